@@ -1,0 +1,76 @@
+import path from "node:path";
+import { mkdirSync } from "node:fs";
+import type { ExtractTablesWithRelations } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import * as schema from "./schema";
+import { env } from "../env";
+
+export type Schema = typeof schema;
+/** A database or a transaction: every query takes one of these first. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+
+export type DbHandle = { db: Db; kind: "pg" | "pglite"; close: () => Promise<void> };
+
+const MIGRATIONS = path.join(process.cwd(), "drizzle");
+/** Any constant works; all portal processes must agree on it. */
+const MIGRATION_LOCK = 7_320_114;
+
+/** Connects to PostgreSQL at `url`, applies migrations once under an advisory lock. */
+export async function connectPg(url: string, opts: { max?: number } = {}): Promise<DbHandle> {
+  const { Pool } = await import("pg");
+  const { drizzle } = await import("drizzle-orm/node-postgres");
+  const { migrate } = await import("drizzle-orm/node-postgres/migrator");
+  const pool = new Pool({ connectionString: url, max: opts.max ?? 10 });
+  pool.on("error", (err) => console.error("[db] idle client error:", err.message));
+  const lockClient = await pool.connect();
+  try {
+    await lockClient.query("select pg_advisory_lock($1)", [MIGRATION_LOCK]);
+    await migrate(drizzle(lockClient, { schema }), { migrationsFolder: MIGRATIONS });
+  } finally {
+    await lockClient.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK]).catch(() => {});
+    lockClient.release();
+  }
+  const db = drizzle(pool, { schema }) as unknown as Db;
+  return { db, kind: "pg", close: () => pool.end() };
+}
+
+/** The embedded default: PGlite in DATA_DIR, one instance per process. */
+export async function connectPglite(dir: string): Promise<DbHandle> {
+  const { PGlite } = await import("@electric-sql/pglite");
+  const { drizzle } = await import("drizzle-orm/pglite");
+  const { migrate } = await import("drizzle-orm/pglite/migrator");
+  mkdirSync(dir, { recursive: true });
+  const client = new PGlite(dir);
+  await client.waitReady;
+  const db = drizzle(client, { schema });
+  await migrate(db, { migrationsFolder: MIGRATIONS });
+  return { db: db as unknown as Db, kind: "pglite", close: () => client.close() };
+}
+
+// Next.js may load route code and the embedded worker in separate module graphs: keep the
+// one connection on globalThis so both share it (PGlite allows a single owner per directory).
+const store = globalThis as unknown as { __portalDb?: Promise<DbHandle> };
+
+export function getDbHandle(): Promise<DbHandle> {
+  if (!store.__portalDb) {
+    store.__portalDb = env.DATABASE_URL
+      ? connectPg(env.DATABASE_URL)
+      : connectPglite(path.join(env.DATA_DIR, "pg"));
+    store.__portalDb.catch(() => {
+      store.__portalDb = undefined;
+    });
+  }
+  return store.__portalDb;
+}
+
+export async function getDb(): Promise<Db> {
+  return (await getDbHandle()).db;
+}
+
+export async function closeDb(): Promise<void> {
+  const handle = store.__portalDb;
+  store.__portalDb = undefined;
+  if (handle) await (await handle).close();
+}
+
+export { schema };

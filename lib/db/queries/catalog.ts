@@ -1,0 +1,41 @@
+import { and, asc, eq, or } from "drizzle-orm";
+import type { Db } from "../client";
+import { flavors, images, networks } from "../schema";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `ref` is an id or a slug. */
+function byRef<T extends { id: unknown; slug: unknown }>(table: T, ref: string) {
+  const t = table as unknown as typeof images;
+  return UUID.test(ref) ? or(eq(t.id, ref), eq(t.slug, ref)) : eq(t.slug, ref);
+}
+
+export async function findImage(db: Db, ref: string) {
+  const [row] = await db.select().from(images).where(and(byRef(images, ref), eq(images.active, true)));
+  return row ?? null;
+}
+
+export async function findFlavor(db: Db, ref: string) {
+  const [row] = await db.select().from(flavors).where(and(byRef(flavors, ref), eq(flavors.active, true)));
+  return row ?? null;
+}
+
+export async function findNetwork(db: Db, ref: string) {
+  const [row] = await db.select().from(networks).where(byRef(networks, ref));
+  return row ?? null;
+}
+
+export async function defaultProductionNetwork(db: Db) {
+  const [row] = await db.select().from(networks).where(eq(networks.purpose, "production")).orderBy(asc(networks.createdAt)).limit(1);
+  return row ?? null;
+}
+
+export type CatalogFilter = { os?: "linux" | "solaris"; kind?: string };
+
+export async function listCatalog(db: Db, filter: CatalogFilter = {}) {
+  const allImages = await db.select().from(images).where(eq(images.active, true)).orderBy(asc(images.os), asc(images.name));
+  const filtered = allImages.filter((i) => (!filter.os || i.os === filter.os) && (!filter.kind || i.hostKinds.includes(filter.kind)));
+  const allFlavors = await db.select().from(flavors).where(eq(flavors.active, true)).orderBy(asc(flavors.vcpus), asc(flavors.memoryMb));
+  const allNetworks = await db.select().from(networks).orderBy(asc(networks.purpose), asc(networks.name));
+  return { images: filtered, flavors: allFlavors, networks: allNetworks };
+}

@@ -1,0 +1,313 @@
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import type { Db } from "../client";
+import {
+  environments, flavors, groups, hosts, images, ipAllocations, memberships, networks, orders,
+  pipelineRuns, pipelineSteps, stepLogs, users, type OrderStatus, type Role,
+} from "../schema";
+import { conflict, forbidden, notFound, UserError } from "../../errors";
+import { decide } from "../../policy/approval";
+import { writeAudit } from "../../audit";
+import { announce } from "../../pipeline/events";
+import { createRun, dispatchRun, latestRun, resetFailedRun } from "../../pipeline/runs";
+import { startTeardown } from "../../pipeline/engine";
+import { isCancellable, terminalStatuses } from "../../pipeline/states";
+import { stepLabel } from "../../pipeline/steps";
+import type { OrderInput } from "../../validation/order";
+import { defaultProductionNetwork, findFlavor, findImage, findNetwork } from "./catalog";
+
+export type Actor = { id: string; role: Role; email: string };
+
+const DEFAULT_LEASE_DAYS = 14;
+
+/** Groups in which the actor may approve orders. */
+async function approverGroupIds(db: Db, actor: Actor): Promise<string[]> {
+  const rows = await db
+    .select({ groupId: memberships.groupId })
+    .from(memberships)
+    .where(and(eq(memberships.userId, actor.id), eq(memberships.role, "approver")));
+  return rows.map((r) => r.groupId);
+}
+
+export async function createOrder(db: Db, actor: Actor, input: OrderInput) {
+  const image = await findImage(db, input.image);
+  const flavor = await findFlavor(db, input.flavor);
+  const network = input.network ? await findNetwork(db, input.network) : await defaultProductionNetwork(db);
+  const fields: Record<string, string[]> = {};
+  if (!image) fields.image = [`No image "${input.image}" in the catalog`];
+  if (!flavor) fields.flavor = [`No size "${input.flavor}" in the catalog`];
+  if (!network) fields.network = [input.network ? `No network "${input.network}"` : "No production network is configured"];
+  else if (network.purpose !== "production") fields.network = [`${network.name} is a service network; choose a production network`];
+  if (!image || !flavor || !network || fields.network) throw new UserError("The order has invalid fields", 422, fields);
+
+  const [membership] = await db
+    .select({ group: groups })
+    .from(memberships)
+    .innerJoin(groups, eq(groups.id, memberships.groupId))
+    .where(eq(memberships.userId, actor.id))
+    .orderBy(asc(groups.name))
+    .limit(1);
+  if (!membership) throw new UserError("You are not in any group yet: ask an admin to add you to one", 409);
+  const group = membership.group;
+  const decision = decide({ role: actor.role, group });
+
+  const result = await db.transaction(async (tx) => {
+    const [clash] = await tx
+      .select({ id: orders.id })
+      .from(orders)
+      .where(and(eq(orders.name, input.name), sql`${orders.status} not in ('rejected', 'cancelled', 'retired')`));
+    if (clash) throw new UserError(`The name ${input.name} is already used by another environment`, 409, { name: ["Name already in use"] });
+    const [order] = await tx
+      .insert(orders)
+      .values({
+        userId: actor.id,
+        groupId: group.id,
+        imageId: image.id,
+        flavorId: flavor.id,
+        networkId: network.id,
+        name: input.name,
+        purpose: input.purpose ?? image.purpose,
+        leaseDays: input.leaseDays ?? DEFAULT_LEASE_DAYS,
+        status: decision.outcome === "approve" ? "queued" : "pending_approval",
+        reason: decision.reason,
+      })
+      .returning();
+    const run = decision.outcome === "approve" ? await createRun(tx, order.id, "provision") : null;
+    return { order, run };
+  });
+  await writeAudit(db, {
+    actorId: actor.id, action: "order.create", targetType: "order", targetId: result.order.id,
+    data: { image: image.slug, flavor: flavor.slug, network: network.slug, decision: decision.rule },
+  });
+  if (result.run) await dispatchRun(result.run);
+  return { id: result.order.id, status: result.order.status, reason: result.order.reason };
+}
+
+/** The order if the actor may see it (owner, approver of its group, admin), else 404. */
+export async function orderForActor(db: Db, actor: Actor, orderId: string) {
+  const [order] = await db.select().from(orders).where(eq(orders.id, orderId));
+  if (!order) throw notFound("Order");
+  if (actor.role === "admin" || order.userId === actor.id) return order;
+  const groupsICanApprove = await approverGroupIds(db, actor);
+  if (groupsICanApprove.includes(order.groupId)) return order;
+  throw notFound("Order");
+}
+
+async function canApprove(db: Db, actor: Actor, groupId: string) {
+  return actor.role === "admin" || (await approverGroupIds(db, actor)).includes(groupId);
+}
+
+/** Moves an order from `from` to `to` only if it is still in `from`; 409 otherwise. */
+async function transition(db: Db, orderId: string, from: OrderStatus[], set: Partial<typeof orders.$inferInsert>) {
+  const rows = await db
+    .update(orders)
+    .set({ ...set, updatedAt: new Date() })
+    .where(and(eq(orders.id, orderId), inArray(orders.status, from)))
+    .returning();
+  if (rows.length === 0) {
+    const [now] = await db.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId));
+    throw conflict(`The order is ${now?.status.replace("_", " ") ?? "gone"}; it cannot be changed that way now`);
+  }
+  return rows[0];
+}
+
+export async function approveOrder(db: Db, actor: Actor, orderId: string, note?: string) {
+  const order = await orderForActor(db, actor, orderId);
+  if (!(await canApprove(db, actor, order.groupId))) throw forbidden("Only an approver of this order's group can approve it");
+  const { run, updated } = await db.transaction(async (tx) => {
+    const updated = await transition(tx, orderId, ["pending_approval"], {
+      status: "queued",
+      decidedBy: actor.id,
+      reason: `approved by ${actor.email}${note ? `: ${note}` : ""}`,
+    });
+    return { updated, run: await createRun(tx, orderId, "provision") };
+  });
+  await writeAudit(db, { actorId: actor.id, action: "order.approve", targetType: "order", targetId: orderId, data: { note } });
+  await announce(orderId, "approved");
+  await dispatchRun(run);
+  return { id: updated.id, status: updated.status };
+}
+
+export async function rejectOrder(db: Db, actor: Actor, orderId: string, reason: string) {
+  const order = await orderForActor(db, actor, orderId);
+  if (!(await canApprove(db, actor, order.groupId))) throw forbidden("Only an approver of this order's group can reject it");
+  const updated = await transition(db, orderId, ["pending_approval"], {
+    status: "rejected",
+    decidedBy: actor.id,
+    reason: `rejected by ${actor.email}: ${reason}`,
+  });
+  await writeAudit(db, { actorId: actor.id, action: "order.reject", targetType: "order", targetId: orderId, data: { reason } });
+  await announce(orderId, "rejected");
+  return { id: updated.id, status: updated.status, reason: updated.reason };
+}
+
+function assertOwnerOrAdmin(actor: Actor, order: { userId: string }) {
+  if (actor.role !== "admin" && order.userId !== actor.id) throw forbidden("Only the customer who ordered it or an admin can do that");
+}
+
+export async function cancelOrder(db: Db, actor: Actor, orderId: string) {
+  const order = await orderForActor(db, actor, orderId);
+  assertOwnerOrAdmin(actor, order);
+  if (!isCancellable(order.status)) throw conflict(`The order is ${order.status.replace("_", " ")}; it cannot be cancelled now`);
+  const updated = await transition(db, orderId, [order.status], { status: "cancelled", reason: `cancelled by ${actor.email}` });
+  if (order.status === "queued") {
+    await db.update(pipelineRuns).set({ status: "cancelled", finishedAt: new Date() }).where(and(eq(pipelineRuns.orderId, orderId), eq(pipelineRuns.status, "queued")));
+  }
+  // A failed order may have left a half-built environment: tear it down. A provisioning
+  // run sees the cancel at its next step and tears down what it built.
+  if (order.status === "failed") await startTeardown(db, orderId);
+  await writeAudit(db, { actorId: actor.id, action: "order.cancel", targetType: "order", targetId: orderId, data: { from: order.status } });
+  await announce(orderId, "cancelled");
+  return { id: updated.id, status: updated.status };
+}
+
+export async function retryOrder(db: Db, actor: Actor, orderId: string) {
+  const order = await orderForActor(db, actor, orderId);
+  assertOwnerOrAdmin(actor, order);
+  const run = await latestRun(db, orderId);
+  if (!run || run.status !== "failed") throw conflict("Only a failed pipeline can be retried");
+  const next = await db.transaction(async (tx) => {
+    const nextStatus = run.kind === "provision" ? "queued" : "retiring";
+    if (run.kind === "provision") await transition(tx, orderId, ["failed"], { status: nextStatus, reason: `retried by ${actor.email}` });
+    else await tx.update(orders).set({ status: order.status === "failed" ? "retiring" : order.status, updatedAt: new Date() }).where(eq(orders.id, orderId));
+    return resetFailedRun(tx, run.id);
+  });
+  await writeAudit(db, { actorId: actor.id, action: "order.retry", targetType: "order", targetId: orderId, data: { run: run.id, attempt: next.attempt } });
+  await announce(orderId, "retry");
+  await dispatchRun(next);
+  const [now] = await db.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId));
+  return { id: orderId, status: now.status };
+}
+
+/** Destroys a delivered environment: stop, remove, free its addresses. */
+export async function destroyEnvironment(db: Db, actor: Actor, orderId: string) {
+  const order = await orderForActor(db, actor, orderId);
+  assertOwnerOrAdmin(actor, order);
+  const updated = await transition(db, orderId, ["ready"], { status: "retiring", reason: `destroy requested by ${actor.email}` });
+  await startTeardown(db, orderId, actor.id);
+  return { id: updated.id, status: updated.status };
+}
+
+export type OrderListScope = "mine" | "all" | "approvals";
+
+export async function listOrders(db: Db, actor: Actor, scope: OrderListScope = "mine") {
+  const base = db
+    .select({
+      id: orders.id, name: orders.name, status: orders.status, reason: orders.reason, purpose: orders.purpose,
+      leaseDays: orders.leaseDays, createdAt: orders.createdAt, readyAt: orders.readyAt,
+      image: images.name, imageSlug: images.slug, flavor: flavors.name, owner: users.email, group: groups.name,
+    })
+    .from(orders)
+    .innerJoin(images, eq(images.id, orders.imageId))
+    .innerJoin(flavors, eq(flavors.id, orders.flavorId))
+    .innerJoin(users, eq(users.id, orders.userId))
+    .innerJoin(groups, eq(groups.id, orders.groupId));
+  if (scope === "all") {
+    if (actor.role !== "admin") throw forbidden("Only admins can list every order");
+    return base.orderBy(desc(orders.createdAt)).limit(500);
+  }
+  if (scope === "approvals") {
+    const pending = eq(orders.status, "pending_approval");
+    if (actor.role === "admin") return base.where(pending).orderBy(asc(orders.createdAt));
+    const ids = await approverGroupIds(db, actor);
+    if (ids.length === 0) return [];
+    return base.where(and(pending, inArray(orders.groupId, ids))).orderBy(asc(orders.createdAt));
+  }
+  return base.where(eq(orders.userId, actor.id)).orderBy(desc(orders.createdAt)).limit(500);
+}
+
+const LOG_LINES_PER_STEP = 200;
+
+/** What the order page and `GET /api/v1/orders/:id` show: the order, its steps, its environment. */
+export async function orderView(db: Db, orderId: string) {
+  const [row] = await db
+    .select({ order: orders, image: images, flavor: flavors, owner: users.email, group: groups.name })
+    .from(orders)
+    .innerJoin(images, eq(images.id, orders.imageId))
+    .innerJoin(flavors, eq(flavors.id, orders.flavorId))
+    .innerJoin(users, eq(users.id, orders.userId))
+    .innerJoin(groups, eq(groups.id, orders.groupId))
+    .where(eq(orders.id, orderId));
+  if (!row) throw notFound("Order");
+  const runs = await db.select().from(pipelineRuns).where(eq(pipelineRuns.orderId, orderId)).orderBy(asc(pipelineRuns.createdAt));
+  const provision = runs.filter((r) => r.kind === "provision").at(-1);
+  const teardown = runs.filter((r) => r.kind === "destroy").at(-1);
+  const runIds = [provision?.id, teardown?.id].filter((x): x is string => Boolean(x));
+  const steps = runIds.length
+    ? await db.select().from(pipelineSteps).where(inArray(pipelineSteps.runId, runIds)).orderBy(asc(pipelineSteps.position))
+    : [];
+  const logs = steps.length
+    ? await db
+        .select()
+        .from(stepLogs)
+        .where(inArray(stepLogs.stepId, steps.map((s) => s.id)))
+        .orderBy(asc(stepLogs.id))
+    : [];
+  const logsByStep = new Map<string, { attempt: number; line: string; at: string }[]>();
+  for (const l of logs) {
+    const list = logsByStep.get(l.stepId) ?? [];
+    list.push({ attempt: l.attempt, line: l.line, at: l.at.toISOString() });
+    logsByStep.set(l.stepId, list);
+  }
+  const stepView = (runId: string | undefined) =>
+    steps
+      .filter((s) => s.runId === runId)
+      .map((s) => ({
+        name: s.name,
+        label: stepLabel(s.name),
+        phase: s.phase,
+        status: s.status,
+        attempt: s.attempt,
+        startedAt: s.startedAt?.toISOString() ?? null,
+        finishedAt: s.finishedAt?.toISOString() ?? null,
+        durationMs: s.startedAt && s.finishedAt ? s.finishedAt.getTime() - s.startedAt.getTime() : null,
+        error: s.error,
+        log: (logsByStep.get(s.id) ?? []).slice(-LOG_LINES_PER_STEP),
+      }));
+
+  const [envRow] = await db
+    .select({ environment: environments, host: hosts.name, hostKind: hosts.kind })
+    .from(environments)
+    .innerJoin(hosts, eq(hosts.id, environments.hostId))
+    .where(eq(environments.orderId, orderId));
+  const addresses = envRow
+    ? await db
+        .select({ network: networks.slug, networkName: networks.name, purpose: networks.purpose, ip: ipAllocations.ip, mac: ipAllocations.mac })
+        .from(ipAllocations)
+        .innerJoin(networks, eq(networks.id, ipAllocations.networkId))
+        .where(eq(ipAllocations.orderId, orderId))
+        .orderBy(asc(networks.purpose))
+    : [];
+  const o = row.order;
+  return {
+    id: o.id,
+    name: o.name,
+    status: o.status,
+    reason: o.reason,
+    purpose: o.purpose,
+    leaseDays: o.leaseDays,
+    owner: row.owner,
+    group: row.group,
+    image: { id: row.image.id, slug: row.image.slug, name: row.image.name, os: row.image.os },
+    flavor: { id: row.flavor.id, slug: row.flavor.slug, name: row.flavor.name, vcpus: row.flavor.vcpus, memoryMb: row.flavor.memoryMb, diskGb: row.flavor.diskGb, cpuCap: row.flavor.cpuCap },
+    createdAt: o.createdAt.toISOString(),
+    readyAt: o.readyAt?.toISOString() ?? null,
+    run: provision ? { id: provision.id, status: provision.status, attempt: provision.attempt, error: provision.error } : null,
+    steps: stepView(provision?.id),
+    teardown: teardown ? { status: teardown.status, steps: stepView(teardown.id) } : null,
+    environment: envRow
+      ? {
+          id: envRow.environment.id,
+          hostname: envRow.environment.hostname,
+          host: envRow.host,
+          hostKind: envRow.hostKind,
+          state: envRow.environment.state,
+          placement: envRow.environment.placement,
+          expiresAt: envRow.environment.expiresAt.toISOString(),
+          addresses: addresses.map((a) => ({ network: a.network, networkName: a.networkName, purpose: a.purpose, ip: a.ip, mac: a.mac })),
+        }
+      : undefined,
+    final: (terminalStatuses as readonly string[]).includes(o.status),
+  };
+}
+
+export type OrderView = Awaited<ReturnType<typeof orderView>>;

@@ -1,0 +1,37 @@
+import { integer, numeric, pgTable, text, timestamp, uuid, boolean } from "drizzle-orm/pg-core";
+
+export const hostKinds = ["sim", "qemu", "xen", "zones"] as const;
+export type HostKind = (typeof hostKinds)[number];
+
+export const images = pgTable("images", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  slug: text("slug").notNull().unique(),
+  name: text("name").notNull(),
+  description: text("description").notNull().default(""),
+  os: text("os", { enum: ["linux", "solaris"] }).notNull(),
+  version: text("version").notNull(),
+  /** Host kinds the image can be deployed on. */
+  hostKinds: text("host_kinds").array().notNull(),
+  source: text("source", { enum: ["install-file", "clone", "copy"] }).notNull(),
+  /** Solaris zones: sparse root (inherit-pkg-dir) or whole root. */
+  rootType: text("root_type", { enum: ["sparse", "whole"] }),
+  purpose: text("purpose", { enum: ["test", "development", "database", "web"] }).notNull(),
+  sizeMb: integer("size_mb").notNull(),
+  /** Licensed per CPU: deploy with a CPU cap so only the cap is paid for. */
+  licensed: boolean("licensed").notNull().default(false),
+  active: boolean("active").notNull().default(true),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const flavors = pgTable("flavors", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  slug: text("slug").notNull().unique(),
+  name: text("name").notNull(),
+  vcpus: integer("vcpus").notNull(),
+  memoryMb: integer("memory_mb").notNull(),
+  diskGb: integer("disk_gb").notNull(),
+  /** Capped container: CPUs the guest may use (fractions allowed), null = uncapped. */
+  cpuCap: numeric("cpu_cap", { precision: 5, scale: 2, mode: "number" }),
+  memoryCapMb: integer("memory_cap_mb"),
+  active: boolean("active").notNull().default(true),
+});

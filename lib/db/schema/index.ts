@@ -1,0 +1,5 @@
+export * from "./users";
+export * from "./catalog";
+export * from "./hosts";
+export * from "./networks";
+export * from "./orders";

@@ -1,0 +1,128 @@
+import { integer, jsonb, pgTable, serial, text, timestamp, uuid, index, uniqueIndex, bigint } from "drizzle-orm/pg-core";
+import { users, groups } from "./users";
+import { images, flavors } from "./catalog";
+import { hosts } from "./hosts";
+import { networks } from "./networks";
+
+export const orderStatuses = [
+  "submitted", "pending_approval", "approved", "rejected", "queued", "provisioning",
+  "ready", "failed", "cancelled", "retiring", "retired",
+] as const;
+export type OrderStatus = (typeof orderStatuses)[number];
+
+export const purposes = ["test", "development", "database", "web"] as const;
+
+export const orders = pgTable(
+  "orders",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id").notNull().references(() => users.id),
+    groupId: uuid("group_id").notNull().references(() => groups.id),
+    imageId: uuid("image_id").notNull().references(() => images.id),
+    flavorId: uuid("flavor_id").notNull().references(() => flavors.id),
+    networkId: uuid("network_id").notNull().references(() => networks.id),
+    name: text("name").notNull(),
+    purpose: text("purpose", { enum: purposes }).notNull(),
+    leaseDays: integer("lease_days").notNull(),
+    status: text("status", { enum: orderStatuses }).notNull().default("submitted"),
+    /** Why the order is where it is: the policy decision, or the approver's reason. */
+    reason: text("reason"),
+    decidedBy: uuid("decided_by").references(() => users.id),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    readyAt: timestamp("ready_at", { withTimezone: true }),
+  },
+  (t) => [index("orders_user_idx").on(t.userId), index("orders_status_idx").on(t.status)],
+);
+
+export const environmentStates = ["creating", "running", "stopped", "migrating", "deleting", "deleted", "error"] as const;
+
+export const environments = pgTable("environments", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  orderId: uuid("order_id").notNull().unique().references(() => orders.id),
+  hostId: uuid("host_id").notNull().references(() => hosts.id),
+  hostname: text("hostname").notNull(),
+  state: text("state", { enum: environmentStates }).notNull().default("creating"),
+  vcpus: integer("vcpus").notNull(),
+  memoryMb: integer("memory_mb").notNull(),
+  diskGb: integer("disk_gb").notNull(),
+  placement: text("placement").notNull(),
+  expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  deletedAt: timestamp("deleted_at", { withTimezone: true }),
+});
+
+export const runKinds = ["provision", "destroy"] as const;
+export const runStatuses = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
+export const stepStatuses = ["pending", "running", "succeeded", "failed", "skipped"] as const;
+export type StepStatus = (typeof stepStatuses)[number];
+
+export const pipelineRuns = pgTable(
+  "pipeline_runs",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    orderId: uuid("order_id").notNull().references(() => orders.id),
+    kind: text("kind", { enum: runKinds }).notNull(),
+    status: text("status", { enum: runStatuses }).notNull().default("queued"),
+    /** Bumped on each retry; part of the job id so a retry is a new job. */
+    attempt: integer("attempt").notNull().default(1),
+    error: text("error"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [index("pipeline_runs_order_idx").on(t.orderId), index("pipeline_runs_status_idx").on(t.status)],
+);
+
+export const pipelineSteps = pgTable(
+  "pipeline_steps",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    runId: uuid("run_id").notNull().references(() => pipelineRuns.id),
+    position: integer("position").notNull(),
+    phase: text("phase", { enum: ["mk_image", "mk_virtual", "teardown"] }).notNull(),
+    name: text("name").notNull(),
+    status: text("status", { enum: stepStatuses }).notNull().default("pending"),
+    attempt: integer("attempt").notNull().default(0),
+    error: text("error"),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [index("pipeline_steps_run_idx").on(t.runId)],
+);
+
+export const stepLogs = pgTable(
+  "step_logs",
+  {
+    id: serial("id").primaryKey(),
+    stepId: uuid("step_id").notNull().references(() => pipelineSteps.id),
+    attempt: integer("attempt").notNull(),
+    line: text("line").notNull(),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("step_logs_step_idx").on(t.stepId)],
+);
+
+/**
+ * What the sim driver has "built" on its hosts: stands in for LVs, zones and domains, so a
+ * step can check whether its work is already done and the tests can count effects.
+ */
+export const simObjects = pgTable("sim_objects", {
+  id: serial("id").primaryKey(),
+  hostId: uuid("host_id").notNull().references(() => hosts.id),
+  kind: text("kind").notNull(),
+  name: text("name").notNull(),
+  state: text("state").notNull(),
+  createdCount: integer("created_count").notNull().default(1),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [uniqueIndex("sim_objects_name_idx").on(t.hostId, t.kind, t.name)]);
+
+export const auditEvents = pgTable("audit_events", {
+  id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+  actorId: uuid("actor_id"),
+  action: text("action").notNull(),
+  targetType: text("target_type").notNull(),
+  targetId: text("target_id"),
+  data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
+  at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+});

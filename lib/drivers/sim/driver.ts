@@ -1,0 +1,119 @@
+import { and, eq, sql } from "drizzle-orm";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Db } from "../../db/client";
+import { hosts, simObjects } from "../../db/schema";
+import { env } from "../../env";
+import { StepError, type DeploySpec, type HypervisorDriver, type StepIo } from "../types";
+
+/**
+ * The simulated hypervisor: realistic steps and log lines with configurable timing, and
+ * failure injection per step (host config `failSteps: { glue: 1 }` fails the next glue
+ * once). Host-side state lives in `sim_objects`, so each step can check whether its work is
+ * already done, exactly like a real driver checks `lvs` or `zoneadm list`.
+ */
+export class SimDriver implements HypervisorDriver {
+  readonly kind = "sim" as const;
+  readonly capabilities = { liveMigration: true, cpuCap: true, sparseRoot: true };
+
+  constructor(private readonly db: Db) {}
+
+  private async pause(spec: DeploySpec, io: StepIo) {
+    const ms = typeof spec.host.config.stepMs === "number" ? spec.host.config.stepMs : env.SIM_STEP_MS;
+    if (ms > 0) await sleep(ms, undefined, { signal: io.signal });
+  }
+
+  /** Consumes one injected failure for `step` on this host, atomically. */
+  private async injectedFailure(spec: DeploySpec, step: string): Promise<boolean> {
+    const rows = await this.db
+      .update(hosts)
+      .set({
+        config: sql`jsonb_set(${hosts.config}, ${`{failSteps,${step}}`}::text[], to_jsonb((${hosts.config}->'failSteps'->>${step})::int - 1))`,
+      })
+      .where(and(eq(hosts.id, spec.host.id), sql`coalesce((${hosts.config}->'failSteps'->>${step})::int, 0) > 0`))
+      .returning({ id: hosts.id });
+    return rows.length > 0;
+  }
+
+  /** Runs one simulated step: wait, maybe fail, then create or update the host-side object. */
+  private async step(spec: DeploySpec, io: StepIo, step: string, kind: string, name: string, state: string, lines: string[]) {
+    const [existing] = await this.db
+      .select()
+      .from(simObjects)
+      .where(and(eq(simObjects.hostId, spec.host.id), eq(simObjects.kind, kind), eq(simObjects.name, name)));
+    if (existing && existing.state === state) {
+      await io.log(`${kind} ${name} is already ${state} on ${spec.host.name}; nothing to do`);
+      return;
+    }
+    for (const line of lines) await io.log(line);
+    await this.pause(spec, io);
+    if (await this.injectedFailure(spec, step)) {
+      throw new StepError(`${spec.host.name}: injected failure in step ${step} (sim host failure injection)`);
+    }
+    await this.db
+      .insert(simObjects)
+      .values({ hostId: spec.host.id, kind, name, state })
+      .onConflictDoUpdate({
+        target: [simObjects.hostId, simObjects.kind, simObjects.name],
+        set: { state, updatedAt: new Date(), createdCount: sql`${simObjects.createdCount} + case when ${simObjects.state} = 'deleted' then 1 else 0 end` },
+      });
+    await io.log(`${kind} ${name}: ${state}`);
+  }
+
+  resolveImage(spec: DeploySpec, io: StepIo) {
+    const how = spec.image.source === "install-file" ? `install file ${spec.image.slug}.cfg` : `golden image ${spec.image.slug} (${spec.image.source})`;
+    return this.step(spec, io, "resolve", "image-source", `${spec.image.slug}@${spec.host.name}`, "resolved", [`resolving ${how}`]);
+  }
+
+  packImage(spec: DeploySpec, io: StepIo) {
+    return this.step(spec, io, "pack", "image-pack", `${spec.hostname}.tar`, "packed", [
+      `packing ${spec.image.slug} (${spec.image.sizeMb} MB) for ${spec.hostname}`,
+    ]);
+  }
+
+  createStorage(spec: DeploySpec, io: StepIo) {
+    const how = spec.image.source === "copy" ? "full copy" : "copy-on-write clone";
+    return this.step(spec, io, "storage", "volume", spec.hostname, "created", [
+      `creating ${spec.flavor.diskGb} GiB volume ${spec.hostname} as ${how} of ${spec.image.slug}`,
+      ...(spec.image.rootType ? [`zone root: ${spec.image.rootType} root`] : []),
+    ]);
+  }
+
+  unpack(spec: DeploySpec, io: StepIo) {
+    return this.step(spec, io, "unpack", "volume-content", spec.hostname, "unpacked", [`unpacking ${spec.hostname}.tar onto volume ${spec.hostname}`, "checksum verified"]);
+  }
+
+  configureNetwork(spec: DeploySpec, io: StepIo) {
+    return this.step(
+      spec, io, "networking", "nics", spec.hostname, "configured",
+      spec.addresses.map((a) => `nic on ${a.bridge}: ${a.ip}/${a.cidr.split("/")[1]} mac ${a.mac} gateway ${a.gateway}`),
+    );
+  }
+
+  glue(spec: DeploySpec, io: StepIo) {
+    const cap = spec.flavor.cpuCap ? `, capped at ${spec.flavor.cpuCap} CPUs` : "";
+    return this.step(spec, io, "glue", "glue", spec.hostname, "written", [
+      `hostname ${spec.hostname}; ${spec.flavor.vcpus} vCPUs, ${spec.flavor.memoryMb} MiB${cap}`,
+      spec.sshPublicKey ? "authorized_keys: owner's key installed" : "authorized_keys: owner has no key on file",
+    ]);
+  }
+
+  boot(spec: DeploySpec, io: StepIo) {
+    return this.step(spec, io, "boot", "guest", spec.hostname, "running", [`starting ${spec.hostname} on ${spec.host.name}`]);
+  }
+
+  waitReady(spec: DeploySpec, io: StepIo) {
+    return this.step(spec, io, "wait_ready", "readiness", spec.hostname, "ready", [
+      `waiting for ${spec.hostname} to answer`,
+      ...spec.addresses.map((a) => `guest reports ${a.ip} (${a.mac})`),
+    ]);
+  }
+
+  halt(spec: DeploySpec, io: StepIo) {
+    return this.step(spec, io, "halt", "guest", spec.hostname, "stopped", [`stopping ${spec.hostname}`]);
+  }
+
+  async destroy(spec: DeploySpec, io: StepIo) {
+    await this.step(spec, io, "destroy", "guest", spec.hostname, "deleted", [`removing guest ${spec.hostname}`]);
+    await this.step(spec, io, "destroy", "volume", spec.hostname, "deleted", [`removing volume ${spec.hostname}`]);
+  }
+}

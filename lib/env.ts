@@ -1,0 +1,54 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * Configuration, parsed once. `process.env` is read here and nowhere else in lib/, app/ or
+ * workers/ (scripts/ are launchers and read it for themselves).
+ */
+const schema = z.object({
+  DATABASE_URL: z.string().url().optional(),
+  DATA_DIR: z.string().default(".data"),
+  REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
+  REDIS_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default("portal"),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  AUTH_SECRET: z.string().min(16).optional(),
+  NEXTAUTH_SECRET: z.string().min(16).optional(),
+  ADMIN_EMAIL: z.string().email().default("admin@portal.local"),
+  ADMIN_PASSWORD: z.string().min(8).optional(),
+  SIM_STEP_MS: z.coerce.number().int().min(0).max(600_000).default(1500),
+  PORTAL_EMBEDDED_WORKER: z.enum(["0", "1"]).default("0"),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(8),
+  JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(500).default(30_000),
+  LOGIN_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+});
+
+export type Env = z.infer<typeof schema>;
+
+function parse(): Env {
+  const result = schema.safeParse(process.env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  return result.data;
+}
+
+export const env = parse();
+
+/** The secret that signs sessions: from AUTH_SECRET/NEXTAUTH_SECRET, else kept in DATA_DIR. */
+export function authSecret(): string {
+  const given = env.AUTH_SECRET ?? env.NEXTAUTH_SECRET;
+  if (given) return given;
+  const file = path.join(env.DATA_DIR, "auth-secret");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  mkdirSync(env.DATA_DIR, { recursive: true });
+  const secret = randomBytes(32).toString("base64url");
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+export const isEmbeddedWorker = env.PORTAL_EMBEDDED_WORKER === "1";

@@ -1,0 +1,62 @@
+import { Queue, type JobsOptions } from "bullmq";
+import { z } from "zod";
+import { createRedis, redisPrefix } from "../redis";
+
+/**
+ * The one registry of queues: names, payloads and default options. Web and workers import
+ * these; nobody enqueues a string literal.
+ */
+export const queues = {
+  /** Runs a pipeline run (provision or destroy) step by step. */
+  provision: {
+    name: "provision",
+    payload: z.object({ runId: z.string().uuid() }),
+    defaults: {
+      attempts: 3,
+      backoff: { type: "exponential", delay: 2000 },
+      removeOnComplete: { count: 1000 },
+      removeOnFail: { count: 5000 },
+    } satisfies JobsOptions,
+  },
+  /** Repeatable housekeeping: reconcile runs the database says are in flight. */
+  maintenance: {
+    name: "maintenance",
+    payload: z.object({ task: z.enum(["reconcile"]) }),
+    defaults: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } satisfies JobsOptions,
+  },
+} as const;
+
+export type QueueName = keyof typeof queues;
+export type Payload<N extends QueueName> = z.infer<(typeof queues)[N]["payload"]>;
+
+const store = globalThis as unknown as { __portalQueues?: Map<string, Queue> };
+
+export function getQueue<N extends QueueName>(name: N): Queue {
+  store.__portalQueues ??= new Map();
+  let q = store.__portalQueues.get(name);
+  if (!q) {
+    q = new Queue(queues[name].name, {
+      connection: createRedis(),
+      prefix: redisPrefix,
+      defaultJobOptions: queues[name].defaults,
+    });
+    store.__portalQueues.set(name, q);
+  }
+  return q;
+}
+
+/** Job id of a run's current attempt: a retry is a new job, a re-enqueue of the same attempt is not. */
+export function runJobId(runId: string, attempt: number): string {
+  return `run-${runId}-a${attempt}`;
+}
+
+export async function enqueueRun(p: Payload<"provision"> & { attempt: number }): Promise<void> {
+  const payload = queues.provision.payload.parse({ runId: p.runId });
+  await getQueue("provision").add("run", payload, { jobId: runJobId(p.runId, p.attempt) });
+}
+
+export async function closeQueues(): Promise<void> {
+  const all = [...(store.__portalQueues?.values() ?? [])];
+  store.__portalQueues = undefined;
+  await Promise.all(all.map((q) => q.close()));
+}

@@ -1,0 +1,218 @@
+import { and, asc, eq, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { environments, networks, orders, pipelineRuns, pipelineSteps, stepLogs, type HostKind } from "../db/schema";
+import { driverFor, supportedHostKinds } from "../drivers";
+import { StepError, type StepIo } from "../drivers/types";
+import { UserError } from "../errors";
+import { allocateAddress, releaseAddresses } from "../net/ipam";
+import { placeEnvironment } from "../policy/placement";
+import { writeAudit } from "../audit";
+import { deploySpec, loadOrderContext, type OrderContext } from "./context";
+import { announce } from "./events";
+import { createRun, dispatchRun } from "./runs";
+import { stepLabel } from "./steps";
+
+type StepFn = (db: Db, ctx: OrderContext, io: StepIo) => Promise<void>;
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** Steps the portal does itself; the others are the host's driver's. */
+const portalSteps: Record<string, StepFn> = {
+  async place(db, ctx, io) {
+    if (ctx.environment) {
+      await io.log(`already placed on ${ctx.host?.name}`);
+      return;
+    }
+    await db.transaction(async (tx) => {
+      const placement = await placeEnvironment(tx, {
+        kinds: ctx.image.hostKinds.filter((k): k is HostKind => supportedHostKinds.includes(k as HostKind)),
+        vcpus: ctx.flavor.vcpus,
+        memoryMb: ctx.flavor.memoryMb,
+        diskGb: ctx.flavor.diskGb,
+      });
+      await tx.insert(environments).values({
+        orderId: ctx.order.id,
+        hostId: placement.hostId,
+        hostname: ctx.order.name,
+        vcpus: ctx.flavor.vcpus,
+        memoryMb: ctx.flavor.memoryMb,
+        diskGb: ctx.flavor.diskGb,
+        placement: placement.reason,
+        expiresAt: new Date(Date.now() + ctx.order.leaseDays * DAY_MS),
+      });
+      await io.log(`placed on ${placement.reason}`);
+    });
+  },
+  async allocate(db, ctx, io) {
+    const [service] = await db.select().from(networks).where(eq(networks.purpose, "service")).orderBy(asc(networks.createdAt)).limit(1);
+    const wanted = [...new Set([service?.id, ctx.order.networkId].filter((id): id is string => Boolean(id)))];
+    for (const networkId of wanted) {
+      const a = await allocateAddress(db, networkId, ctx.order.id);
+      await io.log(`address ${a.ip} mac ${a.mac} on network ${networkId === service?.id ? service.name : "of the order"}`);
+    }
+  },
+  async handover(db, ctx, io) {
+    const now = new Date();
+    await db.update(environments).set({ state: "running" }).where(eq(environments.orderId, ctx.order.id));
+    const done = await db
+      .update(orders)
+      .set({ status: "ready", readyAt: now, updatedAt: now, reason: null })
+      .where(and(eq(orders.id, ctx.order.id), eq(orders.status, "provisioning")))
+      .returning({ id: orders.id });
+    if (done.length === 0) throw new Cancelled();
+    const minutes = ((now.getTime() - ctx.order.createdAt.getTime()) / 60000).toFixed(1);
+    await io.log(`handed over to ${ctx.user.email}: ${minutes} min from order to ready`);
+  },
+  async release(db, ctx, io) {
+    const freed = await releaseAddresses(db, ctx.order.id);
+    await db
+      .update(environments)
+      .set({ state: "deleted", deletedAt: new Date() })
+      .where(eq(environments.orderId, ctx.order.id));
+    await db
+      .update(orders)
+      .set({ status: "retired", updatedAt: new Date() })
+      .where(and(eq(orders.id, ctx.order.id), eq(orders.status, "retiring")));
+    await io.log(`freed ${freed} address${freed === 1 ? "" : "es"}`);
+  },
+};
+
+/** Steps done by the host's driver; skipped when nothing was placed (nothing to undo). */
+const driverSteps: Record<string, (d: ReturnType<typeof driverFor>) => (spec: ReturnType<typeof deploySpec>, io: StepIo) => Promise<void>> = {
+  resolve: (d) => d.resolveImage.bind(d),
+  pack: (d) => d.packImage.bind(d),
+  storage: (d) => d.createStorage.bind(d),
+  unpack: (d) => d.unpack.bind(d),
+  networking: (d) => d.configureNetwork.bind(d),
+  glue: (d) => d.glue.bind(d),
+  boot: (d) => d.boot.bind(d),
+  wait_ready: (d) => d.waitReady.bind(d),
+  halt: (d) => d.halt.bind(d),
+  destroy: (d) => d.destroy.bind(d),
+};
+
+class Cancelled extends Error {}
+
+async function runStep(db: Db, name: string, ctx: OrderContext, io: StepIo): Promise<"done" | "skipped"> {
+  const own = portalSteps[name];
+  if (own) {
+    await own(db, ctx, io);
+    return "done";
+  }
+  const pick = driverSteps[name];
+  if (!pick) throw new Error(`unknown step ${name}`);
+  if (!ctx.host) {
+    if (ctx.order.status === "retiring" || ctx.order.status === "cancelled") return "skipped";
+    throw new Error(`step ${name} needs a placed environment`);
+  }
+  await pick(driverFor(ctx.host.kind, db))(deploySpec(ctx), io);
+  return "done";
+}
+
+export type RunOutcome = "succeeded" | "failed" | "cancelled" | "skipped";
+
+/**
+ * Runs a pipeline run from its first unfinished step. Safe to call again for the same run
+ * (a redelivered job, a restarted worker): finished steps are not repeated and every step
+ * checks whether its work is already done.
+ */
+export async function executeRun(db: Db, runId: string, signal: AbortSignal = new AbortController().signal): Promise<RunOutcome> {
+  const [run] = await db.select().from(pipelineRuns).where(eq(pipelineRuns.id, runId));
+  if (!run || run.status === "succeeded" || run.status === "cancelled" || run.status === "failed") return "skipped";
+  const orderId = run.orderId;
+
+  if (run.kind === "provision") {
+    const started = await db
+      .update(orders)
+      .set({ status: "provisioning", updatedAt: new Date() })
+      .where(and(eq(orders.id, orderId), sql`${orders.status} in ('queued', 'provisioning')`))
+      .returning({ id: orders.id });
+    if (started.length === 0) {
+      await finishRun(db, runId, "cancelled", "the order is no longer waiting to be provisioned");
+      await announce(orderId, "run");
+      return "cancelled";
+    }
+  }
+  await db
+    .update(pipelineRuns)
+    .set({ status: "running", startedAt: run.startedAt ?? new Date() })
+    .where(eq(pipelineRuns.id, runId));
+  await announce(orderId, "run");
+
+  const steps = await db.select().from(pipelineSteps).where(eq(pipelineSteps.runId, runId)).orderBy(asc(pipelineSteps.position));
+  for (const step of steps) {
+    if (step.status === "succeeded" || step.status === "skipped") continue;
+    const ctx = await loadOrderContext(db, orderId);
+    if (run.kind === "provision" && ctx.order.status !== "provisioning") {
+      await finishRun(db, runId, "cancelled", "cancelled by the customer");
+      await startTeardown(db, orderId);
+      return "cancelled";
+    }
+    const attempt = step.attempt + 1;
+    await db
+      .update(pipelineSteps)
+      .set({ status: "running", attempt, startedAt: new Date(), finishedAt: null, error: null })
+      .where(eq(pipelineSteps.id, step.id));
+    await announce(orderId, "step");
+    const io: StepIo = {
+      signal,
+      log: async (line) => {
+        await db.insert(stepLogs).values({ stepId: step.id, attempt, line: line.slice(0, 2000) });
+        await announce(orderId, "log");
+      },
+    };
+    try {
+      const result = await runStep(db, step.name, ctx, io);
+      await db
+        .update(pipelineSteps)
+        .set({ status: result === "skipped" ? "skipped" : "succeeded", finishedAt: new Date() })
+        .where(eq(pipelineSteps.id, step.id));
+      await announce(orderId, "step");
+    } catch (err) {
+      if (err instanceof Cancelled) {
+        await db.update(pipelineSteps).set({ status: "skipped", finishedAt: new Date() }).where(eq(pipelineSteps.id, step.id));
+        await finishRun(db, runId, "cancelled", "cancelled by the customer");
+        await startTeardown(db, orderId);
+        return "cancelled";
+      }
+      if (signal.aborted) throw err; // shutting down: the job is redelivered and resumes here
+      const known = err instanceof StepError || err instanceof UserError;
+      const message = known ? (err as Error).message : "internal error in the worker (details are in the worker's log)";
+      if (!known) console.error(`[pipeline] run ${runId} step ${step.name} failed:`, err);
+      await db.insert(stepLogs).values({ stepId: step.id, attempt, line: `error: ${message}` });
+      await db.update(pipelineSteps).set({ status: "failed", finishedAt: new Date(), error: message }).where(eq(pipelineSteps.id, step.id));
+      const reason = `Step "${stepLabel(step.name)}" failed: ${message}`;
+      await finishRun(db, runId, "failed", reason);
+      await db
+        .update(orders)
+        .set({ status: "failed", reason, updatedAt: new Date() })
+        .where(and(eq(orders.id, orderId), sql`${orders.status} in ('provisioning', 'retiring')`));
+      if (run.kind === "destroy") {
+        await db.update(environments).set({ state: "error" }).where(eq(environments.orderId, orderId));
+      }
+      await announce(orderId, "failed");
+      return "failed";
+    }
+  }
+  await finishRun(db, runId, "succeeded", null);
+  await announce(orderId, "done");
+  return "succeeded";
+}
+
+async function finishRun(db: Db, runId: string, status: "succeeded" | "failed" | "cancelled", error: string | null) {
+  await db.update(pipelineRuns).set({ status, error, finishedAt: new Date() }).where(eq(pipelineRuns.id, runId));
+}
+
+/**
+ * Compensation: a teardown run that stops and removes whatever the order built and frees
+ * its addresses. Used for destroy, for cancel after provisioning began, and for retire.
+ */
+export async function startTeardown(db: Db, orderId: string, actorId?: string): Promise<void> {
+  const run = await db.transaction(async (tx) => {
+    await tx.update(environments).set({ state: "deleting" }).where(and(eq(environments.orderId, orderId), sql`${environments.state} <> 'deleted'`));
+    return createRun(tx, orderId, "destroy");
+  });
+  if (actorId) await writeAudit(db, { actorId, action: "environment.destroy", targetType: "order", targetId: orderId });
+  await announce(orderId, "teardown");
+  await dispatchRun(run);
+}

@@ -1,0 +1,34 @@
+import type { OrderStatus } from "../db/schema";
+
+/**
+ * The order's life (DESIGN.md):
+ * submitted -> pending_approval -> approved -> queued -> provisioning -> ready
+ *                  \-> rejected                      \-> failed -> (retry) queued
+ * ready -> retiring -> retired; cancel from anywhere before ready.
+ */
+export const orderTransitions: Record<OrderStatus, readonly OrderStatus[]> = {
+  submitted: ["pending_approval", "approved", "rejected", "cancelled"],
+  pending_approval: ["approved", "rejected", "cancelled"],
+  approved: ["queued", "cancelled"],
+  rejected: [],
+  queued: ["provisioning", "cancelled", "failed"],
+  provisioning: ["ready", "failed", "cancelled"],
+  failed: ["queued", "cancelled"],
+  ready: ["retiring"],
+  retiring: ["retired", "failed"],
+  cancelled: [],
+  retired: [],
+};
+
+export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
+  return orderTransitions[from].includes(to);
+}
+
+/** Statuses in which the order holds (or is building) an environment. */
+export const liveStatuses: readonly OrderStatus[] = ["queued", "provisioning", "ready", "retiring"];
+
+export const terminalStatuses: readonly OrderStatus[] = ["rejected", "cancelled", "retired"];
+
+export function isCancellable(s: OrderStatus): boolean {
+  return canTransition(s, "cancelled");
+}

@@ -1,0 +1,68 @@
+import { and, eq, inArray, ne, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { environments, hosts, type HostKind } from "../db/schema";
+import { StepError } from "../drivers/types";
+
+/** How many vCPUs a host may promise per physical CPU. */
+export const CPU_OVERCOMMIT = 4;
+
+export type Candidate = { id: string; name: string; freeMemoryMb: number; freeVcpus: number; freeDiskGb: number };
+
+export type Placement = { hostId: string; reason: string };
+
+/**
+ * Picks the active host of a suitable kind with the most free memory that fits the flavor,
+ * and says why. Call inside a transaction: host rows are locked so two placements cannot
+ * both take the last slot.
+ */
+export async function placeEnvironment(
+  db: Db,
+  need: { kinds: HostKind[]; vcpus: number; memoryMb: number; diskGb: number },
+): Promise<Placement> {
+  if (need.kinds.length === 0) throw new StepError("The image cannot run on any host kind this portal drives");
+  const rows = await db.select().from(hosts).where(and(eq(hosts.state, "active"), inArray(hosts.kind, need.kinds))).for("update");
+  if (rows.length === 0) {
+    throw new StepError(`No active host of kind ${need.kinds.join(" or ")}: ask an admin to register or undrain one`);
+  }
+  const used = await db
+    .select({
+      hostId: environments.hostId,
+      vcpus: sql<number>`coalesce(sum(${environments.vcpus}), 0)::int`,
+      memoryMb: sql<number>`coalesce(sum(${environments.memoryMb}), 0)::int`,
+      diskGb: sql<number>`coalesce(sum(${environments.diskGb}), 0)::int`,
+    })
+    .from(environments)
+    .where(and(inArray(environments.hostId, rows.map((r) => r.id)), ne(environments.state, "deleted")))
+    .groupBy(environments.hostId);
+  const usedBy = new Map(used.map((u) => [u.hostId, u]));
+  const candidates: Candidate[] = rows.map((h) => {
+    const u = usedBy.get(h.id);
+    return {
+      id: h.id,
+      name: h.name,
+      freeMemoryMb: h.memoryMbCapacity - (u?.memoryMb ?? 0),
+      freeVcpus: h.cpuCapacity * CPU_OVERCOMMIT - (u?.vcpus ?? 0),
+      freeDiskGb: h.diskGbCapacity - (u?.diskGb ?? 0),
+    };
+  });
+  return choose(candidates, need);
+}
+
+/** The decision itself, apart from the database. */
+export function choose(candidates: Candidate[], need: { vcpus: number; memoryMb: number; diskGb: number }): Placement {
+  const fitting = candidates
+    .filter((c) => c.freeMemoryMb >= need.memoryMb && c.freeVcpus >= need.vcpus && c.freeDiskGb >= need.diskGb)
+    .sort((a, b) => b.freeMemoryMb - a.freeMemoryMb || a.name.localeCompare(b.name));
+  const best = fitting[0];
+  if (!best) {
+    const most = [...candidates].sort((a, b) => b.freeMemoryMb - a.freeMemoryMb)[0];
+    throw new StepError(
+      `No host has room for ${need.vcpus} vCPUs, ${need.memoryMb} MiB and ${need.diskGb} GiB` +
+        (most ? ` (most free: ${most.name} with ${most.freeMemoryMb} MiB, ${most.freeVcpus} vCPUs, ${most.freeDiskGb} GiB)` : ""),
+    );
+  }
+  return {
+    hostId: best.id,
+    reason: `${best.name}: most free memory (${best.freeMemoryMb} MiB free, ${best.freeVcpus} vCPUs, ${best.freeDiskGb} GiB) among ${fitting.length} of ${candidates.length} hosts that fit`,
+  };
+}

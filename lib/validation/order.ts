@@ -1,0 +1,49 @@
+import { z } from "zod";
+
+/**
+ * Order input, shared by the order form (validation as you type) and the API. No server
+ * imports here: the browser loads this file too.
+ */
+export const HOSTNAME = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
+export const MAX_LEASE_DAYS = 365;
+
+export const orderPurposes = ["test", "development", "database", "web"] as const;
+
+export const orderInput = z.object({
+  image: z.string().trim().min(1, "Choose an image").max(100),
+  flavor: z.string().trim().min(1, "Choose a size").max(100),
+  network: z.string().trim().min(1).max(100).optional(),
+  name: z
+    .string()
+    .trim()
+    .min(3, "Name needs at least 3 characters")
+    .max(32, "Name can have at most 32 characters")
+    .regex(HOSTNAME, "Use lowercase letters, digits and hyphens; start with a letter, end with a letter or digit"),
+  purpose: z.enum(orderPurposes, { message: "Purpose is one of test, development, database, web" }).optional(),
+  leaseDays: z.coerce
+    .number({ message: "Lease is a number of days" })
+    .int("Lease is a whole number of days")
+    .min(1, "Lease is at least 1 day")
+    .max(MAX_LEASE_DAYS, `Lease is at most ${MAX_LEASE_DAYS} days`)
+    .optional(),
+});
+
+export type OrderInput = z.infer<typeof orderInput>;
+
+export const decisionInput = z.object({
+  reason: z.string().trim().max(500, "Reason can have at most 500 characters").optional(),
+});
+
+export const rejectInput = z.object({
+  reason: z.string().trim().min(3, "Say why the order is rejected").max(500, "Reason can have at most 500 characters"),
+});
+
+/** Field messages from a zod error, as the API's 422 body and the form show them. */
+export function fieldErrors(error: z.ZodError): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.join(".") || "_";
+    (out[key] ??= []).push(issue.message);
+  }
+  return out;
+}
