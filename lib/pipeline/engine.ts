@@ -216,3 +216,19 @@ export async function startTeardown(db: Db, orderId: string, actorId?: string): 
   await announce(orderId, "teardown");
   await dispatchRun(run);
 }
+
+/**
+ * Marks a run failed from outside its steps (its job ran out of attempts, e.g. the database
+ * kept failing), so the order shows "failed" with a retry button instead of hanging.
+ */
+export async function failRun(db: Db, runId: string, message: string): Promise<void> {
+  const [run] = await db.select().from(pipelineRuns).where(eq(pipelineRuns.id, runId));
+  if (!run || run.status === "succeeded" || run.status === "cancelled") return;
+  await db.update(pipelineSteps).set({ status: "failed", error: message, finishedAt: new Date() }).where(and(eq(pipelineSteps.runId, runId), eq(pipelineSteps.status, "running")));
+  await finishRun(db, runId, "failed", message);
+  await db
+    .update(orders)
+    .set({ status: "failed", reason: message, updatedAt: new Date() })
+    .where(and(eq(orders.id, run.orderId), sql`${orders.status} in ('queued', 'provisioning', 'retiring')`));
+  await announce(run.orderId, "failed");
+}

@@ -1,0 +1,31 @@
+import { getDbHandle } from "./db/client";
+import { seedIfEmpty } from "./db/seed";
+import { env, isEmbeddedWorker } from "./env";
+
+const store = globalThis as unknown as { __portalBoot?: Promise<void> };
+
+/**
+ * Once per server process: migrate (under an advisory lock on PostgreSQL), seed an empty
+ * database, and in the embedded mode start the worker in this same process.
+ */
+export function bootstrap(): Promise<void> {
+  store.__portalBoot ??= (async () => {
+    const handle = await getDbHandle();
+    const seed = await seedIfEmpty(handle.db, { adminEmail: env.ADMIN_EMAIL, adminPassword: env.ADMIN_PASSWORD });
+    if (seed.seeded) {
+      console.log("First start: created the first admin, a default pool, two sim hosts, two networks and a sample catalog.");
+      console.log(`  Admin e-mail:    ${seed.adminEmail}`);
+      if (seed.generatedPassword) console.log(`  Admin password:  ${seed.generatedPassword}   (shown once; set ADMIN_PASSWORD to choose it)`);
+      else console.log("  Admin password:  the value of ADMIN_PASSWORD");
+    }
+    console.log(`[portal] database: ${handle.kind === "pglite" ? `embedded PGlite in ${env.DATA_DIR}/pg` : "PostgreSQL"}`);
+    if (isEmbeddedWorker) {
+      const { startWorkers } = await import("../workers/runtime");
+      const workers = await startWorkers();
+      const stop = () => void workers.stop().finally(() => process.exit(0));
+      process.once("SIGTERM", stop);
+      process.once("SIGINT", stop);
+    }
+  })();
+  return store.__portalBoot;
+}

@@ -1,0 +1,51 @@
+import { asc, eq } from "drizzle-orm";
+import { z } from "zod";
+import type { Db } from "../client";
+import { groups, memberships, roles, users } from "../schema";
+import { hashPassword } from "../../auth/password";
+import { conflict, UserError } from "../../errors";
+import { writeAudit } from "../../audit";
+import type { Actor } from "./orders";
+
+export const newUserInput = z.object({
+  email: z.string().trim().toLowerCase().email("Enter a valid e-mail address").max(200),
+  name: z.string().trim().min(1, "Enter a name").max(100),
+  role: z.enum(roles, { message: "Role is one of admin, approver, customer, student" }),
+  password: z.string().min(8, "Password needs at least 8 characters").max(200),
+  group: z.string().trim().min(1).max(100).optional(),
+});
+
+export type NewUser = z.infer<typeof newUserInput>;
+
+/** Creates a user in a group (the default pool unless named); approvers approve for it. */
+export async function createUser(db: Db, actor: Actor | null, input: NewUser) {
+  const [existing] = await db.select({ id: users.id }).from(users).where(eq(users.email, input.email));
+  if (existing) throw conflict(`A user with e-mail ${input.email} already exists`);
+  const [group] = input.group
+    ? await db.select().from(groups).where(eq(groups.slug, input.group))
+    : await db.select().from(groups).orderBy(asc(groups.createdAt)).limit(1);
+  if (!group) throw new UserError(`No group "${input.group ?? "default"}"`, 422, { group: ["No such group"] });
+  const passwordHash = await hashPassword(input.password);
+  const user = await db.transaction(async (tx) => {
+    const [user] = await tx.insert(users).values({ email: input.email, name: input.name, role: input.role, passwordHash }).returning();
+    await tx.insert(memberships).values({
+      userId: user.id,
+      groupId: group.id,
+      role: input.role === "approver" || input.role === "admin" ? "approver" : "customer",
+    });
+    return user;
+  });
+  await writeAudit(db, { actorId: actor?.id ?? null, action: "user.create", targetType: "user", targetId: user.id, data: { email: user.email, role: user.role, group: group.slug } });
+  return { id: user.id, email: user.email, name: user.name, role: user.role, group: group.slug };
+}
+
+export async function listUsers(db: Db) {
+  return db
+    .select({ id: users.id, email: users.email, name: users.name, role: users.role, disabled: users.disabled, createdAt: users.createdAt })
+    .from(users)
+    .orderBy(asc(users.email));
+}
+
+export async function listGroups(db: Db) {
+  return db.select().from(groups).orderBy(asc(groups.name));
+}

@@ -1,0 +1,68 @@
+import { count } from "drizzle-orm";
+import type { Db } from "./client";
+import { flavors, groups, hosts, images, memberships, networks, users } from "./schema";
+import { generatePassword, hashPassword } from "../auth/password";
+
+/**
+ * First start on an empty database: the first admin, a default customer pool, a pool of
+ * `sim` hosts, a service and a production network, and a sample catalog. Returns the admin's
+ * password when it was generated (to be printed once), else null.
+ */
+export async function seedIfEmpty(db: Db, opts: { adminEmail: string; adminPassword?: string }) {
+  const [{ n }] = await db.select({ n: count() }).from(users);
+  if (n > 0) return { seeded: false as const };
+  const password = opts.adminPassword ?? generatePassword();
+  const passwordHash = await hashPassword(password);
+  await db.transaction(async (tx) => {
+    const [admin] = await tx.insert(users).values({ email: opts.adminEmail.toLowerCase(), name: "Administrator", role: "admin", passwordHash }).returning();
+    const [pool] = await tx.insert(groups).values({ slug: "default", name: "Default pool", autoApprove: false }).returning();
+    await tx.insert(memberships).values({ userId: admin.id, groupId: pool.id, role: "approver" });
+    await tx.insert(hosts).values([
+      { name: "sim-1", kind: "sim", address: "sim://sim-1", cpuCapacity: 16, memoryMbCapacity: 65536, diskGbCapacity: 2000, features: ["vms", "live-migration"] },
+      { name: "sim-2", kind: "sim", address: "sim://sim-2", cpuCapacity: 16, memoryMbCapacity: 65536, diskGbCapacity: 2000, features: ["vms", "live-migration"] },
+    ]);
+    await tx.insert(networks).values([
+      { slug: "service", name: "Service network", purpose: "service", cidr: "10.20.0.0/24", gateway: "10.20.0.1", bridge: "xenbr0" },
+      { slug: "production", name: "Production network", purpose: "production", cidr: "10.30.0.0/24", gateway: "10.30.0.1", bridge: "xenbr1" },
+    ]);
+    await tx.insert(images).values(sampleImages);
+    await tx.insert(flavors).values(sampleFlavors);
+  });
+  return { seeded: true as const, adminEmail: opts.adminEmail.toLowerCase(), generatedPassword: opts.adminPassword ? null : password };
+}
+
+export const sampleImages: (typeof images.$inferInsert)[] = [
+  {
+    slug: "linux-test", name: "Linux test server", os: "linux", version: "Debian 12", hostKinds: ["sim", "qemu", "xen"],
+    source: "clone", purpose: "test", sizeMb: 2048, description: "Minimal Debian server for tests: SSH, your key, nothing else.",
+  },
+  {
+    slug: "linux-dev", name: "Linux development box", os: "linux", version: "Debian 12", hostKinds: ["sim", "qemu", "xen"],
+    source: "clone", purpose: "development", sizeMb: 4096, description: "Compilers, git and build tools.",
+  },
+  {
+    slug: "linux-db", name: "Linux database server", os: "linux", version: "Debian 12 + PostgreSQL 15", hostKinds: ["sim", "xen"],
+    source: "copy", purpose: "database", sizeMb: 6144, description: "PostgreSQL on its own full copy of the golden disk.",
+  },
+  {
+    slug: "linux-web", name: "Linux web service", os: "linux", version: "Debian 12 + nginx", hostKinds: ["sim", "qemu", "xen"],
+    source: "install-file", purpose: "web", sizeMb: 3072, description: "nginx installed from an install file, service IP ready.",
+  },
+  {
+    slug: "solaris10-sparse", name: "Solaris 10 sparse-root zone", os: "solaris", version: "Solaris 10 1/13", hostKinds: ["sim", "zones"],
+    source: "clone", rootType: "sparse", purpose: "development", sizeMb: 512,
+    description: "Shares /lib, /platform, /sbin and /usr with the global zone: small and fast to deliver.",
+  },
+  {
+    slug: "solaris10-whole-capped", name: "Solaris 10 whole-root zone, capped CPU", os: "solaris", version: "Solaris 10 1/13",
+    hostKinds: ["sim", "zones"], source: "clone", rootType: "whole", purpose: "database", sizeMb: 4096, licensed: true,
+    description: "Own copy of everything; capped CPUs so a per-CPU licence is paid only for the cap.",
+  },
+];
+
+export const sampleFlavors: (typeof flavors.$inferInsert)[] = [
+  { slug: "small", name: "Small", vcpus: 1, memoryMb: 1024, diskGb: 10 },
+  { slug: "medium", name: "Medium", vcpus: 2, memoryMb: 4096, diskGb: 20 },
+  { slug: "large", name: "Large", vcpus: 4, memoryMb: 8192, diskGb: 40 },
+  { slug: "capped-2cpu-4g", name: "Capped: 2 CPUs, 4 GiB", vcpus: 4, memoryMb: 4096, diskGb: 40, cpuCap: 2, memoryCapMb: 4096 },
+];

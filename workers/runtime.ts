@@ -1,0 +1,52 @@
+import { Worker } from "bullmq";
+import { getDb } from "@/lib/db/client";
+import { env } from "@/lib/env";
+import { closeQueues, getQueue, queues } from "@/lib/jobs/queues";
+import { createRedis, redisPrefix } from "@/lib/redis";
+import { maintenanceProcessor } from "./processors/maintenance";
+import { provisionProcessor } from "./processors/provision";
+import { reconcile } from "./reconciler";
+
+export type RunningWorkers = { stop: () => Promise<void> };
+
+/** Wires queues to processors, schedules the reconciler and returns an ordered shutdown. */
+export async function startWorkers(): Promise<RunningWorkers> {
+  const db = await getDb();
+  const shutdown = new AbortController();
+  const common = {
+    prefix: redisPrefix,
+    lockDuration: env.JOB_LOCK_MS,
+    stalledInterval: env.JOB_LOCK_MS,
+    maxStalledCount: 5,
+  };
+  const provision = new Worker(queues.provision.name, provisionProcessor(db, shutdown.signal), {
+    ...common,
+    connection: createRedis(),
+    concurrency: env.WORKER_CONCURRENCY,
+  });
+  const maintenance = new Worker(queues.maintenance.name, maintenanceProcessor(db), { ...common, connection: createRedis(), concurrency: 1 });
+  for (const w of [provision, maintenance]) {
+    w.on("error", (err) => console.error(`[worker] ${w.name}:`, err.message));
+  }
+  await getQueue("maintenance").upsertJobScheduler(
+    "reconcile",
+    { every: env.RECONCILE_INTERVAL_MS },
+    { name: "reconcile", data: { task: "reconcile" }, opts: queues.maintenance.defaults },
+  );
+  // Catch up at once on anything the database has in flight (e.g. after Redis lost it).
+  await reconcile(db, getQueue("provision")).catch((err) => console.error("[reconciler]", err.message));
+  console.log(`[worker] processing ${queues.provision.name} (concurrency ${env.WORKER_CONCURRENCY}) and ${queues.maintenance.name}`);
+
+  let stopping: Promise<void> | null = null;
+  return {
+    stop() {
+      // Order matters: stop taking jobs and let running ones finish, then queues, then connections.
+      stopping ??= (async () => {
+        await Promise.all([provision.close(), maintenance.close()]);
+        shutdown.abort();
+        await closeQueues();
+      })();
+      return stopping;
+    },
+  };
+}
