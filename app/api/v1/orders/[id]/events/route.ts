@@ -1,0 +1,74 @@
+import { apiRoute } from "@/lib/api/handler";
+import { orderForActor, orderView } from "@/lib/db/queries/orders";
+import { onOrderChange } from "@/lib/pipeline/subscriptions";
+
+export const dynamic = "force-dynamic";
+
+const HEARTBEAT_MS = 15_000;
+/** Coalesces bursts of events (a step and its log lines) into one snapshot. */
+const COALESCE_MS = 100;
+
+/**
+ * Server-sent events: the current snapshot at once, then a new snapshot whenever the order
+ * changes. Each message is `event: snapshot` with the same JSON as GET /api/v1/orders/:id.
+ */
+export const GET = apiRoute({}, async ({ db, actor, params, req }) => {
+  await orderForActor(db, actor, params.id);
+  const encoder = new TextEncoder();
+  let cleanup = () => {};
+  const stream = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      let closed = false;
+      let timer: ReturnType<typeof setTimeout> | null = null;
+      let sending = Promise.resolve();
+      const write = (text: string) => {
+        if (!closed) controller.enqueue(encoder.encode(text));
+      };
+      const send = () => {
+        sending = sending.then(async () => {
+          if (closed) return;
+          try {
+            write(`event: snapshot\ndata: ${JSON.stringify(await orderView(db, params.id))}\n\n`);
+          } catch {
+            write(`event: error\ndata: {"error":"could not read the order"}\n\n`);
+          }
+        });
+      };
+      const schedule = () => {
+        if (timer) return;
+        timer = setTimeout(() => {
+          timer = null;
+          send();
+        }, COALESCE_MS);
+      };
+      const unsubscribe = await onOrderChange(params.id, schedule);
+      const heartbeat = setInterval(() => write(": keep-alive\n\n"), HEARTBEAT_MS);
+      cleanup = () => {
+        if (closed) return;
+        closed = true;
+        clearInterval(heartbeat);
+        if (timer) clearTimeout(timer);
+        unsubscribe();
+        try {
+          controller.close();
+        } catch {
+          // already closed by the client
+        }
+      };
+      req.signal.addEventListener("abort", () => cleanup());
+      write("retry: 2000\n\n");
+      send();
+    },
+    cancel() {
+      cleanup();
+    },
+  });
+  return new Response(stream, {
+    headers: {
+      "Content-Type": "text/event-stream; charset=utf-8",
+      "Cache-Control": "no-cache, no-transform",
+      Connection: "keep-alive",
+      "X-Accel-Buffering": "no",
+    },
+  });
+});

@@ -1,0 +1,145 @@
+import { z } from "zod";
+import { newUserInput } from "../db/queries/users";
+import { decisionInput, orderInput, rejectInput } from "../validation/order";
+
+const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const body = (name: string) => ({ required: true, content: { "application/json": { schema: ref(name) } } });
+const ok = (description: string, s?: object) => ({ description, ...(s ? { content: { "application/json": { schema: s } } } : {}) });
+const errors = {
+  "401": ref("Unauthorized"),
+  "403": ok("Not allowed for this user or role", ref("Error")),
+  "404": ok("No such order, or not yours", ref("Error")),
+  "409": ok("Not possible in the order's current state", ref("Error")),
+  "422": ok("Invalid input, with a message per field", ref("Error")),
+};
+const idParam = [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }];
+
+function action(summary: string, requestBody?: object) {
+  return {
+    post: {
+      summary,
+      parameters: idParam,
+      ...(requestBody ? { requestBody } : {}),
+      responses: { "200": ok("New state", { type: "object", properties: { id: { type: "string" }, status: { type: "string" } } }), ...errors },
+    },
+  };
+}
+
+/** The OpenAPI 3.1 document served at /api/v1/openapi.json. */
+export function openApiDocument() {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Environment portal API",
+      version: "1",
+      description:
+        "Order Linux and Solaris environments and follow their delivery. Authenticate with `Authorization: Bearer <token>` (create a token on the Account page or with POST /api/v1/tokens) or a browser session.",
+    },
+    servers: [{ url: "/" }],
+    security: [{ bearer: [] }, { session: [] }],
+    paths: {
+      "/api/health": { get: { summary: "Database and Redis status", security: [], responses: { "200": ok("Both up"), "503": ok("Either is down") } } },
+      "/api/v1/catalog": {
+        get: {
+          summary: "Images, flavors and networks",
+          parameters: [
+            { name: "os", in: "query", schema: { enum: ["linux", "solaris"] } },
+            { name: "kind", in: "query", schema: { enum: ["sim", "qemu", "xen", "zones"] } },
+          ],
+          responses: { "200": ok("The catalog"), "401": errors["401"] },
+        },
+      },
+      "/api/v1/orders": {
+        get: {
+          summary: "My orders (all for admins; scope=approvals for the approval queue)",
+          parameters: [{ name: "scope", in: "query", schema: { enum: ["mine", "all", "approvals"] } }],
+          responses: { "200": ok("Orders"), "401": errors["401"] },
+        },
+        post: {
+          summary: "Order an environment (image and flavor by id or slug)",
+          requestBody: body("OrderInput"),
+          responses: {
+            "201": ok("Created; status is pending_approval or queued, reason says which rule decided", ref("OrderCreated")),
+            ...errors,
+          },
+        },
+      },
+      "/api/v1/orders/{id}": { get: { summary: "An order with its steps and environment", parameters: idParam, responses: { "200": ok("The order", ref("Order")), ...errors } } },
+      "/api/v1/orders/{id}/events": {
+        get: {
+          summary: "Live updates (server-sent events): `event: snapshot` with the order JSON at connect and on every change",
+          parameters: idParam,
+          responses: { "200": { description: "text/event-stream", content: { "text/event-stream": { schema: { type: "string" } } } }, ...errors },
+        },
+      },
+      "/api/v1/orders/{id}/approve": action("Approve a held order (approvers of its group, admins)", body("DecisionInput")),
+      "/api/v1/orders/{id}/reject": action("Reject a held order with a reason", body("RejectInput")),
+      "/api/v1/orders/{id}/cancel": action("Cancel an order that is not delivered yet (tears down what was built)"),
+      "/api/v1/orders/{id}/retry": action("Retry a failed pipeline from its failed step"),
+      "/api/v1/orders/{id}/destroy": action("Destroy the delivered environment and free its addresses"),
+      "/api/v1/users": {
+        get: { summary: "Users (admins)", responses: { "200": ok("Users"), ...errors } },
+        post: { summary: "Create a user (admins)", requestBody: body("NewUser"), responses: { "201": ok("Created"), ...errors } },
+      },
+      "/api/v1/tokens": {
+        get: { summary: "My API tokens (never the token itself)", responses: { "200": ok("Tokens") } },
+        post: {
+          summary: "Create a personal API token; the token is in this response only",
+          requestBody: { content: { "application/json": { schema: { type: "object", properties: { name: { type: "string" } } } } } },
+          responses: { "201": ok("Created", { type: "object", properties: { id: { type: "string" }, token: { type: "string" } } }), ...errors },
+        },
+      },
+      "/api/v1/tokens/{id}": { delete: { summary: "Revoke a token", parameters: idParam, responses: { "204": { description: "Revoked" }, ...errors } } },
+      "/api/v1/hosts": { get: { summary: "Hypervisor hosts with capacity and usage (admins, approvers)", responses: { "200": ok("Hosts"), ...errors } } },
+    },
+    components: {
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer" },
+        session: { type: "apiKey", in: "cookie", name: "next-auth.session-token" },
+      },
+      responses: { Unauthorized: ok("Not signed in and no valid token", ref("Error")) },
+      schemas: {
+        OrderInput: schema(orderInput),
+        DecisionInput: schema(decisionInput),
+        RejectInput: schema(rejectInput),
+        NewUser: schema(newUserInput),
+        Error: {
+          type: "object",
+          required: ["error"],
+          properties: {
+            error: { type: "string" },
+            fields: { type: "object", additionalProperties: { type: "array", items: { type: "string" } } },
+            requestId: { type: "string" },
+          },
+        },
+        OrderCreated: { type: "object", properties: { id: { type: "string" }, status: { type: "string" }, reason: { type: "string" } } },
+        Order: {
+          type: "object",
+          properties: {
+            id: { type: "string" },
+            status: { enum: ["pending_approval", "queued", "provisioning", "ready", "failed", "rejected", "cancelled", "retiring", "retired"] },
+            reason: { type: ["string", "null"] },
+            steps: {
+              type: "array",
+              items: {
+                type: "object",
+                properties: {
+                  name: { type: "string" }, status: { type: "string" }, attempt: { type: "integer" },
+                  startedAt: { type: ["string", "null"] }, finishedAt: { type: ["string", "null"] },
+                },
+              },
+            },
+            environment: {
+              type: "object",
+              properties: {
+                id: { type: "string" }, hostname: { type: "string" }, host: { type: "string" }, state: { type: "string" },
+                addresses: { type: "array", items: { type: "object", properties: { network: { type: "string" }, ip: { type: "string" }, mac: { type: "string" } } } },
+              },
+            },
+          },
+        },
+      },
+    },
+  };
+}
