@@ -7,7 +7,7 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const body = (name: string) => ({ required: true, content: { "application/json": { schema: ref(name) } } });
 const ok = (description: string, s?: object) => ({ description, ...(s ? { content: { "application/json": { schema: s } } } : {}) });
 const errors = {
-  "401": ref("Unauthorized"),
+  "401": { $ref: "#/components/responses/Unauthorized" },
   "403": ok("Not allowed for this user or role", ref("Error")),
   "404": ok("No such order, or not yours", ref("Error")),
   "409": ok("Not possible in the order's current state", ref("Error")),
