@@ -23,7 +23,7 @@ const portalSteps: Record<string, StepFn> = {
       await io.log(`already placed on ${ctx.host?.name}`);
       return;
     }
-    await db.transaction(async (tx) => {
+    const reason = await db.transaction(async (tx) => {
       const placement = await placeEnvironment(tx, {
         kinds: ctx.image.hostKinds.filter((k): k is HostKind => supportedHostKinds.includes(k as HostKind)),
         vcpus: ctx.flavor.vcpus,
@@ -40,8 +40,10 @@ const portalSteps: Record<string, StepFn> = {
         placement: placement.reason,
         expiresAt: new Date(Date.now() + ctx.order.leaseDays * DAY_MS),
       });
-      await io.log(`placed on ${placement.reason}`);
+      return placement.reason;
     });
+    // Logged after commit: the log uses its own connection (PGlite has only one).
+    await io.log(`placed on ${reason}`);
   },
   async allocate(db, ctx, io) {
     const [service] = await db.select().from(networks).where(eq(networks.purpose, "service")).orderBy(asc(networks.createdAt)).limit(1);
