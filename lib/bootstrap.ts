@@ -29,3 +29,13 @@ export function bootstrap(): Promise<void> {
   })();
   return store.__portalBoot;
 }
+
+/** For the server's start-up hook: a portal that cannot start says why in one line and exits. */
+export async function bootstrapOrExit(): Promise<void> {
+  try {
+    await bootstrap();
+  } catch (err) {
+    console.error("[portal] could not start:", err instanceof Error ? err.message : err);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,96 @@
+// Shared helpers of the launchers (start, test, bench): probing services, finding programs,
+// running commands with arguments (never a shell string).
+import { spawn, spawnSync } from "node:child_process";
+import { accessSync, constants } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+
+/** True when something accepts TCP connections at host:port within `timeoutMs`. */
+export function portOpen(host, port, timeoutMs = 1000) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  });
+}
+
+/** Sends PING to a Redis server and resolves true on +PONG (or an auth error: it is Redis). */
+export function redisAnswers(url, timeoutMs = 1500) {
+  return new Promise((resolve) => {
+    let u;
+    try {
+      u = new URL(url);
+    } catch {
+      resolve(false);
+      return;
+    }
+    const socket = net.connect({ host: u.hostname || "127.0.0.1", port: Number(u.port || 6379) });
+    let data = "";
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once("connect", () => socket.write("PING\r\n"));
+    socket.on("data", (chunk) => {
+      data += chunk.toString();
+      if (data.includes("\r\n")) done(data.startsWith("+PONG") || data.includes("NOAUTH"));
+    });
+    socket.once("error", () => done(false));
+  });
+}
+
+/** Full path of a program on PATH (or in /usr/sbin, /sbin), or null. */
+export function which(program) {
+  const dirs = [...(process.env.PATH ?? "").split(path.delimiter), "/usr/sbin", "/sbin", "/usr/local/sbin"];
+  for (const dir of dirs) {
+    if (!dir) continue;
+    const candidate = path.join(dir, program);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+export const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+
+/** Runs a program to completion with inherited output; resolves its exit code. */
+export function run(cmd, args, opts = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: "inherit", ...opts });
+    child.once("error", (err) => {
+      console.error(`could not run ${cmd}: ${err.message}`);
+      resolve(127);
+    });
+    child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
+
+/** Runs a program and returns its stdout, or null if it failed. */
+export function capture(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: "utf8" });
+  return r.status === 0 ? r.stdout : null;
+}
+
+export async function waitFor(check, { timeoutMs, intervalMs = 250 }) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  return false;
+}
+
+/** The next CLI, run with this Node (no shell, no npx). */
+export function nextBin(root) {
+  return path.join(root, "node_modules", "next", "dist", "bin", "next");
+}
