@@ -4,16 +4,19 @@ import type { OrderStatus } from "../db/schema";
  * The order's life (DESIGN.md):
  * submitted -> pending_approval -> approved -> queued -> provisioning -> ready
  *                  \-> rejected                      \-> failed -> (retry) queued
- * ready -> retiring -> retired; cancel from anywhere before ready.
+ * ready -> retiring -> retired (a failed teardown is retried back to retiring);
+ * cancel from anywhere before ready.
  */
 export const orderTransitions: Record<OrderStatus, readonly OrderStatus[]> = {
   submitted: ["pending_approval", "approved", "rejected", "cancelled"],
-  pending_approval: ["approved", "rejected", "cancelled"],
+  // Approval queues the run in the same transaction (approveOrder): "approved" is not stored.
+  pending_approval: ["approved", "queued", "rejected", "cancelled"],
   approved: ["queued", "cancelled"],
   rejected: [],
   queued: ["provisioning", "cancelled", "failed"],
   provisioning: ["ready", "failed", "cancelled"],
-  failed: ["queued", "cancelled"],
+  // Retry: a failed provision run is queued again; a failed teardown goes back to retiring.
+  failed: ["queued", "retiring", "cancelled"],
   ready: ["retiring"],
   retiring: ["retired", "failed"],
   cancelled: [],

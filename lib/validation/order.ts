@@ -9,7 +9,8 @@ export const MAX_LEASE_DAYS = 365;
 
 export const orderPurposes = ["test", "development", "database", "web"] as const;
 
-export const orderInput = z.object({
+// Strict: a misspelt field (say `leaseDay`) is refused with a message, not silently ignored.
+export const orderInput = z.strictObject({
   image: z.string().trim().min(1, "Choose an image").max(100),
   flavor: z.string().trim().min(1, "Choose a size").max(100),
   network: z.string().trim().min(1).max(100).optional(),
@@ -42,6 +43,10 @@ export const rejectInput = z.object({
 export function fieldErrors(error: z.ZodError): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const issue of error.issues) {
+    if (issue.code === "unrecognized_keys") {
+      for (const k of issue.keys) (out[[...issue.path, k].join(".")] ??= []).push("Unknown field");
+      continue;
+    }
     const key = issue.path.join(".") || "_";
     (out[key] ??= []).push(issue.message);
   }
