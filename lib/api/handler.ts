@@ -35,6 +35,9 @@ async function authenticate(req: Request, db: Db): Promise<{ actor: Actor; via: 
     const user = m ? await userForToken(db, m[1]) : null;
     return user ? { actor: { id: user.id, role: user.role, email: user.email }, via: "token" } : null;
   }
+  // The session lives in a cookie: without one there is nothing to ask next-auth (whose
+  // getServerSession also needs a Next.js request scope, absent in scripts and tests).
+  if (!req.headers.get("cookie")) return null;
   const session = (await getServerSession(authOptions)) as { uid?: string; sv?: number } | null;
   if (!session?.uid) return null;
   const [user] = await db.select().from(users).where(eq(users.id, session.uid));
