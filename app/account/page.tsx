@@ -1,0 +1,49 @@
+import type { Metadata } from "next";
+import { getDb } from "@/lib/db/client";
+import { listApiTokens } from "@/lib/auth/tokens";
+import { requireUser } from "@/lib/auth/require-user";
+import { PageHeader } from "@/components/PageHeader";
+import { TokenManager } from "@/components/account/TokenManager";
+
+export const metadata: Metadata = { title: "Account" };
+
+export default async function AccountPage() {
+  const user = await requireUser("/account");
+  const db = await getDb();
+  const tokens = await listApiTokens(db, user.id);
+  return (
+    <>
+      <PageHeader title="Account" description="Who you are in the portal, and your personal API tokens." />
+      <div className="grid gap-6 lg:grid-cols-3">
+        <section className="card h-fit p-5" aria-labelledby="profile-heading">
+          <h2 id="profile-heading" className="text-base">Profile</h2>
+          <dl className="mt-3 space-y-3 text-sm">
+            <div>
+              <dt className="text-slate-500">Name</dt>
+              <dd className="font-medium text-slate-900">{user.name}</dd>
+            </div>
+            <div>
+              <dt className="text-slate-500">E-mail</dt>
+              <dd className="font-medium text-slate-900">{user.email}</dd>
+            </div>
+            <div>
+              <dt className="text-slate-500">Role</dt>
+              <dd className="font-medium text-slate-900 capitalize">{user.role}</dd>
+            </div>
+          </dl>
+        </section>
+        <div className="lg:col-span-2">
+          <TokenManager
+            initial={tokens.map((t) => ({
+              id: t.id,
+              name: t.name,
+              prefix: t.prefix,
+              createdAt: t.createdAt.toISOString(),
+              lastUsedAt: t.lastUsedAt ? t.lastUsedAt.toISOString() : null,
+            }))}
+          />
+        </div>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,224 @@
+import type { Metadata } from "next";
+import type { ReactNode } from "react";
+import { getDb } from "@/lib/db/client";
+import { listHostsWithUsage } from "@/lib/db/queries/hosts";
+import { listAllImages, listGroupsWithMembers, listNetworksWithFree, listUsersWithGroups } from "@/lib/db/queries/admin";
+import { requireUser } from "@/lib/auth/require-user";
+import { AccessDenied } from "@/components/AccessDenied";
+import { PageHeader } from "@/components/PageHeader";
+import { StatusBadge } from "@/components/StatusBadge";
+import { CreateUserForm } from "@/components/admin/CreateUserForm";
+import { formatDateTime, formatSize, hostKindLabels } from "@/components/format";
+
+export const metadata: Metadata = { title: "Admin" };
+
+function Usage({ used, total, unit = "" }: { used: number; total: number; unit?: string }) {
+  const pct = total > 0 ? Math.min(100, Math.round((used / total) * 100)) : 0;
+  const bar = pct >= 90 ? "bg-rose-500" : pct >= 70 ? "bg-amber-500" : "bg-emerald-500";
+  return (
+    <div className="min-w-32">
+      <div className="text-xs text-slate-600">
+        {used}{unit} / {total}{unit} <span className="text-slate-400">({pct}%)</span>
+      </div>
+      <div className="mt-1 h-1.5 rounded-full bg-slate-100" role="presentation">
+        <div className={`h-1.5 rounded-full ${bar}`} style={{ width: `${pct}%` }} />
+      </div>
+    </div>
+  );
+}
+
+function Section({ id, title, description, children }: { id: string; title: string; description?: string; children: ReactNode }) {
+  return (
+    <section id={id} aria-labelledby={`${id}-heading`} className="scroll-mt-6">
+      <div className="mb-3">
+        <h2 id={`${id}-heading`}>{title}</h2>
+        {description ? <p className="text-sm text-slate-600">{description}</p> : null}
+      </div>
+      {children}
+    </section>
+  );
+}
+
+export default async function AdminPage() {
+  const user = await requireUser("/admin");
+  if (user.role !== "admin") return <AccessDenied what="the admin pages" needs="Only administrators manage users, hosts, networks and images." />;
+  const db = await getDb();
+  const [users, groups, hosts, networks, images] = await Promise.all([
+    listUsersWithGroups(db),
+    listGroupsWithMembers(db),
+    listHostsWithUsage(db),
+    listNetworksWithFree(db),
+    listAllImages(db),
+  ]);
+
+  return (
+    <>
+      <PageHeader title="Administration" description="Users, hypervisor hosts, networks and the image catalog." />
+      <nav aria-label="Admin sections" className="mb-8 flex flex-wrap gap-2 text-sm">
+        {[["users", `Users (${users.length})`], ["hosts", `Hosts (${hosts.length})`], ["networks", `Networks (${networks.length})`], ["images", `Images (${images.length})`]].map(([id, label]) => (
+          <a key={id} href={`#${id}`} className="rounded-md border border-slate-300 bg-white px-3 py-1.5 font-medium text-slate-700 shadow-sm hover:bg-slate-50">{label}</a>
+        ))}
+      </nav>
+
+      <div className="space-y-10">
+        <Section id="users" title="Users" description="Approvers and admins approve for the group they are created in.">
+          <div className="grid gap-6 xl:grid-cols-5">
+            <div className="card overflow-x-auto xl:col-span-3">
+              <table className="table" aria-label="Users">
+                <thead>
+                  <tr>
+                    <th scope="col">User</th>
+                    <th scope="col">Role</th>
+                    <th scope="col">Groups</th>
+                    <th scope="col">Created</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {users.map((u) => (
+                    <tr key={u.id} data-testid="user-row">
+                      <td>
+                        <span className="font-medium text-slate-900">{u.name}</span>
+                        <span className="block text-xs text-slate-500">{u.email}</span>
+                        {u.disabled ? <span className="text-xs font-medium text-rose-600">disabled</span> : null}
+                      </td>
+                      <td className="capitalize">{u.role}</td>
+                      <td className="text-xs">
+                        {u.groups.map((g) => (
+                          <span key={g.slug} className="block">{g.name}{g.as === "approver" ? <span className="text-slate-500"> (approver)</span> : null}</span>
+                        ))}
+                      </td>
+                      <td className="text-xs whitespace-nowrap">{formatDateTime(u.createdAt)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <div className="card h-fit p-5 xl:col-span-2">
+              <h3 className="mb-3 text-base">Create a user</h3>
+              <CreateUserForm groups={groups.map((g) => ({ slug: g.slug, name: g.name }))} />
+              <div className="mt-5 border-t border-slate-100 pt-4">
+                <h3 className="mb-2">Groups</h3>
+                <ul className="space-y-1 text-sm">
+                  {groups.map((g) => (
+                    <li key={g.id} className="flex justify-between gap-3">
+                      <span>{g.name} <code className="text-xs text-slate-500">{g.slug}</code></span>
+                      <span className="text-slate-500">
+                        {g.members} {g.members === 1 ? "member" : "members"} · {g.autoApprove ? "auto-approves" : "needs approval"}
+                      </span>
+                    </li>
+                  ))}
+                </ul>
+              </div>
+            </div>
+          </div>
+        </Section>
+
+        <Section id="hosts" title="Hypervisor hosts" description="Capacity and what live environments use of it.">
+          <div className="card overflow-x-auto">
+            <table className="table" aria-label="Hosts">
+              <thead>
+                <tr>
+                  <th scope="col">Host</th>
+                  <th scope="col">Kind</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Environments</th>
+                  <th scope="col">vCPUs</th>
+                  <th scope="col">Memory</th>
+                  <th scope="col">Disk</th>
+                  <th scope="col">Features</th>
+                </tr>
+              </thead>
+              <tbody>
+                {hosts.map((h) => (
+                  <tr key={h.id}>
+                    <td>
+                      <span className="font-medium text-slate-900">{h.name}</span>
+                      <span className="block font-mono text-xs text-slate-500">{h.address}</span>
+                    </td>
+                    <td>{hostKindLabels[h.kind] ?? h.kind}</td>
+                    <td><StatusBadge status={h.state} /></td>
+                    <td>{h.used.environments}</td>
+                    <td><Usage used={h.used.vcpus} total={h.capacity.vcpus} /></td>
+                    <td><Usage used={Math.round(h.used.memoryMb / 1024)} total={Math.round(h.capacity.memoryMb / 1024)} unit=" GiB" /></td>
+                    <td><Usage used={h.used.diskGb} total={h.capacity.diskGb} unit=" GB" /></td>
+                    <td className="text-xs">{h.features.join(", ") || "—"}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </Section>
+
+        <Section id="networks" title="Networks" description="Guest addresses: usable addresses exclude network, broadcast and gateway.">
+          <div className="card overflow-x-auto">
+            <table className="table" aria-label="Networks">
+              <thead>
+                <tr>
+                  <th scope="col">Network</th>
+                  <th scope="col">Purpose</th>
+                  <th scope="col">CIDR</th>
+                  <th scope="col">Gateway</th>
+                  <th scope="col">Bridge</th>
+                  <th scope="col">MAC prefix</th>
+                  <th scope="col">Addresses</th>
+                  <th scope="col">Free</th>
+                </tr>
+              </thead>
+              <tbody>
+                {networks.map((n) => (
+                  <tr key={n.id}>
+                    <td>
+                      <span className="font-medium text-slate-900">{n.name}</span>
+                      <code className="block text-xs text-slate-500">{n.slug}</code>
+                    </td>
+                    <td>{n.purpose}</td>
+                    <td className="font-mono">{n.cidr}</td>
+                    <td className="font-mono">{n.gateway}</td>
+                    <td className="font-mono">{n.bridge}</td>
+                    <td className="font-mono">{n.macPrefix}</td>
+                    <td><Usage used={n.used} total={n.total} /></td>
+                    <td className="font-medium text-slate-900" data-testid="network-free">{n.free}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </Section>
+
+        <Section id="images" title="Images">
+          <div className="card overflow-x-auto">
+            <table className="table" aria-label="Images">
+              <thead>
+                <tr>
+                  <th scope="col">Image</th>
+                  <th scope="col">OS</th>
+                  <th scope="col">Hypervisors</th>
+                  <th scope="col">Source</th>
+                  <th scope="col">Purpose</th>
+                  <th scope="col">Size</th>
+                  <th scope="col">In catalog</th>
+                </tr>
+              </thead>
+              <tbody>
+                {images.map((i) => (
+                  <tr key={i.id}>
+                    <td>
+                      <span className="font-medium text-slate-900">{i.name}</span>
+                      <span className="block text-xs text-slate-500">{i.version} · <code>{i.slug}</code></span>
+                    </td>
+                    <td className="capitalize">{i.os}</td>
+                    <td className="text-xs">{i.hostKinds.map((k) => hostKindLabels[k] ?? k).join(", ")}</td>
+                    <td>{i.source}{i.rootType ? `, ${i.rootType} root` : ""}</td>
+                    <td>{i.purpose}</td>
+                    <td>{formatSize(i.sizeMb)}</td>
+                    <td>{i.active ? "yes" : <span className="text-slate-400">no</span>}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </Section>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,59 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { getDb } from "@/lib/db/client";
+import { listOrders } from "@/lib/db/queries/orders";
+import { requireUser } from "@/lib/auth/require-user";
+import { AccessDenied } from "@/components/AccessDenied";
+import { PageHeader } from "@/components/PageHeader";
+import { DecisionActions } from "@/components/orders/DecisionActions";
+import { formatDateTime } from "@/components/format";
+
+export const metadata: Metadata = { title: "Approvals" };
+
+export default async function ApprovalsPage() {
+  const user = await requireUser("/approvals");
+  if (user.role !== "approver" && user.role !== "admin") {
+    return <AccessDenied what="the approval queue" needs="Only approvers and administrators decide on held orders." />;
+  }
+  const db = await getDb();
+  const pending = await listOrders(db, user, "approvals");
+  return (
+    <>
+      <PageHeader
+        title="Approvals"
+        description={user.role === "admin" ? "Orders held for approval in every group, oldest first." : "Orders held for approval in the groups you approve for, oldest first."}
+      />
+      {pending.length === 0 ? (
+        <div className="card p-10 text-center text-slate-600" data-testid="approvals-empty">Nothing is waiting for a decision.</div>
+      ) : (
+        <ul className="space-y-4" aria-label="Orders waiting for approval">
+          {pending.map((o) => (
+            <li key={o.id} className="card p-5" data-testid="approval-item" data-order-name={o.name}>
+              <div className="grid gap-5 lg:grid-cols-3">
+                <div className="lg:col-span-2">
+                  <div className="flex flex-wrap items-baseline gap-3">
+                    <h2 className="font-mono text-base">
+                      <Link href={`/orders/${o.id}`} className="text-sky-700 hover:underline">{o.name}</Link>
+                    </h2>
+                    <span className="text-xs text-slate-500">ordered {formatDateTime(o.createdAt)}</span>
+                  </div>
+                  <dl className="mt-3 grid grid-cols-[auto_1fr] gap-x-4 gap-y-1.5 text-sm">
+                    <dt className="text-slate-500">Who</dt>
+                    <dd className="text-slate-900">{o.owner} <span className="text-slate-500">in {o.group}</span></dd>
+                    <dt className="text-slate-500">What</dt>
+                    <dd className="text-slate-900">{o.image} · {o.flavor} · {o.purpose} · {o.leaseDays} days</dd>
+                    <dt className="text-slate-500">Why held</dt>
+                    <dd className="text-amber-800">{o.reason ?? "—"}</dd>
+                  </dl>
+                </div>
+                <div className="lg:border-l lg:border-slate-100 lg:pl-5">
+                  <DecisionActions orderId={o.id} orderName={o.name} />
+                </div>
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,161 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { getDb } from "@/lib/db/client";
+import { listCatalog, type CatalogFilter } from "@/lib/db/queries/catalog";
+import { hostKinds } from "@/lib/db/schema";
+import { requireUser } from "@/lib/auth/require-user";
+import { PageHeader } from "@/components/PageHeader";
+import { formatMemory, formatSize, hostKindLabels, osLabels } from "@/components/format";
+
+export const metadata: Metadata = { title: "Catalog" };
+
+type Search = Record<string, string | string[] | undefined>;
+
+function one(v: string | string[] | undefined) {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function parseFilter(params: Search): CatalogFilter {
+  const os = one(params.os);
+  const kind = one(params.kind);
+  return {
+    os: os === "linux" || os === "solaris" ? os : undefined,
+    kind: kind && (hostKinds as readonly string[]).includes(kind) ? kind : undefined,
+  };
+}
+
+const purposeLabels: Record<string, string> = { test: "Test", development: "Development", database: "Database", web: "Web service" };
+
+export default async function CatalogPage({ searchParams }: { searchParams: Promise<Search> }) {
+  const params = await searchParams;
+  const filter = parseFilter(params);
+  const query = new URLSearchParams(Object.entries(filter).filter(([, v]) => v) as [string, string][]).toString();
+  await requireUser(`/catalog${query ? `?${query}` : ""}`);
+  const db = await getDb();
+  const { images, flavors } = await listCatalog(db, filter);
+  const filtered = Boolean(filter.os || filter.kind);
+
+  return (
+    <>
+      <PageHeader
+        title="Image catalog"
+        description="Choose an image, then a size and a network. Orders are delivered by the deploy pipeline, usually within minutes."
+      />
+
+      <form method="get" action="/catalog" className="card mb-6 flex flex-wrap items-end gap-4 p-4" aria-label="Filter images">
+        <div>
+          <label htmlFor="filter-os" className="field-label">Operating system</label>
+          <select id="filter-os" name="os" defaultValue={filter.os ?? ""} className="field-input min-w-40">
+            <option value="">Any</option>
+            <option value="linux">Linux</option>
+            <option value="solaris">Solaris</option>
+          </select>
+        </div>
+        <div>
+          <label htmlFor="filter-kind" className="field-label">Hypervisor</label>
+          <select id="filter-kind" name="kind" defaultValue={filter.kind ?? ""} className="field-input min-w-44">
+            <option value="">Any</option>
+            {hostKinds.map((k) => (
+              <option key={k} value={k}>{hostKindLabels[k] ?? k}</option>
+            ))}
+          </select>
+        </div>
+        <button type="submit" className="btn btn-secondary py-2">Apply filters</button>
+        {filtered ? <Link href="/catalog" className="py-2 text-sm font-medium text-sky-700 hover:underline">Clear filters</Link> : null}
+        <p className="ml-auto self-center text-sm text-slate-500" aria-live="polite">
+          {images.length} {images.length === 1 ? "image" : "images"}
+        </p>
+      </form>
+
+      {images.length === 0 ? (
+        <div className="card p-10 text-center text-slate-600">
+          No image matches these filters. <Link href="/catalog" className="font-medium text-sky-700 hover:underline">Show all images</Link>
+        </div>
+      ) : (
+        <ul className="grid gap-4 md:grid-cols-2 xl:grid-cols-3" aria-label="Images">
+          {images.map((image) => (
+            <li key={image.id} className="card flex flex-col p-5" data-testid="catalog-image" data-slug={image.slug}>
+              <div className="flex items-start justify-between gap-3">
+                <div>
+                  <h2 className="text-base">{image.name}</h2>
+                  <p className="text-sm text-slate-500">{image.version}</p>
+                </div>
+                <span
+                  className={`rounded-md px-2 py-0.5 text-xs font-semibold ${image.os === "linux" ? "bg-sky-100 text-sky-800" : "bg-violet-100 text-violet-800"}`}
+                >
+                  {osLabels[image.os]}
+                </span>
+              </div>
+              <p className="mt-3 flex-1 text-sm text-slate-700">{image.description}</p>
+              <dl className="mt-4 grid grid-cols-2 gap-x-4 gap-y-1 text-sm">
+                <dt className="text-slate-500">Purpose</dt>
+                <dd className="text-slate-800">{purposeLabels[image.purpose] ?? image.purpose}</dd>
+                <dt className="text-slate-500">Image size</dt>
+                <dd className="text-slate-800">{formatSize(image.sizeMb)}</dd>
+                <dt className="text-slate-500">Built by</dt>
+                <dd className="text-slate-800">{image.source === "install-file" ? "install file" : image.source}</dd>
+                {image.rootType ? (
+                  <>
+                    <dt className="text-slate-500">Zone root</dt>
+                    <dd className="text-slate-800">{image.rootType} root</dd>
+                  </>
+                ) : null}
+              </dl>
+              <div className="mt-4 flex flex-wrap gap-1.5" aria-label="Hypervisors">
+                {image.hostKinds.map((k) => (
+                  <span key={k} className="rounded bg-slate-100 px-2 py-0.5 text-xs font-medium text-slate-700">{hostKindLabels[k] ?? k}</span>
+                ))}
+                {image.licensed ? (
+                  <span className="rounded bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-800" title="Licensed per CPU: deploy with a CPU cap">
+                    per-CPU licence
+                  </span>
+                ) : null}
+              </div>
+              <div className="mt-5 border-t border-slate-100 pt-4">
+                <Link
+                  href={`/orders/new?image=${encodeURIComponent(image.slug)}`}
+                  className="btn btn-primary w-full"
+                  aria-label={`Order ${image.name}`}
+                >
+                  Order
+                </Link>
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+
+      <section className="mt-10" aria-labelledby="flavors-heading">
+        <h2 id="flavors-heading" className="mb-3">Sizes</h2>
+        <div className="card overflow-x-auto">
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Size</th>
+                <th scope="col">vCPUs</th>
+                <th scope="col">Memory</th>
+                <th scope="col">Disk</th>
+                <th scope="col">Cap</th>
+              </tr>
+            </thead>
+            <tbody>
+              {flavors.map((f) => (
+                <tr key={f.id}>
+                  <td className="font-medium text-slate-900">{f.name}</td>
+                  <td>{f.vcpus}</td>
+                  <td>{formatMemory(f.memoryMb)}</td>
+                  <td>{f.diskGb} GB</td>
+                  <td>
+                    {f.cpuCap || f.memoryCapMb
+                      ? [f.cpuCap ? `${f.cpuCap} CPUs` : null, f.memoryCapMb ? formatMemory(f.memoryCapMb) : null].filter(Boolean).join(", ")
+                      : <span className="text-slate-400">uncapped</span>}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+    </>
+  );
+}

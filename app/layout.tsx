@@ -1,0 +1,22 @@
+import type { Metadata } from "next";
+import type { ReactNode } from "react";
+import { currentUser } from "@/lib/auth/session";
+import { TopNav } from "@/components/TopNav";
+import "./globals.css";
+
+export const metadata: Metadata = {
+  title: { default: "Environment Portal", template: "%s · Environment Portal" },
+  description: "Order Linux and Solaris environments and watch them being delivered.",
+};
+
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const user = await currentUser();
+  return (
+    <html lang="en">
+      <body className="min-h-screen">
+        <TopNav user={user ? { email: user.email, name: user.name, role: user.role } : null} />
+        <main className="mx-auto max-w-7xl px-4 py-8 sm:px-6">{children}</main>
+      </body>
+    </html>
+  );
+}

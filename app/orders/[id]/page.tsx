@@ -1,0 +1,30 @@
+import type { Metadata } from "next";
+import { notFound } from "next/navigation";
+import { getDb } from "@/lib/db/client";
+import { orderForActor, orderView } from "@/lib/db/queries/orders";
+import { isApproverFor } from "@/lib/db/queries/approvers";
+import { requireUser } from "@/lib/auth/require-user";
+import { UserError } from "@/lib/errors";
+import { OrderLive } from "@/components/orders/OrderLive";
+
+export const metadata: Metadata = { title: "Order" };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export default async function OrderPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  const user = await requireUser(`/orders/${id}`);
+  if (!UUID.test(id)) notFound();
+  const db = await getDb();
+  let order;
+  try {
+    order = await orderForActor(db, user, id);
+  } catch (err) {
+    if (err instanceof UserError && err.status === 404) notFound();
+    throw err;
+  }
+  const view = await orderView(db, id);
+  const canManage = user.role === "admin" || order.userId === user.id;
+  const canDecide = await isApproverFor(db, user, order.groupId);
+  return <OrderLive initial={view} canManage={canManage} canDecide={canDecide} />;
+}

@@ -1,0 +1,94 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { getDb } from "@/lib/db/client";
+import { listOrders } from "@/lib/db/queries/orders";
+import { requireUser } from "@/lib/auth/require-user";
+import { PageHeader } from "@/components/PageHeader";
+import { StatusBadge } from "@/components/StatusBadge";
+import { formatDateTime } from "@/components/format";
+
+export const metadata: Metadata = { title: "My orders" };
+
+export default async function OrdersPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const params = await searchParams;
+  const wantsAll = params.scope === "all";
+  const user = await requireUser(`/orders${wantsAll ? "?scope=all" : ""}`);
+  const isAdmin = user.role === "admin";
+  const all = wantsAll && isAdmin;
+  const db = await getDb();
+  const orders = await listOrders(db, user, all ? "all" : "mine");
+
+  return (
+    <>
+      <PageHeader
+        title={all ? "All orders" : "My orders"}
+        description={all ? "Every order in the portal, newest first." : "Your orders, newest first. Open one to follow its delivery."}
+        actions={
+          <>
+            {isAdmin ? (
+              <div className="inline-flex rounded-md border border-slate-300 bg-white p-0.5 text-sm shadow-sm" role="group" aria-label="Which orders">
+                <Link
+                  href="/orders"
+                  aria-current={!all ? "page" : undefined}
+                  className={`rounded px-3 py-1 font-medium ${!all ? "bg-slate-800 text-white" : "text-slate-600 hover:bg-slate-100"}`}
+                >
+                  Mine
+                </Link>
+                <Link
+                  href="/orders?scope=all"
+                  aria-current={all ? "page" : undefined}
+                  className={`rounded px-3 py-1 font-medium ${all ? "bg-slate-800 text-white" : "text-slate-600 hover:bg-slate-100"}`}
+                >
+                  All
+                </Link>
+              </div>
+            ) : null}
+            <Link href="/catalog" className="btn btn-primary">New order</Link>
+          </>
+        }
+      />
+      {wantsAll && !isAdmin ? (
+        <p role="status" className="mb-4 rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-800">
+          Only admins can see every order; showing yours.
+        </p>
+      ) : null}
+      {orders.length === 0 ? (
+        <div className="card p-10 text-center text-slate-600">
+          {all ? "No orders yet." : "You have not ordered anything yet."}{" "}
+          <Link href="/catalog" className="font-medium text-sky-700 hover:underline">Browse the catalog</Link>
+        </div>
+      ) : (
+        <div className="card overflow-x-auto">
+          <table className="table" aria-label={all ? "All orders" : "My orders"}>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Image</th>
+                <th scope="col">Size</th>
+                <th scope="col">Status</th>
+                {all ? <th scope="col">Owner</th> : null}
+                <th scope="col">Created</th>
+                <th scope="col">Ready at</th>
+              </tr>
+            </thead>
+            <tbody>
+              {orders.map((o) => (
+                <tr key={o.id} className="hover:bg-slate-50" data-testid="order-row">
+                  <td>
+                    <Link href={`/orders/${o.id}`} className="font-mono font-medium text-sky-700 hover:underline">{o.name}</Link>
+                  </td>
+                  <td>{o.image}</td>
+                  <td>{o.flavor}</td>
+                  <td><StatusBadge status={o.status} /></td>
+                  {all ? <td className="text-slate-600">{o.owner}<span className="block text-xs text-slate-400">{o.group}</span></td> : null}
+                  <td className="whitespace-nowrap text-slate-600">{formatDateTime(o.createdAt)}</td>
+                  <td className="whitespace-nowrap text-slate-600">{o.readyAt ? formatDateTime(o.readyAt) : "—"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}

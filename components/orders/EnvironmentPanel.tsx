@@ -1,0 +1,78 @@
+import type { OrderView } from "@/lib/db/queries/orders";
+import { formatDateTime, hostKindLabels } from "../format";
+
+type Environment = NonNullable<OrderView["environment"]>;
+
+const envTone: Record<string, string> = {
+  creating: "bg-indigo-50 text-indigo-800 ring-indigo-300",
+  running: "bg-emerald-50 text-emerald-800 ring-emerald-300",
+  stopped: "bg-slate-100 text-slate-700 ring-slate-300",
+  migrating: "bg-sky-50 text-sky-800 ring-sky-300",
+  deleting: "bg-orange-50 text-orange-800 ring-orange-300",
+  deleted: "bg-slate-100 text-slate-600 ring-slate-300",
+  error: "bg-rose-50 text-rose-800 ring-rose-300",
+};
+
+/** Where the environment runs and how to reach it. */
+export function EnvironmentPanel({ env, delivered }: { env: Environment; delivered: boolean }) {
+  return (
+    <section className="card" aria-labelledby="env-heading" data-testid="environment-panel">
+      <div className="flex items-center justify-between gap-3 border-b border-slate-100 px-5 py-3">
+        <h2 id="env-heading" className="text-base">{delivered ? "Delivered environment" : "Environment (being built)"}</h2>
+        <span className="flex items-center gap-2 text-xs text-slate-500">
+          Guest
+          <span data-testid="environment-state" className={`rounded-full px-2.5 py-0.5 font-medium ring-1 ring-inset ${envTone[env.state] ?? envTone.stopped}`}>
+            {env.state}
+          </span>
+        </span>
+      </div>
+      <dl className="grid gap-x-6 gap-y-3 px-5 py-4 text-sm sm:grid-cols-2">
+        <div>
+          <dt className="text-slate-500">Hostname</dt>
+          <dd className="font-mono font-medium text-slate-900">{env.hostname}</dd>
+        </div>
+        <div>
+          <dt className="text-slate-500">Host</dt>
+          <dd className="font-medium text-slate-900">
+            {env.host} <span className="font-normal text-slate-500">({hostKindLabels[env.hostKind] ?? env.hostKind})</span>
+          </dd>
+        </div>
+        <div className="sm:col-span-2">
+          <dt className="text-slate-500">Placement</dt>
+          <dd className="text-slate-800">{env.placement}</dd>
+        </div>
+        <div>
+          <dt className="text-slate-500">Expires at</dt>
+          <dd className="text-slate-800">{formatDateTime(env.expiresAt)}</dd>
+        </div>
+      </dl>
+      <div className="border-t border-slate-100">
+        {env.addresses.length === 0 ? (
+          <p className="px-5 py-4 text-sm text-slate-500">Addresses are allocated by the “Allocate IPs and MACs” step.</p>
+        ) : (
+          <table className="table" aria-label="Network addresses">
+            <thead>
+              <tr>
+                <th scope="col">Network</th>
+                <th scope="col">IP address</th>
+                <th scope="col">MAC address</th>
+              </tr>
+            </thead>
+            <tbody>
+              {env.addresses.map((a) => (
+                <tr key={`${a.network}-${a.ip}`} data-testid="address-row">
+                  <td>
+                    <span className="font-medium text-slate-900">{a.networkName}</span>
+                    <span className="ml-2 text-xs text-slate-500">{a.purpose}</span>
+                  </td>
+                  <td className="font-mono" data-testid="address-ip">{a.ip}</td>
+                  <td className="font-mono" data-testid="address-mac">{a.mac}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+    </section>
+  );
+}

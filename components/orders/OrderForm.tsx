@@ -1,0 +1,285 @@
+"use client";
+
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useMemo, useState, type FormEvent, type ReactNode } from "react";
+import { fieldErrors, MAX_LEASE_DAYS, orderInput, orderPurposes } from "@/lib/validation/order";
+import { api } from "../api-client";
+import { formatMemory, formatSize, hostKindLabels, osLabels } from "../format";
+
+type ImageOption = { slug: string; name: string; os: string; version: string; purpose: string; sizeMb: number; hostKinds: string[] };
+type FlavorOption = { slug: string; name: string; vcpus: number; memoryMb: number; diskGb: number; cpuCap: number | null };
+type NetworkOption = { slug: string; name: string; cidr: string };
+
+type Values = { image: string; flavor: string; network: string; name: string; purpose: string; leaseDays: string };
+type Field = keyof Values;
+
+const DEFAULT_LEASE_DAYS = "14";
+
+/** The request body: empty optional fields are left out so the portal's defaults apply. */
+function toInput(v: Values) {
+  return {
+    image: v.image,
+    flavor: v.flavor,
+    name: v.name,
+    ...(v.network ? { network: v.network } : {}),
+    ...(v.purpose ? { purpose: v.purpose } : {}),
+    ...(v.leaseDays.trim() ? { leaseDays: v.leaseDays.trim() } : {}),
+  };
+}
+
+function validate(v: Values): Record<string, string[]> {
+  const parsed = orderInput.safeParse(toInput(v));
+  return parsed.success ? {} : fieldErrors(parsed.error);
+}
+
+export function OrderForm({
+  images,
+  flavors,
+  networks,
+  initialImage,
+}: {
+  images: ImageOption[];
+  flavors: FlavorOption[];
+  networks: NetworkOption[];
+  initialImage?: string;
+}) {
+  const router = useRouter();
+  const [values, setValues] = useState<Values>({
+    image: initialImage ?? "",
+    flavor: flavors[0]?.slug ?? "",
+    network: networks[0]?.slug ?? "",
+    name: "",
+    purpose: "",
+    leaseDays: DEFAULT_LEASE_DAYS,
+  });
+  const [touched, setTouched] = useState<Partial<Record<Field, boolean>>>({});
+  const [serverErrors, setServerErrors] = useState<Record<string, string[]>>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [submitting, setSubmitting] = useState(false);
+
+  const clientErrors = useMemo(() => validate(values), [values]);
+  const image = images.find((i) => i.slug === values.image);
+  const flavor = flavors.find((f) => f.slug === values.flavor);
+
+  function set(field: Field, value: string) {
+    setValues((v) => ({ ...v, [field]: value }));
+    setTouched((t) => ({ ...t, [field]: true }));
+    setServerErrors((e) => {
+      if (!e[field]) return e;
+      const { [field]: _gone, ...rest } = e;
+      return rest;
+    });
+  }
+
+  /** Client messages for fields the user has touched, then what the server said. */
+  function messageFor(field: Field): string | undefined {
+    if (touched[field] && clientErrors[field]?.length) return clientErrors[field][0];
+    return serverErrors[field]?.[0];
+  }
+
+  async function onSubmit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    setTouched({ image: true, flavor: true, network: true, name: true, purpose: true, leaseDays: true });
+    setFormError(null);
+    if (Object.keys(clientErrors).length > 0) {
+      setFormError("Check the fields marked below");
+      return;
+    }
+    setSubmitting(true);
+    const res = await api<{ id: string; status: string }>("/api/v1/orders", { method: "POST", body: toInput(values) });
+    if (res.ok) {
+      router.push(`/orders/${res.data.id}`);
+      return;
+    }
+    setSubmitting(false);
+    setServerErrors(res.fields ?? {});
+    setFormError(res.fields && Object.keys(res.fields).length ? `${res.error}: check the fields marked below` : res.error);
+  }
+
+  const nameError = messageFor("name");
+
+  return (
+    <div className="grid gap-6 lg:grid-cols-3">
+      <form onSubmit={onSubmit} noValidate className="card space-y-5 p-6 lg:col-span-2" aria-label="Order form">
+        {formError ? (
+          <p role="alert" className="rounded-md border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-700">{formError}</p>
+        ) : null}
+
+        <FormField id="order-image" label="Image" error={messageFor("image")}>
+          <select
+            id="order-image"
+            name="image"
+            value={values.image}
+            onChange={(e) => set("image", e.target.value)}
+            className="field-input"
+            aria-invalid={Boolean(messageFor("image"))}
+            aria-describedby={messageFor("image") ? "order-image-error" : undefined}
+          >
+            <option value="">Choose an image…</option>
+            {images.map((i) => (
+              <option key={i.slug} value={i.slug}>{i.name} — {i.version}</option>
+            ))}
+          </select>
+        </FormField>
+
+        <div className="grid gap-5 sm:grid-cols-2">
+          <FormField id="order-flavor" label="Size" error={messageFor("flavor")}>
+            <select
+              id="order-flavor"
+              name="flavor"
+              value={values.flavor}
+              onChange={(e) => set("flavor", e.target.value)}
+              className="field-input"
+              aria-invalid={Boolean(messageFor("flavor"))}
+              aria-describedby={messageFor("flavor") ? "order-flavor-error" : undefined}
+            >
+              <option value="">Choose a size…</option>
+              {flavors.map((f) => (
+                <option key={f.slug} value={f.slug}>
+                  {f.name} ({f.vcpus} vCPU, {formatMemory(f.memoryMb)}, {f.diskGb} GB)
+                </option>
+              ))}
+            </select>
+          </FormField>
+
+          <FormField id="order-network" label="Network" error={messageFor("network")} hint="Production network the environment is reachable on; the service network is added for you.">
+            <select
+              id="order-network"
+              name="network"
+              value={values.network}
+              onChange={(e) => set("network", e.target.value)}
+              className="field-input"
+              aria-invalid={Boolean(messageFor("network"))}
+              aria-describedby={messageFor("network") ? "order-network-error" : "order-network-hint"}
+            >
+              {networks.map((n) => (
+                <option key={n.slug} value={n.slug}>{n.name} ({n.cidr})</option>
+              ))}
+            </select>
+          </FormField>
+        </div>
+
+        <FormField
+          id="order-name"
+          label="Name (hostname)"
+          error={nameError}
+          hint="3–32 characters: lowercase letters, digits and hyphens; starts with a letter."
+        >
+          <input
+            id="order-name"
+            name="name"
+            type="text"
+            value={values.name}
+            onChange={(e) => set("name", e.target.value)}
+            autoComplete="off"
+            spellCheck={false}
+            placeholder="e.g. web-test-01"
+            className="field-input font-mono"
+            aria-invalid={Boolean(nameError)}
+            aria-describedby={nameError ? "order-name-error" : "order-name-hint"}
+          />
+        </FormField>
+
+        <div className="grid gap-5 sm:grid-cols-2">
+          <FormField id="order-purpose" label="Purpose" error={messageFor("purpose")}>
+            <select
+              id="order-purpose"
+              name="purpose"
+              value={values.purpose}
+              onChange={(e) => set("purpose", e.target.value)}
+              className="field-input"
+              aria-invalid={Boolean(messageFor("purpose"))}
+            >
+              <option value="">{image ? `As the image (${image.purpose})` : "As the image"}</option>
+              {orderPurposes.map((p) => (
+                <option key={p} value={p}>{p}</option>
+              ))}
+            </select>
+          </FormField>
+
+          <FormField id="order-lease" label="Lease (days)" error={messageFor("leaseDays")} hint={`1 to ${MAX_LEASE_DAYS} days; the environment is removed when the lease ends.`}>
+            <input
+              id="order-lease"
+              name="leaseDays"
+              type="number"
+              inputMode="numeric"
+              min={1}
+              max={MAX_LEASE_DAYS}
+              value={values.leaseDays}
+              onChange={(e) => set("leaseDays", e.target.value)}
+              className="field-input"
+              aria-invalid={Boolean(messageFor("leaseDays"))}
+              aria-describedby={messageFor("leaseDays") ? "order-lease-error" : "order-lease-hint"}
+            />
+          </FormField>
+        </div>
+
+        <div className="flex items-center justify-end gap-3 border-t border-slate-100 pt-5">
+          <Link href="/catalog" className="btn btn-secondary">Back to catalog</Link>
+          <button type="submit" className="btn btn-primary" disabled={submitting}>
+            {submitting ? "Submitting…" : "Submit order"}
+          </button>
+        </div>
+      </form>
+
+      <aside className="card h-fit p-6" aria-labelledby="order-summary">
+        <h2 id="order-summary" className="text-base">Summary</h2>
+        <dl className="mt-4 space-y-3 text-sm">
+          <div>
+            <dt className="text-slate-500">Image</dt>
+            <dd className="font-medium text-slate-900">
+              {image ? (
+                <>
+                  {image.name}
+                  <span className="block font-normal text-slate-600">
+                    {osLabels[image.os] ?? image.os} · {image.version} · {formatSize(image.sizeMb)}
+                  </span>
+                  <span className="block font-normal text-slate-600">{image.hostKinds.map((k) => hostKindLabels[k] ?? k).join(", ")}</span>
+                </>
+              ) : (
+                <span className="text-slate-400">not chosen</span>
+              )}
+            </dd>
+          </div>
+          <div>
+            <dt className="text-slate-500">Size</dt>
+            <dd className="font-medium text-slate-900">
+              {flavor ? (
+                <>
+                  {flavor.name}
+                  <span className="block font-normal text-slate-600">
+                    {flavor.vcpus} vCPU{flavor.cpuCap ? ` (capped at ${flavor.cpuCap})` : ""}, {formatMemory(flavor.memoryMb)}, {flavor.diskGb} GB disk
+                  </span>
+                </>
+              ) : (
+                <span className="text-slate-400">not chosen</span>
+              )}
+            </dd>
+          </div>
+          <div>
+            <dt className="text-slate-500">Hostname</dt>
+            <dd className="font-mono text-slate-900">{values.name || <span className="font-sans text-slate-400">not chosen</span>}</dd>
+          </div>
+        </dl>
+        <p className="mt-5 border-t border-slate-100 pt-4 text-xs text-slate-500">
+          Depending on your group, an approver may have to accept the order before it is built. You can follow every step on the order&apos;s page.
+        </p>
+      </aside>
+    </div>
+  );
+}
+
+function FormField({ id, label, error, hint, children }: { id: string; label: string; error?: string; hint?: string; children: ReactNode }) {
+  return (
+    <div>
+      <label htmlFor={id} className="field-label">{label}</label>
+      {children}
+      {error ? (
+        <p id={`${id}-error`} className="field-error" role="alert" data-testid={`${id}-error`}>{error}</p>
+      ) : hint ? (
+        <p id={`${id}-hint`} className="field-hint">{hint}</p>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,153 @@
+"use client";
+
+import Link from "next/link";
+import type { ReactNode } from "react";
+import type { OrderView } from "@/lib/db/queries/orders";
+import { StatusBadge } from "../StatusBadge";
+import { formatDateTime, formatMemory, osLabels, statusLabel } from "../format";
+import { DecisionActions } from "./DecisionActions";
+import { EnvironmentPanel } from "./EnvironmentPanel";
+import { OrderActions } from "./OrderActions";
+import { StepTimeline } from "./StepTimeline";
+import { useOrderStream, type StreamMode } from "./useOrderStream";
+
+const reasonTone: Record<string, { box: string; title: string }> = {
+  pending_approval: { box: "border-amber-300 bg-amber-50 text-amber-900", title: "Waiting for approval" },
+  rejected: { box: "border-rose-300 bg-rose-50 text-rose-900", title: "Rejected" },
+  failed: { box: "border-rose-300 bg-rose-50 text-rose-900", title: "Delivery failed" },
+  cancelled: { box: "border-slate-300 bg-slate-50 text-slate-800", title: "Cancelled" },
+};
+
+function StreamIndicator({ mode }: { mode: StreamMode }) {
+  const text = { live: "Live updates", polling: "Updating every 2 s", connecting: "Connecting…", closed: "Final state" }[mode];
+  const dot = { live: "bg-emerald-500", polling: "bg-amber-500", connecting: "bg-slate-400", closed: "bg-slate-300" }[mode];
+  return (
+    <span className="inline-flex items-center gap-1.5 text-xs text-slate-500" data-testid="stream-mode" data-mode={mode}>
+      <span aria-hidden className={`size-2 rounded-full ${dot} ${mode === "live" ? "animate-pulse" : ""}`} />
+      {text}
+    </span>
+  );
+}
+
+/** The order page: header, reason, actions, environment and the live pipeline timeline. */
+export function OrderLive({ initial, canManage, canDecide }: { initial: OrderView; canManage: boolean; canDecide: boolean }) {
+  const { view, mode, refresh } = useOrderStream(initial);
+  const tone = reasonTone[view.status];
+  const delivered = view.status === "ready";
+  const steps = view.steps;
+  const doneSteps = steps.filter((s) => s.status === "succeeded" || s.status === "skipped").length;
+
+  return (
+    <div className="space-y-6">
+      <nav aria-label="Breadcrumb" className="text-sm text-slate-500">
+        <Link href="/orders" className="hover:text-slate-800 hover:underline">Orders</Link>
+        <span aria-hidden className="mx-2">/</span>
+        <span className="font-mono text-slate-700">{view.name}</span>
+      </nav>
+
+      <div className="card p-5">
+        <div className="flex flex-wrap items-start justify-between gap-4">
+          <div className="min-w-0">
+            <div className="flex flex-wrap items-center gap-3">
+              <h1 className="font-mono" data-testid="order-name">{view.name}</h1>
+              <StatusBadge status={view.status} className="px-3 py-1 text-sm" />
+            </div>
+            <p className="mt-1.5 text-sm text-slate-600">
+              {view.image.name} ({osLabels[view.image.os] ?? view.image.os}) · {view.flavor.name} · for {view.owner} in {view.group}
+            </p>
+            <div className="mt-2">
+              <StreamIndicator mode={mode} />
+            </div>
+          </div>
+          {canManage ? <OrderActions orderId={view.id} status={view.status} runFailed={view.run?.status === "failed"} onDone={refresh} /> : null}
+        </div>
+
+        {view.reason ? (
+          <div className={`mt-4 rounded-md border-l-4 px-4 py-3 ${tone?.box ?? "border-sky-300 bg-sky-50 text-sky-900"}`} role="status" data-testid="order-reason">
+            <p className="text-xs font-semibold tracking-wide uppercase opacity-80">{tone?.title ?? "Status"}</p>
+            <p className="mt-0.5 text-sm font-medium">{view.reason}</p>
+          </div>
+        ) : null}
+
+        {canDecide && view.status === "pending_approval" ? (
+          <div className="mt-4 border-t border-slate-100 pt-4">
+            <h2 className="mb-2 text-sm">Your decision</h2>
+            <DecisionActions orderId={view.id} orderName={view.name} onDone={refresh} />
+          </div>
+        ) : null}
+      </div>
+
+      <div className="grid gap-6 lg:grid-cols-3">
+        <div className="space-y-6 lg:col-span-2">
+          {view.environment ? <EnvironmentPanel env={view.environment} delivered={delivered} /> : null}
+
+          <section className="card" aria-labelledby="pipeline-heading">
+            <div className="flex items-center justify-between gap-3 border-b border-slate-100 px-5 py-3">
+              <h2 id="pipeline-heading" className="text-base">Deploy pipeline</h2>
+              {view.run ? (
+                <span className="flex items-center gap-2 text-xs text-slate-500">
+                  {doneSteps} of {steps.length} steps · run attempt {view.run.attempt}
+                  <StatusBadge status={view.run.status} />
+                </span>
+              ) : null}
+            </div>
+            <div className="px-5 py-4">
+              {steps.length > 0 ? (
+                <StepTimeline steps={steps} />
+              ) : (
+                <p className="text-sm text-slate-500">
+                  {view.status === "pending_approval"
+                    ? "The pipeline starts as soon as an approver accepts the order."
+                    : view.status === "rejected" || view.status === "cancelled"
+                      ? `Nothing was built: the order is ${statusLabel(view.status)}.`
+                      : "Waiting for a worker to pick up the order…"}
+                </p>
+              )}
+            </div>
+          </section>
+
+          {view.teardown ? (
+            <section className="card" aria-labelledby="teardown-heading" data-testid="teardown">
+              <div className="flex items-center justify-between gap-3 border-b border-slate-100 px-5 py-3">
+                <h2 id="teardown-heading" className="text-base">Teardown</h2>
+                <StatusBadge status={view.teardown.status} />
+              </div>
+              <div className="px-5 py-4">
+                <StepTimeline steps={view.teardown.steps} />
+              </div>
+            </section>
+          ) : null}
+        </div>
+
+        <aside className="card h-fit" aria-labelledby="details-heading">
+          <h2 id="details-heading" className="border-b border-slate-100 px-5 py-3 text-base">Order details</h2>
+          <dl className="space-y-3 px-5 py-4 text-sm">
+            <Detail label="Image">{view.image.name}</Detail>
+            <Detail label="Size">
+              {view.flavor.name}
+              <span className="block text-slate-500">
+                {view.flavor.vcpus} vCPU{view.flavor.cpuCap ? ` (cap ${view.flavor.cpuCap})` : ""}, {formatMemory(view.flavor.memoryMb)}, {view.flavor.diskGb} GB
+              </span>
+            </Detail>
+            <Detail label="Purpose">{view.purpose}</Detail>
+            <Detail label="Lease">{view.leaseDays} days</Detail>
+            <Detail label="Ordered by">{view.owner}</Detail>
+            <Detail label="Group">{view.group}</Detail>
+            <Detail label="Created">{formatDateTime(view.createdAt)}</Detail>
+            <Detail label="Ready at">{view.readyAt ? formatDateTime(view.readyAt) : "—"}</Detail>
+            <Detail label="Order id"><code className="text-xs break-all text-slate-600">{view.id}</code></Detail>
+          </dl>
+        </aside>
+      </div>
+    </div>
+  );
+}
+
+function Detail({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div>
+      <dt className="text-slate-500">{label}</dt>
+      <dd className="font-medium text-slate-900">{children}</dd>
+    </div>
+  );
+}

@@ -1,0 +1,53 @@
+import { asc, count, eq, sql } from "drizzle-orm";
+import type { Db } from "../client";
+import { groups, images, ipAllocations, memberships, networks, users } from "../schema";
+import { usableRange } from "../../net/ipam";
+
+/** Users with the groups they belong to, for the admin page. */
+export async function listUsersWithGroups(db: Db) {
+  const rows = await db
+    .select({ id: users.id, email: users.email, name: users.name, role: users.role, disabled: users.disabled, createdAt: users.createdAt })
+    .from(users)
+    .orderBy(asc(users.email));
+  const links = await db
+    .select({ userId: memberships.userId, group: groups.name, slug: groups.slug, as: memberships.role })
+    .from(memberships)
+    .innerJoin(groups, eq(groups.id, memberships.groupId))
+    .orderBy(asc(groups.name));
+  return rows.map((u) => ({ ...u, groups: links.filter((l) => l.userId === u.id).map((l) => ({ name: l.group, slug: l.slug, as: l.as })) }));
+}
+
+/** Groups with their member counts. */
+export async function listGroupsWithMembers(db: Db) {
+  const rows = await db
+    .select({ id: groups.id, slug: groups.slug, name: groups.name, kind: groups.kind, autoApprove: groups.autoApprove, members: count(memberships.userId) })
+    .from(groups)
+    .leftJoin(memberships, eq(memberships.groupId, groups.id))
+    .groupBy(groups.id)
+    .orderBy(asc(groups.name));
+  return rows;
+}
+
+/** Networks with how many guest addresses are used and still free. */
+export async function listNetworksWithFree(db: Db) {
+  const used = await db
+    .select({ networkId: ipAllocations.networkId, n: sql<number>`count(*)::int` })
+    .from(ipAllocations)
+    .groupBy(ipAllocations.networkId);
+  const byNetwork = new Map(used.map((u) => [u.networkId, u.n]));
+  const rows = await db.select().from(networks).orderBy(asc(networks.purpose), asc(networks.name));
+  return rows.map((n) => {
+    const { first, last, gateway } = usableRange(n.cidr, n.gateway);
+    const total = last - first + 1 - (gateway >= first && gateway <= last ? 1 : 0);
+    const inUse = byNetwork.get(n.id) ?? 0;
+    return {
+      id: n.id, slug: n.slug, name: n.name, purpose: n.purpose, cidr: n.cidr, gateway: n.gateway, bridge: n.bridge,
+      macPrefix: n.macPrefix, total, used: inUse, free: total - inUse,
+    };
+  });
+}
+
+/** Every image, active or not. */
+export async function listAllImages(db: Db) {
+  return db.select().from(images).orderBy(asc(images.os), asc(images.name));
+}
