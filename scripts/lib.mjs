@@ -1,7 +1,7 @@
 // Shared helpers of the launchers (start, test, bench): probing services, finding programs,
 // running commands with arguments (never a shell string).
 import { spawn, spawnSync } from "node:child_process";
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, existsSync, readdirSync, statSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 
@@ -93,4 +93,27 @@ export async function waitFor(check, { timeoutMs, intervalMs = 250 }) {
 /** The next CLI, run with this Node (no shell, no npx). */
 export function nextBin(root) {
   return path.join(root, "node_modules", "next", "dist", "bin", "next");
+}
+
+/** Newest modification time under the given paths (files and folders, recursively). */
+function newest(root, paths) {
+  let latest = 0;
+  const visit = (p) => {
+    if (!existsSync(p)) return;
+    const st = statSync(p);
+    latest = Math.max(latest, st.mtimeMs);
+    if (st.isDirectory()) for (const name of readdirSync(p)) visit(path.join(p, name));
+  };
+  for (const p of paths) visit(path.join(root, p));
+  return latest;
+}
+
+/** Runs `next build` when there is no build or a source is newer than it; false if it failed. */
+export async function ensureBuild(root) {
+  const buildId = path.join(root, ".next", "BUILD_ID");
+  const sources = ["app", "components", "lib", "workers", "public", "drizzle", "instrumentation.ts", "next.config.js", "postcss.config.mjs", "package-lock.json", "tsconfig.json"];
+  if (existsSync(buildId) && statSync(buildId).mtimeMs >= newest(root, sources)) return true;
+  console.log("[build] building the portal (no build yet, or the sources changed) ...");
+  const code = await run(process.execPath, [nextBin(root), "build"], { cwd: root, env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+  return code === 0;
 }

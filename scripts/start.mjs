@@ -5,10 +5,10 @@
 // - Builds the app when the build is missing or older than the sources, then runs
 //   `next start` with the worker embedded (PORTAL_EMBEDDED_WORKER=1).
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { nextBin, portOpen, redisAnswers, run, waitFor, which } from "./lib.mjs";
+import { ensureBuild, nextBin, portOpen, redisAnswers, waitFor, which } from "./lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const port = Number(process.env.PORT || 3000);
@@ -65,32 +65,10 @@ function redactUrl(url) {
   }
 }
 
-/** Newest modification time under the given paths (files and folders, recursively). */
-function newest(paths) {
-  let latest = 0;
-  const visit = (p) => {
-    if (!existsSync(p)) return;
-    const st = statSync(p);
-    latest = Math.max(latest, st.mtimeMs);
-    if (st.isDirectory()) for (const name of readdirSync(p)) visit(path.join(p, name));
-  };
-  for (const p of paths) visit(path.join(root, p));
-  return latest;
-}
-
-async function ensureBuild() {
-  const buildId = path.join(root, ".next", "BUILD_ID");
-  const sources = ["app", "components", "lib", "workers", "public", "drizzle", "instrumentation.ts", "next.config.js", "postcss.config.mjs", "package-lock.json", "tsconfig.json"];
-  if (existsSync(buildId) && statSync(buildId).mtimeMs >= newest(sources)) return;
-  console.log("[start] building the portal (first start, or the sources changed) ...");
-  const code = await run(process.execPath, [nextBin(root), "build"], { cwd: root, env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
-  if (code !== 0) fail("The build failed; the messages above say why.");
-}
-
 async function main() {
   if (await portOpen("127.0.0.1", port, 500)) fail(`Port ${port} is already in use. Stop what runs there, or choose another: PORT=3001 npm start`);
   const redisUrl = await ensureRedis();
-  await ensureBuild();
+  if (!(await ensureBuild(root))) fail("The build failed; the messages above say why.");
   const address = `http://localhost:${port}`;
   const env = {
     ...process.env,
