@@ -19,6 +19,9 @@ export function bootstrap(): Promise<void> {
       else console.log("  Admin password:  the value of ADMIN_PASSWORD");
     }
     console.log(`[portal] database: ${handle.kind === "pglite" ? `embedded PGlite in ${env.DATA_DIR}/pg` : "PostgreSQL"}`);
+    if (!isEmbeddedWorker && handle.kind === "pglite") {
+      console.warn("[portal] the embedded database serves one process: without PORTAL_EMBEDDED_WORKER=1 no worker runs orders. Use `npm start`, or set DATABASE_URL and run `npm run worker` beside `npm run web`.");
+    }
     if (isEmbeddedWorker) {
       const { startWorkers } = await import("../workers/runtime");
       const workers = await startWorkers();
