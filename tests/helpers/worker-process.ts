@@ -1,0 +1,70 @@
+/**
+ * Real worker processes (`workers/index.ts` under tsx), started with the test file's database
+ * and Redis prefix. Each runs in its own process group so that a kill reaches the worker
+ * itself and nothing survives the test file.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "../..");
+
+export type WorkerProcess = {
+  child: ChildProcess;
+  pid: number;
+  /** Everything the process wrote so far (stdout and stderr). */
+  output: () => string;
+  /** Resolves when the process has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends `signal` to the worker's process group. */
+  kill: (signal: NodeJS.Signals) => void;
+};
+
+const spawned = new Set<WorkerProcess>();
+
+export function startWorkerProcess(extraEnv: Record<string, string>): WorkerProcess {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv };
+  for (const key of Object.keys(env)) if (key.startsWith("VITEST") || key === "NODE_OPTIONS") delete env[key];
+  // `node --import tsx` is what `npx tsx` runs, minus the wrapper processes: the pid is the worker.
+  const child = spawn(process.execPath, ["--import", "tsx", "workers/index.ts"], { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  child.stdout!.on("data", (b: Buffer) => (log += b.toString()));
+  child.stderr!.on("data", (b: Buffer) => (log += b.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on("exit", (code, signal) => resolve({ code, signal }));
+  });
+  const worker: WorkerProcess = {
+    child,
+    pid: child.pid!,
+    output: () => log,
+    exited,
+    kill: (signal) => {
+      try {
+        process.kill(-child.pid!, signal);
+      } catch {
+        // already gone
+      }
+    },
+  };
+  spawned.add(worker);
+  void exited.then(() => spawned.delete(worker));
+  return worker;
+}
+
+/** Waits until the worker says it is taking jobs; fails early with its output if it dies. */
+export async function untilReady(worker: WorkerProcess, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let gone = false;
+  void worker.exited.then(() => (gone = true));
+  while (!worker.output().includes("[worker] processing")) {
+    if (gone) throw new Error(`worker exited before it was ready:\n${worker.output()}`);
+    if (Date.now() > deadline) throw new Error(`worker not ready after ${timeoutMs} ms:\n${worker.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** SIGKILLs every worker process still running (afterAll). */
+export async function killAllWorkers(): Promise<void> {
+  const alive = [...spawned];
+  for (const w of alive) w.kill("SIGKILL");
+  await Promise.all(alive.map((w) => w.exited));
+}

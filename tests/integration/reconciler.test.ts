@@ -1,0 +1,80 @@
+/**
+ * The database is the source of truth: runs it says are in flight but whose jobs Redis lost
+ * are enqueued again by the reconciler and finish.
+ */
+import { afterAll, expect, it } from "vitest";
+import { and, eq } from "drizzle-orm";
+import { environments, hosts, ipAllocations, pipelineRuns, pipelineSteps, simObjects } from "@/lib/db/schema";
+import { getQueue, runJobId } from "@/lib/jobs/queues";
+import { executeRun } from "@/lib/pipeline/engine";
+import { reconcile } from "@/workers/reconciler";
+import { startWorkers, type RunningWorkers } from "@/workers/runtime";
+import { bootPortal, order, provisionSteps, waitFor, waitForOrder } from "../helpers/portal";
+
+const { db, admin } = await bootPortal();
+let worker: RunningWorkers | undefined;
+
+afterAll(async () => {
+  await worker?.stop();
+});
+
+async function runOf(orderId: string) {
+  const [run] = await db.select().from(pipelineRuns).where(eq(pipelineRuns.orderId, orderId));
+  return run;
+}
+
+/** What Redis losing the job looks like: the run is in the database, its job is gone. */
+async function loseJob(runId: string) {
+  const queue = getQueue("provision");
+  const job = await queue.getJob(runJobId(runId, 1));
+  expect(job, "the order's job was enqueued").toBeDefined();
+  await job!.remove();
+  expect(await queue.getJob(runJobId(runId, 1))).toBeUndefined();
+}
+
+it("re-enqueues a queued run and an interrupted running run whose jobs Redis lost; both finish, the interrupted one from its step", async () => {
+  // 1. A queued run whose job vanished (e.g. Redis restarted without persistence).
+  const queued = await order(db, admin);
+  const queuedRun = await runOf(queued.id);
+  await loseJob(queuedRun.id);
+
+  // 2. A run a worker was executing when it went away, and whose job is gone too.
+  await db.update(hosts).set({ config: { stepMs: 400 } }).where(eq(hosts.kind, "sim"));
+  const interrupted = await order(db, admin);
+  const interruptedRun = await runOf(interrupted.id);
+  await loseJob(interruptedRun.id);
+  const stop = new AbortController();
+  const execution = executeRun(db, interruptedRun.id, stop.signal);
+  await waitFor(() => provisionSteps(db, interrupted.id), (steps) => steps.some((s) => s.name === "storage" && s.status === "running"), { what: "storage to start" });
+  stop.abort();
+  await expect(execution).rejects.toThrow();
+  await db.update(hosts).set({ config: {} }).where(eq(hosts.kind, "sim"));
+  expect(await runOf(interrupted.id)).toMatchObject({ status: "running" });
+
+  // The reconciler finds both, and only those.
+  const first = await reconcile(db, getQueue("provision"));
+  expect(first.requeued.sort()).toEqual([queuedRun.id, interruptedRun.id].sort());
+  expect(first.checked).toBe(2);
+  for (const id of first.requeued) expect(await getQueue("provision").getJob(runJobId(id, 1))).toBeDefined();
+  // Jobs are there now: a second pass leaves them alone.
+  expect((await reconcile(db, getQueue("provision"))).requeued).toEqual([]);
+
+  worker = await startWorkers();
+  const [a, b] = await Promise.all([waitForOrder(db, queued.id), waitForOrder(db, interrupted.id)]);
+  expect(a.status).toBe("ready");
+  expect(a.steps.every((s) => s.status === "succeeded" && s.attempt === 1)).toBe(true);
+  expect(b.status).toBe("ready");
+  for (const s of b.steps) {
+    expect(s.status, s.name).toBe("succeeded");
+    expect(s.attempt, s.name).toBe(s.name === "storage" ? 2 : 1);
+  }
+
+  // Nothing was built twice.
+  expect(await db.select().from(environments).where(eq(environments.orderId, interrupted.id))).toHaveLength(1);
+  expect(await db.select().from(ipAllocations).where(eq(ipAllocations.orderId, interrupted.id))).toHaveLength(2);
+  expect(await db.select().from(simObjects).where(and(eq(simObjects.name, b.environment!.hostname)))).not.toHaveLength(0);
+  const twice = (await db.select().from(simObjects)).filter((o) => o.createdCount > 1);
+  expect(twice).toEqual([]);
+  const steps = await db.select().from(pipelineSteps).where(eq(pipelineSteps.runId, interruptedRun.id));
+  expect(steps.filter((s) => s.status !== "succeeded")).toEqual([]);
+});
