@@ -21,7 +21,10 @@ const store = globalThis as unknown as { __portalRedis?: Redis };
 /** The process's shared command connection (enqueue, publish, rate limits, health). */
 export function getRedis(): Redis {
   if (!store.__portalRedis) {
-    store.__portalRedis = createRedis({ maxRetriesPerRequest: 2, enableOfflineQueue: false });
+    // The offline queue holds commands until the connection is up (without it the first
+    // command of a fresh process fails: "Stream isn't writeable"); with Redis down, commands
+    // still fail fast, after two reconnection attempts.
+    store.__portalRedis = createRedis({ maxRetriesPerRequest: 2 });
   }
   return store.__portalRedis;
 }
