@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eq, inArray } from "drizzle-orm";
-import { approveOrder, orderView, rejectOrder, retryOrder } from "@/lib/db/queries/orders";
-import { pipelineRuns, pipelineSteps, simObjects, stepLogs } from "@/lib/db/schema";
+import { and, eq, inArray } from "drizzle-orm";
+import { approveOrder, cancelOrder, orderView, rejectOrder, retryOrder } from "@/lib/db/queries/orders";
+import { auditEvents, environments, hosts, ipAllocations, pipelineRuns, pipelineSteps, simObjects, stepLogs } from "@/lib/db/schema";
 import { provisionSteps as stepDefinitions } from "@/lib/pipeline/steps";
 import { inCidr } from "@/lib/net/ipv4";
 import { macForIp } from "@/lib/net/mac";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import {
-  bootPortal, injectFailures, makeGroup, makeUser, order, orderStatus, provisionSteps, waitForOrder, type Actor,
+  bootPortal, injectFailures, makeGroup, makeUser, order, orderStatus, provisionSteps, waitFor, waitForOrder, type Actor,
 } from "../helpers/portal";
 
 const { db, admin } = await bootPortal();
@@ -93,6 +93,10 @@ describe("approvals", () => {
     expect(view.status).toBe("ready");
     expect(view.reason).toBeNull(); // handover clears the policy note
     expect(view.steps.every((s) => s.status === "succeeded" && s.attempt === 1)).toBe(true);
+    const audit = await db.select().from(auditEvents).where(eq(auditEvents.targetId, created.id));
+    expect(audit.map((a) => [a.action, a.actorId])).toEqual(
+      expect.arrayContaining([["order.create", heldCustomer.id], ["order.approve", approver.id]]),
+    );
   });
 
   it("a rejected order shows the approver's reason and never runs", async () => {
@@ -165,6 +169,37 @@ describe("failure and retry", () => {
     await waitForOrder(db, created.id);
     await expect(retryOrder(db, autoCustomer, created.id)).rejects.toMatchObject({ status: 409 });
     expect((await orderStatus(db, created.id)).status).toBe("ready");
+  });
+});
+
+describe("cancel during delivery", () => {
+  afterAll(async () => {
+    await db.update(hosts).set({ config: {} }).where(eq(hosts.kind, "sim"));
+  });
+
+  it("stops at the next step and tears down what was built: addresses freed, environment deleted", async () => {
+    await db.update(hosts).set({ config: { stepMs: 150 } }).where(eq(hosts.kind, "sim"));
+    const created = await order(db, autoCustomer);
+    await waitFor(() => provisionSteps(db, created.id), (steps) => steps.some((s) => s.name === "unpack" && s.status === "running"), { what: "unpack to run" });
+    expect(await db.select().from(ipAllocations).where(eq(ipAllocations.orderId, created.id))).toHaveLength(2);
+
+    const cancelled = await cancelOrder(db, autoCustomer, created.id);
+    expect(cancelled.status).toBe("cancelled");
+    const view = await waitFor(() => orderView(db, created.id), (v) => v.teardown?.status === "succeeded" || v.teardown?.status === "failed", { what: "the teardown to end" });
+    expect(view.status).toBe("cancelled");
+    expect(view.reason).toBe(`cancelled by ${autoCustomer.email}`);
+    expect(view.run?.status).toBe("cancelled");
+    expect(view.teardown!.status).toBe("succeeded");
+    expect(view.teardown!.steps.map((s) => [s.name, s.status])).toEqual([["halt", "succeeded"], ["destroy", "succeeded"], ["release", "succeeded"]]);
+    // Steps after the cancel never ran.
+    expect(view.steps.find((s) => s.name === "boot")).toMatchObject({ status: "pending", attempt: 0 });
+    expect(view.steps.find((s) => s.name === "handover")).toMatchObject({ status: "pending", attempt: 0 });
+
+    expect(await db.select().from(ipAllocations).where(eq(ipAllocations.orderId, created.id))).toEqual([]);
+    const [env] = await db.select().from(environments).where(eq(environments.orderId, created.id));
+    expect(env.state).toBe("deleted");
+    const volume = await db.select().from(simObjects).where(and(eq(simObjects.name, env.hostname), eq(simObjects.kind, "volume")));
+    expect(volume.map((v) => v.state)).toEqual(["deleted"]);
   });
 });
 
