@@ -51,6 +51,9 @@ export async function createOrder(db: Db, actor: Actor, input: OrderInput) {
   const decision = decide({ role: actor.role, group });
 
   const result = await db.transaction(async (tx) => {
+    // Orders for the same name wait for each other here, so two at once cannot both pass the
+    // check below (a unique index cannot say "among live orders"). Released at commit.
+    await tx.execute(sql`select pg_advisory_xact_lock(7320115, hashtext(${input.name}))`);
     const [clash] = await tx
       .select({ id: orders.id })
       .from(orders)
