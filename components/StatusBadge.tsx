@@ -25,12 +25,12 @@ const tones: Record<string, string> = {
 };
 
 /** A pill coloured by status; the text is the status in words. */
-export function StatusBadge({ status, className = "" }: { status: string; className?: string }) {
+export function StatusBadge({ status, className = "", testId = "status-badge" }: { status: string; className?: string; testId?: string }) {
   const tone = tones[status] ?? "bg-slate-100 text-slate-700 ring-slate-300";
   const live = status === "provisioning" || status === "running" || status === "retiring";
   return (
     <span
-      data-testid="status-badge"
+      data-testid={testId}
       data-status={status}
       className={`inline-flex items-center gap-1.5 rounded-full px-2.5 py-0.5 text-xs font-medium whitespace-nowrap ring-1 ring-inset ${tone} ${className}`}
     >

@@ -2,12 +2,13 @@ import type { Metadata } from "next";
 import type { ReactNode } from "react";
 import { getDb } from "@/lib/db/client";
 import { listHostsWithUsage } from "@/lib/db/queries/hosts";
-import { listAllImages, listGroupsWithMembers, listNetworksWithFree, listUsersWithGroups } from "@/lib/db/queries/admin";
+import { hostFailureInjection, listAllImages, listGroupsWithMembers, listNetworksWithFree, listUsersWithGroups } from "@/lib/db/queries/admin";
 import { requireUser } from "@/lib/auth/require-user";
 import { AccessDenied } from "@/components/AccessDenied";
 import { PageHeader } from "@/components/PageHeader";
 import { StatusBadge } from "@/components/StatusBadge";
 import { CreateUserForm } from "@/components/admin/CreateUserForm";
+import { HostControls } from "@/components/admin/HostControls";
 import { formatDateTime, formatSize, hostKindLabels } from "@/components/format";
 
 export const metadata: Metadata = { title: "Admin" };
@@ -43,12 +44,13 @@ export default async function AdminPage() {
   const user = await requireUser("/admin");
   if (user.role !== "admin") return <AccessDenied what="the admin pages" needs="Only administrators manage users, hosts, networks and images." />;
   const db = await getDb();
-  const [users, groups, hosts, networks, images] = await Promise.all([
+  const [users, groups, hosts, networks, images, injections] = await Promise.all([
     listUsersWithGroups(db),
     listGroupsWithMembers(db),
     listHostsWithUsage(db),
     listNetworksWithFree(db),
     listAllImages(db),
+    hostFailureInjection(db),
   ]);
 
   return (
@@ -113,7 +115,7 @@ export default async function AdminPage() {
           </div>
         </Section>
 
-        <Section id="hosts" title="Hypervisor hosts" description="Capacity and what live environments use of it.">
+        <Section id="hosts" title="Hypervisor hosts" description="Capacity and what live environments use of it. Draining hosts take no new environments; sim hosts can be told to fail a step.">
           <div className="card overflow-x-auto">
             <table className="table" aria-label="Hosts">
               <thead>
@@ -126,6 +128,7 @@ export default async function AdminPage() {
                   <th scope="col">Memory</th>
                   <th scope="col">Disk</th>
                   <th scope="col">Features</th>
+                  <th scope="col">Controls</th>
                 </tr>
               </thead>
               <tbody>
@@ -142,6 +145,9 @@ export default async function AdminPage() {
                     <td><Usage used={Math.round(h.used.memoryMb / 1024)} total={Math.round(h.capacity.memoryMb / 1024)} unit=" GiB" /></td>
                     <td><Usage used={h.used.diskGb} total={h.capacity.diskGb} unit=" GB" /></td>
                     <td className="text-xs">{h.features.join(", ") || "—"}</td>
+                    <td>
+                      <HostControls hostId={h.id} hostName={h.name} kind={h.kind} state={h.state} failSteps={injections.get(h.id) ?? {}} />
+                    </td>
                   </tr>
                 ))}
               </tbody>

@@ -101,7 +101,8 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
                   </>
                 ) : null}
               </dl>
-              <div className="mt-4 flex flex-wrap gap-1.5" aria-label="Hypervisors">
+              <div className="mt-4 flex flex-wrap gap-1.5">
+                <span className="sr-only">Runs on:</span>
                 {image.hostKinds.map((k) => (
                   <span key={k} className="rounded bg-slate-100 px-2 py-0.5 text-xs font-medium text-slate-700">{hostKindLabels[k] ?? k}</span>
                 ))}

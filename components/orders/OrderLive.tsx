@@ -50,7 +50,7 @@ export function OrderLive({ initial, canManage, canDecide }: { initial: OrderVie
           <div className="min-w-0">
             <div className="flex flex-wrap items-center gap-3">
               <h1 className="font-mono" data-testid="order-name">{view.name}</h1>
-              <StatusBadge status={view.status} className="px-3 py-1 text-sm" />
+              <StatusBadge status={view.status} className="px-3 py-1 text-sm" testId="order-status" />
             </div>
             <p className="mt-1.5 text-sm text-slate-600">
               {view.image.name} ({osLabels[view.image.os] ?? view.image.os}) · {view.flavor.name} · for {view.owner} in {view.group}

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { newUserInput } from "../db/queries/users";
 import { decisionInput, orderInput, rejectInput } from "../validation/order";
+import { hostUpdateInput } from "../validation/host";
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -92,6 +93,14 @@ export function openApiDocument() {
       },
       "/api/v1/tokens/{id}": { delete: { summary: "Revoke a token", parameters: idParam, responses: { "204": { description: "Revoked" }, ...errors } } },
       "/api/v1/hosts": { get: { summary: "Hypervisor hosts with capacity and usage (admins, approvers)", responses: { "200": ok("Hosts"), ...errors } } },
+      "/api/v1/hosts/{id}": {
+        patch: {
+          summary: "Change a host's state; on sim hosts, inject failures into named steps (admins)",
+          parameters: idParam,
+          requestBody: body("HostUpdate"),
+          responses: { "200": ok("The host"), ...errors },
+        },
+      },
     },
     components: {
       securitySchemes: {
@@ -104,6 +113,7 @@ export function openApiDocument() {
         DecisionInput: schema(decisionInput),
         RejectInput: schema(rejectInput),
         NewUser: schema(newUserInput),
+        HostUpdate: schema(hostUpdateInput),
         Error: {
           type: "object",
           required: ["error"],

@@ -1,0 +1,53 @@
+import { expect, test } from "@playwright/test";
+import { authFile } from "./users";
+
+test.use({ storageState: authFile("customer") });
+
+test("catalog filters by OS and hypervisor work without JavaScript", async ({ browser }) => {
+  const context = await browser.newContext({ storageState: authFile("customer"), javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/catalog");
+  await page.getByLabel("Operating system").selectOption("solaris");
+  await page.getByRole("button", { name: "Apply filters" }).click();
+  await expect(page).toHaveURL(/\/catalog\?os=solaris&kind=$/);
+  const images = page.getByTestId("catalog-image");
+  await expect(images).toHaveCount(2);
+  await expect(images.first()).toContainText("Solaris");
+
+  await page.getByLabel("Operating system").selectOption("");
+  await page.getByLabel("Hypervisor").selectOption("qemu");
+  await page.getByRole("button", { name: "Apply filters" }).click();
+  await expect(images).toHaveCount(3);
+  await expect(page.getByText("Linux database server")).toHaveCount(0);
+  await page.getByRole("link", { name: "Clear filters" }).click();
+  await expect(images).toHaveCount(6);
+  await expect(page.getByRole("table").getByText("Capped: 2 CPUs, 4 GiB")).toBeVisible();
+  await context.close();
+});
+
+test("API tokens: created and shown once, listed by prefix, revoked", async ({ page }) => {
+  await page.goto("/account");
+  await expect(page.getByRole("heading", { name: "API tokens" })).toBeVisible();
+  await page.getByLabel("Token name").fill("ci pipeline");
+  await page.getByRole("button", { name: "Create token" }).click();
+  const shown = page.getByTestId("new-token-value");
+  await expect(shown).toHaveText(/^ptk_[A-Za-z0-9_-]{40,}$/);
+  await expect(page.getByTestId("new-token")).toContainText("it is shown only once");
+  const token = (await shown.textContent())!.trim();
+
+  // The token works against the API, then the list shows it was used.
+  const res = await page.request.get("/api/v1/orders", { headers: { Authorization: `Bearer ${token}` } });
+  expect(res.status()).toBe(200);
+  await page.getByRole("button", { name: "Done" }).click();
+  await expect(page.getByTestId("new-token")).toHaveCount(0);
+  await page.reload();
+  const row = page.getByTestId("token-row").filter({ hasText: "ci pipeline" });
+  await expect(row).toContainText(`${token.slice(0, 10)}…`);
+  await expect(row).not.toContainText("never");
+  await expect(page.getByText(token)).toHaveCount(0);
+
+  await row.getByRole("button", { name: "Revoke ci pipeline" }).click();
+  await expect(row).toHaveCount(0);
+  const after = await page.request.get("/api/v1/orders", { headers: { Authorization: `Bearer ${token}` } });
+  expect(after.status()).toBe(401);
+});

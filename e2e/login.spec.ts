@@ -1,0 +1,40 @@
+import { expect, test } from "@playwright/test";
+import { PASSWORD, users } from "./users";
+
+test("a wrong password says so; the right one signs in; sign out ends the session", async ({ page }) => {
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/login/);
+  await page.getByLabel("E-mail").fill(users.signout.email);
+  await page.getByLabel("Password").fill("not-the-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("login-error")).toHaveText("Wrong e-mail or password");
+
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/catalog$/);
+  await expect(page.getByTestId("nav-user-email")).toHaveText(users.signout.email);
+  // A customer sees no approver or admin links.
+  const nav = page.getByRole("navigation", { name: "Main" });
+  await expect(nav.getByRole("link")).toHaveText(["Catalog", "My orders", "Account"]);
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.goto("/orders");
+  await expect(page).toHaveURL(/\/login\?next=/);
+});
+
+test("too many wrong passwords lock the account for a while, with a message that says so", async ({ page }) => {
+  // The e2e server allows 5 failed sign-ins per account (LOGIN_MAX_ATTEMPTS).
+  const email = "nobody-locked@e2e.test";
+  await page.goto("/login");
+  await page.getByLabel("E-mail").fill(email);
+  for (let i = 0; i < 5; i++) {
+    await page.getByLabel("Password").fill(`wrong-${i}`);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByTestId("login-error")).toHaveText("Wrong e-mail or password");
+    await expect(page.getByRole("button", { name: "Sign in" })).toBeEnabled();
+  }
+  await page.getByLabel("Password").fill("wrong-again");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("login-error")).toHaveText("Too many failed sign-ins for this account; try again in 15 minutes");
+});
