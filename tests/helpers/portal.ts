@@ -113,7 +113,8 @@ export async function allocationsOf(db: Db, orderId: string) {
     .select({ network: networks.slug, ip: ipAllocations.ip, mac: ipAllocations.mac })
     .from(ipAllocations)
     .innerJoin(networks, eq(networks.id, ipAllocations.networkId))
-    .where(eq(ipAllocations.orderId, orderId));
+    .where(eq(ipAllocations.orderId, orderId))
+    .orderBy(networks.slug);
 }
 
 /** Injects failures on every sim host: `{ glue: 1 }` fails the next glue step once per host. */

@@ -12,7 +12,7 @@ import { allocateAddress, countFree, releaseAddresses } from "@/lib/net/ipam";
 import { macForIp } from "@/lib/net/mac";
 import { executeRun } from "@/lib/pipeline/engine";
 import { UserError } from "@/lib/errors";
-import { allocationsOf, bootPortal, order, orderStatus, unique } from "../helpers/portal";
+import { allocationsOf, bootPortal, injectFailures, order, orderStatus, unique } from "../helpers/portal";
 
 const { db, admin } = await bootPortal();
 
@@ -131,5 +131,40 @@ describe("concurrent orders", () => {
     const second = await drive(db, failed[1].id);
     expect(second.status).toBe("failed");
     expect(second.reason).toMatch(/no free address left/);
+  });
+});
+
+describe("destroy", () => {
+  it("a failed teardown keeps the addresses and says why; retry finishes it and frees them", async () => {
+    const created = await order(db, admin);
+    expect((await drive(db, created.id)).status).toBe("ready");
+    const held = await allocationsOf(db, created.id);
+    expect(held).toHaveLength(2);
+
+    await injectFailures(db, { destroy: 1 });
+    try {
+      await destroyEnvironment(db, admin, created.id);
+      const failed = await drive(db, created.id);
+      expect(failed.status).toBe("failed");
+      expect(failed.reason).toMatch(/^Step "Remove guest and storage" failed: sim-\d: injected failure in step destroy/);
+      const [env] = await db.select().from(environments).where(eq(environments.orderId, created.id));
+      expect(env.state).toBe("error");
+      expect(await allocationsOf(db, created.id)).toEqual(held);
+    } finally {
+      await injectFailures(db, {});
+    }
+
+    const retried = await retryOrder(db, admin, created.id);
+    expect(retried.status).toBe("retiring");
+    expect((await drive(db, created.id)).status).toBe("retired");
+    expect(await allocationsOf(db, created.id)).toEqual([]);
+    const [env] = await db.select().from(environments).where(eq(environments.orderId, created.id));
+    expect(env.state).toBe("deleted");
+  });
+
+  it("only a delivered environment can be destroyed", async () => {
+    const created = await order(db, admin);
+    await expect(destroyEnvironment(db, admin, created.id)).rejects.toMatchObject({ status: 409 });
+    expect((await orderStatus(db, created.id)).status).toBe("queued");
   });
 });
