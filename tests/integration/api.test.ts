@@ -204,6 +204,17 @@ describe("who may see and change what", () => {
     expect((await invoke(orderRoute.GET, "GET", `/api/v1/orders/${theirs.id}`, { token: token.admin, params: { id: theirs.id } })).status).toBe(200);
   });
 
+  it("an approver sees orders of the groups they approve for, not of other groups", async () => {
+    const inTheirGroup = await order(db, heldCustomer);
+    const elsewhere = await order(db, customer);
+    const own = await invoke(orderRoute.GET, "GET", `/api/v1/orders/${inTheirGroup.id}`, { token: token.approver, params: { id: inTheirGroup.id } });
+    expect(own).toMatchObject({ status: 200, body: { owner: heldCustomer.email, status: "pending_approval" } });
+    const other = await invoke(orderRoute.GET, "GET", `/api/v1/orders/${elsewhere.id}`, { token: token.approver, params: { id: elsewhere.id } });
+    expect(other.status).toBe(404);
+    const approve = await invoke(approveRoute.POST, "POST", `/api/v1/orders/${elsewhere.id}/approve`, { token: token.approver, params: { id: elsewhere.id }, body: {} });
+    expect(approve.status).toBe(404);
+  });
+
   it("a customer may not approve (403) nor create users or list hosts (403)", async () => {
     const held = await order(db, heldCustomer);
     const approve = await invoke(approveRoute.POST, "POST", `/api/v1/orders/${held.id}/approve`, { token: token.held, params: { id: held.id }, body: {} });

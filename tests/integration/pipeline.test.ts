@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { and, eq, inArray } from "drizzle-orm";
 import { approveOrder, cancelOrder, orderView, rejectOrder, retryOrder } from "@/lib/db/queries/orders";
 import { auditEvents, environments, hosts, ipAllocations, pipelineRuns, pipelineSteps, simObjects, stepLogs } from "@/lib/db/schema";
@@ -123,8 +123,9 @@ describe("approvals", () => {
 });
 
 describe("failure and retry", () => {
-  afterAll(async () => {
-    await injectFailures(db, {});
+  // Each test leaves the hosts as it found them (the injection sits on every sim host).
+  afterEach(async () => {
+    await db.update(hosts).set({ state: "active", config: {} }).where(eq(hosts.kind, "sim"));
   });
 
   it("an injected failure fails the order naming the step; retry resumes from that step and builds nothing twice", async () => {
@@ -164,9 +165,24 @@ describe("failure and retry", () => {
     expect(host).toMatch(/^sim-/);
   });
 
+  it("with every host drained, the order fails at placement saying so; undrained, retry delivers it", async () => {
+    await db.update(hosts).set({ state: "draining" }).where(eq(hosts.kind, "sim"));
+    const created = await order(db, autoCustomer);
+    const failed = await waitForOrder(db, created.id);
+    expect(failed.status).toBe("failed");
+    expect(failed.reason).toBe('Step "Choose host" failed: No active host of kind sim: ask an admin to register or undrain one');
+    expect(failed.environment).toBeUndefined();
+    await db.update(hosts).set({ state: "active" }).where(eq(hosts.kind, "sim"));
+    await retryOrder(db, autoCustomer, created.id);
+    const view = await waitForOrder(db, created.id);
+    expect(view.status).toBe("ready");
+    expect(view.steps.find((s) => s.name === "place")).toMatchObject({ status: "succeeded", attempt: 2 });
+    expect(view.environment!.placement).toMatch(/^sim-[12]: most free memory/);
+  });
+
   it("retrying an order that did not fail is refused", async () => {
     const created = await order(db, autoCustomer);
-    await waitForOrder(db, created.id);
+    expect((await waitForOrder(db, created.id)).status).toBe("ready");
     await expect(retryOrder(db, autoCustomer, created.id)).rejects.toMatchObject({ status: 409 });
     expect((await orderStatus(db, created.id)).status).toBe("ready");
   });
