@@ -75,11 +75,11 @@ export async function createOrder(db: Db, actor: Actor, input: OrderInput) {
       })
       .returning();
     const run = decision.outcome === "approve" ? await createRun(tx, order.id, "provision") : null;
+    await writeAudit(tx, {
+      actorId: actor.id, action: "order.create", targetType: "order", targetId: order.id,
+      data: { image: image.slug, flavor: flavor.slug, network: network.slug, decision: decision.rule },
+    });
     return { order, run };
-  });
-  await writeAudit(db, {
-    actorId: actor.id, action: "order.create", targetType: "order", targetId: result.order.id,
-    data: { image: image.slug, flavor: flavor.slug, network: network.slug, decision: decision.rule },
   });
   if (result.run) await dispatchRun(result.run);
   return { id: result.order.id, status: result.order.status, reason: result.order.reason };
