@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import type { ReactNode } from "react";
-import { currentUser } from "@/lib/auth/session";
+import { pageUser } from "@/lib/auth/require-user";
 import { TopNav } from "@/components/TopNav";
 import "./globals.css";
 
@@ -10,7 +10,7 @@ export const metadata: Metadata = {
 };
 
 export default async function RootLayout({ children }: { children: ReactNode }) {
-  const user = await currentUser();
+  const user = await pageUser();
   return (
     <html lang="en">
       <body className="min-h-screen">

@@ -7,8 +7,8 @@ export default function NotFound() {
       <h1 className="mt-2">This page does not exist, or it is not yours to see</h1>
       <p className="mt-3 text-slate-600">Orders are visible to the customer who placed them, the approvers of their group and administrators.</p>
       <div className="mt-6 flex justify-center gap-3">
-        <Link href="/orders" className="btn btn-primary">My orders</Link>
-        <Link href="/catalog" className="btn btn-secondary">Catalog</Link>
+        <Link prefetch={false} href="/orders" className="btn btn-primary">My orders</Link>
+        <Link prefetch={false} href="/catalog" className="btn btn-secondary">Catalog</Link>
       </div>
     </div>
   );

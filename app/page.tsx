@@ -1,7 +1,7 @@
 import { redirect } from "next/navigation";
-import { currentUser } from "@/lib/auth/session";
+import { pageUser } from "@/lib/auth/require-user";
 
 export default async function Home() {
-  const user = await currentUser();
+  const user = await pageUser();
   redirect(user ? "/catalog" : "/login");
 }

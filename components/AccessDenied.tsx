@@ -10,8 +10,8 @@ export function AccessDenied({ what = "this page", needs }: { what?: string; nee
         {needs ? `${needs} ` : ""}If you think you should, ask an administrator of the portal.
       </p>
       <div className="mt-6 flex justify-center gap-3">
-        <Link href="/catalog" className="btn btn-primary">Go to the catalog</Link>
-        <Link href="/orders" className="btn btn-secondary">My orders</Link>
+        <Link prefetch={false} href="/catalog" className="btn btn-primary">Go to the catalog</Link>
+        <Link prefetch={false} href="/orders" className="btn btn-secondary">My orders</Link>
       </div>
     </div>
   );

@@ -28,7 +28,7 @@ export function TopNav({ user }: { user: NavUser | null }) {
   return (
     <header className="border-b border-slate-800 bg-slate-900 text-slate-100">
       <div className="mx-auto flex h-14 max-w-7xl items-center gap-6 px-4 sm:px-6">
-        <Link href={user ? "/catalog" : "/login"} className="flex items-center gap-2 font-semibold tracking-tight text-white">
+        <Link prefetch={false} href={user ? "/catalog" : "/login"} className="flex items-center gap-2 font-semibold tracking-tight text-white">
           <span aria-hidden className="grid size-7 place-items-center rounded-md bg-sky-600 text-xs font-bold">EP</span>
           Environment Portal
         </Link>
@@ -37,7 +37,7 @@ export function TopNav({ user }: { user: NavUser | null }) {
             {visible.map((l) => {
               const active = isActive(pathname, l.href);
               return (
-                <Link
+                <Link prefetch={false}
                   key={l.href}
                   href={l.href}
                   aria-current={active ? "page" : undefined}

@@ -8,6 +8,7 @@ test.describe("a student", () => {
     await page.goto("/admin");
     await expect(page.getByRole("heading", { name: /You do not have access/ })).toBeVisible();
     await expect(page.getByText("403 · Forbidden")).toBeVisible();
+    await page.screenshot({ path: "test-results/admin-denied.png" });
     await expect(page.getByRole("heading", { name: "Administration" })).toHaveCount(0);
     await expect(page.getByRole("heading", { name: "Hypervisor hosts" })).toHaveCount(0);
     await expect(page.getByRole("form", { name: "Create a user" })).toHaveCount(0);
@@ -58,6 +59,7 @@ test.describe("an admin", () => {
     await form.getByRole("button", { name: "Create user" }).click();
     await expect(form.getByRole("status")).toHaveText(`Created ${email} (student) in group default`);
     await expect(page.getByRole("table", { name: "Users" })).toContainText(email);
+    await page.screenshot({ path: "test-results/admin.png", fullPage: true });
 
     // The same e-mail again: the server's message is shown.
     await form.getByLabel("E-mail").fill(email);

@@ -34,6 +34,7 @@ test("API tokens: created and shown once, listed by prefix, revoked", async ({ p
   await expect(shown).toHaveText(/^ptk_[A-Za-z0-9_-]{40,}$/);
   await expect(page.getByTestId("new-token")).toContainText("it is shown only once");
   const token = (await shown.textContent())!.trim();
+  await page.screenshot({ path: "test-results/account.png", fullPage: true });
 
   // The token works against the API, then the list shows it was used.
   const res = await page.request.get("/api/v1/orders", { headers: { Authorization: `Bearer ${token}` } });

@@ -32,6 +32,7 @@ test.describe("an approver's own order (auto-approved)", () => {
       // The failed step's log is open.
       await expect(glue.getByRole("list", { name: "Log of Glue (hostname, users, keys)" })).toContainText("error:");
       await expect(page.locator('[data-testid="pipeline-step"][data-status="succeeded"]')).toHaveCount(7);
+      await page.screenshot({ path: "test-results/order-failed.png", fullPage: true });
 
       await page.getByRole("button", { name: "Retry from failed step" }).click();
       await expect(orderStatus(page)).toHaveText("ready", { timeout: 30_000 });
@@ -47,6 +48,7 @@ test.describe("an approver's own order (auto-approved)", () => {
       await expect(page.getByTestId("teardown").getByTestId("pipeline-step")).toHaveCount(3);
       await expect(page.getByTestId("teardown").locator('[data-testid="pipeline-step"][data-status="succeeded"]')).toHaveCount(3);
       await expect(page.getByRole("button", { name: "Destroy environment" })).toHaveCount(0);
+      await page.screenshot({ path: "test-results/order-retired.png", fullPage: true });
     } finally {
       // The other host still holds its injected failure: clear both for the next tests.
       await patchHostsViaApi(admin.request, { failSteps: {} });

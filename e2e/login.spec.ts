@@ -37,4 +37,5 @@ test("too many wrong passwords lock the account for a while, with a message that
   await page.getByLabel("Password").fill("wrong-again");
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByTestId("login-error")).toHaveText("Too many failed sign-ins for this account; try again in 15 minutes");
+  await page.screenshot({ path: "test-results/login-locked.png" });
 });

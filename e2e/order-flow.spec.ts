@@ -52,6 +52,7 @@ test("customer orders a Linux image, an approver approves, the page follows deli
   const item = approver.locator(`[data-testid="approval-item"][data-order-name="${hostname}"]`);
   await expect(item).toContainText(users.customer.email);
   await expect(item).toContainText("held for approval");
+  await approver.screenshot({ path: "test-results/approvals.png", fullPage: true });
   await item.getByRole("button", { name: `Approve ${hostname}` }).click();
   await expect(item).toHaveCount(0);
   await approverContext.close();
@@ -81,6 +82,7 @@ test("customer orders a Linux image, an approver approves, the page follows deli
   await page.getByRole("link", { name: "My orders" }).click();
   const row = page.getByTestId("order-row").filter({ hasText: hostname });
   await expect(row.getByTestId("status-badge")).toHaveText("ready");
+  await page.screenshot({ path: "test-results/orders.png", fullPage: true });
 });
 
 test("a rejected order shows the approver's reason to the customer", async ({ page, browser }) => {
@@ -111,4 +113,5 @@ test("a rejected order shows the approver's reason to the customer", async ({ pa
   await page.reload();
   await expect(shown).toContainText("Use the shared build cluster for CI jobs instead");
   await expect(page.getByText("Nothing was built: the order is rejected.")).toBeVisible();
+  await page.screenshot({ path: "test-results/order-rejected.png", fullPage: true });
 });

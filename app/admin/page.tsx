@@ -65,7 +65,7 @@ export default async function AdminPage() {
       <div className="space-y-10">
         <Section id="users" title="Users" description="Approvers and admins approve for the group they are created in.">
           <div className="grid gap-6 xl:grid-cols-5">
-            <div className="card overflow-x-auto xl:col-span-3">
+            <div className="card h-fit overflow-x-auto xl:col-span-3">
               <table className="table" aria-label="Users">
                 <thead>
                   <tr>
@@ -127,7 +127,6 @@ export default async function AdminPage() {
                   <th scope="col">vCPUs</th>
                   <th scope="col">Memory</th>
                   <th scope="col">Disk</th>
-                  <th scope="col">Features</th>
                   <th scope="col">Controls</th>
                 </tr>
               </thead>
@@ -136,15 +135,17 @@ export default async function AdminPage() {
                   <tr key={h.id}>
                     <td>
                       <span className="font-medium text-slate-900">{h.name}</span>
-                      <span className="block font-mono text-xs text-slate-500">{h.address}</span>
+                      <span className="block font-mono text-xs whitespace-nowrap text-slate-500">{h.address}</span>
                     </td>
-                    <td>{hostKindLabels[h.kind] ?? h.kind}</td>
+                    <td>
+                      {hostKindLabels[h.kind] ?? h.kind}
+                      <span className="block text-xs text-slate-500">{h.features.join(", ")}</span>
+                    </td>
                     <td><StatusBadge status={h.state} /></td>
                     <td>{h.used.environments}</td>
                     <td><Usage used={h.used.vcpus} total={h.capacity.vcpus} /></td>
                     <td><Usage used={Math.round(h.used.memoryMb / 1024)} total={Math.round(h.capacity.memoryMb / 1024)} unit=" GiB" /></td>
                     <td><Usage used={h.used.diskGb} total={h.capacity.diskGb} unit=" GB" /></td>
-                    <td className="text-xs">{h.features.join(", ") || "—"}</td>
                     <td>
                       <HostControls hostId={h.id} hostName={h.name} kind={h.kind} state={h.state} failSteps={injections.get(h.id) ?? {}} />
                     </td>

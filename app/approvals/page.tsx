@@ -33,7 +33,7 @@ export default async function ApprovalsPage() {
                 <div className="lg:col-span-2">
                   <div className="flex flex-wrap items-baseline gap-3">
                     <h2 className="font-mono text-base">
-                      <Link href={`/orders/${o.id}`} className="text-sky-700 hover:underline">{o.name}</Link>
+                      <Link prefetch={false} href={`/orders/${o.id}`} className="text-sky-700 hover:underline">{o.name}</Link>
                     </h2>
                     <span className="text-xs text-slate-500">ordered {formatDateTime(o.createdAt)}</span>
                   </div>

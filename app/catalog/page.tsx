@@ -61,7 +61,7 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
           </select>
         </div>
         <button type="submit" className="btn btn-secondary py-2">Apply filters</button>
-        {filtered ? <Link href="/catalog" className="py-2 text-sm font-medium text-sky-700 hover:underline">Clear filters</Link> : null}
+        {filtered ? <Link prefetch={false} href="/catalog" className="py-2 text-sm font-medium text-sky-700 hover:underline">Clear filters</Link> : null}
         <p className="ml-auto self-center text-sm text-slate-500" aria-live="polite">
           {images.length} {images.length === 1 ? "image" : "images"}
         </p>
@@ -69,7 +69,7 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
 
       {images.length === 0 ? (
         <div className="card p-10 text-center text-slate-600">
-          No image matches these filters. <Link href="/catalog" className="font-medium text-sky-700 hover:underline">Show all images</Link>
+          No image matches these filters. <Link prefetch={false} href="/catalog" className="font-medium text-sky-700 hover:underline">Show all images</Link>
         </div>
       ) : (
         <ul className="grid gap-4 md:grid-cols-2 xl:grid-cols-3" aria-label="Images">
@@ -113,7 +113,7 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
                 ) : null}
               </div>
               <div className="mt-5 border-t border-slate-100 pt-4">
-                <Link
+                <Link prefetch={false}
                   href={`/orders/new?image=${encodeURIComponent(image.slug)}`}
                   className="btn btn-primary w-full"
                   aria-label={`Order ${image.name}`}

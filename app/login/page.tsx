@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
-import { currentUser } from "@/lib/auth/session";
+import { pageUser } from "@/lib/auth/require-user";
 import { LoginForm } from "@/components/LoginForm";
 
 export const metadata: Metadata = { title: "Sign in" };
@@ -14,7 +14,7 @@ function safeNext(next: string | string[] | undefined): string {
 export default async function LoginPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const params = await searchParams;
   const next = safeNext(params.next);
-  if (await currentUser()) redirect(next);
+  if (await pageUser()) redirect(next);
   return (
     <div className="mx-auto mt-8 max-w-sm">
       <div className="card p-8">

@@ -27,14 +27,14 @@ export default async function OrdersPage({ searchParams }: { searchParams: Promi
           <>
             {isAdmin ? (
               <div className="inline-flex rounded-md border border-slate-300 bg-white p-0.5 text-sm shadow-sm" role="group" aria-label="Which orders">
-                <Link
+                <Link prefetch={false}
                   href="/orders"
                   aria-current={!all ? "page" : undefined}
                   className={`rounded px-3 py-1 font-medium ${!all ? "bg-slate-800 text-white" : "text-slate-600 hover:bg-slate-100"}`}
                 >
                   Mine
                 </Link>
-                <Link
+                <Link prefetch={false}
                   href="/orders?scope=all"
                   aria-current={all ? "page" : undefined}
                   className={`rounded px-3 py-1 font-medium ${all ? "bg-slate-800 text-white" : "text-slate-600 hover:bg-slate-100"}`}
@@ -43,7 +43,7 @@ export default async function OrdersPage({ searchParams }: { searchParams: Promi
                 </Link>
               </div>
             ) : null}
-            <Link href="/catalog" className="btn btn-primary">New order</Link>
+            <Link prefetch={false} href="/catalog" className="btn btn-primary">New order</Link>
           </>
         }
       />
@@ -55,7 +55,7 @@ export default async function OrdersPage({ searchParams }: { searchParams: Promi
       {orders.length === 0 ? (
         <div className="card p-10 text-center text-slate-600">
           {all ? "No orders yet." : "You have not ordered anything yet."}{" "}
-          <Link href="/catalog" className="font-medium text-sky-700 hover:underline">Browse the catalog</Link>
+          <Link prefetch={false} href="/catalog" className="font-medium text-sky-700 hover:underline">Browse the catalog</Link>
         </div>
       ) : (
         <div className="card overflow-x-auto">
@@ -75,7 +75,7 @@ export default async function OrdersPage({ searchParams }: { searchParams: Promi
               {orders.map((o) => (
                 <tr key={o.id} className="hover:bg-slate-50" data-testid="order-row">
                   <td>
-                    <Link href={`/orders/${o.id}`} className="font-mono font-medium text-sky-700 hover:underline">{o.name}</Link>
+                    <Link prefetch={false} href={`/orders/${o.id}`} className="font-mono font-medium text-sky-700 hover:underline">{o.name}</Link>
                   </td>
                   <td>{o.image}</td>
                   <td>{o.flavor}</td>

@@ -64,7 +64,7 @@ export function HostControls({
               </button>
             </p>
           ) : null}
-          <div className="flex items-center gap-1">
+          <div className="flex flex-wrap items-center gap-1">
             <select value={step} onChange={(e) => setStep(e.target.value)} className="rounded border border-slate-300 bg-white px-1.5 py-1" aria-label={`Step to fail on ${hostName}`}>
               {stepNames.map((s) => (
                 <option key={s} value={s}>{s}</option>
@@ -81,7 +81,7 @@ export function HostControls({
             />
             <button
               type="button"
-              className="rounded border border-slate-300 bg-white px-2 py-1 font-medium text-slate-700 hover:bg-slate-50"
+              className="rounded border border-slate-300 bg-white px-2 py-1 font-medium whitespace-nowrap text-slate-700 hover:bg-slate-50"
               disabled={busy}
               onClick={() => patch({ failSteps: { ...failSteps, [step]: Number(times) } })}
             >

@@ -14,11 +14,20 @@ const envTone: Record<string, string> = {
 };
 
 /** Where the environment runs and how to reach it. */
-export function EnvironmentPanel({ env, delivered }: { env: Environment; delivered: boolean }) {
+function title(env: Environment, orderStatus: string): string {
+  if (env.state === "deleted") return "Environment (destroyed)";
+  if (env.state === "deleting" || orderStatus === "retiring") return "Environment (being destroyed)";
+  if (orderStatus === "ready") return "Delivered environment";
+  if (orderStatus === "failed") return "Environment (partly built)";
+  if (orderStatus === "cancelled") return "Environment (cancelled)";
+  return "Environment (being built)";
+}
+
+export function EnvironmentPanel({ env, orderStatus }: { env: Environment; orderStatus: string }) {
   return (
     <section className="card" aria-labelledby="env-heading" data-testid="environment-panel">
       <div className="flex items-center justify-between gap-3 border-b border-slate-100 px-5 py-3">
-        <h2 id="env-heading" className="text-base">{delivered ? "Delivered environment" : "Environment (being built)"}</h2>
+        <h2 id="env-heading" className="text-base">{title(env, orderStatus)}</h2>
         <span className="flex items-center gap-2 text-xs text-slate-500">
           Guest
           <span data-testid="environment-state" className={`rounded-full px-2.5 py-0.5 font-medium ring-1 ring-inset ${envTone[env.state] ?? envTone.stopped}`}>
@@ -48,7 +57,9 @@ export function EnvironmentPanel({ env, delivered }: { env: Environment; deliver
       </dl>
       <div className="border-t border-slate-100">
         {env.addresses.length === 0 ? (
-          <p className="px-5 py-4 text-sm text-slate-500">Addresses are allocated by the “Allocate IPs and MACs” step.</p>
+          <p className="px-5 py-4 text-sm text-slate-500">
+            {env.state === "deleted" ? "Its addresses were freed." : "Addresses are allocated by the “Allocate IPs and MACs” step."}
+          </p>
         ) : (
           <table className="table" aria-label="Network addresses">
             <thead>

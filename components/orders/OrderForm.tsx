@@ -216,7 +216,7 @@ export function OrderForm({
         </div>
 
         <div className="flex items-center justify-end gap-3 border-t border-slate-100 pt-5">
-          <Link href="/catalog" className="btn btn-secondary">Back to catalog</Link>
+          <Link prefetch={false} href="/catalog" className="btn btn-secondary">Back to catalog</Link>
           <button type="submit" className="btn btn-primary" disabled={submitting}>
             {submitting ? "Submitting…" : "Submit order"}
           </button>

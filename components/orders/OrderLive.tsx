@@ -16,7 +16,18 @@ const reasonTone: Record<string, { box: string; title: string }> = {
   rejected: { box: "border-rose-300 bg-rose-50 text-rose-900", title: "Rejected" },
   failed: { box: "border-rose-300 bg-rose-50 text-rose-900", title: "Delivery failed" },
   cancelled: { box: "border-slate-300 bg-slate-50 text-slate-800", title: "Cancelled" },
+  retiring: { box: "border-orange-300 bg-orange-50 text-orange-900", title: "Being destroyed" },
+  retired: { box: "border-slate-300 bg-slate-50 text-slate-800", title: "Destroyed" },
 };
+
+/** A heading for the reason line of an order that is on its way (it starts with who decided). */
+function reasonTitle(reason: string | null): string {
+  if (!reason) return "Status";
+  if (reason.startsWith("auto-approved")) return "Approved automatically";
+  if (reason.startsWith("approved")) return "Approved";
+  if (reason.startsWith("retried")) return "Retried";
+  return "Status";
+}
 
 function StreamIndicator({ mode }: { mode: StreamMode }) {
   const text = { live: "Live updates", polling: "Updating every 2 s", connecting: "Connecting…", closed: "Final state" }[mode];
@@ -32,15 +43,14 @@ function StreamIndicator({ mode }: { mode: StreamMode }) {
 /** The order page: header, reason, actions, environment and the live pipeline timeline. */
 export function OrderLive({ initial, canManage, canDecide }: { initial: OrderView; canManage: boolean; canDecide: boolean }) {
   const { view, mode, refresh } = useOrderStream(initial);
-  const tone = reasonTone[view.status];
-  const delivered = view.status === "ready";
+  const tone = reasonTone[view.status] ?? { box: "border-sky-300 bg-sky-50 text-sky-900", title: reasonTitle(view.reason) };
   const steps = view.steps;
   const doneSteps = steps.filter((s) => s.status === "succeeded" || s.status === "skipped").length;
 
   return (
     <div className="space-y-6">
       <nav aria-label="Breadcrumb" className="text-sm text-slate-500">
-        <Link href="/orders" className="hover:text-slate-800 hover:underline">Orders</Link>
+        <Link prefetch={false} href="/orders" className="hover:text-slate-800 hover:underline">Orders</Link>
         <span aria-hidden className="mx-2">/</span>
         <span className="font-mono text-slate-700">{view.name}</span>
       </nav>
@@ -63,8 +73,8 @@ export function OrderLive({ initial, canManage, canDecide }: { initial: OrderVie
         </div>
 
         {view.reason ? (
-          <div className={`mt-4 rounded-md border-l-4 px-4 py-3 ${tone?.box ?? "border-sky-300 bg-sky-50 text-sky-900"}`} role="status" data-testid="order-reason">
-            <p className="text-xs font-semibold tracking-wide uppercase opacity-80">{tone?.title ?? "Status"}</p>
+          <div className={`mt-4 rounded-md border-l-4 px-4 py-3 ${tone.box}`} role="status" data-testid="order-reason">
+            <p className="text-xs font-semibold tracking-wide uppercase opacity-80">{tone.title}</p>
             <p className="mt-0.5 text-sm font-medium">{view.reason}</p>
           </div>
         ) : null}
@@ -79,7 +89,7 @@ export function OrderLive({ initial, canManage, canDecide }: { initial: OrderVie
 
       <div className="grid gap-6 lg:grid-cols-3">
         <div className="space-y-6 lg:col-span-2">
-          {view.environment ? <EnvironmentPanel env={view.environment} delivered={delivered} /> : null}
+          {view.environment ? <EnvironmentPanel env={view.environment} orderStatus={view.status} /> : null}
 
           <section className="card" aria-labelledby="pipeline-heading">
             <div className="flex items-center justify-between gap-3 border-b border-slate-100 px-5 py-3">

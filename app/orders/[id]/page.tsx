@@ -26,5 +26,5 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
   const view = await orderView(db, id);
   const canManage = user.role === "admin" || order.userId === user.id;
   const canDecide = await isApproverFor(db, user, order.groupId);
-  return <OrderLive initial={view} canManage={canManage} canDecide={canDecide} />;
+  return <OrderLive key={view.id} initial={view} canManage={canManage} canDecide={canDecide} />;
 }
