@@ -67,5 +67,11 @@ test.describe("an admin", () => {
     await form.getByLabel("Initial password").fill(PASSWORD);
     await form.getByRole("button", { name: "Create user" }).click();
     await expect(form.getByRole("alert")).toHaveText(`A user with e-mail ${email} already exists`);
+
+    // Admins can switch the order list to every order.
+    await page.goto("/orders");
+    await page.getByRole("link", { name: "All", exact: true }).click();
+    await expect(page).toHaveURL(/\/orders\?scope=all$/);
+    await expect(page.getByRole("heading", { name: "All orders" })).toBeVisible();
   });
 });

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { authFile, uniqueName, users } from "./users";
+import { authFile, BASE_URL, uniqueName, users } from "./users";
 import { orderStatus, orderViaApi } from "./helpers";
 
 test.use({ storageState: authFile("customer") });
@@ -114,4 +114,29 @@ test("a rejected order shows the approver's reason to the customer", async ({ pa
   await expect(shown).toContainText("Use the shared build cluster for CI jobs instead");
   await expect(page.getByText("Nothing was built: the order is rejected.")).toBeVisible();
   await page.screenshot({ path: "test-results/order-rejected.png", fullPage: true });
+});
+
+test("without server-sent events the order page polls, and the form shows the server's field messages", async ({ page, browser }) => {
+  const hostname = uniqueName("poll");
+  const order = await orderViaApi(page.request, { image: "linux-test", flavor: "small", name: hostname });
+  // A proxy that breaks event streams: the page must fall back to polling GET /api/v1/orders/:id.
+  await page.route("**/api/v1/orders/*/events", (route) => route.abort());
+  await page.goto(`/orders/${order.id}`);
+  await expect(page.getByTestId("stream-mode")).toHaveAttribute("data-mode", "polling");
+  await expect(page.getByTestId("stream-mode")).toHaveText("Updating every 2 s");
+
+  const approverContext = await browser.newContext({ storageState: authFile("approver") });
+  const res = await approverContext.request.post(`/api/v1/orders/${order.id}/approve`, { data: {}, headers: { Origin: BASE_URL } });
+  expect(res.status()).toBe(200);
+  await approverContext.close();
+  await expect(orderStatus(page)).toHaveText("ready", { timeout: 60_000 });
+  await expect(page.getByTestId("address-ip").filter({ hasText: /^10\.30\.0\.\d{1,3}$/ })).toHaveCount(1);
+
+  // The same name again: valid as typed, refused by the server, and the form says where.
+  await page.goto("/orders/new?image=linux-dev");
+  await page.getByLabel("Name (hostname)").fill(hostname);
+  await page.getByRole("button", { name: "Submit order" }).click();
+  await expect(page.getByTestId("order-name-error")).toHaveText("Name already in use");
+  await expect(page.getByRole("alert").filter({ hasText: `The name ${hostname} is already used by another environment` })).toBeVisible();
+  await expect(page).toHaveURL(/\/orders\/new/);
 });
