@@ -54,15 +54,9 @@ const portalSteps: Record<string, StepFn> = {
     }
   },
   async handover(db, ctx, io) {
-    const now = new Date();
+    // The order turns ready when the run finishes (finishProvision), in the same commit.
     await db.update(environments).set({ state: "running" }).where(eq(environments.orderId, ctx.order.id));
-    const done = await db
-      .update(orders)
-      .set({ status: "ready", readyAt: now, updatedAt: now, reason: null })
-      .where(and(eq(orders.id, ctx.order.id), eq(orders.status, "provisioning")))
-      .returning({ id: orders.id });
-    if (done.length === 0) throw new Cancelled();
-    const minutes = ((now.getTime() - ctx.order.createdAt.getTime()) / 60000).toFixed(1);
+    const minutes = ((Date.now() - ctx.order.createdAt.getTime()) / 60000).toFixed(1);
     await io.log(`handed over to ${ctx.user.email}: ${minutes} min from order to ready`);
   },
   async release(db, ctx, io) {
@@ -92,8 +86,6 @@ const driverSteps: Record<string, (d: ReturnType<typeof driverFor>) => (spec: Re
   halt: (d) => d.halt.bind(d),
   destroy: (d) => d.destroy.bind(d),
 };
-
-class Cancelled extends Error {}
 
 async function runStep(db: Db, name: string, ctx: OrderContext, io: StepIo): Promise<"done" | "skipped"> {
   const own = portalSteps[name];
@@ -171,12 +163,6 @@ export async function executeRun(db: Db, runId: string, signal: AbortSignal = ne
         .where(eq(pipelineSteps.id, step.id));
       await announce(orderId, "step");
     } catch (err) {
-      if (err instanceof Cancelled) {
-        await db.update(pipelineSteps).set({ status: "skipped", finishedAt: new Date() }).where(eq(pipelineSteps.id, step.id));
-        await finishRun(db, runId, "cancelled", "cancelled by the customer");
-        await startTeardown(db, orderId);
-        return "cancelled";
-      }
       if (signal.aborted) throw err; // shutting down: the job is redelivered and resumes here
       const known = err instanceof StepError || err instanceof UserError;
       const message = known ? (err as Error).message : "internal error in the worker (details are in the worker's log)";
@@ -196,9 +182,29 @@ export async function executeRun(db: Db, runId: string, signal: AbortSignal = ne
       return "failed";
     }
   }
-  await finishRun(db, runId, "succeeded", null);
+  if (run.kind === "provision" && !(await finishProvision(db, runId, orderId))) {
+    await finishRun(db, runId, "cancelled", "cancelled by the customer");
+    await startTeardown(db, orderId);
+    return "cancelled";
+  }
+  if (run.kind !== "provision") await finishRun(db, runId, "succeeded", null);
   await announce(orderId, "done");
   return "succeeded";
+}
+
+/** The run succeeded and the order is ready, in one commit; false if it was cancelled meanwhile. */
+async function finishProvision(db: Db, runId: string, orderId: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const now = new Date();
+    const done = await tx
+      .update(orders)
+      .set({ status: "ready", readyAt: now, updatedAt: now, reason: null })
+      .where(and(eq(orders.id, orderId), eq(orders.status, "provisioning")))
+      .returning({ id: orders.id });
+    if (done.length === 0) return false;
+    await finishRun(tx, runId, "succeeded", null);
+    return true;
+  });
 }
 
 async function finishRun(db: Db, runId: string, status: "succeeded" | "failed" | "cancelled", error: string | null) {

@@ -83,8 +83,8 @@ const settled: OrderStatus[] = ["ready", "failed", "cancelled", "rejected", "ret
 
 /**
  * Waits until the order is in one of `statuses` (default: a state where the pipeline stopped).
- * For those settled states it also waits for the run to record its end: the order turns
- * ready in the last step, a moment before the run is marked succeeded.
+ * For those settled states it also waits for the run to record its end (a failed order's run
+ * is marked failed just before the order).
  */
 export async function waitForOrder(db: Db, orderId: string, statuses: OrderStatus[] = settled, timeoutMs = 30_000) {
   const quiet = statuses.every((s) => settled.includes(s));

@@ -66,6 +66,16 @@ describe("delivery with the sim driver", () => {
     expect(view.run).toMatchObject({ status: "succeeded", attempt: 1 });
   });
 
+  it("an order reads ready only once its pipeline has finished: no step still running", async () => {
+    const created = await order(db, autoCustomer, { name: "ready-means-done" });
+    // Poll the order's status alone, as a client would, and look at the run the moment it is ready.
+    await waitFor(() => orderStatus(db, created.id), (o) => o.status === "ready" || o.status === "failed", { intervalMs: 5, what: "ready" });
+    const view = await orderView(db, created.id);
+    expect(view.status).toBe("ready");
+    expect(view.run?.status).toBe("succeeded");
+    expect(view.steps.filter((s) => s.status !== "succeeded").map((s) => `${s.name}:${s.status}`)).toEqual([]);
+  });
+
   it("an admin's order is approved by policy and delivered", async () => {
     const created = await order(db, admin, { image: "solaris10-sparse", flavor: "capped-2cpu-4g" });
     expect(created).toMatchObject({ status: "queued", reason: expect.stringContaining("auto-approved") });
