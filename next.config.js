@@ -2,5 +2,7 @@
 const nextConfig = {
   serverExternalPackages: ["@electric-sql/pglite", "bullmq", "ioredis", "pg"],
   poweredByHeader: false,
+  // forbidden() from next/navigation: pages a role may not open answer HTTP 403 (app/forbidden.tsx).
+  experimental: { authInterrupts: true },
 };
 export default nextConfig;

@@ -5,7 +5,8 @@ test.describe("a student", () => {
   test.use({ storageState: authFile("student") });
 
   test("opening /admin sees that they have no access, and no admin content", async ({ page }) => {
-    await page.goto("/admin");
+    const res = await page.goto("/admin");
+    expect(res?.status()).toBe(403);
     await expect(page.getByRole("heading", { name: /You do not have access/ })).toBeVisible();
     await expect(page.getByText("403 · Forbidden")).toBeVisible();
     await page.screenshot({ path: "test-results/admin-denied.png" });
@@ -18,7 +19,7 @@ test.describe("a student", () => {
     await expect(nav.getByRole("link", { name: "Admin" })).toHaveCount(0);
     await expect(nav.getByRole("link", { name: "Approvals" })).toHaveCount(0);
 
-    await page.goto("/approvals");
+    expect((await page.goto("/approvals"))?.status()).toBe(403);
     await expect(page.getByRole("heading", { name: /You do not have access/ })).toBeVisible();
   });
 

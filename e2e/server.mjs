@@ -2,11 +2,11 @@
 // changed, then `next start` on port 3210 with the embedded worker and fast sim steps.
 // Playwright starts this (playwright.config.ts, webServer) and stops it with SIGTERM.
 import { spawn } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
-import net from "node:net";
+import { createWriteStream, mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { ensureBuild, nextBin as nextBinOf, portOpen } from "../scripts/lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PORT = 3210;
@@ -24,17 +24,6 @@ const AUTH_SECRET = "e2e-auth-secret-not-for-production-0123456789";
 
 const log = (line) => console.log(`[e2e-server] ${line}`);
 
-function portInUse(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: "127.0.0.1", port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
-
 async function freshDatabase() {
   const client = new pg.Client({ connectionString: ADMIN_URL });
   await client.connect();
@@ -46,31 +35,10 @@ async function freshDatabase() {
   }
 }
 
-/** Newest modification time of the files a build is made from. */
-function newestSource() {
-  const sources = ["app", "components", "lib", "workers", "public", "drizzle", "instrumentation.ts", "next.config.js", "postcss.config.mjs", "package-lock.json", "tsconfig.json"];
-  let latest = 0;
-  const visit = (p) => {
-    if (!existsSync(p)) return;
-    const st = statSync(p);
-    latest = Math.max(latest, st.mtimeMs);
-    if (st.isDirectory()) for (const name of readdirSync(p)) visit(path.join(p, name));
-  };
-  for (const s of sources) visit(path.join(root, s));
-  return latest;
-}
-
-function run(args, env) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: root, env, stdio: "inherit" });
-    child.once("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
-  });
-}
-
-const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
+const nextBin = nextBinOf(root);
 
 async function main() {
-  if (await portInUse(PORT)) {
+  if (await portOpen("127.0.0.1", PORT)) {
     console.error(`[e2e-server] port ${PORT} is already in use; stop whatever listens there and run the tests again`);
     process.exit(1);
   }
@@ -78,19 +46,14 @@ async function main() {
   await freshDatabase();
   log(`database ${DB_NAME} created (${Date.now() - t0} ms)`);
 
-  const buildId = path.join(root, ".next", "BUILD_ID");
   const baseEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
-  if (process.env.E2E_SKIP_BUILD !== "1" && (!existsSync(buildId) || statSync(buildId).mtimeMs < newestSource())) {
-    log("building (no build yet, or the sources are newer than it)");
+  if (process.env.E2E_SKIP_BUILD !== "1") {
     const t1 = Date.now();
-    const code = await run([nextBin, "build"], baseEnv);
-    if (code !== 0) {
+    if (!(await ensureBuild(root))) {
       console.error("[e2e-server] next build failed");
       process.exit(1);
     }
-    log(`built in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
-  } else {
-    log("build is up to date");
+    log(`build ready in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
   }
 
   mkdirSync(path.join(root, "test-results"), { recursive: true });

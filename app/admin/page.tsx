@@ -4,7 +4,7 @@ import { getDb } from "@/lib/db/client";
 import { listHostsWithUsage } from "@/lib/db/queries/hosts";
 import { hostFailureInjection, listAllImages, listGroupsWithMembers, listNetworksWithFree, listUsersWithGroups } from "@/lib/db/queries/admin";
 import { requireUser } from "@/lib/auth/require-user";
-import { AccessDenied } from "@/components/AccessDenied";
+import { forbidden } from "next/navigation";
 import { PageHeader } from "@/components/PageHeader";
 import { StatusBadge } from "@/components/StatusBadge";
 import { CreateUserForm } from "@/components/admin/CreateUserForm";
@@ -42,7 +42,7 @@ function Section({ id, title, description, children }: { id: string; title: stri
 
 export default async function AdminPage() {
   const user = await requireUser("/admin");
-  if (user.role !== "admin") return <AccessDenied what="the admin pages" needs="Only administrators manage users, hosts, networks and images." />;
+  if (user.role !== "admin") forbidden();
   const db = await getDb();
   const [users, groups, hosts, networks, images, injections] = await Promise.all([
     listUsersWithGroups(db),

@@ -3,7 +3,7 @@ import Link from "next/link";
 import { getDb } from "@/lib/db/client";
 import { listOrders } from "@/lib/db/queries/orders";
 import { requireUser } from "@/lib/auth/require-user";
-import { AccessDenied } from "@/components/AccessDenied";
+import { forbidden } from "next/navigation";
 import { PageHeader } from "@/components/PageHeader";
 import { DecisionActions } from "@/components/orders/DecisionActions";
 import { formatDateTime } from "@/components/format";
@@ -12,9 +12,7 @@ export const metadata: Metadata = { title: "Approvals" };
 
 export default async function ApprovalsPage() {
   const user = await requireUser("/approvals");
-  if (user.role !== "approver" && user.role !== "admin") {
-    return <AccessDenied what="the approval queue" needs="Only approvers and administrators decide on held orders." />;
-  }
+  if (user.role !== "approver" && user.role !== "admin") forbidden();
   const db = await getDb();
   const pending = await listOrders(db, user, "approvals");
   return (
