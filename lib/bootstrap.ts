@@ -1,4 +1,4 @@
-import { getDbHandle } from "./db/client";
+import { closeDb, getDbHandle } from "./db/client";
 import { seedIfEmpty } from "./db/seed";
 import { env, isEmbeddedWorker } from "./env";
 
@@ -25,9 +25,21 @@ export function bootstrap(): Promise<void> {
     if (isEmbeddedWorker) {
       const { startWorkers } = await import("../workers/runtime");
       const workers = await startWorkers();
-      const stop = () => void workers.stop().finally(() => process.exit(0));
-      process.once("SIGTERM", stop);
-      process.once("SIGINT", stop);
+      // Graceful stop: running steps finish, then the database closes (PGlite flushes to disk).
+      // `npm start` sets NEXT_MANUAL_SIG_HANDLE so that Next.js leaves the signals to this.
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        console.log(`[portal] ${signal}: letting running steps finish, then stopping`);
+        void workers
+          .stop()
+          .then(() => closeDb())
+          .catch((err) => console.error("[portal] stopping:", err instanceof Error ? err.message : err))
+          .finally(() => process.exit(0));
+      };
+      process.once("SIGTERM", () => stop("SIGTERM"));
+      process.once("SIGINT", () => stop("SIGINT"));
     }
   })();
   return store.__portalBoot;

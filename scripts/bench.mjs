@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
-import { ensureBuild, nextBin, portOpen, waitFor } from "./lib.mjs";
+import { createApiToken, ensureBuild, nextBin, portOpen, signIn, waitFor } from "./lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const port = Number(process.env.BENCH_PORT || 3290);
@@ -66,37 +66,6 @@ async function load(total, clients, request) {
   return { p50: percentile(latencies, 50), p95: percentile(latencies, 95), rps: total / seconds, statuses: Object.fromEntries(statuses) };
 }
 
-async function signIn() {
-  const jar = new Map();
-  const cookieHeader = () => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
-  const keep = (res) => {
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(";");
-      const i = pair.indexOf("=");
-      jar.set(pair.slice(0, i), pair.slice(i + 1));
-    }
-  };
-  const csrfRes = await fetch(`${base}/api/auth/csrf`);
-  keep(csrfRes);
-  const { csrfToken } = await csrfRes.json();
-  const body = new URLSearchParams({ csrfToken, email: "admin@portal.local", password, json: "true" });
-  const res = await fetch(`${base}/api/auth/callback/credentials`, {
-    method: "POST",
-    body,
-    headers: { cookie: cookieHeader(), "content-type": "application/x-www-form-urlencoded" },
-    redirect: "manual",
-  });
-  keep(res);
-  const tokenRes = await fetch(`${base}/api/v1/tokens`, {
-    method: "POST",
-    headers: { cookie: cookieHeader(), origin: base, "content-type": "application/json" },
-    body: JSON.stringify({ name: "bench" }),
-  });
-  if (tokenRes.status !== 201 && tokenRes.status !== 200) throw new Error(`could not create an API token: HTTP ${tokenRes.status} ${await tokenRes.text()}`);
-  const { token } = await tokenRes.json();
-  return { cookie: cookieHeader(), token };
-}
-
 async function main() {
   if (await portOpen("127.0.0.1", port, 300)) throw new Error(`port ${port} is in use; set BENCH_PORT`);
   if (!(await ensureBuild(root))) throw new Error("the build failed");
@@ -132,7 +101,8 @@ async function main() {
     // Room for every order the bench makes: wide networks, big sim hosts.
     await db.query(`update networks set cidr = case purpose when 'service' then '10.20.0.0/16' else '10.30.0.0/16' end`);
     await db.query(`update hosts set cpu_capacity = 1000000, memory_mb_capacity = 1000000000, disk_gb_capacity = 100000000`);
-    const { cookie, token } = await signIn();
+    const cookie = await signIn(base, "admin@portal.local", password);
+    const token = await createApiToken(base, cookie, "bench");
     const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
     const cpus = (await import("node:os")).cpus();
     log(`machine: ${cpus.length} × ${cpus[0]?.model ?? "cpu"}, Node ${process.version}; PostgreSQL + Redis on loopback; worker concurrency ${workerConcurrency}`);

@@ -117,3 +117,42 @@ export async function ensureBuild(root) {
   const code = await run(process.execPath, [nextBin(root), "build"], { cwd: root, env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
   return code === 0;
 }
+
+/**
+ * Signs in through next-auth's credentials flow (csrf token, then the callback) the way the
+ * login page does; returns the Cookie header of the session, or throws saying why.
+ */
+export async function signIn(base, email, password) {
+  const jar = new Map();
+  const cookieHeader = () => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+  const keep = (res) => {
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(";");
+      const i = pair.indexOf("=");
+      jar.set(pair.slice(0, i), pair.slice(i + 1));
+    }
+  };
+  const csrfRes = await fetch(`${base}/api/auth/csrf`);
+  keep(csrfRes);
+  const { csrfToken } = await csrfRes.json();
+  const res = await fetch(`${base}/api/auth/callback/credentials`, {
+    method: "POST",
+    body: new URLSearchParams({ csrfToken, email, password, json: "true" }),
+    headers: { cookie: cookieHeader(), "content-type": "application/x-www-form-urlencoded" },
+    redirect: "manual",
+  });
+  keep(res);
+  if (![...jar.keys()].some((k) => k.endsWith("next-auth.session-token"))) throw new Error(`sign-in of ${email} failed (HTTP ${res.status})`);
+  return cookieHeader();
+}
+
+/** Creates a personal API token with a session cookie; returns the token (shown once). */
+export async function createApiToken(base, cookie, name) {
+  const res = await fetch(`${base}/api/v1/tokens`, {
+    method: "POST",
+    headers: { cookie, origin: base, "content-type": "application/json" },
+    body: JSON.stringify({ name }),
+  });
+  if (res.status !== 201 && res.status !== 200) throw new Error(`could not create an API token: HTTP ${res.status} ${await res.text()}`);
+  return (await res.json()).token;
+}

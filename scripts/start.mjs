@@ -76,6 +76,8 @@ async function main() {
     DATA_DIR: dataDir,
     PORT: String(port),
     PORTAL_EMBEDDED_WORKER: "1",
+    // The portal handles SIGINT/SIGTERM itself: running steps finish before it exits.
+    NEXT_MANUAL_SIG_HANDLE: "1",
     NEXTAUTH_URL: process.env.NEXTAUTH_URL || address,
     NEXT_TELEMETRY_DISABLED: "1",
   };
