@@ -2,19 +2,11 @@
 
 import { useRouter } from "next/navigation";
 import { useMemo, useState, type FormEvent } from "react";
-import { z } from "zod";
+import { newUserInput as newUser, type Role } from "@/lib/validation/user";
 import { api } from "../api-client";
 
-const roles = ["customer", "student", "approver", "admin"] as const;
-
-/** Mirrors the API's user schema (lib/db/queries/users.ts, which the browser cannot load). */
-const newUser = z.object({
-  email: z.string().trim().toLowerCase().email("Enter a valid e-mail address").max(200),
-  name: z.string().trim().min(1, "Enter a name").max(100),
-  role: z.enum(roles, { message: "Role is one of admin, approver, customer, student" }),
-  password: z.string().min(8, "Password needs at least 8 characters").max(200),
-  group: z.string().trim().min(1).max(100).optional(),
-});
+/** The roles in the order the form offers them: most common first. */
+const roles: readonly Role[] = ["customer", "student", "approver", "admin"];
 
 type Values = { email: string; name: string; role: string; group: string; password: string };
 type Field = keyof Values;

@@ -1,21 +1,13 @@
 import { asc, eq } from "drizzle-orm";
-import { z } from "zod";
 import type { Db } from "../client";
-import { groups, memberships, roles, users } from "../schema";
+import { groups, memberships, users } from "../schema";
+import { newUserInput, type NewUser } from "../../validation/user";
 import { hashPassword } from "../../auth/password";
 import { conflict, UserError } from "../../errors";
 import { writeAudit } from "../../audit";
 import type { Actor } from "./orders";
 
-export const newUserInput = z.object({
-  email: z.string().trim().toLowerCase().email("Enter a valid e-mail address").max(200),
-  name: z.string().trim().min(1, "Enter a name").max(100),
-  role: z.enum(roles, { message: "Role is one of admin, approver, customer, student" }),
-  password: z.string().min(8, "Password needs at least 8 characters").max(200),
-  group: z.string().trim().min(1).max(100).optional(),
-});
-
-export type NewUser = z.infer<typeof newUserInput>;
+export { newUserInput, type NewUser };
 
 /** Creates a user in a group (the default pool unless named); approvers approve for it. */
 export async function createUser(db: Db, actor: Actor | null, input: NewUser) {

@@ -1,7 +1,8 @@
 import { boolean, integer, pgEnum, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
-export const roles = ["admin", "approver", "customer", "student"] as const;
-export type Role = (typeof roles)[number];
+import { roles, type Role } from "../../validation/user";
+
+export { roles, type Role };
 export const roleEnum = pgEnum("role", roles);
 
 export const users = pgTable("users", {
