@@ -226,6 +226,12 @@ describe("cancel during delivery", () => {
     expect(env.state).toBe("deleted");
     const volume = await db.select().from(simObjects).where(and(eq(simObjects.name, env.hostname), eq(simObjects.kind, "volume")));
     expect(volume.map((v) => v.state)).toEqual(["deleted"]);
+    // Nothing built for it is left on the host, and the guest that never booted was never recorded.
+    const left = await db.select().from(simObjects).where(inArray(simObjects.name, [env.hostname, `${env.hostname}.tar`]));
+    expect(left.filter((o) => o.state !== "deleted").map((o) => `${o.kind}:${o.state}`)).toEqual([]);
+    expect(left.some((o) => o.kind === "guest")).toBe(false);
+    const halt = view.teardown!.steps.find((s) => s.name === "halt")!;
+    expect(halt.log.map((l) => l.line)).toContain(`guest ${env.hostname} is not running on ${view.environment!.host}; nothing to stop`);
   });
 });
 

@@ -108,12 +108,43 @@ export class SimDriver implements HypervisorDriver {
     ]);
   }
 
-  halt(spec: DeploySpec, io: StepIo) {
+  async halt(spec: DeploySpec, io: StepIo) {
+    const guest = await this.object(spec, "guest", spec.hostname);
+    if (!guest || guest.state === "stopped" || guest.state === "deleted") {
+      // Cancelled before boot: there is no guest to stop, and none is recorded.
+      await io.log(`guest ${spec.hostname} is not running on ${spec.host.name}; nothing to stop`);
+      return;
+    }
     return this.step(spec, io, "halt", "guest", spec.hostname, "stopped", [`stopping ${spec.hostname}`]);
   }
 
   async destroy(spec: DeploySpec, io: StepIo) {
-    await this.step(spec, io, "destroy", "guest", spec.hostname, "deleted", [`removing guest ${spec.hostname}`]);
-    await this.step(spec, io, "destroy", "volume", spec.hostname, "deleted", [`removing volume ${spec.hostname}`]);
+    if (await this.object(spec, "guest", spec.hostname)) {
+      await this.step(spec, io, "destroy", "guest", spec.hostname, "deleted", [`removing guest ${spec.hostname}`]);
+    }
+    if (await this.object(spec, "volume", spec.hostname)) {
+      await this.step(spec, io, "destroy", "volume", spec.hostname, "deleted", [`removing volume ${spec.hostname}`]);
+    }
+    // What else was built for this environment goes with it; the host's image cache stays.
+    const removed = await this.db
+      .update(simObjects)
+      .set({ state: "deleted", updatedAt: new Date() })
+      .where(
+        and(
+          eq(simObjects.hostId, spec.host.id),
+          sql`${simObjects.state} <> 'deleted'`,
+          sql`(${simObjects.kind}, ${simObjects.name}) in (('image-pack', ${`${spec.hostname}.tar`}), ('volume-content', ${spec.hostname}), ('nics', ${spec.hostname}), ('glue', ${spec.hostname}), ('readiness', ${spec.hostname}))`,
+        ),
+      )
+      .returning({ kind: simObjects.kind });
+    await io.log(removed.length ? `removed ${removed.map((r) => r.kind).join(", ")} of ${spec.hostname}` : `nothing else of ${spec.hostname} left on ${spec.host.name}`);
+  }
+
+  private async object(spec: DeploySpec, kind: string, name: string) {
+    const [row] = await this.db
+      .select()
+      .from(simObjects)
+      .where(and(eq(simObjects.hostId, spec.host.id), eq(simObjects.kind, kind), eq(simObjects.name, name), sql`${simObjects.state} <> 'deleted'`));
+    return row ?? null;
   }
 }
