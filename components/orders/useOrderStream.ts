@@ -6,11 +6,14 @@ import type { OrderView } from "@/lib/db/queries/orders";
 export type StreamMode = "live" | "polling" | "connecting" | "closed";
 
 const POLL_MS = 2000;
+/** While polling, how long until the page tries the event stream again. */
+const RETRY_LIVE_MS = 30_000;
 
 /**
  * The order as the server sees it, kept current: server-sent events from
  * /api/v1/orders/:id/events, and polling GET /api/v1/orders/:id every 2 s when the event
- * stream fails. `refresh()` fetches once at once (after the user acted on the order).
+ * stream fails (trying the stream again every 30 s). `refresh()` fetches once at once (after
+ * the user acted on the order).
  */
 export function useOrderStream(initial: OrderView) {
   const [view, setView] = useState<OrderView>(initial);
@@ -41,10 +44,12 @@ export function useOrderStream(initial: OrderView) {
     let stopped = false;
     let poll: ReturnType<typeof setInterval> | null = null;
     let source: EventSource | null = null;
+    let retryLive: ReturnType<typeof setTimeout> | null = null;
 
     const startPolling = () => {
       if (poll || stopped) return;
       setMode("polling");
+      retryLive = setTimeout(() => setGeneration((g) => g + 1), RETRY_LIVE_MS);
       poll = setInterval(async () => {
         const next = await fetchOnce();
         if (next?.final && poll) {
@@ -82,6 +87,7 @@ export function useOrderStream(initial: OrderView) {
       stopped = true;
       source?.close();
       if (poll) clearInterval(poll);
+      if (retryLive) clearTimeout(retryLive);
     };
   }, [id, final, fetchOnce, generation]);
 
