@@ -14,7 +14,7 @@ export default async function ApprovalsPage() {
   const user = await requireUser("/approvals");
   if (user.role !== "approver" && user.role !== "admin") forbidden();
   const db = await getDb();
-  const pending = await listOrders(db, user, "approvals");
+  const { orders: pending } = await listOrders(db, user, "approvals");
   return (
     <>
       <PageHeader

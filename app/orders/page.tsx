@@ -16,7 +16,9 @@ export default async function OrdersPage({ searchParams }: { searchParams: Promi
   const isAdmin = user.role === "admin";
   const all = wantsAll && isAdmin;
   const db = await getDb();
-  const orders = await listOrders(db, user, all ? "all" : "mine");
+  const page = Math.max(1, Math.min(100_000, Number.parseInt(String(params.page ?? "1"), 10) || 1));
+  const { orders, hasMore } = await listOrders(db, user, all ? "all" : "mine", page);
+  const pageHref = (n: number) => `/orders?${new URLSearchParams({ ...(all ? { scope: "all" } : {}), ...(n > 1 ? { page: String(n) } : {}) })}`;
 
   return (
     <>
@@ -54,7 +56,7 @@ export default async function OrdersPage({ searchParams }: { searchParams: Promi
       ) : null}
       {orders.length === 0 ? (
         <div className="card p-10 text-center text-slate-600">
-          {all ? "No orders yet." : "You have not ordered anything yet."}{" "}
+          {page > 1 ? "No orders on this page." : all ? "No orders yet." : "You have not ordered anything yet."}{" "}
           <Link prefetch={false} href="/catalog" className="font-medium text-sky-700 hover:underline">Browse the catalog</Link>
         </div>
       ) : (
@@ -89,6 +91,13 @@ export default async function OrdersPage({ searchParams }: { searchParams: Promi
           </table>
         </div>
       )}
+      {page > 1 || hasMore ? (
+        <nav aria-label="Pages of orders" className="mt-4 flex items-center justify-between text-sm">
+          {page > 1 ? <Link prefetch={false} href={pageHref(page - 1)} className="btn btn-secondary">Newer orders</Link> : <span />}
+          <span className="text-slate-500">Page {page}</span>
+          {hasMore ? <Link prefetch={false} href={pageHref(page + 1)} className="btn btn-secondary">Older orders</Link> : <span />}
+        </nav>
+      ) : null}
     </>
   );
 }

@@ -53,9 +53,19 @@ export function openApiDocument() {
       },
       "/api/v1/orders": {
         get: {
-          summary: "My orders (all for admins; scope=approvals for the approval queue)",
-          parameters: [{ name: "scope", in: "query", schema: { enum: ["mine", "all", "approvals"] } }],
-          responses: { "200": ok("Orders"), "401": errors["401"] },
+          summary: "My orders (all for admins; scope=approvals for the approval queue), newest first, 50 a page",
+          parameters: [
+            { name: "scope", in: "query", schema: { enum: ["mine", "all", "approvals"] } },
+            { name: "page", in: "query", schema: { type: "integer", minimum: 1, default: 1 } },
+          ],
+          responses: {
+            "200": ok("A page of orders; hasMore says whether a next page exists", {
+              type: "object",
+              properties: { orders: { type: "array", items: { type: "object" } }, page: { type: "integer" }, hasMore: { type: "boolean" } },
+            }),
+            "401": errors["401"],
+            "422": errors["422"],
+          },
         },
         post: {
           summary: "Order an environment (image and flavor by id or slug)",

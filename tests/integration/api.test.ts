@@ -182,6 +182,23 @@ describe("ordering through the API", () => {
     expect(all.body.orders.map((o: { id: string }) => o.id)).toContain(mine.id);
   });
 
+  it("lists 50 orders a page, newest first, and says when there are more", async () => {
+    const pager = await makeUser(db, "customer", (await makeGroup(db, { autoApprove: false })).slug);
+    const tok = await tokenFor(db, pager);
+    const ids: string[] = [];
+    for (let i = 0; i < 53; i++) ids.push((await order(db, pager, { name: unique("page") })).id);
+    const first = await invoke(ordersRoute.GET, "GET", "/api/v1/orders", { token: tok });
+    expect(first.body).toMatchObject({ page: 1, hasMore: true });
+    expect(first.body.orders).toHaveLength(50);
+    expect(first.body.orders[0].id).toBe(ids.at(-1));
+    const second = await invoke(ordersRoute.GET, "GET", "/api/v1/orders?page=2", { token: tok });
+    expect(second.body).toMatchObject({ page: 2, hasMore: false });
+    const seen = [...first.body.orders, ...second.body.orders].map((o: { id: string }) => o.id);
+    expect(new Set(seen).size).toBe(53);
+    expect([...seen].sort()).toEqual([...ids].sort());
+    expect((await invoke(ordersRoute.GET, "GET", "/api/v1/orders?page=0", { token: tok })).status).toBe(422);
+  });
+
   it("serves the catalog to any signed-in user", async () => {
     const res = await invoke(catalogRoute.GET, "GET", "/api/v1/catalog?os=solaris", { token: token.held });
     expect(res.status).toBe(200);

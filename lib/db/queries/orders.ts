@@ -192,7 +192,10 @@ export async function destroyEnvironment(db: Db, actor: Actor, orderId: string) 
 
 export type OrderListScope = "mine" | "all" | "approvals";
 
-export async function listOrders(db: Db, actor: Actor, scope: OrderListScope = "mine") {
+/** Orders listed per page, newest first; the approval queue is listed whole, oldest first. */
+export const ORDERS_PER_PAGE = 50;
+
+export async function listOrders(db: Db, actor: Actor, scope: OrderListScope = "mine", page = 1) {
   const base = db
     .select({
       id: orders.id, name: orders.name, status: orders.status, reason: orders.reason, purpose: orders.purpose,
@@ -204,18 +207,21 @@ export async function listOrders(db: Db, actor: Actor, scope: OrderListScope = "
     .innerJoin(flavors, eq(flavors.id, orders.flavorId))
     .innerJoin(users, eq(users.id, orders.userId))
     .innerJoin(groups, eq(groups.id, orders.groupId));
-  if (scope === "all") {
-    if (actor.role !== "admin") throw forbidden("Only admins can list every order");
-    return base.orderBy(desc(orders.createdAt)).limit(500);
-  }
   if (scope === "approvals") {
     const pending = eq(orders.status, "pending_approval");
-    if (actor.role === "admin") return base.where(pending).orderBy(asc(orders.createdAt));
+    if (actor.role === "admin") return { orders: await base.where(pending).orderBy(asc(orders.createdAt)), hasMore: false };
     const ids = await approverGroupIds(db, actor);
-    if (ids.length === 0) return [];
-    return base.where(and(pending, inArray(orders.groupId, ids))).orderBy(asc(orders.createdAt));
+    if (ids.length === 0) return { orders: [], hasMore: false };
+    return { orders: await base.where(and(pending, inArray(orders.groupId, ids))).orderBy(asc(orders.createdAt)), hasMore: false };
   }
-  return base.where(eq(orders.userId, actor.id)).orderBy(desc(orders.createdAt)).limit(500);
+  if (scope === "all" && actor.role !== "admin") throw forbidden("Only admins can list every order");
+  const scoped = scope === "all" ? base : base.where(eq(orders.userId, actor.id));
+  // One row more than a page tells whether there is a next page.
+  const rows = await scoped
+    .orderBy(desc(orders.createdAt), desc(orders.id))
+    .limit(ORDERS_PER_PAGE + 1)
+    .offset((Math.max(1, page) - 1) * ORDERS_PER_PAGE);
+  return { orders: rows.slice(0, ORDERS_PER_PAGE), hasMore: rows.length > ORDERS_PER_PAGE };
 }
 
 const LOG_LINES_PER_STEP = 200;

@@ -5,14 +5,20 @@ import { orderInput } from "@/lib/validation/order";
 
 export const dynamic = "force-dynamic";
 
-const scope = z.object({ scope: z.enum(["mine", "all", "approvals"]).optional() });
+const listQuery = z.object({
+  scope: z.enum(["mine", "all", "approvals"]).optional(),
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+});
 
-/** Mine; every order for admins (or `?scope=mine`); `?scope=approvals` for the approval queue. */
+/**
+ * Mine; every order for admins (or `?scope=mine`); `?scope=approvals` for the approval queue.
+ * Newest first, 50 a page (`?page=2`); `hasMore` says whether a next page exists.
+ */
 export const GET = apiRoute({}, async ({ db, actor, req }) => {
-  const q = scope.parse(Object.fromEntries(new URL(req.url).searchParams));
+  const q = listQuery.parse(Object.fromEntries(new URL(req.url).searchParams));
   const which = q.scope ?? (actor.role === "admin" ? "all" : "mine");
-  const rows = await listOrders(db, actor, which);
-  return json({ orders: rows });
+  const { orders, hasMore } = await listOrders(db, actor, which, q.page);
+  return json({ orders, page: q.page, hasMore });
 });
 
 export const POST = apiRoute({ body: orderInput }, async ({ db, actor, body }) => {
