@@ -19,12 +19,14 @@ export async function startWorkers(): Promise<RunningWorkers> {
     stalledInterval: env.JOB_LOCK_MS,
     maxStalledCount: 5,
   };
+  // Connections handed to BullMQ stay ours to close (a Worker closes only those it made).
+  const connections = [createRedis(), createRedis()];
   const provision = new Worker(queues.provision.name, provisionProcessor(db, shutdown.signal), {
     ...common,
-    connection: createRedis(),
+    connection: connections[0],
     concurrency: env.WORKER_CONCURRENCY,
   });
-  const maintenance = new Worker(queues.maintenance.name, maintenanceProcessor(db), { ...common, connection: createRedis(), concurrency: 1 });
+  const maintenance = new Worker(queues.maintenance.name, maintenanceProcessor(db), { ...common, connection: connections[1], concurrency: 1 });
   for (const w of [provision, maintenance]) {
     w.on("error", (err) => console.error(`[worker] ${w.name}:`, err.message));
   }
@@ -45,6 +47,7 @@ export async function startWorkers(): Promise<RunningWorkers> {
         await Promise.all([provision.close(), maintenance.close()]);
         shutdown.abort();
         await closeQueues();
+        await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
       })();
       return stopping;
     },
