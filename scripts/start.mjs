@@ -40,7 +40,7 @@ async function ensureRedis() {
   const redisPort = await freePort(6390);
   const dir = path.join(dataDir, "redis");
   mkdirSync(dir, { recursive: true });
-  const child = spawn(server, ["--port", String(redisPort), "--bind", "127.0.0.1", "--dir", dir, "--save", "60", "1", "--appendonly", "yes"], {
+  const child = spawn(server, ["--port", String(redisPort), "--bind", "127.0.0.1", "--dir", dir, "--save", "60", "1", "--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"], {
     stdio: ["ignore", "ignore", "inherit"],
   });
   children.push(child);
