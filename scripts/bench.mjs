@@ -146,6 +146,10 @@ async function main() {
       if (keys.length) await redis.del(...keys);
     } while (cursor !== "0");
     await redis.quit();
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`drop database if exists ${dbName} with (force)`);
+    await admin.end();
   }
 }
 
