@@ -7,6 +7,7 @@ import "./globals.css";
 export const metadata: Metadata = {
   title: { default: "Environment Portal", template: "%s · Environment Portal" },
   description: "Order Linux and Solaris environments and watch them being delivered.",
+  icons: { icon: "/favicon.svg" },
 };
 
 export default async function RootLayout({ children }: { children: ReactNode }) {
