@@ -1,5 +1,6 @@
 import { Queue, type JobsOptions } from "bullmq";
 import { z } from "zod";
+import type { Redis } from "ioredis";
 import { createRedis, redisPrefix } from "../redis";
 
 /**
@@ -29,18 +30,30 @@ export const queues = {
 export type QueueName = keyof typeof queues;
 export type Payload<N extends QueueName> = z.infer<(typeof queues)[N]["payload"]>;
 
-const store = globalThis as unknown as { __portalQueues?: Map<string, Queue> };
+const store = globalThis as unknown as { __portalQueues?: Map<string, { queue: Queue; connection: Redis }> };
 
 export function getQueue<N extends QueueName>(name: N): Queue {
   store.__portalQueues ??= new Map();
-  let q = store.__portalQueues.get(name);
+  let q = store.__portalQueues.get(name)?.queue;
   if (!q) {
+    const connection = createRedis();
     q = new Queue(queues[name].name, {
-      connection: createRedis(),
+      connection,
       prefix: redisPrefix,
       defaultJobOptions: queues[name].defaults,
     });
-    store.__portalQueues.set(name, q);
+    // One line when Redis goes away, not one per reconnect attempt; the reconciler catches up.
+    let down = false;
+    q.on("error", (err) => {
+      if (down) return;
+      down = true;
+      console.error(`[jobs] queue ${name}: Redis unavailable (${err.message}); runs stay queued in the database until it is back`);
+    });
+    connection.on("ready", () => {
+      if (down) console.log(`[jobs] queue ${name}: Redis is back`);
+      down = false;
+    });
+    store.__portalQueues.set(name, { queue: q, connection });
   }
   return q;
 }
@@ -58,5 +71,7 @@ export async function enqueueRun(p: Payload<"provision"> & { attempt: number }):
 export async function closeQueues(): Promise<void> {
   const all = [...(store.__portalQueues?.values() ?? [])];
   store.__portalQueues = undefined;
-  await Promise.all(all.map((q) => q.close()));
+  // A Queue closes only connections it made; the ones handed to it are closed here.
+  await Promise.all(all.map(({ queue }) => queue.close()));
+  await Promise.all(all.map(({ connection }) => connection.quit().catch(() => connection.disconnect())));
 }

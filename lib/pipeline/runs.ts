@@ -26,6 +26,9 @@ export async function latestRun(db: Db, orderId: string, kind?: RunKind) {
   return run ?? null;
 }
 
+/** How long an order's submission waits for Redis before leaving the run to the reconciler. */
+const ENQUEUE_TIMEOUT_MS = 2000;
+
 /**
  * Puts a run on the queue. The database already says the run is queued; if Redis is
  * unreachable now, the reconciler enqueues it later, so the order is never lost.
@@ -34,7 +37,7 @@ export async function dispatchRun(run: { id: string; attempt: number }): Promise
   try {
     await Promise.race([
       enqueueRun({ runId: run.id, attempt: run.attempt }),
-      new Promise((_, reject) => setTimeout(() => reject(new Error("enqueue timed out")), 5000).unref()),
+      new Promise((_, reject) => setTimeout(() => reject(new Error("enqueue timed out")), ENQUEUE_TIMEOUT_MS).unref()),
     ]);
     return true;
   } catch (err) {
