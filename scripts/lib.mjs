@@ -1,7 +1,7 @@
 // Shared helpers of the launchers (start, test, bench): probing services, finding programs,
 // running commands with arguments (never a shell string).
 import { spawn, spawnSync } from "node:child_process";
-import { accessSync, constants, existsSync, readdirSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 
@@ -155,4 +155,35 @@ export async function createApiToken(base, cookie, name) {
   });
   if (res.status !== 201 && res.status !== 200) throw new Error(`could not create an API token: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()).token;
+}
+
+/**
+ * The embedded database belongs to one process: `npm start` holds DATA_DIR/portal.pid while it
+ * runs. Returns the pid of a live holder, or null (a stale file from a crash does not count).
+ */
+export function dataDirHolder(dataDir) {
+  const file = path.join(dataDir, "portal.pid");
+  if (!existsSync(file)) return null;
+  const pid = Number(readFileSync(file, "utf8").trim());
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (err) {
+    return err && err.code === "EPERM" ? pid : null;
+  }
+}
+
+/** Takes DATA_DIR/portal.pid for this process; removes it at exit. */
+export function holdDataDir(dataDir) {
+  mkdirSync(dataDir, { recursive: true });
+  const file = path.join(dataDir, "portal.pid");
+  writeFileSync(file, String(process.pid));
+  process.once("exit", () => {
+    try {
+      if (readFileSync(file, "utf8").trim() === String(process.pid)) unlinkSync(file);
+    } catch {
+      // already gone
+    }
+  });
 }

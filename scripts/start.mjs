@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { ensureBuild, nextBin, portOpen, redisAnswers, waitFor, which } from "./lib.mjs";
+import { dataDirHolder, ensureBuild, holdDataDir, nextBin, portOpen, redisAnswers, waitFor, which } from "./lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const port = Number(process.env.PORT || 3000);
@@ -66,7 +66,10 @@ function redactUrl(url) {
 }
 
 async function main() {
+  const holder = process.env.DATABASE_URL ? null : dataDirHolder(dataDir);
+  if (holder) fail(`The portal is already running on ${path.relative(root, dataDir) || dataDir}/ (process ${holder}); its embedded database serves one process. Stop it first, or use another DATA_DIR.`);
   if (await portOpen("127.0.0.1", port, 500)) fail(`Port ${port} is already in use. Stop what runs there, or choose another: PORT=3001 npm start`);
+  if (!process.env.DATABASE_URL) holdDataDir(dataDir);
   const redisUrl = await ensureRedis();
   if (!(await ensureBuild(root))) fail("The build failed; the messages above say why.");
   const address = `http://localhost:${port}`;

@@ -2,7 +2,8 @@
  * `npm start` as a newcomer runs it: the embedded database (PGlite, no DATABASE_URL), the worker
  * in the web process, a first admin with a password printed once. Signs in with that password,
  * orders through the API, and sees the order delivered; a restart keeps everything and prints
- * no new password. Without Redis, start stops with one clear message.
+ * no new password; a second portal on the same data is refused; a stopped portal's admin
+ * password can be reset. Without Redis, start stops with one clear message.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -29,6 +30,16 @@ function shellEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 function start(extra: Record<string, string> = {}) {
   const child = spawn(process.execPath, ["scripts/start.mjs"], { cwd: root, env: shellEnv(extra), stdio: ["ignore", "pipe", "pipe"] });
+  running.push(child);
+  const output = { text: "" };
+  child.stdout!.on("data", (c: Buffer) => (output.text += c.toString()));
+  child.stderr!.on("data", (c: Buffer) => (output.text += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { child, output, exited };
+}
+
+function resetPassword() {
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/reset-password.ts"], { cwd: root, env: shellEnv({}), stdio: ["ignore", "pipe", "pipe"] });
   running.push(child);
   const output = { text: "" };
   child.stdout!.on("data", (c: Buffer) => (output.text += c.toString()));
@@ -76,7 +87,21 @@ describe("npm start on the embedded default", () => {
     expect(ready.status).toBe("ready");
     expect(ready.environment?.addresses.map((a) => a.ip).sort()).toEqual(["10.20.0.2", "10.30.0.2"]);
 
+    // A second portal on the same embedded database is refused, and so is a password reset.
+    const twin = start({ PORT: String(port + 1) });
+    expect(await twin.exited).toBe(1);
+    expect(twin.output.text).toContain("The portal is already running on");
+    const busyReset = resetPassword();
+    expect(await busyReset.exited).toBe(1);
+    expect(busyReset.output.text).toContain("stop it (Ctrl+C), then run this again");
+
     expect(await stop(first)).toBe(0);
+
+    // Stopped: a reset gives a new password, printed once; the old one stops working.
+    const reset = resetPassword();
+    expect(await reset.exited).toBe(0);
+    const newPassword = /New password for admin@portal\.local \(admin\): (\S+)/.exec(reset.output.text)?.[1];
+    expect(newPassword, reset.output.text).toBeTruthy();
 
     const second = start();
     await waitFor(async () => second.output.text, (t) => t.includes("Environment Portal is running") || second.child.exitCode !== null, {
@@ -86,7 +111,8 @@ describe("npm start on the embedded default", () => {
     });
     expect(second.output.text).not.toContain("Admin password:");
     expect(second.output.text).not.toContain("building the portal");
-    const again = await signIn(base, "admin@portal.local", password!);
+    await expect(signIn(base, "admin@portal.local", password!)).rejects.toThrow(/sign-in of admin@portal.local failed/);
+    const again = await signIn(base, "admin@portal.local", newPassword!);
     const list = (await (await fetch(`${base}/api/v1/orders`, { headers: { cookie: again } })).json()) as { orders: { id: string; status: string }[] };
     expect(list.orders.find((o) => o.id === id)?.status).toBe("ready");
     expect(await stop(second)).toBe(0);
