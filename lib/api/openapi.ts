@@ -2,6 +2,8 @@ import { z } from "zod";
 import { newUserInput } from "../db/queries/users";
 import { decisionInput, orderInput, rejectInput } from "../validation/order";
 import { hostUpdateInput } from "../validation/host";
+import { networkInput } from "../validation/network";
+import { imageInput } from "../validation/image";
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -111,6 +113,27 @@ export function openApiDocument() {
           responses: { "200": ok("The host"), ...errors },
         },
       },
+      "/api/v1/networks": {
+        get: {
+          summary: "Networks with their free guest addresses",
+          responses: {
+            "200": ok("Networks", { type: "object", properties: { networks: { type: "array", items: ref("Network") } } }),
+            "401": errors["401"],
+          },
+        },
+        post: {
+          summary: "Add a network (admins); 409 when the slug is taken or the CIDR overlaps another network, which the message names",
+          requestBody: body("NewNetwork"),
+          responses: { "201": ok("Created"), ...errors, "409": ok("Slug taken, or CIDR overlaps an existing network", ref("Error")) },
+        },
+      },
+      "/api/v1/images": {
+        post: {
+          summary: "Add an image to the catalog (admins); 409 when the slug is taken",
+          requestBody: body("NewImage"),
+          responses: { "201": ok("Created"), ...errors, "409": ok("Slug taken", ref("Error")) },
+        },
+      },
     },
     components: {
       securitySchemes: {
@@ -124,6 +147,15 @@ export function openApiDocument() {
         RejectInput: schema(rejectInput),
         NewUser: schema(newUserInput),
         HostUpdate: schema(hostUpdateInput),
+        NewNetwork: schema(networkInput),
+        NewImage: schema(imageInput),
+        Network: {
+          type: "object",
+          properties: {
+            id: { type: "string" }, slug: { type: "string" }, name: { type: "string" }, purpose: { enum: ["service", "production"] },
+            cidr: { type: "string" }, gateway: { type: "string" }, free: { type: "integer" },
+          },
+        },
         Error: {
           type: "object",
           required: ["error"],

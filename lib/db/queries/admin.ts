@@ -5,6 +5,7 @@ import { usableRange } from "../../net/ipam";
 import { notFound, UserError } from "../../errors";
 import { writeAudit } from "../../audit";
 import type { HostUpdate } from "../../validation/host";
+import type { ImageInput } from "../../validation/image";
 import type { Actor } from "./orders";
 
 /** Users with the groups they belong to, for the admin page. */
@@ -54,6 +55,28 @@ export async function listNetworksWithFree(db: Db) {
 /** Every image, active or not. */
 export async function listAllImages(db: Db) {
   return db.select().from(images).orderBy(asc(images.os), asc(images.name));
+}
+
+/** Adds an image to the catalog (admins); 409 when the slug is taken. Audited in the same transaction. */
+export async function createImage(db: Db, actor: Actor, input: ImageInput) {
+  return db.transaction(async (tx) => {
+    // Two admins adding the same slug at once: the second waits and then sees the first.
+    await tx.execute(sql`select pg_advisory_xact_lock(7320117, hashtext(${input.slug}))`);
+    const [existing] = await tx.select({ name: images.name }).from(images).where(eq(images.slug, input.slug));
+    if (existing) {
+      const message = `An image with slug ${input.slug} already exists (${existing.name})`;
+      throw new UserError(message, 409, { slug: [message] });
+    }
+    const [row] = await tx.insert(images).values(input).returning();
+    await writeAudit(tx, {
+      actorId: actor.id,
+      action: "image.create",
+      targetType: "image",
+      targetId: row.id,
+      data: { slug: row.slug, os: row.os, version: row.version, hostKinds: row.hostKinds, source: row.source, rootType: row.rootType },
+    });
+    return row;
+  });
 }
 
 /** Changes a host's state and, for sim hosts, its failure injection; audited. */
