@@ -9,6 +9,8 @@ import { PageHeader } from "@/components/PageHeader";
 import { StatusBadge } from "@/components/StatusBadge";
 import { CreateUserForm } from "@/components/admin/CreateUserForm";
 import { HostControls } from "@/components/admin/HostControls";
+import { AddNetworkForm } from "@/components/admin/AddNetworkForm";
+import { AddImageForm } from "@/components/admin/AddImageForm";
 import { formatDateTime, formatSize, hostKindLabels } from "@/components/format";
 
 export const metadata: Metadata = { title: "Admin" };
@@ -24,6 +26,15 @@ function Usage({ used, total, unit = "" }: { used: number; total: number; unit?:
       <div className="mt-1 h-1.5 rounded-full bg-slate-100" role="presentation">
         <div className={`h-1.5 rounded-full ${bar}`} style={{ width: `${pct}%` }} />
       </div>
+    </div>
+  );
+}
+
+function FormCard({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <div className="card mt-4 p-5">
+      <h3 className="mb-3 text-base">{title}</h3>
+      {children}
     </div>
   );
 }
@@ -156,7 +167,7 @@ export default async function AdminPage() {
           </div>
         </Section>
 
-        <Section id="networks" title="Networks" description="Guest addresses: usable addresses exclude network, broadcast and gateway.">
+        <Section id="networks" title="Networks" description="Every environment gets an address on the service network and on its production network. Usable addresses exclude network, broadcast and gateway; a guest's MAC is the network's prefix followed by the low 24 bits of its address.">
           <div className="card overflow-x-auto">
             <table className="table" aria-label="Networks">
               <thead>
@@ -190,9 +201,12 @@ export default async function AdminPage() {
               </tbody>
             </table>
           </div>
+          <FormCard title="Add a network">
+            <AddNetworkForm />
+          </FormCard>
         </Section>
 
-        <Section id="images" title="Images">
+        <Section id="images" title="Images" description="The catalog customers order from. Solaris images run in zones (or sim); Linux images on sim, QEMU/KVM or Xen.">
           <div className="card overflow-x-auto">
             <table className="table" aria-label="Images">
               <thead>
@@ -224,6 +238,9 @@ export default async function AdminPage() {
               </tbody>
             </table>
           </div>
+          <FormCard title="Add an image">
+            <AddImageForm />
+          </FormCard>
         </Section>
       </div>
     </>

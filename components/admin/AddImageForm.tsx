@@ -1,0 +1,145 @@
+"use client";
+
+import {
+  imageHostKinds, imageInput, imageOses, imagePurposes, imageRootTypes, imageSources, solarisHostKinds,
+} from "@/lib/validation/image";
+import { hostKindLabels } from "../format";
+import { FieldError, FormStatus, useSchemaForm } from "./useSchemaForm";
+
+type Values = {
+  slug: string; name: string; description: string; os: string; version: string; hostKinds: string[];
+  source: string; rootType: string; purpose: string; sizeMb: string; licensed: boolean;
+};
+
+const empty: Values = {
+  slug: "", name: "", description: "", os: "linux", version: "", hostKinds: ["sim", "qemu", "xen"],
+  source: "clone", rootType: "", purpose: "test", sizeMb: "", licensed: false,
+};
+
+const sourceLabels: Record<string, string> = { "install-file": "Install file", clone: "Clone of a golden image", copy: "Full copy of a golden image" };
+
+/** Adds an image to the catalog: what it is, where it runs and how it is built. */
+export function AddImageForm() {
+  const form = useSchemaForm<Values, { name: string; slug: string }>({
+    schema: imageInput,
+    initial: empty,
+    toBody: (v) => ({
+      ...v,
+      rootType: v.os === "solaris" ? v.rootType || undefined : undefined,
+      sizeMb: v.sizeMb.trim() === "" ? undefined : Number(v.sizeMb),
+    }),
+    path: "/api/v1/images",
+    done: (i) => `Added ${i.name} (${i.slug}) to the catalog`,
+  });
+  const { values, set } = form;
+
+  /**
+   * Switching the OS keeps only hypervisors that can run it (Solaris always on zones) and asks
+   * for a root type on Solaris.
+   */
+  function setOs(os: string) {
+    const fits = (k: string) => (os === "solaris" ? solarisHostKinds.includes(k) : k !== "zones");
+    const kept = values.hostKinds.filter((k) => fits(k) || (os === "solaris" && k === "zones"));
+    const kinds = os === "solaris" ? imageHostKinds.filter((k) => k === "zones" || kept.includes(k)) : kept;
+    set("os", os);
+    set("hostKinds", kinds.length ? kinds : imageHostKinds.filter(fits));
+    set("rootType", os === "solaris" ? values.rootType || "sparse" : "");
+  }
+
+  function toggleKind(kind: string, on: boolean) {
+    set("hostKinds", on ? imageHostKinds.filter((k) => k === kind || values.hostKinds.includes(k)) : values.hostKinds.filter((k) => k !== kind));
+  }
+
+  const text = (f: "slug" | "name" | "version" | "sizeMb", label: string, opts: { placeholder?: string; hint?: string; numeric?: boolean } = {}) => {
+    const id = `image-${f}`;
+    return (
+      <div>
+        <label htmlFor={id} className="field-label">{label}</label>
+        <input
+          {...form.a11y(id, f)}
+          type="text"
+          inputMode={opts.numeric ? "numeric" : undefined}
+          value={values[f]}
+          onChange={(e) => set(f, e.target.value)}
+          placeholder={opts.placeholder}
+          autoComplete="off"
+          className="field-input"
+        />
+        {form.errorFor(f) ? <FieldError id={id} text={form.errorFor(f)} /> : opts.hint ? <p className="field-hint">{opts.hint}</p> : null}
+      </div>
+    );
+  };
+
+  const select = (f: "os" | "source" | "rootType" | "purpose", label: string, options: readonly string[], onChange: (v: string) => void, labels: Record<string, string> = {}) => {
+    const id = `image-${f}`;
+    return (
+      <div>
+        <label htmlFor={id} className="field-label">{label}</label>
+        <select {...form.a11y(id, f)} value={values[f]} onChange={(e) => onChange(e.target.value)} className="field-input">
+          {options.map((o) => (
+            <option key={o} value={o}>{labels[o] ?? o}</option>
+          ))}
+        </select>
+        <FieldError id={id} text={form.errorFor(f)} />
+      </div>
+    );
+  };
+
+  const solaris = values.os === "solaris";
+
+  return (
+    <form onSubmit={form.submit} noValidate className="space-y-4" aria-label="Add an image">
+      <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
+        {text("name", "Name", { placeholder: "Linux CI runner" })}
+        {text("slug", "Slug", { placeholder: "linux-ci", hint: "Lowercase letters, digits and hyphens" })}
+        {select("os", "Operating system", imageOses, setOs, { linux: "Linux", solaris: "Solaris" })}
+        {text("version", "Version", { placeholder: solaris ? "Solaris 10 1/13" : "Debian 12" })}
+        {select("source", "Source", imageSources, (v) => set("source", v), sourceLabels)}
+        {solaris ? (
+          select("rootType", "Zone root", imageRootTypes, (v) => set("rootType", v), { sparse: "Sparse root", whole: "Whole root" })
+        ) : (
+          <div>
+            <span className="field-label">Zone root</span>
+            <p className="py-2 text-sm text-slate-500">Solaris zones only</p>
+          </div>
+        )}
+        {select("purpose", "Purpose", imagePurposes, (v) => set("purpose", v))}
+        {text("sizeMb", "Size (MB)", { placeholder: "2048", numeric: true })}
+        <fieldset className="sm:col-span-2" aria-describedby={form.errorFor("hostKinds") ? "image-hostKinds-error" : undefined}>
+          <legend className="field-label">Hypervisors</legend>
+          <div className="flex flex-wrap gap-x-5 gap-y-2 py-1">
+            {imageHostKinds.map((k) => (
+              <label key={k} className="inline-flex items-center gap-2 text-sm text-slate-700">
+                <input type="checkbox" checked={values.hostKinds.includes(k)} onChange={(e) => toggleKind(k, e.target.checked)} className="size-4 rounded border-slate-300" />
+                {hostKindLabels[k] ?? k}
+              </label>
+            ))}
+          </div>
+          <FieldError id="image-hostKinds" text={form.errorFor("hostKinds")} />
+        </fieldset>
+        <div className="sm:col-span-2">
+          <span className="field-label">Licence</span>
+          <label className="inline-flex items-center gap-2 py-1 text-sm text-slate-700">
+            <input type="checkbox" checked={values.licensed} onChange={(e) => set("licensed", e.target.checked)} className="size-4 rounded border-slate-300" />
+            Licensed per CPU (deploy with a CPU cap)
+          </label>
+        </div>
+        <div className="sm:col-span-2 lg:col-span-4">
+          <label htmlFor="image-description" className="field-label">Description <span className="font-normal text-slate-500">(optional)</span></label>
+          <textarea
+            {...form.a11y("image-description", "description")}
+            rows={2}
+            value={values.description}
+            onChange={(e) => set("description", e.target.value)}
+            className="field-input"
+          />
+          <FieldError id="image-description" text={form.errorFor("description")} />
+        </div>
+      </div>
+      <div className="flex flex-wrap items-center gap-3">
+        <button type="submit" className="btn btn-primary" disabled={form.busy}>{form.busy ? "Adding…" : "Add image"}</button>
+        <FormStatus message={form.message} />
+      </div>
+    </form>
+  );
+}

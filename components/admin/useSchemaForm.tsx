@@ -1,0 +1,85 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { useMemo, useState, type FormEvent } from "react";
+import type { z } from "zod";
+import { api } from "../api-client";
+
+/**
+ * State of an admin form that validates as you type with the zod schema the API uses:
+ * a field's own message shows once it was touched, the server's 409/422 messages show
+ * under the field they name until that field changes, and success refreshes the page's
+ * tables.
+ */
+export function useSchemaForm<V extends Record<string, unknown>, R>(opts: {
+  schema: z.ZodType;
+  initial: V;
+  toBody: (values: V) => unknown;
+  path: string;
+  done: (created: R) => string;
+}) {
+  const router = useRouter();
+  const [values, setValues] = useState<V>(opts.initial);
+  const [touched, setTouched] = useState<Partial<Record<string, boolean>>>({});
+  const [serverErrors, setServerErrors] = useState<Record<string, string[]>>({});
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const body = opts.toBody(values);
+  const clientErrors = useMemo(() => {
+    const r = opts.schema.safeParse(body);
+    const out: Record<string, string> = {};
+    if (!r.success) for (const i of r.error.issues) out[String(i.path[0] ?? "_")] ??= i.message;
+    return out;
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [values]);
+
+  const errorFor = (f: keyof V & string) => (touched[f] ? clientErrors[f] : undefined) ?? serverErrors[f]?.[0];
+
+  function set<K extends keyof V & string>(f: K, v: V[K]) {
+    setValues((x) => ({ ...x, [f]: v }));
+    setTouched((t) => ({ ...t, [f]: true }));
+    setServerErrors((e) => ({ ...e, [f]: [] }));
+    setMessage(null);
+  }
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setTouched(Object.fromEntries(Object.keys(values).map((k) => [k, true])));
+    setMessage(null);
+    if (Object.keys(clientErrors).length) return;
+    setBusy(true);
+    const res = await api<R>(opts.path, { method: "POST", body });
+    setBusy(false);
+    if (!res.ok) {
+      const fields = res.fields ?? {};
+      setServerErrors(fields);
+      // A message shown under its field is not repeated below the button.
+      const shown = Object.keys(fields).some((f) => f in values);
+      setMessage({ ok: false, text: shown ? "Not added: see the marked fields" : res.error });
+      return;
+    }
+    setMessage({ ok: true, text: opts.done(res.data) });
+    setValues(opts.initial);
+    setTouched({});
+    router.refresh();
+  }
+
+  /** Props that tie an input to its label and error message. */
+  const a11y = (id: string, f: keyof V & string) => ({
+    id,
+    "aria-invalid": Boolean(errorFor(f)),
+    "aria-describedby": errorFor(f) ? `${id}-error` : undefined,
+  });
+
+  return { values, set, errorFor, submit, busy, message, a11y };
+}
+
+export function FieldError({ id, text }: { id: string; text: string | undefined }) {
+  return text ? <p id={`${id}-error`} className="field-error">{text}</p> : null;
+}
+
+export function FormStatus({ message }: { message: { ok: boolean; text: string } | null }) {
+  if (!message) return null;
+  return <p role={message.ok ? "status" : "alert"} className={`text-sm ${message.ok ? "text-emerald-700" : "text-rose-700"}`}>{message.text}</p>;
+}
