@@ -3,14 +3,16 @@ import { authFile, uniqueName } from "./users";
 
 test.use({ storageState: authFile("admin") });
 
-test("an admin adds a network in the form after fixing a CIDR that is not a network address", async ({ page }) => {
+test("an admin adds a service network in the form after fixing a CIDR that is not a network address", async ({ page }) => {
   await page.goto("/admin#networks");
   const form = page.getByRole("form", { name: "Add a network" });
   const slug = uniqueName("lab").toLowerCase();
 
-  await form.getByLabel("Name").fill("Lab production");
+  await form.getByLabel("Name").fill("Lab services");
   await form.getByLabel("Slug").fill(slug);
-  await form.getByLabel("Purpose").selectOption("production");
+  // A service network: a new production network would be offered to the orders of the other
+  // tests, which expect the seeded production network's addresses.
+  await form.getByLabel("Purpose").selectOption("service");
   await form.getByLabel("Bridge or device").fill("xenbr2");
   await form.getByLabel("CIDR").fill("10.45.0.5/24");
   await expect(form.getByText("10.45.0.5/24 is not the network address of its block: use 10.45.0.0/24")).toBeVisible();
@@ -23,7 +25,7 @@ test("an admin adds a network in the form after fixing a CIDR that is not a netw
   await expect(form.locator(".field-error")).toHaveCount(0);
 
   await form.getByRole("button", { name: "Add network" }).click();
-  await expect(form.getByRole("status")).toHaveText("Added Lab production (10.45.0.0/24)");
+  await expect(form.getByRole("status")).toHaveText("Added Lab services (10.45.0.0/24)");
   const row = page.getByRole("table", { name: "Networks" }).getByRole("row").filter({ hasText: slug });
   await expect(row).toContainText("10.45.0.0/24");
   await expect(row).toContainText("06:45:00");
@@ -40,7 +42,7 @@ test("an admin adds a network in the form after fixing a CIDR that is not a netw
   await form.getByLabel("CIDR").fill("10.45.0.128/25");
   await form.getByLabel("Gateway").fill("10.45.0.129");
   await form.getByRole("button", { name: "Add network" }).click();
-  await expect(form.getByText(`10.45.0.128/25 overlaps network Lab production (${slug}, 10.45.0.0/24)`)).toBeVisible();
+  await expect(form.getByText(`10.45.0.128/25 overlaps network Lab services (${slug}, 10.45.0.0/24)`)).toBeVisible();
   await expect(form.getByRole("alert")).toHaveText("Not added: see the marked fields");
   await expect(page.getByRole("table", { name: "Networks" }).getByRole("row").filter({ hasText: `${slug}-b` })).toHaveCount(0);
 });

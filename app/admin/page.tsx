@@ -167,7 +167,7 @@ export default async function AdminPage() {
           </div>
         </Section>
 
-        <Section id="networks" title="Networks" description="Every environment gets an address on the service network and on its production network. Usable addresses exclude network, broadcast and gateway; a guest's MAC is the network's prefix followed by the low 24 bits of its address.">
+        <Section id="networks" title="Networks" description="Every environment gets an address on the oldest service network and on the production network it was ordered on. Usable addresses exclude network, broadcast and gateway; a guest's MAC is the network's prefix followed by the low 24 bits of its address.">
           <div className="card overflow-x-auto">
             <table className="table" aria-label="Networks">
               <thead>
