@@ -29,9 +29,18 @@ async function approverGroupIds(db: Db, actor: Actor): Promise<string[]> {
 }
 
 export async function createOrder(db: Db, actor: Actor, input: OrderInput) {
-  const image = await findImage(db, input.image);
-  const flavor = await findFlavor(db, input.flavor);
-  const network = input.network ? await findNetwork(db, input.network) : await defaultProductionNetwork(db);
+  const [image, flavor, network, [membership]] = await Promise.all([
+    findImage(db, input.image),
+    findFlavor(db, input.flavor),
+    input.network ? findNetwork(db, input.network) : defaultProductionNetwork(db),
+    db
+      .select({ group: groups })
+      .from(memberships)
+      .innerJoin(groups, eq(groups.id, memberships.groupId))
+      .where(eq(memberships.userId, actor.id))
+      .orderBy(asc(groups.name))
+      .limit(1),
+  ]);
   const fields: Record<string, string[]> = {};
   if (!image) fields.image = [`No image "${input.image}" in the catalog`];
   if (!flavor) fields.flavor = [`No size "${input.flavor}" in the catalog`];
@@ -39,13 +48,6 @@ export async function createOrder(db: Db, actor: Actor, input: OrderInput) {
   else if (network.purpose !== "production") fields.network = [`${network.name} is a service network; choose a production network`];
   if (!image || !flavor || !network || fields.network) throw new UserError("The order has invalid fields", 422, fields);
 
-  const [membership] = await db
-    .select({ group: groups })
-    .from(memberships)
-    .innerJoin(groups, eq(groups.id, memberships.groupId))
-    .where(eq(memberships.userId, actor.id))
-    .orderBy(asc(groups.name))
-    .limit(1);
   if (!membership) throw new UserError("You are not in any group yet: ask an admin to add you to one", 409);
   const group = membership.group;
   const decision = decide({ role: actor.role, group });
