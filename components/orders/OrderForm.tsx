@@ -48,7 +48,7 @@ export function OrderForm({
   const [values, setValues] = useState<Values>({
     image: initialImage ?? "",
     flavor: flavors[0]?.slug ?? "",
-    network: networks[0]?.slug ?? "",
+    network: networks[0]?.slug ?? "", // the oldest production network, as the API defaults to
     name: "",
     purpose: "",
     leaseDays: DEFAULT_LEASE_DAYS,

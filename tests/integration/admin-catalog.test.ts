@@ -90,6 +90,16 @@ describe("networks", () => {
     expect(inside.status).toBe(409);
     expect(inside.body.error).toMatch(/overlaps network Service network/);
 
+    // 11.30.0.0/24 shares no address with 10.30.0.0/24, but under the same prefix its guests
+    // would get the same MACs (the rule keeps the low 24 bits); another prefix is fine.
+    const clash = await addNetwork({ slug: unique("twin"), name: "Twin", purpose: "production", cidr: "11.30.0.0/24", gateway: "11.30.0.1", bridge: "br0" });
+    expect(clash.status).toBe(409);
+    expect(clash.body.error).toMatch(/^Guests on 11\.30\.0\.0\/24 would get the same MACs as on network Production network \(10\.30\.0\.0\/24\)/);
+    expect(clash.body.fields.macPrefix).toBeDefined();
+    const twin = await addNetwork({ slug: unique("twin"), name: "Twin", purpose: "production", cidr: "11.30.0.0/24", gateway: "11.30.0.1", bridge: "br0", macPrefix: "02:00:0b" });
+    expect(twin.status).toBe(201);
+    await db.delete(networks).where(eq(networks.id, twin.body.id));
+
     const taken = await addNetwork({ slug: "production", name: "Again", purpose: "production", cidr: "10.99.0.0/24", gateway: "10.99.0.1", bridge: "br0" });
     expect(taken.status).toBe(409);
     expect(taken.body.error).toMatch(/slug production already exists/);

@@ -36,6 +36,7 @@ export async function listCatalog(db: Db, filter: CatalogFilter = {}) {
   const allImages = await db.select().from(images).where(eq(images.active, true)).orderBy(asc(images.os), asc(images.name));
   const filtered = allImages.filter((i) => (!filter.os || i.os === filter.os) && (!filter.kind || i.hostKinds.includes(filter.kind)));
   const allFlavors = await db.select().from(flavors).where(eq(flavors.active, true)).orderBy(asc(flavors.vcpus), asc(flavors.memoryMb));
-  const allNetworks = await db.select().from(networks).orderBy(asc(networks.purpose), asc(networks.name));
+  // Oldest first within a purpose: the first production network is the default an order gets.
+  const allNetworks = await db.select().from(networks).orderBy(asc(networks.purpose), asc(networks.createdAt));
   return { images: filtered, flavors: allFlavors, networks: allNetworks };
 }

@@ -19,6 +19,21 @@ export function cidrsOverlap(a: string, b: string): boolean {
 }
 
 /**
+ * Whether two blocks give some guests the same MAC under one prefix: the MAC rule keeps only
+ * the low 24 bits of the address (10.45.0.7 and 11.45.0.7 map alike).
+ */
+export function macBlocksOverlap(a: string, b: string): boolean {
+  const low = (c: string) => {
+    const { network, size } = parseCidr(c);
+    const start = network & 0xffffff;
+    return { start, end: start + size };
+  };
+  const x = low(a);
+  const y = low(b);
+  return x.start < y.end && y.start < x.end;
+}
+
+/**
  * Adds a network (admins). Refused with 409 when the slug is taken or the block overlaps an
  * existing network, naming that network; audited in the same transaction.
  */
@@ -31,6 +46,14 @@ export async function createNetwork(db: Db, actor: Actor, input: NetworkInput) {
     const overlapping = existing.find((n) => cidrsOverlap(n.cidr, input.cidr));
     if (overlapping) {
       throw conflictOn("cidr", `${input.cidr} overlaps network ${overlapping.name} (${overlapping.slug}, ${overlapping.cidr})`);
+    }
+    const prefix = (input.macPrefix ?? "02:00:00").toLowerCase();
+    const macClash = existing.find((n) => n.macPrefix.toLowerCase() === prefix && macBlocksOverlap(n.cidr, input.cidr));
+    if (macClash) {
+      throw conflictOn(
+        "macPrefix",
+        `Guests on ${input.cidr} would get the same MACs as on network ${macClash.name} (${macClash.cidr}): both use MAC prefix ${prefix} and the same low 24 address bits. Choose another MAC prefix.`,
+      );
     }
     const [row] = await tx.insert(networks).values(input).returning();
     await writeAudit(tx, {
