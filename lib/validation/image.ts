@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { orderPurposes } from "./order";
-import { SLUG } from "./network";
+import { displayNameField, slugField } from "./fields";
 
 /**
  * A new catalog image, as the admin form (validation as you type) and POST /api/v1/images
@@ -20,13 +20,8 @@ export const MAX_IMAGE_MB = 1024 * 1024;
 
 export const imageInput = z
   .strictObject({
-    slug: z
-      .string()
-      .trim()
-      .min(2, "Slug needs at least 2 characters")
-      .max(40, "Slug can have at most 40 characters")
-      .regex(SLUG, "Use lowercase letters, digits and hyphens; start and end with a letter or digit"),
-    name: z.string().trim().min(1, "Enter a name").max(100, "Name can have at most 100 characters"),
+    slug: slugField,
+    name: displayNameField,
     description: z.string().trim().max(500, "Description can have at most 500 characters").default(""),
     os: z.enum(imageOses, { message: "OS is linux or solaris" }),
     version: z.string().trim().min(1, "Enter a version, like Debian 12 or Solaris 10 1/13").max(100, "Version can have at most 100 characters"),

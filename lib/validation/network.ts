@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { displayNameField, slugField } from "./fields";
 import { formatIp, parseIp } from "../net/ipv4";
 import { validateMacPrefix } from "../net/mac";
 
@@ -11,7 +12,6 @@ export const DEFAULT_MAC_PREFIX = "02:00:00";
 export const MIN_PREFIX = 16;
 export const MAX_PREFIX = 30;
 
-export const SLUG = /^[a-z0-9][a-z0-9-]*[a-z0-9]$/;
 /** Linux bridge or physical device name (IFNAMSIZ: at most 15 characters). */
 export const BRIDGE = /^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$/;
 
@@ -43,13 +43,8 @@ export function checkCidr(value: string): { network: number; prefix: number; siz
 
 export const networkInput = z
   .strictObject({
-    slug: z
-      .string()
-      .trim()
-      .min(2, "Slug needs at least 2 characters")
-      .max(40, "Slug can have at most 40 characters")
-      .regex(SLUG, "Use lowercase letters, digits and hyphens; start and end with a letter or digit"),
-    name: z.string().trim().min(1, "Enter a name").max(100, "Name can have at most 100 characters"),
+    slug: slugField,
+    name: displayNameField,
     purpose: z.enum(networkPurposes, { message: "Purpose is service or production" }),
     cidr: z.string().trim().superRefine((v, ctx) => {
       const c = checkCidr(v);

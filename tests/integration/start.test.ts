@@ -28,8 +28,9 @@ function shellEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, PORT: String(port), DATA_DIR: dataDir, REDIS_PREFIX: prefix, SIM_STEP_MS: "20", ...extra };
 }
 
-function start(extra: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ["scripts/start.mjs"], { cwd: root, env: shellEnv(extra), stdio: ["ignore", "pipe", "pipe"] });
+/** Runs a script of the portal as a newcomer's shell would, collecting what it prints. */
+function spawnScript(args: string[], extra: Record<string, string> = {}) {
+  const child = spawn(process.execPath, args, { cwd: root, env: shellEnv(extra), stdio: ["ignore", "pipe", "pipe"] });
   running.push(child);
   const output = { text: "" };
   child.stdout!.on("data", (c: Buffer) => (output.text += c.toString()));
@@ -38,15 +39,8 @@ function start(extra: Record<string, string> = {}) {
   return { child, output, exited };
 }
 
-function resetPassword() {
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/reset-password.ts"], { cwd: root, env: shellEnv({}), stdio: ["ignore", "pipe", "pipe"] });
-  running.push(child);
-  const output = { text: "" };
-  child.stdout!.on("data", (c: Buffer) => (output.text += c.toString()));
-  child.stderr!.on("data", (c: Buffer) => (output.text += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { child, output, exited };
-}
+const start = (extra: Record<string, string> = {}) => spawnScript(["scripts/start.mjs"], extra);
+const resetPassword = () => spawnScript(["--import", "tsx", "scripts/reset-password.ts"]);
 
 async function stop(run: ReturnType<typeof start>) {
   run.child.kill("SIGTERM");
