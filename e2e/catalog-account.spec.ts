@@ -52,3 +52,22 @@ test("API tokens: created and shown once, listed by prefix, revoked", async ({ p
   const after = await page.request.get("/api/v1/orders", { headers: { Authorization: `Bearer ${token}` } });
   expect(after.status()).toBe(401);
 });
+
+test("SSH key: checked as you type, saved with its fingerprint, kept after a reload, removed", async ({ page }) => {
+  // Made with ssh-keygen -t ed25519; `ssh-keygen -lf` printed the fingerprint below.
+  const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILPlaFvZ5rFXdMUgRAPZwMbePo4z9GWNyjlo35zmdBdN alice@laptop";
+  await page.goto("/account");
+  const form = page.getByRole("form", { name: "Set your SSH key" });
+  await expect(page.getByText("You have no key on file")).toBeVisible();
+  await form.getByLabel("Public key").fill(`${key}; rm -rf /`);
+  await expect(form.getByText(/a comment may hold letters, digits, spaces/)).toBeVisible();
+  await form.getByLabel("Public key").fill(key);
+  await expect(form.locator(".field-error")).toHaveCount(0);
+  await form.getByRole("button", { name: "Save key" }).click();
+  await expect(form.getByRole("status")).toContainText("SHA256:iVlRxRcMfi2ik2JF4Kc98cmxdBroV/GddPaI0GarcXI");
+  await page.screenshot({ path: "test-results/account-ssh-key.png", fullPage: true });
+  await page.reload();
+  await expect(page.getByTestId("ssh-key-current")).toContainText("SHA256:iVlRxRcMfi2ik2JF4Kc98cmxdBroV/GddPaI0GarcXI");
+  await page.getByRole("button", { name: "Remove key" }).click();
+  await expect(page.getByText("You have no key on file")).toBeVisible();
+});

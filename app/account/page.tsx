@@ -4,16 +4,18 @@ import { listApiTokens } from "@/lib/auth/tokens";
 import { requireUser } from "@/lib/auth/require-user";
 import { PageHeader } from "@/components/PageHeader";
 import { TokenManager } from "@/components/account/TokenManager";
+import { SshKeyForm } from "@/components/account/SshKeyForm";
+import { getSshKey } from "@/lib/auth/ssh-keys";
 
 export const metadata: Metadata = { title: "Account" };
 
 export default async function AccountPage() {
   const user = await requireUser("/account");
   const db = await getDb();
-  const tokens = await listApiTokens(db, user.id);
+  const [tokens, sshKey] = await Promise.all([listApiTokens(db, user.id), getSshKey(db, user.id)]);
   return (
     <>
-      <PageHeader title="Account" description="Who you are in the portal, and your personal API tokens." />
+      <PageHeader title="Account" description="Who you are in the portal, the SSH key your environments get, and your personal API tokens." />
       <div className="grid gap-6 lg:grid-cols-3">
         <section className="card h-fit p-5" aria-labelledby="profile-heading">
           <h2 id="profile-heading" className="text-base">Profile</h2>
@@ -32,7 +34,8 @@ export default async function AccountPage() {
             </div>
           </dl>
         </section>
-        <div className="lg:col-span-2">
+        <div className="space-y-6 lg:col-span-2">
+          <SshKeyForm initial={sshKey} />
           <TokenManager
             initial={tokens.map((t) => ({
               id: t.id,

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { newUserInput } from "../db/queries/users";
 import { decisionInput, orderInput, rejectInput } from "../validation/order";
 import { hostUpdateInput } from "../validation/host";
+import { sshKeyInput } from "../validation/ssh-key";
 import { networkInput } from "../validation/network";
 import { imageInput } from "../validation/image";
 
@@ -104,6 +105,15 @@ export function openApiDocument() {
         },
       },
       "/api/v1/tokens/{id}": { delete: { summary: "Revoke a token", parameters: idParam, responses: { "204": { description: "Revoked" }, ...errors } } },
+      "/api/v1/me/ssh-key": {
+        get: { summary: "Your SSH public key and its SHA256 fingerprint (null when none is set)", responses: { "200": ok("The key", ref("SshKey")), "401": errors["401"] } },
+        put: {
+          summary: "Set the SSH public key installed in the environments you order from now on (one authorized_keys line, checked strictly)",
+          requestBody: body("SshKeyInput"),
+          responses: { "200": ok("Saved", ref("SshKey")), "401": errors["401"], "422": errors["422"] },
+        },
+        delete: { summary: "Remove your SSH public key", responses: { "204": { description: "Removed" }, "401": errors["401"] } },
+      },
       "/api/v1/hosts": { get: { summary: "Hypervisor hosts with capacity and usage (admins, approvers)", responses: { "200": ok("Hosts"), ...errors } } },
       "/api/v1/hosts/{id}": {
         patch: {
@@ -149,6 +159,8 @@ export function openApiDocument() {
         HostUpdate: schema(hostUpdateInput),
         NewNetwork: schema(networkInput),
         NewImage: schema(imageInput),
+        SshKeyInput: schema(sshKeyInput),
+        SshKey: { type: "object", properties: { sshPublicKey: { type: ["string", "null"] }, fingerprint: { type: ["string", "null"] } } },
         Network: {
           type: "object",
           properties: {

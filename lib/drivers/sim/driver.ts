@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Db } from "../../db/client";
 import { hosts, simObjects } from "../../db/schema";
 import { env } from "../../env";
+import { sshFingerprint } from "../../auth/ssh-keys";
 import { StepError, type DeploySpec, type HypervisorDriver, type StepIo } from "../types";
 
 /**
@@ -93,7 +94,7 @@ export class SimDriver implements HypervisorDriver {
     const cap = spec.flavor.cpuCap ? `, capped at ${spec.flavor.cpuCap} CPUs` : "";
     return this.step(spec, io, "glue", "glue", spec.hostname, "written", [
       `hostname ${spec.hostname}; ${spec.flavor.vcpus} vCPUs, ${spec.flavor.memoryMb} MiB${cap}`,
-      spec.sshPublicKey ? "authorized_keys: owner's key installed" : "authorized_keys: owner has no key on file",
+      spec.sshPublicKey ? `authorized_keys: owner's key ${sshFingerprint(spec.sshPublicKey)} installed` : "authorized_keys: owner has no key on file",
     ]);
   }
 

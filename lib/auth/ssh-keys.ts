@@ -1,0 +1,36 @@
+import { createHash } from "node:crypto";
+import { eq } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { users } from "../db/schema";
+import { writeAudit } from "../audit";
+
+/** OpenSSH's fingerprint of a public key line: SHA256 of the key data, base64 without padding. */
+export function sshFingerprint(line: string): string {
+  const blob = line.trim().split(" ")[1] ?? "";
+  return `SHA256:${createHash("sha256").update(Buffer.from(blob, "base64")).digest("base64").replace(/=+$/, "")}`;
+}
+
+function view(key: string | null) {
+  return { sshPublicKey: key, fingerprint: key ? sshFingerprint(key) : null };
+}
+
+/** The user's public key, put into the guests they order (glue step). */
+export async function getSshKey(db: Db, userId: string) {
+  const [row] = await db.select({ key: users.sshPublicKey }).from(users).where(eq(users.id, userId));
+  return view(row?.key ?? null);
+}
+
+/** Sets (a validated line) or removes (null) the user's key; audited with its fingerprint. */
+export async function setSshKey(db: Db, userId: string, key: string | null) {
+  return db.transaction(async (tx) => {
+    await tx.update(users).set({ sshPublicKey: key }).where(eq(users.id, userId));
+    await writeAudit(tx, {
+      actorId: userId,
+      action: key ? "user.ssh_key.set" : "user.ssh_key.remove",
+      targetType: "user",
+      targetId: userId,
+      data: key ? { fingerprint: sshFingerprint(key) } : {},
+    });
+    return view(key);
+  });
+}
