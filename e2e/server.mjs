@@ -6,6 +6,7 @@ import { createWriteStream, mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { Redis } from "ioredis";
 import { ensureBuild, nextBin as nextBinOf, portOpen } from "../scripts/lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -23,6 +24,23 @@ const ADMIN_PASSWORD = "e2e-admin-password-1";
 const AUTH_SECRET = "e2e-auth-secret-not-for-production-0123456789";
 
 const log = (line) => console.log(`[e2e-server] ${line}`);
+
+/** One end-to-end server at a time (fixed port), so a fixed Redis prefix, emptied at start. */
+const REDIS_PREFIX = "e2e";
+
+async function freshRedisPrefix() {
+  const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${REDIS_PREFIX}:*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}
 
 async function freshDatabase() {
   const client = new pg.Client({ connectionString: ADMIN_URL });
@@ -44,6 +62,7 @@ async function main() {
   }
   const t0 = Date.now();
   await freshDatabase();
+  await freshRedisPrefix();
   log(`database ${DB_NAME} created (${Date.now() - t0} ms)`);
 
   const baseEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
@@ -65,7 +84,7 @@ async function main() {
       ...baseEnv,
       NODE_ENV: "production",
       DATABASE_URL: DB_URL,
-      REDIS_PREFIX: `e2e_${process.pid}`,
+      REDIS_PREFIX,
       PORTAL_EMBEDDED_WORKER: "1",
       SIM_STEP_MS: "400",
       ADMIN_EMAIL,
