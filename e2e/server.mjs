@@ -5,19 +5,12 @@ import { spawn } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
-import { Redis } from "ioredis";
-import { ensureBuild, nextBin as nextBinOf, portOpen } from "../scripts/lib.mjs";
+import { deleteRedisKeys, ensureBuild, freshDatabase, nextBin as nextBinOf, portOpen } from "../scripts/lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PORT = 3210;
 const ADMIN_URL = process.env.E2E_PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const DB_NAME = "portal_e2e";
-const DB_URL = (() => {
-  const u = new URL(ADMIN_URL);
-  u.pathname = `/${DB_NAME}`;
-  return u.toString();
-})();
 /** Same values as e2e/users.ts. */
 const ADMIN_EMAIL = "admin@portal.local";
 const ADMIN_PASSWORD = "e2e-admin-password-1";
@@ -28,31 +21,6 @@ const log = (line) => console.log(`[e2e-server] ${line}`);
 /** One end-to-end server at a time (fixed port), so a fixed Redis prefix, emptied at start. */
 const REDIS_PREFIX = "e2e";
 
-async function freshRedisPrefix() {
-  const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${REDIS_PREFIX}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
-}
-
-async function freshDatabase() {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(`drop database if exists ${DB_NAME} with (force)`);
-    await client.query(`create database ${DB_NAME}`);
-  } finally {
-    await client.end();
-  }
-}
-
 const nextBin = nextBinOf(root);
 
 async function main() {
@@ -61,8 +29,8 @@ async function main() {
     process.exit(1);
   }
   const t0 = Date.now();
-  await freshDatabase();
-  await freshRedisPrefix();
+  const dbUrl = await freshDatabase(ADMIN_URL, DB_NAME);
+  await deleteRedisKeys(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", REDIS_PREFIX);
   log(`database ${DB_NAME} created (${Date.now() - t0} ms)`);
 
   const baseEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
@@ -83,7 +51,7 @@ async function main() {
     env: {
       ...baseEnv,
       NODE_ENV: "production",
-      DATABASE_URL: DB_URL,
+      DATABASE_URL: dbUrl,
       REDIS_PREFIX,
       PORTAL_EMBEDDED_WORKER: "1",
       SIM_STEP_MS: "400",

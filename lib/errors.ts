@@ -15,4 +15,5 @@ export class UserError extends Error {
 
 export const notFound = (what: string) => new UserError(`${what} not found`, 404);
 export const forbidden = (why = "You are not allowed to do that") => new UserError(why, 403);
-export const conflict = (why: string) => new UserError(why, 409);
+/** 409; with `field`, the message also shows under that field of the form. */
+export const conflict = (why: string, field?: string) => new UserError(why, 409, field ? { [field]: [why] } : undefined);

@@ -12,8 +12,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { Queue, Worker } from "bullmq";
-import { Redis } from "ioredis";
-import { createApiToken, ensureBuild, nextBin, portOpen, signIn, waitFor } from "./lib.mjs";
+import { createApiToken, deleteRedisKeys, dropDatabase, ensureBuild, freshDatabase, nextBin, portOpen, signIn, waitFor } from "./lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const port = Number(process.env.BENCH_PORT || 3290);
@@ -24,7 +23,6 @@ const concurrency = 50;
 const workerConcurrency = 8;
 const dbName = "portal_bench";
 const adminUrl = process.env.BENCH_PG_ADMIN_URL || "postgres://postgres@127.0.0.1:5432/postgres";
-const dbUrl = adminUrl.replace(/\/[^/]*$/, `/${dbName}`);
 const redisUrl = "redis://127.0.0.1:6379";
 const prefix = `bench_${process.pid}`;
 const password = "bench-admin-password";
@@ -70,11 +68,7 @@ async function main() {
   if (await portOpen("127.0.0.1", port, 300)) throw new Error(`port ${port} is in use; set BENCH_PORT`);
   if (!(await ensureBuild(root))) throw new Error("the build failed");
 
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`drop database if exists ${dbName} with (force)`);
-  await admin.query(`create database ${dbName}`);
-  await admin.end();
+  const dbUrl = await freshDatabase(adminUrl, dbName);
 
   const server = spawn(process.execPath, [nextBin(root), "start", "-p", String(port), "-H", "127.0.0.1"], {
     cwd: root,
@@ -138,18 +132,8 @@ async function main() {
     await db.end().catch(() => {});
     server.kill("SIGTERM");
     await new Promise((r) => server.once("exit", r));
-    const redis = new Redis(redisUrl);
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== "0");
-    await redis.quit();
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
+    await deleteRedisKeys(redisUrl, prefix);
+    await dropDatabase(adminUrl, dbName);
   }
 }
 

@@ -187,3 +187,53 @@ export function holdDataDir(dataDir) {
     }
   });
 }
+
+/** The URL of database `name` on the server of `adminUrl`. */
+export function databaseUrl(adminUrl, name) {
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function withPgAdmin(adminUrl, fn) {
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Drops database `name` (even with connections still open) and creates it empty; returns its URL. */
+export async function freshDatabase(adminUrl, name) {
+  await withPgAdmin(adminUrl, async (c) => {
+    await c.query(`drop database if exists "${name}" with (force)`);
+    await c.query(`create database "${name}"`);
+  });
+  return databaseUrl(adminUrl, name);
+}
+
+/** Drops database `name` even if a pool or a killed process still holds connections. */
+export async function dropDatabase(adminUrl, name) {
+  await withPgAdmin(adminUrl, (c) => c.query(`drop database if exists "${name}" with (force)`));
+}
+
+/** Deletes every Redis key under `prefix:`; returns how many. */
+export async function deleteRedisKeys(redisUrl, prefix) {
+  const { Redis } = await import("ioredis");
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  let deleted = 0;
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length) deleted += await redis.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}

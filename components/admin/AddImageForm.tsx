@@ -4,7 +4,7 @@ import {
   imageHostKinds, imageInput, imageOses, imagePurposes, imageRootTypes, imageSources, solarisHostKinds,
 } from "@/lib/validation/image";
 import { hostKindLabels } from "../format";
-import { FieldError, FormStatus, useSchemaForm } from "./useSchemaForm";
+import { FieldError, FormStatus, TextField, useSchemaForm } from "./useSchemaForm";
 
 type Values = {
   slug: string; name: string; description: string; os: string; version: string; hostKinds: string[];
@@ -50,25 +50,9 @@ export function AddImageForm() {
     set("hostKinds", on ? imageHostKinds.filter((k) => k === kind || values.hostKinds.includes(k)) : values.hostKinds.filter((k) => k !== kind));
   }
 
-  const text = (f: "slug" | "name" | "version" | "sizeMb", label: string, opts: { placeholder?: string; hint?: string; numeric?: boolean } = {}) => {
-    const id = `image-${f}`;
-    return (
-      <div>
-        <label htmlFor={id} className="field-label">{label}</label>
-        <input
-          {...form.a11y(id, f)}
-          type="text"
-          inputMode={opts.numeric ? "numeric" : undefined}
-          value={values[f]}
-          onChange={(e) => set(f, e.target.value)}
-          placeholder={opts.placeholder}
-          autoComplete="off"
-          className="field-input"
-        />
-        {form.errorFor(f) ? <FieldError id={id} text={form.errorFor(f)} /> : opts.hint ? <p className="field-hint">{opts.hint}</p> : null}
-      </div>
-    );
-  };
+  const text = (f: "slug" | "name" | "version" | "sizeMb", label: string, opts: { placeholder?: string; hint?: string; numeric?: boolean } = {}) => (
+    <TextField form={form} id={`image-${f}`} field={f} label={label} {...opts} />
+  );
 
   const select = (f: "os" | "source" | "rootType" | "purpose", label: string, options: readonly string[], onChange: (v: string) => void, labels: Record<string, string> = {}) => {
     const id = `image-${f}`;

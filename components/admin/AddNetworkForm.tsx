@@ -1,7 +1,7 @@
 "use client";
 
 import { DEFAULT_MAC_PREFIX, MAX_PREFIX, MIN_PREFIX, networkInput, networkPurposes } from "@/lib/validation/network";
-import { FieldError, FormStatus, useSchemaForm } from "./useSchemaForm";
+import { FieldError, FormStatus, TextField, useSchemaForm } from "./useSchemaForm";
 
 type Values = { slug: string; name: string; purpose: string; cidr: string; gateway: string; bridge: string; macPrefix: string };
 type Field = keyof Values;
@@ -19,25 +19,9 @@ export function AddNetworkForm() {
     done: (n) => `Added ${n.name} (${n.cidr})`,
   });
 
-  const input = (f: Field, label: string, opts: { placeholder?: string; hint?: string; mono?: boolean } = {}) => {
-    const id = `network-${f}`;
-    return (
-      <div>
-        <label htmlFor={id} className="field-label">{label}</label>
-        <input
-          {...form.a11y(id, f)}
-          type="text"
-          value={form.values[f]}
-          onChange={(e) => form.set(f, e.target.value)}
-          placeholder={opts.placeholder}
-          autoComplete="off"
-          spellCheck={false}
-          className={`field-input ${opts.mono ? "font-mono" : ""}`}
-        />
-        {form.errorFor(f) ? <FieldError id={id} text={form.errorFor(f)} /> : opts.hint ? <p className="field-hint">{opts.hint}</p> : null}
-      </div>
-    );
-  };
+  const input = (f: Field, label: string, opts: { placeholder?: string; hint?: string; mono?: boolean } = {}) => (
+    <TextField form={form} id={`network-${f}`} field={f} label={label} {...opts} />
+  );
 
   return (
     <form onSubmit={form.submit} noValidate className="space-y-4" aria-label="Add a network">

@@ -75,6 +75,42 @@ export function useSchemaForm<V extends Record<string, unknown>, R>(opts: {
   return { values, set, errorFor, submit, busy, message, a11y };
 }
 
+export type SchemaForm<V extends Record<string, unknown>> = ReturnType<typeof useSchemaForm<V, unknown>>;
+
+/** A labelled one-line input of a schema form, with its message (or a hint) below it. */
+export function TextField<V extends Record<string, unknown>>(props: {
+  form: SchemaForm<V>;
+  id: string;
+  field: keyof V & string;
+  label: string;
+  type?: "text" | "email" | "password";
+  placeholder?: string;
+  hint?: string;
+  mono?: boolean;
+  numeric?: boolean;
+  autoComplete?: string;
+}) {
+  const { form, id, field, hint } = props;
+  const error = form.errorFor(field);
+  return (
+    <div>
+      <label htmlFor={id} className="field-label">{props.label}</label>
+      <input
+        {...form.a11y(id, field)}
+        type={props.type ?? "text"}
+        inputMode={props.numeric ? "numeric" : undefined}
+        value={String(form.values[field] ?? "")}
+        onChange={(e) => form.set(field, e.target.value as V[typeof field])}
+        placeholder={props.placeholder}
+        autoComplete={props.autoComplete ?? "off"}
+        spellCheck={false}
+        className={`field-input ${props.mono ? "font-mono" : ""}`}
+      />
+      {error ? <FieldError id={id} text={error} /> : hint ? <p className="field-hint">{hint}</p> : null}
+    </div>
+  );
+}
+
 export function FieldError({ id, text }: { id: string; text: string | undefined }) {
   return text ? <p id={`${id}-error`} className="field-error">{text}</p> : null;
 }

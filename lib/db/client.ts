@@ -4,6 +4,7 @@ import type { ExtractTablesWithRelations } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import * as schema from "./schema";
 import { env } from "../env";
+import { lockKeys } from "./locks";
 
 export type Schema = typeof schema;
 /** A database or a transaction: every query takes one of these first. */
@@ -12,9 +13,6 @@ export type Db = PgDatabase<PgQueryResultHKT, Schema, ExtractTablesWithRelations
 export type DbHandle = { db: Db; kind: "pg" | "pglite"; close: () => Promise<void> };
 
 const MIGRATIONS = path.join(process.cwd(), "drizzle");
-/** Any constant works; all portal processes must agree on it. */
-const MIGRATION_LOCK = 7_320_114;
-
 /** Connects to PostgreSQL at `url`, applies migrations once under an advisory lock. */
 export async function connectPg(url: string, opts: { max?: number } = {}): Promise<DbHandle> {
   const { Pool } = await import("pg");
@@ -24,10 +22,10 @@ export async function connectPg(url: string, opts: { max?: number } = {}): Promi
   pool.on("error", (err) => console.error("[db] idle client error:", err.message));
   const lockClient = await pool.connect();
   try {
-    await lockClient.query("select pg_advisory_lock($1)", [MIGRATION_LOCK]);
+    await lockClient.query("select pg_advisory_lock($1)", [lockKeys.migrations]);
     await migrate(drizzle(lockClient, { schema }), { migrationsFolder: MIGRATIONS });
   } finally {
-    await lockClient.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK]).catch(() => {});
+    await lockClient.query("select pg_advisory_unlock($1)", [lockKeys.migrations]).catch(() => {});
     lockClient.release();
   }
   const db = drizzle(pool, { schema }) as unknown as Db;

@@ -14,6 +14,12 @@ export function usableRange(cidr: string, gateway: string): { first: number; las
   return { first: c.network + 1, last: c.network + c.size - 2, gateway: parseIp(gateway) };
 }
 
+/** How many addresses a network can hand out. */
+export function usableCount(cidr: string, gateway: string): number {
+  const { first, last, gateway: gw } = usableRange(cidr, gateway);
+  return last - first + 1 - (gw >= first && gw <= last ? 1 : 0);
+}
+
 /** Lowest usable address not in `taken`, or null when the network is exhausted. */
 export function nextFreeAddress(cidr: string, gateway: string, taken: Iterable<string>): string | null {
   const { first, last, gateway: gw } = usableRange(cidr, gateway);
@@ -68,8 +74,7 @@ export async function releaseAddresses(db: Db, orderId: string): Promise<number>
 export async function countFree(db: Db, networkId: string): Promise<number> {
   const [net] = await db.select().from(networks).where(eq(networks.id, networkId));
   if (!net) return 0;
-  const { first, last, gateway } = usableRange(net.cidr, net.gateway);
-  const total = last - first + 1 - (gateway >= first && gateway <= last ? 1 : 0);
+  const total = usableCount(net.cidr, net.gateway);
   const [{ n }] = await db
     .select({ n: sql<number>`count(*)::int` })
     .from(ipAllocations)

@@ -7,8 +7,7 @@
  * TEST_REDIS_URL: the Redis the tests share, keys kept apart by prefix (default 127.0.0.1:6379).
  */
 import { randomBytes } from "node:crypto";
-import pg from "pg";
-import { Redis } from "ioredis";
+import { deleteRedisKeys, dropDatabase, freshDatabase } from "../../scripts/lib.mjs";
 
 export const pgAdminUrl = process.env.TEST_PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 export const redisUrl = process.env.TEST_REDIS_URL ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -22,49 +21,20 @@ export function randomSuffix(): string {
   return randomBytes(4).toString("hex");
 }
 
-function urlForDatabase(name: string): string {
-  const url = new URL(pgAdminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: pgAdminUrl });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** Creates an empty database `portal_it_<label>_<random>`; returns its name and URL. */
 export async function createTestDatabase(label: string): Promise<{ name: string; url: string }> {
   const name = `portal_it_${slugFor(label)}_${randomSuffix()}`;
-  await withAdmin((c) => c.query(`create database "${name}"`));
-  return { name, url: urlForDatabase(name) };
+  return { name, url: await freshDatabase(pgAdminUrl, name) };
 }
 
 /** Drops the database even if a pool or a killed worker still holds connections. */
 export async function dropTestDatabase(name: string): Promise<void> {
   if (!/^portal_it_[a-z0-9_]+$/.test(name)) throw new Error(`refusing to drop ${name}: not a test database`);
-  await withAdmin((c) => c.query(`drop database if exists "${name}" with (force)`));
+  await dropDatabase(pgAdminUrl, name);
 }
 
 /** Deletes every key under `prefix:` (queues, rate limits); returns how many. */
 export async function deleteRedisPrefix(prefix: string): Promise<number> {
   if (!/^it_[a-z0-9_]+$/.test(prefix)) throw new Error(`refusing to clean ${prefix}: not a test prefix`);
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
-  let deleted = 0;
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
-      cursor = next;
-      if (keys.length) deleted += await redis.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
-  return deleted;
+  return deleteRedisKeys(redisUrl, prefix);
 }

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
+import { waitFor } from "./portal";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
@@ -52,14 +53,11 @@ export function startWorkerProcess(extraEnv: Record<string, string>): WorkerProc
 
 /** Waits until the worker says it is taking jobs; fails early with its output if it dies. */
 export async function untilReady(worker: WorkerProcess, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const ready = (out: string) => out.includes("[worker] processing");
   let gone = false;
   void worker.exited.then(() => (gone = true));
-  while (!worker.output().includes("[worker] processing")) {
-    if (gone) throw new Error(`worker exited before it was ready:\n${worker.output()}`);
-    if (Date.now() > deadline) throw new Error(`worker not ready after ${timeoutMs} ms:\n${worker.output()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor(async () => worker.output(), (out) => ready(out) || gone, { timeoutMs, intervalMs: 50, what: "the worker to take jobs" });
+  if (!ready(worker.output())) throw new Error(`worker exited before it was ready:\n${worker.output()}`);
 }
 
 /** SIGKILLs every worker process still running (afterAll). */

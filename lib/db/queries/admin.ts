@@ -1,8 +1,9 @@
 import { asc, count, eq, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { groups, hosts, images, ipAllocations, memberships, networks, users } from "../schema";
-import { usableRange } from "../../net/ipam";
-import { notFound, UserError } from "../../errors";
+import { usableCount } from "../../net/ipam";
+import { conflict, notFound, UserError } from "../../errors";
+import { lockForTransaction } from "../locks";
 import { writeAudit } from "../../audit";
 import type { HostUpdate } from "../../validation/host";
 import type { ImageInput } from "../../validation/image";
@@ -42,8 +43,7 @@ export async function listNetworksWithFree(db: Db) {
   const byNetwork = new Map(used.map((u) => [u.networkId, u.n]));
   const rows = await db.select().from(networks).orderBy(asc(networks.purpose), asc(networks.name));
   return rows.map((n) => {
-    const { first, last, gateway } = usableRange(n.cidr, n.gateway);
-    const total = last - first + 1 - (gateway >= first && gateway <= last ? 1 : 0);
+    const total = usableCount(n.cidr, n.gateway);
     const inUse = byNetwork.get(n.id) ?? 0;
     return {
       id: n.id, slug: n.slug, name: n.name, purpose: n.purpose, cidr: n.cidr, gateway: n.gateway, bridge: n.bridge,
@@ -61,12 +61,9 @@ export async function listAllImages(db: Db) {
 export async function createImage(db: Db, actor: Actor, input: ImageInput) {
   return db.transaction(async (tx) => {
     // Two admins adding the same slug at once: the second waits and then sees the first.
-    await tx.execute(sql`select pg_advisory_xact_lock(7320117, hashtext(${input.slug}))`);
+    await lockForTransaction(tx, "imageSlug", input.slug);
     const [existing] = await tx.select({ name: images.name }).from(images).where(eq(images.slug, input.slug));
-    if (existing) {
-      const message = `An image with slug ${input.slug} already exists (${existing.name})`;
-      throw new UserError(message, 409, { slug: [message] });
-    }
+    if (existing) throw conflict(`An image with slug ${input.slug} already exists (${existing.name})`, "slug");
     const [row] = await tx.insert(images).values(input).returning();
     await writeAudit(tx, {
       actorId: actor.id,

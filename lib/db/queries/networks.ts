@@ -1,15 +1,13 @@
-import { asc, sql } from "drizzle-orm";
+import { asc } from "drizzle-orm";
 import type { Db } from "../client";
 import { networks } from "../schema";
-import { UserError } from "../../errors";
+import { conflict } from "../../errors";
+import { lockForTransaction } from "../locks";
 import { writeAudit } from "../../audit";
 import { parseCidr } from "../../net/ipv4";
-import type { NetworkInput } from "../../validation/network";
+import { DEFAULT_MAC_PREFIX, type NetworkInput } from "../../validation/network";
 import { listNetworksWithFree } from "./admin";
 import type { Actor } from "./orders";
-
-/** Advisory lock key: network creations run one at a time, so two overlapping blocks never both pass. */
-const NETWORK_CREATE_LOCK = 7320116;
 
 /** Whether two CIDR blocks share at least one address. */
 export function cidrsOverlap(a: string, b: string): boolean {
@@ -39,20 +37,21 @@ export function macBlocksOverlap(a: string, b: string): boolean {
  */
 export async function createNetwork(db: Db, actor: Actor, input: NetworkInput) {
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(${NETWORK_CREATE_LOCK}, 0)`);
+    // Network creations run one at a time, so two overlapping blocks never both pass.
+    await lockForTransaction(tx, "networkCreate");
     const existing = await tx.select().from(networks).orderBy(asc(networks.createdAt));
     const sameSlug = existing.find((n) => n.slug === input.slug);
-    if (sameSlug) throw conflictOn("slug", `A network with slug ${input.slug} already exists (${sameSlug.name})`);
+    if (sameSlug) throw conflict(`A network with slug ${input.slug} already exists (${sameSlug.name})`, "slug");
     const overlapping = existing.find((n) => cidrsOverlap(n.cidr, input.cidr));
     if (overlapping) {
-      throw conflictOn("cidr", `${input.cidr} overlaps network ${overlapping.name} (${overlapping.slug}, ${overlapping.cidr})`);
+      throw conflict(`${input.cidr} overlaps network ${overlapping.name} (${overlapping.slug}, ${overlapping.cidr})`, "cidr");
     }
-    const prefix = (input.macPrefix ?? "02:00:00").toLowerCase();
+    const prefix = (input.macPrefix ?? DEFAULT_MAC_PREFIX).toLowerCase();
     const macClash = existing.find((n) => n.macPrefix.toLowerCase() === prefix && macBlocksOverlap(n.cidr, input.cidr));
     if (macClash) {
-      throw conflictOn(
-        "macPrefix",
+      throw conflict(
         `Guests on ${input.cidr} would get the same MACs as on network ${macClash.name} (${macClash.cidr}): both use MAC prefix ${prefix} and the same low 24 address bits. Choose another MAC prefix.`,
+        "macPrefix",
       );
     }
     const [row] = await tx.insert(networks).values(input).returning();
@@ -65,11 +64,6 @@ export async function createNetwork(db: Db, actor: Actor, input: NetworkInput) {
     });
     return row;
   });
-}
-
-/** A 409 whose message also shows under the field it is about. */
-function conflictOn(field: string, message: string) {
-  return new UserError(message, 409, { [field]: [message] });
 }
 
 /** Networks as any signed-in user may see them: addresses, not bridges or MAC prefixes. */

@@ -14,6 +14,7 @@ import { isCancellable, terminalStatuses } from "../../pipeline/states";
 import { stepLabel } from "../../pipeline/steps";
 import type { OrderInput } from "../../validation/order";
 import { defaultProductionNetwork, findFlavor, findImage, findNetwork } from "./catalog";
+import { lockForTransaction } from "../locks";
 
 export type Actor = { id: string; role: Role; email: string };
 
@@ -55,7 +56,7 @@ export async function createOrder(db: Db, actor: Actor, input: OrderInput) {
   const result = await db.transaction(async (tx) => {
     // Orders for the same name wait for each other here, so two at once cannot both pass the
     // check below (a unique index cannot say "among live orders"). Released at commit.
-    await tx.execute(sql`select pg_advisory_xact_lock(7320115, hashtext(${input.name}))`);
+    await lockForTransaction(tx, "orderName", input.name);
     const [clash] = await tx
       .select({ id: orders.id })
       .from(orders)

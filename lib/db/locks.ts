@@ -1,0 +1,25 @@
+import { sql } from "drizzle-orm";
+import type { Db } from "./client";
+
+/**
+ * The portal's PostgreSQL advisory locks, in one place so no two uses share a key. Any
+ * constants work; every portal process must agree on them.
+ */
+export const lockKeys = {
+  /** Migrations at start (a session lock, one key). */
+  migrations: 7_320_114,
+  /** Orders for the same name, while checking the name is free. */
+  orderName: 7_320_115,
+  /** Network creation: overlap and MAC checks see every other network. */
+  networkCreate: 7_320_116,
+  /** Images with the same slug. */
+  imageSlug: 7_320_117,
+} as const;
+
+/**
+ * Holds `key` (narrowed to `name` when given) until the transaction ends, so concurrent
+ * checks-then-inserts of the same kind run one after the other.
+ */
+export async function lockForTransaction(tx: Db, key: Exclude<keyof typeof lockKeys, "migrations">, name?: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${lockKeys[key]}, ${name === undefined ? sql`0` : sql`hashtext(${name})`})`);
+}
