@@ -8,9 +8,10 @@ import { fileURLToPath } from "node:url";
 import { deleteRedisKeys, ensureBuild, freshDatabase, nextBin as nextBinOf, portOpen } from "../scripts/lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const PORT = 3210;
+/** E2E_PORT lets two checkouts run their end-to-end tests side by side (own database and prefix). */
+const PORT = Number(process.env.E2E_PORT || 3210);
 const ADMIN_URL = process.env.E2E_PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-const DB_NAME = "portal_e2e";
+const DB_NAME = PORT === 3210 ? "portal_e2e" : `portal_e2e_${PORT}`;
 /** Same values as e2e/users.ts. */
 const ADMIN_EMAIL = "admin@portal.local";
 const ADMIN_PASSWORD = "e2e-admin-password-1";
@@ -19,7 +20,7 @@ const AUTH_SECRET = "e2e-auth-secret-not-for-production-0123456789";
 const log = (line) => console.log(`[e2e-server] ${line}`);
 
 /** One end-to-end server at a time (fixed port), so a fixed Redis prefix, emptied at start. */
-const REDIS_PREFIX = "e2e";
+const REDIS_PREFIX = PORT === 3210 ? "e2e" : `e2e_${PORT}`;
 
 const nextBin = nextBinOf(root);
 

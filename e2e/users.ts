@@ -1,7 +1,7 @@
 import path from "node:path";
 
 /** Where e2e/server.mjs serves the portal. */
-export const BASE_URL = "http://127.0.0.1:3210";
+export const BASE_URL = `http://127.0.0.1:${Number(process.env.E2E_PORT || 3210)}`;
 
 /** The accounts the tests use; global-setup creates them through the API as the admin. */
 export const ADMIN = { email: "admin@portal.local", password: "e2e-admin-password-1", name: "Administrator", role: "admin" } as const;

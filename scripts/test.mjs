@@ -19,6 +19,11 @@ const debianPackages = [
   { pkg: "chromium", file: "/usr/bin/chromium", why: "end-to-end tests (Playwright drives Debian's Chromium)" },
   { pkg: "postgresql", file: "/usr/bin/pg_ctlcluster", why: "integration tests on a real PostgreSQL", service: true },
   { pkg: "redis-server", file: "/usr/bin/redis-server", why: "integration tests on a real Redis", service: true },
+  { pkg: "qemu-system-x86", file: "/usr/bin/qemu-system-x86_64", why: "real guests on the QEMU driver (software emulation, no KVM needed)" },
+  { pkg: "qemu-utils", file: "/usr/bin/qemu-img", why: "qcow2 golden images and overlays" },
+  { pkg: "busybox-static", file: "/bin/busybox", why: "the initramfs of the test guest image" },
+  { pkg: "cpio", file: "/usr/bin/cpio", why: "packing the test guest's initramfs" },
+  { pkg: "openssh-server", file: "/usr/sbin/sshd", why: "the SSH transport, tested against a real sshd on loopback" },
 ];
 
 const parts = process.argv.slice(2);

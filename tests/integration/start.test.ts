@@ -15,7 +15,7 @@ import { deleteRedisPrefix, randomSuffix } from "../helpers/infra";
 import { waitFor } from "../helpers/portal";
 
 const root = path.resolve(import.meta.dirname, "../..");
-const port = 3231;
+const port = Number(process.env.START_TEST_PORT || 3231);
 const base = `http://127.0.0.1:${port}`;
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "portal-start-"));
 const prefix = `it_start_${randomSuffix()}`;

@@ -1,0 +1,82 @@
+import { spawn } from "node:child_process";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { TransportError, type OutputStream, type RunOptions, type RunResult, type Transport } from "./types";
+
+/** Splits a byte stream into lines for `onLine`, keeping the whole text for the result. */
+export class LineCollector {
+  private partial = "";
+  text = "";
+  constructor(
+    private readonly stream: OutputStream,
+    private readonly onLine?: (stream: OutputStream, line: string) => void,
+  ) {}
+  push(chunk: Buffer | string): void {
+    const s = chunk.toString();
+    this.text += s;
+    if (!this.onLine) return;
+    const parts = (this.partial + s).split("\n");
+    this.partial = parts.pop() ?? "";
+    for (const line of parts) this.onLine(this.stream, line.replace(/\r$/, ""));
+  }
+  end(): void {
+    if (this.partial && this.onLine) this.onLine(this.stream, this.partial);
+    this.partial = "";
+  }
+}
+
+/** Runs programs on this machine with spawn (no shell). */
+export class LocalTransport implements Transport {
+  readonly description = "local";
+  constructor(private readonly env?: NodeJS.ProcessEnv) {}
+
+  run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    if (argv.length === 0) throw new TransportError("spawn", "no program given");
+    const started = Date.now();
+    return new Promise((resolve, reject) => {
+      if (options.signal?.aborted) return reject(new TransportError("aborted", `${argv[0]}: aborted before start`));
+      const child = spawn(argv[0]!, argv.slice(1), { env: this.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+      const out = new LineCollector("stdout", options.onLine);
+      const err = new LineCollector("stderr", options.onLine);
+      let failure: TransportError | null = null;
+      const kill = (why: TransportError) => {
+        failure ??= why;
+        child.kill("SIGKILL");
+      };
+      const timer = options.timeoutMs ? setTimeout(() => kill(new TransportError("timeout", `${argv[0]} did not finish within ${options.timeoutMs} ms`)), options.timeoutMs) : null;
+      const onAbort = () => kill(new TransportError("aborted", `${argv[0]}: aborted`));
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      child.stdout.on("data", (c: Buffer) => out.push(c));
+      child.stderr.on("data", (c: Buffer) => err.push(c));
+      child.on("error", (e) => {
+        failure ??= new TransportError("spawn", `${argv[0]}: ${e.message}`);
+      });
+      child.on("close", (code, sig) => {
+        if (timer) clearTimeout(timer);
+        options.signal?.removeEventListener("abort", onAbort);
+        out.end();
+        err.end();
+        if (failure) return reject(failure);
+        resolve({ code: code ?? (sig ? 128 : 1), stdout: out.text, stderr: err.text, durationMs: Date.now() - started });
+      });
+      child.stdin.on("error", () => {});
+      child.stdin.end(options.stdin ?? "");
+    });
+  }
+
+  async writeFile(file: string, content: string | Buffer, options: { mode?: number } = {}): Promise<void> {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, content, { mode: options.mode ?? 0o644 });
+  }
+
+  async readFile(file: string): Promise<Buffer | null> {
+    try {
+      return await readFile(file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,43 @@
+/**
+ * How a driver reaches a host: run a program with arguments, write and read files. The local
+ * transport runs on this machine; the SSH transport (ssh2) runs on a registered host. Argument
+ * vectors are never joined into a shell string here; where a remote shell cannot be avoided
+ * (an SSH exec request is one string), ./quote.ts is the one place that quotes.
+ */
+export type OutputStream = "stdout" | "stderr";
+
+export type RunOptions = {
+  /** Bytes for the program's standard input. */
+  stdin?: string | Buffer;
+  /** Kill the program and fail with a "timeout" TransportError after this long. */
+  timeoutMs?: number;
+  /** Abort (worker shutting down): kill the program and fail with an "aborted" TransportError. */
+  signal?: AbortSignal;
+  /** Every complete output line as it arrives (for the step log). */
+  onLine?: (stream: OutputStream, line: string) => void;
+};
+
+export type RunResult = { code: number; stdout: string; stderr: string; durationMs: number };
+
+export type TransportErrorKind = "timeout" | "aborted" | "connect" | "auth" | "host-key" | "spawn";
+
+export class TransportError extends Error {
+  constructor(
+    readonly kind: TransportErrorKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = "TransportError";
+  }
+}
+
+export interface Transport {
+  /** For logs and errors: "local" or "ssh portal@10.0.0.5:22". Never holds a secret. */
+  readonly description: string;
+  /** Runs argv[0] with the remaining arguments. A non-zero exit is a result, not an error. */
+  run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
+  writeFile(path: string, content: string | Buffer, options?: { mode?: number }): Promise<void>;
+  /** The file's bytes, or null when it does not exist. */
+  readFile(path: string): Promise<Buffer | null>;
+  close(): Promise<void>;
+}
