@@ -17,7 +17,25 @@ export type StepIo = {
   signal: AbortSignal;
 };
 
-export type DriverCapabilities = { liveMigration: boolean; cpuCap: boolean; sparseRoot: boolean };
+export type DriverCapabilities = {
+  /** The guest keeps running while it moves (QEMU -incoming + QMP migrate, `xl migrate`). */
+  liveMigration: boolean;
+  /** The guest can be moved stopped (zones: detach, send, attach). */
+  coldMove: boolean;
+  cpuCap: boolean;
+  sparseRoot: boolean;
+};
+
+/** What the guest is doing on its host, as the host says (reconciled after a worker restart). */
+export type GuestStatus = "running" | "stopped" | "missing";
+
+/** What a move measured; shown on the environment's page. */
+export type MigrationResult = { mode: "live" | "cold"; totalMs: number; downtimeMs: number | null; transferredBytes: number | null };
+
+export type MigrateIo = StepIo & {
+  /** Progress for the page, e.g. (42, "transferred 120 of 290 MiB"). */
+  progress: (percent: number, note: string) => Promise<void>;
+};
 
 /**
  * One implementation per hypervisor kind. Every method is idempotent: it checks whether its
@@ -39,6 +57,13 @@ export interface HypervisorDriver {
   // lifecycle
   halt(spec: DeploySpec, io: StepIo): Promise<void>;
   destroy(spec: DeploySpec, io: StepIo): Promise<void>;
+  // lifecycle of a delivered environment (optional: the capabilities say what a kind can do)
+  start?(spec: DeploySpec, io: StepIo): Promise<void>;
+  /** Orderly shutdown (ACPI powerdown / `xl shutdown` / `zoneadm halt`), forced after a timeout. */
+  stop?(spec: DeploySpec, io: StepIo): Promise<void>;
+  status?(spec: DeploySpec): Promise<GuestStatus>;
+  /** Moves the guest to `target`; on failure the guest is left running where it was. */
+  migrate?(spec: DeploySpec, target: DeploySpec["host"], io: MigrateIo): Promise<MigrationResult>;
 }
 
 /** A step failure whose message the customer may read (e.g. "host refused: disk full"). */

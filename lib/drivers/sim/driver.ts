@@ -14,7 +14,7 @@ import { StepError, type DeploySpec, type HypervisorDriver, type StepIo } from "
  */
 export class SimDriver implements HypervisorDriver {
   readonly kind = "sim" as const;
-  readonly capabilities = { liveMigration: true, cpuCap: true, sparseRoot: true };
+  readonly capabilities = { liveMigration: true, coldMove: true, cpuCap: true, sparseRoot: true };
 
   constructor(private readonly db: Db) {}
 
