@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { createConnection } from "node:net";
 import path from "node:path";
+import type { Duplex } from "node:stream";
 import { TransportError, type OutputStream, type RunOptions, type RunResult, type Transport } from "./types";
 
 /** Splits a byte stream into lines for `onLine`, keeping the whole text for the result. */
@@ -76,6 +78,17 @@ export class LocalTransport implements Transport {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
       throw e;
     }
+  }
+
+  openStream(socketPath: string): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      const socket = createConnection(socketPath);
+      socket.once("connect", () => {
+        socket.off("error", reject);
+        resolve(socket);
+      });
+      socket.once("error", reject);
+    });
   }
 
   async close(): Promise<void> {}

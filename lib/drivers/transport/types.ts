@@ -1,3 +1,5 @@
+import type { Duplex } from "node:stream";
+
 /**
  * How a driver reaches a host: run a program with arguments, write and read files. The local
  * transport runs on this machine; the SSH transport (ssh2) runs on a registered host. Argument
@@ -39,5 +41,7 @@ export interface Transport {
   writeFile(path: string, content: string | Buffer, options?: { mode?: number }): Promise<void>;
   /** The file's bytes, or null when it does not exist. */
   readFile(path: string): Promise<Buffer | null>;
+  /** A byte stream to a unix socket on the host (QMP, a guest's serial console). */
+  openStream(socketPath: string): Promise<Duplex>;
   close(): Promise<void>;
 }
