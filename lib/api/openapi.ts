@@ -1,34 +1,11 @@
-import { z } from "zod";
+import { action, body, errors, idParam, ok, ref, schema } from "./openapi-helpers";
+import { openApiParts } from "./openapi-parts";
 import { newUserInput } from "../db/queries/users";
 import { decisionInput, orderInput, rejectInput } from "../validation/order";
 import { hostUpdateInput } from "../validation/host";
 import { sshKeyInput } from "../validation/ssh-key";
 import { networkInput } from "../validation/network";
 import { imageInput } from "../validation/image";
-
-const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" });
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const body = (name: string) => ({ required: true, content: { "application/json": { schema: ref(name) } } });
-const ok = (description: string, s?: object) => ({ description, ...(s ? { content: { "application/json": { schema: s } } } : {}) });
-const errors = {
-  "401": { $ref: "#/components/responses/Unauthorized" },
-  "403": ok("Not allowed for this user or role", ref("Error")),
-  "404": ok("No such order, or not yours", ref("Error")),
-  "409": ok("Not possible in the order's current state", ref("Error")),
-  "422": ok("Invalid input, with a message per field", ref("Error")),
-};
-const idParam = [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }];
-
-function action(summary: string, requestBody?: object) {
-  return {
-    post: {
-      summary,
-      parameters: idParam,
-      ...(requestBody ? { requestBody } : {}),
-      responses: { "200": ok("New state", { type: "object", properties: { id: { type: "string" }, status: { type: "string" } } }), ...errors },
-    },
-  };
-}
 
 /** The OpenAPI 3.1 document served at /api/v1/openapi.json. */
 export function openApiDocument() {
@@ -43,6 +20,7 @@ export function openApiDocument() {
     servers: [{ url: "/" }],
     security: [{ bearer: [] }, { session: [] }],
     paths: {
+      ...Object.assign({}, ...openApiParts.map((p) => p.paths)),
       "/api/health": { get: { summary: "Database and Redis status", security: [], responses: { "200": ok("Both up"), "503": ok("Either is down") } } },
       "/api/v1/catalog": {
         get: {
@@ -152,6 +130,7 @@ export function openApiDocument() {
       },
       responses: { Unauthorized: ok("Not signed in and no valid token", ref("Error")) },
       schemas: {
+        ...Object.assign({}, ...openApiParts.map((p) => p.schemas ?? {})),
         OrderInput: schema(orderInput),
         DecisionInput: schema(decisionInput),
         RejectInput: schema(rejectInput),
