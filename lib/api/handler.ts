@@ -8,6 +8,7 @@ import { getDb, type Db } from "../db/client";
 import type { Actor } from "../db/queries/orders";
 import { users, type Role } from "../db/schema";
 import { UserError } from "../errors";
+import { sourceOf, withAuditSource } from "../audit";
 import { fieldErrors } from "../validation/order";
 
 export type RouteContext<B> = {
@@ -99,7 +100,8 @@ export function apiRoute<S extends z.ZodType | undefined = undefined>(
         if (!parsed.success) return json({ error: "Invalid input", fields: fieldErrors(parsed.error) }, 422);
         body = parsed.data;
       }
-      return await handler({ req, db, actor: auth.actor, body: body as never, params, via: auth.via });
+      // Audit events written while handling the request record where it came from.
+      return await withAuditSource(sourceOf(req.headers), () => handler({ req, db, actor: auth.actor, body: body as never, params, via: auth.via }));
     } catch (err) {
       return errorResponse(err);
     }
