@@ -33,8 +33,10 @@ export function median(values: readonly number[]): number | null {
 
 export type Spread = { count: number; p50: number | null; p95: number | null };
 
+/** Count, p50 and p95 of durations in ms, rounded to whole ms. */
 export function spread(values: readonly number[]): Spread {
-  return { count: values.length, p50: percentile(values, 50), p95: percentile(values, 95) };
+  const round = (v: number | null) => (v === null ? null : Math.round(v));
+  return { count: values.length, p50: round(percentile(values, 50)), p95: round(percentile(values, 95)) };
 }
 
 /** What the clock says about one order, as times in ms since the epoch. */

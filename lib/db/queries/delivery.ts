@@ -22,7 +22,7 @@ export async function learnedStepEstimates(db: Db, imageId: string, hostKind: st
   const found = await rows<{ name: string; level: (typeof learnedLevels)[number]; ms: number }>(db, sql`
     with s as (
       select ps.name, ps.finished_at,
-             extract(epoch from (ps.finished_at - ps.started_at)) * 1000 as ms,
+             floor(extract(epoch from ps.finished_at) * 1000) - floor(extract(epoch from ps.started_at) * 1000) as ms,
              o.image_id = ${imageId}::uuid as same_image,
              coalesce(h.kind = ${hostKind}::text, false) as same_kind
       from pipeline_steps ps
@@ -52,7 +52,7 @@ export async function learnedStepEstimates(db: Db, imageId: string, hostKind: st
 /** How long recent orders waited in the queue for a worker (median of the last runs), 0 without data. */
 export async function learnedQueueWait(db: Db): Promise<{ ms: number; samples: number }> {
   const found = await rows<{ ms: number }>(db, sql`
-    select (extract(epoch from (r.started_at - r.created_at)) * 1000)::float8 as ms
+    select (floor(extract(epoch from r.started_at) * 1000) - floor(extract(epoch from r.created_at) * 1000))::float8 as ms
     from pipeline_runs r
     where r.kind = 'provision' and r.started_at is not null
     order by r.started_at desc limit ${ESTIMATE_WINDOW}`);
@@ -100,10 +100,10 @@ const MAX_ORDERS = 20_000;
 export async function deliveryFigures(db: Db, range: DeliveryRange, now = new Date()) {
   const orderRows = await rows<OrderRow>(db, sql`
     select o.id, o.name, o.status, i.slug as image_slug, i.name as image_name,
-           (extract(epoch from o.created_at) * 1000)::float8 as created_ms,
-           (extract(epoch from coalesce(o.queued_at, r.created_at)) * 1000)::float8 as queued_ms,
-           (extract(epoch from o.ready_at) * 1000)::float8 as ready_ms,
-           (extract(epoch from r.started_at) * 1000)::float8 as run_started_ms
+           floor(extract(epoch from o.created_at) * 1000)::float8 as created_ms,
+           floor(extract(epoch from coalesce(o.queued_at, r.created_at)) * 1000)::float8 as queued_ms,
+           floor(extract(epoch from o.ready_at) * 1000)::float8 as ready_ms,
+           floor(extract(epoch from r.started_at) * 1000)::float8 as run_started_ms
     from orders o
     join images i on i.id = o.image_id
     left join lateral (
@@ -114,7 +114,7 @@ export async function deliveryFigures(db: Db, range: DeliveryRange, now = new Da
     limit ${MAX_ORDERS}`);
   const stepRows = await rows<StepRow>(db, sql`
     select ps.name, i.slug as image_slug,
-           (extract(epoch from (ps.finished_at - ps.started_at)) * 1000)::float8 as ms, ps.estimate_ms
+           (floor(extract(epoch from ps.finished_at) * 1000) - floor(extract(epoch from ps.started_at) * 1000))::float8 as ms, ps.estimate_ms
     from pipeline_steps ps
     join pipeline_runs r on r.id = ps.run_id and r.kind = 'provision'
     join orders o on o.id = r.order_id
