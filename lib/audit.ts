@@ -18,7 +18,10 @@ export type AuditEntry = {
   source?: AuditSource;
 };
 
-const requestSource = new AsyncLocalStorage<AuditSource>();
+/** The request being handled: where it came from, and whether it has written an audit event. */
+type RequestAudit = AuditSource & { written: number };
+
+const requestSource = new AsyncLocalStorage<RequestAudit>();
 
 const MAX_UA = 400;
 
@@ -40,14 +43,20 @@ export function sourceOf(headers: Headers | Record<string, unknown> | undefined 
   return { ip, userAgent: ua ? ua.slice(0, MAX_UA) : null };
 }
 
-/** Runs `fn` with `source` as the origin of every audit event written inside it. */
-export function withAuditSource<T>(source: AuditSource, fn: () => Promise<T>): Promise<T> {
-  return requestSource.run(source, fn);
+/**
+ * Runs `fn` with `source` as the origin of every audit event written inside it; `written()`
+ * tells afterwards how many it wrote (apiRoute records a change that wrote none).
+ */
+export async function withAuditSource<T>(source: AuditSource, fn: () => Promise<T>): Promise<{ result: T; written: number }> {
+  const store: RequestAudit = { ...source, written: 0 };
+  const result = await requestSource.run(store, fn);
+  return { result, written: store.written };
 }
 
 /** Appends one audit event. Never throws into the caller's happy path. */
 export async function writeAudit(db: Db, e: AuditEntry): Promise<void> {
-  const source = e.source ?? requestSource.getStore() ?? { ip: null, userAgent: null };
+  const store = requestSource.getStore();
+  const source = e.source ?? store ?? { ip: null, userAgent: null };
   try {
     await db.insert(auditEvents).values({
       actorId: e.actorId,
@@ -60,6 +69,7 @@ export async function writeAudit(db: Db, e: AuditEntry): Promise<void> {
       sourceIp: source.ip,
       userAgent: source.userAgent,
     });
+    if (store) store.written += 1;
   } catch (err) {
     console.error("[audit] could not write", e.action, (err as Error).message);
   }
