@@ -3,9 +3,9 @@ import { z } from "zod";
 const optionalText = (max: number) =>
   z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? undefined : v), z.string().trim().max(max, `At most ${max} characters`).optional());
 
-/** A date (2026-11-25) or a date and time; empty means no bound. */
+/** A date (2026-11-25) or a date and time, in UTC unless it names a zone; empty means no bound. */
 export const when = z.preprocess(
-  (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+  (v) => (typeof v !== "string" ? v : v.trim() === "" ? undefined : /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(v.trim()) ? `${v.trim()}Z` : v),
   z
     .string()
     .trim()
