@@ -4,28 +4,19 @@
  * bar for the pointer; the same numbers are in a table under it.
  */
 import type { ReactNode } from "react";
-import { percent, shortDuration } from "./duration";
+import { durationAxis, percent, shortDuration } from "./duration";
 
 const ONE_HOUR_MS = 3_600_000;
 
-/** A round upper bound for a duration axis (1-2-5 steps), never below 1 ms. */
-export function niceMax(value: number): number {
-  if (value <= 0) return 1;
-  const exp = 10 ** Math.floor(Math.log10(value));
-  for (const m of [1, 2, 2.5, 5, 10]) if (value <= m * exp) return m * exp;
-  return 10 * exp;
-}
-
-function ChartFrame({ id, title, desc, width, height, children }: { id: string; title: string; desc: string; width: number; height: number; children: ReactNode }) {
+function ChartFrame({ id, title, desc, width, height, displayWidth, children }: { id: string; title: string; desc: string; width: number; height: number; displayWidth?: number; children: ReactNode }) {
   return (
     <svg
       viewBox={`0 0 ${width} ${height}`}
-      width="100%"
+      width={displayWidth ?? width}
       role="img"
       aria-labelledby={`${id}-title ${id}-desc`}
       data-chart={id}
       className="block h-auto max-w-full font-sans"
-      style={{ maxHeight: height * 1.5 }}
     >
       <title id={`${id}-title`}>{title}</title>
       <desc id={`${id}-desc`}>{desc}</desc>
@@ -54,7 +45,7 @@ export function ShareGauge({ id, title, share, kept, missed, open }: { id: strin
       ? "No order in this range has been delivered or passed its hour yet."
       : `${percent(share)}: ${kept} of ${kept + missed} orders kept the promise; ${open} still within their hour.`;
   return (
-    <ChartFrame id={id} title={title} desc={desc} width={w} height={h}>
+    <ChartFrame id={id} title={title} desc={desc} width={w} height={h} displayWidth={280}>
       <path d={`M ${cx - r} ${cy} A ${r} ${r} 0 0 1 ${cx + r} ${cy}`} fill="none" stroke="#e2e8f0" strokeWidth={18} strokeLinecap="round" />
       {share !== null && f > 0 ? (
         <path data-bar="share" d={`M ${cx - r} ${cy} A ${r} ${r} 0 0 1 ${x.toFixed(2)} ${y.toFixed(2)}`} fill="none" stroke={tone} strokeWidth={18} strokeLinecap="round">
@@ -79,17 +70,16 @@ export type RangeRow = { key: string; label: string; sub?: string; p50: number |
  * Horizontal bars, one row per image or step: the p95 as a light bar, the p50 as a dark bar
  * over it. With `hourMarker`, a dashed line at one hour when the axis reaches it.
  */
-export function RangeBarChart({ id, title, desc, rows, hourMarker = false }: { id: string; title: string; desc: string; rows: RangeRow[]; hourMarker?: boolean }) {
-  const w = 720;
+export function RangeBarChart({ id, title, desc, rows, hourMarker = false, width = 1000 }: { id: string; title: string; desc: string; rows: RangeRow[]; hourMarker?: boolean; width?: number }) {
+  const w = width;
   const labelW = 200;
   const valueW = 150;
   const barW = w - labelW - valueW - 10;
   const rowH = 30;
   const top = 26;
   const h = top + rows.length * rowH + 24;
-  const max = niceMax(Math.max(...rows.map((r) => r.p95 ?? r.p50 ?? 0), hourMarker && rows.some((r) => (r.p95 ?? 0) > ONE_HOUR_MS / 2) ? ONE_HOUR_MS : 0));
+  const { max, ticks } = durationAxis(Math.max(...rows.map((r) => r.p95 ?? r.p50 ?? 0), hourMarker && rows.some((r) => (r.p95 ?? 0) > ONE_HOUR_MS / 2) ? ONE_HOUR_MS : 0));
   const scale = (v: number) => (v / max) * barW;
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((t) => t * max);
   return (
     <ChartFrame id={id} title={title} desc={desc} width={w} height={h}>
       <g fontSize={11} fill="#475569">
@@ -139,15 +129,15 @@ export function RangeBarChart({ id, title, desc, rows, hourMarker = false }: { i
 export type EstimateRow = { key: string; label: string; estimate: number | null; actual: number | null; count: number };
 
 /** Two bars per step: what the portal expected (median estimate) and what it took (median actual). */
-export function EstimateVsActualChart({ id, title, desc, rows }: { id: string; title: string; desc: string; rows: EstimateRow[] }) {
-  const w = 720;
+export function EstimateVsActualChart({ id, title, desc, rows, width = 1000 }: { id: string; title: string; desc: string; rows: EstimateRow[]; width?: number }) {
+  const w = width;
   const labelW = 200;
   const valueW = 150;
   const barW = w - labelW - valueW - 10;
   const rowH = 34;
   const top = 26;
   const h = top + rows.length * rowH + 24;
-  const max = niceMax(Math.max(0, ...rows.flatMap((r) => [r.estimate ?? 0, r.actual ?? 0])));
+  const { max, ticks } = durationAxis(Math.max(0, ...rows.flatMap((r) => [r.estimate ?? 0, r.actual ?? 0])));
   const scale = (v: number) => (v / max) * barW;
   return (
     <ChartFrame id={id} title={title} desc={desc} width={w} height={h}>
@@ -157,10 +147,10 @@ export function EstimateVsActualChart({ id, title, desc, rows }: { id: string; t
         <rect x={labelW + 90} y={4} width={10} height={10} fill="#0f766e" rx={2} />
         <text x={labelW + 104} y={13}>actual</text>
       </g>
-      {[0, 0.5, 1].map((t) => (
+      {ticks.map((t) => (
         <g key={t}>
-          <line x1={labelW + scale(t * max)} x2={labelW + scale(t * max)} y1={top - 4} y2={top + rows.length * rowH} stroke="#e2e8f0" />
-          <text x={labelW + scale(t * max)} y={h - 6} textAnchor="middle" fontSize={10} fill="#64748b">{shortDuration(t * max)}</text>
+          <line x1={labelW + scale(t)} x2={labelW + scale(t)} y1={top - 4} y2={top + rows.length * rowH} stroke="#e2e8f0" />
+          <text x={labelW + scale(t)} y={h - 6} textAnchor="middle" fontSize={10} fill="#64748b">{shortDuration(t)}</text>
         </g>
       ))}
       {rows.map((r, i) => {

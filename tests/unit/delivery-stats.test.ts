@@ -113,3 +113,14 @@ describe("time left", () => {
     expect(remainingTime(running, estimates, now + 4000, 500)).toEqual({ remainingMs: 3000, overrunMs: 2500 });
   });
 });
+
+describe("chart axes", () => {
+  it("end on a round duration with at most five steps", async () => {
+    const { durationAxis, shortDuration } = await import("@/components/delivery/duration");
+    expect(durationAxis(3600)).toEqual({ max: 4000, ticks: [0, 1000, 2000, 3000, 4000] });
+    expect(durationAxis(3_600_000).max).toBe(3_600_000);
+    expect(durationAxis(70 * 60_000)).toEqual({ max: 75 * 60_000, ticks: [0, 15, 30, 45, 60, 75].map((m) => m * 60_000) });
+    expect(durationAxis(0).max).toBe(1);
+    expect([420, 4200, 65_000, 3_600_000, 4_500_000].map(shortDuration)).toEqual(["420 ms", "4.2 s", "1 min 5 s", "1 h", "1 h 15 min"]);
+  });
+});

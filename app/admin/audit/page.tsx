@@ -14,14 +14,34 @@ export const dynamic = "force-dynamic";
 
 const filterNames = ["actor", "action", "target", "q", "from", "to"] as const;
 
-function Change({ label, value }: { label: string; value: Record<string, unknown> | null }) {
-  if (!value || Object.keys(value).length === 0) return null;
+const show = (v: unknown) => (v === null || v === undefined ? "none" : typeof v === "string" ? v : JSON.stringify(v));
+
+/** What changed, one line per field: `status: pending_approval → queued`; else the event's data. */
+function Details({ before, after, data }: { before: Record<string, unknown> | null; after: Record<string, unknown> | null; data: Record<string, unknown> }) {
+  const keys = [...new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})])];
+  const lines = keys.length
+    ? keys.map((k) => {
+        const b = before?.[k];
+        const a = after?.[k];
+        const value = before && after && k in before ? (show(b) === show(a) ? show(a) : `${show(b)} → ${show(a)}`) : after && k in after ? show(a) : `${show(b)} → removed`;
+        return [k, value] as const;
+      })
+    : Object.entries(data).map(([k, v]) => [k, show(v)] as const);
+  if (!lines.length) return null;
   return (
-    <div>
-      <span className="text-slate-500">{label}: </span>
-      <code className="break-all text-slate-700">{JSON.stringify(value)}</code>
-    </div>
+    <dl className="grid grid-cols-[auto_1fr] gap-x-2">
+      {lines.map(([k, v]) => (
+        <div key={k} className="contents">
+          <dt className="text-slate-500">{k}</dt>
+          <dd className="text-slate-800 [overflow-wrap:anywhere]">{v}</dd>
+        </div>
+      ))}
+    </dl>
   );
+}
+
+function when(iso: string): string {
+  return `${formatDateTime(iso).replace(" UTC", "")}:${iso.slice(17, 19)} UTC`;
 }
 
 export default async function AuditPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
@@ -35,7 +55,8 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   const [result, actions] = await Promise.all([searchAudit(db, f), auditActions(db)]);
 
   const given = Object.fromEntries(filterNames.filter((k) => typeof raw[k] === "string" && raw[k]).map((k) => [k, raw[k] as string]));
-  const query = (extra: Record<string, string | number>) => new URLSearchParams({ ...given, ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])) }).toString();
+  const paging: Record<string, string> = typeof raw.perPage === "string" && parsed.success ? { perPage: String(f.perPage) } : {};
+  const query = (extra: Record<string, string | number>) => new URLSearchParams({ ...given, ...paging, ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])) }).toString();
   const first = (result.page - 1) * result.perPage + 1;
   const last = first + result.events.length - 1;
   const filtered = Object.keys(given).length > 0;
@@ -111,7 +132,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
             <tbody>
               {result.events.map((e) => (
                 <tr key={e.id} data-testid="audit-row" data-action={e.action}>
-                  <td className="text-xs whitespace-nowrap">{formatDateTime(e.at)}</td>
+                  <td className="text-xs whitespace-nowrap">{when(e.at)}</td>
                   <td className="text-xs">{e.actorEmail ?? (e.actorId ? <code>{e.actorId}</code> : <span className="text-slate-500">system</span>)}</td>
                   <td><code className="rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-800">{e.action}</code></td>
                   <td className="text-xs">
@@ -124,10 +145,8 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
                     <span className="font-mono">{e.sourceIp ?? "—"}</span>
                     {e.userAgent ? <span className="block max-w-48 truncate text-slate-500" title={e.userAgent}>{e.userAgent}</span> : null}
                   </td>
-                  <td className="max-w-md space-y-0.5 text-xs">
-                    <Change label="before" value={e.before} />
-                    <Change label="after" value={e.after} />
-                    {!e.before && !e.after ? <Change label="data" value={e.data} /> : null}
+                  <td className="max-w-md text-xs">
+                    <Details before={e.before} after={e.after} data={e.data} />
                   </td>
                 </tr>
               ))}

@@ -123,7 +123,7 @@ export default async function DeliveryDashboard({ searchParams }: { searchParams
             <Card title="Ready within one hour" description="From submission to ready, approval wait included." testId="share-total">
               <ShareGauge id="share-total" title="Share of orders ready within one hour of submission" {...f.withinHour} />
             </Card>
-            <Card title="Within one hour, without approval wait" description="From the moment the order was approved (by policy or an approver)." testId="share-ex-approval">
+            <Card title="Within one hour of approval" description="Approval wait left out: from the moment policy or an approver approved it." testId="share-ex-approval">
               <ShareGauge id="share-ex-approval" title="Share of orders ready within one hour of approval" {...f.withinHourExcludingApproval} />
             </Card>
             <Card title="Orders in this range">
@@ -162,7 +162,7 @@ export default async function DeliveryDashboard({ searchParams }: { searchParams
             ) : <p className="text-sm text-slate-500">No order in this range was delivered yet.</p>}
           </Card>
 
-          <div className="grid gap-6 xl:grid-cols-2">
+          <div className="space-y-6">
             <Card title="Time per pipeline step" description="How long each step took (successful runs)." testId="chart-steps">
               {stepRows.length ? (
                 <>
