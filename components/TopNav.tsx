@@ -13,10 +13,14 @@ const links: NavLink[] = [
   { href: "/orders", label: "My orders" },
   { href: "/approvals", label: "Approvals", roles: ["approver", "admin"] },
   { href: "/admin", label: "Admin", roles: ["admin"] },
+  { href: "/admin/dashboard", label: "Delivery", roles: ["admin"] },
+  { href: "/admin/audit", label: "Audit", roles: ["admin"] },
   { href: "/account", label: "Account" },
 ];
 
 function isActive(pathname: string, href: string) {
+  // A page under a link of its own (/admin/audit) does not also light up its parent (/admin).
+  if (links.some((l) => l.href !== href && l.href.startsWith(`${href}/`) && (pathname === l.href || pathname.startsWith(`${l.href}/`)))) return false;
   if (href === "/orders") return pathname === "/orders" || (pathname.startsWith("/orders/") && !pathname.startsWith("/orders/new"));
   return pathname === href || pathname.startsWith(`${href}/`);
 }

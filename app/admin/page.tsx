@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import type { ReactNode } from "react";
+import Link from "next/link";
 import { getDb } from "@/lib/db/client";
 import { listHostsWithUsage } from "@/lib/db/queries/hosts";
 import { hostFailureInjection, listAllImages, listGroupsWithMembers, listNetworksWithFree, listUsersWithGroups } from "@/lib/db/queries/admin";
@@ -71,6 +72,8 @@ export default async function AdminPage() {
         {[["users", `Users (${users.length})`], ["hosts", `Hosts (${hosts.length})`], ["networks", `Networks (${networks.length})`], ["images", `Images (${images.length})`]].map(([id, label]) => (
           <a key={id} href={`#${id}`} className="rounded-md border border-slate-300 bg-white px-3 py-1.5 font-medium text-slate-700 shadow-sm hover:bg-slate-50">{label}</a>
         ))}
+        <Link prefetch={false} href="/admin/dashboard" className="rounded-md border border-sky-300 bg-sky-50 px-3 py-1.5 font-medium text-sky-800 shadow-sm hover:bg-sky-100">Delivery dashboard</Link>
+        <Link prefetch={false} href="/admin/audit" className="rounded-md border border-sky-300 bg-sky-50 px-3 py-1.5 font-medium text-sky-800 shadow-sm hover:bg-sky-100">Audit log</Link>
       </nav>
 
       <div className="space-y-10">

@@ -5,7 +5,9 @@ import type { ReactNode } from "react";
 import type { OrderView } from "@/lib/db/queries/orders";
 import { StatusBadge } from "../StatusBadge";
 import { formatDateTime, formatMemory, osLabels, statusLabel } from "../format";
+import type { OrderEstimate } from "@/lib/db/queries/delivery";
 import { DecisionActions } from "./DecisionActions";
+import { DeliveryEstimate } from "./DeliveryEstimate";
 import { EnvironmentPanel } from "./EnvironmentPanel";
 import { OrderActions } from "./OrderActions";
 import { StepTimeline } from "./StepTimeline";
@@ -41,7 +43,7 @@ function StreamIndicator({ mode }: { mode: StreamMode }) {
 }
 
 /** The order page: header, reason, actions, environment and the live pipeline timeline. */
-export function OrderLive({ initial, canManage, canDecide }: { initial: OrderView; canManage: boolean; canDecide: boolean }) {
+export function OrderLive({ initial, canManage, canDecide, estimate }: { initial: OrderView; canManage: boolean; canDecide: boolean; estimate?: OrderEstimate | null }) {
   const { view, mode, refresh } = useOrderStream(initial);
   const tone = reasonTone[view.status] ?? { box: "border-sky-300 bg-sky-50 text-sky-900", title: reasonTitle(view.reason) };
   const steps = view.steps;
@@ -89,6 +91,7 @@ export function OrderLive({ initial, canManage, canDecide }: { initial: OrderVie
 
       <div className="grid gap-6 lg:grid-cols-3">
         <div className="space-y-6 lg:col-span-2">
+          {estimate ? <DeliveryEstimate view={view} initial={estimate} /> : null}
           {view.environment ? <EnvironmentPanel env={view.environment} orderStatus={view.status} /> : null}
 
           <section className="card" aria-labelledby="pipeline-heading">

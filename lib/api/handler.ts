@@ -8,6 +8,7 @@ import { getDb, type Db } from "../db/client";
 import type { Actor } from "../db/queries/orders";
 import { users, type Role } from "../db/schema";
 import { UserError } from "../errors";
+import { sourceOf, withAuditSource, writeAudit } from "../audit";
 import { fieldErrors } from "../validation/order";
 
 export type RouteContext<B> = {
@@ -99,7 +100,15 @@ export function apiRoute<S extends z.ZodType | undefined = undefined>(
         if (!parsed.success) return json({ error: "Invalid input", fields: fieldErrors(parsed.error) }, 422);
         body = parsed.data;
       }
-      return await handler({ req, db, actor: auth.actor, body: body as never, params, via: auth.via });
+      // Audit events written while handling the request record where it came from. A change
+      // that succeeded without writing one (a route that forgot) is still recorded.
+      const source = sourceOf(req.headers);
+      const { result, written } = await withAuditSource(source, () => handler({ req, db, actor: auth.actor, body: body as never, params, via: auth.via }));
+      if (mutating && written === 0 && result.status < 400) {
+        const path = new URL(req.url).pathname;
+        await writeAudit(db, { actorId: auth.actor.id, action: `api.${req.method.toLowerCase()}`, targetType: "api", targetId: path, data: { status: result.status }, source });
+      }
+      return result;
     } catch (err) {
       return errorResponse(err);
     }

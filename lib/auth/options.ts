@@ -6,7 +6,7 @@ import { users } from "../db/schema";
 import { authSecret } from "../env";
 import { verifyPassword } from "./password";
 import { clearLoginFailures, loginBlocked, recordLoginFailure } from "./rate-limit";
-import { writeAudit } from "../audit";
+import { sourceOf, writeAudit } from "../audit";
 
 export const TOO_MANY_ATTEMPTS = "Too many failed sign-ins for this account; try again in 15 minutes";
 
@@ -18,19 +18,24 @@ export const authOptions: NextAuthOptions = {
     CredentialsProvider({
       name: "Email and password",
       credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
-      async authorize(credentials) {
+      async authorize(credentials, req) {
         const email = String(credentials?.email ?? "").trim().toLowerCase();
         const password = String(credentials?.password ?? "");
         if (!email || !password) return null;
-        if (await loginBlocked(email)) throw new Error(TOO_MANY_ATTEMPTS);
+        const source = sourceOf(req?.headers as Record<string, unknown> | undefined);
         const db = await getDb();
+        if (await loginBlocked(email)) {
+          await writeAudit(db, { actorId: null, action: "auth.sign_in_blocked", targetType: "user", data: { email }, source });
+          throw new Error(TOO_MANY_ATTEMPTS);
+        }
         const [user] = await db.select().from(users).where(eq(users.email, email));
         if (!user || user.disabled || !(await verifyPassword(password, user.passwordHash))) {
           await recordLoginFailure(email);
+          await writeAudit(db, { actorId: null, action: "auth.sign_in_failed", targetType: "user", targetId: user?.id ?? null, data: { email }, source });
           return null;
         }
         await clearLoginFailures(email);
-        await writeAudit(db, { actorId: user.id, action: "auth.sign_in", targetType: "user", targetId: user.id });
+        await writeAudit(db, { actorId: user.id, action: "auth.sign_in", targetType: "user", targetId: user.id, source });
         return { id: user.id, email: user.email, name: user.name, role: user.role, sv: user.sessionVersion } as never;
       },
     }),
@@ -56,6 +61,7 @@ export const authOptions: NextAuthOptions = {
       if (typeof uid !== "string") return;
       const db = await getDb();
       await db.update(users).set({ sessionVersion: sql`${users.sessionVersion} + 1` }).where(eq(users.id, uid));
+      await writeAudit(db, { actorId: uid, action: "auth.sign_out", targetType: "user", targetId: uid, data: { sessionsEnded: "all" } });
     },
   },
 };

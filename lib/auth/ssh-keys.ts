@@ -23,6 +23,7 @@ export async function getSshKey(db: Db, userId: string) {
 /** Sets (a validated line) or removes (null) the user's key; audited with its fingerprint. */
 export async function setSshKey(db: Db, userId: string, key: string | null) {
   return db.transaction(async (tx) => {
+    const [previous] = await tx.select({ key: users.sshPublicKey }).from(users).where(eq(users.id, userId));
     await tx.update(users).set({ sshPublicKey: key }).where(eq(users.id, userId));
     await writeAudit(tx, {
       actorId: userId,
@@ -30,6 +31,8 @@ export async function setSshKey(db: Db, userId: string, key: string | null) {
       targetType: "user",
       targetId: userId,
       data: key ? { fingerprint: sshFingerprint(key) } : {},
+      before: { fingerprint: previous?.key ? sshFingerprint(previous.key) : null },
+      after: { fingerprint: key ? sshFingerprint(key) : null },
     });
     return view(key);
   });

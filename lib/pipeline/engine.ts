@@ -11,6 +11,7 @@ import { deploySpec, loadOrderContext, type OrderContext } from "./context";
 import { announce } from "./events";
 import { createRun, dispatchRun } from "./runs";
 import { stepLabel } from "./steps";
+import { stepEstimator } from "../db/queries/delivery";
 
 type StepFn = (db: Db, ctx: OrderContext, io: StepIo) => Promise<void>;
 
@@ -134,6 +135,7 @@ export async function executeRun(db: Db, runId: string, signal: AbortSignal = ne
   await announce(orderId, "run");
 
   const steps = await db.select().from(pipelineSteps).where(eq(pipelineSteps.runId, runId)).orderBy(asc(pipelineSteps.position));
+  const estimate = stepEstimator(db);
   for (const step of steps) {
     if (step.status === "succeeded" || step.status === "skipped") continue;
     const ctx = await loadOrderContext(db, orderId);
@@ -143,9 +145,10 @@ export async function executeRun(db: Db, runId: string, signal: AbortSignal = ne
       return "cancelled";
     }
     const attempt = step.attempt + 1;
+    const estimateMs = run.kind === "provision" ? await estimate(ctx, step.name) : null;
     await db
       .update(pipelineSteps)
-      .set({ status: "running", attempt, startedAt: new Date(), finishedAt: null, error: null })
+      .set({ status: "running", attempt, startedAt: new Date(), finishedAt: null, error: null, estimateMs })
       .where(eq(pipelineSteps.id, step.id));
     await announce(orderId, "step");
     const io: StepIo = {

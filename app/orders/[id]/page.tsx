@@ -6,6 +6,7 @@ import { isApproverFor } from "@/lib/db/queries/approvers";
 import { requireUser } from "@/lib/auth/require-user";
 import { UserError } from "@/lib/errors";
 import { OrderLive } from "@/components/orders/OrderLive";
+import { orderEstimate } from "@/lib/db/queries/delivery";
 
 export const metadata: Metadata = { title: "Order" };
 
@@ -23,8 +24,8 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
     if (err instanceof UserError && err.status === 404) notFound();
     throw err;
   }
-  const view = await orderView(db, id);
+  const [view, estimate] = await Promise.all([orderView(db, id), orderEstimate(db, id)]);
   const canManage = user.role === "admin" || order.userId === user.id;
   const canDecide = await isApproverFor(db, user, order.groupId);
-  return <OrderLive key={view.id} initial={view} canManage={canManage} canDecide={canDecide} />;
+  return <OrderLive key={view.id} initial={view} canManage={canManage} canDecide={canDecide} estimate={estimate} />;
 }

@@ -1,4 +1,6 @@
 import type { OpenApiPart } from "../openapi-helpers";
+import { governanceAudit } from "./governance-audit";
+import { governanceDelivery } from "./governance-delivery";
 
 /** Every area's part of the OpenAPI document; one import and one entry per area. */
-export const openApiParts: OpenApiPart[] = [];
+export const openApiParts: OpenApiPart[] = [governanceDelivery, governanceAudit];

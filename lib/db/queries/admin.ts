@@ -95,7 +95,11 @@ export async function updateHost(db: Db, actor: Actor, hostId: string, input: Ho
     .set({ state: input.state ?? host.state, config })
     .where(eq(hosts.id, hostId))
     .returning({ id: hosts.id, name: hosts.name, kind: hosts.kind, state: hosts.state, config: hosts.config });
-  await writeAudit(db, { actorId: actor.id, action: "host.update", targetType: "host", targetId: hostId, data: { ...input } });
+  await writeAudit(db, {
+    actorId: actor.id, action: "host.update", targetType: "host", targetId: hostId, data: { ...input },
+    before: { state: host.state, failSteps: host.config.failSteps ?? {} },
+    after: { state: row.state, failSteps: row.config.failSteps ?? {} },
+  });
   return row;
 }
 

@@ -75,12 +75,15 @@ export async function createOrder(db: Db, actor: Actor, input: OrderInput) {
         leaseDays: input.leaseDays ?? DEFAULT_LEASE_DAYS,
         status: decision.outcome === "approve" ? "queued" : "pending_approval",
         reason: decision.reason,
+        // Delivery clock: policy decides at once; the approval wait is zero.
+        ...(decision.outcome === "approve" ? { decidedAt: sql`now()`, queuedAt: sql`now()` } : {}),
       })
       .returning();
     const run = decision.outcome === "approve" ? await createRun(tx, order.id, "provision") : null;
     await writeAudit(tx, {
       actorId: actor.id, action: "order.create", targetType: "order", targetId: order.id,
       data: { image: image.slug, flavor: flavor.slug, network: network.slug, decision: decision.rule },
+      after: { status: order.status, name: order.name, reason: order.reason },
     });
     return { order, run };
   });
@@ -124,10 +127,12 @@ export async function approveOrder(db: Db, actor: Actor, orderId: string, note?:
       status: "queued",
       decidedBy: actor.id,
       reason: `approved by ${actor.email}${note ? `: ${note}` : ""}`,
+      decidedAt: new Date(),
+      queuedAt: new Date(),
     });
     return { updated, run: await createRun(tx, orderId, "provision") };
   });
-  await writeAudit(db, { actorId: actor.id, action: "order.approve", targetType: "order", targetId: orderId, data: { note } });
+  await writeAudit(db, { actorId: actor.id, action: "order.approve", targetType: "order", targetId: orderId, data: { note }, before: { status: order.status }, after: { status: updated.status, reason: updated.reason } });
   await announce(orderId, "approved");
   await dispatchRun(run);
   return { id: updated.id, status: updated.status };
@@ -140,8 +145,9 @@ export async function rejectOrder(db: Db, actor: Actor, orderId: string, reason:
     status: "rejected",
     decidedBy: actor.id,
     reason: `rejected by ${actor.email}: ${reason}`,
+    decidedAt: new Date(),
   });
-  await writeAudit(db, { actorId: actor.id, action: "order.reject", targetType: "order", targetId: orderId, data: { reason } });
+  await writeAudit(db, { actorId: actor.id, action: "order.reject", targetType: "order", targetId: orderId, data: { reason }, before: { status: order.status }, after: { status: updated.status, reason: updated.reason } });
   await announce(orderId, "rejected");
   return { id: updated.id, status: updated.status, reason: updated.reason };
 }
@@ -161,7 +167,7 @@ export async function cancelOrder(db: Db, actor: Actor, orderId: string) {
   // A failed order may have left a half-built environment: tear it down. A provisioning
   // run sees the cancel at its next step and tears down what it built.
   if (order.status === "failed") await startTeardown(db, orderId);
-  await writeAudit(db, { actorId: actor.id, action: "order.cancel", targetType: "order", targetId: orderId, data: { from: order.status } });
+  await writeAudit(db, { actorId: actor.id, action: "order.cancel", targetType: "order", targetId: orderId, data: { from: order.status }, before: { status: order.status }, after: { status: updated.status } });
   await announce(orderId, "cancelled");
   return { id: updated.id, status: updated.status };
 }
@@ -177,7 +183,7 @@ export async function retryOrder(db: Db, actor: Actor, orderId: string) {
     else await tx.update(orders).set({ status: order.status === "failed" ? "retiring" : order.status, updatedAt: new Date() }).where(eq(orders.id, orderId));
     return resetFailedRun(tx, run.id);
   });
-  await writeAudit(db, { actorId: actor.id, action: "order.retry", targetType: "order", targetId: orderId, data: { run: run.id, attempt: next.attempt } });
+  await writeAudit(db, { actorId: actor.id, action: "order.retry", targetType: "order", targetId: orderId, data: { run: run.id, attempt: next.attempt }, before: { status: order.status }, after: { status: next.kind === "provision" ? "queued" : order.status === "failed" ? "retiring" : order.status } });
   await announce(orderId, "retry");
   await dispatchRun(next);
   const [now] = await db.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId));
@@ -189,6 +195,7 @@ export async function destroyEnvironment(db: Db, actor: Actor, orderId: string) 
   const order = await orderForActor(db, actor, orderId);
   assertOwnerOrAdmin(actor, order);
   const updated = await transition(db, orderId, ["ready"], { status: "retiring", reason: `destroy requested by ${actor.email}` });
+  await writeAudit(db, { actorId: actor.id, action: "order.destroy", targetType: "order", targetId: orderId, before: { status: order.status }, after: { status: updated.status } });
   await startTeardown(db, orderId, actor.id);
   return { id: updated.id, status: updated.status };
 }

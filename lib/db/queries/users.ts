@@ -27,7 +27,7 @@ export async function createUser(db: Db, actor: Actor | null, input: NewUser) {
     });
     return user;
   });
-  await writeAudit(db, { actorId: actor?.id ?? null, action: "user.create", targetType: "user", targetId: user.id, data: { email: user.email, role: user.role, group: group.slug } });
+  await writeAudit(db, { actorId: actor?.id ?? null, action: "user.create", targetType: "user", targetId: user.id, data: { email: user.email, role: user.role, group: group.slug }, after: { email: user.email, name: user.name, role: user.role, group: group.slug } });
   return { id: user.id, email: user.email, name: user.name, role: user.role, group: group.slug };
 }
 

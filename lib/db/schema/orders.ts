@@ -31,6 +31,10 @@ export const orders = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
     readyAt: timestamp("ready_at", { withTimezone: true }),
+    /** When policy or an approver decided (approved or rejected): the end of the approval wait. */
+    decidedAt: timestamp("decided_at", { withTimezone: true }),
+    /** When the order first joined the queue for a worker: the start of the queue wait. */
+    queuedAt: timestamp("queued_at", { withTimezone: true }),
   },
   (t) => [index("orders_user_idx").on(t.userId), index("orders_status_idx").on(t.status)],
 );
@@ -87,8 +91,10 @@ export const pipelineSteps = pgTable(
     error: text("error"),
     startedAt: timestamp("started_at", { withTimezone: true }),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
+    /** What the portal expected this step to take when it started (learned from past runs). */
+    estimateMs: integer("estimate_ms"),
   },
-  (t) => [index("pipeline_steps_run_idx").on(t.runId)],
+  (t) => [index("pipeline_steps_run_idx").on(t.runId), index("pipeline_steps_name_finished_idx").on(t.name, t.finishedAt)],
 );
 
 export const stepLogs = pgTable(
@@ -117,12 +123,26 @@ export const simObjects = pgTable("sim_objects", {
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [uniqueIndex("sim_objects_name_idx").on(t.hostId, t.kind, t.name)]);
 
-export const auditEvents = pgTable("audit_events", {
-  id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
-  actorId: uuid("actor_id"),
-  action: text("action").notNull(),
-  targetType: text("target_type").notNull(),
-  targetId: text("target_id"),
-  data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
-  at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
-});
+/**
+ * Who did what, when and from where. Append-only: a trigger (drizzle/*_audit_append_only.sql)
+ * refuses UPDATE, DELETE and TRUNCATE.
+ */
+export const auditEvents = pgTable(
+  "audit_events",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    actorId: uuid("actor_id"),
+    action: text("action").notNull(),
+    targetType: text("target_type").notNull(),
+    targetId: text("target_id"),
+    data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    /** The client's address (nearest X-Forwarded-For entry) and browser or tool. */
+    sourceIp: text("source_ip"),
+    userAgent: text("user_agent"),
+    /** The target's state before and after the action, where it has one. */
+    before: jsonb("before").$type<Record<string, unknown>>(),
+    after: jsonb("after").$type<Record<string, unknown>>(),
+  },
+  (t) => [index("audit_events_at_idx").on(t.at), index("audit_events_actor_idx").on(t.actorId), index("audit_events_target_idx").on(t.targetId)],
+);

@@ -12,6 +12,6 @@ export const GET = apiRoute({}, async ({ db, actor }) => json({ tokens: await li
 /** The clear token is in this response only; the portal keeps its hash. */
 export const POST = apiRoute({ body: tokenInput }, async ({ db, actor, body }) => {
   const created = await createApiToken(db, actor.id, body.name);
-  await writeAudit(db, { actorId: actor.id, action: "token.create", targetType: "api_token", targetId: created.id, data: { name: created.name } });
+  await writeAudit(db, { actorId: actor.id, action: "token.create", targetType: "api_token", targetId: created.id, data: { name: created.name }, after: { name: created.name } });
   return json(created, 201, { "Cache-Control": "no-store" });
 });

@@ -1,0 +1,129 @@
+import { readFileSync } from "node:fs";
+import { expect, test, type APIRequestContext } from "@playwright/test";
+import { ADMIN, authFile, uniqueName } from "./users";
+import { orderViaApi } from "./helpers";
+import { parseCsv } from "../lib/audit-csv";
+
+test.use({ storageState: authFile("admin") });
+
+async function waitReady(request: APIRequestContext, id: string) {
+  await expect
+    .poll(async () => (await (await request.get(`/api/v1/orders/${id}`)).json()).status, { timeout: 60_000, intervals: [250] })
+    .toBe("ready");
+}
+
+test("the delivery dashboard charts the orders delivered, the order page counts down while one runs", async ({ page, request }) => {
+  // Deliveries of two images (an admin's orders are approved by policy). The first run has no
+  // history to learn from; the ones after it are estimated from it.
+  const pioneer = await orderViaApi(request, { image: "linux-test", flavor: "small", name: uniqueName("dash") });
+  await waitReady(request, pioneer.id);
+  const first = await Promise.all([
+    orderViaApi(request, { image: "linux-test", flavor: "small", name: uniqueName("dash") }),
+    orderViaApi(request, { image: "linux-db", flavor: "small", name: uniqueName("dash") }),
+  ]);
+  for (const o of first) await waitReady(request, o.id);
+
+  // While the next one runs, its page shows time left and the expected ready time.
+  const running = await orderViaApi(request, { image: "linux-test", flavor: "small", name: uniqueName("dash") });
+  await page.goto(`/orders/${running.id}`);
+  const estimate = page.getByTestId("delivery-estimate");
+  await expect(estimate).toBeVisible();
+  await expect(estimate).toHaveAttribute("data-phase", /queued|running/);
+  await expect(page.getByTestId("estimate-left")).toHaveText(/\d+(\.\d)? (ms|s|min)/);
+  await expect(page.getByTestId("estimate-ready-at")).toHaveText(/\d\d:\d\d:\d\d UTC/);
+  await expect(page.getByRole("progressbar", { name: "Delivery progress" })).toBeVisible();
+  await page.screenshot({ path: "test-results/order-estimate-running.png" });
+  // Without a reload the page turns to what the delivery took.
+  await expect(estimate).toHaveAttribute("data-phase", "delivered", { timeout: 60_000 });
+  await expect(page.getByTestId("delivered-in")).toHaveText(/\d/);
+  await expect(estimate).toContainText("within the hour");
+  await page.screenshot({ path: "test-results/order-estimate-delivered.png" });
+
+  // The dashboard, reached from the admin page.
+  await page.goto("/admin");
+  await page.getByRole("link", { name: "Delivery dashboard" }).click();
+  await expect(page).toHaveURL(/\/admin\/dashboard$/);
+  await expect(page.getByRole("heading", { name: "Delivery within the hour" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Delivery", exact: true })).toHaveAttribute("aria-current", "page");
+
+  const gauge = page.locator('svg[data-chart="share-total"]');
+  await expect(gauge).toHaveAttribute("role", "img");
+  await expect(gauge.locator("title").first()).toHaveText("Share of orders ready within one hour of submission");
+  await expect(gauge.locator("text").first()).toHaveText("100%");
+  await expect(gauge.locator('[data-bar="share"]')).toHaveCount(1);
+
+  // One row with p50 and p95 bars per image that has deliveries.
+  const perImage = page.locator('svg[data-chart="per-image"]');
+  await expect(perImage.locator("[data-row]")).toHaveCount(2);
+  await expect(perImage.locator('[data-row="linux-test"] rect[data-bar="p50"]')).toHaveCount(1);
+  await expect(perImage.locator('[data-row="linux-db"] rect[data-bar="p95"]')).toHaveCount(1);
+  // One row per pipeline step, each with bars; estimates against actuals likewise.
+  const perStep = page.locator('svg[data-chart="per-step"]');
+  await expect(perStep.locator("[data-row]")).toHaveCount(11);
+  await expect(perStep.locator('rect[data-bar="p50"]')).toHaveCount(11);
+  const estimates = page.locator('svg[data-chart="estimates"]');
+  await expect(estimates.locator('rect[data-bar="actual"]')).toHaveCount(11);
+  await expect(estimates.locator('rect[data-bar="estimate"]')).toHaveCount(11);
+  const bootWidth = Number(await perStep.locator('[data-row="boot"] rect[data-bar="p50"]').getAttribute("width"));
+  expect(bootWidth).toBeGreaterThan(20); // a sim step takes 400 ms; the portal's own steps far less
+
+  await expect(page.getByTestId("order-counts")).toContainText("Delivered");
+  await page.screenshot({ path: "test-results/dashboard.png", fullPage: true });
+
+  // The numbers as a table too.
+  const imagesCard = page.getByTestId("chart-images");
+  await imagesCard.getByText("Show as table").click();
+  await expect(imagesCard.getByRole("table")).toContainText("Linux database server");
+
+  // A range with no orders says so.
+  await page.getByLabel("From (UTC)").fill("2020-01-01T00:00");
+  await page.getByLabel("To (UTC)").fill("2020-01-02T00:00");
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(page.getByTestId("dashboard-empty")).toContainText("No orders in this range");
+  await page.getByRole("link", { name: "24 hours" }).click();
+  await expect(page.locator('svg[data-chart="per-image"]')).toBeVisible();
+});
+
+test("the audit log filters by action and actor, pages, and exports what it shows as CSV", async ({ page, request }) => {
+  const o = await orderViaApi(request, { image: "linux-test", flavor: "small", name: uniqueName("aud") });
+  await page.goto("/admin/audit");
+  await expect(page.getByRole("heading", { name: "Audit log" })).toBeVisible();
+  await expect(page.getByTestId("audit-row").first()).toBeVisible();
+  // The admin's browser sign-in is on record with its address.
+  await page.getByLabel("Action").fill("auth.sign_in");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/action=auth.sign_in/);
+  const signIns = page.getByTestId("audit-row");
+  await expect(signIns.first()).toContainText("127.0.0.1");
+  expect(await signIns.evaluateAll((rows) => rows.every((r) => r.getAttribute("data-action") === "auth.sign_in"))).toBe(true);
+
+  await page.getByRole("link", { name: "Clear filters" }).click();
+  await page.getByLabel("Actor").fill(ADMIN.email);
+  await page.getByLabel("Target").fill(o.id);
+  await page.getByRole("button", { name: "Filter" }).click();
+  const rows = page.getByTestId("audit-row");
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toHaveAttribute("data-action", "order.create");
+  await expect(rows.first()).toContainText(ADMIN.email);
+  await expect(rows.first().getByText("queued", { exact: true })).toBeVisible();
+  await page.screenshot({ path: "test-results/audit-filtered.png", fullPage: true });
+
+  // Export what the filter shows.
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("audit-export").click()]);
+  expect(download.suggestedFilename()).toMatch(/^audit-.*\.csv$/);
+  const [header, ...cells] = parseCsv(readFileSync(await download.path(), "utf8"));
+  expect(header.slice(0, 5)).toEqual(["id", "at", "actor_id", "actor_email", "action"]);
+  expect(cells).toHaveLength(1);
+  expect(cells[0][header.indexOf("action")]).toBe("order.create");
+  expect(cells[0][header.indexOf("target_id")]).toBe(o.id);
+
+  // Unfiltered, with more entries than one page.
+  await page.goto("/admin/audit?perPage=5");
+  await expect(page.getByTestId("audit-row")).toHaveCount(5);
+  await expect(page.getByTestId("audit-count")).toContainText("Entries 1–5 of");
+  await page.getByRole("link", { name: "Older →" }).click();
+  await expect(page).toHaveURL(/page=2/);
+  await expect(page.getByTestId("audit-count")).toContainText("Entries 6–10 of");
+  await page.goto("/admin/audit");
+  await page.screenshot({ path: "test-results/audit.png", fullPage: true });
+});

@@ -1,0 +1,54 @@
+import { errors, ok, ref, type OpenApiPart } from "../openapi-helpers";
+
+/** The audit log: search and CSV export (admins). */
+export const governanceAudit: OpenApiPart = {
+  paths: {
+    "/api/v1/audit": {
+      get: {
+        summary: "Audit log, newest first, paged; format=csv exports every match as CSV (admins)",
+        parameters: [
+          { name: "actor", in: "query", schema: { type: "string" }, description: "E-mail (part of it), user id, or `system`" },
+          { name: "action", in: "query", schema: { type: "string" }, description: "An action (order.approve) or a prefix (order)" },
+          { name: "target", in: "query", schema: { type: "string" }, description: "Target id, or kind (order, host, user…)" },
+          { name: "q", in: "query", schema: { type: "string" }, description: "Free text in action, target, actor, address, user agent, data, before and after" },
+          { name: "from", in: "query", schema: { type: "string", format: "date-time" } },
+          { name: "to", in: "query", schema: { type: "string", format: "date-time" } },
+          { name: "page", in: "query", schema: { type: "integer", minimum: 1, default: 1 } },
+          { name: "perPage", in: "query", schema: { type: "integer", minimum: 1, maximum: 500, default: 50 } },
+          { name: "format", in: "query", schema: { enum: ["json", "csv"], default: "json" } },
+        ],
+        responses: {
+          "200": {
+            description: "A page of events (JSON), or the CSV file",
+            content: {
+              "application/json": { schema: { type: "object", properties: { events: { type: "array", items: ref("AuditEvent") }, page: { type: "integer" }, perPage: { type: "integer" }, total: { type: "integer" }, hasMore: { type: "boolean" } } } },
+              "text/csv": { schema: { type: "string", description: "id,at,actor_id,actor_email,action,target_type,target_id,source_ip,user_agent,data,before,after; cells starting with = + - @ are prefixed with '" } },
+            },
+          },
+          "401": errors["401"],
+          "403": errors["403"],
+          "422": errors["422"],
+        },
+      },
+    },
+  },
+  schemas: {
+    AuditEvent: {
+      type: "object",
+      properties: {
+        id: { type: "integer" },
+        at: { type: "string", format: "date-time" },
+        actorId: { type: ["string", "null"], format: "uuid" },
+        actorEmail: { type: ["string", "null"] },
+        action: { type: "string" },
+        targetType: { type: "string" },
+        targetId: { type: ["string", "null"] },
+        sourceIp: { type: ["string", "null"] },
+        userAgent: { type: ["string", "null"] },
+        data: { type: "object" },
+        before: { type: ["object", "null"] },
+        after: { type: ["object", "null"] },
+      },
+    },
+  },
+};

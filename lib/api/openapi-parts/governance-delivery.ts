@@ -1,0 +1,85 @@
+import { errors, idParam, ok, ref, type OpenApiPart } from "../openapi-helpers";
+
+const spread = { type: "object", properties: { count: { type: "integer" }, p50: { type: ["number", "null"] }, p95: { type: ["number", "null"] } }, description: "Durations in ms" };
+const share = {
+  type: "object",
+  properties: {
+    kept: { type: "integer", description: "Ready within the hour" },
+    missed: { type: "integer", description: "Ready later, or the hour passed without delivery" },
+    open: { type: "integer", description: "Not ready yet and still within the hour" },
+    share: { type: ["number", "null"], description: "kept / (kept + missed); null when nothing is decided yet" },
+  },
+};
+
+/** The one-hour promise, measured: dashboard figures and a running order's estimate. */
+export const governanceDelivery: OpenApiPart = {
+  paths: {
+    "/api/v1/delivery": {
+      get: {
+        summary: "Delivery within the hour for orders submitted in a range: shares, p50/p95 per image and step, estimate against actual (admins)",
+        parameters: [
+          { name: "range", in: "query", schema: { enum: ["24h", "7d", "30d", "90d", "365d"], default: "7d" } },
+          { name: "from", in: "query", schema: { type: "string", format: "date-time" }, description: "Start (UTC unless a zone is given); with from/to, range is ignored" },
+          { name: "to", in: "query", schema: { type: "string", format: "date-time" } },
+        ],
+        responses: { "200": ok("The figures", ref("DeliveryFigures")), "401": errors["401"], "403": errors["403"], "422": errors["422"] },
+      },
+    },
+    "/api/v1/orders/{id}/estimate": {
+      get: {
+        summary: "Time left and expected ready time from learned step estimates; for a delivered order, how long it took split into approval, queue and pipeline",
+        parameters: idParam,
+        responses: { "200": ok("The estimate", ref("OrderEstimate")), "401": errors["401"], "404": errors["404"] },
+      },
+    },
+  },
+  schemas: {
+    DeliveryFigures: {
+      type: "object",
+      properties: {
+        range: { type: "object", properties: { from: { type: "string", format: "date-time" }, to: { type: "string", format: "date-time" } } },
+        orders: { type: "object", additionalProperties: { type: "integer" } },
+        withinHour: share,
+        withinHourExcludingApproval: share,
+        breakdown: { type: "object", properties: { total: spread, approval: spread, queue: spread, pipeline: spread } },
+        perImage: { type: "array", items: { type: "object", properties: { image: { type: "string" }, name: { type: "string" }, delivery: spread, withinHour: share } } },
+        perStep: {
+          type: "array",
+          items: {
+            type: "object",
+            properties: {
+              step: { type: "string" }, label: { type: "string" }, actual: spread,
+              estimate: { type: "object", properties: { count: { type: "integer" }, p50: { type: ["number", "null"] }, actualP50: { type: ["number", "null"] }, meanAbsErrorMs: { type: ["number", "null"] } } },
+            },
+          },
+        },
+        slowest: { type: "array", items: { type: "object" } },
+      },
+    },
+    OrderEstimate: {
+      type: "object",
+      properties: {
+        orderId: { type: "string", format: "uuid" },
+        status: { type: "string" },
+        phase: { enum: ["waiting_for_approval", "queued", "running", "delivered", "stopped"] },
+        submittedAt: { type: "string", format: "date-time" },
+        promisedBy: { type: "string", format: "date-time", description: "Submission plus one hour" },
+        remainingMs: { type: ["integer", "null"] },
+        expectedReadyAt: { type: ["string", "null"], format: "date-time" },
+        withinHour: { type: ["boolean", "null"] },
+        delivered: { type: ["object", "null"], properties: { totalMs: { type: "integer" }, approvalMs: { type: "integer" }, queueMs: { type: "integer" }, pipelineMs: { type: "integer" } } },
+        steps: {
+          type: "array",
+          items: {
+            type: "object",
+            properties: {
+              name: { type: "string" }, status: { type: "string" }, estimateMs: { type: ["integer", "null"] },
+              basis: { enum: ["recorded", "image_and_host_kind", "image", "host_kind", "any_image", "default"] },
+              samples: { type: "integer" }, actualMs: { type: ["integer", "null"] },
+            },
+          },
+        },
+      },
+    },
+  },
+};
