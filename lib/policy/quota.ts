@@ -113,12 +113,11 @@ export async function quotaReport(
   need: Amounts = zero,
   excludeOrderId?: string,
 ): Promise<QuotaReport> {
-  const [gl, gu, ul, uu] = await Promise.all([
-    limitsOf(db, { groupId: who.group.id }),
-    usageOf(db, { groupId: who.group.id }, excludeOrderId),
-    limitsOf(db, { userId: who.user.id }),
-    usageOf(db, { userId: who.user.id }, excludeOrderId),
-  ]);
+  // One after the other: inside a transaction there is one connection.
+  const gl = await limitsOf(db, { groupId: who.group.id });
+  const gu = await usageOf(db, { groupId: who.group.id }, excludeOrderId);
+  const ul = await limitsOf(db, { userId: who.user.id });
+  const uu = await usageOf(db, { userId: who.user.id }, excludeOrderId);
   return {
     group: { ...who.group, lines: quotaLines(gl, gu, need) },
     user: { ...who.user, lines: quotaLines(ul, uu, need) },
