@@ -1,6 +1,6 @@
 import { expect, test, type APIRequestContext } from "@playwright/test";
 import { authFile, BASE_URL, PASSWORD, uniqueName, users } from "./users";
-import { orderStatus, patchHostsViaApi } from "./helpers";
+import { orderStatus } from "./helpers";
 
 /**
  * Governance as people meet it: a customer of a group with a licensed-core quota sees what
@@ -25,20 +25,35 @@ test("a customer sees remaining quota and the refusal; an approver sees pre-flig
   const customerEmail = `${slug}@e2e.test`;
   await call(request, "post", "/api/v1/users", { email: customerEmail, name: "Pat Physicist", role: "customer", group: slug, password: PASSWORD });
   await call(request, "put", `/api/v1/groups/${group.id}/members`, { email: users.approver.email, role: "approver" });
-  await call(request, "put", `/api/v1/quotas/groups/${group.id}`, { environments: 3, licensedCores: 2 });
-  const rule = await call(request, "post", "/api/v1/policies", { name: "Long leases", outcome: "hold", conditions: { leaseDaysOver: 30, groups: [group.id] } });
-  expect(rule.explanation).toBe(`held: leases over 30 days need approval in group ${group.name}`);
 
-  // The admin pages show the group and the rule.
+  // On the admin pages: the group's quota, and a rule for long leases with its explanation.
   await page.goto("/admin");
   await page.getByRole("link", { name: "Groups and quotas" }).click();
   const card = page.locator(`[data-testid="group-card"][data-group="${slug}"]`);
   await expect(card).toContainText(customerEmail);
+  await card.getByLabel("Environments").fill("3");
+  await card.getByLabel("Licensed cores").fill("-1");
+  await expect(card.getByText("Licensed cores is 0 or more")).toBeVisible();
+  await card.getByLabel("Licensed cores").fill("2");
+  await card.getByRole("button", { name: "Save quota" }).click();
+  await expect(card.getByText("Quota saved")).toBeVisible();
+  await page.reload();
   await expect(card.getByLabel("Licensed cores")).toHaveValue("2");
   await card.screenshot({ path: "test-results/governance-group.png" });
+
   await page.goto("/admin/policies");
-  await expect(page.locator('[data-testid="rule-row"][data-rule="Long leases"]')).toContainText(rule.explanation);
+  const form = page.getByRole("form", { name: "Add a rule" });
+  await form.getByLabel("Name").fill("Long leases");
+  await form.getByLabel("Then").selectOption("hold");
+  await form.getByRole("group", { name: "Group" }).getByLabel(group.name).check();
+  await form.getByLabel("Lease (days) over").fill("30");
+  const explanation = `held: leases over 30 days need approval in group ${group.name}`;
+  await expect(page.getByTestId("rule-preview")).toHaveText(explanation);
+  await form.getByRole("button", { name: "Add rule" }).click();
+  const row = page.locator('[data-testid="rule-row"][data-rule="Long leases"]');
+  await expect(row.getByTestId("rule-explanation")).toHaveText(explanation);
   await page.screenshot({ path: "test-results/governance-policies.png", fullPage: true });
+  const rule = ((await (await request.get("/api/v1/policies")).json()) as { rules: { id: string; name: string }[] }).rules.find((r) => r.name === "Long leases")!;
 
   const customerContext = await browser.newContext({ storageState: { cookies: [], origins: [] } });
   const customer = await customerContext.newPage();
@@ -95,27 +110,22 @@ test("a customer sees remaining quota and the refusal; an approver sees pre-flig
       await item.getByRole("button", { name: `Approve ${first}` }).click();
       await expect(item).toHaveCount(0);
 
-      // A held order that would fail: every host is draining. The approver must override.
-      const second = await call(customerContext.request, "post", "/api/v1/orders", { image: "linux-test", flavor: "small", name: uniqueName("lt"), leaseDays: 45 });
+      // A held order that fails pre-flight: the admin lowered the group's vCPUs to what the
+      // approved order uses. The approver must override, with a reason.
+      const secondName = uniqueName("lt");
+      const second = await call(customerContext.request, "post", "/api/v1/orders", { image: "linux-test", flavor: "small", name: secondName, leaseDays: 45 });
       expect(second.status).toBe("pending_approval");
-      await patchHostsViaApi(request, { state: "draining" });
-      try {
-        await approver.goto(`/orders/${second.id}`);
-        const preflight = approver.getByTestId("preflight");
-        await expect(preflight).toHaveAttribute("data-ok", "false");
-        await expect(approver.locator('[data-testid="preflight-check"][data-check="host-kind"]')).toContainText("needs an active sim host; there is none");
-        const approve = approver.getByRole("button", { name: /^Approve/ });
-        await expect(approve).toBeDisabled();
-        await approver.getByLabel("Approve despite the failed pre-flight checks").check();
-        await approver.getByLabel("Why approve anyway").fill("hosts come back from maintenance at noon");
-        await approver.screenshot({ path: "test-results/governance-override.png", fullPage: true });
-        await approver.getByRole("button", { name: "Approve with override" }).click();
-        await expect(orderStatus(approver)).toHaveText("queued");
-        await expect(approver.getByTestId("order-reason")).toContainText("despite failed pre-flight: hosts come back from maintenance at noon");
-      } finally {
-        await patchHostsViaApi(request, { state: "active" });
-      }
-      // Back to active hosts, the overridden order is delivered.
+      await call(request, "put", `/api/v1/quotas/groups/${group.id}`, { environments: 3, licensedCores: 2, vcpus: 4 });
+      await approver.goto(`/orders/${second.id}`);
+      await expect(approver.getByTestId("preflight")).toHaveAttribute("data-ok", "false");
+      await expect(approver.locator('[data-testid="preflight-check"][data-check="quota"]')).toContainText(`needs 1 vCPU, 0 of 4 left in group ${group.name}`);
+      await expect(approver.locator('[data-testid="preflight-check"][data-check="capacity"]')).toHaveAttribute("data-ok", "true");
+      await expect(approver.getByRole("button", { name: `Approve ${secondName}` })).toBeDisabled();
+      await approver.getByLabel("Approve despite the failed pre-flight checks").check();
+      await approver.getByLabel("Why approve anyway").fill("end-of-term exception, agreed with the group lead");
+      await approver.screenshot({ path: "test-results/governance-override.png", fullPage: true });
+      await approver.getByRole("button", { name: `Approve ${secondName} with override` }).click();
+      await expect(orderStatus(approver)).toHaveText(/queued|provisioning|ready/);
       await expect(orderStatus(approver)).toHaveText("ready", { timeout: 60_000 });
     } finally {
       await approverContext.close();

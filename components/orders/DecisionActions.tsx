@@ -97,7 +97,7 @@ export function DecisionActions({
       ) : null}
       {!rejecting ? (
         <div className="flex flex-wrap gap-2">
-          <button type="button" className="btn btn-success" onClick={approve} disabled={busy !== null || (needsOverride && !override)} aria-label={`Approve ${orderName}`}>
+          <button type="button" className="btn btn-success" onClick={approve} disabled={busy !== null || (needsOverride && !override)} aria-label={`Approve ${orderName}${needsOverride && override ? " with override" : ""}`}>
             {busy === "approve" ? "Approving…" : needsOverride && override ? "Approve with override" : "Approve"}
           </button>
           <button type="button" className="btn btn-secondary text-rose-700" onClick={() => setRejecting(true)} disabled={busy !== null} aria-label={`Reject ${orderName}`}>
