@@ -68,6 +68,10 @@ export default async function AdminPage() {
   return (
     <>
       <PageHeader title="Administration" description="Users, hypervisor hosts, networks and the image catalog." />
+      <nav aria-label="Governance" className="mb-3 flex flex-wrap gap-2 text-sm">
+        <Link prefetch={false} href="/admin/groups" className="rounded-md bg-sky-700 px-3 py-1.5 font-medium text-white shadow-sm hover:bg-sky-800">Groups and quotas</Link>
+        <Link prefetch={false} href="/admin/policies" className="rounded-md bg-sky-700 px-3 py-1.5 font-medium text-white shadow-sm hover:bg-sky-800">Approval rules</Link>
+      </nav>
       <nav aria-label="Admin sections" className="mb-8 flex flex-wrap gap-2 text-sm">
         {[["users", `Users (${users.length})`], ["hosts", `Hosts (${hosts.length})`], ["networks", `Networks (${networks.length})`], ["images", `Images (${images.length})`]].map(([id, label]) => (
           <a key={id} href={`#${id}`} className="rounded-md border border-slate-300 bg-white px-3 py-1.5 font-medium text-slate-700 shadow-sm hover:bg-slate-50">{label}</a>

@@ -5,7 +5,8 @@ import { listOrders } from "@/lib/db/queries/orders";
 import { requireUser } from "@/lib/auth/require-user";
 import { forbidden } from "next/navigation";
 import { PageHeader } from "@/components/PageHeader";
-import { DecisionActions } from "@/components/orders/DecisionActions";
+import { ApprovalDecision } from "@/components/policy/ApprovalDecision";
+import { preflight } from "@/lib/policy/preflight";
 import { formatDateTime } from "@/components/format";
 
 export const metadata: Metadata = { title: "Approvals" };
@@ -15,6 +16,9 @@ export default async function ApprovalsPage() {
   if (user.role !== "approver" && user.role !== "admin") forbidden();
   const db = await getDb();
   const { orders: pending } = await listOrders(db, user, "approvals");
+  // Computed now, for each held order: would it succeed if approved?
+  const checks = new Map<string, Awaited<ReturnType<typeof preflight>>>();
+  for (const o of pending) checks.set(o.id, await preflight(db, o.id));
   return (
     <>
       <PageHeader
@@ -45,7 +49,7 @@ export default async function ApprovalsPage() {
                   </dl>
                 </div>
                 <div className="lg:border-l lg:border-slate-100 lg:pl-5">
-                  <DecisionActions orderId={o.id} orderName={o.name} />
+                  <ApprovalDecision orderId={o.id} orderName={o.name} preflight={checks.get(o.id)!} />
                 </div>
               </div>
             </li>

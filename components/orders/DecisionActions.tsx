@@ -5,8 +5,22 @@ import { useId, useState, type FormEvent } from "react";
 import { rejectInput } from "@/lib/validation/order";
 import { api } from "../api-client";
 
-/** Approve, or reject with a reason the customer will read. For approvers of the order's group. */
-export function DecisionActions({ orderId, orderName, onDone }: { orderId: string; orderName: string; onDone?: () => void | Promise<void> }) {
+/**
+ * Approve, or reject with a reason the customer will read. For approvers of the order's group.
+ * When pre-flight fails (`preflightOk` false, or the portal answers so), approving needs the
+ * override box and a reason; the portal audits it.
+ */
+export function DecisionActions({
+  orderId,
+  orderName,
+  onDone,
+  preflightOk = true,
+}: {
+  orderId: string;
+  orderName: string;
+  onDone?: () => void | Promise<void>;
+  preflightOk?: boolean;
+}) {
   const router = useRouter();
   const reasonId = useId();
   const [rejecting, setRejecting] = useState(false);
@@ -14,6 +28,11 @@ export function DecisionActions({ orderId, orderName, onDone }: { orderId: strin
   const [reasonTouched, setReasonTouched] = useState(false);
   const [busy, setBusy] = useState<"approve" | "reject" | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [failedChecks, setFailedChecks] = useState<string[] | null>(null);
+  const [override, setOverride] = useState(false);
+  const [overrideReason, setOverrideReason] = useState("");
+  const needsOverride = !preflightOk || failedChecks !== null;
+  const overrideId = useId();
 
   const parsed = rejectInput.safeParse({ reason });
   const reasonError = parsed.success ? null : parsed.error.issues[0]?.message ?? "Say why the order is rejected";
@@ -24,11 +43,19 @@ export function DecisionActions({ orderId, orderName, onDone }: { orderId: strin
   }
 
   async function approve() {
+    if (needsOverride && override && overrideReason.trim().length < 3) return setError("Say why you approve despite the failed checks");
     setBusy("approve");
     setError(null);
-    const res = await api(`/api/v1/orders/${orderId}/approve`, { method: "POST", body: {} });
+    const body = needsOverride && override ? { override: true, reason: overrideReason.trim() } : {};
+    const res = await api(`/api/v1/orders/${orderId}/approve`, { method: "POST", body });
     setBusy(null);
-    if (!res.ok) return setError(res.error);
+    if (!res.ok) {
+      if (res.status === 409 && res.fields?.preflight) {
+        setFailedChecks(res.fields.preflight);
+        return setError("Pre-flight fails: approve only with an override and a reason");
+      }
+      return setError(res.fields?.reason?.[0] ?? res.error);
+    }
     await done();
   }
 
@@ -47,10 +74,31 @@ export function DecisionActions({ orderId, orderName, onDone }: { orderId: strin
 
   return (
     <div className="space-y-3">
+      {!rejecting && needsOverride ? (
+        <div className="space-y-2 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm" data-testid="override">
+          {failedChecks ? (
+            <ul className="list-inside list-disc text-xs text-rose-800">
+              {failedChecks.map((f) => (
+                <li key={f}>{f}</li>
+              ))}
+            </ul>
+          ) : null}
+          <label className="flex items-start gap-2 text-amber-900">
+            <input type="checkbox" checked={override} onChange={(e) => setOverride(e.target.checked)} className="mt-1" />
+            <span>Approve despite the failed pre-flight checks (recorded in the audit log)</span>
+          </label>
+          {override ? (
+            <div>
+              <label htmlFor={overrideId} className="field-label">Why approve anyway</label>
+              <textarea id={overrideId} value={overrideReason} onChange={(e) => setOverrideReason(e.target.value)} rows={2} className="field-input" />
+            </div>
+          ) : null}
+        </div>
+      ) : null}
       {!rejecting ? (
         <div className="flex flex-wrap gap-2">
-          <button type="button" className="btn btn-success" onClick={approve} disabled={busy !== null} aria-label={`Approve ${orderName}`}>
-            {busy === "approve" ? "Approving…" : "Approve"}
+          <button type="button" className="btn btn-success" onClick={approve} disabled={busy !== null || (needsOverride && !override)} aria-label={`Approve ${orderName}${needsOverride && override ? " with override" : ""}`}>
+            {busy === "approve" ? "Approving…" : needsOverride && override ? "Approve with override" : "Approve"}
           </button>
           <button type="button" className="btn btn-secondary text-rose-700" onClick={() => setRejecting(true)} disabled={busy !== null} aria-label={`Reject ${orderName}`}>
             Reject…

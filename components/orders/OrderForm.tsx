@@ -6,12 +6,15 @@ import { useMemo, useState, type FormEvent, type ReactNode } from "react";
 import { fieldErrors, MAX_LEASE_DAYS, orderInput, orderPurposes } from "@/lib/validation/order";
 import { api } from "../api-client";
 import { formatMemory, formatSize, hostKindLabels, osLabels } from "../format";
+import { orderNeed, type QuotaLine } from "@/lib/policy/quota-math";
+import { QuotaPanel } from "../policy/QuotaPanel";
 
-type ImageOption = { slug: string; name: string; os: string; version: string; purpose: string; sizeMb: number; hostKinds: string[] };
+type ImageOption = { slug: string; name: string; os: string; version: string; purpose: string; sizeMb: number; hostKinds: string[]; licensed: boolean };
+type GroupOption = { slug: string; name: string; lines: QuotaLine[] };
 type FlavorOption = { slug: string; name: string; vcpus: number; memoryMb: number; diskGb: number; cpuCap: number | null };
 type NetworkOption = { slug: string; name: string; cidr: string };
 
-type Values = { image: string; flavor: string; network: string; name: string; purpose: string; leaseDays: string };
+type Values = { image: string; flavor: string; network: string; name: string; purpose: string; leaseDays: string; group: string };
 type Field = keyof Values;
 
 const DEFAULT_LEASE_DAYS = "14";
@@ -23,6 +26,7 @@ function toInput(v: Values) {
     flavor: v.flavor,
     name: v.name,
     ...(v.network ? { network: v.network } : {}),
+    ...(v.group ? { group: v.group } : {}),
     ...(v.purpose ? { purpose: v.purpose } : {}),
     ...(v.leaseDays.trim() ? { leaseDays: v.leaseDays.trim() } : {}),
   };
@@ -38,11 +42,16 @@ export function OrderForm({
   flavors,
   networks,
   initialImage,
+  groups = [],
+  userQuota,
 }: {
   images: ImageOption[];
   flavors: FlavorOption[];
   networks: NetworkOption[];
   initialImage?: string;
+  /** The groups the user orders in, with their quota; the first is the default. */
+  groups?: GroupOption[];
+  userQuota?: { email: string; lines: QuotaLine[] };
 }) {
   const router = useRouter();
   const [values, setValues] = useState<Values>({
@@ -52,6 +61,7 @@ export function OrderForm({
     name: "",
     purpose: "",
     leaseDays: DEFAULT_LEASE_DAYS,
+    group: groups.length > 1 ? groups[0].slug : "",
   });
   const [touched, setTouched] = useState<Partial<Record<Field, boolean>>>({});
   const [serverErrors, setServerErrors] = useState<Record<string, string[]>>({});
@@ -61,6 +71,8 @@ export function OrderForm({
   const clientErrors = useMemo(() => validate(values), [values]);
   const image = images.find((i) => i.slug === values.image);
   const flavor = flavors.find((f) => f.slug === values.flavor);
+  const group = groups.find((g) => g.slug === values.group) ?? groups[0];
+  const need = image && flavor ? orderNeed(image, flavor) : null;
 
   function set(field: Field, value: string) {
     setValues((v) => ({ ...v, [field]: value }));
@@ -80,7 +92,7 @@ export function OrderForm({
 
   async function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
-    setTouched({ image: true, flavor: true, network: true, name: true, purpose: true, leaseDays: true });
+    setTouched({ image: true, flavor: true, network: true, name: true, purpose: true, leaseDays: true, group: true });
     setFormError(null);
     if (Object.keys(clientErrors).length > 0) {
       setFormError("Check the fields marked below");
@@ -94,7 +106,9 @@ export function OrderForm({
     }
     setSubmitting(false);
     setServerErrors(res.fields ?? {});
-    setFormError(res.fields && Object.keys(res.fields).length ? `${res.error}: check the fields marked below` : res.error);
+    // Quota refusals name no form field: their message says it all.
+    const marked = Object.keys(res.fields ?? {}).some((f) => f in values);
+    setFormError(marked ? `${res.error}: check the fields marked below` : res.error);
   }
 
   const nameError = messageFor("name");
@@ -159,6 +173,16 @@ export function OrderForm({
             </select>
           </FormField>
         </div>
+
+        {groups.length > 1 ? (
+          <FormField id="order-group" label="Group" error={messageFor("group")} hint="The group the order counts against; its approvers decide on it.">
+            <select id="order-group" name="group" value={values.group} onChange={(e) => set("group", e.target.value)} className="field-input">
+              {groups.map((g) => (
+                <option key={g.slug} value={g.slug}>{g.name}</option>
+              ))}
+            </select>
+          </FormField>
+        ) : null}
 
         <FormField
           id="order-name"
@@ -262,6 +286,17 @@ export function OrderForm({
             <dd className="font-mono text-slate-900">{values.name || <span className="font-sans text-slate-400">not chosen</span>}</dd>
           </div>
         </dl>
+        {group || userQuota ? (
+          <div className="mt-5 border-t border-slate-100 pt-4">
+            <QuotaPanel
+              need={need}
+              scopes={[
+                ...(group ? [{ title: `Group ${group.name}`, where: `in group ${group.name}`, lines: group.lines }] : []),
+                ...(userQuota ? [{ title: "You", where: `for ${userQuota.email}`, lines: userQuota.lines }] : []),
+              ]}
+            />
+          </div>
+        ) : null}
         <p className="mt-5 border-t border-slate-100 pt-4 text-xs text-slate-500">
           Depending on your group, an approver may have to accept the order before it is built. You can follow every step on the order&apos;s page.
         </p>

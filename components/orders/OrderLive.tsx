@@ -6,6 +6,8 @@ import type { OrderView } from "@/lib/db/queries/orders";
 import { StatusBadge } from "../StatusBadge";
 import { formatDateTime, formatMemory, osLabels, statusLabel } from "../format";
 import type { OrderEstimate } from "@/lib/db/queries/delivery";
+import type { Preflight } from "@/lib/policy/preflight";
+import { ApprovalDecision } from "../policy/ApprovalDecision";
 import { DecisionActions } from "./DecisionActions";
 import { DeliveryEstimate } from "./DeliveryEstimate";
 import { EnvironmentPanel } from "./EnvironmentPanel";
@@ -43,7 +45,7 @@ function StreamIndicator({ mode }: { mode: StreamMode }) {
 }
 
 /** The order page: header, reason, actions, environment and the live pipeline timeline. */
-export function OrderLive({ initial, canManage, canDecide, estimate }: { initial: OrderView; canManage: boolean; canDecide: boolean; estimate?: OrderEstimate | null }) {
+export function OrderLive({ initial, canManage, canDecide, estimate, preflight = null }: { initial: OrderView; canManage: boolean; canDecide: boolean; estimate?: OrderEstimate | null; preflight?: Preflight | null }) {
   const { view, mode, refresh } = useOrderStream(initial);
   const tone = reasonTone[view.status] ?? { box: "border-sky-300 bg-sky-50 text-sky-900", title: reasonTitle(view.reason) };
   const steps = view.steps;
@@ -81,10 +83,22 @@ export function OrderLive({ initial, canManage, canDecide, estimate }: { initial
           </div>
         ) : null}
 
+        {view.policy ? (
+          <p className="mt-3 text-sm text-slate-600" data-testid="order-policy">
+            Policy decision at submission:{" "}
+            <span className="font-medium text-slate-900">{view.policy.explanation}</span>{" "}
+            <span className="text-slate-500">(rule: {view.policy.rule})</span>
+          </p>
+        ) : null}
+
         {canDecide && view.status === "pending_approval" ? (
           <div className="mt-4 border-t border-slate-100 pt-4">
             <h2 className="mb-2 text-sm">Your decision</h2>
-            <DecisionActions orderId={view.id} orderName={view.name} onDone={refresh} />
+            {preflight ? (
+              <ApprovalDecision orderId={view.id} orderName={view.name} preflight={preflight} onDone={refresh} />
+            ) : (
+              <DecisionActions orderId={view.id} orderName={view.name} onDone={refresh} />
+            )}
           </div>
         ) : null}
       </div>

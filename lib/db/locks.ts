@@ -14,6 +14,12 @@ export const lockKeys = {
   networkCreate: 7_320_116,
   /** Images with the same slug. */
   imageSlug: 7_320_117,
+  /** A group's quota while an order is counted against it (taken before quotaUser). */
+  quotaGroup: 7_320_118,
+  /** A user's quota while an order is counted against it. */
+  quotaUser: 7_320_119,
+  /** Changes to the ordered list of approval rules. */
+  policyRules: 7_320_120,
 } as const;
 
 /**

@@ -6,6 +6,7 @@ import { StepError, type StepIo } from "../drivers/types";
 import { UserError } from "../errors";
 import { allocateAddress, releaseAddresses } from "../net/ipam";
 import { placeEnvironment } from "../policy/placement";
+import { hostPoolOf } from "../db/queries/groups";
 import { writeAudit } from "../audit";
 import { deploySpec, loadOrderContext, type OrderContext } from "./context";
 import { announce } from "./events";
@@ -25,12 +26,17 @@ const portalSteps: Record<string, StepFn> = {
       return;
     }
     const reason = await db.transaction(async (tx) => {
-      const placement = await placeEnvironment(tx, {
-        kinds: ctx.image.hostKinds.filter((k): k is HostKind => supportedHostKinds.includes(k as HostKind)),
-        vcpus: ctx.flavor.vcpus,
-        memoryMb: ctx.flavor.memoryMb,
-        diskGb: ctx.flavor.diskGb,
-      });
+      const placement = await placeEnvironment(
+        tx,
+        {
+          kinds: ctx.image.hostKinds.filter((k): k is HostKind => supportedHostKinds.includes(k as HostKind)),
+          vcpus: ctx.flavor.vcpus,
+          memoryMb: ctx.flavor.memoryMb,
+          diskGb: ctx.flavor.diskGb,
+        },
+        // A group with hosts of its own (a batch cluster's pool) is placed only on those.
+        { pool: await hostPoolOf(tx, ctx.order.groupId) },
+      );
       await tx.insert(environments).values({
         orderId: ctx.order.id,
         hostId: placement.hostId,

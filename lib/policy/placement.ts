@@ -18,11 +18,37 @@ export type Placement = { hostId: string; reason: string };
 export async function placeEnvironment(
   db: Db,
   need: { kinds: HostKind[]; vcpus: number; memoryMb: number; diskGb: number },
+  opts: { pool?: HostPool | null; lock?: boolean } = {},
 ): Promise<Placement> {
-  if (need.kinds.length === 0) throw new StepError("The image cannot run on any host kind this portal drives");
-  const rows = await db.select().from(hosts).where(and(eq(hosts.state, "active"), inArray(hosts.kind, need.kinds))).for("update");
+  return choose(await candidateHosts(db, need.kinds, opts), need);
+}
+
+/**
+ * A group's own hosts (a multi-customer pool such as a batch cluster's): when set, its orders
+ * go only to hosts listed by id or carrying one of the tags among their features.
+ */
+export type HostPool = { name: string; hostIds: string[]; hostTags: string[] };
+
+export function inPool(pool: HostPool | null | undefined, host: { id: string; features: string[] }): boolean {
+  if (!pool || (pool.hostIds.length === 0 && pool.hostTags.length === 0)) return true;
+  return pool.hostIds.includes(host.id) || host.features.some((f) => pool.hostTags.includes(f));
+}
+
+/**
+ * Active hosts of a suitable kind (in the group's pool, if it has one) with what is free on
+ * each. With `lock` (the default) the host rows are locked for the transaction; pre-flight
+ * only looks.
+ */
+export async function candidateHosts(db: Db, kinds: HostKind[], opts: { pool?: HostPool | null; lock?: boolean } = {}): Promise<Candidate[]> {
+  if (kinds.length === 0) throw new StepError("The image cannot run on any host kind this portal drives");
+  const query = db.select().from(hosts).where(and(eq(hosts.state, "active"), inArray(hosts.kind, kinds)));
+  const all = opts.lock === false ? await query : await query.for("update");
+  const rows = all.filter((h) => inPool(opts.pool, h));
   if (rows.length === 0) {
-    throw new StepError(`No active host of kind ${need.kinds.join(" or ")}: ask an admin to register or undrain one`);
+    if (all.length > 0 && opts.pool) {
+      throw new StepError(`No active host of kind ${kinds.join(" or ")} in the hosts of ${opts.pool.name}: ask an admin to add one to the group's pool`);
+    }
+    throw new StepError(`No active host of kind ${kinds.join(" or ")}: ask an admin to register or undrain one`);
   }
   const used = await db
     .select({
@@ -35,7 +61,7 @@ export async function placeEnvironment(
     .where(and(inArray(environments.hostId, rows.map((r) => r.id)), ne(environments.state, "deleted")))
     .groupBy(environments.hostId);
   const usedBy = new Map(used.map((u) => [u.hostId, u]));
-  const candidates: Candidate[] = rows.map((h) => {
+  return rows.map((h) => {
     const u = usedBy.get(h.id);
     return {
       id: h.id,
@@ -45,7 +71,6 @@ export async function placeEnvironment(
       freeDiskGb: h.diskGbCapacity - (u?.diskGb ?? 0),
     };
   });
-  return choose(candidates, need);
 }
 
 /** The decision itself, apart from the database. */

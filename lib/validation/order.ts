@@ -21,6 +21,8 @@ export const orderInput = z.strictObject({
     .max(32, "Name can have at most 32 characters")
     .regex(HOSTNAME, "Use lowercase letters, digits and hyphens; start with a letter, end with a letter or digit"),
   purpose: z.enum(orderPurposes, { message: "Purpose is one of test, development, database, web" }).optional(),
+  /** The group the order counts against (slug or id); the user's first group when left out. */
+  group: z.string().trim().min(1).max(100).optional(),
   leaseDays: z.coerce
     .number({ message: "Lease is a number of days" })
     .int("Lease is a whole number of days")
@@ -31,9 +33,13 @@ export const orderInput = z.strictObject({
 
 export type OrderInput = z.infer<typeof orderInput>;
 
-export const decisionInput = z.object({
-  reason: z.string().trim().max(500, "Reason can have at most 500 characters").optional(),
-});
+/** Approving an order that fails pre-flight needs `override: true` and a reason (audited). */
+export const decisionInput = z
+  .object({
+    reason: z.string().trim().max(500, "Reason can have at most 500 characters").optional(),
+    override: z.boolean().optional(),
+  })
+  .refine((v) => !v.override || (v.reason?.length ?? 0) >= 3, { path: ["reason"], message: "Say why you approve despite the failed checks" });
 
 export const rejectInput = z.object({
   reason: z.string().trim().min(3, "Say why the order is rejected").max(500, "Reason can have at most 500 characters"),

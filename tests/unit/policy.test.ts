@@ -1,37 +1,37 @@
 import { describe, expect, it } from "vitest";
-import { decide } from "@/lib/policy/approval";
-import { choose, type Candidate } from "@/lib/policy/placement";
+import { defaultDecision } from "@/lib/policy/rules";
+import { choose, inPool, type Candidate } from "@/lib/policy/placement";
 import { StepError } from "@/lib/drivers/types";
 
-describe("approval policy", () => {
-  const held = { name: "Physics-Lab", autoApprove: false };
-  const auto = { name: "Ops", autoApprove: true };
+describe("default approval policy (no rule matches)", () => {
+  const held = { id: "g1", name: "Physics-Lab", autoApprove: false };
+  const auto = { id: "g2", name: "Ops", autoApprove: true };
 
   it("trusts admins and approvers, whatever their group", () => {
     for (const role of ["admin", "approver"] as const) {
-      const d = decide({ role, group: held });
-      expect(d).toMatchObject({ outcome: "approve", rule: "trusted-role" });
-      expect(d.reason).toContain(`${role}s need no approval`);
+      const d = defaultDecision({ role, group: held });
+      expect(d).toMatchObject({ outcome: "approve", ruleKey: "default:trusted-role" });
+      expect(d.explanation).toContain(`${role}s need no approval`);
     }
   });
 
   it("lets customers and students through in an auto-approving group, naming the group", () => {
     for (const role of ["customer", "student"] as const) {
-      expect(decide({ role, group: auto })).toEqual({
+      expect(defaultDecision({ role, group: auto })).toMatchObject({
         outcome: "approve",
-        rule: "group-auto-approve",
-        reason: "auto-approved: group Ops approves orders automatically",
+        ruleKey: "default:group-auto-approve",
+        explanation: "auto-approved: group Ops approves orders automatically",
       });
     }
   });
 
   it("holds customers and students elsewhere, saying why", () => {
-    expect(decide({ role: "student", group: held })).toEqual({
+    expect(defaultDecision({ role: "student", group: held })).toMatchObject({
       outcome: "hold",
-      rule: "group-requires-approval",
-      reason: "held for approval: group Physics-Lab requires an approver for student orders",
+      ruleKey: "default:group-requires-approval",
+      explanation: "held for approval: group Physics-Lab requires an approver for student orders",
     });
-    expect(decide({ role: "customer", group: held }).outcome).toBe("hold");
+    expect(defaultDecision({ role: "customer", group: held }).outcome).toBe("hold");
   });
 });
 
@@ -67,5 +67,14 @@ describe("placement", () => {
 
   it("fails clearly with no candidates at all", () => {
     expect(() => choose([], small)).toThrow("No host has room for 1 vCPUs, 1024 MiB and 10 GiB");
+  });
+
+  it("keeps a group with its own hosts on those hosts: listed by id or tagged among their features", () => {
+    const batch = { name: "group Batch", hostIds: ["h1"], hostTags: ["batch"] };
+    expect(inPool(batch, { id: "h1", features: ["vms"] })).toBe(true);
+    expect(inPool(batch, { id: "h2", features: ["vms", "batch"] })).toBe(true);
+    expect(inPool(batch, { id: "h3", features: ["vms"] })).toBe(false);
+    expect(inPool(null, { id: "h3", features: [] })).toBe(true);
+    expect(inPool({ name: "group Open", hostIds: [], hostTags: [] }, { id: "h3", features: [] })).toBe(true);
   });
 });

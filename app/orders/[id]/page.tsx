@@ -7,6 +7,7 @@ import { requireUser } from "@/lib/auth/require-user";
 import { UserError } from "@/lib/errors";
 import { OrderLive } from "@/components/orders/OrderLive";
 import { orderEstimate } from "@/lib/db/queries/delivery";
+import { preflight } from "@/lib/policy/preflight";
 
 export const metadata: Metadata = { title: "Order" };
 
@@ -27,5 +28,7 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
   const [view, estimate] = await Promise.all([orderView(db, id), orderEstimate(db, id)]);
   const canManage = user.role === "admin" || order.userId === user.id;
   const canDecide = await isApproverFor(db, user, order.groupId);
-  return <OrderLive key={view.id} initial={view} canManage={canManage} canDecide={canDecide} estimate={estimate} />;
+  // Approvers of a held order see, computed now, whether it would succeed.
+  const check = canDecide && order.status === "pending_approval" ? await preflight(db, id) : null;
+  return <OrderLive key={view.id} initial={view} canManage={canManage} canDecide={canDecide} estimate={estimate} preflight={check} />;
 }

@@ -2,10 +2,13 @@ import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import {
   environments, flavors, groups, hosts, images, ipAllocations, memberships, networks, orders,
-  pipelineRuns, pipelineSteps, stepLogs, users, type OrderStatus, type Role,
+  pipelineRuns, pipelineSteps, policyDecisions, stepLogs, users, type OrderStatus, type Role,
 } from "../schema";
 import { conflict, forbidden, notFound, UserError } from "../../errors";
-import { decide } from "../../policy/approval";
+import { decideOrder, recordDecision } from "../../policy/approval";
+import { enforceQuota, orderNeed } from "../../policy/quota";
+import { preflight } from "../../policy/preflight";
+import { groupsOf, settingsOf } from "./groups";
 import { writeAudit } from "../../audit";
 import { announce } from "../../pipeline/events";
 import { createRun, dispatchRun, latestRun, resetFailedRun } from "../../pipeline/runs";
@@ -30,65 +33,89 @@ async function approverGroupIds(db: Db, actor: Actor): Promise<string[]> {
 }
 
 export async function createOrder(db: Db, actor: Actor, input: OrderInput) {
-  const [image, flavor, network, [membership]] = await Promise.all([
+  const [image, flavor, network, myGroups] = await Promise.all([
     findImage(db, input.image),
     findFlavor(db, input.flavor),
     input.network ? findNetwork(db, input.network) : defaultProductionNetwork(db),
-    db
-      .select({ group: groups })
-      .from(memberships)
-      .innerJoin(groups, eq(groups.id, memberships.groupId))
-      .where(eq(memberships.userId, actor.id))
-      .orderBy(asc(groups.name))
-      .limit(1),
+    groupsOf(db, actor.id),
   ]);
   const fields: Record<string, string[]> = {};
   if (!image) fields.image = [`No image "${input.image}" in the catalog`];
   if (!flavor) fields.flavor = [`No size "${input.flavor}" in the catalog`];
   if (!network) fields.network = [input.network ? `No network "${input.network}"` : "No production network is configured"];
   else if (network.purpose !== "production") fields.network = [`${network.name} is a service network; choose a production network`];
-  if (!image || !flavor || !network || fields.network) throw new UserError("The order has invalid fields", 422, fields);
+  const group = input.group ? myGroups.find((g) => g.slug === input.group || g.id === input.group) : myGroups[0];
+  if (input.group && !group) fields.group = [`You are not a member of group "${input.group}"`];
+  if (!image || !flavor || !network || fields.network || fields.group) throw new UserError("The order has invalid fields", 422, fields);
 
-  if (!membership) throw new UserError("You are not in any group yet: ask an admin to add you to one", 409);
-  const group = membership.group;
-  const decision = decide({ role: actor.role, group });
+  if (!group) throw new UserError("You are not in any group yet: ask an admin to add you to one", 409);
+  // What the group may use: an empty list means the whole catalog.
+  const settings = await settingsOf(db, group.id);
+  if (settings.imageIds.length && !settings.imageIds.includes(image.id)) fields.image = [`${image.name} is not offered to group ${group.name}`];
+  if (settings.flavorIds.length && !settings.flavorIds.includes(flavor.id)) fields.flavor = [`Size ${flavor.name} is not offered to group ${group.name}`];
+  if (settings.networkIds.length && !settings.networkIds.includes(network.id)) fields.network = [`${network.name} is not one of group ${group.name}'s networks`];
+  if (Object.keys(fields).length) throw new UserError("The order has invalid fields", 422, fields);
 
-  const result = await db.transaction(async (tx) => {
-    // Orders for the same name wait for each other here, so two at once cannot both pass the
-    // check below (a unique index cannot say "among live orders"). Released at commit.
-    await lockForTransaction(tx, "orderName", input.name);
-    const [clash] = await tx
-      .select({ id: orders.id })
-      .from(orders)
-      .where(and(eq(orders.name, input.name), sql`${orders.status} not in ('rejected', 'cancelled', 'retired')`));
-    if (clash) throw new UserError(`The name ${input.name} is already used by another environment`, 409, { name: ["Name already in use"] });
-    const [order] = await tx
-      .insert(orders)
-      .values({
-        userId: actor.id,
-        groupId: group.id,
-        imageId: image.id,
-        flavorId: flavor.id,
-        networkId: network.id,
-        name: input.name,
-        purpose: input.purpose ?? image.purpose,
-        leaseDays: input.leaseDays ?? DEFAULT_LEASE_DAYS,
-        status: decision.outcome === "approve" ? "queued" : "pending_approval",
-        reason: decision.reason,
-        // Delivery clock: policy decides at once; the approval wait is zero.
-        ...(decision.outcome === "approve" ? { decidedAt: sql`now()`, queuedAt: sql`now()` } : {}),
-      })
-      .returning();
-    const run = decision.outcome === "approve" ? await createRun(tx, order.id, "provision") : null;
-    await writeAudit(tx, {
-      actorId: actor.id, action: "order.create", targetType: "order", targetId: order.id,
-      data: { image: image.slug, flavor: flavor.slug, network: network.slug, decision: decision.rule },
-      after: { status: order.status, name: order.name, reason: order.reason },
+  const purpose = input.purpose ?? image.purpose;
+  const leaseDays = input.leaseDays ?? DEFAULT_LEASE_DAYS;
+  const request = { image: image.slug, flavor: flavor.slug, network: network.slug, group: group.slug, name: input.name, purpose, leaseDays };
+  const decision = await decideOrder(db, { role: actor.role, group, image, flavor, purpose, leaseDays });
+  if (decision.outcome === "refuse") {
+    await recordDecision(db, { ...decision, orderId: null, userId: actor.id, groupId: group.id, request });
+    await writeAudit(db, { actorId: actor.id, action: "order.refuse", targetType: "group", targetId: group.id, data: { ...request, rule: decision.ruleKey } });
+    throw new UserError(decision.explanation, 403);
+  }
+
+  let result;
+  try {
+    result = await db.transaction(async (tx) => {
+      // Orders for the same name wait for each other here, so two at once cannot both pass the
+      // check below (a unique index cannot say "among live orders"). Released at commit.
+      await lockForTransaction(tx, "orderName", input.name);
+      const [clash] = await tx
+        .select({ id: orders.id })
+        .from(orders)
+        .where(and(eq(orders.name, input.name), sql`${orders.status} not in ('rejected', 'cancelled', 'retired')`));
+      if (clash) throw new UserError(`The name ${input.name} is already used by another environment`, 409, { name: ["Name already in use"] });
+      // Counted under the group's and the user's quota locks, held to commit.
+      await enforceQuota(tx, { group, user: { id: actor.id, email: actor.email } }, orderNeed(image, flavor));
+      const [order] = await tx
+        .insert(orders)
+        .values({
+          userId: actor.id,
+          groupId: group.id,
+          imageId: image.id,
+          flavorId: flavor.id,
+          networkId: network.id,
+          name: input.name,
+          purpose,
+          leaseDays,
+          status: decision.outcome === "approve" ? "queued" : "pending_approval",
+          reason: decision.explanation,
+          // Delivery clock: policy decides at once; the approval wait is zero.
+          ...(decision.outcome === "approve" ? { decidedAt: sql`now()`, queuedAt: sql`now()` } : {}),
+        })
+        .returning();
+      await recordDecision(tx, { ...decision, orderId: order.id, userId: actor.id, groupId: group.id, request });
+      const run = decision.outcome === "approve" ? await createRun(tx, order.id, "provision") : null;
+      await writeAudit(tx, {
+        actorId: actor.id, action: "order.create", targetType: "order", targetId: order.id,
+        data: { image: image.slug, flavor: flavor.slug, network: network.slug, group: group.slug, decision: decision.ruleKey },
+        after: { status: order.status, name: order.name, reason: order.reason },
+      });
+      return { order, run };
     });
-    return { order, run };
-  });
+  } catch (err) {
+    if (err instanceof UserError && err.fields?.quota) {
+      await recordDecision(db, {
+        outcome: "refuse", ruleKey: "quota", ruleId: null, ruleName: "Quota", explanation: `refused: ${err.fields.quota.join("; ")}`,
+        orderId: null, userId: actor.id, groupId: group.id, request,
+      });
+    }
+    throw err;
+  }
   if (result.run) await dispatchRun(result.run);
-  return { id: result.order.id, status: result.order.status, reason: result.order.reason };
+  return { id: result.order.id, status: result.order.status, reason: result.order.reason, rule: decision.ruleName };
 }
 
 /** The order if the actor may see it (owner, approver of its group, admin), else 404. */
@@ -119,14 +146,34 @@ async function transition(db: Db, orderId: string, from: OrderStatus[], set: Par
   return rows[0];
 }
 
-export async function approveOrder(db: Db, actor: Actor, orderId: string, note?: string) {
+/**
+ * Approves a held order. Pre-flight runs first: when a check fails the approval is refused
+ * (409, the failed checks listed) unless the approver overrides with a reason, which is audited.
+ */
+export async function approveOrder(db: Db, actor: Actor, orderId: string, note?: string, opts: { override?: boolean } = {}) {
   const order = await orderForActor(db, actor, orderId);
   if (!(await canApprove(db, actor, order.groupId))) throw forbidden("Only an approver of this order's group can approve it");
+  if (order.status !== "pending_approval") throw conflict(`The order is ${order.status.replace("_", " ")}; it cannot be changed that way now`);
+  const check = await preflight(db, orderId);
+  const failed = check.checks.filter((c) => !c.ok);
+  if (failed.length && !opts.override) {
+    throw new UserError(
+      `Pre-flight failed: ${failed.map((c) => `${c.label}: ${c.detail}`).join("; ")}. Approve with an override and a reason to go ahead anyway`,
+      409,
+      { preflight: failed.map((c) => `${c.label}: ${c.detail}`) },
+    );
+  }
+  if (failed.length) {
+    await writeAudit(db, {
+      actorId: actor.id, action: "order.approve.override", targetType: "order", targetId: orderId,
+      data: { reason: note, failed: failed.map((c) => ({ check: c.key, detail: c.detail })) },
+    });
+  }
   const { run, updated } = await db.transaction(async (tx) => {
     const updated = await transition(tx, orderId, ["pending_approval"], {
       status: "queued",
       decidedBy: actor.id,
-      reason: `approved by ${actor.email}${note ? `: ${note}` : ""}`,
+      reason: `approved by ${actor.email}${failed.length ? " despite failed pre-flight" : ""}${note ? `: ${note}` : ""}`,
       decidedAt: new Date(),
       queuedAt: new Date(),
     });
@@ -247,6 +294,12 @@ export async function orderView(db: Db, orderId: string) {
     .innerJoin(groups, eq(groups.id, orders.groupId))
     .where(eq(orders.id, orderId));
   if (!row) throw notFound("Order");
+  const [decision] = await db
+    .select({ outcome: policyDecisions.outcome, rule: policyDecisions.ruleName, ruleKey: policyDecisions.ruleKey, explanation: policyDecisions.explanation })
+    .from(policyDecisions)
+    .where(eq(policyDecisions.orderId, orderId))
+    .orderBy(asc(policyDecisions.id))
+    .limit(1);
   const runs = await db.select().from(pipelineRuns).where(eq(pipelineRuns.orderId, orderId)).orderBy(asc(pipelineRuns.createdAt));
   const provision = runs.filter((r) => r.kind === "provision").at(-1);
   const teardown = runs.filter((r) => r.kind === "destroy").at(-1);
@@ -302,6 +355,8 @@ export async function orderView(db: Db, orderId: string) {
     name: o.name,
     status: o.status,
     reason: o.reason,
+    /** The policy decision at submission: which rule, and why, in words. */
+    policy: decision ?? null,
     purpose: o.purpose,
     leaseDays: o.leaseDays,
     owner: row.owner,

@@ -1,0 +1,51 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { forbidden } from "next/navigation";
+import { asc } from "drizzle-orm";
+import { getDb } from "@/lib/db/client";
+import { groups, images } from "@/lib/db/schema";
+import { listRules } from "@/lib/db/queries/policies";
+import { requireUser } from "@/lib/auth/require-user";
+import { PageHeader } from "@/components/PageHeader";
+import { RuleList } from "@/components/policy/RuleList";
+import { RuleForm } from "@/components/policy/RuleForm";
+
+export const metadata: Metadata = { title: "Approval rules" };
+
+export default async function AdminPoliciesPage() {
+  const user = await requireUser("/admin/policies");
+  if (user.role !== "admin") forbidden();
+  const db = await getDb();
+  const [rules, groupRows, imageRows] = await Promise.all([
+    listRules(db),
+    db.select({ id: groups.id, name: groups.name }).from(groups).orderBy(asc(groups.name)),
+    db.select({ id: images.id, name: images.name }).from(images).orderBy(asc(images.name)),
+  ]);
+  return (
+    <>
+      <PageHeader
+        title="Approval rules"
+        description="Rules are tried from the top; the first one whose conditions all hold approves, holds or refuses the order, and the customer and the approver read why."
+      />
+      <p className="mb-6 text-sm">
+        <Link prefetch={false} href="/admin" className="text-sky-700 hover:underline">← Administration</Link>
+        <span className="mx-2 text-slate-300">|</span>
+        <Link prefetch={false} href="/admin/groups" className="text-sky-700 hover:underline">Groups and quotas</Link>
+      </p>
+      <div className="space-y-8">
+        <section aria-labelledby="rules-heading" className="space-y-3">
+          <h2 id="rules-heading">Rules ({rules.length})</h2>
+          <RuleList rules={rules.map((r) => ({ id: r.id, name: r.name, position: r.position, enabled: r.enabled, outcome: r.outcome, explanation: r.explanation }))} />
+          <div className="rounded-md border border-dashed border-slate-300 p-3 text-sm text-slate-600" data-testid="rule-default">
+            <span className="font-medium text-slate-800">When no rule matches:</span> orders by admins and approvers are approved; customers and
+            students wait for an approver unless their group approves automatically. Quotas apply to every order, whatever the rules say.
+          </div>
+        </section>
+        <section aria-labelledby="add-rule-heading" className="card p-5">
+          <h2 id="add-rule-heading" className="mb-3 text-base">Add a rule</h2>
+          <RuleForm groups={groupRows} images={imageRows} />
+        </section>
+      </div>
+    </>
+  );
+}

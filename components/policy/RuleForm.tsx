@@ -1,0 +1,161 @@
+"use client";
+
+import { useMemo, useState } from "react";
+import { explainRule } from "@/lib/policy/rules";
+import { ruleInput, ruleOutcomeValues, type RuleConditions } from "@/lib/validation/policy";
+import { fieldErrors, orderPurposes } from "@/lib/validation/order";
+import { roles } from "@/lib/validation/user";
+import { useAction } from "./useAction";
+
+type Named = { id: string; name: string };
+type Bounds = "vcpusOver" | "vcpusAtMost" | "memoryGbOver" | "memoryGbAtMost" | "leaseDaysOver" | "leaseDaysAtMost";
+
+const bounds: [Bounds, string][] = [
+  ["vcpusOver", "vCPUs over"],
+  ["vcpusAtMost", "vCPUs at most"],
+  ["memoryGbOver", "Memory (GiB) over"],
+  ["memoryGbAtMost", "Memory (GiB) at most"],
+  ["leaseDaysOver", "Lease (days) over"],
+  ["leaseDaysAtMost", "Lease (days) at most"],
+];
+
+const outcomeWords = { approve: "approve automatically", hold: "hold for approval", refuse: "refuse" } as const;
+
+type State = {
+  name: string;
+  outcome: string;
+  note: string;
+  groups: string[];
+  roles: string[];
+  images: string[];
+  purposes: string[];
+  os: string;
+  licensed: string;
+} & Record<Bounds, string>;
+
+const empty: State = {
+  name: "", outcome: "hold", note: "", groups: [], roles: [], images: [], purposes: [], os: "", licensed: "",
+  vcpusOver: "", vcpusAtMost: "", memoryGbOver: "", memoryGbAtMost: "", leaseDaysOver: "", leaseDaysAtMost: "",
+};
+
+function toBody(s: State) {
+  const conditions: Record<string, unknown> = {};
+  if (s.groups.length) conditions.groups = s.groups;
+  if (s.roles.length) conditions.roles = s.roles;
+  if (s.images.length) conditions.images = s.images;
+  if (s.purposes.length) conditions.purposes = s.purposes;
+  if (s.os) conditions.os = s.os;
+  if (s.licensed) conditions.licensed = s.licensed === "yes";
+  for (const [k] of bounds) if (s[k].trim() !== "") conditions[k] = s[k].trim();
+  return { name: s.name, outcome: s.outcome, conditions, ...(s.note.trim() ? { note: s.note.trim() } : {}) };
+}
+
+function Boxes({ legend, options, chosen, onChange }: { legend: string; options: { id: string; label: string }[]; chosen: string[]; onChange: (v: string[]) => void }) {
+  return (
+    <fieldset>
+      <legend className="field-label">{legend}</legend>
+      <div className="flex flex-wrap gap-x-4 gap-y-1">
+        {options.map((o) => (
+          <label key={o.id} className="flex items-center gap-1.5 text-sm">
+            <input type="checkbox" checked={chosen.includes(o.id)} onChange={(e) => onChange(e.target.checked ? [...chosen, o.id] : chosen.filter((x) => x !== o.id))} />
+            {o.label}
+          </label>
+        ))}
+      </div>
+    </fieldset>
+  );
+}
+
+/** Adds a rule; the sentence customers and approvers will read is shown as you build it. */
+export function RuleForm({ groups, images }: { groups: Named[]; images: Named[] }) {
+  const action = useAction();
+  const [s, setS] = useState<State>(empty);
+  const [touched, setTouched] = useState(false);
+  const set = <K extends keyof State>(k: K, v: State[K]) => {
+    setS((x) => ({ ...x, [k]: v }));
+    setTouched(true);
+  };
+  const parsed = ruleInput.safeParse(toBody(s));
+  const errors = parsed.success ? {} : fieldErrors(parsed.error);
+  const names = useMemo(() => ({ groups: new Map(groups.map((g) => [g.id, g.name])), images: new Map(images.map((i) => [i.id, i.name])) }), [groups, images]);
+  const preview = parsed.success ? explainRule({ outcome: parsed.data.outcome, conditions: parsed.data.conditions as RuleConditions, note: parsed.data.note }, names) : null;
+  const err = (k: string) => (touched ? errors[k]?.[0] : undefined) ?? action.fields[k]?.[0];
+
+  return (
+    <form
+      noValidate
+      aria-label="Add a rule"
+      className="space-y-4"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setTouched(true);
+        if (!parsed.success) return;
+        if (await action.run("create", "/api/v1/policies", "POST", toBody(s), `Added rule "${s.name}"`)) {
+          setS(empty);
+          setTouched(false);
+        }
+      }}
+    >
+      <div className="grid gap-4 sm:grid-cols-3">
+        <div className="sm:col-span-2">
+          <label htmlFor="rule-name" className="field-label">Name</label>
+          <input id="rule-name" value={s.name} onChange={(e) => set("name", e.target.value)} className="field-input" placeholder="Long leases" aria-invalid={Boolean(err("name"))} />
+          {err("name") ? <p className="field-error">{err("name")}</p> : null}
+        </div>
+        <div>
+          <label htmlFor="rule-outcome" className="field-label">Then</label>
+          <select id="rule-outcome" value={s.outcome} onChange={(e) => set("outcome", e.target.value)} className="field-input">
+            {ruleOutcomeValues.map((o) => (
+              <option key={o} value={o}>{outcomeWords[o]}</option>
+            ))}
+          </select>
+        </div>
+      </div>
+      <p className="text-xs text-slate-500">When an order matches every condition you set (unset conditions match anything):</p>
+      <Boxes legend="Group" options={groups.map((g) => ({ id: g.id, label: g.name }))} chosen={s.groups} onChange={(v) => set("groups", v)} />
+      <Boxes legend="Role of the person ordering" options={roles.map((r) => ({ id: r, label: r }))} chosen={s.roles} onChange={(v) => set("roles", v)} />
+      <Boxes legend="Image" options={images.map((i) => ({ id: i.id, label: i.name }))} chosen={s.images} onChange={(v) => set("images", v)} />
+      <div className="grid gap-4 sm:grid-cols-3">
+        <div>
+          <label htmlFor="rule-os" className="field-label">OS</label>
+          <select id="rule-os" value={s.os} onChange={(e) => set("os", e.target.value)} className="field-input">
+            <option value="">any</option>
+            <option value="linux">Linux</option>
+            <option value="solaris">Solaris</option>
+          </select>
+        </div>
+        <div>
+          <label htmlFor="rule-licensed" className="field-label">Licensed image</label>
+          <select id="rule-licensed" value={s.licensed} onChange={(e) => set("licensed", e.target.value)} className="field-input">
+            <option value="">either</option>
+            <option value="yes">licensed</option>
+            <option value="no">not licensed</option>
+          </select>
+        </div>
+        <Boxes legend="Purpose" options={orderPurposes.map((p) => ({ id: p, label: p }))} chosen={s.purposes} onChange={(v) => set("purposes", v)} />
+      </div>
+      <div className="grid gap-4 sm:grid-cols-3 lg:grid-cols-6">
+        {bounds.map(([k, label]) => (
+          <div key={k}>
+            <label htmlFor={`rule-${k}`} className="field-label">{label}</label>
+            <input id={`rule-${k}`} inputMode="numeric" value={s[k]} onChange={(e) => set(k, e.target.value)} className="field-input" aria-invalid={Boolean(err(`conditions.${k}`))} />
+            {err(`conditions.${k}`) ? <p className="field-error">{err(`conditions.${k}`)}</p> : null}
+          </div>
+        ))}
+      </div>
+      <div>
+        <label htmlFor="rule-note" className="field-label">Note (optional, added to the explanation)</label>
+        <input id="rule-note" value={s.note} onChange={(e) => set("note", e.target.value)} className="field-input" placeholder="licences are paid per core" />
+        {err("note") ? <p className="field-error">{err("note")}</p> : null}
+      </div>
+      <div className="rounded-md border border-slate-200 bg-slate-50 px-3 py-2 text-sm">
+        <span className="text-slate-500">Customers and approvers will read: </span>
+        <span className="font-medium text-slate-900" data-testid="rule-preview">{preview ?? "…"}</span>
+      </div>
+      <div className="flex items-center gap-3">
+        <button type="submit" className="btn btn-primary" disabled={action.busy !== null}>Add rule</button>
+        {action.message ? <p role={action.message.ok ? "status" : "alert"} className={`text-sm ${action.message.ok ? "text-emerald-700" : "text-rose-700"}`}>{action.message.text}</p> : null}
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,253 @@
+/**
+ * Quotas on real PostgreSQL: concurrent orders cannot pass a limit, licensed cores are
+ * counted from the cap, released orders give their share back, and the refusal says the
+ * numbers. Also: rules that hold or refuse with their reason, and what a group may use.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { and, eq, isNull } from "drizzle-orm";
+import * as ordersRoute from "@/app/api/v1/orders/route";
+import * as quotasRoute from "@/app/api/v1/quotas/route";
+import * as groupQuotaRoute from "@/app/api/v1/quotas/groups/[id]/route";
+import * as userQuotaRoute from "@/app/api/v1/quotas/users/[id]/route";
+import * as groupsRoute from "@/app/api/v1/groups/route";
+import * as groupRoute from "@/app/api/v1/groups/[id]/route";
+import * as membersRoute from "@/app/api/v1/groups/[id]/members/route";
+import * as memberRoute from "@/app/api/v1/groups/[id]/members/[userId]/route";
+import * as policiesRoute from "@/app/api/v1/policies/route";
+import * as policyRoute from "@/app/api/v1/policies/[id]/route";
+import * as reorderRoute from "@/app/api/v1/policies/reorder/route";
+import { cancelOrder, orderView, rejectOrder } from "@/lib/db/queries/orders";
+import { auditEvents, hosts, images, orders, policyDecisions } from "@/lib/db/schema";
+import { startWorkers, type RunningWorkers } from "@/workers/runtime";
+import { invoke } from "../helpers/http";
+import { bootPortal, makeGroup, makeUser, order, tokenFor, unique, waitForOrder, type Actor } from "../helpers/portal";
+
+const { db, admin } = await bootPortal();
+let adminToken: string;
+let worker: RunningWorkers | undefined;
+
+beforeAll(async () => {
+  adminToken = await tokenFor(db, admin);
+});
+
+afterAll(async () => {
+  await worker?.stop();
+});
+
+async function setGroupQuota(groupId: string, limits: Record<string, number | null>) {
+  const res = await invoke(groupQuotaRoute.PUT, "PUT", `/api/v1/quotas/groups/${groupId}`, { token: adminToken, params: { id: groupId }, body: limits });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body;
+}
+
+function postOrder(token: string, body: Record<string, unknown>) {
+  return invoke(ordersRoute.POST, "POST", "/api/v1/orders", { token, body: { image: "linux-test", flavor: "small", name: unique("q"), ...body } });
+}
+
+describe("a group's quota under concurrent orders", () => {
+  it("of 10 orders fired at once against a quota of 3 environments, exactly 3 are accepted and 7 refused with the numbers", async () => {
+    const group = await makeGroup(db, { autoApprove: false });
+    const customers = await Promise.all(Array.from({ length: 5 }, () => makeUser(db, "customer", group.slug)));
+    const tokens = await Promise.all(customers.map((c) => tokenFor(db, c)));
+    await setGroupQuota(group.id, { environments: 3 });
+
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => postOrder(tokens[i % tokens.length], {})));
+    const accepted = results.filter((r) => r.status === 201);
+    const refused = results.filter((r) => r.status !== 201);
+    expect(accepted).toHaveLength(3);
+    expect(refused).toHaveLength(7);
+    for (const r of refused) {
+      expect(r.status).toBe(409);
+      expect(r.body.error).toBe(`Over quota: needs 1 environment, 0 of 3 left in group ${group.name}`);
+      expect(r.body.fields.quota).toEqual([`needs 1 environment, 0 of 3 left in group ${group.name}`]);
+    }
+    const live = await db.select().from(orders).where(eq(orders.groupId, group.id));
+    expect(live).toHaveLength(3);
+    // Each refusal is kept as a decision by the quota, without an order.
+    const quotaDecisions = await db.select().from(policyDecisions).where(and(eq(policyDecisions.groupId, group.id), eq(policyDecisions.ruleKey, "quota")));
+    expect(quotaDecisions).toHaveLength(7);
+    expect(quotaDecisions.every((d) => d.orderId === null && d.outcome === "refuse")).toBe(true);
+  });
+
+  it("counts licensed cores from the CPU cap of licensed images only", async () => {
+    const group = await makeGroup(db, { autoApprove: true });
+    const customer = await makeUser(db, "customer", group.slug);
+    const token = await tokenFor(db, customer);
+    await setGroupQuota(group.id, { licensedCores: 5 });
+    const capped = { image: "solaris10-whole-capped", flavor: "capped-2cpu-4g" }; // 4 vCPUs capped at 2: 2 licensed cores
+    expect((await postOrder(token, capped)).status).toBe(201);
+    expect((await postOrder(token, capped)).status).toBe(201);
+    const third = await postOrder(token, capped);
+    expect(third.status).toBe(409);
+    expect(third.body.error).toBe(`Over quota: needs 2 licensed cores, 1 of 5 left in group ${group.name}`);
+    // A licensed image without a cap counts all its vCPUs; unlicensed images count none.
+    const uncapped = await postOrder(token, { image: "solaris10-whole-capped", flavor: "small" });
+    expect(uncapped.status).toBe(201);
+    expect((await postOrder(token, { image: "linux-db", flavor: "large" })).status).toBe(201);
+
+    const mine = await invoke(quotasRoute.GET, "GET", "/api/v1/quotas", { token });
+    expect(mine.status).toBe(200);
+    const g = mine.body.groups.find((x: { id: string }) => x.id === group.id);
+    expect(g.limit.licensedCores).toBe(5);
+    expect(g.used).toMatchObject({ environments: 4, licensedCores: 5, vcpus: 4 + 4 + 1 + 4 });
+    expect(g.left).toMatchObject({ licensedCores: 0, environments: null });
+    expect(mine.body.user.used.environments).toBe(4);
+  });
+
+  it("gives a cancelled or rejected order's share back; a pending one keeps it", async () => {
+    const group = await makeGroup(db, { autoApprove: false });
+    const customer = await makeUser(db, "customer", group.slug);
+    const approver = await makeUser(db, "approver", group.slug);
+    await setGroupQuota(group.id, { vcpus: 4 });
+    const a = await order(db, customer, { flavor: "medium" });
+    const b = await order(db, customer, { flavor: "medium" });
+    expect(a.status).toBe("pending_approval");
+    await expect(order(db, customer, { flavor: "small" })).rejects.toMatchObject({ status: 409, message: `Over quota: needs 1 vCPU, 0 of 4 left in group ${group.name}` });
+    await cancelOrder(db, customer, a.id);
+    await rejectOrder(db, approver, b.id, "not this week");
+    expect((await order(db, customer, { flavor: "large" })).status).toBe("pending_approval");
+  });
+
+  it("limits a user across groups with their own quota", async () => {
+    const one = await makeGroup(db, { autoApprove: true });
+    const two = await makeGroup(db, { autoApprove: true });
+    const customer = await makeUser(db, "customer", one.slug);
+    const res = await invoke(membersRoute.PUT, "PUT", `/api/v1/groups/${two.id}/members`, { token: adminToken, params: { id: two.id }, body: { email: customer.email, role: "customer" } });
+    expect(res.status).toBe(200);
+    const put = await invoke(userQuotaRoute.PUT, "PUT", `/api/v1/quotas/users/${customer.id}`, { token: adminToken, params: { id: customer.id }, body: { environments: 1, memoryGb: "" } });
+    expect(put.status).toBe(200);
+    expect(put.body.limits).toEqual({ environments: 1, vcpus: null, memoryGb: null, diskGb: null, licensedCores: null });
+    const token = await tokenFor(db, customer);
+    expect((await postOrder(token, { group: one.slug })).status).toBe(201);
+    const second = await postOrder(token, { group: two.slug });
+    expect(second.status).toBe(409);
+    expect(second.body.error).toBe(`Over quota: needs 1 environment, 0 of 1 left for ${customer.email}`);
+  });
+
+  it("lets only admins set quotas, and says which field is wrong", async () => {
+    const group = await makeGroup(db, { autoApprove: false });
+    const customer = await makeUser(db, "customer", group.slug);
+    const token = await tokenFor(db, customer);
+    const denied = await invoke(groupQuotaRoute.PUT, "PUT", `/api/v1/quotas/groups/${group.id}`, { token, params: { id: group.id }, body: { environments: 100 } });
+    expect(denied.status).toBe(403);
+    const bad = await invoke(groupQuotaRoute.PUT, "PUT", `/api/v1/quotas/groups/${group.id}`, { token: adminToken, params: { id: group.id }, body: { environments: -2, vcpus: "many" } });
+    expect(bad.status).toBe(422);
+    expect(Object.keys(bad.body.fields).sort()).toEqual(["environments", "vcpus"]);
+    const audit = await db.select().from(auditEvents).where(and(eq(auditEvents.action, "quota.set"), eq(auditEvents.targetId, group.id)));
+    expect(audit).toHaveLength(0);
+  });
+});
+
+describe("rules that explain themselves", () => {
+  it("holds, refuses and approves by the first matching rule, and stores which rule decided", async () => {
+    const group = await makeGroup(db, { autoApprove: true });
+    const student = await makeUser(db, "student", group.slug);
+    const customer = await makeUser(db, "customer", group.slug);
+    const [solarisDb] = await db.select().from(images).where(eq(images.slug, "solaris10-whole-capped"));
+    const create = (body: Record<string, unknown>) => invoke(policiesRoute.POST, "POST", "/api/v1/policies", { token: adminToken, body });
+
+    const refuse = await create({ name: "No licensed Solaris for students", outcome: "refuse", conditions: { os: "solaris", purposes: ["database"], roles: ["student"], groups: [group.id] } });
+    expect(refuse.status, JSON.stringify(refuse.body)).toBe(201);
+    expect(refuse.body.explanation).toBe(`refused: Solaris database images are not available to students in group ${group.name}`);
+    const hold = await create({ name: "Long leases", outcome: "hold", conditions: { leaseDaysOver: 30, groups: [group.id] } });
+    expect(hold.body.explanation).toBe(`held: leases over 30 days need approval in group ${group.name}`);
+
+    const studentToken = await tokenFor(db, student);
+    const refused = await postOrder(studentToken, { image: solarisDb.slug, flavor: "capped-2cpu-4g" });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toBe(`refused: Solaris database images are not available to students in group ${group.name}`);
+    const [decision] = await db.select().from(policyDecisions).where(and(eq(policyDecisions.userId, student.id), isNull(policyDecisions.orderId)));
+    expect(decision).toMatchObject({ ruleId: refuse.body.id, ruleName: "No licensed Solaris for students", outcome: "refuse" });
+
+    const long = await order(db, customer, { leaseDays: 60 });
+    expect(long).toMatchObject({ status: "pending_approval", reason: `held: leases over 30 days need approval in group ${group.name}` });
+    const view = await orderView(db, long.id);
+    expect(view.policy).toMatchObject({ outcome: "hold", rule: "Long leases", ruleKey: hold.body.id });
+    // No rule matches a short lease: the group's default (auto-approve) applies.
+    const short = await order(db, customer, { leaseDays: 7 });
+    expect(short).toMatchObject({ status: "queued", reason: `auto-approved: group ${group.name} approves orders automatically` });
+
+    // Moving the hold rule first changes nothing for the student's Solaris order of a short lease...
+    const reordered = await invoke(reorderRoute.POST, "POST", "/api/v1/policies/reorder", { token: adminToken, body: { ids: [hold.body.id, refuse.body.id] } });
+    expect(reordered.status).toBe(200);
+    expect(reordered.body.rules.map((r: { id: string }) => r.id)).toEqual([hold.body.id, refuse.body.id]);
+    // ...but a long one is now held by the first rule instead of refused.
+    const heldFirst = await postOrder(studentToken, { image: solarisDb.slug, flavor: "capped-2cpu-4g", leaseDays: 60 });
+    expect(heldFirst.status).toBe(201);
+    expect(heldFirst.body.status).toBe("pending_approval");
+
+    // Disabled and deleted rules no longer decide.
+    expect((await invoke(policyRoute.PATCH, "PATCH", `/api/v1/policies/${hold.body.id}`, { token: adminToken, params: { id: hold.body.id }, body: { enabled: false } })).status).toBe(200);
+    expect((await order(db, customer, { leaseDays: 60 })).status).toBe("queued");
+    expect((await invoke(policyRoute.DELETE, "DELETE", `/api/v1/policies/${refuse.body.id}`, { token: adminToken, params: { id: refuse.body.id } })).status).toBe(204);
+    expect((await postOrder(studentToken, { image: solarisDb.slug, flavor: "capped-2cpu-4g" })).status).toBe(201);
+    expect((await invoke(policyRoute.DELETE, "DELETE", `/api/v1/policies/${hold.body.id}`, { token: adminToken, params: { id: hold.body.id } })).status).toBe(204);
+    const actions = (await db.select({ action: auditEvents.action }).from(auditEvents)).map((a) => a.action);
+    expect(actions).toEqual(expect.arrayContaining(["policy.create", "policy.reorder", "policy.update", "policy.delete", "order.refuse"]));
+  });
+
+  it("refuses a reorder that does not list every rule once", async () => {
+    const one = await invoke(policiesRoute.POST, "POST", "/api/v1/policies", { token: adminToken, body: { name: "Big sizes", outcome: "hold", conditions: { vcpusOver: 64 } } });
+    const res = await invoke(reorderRoute.POST, "POST", "/api/v1/policies/reorder", { token: adminToken, body: { ids: [one.body.id, one.body.id] } });
+    expect(res.status).toBe(422);
+    await invoke(policyRoute.DELETE, "DELETE", `/api/v1/policies/${one.body.id}`, { token: adminToken, params: { id: one.body.id } });
+  });
+});
+
+describe("groups as customer pools", () => {
+  it("offers only the group's images, sizes and networks, and places its orders on its own hosts", async () => {
+    const created = await invoke(groupsRoute.POST, "POST", "/api/v1/groups", { token: adminToken, body: { slug: unique("batch"), name: "Batch cluster", autoApprove: true } });
+    expect(created.status).toBe(201);
+    const group = created.body;
+    const dup = await invoke(groupsRoute.POST, "POST", "/api/v1/groups", { token: adminToken, body: { slug: group.slug, name: "Again" } });
+    expect(dup.status).toBe(409);
+    expect(dup.body.fields.slug).toBeDefined();
+
+    const [linuxTest] = await db.select().from(images).where(eq(images.slug, "linux-test"));
+    const [sim2] = await db.select().from(hosts).where(eq(hosts.name, "sim-2"));
+    const patch = await invoke(groupRoute.PATCH, "PATCH", `/api/v1/groups/${group.id}`, {
+      token: adminToken,
+      params: { id: group.id },
+      body: { imageIds: [linuxTest.id], hostIds: [sim2.id] },
+    });
+    expect(patch.status, JSON.stringify(patch.body)).toBe(200);
+    expect(patch.body.settings).toMatchObject({ imageIds: [linuxTest.id], hostIds: [sim2.id], flavorIds: [] });
+
+    const customer = await makeUser(db, "customer", "default");
+    await invoke(membersRoute.PUT, "PUT", `/api/v1/groups/${group.id}/members`, { token: adminToken, params: { id: group.id }, body: { email: customer.email, role: "customer" } });
+    const token = await tokenFor(db, customer);
+    const other = await postOrder(token, { group: group.slug, image: "linux-web" });
+    expect(other.status).toBe(422);
+    expect(other.body.fields.image).toEqual([`Linux web service is not offered to group Batch cluster`]);
+    const notMine = await postOrder(token, { group: "no-such-group" });
+    expect(notMine.status).toBe(422);
+    expect(notMine.body.fields.group).toEqual([`You are not a member of group "no-such-group"`]);
+
+    worker = await startWorkers();
+    const placed = await Promise.all([1, 2, 3].map(() => postOrder(token, { group: group.slug })));
+    for (const p of placed) {
+      expect(p.status).toBe(201);
+      const view = await waitForOrder(db, p.body.id);
+      expect(view.status).toBe("ready");
+      expect(view.environment!.host).toBe("sim-2");
+    }
+
+    // Members: removed from the group, the customer can no longer order in it.
+    const del = await invoke(memberRoute.DELETE, "DELETE", `/api/v1/groups/${group.id}/members/${customer.id}`, { token: adminToken, params: { id: group.id, userId: customer.id } });
+    expect(del.status).toBe(204);
+    expect((await postOrder(token, { group: group.slug })).status).toBe(422);
+    const audit = (await db.select({ action: auditEvents.action }).from(auditEvents).where(eq(auditEvents.targetId, group.id))).map((a) => a.action);
+    expect(audit).toEqual(expect.arrayContaining(["group.create", "group.update", "group.member.set", "group.member.remove"]));
+  });
+
+  it("lets only admins manage groups", async () => {
+    const customer = await makeUser(db, "customer", "default");
+    const token = await tokenFor(db, customer);
+    const res = await invoke(groupsRoute.POST, "POST", "/api/v1/groups", { token, body: { slug: unique("x"), name: "X" } });
+    expect(res.status).toBe(403);
+    const mine = await invoke(groupsRoute.GET, "GET", "/api/v1/groups", { token });
+    expect(mine.body.groups.map((g: { slug: string }) => g.slug)).toEqual(["default"]);
+  });
+});
+
+export type { Actor };
