@@ -14,6 +14,8 @@ export const lockKeys = {
   networkCreate: 7_320_116,
   /** Images with the same slug. */
   imageSlug: 7_320_117,
+  /** A course's lab machines: the capacity check and the machine's name see every other. */
+  courseMachines: 7_320_118,
 } as const;
 
 /**

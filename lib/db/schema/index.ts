@@ -3,3 +3,6 @@ export * from "./catalog";
 export * from "./hosts";
 export * from "./networks";
 export * from "./orders";
+export * from "./notifications";
+export * from "./leases";
+export * from "./courses";
