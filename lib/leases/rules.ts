@@ -81,7 +81,9 @@ export function ruleOnExtension(input: {
 }): ExtensionRuling {
   const from = Math.max(input.currentEnd.getTime(), input.now.getTime());
   const newEnd = new Date(from + input.days * DAY_MS);
-  const totalDays = Math.ceil((newEnd.getTime() - input.startedAt.getTime()) / DAY_MS - 1e-9);
+  // Rounded up, with a quarter of an hour to spare for the seconds between delivery and the
+  // recorded lease start.
+  const totalDays = Math.ceil((newEnd.getTime() - input.startedAt.getTime()) / DAY_MS - 0.01);
   if (input.trusted) return { outcome: "grant", newEnd, totalDays, reason: `granted: extensions by ${input.trusted} need no approval` };
   if (totalDays <= input.maxDays) {
     return { outcome: "grant", newEnd, totalDays, reason: `granted: ${totalDays} days in total is within the ${input.maxDays}-day limit of ${input.limitSource}` };
