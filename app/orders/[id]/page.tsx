@@ -6,6 +6,8 @@ import { isApproverFor } from "@/lib/db/queries/approvers";
 import { requireUser } from "@/lib/auth/require-user";
 import { UserError } from "@/lib/errors";
 import { OrderLive } from "@/components/orders/OrderLive";
+import { LeasePanel } from "@/components/leases/LeasePanel";
+import { leaseForOrder } from "@/lib/db/queries/leases";
 
 export const metadata: Metadata = { title: "Order" };
 
@@ -26,5 +28,9 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
   const view = await orderView(db, id);
   const canManage = user.role === "admin" || order.userId === user.id;
   const canDecide = await isApproverFor(db, user, order.groupId);
-  return <OrderLive key={view.id} initial={view} canManage={canManage} canDecide={canDecide} />;
+  const lease = await leaseForOrder(db, id);
+  const leasePanel = lease && lease.status !== "provisioning" && lease.status !== "queued" ? (
+    <LeasePanel lease={lease} canExtend={canManage || canDecide} canDecide={canDecide} />
+  ) : null;
+  return <OrderLive key={view.id} initial={view} canManage={canManage} canDecide={canDecide} aside={leasePanel} />;
 }

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, or, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import {
-  environments, extensionRequests, groups, images, leaseEvents, leaseLimits, memberships, orders, users,
+  courseMachines, courses, environments, extensionRequests, groups, images, leaseEvents, leaseLimits, memberships, orders, users,
 } from "../schema";
 import { conflict, notFound, UserError } from "../../errors";
 import { writeAudit } from "../../audit";
@@ -82,8 +82,20 @@ async function leaseForActor(db: Db, actor: Actor, environmentId: string) {
   return { row, approver };
 }
 
+/** The course a lab machine belongs to: it lives until the course ends, not by a lease of its own. */
+async function courseOf(db: Db, orderId: string) {
+  const [row] = await db
+    .select({ name: courses.name, endsAt: courses.endsAt })
+    .from(courseMachines)
+    .innerJoin(courses, eq(courses.id, courseMachines.courseId))
+    .where(eq(courseMachines.orderId, orderId));
+  return row ?? null;
+}
+
 /** The lease as the order page and the API show it. */
 export async function leaseView(db: Db, row: LeaseRow, now = new Date()) {
+  const course = await courseOf(db, row.orderId);
+  if (course) row = { ...row, expiresAt: course.endsAt };
   const [events, requests] = await Promise.all([
     db.select().from(leaseEvents).where(eq(leaseEvents.environmentId, row.environmentId)).orderBy(asc(leaseEvents.at)),
     db
@@ -111,7 +123,9 @@ export async function leaseView(db: Db, row: LeaseRow, now = new Date()) {
     destroyAt: row.orderStatus === "expiring" ? graceEnd(row.expiresAt, env.LEASE_GRACE_DAYS).toISOString() : null,
     graceDays: env.LEASE_GRACE_DAYS,
     limit,
-    extendable: live,
+    /** Lab machines end with their course: set by the teacher, not extended one by one. */
+    course: course ? { name: course.name, endsAt: course.endsAt.toISOString() } : null,
+    extendable: live && !course,
     events: events.map((e) => ({ kind: e.kind, at: e.at.toISOString(), leaseEnd: e.leaseEnd.toISOString(), email: e.email })),
     requests: requests.map(({ request: r, requester, decider }) => ({
       id: r.id,
@@ -184,6 +198,8 @@ export async function extendLease(db: Db, actor: Actor, environmentId: string, i
   if (row.orderStatus !== "ready" && row.orderStatus !== "expiring") {
     throw conflict(`The environment is ${row.orderStatus.replace("_", " ")}; only a delivered environment's lease can be extended`);
   }
+  const course = await courseOf(db, row.orderId);
+  if (course) throw conflict(`This is a lab machine of the course ${course.name}: it is kept until the course ends (${fmt(course.endsAt)}) and cannot be extended on its own`, "days");
   const [pending] = await db
     .select({ id: extensionRequests.id })
     .from(extensionRequests)
