@@ -18,6 +18,7 @@ import * as courseRoute from "@/app/api/v1/courses/[id]/route";
 import * as rosterRoute from "@/app/api/v1/courses/[id]/roster/route";
 import * as machineRoute from "@/app/api/v1/courses/[id]/machine/route";
 import * as resetRoute from "@/app/api/v1/courses/[id]/machines/[studentId]/reset/route";
+import * as resetAllRoute from "@/app/api/v1/courses/[id]/reset-all/route";
 import * as acceptRoute from "@/app/api/v1/invitations/accept/route";
 import { auditEvents, courseMachines, courses, courseStudents, invitations, ipAllocations, orders, simObjects, users } from "@/lib/db/schema";
 import { verifyPassword } from "@/lib/auth/password";
@@ -66,6 +67,35 @@ async function createCourse(slug: string, extra: Record<string, unknown> = {}) {
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.id as string;
 }
+
+describe("a course with a set number of machines", () => {
+  it("gives machines until the block is used up, refuses the next with the reason, and resets all ready machines at once", async () => {
+    const courseId = await createCourse(`cap${Date.now().toString(36).slice(-5)}`, { capacity: 2 });
+    const emails = [1, 2, 3].map(() => `${unique("c")}@uni.test`);
+    const up = await csvRequest(courseId, emails.join("\n"), teacherToken);
+    expect(up.status).toBe(200);
+    const rows = await db.select().from(users).where(inArray(users.email, emails));
+    const byEmail = new Map(rows.map((u) => [u.email, u]));
+    const ask = async (email: string) => {
+      const u = byEmail.get(email)!;
+      return invoke(machineRoute.POST, "POST", "/x", { token: await tokenFor(db, { id: u.id, role: u.role, email }), params: { id: courseId } });
+    };
+    expect((await ask(emails[0])).status).toBe(201);
+    expect((await ask(emails[1])).status).toBe(201);
+    const third = await ask(emails[2]);
+    expect(third.status).toBe(409);
+    expect(third.body.error).toMatch(/^All 2 lab machines of Operating Systems cap\w+ are taken; ask the teacher to raise the course's capacity$/);
+    const machines = await db.select().from(courseMachines).where(eq(courseMachines.courseId, courseId));
+    for (const m of machines) await waitForOrder(db, m.orderId, ["ready"]);
+
+    const all = await invoke(resetAllRoute.POST, "POST", "/x", { token: teacherToken, params: { id: courseId } });
+    expect(all.status).toBe(200);
+    expect(all.body.reset).toHaveLength(2);
+    for (const m of machines) expect((await waitForOrder(db, m.orderId, ["ready", "failed"])).status).toBe("ready");
+    const after = await db.select().from(courseMachines).where(eq(courseMachines.courseId, courseId));
+    expect(after.map((m) => m.resets)).toEqual([1, 1]);
+  });
+});
 
 describe("a course of 30 students", () => {
   let courseId: string;
