@@ -11,6 +11,7 @@ const tones: Record<string, string> = {
   failed: "bg-rose-50 text-rose-800 ring-rose-300",
   rejected: "bg-rose-50 text-rose-800 ring-rose-300",
   cancelled: "bg-slate-100 text-slate-600 ring-slate-300",
+  expiring: "bg-amber-50 text-amber-900 ring-amber-400",
   retiring: "bg-orange-50 text-orange-800 ring-orange-300",
   retired: "bg-slate-100 text-slate-600 ring-slate-300",
   // steps and runs

@@ -12,6 +12,7 @@ const links: NavLink[] = [
   { href: "/catalog", label: "Catalog" },
   { href: "/orders", label: "My orders" },
   { href: "/approvals", label: "Approvals", roles: ["approver", "admin"] },
+  { href: "/courses", label: "Courses", roles: ["approver", "student", "admin"] },
   { href: "/admin", label: "Admin", roles: ["admin"] },
   { href: "/admin/dashboard", label: "Delivery", roles: ["admin"] },
   { href: "/admin/audit", label: "Audit", roles: ["admin"] },
@@ -26,7 +27,7 @@ function isActive(pathname: string, href: string) {
 }
 
 /** The top bar: product name, the links the user's role opens, who is signed in, sign out. */
-export function TopNav({ user }: { user: NavUser | null }) {
+export function TopNav({ user, unread = 0 }: { user: NavUser | null; unread?: number }) {
   const pathname = usePathname() ?? "/";
   const visible = user ? links.filter((l) => !l.roles || l.roles.includes(user.role)) : [];
   return (
@@ -55,6 +56,24 @@ export function TopNav({ user }: { user: NavUser | null }) {
         ) : null}
         {user ? (
           <div className="ml-auto flex items-center gap-3 text-sm">
+            <Link
+              prefetch={false}
+              href="/notifications"
+              aria-label={unread ? `Notifications: ${unread} unread` : "Notifications: none unread"}
+              aria-current={pathname === "/notifications" ? "page" : undefined}
+              data-testid="nav-bell"
+              className="relative grid size-9 place-items-center rounded-md text-slate-300 hover:bg-slate-800 hover:text-white"
+            >
+              <svg aria-hidden viewBox="0 0 24 24" className="size-5" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" strokeLinejoin="round">
+                <path d="M6 8a6 6 0 1 1 12 0c0 7 3 9 3 9H3s3-2 3-9" />
+                <path d="M10.3 21a1.94 1.94 0 0 0 3.4 0" />
+              </svg>
+              {unread ? (
+                <span data-testid="nav-unread" className="absolute -top-0.5 -right-0.5 min-w-5 rounded-full bg-rose-600 px-1 text-center text-[11px] leading-5 font-semibold text-white">
+                  {unread > 99 ? "99+" : unread}
+                </span>
+              ) : null}
+            </Link>
             <span className="hidden text-right leading-tight sm:block">
               <span className="block text-slate-100" data-testid="nav-user-email">{user.email}</span>
               <span className="block text-xs text-slate-400 capitalize">{user.role}</span>

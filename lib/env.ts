@@ -24,6 +24,20 @@ const schema = z.object({
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(500).default(30_000),
   LOGIN_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /** Outgoing mail: smtp://[user:pass@]host:port or smtps://...; unset = e-mail is skipped. */
+  SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, "SMTP_URL is smtp://[user:password@]host[:port] or smtps://...").optional(),
+  MAIL_FROM: z.string().email().default("portal@localhost"),
+  /** The portal's public address, for links in e-mails (falls back to NEXTAUTH_URL). */
+  PORTAL_URL: z.string().url().optional(),
+  NEXTAUTH_URL: z.string().url().optional(),
+  /** Days a stopped environment is kept after its lease ended before it is destroyed. */
+  LEASE_GRACE_DAYS: z.coerce.number().min(0).max(365).default(3),
+  /** Longest total lease an owner can extend to without an approver (unless a limit is set). */
+  LEASE_MAX_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** How often leases and courses are checked (warnings, stop at expiry, retire). */
+  LEASE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(500).default(600_000),
+  /** How long an invitation link to set a password stays valid. */
+  INVITATION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(14),
 });
 
 export type Env = z.infer<typeof schema>;

@@ -35,6 +35,14 @@ export async function startWorkers(): Promise<RunningWorkers> {
     { every: env.RECONCILE_INTERVAL_MS },
     { name: "reconcile", data: { task: "reconcile" }, opts: queues.maintenance.defaults },
   );
+  // Leases (warnings, stop at expiry, retire after grace) and courses (retire at their end).
+  for (const task of ["leases", "courses"] as const) {
+    await getQueue("maintenance").upsertJobScheduler(
+      task,
+      { every: env.LEASE_SWEEP_INTERVAL_MS },
+      { name: task, data: { task }, opts: queues.maintenance.defaults },
+    );
+  }
   // Catch up at once on anything the database has in flight (e.g. after Redis lost it).
   await reconcile(db, getQueue("provision")).catch((err) => console.error("[reconciler]", err.message));
   console.log(`[worker] processing ${queues.provision.name} (concurrency ${env.WORKER_CONCURRENCY}) and ${queues.maintenance.name}`);

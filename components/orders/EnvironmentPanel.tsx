@@ -18,6 +18,7 @@ function title(env: Environment, orderStatus: string): string {
   if (env.state === "deleted") return "Environment (destroyed)";
   if (env.state === "deleting" || orderStatus === "retiring") return "Environment (being destroyed)";
   if (orderStatus === "ready") return "Delivered environment";
+  if (orderStatus === "expiring") return "Environment (stopped: its lease ended)";
   if (orderStatus === "failed") return "Environment (partly built)";
   if (orderStatus === "cancelled") return "Environment (cancelled)";
   return "Environment (being built)";

@@ -20,6 +20,7 @@ const reasonTone: Record<string, { box: string; title: string }> = {
   rejected: { box: "border-rose-300 bg-rose-50 text-rose-900", title: "Rejected" },
   failed: { box: "border-rose-300 bg-rose-50 text-rose-900", title: "Delivery failed" },
   cancelled: { box: "border-slate-300 bg-slate-50 text-slate-800", title: "Cancelled" },
+  expiring: { box: "border-amber-300 bg-amber-50 text-amber-900", title: "Lease ended" },
   retiring: { box: "border-orange-300 bg-orange-50 text-orange-900", title: "Being destroyed" },
   retired: { box: "border-slate-300 bg-slate-50 text-slate-800", title: "Destroyed" },
 };
@@ -45,7 +46,7 @@ function StreamIndicator({ mode }: { mode: StreamMode }) {
 }
 
 /** The order page: header, reason, actions, environment and the live pipeline timeline. */
-export function OrderLive({ initial, canManage, canDecide, estimate, preflight = null }: { initial: OrderView; canManage: boolean; canDecide: boolean; estimate?: OrderEstimate | null; preflight?: Preflight | null }) {
+export function OrderLive({ initial, canManage, canDecide, estimate, preflight = null, aside }: { initial: OrderView; canManage: boolean; canDecide: boolean; estimate?: OrderEstimate | null; preflight?: Preflight | null; aside?: ReactNode }) {
   const { view, mode, refresh } = useOrderStream(initial);
   const tone = reasonTone[view.status] ?? { box: "border-sky-300 bg-sky-50 text-sky-900", title: reasonTitle(view.reason) };
   const steps = view.steps;
@@ -146,6 +147,8 @@ export function OrderLive({ initial, canManage, canDecide, estimate, preflight =
           ) : null}
         </div>
 
+        <div className="h-fit space-y-6">
+        {aside}
         <aside className="card h-fit" aria-labelledby="details-heading">
           <h2 id="details-heading" className="border-b border-slate-100 px-5 py-3 text-base">Order details</h2>
           <dl className="space-y-3 px-5 py-4 text-sm">
@@ -165,6 +168,7 @@ export function OrderLive({ initial, canManage, canDecide, estimate, preflight =
             <Detail label="Order id"><code className="text-xs break-all text-slate-600">{view.id}</code></Detail>
           </dl>
         </aside>
+        </div>
       </div>
     </div>
   );

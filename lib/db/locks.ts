@@ -20,6 +20,8 @@ export const lockKeys = {
   quotaUser: 7_320_119,
   /** Changes to the ordered list of approval rules. */
   policyRules: 7_320_120,
+  /** A course's lab machines: the capacity check and the machine's name see every other. */
+  courseMachines: 7_320_121,
 } as const;
 
 /**

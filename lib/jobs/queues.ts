@@ -19,10 +19,18 @@ export const queues = {
       removeOnFail: { count: 5000 },
     } satisfies JobsOptions,
   },
-  /** Repeatable housekeeping: reconcile runs the database says are in flight. */
+  /**
+   * Repeatable housekeeping: reconcile runs the database says are in flight; leases (warn,
+   * stop at expiry, retire after grace); courses (retire a course's machines at its end).
+   * `now` sets the clock of a sweep (tests); without it the sweep uses the current time.
+   */
   maintenance: {
     name: "maintenance",
-    payload: z.object({ task: z.enum(["reconcile"]) }),
+    payload: z.discriminatedUnion("task", [
+      z.object({ task: z.literal("reconcile") }),
+      z.object({ task: z.literal("leases"), now: z.string().datetime().optional() }),
+      z.object({ task: z.literal("courses"), now: z.string().datetime().optional() }),
+    ]),
     defaults: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } satisfies JobsOptions,
   },
 } as const;
@@ -66,6 +74,13 @@ export function runJobId(runId: string, attempt: number): string {
 export async function enqueueRun(p: Payload<"provision"> & { attempt: number }): Promise<void> {
   const payload = queues.provision.payload.parse({ runId: p.runId });
   await getQueue("provision").add("run", payload, { jobId: runJobId(p.runId, p.attempt) });
+}
+
+/** Runs a maintenance task soon (besides its schedule), e.g. a lease sweep after an extension. */
+export async function enqueueMaintenance(p: Payload<"maintenance">, opts: { jobId?: string } = {}): Promise<string | undefined> {
+  const payload = queues.maintenance.payload.parse(p);
+  const job = await getQueue("maintenance").add(payload.task, payload, opts.jobId ? { jobId: opts.jobId } : {});
+  return job.id;
 }
 
 export async function closeQueues(): Promise<void> {

@@ -5,6 +5,8 @@ import type { OrderStatus } from "../db/schema";
  * submitted -> pending_approval -> approved -> queued -> provisioning -> ready
  *                  \-> rejected                      \-> failed -> (retry) queued
  * ready -> retiring -> retired (a failed teardown is retried back to retiring);
+ * ready -> expiring (lease ended: guest stopped) -> retiring after the grace period, or back
+ * to ready when the lease is extended;
  * cancel from anywhere before ready.
  */
 export const orderTransitions: Record<OrderStatus, readonly OrderStatus[]> = {
@@ -17,7 +19,8 @@ export const orderTransitions: Record<OrderStatus, readonly OrderStatus[]> = {
   provisioning: ["ready", "failed", "cancelled"],
   // Retry: a failed provision run is queued again; a failed teardown goes back to retiring.
   failed: ["queued", "retiring", "cancelled"],
-  ready: ["retiring"],
+  ready: ["retiring", "expiring"],
+  expiring: ["ready", "retiring"],
   retiring: ["retired", "failed"],
   cancelled: [],
   retired: [],
@@ -28,7 +31,7 @@ export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
 }
 
 /** Statuses in which the order holds (or is building) an environment. */
-export const liveStatuses: readonly OrderStatus[] = ["queued", "provisioning", "ready", "retiring"];
+export const liveStatuses: readonly OrderStatus[] = ["queued", "provisioning", "ready", "expiring", "retiring"];
 
 export const terminalStatuses: readonly OrderStatus[] = ["rejected", "cancelled", "retired"];
 

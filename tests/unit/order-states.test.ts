@@ -61,7 +61,7 @@ describe("order state machine", () => {
   });
 
   it("live statuses are exactly those holding or building an environment", () => {
-    expect([...liveStatuses].sort()).toEqual(["provisioning", "queued", "ready", "retiring"]);
+    expect([...liveStatuses].sort()).toEqual(["expiring", "provisioning", "queued", "ready", "retiring"]);
     for (const s of liveStatuses) expect(terminalStatuses).not.toContain(s);
   });
 });

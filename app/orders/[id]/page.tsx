@@ -8,6 +8,8 @@ import { UserError } from "@/lib/errors";
 import { OrderLive } from "@/components/orders/OrderLive";
 import { orderEstimate } from "@/lib/db/queries/delivery";
 import { preflight } from "@/lib/policy/preflight";
+import { LeasePanel } from "@/components/leases/LeasePanel";
+import { leaseForOrder } from "@/lib/db/queries/leases";
 
 export const metadata: Metadata = { title: "Order" };
 
@@ -30,5 +32,9 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
   const canDecide = await isApproverFor(db, user, order.groupId);
   // Approvers of a held order see, computed now, whether it would succeed.
   const check = canDecide && order.status === "pending_approval" ? await preflight(db, id) : null;
-  return <OrderLive key={view.id} initial={view} canManage={canManage} canDecide={canDecide} estimate={estimate} preflight={check} />;
+  const lease = await leaseForOrder(db, id);
+  const leasePanel = lease && lease.status !== "provisioning" && lease.status !== "queued" ? (
+    <LeasePanel lease={lease} canExtend={canManage || canDecide} canDecide={canDecide} />
+  ) : null;
+  return <OrderLive key={view.id} initial={view} canManage={canManage} canDecide={canDecide} estimate={estimate} preflight={check} aside={leasePanel} />;
 }

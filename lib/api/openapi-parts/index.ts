@@ -1,7 +1,9 @@
 import type { OpenApiPart } from "../openapi-helpers";
 import { governanceAudit } from "./governance-audit";
+import { governanceCourses } from "./governance-courses";
 import { governanceDelivery } from "./governance-delivery";
+import { governanceLeases } from "./governance-leases";
 import { governancePolicy } from "./governance-policy";
 
 /** Every area's part of the OpenAPI document; one import and one entry per area. */
-export const openApiParts: OpenApiPart[] = [governanceDelivery, governanceAudit, governancePolicy];
+export const openApiParts: OpenApiPart[] = [governanceDelivery, governanceAudit, governancePolicy, governanceLeases, governanceCourses];

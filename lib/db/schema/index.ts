@@ -4,3 +4,6 @@ export * from "./hosts";
 export * from "./networks";
 export * from "./orders";
 export * from "./policy";
+export * from "./notifications";
+export * from "./leases";
+export * from "./courses";

@@ -6,7 +6,7 @@ import { networks } from "./networks";
 
 export const orderStatuses = [
   "submitted", "pending_approval", "approved", "rejected", "queued", "provisioning",
-  "ready", "failed", "cancelled", "retiring", "retired",
+  "ready", "failed", "cancelled", "expiring", "retiring", "retired",
 ] as const;
 export type OrderStatus = (typeof orderStatuses)[number];
 

@@ -1,0 +1,9 @@
+import { apiRoute, json } from "@/lib/api/handler";
+import { markRead, unreadCount } from "@/lib/db/queries/notifications";
+import { markReadInput } from "@/lib/validation/lease";
+
+/** Marks the given notifications read, or all of mine when `ids` is left out. */
+export const POST = apiRoute({ body: markReadInput }, async ({ db, actor, body }) => {
+  const marked = await markRead(db, actor.id, body.ids);
+  return json({ marked, unread: await unreadCount(db, actor.id) });
+});

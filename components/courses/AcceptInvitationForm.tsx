@@ -1,0 +1,46 @@
+"use client";
+
+import Link from "next/link";
+import { useId, useState, type FormEvent } from "react";
+import { acceptInvitationInput } from "@/lib/validation/course";
+import { api } from "../api-client";
+
+export function AcceptInvitationForm({ token, email }: { token: string; email: string }) {
+  const id = useId();
+  const [password, setPassword] = useState("");
+  const [touched, setTouched] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState(false);
+  const check = acceptInvitationInput.safeParse({ token, password });
+  const fieldError = touched && !check.success ? check.error.issues.find((i) => i.path[0] === "password")?.message : undefined;
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setTouched(true);
+    if (!check.success) return;
+    setBusy(true);
+    const res = await api("/api/v1/invitations/accept", { method: "POST", body: { token, password } });
+    setBusy(false);
+    if (!res.ok) setError(res.fields?.password?.[0] ?? res.error);
+    else setDone(true);
+  }
+  if (done) {
+    return (
+      <p role="status" className="text-sm text-emerald-700">
+        Password set. <Link prefetch={false} href={`/login?next=${encodeURIComponent("/courses")}`} className="font-medium underline">Sign in as {email}</Link>.
+      </p>
+    );
+  }
+  return (
+    <form onSubmit={submit} noValidate className="space-y-3" aria-label="Set your password">
+      <div>
+        <label htmlFor={id} className="field-label">New password</label>
+        <input id={id} type="password" autoComplete="new-password" value={password} onChange={(e) => { setPassword(e.target.value); setTouched(true); }} aria-invalid={Boolean(fieldError)} className="field-input" />
+        {fieldError ? <p className="field-error">{fieldError}</p> : <p className="field-hint">At least 8 characters.</p>}
+      </div>
+      <button type="submit" className="btn btn-primary" disabled={busy}>{busy ? "Saving…" : "Set password"}</button>
+      {error ? <p role="alert" className="text-sm text-rose-700">{error}</p> : null}
+    </form>
+  );
+}

@@ -1,0 +1,41 @@
+import { z } from "zod";
+
+/** Course slugs name the course's group and its machines (<slug>-01): they start with a letter. */
+export const COURSE_SLUG = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
+
+const day = z
+  .string({ message: "Enter a date" })
+  .trim()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "Enter a date as YYYY-MM-DD")
+  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), "Not a valid date");
+
+/** A new course, as the teacher's form and POST /api/v1/courses send it (the browser loads this too). */
+export const courseInput = z
+  .strictObject({
+    name: z.string().trim().min(3, "Name needs at least 3 characters").max(100, "Name can have at most 100 characters"),
+    slug: z
+      .string()
+      .trim()
+      .min(2, "Short name needs at least 2 characters")
+      .max(24, "Short name can have at most 24 characters")
+      .regex(COURSE_SLUG, "Use lowercase letters, digits and hyphens; start with a letter"),
+    image: z.string().trim().min(1, "Choose an image").max(100),
+    flavor: z.string().trim().min(1, "Choose a size").max(100),
+    network: z.string().trim().min(1).max(100).optional(),
+    startsOn: day,
+    endsOn: day,
+    capacity: z.coerce
+      .number({ message: "Capacity is a number of machines" })
+      .int("Capacity is a whole number")
+      .min(1, "Capacity is at least 1")
+      .max(1000, "Capacity is at most 1000")
+      .optional(),
+  })
+  .refine((c) => c.endsOn > c.startsOn, { path: ["endsOn"], message: "The course must end after it starts" });
+
+export type CourseInput = z.infer<typeof courseInput>;
+
+export const acceptInvitationInput = z.strictObject({
+  token: z.string().trim().min(20, "This invitation link is not valid").max(200),
+  password: z.string().min(8, "Password needs at least 8 characters").max(200),
+});
