@@ -12,7 +12,7 @@
  *   await sshd.stop();
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os, { userInfo } from "node:os";
 import path from "node:path";
 
@@ -129,9 +129,42 @@ async function launch(configFile: string, port: number): Promise<{ child: ChildP
   return { child, log: () => log, exited };
 }
 
+/** Every process below `pid` (sshd's per-connection children and the sessions' commands), from /proc. */
+function descendants(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Field 4 of /proc/PID/stat, after the command name in parentheses.
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const found: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, parent] of parentOf) if (parent === p) found.push(child), walk(child);
+  };
+  walk(pid);
+  return found;
+}
+
+/**
+ * Stops sshd like a host going down: the listener, its open connections and what their
+ * sessions still run (a plain SIGTERM to sshd leaves established connections alive).
+ */
 async function terminate(p: { child: ChildProcess; exited: Promise<void> }): Promise<void> {
   if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  const below = p.child.pid ? descendants(p.child.pid) : [];
   p.child.kill("SIGTERM");
+  for (const pid of below) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
   const killer = setTimeout(() => p.child.kill("SIGKILL"), 5000);
   await p.exited;
   clearTimeout(killer);
@@ -182,7 +215,7 @@ export async function startSshd(opts: StartSshdOptions): Promise<RunningSshd> {
     "MaxStartups 50:30:100",
     "MaxSessions 20",
     "AllowStreamLocalForwarding yes",
-    "AllowTcpForwarding no",
+    "AllowTcpForwarding local", // streamlocal (QMP sockets) needs local forwarding allowed
     "X11Forwarding no",
     "PrintMotd no",
     "Subsystem sftp internal-sftp",
