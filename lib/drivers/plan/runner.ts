@@ -11,11 +11,10 @@ export type RunnerOptions = {
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
-/** The last non-empty line a command wrote, for a one-line error message. */
+/** What a command said on stderr (else stdout), on one line, for an error message. */
 function lastLine(r: RunResult): string {
-  const lines = `${r.stderr}\n${r.stdout}`.split("\n").map((l) => l.trim()).filter(Boolean);
-  const line = r.stderr.trim() ? r.stderr.trim().split("\n").pop()!.trim() : (lines.pop() ?? "");
-  return line.slice(0, 300);
+  const text = r.stderr.trim() ? r.stderr : r.stdout;
+  return text.split("\n").map((l) => l.trim()).filter(Boolean).join(" ").slice(0, 300);
 }
 
 /** What an exit code means, in words an admin can act on. */
