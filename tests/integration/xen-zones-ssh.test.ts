@@ -13,7 +13,13 @@ import { xenDomainConfig } from "@/lib/drivers/xen/plan";
 import { zonecfgFile } from "@/lib/drivers/zones/plan";
 import { StepError, type DeploySpec, type HypervisorDriver, type StepIo } from "@/lib/drivers/types";
 import { closeSshConnections } from "@/lib/drivers/transport/ssh";
+import { eq } from "drizzle-orm";
+import { hosts, users } from "@/lib/db/schema";
+import { encryptHostSecret } from "@/lib/hosts/secrets";
+import { destroyEnvironment } from "@/lib/db/queries/orders";
+import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { KEY, spec } from "../fixtures/plan-orders";
+import { bootPortal, makeGroup, makeUser, order, waitForOrder } from "../helpers/portal";
 import { connectPeers, recordingIo, sharedDir, startEmulatedHost, stopEmulatedHosts, type EmulatedHost } from "../helpers/emulated-hosts";
 
 let xenA: EmulatedHost, xenB: EmulatedHost, solC: EmulatedHost, solD: EmulatedHost;
@@ -249,5 +255,59 @@ describe("Solaris zones over SSH (emulated zonecfg, zoneadm, zfs, zlogin)", () =
     }
     expect(await zones.status(s)).toBe("missing");
     expect((await on(solD, ["zfs", "list", "-H", "-o", "name"])).stdout).not.toContain("zone-db1");
+  });
+});
+
+describe("orders through the portal's pipeline onto emulated Xen and Solaris hosts over SSH", () => {
+  let worker: RunningWorkers;
+
+  beforeAll(async () => {
+    const { db } = await bootPortal();
+    // Only the emulated hosts take orders in this file: the seeded sim hosts are drained.
+    await db.update(hosts).set({ state: "draining" }).where(eq(hosts.kind, "sim"));
+    for (const h of [xenA, solC]) {
+      await db.insert(hosts).values({
+        id: h.host.id, name: h.name, kind: h.host.kind, address: h.sshd.host, port: h.sshd.port, sshUser: h.sshd.user,
+        sshPrivateKey: encryptHostSecret(h.host.id, h.sshd.privateKey), hostKeyFingerprint: h.sshd.hostKeyFingerprint,
+        cpuCapacity: 8, memoryMbCapacity: 16384, diskGbCapacity: 500, config: h.host.config,
+      });
+    }
+    worker = await startWorkers();
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+  });
+
+  it("a customer's Xen order and capped zone order are delivered by the pipeline, each step logged, and retired again", async () => {
+    const { db } = await bootPortal();
+    const group = await makeGroup(db, { autoApprove: true });
+    const customer = await makeUser(db, "customer", group.slug);
+    await db.update(users).set({ sshPublicKey: KEY }).where(eq(users.id, customer.id));
+
+    const xenOrder = await order(db, customer, { image: "linux-test", flavor: "small", name: "pipe-xen1" });
+    const zoneOrder = await order(db, customer, { image: "solaris10-whole-capped", flavor: "capped-2cpu-4g", name: "pipe-zone1" });
+    const [xenView, zoneView] = await Promise.all([waitForOrder(db, xenOrder.id, undefined, 60_000), waitForOrder(db, zoneOrder.id, undefined, 60_000)]);
+
+    expect(xenView.status, xenView.reason ?? "").toBe("ready");
+    expect(xenView.environment?.host).toBe("xen-a");
+    const createLog = xenView.steps.find((st) => st.name === "boot")!.log.map((l) => l.line);
+    expect(createLog).toContain(`$ xl create ${xenA.state}/etc/xen/pipe-xen1.cfg`);
+    const prod = xenView.environment!.addresses.find((a) => a.network === "production")!;
+    expect(readFileSync(`${xenA.state}/etc/xen/pipe-xen1.cfg`, "utf8")).toContain(`mac=${prod.mac},bridge=xenbr1`);
+    expect((await on(xenA, ["xl", "list", "pipe-xen1"])).code).toBe(0);
+
+    expect(zoneView.status, zoneView.reason ?? "").toBe("ready");
+    expect(zoneView.environment?.host).toBe("sol-c");
+    expect((await on(solC, ["zonecfg", "-z", "pipe-zone1", "export"])).stdout).toContain("add capped-cpu\nset ncpus=2\nend");
+    expect((await on(solC, ["zoneadm", "-z", "pipe-zone1", "list", "-p"])).stdout).toMatch(/:pipe-zone1:running:/);
+    for (const view of [xenView, zoneView]) for (const st of view.steps) expect(st.status, `${st.name}`).toBe("succeeded");
+
+    for (const o of [xenOrder, zoneOrder]) await destroyEnvironment(db, customer, o.id);
+    const [xenGone, zoneGone] = await Promise.all([waitForOrder(db, xenOrder.id, ["retired", "failed"], 60_000), waitForOrder(db, zoneOrder.id, ["retired", "failed"], 60_000)]);
+    expect(xenGone.status, xenGone.reason ?? "").toBe("retired");
+    expect(zoneGone.status, zoneGone.reason ?? "").toBe("retired");
+    expect((await on(xenA, ["lvs", "vg0/pipe-xen1"])).code).not.toBe(0);
+    expect((await on(solC, ["zoneadm", "-z", "pipe-zone1", "list", "-p"])).code).not.toBe(0);
   });
 });
