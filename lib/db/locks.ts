@@ -14,6 +14,8 @@ export const lockKeys = {
   networkCreate: 7_320_116,
   /** Images with the same slug. */
   imageSlug: 7_320_117,
+  /** Hosts registered with the same name. */
+  hostName: 7_320_118,
 } as const;
 
 /**

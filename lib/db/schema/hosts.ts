@@ -56,6 +56,8 @@ export const hosts = pgTable(
      * derived from AUTH_SECRET). Never selected for a page or an API answer.
      */
     sshPrivateKey: text("ssh_private_key"),
+    /** The public half of that key (for ~user/.ssh/authorized_keys on the host); not a secret. */
+    sshPublicKey: text("ssh_public_key"),
     /** The pinned host key, "SHA256:<base64>" as ssh-keygen -l prints it; null until the first test. */
     hostKeyFingerprint: text("host_key_fingerprint"),
     /** Commands the portal runs at once on this host. */
