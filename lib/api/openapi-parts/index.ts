@@ -1,4 +1,5 @@
 import type { OpenApiPart } from "../openapi-helpers";
+import { planPart } from "./plan";
 import { hostsPart } from "./hosts";
 import { planPart } from "./plan";
 
