@@ -1,5 +1,4 @@
 import type { OpenApiPart } from "../openapi-helpers";
-import { planPart } from "./plan";
 import { hostsPart } from "./hosts";
 import { planPart } from "./plan";
 
