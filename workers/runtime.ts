@@ -1,5 +1,6 @@
 import { Worker } from "bullmq";
 import { getDb } from "@/lib/db/client";
+import { closeSshConnections } from "@/lib/drivers/transport/ssh";
 import { env } from "@/lib/env";
 import { closeQueues, getQueue, queues } from "@/lib/jobs/queues";
 import { createRedis, redisPrefix } from "@/lib/redis";
@@ -54,6 +55,7 @@ export async function startWorkers(): Promise<RunningWorkers> {
       stopping ??= (async () => {
         await Promise.all([provision.close(), maintenance.close()]);
         shutdown.abort();
+        await closeSshConnections();
         await closeQueues();
         await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
       })();

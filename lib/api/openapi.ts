@@ -2,7 +2,6 @@ import { action, body, errors, idParam, ok, ref, schema } from "./openapi-helper
 import { openApiParts } from "./openapi-parts";
 import { newUserInput } from "../db/queries/users";
 import { decisionInput, orderInput, rejectInput } from "../validation/order";
-import { hostUpdateInput } from "../validation/host";
 import { sshKeyInput } from "../validation/ssh-key";
 import { networkInput } from "../validation/network";
 import { imageInput } from "../validation/image";
@@ -92,15 +91,6 @@ export function openApiDocument() {
         },
         delete: { summary: "Remove your SSH public key", responses: { "204": { description: "Removed" }, "401": errors["401"] } },
       },
-      "/api/v1/hosts": { get: { summary: "Hypervisor hosts with capacity and usage (admins, approvers)", responses: { "200": ok("Hosts"), ...errors } } },
-      "/api/v1/hosts/{id}": {
-        patch: {
-          summary: "Change a host's state; on sim hosts, inject failures into named steps (admins)",
-          parameters: idParam,
-          requestBody: body("HostUpdate"),
-          responses: { "200": ok("The host"), ...errors },
-        },
-      },
       "/api/v1/networks": {
         get: {
           summary: "Networks with their free guest addresses",
@@ -135,7 +125,6 @@ export function openApiDocument() {
         DecisionInput: schema(decisionInput),
         RejectInput: schema(rejectInput),
         NewUser: schema(newUserInput),
-        HostUpdate: schema(hostUpdateInput),
         NewNetwork: schema(networkInput),
         NewImage: schema(imageInput),
         SshKeyInput: schema(sshKeyInput),

@@ -22,6 +22,8 @@ export const lockKeys = {
   policyRules: 7_320_120,
   /** A course's lab machines: the capacity check and the machine's name see every other. */
   courseMachines: 7_320_121,
+  /** Hosts registered with the same name. */
+  hostName: 7_320_122,
 } as const;
 
 /**

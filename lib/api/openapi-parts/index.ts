@@ -4,6 +4,10 @@ import { governanceCourses } from "./governance-courses";
 import { governanceDelivery } from "./governance-delivery";
 import { governanceLeases } from "./governance-leases";
 import { governancePolicy } from "./governance-policy";
+import { hostsPart } from "./hosts";
+import { planPart } from "./plan";
 
 /** Every area's part of the OpenAPI document; one import and one entry per area. */
-export const openApiParts: OpenApiPart[] = [governanceDelivery, governanceAudit, governancePolicy, governanceLeases, governanceCourses];
+export const openApiParts: OpenApiPart[] = [
+  governanceDelivery, governanceAudit, governancePolicy, governanceLeases, governanceCourses, hostsPart, planPart,
+];

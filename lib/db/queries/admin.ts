@@ -2,10 +2,9 @@ import { asc, count, eq, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { groups, hosts, images, ipAllocations, memberships, networks, users } from "../schema";
 import { usableCount } from "../../net/ipam";
-import { conflict, notFound, UserError } from "../../errors";
+import { conflict } from "../../errors";
 import { lockForTransaction } from "../locks";
 import { writeAudit } from "../../audit";
-import type { HostUpdate } from "../../validation/host";
 import type { ImageInput } from "../../validation/image";
 import type { Actor } from "./orders";
 
@@ -74,33 +73,6 @@ export async function createImage(db: Db, actor: Actor, input: ImageInput) {
     });
     return row;
   });
-}
-
-/** Changes a host's state and, for sim hosts, its failure injection; audited. */
-export async function updateHost(db: Db, actor: Actor, hostId: string, input: HostUpdate) {
-  const [host] = await db.select().from(hosts).where(eq(hosts.id, hostId));
-  if (!host) throw notFound("Host");
-  if (input.failSteps && host.kind !== "sim") {
-    throw new UserError("Failure injection exists only on sim hosts", 422, { failSteps: ["Only sim hosts inject failures"] });
-  }
-  const config = { ...host.config };
-  if (input.failSteps) {
-    const failSteps: Record<string, number> = {};
-    for (const [step, n] of Object.entries(input.failSteps)) if (n && n > 0) failSteps[step] = n;
-    if (Object.keys(failSteps).length) config.failSteps = failSteps;
-    else delete config.failSteps;
-  }
-  const [row] = await db
-    .update(hosts)
-    .set({ state: input.state ?? host.state, config })
-    .where(eq(hosts.id, hostId))
-    .returning({ id: hosts.id, name: hosts.name, kind: hosts.kind, state: hosts.state, config: hosts.config });
-  await writeAudit(db, {
-    actorId: actor.id, action: "host.update", targetType: "host", targetId: hostId, data: { ...input },
-    before: { state: host.state, failSteps: host.config.failSteps ?? {} },
-    after: { state: row.state, failSteps: row.config.failSteps ?? {} },
-  });
-  return row;
 }
 
 /** Failure injection per sim host, for the admin page. */

@@ -1,0 +1,59 @@
+import { and, eq, isNull } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { hosts, type Host } from "../../db/schema";
+import { decryptHostSecret, HostSecretError } from "../../hosts/secrets";
+import { LocalTransport } from "./local";
+import { SshTransport } from "./ssh";
+import { TransportError, type Transport } from "./types";
+
+/** The host fields a transport needs (a hosts row has them all). */
+export type TransportHost = Pick<Host, "id" | "name" | "address" | "port" | "sshUser" | "sshPrivateKey" | "hostKeyFingerprint" | "maxConcurrency">;
+
+/** Address of a host driven on the worker's own machine (no SSH). */
+export const LOCAL_ADDRESS = "local";
+
+/**
+ * How the portal reaches a host: "local" runs programs on the worker's machine, anything
+ * else goes over SSH with the host's stored key and pinned host key (one pooled connection
+ * per host; close() leaves it open for the next step).
+ */
+export function transportFor(host: TransportHost, opts: { allowUnpinned?: boolean } = {}): Transport {
+  if (host.address === LOCAL_ADDRESS) return new LocalTransport();
+  if (!host.sshUser || !host.sshPrivateKey) {
+    throw new TransportError("auth", `host ${host.name} has no SSH user or key registered; an admin sets them on the Hosts page`);
+  }
+  let privateKey: string;
+  try {
+    privateKey = decryptHostSecret(host.id, host.sshPrivateKey);
+  } catch (e) {
+    if (e instanceof HostSecretError) throw new TransportError("auth", `host ${host.name}: ${e.message}`);
+    throw e;
+  }
+  return new SshTransport(
+    {
+      id: host.id,
+      address: host.address,
+      port: host.port,
+      user: host.sshUser,
+      privateKey,
+      hostKeyFingerprint: host.hostKeyFingerprint,
+      maxConcurrency: host.maxConcurrency,
+      allowUnpinned: opts.allowUnpinned,
+    },
+    // A first contact (key not pinned yet) gets a connection of its own, never the pool's.
+    { pooled: !opts.allowUnpinned },
+  );
+}
+
+/** The transport for a registered host by id (drivers get the host from the DeploySpec). */
+export async function transportForHost(db: Db, hostId: string): Promise<Transport> {
+  const [host] = await db.select().from(hosts).where(and(eq(hosts.id, hostId), isNull(hosts.removedAt)));
+  if (!host) throw new TransportError("connect", `host ${hostId} is not registered (any more)`);
+  return transportFor(host);
+}
+
+export { closeSshConnections } from "./ssh";
+export { LocalTransport } from "./local";
+export { SshTransport } from "./ssh";
+export { TransportError } from "./types";
+export type { Transport, RunOptions, RunResult } from "./types";

@@ -1,0 +1,24 @@
+import { z } from "zod";
+import { HOST_ADDRESS, LVM_NAME, hostPath } from "../plan/validate";
+
+/**
+ * A Xen host's driver settings (hosts.config), with the defaults of a Debian dom0 using the
+ * xl toolstack and one LVM volume group for guest disks. Unknown keys (the SSH transport's
+ * own settings) are ignored here.
+ */
+export const xenHostConfig = z.object({
+  volumeGroup: z.string().regex(LVM_NAME, "volume group: letters, digits and + _ . -").default("vg0"),
+  /** Golden LVs are named <prefix><image slug>, e.g. vg0/golden-linux-test. */
+  goldenPrefix: z.string().regex(/^[a-z][a-z0-9-]{0,20}$/, "golden prefix: lowercase letters, digits and -").default("golden-"),
+  configDir: hostPath("configDir").default("/etc/xen"),
+  /** Where guest disks are mounted for glue (one directory per guest below it). */
+  mountDir: hostPath("mountDir").default("/mnt/portal"),
+  /** Install files: <imageDir>/<image slug>.tar.gz, a root filesystem archive. */
+  imageDir: hostPath("imageDir").default("/var/lib/xen/images"),
+  kernel: hostPath("kernel").default("/var/lib/xen/images/vmlinuz"),
+  ramdisk: hostPath("ramdisk").default("/var/lib/xen/images/initrd.img"),
+  /** The name other Xen hosts reach this one by for `xl migrate` (default: its address). */
+  migrationAddress: z.string().regex(HOST_ADDRESS, "migration address: a host name or IPv4 address").optional(),
+});
+
+export type XenHostConfig = z.infer<typeof xenHostConfig>;

@@ -1,0 +1,316 @@
+/**
+ * Command plans for Solaris 10 zones on ZFS, built from shared/reference/hypervisors.md
+ * sections 2 and 4 (zonecfg(1M), zoneadm(1M), zlogin(1), sysidcfg(4), zfs(1M)). NOT run on a
+ * real Solaris host: tested against reviewed golden files and the host emulators in
+ * tests/emulators/.
+ */
+import { randomInt } from "node:crypto";
+import { assertSafeSpec, netmaskOf, prefixOf } from "../plan/validate";
+import { run, write, type Plan, type PlanStep } from "../plan/types";
+import type { DeploySpec } from "../types";
+import type { ZonesHostConfig } from "./config";
+
+/** The four directories the default `create` template loop-mounts read-only into a sparse-root zone. */
+export const sparseInheritedDirs = ["/lib", "/platform", "/sbin", "/usr"];
+
+export function zoneNames(spec: DeploySpec, cfg: ZonesHostConfig) {
+  return {
+    zone: spec.hostname,
+    zonepath: `${cfg.zonesRoot}/${spec.hostname}`,
+    dataset: `${cfg.zonesDataset}/${spec.hostname}`,
+    golden: `${cfg.goldenPrefix}${spec.image.slug}`,
+    cfgFile: `${cfg.stageDir}/${spec.hostname}.zonecfg`,
+  };
+}
+
+/** FSS shares: 10 per vCPU of the flavor, so bigger sizes win proportionally under contention. */
+export function zoneCpuShares(spec: DeploySpec): number {
+  return 10 * spec.flavor.vcpus;
+}
+
+/** zonecfg size: whole GiB as "4g", else MiB as "1536m". */
+export function zoneSize(mb: number): string {
+  return mb % 1024 === 0 ? `${mb / 1024}g` : `${mb}m`;
+}
+
+/** The zonecfg command file: sparse (default template) or whole root (create -b), nets, caps, FSS. */
+export function zonecfgFile(spec: DeploySpec, cfg: ZonesHostConfig): string {
+  const n = zoneNames(spec, cfg);
+  const routed = spec.addresses.find((a) => a.purpose === "production") ?? spec.addresses[0];
+  const lines = [
+    spec.image.rootType === "whole" ? "create -b" : "create",
+    `set zonepath=${n.zonepath}`,
+    "set autoboot=true",
+    "set ip-type=shared",
+    "set scheduling-class=FSS",
+    `set cpu-shares=${zoneCpuShares(spec)}`,
+  ];
+  for (const a of spec.addresses) {
+    lines.push("add net", `set address=${a.ip}/${prefixOf(a.cidr)}`, `set physical=${a.bridge}`);
+    if (a === routed) lines.push(`set defrouter=${a.gateway}`);
+    lines.push("end");
+  }
+  if (spec.flavor.cpuCap) lines.push("add capped-cpu", `set ncpus=${spec.flavor.cpuCap}`, "end");
+  if (spec.flavor.memoryCapMb) {
+    const size = zoneSize(spec.flavor.memoryCapMb);
+    lines.push("add capped-memory", `set physical=${size}`, `set swap=${size}`, "end");
+  }
+  lines.push("verify", "commit", "");
+  return lines.join("\n");
+}
+
+/** sysidcfg(4) for an unattended first boot; keys checked here because one typo means console prompts. */
+export function sysidcfgFile(spec: DeploySpec, cfg: ZonesHostConfig, rootHash: string): string {
+  const nameService = cfg.dns ? `DNS {domain_name=${cfg.dns.domain} name_server=${cfg.dns.servers.join(",")}}` : "NONE";
+  return [
+    "system_locale=C",
+    "terminal=xterm",
+    `network_interface=primary {hostname=${spec.hostname}}`,
+    "security_policy=NONE",
+    `name_service=${nameService}`,
+    "nfs4_domain=dynamic",
+    `timezone=${cfg.timezone}`,
+    `root_password=${rootHash}`,
+    "",
+  ].join("\n");
+}
+
+/** A traditional crypt(3) string that no password produces (random, never stored): SSH key login only. */
+function unusableHash(): string {
+  const chars = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  return Array.from({ length: 13 }, () => chars[randomInt(chars.length)]).join("");
+}
+
+const redactPassword = { pattern: /^root_password=.*$/m, replacement: "root_password=<crypt(3) hash, not shown>" };
+
+function zoneState(zone: string, states: string) {
+  return new RegExp(`^[^:]*:${zone}:(?:${states}):`, "m");
+}
+
+const noZone = /No such zone configured/;
+
+export function zonesProvisionPlan(spec: DeploySpec, cfg: ZonesHostConfig): Plan {
+  assertSafeSpec(spec);
+  if (spec.image.os !== "solaris" || !spec.image.rootType) throw new Error(`image ${spec.image.slug} is not a Solaris zone image (no sparse or whole root)`);
+  const n = zoneNames(spec, cfg);
+  const install = spec.image.source === "install-file";
+  const cfgText = zonecfgFile(spec, cfg);
+  const wanted = cfgText.split("\n").filter((l) => /^set (zonepath|address|physical|ncpus)=/.test(l));
+  const root = `${n.zonepath}/root`;
+
+  const steps: PlanStep[] = [
+    {
+      step: "resolve",
+      description: install ? "Nothing to resolve: zoneadm install copies the global zone's packages" : `Check that the golden zone ${n.golden} is installed and halted`,
+      actions: install
+        ? []
+        : [
+            run(["zoneadm", "-z", n.golden, "list", "-p"], `Golden zone of ${spec.image.slug}`, {
+              expect: { stdout: zoneState(n.golden, "installed"), problem: `The golden zone ${n.golden} must be installed and halted to be cloned` },
+              hint: `The golden zone is missing on this host: install ${n.golden} from the image's build notes, or drain the host`,
+            }),
+          ],
+    },
+    { step: "pack", description: install ? "Nothing to pack: the zone is installed from packages" : "Nothing to pack: zoneadm clones the golden zone's ZFS dataset in place", actions: [] },
+    {
+      step: "storage",
+      description: `Configure zone ${n.zone} (${spec.image.rootType === "whole" ? "whole root" : "sparse root"}, zonepath ${n.zonepath} on ZFS${spec.flavor.cpuCap ? `, capped at ${spec.flavor.cpuCap} CPUs` : ""})`,
+      actions: [
+        run(["mkdir", "-p", cfg.stageDir], "Directory for the zone's command file"),
+        write(n.cfgFile, cfgText, 0o644, "zonecfg command file: root type, zonepath, FSS shares, one net per network, CPU and memory caps"),
+        run(["zonecfg", "-z", n.zone, "-f", n.cfgFile], "Create the zone's configuration", {
+          alreadyDone: {
+            when: /Zone exists, input not from terminal|already installed; create not allowed/,
+            verify: {
+              argv: ["zonecfg", "-z", n.zone, "export"],
+              problem: (out, code) => {
+                if (code !== 0) return "its configuration cannot be read";
+                const have = new Set(out.split("\n").map((l) => l.trim()));
+                const missing = wanted.filter((l) => !have.has(l));
+                const sparse = have.has("add inherit-pkg-dir");
+                if (sparse !== (spec.image.rootType === "sparse")) missing.push(spec.image.rootType === "sparse" ? "inherit-pkg-dir (sparse root)" : "no inherit-pkg-dir (whole root)");
+                return missing.length ? `it lacks ${missing.join(", ")}` : null;
+              },
+            },
+            advice: `If it is a leftover, remove it (zoneadm -z ${n.zone} uninstall -F; zonecfg -z ${n.zone} delete -F) and retry, or order under another name.`,
+          },
+        }),
+        ...(install
+          ? [
+              run(["zfs", "create", "-o", `mountpoint=${n.zonepath}`, n.dataset], "ZFS dataset for the zonepath", {
+                alreadyDone: {
+                  when: /dataset already exists/,
+                  verify: { argv: ["zfs", "get", "-H", "-o", "value", "mountpoint", n.dataset], problem: (out) => (out.trim() === n.zonepath ? null : `it is mounted at ${out.trim() || "nothing"}, not ${n.zonepath}`) },
+                  advice: `Destroy the leftover dataset (zfs destroy -r ${n.dataset}) if no zone uses it.`,
+                },
+              }),
+              run(["chmod", "700", n.zonepath], "zoneadm requires the zonepath to be private (mode 700)"),
+            ]
+          : []),
+      ],
+    },
+    {
+      step: "unpack",
+      description: install
+        ? `Install ${n.zone} from the global zone's packages`
+        : spec.image.source === "copy"
+          ? `Clone ${n.golden} into ${n.zone} as a full copy`
+          : `Clone ${n.golden} into ${n.zone} (ZFS snapshot and clone of its zonepath)`,
+      actions: [
+        run(
+          install ? ["zoneadm", "-z", n.zone, "install"] : spec.image.source === "copy" ? ["zoneadm", "-z", n.zone, "clone", "-m", "copy", n.golden] : ["zoneadm", "-z", n.zone, "clone", n.golden],
+          install ? "Install the zone" : "Clone the golden zone",
+          {
+            alreadyDone: { when: /(install|clone) operation is invalid for (installed|ready|running) zones/, advice: "" },
+            timeoutMs: 60 * 60_000,
+          },
+        ),
+      ],
+    },
+    {
+      step: "networking",
+      description: `Hosts and netmasks inside the zone; the addresses themselves are the zone's net resources (${spec.addresses.map((a) => `${a.ip} on ${a.bridge}`).join(", ")})`,
+      actions: [
+        write(`${root}/etc/inet/hosts`, ["127.0.0.1\tlocalhost", ...spec.addresses.map((a, i) => `${a.ip}\t${spec.hostname}${i === 0 ? "\tloghost" : `-${a.network}`}`), ""].join("\n"), 0o644, "Hosts file with the zone's addresses"),
+        write(`${root}/etc/inet/netmasks`, [...new Set(spec.addresses.map((a) => `${a.cidr.split("/")[0]}\t${netmaskOf(prefixOf(a.cidr))}`))].join("\n") + "\n", 0o644, "Netmasks of the zone's networks"),
+      ],
+    },
+    {
+      step: "glue",
+      description: "sysidcfg for an unattended first boot (hostname, timezone, root password hash, name service) and the owner's SSH key",
+      actions: [
+        write(`${root}/etc/sysidcfg`, sysidcfgFile(spec, cfg, cfg.rootPasswordHash ?? unusableHash()), 0o600, cfg.rootPasswordHash ? "sysidcfg with the host's root password hash" : "sysidcfg with an unusable root password (SSH key login only)", { redact: redactPassword }),
+        ...(spec.sshPublicKey
+          ? [
+              run(["mkdir", "-p", `${root}/.ssh`], "root's .ssh directory (root's home in a Solaris 10 zone is /)"),
+              run(["chmod", "700", `${root}/.ssh`], "Private"),
+              write(`${root}/.ssh/authorized_keys`, `${spec.sshPublicKey}\n`, 0o600, "The owner's SSH public key for root"),
+            ]
+          : []),
+      ],
+    },
+    {
+      step: "boot",
+      description: `Boot ${n.zone}`,
+      actions: [run(["zoneadm", "-z", n.zone, "boot"], "First boot reads sysidcfg", { alreadyDone: { when: /boot operation is invalid for running zones/, advice: "" } })],
+    },
+    {
+      step: "wait_ready",
+      description: "Wait until zoneadm says running and the zone's SSH service is online",
+      actions: [
+        run(["zoneadm", "-z", n.zone, "list", "-p"], `Zone ${n.zone} running`, {
+          until: { ready: zoneState(n.zone, "running"), what: `zone ${n.zone} to run`, attempts: 60, intervalMs: 2000 },
+        }),
+        run(["zlogin", n.zone, "svcs", "-H", "-o", "state", "ssh"], "The zone answers: its SSH service is online", {
+          until: { ready: /^online\s*$/m, what: `${n.zone} to answer (ssh service online)`, attempts: 90, intervalMs: 2000 },
+        }),
+      ],
+    },
+  ];
+  return { kind: "zones", host: spec.host.name, guest: spec.hostname, steps };
+}
+
+export function zoneHaltStep(spec: DeploySpec): PlanStep {
+  return {
+    step: "halt",
+    description: `Halt zone ${spec.hostname}`,
+    actions: [run(["zoneadm", "-z", spec.hostname, "halt"], "Stop the zone", { alreadyDone: { when: new RegExp(`halt operation is invalid for (installed|configured|incomplete) zones|${noZone.source}`), advice: "" } })],
+  };
+}
+
+export function zoneBootStep(spec: DeploySpec): PlanStep {
+  return {
+    step: "start",
+    description: `Boot zone ${spec.hostname}`,
+    actions: [run(["zoneadm", "-z", spec.hostname, "boot"], "Boot", { alreadyDone: { when: /boot operation is invalid for running zones/, advice: "" } })],
+  };
+}
+
+export function zonesTeardownPlan(spec: DeploySpec, cfg: ZonesHostConfig): Plan {
+  assertSafeSpec(spec);
+  const n = zoneNames(spec, cfg);
+  return {
+    kind: "zones",
+    host: spec.host.name,
+    guest: spec.hostname,
+    steps: [
+      zoneHaltStep(spec),
+      {
+        step: "destroy",
+        description: `Uninstall and delete zone ${n.zone} and destroy its dataset ${n.dataset}`,
+        actions: [
+          run(["zoneadm", "-z", n.zone, "uninstall", "-F"], "Remove the zone's files", {
+            alreadyDone: { when: new RegExp(`uninstall operation is invalid for (configured|incomplete) zones|${noZone.source}`), advice: "" },
+          }),
+          run(["zonecfg", "-z", n.zone, "delete", "-F"], "Remove the zone's configuration", { alreadyDone: { when: noZone, advice: "" } }),
+          run(["zfs", "destroy", "-r", n.dataset], "Destroy the zonepath's dataset and its snapshots", { alreadyDone: { when: /dataset does not exist/, advice: "" } }),
+          run(["rm", "-f", n.cfgFile], "Remove the zonecfg command file"),
+        ],
+      },
+    ],
+  };
+}
+
+/**
+ * A cold move: Solaris 10 has no live migration of zones. Halt and detach on the source, send
+ * the zonepath's dataset to the target over the hosts' own SSH (`zfs send | ssh target zfs
+ * receive`; a fixed script whose names arrive as positional parameters, never pasted into it),
+ * attach with -u (update packages to the target's level) and boot there, then remove the source.
+ */
+export function zoneMovePlan(spec: DeploySpec, cfg: ZonesHostConfig, target: DeploySpec["host"], targetCfg: ZonesHostConfig, targetAddress: string, snapshot: string) {
+  assertSafeSpec(spec);
+  if (!/^[a-z0-9][a-z0-9-]{0,40}$/.test(snapshot)) throw new Error("invalid snapshot name");
+  const s = zoneNames(spec, cfg);
+  const t = zoneNames(spec, targetCfg);
+  const snap = `${s.dataset}@${snapshot}`;
+  const detached = { when: /detach operation is invalid for configured zones/, advice: "" };
+  return {
+    preflight: {
+      step: "move-preflight",
+      description: `On ${target.name}: no zone named ${t.zone} yet`,
+      actions: [
+        run(["zoneadm", "-z", t.zone, "list", "-p"], "The zone name is free on the target", {
+          alreadyDone: { when: noZone, advice: "" },
+          expect: { stdout: /^(?![\s\S])/, problem: `${target.name} already has a zone named ${t.zone}` },
+        }),
+      ],
+    } satisfies PlanStep,
+    detach: {
+      step: "move-detach",
+      description: `On ${spec.host.name}: halt and detach ${s.zone}, snapshot and send ${s.dataset} to ${target.name}`,
+      actions: [
+        zoneHaltStep(spec).actions[0]!,
+        run(["zoneadm", "-z", s.zone, "detach"], "Detach: the zonepath now carries the zone's package list for the target", { alreadyDone: detached }),
+        run(["zfs", "snapshot", snap], "Point-in-time copy of the zonepath to send", { alreadyDone: { when: /dataset already exists/, advice: "" } }),
+        run(["sh", "-c", 'zfs send "$1" | ssh "$2" zfs receive -F "$3"', "sh", snap, targetAddress, t.dataset], `Send the dataset to ${target.name} over the hosts' SSH`, { timeoutMs: 4 * 60 * 60_000 }),
+      ],
+    } satisfies PlanStep,
+    attach: {
+      step: "move-attach",
+      description: `On ${target.name}: attach ${t.zone} at ${t.zonepath} and boot it`,
+      actions: [
+        run(["zfs", "set", `mountpoint=${t.zonepath}`, t.dataset], "Mount the received dataset at the zonepath"),
+        run(["zonecfg", "-z", t.zone, "create", "-a", t.zonepath], "Configuration from the detached zonepath", {
+          alreadyDone: { when: /Zone exists, input not from terminal|already installed; create not allowed/, advice: "" },
+        }),
+        run(["zoneadm", "-z", t.zone, "attach", "-u"], "Attach, updating packages to this host's level", {
+          alreadyDone: { when: /attach operation is invalid for (installed|ready|running) zones/, advice: "" },
+        }),
+        zoneBootStep(spec).actions[0]!,
+        run(["zoneadm", "-z", t.zone, "list", "-p"], `Zone ${t.zone} running on the target`, {
+          until: { ready: zoneState(t.zone, "running"), what: `zone ${t.zone} to run on ${target.name}`, attempts: 60, intervalMs: 2000 },
+        }),
+        run(["zfs", "destroy", `${t.dataset}@${snapshot}`], "The transfer snapshot is no longer needed", { alreadyDone: { when: /could not find any snapshots|dataset does not exist/, advice: "" } }),
+      ],
+    } satisfies PlanStep,
+    cleanup: {
+      step: "move-cleanup",
+      description: `On ${spec.host.name}: delete the detached zone and its dataset`,
+      actions: [
+        run(["zonecfg", "-z", s.zone, "delete", "-F"], "Remove the detached zone's configuration", { alreadyDone: { when: noZone, advice: "" } }),
+        run(["zfs", "destroy", "-r", s.dataset], "Destroy the old zonepath and its snapshot", { alreadyDone: { when: /dataset does not exist/, advice: "" } }),
+        run(["rm", "-f", s.cfgFile], "Remove the zonecfg command file"),
+      ],
+    } satisfies PlanStep,
+  };
+}

@@ -1,0 +1,131 @@
+/** TEST EMULATOR, NOT THE REAL TOOL: lvcreate, lvremove, lvs, vgs, mkfs.ext4, dd on /dev/VG/LV. */
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import { STATE, copyDir, fail, load, out, parseArgs, save } from "./state.mjs";
+
+// $EMU_STATE/lvm may be a symlink to a directory shared by two hosts (a SAN volume group).
+const LVM = path.join(STATE, "lvm");
+const lvmLoad = () => load("lvm/state", { vgs: { vg0: { size: 500 * 1024 ** 3 } }, lvs: {} });
+const lvmSave = (s) => save("lvm/state", s);
+export const lvData = (vg, lv) => path.join(LVM, "data", vg, lv);
+
+function bytes(size) {
+  const m = /^(\d+(?:\.\d+)?)([bkmgtBKMGT]?)$/.exec(size ?? "");
+  if (!m) fail(`  Invalid argument for --size: ${size}`, 3);
+  const unit = { "": 1024 ** 2, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2].toLowerCase()];
+  return Math.round(Number(m[1]) * unit);
+}
+
+/** /dev/VG/LV -> [vg, lv] if that LV exists, else null. */
+export function deviceLv(device) {
+  const m = /^\/dev\/([^/]+)\/([^/]+)$/.exec(device);
+  if (!m) return null;
+  return lvmLoad().lvs[`${m[1]}/${m[2]}`] ? [m[1], m[2]] : null;
+}
+
+function inUse(vg, lv) {
+  const domains = load("xen/domains", {});
+  return Object.values(domains).some((d) => d.disk === `/dev/${vg}/${lv}`);
+}
+
+export function lvcreate(args) {
+  const { opts, rest } = parseArgs(args, ["-L", "-n", "--size", "--name"]);
+  const name = opts.n ?? opts.name;
+  const size = bytes(opts.L ?? opts.size);
+  const s = lvmLoad();
+  if (!name) fail("  Please specify a logical volume name with -n", 3);
+  let vg;
+  let origin = null;
+  if (opts.s || opts.snapshot) {
+    const [ovg, olv] = (rest[0] ?? "").split("/");
+    if (!s.lvs[`${ovg}/${olv}`]) fail(`  Failed to find logical volume "${rest[0]}"`, 5);
+    vg = ovg;
+    origin = olv;
+  } else {
+    vg = rest[0];
+    if (!s.vgs[vg]) fail(`  Volume group "${vg}" not found\n  Cannot process volume group ${vg}`, 5);
+  }
+  if (s.lvs[`${vg}/${name}`]) fail(`  Logical Volume "${name}" already exists in volume group "${vg}"`, 5);
+  const used = Object.entries(s.lvs).filter(([k]) => k.startsWith(`${vg}/`)).reduce((a, [, v]) => a + v.size, 0);
+  if (used + size > s.vgs[vg].size) fail(`  Volume group "${vg}" has insufficient free space (${Math.floor((s.vgs[vg].size - used) / 4194304)} extents): ${Math.ceil(size / 4194304)} required.`, 5);
+  s.lvs[`${vg}/${name}`] = { size: origin ? s.lvs[`${vg}/${origin}`].size : size, cow: origin ? size : 0, origin };
+  lvmSave(s);
+  if (origin) copyDir(lvData(vg, origin), lvData(vg, name));
+  else copyDir("/nonexistent", lvData(vg, name));
+  out(`  Logical volume "${name}" created.`);
+}
+
+export function lvremove(args) {
+  const { rest } = parseArgs(args);
+  const s = lvmLoad();
+  for (const target of rest) {
+    const [vg, lv] = target.replace(/^\/dev\//, "").split("/");
+    if (!s.lvs[`${vg}/${lv}`]) fail(`  Failed to find logical volume "${vg}/${lv}"`, 5);
+    if (inUse(vg, lv)) fail(`  Logical volume ${vg}/${lv} in use.`, 5);
+    delete s.lvs[`${vg}/${lv}`];
+    lvmSave(s);
+    rmSync(lvData(vg, lv), { recursive: true, force: true });
+    out(`  Logical volume "${lv}" successfully removed.`);
+  }
+}
+
+function table(rows, fields, opts, header) {
+  const sep = opts.separator;
+  if (!opts.noheadings) out(`  ${fields.map((f) => header[f] ?? f).join(sep ?? "  ")}`);
+  for (const r of rows) out(`  ${fields.map((f) => String(r[f] ?? "")).join(sep ?? "  ")}`);
+}
+
+export function lvs(args) {
+  const { opts, rest } = parseArgs(args, ["-o", "--options", "--units", "--separator"]);
+  const fields = (opts.o ?? opts.options ?? "lv_name,vg_name,lv_size,origin").split(",");
+  const s = lvmLoad();
+  const rows = [];
+  const wanted = rest.length ? rest : Object.keys(s.vgs);
+  for (const w of wanted) {
+    const [vg, lv] = w.split("/");
+    if (lv) {
+      const v = s.lvs[`${vg}/${lv}`];
+      if (!v) fail(`  Failed to find logical volume "${vg}/${lv}"`, 5);
+      rows.push({ lv_name: lv, vg_name: vg, lv_size: v.size, origin: v.origin ?? "" });
+    } else {
+      if (!s.vgs[vg]) fail(`  Volume group "${vg}" not found`, 5);
+      for (const [k, v] of Object.entries(s.lvs)) if (k.startsWith(`${vg}/`)) rows.push({ lv_name: k.split("/")[1], vg_name: vg, lv_size: v.size, origin: v.origin ?? "" });
+    }
+  }
+  table(rows, fields, opts, { lv_name: "LV", vg_name: "VG", lv_size: "LSize", origin: "Origin" });
+}
+
+export function vgs(args) {
+  const { opts, rest } = parseArgs(args, ["-o", "--options", "--units", "--separator"]);
+  const fields = (opts.o ?? opts.options ?? "vg_name,vg_size,vg_free").split(",");
+  const s = lvmLoad();
+  const rows = Object.entries(s.vgs)
+    .filter(([vg]) => !rest.length || rest.includes(vg))
+    .map(([vg, v]) => {
+      const used = Object.entries(s.lvs).filter(([k]) => k.startsWith(`${vg}/`)).reduce((a, [, l]) => a + (l.origin ? l.cow : l.size), 0);
+      return { vg_name: vg, vg_size: v.size, vg_free: v.size - used };
+    });
+  table(rows, fields, opts, { vg_name: "VG", vg_size: "VSize", vg_free: "VFree" });
+}
+
+export function mkfs(args) {
+  const { rest } = parseArgs(args, ["-L"]);
+  const dev = deviceLv(rest[0]);
+  if (!dev) fail(`mke2fs: No such file or directory while trying to determine filesystem size`, 1);
+  copyDir("/nonexistent", lvData(...dev));
+}
+
+export function dd(args) {
+  const kv = Object.fromEntries(args.map((a) => a.split("=", 2)));
+  const from = deviceLv(kv.if ?? "");
+  const to = deviceLv(kv.of ?? "");
+  if (!from) fail(`dd: failed to open '${kv.if}': No such file or directory`, 1);
+  if (!to) fail(`dd: failed to open '${kv.of}': No such file or directory`, 1);
+  copyDir(lvData(...from), lvData(...to));
+  const size = load("lvm/state", { lvs: {} }).lvs[`${from[0]}/${from[1]}`].size;
+  process.stderr.write(`${size / 4194304}+0 records in\n${size / 4194304}+0 records out\n${size} bytes copied, 0.5 s, emulated\n`);
+}
+
+export function ensureLvmDir() {
+  if (!existsSync(LVM)) mkdirSync(LVM, { recursive: true });
+}

@@ -1,0 +1,18 @@
+/** TEST EMULATORS, NOT THE REAL TOOLS: dispatch from a ../bin/<tool> script to its emulation. */
+import { dd, lvcreate, lvremove, lvs, mkfs, vgs } from "./lvm.mjs";
+import { mount, umount } from "./mount.mjs";
+import { nc, xl } from "./xen.mjs";
+import { zfs } from "./zfs.mjs";
+import { prtconf, psrinfo, zlogin, zoneadm, zonecfg } from "./zones.mjs";
+import { ssh } from "./ssh.mjs";
+
+const tools = { xl, lvcreate, lvremove, lvs, vgs, "mkfs.ext4": mkfs, dd, mount, umount, nc, zfs, zonecfg, zoneadm, zlogin, psrinfo, prtconf, ssh };
+
+export function main(tool) {
+  const fn = tools[tool];
+  if (!fn) {
+    process.stderr.write(`${tool}: no such test emulator\n`);
+    process.exit(127);
+  }
+  fn(process.argv.slice(2));
+}

@@ -1,0 +1,17 @@
+/**
+ * TEST EMULATOR, NOT THE REAL TOOL: `ssh HOST COMMAND...` between emulated hosts. Like real
+ * ssh it joins the command words with spaces for the remote shell; "remote" means the same
+ * machine with the peer host's state ($EMU_STATE/peers.json maps the address to its state dir).
+ */
+import { spawnSync } from "node:child_process";
+import { fail, parseArgs, peer } from "./state.mjs";
+
+export function ssh(args) {
+  const { rest } = parseArgs(args, ["-o", "-p", "-i", "-l"]);
+  const [host, ...command] = rest;
+  const dir = host ? peer(host) : null;
+  if (!dir) fail(`ssh: Could not resolve hostname ${host}: Name or service not known`, 255);
+  if (!command.length) fail("ssh: interactive sessions are not supported by this test emulator", 255);
+  const r = spawnSync("/bin/sh", ["-c", command.join(" ")], { env: { ...process.env, EMU_STATE: dir }, stdio: "inherit" });
+  process.exit(r.status ?? 255);
+}

@@ -1,0 +1,145 @@
+/**
+ * TEST EMULATOR, NOT THE REAL TOOL: `xl` (info, list, create, sched-credit, shutdown, destroy,
+ * migrate) and `nc -z` (a guest answering on a port). Domains are records in
+ * $EMU_STATE/xen/domains.json; nothing boots. A domain "answers" on an address when its disk
+ * holds /etc/network/interfaces with that address (written by the portal's glue).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { deviceLv, lvData } from "./lvm.mjs";
+import { facts, fail, load, out, parseArgs, peer, save } from "./state.mjs";
+
+const domains = (state) => (state ? JSON.parse(existsOr(path.join(state, "xen/domains.json"), "{}")) : load("xen/domains", {}));
+const existsOr = (file, fallback) => (existsSync(file) ? readFileSync(file, "utf8") : fallback);
+
+function invalid(name) {
+  fail(`${name} is an invalid domain identifier (rc=-6)`, 1);
+}
+
+/** xl.cfg key = value pairs; strings in quotes, lists in [ ... ]. */
+function parseCfg(text) {
+  const cfg = {};
+  for (const raw of text.split("\n")) {
+    const line = raw.replace(/#.*$/, "").trim();
+    if (!line) continue;
+    const m = /^([a-z_]+)\s*=\s*(.+)$/.exec(line);
+    if (!m) fail(`config parsing error near \`${line.slice(0, 40)}': syntax error`, 1);
+    const v = m[2].trim();
+    if (v.startsWith("[")) cfg[m[1]] = [...v.matchAll(/'([^']*)'|"([^"]*)"/g)].map((x) => x[1] ?? x[2]);
+    else if (/^["']/.test(v)) cfg[m[1]] = v.slice(1, -1);
+    else if (/^\d+$/.test(v)) cfg[m[1]] = Number(v);
+    else fail(`config parsing error near \`${v.slice(0, 40)}': syntax error`, 1);
+  }
+  return cfg;
+}
+
+function row(name, d) {
+  return `${name.padEnd(40)}${String(d.id).padStart(5)}${String(d.memory).padStart(6)}${String(d.vcpus).padStart(6)}     ${d.state}${String(d.time ?? 1.2).padStart(10)}`;
+}
+
+export function xl(args) {
+  const [cmd, ...rest] = args;
+  const all = load("xen/domains", {});
+  const f = facts();
+  switch (cmd) {
+    case "info": {
+      const used = Object.values(all).reduce((a, d) => a + d.memory, 0);
+      const lines = { host: f.hostname, release: "6.1.0-emulated", nr_cpus: f.cpus, total_memory: f.memoryMb, free_memory: f.memoryMb - 1024 - used, xen_version: "4.17.3 (test emulator)" };
+      return out(Object.entries(lines).map(([k, v]) => `${k.padEnd(23)}: ${v}`).join("\n"));
+    }
+    case "list": {
+      const { opts, rest: names } = parseArgs(rest);
+      if (names.length && !all[names[0]]) invalid(names[0]);
+      if (opts.l) return out(JSON.stringify(names.map((n) => ({ domid: all[n].id, config: { c_info: { name: n }, b_info: { max_memkb: all[n].memory * 1024 } } })), null, 4));
+      const lines = ["Name                                        ID   Mem VCPUs\tState\tTime(s)"];
+      if (!names.length) lines.push(row("Domain-0", { id: 0, memory: 1024, vcpus: f.cpus, state: "r-----" }));
+      for (const n of names.length ? names : Object.keys(all)) lines.push(row(n, all[n]));
+      return out(lines.join("\n"));
+    }
+    case "create": {
+      const file = rest.find((a) => !a.startsWith("-"));
+      if (!file || !existsSync(file)) fail(`Failed to read config file: ${file}: No such file or directory`, 1);
+      out(`Parsing config from ${file}`);
+      const cfg = parseCfg(readFileSync(file, "utf8"));
+      if (!cfg.name) fail("Domain name must be specified.", 1);
+      if (all[cfg.name]) fail(`libxl: error: libxl_create.c:675:libxl__domain_make: Domain ${cfg.name}: domain name already exists`, 1);
+      if (cfg.kernel && !existsSync(cfg.kernel)) fail(`libxl: error: libxl_dom.c:387:libxl__build_pv: kernel ${cfg.kernel}: No such file or directory`, 1);
+      const target = /target=(\S+)$/.exec(cfg.disk?.[0] ?? "")?.[1] ?? /^phy:([^,]+)/.exec(cfg.disk?.[0] ?? "")?.[1];
+      if (!target || !deviceLv(target)) fail(`libxl: error: libxl_device.c:397:libxl__device_disk_set_backend: Disk vdev=xvda failed to stat: ${target}: No such file or directory`, 1);
+      const vifs = (cfg.vif ?? []).map((v) => Object.fromEntries(v.split(",").map((kv) => kv.trim().split("="))));
+      if (vifs.some((v) => !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(v.mac ?? ""))) fail("Invalid mac address in vif spec", 1);
+      const id = load("xen/nextid", 1);
+      save("xen/nextid", id + 1);
+      all[cfg.name] = { id, memory: cfg.memory, vcpus: cfg.vcpus, state: "-b----", disk: target, vifs, weight: cfg.cpu_weight ?? 256, cap: cfg.cap ?? 0, configFile: file };
+      return save("xen/domains", all);
+    }
+    case "sched-credit": {
+      const { opts } = parseArgs(rest, ["-d", "-w", "-c"]);
+      if (!all[opts.d]) invalid(opts.d);
+      if (opts.w !== undefined) all[opts.d].weight = Number(opts.w);
+      if (opts.c !== undefined) all[opts.d].cap = Number(opts.c);
+      save("xen/domains", all);
+      return;
+    }
+    case "shutdown":
+    case "destroy": {
+      const name = rest.filter((a) => !a.startsWith("-"))[0];
+      if (!all[name]) invalid(name);
+      const id = all[name].id;
+      delete all[name];
+      save("xen/domains", all);
+      if (cmd === "shutdown") out(`Shutting down domain ${id}\nWaiting for 1 domains\nDomain ${id}[${name}] has been shut down, reason code 0`);
+      return;
+    }
+    case "migrate": {
+      const [name, host] = rest.filter((a) => !a.startsWith("-"));
+      if (!all[name]) invalid(name);
+      const target = peer(host);
+      if (!target) fail(`ssh: Could not resolve hostname ${host}: Name or service not known\nmigration sender: Target failed to report ready, sending domain back.`, 1);
+      const theirs = domains(target);
+      if (theirs[name]) fail(`migration target: Ready to receive domain.\nlibxl: error: Domain ${name}: domain name already exists\nmigration sender: Target reports failure, domain left running here.`, 1);
+      const [vg, lv] = all[name].disk.replace(/^\/dev\//, "").split("/");
+      const theirLvm = JSON.parse(existsOr(path.join(target, "lvm/state.json"), '{"lvs":{}}'));
+      if (!theirLvm.lvs[`${vg}/${lv}`]) fail(`migration target: Ready to receive domain.\nlibxl: error: Disk vdev=xvda failed to stat: ${all[name].disk}: No such file or directory\nmigration sender: Target reports failure, domain left running here.`, 1);
+      const nextFile = path.join(target, "xen/nextid.json");
+      const id = JSON.parse(existsOr(nextFile, "1"));
+      theirs[name] = { ...all[name], id, state: "-b----" };
+      // Writing the peer's state directly: the emulator's stand-in for `xl migrate-receive` over ssh.
+      save(path.relative(process.env.EMU_STATE, path.join(target, "xen/domains")), theirs);
+      save(path.relative(process.env.EMU_STATE, path.join(target, "xen/nextid")), id + 1);
+      delete all[name];
+      save("xen/domains", all);
+      out(
+        [
+          "migration target: Ready to receive domain.",
+          "Saving to migration stream new xl format (info 0x3/0x0/1234)",
+          `Loading new save file <incoming migration stream> (new xl fmt info 0x3/0x0/1234)`,
+          " Savefile contains xl domain config in JSON format",
+          "migration target: Transfer complete, requesting permission to start domain.",
+          "migration sender: Target has acknowledged transfer.",
+          "migration sender: Giving target permission to start.",
+          "migration target: Got permission, starting domain.",
+          "migration target: Domain started successsfully.",
+          "migration sender: Target reports successful startup.",
+          "Migration successful.",
+        ].join("\n"),
+      );
+      return;
+    }
+    default:
+      fail(`xl: unknown or unsupported (by this emulator) command '${cmd}'`, 1);
+  }
+}
+
+/** `nc -z -w N ADDRESS PORT`: exit 0 when a running domain answers on ADDRESS (port 22: sshd). */
+export function nc(args) {
+  const { rest } = parseArgs(args, ["-w"]);
+  const [address] = rest;
+  for (const d of Object.values(load("xen/domains", {}))) {
+    const lv = deviceLv(d.disk);
+    if (!lv) continue;
+    const file = path.join(lvData(...lv), "etc/network/interfaces");
+    if (existsSync(file) && readFileSync(file, "utf8").split("\n").some((l) => l.trim().startsWith(`address ${address}/`))) return;
+  }
+  process.exit(1);
+}

@@ -1,0 +1,311 @@
+/**
+ * TEST EMULATOR, NOT THE REAL TOOL: Solaris 10 `zonecfg`, `zoneadm`, `zlogin`, `psrinfo` and
+ * `prtconf`, answering like the real ones (zonecfg(1M), zoneadm(1M): export format, `list -p`
+ * lines, "operation is invalid for ... zones" refusals). Zones are records in
+ * $EMU_STATE/zones/zones.json; their files live in the zonepath. Nothing boots: a "running"
+ * zone's ssh service is online when its sysidcfg is complete and valid, as the real first
+ * boot needs it to be to come up without console prompts.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { randomUUID } from "node:crypto";
+import { copyDir, facts, fail, load, out, parseArgs, save } from "./state.mjs";
+import { createDataset, datasetAt, zfsLoad, zfsSave } from "./zfs.mjs";
+
+const SPARSE_DIRS = ["/lib", "/platform", "/sbin", "/usr"];
+const zonesLoad = () => load("zones/zones", {});
+const zonesSave = (z) => save("zones/zones", z);
+const noSuchZone = (prog, name) => fail(`${prog}: ${name}: No such zone configured`, 1);
+const invalidOp = (name, op, state) => fail(`zoneadm: zone '${name}': ${op} operation is invalid for ${state} zones.`, 1);
+
+/** Parses a zonecfg command file into a configuration, like zonecfg -f does. */
+function parseCommands(name, text, file) {
+  const cfg = { ipds: [], nets: [], props: {}, cappedCpu: null, cappedMemory: null, created: false };
+  let res = null;
+  const lines = text.split("\n");
+  lines.forEach((raw, i) => {
+    const line = raw.replace(/#.*$/, "").trim();
+    if (!line) return;
+    const where = `On line ${i + 1} of ${file}:`;
+    const [word, ...args] = line.split(/\s+/);
+    if (word === "create") {
+      cfg.created = true;
+      cfg.ipds = args.includes("-b") ? [] : [...SPARSE_DIRS];
+      return;
+    }
+    if (word === "verify" || word === "commit" || word === "exit") {
+      if (!cfg.props.zonepath) fail(`${where}\nzonepath cannot be empty.`, 1);
+      return;
+    }
+    if (word === "add") {
+      const type = args[0];
+      if (!["net", "capped-cpu", "capped-memory", "inherit-pkg-dir", "fs"].includes(type)) fail(`${where}\nUnknown resource type: ${type}`, 1);
+      res = { type, props: {} };
+      return;
+    }
+    if (word === "end") {
+      if (!res) fail(`${where}\nend: not in a resource`, 1);
+      if (res.type === "net") {
+        if (!res.props.address || !res.props.physical) fail(`${where}\nnet: address and physical are required`, 1);
+        cfg.nets.push(res.props);
+      } else if (res.type === "capped-cpu") {
+        if (!/^\d+(\.\d+)?$/.test(res.props.ncpus ?? "")) fail(`${where}\nncpus: invalid value`, 1);
+        cfg.cappedCpu = res.props;
+      } else if (res.type === "capped-memory") cfg.cappedMemory = res.props;
+      else if (res.type === "inherit-pkg-dir") cfg.ipds.push(res.props.dir);
+      res = null;
+      return;
+    }
+    if (word === "set") {
+      const m = /^set ([a-z-]+)=(\S+)$/.exec(line);
+      if (!m) fail(`${where}\nsyntax error`, 1);
+      const known = res
+        ? { net: ["address", "physical", "defrouter"], "capped-cpu": ["ncpus"], "capped-memory": ["physical", "swap", "locked"], "inherit-pkg-dir": ["dir"], fs: ["dir", "special", "type"] }[res.type]
+        : ["zonepath", "autoboot", "ip-type", "scheduling-class", "cpu-shares", "pool", "limitpriv", "bootargs"];
+      if (!known.includes(m[1])) fail(`${where}\nUnknown property type: ${m[1]}`, 1);
+      (res ? res.props : cfg.props)[m[1]] = m[2];
+      return;
+    }
+    fail(`${where}\nUnknown command: ${word}`, 1);
+  });
+  if (!cfg.created) fail(`${name}: No such zone configured\nUse 'create' to begin configuring a new zone.`, 1);
+  return cfg;
+}
+
+function exportCfg(cfg) {
+  const lines = ["create -b", `set zonepath=${cfg.props.zonepath}`, `set autoboot=${cfg.props.autoboot ?? "false"}`, `set ip-type=${cfg.props["ip-type"] ?? "shared"}`];
+  if (cfg.props["scheduling-class"]) lines.push(`set scheduling-class=${cfg.props["scheduling-class"]}`);
+  for (const dir of cfg.ipds) lines.push("add inherit-pkg-dir", `set dir=${dir}`, "end");
+  for (const n of cfg.nets) lines.push("add net", `set address=${n.address}`, `set physical=${n.physical}`, ...(n.defrouter ? [`set defrouter=${n.defrouter}`] : []), "end");
+  if (cfg.cappedCpu) lines.push("add capped-cpu", `set ncpus=${cfg.cappedCpu.ncpus}`, "end");
+  if (cfg.cappedMemory) lines.push("add capped-memory", ...["physical", "swap", "locked"].filter((k) => cfg.cappedMemory[k]).map((k) => `set ${k}=${cfg.cappedMemory[k]}`), "end");
+  if (cfg.props["cpu-shares"]) lines.push("add rctl", "set name=zone.cpu-shares", `add value (priv=privileged,limit=${cfg.props["cpu-shares"]},action=none)`, "end");
+  return lines.join("\n");
+}
+
+export function zonecfg(args) {
+  const { opts, rest } = parseArgs(args, ["-z", "-f", "-a"]);
+  const name = opts.z;
+  if (!name) fail("zonecfg: no zone specified (use -z)", 1);
+  const zones = zonesLoad();
+  const zone = zones[name];
+  if (opts.f) {
+    if (zone) {
+      if (zone.state !== "configured") fail(`Zone ${name} already installed; create not allowed.`, 1);
+      fail("Zone exists, input not from terminal and -F not specified:\ncreate command ignored, exiting.", 1);
+    }
+    if (!existsSync(opts.f)) fail(`zonecfg: could not open ${opts.f}: No such file or directory`, 1);
+    const cfg = parseCommands(name, readFileSync(opts.f, "utf8"), opts.f);
+    zones[name] = { state: "configured", uuid: randomUUID(), cfg };
+    return zonesSave(zones);
+  }
+  const [cmd, ...more] = rest;
+  switch (cmd) {
+    case "export":
+      if (!zone) noSuchZone("zonecfg", name);
+      return out(exportCfg(zone.cfg));
+    case "info":
+      if (!zone) noSuchZone("zonecfg", name);
+      if (more[0] === "zonepath") return out(`zonepath: ${zone.cfg.props.zonepath}`);
+      return out(exportCfg(zone.cfg));
+    case "delete":
+      if (!zone) noSuchZone("zonecfg", name);
+      if (zone.state !== "configured") fail(`Zone ${name} not in configured state; delete not allowed.`, 1);
+      delete zones[name];
+      return zonesSave(zones);
+    case "create": {
+      // create -a PATH: the configuration of a detached zonepath
+      const o = opts;
+      if (zone) fail(zone.state === "configured" ? "Zone exists, input not from terminal and -F not specified:\ncreate command ignored, exiting." : `Zone ${name} already installed; create not allowed.`, 1);
+      const manifest = path.join(o.a ?? "", "SUNWdetached.xml");
+      if (!o.a || !existsSync(manifest)) fail(`zonecfg: could not find a detached zone at ${o.a} (SUNWdetached.xml missing)`, 1);
+      const detached = JSON.parse(readFileSync(manifest, "utf8"));
+      zones[name] = { state: "configured", uuid: randomUUID(), cfg: { ...detached.cfg, props: { ...detached.cfg.props, zonepath: o.a } } };
+      return zonesSave(zones);
+    }
+    default:
+      fail(`zonecfg: unsupported by this test emulator: ${args.join(" ")}`, 1);
+  }
+}
+
+function zoneLine(name, z) {
+  const id = z.state === "running" ? z.id : "-";
+  return `${id}:${name}:${z.state}:${z.cfg.props.zonepath}:${z.uuid}:native:${z.cfg.props["ip-type"] ?? "shared"}`;
+}
+
+/** The zonepath must be on a ZFS dataset (or its parent must be, for zoneadm to create one). */
+function populateRoot(zonepath, cfg, hostname) {
+  const root = path.join(zonepath, "root");
+  for (const dir of ["etc/inet", "var/svc", "dev", "tmp"]) mkdirSync(path.join(root, dir), { recursive: true });
+  if (!cfg.ipds.length) for (const dir of SPARSE_DIRS) mkdirSync(path.join(root, dir.slice(1)), { recursive: true });
+  writeFileSync(path.join(root, "etc/release"), "Solaris 10 1/13 s10x_u11wos_24a X86 (test emulator)\n");
+  writeFileSync(path.join(root, "etc/nodename"), `${hostname}\n`);
+}
+
+/** sysidcfg(4) keys the first boot needs; a missing or unknown key means console prompts. */
+function sysidProblem(zonepath) {
+  const file = path.join(zonepath, "root/etc/sysidcfg");
+  if (!existsSync(file)) return "no sysidcfg: the zone waits at the console for answers";
+  const keys = {};
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    if (!line.trim()) continue;
+    const m = /^([a-z_0-9]+)=(.+)$/.exec(line);
+    if (!m) return `sysidcfg: syntax error in "${line}"`;
+    keys[m[1]] = m[2];
+  }
+  const known = ["system_locale", "terminal", "network_interface", "security_policy", "name_service", "nfs4_domain", "timezone", "root_password", "timeserver", "auto_reg", "keyboard"];
+  const unknown = Object.keys(keys).filter((k) => !known.includes(k));
+  if (unknown.length) return `sysidcfg: unknown keyword ${unknown[0]}`;
+  for (const k of ["system_locale", "terminal", "network_interface", "security_policy", "name_service", "timezone", "root_password"]) if (!keys[k]) return `sysidcfg: ${k} missing`;
+  if (!/^[./A-Za-z0-9$,=]{13,}$/.test(keys.root_password)) return "sysidcfg: root_password is not an encrypted password";
+  if (!/\{hostname=[a-z][a-z0-9-]*\}/.test(keys.network_interface)) return "sysidcfg: network_interface has no hostname";
+  return null;
+}
+
+export function zoneadm(args) {
+  const { opts, rest } = parseArgs(args, ["-z", "-m"]);
+  const zones = zonesLoad();
+  const name = opts.z;
+  const [cmd, ...more] = rest;
+  const zone = name ? zones[name] : null;
+  if (cmd === "list") {
+    const o = opts;
+    if (name) {
+      if (!zone) fail(`zoneadm: ${name}: No such zone configured`, 1);
+      return out(o.p ? zoneLine(name, zone) : `${name}`);
+    }
+    const shown = Object.entries(zones).filter(([, z]) => o.c || o.i ? (o.c || z.state !== "configured") : z.state === "running");
+    if (o.p) return out([`0:global:running:/::native:shared`, ...shown.map(([n, z]) => zoneLine(n, z))].join("\n"));
+    if (o.v) {
+      const lines = ["  ID NAME             STATUS     PATH                           BRAND    IP    ", "   0 global           running    /                              native   shared"];
+      for (const [n, z] of shown) lines.push(`${String(z.state === "running" ? z.id : "-").padStart(4)} ${n.padEnd(16)} ${z.state.padEnd(10)} ${z.cfg.props.zonepath.padEnd(30)} native   shared`);
+      return out(lines.join("\n"));
+    }
+    return out(["global", ...shown.map(([n]) => n)].join("\n"));
+  }
+  if (!name) fail("zoneadm: no zone specified (use -z)", 1);
+  if (!zone) fail(`zoneadm: ${name}: No such zone configured`, 1);
+  const zonepath = zone.cfg.props.zonepath;
+  switch (cmd) {
+    case "install": {
+      if (zone.state !== "configured") invalidOp(name, "install", zone.state);
+      if (existsSync(zonepath)) {
+        if ((statSync(zonepath).mode & 0o077) !== 0) fail(`${zonepath} must not be group readable.\n${zonepath} must not be group executable.\n${zonepath} must not be world readable.\n${zonepath} must not be world executable.\ncould not verify zonepath ${zonepath} because of the above errors.\nzoneadm: zone ${name} failed to verify`, 1);
+      } else mkdirSync(zonepath, { recursive: true, mode: 0o700 });
+      out(`Preparing to install zone <${name}>.\nCreating list of files to copy from the global zone.\nCopying <2417> files to the zone.\nInitializing zone product registry.\nDetermining zone package initialization order.\nPreparing to initialize <1096> packages on the zone.\nInitialized <1096> packages on zone.\nZone <${name}> is initialized.`);
+      populateRoot(zonepath, zone.cfg, name);
+      zone.state = "installed";
+      return zonesSave(zones);
+    }
+    case "clone": {
+      const source = more.filter((a) => !a.startsWith("-"))[0];
+      const src = zones[source];
+      if (zone.state !== "configured") invalidOp(name, "clone", zone.state);
+      if (!src) fail(`zoneadm: ${source}: No such zone configured`, 1);
+      if (src.state !== "installed") fail(`zoneadm: zone '${name}': ${source} must be installed and halted to be cloned (it is ${src.state})`, 1);
+      if (src.cfg.ipds.join(",") !== zone.cfg.ipds.join(",")) fail(`zoneadm: zone '${name}': the source and target zones have different inherit-pkg-dir resources`, 1);
+      const srcPath = src.cfg.props.zonepath;
+      const s = zfsLoad();
+      const srcDs = datasetAt(srcPath);
+      const parentDs = datasetAt(path.dirname(zonepath));
+      if (!parentDs) fail(`zoneadm: zone '${name}': the parent of ${zonepath} is not a ZFS dataset (the emulator supports ZFS zonepaths only)`, 1);
+      const ds = `${parentDs}/${path.basename(zonepath)}`;
+      if (opts.m === "copy" || !srcDs) {
+        out(`Copying ${srcPath}...`);
+        createDataset(s, ds, zonepath);
+        copyDir(srcPath, zonepath);
+      } else {
+        let n = 1;
+        while (s.snapshots[`${srcDs}@SUNWzone${n}`]) n++;
+        const snap = `${srcDs}@SUNWzone${n}`;
+        s.snapshots[snap] = { created: Date.now() };
+        copyDir(srcPath, path.join(process.env.EMU_STATE, "zfs/snapshots", snap.replace(/[/@]/g, "_")));
+        out(`Cloning snapshot ${snap}\nInstance was cloned as ${ds}`);
+        createDataset(s, ds, zonepath, snap);
+        copyDir(srcPath, zonepath);
+      }
+      chmodSync(zonepath, 0o700);
+      zfsSave(s);
+      rmSync(path.join(zonepath, "root/etc/sysidcfg"), { force: true });
+      writeFileSync(path.join(zonepath, "root/etc/nodename"), `${name}\n`);
+      zone.state = "installed";
+      return zonesSave(zones);
+    }
+    case "boot": {
+      if (zone.state !== "installed" && zone.state !== "ready") invalidOp(name, "boot", zone.state);
+      const bad = zone.cfg.nets.find((n) => !facts().interfaces || !facts().interfaces.includes(n.physical));
+      if (bad && facts().interfaces) fail(`zoneadm: zone '${name}': could not find network interface '${bad.physical}' in the global zone\nzoneadm: zone '${name}': call to zoneadmd failed`, 1);
+      const id = load("zones/nextid", 1);
+      save("zones/nextid", id + 1);
+      zone.state = "running";
+      zone.id = id;
+      zone.sysid = sysidProblem(zonepath);
+      return zonesSave(zones);
+    }
+    case "halt":
+      if (zone.state !== "running" && zone.state !== "ready") invalidOp(name, "halt", zone.state);
+      zone.state = "installed";
+      delete zone.id;
+      return zonesSave(zones);
+    case "uninstall": {
+      if (zone.state !== "installed") invalidOp(name, "uninstall", zone.state);
+      const s = zfsLoad();
+      const ds = datasetAt(zonepath);
+      if (ds) {
+        for (const snap of Object.keys(s.snapshots)) if (snap.startsWith(`${ds}@`)) delete s.snapshots[snap];
+        delete s.datasets[ds];
+        zfsSave(s);
+      }
+      rmSync(zonepath, { recursive: true, force: true });
+      zone.state = "configured";
+      return zonesSave(zones);
+    }
+    case "detach":
+      if (zone.state !== "installed") invalidOp(name, "detach", zone.state);
+      writeFileSync(path.join(zonepath, "SUNWdetached.xml"), JSON.stringify({ zone: name, cfg: zone.cfg }));
+      zone.state = "configured";
+      return zonesSave(zones);
+    case "attach": {
+      if (zone.state !== "configured") invalidOp(name, "attach", zone.state);
+      const manifest = path.join(zonepath, "SUNWdetached.xml");
+      if (!existsSync(manifest)) fail(`zoneadm: zone '${name}': ${zonepath} does not hold a detached zone (no SUNWdetached.xml)`, 1);
+      if (opts.u) out(`Getting the list of files to remove\nRemoving 0 files\nRemove 0 of 0 packages\nInstalling 0 files\nAdd 0 of 0 packages\nUpdating editable files\nThe file </var/sadm/system/logs/update_log> within the zone contains a log of the zone update.`);
+      rmSync(manifest);
+      zone.state = "installed";
+      return zonesSave(zones);
+    }
+    default:
+      fail(`zoneadm: unsupported by this test emulator: ${args.join(" ")}`, 1);
+  }
+}
+
+export function zlogin(args) {
+  const [name, ...cmd] = args;
+  const zone = zonesLoad()[name];
+  if (!zone) fail(`zlogin: zone '${name}' unknown`, 1);
+  if (zone.state !== "running") fail(`zlogin: login allowed only to running zones (${name} is '${zone.state}').`, 1);
+  const root = path.join(zone.cfg.props.zonepath, "root");
+  const [prog, ...rest] = cmd;
+  if (prog === "svcs") {
+    // The ssh service comes online only after an unattended first boot.
+    return out(zone.sysid ? "uninitialized" : "online");
+  }
+  if (prog === "hostname") {
+    const m = existsSync(path.join(root, "etc/sysidcfg")) ? /hostname=([a-z0-9-]+)/.exec(readFileSync(path.join(root, "etc/sysidcfg"), "utf8")) : null;
+    return out(m ? m[1] : "unknown");
+  }
+  if (prog === "cat" && rest[0]?.startsWith("/") && !rest[0].includes("..")) {
+    const file = path.join(root, rest[0]);
+    if (!existsSync(file)) fail(`cat: cannot open ${rest[0]}`, 2);
+    return process.stdout.write(readFileSync(file));
+  }
+  fail(`zlogin: ${prog}: not supported by this test emulator`, 127);
+}
+
+export function psrinfo() {
+  out(Array.from({ length: facts().cpus }, (_, i) => `${i}\ton-line   since 11/25/2026 08:00:00`).join("\n"));
+}
+
+export function prtconf() {
+  out(`System Configuration:  Oracle Corporation  i86pc (test emulator)\nMemory size: ${facts().memoryMb} Megabytes\nSystem Peripherals (Software Nodes):\n`);
+}

@@ -1,0 +1,105 @@
+/**
+ * Emulated Xen dom0s and Solaris global zones behind real sshd servers: each host is an sshd on
+ * loopback whose login user finds the test emulators (tests/emulators/bin: xl, LVM, zonecfg,
+ * zoneadm, zfs, zlogin, ...) first on its PATH, with its own state directory. The emulators
+ * are not the real tools; see their header comments.
+ */
+import { execFileSync } from "node:child_process";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { SshTransport } from "@/lib/drivers/transport/ssh";
+import type { Transport } from "@/lib/drivers/transport/types";
+import type { DeploySpec } from "@/lib/drivers/types";
+import type { HostKind } from "@/lib/db/schema";
+import { startSshd, type RunningSshd } from "./sshd";
+
+export const emulatorBin = path.resolve(import.meta.dirname, "../emulators/bin");
+
+export type EmulatedHost = {
+  name: string;
+  /** The name other emulated hosts reach this one by (peers.json, migration). */
+  peerName: string;
+  state: string;
+  sshd: RunningSshd;
+  host: DeploySpec["host"];
+  transport: () => Transport;
+};
+
+const root = mkdtempSync(path.join(os.tmpdir(), "portal-emu-"));
+chmodSync(root, 0o755);
+
+function chownTree(dir: string, user: string) {
+  if (process.getuid?.() !== 0) return;
+  const [, , uid, gid] = execFileSync("getent", ["passwd", user], { encoding: "utf8" }).trim().split(":");
+  execFileSync("chown", ["-R", `${uid}:${gid}`, dir]);
+}
+
+/** A host of `kind` on `port`; its settings (hosts.config) point the driver's paths into its state dir. */
+export async function startEmulatedHost(opts: { name: string; kind: HostKind; port: number; sharedLvm?: string; config?: Record<string, unknown> }): Promise<EmulatedHost> {
+  const state = path.join(root, opts.name);
+  mkdirSync(state, { recursive: true });
+  if (opts.sharedLvm) {
+    mkdirSync(opts.sharedLvm, { recursive: true });
+    symlinkSync(opts.sharedLvm, path.join(state, "lvm"));
+  }
+  const sshd = await startSshd({ port: opts.port, extraPath: [emulatorBin, path.dirname(process.execPath)], env: { EMU_STATE: state } });
+  chownTree(root, sshd.user);
+  const config =
+    opts.kind === "xen"
+      ? {
+          configDir: `${state}/etc/xen`,
+          mountDir: `${state}/mnt/portal`,
+          imageDir: `${state}/images`,
+          kernel: `${state}/images/vmlinuz`,
+          ramdisk: `${state}/images/initrd.img`,
+          migrationAddress: `${opts.name}.test`,
+        }
+      : { zonesRoot: `${state}/zones`, stageDir: `${state}/var/tmp/portal`, timezone: "Europe/Berlin", migrationAddress: `${opts.name}.test` };
+  const id = `00000000-0000-4000-8000-${String(opts.port).padStart(12, "0")}`;
+  const target = { id, address: sshd.host, port: sshd.port, user: sshd.user, privateKey: sshd.privateKey, hostKeyFingerprint: sshd.hostKeyFingerprint };
+  return {
+    name: opts.name,
+    peerName: `${opts.name}.test`,
+    state,
+    sshd,
+    host: { id, name: opts.name, kind: opts.kind, address: sshd.host, config: { ...config, ...opts.config } },
+    transport: () => new SshTransport(target),
+  };
+}
+
+/** Each host can reach the others by their peer names (xl migrate, zfs send | ssh). */
+export function connectPeers(hosts: EmulatedHost[]) {
+  for (const h of hosts) {
+    const peers = Object.fromEntries(hosts.filter((o) => o !== h).map((o) => [o.peerName, o.state]));
+    writeFileSync(path.join(h.state, "peers.json"), JSON.stringify(peers));
+  }
+}
+
+export function sharedDir(name: string): string {
+  return path.join(root, name);
+}
+
+export async function stopEmulatedHosts(hosts: (EmulatedHost | undefined)[]) {
+  await Promise.all(hosts.map((h) => h?.sshd.stop()));
+  rmSync(root, { recursive: true, force: true });
+}
+
+/** A StepIo that keeps the log lines for assertions. */
+export function recordingIo() {
+  const lines: string[] = [];
+  const progress: string[] = [];
+  return {
+    lines,
+    progress,
+    io: {
+      signal: new AbortController().signal,
+      log: async (line: string) => {
+        lines.push(line);
+      },
+      progress: async (percent: number, note: string) => {
+        progress.push(`${percent}% ${note}`);
+      },
+    },
+  };
+}

@@ -1,0 +1,313 @@
+/**
+ * The Xen and Solaris zones drivers, end to end over real SSH (OpenSSH on loopback, ssh2 on
+ * our side) against host emulators standing in for xl/LVM and zonecfg/zoneadm/ZFS. Real Xen
+ * and Solaris cannot run here: these tests check that the exact planned commands and files
+ * reach the host and that the host ends in the state an admin would check.
+ */
+import { existsSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { XenDriver } from "@/lib/drivers/xen/driver";
+import { ZonesDriver } from "@/lib/drivers/zones/driver";
+import { xenDomainConfig } from "@/lib/drivers/xen/plan";
+import { zonecfgFile } from "@/lib/drivers/zones/plan";
+import { StepError, type DeploySpec, type HypervisorDriver, type StepIo } from "@/lib/drivers/types";
+import { closeSshConnections } from "@/lib/drivers/transport/ssh";
+import { eq } from "drizzle-orm";
+import { hosts, users } from "@/lib/db/schema";
+import { encryptHostSecret } from "@/lib/hosts/secrets";
+import { destroyEnvironment } from "@/lib/db/queries/orders";
+import { startWorkers, type RunningWorkers } from "@/workers/runtime";
+import { KEY, spec } from "../fixtures/plan-orders";
+import { bootPortal, makeGroup, makeUser, order, waitForOrder } from "../helpers/portal";
+import { connectPeers, recordingIo, sharedDir, startEmulatedHost, stopEmulatedHosts, type EmulatedHost } from "../helpers/emulated-hosts";
+
+let xenA: EmulatedHost, xenB: EmulatedHost, solC: EmulatedHost, solD: EmulatedHost;
+const connect = async (h: DeploySpec["host"]) => [xenA, xenB, solC, solD].find((e) => e.host.id === h.id)!.transport();
+const fast = { pollIntervalMs: 20 };
+const xen = new XenDriver(connect, fast);
+const zones = new ZonesDriver(connect, fast);
+
+/** Runs argv on an emulated host over SSH. */
+async function on(h: EmulatedHost, argv: string[], stdin?: string) {
+  const t = h.transport();
+  try {
+    return await t.run(argv, { stdin });
+  } finally {
+    await t.close();
+  }
+}
+
+async function provision(driver: HypervisorDriver, s: DeploySpec, io: StepIo) {
+  for (const step of [driver.resolveImage, driver.packImage, driver.createStorage, driver.unpack, driver.configureNetwork, driver.glue, driver.boot, driver.waitReady]) {
+    await step.call(driver, s, io);
+  }
+}
+
+beforeAll(async () => {
+  const san = sharedDir("san");
+  [xenA, xenB, solC, solD] = await Promise.all([
+    startEmulatedHost({ name: "xen-a", kind: "xen", port: 2231, sharedLvm: san }),
+    startEmulatedHost({ name: "xen-b", kind: "xen", port: 2232, sharedLvm: san }),
+    startEmulatedHost({ name: "sol-c", kind: "zones", port: 2233 }),
+    startEmulatedHost({ name: "sol-d", kind: "zones", port: 2234 }),
+  ]);
+  connectPeers([xenA, xenB]);
+  connectPeers([solC, solD]);
+
+  // What an admin prepares on a Xen host: kernel, and a golden volume with the image's files.
+  for (const h of [xenA, xenB]) {
+    for (const f of ["vmlinuz", "initrd.img"]) await h.transport().writeFile(`${h.state}/images/${f}`, "kernel\n");
+  }
+  const gold = [
+    ["lvcreate", "-L", "2G", "-n", "golden-linux-test", "vg0"],
+    ["mkfs.ext4", "-q", "-F", "/dev/vg0/golden-linux-test"],
+    ["mkdir", "-p", `${xenA.state}/mnt/golden`],
+    ["mount", "/dev/vg0/golden-linux-test", `${xenA.state}/mnt/golden`],
+  ];
+  for (const argv of gold) {
+    const r = await on(xenA, argv);
+    expect(r.code, `${argv.join(" ")}: ${r.stderr}`).toBe(0);
+  }
+  await xenA.transport().writeFile(`${xenA.state}/mnt/golden/etc/os-release`, 'PRETTY_NAME="Debian GNU/Linux 12 (golden)"\n');
+  expect((await on(xenA, ["umount", `${xenA.state}/mnt/golden`])).code).toBe(0);
+
+  // ... and on a Solaris host: the zones dataset and installed, halted golden zones.
+  for (const h of [solC, solD]) expect((await on(h, ["zfs", "create", "-o", `mountpoint=${h.state}/zones`, "rpool/zones"])).code).toBe(0);
+  for (const [golden, create] of [["golden-solaris10-sparse", "create"], ["golden-solaris10-whole-capped", "create -b"]]) {
+    const zp = `${solC.state}/zones/${golden}`;
+    await solC.transport().writeFile(`${solC.state}/${golden}.cfg`, `${create}\nset zonepath=${zp}\nset autoboot=false\nverify\ncommit\n`);
+    for (const argv of [
+      ["zonecfg", "-z", golden, "-f", `${solC.state}/${golden}.cfg`],
+      ["zfs", "create", "-o", `mountpoint=${zp}`, `rpool/zones/${golden}`],
+      ["chmod", "700", zp],
+      ["zoneadm", "-z", golden, "install"],
+    ]) {
+      const r = await on(solC, argv);
+      expect(r.code, `${argv.join(" ")}: ${r.stderr}`).toBe(0);
+    }
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await closeSshConnections();
+  await stopEmulatedHosts([xenA, xenB, solC, solD]);
+});
+
+describe("Xen over SSH (emulated xl and LVM)", () => {
+  const web = () => spec({ name: "xen-web1", image: "linux-test", flavor: "capped-2cpu-4g", host: { name: "xen-a", kind: "xen" }, last: 21 });
+  const onA = () => ({ ...web(), host: xenA.host });
+
+  it("delivers a guest: snapshot of the golden volume, domain config with a vif per network, glue on its disk, started and answering", async () => {
+    const s = onA();
+    const { io, lines } = recordingIo();
+    await provision(xen, s, io);
+
+    const lvs = await on(xenA, ["lvs", "--noheadings", "--separator", "|", "-o", "lv_name,origin", "vg0/xen-web1"]);
+    expect(lvs.stdout.trim()).toBe("xen-web1|golden-linux-test");
+    expect(readFileSync(`${xenA.state}/etc/xen/xen-web1.cfg`, "utf8")).toBe(xenDomainConfig(s, XenDriver.config(s.host)));
+    expect(readFileSync(`${xenA.state}/etc/xen/xen-web1.cfg`, "utf8")).toContain("vif     = [ 'mac=02:00:00:1e:00:15,bridge=xenbr1', 'mac=02:00:00:14:00:15,bridge=xenbr0' ]");
+
+    const list = await on(xenA, ["xl", "list"]);
+    expect(list.stdout).toMatch(/^xen-web1\s+\d+\s+4096\s+4\s+-b----/m);
+    const domains = JSON.parse(readFileSync(`${xenA.state}/xen/domains.json`, "utf8"));
+    expect(domains["xen-web1"]).toMatchObject({ weight: 1024, cap: 200 }); // xl sched-credit from the capped flavor
+
+    // The guest's own disk holds what glue wrote (the golden's files stay).
+    const disk = path.join(sharedDir("san"), "data/vg0/xen-web1");
+    expect(readFileSync(`${disk}/etc/hostname`, "utf8")).toBe("xen-web1\n");
+    expect(readFileSync(`${disk}/etc/os-release`, "utf8")).toContain("golden");
+    expect(readFileSync(`${disk}/etc/network/interfaces`, "utf8")).toContain("address 10.30.0.21/24\n    gateway 10.30.0.1");
+    expect(readFileSync(`${disk}/root/.ssh/authorized_keys`, "utf8")).toBe(`${KEY}\n`);
+    expect(statSync(`${disk}/root/.ssh/authorized_keys`).mode & 0o777).toBe(0o600);
+    expect(lines).toContain("$ xl create " + `${xenA.state}/etc/xen/xen-web1.cfg`);
+    expect(lines.some((l) => l.includes("to answer on SSH: yes"))).toBe(true);
+    expect(await xen.status(s)).toBe("running");
+  });
+
+  it("a rerun of storage and boot finds the work done and says so", async () => {
+    const s = onA();
+    const { io, lines } = recordingIo();
+    await xen.createStorage(s, io);
+    await xen.boot(s, io);
+    expect(lines.filter((l) => l.startsWith("already done")).length).toBe(2);
+    expect(lines.join("\n")).toMatch(/already exists in volume group "vg0"; it matches this order/);
+    expect((await on(xenA, ["xl", "list"])).stdout.match(/^xen-web1\s/gm)).toHaveLength(1);
+  });
+
+  it("a volume of that name that is not this order's is not taken over: the step says what to do", async () => {
+    expect((await on(xenA, ["lvcreate", "-L", "1G", "-n", "clash01", "vg0"])).code).toBe(0);
+    const s = { ...onA(), hostname: "clash01" };
+    const { io } = recordingIo();
+    const err = await xen.createStorage(s, io).catch((e) => e);
+    expect(err).toBeInstanceOf(StepError);
+    expect(err.message).toMatch(/already exists.*does not match this order: it is not a snapshot of golden-linux-test.*lvremove -f vg0\/clash01/);
+  });
+
+  it("live-migrates to another Xen host on the same SAN: it keeps running and keeps its MACs", async () => {
+    const s = onA();
+    const { io, progress } = recordingIo();
+    const result = await xen.migrate(s, xenB.host, io);
+    expect(result.mode).toBe("live");
+    expect(result.totalMs).toBeGreaterThan(0);
+    expect(progress.at(-1)).toBe("100% running on xen-b");
+    expect((await on(xenA, ["xl", "list", "xen-web1"])).code).not.toBe(0);
+    expect((await on(xenB, ["xl", "list", "xen-web1"])).stdout).toMatch(/^xen-web1\s/m);
+    const moved = JSON.parse(readFileSync(`${xenB.state}/xen/domains.json`, "utf8"))["xen-web1"];
+    expect(moved.vifs.map((v: { mac: string }) => v.mac)).toEqual(["02:00:00:1e:00:15", "02:00:00:14:00:15"]);
+    expect(existsSync(`${xenB.state}/etc/xen/xen-web1.cfg`)).toBe(true);
+    expect(existsSync(`${xenA.state}/etc/xen/xen-web1.cfg`)).toBe(false);
+    expect(await xen.status({ ...s, host: xenB.host })).toBe("running");
+  });
+
+  it("tears down on the new host: shutdown, destroy, volume removed; a second teardown finds nothing to do", async () => {
+    const s = { ...onA(), host: xenB.host };
+    for (let round = 0; round < 2; round++) {
+      const { io } = recordingIo();
+      await xen.halt(s, io);
+      await xen.destroy(s, io);
+    }
+    expect((await on(xenB, ["lvs", "vg0/xen-web1"])).stderr).toMatch(/Failed to find logical volume "vg0\/xen-web1"/);
+    expect(await xen.status(s)).toBe("missing");
+  });
+});
+
+describe("Solaris zones over SSH (emulated zonecfg, zoneadm, zfs, zlogin)", () => {
+  const db = () => ({ ...spec({ name: "zone-db1", image: "solaris10-whole-capped", flavor: "capped-2cpu-4g", host: { name: "sol-c", kind: "zones" }, last: 31 }), host: solC.host });
+
+  it("delivers a capped whole-root zone cloned from the golden zone: caps in its configuration, sysidcfg, running and answering", async () => {
+    const s = db();
+    const { io, lines } = recordingIo();
+    await provision(zones, s, io);
+
+    const exported = (await on(solC, ["zonecfg", "-z", "zone-db1", "export"])).stdout;
+    expect(exported).toContain(`set zonepath=${solC.state}/zones/zone-db1`);
+    expect(exported).toContain("add capped-cpu\nset ncpus=2\nend");
+    expect(exported).toContain("add capped-memory\nset physical=4g\nset swap=4g\nend");
+    expect(exported).toContain("limit=40"); // FSS shares
+    expect(exported).not.toContain("inherit-pkg-dir"); // whole root
+    expect(exported).toContain("set address=10.30.0.31/24\nset physical=e1000g1\nset defrouter=10.30.0.1");
+    expect(readFileSync(`${solC.state}/var/tmp/portal/zone-db1.zonecfg`, "utf8")).toBe(zonecfgFile(s, ZonesDriver.config(s.host)));
+
+    expect((await on(solC, ["zoneadm", "-z", "zone-db1", "list", "-p"])).stdout).toMatch(/^\d+:zone-db1:running:/);
+    expect((await on(solC, ["zlogin", "zone-db1", "hostname"])).stdout.trim()).toBe("zone-db1");
+    expect((await on(solC, ["zfs", "get", "-H", "-o", "value", "origin", "rpool/zones/zone-db1"])).stdout.trim()).toBe("rpool/zones/golden-solaris10-whole-capped@SUNWzone1");
+
+    const sysid = `${solC.state}/zones/zone-db1/root/etc/sysidcfg`;
+    expect(statSync(sysid).mode & 0o777).toBe(0o600);
+    expect(readFileSync(sysid, "utf8")).toMatch(/^root_password=[./A-Za-z0-9]{13}$/m); // a hash, never clear text
+    expect(readFileSync(sysid, "utf8")).toContain("timezone=Europe/Berlin\n");
+    expect(readFileSync(`${solC.state}/zones/zone-db1/root/.ssh/authorized_keys`, "utf8")).toBe(`${KEY}\n`);
+    expect(lines.some((l) => l.includes("(ssh service online): yes"))).toBe(true);
+    expect(lines.join("\n")).not.toMatch(/root_password=/); // file contents are not logged
+  });
+
+  it("a rerun of storage and unpack finds the zone configured as ordered and installed", async () => {
+    const { io, lines } = recordingIo();
+    await zones.createStorage(db(), io);
+    await zones.unpack(db(), io);
+    expect(lines.filter((l) => l.startsWith("already done"))).toHaveLength(2);
+    expect(lines.join("\n")).toContain("already installed; create not allowed.; it matches this order");
+  });
+
+  it("a zone of that name configured differently is not taken over: the step says what to do", async () => {
+    await solC.transport().writeFile(`${solC.state}/other.cfg`, `create\nset zonepath=${solC.state}/zones/elsewhere\nverify\ncommit\n`);
+    expect((await on(solC, ["zonecfg", "-z", "zone-other", "-f", `${solC.state}/other.cfg`])).code).toBe(0);
+    const err = await zones.createStorage({ ...db(), hostname: "zone-other" }, recordingIo().io).catch((e) => e);
+    expect(err).toBeInstanceOf(StepError);
+    expect(err.message).toMatch(/Zone exists.*does not match this order: it lacks set zonepath=.*zone-other.*zonecfg -z zone-other delete -F/s);
+  });
+
+  it("a sparse-root zone inherits /lib, /platform, /sbin and /usr", async () => {
+    const s = { ...spec({ name: "zone-sp1", image: "solaris10-sparse", flavor: "small", host: { name: "sol-c", kind: "zones" }, last: 32 }), host: solC.host };
+    await provision(zones, s, recordingIo().io);
+    const exported = (await on(solC, ["zonecfg", "-z", "zone-sp1", "export"])).stdout;
+    for (const dir of ["/lib", "/platform", "/sbin", "/usr"]) expect(exported).toContain(`add inherit-pkg-dir\nset dir=${dir}\nend`);
+    expect(exported).not.toContain("capped-cpu");
+    const { io } = recordingIo();
+    await zones.halt(s, io);
+    await zones.destroy(s, io);
+    expect((await on(solC, ["zoneadm", "-z", "zone-sp1", "list", "-p"])).stderr).toContain("No such zone configured");
+  });
+
+  it("moves cold to another Solaris host by detach, zfs send | ssh zfs receive, attach; the source is cleaned up", async () => {
+    const s = db();
+    const { io, lines } = recordingIo();
+    const result = await zones.migrate(s, solD.host, io);
+    expect(result.mode).toBe("cold");
+    expect(result.downtimeMs).not.toBeNull();
+    expect(zones.capabilities).toMatchObject({ liveMigration: false, coldMove: true });
+    expect((await on(solD, ["zoneadm", "-z", "zone-db1", "list", "-p"])).stdout).toMatch(new RegExp(`^\\d+:zone-db1:running:${solD.state}/zones/zone-db1:`));
+    expect((await on(solD, ["zonecfg", "-z", "zone-db1", "export"])).stdout).toContain("set ncpus=2");
+    expect(readFileSync(`${solD.state}/zones/zone-db1/root/etc/sysidcfg`, "utf8")).toContain("hostname=zone-db1");
+    expect((await on(solC, ["zoneadm", "-z", "zone-db1", "list", "-p"])).code).not.toBe(0);
+    expect((await on(solC, ["zfs", "list", "-H", "-o", "name"])).stdout).not.toContain("rpool/zones/zone-db1");
+    expect(lines.some((l) => l.includes(`sh -c 'zfs send "$1" | ssh "$2" zfs receive -F "$3"' sh rpool/zones/zone-db1@portal-move-`))).toBe(true);
+    expect(await zones.status({ ...s, host: solD.host })).toBe("running");
+  });
+
+  it("tears down on the new host; a second teardown finds nothing to do", async () => {
+    const s = { ...db(), host: solD.host };
+    for (let round = 0; round < 2; round++) {
+      const { io } = recordingIo();
+      await zones.halt(s, io);
+      await zones.destroy(s, io);
+    }
+    expect(await zones.status(s)).toBe("missing");
+    expect((await on(solD, ["zfs", "list", "-H", "-o", "name"])).stdout).not.toContain("zone-db1");
+  });
+});
+
+describe("orders through the portal's pipeline onto emulated Xen and Solaris hosts over SSH", () => {
+  let worker: RunningWorkers;
+
+  beforeAll(async () => {
+    const { db } = await bootPortal();
+    // Only the emulated hosts take orders in this file: the seeded sim hosts are drained.
+    await db.update(hosts).set({ state: "draining" }).where(eq(hosts.kind, "sim"));
+    for (const h of [xenA, solC]) {
+      await db.insert(hosts).values({
+        id: h.host.id, name: h.name, kind: h.host.kind, address: h.sshd.host, port: h.sshd.port, sshUser: h.sshd.user,
+        sshPrivateKey: encryptHostSecret(h.host.id, h.sshd.privateKey), hostKeyFingerprint: h.sshd.hostKeyFingerprint,
+        cpuCapacity: 8, memoryMbCapacity: 16384, diskGbCapacity: 500, config: h.host.config,
+      });
+    }
+    worker = await startWorkers();
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+  });
+
+  it("a customer's Xen order and capped zone order are delivered by the pipeline, each step logged, and retired again", async () => {
+    const { db } = await bootPortal();
+    const group = await makeGroup(db, { autoApprove: true });
+    const customer = await makeUser(db, "customer", group.slug);
+    await db.update(users).set({ sshPublicKey: KEY }).where(eq(users.id, customer.id));
+
+    const xenOrder = await order(db, customer, { image: "linux-test", flavor: "small", name: "pipe-xen1" });
+    const zoneOrder = await order(db, customer, { image: "solaris10-whole-capped", flavor: "capped-2cpu-4g", name: "pipe-zone1" });
+    const [xenView, zoneView] = await Promise.all([waitForOrder(db, xenOrder.id, undefined, 60_000), waitForOrder(db, zoneOrder.id, undefined, 60_000)]);
+
+    expect(xenView.status, xenView.reason ?? "").toBe("ready");
+    expect(xenView.environment?.host).toBe("xen-a");
+    const createLog = xenView.steps.find((st) => st.name === "boot")!.log.map((l) => l.line);
+    expect(createLog).toContain(`$ xl create ${xenA.state}/etc/xen/pipe-xen1.cfg`);
+    const prod = xenView.environment!.addresses.find((a) => a.network === "production")!;
+    expect(readFileSync(`${xenA.state}/etc/xen/pipe-xen1.cfg`, "utf8")).toContain(`mac=${prod.mac},bridge=xenbr1`);
+    expect((await on(xenA, ["xl", "list", "pipe-xen1"])).code).toBe(0);
+
+    expect(zoneView.status, zoneView.reason ?? "").toBe("ready");
+    expect(zoneView.environment?.host).toBe("sol-c");
+    expect((await on(solC, ["zonecfg", "-z", "pipe-zone1", "export"])).stdout).toContain("add capped-cpu\nset ncpus=2\nend");
+    expect((await on(solC, ["zoneadm", "-z", "pipe-zone1", "list", "-p"])).stdout).toMatch(/:pipe-zone1:running:/);
+    for (const view of [xenView, zoneView]) for (const st of view.steps) expect(st.status, `${st.name}`).toBe("succeeded");
+
+    for (const o of [xenOrder, zoneOrder]) await destroyEnvironment(db, customer, o.id);
+    const [xenGone, zoneGone] = await Promise.all([waitForOrder(db, xenOrder.id, ["retired", "failed"], 60_000), waitForOrder(db, zoneOrder.id, ["retired", "failed"], 60_000)]);
+    expect(xenGone.status, xenGone.reason ?? "").toBe("retired");
+    expect(zoneGone.status, zoneGone.reason ?? "").toBe("retired");
+    expect((await on(xenA, ["lvs", "vg0/pipe-xen1"])).code).not.toBe(0);
+    expect((await on(solC, ["zoneadm", "-z", "pipe-zone1", "list", "-p"])).code).not.toBe(0);
+  });
+});
