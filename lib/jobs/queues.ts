@@ -19,6 +19,20 @@ export const queues = {
       removeOnFail: { count: 5000 },
     } satisfies JobsOptions,
   },
+  /**
+   * Runs one lifecycle action of a delivered environment (start, stop, migrate, move): the
+   * row in environment_actions says what; the processor resumes or finishes it.
+   */
+  lifecycle: {
+    name: "lifecycle",
+    payload: z.object({ actionId: z.string().uuid() }),
+    defaults: {
+      attempts: 3,
+      backoff: { type: "exponential", delay: 2000 },
+      removeOnComplete: { count: 1000 },
+      removeOnFail: { count: 5000 },
+    } satisfies JobsOptions,
+  },
   /** Repeatable housekeeping: reconcile runs the database says are in flight. */
   maintenance: {
     name: "maintenance",
@@ -66,6 +80,16 @@ export function runJobId(runId: string, attempt: number): string {
 export async function enqueueRun(p: Payload<"provision"> & { attempt: number }): Promise<void> {
   const payload = queues.provision.payload.parse({ runId: p.runId });
   await getQueue("provision").add("run", payload, { jobId: runJobId(p.runId, p.attempt) });
+}
+
+/** Job id of a lifecycle action: one job per action, so a re-enqueue is not a second job. */
+export function actionJobId(actionId: string): string {
+  return `action-${actionId}`;
+}
+
+export async function enqueueLifecycle(p: Payload<"lifecycle">): Promise<void> {
+  const payload = queues.lifecycle.payload.parse(p);
+  await getQueue("lifecycle").add("action", payload, { jobId: actionJobId(payload.actionId) });
 }
 
 export async function closeQueues(): Promise<void> {

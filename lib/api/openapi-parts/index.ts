@@ -1,4 +1,5 @@
 import type { OpenApiPart } from "../openapi-helpers";
+import { environmentsPart } from "./environments";
 
 /** Every area's part of the OpenAPI document; one import and one entry per area. */
-export const openApiParts: OpenApiPart[] = [];
+export const openApiParts: OpenApiPart[] = [environmentsPart];

@@ -3,3 +3,4 @@ export * from "./catalog";
 export * from "./hosts";
 export * from "./networks";
 export * from "./orders";
+export * from "./lifecycle";
