@@ -24,6 +24,8 @@ const schema = z.object({
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(500).default(30_000),
   LOGIN_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /** Golden and packed guest images (`npm run images:build`); default DATA_DIR/images. */
+  IMAGE_STORE_DIR: z.string().min(1).optional(),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -50,5 +52,8 @@ export function authSecret(): string {
   writeFileSync(file, secret, { mode: 0o600 });
   return secret;
 }
+
+/** The image store: IMAGE_STORE_DIR, else DATA_DIR/images, as an absolute path. */
+export const imageStoreDir = path.resolve(env.IMAGE_STORE_DIR ?? path.join(env.DATA_DIR, "images"));
 
 export const isEmbeddedWorker = env.PORTAL_EMBEDDED_WORKER === "1";
