@@ -40,7 +40,7 @@ export async function kernelPackage(t: Transport, io: ImageIo): Promise<string> 
 /** The .deb of `pkg` in the store's cache, downloaded with `apt-get download` when missing. */
 async function debFor(t: Transport, cache: string, pkg: string, io: ImageIo): Promise<string> {
   const find = async () => {
-    const r = await t.run(["find", cache, "-maxdepth", "1", "-name", `${pkg}_*_amd64.deb`], { signal: io.signal });
+    const r = await t.run(["find", "-H", cache, "-maxdepth", "1", "-name", `${pkg}_*_amd64.deb`], { signal: io.signal });
     return r.stdout.split("\n").filter(Boolean).sort().at(-1) ?? null;
   };
   const cached = await find();
