@@ -2,6 +2,7 @@ import type { Job } from "bullmq";
 import type { Db } from "@/lib/db/client";
 import { queues } from "@/lib/jobs/queues";
 import { executeAction, failAction, startEnvironment, stopEnvironment, type ActionHandlers } from "@/lib/lifecycle/actions";
+import { migrateEnvironment } from "@/lib/lifecycle/migrate";
 
 /**
  * What each kind of lifecycle action runs. Live migration and cold move plug in here from
@@ -11,6 +12,7 @@ import { executeAction, failAction, startEnvironment, stopEnvironment, type Acti
 export const lifecycleHandlers: ActionHandlers = {
   start: startEnvironment,
   stop: stopEnvironment,
+  migrate: migrateEnvironment,
 };
 
 /** Runs one lifecycle action (start, stop, migrate, move) from its environment_actions row. */
