@@ -26,6 +26,10 @@ const schema = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /** Golden and packed guest images (`npm run images:build`); default DATA_DIR/images. */
   IMAGE_STORE_DIR: z.string().min(1).optional(),
+  /** How long a QEMU guest may take from start to its PORTAL-READY line (TCG is slow). */
+  QEMU_READY_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120_000),
+  /** How long a stop waits for the guest to power off after the ACPI button before QEMU is quit. */
+  QEMU_STOP_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
 });
 
 export type Env = z.infer<typeof schema>;
