@@ -7,6 +7,7 @@ import { StatusBadge } from "../StatusBadge";
 import { formatDateTime, formatMemory, osLabels, statusLabel } from "../format";
 import { DecisionActions } from "./DecisionActions";
 import { EnvironmentPanel } from "./EnvironmentPanel";
+import { MigratePanel, type MoveSupport, type MoveTarget } from "./MigratePanel";
 import { OrderActions } from "./OrderActions";
 import { StepTimeline } from "./StepTimeline";
 import { useOrderStream, type StreamMode } from "./useOrderStream";
@@ -41,7 +42,18 @@ function StreamIndicator({ mode }: { mode: StreamMode }) {
 }
 
 /** The order page: header, reason, actions, environment and the live pipeline timeline. */
-export function OrderLive({ initial, canManage, canDecide }: { initial: OrderView; canManage: boolean; canDecide: boolean }) {
+export function OrderLive({
+  initial,
+  canManage,
+  canDecide,
+  move,
+}: {
+  initial: OrderView;
+  canManage: boolean;
+  canDecide: boolean;
+  /** Admins: where the environment could move, and whether its host kind migrates live. */
+  move?: { targets: MoveTarget[]; support: MoveSupport };
+}) {
   const { view, mode, refresh } = useOrderStream(initial);
   const tone = reasonTone[view.status] ?? { box: "border-sky-300 bg-sky-50 text-sky-900", title: reasonTitle(view.reason) };
   const steps = view.steps;
@@ -90,6 +102,18 @@ export function OrderLive({ initial, canManage, canDecide }: { initial: OrderVie
       <div className="grid gap-6 lg:grid-cols-3">
         <div className="space-y-6 lg:col-span-2">
           {view.environment ? <EnvironmentPanel env={view.environment} orderStatus={view.status} /> : null}
+          {move && view.environment && view.environment.state !== "deleted" ? (
+            <MigratePanel
+              environmentId={view.environment.id}
+              currentHost={view.environment.host}
+              state={view.environment.state}
+              orderStatus={view.status}
+              migrations={view.environment.migrations}
+              targets={move.targets}
+              support={move.support}
+              onDone={refresh}
+            />
+          ) : null}
 
           <section className="card" aria-labelledby="pipeline-heading">
             <div className="flex items-center justify-between gap-3 border-b border-slate-100 px-5 py-3">

@@ -1,4 +1,4 @@
-import { and, desc, eq, ne, sql } from "drizzle-orm";
+import { and, eq, ne, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import type { Actor } from "../db/queries/orders";
 import { environmentActions, environments, hosts, orders } from "../db/schema";
@@ -105,27 +105,3 @@ export const migrateEnvironment: ActionHandler = async (db, ctx, io) => {
   await io.progress(100, `now on ${target.name}: ${result.mode} migration took ${result.totalMs} ms${downtime}`);
   return record;
 };
-
-/** The environment's migrations, newest first (for the order page). */
-export async function migrationsOf(db: Db, environmentId: string, limit = 5) {
-  const from = sql<string | null>`(select name from ${hosts} where ${hosts.id} = ${environmentActions.fromHostId})`;
-  const to = sql<string | null>`(select name from ${hosts} where ${hosts.id} = ${environmentActions.targetHostId})`;
-  return db
-    .select({
-      id: environmentActions.id,
-      status: environmentActions.status,
-      progress: environmentActions.progress,
-      note: environmentActions.note,
-      error: environmentActions.error,
-      result: environmentActions.result,
-      from,
-      to,
-      createdAt: environmentActions.createdAt,
-      startedAt: environmentActions.startedAt,
-      finishedAt: environmentActions.finishedAt,
-    })
-    .from(environmentActions)
-    .where(and(eq(environmentActions.environmentId, environmentId), eq(environmentActions.action, "migrate")))
-    .orderBy(desc(environmentActions.createdAt))
-    .limit(limit);
-}

@@ -6,6 +6,12 @@ import { isApproverFor } from "@/lib/db/queries/approvers";
 import { requireUser } from "@/lib/auth/require-user";
 import { UserError } from "@/lib/errors";
 import { OrderLive } from "@/components/orders/OrderLive";
+import type { MoveSupport, MoveTarget } from "@/components/orders/MigratePanel";
+import { listHostsWithUsage } from "@/lib/db/queries/hosts";
+import { driverFor } from "@/lib/drivers";
+import { CPU_OVERCOMMIT } from "@/lib/policy/placement";
+import type { Db } from "@/lib/db/client";
+import type { HostKind } from "@/lib/db/schema";
 
 export const metadata: Metadata = { title: "Order" };
 
@@ -26,5 +32,23 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
   const view = await orderView(db, id);
   const canManage = user.role === "admin" || order.userId === user.id;
   const canDecide = await isApproverFor(db, user, order.groupId);
-  return <OrderLive key={view.id} initial={view} canManage={canManage} canDecide={canDecide} />;
+  const move = user.role === "admin" && view.environment ? await moveOptions(db, view.environment.hostKind) : undefined;
+  return <OrderLive key={view.id} initial={view} canManage={canManage} canDecide={canDecide} move={move} />;
+}
+
+/** For admins: the hosts an environment of this kind could move to, and whether its driver moves guests live. */
+async function moveOptions(db: Db, kind: HostKind): Promise<{ targets: MoveTarget[]; support: MoveSupport }> {
+  let support: MoveSupport;
+  try {
+    const driver = driverFor(kind, db);
+    support = driver.capabilities.liveMigration && driver.migrate
+      ? { live: true }
+      : { live: false, why: driver.capabilities.coldMove ? `Environments on ${kind} hosts cannot be migrated live; they offer only a cold move.` : `Environments on ${kind} hosts cannot be moved in this version.` };
+  } catch {
+    support = { live: false, why: `This version of the portal has no driver for ${kind} hosts.` };
+  }
+  const targets = (await listHostsWithUsage(db))
+    .filter((h) => h.kind === kind && h.state === "active")
+    .map((h) => ({ id: h.id, name: h.name, kind: h.kind, freeMemoryMb: h.capacity.memoryMb - h.used.memoryMb, freeVcpus: h.capacity.vcpus * CPU_OVERCOMMIT - h.used.vcpus }));
+  return { targets, support };
 }
