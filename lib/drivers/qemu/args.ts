@@ -32,7 +32,7 @@ export type QemuPlan = {
    * host config says it works.
    */
   accel?: "tcg" | "kvm";
-  /** Live migration target: `tcp:HOST:PORT` to receive the guest's state instead of booting. */
+  /** Live migration target: `tcp:HOST:PORT` or `unix:PATH` to receive the guest's state instead of booting. */
   incoming?: string;
 };
 
@@ -57,7 +57,8 @@ const NAME = /^[a-z][a-z0-9-]{1,62}$/;
 const TAP = /^[a-z][a-z0-9-]{0,14}$/;
 // QEMU's option syntax splits on commas (a literal comma is doubled): paths we pass have none.
 const SAFE_PATH = /^\/[A-Za-z0-9._/+-]+$/;
-const INCOMING = /^tcp:[0-9a-zA-Z.:-]+:[0-9]{1,5}$/;
+// tcp:HOST:PORT, or unix:PATH (bridged hosts each have their own namespace and loopback).
+const INCOMING = /^(tcp:[0-9a-zA-Z.:-]+:[0-9]{1,5}|unix:\/[A-Za-z0-9._/+-]+)$/;
 
 function checkPath(p: string, what: string): string {
   if (!SAFE_PATH.test(p) || p.split("/").includes("..")) throw new Error(`unsafe ${what} path for QEMU: ${JSON.stringify(p)}`);
