@@ -3,6 +3,7 @@ import { getDb } from "@/lib/db/client";
 import { env } from "@/lib/env";
 import { closeQueues, getQueue, queues } from "@/lib/jobs/queues";
 import { createRedis, redisPrefix } from "@/lib/redis";
+import { reconcileGuests } from "@/lib/lifecycle/reconcile-guests";
 import { lifecycleProcessor } from "./processors/lifecycle";
 import { maintenanceProcessor } from "./processors/maintenance";
 import { provisionProcessor } from "./processors/provision";
@@ -44,6 +45,8 @@ export async function startWorkers(): Promise<RunningWorkers> {
   // Catch up at once on anything the database has in flight (e.g. after Redis lost it).
   await reconcile(db, getQueue("provision")).catch((err) => console.error("[reconciler]", err.message));
   await reconcileActions(db, getQueue("lifecycle")).catch((err) => console.error("[reconciler]", err.message));
+  // Guests kept running while no worker was there: the portal finds them (or their absence) again.
+  await reconcileGuests(db).catch((err) => console.error("[reconciler]", err.message));
   console.log(`[worker] processing ${queues.provision.name} (concurrency ${env.WORKER_CONCURRENCY}), ${queues.lifecycle.name} and ${queues.maintenance.name}`);
 
   let stopping: Promise<void> | null = null;
