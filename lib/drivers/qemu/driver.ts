@@ -2,13 +2,14 @@ import path from "node:path";
 import { packImage, removeImageWork, resolveImage, unpackImage } from "../../images/pipeline";
 import { sshFingerprint } from "../../auth/ssh-keys";
 import type { Transport } from "../transport/types";
-import { StepError, type DeploySpec, type GuestStatus, type HypervisorDriver, type StepIo } from "../types";
+import { StepError, type DeploySpec, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type StepIo } from "../types";
 import { guestFiles, qemuArgv, type QemuPlan } from "./args";
 import { capCpu, cgroupName, removeCgroup } from "./cgroup";
 import { buildGlueArchive, glueMotd, guestKernelAppend, parseReadyLine, type ReadyReport } from "./glue";
 import { ensureGuestNetwork, networkMode, nicPlans, removeGuestTaps, type NetworkMode } from "./netns";
 import { guestPid, guestPids, launchGuest, queryGuest, stopGuest } from "./process";
 import { followLog, markerMismatches, pokeGuest } from "./serial";
+import { migrateGuest } from "./migrate";
 import { guestDir, hostConfig, imageStore, packKey, readyTimeoutMs, stagingDir, stopGraceMs, transportFor } from "./host";
 
 /** What configureNetwork decided, kept in the guest's folder for boot, start and migration. */
@@ -335,6 +336,11 @@ export class QemuDriver implements HypervisorDriver {
       const how = await stopGuest(t, this.files(spec).dir, { graceMs: stopGraceMs(spec.host), signal: io.signal, log: io.log });
       await io.log(how === "not-running" ? `guest ${spec.hostname} was not running` : `guest ${spec.hostname} stopped (${how === "powered-off" ? "powered off by the guest" : how})`);
     });
+  }
+
+  /** Live migration to another QEMU host of this machine (lib/drivers/qemu/migrate.ts). */
+  migrate(spec: DeploySpec, target: DeploySpec["host"], io: MigrateIo): Promise<MigrationResult> {
+    return migrateGuest(this, spec, target, io);
   }
 
   /** From the host: a QEMU process for the guest (QMP status), its folder only, or nothing. */
