@@ -31,9 +31,11 @@ export async function migrationTarget(db: Db, environmentId: string, hostRef: st
   const driver = driverFor(current!.kind, db);
   if (!driver.capabilities.liveMigration || !driver.migrate) {
     throw conflict(
-      driver.capabilities.coldMove
-        ? `Environments on ${current!.kind} hosts cannot be migrated live; they offer only a cold move (stopped, copied, started again on ${target.name})`
-        : `Environments on ${current!.kind} hosts cannot be moved to another host`,
+      driver.capabilities.liveMigration
+        ? `Live migration of environments on ${current!.kind} hosts is not available in this version of the portal`
+        : driver.capabilities.coldMove
+          ? `Environments on ${current!.kind} hosts cannot be migrated live; they offer only a cold move (stopped, copied, started again on ${target.name})`
+          : `Environments on ${current!.kind} hosts cannot be moved to another host`,
       "host",
     );
   }

@@ -43,7 +43,14 @@ async function moveOptions(db: Db, kind: HostKind): Promise<{ targets: MoveTarge
     const driver = driverFor(kind, db);
     support = driver.capabilities.liveMigration && driver.migrate
       ? { live: true }
-      : { live: false, why: driver.capabilities.coldMove ? `Environments on ${kind} hosts cannot be migrated live; they offer only a cold move.` : `Environments on ${kind} hosts cannot be moved in this version.` };
+      : {
+          live: false,
+          why: driver.capabilities.liveMigration
+            ? `Live migration of environments on ${kind} hosts is not available in this version of the portal.`
+            : driver.capabilities.coldMove
+              ? `Environments on ${kind} hosts cannot be migrated live; they offer only a cold move.`
+              : `Environments on ${kind} hosts cannot be moved in this version.`,
+        };
   } catch {
     support = { live: false, why: `This version of the portal has no driver for ${kind} hosts.` };
   }
