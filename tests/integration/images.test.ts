@@ -6,7 +6,8 @@ import os from "node:os";
 import path from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { images } from "@/lib/db/schema";
+import { ensureQemuHosts } from "@/lib/db/seed";
+import { hosts, images } from "@/lib/db/schema";
 import { buildGlueArchive, guestKernelAppend, parseReadyLine } from "@/lib/drivers/qemu/glue";
 import { LocalTransport } from "@/lib/drivers/transport/local";
 import { StepError } from "@/lib/drivers/types";
@@ -90,6 +91,21 @@ describe("golden image build", () => {
     expect(copy!.source).toBe("copy");
     // Registering again updates, it does not duplicate.
     expect((await registerBuiltImages(db, t, store)).every((r) => !r.created)).toBe(true);
+  });
+
+  it("a portal with QEMU gets two local QEMU hosts with their own work folders, once", async () => {
+    const { db } = await bootPortal();
+    const dataDir = path.join(work, "data");
+    expect(await ensureQemuHosts(db, dataDir)).toEqual(["qemu-1", "qemu-2"]);
+    expect(await ensureQemuHosts(db, dataDir)).toEqual([]);
+    const rows = await db.select().from(hosts).where(eq(hosts.kind, "qemu"));
+    expect(rows.map((h) => [h.name, h.address, h.state, (h.config as { workDir?: string }).workDir]).sort()).toEqual([
+      ["qemu-1", "local", "active", path.join(dataDir, "hosts", "qemu-1")],
+      ["qemu-2", "local", "active", path.join(dataDir, "hosts", "qemu-2")],
+    ]);
+    // The sample catalog's sim stand-ins are not offered on QEMU hosts: only built images are.
+    const qemuImages = (await db.select().from(images)).filter((i) => i.hostKinds.includes("qemu")).map((i) => i.slug).sort();
+    expect(qemuImages).toEqual(["linux-qemu", "linux-qemu-copy", "linux-qemu-install"]);
   });
 });
 

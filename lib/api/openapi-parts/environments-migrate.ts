@@ -23,6 +23,30 @@ export const environmentsMigratePart: OpenApiPart = {
   },
   schemas: {
     MigrateInput: schema(migrateInput),
+    Migration: {
+      type: "object",
+      description: "One move of an environment (environment.migrations of an order)",
+      properties: {
+        id: { type: "string", format: "uuid" },
+        status: { enum: ["queued", "running", "succeeded", "failed"] },
+        progress: { type: "integer", minimum: 0, maximum: 100 },
+        note: { type: ["string", "null"], description: "What it is doing now, e.g. memory left to copy" },
+        error: { type: ["string", "null"], description: "Why it failed; the guest then keeps running where it was" },
+        from: { type: ["string", "null"] },
+        to: { type: ["string", "null"] },
+        result: {
+          type: ["object", "null"],
+          properties: {
+            mode: { enum: ["live", "cold"] },
+            totalMs: { type: "integer", description: "Migration time as QEMU measured it" },
+            downtimeMs: { type: ["integer", "null"], description: "How long the guest was paused" },
+            transferredBytes: { type: ["integer", "null"] },
+          },
+        },
+        createdAt: { type: "string", format: "date-time" },
+        finishedAt: { type: ["string", "null"], format: "date-time" },
+      },
+    },
     MigrationAction: {
       type: "object",
       required: ["id", "action", "status", "environmentId", "targetHost"],
