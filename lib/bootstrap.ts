@@ -1,6 +1,6 @@
 import { closeDb, getDbHandle } from "./db/client";
-import { seedIfEmpty } from "./db/seed";
-import { env, isEmbeddedWorker } from "./env";
+import { ensureQemuHosts, qemuAvailable, seedIfEmpty } from "./db/seed";
+import { env, imageStoreDir, isEmbeddedWorker } from "./env";
 
 const store = globalThis as unknown as { __portalBoot?: Promise<void> };
 
@@ -18,6 +18,7 @@ export function bootstrap(): Promise<void> {
       if (seed.generatedPassword) console.log(`  Admin password:  ${seed.generatedPassword}   (shown once; set ADMIN_PASSWORD to choose it)`);
       else console.log("  Admin password:  the value of ADMIN_PASSWORD");
     }
+    await registerQemuImages(handle.db).catch((err) => console.warn(`[portal] QEMU images not registered: ${err instanceof Error ? err.message : err}`));
     console.log(`[portal] database: ${handle.kind === "pglite" ? `embedded PGlite in ${env.DATA_DIR}/pg` : "PostgreSQL"}`);
     if (!isEmbeddedWorker && handle.kind === "pglite") {
       console.warn("[portal] the embedded database serves one process: without PORTAL_EMBEDDED_WORKER=1 no worker runs orders. Use `npm start`, or set DATABASE_URL and run `npm run worker` beside `npm run web`.");
@@ -43,6 +44,21 @@ export function bootstrap(): Promise<void> {
     }
   })();
   return store.__portalBoot;
+}
+
+/**
+ * QEMU on this machine: the two local QEMU hosts, and the images `npm run images:build` has
+ * built in the image store, registered in the catalog. Never builds (that is a minute of CPU):
+ * without built images it says, in one line, how to build them.
+ */
+async function registerQemuImages(db: Awaited<ReturnType<typeof getDbHandle>>["db"]): Promise<void> {
+  if (!qemuAvailable()) return;
+  const added = await ensureQemuHosts(db, env.DATA_DIR);
+  if (added.length) console.log(`[portal] QEMU found: added hosts ${added.join(", ")}`);
+  const [{ LocalTransport }, { registerBuiltImages }] = await Promise.all([import("./drivers/transport/local"), import("./images/register")]);
+  const registered = await registerBuiltImages(db, new LocalTransport(), imageStoreDir);
+  if (registered.length) console.log(`[portal] QEMU images in the catalog: ${registered.map((r) => `${r.slug} (${r.sizeMb} MB)`).join(", ")}`);
+  else console.log(`[portal] no QEMU guest images built yet in ${imageStoreDir}: run \`npm run images:build\` (about a minute, Debian packages only), then restart`);
 }
 
 /** For the server's start-up hook: a portal that cannot start says why in one line and exits. */

@@ -38,6 +38,12 @@ const schema = z.object({
   LEASE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(500).default(600_000),
   /** How long an invitation link to set a password stays valid. */
   INVITATION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(14),
+  /** Golden and packed guest images (`npm run images:build`); default DATA_DIR/images. */
+  IMAGE_STORE_DIR: z.string().min(1).optional(),
+  /** How long a QEMU guest may take from start to its PORTAL-READY line (TCG is slow). */
+  QEMU_READY_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120_000),
+  /** How long a stop waits for the guest to power off after the ACPI button before QEMU is quit. */
+  QEMU_STOP_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -64,5 +70,8 @@ export function authSecret(): string {
   writeFileSync(file, secret, { mode: 0o600 });
   return secret;
 }
+
+/** The image store: IMAGE_STORE_DIR, else DATA_DIR/images, as an absolute path. */
+export const imageStoreDir = path.resolve(env.IMAGE_STORE_DIR ?? path.join(env.DATA_DIR, "images"));
 
 export const isEmbeddedWorker = env.PORTAL_EMBEDDED_WORKER === "1";

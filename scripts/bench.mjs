@@ -15,6 +15,7 @@ import { Queue, Worker } from "bullmq";
 import { createApiToken, deleteRedisKeys, dropDatabase, ensureBuild, freshDatabase, nextBin, portOpen, signIn, waitFor } from "./lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
 const port = Number(process.env.BENCH_PORT || 3290);
 const base = `http://127.0.0.1:${port}`;
 const requests = Number(process.env.BENCH_REQUESTS || 500);
@@ -172,7 +173,14 @@ async function rawBullmq(jobs) {
   return { jobs, seconds, perMinute: (jobs / seconds) * 60 };
 }
 
-main().catch((err) => {
-  console.error(`[bench] ${err instanceof Error ? err.message : err}`);
-  process.exit(1);
-});
+// `npm run bench -- qemu`: real QEMU guests (scripts/bench-qemu.ts): raw boot vs. order to
+// ready through the portal, and live migration time and downtime.
+if (process.argv[2] === "qemu") {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts", "bench-qemu.ts")], { cwd: root, stdio: "inherit" });
+  child.once("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+} else {
+  main().catch((err) => {
+    console.error(`[bench] ${err instanceof Error ? err.message : err}`);
+    process.exit(1);
+  });
+}

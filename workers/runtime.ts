@@ -4,9 +4,11 @@ import { closeSshConnections } from "@/lib/drivers/transport/ssh";
 import { env } from "@/lib/env";
 import { closeQueues, getQueue, queues } from "@/lib/jobs/queues";
 import { createRedis, redisPrefix } from "@/lib/redis";
+import { reconcileGuests } from "@/lib/lifecycle/reconcile-guests";
+import { lifecycleProcessor } from "./processors/lifecycle";
 import { maintenanceProcessor } from "./processors/maintenance";
 import { provisionProcessor } from "./processors/provision";
-import { reconcile } from "./reconciler";
+import { reconcile, reconcileActions } from "./reconciler";
 
 export type RunningWorkers = { stop: () => Promise<void> };
 
@@ -21,14 +23,19 @@ export async function startWorkers(): Promise<RunningWorkers> {
     maxStalledCount: 5,
   };
   // Connections handed to BullMQ stay ours to close (a Worker closes only those it made).
-  const connections = [createRedis(), createRedis()];
+  const connections = [createRedis(), createRedis(), createRedis()];
   const provision = new Worker(queues.provision.name, provisionProcessor(db, shutdown.signal), {
     ...common,
     connection: connections[0],
     concurrency: env.WORKER_CONCURRENCY,
   });
   const maintenance = new Worker(queues.maintenance.name, maintenanceProcessor(db), { ...common, connection: connections[1], concurrency: 1 });
-  for (const w of [provision, maintenance]) {
+  const lifecycle = new Worker(queues.lifecycle.name, lifecycleProcessor(db, shutdown.signal), {
+    ...common,
+    connection: connections[2],
+    concurrency: env.WORKER_CONCURRENCY,
+  });
+  for (const w of [provision, maintenance, lifecycle]) {
     w.on("error", (err) => console.error(`[worker] ${w.name}:`, err.message));
   }
   await getQueue("maintenance").upsertJobScheduler(
@@ -46,14 +53,17 @@ export async function startWorkers(): Promise<RunningWorkers> {
   }
   // Catch up at once on anything the database has in flight (e.g. after Redis lost it).
   await reconcile(db, getQueue("provision")).catch((err) => console.error("[reconciler]", err.message));
-  console.log(`[worker] processing ${queues.provision.name} (concurrency ${env.WORKER_CONCURRENCY}) and ${queues.maintenance.name}`);
+  await reconcileActions(db, getQueue("lifecycle")).catch((err) => console.error("[reconciler]", err.message));
+  // Guests kept running while no worker was there: the portal finds them (or their absence) again.
+  await reconcileGuests(db).catch((err) => console.error("[reconciler]", err.message));
+  console.log(`[worker] processing ${queues.provision.name} (concurrency ${env.WORKER_CONCURRENCY}), ${queues.lifecycle.name} and ${queues.maintenance.name}`);
 
   let stopping: Promise<void> | null = null;
   return {
     stop() {
       // Order matters: stop taking jobs and let running ones finish, then queues, then connections.
       stopping ??= (async () => {
-        await Promise.all([provision.close(), maintenance.close()]);
+        await Promise.all([provision.close(), maintenance.close(), lifecycle.close()]);
         shutdown.abort();
         await closeSshConnections();
         await closeQueues();

@@ -11,6 +11,7 @@ import { ApprovalDecision } from "../policy/ApprovalDecision";
 import { DecisionActions } from "./DecisionActions";
 import { DeliveryEstimate } from "./DeliveryEstimate";
 import { EnvironmentPanel } from "./EnvironmentPanel";
+import { MigratePanel, type MoveSupport, type MoveTarget } from "./MigratePanel";
 import { OrderActions } from "./OrderActions";
 import { StepTimeline } from "./StepTimeline";
 import { useOrderStream, type StreamMode } from "./useOrderStream";
@@ -46,7 +47,24 @@ function StreamIndicator({ mode }: { mode: StreamMode }) {
 }
 
 /** The order page: header, reason, actions, environment and the live pipeline timeline. */
-export function OrderLive({ initial, canManage, canDecide, estimate, preflight = null, aside }: { initial: OrderView; canManage: boolean; canDecide: boolean; estimate?: OrderEstimate | null; preflight?: Preflight | null; aside?: ReactNode }) {
+export function OrderLive({
+  initial,
+  canManage,
+  canDecide,
+  estimate,
+  preflight = null,
+  aside,
+  move,
+}: {
+  initial: OrderView;
+  canManage: boolean;
+  canDecide: boolean;
+  estimate?: OrderEstimate | null;
+  preflight?: Preflight | null;
+  aside?: ReactNode;
+  /** Admins: where the environment could move, and whether its host kind migrates live. */
+  move?: { targets: MoveTarget[]; support: MoveSupport };
+}) {
   const { view, mode, refresh } = useOrderStream(initial);
   const tone = reasonTone[view.status] ?? { box: "border-sky-300 bg-sky-50 text-sky-900", title: reasonTitle(view.reason) };
   const steps = view.steps;
@@ -108,6 +126,18 @@ export function OrderLive({ initial, canManage, canDecide, estimate, preflight =
         <div className="space-y-6 lg:col-span-2">
           {estimate ? <DeliveryEstimate view={view} initial={estimate} /> : null}
           {view.environment ? <EnvironmentPanel env={view.environment} orderStatus={view.status} /> : null}
+          {move && view.environment && view.environment.state !== "deleted" ? (
+            <MigratePanel
+              environmentId={view.environment.id}
+              currentHost={view.environment.host}
+              state={view.environment.state}
+              orderStatus={view.status}
+              migrations={view.environment.migrations}
+              targets={move.targets}
+              support={move.support}
+              onDone={refresh}
+            />
+          ) : null}
 
           <section className="card" aria-labelledby="pipeline-heading">
             <div className="flex items-center justify-between gap-3 border-b border-slate-100 px-5 py-3">

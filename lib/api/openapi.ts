@@ -167,6 +167,7 @@ export function openApiDocument() {
               properties: {
                 id: { type: "string" }, hostname: { type: "string" }, host: { type: "string" }, state: { type: "string" },
                 addresses: { type: "array", items: { type: "object", properties: { network: { type: "string" }, ip: { type: "string" }, mac: { type: "string" } } } },
+                migrations: { type: "array", description: "Live migrations to other hosts, newest first", items: { $ref: "#/components/schemas/Migration" } },
               },
             },
           },

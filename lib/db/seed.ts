@@ -1,4 +1,6 @@
 import { count } from "drizzle-orm";
+import { existsSync } from "node:fs";
+import path from "node:path";
 import type { Db } from "./client";
 import { flavors, groups, hosts, images, memberships, networks, users } from "./schema";
 import { generatePassword, hashPassword } from "../auth/password";
@@ -8,7 +10,7 @@ import { generatePassword, hashPassword } from "../auth/password";
  * `sim` hosts, a service and a production network, and a sample catalog. Returns the admin's
  * password when it was generated (to be printed once), else null.
  */
-export async function seedIfEmpty(db: Db, opts: { adminEmail: string; adminPassword?: string }) {
+export async function seedIfEmpty(db: Db, opts: { adminEmail: string; adminPassword?: string; qemuHosts?: { dataDir: string } }) {
   const [{ n }] = await db.select({ n: count() }).from(users);
   if (n > 0) return { seeded: false as const };
   const password = opts.adminPassword ?? generatePassword();
@@ -28,16 +30,45 @@ export async function seedIfEmpty(db: Db, opts: { adminEmail: string; adminPassw
     await tx.insert(images).values(sampleImages);
     await tx.insert(flavors).values(sampleFlavors);
   });
+  if (opts.qemuHosts) await ensureQemuHosts(db, opts.qemuHosts.dataDir);
   return { seeded: true as const, adminEmail: opts.adminEmail.toLowerCase(), generatedPassword: opts.adminPassword ? null : password };
+}
+
+/** Where QEMU is expected; without it the portal seeds no QEMU hosts. */
+export const qemuBinary = "/usr/bin/qemu-system-x86_64";
+
+export function qemuAvailable(): boolean {
+  return existsSync(qemuBinary);
+}
+
+/**
+ * Two QEMU hosts on this machine (`qemu-1`, `qemu-2`, address "local"), each with its own
+ * work folder under DATA_DIR/hosts/<name>, so real guests run and live-migrate between them.
+ * Idempotent: existing hosts of those names are left as they are. Returns the names added.
+ */
+export async function ensureQemuHosts(db: Db, dataDir: string): Promise<string[]> {
+  const rows = ["qemu-1", "qemu-2"].map((name): typeof hosts.$inferInsert => ({
+    name,
+    kind: "qemu" as const,
+    address: "local",
+    cpuCapacity: 2,
+    memoryMbCapacity: 4096,
+    diskGbCapacity: 200,
+    features: ["vms", "live-migration"],
+    // The QEMU driver's host config (kept in the same jsonb column as the sim's settings).
+    config: { workDir: path.resolve(dataDir, "hosts", name) } as typeof hosts.$inferInsert["config"],
+  }));
+  const added = await db.insert(hosts).values(rows).onConflictDoNothing({ target: hosts.name }).returning({ name: hosts.name });
+  return added.map((r) => r.name);
 }
 
 export const sampleImages: (typeof images.$inferInsert)[] = [
   {
-    slug: "linux-test", name: "Linux test server", os: "linux", version: "Debian 12", hostKinds: ["sim", "qemu", "xen"],
+    slug: "linux-test", name: "Linux test server", os: "linux", version: "Debian 12", hostKinds: ["sim", "xen"],
     source: "clone", purpose: "test", sizeMb: 2048, description: "Minimal Debian server for tests: SSH, your key, nothing else.",
   },
   {
-    slug: "linux-dev", name: "Linux development box", os: "linux", version: "Debian 12", hostKinds: ["sim", "qemu", "xen"],
+    slug: "linux-dev", name: "Linux development box", os: "linux", version: "Debian 12", hostKinds: ["sim", "xen"],
     source: "clone", purpose: "development", sizeMb: 4096, description: "Compilers, git and build tools.",
   },
   {
@@ -45,7 +76,7 @@ export const sampleImages: (typeof images.$inferInsert)[] = [
     source: "copy", purpose: "database", sizeMb: 6144, description: "PostgreSQL on its own full copy of the golden disk.",
   },
   {
-    slug: "linux-web", name: "Linux web service", os: "linux", version: "Debian 12 + nginx", hostKinds: ["sim", "qemu", "xen"],
+    slug: "linux-web", name: "Linux web service", os: "linux", version: "Debian 12 + nginx", hostKinds: ["sim", "xen"],
     source: "install-file", purpose: "web", sizeMb: 3072, description: "nginx installed from an install file, service IP ready.",
   },
   {

@@ -1,6 +1,7 @@
 import type { Db } from "../db/client";
 import type { HostKind } from "../db/schema";
 import { UserError } from "../errors";
+import { QemuDriver } from "./qemu/driver";
 import { SimDriver } from "./sim/driver";
 import { transportForHost } from "./transport";
 import { XenDriver } from "./xen/driver";
@@ -12,6 +13,8 @@ export function driverFor(kind: HostKind, db: Db): HypervisorDriver {
   switch (kind) {
     case "sim":
       return new SimDriver(db);
+    case "qemu":
+      return new QemuDriver();
     // Command plans over the host's SSH transport; not run on real Xen or Solaris hosts yet.
     case "xen":
       return new XenDriver((host) => transportForHost(db, host.id));
@@ -22,4 +25,4 @@ export function driverFor(kind: HostKind, db: Db): HypervisorDriver {
   }
 }
 
-export const supportedHostKinds: HostKind[] = ["sim", "xen", "zones"];
+export const supportedHostKinds: HostKind[] = ["sim", "qemu", "xen", "zones"];

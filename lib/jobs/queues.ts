@@ -20,6 +20,20 @@ export const queues = {
     } satisfies JobsOptions,
   },
   /**
+   * Runs one lifecycle action of a delivered environment (start, stop, migrate, move): the
+   * row in environment_actions says what; the processor resumes or finishes it.
+   */
+  lifecycle: {
+    name: "lifecycle",
+    payload: z.object({ actionId: z.string().uuid() }),
+    defaults: {
+      attempts: 3,
+      backoff: { type: "exponential", delay: 2000 },
+      removeOnComplete: { count: 1000 },
+      removeOnFail: { count: 5000 },
+    } satisfies JobsOptions,
+  },
+  /**
    * Repeatable housekeeping: reconcile runs the database says are in flight; leases (warn,
    * stop at expiry, retire after grace); courses (retire a course's machines at its end).
    * `now` sets the clock of a sweep (tests); without it the sweep uses the current time.
@@ -81,6 +95,16 @@ export async function enqueueMaintenance(p: Payload<"maintenance">, opts: { jobI
   const payload = queues.maintenance.payload.parse(p);
   const job = await getQueue("maintenance").add(payload.task, payload, opts.jobId ? { jobId: opts.jobId } : {});
   return job.id;
+}
+
+/** Job id of a lifecycle action: one job per action, so a re-enqueue is not a second job. */
+export function actionJobId(actionId: string): string {
+  return `action-${actionId}`;
+}
+
+export async function enqueueLifecycle(p: Payload<"lifecycle">): Promise<void> {
+  const payload = queues.lifecycle.payload.parse(p);
+  await getQueue("lifecycle").add("action", payload, { jobId: actionJobId(payload.actionId) });
 }
 
 export async function closeQueues(): Promise<void> {

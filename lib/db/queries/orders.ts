@@ -18,6 +18,7 @@ import { stepLabel } from "../../pipeline/steps";
 import type { OrderInput } from "../../validation/order";
 import { defaultProductionNetwork, findFlavor, findImage, findNetwork } from "./catalog";
 import { lockForTransaction } from "../locks";
+import { migrationsOf } from "./migrations";
 
 export type Actor = { id: string; role: Role; email: string };
 
@@ -349,6 +350,7 @@ export async function orderView(db: Db, orderId: string) {
         .where(eq(ipAllocations.orderId, orderId))
         .orderBy(asc(networks.purpose))
     : [];
+  const migrations = envRow ? await migrationsOf(db, envRow.environment.id) : [];
   const o = row.order;
   return {
     id: o.id,
@@ -378,6 +380,7 @@ export async function orderView(db: Db, orderId: string) {
           placement: envRow.environment.placement,
           expiresAt: envRow.environment.expiresAt.toISOString(),
           addresses: addresses.map((a) => ({ network: a.network, networkName: a.networkName, purpose: a.purpose, ip: a.ip, mac: a.mac })),
+          migrations,
         }
       : undefined,
     final: (terminalStatuses as readonly string[]).includes(o.status),

@@ -1,4 +1,13 @@
-import { integer, numeric, pgTable, text, timestamp, uuid, boolean } from "drizzle-orm/pg-core";
+import { integer, jsonb, numeric, pgTable, text, timestamp, uuid, boolean } from "drizzle-orm/pg-core";
+
+/** Where a built image lives and what it was built from (images built by `npm run images:build`). */
+export type ImageArtifact = {
+  store: "golden";
+  kernelVersion: string;
+  recipeHash: string;
+  builtAt: string;
+  files: Record<string, { sha256: string; size: number }>;
+};
 
 export const hostKinds = ["sim", "qemu", "xen", "zones"] as const;
 export type HostKind = (typeof hostKinds)[number];
@@ -20,6 +29,10 @@ export const images = pgTable("images", {
   /** Licensed per CPU: deploy with a CPU cap so only the cap is paid for. */
   licensed: boolean("licensed").notNull().default(false),
   active: boolean("active").notNull().default(true),
+  /** sha256 of the built image's disk (null for images not built here, e.g. sim-only). */
+  checksum: text("checksum"),
+  /** The built artifacts (kernel, initramfs, disk) with sizes and checksums. */
+  artifact: jsonb("artifact").$type<ImageArtifact>(),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 });
 

@@ -7,3 +7,4 @@ export * from "./policy";
 export * from "./notifications";
 export * from "./leases";
 export * from "./courses";
+export * from "./lifecycle";

@@ -1,0 +1,355 @@
+import path from "node:path";
+import { packImage, removeImageWork, resolveImage, unpackImage } from "../../images/pipeline";
+import { sshFingerprint } from "../../auth/ssh-keys";
+import type { Transport } from "../transport/types";
+import { StepError, type DeploySpec, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type StepIo } from "../types";
+import { guestFiles, qemuArgv, type QemuPlan } from "./args";
+import { capCpu, cgroupName, removeCgroup } from "./cgroup";
+import { buildGlueArchive, glueMotd, guestKernelAppend, parseReadyLine, type ReadyReport } from "./glue";
+import { ensureGuestNetwork, networkMode, nicPlans, removeGuestTaps, type NetworkMode } from "./netns";
+import { guestPid, guestPids, launchGuest, queryGuest, stopGuest } from "./process";
+import { followLog, markerMismatches, pokeGuest } from "./serial";
+import { migrateGuest } from "./migrate";
+import { guestDir, hostConfig, imageStore, packKey, readyTimeoutMs, stagingDir, stopGraceMs, transportFor } from "./host";
+
+/** What configureNetwork decided, kept in the guest's folder for boot, start and migration. */
+export type GuestNetwork = { mode: "bridge"; netns: string; taps: string[] } | { mode: "user"; why: string };
+
+async function must(t: Transport, argv: string[], what: string, signal?: AbortSignal) {
+  const r = await t.run(argv, { timeoutMs: 300_000, signal });
+  if (r.code !== 0) throw new StepError(`${what} failed: ${r.stderr.trim().split("\n").slice(-2).join(" | ") || `${argv[0]} exit ${r.code}`}`);
+  return r;
+}
+
+function prefixOf(cidr: string): number {
+  return Number(cidr.split("/")[1]);
+}
+
+/** The guest's memory: the flavor's, or its memory cap when lower. */
+function memoryMb(spec: DeploySpec): number {
+  return Math.min(spec.flavor.memoryMb, spec.flavor.memoryCapMb ?? spec.flavor.memoryMb);
+}
+
+/** CPUs of host time the guest may use: the flavor's cap (capped container), else its vCPUs. */
+function cpuCap(spec: DeploySpec): number {
+  return spec.flavor.cpuCap ?? spec.flavor.vcpus;
+}
+
+/**
+ * The QEMU driver: real guests on a QEMU host (TCG here; no KVM needed). mk_image through
+ * lib/images (resolve, pack with checksums); mk_virtual: a qcow2 overlay sized by the
+ * flavor on the unpacked image, a bridge and tap per network in the host's network
+ * namespace, the glue archive appended to the golden initramfs, QEMU daemonized (it outlives
+ * the worker) with QMP and the serial console on unix sockets, and readiness only when the
+ * guest's own PORTAL-READY line matches the portal's hostname, IPs and MACs. Every method
+ * checks the host first, since delivery is at least once.
+ */
+export class QemuDriver implements HypervisorDriver {
+  readonly kind = "qemu" as const;
+  readonly capabilities = { liveMigration: true, coldMove: false, cpuCap: true, sparseRoot: false };
+
+  private files(spec: DeploySpec) {
+    return guestFiles(guestDir(spec));
+  }
+
+  private async withHost<T>(spec: DeploySpec, fn: (t: Transport) => Promise<T>): Promise<T> {
+    const t = transportFor(spec.host);
+    try {
+      return await fn(t);
+    } finally {
+      await t.close();
+    }
+  }
+
+  // mk_image
+
+  resolveImage(spec: DeploySpec, io: StepIo) {
+    return this.withHost(spec, async (t) => {
+      await resolveImage(t, imageStore(spec.host), { slug: spec.image.slug, source: spec.image.source, diskGb: spec.flavor.diskGb }, stagingDir(spec), io);
+    });
+  }
+
+  packImage(spec: DeploySpec, io: StepIo) {
+    return this.withHost(spec, async (t) => {
+      await packImage(t, imageStore(spec.host), packKey(spec), stagingDir(spec), { slug: spec.image.slug, source: spec.image.source }, io);
+    });
+  }
+
+  // mk_virtual
+
+  /**
+   * The guest's own disk: a qcow2 overlay of the flavor's size on the image that the next
+   * step unpacks into `image/` (created with -u, since that image is not there yet; the
+   * backing path is relative, so the folder can move as a whole).
+   */
+  createStorage(spec: DeploySpec, io: StepIo) {
+    return this.withHost(spec, async (t) => {
+      const f = this.files(spec);
+      const size = `${spec.flavor.diskGb}G`;
+      const info = await this.diskInfo(t, f.disk);
+      if (info && info.backing === "image/disk.qcow2" && info.virtualSize === spec.flavor.diskGb * 1024 ** 3) {
+        await io.log(`disk ${f.disk} already exists (${size} overlay on image/disk.qcow2); nothing to do`);
+        return;
+      }
+      if (await guestPid(t, f.dir)) throw new StepError(`a guest is running from ${f.dir}; refusing to replace its disk`);
+      await must(t, ["mkdir", "-p", f.dir], "creating the guest folder", io.signal);
+      const df = await t.run(["df", "-B1", "--output=avail", f.dir]);
+      const avail = Number(df.stdout.trim().split("\n").pop());
+      if (Number.isFinite(avail)) await io.log(`${spec.host.name}: ${(avail / 1024 ** 3).toFixed(1)} GiB free for the guest folder (the overlay grows on write up to ${size})`);
+      await io.log(`qemu-img create -f qcow2 -b image/disk.qcow2 -F qcow2 disk.qcow2 ${size}`);
+      await must(t, ["qemu-img", "create", "-q", "-f", "qcow2", "-u", "-b", "image/disk.qcow2", "-F", "qcow2", f.disk, size], "qemu-img create (overlay)", io.signal);
+      await io.log(`disk ${f.disk}: ${size} copy-on-write overlay created`);
+    });
+  }
+
+  private async diskInfo(t: Transport, file: string): Promise<{ virtualSize: number; backing: string | null } | null> {
+    if ((await t.run(["test", "-f", file])).code !== 0) return null;
+    const r = await t.run(["qemu-img", "info", "-U", "--output=json", file]);
+    if (r.code !== 0) return null;
+    const info = JSON.parse(r.stdout) as { "virtual-size": number; "backing-filename"?: string };
+    return { virtualSize: info["virtual-size"], backing: info["backing-filename"] ?? null };
+  }
+
+  unpack(spec: DeploySpec, io: StepIo) {
+    return this.withHost(spec, async (t) => {
+      const f = this.files(spec);
+      if (await guestPid(t, f.dir)) {
+        await io.log(`guest ${spec.hostname} is already running from ${f.dir}; its image is unpacked`);
+        return;
+      }
+      await unpackImage(t, imageStore(spec.host), packKey(spec), path.join(f.dir, "image"), io);
+      await must(t, ["qemu-img", "info", "--backing-chain", "-U", f.disk], "checking the overlay's backing chain", io.signal);
+      await io.log(`overlay ${path.basename(f.disk)} now backed by the unpacked image`);
+    });
+  }
+
+  configureNetwork(spec: DeploySpec, io: StepIo) {
+    return this.withHost(spec, async (t) => {
+      const net = await this.prepareNetwork(t, spec, spec.host, io);
+      await t.writeFile(path.join(this.files(spec).dir, "network.json"), JSON.stringify(net));
+    });
+  }
+
+  /**
+   * Bridges and taps for the guest's NICs on `host` (also the target of a migration), or the
+   * user-mode fallback with the reason. Idempotent.
+   */
+  async prepareNetwork(t: Transport, spec: DeploySpec, host: DeploySpec["host"], io: StepIo): Promise<GuestNetwork> {
+    const mode: NetworkMode = await networkMode(t, host);
+    const nics = nicPlans(spec.addresses);
+    for (const a of spec.addresses) await io.log(`nic ${a.purpose} ${a.network}: ${a.ip}/${prefixOf(a.cidr)} mac ${a.mac} gateway ${a.gateway}`);
+    if (mode.kind === "user") {
+      await io.log(`user-mode networking (QEMU -netdev user): ${mode.why}; the guest keeps its addresses but cannot be reached from the host`);
+      return { mode: "user", why: mode.why };
+    }
+    for (const line of await ensureGuestNetwork(t, mode.netns, nics, io.signal)) await io.log(line);
+    await io.log(`bridged in network namespace ${mode.netns}: ${nics.map((n) => `${n.tap} on ${n.bridge}`).join(", ")}`);
+    return { mode: "bridge", netns: mode.netns, taps: nics.map((n) => n.tap) };
+  }
+
+  /** Hostname, the owner's key, NICs and a motd naming the order, appended to the golden initramfs. */
+  glue(spec: DeploySpec, io: StepIo) {
+    return this.withHost(spec, async (t) => {
+      const f = this.files(spec);
+      const glue = await buildGlueArchive({
+        hostname: spec.hostname,
+        nics: spec.addresses.map((a) => ({ mac: a.mac, ip: a.ip, prefix: prefixOf(a.cidr), gateway: a.purpose === "production" ? a.gateway : null, purpose: a.purpose })),
+        authorizedKeys: spec.sshPublicKey,
+        motd: glueMotd({ hostname: spec.hostname, orderId: spec.orderId, orderName: spec.hostname }),
+        // Extra service addresses are not allocated by this version's pipeline; the service NIC carries the guest's own.
+        serviceIps: [],
+      });
+      const golden = await t.readFile(path.join(f.dir, "image", "initramfs.cpio.gz"));
+      if (!golden) throw new StepError(`the unpacked image has no initramfs in ${f.dir}/image`);
+      const initrd = Buffer.concat([golden, glue]);
+      const existing = await t.readFile(f.initrd);
+      const cap = spec.flavor.cpuCap ? `, capped at ${spec.flavor.cpuCap} CPUs` : "";
+      await io.log(`hostname ${spec.hostname}; ${spec.flavor.vcpus} vCPUs, ${memoryMb(spec)} MiB${cap}`);
+      await io.log(spec.sshPublicKey ? `authorized_keys: owner's key ${sshFingerprint(spec.sshPublicKey)} installed` : "authorized_keys: owner has no key on file");
+      if (existing && existing.equals(initrd)) {
+        await io.log(`initrd with this glue already written (${initrd.length} bytes); nothing to do`);
+        return;
+      }
+      await t.writeFile(f.glue, glue);
+      await t.writeFile(f.initrd, initrd);
+      await io.log(`glue archive ${glue.length} bytes appended to the golden initramfs -> ${path.basename(f.initrd)} (${initrd.length} bytes)`);
+    });
+  }
+
+  /** The QEMU plan of this guest on `host` (boot, start, and the target of a migration). */
+  async plan(t: Transport, spec: DeploySpec, host: DeploySpec["host"] = spec.host): Promise<{ plan: QemuPlan; network: GuestNetwork }> {
+    const f = guestFiles(guestDir(spec, host));
+    const raw = await t.readFile(path.join(f.dir, "network.json"));
+    const network: GuestNetwork = raw ? (JSON.parse(raw.toString("utf8")) as GuestNetwork) : { mode: "user", why: "no network was configured" };
+    const nics = nicPlans(spec.addresses);
+    const plan: QemuPlan = {
+      name: spec.hostname,
+      dir: f.dir,
+      vcpus: spec.flavor.vcpus,
+      memoryMb: memoryMb(spec),
+      kernel: path.join(f.dir, "image", "vmlinuz"),
+      initrd: f.initrd,
+      append: `${guestKernelAppend} loglevel=6`,
+      disk: f.disk,
+      nics: nics.map((n) => ({ mac: n.mac, tap: network.mode === "bridge" ? n.tap : null })),
+      accel: hostConfig(host).accel,
+    };
+    return { plan, network };
+  }
+
+  boot(spec: DeploySpec, io: StepIo) {
+    return this.withHost(spec, async (t) => {
+      const f = this.files(spec);
+      const running = await guestPid(t, f.dir);
+      if (running) {
+        await io.log(`guest ${spec.hostname} is already running (QEMU pid ${running}); nothing to do`);
+        return;
+      }
+      await this.launch(t, spec, io);
+    });
+  }
+
+  /** Starts QEMU for the guest and caps its CPU; the caller has checked that none runs. */
+  private async launch(t: Transport, spec: DeploySpec, io: StepIo): Promise<number> {
+    const { plan, network } = await this.plan(t, spec);
+    if (network.mode === "bridge") {
+      // Taps are gone after a host reboot: make sure they are there (idempotent).
+      await ensureGuestNetwork(t, network.netns, nicPlans(spec.addresses), io.signal);
+    }
+    await t.writeFile(guestFiles(plan.dir).plan, JSON.stringify(plan, null, 2));
+    const argv = qemuArgv(plan);
+    await io.log(`${network.mode === "bridge" ? `ip netns exec ${network.netns} ` : ""}${argv.join(" ")}`);
+    let pid: number;
+    try {
+      pid = await launchGuest(t, plan, { netns: network.mode === "bridge" ? network.netns : null, signal: io.signal });
+    } catch (err) {
+      // Another start won the race (QEMU's pidfile and disk locks refuse a second instance).
+      const other = await guestPid(t, plan.dir);
+      if (other) {
+        await io.log(`guest ${spec.hostname} is already running (QEMU pid ${other})`);
+        return other;
+      }
+      throw new StepError(`QEMU did not start: ${(err as Error).message}`);
+    }
+    await io.log(`QEMU running as pid ${pid} (${plan.vcpus} vCPU, ${plan.memoryMb} MiB, ${plan.accel ?? "tcg"})`);
+    const cap = cpuCap(spec);
+    const capped = await capCpu(t, cgroupName(spec.host.name, spec.hostname), pid, cap);
+    await io.log(
+      capped.applied
+        ? `CPU capped at ${cap} CPU${cap === 1 ? "" : "s"} of host time: ${capped.how} (${capped.cgroup}), like a capped container`
+        : `no CPU quota on the QEMU process: ${capped.why}; the guest is limited to its ${plan.vcpus} vCPU${plan.vcpus === 1 ? "" : "s"} by -smp only`,
+    );
+    return pid;
+  }
+
+  /**
+   * Follows the serial console into the step log until the guest's PORTAL-READY line, and
+   * accepts it only when hostname, MACs and IPs are the portal's.
+   */
+  waitReady(spec: DeploySpec, io: StepIo) {
+    return this.withHost(spec, async (t) => {
+      const report = await this.awaitReady(t, spec, io);
+      await io.log(
+        `guest reports ready after ${report.uptimeSeconds.toFixed(1)} s of uptime: ${report.hostname}, ${report.nics.map((n) => `${n.ip}/${n.prefix} (${n.mac})`).join(", ")}, disk ${report.diskBytes} bytes`,
+      );
+    });
+  }
+
+  private async awaitReady(t: Transport, spec: DeploySpec, io: StepIo): Promise<ReadyReport> {
+    const f = this.files(spec);
+    const timeoutMs = readyTimeoutMs(spec.host);
+    if (!(await guestPid(t, f.dir))) throw new StepError(`guest ${spec.hostname} is not running on ${spec.host.name} (QEMU exited); see the boot log above`);
+    await io.log(`waiting up to ${Math.round(timeoutMs / 1000)} s for the guest's PORTAL-READY line on its serial console`);
+    let lastPoke = 0;
+    let gone = false;
+    const report = await followLog(t, f.serialLog, {
+      timeoutMs,
+      signal: io.signal,
+      onLine: (line) => io.log(line),
+      until: (line) => parseReadyLine(line),
+      onIdle: async (waited) => {
+        if (waited - lastPoke >= 10_000) {
+          lastPoke = waited;
+          if (!(await guestPid(t, f.dir))) gone = true;
+          // A guest that printed its line before we were watching (worker restart) prints it again.
+          else await pokeGuest(t, f.serialSock);
+        }
+        if (gone) throw new StepError(`QEMU exited while the guest was booting; see the boot log above`);
+      },
+    });
+    if (!report) throw new StepError(`the guest did not report PORTAL-READY within ${Math.round(timeoutMs / 1000)} s (see the boot log above)`);
+    const problems = markerMismatches(report, {
+      hostname: spec.hostname,
+      nics: spec.addresses.map((a) => ({ mac: a.mac, ip: a.ip, prefix: prefixOf(a.cidr) })),
+    });
+    if (problems.length) throw new StepError(`the guest came up different from the order: ${problems.join("; ")}`);
+    return report;
+  }
+
+  // teardown and lifecycle
+
+  halt(spec: DeploySpec, io: StepIo) {
+    return this.withHost(spec, async (t) => {
+      const how = await stopGuest(t, this.files(spec).dir, { graceMs: stopGraceMs(spec.host), signal: io.signal, log: io.log });
+      await io.log(how === "not-running" ? `guest ${spec.hostname} is not running on ${spec.host.name}; nothing to stop` : `guest ${spec.hostname} stopped (${how})`);
+    });
+  }
+
+  destroy(spec: DeploySpec, io: StepIo) {
+    return this.withHost(spec, async (t) => {
+      const f = this.files(spec);
+      for (const pid of await guestPids(t, f.dir)) {
+        await io.log(`QEMU pid ${pid} still runs for ${spec.hostname}; stopping it`);
+        await stopGuest(t, f.dir, { graceMs: 0, signal: io.signal, log: io.log });
+        if ((await guestPids(t, f.dir)).includes(pid)) await t.run(["kill", "-KILL", String(pid)]);
+      }
+      const raw = await t.readFile(path.join(f.dir, "network.json"));
+      const network = raw ? (JSON.parse(raw.toString("utf8")) as GuestNetwork) : null;
+      if (network?.mode === "bridge") {
+        const removed = await removeGuestTaps(t, network.netns, network.taps);
+        await io.log(removed.length ? `removed taps ${removed.join(", ")} from ${network.netns}` : `no taps of ${spec.hostname} left in ${network.netns}`);
+      }
+      if (await removeCgroup(t, cgroupName(spec.host.name, spec.hostname))) await io.log("removed the guest's CPU cgroup");
+      const existed = (await t.run(["test", "-e", f.dir])).code === 0;
+      await removeImageWork(t, imageStore(spec.host), packKey(spec), [stagingDir(spec), f.dir]);
+      await io.log(existed ? `removed ${f.dir}, its staging folder and its packed image` : `nothing of ${spec.hostname} left on ${spec.host.name}`);
+    });
+  }
+
+  /** Boots the stopped guest again from its disk and waits for its PORTAL-READY line. */
+  start(spec: DeploySpec, io: StepIo) {
+    return this.withHost(spec, async (t) => {
+      const f = this.files(spec);
+      const running = await guestPid(t, f.dir);
+      if (running) await io.log(`guest ${spec.hostname} is already running (QEMU pid ${running})`);
+      else {
+        if ((await t.run(["test", "-f", f.disk])).code !== 0) throw new StepError(`the guest's disk is missing on ${spec.host.name}; it cannot be started`);
+        await this.launch(t, spec, io);
+      }
+      await this.awaitReady(t, spec, io);
+    });
+  }
+
+  /** ACPI power button, then QMP quit after the grace time; disk, glue and taps stay. */
+  stop(spec: DeploySpec, io: StepIo) {
+    return this.withHost(spec, async (t) => {
+      const how = await stopGuest(t, this.files(spec).dir, { graceMs: stopGraceMs(spec.host), signal: io.signal, log: io.log });
+      await io.log(how === "not-running" ? `guest ${spec.hostname} was not running` : `guest ${spec.hostname} stopped (${how === "powered-off" ? "powered off by the guest" : how})`);
+    });
+  }
+
+  /** Live migration to another QEMU host of this machine (lib/drivers/qemu/migrate.ts). */
+  migrate(spec: DeploySpec, target: DeploySpec["host"], io: MigrateIo): Promise<MigrationResult> {
+    return migrateGuest(this, spec, target, io);
+  }
+
+  /** From the host: a QEMU process for the guest (QMP status), its folder only, or nothing. */
+  status(spec: DeploySpec): Promise<GuestStatus> {
+    return this.withHost(spec, async (t) => {
+      const f = this.files(spec);
+      const state = await queryGuest(t, f.dir);
+      if (state) return state.status === "shutdown" ? "stopped" : "running";
+      return (await t.run(["test", "-f", f.disk])).code === 0 ? "stopped" : "missing";
+    });
+  }
+}

@@ -1,0 +1,126 @@
+import { parseCidr, parseIp } from "../../net/ipv4";
+import type { Transport } from "../transport/types";
+
+/**
+ * Guest networking on a QEMU host, checkable from the host side: per host a network
+ * namespace (`portal-<host>`), in it one bridge per portal network carrying that network's
+ * gateway address, and per guest NIC a persistent tap on its network's bridge. QEMU runs
+ * inside the namespace with its taps, so `ip netns exec portal-<host> ping <guest ip>`
+ * reaches the guest. Without root (or iproute2) the driver falls back to QEMU's user-mode
+ * network and says so in the step log.
+ *
+ * Names come from validated identifiers only: the host's name (a slug) and IPv4 numbers in
+ * hex, so interface names stay within Linux's 15 characters and need no quoting.
+ */
+const HOST_SLUG = /^[a-z0-9][a-z0-9-]{0,40}$/;
+
+export function netnsName(host: { name: string; id: string }): string {
+  return HOST_SLUG.test(host.name) ? `portal-${host.name}` : `portal-${host.id.replace(/-/g, "").slice(0, 12)}`;
+}
+
+const hex = (n: number) => n.toString(16).padStart(8, "0");
+
+/** Bridge of a network inside the host's namespace: `pb` + the network address in hex (10 chars). */
+export function bridgeName(cidr: string): string {
+  return `pb${hex(parseCidr(cidr).network)}`;
+}
+
+/** Tap of a guest NIC: `pt` + the guest's IPv4 address in hex (10 chars), unique on the host. */
+export function tapName(ip: string): string {
+  return `pt${hex(parseIp(ip))}`;
+}
+
+export type NetworkMode = { kind: "bridge"; netns: string } | { kind: "user"; why: string };
+
+/** Bridged networking needs root and iproute2 on the host; otherwise user-mode networking. */
+export async function networkMode(t: Transport, host: { name: string; id: string; config: Record<string, unknown> }): Promise<NetworkMode> {
+  if (host.config.network === "user") return { kind: "user", why: "the host is configured for user-mode networking (config.network = user)" };
+  const id = await t.run(["id", "-u"]).catch(() => null);
+  if (!id || id.code !== 0 || id.stdout.trim() !== "0") return { kind: "user", why: "the portal does not run as root on this host, so it cannot create bridges and taps" };
+  const ip = await t.run(["ip", "-V"]).catch(() => null);
+  if (!ip || ip.code !== 0) return { kind: "user", why: "iproute2 (`ip`) is not installed on this host" };
+  const tun = await t.run(["test", "-c", "/dev/net/tun"]);
+  if (tun.code !== 0) return { kind: "user", why: "/dev/net/tun is missing on this host" };
+  return { kind: "bridge", netns: netnsName(host) };
+}
+
+async function ipCmd(t: Transport, argv: string[], what: string, signal?: AbortSignal) {
+  const r = await t.run(["ip", ...argv], { timeoutMs: 15_000, signal });
+  if (r.code !== 0) throw new Error(`${what}: ${r.stderr.trim() || `ip exit ${r.code}`}`);
+  return r;
+}
+
+async function linkExists(t: Transport, netns: string, dev: string): Promise<boolean> {
+  return (await t.run(["ip", "-n", netns, "link", "show", "dev", dev])).code === 0;
+}
+
+export type NicPlan = { ip: string; mac: string; cidr: string; gateway: string; tap: string; bridge: string };
+
+/** The NICs of a guest as the host sees them. */
+export function nicPlans(addresses: { ip: string; mac: string; cidr: string; gateway: string }[]): NicPlan[] {
+  return addresses.map((a) => ({ ...a, tap: tapName(a.ip), bridge: bridgeName(a.cidr) }));
+}
+
+/**
+ * Makes sure the namespace, the bridges with their gateway addresses and the guest's taps
+ * exist and are up. Idempotent: only what is missing is created. Returns log lines saying
+ * what was created and what was already there.
+ */
+export async function ensureGuestNetwork(t: Transport, netns: string, nics: NicPlan[], signal?: AbortSignal): Promise<string[]> {
+  const lines: string[] = [];
+  const list = await ipCmd(t, ["netns", "list"], "listing network namespaces", signal);
+  if (!list.stdout.split("\n").some((l) => l.split(/\s+/)[0] === netns)) {
+    await ipCmd(t, ["netns", "add", netns], `creating network namespace ${netns}`, signal);
+    await ipCmd(t, ["-n", netns, "link", "set", "lo", "up"], "bringing up lo", signal);
+    lines.push(`network namespace ${netns} created`);
+  }
+  for (const nic of nics) {
+    if (!(await linkExists(t, netns, nic.bridge))) {
+      await ipCmd(t, ["-n", netns, "link", "add", nic.bridge, "type", "bridge"], `creating bridge ${nic.bridge}`, signal);
+      lines.push(`bridge ${nic.bridge} for ${nic.cidr} created in ${netns}`);
+    }
+    const prefix = nic.cidr.split("/")[1];
+    const addrs = await ipCmd(t, ["-n", netns, "-4", "-o", "addr", "show", "dev", nic.bridge], "reading bridge addresses", signal);
+    if (!addrs.stdout.includes(` ${nic.gateway}/${prefix} `)) {
+      await ipCmd(t, ["-n", netns, "addr", "add", `${nic.gateway}/${prefix}`, "dev", nic.bridge], `adding gateway ${nic.gateway} to ${nic.bridge}`, signal);
+      lines.push(`gateway ${nic.gateway}/${prefix} on ${nic.bridge}`);
+    }
+    await ipCmd(t, ["-n", netns, "link", "set", nic.bridge, "up"], `bringing up ${nic.bridge}`, signal);
+    if (!(await linkExists(t, netns, nic.tap))) {
+      await ipCmd(t, ["-n", netns, "tuntap", "add", "dev", nic.tap, "mode", "tap"], `creating tap ${nic.tap}`, signal);
+      lines.push(`tap ${nic.tap} created for ${nic.ip} (${nic.mac})`);
+    } else {
+      lines.push(`tap ${nic.tap} for ${nic.ip} already exists`);
+    }
+    await ipCmd(t, ["-n", netns, "link", "set", nic.tap, "master", nic.bridge], `attaching ${nic.tap} to ${nic.bridge}`, signal);
+    await ipCmd(t, ["-n", netns, "link", "set", nic.tap, "up"], `bringing up ${nic.tap}`, signal);
+  }
+  return lines;
+}
+
+/** Removes the guest's taps (the bridges stay for other guests). Idempotent. */
+export async function removeGuestTaps(t: Transport, netns: string, taps: string[]): Promise<string[]> {
+  const removed: string[] = [];
+  for (const tap of taps) {
+    if (await linkExists(t, netns, tap)) {
+      await t.run(["ip", "-n", netns, "link", "del", "dev", tap]);
+      removed.push(tap);
+    }
+  }
+  return removed;
+}
+
+/** Removes the host's whole namespace (tests, host removal). */
+export async function removeNetns(t: Transport, netns: string): Promise<void> {
+  await t.run(["ip", "netns", "del", netns]);
+}
+
+/** Pings `ip` from inside the host's namespace (the gateway's side); true on an answer. */
+export async function pingFromHost(t: Transport, netns: string, ip: string, count = 1): Promise<boolean> {
+  parseIp(ip);
+  // iputils ping where installed, else busybox's (busybox-static is among the test packages).
+  const iputils = (await t.run(["test", "-x", "/usr/bin/ping"])).code === 0 || (await t.run(["test", "-x", "/bin/ping"])).code === 0;
+  const ping = iputils ? ["ping"] : ["busybox", "ping"];
+  const r = await t.run(["ip", "netns", "exec", netns, ...ping, "-c", String(count), "-W", "2", ip], { timeoutMs: 20_000 });
+  return r.code === 0;
+}

@@ -1,0 +1,224 @@
+import { and, desc, eq, inArray } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { environmentActions, environments, hosts, orders, type EnvironmentActionKind } from "../db/schema";
+import type { Actor } from "../db/queries/orders";
+import { orderForActor } from "../db/queries/orders";
+import { driverFor } from "../drivers";
+import { StepError, type DeploySpec, type HypervisorDriver, type MigrateIo } from "../drivers/types";
+import { conflict, forbidden, notFound, UserError } from "../errors";
+import { writeAudit } from "../audit";
+import { enqueueLifecycle } from "../jobs/queues";
+import { announce } from "../pipeline/events";
+import { deploySpec, loadOrderContext, type OrderContext } from "../pipeline/context";
+
+export type EnvironmentAction = typeof environmentActions.$inferSelect;
+
+/** What an action's handler gets: its row, the order as a step would see it, the host's driver. */
+export type ActionContext = {
+  action: EnvironmentAction;
+  order: OrderContext;
+  spec: DeploySpec;
+  driver: HypervisorDriver;
+};
+
+/**
+ * Runs one kind of action. Like a pipeline step it may run again for the same row (a
+ * redelivered job): it checks what is already done. A StepError/UserError fails the action
+ * with its message; any other error is retried by the queue. What it returns is stored as
+ * the action's `result`.
+ */
+export type ActionHandler = (db: Db, ctx: ActionContext, io: MigrateIo) => Promise<Record<string, unknown> | void>;
+export type ActionHandlers = Partial<Record<EnvironmentActionKind, ActionHandler>>;
+
+const labels: Record<EnvironmentActionKind, string> = { start: "start", stop: "stop", migrate: "live migration", move: "move" };
+
+/** Actions that are waiting or running hold the environment: one at a time. */
+const busy = ["queued", "running"] as const;
+
+/**
+ * Asks for an action on a delivered environment: checks who asks and whether the state
+ * allows it (409 with the reason otherwise), writes the row and an audit event, then
+ * enqueues the job. Owner or admin only.
+ */
+export async function requestAction(
+  db: Db,
+  actor: Actor,
+  environmentId: string,
+  action: EnvironmentActionKind,
+  opts: { targetHostId?: string } = {},
+): Promise<{ id: string; action: EnvironmentActionKind; status: string; environmentId: string }> {
+  const [env] = await db.select().from(environments).where(eq(environments.id, environmentId));
+  if (!env) throw notFound("Environment");
+  const order = await orderForActor(db, actor, env.orderId).catch((err) => {
+    throw err instanceof UserError && err.status === 404 ? notFound("Environment") : err;
+  });
+  if (actor.role !== "admin" && order.userId !== actor.id) throw forbidden("Only the customer who ordered it or an admin can do that");
+
+  const row = await db.transaction(async (tx) => {
+    // The environment's row is the lock: two requests at once see each other's action.
+    const [current] = await tx.select().from(environments).where(eq(environments.id, environmentId)).for("update");
+    const [o] = await tx.select({ status: orders.status }).from(orders).where(eq(orders.id, current.orderId));
+    if (o.status !== "ready") throw conflict(`The order is ${o.status.replace("_", " ")}; only a delivered environment can be started or stopped`);
+    const [pending] = await tx
+      .select()
+      .from(environmentActions)
+      .where(and(eq(environmentActions.environmentId, environmentId), inArray(environmentActions.status, busy)))
+      .limit(1);
+    if (pending) throw conflict(`A ${labels[pending.action]} of this environment is already ${pending.status === "queued" ? "queued" : "in progress"}; wait until it is done`);
+    const [host] = await tx.select().from(hosts).where(eq(hosts.id, current.hostId));
+    const driver = driverFor(host.kind, tx);
+    checkAllowed(action, current.state, driver);
+    if (action === "migrate" || action === "move") {
+      if (!opts.targetHostId) throw new UserError("Choose a target host", 422, { targetHostId: ["Choose a target host"] });
+      if (opts.targetHostId === current.hostId) throw conflict(`The environment already runs on ${host.name}`, "targetHostId");
+    }
+    const [created] = await tx
+      .insert(environmentActions)
+      .values({ environmentId, action, requestedBy: actor.id, fromHostId: current.hostId, targetHostId: opts.targetHostId ?? null })
+      .returning();
+    return created;
+  });
+  await writeAudit(db, {
+    actorId: actor.id, action: `environment.${action}`, targetType: "environment", targetId: environmentId,
+    data: { action: row.id, order: env.orderId, ...(opts.targetHostId ? { targetHostId: opts.targetHostId } : {}) },
+  });
+  await announce(env.orderId, "action");
+  await dispatchAction(row.id);
+  return { id: row.id, action: row.action, status: row.status, environmentId };
+}
+
+function checkAllowed(action: EnvironmentActionKind, state: string, driver: HypervisorDriver) {
+  const kind = driver.kind;
+  switch (action) {
+    case "start":
+      if (!driver.start) throw conflict(`Environments on ${kind} hosts cannot be started from the portal in this version`);
+      if (state === "running") throw conflict("The environment is already running");
+      if (state !== "stopped" && state !== "error") throw conflict(`The environment is ${state}; only a stopped environment can be started`);
+      return;
+    case "stop":
+      if (!driver.stop) throw conflict(`Environments on ${kind} hosts cannot be stopped from the portal in this version`);
+      if (state === "stopped") throw conflict("The environment is already stopped");
+      if (state !== "running" && state !== "error") throw conflict(`The environment is ${state}; only a running environment can be stopped`);
+      return;
+    case "migrate":
+      if (!driver.migrate || !driver.capabilities.liveMigration) throw conflict(`Environments on ${kind} hosts cannot be migrated live`);
+      if (state !== "running") throw conflict(`The environment is ${state}; only a running environment can be migrated live`);
+      return;
+    case "move":
+      if (!driver.capabilities.coldMove) throw conflict(`Environments on ${kind} hosts cannot be moved`);
+      if (state !== "running" && state !== "stopped") throw conflict(`The environment is ${state}; it cannot be moved now`);
+      return;
+  }
+}
+
+/** Enqueues the action's job; if Redis is down now the reconciler enqueues it later. */
+export async function dispatchAction(actionId: string): Promise<boolean> {
+  try {
+    await Promise.race([
+      enqueueLifecycle({ actionId }),
+      new Promise((_, reject) => setTimeout(() => reject(new Error("enqueue timed out")), 2000).unref()),
+    ]);
+    return true;
+  } catch (err) {
+    console.error(`[jobs] could not enqueue action ${actionId}; the reconciler will retry:`, (err as Error).message);
+    return false;
+  }
+}
+
+export async function latestActions(db: Db, environmentId: string, limit = 5) {
+  return db.select().from(environmentActions).where(eq(environmentActions.environmentId, environmentId)).orderBy(desc(environmentActions.createdAt)).limit(limit);
+}
+
+async function setEnvironmentState(db: Db, ctx: ActionContext, state: typeof environments.$inferSelect.state) {
+  await db.update(environments).set({ state }).where(eq(environments.id, ctx.action.environmentId));
+}
+
+/** Start: the driver boots the guest again from its disk and waits until it reports ready. */
+export const startEnvironment: ActionHandler = async (db, ctx, io) => {
+  await ctx.driver.start!(ctx.spec, io);
+  await setEnvironmentState(db, ctx, "running");
+};
+
+/** Stop: orderly shutdown (ACPI), forced after a timeout; the disk and addresses stay. */
+export const stopEnvironment: ActionHandler = async (db, ctx, io) => {
+  await ctx.driver.stop!(ctx.spec, io);
+  await setEnvironmentState(db, ctx, "stopped");
+};
+
+export type ActionOutcome = "succeeded" | "failed" | "skipped";
+
+/**
+ * Runs an action from its row. Safe to call again for the same action (redelivery): a
+ * finished action is skipped and handlers check what is already done.
+ */
+export async function executeAction(db: Db, actionId: string, handlers: ActionHandlers, signal: AbortSignal): Promise<ActionOutcome> {
+  const [action] = await db.select().from(environmentActions).where(eq(environmentActions.id, actionId));
+  if (!action || action.status === "succeeded" || action.status === "failed") return "skipped";
+  const [env] = await db.select().from(environments).where(eq(environments.id, action.environmentId));
+  const [running] = await db
+    .update(environmentActions)
+    .set({ status: "running", startedAt: action.startedAt ?? new Date(), error: null })
+    .where(eq(environmentActions.id, actionId))
+    .returning();
+  await announce(env.orderId, "action");
+
+  const io: MigrateIo = {
+    signal,
+    log: async (line) => {
+      await db.update(environmentActions).set({ note: line.slice(0, 500) }).where(eq(environmentActions.id, actionId));
+      await announce(env.orderId, "action");
+    },
+    progress: async (percent, note) => {
+      await db
+        .update(environmentActions)
+        .set({ progress: Math.max(0, Math.min(100, Math.round(percent))), note: note.slice(0, 500) })
+        .where(eq(environmentActions.id, actionId));
+      await announce(env.orderId, "action");
+    },
+  };
+  try {
+    const handler = handlers[action.action];
+    if (!handler) throw new StepError(`${labels[action.action]} is not available in this version of the portal`);
+    const order = await loadOrderContext(db, env.orderId);
+    if (!order.host) throw new StepError("the environment has no host");
+    const ctx: ActionContext = { action: running, order, spec: deploySpec(order), driver: driverFor(order.host.kind, db) };
+    const result = await handler(db, ctx, io);
+    await db
+      .update(environmentActions)
+      .set({ status: "succeeded", progress: 100, result: result ?? null, finishedAt: new Date() })
+      .where(eq(environmentActions.id, actionId));
+    await announce(env.orderId, "action");
+    return "succeeded";
+  } catch (err) {
+    if (signal.aborted) throw err; // shutting down: the job is redelivered and resumes
+    if (!(err instanceof StepError || err instanceof UserError)) throw err; // the queue retries
+    await failAction(db, actionId, err.message);
+    return "failed";
+  }
+}
+
+/**
+ * Marks an action failed with a message the customer may read, and puts the environment's
+ * state back to what its host says (a failed stop leaves it running, a failed start stopped).
+ */
+export async function failAction(db: Db, actionId: string, message: string): Promise<void> {
+  const [action] = await db
+    .update(environmentActions)
+    .set({ status: "failed", error: message, finishedAt: new Date() })
+    .where(and(eq(environmentActions.id, actionId), inArray(environmentActions.status, busy)))
+    .returning();
+  if (!action) return;
+  const [env] = await db.select().from(environments).where(eq(environments.id, action.environmentId));
+  try {
+    const order = await loadOrderContext(db, env.orderId);
+    const driver = order.host ? driverFor(order.host.kind, db) : null;
+    if (driver?.status && order.host) {
+      const seen = await driver.status(deploySpec(order));
+      const state = seen === "running" ? "running" : seen === "stopped" ? "stopped" : "error";
+      await db.update(environments).set({ state }).where(and(eq(environments.id, env.id), inArray(environments.state, ["running", "stopped", "migrating", "error"])));
+    }
+  } catch (err) {
+    console.error(`[lifecycle] could not read the state of environment ${env.id} after a failed action:`, (err as Error).message);
+  }
+  await announce(env.orderId, "action");
+}

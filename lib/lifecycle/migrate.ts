@@ -1,0 +1,109 @@
+import { and, eq, ne, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import type { Actor } from "../db/queries/orders";
+import { environmentActions, environments, hosts, orders } from "../db/schema";
+import { driverFor } from "../drivers";
+import { StepError, type MigrationResult } from "../drivers/types";
+import { conflict, forbidden, notFound, UserError } from "../errors";
+import { CPU_OVERCOMMIT } from "../policy/placement";
+import { requestAction, type ActionHandler } from "./actions";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type HostRow = typeof hosts.$inferSelect;
+
+/**
+ * Where an environment may move: another active host of the same kind whose driver can
+ * take a running guest, with room for it. Every refusal says why (409), naming the host.
+ * `hostRef` is a host id or name.
+ */
+export async function migrationTarget(db: Db, environmentId: string, hostRef: string): Promise<HostRow> {
+  const [env] = await db.select().from(environments).where(eq(environments.id, environmentId));
+  if (!env) throw notFound("Environment");
+  const [target] = await db.select().from(hosts).where(UUID.test(hostRef) ? eq(hosts.id, hostRef) : eq(hosts.name, hostRef));
+  if (!target) throw new UserError(`No host ${hostRef}`, 422, { host: [`No host named ${hostRef}`] });
+  const [current] = await db.select().from(hosts).where(eq(hosts.id, env.hostId));
+  if (target.id === current!.id) throw conflict(`The environment already runs on ${target.name}`, "host");
+  if (target.state !== "active") throw conflict(`${target.name} is ${target.state}: it takes no environments now`, "host");
+  if (target.kind !== current!.kind) {
+    throw conflict(`${target.name} is a ${target.kind} host; an environment on ${current!.kind} host ${current!.name} can move only to another ${current!.kind} host`, "host");
+  }
+  const driver = driverFor(current!.kind, db);
+  if (!driver.capabilities.liveMigration || !driver.migrate) {
+    throw conflict(
+      driver.capabilities.liveMigration
+        ? `Live migration of environments on ${current!.kind} hosts is not available in this version of the portal`
+        : driver.capabilities.coldMove
+          ? `Environments on ${current!.kind} hosts cannot be migrated live; they offer only a cold move (stopped, copied, started again on ${target.name})`
+          : `Environments on ${current!.kind} hosts cannot be moved to another host`,
+      "host",
+    );
+  }
+  const [used] = await db
+    .select({
+      vcpus: sql<number>`coalesce(sum(${environments.vcpus}), 0)::int`,
+      memoryMb: sql<number>`coalesce(sum(${environments.memoryMb}), 0)::int`,
+      diskGb: sql<number>`coalesce(sum(${environments.diskGb}), 0)::int`,
+    })
+    .from(environments)
+    .where(and(eq(environments.hostId, target.id), ne(environments.state, "deleted")));
+  const free = {
+    memoryMb: target.memoryMbCapacity - used!.memoryMb,
+    vcpus: target.cpuCapacity * CPU_OVERCOMMIT - used!.vcpus,
+    diskGb: target.diskGbCapacity - used!.diskGb,
+  };
+  if (free.memoryMb < env.memoryMb || free.vcpus < env.vcpus || free.diskGb < env.diskGb) {
+    throw conflict(
+      `${target.name} has no room for ${env.vcpus} vCPUs, ${env.memoryMb} MiB and ${env.diskGb} GiB (free: ${free.vcpus} vCPUs, ${free.memoryMb} MiB, ${free.diskGb} GiB)`,
+      "host",
+    );
+  }
+  return target;
+}
+
+/**
+ * An admin asks to move a running environment to another host while it keeps running.
+ * Validates the target (see migrationTarget), then queues the `migrate` action (one action
+ * at a time per environment, audited). 202 with the action.
+ */
+export async function requestMigration(db: Db, actor: Actor, environmentId: string, hostRef: string) {
+  if (actor.role !== "admin") throw forbidden("Only an admin can move an environment to another host");
+  const target = await migrationTarget(db, environmentId, hostRef);
+  const action = await requestAction(db, actor, environmentId, "migrate", { targetHostId: target.id });
+  return { ...action, targetHost: { id: target.id, name: target.name } };
+}
+
+/** What a finished migration stored on its action (shown on the order page). */
+export type MigrationRecord = MigrationResult & { from: string; to: string };
+
+/**
+ * The `migrate` action: environment state "migrating" while the driver moves the guest,
+ * then, in one transaction, the new host and "running". Addresses, MACs and service IPs
+ * are the environment's, not the host's: they stay. On failure the driver leaves the guest
+ * running where it was, and the action fails with the driver's reason (the environment's
+ * state is read back from the host).
+ */
+export const migrateEnvironment: ActionHandler = async (db, ctx, io) => {
+  const { action, spec, driver } = ctx;
+  if (!action.targetHostId) throw new StepError("The migration has no target host");
+  const [target] = await db.select().from(hosts).where(eq(hosts.id, action.targetHostId));
+  if (!target) throw new StepError("The target host no longer exists");
+  if (spec.host.id === target.id) {
+    // A redelivered job after the switch was recorded: the move is done.
+    await io.log(`the environment already runs on ${target.name}`);
+    return (action.result as MigrationRecord | null) ?? undefined;
+  }
+  if (!driver.migrate) throw new StepError(`Environments on ${spec.host.kind} hosts cannot be migrated live`);
+  await db.update(environments).set({ state: "migrating" }).where(eq(environments.id, action.environmentId));
+  await io.progress(0, `moving ${spec.hostname} from ${spec.host.name} to ${target.name}`);
+  const result = await driver.migrate(spec, { id: target.id, name: target.name, kind: target.kind, address: target.address, config: target.config }, io);
+  const record: MigrationRecord = { ...result, from: spec.host.name, to: target.name };
+  await db.transaction(async (tx) => {
+    await tx.update(environments).set({ hostId: target.id, state: "running" }).where(eq(environments.id, action.environmentId));
+    await tx.update(environmentActions).set({ result: record }).where(eq(environmentActions.id, action.id));
+    await tx.update(orders).set({ updatedAt: new Date() }).where(eq(orders.id, spec.orderId));
+  });
+  const downtime = result.downtimeMs === null ? "" : `, downtime ${result.downtimeMs} ms`;
+  await io.progress(100, `now on ${target.name}: ${result.mode} migration took ${result.totalMs} ms${downtime}`);
+  return record;
+};

@@ -1,0 +1,7 @@
+import { z } from "zod";
+
+/** `POST /api/v1/environments/:id/migrate` and the order page's "Move to another host" form. */
+export const migrateInput = z.object({
+  host: z.string().trim().min(1, "Choose a target host").max(100, "At most 100 characters"),
+});
+export type MigrateInput = z.infer<typeof migrateInput>;

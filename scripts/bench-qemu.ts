@@ -1,0 +1,162 @@
+// `npm run bench -- qemu`: what the portal adds to a real QEMU guest, in one run.
+//   (a) raw: the QEMU Linux image booted by hand with the driver's own command line
+//       (qemuArgv), from qemu start to the guest's PORTAL-READY line on its serial console;
+//   (b) portal: an order for the same image (createOrder, as POST /api/v1/orders) to status "ready" (approval,
+//       queue, mk_image resolve+pack with checksums, mk_virtual allocate..wait_ready);
+//       their ratio is the portal's overhead;
+//   (c) live migration of that guest to the other QEMU host through
+//       requestMigration (as POST /api/v1/environments/:id/migrate): QEMU's total time and downtime, and the
+//       request-to-done time of the action.
+// Runs the portal's order and migration functions (what the API routes call) and the worker in this process on PostgreSQL and Redis (no Next.js
+// build needed), both QEMU hosts on this machine with user-mode networking so (a) and (b)
+// run the same command line. Not part of `npm test`; TCG on a busy machine gives other figures.
+// Options (environment): BENCH_PG_ADMIN_URL, IMAGE_STORE_DIR (default .data/images; built if missing).
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { deleteRedisKeys, dropDatabase, freshDatabase } from "./lib.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const adminUrl = process.env.BENCH_PG_ADMIN_URL || "postgres://postgres@127.0.0.1:5432/postgres";
+const redisUrl = "redis://127.0.0.1:6379";
+const dbName = `portal_bench_qemu_${process.pid}`;
+const prefix = `benchq_${process.pid}`;
+const dataDir = mkdtempSync("/tmp/pbq-");
+const store = path.resolve(root, process.env.IMAGE_STORE_DIR || ".data/images");
+
+const log = (line: string) => console.log(`[bench qemu] ${line}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs: number, what: string, intervalMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (done(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)?.slice(0, 500)}`);
+    await sleep(intervalMs);
+  }
+}
+
+async function main() {
+  const dbUrl = await freshDatabase(adminUrl, dbName);
+  Object.assign(process.env, {
+    DATABASE_URL: dbUrl, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, DATA_DIR: dataDir, IMAGE_STORE_DIR: store,
+    ADMIN_PASSWORD: "bench-admin-password", AUTH_SECRET: "bench-secret-bench-secret-bench-secret",
+    PORTAL_EMBEDDED_WORKER: "0", LOG_LEVEL: "warn",
+  });
+  // lib/env.ts reads process.env once, at import: import the portal only now.
+  const { LocalTransport } = await import("../lib/drivers/transport/local");
+  const { buildAllImages } = await import("../lib/images/build");
+  const { registerBuiltImages } = await import("../lib/images/register");
+  const { getDb, closeDb } = await import("../lib/db/client");
+  const { ensureQemuHosts, seedIfEmpty } = await import("../lib/db/seed");
+  const { hosts, users, environmentActions } = await import("../lib/db/schema");
+  const { createOrder, orderView } = await import("../lib/db/queries/orders");
+  const { requestMigration } = await import("../lib/lifecycle/migrate");
+  const { qemuArgv, guestFiles } = await import("../lib/drivers/qemu/args");
+  const { buildGlueArchive, guestKernelAppend, parseReadyLine } = await import("../lib/drivers/qemu/glue");
+  const { resolveImage } = await import("../lib/images/pipeline");
+  const { startWorkers } = await import("../workers/runtime");
+  const { closeQueues } = await import("../lib/jobs/queues");
+  const { closeRedis } = await import("../lib/redis");
+  const { eq } = await import("drizzle-orm");
+
+  const t = new LocalTransport();
+  const cpus = os.cpus();
+  log(`machine: ${cpus.length} × ${cpus[0]?.model ?? "cpu"}, KVM not used (TCG), Node ${process.version}`);
+  const t0 = Date.now();
+  const built = await buildAllImages(t, store, { log: () => {} });
+  log(`images: ${built[0]!.reused ? "reused" : "built"} in ${store} (${Date.now() - t0} ms), kernel ${built[0]!.manifest.kernelVersion}`);
+
+  const db = await getDb();
+  await seedIfEmpty(db, { adminEmail: "admin@portal.local", adminPassword: "bench-admin-password" });
+  await ensureQemuHosts(db, dataDir);
+  await db.update(hosts).set({ state: "offline" }).where(eq(hosts.kind, "sim"));
+  for (const name of ["qemu-1", "qemu-2"]) {
+    await db
+      .update(hosts)
+      .set({ config: { workDir: path.join(dataDir, name), imageStore: store, network: "user", migrationPorts: [45000, 45099] } as never })
+      .where(eq(hosts.name, name));
+  }
+  await registerBuiltImages(db, t, store);
+  const [admin] = await db.select().from(users).where(eq(users.email, "admin@portal.local"));
+  const actor = { id: admin!.id, role: admin!.role, email: admin!.email };
+  const hostname = "bench-q1";
+  const raw = { ms: 0 };
+  const workers = await startWorkers();
+  try {
+    // (a) raw boot with the same command line the driver builds (user-mode NICs, same MACs).
+    const rawDir = path.join(dataDir, "raw");
+    const art = await resolveImage(t, store, { slug: "linux-qemu", source: "clone", diskGb: 10 }, rawDir, { log: () => {} });
+    const nics = [
+      { mac: "02:00:00:14:00:02", ip: "10.20.0.2", prefix: 24, gateway: null, purpose: "service" },
+      { mac: "02:00:00:1e:00:02", ip: "10.30.0.2", prefix: 24, gateway: "10.30.0.1", purpose: "production" },
+    ];
+    const f = guestFiles(rawDir);
+    writeFileSync(f.initrd, Buffer.concat([readFileSync(art.initramfs), await buildGlueArchive({ hostname, nics, authorizedKeys: null, motd: "bench", serviceIps: [] })]));
+    const argv = qemuArgv({
+      name: hostname, dir: rawDir, vcpus: 1, memoryMb: 1024, kernel: art.kernel, initrd: f.initrd, append: `${guestKernelAppend} loglevel=6`, disk: art.disk,
+      nics: nics.map((n) => ({ mac: n.mac, tap: null })), accel: "tcg",
+    } as Parameters<typeof qemuArgv>[0]);
+    const started = Date.now();
+    const q = spawn(argv[0]!, argv.slice(1), { stdio: "ignore" });
+    await new Promise((r) => q.once("exit", r));
+    await until(async () => (existsSync(f.serialLog) ? readFileSync(f.serialLog, "utf8") : ""), (s) => s.split(/\r?\n/).slice(0, -1).some((l) => parseReadyLine(l)), 180_000, "the raw guest's PORTAL-READY", 20);
+    raw.ms = Date.now() - started;
+    log(`(a) raw: qemu start to PORTAL-READY ${raw.ms} ms  (${argv.slice(0, 4).join(" ")} … same argv as the driver)`);
+    const pid = Number(readFileSync(f.pidfile, "utf8").trim());
+    process.kill(pid, "SIGKILL");
+
+    // (b) the same image through the portal.
+    const o0 = Date.now();
+    const created = await createOrder(db, actor, { image: "linux-qemu", flavor: "small", name: hostname });
+    const ready = await until(() => orderView(db, created.id), (r) => ["ready", "failed"].includes(r.status), 300_000, "the order to be ready", 50);
+    const portalMs = Date.now() - o0;
+    if (ready.status !== "ready") throw new Error(`order failed: ${JSON.stringify(ready.steps.filter((s) => s.status === "failed"))}`);
+    const steps = ready.steps.map((s) => `${s.name} ${s.durationMs ?? "?"}`).join(", ");
+    log(`(b) portal: order submitted to ready ${portalMs} ms on ${ready.environment!.host}  (steps in ms: ${steps})`);
+    log(`(b) ratio portal / raw: ${(portalMs / raw.ms).toFixed(2)}× (portal overhead ${portalMs - raw.ms} ms)`);
+
+    // (c) live migration to the other host.
+    const envId = ready.environment!.id;
+    const from = ready.environment!.host;
+    const target = from === "qemu-1" ? "qemu-2" : "qemu-1";
+    const m0 = Date.now();
+    const asked = await requestMigration(db, actor, envId, target);
+    const action = await until(
+      async () => (await db.select().from(environmentActions).where(eq(environmentActions.id, asked.id)))[0]!,
+      (a) => a.status === "succeeded" || a.status === "failed",
+      180_000,
+      "the migration",
+      20,
+    );
+    const wall = Date.now() - m0;
+    if (action.status !== "succeeded") throw new Error(`migration failed: ${action.error}`);
+    const r = action.result as { totalMs: number; downtimeMs: number | null; transferredBytes: number | null };
+    log(`(c) live migration ${from} -> ${target}: QEMU total ${r.totalMs} ms, downtime ${r.downtimeMs} ms, ${((r.transferredBytes ?? 0) / 1048576).toFixed(1)} MiB; request to done ${wall} ms`);
+    // The guest is destroyed with the database: stop its QEMU.
+    const dir = path.join(dataDir, target, "guests", hostname);
+    const left = existsSync(guestFiles(dir).pidfile) ? Number(readFileSync(guestFiles(dir).pidfile, "utf8").trim()) : 0;
+    if (left) process.kill(left, "SIGKILL");
+  } finally {
+    await workers.stop();
+    await closeQueues().catch(() => {});
+    await closeRedis().catch(() => {});
+    await closeDb().catch(() => {});
+    await deleteRedisKeys(redisUrl, prefix);
+    await dropDatabase(adminUrl, dbName);
+    rmSync(dataDir, { recursive: true, force: true });
+    for (const k of existsSync(path.join(store, "packed")) ? readdirSync(path.join(store, "packed")) : []) {
+      if (k.startsWith(`${hostname}-`)) rmSync(path.join(store, "packed", k), { recursive: true, force: true });
+    }
+  }
+}
+
+main()
+  .then(() => process.exit(0))
+  .catch((err) => {
+    console.error(`[bench qemu] ${err instanceof Error ? err.message : err}`);
+    process.exit(1);
+  });

@@ -1,0 +1,23 @@
+// `npm run images:build`: builds the portal's QEMU Linux golden image from Debian packages
+// (kernel via `apt-get download`, busybox-static, an /init of our own) into the image store
+// (IMAGE_STORE_DIR, default DATA_DIR/images), or reuses the store's copy when its recipe and
+// checksums still match. `-- --force` rebuilds anyway. The running portal registers the
+// images in its catalog at its next start (`npm start`).
+import { LocalTransport } from "../lib/drivers/transport/local";
+import { buildAllImages } from "../lib/images/build";
+import { imageStoreDir } from "../lib/env";
+
+const force = process.argv.includes("--force");
+const started = Date.now();
+const t = new LocalTransport();
+try {
+  const results = await buildAllImages(t, imageStoreDir, { log: (line) => console.log(`[images] ${line}`) }, { force });
+  for (const r of results) {
+    const files = Object.entries(r.manifest.files).map(([name, f]) => `${name} ${(f.size / 1048576).toFixed(1)} MiB sha256:${f.sha256.slice(0, 12)}`);
+    console.log(`[images] ${r.slug}: ${r.reused ? "up to date" : "built"} (kernel ${r.manifest.kernelVersion}) ${files.join(", ")}`);
+  }
+  console.log(`[images] store: ${imageStoreDir}; done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+} catch (err) {
+  console.error(`[images] build failed: ${err instanceof Error ? err.message : err}`);
+  process.exit(1);
+}

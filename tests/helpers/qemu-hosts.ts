@@ -1,0 +1,113 @@
+/**
+ * Real QEMU hosts for integration tests: two hosts of kind qemu on this machine, each with
+ * its own work folder under a short temporary folder (unix socket paths must stay under 108
+ * bytes), the built test images registered in the file's catalog, and a clean-up that leaves
+ * no QEMU process, network namespace, cgroup or file behind.
+ *
+ * QEMU missing is a failure with the install hint, never a silent skip.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import type { Db } from "@/lib/db/client";
+import { hosts } from "@/lib/db/schema";
+import { guestFiles } from "@/lib/drivers/qemu/args";
+import { cgroupName, removeCgroup } from "@/lib/drivers/qemu/cgroup";
+import { netnsName, removeNetns } from "@/lib/drivers/qemu/netns";
+import { guestPids } from "@/lib/drivers/qemu/process";
+import { LocalTransport } from "@/lib/drivers/transport/local";
+import { registerBuiltImages } from "@/lib/images/register";
+import { ensureTestImages, testImageStore } from "./images";
+import { unique } from "./portal";
+
+export const local = new LocalTransport();
+
+/** Fails (does not skip) when QEMU is not installed, saying how to install it. */
+export function requireQemu(): void {
+  for (const [bin, pkg] of [["qemu-system-x86_64", "qemu-system-x86"], ["qemu-img", "qemu-utils"], ["busybox", "busybox-static"]] as const) {
+    try {
+      execFileSync(bin, bin === "busybox" ? [] : ["--version"], { stdio: "ignore" });
+    } catch {
+      throw new Error(`${bin} is not installed: run \`apt-get install -y ${pkg}\` as root (npm test installs qemu-system-x86, qemu-utils, busybox-static and cpio on a fresh machine)`);
+    }
+  }
+}
+
+export type QemuHost = typeof hosts.$inferSelect;
+
+export type QemuHosts = {
+  hosts: QemuHost[];
+  base: string;
+  /** The guest folder of an environment on its host. */
+  guestDir: (hostName: string, hostname: string) => string;
+  cleanup: () => Promise<void>;
+};
+
+/** Builds (or reuses) the test images, registers them, and adds `count` QEMU hosts. */
+export async function setupQemuHosts(db: Db, count = 2, config: Record<string, unknown> = {}): Promise<QemuHosts> {
+  requireQemu();
+  await ensureTestImages();
+  const registered = await registerBuiltImages(db, local, testImageStore);
+  if (!registered.some((r) => r.slug === "linux-qemu")) throw new Error(`the test image store ${testImageStore} has no linux-qemu build`);
+  const base = mkdtempSync("/tmp/pq-");
+  const created: QemuHost[] = [];
+  for (let i = 1; i <= count; i++) {
+    const [row] = await db
+      .insert(hosts)
+      .values({
+        name: unique(`qt${i}`),
+        kind: "qemu",
+        address: "local",
+        cpuCapacity: 4,
+        memoryMbCapacity: 8192,
+        diskGbCapacity: 200,
+        features: ["vms", "live-migration"],
+        config: { workDir: path.join(base, `h${i}`), imageStore: testImageStore, stopGraceMs: 15_000, readyTimeoutMs: 150_000, ...config } as (typeof hosts.$inferInsert)["config"],
+      })
+      .returning();
+    created.push(row);
+  }
+  const guestDir = (hostName: string, hostname: string) => {
+    const host = created.find((h) => h.name === hostName);
+    if (!host) throw new Error(`no test host ${hostName}`);
+    return path.join((host.config as { workDir: string }).workDir, "guests", hostname);
+  };
+  return {
+    hosts: created,
+    base,
+    guestDir,
+    async cleanup() {
+      for (const host of created) {
+        const guests = path.join((host.config as { workDir: string }).workDir, "guests");
+        for (const name of existsSync(guests) ? readdirSync(guests) : []) {
+          const dir = path.join(guests, name);
+          for (const pid of await guestPids(local, dir)) {
+            try {
+              process.kill(pid, "SIGKILL");
+            } catch {
+              // gone
+            }
+          }
+          await removeCgroup(local, cgroupName(host.name, name)).catch(() => false);
+          // Packs of this test's environments in the shared store.
+          const packed = path.join(testImageStore, "packed");
+          for (const p of existsSync(packed) ? readdirSync(packed).filter((k) => k.startsWith(`${name}-`)) : []) rmSync(path.join(packed, p), { recursive: true, force: true });
+        }
+        await removeNetns(local, netnsName(host)).catch(() => {});
+      }
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Every QEMU process whose command line names this guest folder. */
+export function qemuProcessesFor(dir: string): Promise<number[]> {
+  return guestPids(local, dir);
+}
+
+/** The argv of a running process. */
+export function argvOf(pid: number): string[] {
+  return execFileSync("cat", [`/proc/${pid}/cmdline`]).toString("utf8").split("\0").filter(Boolean);
+}
+
+export { guestFiles, netnsName };

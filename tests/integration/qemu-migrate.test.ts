@@ -1,0 +1,194 @@
+/**
+ * Live migration of a real QEMU guest between two QEMU hosts of this machine, through the
+ * portal: order -> ready on one host, POST .../migrate -> the guest keeps running (its
+ * uptime grows across the move) on the other host with the same addresses. A migration
+ * whose destination dies leaves the guest running where it was.
+ */
+import { createConnection } from "node:net";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { POST as migrateRoute } from "@/app/api/v1/environments/[id]/migrate/route";
+import { GET as hostsRoute } from "@/app/api/v1/hosts/route";
+import { environmentActions, environments, hosts } from "@/lib/db/schema";
+import { guestFiles } from "@/lib/drivers/qemu/args";
+import { parseReadyLine, type ReadyReport } from "@/lib/drivers/qemu/glue";
+import { guestPids } from "@/lib/drivers/qemu/process";
+import { LocalTransport } from "@/lib/drivers/transport/local";
+import { requestMigration } from "@/lib/lifecycle/migrate";
+import { startWorkers, type RunningWorkers } from "@/workers/runtime";
+import { invoke } from "../helpers/http";
+import { allocationsOf, bootPortal, makeGroup, makeUser, order, tokenFor, unique, waitFor, waitForOrder, type Actor } from "../helpers/portal";
+import { setupQemuHosts, type QemuHosts } from "../helpers/qemu-hosts";
+
+const { db, admin } = await bootPortal();
+const t = new LocalTransport();
+let worker: RunningWorkers;
+let customer: Actor;
+let qemu: QemuHosts;
+let hostRows: QemuHosts["hosts"] = [];
+let orderId: string;
+let environmentId: string;
+const guestName = unique("mig");
+
+function guestDirOn(host: { name: string }, hostname: string) {
+  return qemu.guestDir(host.name, hostname);
+}
+
+/** Sends `status` on the guest's serial console and returns the next complete PORTAL-READY line. */
+async function askStatus(dir: string): Promise<ReadyReport> {
+  const stream = await t.openStream(guestFiles(dir).serialSock);
+  let text = "";
+  stream.on("data", (d: Buffer) => (text += d.toString()));
+  try {
+    return (await waitFor(
+      async () => {
+        stream.write("status\n");
+        const lines = text.split(/\r?\n/).slice(0, -1);
+        return lines.map(parseReadyLine).find((r) => r !== null) ?? null;
+      },
+      (r) => r !== null,
+      { timeoutMs: 30_000, intervalMs: 700, what: "a PORTAL-READY answer to status" },
+    )) as ReadyReport;
+  } finally {
+    stream.destroy();
+  }
+}
+
+async function actionRow(id: string) {
+  const [row] = await db.select().from(environmentActions).where(eq(environmentActions.id, id));
+  return row!;
+}
+
+beforeAll(async () => {
+  qemu = await setupQemuHosts(db, 2, { migrationPorts: [45000, 45099] });
+  hostRows = qemu.hosts;
+  const group = await makeGroup(db, { autoApprove: true });
+  customer = await makeUser(db, "customer", group.slug);
+  worker = await startWorkers();
+  const created = await order(db, admin, { image: "linux-qemu", flavor: "small", name: guestName });
+  orderId = created.id;
+  const view = await waitForOrder(db, orderId, undefined, 240_000);
+  expect(view.status, JSON.stringify(view.steps.filter((s) => s.status === "failed"))).toBe("ready");
+  environmentId = view.environment!.id;
+}, 300_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await qemu?.cleanup();
+}, 60_000);
+
+const hostOf = async () => (await db.select().from(environments).where(eq(environments.id, environmentId)))[0]!;
+
+describe("who may move an environment, and where", () => {
+  it("lists hosts with id, name, kind, state and capacity for the admin's choice", async () => {
+    const res = await invoke(hostsRoute, "GET", "/api/v1/hosts", { token: await tokenFor(db, admin) });
+    expect(res.status).toBe(200);
+    const names = hostRows.map((h) => h.name);
+    const mine = res.body.hosts.filter((h: { name: string }) => names.includes(h.name));
+    expect(mine).toHaveLength(2);
+    for (const h of mine) expect(h).toMatchObject({ id: expect.any(String), kind: "qemu", state: "active", capacity: { vcpus: 4, memoryMb: 8192, diskGb: 200 } });
+  });
+
+  it("refuses customers, the current host, another kind, inactive hosts and unknown names with a reason", async () => {
+    const current = await hostOf();
+    const here = hostRows.find((h) => h.id === current.hostId)!;
+    const other = hostRows.find((h) => h.id !== current.hostId)!;
+    const call = async (actor: Actor, host: unknown) =>
+      invoke(migrateRoute, "POST", `/api/v1/environments/${environmentId}/migrate`, { token: await tokenFor(db, actor), params: { id: environmentId }, body: { host } });
+
+    expect((await call(customer, other.name)).status).toBe(403);
+    const same = await call(admin, here.name);
+    expect(same.status).toBe(409);
+    expect(same.body.error).toBe(`The environment already runs on ${here.name}`);
+    const sim = await call(admin, "sim-1");
+    expect(sim.status).toBe(409);
+    expect(sim.body.error).toBe(`sim-1 is a sim host; an environment on qemu host ${here.name} can move only to another qemu host`);
+    expect((await call(admin, "no-such-host")).status).toBe(422);
+    const empty = await call(admin, "");
+    expect(empty.status).toBe(422);
+    expect(empty.body.fields.host).toEqual(["Choose a target host"]);
+
+    await db.update(hosts).set({ state: "draining" }).where(eq(hosts.id, other.id));
+    const draining = await call(admin, other.id);
+    expect(draining.status).toBe(409);
+    expect(draining.body.error).toBe(`${other.name} is draining: it takes no environments now`);
+    await db.update(hosts).set({ state: "active" }).where(eq(hosts.id, other.id));
+    // Nothing was queued by any of these.
+    expect(await db.select().from(environmentActions).where(eq(environmentActions.environmentId, environmentId))).toEqual([]);
+  });
+});
+
+describe("live migration between two QEMU hosts", () => {
+  it("moves the running guest: its uptime keeps growing, addresses stay, the host and the measured downtime are recorded", async () => {
+    const before = await hostOf();
+    const from = hostRows.find((h) => h.id === before.hostId)!;
+    const to = hostRows.find((h) => h.id !== before.hostId)!;
+    const addresses = await allocationsOf(db, orderId);
+    const first = await askStatus(guestDirOn(from, before.hostname));
+    expect(first.hostname).toBe(before.hostname);
+    expect(first.nics.map((n) => `${n.mac} ${n.ip}`).sort()).toEqual(addresses.map((a) => `${a.mac} ${a.ip}`).sort());
+
+    const res = await invoke(migrateRoute, "POST", `/api/v1/environments/${environmentId}/migrate`, {
+      token: await tokenFor(db, admin), params: { id: environmentId }, body: { host: to.name },
+    });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ action: "migrate", status: "queued", environmentId, targetHost: { id: to.id, name: to.name } });
+
+    const states = new Set<string>();
+    const done = await waitFor(
+      async () => {
+        states.add((await hostOf()).state);
+        return actionRow(res.body.id);
+      },
+      (a) => a.status === "succeeded" || a.status === "failed",
+      { timeoutMs: 120_000, intervalMs: 20, what: "the migration to finish" },
+    );
+    expect(done.error).toBeNull();
+    expect(done.status).toBe("succeeded");
+    expect(states.has("migrating")).toBe(true);
+    expect(done.result).toMatchObject({ mode: "live", from: from.name, to: to.name, totalMs: expect.any(Number), downtimeMs: expect.any(Number) });
+    expect((done.result as { totalMs: number }).totalMs).toBeGreaterThan(0);
+    expect((done.result as { downtimeMs: number }).downtimeMs).toBeGreaterThanOrEqual(0);
+
+    const after = await hostOf();
+    expect(after).toMatchObject({ hostId: to.id, state: "running" });
+    expect(await allocationsOf(db, orderId)).toEqual(addresses);
+    // The same guest (not a reboot): uptime went on growing from where it was.
+    const second = await askStatus(guestDirOn(to, before.hostname));
+    expect(second.hostname).toBe(first.hostname);
+    expect(second.nics).toEqual(first.nics);
+    expect(second.uptimeSeconds).toBeGreaterThan(first.uptimeSeconds);
+    // Nothing of it is left on the source.
+    expect(await guestPids(t, guestDirOn(from, before.hostname))).toEqual([]);
+    expect((await t.run(["test", "-e", guestDirOn(from, before.hostname)])).code).not.toBe(0);
+    expect(await guestPids(t, guestDirOn(to, before.hostname))).toHaveLength(1);
+  }, 180_000);
+
+  it("a migration whose destination dies fails with the reason and leaves the guest running on its host", async () => {
+    const before = await hostOf();
+    const from = hostRows.find((h) => h.id === before.hostId)!;
+    const to = hostRows.find((h) => h.id !== before.hostId)!;
+    const first = await askStatus(guestDirOn(from, before.hostname));
+    // A slow link (512 KiB/s) so that the destination can be killed mid-way.
+    await db.update(hosts).set({ config: { ...(to.config as object), migrationMaxBandwidth: 512 * 1024 } as never }).where(eq(hosts.id, to.id));
+
+    const action = await requestMigration(db, admin, environmentId, to.name);
+    const dstDir = guestDirOn(to, before.hostname);
+    const [dstPid] = await waitFor(
+      async () => ((await actionRow(action.id)).progress > 5 ? guestPids(t, dstDir) : []),
+      (pids) => pids.length > 0,
+      { timeoutMs: 60_000, intervalMs: 50, what: "the destination QEMU to receive the guest" },
+    );
+    await t.run(["kill", "-KILL", String(dstPid)]);
+
+    const failed = await waitFor(() => actionRow(action.id), (a) => a.status === "failed" || a.status === "succeeded", { timeoutMs: 60_000, what: "the migration to fail" });
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toMatch(new RegExp(`^live migration to ${to.name} failed: .*; ${before.hostname} keeps running on ${from.name}$`));
+    const after = await hostOf();
+    expect(after).toMatchObject({ hostId: from.id, state: "running" });
+    const second = await askStatus(guestDirOn(from, before.hostname));
+    expect(second.uptimeSeconds).toBeGreaterThan(first.uptimeSeconds);
+    expect(await guestPids(t, guestDirOn(from, before.hostname))).toHaveLength(1);
+    expect((await t.run(["test", "-e", dstDir])).code).not.toBe(0);
+  }, 180_000);
+});
