@@ -58,7 +58,7 @@ export async function ensureQemuHosts(db: Db, dataDir: string): Promise<string[]
     // The QEMU driver's host config (kept in the same jsonb column as the sim's settings).
     config: { workDir: path.resolve(dataDir, "hosts", name) } as typeof hosts.$inferInsert["config"],
   }));
-  const added = await db.insert(hosts).values(rows).onConflictDoNothing({ target: hosts.name }).returning({ name: hosts.name });
+  const added = await db.insert(hosts).values(rows).onConflictDoNothing().returning({ name: hosts.name });
   return added.map((r) => r.name);
 }
 

@@ -51,7 +51,7 @@ describe("pre-flight of a held order", () => {
     expect(res.status).toBe(200);
     expect(res.body.ok).toBe(true);
     expect(res.body.checks.map((c: { key: string }) => c.key)).toEqual(["host-kind", "capacity", "network:service", "network:production", "quota", "group"]);
-    expect(checkOf(res.body, "host-kind")!.detail).toBe("Linux test server runs on sim; active: sim-1, sim-2");
+    expect(checkOf(res.body, "host-kind")!.detail).toBe("Linux test server runs on sim or xen; active: sim-1, sim-2");
     expect(checkOf(res.body, "capacity")!.detail).toMatch(/^would go to sim-[12]: most free memory/);
     expect(checkOf(res.body, "network:production")!.detail).toMatch(/^\d+ of 253 addresses free in 10\.30\.0\.0\/24$/);
     const ok = await approve(approverToken, held.id);
@@ -103,7 +103,7 @@ describe("pre-flight of a held order", () => {
     expect(set.status).toBe(200);
     try {
       const res = await getPreflight(approverToken, held.id);
-      expect(checkOf(res.body, "host-kind")).toMatchObject({ ok: false, detail: "Linux test server needs an active sim host; there is none" });
+      expect(checkOf(res.body, "host-kind")).toMatchObject({ ok: false, detail: "Linux test server needs an active sim or xen host; there is none" });
       expect(checkOf(res.body, "capacity")!.ok).toBe(false);
       // The two orders approved above (small, 1 vCPU each) still count: 0 of 2 left.
       expect(checkOf(res.body, "quota")).toMatchObject({ ok: false, detail: `needs 4 vCPUs, 0 of 2 left in group ${group.name}` });
