@@ -114,7 +114,31 @@ export function DeliveryEstimate({ view, initial }: { view: OrderView; initial: 
           </p>
         </>
       )}
-      <p className="mt-2 text-xs text-slate-400">From the last successful runs of each step for this image{estimate.hostKind ? ` on ${estimate.hostKind} hosts` : ""}.</p>
+      <details className="mt-2 text-xs text-slate-500">
+        <summary className="cursor-pointer">Estimated from the last successful runs of each step for this image{estimate.hostKind ? ` on ${estimate.hostKind} hosts` : ""}</summary>
+        <table className="mt-2 w-full" data-testid="step-estimates">
+          <thead>
+            <tr className="text-left text-slate-500">
+              <th scope="col" className="py-0.5 font-medium">Step</th>
+              <th scope="col" className="py-0.5 font-medium">Expected</th>
+              <th scope="col" className="py-0.5 font-medium">Took</th>
+            </tr>
+          </thead>
+          <tbody>
+            {estimate.steps.map((s) => {
+              const current = steps.find((x) => x.name === s.name);
+              const took = current && "durationMs" in current ? current.durationMs : s.actualMs;
+              return (
+                <tr key={s.name} className="border-t border-slate-100">
+                  <td className="py-0.5 text-slate-700">{s.label}</td>
+                  <td className="py-0.5">{shortDuration(s.estimateMs)}{s.basis === "default" ? " (no history yet)" : ""}</td>
+                  <td className="py-0.5">{took !== null && took !== undefined ? shortDuration(took) : current?.status === "running" ? "running…" : "—"}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </details>
     </section>
   );
 }

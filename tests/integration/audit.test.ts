@@ -22,6 +22,7 @@ import * as tokenRoute from "@/app/api/v1/tokens/[id]/route";
 import * as sshKeyRoute from "@/app/api/v1/me/ssh-key/route";
 import * as auditRoute from "@/app/api/v1/audit/route";
 import { apiRoute, json } from "@/lib/api/handler";
+import { authOptions } from "@/lib/auth/options";
 import { parseCsv } from "@/lib/audit-csv";
 import { auditEvents } from "@/lib/db/schema";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
@@ -215,6 +216,24 @@ describe("every state-changing call in a session leaves an audit row with actor 
     expect(res.status).toBe(200);
     const rows = await db.select().from(auditEvents).where(gt(auditEvents.id, before));
     expect(rows).toEqual([expect.objectContaining({ action: "api.post", actorId: customer.id, targetId: "/api/v1/somewhere/new", sourceIp: ip, userAgent })]);
+  });
+});
+
+describe("sign-ins", () => {
+  type Authorize = (c: Record<string, string>, req: { headers: Record<string, string> }) => Promise<unknown>;
+  const authorize = (authOptions.providers[0] as unknown as { options: { authorize: Authorize } }).options.authorize;
+
+  it("a sign-in and a wrong password are on record with the address they came from", async () => {
+    const headers = { "x-forwarded-for": "192.0.2.77", "user-agent": "Browser/9" };
+    const before = await lastAuditId();
+    expect(await authorize({ email: customer.email, password: "not-the-password" }, { headers })).toBeNull();
+    expect(await authorize({ email: customer.email, password: "password-for-tests" }, { headers })).toMatchObject({ id: customer.id });
+    const rows = await db.select().from(auditEvents).where(gt(auditEvents.id, before)).orderBy(auditEvents.id);
+    expect(rows.map((r) => [r.action, r.actorId, r.targetId, r.sourceIp, r.userAgent])).toEqual([
+      ["auth.sign_in_failed", null, customer.id, "192.0.2.77", "Browser/9"],
+      ["auth.sign_in", customer.id, customer.id, "192.0.2.77", "Browser/9"],
+    ]);
+    expect(JSON.stringify(rows)).not.toContain("not-the-password");
   });
 });
 

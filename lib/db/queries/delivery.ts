@@ -31,6 +31,8 @@ export async function learnedStepEstimates(db: Db, imageId: string, hostKind: st
       left join environments e on e.order_id = o.id
       left join hosts h on h.id = e.host_id
       where ps.status = 'succeeded' and ps.started_at is not null and ps.finished_at is not null
+        -- Recent history only: what a step took half a year ago says little about today.
+        and ps.finished_at > now() - interval '180 days'
     ), levels as (
       select name, ms, finished_at, 'image_and_host_kind' as level from s where same_image and same_kind
       union all select name, ms, finished_at, 'image' from s where same_image
