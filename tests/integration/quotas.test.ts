@@ -16,8 +16,9 @@ import * as memberRoute from "@/app/api/v1/groups/[id]/members/[userId]/route";
 import * as policiesRoute from "@/app/api/v1/policies/route";
 import * as policyRoute from "@/app/api/v1/policies/[id]/route";
 import * as reorderRoute from "@/app/api/v1/policies/reorder/route";
+import * as networksRoute from "@/app/api/v1/networks/route";
 import { cancelOrder, orderView, rejectOrder } from "@/lib/db/queries/orders";
-import { auditEvents, hosts, images, orders, policyDecisions } from "@/lib/db/schema";
+import { auditEvents, hosts, images, networks, orders, policyDecisions } from "@/lib/db/schema";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
 import { bootPortal, makeGroup, makeUser, order, tokenFor, unique, waitForOrder, type Actor } from "../helpers/portal";
@@ -238,6 +239,26 @@ describe("groups as customer pools", () => {
     expect((await postOrder(token, { group: group.slug })).status).toBe(422);
     const audit = (await db.select({ action: auditEvents.action }).from(auditEvents).where(eq(auditEvents.targetId, group.id))).map((a) => a.action);
     expect(audit).toEqual(expect.arrayContaining(["group.create", "group.update", "group.member.set", "group.member.remove"]));
+  });
+
+  it("gives an order without a network the group's own production network", async () => {
+    const group = await makeGroup(db, { autoApprove: false });
+    const net = await invoke(networksRoute.POST, "POST", "/api/v1/networks", {
+      token: adminToken,
+      body: { slug: unique("lab"), name: "Lab production", purpose: "production", cidr: "10.77.0.0/24", gateway: "10.77.0.1", bridge: "xenbr7" },
+    });
+    expect(net.status, JSON.stringify(net.body)).toBe(201);
+    const [service] = await db.select().from(networks).where(eq(networks.slug, "service"));
+    const bad = await invoke(groupRoute.PATCH, "PATCH", `/api/v1/groups/${group.id}`, { token: adminToken, params: { id: group.id }, body: { networkIds: [service.id] } });
+    expect(bad.status).toBe(422);
+    expect(bad.body.fields.networkIds).toEqual(["Service network: orders choose production networks only"]);
+    const ok = await invoke(groupRoute.PATCH, "PATCH", `/api/v1/groups/${group.id}`, { token: adminToken, params: { id: group.id }, body: { networkIds: [net.body.id] } });
+    expect(ok.status).toBe(200);
+    const customer = await makeUser(db, "customer", group.slug);
+    const created = await order(db, customer);
+    const [row] = await db.select({ networkId: orders.networkId }).from(orders).where(eq(orders.id, created.id));
+    expect(row.networkId).toBe(net.body.id);
+    await expect(order(db, customer, { network: "production" })).rejects.toMatchObject({ status: 422, fields: { network: [`Production network is not one of group ${group.name}'s networks`] } });
   });
 
   it("lets only admins manage groups", async () => {
