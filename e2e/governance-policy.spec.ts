@@ -46,12 +46,21 @@ test("a customer sees remaining quota and the refusal; an approver sees pre-flig
   await form.getByLabel("Name").fill("Long leases");
   await form.getByLabel("Then").selectOption("hold");
   await form.getByRole("group", { name: "Group" }).getByLabel(group.name).check();
-  await form.getByLabel("Lease (days) over").fill("30");
-  const explanation = `held: leases over 30 days need approval in group ${group.name}`;
-  await expect(page.getByTestId("rule-preview")).toHaveText(explanation);
+  await form.getByLabel("Lease (days) over").fill("20");
+  await expect(form.getByTestId("rule-preview")).toHaveText(`held: leases over 20 days need approval in group ${group.name}`);
   await form.getByRole("button", { name: "Add rule" }).click();
   const row = page.locator('[data-testid="rule-row"][data-rule="Long leases"]');
+  await expect(row.getByTestId("rule-explanation")).toHaveText(`held: leases over 20 days need approval in group ${group.name}`);
+  // Second thoughts: 30 days, edited in place.
+  await row.getByRole("button", { name: "Edit Long leases" }).click();
+  const edit = row.getByRole("form", { name: "Edit rule Long leases" });
+  await expect(edit.getByLabel("Lease (days) over")).toHaveValue("20");
+  await edit.getByLabel("Lease (days) over").fill("30");
+  const explanation = `held: leases over 30 days need approval in group ${group.name}`;
+  await expect(edit.getByTestId("rule-preview")).toHaveText(explanation);
+  await edit.getByRole("button", { name: "Save rule" }).click();
   await expect(row.getByTestId("rule-explanation")).toHaveText(explanation);
+  await expect(edit).toHaveCount(0);
   await page.screenshot({ path: "test-results/governance-policies.png", fullPage: true });
   const rule = ((await (await request.get("/api/v1/policies")).json()) as { rules: { id: string; name: string }[] }).rules.find((r) => r.name === "Long leases")!;
 

@@ -178,7 +178,10 @@ describe("rules that explain themselves", () => {
     expect(heldFirst.body.status).toBe("pending_approval");
 
     // Disabled and deleted rules no longer decide.
-    expect((await invoke(policyRoute.PATCH, "PATCH", `/api/v1/policies/${hold.body.id}`, { token: adminToken, params: { id: hold.body.id }, body: { enabled: false } })).status).toBe(200);
+    const disabled = await invoke(policyRoute.PATCH, "PATCH", `/api/v1/policies/${hold.body.id}`, { token: adminToken, params: { id: hold.body.id }, body: { enabled: false } });
+    expect(disabled.status).toBe(200);
+    // Only what was sent changes.
+    expect(disabled.body).toMatchObject({ enabled: false, outcome: "hold", conditions: { leaseDaysOver: 30, groups: [group.id] }, explanation: hold.body.explanation });
     expect((await order(db, customer, { leaseDays: 60 })).status).toBe("queued");
     expect((await invoke(policyRoute.DELETE, "DELETE", `/api/v1/policies/${refuse.body.id}`, { token: adminToken, params: { id: refuse.body.id } })).status).toBe(204);
     expect((await postOrder(studentToken, { image: solarisDb.slug, flavor: "capped-2cpu-4g" })).status).toBe(201);

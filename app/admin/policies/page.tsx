@@ -35,7 +35,11 @@ export default async function AdminPoliciesPage() {
       <div className="space-y-8">
         <section aria-labelledby="rules-heading" className="space-y-3">
           <h2 id="rules-heading">Rules ({rules.length})</h2>
-          <RuleList rules={rules.map((r) => ({ id: r.id, name: r.name, position: r.position, enabled: r.enabled, outcome: r.outcome, explanation: r.explanation }))} />
+          <RuleList
+            rules={rules.map((r) => ({ id: r.id, name: r.name, position: r.position, enabled: r.enabled, outcome: r.outcome, explanation: r.explanation, conditions: r.conditions, note: r.note ?? null }))}
+            groups={groupRows}
+            images={imageRows}
+          />
           <div className="rounded-md border border-dashed border-slate-300 p-3 text-sm text-slate-600" data-testid="rule-default">
             <span className="font-medium text-slate-800">When no rule matches:</span> orders by admins and approvers are approved; customers and
             students wait for an approver unless their group approves automatically. Quotas apply to every order, whatever the rules say.
