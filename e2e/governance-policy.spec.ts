@@ -142,6 +142,15 @@ test("a customer sees remaining quota and the refusal; an approver sees pre-flig
     // The customer's first order went through after approval.
     await customer.goto(heldUrl);
     await expect(orderStatus(customer)).toHaveText(/queued|provisioning|ready/);
+
+    // The admin sees every decision with the rule that made it, the refusal included.
+    await page.goto("/admin/policies");
+    const decisions = page.getByTestId("decision-row").filter({ hasText: customerEmail });
+    await expect(decisions.filter({ hasText: "(not created)" })).toContainText(`refused: needs 2 licensed cores, 0 of 2 left in group ${group.name}`);
+    await expect(decisions.filter({ hasText: first })).toContainText(explanation);
+    await expect(decisions.filter({ hasText: first })).toContainText("Long leases");
+    await page.getByRole("heading", { name: "Recent decisions" }).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: "test-results/governance-decisions.png" });
   } finally {
     await customerContext.close();
     await call(request, "delete", `/api/v1/policies/${rule.id}`);
