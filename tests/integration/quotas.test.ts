@@ -125,6 +125,21 @@ describe("a group's quota under concurrent orders", () => {
     expect(second.body.error).toBe(`Over quota: needs 1 environment, 0 of 1 left for ${customer.email}`);
   });
 
+  it("holds a user's own quota when their orders race in two groups at once", async () => {
+    const one = await makeGroup(db, { autoApprove: false });
+    const two = await makeGroup(db, { autoApprove: false });
+    const customer = await makeUser(db, "customer", one.slug);
+    await invoke(membersRoute.PUT, "PUT", `/api/v1/groups/${two.id}/members`, { token: adminToken, params: { id: two.id }, body: { email: customer.email, role: "customer" } });
+    await invoke(userQuotaRoute.PUT, "PUT", `/api/v1/quotas/users/${customer.id}`, { token: adminToken, params: { id: customer.id }, body: { vcpus: 4 } });
+    const token = await tokenFor(db, customer);
+    // Sixteen medium orders (2 vCPUs each), eight per group, at once: two fit.
+    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => postOrder(token, { flavor: "medium", group: i % 2 ? one.slug : two.slug })));
+    expect(results.filter((r) => r.status === 201)).toHaveLength(2);
+    const refused = results.filter((r) => r.status !== 201);
+    expect(new Set(refused.map((r) => r.status))).toEqual(new Set([409]));
+    expect(new Set(refused.map((r) => r.body.error))).toEqual(new Set([`Over quota: needs 2 vCPUs, 0 of 4 left for ${customer.email}`]));
+  });
+
   it("lets only admins set quotas, and says which field is wrong", async () => {
     const group = await makeGroup(db, { autoApprove: false });
     const customer = await makeUser(db, "customer", group.slug);
