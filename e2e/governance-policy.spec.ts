@@ -46,12 +46,21 @@ test("a customer sees remaining quota and the refusal; an approver sees pre-flig
   await form.getByLabel("Name").fill("Long leases");
   await form.getByLabel("Then").selectOption("hold");
   await form.getByRole("group", { name: "Group" }).getByLabel(group.name).check();
-  await form.getByLabel("Lease (days) over").fill("30");
-  const explanation = `held: leases over 30 days need approval in group ${group.name}`;
-  await expect(page.getByTestId("rule-preview")).toHaveText(explanation);
+  await form.getByLabel("Lease (days) over").fill("20");
+  await expect(form.getByTestId("rule-preview")).toHaveText(`held: leases over 20 days need approval in group ${group.name}`);
   await form.getByRole("button", { name: "Add rule" }).click();
   const row = page.locator('[data-testid="rule-row"][data-rule="Long leases"]');
+  await expect(row.getByTestId("rule-explanation")).toHaveText(`held: leases over 20 days need approval in group ${group.name}`);
+  // Second thoughts: 30 days, edited in place.
+  await row.getByRole("button", { name: "Edit Long leases" }).click();
+  const edit = row.getByRole("form", { name: "Edit rule Long leases" });
+  await expect(edit.getByLabel("Lease (days) over")).toHaveValue("20");
+  await edit.getByLabel("Lease (days) over").fill("30");
+  const explanation = `held: leases over 30 days need approval in group ${group.name}`;
+  await expect(edit.getByTestId("rule-preview")).toHaveText(explanation);
+  await edit.getByRole("button", { name: "Save rule" }).click();
   await expect(row.getByTestId("rule-explanation")).toHaveText(explanation);
+  await expect(edit).toHaveCount(0);
   await page.screenshot({ path: "test-results/governance-policies.png", fullPage: true });
   const rule = ((await (await request.get("/api/v1/policies")).json()) as { rules: { id: string; name: string }[] }).rules.find((r) => r.name === "Long leases")!;
 
@@ -78,8 +87,7 @@ test("a customer sees remaining quota and the refusal; an approver sees pre-flig
     await customer.getByRole("button", { name: "Submit order" }).click();
     await expect(customer).toHaveURL(/\/orders\/[0-9a-f-]{36}$/);
     await expect(orderStatus(customer)).toHaveText("pending approval");
-    await expect(customer.getByTestId("order-reason")).toHaveText(/held: leases over 30 days need approval in group Physics/);
-    await expect(customer.getByTestId("order-policy")).toContainText("(rule: Long leases)");
+    await expect(customer.getByTestId("order-reason")).toHaveText(`Waiting for approval${explanation} (rule: Long leases)`);
     const heldUrl = customer.url();
 
     // A second licensed order would exceed the group's licensed cores: said before and on submit.
@@ -134,6 +142,15 @@ test("a customer sees remaining quota and the refusal; an approver sees pre-flig
     // The customer's first order went through after approval.
     await customer.goto(heldUrl);
     await expect(orderStatus(customer)).toHaveText(/queued|provisioning|ready/);
+
+    // The admin sees every decision with the rule that made it, the refusal included.
+    await page.goto("/admin/policies");
+    const decisions = page.getByTestId("decision-row").filter({ hasText: customerEmail });
+    await expect(decisions.filter({ hasText: "(not created)" })).toContainText(`refused: needs 2 licensed cores, 0 of 2 left in group ${group.name}`);
+    await expect(decisions.filter({ hasText: first })).toContainText(explanation);
+    await expect(decisions.filter({ hasText: first })).toContainText("Long leases");
+    await page.getByRole("heading", { name: "Recent decisions" }).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: "test-results/governance-decisions.png" });
   } finally {
     await customerContext.close();
     await call(request, "delete", `/api/v1/policies/${rule.id}`);

@@ -7,6 +7,7 @@ import { forbidden } from "next/navigation";
 import { PageHeader } from "@/components/PageHeader";
 import { ApprovalDecision } from "@/components/policy/ApprovalDecision";
 import { preflight } from "@/lib/policy/preflight";
+import { decisionsFor } from "@/lib/db/queries/policies";
 import { formatDateTime } from "@/components/format";
 
 export const metadata: Metadata = { title: "Approvals" };
@@ -19,6 +20,7 @@ export default async function ApprovalsPage() {
   // Computed now, for each held order: would it succeed if approved?
   const checks = new Map<string, Awaited<ReturnType<typeof preflight>>>();
   for (const o of pending) checks.set(o.id, await preflight(db, o.id));
+  const decisions = await decisionsFor(db, pending.map((o) => o.id));
   return (
     <>
       <PageHeader
@@ -45,7 +47,10 @@ export default async function ApprovalsPage() {
                     <dt className="text-slate-500">What</dt>
                     <dd className="text-slate-900">{o.image} · {o.flavor} · {o.purpose} · {o.leaseDays} days</dd>
                     <dt className="text-slate-500">Why held</dt>
-                    <dd className="text-amber-800">{o.reason ?? "—"}</dd>
+                    <dd className="text-amber-800">
+                      {o.reason ?? "—"}
+                      {decisions.get(o.id) ? <span className="text-slate-500"> (rule: {decisions.get(o.id)!.rule})</span> : null}
+                    </dd>
                   </dl>
                 </div>
                 <div className="lg:border-l lg:border-slate-100 lg:pl-5">

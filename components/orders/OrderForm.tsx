@@ -10,7 +10,9 @@ import { orderNeed, type QuotaLine } from "@/lib/policy/quota-math";
 import { QuotaPanel } from "../policy/QuotaPanel";
 
 type ImageOption = { slug: string; name: string; os: string; version: string; purpose: string; sizeMb: number; hostKinds: string[]; licensed: boolean };
-type GroupOption = { slug: string; name: string; lines: QuotaLine[] };
+/** A group the user orders in: its quota, and the slugs it may order (empty list: all). */
+type GroupOption = { slug: string; name: string; lines: QuotaLine[]; offers: Record<"image" | "flavor" | "network", string[]> };
+type Offered = "image" | "flavor" | "network";
 type FlavorOption = { slug: string; name: string; vcpus: number; memoryMb: number; diskGb: number; cpuCap: number | null };
 type NetworkOption = { slug: string; name: string; cidr: string };
 
@@ -57,7 +59,8 @@ export function OrderForm({
   const [values, setValues] = useState<Values>({
     image: initialImage ?? "",
     flavor: flavors[0]?.slug ?? "",
-    network: networks[0]?.slug ?? "", // the oldest production network, as the API defaults to
+    // The oldest production network (the group may use), as the API defaults to.
+    network: (networks.find((n) => !groups[0]?.offers.network.length || groups[0].offers.network.includes(n.slug)) ?? networks[0])?.slug ?? "",
     name: "",
     purpose: "",
     leaseDays: DEFAULT_LEASE_DAYS,
@@ -85,7 +88,15 @@ export function OrderForm({
   }
 
   /** Client messages for fields the user has touched, then what the server said. */
+  const offered = (kind: Offered, slug: string) => !group || group.offers[kind].length === 0 || group.offers[kind].includes(slug);
+  const notOffered = (kind: Offered) =>
+    values[kind] && !offered(kind, values[kind]) ? `Not offered to group ${group?.name}: choose another` : undefined;
+
   function messageFor(field: Field): string | undefined {
+    if (field === "image" || field === "flavor" || field === "network") {
+      const m = notOffered(field);
+      if (m) return m;
+    }
     if (touched[field] && clientErrors[field]?.length) return clientErrors[field][0];
     return serverErrors[field]?.[0];
   }
@@ -94,7 +105,7 @@ export function OrderForm({
     e.preventDefault();
     setTouched({ image: true, flavor: true, network: true, name: true, purpose: true, leaseDays: true, group: true });
     setFormError(null);
-    if (Object.keys(clientErrors).length > 0) {
+    if (Object.keys(clientErrors).length > 0 || notOffered("image") || notOffered("flavor") || notOffered("network")) {
       setFormError("Check the fields marked below");
       return;
     }
@@ -132,7 +143,9 @@ export function OrderForm({
           >
             <option value="">Choose an image…</option>
             {images.map((i) => (
-              <option key={i.slug} value={i.slug}>{i.name} — {i.version}</option>
+              <option key={i.slug} value={i.slug} disabled={!offered("image", i.slug)}>
+                {i.name} — {i.version}{offered("image", i.slug) ? "" : " (not offered to your group)"}
+              </option>
             ))}
           </select>
         </FormField>
@@ -150,8 +163,8 @@ export function OrderForm({
             >
               <option value="">Choose a size…</option>
               {flavors.map((f) => (
-                <option key={f.slug} value={f.slug}>
-                  {f.name} ({f.vcpus} vCPU, {formatMemory(f.memoryMb)}, {f.diskGb} GB)
+                <option key={f.slug} value={f.slug} disabled={!offered("flavor", f.slug)}>
+                  {f.name} ({f.vcpus} vCPU, {formatMemory(f.memoryMb)}, {f.diskGb} GB){offered("flavor", f.slug) ? "" : " (not offered to your group)"}
                 </option>
               ))}
             </select>
@@ -168,7 +181,7 @@ export function OrderForm({
               aria-describedby={messageFor("network") ? "order-network-error" : "order-network-hint"}
             >
               {networks.map((n) => (
-                <option key={n.slug} value={n.slug}>{n.name} ({n.cidr})</option>
+                <option key={n.slug} value={n.slug} disabled={!offered("network", n.slug)}>{n.name} ({n.cidr}){offered("network", n.slug) ? "" : " (not offered to your group)"}</option>
               ))}
             </select>
           </FormField>

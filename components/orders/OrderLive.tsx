@@ -98,11 +98,14 @@ export function OrderLive({
         {view.reason ? (
           <div className={`mt-4 rounded-md border-l-4 px-4 py-3 ${tone.box}`} role="status" data-testid="order-reason">
             <p className="text-xs font-semibold tracking-wide uppercase opacity-80">{tone.title}</p>
-            <p className="mt-0.5 text-sm font-medium">{view.reason}</p>
+            <p className="mt-0.5 text-sm font-medium">
+              {view.reason}
+              {view.policy && view.reason === view.policy.explanation ? <span className="font-normal opacity-75"> (rule: {view.policy.rule})</span> : null}
+            </p>
           </div>
         ) : null}
 
-        {view.policy ? (
+        {view.policy && view.reason !== view.policy.explanation ? (
           <p className="mt-3 text-sm text-slate-600" data-testid="order-policy">
             Policy decision at submission:{" "}
             <span className="font-medium text-slate-900">{view.policy.explanation}</span>{" "}

@@ -24,13 +24,14 @@ export function PreflightChecks({ initial, onChange }: { initial: Preflight; onC
     onChange?.(res.data);
   }
 
+  const failing = result.checks.filter((c) => !c.ok).length;
   const sorted = [...result.checks].sort((a, b) => Number(a.ok) - Number(b.ok));
   return (
     <div className="space-y-2" data-testid="preflight" data-ok={String(result.ok)}>
       <div className="flex flex-wrap items-baseline justify-between gap-2">
         <h3 className="text-sm font-medium text-slate-800">
           Pre-flight:{" "}
-          {result.ok ? <span className="text-emerald-700">would succeed</span> : <span className="text-rose-700">{result.checks.filter((c) => !c.ok).length} check(s) fail</span>}
+          {result.ok ? <span className="text-emerald-700">would succeed</span> : <span className="text-rose-700">{failing === 1 ? "1 check fails" : `${failing} checks fail`}</span>}
         </h3>
         <span className="text-xs text-slate-500">
           checked {formatDateTime(result.checkedAt)}{" "}

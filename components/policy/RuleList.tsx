@@ -1,8 +1,21 @@
 "use client";
 
+import { useState } from "react";
+import type { RuleConditions } from "@/lib/validation/policy";
+import { RuleForm, stateOf } from "./RuleForm";
 import { useAction } from "./useAction";
 
-type RuleRow = { id: string; name: string; position: number; enabled: boolean; outcome: "approve" | "hold" | "refuse"; explanation: string };
+type RuleRow = {
+  id: string;
+  name: string;
+  position: number;
+  enabled: boolean;
+  outcome: "approve" | "hold" | "refuse";
+  explanation: string;
+  conditions: RuleConditions;
+  note: string | null;
+};
+type Named = { id: string; name: string };
 
 const tone = {
   approve: "bg-emerald-50 text-emerald-800 ring-emerald-300",
@@ -10,9 +23,10 @@ const tone = {
   refuse: "bg-rose-50 text-rose-800 ring-rose-300",
 };
 
-/** The rules in the order they are tried: enable, move, delete. */
-export function RuleList({ rules }: { rules: RuleRow[] }) {
+/** The rules in the order they are tried: enable, edit, move, delete. */
+export function RuleList({ rules, groups, images }: { rules: RuleRow[]; groups: Named[]; images: Named[] }) {
   const action = useAction();
+  const [editing, setEditing] = useState<string | null>(null);
   const move = (i: number, by: -1 | 1) => {
     const ids = rules.map((r) => r.id);
     [ids[i], ids[i + by]] = [ids[i + by], ids[i]];
@@ -23,7 +37,8 @@ export function RuleList({ rules }: { rules: RuleRow[] }) {
       {rules.length === 0 ? <p className="text-sm text-slate-600" data-testid="rules-empty">No rules yet: every order gets the default below.</p> : null}
       <ol className="space-y-2" aria-label="Approval rules in order">
         {rules.map((r, i) => (
-          <li key={r.id} className={`card flex flex-wrap items-center gap-3 p-3 ${r.enabled ? "" : "opacity-60"}`} data-testid="rule-row" data-rule={r.name}>
+          <li key={r.id} className="card p-3" data-testid="rule-row" data-rule={r.name}>
+            <div className={`flex flex-wrap items-center gap-3 ${r.enabled ? "" : "opacity-60"}`}>
             <span className="w-6 text-right font-mono text-sm text-slate-500">{i + 1}.</span>
             <span className={`rounded-full px-2 py-0.5 text-xs font-medium ring-1 ${tone[r.outcome]}`}>{r.outcome}</span>
             <span className="min-w-0 flex-1">
@@ -39,6 +54,15 @@ export function RuleList({ rules }: { rules: RuleRow[] }) {
             <button type="button" className="btn btn-secondary px-2 py-1 text-rose-700" disabled={action.busy !== null} onClick={() => action.run("delete", `/api/v1/policies/${r.id}`, "DELETE", undefined, `Deleted "${r.name}"`)} aria-label={`Delete ${r.name}`}>
               Delete
             </button>
+            <button type="button" className="btn btn-secondary px-2 py-1" onClick={() => setEditing(editing === r.id ? null : r.id)} aria-expanded={editing === r.id} aria-label={`Edit ${r.name}`}>
+              Edit
+            </button>
+            </div>
+            {editing === r.id ? (
+              <div className="mt-3 border-t border-slate-100 pt-3">
+                <RuleForm groups={groups} images={images} editing={{ id: r.id, state: stateOf(r) }} onDone={() => setEditing(null)} />
+              </div>
+            ) : null}
           </li>
         ))}
       </ol>

@@ -152,6 +152,11 @@ export function openApiDocument() {
             id: { type: "string" },
             status: { enum: ["pending_approval", "queued", "provisioning", "ready", "failed", "rejected", "cancelled", "retiring", "retired"] },
             reason: { type: ["string", "null"] },
+            policy: {
+              type: ["object", "null"],
+              description: "The policy decision at submission: the rule (or default) that decided and why, in words",
+              properties: { outcome: { enum: ["approve", "hold", "refuse"] }, rule: { type: "string" }, ruleKey: { type: "string" }, explanation: { type: "string" } },
+            },
             steps: {
               type: "array",
               items: {

@@ -96,7 +96,7 @@ export function explainRule(rule: Pick<Rule, "outcome" | "conditions" | "note">,
   if (c.purposes?.length) imageWords.push(list(c.purposes, "or"));
   let thing: string | null = null;
   if (c.images?.length) {
-    const named = list(c.images.map((id) => names.images.get(id) ?? "an image no longer in the catalog"), "or");
+    const named = list(c.images.map((id) => names.images.get(id) ?? "(removed image)"), "or");
     thing = imageWords.length ? `${imageWords.join(" ")} images (${named})` : `${named} images`;
   } else if (imageWords.length) {
     thing = `${imageWords.join(" ")} images`;
@@ -113,7 +113,7 @@ export function explainRule(rule: Pick<Rule, "outcome" | "conditions" | "note">,
 
   const who = c.roles?.length ? list(c.roles.map((r) => roleNouns[r]), "and") : null;
   const where = c.groups?.length
-    ? ` in group${c.groups.length > 1 ? "s" : ""} ${list(c.groups.map((id) => names.groups.get(id) ?? "a removed group"), "or")}`
+    ? ` in group${c.groups.length > 1 ? "s" : ""} ${list(c.groups.map((id) => names.groups.get(id) ?? "(removed group)"), "or")}`
     : "";
   let text: string;
   if (rule.outcome === "refuse") text = `refused: ${subject} are not available${who ? ` to ${who}` : ""}${where}`;

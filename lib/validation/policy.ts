@@ -32,19 +32,22 @@ export type RuleConditions = z.infer<typeof ruleConditions>;
 
 export const ruleOutcomeValues = ["approve", "hold", "refuse"] as const;
 
-export const ruleInput = z.strictObject({
+const ruleFields = {
   name: displayNameField,
   outcome: z.enum(ruleOutcomeValues, { message: "Outcome is approve, hold or refuse" }),
-  conditions: ruleConditions.default({}),
+  conditions: ruleConditions,
   note: z.string().trim().max(200, "Note can have at most 200 characters").optional(),
-  enabled: z.boolean().default(true),
+  enabled: z.boolean(),
   /** 1-based place in the list; at the end when left out. */
   position: z.coerce.number().int().min(1).optional(),
-});
+};
+
+export const ruleInput = z.strictObject({ ...ruleFields, conditions: ruleConditions.default({}), enabled: z.boolean().default(true) });
 
 export type RuleInput = z.infer<typeof ruleInput>;
 
-export const ruleUpdate = ruleInput.partial();
+/** A change to a rule: only the fields sent change (no defaults here). */
+export const ruleUpdate = z.strictObject(ruleFields).partial();
 export type RuleUpdate = z.infer<typeof ruleUpdate>;
 
 export const ruleOrder = z.strictObject({ ids: z.array(uuid).min(1, "List the rules in their new order").max(500) });

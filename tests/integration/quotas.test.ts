@@ -16,8 +16,9 @@ import * as memberRoute from "@/app/api/v1/groups/[id]/members/[userId]/route";
 import * as policiesRoute from "@/app/api/v1/policies/route";
 import * as policyRoute from "@/app/api/v1/policies/[id]/route";
 import * as reorderRoute from "@/app/api/v1/policies/reorder/route";
+import * as networksRoute from "@/app/api/v1/networks/route";
 import { cancelOrder, orderView, rejectOrder } from "@/lib/db/queries/orders";
-import { auditEvents, hosts, images, orders, policyDecisions } from "@/lib/db/schema";
+import { auditEvents, hosts, images, networks, orders, policyDecisions } from "@/lib/db/schema";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
 import { bootPortal, makeGroup, makeUser, order, tokenFor, unique, waitForOrder, type Actor } from "../helpers/portal";
@@ -124,6 +125,21 @@ describe("a group's quota under concurrent orders", () => {
     expect(second.body.error).toBe(`Over quota: needs 1 environment, 0 of 1 left for ${customer.email}`);
   });
 
+  it("holds a user's own quota when their orders race in two groups at once", async () => {
+    const one = await makeGroup(db, { autoApprove: false });
+    const two = await makeGroup(db, { autoApprove: false });
+    const customer = await makeUser(db, "customer", one.slug);
+    await invoke(membersRoute.PUT, "PUT", `/api/v1/groups/${two.id}/members`, { token: adminToken, params: { id: two.id }, body: { email: customer.email, role: "customer" } });
+    await invoke(userQuotaRoute.PUT, "PUT", `/api/v1/quotas/users/${customer.id}`, { token: adminToken, params: { id: customer.id }, body: { vcpus: 4 } });
+    const token = await tokenFor(db, customer);
+    // Sixteen medium orders (2 vCPUs each), eight per group, at once: two fit.
+    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => postOrder(token, { flavor: "medium", group: i % 2 ? one.slug : two.slug })));
+    expect(results.filter((r) => r.status === 201)).toHaveLength(2);
+    const refused = results.filter((r) => r.status !== 201);
+    expect(new Set(refused.map((r) => r.status))).toEqual(new Set([409]));
+    expect(new Set(refused.map((r) => r.body.error))).toEqual(new Set([`Over quota: needs 2 vCPUs, 0 of 4 left for ${customer.email}`]));
+  });
+
   it("lets only admins set quotas, and says which field is wrong", async () => {
     const group = await makeGroup(db, { autoApprove: false });
     const customer = await makeUser(db, "customer", group.slug);
@@ -177,7 +193,10 @@ describe("rules that explain themselves", () => {
     expect(heldFirst.body.status).toBe("pending_approval");
 
     // Disabled and deleted rules no longer decide.
-    expect((await invoke(policyRoute.PATCH, "PATCH", `/api/v1/policies/${hold.body.id}`, { token: adminToken, params: { id: hold.body.id }, body: { enabled: false } })).status).toBe(200);
+    const disabled = await invoke(policyRoute.PATCH, "PATCH", `/api/v1/policies/${hold.body.id}`, { token: adminToken, params: { id: hold.body.id }, body: { enabled: false } });
+    expect(disabled.status).toBe(200);
+    // Only what was sent changes.
+    expect(disabled.body).toMatchObject({ enabled: false, outcome: "hold", conditions: { leaseDaysOver: 30, groups: [group.id] }, explanation: hold.body.explanation });
     expect((await order(db, customer, { leaseDays: 60 })).status).toBe("queued");
     expect((await invoke(policyRoute.DELETE, "DELETE", `/api/v1/policies/${refuse.body.id}`, { token: adminToken, params: { id: refuse.body.id } })).status).toBe(204);
     expect((await postOrder(studentToken, { image: solarisDb.slug, flavor: "capped-2cpu-4g" })).status).toBe(201);
@@ -238,6 +257,26 @@ describe("groups as customer pools", () => {
     expect((await postOrder(token, { group: group.slug })).status).toBe(422);
     const audit = (await db.select({ action: auditEvents.action }).from(auditEvents).where(eq(auditEvents.targetId, group.id))).map((a) => a.action);
     expect(audit).toEqual(expect.arrayContaining(["group.create", "group.update", "group.member.set", "group.member.remove"]));
+  });
+
+  it("gives an order without a network the group's own production network", async () => {
+    const group = await makeGroup(db, { autoApprove: false });
+    const net = await invoke(networksRoute.POST, "POST", "/api/v1/networks", {
+      token: adminToken,
+      body: { slug: unique("lab"), name: "Lab production", purpose: "production", cidr: "10.77.0.0/24", gateway: "10.77.0.1", bridge: "xenbr7" },
+    });
+    expect(net.status, JSON.stringify(net.body)).toBe(201);
+    const [service] = await db.select().from(networks).where(eq(networks.slug, "service"));
+    const bad = await invoke(groupRoute.PATCH, "PATCH", `/api/v1/groups/${group.id}`, { token: adminToken, params: { id: group.id }, body: { networkIds: [service.id] } });
+    expect(bad.status).toBe(422);
+    expect(bad.body.fields.networkIds).toEqual(["Service network: orders choose production networks only"]);
+    const ok = await invoke(groupRoute.PATCH, "PATCH", `/api/v1/groups/${group.id}`, { token: adminToken, params: { id: group.id }, body: { networkIds: [net.body.id] } });
+    expect(ok.status).toBe(200);
+    const customer = await makeUser(db, "customer", group.slug);
+    const created = await order(db, customer);
+    const [row] = await db.select({ networkId: orders.networkId }).from(orders).where(eq(orders.id, created.id));
+    expect(row.networkId).toBe(net.body.id);
+    await expect(order(db, customer, { network: "production" })).rejects.toMatchObject({ status: 422, fields: { network: [`Production network is not one of group ${group.name}'s networks`] } });
   });
 
   it("lets only admins manage groups", async () => {

@@ -4,7 +4,8 @@ import { forbidden } from "next/navigation";
 import { asc } from "drizzle-orm";
 import { getDb } from "@/lib/db/client";
 import { groups, images } from "@/lib/db/schema";
-import { listRules } from "@/lib/db/queries/policies";
+import { listRules, recentDecisions } from "@/lib/db/queries/policies";
+import { formatDateTime } from "@/components/format";
 import { requireUser } from "@/lib/auth/require-user";
 import { PageHeader } from "@/components/PageHeader";
 import { RuleList } from "@/components/policy/RuleList";
@@ -16,10 +17,11 @@ export default async function AdminPoliciesPage() {
   const user = await requireUser("/admin/policies");
   if (user.role !== "admin") forbidden();
   const db = await getDb();
-  const [rules, groupRows, imageRows] = await Promise.all([
+  const [rules, groupRows, imageRows, decisions] = await Promise.all([
     listRules(db),
     db.select({ id: groups.id, name: groups.name }).from(groups).orderBy(asc(groups.name)),
     db.select({ id: images.id, name: images.name }).from(images).orderBy(asc(images.name)),
+    recentDecisions(db),
   ]);
   return (
     <>
@@ -35,7 +37,11 @@ export default async function AdminPoliciesPage() {
       <div className="space-y-8">
         <section aria-labelledby="rules-heading" className="space-y-3">
           <h2 id="rules-heading">Rules ({rules.length})</h2>
-          <RuleList rules={rules.map((r) => ({ id: r.id, name: r.name, position: r.position, enabled: r.enabled, outcome: r.outcome, explanation: r.explanation }))} />
+          <RuleList
+            rules={rules.map((r) => ({ id: r.id, name: r.name, position: r.position, enabled: r.enabled, outcome: r.outcome, explanation: r.explanation, conditions: r.conditions, note: r.note ?? null }))}
+            groups={groupRows}
+            images={imageRows}
+          />
           <div className="rounded-md border border-dashed border-slate-300 p-3 text-sm text-slate-600" data-testid="rule-default">
             <span className="font-medium text-slate-800">When no rule matches:</span> orders by admins and approvers are approved; customers and
             students wait for an approver unless their group approves automatically. Quotas apply to every order, whatever the rules say.
@@ -44,6 +50,43 @@ export default async function AdminPoliciesPage() {
         <section aria-labelledby="add-rule-heading" className="card p-5">
           <h2 id="add-rule-heading" className="mb-3 text-base">Add a rule</h2>
           <RuleForm groups={groupRows} images={imageRows} />
+        </section>
+        <section aria-labelledby="decisions-heading" className="space-y-3">
+          <h2 id="decisions-heading">Recent decisions</h2>
+          {decisions.length === 0 ? (
+            <p className="text-sm text-slate-600">No orders decided yet.</p>
+          ) : (
+            <div className="card overflow-x-auto">
+              <table className="table" aria-label="Recent decisions">
+                <thead>
+                  <tr>
+                    <th scope="col">When</th>
+                    <th scope="col">Who</th>
+                    <th scope="col">Order</th>
+                    <th scope="col">Decided by</th>
+                    <th scope="col">What they read</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {decisions.map((d) => (
+                    <tr key={d.id} data-testid="decision-row">
+                      <td className="text-xs whitespace-nowrap">{formatDateTime(d.at.toISOString())}</td>
+                      <td className="text-xs">{d.user}{d.group ? <span className="block text-slate-500">{d.group}</span> : null}</td>
+                      <td className="font-mono text-xs">
+                        {d.orderId ? (
+                          <Link prefetch={false} href={`/orders/${d.orderId}`} className="text-sky-700 hover:underline">{String(d.request.name ?? "order")}</Link>
+                        ) : (
+                          <span className="text-slate-500">{String(d.request.name ?? "")} (not created)</span>
+                        )}
+                      </td>
+                      <td className="text-xs">{d.rule}</td>
+                      <td className={`text-sm ${d.outcome === "refuse" ? "text-rose-700" : d.outcome === "hold" ? "text-amber-800" : "text-emerald-700"}`}>{d.explanation}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
         </section>
       </div>
     </>

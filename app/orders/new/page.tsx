@@ -5,6 +5,7 @@ import { requireUser } from "@/lib/auth/require-user";
 import { PageHeader } from "@/components/PageHeader";
 import { OrderForm } from "@/components/orders/OrderForm";
 import { myQuotas } from "@/lib/policy/quota";
+import { settingsOf } from "@/lib/db/queries/groups";
 
 export const metadata: Metadata = { title: "New order" };
 
@@ -14,6 +15,20 @@ export default async function NewOrderPage({ searchParams }: { searchParams: Pro
   const user = await requireUser(`/orders/new${image ? `?image=${encodeURIComponent(image)}` : ""}`);
   const db = await getDb();
   const [catalog, quotas] = await Promise.all([listCatalog(db), myQuotas(db, user.id)]);
+  // What each of the user's groups may order, by slug (empty: everything).
+  // A list that names only entries no longer in the catalog offers nothing ("-" matches no slug).
+  const slugs = <T extends { id: string; slug: string }>(rows: T[], ids: string[]) => {
+    const found = rows.filter((r) => ids.includes(r.id)).map((r) => r.slug);
+    return ids.length && found.length === 0 ? ["-"] : found;
+  };
+  const offers = new Map(
+    await Promise.all(
+      quotas.groups.map(async (g) => {
+        const s = await settingsOf(db, g.id);
+        return [g.id, { image: slugs(catalog.images, s.imageIds), flavor: slugs(catalog.flavors, s.flavorIds), network: slugs(catalog.networks, s.networkIds) }] as const;
+      }),
+    ),
+  );
   return (
     <>
       <PageHeader title="Order an environment" description="Fields are checked as you type; the portal checks them again when you submit." />
@@ -22,7 +37,7 @@ export default async function NewOrderPage({ searchParams }: { searchParams: Pro
         flavors={catalog.flavors.map((f) => ({ slug: f.slug, name: f.name, vcpus: f.vcpus, memoryMb: f.memoryMb, diskGb: f.diskGb, cpuCap: f.cpuCap }))}
         networks={catalog.networks.filter((n) => n.purpose === "production").map((n) => ({ slug: n.slug, name: n.name, cidr: n.cidr }))}
         initialImage={catalog.images.some((i) => i.slug === image) ? image : undefined}
-        groups={quotas.groups.map((g) => ({ slug: g.slug, name: g.name, lines: g.lines }))}
+        groups={quotas.groups.map((g) => ({ slug: g.slug, name: g.name, lines: g.lines, offers: offers.get(g.id)! }))}
         userQuota={{ email: quotas.user.email, lines: quotas.user.lines }}
       />
     </>

@@ -1,4 +1,4 @@
-import { and, asc, eq, or } from "drizzle-orm";
+import { and, asc, eq, inArray, or } from "drizzle-orm";
 import type { Db } from "../client";
 import { flavors, images, networks } from "../schema";
 
@@ -25,8 +25,11 @@ export async function findNetwork(db: Db, ref: string) {
   return row ?? null;
 }
 
-export async function defaultProductionNetwork(db: Db) {
-  const [row] = await db.select().from(networks).where(eq(networks.purpose, "production")).orderBy(asc(networks.createdAt)).limit(1);
+/** The oldest production network (among `allowed`, when a group limits its networks). */
+export async function defaultProductionNetwork(db: Db, allowed?: string[]) {
+  const production = eq(networks.purpose, "production");
+  const where = allowed?.length ? and(production, inArray(networks.id, allowed)) : production;
+  const [row] = await db.select().from(networks).where(where).orderBy(asc(networks.createdAt)).limit(1);
   return row ?? null;
 }
 

@@ -34,24 +34,26 @@ async function approverGroupIds(db: Db, actor: Actor): Promise<string[]> {
 }
 
 export async function createOrder(db: Db, actor: Actor, input: OrderInput) {
-  const [image, flavor, network, myGroups] = await Promise.all([
+  const [image, flavor, named, myGroups] = await Promise.all([
     findImage(db, input.image),
     findFlavor(db, input.flavor),
-    input.network ? findNetwork(db, input.network) : defaultProductionNetwork(db),
+    input.network ? findNetwork(db, input.network) : null,
     groupsOf(db, actor.id),
   ]);
+  const group = input.group ? myGroups.find((g) => g.slug === input.group || g.id === input.group) : myGroups[0];
+  // What the group may use: an empty list means the whole catalog.
+  const settings = group ? await settingsOf(db, group.id) : null;
+  // Without a network named, the oldest production network the group may use.
+  const network = input.network ? named : await defaultProductionNetwork(db, settings?.networkIds);
   const fields: Record<string, string[]> = {};
   if (!image) fields.image = [`No image "${input.image}" in the catalog`];
   if (!flavor) fields.flavor = [`No size "${input.flavor}" in the catalog`];
   if (!network) fields.network = [input.network ? `No network "${input.network}"` : "No production network is configured"];
   else if (network.purpose !== "production") fields.network = [`${network.name} is a service network; choose a production network`];
-  const group = input.group ? myGroups.find((g) => g.slug === input.group || g.id === input.group) : myGroups[0];
   if (input.group && !group) fields.group = [`You are not a member of group "${input.group}"`];
   if (!image || !flavor || !network || fields.network || fields.group) throw new UserError("The order has invalid fields", 422, fields);
 
-  if (!group) throw new UserError("You are not in any group yet: ask an admin to add you to one", 409);
-  // What the group may use: an empty list means the whole catalog.
-  const settings = await settingsOf(db, group.id);
+  if (!group || !settings) throw new UserError("You are not in any group yet: ask an admin to add you to one", 409);
   if (settings.imageIds.length && !settings.imageIds.includes(image.id)) fields.image = [`${image.name} is not offered to group ${group.name}`];
   if (settings.flavorIds.length && !settings.flavorIds.includes(flavor.id)) fields.flavor = [`Size ${flavor.name} is not offered to group ${group.name}`];
   if (settings.networkIds.length && !settings.networkIds.includes(network.id)) fields.network = [`${network.name} is not one of group ${group.name}'s networks`];

@@ -1,6 +1,6 @@
-import { asc, eq, sql } from "drizzle-orm";
+import { asc, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../client";
-import { policyRules } from "../schema";
+import { groups, policyDecisions, policyRules, users } from "../schema";
 import { notFound, UserError } from "../../errors";
 import { writeAudit } from "../../audit";
 import { lockForTransaction } from "../locks";
@@ -91,4 +91,32 @@ export async function reorderRules(db: Db, actor: Actor, ids: string[]) {
     await writeAudit(tx, { actorId: actor.id, action: "policy.reorder", targetType: "policy_rule", data: { ids } });
   });
   return listRules(db);
+}
+
+/** The policy decision each order got at submission (its first), by order id. */
+export async function decisionsFor(db: Db, orderIds: string[]) {
+  if (orderIds.length === 0) return new Map<string, { rule: string; outcome: string; explanation: string }>();
+  const rows = await db
+    .select({ orderId: policyDecisions.orderId, rule: policyDecisions.ruleName, outcome: policyDecisions.outcome, explanation: policyDecisions.explanation })
+    .from(policyDecisions)
+    .where(inArray(policyDecisions.orderId, orderIds))
+    .orderBy(asc(policyDecisions.id));
+  const out = new Map<string, { rule: string; outcome: string; explanation: string }>();
+  for (const r of rows) if (r.orderId && !out.has(r.orderId)) out.set(r.orderId, r);
+  return out;
+}
+
+/** The latest decisions, refusals included (they have no order), newest first. */
+export async function recentDecisions(db: Db, limit = 20) {
+  return db
+    .select({
+      id: policyDecisions.id, at: policyDecisions.at, outcome: policyDecisions.outcome, rule: policyDecisions.ruleName,
+      explanation: policyDecisions.explanation, orderId: policyDecisions.orderId, user: users.email, group: groups.name,
+      request: policyDecisions.request,
+    })
+    .from(policyDecisions)
+    .innerJoin(users, eq(users.id, policyDecisions.userId))
+    .leftJoin(groups, eq(groups.id, policyDecisions.groupId))
+    .orderBy(desc(policyDecisions.id))
+    .limit(limit);
 }
