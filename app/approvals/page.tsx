@@ -7,6 +7,8 @@ import { forbidden } from "next/navigation";
 import { PageHeader } from "@/components/PageHeader";
 import { DecisionActions } from "@/components/orders/DecisionActions";
 import { formatDateTime } from "@/components/format";
+import { ExtensionRequestsList } from "@/components/leases/ExtensionRequestsList";
+import { pendingExtensionRequests } from "@/lib/db/queries/leases";
 
 export const metadata: Metadata = { title: "Approvals" };
 
@@ -52,6 +54,7 @@ export default async function ApprovalsPage() {
           ))}
         </ul>
       )}
+      <ExtensionRequestsList requests={await pendingExtensionRequests(db, user)} />
     </>
   );
 }

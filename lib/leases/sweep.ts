@@ -43,7 +43,7 @@ async function recordOnce(
   const eventId = await db.transaction(async (tx) => {
     const [event] = await tx
       .insert(leaseEvents)
-      .values({ environmentId: lease.environmentId, orderId: lease.orderId, kind, leaseEnd, email: message.mail ? "failed" : "none", emailError: message.mail ? "not sent yet" : null })
+      .values({ environmentId: lease.environmentId, orderId: lease.orderId, kind, leaseEnd, email: message.mail ? "pending" : "none" })
       .onConflictDoNothing()
       .returning({ id: leaseEvents.id });
     if (!event) return null;

@@ -99,7 +99,7 @@ export const governanceLeases: OpenApiPart = {
         environmentId: { type: "string" }, orderId: { type: "string" }, name: { type: "string" }, status: { enum: ["ready", "expiring"] },
         environmentState: { type: "string" }, expiresAt: { type: "string" }, daysLeft: { type: "integer" }, destroyAt: { type: ["string", "null"] },
         limit: { type: "object", properties: { maxDays: { type: "integer" }, source: { type: "string" } } },
-        events: { type: "array", items: { type: "object", properties: { kind: { enum: ["warn_7d", "warn_1d", "stopped", "restarted", "retired"] }, at: { type: "string" }, email: { enum: ["sent", "skipped", "failed", "none"] } } } },
+        events: { type: "array", items: { type: "object", properties: { kind: { enum: ["warn_7d", "warn_1d", "stopped", "restarted", "retired"] }, at: { type: "string" }, email: { enum: ["pending", "sent", "skipped", "failed", "none"] } } } },
         requests: { type: "array", items: { type: "object" } },
       },
     },
