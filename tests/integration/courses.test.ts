@@ -85,15 +85,25 @@ describe("a course with a set number of machines", () => {
     const third = await ask(emails[2]);
     expect(third.status).toBe(409);
     expect(third.body.error).toMatch(/^All 2 lab machines of Operating Systems cap\w+ are taken; ask the teacher to raise the course's capacity$/);
+    // The teacher raises the block by one: the third student gets a machine.
+    const student = await invoke(courseRoute.PATCH, "PATCH", "/x", { token: customerToken, params: { id: courseId }, body: { capacity: 3 } });
+    expect(student.status).toBe(404);
+    const lower = await invoke(courseRoute.PATCH, "PATCH", "/x", { token: teacherToken, params: { id: courseId }, body: { capacity: 1 } });
+    expect(lower.status).toBe(422);
+    expect(lower.body.fields.capacity).toEqual(["2 machines are already in use: the capacity cannot be less"]);
+    const raised = await invoke(courseRoute.PATCH, "PATCH", "/x", { token: teacherToken, params: { id: courseId }, body: { capacity: 3 } });
+    expect(raised.status).toBe(200);
+    expect(raised.body.capacity).toBe(3);
+    expect((await ask(emails[2])).status).toBe(201);
     const machines = await db.select().from(courseMachines).where(eq(courseMachines.courseId, courseId));
     for (const m of machines) await waitForOrder(db, m.orderId, ["ready"]);
 
     const all = await invoke(resetAllRoute.POST, "POST", "/x", { token: teacherToken, params: { id: courseId } });
     expect(all.status).toBe(200);
-    expect(all.body.reset).toHaveLength(2);
+    expect(all.body.reset).toHaveLength(3);
     for (const m of machines) expect((await waitForOrder(db, m.orderId, ["ready", "failed"])).status).toBe("ready");
     const after = await db.select().from(courseMachines).where(eq(courseMachines.courseId, courseId));
-    expect(after.map((m) => m.resets)).toEqual([1, 1]);
+    expect(after.map((m) => m.resets)).toEqual([1, 1, 1]);
   });
 });
 
