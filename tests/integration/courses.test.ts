@@ -249,10 +249,24 @@ describe("a course of 30 students", () => {
     expect(audit.map((a) => a.actorId)).toEqual([teacher.id]);
   });
 
-  it("at the course's end every machine is retired and its addresses are freed", async () => {
+  it("students are warned 7 days and 1 day before the course ends (once each); at the end every machine is retired and its addresses are freed", async () => {
     const [course] = await db.select().from(courses).where(eq(courses.id, courseId));
-    const id = await enqueueMaintenance({ task: "courses", now: new Date(course.endsAt.getTime() + 60_000).toISOString() });
     const queue = getQueue("maintenance");
+    const leaseSweep = async (at: number) => {
+      const job = await enqueueMaintenance({ task: "leases", now: new Date(at).toISOString() });
+      await waitFor(async () => (await queue.getJob(job!))?.getState(), (s) => s === "completed", { what: "the lease sweep" });
+    };
+    const warnings = () => sink.messages.filter((m) => m.subject.includes(`Operating Systems ${slug} ends`));
+    await leaseSweep(course.endsAt.getTime() - 7 * DAY_MS + 3_600_000);
+    await leaseSweep(course.endsAt.getTime() - 7 * DAY_MS + 7_200_000);
+    expect(warnings()).toHaveLength(30);
+    expect(new Set(warnings().flatMap((m) => m.to)).size).toBe(30);
+    expect(warnings()[0].subject).toMatch(new RegExp(`^${slug}-\\d\\d is retired in 7 days: Operating Systems ${slug} ends$`));
+    await leaseSweep(course.endsAt.getTime() - DAY_MS + 3_600_000);
+    expect(warnings()).toHaveLength(60);
+    expect(warnings().filter((m) => m.subject.includes("retired in 1 day"))).toHaveLength(30);
+
+    const id = await enqueueMaintenance({ task: "courses", now: new Date(course.endsAt.getTime() + 60_000).toISOString() });
     await waitFor(async () => (await queue.getJob(id!))?.getState(), (s) => s === "completed", { what: "the course sweep" });
     const ids = [...machineOrders.values()];
     for (const orderId of ids) expect((await waitForOrder(db, orderId, ["retired", "failed"], 120_000)).status).toBe("retired");
