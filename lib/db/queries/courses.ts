@@ -150,12 +150,15 @@ export async function uploadRoster(db: Db, actor: Actor, courseId: string, csv: 
     const created: { id: string; email: string; name: string }[] = [];
     const fresh = parsed.students.filter((s) => !byEmail.has(s.email));
     if (fresh.length) {
+      // Another upload may create the same student at the same moment: theirs wins, ours joins it.
       const rows = await tx
         .insert(users)
         .values(fresh.map((s) => ({ email: s.email, name: s.name, role: "student" as const, passwordHash: INVITED_PASSWORD })))
+        .onConflictDoNothing({ target: users.email })
         .returning({ id: users.id, email: users.email, name: users.name });
       created.push(...rows);
-      for (const r of rows) byEmail.set(r.email, { ...r } as (typeof known)[number]);
+      const all = await tx.select().from(users).where(inArray(users.email, fresh.map((s) => s.email)));
+      for (const u of all) byEmail.set(u.email, u);
     }
     const ids = parsed.students.map((s) => byEmail.get(s.email)!.id);
     await tx
