@@ -54,6 +54,16 @@ test("a teacher creates a course, uploads a roster (after fixing a bad line), a 
   await expect(page.getByTestId("roster-row").filter({ hasText: newStudent })).toContainText("invited, no password yet");
   await page.screenshot({ path: "test-results/course-roster.png", fullPage: true });
 
+  // A set block of machines instead of one per student.
+  const settings = page.getByRole("form", { name: "Course settings" });
+  await settings.getByLabel("Lab machines").fill("0");
+  await settings.getByRole("button", { name: "Save" }).click();
+  await expect(settings.getByText("Capacity is at least 1")).toBeVisible();
+  await settings.getByLabel("Lab machines").fill("5");
+  await settings.getByRole("button", { name: "Save" }).click();
+  await expect(settings.getByRole("status")).toHaveText("Saved");
+  await expect(page.getByText("0 of 5 lab machines in use")).toBeVisible();
+
   // The invited student sets a password with the one-time link.
   const link = await result.getByRole("table", { name: "Invitation links" }).getByRole("cell").filter({ hasText: "/invite/" }).textContent();
   const anon = await browser.newContext();

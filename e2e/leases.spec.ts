@@ -33,8 +33,14 @@ test("a customer extends a lease within the limit at once; beyond it an approver
   await expect(panel.getByTestId("extension-requests")).toContainText("Waiting for an approver of the group.");
   await page.screenshot({ path: "test-results/lease-requested.png", fullPage: true });
 
-  // The approver is told (bell), opens the order and refuses with a reason.
+  // The approver finds it among the approvals and is told (bell); opens the order and refuses with a reason.
   const approver = await approverContext.newPage();
+  await approver.goto("/approvals");
+  const item = approver.getByTestId("extension-item").filter({ hasText: name });
+  await expect(item).toContainText("+100 days, asked by customer@e2e.test");
+  await expect(item).toContainText("needs an approver: 124 days in total is beyond the 90-day limit of the portal");
+  await expect(item).toContainText("Reason: the thesis runs until summer");
+  await approver.screenshot({ path: "test-results/lease-approvals.png", fullPage: true });
   await approver.goto("/notifications");
   await approver.getByRole("link", { name: new RegExp(`asks to extend ${name} by 100 days`) }).click();
   const requests = approver.getByTestId("extension-requests");

@@ -9,6 +9,8 @@ import { ApprovalDecision } from "@/components/policy/ApprovalDecision";
 import { preflight } from "@/lib/policy/preflight";
 import { decisionsFor } from "@/lib/db/queries/policies";
 import { formatDateTime } from "@/components/format";
+import { ExtensionRequestsList } from "@/components/leases/ExtensionRequestsList";
+import { pendingExtensionRequests } from "@/lib/db/queries/leases";
 
 export const metadata: Metadata = { title: "Approvals" };
 
@@ -61,6 +63,7 @@ export default async function ApprovalsPage() {
           ))}
         </ul>
       )}
+      <ExtensionRequestsList requests={await pendingExtensionRequests(db, user)} />
     </>
   );
 }

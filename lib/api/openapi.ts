@@ -150,7 +150,7 @@ export function openApiDocument() {
           type: "object",
           properties: {
             id: { type: "string" },
-            status: { enum: ["pending_approval", "queued", "provisioning", "ready", "failed", "rejected", "cancelled", "retiring", "retired"] },
+            status: { enum: ["pending_approval", "queued", "provisioning", "ready", "failed", "rejected", "cancelled", "expiring", "retiring", "retired"] },
             reason: { type: ["string", "null"] },
             policy: {
               type: ["object", "null"],

@@ -1,6 +1,6 @@
 import { and, eq, inArray, notExists, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { courseMachines, environments, leaseEvents, orders, users, type LeaseEventKind } from "../db/schema";
+import { courseMachines, courses, environments, leaseEvents, orders, users, type LeaseEventKind } from "../db/schema";
 import { driverFor } from "../drivers";
 import { deploySpec, loadOrderContext } from "../pipeline/context";
 import { startTeardown } from "../pipeline/engine";
@@ -43,7 +43,7 @@ async function recordOnce(
   const eventId = await db.transaction(async (tx) => {
     const [event] = await tx
       .insert(leaseEvents)
-      .values({ environmentId: lease.environmentId, orderId: lease.orderId, kind, leaseEnd, email: message.mail ? "failed" : "none", emailError: message.mail ? "not sent yet" : null })
+      .values({ environmentId: lease.environmentId, orderId: lease.orderId, kind, leaseEnd, email: message.mail ? "pending" : "none" })
       .onConflictDoNothing()
       .returning({ id: leaseEvents.id });
     if (!event) return null;
@@ -62,6 +62,57 @@ async function recordOnce(
   }
   await announce(lease.orderId, "lease");
   return true;
+}
+
+/**
+ * Lab machines live until their course ends (the course sweep retires them); their students
+ * get the same two warnings before that end, once each.
+ */
+async function courseWarnings(db: Db, now: Date, report: SweepReport) {
+  const horizon = new Date(now.getTime() + 7 * DAY_MS);
+  const rows = await db
+    .select({
+      environmentId: environments.id,
+      orderId: orders.id,
+      name: orders.name,
+      envState: environments.state,
+      startedAt: environments.createdAt,
+      courseEnd: courses.endsAt,
+      course: courses.name,
+      ownerId: orders.userId,
+      ownerEmail: users.email,
+      ownerName: users.name,
+    })
+    .from(courseMachines)
+    .innerJoin(courses, eq(courses.id, courseMachines.courseId))
+    .innerJoin(orders, eq(orders.id, courseMachines.orderId))
+    .innerJoin(environments, eq(environments.orderId, orders.id))
+    .innerJoin(users, eq(users.id, orders.userId))
+    .where(and(eq(courses.status, "active"), eq(orders.status, "ready"), sql`${courses.endsAt} <= ${horizon.toISOString()}`, sql`${courses.endsAt} > ${now.toISOString()}`));
+  for (const row of rows) {
+    const done = await db
+      .select({ kind: leaseEvents.kind })
+      .from(leaseEvents)
+      .where(and(eq(leaseEvents.environmentId, row.environmentId), eq(leaseEvents.leaseEnd, row.courseEnd)));
+    const actions = dueLeaseActions(
+      { orderStatus: "ready", envState: row.envState, startedAt: row.startedAt, expiresAt: row.courseEnd, done: done.map((d) => d.kind), stoppedForEarlierEnd: false },
+      now,
+      env.LEASE_GRACE_DAYS,
+    ).filter((a): a is "warn_7d" | "warn_1d" => a === "warn_7d" || a === "warn_1d");
+    for (const kind of actions) {
+      const left = daysLeft(row.courseEnd, now);
+      const lease: Lease = { ...row, orderStatus: "ready", expiresAt: row.courseEnd };
+      const sent = await recordOnce(db, lease, kind, row.courseEnd, {
+        title: `${row.name} is retired in ${left} day${left === 1 ? "" : "s"}: ${row.course} ends`,
+        body: `The course ${row.course} ends on ${fmt(row.courseEnd)}; then your lab machine ${row.name} is destroyed. Copy off anything you want to keep before then.`,
+        mail: true,
+      }).catch((err) => {
+        console.error(`[leases] course warning for ${row.name} failed; retried at the next sweep:`, (err as Error).message);
+        return false;
+      });
+      if (sent) report[kind].push(row.name);
+    }
+  }
 }
 
 async function warn(db: Db, lease: Lease, kind: "warn_7d" | "warn_1d", now: Date) {
@@ -158,7 +209,8 @@ async function retire(db: Db, lease: Lease, now: Date) {
  * One pass of the lease keeper at time `now`: warnings, stop at expiry, restart after an
  * extension, retire after the grace period. Safe to run twice, or in two workers at once:
  * every state change is conditional and every message is recorded once per lease end.
- * Course machines are left to the course (they retire at the course's end).
+ * Course machines are left to the course (they retire at the course's end); their students
+ * are warned before it.
  */
 export async function sweepLeases(db: Db, now = new Date()): Promise<SweepReport> {
   const report: SweepReport = { warn_7d: [], warn_1d: [], stop: [], restart: [], retire: [] };
@@ -218,6 +270,7 @@ export async function sweepLeases(db: Db, now = new Date()): Promise<SweepReport
       }
     }
   }
+  await courseWarnings(db, now, report);
   const done = Object.entries(report).filter(([, names]) => names.length).map(([a, names]) => `${a} ${names.length}`);
   if (done.length) console.log(`[leases] sweep at ${now.toISOString()}: ${done.join(", ")}`);
   return report;

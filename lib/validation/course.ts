@@ -39,3 +39,17 @@ export const acceptInvitationInput = z.strictObject({
   token: z.string().trim().min(20, "This invitation link is not valid").max(200),
   password: z.string().min(8, "Password needs at least 8 characters").max(200),
 });
+
+/** What a teacher may change later: the capacity (null: one per student) and the end date. */
+export const courseUpdateInput = z
+  .strictObject({
+    capacity: z
+      .number({ message: "Capacity is a number of machines" })
+      .int("Capacity is a whole number")
+      .min(1, "Capacity is at least 1")
+      .max(1000, "Capacity is at most 1000")
+      .nullable()
+      .optional(),
+    endsOn: day.optional(),
+  })
+  .refine((v) => v.capacity !== undefined || v.endsOn !== undefined, { path: ["_"], message: "Change the capacity or the end date" });

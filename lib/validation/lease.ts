@@ -22,3 +22,17 @@ export const extensionRejectInput = z.strictObject({
 export const markReadInput = z.strictObject({
   ids: z.array(z.string().uuid("Not a notification id")).max(500).optional(),
 });
+
+/** An admin sets (or with maxDays null removes) a group's or an image's lease limit. */
+export const leaseLimitInput = z
+  .strictObject({
+    group: z.string().trim().min(1).max(100).optional(),
+    image: z.string().trim().min(1).max(100).optional(),
+    maxDays: z
+      .number({ message: "Max days is a number" })
+      .int("Max days is a whole number")
+      .min(1, "Max days is at least 1")
+      .max(3650, "Max days is at most 3650")
+      .nullable(),
+  })
+  .refine((v) => Boolean(v.group) !== Boolean(v.image), { path: ["group"], message: "Name either a group or an image" });

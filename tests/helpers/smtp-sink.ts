@@ -7,6 +7,13 @@ import net from "node:net";
 
 export type SunkMessage = { from: string; to: string[]; raw: string; headers: Record<string, string>; subject: string; text: string };
 
+export type SinkOptions = {
+  /** Offer AUTH PLAIN and refuse mail until the client signed in with these. */
+  auth?: { user: string; pass: string };
+  /** Recipients the server refuses (550), like an unknown mailbox. */
+  refuse?: RegExp;
+};
+
 export type SmtpSink = {
   port: number;
   url: string;
@@ -33,7 +40,7 @@ function parse(from: string, to: string[], raw: string): SunkMessage {
   return { from, to, raw, headers, subject: decodeWord(headers.subject ?? ""), text };
 }
 
-export async function startSmtpSink(port: number): Promise<SmtpSink> {
+export async function startSmtpSink(port: number, opts: SinkOptions = {}): Promise<SmtpSink> {
   const messages: SunkMessage[] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
@@ -44,6 +51,7 @@ export async function startSmtpSink(port: number): Promise<SmtpSink> {
     let from = "";
     let to: string[] = [];
     let inData = false;
+    let signedIn = !opts.auth;
     let data: string[] = [];
     const say = (line: string) => socket.write(`${line}\r\n`);
     say("220 smtp-sink ESMTP ready");
@@ -65,14 +73,31 @@ export async function startSmtpSink(port: number): Promise<SmtpSink> {
         const verb = line.slice(0, 4).toUpperCase();
         if (verb === "EHLO") {
           say("250-smtp-sink");
+          if (opts.auth) say("250-AUTH PLAIN");
           say("250 8BITMIME");
+        } else if (verb === "AUTH") {
+          const [, mech, b64] = line.split(" ");
+          const [, user, pass] = Buffer.from(b64 ?? "", "base64").toString("utf8").split("\0");
+          if (mech === "PLAIN" && opts.auth && user === opts.auth.user && pass === opts.auth.pass) {
+            signedIn = true;
+            say("235 2.7.0 authenticated");
+          } else say("535 5.7.8 authentication failed");
         } else if (verb === "HELO") say("250 smtp-sink");
         else if (verb === "MAIL") {
+          if (!signedIn) {
+            say("530 5.7.0 authentication required");
+            continue;
+          }
           from = /<([^>]*)>/.exec(line)?.[1] ?? "";
           to = [];
           say("250 2.1.0 ok");
         } else if (verb === "RCPT") {
-          to.push(/<([^>]*)>/.exec(line)?.[1] ?? "");
+          const rcpt = /<([^>]*)>/.exec(line)?.[1] ?? "";
+          if (opts.refuse?.test(rcpt)) {
+            say(`550 5.1.1 <${rcpt}>: no such mailbox`);
+            continue;
+          }
+          to.push(rcpt);
           say("250 2.1.5 ok");
         } else if (verb === "DATA") {
           if (!from || to.length === 0) say("503 5.5.1 need MAIL and RCPT first");

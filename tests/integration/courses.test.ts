@@ -85,15 +85,25 @@ describe("a course with a set number of machines", () => {
     const third = await ask(emails[2]);
     expect(third.status).toBe(409);
     expect(third.body.error).toMatch(/^All 2 lab machines of Operating Systems cap\w+ are taken; ask the teacher to raise the course's capacity$/);
+    // The teacher raises the block by one: the third student gets a machine.
+    const student = await invoke(courseRoute.PATCH, "PATCH", "/x", { token: customerToken, params: { id: courseId }, body: { capacity: 3 } });
+    expect(student.status).toBe(404);
+    const lower = await invoke(courseRoute.PATCH, "PATCH", "/x", { token: teacherToken, params: { id: courseId }, body: { capacity: 1 } });
+    expect(lower.status).toBe(422);
+    expect(lower.body.fields.capacity).toEqual(["2 machines are already in use: the capacity cannot be less"]);
+    const raised = await invoke(courseRoute.PATCH, "PATCH", "/x", { token: teacherToken, params: { id: courseId }, body: { capacity: 3 } });
+    expect(raised.status).toBe(200);
+    expect(raised.body.capacity).toBe(3);
+    expect((await ask(emails[2])).status).toBe(201);
     const machines = await db.select().from(courseMachines).where(eq(courseMachines.courseId, courseId));
     for (const m of machines) await waitForOrder(db, m.orderId, ["ready"]);
 
     const all = await invoke(resetAllRoute.POST, "POST", "/x", { token: teacherToken, params: { id: courseId } });
     expect(all.status).toBe(200);
-    expect(all.body.reset).toHaveLength(2);
+    expect(all.body.reset).toHaveLength(3);
     for (const m of machines) expect((await waitForOrder(db, m.orderId, ["ready", "failed"])).status).toBe("ready");
     const after = await db.select().from(courseMachines).where(eq(courseMachines.courseId, courseId));
-    expect(after.map((m) => m.resets)).toEqual([1, 1]);
+    expect(after.map((m) => m.resets)).toEqual([1, 1, 1]);
   });
 });
 
@@ -239,10 +249,24 @@ describe("a course of 30 students", () => {
     expect(audit.map((a) => a.actorId)).toEqual([teacher.id]);
   });
 
-  it("at the course's end every machine is retired and its addresses are freed", async () => {
+  it("students are warned 7 days and 1 day before the course ends (once each); at the end every machine is retired and its addresses are freed", async () => {
     const [course] = await db.select().from(courses).where(eq(courses.id, courseId));
-    const id = await enqueueMaintenance({ task: "courses", now: new Date(course.endsAt.getTime() + 60_000).toISOString() });
     const queue = getQueue("maintenance");
+    const leaseSweep = async (at: number) => {
+      const job = await enqueueMaintenance({ task: "leases", now: new Date(at).toISOString() });
+      await waitFor(async () => (await queue.getJob(job!))?.getState(), (s) => s === "completed", { what: "the lease sweep" });
+    };
+    const warnings = () => sink.messages.filter((m) => m.subject.includes(`Operating Systems ${slug} ends`));
+    await leaseSweep(course.endsAt.getTime() - 7 * DAY_MS + 3_600_000);
+    await leaseSweep(course.endsAt.getTime() - 7 * DAY_MS + 7_200_000);
+    expect(warnings()).toHaveLength(30);
+    expect(new Set(warnings().flatMap((m) => m.to)).size).toBe(30);
+    expect(warnings()[0].subject).toMatch(new RegExp(`^${slug}-\\d\\d is retired in 7 days: Operating Systems ${slug} ends$`));
+    await leaseSweep(course.endsAt.getTime() - DAY_MS + 3_600_000);
+    expect(warnings()).toHaveLength(60);
+    expect(warnings().filter((m) => m.subject.includes("retired in 1 day"))).toHaveLength(30);
+
+    const id = await enqueueMaintenance({ task: "courses", now: new Date(course.endsAt.getTime() + 60_000).toISOString() });
     await waitFor(async () => (await queue.getJob(id!))?.getState(), (s) => s === "completed", { what: "the course sweep" });
     const ids = [...machineOrders.values()];
     for (const orderId of ids) expect((await waitForOrder(db, orderId, ["retired", "failed"], 120_000)).status).toBe("retired");

@@ -21,6 +21,7 @@ import * as approveRoute from "@/app/api/v1/leases/requests/[id]/approve/route";
 import * as rejectRoute from "@/app/api/v1/leases/requests/[id]/reject/route";
 import * as notificationsRoute from "@/app/api/v1/notifications/route";
 import * as readRoute from "@/app/api/v1/notifications/read/route";
+import * as limitsRoute from "@/app/api/v1/leases/limits/route";
 import { auditEvents, environments, ipAllocations, leaseEvents, notifications, simObjects } from "@/lib/db/schema";
 import { enqueueMaintenance, getQueue, type Payload } from "@/lib/jobs/queues";
 import { extendLease } from "@/lib/db/queries/leases";
@@ -30,15 +31,17 @@ import { invoke } from "../helpers/http";
 import { startSmtpSink, type SmtpSink } from "../helpers/smtp-sink";
 import { bootPortal, makeGroup, makeUser, order, orderStatus, tokenFor, waitFor, waitForOrder, type Actor } from "../helpers/portal";
 
-const { db } = await bootPortal();
+const { db, admin } = await bootPortal();
 let worker: RunningWorkers;
 let sink: SmtpSink;
 let customer: Actor, approver: Actor;
+let groupSlug: string;
 let customerToken: string, approverToken: string;
 
 beforeAll(async () => {
   sink = await startSmtpSink(2525);
   const group = await makeGroup(db, { autoApprove: true });
+  groupSlug = group.slug;
   customer = await makeUser(db, "customer", group.slug);
   approver = await makeUser(db, "approver", group.slug);
   customerToken = await tokenFor(db, customer);
@@ -203,6 +206,32 @@ describe("extensions", () => {
     expect(after.expiresAt.getTime()).toBe(end.getTime() + 80 * DAY_MS);
     const twice = await invoke(approveRoute.POST, "POST", "/x", { token: approverToken, params: { id: second.body.requestId }, body: {} });
     expect(twice.status).toBe(409);
+  });
+
+  it("an admin's limit for the group applies, and the request names it", async () => {
+    const adminToken = await tokenFor(db, admin);
+    const refused = await invoke(limitsRoute.PUT, "PUT", "/api/v1/leases/limits", { token: customerToken, body: { group: groupSlug, maxDays: 20 } });
+    expect(refused.status).toBe(403);
+    const bad = await invoke(limitsRoute.PUT, "PUT", "/api/v1/leases/limits", { token: adminToken, body: { group: "no-such-group", maxDays: 20 } });
+    expect(bad.status).toBe(422);
+    expect(bad.body.fields.group).toEqual(['No group "no-such-group"']);
+    const set = await invoke(limitsRoute.PUT, "PUT", "/api/v1/leases/limits", { token: adminToken, body: { group: groupSlug, maxDays: 20 } });
+    expect(set.status).toBe(200);
+    expect(set.body.limits).toContainEqual({ maxDays: 20, group: groupSlug, image: null });
+
+    const { environment } = await deliveredEnvironment(14);
+    const params = { environmentId: environment.id };
+    const url = `/api/v1/leases/${environment.id}/extend`;
+    const ok = await invoke(extendRoute.POST, "POST", url, { token: customerToken, params, body: { days: 6 } });
+    expect(ok.body.reason).toBe(`granted: 20 days in total is within the 20-day limit of group Group ${groupSlug}`);
+    const held = await invoke(extendRoute.POST, "POST", url, { token: customerToken, params, body: { days: 1 } });
+    expect(held.status).toBe(202);
+    expect(held.body.reason).toBe(`needs an approver: 21 days in total is beyond the 20-day limit of group Group ${groupSlug}`);
+    // An approver of the group extends without asking anyone.
+    await invoke(rejectRoute.POST, "POST", "/x", { token: approverToken, params: { id: held.body.requestId }, body: { reason: "not needed" } });
+    const byApprover = await invoke(extendRoute.POST, "POST", url, { token: approverToken, params, body: { days: 30 } });
+    expect(byApprover.body).toMatchObject({ outcome: "extended", reason: `granted: extensions by an approver of group Group ${groupSlug} need no approval` });
+    await invoke(limitsRoute.PUT, "PUT", "/api/v1/leases/limits", { token: adminToken, body: { group: groupSlug, maxDays: null } });
   });
 
   it("a stopped environment extended in its grace period starts again and is not destroyed", async () => {

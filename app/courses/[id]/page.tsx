@@ -12,6 +12,7 @@ import { GetMachineButton } from "@/components/courses/GetMachineButton";
 import { AutoRefresh } from "@/components/courses/AutoRefresh";
 import { ResetAllButton, ResetMachineButton } from "@/components/courses/MachineActions";
 import { MachineState, busyStatuses } from "@/components/courses/MachineState";
+import { CourseSettingsForm } from "@/components/courses/CourseSettingsForm";
 
 export const metadata: Metadata = { title: "Course" };
 export const dynamic = "force-dynamic";
@@ -62,10 +63,16 @@ export default async function CoursePage({ params }: { params: Promise<{ id: str
           {course.status === "ended" ? (
             <p role="status" className="rounded-md border border-slate-300 bg-slate-50 px-3 py-2 text-sm text-slate-700">The course has ended: its lab machines were retired and their addresses freed.</p>
           ) : (
-            <section className="card p-5" aria-labelledby="upload-heading">
-              <h2 id="upload-heading" className="mb-3">Roster upload</h2>
-              <RosterUpload courseId={course.id} />
-            </section>
+            <>
+              <section className="card p-5" aria-labelledby="upload-heading">
+                <h2 id="upload-heading" className="mb-3">Roster upload</h2>
+                <RosterUpload courseId={course.id} />
+              </section>
+              <section className="card p-5" aria-labelledby="settings-heading">
+                <h2 id="settings-heading" className="mb-3">Capacity and end</h2>
+                <CourseSettingsForm courseId={course.id} capacity={course.capacity} fixedCapacity={course.fixedCapacity} endsOn={lastDay(course.endsAt)} />
+              </section>
+            </>
           )}
           <section className="card" aria-labelledby="roster-heading">
             <div className="flex flex-wrap items-center justify-between gap-3 border-b border-slate-100 px-5 py-3">

@@ -1,5 +1,5 @@
 import { body, errors, ok, schema, type OpenApiPart } from "../openapi-helpers";
-import { acceptInvitationInput, courseInput } from "../../validation/course";
+import { acceptInvitationInput, courseInput, courseUpdateInput } from "../../validation/course";
 
 const idParam = [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }];
 
@@ -16,6 +16,12 @@ export const governanceCourses: OpenApiPart = {
     },
     "/api/v1/courses/{id}": {
       get: { summary: "A course: for its teacher with roster and machines, for a student with their machine", parameters: idParam, responses: { "200": ok("The course"), ...errors } },
+      patch: {
+        summary: "Change the capacity (null: one machine per student on the roster) or the end date (teacher)",
+        parameters: idParam,
+        requestBody: body("CourseUpdate"),
+        responses: { "200": ok("The course"), ...errors },
+      },
     },
     "/api/v1/courses/{id}/roster": {
       post: {
@@ -62,5 +68,6 @@ export const governanceCourses: OpenApiPart = {
   schemas: {
     CourseInput: schema(courseInput),
     AcceptInvitation: schema(acceptInvitationInput),
+    CourseUpdate: schema(courseUpdateInput),
   },
 };

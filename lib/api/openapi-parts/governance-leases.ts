@@ -1,5 +1,5 @@
 import { body, errors, ok, ref, schema, type OpenApiPart } from "../openapi-helpers";
-import { extendInput, extensionDecisionInput, extensionRejectInput, markReadInput } from "../../validation/lease";
+import { extendInput, extensionDecisionInput, extensionRejectInput, leaseLimitInput, markReadInput } from "../../validation/lease";
 
 const envParam = [{ name: "environmentId", in: "path", required: true, schema: { type: "string", format: "uuid" } }];
 const idParam = [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }];
@@ -26,6 +26,14 @@ export const governanceLeases: OpenApiPart = {
           ...errors,
           "409": ok("Not delivered, or a request is already waiting", ref("Error")),
         },
+      },
+    },
+    "/api/v1/leases/limits": {
+      get: { summary: "Lease limits: the portal's default (LEASE_MAX_DAYS) and the limits set per group or image", responses: { "200": ok("Limits"), "401": errors["401"] } },
+      put: {
+        summary: "Set a group's or an image's lease limit (admins); maxDays null removes it. The smaller of group and image applies",
+        requestBody: body("LeaseLimit"),
+        responses: { "200": ok("Limits after the change"), ...errors },
       },
     },
     "/api/v1/leases/requests": {
@@ -74,6 +82,7 @@ export const governanceLeases: OpenApiPart = {
     ExtensionDecision: schema(extensionDecisionInput),
     ExtensionReject: schema(extensionRejectInput),
     MarkRead: schema(markReadInput),
+    LeaseLimit: schema(leaseLimitInput),
     ExtensionResult: {
       type: "object",
       properties: {
@@ -90,7 +99,7 @@ export const governanceLeases: OpenApiPart = {
         environmentId: { type: "string" }, orderId: { type: "string" }, name: { type: "string" }, status: { enum: ["ready", "expiring"] },
         environmentState: { type: "string" }, expiresAt: { type: "string" }, daysLeft: { type: "integer" }, destroyAt: { type: ["string", "null"] },
         limit: { type: "object", properties: { maxDays: { type: "integer" }, source: { type: "string" } } },
-        events: { type: "array", items: { type: "object", properties: { kind: { enum: ["warn_7d", "warn_1d", "stopped", "restarted", "retired"] }, at: { type: "string" }, email: { enum: ["sent", "skipped", "failed", "none"] } } } },
+        events: { type: "array", items: { type: "object", properties: { kind: { enum: ["warn_7d", "warn_1d", "stopped", "restarted", "retired"] }, at: { type: "string" }, email: { enum: ["pending", "sent", "skipped", "failed", "none"] } } } },
         requests: { type: "array", items: { type: "object" } },
       },
     },

@@ -12,6 +12,8 @@ import { hashPassword } from "../../auth/password";
 import { portalLink, sendMail } from "../../mail/send";
 import { parseRoster } from "../../courses/roster";
 import type { CourseInput } from "../../validation/course";
+import type { z } from "zod";
+import type { courseUpdateInput } from "../../validation/course";
 import { defaultProductionNetwork, findFlavor, findImage, findNetwork } from "./catalog";
 import { isApproverFor } from "./approvers";
 import { notify } from "./notifications";
@@ -94,6 +96,29 @@ export async function createCourse(db: Db, actor: Actor, input: CourseInput, now
   return { id: course.id, slug: course.slug, name: course.name };
 }
 
+/** The teacher changes the capacity or moves the end date (not into the past, not before the start). */
+export async function updateCourse(db: Db, actor: Actor, courseId: string, input: z.infer<typeof courseUpdateInput>, now = new Date()) {
+  const course = await teacherCourse(db, actor, courseId);
+  if (course.status === "ended") throw conflict("The course has ended; it can no longer change");
+  const set: Partial<typeof courses.$inferInsert> = {};
+  if (input.capacity !== undefined) {
+    const [taken] = await db.select({ n: count() }).from(courseMachines).where(eq(courseMachines.courseId, courseId));
+    if (input.capacity !== null && input.capacity < taken.n) {
+      throw new UserError("Invalid input", 422, { capacity: [`${taken.n} machines are already in use: the capacity cannot be less`] });
+    }
+    set.capacity = input.capacity;
+  }
+  if (input.endsOn !== undefined) {
+    const endsAt = new Date(dayStart(input.endsOn).getTime() + DAY_MS);
+    if (endsAt <= now) throw new UserError("Invalid input", 422, { endsOn: ["The course would already be over: choose a later end date"] });
+    if (endsAt <= course.startsAt) throw new UserError("Invalid input", 422, { endsOn: ["The course must end after it starts"] });
+    set.endsAt = endsAt;
+  }
+  await db.update(courses).set(set).where(eq(courses.id, courseId));
+  await writeAudit(db, { actorId: actor.id, action: "course.update", targetType: "course", targetId: courseId, data: { ...input } });
+  return courseView(db, actor, courseId);
+}
+
 function hashInvitation(token: string) {
   return createHash("sha256").update(token).digest("hex");
 }
@@ -125,12 +150,15 @@ export async function uploadRoster(db: Db, actor: Actor, courseId: string, csv: 
     const created: { id: string; email: string; name: string }[] = [];
     const fresh = parsed.students.filter((s) => !byEmail.has(s.email));
     if (fresh.length) {
+      // Another upload may create the same student at the same moment: theirs wins, ours joins it.
       const rows = await tx
         .insert(users)
         .values(fresh.map((s) => ({ email: s.email, name: s.name, role: "student" as const, passwordHash: INVITED_PASSWORD })))
+        .onConflictDoNothing({ target: users.email })
         .returning({ id: users.id, email: users.email, name: users.name });
       created.push(...rows);
-      for (const r of rows) byEmail.set(r.email, { ...r } as (typeof known)[number]);
+      const all = await tx.select().from(users).where(inArray(users.email, fresh.map((s) => s.email)));
+      for (const u of all) byEmail.set(u.email, u);
     }
     const ids = parsed.students.map((s) => byEmail.get(s.email)!.id);
     await tx

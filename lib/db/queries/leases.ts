@@ -60,12 +60,31 @@ export async function leaseLimitFor(db: Db, groupId: string, imageId: string): P
   return best;
 }
 
-/** Sets (or with null removes) a group's or an image's lease limit (admins). */
-export async function setLeaseLimit(db: Db, actor: Actor, target: { groupId?: string; imageId?: string }, maxDays: number | null) {
-  const where = target.groupId ? eq(leaseLimits.groupId, target.groupId) : eq(leaseLimits.imageId, target.imageId!);
-  await db.delete(leaseLimits).where(where);
-  if (maxDays !== null) await db.insert(leaseLimits).values({ groupId: target.groupId ?? null, imageId: target.imageId ?? null, maxDays });
-  await writeAudit(db, { actorId: actor.id, action: "lease.limit", targetType: target.groupId ? "group" : "image", targetId: target.groupId ?? target.imageId, data: { maxDays } });
+/** Every lease limit with what it applies to. */
+export async function listLeaseLimits(db: Db) {
+  const rows = await db
+    .select({ maxDays: leaseLimits.maxDays, group: groups.slug, image: images.slug })
+    .from(leaseLimits)
+    .leftJoin(groups, eq(groups.id, leaseLimits.groupId))
+    .leftJoin(images, eq(images.id, leaseLimits.imageId));
+  return { defaultMaxDays: env.LEASE_MAX_DAYS, limits: rows };
+}
+
+/** Sets (or with null removes) a group's or an image's lease limit, by slug (admins). */
+export async function setLeaseLimit(db: Db, actor: Actor, input: { group?: string; image?: string; maxDays: number | null }) {
+  const [target] = input.group
+    ? await db.select({ id: groups.id }).from(groups).where(eq(groups.slug, input.group))
+    : await db.select({ id: images.id }).from(images).where(eq(images.slug, input.image!));
+  if (!target) throw new UserError("Invalid input", 422, input.group ? { group: [`No group "${input.group}"`] } : { image: [`No image "${input.image}"`] });
+  const where = input.group ? eq(leaseLimits.groupId, target.id) : eq(leaseLimits.imageId, target.id);
+  await db.transaction(async (tx) => {
+    await tx.delete(leaseLimits).where(where);
+    if (input.maxDays !== null) {
+      await tx.insert(leaseLimits).values({ groupId: input.group ? target.id : null, imageId: input.image ? target.id : null, maxDays: input.maxDays });
+    }
+  });
+  await writeAudit(db, { actorId: actor.id, action: "lease.limit", targetType: input.group ? "group" : "image", targetId: target.id, data: { ...input } });
+  return listLeaseLimits(db);
 }
 
 async function leaseRow(db: Db, environmentId: string): Promise<LeaseRow> {

@@ -21,8 +21,8 @@ export const leaseEvents = pgTable(
     /** The lease end this event was about. */
     leaseEnd: timestamp("lease_end", { withTimezone: true }).notNull(),
     at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
-    /** E-mail to the owner: sent, skipped (no SMTP configured), failed, or none for silent events. */
-    email: text("email", { enum: ["sent", "skipped", "failed", "none"] }).notNull().default("none"),
+    /** E-mail to the owner: pending (being sent), sent, skipped (no SMTP configured), failed, or none for silent events. */
+    email: text("email", { enum: ["pending", "sent", "skipped", "failed", "none"] }).notNull().default("none"),
     emailError: text("email_error"),
   },
   (t) => [unique("lease_events_once").on(t.environmentId, t.kind, t.leaseEnd), index("lease_events_order_idx").on(t.orderId)],

@@ -1,0 +1,10 @@
+import { apiRoute, json } from "@/lib/api/handler";
+import { listLeaseLimits, setLeaseLimit } from "@/lib/db/queries/leases";
+import { leaseLimitInput } from "@/lib/validation/lease";
+
+export const dynamic = "force-dynamic";
+
+/** The longest total lease granted without an approver: the portal's default and per group or image. */
+export const GET = apiRoute({}, async ({ db }) => json(await listLeaseLimits(db)));
+
+export const PUT = apiRoute({ roles: ["admin"], body: leaseLimitInput }, async ({ db, actor, body }) => json(await setLeaseLimit(db, actor, body)));
