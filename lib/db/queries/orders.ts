@@ -40,7 +40,15 @@ export async function createOrder(db: Db, actor: Actor, input: OrderInput) {
     input.network ? findNetwork(db, input.network) : null,
     groupsOf(db, actor.id),
   ]);
-  const group = input.group ? myGroups.find((g) => g.slug === input.group || g.id === input.group) : myGroups[0];
+  // Course groups hand out lab machines through the course page only; catalog orders go to
+  // the user's pools.
+  const pools = myGroups.filter((g) => g.kind !== "course");
+  const chosen = input.group ? myGroups.find((g) => g.slug === input.group || g.id === input.group) : undefined;
+  if (chosen?.kind === "course") {
+    const why = `${chosen.name} is a course: get its lab machine on the Courses page`;
+    throw new UserError(why, 422, { group: [why] });
+  }
+  const group = input.group ? chosen : pools[0];
   // What the group may use: an empty list means the whole catalog.
   const settings = group ? await settingsOf(db, group.id) : null;
   // Without a network named, the oldest production network the group may use.
