@@ -6,6 +6,7 @@ import { useMemo, useState, type FormEvent, type ReactNode } from "react";
 import { fieldErrors, MAX_LEASE_DAYS, orderInput, orderPurposes } from "@/lib/validation/order";
 import { api } from "../api-client";
 import { formatMemory, formatSize, hostKindLabels, osLabels } from "../format";
+import { ShowCommands } from "./ShowCommands";
 
 type ImageOption = { slug: string; name: string; os: string; version: string; purpose: string; sizeMb: number; hostKinds: string[] };
 type FlavorOption = { slug: string; name: string; vcpus: number; memoryMb: number; diskGb: number; cpuCap: number | null };
@@ -38,11 +39,14 @@ export function OrderForm({
   flavors,
   networks,
   initialImage,
+  planHosts = null,
 }: {
   images: ImageOption[];
   flavors: FlavorOption[];
   networks: NetworkOption[];
   initialImage?: string;
+  /** Admins (only they get the hosts) see the dry run ("Show commands") under the form. */
+  planHosts?: { name: string; kind: string; state: string }[] | null;
 }) {
   const router = useRouter();
   const [values, setValues] = useState<Values>({
@@ -266,6 +270,10 @@ export function OrderForm({
           Depending on your group, an approver may have to accept the order before it is built. You can follow every step on the order&apos;s page.
         </p>
       </aside>
+
+      {planHosts ? (
+        <ShowCommands input={toInput(values)} ready={Object.keys(clientErrors).length === 0} hosts={planHosts.filter((h) => !image || image.hostKinds.includes(h.kind))} />
+      ) : null}
     </div>
   );
 }
