@@ -144,13 +144,40 @@ describe("Xen over SSH (emulated xl and LVM)", () => {
     expect(err.message).toMatch(/already exists.*does not match this order: it is not a snapshot of golden-linux-test.*lvremove -f vg0\/clash01/);
   });
 
+  it("takes an LVM snapshot of the running guest's disk for a backup", async () => {
+    const { io } = recordingIo();
+    await xen.snapshot(onA(), "backup-20261125", io);
+    await xen.snapshot(onA(), "backup-20261125", io); // a rerun finds it there
+    expect((await on(xenA, ["lvs", "--noheadings", "--separator", "|", "-o", "lv_name,origin", "vg0/xen-web1-backup-20261125"])).stdout.trim()).toBe("xen-web1-backup-20261125|xen-web1");
+    expect((await on(xenA, ["lvremove", "-f", "vg0/xen-web1-backup-20261125"])).code).toBe(0);
+  });
+
+  it("builds a guest from an install file: new volume, filesystem, the archive unpacked, then glue", async () => {
+    // The admin's install file: a root filesystem archive in the host's image directory.
+    const src = `${xenA.state}/build/linux-web`;
+    await xenA.transport().writeFile(`${src}/etc/os-release`, 'PRETTY_NAME="Debian 12 + nginx (install file)"\n');
+    expect((await on(xenA, ["tar", "-czf", `${xenA.state}/images/linux-web.tar.gz`, "-C", src, "."])).code).toBe(0);
+    const s = { ...spec({ name: "xen-inst1", image: "linux-web", flavor: "small", host: { name: "xen-a", kind: "xen" }, last: 22 }), host: xenA.host };
+    const { io, lines } = recordingIo();
+    await provision(xen, s, io);
+    const disk = path.join(sharedDir("san"), "data/vg0/xen-inst1");
+    expect(readFileSync(`${disk}/etc/os-release`, "utf8")).toContain("install file");
+    expect(readFileSync(`${disk}/etc/hostname`, "utf8")).toBe("xen-inst1\n");
+    expect(lines).toContain("$ mkfs.ext4 -q -F -L root /dev/vg0/xen-inst1");
+    expect((await on(xenA, ["lvs", "--noheadings", "--units", "b", "--nosuffix", "--separator", "|", "-o", "lv_size,origin", "vg0/xen-inst1"])).stdout.trim()).toBe(`${10 * 1024 ** 3}|`);
+    await xen.halt(s, io);
+    await xen.destroy(s, io);
+    expect(await xen.status(s)).toBe("missing");
+  });
+
   it("live-migrates to another Xen host on the same SAN: it keeps running and keeps its MACs", async () => {
     const s = onA();
-    const { io, progress } = recordingIo();
+    const { io, progress, lines } = recordingIo();
     const result = await xen.migrate(s, xenB.host, io);
     expect(result.mode).toBe("live");
     expect(result.totalMs).toBeGreaterThan(0);
     expect(progress.at(-1)).toBe("100% running on xen-b");
+    expect(lines).toContain("no domain named xen-web1 on xen-b yet: good");
     expect((await on(xenA, ["xl", "list", "xen-web1"])).code).not.toBe(0);
     expect((await on(xenB, ["xl", "list", "xen-web1"])).stdout).toMatch(/^xen-web1\s/m);
     const moved = JSON.parse(readFileSync(`${xenB.state}/xen/domains.json`, "utf8"))["xen-web1"];

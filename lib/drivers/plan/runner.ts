@@ -111,7 +111,7 @@ async function runOne(action: RunAction, transport: Transport, io: StepIo, host:
   const done = action.alreadyDone;
   if (done && done.when.test(`${result.stderr}\n${result.stdout}`)) {
     if (!done.verify) {
-      await io.log(`already done: ${lastLine(result)}`);
+      await io.log(done.note ?? `already done: ${lastLine(result)}`);
       return;
     }
     const check = await exec(done.verify.argv, transport, io, action, host, true);

@@ -24,6 +24,8 @@ export type AlreadyDone = {
   };
   /** What an admin should do when the existing thing does not match. */
   advice: string;
+  /** What the log says instead of the tool's own words (when "not found" is the good answer). */
+  note?: string;
 };
 
 /** Repeat the command until it succeeds and its output says so (a guest coming up). */

@@ -313,7 +313,7 @@ export function xenMigrationPlan(spec: DeploySpec, cfg: XenHostConfig, target: D
           hint: `${target.name} does not see ${n.lvPath}: live migration needs the volume group on shared storage (SAN, iSCSI, DRBD)`,
         }),
         run(["xl", "list", spec.hostname], "No domain of that name on the target yet", {
-          alreadyDone: noDomain,
+          alreadyDone: { ...noDomain, note: `no domain named ${spec.hostname} on ${target.name} yet: good` },
           expect: { stdout: /^(?![\s\S])/, problem: `${target.name} already runs a domain named ${spec.hostname}` },
         }),
         write(t.configFile, xenDomainConfig(spec, targetCfg), 0o644, "Domain configuration on the target, for later restarts there"),

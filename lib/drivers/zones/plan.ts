@@ -270,7 +270,7 @@ export function zoneMovePlan(spec: DeploySpec, cfg: ZonesHostConfig, target: Dep
       description: `On ${target.name}: no zone named ${t.zone} yet`,
       actions: [
         run(["zoneadm", "-z", t.zone, "list", "-p"], "The zone name is free on the target", {
-          alreadyDone: { when: noZone, advice: "" },
+          alreadyDone: { when: noZone, advice: "", note: `no zone named ${t.zone} on ${target.name} yet: good` },
           expect: { stdout: /^(?![\s\S])/, problem: `${target.name} already has a zone named ${t.zone}` },
         }),
       ],
