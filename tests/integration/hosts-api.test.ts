@@ -5,7 +5,7 @@
  * and a host with live environments cannot be removed. The key never comes back out.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,6 +19,7 @@ import { closeSshConnections } from "@/lib/drivers/transport/ssh";
 import { invoke } from "../helpers/http";
 import { bootPortal, makeGroup, makeUser, order, tokenFor, unique, type Actor } from "../helpers/portal";
 import { generateKey, startSshd, type RunningSshd } from "../helpers/sshd";
+import { startEmulatedHost, type EmulatedHost } from "../helpers/emulated-hosts";
 
 const { db, admin } = await bootPortal();
 let sshd: RunningSshd;
@@ -193,6 +194,41 @@ describe("registering and testing a host over SSH", () => {
     expect((await testHost(hostId)).body.error).toMatch(/refused the key/);
     expect((await patchHost(hostId, { privateKey: sshd.privateKey })).status).toBe(200);
     expect((await testHost(hostId)).body.ok).toBe(true);
+  });
+});
+
+describe("Xen and Solaris hosts (emulated: the tools answer like the real ones, behind a real sshd)", () => {
+  const started: EmulatedHost[] = [];
+  afterAll(async () => {
+    for (const h of started) await h.sshd.stop();
+  });
+
+  async function emulated(kind: "xen" | "zones", port: number, facts: { cpus: number; memoryMb: number }) {
+    const host = await startEmulatedHost({ name: unique(kind), kind, port });
+    started.push(host);
+    writeFileSync(path.join(host.state, "host.json"), JSON.stringify(facts));
+    const res = await register({ name: unique(kind), kind, address: host.sshd.host, port, sshUser: host.sshd.user, privateKey: host.sshd.privateKey });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return { host, id: res.body.id as string };
+  }
+
+  it("Test connection on a Xen dom0 reads xl info and the guest volume group", async () => {
+    const { host, id } = await emulated("xen", 2225, { cpus: 12, memoryMb: 24576 });
+    const res = await testHost(id);
+    expect(res.body.ok, res.body.error).toBe(true);
+    expect(res.body.hostKey).toEqual({ fingerprint: host.sshd.hostKeyFingerprint, pinnedNow: true });
+    expect(res.body.check.facts).toMatchObject({ vcpus: 12, memoryMb: 24576, diskGb: 500, version: expect.stringMatching(/^Xen 4\.17/) });
+    expect(res.body.check.facts.details).toContainEqual(expect.stringMatching(/^volume group vg0: 500 GiB/));
+    expect(res.body.host.capacity).toEqual({ vcpus: 12, memoryMb: 24576, diskGb: 500 });
+  });
+
+  it("Test connection on a Solaris global zone reads zoneadm, zfs, psrinfo and prtconf, and says what dataset is missing", async () => {
+    const { id } = await emulated("zones", 2226, { cpus: 4, memoryMb: 8192 });
+    const res = await testHost(id);
+    expect(res.body.ok, res.body.error).toBe(true);
+    expect(res.body.check.facts).toMatchObject({ vcpus: 4, memoryMb: 8192 });
+    expect(res.body.check.facts.details).toContainEqual(expect.stringMatching(/rpool\/zones does not exist yet/));
+    expect(res.body.check.facts.details).toContainEqual("0 zones besides the global zone");
   });
 });
 

@@ -1,6 +1,7 @@
 import { and, eq, isNull } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { hosts, type Host } from "../../db/schema";
+import { env } from "../../env";
 import { decryptHostSecret, HostSecretError } from "../../hosts/secrets";
 import { LocalTransport } from "./local";
 import { SshTransport } from "./ssh";
@@ -38,6 +39,7 @@ export function transportFor(host: TransportHost, opts: { allowUnpinned?: boolea
       privateKey,
       hostKeyFingerprint: host.hostKeyFingerprint,
       maxConcurrency: host.maxConcurrency,
+      connectTimeoutMs: env.SSH_CONNECT_TIMEOUT_MS,
       allowUnpinned: opts.allowUnpinned,
     },
     // A first contact (key not pinned yet) gets a connection of its own, never the pool's.
