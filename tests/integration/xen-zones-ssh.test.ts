@@ -170,6 +170,20 @@ describe("Xen over SSH (emulated xl and LVM)", () => {
     expect(await xen.status(s)).toBe("missing");
   });
 
+  it("builds a guest as a full copy of the golden volume, grown to the flavor's disk", async () => {
+    for (const argv of [["lvcreate", "-L", "2G", "-n", "golden-linux-db", "vg0"], ["dd", "if=/dev/vg0/golden-linux-test", "of=/dev/vg0/golden-linux-db", "bs=4M"]]) {
+      expect((await on(xenA, argv)).code, argv.join(" ")).toBe(0);
+    }
+    const s = { ...spec({ name: "xen-copy1", image: "linux-db", flavor: "small", host: { name: "xen-a", kind: "xen" }, last: 23 }), host: xenA.host };
+    const { io, lines } = recordingIo();
+    await provision(xen, s, io);
+    expect((await on(xenA, ["lvs", "--noheadings", "--units", "b", "--nosuffix", "--separator", "|", "-o", "lv_size,origin", "vg0/xen-copy1"])).stdout.trim()).toBe(`${10 * 1024 ** 3}|`);
+    expect(readFileSync(path.join(sharedDir("san"), "data/vg0/xen-copy1/etc/os-release"), "utf8")).toContain("golden");
+    expect(lines).toContain("  The filesystem on /dev/vg0/xen-copy1 is now 2621440 (4k) blocks long.");
+    await xen.halt(s, io);
+    await xen.destroy(s, io);
+  });
+
   it("live-migrates to another Xen host on the same SAN: it keeps running and keeps its MACs", async () => {
     const s = onA();
     const { io, progress, lines } = recordingIo();

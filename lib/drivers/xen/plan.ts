@@ -178,7 +178,11 @@ export function xenProvisionPlan(spec: DeploySpec, cfg: XenHostConfig): Plan {
         spec.image.source === "clone"
           ? []
           : spec.image.source === "copy"
-            ? [run(["dd", `if=${n.goldenDevice}`, `of=${n.device}`, "bs=4M", "conv=sparse"], "Copy the golden disk block by block (sparse: zero blocks are skipped)", { timeoutMs: 60 * 60_000 })]
+            ? [
+                run(["dd", `if=${n.goldenDevice}`, `of=${n.device}`, "bs=4M", "conv=sparse"], "Copy the golden disk block by block (sparse: zero blocks are skipped)", { timeoutMs: 60 * 60_000 }),
+                run(["e2fsck", "-f", "-p", n.device], "Check the copied filesystem (resize2fs requires it)", { timeoutMs: 30 * 60_000 }),
+                run(["resize2fs", n.device], `Grow the filesystem to the volume's ${spec.flavor.diskGb} GiB`, { timeoutMs: 30 * 60_000 }),
+              ]
             : [
                 ...mountActions(n),
                 run(["tar", "-xzpf", n.installFile, "-C", n.mountPoint], "Unpack the root filesystem, keeping owners and modes", { timeoutMs: 30 * 60_000 }),
