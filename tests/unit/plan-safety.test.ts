@@ -71,6 +71,7 @@ describe("fields that reach a host are checked before any command is built", () 
     expect(() => ZonesDriver.plan(withConfig(zoneSpec, { zonesDataset: "rpool/zones$(id)" }))).toThrow(/zonesDataset/);
     expect(() => ZonesDriver.plan(withConfig(zoneSpec, { rootPasswordHash: "secret" }))).toThrow(/rootPasswordHash/);
     expect(() => ZonesDriver.plan(withConfig(zoneSpec, { timezone: "UTC\nroot_password=x" }))).toThrow(/timezone/);
+    expect(() => ZonesDriver.plan(withConfig(zoneSpec, { physicalByNetwork: { production: "e1000g1;reboot" } }))).toThrow(/physicalByNetwork/);
   });
 
   it("a driver step with a bad field runs nothing on the host", async () => {

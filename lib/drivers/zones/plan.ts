@@ -23,6 +23,11 @@ export function zoneNames(spec: DeploySpec, cfg: ZonesHostConfig) {
   };
 }
 
+/** The global zone's device for an address's network (host setting, else the network's own device name). */
+export function physicalOf(a: DeploySpec["addresses"][number], cfg: ZonesHostConfig): string {
+  return cfg.physicalByNetwork?.[a.network] ?? a.bridge;
+}
+
 /** FSS shares: 10 per vCPU of the flavor, so bigger sizes win proportionally under contention. */
 export function zoneCpuShares(spec: DeploySpec): number {
   return 10 * spec.flavor.vcpus;
@@ -46,7 +51,7 @@ export function zonecfgFile(spec: DeploySpec, cfg: ZonesHostConfig): string {
     `set cpu-shares=${zoneCpuShares(spec)}`,
   ];
   for (const a of spec.addresses) {
-    lines.push("add net", `set address=${a.ip}/${prefixOf(a.cidr)}`, `set physical=${a.bridge}`);
+    lines.push("add net", `set address=${a.ip}/${prefixOf(a.cidr)}`, `set physical=${physicalOf(a, cfg)}`);
     if (a === routed) lines.push(`set defrouter=${a.gateway}`);
     lines.push("end");
   }
@@ -169,7 +174,7 @@ export function zonesProvisionPlan(spec: DeploySpec, cfg: ZonesHostConfig): Plan
     },
     {
       step: "networking",
-      description: `Hosts and netmasks inside the zone; the addresses themselves are the zone's net resources (${spec.addresses.map((a) => `${a.ip} on ${a.bridge}`).join(", ")})`,
+      description: `Hosts and netmasks inside the zone; the addresses themselves are the zone's net resources (${spec.addresses.map((a) => `${a.ip} on ${physicalOf(a, cfg)}`).join(", ")})`,
       actions: [
         write(`${root}/etc/inet/hosts`, ["127.0.0.1\tlocalhost", ...spec.addresses.map((a, i) => `${a.ip}\t${spec.hostname}${i === 0 ? "\tloghost" : `-${a.network}`}`), ""].join("\n"), 0o644, "Hosts file with the zone's addresses"),
         write(`${root}/etc/inet/netmasks`, [...new Set(spec.addresses.map((a) => `${a.cidr.split("/")[0]}\t${netmaskOf(prefixOf(a.cidr))}`))].join("\n") + "\n", 0o644, "Netmasks of the zone's networks"),
