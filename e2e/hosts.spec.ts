@@ -63,6 +63,34 @@ test("an admin registers a host, tests the connection, sees its host key and cap
   await card.scrollIntoViewIfNeeded();
   await page.screenshot({ path: "test-results/admin-hosts.png", fullPage: true });
 
+  // Connection settings: a user name with a shell fragment is refused under its field; a new limit is saved.
+  await card.getByText("Change connection settings").click();
+  const settings = card.getByRole("form", { name: "Connection settings" });
+  await settings.getByLabel("SSH user").fill("root;id");
+  await expect(settings.getByText("A user name cannot contain ;: use lowercase letters, digits, _ and -")).toBeVisible();
+  await settings.getByLabel("SSH user").fill(sshd.user);
+  await settings.getByLabel("Commands at once").fill("3");
+  await settings.getByRole("button", { name: "Save settings" }).click();
+  await expect(card.getByRole("status").filter({ hasText: `Saved the connection settings of ${name}` })).toBeVisible();
+  await expect(card).toContainText("3 commands");
+
+  // The host comes back with another host key: the portal refuses it and shows both keys.
+  const pinned = sshd.hostKeyFingerprint;
+  await sshd.restart({ newHostKey: true });
+  await card.getByRole("button", { name: `Test connection to ${name}` }).click();
+  await expect(card.getByTestId("test-result")).toHaveAttribute("data-ok", "false", { timeout: 30_000 });
+  await expect(card.getByTestId("test-result")).toContainText(`host key changed: pinned ${pinned}, the host presented ${sshd.hostKeyFingerprint}`);
+  await expect(card.getByTestId("host-key-fingerprint")).toHaveText(pinned);
+  const changed = card.getByTestId("changed-host-key");
+  await expect(changed).toContainText(sshd.hostKeyFingerprint);
+  await page.screenshot({ path: "test-results/admin-hosts-changed-key.png", fullPage: true });
+  // The admin compared it on the host's console and pins it; the next test connects.
+  page.once("dialog", (d) => void d.accept());
+  await changed.getByRole("button", { name: "Pin the new key" }).click();
+  await expect(card.getByTestId("host-key-fingerprint")).toHaveText(sshd.hostKeyFingerprint);
+  await card.getByRole("button", { name: `Test connection to ${name}` }).click();
+  await expect(card.getByTestId("test-result")).toHaveAttribute("data-ok", "true", { timeout: 30_000 });
+
   // The host is drained again so that no other test's orders land on the loopback host.
   await card.getByLabel(`State of ${name}`).selectOption("draining");
   await expect(card.getByTestId("host-state")).toHaveText("draining");

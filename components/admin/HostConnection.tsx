@@ -5,6 +5,7 @@ import { useState } from "react";
 import type { HostCheck } from "@/lib/db/schema";
 import { api } from "../api-client";
 import { formatDateTime, formatDuration, formatMemory } from "../format";
+import { HostSettingsForm } from "./HostSettingsForm";
 
 type Connection = {
   local: boolean;
@@ -67,6 +68,7 @@ export function HostConnection({ hostId, hostName, kind, address, connection, la
   const [busy, setBusy] = useState<"test" | "remove" | null>(null);
   const [result, setResult] = useState<TestResult | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [saved, setSaved] = useState<string | null>(null);
 
   async function test() {
     setBusy("test");
@@ -75,6 +77,18 @@ export function HostConnection({ hostId, hostName, kind, address, connection, la
     setBusy(null);
     if (!res.ok) return setError(res.error);
     setResult(res.data);
+    router.refresh();
+  }
+
+  /** After the admin checked the new key on the host itself (ssh-keygen -l on its console). */
+  async function pinPresentedKey(fingerprint: string) {
+    if (!window.confirm(`Pin ${fingerprint} as the host key of ${hostName}? Only do this if you checked this fingerprint on the host itself.`)) return;
+    setBusy("test");
+    setError(null);
+    const res = await api(`/api/v1/hosts/${hostId}`, { method: "PATCH", body: { hostKeyFingerprint: fingerprint } });
+    setBusy(null);
+    if (!res.ok) return setError(res.fields ? Object.values(res.fields).flat()[0] ?? res.error : res.error);
+    setResult(null);
     router.refresh();
   }
 
@@ -90,6 +104,10 @@ export function HostConnection({ hostId, hostName, kind, address, connection, la
 
   const check = result?.check ?? lastCheck;
   const fingerprint = result?.hostKey?.fingerprint ?? connection?.hostKeyFingerprint ?? null;
+  const changedKey =
+    check && !check.ok && check.presentedHostKey && connection?.hostKeyFingerprint && check.presentedHostKey !== connection.hostKeyFingerprint
+      ? check.presentedHostKey
+      : null;
   return (
     <div className="space-y-2 text-sm">
       {connection === null ? (
@@ -121,6 +139,17 @@ export function HostConnection({ hostId, hostName, kind, address, connection, la
         </dl>
       )}
       {check ? <CheckSummary check={check} testId={result ? "test-result" : "last-check"} /> : connection ? <p className="text-xs text-slate-500">Not tested yet.</p> : null}
+      {changedKey ? (
+        <div className="rounded-md border border-amber-300 bg-amber-50 p-3 text-xs text-amber-900" data-testid="changed-host-key">
+          <p>
+            The host presented <code className="break-all">{changedKey}</code> instead of the pinned key. The portal will not run anything there until
+            the key matches. If the host was reinstalled, compare this fingerprint with <code>ssh-keygen -l -f /etc/ssh/ssh_host_ed25519_key.pub</code> on its console, then pin it.
+          </p>
+          <button type="button" className="btn btn-secondary mt-2 text-xs" onClick={() => pinPresentedKey(changedKey)} disabled={busy !== null}>
+            Pin the new key
+          </button>
+        </div>
+      ) : null}
       {kind !== "sim" ? (
         <div className="flex flex-wrap gap-2">
           <button type="button" className="btn btn-secondary text-xs" onClick={test} disabled={busy !== null} aria-label={`Test connection to ${hostName}`}>
@@ -138,6 +167,21 @@ export function HostConnection({ hostId, hostName, kind, address, connection, la
           </button>
         </div>
       ) : null}
+      {connection ? (
+        <details className="text-xs">
+          <summary className="cursor-pointer font-medium text-sky-700">Change connection settings</summary>
+          <div className="mt-2">
+            <HostSettingsForm
+              key={`${connection.port}|${connection.sshUser}|${connection.maxConcurrency}|${connection.sshPublicKey}`}
+              hostId={hostId}
+              current={connection}
+              local={connection.local}
+              onSaved={setSaved}
+            />
+          </div>
+        </details>
+      ) : null}
+      {saved ? <p role="status" className="text-xs text-emerald-700">{saved}</p> : null}
       {error ? <p role="alert" className="text-xs text-rose-700">{error}</p> : null}
     </div>
   );

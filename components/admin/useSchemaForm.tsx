@@ -16,6 +16,8 @@ export function useSchemaForm<V extends Record<string, unknown>, R>(opts: {
   initial: V;
   toBody: (values: V) => unknown;
   path: string;
+  /** POST by default (adding); PATCH for a form that changes an existing thing. */
+  method?: "POST" | "PATCH";
   done: (created: R) => string;
 }) {
   const router = useRouter();
@@ -49,14 +51,14 @@ export function useSchemaForm<V extends Record<string, unknown>, R>(opts: {
     setMessage(null);
     if (Object.keys(clientErrors).length) return;
     setBusy(true);
-    const res = await api<R>(opts.path, { method: "POST", body });
+    const res = await api<R>(opts.path, { method: opts.method ?? "POST", body });
     setBusy(false);
     if (!res.ok) {
       const fields = res.fields ?? {};
       setServerErrors(fields);
       // A message shown under its field is not repeated below the button.
       const shown = Object.keys(fields).some((f) => f in values);
-      setMessage({ ok: false, text: shown ? "Not added: see the marked fields" : res.error });
+      setMessage({ ok: false, text: shown ? `Not ${opts.method === "PATCH" ? "saved" : "added"}: see the marked fields` : res.error });
       return;
     }
     setMessage({ ok: true, text: opts.done(res.data) });
