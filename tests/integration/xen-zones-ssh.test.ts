@@ -271,6 +271,17 @@ describe("Solaris zones over SSH (emulated zonecfg, zoneadm, zfs, zlogin)", () =
     expect((await on(solC, ["zoneadm", "-z", "zone-sp1", "list", "-p"])).stderr).toContain("No such zone configured");
   });
 
+  it("a zone whose network names a device the host lacks does not boot, and the step says which", async () => {
+    const s = { ...spec({ name: "zone-nic1", image: "solaris10-sparse", flavor: "small", host: { name: "sol-c", kind: "zones" }, last: 33, bridges: ["e1000g0", "e1000g7"] }), host: { ...solC.host, config: { ...solC.host.config, physicalByNetwork: {} } } };
+    const { io } = recordingIo();
+    for (const step of [zones.resolveImage, zones.packImage, zones.createStorage, zones.unpack, zones.configureNetwork, zones.glue]) await step.call(zones, s, io);
+    const err = await zones.boot(s, io).catch((e) => e);
+    expect(err).toBeInstanceOf(StepError);
+    expect(err.message).toMatch(/zoneadm -z zone-nic1 boot` failed on .* with exit code 1: zoneadm: zone 'zone-nic1': could not find network interface 'e1000g7' in the global zone/);
+    await zones.halt(s, io);
+    await zones.destroy(s, io);
+  });
+
   it("moves cold to another Solaris host by detach, zfs send | ssh zfs receive, attach; the source is cleaned up", async () => {
     const s = db();
     const { io, lines } = recordingIo();
