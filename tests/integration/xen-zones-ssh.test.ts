@@ -122,6 +122,7 @@ describe("Xen over SSH (emulated xl and LVM)", () => {
     expect(statSync(`${disk}/root/.ssh/authorized_keys`).mode & 0o777).toBe(0o600);
     expect(lines).toContain("$ xl create " + `${xenA.state}/etc/xen/xen-web1.cfg`);
     expect(lines.some((l) => l.includes("to answer on SSH: yes"))).toBe(true);
+    expect(lines[0]).toBe("note: this Xen command plan has not been run on a real Xen host yet (it was tested against emulators)");
     expect(await xen.status(s)).toBe("running");
   });
 
@@ -240,6 +241,7 @@ describe("Solaris zones over SSH (emulated zonecfg, zoneadm, zfs, zlogin)", () =
     expect(readFileSync(sysid, "utf8")).toContain("timezone=Europe/Berlin\n");
     expect(readFileSync(`${solC.state}/zones/zone-db1/root/.ssh/authorized_keys`, "utf8")).toBe(`${KEY}\n`);
     expect(lines.some((l) => l.includes("(ssh service online): yes"))).toBe(true);
+    expect(lines).toContain("note: this Solaris command plan has not been run on a real Solaris host yet (it was tested against emulators)");
     expect(lines.join("\n")).not.toMatch(/root_password=/); // file contents are not logged
   });
 
@@ -278,6 +280,20 @@ describe("Solaris zones over SSH (emulated zonecfg, zoneadm, zfs, zlogin)", () =
     const err = await zones.boot(s, io).catch((e) => e);
     expect(err).toBeInstanceOf(StepError);
     expect(err.message).toMatch(/zoneadm -z zone-nic1 boot` failed on .* with exit code 1: zoneadm: zone 'zone-nic1': could not find network interface 'e1000g7' in the global zone/);
+    await zones.halt(s, io);
+    await zones.destroy(s, io);
+  });
+
+  it("a zone whose sysidcfg is broken never answers: waiting gives up with the zone's last answer", async () => {
+    const s = { ...spec({ name: "zone-sys1", image: "solaris10-sparse", flavor: "small", host: { name: "sol-c", kind: "zones" }, last: 34 }), host: solC.host };
+    const { io } = recordingIo();
+    for (const step of [zones.resolveImage, zones.packImage, zones.createStorage, zones.unpack, zones.configureNetwork, zones.glue]) await step.call(zones, s, io);
+    // A typo in sysidcfg: the real first boot ignores the whole file and waits at the console.
+    await solC.transport().writeFile(`${solC.state}/zones/zone-sys1/root/etc/sysidcfg`, "system_locale=C\ntimezone=UTC\nroot_pasword=x\n", { mode: 0o600 });
+    await zones.boot(s, io);
+    const err = await zones.waitReady(s, io).catch((e) => e);
+    expect(err).toBeInstanceOf(StepError);
+    expect(err.message).toMatch(/gave up waiting for zone-sys1 to answer \(ssh service online\) on .* after 90 tries \(last answer: uninitialized\)/);
     await zones.halt(s, io);
     await zones.destroy(s, io);
   });

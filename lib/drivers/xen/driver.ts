@@ -26,6 +26,8 @@ export function migrationAddress(host: DeploySpec["host"], configured: string | 
   return address;
 }
 
+const NOTICE = "note: this Xen command plan has not been run on a real Xen host yet (it was tested against emulators)";
+
 export class XenDriver implements HypervisorDriver {
   readonly kind = "xen" as const;
   readonly capabilities = { liveMigration: true, coldMove: false, cpuCap: true, sparseRoot: false };
@@ -58,11 +60,11 @@ export class XenDriver implements HypervisorDriver {
   private async runStep(spec: DeploySpec, io: StepIo, name: string) {
     const step = XenDriver.plan(spec).steps.find((s) => s.step === name);
     if (!step) throw new Error(`no ${name} step in the Xen plan`);
-    await this.onHost(spec.host, (t) => runPlanStep(step, t, io, this.options));
+    await this.onHost(spec.host, (t) => runPlanStep(step, t, io, { notice: NOTICE, ...this.options }));
   }
 
   private runOne(spec: DeploySpec, io: StepIo, step: PlanStep) {
-    return this.onHost(spec.host, (t) => runPlanStep(step, t, io, this.options));
+    return this.onHost(spec.host, (t) => runPlanStep(step, t, io, { notice: NOTICE, ...this.options }));
   }
 
   resolveImage(spec: DeploySpec, io: StepIo) { return this.runStep(spec, io, "resolve"); }
