@@ -273,6 +273,20 @@ describe("Solaris zones over SSH (emulated zonecfg, zoneadm, zfs, zlogin)", () =
     expect((await on(solC, ["zoneadm", "-z", "zone-sp1", "list", "-p"])).stderr).toContain("No such zone configured");
   });
 
+  it("installs a zone from the global zone's packages on a new ZFS dataset (mode 700 zonepath)", async () => {
+    const s = { ...spec({ name: "zone-pkg1", image: "solaris10-pkg", flavor: "small", host: { name: "sol-c", kind: "zones" }, last: 35, key: null }), host: solC.host };
+    const { io, lines } = recordingIo();
+    await provision(zones, s, io);
+    expect((await on(solC, ["zfs", "get", "-H", "-o", "value", "mountpoint", "rpool/zones/zone-pkg1"])).stdout.trim()).toBe(`${solC.state}/zones/zone-pkg1`);
+    expect(statSync(`${solC.state}/zones/zone-pkg1`).mode & 0o777).toBe(0o700);
+    expect(lines).toContain("  Zone <zone-pkg1> is initialized.");
+    expect((await on(solC, ["zoneadm", "-z", "zone-pkg1", "list", "-p"])).stdout).toMatch(/:zone-pkg1:running:/);
+    expect(existsSync(`${solC.state}/zones/zone-pkg1/root/.ssh/authorized_keys`)).toBe(false); // the owner has no key
+    await zones.halt(s, io);
+    await zones.destroy(s, io);
+    expect((await on(solC, ["zfs", "list", "-H", "-o", "name"])).stdout).not.toContain("zone-pkg1");
+  });
+
   it("a zone whose network names a device the host lacks does not boot, and the step says which", async () => {
     const s = { ...spec({ name: "zone-nic1", image: "solaris10-sparse", flavor: "small", host: { name: "sol-c", kind: "zones" }, last: 33, bridges: ["e1000g0", "e1000g7"] }), host: { ...solC.host, config: { ...solC.host.config, physicalByNetwork: {} } } };
     const { io } = recordingIo();
