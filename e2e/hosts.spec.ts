@@ -69,6 +69,12 @@ test("an admin registers a host, tests the connection, sees its host key and cap
   await settings.getByLabel("SSH user").fill("root;id");
   await expect(settings.getByText("A user name cannot contain ;: use lowercase letters, digits, _ and -")).toBeVisible();
   await settings.getByLabel("SSH user").fill(sshd.user);
+  // Driver settings are checked with the kind's own rules; the server names the setting.
+  await expect(settings.getByLabel("Driver settings (JSON)")).toHaveValue("{}");
+  await settings.getByLabel("Driver settings (JSON)").fill('{"storageDir": "/var/lib/portal data"}');
+  await settings.getByRole("button", { name: "Save settings" }).click();
+  await expect(settings.getByText("storageDir: storageDir must be an absolute path of letters, digits and . _ + - (no spaces or ..)")).toBeVisible();
+  await settings.getByLabel("Driver settings (JSON)").fill('{"storageDir": "/var"}');
   await settings.getByLabel("Commands at once").fill("3");
   await settings.getByRole("button", { name: "Save settings" }).click();
   await expect(card.getByRole("status").filter({ hasText: `Saved the connection settings of ${name}` })).toBeVisible();

@@ -55,12 +55,13 @@ function CheckSummary({ check, testId }: { check: HostCheck; testId: string }) {
  * key to install on the host, and "Test connection", which pins the key on the first contact
  * and discovers the host's capacity. Also removes the host.
  */
-export function HostConnection({ hostId, hostName, kind, address, connection, lastCheck, environments }: {
+export function HostConnection({ hostId, hostName, kind, address, connection, settings, lastCheck, environments }: {
   hostId: string;
   hostName: string;
   kind: string;
   address: string;
   connection: Connection | null;
+  settings: Record<string, unknown> | null;
   lastCheck: HostCheck | null;
   environments: number;
 }) {
@@ -172,9 +173,10 @@ export function HostConnection({ hostId, hostName, kind, address, connection, la
           <summary className="cursor-pointer font-medium text-sky-700">Change connection settings</summary>
           <div className="mt-2">
             <HostSettingsForm
-              key={`${connection.port}|${connection.sshUser}|${connection.maxConcurrency}|${connection.sshPublicKey}`}
+              key={`${connection.port}|${connection.sshUser}|${connection.maxConcurrency}|${connection.sshPublicKey}|${JSON.stringify(settings)}`}
               hostId={hostId}
               current={connection}
+              settings={settings}
               local={connection.local}
               onSaved={setSaved}
             />

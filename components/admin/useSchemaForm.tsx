@@ -41,7 +41,8 @@ export function useSchemaForm<V extends Record<string, unknown>, R>(opts: {
   function set<K extends keyof V & string>(f: K, v: V[K]) {
     setValues((x) => ({ ...x, [f]: v }));
     setTouched((t) => ({ ...t, [f]: true }));
-    setServerErrors((e) => ({ ...e, [f]: [] }));
+    // Also the messages about parts of the field ("config.volumeGroup").
+    setServerErrors((e) => Object.fromEntries([...Object.entries(e).filter(([k]) => !k.startsWith(`${f}.`)), [f, []]]));
     setMessage(null);
   }
 
@@ -74,7 +75,10 @@ export function useSchemaForm<V extends Record<string, unknown>, R>(opts: {
     "aria-describedby": errorFor(f) ? `${id}-error` : undefined,
   });
 
-  return { values, set, errorFor, submit, busy, message, a11y };
+  /** The server's messages by field path, also for nested fields (e.g. "config.volumeGroup"). */
+  const serverFieldErrors = () => serverErrors;
+
+  return { values, set, errorFor, submit, busy, message, a11y, serverFieldErrors };
 }
 
 export type SchemaForm<V extends Record<string, unknown>> = ReturnType<typeof useSchemaForm<V, unknown>>;

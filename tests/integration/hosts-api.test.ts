@@ -222,6 +222,25 @@ describe("Xen and Solaris hosts (emulated: the tools answer like the real ones, 
     expect(res.body.host.capacity).toEqual({ vcpus: 12, memoryMb: 24576, diskGb: 500 });
   });
 
+  it("discovery measures the volume group the host's settings name, and says when it is missing", async () => {
+    const host = await startEmulatedHost({ name: unique("xen"), kind: "xen", port: 2227 });
+    started.push(host);
+    const res = await register({
+      name: unique("xen"), kind: "xen", address: host.sshd.host, port: 2227, sshUser: host.sshd.user, privateKey: host.sshd.privateKey,
+      config: { volumeGroup: "vgguests" },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body.settings).toMatchObject({ volumeGroup: "vgguests", configDir: "/etc/xen" });
+    const tested = await testHost(res.body.id);
+    expect(tested.body.ok).toBe(false);
+    expect(tested.body.error).toBe("volume group vgguests (guest disks) not found on the host; it has: vg0");
+    // The key was pinned all the same: the connection itself was fine.
+    expect(tested.body.hostKey).toEqual({ fingerprint: host.sshd.hostKeyFingerprint, pinnedNow: true });
+    const fixed = await patchHost(res.body.id, { config: { volumeGroup: "vg0" } });
+    expect(fixed.body.settings.volumeGroup).toBe("vg0");
+    expect((await testHost(res.body.id)).body.ok).toBe(true);
+  });
+
   it("Test connection on a Solaris global zone reads zoneadm, zfs, psrinfo and prtconf, and says what dataset is missing", async () => {
     const { id } = await emulated("zones", 2226, { cpus: 4, memoryMb: 8192 });
     const res = await testHost(id);
@@ -285,6 +304,32 @@ describe("bad input", () => {
     expect(res.status, JSON.stringify(res.body)).toBe(422);
     expect(res.body.fields?.[field]?.[0], JSON.stringify(res.body)).toEqual(expect.any(String));
     expect(await rowCounts()).toEqual(before);
+  });
+
+  it("checks driver settings with the kind's own rules, per setting", async () => {
+    const before = await rowCounts();
+    const bad = await register(validHost({ kind: "xen", config: { volumeGroup: "vg0; reboot", configDir: "../etc", colour: "blue" } }));
+    expect(bad.status).toBe(422);
+    expect(Object.keys(bad.body.fields).sort()).toEqual(["config.colour", "config.configDir", "config.volumeGroup"]);
+    expect(bad.body.fields["config.colour"]).toEqual(["Unknown setting for xen hosts"]);
+    expect((await register(validHost({ kind: "zones", config: "zonesDataset=rpool/z" }))).body.fields.config[0]).toMatch(/JSON object/);
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it("merges a settings change, keeps a root password hash out of every answer and audit, and refuses settings on sim hosts", async () => {
+    const created = await register(validHost({ kind: "zones", config: { zonesDataset: "tank/zones", timezone: "Europe/Berlin" } }));
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const hash = "$6$saltsalt$" + "x".repeat(86);
+    const changed = await patchHost(created.body.id, { config: { rootPasswordHash: hash, timezone: null } });
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+    expect(changed.body.settings).toMatchObject({ zonesDataset: "tank/zones", timezone: "UTC", rootPasswordHash: "(set)" });
+    const [row] = await db.select().from(hosts).where(eq(hosts.id, created.body.id));
+    expect(row.config).toMatchObject({ zonesDataset: "tank/zones", rootPasswordHash: hash });
+    const audits = await db.select().from(auditEvents).where(eq(auditEvents.targetId, created.body.id));
+    for (const a of audits) expect(JSON.stringify(a.data)).not.toContain(hash);
+    expect(JSON.stringify((await listHosts()).body)).not.toContain(hash);
+    const [sim] = await db.select().from(hosts).where(eq(hosts.kind, "sim")).limit(1);
+    expect((await patchHost(sim.id, { config: { stepMs: 1 } })).status).toBe(422);
   });
 
   it("refuses a key protected by a passphrase, saying so", async () => {

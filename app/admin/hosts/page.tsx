@@ -74,6 +74,7 @@ export default async function HostsPage() {
                   kind={h.kind}
                   address={h.address}
                   connection={h.connection}
+                  settings={h.settings}
                   lastCheck={h.lastCheck}
                   environments={h.used.environments}
                 />
