@@ -11,9 +11,10 @@ import { deploymentPlan } from "@/lib/drivers/plan/deployment";
 import { renderPlan } from "@/lib/drivers/plan/render";
 import type { Plan } from "@/lib/drivers/plan/types";
 import { XenDriver } from "@/lib/drivers/xen/driver";
-import { xenMigrationPlan, xenSnapshotStep } from "@/lib/drivers/xen/plan";
+import { xenMigrationPlan } from "@/lib/drivers/xen/migration";
+import { xenSnapshotStep } from "@/lib/drivers/xen/plan";
 import { ZonesDriver } from "@/lib/drivers/zones/driver";
-import { zoneMovePlan } from "@/lib/drivers/zones/plan";
+import { zoneMovePlan } from "@/lib/drivers/zones/move";
 import { goldenOrders, goldenZonesConfig } from "../fixtures/plan-orders";
 
 const dir = path.resolve(import.meta.dirname, "../golden");

@@ -9,7 +9,8 @@ import { HOST_ADDRESS, parseHostConfig } from "../plan/validate";
 import type { Transport } from "../transport/types";
 import { StepError, type DeploySpec, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type StepIo } from "../types";
 import { xenHostConfig, type XenHostConfig } from "./config";
-import { xenHaltStep, xenMigrationPlan, xenNames, xenProvisionPlan, xenSnapshotStep, xenStartStep, xenTeardownPlan } from "./plan";
+import { xenMigrationPlan } from "./migration";
+import { xenHaltStep, xenNames, xenProvisionPlan, xenSnapshotStep, xenStartStep, xenTeardownPlan } from "./plan";
 
 /** Opens a transport to a host; the driver closes it when its step is done. */
 export type ConnectHost = (host: DeploySpec["host"]) => Promise<Transport>;

@@ -31,7 +31,7 @@ export function xenCpu(spec: DeploySpec) {
   return { weight: 256 * spec.flavor.vcpus, cap: spec.flavor.cpuCap ? Math.round(spec.flavor.cpuCap * 100) : 0 };
 }
 
-const lvsArgs = (what: string, lvPath: string) => ["lvs", "--noheadings", "--units", "b", "--nosuffix", "--separator", "|", "-o", what, lvPath];
+export const lvsArgs = (what: string, lvPath: string) => ["lvs", "--noheadings", "--units", "b", "--nosuffix", "--separator", "|", "-o", what, lvPath];
 
 /** The address the host probes and the guest is known by: the service network's, else the first. */
 function primaryAddress(spec: DeploySpec) {
@@ -83,7 +83,7 @@ function hostsFile(spec: DeploySpec): string {
 
 const alreadyMounted = { when: /already mounted/, advice: "" };
 const notMounted = { when: /not mounted|no mount point|mountpoint not found/, advice: "" };
-const noDomain = { when: /invalid domain identifier/, advice: "" };
+export const noDomain = { when: /invalid domain identifier/, advice: "" };
 
 function mountActions(n: ReturnType<typeof xenNames>): RunAction[] {
   return [
@@ -297,51 +297,3 @@ export function xenSnapshotStep(spec: DeploySpec, cfg: XenHostConfig, label: str
     ],
   };
 }
-
-/**
- * Live migration with `xl migrate`: the disk must already be reachable under the same path on
- * the target (shared SAN/iSCSI/DRBD volume group), the domain keeps its config and MACs, so the
- * environment keeps its addresses.
- */
-export function xenMigrationPlan(spec: DeploySpec, cfg: XenHostConfig, target: DeploySpec["host"], targetCfg: XenHostConfig, targetAddress: string): { prepare: PlanStep; migrate: PlanStep; verify: PlanStep; cleanup: PlanStep } {
-  assertSafeSpec(spec);
-  const n = xenNames(spec, cfg);
-  const t = xenNames(spec, targetCfg);
-  if (t.device !== n.device) throw new Error(`the guest's disk is ${n.device} on ${spec.host.name} but would be ${t.device} on ${target.name}: live migration needs the same path on both hosts`);
-  return {
-    prepare: {
-      step: "migrate-prepare",
-      description: `On ${target.name}: check the shared volume ${n.lvPath} is visible and write the domain configuration`,
-      actions: [
-        run(lvsArgs("lv_name,vg_name,lv_size", n.lvPath), "The guest's disk on shared storage, seen from the target", {
-          hint: `${target.name} does not see ${n.lvPath}: live migration needs the volume group on shared storage (SAN, iSCSI, DRBD)`,
-        }),
-        run(["xl", "list", spec.hostname], "No domain of that name on the target yet", {
-          alreadyDone: { ...noDomain, note: `no domain named ${spec.hostname} on ${target.name} yet: good` },
-          expect: { stdout: /^(?![\s\S])/, problem: `${target.name} already runs a domain named ${spec.hostname}` },
-        }),
-        write(t.configFile, xenDomainConfig(spec, targetCfg), 0o644, "Domain configuration on the target, for later restarts there"),
-      ],
-    },
-    migrate: {
-      step: "migrate",
-      description: `Live-migrate ${spec.hostname} to ${target.name} (${targetAddress}); it keeps running and keeps its MACs and addresses`,
-      actions: [run(["xl", "migrate", spec.hostname, targetAddress], "xl sends memory while the guest runs, then switches over", { timeoutMs: 30 * 60_000 })],
-    },
-    verify: {
-      step: "migrate-verify",
-      description: `On ${target.name}: the domain runs`,
-      actions: [
-        run(["xl", "list", spec.hostname], `Domain ${spec.hostname} listed on the target`, {
-          until: { ready: new RegExp(`^${spec.hostname}\\s+\\d+`, "m"), what: `domain ${spec.hostname} on ${target.name}`, attempts: 30, intervalMs: 1000 },
-        }),
-      ],
-    },
-    cleanup: {
-      step: "migrate-cleanup",
-      description: `On ${spec.host.name}: remove the old domain configuration (the volume is shared and stays)`,
-      actions: [run(["rm", "-f", n.configFile], "The domain now lives on the target")],
-    },
-  };
-}
-

@@ -11,7 +11,8 @@ import type { Transport } from "../transport/types";
 import { StepError, type DeploySpec, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type StepIo } from "../types";
 import { migrationAddress, type ConnectHost } from "../xen/driver";
 import { zonesHostConfig, type ZonesHostConfig } from "./config";
-import { zoneBootStep, zoneHaltStep, zoneMovePlan, zonesProvisionPlan, zonesTeardownPlan } from "./plan";
+import { zoneMovePlan } from "./move";
+import { zoneBootStep, zoneHaltStep, zonesProvisionPlan, zonesTeardownPlan } from "./plan";
 
 const NOTICE = "note: this Solaris command plan has not been run on a real Solaris host yet (it was tested against emulators)";
 
