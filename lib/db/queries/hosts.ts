@@ -105,6 +105,13 @@ export async function getHostRow(db: Db, hostId: string): Promise<Host> {
   return row;
 }
 
+/** What a kind of host offers, shown beside it (Xen and QEMU move guests live; zones move cold). */
+const featuresOf: Record<HostRegistration["kind"], string[]> = {
+  xen: ["vms", "live-migration"],
+  qemu: ["vms", "live-migration"],
+  zones: ["zones", "cold-move", "cpu-cap"],
+};
+
 /** The key's public half and fingerprint; a key ssh2 cannot use is a 422 on the field. */
 function checkedKey(privateKey: string) {
   const k = inspectPrivateKey(privateKey);
@@ -143,7 +150,7 @@ export async function registerHost(db: Db, actor: Actor, input: HostRegistration
         cpuCapacity: 0,
         memoryMbCapacity: 0,
         diskGbCapacity: 0,
-        features: input.kind === "zones" ? [] : ["vms"],
+        features: featuresOf[input.kind],
       })
       .returning(publicColumns);
     await writeAudit(tx, {
