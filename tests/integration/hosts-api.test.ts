@@ -366,6 +366,15 @@ describe("bad input", () => {
     expect(after).toEqual(before);
   });
 
+  it("a change with nothing in it changes and audits nothing", async () => {
+    const created = await register(validHost());
+    const before = await rowCounts();
+    const res = await patchHost(created.body.id, {});
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(created.body);
+    expect(await rowCounts()).toEqual(before);
+  });
+
   it("refuses a taken name with 409 on the name field", async () => {
     const name = unique("kvm");
     expect((await register(validHost({ name }))).status).toBe(201);

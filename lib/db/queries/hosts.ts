@@ -214,6 +214,8 @@ export async function updateHost(db: Db, actor: Actor, hostId: string, input: Ho
     }
     set.state = input.state;
   }
+  // Nothing asked for (a form saved unchanged): nothing to write or audit.
+  if (Object.keys(set).length === 0) return getHostView(db, hostId);
   const [row] = await db.update(hosts).set(set).where(eq(hosts.id, hostId)).returning(publicColumns);
   const { privateKey: _secret, config: _config, ...audited } = input;
   await writeAudit(db, {
