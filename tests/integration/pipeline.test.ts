@@ -180,7 +180,7 @@ describe("failure and retry", () => {
     const created = await order(db, autoCustomer);
     const failed = await waitForOrder(db, created.id);
     expect(failed.status).toBe("failed");
-    expect(failed.reason).toBe('Step "Choose host" failed: No active host of kind sim: ask an admin to register or undrain one');
+    expect(failed.reason).toBe('Step "Choose host" failed: No active host of kind sim or xen: ask an admin to register or undrain one');
     expect(failed.environment).toBeUndefined();
     await db.update(hosts).set({ state: "active" }).where(eq(hosts.kind, "sim"));
     await retryOrder(db, autoCustomer, created.id);
