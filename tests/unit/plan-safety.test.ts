@@ -43,6 +43,7 @@ function io() {
 
 describe("fields that reach a host are checked before any command is built", () => {
   const bad: [string, (s: DeploySpec) => DeploySpec][] = [
+    ["order id with a line break (it is written into the Xen config)", (s) => ({ ...s, orderId: "00000000-0000-4000-8000-000000000005\nkernel = \"/tmp/evil\"" })],
     ["guest name with ;", (s) => ({ ...s, hostname: "web;reboot" })],
     ["guest name with $()", (s) => ({ ...s, hostname: "web$(id)" })],
     ["guest name with a space", (s) => ({ ...s, hostname: "web 1" })],
