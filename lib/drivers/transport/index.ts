@@ -8,7 +8,7 @@ import { SshTransport } from "./ssh";
 import { TransportError, type Transport } from "./types";
 
 /** The host fields a transport needs (a hosts row has them all). */
-export type TransportHost = Pick<Host, "id" | "name" | "address" | "port" | "sshUser" | "sshPrivateKey" | "hostKeyFingerprint" | "maxConcurrency">;
+export type TransportHost = Pick<Host, "id" | "name" | "kind" | "address" | "port" | "sshUser" | "sshPrivateKey" | "hostKeyFingerprint" | "maxConcurrency">;
 
 /** Address of a host driven on the worker's own machine (no SSH). */
 export const LOCAL_ADDRESS = "local";
@@ -40,6 +40,8 @@ export function transportFor(host: TransportHost, opts: { allowUnpinned?: boolea
       hostKeyFingerprint: host.hostKeyFingerprint,
       maxConcurrency: host.maxConcurrency,
       connectTimeoutMs: env.SSH_CONNECT_TIMEOUT_MS,
+      // Solaris 10 global zones run SunSSH, which has only SHA-1 key exchange (not tried on one here).
+      legacyKex: host.kind === "zones",
       allowUnpinned: opts.allowUnpinned,
     },
     // A first contact (key not pinned yet) gets a connection of its own, never the pool's.

@@ -24,7 +24,15 @@ export type SshTarget = {
   connectTimeoutMs?: number;
   /** Accept any host key and report it (registration's first "Test connection" only). */
   allowUnpinned?: boolean;
+  /**
+   * Also offer SHA-1 Diffie-Hellman key exchange, after every modern one: Solaris 10's SunSSH
+   * knows no other. A modern server still agrees on a modern method.
+   */
+  legacyKex?: boolean;
 };
+
+/** The key exchange methods SunSSH 1.1 (Solaris 10) offers, which ssh2 leaves out by default. */
+export const LEGACY_KEX = ["diffie-hellman-group-exchange-sha1", "diffie-hellman-group14-sha1"] as const;
 
 /** SHA256 fingerprint of a host key blob, as ssh-keygen -l prints it. */
 export function hostKeyFingerprint(keyBlob: Buffer): string {
@@ -119,6 +127,7 @@ export class SshHostConnection {
         username: t.user,
         privateKey: t.privateKey,
         readyTimeout: t.connectTimeoutMs ?? 15_000,
+        ...(t.legacyKex ? { algorithms: { kex: { append: [...LEGACY_KEX], prepend: [], remove: [] } } } : {}),
         keepaliveInterval: 15_000,
         keepaliveCountMax: 3,
         hostVerifier: (key: Buffer) => {
@@ -200,7 +209,7 @@ const pool = new Map<string, { signature: string; connection: SshHostConnection 
 
 function signatureOf(t: SshTarget): string {
   return createHash("sha256")
-    .update(JSON.stringify([t.address, t.port, t.user, t.privateKey, t.hostKeyFingerprint, t.maxConcurrency ?? 4, t.connectTimeoutMs ?? null]))
+    .update(JSON.stringify([t.address, t.port, t.user, t.privateKey, t.hostKeyFingerprint, t.maxConcurrency ?? 4, t.connectTimeoutMs ?? null, t.legacyKex ?? false]))
     .digest("hex");
 }
 
