@@ -4,7 +4,7 @@
  * and Solaris cannot run here: these tests check that the exact planned commands and files
  * reach the host and that the host ends in the state an admin would check.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { XenDriver } from "@/lib/drivers/xen/driver";
@@ -183,6 +183,23 @@ describe("Xen over SSH (emulated xl and LVM)", () => {
     expect(lines).toContain("  The filesystem on /dev/vg0/xen-copy1 is now 2621440 (4k) blocks long.");
     await xen.halt(s, io);
     await xen.destroy(s, io);
+  });
+
+  it("a guest that ignores the shutdown is forced off after the host's timeout", async () => {
+    const s = { ...spec({ name: "xen-stuck1", image: "linux-test", flavor: "small", host: { name: "xen-a", kind: "xen" }, last: 24 }), host: { ...xenA.host, config: { ...xenA.host.config, shutdownTimeoutSec: 1 } } };
+    const { io, lines } = recordingIo();
+    await provision(xen, s, io);
+    // The guest's OS hangs on poweroff (the emulator's domain record says so).
+    const file = `${xenA.state}/xen/domains.json`;
+    const domains = JSON.parse(readFileSync(file, "utf8"));
+    domains["xen-stuck1"].ignoresShutdown = true;
+    writeFileSync(file, JSON.stringify(domains));
+    await xen.stop(s, io);
+    expect(lines).toContain("exit code 124: xen-stuck1 did not power off within 1 s; forcing it off");
+    expect((await on(xenA, ["xl", "list", "xen-stuck1"])).code).not.toBe(0);
+    expect(await xen.status(s)).toBe("stopped"); // its disk is still there
+    await xen.destroy(s, io);
+    expect(await xen.status(s)).toBe("missing");
   });
 
   it("live-migrates to another Xen host on the same SAN: it keeps running and keeps its MACs", async () => {

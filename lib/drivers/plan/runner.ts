@@ -111,6 +111,11 @@ async function runOne(action: RunAction, transport: Transport, io: StepIo, host:
     }
     return;
   }
+  const allowed = action.okCodes?.[result.code];
+  if (allowed) {
+    await io.log(`exit code ${result.code}: ${allowed}`);
+    return;
+  }
   const done = action.alreadyDone;
   if (done && done.when.test(`${result.stderr}\n${result.stdout}`)) {
     if (!done.verify) {

@@ -48,6 +48,8 @@ export type RunAction = {
   until?: Until;
   /** After exit 0, stdout must match, else the step fails with `problem`. */
   expect?: { stdout: RegExp; problem: string };
+  /** Exit codes besides 0 that are fine here, with what they mean for the log (e.g. 124: timed out, forced next). */
+  okCodes?: Record<number, string>;
   /** Added to the error when the command fails: what is probably wrong and what to do. */
   hint?: string;
   timeoutMs?: number;

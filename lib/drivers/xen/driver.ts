@@ -80,7 +80,7 @@ export class XenDriver implements HypervisorDriver {
   destroy(spec: DeploySpec, io: StepIo) { return this.runStep(spec, io, "destroy"); }
 
   start(spec: DeploySpec, io: StepIo) { return this.runOne(spec, io, xenStartStep(spec, XenDriver.config(spec.host))); }
-  stop(spec: DeploySpec, io: StepIo) { return this.runOne(spec, io, xenHaltStep(spec)); }
+  stop(spec: DeploySpec, io: StepIo) { return this.runOne(spec, io, xenHaltStep(spec, XenDriver.config(spec.host))); }
 
   /** An LVM snapshot of the guest's disk for a backup, named <guest>-<label>. */
   snapshot(spec: DeploySpec, label: string, io: StepIo) { return this.runOne(spec, io, xenSnapshotStep(spec, XenDriver.config(spec.host), label)); }

@@ -245,11 +245,20 @@ export function xenProvisionPlan(spec: DeploySpec, cfg: XenHostConfig): Plan {
   return { kind: "xen", host: spec.host.name, guest: spec.hostname, steps };
 }
 
-export function xenHaltStep(spec: DeploySpec): PlanStep {
+/** Orderly shutdown, forced with `xl destroy` when the guest has not powered off within the host's timeout. */
+export function xenHaltStep(spec: DeploySpec, cfg: XenHostConfig): PlanStep {
+  const seconds = cfg.shutdownTimeoutSec;
   return {
     step: "halt",
-    description: `Shut ${spec.hostname} down cleanly and wait until it is gone`,
-    actions: [run(["xl", "shutdown", "-w", spec.hostname], "Orderly shutdown (the guest's own poweroff)", { alreadyDone: noDomain, timeoutMs: 5 * 60_000 })],
+    description: `Shut ${spec.hostname} down cleanly; destroy it if it is still there after ${seconds} s`,
+    actions: [
+      run(["timeout", String(seconds), "xl", "shutdown", "-w", spec.hostname], "Orderly shutdown (the guest's own poweroff), waiting until it is gone", {
+        alreadyDone: noDomain,
+        okCodes: { 124: `${spec.hostname} did not power off within ${seconds} s; forcing it off` },
+        timeoutMs: (seconds + 30) * 1000,
+      }),
+      run(["xl", "destroy", spec.hostname], "Force it off if it is still there", { alreadyDone: { ...noDomain, note: `${spec.hostname} is off` } }),
+    ],
   };
 }
 
@@ -267,7 +276,7 @@ export function xenTeardownPlan(spec: DeploySpec, cfg: XenHostConfig): Plan {
     host: spec.host.name,
     guest: spec.hostname,
     steps: [
-      xenHaltStep(spec),
+      xenHaltStep(spec, cfg),
       {
         step: "destroy",
         description: `Remove domain ${spec.hostname}, its volume ${n.lvPath} and its configuration`,
