@@ -22,6 +22,8 @@ const schema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(8),
   JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(500).default(30_000),
+  /** How long the SSH transport waits for a host's TCP connect and SSH handshake. */
+  SSH_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(15_000),
   LOGIN_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /** Outgoing mail: smtp://[user:pass@]host:port or smtps://...; unset = e-mail is skipped. */

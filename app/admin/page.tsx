@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
-import type { ReactNode } from "react";
 import Link from "next/link";
+import type { ReactNode } from "react";
 import { getDb } from "@/lib/db/client";
 import { listHostsWithUsage } from "@/lib/db/queries/hosts";
 import { hostFailureInjection, listAllImages, listGroupsWithMembers, listNetworksWithFree, listUsersWithGroups } from "@/lib/db/queries/admin";
@@ -134,6 +134,9 @@ export default async function AdminPage() {
         </Section>
 
         <Section id="hosts" title="Hypervisor hosts" description="Capacity and what live environments use of it. Draining hosts take no new environments; sim hosts can be told to fail a step.">
+          <p className="mb-3 text-sm">
+            <Link href="/admin/hosts" className="font-medium text-sky-700 hover:underline">Register, test and remove hosts →</Link>
+          </p>
           <div className="card overflow-x-auto">
             <table className="table" aria-label="Hosts">
               <thead>

@@ -16,6 +16,8 @@ export function useSchemaForm<V extends Record<string, unknown>, R>(opts: {
   initial: V;
   toBody: (values: V) => unknown;
   path: string;
+  /** POST by default (adding); PATCH for a form that changes an existing thing. */
+  method?: "POST" | "PATCH";
   done: (created: R) => string;
 }) {
   const router = useRouter();
@@ -39,7 +41,8 @@ export function useSchemaForm<V extends Record<string, unknown>, R>(opts: {
   function set<K extends keyof V & string>(f: K, v: V[K]) {
     setValues((x) => ({ ...x, [f]: v }));
     setTouched((t) => ({ ...t, [f]: true }));
-    setServerErrors((e) => ({ ...e, [f]: [] }));
+    // Also the messages about parts of the field ("config.volumeGroup").
+    setServerErrors((e) => Object.fromEntries([...Object.entries(e).filter(([k]) => !k.startsWith(`${f}.`)), [f, []]]));
     setMessage(null);
   }
 
@@ -49,14 +52,14 @@ export function useSchemaForm<V extends Record<string, unknown>, R>(opts: {
     setMessage(null);
     if (Object.keys(clientErrors).length) return;
     setBusy(true);
-    const res = await api<R>(opts.path, { method: "POST", body });
+    const res = await api<R>(opts.path, { method: opts.method ?? "POST", body });
     setBusy(false);
     if (!res.ok) {
       const fields = res.fields ?? {};
       setServerErrors(fields);
       // A message shown under its field is not repeated below the button.
       const shown = Object.keys(fields).some((f) => f in values);
-      setMessage({ ok: false, text: shown ? "Not added: see the marked fields" : res.error });
+      setMessage({ ok: false, text: shown ? `Not ${opts.method === "PATCH" ? "saved" : "added"}: see the marked fields` : res.error });
       return;
     }
     setMessage({ ok: true, text: opts.done(res.data) });
@@ -72,7 +75,10 @@ export function useSchemaForm<V extends Record<string, unknown>, R>(opts: {
     "aria-describedby": errorFor(f) ? `${id}-error` : undefined,
   });
 
-  return { values, set, errorFor, submit, busy, message, a11y };
+  /** The server's messages by field path, also for nested fields (e.g. "config.volumeGroup"). */
+  const serverFieldErrors = () => serverErrors;
+
+  return { values, set, errorFor, submit, busy, message, a11y, serverFieldErrors };
 }
 
 export type SchemaForm<V extends Record<string, unknown>> = ReturnType<typeof useSchemaForm<V, unknown>>;

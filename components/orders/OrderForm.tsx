@@ -8,6 +8,7 @@ import { api } from "../api-client";
 import { formatMemory, formatSize, hostKindLabels, osLabels } from "../format";
 import { orderNeed, type QuotaLine } from "@/lib/policy/quota-math";
 import { QuotaPanel } from "../policy/QuotaPanel";
+import { ShowCommands } from "./ShowCommands";
 
 type ImageOption = { slug: string; name: string; os: string; version: string; purpose: string; sizeMb: number; hostKinds: string[]; licensed: boolean };
 /** A group the user orders in: its quota, and the slugs it may order (empty list: all). */
@@ -46,6 +47,7 @@ export function OrderForm({
   initialImage,
   groups = [],
   userQuota,
+  planHosts = null,
 }: {
   images: ImageOption[];
   flavors: FlavorOption[];
@@ -54,6 +56,8 @@ export function OrderForm({
   /** The groups the user orders in, with their quota; the first is the default. */
   groups?: GroupOption[];
   userQuota?: { email: string; lines: QuotaLine[] };
+  /** Admins (only they get the hosts) see the dry run ("Show commands") under the form. */
+  planHosts?: { name: string; kind: string; state: string }[] | null;
 }) {
   const router = useRouter();
   const [values, setValues] = useState<Values>({
@@ -314,6 +318,10 @@ export function OrderForm({
           Depending on your group, an approver may have to accept the order before it is built. You can follow every step on the order&apos;s page.
         </p>
       </aside>
+
+      {planHosts ? (
+        <ShowCommands input={toInput(values)} ready={Object.keys(clientErrors).length === 0} hosts={planHosts.filter((h) => !image || image.hostKinds.includes(h.kind))} />
+      ) : null}
     </div>
   );
 }

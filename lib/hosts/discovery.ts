@@ -147,8 +147,11 @@ async function discoverZones(t: Transport, config: Record<string, unknown>): Pro
   const memoryMb = parsePrtconfMemoryMb(await ask(t, ["prtconf"]));
   const version = (await t.run(["uname", "-sr"], { timeoutMs: 30_000 })).stdout.trim() || null;
   const wanted = str(config.zonesDataset, "rpool/zones");
-  const ds = datasets.find((d) => d.name === wanted);
-  if (!ds) throw new Error(`ZFS dataset ${wanted} (zonepaths) not found on the host; it has: ${datasets.slice(0, 8).map((d) => d.name).join(", ") || "none"}`);
+  // The zonepaths' parent may not exist yet on a fresh host: report its pool's space and say what to create.
+  const ancestors = wanted.split("/").map((_, i, parts) => parts.slice(0, parts.length - i).join("/"));
+  const ds = ancestors.map((name) => datasets.find((d) => d.name === name)).find(Boolean);
+  if (!ds) throw new Error(`ZFS dataset ${wanted} (zonepaths) and its pool not found on the host; it has: ${datasets.slice(0, 8).map((d) => d.name).join(", ") || "none"}`);
+  const missing = ds.name !== wanted ? [`dataset ${wanted} does not exist yet: create it before the first zone (zfs create -o mountpoint=${str(config.zonesRoot, "/zones")} ${wanted})`] : [];
   const others = zones.filter((z) => z.name !== "global");
   return {
     vcpus: cpus,
@@ -158,6 +161,7 @@ async function discoverZones(t: Transport, config: Record<string, unknown>): Pro
     freeDiskGb: gib(ds.availBytes),
     version,
     details: [
+      ...missing,
       `dataset ${ds.name} at ${ds.mountpoint}: ${gib(ds.usedBytes)} GiB used, ${gib(ds.availBytes)} GiB available`,
       `${others.length} zone${others.length === 1 ? "" : "s"} besides the global zone${others.length ? `: ${others.slice(0, 8).map((z) => `${z.name} (${z.status})`).join(", ")}${others.length > 8 ? ", ..." : ""}` : ""}`,
     ],

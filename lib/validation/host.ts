@@ -123,6 +123,9 @@ export const fingerprintField = z
   .trim()
   .regex(HOST_KEY_FINGERPRINT, "A host key fingerprint looks like SHA256: and 43 characters, as ssh-keygen -l prints it");
 
+/** Driver settings (hosts.config); the server checks them with the kind's own schema (lib/hosts/config.ts). */
+export const hostConfigField = z.record(z.string(), z.unknown(), { message: 'Driver settings are a JSON object, like {"volumeGroup": "vg1"}' });
+
 /** "" from an empty form field counts as not given. */
 function optional<S extends z.ZodType>(schema: S) {
   return z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? undefined : v), schema.optional());
@@ -143,6 +146,7 @@ export const hostRegistrationInput = z
     privateKey: optional(privateKeyField),
     hostKeyFingerprint: optional(fingerprintField),
     maxConcurrency: optional(concurrencyField).default(4),
+    config: hostConfigField.optional(),
   })
   .superRefine((v, ctx) => {
     if (v.address === LOCAL_HOST) {
@@ -168,6 +172,8 @@ export const hostUpdateInput = z.strictObject({
   /** A fingerprint the admin checked on the host, or null to record the key at the next test. */
   hostKeyFingerprint: z.union([fingerprintField, z.null()]).optional(),
   maxConcurrency: optional(concurrencyField),
+  /** Driver settings to change: keys given replace, null removes one (back to its default). */
+  config: hostConfigField.optional(),
   failSteps: z
     .partialRecord(
       z.enum(stepNames, { message: "Unknown step" }),

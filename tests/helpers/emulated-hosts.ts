@@ -55,7 +55,15 @@ export async function startEmulatedHost(opts: { name: string; kind: HostKind; po
           ramdisk: `${state}/images/initrd.img`,
           migrationAddress: `${opts.name}.test`,
         }
-      : { zonesRoot: `${state}/zones`, stageDir: `${state}/var/tmp/portal`, timezone: "Europe/Berlin", migrationAddress: `${opts.name}.test` };
+      : {
+          zonesRoot: `${state}/zones`,
+          stageDir: `${state}/var/tmp/portal`,
+          timezone: "Europe/Berlin",
+          migrationAddress: `${opts.name}.test`,
+          physicalByNetwork: { production: "e1000g1", service: "e1000g0" },
+        };
+  // The global zone's NICs: a zone whose net names another device does not boot.
+  if (opts.kind === "zones") writeFileSync(path.join(state, "host.json"), JSON.stringify({ interfaces: ["e1000g0", "e1000g1"] }));
   const id = `00000000-0000-4000-8000-${String(opts.port).padStart(12, "0")}`;
   const target = { id, address: sshd.host, port: sshd.port, user: sshd.user, privateKey: sshd.privateKey, hostKeyFingerprint: sshd.hostKeyFingerprint };
   return {

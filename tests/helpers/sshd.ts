@@ -26,6 +26,8 @@ export type StartSshdOptions = {
   extraPath?: string[];
   /** More session environment (sshd_config SetEnv): names [A-Z_][A-Z0-9_]*, values without spaces, quotes or backslashes. */
   env?: Record<string, string>;
+  /** sshd_config KexAlgorithms, e.g. "diffie-hellman-group14-sha1" to act like an old SSH server. */
+  kexAlgorithms?: string;
 };
 
 export type RunningSshd = {
@@ -188,6 +190,7 @@ export async function startSshd(opts: StartSshdOptions): Promise<RunningSshd> {
   mkdirSync(workDir, { mode: 0o755 });
   if (isRoot) chownSync(workDir, user.uid, user.gid);
 
+  if (opts.kexAlgorithms && !/^[a-z0-9@.,+-]+$/.test(opts.kexAlgorithms)) throw new Error(`sshd kexAlgorithms ${opts.kexAlgorithms}: not a list of names`);
   for (const p of opts.extraPath ?? []) if (!SAFE_VALUE.test(p) || p.includes(":")) throw new Error(`sshd extraPath ${p}: spaces, quotes and colons not allowed`);
   const pathValue = [...(opts.extraPath ?? []), "/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"].join(":");
   const setEnv: string[] = [`PATH=${pathValue}`];
@@ -219,6 +222,7 @@ export async function startSshd(opts: StartSshdOptions): Promise<RunningSshd> {
     "X11Forwarding no",
     "PrintMotd no",
     "Subsystem sftp internal-sftp",
+    ...(opts.kexAlgorithms ? [`KexAlgorithms ${opts.kexAlgorithms}`] : []),
     `SetEnv ${setEnv.join(" ")}`,
     "",
   ].join("\n");

@@ -5,7 +5,7 @@
  * and a host with live environments cannot be removed. The key never comes back out.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,6 +19,7 @@ import { closeSshConnections } from "@/lib/drivers/transport/ssh";
 import { invoke } from "../helpers/http";
 import { bootPortal, makeGroup, makeUser, order, tokenFor, unique, type Actor } from "../helpers/portal";
 import { generateKey, startSshd, type RunningSshd } from "../helpers/sshd";
+import { startEmulatedHost, type EmulatedHost } from "../helpers/emulated-hosts";
 
 const { db, admin } = await bootPortal();
 let sshd: RunningSshd;
@@ -196,6 +197,60 @@ describe("registering and testing a host over SSH", () => {
   });
 });
 
+describe("Xen and Solaris hosts (emulated: the tools answer like the real ones, behind a real sshd)", () => {
+  const started: EmulatedHost[] = [];
+  afterAll(async () => {
+    for (const h of started) await h.sshd.stop();
+  });
+
+  async function emulated(kind: "xen" | "zones", port: number, facts: { cpus: number; memoryMb: number }) {
+    const host = await startEmulatedHost({ name: unique(kind), kind, port });
+    started.push(host);
+    writeFileSync(path.join(host.state, "host.json"), JSON.stringify(facts));
+    const res = await register({ name: unique(kind), kind, address: host.sshd.host, port, sshUser: host.sshd.user, privateKey: host.sshd.privateKey });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return { host, id: res.body.id as string };
+  }
+
+  it("Test connection on a Xen dom0 reads xl info and the guest volume group", async () => {
+    const { host, id } = await emulated("xen", 2225, { cpus: 12, memoryMb: 24576 });
+    const res = await testHost(id);
+    expect(res.body.ok, res.body.error).toBe(true);
+    expect(res.body.hostKey).toEqual({ fingerprint: host.sshd.hostKeyFingerprint, pinnedNow: true });
+    expect(res.body.check.facts).toMatchObject({ vcpus: 12, memoryMb: 24576, diskGb: 500, version: expect.stringMatching(/^Xen 4\.17/) });
+    expect(res.body.check.facts.details).toContainEqual(expect.stringMatching(/^volume group vg0: 500 GiB/));
+    expect(res.body.host.capacity).toEqual({ vcpus: 12, memoryMb: 24576, diskGb: 500 });
+  });
+
+  it("discovery measures the volume group the host's settings name, and says when it is missing", async () => {
+    const host = await startEmulatedHost({ name: unique("xen"), kind: "xen", port: 2227 });
+    started.push(host);
+    const res = await register({
+      name: unique("xen"), kind: "xen", address: host.sshd.host, port: 2227, sshUser: host.sshd.user, privateKey: host.sshd.privateKey,
+      config: { volumeGroup: "vgguests" },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body.settings).toMatchObject({ volumeGroup: "vgguests", configDir: "/etc/xen" });
+    const tested = await testHost(res.body.id);
+    expect(tested.body.ok).toBe(false);
+    expect(tested.body.error).toBe("volume group vgguests (guest disks) not found on the host; it has: vg0");
+    // The key was pinned all the same: the connection itself was fine.
+    expect(tested.body.hostKey).toEqual({ fingerprint: host.sshd.hostKeyFingerprint, pinnedNow: true });
+    const fixed = await patchHost(res.body.id, { config: { volumeGroup: "vg0" } });
+    expect(fixed.body.settings.volumeGroup).toBe("vg0");
+    expect((await testHost(res.body.id)).body.ok).toBe(true);
+  });
+
+  it("Test connection on a Solaris global zone reads zoneadm, zfs, psrinfo and prtconf, and says what dataset is missing", async () => {
+    const { id } = await emulated("zones", 2226, { cpus: 4, memoryMb: 8192 });
+    const res = await testHost(id);
+    expect(res.body.ok, res.body.error).toBe(true);
+    expect(res.body.check.facts).toMatchObject({ vcpus: 4, memoryMb: 8192 });
+    expect(res.body.check.facts.details).toContainEqual(expect.stringMatching(/rpool\/zones does not exist yet/));
+    expect(res.body.check.facts.details).toContainEqual("0 zones besides the global zone");
+  });
+});
+
 describe("bad input", () => {
   const encryptedKey = () => {
     const file = path.join(keyDir, "with-passphrase");
@@ -251,6 +306,32 @@ describe("bad input", () => {
     expect(await rowCounts()).toEqual(before);
   });
 
+  it("checks driver settings with the kind's own rules, per setting", async () => {
+    const before = await rowCounts();
+    const bad = await register(validHost({ kind: "xen", config: { volumeGroup: "vg0; reboot", configDir: "../etc", colour: "blue" } }));
+    expect(bad.status).toBe(422);
+    expect(Object.keys(bad.body.fields).sort()).toEqual(["config.colour", "config.configDir", "config.volumeGroup"]);
+    expect(bad.body.fields["config.colour"]).toEqual(["Unknown setting for xen hosts"]);
+    expect((await register(validHost({ kind: "zones", config: "zonesDataset=rpool/z" }))).body.fields.config[0]).toMatch(/JSON object/);
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it("merges a settings change, keeps a root password hash out of every answer and audit, and refuses settings on sim hosts", async () => {
+    const created = await register(validHost({ kind: "zones", config: { zonesDataset: "tank/zones", timezone: "Europe/Berlin" } }));
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const hash = "$6$saltsalt$" + "x".repeat(86);
+    const changed = await patchHost(created.body.id, { config: { rootPasswordHash: hash, timezone: null } });
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+    expect(changed.body.settings).toMatchObject({ zonesDataset: "tank/zones", timezone: "UTC", rootPasswordHash: "(set)" });
+    const [row] = await db.select().from(hosts).where(eq(hosts.id, created.body.id));
+    expect(row.config).toMatchObject({ zonesDataset: "tank/zones", rootPasswordHash: hash });
+    const audits = await db.select().from(auditEvents).where(eq(auditEvents.targetId, created.body.id));
+    for (const a of audits) expect(JSON.stringify(a.data)).not.toContain(hash);
+    expect(JSON.stringify((await listHosts()).body)).not.toContain(hash);
+    const [sim] = await db.select().from(hosts).where(eq(hosts.kind, "sim")).limit(1);
+    expect((await patchHost(sim.id, { config: { stepMs: 1 } })).status).toBe(422);
+  });
+
   it("refuses a key protected by a passphrase, saying so", async () => {
     const res = await register(validHost({ privateKey: encryptedKey() }));
     expect(res.status).toBe(422);
@@ -283,6 +364,15 @@ describe("bad input", () => {
     }
     const [after] = await db.select().from(hosts).where(eq(hosts.id, created.body.id));
     expect(after).toEqual(before);
+  });
+
+  it("a change with nothing in it changes and audits nothing", async () => {
+    const created = await register(validHost());
+    const before = await rowCounts();
+    const res = await patchHost(created.body.id, {});
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(created.body);
+    expect(await rowCounts()).toEqual(before);
   });
 
   it("refuses a taken name with 409 on the name field", async () => {

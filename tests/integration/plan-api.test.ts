@@ -26,7 +26,7 @@ beforeAll(async () => {
   await db.update(users).set({ sshPublicKey: KEY }).where(eq(users.id, admin.id));
   // A Solaris host with more free memory than the sim hosts, so placement chooses it for zones.
   await db.insert(hosts).values([
-    { name: "sol-1", kind: "zones", address: "sol-1.example.org", cpuCapacity: 32, memoryMbCapacity: 262144, diskGbCapacity: 4000, config: { timezone: "Europe/Berlin" } },
+    { name: "sol-1", kind: "zones", address: "sol-1.example.org", cpuCapacity: 32, memoryMbCapacity: 262144, diskGbCapacity: 4000, config: { timezone: "Europe/Berlin", physicalByNetwork: { production: "e1000g1", service: "e1000g0" } } },
     { name: "xen-1", kind: "xen", address: "xen-1.example.org", cpuCapacity: 32, memoryMbCapacity: 8192, diskGbCapacity: 4000, config: {} },
   ]);
 });
@@ -51,6 +51,8 @@ describe("POST /api/v1/plan", () => {
     const zonecfg = storage.actions.find((a: { kind: string; path?: string }) => a.kind === "file");
     expect(zonecfg.path).toBe("/var/tmp/portal/dry-zone1.zonecfg");
     expect(zonecfg.content).toContain("create -b\nset zonepath=/zones/dry-zone1");
+    // The host's own NICs, not the networks' Xen bridge names.
+    expect(zonecfg.content).toContain("add net\nset address=10.30.0.2/24\nset physical=e1000g1\nset defrouter=10.30.0.1\nend\nadd net\nset address=10.20.0.2/24\nset physical=e1000g0\nend");
     expect(zonecfg.content).toContain("add capped-cpu\nset ncpus=2\nend\nadd capped-memory\nset physical=4g\nset swap=4g\nend");
     expect(storage.actions.find((a: { argv?: string[] }) => a.argv?.[0] === "zonecfg").argv).toEqual(["zonecfg", "-z", "dry-zone1", "-f", "/var/tmp/portal/dry-zone1.zonecfg"]);
     expect(res.body.text).toContain("$ zoneadm -z dry-zone1 clone golden-solaris10-whole-capped");

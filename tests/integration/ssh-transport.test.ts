@@ -260,6 +260,21 @@ describe("connecting", () => {
     await t.close();
   });
 
+  it("reaches an old server with only SHA-1 key exchange (like Solaris 10's SunSSH) when asked to", async () => {
+    const old = await startSshd({ port: PORT + 7, kexAlgorithms: "diffie-hellman-group14-sha1" });
+    try {
+      const base = { ...target, port: old.port, hostKeyFingerprint: old.hostKeyFingerprint, privateKey: old.privateKey };
+      const modern = await new SshTransport({ ...base, id: "kex-modern" }).run(["true"]).catch((e: unknown) => e);
+      expect((modern as TransportError).kind).toBe("connect");
+      expect((modern as TransportError).message).toMatch(/key exchange|KEX|algorithm/i);
+      expect((await new SshTransport({ ...base, id: "kex-legacy", legacyKex: true }).run(["echo", "hello"])).stdout).toBe("hello\n");
+    } finally {
+      await old.stop();
+    }
+    // Against a modern server the legacy offer changes nothing.
+    expect((await new SshTransport({ ...target, id: "kex-legacy-modern", legacyKex: true }).run(["echo", "ok"])).stdout).toBe("ok\n");
+  });
+
   it("refuses a host whose key changed, naming both fingerprints, also on a pooled connection", async () => {
     expect((await ssh.run(["true"])).code).toBe(0);
     const pinned = sshd.hostKeyFingerprint;

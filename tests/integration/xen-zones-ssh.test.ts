@@ -4,7 +4,7 @@
  * and Solaris cannot run here: these tests check that the exact planned commands and files
  * reach the host and that the host ends in the state an admin would check.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { XenDriver } from "@/lib/drivers/xen/driver";
@@ -122,6 +122,7 @@ describe("Xen over SSH (emulated xl and LVM)", () => {
     expect(statSync(`${disk}/root/.ssh/authorized_keys`).mode & 0o777).toBe(0o600);
     expect(lines).toContain("$ xl create " + `${xenA.state}/etc/xen/xen-web1.cfg`);
     expect(lines.some((l) => l.includes("to answer on SSH: yes"))).toBe(true);
+    expect(lines[0]).toBe("note: this Xen command plan has not been run on a real Xen host yet (it was tested against emulators)");
     expect(await xen.status(s)).toBe("running");
   });
 
@@ -144,13 +145,71 @@ describe("Xen over SSH (emulated xl and LVM)", () => {
     expect(err.message).toMatch(/already exists.*does not match this order: it is not a snapshot of golden-linux-test.*lvremove -f vg0\/clash01/);
   });
 
+  it("takes an LVM snapshot of the running guest's disk for a backup", async () => {
+    const { io } = recordingIo();
+    await xen.snapshot(onA(), "backup-20261125", io);
+    await xen.snapshot(onA(), "backup-20261125", io); // a rerun finds it there
+    expect((await on(xenA, ["lvs", "--noheadings", "--separator", "|", "-o", "lv_name,origin", "vg0/xen-web1-backup-20261125"])).stdout.trim()).toBe("xen-web1-backup-20261125|xen-web1");
+    expect((await on(xenA, ["lvremove", "-f", "vg0/xen-web1-backup-20261125"])).code).toBe(0);
+  });
+
+  it("builds a guest from an install file: new volume, filesystem, the archive unpacked, then glue", async () => {
+    // The admin's install file: a root filesystem archive in the host's image directory.
+    const src = `${xenA.state}/build/linux-web`;
+    await xenA.transport().writeFile(`${src}/etc/os-release`, 'PRETTY_NAME="Debian 12 + nginx (install file)"\n');
+    expect((await on(xenA, ["tar", "-czf", `${xenA.state}/images/linux-web.tar.gz`, "-C", src, "."])).code).toBe(0);
+    const s = { ...spec({ name: "xen-inst1", image: "linux-web", flavor: "small", host: { name: "xen-a", kind: "xen" }, last: 22 }), host: xenA.host };
+    const { io, lines } = recordingIo();
+    await provision(xen, s, io);
+    const disk = path.join(sharedDir("san"), "data/vg0/xen-inst1");
+    expect(readFileSync(`${disk}/etc/os-release`, "utf8")).toContain("install file");
+    expect(readFileSync(`${disk}/etc/hostname`, "utf8")).toBe("xen-inst1\n");
+    expect(lines).toContain("$ mkfs.ext4 -q -F -L root /dev/vg0/xen-inst1");
+    expect((await on(xenA, ["lvs", "--noheadings", "--units", "b", "--nosuffix", "--separator", "|", "-o", "lv_size,origin", "vg0/xen-inst1"])).stdout.trim()).toBe(`${10 * 1024 ** 3}|`);
+    await xen.halt(s, io);
+    await xen.destroy(s, io);
+    expect(await xen.status(s)).toBe("missing");
+  });
+
+  it("builds a guest as a full copy of the golden volume, grown to the flavor's disk", async () => {
+    for (const argv of [["lvcreate", "-L", "2G", "-n", "golden-linux-db", "vg0"], ["dd", "if=/dev/vg0/golden-linux-test", "of=/dev/vg0/golden-linux-db", "bs=4M"]]) {
+      expect((await on(xenA, argv)).code, argv.join(" ")).toBe(0);
+    }
+    const s = { ...spec({ name: "xen-copy1", image: "linux-db", flavor: "small", host: { name: "xen-a", kind: "xen" }, last: 23 }), host: xenA.host };
+    const { io, lines } = recordingIo();
+    await provision(xen, s, io);
+    expect((await on(xenA, ["lvs", "--noheadings", "--units", "b", "--nosuffix", "--separator", "|", "-o", "lv_size,origin", "vg0/xen-copy1"])).stdout.trim()).toBe(`${10 * 1024 ** 3}|`);
+    expect(readFileSync(path.join(sharedDir("san"), "data/vg0/xen-copy1/etc/os-release"), "utf8")).toContain("golden");
+    expect(lines).toContain("  The filesystem on /dev/vg0/xen-copy1 is now 2621440 (4k) blocks long.");
+    await xen.halt(s, io);
+    await xen.destroy(s, io);
+  });
+
+  it("a guest that ignores the shutdown is forced off after the host's timeout", async () => {
+    const s = { ...spec({ name: "xen-stuck1", image: "linux-test", flavor: "small", host: { name: "xen-a", kind: "xen" }, last: 24 }), host: { ...xenA.host, config: { ...xenA.host.config, shutdownTimeoutSec: 1 } } };
+    const { io, lines } = recordingIo();
+    await provision(xen, s, io);
+    // The guest's OS hangs on poweroff (the emulator's domain record says so).
+    const file = `${xenA.state}/xen/domains.json`;
+    const domains = JSON.parse(readFileSync(file, "utf8"));
+    domains["xen-stuck1"].ignoresShutdown = true;
+    writeFileSync(file, JSON.stringify(domains));
+    await xen.stop(s, io);
+    expect(lines).toContain("exit code 124: xen-stuck1 did not power off within 1 s; forcing it off");
+    expect((await on(xenA, ["xl", "list", "xen-stuck1"])).code).not.toBe(0);
+    expect(await xen.status(s)).toBe("stopped"); // its disk is still there
+    await xen.destroy(s, io);
+    expect(await xen.status(s)).toBe("missing");
+  });
+
   it("live-migrates to another Xen host on the same SAN: it keeps running and keeps its MACs", async () => {
     const s = onA();
-    const { io, progress } = recordingIo();
+    const { io, progress, lines } = recordingIo();
     const result = await xen.migrate(s, xenB.host, io);
     expect(result.mode).toBe("live");
     expect(result.totalMs).toBeGreaterThan(0);
     expect(progress.at(-1)).toBe("100% running on xen-b");
+    expect(lines).toContain("no domain named xen-web1 on xen-b yet: good");
     expect((await on(xenA, ["xl", "list", "xen-web1"])).code).not.toBe(0);
     expect((await on(xenB, ["xl", "list", "xen-web1"])).stdout).toMatch(/^xen-web1\s/m);
     const moved = JSON.parse(readFileSync(`${xenB.state}/xen/domains.json`, "utf8"))["xen-web1"];
@@ -199,6 +258,7 @@ describe("Solaris zones over SSH (emulated zonecfg, zoneadm, zfs, zlogin)", () =
     expect(readFileSync(sysid, "utf8")).toContain("timezone=Europe/Berlin\n");
     expect(readFileSync(`${solC.state}/zones/zone-db1/root/.ssh/authorized_keys`, "utf8")).toBe(`${KEY}\n`);
     expect(lines.some((l) => l.includes("(ssh service online): yes"))).toBe(true);
+    expect(lines).toContain("note: this Solaris command plan has not been run on a real Solaris host yet (it was tested against emulators)");
     expect(lines.join("\n")).not.toMatch(/root_password=/); // file contents are not logged
   });
 
@@ -228,6 +288,45 @@ describe("Solaris zones over SSH (emulated zonecfg, zoneadm, zfs, zlogin)", () =
     await zones.halt(s, io);
     await zones.destroy(s, io);
     expect((await on(solC, ["zoneadm", "-z", "zone-sp1", "list", "-p"])).stderr).toContain("No such zone configured");
+  });
+
+  it("installs a zone from the global zone's packages on a new ZFS dataset (mode 700 zonepath)", async () => {
+    const s = { ...spec({ name: "zone-pkg1", image: "solaris10-pkg", flavor: "small", host: { name: "sol-c", kind: "zones" }, last: 35, key: null }), host: solC.host };
+    const { io, lines } = recordingIo();
+    await provision(zones, s, io);
+    expect((await on(solC, ["zfs", "get", "-H", "-o", "value", "mountpoint", "rpool/zones/zone-pkg1"])).stdout.trim()).toBe(`${solC.state}/zones/zone-pkg1`);
+    expect(statSync(`${solC.state}/zones/zone-pkg1`).mode & 0o777).toBe(0o700);
+    expect(lines).toContain("  Zone <zone-pkg1> is initialized.");
+    expect((await on(solC, ["zoneadm", "-z", "zone-pkg1", "list", "-p"])).stdout).toMatch(/:zone-pkg1:running:/);
+    expect(existsSync(`${solC.state}/zones/zone-pkg1/root/.ssh/authorized_keys`)).toBe(false); // the owner has no key
+    await zones.halt(s, io);
+    await zones.destroy(s, io);
+    expect((await on(solC, ["zfs", "list", "-H", "-o", "name"])).stdout).not.toContain("zone-pkg1");
+  });
+
+  it("a zone whose network names a device the host lacks does not boot, and the step says which", async () => {
+    const s = { ...spec({ name: "zone-nic1", image: "solaris10-sparse", flavor: "small", host: { name: "sol-c", kind: "zones" }, last: 33, bridges: ["e1000g0", "e1000g7"] }), host: { ...solC.host, config: { ...solC.host.config, physicalByNetwork: {} } } };
+    const { io } = recordingIo();
+    for (const step of [zones.resolveImage, zones.packImage, zones.createStorage, zones.unpack, zones.configureNetwork, zones.glue]) await step.call(zones, s, io);
+    const err = await zones.boot(s, io).catch((e) => e);
+    expect(err).toBeInstanceOf(StepError);
+    expect(err.message).toMatch(/zoneadm -z zone-nic1 boot` failed on .* with exit code 1: zoneadm: zone 'zone-nic1': could not find network interface 'e1000g7' in the global zone/);
+    await zones.halt(s, io);
+    await zones.destroy(s, io);
+  });
+
+  it("a zone whose sysidcfg is broken never answers: waiting gives up with the zone's last answer", async () => {
+    const s = { ...spec({ name: "zone-sys1", image: "solaris10-sparse", flavor: "small", host: { name: "sol-c", kind: "zones" }, last: 34 }), host: solC.host };
+    const { io } = recordingIo();
+    for (const step of [zones.resolveImage, zones.packImage, zones.createStorage, zones.unpack, zones.configureNetwork, zones.glue]) await step.call(zones, s, io);
+    // A typo in sysidcfg: the real first boot ignores the whole file and waits at the console.
+    await solC.transport().writeFile(`${solC.state}/zones/zone-sys1/root/etc/sysidcfg`, "system_locale=C\ntimezone=UTC\nroot_pasword=x\n", { mode: 0o600 });
+    await zones.boot(s, io);
+    const err = await zones.waitReady(s, io).catch((e) => e);
+    expect(err).toBeInstanceOf(StepError);
+    expect(err.message).toMatch(/gave up waiting for zone-sys1 to answer \(ssh service online\) on .* after 90 tries \(last answer: uninitialized\)/);
+    await zones.halt(s, io);
+    await zones.destroy(s, io);
   });
 
   it("moves cold to another Solaris host by detach, zfs send | ssh zfs receive, attach; the source is cleaned up", async () => {

@@ -43,6 +43,7 @@ function io() {
 
 describe("fields that reach a host are checked before any command is built", () => {
   const bad: [string, (s: DeploySpec) => DeploySpec][] = [
+    ["order id with a line break (it is written into the Xen config)", (s) => ({ ...s, orderId: "00000000-0000-4000-8000-000000000005\nkernel = \"/tmp/evil\"" })],
     ["guest name with ;", (s) => ({ ...s, hostname: "web;reboot" })],
     ["guest name with $()", (s) => ({ ...s, hostname: "web$(id)" })],
     ["guest name with a space", (s) => ({ ...s, hostname: "web 1" })],
@@ -71,6 +72,7 @@ describe("fields that reach a host are checked before any command is built", () 
     expect(() => ZonesDriver.plan(withConfig(zoneSpec, { zonesDataset: "rpool/zones$(id)" }))).toThrow(/zonesDataset/);
     expect(() => ZonesDriver.plan(withConfig(zoneSpec, { rootPasswordHash: "secret" }))).toThrow(/rootPasswordHash/);
     expect(() => ZonesDriver.plan(withConfig(zoneSpec, { timezone: "UTC\nroot_password=x" }))).toThrow(/timezone/);
+    expect(() => ZonesDriver.plan(withConfig(zoneSpec, { physicalByNetwork: { production: "e1000g1;reboot" } }))).toThrow(/physicalByNetwork/);
   });
 
   it("a driver step with a bad field runs nothing on the host", async () => {

@@ -9,15 +9,36 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { deploymentPlan } from "@/lib/drivers/plan/deployment";
 import { renderPlan } from "@/lib/drivers/plan/render";
-import { goldenOrders } from "../fixtures/plan-orders";
+import type { Plan } from "@/lib/drivers/plan/types";
+import { XenDriver } from "@/lib/drivers/xen/driver";
+import { xenMigrationPlan } from "@/lib/drivers/xen/migration";
+import { xenSnapshotStep } from "@/lib/drivers/xen/plan";
+import { ZonesDriver } from "@/lib/drivers/zones/driver";
+import { zoneMovePlan } from "@/lib/drivers/zones/move";
+import { goldenOrders, goldenZonesConfig } from "../fixtures/plan-orders";
 
 const dir = path.resolve(import.meta.dirname, "../golden");
 const update = process.env.UPDATE_GOLDEN === "1";
 
+/** Moves and backups, as plans of their own (source and target steps in order). */
+function lifecyclePlans(): Record<string, Plan> {
+  const xen = goldenOrders["xen-small"];
+  const xen2 = { ...xen.host, id: "00000000-0000-4000-8000-0000000000a2", name: "xen-2", address: "xen-2.example.org" };
+  const m = xenMigrationPlan(xen, XenDriver.config(xen.host), xen2, XenDriver.config(xen2), "xen-2.example.org");
+  const zone = goldenOrders["zone-capped"];
+  const sol2 = { ...zone.host, id: "00000000-0000-4000-8000-0000000000a3", name: "sol-2", address: "sol-2.example.org", config: goldenZonesConfig };
+  const z = zoneMovePlan(zone, ZonesDriver.config(zone.host), sol2, ZonesDriver.config(sol2), "sol-2.example.org", "portal-move-20261125t120000");
+  return {
+    "xen-migrate": { kind: "xen", host: "xen-1 -> xen-2", guest: xen.hostname, steps: [m.prepare, m.migrate, m.verify, m.cleanup, xenSnapshotStep(xen, XenDriver.config(xen.host), "backup-20261125")] },
+    "zone-move": { kind: "zones", host: "sol-1 -> sol-2", guest: zone.hostname, steps: [z.preflight, z.detach, z.attach, z.cleanup] },
+  };
+}
+
 describe("golden command plans", () => {
-  for (const [name, spec] of Object.entries(goldenOrders)) {
+  const plans: Record<string, Plan> = { ...Object.fromEntries(Object.entries(goldenOrders).map(([name, spec]) => [name, deploymentPlan(spec)!])), ...lifecyclePlans() };
+  for (const [name, plan] of Object.entries(plans)) {
     it(`${name}: the plan equals tests/golden/${name}.plan`, () => {
-      const text = renderPlan(deploymentPlan(spec)!);
+      const text = renderPlan(plan);
       const file = path.join(dir, `${name}.plan`);
       if (update) writeFileSync(file, text);
       expect(existsSync(file), `${file} is missing: review the plan and write it with UPDATE_GOLDEN=1`).toBe(true);

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { getDb } from "@/lib/db/client";
 import { listCatalog } from "@/lib/db/queries/catalog";
+import { planHosts } from "@/lib/db/queries/plan";
 import { requireUser } from "@/lib/auth/require-user";
 import { PageHeader } from "@/components/PageHeader";
 import { OrderForm } from "@/components/orders/OrderForm";
@@ -29,6 +30,7 @@ export default async function NewOrderPage({ searchParams }: { searchParams: Pro
       }),
     ),
   );
+  const hostsToPlan = user.role === "admin" ? await planHosts(db) : null;
   return (
     <>
       <PageHeader title="Order an environment" description="Fields are checked as you type; the portal checks them again when you submit." />
@@ -39,6 +41,7 @@ export default async function NewOrderPage({ searchParams }: { searchParams: Pro
         initialImage={catalog.images.some((i) => i.slug === image) ? image : undefined}
         groups={quotas.groups.map((g) => ({ slug: g.slug, name: g.name, lines: g.lines, offers: offers.get(g.id)! }))}
         userQuota={{ email: quotas.user.email, lines: quotas.user.lines }}
+        planHosts={hostsToPlan}
       />
     </>
   );

@@ -21,7 +21,9 @@ export const hostsPart: OpenApiPart = {
       post: {
         summary:
           "Register a host (admins). SSH hosts need sshUser and an unencrypted privateKey (OpenSSH or PEM), stored encrypted and never returned. " +
-          "The host starts offline with no capacity: run Test connection, then set state active. 422 names each invalid field; 409 when the name is taken",
+          "Optional config: the kind's driver settings (xen: volumeGroup, configDir, ...; zones: zonesDataset, zonesRoot, timezone, ...; qemu: storageDir), " +
+          "checked with the driver's rules, unknown settings refused. " +
+          "The host starts offline with no capacity: run Test connection, then set state active. 422 names each invalid field (config.<setting> for settings); 409 when the name is taken",
         requestBody: body("HostRegistration"),
         responses: { "201": ok("Registered", ref("Host")), ...errors, "409": ok("Name taken", ref("Error")) },
       },
@@ -31,7 +33,7 @@ export const hostsPart: OpenApiPart = {
       patch: {
         summary:
           "Change a host (admins): state (draining = no new placements; active needs a pinned host key and known capacity), port, sshUser, " +
-          "a new privateKey, hostKeyFingerprint (a checked new key, or null to pin at the next test), maxConcurrency; on sim hosts failSteps",
+          "a new privateKey, hostKeyFingerprint (a checked new key, or null to pin at the next test), maxConcurrency, config (merged: keys given replace, null removes); on sim hosts failSteps",
         parameters: idParam,
         requestBody: body("HostUpdate"),
         responses: { "200": ok("The host", ref("Host")), ...errors },
@@ -83,6 +85,7 @@ export const hostsPart: OpenApiPart = {
             hostKeyFingerprint: { type: ["string", "null"] }, maxConcurrency: { type: "integer" },
           },
         },
+        settings: { type: ["object", "null"], description: "Driver settings; a root password hash shows as \"(set)\"", additionalProperties: true },
         lastCheck: ref("HostCheck"),
       },
     },

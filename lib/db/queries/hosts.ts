@@ -6,6 +6,7 @@ import { writeAudit } from "../../audit";
 import { conflict, notFound, UserError } from "../../errors";
 import { encryptHostSecret } from "../../hosts/secrets";
 import { inspectPrivateKey } from "../../hosts/keys";
+import { checkedHostConfig, visibleHostConfig } from "../../hosts/config";
 import { LOCAL_HOST, type HostRegistration, type HostUpdate } from "../../validation/host";
 import { lockForTransaction } from "../locks";
 import type { Actor } from "./orders";
@@ -30,6 +31,7 @@ const publicColumns = {
   memoryMbCapacity: hosts.memoryMbCapacity,
   diskGbCapacity: hosts.diskGbCapacity,
   lastCheck: hosts.lastCheck,
+  config: hosts.config,
   createdAt: hosts.createdAt,
 };
 
@@ -56,6 +58,8 @@ function view(h: PublicHostRow) {
             hostKeyFingerprint: h.hostKeyFingerprint,
             maxConcurrency: h.maxConcurrency,
           },
+    /** Driver settings (volume group, paths, ...); null on sim hosts. */
+    settings: h.kind === "sim" ? null : visibleHostConfig(h.config),
     lastCheck: h.lastCheck,
     createdAt: h.createdAt,
   };
@@ -101,6 +105,13 @@ export async function getHostRow(db: Db, hostId: string): Promise<Host> {
   return row;
 }
 
+/** What a kind of host offers, shown beside it (Xen and QEMU move guests live; zones move cold). */
+const featuresOf: Record<HostRegistration["kind"], string[]> = {
+  xen: ["vms", "live-migration"],
+  qemu: ["vms", "live-migration"],
+  zones: ["zones", "cold-move", "cpu-cap"],
+};
+
 /** The key's public half and fingerprint; a key ssh2 cannot use is a 422 on the field. */
 function checkedKey(privateKey: string) {
   const k = inspectPrivateKey(privateKey);
@@ -115,6 +126,7 @@ function checkedKey(privateKey: string) {
  */
 export async function registerHost(db: Db, actor: Actor, input: HostRegistration): Promise<HostView> {
   const key = input.privateKey ? checkedKey(input.privateKey) : null;
+  const config = checkedHostConfig(input.kind, {}, input.config ?? {});
   return db.transaction(async (tx) => {
     await lockForTransaction(tx, "hostName", input.name);
     const [taken] = await tx.select({ id: hosts.id }).from(hosts).where(and(eq(hosts.name, input.name), isNull(hosts.removedAt)));
@@ -133,11 +145,12 @@ export async function registerHost(db: Db, actor: Actor, input: HostRegistration
         sshPublicKey: key?.publicKey ?? null,
         hostKeyFingerprint: input.hostKeyFingerprint ?? null,
         maxConcurrency: input.maxConcurrency,
+        config,
         state: "offline",
         cpuCapacity: 0,
         memoryMbCapacity: 0,
         diskGbCapacity: 0,
-        features: input.kind === "zones" ? [] : ["vms"],
+        features: featuresOf[input.kind],
       })
       .returning(publicColumns);
     await writeAudit(tx, {
@@ -148,6 +161,7 @@ export async function registerHost(db: Db, actor: Actor, input: HostRegistration
       data: {
         name: row.name, kind: row.kind, address: row.address, port: row.port, sshUser: row.sshUser,
         keyFingerprint: key?.fingerprint ?? null, hostKeyFingerprint: row.hostKeyFingerprint, maxConcurrency: row.maxConcurrency,
+        config: visibleHostConfig(config),
       },
     });
     return view(row);
@@ -171,9 +185,11 @@ export async function updateHost(db: Db, actor: Actor, hostId: string, input: Ho
     const why = isSim ? "Sim hosts have no SSH settings" : "A local host runs on the worker's machine and has no SSH settings";
     throw new UserError(why, 422, Object.fromEntries(sshFields.map((f) => [f, [why]])));
   }
+  if (input.config && isSim) throw new UserError("Sim hosts have no driver settings", 422, { config: ["Sim hosts have no driver settings"] });
   const key = input.privateKey ? checkedKey(input.privateKey) : null;
 
   const set: Partial<typeof hosts.$inferInsert> = {};
+  if (input.config) set.config = checkedHostConfig(host.kind, host.config, input.config);
   if (input.port !== undefined) set.port = input.port;
   if (input.sshUser !== undefined) set.sshUser = input.sshUser;
   if (input.privateKey && key) {
@@ -198,14 +214,20 @@ export async function updateHost(db: Db, actor: Actor, hostId: string, input: Ho
     }
     set.state = input.state;
   }
+  // Nothing asked for (a form saved unchanged): nothing to write or audit.
+  if (Object.keys(set).length === 0) return getHostView(db, hostId);
   const [row] = await db.update(hosts).set(set).where(eq(hosts.id, hostId)).returning(publicColumns);
-  const { privateKey: _secret, ...audited } = input;
+  const { privateKey: _secret, config: _config, ...audited } = input;
   await writeAudit(db, {
     actorId: actor.id,
     action: "host.update",
     targetType: "host",
     targetId: hostId,
-    data: { ...audited, ...(key ? { keyChanged: true, keyFingerprint: key.fingerprint } : {}) },
+    data: {
+      ...audited,
+      ...(key ? { keyChanged: true, keyFingerprint: key.fingerprint } : {}),
+      ...(set.config && input.config ? { config: visibleHostConfig(set.config) } : {}),
+    },
     before: { state: host.state, failSteps: host.config.failSteps ?? {} },
     after: { state: row.state, failSteps: set.config?.failSteps ?? host.config.failSteps ?? {} },
   });

@@ -14,6 +14,11 @@ import type { PlanInput } from "../../validation/plan";
 import type { Actor } from "./orders";
 import { defaultProductionNetwork, findFlavor, findImage, findNetwork } from "./catalog";
 
+/** Hosts an admin may plan for (the dry run's host choice), by name. */
+export async function planHosts(db: Db) {
+  return db.select({ name: hosts.name, kind: hosts.kind, state: hosts.state }).from(hosts).where(isNull(hosts.removedAt)).orderBy(asc(hosts.name));
+}
+
 /** What address a network would give next (not reserved: a dry run changes nothing). */
 async function nextAddress(db: Db, network: typeof networks.$inferSelect) {
   const taken = await db.select({ ip: ipAllocations.ip }).from(ipAllocations).where(eq(ipAllocations.networkId, network.id));

@@ -26,7 +26,11 @@ function renderAction(a: PlanAction): string[] {
     const test = a.until.ready.source === "(?:)" ? "it succeeds" : `the output matches ${a.until.ready}`;
     out.push(`  (repeated until ${test}: at most ${a.until.attempts} times, every ${a.until.intervalMs / 1000} s)`);
   }
-  if (a.expect) out.push(`  (its output must match ${a.expect.stdout})`);
+  for (const [code, meaning] of Object.entries(a.okCodes ?? {})) out.push(`  (exit code ${code} is fine: ${meaning})`);
+  if (a.expect) {
+    const must = a.expect.stdout.source === "^(?![\\s\\S])" ? "it must print nothing" : `its output must match ${a.expect.stdout}`;
+    out.push(`  (${must}; else: ${a.expect.problem})`);
+  }
   if (a.alreadyDone) {
     out.push(`  (if it says ${a.alreadyDone.when}: already done${a.alreadyDone.verify ? `, when \`${commandText(a.alreadyDone.verify.argv)}\` shows it matches the order` : ""})`);
   }

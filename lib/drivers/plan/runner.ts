@@ -7,6 +7,8 @@ import type { PlanStep, RunAction, WriteAction } from "./types";
 export type RunnerOptions = {
   /** Overrides every `until` interval (tests poll emulators faster than real hosts boot). */
   pollIntervalMs?: number;
+  /** Logged first in every step (e.g. that the plan has not been run on a real host of its kind). */
+  notice?: string;
 };
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
@@ -54,6 +56,7 @@ function transportFailure(e: unknown, argv: readonly string[], host: string): Er
  */
 export async function runPlanStep(step: PlanStep, transport: Transport, io: StepIo, options: RunnerOptions = {}): Promise<void> {
   const host = transport.description;
+  if (options.notice) await io.log(options.notice);
   await io.log(`${step.description} (on ${host})`);
   if (step.actions.length === 0) {
     await io.log("nothing to run on the host for this step");
@@ -108,10 +111,15 @@ async function runOne(action: RunAction, transport: Transport, io: StepIo, host:
     }
     return;
   }
+  const allowed = action.okCodes?.[result.code];
+  if (allowed) {
+    await io.log(`exit code ${result.code}: ${allowed}`);
+    return;
+  }
   const done = action.alreadyDone;
   if (done && done.when.test(`${result.stderr}\n${result.stdout}`)) {
     if (!done.verify) {
-      await io.log(`already done: ${lastLine(result)}`);
+      await io.log(done.note ?? `already done: ${lastLine(result)}`);
       return;
     }
     const check = await exec(done.verify.argv, transport, io, action, host, true);

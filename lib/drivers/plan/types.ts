@@ -24,6 +24,8 @@ export type AlreadyDone = {
   };
   /** What an admin should do when the existing thing does not match. */
   advice: string;
+  /** What the log says instead of the tool's own words (when "not found" is the good answer). */
+  note?: string;
 };
 
 /** Repeat the command until it succeeds and its output says so (a guest coming up). */
@@ -46,6 +48,8 @@ export type RunAction = {
   until?: Until;
   /** After exit 0, stdout must match, else the step fails with `problem`. */
   expect?: { stdout: RegExp; problem: string };
+  /** Exit codes besides 0 that are fine here, with what they mean for the log (e.g. 124: timed out, forced next). */
+  okCodes?: Record<number, string>;
   /** Added to the error when the command fails: what is probably wrong and what to do. */
   hint?: string;
   timeoutMs?: number;

@@ -36,6 +36,7 @@ function fail(what: string, value: unknown): never {
 
 /** Throws a StepError naming the first field that would not be safe in a command or a file. */
 export function assertSafeSpec(spec: DeploySpec): void {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(spec.orderId)) fail("order id", spec.orderId);
   if (!HOSTNAME.test(spec.hostname) || spec.hostname.length > 32) fail("guest name", spec.hostname);
   if (!SLUG.test(spec.image.slug) || spec.image.slug.length > 40) fail("image slug", spec.image.slug);
   for (const [k, v] of Object.entries({ vcpus: spec.flavor.vcpus, memoryMb: spec.flavor.memoryMb, diskGb: spec.flavor.diskGb })) {

@@ -1,13 +1,14 @@
 import { and, eq, isNull } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { hosts, type Host } from "../../db/schema";
+import { env } from "../../env";
 import { decryptHostSecret, HostSecretError } from "../../hosts/secrets";
 import { LocalTransport } from "./local";
 import { SshTransport } from "./ssh";
 import { TransportError, type Transport } from "./types";
 
 /** The host fields a transport needs (a hosts row has them all). */
-export type TransportHost = Pick<Host, "id" | "name" | "address" | "port" | "sshUser" | "sshPrivateKey" | "hostKeyFingerprint" | "maxConcurrency">;
+export type TransportHost = Pick<Host, "id" | "name" | "kind" | "address" | "port" | "sshUser" | "sshPrivateKey" | "hostKeyFingerprint" | "maxConcurrency">;
 
 /** Address of a host driven on the worker's own machine (no SSH). */
 export const LOCAL_ADDRESS = "local";
@@ -38,6 +39,9 @@ export function transportFor(host: TransportHost, opts: { allowUnpinned?: boolea
       privateKey,
       hostKeyFingerprint: host.hostKeyFingerprint,
       maxConcurrency: host.maxConcurrency,
+      connectTimeoutMs: env.SSH_CONNECT_TIMEOUT_MS,
+      // Solaris 10 global zones run SunSSH, which has only SHA-1 key exchange (not tried on one here).
+      legacyKex: host.kind === "zones",
       allowUnpinned: opts.allowUnpinned,
     },
     // A first contact (key not pinned yet) gets a connection of its own, never the pool's.

@@ -17,6 +17,8 @@ export const xenHostConfig = z.object({
   imageDir: hostPath("imageDir").default("/var/lib/xen/images"),
   kernel: hostPath("kernel").default("/var/lib/xen/images/vmlinuz"),
   ramdisk: hostPath("ramdisk").default("/var/lib/xen/images/initrd.img"),
+  /** How long a guest gets to power off cleanly before it is destroyed (seconds). */
+  shutdownTimeoutSec: z.number().int("whole seconds").min(1, "at least 1 second").max(3600, "at most 3600 seconds").default(300),
   /** The name other Xen hosts reach this one by for `xl migrate` (default: its address). */
   migrationAddress: z.string().regex(HOST_ADDRESS, "migration address: a host name or IPv4 address").optional(),
 });

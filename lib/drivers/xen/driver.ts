@@ -9,7 +9,8 @@ import { HOST_ADDRESS, parseHostConfig } from "../plan/validate";
 import type { Transport } from "../transport/types";
 import { StepError, type DeploySpec, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type StepIo } from "../types";
 import { xenHostConfig, type XenHostConfig } from "./config";
-import { xenHaltStep, xenMigrationPlan, xenNames, xenProvisionPlan, xenSnapshotStep, xenStartStep, xenTeardownPlan } from "./plan";
+import { xenMigrationPlan } from "./migration";
+import { xenHaltStep, xenNames, xenProvisionPlan, xenSnapshotStep, xenStartStep, xenTeardownPlan } from "./plan";
 
 /** Opens a transport to a host; the driver closes it when its step is done. */
 export type ConnectHost = (host: DeploySpec["host"]) => Promise<Transport>;
@@ -25,6 +26,8 @@ export function migrationAddress(host: DeploySpec["host"], configured: string | 
   if (!HOST_ADDRESS.test(address)) throw new StepError(`host ${host.name} has no usable address for host-to-host transfers (${JSON.stringify(address.slice(0, 60))})`);
   return address;
 }
+
+const NOTICE = "note: this Xen command plan has not been run on a real Xen host yet (it was tested against emulators)";
 
 export class XenDriver implements HypervisorDriver {
   readonly kind = "xen" as const;
@@ -58,11 +61,11 @@ export class XenDriver implements HypervisorDriver {
   private async runStep(spec: DeploySpec, io: StepIo, name: string) {
     const step = XenDriver.plan(spec).steps.find((s) => s.step === name);
     if (!step) throw new Error(`no ${name} step in the Xen plan`);
-    await this.onHost(spec.host, (t) => runPlanStep(step, t, io, this.options));
+    await this.onHost(spec.host, (t) => runPlanStep(step, t, io, { notice: NOTICE, ...this.options }));
   }
 
   private runOne(spec: DeploySpec, io: StepIo, step: PlanStep) {
-    return this.onHost(spec.host, (t) => runPlanStep(step, t, io, this.options));
+    return this.onHost(spec.host, (t) => runPlanStep(step, t, io, { notice: NOTICE, ...this.options }));
   }
 
   resolveImage(spec: DeploySpec, io: StepIo) { return this.runStep(spec, io, "resolve"); }
@@ -77,7 +80,7 @@ export class XenDriver implements HypervisorDriver {
   destroy(spec: DeploySpec, io: StepIo) { return this.runStep(spec, io, "destroy"); }
 
   start(spec: DeploySpec, io: StepIo) { return this.runOne(spec, io, xenStartStep(spec, XenDriver.config(spec.host))); }
-  stop(spec: DeploySpec, io: StepIo) { return this.runOne(spec, io, xenHaltStep(spec)); }
+  stop(spec: DeploySpec, io: StepIo) { return this.runOne(spec, io, xenHaltStep(spec, XenDriver.config(spec.host))); }
 
   /** An LVM snapshot of the guest's disk for a backup, named <guest>-<label>. */
   snapshot(spec: DeploySpec, label: string, io: StepIo) { return this.runOne(spec, io, xenSnapshotStep(spec, XenDriver.config(spec.host), label)); }

@@ -31,7 +31,7 @@ export function xenCpu(spec: DeploySpec) {
   return { weight: 256 * spec.flavor.vcpus, cap: spec.flavor.cpuCap ? Math.round(spec.flavor.cpuCap * 100) : 0 };
 }
 
-const lvsArgs = (what: string, lvPath: string) => ["lvs", "--noheadings", "--units", "b", "--nosuffix", "--separator", "|", "-o", what, lvPath];
+export const lvsArgs = (what: string, lvPath: string) => ["lvs", "--noheadings", "--units", "b", "--nosuffix", "--separator", "|", "-o", what, lvPath];
 
 /** The address the host probes and the guest is known by: the service network's, else the first. */
 function primaryAddress(spec: DeploySpec) {
@@ -83,7 +83,7 @@ function hostsFile(spec: DeploySpec): string {
 
 const alreadyMounted = { when: /already mounted/, advice: "" };
 const notMounted = { when: /not mounted|no mount point|mountpoint not found/, advice: "" };
-const noDomain = { when: /invalid domain identifier/, advice: "" };
+export const noDomain = { when: /invalid domain identifier/, advice: "" };
 
 function mountActions(n: ReturnType<typeof xenNames>): RunAction[] {
   return [
@@ -178,7 +178,11 @@ export function xenProvisionPlan(spec: DeploySpec, cfg: XenHostConfig): Plan {
         spec.image.source === "clone"
           ? []
           : spec.image.source === "copy"
-            ? [run(["dd", `if=${n.goldenDevice}`, `of=${n.device}`, "bs=4M", "conv=sparse"], "Copy the golden disk block by block (sparse: zero blocks are skipped)", { timeoutMs: 60 * 60_000 })]
+            ? [
+                run(["dd", `if=${n.goldenDevice}`, `of=${n.device}`, "bs=4M", "conv=sparse"], "Copy the golden disk block by block (sparse: zero blocks are skipped)", { timeoutMs: 60 * 60_000 }),
+                run(["e2fsck", "-f", "-p", n.device], "Check the copied filesystem (resize2fs requires it)", { timeoutMs: 30 * 60_000 }),
+                run(["resize2fs", n.device], `Grow the filesystem to the volume's ${spec.flavor.diskGb} GiB`, { timeoutMs: 30 * 60_000 }),
+              ]
             : [
                 ...mountActions(n),
                 run(["tar", "-xzpf", n.installFile, "-C", n.mountPoint], "Unpack the root filesystem, keeping owners and modes", { timeoutMs: 30 * 60_000 }),
@@ -241,11 +245,20 @@ export function xenProvisionPlan(spec: DeploySpec, cfg: XenHostConfig): Plan {
   return { kind: "xen", host: spec.host.name, guest: spec.hostname, steps };
 }
 
-export function xenHaltStep(spec: DeploySpec): PlanStep {
+/** Orderly shutdown, forced with `xl destroy` when the guest has not powered off within the host's timeout. */
+export function xenHaltStep(spec: DeploySpec, cfg: XenHostConfig): PlanStep {
+  const seconds = cfg.shutdownTimeoutSec;
   return {
     step: "halt",
-    description: `Shut ${spec.hostname} down cleanly and wait until it is gone`,
-    actions: [run(["xl", "shutdown", "-w", spec.hostname], "Orderly shutdown (the guest's own poweroff)", { alreadyDone: noDomain, timeoutMs: 5 * 60_000 })],
+    description: `Shut ${spec.hostname} down cleanly; destroy it if it is still there after ${seconds} s`,
+    actions: [
+      run(["timeout", String(seconds), "xl", "shutdown", "-w", spec.hostname], "Orderly shutdown (the guest's own poweroff), waiting until it is gone", {
+        alreadyDone: noDomain,
+        okCodes: { 124: `${spec.hostname} did not power off within ${seconds} s; forcing it off` },
+        timeoutMs: (seconds + 30) * 1000,
+      }),
+      run(["xl", "destroy", spec.hostname], "Force it off if it is still there", { alreadyDone: { ...noDomain, note: `${spec.hostname} is off` } }),
+    ],
   };
 }
 
@@ -263,7 +276,7 @@ export function xenTeardownPlan(spec: DeploySpec, cfg: XenHostConfig): Plan {
     host: spec.host.name,
     guest: spec.hostname,
     steps: [
-      xenHaltStep(spec),
+      xenHaltStep(spec, cfg),
       {
         step: "destroy",
         description: `Remove domain ${spec.hostname}, its volume ${n.lvPath} and its configuration`,
@@ -293,51 +306,3 @@ export function xenSnapshotStep(spec: DeploySpec, cfg: XenHostConfig, label: str
     ],
   };
 }
-
-/**
- * Live migration with `xl migrate`: the disk must already be reachable under the same path on
- * the target (shared SAN/iSCSI/DRBD volume group), the domain keeps its config and MACs, so the
- * environment keeps its addresses.
- */
-export function xenMigrationPlan(spec: DeploySpec, cfg: XenHostConfig, target: DeploySpec["host"], targetCfg: XenHostConfig, targetAddress: string): { prepare: PlanStep; migrate: PlanStep; verify: PlanStep; cleanup: PlanStep } {
-  assertSafeSpec(spec);
-  const n = xenNames(spec, cfg);
-  const t = xenNames(spec, targetCfg);
-  if (t.device !== n.device) throw new Error(`the guest's disk is ${n.device} on ${spec.host.name} but would be ${t.device} on ${target.name}: live migration needs the same path on both hosts`);
-  return {
-    prepare: {
-      step: "migrate-prepare",
-      description: `On ${target.name}: check the shared volume ${n.lvPath} is visible and write the domain configuration`,
-      actions: [
-        run(lvsArgs("lv_name,vg_name,lv_size", n.lvPath), "The guest's disk on shared storage, seen from the target", {
-          hint: `${target.name} does not see ${n.lvPath}: live migration needs the volume group on shared storage (SAN, iSCSI, DRBD)`,
-        }),
-        run(["xl", "list", spec.hostname], "No domain of that name on the target yet", {
-          alreadyDone: noDomain,
-          expect: { stdout: /^(?![\s\S])/, problem: `${target.name} already runs a domain named ${spec.hostname}` },
-        }),
-        write(t.configFile, xenDomainConfig(spec, targetCfg), 0o644, "Domain configuration on the target, for later restarts there"),
-      ],
-    },
-    migrate: {
-      step: "migrate",
-      description: `Live-migrate ${spec.hostname} to ${target.name} (${targetAddress}); it keeps running and keeps its MACs and addresses`,
-      actions: [run(["xl", "migrate", spec.hostname, targetAddress], "xl sends memory while the guest runs, then switches over", { timeoutMs: 30 * 60_000 })],
-    },
-    verify: {
-      step: "migrate-verify",
-      description: `On ${target.name}: the domain runs`,
-      actions: [
-        run(["xl", "list", spec.hostname], `Domain ${spec.hostname} listed on the target`, {
-          until: { ready: new RegExp(`^${spec.hostname}\\s+\\d+`, "m"), what: `domain ${spec.hostname} on ${target.name}`, attempts: 30, intervalMs: 1000 },
-        }),
-      ],
-    },
-    cleanup: {
-      step: "migrate-cleanup",
-      description: `On ${spec.host.name}: remove the old domain configuration (the volume is shared and stays)`,
-      actions: [run(["rm", "-f", n.configFile], "The domain now lives on the target")],
-    },
-  };
-}
-

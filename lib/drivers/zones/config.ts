@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { BRIDGE } from "../../validation/network";
+import { SLUG } from "../../validation/fields";
 import { CRYPT_HASH, DATASET, HOST_ADDRESS, TIMEZONE, hostPath } from "../plan/validate";
 
 /**
@@ -22,6 +24,13 @@ export const zonesHostConfig = z.object({
       domain: z.string().regex(HOST_ADDRESS, "DNS domain: a domain name"),
       servers: z.array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, "DNS server: an IPv4 address")).min(1).max(3),
     })
+    .optional(),
+  /**
+   * The global zone's NIC per network slug (e.g. { production: "e1000g1" }): a network's
+   * `bridge` names a Linux bridge, which a Solaris host does not have. Unlisted networks use it as is.
+   */
+  physicalByNetwork: z
+    .record(z.string().regex(SLUG, "network slug"), z.string().regex(BRIDGE, "physical device: a letter, then up to 14 letters, digits, _ . or -"))
     .optional(),
   /** The name other global zones reach this one by for `zfs send | ssh ... zfs receive`. */
   migrationAddress: z.string().regex(HOST_ADDRESS, "migration address: a host name or IPv4 address").optional(),

@@ -11,7 +11,10 @@ import type { Transport } from "../transport/types";
 import { StepError, type DeploySpec, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type StepIo } from "../types";
 import { migrationAddress, type ConnectHost } from "../xen/driver";
 import { zonesHostConfig, type ZonesHostConfig } from "./config";
-import { zoneBootStep, zoneHaltStep, zoneMovePlan, zonesProvisionPlan, zonesTeardownPlan } from "./plan";
+import { zoneMovePlan } from "./move";
+import { zoneBootStep, zoneHaltStep, zonesProvisionPlan, zonesTeardownPlan } from "./plan";
+
+const NOTICE = "note: this Solaris command plan has not been run on a real Solaris host yet (it was tested against emulators)";
 
 export class ZonesDriver implements HypervisorDriver {
   readonly kind = "zones" as const;
@@ -45,11 +48,11 @@ export class ZonesDriver implements HypervisorDriver {
   private async runStep(spec: DeploySpec, io: StepIo, name: string) {
     const step = ZonesDriver.plan(spec).steps.find((s) => s.step === name);
     if (!step) throw new Error(`no ${name} step in the zones plan`);
-    await this.onHost(spec.host, (t) => runPlanStep(step, t, io, this.options));
+    await this.onHost(spec.host, (t) => runPlanStep(step, t, io, { notice: NOTICE, ...this.options }));
   }
 
   private runOne(spec: DeploySpec, io: StepIo, step: PlanStep) {
-    return this.onHost(spec.host, (t) => runPlanStep(step, t, io, this.options));
+    return this.onHost(spec.host, (t) => runPlanStep(step, t, io, { notice: NOTICE, ...this.options }));
   }
 
   resolveImage(spec: DeploySpec, io: StepIo) { return this.runStep(spec, io, "resolve"); }

@@ -23,6 +23,11 @@ export function zoneNames(spec: DeploySpec, cfg: ZonesHostConfig) {
   };
 }
 
+/** The global zone's device for an address's network (host setting, else the network's own device name). */
+export function physicalOf(a: DeploySpec["addresses"][number], cfg: ZonesHostConfig): string {
+  return cfg.physicalByNetwork?.[a.network] ?? a.bridge;
+}
+
 /** FSS shares: 10 per vCPU of the flavor, so bigger sizes win proportionally under contention. */
 export function zoneCpuShares(spec: DeploySpec): number {
   return 10 * spec.flavor.vcpus;
@@ -46,7 +51,7 @@ export function zonecfgFile(spec: DeploySpec, cfg: ZonesHostConfig): string {
     `set cpu-shares=${zoneCpuShares(spec)}`,
   ];
   for (const a of spec.addresses) {
-    lines.push("add net", `set address=${a.ip}/${prefixOf(a.cidr)}`, `set physical=${a.bridge}`);
+    lines.push("add net", `set address=${a.ip}/${prefixOf(a.cidr)}`, `set physical=${physicalOf(a, cfg)}`);
     if (a === routed) lines.push(`set defrouter=${a.gateway}`);
     lines.push("end");
   }
@@ -83,11 +88,11 @@ function unusableHash(): string {
 
 const redactPassword = { pattern: /^root_password=.*$/m, replacement: "root_password=<crypt(3) hash, not shown>" };
 
-function zoneState(zone: string, states: string) {
+export function zoneState(zone: string, states: string) {
   return new RegExp(`^[^:]*:${zone}:(?:${states}):`, "m");
 }
 
-const noZone = /No such zone configured/;
+export const noZone = /No such zone configured/;
 
 export function zonesProvisionPlan(spec: DeploySpec, cfg: ZonesHostConfig): Plan {
   assertSafeSpec(spec);
@@ -169,7 +174,7 @@ export function zonesProvisionPlan(spec: DeploySpec, cfg: ZonesHostConfig): Plan
     },
     {
       step: "networking",
-      description: `Hosts and netmasks inside the zone; the addresses themselves are the zone's net resources (${spec.addresses.map((a) => `${a.ip} on ${a.bridge}`).join(", ")})`,
+      description: `Hosts and netmasks inside the zone; the addresses themselves are the zone's net resources (${spec.addresses.map((a) => `${a.ip} on ${physicalOf(a, cfg)}`).join(", ")})`,
       actions: [
         write(`${root}/etc/inet/hosts`, ["127.0.0.1\tlocalhost", ...spec.addresses.map((a, i) => `${a.ip}\t${spec.hostname}${i === 0 ? "\tloghost" : `-${a.network}`}`), ""].join("\n"), 0o644, "Hosts file with the zone's addresses"),
         write(`${root}/etc/inet/netmasks`, [...new Set(spec.addresses.map((a) => `${a.cidr.split("/")[0]}\t${netmaskOf(prefixOf(a.cidr))}`))].join("\n") + "\n", 0o644, "Netmasks of the zone's networks"),
@@ -248,69 +253,5 @@ export function zonesTeardownPlan(spec: DeploySpec, cfg: ZonesHostConfig): Plan 
         ],
       },
     ],
-  };
-}
-
-/**
- * A cold move: Solaris 10 has no live migration of zones. Halt and detach on the source, send
- * the zonepath's dataset to the target over the hosts' own SSH (`zfs send | ssh target zfs
- * receive`; a fixed script whose names arrive as positional parameters, never pasted into it),
- * attach with -u (update packages to the target's level) and boot there, then remove the source.
- */
-export function zoneMovePlan(spec: DeploySpec, cfg: ZonesHostConfig, target: DeploySpec["host"], targetCfg: ZonesHostConfig, targetAddress: string, snapshot: string) {
-  assertSafeSpec(spec);
-  if (!/^[a-z0-9][a-z0-9-]{0,40}$/.test(snapshot)) throw new Error("invalid snapshot name");
-  const s = zoneNames(spec, cfg);
-  const t = zoneNames(spec, targetCfg);
-  const snap = `${s.dataset}@${snapshot}`;
-  const detached = { when: /detach operation is invalid for configured zones/, advice: "" };
-  return {
-    preflight: {
-      step: "move-preflight",
-      description: `On ${target.name}: no zone named ${t.zone} yet`,
-      actions: [
-        run(["zoneadm", "-z", t.zone, "list", "-p"], "The zone name is free on the target", {
-          alreadyDone: { when: noZone, advice: "" },
-          expect: { stdout: /^(?![\s\S])/, problem: `${target.name} already has a zone named ${t.zone}` },
-        }),
-      ],
-    } satisfies PlanStep,
-    detach: {
-      step: "move-detach",
-      description: `On ${spec.host.name}: halt and detach ${s.zone}, snapshot and send ${s.dataset} to ${target.name}`,
-      actions: [
-        zoneHaltStep(spec).actions[0]!,
-        run(["zoneadm", "-z", s.zone, "detach"], "Detach: the zonepath now carries the zone's package list for the target", { alreadyDone: detached }),
-        run(["zfs", "snapshot", snap], "Point-in-time copy of the zonepath to send", { alreadyDone: { when: /dataset already exists/, advice: "" } }),
-        run(["sh", "-c", 'zfs send "$1" | ssh "$2" zfs receive -F "$3"', "sh", snap, targetAddress, t.dataset], `Send the dataset to ${target.name} over the hosts' SSH`, { timeoutMs: 4 * 60 * 60_000 }),
-      ],
-    } satisfies PlanStep,
-    attach: {
-      step: "move-attach",
-      description: `On ${target.name}: attach ${t.zone} at ${t.zonepath} and boot it`,
-      actions: [
-        run(["zfs", "set", `mountpoint=${t.zonepath}`, t.dataset], "Mount the received dataset at the zonepath"),
-        run(["zonecfg", "-z", t.zone, "create", "-a", t.zonepath], "Configuration from the detached zonepath", {
-          alreadyDone: { when: /Zone exists, input not from terminal|already installed; create not allowed/, advice: "" },
-        }),
-        run(["zoneadm", "-z", t.zone, "attach", "-u"], "Attach, updating packages to this host's level", {
-          alreadyDone: { when: /attach operation is invalid for (installed|ready|running) zones/, advice: "" },
-        }),
-        zoneBootStep(spec).actions[0]!,
-        run(["zoneadm", "-z", t.zone, "list", "-p"], `Zone ${t.zone} running on the target`, {
-          until: { ready: zoneState(t.zone, "running"), what: `zone ${t.zone} to run on ${target.name}`, attempts: 60, intervalMs: 2000 },
-        }),
-        run(["zfs", "destroy", `${t.dataset}@${snapshot}`], "The transfer snapshot is no longer needed", { alreadyDone: { when: /could not find any snapshots|dataset does not exist/, advice: "" } }),
-      ],
-    } satisfies PlanStep,
-    cleanup: {
-      step: "move-cleanup",
-      description: `On ${spec.host.name}: delete the detached zone and its dataset`,
-      actions: [
-        run(["zonecfg", "-z", s.zone, "delete", "-F"], "Remove the detached zone's configuration", { alreadyDone: { when: noZone, advice: "" } }),
-        run(["zfs", "destroy", "-r", s.dataset], "Destroy the old zonepath and its snapshot", { alreadyDone: { when: /dataset does not exist/, advice: "" } }),
-        run(["rm", "-f", s.cfgFile], "Remove the zonecfg command file"),
-      ],
-    } satisfies PlanStep,
   };
 }

@@ -129,3 +129,18 @@ export function dd(args) {
 export function ensureLvmDir() {
   if (!existsSync(LVM)) mkdirSync(LVM, { recursive: true });
 }
+
+export function e2fsck(args) {
+  const { rest } = parseArgs(args);
+  const dev = deviceLv(rest[0] ?? "");
+  if (!dev) fail(`e2fsck: No such file or directory while trying to open ${rest[0]}\nPossibly non-existent device?`, 8);
+  out(`${dev[1]}: 11/655360 files (0.0% non-contiguous), 66753/2621440 blocks`);
+}
+
+export function resize2fs(args) {
+  const { rest } = parseArgs(args);
+  const dev = deviceLv(rest[0] ?? "");
+  if (!dev) fail(`resize2fs: No such file or directory while trying to open ${rest[0]}\nCouldn't find valid filesystem superblock.`, 1);
+  const size = load("lvm/state", { lvs: {} }).lvs[`${dev[0]}/${dev[1]}`].size;
+  out(`resize2fs 1.47.0 (5-Feb-2023)\nResizing the filesystem on ${rest[0]} to ${size / 4096} (4k) blocks.\nThe filesystem on ${rest[0]} is now ${size / 4096} (4k) blocks long.`);
+}

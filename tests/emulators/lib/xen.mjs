@@ -85,6 +85,12 @@ export function xl(args) {
     case "destroy": {
       const name = rest.filter((a) => !a.startsWith("-"))[0];
       if (!all[name]) invalid(name);
+      if (cmd === "shutdown" && all[name].ignoresShutdown) {
+        // A guest that ignores the request: `-w` waits until someone gives up (timeout(1) in the plan).
+        out(`Shutting down domain ${all[name].id}\nWaiting for 1 domains`);
+        if (rest.includes("-w")) setInterval(() => {}, 1 << 30);
+        return;
+      }
       const id = all[name].id;
       delete all[name];
       save("xen/domains", all);

@@ -1,0 +1,92 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { forbidden } from "next/navigation";
+import { requireUser } from "@/lib/auth/require-user";
+import { getDb } from "@/lib/db/client";
+import { listHostsWithUsage } from "@/lib/db/queries/hosts";
+import { hostFailureInjection } from "@/lib/db/queries/admin";
+import { PageHeader } from "@/components/PageHeader";
+import { StatusBadge } from "@/components/StatusBadge";
+import { HostConnection } from "@/components/admin/HostConnection";
+import { HostControls } from "@/components/admin/HostControls";
+import { RegisterHostForm } from "@/components/admin/RegisterHostForm";
+import { formatMemory, hostKindLabels } from "@/components/format";
+
+export const metadata: Metadata = { title: "Hosts" };
+export const dynamic = "force-dynamic";
+
+/**
+ * Hypervisor hosts: register one with its SSH login, test the connection (pins the host key,
+ * discovers capacity), activate or drain it, remove it. Private keys never reach this page.
+ */
+export default async function HostsPage() {
+  const user = await requireUser("/admin/hosts");
+  if (user.role !== "admin") forbidden();
+  const db = await getDb();
+  const [hosts, injections] = await Promise.all([listHostsWithUsage(db), hostFailureInjection(db)]);
+
+  return (
+    <>
+      <PageHeader
+        title="Hypervisor hosts"
+        description="Register Xen, Solaris zones and QEMU hosts the portal reaches over SSH. A new host stays offline until Test connection has pinned its host key and found its capacity; then activate it. Draining hosts keep their environments but get no new ones."
+        actions={<Link href="/admin" className="text-sm font-medium text-sky-700 hover:underline">Back to administration</Link>}
+      />
+      <div className="grid gap-6 xl:grid-cols-3">
+        <section aria-labelledby="hosts-list-heading" className="space-y-4 xl:col-span-2">
+          <h2 id="hosts-list-heading">Hosts ({hosts.length})</h2>
+          {hosts.length === 0 ? (
+            <p className="card p-5 text-sm text-slate-600">No hosts yet. Register one with the form; orders wait in the queue until a host of their kind is active.</p>
+          ) : null}
+          {hosts.map((h) => (
+            <article key={h.id} className="card p-5" aria-label={`Host ${h.name}`} data-testid="host-card">
+              <div className="flex flex-wrap items-start justify-between gap-3">
+                <div>
+                  <h3 className="text-base">{h.name}</h3>
+                  <p className="text-xs text-slate-500">
+                    {hostKindLabels[h.kind] ?? h.kind} · <span className="font-mono">{h.address}</span>
+                    {h.kind === "xen" || h.kind === "zones" ? " · commands built from the documented tools; not yet run against a real host of this kind" : ""}
+                  </p>
+                </div>
+                <StatusBadge status={h.state} testId="host-state" />
+              </div>
+              <div className="mt-4 grid gap-4 md:grid-cols-2">
+                <div className="space-y-2 text-sm">
+                  <dl className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-xs">
+                    <dt className="text-slate-500">Capacity</dt>
+                    <dd data-testid="host-capacity-summary">
+                      {h.capacity.vcpus === 0 ? (
+                        <span className="text-amber-700">unknown until Test connection</span>
+                      ) : (
+                        `${h.capacity.vcpus} CPUs, ${formatMemory(h.capacity.memoryMb)}, ${h.capacity.diskGb} GiB disk`
+                      )}
+                    </dd>
+                    <dt className="text-slate-500">In use</dt>
+                    <dd>
+                      {h.used.environments} environment{h.used.environments === 1 ? "" : "s"}: {h.used.vcpus} vCPUs, {formatMemory(h.used.memoryMb)}, {h.used.diskGb} GiB
+                    </dd>
+                  </dl>
+                  <HostControls hostId={h.id} hostName={h.name} kind={h.kind} state={h.state} failSteps={injections.get(h.id) ?? {}} />
+                </div>
+                <HostConnection
+                  hostId={h.id}
+                  hostName={h.name}
+                  kind={h.kind}
+                  address={h.address}
+                  connection={h.connection}
+                  settings={h.settings}
+                  lastCheck={h.lastCheck}
+                  environments={h.used.environments}
+                />
+              </div>
+            </article>
+          ))}
+        </section>
+        <section aria-labelledby="register-heading" className="card h-fit p-5">
+          <h2 id="register-heading" className="mb-3 text-base">Register a host</h2>
+          <RegisterHostForm />
+        </section>
+      </div>
+    </>
+  );
+}
