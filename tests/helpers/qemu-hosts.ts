@@ -13,7 +13,7 @@ import type { Db } from "@/lib/db/client";
 import { hosts } from "@/lib/db/schema";
 import { guestFiles } from "@/lib/drivers/qemu/args";
 import { cgroupName, removeCgroup } from "@/lib/drivers/qemu/cgroup";
-import { netnsName, removeNetns } from "@/lib/drivers/qemu/netns";
+import { hostKey, netnsName, removeNetns } from "@/lib/drivers/qemu/netns";
 import { guestPids } from "@/lib/drivers/qemu/process";
 import { LocalTransport } from "@/lib/drivers/transport/local";
 import { registerBuiltImages } from "@/lib/images/register";
@@ -88,7 +88,7 @@ export async function setupQemuHosts(db: Db, count = 2, config: Record<string, u
               // gone
             }
           }
-          await removeCgroup(local, cgroupName(host.name, name)).catch(() => false);
+          await removeCgroup(local, cgroupName(hostKey(host), name)).catch(() => false);
           // Packs of this test's environments in the shared store.
           const packed = path.join(testImageStore, "packed");
           for (const p of existsSync(packed) ? readdirSync(packed).filter((k) => k.startsWith(`${name}-`)) : []) rmSync(path.join(packed, p), { recursive: true, force: true });
@@ -110,4 +110,4 @@ export function argvOf(pid: number): string[] {
   return execFileSync("cat", [`/proc/${pid}/cmdline`]).toString("utf8").split("\0").filter(Boolean);
 }
 
-export { guestFiles, netnsName };
+export { guestFiles, hostKey, netnsName };

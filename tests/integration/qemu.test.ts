@@ -25,7 +25,7 @@ import { macForIp } from "@/lib/net/mac";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
 import { allocationsOf, bootPortal, makeGroup, makeUser, tokenFor, unique, waitFor, waitForOrder, type Actor } from "../helpers/portal";
-import { argvOf, guestFiles, local, netnsName, qemuProcessesFor, setupQemuHosts, type QemuHosts } from "../helpers/qemu-hosts";
+import { argvOf, guestFiles, hostKey, local, netnsName, qemuProcessesFor, setupQemuHosts, type QemuHosts } from "../helpers/qemu-hosts";
 
 const { db } = await bootPortal();
 let worker: RunningWorkers;
@@ -152,10 +152,10 @@ describe("QEMU guests", () => {
 
   it("the QEMU process runs under a CPU quota of the flavor's CPUs (cgroup), the Linux analog of a capped container", async () => {
     const env = (await getOrder(orderId)).environment;
-    const cap = await cpuCapOf(local, cgroupName(env.host, hostname));
-    expect(cap).toBe(1);
+    const group = cgroupName(hostKey(qemu.hosts.find((h) => h.name === env.host)!), hostname);
+    expect(await cpuCapOf(local, group)).toBe(1);
     const pid = (await qemuProcessesFor(dir))[0];
-    expect(readFileSync(`/proc/${pid}/cgroup`, "utf8")).toContain(`/portal-qemu/${cgroupName(env.host, hostname)}`);
+    expect(readFileSync(`/proc/${pid}/cgroup`, "utf8")).toContain(`/portal-qemu/${group}`);
   });
 
   it("stop powers the guest off, start boots it again and it reports in; the state allows only what makes sense", async () => {

@@ -6,7 +6,7 @@ import { StepError, type DeploySpec, type GuestStatus, type HypervisorDriver, ty
 import { guestFiles, qemuArgv, type QemuPlan } from "./args";
 import { capCpu, cgroupName, removeCgroup } from "./cgroup";
 import { buildGlueArchive, glueMotd, guestKernelAppend, parseReadyLine, type ReadyReport } from "./glue";
-import { ensureGuestNetwork, networkMode, nicPlans, removeGuestTaps, type NetworkMode } from "./netns";
+import { ensureGuestNetwork, hostKey, networkMode, nicPlans, removeGuestTaps, type NetworkMode } from "./netns";
 import { guestPid, guestPids, launchGuest, queryGuest, stopGuest } from "./process";
 import { followLog, markerMismatches, pokeGuest } from "./serial";
 import { migrateGuest } from "./migrate";
@@ -233,7 +233,7 @@ export class QemuDriver implements HypervisorDriver {
     }
     await io.log(`QEMU running as pid ${pid} (${plan.vcpus} vCPU, ${plan.memoryMb} MiB, ${plan.accel ?? "tcg"})`);
     const cap = cpuCap(spec);
-    const capped = await capCpu(t, cgroupName(spec.host.name, spec.hostname), pid, cap);
+    const capped = await capCpu(t, cgroupName(hostKey(spec.host), spec.hostname), pid, cap);
     await io.log(
       capped.applied
         ? `CPU capped at ${cap} CPU${cap === 1 ? "" : "s"} of host time: ${capped.how} (${capped.cgroup}), like a capped container`
@@ -309,7 +309,7 @@ export class QemuDriver implements HypervisorDriver {
         const removed = await removeGuestTaps(t, network.netns, network.taps);
         await io.log(removed.length ? `removed taps ${removed.join(", ")} from ${network.netns}` : `no taps of ${spec.hostname} left in ${network.netns}`);
       }
-      if (await removeCgroup(t, cgroupName(spec.host.name, spec.hostname))) await io.log("removed the guest's CPU cgroup");
+      if (await removeCgroup(t, cgroupName(hostKey(spec.host), spec.hostname))) await io.log("removed the guest's CPU cgroup");
       const existed = (await t.run(["test", "-e", f.dir])).code === 0;
       await removeImageWork(t, imageStore(spec.host), packKey(spec), [stagingDir(spec), f.dir]);
       await io.log(existed ? `removed ${f.dir}, its staging folder and its packed image` : `nothing of ${spec.hostname} left on ${spec.host.name}`);

@@ -1,9 +1,10 @@
+import { createHash } from "node:crypto";
 import { parseCidr, parseIp } from "../../net/ipv4";
 import type { Transport } from "../transport/types";
 
 /**
  * Guest networking on a QEMU host, checkable from the host side: per host a network
- * namespace (`portal-<host>`), in it one bridge per portal network carrying that network's
+ * namespace (`portal-<host>-<hash of its work folder>`), in it one bridge per portal network carrying that network's
  * gateway address, and per guest NIC a persistent tap on its network's bridge. QEMU runs
  * inside the namespace with its taps, so `ip netns exec portal-<host> ping <guest ip>`
  * reaches the guest. Without root (or iproute2) the driver falls back to QEMU's user-mode
@@ -14,8 +15,22 @@ import type { Transport } from "../transport/types";
  */
 const HOST_SLUG = /^[a-z0-9][a-z0-9-]{0,40}$/;
 
-export function netnsName(host: { name: string; id: string }): string {
-  return HOST_SLUG.test(host.name) ? `portal-${host.name}` : `portal-${host.id.replace(/-/g, "").slice(0, 12)}`;
+/**
+ * The host's namespace: its name plus a short hash of its work folder, so two portals on one
+ * machine (say `npm start` and the end-to-end server, both with a host "qemu-1") never share
+ * bridges or taps, while the same host finds its namespace again after a restart.
+ */
+export function netnsName(host: HostRef): string {
+  return `portal-${hostKey(host)}`;
+}
+
+type HostRef = { name: string; id: string; config?: Record<string, unknown> };
+
+/** `<host name>-<6 hex of sha256(workDir)>`: names the host's namespace and its guests' cgroups. */
+export function hostKey(host: HostRef): string {
+  const base = HOST_SLUG.test(host.name) ? host.name : host.id.replace(/-/g, "").slice(0, 12);
+  const workDir = typeof host.config?.workDir === "string" ? host.config.workDir : host.id;
+  return `${base}-${createHash("sha256").update(workDir).digest("hex").slice(0, 6)}`;
 }
 
 const hex = (n: number) => n.toString(16).padStart(8, "0");
