@@ -9,6 +9,7 @@ import { DecisionActions } from "./DecisionActions";
 import { EnvironmentPanel } from "./EnvironmentPanel";
 import { MigratePanel, type MoveSupport, type MoveTarget } from "./MigratePanel";
 import { OrderActions } from "./OrderActions";
+import { PowerPanel } from "./PowerPanel";
 import { StepTimeline } from "./StepTimeline";
 import { useOrderStream, type StreamMode } from "./useOrderStream";
 
@@ -102,6 +103,9 @@ export function OrderLive({
       <div className="grid gap-6 lg:grid-cols-3">
         <div className="space-y-6 lg:col-span-2">
           {view.environment ? <EnvironmentPanel env={view.environment} orderStatus={view.status} /> : null}
+          {view.environment && view.environment.state !== "deleted" ? (
+            <PowerPanel env={view.environment} flavor={view.flavor} orderStatus={view.status} canManage={canManage} onDone={refresh} />
+          ) : null}
           {move && view.environment && view.environment.state !== "deleted" ? (
             <MigratePanel
               environmentId={view.environment.id}

@@ -16,6 +16,7 @@ import type { OrderInput } from "../../validation/order";
 import { defaultProductionNetwork, findFlavor, findImage, findNetwork } from "./catalog";
 import { lockForTransaction } from "../locks";
 import { migrationsOf } from "./migrations";
+import { powerActionsOf } from "./power";
 
 export type Actor = { id: string; role: Role; email: string };
 
@@ -291,6 +292,7 @@ export async function orderView(db: Db, orderId: string) {
         .orderBy(asc(networks.purpose))
     : [];
   const migrations = envRow ? await migrationsOf(db, envRow.environment.id) : [];
+  const power = envRow ? await powerActionsOf(db, envRow.environment.id) : [];
   const o = row.order;
   return {
     id: o.id,
@@ -319,6 +321,7 @@ export async function orderView(db: Db, orderId: string) {
           expiresAt: envRow.environment.expiresAt.toISOString(),
           addresses: addresses.map((a) => ({ network: a.network, networkName: a.networkName, purpose: a.purpose, ip: a.ip, mac: a.mac })),
           migrations,
+          power,
         }
       : undefined,
     final: (terminalStatuses as readonly string[]).includes(o.status),
