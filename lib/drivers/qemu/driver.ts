@@ -6,7 +6,7 @@ import { StepError, type DeploySpec, type GuestStatus, type HypervisorDriver, ty
 import { guestFiles, qemuArgv, type QemuPlan } from "./args";
 import { capCpu, cgroupName, removeCgroup } from "./cgroup";
 import { buildGlueArchive, glueMotd, guestKernelAppend, parseReadyLine, type ReadyReport } from "./glue";
-import { ensureGuestNetwork, hostKey, networkMode, nicPlans, removeGuestTaps, type NetworkMode } from "./netns";
+import { ensureGuestNetwork, hostKey, netnsName, networkMode, nicPlans, removeGuestTaps, type NetworkMode } from "./netns";
 import { guestPid, guestPids, launchGuest, queryGuest, stopGuest } from "./process";
 import { followLog, markerMismatches, pokeGuest } from "./serial";
 import { migrateGuest } from "./migrate";
@@ -305,9 +305,12 @@ export class QemuDriver implements HypervisorDriver {
       }
       const raw = await t.readFile(path.join(f.dir, "network.json"));
       const network = raw ? (JSON.parse(raw.toString("utf8")) as GuestNetwork) : null;
-      if (network?.mode === "bridge") {
-        const removed = await removeGuestTaps(t, network.netns, network.taps);
-        await io.log(removed.length ? `removed taps ${removed.join(", ")} from ${network.netns}` : `no taps of ${spec.hostname} left in ${network.netns}`);
+      if (network?.mode !== "user") {
+        // Also when network.json was never written (a step interrupted after creating taps).
+        const netns = network?.netns ?? netnsName(spec.host);
+        const taps = [...new Set([...(network?.taps ?? []), ...nicPlans(spec.addresses).map((n) => n.tap)])];
+        const removed = await removeGuestTaps(t, netns, taps);
+        await io.log(removed.length ? `removed taps ${removed.join(", ")} from ${netns}` : `no taps of ${spec.hostname} left in ${netns}`);
       }
       if (await removeCgroup(t, cgroupName(hostKey(spec.host), spec.hostname))) await io.log("removed the guest's CPU cgroup");
       const existed = (await t.run(["test", "-e", f.dir])).code === 0;

@@ -66,7 +66,9 @@ async function ipCmd(t: Transport, argv: string[], what: string, signal?: AbortS
 }
 
 async function linkExists(t: Transport, netns: string, dev: string): Promise<boolean> {
-  return (await t.run(["ip", "-n", netns, "link", "show", "dev", dev])).code === 0;
+  // No namespace, no iproute2: no such link either.
+  const r = await t.run(["ip", "-n", netns, "link", "show", "dev", dev]).catch(() => null);
+  return r?.code === 0;
 }
 
 export type NicPlan = { ip: string; mac: string; cidr: string; gateway: string; tap: string; bridge: string };
