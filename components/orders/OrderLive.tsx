@@ -53,7 +53,7 @@ export function OrderLive({
   canManage: boolean;
   canDecide: boolean;
   /** Admins: where the environment could move, and whether its host kind migrates live. */
-  move?: { targets: MoveTarget[]; support: MoveSupport };
+  move?: { targets: MoveTarget[]; support: Partial<Record<string, MoveSupport>> };
 }) {
   const { view, mode, refresh } = useOrderStream(initial);
   const tone = reasonTone[view.status] ?? { box: "border-sky-300 bg-sky-50 text-sky-900", title: reasonTitle(view.reason) };
@@ -113,8 +113,8 @@ export function OrderLive({
               state={view.environment.state}
               orderStatus={view.status}
               migrations={view.environment.migrations}
-              targets={move.targets}
-              support={move.support}
+              targets={move.targets.filter((t) => t.kind === view.environment!.hostKind)}
+              support={move.support[view.environment.hostKind] ?? { live: false, why: `Environments on ${view.environment.hostKind} hosts cannot be moved in this version.` }}
               onDone={refresh}
             />
           ) : null}
