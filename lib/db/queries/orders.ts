@@ -324,7 +324,9 @@ export async function orderView(db: Db, orderId: string) {
           power,
         }
       : undefined,
-    final: (terminalStatuses as readonly string[]).includes(o.status),
+    // Final once the order is terminal and no run is still recording its last step (the
+    // release step retires the order a moment before it marks itself succeeded).
+    final: (terminalStatuses as readonly string[]).includes(o.status) && provision?.status !== "running" && teardown?.status !== "running",
   };
 }
 
