@@ -13,6 +13,8 @@ import { environmentActions, environments, hosts } from "@/lib/db/schema";
 import { guestFiles } from "@/lib/drivers/qemu/args";
 import { parseReadyLine, type ReadyReport } from "@/lib/drivers/qemu/glue";
 import { guestPids, launchGuest } from "@/lib/drivers/qemu/process";
+import { cgroupName, cgroupOfPid } from "@/lib/drivers/qemu/cgroup";
+import { hostKey } from "@/lib/drivers/qemu/netns";
 import { QemuDriver } from "@/lib/drivers/qemu/driver";
 import { linkGuestFolder } from "@/lib/drivers/qemu/migrate";
 import { withQmp } from "@/lib/drivers/qemu/qmp";
@@ -165,7 +167,10 @@ describe("live migration between two QEMU hosts", () => {
     // Nothing of it is left on the source.
     expect(await guestPids(t, guestDirOn(from, before.hostname))).toEqual([]);
     expect((await t.run(["test", "-e", guestDirOn(from, before.hostname)])).code).not.toBe(0);
-    expect(await guestPids(t, guestDirOn(to, before.hostname))).toHaveLength(1);
+    const [newPid] = await guestPids(t, guestDirOn(to, before.hostname));
+    expect(newPid).toBeDefined();
+    // Its CPU cap moved with it: the new QEMU process sits in the target host's cgroup for the guest.
+    expect(await cgroupOfPid(t, newPid!)).toContain(cgroupName(hostKey(to), before.hostname));
   }, 180_000);
 
   it("a migration whose destination dies fails with the reason and leaves the guest running on its host", async () => {

@@ -7,7 +7,7 @@ import { guestFiles, qemuArgv, type QemuPlan } from "./args";
 import { capCpu, cgroupName, removeCgroup } from "./cgroup";
 import type { GuestNetwork } from "./driver";
 import { guestDir, stagingDir, transportFor } from "./host";
-import { removeGuestTaps } from "./netns";
+import { hostKey, removeGuestTaps } from "./netns";
 import { guestPid, launchGuest, queryGuest } from "./process";
 import { withQmp } from "./qmp";
 
@@ -294,10 +294,10 @@ async function finishOnTarget(
   });
   const cap = spec.flavor.cpuCap ?? spec.flavor.vcpus;
   await note("capping the CPU", async () => {
-    const capped = await capCpu(t, cgroupName(target.name, spec.hostname), at.dstPid, cap);
+    const capped = await capCpu(t, cgroupName(hostKey(target), spec.hostname), at.dstPid, cap);
     await io.log(capped.applied ? `CPU capped at ${cap} on ${target.name}: ${capped.how}` : `no CPU quota on ${target.name}: ${capped.why}`);
   });
-  await note("removing the source's cgroup", () => removeCgroup(t, cgroupName(spec.host.name, spec.hostname)));
+  await note("removing the source's cgroup", () => removeCgroup(t, cgroupName(hostKey(spec.host), spec.hostname)));
   const { srcNetwork, dstNetwork } = at;
   if (srcNetwork?.mode === "bridge" && !(dstNetwork.mode === "bridge" && dstNetwork.netns === srcNetwork.netns)) {
     await note("removing the source's taps", () => removeGuestTaps(t, srcNetwork.netns, srcNetwork.taps));
