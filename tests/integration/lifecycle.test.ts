@@ -9,7 +9,7 @@ import * as startRoute from "@/app/api/v1/environments/[id]/start/route";
 import * as stopRoute from "@/app/api/v1/environments/[id]/stop/route";
 import { auditEvents, environmentActions, environments, orders, simObjects } from "@/lib/db/schema";
 import { getQueue } from "@/lib/jobs/queues";
-import { orderView } from "@/lib/db/queries/orders";
+import { destroyEnvironment, orderView } from "@/lib/db/queries/orders";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { reconcileActions } from "@/workers/reconciler";
 import { invoke } from "../helpers/http";
@@ -120,5 +120,22 @@ describe("start and stop", () => {
     worker = await startWorkers();
     expect((await actionDone(first.body.id)).status).toBe("succeeded");
     expect(await envState(envId)).toBe("stopped");
+  });
+
+  it("a stop still queued when the environment is destroyed does not run, and leaves the environment deleted", async () => {
+    const created = await order(db, owner);
+    const view = await waitForOrder(db, created.id);
+    const envId = view.environment!.id;
+    await worker!.stop();
+    worker = null;
+    const stop = await call(stopRoute, envId, token.owner);
+    expect(stop.status).toBe(202);
+    await destroyEnvironment(db, owner, created.id);
+    worker = await startWorkers();
+    await waitForOrder(db, created.id, ["retired", "failed"]);
+    const action = await actionDone(stop.body.id);
+    expect(action.status).toBe("failed");
+    expect(action.error).toMatch(/^the order is (retiring|retired); the stop was not run$|^the environment has no host$/);
+    expect(await envState(envId)).toBe("deleted");
   });
 });
