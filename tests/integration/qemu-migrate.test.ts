@@ -158,6 +158,7 @@ describe("live migration between two QEMU hosts", () => {
 
     const after = await hostOf();
     expect(after).toMatchObject({ hostId: to.id, state: "running" });
+    expect(after.placement).toMatch(new RegExp(`^${to.name}: moved live from ${from.name} by an admin \\(\\d+ ms, downtime \\d+ ms\\)$`));
     expect(await allocationsOf(db, orderId)).toEqual(addresses);
     // The same guest (not a reboot): uptime went on growing from where it was.
     const second = await askStatus(guestDirOn(to, before.hostname));
