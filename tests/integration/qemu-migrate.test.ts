@@ -119,6 +119,12 @@ describe("who may move an environment, and where", () => {
     expect(draining.status).toBe(409);
     expect(draining.body.error).toBe(`${other.name} is draining: it takes no environments now`);
     await db.update(hosts).set({ state: "active" }).where(eq(hosts.id, other.id));
+
+    await db.update(hosts).set({ memoryMbCapacity: 512 }).where(eq(hosts.id, other.id));
+    const full = await call(admin, other.name);
+    expect(full.status).toBe(409);
+    expect(full.body.error).toMatch(new RegExp(`^${other.name} has no room for 1 vCPUs, 1024 MiB and 10 GiB \\(free: \\d+ vCPUs, 512 MiB, \\d+ GiB\\)$`));
+    await db.update(hosts).set({ memoryMbCapacity: other.memoryMbCapacity }).where(eq(hosts.id, other.id));
     // Nothing was queued by any of these.
     expect(await db.select().from(environmentActions).where(eq(environmentActions.environmentId, environmentId))).toEqual([]);
   });
