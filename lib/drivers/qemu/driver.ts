@@ -142,7 +142,14 @@ export class QemuDriver implements HypervisorDriver {
       await io.log(`user-mode networking (QEMU -netdev user): ${mode.why}; the guest keeps its addresses but cannot be reached from the host`);
       return { mode: "user", why: mode.why };
     }
-    for (const line of await ensureGuestNetwork(t, mode.netns, nics, io.signal)) await io.log(line);
+    let lines: string[];
+    try {
+      lines = await ensureGuestNetwork(t, mode.netns, nics, io.signal);
+    } catch (err) {
+      if (io.signal.aborted) throw err;
+      throw new StepError(`${host.name} could not set up the guest's network: ${(err as Error).message}`);
+    }
+    for (const line of lines) await io.log(line);
     await io.log(`bridged in network namespace ${mode.netns}: ${nics.map((n) => `${n.tap} on ${n.bridge}`).join(", ")}`);
     return { mode: "bridge", netns: mode.netns, taps: nics.map((n) => n.tap) };
   }

@@ -79,36 +79,52 @@ export function nicPlans(addresses: { ip: string; mac: string; cidr: string; gat
 }
 
 /**
+ * Creates something only if `exists` says it is missing. Two guests on one host configure
+ * their networks at the same time and share the namespace and bridges: when creating fails
+ * because the other one just did it ("File exists", "Address already assigned"), the second
+ * look finds it there and that is success.
+ */
+async function ensure(exists: () => Promise<boolean>, create: () => Promise<unknown>): Promise<boolean> {
+  if (await exists()) return false;
+  try {
+    await create();
+    return true;
+  } catch (err) {
+    if (await exists()) return false;
+    throw err;
+  }
+}
+
+async function netnsExists(t: Transport, netns: string, signal?: AbortSignal): Promise<boolean> {
+  const list = await ipCmd(t, ["netns", "list"], "listing network namespaces", signal);
+  return list.stdout.split("\n").some((l) => l.split(/\s+/)[0] === netns);
+}
+
+async function hasAddress(t: Transport, netns: string, dev: string, cidrAddress: string, signal?: AbortSignal): Promise<boolean> {
+  const addrs = await ipCmd(t, ["-n", netns, "-4", "-o", "addr", "show", "dev", dev], "reading bridge addresses", signal);
+  return addrs.stdout.includes(` ${cidrAddress} `);
+}
+
+/**
  * Makes sure the namespace, the bridges with their gateway addresses and the guest's taps
- * exist and are up. Idempotent: only what is missing is created. Returns log lines saying
- * what was created and what was already there.
+ * exist and are up. Idempotent, and safe for two guests of one host at once: only what is
+ * missing is created. Returns log lines saying what was created and what was already there.
  */
 export async function ensureGuestNetwork(t: Transport, netns: string, nics: NicPlan[], signal?: AbortSignal): Promise<string[]> {
   const lines: string[] = [];
-  const list = await ipCmd(t, ["netns", "list"], "listing network namespaces", signal);
-  if (!list.stdout.split("\n").some((l) => l.split(/\s+/)[0] === netns)) {
-    await ipCmd(t, ["netns", "add", netns], `creating network namespace ${netns}`, signal);
-    await ipCmd(t, ["-n", netns, "link", "set", "lo", "up"], "bringing up lo", signal);
+  if (await ensure(() => netnsExists(t, netns, signal), () => ipCmd(t, ["netns", "add", netns], `creating network namespace ${netns}`, signal))) {
     lines.push(`network namespace ${netns} created`);
   }
+  await ipCmd(t, ["-n", netns, "link", "set", "lo", "up"], "bringing up lo", signal);
   for (const nic of nics) {
-    if (!(await linkExists(t, netns, nic.bridge))) {
-      await ipCmd(t, ["-n", netns, "link", "add", nic.bridge, "type", "bridge"], `creating bridge ${nic.bridge}`, signal);
-      lines.push(`bridge ${nic.bridge} for ${nic.cidr} created in ${netns}`);
-    }
-    const prefix = nic.cidr.split("/")[1];
-    const addrs = await ipCmd(t, ["-n", netns, "-4", "-o", "addr", "show", "dev", nic.bridge], "reading bridge addresses", signal);
-    if (!addrs.stdout.includes(` ${nic.gateway}/${prefix} `)) {
-      await ipCmd(t, ["-n", netns, "addr", "add", `${nic.gateway}/${prefix}`, "dev", nic.bridge], `adding gateway ${nic.gateway} to ${nic.bridge}`, signal);
-      lines.push(`gateway ${nic.gateway}/${prefix} on ${nic.bridge}`);
-    }
+    const bridge = () => ipCmd(t, ["-n", netns, "link", "add", nic.bridge, "type", "bridge"], `creating bridge ${nic.bridge}`, signal);
+    if (await ensure(() => linkExists(t, netns, nic.bridge), bridge)) lines.push(`bridge ${nic.bridge} for ${nic.cidr} created in ${netns}`);
+    const gateway = `${nic.gateway}/${nic.cidr.split("/")[1]}`;
+    const addGateway = () => ipCmd(t, ["-n", netns, "addr", "add", gateway, "dev", nic.bridge], `adding gateway ${nic.gateway} to ${nic.bridge}`, signal);
+    if (await ensure(() => hasAddress(t, netns, nic.bridge, gateway, signal), addGateway)) lines.push(`gateway ${gateway} on ${nic.bridge}`);
     await ipCmd(t, ["-n", netns, "link", "set", nic.bridge, "up"], `bringing up ${nic.bridge}`, signal);
-    if (!(await linkExists(t, netns, nic.tap))) {
-      await ipCmd(t, ["-n", netns, "tuntap", "add", "dev", nic.tap, "mode", "tap"], `creating tap ${nic.tap}`, signal);
-      lines.push(`tap ${nic.tap} created for ${nic.ip} (${nic.mac})`);
-    } else {
-      lines.push(`tap ${nic.tap} for ${nic.ip} already exists`);
-    }
+    const tap = () => ipCmd(t, ["-n", netns, "tuntap", "add", "dev", nic.tap, "mode", "tap"], `creating tap ${nic.tap}`, signal);
+    lines.push(await ensure(() => linkExists(t, netns, nic.tap), tap) ? `tap ${nic.tap} created for ${nic.ip} (${nic.mac})` : `tap ${nic.tap} for ${nic.ip} already exists`);
     await ipCmd(t, ["-n", netns, "link", "set", nic.tap, "master", nic.bridge], `attaching ${nic.tap} to ${nic.bridge}`, signal);
     await ipCmd(t, ["-n", netns, "link", "set", nic.tap, "up"], `bringing up ${nic.tap}`, signal);
   }
