@@ -28,6 +28,11 @@ export default async function globalSetup(config: FullConfig) {
     });
     if (res.status() !== 201 && res.status() !== 409) throw new Error(`creating ${u.email}: HTTP ${res.status()} ${await res.text()}`);
   }
+  if (process.env.E2E_QEMU === "1") {
+    // e2e/server.mjs registered the QEMU Linux image; without it e2e/qemu.spec.ts cannot order one.
+    const catalog = (await (await admin.get("/api/v1/catalog?kind=qemu")).json()) as { images: { slug: string }[] };
+    if (!catalog.images.some((i) => i.slug === "linux-qemu")) throw new Error("E2E_QEMU=1 but the portal has no linux-qemu image; see test-results/e2e-server.log");
+  }
   await admin.dispose();
 
   for (const role of ["customer", "approver", "student"] as RoleName[]) {

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { authFile, BASE_URL, uniqueName, users } from "./users";
+import { authFile, BASE_URL, qemuImageCount, uniqueName, users } from "./users";
 import { orderStatus, orderViaApi } from "./helpers";
 
 test.use({ storageState: authFile("customer") });
@@ -8,7 +8,7 @@ test("customer orders a Linux image, an approver approves, the page follows deli
   // Catalog
   await page.goto("/catalog");
   await expect(page.getByRole("heading", { name: "Image catalog" })).toBeVisible();
-  await expect(page.getByTestId("catalog-image")).toHaveCount(6);
+  await expect(page.getByTestId("catalog-image")).toHaveCount(6 + qemuImageCount);
   await expect(page.getByTestId("nav-user-email")).toHaveText(users.customer.email);
   await page.screenshot({ path: "test-results/catalog.png", fullPage: true });
 

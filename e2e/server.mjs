@@ -1,8 +1,9 @@
 // The portal for the end-to-end tests: a fresh PostgreSQL database, a build when the sources
 // changed, then `next start` on port 3210 with the embedded worker and fast sim steps.
 // Playwright starts this (playwright.config.ts, webServer) and stops it with SIGTERM.
-import { spawn } from "node:child_process";
-import { createWriteStream, mkdirSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createWriteStream, existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { deleteRedisKeys, ensureBuild, freshDatabase, nextBin as nextBinOf, portOpen } from "../scripts/lib.mjs";
@@ -24,6 +25,59 @@ const REDIS_PREFIX = PORT === 3210 ? "e2e" : `e2e_${PORT}`;
 
 const nextBin = nextBinOf(root);
 
+/**
+ * E2E_QEMU=1: the portal also gets its two local QEMU hosts (qemu-1, qemu-2) with work folders
+ * in a fresh DATA_DIR under /tmp, and the QEMU Linux images from the shared test image store
+ * (TEST_IMAGE_STORE, default /tmp/portal-test-images; built or reused here first). When the
+ * server stops, the guests it left are killed and its namespaces and folder removed.
+ */
+const QEMU = process.env.E2E_QEMU === "1";
+const QEMU_DATA_DIR = `/tmp/portal-e2e-${PORT}`;
+const QEMU_IMAGE_STORE = process.env.TEST_IMAGE_STORE ?? "/tmp/portal-test-images";
+
+function prepareQemu() {
+  cleanupQemu();
+  mkdirSync(QEMU_DATA_DIR, { recursive: true });
+  const t = Date.now();
+  const built = spawnSync(process.execPath, ["--import", "tsx", "scripts/images-build.ts"], {
+    cwd: root,
+    env: { ...process.env, IMAGE_STORE_DIR: QEMU_IMAGE_STORE, DATA_DIR: QEMU_DATA_DIR },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  if (built.status !== 0) throw new Error(`building the QEMU images failed:\n${built.stdout}${built.stderr}`);
+  log(`QEMU images ready in ${QEMU_IMAGE_STORE} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+  return { DATA_DIR: QEMU_DATA_DIR, IMAGE_STORE_DIR: QEMU_IMAGE_STORE };
+}
+
+/** Kills QEMU processes under the e2e folder, removes the hosts' namespaces (same naming as lib/drivers/qemu/netns.ts) and the folder. */
+function cleanupQemu() {
+  const ps = spawnSync("ps", ["-ww", "-eo", "pid=,args="], { encoding: "utf8" }).stdout ?? "";
+  for (const line of ps.split("\n")) {
+    const m = /^\s*(\d+)\s+(.*)$/.exec(line);
+    if (m && m[2].includes("qemu-system") && m[2].includes(`${QEMU_DATA_DIR}/`)) {
+      try {
+        process.kill(Number(m[1]), "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+  }
+  for (const name of ["qemu-1", "qemu-2"]) {
+    const hash = createHash("sha256").update(path.resolve(QEMU_DATA_DIR, "hosts", name)).digest("hex").slice(0, 6);
+    spawnSync("ip", ["netns", "del", `portal-${name}-${hash}`], { stdio: "ignore" });
+    for (const root of ["/sys/fs/cgroup/portal-qemu", "/sys/fs/cgroup/cpu/portal-qemu"]) {
+      for (const group of existsSync(root) ? readdirSync(root).filter((g) => g.startsWith(`${name}-${hash}-`)) : []) {
+        try {
+          rmdirSync(path.join(root, group));
+        } catch {
+          // still in use or gone
+        }
+      }
+    }
+  }
+  rmSync(QEMU_DATA_DIR, { recursive: true, force: true });
+}
+
 async function main() {
   if (await portOpen("127.0.0.1", PORT)) {
     console.error(`[e2e-server] port ${PORT} is already in use; stop whatever listens there and run the tests again`);
@@ -44,6 +98,8 @@ async function main() {
     log(`build ready in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
   }
 
+  const qemuEnv = QEMU ? prepareQemu() : {};
+
   mkdirSync(path.join(root, "test-results"), { recursive: true });
   const serverLog = createWriteStream(path.join(root, "test-results", "e2e-server.log"));
   const child = spawn(process.execPath, [nextBin, "start", "-p", String(PORT), "-H", "127.0.0.1"], {
@@ -62,6 +118,7 @@ async function main() {
       AUTH_SECRET,
       LOGIN_MAX_ATTEMPTS: "5",
       RECONCILE_INTERVAL_MS: "5000",
+      ...qemuEnv,
     },
   });
   for (const stream of [child.stdout, child.stderr]) {
@@ -84,6 +141,7 @@ async function main() {
   process.on("SIGINT", () => stop("SIGINT"));
   child.once("exit", (code, signal) => {
     serverLog.end();
+    if (QEMU) cleanupQemu();
     if (!stopping) console.error(`[e2e-server] next start exited unexpectedly (${signal ?? code})`);
     process.exit(stopping ? 0 : 1);
   });

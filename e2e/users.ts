@@ -25,6 +25,10 @@ export function authFile(role: RoleName): string {
   return path.join(authDir, `${role}.json`);
 }
 
+/** E2E_QEMU=1 (e2e/server.mjs): the catalog also holds the three QEMU Linux images. */
+export const QEMU_E2E = process.env.E2E_QEMU === "1";
+export const qemuImageCount = QEMU_E2E ? 3 : 0;
+
 /** A hostname no other order of this run uses. */
 let counter = 0;
 export function uniqueName(prefix: string): string {

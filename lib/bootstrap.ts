@@ -58,7 +58,7 @@ async function registerQemuImages(db: Awaited<ReturnType<typeof getDbHandle>>["d
   const [{ LocalTransport }, { registerBuiltImages }] = await Promise.all([import("./drivers/transport/local"), import("./images/register")]);
   const registered = await registerBuiltImages(db, new LocalTransport(), imageStoreDir);
   if (registered.length) console.log(`[portal] QEMU images in the catalog: ${registered.map((r) => `${r.slug} (${r.sizeMb} MB)`).join(", ")}`);
-  else console.log(`[portal] no QEMU guest images built yet in ${imageStoreDir}: run \`npm run images:build\` (about a minute, Debian packages only), then restart`);
+  else console.log(`[portal] no QEMU guest images built yet in ${imageStoreDir}: run \`npm run images:build\` (under a minute, Debian packages only), then restart the portal`);
 }
 
 /** For the server's start-up hook: a portal that cannot start says why in one line and exits. */

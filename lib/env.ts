@@ -74,6 +74,7 @@ export function authSecret(): string {
 }
 
 /** The image store: IMAGE_STORE_DIR, else DATA_DIR/images, as an absolute path. */
-export const imageStoreDir = path.resolve(env.IMAGE_STORE_DIR ?? path.join(env.DATA_DIR, "images"));
+// Not a build-time path: tell the bundler not to trace the project through it.
+export const imageStoreDir = path.resolve(/*turbopackIgnore: true*/ env.IMAGE_STORE_DIR ?? path.join(env.DATA_DIR, "images"));
 
 export const isEmbeddedWorker = env.PORTAL_EMBEDDED_WORKER === "1";

@@ -53,7 +53,9 @@ async function main() {
   const { getDb, closeDb } = await import("../lib/db/client");
   const { ensureQemuHosts, seedIfEmpty } = await import("../lib/db/seed");
   const { hosts, users, environmentActions } = await import("../lib/db/schema");
-  const { createOrder, orderView } = await import("../lib/db/queries/orders");
+  const { createOrder, destroyEnvironment, orderView } = await import("../lib/db/queries/orders");
+  const { cgroupName, removeCgroup } = await import("../lib/drivers/qemu/cgroup");
+  const { hostKey } = await import("../lib/drivers/qemu/netns");
   const { requestMigration } = await import("../lib/lifecycle/migrate");
   const { qemuArgv, guestFiles } = await import("../lib/drivers/qemu/args");
   const { buildGlueArchive, guestKernelAppend, parseReadyLine } = await import("../lib/drivers/qemu/glue");
@@ -136,11 +138,18 @@ async function main() {
     if (action.status !== "succeeded") throw new Error(`migration failed: ${action.error}`);
     const r = action.result as { totalMs: number; downtimeMs: number | null; transferredBytes: number | null };
     log(`(c) live migration ${from} -> ${target}: QEMU total ${r.totalMs} ms, downtime ${r.downtimeMs} ms, ${((r.transferredBytes ?? 0) / 1048576).toFixed(1)} MiB; request to done ${wall} ms`);
-    // The guest is destroyed with the database: stop its QEMU.
-    const dir = path.join(dataDir, target, "guests", hostname);
-    const left = existsSync(guestFiles(dir).pidfile) ? Number(readFileSync(guestFiles(dir).pidfile, "utf8").trim()) : 0;
-    if (left) process.kill(left, "SIGKILL");
+    // Done: the portal destroys the guest (QEMU, CPU cgroup, files, packed image).
+    await destroyEnvironment(db, actor, created.id);
+    await until(() => orderView(db, created.id), (r) => r.status === "retired" && r.final, 120_000, "the environment to be destroyed", 100);
   } finally {
+    // Whatever a failed run left: QEMU processes under the bench's folder, the guest's CPU cgroups.
+    const ps = await t.run(["ps", "-ww", "-eo", "pid=,args="]);
+    for (const m of ps.stdout.matchAll(/^\s*(\d+)\s+(.*)$/gm)) {
+      if (m[2]!.includes("qemu-system") && m[2]!.includes(`${dataDir}/`)) await t.run(["kill", "-KILL", m[1]!]);
+    }
+    for (const h of await db.select().from(hosts).where(eq(hosts.kind, "qemu"))) {
+      await removeCgroup(t, cgroupName(hostKey(h), hostname)).catch(() => false);
+    }
     await workers.stop();
     await closeQueues().catch(() => {});
     await closeRedis().catch(() => {});

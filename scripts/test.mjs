@@ -135,7 +135,8 @@ async function main() {
   if (wants("e2e")) {
     say("end-to-end tests (Playwright in Debian's Chromium)");
     const out = path.join(results, "e2e.json");
-    const code = await run(bin("playwright"), ["test"], { cwd: root, env: { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: out } });
+    // E2E_QEMU=1: the e2e server also runs real QEMU guests (e2e/qemu.spec.ts); E2E_QEMU=0 leaves them out.
+    const code = await run(bin("playwright"), ["test"], { cwd: root, env: { ...env, E2E_QEMU: env.E2E_QEMU ?? "1", PLAYWRIGHT_JSON_OUTPUT_NAME: out } });
     const report = readJson(out);
     const stats = report?.stats;
     if (stats) {

@@ -13,6 +13,7 @@ import { DeliveryEstimate } from "./DeliveryEstimate";
 import { EnvironmentPanel } from "./EnvironmentPanel";
 import { MigratePanel, type MoveSupport, type MoveTarget } from "./MigratePanel";
 import { OrderActions } from "./OrderActions";
+import { PowerPanel } from "./PowerPanel";
 import { StepTimeline } from "./StepTimeline";
 import { useOrderStream, type StreamMode } from "./useOrderStream";
 
@@ -63,7 +64,7 @@ export function OrderLive({
   preflight?: Preflight | null;
   aside?: ReactNode;
   /** Admins: where the environment could move, and whether its host kind migrates live. */
-  move?: { targets: MoveTarget[]; support: MoveSupport };
+  move?: { targets: MoveTarget[]; support: Partial<Record<string, MoveSupport>> };
 }) {
   const { view, mode, refresh } = useOrderStream(initial);
   const tone = reasonTone[view.status] ?? { box: "border-sky-300 bg-sky-50 text-sky-900", title: reasonTitle(view.reason) };
@@ -129,6 +130,9 @@ export function OrderLive({
         <div className="space-y-6 lg:col-span-2">
           {estimate ? <DeliveryEstimate view={view} initial={estimate} /> : null}
           {view.environment ? <EnvironmentPanel env={view.environment} orderStatus={view.status} /> : null}
+          {view.environment && view.environment.state !== "deleted" ? (
+            <PowerPanel env={view.environment} flavor={view.flavor} orderStatus={view.status} canManage={canManage} onDone={refresh} />
+          ) : null}
           {move && view.environment && view.environment.state !== "deleted" ? (
             <MigratePanel
               environmentId={view.environment.id}
@@ -136,8 +140,8 @@ export function OrderLive({
               state={view.environment.state}
               orderStatus={view.status}
               migrations={view.environment.migrations}
-              targets={move.targets}
-              support={move.support}
+              targets={move.targets.filter((t) => t.kind === view.environment!.hostKind)}
+              support={move.support[view.environment.hostKind] ?? { live: false, why: `Environments on ${view.environment.hostKind} hosts cannot be moved in this version.` }}
               onDone={refresh}
             />
           ) : null}

@@ -49,7 +49,15 @@ async function debFor(t: Transport, cache: string, pkg: string, io: ImageIo): Pr
     return cached;
   }
   await io.log(`apt-get download ${pkg}`);
-  await must(t, ["env", "-C", cache, "apt-get", "download", pkg], `apt-get download ${pkg}`, { timeoutMs: 600_000, signal: io.signal });
+  const download = () => t.run(["env", "-C", cache, "apt-get", "download", pkg], { timeoutMs: 600_000, signal: io.signal });
+  let r = await download();
+  if (r.code !== 0 && typeof process.getuid === "function" && process.getuid() === 0) {
+    // Stale package lists name a version the mirror no longer has: refresh them once.
+    await io.log(`apt-get download ${pkg} failed (${r.stderr.trim().split("\n").at(-1) ?? ""}); running apt-get update and trying again`);
+    await must(t, ["apt-get", "update"], "apt-get update", { timeoutMs: 300_000, signal: io.signal });
+    r = await download();
+  }
+  if (r.code !== 0) throw new Error(`apt-get download ${pkg} failed: ${r.stderr.trim().split("\n").slice(-2).join(" | ") || `exit ${r.code}`}`);
   const got = await find();
   if (!got) throw new Error(`apt-get download ${pkg} left no .deb in ${cache}`);
   return got;

@@ -129,8 +129,12 @@ export async function latestActions(db: Db, environmentId: string, limit = 5) {
   return db.select().from(environmentActions).where(eq(environmentActions.environmentId, environmentId)).orderBy(desc(environmentActions.createdAt)).limit(limit);
 }
 
+/** Sets the state a start or stop reached, unless the environment went on meanwhile (being destroyed). */
 async function setEnvironmentState(db: Db, ctx: ActionContext, state: typeof environments.$inferSelect.state) {
-  await db.update(environments).set({ state }).where(eq(environments.id, ctx.action.environmentId));
+  await db
+    .update(environments)
+    .set({ state })
+    .where(and(eq(environments.id, ctx.action.environmentId), inArray(environments.state, ["running", "stopped", "error"])));
 }
 
 /** Start: the driver boots the guest again from its disk and waits until it reports ready. */
@@ -181,6 +185,8 @@ export async function executeAction(db: Db, actionId: string, handlers: ActionHa
     if (!handler) throw new StepError(`${labels[action.action]} is not available in this version of the portal`);
     const order = await loadOrderContext(db, env.orderId);
     if (!order.host) throw new StepError("the environment has no host");
+    // Destroy was requested after this action: the teardown owns the guest now.
+    if (order.order.status !== "ready") throw new StepError(`the order is ${order.order.status.replace("_", " ")}; the ${labels[action.action]} was not run`);
     const ctx: ActionContext = { action: running, order, spec: deploySpec(order), driver: driverFor(order.host.kind, db) };
     const result = await handler(db, ctx, io);
     await db

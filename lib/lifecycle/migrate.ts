@@ -99,7 +99,11 @@ export const migrateEnvironment: ActionHandler = async (db, ctx, io) => {
   const result = await driver.migrate(spec, { id: target.id, name: target.name, kind: target.kind, address: target.address, config: target.config }, io);
   const record: MigrationRecord = { ...result, from: spec.host.name, to: target.name };
   await db.transaction(async (tx) => {
-    await tx.update(environments).set({ hostId: target.id, state: "running" }).where(eq(environments.id, action.environmentId));
+    const downtime = result.downtimeMs === null ? "" : `, downtime ${result.downtimeMs} ms`;
+    await tx
+      .update(environments)
+      .set({ hostId: target.id, state: "running", placement: `${target.name}: moved ${result.mode} from ${spec.host.name} by an admin (${result.totalMs} ms${downtime})` })
+      .where(eq(environments.id, action.environmentId));
     await tx.update(environmentActions).set({ result: record }).where(eq(environmentActions.id, action.id));
     await tx.update(orders).set({ updatedAt: new Date() }).where(eq(orders.id, spec.orderId));
   });

@@ -12,13 +12,13 @@ import path from "node:path";
 import type { Db } from "@/lib/db/client";
 import { hosts } from "@/lib/db/schema";
 import { guestFiles } from "@/lib/drivers/qemu/args";
-import { cgroupName, removeCgroup } from "@/lib/drivers/qemu/cgroup";
-import { netnsName, removeNetns } from "@/lib/drivers/qemu/netns";
+import { removeCgroup } from "@/lib/drivers/qemu/cgroup";
+import { hostKey, netnsName, removeNetns } from "@/lib/drivers/qemu/netns";
 import { guestPids } from "@/lib/drivers/qemu/process";
 import { LocalTransport } from "@/lib/drivers/transport/local";
 import { registerBuiltImages } from "@/lib/images/register";
 import { ensureTestImages, testImageStore } from "./images";
-import { unique } from "./portal";
+import { unique, waitFor } from "./portal";
 
 export const local = new LocalTransport();
 
@@ -77,20 +77,29 @@ export async function setupQemuHosts(db: Db, count = 2, config: Record<string, u
     base,
     guestDir,
     async cleanup() {
-      for (const host of created) {
-        const guests = path.join((host.config as { workDir: string }).workDir, "guests");
-        for (const name of existsSync(guests) ? readdirSync(guests) : []) {
-          const dir = path.join(guests, name);
-          for (const pid of await guestPids(local, dir)) {
-            try {
-              process.kill(pid, "SIGKILL");
-            } catch {
-              // gone
-            }
+      // Every QEMU under this test's folder (also guests that moved between the hosts).
+      const ps = execFileSync("ps", ["-ww", "-eo", "pid=,args="]).toString();
+      for (const m of ps.split("\n").map((l) => /^\s*(\d+)\s+(.*)$/.exec(l))) {
+        if (m && m[2].includes("qemu-system") && m[2].includes(`${base}/`)) {
+          try {
+            process.kill(Number(m[1]), "SIGKILL");
+          } catch {
+            // gone
           }
-          await removeCgroup(local, cgroupName(host.name, name)).catch(() => false);
-          // Packs of this test's environments in the shared store.
-          const packed = path.join(testImageStore, "packed");
+        }
+      }
+      await waitFor(async () => (await Promise.all(created.map((h) => guestPidsUnder(h)))).flat(), (pids) => pids.length === 0, { timeoutMs: 10_000, what: "QEMU to exit" }).catch(() => []);
+      for (const host of created) {
+        const key = hostKey(host);
+        for (const root of ["/sys/fs/cgroup/portal-qemu", "/sys/fs/cgroup/cpu/portal-qemu"]) {
+          for (const group of existsSync(root) ? readdirSync(root).filter((g) => g.startsWith(`${key}-`)) : []) {
+            await removeCgroup(local, group).catch(() => false);
+          }
+        }
+        const guests = path.join((host.config as { workDir: string }).workDir, "guests");
+        // Packs of this test's environments in the shared store.
+        const packed = path.join(testImageStore, "packed");
+        for (const name of existsSync(guests) ? readdirSync(guests) : []) {
           for (const p of existsSync(packed) ? readdirSync(packed).filter((k) => k.startsWith(`${name}-`)) : []) rmSync(path.join(packed, p), { recursive: true, force: true });
         }
         await removeNetns(local, netnsName(host)).catch(() => {});
@@ -98,6 +107,12 @@ export async function setupQemuHosts(db: Db, count = 2, config: Record<string, u
       rmSync(base, { recursive: true, force: true });
     },
   };
+}
+
+async function guestPidsUnder(host: QemuHost): Promise<number[]> {
+  const guests = path.join((host.config as { workDir: string }).workDir, "guests");
+  const dirs = existsSync(guests) ? readdirSync(guests) : [];
+  return (await Promise.all(dirs.map((d) => guestPids(local, path.join(guests, d))))).flat();
 }
 
 /** Every QEMU process whose command line names this guest folder. */
@@ -110,4 +125,4 @@ export function argvOf(pid: number): string[] {
   return execFileSync("cat", [`/proc/${pid}/cmdline`]).toString("utf8").split("\0").filter(Boolean);
 }
 
-export { guestFiles, netnsName };
+export { guestFiles, hostKey, netnsName };

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -15,7 +15,9 @@ import { buildGoldenImage, type BuildResult } from "@/lib/images/build";
 import { diskInfo, packImage, resolveImage, unpackImage } from "@/lib/images/pipeline";
 import { registerBuiltImages } from "@/lib/images/register";
 import { goldenPaths } from "@/lib/images/store";
-import { bootPortal, waitFor } from "../helpers/portal";
+import { bootPortal, order, unique, waitFor, waitForOrder } from "../helpers/portal";
+import { setupQemuHosts } from "../helpers/qemu-hosts";
+import { startWorkers } from "@/workers/runtime";
 import { ensureTestImages, testImageStore } from "../helpers/images";
 
 const t = new LocalTransport();
@@ -235,4 +237,44 @@ describe("the guest boots from the unpacked image with its glue", () => {
     console_.destroy();
     q.kill("SIGKILL");
   }, 90_000);
+});
+
+describe("each disk mode through the portal", () => {
+  it("orders of the copy and install-file images are delivered: a full disk copy, and a fresh disk, each booted and ready", async () => {
+    const { db, admin } = await bootPortal();
+    // Two hosts: placement puts the two orders on different ones (most free memory first).
+    const qemu = await setupQemuHosts(db, 2);
+    const worker = await startWorkers();
+    try {
+      const [copy, fresh] = await Promise.all([
+        order(db, admin, { image: "linux-qemu-copy", flavor: "small", name: unique("cp") }),
+        order(db, admin, { image: "linux-qemu-install", flavor: "small", name: unique("inst") }),
+      ]);
+      const views = await Promise.all([copy, fresh].map((o) => waitForOrder(db, o.id, undefined, 240_000)));
+      for (const v of views) expect(v.status, JSON.stringify(v.steps.filter((s) => s.status === "failed"))).toBe("ready");
+      const [copyView, freshView] = views;
+      const resolveLog = (v: (typeof views)[number]) => v.steps.find((s) => s.name === "resolve")!.log.map((l) => l.line).join("\n");
+      expect(resolveLog(copyView!)).toContain("(full copy)");
+      expect(resolveLog(freshView!)).toContain("install file: fresh 10G disk");
+      const imageDisk = (v: (typeof views)[number]) => path.join(qemu.guestDir(v.environment!.host, v.environment!.hostname), "image", "disk.qcow2");
+      // The copy carries the golden disk's content without a backing file; the install-file disk starts empty.
+      for (const v of views) expect((await diskInfo(t, imageDisk(v!))).backingFile).toBeNull();
+      const firstBytes = async (file: string) => {
+        const raw = path.join(work, `${path.basename(path.dirname(path.dirname(file)))}.raw`);
+        await t.run(["qemu-img", "convert", "-U", "-O", "raw", file, raw]);
+        const fd = openSync(raw, "r");
+        const buf = Buffer.alloc(64);
+        readSync(fd, buf, 0, 64, 0);
+        closeSync(fd);
+        const head = buf.toString("latin1");
+        rmSync(raw);
+        return head;
+      };
+      expect(await firstBytes(imageDisk(copyView!))).toMatch(/^PORTAL-GOLDEN-DISK slug=linux-qemu /);
+      expect(await firstBytes(imageDisk(freshView!))).toBe("\0".repeat(64));
+    } finally {
+      await worker.stop();
+      await qemu.cleanup();
+    }
+  }, 300_000);
 });

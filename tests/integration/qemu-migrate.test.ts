@@ -4,7 +4,7 @@
  * uptime grows across the move) on the other host with the same addresses. A migration
  * whose destination dies leaves the guest running where it was.
  */
-import { createConnection } from "node:net";
+import path from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POST as migrateRoute } from "@/app/api/v1/environments/[id]/migrate/route";
@@ -12,7 +12,13 @@ import { GET as hostsRoute } from "@/app/api/v1/hosts/route";
 import { environmentActions, environments, hosts } from "@/lib/db/schema";
 import { guestFiles } from "@/lib/drivers/qemu/args";
 import { parseReadyLine, type ReadyReport } from "@/lib/drivers/qemu/glue";
-import { guestPids } from "@/lib/drivers/qemu/process";
+import { guestPids, launchGuest } from "@/lib/drivers/qemu/process";
+import { cgroupName, cgroupOfPid } from "@/lib/drivers/qemu/cgroup";
+import { hostKey } from "@/lib/drivers/qemu/netns";
+import { QemuDriver } from "@/lib/drivers/qemu/driver";
+import { linkGuestFolder } from "@/lib/drivers/qemu/migrate";
+import { withQmp } from "@/lib/drivers/qemu/qmp";
+import { deploySpec, loadOrderContext } from "@/lib/pipeline/context";
 import { LocalTransport } from "@/lib/drivers/transport/local";
 import { requestMigration } from "@/lib/lifecycle/migrate";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
@@ -113,6 +119,12 @@ describe("who may move an environment, and where", () => {
     expect(draining.status).toBe(409);
     expect(draining.body.error).toBe(`${other.name} is draining: it takes no environments now`);
     await db.update(hosts).set({ state: "active" }).where(eq(hosts.id, other.id));
+
+    await db.update(hosts).set({ memoryMbCapacity: 512 }).where(eq(hosts.id, other.id));
+    const full = await call(admin, other.name);
+    expect(full.status).toBe(409);
+    expect(full.body.error).toMatch(new RegExp(`^${other.name} has no room for 1 vCPUs, 1024 MiB and 10 GiB \\(free: \\d+ vCPUs, 512 MiB, \\d+ GiB\\)$`));
+    await db.update(hosts).set({ memoryMbCapacity: other.memoryMbCapacity }).where(eq(hosts.id, other.id));
     // Nothing was queued by any of these.
     expect(await db.select().from(environmentActions).where(eq(environmentActions.environmentId, environmentId))).toEqual([]);
   });
@@ -152,6 +164,7 @@ describe("live migration between two QEMU hosts", () => {
 
     const after = await hostOf();
     expect(after).toMatchObject({ hostId: to.id, state: "running" });
+    expect(after.placement).toMatch(new RegExp(`^${to.name}: moved live from ${from.name} by an admin \\(\\d+ ms, downtime \\d+ ms\\)$`));
     expect(await allocationsOf(db, orderId)).toEqual(addresses);
     // The same guest (not a reboot): uptime went on growing from where it was.
     const second = await askStatus(guestDirOn(to, before.hostname));
@@ -161,7 +174,10 @@ describe("live migration between two QEMU hosts", () => {
     // Nothing of it is left on the source.
     expect(await guestPids(t, guestDirOn(from, before.hostname))).toEqual([]);
     expect((await t.run(["test", "-e", guestDirOn(from, before.hostname)])).code).not.toBe(0);
-    expect(await guestPids(t, guestDirOn(to, before.hostname))).toHaveLength(1);
+    const [newPid] = await guestPids(t, guestDirOn(to, before.hostname));
+    expect(newPid).toBeDefined();
+    // Its CPU cap moved with it: the new QEMU process sits in the target host's cgroup for the guest.
+    expect(await cgroupOfPid(t, newPid!)).toContain(cgroupName(hostKey(to), before.hostname));
   }, 180_000);
 
   it("a migration whose destination dies fails with the reason and leaves the guest running on its host", async () => {
@@ -184,11 +200,52 @@ describe("live migration between two QEMU hosts", () => {
     const failed = await waitFor(() => actionRow(action.id), (a) => a.status === "failed" || a.status === "succeeded", { timeoutMs: 60_000, what: "the migration to fail" });
     expect(failed.status).toBe("failed");
     expect(failed.error).toMatch(new RegExp(`^live migration to ${to.name} failed: .*; ${before.hostname} keeps running on ${from.name}$`));
-    const after = await hostOf();
-    expect(after).toMatchObject({ hostId: from.id, state: "running" });
+    // The action fails first, then the environment's state is read back from the host.
+    const after = await waitFor(hostOf, (e) => e.state !== "migrating", { what: "the environment's state after the failed move" });
+    expect({ host: after.hostId === from.id ? from.name : after.hostId, state: after.state }).toEqual({ host: from.name, state: "running" });
     const second = await askStatus(guestDirOn(from, before.hostname));
     expect(second.uptimeSeconds).toBeGreaterThan(first.uptimeSeconds);
     expect(await guestPids(t, guestDirOn(from, before.hostname))).toHaveLength(1);
     expect((await t.run(["test", "-e", dstDir])).code).not.toBe(0);
+  }, 180_000);
+
+  it("a move QEMU completed while no worker watched (the worker died after `migrate`) is finished by the next attempt, not undone", async () => {
+    const before = await hostOf();
+    const from = hostRows.find((h) => h.id === before.hostId)!;
+    const to = hostRows.find((h) => h.id !== before.hostId)!;
+    await db.update(hosts).set({ config: { ...(to.config as object), migrationMaxBandwidth: undefined } as never }).where(eq(hosts.id, to.id));
+    const first = await askStatus(guestDirOn(from, before.hostname));
+    // What a worker did before it died: the destination waits, the source was told to migrate.
+    const driver = new QemuDriver();
+    const spec = deploySpec(await loadOrderContext(db, orderId));
+    const [target] = await db.select().from(hosts).where(eq(hosts.id, to.id));
+    const targetHost = { id: target!.id, name: target!.name, kind: target!.kind, address: target!.address, config: target!.config };
+    const io = { log: async () => {}, progress: async () => {}, signal: new AbortController().signal };
+    const srcDir = guestDirOn(from, before.hostname);
+    const dstDir = guestDirOn(to, before.hostname);
+    await linkGuestFolder(t, srcDir, dstDir);
+    const network = await driver.prepareNetwork(t, spec, targetHost, io);
+    await t.writeFile(path.join(dstDir, "network.json"), JSON.stringify(network));
+    const { plan } = await driver.plan(t, spec, targetHost);
+    const incoming = `unix:${path.join(dstDir, "migrate.sock")}`;
+    await launchGuest(t, { ...plan, incoming }, { netns: network.mode === "bridge" ? network.netns : null });
+    await withQmp(t, guestFiles(srcDir).qmp, async (q) => {
+      await q.execute("migrate-set-parameters", { "max-bandwidth": 134_217_728 });
+      await q.execute("migrate", { uri: incoming });
+    });
+    await waitFor(() => withQmp(t, guestFiles(srcDir).qmp, (q) => q.execute<{ status: string }>("query-migrate")), (m) => m.status === "completed", {
+      timeoutMs: 60_000, intervalMs: 200, what: "QEMU to complete the migration",
+    });
+
+    // The redelivered request: the portal finishes the move instead of resuming the paused source.
+    const action = await requestMigration(db, admin, environmentId, to.name);
+    const done = await waitFor(() => actionRow(action.id), (a) => a.status === "succeeded" || a.status === "failed", { timeoutMs: 60_000, what: "the action" });
+    expect(done.error).toBeNull();
+    expect(done.result).toMatchObject({ mode: "live", from: from.name, to: to.name, totalMs: expect.any(Number) });
+    expect(await hostOf()).toMatchObject({ hostId: to.id, state: "running" });
+    expect(await guestPids(t, srcDir)).toEqual([]);
+    expect(await guestPids(t, dstDir)).toHaveLength(1);
+    const second = await askStatus(dstDir);
+    expect(second.uptimeSeconds).toBeGreaterThan(first.uptimeSeconds);
   }, 180_000);
 });

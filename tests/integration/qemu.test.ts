@@ -13,10 +13,11 @@ import { eq } from "drizzle-orm";
 import * as ordersRoute from "@/app/api/v1/orders/route";
 import * as orderRoute from "@/app/api/v1/orders/[id]/route";
 import * as destroyRoute from "@/app/api/v1/orders/[id]/destroy/route";
+import * as cancelRoute from "@/app/api/v1/orders/[id]/cancel/route";
 import * as sshKeyRoute from "@/app/api/v1/me/ssh-key/route";
 import * as startRoute from "@/app/api/v1/environments/[id]/start/route";
 import * as stopRoute from "@/app/api/v1/environments/[id]/stop/route";
-import { environmentActions, environments } from "@/lib/db/schema";
+import { environmentActions, environments, hosts } from "@/lib/db/schema";
 import { parseReadyLine } from "@/lib/drivers/qemu/glue";
 import { bridgeName, pingFromHost, tapName } from "@/lib/drivers/qemu/netns";
 import { cpuCapOf, cgroupName } from "@/lib/drivers/qemu/cgroup";
@@ -25,7 +26,7 @@ import { macForIp } from "@/lib/net/mac";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
 import { allocationsOf, bootPortal, makeGroup, makeUser, tokenFor, unique, waitFor, waitForOrder, type Actor } from "../helpers/portal";
-import { argvOf, guestFiles, local, netnsName, qemuProcessesFor, setupQemuHosts, type QemuHosts } from "../helpers/qemu-hosts";
+import { argvOf, guestFiles, hostKey, local, netnsName, qemuProcessesFor, setupQemuHosts, type QemuHosts } from "../helpers/qemu-hosts";
 
 const { db } = await bootPortal();
 let worker: RunningWorkers;
@@ -152,10 +153,10 @@ describe("QEMU guests", () => {
 
   it("the QEMU process runs under a CPU quota of the flavor's CPUs (cgroup), the Linux analog of a capped container", async () => {
     const env = (await getOrder(orderId)).environment;
-    const cap = await cpuCapOf(local, cgroupName(env.host, hostname));
-    expect(cap).toBe(1);
+    const group = cgroupName(hostKey(qemu.hosts.find((h) => h.name === env.host)!), hostname);
+    expect(await cpuCapOf(local, group)).toBe(1);
     const pid = (await qemuProcessesFor(dir))[0];
-    expect(readFileSync(`/proc/${pid}/cgroup`, "utf8")).toContain(`/portal-qemu/${cgroupName(env.host, hostname)}`);
+    expect(readFileSync(`/proc/${pid}/cgroup`, "utf8")).toContain(`/portal-qemu/${group}`);
   });
 
   it("stop powers the guest off, start boots it again and it reports in; the state allows only what makes sense", async () => {
@@ -234,4 +235,30 @@ describe("QEMU guests", () => {
     await Promise.all(created.map((c) => waitForOrder(db, c.id, ["retired", "failed"], 120_000)));
     for (const [i, v] of views.entries()) expect(await qemuProcessesFor(qemu.guestDir(v.environment.host, names[i]))).toEqual([]);
   }, 2 * BOOT_MS);
+
+  it("a guest that does not report in time fails the order at Wait until ready with the reason, and cancelling removes it", async () => {
+    // The hosts give guests 1 s to report: far too short for a TCG boot.
+    for (const h of qemu.hosts) await db.update(hosts).set({ config: { ...h.config, readyTimeoutMs: 1000 } as typeof h.config }).where(eq(hosts.id, h.id));
+    try {
+      const name = unique("qt");
+      const created = await orderQemu(name);
+      await waitForOrder(db, created.id, ["ready", "failed"], BOOT_MS);
+      const view = await getOrder(created.id);
+      expect(view.status).toBe("failed");
+      const failed = view.steps.find((s) => s.status === "failed")!;
+      expect(failed.name).toBe("wait_ready");
+      expect((view as unknown as { reason: string }).reason).toBe('Step "Wait until ready" failed: the guest did not report PORTAL-READY within 1 s (see the boot log above)');
+      const dir = qemu.guestDir(view.environment.host, name);
+      expect(await qemuProcessesFor(dir)).toHaveLength(1);
+
+      const cancel = await invoke(cancelRoute.POST, "POST", `/api/v1/orders/${created.id}/cancel`, { token, params: { id: created.id } });
+      expect(cancel.status, JSON.stringify(cancel.body)).toBe(200);
+      await waitFor(async () => (await getOrder(created.id)).environment.state, (s) => s === "deleted", { timeoutMs: 120_000, what: "the teardown" });
+      expect(await qemuProcessesFor(dir)).toEqual([]);
+      expect(existsSync(dir)).toBe(false);
+      expect(await allocationsOf(db, created.id)).toEqual([]);
+    } finally {
+      for (const h of qemu.hosts) await db.update(hosts).set({ config: h.config }).where(eq(hosts.id, h.id));
+    }
+  }, BOOT_MS + 150_000);
 });

@@ -15,7 +15,7 @@ import { listHostsWithUsage } from "@/lib/db/queries/hosts";
 import { driverFor } from "@/lib/drivers";
 import { CPU_OVERCOMMIT } from "@/lib/policy/placement";
 import type { Db } from "@/lib/db/client";
-import type { HostKind } from "@/lib/db/schema";
+import { hostKinds, type HostKind } from "@/lib/db/schema";
 
 export const metadata: Metadata = { title: "Order" };
 
@@ -36,7 +36,8 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
   const [view, estimate] = await Promise.all([orderView(db, id), orderEstimate(db, id)]);
   const canManage = user.role === "admin" || order.userId === user.id;
   const canDecide = await isApproverFor(db, user, order.groupId);
-  const move = user.role === "admin" && view.environment ? await moveOptions(db, view.environment.hostKind) : undefined;
+  // Computed for every host kind: the environment may be placed only after the page loaded.
+  const move = user.role === "admin" ? await moveOptions(db) : undefined;
   // Approvers of a held order see, computed now, whether it would succeed.
   const check = canDecide && order.status === "pending_approval" ? await preflight(db, id) : null;
   const lease = await leaseForOrder(db, id);
@@ -48,26 +49,29 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
   );
 }
 
-/** For admins: the hosts an environment of this kind could move to, and whether its driver moves guests live. */
-async function moveOptions(db: Db, kind: HostKind): Promise<{ targets: MoveTarget[]; support: MoveSupport }> {
-  let support: MoveSupport;
-  try {
-    const driver = driverFor(kind, db);
-    support = driver.capabilities.liveMigration && driver.migrate
-      ? { live: true }
-      : {
-          live: false,
-          why: driver.capabilities.liveMigration
-            ? `Live migration of environments on ${kind} hosts is not available in this version of the portal.`
-            : driver.capabilities.coldMove
-              ? `Environments on ${kind} hosts cannot be migrated live; they offer only a cold move.`
-              : `Environments on ${kind} hosts cannot be moved in this version.`,
-        };
-  } catch {
-    support = { live: false, why: `This version of the portal has no driver for ${kind} hosts.` };
-  }
+/** For admins: the active hosts an environment could move to, and per host kind whether its driver moves guests live. */
+async function moveOptions(db: Db): Promise<{ targets: MoveTarget[]; support: Partial<Record<HostKind, MoveSupport>> }> {
+  const support: Partial<Record<HostKind, MoveSupport>> = {};
+  for (const kind of hostKinds) support[kind] = liveSupport(db, kind);
   const targets = (await listHostsWithUsage(db))
-    .filter((h) => h.kind === kind && h.state === "active")
+    .filter((h) => h.state === "active")
     .map((h) => ({ id: h.id, name: h.name, kind: h.kind, freeMemoryMb: h.capacity.memoryMb - h.used.memoryMb, freeVcpus: h.capacity.vcpus * CPU_OVERCOMMIT - h.used.vcpus }));
   return { targets, support };
+}
+
+function liveSupport(db: Db, kind: HostKind): MoveSupport {
+  try {
+    const driver = driverFor(kind, db);
+    if (driver.capabilities.liveMigration && driver.migrate) return { live: true };
+    return {
+      live: false,
+      why: driver.capabilities.liveMigration
+        ? `Live migration of environments on ${kind} hosts is not available in this version of the portal.`
+        : driver.capabilities.coldMove
+          ? `Environments on ${kind} hosts cannot be migrated live; they offer only a cold move.`
+          : `Environments on ${kind} hosts cannot be moved in this version.`,
+    };
+  } catch {
+    return { live: false, why: `This version of the portal has no driver for ${kind} hosts.` };
+  }
 }

@@ -19,6 +19,7 @@ import type { OrderInput } from "../../validation/order";
 import { defaultProductionNetwork, findFlavor, findImage, findNetwork } from "./catalog";
 import { lockForTransaction } from "../locks";
 import { migrationsOf } from "./migrations";
+import { powerActionsOf } from "./power";
 
 export type Actor = { id: string; role: Role; email: string };
 
@@ -361,6 +362,7 @@ export async function orderView(db: Db, orderId: string) {
         .orderBy(asc(networks.purpose))
     : [];
   const migrations = envRow ? await migrationsOf(db, envRow.environment.id) : [];
+  const power = envRow ? await powerActionsOf(db, envRow.environment.id) : [];
   const o = row.order;
   return {
     id: o.id,
@@ -391,9 +393,12 @@ export async function orderView(db: Db, orderId: string) {
           expiresAt: envRow.environment.expiresAt.toISOString(),
           addresses: addresses.map((a) => ({ network: a.network, networkName: a.networkName, purpose: a.purpose, ip: a.ip, mac: a.mac })),
           migrations,
+          power,
         }
       : undefined,
-    final: (terminalStatuses as readonly string[]).includes(o.status),
+    // Final once the order is terminal and no run is still recording its last step (the
+    // release step retires the order a moment before it marks itself succeeded).
+    final: (terminalStatuses as readonly string[]).includes(o.status) && provision?.status !== "running" && teardown?.status !== "running",
   };
 }
 

@@ -7,7 +7,8 @@ import type { Transport } from "../transport/types";
  * /sys/fs/cgroup is the unified hierarchy with the cpu controller, else cgroup v1
  * (`cpu.cfs_quota_us`); neither writable: no quota, and the step log says why.
  *
- * Group per guest: portal-qemu/<host>-<guest> (names from validated slugs).
+ * Group per guest: portal-qemu/<host key>-<guest> (host key from netns.ts hostKey: the host's
+ * name and a hash of its work folder, so two portals on one machine never share a group).
  */
 const PERIOD_US = 100_000;
 const NAME = /^[a-z0-9][a-z0-9-]{0,80}$/;
@@ -27,8 +28,8 @@ async function layout(t: Transport): Promise<Layout | { why: string }> {
   return { why: "no cgroup cpu controller under /sys/fs/cgroup on this host" };
 }
 
-export function cgroupName(hostName: string, guest: string): string {
-  const name = `${hostName}-${guest}`;
+export function cgroupName(hostKey: string, guest: string): string {
+  const name = `${hostKey}-${guest}`;
   if (!NAME.test(name)) throw new Error(`invalid cgroup name ${JSON.stringify(name)}`);
   return name;
 }

@@ -6,7 +6,7 @@ import { StepError, type DeploySpec, type GuestStatus, type HypervisorDriver, ty
 import { guestFiles, qemuArgv, type QemuPlan } from "./args";
 import { capCpu, cgroupName, removeCgroup } from "./cgroup";
 import { buildGlueArchive, glueMotd, guestKernelAppend, parseReadyLine, type ReadyReport } from "./glue";
-import { ensureGuestNetwork, networkMode, nicPlans, removeGuestTaps, type NetworkMode } from "./netns";
+import { ensureGuestNetwork, hostKey, netnsName, networkMode, nicPlans, removeGuestTaps, type NetworkMode } from "./netns";
 import { guestPid, guestPids, launchGuest, queryGuest, stopGuest } from "./process";
 import { followLog, markerMismatches, pokeGuest } from "./serial";
 import { migrateGuest } from "./migrate";
@@ -142,7 +142,14 @@ export class QemuDriver implements HypervisorDriver {
       await io.log(`user-mode networking (QEMU -netdev user): ${mode.why}; the guest keeps its addresses but cannot be reached from the host`);
       return { mode: "user", why: mode.why };
     }
-    for (const line of await ensureGuestNetwork(t, mode.netns, nics, io.signal)) await io.log(line);
+    let lines: string[];
+    try {
+      lines = await ensureGuestNetwork(t, mode.netns, nics, io.signal);
+    } catch (err) {
+      if (io.signal.aborted) throw err;
+      throw new StepError(`${host.name} could not set up the guest's network: ${(err as Error).message}`);
+    }
+    for (const line of lines) await io.log(line);
     await io.log(`bridged in network namespace ${mode.netns}: ${nics.map((n) => `${n.tap} on ${n.bridge}`).join(", ")}`);
     return { mode: "bridge", netns: mode.netns, taps: nics.map((n) => n.tap) };
   }
@@ -233,7 +240,7 @@ export class QemuDriver implements HypervisorDriver {
     }
     await io.log(`QEMU running as pid ${pid} (${plan.vcpus} vCPU, ${plan.memoryMb} MiB, ${plan.accel ?? "tcg"})`);
     const cap = cpuCap(spec);
-    const capped = await capCpu(t, cgroupName(spec.host.name, spec.hostname), pid, cap);
+    const capped = await capCpu(t, cgroupName(hostKey(spec.host), spec.hostname), pid, cap);
     await io.log(
       capped.applied
         ? `CPU capped at ${cap} CPU${cap === 1 ? "" : "s"} of host time: ${capped.how} (${capped.cgroup}), like a capped container`
@@ -305,11 +312,14 @@ export class QemuDriver implements HypervisorDriver {
       }
       const raw = await t.readFile(path.join(f.dir, "network.json"));
       const network = raw ? (JSON.parse(raw.toString("utf8")) as GuestNetwork) : null;
-      if (network?.mode === "bridge") {
-        const removed = await removeGuestTaps(t, network.netns, network.taps);
-        await io.log(removed.length ? `removed taps ${removed.join(", ")} from ${network.netns}` : `no taps of ${spec.hostname} left in ${network.netns}`);
+      if (network?.mode !== "user") {
+        // Also when network.json was never written (a step interrupted after creating taps).
+        const netns = network?.netns ?? netnsName(spec.host);
+        const taps = [...new Set([...(network?.taps ?? []), ...nicPlans(spec.addresses).map((n) => n.tap)])];
+        const removed = await removeGuestTaps(t, netns, taps);
+        await io.log(removed.length ? `removed taps ${removed.join(", ")} from ${netns}` : `no taps of ${spec.hostname} left in ${netns}`);
       }
-      if (await removeCgroup(t, cgroupName(spec.host.name, spec.hostname))) await io.log("removed the guest's CPU cgroup");
+      if (await removeCgroup(t, cgroupName(hostKey(spec.host), spec.hostname))) await io.log("removed the guest's CPU cgroup");
       const existed = (await t.run(["test", "-e", f.dir])).code === 0;
       await removeImageWork(t, imageStore(spec.host), packKey(spec), [stagingDir(spec), f.dir]);
       await io.log(existed ? `removed ${f.dir}, its staging folder and its packed image` : `nothing of ${spec.hostname} left on ${spec.host.name}`);

@@ -7,7 +7,7 @@ import { guestFiles, qemuArgv, type QemuPlan } from "./args";
 import { capCpu, cgroupName, removeCgroup } from "./cgroup";
 import type { GuestNetwork } from "./driver";
 import { guestDir, stagingDir, transportFor } from "./host";
-import { removeGuestTaps } from "./netns";
+import { hostKey, removeGuestTaps } from "./netns";
 import { guestPid, launchGuest, queryGuest } from "./process";
 import { withQmp } from "./qmp";
 
@@ -51,6 +51,8 @@ export type QemuMigrationConfig = {
 const perProcess = new Set(["qemu.pid", "qmp.sock", "serial.sock", "serial.log", "network.json", "plan.json", "migrate.sock", "migration.json"]);
 
 const pollMs = 200;
+/** QEMU's own default for max-bandwidth (128 MiB/s). */
+const defaultMaxBandwidth = 134_217_728;
 const migrationTimeoutMs = 600_000;
 
 type QueryMigrate = {
@@ -86,7 +88,7 @@ async function freePort(host: Host): Promise<number> {
 }
 
 /** Links every regular file of the source folder (but the per-process ones) into the target folder. */
-async function linkGuestFolder(t: Transport, from: string, to: string, signal?: AbortSignal): Promise<string[]> {
+export async function linkGuestFolder(t: Transport, from: string, to: string, signal?: AbortSignal): Promise<string[]> {
   const listed = await must(t, ["find", from, "-type", "f", "-printf", "%P\\n"], "listing the guest's files", signal);
   const files = listed.stdout.split("\n").filter((f) => f && !perProcess.has(f));
   for (const rel of files) {
@@ -145,6 +147,14 @@ async function migrateLocal(t: Transport, driver: MigratableDriver, spec: Deploy
     return saved ? (JSON.parse(saved.toString("utf8")) as MigrationResult) : { mode: "live", totalMs: 0, downtimeMs: null, transferredBytes: null };
   }
   if (!srcState) throw new StepError(`${spec.hostname} is not running on ${spec.host.name}; only a running guest can be migrated live`);
+  if (dstState?.running && !srcState.running) {
+    // QEMU finished the move on its own while no worker watched (it streams without us): finish it.
+    const q = await withQmp(t, src.qmp, (c) => c.execute<QueryMigrate>("query-migrate")).catch(() => ({}) as QueryMigrate);
+    await io.log(`${spec.hostname} already runs on ${target.name} and is ${srcState.status} on ${spec.host.name}: the migration completed; finishing it`);
+    const measured: MigrationResult = { mode: "live", totalMs: q["total-time"] ?? 0, downtimeMs: q.downtime ?? null, transferredBytes: q.ram?.transferred ?? null };
+    const dstNetwork = readNetwork(await t.readFile(path.join(dst.dir, "network.json"))) ?? { mode: "user", why: "unknown" };
+    return finishOnTarget(t, spec, target, { src: src.dir, dst: dst.dir, srcNetwork, dstNetwork, dstPid: dstState.pid }, measured, io);
+  }
   if (srcState.status !== "running") {
     if (srcState.status === "postmigrate" || srcState.status === "paused") {
       await withQmp(t, src.qmp, (q) => q.execute("cont")).catch(() => undefined);
@@ -160,6 +170,8 @@ async function migrateLocal(t: Transport, driver: MigratableDriver, spec: Deploy
   await abandonTarget(t, dst.dir, dstNetworkBefore, srcNetwork);
 
   let dstNetwork: GuestNetwork | null = null;
+  // Once the guest runs on the target, a later error must not remove it there.
+  let switched = false;
   try {
     // 1. The target folder and network.
     await io.progress(2, `preparing ${target.name}: linking the guest's disk and boot files`);
@@ -185,10 +197,16 @@ async function migrateLocal(t: Transport, driver: MigratableDriver, spec: Deploy
 
     // 3. Migrate, following query-migrate.
     const result = await withQmp(t, src.qmp, async (qmp) => {
+      // Set every time: QEMU keeps the last value of an earlier attempt.
       const bandwidth = (target.config as QemuMigrationConfig).migrationMaxBandwidth;
-      if (bandwidth) {
-        await qmp.execute("migrate-set-parameters", { "max-bandwidth": bandwidth });
-        await io.log(`migration bandwidth capped at ${bandwidth} bytes/s (host config migrationMaxBandwidth)`);
+      await qmp.execute("migrate-set-parameters", { "max-bandwidth": bandwidth ?? defaultMaxBandwidth });
+      if (bandwidth) await io.log(`migration bandwidth capped at ${bandwidth} bytes/s (host config migrationMaxBandwidth)`);
+      // An earlier attempt's stream (its destination is gone now) must have ended first.
+      for (let i = 0; i < 50; i++) {
+        const prior = await qmp.execute<QueryMigrate>("query-migrate");
+        if (!prior.status || !["setup", "active", "pre-switchover", "device", "cancelling"].includes(prior.status)) break;
+        if (i === 0) await qmp.execute("migrate_cancel").catch(() => undefined);
+        await sleep(200);
       }
       await qmp.execute("migrate", { uri: incoming });
       const deadline = Date.now() + migrationTimeoutMs;
@@ -228,26 +246,10 @@ async function migrateLocal(t: Transport, driver: MigratableDriver, spec: Deploy
       downtimeMs: result.downtime ?? null,
       transferredBytes: result.ram?.transferred ?? null,
     };
-    await t.writeFile(path.join(dst.dir, "migration.json"), JSON.stringify(measured));
-    await io.progress(96, `${spec.hostname} runs on ${target.name}; stopping the paused source on ${spec.host.name}`);
-    await withQmp(t, src.qmp, (q) => q.execute("quit")).catch(() => undefined);
-    for (let i = 0; i < 100 && (await guestPid(t, src.dir)) !== null; i++) await sleep(100);
-    const left = await guestPid(t, src.dir);
-    if (left !== null) await t.run(["kill", "-KILL", String(left)]);
-
-    const cap = spec.flavor.cpuCap ?? spec.flavor.vcpus;
-    const capped = await capCpu(t, cgroupName(target.name, spec.hostname), dstPid, cap);
-    await io.log(capped.applied ? `CPU capped at ${cap} on ${target.name}: ${capped.how}` : `no CPU quota on ${target.name}: ${capped.why}`);
-    await removeCgroup(t, cgroupName(spec.host.name, spec.hostname)).catch(() => false);
-    if (srcNetwork?.mode === "bridge" && !(dstNetwork.mode === "bridge" && dstNetwork.netns === srcNetwork.netns)) {
-      await removeGuestTaps(t, srcNetwork.netns, srcNetwork.taps).catch(() => undefined);
-    }
-    await t.run(["rm", "-rf", src.dir, stagingDir(spec)]);
-    await io.log(
-      `live migration done in ${measured.totalMs} ms, downtime ${measured.downtimeMs ?? "?"} ms, ${mib(measured.transferredBytes ?? 0)} transferred; source removed from ${spec.host.name}`,
-    );
-    return measured;
+    switched = true;
+    return await finishOnTarget(t, spec, target, { src: src.dir, dst: dst.dir, srcNetwork, dstNetwork, dstPid }, measured, io);
   } catch (err) {
+    if (switched) throw err;
     const why = err instanceof Error ? err.message : String(err);
     await io.log(`migration failed: ${why}; removing the destination on ${target.name}`);
     await abandonTarget(t, dst.dir, dstNetwork, srcNetwork).catch(() => undefined);
@@ -260,6 +262,51 @@ async function migrateLocal(t: Transport, driver: MigratableDriver, spec: Deploy
     if (err instanceof StepError) throw new StepError(`live migration to ${target.name} failed: ${err.message.replace(/^live migration to \S+ failed: /, "")}; ${where}`);
     throw new StepError(`live migration to ${target.name} failed: ${why}; ${where}`);
   }
+}
+
+/**
+ * The guest runs on the target: record what the move measured, quit the paused source, cap
+ * the new process's CPU and remove the source's taps, cgroup and folder. Past the switch,
+ * a clean-up that fails is logged, never undone: the guest lives on the target now.
+ */
+async function finishOnTarget(
+  t: Transport,
+  spec: DeploySpec,
+  target: Host,
+  at: { src: string; dst: string; srcNetwork: GuestNetwork | null; dstNetwork: GuestNetwork; dstPid: number },
+  measured: MigrationResult,
+  io: MigrateIo,
+): Promise<MigrationResult> {
+  const note = async (what: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+    } catch (err) {
+      await io.log(`after the move: ${what} failed (${err instanceof Error ? err.message : err}); the guest runs on ${target.name}`);
+    }
+  };
+  await note("saving the measurements", () => t.writeFile(path.join(at.dst, "migration.json"), JSON.stringify(measured)));
+  await io.progress(96, `${spec.hostname} runs on ${target.name}; stopping the paused source on ${spec.host.name}`);
+  await note("stopping the source QEMU", async () => {
+    await withQmp(t, guestFiles(at.src).qmp, (q) => q.execute("quit")).catch(() => undefined);
+    for (let i = 0; i < 100 && (await guestPid(t, at.src)) !== null; i++) await sleep(100);
+    const left = await guestPid(t, at.src);
+    if (left !== null) await t.run(["kill", "-KILL", String(left)]);
+  });
+  const cap = spec.flavor.cpuCap ?? spec.flavor.vcpus;
+  await note("capping the CPU", async () => {
+    const capped = await capCpu(t, cgroupName(hostKey(target), spec.hostname), at.dstPid, cap);
+    await io.log(capped.applied ? `CPU capped at ${cap} on ${target.name}: ${capped.how}` : `no CPU quota on ${target.name}: ${capped.why}`);
+  });
+  await note("removing the source's cgroup", () => removeCgroup(t, cgroupName(hostKey(spec.host), spec.hostname)));
+  const { srcNetwork, dstNetwork } = at;
+  if (srcNetwork?.mode === "bridge" && !(dstNetwork.mode === "bridge" && dstNetwork.netns === srcNetwork.netns)) {
+    await note("removing the source's taps", () => removeGuestTaps(t, srcNetwork.netns, srcNetwork.taps));
+  }
+  await note("removing the source folder", () => t.run(["rm", "-rf", at.src, stagingDir(spec)]));
+  await io.log(
+    `live migration done in ${measured.totalMs} ms, downtime ${measured.downtimeMs ?? "?"} ms, ${mib(measured.transferredBytes ?? 0)} transferred; source removed from ${spec.host.name}`,
+  );
+  return measured;
 }
 
 function mib(bytes: number): string {

@@ -1,9 +1,10 @@
+import { createHash } from "node:crypto";
 import { parseCidr, parseIp } from "../../net/ipv4";
 import type { Transport } from "../transport/types";
 
 /**
  * Guest networking on a QEMU host, checkable from the host side: per host a network
- * namespace (`portal-<host>`), in it one bridge per portal network carrying that network's
+ * namespace (`portal-<host>-<hash of its work folder>`), in it one bridge per portal network carrying that network's
  * gateway address, and per guest NIC a persistent tap on its network's bridge. QEMU runs
  * inside the namespace with its taps, so `ip netns exec portal-<host> ping <guest ip>`
  * reaches the guest. Without root (or iproute2) the driver falls back to QEMU's user-mode
@@ -14,8 +15,22 @@ import type { Transport } from "../transport/types";
  */
 const HOST_SLUG = /^[a-z0-9][a-z0-9-]{0,40}$/;
 
-export function netnsName(host: { name: string; id: string }): string {
-  return HOST_SLUG.test(host.name) ? `portal-${host.name}` : `portal-${host.id.replace(/-/g, "").slice(0, 12)}`;
+/**
+ * The host's namespace: its name plus a short hash of its work folder, so two portals on one
+ * machine (say `npm start` and the end-to-end server, both with a host "qemu-1") never share
+ * bridges or taps, while the same host finds its namespace again after a restart.
+ */
+export function netnsName(host: HostRef): string {
+  return `portal-${hostKey(host)}`;
+}
+
+type HostRef = { name: string; id: string; config?: Record<string, unknown> };
+
+/** `<host name>-<6 hex of sha256(workDir)>`: names the host's namespace and its guests' cgroups. */
+export function hostKey(host: HostRef): string {
+  const base = HOST_SLUG.test(host.name) ? host.name : host.id.replace(/-/g, "").slice(0, 12);
+  const workDir = typeof host.config?.workDir === "string" ? host.config.workDir : host.id;
+  return `${base}-${createHash("sha256").update(workDir).digest("hex").slice(0, 6)}`;
 }
 
 const hex = (n: number) => n.toString(16).padStart(8, "0");
@@ -51,7 +66,9 @@ async function ipCmd(t: Transport, argv: string[], what: string, signal?: AbortS
 }
 
 async function linkExists(t: Transport, netns: string, dev: string): Promise<boolean> {
-  return (await t.run(["ip", "-n", netns, "link", "show", "dev", dev])).code === 0;
+  // No namespace, no iproute2: no such link either.
+  const r = await t.run(["ip", "-n", netns, "link", "show", "dev", dev]).catch(() => null);
+  return r?.code === 0;
 }
 
 export type NicPlan = { ip: string; mac: string; cidr: string; gateway: string; tap: string; bridge: string };
@@ -62,36 +79,52 @@ export function nicPlans(addresses: { ip: string; mac: string; cidr: string; gat
 }
 
 /**
+ * Creates something only if `exists` says it is missing. Two guests on one host configure
+ * their networks at the same time and share the namespace and bridges: when creating fails
+ * because the other one just did it ("File exists", "Address already assigned"), the second
+ * look finds it there and that is success.
+ */
+async function ensure(exists: () => Promise<boolean>, create: () => Promise<unknown>): Promise<boolean> {
+  if (await exists()) return false;
+  try {
+    await create();
+    return true;
+  } catch (err) {
+    if (await exists()) return false;
+    throw err;
+  }
+}
+
+async function netnsExists(t: Transport, netns: string, signal?: AbortSignal): Promise<boolean> {
+  const list = await ipCmd(t, ["netns", "list"], "listing network namespaces", signal);
+  return list.stdout.split("\n").some((l) => l.split(/\s+/)[0] === netns);
+}
+
+async function hasAddress(t: Transport, netns: string, dev: string, cidrAddress: string, signal?: AbortSignal): Promise<boolean> {
+  const addrs = await ipCmd(t, ["-n", netns, "-4", "-o", "addr", "show", "dev", dev], "reading bridge addresses", signal);
+  return addrs.stdout.includes(` ${cidrAddress} `);
+}
+
+/**
  * Makes sure the namespace, the bridges with their gateway addresses and the guest's taps
- * exist and are up. Idempotent: only what is missing is created. Returns log lines saying
- * what was created and what was already there.
+ * exist and are up. Idempotent, and safe for two guests of one host at once: only what is
+ * missing is created. Returns log lines saying what was created and what was already there.
  */
 export async function ensureGuestNetwork(t: Transport, netns: string, nics: NicPlan[], signal?: AbortSignal): Promise<string[]> {
   const lines: string[] = [];
-  const list = await ipCmd(t, ["netns", "list"], "listing network namespaces", signal);
-  if (!list.stdout.split("\n").some((l) => l.split(/\s+/)[0] === netns)) {
-    await ipCmd(t, ["netns", "add", netns], `creating network namespace ${netns}`, signal);
-    await ipCmd(t, ["-n", netns, "link", "set", "lo", "up"], "bringing up lo", signal);
+  if (await ensure(() => netnsExists(t, netns, signal), () => ipCmd(t, ["netns", "add", netns], `creating network namespace ${netns}`, signal))) {
     lines.push(`network namespace ${netns} created`);
   }
+  await ipCmd(t, ["-n", netns, "link", "set", "lo", "up"], "bringing up lo", signal);
   for (const nic of nics) {
-    if (!(await linkExists(t, netns, nic.bridge))) {
-      await ipCmd(t, ["-n", netns, "link", "add", nic.bridge, "type", "bridge"], `creating bridge ${nic.bridge}`, signal);
-      lines.push(`bridge ${nic.bridge} for ${nic.cidr} created in ${netns}`);
-    }
-    const prefix = nic.cidr.split("/")[1];
-    const addrs = await ipCmd(t, ["-n", netns, "-4", "-o", "addr", "show", "dev", nic.bridge], "reading bridge addresses", signal);
-    if (!addrs.stdout.includes(` ${nic.gateway}/${prefix} `)) {
-      await ipCmd(t, ["-n", netns, "addr", "add", `${nic.gateway}/${prefix}`, "dev", nic.bridge], `adding gateway ${nic.gateway} to ${nic.bridge}`, signal);
-      lines.push(`gateway ${nic.gateway}/${prefix} on ${nic.bridge}`);
-    }
+    const bridge = () => ipCmd(t, ["-n", netns, "link", "add", nic.bridge, "type", "bridge"], `creating bridge ${nic.bridge}`, signal);
+    if (await ensure(() => linkExists(t, netns, nic.bridge), bridge)) lines.push(`bridge ${nic.bridge} for ${nic.cidr} created in ${netns}`);
+    const gateway = `${nic.gateway}/${nic.cidr.split("/")[1]}`;
+    const addGateway = () => ipCmd(t, ["-n", netns, "addr", "add", gateway, "dev", nic.bridge], `adding gateway ${nic.gateway} to ${nic.bridge}`, signal);
+    if (await ensure(() => hasAddress(t, netns, nic.bridge, gateway, signal), addGateway)) lines.push(`gateway ${gateway} on ${nic.bridge}`);
     await ipCmd(t, ["-n", netns, "link", "set", nic.bridge, "up"], `bringing up ${nic.bridge}`, signal);
-    if (!(await linkExists(t, netns, nic.tap))) {
-      await ipCmd(t, ["-n", netns, "tuntap", "add", "dev", nic.tap, "mode", "tap"], `creating tap ${nic.tap}`, signal);
-      lines.push(`tap ${nic.tap} created for ${nic.ip} (${nic.mac})`);
-    } else {
-      lines.push(`tap ${nic.tap} for ${nic.ip} already exists`);
-    }
+    const tap = () => ipCmd(t, ["-n", netns, "tuntap", "add", "dev", nic.tap, "mode", "tap"], `creating tap ${nic.tap}`, signal);
+    lines.push(await ensure(() => linkExists(t, netns, nic.tap), tap) ? `tap ${nic.tap} created for ${nic.ip} (${nic.mac})` : `tap ${nic.tap} for ${nic.ip} already exists`);
     await ipCmd(t, ["-n", netns, "link", "set", nic.tap, "master", nic.bridge], `attaching ${nic.tap} to ${nic.bridge}`, signal);
     await ipCmd(t, ["-n", netns, "link", "set", nic.tap, "up"], `bringing up ${nic.tap}`, signal);
   }

@@ -109,6 +109,15 @@ export class SimDriver implements HypervisorDriver {
     ]);
   }
 
+  /** Lifecycle of a delivered environment: the simulated guest goes running / stopped. */
+  start(spec: DeploySpec, io: StepIo) {
+    return this.step(spec, io, "start", "guest", spec.hostname, "running", [`starting ${spec.hostname} on ${spec.host.name}`]);
+  }
+
+  stop(spec: DeploySpec, io: StepIo) {
+    return this.step(spec, io, "stop", "guest", spec.hostname, "stopped", [`shutting down ${spec.hostname} (ACPI), waiting for it to power off`]);
+  }
+
   async halt(spec: DeploySpec, io: StepIo) {
     const guest = await this.object(spec, "guest", spec.hostname);
     if (!guest || guest.state === "stopped" || guest.state === "deleted") {

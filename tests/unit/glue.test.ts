@@ -1,0 +1,73 @@
+import { spawnSync } from "node:child_process";
+import { gunzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { buildGlueArchive, glueConfig, parseReadyLine, type GlueInput } from "@/lib/drivers/qemu/glue";
+import { cpioNewc } from "@/lib/images/cpio";
+
+const input: GlueInput = {
+  hostname: "web-01",
+  nics: [
+    { mac: "02:00:00:1E:00:05", ip: "10.30.0.5", prefix: 24, gateway: "10.30.0.1", purpose: "production" },
+    { mac: "02:00:00:14:00:05", ip: "10.20.0.5", prefix: 24, gateway: null, purpose: "service" },
+  ],
+  authorizedKeys: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE1 someone@example.org",
+  motd: "web-01: order 1234",
+  serviceIps: ["10.20.0.200"],
+};
+
+/** What GNU cpio (the reference reader of the format) makes of an archive. */
+function cpio(args: string[], archive: Buffer): string {
+  const r = spawnSync("cpio", args, { input: archive, encoding: "buffer" });
+  expect(r.status, r.stderr.toString()).toBe(0);
+  return r.stdout.toString("utf8");
+}
+
+describe("glue archive", () => {
+  it("is a gzip'd newc cpio that GNU cpio lists and extracts: config, keys, motd", async () => {
+    const archive = gunzipSync(await buildGlueArchive(input));
+    expect(cpio(["-t", "--quiet"], archive).trim().split("\n")).toEqual(["portal", "portal/config", "portal/authorized_keys", "portal/motd"]);
+    expect(cpio(["-i", "--quiet", "--to-stdout", "portal/config"], archive)).toBe(
+      "hostname web-01\nnic 02:00:00:1e:00:05 10.30.0.5/24 10.30.0.1\nnic 02:00:00:14:00:05 10.20.0.5/24 -\nservice-ip 10.20.0.200\n",
+    );
+    expect(cpio(["-i", "--quiet", "--to-stdout", "portal/authorized_keys"], archive)).toBe(`${input.authorizedKeys}\n`);
+    expect(cpio(["-i", "--quiet", "--to-stdout", "portal/motd"], archive)).toBe("web-01: order 1234\n");
+    const listing = cpio(["-tv", "--quiet"], archive);
+    expect(listing).toMatch(/^-rw------- .* portal\/authorized_keys$/m);
+  });
+
+  it("keeps file contents of any length intact (padding to 4 bytes)", () => {
+    for (const n of [0, 1, 2, 3, 4, 5, 4097]) {
+      const data = Buffer.alloc(n, 0x61);
+      const out = cpio(["-i", "--quiet", "--to-stdout", "f"], cpioNewc([{ type: "file", path: "f", data }]));
+      expect(out.length, `size ${n}`).toBe(n);
+    }
+  });
+
+  it("refuses values the guest's shell would read as something else", () => {
+    expect(() => glueConfig({ ...input, hostname: "web-01\nnic evil" })).toThrow(/invalid hostname/);
+    expect(() => glueConfig({ ...input, nics: [{ ...input.nics[0]!, mac: "02:00:00:1e:00:05 x" }] })).toThrow(/invalid MAC/);
+    expect(() => glueConfig({ ...input, nics: [{ ...input.nics[0]!, ip: "10.30.0.5; reboot" }] })).toThrow(/invalid IP/);
+    expect(() => glueConfig({ ...input, nics: [{ ...input.nics[0]!, prefix: 33 }] })).toThrow(/invalid prefix/);
+    expect(() => glueConfig({ ...input, nics: [{ ...input.nics[0]!, gateway: "$(id)" }] })).toThrow(/invalid gateway/);
+    expect(() => glueConfig({ ...input, serviceIps: ["10.20.0.256"] })).toThrow(/invalid service IP/);
+    expect(() => cpioNewc([{ type: "file", path: "../etc/passwd", data: "x" }])).toThrow(/bad path/);
+  });
+});
+
+describe("PORTAL-READY line", () => {
+  it("reads hostname, uptime, disk, NICs in order and service IPs, also after console noise", () => {
+    const line = "\r[    2.1] random: crng init\rPORTAL-READY hostname=web-01 uptime=12.34 disk=10737418240 nic=02:00:00:1e:00:05,10.30.0.5/24 nic=02:00:00:14:00:05,10.20.0.5/24 service-ip=10.20.0.200";
+    expect(parseReadyLine(line)).toEqual({
+      hostname: "web-01",
+      uptimeSeconds: 12.34,
+      diskBytes: 10737418240,
+      nics: [{ mac: "02:00:00:1e:00:05", ip: "10.30.0.5", prefix: 24 }, { mac: "02:00:00:14:00:05", ip: "10.20.0.5", prefix: 24 }],
+      serviceIps: ["10.20.0.200"],
+    });
+  });
+
+  it("is not fooled by progress lines or a line without hostname and uptime", () => {
+    expect(parseReadyLine("portal-init: eth0 02:00:00:1e:00:05 10.30.0.5/24")).toBeNull();
+    expect(parseReadyLine("PORTAL-READY disk=0")).toBeNull();
+  });
+});
