@@ -19,7 +19,7 @@ export type AuditEntry = {
 };
 
 /** The request being handled: where it came from, and whether it has written an audit event. */
-type RequestAudit = AuditSource & { written: number };
+type RequestAudit = AuditSource & { written: number; unchanged: boolean };
 
 const requestSource = new AsyncLocalStorage<RequestAudit>();
 
@@ -47,10 +47,19 @@ export function sourceOf(headers: Headers | Record<string, unknown> | undefined 
  * Runs `fn` with `source` as the origin of every audit event written inside it; `written()`
  * tells afterwards how many it wrote (apiRoute records a change that wrote none).
  */
-export async function withAuditSource<T>(source: AuditSource, fn: () => Promise<T>): Promise<{ result: T; written: number }> {
-  const store: RequestAudit = { ...source, written: 0 };
+export async function withAuditSource<T>(source: AuditSource, fn: () => Promise<T>): Promise<{ result: T; written: number; unchanged: boolean }> {
+  const store: RequestAudit = { ...source, written: 0, unchanged: false };
   const result = await requestSource.run(store, fn);
-  return { result, written: store.written };
+  return { result, written: store.written, unchanged: store.unchanged };
+}
+
+/**
+ * Says that the request being handled asked for no change at all (a form saved as it was), so
+ * apiRoute does not record it as a change a route forgot to audit.
+ */
+export function markUnchanged(): void {
+  const store = requestSource.getStore();
+  if (store) store.unchanged = true;
 }
 
 /** Appends one audit event. Never throws into the caller's happy path. */

@@ -103,8 +103,8 @@ export function apiRoute<S extends z.ZodType | undefined = undefined>(
       // Audit events written while handling the request record where it came from. A change
       // that succeeded without writing one (a route that forgot) is still recorded.
       const source = sourceOf(req.headers);
-      const { result, written } = await withAuditSource(source, () => handler({ req, db, actor: auth.actor, body: body as never, params, via: auth.via }));
-      if (mutating && written === 0 && result.status < 400) {
+      const { result, written, unchanged } = await withAuditSource(source, () => handler({ req, db, actor: auth.actor, body: body as never, params, via: auth.via }));
+      if (mutating && written === 0 && !unchanged && result.status < 400) {
         const path = new URL(req.url).pathname;
         await writeAudit(db, { actorId: auth.actor.id, action: `api.${req.method.toLowerCase()}`, targetType: "api", targetId: path, data: { status: result.status }, source });
       }

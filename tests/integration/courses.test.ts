@@ -20,6 +20,7 @@ import * as machineRoute from "@/app/api/v1/courses/[id]/machine/route";
 import * as resetRoute from "@/app/api/v1/courses/[id]/machines/[studentId]/reset/route";
 import * as resetAllRoute from "@/app/api/v1/courses/[id]/reset-all/route";
 import * as acceptRoute from "@/app/api/v1/invitations/accept/route";
+import * as ordersRoute from "@/app/api/v1/orders/route";
 import { auditEvents, courseMachines, courses, courseStudents, invitations, ipAllocations, orders, simObjects, users } from "@/lib/db/schema";
 import { verifyPassword } from "@/lib/auth/password";
 import { enqueueMaintenance, getQueue } from "@/lib/jobs/queues";
@@ -209,6 +210,16 @@ describe("a course of 30 students", () => {
     // Someone not on the roster gets no machine.
     const stranger = await invoke(machineRoute.POST, "POST", `/api/v1/courses/${courseId}/machine`, { token: customerToken, params: { id: courseId } });
     expect(stranger.status).toBe(404);
+
+    // A lab machine comes from the course page; the catalog never orders into the course's group.
+    const someone = tokens.get(rows[0].id);
+    const catalog = await invoke(ordersRoute.POST, "POST", "/api/v1/orders", { token: someone, body: { image: "linux-test", flavor: "small", name: unique("cat") } });
+    expect(catalog.status).toBe(409);
+    expect(catalog.body.error).toBe("You are not in any group yet: ask an admin to add you to one");
+    const named = await invoke(ordersRoute.POST, "POST", "/api/v1/orders", { token: someone, body: { image: "linux-test", flavor: "small", name: unique("cat"), group: course.groupId } });
+    expect(named.status).toBe(422);
+    expect(named.body.fields.group[0]).toMatch(/is a course: get its lab machine on the Courses page$/);
+    expect(await db.select().from(orders).where(eq(orders.groupId, course.groupId))).toHaveLength(30);
 
     for (const o of made) expect((await waitForOrder(db, o.id, ["ready", "failed"], 120_000)).status).toBe("ready");
     const prod = await db.select().from(ipAllocations).where(inArray(ipAllocations.orderId, made.map((o) => o.id)));

@@ -261,4 +261,29 @@ describe("QEMU guests", () => {
       for (const h of qemu.hosts) await db.update(hosts).set({ config: h.config }).where(eq(hosts.id, h.id));
     }
   }, BOOT_MS + 150_000);
+
+  it("a host without bridged networking (not root, or configured so) runs the guest on QEMU's user network and says so", async () => {
+    for (const h of qemu.hosts) await db.update(hosts).set({ config: { ...h.config, network: "user" } as typeof h.config }).where(eq(hosts.id, h.id));
+    try {
+      const name = unique("qu");
+      const created = await orderQemu(name);
+      await waitForOrder(db, created.id, ["ready", "failed"], BOOT_MS);
+      const view = await getOrder(created.id);
+      expect(view.status, JSON.stringify(view.steps.find((s) => s.status === "failed"))).toBe("ready");
+      const networking = view.steps.find((s) => s.name === "networking")!.log.map((l) => l.line);
+      expect(networking).toContain("user-mode networking (QEMU -netdev user): the host is configured for user-mode networking (config.network = user); the guest keeps its addresses but cannot be reached from the host");
+      const dir = qemu.guestDir(view.environment.host, name);
+      const argv = argvOf((await qemuProcessesFor(dir))[0]).join(" ");
+      expect(argv).toContain("-netdev user,id=n0");
+      expect(argv).not.toContain("ifname=");
+      // The guest still configured the portal's addresses on its NICs.
+      expect(readyReports(dir).at(-1)!.nics.map((n) => n.ip).sort()).toEqual(view.environment.addresses.map((a) => a.ip).sort());
+      const res = await invoke(destroyRoute.POST, "POST", `/api/v1/orders/${created.id}/destroy`, { token, params: { id: created.id } });
+      expect(res.status).toBe(200);
+      await waitForOrder(db, created.id, ["retired", "failed"], 120_000);
+      expect(await qemuProcessesFor(dir)).toEqual([]);
+    } finally {
+      for (const h of qemu.hosts) await db.update(hosts).set({ config: h.config }).where(eq(hosts.id, h.id));
+    }
+  }, BOOT_MS + 150_000);
 });

@@ -26,6 +26,23 @@ export async function findNetwork(db: Db, ref: string) {
 }
 
 /** The oldest production network (among `allowed`, when a group limits its networks). */
+/**
+ * Messages per field for an order's catalog choices (also a course's and a dry run's): what
+ * was not found, and a service network where a production network is needed. Empty when all
+ * three are usable.
+ */
+export function catalogChoiceErrors(
+  input: { image: string; flavor: string; network?: string | null },
+  found: { image: unknown; flavor: unknown; network: { name: string; purpose: string } | null | undefined },
+): Record<string, string[]> {
+  const fields: Record<string, string[]> = {};
+  if (!found.image) fields.image = [`No image "${input.image}" in the catalog`];
+  if (!found.flavor) fields.flavor = [`No size "${input.flavor}" in the catalog`];
+  if (!found.network) fields.network = [input.network ? `No network "${input.network}"` : "No production network is configured"];
+  else if (found.network.purpose !== "production") fields.network = [`${found.network.name} is a service network; choose a production network`];
+  return fields;
+}
+
 export async function defaultProductionNetwork(db: Db, allowed?: string[]) {
   const production = eq(networks.purpose, "production");
   const where = allowed?.length ? and(production, inArray(networks.id, allowed)) : production;

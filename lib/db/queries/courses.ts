@@ -14,7 +14,7 @@ import { parseRoster } from "../../courses/roster";
 import type { CourseInput } from "../../validation/course";
 import type { z } from "zod";
 import type { courseUpdateInput } from "../../validation/course";
-import { defaultProductionNetwork, findFlavor, findImage, findNetwork } from "./catalog";
+import { catalogChoiceErrors, defaultProductionNetwork, findFlavor, findImage, findNetwork } from "./catalog";
 import { isApproverFor } from "./approvers";
 import { notify } from "./notifications";
 import type { Actor } from "./orders";
@@ -66,11 +66,7 @@ export async function createCourse(db: Db, actor: Actor, input: CourseInput, now
     findFlavor(db, input.flavor),
     input.network ? findNetwork(db, input.network) : defaultProductionNetwork(db),
   ]);
-  const fields: Record<string, string[]> = {};
-  if (!image) fields.image = [`No image "${input.image}" in the catalog`];
-  if (!flavor) fields.flavor = [`No size "${input.flavor}" in the catalog`];
-  if (!network) fields.network = [input.network ? `No network "${input.network}"` : "No production network is configured"];
-  else if (network.purpose !== "production") fields.network = [`${network.name} is a service network; choose a production network`];
+  const fields = catalogChoiceErrors(input, { image, flavor, network });
   const endsAt = new Date(dayStart(input.endsOn).getTime() + DAY_MS);
   if (endsAt <= now) fields.endsOn = ["The course would already be over: choose a later end date"];
   if (Object.keys(fields).length || !image || !flavor || !network) throw new UserError("The course has invalid fields", 422, fields);

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { and, asc, count, eq, isNull, ne, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { environments, hosts, simObjects, type Host, type HostCheck } from "../schema";
-import { writeAudit } from "../../audit";
+import { markUnchanged, writeAudit } from "../../audit";
 import { conflict, notFound, UserError } from "../../errors";
 import { encryptHostSecret } from "../../hosts/secrets";
 import { inspectPrivateKey } from "../../hosts/keys";
@@ -215,7 +215,10 @@ export async function updateHost(db: Db, actor: Actor, hostId: string, input: Ho
     set.state = input.state;
   }
   // Nothing asked for (a form saved unchanged): nothing to write or audit.
-  if (Object.keys(set).length === 0) return getHostView(db, hostId);
+  if (Object.keys(set).length === 0) {
+    markUnchanged();
+    return getHostView(db, hostId);
+  }
   const [row] = await db.update(hosts).set(set).where(eq(hosts.id, hostId)).returning(publicColumns);
   const { privateKey: _secret, config: _config, ...audited } = input;
   await writeAudit(db, {

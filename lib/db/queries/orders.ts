@@ -16,7 +16,7 @@ import { startTeardown } from "../../pipeline/engine";
 import { isCancellable, terminalStatuses } from "../../pipeline/states";
 import { stepLabel } from "../../pipeline/steps";
 import type { OrderInput } from "../../validation/order";
-import { defaultProductionNetwork, findFlavor, findImage, findNetwork } from "./catalog";
+import { catalogChoiceErrors, defaultProductionNetwork, findFlavor, findImage, findNetwork } from "./catalog";
 import { lockForTransaction } from "../locks";
 import { migrationsOf } from "./migrations";
 import { powerActionsOf } from "./power";
@@ -54,11 +54,7 @@ export async function createOrder(db: Db, actor: Actor, input: OrderInput) {
   const settings = group ? await settingsOf(db, group.id) : null;
   // Without a network named, the oldest production network the group may use.
   const network = input.network ? named : await defaultProductionNetwork(db, settings?.networkIds);
-  const fields: Record<string, string[]> = {};
-  if (!image) fields.image = [`No image "${input.image}" in the catalog`];
-  if (!flavor) fields.flavor = [`No size "${input.flavor}" in the catalog`];
-  if (!network) fields.network = [input.network ? `No network "${input.network}"` : "No production network is configured"];
-  else if (network.purpose !== "production") fields.network = [`${network.name} is a service network; choose a production network`];
+  const fields = catalogChoiceErrors(input, { image, flavor, network });
   if (input.group && !group) fields.group = [`You are not a member of group "${input.group}"`];
   if (!image || !flavor || !network || fields.network || fields.group) throw new UserError("The order has invalid fields", 422, fields);
 

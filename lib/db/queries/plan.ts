@@ -12,7 +12,7 @@ import { placeEnvironment } from "../../policy/placement";
 import { writeAudit } from "../../audit";
 import type { PlanInput } from "../../validation/plan";
 import type { Actor } from "./orders";
-import { defaultProductionNetwork, findFlavor, findImage, findNetwork } from "./catalog";
+import { catalogChoiceErrors, defaultProductionNetwork, findFlavor, findImage, findNetwork } from "./catalog";
 
 /** Hosts an admin may plan for (the dry run's host choice), by name. */
 export async function planHosts(db: Db) {
@@ -38,11 +38,7 @@ export async function dryRunPlan(db: Db, actor: Actor, input: PlanInput) {
     findFlavor(db, input.flavor),
     input.network ? findNetwork(db, input.network) : defaultProductionNetwork(db),
   ]);
-  const fields: Record<string, string[]> = {};
-  if (!image) fields.image = [`No image "${input.image}" in the catalog`];
-  if (!flavor) fields.flavor = [`No size "${input.flavor}" in the catalog`];
-  if (!network) fields.network = [input.network ? `No network "${input.network}"` : "No production network is configured"];
-  else if (network.purpose !== "production") fields.network = [`${network.name} is a service network; choose a production network`];
+  const fields = catalogChoiceErrors(input, { image, flavor, network });
   if (!image || !flavor || !network || fields.network) throw new UserError("The order has invalid fields", 422, fields);
 
   const kinds = image.hostKinds.filter((k): k is HostKind => supportedHostKinds.includes(k as HostKind));

@@ -3,17 +3,15 @@
  * runs its part of the command plan from ./plan.ts. NOT run on a real Xen host: the plans were
  * written from the xl/LVM reference and tested against emulators (tests/emulators/).
  */
-import { runPlanStep, type RunnerOptions } from "../plan/runner";
-import type { Plan, PlanStep } from "../plan/types";
+import { PlanDriver } from "../plan/driver";
+import type { Plan } from "../plan/types";
 import { HOST_ADDRESS, parseHostConfig } from "../plan/validate";
-import type { Transport } from "../transport/types";
 import { StepError, type DeploySpec, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type StepIo } from "../types";
 import { xenHostConfig, type XenHostConfig } from "./config";
 import { xenMigrationPlan } from "./migration";
 import { xenHaltStep, xenNames, xenProvisionPlan, xenSnapshotStep, xenStartStep, xenTeardownPlan } from "./plan";
 
-/** Opens a transport to a host; the driver closes it when its step is done. */
-export type ConnectHost = (host: DeploySpec["host"]) => Promise<Transport>;
+export type { ConnectHost } from "../plan/driver";
 
 /** The host part of an address like "portal@xen-2.example.org:22". */
 export function hostPart(address: string): string {
@@ -29,14 +27,9 @@ export function migrationAddress(host: DeploySpec["host"], configured: string | 
 
 const NOTICE = "note: this Xen command plan has not been run on a real Xen host yet (it was tested against emulators)";
 
-export class XenDriver implements HypervisorDriver {
+export class XenDriver extends PlanDriver implements HypervisorDriver {
   readonly kind = "xen" as const;
   readonly capabilities = { liveMigration: true, coldMove: false, cpuCap: true, sparseRoot: false };
-
-  constructor(
-    private readonly connect: ConnectHost,
-    private readonly options: RunnerOptions = {},
-  ) {}
 
   static config(host: DeploySpec["host"]): XenHostConfig {
     return parseHostConfig(xenHostConfig, host);
@@ -49,35 +42,11 @@ export class XenDriver implements HypervisorDriver {
     return { ...provision, steps: [...provision.steps, ...xenTeardownPlan(spec, cfg).steps] };
   }
 
-  private async onHost<T>(host: DeploySpec["host"], fn: (t: Transport) => Promise<T>): Promise<T> {
-    const transport = await this.connect(host);
-    try {
-      return await fn(transport);
-    } finally {
-      await transport.close().catch(() => {});
-    }
+  protected planFor(spec: DeploySpec): Plan {
+    return XenDriver.plan(spec);
   }
 
-  private async runStep(spec: DeploySpec, io: StepIo, name: string) {
-    const step = XenDriver.plan(spec).steps.find((s) => s.step === name);
-    if (!step) throw new Error(`no ${name} step in the Xen plan`);
-    await this.onHost(spec.host, (t) => runPlanStep(step, t, io, { notice: NOTICE, ...this.options }));
-  }
-
-  private runOne(spec: DeploySpec, io: StepIo, step: PlanStep) {
-    return this.onHost(spec.host, (t) => runPlanStep(step, t, io, { notice: NOTICE, ...this.options }));
-  }
-
-  resolveImage(spec: DeploySpec, io: StepIo) { return this.runStep(spec, io, "resolve"); }
-  packImage(spec: DeploySpec, io: StepIo) { return this.runStep(spec, io, "pack"); }
-  createStorage(spec: DeploySpec, io: StepIo) { return this.runStep(spec, io, "storage"); }
-  unpack(spec: DeploySpec, io: StepIo) { return this.runStep(spec, io, "unpack"); }
-  configureNetwork(spec: DeploySpec, io: StepIo) { return this.runStep(spec, io, "networking"); }
-  glue(spec: DeploySpec, io: StepIo) { return this.runStep(spec, io, "glue"); }
-  boot(spec: DeploySpec, io: StepIo) { return this.runStep(spec, io, "boot"); }
-  waitReady(spec: DeploySpec, io: StepIo) { return this.runStep(spec, io, "wait_ready"); }
-  halt(spec: DeploySpec, io: StepIo) { return this.runStep(spec, io, "halt"); }
-  destroy(spec: DeploySpec, io: StepIo) { return this.runStep(spec, io, "destroy"); }
+  protected readonly notice = NOTICE;
 
   start(spec: DeploySpec, io: StepIo) { return this.runOne(spec, io, xenStartStep(spec, XenDriver.config(spec.host))); }
   stop(spec: DeploySpec, io: StepIo) { return this.runOne(spec, io, xenHaltStep(spec, XenDriver.config(spec.host))); }

@@ -4,27 +4,21 @@
  * the plans were written from the zones/ZFS reference and tested against emulators
  * (tests/emulators/).
  */
-import { runPlanStep, type RunnerOptions } from "../plan/runner";
-import type { Plan, PlanStep } from "../plan/types";
+import { PlanDriver } from "../plan/driver";
+import type { Plan } from "../plan/types";
 import { parseHostConfig } from "../plan/validate";
-import type { Transport } from "../transport/types";
 import { StepError, type DeploySpec, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type StepIo } from "../types";
-import { migrationAddress, type ConnectHost } from "../xen/driver";
+import { migrationAddress } from "../xen/driver";
 import { zonesHostConfig, type ZonesHostConfig } from "./config";
 import { zoneMovePlan } from "./move";
 import { zoneBootStep, zoneHaltStep, zonesProvisionPlan, zonesTeardownPlan } from "./plan";
 
 const NOTICE = "note: this Solaris command plan has not been run on a real Solaris host yet (it was tested against emulators)";
 
-export class ZonesDriver implements HypervisorDriver {
+export class ZonesDriver extends PlanDriver implements HypervisorDriver {
   readonly kind = "zones" as const;
   /** No live migration of zones in Solaris 10: a move is detach, send, attach. */
   readonly capabilities = { liveMigration: false, coldMove: true, cpuCap: true, sparseRoot: true };
-
-  constructor(
-    private readonly connect: ConnectHost,
-    private readonly options: RunnerOptions = {},
-  ) {}
 
   static config(host: DeploySpec["host"]): ZonesHostConfig {
     return parseHostConfig(zonesHostConfig, host);
@@ -36,35 +30,11 @@ export class ZonesDriver implements HypervisorDriver {
     return { ...provision, steps: [...provision.steps, ...zonesTeardownPlan(spec, cfg).steps] };
   }
 
-  private async onHost<T>(host: DeploySpec["host"], fn: (t: Transport) => Promise<T>): Promise<T> {
-    const transport = await this.connect(host);
-    try {
-      return await fn(transport);
-    } finally {
-      await transport.close().catch(() => {});
-    }
+  protected planFor(spec: DeploySpec): Plan {
+    return ZonesDriver.plan(spec);
   }
 
-  private async runStep(spec: DeploySpec, io: StepIo, name: string) {
-    const step = ZonesDriver.plan(spec).steps.find((s) => s.step === name);
-    if (!step) throw new Error(`no ${name} step in the zones plan`);
-    await this.onHost(spec.host, (t) => runPlanStep(step, t, io, { notice: NOTICE, ...this.options }));
-  }
-
-  private runOne(spec: DeploySpec, io: StepIo, step: PlanStep) {
-    return this.onHost(spec.host, (t) => runPlanStep(step, t, io, { notice: NOTICE, ...this.options }));
-  }
-
-  resolveImage(spec: DeploySpec, io: StepIo) { return this.runStep(spec, io, "resolve"); }
-  packImage(spec: DeploySpec, io: StepIo) { return this.runStep(spec, io, "pack"); }
-  createStorage(spec: DeploySpec, io: StepIo) { return this.runStep(spec, io, "storage"); }
-  unpack(spec: DeploySpec, io: StepIo) { return this.runStep(spec, io, "unpack"); }
-  configureNetwork(spec: DeploySpec, io: StepIo) { return this.runStep(spec, io, "networking"); }
-  glue(spec: DeploySpec, io: StepIo) { return this.runStep(spec, io, "glue"); }
-  boot(spec: DeploySpec, io: StepIo) { return this.runStep(spec, io, "boot"); }
-  waitReady(spec: DeploySpec, io: StepIo) { return this.runStep(spec, io, "wait_ready"); }
-  halt(spec: DeploySpec, io: StepIo) { return this.runStep(spec, io, "halt"); }
-  destroy(spec: DeploySpec, io: StepIo) { return this.runStep(spec, io, "destroy"); }
+  protected readonly notice = NOTICE;
 
   start(spec: DeploySpec, io: StepIo) { return this.runOne(spec, io, zoneBootStep(spec)); }
   stop(spec: DeploySpec, io: StepIo) { return this.runOne(spec, io, zoneHaltStep(spec)); }
