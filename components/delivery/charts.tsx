@@ -82,18 +82,8 @@ export function RangeBarChart({ id, title, desc, rows, hourMarker = false, width
   const scale = (v: number) => (v / max) * barW;
   return (
     <ChartFrame id={id} title={title} desc={desc} width={w} height={h}>
-      <g fontSize={11} fill="#475569">
-        <rect x={labelW} y={4} width={10} height={10} fill="#0369a1" rx={2} />
-        <text x={labelW + 14} y={13}>p50 (half of the orders took at most)</text>
-        <rect x={labelW + 236} y={4} width={10} height={10} fill="#bae6fd" rx={2} />
-        <text x={labelW + 250} y={13}>p95</text>
-      </g>
-      {ticks.map((t) => (
-        <g key={t}>
-          <line x1={labelW + scale(t)} x2={labelW + scale(t)} y1={top - 4} y2={top + rows.length * rowH} stroke="#e2e8f0" />
-          <text x={labelW + scale(t)} y={h - 6} textAnchor="middle" fontSize={10} fill="#64748b">{shortDuration(t)}</text>
-        </g>
-      ))}
+      <Legend x={labelW} items={[{ color: "#0369a1", label: "p50 (half of the orders took at most)", width: 236 }, { color: "#bae6fd", label: "p95", width: 40 }]} />
+      <TimeGrid ticks={ticks} x={(t) => labelW + scale(t)} top={top - 4} bottom={top + rows.length * rowH} labelY={h - 6} />
       {rows.map((r, i) => {
         const y = top + i * rowH;
         return (
@@ -141,18 +131,8 @@ export function EstimateVsActualChart({ id, title, desc, rows, width = 1000 }: {
   const scale = (v: number) => (v / max) * barW;
   return (
     <ChartFrame id={id} title={title} desc={desc} width={w} height={h}>
-      <g fontSize={11} fill="#475569">
-        <rect x={labelW} y={4} width={10} height={10} fill="#a78bfa" rx={2} />
-        <text x={labelW + 14} y={13}>estimated</text>
-        <rect x={labelW + 90} y={4} width={10} height={10} fill="#0f766e" rx={2} />
-        <text x={labelW + 104} y={13}>actual</text>
-      </g>
-      {ticks.map((t) => (
-        <g key={t}>
-          <line x1={labelW + scale(t)} x2={labelW + scale(t)} y1={top - 4} y2={top + rows.length * rowH} stroke="#e2e8f0" />
-          <text x={labelW + scale(t)} y={h - 6} textAnchor="middle" fontSize={10} fill="#64748b">{shortDuration(t)}</text>
-        </g>
-      ))}
+      <Legend x={labelW} items={[{ color: "#a78bfa", label: "estimated", width: 90 }, { color: "#0f766e", label: "actual", width: 60 }]} />
+      <TimeGrid ticks={ticks} x={(t) => labelW + scale(t)} top={top - 4} bottom={top + rows.length * rowH} labelY={h - 6} />
       {rows.map((r, i) => {
         const y = top + i * rowH;
         const off = r.estimate !== null && r.actual !== null && r.actual > r.estimate * 1.25;
@@ -176,5 +156,38 @@ export function EstimateVsActualChart({ id, title, desc, rows, width = 1000 }: {
         );
       })}
     </ChartFrame>
+  );
+}
+
+/** Vertical grid lines with their durations under the chart. */
+function TimeGrid({ ticks, x, top, bottom, labelY }: { ticks: number[]; x: (t: number) => number; top: number; bottom: number; labelY: number }) {
+  return (
+    <>
+      {ticks.map((t) => (
+        <g key={t}>
+          <line x1={x(t)} x2={x(t)} y1={top} y2={bottom} stroke="#e2e8f0" />
+          <text x={x(t)} y={labelY} textAnchor="middle" fontSize={10} fill="#64748b">{shortDuration(t)}</text>
+        </g>
+      ))}
+    </>
+  );
+}
+
+/** A row of colour swatches with labels above a chart; `width` is the room each item takes. */
+function Legend({ x, items }: { x: number; items: { color: string; label: string; width: number }[] }) {
+  let at = x;
+  return (
+    <g fontSize={11} fill="#475569">
+      {items.map((item) => {
+        const left = at;
+        at += item.width;
+        return (
+          <g key={item.label}>
+            <rect x={left} y={4} width={10} height={10} fill={item.color} rx={2} />
+            <text x={left + 14} y={13}>{item.label}</text>
+          </g>
+        );
+      })}
+    </g>
   );
 }

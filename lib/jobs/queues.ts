@@ -7,17 +7,20 @@ import { createRedis, redisPrefix } from "../redis";
  * The one registry of queues: names, payloads and default options. Web and workers import
  * these; nobody enqueues a string literal.
  */
+/** Work a customer waits for: retried with backoff, kept long enough to investigate. */
+const durableJob = {
+  attempts: 3,
+  backoff: { type: "exponential", delay: 2000 },
+  removeOnComplete: { count: 1000 },
+  removeOnFail: { count: 5000 },
+} satisfies JobsOptions;
+
 export const queues = {
   /** Runs a pipeline run (provision or destroy) step by step. */
   provision: {
     name: "provision",
     payload: z.object({ runId: z.string().uuid() }),
-    defaults: {
-      attempts: 3,
-      backoff: { type: "exponential", delay: 2000 },
-      removeOnComplete: { count: 1000 },
-      removeOnFail: { count: 5000 },
-    } satisfies JobsOptions,
+    defaults: durableJob,
   },
   /**
    * Runs one lifecycle action of a delivered environment (start, stop, migrate, move): the
@@ -26,12 +29,7 @@ export const queues = {
   lifecycle: {
     name: "lifecycle",
     payload: z.object({ actionId: z.string().uuid() }),
-    defaults: {
-      attempts: 3,
-      backoff: { type: "exponential", delay: 2000 },
-      removeOnComplete: { count: 1000 },
-      removeOnFail: { count: 5000 },
-    } satisfies JobsOptions,
+    defaults: durableJob,
   },
   /**
    * Repeatable housekeeping: reconcile runs the database says are in flight; leases (warn,
