@@ -16,6 +16,8 @@ export default async function NewOrderPage({ searchParams }: { searchParams: Pro
   const user = await requireUser(`/orders/new${image ? `?image=${encodeURIComponent(image)}` : ""}`);
   const db = await getDb();
   const [catalog, quotas] = await Promise.all([listCatalog(db), myQuotas(db, user.id)]);
+  // Catalog orders go to the user's pools; a course's lab machine comes from the course page.
+  const pools = quotas.groups.filter((g) => g.kind !== "course");
   // What each of the user's groups may order, by slug (empty: everything).
   // A list that names only entries no longer in the catalog offers nothing ("-" matches no slug).
   const slugs = <T extends { id: string; slug: string }>(rows: T[], ids: string[]) => {
@@ -24,7 +26,7 @@ export default async function NewOrderPage({ searchParams }: { searchParams: Pro
   };
   const offers = new Map(
     await Promise.all(
-      quotas.groups.map(async (g) => {
+      pools.map(async (g) => {
         const s = await settingsOf(db, g.id);
         return [g.id, { image: slugs(catalog.images, s.imageIds), flavor: slugs(catalog.flavors, s.flavorIds), network: slugs(catalog.networks, s.networkIds) }] as const;
       }),
@@ -39,7 +41,7 @@ export default async function NewOrderPage({ searchParams }: { searchParams: Pro
         flavors={catalog.flavors.map((f) => ({ slug: f.slug, name: f.name, vcpus: f.vcpus, memoryMb: f.memoryMb, diskGb: f.diskGb, cpuCap: f.cpuCap }))}
         networks={catalog.networks.filter((n) => n.purpose === "production").map((n) => ({ slug: n.slug, name: n.name, cidr: n.cidr }))}
         initialImage={catalog.images.some((i) => i.slug === image) ? image : undefined}
-        groups={quotas.groups.map((g) => ({ slug: g.slug, name: g.name, lines: g.lines, offers: offers.get(g.id)! }))}
+        groups={pools.map((g) => ({ slug: g.slug, name: g.name, lines: g.lines, offers: offers.get(g.id)! }))}
         userQuota={{ email: quotas.user.email, lines: quotas.user.lines }}
         planHosts={hostsToPlan}
       />
