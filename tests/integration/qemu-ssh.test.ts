@@ -249,6 +249,28 @@ describe("a QEMU host reached over SSH", () => {
     expect((await ssh.run(["test", "-f", goldenPaths(store, "linux-qemu").disk])).code).toBe(0);
   }, 180_000);
 
+  it("an image store the SSH user cannot write fails the order at its first step saying what to fix, and nothing runs as root", async () => {
+    // The shared test store belongs to root: the SSH user may read it but not pack into it.
+    const patch = (config: Record<string, unknown>) =>
+      invoke(hostRoute.PATCH, "PATCH", `/api/v1/hosts/${hostId}`, { token: token.admin, params: { id: hostId }, body: { config } });
+    expect((await patch({ imageStore: testImageStore })).status).toBe(200);
+    try {
+      const name = unique("qp");
+      const id = await orderQemu(name);
+      await waitForOrder(db, id, ["ready", "failed"], 120_000);
+      const view = await getOrder(id);
+      expect(view.status).toBe("failed");
+      expect(view.reason).toBe(
+        `Step "Resolve image" failed: the SSH user (ssh ${sshd.user}@127.0.0.1:${sshd.port}) cannot write ${testImageStore}/packed on ${hostName}; ` +
+          "give it write access to the image store's packed folder (e.g. chown it to that user)",
+      );
+      expect(existsSync(path.join(sshd.workDir, "guests", name))).toBe(false);
+      expect((await ls(path.join(testImageStore, "packed"))).filter((k) => k.startsWith(`${name}-`))).toEqual([]);
+    } finally {
+      expect((await patch({ imageStore: store })).status).toBe(200);
+    }
+  }, 180_000);
+
   it("a host whose host key changed is refused: the order fails at its first step with the host-key reason and nothing is made", async () => {
     const pinned = sshd.hostKeyFingerprint;
     await sshd.restart({ newHostKey: true });
