@@ -20,7 +20,7 @@ import * as orderRoute from "@/app/api/v1/orders/[id]/route";
 import * as destroyRoute from "@/app/api/v1/orders/[id]/destroy/route";
 import * as startRoute from "@/app/api/v1/environments/[id]/start/route";
 import * as stopRoute from "@/app/api/v1/environments/[id]/stop/route";
-import { environmentActions, hosts, orders } from "@/lib/db/schema";
+import { environmentActions, hosts } from "@/lib/db/schema";
 import { parseReadyLine } from "@/lib/drivers/qemu/glue";
 import { driverFor } from "@/lib/drivers";
 import { guestFiles } from "@/lib/drivers/qemu/args";
@@ -197,8 +197,6 @@ describe("a QEMU host reached over SSH", () => {
     expect(report.hostname).toBe(hostname);
     expect(report.nics.map((n) => `${n.mac} ${n.ip}`).sort()).toEqual(env.addresses.map((a) => `${a.mac} ${a.ip}`).sort());
 
-    const [row] = await db.select({ createdAt: orders.createdAt, readyAt: orders.readyAt }).from(orders).where(eq(orders.id, orderId));
-    console.info(`[qemu-ssh] order to ready over SSH: ${((row.readyAt!.getTime() - row.createdAt.getTime()) / 1000).toFixed(1)} s`);
   }, BOOT_MS + 30_000);
 
   it("stop and start work over SSH: QMP powers the guest off, a new QEMU as the SSH user boots and reports in", async () => {
