@@ -147,6 +147,14 @@ describe("a QEMU host reached over SSH", () => {
     expect(tested.body.ok, tested.body.error).toBe(true);
     expect(tested.body.hostKey).toEqual({ fingerprint: sshd.hostKeyFingerprint, pinnedNow: true });
     expect(tested.body.check.facts.version).toMatch(/^QEMU emulator version \d+/);
+    // What the driver may do as that user, said before the first order.
+    expect(tested.body.check.facts.details).toEqual(
+      expect.arrayContaining([
+        `login user ${sshd.user} is not root: guests run as ${sshd.user} on QEMU's user-mode network, without CPU quotas`,
+        `work folder ${sshd.workDir}: writable by ${sshd.user}`,
+        `image store ${store}: ${sshd.user} can pack images there`,
+      ]),
+    );
 
     const activated = await invoke(hostRoute.PATCH, "PATCH", `/api/v1/hosts/${hostId}`, { token: token.admin, params: { id: hostId }, body: { state: "active" } });
     expect(activated.status, JSON.stringify(activated.body)).toBe(200);
