@@ -7,7 +7,6 @@
  * destroy work over SSH, and a host whose key changed is refused with the reason on the order.
  */
 import { execFileSync } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,6 +19,7 @@ import * as orderRoute from "@/app/api/v1/orders/[id]/route";
 import * as destroyRoute from "@/app/api/v1/orders/[id]/destroy/route";
 import * as startRoute from "@/app/api/v1/environments/[id]/start/route";
 import * as stopRoute from "@/app/api/v1/environments/[id]/stop/route";
+import * as migrateRoute from "@/app/api/v1/environments/[id]/migrate/route";
 import { environmentActions, hosts } from "@/lib/db/schema";
 import { parseReadyLine } from "@/lib/drivers/qemu/glue";
 import { driverFor } from "@/lib/drivers";
@@ -141,6 +141,8 @@ describe("a QEMU host reached over SSH", () => {
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     hostId = res.body.id;
     expect(res.body.settings).toMatchObject(config);
+    // Guests on it do not move live (that needs hosts of the portal's own machine).
+    expect(res.body.features).toEqual(["vms"]);
 
     const tested = await invoke(testRoute.POST, "POST", `/api/v1/hosts/${hostId}/test`, { token: token.admin, params: { id: hostId } });
     expect(tested.status).toBe(200);
@@ -230,15 +232,28 @@ describe("a QEMU host reached over SSH", () => {
     expect((await readyReports(dir)).at(-1)!.hostname).toBe(hostname);
   }, 2 * BOOT_MS);
 
-  it("live migration stays between hosts of the portal's machine: a move from the SSH host is refused and the guest keeps running", async () => {
-    const driver = driverFor("qemu", db);
-    const spec = deploySpec(await loadOrderContext(db, orderId));
-    const target = { id: randomUUID(), name: "qemu-local", kind: "qemu" as const, address: "local", config: { workDir: "/tmp/pqs-unused" } };
-    const io = { log: async () => {}, progress: async () => {}, signal: new AbortController().signal };
-    await expect(driver.migrate!(spec, target, io)).rejects.toThrow(
-      `live migration runs between QEMU hosts of the portal's own machine (address local) in this version; ${hostName} is reached over SSH (127.0.0.1), so ${hostname} stays on ${hostName}`,
-    );
+  it("live migration stays between hosts of the portal's machine: a move off the SSH host is refused up front and by the driver, and the guest keeps running", async () => {
+    const envId = (await getOrder(orderId)).environment!.id;
+    const [target] = await db
+      .insert(hosts)
+      .values({ name: unique("qlocal"), kind: "qemu", address: "local", cpuCapacity: 4, memoryMbCapacity: 8192, diskGbCapacity: 200, features: ["vms", "live-migration"], config: { workDir: "/tmp/pqs-unused" } as never })
+      .returning();
+    try {
+      const res = await invoke(migrateRoute.POST, "POST", `/api/v1/environments/${envId}/migrate`, { token: token.admin, params: { id: envId }, body: { host: target.name } });
+      expect(res.status, JSON.stringify(res.body)).toBe(409);
+      expect(res.body.error).toBe(`Live migration of QEMU guests runs between hosts of the portal's own machine (address local) in this version; ${hostName} is reached over SSH`);
+      // The driver refuses too (a queued move from before the check), before touching either host.
+      const spec = deploySpec(await loadOrderContext(db, orderId));
+      const io = { log: async () => {}, progress: async () => {}, signal: new AbortController().signal };
+      const to = { id: target.id, name: target.name, kind: target.kind, address: target.address, config: target.config };
+      await expect(driverFor("qemu", db).migrate!(spec, to, io)).rejects.toThrow(
+        `live migration runs between QEMU hosts of the portal's own machine (address local) in this version; ${hostName} is reached over SSH (127.0.0.1), so ${hostname} stays on ${hostName}`,
+      );
+    } finally {
+      await db.update(hosts).set({ state: "offline" }).where(eq(hosts.id, target.id));
+    }
     expect(await guestPids(ssh, dir)).toHaveLength(1);
+    expect((await getOrder(orderId)).environment).toMatchObject({ host: hostName, state: "running" });
   });
 
   it("destroy stops QEMU over SSH and removes the guest's files from the remote work folder and its packed image", async () => {
