@@ -6,17 +6,23 @@
 //       their ratio is the portal's overhead;
 //   (c) live migration of that guest to the other QEMU host through
 //       requestMigration (as POST /api/v1/environments/:id/migrate): QEMU's total time and downtime, and the
-//       request-to-done time of the action.
+//       request-to-done time of the action;
+//   (d) the same order on a QEMU host reached over SSH (an sshd on loopback, login user not
+//       root, its own copy of the golden image, user-mode networking): order to ready, to set
+//       beside (b). Needs root (the sshd's session user); skipped with a message otherwise.
 // Runs the portal's order and migration functions (what the API routes call) and the worker in this process on PostgreSQL and Redis (no Next.js
 // build needed), both QEMU hosts on this machine with user-mode networking so (a) and (b)
 // run the same command line. Not part of `npm test`; TCG on a busy machine gives other figures.
-// Options (environment): BENCH_PG_ADMIN_URL, IMAGE_STORE_DIR (default .data/images; built if missing).
-import { spawn } from "node:child_process";
+// Options (environment): BENCH_PG_ADMIN_URL, IMAGE_STORE_DIR (default .data/images; built if missing),
+// BENCH_SSHD_PORT (loopback port of (d)'s sshd, default 2249).
+import { execFileSync, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { deleteRedisKeys, dropDatabase, freshDatabase } from "./lib.mjs";
+import { sshdAvailable, startSshd, type RunningSshd } from "../tests/helpers/sshd";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const adminUrl = process.env.BENCH_PG_ADMIN_URL || "postgres://postgres@127.0.0.1:5432/postgres";
@@ -64,6 +70,9 @@ async function main() {
   const { closeQueues } = await import("../lib/jobs/queues");
   const { closeRedis } = await import("../lib/redis");
   const { eq } = await import("drizzle-orm");
+  const { encryptHostSecret } = await import("../lib/hosts/secrets");
+  const { goldenPaths } = await import("../lib/images/store");
+  const { closeSshConnections } = await import("../lib/drivers/transport");
 
   const t = new LocalTransport();
   const cpus = os.cpus();
@@ -88,6 +97,8 @@ async function main() {
   const hostname = "bench-q1";
   const raw = { ms: 0 };
   const workers = await startWorkers();
+  let sshd: RunningSshd | null = null;
+  let sshStore: string | null = null;
   try {
     // (a) raw boot with the same command line the driver builds (user-mode NICs, same MACs).
     const rawDir = path.join(dataDir, "raw");
@@ -141,6 +152,36 @@ async function main() {
     // Done: the portal destroys the guest (QEMU, CPU cgroup, files, packed image).
     await destroyEnvironment(db, actor, created.id);
     await until(() => orderView(db, created.id), (r) => r.status === "retired" && r.final, 120_000, "the environment to be destroyed", 100);
+
+    // (d) the same order on a QEMU host reached over SSH.
+    if (process.getuid?.() !== 0 || !sshdAvailable()) {
+      log("(d) skipped: an SSH host on loopback needs root (its login user is a system user) and openssh-server");
+    } else {
+      sshd = await startSshd({ port: Number(process.env.BENCH_SSHD_PORT || 2249) });
+      // Its own store, outside the bench's private folder, owned by the SSH user.
+      sshStore = mkdtempSync("/tmp/pbq-ssh-");
+      const golden = goldenPaths(sshStore, "linux-qemu").dir;
+      execFileSync("mkdir", ["-p", path.dirname(golden)]);
+      execFileSync("cp", ["-a", goldenPaths(store, "linux-qemu").dir, golden]);
+      execFileSync("chown", ["-R", `${sshd.user}:`, sshStore]);
+      await db.update(hosts).set({ state: "draining" }).where(eq(hosts.kind, "qemu"));
+      const id = randomUUID();
+      await db.insert(hosts).values({
+        id, name: "qemu-ssh", kind: "qemu", address: sshd.host, port: sshd.port, sshUser: sshd.user,
+        sshPrivateKey: encryptHostSecret(id, sshd.privateKey), hostKeyFingerprint: sshd.hostKeyFingerprint,
+        cpuCapacity: 2, memoryMbCapacity: 4096, diskGbCapacity: 200, features: ["vms"],
+        config: { workDir: sshd.workDir, imageStore: sshStore, network: "user" } as never,
+      });
+      const s0 = Date.now();
+      const overSsh = await createOrder(db, actor, { image: "linux-qemu", flavor: "small", name: "bench-q2" });
+      const sshReady = await until(() => orderView(db, overSsh.id), (r) => ["ready", "failed"].includes(r.status), 300_000, "the SSH order to be ready", 50);
+      const sshMs = Date.now() - s0;
+      if (sshReady.status !== "ready") throw new Error(`order over SSH failed: ${JSON.stringify(sshReady.steps.filter((s) => s.status === "failed"))}`);
+      log(`(d) over SSH: order submitted to ready ${sshMs} ms on ${sshReady.environment!.host} (${sshd.user}@${sshd.host}:${sshd.port})  (steps in ms: ${sshReady.steps.map((s) => `${s.name} ${s.durationMs ?? "?"}`).join(", ")})`);
+      log(`(d) ratio SSH / local order: ${(sshMs / portalMs).toFixed(2)}×`);
+      await destroyEnvironment(db, actor, overSsh.id);
+      await until(() => orderView(db, overSsh.id), (r) => r.status === "retired" && r.final, 120_000, "the SSH environment to be destroyed", 100);
+    }
   } finally {
     // Whatever a failed run left: QEMU processes under the bench's folder, the guest's CPU cgroups.
     const ps = await t.run(["ps", "-ww", "-eo", "pid=,args="]);
@@ -151,6 +192,15 @@ async function main() {
       await removeCgroup(t, cgroupName(hostKey(h), hostname)).catch(() => false);
     }
     await workers.stop();
+    await closeSshConnections().catch(() => {});
+    if (sshd) {
+      const left = await t.run(["ps", "-ww", "-eo", "pid=,args="]);
+      for (const m of left.stdout.matchAll(/^\s*(\d+)\s+(.*)$/gm)) {
+        if (m[2]!.includes("qemu-system") && m[2]!.includes(`${sshd.workDir}/`)) await t.run(["kill", "-KILL", m[1]!]);
+      }
+      await sshd.stop();
+    }
+    if (sshStore) rmSync(sshStore, { recursive: true, force: true });
     await closeQueues().catch(() => {});
     await closeRedis().catch(() => {});
     await closeDb().catch(() => {});

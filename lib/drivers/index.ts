@@ -13,8 +13,9 @@ export function driverFor(kind: HostKind, db: Db): HypervisorDriver {
   switch (kind) {
     case "sim":
       return new SimDriver(db);
+    // "local" hosts run on this machine; any other address over the host's SSH transport.
     case "qemu":
-      return new QemuDriver();
+      return new QemuDriver((host) => transportForHost(db, host.id));
     // Command plans over the host's SSH transport; not run on real Xen or Solaris hosts yet.
     case "xen":
       return new XenDriver((host) => transportForHost(db, host.id));

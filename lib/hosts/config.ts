@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { HostKind } from "../db/schema";
 import { xenHostConfig } from "../drivers/xen/config";
 import { zonesHostConfig } from "../drivers/zones/config";
-import { hostPath } from "../drivers/plan/validate";
+import { qemuHostConfig } from "../drivers/qemu/config";
 import { UserError } from "../errors";
 
 /**
@@ -11,11 +11,6 @@ import { UserError } from "../errors";
  * the driver will use. A change is merged into the stored settings: keys given replace, a
  * null removes a key (back to its default).
  */
-const qemuHostConfig = z.object({
-  /** Where guest disks live; capacity discovery measures this file system (/ when unset). */
-  storageDir: hostPath("storageDir").optional(),
-});
-
 const schemas: Partial<Record<HostKind, z.ZodObject>> = { xen: xenHostConfig, zones: zonesHostConfig, qemu: qemuHostConfig };
 
 /** Keys shown to admins as set or not, never their value (a crypt hash of root's password). */

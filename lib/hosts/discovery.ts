@@ -178,6 +178,7 @@ async function discoverQemu(t: Transport, config: Record<string, unknown>): Prom
   const dir = str(config.storageDir, "/");
   const df = parseDfPk(await ask(t, ["df", "-Pk", dir]));
   const kvm = await t.run(["test", "-w", "/dev/kvm"], { timeoutMs: 30_000 });
+  const folders = await qemuFolders(t, config);
   return {
     vcpus: cpus,
     memoryMb: memory.totalMb,
@@ -188,8 +189,41 @@ async function discoverQemu(t: Transport, config: Record<string, unknown>): Prom
     details: [
       `guest storage ${dir} on ${df.mount}: ${gib(df.sizeBytes)} GiB, ${gib(df.availBytes)} GiB free`,
       kvm.code === 0 ? "KVM acceleration available (/dev/kvm)" : "no usable /dev/kvm: guests run with software emulation (TCG)",
+      ...folders,
     ],
   };
+}
+
+/**
+ * What the QEMU driver will be allowed to do as the login user: root or not (bridges, taps and
+ * CPU quotas need root; otherwise guests use QEMU's user-mode network), and whether it can
+ * write the work folder and the image store's packed folder it is configured with.
+ */
+async function qemuFolders(t: Transport, config: Record<string, unknown>): Promise<string[]> {
+  const id = await t.run(["id", "-u", "-n"], { timeoutMs: 30_000 });
+  const uid = await t.run(["id", "-u"], { timeoutMs: 30_000 });
+  const user = id.stdout.trim() || "?";
+  const lines = [
+    uid.stdout.trim() === "0"
+      ? `login user ${user} is root: guests can get bridged networks and CPU quotas`
+      : `login user ${user} is not root: guests run as ${user} on QEMU's user-mode network, without CPU quotas`,
+  ];
+  const writable = async (dir: string) => (await t.run(["test", "-d", dir, "-a", "-w", dir], { timeoutMs: 30_000 })).code === 0;
+  const exists = async (dir: string) => (await t.run(["test", "-e", dir], { timeoutMs: 30_000 })).code === 0;
+  if (typeof config.workDir === "string") {
+    const dir = config.workDir;
+    if (await writable(dir)) lines.push(`work folder ${dir}: writable by ${user}`);
+    else lines.push(await exists(dir) ? `work folder ${dir} is not writable by ${user}: orders will fail until it is` : `work folder ${dir} does not exist yet: ${user} must be able to create it`);
+  } else {
+    lines.push("no work folder set (driver setting workDir): orders will fail until it is");
+  }
+  if (typeof config.imageStore === "string") {
+    const packed = `${config.imageStore.replace(/\/+$/, "")}/packed`;
+    if (!(await exists(config.imageStore))) lines.push(`image store ${config.imageStore} does not exist on the host: put the golden images there`);
+    else if ((await exists(packed)) ? await writable(packed) : await writable(config.imageStore)) lines.push(`image store ${config.imageStore}: ${user} can pack images there`);
+    else lines.push(`image store ${config.imageStore}: ${user} cannot write ${packed}; orders will fail at Resolve image until it can`);
+  }
+  return lines;
 }
 
 /** Asks the host what it has; throws with a readable message when a tool is missing or answers oddly. */

@@ -6,6 +6,12 @@ import { busyboxPath, goldenDiskMb, guestModules, initScript, kernelMetaPackage,
 import { cacheDir, goldenPaths } from "./store";
 import { goldenFiles, type GoldenManifest, type ImageIo } from "./types";
 
+/** True when the login user on the transport's host is root (asked there: the build may run over SSH). */
+async function rootOn(t: Transport): Promise<boolean> {
+  const r = await t.run(["id", "-u"]).catch(() => null);
+  return r?.code === 0 && r.stdout.trim() === "0";
+}
+
 export type BuildResult = {
   slug: string;
   manifest: GoldenManifest;
@@ -28,7 +34,7 @@ export async function kernelPackage(t: Transport, io: ImageIo): Promise<string> 
     return r.code === 0 && m && kernelPackagePattern.test(m[1]!) ? m[1]! : null;
   };
   let pkg = await ask();
-  if (!pkg && typeof process.getuid === "function" && process.getuid() === 0) {
+  if (!pkg && (await rootOn(t))) {
     await io.log(`apt does not know ${kernelMetaPackage}; running apt-get update`);
     await must(t, ["apt-get", "update"], "apt-get update", { timeoutMs: 300_000, signal: io.signal });
     pkg = await ask();
@@ -51,7 +57,7 @@ async function debFor(t: Transport, cache: string, pkg: string, io: ImageIo): Pr
   await io.log(`apt-get download ${pkg}`);
   const download = () => t.run(["env", "-C", cache, "apt-get", "download", pkg], { timeoutMs: 600_000, signal: io.signal });
   let r = await download();
-  if (r.code !== 0 && typeof process.getuid === "function" && process.getuid() === 0) {
+  if (r.code !== 0 && (await rootOn(t))) {
     // Stale package lists name a version the mirror no longer has: refresh them once.
     await io.log(`apt-get download ${pkg} failed (${r.stderr.trim().split("\n").at(-1) ?? ""}); running apt-get update and trying again`);
     await must(t, ["apt-get", "update"], "apt-get update", { timeoutMs: 300_000, signal: io.signal });

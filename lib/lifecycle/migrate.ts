@@ -28,6 +28,16 @@ export async function migrationTarget(db: Db, environmentId: string, hostRef: st
   if (target.kind !== current!.kind) {
     throw conflict(`${target.name} is a ${target.kind} host; an environment on ${current!.kind} host ${current!.name} can move only to another ${current!.kind} host`, "host");
   }
+  if (current!.kind === "qemu") {
+    // The QEMU driver moves guests over shared storage and one loopback: hosts of this machine only.
+    const remote = [current!, target].filter((h) => h.address !== "local");
+    if (remote.length) {
+      throw conflict(
+        `Live migration of QEMU guests runs between hosts of the portal's own machine (address local) in this version; ${remote.map((h) => `${h.name} is reached over SSH`).join(" and ")}`,
+        "host",
+      );
+    }
+  }
   const driver = driverFor(current!.kind, db);
   if (!driver.capabilities.liveMigration || !driver.migrate) {
     throw conflict(

@@ -21,7 +21,7 @@ export const hostsPart: OpenApiPart = {
       post: {
         summary:
           "Register a host (admins). SSH hosts need sshUser and an unencrypted privateKey (OpenSSH or PEM), stored encrypted and never returned. " +
-          "Optional config: the kind's driver settings (xen: volumeGroup, configDir, ...; zones: zonesDataset, zonesRoot, timezone, ...; qemu: storageDir), " +
+          "Optional config: the kind's driver settings (xen: volumeGroup, configDir, ...; zones: zonesDataset, zonesRoot, timezone, ...; qemu: workDir, imageStore, network user|bridge, storageDir, readyTimeoutMs, stopGraceMs, accel, ...), " +
           "checked with the driver's rules, unknown settings refused. " +
           "The host starts offline with no capacity: run Test connection, then set state active. 422 names each invalid field (config.<setting> for settings); 409 when the name is taken",
         requestBody: body("HostRegistration"),

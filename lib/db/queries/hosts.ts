@@ -105,12 +105,20 @@ export async function getHostRow(db: Db, hostId: string): Promise<Host> {
   return row;
 }
 
-/** What a kind of host offers, shown beside it (Xen and QEMU move guests live; zones move cold). */
+/**
+ * What a kind of host offers, shown beside it (Xen and QEMU move guests live; zones move
+ * cold). QEMU moves guests live only between hosts of the portal's own machine (address
+ * "local"): one reached over SSH offers VMs only (see featuresFor).
+ */
 const featuresOf: Record<HostRegistration["kind"], string[]> = {
   xen: ["vms", "live-migration"],
   qemu: ["vms", "live-migration"],
   zones: ["zones", "cold-move", "cpu-cap"],
 };
+
+function featuresFor(kind: HostRegistration["kind"], address: string): string[] {
+  return kind === "qemu" && address !== LOCAL_HOST ? featuresOf.qemu.filter((f) => f !== "live-migration") : featuresOf[kind];
+}
 
 /** The key's public half and fingerprint; a key ssh2 cannot use is a 422 on the field. */
 function checkedKey(privateKey: string) {
@@ -150,7 +158,7 @@ export async function registerHost(db: Db, actor: Actor, input: HostRegistration
         cpuCapacity: 0,
         memoryMbCapacity: 0,
         diskGbCapacity: 0,
-        features: featuresOf[input.kind],
+        features: featuresFor(input.kind, input.address),
       })
       .returning(publicColumns);
     await writeAudit(tx, {

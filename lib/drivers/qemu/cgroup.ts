@@ -28,6 +28,16 @@ async function layout(t: Transport): Promise<Layout | { why: string }> {
   return { why: "no cgroup cpu controller under /sys/fs/cgroup on this host" };
 }
 
+/**
+ * Writes a cgroup control file in place (`tee FILE`, the value on stdin). Not
+ * Transport.writeFile: over SSH that writes a temporary file and renames it, which cgroupfs
+ * does not allow.
+ */
+async function writeControl(t: Transport, file: string, value: string): Promise<void> {
+  const r = await t.run(["tee", file], { stdin: value, timeoutMs: 15_000 });
+  if (r.code !== 0) throw new Error(r.stderr.trim() || `tee ${file} exit ${r.code}`);
+}
+
 export function cgroupName(hostKey: string, guest: string): string {
   const name = `${hostKey}-${guest}`;
   if (!NAME.test(name)) throw new Error(`invalid cgroup name ${JSON.stringify(name)}`);
@@ -47,14 +57,14 @@ export async function capCpu(t: Transport, name: string, pid: number, cpus: numb
     if (mk.code !== 0) return { applied: false, why: `cannot create ${dir}: ${mk.stderr.trim() || "permission denied"}` };
     if (l.version === 2) {
       // The cpu controller must be enabled for the children of every level above the group.
-      await t.writeFile(`${l.root}/cgroup.subtree_control`, "+cpu");
-      await t.writeFile(`${parent}/cgroup.subtree_control`, "+cpu");
-      await t.writeFile(`${dir}/cpu.max`, `${quota} ${PERIOD_US}`);
+      await writeControl(t, `${l.root}/cgroup.subtree_control`, "+cpu");
+      await writeControl(t, `${parent}/cgroup.subtree_control`, "+cpu");
+      await writeControl(t, `${dir}/cpu.max`, `${quota} ${PERIOD_US}`);
     } else {
-      await t.writeFile(`${dir}/cpu.cfs_period_us`, String(PERIOD_US));
-      await t.writeFile(`${dir}/cpu.cfs_quota_us`, String(quota));
+      await writeControl(t, `${dir}/cpu.cfs_period_us`, String(PERIOD_US));
+      await writeControl(t, `${dir}/cpu.cfs_quota_us`, String(quota));
     }
-    await t.writeFile(`${dir}/cgroup.procs`, String(pid));
+    await writeControl(t, `${dir}/cgroup.procs`, String(pid));
     const how = l.version === 2 ? `cgroup v2 cpu.max "${quota} ${PERIOD_US}"` : `cgroup v1 cpu.cfs_quota_us=${quota} per cpu.cfs_period_us=${PERIOD_US}`;
     return { applied: true, how, cgroup: dir };
   } catch (err) {

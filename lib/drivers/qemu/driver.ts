@@ -1,6 +1,8 @@
 import path from "node:path";
 import { packImage, removeImageWork, resolveImage, unpackImage } from "../../images/pipeline";
 import { sshFingerprint } from "../../auth/ssh-keys";
+import type { ConnectHost } from "../plan/driver";
+import { transportStepError } from "../transport/errors";
 import type { Transport } from "../transport/types";
 import { StepError, type DeploySpec, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type StepIo } from "../types";
 import { guestFiles, qemuArgv, type QemuPlan } from "./args";
@@ -10,7 +12,7 @@ import { ensureGuestNetwork, hostKey, netnsName, networkMode, nicPlans, removeGu
 import { guestPid, guestPids, launchGuest, queryGuest, stopGuest } from "./process";
 import { followLog, markerMismatches, pokeGuest } from "./serial";
 import { migrateGuest } from "./migrate";
-import { guestDir, hostConfig, imageStore, packKey, readyTimeoutMs, stagingDir, stopGraceMs, transportFor } from "./host";
+import { connectLocalOnly, guestDir, hostConfig, imageStore, packKey, readyTimeoutMs, stagingDir, stopGraceMs, workDir } from "./host";
 
 /** What configureNetwork decided, kept in the guest's folder for boot, start and migration. */
 export type GuestNetwork = { mode: "bridge"; netns: string; taps: string[] } | { mode: "user"; why: string };
@@ -43,28 +45,61 @@ function cpuCap(spec: DeploySpec): number {
  * the worker) with QMP and the serial console on unix sockets, and readiness only when the
  * guest's own PORTAL-READY line matches the portal's hostname, IPs and MACs. Every method
  * checks the host first, since delivery is at least once.
+ *
+ * Everything on the host goes through the host's Transport (`connect`): commands as argv,
+ * files, and the QMP and serial sockets as streams. A host with address "local" is this
+ * machine; any other is reached over SSH with its key and pinned host key, and guests then
+ * run as the SSH user (bridges, taps and CPU quotas need root there, as they do locally).
  */
 export class QemuDriver implements HypervisorDriver {
   readonly kind = "qemu" as const;
   readonly capabilities = { liveMigration: true, coldMove: false, cpuCap: true, sparseRoot: false };
 
+  constructor(private readonly connect: ConnectHost = connectLocalOnly) {}
+
   private files(spec: DeploySpec) {
     return guestFiles(guestDir(spec));
   }
 
+  /** Runs `fn` on the host's transport; a lost connection, refused login or changed host key becomes a readable step error. */
   private async withHost<T>(spec: DeploySpec, fn: (t: Transport) => Promise<T>): Promise<T> {
-    const t = transportFor(spec.host);
+    let t: Transport | null = null;
     try {
+      t = await this.connect(spec.host);
       return await fn(t);
+    } catch (err) {
+      throw transportStepError(err, `${spec.host.name} (${t?.description ?? spec.host.address})`);
     } finally {
-      await t.close();
+      await t?.close().catch(() => {});
     }
+  }
+
+  /**
+   * The folders this guest needs on the host, checked before the first write: the image store
+   * readable (golden images) and writable (packed images), the work folder creatable, so a
+   * login user without the rights fails with what to fix instead of a tool's message.
+   */
+  private async checkHostFolders(t: Transport, spec: DeploySpec, io: StepIo) {
+    const store = imageStore(spec.host);
+    const dir = workDir(spec.host);
+    const who = t.description === "local" ? "the worker" : `the SSH user (${t.description})`;
+    const packed = path.join(store, "packed");
+    const madePacked = await t.run(["mkdir", "-p", packed]);
+    if (madePacked.code !== 0 || (await t.run(["test", "-w", packed])).code !== 0) {
+      throw new StepError(`${who} cannot write ${packed} on ${spec.host.name}; give it write access to the image store's packed folder (e.g. chown it to that user)`);
+    }
+    const made = await t.run(["mkdir", "-p", dir]);
+    if (made.code !== 0 || (await t.run(["test", "-w", dir])).code !== 0) {
+      throw new StepError(`${who} cannot create or write the work folder ${dir} on ${spec.host.name}; create it owned by that user, or set the host's workDir to a folder it owns`);
+    }
+    await io.log(`${spec.host.name} via ${t.description}: image store ${store}, work folder ${dir}`);
   }
 
   // mk_image
 
   resolveImage(spec: DeploySpec, io: StepIo) {
     return this.withHost(spec, async (t) => {
+      await this.checkHostFolders(t, spec, io);
       await resolveImage(t, imageStore(spec.host), { slug: spec.image.slug, source: spec.image.source, diskGb: spec.flavor.diskGb }, stagingDir(spec), io);
     });
   }
@@ -348,9 +383,11 @@ export class QemuDriver implements HypervisorDriver {
     });
   }
 
-  /** Live migration to another QEMU host of this machine (lib/drivers/qemu/migrate.ts). */
+  /** Live migration to another QEMU host of this machine (lib/drivers/qemu/migrate.ts); hosts reached over SSH are refused there. */
   migrate(spec: DeploySpec, target: DeploySpec["host"], io: MigrateIo): Promise<MigrationResult> {
-    return migrateGuest(this, spec, target, io);
+    return migrateGuest(this, spec, target, io).catch((err: unknown) => {
+      throw transportStepError(err, spec.host.name);
+    });
   }
 
   /** From the host: a QEMU process for the guest (QMP status), its folder only, or nothing. */

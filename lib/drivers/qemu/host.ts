@@ -1,29 +1,26 @@
 import path from "node:path";
 import { env, imageStoreDir } from "../../env";
+import type { ConnectHost } from "../plan/driver";
 import { LocalTransport } from "../transport/local";
-import type { Transport } from "../transport/types";
 import { StepError, type DeploySpec } from "../types";
 import { guestFiles } from "./args";
+import type { QemuHostConfig } from "./config";
+
+export type { QemuHostConfig };
 
 /**
- * A QEMU host as the driver sees it: how to reach it (address "local" = this machine; an
- * SSH address goes through the SSH transport) and where its guests live:
+ * A QEMU host as the driver sees it: how to reach it (address "local" = this machine; any
+ * other address through the host's SSH transport, given to the driver as a ConnectHost) and
+ * where its guests live:
  *
  *   <workDir>/guests/<hostname>/   disk.qcow2 (overlay), image/ (unpacked image), initrd.gz,
  *                                  glue.cpio.gz, qmp.sock, serial.sock, serial.log, qemu.pid, plan.json
  *   <workDir>/staging/<pack key>/  mk_image's resolved image before packing
  *
- * Host config (hosts.config, JSON): workDir (absolute, required), imageStore (default the
- * portal's IMAGE_STORE_DIR), network ("bridge" | "user"), readyTimeoutMs, stopGraceMs, accel.
+ * Host config (hosts.config, JSON, schema in ./config.ts): workDir (absolute, required),
+ * imageStore (default the portal's IMAGE_STORE_DIR), network ("bridge" | "user"),
+ * readyTimeoutMs, stopGraceMs, accel.
  */
-export type QemuHostConfig = {
-  workDir?: string;
-  imageStore?: string;
-  network?: "bridge" | "user";
-  readyTimeoutMs?: number;
-  stopGraceMs?: number;
-  accel?: "tcg" | "kvm";
-};
 
 type Host = DeploySpec["host"];
 
@@ -35,11 +32,15 @@ export function hostConfig(host: Host): QemuHostConfig {
   return host.config as QemuHostConfig;
 }
 
-/** The transport to a QEMU host. SSH hosts plug in here once the SSH transport is part of the build. */
-export function transportFor(host: Host): Transport {
+/**
+ * Reaches hosts of this machine only (address "local"). The portal's driver registry
+ * (lib/drivers/index.ts) gives the driver the database-backed ConnectHost instead, which also
+ * reaches SSH hosts; this one is for code that drives local hosts without a database.
+ */
+export const connectLocalOnly: ConnectHost = async (host) => {
   if (host.address === "local") return new LocalTransport();
-  throw new StepError(`host ${host.name} (${host.address}) is reached over SSH, which this build of the portal cannot do yet; register it with address "local" to run guests on the portal's machine`);
-}
+  throw new StepError(`host ${host.name} (${host.address}) is reached over SSH; this QEMU driver was made without access to the hosts' SSH settings`);
+};
 
 export function workDir(host: Host): string {
   const dir = hostConfig(host).workDir;

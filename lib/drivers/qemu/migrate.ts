@@ -6,7 +6,8 @@ import { StepError, type DeploySpec, type MigrateIo, type MigrationResult } from
 import { guestFiles, qemuArgv, type QemuPlan } from "./args";
 import { capCpu, cgroupName, removeCgroup } from "./cgroup";
 import type { GuestNetwork } from "./driver";
-import { guestDir, stagingDir, transportFor } from "./host";
+import { LocalTransport } from "../transport/local";
+import { guestDir, stagingDir } from "./host";
 import { hostKey, removeGuestTaps } from "./netns";
 import { guestPid, launchGuest, queryGuest } from "./process";
 import { withQmp } from "./qmp";
@@ -123,10 +124,15 @@ async function abandonTarget(t: Transport, dir: string, network: GuestNetwork | 
 export async function migrateGuest(driver: MigratableDriver, spec: DeploySpec, target: Host, io: MigrateIo): Promise<MigrationResult> {
   if (target.kind !== "qemu") throw new StepError(`${target.name} is a ${target.kind} host, not a QEMU host`);
   if (target.id === spec.host.id) throw new StepError(`${spec.hostname} already runs on ${target.name}`);
-  if (spec.host.address !== "local" || target.address !== "local") {
-    throw new StepError("live migration runs between QEMU hosts of the portal's own machine (address local) in this version");
+  // Both ends on this machine: the hosts share storage (hard links) and one loopback. Hosts
+  // reached over SSH have neither guarantee, so they are refused before anything is touched.
+  const remote = [spec.host, target].filter((h) => h.address !== "local");
+  if (remote.length) {
+    throw new StepError(
+      `live migration runs between QEMU hosts of the portal's own machine (address local) in this version; ${remote.map((h) => `${h.name} is reached over SSH (${h.address})`).join(" and ")}, so ${spec.hostname} stays on ${spec.host.name}`,
+    );
   }
-  const t = transportFor(spec.host);
+  const t = new LocalTransport();
   try {
     return await migrateLocal(t, driver, spec, target, io);
   } finally {

@@ -1,5 +1,5 @@
 import { StepError } from "../types";
-import type { RunResult } from "./types";
+import { TransportError, type RunResult } from "./types";
 
 /** The last `n` non-empty lines of a command's stderr (else stdout), each trimmed, at most 300 characters in all. */
 export function lastOutputLines(result: RunResult, n = 3): string {
@@ -26,4 +26,27 @@ export function commandFailed(argv: readonly string[], result: RunResult, where:
 export function expectSuccess(argv: readonly string[], result: RunResult, where: string): RunResult {
   if (result.code !== 0) throw commandFailed(argv, result, where);
   return result;
+}
+
+/**
+ * A TransportError (cannot connect, login refused, host key changed, timeout) as the step
+ * error a customer and an admin read; "aborted" (the worker is shutting down) and any other
+ * error pass through unchanged, so the job is redelivered or reported as internal.
+ */
+export function transportStepError(e: unknown, where: string): unknown {
+  if (!(e instanceof TransportError)) return e;
+  switch (e.kind) {
+    case "aborted":
+      return e;
+    case "host-key":
+      return new StepError(`host ${where} presented an unexpected host key; an admin must confirm it: ${e.message}`);
+    case "auth":
+      return new StepError(`host ${where} refused the portal's login: ${e.message}`);
+    case "connect":
+      return new StepError(`cannot reach host ${where}: ${e.message}`);
+    case "timeout":
+      return new StepError(`a command on host ${where} did not finish in time: ${e.message}`);
+    default:
+      return new StepError(`host ${where}: ${e.message}`);
+  }
 }
