@@ -9,7 +9,7 @@ import { formatDateTime } from "../format";
 export type MoveTarget = { id: string; name: string; kind: string; freeMemoryMb: number; freeVcpus: number };
 
 /** How a host kind moves guests, as its driver says (computed on the server). */
-export type MoveSupport = { live: true } | { live: false; why: string };
+export type MoveSupport = { live: true } | { live: false; why: string; cold?: boolean };
 
 type Props = {
   environmentId: string;
@@ -49,7 +49,7 @@ export function MigratePanel({ environmentId, currentHost, state, orderStatus, m
     e.preventDefault();
     setError(null);
     setFieldError(null);
-    const parsed = migrateInput.safeParse({ host });
+    const parsed = migrateInput.safeParse(cold ? { host, cold: true } : { host });
     if (!parsed.success) {
       setFieldError(parsed.error.issues[0]?.message ?? "Choose a target host");
       return;
@@ -64,19 +64,22 @@ export function MigratePanel({ environmentId, currentHost, state, orderStatus, m
     setBusy(false);
   }
 
-  const canMove = orderStatus === "ready" && state === "running" && support.live && !inFlight;
+  // Zones have no live migration: an admin may move them cold (down during the transfer).
+  const cold = !support.live && support.cold === true;
+  const movable = cold ? state === "running" || state === "stopped" : state === "running";
+  const canMove = orderStatus === "ready" && movable && (support.live || cold) && !inFlight;
 
   return (
     <section className="card" aria-labelledby="move-heading" data-testid="move-panel">
       <div className="flex items-center justify-between gap-3 border-b border-slate-100 px-5 py-3">
         <h2 id="move-heading" className="text-base">Move to another host</h2>
-        <span className="text-xs text-slate-500">Admins · live migration</span>
+        <span className="text-xs text-slate-500">Admins · {cold ? "cold move" : "live migration"}</span>
       </div>
       <div className="space-y-4 px-5 py-4 text-sm">
         {inFlight ? (
           <div data-testid="move-progress" role="status" aria-live="polite">
             <p className="font-medium text-slate-900">
-              {latest.status === "queued" ? "Queued: " : "Migrating: "}
+              {latest.status === "queued" ? "Queued: " : cold ? "Moving: " : "Migrating: "}
               {latest.from} → {latest.to}
             </p>
             <div className="mt-2 h-2 w-full overflow-hidden rounded-full bg-slate-100" aria-hidden>
@@ -85,14 +88,18 @@ export function MigratePanel({ environmentId, currentHost, state, orderStatus, m
             <p className="mt-1 text-xs text-slate-600">
               {latest.progress}% · {latest.note ?? "waiting for a worker"}
             </p>
-            <p className="mt-1 text-xs text-slate-500">The guest keeps running while its memory is copied; it pauses only for the last pages.</p>
+            <p className="mt-1 text-xs text-slate-500">
+              {cold ? "The guest is down until it boots on the target host." : "The guest keeps running while its memory is copied; it pauses only for the last pages."}
+            </p>
           </div>
         ) : null}
 
-        {!support.live ? (
+        {!support.live && !cold ? (
           <p className="text-slate-600" data-testid="move-unavailable">{support.why}</p>
-        ) : orderStatus !== "ready" || state !== "running" ? (
-          <p className="text-slate-600">Only a delivered, running environment can be moved live (this one is {state}).</p>
+        ) : orderStatus !== "ready" || !movable ? (
+          <p className="text-slate-600">
+            Only a delivered, {cold ? "running or stopped" : "running"} environment can be moved{cold ? "" : " live"} (this one is {state}).
+          </p>
         ) : choices.length === 0 ? (
           <p className="text-slate-600">No other active host of this kind can take it. Add or undrain a host under Admin.</p>
         ) : (
@@ -118,8 +125,13 @@ export function MigratePanel({ environmentId, currentHost, state, orderStatus, m
               {fieldError ? <span id="move-host-error" className="text-xs text-rose-700">{fieldError}</span> : null}
             </label>
             <button type="submit" className="btn btn-primary" disabled={!canMove || busy}>
-              {busy ? "Asking…" : "Move now"}
+              {busy ? "Asking…" : cold ? "Cold move" : "Move now"}
             </button>
+            {cold ? (
+              <p className="w-full text-xs text-amber-800" data-testid="move-cold-warning">
+                {!support.live ? support.why : null}
+              </p>
+            ) : null}
             <p className="w-full text-xs text-slate-500">
               From {currentHost}. Addresses, MACs and service IPs stay the same; the page shows progress, total time and downtime.
             </p>

@@ -30,7 +30,7 @@ export type ActionContext = {
 export type ActionHandler = (db: Db, ctx: ActionContext, io: MigrateIo) => Promise<Record<string, unknown> | void>;
 export type ActionHandlers = Partial<Record<EnvironmentActionKind, ActionHandler>>;
 
-const labels: Record<EnvironmentActionKind, string> = { start: "start", stop: "stop", migrate: "live migration", move: "move" };
+const labels: Record<EnvironmentActionKind, string> = { start: "start", stop: "stop", migrate: "live migration", move: "cold move" };
 
 /** Actions that are waiting or running hold the environment: one at a time. */
 const busy = ["queued", "running"] as const;
@@ -105,7 +105,7 @@ function checkAllowed(action: EnvironmentActionKind, state: string, driver: Hype
       if (state !== "running") throw conflict(`The environment is ${state}; only a running environment can be migrated live`);
       return;
     case "move":
-      if (!driver.capabilities.coldMove) throw conflict(`Environments on ${kind} hosts cannot be moved`);
+      if (!driver.capabilities.coldMove || !driver.migrate) throw conflict(`Environments on ${kind} hosts cannot be moved`);
       if (state !== "running" && state !== "stopped") throw conflict(`The environment is ${state}; it cannot be moved now`);
       return;
   }

@@ -17,7 +17,7 @@ type HostRow = typeof hosts.$inferSelect;
  * take a running guest, with room for it. Every refusal says why (409), naming the host.
  * `hostRef` is a host id or name.
  */
-export async function migrationTarget(db: Db, environmentId: string, hostRef: string): Promise<HostRow> {
+export async function migrationTarget(db: Db, environmentId: string, hostRef: string, opts: { cold?: boolean } = {}): Promise<{ target: HostRow; mode: "live" | "cold" }> {
   const [env] = await db.select().from(environments).where(eq(environments.id, environmentId));
   if (!env) throw notFound("Environment");
   const [target] = await db.select().from(hosts).where(UUID.test(hostRef) ? eq(hosts.id, hostRef) : eq(hosts.name, hostRef));
@@ -39,13 +39,19 @@ export async function migrationTarget(db: Db, environmentId: string, hostRef: st
     }
   }
   const driver = driverFor(current!.kind, db);
-  if (!driver.capabilities.liveMigration || !driver.migrate) {
+  const live = driver.capabilities.liveMigration && !!driver.migrate;
+  const cold = !live && driver.capabilities.coldMove && !!driver.migrate;
+  if (!live && !cold) {
     throw conflict(
       driver.capabilities.liveMigration
         ? `Live migration of environments on ${current!.kind} hosts is not available in this version of the portal`
-        : driver.capabilities.coldMove
-          ? `Environments on ${current!.kind} hosts cannot be migrated live; they offer only a cold move (stopped, copied, started again on ${target.name})`
-          : `Environments on ${current!.kind} hosts cannot be moved to another host`,
+        : `Environments on ${current!.kind} hosts cannot be moved to another host`,
+      "host",
+    );
+  }
+  if (cold && !opts.cold) {
+    throw conflict(
+      `Environments on ${current!.kind} hosts cannot be migrated live; they offer only a cold move (stopped, copied, started again on ${target.name}): ask again with "cold": true to accept the downtime`,
       "host",
     );
   }
@@ -68,7 +74,7 @@ export async function migrationTarget(db: Db, environmentId: string, hostRef: st
       "host",
     );
   }
-  return target;
+  return { target, mode: live ? "live" : "cold" };
 }
 
 /**
@@ -76,11 +82,12 @@ export async function migrationTarget(db: Db, environmentId: string, hostRef: st
  * Validates the target (see migrationTarget), then queues the `migrate` action (one action
  * at a time per environment, audited). 202 with the action.
  */
-export async function requestMigration(db: Db, actor: Actor, environmentId: string, hostRef: string) {
+export async function requestMigration(db: Db, actor: Actor, environmentId: string, hostRef: string, opts: { cold?: boolean } = {}) {
   if (actor.role !== "admin") throw forbidden("Only an admin can move an environment to another host");
-  const target = await migrationTarget(db, environmentId, hostRef);
-  const action = await requestAction(db, actor, environmentId, "migrate", { targetHostId: target.id });
-  return { ...action, targetHost: { id: target.id, name: target.name } };
+  const { target, mode } = await migrationTarget(db, environmentId, hostRef, opts);
+  // A live migration is a "migrate" action; a cold move (zones: detach, send, attach) a "move".
+  const action = await requestAction(db, actor, environmentId, mode === "live" ? "migrate" : "move", { targetHostId: target.id });
+  return { ...action, mode, targetHost: { id: target.id, name: target.name } };
 }
 
 /** What a finished migration stored on its action (shown on the order page). */
@@ -103,7 +110,7 @@ export const migrateEnvironment: ActionHandler = async (db, ctx, io) => {
     await io.log(`the environment already runs on ${target.name}`);
     return (action.result as MigrationRecord | null) ?? undefined;
   }
-  if (!driver.migrate) throw new StepError(`Environments on ${spec.host.kind} hosts cannot be migrated live`);
+  if (!driver.migrate) throw new StepError(`Environments on ${spec.host.kind} hosts cannot be moved`);
   await db.update(environments).set({ state: "migrating" }).where(eq(environments.id, action.environmentId));
   await io.progress(0, `moving ${spec.hostname} from ${spec.host.name} to ${target.name}`);
   const result = await driver.migrate(spec, { id: target.id, name: target.name, kind: target.kind, address: target.address, config: target.config }, io);

@@ -16,10 +16,12 @@ import { closeSshConnections } from "@/lib/drivers/transport/ssh";
 import { eq } from "drizzle-orm";
 import { hosts, users } from "@/lib/db/schema";
 import { encryptHostSecret } from "@/lib/hosts/secrets";
-import { destroyEnvironment } from "@/lib/db/queries/orders";
+import { destroyEnvironment, orderView } from "@/lib/db/queries/orders";
+import * as migrateRoute from "@/app/api/v1/environments/[id]/migrate/route";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { KEY, spec } from "../fixtures/plan-orders";
-import { bootPortal, makeGroup, makeUser, order, waitForOrder } from "../helpers/portal";
+import { invoke } from "../helpers/http";
+import { bootPortal, makeGroup, makeUser, order, tokenFor, waitFor, waitForOrder } from "../helpers/portal";
 import { connectPeers, recordingIo, sharedDir, startEmulatedHost, stopEmulatedHosts, type EmulatedHost } from "../helpers/emulated-hosts";
 
 let xenA: EmulatedHost, xenB: EmulatedHost, solC: EmulatedHost, solD: EmulatedHost;
@@ -364,8 +366,10 @@ describe("orders through the portal's pipeline onto emulated Xen and Solaris hos
     const { db } = await bootPortal();
     // Only the emulated hosts take orders in this file: the seeded sim hosts are drained.
     await db.update(hosts).set({ state: "draining" }).where(eq(hosts.kind, "sim"));
-    for (const h of [xenA, solC]) {
+    // xen-b and sol-d join later, as the targets of the moves.
+    for (const h of [xenA, solC, xenB, solD]) {
       await db.insert(hosts).values({
+        state: h === xenB || h === solD ? "draining" : "active",
         id: h.host.id, name: h.name, kind: h.host.kind, address: h.sshd.host, port: h.sshd.port, sshUser: h.sshd.user,
         sshPrivateKey: encryptHostSecret(h.host.id, h.sshd.privateKey), hostKeyFingerprint: h.sshd.hostKeyFingerprint,
         cpuCapacity: 8, memoryMbCapacity: 16384, diskGbCapacity: 500, config: h.host.config,
@@ -402,11 +406,46 @@ describe("orders through the portal's pipeline onto emulated Xen and Solaris hos
     expect((await on(solC, ["zoneadm", "-z", "pipe-zone1", "list", "-p"])).stdout).toMatch(/:pipe-zone1:running:/);
     for (const view of [xenView, zoneView]) for (const st of view.steps) expect(st.status, `${st.name}`).toBe("succeeded");
 
+    // Moves by an admin through the API: the Xen guest live, the zone cold (only when asked for).
+    await db.update(hosts).set({ state: "active" }).where(eq(hosts.id, xenB.host.id));
+    await db.update(hosts).set({ state: "active" }).where(eq(hosts.id, solD.host.id));
+    const admin = await makeUser(db, "admin", group.slug);
+    const adminToken = await tokenFor(db, admin);
+    const move = (envId: string, body: Record<string, unknown>) =>
+      invoke(migrateRoute.POST, "POST", `/api/v1/environments/${envId}/migrate`, { token: adminToken, params: { id: envId }, body });
+    const moved = async (orderId: string, host: string) =>
+      waitFor(
+        () => orderView(db, orderId),
+        (v) => v.environment?.host === host && v.environment.migrations[0]?.status === "succeeded",
+        { timeoutMs: 60_000, what: `${orderId} on ${host}` },
+      );
+
+    const refused = await move(zoneView.environment!.id, { host: "sol-d" });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatch(/cannot be migrated live; they offer only a cold move .*"cold": true/);
+    const coldMove = await move(zoneView.environment!.id, { host: "sol-d", cold: true });
+    expect(coldMove.status).toBe(202);
+    expect(coldMove.body).toMatchObject({ action: "move", mode: "cold", targetHost: { name: "sol-d" } });
+    const zoneMoved = await moved(zoneOrder.id, "sol-d");
+    expect(zoneMoved.environment!.migrations[0]!.result).toMatchObject({ mode: "cold" });
+    expect(zoneMoved.environment!.migrations[0]!.result!.downtimeMs).toBeGreaterThan(0);
+    expect(zoneMoved.environment!.addresses).toEqual(zoneView.environment!.addresses);
+    expect((await on(solD, ["zoneadm", "-z", "pipe-zone1", "list", "-p"])).stdout).toMatch(/:pipe-zone1:running:/);
+    expect((await on(solC, ["zoneadm", "-z", "pipe-zone1", "list", "-p"])).code).not.toBe(0);
+
+    const liveMove = await move(xenView.environment!.id, { host: "xen-b" });
+    expect(liveMove.status).toBe(202);
+    expect(liveMove.body).toMatchObject({ action: "migrate", mode: "live" });
+    const xenMoved = await moved(xenOrder.id, "xen-b");
+    expect(xenMoved.environment!.migrations[0]!.result).toMatchObject({ mode: "live" });
+    expect(xenMoved.environment!.addresses).toEqual(xenView.environment!.addresses);
+    expect((await on(xenB, ["xl", "list", "pipe-xen1"])).code).toBe(0);
+
     for (const o of [xenOrder, zoneOrder]) await destroyEnvironment(db, customer, o.id);
     const [xenGone, zoneGone] = await Promise.all([waitForOrder(db, xenOrder.id, ["retired", "failed"], 60_000), waitForOrder(db, zoneOrder.id, ["retired", "failed"], 60_000)]);
     expect(xenGone.status, xenGone.reason ?? "").toBe("retired");
     expect(zoneGone.status, zoneGone.reason ?? "").toBe("retired");
-    expect((await on(xenA, ["lvs", "vg0/pipe-xen1"])).code).not.toBe(0);
-    expect((await on(solC, ["zoneadm", "-z", "pipe-zone1", "list", "-p"])).code).not.toBe(0);
+    expect((await on(xenB, ["lvs", "vg0/pipe-xen1"])).code).not.toBe(0);
+    expect((await on(solD, ["zoneadm", "-z", "pipe-zone1", "list", "-p"])).code).not.toBe(0);
   });
 });

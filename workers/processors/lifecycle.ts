@@ -5,14 +5,15 @@ import { executeAction, failAction, startEnvironment, stopEnvironment, type Acti
 import { migrateEnvironment } from "@/lib/lifecycle/migrate";
 
 /**
- * What each kind of lifecycle action runs. Live migration and cold move plug in here from
- * lib/lifecycle/migrate.ts (`migrate: migrateEnvironment`, `move: ...`); a kind without a
- * handler fails its action with "not available in this version".
+ * What each kind of lifecycle action runs. Live migration and cold move both run the
+ * driver's `migrate` (lib/lifecycle/migrate.ts), which says which one it did; a kind without
+ * a handler fails its action with "not available in this version".
  */
 export const lifecycleHandlers: ActionHandlers = {
   start: startEnvironment,
   stop: stopEnvironment,
   migrate: migrateEnvironment,
+  move: migrateEnvironment,
 };
 
 /** Runs one lifecycle action (start, stop, migrate, move) from its environment_actions row. */

@@ -63,6 +63,13 @@ function liveSupport(db: Db, kind: HostKind): MoveSupport {
   try {
     const driver = driverFor(kind, db);
     if (driver.capabilities.liveMigration && driver.migrate) return { live: true };
+    if (driver.capabilities.coldMove && driver.migrate) {
+      return {
+        live: false,
+        cold: true,
+        why: `Environments on ${kind} hosts cannot be migrated live. A cold move halts the guest, sends it to the target host and boots it there: it is down for the whole transfer.`,
+      };
+    }
     return {
       live: false,
       why: driver.capabilities.liveMigration

@@ -7,7 +7,7 @@ export const environmentsMigratePart: OpenApiPart = {
     "/api/v1/environments/{id}/migrate": {
       post: {
         summary:
-          "Move a running environment to another host while it keeps running (admins). The target (host id or name) must be another active host of the same kind with room for it; progress, total time and downtime show on the order (GET /api/v1/orders/{orderId}, its events). Addresses and MACs stay.",
+          "Move an environment to another host (admins): live, while it keeps running, where the host kind migrates live (QEMU, Xen); a cold move (halted, sent, booted on the target) where it does not (zones), only when the body says `cold: true`. The target (host id or name) must be another active host of the same kind with room for it; progress, total time and downtime show on the order (GET /api/v1/orders/{orderId}, its events). Addresses and MACs stay.",
         parameters: idParam,
         requestBody: { required: true, content: { "application/json": { schema: ref("MigrateInput") } } },
         responses: {
@@ -15,7 +15,7 @@ export const environmentsMigratePart: OpenApiPart = {
           ...errors,
           "403": ok("Only admins move environments", ref("Error")),
           "404": ok("No such environment", ref("Error")),
-          "409": ok("Not possible: same host, target not active, another kind, no room, a kind without live migration (zones offer only a cold move), environment not running, or another action in progress", ref("Error")),
+          "409": ok("Not possible: same host, target not active, another kind, no room, a kind without live migration asked without `cold: true` (zones offer only a cold move), environment not running, or another action in progress", ref("Error")),
           "422": ok("No target host given, or no host of that name", ref("Error")),
         },
       },

@@ -1,5 +1,5 @@
 import { alias } from "drizzle-orm/pg-core";
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, inArray } from "drizzle-orm";
 import type { Db } from "../client";
 import { environmentActions, hosts } from "../schema";
 
@@ -18,7 +18,7 @@ export type MigrationView = {
   finishedAt: string | null;
 };
 
-/** The environment's live migrations, newest first. */
+/** The environment's moves (live migrations and cold moves), newest first. */
 export async function migrationsOf(db: Db, environmentId: string, limit = 5): Promise<MigrationView[]> {
   const fromHost = alias(hosts, "from_host");
   const toHost = alias(hosts, "to_host");
@@ -27,7 +27,7 @@ export async function migrationsOf(db: Db, environmentId: string, limit = 5): Pr
     .from(environmentActions)
     .leftJoin(fromHost, eq(fromHost.id, environmentActions.fromHostId))
     .leftJoin(toHost, eq(toHost.id, environmentActions.targetHostId))
-    .where(and(eq(environmentActions.environmentId, environmentId), eq(environmentActions.action, "migrate")))
+    .where(and(eq(environmentActions.environmentId, environmentId), inArray(environmentActions.action, ["migrate", "move"])))
     .orderBy(desc(environmentActions.createdAt))
     .limit(limit);
   return rows.map(({ action: a, from, to }) => ({
