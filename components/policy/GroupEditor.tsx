@@ -227,7 +227,7 @@ export function GroupEditor({ group, images, flavors, networks, hosts, userEmail
         </div>
       </Block>
 
-      <Block title="Hosts" hint="A pool with hosts of its own (e.g. a batch cluster): its orders go only to the ticked hosts and to hosts whose features include one of the tags. Nothing set: any host.">
+      <Block title="Hosts" hint="A pool with hosts of its own (e.g. a batch cluster): its orders go only to the ticked hosts and to hosts carrying one of the tags (set on Admin → Hosts). Nothing set: any host.">
         <Checklist name={`Dedicated hosts of ${group.name}`} options={hosts} chosen={hostIds} onChange={setHostIds} />
         <div className="mt-3 max-w-md">
           <label htmlFor={id("tags")} className="field-label">Host tags</label>

@@ -25,13 +25,13 @@ export async function placeEnvironment(
 
 /**
  * A group's own hosts (a multi-customer pool such as a batch cluster's): when set, its orders
- * go only to hosts listed by id or carrying one of the tags among their features.
+ * go only to hosts listed by id or carrying one of its tags (set by an admin on the host).
  */
 export type HostPool = { name: string; hostIds: string[]; hostTags: string[] };
 
-export function inPool(pool: HostPool | null | undefined, host: { id: string; features: string[] }): boolean {
+export function inPool(pool: HostPool | null | undefined, host: { id: string; tags: string[] }): boolean {
   if (!pool || (pool.hostIds.length === 0 && pool.hostTags.length === 0)) return true;
-  return pool.hostIds.includes(host.id) || host.features.some((f) => pool.hostTags.includes(f));
+  return pool.hostIds.includes(host.id) || host.tags.some((t) => pool.hostTags.includes(t));
 }
 
 /**

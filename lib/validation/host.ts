@@ -1,3 +1,4 @@
+import { HOST_TAG } from "./policy";
 import { z } from "zod";
 import { provisionSteps, teardownSteps } from "../pipeline/steps";
 
@@ -172,6 +173,12 @@ export const hostUpdateInput = z.strictObject({
   /** A fingerprint the admin checked on the host, or null to record the key at the next test. */
   hostKeyFingerprint: z.union([fingerprintField, z.null()]).optional(),
   maxConcurrency: optional(concurrencyField),
+  /** Labels a group's pool can name (replaces the host's tags). */
+  tags: z
+    .array(z.string().trim().regex(HOST_TAG, "A tag is lowercase letters, digits and hyphens, at most 31"), { message: "Tags are a list" })
+    .max(20, "At most 20 tags")
+    .refine((t) => new Set(t).size === t.length, "A tag is listed twice")
+    .optional(),
   /** Driver settings to change: keys given replace, null removes one (back to its default). */
   config: hostConfigField.optional(),
   failSteps: z

@@ -77,7 +77,7 @@ export const groupInput = z.strictObject({
 
 export type GroupInput = z.infer<typeof groupInput>;
 
-const HOST_TAG = /^[a-z0-9][a-z0-9-]{0,30}$/;
+export const HOST_TAG = /^[a-z0-9][a-z0-9-]{0,30}$/;
 
 /** What a group may use; empty lists mean everything. */
 export const groupSettingsInput = z.strictObject({

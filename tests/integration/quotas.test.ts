@@ -17,6 +17,7 @@ import * as policiesRoute from "@/app/api/v1/policies/route";
 import * as policyRoute from "@/app/api/v1/policies/[id]/route";
 import * as reorderRoute from "@/app/api/v1/policies/reorder/route";
 import * as networksRoute from "@/app/api/v1/networks/route";
+import * as hostRoute from "@/app/api/v1/hosts/[id]/route";
 import { cancelOrder, orderView, rejectOrder } from "@/lib/db/queries/orders";
 import { auditEvents, hosts, images, networks, orders, policyDecisions } from "@/lib/db/schema";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
@@ -250,6 +251,21 @@ describe("groups as customer pools", () => {
       expect(view.status).toBe("ready");
       expect(view.environment!.host).toBe("sim-2");
     }
+
+    // By tag instead: an admin tags sim-1 "batch"; the pool names the tag, not the host.
+    const [sim1] = await db.select().from(hosts).where(eq(hosts.name, "sim-1"));
+    const badTag = await invoke(hostRoute.PATCH, "PATCH", `/api/v1/hosts/${sim1.id}`, { token: adminToken, params: { id: sim1.id }, body: { tags: ["Batch; rm -rf"] } });
+    expect(badTag.status).toBe(422);
+    expect(JSON.stringify(badTag.body.fields)).toContain("A tag is lowercase letters, digits and hyphens");
+    const tagged = await invoke(hostRoute.PATCH, "PATCH", `/api/v1/hosts/${sim1.id}`, { token: adminToken, params: { id: sim1.id }, body: { tags: ["batch"] } });
+    expect(tagged.status, JSON.stringify(tagged.body)).toBe(200);
+    expect(tagged.body.tags).toEqual(["batch"]);
+    const byTag = await invoke(groupRoute.PATCH, "PATCH", `/api/v1/groups/${group.id}`, { token: adminToken, params: { id: group.id }, body: { hostIds: [], hostTags: ["batch"] } });
+    expect(byTag.status, JSON.stringify(byTag.body)).toBe(200);
+    const onTagged = await postOrder(token, { group: group.slug });
+    expect(onTagged.status).toBe(201);
+    expect((await waitForOrder(db, onTagged.body.id)).environment!.host).toBe("sim-1");
+    await invoke(hostRoute.PATCH, "PATCH", `/api/v1/hosts/${sim1.id}`, { token: adminToken, params: { id: sim1.id }, body: { tags: [] } });
 
     // Members: removed from the group, the customer can no longer order in it.
     const del = await invoke(memberRoute.DELETE, "DELETE", `/api/v1/groups/${group.id}/members/${customer.id}`, { token: adminToken, params: { id: group.id, userId: customer.id } });

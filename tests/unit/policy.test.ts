@@ -69,12 +69,12 @@ describe("placement", () => {
     expect(() => choose([], small)).toThrow("No host has room for 1 vCPUs, 1024 MiB and 10 GiB");
   });
 
-  it("keeps a group with its own hosts on those hosts: listed by id or tagged among their features", () => {
+  it("keeps a group with its own hosts on those hosts: listed by id or carrying one of its tags", () => {
     const batch = { name: "group Batch", hostIds: ["h1"], hostTags: ["batch"] };
-    expect(inPool(batch, { id: "h1", features: ["vms"] })).toBe(true);
-    expect(inPool(batch, { id: "h2", features: ["vms", "batch"] })).toBe(true);
-    expect(inPool(batch, { id: "h3", features: ["vms"] })).toBe(false);
-    expect(inPool(null, { id: "h3", features: [] })).toBe(true);
-    expect(inPool({ name: "group Open", hostIds: [], hostTags: [] }, { id: "h3", features: [] })).toBe(true);
+    expect(inPool(batch, { id: "h1", tags: [] })).toBe(true);
+    expect(inPool(batch, { id: "h2", tags: ["batch"] })).toBe(true);
+    expect(inPool(batch, { id: "h3", tags: [] })).toBe(false);
+    expect(inPool(null, { id: "h3", tags: [] })).toBe(true);
+    expect(inPool({ name: "group Open", hostIds: [], hostTags: [] }, { id: "h3", tags: [] })).toBe(true);
   });
 });

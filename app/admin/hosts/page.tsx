@@ -9,6 +9,7 @@ import { PageHeader } from "@/components/PageHeader";
 import { StatusBadge } from "@/components/StatusBadge";
 import { HostConnection } from "@/components/admin/HostConnection";
 import { HostControls } from "@/components/admin/HostControls";
+import { HostTagsForm } from "@/components/admin/HostTagsForm";
 import { RegisterHostForm } from "@/components/admin/RegisterHostForm";
 import { formatMemory, hostKindLabels } from "@/components/format";
 
@@ -67,6 +68,7 @@ export default async function HostsPage() {
                     </dd>
                   </dl>
                   <HostControls hostId={h.id} hostName={h.name} kind={h.kind} state={h.state} failSteps={injections.get(h.id) ?? {}} />
+                  <HostTagsForm hostId={h.id} tags={h.tags} />
                 </div>
                 <HostConnection
                   hostId={h.id}

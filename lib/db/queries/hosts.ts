@@ -27,6 +27,7 @@ const publicColumns = {
   maxConcurrency: hosts.maxConcurrency,
   state: hosts.state,
   features: hosts.features,
+  tags: hosts.tags,
   cpuCapacity: hosts.cpuCapacity,
   memoryMbCapacity: hosts.memoryMbCapacity,
   diskGbCapacity: hosts.diskGbCapacity,
@@ -45,6 +46,7 @@ function view(h: PublicHostRow) {
     address: h.address,
     state: h.state,
     features: h.features,
+    tags: h.tags,
     capacity: { vcpus: h.cpuCapacity, memoryMb: h.memoryMbCapacity, diskGb: h.diskGbCapacity },
     connection:
       h.kind === "sim"
@@ -198,6 +200,7 @@ export async function updateHost(db: Db, actor: Actor, hostId: string, input: Ho
 
   const set: Partial<typeof hosts.$inferInsert> = {};
   if (input.config) set.config = checkedHostConfig(host.kind, host.config, input.config);
+  if (input.tags) set.tags = input.tags;
   if (input.port !== undefined) set.port = input.port;
   if (input.sshUser !== undefined) set.sshUser = input.sshUser;
   if (input.privateKey && key) {

@@ -47,6 +47,8 @@ export const hosts = pgTable(
     memoryMbCapacity: integer("memory_mb_capacity").notNull(),
     diskGbCapacity: integer("disk_gb_capacity").notNull(),
     features: text("features").array().notNull().default([]),
+    /** Admins' labels (e.g. "batch"): a group whose pool names a tag places its orders on hosts carrying it. */
+    tags: text("tags").array().notNull().default([]),
     config: jsonb("config").$type<SimHostConfig & Record<string, unknown>>().notNull().default({}),
     /** SSH port. */
     port: integer("port").notNull().default(22),
