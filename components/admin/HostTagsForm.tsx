@@ -24,11 +24,11 @@ export function HostTagsForm({ hostId, tags }: { hostId: string; tags: string[] 
     done: (h) => (h.tags.length ? `Tags of ${h.name}: ${h.tags.join(", ")}` : `${h.name} has no tags`),
   });
   return (
-    <form onSubmit={form.submit} noValidate className="mt-3 flex flex-wrap items-end gap-2" aria-label="Host tags">
+    <form onSubmit={form.submit} noValidate className="mt-3 flex flex-wrap items-start gap-2" aria-label="Host tags">
       <div className="min-w-56 flex-1">
         <TextField form={form} id={`${hostId}-tags`} field="tags" label="Tags" mono hint="Lowercase words, separated by commas; a group's pool can name them" />
       </div>
-      <button type="submit" className="btn" disabled={form.busy}>
+      <button type="submit" className="btn mt-6" disabled={form.busy}>
         Save tags
       </button>
       <FormStatus message={form.message} />
