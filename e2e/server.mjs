@@ -49,6 +49,12 @@ function prepareQemu() {
   return { DATA_DIR: QEMU_DATA_DIR, IMAGE_STORE_DIR: QEMU_IMAGE_STORE };
 }
 
+function emptyDir(dir) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
 /** Kills QEMU processes under the e2e folder, removes the hosts' namespaces (same naming as lib/drivers/qemu/netns.ts) and the folder. */
 function cleanupQemu() {
   const ps = spawnSync("ps", ["-ww", "-eo", "pid=,args="], { encoding: "utf8" }).stdout ?? "";
@@ -98,7 +104,8 @@ async function main() {
     log(`build ready in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
   }
 
-  const qemuEnv = QEMU ? prepareQemu() : {};
+  // Without QEMU, an empty image store: images built for `npm start` stay out of this catalog.
+  const qemuEnv = QEMU ? prepareQemu() : { IMAGE_STORE_DIR: emptyDir(`/tmp/portal-e2e-${PORT}-no-images`) };
 
   mkdirSync(path.join(root, "test-results"), { recursive: true });
   const serverLog = createWriteStream(path.join(root, "test-results", "e2e-server.log"));
