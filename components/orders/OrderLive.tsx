@@ -1,8 +1,7 @@
 "use client";
 
 import Link from "next/link";
-import { useRouter } from "next/navigation";
-import { useEffect, useRef, type ReactNode } from "react";
+import type { ReactNode } from "react";
 import type { OrderView } from "@/lib/db/queries/orders";
 import { StatusBadge } from "../StatusBadge";
 import { formatDateTime, formatMemory, osLabels, statusLabel } from "../format";
@@ -68,15 +67,6 @@ export function OrderLive({
   move?: { targets: MoveTarget[]; support: Partial<Record<string, MoveSupport>> };
 }) {
   const { view, mode, refresh } = useOrderStream(initial);
-  // The server-rendered parts (lease card, pre-flight) depend on the order's status: when it
-  // changes live (e.g. to ready), render them again.
-  const router = useRouter();
-  const renderedFor = useRef(initial.status);
-  useEffect(() => {
-    if (view.status === renderedFor.current) return;
-    renderedFor.current = view.status;
-    router.refresh();
-  }, [view.status, router]);
   const tone = reasonTone[view.status] ?? { box: "border-sky-300 bg-sky-50 text-sky-900", title: reasonTitle(view.reason) };
   const steps = view.steps;
   const doneSteps = steps.filter((s) => s.status === "succeeded" || s.status === "skipped").length;
