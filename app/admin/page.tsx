@@ -13,6 +13,7 @@ import { HostControls } from "@/components/admin/HostControls";
 import { AddNetworkForm } from "@/components/admin/AddNetworkForm";
 import { AddImageForm } from "@/components/admin/AddImageForm";
 import { formatDateTime, formatSize, hostKindLabels } from "@/components/format";
+import { TableHead } from "@/components/TableHead";
 
 export const metadata: Metadata = { title: "Admin" };
 
@@ -85,14 +86,7 @@ export default async function AdminPage() {
           <div className="grid gap-6 xl:grid-cols-5">
             <div className="card h-fit overflow-x-auto xl:col-span-3">
               <table className="table" aria-label="Users">
-                <thead>
-                  <tr>
-                    <th scope="col">User</th>
-                    <th scope="col">Role</th>
-                    <th scope="col">Groups</th>
-                    <th scope="col">Created</th>
-                  </tr>
-                </thead>
+                <TableHead columns={["User", "Role", "Groups", "Created"]} />
                 <tbody>
                   {users.map((u) => (
                     <tr key={u.id} data-testid="user-row">
@@ -139,18 +133,7 @@ export default async function AdminPage() {
           </p>
           <div className="card overflow-x-auto">
             <table className="table" aria-label="Hosts">
-              <thead>
-                <tr>
-                  <th scope="col">Host</th>
-                  <th scope="col">Kind</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Environments</th>
-                  <th scope="col">vCPUs</th>
-                  <th scope="col">Memory</th>
-                  <th scope="col">Disk</th>
-                  <th scope="col">Controls</th>
-                </tr>
-              </thead>
+              <TableHead columns={["Host", "Kind", "State", "Environments", "vCPUs", "Memory", "Disk", "Controls"]} />
               <tbody>
                 {hosts.map((h) => (
                   <tr key={h.id}>
@@ -180,18 +163,7 @@ export default async function AdminPage() {
         <Section id="networks" title="Networks" description="Every environment gets an address on the oldest service network and on the production network it was ordered on. Usable addresses exclude network, broadcast and gateway; a guest's MAC is the network's prefix followed by the low 24 bits of its address.">
           <div className="card overflow-x-auto">
             <table className="table" aria-label="Networks">
-              <thead>
-                <tr>
-                  <th scope="col">Network</th>
-                  <th scope="col">Purpose</th>
-                  <th scope="col">CIDR</th>
-                  <th scope="col">Gateway</th>
-                  <th scope="col">Bridge</th>
-                  <th scope="col">MAC prefix</th>
-                  <th scope="col">Addresses</th>
-                  <th scope="col">Free</th>
-                </tr>
-              </thead>
+              <TableHead columns={["Network", "Purpose", "CIDR", "Gateway", "Bridge", "MAC prefix", "Addresses", "Free"]} />
               <tbody>
                 {networks.map((n) => (
                   <tr key={n.id}>
@@ -219,17 +191,7 @@ export default async function AdminPage() {
         <Section id="images" title="Images" description="The catalog customers order from. Solaris images run in zones (or sim); Linux images on sim, QEMU/KVM or Xen.">
           <div className="card overflow-x-auto">
             <table className="table" aria-label="Images">
-              <thead>
-                <tr>
-                  <th scope="col">Image</th>
-                  <th scope="col">OS</th>
-                  <th scope="col">Hypervisors</th>
-                  <th scope="col">Source</th>
-                  <th scope="col">Purpose</th>
-                  <th scope="col">Size</th>
-                  <th scope="col">In catalog</th>
-                </tr>
-              </thead>
+              <TableHead columns={["Image", "OS", "Hypervisors", "Source", "Purpose", "Size", "In catalog"]} />
               <tbody>
                 {images.map((i) => (
                   <tr key={i.id}>

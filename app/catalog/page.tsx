@@ -6,6 +6,7 @@ import { hostKinds } from "@/lib/db/schema";
 import { requireUser } from "@/lib/auth/require-user";
 import { PageHeader } from "@/components/PageHeader";
 import { formatMemory, formatSize, hostKindLabels, osLabels } from "@/components/format";
+import { TableHead } from "@/components/TableHead";
 
 export const metadata: Metadata = { title: "Catalog" };
 
@@ -130,15 +131,7 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
         <h2 id="flavors-heading" className="mb-3">Sizes</h2>
         <div className="card overflow-x-auto">
           <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Size</th>
-                <th scope="col">vCPUs</th>
-                <th scope="col">Memory</th>
-                <th scope="col">Disk</th>
-                <th scope="col">Cap</th>
-              </tr>
-            </thead>
+            <TableHead columns={["Size", "vCPUs", "Memory", "Disk", "Cap"]} />
             <tbody>
               {flavors.map((f) => (
                 <tr key={f.id}>

@@ -10,6 +10,7 @@ import { CreateCourseForm } from "@/components/courses/CreateCourseForm";
 import { GetMachineButton } from "@/components/courses/GetMachineButton";
 import { AutoRefresh } from "@/components/courses/AutoRefresh";
 import { MachineState, busyStatuses } from "@/components/courses/MachineState";
+import { TableHead } from "@/components/TableHead";
 
 export const metadata: Metadata = { title: "Courses" };
 export const dynamic = "force-dynamic";
@@ -84,9 +85,7 @@ export default async function CoursesPage() {
             ) : (
               <div className="card overflow-x-auto">
                 <table className="table" aria-label="Courses you teach">
-                  <thead>
-                    <tr><th scope="col">Course</th><th scope="col">Dates</th><th scope="col">Image and size</th><th scope="col">Students</th><th scope="col">Machines</th><th scope="col">Status</th></tr>
-                  </thead>
+                  <TableHead columns={["Course", "Dates", "Image and size", "Students", "Machines", "Status"]} />
                   <tbody>
                     {teaching.map((c) => (
                       <tr key={c.id}>

@@ -6,6 +6,7 @@ import { requireUser } from "@/lib/auth/require-user";
 import { PageHeader } from "@/components/PageHeader";
 import { StatusBadge } from "@/components/StatusBadge";
 import { formatDateTime } from "@/components/format";
+import { TableHead } from "@/components/TableHead";
 
 export const metadata: Metadata = { title: "My orders" };
 
@@ -62,17 +63,7 @@ export default async function OrdersPage({ searchParams }: { searchParams: Promi
       ) : (
         <div className="card overflow-x-auto">
           <table className="table" aria-label={all ? "All orders" : "My orders"}>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Image</th>
-                <th scope="col">Size</th>
-                <th scope="col">Status</th>
-                {all ? <th scope="col">Owner</th> : null}
-                <th scope="col">Created</th>
-                <th scope="col">Ready at</th>
-              </tr>
-            </thead>
+            <TableHead columns={["Name", "Image", "Size", "Status", ...(all ? ["Owner"] : []), "Created", "Ready at"]} />
             <tbody>
               {orders.map((o) => (
                 <tr key={o.id} className="hover:bg-slate-50" data-testid="order-row">

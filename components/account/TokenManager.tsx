@@ -3,6 +3,7 @@
 import { useState, type FormEvent } from "react";
 import { api } from "../api-client";
 import { formatDateTime } from "../format";
+import { TableHead } from "../TableHead";
 
 type Token = { id: string; name: string; prefix: string; createdAt: string; lastUsedAt: string | null };
 
@@ -114,15 +115,7 @@ export function TokenManager({ initial }: { initial: Token[] }) {
           <p className="px-5 py-6 text-center text-sm text-slate-500">You have no API tokens.</p>
         ) : (
           <table className="table" aria-label="Your API tokens">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Token</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th scope="col"><span className="sr-only">Actions</span></th>
-              </tr>
-            </thead>
+            <TableHead columns={["Name", "Token", "Created", "Last used", <span className="sr-only">Actions</span>]} />
             <tbody>
               {tokens.map((t) => (
                 <tr key={t.id} data-testid="token-row">

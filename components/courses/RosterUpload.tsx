@@ -2,6 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { useId, useState, type FormEvent } from "react";
+import { TableHead } from "../TableHead";
 
 type UploadResult = {
   students: number;
@@ -111,9 +112,7 @@ export function RosterUpload({ courseId }: { courseId: string }) {
                 {result.mail.sent ? `invitations e-mailed (${result.mail.sent})` : "no mail server is configured, so hand out these links"}. Each link works once; copy them now, they are not shown again.
               </p>
               <table className="table mt-1" aria-label="Invitation links">
-                <thead>
-                  <tr><th scope="col">Student</th><th scope="col">Invitation link</th></tr>
-                </thead>
+                <TableHead columns={["Student", "Invitation link"]} />
                 <tbody>
                   {result.invitations.map((i) => (
                     <tr key={i.email}>

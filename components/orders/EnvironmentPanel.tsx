@@ -1,5 +1,6 @@
 import type { OrderView } from "@/lib/db/queries/orders";
 import { formatDateTime, hostKindLabels } from "../format";
+import { TableHead } from "../TableHead";
 
 type Environment = NonNullable<OrderView["environment"]>;
 
@@ -63,13 +64,7 @@ export function EnvironmentPanel({ env, orderStatus }: { env: Environment; order
           </p>
         ) : (
           <table className="table" aria-label="Network addresses">
-            <thead>
-              <tr>
-                <th scope="col">Network</th>
-                <th scope="col">IP address</th>
-                <th scope="col">MAC address</th>
-              </tr>
-            </thead>
+            <TableHead columns={["Network", "IP address", "MAC address"]} />
             <tbody>
               {env.addresses.map((a) => (
                 <tr key={`${a.network}-${a.ip}`} data-testid="address-row">

@@ -8,6 +8,7 @@ import { auditQuery } from "@/lib/validation/audit";
 import { fieldErrors } from "@/lib/validation/order";
 import { PageHeader } from "@/components/PageHeader";
 import { formatDateTime } from "@/components/format";
+import { TableHead } from "@/components/TableHead";
 
 export const metadata: Metadata = { title: "Audit log" };
 export const dynamic = "force-dynamic";
@@ -119,16 +120,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         </div>
         {result.events.length ? (
           <table className="table" aria-label="Audit entries">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Who</th>
-                <th scope="col">Action</th>
-                <th scope="col">Target</th>
-                <th scope="col">From</th>
-                <th scope="col">Details</th>
-              </tr>
-            </thead>
+            <TableHead columns={["When", "Who", "Action", "Target", "From", "Details"]} />
             <tbody>
               {result.events.map((e) => (
                 <tr key={e.id} data-testid="audit-row" data-action={e.action}>

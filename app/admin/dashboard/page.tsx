@@ -10,6 +10,7 @@ import { PageHeader } from "@/components/PageHeader";
 import { EstimateVsActualChart, RangeBarChart, ShareGauge } from "@/components/delivery/charts";
 import { percent, shortDuration } from "@/components/delivery/duration";
 import { formatDateTime } from "@/components/format";
+import { TableHead } from "@/components/TableHead";
 
 export const metadata: Metadata = { title: "Delivery dashboard" };
 export const dynamic = "force-dynamic";
@@ -33,9 +34,7 @@ function AsTable({ caption, head, rows }: { caption: string; head: string[]; row
       <div className="mt-2 overflow-x-auto">
         <table className="table">
           <caption className="sr-only">{caption}</caption>
-          <thead>
-            <tr>{head.map((h) => <th key={h} scope="col">{h}</th>)}</tr>
-          </thead>
+          <TableHead columns={head} />
           <tbody>
             {rows.map((r, i) => (
               <tr key={i}>{r.map((c, j) => (j === 0 ? <th key={j} scope="row" className="!bg-white !text-sm !font-medium !normal-case !tracking-normal !text-slate-900">{c}</th> : <td key={j}>{c}</td>))}</tr>
@@ -185,11 +184,7 @@ export default async function DeliveryDashboard({ searchParams }: { searchParams
             <Card title="Slowest deliveries" description="The ten orders that took longest from submission to ready.">
               <div className="overflow-x-auto">
                 <table className="table" aria-label="Slowest deliveries">
-                  <thead>
-                    <tr>
-                      <th scope="col">Order</th><th scope="col">Image</th><th scope="col">Total</th><th scope="col">Approval</th><th scope="col">Queue</th><th scope="col">Pipeline</th>
-                    </tr>
-                  </thead>
+                  <TableHead columns={["Order", "Image", "Total", "Approval", "Queue", "Pipeline"]} />
                   <tbody>
                     {f.slowest.map((s) => (
                       <tr key={s.id}>

@@ -10,6 +10,7 @@ import { requireUser } from "@/lib/auth/require-user";
 import { PageHeader } from "@/components/PageHeader";
 import { RuleList } from "@/components/policy/RuleList";
 import { RuleForm } from "@/components/policy/RuleForm";
+import { TableHead } from "@/components/TableHead";
 
 export const metadata: Metadata = { title: "Approval rules" };
 
@@ -58,15 +59,7 @@ export default async function AdminPoliciesPage() {
           ) : (
             <div className="card overflow-x-auto">
               <table className="table" aria-label="Recent decisions">
-                <thead>
-                  <tr>
-                    <th scope="col">When</th>
-                    <th scope="col">Who</th>
-                    <th scope="col">Order</th>
-                    <th scope="col">Decided by</th>
-                    <th scope="col">What they read</th>
-                  </tr>
-                </thead>
+                <TableHead columns={["When", "Who", "Order", "Decided by", "What they read"]} />
                 <tbody>
                   {decisions.map((d) => (
                     <tr key={d.id} data-testid="decision-row">

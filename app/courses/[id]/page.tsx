@@ -13,6 +13,7 @@ import { AutoRefresh } from "@/components/courses/AutoRefresh";
 import { ResetAllButton, ResetMachineButton } from "@/components/courses/MachineActions";
 import { MachineState, busyStatuses } from "@/components/courses/MachineState";
 import { CourseSettingsForm } from "@/components/courses/CourseSettingsForm";
+import { TableHead } from "@/components/TableHead";
 
 export const metadata: Metadata = { title: "Course" };
 export const dynamic = "force-dynamic";
@@ -84,9 +85,7 @@ export default async function CoursePage({ params }: { params: Promise<{ id: str
             ) : (
               <div className="overflow-x-auto">
                 <table className="table" aria-label="Roster">
-                  <thead>
-                    <tr><th scope="col">Student</th><th scope="col">Account</th><th scope="col">Lab machine</th><th scope="col">Resets</th><th scope="col"><span className="sr-only">Actions</span></th></tr>
-                  </thead>
+                  <TableHead columns={["Student", "Account", "Lab machine", "Resets", <span className="sr-only">Actions</span>]} />
                   <tbody>
                     {course.roster.map((s) => {
                       const m = byStudent.get(s.userId);
