@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useMemo, useState, type FormEvent, type ReactNode } from "react";
+import { useMemo, useState, type ChangeEvent, type FormEvent, type ReactNode } from "react";
 import { fieldErrors, MAX_LEASE_DAYS, orderInput, orderPurposes } from "@/lib/validation/order";
 import { api } from "../api-client";
 import { formatMemory, formatSize, hostKindLabels, osLabels } from "../format";
@@ -126,7 +126,18 @@ export function OrderForm({
     setFormError(marked ? `${res.error}: check the fields marked below` : res.error);
   }
 
-  const nameError = messageFor("name");
+  /** What a control shares with its FormField: its value, and the error (or hint) that describes it. */
+  function control(field: Field, id: string, hasHint: boolean) {
+    const error = messageFor(field);
+    return {
+      id,
+      name: field,
+      value: values[field],
+      onChange: (e: ChangeEvent<HTMLInputElement | HTMLSelectElement>) => set(field, e.target.value),
+      "aria-invalid": Boolean(error),
+      "aria-describedby": error ? `${id}-error` : hasHint ? `${id}-hint` : undefined,
+    };
+  }
 
   return (
     <div className="grid gap-6 lg:grid-cols-3">
@@ -136,15 +147,7 @@ export function OrderForm({
         ) : null}
 
         <FormField id="order-image" label="Image" error={messageFor("image")}>
-          <select
-            id="order-image"
-            name="image"
-            value={values.image}
-            onChange={(e) => set("image", e.target.value)}
-            className="field-input"
-            aria-invalid={Boolean(messageFor("image"))}
-            aria-describedby={messageFor("image") ? "order-image-error" : undefined}
-          >
+          <select {...control("image", "order-image", false)} className="field-input">
             <option value="">Choose an image…</option>
             {images.map((i) => (
               <option key={i.slug} value={i.slug} disabled={!offered("image", i.slug)}>
@@ -156,15 +159,7 @@ export function OrderForm({
 
         <div className="grid gap-5 sm:grid-cols-2">
           <FormField id="order-flavor" label="Size" error={messageFor("flavor")}>
-            <select
-              id="order-flavor"
-              name="flavor"
-              value={values.flavor}
-              onChange={(e) => set("flavor", e.target.value)}
-              className="field-input"
-              aria-invalid={Boolean(messageFor("flavor"))}
-              aria-describedby={messageFor("flavor") ? "order-flavor-error" : undefined}
-            >
+            <select {...control("flavor", "order-flavor", false)} className="field-input">
               <option value="">Choose a size…</option>
               {flavors.map((f) => (
                 <option key={f.slug} value={f.slug} disabled={!offered("flavor", f.slug)}>
@@ -175,15 +170,7 @@ export function OrderForm({
           </FormField>
 
           <FormField id="order-network" label="Network" error={messageFor("network")} hint="Production network the environment is reachable on; the service network is added for you.">
-            <select
-              id="order-network"
-              name="network"
-              value={values.network}
-              onChange={(e) => set("network", e.target.value)}
-              className="field-input"
-              aria-invalid={Boolean(messageFor("network"))}
-              aria-describedby={messageFor("network") ? "order-network-error" : "order-network-hint"}
-            >
+            <select {...control("network", "order-network", true)} className="field-input">
               {networks.map((n) => (
                 <option key={n.slug} value={n.slug} disabled={!offered("network", n.slug)}>{n.name} ({n.cidr}){offered("network", n.slug) ? "" : " (not offered to your group)"}</option>
               ))}
@@ -204,21 +191,16 @@ export function OrderForm({
         <FormField
           id="order-name"
           label="Name (hostname)"
-          error={nameError}
+          error={messageFor("name")}
           hint="3–32 characters: lowercase letters, digits and hyphens; starts with a letter."
         >
           <input
-            id="order-name"
-            name="name"
+            {...control("name", "order-name", true)}
             type="text"
-            value={values.name}
-            onChange={(e) => set("name", e.target.value)}
             autoComplete="off"
             spellCheck={false}
             placeholder="e.g. web-test-01"
             className="field-input font-mono"
-            aria-invalid={Boolean(nameError)}
-            aria-describedby={nameError ? "order-name-error" : "order-name-hint"}
           />
         </FormField>
 
@@ -241,17 +223,12 @@ export function OrderForm({
 
           <FormField id="order-lease" label="Lease (days)" error={messageFor("leaseDays")} hint={`1 to ${MAX_LEASE_DAYS} days; the environment is removed when the lease ends.`}>
             <input
-              id="order-lease"
-              name="leaseDays"
+              {...control("leaseDays", "order-lease", true)}
               type="number"
               inputMode="numeric"
               min={1}
               max={MAX_LEASE_DAYS}
-              value={values.leaseDays}
-              onChange={(e) => set("leaseDays", e.target.value)}
               className="field-input"
-              aria-invalid={Boolean(messageFor("leaseDays"))}
-              aria-describedby={messageFor("leaseDays") ? "order-lease-error" : "order-lease-hint"}
             />
           </FormField>
         </div>
