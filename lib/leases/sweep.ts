@@ -8,25 +8,15 @@ import { announce } from "../pipeline/events";
 import { writeAudit } from "../audit";
 import { env } from "../env";
 import { portalLink, sendMail } from "../mail/send";
+import { leaseQuery, type LeaseRow } from "../db/queries/leases";
 import { notify } from "../db/queries/notifications";
-import { DAY_MS, daysLeft, dueLeaseActions, graceEnd, type LeaseAction } from "./rules";
+import { DAY_MS, daysLeft, dueLeaseActions, formatLeaseTime as fmt, graceEnd, type LeaseAction } from "./rules";
 
 export type SweepReport = Record<LeaseAction, string[]>;
 
-const fmt = (d: Date) => d.toISOString().slice(0, 16).replace("T", " ") + " UTC";
-
-type Lease = {
-  environmentId: string;
-  orderId: string;
-  name: string;
-  orderStatus: "ready" | "expiring";
-  envState: string;
-  startedAt: Date;
-  expiresAt: Date;
-  ownerId: string;
-  ownerEmail: string;
-  ownerName: string;
-};
+type Lease = LeaseRow & { orderStatus: "ready" | "expiring" };
+/** Whom a lease message goes to, and about what. */
+type Recipient = Pick<LeaseRow, "environmentId" | "orderId" | "ownerId" | "owner" | "ownerName">;
 
 /**
  * Records an event once per lease end, with the owner's in-app notification in the same
@@ -35,7 +25,7 @@ type Lease = {
  */
 async function recordOnce(
   db: Db,
-  lease: Lease,
+  lease: Recipient,
   kind: LeaseEventKind,
   leaseEnd: Date,
   message: { title: string; body: string; mail: boolean },
@@ -54,7 +44,7 @@ async function recordOnce(
   await writeAudit(db, { actorId: null, action: `lease.${kind}`, targetType: "environment", targetId: lease.environmentId, data: { order: lease.orderId, leaseEnd: leaseEnd.toISOString() } });
   if (message.mail) {
     const outcome = await sendMail({
-      to: lease.ownerEmail,
+      to: lease.owner,
       subject: message.title,
       text: `Hello ${lease.ownerName},\n\n${message.body}\n\n${portalLink(`/orders/${lease.orderId}`)}\n\n-- The environment portal\n`,
     });
@@ -80,7 +70,7 @@ async function courseWarnings(db: Db, now: Date, report: SweepReport) {
       courseEnd: courses.endsAt,
       course: courses.name,
       ownerId: orders.userId,
-      ownerEmail: users.email,
+      owner: users.email,
       ownerName: users.name,
     })
     .from(courseMachines)
@@ -101,8 +91,7 @@ async function courseWarnings(db: Db, now: Date, report: SweepReport) {
     ).filter((a): a is "warn_7d" | "warn_1d" => a === "warn_7d" || a === "warn_1d");
     for (const kind of actions) {
       const left = daysLeft(row.courseEnd, now);
-      const lease: Lease = { ...row, orderStatus: "ready", expiresAt: row.courseEnd };
-      const sent = await recordOnce(db, lease, kind, row.courseEnd, {
+      const sent = await recordOnce(db, row, kind, row.courseEnd, {
         title: `${row.name} is retired in ${left} day${left === 1 ? "" : "s"}: ${row.course} ends`,
         body: `The course ${row.course} ends on ${fmt(row.courseEnd)}; then your lab machine ${row.name} is destroyed. Copy off anything you want to keep before then.`,
         mail: true,
@@ -215,29 +204,13 @@ async function retire(db: Db, lease: Lease, now: Date) {
 export async function sweepLeases(db: Db, now = new Date()): Promise<SweepReport> {
   const report: SweepReport = { warn_7d: [], warn_1d: [], stop: [], restart: [], retire: [] };
   const horizon = new Date(now.getTime() + 7 * DAY_MS);
-  const rows = await db
-    .select({
-      environmentId: environments.id,
-      orderId: orders.id,
-      name: orders.name,
-      orderStatus: orders.status,
-      envState: environments.state,
-      startedAt: environments.createdAt,
-      expiresAt: environments.expiresAt,
-      ownerId: orders.userId,
-      ownerEmail: users.email,
-      ownerName: users.name,
-    })
-    .from(environments)
-    .innerJoin(orders, eq(orders.id, environments.orderId))
-    .innerJoin(users, eq(users.id, orders.userId))
-    .where(
-      and(
-        inArray(orders.status, ["ready", "expiring"]),
-        or(sql`${environments.expiresAt} <= ${horizon.toISOString()}`, eq(orders.status, "expiring"), eq(environments.state, "stopped")),
-        notExists(db.select({ one: sql`1` }).from(courseMachines).where(eq(courseMachines.orderId, orders.id))),
-      ),
-    );
+  const rows = await leaseQuery(db).where(
+    and(
+      inArray(orders.status, ["ready", "expiring"]),
+      or(sql`${environments.expiresAt} <= ${horizon.toISOString()}`, eq(orders.status, "expiring"), eq(environments.state, "stopped")),
+      notExists(db.select({ one: sql`1` }).from(courseMachines).where(eq(courseMachines.orderId, orders.id))),
+    ),
+  );
   for (const row of rows) {
     const lease = row as Lease;
     const events = await db.select({ kind: leaseEvents.kind, leaseEnd: leaseEvents.leaseEnd }).from(leaseEvents).where(eq(leaseEvents.environmentId, lease.environmentId));

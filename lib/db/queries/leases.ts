@@ -8,7 +8,7 @@ import { writeAudit } from "../../audit";
 import { env } from "../../env";
 import { announce } from "../../pipeline/events";
 import { enqueueMaintenance } from "../../jobs/queues";
-import { daysLeft, graceEnd, ruleOnExtension } from "../../leases/rules";
+import { DAY_MS, daysLeft, formatLeaseTime as fmt, graceEnd, ruleOnExtension } from "../../leases/rules";
 import type { ExtendInput } from "../../validation/lease";
 import { isApproverFor } from "./approvers";
 import { notify } from "./notifications";
@@ -31,7 +31,7 @@ const leaseColumns = {
   image: images.name,
 };
 
-function leaseQuery(db: Db) {
+export function leaseQuery(db: Db) {
   return db
     .select(leaseColumns)
     .from(environments)
@@ -188,8 +188,6 @@ async function approversOf(db: Db, groupId: string): Promise<string[]> {
   return (await db.select({ id: users.id }).from(users).where(eq(users.role, "admin"))).map((r) => r.id);
 }
 
-const fmt = (d: Date) => d.toISOString().slice(0, 16).replace("T", " ") + " UTC";
-
 /** Moves the lease end; an expiring (stopped) environment turns ready and is started again. */
 async function applyExtension(db: Db, row: LeaseRow, newEnd: Date, actor: Actor, why: string) {
   const wasExpiring = await db.transaction(async (tx) => {
@@ -300,7 +298,7 @@ export async function decideExtension(db: Db, actor: Actor, requestId: string, a
   if (decided.length === 0) throw conflict(`The request was already ${request.status}`);
   let expiresAt = row.expiresAt;
   if (approve) {
-    expiresAt = new Date(Math.max(row.expiresAt.getTime(), now.getTime()) + request.days * 24 * 3600 * 1000);
+    expiresAt = new Date(Math.max(row.expiresAt.getTime(), now.getTime()) + request.days * DAY_MS);
     try {
       await applyExtension(db, row, expiresAt, actor, `approved request ${requestId}`);
     } catch (err) {
