@@ -7,6 +7,7 @@ import { SshTransport } from "../drivers/transport/ssh";
 import { TransportError, type Transport } from "../drivers/transport/types";
 import { StepError } from "../drivers/types";
 import { UserError } from "../errors";
+import { LOCAL_HOST } from "../validation/host";
 import { discoverHost } from "./discovery";
 
 export type HostTestResult = {
@@ -63,7 +64,7 @@ export async function testHostConnection(db: Db, actor: Actor, hostId: string): 
   return {
     ok: check.ok,
     error: check.error,
-    hostKey: host.address === "local" ? null : { fingerprint: view.connection?.hostKeyFingerprint ?? presented, pinnedNow: Boolean(pin && view.connection?.hostKeyFingerprint === pin) },
+    hostKey: host.address === LOCAL_HOST ? null : { fingerprint: view.connection?.hostKeyFingerprint ?? presented, pinnedNow: Boolean(pin && view.connection?.hostKeyFingerprint === pin) },
     host: view,
     check: view.lastCheck ?? check,
   };

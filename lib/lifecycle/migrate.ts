@@ -6,6 +6,7 @@ import { driverFor } from "../drivers";
 import { StepError, type MigrationResult } from "../drivers/types";
 import { conflict, forbidden, notFound, UserError } from "../errors";
 import { CPU_OVERCOMMIT } from "../policy/placement";
+import { LOCAL_HOST } from "../validation/host";
 import { requestAction, type ActionHandler } from "./actions";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -30,7 +31,7 @@ export async function migrationTarget(db: Db, environmentId: string, hostRef: st
   }
   if (current!.kind === "qemu") {
     // The QEMU driver moves guests over shared storage and one loopback: hosts of this machine only.
-    const remote = [current!, target].filter((h) => h.address !== "local");
+    const remote = [current!, target].filter((h) => h.address !== LOCAL_HOST);
     if (remote.length) {
       throw conflict(
         `Live migration of QEMU guests runs between hosts of the portal's own machine (address local) in this version; ${remote.map((h) => `${h.name} is reached over SSH`).join(" and ")}`,

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { env, imageStoreDir } from "../../env";
+import { LOCAL_HOST } from "../../validation/host";
 import type { ConnectHost } from "../plan/driver";
 import { LocalTransport } from "../transport/local";
 import { StepError, type DeploySpec } from "../types";
@@ -38,7 +39,7 @@ export function hostConfig(host: Host): QemuHostConfig {
  * reaches SSH hosts; this one is for code that drives local hosts without a database.
  */
 export const connectLocalOnly: ConnectHost = async (host) => {
-  if (host.address === "local") return new LocalTransport();
+  if (host.address === LOCAL_HOST) return new LocalTransport();
   throw new StepError(`host ${host.name} (${host.address}) is reached over SSH; this QEMU driver was made without access to the hosts' SSH settings`);
 };
 

@@ -7,6 +7,7 @@ import { guestFiles, qemuArgv, type QemuPlan } from "./args";
 import { capCpu, cgroupName, removeCgroup } from "./cgroup";
 import type { GuestNetwork } from "./driver";
 import { LocalTransport } from "../transport/local";
+import { LOCAL_HOST } from "../../validation/host";
 import { guestDir, stagingDir } from "./host";
 import { hostKey, removeGuestTaps } from "./netns";
 import { guestPid, launchGuest, queryGuest } from "./process";
@@ -126,7 +127,7 @@ export async function migrateGuest(driver: MigratableDriver, spec: DeploySpec, t
   if (target.id === spec.host.id) throw new StepError(`${spec.hostname} already runs on ${target.name}`);
   // Both ends on this machine: the hosts share storage (hard links) and one loopback. Hosts
   // reached over SSH have neither guarantee, so they are refused before anything is touched.
-  const remote = [spec.host, target].filter((h) => h.address !== "local");
+  const remote = [spec.host, target].filter((h) => h.address !== LOCAL_HOST);
   if (remote.length) {
     throw new StepError(
       `live migration runs between QEMU hosts of the portal's own machine (address local) in this version; ${remote.map((h) => `${h.name} is reached over SSH (${h.address})`).join(" and ")}, so ${spec.hostname} stays on ${spec.host.name}`,

@@ -3,6 +3,7 @@ import type { Db } from "../../db/client";
 import { hosts, type Host } from "../../db/schema";
 import { env } from "../../env";
 import { decryptHostSecret, HostSecretError } from "../../hosts/secrets";
+import { LOCAL_HOST } from "../../validation/host";
 import { LocalTransport } from "./local";
 import { SshTransport } from "./ssh";
 import { TransportError, type Transport } from "./types";
@@ -10,16 +11,13 @@ import { TransportError, type Transport } from "./types";
 /** The host fields a transport needs (a hosts row has them all). */
 export type TransportHost = Pick<Host, "id" | "name" | "kind" | "address" | "port" | "sshUser" | "sshPrivateKey" | "hostKeyFingerprint" | "maxConcurrency">;
 
-/** Address of a host driven on the worker's own machine (no SSH). */
-export const LOCAL_ADDRESS = "local";
-
 /**
  * How the portal reaches a host: "local" runs programs on the worker's machine, anything
  * else goes over SSH with the host's stored key and pinned host key (one pooled connection
  * per host; close() leaves it open for the next step).
  */
 export function transportFor(host: TransportHost, opts: { allowUnpinned?: boolean } = {}): Transport {
-  if (host.address === LOCAL_ADDRESS) return new LocalTransport();
+  if (host.address === LOCAL_HOST) return new LocalTransport();
   if (!host.sshUser || !host.sshPrivateKey) {
     throw new TransportError("auth", `host ${host.name} has no SSH user or key registered; an admin sets them on the Hosts page`);
   }
