@@ -33,14 +33,17 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
     if (err instanceof UserError && err.status === 404) notFound();
     throw err;
   }
-  const [view, estimate] = await Promise.all([orderView(db, id), orderEstimate(db, id)]);
+  const [view, estimate, canDecide, move, lease] = await Promise.all([
+    orderView(db, id),
+    orderEstimate(db, id),
+    isApproverFor(db, user, order.groupId),
+    // Computed for every host kind: the environment may be placed only after the page loaded.
+    user.role === "admin" ? moveOptions(db) : undefined,
+    leaseForOrder(db, id),
+  ]);
   const canManage = user.role === "admin" || order.userId === user.id;
-  const canDecide = await isApproverFor(db, user, order.groupId);
-  // Computed for every host kind: the environment may be placed only after the page loaded.
-  const move = user.role === "admin" ? await moveOptions(db) : undefined;
   // Approvers of a held order see, computed now, whether it would succeed.
   const check = canDecide && order.status === "pending_approval" ? await preflight(db, id) : null;
-  const lease = await leaseForOrder(db, id);
   const leasePanel = lease && lease.status !== "provisioning" && lease.status !== "queued" ? (
     <LeasePanel lease={lease} canExtend={canManage || canDecide} canDecide={canDecide} />
   ) : null;
