@@ -45,5 +45,3 @@ export function visibleHostConfig(config: Record<string, unknown>): Record<strin
   for (const [key, value] of Object.entries(config)) out[key] = HIDDEN_KEYS.includes(key) ? "(set)" : value;
   return out;
 }
-
-export const hiddenConfigKeys = HIDDEN_KEYS;

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { environmentActions, environments, hosts, orders, type EnvironmentActionKind } from "../db/schema";
 import type { Actor } from "../db/queries/orders";
@@ -123,10 +123,6 @@ export async function dispatchAction(actionId: string): Promise<boolean> {
     console.error(`[jobs] could not enqueue action ${actionId}; the reconciler will retry:`, (err as Error).message);
     return false;
   }
-}
-
-export async function latestActions(db: Db, environmentId: string, limit = 5) {
-  return db.select().from(environmentActions).where(eq(environmentActions.environmentId, environmentId)).orderBy(desc(environmentActions.createdAt)).limit(limit);
 }
 
 /** Sets the state a start or stop reached, unless the environment went on meanwhile (being destroyed). */

@@ -3,9 +3,6 @@ import { ZonesDriver } from "../zones/driver";
 import type { DeploySpec } from "../types";
 import type { Plan } from "./types";
 
-/** Host kinds whose drivers send command plans (the others run no commands on a host here). */
-export const plannedKinds = ["xen", "zones"] as const;
-
 /** The full plan (deployment, then teardown) for a spec on its host, or null for kinds without one. */
 export function deploymentPlan(spec: DeploySpec): Plan | null {
   if (spec.host.kind === "xen") return XenDriver.plan(spec);

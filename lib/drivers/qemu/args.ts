@@ -65,12 +65,6 @@ function checkPath(p: string, what: string): string {
   return p;
 }
 
-/** The kernel command line: serial console, no reboot loop, quiet (the guest prints its own progress). */
-export function kernelAppend(name: string): string {
-  if (!NAME.test(name)) throw new Error(`invalid guest name ${JSON.stringify(name)}`);
-  return `console=ttyS0 panic=-1 quiet portal.hostname=${name}`;
-}
-
 /**
  * `qemu-system-x86_64` argv for `plan`: q35 under TCG (KVM only where the host's config
  * asks for it), memory and vCPUs from the flavor, direct kernel boot,

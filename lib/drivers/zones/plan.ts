@@ -10,9 +10,6 @@ import { run, write, type Plan, type PlanStep } from "../plan/types";
 import type { DeploySpec } from "../types";
 import type { ZonesHostConfig } from "./config";
 
-/** The four directories the default `create` template loop-mounts read-only into a sparse-root zone. */
-export const sparseInheritedDirs = ["/lib", "/platform", "/sbin", "/usr"];
-
 export function zoneNames(spec: DeploySpec, cfg: ZonesHostConfig) {
   return {
     zone: spec.hostname,
