@@ -14,8 +14,6 @@ export const DAY_MS = 24 * 3600 * 1000;
 /** A lease time as messages and reasons show it: "2026-11-25 15:30 UTC". */
 export const formatLeaseTime = (d: Date) => d.toISOString().slice(0, 16).replace("T", " ") + " UTC";
 
-export const warningDays = { warn_7d: 7, warn_1d: 1 } as const;
-
 export type LeaseAction = "warn_7d" | "warn_1d" | "stop" | "restart" | "retire";
 
 export type LeaseState = {

@@ -89,8 +89,6 @@ export async function searchAudit(db: Db, f: AuditQuery) {
   };
 }
 
-export type AuditEventView = Awaited<ReturnType<typeof searchAudit>>["events"][number];
-
 /** Max rows one CSV export holds; narrow the filters for more. */
 export const AUDIT_EXPORT_MAX = 50_000;
 

@@ -373,6 +373,3 @@ export async function courseView(db: Db, actor: Actor, courseId: string) {
     machines: await machinesOf(db, courseId),
   };
 }
-
-export type CourseView = Awaited<ReturnType<typeof courseView>>;
-export type CourseList = Awaited<ReturnType<typeof listCourses>>;
