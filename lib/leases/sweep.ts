@@ -54,6 +54,15 @@ async function recordOnce(
   return true;
 }
 
+/** The recorded lease events of these environments, in one query for the whole sweep. */
+async function eventsOf(db: Db, environmentIds: string[]) {
+  if (environmentIds.length === 0) return [];
+  return db
+    .select({ environmentId: leaseEvents.environmentId, kind: leaseEvents.kind, leaseEnd: leaseEvents.leaseEnd })
+    .from(leaseEvents)
+    .where(inArray(leaseEvents.environmentId, environmentIds));
+}
+
 /**
  * Lab machines live until their course ends (the course sweep retires them); their students
  * get the same two warnings before that end, once each.
@@ -79,11 +88,9 @@ async function courseWarnings(db: Db, now: Date, report: SweepReport) {
     .innerJoin(environments, eq(environments.orderId, orders.id))
     .innerJoin(users, eq(users.id, orders.userId))
     .where(and(eq(courses.status, "active"), eq(orders.status, "ready"), sql`${courses.endsAt} <= ${horizon.toISOString()}`, sql`${courses.endsAt} > ${now.toISOString()}`));
+  const events = await eventsOf(db, rows.map((r) => r.environmentId));
   for (const row of rows) {
-    const done = await db
-      .select({ kind: leaseEvents.kind })
-      .from(leaseEvents)
-      .where(and(eq(leaseEvents.environmentId, row.environmentId), eq(leaseEvents.leaseEnd, row.courseEnd)));
+    const done = events.filter((e) => e.environmentId === row.environmentId && e.leaseEnd.getTime() === row.courseEnd.getTime());
     const actions = dueLeaseActions(
       { orderStatus: "ready", envState: row.envState, startedAt: row.startedAt, expiresAt: row.courseEnd, done: done.map((d) => d.kind), stoppedForEarlierEnd: false },
       now,
@@ -211,9 +218,10 @@ export async function sweepLeases(db: Db, now = new Date()): Promise<SweepReport
       notExists(db.select({ one: sql`1` }).from(courseMachines).where(eq(courseMachines.orderId, orders.id))),
     ),
   );
+  const allEvents = await eventsOf(db, rows.map((r) => r.environmentId));
   for (const row of rows) {
     const lease = row as Lease;
-    const events = await db.select({ kind: leaseEvents.kind, leaseEnd: leaseEvents.leaseEnd }).from(leaseEvents).where(eq(leaseEvents.environmentId, lease.environmentId));
+    const events = allEvents.filter((e) => e.environmentId === lease.environmentId);
     const end = lease.expiresAt.getTime();
     const stoppedEnds = events.filter((e) => e.kind === "stopped").map((e) => e.leaseEnd.getTime());
     const restartedEnds = new Set(events.filter((e) => e.kind === "restarted").map((e) => e.leaseEnd.getTime()));
