@@ -49,7 +49,8 @@ test("the delivery dashboard charts the orders delivered, the order page counts 
   const running = (await seen.jsonValue())!;
   expect(running.left).toMatch(/^\d+(\.\d)? (ms|s|min)/);
   expect(running.readyAt).toMatch(/^\d\d:\d\d:\d\d UTC$/);
-  expect(Number(running.progress)).toBeGreaterThanOrEqual(0);
+  expect(running.progress).toMatch(/^\d{1,3}$/);
+  expect(Number(running.progress)).toBeLessThanOrEqual(100);
   // Without a reload the page turns to what the delivery took.
   await expect(estimate).toHaveAttribute("data-phase", "delivered", { timeout: 60_000 });
   await expect(page.getByTestId("delivered-in")).toHaveText(/\d/);
@@ -122,7 +123,7 @@ test("the audit log filters by action and actor, pages, and exports what it show
   await expect(page).toHaveURL(/action=auth.sign_in/);
   const signIns = page.getByTestId("audit-row");
   await expect(signIns.first()).toContainText("127.0.0.1");
-  expect(await signIns.evaluateAll((rows) => rows.every((r) => r.getAttribute("data-action") === "auth.sign_in"))).toBe(true);
+  await expect(page.locator('[data-testid="audit-row"]:not([data-action="auth.sign_in"])')).toHaveCount(0);
 
   await page.getByRole("link", { name: "Clear filters" }).click();
   await page.getByLabel("Actor").fill(ADMIN.email);

@@ -46,6 +46,8 @@ test("customer orders the QEMU Linux image and watches the real boot log arrive 
   const env = page.getByTestId("environment-panel");
   await expect(env).toContainText(/qemu-[12]/);
   await expect(page.getByTestId("environment-state")).toHaveText("running");
+  // Two NICs (production and service), each reported by the guest with its IP and MAC.
+  await expect(page.getByTestId("address-ip")).toHaveCount(2);
   for (const ip of await page.getByTestId("address-ip").allTextContents()) await expect(readyLine).toContainText(`,${ip}/`);
   for (const mac of await page.getByTestId("address-mac").allTextContents()) await expect(readyLine).toContainText(`nic=${mac},`);
   await expect(page.getByTestId("cpu-cap")).toContainText("cgroup CPU quota");

@@ -114,15 +114,17 @@ async function main() {
     log(`(b) GET /catalog (signed in), ${requests} requests, ${concurrency} concurrent: p50 ${b.p50.toFixed(1)} ms, p95 ${b.p95.toFixed(1)} ms, ${b.rps.toFixed(0)} req/s, statuses ${JSON.stringify(b.statuses)}`);
 
     // (c) delivery throughput
-    const before = Number((await db.query(`select count(*) from orders where status = 'ready'`)).rows[0].count);
     const t0 = performance.now();
     await load(orderCount, concurrency, (i) =>
       fetch(`${base}/api/v1/orders`, { method: "POST", headers: auth, body: JSON.stringify({ image: "linux-test", flavor: "small", name: `bench-c-${i}` }) }),
     );
     const drained = await drain(db, 600_000);
     const seconds = (performance.now() - t0) / 1000;
-    const ready = Number((await db.query(`select count(*) from orders where status = 'ready'`)).rows[0].count) - before;
-    const failed = Number((await db.query(`select count(*) from orders where status = 'failed'`)).rows[0].count);
+    // Phase (c)'s own orders only: (a) placed orders of its own.
+    const counts = await db.query(`select status, count(*)::int as n from orders where name like 'bench-c-%' group by status`);
+    const count = (status) => counts.rows.find((r) => r.status === status)?.n ?? 0;
+    const ready = count("ready");
+    const failed = count("failed");
     const perMinute = (ready / seconds) * 60;
     log(`(c) ${ready} of ${orderCount} orders delivered in ${seconds.toFixed(1)} s: ${perMinute.toFixed(0)} orders/min (${failed} failed${drained ? "" : ", timed out waiting"})`);
 
@@ -132,7 +134,7 @@ async function main() {
   } finally {
     await db.end().catch(() => {});
     server.kill("SIGTERM");
-    await new Promise((r) => server.once("exit", r));
+    if (server.exitCode === null && server.signalCode === null) await new Promise((r) => server.once("exit", r));
     await deleteRedisKeys(redisUrl, prefix);
     await dropDatabase(adminUrl, dbName);
   }
