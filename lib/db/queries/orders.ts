@@ -8,6 +8,7 @@ import { conflict, forbidden, notFound, UserError } from "../../errors";
 import { decideOrder, recordDecision } from "../../policy/approval";
 import { enforceQuota, orderNeed } from "../../policy/quota";
 import { preflight } from "../../policy/preflight";
+import { isApproverFor } from "./approvers";
 import { groupsOf, settingsOf } from "./groups";
 import { writeAudit } from "../../audit";
 import { announce } from "../../pipeline/events";
@@ -136,10 +137,6 @@ export async function orderForActor(db: Db, actor: Actor, orderId: string) {
   throw notFound("Order");
 }
 
-async function canApprove(db: Db, actor: Actor, groupId: string) {
-  return actor.role === "admin" || (await approverGroupIds(db, actor)).includes(groupId);
-}
-
 /** Moves an order from `from` to `to` only if it is still in `from`; 409 otherwise. */
 async function transition(db: Db, orderId: string, from: OrderStatus[], set: Partial<typeof orders.$inferInsert>) {
   const rows = await db
@@ -160,7 +157,7 @@ async function transition(db: Db, orderId: string, from: OrderStatus[], set: Par
  */
 export async function approveOrder(db: Db, actor: Actor, orderId: string, note?: string, opts: { override?: boolean } = {}) {
   const order = await orderForActor(db, actor, orderId);
-  if (!(await canApprove(db, actor, order.groupId))) throw forbidden("Only an approver of this order's group can approve it");
+  if (!(await isApproverFor(db, actor, order.groupId))) throw forbidden("Only an approver of this order's group can approve it");
   if (order.status !== "pending_approval") throw conflict(`The order is ${order.status.replace("_", " ")}; it cannot be changed that way now`);
   const check = await preflight(db, orderId);
   const failed = check.checks.filter((c) => !c.ok);
@@ -195,7 +192,7 @@ export async function approveOrder(db: Db, actor: Actor, orderId: string, note?:
 
 export async function rejectOrder(db: Db, actor: Actor, orderId: string, reason: string) {
   const order = await orderForActor(db, actor, orderId);
-  if (!(await canApprove(db, actor, order.groupId))) throw forbidden("Only an approver of this order's group can reject it");
+  if (!(await isApproverFor(db, actor, order.groupId))) throw forbidden("Only an approver of this order's group can reject it");
   const updated = await transition(db, orderId, ["pending_approval"], {
     status: "rejected",
     decidedBy: actor.id,
