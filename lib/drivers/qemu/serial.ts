@@ -27,7 +27,7 @@ export function markerMismatches(marker: ReadyReport, want: ExpectedGuest): stri
 /**
  * Follows a log file on the host from `offset`: calls `onLine` for every complete new line
  * until `until` returns a value (checked per line) or the time runs out. Polls through the
- * transport's readFile, so it works the same on a local or an SSH host.
+ * transport's readFrom (only the bytes not seen yet), so it works the same on a local or an SSH host.
  */
 export async function followLog<T>(
   transport: Transport,
@@ -46,15 +46,16 @@ export async function followLog<T>(
   let offset = 0;
   let partial = "";
   for (;;) {
-    const buf = await transport.readFile(file);
-    if (buf && buf.length < offset) {
+    const tail = await transport.readFrom(file, offset);
+    if (tail && tail.size < offset) {
       // The file was truncated (QEMU restarted): read it from the start.
       offset = 0;
       partial = "";
+      continue;
     }
-    if (buf && buf.length > offset) {
-      const text = partial + buf.subarray(offset).toString("utf8");
-      offset = buf.length;
+    if (tail?.bytes.length) {
+      const text = partial + tail.bytes.toString("utf8");
+      offset += tail.bytes.length;
       const lines = text.split("\n");
       partial = lines.pop() ?? "";
       for (const raw of lines) {

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, writeFile } from "node:fs/promises";
 import { createConnection } from "node:net";
 import path from "node:path";
 import type { Duplex } from "node:stream";
@@ -77,6 +77,22 @@ export class LocalTransport implements Transport {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
       throw e;
+    }
+  }
+
+  async readFrom(file: string, offset: number): Promise<{ size: number; bytes: Buffer } | null> {
+    const handle = await open(file, "r").catch((e: NodeJS.ErrnoException) => {
+      if (e.code === "ENOENT") return null;
+      throw e;
+    });
+    if (!handle) return null;
+    try {
+      const { size } = await handle.stat();
+      const bytes = Buffer.alloc(Math.max(size - offset, 0));
+      const { bytesRead } = bytes.length ? await handle.read(bytes, 0, bytes.length, offset) : { bytesRead: 0 };
+      return { size, bytes: bytes.subarray(0, bytesRead) };
+    } finally {
+      await handle.close();
     }
   }
 

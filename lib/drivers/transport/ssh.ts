@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { Duplex } from "node:stream";
-import type { Client, ClientChannel, SFTPWrapper } from "ssh2";
+import type { Client, ClientChannel, SFTPWrapper, Stats } from "ssh2";
 import { LineCollector } from "./local";
 import { shellQuoteArgv } from "./quote";
 import { pooledConnection, SshHostConnection, type SshTarget } from "./ssh-connection";
@@ -159,6 +159,29 @@ export class SshTransport implements Transport {
       } catch (e) {
         if ((e as { code?: number }).code === 2) return null; // SSH_FX_NO_SUCH_FILE
         throw new TransportError("spawn", `${this.description}: cannot read ${file}: ${(e as Error).message}`);
+      }
+    }, `read ${file}`);
+  }
+
+  async readFrom(file: string, offset: number): Promise<{ size: number; bytes: Buffer } | null> {
+    assertAbsolute(file);
+    return this.withSftp(async (sftp) => {
+      let handle: Buffer;
+      try {
+        handle = await sftpCall<Buffer>((cb) => sftp.open(file, "r", cb));
+      } catch (e) {
+        if ((e as { code?: number }).code === 2) return null; // SSH_FX_NO_SUCH_FILE
+        throw new TransportError("spawn", `${this.description}: cannot read ${file}: ${(e as Error).message}`);
+      }
+      try {
+        const { size } = await sftpCall<Stats>((cb) => sftp.fstat(handle, cb));
+        const bytes = Buffer.alloc(Math.max(size - offset, 0));
+        const bytesRead = bytes.length ? await sftpCall<number>((cb) => sftp.read(handle, bytes, 0, bytes.length, offset, cb)) : 0;
+        return { size, bytes: bytes.subarray(0, bytesRead) };
+      } catch (e) {
+        throw new TransportError("spawn", `${this.description}: cannot read ${file}: ${(e as Error).message}`);
+      } finally {
+        await sftpCall<void>((cb) => sftp.close(handle, cb)).catch(() => {});
       }
     }, `read ${file}`);
   }

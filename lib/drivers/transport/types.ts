@@ -41,6 +41,8 @@ export interface Transport {
   writeFile(path: string, content: string | Buffer, options?: { mode?: number }): Promise<void>;
   /** The file's bytes, or null when it does not exist. */
   readFile(path: string): Promise<Buffer | null>;
+  /** The bytes from `offset` to the end and the file's size, or null when it does not exist (to follow a growing log). */
+  readFrom(path: string, offset: number): Promise<{ size: number; bytes: Buffer } | null>;
   /** A byte stream to a unix socket on the host (QMP, a guest's serial console). */
   openStream(socketPath: string): Promise<Duplex>;
   close(): Promise<void>;
