@@ -14,11 +14,10 @@ import { startTeardown } from "../pipeline/engine";
 import { announce } from "../pipeline/events";
 import { provisionSteps, teardownSteps } from "../pipeline/steps";
 import { HOSTNAME } from "../validation/order";
-import { courseById, courseForActor, isTeacherOf } from "../db/queries/courses";
+import { DAY_MS } from "../leases/rules";
+import { courseById, courseForActor, isStudentOf, isTeacherOf } from "../db/queries/courses";
 import { notify } from "../db/queries/notifications";
 import type { Actor } from "../db/queries/orders";
-
-const DAY_MS = 24 * 3600 * 1000;
 
 export function courseMachineReason(courseName: string) {
   return `course ${courseName}: lab machine inside the course's allocation`;
@@ -39,12 +38,9 @@ async function machineOf(db: Db, courseId: string, studentId: string) {
  * (course, student) and the course's lock make that hold under concurrency.
  */
 export async function requestMachine(db: Db, actor: Actor, courseId: string, now = new Date()) {
-  const { course } = await courseForActor(db, actor, courseId);
-  const [onRoster] = await db
-    .select({ id: courseStudents.userId })
-    .from(courseStudents)
-    .where(and(eq(courseStudents.courseId, courseId), eq(courseStudents.userId, actor.id)));
-  if (!onRoster) throw forbidden(`You are not on the roster of ${course.name}; ask the teacher to add you`);
+  // A student was found on the roster by courseForActor; a teacher gets a machine only from it too.
+  const { course, teacher } = await courseForActor(db, actor, courseId);
+  if (teacher && !(await isStudentOf(db, actor, courseId))) throw forbidden(`You are not on the roster of ${course.name}; ask the teacher to add you`);
   const existing = await machineOf(db, courseId, actor.id);
   if (existing) return { ...existing, created: false };
   if (course.status === "ended" || course.endsAt <= now) throw conflict(`${course.name} has ended; its lab machines are retired`);

@@ -13,10 +13,9 @@ import { announce } from "./events";
 import { createRun, dispatchRun } from "./runs";
 import { stepLabel } from "./steps";
 import { stepEstimator } from "../db/queries/delivery";
+import { DAY_MS } from "../leases/rules";
 
 type StepFn = (db: Db, ctx: OrderContext, io: StepIo) => Promise<void>;
-
-const DAY_MS = 24 * 3600 * 1000;
 
 /** Steps the portal does itself; the others are the host's driver's. */
 const portalSteps: Record<string, StepFn> = {

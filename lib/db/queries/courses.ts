@@ -17,9 +17,9 @@ import type { courseUpdateInput } from "../../validation/course";
 import { catalogChoiceErrors, defaultProductionNetwork, findFlavor, findImage, findNetwork } from "./catalog";
 import { isApproverFor } from "./approvers";
 import { notify } from "./notifications";
+import { DAY_MS } from "../../leases/rules";
 import type { Actor } from "./orders";
 
-const DAY_MS = 24 * 3600 * 1000;
 /** Marks an account whose owner has not set a password yet: no password verifies against it. */
 export const INVITED_PASSWORD = "!invited";
 
