@@ -5,7 +5,7 @@ import { supportedHostKinds } from "../drivers";
 import { StepError } from "../drivers/types";
 import { notFound } from "../errors";
 import { countFree, usableCount } from "../net/ipam";
-import { hostPoolOf, settingsOf } from "../db/queries/groups";
+import { poolOf, settingsOf } from "../db/queries/groups";
 import { candidateHosts, choose, inPool } from "./placement";
 import { orderNeed, quotaReport, reportRefusals } from "./quota";
 
@@ -31,7 +31,8 @@ export async function preflight(db: Db, orderId: string): Promise<Preflight> {
   if (!row) throw notFound("Order");
   const { order, image, flavor, group } = row;
   const checks: PreflightCheck[] = [];
-  const pool = await hostPoolOf(db, group.id);
+  const settings = await settingsOf(db, group.id);
+  const pool = poolOf(group.name, settings);
 
   // 1. A host kind the image runs on, that the portal drives, with an active host.
   const kinds = image.hostKinds.filter((k): k is HostKind => supportedHostKinds.includes(k as HostKind));
@@ -93,7 +94,6 @@ export async function preflight(db: Db, orderId: string): Promise<Preflight> {
   });
 
   // 5. The group still offers what was ordered (an admin may have changed it since).
-  const settings = await settingsOf(db, group.id);
   const offered: string[] = [];
   if (settings.imageIds.length && !settings.imageIds.includes(image.id)) offered.push(`the image ${image.name}`);
   if (settings.flavorIds.length && !settings.flavorIds.includes(flavor.id)) offered.push(`the size ${flavor.name}`);

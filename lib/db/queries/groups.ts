@@ -24,8 +24,13 @@ export async function hostPoolOf(db: Db, groupId: string): Promise<HostPool | nu
     .from(groupSettings)
     .innerJoin(groups, eq(groups.id, groupSettings.groupId))
     .where(eq(groupSettings.groupId, groupId));
-  if (!row || (row.hostIds.length === 0 && row.hostTags.length === 0)) return null;
-  return { name: `group ${row.name}`, hostIds: row.hostIds, hostTags: row.hostTags };
+  return row ? poolOf(row.name, row) : null;
+}
+
+/** hostPoolOf for a group whose name and settings are already at hand. */
+export function poolOf(groupName: string, settings: Pick<GroupSettings, "hostIds" | "hostTags">): HostPool | null {
+  if (settings.hostIds.length === 0 && settings.hostTags.length === 0) return null;
+  return { name: `group ${groupName}`, hostIds: settings.hostIds, hostTags: settings.hostTags };
 }
 
 /** Limits in the form the API and the admin page show: memory in GiB. */
