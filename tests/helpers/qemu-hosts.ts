@@ -78,16 +78,7 @@ export async function setupQemuHosts(db: Db, count = 2, config: Record<string, u
     guestDir,
     async cleanup() {
       // Every QEMU under this test's folder (also guests that moved between the hosts).
-      const ps = execFileSync("ps", ["-ww", "-eo", "pid=,args="]).toString();
-      for (const m of ps.split("\n").map((l) => /^\s*(\d+)\s+(.*)$/.exec(l))) {
-        if (m && m[2].includes("qemu-system") && m[2].includes(`${base}/`)) {
-          try {
-            process.kill(Number(m[1]), "SIGKILL");
-          } catch {
-            // gone
-          }
-        }
-      }
+      killQemuUnder(base);
       await waitFor(async () => (await Promise.all(created.map((h) => guestPidsUnder(h)))).flat(), (pids) => pids.length === 0, { timeoutMs: 10_000, what: "QEMU to exit" }).catch(() => []);
       for (const host of created) {
         const key = hostKey(host);
@@ -113,6 +104,20 @@ async function guestPidsUnder(host: QemuHost): Promise<number[]> {
   const guests = path.join((host.config as { workDir: string }).workDir, "guests");
   const dirs = existsSync(guests) ? readdirSync(guests) : [];
   return (await Promise.all(dirs.map((d) => guestPids(local, path.join(guests, d))))).flat();
+}
+
+/** SIGKILLs every QEMU process whose command line names a path under `dir` (test clean-up). */
+export function killQemuUnder(dir: string): void {
+  const ps = execFileSync("ps", ["-ww", "-eo", "pid=,args="]).toString();
+  for (const m of ps.split("\n").map((l) => /^\s*(\d+)\s+(.*)$/.exec(l))) {
+    if (m && m[2].includes("qemu-system") && m[2].includes(`${dir}/`)) {
+      try {
+        process.kill(Number(m[1]), "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+  }
 }
 
 /** Every QEMU process whose command line names this guest folder. */

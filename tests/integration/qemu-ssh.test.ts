@@ -33,7 +33,7 @@ import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
 import { ensureTestImages, testImageStore } from "../helpers/images";
 import { bootPortal, makeGroup, makeUser, tokenFor, unique, waitFor, waitForOrder } from "../helpers/portal";
-import { local, requireQemu } from "../helpers/qemu-hosts";
+import { killQemuUnder, local, requireQemu } from "../helpers/qemu-hosts";
 import { startSshd, type RunningSshd } from "../helpers/sshd";
 
 const { db, admin } = await bootPortal();
@@ -76,16 +76,7 @@ afterAll(async () => {
   await worker?.stop();
   await closeSshConnections();
   // Any QEMU left under the SSH user's work folder (a failed test).
-  const ps = execFileSync("ps", ["-ww", "-eo", "pid=,args="]).toString();
-  for (const m of ps.split("\n").map((l) => /^\s*(\d+)\s+(.*)$/.exec(l))) {
-    if (m && m[2].includes("qemu-system") && sshd && m[2].includes(`${sshd.workDir}/`)) {
-      try {
-        process.kill(Number(m[1]), "SIGKILL");
-      } catch {
-        // gone
-      }
-    }
-  }
+  if (sshd) killQemuUnder(sshd.workDir);
   await sshd?.stop();
   if (store) rmSync(store, { recursive: true, force: true });
 });

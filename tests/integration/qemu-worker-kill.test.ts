@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { environments } from "@/lib/db/schema";
+import { environmentActions, environments } from "@/lib/db/schema";
 import { guestPid } from "@/lib/drivers/qemu/process";
 import { requestAction } from "@/lib/lifecycle/actions";
 import { destroyEnvironment } from "@/lib/db/queries/orders";
@@ -81,12 +81,13 @@ describe("QEMU guests across worker restarts", () => {
     );
 
     const action = await requestAction(db, customer, env.id, "start");
-    const done = await waitFor(
-      async () => (await db.select({ state: environments.state }).from(environments).where(eq(environments.id, env.id)))[0].state,
-      (s) => s === "running",
+    const started = await waitFor(
+      async () => (await db.select({ status: environmentActions.status }).from(environmentActions).where(eq(environmentActions.id, action.id)))[0].status,
+      (s) => s === "succeeded" || s === "failed",
       { timeoutMs: BOOT_MS, intervalMs: 200, what: `start action ${action.id}` },
     );
-    expect(done).toBe("running");
+    expect(started).toBe("succeeded");
+    expect((await db.select({ state: environments.state }).from(environments).where(eq(environments.id, env.id)))[0].state).toBe("running");
     expect(await qemuProcessesFor(dir)).toHaveLength(1);
 
     await destroyEnvironment(db, customer, orderId);
