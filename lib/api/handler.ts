@@ -10,6 +10,7 @@ import { users, type Role } from "../db/schema";
 import { UserError } from "../errors";
 import { sourceOf, withAuditSource, writeAudit } from "../audit";
 import { fieldErrors } from "../validation/order";
+import { isUuid } from "../validation/ids";
 
 export type RouteContext<B> = {
   req: Request;
@@ -22,7 +23,6 @@ export type RouteContext<B> = {
 
 type Options<S extends z.ZodType | undefined> = { body?: S; roles?: Role[] };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function json(data: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return Response.json(data, { status, headers });
@@ -84,22 +84,10 @@ export function apiRoute<S extends z.ZodType | undefined = undefined>(
       if (mutating && auth.via === "session" && !sameOrigin(req)) return json({ error: "Cross-site request refused" }, 403);
       if (opts.roles && !opts.roles.includes(auth.actor.role)) return json({ error: "Your role does not allow this" }, 403);
       const params = (await context.params) ?? {};
-      if (params.id !== undefined && !UUID.test(params.id)) return json({ error: "Not found" }, 404);
-      let body: unknown = undefined;
-      if (opts.body) {
-        let raw: unknown = {};
-        const text = await req.text();
-        if (text.trim()) {
-          try {
-            raw = JSON.parse(text);
-          } catch {
-            return json({ error: "The request body must be JSON" }, 422);
-          }
-        }
-        const parsed = opts.body.safeParse(raw);
-        if (!parsed.success) return json({ error: "Invalid input", fields: fieldErrors(parsed.error) }, 422);
-        body = parsed.data;
-      }
+      if (params.id !== undefined && !isUuid(params.id)) return json({ error: "Not found" }, 404);
+      const parsed = await parseBody(req, opts.body);
+      if (parsed instanceof Response) return parsed;
+      const body = parsed.body;
       // Audit events written while handling the request record where it came from. A change
       // that succeeded without writing one (a route that forgot) is still recorded.
       const source = sourceOf(req.headers);
@@ -108,6 +96,46 @@ export function apiRoute<S extends z.ZodType | undefined = undefined>(
         const path = new URL(req.url).pathname;
         await writeAudit(db, { actorId: auth.actor.id, action: `api.${req.method.toLowerCase()}`, targetType: "api", targetId: path, data: { status: result.status }, source });
       }
+      return result;
+    } catch (err) {
+      return errorResponse(err);
+    }
+  };
+}
+
+/** The request's JSON body checked with `schema` (an empty body counts as {}), or the 422 to answer. */
+async function parseBody(req: Request, schema: z.ZodType | undefined): Promise<{ body: unknown } | Response> {
+  if (!schema) return { body: undefined };
+  let raw: unknown = {};
+  const text = await req.text();
+  if (text.trim()) {
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      return json({ error: "The request body must be JSON" }, 422);
+    }
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) return json({ error: "Invalid input", fields: fieldErrors(parsed.error) }, 422);
+  return { body: parsed.data };
+}
+
+/**
+ * The wrapper for the few routes nobody is signed in for (a one-time token in the body is the
+ * proof, e.g. accepting an invitation): the same body parsing and error mapping as apiRoute,
+ * and audit events written inside record the client's address. The handler audits its change
+ * itself: there is no signed-in actor to record one for it.
+ */
+export function publicRoute<S extends z.ZodType>(
+  opts: { body: S },
+  handler: (ctx: { req: Request; db: Db; body: z.infer<S> }) => Promise<Response>,
+) {
+  return async (req: Request): Promise<Response> => {
+    try {
+      const db = await getDb();
+      const parsed = await parseBody(req, opts.body);
+      if (parsed instanceof Response) return parsed;
+      const { result } = await withAuditSource(sourceOf(req.headers), () => handler({ req, db, body: parsed.body as z.infer<S> }));
       return result;
     } catch (err) {
       return errorResponse(err);

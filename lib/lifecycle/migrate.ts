@@ -8,8 +8,8 @@ import { conflict, forbidden, notFound, UserError } from "../errors";
 import { CPU_OVERCOMMIT } from "../policy/placement";
 import { LOCAL_HOST } from "../validation/host";
 import { requestAction, type ActionHandler } from "./actions";
+import { isUuid } from "../validation/ids";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type HostRow = typeof hosts.$inferSelect;
 
@@ -21,7 +21,7 @@ type HostRow = typeof hosts.$inferSelect;
 export async function migrationTarget(db: Db, environmentId: string, hostRef: string, opts: { cold?: boolean } = {}): Promise<{ target: HostRow; mode: "live" | "cold" }> {
   const [env] = await db.select().from(environments).where(eq(environments.id, environmentId));
   if (!env) throw notFound("Environment");
-  const [target] = await db.select().from(hosts).where(UUID.test(hostRef) ? eq(hosts.id, hostRef) : eq(hosts.name, hostRef));
+  const [target] = await db.select().from(hosts).where(isUuid(hostRef) ? eq(hosts.id, hostRef) : eq(hosts.name, hostRef));
   if (!target) throw new UserError(`No host ${hostRef}`, 422, { host: [`No host named ${hostRef}`] });
   const [current] = await db.select().from(hosts).where(eq(hosts.id, env.hostId));
   if (target.id === current!.id) throw conflict(`The environment already runs on ${target.name}`, "host");

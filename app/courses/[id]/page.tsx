@@ -14,17 +14,17 @@ import { ResetAllButton, ResetMachineButton } from "@/components/courses/Machine
 import { MachineState, busyStatuses } from "@/components/courses/MachineState";
 import { CourseSettingsForm } from "@/components/courses/CourseSettingsForm";
 import { TableHead } from "@/components/TableHead";
+import { isUuid } from "@/lib/validation/ids";
 
 export const metadata: Metadata = { title: "Course" };
 export const dynamic = "force-dynamic";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const lastDay = (iso: string) => new Date(new Date(iso).getTime() - 1).toISOString().slice(0, 10);
 
 export default async function CoursePage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
   const user = await requireUser(`/courses/${id}`);
-  if (!UUID.test(id)) notFound();
+  if (!isUuid(id)) notFound();
   let course;
   try {
     course = await courseView(await getDb(), user, id);

@@ -16,15 +16,15 @@ import { driverFor } from "@/lib/drivers";
 import { CPU_OVERCOMMIT } from "@/lib/policy/placement";
 import type { Db } from "@/lib/db/client";
 import { hostKinds, type HostKind } from "@/lib/db/schema";
+import { isUuid } from "@/lib/validation/ids";
 
 export const metadata: Metadata = { title: "Order" };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export default async function OrderPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
   const user = await requireUser(`/orders/${id}`);
-  if (!UUID.test(id)) notFound();
+  if (!isUuid(id)) notFound();
   const db = await getDb();
   let order;
   try {

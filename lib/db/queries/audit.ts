@@ -2,8 +2,8 @@ import { and, desc, eq, gte, ilike, lte, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../client";
 import { auditEvents, users } from "../schema";
 import type { AuditQuery } from "../../validation/audit";
+import { isUuid } from "../../validation/ids";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** `%text%` for ILIKE with the user's % and _ taken literally. */
 function contains(text: string): string {
@@ -14,7 +14,7 @@ function conditions(f: Omit<AuditQuery, "page" | "perPage" | "format">): SQL[] {
   const where: SQL[] = [];
   if (f.actor) {
     where.push(
-      UUID.test(f.actor)
+      isUuid(f.actor)
         ? eq(auditEvents.actorId, f.actor)
         : f.actor.toLowerCase() === "system"
           ? sql`${auditEvents.actorId} is null`
@@ -25,7 +25,7 @@ function conditions(f: Omit<AuditQuery, "page" | "perPage" | "format">): SQL[] {
   if (f.action) where.push(f.action.includes(".") && !f.action.endsWith(".") ? eq(auditEvents.action, f.action) : ilike(auditEvents.action, `${f.action.replace(/\.$/, "").replace(/[\\%_]/g, (c) => `\\${c}`)}.%`));
   if (f.target) {
     where.push(
-      UUID.test(f.target)
+      isUuid(f.target)
         ? eq(auditEvents.targetId, f.target)
         : or(eq(auditEvents.targetType, f.target), ilike(auditEvents.targetId, contains(f.target)))!,
     );

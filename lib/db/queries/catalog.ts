@@ -1,13 +1,13 @@
 import { and, asc, eq, inArray, or } from "drizzle-orm";
 import type { Db } from "../client";
 import { flavors, images, networks } from "../schema";
+import { isUuid } from "../../validation/ids";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** `ref` is an id or a slug. */
 function byRef<T extends { id: unknown; slug: unknown }>(table: T, ref: string) {
   const t = table as unknown as typeof images;
-  return UUID.test(ref) ? or(eq(t.id, ref), eq(t.slug, ref)) : eq(t.slug, ref);
+  return isUuid(ref) ? or(eq(t.id, ref), eq(t.slug, ref)) : eq(t.slug, ref);
 }
 
 export async function findImage(db: Db, ref: string) {
