@@ -10,10 +10,10 @@ import * as preflightRoute from "@/app/api/v1/orders/[id]/preflight/route";
 import * as approveRoute from "@/app/api/v1/orders/[id]/approve/route";
 import * as networksRoute from "@/app/api/v1/networks/route";
 import * as groupQuotaRoute from "@/app/api/v1/quotas/groups/[id]/route";
-import { auditEvents, hosts, orders } from "@/lib/db/schema";
+import { auditEvents, hosts } from "@/lib/db/schema";
 import { allocateAddress } from "@/lib/net/ipam";
 import { invoke } from "../helpers/http";
-import { bootPortal, makeGroup, makeUser, order, tokenFor, unique, type Actor } from "../helpers/portal";
+import { bootPortal, makeGroup, makeUser, order, orderStatus, tokenFor, unique, type Actor } from "../helpers/portal";
 
 const { db, admin } = await bootPortal();
 let adminToken: string, approverToken: string, customerToken: string, strangerToken: string;
@@ -80,7 +80,7 @@ describe("pre-flight of a held order", () => {
     expect(refused.status).toBe(409);
     expect(refused.body.fields.preflight).toEqual(["Free address on Tiny network: 0 of 1 addresses free in 10.99.0.0/30"]);
     expect(refused.body.error).toContain("Pre-flight failed: Free address on Tiny network: 0 of 1 addresses free in 10.99.0.0/30");
-    expect((await db.select({ status: orders.status }).from(orders).where(eq(orders.id, held.id)))[0].status).toBe("pending_approval");
+    expect((await orderStatus(db, held.id)).status).toBe("pending_approval");
 
     const noReason = await approve(approverToken, held.id, { override: true });
     expect(noReason.status).toBe(422);
@@ -89,8 +89,7 @@ describe("pre-flight of a held order", () => {
     const overridden = await approve(approverToken, held.id, { override: true, reason: "an address is freed tonight" });
     expect(overridden.status).toBe(200);
     expect(overridden.body.status).toBe("queued");
-    const [row] = await db.select({ reason: orders.reason }).from(orders).where(eq(orders.id, held.id));
-    expect(row.reason).toMatch(/^approved by .* despite failed pre-flight: an address is freed tonight$/);
+    expect((await orderStatus(db, held.id)).reason).toMatch(/^approved by .* despite failed pre-flight: an address is freed tonight$/);
     const audit = await db.select().from(auditEvents).where(and(eq(auditEvents.action, "order.approve.override"), eq(auditEvents.targetId, held.id)));
     expect(audit).toHaveLength(1);
     expect(audit[0].data).toEqual({ reason: "an address is freed tonight", failed: [{ check: `network:${slug}`, detail: "0 of 1 addresses free in 10.99.0.0/30" }] });

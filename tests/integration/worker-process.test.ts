@@ -6,8 +6,8 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { orderView } from "@/lib/db/queries/orders";
-import { environments, ipAllocations, networks, simObjects } from "@/lib/db/schema";
-import { bootPortal, order, orderStatus, provisionSteps, waitFor, waitForOrder } from "../helpers/portal";
+import { environments, simObjects } from "@/lib/db/schema";
+import { allocationsOf, bootPortal, order, orderStatus, provisionSteps, waitFor, waitForOrder } from "../helpers/portal";
 import { killAllWorkers, startWorkerProcess, untilReady } from "../helpers/worker-process";
 
 const { db, admin } = await bootPortal();
@@ -53,12 +53,7 @@ describe("worker processes", () => {
     }
 
     expect(await db.select().from(environments).where(eq(environments.orderId, created.id))).toHaveLength(1);
-    const addresses = await db
-      .select({ network: networks.slug, ip: ipAllocations.ip })
-      .from(ipAllocations)
-      .innerJoin(networks, eq(networks.id, ipAllocations.networkId))
-      .where(eq(ipAllocations.orderId, created.id));
-    expect(addresses.map((a) => a.network).sort()).toEqual(["production", "service"]);
+    expect((await allocationsOf(db, created.id)).map((a) => a.network)).toEqual(["production", "service"]);
     const objects = await db.select().from(simObjects);
     expect(objects.filter((o) => o.name === view.environment!.hostname).length).toBeGreaterThan(0);
     expect(objects.filter((o) => o.createdCount > 1)).toEqual([]);
