@@ -38,6 +38,11 @@ const schema = z.object({
   LEASE_MAX_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /** How often leases and courses are checked (warnings, stop at expiry, retire). */
   LEASE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(500).default(600_000),
+  /**
+   * How long a failed order keeps what a retry needs (its environment's host, its addresses,
+   * what was built on the host); then the maintenance sweep releases them.
+   */
+  FAILED_HOLD_HOURS: z.coerce.number().min(0).max(24 * 365).default(24),
   /** How long an invitation link to set a password stays valid. */
   INVITATION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(14),
   /** Golden and packed guest images (`npm run images:build`); default DATA_DIR/images. */

@@ -10,11 +10,14 @@ export function OrderActions({
   orderId,
   status,
   runFailed,
+  released = false,
   onDone,
 }: {
   orderId: string;
   status: string;
   runFailed: boolean;
+  /** A failed order whose hold was released: a retry starts from choosing a host. */
+  released?: boolean;
   onDone: () => Promise<void>;
 }) {
   const [busy, setBusy] = useState<string | null>(null);
@@ -41,7 +44,7 @@ export function OrderActions({
       <div className="flex flex-wrap justify-end gap-2">
         {canRetry ? (
           <button type="button" className="btn btn-primary" disabled={busy !== null} onClick={() => act("retry")}>
-            {busy === "retry" ? "Retrying…" : "Retry from failed step"}
+            {busy === "retry" ? "Retrying…" : released ? "Retry from the start" : "Retry from failed step"}
           </button>
         ) : null}
         {canCancel ? (

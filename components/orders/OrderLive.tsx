@@ -47,6 +47,23 @@ function StreamIndicator({ mode }: { mode: StreamMode }) {
   );
 }
 
+/** A failed order: how long it keeps its host and addresses for a retry, or that it gave them back. */
+function HoldNote({ hold }: { hold: NonNullable<OrderView["hold"]> }) {
+  const text =
+    hold.state === "holding"
+      ? `Holds its host and addresses until ${formatDateTime(hold.until)}; retry before then to resume at the failed step. After that they are released.`
+      : hold.state === "releasing"
+        ? "Its hold has ended: its host and addresses are being released."
+        : hold.state === "released"
+          ? `Released its host and addresses${hold.at ? ` on ${formatDateTime(hold.at)}` : ""}. A retry starts again from choosing a host.`
+          : `Releasing its host and addresses failed${hold.error ? `: ${hold.error}` : ""}. Retry to try the release again.`;
+  return (
+    <p className="mt-3 text-sm text-slate-700" data-testid="order-hold" data-state={hold.state}>
+      {text}
+    </p>
+  );
+}
+
 /** The order page: header, reason, actions, environment and the live pipeline timeline. */
 export function OrderLive({
   initial,
@@ -93,7 +110,7 @@ export function OrderLive({
               <StreamIndicator mode={mode} />
             </div>
           </div>
-          {canManage ? <OrderActions orderId={view.id} status={view.status} runFailed={view.run?.status === "failed"} onDone={refresh} /> : null}
+          {canManage ? <OrderActions orderId={view.id} status={view.status} runFailed={view.run?.status === "failed"} released={view.hold?.state === "released"} onDone={refresh} /> : null}
         </div>
 
         {view.reason ? (
@@ -105,6 +122,8 @@ export function OrderLive({
             </p>
           </div>
         ) : null}
+
+        {view.hold ? <HoldNote hold={view.hold} /> : null}
 
         {view.policy && view.reason !== view.policy.explanation ? (
           <p className="mt-3 text-sm text-slate-600" data-testid="order-policy">

@@ -10,6 +10,7 @@ import { checkedHostConfig, visibleHostConfig } from "./config";
 import { LOCAL_HOST, type HostRegistration, type HostUpdate } from "./input";
 import { lockForTransaction } from "../db/locks";
 import type { Actor } from "../auth/actor";
+import { occupiesHost } from "../policy/placement";
 
 /**
  * What pages and API answers may show of a host: everything but the private key. Queries
@@ -80,7 +81,7 @@ export async function listHostsWithUsage(db: Db) {
       diskGb: sql<number>`sum(${environments.diskGb})::int`,
     })
     .from(environments)
-    .where(ne(environments.state, "deleted"))
+    .where(occupiesHost)
     .groupBy(environments.hostId);
   const byHost = new Map(used.map((u) => [u.hostId, u]));
   const rows = await db.select(publicColumns).from(hosts).where(isNull(hosts.removedAt)).orderBy(asc(hosts.name));

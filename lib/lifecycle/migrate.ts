@@ -5,7 +5,7 @@ import { environmentActions, environments, hosts, orders } from "../db/schema";
 import { driverFor } from "../pipeline/drivers";
 import { StepError, type MigrationResult } from "../drivers/types";
 import { conflict, forbidden, notFound, UserError } from "../errors";
-import { CPU_OVERCOMMIT } from "../policy/placement";
+import { CPU_OVERCOMMIT, occupiesHost } from "../policy/placement";
 import { LOCAL_HOST } from "../hosts/input";
 import { requestAction, type ActionHandler } from "./actions";
 import { isUuid } from "../validation/ids";
@@ -63,7 +63,7 @@ export async function migrationTarget(db: Db, environmentId: string, hostRef: st
       diskGb: sql<number>`coalesce(sum(${environments.diskGb}), 0)::int`,
     })
     .from(environments)
-    .where(and(eq(environments.hostId, target.id), ne(environments.state, "deleted")));
+    .where(and(eq(environments.hostId, target.id), occupiesHost));
   const free = {
     memoryMb: target.memoryMbCapacity - used!.memoryMb,
     vcpus: target.cpuCapacity * CPU_OVERCOMMIT - used!.vcpus,

@@ -21,6 +21,7 @@ import { catalogChoiceErrors, defaultProductionNetwork, findFlavor, findImage, f
 import { lockForTransaction } from "../db/locks";
 import { migrationsOf } from "./migration-history";
 import { powerActionsOf } from "./power-history";
+import { failedHoldOf } from "./failed-hold";
 
 import type { Actor } from "../auth/actor";
 
@@ -228,11 +229,15 @@ export async function retryOrder(db: Db, actor: Actor, orderId: string) {
   const order = await orderForActor(db, actor, orderId);
   assertOwnerOrAdmin(actor, order);
   const run = await latestRun(db, orderId);
+  const hold = order.status === "failed" ? await failedHoldOf(db, orderId) : null;
+  if (hold?.state === "releasing") throw conflict("Its host and addresses are being released; retry once that has finished");
+  if (hold?.state === "released") return redeliver(db, actor, order);
   if (!run || run.status !== "failed") throw conflict("Only a failed pipeline can be retried");
   const next = await db.transaction(async (tx) => {
     const nextStatus = run.kind === "provision" ? "queued" : "retiring";
     if (run.kind === "provision") await transition(tx, orderId, ["failed"], { status: nextStatus, reason: `retried by ${actor.email}` });
-    else await tx.update(orders).set({ status: order.status === "failed" ? "retiring" : order.status, updatedAt: new Date() }).where(eq(orders.id, orderId));
+    // A failed release of a failed order's hold is retried; the order itself stays failed.
+    else if (hold?.state !== "release_failed") await tx.update(orders).set({ status: order.status === "failed" ? "retiring" : order.status, updatedAt: new Date() }).where(eq(orders.id, orderId));
     return resetFailedRun(tx, run.id);
   });
   await writeAudit(db, { actorId: actor.id, action: "order.retry", targetType: "order", targetId: orderId, data: { run: run.id, attempt: next.attempt }, before: { status: order.status }, after: { status: next.kind === "provision" ? "queued" : order.status === "failed" ? "retiring" : order.status } });
@@ -240,6 +245,21 @@ export async function retryOrder(db: Db, actor: Actor, orderId: string) {
   await dispatchRun(next);
   const [now] = await db.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId));
   return { id: orderId, status: now.status };
+}
+
+/**
+ * Retry of a failed order whose hold was released: a new delivery from choosing a host (the
+ * failed run stays as the record of what went wrong).
+ */
+async function redeliver(db: Db, actor: Actor, order: typeof orders.$inferSelect) {
+  const run = await db.transaction(async (tx) => {
+    await transition(tx, order.id, ["failed"], { status: "queued", reason: `retried by ${actor.email}: delivered again from choosing a host (the failed attempt's host and addresses were released)`, queuedAt: new Date() });
+    return createRun(tx, order.id, "provision");
+  });
+  await writeAudit(db, { actorId: actor.id, action: "order.retry", targetType: "order", targetId: order.id, data: { run: run.id, released: true }, before: { status: order.status }, after: { status: "queued" } });
+  await announce(order.id, "retry");
+  await dispatchRun(run);
+  return { id: order.id, status: "queued" as const };
 }
 
 /** Destroys a delivered environment: stop, remove, free its addresses. */
@@ -307,7 +327,8 @@ export async function orderView(db: Db, orderId: string) {
     .limit(1);
   const runs = await db.select().from(pipelineRuns).where(eq(pipelineRuns.orderId, orderId)).orderBy(asc(pipelineRuns.createdAt));
   const provision = runs.filter((r) => r.kind === "provision").at(-1);
-  const teardown = runs.filter((r) => r.kind === "destroy").at(-1);
+  // A teardown from before the latest delivery (a released hold, then a retry) is history.
+  const teardown = runs.filter((r) => r.kind === "destroy" && (!provision || r.createdAt >= provision.createdAt)).at(-1);
   const runIds = [provision?.id, teardown?.id].filter((x): x is string => Boolean(x));
   const steps = runIds.length
     ? await db.select().from(pipelineSteps).where(inArray(pipelineSteps.runId, runIds)).orderBy(asc(pipelineSteps.position))
@@ -372,6 +393,8 @@ export async function orderView(db: Db, orderId: string) {
     flavor: { id: row.flavor.id, slug: row.flavor.slug, name: row.flavor.name, vcpus: row.flavor.vcpus, memoryMb: row.flavor.memoryMb, diskGb: row.flavor.diskGb, cpuCap: row.flavor.cpuCap },
     createdAt: o.createdAt.toISOString(),
     readyAt: o.readyAt?.toISOString() ?? null,
+    /** A failed order: until when it holds its host and addresses for a retry, or that it released them. */
+    hold: row.order.status === "failed" ? await failedHoldOf(db, orderId) : null,
     run: provision ? { id: provision.id, status: provision.status, attempt: provision.attempt, error: provision.error } : null,
     steps: stepView(provision?.id),
     teardown: teardown ? { status: teardown.status, steps: stepView(teardown.id) } : null,

@@ -36,8 +36,7 @@ const portalSteps: Record<string, StepFn> = {
         // A group with hosts of its own (a batch cluster's pool) is placed only on those.
         { pool: await hostPoolOf(tx, ctx.order.groupId) },
       );
-      await tx.insert(environments).values({
-        orderId: ctx.order.id,
+      const placed = {
         hostId: placement.hostId,
         hostname: ctx.order.name,
         vcpus: ctx.flavor.vcpus,
@@ -45,7 +44,18 @@ const portalSteps: Record<string, StepFn> = {
         diskGb: ctx.flavor.diskGb,
         placement: placement.reason,
         expiresAt: new Date(Date.now() + ctx.order.leaseDays * DAY_MS),
-      });
+      };
+      // A retry after a failed order's hold was released places it anew in its deleted row.
+      const row = await tx
+        .insert(environments)
+        .values({ orderId: ctx.order.id, ...placed })
+        .onConflictDoUpdate({
+          target: environments.orderId,
+          set: { ...placed, state: "creating", createdAt: new Date(), deletedAt: null },
+          setWhere: eq(environments.state, "deleted"),
+        })
+        .returning({ id: environments.id });
+      if (row.length === 0) throw new Error("the order's environment was placed by another run meanwhile");
       return placement.reason;
     });
     // Logged after commit: the log uses its own connection (PGlite has only one).

@@ -1,7 +1,22 @@
-import { and, eq, inArray, ne, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { environments, hosts, type HostKind } from "../db/schema";
+import { environments, hosts, orders, pipelineRuns, pipelineSteps, type HostKind } from "../db/schema";
 import { StepError } from "../drivers/types";
+
+/**
+ * Environments that take room on their host (host usage everywhere: placement, moves, the
+ * hosts page and API): every one not deleted, except one still "creating" for a failed order
+ * that never began to build storage on the host (it failed at placement, image or address
+ * allocation): it holds its place and addresses for a retry, but nothing of it exists there.
+ */
+export const occupiesHost = sql`(${environments.state} <> 'deleted' and not (
+  ${environments.state} = 'creating'
+  and exists (select 1 from ${orders} where ${orders.id} = ${environments.orderId} and ${orders.status} = 'failed')
+  and not exists (
+    select 1 from ${pipelineRuns} join ${pipelineSteps} on ${pipelineSteps.runId} = ${pipelineRuns.id}
+    where ${pipelineRuns.orderId} = ${environments.orderId} and ${pipelineSteps.name} = 'storage' and ${pipelineSteps.attempt} > 0
+  )
+))`;
 
 /** How many vCPUs a host may promise per physical CPU. */
 export const CPU_OVERCOMMIT = 4;
@@ -58,7 +73,7 @@ export async function candidateHosts(db: Db, kinds: HostKind[], opts: { pool?: H
       diskGb: sql<number>`coalesce(sum(${environments.diskGb}), 0)::int`,
     })
     .from(environments)
-    .where(and(inArray(environments.hostId, rows.map((r) => r.id)), ne(environments.state, "deleted")))
+    .where(and(inArray(environments.hostId, rows.map((r) => r.id)), occupiesHost))
     .groupBy(environments.hostId);
   const usedBy = new Map(used.map((u) => [u.hostId, u]));
   return rows.map((h) => {

@@ -2,6 +2,7 @@ import type { Job } from "bullmq";
 import type { Db } from "@/lib/db/client";
 import { getQueue, queues } from "@/lib/jobs/queues";
 import { sweepLeases } from "@/lib/leases/sweep";
+import { releaseFailedOrders } from "@/lib/orders/failed-hold";
 import { sweepCourses } from "@/lib/courses/machines";
 import { reconcileGuests } from "@/lib/lifecycle/reconcile-guests";
 import { reconcile, reconcileActions } from "../reconciler";
@@ -16,8 +17,11 @@ export function maintenanceProcessor(db: Db) {
           actions: await reconcileActions(db, getQueue("lifecycle")),
           guests: await reconcileGuests(db),
         };
-      case "leases":
-        return sweepLeases(db, payload.now ? new Date(payload.now) : new Date());
+      case "leases": {
+        const now = payload.now ? new Date(payload.now) : new Date();
+        // Failed orders give back what they hold once their hold has passed.
+        return { ...(await sweepLeases(db, now)), released: await releaseFailedOrders(db, now) };
+      }
       case "courses":
         return sweepCourses(db, payload.now ? new Date(payload.now) : new Date());
     }
