@@ -9,6 +9,8 @@ export type SimHostConfig = {
   failSteps?: Record<string, number>;
 };
 
+export type CapacityOverride = { vcpus?: number; memoryMb?: number; diskGb?: number };
+
 /** What the latest "Test connection" found (shown on the admin page). */
 export type HostCheck = {
   ok: boolean;
@@ -46,6 +48,11 @@ export const hosts = pgTable(
     cpuCapacity: integer("cpu_capacity").notNull(),
     memoryMbCapacity: integer("memory_mb_capacity").notNull(),
     diskGbCapacity: integer("disk_gb_capacity").notNull(),
+    /**
+     * Capacity figures an admin set by hand (e.g. to keep room for the host's own services);
+     * a Test connection leaves these alone and updates only the others.
+     */
+    capacityOverride: jsonb("capacity_override").$type<CapacityOverride>(),
     features: text("features").array().notNull().default([]),
     /** Admins' labels (e.g. "batch"): a group whose pool names a tag places its orders on hosts carrying it. */
     tags: text("tags").array().notNull().default([]),
