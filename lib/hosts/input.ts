@@ -104,6 +104,17 @@ const wholeNumber = (message: string, min: number, max: number) =>
     z.number({ message }).int(message).min(min, message).max(max, message),
   );
 
+/** A capacity figure from 1 to `max` (a form sends digits), null to hand it back to discovery. */
+const capacityFigure = (what: string, max: number) => {
+  const message = `${what} is a whole number from 1 to ${max}`;
+  return z
+    .preprocess(
+      (v) => (typeof v === "string" && /^\s*\d{1,9}\s*$/.test(v) ? Number(v) : typeof v === "string" && v.trim() === "" ? undefined : v),
+      z.union([z.number({ message }).int(message).min(1, message).max(max, message), z.null()], { message }),
+    )
+    .optional();
+};
+
 export const portField = wholeNumber("The SSH port is a whole number from 1 to 65535", 1, 65535);
 export const concurrencyField = wholeNumber(`Commands at once is a whole number from 1 to ${MAX_CONCURRENCY}`, 1, MAX_CONCURRENCY);
 
@@ -179,6 +190,20 @@ export const hostUpdateInput = z.strictObject({
     .array(z.string().trim().regex(HOST_TAG, "A tag is lowercase letters, digits and hyphens, at most 31"), { message: "Tags are a list" })
     .max(20, "At most 20 tags")
     .refine((t) => new Set(t).size === t.length, "A tag is listed twice")
+    .optional(),
+  /**
+   * Capacity set by hand (kept over what Test connection discovers): vCPUs, memory in MiB,
+   * disk in GiB; null for one hands it back to discovery.
+   */
+  capacity: z
+    .strictObject(
+      {
+        vcpus: capacityFigure("vCPUs", 4096),
+        memoryMb: capacityFigure("Memory (MiB)", 64 * 1024 * 1024),
+        diskGb: capacityFigure("Disk (GiB)", 1024 * 1024),
+      },
+      { message: "Capacity is an object with vcpus, memoryMb and diskGb" },
+    )
     .optional(),
   /** Driver settings to change: keys given replace, null removes one (back to its default). */
   config: hostConfigField.optional(),

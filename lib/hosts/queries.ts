@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { and, asc, count, eq, isNull, ne, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { environments, hosts, simObjects, type Host, type HostCheck } from "../db/schema";
+import { environments, hosts, simObjects, type CapacityOverride, type Host, type HostCheck } from "../db/schema";
 import { markUnchanged, writeAudit } from "../audit/write";
 import { conflict, notFound, UserError } from "../errors";
 import { encryptHostSecret } from "../drivers/transport/secrets";
@@ -10,7 +10,7 @@ import { checkedHostConfig, visibleHostConfig } from "./config";
 import { LOCAL_HOST, type HostRegistration, type HostUpdate } from "./input";
 import { lockForTransaction } from "../db/locks";
 import type { Actor } from "../auth/actor";
-import { occupiesHost } from "../policy/placement";
+import { CPU_OVERCOMMIT, occupiesHost } from "../policy/placement";
 
 /**
  * What pages and API answers may show of a host: everything but the private key. Queries
@@ -32,6 +32,7 @@ const publicColumns = {
   cpuCapacity: hosts.cpuCapacity,
   memoryMbCapacity: hosts.memoryMbCapacity,
   diskGbCapacity: hosts.diskGbCapacity,
+  capacityOverride: hosts.capacityOverride,
   lastCheck: hosts.lastCheck,
   config: hosts.config,
   createdAt: hosts.createdAt,
@@ -49,6 +50,8 @@ function view(h: PublicHostRow) {
     features: h.features,
     tags: h.tags,
     capacity: { vcpus: h.cpuCapacity, memoryMb: h.memoryMbCapacity, diskGb: h.diskGbCapacity },
+    /** The figures an admin set by hand (Test connection leaves them alone); {} when none. */
+    capacityOverride: h.capacityOverride ?? {},
     connection:
       h.kind === "sim"
         ? null
@@ -210,6 +213,7 @@ export async function updateHost(db: Db, actor: Actor, hostId: string, input: Ho
   }
   if (input.hostKeyFingerprint !== undefined) set.hostKeyFingerprint = input.hostKeyFingerprint;
   if (input.maxConcurrency !== undefined) set.maxConcurrency = input.maxConcurrency;
+  if (input.capacity) Object.assign(set, await capacityChange(db, host, input.capacity));
   if (input.failSteps) {
     const config = { ...host.config };
     const failSteps: Record<string, number> = {};
@@ -222,7 +226,7 @@ export async function updateHost(db: Db, actor: Actor, hostId: string, input: Ho
     if (input.state === "active" && host.state !== "active" && !isSim) {
       const pinned = isLocal || (set.hostKeyFingerprint !== undefined ? set.hostKeyFingerprint : host.hostKeyFingerprint);
       if (!pinned) throw new UserError("Run Test connection first: the host key is not pinned yet", 409, { state: ["Run Test connection first: the host key is not pinned yet"] });
-      if (host.cpuCapacity === 0) throw new UserError("Run Test connection first: the host's capacity is not known yet", 409, { state: ["Run Test connection first: the host's capacity is not known yet"] });
+      if ((set.cpuCapacity ?? host.cpuCapacity) === 0) throw new UserError("Run Test connection first: the host's capacity is not known yet", 409, { state: ["Run Test connection first: the host's capacity is not known yet"] });
     }
     set.state = input.state;
   }
@@ -243,10 +247,62 @@ export async function updateHost(db: Db, actor: Actor, hostId: string, input: Ho
       ...(key ? { keyChanged: true, keyFingerprint: key.fingerprint } : {}),
       ...(set.config && input.config ? { config: visibleHostConfig(set.config) } : {}),
     },
-    before: { state: host.state, failSteps: host.config.failSteps ?? {} },
-    after: { state: row.state, failSteps: set.config?.failSteps ?? host.config.failSteps ?? {} },
+    before: {
+      state: host.state, failSteps: host.config.failSteps ?? {},
+      ...(input.capacity ? { capacity: capacityOf(host), capacityOverride: host.capacityOverride ?? {} } : {}),
+    },
+    after: {
+      state: row.state, failSteps: set.config?.failSteps ?? host.config.failSteps ?? {},
+      ...(input.capacity ? { capacity: capacityOf(row), capacityOverride: row.capacityOverride ?? {} } : {}),
+    },
   });
   return view(row);
+}
+
+const capacityColumns = { vcpus: "cpuCapacity", memoryMb: "memoryMbCapacity", diskGb: "diskGbCapacity" } as const;
+const capacityWords = { vcpus: (n: number) => `${n} vCPUs`, memoryMb: (n: number) => `${n} MiB memory`, diskGb: (n: number) => `${n} GiB disk` };
+
+function capacityOf(h: Pick<Host, "cpuCapacity" | "memoryMbCapacity" | "diskGbCapacity">) {
+  return { vcpus: h.cpuCapacity, memoryMb: h.memoryMbCapacity, diskGb: h.diskGbCapacity };
+}
+
+/**
+ * The columns a capacity override changes: a figure sets the capacity and keeps it over Test
+ * connection; null hands it back to discovery (the last test's figure, if there was one).
+ * Refused (409) below what the host's environments already use: drain the host instead.
+ */
+async function capacityChange(db: Db, host: Host, change: NonNullable<HostUpdate["capacity"]>): Promise<Partial<typeof hosts.$inferInsert>> {
+  const override: CapacityOverride = { ...(host.capacityOverride ?? {}) };
+  const set: Partial<typeof hosts.$inferInsert> = {};
+  const [used] = await db
+    .select({
+      vcpus: sql<number>`coalesce(sum(${environments.vcpus}), 0)::int`,
+      memoryMb: sql<number>`coalesce(sum(${environments.memoryMb}), 0)::int`,
+      diskGb: sql<number>`coalesce(sum(${environments.diskGb}), 0)::int`,
+    })
+    .from(environments)
+    .where(and(eq(environments.hostId, host.id), occupiesHost));
+  const fields: Record<string, string[]> = {};
+  for (const key of ["vcpus", "memoryMb", "diskGb"] as const) {
+    const value = change[key];
+    if (value === undefined) continue;
+    if (value === null) {
+      delete override[key];
+      const discovered = host.lastCheck?.facts?.[key];
+      if (discovered !== undefined) set[capacityColumns[key]] = discovered;
+      continue;
+    }
+    // vCPUs are promised CPU_OVERCOMMIT times over; memory and disk are not.
+    const room = key === "vcpus" ? value * CPU_OVERCOMMIT : value;
+    if (room < used[key]) {
+      fields[key] = [`Its environments already use ${capacityWords[key](used[key])}${key === "vcpus" ? ` (${CPU_OVERCOMMIT} per CPU)` : ""}; drain the host instead of shrinking it below that`];
+    }
+    override[key] = value;
+    set[capacityColumns[key]] = value;
+  }
+  if (Object.keys(fields).length) throw new UserError(`${host.name}: ${Object.values(fields).flat().join("; ")}`, 409, Object.fromEntries(Object.entries(fields).map(([k, v]) => [`capacity.${k}`, v])));
+  set.capacityOverride = Object.keys(override).length ? override : null;
+  return set;
 }
 
 /**
@@ -297,9 +353,12 @@ export async function recordHostCheck(
   const set: Partial<typeof hosts.$inferInsert> = { lastCheck: check };
   if (opts.pinHostKey) set.hostKeyFingerprint = opts.pinHostKey;
   if (check.ok && check.facts) {
-    set.cpuCapacity = check.facts.vcpus;
-    set.memoryMbCapacity = check.facts.memoryMb;
-    set.diskGbCapacity = check.facts.diskGb;
+    // Figures an admin set by hand stay; the discovered ones remain visible in lastCheck.
+    const [current] = await db.select({ override: hosts.capacityOverride }).from(hosts).where(eq(hosts.id, hostId));
+    const override = current?.override ?? {};
+    if (override.vcpus === undefined) set.cpuCapacity = check.facts.vcpus;
+    if (override.memoryMb === undefined) set.memoryMbCapacity = check.facts.memoryMb;
+    if (override.diskGb === undefined) set.diskGbCapacity = check.facts.diskGb;
   }
   // Pin only if nobody pinned a key meanwhile (two admins testing at once).
   const where = opts.pinHostKey ? and(eq(hosts.id, hostId), isNull(hosts.hostKeyFingerprint)) : eq(hosts.id, hostId);

@@ -41,23 +41,41 @@ export function checkCidr(value: string): { network: number; prefix: number; siz
   return { network, prefix, size };
 }
 
+const cidrField = z.string().trim().superRefine((v, ctx) => {
+  const c = checkCidr(v);
+  if ("problem" in c) ctx.addIssue({ code: "custom", message: c.problem });
+});
+
+const gatewayField = z.string().trim().superRefine((v, ctx) => {
+  const problem = ipProblem(v);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+
+const bridgeField = z
+  .string()
+  .trim()
+  .regex(BRIDGE, "Bridge or device: a letter, then up to 14 letters, digits, _ . or - (like xenbr0 or br-prod)");
+
+/** Why `gateway` cannot be the gateway of the well-formed block `cidr`, or null. */
+export function gatewayProblem(cidr: string, gateway: string): string | null {
+  const c = checkCidr(cidr);
+  if ("problem" in c || ipProblem(gateway)) return null;
+  const gw = parseIp(gateway);
+  const broadcast = c.network + c.size - 1;
+  if (gw < c.network || gw > broadcast) return `Gateway must be inside ${cidr}`;
+  if (gw === c.network) return `${gateway} is the network address of ${cidr}; choose a host address`;
+  if (gw === broadcast) return `${gateway} is the broadcast address of ${cidr}; choose a host address`;
+  return null;
+}
+
 export const networkInput = z
   .strictObject({
     slug: slugField,
     name: displayNameField,
     purpose: z.enum(networkPurposes, { message: "Purpose is service or production" }),
-    cidr: z.string().trim().superRefine((v, ctx) => {
-      const c = checkCidr(v);
-      if ("problem" in c) ctx.addIssue({ code: "custom", message: c.problem });
-    }),
-    gateway: z.string().trim().superRefine((v, ctx) => {
-      const problem = ipProblem(v);
-      if (problem) ctx.addIssue({ code: "custom", message: problem });
-    }),
-    bridge: z
-      .string()
-      .trim()
-      .regex(BRIDGE, "Bridge or device: a letter, then up to 14 letters, digits, _ . or - (like xenbr0 or br-prod)"),
+    cidr: cidrField,
+    gateway: gatewayField,
+    bridge: bridgeField,
     macPrefix: z
       .string()
       .trim()
@@ -70,20 +88,27 @@ export const networkInput = z
   })
   .superRefine(
     (v, ctx) => {
-      const c = checkCidr(v.cidr);
-      if ("problem" in c) return;
-      const gw = parseIp(v.gateway);
-      const broadcast = c.network + c.size - 1;
-      if (gw < c.network || gw > broadcast) {
-        ctx.addIssue({ code: "custom", path: ["gateway"], message: `Gateway must be inside ${v.cidr}` });
-      } else if (gw === c.network) {
-        ctx.addIssue({ code: "custom", path: ["gateway"], message: `${v.gateway} is the network address of ${v.cidr}; choose a host address` });
-      } else if (gw === broadcast) {
-        ctx.addIssue({ code: "custom", path: ["gateway"], message: `${v.gateway} is the broadcast address of ${v.cidr}; choose a host address` });
-      }
+      const problem = gatewayProblem(v.cidr, v.gateway);
+      if (problem) ctx.addIssue({ code: "custom", path: ["gateway"], message: problem });
     },
     // Checked as soon as both fields are well formed, while other fields may still be empty.
     { when: (payload) => !payload.issues.some((i) => !i.path?.length || i.path[0] === "cidr" || i.path[0] === "gateway") },
   );
 
 export type NetworkInput = z.infer<typeof networkInput>;
+
+/**
+ * A change to a network (admins, PATCH /api/v1/networks/:id): a new block (usually wider),
+ * gateway or bridge, checked like a new network's; the server checks the rest against what
+ * is allocated and the other networks (lib/net/networks.ts updateNetwork).
+ */
+export const networkUpdateInput = z
+  .strictObject({
+    name: displayNameField.optional(),
+    cidr: cidrField.optional(),
+    gateway: gatewayField.optional(),
+    bridge: bridgeField.optional(),
+  })
+  .refine((v) => Object.values(v).some((x) => x !== undefined), { message: "Nothing to change: give cidr, gateway, bridge or name" });
+
+export type NetworkUpdate = z.infer<typeof networkUpdateInput>;

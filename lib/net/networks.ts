@@ -1,12 +1,12 @@
-import { asc, sql } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { ipAllocations, networks } from "../db/schema";
-import { conflict } from "../errors";
+import { conflict, notFound, UserError } from "../errors";
 import { lockForTransaction } from "../db/locks";
-import { writeAudit } from "../audit/write";
-import { parseCidr } from "./ipv4";
-import { DEFAULT_MAC_PREFIX, type NetworkInput } from "./input";
-import { usableCount } from "./ipam";
+import { markUnchanged, writeAudit } from "../audit/write";
+import { parseCidr, parseIp } from "./ipv4";
+import { DEFAULT_MAC_PREFIX, gatewayProblem, type NetworkInput, type NetworkUpdate } from "./input";
+import { usableCount, usableRange } from "./ipam";
 import type { Actor } from "../auth/actor";
 
 /** Whether two CIDR blocks share at least one address. */
@@ -62,6 +62,68 @@ export async function createNetwork(db: Db, actor: Actor, input: NetworkInput) {
       targetId: row.id,
       data: { slug: row.slug, purpose: row.purpose, cidr: row.cidr, gateway: row.gateway, bridge: row.bridge, macPrefix: row.macPrefix },
     });
+    return row;
+  });
+}
+
+/**
+ * Changes a network (admins): its name, its block (to widen it when it runs full), its gateway
+ * or bridge. Refused with 409, saying why, when an allocated address would no longer be usable
+ * (outside the block, or its network, broadcast or gateway address), or when the block would
+ * overlap another network or give its guests another network's MACs. Addresses and MACs already
+ * handed out do not change; a new gateway or bridge applies to environments built from now on.
+ */
+export async function updateNetwork(db: Db, actor: Actor, networkId: string, input: NetworkUpdate) {
+  return db.transaction(async (tx) => {
+    // One change of blocks at a time (creations too), and no allocation on this network meanwhile.
+    await lockForTransaction(tx, "networkCreate");
+    const [net] = await tx.select().from(networks).where(eq(networks.id, networkId)).for("update");
+    if (!net) throw notFound("Network");
+    const cidr = input.cidr ?? net.cidr;
+    const gateway = input.gateway ?? net.gateway;
+    const bad = gatewayProblem(cidr, gateway);
+    if (bad) throw new UserError(bad, 422, { gateway: [bad] });
+    if (cidr !== net.cidr) {
+      const others = (await tx.select().from(networks)).filter((n) => n.id !== net.id);
+      const overlapping = others.find((n) => cidrsOverlap(n.cidr, cidr));
+      if (overlapping) throw conflict(`${cidr} overlaps network ${overlapping.name} (${overlapping.slug}, ${overlapping.cidr})`, "cidr");
+      const macClash = others.find((n) => n.macPrefix.toLowerCase() === net.macPrefix.toLowerCase() && macBlocksOverlap(n.cidr, cidr));
+      if (macClash) {
+        throw conflict(
+          `Guests on ${cidr} would get the same MACs as on network ${macClash.name} (${macClash.cidr}): both use MAC prefix ${net.macPrefix} and the same low 24 address bits`,
+          "cidr",
+        );
+      }
+    }
+    if (cidr !== net.cidr || gateway !== net.gateway) {
+      const { first, last, gateway: gw } = usableRange(cidr, gateway);
+      const taken = await tx.select({ ip: ipAllocations.ip }).from(ipAllocations).where(eq(ipAllocations.networkId, net.id));
+      const stranded = taken.map((t) => t.ip).filter((ip) => {
+        const n = parseIp(ip);
+        return n < first || n > last || n === gw;
+      });
+      if (stranded.length) {
+        const list = stranded.sort((a, b) => parseIp(a) - parseIp(b)).slice(0, 5).join(", ") + (stranded.length > 5 ? ", ..." : "");
+        const what = cidr !== net.cidr ? `${cidr} with gateway ${gateway}` : `gateway ${gateway}`;
+        throw conflict(
+          `${net.name} cannot change to ${what}: ${stranded.length} allocated address${stranded.length === 1 ? "" : "es"} would no longer be usable (${list}); free them first or choose a block that keeps them`,
+          cidr !== net.cidr ? "cidr" : "gateway",
+        );
+      }
+    }
+    const set = {
+      ...(input.name !== undefined && input.name !== net.name ? { name: input.name } : {}),
+      ...(cidr !== net.cidr ? { cidr } : {}),
+      ...(gateway !== net.gateway ? { gateway } : {}),
+      ...(input.bridge !== undefined && input.bridge !== net.bridge ? { bridge: input.bridge } : {}),
+    };
+    if (Object.keys(set).length === 0) {
+      markUnchanged();
+      return net;
+    }
+    const [row] = await tx.update(networks).set(set).where(eq(networks.id, net.id)).returning();
+    const pick = (n: typeof net) => Object.fromEntries(Object.keys(set).map((k) => [k, n[k as keyof typeof set]]));
+    await writeAudit(tx, { actorId: actor.id, action: "network.update", targetType: "network", targetId: net.id, data: { slug: net.slug }, before: pick(net), after: pick(row) });
     return row;
   });
 }
