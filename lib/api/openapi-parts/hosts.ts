@@ -33,7 +33,8 @@ export const hostsPart: OpenApiPart = {
       patch: {
         summary:
           "Change a host (admins): state (draining = no new placements; active needs a pinned host key and known capacity), port, sshUser, " +
-          "a new privateKey, hostKeyFingerprint (a checked new key, or null to pin at the next test), maxConcurrency, config (merged: keys given replace, null removes); on sim hosts failSteps",
+          "a new privateKey, hostKeyFingerprint (a checked new key, or null to pin at the next test), maxConcurrency, config (merged: keys given replace, null removes); on sim hosts failSteps; " +
+          "capacity { vcpus, memoryMb, diskGb } set by hand and kept over Test connection (null hands one back to discovery), 409 below what the host's environments use",
         parameters: idParam,
         requestBody: body("HostUpdate"),
         responses: { "200": ok("The host", ref("Host")), ...errors },
@@ -76,6 +77,7 @@ export const hostsPart: OpenApiPart = {
         id: { type: "string" }, name: { type: "string" }, kind: { enum: ["sim", "qemu", "xen", "zones"] }, address: { type: "string" },
         state: { enum: ["active", "draining", "offline"] }, features: { type: "array", items: { type: "string" } },
         capacity: { type: "object", properties: { vcpus: { type: "integer" }, memoryMb: { type: "integer" }, diskGb: { type: "integer" } } },
+        capacityOverride: { type: "object", description: "The capacity figures an admin set by hand ({} when none)" },
         used: { type: "object", description: "In the list only" },
         connection: {
           type: ["object", "null"],
