@@ -14,6 +14,7 @@ import { StatusBadge } from "@/components/StatusBadge";
 import { CreateUserForm } from "@/components/admin/CreateUserForm";
 import { HostControls } from "@/components/admin/HostControls";
 import { AddNetworkForm } from "@/components/admin/AddNetworkForm";
+import { EditNetworkForm } from "@/components/admin/EditNetworkForm";
 import { AddImageForm } from "@/components/admin/AddImageForm";
 import { formatDateTime, formatSize, hostKindLabels } from "@/components/format";
 import { TableHead } from "@/components/TableHead";
@@ -188,6 +189,10 @@ export default async function AdminPage() {
           </div>
           <FormCard title="Add a network">
             <AddNetworkForm />
+          </FormCard>
+          <FormCard title="Change a network">
+            {/* Keyed by what it shows, so a saved change comes back as the form's new start. */}
+            <EditNetworkForm key={networks.map((n) => `${n.id}:${n.cidr}:${n.gateway}:${n.bridge}`).join(",")} networks={networks} />
           </FormCard>
         </Section>
 

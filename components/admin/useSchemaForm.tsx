@@ -16,6 +16,8 @@ export function useSchemaForm<V extends Record<string, unknown>, R>(opts: {
   initial: V;
   toBody: (values: V) => unknown;
   path: string;
+  /** The path when it depends on the values (e.g. the chosen item's id); else `path`. */
+  pathFor?: (values: V) => string;
   /** POST by default (adding); PATCH for a form that changes an existing thing. */
   method?: "POST" | "PATCH";
   done: (created: R) => string;
@@ -52,7 +54,7 @@ export function useSchemaForm<V extends Record<string, unknown>, R>(opts: {
     setMessage(null);
     if (Object.keys(clientErrors).length) return;
     setBusy(true);
-    const res = await api<R>(opts.path, { method: opts.method ?? "POST", body });
+    const res = await api<R>(opts.pathFor ? opts.pathFor(values) : opts.path, { method: opts.method ?? "POST", body });
     setBusy(false);
     if (!res.ok) {
       const fields = res.fields ?? {};

@@ -9,6 +9,7 @@ import { StatusBadge } from "@/components/StatusBadge";
 import { HostConnection } from "@/components/admin/HostConnection";
 import { HostControls } from "@/components/admin/HostControls";
 import { HostTagsForm } from "@/components/admin/HostTagsForm";
+import { HostCapacityForm } from "@/components/admin/HostCapacityForm";
 import { RegisterHostForm } from "@/components/admin/RegisterHostForm";
 import { formatMemory, hostKindLabels } from "@/components/format";
 
@@ -68,6 +69,7 @@ export default async function HostsPage() {
                   </dl>
                   <HostControls hostId={h.id} hostName={h.name} kind={h.kind} state={h.state} failSteps={injections.get(h.id) ?? {}} />
                   <HostTagsForm hostId={h.id} tags={h.tags} />
+                  <HostCapacityForm key={JSON.stringify(h.capacityOverride)} hostId={h.id} capacity={h.capacity} override={h.capacityOverride} />
                 </div>
                 <HostConnection
                   hostId={h.id}
