@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { integer, jsonb, pgTable, serial, text, timestamp, uuid, index, uniqueIndex, bigint } from "drizzle-orm/pg-core";
 import { users, groups } from "./users";
 import { images, flavors } from "./catalog";
@@ -36,7 +37,13 @@ export const orders = pgTable(
     /** When the order first joined the queue for a worker: the start of the queue wait. */
     queuedAt: timestamp("queued_at", { withTimezone: true }),
   },
-  (t) => [index("orders_user_idx").on(t.userId), index("orders_status_idx").on(t.status)],
+  (t) => [
+    index("orders_user_idx").on(t.userId),
+    index("orders_status_idx").on(t.status),
+    // A user's orders that count against their quota (counted under the quota lock on every
+    // order): the live ones only, however long the user's history of retired orders.
+    index("orders_user_live_idx").on(t.userId).where(sql`${t.status} not in ('rejected', 'cancelled', 'retired')`),
+  ],
 );
 
 export const environmentStates = ["creating", "running", "stopped", "migrating", "deleting", "deleted", "error"] as const;
