@@ -6,7 +6,7 @@ import { requireUser } from "@/lib/auth/require-user";
 import { forbidden } from "next/navigation";
 import { PageHeader } from "@/components/PageHeader";
 import { ApprovalDecision } from "@/components/policy/ApprovalDecision";
-import { preflight } from "@/lib/policy/preflight";
+import { preflightMany } from "@/lib/policy/preflight";
 import { decisionsFor } from "@/lib/db/queries/policies";
 import { formatDateTime } from "@/components/format";
 import { ExtensionRequestsList } from "@/components/leases/ExtensionRequestsList";
@@ -20,8 +20,7 @@ export default async function ApprovalsPage() {
   const db = await getDb();
   const { orders: pending } = await listOrders(db, user, "approvals");
   // Computed now, for each held order: would it succeed if approved?
-  const checks = new Map<string, Awaited<ReturnType<typeof preflight>>>();
-  for (const o of pending) checks.set(o.id, await preflight(db, o.id));
+  const checks = new Map((await preflightMany(db, pending.map((o) => o.id))).map((c) => [c.orderId, c]));
   const decisions = await decisionsFor(db, pending.map((o) => o.id));
   return (
     <>
