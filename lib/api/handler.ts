@@ -4,7 +4,7 @@ import { getServerSession } from "next-auth";
 import { z } from "zod";
 import { authOptions } from "../auth/options";
 import { userForToken } from "../auth/tokens";
-import { getDb, type Db } from "../db/client";
+import { getDb, isAbandoned, whileRequested, type Db } from "../db/client";
 import type { Actor } from "../db/queries/orders";
 import { users, type Role } from "../db/schema";
 import { UserError } from "../errors";
@@ -59,6 +59,8 @@ function sameOrigin(req: Request): boolean {
 }
 
 export function errorResponse(err: unknown): Response {
+  // Nobody is waiting for the answer: no error to log.
+  if (isAbandoned(err)) return json({ error: "Request abandoned" }, 499);
   if (err instanceof UserError) return json({ error: err.message, ...(err.fields ? { fields: err.fields } : {}) }, err.status);
   if (err instanceof z.ZodError) return json({ error: "Invalid input", fields: fieldErrors(err) }, 422);
   const requestId = randomUUID();
@@ -91,7 +93,9 @@ export function apiRoute<S extends z.ZodType | undefined = undefined>(
       // Audit events written while handling the request record where it came from. A change
       // that succeeded without writing one (a route that forgot) is still recorded.
       const source = sourceOf(req.headers);
-      const { result, written, unchanged } = await withAuditSource(source, () => handler({ req, db, actor: auth.actor, body: body as never, params, via: auth.via }));
+      const { result, written, unchanged } = await withAuditSource(source, () =>
+        whileRequested(req.signal, () => handler({ req, db, actor: auth.actor, body: body as never, params, via: auth.via })),
+      );
       if (mutating && written === 0 && !unchanged && result.status < 400) {
         const path = new URL(req.url).pathname;
         await writeAudit(db, { actorId: auth.actor.id, action: `api.${req.method.toLowerCase()}`, targetType: "api", targetId: path, data: { status: result.status }, source });

@@ -55,7 +55,9 @@ export const GET = apiRoute({}, async ({ db, actor, params, req }) => {
           // already closed by the client
         }
       };
-      req.signal.addEventListener("abort", () => cleanup());
+      // A client gone before the stream started never fires "abort": clean up at once.
+      if (req.signal.aborted) return cleanup();
+      req.signal.addEventListener("abort", () => cleanup(), { once: true });
       write("retry: 2000\n\n");
       send();
     },
