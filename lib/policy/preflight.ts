@@ -5,7 +5,7 @@ import { supportedHostKinds } from "../drivers";
 import { StepError } from "../drivers/types";
 import { notFound } from "../errors";
 import { usableCount } from "../net/ipam";
-import { poolOf } from "../db/queries/groups";
+import { poolOf } from "./groups";
 import { candidatesOf, choose, inPool, usageOfHosts } from "./placement";
 import {
   noLimits, orderNeed, quotaLines, quotaResources, releasedStatuses, reportRefusals, usageByOwner, zero, type Amounts, type Limits, type QuotaReport,
