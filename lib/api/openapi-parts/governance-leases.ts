@@ -10,8 +10,21 @@ export const governanceLeases: OpenApiPart = {
     "/api/v1/leases": {
       get: {
         summary: "Leases of my delivered environments (all for admins): end, days left, warnings sent, extension requests",
-        parameters: [{ name: "scope", in: "query", schema: { enum: ["mine", "all"] } }],
-        responses: { "200": ok("Leases, soonest end first", { type: "object", properties: { leases: { type: "array", items: ref("Lease") } } }), ...errors },
+        parameters: [
+          { name: "scope", in: "query", schema: { enum: ["mine", "all"] } },
+          { name: "limit", in: "query", description: "Leases per page (default 50, at most 200)", schema: { type: "integer", minimum: 1, maximum: 200, default: 50 } },
+          { name: "cursor", in: "query", description: "The previous page's nextCursor", schema: { type: "string" } },
+        ],
+        responses: {
+          "200": ok("Leases, soonest end first, one page", {
+            type: "object",
+            properties: {
+              leases: { type: "array", items: ref("Lease") },
+              nextCursor: { type: ["string", "null"], description: "Pass as cursor for the next page; null on the last" },
+            },
+          }),
+          ...errors,
+        },
       },
     },
     "/api/v1/leases/{environmentId}/extend": {
