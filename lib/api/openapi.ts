@@ -33,15 +33,21 @@ export function openApiDocument() {
       },
       "/api/v1/orders": {
         get: {
-          summary: "My orders (all for admins; scope=approvals for the approval queue), newest first, 50 a page",
+          summary: "My orders (all for admins; scope=approvals for the approval queue, oldest first), newest first, 50 a page",
           parameters: [
             { name: "scope", in: "query", schema: { enum: ["mine", "all", "approvals"] } },
             { name: "page", in: "query", schema: { type: "integer", minimum: 1, default: 1 } },
+            { name: "cursor", in: "query", description: "The previous page's nextCursor (instead of page; as fast on any page)", schema: { type: "string" } },
           ],
           responses: {
             "200": ok("A page of orders; hasMore says whether a next page exists", {
               type: "object",
-              properties: { orders: { type: "array", items: { type: "object" } }, page: { type: "integer" }, hasMore: { type: "boolean" } },
+              properties: {
+                orders: { type: "array", items: { type: "object" } },
+                page: { type: "integer" },
+                hasMore: { type: "boolean" },
+                nextCursor: { type: ["string", "null"], description: "Pass as cursor for the next page; null on the last" },
+              },
             }),
             "401": errors["401"],
             "422": errors["422"],
