@@ -4,7 +4,7 @@ import { auditEvents, users } from "../db/schema";
 import type { AuditQuery } from "./input";
 import { isUuid } from "../validation/ids";
 import { UserError } from "../errors";
-import { decodeCursor, pageOf } from "../api/cursor";
+import { decodeCursor, pageOf } from "../validation/cursor";
 
 
 /** `%text%` for ILIKE with the user's % and _ taken literally. */

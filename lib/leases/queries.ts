@@ -14,7 +14,7 @@ import type { ExtendInput } from "./input";
 import { isApproverFor } from "../policy/approvers";
 import { notify } from "../notifications/queries";
 import type { Actor } from "../auth/actor";
-import { decodeCursor, pageOf } from "../api/cursor";
+import { decodeCursor, pageOf } from "../validation/cursor";
 import { isUuid } from "../validation/ids";
 
 const leaseColumns = {

@@ -21,7 +21,7 @@ import { catalogChoiceErrors, defaultProductionNetwork, findFlavor, findImage, f
 import { lockForTransaction } from "../db/locks";
 import { migrationsOf } from "./migration-history";
 import { powerActionsOf } from "./power-history";
-import { decodeCursor, pageOf } from "../api/cursor";
+import { decodeCursor, pageOf } from "../validation/cursor";
 import { isUuid } from "../validation/ids";
 
 import type { Actor } from "../auth/actor";

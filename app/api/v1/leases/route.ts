@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { apiRoute, json } from "@/lib/api/handler";
 import { LEASES_MAX_PER_PAGE, LEASES_PER_PAGE, listLeases } from "@/lib/leases/queries";
-import { pageQuery } from "@/lib/api/cursor";
+import { pageQuery } from "@/lib/validation/cursor";
 
 export const dynamic = "force-dynamic";
 
