@@ -8,6 +8,12 @@ const courseId = [uuidParam("id", "The course's id")];
 const noCourse = notFound("No such course, or not one you teach or attend");
 const teacherOnly = forbidden("only the course's teacher (or an admin) can do that", CROSS_SITE);
 const orderStatus = { enum: [...orderStatuses] };
+const courseProperties = {
+  id: { type: "string", format: "uuid" }, slug: { type: "string" }, name: { type: "string" }, status: { type: "string" },
+  startsAt: { type: "string", format: "date-time" }, endsAt: { type: "string", format: "date-time" },
+  capacity: { type: "integer", description: "Machines the course may have" }, fixedCapacity: { type: "boolean", description: "false: one machine per student on the roster" },
+  image: { type: "string" }, flavor: { type: "string" }, students: { type: "integer" }, machines: { type: "integer", description: "Machines given out" },
+};
 const machineState = { type: "object", properties: { orderId: { type: "string", format: "uuid" }, name: { type: "string" }, status: orderStatus } };
 
 /** Courses: teachers, rosters (CSV), invitations and one lab machine per student. */
@@ -159,15 +165,7 @@ export const governanceCourses: OpenApiPart = {
     CourseInput: schema(courseInput),
     AcceptInvitation: schema(acceptInvitationInput),
     CourseUpdate: schema(courseUpdateInput),
-    CourseSummary: {
-      type: "object",
-      properties: {
-        id: { type: "string", format: "uuid" }, slug: { type: "string" }, name: { type: "string" }, status: { type: "string" },
-        startsAt: { type: "string", format: "date-time" }, endsAt: { type: "string", format: "date-time" },
-        capacity: { type: "integer", description: "Machines the course may have" }, fixedCapacity: { type: "boolean", description: "false: one machine per student on the roster" },
-        image: { type: "string" }, flavor: { type: "string" }, students: { type: "integer" }, machines: { type: "integer" },
-      },
-    },
+    CourseSummary: { type: "object", properties: courseProperties },
     LabMachine: {
       type: "object",
       properties: {
@@ -178,22 +176,18 @@ export const governanceCourses: OpenApiPart = {
     },
     LabMachineRequest: { ...machineState, properties: { ...machineState.properties, created: { type: "boolean" } } },
     CourseView: {
-      allOf: [
-        ref("CourseSummary"),
-        {
-          type: "object",
-          properties: {
-            teacher: { type: "object", properties: { email: { type: "string" }, name: { type: "string" } } },
-            isTeacher: { type: "boolean" },
-            roster: {
-              type: "array",
-              description: "Empty for a student",
-              items: { type: "object", properties: { userId: { type: "string", format: "uuid" }, email: { type: "string" }, name: { type: "string" }, invited: { type: "boolean" }, addedAt: { type: "string", format: "date-time" } } },
-            },
-            machines: { type: "array", description: "Every machine for the teacher; a student's own", items: ref("LabMachine") },
-          },
+      type: "object",
+      properties: {
+        ...courseProperties,
+        teacher: { type: "object", properties: { email: { type: "string" }, name: { type: "string" } } },
+        isTeacher: { type: "boolean" },
+        roster: {
+          type: "array",
+          description: "Empty for a student",
+          items: { type: "object", properties: { userId: { type: "string", format: "uuid" }, email: { type: "string" }, name: { type: "string" }, invited: { type: "boolean" }, addedAt: { type: "string", format: "date-time" } } },
         },
-      ],
+        machines: { type: "array", description: "Every machine for the teacher; a student's own", items: ref("LabMachine") },
+      },
     },
     RosterResult: {
       type: "object",

@@ -178,11 +178,36 @@ export const governanceLeases: OpenApiPart = {
     Lease: {
       type: "object",
       properties: {
-        environmentId: { type: "string" }, orderId: { type: "string" }, name: { type: "string" }, status: { enum: ["ready", "expiring"] },
-        environmentState: { type: "string" }, expiresAt: { type: "string" }, daysLeft: { type: "integer" }, destroyAt: { type: ["string", "null"] },
+        environmentId: { type: "string", format: "uuid" }, orderId: { type: "string", format: "uuid" }, name: { type: "string" },
+        owner: { type: "string", description: "The customer's e-mail" }, group: { type: "string" }, status: { enum: ["ready", "expiring"] },
+        environmentState: { type: "string" }, startedAt: { type: "string", format: "date-time" }, expiresAt: { type: "string", format: "date-time" },
+        daysLeft: { type: "integer" }, destroyAt: { type: ["string", "null"], format: "date-time", description: "While expiring: when the stopped environment is destroyed unless extended" },
+        graceDays: { type: "integer" },
         limit: { type: "object", properties: { maxDays: { type: "integer" }, source: { type: "string" } } },
-        events: { type: "array", items: { type: "object", properties: { kind: { enum: ["warn_7d", "warn_1d", "stopped", "restarted", "retired"] }, at: { type: "string" }, email: { enum: ["pending", "sent", "skipped", "failed", "none"] } } } },
-        requests: { type: "array", items: { type: "object" } },
+        course: { type: ["object", "null"], description: "A lab machine ends with its course", properties: { name: { type: "string" }, endsAt: { type: "string", format: "date-time" } } },
+        extendable: { type: "boolean" },
+        events: {
+          type: "array",
+          items: {
+            type: "object",
+            properties: {
+              kind: { enum: ["warn_7d", "warn_1d", "stopped", "restarted", "retired"] }, at: { type: "string", format: "date-time" },
+              leaseEnd: { type: "string", format: "date-time" }, email: { enum: ["pending", "sent", "skipped", "failed", "none"] },
+            },
+          },
+        },
+        requests: {
+          type: "array",
+          description: "The newest 10 extension requests",
+          items: {
+            type: "object",
+            properties: {
+              id: { type: "string", format: "uuid" }, days: { type: "integer" }, reason: { type: ["string", "null"] }, policy: { type: "string" },
+              status: { enum: ["pending", "approved", "rejected"] }, requestedBy: { type: "string" }, decidedBy: { type: ["string", "null"] },
+              decisionReason: { type: ["string", "null"] }, createdAt: { type: "string", format: "date-time" }, decidedAt: { type: ["string", "null"], format: "date-time" },
+            },
+          },
+        },
       },
     },
   },
