@@ -5,11 +5,11 @@ import { z } from "zod";
 import { authOptions } from "../auth/options";
 import { userForToken } from "../auth/tokens";
 import { getDb, type Db } from "../db/client";
-import type { Actor } from "../db/queries/orders";
+import type { Actor } from "../auth/actor";
 import { users, type Role } from "../db/schema";
 import { UserError } from "../errors";
-import { sourceOf, withAuditSource, writeAudit } from "../audit";
-import { fieldErrors } from "../validation/order";
+import { sourceOf, withAuditSource, writeAudit } from "../audit/write";
+import { fieldErrors } from "../validation/fields";
 import { isUuid } from "../validation/ids";
 
 export type RouteContext<B> = {

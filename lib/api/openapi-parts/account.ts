@@ -1,4 +1,4 @@
-import { newUserInput } from "../../validation/user";
+import { newUserInput } from "../../users/input";
 import { sshKeyInput } from "../../validation/ssh-key";
 import {
   body, bodyRejected, conflict, CROSS_SITE, forbidden, noContent, notFound, ok, ref, schema, unauthorized, uuidParam, type OpenApiPart,

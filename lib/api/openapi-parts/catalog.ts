@@ -1,5 +1,5 @@
-import { imageInput } from "../../validation/image";
-import { networkInput } from "../../validation/network";
+import { imageInput } from "../../catalog/input";
+import { networkInput } from "../../net/input";
 import {
   body, bodyRejected, conflict, CROSS_SITE, forbidden, invalid, ok, ref, schema, unauthorized, type OpenApiPart,
 } from "../openapi-helpers";

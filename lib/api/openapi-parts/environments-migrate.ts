@@ -1,4 +1,4 @@
-import { migrateInput } from "../../validation/migrate";
+import { migrateInput } from "../../lifecycle/input";
 import { body, bodyRejected, conflict, CROSS_SITE, forbidden, notFound, ok, ref, schema, unauthorized, uuidParam, type OpenApiPart } from "../openapi-helpers";
 
 /** Live migration of a delivered environment to another host (admins). */

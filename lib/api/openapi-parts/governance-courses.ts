@@ -2,7 +2,7 @@ import { orderStatuses } from "../../db/schema";
 import {
   body, bodyRejected, conflict, CROSS_SITE, fail, forbidden, invalid, notFound, ok, ref, schema, unauthorized, uuidParam, type OpenApiPart,
 } from "../openapi-helpers";
-import { acceptInvitationInput, courseInput, courseUpdateInput } from "../../validation/course";
+import { acceptInvitationInput, courseInput, courseUpdateInput } from "../../courses/input";
 
 const courseId = [uuidParam("id", "The course's id")];
 const noCourse = notFound("No such course, or not one you teach or attend");

@@ -1,7 +1,7 @@
 import {
   body, bodyRejected, conflict, CROSS_SITE, forbidden, invalid, notFound, ok, ref, schema, unauthorized, uuidParam, type OpenApiPart,
 } from "../openapi-helpers";
-import { extendInput, extensionDecisionInput, extensionRejectInput, leaseLimitInput, markReadInput } from "../../validation/lease";
+import { extendInput, extensionDecisionInput, extensionRejectInput, leaseLimitInput, markReadInput } from "../../leases/input";
 
 const envParam = [uuidParam("environmentId", "The environment's id (the order's `environment.id`)")];
 const requestParam = [uuidParam("id", "The extension request's id")];

@@ -1,7 +1,7 @@
 import {
   body, bodyRejected, conflict, CROSS_SITE, forbidden, noContent, notFound, ok, ref, schema, unauthorized, uuidParam, type OpenApiPart,
 } from "../openapi-helpers";
-import { groupInput, groupSettingsInput, memberInput, quotaLimits, ruleInput, ruleOrder, ruleUpdate } from "../../validation/policy";
+import { groupInput, groupSettingsInput, memberInput, quotaLimits, ruleInput, ruleOrder, ruleUpdate } from "../../policy/input";
 
 /** Groups (customer pools), quotas, approval rules and pre-flight. */
 const limits = {

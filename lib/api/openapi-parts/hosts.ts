@@ -1,7 +1,7 @@
 import {
   body, bodyRejected, conflict, CROSS_SITE, forbidden, notFound, ok, ref, schema, unauthorized, uuidParam, type OpenApiPart,
 } from "../openapi-helpers";
-import { hostRegistrationInput, hostUpdateInput } from "../../validation/host";
+import { hostRegistrationInput, hostUpdateInput } from "../../hosts/input";
 
 const facts = {
   type: "object",

@@ -1,5 +1,5 @@
 import { orderStatuses } from "../../db/schema";
-import { decisionInput, orderInput, rejectInput } from "../../validation/order";
+import { decisionInput, orderInput, rejectInput } from "../../orders/input";
 import {
   body, bodyRejected, conflict, CROSS_SITE, forbidden, invalid, notFound, ok, ref, schema, unauthorized, uuidParam, type OpenApiPart,
 } from "../openapi-helpers";
