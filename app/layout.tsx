@@ -4,7 +4,7 @@ import { pageUser } from "@/lib/auth/require-user";
 import { TopNav } from "@/components/TopNav";
 import { NoEvalZod } from "@/components/NoEvalZod";
 import { getDb } from "@/lib/db/client";
-import { unreadCount } from "@/lib/db/queries/notifications";
+import { unreadCount } from "@/lib/notifications/queries";
 import "./globals.css";
 
 export const metadata: Metadata = {

@@ -1,8 +1,8 @@
 "use client";
 
 import { useState, type ReactNode } from "react";
-import { memberRoles, quotaLimits } from "@/lib/validation/policy";
-import { fieldErrors } from "@/lib/validation/order";
+import { memberRoles, quotaLimits } from "@/lib/policy/input";
+import { fieldErrors } from "@/lib/validation/fields";
 import { useAction } from "./useAction";
 
 type Option = { id: string; label: string; detail?: string };

@@ -1,8 +1,8 @@
 "use client";
 
 import { useState } from "react";
-import { quotaLimits } from "@/lib/validation/policy";
-import { fieldErrors } from "@/lib/validation/order";
+import { quotaLimits } from "@/lib/policy/input";
+import { fieldErrors } from "@/lib/validation/fields";
 import { useAction } from "./useAction";
 
 type Limits = { environments: number | null; vcpus: number | null; memoryGb: number | null; diskGb: number | null; licensedCores: number | null };

@@ -4,11 +4,11 @@ import { z } from "zod";
 import { authOptions, userOfSession, type PortalSession } from "../auth/options";
 import { userForToken } from "../auth/tokens";
 import { getDb, type Db } from "../db/client";
-import type { Actor } from "../db/queries/orders";
+import type { Actor } from "../auth/actor";
 import type { Role } from "../db/schema";
 import { UserError } from "../errors";
-import { sourceOf, withAuditSource, writeAudit } from "../audit";
-import { fieldErrors } from "../validation/order";
+import { sourceOf, withAuditSource, writeAudit } from "../audit/write";
+import { fieldErrors } from "../validation/fields";
 import { isUuid } from "../validation/ids";
 
 export type RouteContext<B> = {

@@ -1,10 +1,10 @@
 import { action, body, errors, idParam, ok, ref, schema } from "./openapi-helpers";
 import { openApiParts } from "./openapi-parts";
-import { newUserInput } from "../db/queries/users";
-import { decisionInput, orderInput, rejectInput } from "../validation/order";
+import { newUserInput } from "../users/queries";
+import { decisionInput, orderInput, rejectInput } from "../orders/input";
 import { sshKeyInput } from "../validation/ssh-key";
-import { networkInput } from "../validation/network";
-import { imageInput } from "../validation/image";
+import { networkInput } from "../net/input";
+import { imageInput } from "../catalog/input";
 
 /** The OpenAPI 3.1 document served at /api/v1/openapi.json. */
 export function openApiDocument() {

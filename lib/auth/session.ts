@@ -1,6 +1,6 @@
 import { getServerSession } from "next-auth";
 import type { Role } from "../db/schema";
-import type { Actor } from "../db/queries/orders";
+import type { Actor } from "./actor";
 import { authOptions, userOfSession, type PortalSession } from "./options";
 
 /**

@@ -1,4 +1,4 @@
-import { migrateInput } from "../../validation/migrate";
+import { migrateInput } from "../../lifecycle/input";
 import { errors, idParam, ok, ref, schema, type OpenApiPart } from "../openapi-helpers";
 
 /** Live migration of a delivered environment to another host (admins). */

@@ -1,5 +1,5 @@
 import { body, errors, ok, schema, type OpenApiPart } from "../openapi-helpers";
-import { acceptInvitationInput, courseInput, courseUpdateInput } from "../../validation/course";
+import { acceptInvitationInput, courseInput, courseUpdateInput } from "../../courses/input";
 
 const idParam = [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }];
 

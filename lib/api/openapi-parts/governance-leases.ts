@@ -1,5 +1,5 @@
 import { body, errors, ok, ref, schema, type OpenApiPart } from "../openapi-helpers";
-import { extendInput, extensionDecisionInput, extensionRejectInput, leaseLimitInput, markReadInput } from "../../validation/lease";
+import { extendInput, extensionDecisionInput, extensionRejectInput, leaseLimitInput, markReadInput } from "../../leases/input";
 
 const envParam = [{ name: "environmentId", in: "path", required: true, schema: { type: "string", format: "uuid" } }];
 const idParam = [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }];

@@ -1,5 +1,5 @@
 import { body, errors, idParam, ok, ref, schema, type OpenApiPart } from "../openapi-helpers";
-import { groupInput, groupSettingsInput, memberInput, quotaLimits, ruleInput, ruleOrder, ruleUpdate } from "../../validation/policy";
+import { groupInput, groupSettingsInput, memberInput, quotaLimits, ruleInput, ruleOrder, ruleUpdate } from "../../policy/input";
 
 /** Groups (customer pools), quotas, approval rules and pre-flight. */
 const limits = {

@@ -1,5 +1,5 @@
 import { body, errors, idParam, ok, ref, schema, type OpenApiPart } from "../openapi-helpers";
-import { hostRegistrationInput, hostUpdateInput } from "../../validation/host";
+import { hostRegistrationInput, hostUpdateInput } from "../../hosts/input";
 
 const facts = {
   type: "object",

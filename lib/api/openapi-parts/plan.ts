@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { errors, ok, ref, schema, type OpenApiPart } from "../openapi-helpers";
-import { planInput } from "../../validation/plan";
+import { planInput } from "../../orders/plan-input";
 
 const command = z.object({
   kind: z.literal("command"),

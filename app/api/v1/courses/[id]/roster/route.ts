@@ -1,5 +1,5 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { uploadRoster } from "@/lib/db/queries/courses";
+import { uploadRoster } from "@/lib/courses/queries";
 import { UserError } from "@/lib/errors";
 
 const MAX_BYTES = 1_000_000;

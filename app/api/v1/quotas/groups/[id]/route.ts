@@ -1,6 +1,6 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { setGroupQuota } from "@/lib/db/queries/groups";
-import { quotaLimits } from "@/lib/validation/policy";
+import { setGroupQuota } from "@/lib/policy/groups";
+import { quotaLimits } from "@/lib/policy/input";
 
 /** Sets the group's limits; null (or a left-out field) means no limit. */
 export const PUT = apiRoute({ body: quotaLimits, roles: ["admin"] }, async ({ db, actor, params, body }) =>
