@@ -1,12 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { eq } from "drizzle-orm";
 import { getServerSession } from "next-auth";
 import { z } from "zod";
-import { authOptions } from "../auth/options";
+import { authOptions, userOfSession, type PortalSession } from "../auth/options";
 import { userForToken } from "../auth/tokens";
 import { getDb, type Db } from "../db/client";
 import type { Actor } from "../auth/actor";
-import { users, type Role } from "../db/schema";
+import type { Role } from "../db/schema";
 import { UserError } from "../errors";
 import { sourceOf, withAuditSource, writeAudit } from "../audit/write";
 import { fieldErrors } from "../validation/fields";
@@ -39,11 +38,9 @@ async function authenticate(req: Request, db: Db): Promise<{ actor: Actor; via: 
   // The session lives in a cookie: without one there is nothing to ask next-auth (whose
   // getServerSession also needs a Next.js request scope, absent in scripts and tests).
   if (!req.headers.get("cookie")) return null;
-  const session = (await getServerSession(authOptions)) as { uid?: string; sv?: number } | null;
-  if (!session?.uid) return null;
-  const [user] = await db.select().from(users).where(eq(users.id, session.uid));
-  if (!user || user.disabled || user.sessionVersion !== session.sv) return null;
-  return { actor: { id: user.id, role: user.role, email: user.email }, via: "session" };
+  // The session callback has checked the user against the database (disabled, signed out).
+  const user = userOfSession((await getServerSession(authOptions)) as PortalSession | null);
+  return user ? { actor: { id: user.id, role: user.role, email: user.email }, via: "session" } : null;
 }
 
 /** State-changing requests made with a cookie must come from our own pages. */
