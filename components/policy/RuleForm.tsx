@@ -3,7 +3,8 @@
 import { useMemo, useState } from "react";
 import { explainRule } from "@/lib/policy/rules";
 import { ruleConditions, ruleInput, ruleOutcomeValues, type RuleConditions } from "@/lib/validation/policy";
-import { fieldErrors, orderPurposes } from "@/lib/validation/order";
+import { orderPurposes } from "@/lib/validation/order";
+import { fieldErrors } from "@/lib/validation/fields";
 import { roles } from "@/lib/validation/user";
 import { useAction } from "./useAction";
 

@@ -14,7 +14,7 @@ export function openApiDocument() {
       title: "Environment portal API",
       version: "1",
       description:
-        "Order Linux and Solaris environments and follow their delivery. Authenticate with `Authorization: Bearer <token>` (create a token on the Account page or with POST /api/v1/tokens) or a browser session.",
+        "Order Linux and Solaris environments and follow their delivery. Authenticate with `Authorization: Bearer <token>` (create a token on the Account page or with POST /api/v1/tokens) or a browser session. Request bodies are JSON objects sent with `Content-Type: application/json` (or another `+json` type), else 415; invalid JSON, a body that is not an object, an unknown field, or a string with a NUL or an unpaired surrogate (in the body, the query or the path) is a 422 with a message per field.",
     },
     servers: [{ url: "/" }],
     security: [{ bearer: [] }, { session: [] }],

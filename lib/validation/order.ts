@@ -35,26 +35,12 @@ export type OrderInput = z.infer<typeof orderInput>;
 
 /** Approving an order that fails pre-flight needs `override: true` and a reason (audited). */
 export const decisionInput = z
-  .object({
+  .strictObject({
     reason: z.string().trim().max(500, "Reason can have at most 500 characters").optional(),
     override: z.boolean().optional(),
   })
   .refine((v) => !v.override || (v.reason?.length ?? 0) >= 3, { path: ["reason"], message: "Say why you approve despite the failed checks" });
 
-export const rejectInput = z.object({
+export const rejectInput = z.strictObject({
   reason: z.string().trim().min(3, "Say why the order is rejected").max(500, "Reason can have at most 500 characters"),
 });
-
-/** Field messages from a zod error, as the API's 422 body and the form show them. */
-export function fieldErrors(error: z.ZodError): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const issue of error.issues) {
-    if (issue.code === "unrecognized_keys") {
-      for (const k of issue.keys) (out[[...issue.path, k].join(".")] ??= []).push("Unknown field");
-      continue;
-    }
-    const key = issue.path.join(".") || "_";
-    (out[key] ??= []).push(issue.message);
-  }
-  return out;
-}

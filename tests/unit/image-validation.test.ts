@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { hostKinds, images } from "@/lib/db/schema";
-import { fieldErrors } from "@/lib/validation/order";
+import { fieldErrors } from "@/lib/validation/fields";
 import { imageHostKinds, imageInput, imageOses, imagePurposes, imageRootTypes, imageSources } from "@/lib/validation/image";
 
 const linux = {

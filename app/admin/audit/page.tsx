@@ -5,7 +5,7 @@ import { getDb } from "@/lib/db/client";
 import { auditActions, searchAudit } from "@/lib/db/queries/audit";
 import { requireUser } from "@/lib/auth/require-user";
 import { auditQuery } from "@/lib/validation/audit";
-import { fieldErrors } from "@/lib/validation/order";
+import { fieldErrors } from "@/lib/validation/fields";
 import { PageHeader } from "@/components/PageHeader";
 import { formatDateTime } from "@/components/format";
 import { TableHead } from "@/components/TableHead";

@@ -1,5 +1,5 @@
 import { body, errors, idParam, ok, ref, schema, type OpenApiPart } from "../openapi-helpers";
-import { groupInput, groupSettingsInput, memberInput, quotaLimits, ruleInput, ruleOrder, ruleUpdate } from "../../validation/policy";
+import { groupInput, groupSettingsInput, memberInput, quotaLimits, quotaLimitsPatch, ruleInput, ruleOrder, ruleUpdate } from "../../validation/policy";
 
 /** Groups (customer pools), quotas, approval rules and pre-flight. */
 const limits = {
@@ -44,11 +44,13 @@ export const governancePolicy: OpenApiPart = {
       },
     },
     "/api/v1/quotas/groups/{id}": {
-      put: { summary: "Set a group's limits (admins); null = no limit", parameters: idParam, requestBody: body("QuotaLimits"), responses: { "200": ok("The limits"), ...errors } },
+      put: { summary: "Set all of a group's limits (admins): every field, each a whole number or null (no limit)", parameters: idParam, requestBody: body("QuotaLimits"), responses: { "200": ok("The limits"), ...errors } },
+      patch: { summary: "Change some of a group's limits (admins): the fields sent, at least one; the others keep their value", parameters: idParam, requestBody: body("QuotaLimitsPatch"), responses: { "200": ok("The limits"), ...errors } },
     },
     "/api/v1/quotas/users/{id}": {
       get: { summary: "A user's own limits (admins)", parameters: idParam, responses: { "200": ok("The limits"), ...errors } },
-      put: { summary: "Set a user's own limits across all groups (admins); null = no limit", parameters: idParam, requestBody: body("QuotaLimits"), responses: { "200": ok("The limits"), ...errors } },
+      put: { summary: "Set all of a user's own limits across all groups (admins): every field, each a whole number or null (no limit)", parameters: idParam, requestBody: body("QuotaLimits"), responses: { "200": ok("The limits"), ...errors } },
+      patch: { summary: "Change some of a user's own limits (admins): the fields sent, at least one; the others keep their value", parameters: idParam, requestBody: body("QuotaLimitsPatch"), responses: { "200": ok("The limits"), ...errors } },
     },
     "/api/v1/policies": {
       get: { summary: "Approval rules in order, each with its explanation (admins, approvers)", responses: { "200": ok("Rules", { type: "object", properties: { rules: { type: "array", items: ref("PolicyRule") } } }), ...errors } },
@@ -74,6 +76,7 @@ export const governancePolicy: OpenApiPart = {
     GroupSettingsInput: schema(groupSettingsInput),
     MemberInput: schema(memberInput),
     QuotaLimits: schema(quotaLimits),
+    QuotaLimitsPatch: schema(quotaLimitsPatch),
     RuleInput: schema(ruleInput),
     RuleUpdate: schema(ruleUpdate),
     RuleOrder: schema(ruleOrder),
