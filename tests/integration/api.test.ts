@@ -19,6 +19,7 @@ import * as auditRoute from "@/app/api/v1/audit/route";
 import { apiTokens, groups, hosts, orders, users } from "@/lib/db/schema";
 import { UNSTORABLE_MESSAGE } from "@/lib/validation/fields";
 import { macForIp } from "@/lib/net/mac";
+import { orderChannel } from "@/lib/pipeline/events";
 import { inCidr } from "@/lib/net/ipv4";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
@@ -418,6 +419,26 @@ describe("live progress (server-sent events)", () => {
     // After the abort the stream ends instead of hanging (the first reads may still drain data).
     await waitFor(async () => (await reader.read()).done, (done) => done, { timeoutMs: 5_000, intervalMs: 0, what: "the event stream to end after the abort" });
     await waitForOrder(db, created.id);
+  });
+
+  it("a client that goes away before the stream has started leaves no subscription or heartbeat behind", async () => {
+    const created = await order(db, heldCustomer);
+    const hub = () => (globalThis as { __portalSub?: { listeners: Map<string, Set<unknown>>; redis: { subscribe(c: string): Promise<unknown>; unsubscribe(c: string): Promise<unknown> } } }).__portalSub!;
+    const listeners = () => hub().listeners.get(orderChannel(created.id))?.size ?? 0;
+    const abort = new AbortController();
+    const res = await eventsRoute.GET(
+      new Request(`http://portal.test/api/v1/orders/${created.id}/events`, { headers: { authorization: `Bearer ${token.held}` }, signal: abort.signal }),
+      { params: Promise.resolve({ id: created.id }) },
+    );
+    expect(res.status).toBe(200);
+    // Gone while the stream still waits for Redis to confirm its subscription.
+    abort.abort();
+    await res.body!.cancel();
+    // Redis answers in order: once a later subscription is confirmed, the stream's is too.
+    const later = `${orderChannel(created.id)}:later`;
+    await hub().redis.subscribe(later);
+    await hub().redis.unsubscribe(later);
+    await waitFor(async () => listeners(), (n) => n === 0, { timeoutMs: 5_000, what: "the stream's subscription to end" });
   });
 
   it("another customer cannot subscribe to an order (404)", async () => {
