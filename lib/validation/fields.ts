@@ -47,23 +47,35 @@ export function storable(s: string): boolean {
   return !UNSTORABLE.test(s);
 }
 
+/** Where a value sits: its key and its parent's place (a linked list, so deep values cost no copies). */
+type Place = { key: string | number; up: Place | null } | null;
+
+function pathOf(place: Place): string {
+  const keys: (string | number)[] = [];
+  for (let p = place; p; p = p.up) keys.push(p.key);
+  return keys.reverse().join(".") || "_";
+}
+
 /**
  * The paths ("conditions.groups.0", "q") of every string, key or value, in `value` that
- * cannot be stored. Walks with its own stack, so a deeply nested body cannot overflow ours.
+ * cannot be stored (at most 20). Walks with its own stack, in time linear in the value's
+ * size, so a deeply nested body can neither overflow the call stack nor take long.
  */
 export function unstorablePaths(value: unknown, root: (string | number)[] = []): string[] {
   const found: string[] = [];
-  const stack: { v: unknown; path: (string | number)[] }[] = [{ v: value, path: root }];
+  let start: Place = null;
+  for (const key of root) start = { key, up: start };
+  const stack: { v: unknown; at: Place }[] = [{ v: value, at: start }];
   while (stack.length > 0 && found.length < 20) {
-    const { v, path } = stack.pop()!;
+    const { v, at } = stack.pop()!;
     if (typeof v === "string") {
-      if (!storable(v)) found.push(path.join(".") || "_");
+      if (!storable(v)) found.push(pathOf(at));
     } else if (Array.isArray(v)) {
-      v.forEach((item, i) => stack.push({ v: item, path: [...path, i] }));
+      for (let i = 0; i < v.length; i++) stack.push({ v: v[i], at: { key: i, up: at } });
     } else if (v !== null && typeof v === "object") {
       for (const [k, item] of Object.entries(v)) {
-        if (!storable(k)) found.push([...path, k].join("."));
-        else stack.push({ v: item, path: [...path, k] });
+        if (!storable(k)) found.push(pathOf({ key: k, up: at }));
+        else stack.push({ v: item, at: { key: k, up: at } });
       }
     }
   }

@@ -27,7 +27,7 @@ import { bootPortal, makeGroup, makeUser, order, tokenFor, unique } from "../hel
 
 const seedSetting = process.env.FUZZ_SEED ?? "18";
 const SEED = seedSetting === "random" ? Math.floor(Math.random() * 2 ** 31) : Number(seedSetting);
-const RUNS = Number(process.env.FUZZ_RUNS ?? 30);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 50);
 if (!Number.isInteger(SEED) || !Number.isInteger(RUNS) || RUNS < 1) throw new Error(`FUZZ_SEED must be an integer or "random", FUZZ_RUNS a positive integer`);
 console.log(`[fuzz] seed ${SEED}, ${RUNS} cases per operation (replay: FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS})`);
 
@@ -127,6 +127,11 @@ const wrongValue: fc.Arbitrary<unknown> = fc.oneof(
   hugeString,
   unicodeString,
   fc.array(fc.jsonValue({ maxDepth: 1 }), { maxLength: 3 }),
+  fc.integer({ min: 50, max: 2_000 }).map((depth) => {
+    let deep: unknown = "x";
+    for (let i = 0; i < depth; i++) deep = i % 2 ? [deep] : { a: deep };
+    return deep;
+  }),
 );
 
 function deref(s: Schema | undefined): Schema {
@@ -248,6 +253,10 @@ function requestArb(o: Op, ids: string[]): fc.Arbitrary<Sent> {
   if (!mutating(o.method)) {
     poison = fc.option(poisonArb(props, wrongTypes, false), { nil: null, freq: 3 });
     ids$ = idsArb(anyId);
+  } else if (hasBody && pathNames.length > 0) {
+    // Without poison, the body (mutated or not) reaches the handler, with ids that name nothing.
+    poison = fc.option(poisonArb(props, wrongTypes, true), { nil: null, freq: 4 });
+    ids$ = idsArb(anyId);
   } else if (hasBody) {
     poison = poisonArb(props, wrongTypes, true);
     ids$ = idsArb(anyId);
@@ -271,8 +280,8 @@ function requestArb(o: Op, ids: string[]): fc.Arbitrary<Sent> {
       fakeIds: idsArb(fakeId),
     })
     .map(({ ids: realIds, query, base, mutations: muts, poison: p, jsonType: type, fakeIds }) => {
-      // A change without a body and without a refused query may only name nothing.
-      const params = mutating(o.method) && !hasBody && (!p || p.kind !== "query") ? fakeIds : realIds;
+      // A change without a part that must be refused may only name nothing.
+      const params = mutating(o.method) && !p ? fakeIds : realIds;
       const url = new URL(o.path.replace(/\{(\w+)\}/g, (_, n: string) => encodeURIComponent(params[n]?.toWellFormed() ?? "x")), "http://portal.test");
       queryParams.forEach((qp, i) => {
         if (query[0][i] !== undefined) url.searchParams.set(qp.name, query[0][i]!);
