@@ -27,7 +27,7 @@ import { bootPortal, makeGroup, makeUser, order, tokenFor, unique } from "../hel
 
 const seedSetting = process.env.FUZZ_SEED ?? "18";
 const SEED = seedSetting === "random" ? Math.floor(Math.random() * 2 ** 31) : Number(seedSetting);
-const RUNS = Number(process.env.FUZZ_RUNS ?? 50);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 70);
 if (!Number.isInteger(SEED) || !Number.isInteger(RUNS) || RUNS < 1) throw new Error(`FUZZ_SEED must be an integer or "random", FUZZ_RUNS a positive integer`);
 console.log(`[fuzz] seed ${SEED}, ${RUNS} cases per operation (replay: FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS})`);
 
