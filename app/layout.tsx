@@ -3,7 +3,7 @@ import type { ReactNode } from "react";
 import { pageUser } from "@/lib/auth/require-user";
 import { TopNav } from "@/components/TopNav";
 import { getDb } from "@/lib/db/client";
-import { unreadCount } from "@/lib/db/queries/notifications";
+import { unreadCount } from "@/lib/notifications/queries";
 import "./globals.css";
 
 export const metadata: Metadata = {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { expect, test, type APIRequestContext } from "@playwright/test";
 import { ADMIN, BASE_URL, authFile, uniqueName } from "./users";
 import { orderViaApi } from "./helpers";
-import { parseCsv } from "../lib/audit-csv";
+import { parseCsv } from "../lib/audit/csv";
 
 test.use({ storageState: authFile("admin") });
 

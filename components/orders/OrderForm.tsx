@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useMemo, useState, type ChangeEvent, type FormEvent, type ReactNode } from "react";
-import { MAX_LEASE_DAYS, orderInput, orderPurposes } from "@/lib/validation/order";
+import { MAX_LEASE_DAYS, orderInput, orderPurposes } from "@/lib/orders/input";
 import { fieldErrors } from "@/lib/validation/fields";
 import { api } from "../api-client";
 import { formatMemory, formatSize, hostKindLabels, osLabels } from "../format";

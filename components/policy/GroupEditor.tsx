@@ -1,7 +1,7 @@
 "use client";
 
 import { useState, type ReactNode } from "react";
-import { memberRoles, quotaLimitsForm } from "@/lib/validation/policy";
+import { memberRoles, quotaLimitsForm } from "@/lib/policy/input";
 import { fieldErrors } from "@/lib/validation/fields";
 import { useAction } from "./useAction";
 

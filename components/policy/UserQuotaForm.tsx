@@ -1,7 +1,7 @@
 "use client";
 
 import { useState } from "react";
-import { quotaLimitsForm } from "@/lib/validation/policy";
+import { quotaLimitsForm } from "@/lib/policy/input";
 import { fieldErrors } from "@/lib/validation/fields";
 import { useAction } from "./useAction";
 

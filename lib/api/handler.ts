@@ -5,10 +5,10 @@ import { z } from "zod";
 import { authOptions } from "../auth/options";
 import { userForToken } from "../auth/tokens";
 import { getDb, type Db } from "../db/client";
-import type { Actor } from "../db/queries/orders";
+import type { Actor } from "../auth/actor";
 import { users, type Role } from "../db/schema";
 import { UserError } from "../errors";
-import { sourceOf, withAuditSource, writeAudit } from "../audit";
+import { sourceOf, withAuditSource, writeAudit } from "../audit/write";
 import { fieldErrors, storable, UNSTORABLE_MESSAGE, unstorablePaths } from "../validation/fields";
 import { isUuid } from "../validation/ids";
 

@@ -6,7 +6,7 @@ import { users } from "../db/schema";
 import { authSecret } from "../env";
 import { verifyPassword } from "./password";
 import { clearLoginFailures, loginBlocked, recordLoginFailure } from "./rate-limit";
-import { sourceOf, writeAudit } from "../audit";
+import { sourceOf, writeAudit } from "../audit/write";
 
 export const TOO_MANY_ATTEMPTS = "Too many failed sign-ins for this account; try again in 15 minutes";
 

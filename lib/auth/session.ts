@@ -2,7 +2,7 @@ import { getServerSession } from "next-auth";
 import { eq } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { users, type Role } from "../db/schema";
-import type { Actor } from "../db/queries/orders";
+import type { Actor } from "./actor";
 import { authOptions } from "./options";
 
 /**

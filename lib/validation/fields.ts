@@ -11,6 +11,12 @@ export const slugField = z
   .max(40, "Slug can have at most 40 characters")
   .regex(SLUG, "Use lowercase letters, digits and hyphens; start and end with a letter or digit");
 
+/** A guest's hostname: what orders name their environment and what goes into the guest. */
+export const HOSTNAME = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
+
+/** A host tag (e.g. batch): placement pools name them. */
+export const HOST_TAG = /^[a-z0-9][a-z0-9-]{0,30}$/;
+
 /** The name people read. */
 export const displayNameField = z.string().trim().min(1, "Enter a name").max(100, "Name can have at most 100 characters");
 

@@ -23,7 +23,7 @@ import * as sshKeyRoute from "@/app/api/v1/me/ssh-key/route";
 import * as auditRoute from "@/app/api/v1/audit/route";
 import { apiRoute, json } from "@/lib/api/handler";
 import { authOptions } from "@/lib/auth/options";
-import { parseCsv } from "@/lib/audit-csv";
+import { parseCsv } from "@/lib/audit/csv";
 import { auditEvents } from "@/lib/db/schema";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke, type Call } from "../helpers/http";

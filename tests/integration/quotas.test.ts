@@ -18,7 +18,7 @@ import * as policyRoute from "@/app/api/v1/policies/[id]/route";
 import * as reorderRoute from "@/app/api/v1/policies/reorder/route";
 import * as networksRoute from "@/app/api/v1/networks/route";
 import * as hostRoute from "@/app/api/v1/hosts/[id]/route";
-import { cancelOrder, orderView, rejectOrder } from "@/lib/db/queries/orders";
+import { cancelOrder, orderView, rejectOrder } from "@/lib/orders/queries";
 import { auditEvents, hosts, images, networks, orders, policyDecisions, quotas } from "@/lib/db/schema";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";

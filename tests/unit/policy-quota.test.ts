@@ -1,7 +1,7 @@
 /** Quota arithmetic: what an order needs, what is left, and the refusal in numbers. */
 import { describe, expect, it } from "vitest";
 import { licensedCoresOf, noLimits, orderNeed, quotaLines, refusals, zero, type Amounts, type Limits } from "@/lib/policy/quota";
-import { quotaLimits, quotaLimitsForm, quotaLimitsPatch } from "@/lib/validation/policy";
+import { quotaLimits, quotaLimitsForm, quotaLimitsPatch } from "@/lib/policy/input";
 
 const capped = { vcpus: 4, memoryMb: 4096, diskGb: 40, cpuCap: 2 };
 const large = { vcpus: 4, memoryMb: 8192, diskGb: 40, cpuCap: null };

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { apiRoute, json } from "@/lib/api/handler";
 import { createApiToken, listApiTokens } from "@/lib/auth/tokens";
-import { writeAudit } from "@/lib/audit";
+import { writeAudit } from "@/lib/audit/write";
 
 export const dynamic = "force-dynamic";
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { apiRoute, isJsonType, json, readJsonBody, refuseUnstorable } from "@/lib/api/handler";
-import { uploadRoster } from "@/lib/db/queries/courses";
+import { uploadRoster } from "@/lib/courses/queries";
 import { UserError } from "@/lib/errors";
 import { unstorablePaths } from "@/lib/validation/fields";
 

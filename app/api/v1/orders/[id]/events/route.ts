@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/handler";
-import { orderForActor, orderView } from "@/lib/db/queries/orders";
+import { orderForActor, orderView } from "@/lib/orders/queries";
 import { onOrderChange } from "@/lib/pipeline/subscriptions";
 
 export const dynamic = "force-dynamic";

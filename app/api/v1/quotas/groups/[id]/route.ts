@@ -1,7 +1,7 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { limitsView, setGroupQuota } from "@/lib/db/queries/groups";
+import { limitsView, setGroupQuota } from "@/lib/policy/groups";
 import { limitsOf } from "@/lib/policy/quota";
-import { quotaLimits, quotaLimitsPatch } from "@/lib/validation/policy";
+import { quotaLimits, quotaLimitsPatch } from "@/lib/policy/input";
 
 /** Sets every limit of the group: each field is required, null means no limit. */
 export const PUT = apiRoute({ body: quotaLimits, roles: ["admin"] }, async ({ db, actor, params, body }) =>

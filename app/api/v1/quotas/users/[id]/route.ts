@@ -1,6 +1,6 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { setUserQuota, userQuota } from "@/lib/db/queries/groups";
-import { quotaLimits, quotaLimitsPatch } from "@/lib/validation/policy";
+import { setUserQuota, userQuota } from "@/lib/policy/groups";
+import { quotaLimits, quotaLimitsPatch } from "@/lib/policy/input";
 
 export const GET = apiRoute({ roles: ["admin"] }, async ({ db, params }) => json({ userId: params.id, limits: await userQuota(db, params.id) }));
 
