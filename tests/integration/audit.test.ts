@@ -106,7 +106,7 @@ describe("every state-changing call in a session leaves an audit row with actor 
     const id = created.res.body.id;
     expect(expectAudited(created.rows, "order.create", heldCustomer.id, id).after).toMatchObject({ status: "pending_approval" });
 
-    const approved = await call(approveRoute, "POST", `/api/v1/orders/${id}/approve`, token.approver, { params: { id }, body: { note: "ok" } });
+    const approved = await call(approveRoute, "POST", `/api/v1/orders/${id}/approve`, token.approver, { params: { id }, body: { reason: "ok" } });
     expect(approved.res.status).toBe(200);
     const a = expectAudited(approved.rows, "order.approve", approver.id, id);
     expect([a.before, a.after]).toEqual([{ status: "pending_approval" }, expect.objectContaining({ status: "queued" })]);

@@ -1,7 +1,7 @@
 import {
   body, bodyRejected, conflict, CROSS_SITE, forbidden, noContent, notFound, ok, ref, schema, unauthorized, uuidParam, type OpenApiPart,
 } from "../openapi-helpers";
-import { groupInput, groupSettingsInput, memberInput, quotaLimits, ruleInput, ruleOrder, ruleUpdate } from "../../policy/input";
+import { groupInput, groupSettingsInput, memberInput, quotaLimits, quotaLimitsPatch, ruleInput, ruleOrder, ruleUpdate } from "../../policy/input";
 
 /** Groups (customer pools), quotas, approval rules and pre-flight. */
 const limits = {
@@ -98,7 +98,7 @@ export const governancePolicy: OpenApiPart = {
     "/api/v1/quotas/groups/{id}": {
       put: {
         operationId: "setGroupQuota",
-        summary: "Set a group's limits (admins); null = no limit",
+        summary: "Set all of a group's limits (admins): every field, each a whole number or null (no limit)",
         parameters: groupId,
         requestBody: body("QuotaLimits"),
         responses: {
@@ -107,6 +107,19 @@ export const governancePolicy: OpenApiPart = {
           ...adminsChange,
           ...noGroup,
           ...bodyRejected("Invalid limits: a limit missing, or not a whole number of at least 0 or null"),
+        },
+      },
+      patch: {
+        operationId: "changeGroupQuota",
+        summary: "Change some of a group's limits (admins): the fields sent, at least one; the others keep their value",
+        parameters: groupId,
+        requestBody: body("QuotaLimitsPatch"),
+        responses: {
+          "200": ok("The limits", { type: "object", properties: { groupId: { type: "string", format: "uuid" }, limits } }),
+          ...unauthorized,
+          ...adminsChange,
+          ...noGroup,
+          ...bodyRejected("Invalid limits: none sent, or one not a whole number of at least 0 or null"),
         },
       },
     },
@@ -124,7 +137,7 @@ export const governancePolicy: OpenApiPart = {
       },
       put: {
         operationId: "setUserQuota",
-        summary: "Set a user's own limits across all groups (admins); null = no limit",
+        summary: "Set all of a user's own limits across all groups (admins): every field, each a whole number or null (no limit)",
         parameters: [uuidParam("id", "The user's id")],
         requestBody: body("QuotaLimits"),
         responses: {
@@ -133,6 +146,19 @@ export const governancePolicy: OpenApiPart = {
           ...adminsChange,
           ...notFound("No such user"),
           ...bodyRejected("Invalid limits: a limit missing, or not a whole number of at least 0 or null"),
+        },
+      },
+      patch: {
+        operationId: "changeUserQuota",
+        summary: "Change some of a user's own limits (admins): the fields sent, at least one; the others keep their value",
+        parameters: [uuidParam("id", "The user's id")],
+        requestBody: body("QuotaLimitsPatch"),
+        responses: {
+          "200": ok("The limits", userLimits),
+          ...unauthorized,
+          ...adminsChange,
+          ...notFound("No such user"),
+          ...bodyRejected("Invalid limits: none sent, or one not a whole number of at least 0 or null"),
         },
       },
     },
@@ -191,6 +217,7 @@ export const governancePolicy: OpenApiPart = {
     GroupSettingsInput: schema(groupSettingsInput),
     MemberInput: schema(memberInput),
     QuotaLimits: schema(quotaLimits),
+    QuotaLimitsPatch: schema(quotaLimitsPatch),
     RuleInput: schema(ruleInput),
     RuleUpdate: schema(ruleUpdate),
     RuleOrder: schema(ruleOrder),
