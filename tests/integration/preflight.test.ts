@@ -120,7 +120,8 @@ describe("pre-flight of a held order", () => {
     const otherCustomer = await makeUser(db, "customer", other.slug);
     const held = [await order(db, customer), await order(db, otherCustomer, { flavor: "large" }), await order(db, otherCustomer)];
     // One group over its quota, so the answers differ between orders.
-    await invoke(groupQuotaRoute.PUT, "PUT", `/api/v1/quotas/groups/${other.id}`, { token: adminToken, params: { id: other.id }, body: { vcpus: 3 } });
+    const set = await invoke(groupQuotaRoute.PATCH, "PATCH", `/api/v1/quotas/groups/${other.id}`, { token: adminToken, params: { id: other.id }, body: { vcpus: 3 } });
+    expect(set.status).toBe(200);
     try {
       const many = await preflightMany(db, [...held.map((h) => h.id), randomUUID()]);
       expect(many.map((p) => p.orderId)).toEqual(held.map((h) => h.id));
@@ -129,7 +130,7 @@ describe("pre-flight of a held order", () => {
       expect(many.map(strip)).toEqual(single.map(strip));
       expect(many.map((p) => checkOf(p, "quota")!.ok)).toEqual([true, false, false]);
     } finally {
-      await invoke(groupQuotaRoute.PUT, "PUT", `/api/v1/quotas/groups/${other.id}`, { token: adminToken, params: { id: other.id }, body: {} });
+      await invoke(groupQuotaRoute.PATCH, "PATCH", `/api/v1/quotas/groups/${other.id}`, { token: adminToken, params: { id: other.id }, body: { vcpus: null } });
     }
   });
 
