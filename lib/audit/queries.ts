@@ -4,7 +4,7 @@ import { auditEvents, users } from "../db/schema";
 import type { AuditQuery } from "./input";
 import { isUuid } from "../validation/ids";
 import { UserError } from "../errors";
-import { decodeCursor, pageOf } from "../validation/cursor";
+import { decodeCursor, isCursorTime, pageOf } from "../validation/cursor";
 
 
 /** `%text%` for ILIKE with the user's % and _ taken literally. */
@@ -78,7 +78,7 @@ export const AUDIT_COUNT_MAX = 10_000;
  */
 export async function searchAudit(db: Db, f: AuditQuery) {
   const after = f.cursor ? decodeCursor(f.cursor, 2) : null;
-  if (f.cursor && (!after || Number.isNaN(Date.parse(after[0])) || !/^\d+$/.test(after[1]))) {
+  if (f.cursor && (!after || !isCursorTime(after[0]) || !/^\d{1,18}$/.test(after[1]))) {
     throw new UserError("Invalid input", 422, { cursor: ["Not a cursor from this list: start again without one"] });
   }
   const filters = and(...conditions(f));

@@ -14,7 +14,7 @@ import type { ExtendInput } from "./input";
 import { isApproverFor } from "../policy/approvers";
 import { notify } from "../notifications/queries";
 import type { Actor } from "../auth/actor";
-import { decodeCursor, pageOf } from "../validation/cursor";
+import { decodeCursor, isCursorTime, pageOf } from "../validation/cursor";
 import { isUuid } from "../validation/ids";
 
 const leaseColumns = {
@@ -243,7 +243,7 @@ export async function listLeases(
   if (scope === "all" && actor.role !== "admin") throw new UserError("Only admins can list every lease", 403);
   const limit = Math.min(Math.max(1, opts.limit ?? LEASES_PER_PAGE), LEASES_MAX_PER_PAGE);
   const after = opts.cursor ? decodeCursor(opts.cursor, 2) : null;
-  if (opts.cursor && (!after || Number.isNaN(Date.parse(after[0])) || !isUuid(after[1]))) {
+  if (opts.cursor && (!after || !isCursorTime(after[0]) || !isUuid(after[1]))) {
     throw new UserError("Invalid input", 422, { cursor: ["Not a cursor from this list: start again without one"] });
   }
   // A live lease's environment is never deleted: the condition lets the partial index on

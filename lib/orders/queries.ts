@@ -21,7 +21,7 @@ import { catalogChoiceErrors, defaultProductionNetwork, findFlavor, findImage, f
 import { lockForTransaction } from "../db/locks";
 import { migrationsOf } from "./migration-history";
 import { powerActionsOf } from "./power-history";
-import { decodeCursor, pageOf } from "../validation/cursor";
+import { decodeCursor, isCursorTime, pageOf } from "../validation/cursor";
 import { isUuid } from "../validation/ids";
 
 import type { Actor } from "../auth/actor";
@@ -280,7 +280,7 @@ export async function listOrders(db: Db, actor: Actor, scope: OrderListScope = "
     .innerJoin(groups, eq(groups.id, orders.groupId));
   if (scope === "all" && actor.role !== "admin") throw forbidden("Only admins can list every order");
   const after = opts.cursor ? decodeCursor(opts.cursor, 2) : null;
-  if (opts.cursor && (!after || Number.isNaN(Date.parse(after[0])) || !isUuid(after[1]))) {
+  if (opts.cursor && (!after || !isCursorTime(after[0]) || !isUuid(after[1]))) {
     throw new UserError("Invalid input", 422, { cursor: ["Not a cursor from this list: start again without one"] });
   }
   const oldestFirst = scope === "approvals";

@@ -20,6 +20,15 @@ export function decodeCursor(cursor: string, count: number): string[] | null {
   }
 }
 
+/** A timestamp as PostgreSQL writes it (`2026-12-06 14:03:51.634123+00`), the form a cursor carries. */
+export function isCursorTime(text: string): boolean {
+  const m = /^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(\.\d{1,6})?([+-]\d\d(:?\d\d)?|Z)$/.exec(text);
+  if (!m) return false;
+  const [y, mo, d, h, mi, sec] = m.slice(1, 7).map(Number);
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  return y >= 1 && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d && h < 24 && mi < 60 && sec < 60;
+}
+
 /** `?limit=&cursor=` of a list: limit defaults to `def` and may not exceed `max`. */
 export function pageQuery(def: number, max: number) {
   return {
