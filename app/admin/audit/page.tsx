@@ -4,6 +4,7 @@ import { forbidden } from "next/navigation";
 import { getDb } from "@/lib/db/client";
 import { auditActions, searchAudit } from "@/lib/audit/queries";
 import { requireUser } from "@/lib/auth/require-user";
+import { UserError } from "@/lib/errors";
 import { auditQuery } from "@/lib/audit/input";
 import { fieldErrors, UNSTORABLE_MESSAGE, unstorablePaths } from "@/lib/validation/fields";
 import { PageHeader } from "@/components/PageHeader";
@@ -59,7 +60,12 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   };
   const f = parsed.success ? parsed.data : auditQuery.parse({});
   const db = await getDb();
-  const [result, actions] = await Promise.all([searchAudit(db, f), auditActions(db)]);
+  // A cursor that is not one of ours (an edited link) falls back to the page number.
+  const search = (q: typeof f) => searchAudit(db, q).catch((err) => {
+    if (err instanceof UserError && err.status === 422 && q.cursor) return searchAudit(db, { ...q, cursor: undefined });
+    throw err;
+  });
+  const [result, actions] = await Promise.all([search(f), auditActions(db)]);
 
   const given = Object.fromEntries(filterNames.filter((k) => typeof raw[k] === "string" && raw[k]).map((k) => [k, raw[k] as string]));
   const paging: Record<string, string> = typeof raw.perPage === "string" && parsed.success ? { perPage: String(f.perPage) } : {};
