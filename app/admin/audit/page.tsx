@@ -4,8 +4,9 @@ import { forbidden } from "next/navigation";
 import { getDb } from "@/lib/db/client";
 import { auditActions, searchAudit } from "@/lib/audit/queries";
 import { requireUser } from "@/lib/auth/require-user";
+import { UserError } from "@/lib/errors";
 import { auditQuery } from "@/lib/audit/input";
-import { fieldErrors } from "@/lib/validation/fields";
+import { fieldErrors, UNSTORABLE_MESSAGE, unstorablePaths } from "@/lib/validation/fields";
 import { PageHeader } from "@/components/PageHeader";
 import { formatDateTime } from "@/components/format";
 import { TableHead } from "@/components/TableHead";
@@ -48,12 +49,23 @@ function when(iso: string): string {
 export default async function AuditPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const user = await requireUser("/admin/audit");
   if (user.role !== "admin") forbidden();
-  const raw = Object.fromEntries(Object.entries(await searchParams).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]));
+  const sent = Object.fromEntries(Object.entries(await searchParams).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]));
+  // A filter the database could not compare with (a NUL, say) is left out, like one not understood.
+  const unstorable = new Set(unstorablePaths(sent));
+  const raw = Object.fromEntries(Object.entries(sent).filter(([k]) => !unstorable.has(k)));
   const parsed = auditQuery.safeParse(raw);
-  const fields = parsed.success ? {} : fieldErrors(parsed.error);
+  const fields: Record<string, string[]> = {
+    ...(parsed.success ? {} : fieldErrors(parsed.error)),
+    ...Object.fromEntries([...unstorable].map((k) => [k, [`${k}: ${UNSTORABLE_MESSAGE}`]])),
+  };
   const f = parsed.success ? parsed.data : auditQuery.parse({});
   const db = await getDb();
-  const [result, actions] = await Promise.all([searchAudit(db, f), auditActions(db)]);
+  // A cursor that is not one of ours (an edited link) falls back to the page number.
+  const search = (q: typeof f) => searchAudit(db, q).catch((err) => {
+    if (err instanceof UserError && err.status === 422 && q.cursor) return searchAudit(db, { ...q, cursor: undefined });
+    throw err;
+  });
+  const [result, actions] = await Promise.all([search(f), auditActions(db)]);
 
   const given = Object.fromEntries(filterNames.filter((k) => typeof raw[k] === "string" && raw[k]).map((k) => [k, raw[k] as string]));
   const paging: Record<string, string> = typeof raw.perPage === "string" && parsed.success ? { perPage: String(f.perPage) } : {};
@@ -112,11 +124,11 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           {filtered ? <Link prefetch={false} href="/admin/audit" className="btn btn-secondary">Clear filters</Link> : null}
         </div>
       </form>
-      {!parsed.success ? <p role="alert" className="mb-4 text-sm text-rose-700">Some filters were not understood and are left out: {Object.values(fields).flat().join("; ")}</p> : null}
+      {Object.keys(fields).length > 0 ? <p role="alert" className="mb-4 text-sm text-rose-700">Some filters were not understood and are left out: {Object.values(fields).flat().join("; ")}</p> : null}
 
       <div className="card overflow-x-auto">
         <div className="flex items-center justify-between border-b border-slate-100 px-4 py-2 text-sm text-slate-600" data-testid="audit-count">
-          {result.total === 0 ? "No entries match." : `Entries ${first}–${last} of ${result.total}, newest first`}
+          {result.total === 0 ? "No entries match." : `Entries ${first}–${last} of ${result.totalCapped ? `more than ${result.total.toLocaleString("en")}` : result.total}, newest first`}
         </div>
         {result.events.length ? (
           <table className="table" aria-label="Audit entries">
@@ -147,11 +159,12 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         ) : (
           <p className="px-4 py-6 text-sm text-slate-500">{filtered ? "Nothing matches these filters. Widen the time range or clear a filter." : "Nothing has been recorded yet."}</p>
         )}
-        {result.total > result.perPage ? (
+        {result.page > 1 || result.hasMore ? (
           <nav aria-label="Pages" className="flex items-center justify-between border-t border-slate-100 px-4 py-2 text-sm">
             {result.page > 1 ? <Link prefetch={false} href={`/admin/audit?${query({ page: result.page - 1 })}`} className="text-sky-700 hover:underline">← Newer</Link> : <span />}
-            <span className="text-slate-500">Page {result.page} of {Math.ceil(result.total / result.perPage)}</span>
-            {result.hasMore ? <Link prefetch={false} href={`/admin/audit?${query({ page: result.page + 1 })}`} className="text-sky-700 hover:underline">Older →</Link> : <span />}
+            <span className="text-slate-500">Page {result.page}{result.totalCapped ? "" : ` of ${Math.ceil(result.total / result.perPage)}`}</span>
+            {/* The cursor makes the next page as fast as the first; the page number only counts. */}
+            {result.nextCursor ? <Link prefetch={false} href={`/admin/audit?${query({ page: result.page + 1, cursor: result.nextCursor })}`} className="text-sky-700 hover:underline">Older →</Link> : <span />}
           </nav>
         ) : null}
       </div>

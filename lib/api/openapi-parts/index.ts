@@ -1,4 +1,6 @@
 import type { OpenApiPart } from "../openapi-helpers";
+import { accountPart } from "./account";
+import { catalogPart } from "./catalog";
 import { environmentsPart } from "./environments";
 import { environmentsMigratePart } from "./environments-migrate";
 import { governanceAudit } from "./governance-audit";
@@ -8,10 +10,11 @@ import { governanceLeases } from "./governance-leases";
 import { governancePolicy } from "./governance-policy";
 import { hostsPart } from "./hosts";
 import { networksPart } from "./networks";
+import { ordersPart } from "./orders";
 import { planPart } from "./plan";
 
-/** Every area's part of the OpenAPI document; one import and one entry per area. */
+/** Every area's part of the OpenAPI document, in the order the document lists them; one import and one entry per area. */
 export const openApiParts: OpenApiPart[] = [
-  governanceDelivery, governanceAudit, governancePolicy, governanceLeases, governanceCourses, hostsPart, planPart,
-  environmentsPart, environmentsMigratePart, networksPart,
+  catalogPart, ordersPart, environmentsPart, environmentsMigratePart, governanceDelivery, governanceAudit, governancePolicy,
+  governanceLeases, governanceCourses, hostsPart, networksPart, planPart, accountPart,
 ];

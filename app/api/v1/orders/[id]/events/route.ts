@@ -1,4 +1,5 @@
 import { apiRoute } from "@/lib/api/handler";
+import { whileRequested } from "@/lib/db/client";
 import { orderForActor, orderView } from "@/lib/orders/queries";
 import { onOrderChange } from "@/lib/pipeline/subscriptions";
 
@@ -15,20 +16,33 @@ const COALESCE_MS = 100;
 export const GET = apiRoute({}, async ({ db, actor, params, req }) => {
   await orderForActor(db, actor, params.id);
   const encoder = new TextEncoder();
-  let cleanup = () => {};
+  // The client can go away while start() still awaits its subscription: that is remembered,
+  // and start() then cleans up at once instead of leaving a heartbeat writing to a closed stream.
+  let gone = false;
+  let cleanup = () => {
+    gone = true;
+  };
   const stream = new ReadableStream<Uint8Array>({
     async start(controller) {
       let closed = false;
       let timer: ReturnType<typeof setTimeout> | null = null;
       let sending = Promise.resolve();
       const write = (text: string) => {
-        if (!closed) controller.enqueue(encoder.encode(text));
+        if (closed) return;
+        try {
+          controller.enqueue(encoder.encode(text));
+        } catch {
+          cleanup(); // the stream was closed under us
+        }
       };
       const send = () => {
         sending = sending.then(async () => {
           if (closed) return;
           try {
-            write(`event: snapshot\ndata: ${JSON.stringify(await orderView(db, params.id))}\n\n`);
+            // Run as this request's statement whatever context the Redis message arrived in
+            // (the shared subscriber connection may have been opened by another request).
+            const view = await whileRequested(req.signal, () => orderView(db, params.id));
+            write(`event: snapshot\ndata: ${JSON.stringify(view)}\n\n`);
           } catch {
             write(`event: error\ndata: {"error":"could not read the order"}\n\n`);
           }
@@ -55,7 +69,8 @@ export const GET = apiRoute({}, async ({ db, actor, params, req }) => {
           // already closed by the client
         }
       };
-      req.signal.addEventListener("abort", () => cleanup());
+      if (gone || req.signal.aborted) return cleanup();
+      req.signal.addEventListener("abort", () => cleanup(), { once: true });
       write("retry: 2000\n\n");
       send();
     },

@@ -1,1 +1,0 @@
-ALTER TABLE "hosts" ADD COLUMN "capacity_override" jsonb;

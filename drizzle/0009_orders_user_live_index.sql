@@ -1,1 +1,0 @@
-CREATE INDEX "orders_user_live_idx" ON "orders" USING btree ("user_id") WHERE "orders"."status" not in ('rejected', 'cancelled', 'retired');
