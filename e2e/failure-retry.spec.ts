@@ -32,12 +32,15 @@ test.describe("an approver's own order (auto-approved)", () => {
       // The failed step's log is open.
       await expect(glue.getByRole("list", { name: "Log of Glue (hostname, users, keys)" })).toContainText("error:");
       await expect(page.locator('[data-testid="pipeline-step"][data-status="succeeded"]')).toHaveCount(7);
+      // What the failed order keeps for a retry, and until when.
+      await expect(page.getByTestId("order-hold")).toContainText("Holds its host and addresses until");
       await page.screenshot({ path: "test-results/order-failed.png", fullPage: true });
 
       await page.getByRole("button", { name: "Retry from failed step" }).click();
       await expect(orderStatus(page)).toHaveText("ready", { timeout: 30_000 });
       await expect(glue).toHaveAttribute("data-status", "succeeded");
       await expect(glue).toContainText("attempt 2");
+      await expect(page.getByTestId("order-hold")).toHaveCount(0);
       // Steps before the failed one ran once.
       await expect(page.locator('[data-testid="pipeline-step"][data-step="storage"]')).toContainText("attempt 1");
 

@@ -238,6 +238,8 @@ export async function retryOrder(db: Db, actor: Actor, orderId: string) {
   const next = await db.transaction(async (tx) => {
     const nextStatus = run.kind === "provision" ? "queued" : "retiring";
     if (run.kind === "provision") await transition(tx, orderId, ["failed"], { status: nextStatus, reason: `retried by ${actor.email}` });
+    // Holding the order's row now: the hold's release may have started a teardown just before.
+    if ((await latestRun(tx, orderId))?.id !== run.id) throw conflict("Its host and addresses are being released; retry once that has finished");
     // A failed release of a failed order's hold is retried; the order itself stays failed.
     else if (hold?.state !== "release_failed") await tx.update(orders).set({ status: order.status === "failed" ? "retiring" : order.status, updatedAt: new Date() }).where(eq(orders.id, orderId));
     return resetFailedRun(tx, run.id);
