@@ -237,11 +237,14 @@ export async function retryOrder(db: Db, actor: Actor, orderId: string) {
   if (!run || run.status !== "failed") throw conflict("Only a failed pipeline can be retried");
   const next = await db.transaction(async (tx) => {
     const nextStatus = run.kind === "provision" ? "queued" : "retiring";
-    if (run.kind === "provision") await transition(tx, orderId, ["failed"], { status: nextStatus, reason: `retried by ${actor.email}` });
-    // Holding the order's row now: the hold's release may have started a teardown just before.
-    if ((await latestRun(tx, orderId))?.id !== run.id) throw conflict("Its host and addresses are being released; retry once that has finished");
-    // A failed release of a failed order's hold is retried; the order itself stays failed.
-    else if (hold?.state !== "release_failed") await tx.update(orders).set({ status: order.status === "failed" ? "retiring" : order.status, updatedAt: new Date() }).where(eq(orders.id, orderId));
+    if (run.kind === "provision") {
+      await transition(tx, orderId, ["failed"], { status: nextStatus, reason: `retried by ${actor.email}` });
+      // Holding the order's row now: the hold's release may have started a teardown just before.
+      if ((await latestRun(tx, orderId))?.id !== run.id) throw conflict("Its host and addresses are being released; retry once that has finished");
+    } else if (hold?.state !== "release_failed") {
+      // (A failed release of a failed order's hold is retried; the order itself stays failed.)
+      await tx.update(orders).set({ status: order.status === "failed" ? "retiring" : order.status, updatedAt: new Date() }).where(eq(orders.id, orderId));
+    }
     return resetFailedRun(tx, run.id);
   });
   await writeAudit(db, { actorId: actor.id, action: "order.retry", targetType: "order", targetId: orderId, data: { run: run.id, attempt: next.attempt }, before: { status: order.status }, after: { status: next.kind === "provision" ? "queued" : order.status === "failed" ? "retiring" : order.status } });
