@@ -191,8 +191,7 @@ export default async function AdminPage() {
             <AddNetworkForm />
           </FormCard>
           <FormCard title="Change a network">
-            {/* Keyed by what it shows, so a saved change comes back as the form's new start. */}
-            <EditNetworkForm key={networks.map((n) => `${n.id}:${n.cidr}:${n.gateway}:${n.bridge}`).join(",")} networks={networks} />
+            <EditNetworkForm networks={networks} />
           </FormCard>
         </Section>
 

@@ -20,6 +20,7 @@ export function EditNetworkForm({ networks }: { networks: Network[] }) {
     method: "PATCH",
     done: (n) => `${n.name} is now ${n.cidr}, gateway ${n.gateway}, bridge ${n.bridge}`,
     pathFor: (v) => `/api/v1/networks/${v.id}`,
+    keepValues: true,
   });
   if (!first) return null;
 

@@ -46,7 +46,7 @@ export function HostCapacityForm({
     }
     if (Object.keys(change).length === 0) return setMessage({ ok: true, text: "Nothing changed" });
     setBusy(true);
-    const res = await api<{ name: string; capacity: Record<Key, number> }>(`/api/v1/hosts/${hostId}`, { method: "PATCH", body: { capacity: change } });
+    const res = await api<{ name: string; capacity: Record<Key, number>; capacityOverride: Partial<Record<Key, number>> }>(`/api/v1/hosts/${hostId}`, { method: "PATCH", body: { capacity: change } });
     setBusy(false);
     if (!res.ok) {
       setErrors(Object.fromEntries(Object.entries(res.fields ?? {}).map(([k, v]) => [k.replace(/^capacity\./, ""), v[0]])));
@@ -54,6 +54,9 @@ export function HostCapacityForm({
       return;
     }
     setErrors({});
+    // What is set by hand now (the page's figures follow with the refresh).
+    const saved = res.data.capacityOverride;
+    setValues({ vcpus: String(saved.vcpus ?? ""), memoryMb: String(saved.memoryMb ?? ""), diskGb: String(saved.diskGb ?? "") });
     const c = res.data.capacity;
     setMessage({ ok: true, text: `${res.data.name}: ${c.vcpus} CPUs, ${c.memoryMb} MiB, ${c.diskGb} GiB` });
     router.refresh();

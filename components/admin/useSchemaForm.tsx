@@ -18,6 +18,8 @@ export function useSchemaForm<V extends Record<string, unknown>, R>(opts: {
   path: string;
   /** The path when it depends on the values (e.g. the chosen item's id); else `path`. */
   pathFor?: (values: V) => string;
+  /** A form that changes an existing thing keeps what was saved instead of emptying itself. */
+  keepValues?: boolean;
   /** POST by default (adding); PATCH for a form that changes an existing thing. */
   method?: "POST" | "PATCH";
   done: (created: R) => string;
@@ -65,7 +67,7 @@ export function useSchemaForm<V extends Record<string, unknown>, R>(opts: {
       return;
     }
     setMessage({ ok: true, text: opts.done(res.data) });
-    setValues(opts.initial);
+    if (!opts.keepValues) setValues(opts.initial);
     setTouched({});
     router.refresh();
   }

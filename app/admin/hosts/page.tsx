@@ -69,7 +69,7 @@ export default async function HostsPage() {
                   </dl>
                   <HostControls hostId={h.id} hostName={h.name} kind={h.kind} state={h.state} failSteps={injections.get(h.id) ?? {}} />
                   <HostTagsForm hostId={h.id} tags={h.tags} />
-                  <HostCapacityForm key={JSON.stringify(h.capacityOverride)} hostId={h.id} capacity={h.capacity} override={h.capacityOverride} />
+                  <HostCapacityForm hostId={h.id} capacity={h.capacity} override={h.capacityOverride} />
                 </div>
                 <HostConnection
                   hostId={h.id}
