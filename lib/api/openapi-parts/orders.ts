@@ -165,6 +165,18 @@ export const ordersPart: OpenApiPart = {
           description: "The policy decision at submission: the rule (or default) that decided and why, in words",
           properties: { outcome: { enum: ["approve", "hold", "refuse"] }, rule: { type: "string" }, ruleKey: { type: "string" }, explanation: { type: "string" } },
         },
+        hold: {
+          type: ["object", "null"],
+          description:
+            "A failed order: what it keeps for a retry (its host and addresses) and until when (FAILED_HOLD_HOURS after it failed); " +
+            "then they are released and a retry starts again from choosing a host. null for other orders",
+          properties: {
+            state: { enum: ["holding", "releasing", "released", "release_failed"] },
+            until: { type: "string", format: "date-time", description: "holding: when the release runs" },
+            at: { type: ["string", "null"], format: "date-time", description: "released: when" },
+            error: { type: ["string", "null"], description: "release_failed: why" },
+          },
+        },
         steps: {
           type: "array",
           items: {
