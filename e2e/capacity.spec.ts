@@ -47,10 +47,11 @@ test("an admin sets a host's memory by hand and hands it back to discovery", asy
   await form.getByLabel("Memory (MiB)").fill("65536");
   await form.getByRole("button", { name: "Save capacity" }).click();
   await expect(form.getByRole("status")).toHaveText("sim-2: 16 CPUs, 65536 MiB, 2000 GiB");
-  await expect(card.getByTestId("host-capacity-summary")).toContainText("16 CPUs");
+  await expect(card.getByTestId("host-capacity-summary")).toContainText("(set by hand: memory)");
 
   const card2 = page.getByRole("article", { name: "Host sim-2" });
   await card2.getByRole("form", { name: "Host capacity" }).getByLabel("Memory (MiB)").fill("");
   await card2.getByRole("form", { name: "Host capacity" }).getByRole("button", { name: "Save capacity" }).click();
   await expect(card2.getByRole("form", { name: "Host capacity" }).getByRole("status")).toHaveText("sim-2: 16 CPUs, 65536 MiB, 2000 GiB");
+  await expect(card2.getByTestId("host-capacity-summary")).not.toContainText("set by hand");
 });

@@ -61,6 +61,11 @@ export default async function HostsPage() {
                       ) : (
                         `${h.capacity.vcpus} CPUs, ${formatMemory(h.capacity.memoryMb)}, ${h.capacity.diskGb} GiB disk`
                       )}
+                      {Object.keys(h.capacityOverride).length ? (
+                        <span className="text-slate-500">
+                          {" "}(set by hand: {(["vcpus", "memoryMb", "diskGb"] as const).filter((k) => h.capacityOverride[k] !== undefined).map((k) => ({ vcpus: "CPUs", memoryMb: "memory", diskGb: "disk" })[k]).join(", ")})
+                        </span>
+                      ) : null}
                     </dd>
                     <dt className="text-slate-500">In use</dt>
                     <dd>
