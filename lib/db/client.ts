@@ -18,8 +18,19 @@ export async function connectPg(url: string, opts: { max?: number } = {}): Promi
   const { Pool } = await import("pg");
   const { drizzle } = await import("drizzle-orm/node-postgres");
   const { migrate } = await import("drizzle-orm/node-postgres/migrator");
-  const pool = new Pool({ connectionString: url, max: opts.max ?? 10 });
-  pool.on("error", (err) => console.error("[db] idle client error:", err.message));
+  const pool = new Pool({ connectionString: url, max: opts.max ?? 10, keepAlive: true });
+  // PostgreSQL restarting ends every connection (57P01). Idle clients report it on the pool;
+  // a client checked out between two queries (a transaction, a migration) reports it on itself,
+  // and an 'error' event nobody listens to ends the process. Both are logged, once per client:
+  // the query in progress fails on its own, and the pool drops the broken client on release.
+  let lastLogged = 0;
+  const lost = (err: Error) => {
+    if (Date.now() - lastLogged < 1000) return;
+    lastLogged = Date.now();
+    console.error(`[db] connection lost: ${err.message}`);
+  };
+  pool.on("error", lost);
+  pool.on("connect", (client) => client.on("error", lost));
   const lockClient = await pool.connect();
   try {
     await lockClient.query("select pg_advisory_lock($1)", [lockKeys.migrations]);
