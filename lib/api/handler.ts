@@ -5,6 +5,7 @@ import { z } from "zod";
 import { authOptions } from "../auth/options";
 import { userForToken } from "../auth/tokens";
 import { getDb, type Db } from "../db/client";
+import { isDatabaseUnavailable } from "../db/errors";
 import type { Actor } from "../auth/actor";
 import { users, type Role } from "../db/schema";
 import { UserError } from "../errors";
@@ -58,7 +59,15 @@ function sameOrigin(req: Request): boolean {
   }
 }
 
+/** Seconds a client should wait before trying again while the database is unreachable. */
+const DATABASE_RETRY_AFTER_S = 5;
+
 export function errorResponse(err: unknown): Response {
+  // PostgreSQL restarting or unreachable: nothing is wrong with the request; try again shortly.
+  if (isDatabaseUnavailable(err)) {
+    console.error(`[api] database unavailable: ${err instanceof Error ? err.message : err}`);
+    return json({ error: "The database is unavailable right now (restarting or unreachable); try again in a few seconds." }, 503, { "Retry-After": String(DATABASE_RETRY_AFTER_S) });
+  }
   if (err instanceof UserError) return json({ error: err.message, ...(err.fields ? { fields: err.fields } : {}) }, err.status);
   if (err instanceof z.ZodError) return json({ error: "Invalid input", fields: fieldErrors(err) }, 422);
   const requestId = randomUUID();
