@@ -1,8 +1,9 @@
-import { inArray, sql } from "drizzle-orm";
+import { and, inArray, sql } from "drizzle-orm";
 import type { Queue } from "bullmq";
 import type { Db } from "@/lib/db/client";
 import { environmentActions, pipelineRuns } from "@/lib/db/schema";
 import { actionJobId, enqueueLifecycle, enqueueRun, enqueueTakeover, runJobId } from "@/lib/jobs/queues";
+import { env } from "@/lib/env";
 import { expiredLeases, isExecutingHere } from "@/lib/pipeline/lease";
 
 /**
@@ -35,7 +36,7 @@ export async function reconcile(db: Db, queue: Queue): Promise<{ checked: number
       requeued.push(run.id);
     } else if (state === "active" && run.leasedUntil) {
       // Its job still looks active, but its worker stopped renewing the lease: gone.
-      await enqueueTakeover({ runId: run.id, attempt: run.attempt, leasedUntil: run.leasedUntil });
+      await enqueueTakeover({ runId: run.id, attempt: run.attempt, since: run.leasedUntil });
       takenOver.push(run.id);
     }
   }
@@ -48,12 +49,28 @@ export async function reconcile(db: Db, queue: Queue): Promise<{ checked: number
  * The quick check a worker runs every few seconds: runs whose lease expired (their worker was
  * killed or cut off) get a takeover job at once, without waiting for the job's lock to expire.
  */
-export async function takeOverExpiredRuns(db: Db): Promise<string[]> {
+export async function takeOverExpiredRuns(db: Db, queue: Queue): Promise<string[]> {
   const taken: string[] = [];
   for (const run of await expiredLeases(db)) {
     if (isExecutingHere(run.id) || !run.leasedUntil) continue;
-    await enqueueTakeover({ runId: run.id, attempt: run.attempt, leasedUntil: run.leasedUntil });
+    await enqueueTakeover({ runId: run.id, attempt: run.attempt, since: run.leasedUntil });
     taken.push(run.id);
+  }
+  // A worker killed after taking a job but before claiming its run left no lease to expire:
+  // a job active for longer than a lease whose run nobody holds is taken over the same way.
+  const stale = (await queue.getActive(0, 499)).filter((j) => j.processedOn && Date.now() - j.processedOn > env.RUN_LEASE_MS);
+  const runIds = stale.map((j) => (j.data as { runId?: string }).runId).filter((id): id is string => typeof id === "string");
+  if (runIds.length) {
+    const unheld = await db
+      .select({ id: pipelineRuns.id, attempt: pipelineRuns.attempt })
+      .from(pipelineRuns)
+      .where(and(inArray(pipelineRuns.id, runIds), inArray(pipelineRuns.status, ["queued", "running"]), sql`(${pipelineRuns.leasedUntil} is null or ${pipelineRuns.leasedUntil} < now())`));
+    for (const run of unheld) {
+      const job = stale.find((j) => (j.data as { runId?: string }).runId === run.id)!;
+      if (isExecutingHere(run.id) || taken.includes(run.id)) continue;
+      await enqueueTakeover({ runId: run.id, attempt: run.attempt, since: new Date(job.processedOn!) });
+      taken.push(run.id);
+    }
   }
   if (taken.length) console.log(`[worker] taking over ${taken.length} run(s) whose worker stopped renewing its lease`);
   return taken;

@@ -60,7 +60,7 @@ export async function startWorkers(): Promise<RunningWorkers> {
     if (ticking) return;
     ticking = true;
     void (async () => {
-      await takeOverExpiredRuns(db).catch((err) => console.error("[worker] lease check:", err.message));
+      await takeOverExpiredRuns(db, getQueue("provision")).catch((err) => console.error("[worker] lease check:", err.message));
       const missing = await missingSchedulers().catch(() => []);
       if (missing.length) {
         console.log(`[worker] job schedulers missing from Redis (${missing.join(", ")}): re-creating them and catching up`);

@@ -119,12 +119,13 @@ export async function enqueueRun(p: Payload<"provision"> & { attempt: number }):
 
 /**
  * A second job for a run whose worker is gone (its lease expired) while its own job still
- * looks active in Redis until the job's lock expires: one per expired lease, so the run
- * resumes now. The old job, once Redis gives it back, finds the run claimed or done.
+ * looks active in Redis until the job's lock expires: one per incident (`since`: when the
+ * lease expired or the job was taken), so the run resumes now. The old job, once Redis gives
+ * it back, finds the run claimed or done.
  */
-export async function enqueueTakeover(p: { runId: string; attempt: number; leasedUntil: Date }): Promise<void> {
+export async function enqueueTakeover(p: { runId: string; attempt: number; since: Date }): Promise<void> {
   const payload = queues.provision.payload.parse({ runId: p.runId });
-  await getQueue("provision").add("run", payload, { jobId: `${runJobId(p.runId, p.attempt)}-t${p.leasedUntil.getTime()}` });
+  await getQueue("provision").add("run", payload, { jobId: `${runJobId(p.runId, p.attempt)}-t${p.since.getTime()}` });
 }
 
 /** Runs a maintenance task soon (besides its schedule), e.g. a lease sweep after an extension. */
