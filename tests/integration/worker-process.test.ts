@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { environments, simObjects } from "@/lib/db/schema";
+import { environments, hosts, simObjects } from "@/lib/db/schema";
 import { allocationsOf, bootPortal, order, orderStatus, provisionSteps, waitFor, waitForOrder } from "../helpers/portal";
 import { killAllWorkers, startWorkerProcess, untilReady } from "../helpers/worker-process";
 
@@ -83,6 +83,38 @@ describe("worker processes", () => {
     const view = await waitForOrder(db, created.id, ["ready", "failed"], 30_000);
     expect(view.status, next.output()).toBe("ready");
     expect(view.steps.every((s) => s.status === "succeeded" && s.attempt === 1)).toBe(true);
+    next.kill("SIGTERM");
+    expect(await next.exited).toEqual({ code: 0, signal: null });
+  });
+  it("SIGTERM during a step longer than the grace period: the step is aborted, the worker exits 0, the next worker does that step again", async () => {
+    const worker = startWorkerProcess({ ...workerEnv, WORKER_GRACE_MS: "1000" });
+    await untilReady(worker);
+    const created = await order(db, admin);
+    await untilMiddleStepRuns(created.id);
+    // The step now running takes a minute: longer than the grace period.
+    await db.update(hosts).set({ config: { stepMs: 60_000 } }).where(eq(hosts.kind, "sim"));
+    const slowedAt = new Date();
+    const slow = await waitFor(
+      () => provisionSteps(db, created.id),
+      (s) => s.some((x) => x.status === "running" && x.startedAt! > slowedAt),
+      { what: "a step started after the slow-down", timeoutMs: 15_000, intervalMs: 20 },
+    );
+    const cut = slow.find((x) => x.status === "running")!;
+
+    const signalled = Date.now();
+    worker.kill("SIGTERM");
+    expect(await worker.exited, worker.output()).toEqual({ code: 0, signal: null });
+    expect(Date.now() - signalled).toBeLessThan(5000);
+    expect(worker.output()).toContain("steps still running after 1000 ms: aborting them");
+    const after = (await provisionSteps(db, created.id)).find((x) => x.id === cut.id)!;
+    expect(after).toMatchObject({ status: "pending", attempt: 1 });
+
+    await db.update(hosts).set({ config: {} }).where(eq(hosts.kind, "sim"));
+    const next = startWorkerProcess(workerEnv);
+    await untilReady(next);
+    const view = await waitForOrder(db, created.id, ["ready", "failed"], 30_000);
+    expect(view.status, next.output()).toBe("ready");
+    expect(view.steps.find((x) => x.name === cut.name)?.attempt).toBe(2);
     next.kill("SIGTERM");
     expect(await next.exited).toEqual({ code: 0, signal: null });
   });
