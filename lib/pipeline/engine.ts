@@ -1,5 +1,5 @@
 import { and, asc, eq, sql } from "drizzle-orm";
-import type { Db } from "../db/client";
+import { isDatabaseUnavailable, type Db } from "../db/client";
 import { environments, networks, orders, pipelineRuns, pipelineSteps, stepLogs, type HostKind } from "../db/schema";
 import { supportedHostKinds } from "../drivers";
 import { driverFor } from "./drivers";
@@ -14,7 +14,6 @@ import { announce } from "./events";
 import { createRun, dispatchRun } from "./runs";
 import { stepLabel } from "./steps";
 import { executeLeased, LeaseLostError } from "./lease";
-import { isDatabaseUnavailable } from "../db/errors";
 import { DAY_MS } from "../time";
 
 type StepFn = (db: Db, ctx: OrderContext, io: StepIo) => Promise<void>;

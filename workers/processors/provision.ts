@@ -1,6 +1,5 @@
 import { WaitingError, type Job } from "bullmq";
-import type { Db } from "@/lib/db/client";
-import { isDatabaseUnavailable } from "@/lib/db/errors";
+import { isDatabaseUnavailable, type Db } from "@/lib/db/client";
 import { queues } from "@/lib/jobs/queues";
 import { stepEstimator } from "@/lib/delivery/queries";
 import { executeRun, failRun } from "@/lib/pipeline/engine";
