@@ -7,7 +7,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { environments, hosts, ipAllocations, pipelineRuns, pipelineSteps, simObjects, stepLogs } from "@/lib/db/schema";
 import { getQueue, runJobId } from "@/lib/jobs/queues";
 import { executeRun } from "@/lib/pipeline/engine";
-import { claimRun } from "@/lib/pipeline/lease";
+import { claimRun, LeaseLostError } from "@/lib/pipeline/lease";
 import { reconcile } from "@/workers/reconciler";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { bootPortal, order, provisionSteps, waitFor, waitForOrder } from "../helpers/portal";
@@ -48,6 +48,29 @@ it("a run another worker holds a live lease on is neither executed here nor re-e
   expect(await executeRun(db, run.id)).toBe("succeeded");
   expect(await runOf(held.id)).toMatchObject({ status: "succeeded", leaseOwner: null, leasedUntil: null });
   await getQueue("provision").remove(runJobId(run.id, 1));
+});
+
+it("a worker whose lease was taken over (it stalled past it) stops at its next renewal and leaves the run to the new holder", async () => {
+  await db.update(hosts).set({ config: { stepMs: 400 } }).where(eq(hosts.kind, "sim"));
+  const created = await order(db, admin);
+  const run = await runOf(created.id);
+  await loseJob(run.id);
+  const execution = executeRun(db, run.id);
+  await waitFor(() => provisionSteps(db, created.id), (steps) => steps.some((s) => s.name === "storage" && s.status === "running"), { what: "storage to start", intervalMs: 20 });
+  // Another worker found the lease expired and claimed the run.
+  await db.update(pipelineRuns).set({ leaseOwner: "other-host:4242:abcdef", leasedUntil: sql`now() + interval '1 minute'` }).where(eq(pipelineRuns.id, run.id));
+  const outcome = await execution.then(() => "finished", (err: unknown) => err);
+  await db.update(hosts).set({ config: {} }).where(eq(hosts.kind, "sim"));
+  const running = (await provisionSteps(db, created.id)).filter((s) => s.status === "running");
+  const after = await runOf(created.id);
+  // (This run is nobody's business in the next test.)
+  await db.update(pipelineRuns).set({ status: "cancelled", leaseOwner: null, leasedUntil: null }).where(eq(pipelineRuns.id, run.id));
+
+  expect(outcome).toBeInstanceOf(LeaseLostError);
+  // The step it was in (storage, or the next one if it finished before the renewal) is the new
+  // holder's now: left running, and the lease left to it.
+  expect(running).toHaveLength(1);
+  expect(after).toMatchObject({ status: "running", leaseOwner: "other-host:4242:abcdef" });
 });
 
 it("re-enqueues a queued run and an interrupted running run whose jobs Redis lost; both finish, the interrupted one from its step", async () => {

@@ -4,7 +4,7 @@ import { queues } from "@/lib/jobs/queues";
 import { stepEstimator } from "@/lib/delivery/queries";
 import { executeRun, failRun } from "@/lib/pipeline/engine";
 import { LeaseLostError } from "@/lib/pipeline/lease";
-import { untilDatabaseAnswers } from "../database-wait";
+import { giveBack, untilDatabaseAnswers } from "../interruptions";
 
 /**
  * Runs one pipeline run; the engine resumes at the first unfinished step.
@@ -43,15 +43,4 @@ export function provisionProcessor(db: Db, signal: AbortSignal, drain?: AbortSig
       }
     }
   };
-}
-
-/** Puts the job back in the queue as it is (no attempt spent) for the next worker. */
-async function giveBack(job: Job, token: string | undefined, cause?: unknown): Promise<never> {
-  try {
-    await job.moveToWait(token);
-  } catch {
-    // Redis unreachable: the reconciler re-enqueues the run from the database.
-    throw cause ?? new Error("the worker stopped before the run finished");
-  }
-  throw new WaitingError();
 }
