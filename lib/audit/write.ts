@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Db } from "../db/client";
 import { auditEvents } from "../db/schema";
+import { clientAddress } from "../http/client-address";
 
 /** Where a request came from, as the audit log records it. */
 export type AuditSource = { ip: string | null; userAgent: string | null };
@@ -26,21 +27,14 @@ const requestSource = new AsyncLocalStorage<RequestAudit>();
 const MAX_UA = 400;
 
 /**
- * The client's address and user agent from request headers. The address is the nearest
- * X-Forwarded-For entry: the one our own proxy (or Next.js, from the socket, when the header
- * is absent) wrote; entries further left are whatever the client claimed.
+ * The client's address and user agent from request headers. The address is the connection's
+ * peer, or what trusted proxies (TRUSTED_PROXIES) report for it (lib/http/client-address.ts):
+ * never an X-Forwarded-For entry the client wrote itself.
  */
 export function sourceOf(headers: Headers | Record<string, unknown> | undefined | null): AuditSource {
-  const get = (name: string): string | null => {
-    if (!headers) return null;
-    if (headers instanceof Headers) return headers.get(name);
-    const v = (headers as Record<string, unknown>)[name];
-    return typeof v === "string" ? v : Array.isArray(v) ? String(v[v.length - 1] ?? "") || null : null;
-  };
-  const forwarded = get("x-forwarded-for")?.split(",").map((s) => s.trim()).filter(Boolean).at(-1) ?? null;
-  const ip = (forwarded ?? get("x-real-ip") ?? "").replace(/^::ffff:/, "").slice(0, 64) || null;
-  const ua = get("user-agent");
-  return { ip, userAgent: ua ? ua.slice(0, MAX_UA) : null };
+  const ua = headers instanceof Headers ? headers.get("user-agent") : headers?.["user-agent"];
+  const userAgent = typeof ua === "string" ? ua : Array.isArray(ua) ? String(ua[ua.length - 1] ?? "") || null : null;
+  return { ip: clientAddress(headers)?.slice(0, 64) ?? null, userAgent: userAgent ? userAgent.slice(0, MAX_UA) : null };
 }
 
 /**

@@ -36,12 +36,12 @@ export type OrderInput = z.infer<typeof orderInput>;
 
 /** Approving an order that fails pre-flight needs `override: true` and a reason (audited). */
 export const decisionInput = z
-  .object({
+  .strictObject({
     reason: z.string().trim().max(500, "Reason can have at most 500 characters").optional(),
     override: z.boolean().optional(),
   })
   .refine((v) => !v.override || (v.reason?.length ?? 0) >= 3, { path: ["reason"], message: "Say why you approve despite the failed checks" });
 
-export const rejectInput = z.object({
+export const rejectInput = z.strictObject({
   reason: z.string().trim().min(3, "Say why the order is rejected").max(500, "Reason can have at most 500 characters"),
 });

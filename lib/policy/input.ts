@@ -56,16 +56,41 @@ export type RuleUpdate = z.infer<typeof ruleUpdate>;
 
 export const ruleOrder = z.strictObject({ ids: z.array(uuid).min(1, "List the rules in their new order").max(500) });
 
-/** A limit: a number, or null (or an empty field) for no limit. */
+/**
+ * A limit as the API takes it: a whole number from 0 to 1000000, or null for no limit.
+ * Nothing is coerced: "5", true or [] are refused, not read as numbers.
+ */
 const limit = (what: string) =>
-  z.preprocess((v) => (v === "" || v === undefined ? null : v), count(what).nullable());
+  z
+    .number({ error: (i) => (i.input === undefined ? `${what}: give a whole number or null (no limit)` : `${what} is a whole number or null`) })
+    .int(`${what} is a whole number`)
+    .min(0, `${what} is 0 or more`)
+    .max(1_000_000, `${what} is at most 1000000`)
+    .nullable();
 
+/** PUT: every limit, each a number or null; a left-out field is an error, not "no limit". */
 export const quotaLimits = z.strictObject({
   environments: limit("Environments"),
   vcpus: limit("vCPUs"),
   memoryGb: limit("Memory"),
   diskGb: limit("Disk"),
   licensedCores: limit("Licensed cores"),
+});
+
+/** PATCH: only the limits sent change; at least one. */
+export const quotaLimitsPatch = quotaLimits
+  .partial()
+  .refine((v) => Object.keys(v).length > 0, { message: "Send at least one of environments, vcpus, memoryGb, diskGb, licensedCores" });
+
+/** The quota forms' text fields: an empty field means no limit. They send what this yields. */
+const limitText = (what: string) => z.preprocess((v) => (v === "" || v === undefined ? null : v), count(what).nullable());
+
+export const quotaLimitsForm = z.strictObject({
+  environments: limitText("Environments"),
+  vcpus: limitText("vCPUs"),
+  memoryGb: limitText("Memory"),
+  diskGb: limitText("Disk"),
+  licensedCores: limitText("Licensed cores"),
 });
 
 export type QuotaLimitsInput = z.infer<typeof quotaLimits>;
