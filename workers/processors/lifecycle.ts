@@ -32,7 +32,8 @@ export function lifecycleProcessor(db: Db, signal: AbortSignal, handlers: Action
         if (signal.aborted) await giveBack(job, token, err);
         if (isDatabaseUnavailable(err)) {
           console.error(`[worker] action ${actionId}: the database is unavailable (${(err as Error).message}); waiting to resume it`);
-          await untilDatabaseAnswers(db, signal);
+          // Stopping while waiting: the job goes back to the queue as it is.
+          await untilDatabaseAnswers(db, signal).catch((waitErr: unknown) => (signal.aborted ? giveBack(job, token, err) : Promise.reject(waitErr)));
           continue;
         }
         await giveUp(db, job, actionId, err);

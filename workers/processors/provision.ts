@@ -31,7 +31,9 @@ export function provisionProcessor(db: Db, signal: AbortSignal, drain?: AbortSig
         if (signal.aborted || drain?.aborted) await giveBack(job, token, err);
         if (isDatabaseUnavailable(err)) {
           console.error(`[worker] run ${runId}: the database is unavailable (${(err as Error).message}); waiting to resume it`);
-          await untilDatabaseAnswers(db, signal);
+          const stopping = drain ? AbortSignal.any([signal, drain]) : signal;
+          // Stopping while waiting: the job goes back to the queue as it is.
+          await untilDatabaseAnswers(db, stopping).catch((waitErr: unknown) => (stopping.aborted ? giveBack(job, token, err) : Promise.reject(waitErr)));
           continue;
         }
         const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
