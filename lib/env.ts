@@ -11,6 +11,11 @@ import { z } from "zod";
 const schema = z.object({
   DATABASE_URL: z.string().url().optional(),
   DATA_DIR: z.string().default(".data"),
+  /**
+   * Longest a single SQL statement may run on PostgreSQL before the server cancels it (ms; 0 =
+   * no limit). Guards the pool against a runaway query; migrations run without it.
+   */
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
   REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
   REDIS_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default("portal"),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),

@@ -1,36 +1,39 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { getDb } from "@/lib/db/client";
-import { listOrders } from "@/lib/orders/queries";
+import { listOrders, ORDERS_PER_PAGE } from "@/lib/orders/queries";
 import { requireUser } from "@/lib/auth/require-user";
 import { forbidden } from "next/navigation";
 import { PageHeader } from "@/components/PageHeader";
 import { ApprovalDecision } from "@/components/policy/ApprovalDecision";
-import { preflight } from "@/lib/policy/preflight";
+import { preflightMany } from "@/lib/policy/preflight";
 import { decisionsFor } from "@/lib/policy/policies";
 import { formatDateTime } from "@/components/format";
 import { ExtensionRequestsList } from "@/components/leases/ExtensionRequestsList";
-import { pendingExtensionRequests } from "@/lib/leases/queries";
+import { EXTENSION_REQUESTS_MAX, pendingExtensionRequests } from "@/lib/leases/queries";
 
 export const metadata: Metadata = { title: "Approvals" };
 
-export default async function ApprovalsPage() {
-  const user = await requireUser("/approvals");
+export default async function ApprovalsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const params = await searchParams;
+  const page = Math.max(1, Math.min(100_000, Number.parseInt(String(params.page ?? "1"), 10) || 1));
+  const user = await requireUser(`/approvals${page > 1 ? `?page=${page}` : ""}`);
   if (user.role !== "approver" && user.role !== "admin") forbidden();
   const db = await getDb();
-  const { orders: pending } = await listOrders(db, user, "approvals");
+  const { orders: pending, hasMore } = await listOrders(db, user, "approvals", page);
+  const pageHref = (n: number) => (n > 1 ? `/approvals?page=${n}` : "/approvals");
+  const extensions = await pendingExtensionRequests(db, user);
   // Computed now, for each held order: would it succeed if approved?
-  const checks = new Map<string, Awaited<ReturnType<typeof preflight>>>();
-  for (const o of pending) checks.set(o.id, await preflight(db, o.id));
+  const checks = new Map((await preflightMany(db, pending.map((o) => o.id))).map((c) => [c.orderId, c]));
   const decisions = await decisionsFor(db, pending.map((o) => o.id));
   return (
     <>
       <PageHeader
         title="Approvals"
-        description={user.role === "admin" ? "Orders held for approval in every group, oldest first." : "Orders held for approval in the groups you approve for, oldest first."}
+        description={`${user.role === "admin" ? "Orders held for approval in every group" : "Orders held for approval in the groups you approve for"}, oldest first, ${ORDERS_PER_PAGE} a page.`}
       />
       {pending.length === 0 ? (
-        <div className="card p-10 text-center text-slate-600" data-testid="approvals-empty">Nothing is waiting for a decision.</div>
+        <div className="card p-10 text-center text-slate-600" data-testid="approvals-empty">{page > 1 ? "No held orders on this page." : "Nothing is waiting for a decision."}</div>
       ) : (
         <ul className="space-y-4" aria-label="Orders waiting for approval">
           {pending.map((o) => (
@@ -63,7 +66,17 @@ export default async function ApprovalsPage() {
           ))}
         </ul>
       )}
-      <ExtensionRequestsList requests={await pendingExtensionRequests(db, user)} />
+      {page > 1 || hasMore ? (
+        <nav aria-label="Pages" className="mt-4 flex items-center justify-between text-sm">
+          {page > 1 ? <Link prefetch={false} href={pageHref(page - 1)} className="text-sky-700 hover:underline">← Older</Link> : <span />}
+          <span className="text-slate-500">Page {page}</span>
+          {hasMore ? <Link prefetch={false} href={pageHref(page + 1)} className="text-sky-700 hover:underline">Newer →</Link> : <span />}
+        </nav>
+      ) : null}
+      <ExtensionRequestsList requests={extensions} />
+      {extensions.length >= EXTENSION_REQUESTS_MAX ? (
+        <p className="mt-2 text-sm text-slate-500">Showing the {EXTENSION_REQUESTS_MAX} oldest requests; decide these to see the others.</p>
+      ) : null}
     </>
   );
 }

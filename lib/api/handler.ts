@@ -3,7 +3,7 @@ import { getServerSession } from "next-auth";
 import { z } from "zod";
 import { authOptions, userOfSession, type PortalSession } from "../auth/options";
 import { userForToken } from "../auth/tokens";
-import { getDb, isDatabaseUnavailable, type Db } from "../db/client";
+import { getDb, isAbandoned, isDatabaseUnavailable, whileRequested, type Db } from "../db/client";
 import type { Actor } from "../auth/actor";
 import type { Role } from "../db/schema";
 import { UserError } from "../errors";
@@ -59,6 +59,8 @@ function sameOrigin(req: Request): boolean {
 const DATABASE_RETRY_AFTER_S = 5;
 
 export function errorResponse(err: unknown): Response {
+  // Nobody is waiting for the answer: no error to log.
+  if (isAbandoned(err)) return json({ error: "Request abandoned" }, 499);
   // PostgreSQL restarting or unreachable: nothing is wrong with the request; try again shortly.
   if (isDatabaseUnavailable(err)) {
     console.error(`[api] database unavailable: ${err instanceof Error ? err.message : err}`);
@@ -96,7 +98,9 @@ export function apiRoute<S extends z.ZodType | undefined = undefined>(
       // Audit events written while handling the request record where it came from. A change
       // that succeeded without writing one (a route that forgot) is still recorded.
       const source = sourceOf(req.headers);
-      const { result, written, unchanged } = await withAuditSource(source, () => handler({ req, db, actor: auth.actor, body: body as never, params, via: auth.via }));
+      const { result, written, unchanged } = await withAuditSource(source, () =>
+        whileRequested(req.signal, () => handler({ req, db, actor: auth.actor, body: body as never, params, via: auth.via })),
+      );
       if (mutating && written === 0 && !unchanged && result.status < 400) {
         const path = new URL(req.url).pathname;
         await writeAudit(db, { actorId: auth.actor.id, action: `api.${req.method.toLowerCase()}`, targetType: "api", targetId: path, data: { status: result.status }, source });

@@ -30,6 +30,8 @@ export const auditQuery = z
     to: when,
     page: z.coerce.number().int("Page must be a whole number").min(1, "Pages start at 1").max(100_000).default(1),
     perPage: z.coerce.number().int().min(1).max(500).default(50),
+    /** The previous page's nextCursor: the page after it, as fast on any page (page then only numbers it). */
+    cursor: z.string().max(500).optional(),
     format: z.enum(["json", "csv"]).default("json"),
   })
   .refine((f) => !f.from || !f.to || f.from <= f.to, { message: "The start must be before the end", path: ["to"] });

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import path from "node:path";
 import { mkdirSync } from "node:fs";
 import type { ExtractTablesWithRelations } from "drizzle-orm";
@@ -13,12 +14,41 @@ export type Db = PgDatabase<PgQueryResultHKT, Schema, ExtractTablesWithRelations
 export type DbHandle = { db: Db; kind: "pg" | "pglite"; close: () => Promise<void> };
 
 const MIGRATIONS = path.join(process.cwd(), "drizzle");
+/**
+ * The signal of the request being answered: a statement it starts is cancelled on PostgreSQL
+ * when the client goes away (see whileRequested).
+ */
+const requestSignal = new AsyncLocalStorage<AbortSignal>();
+
+/**
+ * Runs `fn` for a request: statements it sends outside a transaction are cancelled when
+ * `signal` aborts (the client closed the connection), so an abandoned request stops using
+ * the database. Transactions are left to finish: they are short and hold locks.
+ */
+export function whileRequested<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  return requestSignal.run(signal, fn);
+}
+
+/** What a statement of an abandoned request fails with. */
+export class RequestAbandoned extends Error {
+  constructor() {
+    super("The client went away; the request was abandoned");
+    this.name = "RequestAbandoned";
+  }
+}
+
+/** Whether `err` (or what a query error wraps) says the request was abandoned. */
+export function isAbandoned(err: unknown): boolean {
+  return err instanceof RequestAbandoned || (err instanceof Error && err.cause instanceof RequestAbandoned);
+}
+
 /** Connects to PostgreSQL at `url`, applies migrations once under an advisory lock. */
-export async function connectPg(url: string, opts: { max?: number } = {}): Promise<DbHandle> {
-  const { Pool } = await import("pg");
+export async function connectPg(url: string, opts: { max?: number; statementTimeoutMs?: number } = {}): Promise<DbHandle> {
+  const { Client, Pool } = await import("pg");
   const { drizzle } = await import("drizzle-orm/node-postgres");
   const { migrate } = await import("drizzle-orm/node-postgres/migrator");
-  const pool = new Pool({ connectionString: url, max: opts.max ?? 10, keepAlive: true });
+  const statementTimeoutMs = opts.statementTimeoutMs ?? env.DB_STATEMENT_TIMEOUT_MS;
+  const pool = new Pool({ connectionString: url, max: opts.max ?? 10, keepAlive: true, ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}) });
   // PostgreSQL restarting ends every connection (57P01). Idle clients report it on the pool;
   // a client checked out between two queries (a transaction, a migration) reports it on itself,
   // and an 'error' event nobody listens to ends the process. Both are logged, once per client:
@@ -33,12 +63,48 @@ export async function connectPg(url: string, opts: { max?: number } = {}): Promi
   pool.on("connect", (client) => client.on("error", lost));
   const lockClient = await pool.connect();
   try {
+    // Building an index on a large table may take longer than a request's statement.
+    await lockClient.query("set statement_timeout = 0");
     await lockClient.query("select pg_advisory_lock($1)", [lockKeys.migrations]);
     await migrate(drizzle(lockClient, { schema }), { migrationsFolder: MIGRATIONS });
   } finally {
     await lockClient.query("select pg_advisory_unlock($1)", [lockKeys.migrations]).catch(() => {});
+    await lockClient.query("reset statement_timeout").catch(() => {});
     lockClient.release();
   }
+  // A statement of a request runs on a client of its own, so that the request's abort can
+  // cancel exactly that backend (from a short-lived second connection: the pool may be full).
+  const poolQuery = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+  const cancelBackend = async (pid: number) => {
+    const canceller = new Client({ connectionString: url });
+    canceller.on("error", lost);
+    try {
+      await canceller.connect();
+      await canceller.query("select pg_cancel_backend($1)", [pid]);
+    } catch (err) {
+      console.error("[db] could not cancel an abandoned statement:", (err as Error).message);
+    } finally {
+      await canceller.end().catch(() => {});
+    }
+  };
+  (pool as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = async (...args: unknown[]) => {
+    const signal = requestSignal.getStore();
+    if (!signal) return poolQuery(...args);
+    if (signal.aborted) throw new RequestAbandoned();
+    const client = await pool.connect();
+    const pid = (client as unknown as { processID: number }).processID;
+    const onAbort = () => void cancelBackend(pid);
+    try {
+      if (signal.aborted) throw new RequestAbandoned();
+      signal.addEventListener("abort", onAbort, { once: true });
+      return await (client.query as (...a: unknown[]) => Promise<unknown>).apply(client, args);
+    } catch (err) {
+      throw signal.aborted ? new RequestAbandoned() : err;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      client.release();
+    }
+  };
   const db = drizzle(pool, { schema }) as unknown as Db;
   return { db, kind: "pg", close: () => pool.end() };
 }

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { provisionSteps, stepLabel } from "../pipeline/steps";
 import {
-  ESTIMATE_WINDOW, ONE_HOUR_MS, learnEstimate, median, remainingTime, shareWithin, spread, type EstimateBasis, type OrderClock, type StepEstimate,
+  ESTIMATE_WINDOW, ONE_HOUR_MS, learnEstimate, median, remainingTime, type EstimateBasis, type StepEstimate,
 } from "./stats";
 
 /** Rows of a raw query, from node-postgres or PGlite alike. */
@@ -14,25 +14,65 @@ async function rows<T>(db: Db, query: ReturnType<typeof sql>): Promise<T[]> {
 const learnedLevels = ["image_and_host_kind", "image", "host_kind", "any_image"] as const;
 
 /**
+ * How many of the newest successful runs of each step the learner reads (through the index
+ * on successful steps by name and finish time), before it picks the newest ESTIMATE_WINDOW
+ * at each level among them. Bounds the work whatever the history holds; an image or host
+ * kind not seen among them falls back to a less specific level.
+ */
+export const ESTIMATE_CANDIDATES = 200;
+
+/** How long learned estimates are reused in this process: they move slowly, and every order page and pipeline run asks. */
+export const ESTIMATE_CACHE_MS = 10_000;
+const ESTIMATE_CACHE_MAX = 500;
+const estimateCache = new WeakMap<Db, Map<string, { at: number; value: Promise<Record<string, StepEstimate>> }>>();
+
+/**
  * What each provision step is expected to take for `imageId` on a host of `hostKind` (null
  * while the order is not placed yet), learned from the last ESTIMATE_WINDOW successful runs
- * of that step at each level (same image and host kind, same image, same host kind, any).
+ * of that step at each level (same image and host kind, same image, same host kind, any),
+ * among the newest ESTIMATE_CANDIDATES of the step. One statement; reused for
+ * ESTIMATE_CACHE_MS.
  */
 export async function learnedStepEstimates(db: Db, imageId: string, hostKind: string | null): Promise<Record<string, StepEstimate>> {
+  let cache = estimateCache.get(db);
+  if (!cache) estimateCache.set(db, (cache = new Map()));
+  const key = `${imageId}|${hostKind ?? ""}`;
+  const now = Date.now();
+  const hit = cache.get(key);
+  if (hit && now - hit.at < ESTIMATE_CACHE_MS) return hit.value;
+  if (cache.size >= ESTIMATE_CACHE_MAX) {
+    for (const [k, v] of cache) if (now - v.at >= ESTIMATE_CACHE_MS) cache.delete(k);
+    if (cache.size >= ESTIMATE_CACHE_MAX) cache.clear();
+  }
+  const value = readStepEstimates(db, imageId, hostKind);
+  cache.set(key, { at: now, value });
+  // A failed read is not remembered.
+  value.catch(() => cache.get(key)?.value === value && cache.delete(key));
+  return value;
+}
+
+async function readStepEstimates(db: Db, imageId: string, hostKind: string | null): Promise<Record<string, StepEstimate>> {
+  const names = provisionSteps.map((s) => s.name as string);
   const found = await rows<{ name: string; level: (typeof learnedLevels)[number]; ms: number }>(db, sql`
     with s as (
-      select ps.name, ps.finished_at,
-             floor(extract(epoch from ps.finished_at) * 1000) - floor(extract(epoch from ps.started_at) * 1000) as ms,
-             o.image_id = ${imageId}::uuid as same_image,
-             coalesce(h.kind = ${hostKind}::text, false) as same_kind
-      from pipeline_steps ps
-      join pipeline_runs r on r.id = ps.run_id and r.kind = 'provision'
-      join orders o on o.id = r.order_id
-      left join environments e on e.order_id = o.id
-      left join hosts h on h.id = e.host_id
-      where ps.status = 'succeeded' and ps.started_at is not null and ps.finished_at is not null
-        -- Recent history only: what a step took half a year ago says little about today.
-        and ps.finished_at > now() - interval '180 days'
+      select n.name, c.ms, c.finished_at, c.same_image, c.same_kind
+      from unnest(${`{${names.join(",")}}`}::text[]) as n(name)
+      cross join lateral (
+        select ps.finished_at,
+               floor(extract(epoch from ps.finished_at) * 1000) - floor(extract(epoch from ps.started_at) * 1000) as ms,
+               o.image_id = ${imageId}::uuid as same_image,
+               coalesce(h.kind = ${hostKind}::text, false) as same_kind
+        from pipeline_steps ps
+        join pipeline_runs r on r.id = ps.run_id and r.kind = 'provision'
+        join orders o on o.id = r.order_id
+        left join environments e on e.order_id = o.id
+        left join hosts h on h.id = e.host_id
+        where ps.name = n.name and ps.status = 'succeeded' and ps.started_at is not null and ps.finished_at is not null
+          -- Recent history only: what a step took half a year ago says little about today.
+          and ps.finished_at > now() - interval '180 days'
+        order by ps.finished_at desc
+        limit ${ESTIMATE_CANDIDATES}
+      ) c
     ), levels as (
       select name, ms, finished_at, 'image_and_host_kind' as level from s where same_image and same_kind
       union all select name, ms, finished_at, 'image' from s where same_image
@@ -83,130 +123,145 @@ export function stepEstimator(db: Db) {
 
 export type DeliveryRange = { from: Date; to: Date };
 
-type OrderRow = {
-  id: string; name: string; status: string; image_slug: string; image_name: string;
-  created_ms: number; queued_ms: number | null; ready_ms: number | null; run_started_ms: number | null;
-};
-
-type StepRow = { name: string; image_slug: string; ms: number; estimate_ms: number | null };
-
 /** Max orders one dashboard view reads; beyond that the range is cut and says so. */
 const MAX_ORDERS = 20_000;
+
+type SpreadRow = { count: number; p50: number | null; p95: number | null };
+type ShareRow = { kept: number; missed: number; open: number };
+
+/** count, p50 and p95 of `expr` (ms) over the rows of the aggregate, rounded like spread() does. */
+const spreadOf = (expr: ReturnType<typeof sql>) => sql`json_build_object(
+  'count', count(${expr})::int,
+  'p50', round((percentile_cont(0.5) within group (order by ${expr}))::numeric)::float8,
+  'p95', round((percentile_cont(0.95) within group (order by ${expr}))::numeric)::float8)`;
+
+/** kept, missed and open of promiseOutcome (stats.ts) per order, counted: `start` is when the clock started. */
+const shareOf = (start: ReturnType<typeof sql>, nowMs: number) => sql`json_build_object(
+  'kept', count(*) filter (where not excluded and ${start} is not null and ready_ms is not null and ready_ms - ${start} <= ${ONE_HOUR_MS})::int,
+  'missed', count(*) filter (where not excluded and ${start} is not null and (
+    (ready_ms is not null and ready_ms - ${start} > ${ONE_HOUR_MS}) or (ready_ms is null and ${nowMs}::float8 - ${start} > ${ONE_HOUR_MS})))::int,
+  'open', count(*) filter (where not excluded and ${start} is not null and ready_ms is null and ${nowMs}::float8 - ${start} <= ${ONE_HOUR_MS})::int)`;
+
+const share = (s: ShareRow) => ({ ...s, share: s.kept + s.missed === 0 ? null : s.kept / (s.kept + s.missed) });
 
 /**
  * The figures behind the delivery dashboard and GET /api/v1/delivery, for orders submitted in
  * `range`: the share delivered within the hour (with and without the approval wait), p50/p95
  * of delivery time per image and of each step, where the time goes (approval, queue,
- * pipeline), and each step's estimate against what it took.
+ * pipeline), and each step's estimate against what it took. Aggregated by PostgreSQL in two
+ * statements: only the figures travel, never the orders or steps.
  */
 export async function deliveryFigures(db: Db, range: DeliveryRange, now = new Date()) {
-  const orderRows = await rows<OrderRow>(db, sql`
-    select o.id, o.name, o.status, i.slug as image_slug, i.name as image_name,
-           floor(extract(epoch from o.created_at) * 1000)::float8 as created_ms,
-           floor(extract(epoch from coalesce(o.queued_at, r.created_at)) * 1000)::float8 as queued_ms,
-           floor(extract(epoch from o.ready_at) * 1000)::float8 as ready_ms,
-           floor(extract(epoch from r.started_at) * 1000)::float8 as run_started_ms
-    from orders o
-    join images i on i.id = o.image_id
-    left join lateral (
-      select created_at, started_at from pipeline_runs where order_id = o.id and kind = 'provision' order by created_at asc limit 1
-    ) r on true
-    where o.created_at >= ${range.from.toISOString()}::timestamptz and o.created_at < ${range.to.toISOString()}::timestamptz
-    order by o.created_at desc
-    limit ${MAX_ORDERS}`);
-  const stepRows = await rows<StepRow>(db, sql`
-    select ps.name, i.slug as image_slug,
-           (floor(extract(epoch from ps.finished_at) * 1000) - floor(extract(epoch from ps.started_at) * 1000))::float8 as ms, ps.estimate_ms
-    from pipeline_steps ps
-    join pipeline_runs r on r.id = ps.run_id and r.kind = 'provision'
-    join orders o on o.id = r.order_id
-    join images i on i.id = o.image_id
-    where ps.status = 'succeeded' and ps.started_at is not null and ps.finished_at is not null
-      and o.created_at >= ${range.from.toISOString()}::timestamptz and o.created_at < ${range.to.toISOString()}::timestamptz`);
-
   const nowMs = now.getTime();
-  const clocks = orderRows.map((r) => ({
-    ...r,
-    clock: {
-      status: r.status,
-      createdAt: Number(r.created_ms),
-      queuedAt: r.queued_ms === null ? null : Number(r.queued_ms),
-      readyAt: r.ready_ms === null ? null : Number(r.ready_ms),
-    } satisfies OrderClock,
-  }));
-  const delivered = clocks.filter((o) => o.clock.readyAt !== null);
-  const split = (o: (typeof clocks)[number]) => {
-    const { createdAt, queuedAt, readyAt } = o.clock;
-    const q = queuedAt ?? createdAt;
-    const started = o.run_started_ms === null ? null : Number(o.run_started_ms);
-    return {
-      totalMs: readyAt! - createdAt,
-      approvalMs: Math.max(0, q - createdAt),
-      queueMs: started === null ? 0 : Math.max(0, started - q),
-      pipelineMs: started === null ? readyAt! - q : Math.max(0, readyAt! - started),
-    };
-  };
-  const splits = delivered.map((o) => ({ order: o, ...split(o) }));
+  const from = range.from.toISOString();
+  const to = range.to.toISOString();
+  const [figures] = await rows<{
+    submitted: number; delivered: number; waiting: number; in_progress: number; failed: number; rejected_or_cancelled: number;
+    within: ShareRow; within_q: ShareRow; total: SpreadRow; approval: SpreadRow; queue: SpreadRow; pipeline: SpreadRow;
+    per_image: { image: string; name: string; delivery: SpreadRow; within: ShareRow }[] | null;
+    slowest: { id: string; name: string; image: string; totalMs: number; approvalMs: number; queueMs: number; pipelineMs: number }[] | null;
+  }>(db, sql`
+    with o as (
+      select o.id, o.name, o.status, o.image_id,
+             floor(extract(epoch from o.created_at) * 1000)::float8 as created_ms,
+             floor(extract(epoch from coalesce(o.queued_at, r.created_at)) * 1000)::float8 as queued_ms,
+             floor(extract(epoch from o.ready_at) * 1000)::float8 as ready_ms,
+             floor(extract(epoch from r.started_at) * 1000)::float8 as run_started_ms
+      from orders o
+      left join lateral (
+        select created_at, started_at from pipeline_runs where order_id = o.id and kind = 'provision' order by created_at asc limit 1
+      ) r on true
+      where o.created_at >= ${from}::timestamptz and o.created_at < ${to}::timestamptz
+      order by o.created_at desc
+      limit ${MAX_ORDERS}
+    ), c as (
+      select o.*, (status = 'rejected' or (status = 'cancelled' and ready_ms is null)) as excluded from o
+    ), d as (
+      select c.*, ready_ms - created_ms as total_ms,
+             greatest(0, coalesce(queued_ms, created_ms) - created_ms) as approval_ms,
+             case when run_started_ms is null then 0 else greatest(0, run_started_ms - coalesce(queued_ms, created_ms)) end as queue_ms,
+             case when run_started_ms is null then ready_ms - coalesce(queued_ms, created_ms) else greatest(0, ready_ms - run_started_ms) end as pipeline_ms
+      from c where ready_ms is not null
+    ), per_image as (
+      select i.slug as image, i.name,
+             ${spreadOf(sql`dt.total_ms`)} as delivery,
+             ${shareOf(sql`c.created_ms`, nowMs)} as within
+      from c join images i on i.id = c.image_id left join (select id, total_ms from d) dt on dt.id = c.id
+      group by i.slug, i.name
+    )
+    select
+      (select count(*)::int from c) as submitted,
+      (select count(*)::int from d) as delivered,
+      (select count(*)::int from c where status = 'pending_approval') as waiting,
+      (select count(*)::int from c where status in ('approved', 'queued', 'provisioning')) as in_progress,
+      (select count(*)::int from c where status = 'failed') as failed,
+      (select count(*)::int from c where status = 'rejected' or (status = 'cancelled' and ready_ms is null)) as rejected_or_cancelled,
+      (select ${shareOf(sql`created_ms`, nowMs)} from c) as within,
+      (select ${shareOf(sql`queued_ms`, nowMs)} from c) as within_q,
+      (select ${spreadOf(sql`total_ms`)} from d) as total,
+      (select ${spreadOf(sql`approval_ms`)} from d) as approval,
+      (select ${spreadOf(sql`queue_ms`)} from d) as queue,
+      (select ${spreadOf(sql`pipeline_ms`)} from d) as pipeline,
+      (select json_agg(per_image) from per_image) as per_image,
+      (select json_agg(json_build_object('id', s.id, 'name', s.name, 'image', i.name, 'totalMs', s.total_ms, 'approvalMs', s.approval_ms, 'queueMs', s.queue_ms, 'pipelineMs', s.pipeline_ms) order by s.total_ms desc, s.created_ms desc)
+         from (select * from d order by total_ms desc, created_ms desc limit 10) s join images i on i.id = s.image_id) as slowest`);
+  const steps = await rows<{ name: string; actual: SpreadRow; estimate_count: number; estimate_p50: number | null; actual_p50: number | null; mean_abs_error: number | null }>(db, sql`
+    select ps.name,
+           ${spreadOf(sql`ms`)} as actual,
+           count(*) filter (where estimate_ms is not null)::int as estimate_count,
+           percentile_cont(0.5) within group (order by estimate_ms) as estimate_p50,
+           percentile_cont(0.5) within group (order by ms) filter (where estimate_ms is not null) as actual_p50,
+           avg(abs(ms - estimate_ms)) as mean_abs_error
+    from (
+      select ps.name, ps.estimate_ms::float8 as estimate_ms,
+             (floor(extract(epoch from ps.finished_at) * 1000) - floor(extract(epoch from ps.started_at) * 1000))::float8 as ms
+      from pipeline_steps ps
+      join pipeline_runs r on r.id = ps.run_id and r.kind = 'provision'
+      where ps.status = 'succeeded' and ps.started_at is not null and ps.finished_at is not null
+        -- The orders the figures above count (the newest MAX_ORDERS of the range).
+        and r.order_id in (
+          select id from orders where created_at >= ${from}::timestamptz and created_at < ${to}::timestamptz order by created_at desc limit ${MAX_ORDERS}
+        )
+    ) ps
+    group by ps.name`);
 
-  const images = new Map<string, { slug: string; name: string; clocks: OrderClock[]; totals: number[] }>();
-  for (const o of clocks) {
-    const entry = images.get(o.image_slug) ?? { slug: o.image_slug, name: o.image_name, clocks: [], totals: [] };
-    entry.clocks.push(o.clock);
-    images.set(o.image_slug, entry);
-  }
-  for (const s of splits) images.get(s.order.image_slug)!.totals.push(s.totalMs);
-
-  const stepNames = [...provisionSteps.map((s) => s.name as string), ...new Set(stepRows.map((s) => s.name))].filter((n, i, all) => all.indexOf(n) === i);
-  const perStep = stepNames
-    .map((name) => {
-      const mine = stepRows.filter((s) => s.name === name);
-      const withEstimate = mine.filter((s) => s.estimate_ms !== null);
-      const errors = withEstimate.map((s) => Math.abs(Number(s.ms) - Number(s.estimate_ms)));
-      return {
-        step: name,
-        label: stepLabel(name),
-        actual: spread(mine.map((s) => Number(s.ms))),
-        estimate: {
-          count: withEstimate.length,
-          p50: median(withEstimate.map((s) => Number(s.estimate_ms))),
-          actualP50: median(withEstimate.map((s) => Number(s.ms))),
-          meanAbsErrorMs: errors.length ? errors.reduce((a, b) => a + b, 0) / errors.length : null,
-        },
-      };
-    })
-    .filter((s) => s.actual.count > 0);
-
+  const order = provisionSteps.map((s) => s.name as string);
+  const rank = (name: string) => (order.includes(name) ? order.indexOf(name) : order.length);
+  const num = (v: number | null) => (v === null ? null : Number(v));
+  const spreadView = (s: SpreadRow) => ({ count: s.count, p50: num(s.p50), p95: num(s.p95) });
   return {
-    range: { from: range.from.toISOString(), to: range.to.toISOString() },
+    range: { from, to },
     generatedAt: now.toISOString(),
-    truncated: orderRows.length >= MAX_ORDERS,
+    truncated: figures.submitted >= MAX_ORDERS,
     orders: {
-      submitted: clocks.length,
-      delivered: delivered.length,
-      waitingForApproval: clocks.filter((o) => o.status === "pending_approval").length,
-      inProgress: clocks.filter((o) => ["approved", "queued", "provisioning"].includes(o.status)).length,
-      failed: clocks.filter((o) => o.status === "failed").length,
-      rejectedOrCancelled: clocks.filter((o) => o.status === "rejected" || (o.status === "cancelled" && o.clock.readyAt === null)).length,
+      submitted: figures.submitted,
+      delivered: figures.delivered,
+      waitingForApproval: figures.waiting,
+      inProgress: figures.in_progress,
+      failed: figures.failed,
+      rejectedOrCancelled: figures.rejected_or_cancelled,
     },
-    withinHour: shareWithin(clocks.map((o) => o.clock), nowMs),
-    withinHourExcludingApproval: shareWithin(clocks.map((o) => o.clock), nowMs, { excludeApproval: true }),
+    withinHour: share(figures.within),
+    withinHourExcludingApproval: share(figures.within_q),
     breakdown: {
-      total: spread(splits.map((s) => s.totalMs)),
-      approval: spread(splits.map((s) => s.approvalMs)),
-      queue: spread(splits.map((s) => s.queueMs)),
-      pipeline: spread(splits.map((s) => s.pipelineMs)),
+      total: spreadView(figures.total),
+      approval: spreadView(figures.approval),
+      queue: spreadView(figures.queue),
+      pipeline: spreadView(figures.pipeline),
     },
-    perImage: [...images.values()]
-      .map((i) => ({ image: i.slug, name: i.name, delivery: spread(i.totals), withinHour: shareWithin(i.clocks, nowMs) }))
+    perImage: (figures.per_image ?? [])
+      .map((i) => ({ image: i.image, name: i.name, delivery: spreadView(i.delivery), withinHour: share(i.within) }))
       .sort((a, b) => a.name.localeCompare(b.name)),
-    perStep,
-    slowest: [...splits]
-      .sort((a, b) => b.totalMs - a.totalMs)
-      .slice(0, 10)
+    perStep: steps
+      .filter((s) => s.actual.count > 0)
+      .sort((a, b) => rank(a.name) - rank(b.name))
       .map((s) => ({
-        id: s.order.id, name: s.order.name, image: s.order.image_name, totalMs: s.totalMs,
-        approvalMs: s.approvalMs, queueMs: s.queueMs, pipelineMs: s.pipelineMs,
+        step: s.name,
+        label: stepLabel(s.name),
+        actual: spreadView(s.actual),
+        estimate: { count: s.estimate_count, p50: num(s.estimate_p50), actualP50: num(s.actual_p50), meanAbsErrorMs: num(s.mean_abs_error) },
       })),
+    slowest: (figures.slowest ?? []).map((s) => ({ ...s, totalMs: Number(s.totalMs), approvalMs: Number(s.approvalMs), queueMs: Number(s.queueMs), pipelineMs: Number(s.pipelineMs) })),
   };
 }
 

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, ne, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import {
   courseMachines, courses, environments, extensionRequests, groups, images, leaseEvents, leaseLimits, memberships, orders, users,
@@ -14,6 +14,8 @@ import type { ExtendInput } from "./input";
 import { isApproverFor } from "../policy/approvers";
 import { notify } from "../notifications/queries";
 import type { Actor } from "../auth/actor";
+import { decodeCursor, isCursorTime, pageOf } from "../validation/cursor";
+import { isUuid } from "../validation/ids";
 
 const leaseColumns = {
   environmentId: environments.id,
@@ -30,6 +32,8 @@ const leaseColumns = {
   group: groups.name,
   imageId: orders.imageId,
   image: images.name,
+  /** The lease end to the microsecond, as PostgreSQL writes it: the list's cursor. */
+  expiresAtExact: sql<string>`${environments.expiresAt}::text`,
 };
 
 export function leaseQuery(db: Db) {
@@ -44,14 +48,25 @@ export function leaseQuery(db: Db) {
 
 export type LeaseRow = Awaited<ReturnType<ReturnType<typeof leaseQuery>["where"]>>[number];
 
-/** The longest total lease without an approver: the smaller of the group's and the image's limit. */
-export async function leaseLimitFor(db: Db, groupId: string, imageId: string): Promise<{ maxDays: number; source: string }> {
-  const rows = await db
-    .select({ maxDays: leaseLimits.maxDays, groupName: groups.name, imageName: images.name })
+type LimitRow = { groupId: string | null; imageId: string | null; maxDays: number; groupName: string | null; imageName: string | null };
+
+function limitRows(db: Db) {
+  return db
+    .select({ groupId: leaseLimits.groupId, imageId: leaseLimits.imageId, maxDays: leaseLimits.maxDays, groupName: groups.name, imageName: images.name })
     .from(leaseLimits)
     .leftJoin(groups, eq(groups.id, leaseLimits.groupId))
-    .leftJoin(images, eq(images.id, leaseLimits.imageId))
-    .where(or(eq(leaseLimits.groupId, groupId), eq(leaseLimits.imageId, imageId)));
+    .leftJoin(images, eq(images.id, leaseLimits.imageId));
+}
+
+/** The longest total lease without an approver: the smaller of the group's and the image's limit. */
+export async function leaseLimitFor(db: Db, groupId: string, imageId: string): Promise<{ maxDays: number; source: string }> {
+  const rows = await limitRows(db).where(or(eq(leaseLimits.groupId, groupId), eq(leaseLimits.imageId, imageId)));
+  return limitAmong(rows, groupId, imageId);
+}
+
+/** leaseLimitFor among limit rows already read. */
+function limitAmong(all: LimitRow[], groupId: string, imageId: string): { maxDays: number; source: string } {
+  const rows = all.filter((r) => r.groupId === groupId || r.imageId === imageId);
   let best = { maxDays: env.LEASE_MAX_DAYS, source: "the portal" };
   for (const r of rows) {
     if (r.maxDays < best.maxDays || best.source === "the portal") {
@@ -112,57 +127,96 @@ async function courseOf(db: Db, orderId: string) {
   return row ?? null;
 }
 
+/** Extension requests shown per lease, newest first. */
+const REQUESTS_PER_LEASE = 10;
+
 /** The lease as the order page and the API show it. */
 export async function leaseView(db: Db, row: LeaseRow, now = new Date()) {
-  const course = await courseOf(db, row.orderId);
-  if (course) row = { ...row, expiresAt: course.endsAt };
-  const [events, requests] = await Promise.all([
-    db.select().from(leaseEvents).where(eq(leaseEvents.environmentId, row.environmentId)).orderBy(asc(leaseEvents.at)),
-    db
-      .select({ request: extensionRequests, requester: users.email, decider: sql<string | null>`(select email from users d where d.id = ${extensionRequests.decidedBy})` })
-      .from(extensionRequests)
-      .innerJoin(users, eq(users.id, extensionRequests.requestedBy))
-      .where(eq(extensionRequests.environmentId, row.environmentId))
-      .orderBy(desc(extensionRequests.createdAt))
-      .limit(10),
-  ]);
-  const limit = await leaseLimitFor(db, row.groupId, row.imageId);
-  const live = row.orderStatus === "ready" || row.orderStatus === "expiring";
-  return {
-    environmentId: row.environmentId,
-    orderId: row.orderId,
-    name: row.name,
-    owner: row.owner,
-    group: row.group,
-    status: row.orderStatus,
-    environmentState: row.envState,
-    startedAt: row.startedAt.toISOString(),
-    expiresAt: row.expiresAt.toISOString(),
-    daysLeft: live ? daysLeft(row.expiresAt, now) : 0,
-    /** While expiring: when the stopped environment is destroyed unless extended. */
-    destroyAt: row.orderStatus === "expiring" ? graceEnd(row.expiresAt, env.LEASE_GRACE_DAYS).toISOString() : null,
-    graceDays: env.LEASE_GRACE_DAYS,
-    limit,
-    /** Lab machines end with their course: set by the teacher, not extended one by one. */
-    course: course ? { name: course.name, endsAt: course.endsAt.toISOString() } : null,
-    extendable: live && !course,
-    events: events.map((e) => ({ kind: e.kind, at: e.at.toISOString(), leaseEnd: e.leaseEnd.toISOString(), email: e.email })),
-    requests: requests.map(({ request: r, requester, decider }) => ({
-      id: r.id,
-      days: r.days,
-      reason: r.reason,
-      policy: r.policy,
-      status: r.status,
-      requestedBy: requester,
-      decidedBy: decider,
-      decisionReason: r.decisionReason,
-      createdAt: r.createdAt.toISOString(),
-      decidedAt: r.decidedAt?.toISOString() ?? null,
-    })),
-  };
+  const [view] = await leaseViews(db, [row], now);
+  return view;
 }
 
-export type LeaseView = Awaited<ReturnType<typeof leaseView>>;
+/**
+ * Leases as the order page and the API show them, for many rows in a fixed number of
+ * statements (courses, lease events, extension requests, lease limits: one each).
+ */
+export async function leaseViews(db: Db, leaseRows: LeaseRow[], now = new Date()) {
+  if (leaseRows.length === 0) return [];
+  const envIds = leaseRows.map((r) => r.environmentId);
+  const orderIds = leaseRows.map((r) => r.orderId);
+  // One after the other: inside a transaction there is one connection.
+  const courseRows = await db
+    .select({ orderId: courseMachines.orderId, name: courses.name, endsAt: courses.endsAt })
+    .from(courseMachines)
+    .innerJoin(courses, eq(courses.id, courseMachines.courseId))
+    .where(inArray(courseMachines.orderId, orderIds));
+  const events = await db.select().from(leaseEvents).where(inArray(leaseEvents.environmentId, envIds)).orderBy(asc(leaseEvents.at));
+  const ranked = db
+    .select({
+      id: extensionRequests.id,
+      environmentId: extensionRequests.environmentId,
+      days: extensionRequests.days,
+      reason: extensionRequests.reason,
+      policy: extensionRequests.policy,
+      status: extensionRequests.status,
+      decisionReason: extensionRequests.decisionReason,
+      createdAt: extensionRequests.createdAt,
+      decidedAt: extensionRequests.decidedAt,
+      requester: sql<string>`${users.email}`.as("requester"),
+      decider: sql<string | null>`(select email from users d where d.id = ${extensionRequests.decidedBy})`.as("decider"),
+      rn: sql<number>`row_number() over (partition by ${extensionRequests.environmentId} order by ${extensionRequests.createdAt} desc)`.as("rn"),
+    })
+    .from(extensionRequests)
+    .innerJoin(users, eq(users.id, extensionRequests.requestedBy))
+    .where(inArray(extensionRequests.environmentId, envIds))
+    .as("ranked");
+  const requests = await db.select().from(ranked).where(sql`${ranked.rn} <= ${REQUESTS_PER_LEASE}`).orderBy(desc(ranked.createdAt));
+  // Few rows: read once, not per lease.
+  const limits = await limitRows(db);
+  return leaseRows.map((original) => {
+    const course = courseRows.find((c) => c.orderId === original.orderId) ?? null;
+    const row = course ? { ...original, expiresAt: course.endsAt } : original;
+    const live = row.orderStatus === "ready" || row.orderStatus === "expiring";
+    return {
+      environmentId: row.environmentId,
+      orderId: row.orderId,
+      name: row.name,
+      owner: row.owner,
+      group: row.group,
+      status: row.orderStatus,
+      environmentState: row.envState,
+      startedAt: row.startedAt.toISOString(),
+      expiresAt: row.expiresAt.toISOString(),
+      daysLeft: live ? daysLeft(row.expiresAt, now) : 0,
+      /** While expiring: when the stopped environment is destroyed unless extended. */
+      destroyAt: row.orderStatus === "expiring" ? graceEnd(row.expiresAt, env.LEASE_GRACE_DAYS).toISOString() : null,
+      graceDays: env.LEASE_GRACE_DAYS,
+      limit: limitAmong(limits, row.groupId, row.imageId),
+      /** Lab machines end with their course: set by the teacher, not extended one by one. */
+      course: course ? { name: course.name, endsAt: course.endsAt.toISOString() } : null,
+      extendable: live && !course,
+      events: events
+        .filter((e) => e.environmentId === row.environmentId)
+        .map((e) => ({ kind: e.kind, at: e.at.toISOString(), leaseEnd: e.leaseEnd.toISOString(), email: e.email })),
+      requests: requests
+        .filter((r) => r.environmentId === row.environmentId)
+        .map((r) => ({
+          id: r.id,
+          days: r.days,
+          reason: r.reason,
+          policy: r.policy,
+          status: r.status,
+          requestedBy: r.requester,
+          decidedBy: r.decider,
+          decisionReason: r.decisionReason,
+          createdAt: r.createdAt.toISOString(),
+          decidedAt: r.decidedAt?.toISOString() ?? null,
+        })),
+    };
+  });
+}
+
+export type LeaseView = Awaited<ReturnType<typeof leaseViews>>[number];
 
 /** The lease of an order's environment, or null before it was placed. */
 export async function leaseForOrder(db: Db, orderId: string, now = new Date()): Promise<LeaseView | null> {
@@ -170,14 +224,39 @@ export async function leaseForOrder(db: Db, orderId: string, now = new Date()): 
   return row ? leaseView(db, row, now) : null;
 }
 
-/** Leases of delivered environments: mine, or every one for admins (`all`). */
-export async function listLeases(db: Db, actor: Actor, scope: "mine" | "all", now = new Date()) {
+/** Leases listed per page by default, and at most. */
+export const LEASES_PER_PAGE = 50;
+export const LEASES_MAX_PER_PAGE = 200;
+
+/**
+ * Leases of delivered environments, soonest end first: mine, or every one for admins (`all`),
+ * a page of `limit` after `cursor` (from the previous page's nextCursor). Five statements
+ * whatever the page's size.
+ */
+export async function listLeases(
+  db: Db,
+  actor: Actor,
+  scope: "mine" | "all",
+  opts: { limit?: number; cursor?: string } = {},
+  now = new Date(),
+) {
   if (scope === "all" && actor.role !== "admin") throw new UserError("Only admins can list every lease", 403);
-  const live = inArray(orders.status, ["ready", "expiring"]);
+  const limit = Math.min(Math.max(1, opts.limit ?? LEASES_PER_PAGE), LEASES_MAX_PER_PAGE);
+  const after = opts.cursor ? decodeCursor(opts.cursor, 2) : null;
+  if (opts.cursor && (!after || !isCursorTime(after[0]) || !isUuid(after[1]))) {
+    throw new UserError("Invalid input", 422, { cursor: ["Not a cursor from this list: start again without one"] });
+  }
+  // A live lease's environment is never deleted: the condition lets the partial index on
+  // (expires_at, id) give the rows in order.
+  const where = [inArray(orders.status, ["ready", "expiring"]), ne(environments.state, "deleted")];
+  if (scope === "mine") where.push(eq(orders.userId, actor.id));
+  if (after) where.push(sql`(${environments.expiresAt}, ${environments.id}) > (${after[0]}::timestamptz, ${after[1]}::uuid)`);
   const rows = await leaseQuery(db)
-    .where(scope === "all" ? live : and(live, eq(orders.userId, actor.id)))
-    .orderBy(asc(environments.expiresAt));
-  return Promise.all(rows.map((r) => leaseView(db, r, now)));
+    .where(and(...where))
+    .orderBy(asc(environments.expiresAt), asc(environments.id))
+    .limit(limit + 1);
+  const page = pageOf(rows, limit, (r) => [r.expiresAtExact, r.environmentId]);
+  return { leases: await leaseViews(db, page.rows, now), nextCursor: page.nextCursor };
 }
 
 async function approversOf(db: Db, groupId: string): Promise<string[]> {
@@ -260,26 +339,36 @@ export async function extendLease(db: Db, actor: Actor, environmentId: string, i
   return { outcome: "requested" as const, requestId: request.id, reason: ruling.reason, expiresAt: row.expiresAt.toISOString() };
 }
 
-/** Pending extension requests the actor may decide (approvers of the group, admins). */
+/** Extension requests one view lists at most, oldest first (the page says so when cut). */
+export const EXTENSION_REQUESTS_MAX = 200;
+
+/**
+ * Pending extension requests the actor may decide (approvers of the group, admins), oldest
+ * first, at most EXTENSION_REQUESTS_MAX (the oldest wait longest). One statement.
+ */
 export async function pendingExtensionRequests(db: Db, actor: Actor) {
+  const where = [eq(extensionRequests.status, "pending")];
+  if (actor.role !== "admin") {
+    where.push(
+      inArray(
+        orders.groupId,
+        db.select({ groupId: memberships.groupId }).from(memberships).where(and(eq(memberships.userId, actor.id), eq(memberships.role, "approver"))),
+      ),
+    );
+  }
   const rows = await db
-    .select({ request: extensionRequests, name: orders.name, groupId: orders.groupId, requester: users.email, expiresAt: environments.expiresAt })
+    .select({ request: extensionRequests, name: orders.name, requester: users.email, expiresAt: environments.expiresAt })
     .from(extensionRequests)
     .innerJoin(orders, eq(orders.id, extensionRequests.orderId))
     .innerJoin(environments, eq(environments.id, extensionRequests.environmentId))
     .innerJoin(users, eq(users.id, extensionRequests.requestedBy))
-    .where(eq(extensionRequests.status, "pending"))
-    .orderBy(asc(extensionRequests.createdAt));
-  const mine = [];
-  for (const r of rows) {
-    if (await isApproverFor(db, actor, r.groupId)) {
-      mine.push({
-        id: r.request.id, orderId: r.request.orderId, environmentId: r.request.environmentId, name: r.name, requestedBy: r.requester,
-        days: r.request.days, reason: r.request.reason, policy: r.request.policy, expiresAt: r.expiresAt.toISOString(), createdAt: r.request.createdAt.toISOString(),
-      });
-    }
-  }
-  return mine;
+    .where(and(...where))
+    .orderBy(asc(extensionRequests.createdAt), asc(extensionRequests.id))
+    .limit(EXTENSION_REQUESTS_MAX);
+  return rows.map((r) => ({
+    id: r.request.id, orderId: r.request.orderId, environmentId: r.request.environmentId, name: r.name, requestedBy: r.requester,
+    days: r.request.days, reason: r.request.reason, policy: r.request.policy, expiresAt: r.expiresAt.toISOString(), createdAt: r.request.createdAt.toISOString(),
+  }));
 }
 
 /** An approver accepts (the lease is extended by the requested days) or rejects with a reason. */

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import {
   environments, flavors, groups, hosts, images, ipAllocations, memberships, networks, orders,
@@ -21,6 +21,8 @@ import { catalogChoiceErrors, defaultProductionNetwork, findFlavor, findImage, f
 import { lockForTransaction } from "../db/locks";
 import { migrationsOf } from "./migration-history";
 import { powerActionsOf } from "./power-history";
+import { decodeCursor, isCursorTime, pageOf } from "../validation/cursor";
+import { isUuid } from "../validation/ids";
 
 import type { Actor } from "../auth/actor";
 
@@ -254,39 +256,71 @@ export async function destroyEnvironment(db: Db, actor: Actor, orderId: string) 
 
 export type OrderListScope = "mine" | "all" | "approvals";
 
-/** Orders listed per page, newest first; the approval queue is listed whole, oldest first. */
+/** Orders listed per page: newest first, or for the approval queue oldest first. */
 export const ORDERS_PER_PAGE = 50;
 
-export async function listOrders(db: Db, actor: Actor, scope: OrderListScope = "mine", page = 1) {
+/**
+ * A page of orders: mine, every order (admins) or the approval queue (orders held in the
+ * groups the actor approves for; every group for admins). Either `page` (1, 2, ...) or a
+ * `cursor` from the previous page's nextCursor, which costs the same on any page.
+ */
+export async function listOrders(db: Db, actor: Actor, scope: OrderListScope = "mine", page: number | { page?: number; cursor?: string } = 1) {
+  const opts = typeof page === "number" ? { page } : page;
   const base = db
     .select({
       id: orders.id, name: orders.name, status: orders.status, reason: orders.reason, purpose: orders.purpose,
       leaseDays: orders.leaseDays, createdAt: orders.createdAt, readyAt: orders.readyAt,
       image: images.name, imageSlug: images.slug, flavor: flavors.name, owner: users.email, group: groups.name,
+      createdAtExact: sql<string>`${orders.createdAt}::text`,
     })
     .from(orders)
     .innerJoin(images, eq(images.id, orders.imageId))
     .innerJoin(flavors, eq(flavors.id, orders.flavorId))
     .innerJoin(users, eq(users.id, orders.userId))
     .innerJoin(groups, eq(groups.id, orders.groupId));
-  if (scope === "approvals") {
-    const pending = eq(orders.status, "pending_approval");
-    if (actor.role === "admin") return { orders: await base.where(pending).orderBy(asc(orders.createdAt)), hasMore: false };
-    const ids = await approverGroupIds(db, actor);
-    if (ids.length === 0) return { orders: [], hasMore: false };
-    return { orders: await base.where(and(pending, inArray(orders.groupId, ids))).orderBy(asc(orders.createdAt)), hasMore: false };
-  }
   if (scope === "all" && actor.role !== "admin") throw forbidden("Only admins can list every order");
-  const scoped = scope === "all" ? base : base.where(eq(orders.userId, actor.id));
+  const after = opts.cursor ? decodeCursor(opts.cursor, 2) : null;
+  if (opts.cursor && (!after || !isCursorTime(after[0]) || !isUuid(after[1]))) {
+    throw new UserError("Invalid input", 422, { cursor: ["Not a cursor from this list: start again without one"] });
+  }
+  const oldestFirst = scope === "approvals";
+  const where: SQL[] = [];
+  if (scope === "mine") where.push(eq(orders.userId, actor.id));
+  if (scope === "approvals") {
+    where.push(eq(orders.status, "pending_approval"));
+    if (actor.role !== "admin") {
+      where.push(inArray(orders.groupId, db.select({ groupId: memberships.groupId }).from(memberships).where(and(eq(memberships.userId, actor.id), eq(memberships.role, "approver")))));
+    }
+  }
+  if (after) {
+    where.push(oldestFirst
+      ? sql`(${orders.createdAt}, ${orders.id}) > (${after[0]}::timestamptz, ${after[1]}::uuid)`
+      : sql`(${orders.createdAt}, ${orders.id}) < (${after[0]}::timestamptz, ${after[1]}::uuid)`);
+  }
   // One row more than a page tells whether there is a next page.
-  const rows = await scoped
-    .orderBy(desc(orders.createdAt), desc(orders.id))
+  const rows = await base
+    .where(and(...where))
+    .orderBy(...(oldestFirst ? [asc(orders.createdAt), asc(orders.id)] : [desc(orders.createdAt), desc(orders.id)]))
     .limit(ORDERS_PER_PAGE + 1)
-    .offset((Math.max(1, page) - 1) * ORDERS_PER_PAGE);
-  return { orders: rows.slice(0, ORDERS_PER_PAGE), hasMore: rows.length > ORDERS_PER_PAGE };
+    .offset(after ? 0 : (Math.max(1, opts.page ?? 1) - 1) * ORDERS_PER_PAGE);
+  const { rows: pageRows, nextCursor } = pageOf(rows, ORDERS_PER_PAGE, (r) => [r.createdAtExact, r.id]);
+  return { orders: pageRows.map(({ createdAtExact: _c, ...o }) => o), hasMore: nextCursor !== null, nextCursor };
 }
 
 const LOG_LINES_PER_STEP = 200;
+
+/** The last LOG_LINES_PER_STEP lines of each step, oldest first: a long step's log is read in part. */
+async function lastLogLines(db: Db, stepIds: string[]) {
+  const ranked = db
+    .select({
+      id: stepLogs.id, stepId: stepLogs.stepId, attempt: stepLogs.attempt, line: stepLogs.line, at: stepLogs.at,
+      rn: sql<number>`row_number() over (partition by ${stepLogs.stepId} order by ${stepLogs.id} desc)`.as("rn"),
+    })
+    .from(stepLogs)
+    .where(inArray(stepLogs.stepId, stepIds))
+    .as("ranked");
+  return db.select().from(ranked).where(sql`${ranked.rn} <= ${LOG_LINES_PER_STEP}`).orderBy(asc(ranked.id));
+}
 
 /** What the order page and `GET /api/v1/orders/:id` show: the order, its steps, its environment. */
 export async function orderView(db: Db, orderId: string) {
@@ -312,13 +346,7 @@ export async function orderView(db: Db, orderId: string) {
   const steps = runIds.length
     ? await db.select().from(pipelineSteps).where(inArray(pipelineSteps.runId, runIds)).orderBy(asc(pipelineSteps.position))
     : [];
-  const logs = steps.length
-    ? await db
-        .select()
-        .from(stepLogs)
-        .where(inArray(stepLogs.stepId, steps.map((s) => s.id)))
-        .orderBy(asc(stepLogs.id))
-    : [];
+  const logs = steps.length ? await lastLogLines(db, steps.map((s) => s.id)) : [];
   const logsByStep = new Map<string, { attempt: number; line: string; at: string }[]>();
   for (const l of logs) {
     const list = logsByStep.get(l.stepId) ?? [];

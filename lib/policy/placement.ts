@@ -44,12 +44,15 @@ export async function candidateHosts(db: Db, kinds: HostKind[], opts: { pool?: H
   const query = db.select().from(hosts).where(and(eq(hosts.state, "active"), inArray(hosts.kind, kinds)));
   const all = opts.lock === false ? await query : await query.for("update");
   const rows = all.filter((h) => inPool(opts.pool, h));
-  if (rows.length === 0) {
-    if (all.length > 0 && opts.pool) {
-      throw new StepError(`No active host of kind ${kinds.join(" or ")} in the hosts of ${opts.pool.name}: ask an admin to add one to the group's pool`);
-    }
-    throw new StepError(`No active host of kind ${kinds.join(" or ")}: ask an admin to register or undrain one`);
-  }
+  const used = rows.length ? await usageOfHosts(db, rows.map((r) => r.id)) : new Map<string, HostUsage>();
+  return candidatesOf(all, used, kinds, opts.pool);
+}
+
+export type HostUsage = { vcpus: number; memoryMb: number; diskGb: number };
+
+/** What the live environments on each of `hostIds` use, in one statement. */
+export async function usageOfHosts(db: Db, hostIds: string[]): Promise<Map<string, HostUsage>> {
+  if (hostIds.length === 0) return new Map();
   const used = await db
     .select({
       hostId: environments.hostId,
@@ -58,9 +61,30 @@ export async function candidateHosts(db: Db, kinds: HostKind[], opts: { pool?: H
       diskGb: sql<number>`coalesce(sum(${environments.diskGb}), 0)::int`,
     })
     .from(environments)
-    .where(and(inArray(environments.hostId, rows.map((r) => r.id)), ne(environments.state, "deleted")))
+    .where(and(inArray(environments.hostId, hostIds), ne(environments.state, "deleted")))
     .groupBy(environments.hostId);
-  const usedBy = new Map(used.map((u) => [u.hostId, u]));
+  return new Map(used.map((u) => [u.hostId, u]));
+}
+
+/**
+ * The candidates among `active` hosts (already read, with their usage): those of a suitable
+ * kind in the pool, with what is free on each; says why when there is none.
+ */
+export function candidatesOf(
+  active: { id: string; name: string; kind: string; state: string; tags: string[]; cpuCapacity: number; memoryMbCapacity: number; diskGbCapacity: number }[],
+  usedBy: Map<string, HostUsage>,
+  kinds: HostKind[],
+  pool?: HostPool | null,
+): Candidate[] {
+  if (kinds.length === 0) throw new StepError("The image cannot run on any host kind this portal drives");
+  const all = active.filter((h) => h.state === "active" && (kinds as string[]).includes(h.kind));
+  const rows = all.filter((h) => inPool(pool, h));
+  if (rows.length === 0) {
+    if (all.length > 0 && pool) {
+      throw new StepError(`No active host of kind ${kinds.join(" or ")} in the hosts of ${pool.name}: ask an admin to add one to the group's pool`);
+    }
+    throw new StepError(`No active host of kind ${kinds.join(" or ")}: ask an admin to register or undrain one`);
+  }
   return rows.map((h) => {
     const u = usedBy.get(h.id);
     return {

@@ -204,6 +204,18 @@ describe("ordering through the API", () => {
     expect(new Set(seen).size).toBe(53);
     expect([...seen].sort()).toEqual([...ids].sort());
     expect((await invoke(ordersRoute.GET, "GET", "/api/v1/orders?page=0", { token: tok })).status).toBe(422);
+    // The same pages by cursor: the next page starts right after the last order shown.
+    const byCursor = await invoke(ordersRoute.GET, "GET", `/api/v1/orders?cursor=${first.body.nextCursor}`, { token: tok });
+    expect(byCursor.body.orders.map((o: { id: string }) => o.id)).toEqual(second.body.orders.map((o: { id: string }) => o.id));
+    expect(byCursor.body.nextCursor).toBeNull();
+    expect((await invoke(ordersRoute.GET, "GET", "/api/v1/orders?cursor=x", { token: tok })).status).toBe(422);
+    // The approval queue pages the same way, oldest first.
+    const queue = await invoke(ordersRoute.GET, "GET", "/api/v1/orders?scope=approvals", { token: token.admin });
+    const queueNext = await invoke(ordersRoute.GET, "GET", `/api/v1/orders?scope=approvals&cursor=${queue.body.nextCursor}`, { token: token.admin });
+    expect(queue.body.orders).toHaveLength(50);
+    const queued = [...queue.body.orders, ...queueNext.body.orders] as { id: string; createdAt: string }[];
+    expect(queued.map((o) => o.createdAt)).toEqual([...queued.map((o) => o.createdAt)].sort());
+    expect(queued.map((o) => o.id)).toEqual(expect.arrayContaining(ids));
   });
 
   it("serves the catalog to any signed-in user", async () => {

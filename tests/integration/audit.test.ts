@@ -22,6 +22,7 @@ import * as tokenRoute from "@/app/api/v1/tokens/[id]/route";
 import * as sshKeyRoute from "@/app/api/v1/me/ssh-key/route";
 import * as auditRoute from "@/app/api/v1/audit/route";
 import { apiRoute, json } from "@/lib/api/handler";
+import { auditActions } from "@/lib/audit/queries";
 import { authOptions } from "@/lib/auth/options";
 import { PEER_HEADER } from "@/lib/http/client-address";
 import { parseCsv } from "@/lib/audit/csv";
@@ -274,6 +275,15 @@ describe("searching and exporting the log", () => {
     expect(page2.body.events).toHaveLength(5);
     expect(page2.body.events[0].id).toBeLessThan(all.body.events[4].id);
     expect(all.body.hasMore).toBe(true);
+    expect(all.body.totalCapped).toBe(false);
+    // The next page by cursor is the same as by number.
+    const byCursor = await list(`?perPage=5&cursor=${all.body.nextCursor}`);
+    expect(byCursor.body.events.map((e: { id: number }) => e.id)).toEqual(page2.body.events.map((e: { id: number }) => e.id));
+    expect((await list("?cursor=nonsense")).status).toBe(422);
+    // The filter's suggestions: every action recorded, once each, in order.
+    const recorded = (await db.selectDistinct({ action: auditEvents.action }).from(auditEvents)).map((r) => r.action).sort();
+    expect(await auditActions(db)).toEqual(recorded);
+    expect(recorded).toContain("order.approve");
     const times = all.body.events.map((e: { at: string }) => Date.parse(e.at));
     expect([...times].sort((x, y) => y - x)).toEqual(times);
   });

@@ -260,3 +260,34 @@ describe("extensions", () => {
     ]);
   });
 });
+
+describe("the list of leases", () => {
+  it("comes in pages, soonest end first: limit and nextCursor give every lease once", async () => {
+    await Promise.all([deliveredEnvironment(12), deliveredEnvironment(13)]);
+    const list = (query: string) => invoke(leasesRoute.GET, "GET", `/api/v1/leases${query}`, { token: customerToken });
+    const whole = await list("?limit=200");
+    expect(whole.status).toBe(200);
+    expect(whole.body.nextCursor).toBeNull();
+    const all = whole.body.leases as { environmentId: string; expiresAt: string }[];
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    expect(all.map((l) => l.expiresAt)).toEqual([...all.map((l) => l.expiresAt)].sort());
+
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await list(`?limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(page.status).toBe(200);
+      expect(page.body.leases.length).toBeLessThanOrEqual(2);
+      paged.push(...page.body.leases.map((l: { environmentId: string }) => l.environmentId));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(paged).toEqual(all.map((l) => l.environmentId));
+
+    const tooMany = await list("?limit=201");
+    expect(tooMany.status).toBe(422);
+    expect(tooMany.body.fields.limit[0]).toBe("limit is at most 200");
+    const badCursor = await list("?cursor=not-a-cursor");
+    expect(badCursor.status).toBe(422);
+    expect(badCursor.body.fields.cursor[0]).toMatch(/Not a cursor/);
+  });
+});

@@ -12,6 +12,7 @@ import * as networksRoute from "@/app/api/v1/networks/route";
 import * as groupQuotaRoute from "@/app/api/v1/quotas/groups/[id]/route";
 import { auditEvents, hosts } from "@/lib/db/schema";
 import { allocateAddress } from "@/lib/net/ipam";
+import { preflight, preflightMany, type Preflight } from "@/lib/policy/preflight";
 import { invoke } from "../helpers/http";
 import { bootPortal, makeGroup, makeUser, order, orderStatus, tokenFor, unique, type Actor } from "../helpers/portal";
 
@@ -112,6 +113,25 @@ describe("pre-flight of a held order", () => {
     }
     const again = await getPreflight(approverToken, held.id);
     expect(again.body.ok).toBe(true);
+  });
+
+  it("checks many held orders at once with the same answers as one by one", async () => {
+    const other = await makeGroup(db, { autoApprove: false });
+    const otherCustomer = await makeUser(db, "customer", other.slug);
+    const held = [await order(db, customer), await order(db, otherCustomer, { flavor: "large" }), await order(db, otherCustomer)];
+    // One group over its quota, so the answers differ between orders.
+    const set = await invoke(groupQuotaRoute.PATCH, "PATCH", `/api/v1/quotas/groups/${other.id}`, { token: adminToken, params: { id: other.id }, body: { vcpus: 3 } });
+    expect(set.status).toBe(200);
+    try {
+      const many = await preflightMany(db, [...held.map((h) => h.id), randomUUID()]);
+      expect(many.map((p) => p.orderId)).toEqual(held.map((h) => h.id));
+      const single = await Promise.all(held.map((h) => preflight(db, h.id)));
+      const strip = (p: Preflight) => ({ ...p, checkedAt: undefined });
+      expect(many.map(strip)).toEqual(single.map(strip));
+      expect(many.map((p) => checkOf(p, "quota")!.ok)).toEqual([true, false, false]);
+    } finally {
+      await invoke(groupQuotaRoute.PATCH, "PATCH", `/api/v1/quotas/groups/${other.id}`, { token: adminToken, params: { id: other.id }, body: { vcpus: null } });
+    }
   });
 
   it("is shown only to approvers of the order's group and admins", async () => {

@@ -4,6 +4,7 @@ import { forbidden } from "next/navigation";
 import { getDb } from "@/lib/db/client";
 import { auditActions, searchAudit } from "@/lib/audit/queries";
 import { requireUser } from "@/lib/auth/require-user";
+import { UserError } from "@/lib/errors";
 import { auditQuery } from "@/lib/audit/input";
 import { fieldErrors, UNSTORABLE_MESSAGE, unstorablePaths } from "@/lib/validation/fields";
 import { PageHeader } from "@/components/PageHeader";
@@ -59,7 +60,12 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   };
   const f = parsed.success ? parsed.data : auditQuery.parse({});
   const db = await getDb();
-  const [result, actions] = await Promise.all([searchAudit(db, f), auditActions(db)]);
+  // A cursor that is not one of ours (an edited link) falls back to the page number.
+  const search = (q: typeof f) => searchAudit(db, q).catch((err) => {
+    if (err instanceof UserError && err.status === 422 && q.cursor) return searchAudit(db, { ...q, cursor: undefined });
+    throw err;
+  });
+  const [result, actions] = await Promise.all([search(f), auditActions(db)]);
 
   const given = Object.fromEntries(filterNames.filter((k) => typeof raw[k] === "string" && raw[k]).map((k) => [k, raw[k] as string]));
   const paging: Record<string, string> = typeof raw.perPage === "string" && parsed.success ? { perPage: String(f.perPage) } : {};
@@ -122,7 +128,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
 
       <div className="card overflow-x-auto">
         <div className="flex items-center justify-between border-b border-slate-100 px-4 py-2 text-sm text-slate-600" data-testid="audit-count">
-          {result.total === 0 ? "No entries match." : `Entries ${first}–${last} of ${result.total}, newest first`}
+          {result.total === 0 ? "No entries match." : `Entries ${first}–${last} of ${result.totalCapped ? `more than ${result.total.toLocaleString("en")}` : result.total}, newest first`}
         </div>
         {result.events.length ? (
           <table className="table" aria-label="Audit entries">
@@ -153,11 +159,12 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         ) : (
           <p className="px-4 py-6 text-sm text-slate-500">{filtered ? "Nothing matches these filters. Widen the time range or clear a filter." : "Nothing has been recorded yet."}</p>
         )}
-        {result.total > result.perPage ? (
+        {result.page > 1 || result.hasMore ? (
           <nav aria-label="Pages" className="flex items-center justify-between border-t border-slate-100 px-4 py-2 text-sm">
             {result.page > 1 ? <Link prefetch={false} href={`/admin/audit?${query({ page: result.page - 1 })}`} className="text-sky-700 hover:underline">← Newer</Link> : <span />}
-            <span className="text-slate-500">Page {result.page} of {Math.ceil(result.total / result.perPage)}</span>
-            {result.hasMore ? <Link prefetch={false} href={`/admin/audit?${query({ page: result.page + 1 })}`} className="text-sky-700 hover:underline">Older →</Link> : <span />}
+            <span className="text-slate-500">Page {result.page}{result.totalCapped ? "" : ` of ${Math.ceil(result.total / result.perPage)}`}</span>
+            {/* The cursor makes the next page as fast as the first; the page number only counts. */}
+            {result.nextCursor ? <Link prefetch={false} href={`/admin/audit?${query({ page: result.page + 1, cursor: result.nextCursor })}`} className="text-sky-700 hover:underline">Older →</Link> : <span />}
           </nav>
         ) : null}
       </div>

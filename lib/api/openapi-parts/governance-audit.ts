@@ -16,13 +16,14 @@ export const governanceAudit: OpenApiPart = {
           { name: "to", in: "query", schema: { type: "string", format: "date-time" } },
           { name: "page", in: "query", schema: { type: "integer", minimum: 1, maximum: 100000, default: 1 } },
           { name: "perPage", in: "query", schema: { type: "integer", minimum: 1, maximum: 500, default: 50 } },
+          { name: "cursor", in: "query", description: "The previous page's nextCursor: the next page, as fast on any page", schema: { type: "string" } },
           { name: "format", in: "query", schema: { enum: ["json", "csv"], default: "json" } },
         ],
         responses: {
           "200": {
             description: "A page of events (JSON), or the CSV file",
             content: {
-              "application/json": { schema: { type: "object", properties: { events: { type: "array", items: ref("AuditEvent") }, page: { type: "integer" }, perPage: { type: "integer" }, total: { type: "integer" }, hasMore: { type: "boolean" } } } },
+              "application/json": { schema: { type: "object", properties: { events: { type: "array", items: ref("AuditEvent") }, page: { type: "integer" }, perPage: { type: "integer" }, total: { type: "integer", description: "Matches, counted up to 10,000" }, totalCapped: { type: "boolean", description: "More than 10,000 match" }, hasMore: { type: "boolean" }, nextCursor: { type: ["string", "null"], description: "Pass as cursor for the next page; null on the last" } } } },
               "text/csv": { schema: { type: "string", description: "id,at,actor_id,actor_email,action,target_type,target_id,source_ip,user_agent,data,before,after; cells starting with = + - @ are prefixed with '" } },
             },
           },

@@ -27,12 +27,23 @@ export const governanceLeases: OpenApiPart = {
       get: {
         operationId: "listLeases",
         summary: "Leases of my delivered environments (all for admins): end, days left, warnings sent, extension requests",
-        parameters: [{ name: "scope", in: "query", description: "mine (the default for others) or all (admins only; their default)", schema: { enum: ["mine", "all"] } }],
+        parameters: [
+          { name: "scope", in: "query", description: "mine (the default for others) or all (admins only; their default)", schema: { enum: ["mine", "all"] } },
+          { name: "limit", in: "query", description: "Leases per page (default 50, at most 200)", schema: { type: "integer", minimum: 1, maximum: 200, default: 50 } },
+          { name: "cursor", in: "query", description: "The previous page's nextCursor", schema: { type: "string" } },
+        ],
         responses: {
-          "200": ok("Leases, soonest end first", { type: "object", required: ["leases"], properties: { leases: { type: "array", items: ref("Lease") } } }),
+          "200": ok("Leases, soonest end first, one page", {
+            type: "object",
+            required: ["leases", "nextCursor"],
+            properties: {
+              leases: { type: "array", items: ref("Lease") },
+              nextCursor: { type: ["string", "null"], description: "Pass as cursor for the next page; null on the last" },
+            },
+          }),
           ...unauthorized,
           ...forbidden("scope=all is for admins only"),
-          ...invalid("Unknown scope"),
+          ...invalid("Unknown scope, limit not a whole number from 1 to 200, or a cursor that is not one from this list"),
         },
       },
     },

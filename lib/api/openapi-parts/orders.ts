@@ -16,20 +16,26 @@ export const ordersPart: OpenApiPart = {
     "/api/v1/orders": {
       get: {
         operationId: "listOrders",
-        summary: "My orders (all for admins; scope=approvals for the approval queue), newest first, 50 a page",
+        summary: "My orders (all for admins; scope=approvals for the approval queue, oldest first), newest first, 50 a page",
         parameters: [
-          { name: "scope", in: "query", description: "mine (the default for others), all (admins only; their default) or approvals (held orders I may decide, oldest first, not paged)", schema: { enum: ["mine", "all", "approvals"] } },
+          { name: "scope", in: "query", description: "mine (the default for others), all (admins only; their default) or approvals (held orders I may decide, oldest first)", schema: { enum: ["mine", "all", "approvals"] } },
           { name: "page", in: "query", schema: { type: "integer", minimum: 1, maximum: 100000, default: 1 } },
+          { name: "cursor", in: "query", description: "The previous page's nextCursor (instead of page; as fast on any page)", schema: { type: "string" } },
         ],
         responses: {
           "200": ok("A page of orders; hasMore says whether a next page exists", {
             type: "object",
-            required: ["orders", "page", "hasMore"],
-            properties: { orders: { type: "array", items: ref("OrderSummary") }, page: { type: "integer" }, hasMore: { type: "boolean" } },
+            required: ["orders", "page", "hasMore", "nextCursor"],
+            properties: {
+              orders: { type: "array", items: ref("OrderSummary") },
+              page: { type: "integer" },
+              hasMore: { type: "boolean" },
+              nextCursor: { type: ["string", "null"], description: "Pass as cursor for the next page; null on the last" },
+            },
           }),
           ...unauthorized,
           ...forbidden("scope=all is for admins only"),
-          ...invalid("Unknown scope, or page not a whole number from 1 to 100000"),
+          ...invalid("Unknown scope, page not a whole number from 1 to 100000, or a cursor that is not one from this list"),
         },
       },
       post: {

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { integer, jsonb, pgTable, serial, text, timestamp, uuid, index, uniqueIndex, bigint } from "drizzle-orm/pg-core";
 import { users, groups } from "./users";
 import { images, flavors } from "./catalog";
@@ -36,12 +37,25 @@ export const orders = pgTable(
     /** When the order first joined the queue for a worker: the start of the queue wait. */
     queuedAt: timestamp("queued_at", { withTimezone: true }),
   },
-  (t) => [index("orders_user_idx").on(t.userId), index("orders_status_idx").on(t.status)],
+  (t) => [
+    // "My orders", newest first (and every lookup by owner, e.g. the user's quota).
+    index("orders_user_created_idx").on(t.userId, t.createdAt, t.id),
+    // Every order, newest first (admins' list, delivery figures by submission time).
+    index("orders_created_idx").on(t.createdAt, t.id),
+    // Held orders oldest first (approvals), and every lookup by status.
+    index("orders_status_created_idx").on(t.status, t.createdAt, t.id),
+    // Orders that count against a quota or hold a name: the quota total runs under the group's
+    // lock on every order, the name check under the name's lock.
+    index("orders_group_live_idx").on(t.groupId).where(sql`${t.status} not in ('rejected', 'cancelled', 'retired')`),
+    index("orders_name_live_idx").on(t.name).where(sql`${t.status} not in ('rejected', 'cancelled', 'retired')`),
+  ],
 );
 
 export const environmentStates = ["creating", "running", "stopped", "migrating", "deleting", "deleted", "error"] as const;
 
-export const environments = pgTable("environments", {
+export const environments = pgTable(
+  "environments",
+  {
   id: uuid("id").primaryKey().defaultRandom(),
   orderId: uuid("order_id").notNull().unique().references(() => orders.id),
   hostId: uuid("host_id").notNull().references(() => hosts.id),
@@ -54,7 +68,14 @@ export const environments = pgTable("environments", {
   expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   deletedAt: timestamp("deleted_at", { withTimezone: true }),
-});
+  },
+  // What each host holds (placement, host usage): live environments only.
+  (t) => [
+    index("environments_host_live_idx").on(t.hostId).where(sql`${t.state} <> 'deleted'`),
+    // Leases, soonest end first.
+    index("environments_live_expiry_idx").on(t.expiresAt, t.id).where(sql`${t.state} <> 'deleted'`),
+  ],
+);
 
 export const runKinds = ["provision", "destroy"] as const;
 export const runStatuses = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
@@ -82,7 +103,12 @@ export const pipelineRuns = pgTable(
     leaseOwner: text("lease_owner"),
     leasedUntil: timestamp("leased_until", { withTimezone: true }),
   },
-  (t) => [index("pipeline_runs_order_idx").on(t.orderId), index("pipeline_runs_status_idx").on(t.status)],
+  (t) => [
+    index("pipeline_runs_order_idx").on(t.orderId),
+    index("pipeline_runs_status_idx").on(t.status),
+    // The queue-wait estimate: the newest provision runs a worker started.
+    index("pipeline_runs_started_idx").on(t.startedAt).where(sql`${t.kind} = 'provision' and ${t.startedAt} is not null`),
+  ],
 );
 
 export const pipelineSteps = pgTable(
@@ -101,7 +127,11 @@ export const pipelineSteps = pgTable(
     /** What the portal expected this step to take when it started (learned from past runs). */
     estimateMs: integer("estimate_ms"),
   },
-  (t) => [index("pipeline_steps_run_idx").on(t.runId), index("pipeline_steps_name_finished_idx").on(t.name, t.finishedAt)],
+  (t) => [
+    index("pipeline_steps_run_idx").on(t.runId),
+    // The step estimator reads the newest successful runs of each step.
+    index("pipeline_steps_succeeded_idx").on(t.name, t.finishedAt).where(sql`${t.status} = 'succeeded'`),
+  ],
 );
 
 export const stepLogs = pgTable(
@@ -151,5 +181,11 @@ export const auditEvents = pgTable(
     before: jsonb("before").$type<Record<string, unknown>>(),
     after: jsonb("after").$type<Record<string, unknown>>(),
   },
-  (t) => [index("audit_events_at_idx").on(t.at), index("audit_events_actor_idx").on(t.actorId), index("audit_events_target_idx").on(t.targetId)],
+  (t) => [
+    index("audit_events_at_idx").on(t.at, t.id),
+    index("audit_events_actor_idx").on(t.actorId),
+    index("audit_events_target_idx").on(t.targetId),
+    // Filtering by action, newest first; also lists the distinct actions without a scan.
+    index("audit_events_action_at_idx").on(t.action, t.at),
+  ],
 );

@@ -8,14 +8,16 @@ export const dynamic = "force-dynamic";
 
 /**
  * The audit log (admins): `?actor=&action=&target=&q=&from=&to=&page=&perPage=`, newest
- * first; `?format=csv` exports every match (same filters) as a CSV file.
+ * first, or `?cursor=` (the previous page's nextCursor) instead of page; `total` counts up to
+ * 10,000 matches (`totalCapped` when there are more); `?format=csv` exports every match (same
+ * filters) as a CSV file.
  */
 export const GET = apiRoute({ roles: ["admin"] }, async ({ db, actor, req }) => {
   const f = auditQuery.parse(Object.fromEntries(new URL(req.url).searchParams));
   if (f.format === "csv") {
     const rows = await exportAudit(db, f);
     const csv = toCsv(auditCsvHeader, rows.map(auditCsvRow));
-    const { page: _p, perPage: _pp, format: _f, ...filters } = f;
+    const { page: _p, perPage: _pp, format: _f, cursor: _c, ...filters } = f;
     await writeAudit(db, { actorId: actor.id, action: "audit.export", targetType: "audit_log", data: { rows: rows.length, filters } });
     const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-");
     return new Response(csv, {

@@ -8,17 +8,19 @@ export const dynamic = "force-dynamic";
 const listQuery = z.object({
   scope: z.enum(["mine", "all", "approvals"]).optional(),
   page: z.coerce.number().int().min(1).max(100_000).default(1),
+  cursor: z.string().max(500).optional(),
 });
 
 /**
- * Mine; every order for admins (or `?scope=mine`); `?scope=approvals` for the approval queue.
- * Newest first, 50 a page (`?page=2`); `hasMore` says whether a next page exists.
+ * Mine; every order for admins (or `?scope=mine`); `?scope=approvals` for the approval queue
+ * (oldest first). Newest first, 50 a page (`?page=2`, or `?cursor=` with the previous page's
+ * `nextCursor`, as fast on any page); `hasMore` says whether a next page exists.
  */
 export const GET = apiRoute({}, async ({ db, actor, req }) => {
   const q = listQuery.parse(Object.fromEntries(new URL(req.url).searchParams));
   const which = q.scope ?? (actor.role === "admin" ? "all" : "mine");
-  const { orders, hasMore } = await listOrders(db, actor, which, q.page);
-  return json({ orders, page: q.page, hasMore });
+  const { orders, hasMore, nextCursor } = await listOrders(db, actor, which, { page: q.page, cursor: q.cursor });
+  return json({ orders, page: q.page, hasMore, nextCursor });
 });
 
 export const POST = apiRoute({ body: orderInput }, async ({ db, actor, body }) => {

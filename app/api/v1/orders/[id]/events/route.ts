@@ -1,4 +1,5 @@
 import { apiRoute } from "@/lib/api/handler";
+import { whileRequested } from "@/lib/db/client";
 import { orderForActor, orderView } from "@/lib/orders/queries";
 import { onOrderChange } from "@/lib/pipeline/subscriptions";
 
@@ -38,7 +39,10 @@ export const GET = apiRoute({}, async ({ db, actor, params, req }) => {
         sending = sending.then(async () => {
           if (closed) return;
           try {
-            write(`event: snapshot\ndata: ${JSON.stringify(await orderView(db, params.id))}\n\n`);
+            // Run as this request's statement whatever context the Redis message arrived in
+            // (the shared subscriber connection may have been opened by another request).
+            const view = await whileRequested(req.signal, () => orderView(db, params.id));
+            write(`event: snapshot\ndata: ${JSON.stringify(view)}\n\n`);
           } catch {
             write(`event: error\ndata: {"error":"could not read the order"}\n\n`);
           }
