@@ -32,7 +32,7 @@ const schema = z.object({
    * A worker's claim on a run it executes, renewed every quarter of it: a killed worker's runs
    * are taken over this long after its last renewal.
    */
-  RUN_LEASE_MS: z.coerce.number().int().min(1000).max(600_000).default(8000),
+  RUN_LEASE_MS: z.coerce.number().int().min(1000).max(600_000).default(6000),
   /**
    * SIGTERM: the worker stops each run after its current step; a step still running after
    * this long is aborted (and done again by the next worker). Keep it below the process
