@@ -28,13 +28,14 @@ export function bootstrap(): Promise<void> {
     if (isEmbeddedWorker) {
       const { startWorkers } = await import("../workers/runtime");
       const workers = await startWorkers();
-      // Graceful stop: running steps finish, then the database closes (PGlite flushes to disk).
+      // Graceful stop: runs stop after their current step (WORKER_GRACE_MS), then the database
+      // closes (PGlite flushes to disk); the next start resumes them.
       // `npm start` sets NEXT_MANUAL_SIG_HANDLE so that Next.js leaves the signals to this.
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;
-        console.log(`[portal] ${signal}: letting running steps finish, then stopping`);
+        console.log(`[portal] ${signal}: stopping each run after its current step, then the portal`);
         void workers
           .stop()
           .then(() => closeDb())

@@ -28,6 +28,17 @@ const schema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(8),
   JOB_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(500).default(30_000),
+  /**
+   * A worker's claim on a run it executes, renewed every quarter of it: a killed worker's runs
+   * are taken over this long after its last renewal.
+   */
+  RUN_LEASE_MS: z.coerce.number().int().min(1000).max(600_000).default(6000),
+  /**
+   * SIGTERM: the worker stops each run after its current step; a step still running after
+   * this long is aborted (and done again by the next worker). Keep it below the process
+   * manager's stop timeout (systemd TimeoutStopSec, Docker/Kubernetes grace period).
+   */
+  WORKER_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
   /** How long the SSH transport waits for a host's TCP connect and SSH handshake. */
   SSH_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(15_000),
   LOGIN_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),

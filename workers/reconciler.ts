@@ -1,31 +1,79 @@
-import { inArray } from "drizzle-orm";
+import { and, inArray, sql } from "drizzle-orm";
 import type { Queue } from "bullmq";
 import type { Db } from "@/lib/db/client";
 import { environmentActions, pipelineRuns } from "@/lib/db/schema";
-import { actionJobId, enqueueLifecycle, enqueueRun, runJobId } from "@/lib/jobs/queues";
+import { actionJobId, enqueueLifecycle, enqueueRun, enqueueTakeover, runJobId } from "@/lib/jobs/queues";
+import { env } from "@/lib/env";
+import { expiredLeases, isExecutingHere } from "@/lib/pipeline/lease";
 
 /**
  * The database is the source of truth: every run it says is queued or running must have a
  * live job. Jobs lost by Redis (restart without persistence, flush, failed enqueue) are
- * enqueued again; the engine's idempotent steps make a duplicate harmless.
+ * enqueued again; the engine's idempotent steps make a duplicate harmless. A running run whose
+ * lease is live is being executed by a worker right now and is left alone; one whose lease
+ * expired lost its worker and is taken over.
  */
-export async function reconcile(db: Db, queue: Queue): Promise<{ checked: number; requeued: string[] }> {
+export async function reconcile(db: Db, queue: Queue): Promise<{ checked: number; requeued: string[]; takenOver: string[] }> {
   const inFlight = await db
-    .select({ id: pipelineRuns.id, attempt: pipelineRuns.attempt })
+    .select({
+      id: pipelineRuns.id,
+      attempt: pipelineRuns.attempt,
+      status: pipelineRuns.status,
+      leasedUntil: pipelineRuns.leasedUntil,
+      leaseLive: sql<boolean>`coalesce(${pipelineRuns.leasedUntil} >= now(), false)`,
+    })
     .from(pipelineRuns)
     .where(inArray(pipelineRuns.status, ["queued", "running"]));
   const requeued: string[] = [];
+  const takenOver: string[] = [];
   for (const run of inFlight) {
+    if (run.leaseLive || isExecutingHere(run.id)) continue;
     const job = await queue.getJob(runJobId(run.id, run.attempt));
     const state = job ? await job.getState() : "missing";
     if (state === "completed" || state === "failed") await job!.remove();
     if (state === "missing" || state === "unknown" || state === "completed" || state === "failed") {
       await enqueueRun({ runId: run.id, attempt: run.attempt });
       requeued.push(run.id);
+    } else if (state === "active" && run.leasedUntil) {
+      // Its job still looks active, but its worker stopped renewing the lease: gone.
+      await enqueueTakeover({ runId: run.id, attempt: run.attempt, since: run.leasedUntil });
+      takenOver.push(run.id);
     }
   }
   if (requeued.length) console.log(`[reconciler] re-enqueued ${requeued.length} run(s) missing from the queue`);
-  return { checked: inFlight.length, requeued };
+  if (takenOver.length) console.log(`[reconciler] took over ${takenOver.length} run(s) whose worker stopped renewing its lease`);
+  return { checked: inFlight.length, requeued, takenOver };
+}
+
+/**
+ * The quick check a worker runs every few seconds: runs whose lease expired (their worker was
+ * killed or cut off) get a takeover job at once, without waiting for the job's lock to expire.
+ */
+export async function takeOverExpiredRuns(db: Db, queue: Queue): Promise<string[]> {
+  const taken: string[] = [];
+  for (const run of await expiredLeases(db)) {
+    if (isExecutingHere(run.id) || !run.leasedUntil) continue;
+    await enqueueTakeover({ runId: run.id, attempt: run.attempt, since: run.leasedUntil });
+    taken.push(run.id);
+  }
+  // A worker killed after taking a job but before claiming its run left no lease to expire:
+  // a job active for longer than a lease whose run nobody holds is taken over the same way.
+  const stale = (await queue.getActive(0, 499)).filter((j) => j.processedOn && Date.now() - j.processedOn > env.RUN_LEASE_MS);
+  const runIds = stale.map((j) => (j.data as { runId?: string }).runId).filter((id): id is string => typeof id === "string");
+  if (runIds.length) {
+    const unheld = await db
+      .select({ id: pipelineRuns.id, attempt: pipelineRuns.attempt })
+      .from(pipelineRuns)
+      .where(and(inArray(pipelineRuns.id, runIds), inArray(pipelineRuns.status, ["queued", "running"]), sql`(${pipelineRuns.leasedUntil} is null or ${pipelineRuns.leasedUntil} < now())`));
+    for (const run of unheld) {
+      const job = stale.find((j) => (j.data as { runId?: string }).runId === run.id)!;
+      if (isExecutingHere(run.id) || taken.includes(run.id)) continue;
+      await enqueueTakeover({ runId: run.id, attempt: run.attempt, since: new Date(job.processedOn!) });
+      taken.push(run.id);
+    }
+  }
+  if (taken.length) console.log(`[worker] taking over ${taken.length} run(s) whose worker stopped renewing its lease`);
+  return taken;
 }
 
 /** The same for lifecycle actions (start, stop, migrate, move) the database says are in flight. */

@@ -2,19 +2,21 @@ import { Worker } from "bullmq";
 import { getDb } from "@/lib/db/client";
 import { closeSshConnections } from "@/lib/drivers/transport/ssh";
 import { env } from "@/lib/env";
-import { closeQueues, getQueue, queues } from "@/lib/jobs/queues";
+import { closeQueues, getQueue, missingSchedulers, queues, upsertSchedulers } from "@/lib/jobs/queues";
 import { createRedis, redisPrefix } from "@/lib/redis";
 import { reconcileGuests } from "@/lib/lifecycle/reconcile-guests";
 import { lifecycleProcessor } from "./processors/lifecycle";
 import { maintenanceProcessor } from "./processors/maintenance";
 import { provisionProcessor } from "./processors/provision";
-import { reconcile, reconcileActions } from "./reconciler";
+import { reconcile, reconcileActions, takeOverExpiredRuns } from "./reconciler";
 
 export type RunningWorkers = { stop: () => Promise<void> };
 
 /** Wires queues to processors, schedules the reconciler and returns an ordered shutdown. */
 export async function startWorkers(): Promise<RunningWorkers> {
   const db = await getDb();
+  // drain: runs stop after their current step; shutdown: what still runs is aborted.
+  const drain = new AbortController();
   const shutdown = new AbortController();
   const common = {
     prefix: redisPrefix,
@@ -24,7 +26,7 @@ export async function startWorkers(): Promise<RunningWorkers> {
   };
   // Connections handed to BullMQ stay ours to close (a Worker closes only those it made).
   const connections = [createRedis(), createRedis(), createRedis()];
-  const provision = new Worker(queues.provision.name, provisionProcessor(db, shutdown.signal), {
+  const provision = new Worker(queues.provision.name, provisionProcessor(db, shutdown.signal, drain.signal), {
     ...common,
     connection: connections[0],
     concurrency: env.WORKER_CONCURRENCY,
@@ -38,32 +40,53 @@ export async function startWorkers(): Promise<RunningWorkers> {
   for (const w of [provision, maintenance, lifecycle]) {
     w.on("error", (err) => console.error(`[worker] ${w.name}:`, err.message));
   }
-  await getQueue("maintenance").upsertJobScheduler(
-    "reconcile",
-    { every: env.RECONCILE_INTERVAL_MS },
-    { name: "reconcile", data: { task: "reconcile" }, opts: queues.maintenance.defaults },
-  );
-  // Leases (warnings, stop at expiry, retire after grace) and courses (retire at their end).
-  for (const task of ["leases", "courses"] as const) {
-    await getQueue("maintenance").upsertJobScheduler(
-      task,
-      { every: env.LEASE_SWEEP_INTERVAL_MS },
-      { name: task, data: { task }, opts: queues.maintenance.defaults },
-    );
-  }
+  // The reconciler, the lease and the course sweeps (warnings, stop at expiry, retire).
+  await upsertSchedulers();
+  const catchUp = async () => {
+    await reconcile(db, getQueue("provision")).catch((err) => console.error("[reconciler]", err.message));
+    await reconcileActions(db, getQueue("lifecycle")).catch((err) => console.error("[reconciler]", err.message));
+  };
   // Catch up at once on anything the database has in flight (e.g. after Redis lost it).
-  await reconcile(db, getQueue("provision")).catch((err) => console.error("[reconciler]", err.message));
-  await reconcileActions(db, getQueue("lifecycle")).catch((err) => console.error("[reconciler]", err.message));
+  await catchUp();
   // Guests kept running while no worker was there: the portal finds them (or their absence) again.
   await reconcileGuests(db).catch((err) => console.error("[reconciler]", err.message));
+
+  // Besides the job schedulers (which live in Redis, and go if Redis loses its data), this
+  // process keeps its own timers: every few seconds it takes over runs whose worker died and
+  // re-creates missing schedulers (then catches up at once: Redis lost the queued jobs too);
+  // every RECONCILE_INTERVAL_MS it reconciles whatever the scheduled job did.
+  let ticking = false;
+  const watch = setInterval(() => {
+    if (ticking) return;
+    ticking = true;
+    void (async () => {
+      await takeOverExpiredRuns(db, getQueue("provision")).catch((err) => console.error("[worker] lease check:", err.message));
+      const missing = await missingSchedulers().catch(() => []);
+      if (missing.length) {
+        console.log(`[worker] job schedulers missing from Redis (${missing.join(", ")}): re-creating them and catching up`);
+        await upsertSchedulers(missing).catch((err) => console.error("[worker] re-creating schedulers:", err.message));
+        await catchUp();
+      }
+    })().finally(() => (ticking = false));
+  }, Math.min(env.RECONCILE_INTERVAL_MS, Math.max(500, Math.floor(env.RUN_LEASE_MS / 4))));
+  const reconcileTimer = setInterval(() => void catchUp(), env.RECONCILE_INTERVAL_MS);
   console.log(`[worker] processing ${queues.provision.name} (concurrency ${env.WORKER_CONCURRENCY}), ${queues.lifecycle.name} and ${queues.maintenance.name}`);
 
   let stopping: Promise<void> | null = null;
   return {
     stop() {
-      // Order matters: stop taking jobs and let running ones finish, then queues, then connections.
+      // Order matters: runs stop after their current step (a step still running after the
+      // grace period is aborted), the workers take no new jobs; then queues, then connections.
       stopping ??= (async () => {
+        clearInterval(watch);
+        clearInterval(reconcileTimer);
+        drain.abort();
+        const grace = setTimeout(() => {
+          console.log(`[worker] steps still running after ${env.WORKER_GRACE_MS} ms: aborting them; the next worker does them again`);
+          shutdown.abort();
+        }, env.WORKER_GRACE_MS);
         await Promise.all([provision.close(), maintenance.close(), lifecycle.close()]);
+        clearTimeout(grace);
         shutdown.abort();
         await closeSshConnections();
         await closeQueues();

@@ -3,7 +3,7 @@ import { getServerSession } from "next-auth";
 import { z } from "zod";
 import { authOptions, userOfSession, type PortalSession } from "../auth/options";
 import { userForToken } from "../auth/tokens";
-import { getDb, isAbandoned, whileRequested, type Db } from "../db/client";
+import { getDb, isAbandoned, isDatabaseUnavailable, whileRequested, type Db } from "../db/client";
 import type { Actor } from "../auth/actor";
 import type { Role } from "../db/schema";
 import { UserError } from "../errors";
@@ -55,9 +55,17 @@ function sameOrigin(req: Request): boolean {
   }
 }
 
+/** Seconds a client should wait before trying again while the database is unreachable. */
+const DATABASE_RETRY_AFTER_S = 5;
+
 export function errorResponse(err: unknown): Response {
   // Nobody is waiting for the answer: no error to log.
   if (isAbandoned(err)) return json({ error: "Request abandoned" }, 499);
+  // PostgreSQL restarting or unreachable: nothing is wrong with the request; try again shortly.
+  if (isDatabaseUnavailable(err)) {
+    console.error(`[api] database unavailable: ${err instanceof Error ? err.message : err}`);
+    return json({ error: "The database is unavailable right now (restarting or unreachable); try again in a few seconds." }, 503, { "Retry-After": String(DATABASE_RETRY_AFTER_S) });
+  }
   if (err instanceof UserError) return json({ error: err.message, ...(err.fields ? { fields: err.fields } : {}) }, err.status);
   if (err instanceof z.ZodError) return json({ error: "Invalid input", fields: fieldErrors(err) }, 422);
   const requestId = randomUUID();

@@ -11,7 +11,7 @@ export function openApiDocument() {
       description:
         "Order Linux and Solaris environments and follow their delivery. Authenticate with `Authorization: Bearer <token>` (create a token on the Account page or with POST /api/v1/tokens) or a browser session. " +
         "Errors answer `{ error, fields? }`: 401 without a valid sign-in, 403 when not allowed (and for a change sent with a session cookie from another site's page), 404 for what does not exist or is not yours, 409 when the state does not allow it, 415 for a body not sent as JSON, 422 for invalid input with a message per field (invalid JSON, a body that is not an object, an unknown field whatever its name, a wrong value, or a string with a NUL or an unpaired surrogate in the body, the query or the path). " +
-        "An unexpected failure answers 500 with a `requestId` to quote.",
+        "An unexpected failure answers 500 with a `requestId` to quote. While the database cannot be reached (restarting, failing over), any operation answers 503 with a `Retry-After` header (seconds) and `{ error }`: send the request again after that.",
     },
     servers: [{ url: "/" }],
     security: [{ bearer: [] }, { session: [] }],

@@ -1,5 +1,5 @@
 import type { NextAuthOptions } from "next-auth";
-import CredentialsProvider from "next-auth/providers/credentials";
+import Credentials from "next-auth/providers/credentials";
 import { eq, sql } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { users, type Role } from "../db/schema";
@@ -8,6 +8,10 @@ import { verifyPassword } from "./password";
 import { clearLoginFailures, loginBlocked, recordLoginFailure } from "./rate-limit";
 import { sourceOf, writeAudit } from "../audit/write";
 import { clientAddress } from "../http/client-address";
+
+// Loaded by plain Node (tsx) rather than Next's bundler, this CommonJS module's default export
+// arrives wrapped in its module object.
+const CredentialsProvider = (Credentials as unknown as { default?: typeof Credentials }).default ?? Credentials;
 
 export const TOO_MANY_ATTEMPTS = "Too many failed sign-ins for this account; try again in 15 minutes";
 export const TOO_MANY_FROM_ADDRESS = "Too many failed sign-ins from your network address; try again in 15 minutes";

@@ -48,8 +48,19 @@ export async function connectPg(url: string, opts: { max?: number; statementTime
   const { drizzle } = await import("drizzle-orm/node-postgres");
   const { migrate } = await import("drizzle-orm/node-postgres/migrator");
   const statementTimeoutMs = opts.statementTimeoutMs ?? env.DB_STATEMENT_TIMEOUT_MS;
-  const pool = new Pool({ connectionString: url, max: opts.max ?? 10, ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}) });
-  pool.on("error", (err) => console.error("[db] idle client error:", err.message));
+  const pool = new Pool({ connectionString: url, max: opts.max ?? 10, keepAlive: true, ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}) });
+  // PostgreSQL restarting ends every connection (57P01). Idle clients report it on the pool;
+  // a client checked out between two queries (a transaction, a migration) reports it on itself,
+  // and an 'error' event nobody listens to ends the process. Both are logged, once per client:
+  // the query in progress fails on its own, and the pool drops the broken client on release.
+  let lastLogged = 0;
+  const lost = (err: Error) => {
+    if (Date.now() - lastLogged < 1000) return;
+    lastLogged = Date.now();
+    console.error(`[db] connection lost: ${err.message}`);
+  };
+  pool.on("error", lost);
+  pool.on("connect", (client) => client.on("error", lost));
   const lockClient = await pool.connect();
   try {
     // Building an index on a large table may take longer than a request's statement.
@@ -66,6 +77,7 @@ export async function connectPg(url: string, opts: { max?: number; statementTime
   const poolQuery = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
   const cancelBackend = async (pid: number) => {
     const canceller = new Client({ connectionString: url });
+    canceller.on("error", lost);
     try {
       await canceller.connect();
       await canceller.query("select pg_cancel_backend($1)", [pid]);
@@ -134,6 +146,44 @@ export async function closeDb(): Promise<void> {
   const handle = store.__portalDb;
   store.__portalDb = undefined;
   if (handle) await (await handle).close();
+}
+
+/**
+ * Errors that mean "the database cannot be reached right now" (restarting, shutting down,
+ * network gone), as opposed to a query's own failure: the web answers 503 with Retry-After,
+ * the worker waits and retries the step instead of failing the order.
+ */
+const unavailableCodes = new Set([
+  "57P01", // admin_shutdown: terminating connection due to administrator command
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now: the database system is starting up / shutting down
+  "53300", // too_many_connections
+  "08000", "08001", "08003", "08004", "08006", // connection exceptions
+  "ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND", "EAI_AGAIN",
+]);
+
+const unavailableMessages = [
+  /Connection terminated/i,
+  /connection (?:is )?(?:closed|ended)/i,
+  /Client has encountered a connection error/i,
+  /timeout exceeded when trying to connect/i,
+  /the database system is (?:starting up|shutting down|in recovery mode)/i,
+  /terminating connection/i,
+];
+
+/** True when `err` (or what it wraps: drizzle puts the driver's error in `cause`) is a lost or refused connection. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (typeof e !== "object") return false;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && unavailableCodes.has(code)) return true;
+    // AggregateError (a connect to several addresses, all refused)
+    const inner = (e as { errors?: unknown[] }).errors;
+    if (Array.isArray(inner) && inner.some((x) => isDatabaseUnavailable(x))) return true;
+    const message = (e as { message?: unknown }).message;
+    if (typeof message === "string" && unavailableMessages.some((m) => m.test(message))) return true;
+  }
+  return false;
 }
 
 export { schema };

@@ -2,6 +2,7 @@ import { Queue, type JobsOptions } from "bullmq";
 import { z } from "zod";
 import type { Redis } from "ioredis";
 import { createRedis, redisPrefix } from "../redis";
+import { env } from "../env";
 
 /**
  * The one registry of queues: names, payloads and default options. Web and workers import
@@ -78,6 +79,34 @@ export function getQueue<N extends QueueName>(name: N): Queue {
   return q;
 }
 
+/**
+ * The repeatable maintenance jobs the worker keeps scheduled: the reconciler, and the lease and
+ * course sweeps. Redis losing its data (FLUSHALL, a failover to an empty replica) loses them
+ * too: the worker checks they exist and re-creates missing ones, and health reports them.
+ */
+export const jobSchedulers = {
+  reconcile: () => env.RECONCILE_INTERVAL_MS,
+  leases: () => env.LEASE_SWEEP_INTERVAL_MS,
+  courses: () => env.LEASE_SWEEP_INTERVAL_MS,
+} as const;
+export type SchedulerName = keyof typeof jobSchedulers;
+
+/** Schedulers that Redis does not have (all of them before a worker first started). */
+export async function missingSchedulers(): Promise<SchedulerName[]> {
+  const queue = getQueue("maintenance");
+  const names = Object.keys(jobSchedulers) as SchedulerName[];
+  const found = await Promise.all(names.map((name) => queue.getJobScheduler(name)));
+  return names.filter((_, i) => !found[i]);
+}
+
+/** Creates (or updates) the schedulers `names`, all by default. */
+export async function upsertSchedulers(names: SchedulerName[] = Object.keys(jobSchedulers) as SchedulerName[]): Promise<void> {
+  const queue = getQueue("maintenance");
+  for (const task of names) {
+    await queue.upsertJobScheduler(task, { every: jobSchedulers[task]() }, { name: task, data: { task }, opts: queues.maintenance.defaults });
+  }
+}
+
 /** Job id of a run's current attempt: a retry is a new job, a re-enqueue of the same attempt is not. */
 export function runJobId(runId: string, attempt: number): string {
   return `run-${runId}-a${attempt}`;
@@ -86,6 +115,17 @@ export function runJobId(runId: string, attempt: number): string {
 export async function enqueueRun(p: Payload<"provision"> & { attempt: number }): Promise<void> {
   const payload = queues.provision.payload.parse({ runId: p.runId });
   await getQueue("provision").add("run", payload, { jobId: runJobId(p.runId, p.attempt) });
+}
+
+/**
+ * A second job for a run whose worker is gone (its lease expired) while its own job still
+ * looks active in Redis until the job's lock expires: one per incident (`since`: when the
+ * lease expired or the job was taken), so the run resumes now. The old job, once Redis gives
+ * it back, finds the run claimed or done.
+ */
+export async function enqueueTakeover(p: { runId: string; attempt: number; since: Date }): Promise<void> {
+  const payload = queues.provision.payload.parse({ runId: p.runId });
+  await getQueue("provision").add("run", payload, { jobId: `${runJobId(p.runId, p.attempt)}-t${p.since.getTime()}` });
 }
 
 /** Runs a maintenance task soon (besides its schedule), e.g. a lease sweep after an extension. */

@@ -1,5 +1,5 @@
 import { and, asc, eq, sql } from "drizzle-orm";
-import type { Db } from "../db/client";
+import { isDatabaseUnavailable, type Db } from "../db/client";
 import { environments, networks, orders, pipelineRuns, pipelineSteps, stepLogs, type HostKind } from "../db/schema";
 import { supportedHostKinds } from "../drivers";
 import { driverFor } from "./drivers";
@@ -13,6 +13,7 @@ import { deploySpec, loadOrderContext, type OrderContext } from "./context";
 import { announce } from "./events";
 import { createRun, dispatchRun } from "./runs";
 import { stepLabel } from "./steps";
+import { executeLeased, LeaseLostError } from "./lease";
 import { DAY_MS } from "../time";
 
 type StepFn = (db: Db, ctx: OrderContext, io: StepIo) => Promise<void>;
@@ -119,7 +120,8 @@ async function runStep(db: Db, name: string, ctx: OrderContext, io: StepIo): Pro
   return "done";
 }
 
-export type RunOutcome = "succeeded" | "failed" | "cancelled" | "skipped";
+/** "stopped": the worker is shutting down; the run stopped between two steps and waits for the next worker. */
+export type RunOutcome = "succeeded" | "failed" | "cancelled" | "skipped" | "stopped";
 
 /**
  * Runs a pipeline run from its first unfinished step. Safe to call again for the same run
@@ -136,10 +138,21 @@ export async function executeRun(
   db: Db,
   runId: string,
   signal: AbortSignal = new AbortController().signal,
-  opts: { estimate?: StepEstimate } = {},
+  opts: { estimate?: StepEstimate; drain?: AbortSignal } = {},
 ): Promise<RunOutcome> {
   const [run] = await db.select().from(pipelineRuns).where(eq(pipelineRuns.id, runId));
   if (!run || run.status === "succeeded" || run.status === "cancelled" || run.status === "failed") return "skipped";
+  // Null: another worker (or this one) holds a live lease on it and is executing it.
+  return (await executeLeased(db, runId, signal, (leased) => executeClaimedRun(db, run, leased, opts))) ?? "skipped";
+}
+
+async function executeClaimedRun(
+  db: Db,
+  run: typeof pipelineRuns.$inferSelect,
+  signal: AbortSignal,
+  opts: { estimate?: StepEstimate; drain?: AbortSignal },
+): Promise<RunOutcome> {
+  const runId = run.id;
   const orderId = run.orderId;
 
   if (run.kind === "provision") {
@@ -150,20 +163,27 @@ export async function executeRun(
       .returning({ id: orders.id });
     if (started.length === 0) {
       await finishRun(db, runId, "cancelled", "the order is no longer waiting to be provisioned");
+      // Cancelled while no worker had it (between two workers): take down what was built.
+      const [now] = await db.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId));
+      if (run.status === "running" && now?.status === "cancelled") await startTeardown(db, orderId);
       await announce(orderId, "run");
       return "cancelled";
     }
   }
-  await db
-    .update(pipelineRuns)
-    .set({ status: "running", startedAt: run.startedAt ?? new Date() })
-    .where(eq(pipelineRuns.id, runId));
   await announce(orderId, "run");
 
   const steps = await db.select().from(pipelineSteps).where(eq(pipelineSteps.runId, runId)).orderBy(asc(pipelineSteps.position));
   const estimate = opts.estimate ?? (async () => null);
   for (const step of steps) {
     if (step.status === "succeeded" || step.status === "skipped") continue;
+    if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error("the run was aborted");
+    if (opts.drain?.aborted) {
+      // Shutting down: stop between two steps; the run keeps its place for the next worker.
+      const position = `stopped before "${stepLabel(step.name)}": the worker is shutting down; the next worker continues here`;
+      await db.insert(stepLogs).values({ stepId: step.id, attempt: step.attempt, line: position });
+      await announce(orderId, "log");
+      return "stopped";
+    }
     const ctx = await loadOrderContext(db, orderId);
     if (run.kind === "provision" && ctx.order.status !== "provisioning") {
       await finishRun(db, runId, "cancelled", "cancelled by the customer");
@@ -192,7 +212,15 @@ export async function executeRun(
         .where(eq(pipelineSteps.id, step.id));
       await announce(orderId, "step");
     } catch (err) {
-      if (signal.aborted) throw err; // shutting down: the job is redelivered and resumes here
+      if (signal.aborted && !(signal.reason instanceof LeaseLostError)) {
+        // Cut off mid-step (the grace period ran out, or the run was aborted): the step is to
+        // be done again by the next worker; say so on the order's page.
+        await db.insert(stepLogs).values({ stepId: step.id, attempt, line: "interrupted: the worker stopped during this step; it runs again on the next worker" }).catch(() => {});
+        await db.update(pipelineSteps).set({ status: "pending" }).where(and(eq(pipelineSteps.id, step.id), eq(pipelineSteps.status, "running"))).catch(() => {});
+      }
+      if (signal.aborted) throw signal.reason instanceof LeaseLostError ? signal.reason : err; // redelivered (or taken over): resumes here
+      // The database went away under the step: not the step's failure; the step is retried.
+      if (isDatabaseUnavailable(err)) throw err;
       const known = err instanceof StepError || err instanceof UserError;
       const message = known ? (err as Error).message : "internal error in the worker (details are in the worker's log)";
       if (!known) console.error(`[pipeline] run ${runId} step ${step.name} failed:`, err);

@@ -23,10 +23,22 @@ export type WorkerProcess = {
 const spawned = new Set<WorkerProcess>();
 
 export function startWorkerProcess(extraEnv: Record<string, string>): WorkerProcess {
+  return startTsProcess("workers/index.ts", extraEnv);
+}
+
+/**
+ * The web side in a process of its own: the app's API route handlers behind a plain HTTP server
+ * on `port` (tests/helpers/api-server.ts), for drills that need web and worker apart.
+ */
+export function startApiProcess(port: number, extraEnv: Record<string, string>): WorkerProcess {
+  return startTsProcess("tests/helpers/api-server.ts", { ...extraEnv, PORT: String(port) });
+}
+
+function startTsProcess(script: string, extraEnv: Record<string, string>): WorkerProcess {
   const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv };
   for (const key of Object.keys(env)) if (key.startsWith("VITEST") || key === "NODE_OPTIONS") delete env[key];
   // `node --import tsx` is what `npx tsx` runs, minus the wrapper processes: the pid is the worker.
-  const child = spawn(process.execPath, ["--import", "tsx", "workers/index.ts"], { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", script], { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   child.stdout!.on("data", (b: Buffer) => (log += b.toString()));
   child.stderr!.on("data", (b: Buffer) => (log += b.toString()));

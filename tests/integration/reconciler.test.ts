@@ -3,10 +3,11 @@
  * are enqueued again by the reconciler and finish.
  */
 import { afterAll, expect, it } from "vitest";
-import { and, eq } from "drizzle-orm";
-import { environments, hosts, ipAllocations, pipelineRuns, pipelineSteps, simObjects } from "@/lib/db/schema";
+import { and, eq, sql } from "drizzle-orm";
+import { environments, hosts, ipAllocations, pipelineRuns, pipelineSteps, simObjects, stepLogs } from "@/lib/db/schema";
 import { getQueue, runJobId } from "@/lib/jobs/queues";
 import { executeRun } from "@/lib/pipeline/engine";
+import { claimRun, LeaseLostError } from "@/lib/pipeline/lease";
 import { reconcile } from "@/workers/reconciler";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { bootPortal, order, provisionSteps, waitFor, waitForOrder } from "../helpers/portal";
@@ -32,6 +33,46 @@ async function loseJob(runId: string) {
   expect(await queue.getJob(runJobId(runId, 1))).toBeUndefined();
 }
 
+it("a run another worker holds a live lease on is neither executed here nor re-enqueued; once the lease expires it is taken over", async () => {
+  const held = await order(db, admin);
+  const run = await runOf(held.id);
+  await loseJob(run.id);
+  expect(await claimRun(db, run.id, "other-host:4242:abcdef")).toBe(true);
+  expect(await executeRun(db, run.id)).toBe("skipped");
+  expect((await provisionSteps(db, held.id)).every((s) => s.status === "pending")).toBe(true);
+  expect((await reconcile(db, getQueue("provision"))).requeued).not.toContain(run.id);
+
+  // That worker dies: nobody renews its lease.
+  await db.update(pipelineRuns).set({ leasedUntil: sql`now() - interval '1 second'` }).where(eq(pipelineRuns.id, run.id));
+  expect((await reconcile(db, getQueue("provision"))).requeued).toContain(run.id);
+  expect(await executeRun(db, run.id)).toBe("succeeded");
+  expect(await runOf(held.id)).toMatchObject({ status: "succeeded", leaseOwner: null, leasedUntil: null });
+  await getQueue("provision").remove(runJobId(run.id, 1));
+});
+
+it("a worker whose lease was taken over (it stalled past it) stops at its next renewal and leaves the run to the new holder", async () => {
+  await db.update(hosts).set({ config: { stepMs: 400 } }).where(eq(hosts.kind, "sim"));
+  const created = await order(db, admin);
+  const run = await runOf(created.id);
+  await loseJob(run.id);
+  const execution = executeRun(db, run.id);
+  await waitFor(() => provisionSteps(db, created.id), (steps) => steps.some((s) => s.name === "storage" && s.status === "running"), { what: "storage to start", intervalMs: 20 });
+  // Another worker found the lease expired and claimed the run.
+  await db.update(pipelineRuns).set({ leaseOwner: "other-host:4242:abcdef", leasedUntil: sql`now() + interval '1 minute'` }).where(eq(pipelineRuns.id, run.id));
+  const outcome = await execution.then(() => "finished", (err: unknown) => err);
+  await db.update(hosts).set({ config: {} }).where(eq(hosts.kind, "sim"));
+  const running = (await provisionSteps(db, created.id)).filter((s) => s.status === "running");
+  const after = await runOf(created.id);
+  // (This run is nobody's business in the next test.)
+  await db.update(pipelineRuns).set({ status: "cancelled", leaseOwner: null, leasedUntil: null }).where(eq(pipelineRuns.id, run.id));
+
+  expect(outcome).toBeInstanceOf(LeaseLostError);
+  // The step it was in (storage, or the next one if it finished before the renewal) is the new
+  // holder's now: left running, and the lease left to it.
+  expect(running).toHaveLength(1);
+  expect(after).toMatchObject({ status: "running", leaseOwner: "other-host:4242:abcdef" });
+});
+
 it("re-enqueues a queued run and an interrupted running run whose jobs Redis lost; both finish, the interrupted one from its step", async () => {
   // 1. A queued run whose job vanished (e.g. Redis restarted without persistence).
   const queued = await order(db, admin);
@@ -48,8 +89,10 @@ it("re-enqueues a queued run and an interrupted running run whose jobs Redis los
   await waitFor(() => provisionSteps(db, interrupted.id), (steps) => steps.some((s) => s.name === "storage" && s.status === "running"), { what: "storage to start", intervalMs: 20 });
   stop.abort();
   await expect(execution).rejects.toThrow();
-  const [cut] = (await provisionSteps(db, interrupted.id)).filter((s) => s.status === "running");
+  // The step cut off mid-way is to be done again, and its log says why.
+  const [cut] = (await provisionSteps(db, interrupted.id)).filter((s) => s.status === "pending" && s.attempt === 1);
   expect(cut, "a step was cut off mid-way").toBeDefined();
+  expect((await db.select().from(stepLogs).where(eq(stepLogs.stepId, cut.id))).map((l) => l.line)).toContain("interrupted: the worker stopped during this step; it runs again on the next worker");
   await db.update(hosts).set({ config: {} }).where(eq(hosts.kind, "sim"));
   expect(await runOf(interrupted.id)).toMatchObject({ status: "running" });
 

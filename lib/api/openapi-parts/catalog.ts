@@ -12,7 +12,17 @@ const probe = {
 const health = {
   type: "object",
   required: ["status", "database", "redis"],
-  properties: { status: { enum: ["ok", "degraded"] }, database: probe, redis: probe },
+  properties: {
+    status: { enum: ["ok", "degraded"], description: "degraded: something below is not ok" },
+    database: probe,
+    redis: probe,
+    schedulers: {
+      type: "object",
+      description: "The workers' repeatable jobs (reconciler, lease and course sweeps) in Redis; absent when Redis does not answer. Missing ones (Redis lost its data, or no worker has started yet) make the status degraded with 200: requests are served, and a running worker re-creates them within seconds.",
+      required: ["ok"],
+      properties: { ok: { type: "boolean" }, missing: { type: "array", items: { enum: ["reconcile", "leases", "courses"] } }, error: { type: "string" } },
+    },
+  },
 };
 const hostKinds = { type: "array", items: { enum: ["sim", "qemu", "xen", "zones"] } };
 
@@ -24,7 +34,7 @@ export const catalogPart: OpenApiPart = {
         operationId: "getHealth",
         summary: "Database and Redis status (no sign-in needed)",
         security: [],
-        responses: { "200": ok("Both answer", health), "503": ok("The database or Redis does not answer; the body says which", health) },
+        responses: { "200": ok("Both answer (status degraded when job schedulers are missing)", health), "503": ok("The database or Redis does not answer; the body says which", health) },
       },
     },
     "/api/v1/openapi.json": {

@@ -98,6 +98,13 @@ export const pipelineRuns = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     startedAt: timestamp("started_at", { withTimezone: true }),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
+    /**
+     * The worker executing the run and until when its claim holds: renewed every few seconds
+     * while the run executes, released when it stops. A run whose lease expired lost its
+     * worker (killed, cut off) and is taken over; a live lease keeps a second worker out.
+     */
+    leaseOwner: text("lease_owner"),
+    leasedUntil: timestamp("leased_until", { withTimezone: true }),
   },
   (t) => [
     index("pipeline_runs_order_idx").on(t.orderId),

@@ -71,6 +71,24 @@ async function linkExists(t: Transport, netns: string, dev: string): Promise<boo
   return r?.code === 0;
 }
 
+/**
+ * Brings up lo in the namespace once it can be entered. `ip netns add` lists the namespace
+ * before it has bind-mounted it, so a second guest that found it listed can get "setting the
+ * network namespace ... Invalid argument" for a moment: that answer is waited out (bounded).
+ */
+async function namespaceReady(t: Transport, netns: string, signal?: AbortSignal): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ipCmd(t, ["-n", netns, "link", "set", "lo", "up"], "bringing up lo", signal);
+      return;
+    } catch (err) {
+      const mounting = err instanceof Error && /setting the network namespace/.test(err.message);
+      if (!mounting || attempt >= 40 || signal?.aborted) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
 export type NicPlan = { ip: string; mac: string; cidr: string; gateway: string; tap: string; bridge: string };
 
 /** The NICs of a guest as the host sees them. */
@@ -115,7 +133,7 @@ export async function ensureGuestNetwork(t: Transport, netns: string, nics: NicP
   if (await ensure(() => netnsExists(t, netns, signal), () => ipCmd(t, ["netns", "add", netns], `creating network namespace ${netns}`, signal))) {
     lines.push(`network namespace ${netns} created`);
   }
-  await ipCmd(t, ["-n", netns, "link", "set", "lo", "up"], "bringing up lo", signal);
+  await namespaceReady(t, netns, signal);
   for (const nic of nics) {
     const bridge = () => ipCmd(t, ["-n", netns, "link", "add", nic.bridge, "type", "bridge"], `creating bridge ${nic.bridge}`, signal);
     if (await ensure(() => linkExists(t, netns, nic.bridge), bridge)) lines.push(`bridge ${nic.bridge} for ${nic.cidr} created in ${netns}`);
