@@ -1,0 +1,2 @@
+ALTER TABLE "hosts" ADD COLUMN "capacity_override" jsonb;--> statement-breakpoint
+CREATE INDEX "orders_user_live_idx" ON "orders" USING btree ("user_id") WHERE "orders"."status" not in ('rejected', 'cancelled', 'retired');
