@@ -401,6 +401,8 @@ async function main() {
   await startCluster();
   log(`PostgreSQL 15 cluster in ${path.relative(root, dir)} on port ${pgPort}; Redis prefix ${prefix}`);
   const db = new pg.Client({ connectionString: dbUrl });
+  // Ctrl+C stops the cluster under this connection: that is not an error worth a crash.
+  db.on("error", (err) => console.error(`[bench-scale] database connection: ${err.message}`));
   const result = { scale, startedAt: new Date().toISOString(), commit: spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).stdout.trim() };
   try {
     // Empty database: migrate, seed, delivery with the embedded worker.
