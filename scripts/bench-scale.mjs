@@ -17,7 +17,7 @@
 // and writes it to .data/bench-scale.json for before/after comparisons.
 // Options (environment): BENCH_SCALE (1; 0.1 for a quick run), BENCH_PORT (3240),
 // BENCH_PG_PORT (5499), BENCH_ORDERS (orders per delivery phase, 100),
-// BENCH_DELIVERY_TIMEOUT_S (300), BENCH_ONLY (comma-separated route names to measure).
+// BENCH_DELIVERY_TIMEOUT_S (180), BENCH_ONLY (comma-separated route names to measure).
 import { spawn, spawnSync } from "node:child_process";
 import { appendFileSync, chownSync, createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -32,7 +32,7 @@ const scale = Number(process.env.BENCH_SCALE || 1);
 const port = Number(process.env.BENCH_PORT || 3240);
 const pgPort = Number(process.env.BENCH_PG_PORT || 5499);
 const deliveryOrders = Number(process.env.BENCH_ORDERS || 100);
-const deliveryTimeoutMs = Number(process.env.BENCH_DELIVERY_TIMEOUT_S || 300) * 1000;
+const deliveryTimeoutMs = Number(process.env.BENCH_DELIVERY_TIMEOUT_S || 180) * 1000;
 const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",").map((s) => s.trim())) : null;
 const pgBin = "/usr/lib/postgresql/15/bin";
 const base = `http://127.0.0.1:${port}`;
@@ -231,25 +231,42 @@ async function load(url, headers, { clients, requests, budgetMs }) {
   return { n: latencies.length, p50: percentile(latencies, 50), p95: percentile(latencies, 95), timeouts, cut: issued < requests, statuses };
 }
 
-/** After a heavy route: until health answers quickly again (the server may still be working). */
-async function settle(healthP50) {
+/** Statements the portal is running now (ours excluded). */
+async function activeStatements(db) {
+  const { rows } = await db.query(
+    `select count(*)::int as n from pg_stat_activity where datname = current_database() and backend_type = 'client backend' and state <> 'idle' and pid <> pg_backend_pid()`,
+  );
+  return rows[0].n;
+}
+
+/**
+ * After a heavy route: until the database is idle and health answers quickly again (abandoned
+ * requests may still be working on the server). At most two minutes; false if it was not.
+ */
+async function settle(db, healthP50) {
   const fastEnough = Math.max(50, healthP50 * 5);
   let fastInARow = 0;
-  await waitFor(
+  return waitFor(
     async () => {
       if (!portalAlive()) return true;
+      if ((await activeStatements(db)) > 0) {
+        fastInARow = 0;
+        return false;
+      }
       const t0 = performance.now();
       const ok = (await fetch(`${base}/api/health`, { signal: AbortSignal.timeout(5000) }).catch(() => null))?.status === 200;
       fastInARow = ok && performance.now() - t0 < fastEnough ? fastInARow + 1 : 0;
       return fastInARow >= 3;
     },
-    { timeoutMs: 180_000, intervalMs: 500 },
+    { timeoutMs: 120_000, intervalMs: 500 },
   );
 }
 
 /** SQL statements one request makes: reset the counters, one request, sum of calls (ours excluded). */
 async function statementsOf(db, url, headers) {
   await fetch(url, { headers, redirect: "manual", signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }).then((r) => r.arrayBuffer()).catch(() => {});
+  // Nothing else may run meanwhile: wait for the database to be idle.
+  await waitFor(async () => (await activeStatements(db)) === 0, { timeoutMs: 180_000, intervalMs: 200 });
   await db.query("select pg_stat_statements_reset()");
   let status;
   try {
@@ -374,6 +391,7 @@ function table(result) {
     const t = (r.single?.timeouts ?? 0) + (r.concurrent?.timeouts ?? 0);
     if (t) notes.push(`${t} timed out`);
     if (r.concurrent?.cut || r.single?.cut) notes.push(`cut: ${r.single?.n ?? 0}+${r.concurrent?.n ?? 0} requests`);
+    if (r.settled === false) notes.push("server still busy 2 min after");
     const bad = Object.keys({ ...r.single?.statuses, ...r.concurrent?.statuses }).filter((s) => s !== "200" && s !== "timeout");
     if (bad.length) notes.push(`status ${bad.join(",")}`);
     rows.push([
@@ -452,25 +470,29 @@ async function main() {
       concurrent: await load(`${base}/api/health`, {}, HEALTH_CONCURRENT),
     };
     log(`health: p50/p95 ${fmtMs(result.health.single.p50)}/${fmtMs(result.health.single.p95)} ms single, ${fmtMs(result.health.concurrent.p50)}/${fmtMs(result.health.concurrent.p95)} ms at 20`);
+    // First the statements of one request of each route, on an idle server, before any load.
+    const measured = routes({ order }).filter((route) => !only || only.has(route.name));
+    const statementCounts = new Map();
+    for (const route of measured) {
+      const counted = await statementsOf(db, `${base}${route.path}`, auth[route.as][route.kind]);
+      statementCounts.set(route.name, counted);
+      log(`${route.name}: ${counted.statements} statements (HTTP ${counted.status})`);
+    }
     result.routes = [];
-    for (const route of routes({ order })) {
-      if (only && !only.has(route.name)) continue;
+    for (const route of measured) {
       const url = `${base}${route.path}`;
       const headers = auth[route.as][route.kind];
-      const r = { name: route.name, path: route.path, as: route.as };
+      const r = { name: route.name, path: route.path, as: route.as, statements: statementCounts.get(route.name).statements, countStatus: statementCounts.get(route.name).status };
       const s0 = performance.now();
       try {
-        const counted = await statementsOf(db, url, headers);
-        r.statements = counted.statements;
-        r.countStatus = counted.status;
-        await settle(result.health.single.p50);
+        await settle(db, result.health.single.p50);
         r.single = await load(url, headers, SINGLE);
-        await settle(result.health.single.p50);
+        await settle(db, result.health.single.p50);
         r.concurrent = await load(url, headers, CONCURRENT);
       } catch (err) {
         r.error = err instanceof Error ? err.message : String(err);
       }
-      await settle(result.health.single.p50);
+      r.settled = await settle(db, result.health.single.p50);
       if (!portalAlive()) {
         r.crashed = true;
         log(`${route.name}: the portal died (${tail(path.join(dir, "portal.log"), 3)}); starting it again`);
