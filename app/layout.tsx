@@ -2,8 +2,9 @@ import type { Metadata } from "next";
 import type { ReactNode } from "react";
 import { pageUser } from "@/lib/auth/require-user";
 import { TopNav } from "@/components/TopNav";
+import { NoEvalZod } from "@/components/NoEvalZod";
 import { getDb } from "@/lib/db/client";
-import { unreadCount } from "@/lib/db/queries/notifications";
+import { unreadCount } from "@/lib/notifications/queries";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -18,6 +19,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
   return (
     <html lang="en">
       <body className="min-h-screen">
+        <NoEvalZod />
         <TopNav user={user ? { email: user.email, name: user.name, role: user.role } : null} unread={unread} />
         <main className="mx-auto max-w-7xl px-4 py-8 sm:px-6">{children}</main>
       </body>

@@ -123,7 +123,7 @@ test("a customer sees remaining quota and the refusal; an approver sees pre-flig
       const secondName = uniqueName("lt");
       const second = await call(customerContext.request, "post", "/api/v1/orders", { image: "linux-test", flavor: "small", name: secondName, leaseDays: 45 });
       expect(second.status).toBe("pending_approval");
-      await call(request, "put", `/api/v1/quotas/groups/${group.id}`, { environments: 3, licensedCores: 2, vcpus: 4 });
+      await call(request, "put", `/api/v1/quotas/groups/${group.id}`, { environments: 3, licensedCores: 2, vcpus: 4, memoryGb: null, diskGb: null });
       await approver.goto(`/orders/${second.id}`);
       await expect(approver.getByTestId("preflight")).toHaveAttribute("data-ok", "false");
       await expect(approver.locator('[data-testid="preflight-check"][data-check="quota"]')).toContainText(`needs 1 vCPU, 0 of 4 left in group ${group.name}`);

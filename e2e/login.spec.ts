@@ -1,5 +1,5 @@
-import { expect, test } from "@playwright/test";
-import { PASSWORD, users } from "./users";
+import { expect, request, test } from "@playwright/test";
+import { BASE_URL, PASSWORD, users } from "./users";
 
 test("a wrong password says so; the right one signs in; sign out ends the session", async ({ page }) => {
   await page.goto("/");
@@ -17,10 +17,23 @@ test("a wrong password says so; the right one signs in; sign out ends the sessio
   const nav = page.getByRole("navigation", { name: "Main" });
   await expect(nav.getByRole("link")).toHaveText(["Catalog", "My orders", "Account"]);
 
+  // A copy of the session cookie, as someone who took it before the sign-out would have it.
+  const copied = await page.context().storageState();
+  const before = await request.newContext({ baseURL: BASE_URL, storageState: copied });
+  expect(await (await before.get("/api/auth/session")).json()).toMatchObject({ user: { email: users.signout.email } });
+
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login$/);
   await page.goto("/orders");
   await expect(page).toHaveURL(/\/login\?next=/);
+
+  // The copied cookie is worth nothing now: no session, no API, no page.
+  const after = await request.newContext({ baseURL: BASE_URL, storageState: copied });
+  expect(await (await after.get("/api/auth/session")).json()).toEqual({});
+  expect((await after.get("/api/v1/orders")).status()).toBe(401);
+  expect((await after.get("/orders", { maxRedirects: 0 })).headers()["location"]).toMatch(/^\/login\?next=/);
+  await before.dispose();
+  await after.dispose();
 });
 
 test("too many wrong passwords lock the account for a while, with a message that says so", async ({ page }) => {

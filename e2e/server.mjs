@@ -124,6 +124,10 @@ async function main() {
       NEXTAUTH_URL: `http://127.0.0.1:${PORT}`,
       AUTH_SECRET,
       LOGIN_MAX_ATTEMPTS: "5",
+      LOGIN_MAX_ATTEMPTS_PER_ADDRESS: "12",
+      // The tests act as their own reverse proxy: e2e/security.spec.ts signs in "from" other
+      // addresses with X-Forwarded-For, so its per-address limit locks out no other test.
+      TRUSTED_PROXIES: "127.0.0.1",
       RECONCILE_INTERVAL_MS: "5000",
       ...qemuEnv,
     },

@@ -1,5 +1,6 @@
 import { closeDb, getDbHandle } from "./db/client";
 import { ensureQemuHosts, qemuAvailable, seedIfEmpty } from "./db/seed";
+import { generatePassword, hashPassword } from "./auth/password";
 import { env, imageStoreDir, isEmbeddedWorker } from "./env";
 
 const store = globalThis as unknown as { __portalBoot?: Promise<void> };
@@ -11,11 +12,12 @@ const store = globalThis as unknown as { __portalBoot?: Promise<void> };
 export function bootstrap(): Promise<void> {
   store.__portalBoot ??= (async () => {
     const handle = await getDbHandle();
-    const seed = await seedIfEmpty(handle.db, { adminEmail: env.ADMIN_EMAIL, adminPassword: env.ADMIN_PASSWORD });
+    const adminPassword = env.ADMIN_PASSWORD ?? generatePassword();
+    const seed = await seedIfEmpty(handle.db, { adminEmail: env.ADMIN_EMAIL, adminPasswordHash: () => hashPassword(adminPassword) });
     if (seed.seeded) {
       console.log("First start: created the first admin, a default pool, two sim hosts, two networks and a sample catalog.");
       console.log(`  Admin e-mail:    ${seed.adminEmail}`);
-      if (seed.generatedPassword) console.log(`  Admin password:  ${seed.generatedPassword}   (shown once; set ADMIN_PASSWORD to choose it)`);
+      if (!env.ADMIN_PASSWORD) console.log(`  Admin password:  ${adminPassword}   (shown once; set ADMIN_PASSWORD to choose it)`);
       else console.log("  Admin password:  the value of ADMIN_PASSWORD");
     }
     await registerQemuImages(handle.db).catch((err) => console.warn(`[portal] QEMU images not registered: ${err instanceof Error ? err.message : err}`));
@@ -55,7 +57,7 @@ async function registerQemuImages(db: Awaited<ReturnType<typeof getDbHandle>>["d
   if (!qemuAvailable()) return;
   const added = await ensureQemuHosts(db, env.DATA_DIR);
   if (added.length) console.log(`[portal] QEMU found: added hosts ${added.join(", ")}`);
-  const [{ LocalTransport }, { registerBuiltImages }] = await Promise.all([import("./drivers/transport/local"), import("./images/register")]);
+  const [{ LocalTransport }, { registerBuiltImages }] = await Promise.all([import("./drivers/transport/local"), import("./catalog/register-images")]);
   const registered = await registerBuiltImages(db, new LocalTransport(), imageStoreDir);
   if (registered.length) console.log(`[portal] QEMU images in the catalog: ${registered.map((r) => `${r.slug} (${r.sizeMb} MB)`).join(", ")}`);
   else console.log(`[portal] no QEMU guest images built yet in ${imageStoreDir}: run \`npm run images:build\` (under a minute, Debian packages only), then restart the portal`);

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { isIP } from "node:net";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
@@ -25,6 +26,23 @@ const schema = z.object({
   /** How long the SSH transport waits for a host's TCP connect and SSH handshake. */
   SSH_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(15_000),
   LOGIN_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
+  /**
+   * Failed sign-ins one client address may make in 15 minutes, whatever the accounts: one
+   * address cannot try a password on many accounts. An office behind one NAT shares it.
+   */
+  LOGIN_MAX_ATTEMPTS_PER_ADDRESS: z.coerce.number().int().min(1).default(30),
+  /**
+   * Reverse proxies whose X-Forwarded-For is believed: addresses or CIDR ranges, comma
+   * separated (e.g. "127.0.0.1,::1" for a local nginx). Empty (the default): no header is
+   * believed and the client is the address the connection came from.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .transform((s) => s.split(",").map((p) => p.trim()).filter(Boolean))
+    .refine((list) => list.every(isAddressOrRange), "TRUSTED_PROXIES is a comma-separated list of IP addresses or CIDR ranges (10.0.0.0/8, ::1)"),
+  /** Set by Next.js: "development" under `next dev` (the CSP then allows what dev tools need). */
+  NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   /** Outgoing mail: smtp://[user:pass@]host:port or smtps://...; unset = e-mail is skipped. */
   SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, "SMTP_URL is smtp://[user:password@]host[:port] or smtps://...").optional(),
@@ -47,6 +65,14 @@ const schema = z.object({
   /** How long a stop waits for the guest to power off after the ACPI button before QEMU is quit. */
   QEMU_STOP_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
 });
+
+function isAddressOrRange(text: string): boolean {
+  const [address, bits, extra] = text.split("/");
+  const family = isIP(address);
+  if (!family || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
 
 export type Env = z.infer<typeof schema>;
 
@@ -78,3 +104,8 @@ export function authSecret(): string {
 export const imageStoreDir = path.resolve(/*turbopackIgnore: true*/ env.IMAGE_STORE_DIR ?? path.join(env.DATA_DIR, "images"));
 
 export const isEmbeddedWorker = env.PORTAL_EMBEDDED_WORKER === "1";
+
+export const isDev = env.NODE_ENV === "development";
+
+/** The portal is served over https (PORTAL_URL, else NEXTAUTH_URL): browsers may be told to keep to it (HSTS). */
+export const servedOverHttps = (env.PORTAL_URL ?? env.NEXTAUTH_URL ?? "").startsWith("https:");

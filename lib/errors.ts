@@ -5,7 +5,7 @@
 export class UserError extends Error {
   constructor(
     message: string,
-    public readonly status: 400 | 401 | 403 | 404 | 409 | 422 | 429 | 503 = 400,
+    public readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503 = 400,
     public readonly fields?: Record<string, string[]>,
   ) {
     super(message);

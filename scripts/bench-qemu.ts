@@ -54,24 +54,24 @@ async function main() {
   });
   // lib/env.ts reads process.env once, at import: import the portal only now.
   const { LocalTransport } = await import("../lib/drivers/transport/local");
-  const { buildAllImages } = await import("../lib/images/build");
-  const { registerBuiltImages } = await import("../lib/images/register");
+  const { buildAllImages } = await import("../lib/drivers/images/build");
+  const { registerBuiltImages } = await import("../lib/catalog/register-images");
   const { getDb, closeDb } = await import("../lib/db/client");
   const { ensureQemuHosts, seedIfEmpty } = await import("../lib/db/seed");
   const { hosts, users, environmentActions } = await import("../lib/db/schema");
-  const { createOrder, destroyEnvironment, orderView } = await import("../lib/db/queries/orders");
+  const { createOrder, destroyEnvironment, orderView } = await import("../lib/orders/queries");
   const { cgroupName, removeCgroup } = await import("../lib/drivers/qemu/cgroup");
   const { hostKey } = await import("../lib/drivers/qemu/netns");
   const { requestMigration } = await import("../lib/lifecycle/migrate");
   const { qemuArgv, guestFiles } = await import("../lib/drivers/qemu/args");
   const { buildGlueArchive, guestKernelAppend, parseReadyLine } = await import("../lib/drivers/qemu/glue");
-  const { resolveImage } = await import("../lib/images/pipeline");
+  const { resolveImage } = await import("../lib/drivers/images/pipeline");
   const { startWorkers } = await import("../workers/runtime");
   const { closeQueues } = await import("../lib/jobs/queues");
   const { closeRedis } = await import("../lib/redis");
   const { eq } = await import("drizzle-orm");
-  const { encryptHostSecret } = await import("../lib/hosts/secrets");
-  const { goldenPaths } = await import("../lib/images/store");
+  const { encryptHostSecret } = await import("../lib/drivers/transport/secrets");
+  const { goldenPaths } = await import("../lib/drivers/images/store");
   const { closeSshConnections } = await import("../lib/drivers/transport");
 
   const t = new LocalTransport();
@@ -82,7 +82,8 @@ async function main() {
   log(`images: ${built[0]!.reused ? "reused" : "built"} in ${store} (${Date.now() - t0} ms), kernel ${built[0]!.manifest.kernelVersion}`);
 
   const db = await getDb();
-  await seedIfEmpty(db, { adminEmail: "admin@portal.local", adminPassword: "bench-admin-password" });
+  const { hashPassword } = await import("../lib/auth/password");
+  await seedIfEmpty(db, { adminEmail: "admin@portal.local", adminPasswordHash: () => hashPassword("bench-admin-password") });
   await ensureQemuHosts(db, dataDir);
   await db.update(hosts).set({ state: "offline" }).where(eq(hosts.kind, "sim"));
   for (const name of ["qemu-1", "qemu-2"]) {

@@ -4,7 +4,7 @@
 // checksums still match. `-- --force` rebuilds anyway. The running portal registers the
 // images in its catalog at its next start (`npm start`).
 import { LocalTransport } from "../lib/drivers/transport/local";
-import { buildAllImages } from "../lib/images/build";
+import { buildAllImages } from "../lib/drivers/images/build";
 import { imageStoreDir } from "../lib/env";
 
 const force = process.argv.includes("--force");

@@ -111,7 +111,7 @@ function newest(root, paths) {
 /** Runs `next build` when there is no build or a source is newer than it; false if it failed. */
 export async function ensureBuild(root) {
   const buildId = path.join(root, ".next", "BUILD_ID");
-  const sources = ["app", "components", "lib", "workers", "public", "drizzle", "instrumentation.ts", "next.config.js", "postcss.config.mjs", "package-lock.json", "tsconfig.json"];
+  const sources = ["app", "components", "lib", "workers", "public", "drizzle", "instrumentation.ts", "proxy.ts", "next.config.js", "postcss.config.mjs", "package-lock.json", "tsconfig.json"];
   if (existsSync(buildId) && statSync(buildId).mtimeMs >= newest(root, sources)) return true;
   console.log("[build] building the portal (no build yet, or the sources changed) ...");
   const code = await run(process.execPath, [nextBin(root), "build"], { cwd: root, env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });

@@ -5,7 +5,7 @@
  */
 import { eq, sql } from "drizzle-orm";
 import path from "node:path";
-import { writeAudit } from "@/lib/audit";
+import { writeAudit } from "@/lib/audit/write";
 import { generatePassword, hashPassword } from "@/lib/auth/password";
 import { closeDb, getDbHandle } from "@/lib/db/client";
 import { users } from "@/lib/db/schema";

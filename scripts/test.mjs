@@ -3,13 +3,15 @@
 //      run as root, else the exact command to run is printed.
 //   2. Services: PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379 are started if
 //      they are installed but stopped.
-//   3. Type check, then unit + integration tests (Vitest), then end-to-end (Playwright in
-//      Debian's Chromium). The last line counts passed, failed and skipped tests.
+//   3. Type check, the lint of the OpenAPI document (Redocly, offline), then unit +
+//      integration tests (Vitest), then end-to-end (Playwright in Debian's Chromium). The last
+//      line counts passed, failed and skipped tests.
 // `npm test -- unit` or `npm test -- e2e` runs one part (still with the prerequisites).
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { isRoot, portOpen, redisAnswers, run, waitFor, which } from "./lib.mjs";
+import { lintOpenApi } from "./lint-openapi.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const results = path.join(root, "test-results");
@@ -112,6 +114,23 @@ async function main() {
     else {
       tally.failed += 1;
       failures.push("type check");
+    }
+  }
+
+  if (wants("unit")) {
+    say("lint of the OpenAPI document (Redocly's recommended rules, redocly.yaml)");
+    try {
+      const lint = lintOpenApi();
+      for (const line of lint.lines) say(`openapi: ${line}`);
+      say(`openapi lint: ${lint.errors} error(s), ${lint.warnings} warning(s)`);
+      if (lint.errors === 0 && lint.warnings === 0) tally.passed += 1;
+      else {
+        tally.failed += 1;
+        failures.push(`OpenAPI lint (${lint.errors} error(s), ${lint.warnings} warning(s); run npm run lint:openapi)`);
+      }
+    } catch (err) {
+      tally.failed += 1;
+      failures.push(`OpenAPI lint could not run: ${err instanceof Error ? err.message : err}`);
     }
   }
 

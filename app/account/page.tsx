@@ -5,7 +5,7 @@ import { requireUser } from "@/lib/auth/require-user";
 import { PageHeader } from "@/components/PageHeader";
 import { TokenManager } from "@/components/account/TokenManager";
 import { SshKeyForm } from "@/components/account/SshKeyForm";
-import { getSshKey } from "@/lib/auth/ssh-keys";
+import { getSshKey } from "@/lib/users/ssh-keys";
 
 export const metadata: Metadata = { title: "Account" };
 

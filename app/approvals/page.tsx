@@ -1,16 +1,16 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { getDb } from "@/lib/db/client";
-import { listOrders } from "@/lib/db/queries/orders";
+import { listOrders } from "@/lib/orders/queries";
 import { requireUser } from "@/lib/auth/require-user";
 import { forbidden } from "next/navigation";
 import { PageHeader } from "@/components/PageHeader";
 import { ApprovalDecision } from "@/components/policy/ApprovalDecision";
 import { preflight } from "@/lib/policy/preflight";
-import { decisionsFor } from "@/lib/db/queries/policies";
+import { decisionsFor } from "@/lib/policy/policies";
 import { formatDateTime } from "@/components/format";
 import { ExtensionRequestsList } from "@/components/leases/ExtensionRequestsList";
-import { pendingExtensionRequests } from "@/lib/db/queries/leases";
+import { pendingExtensionRequests } from "@/lib/leases/queries";
 
 export const metadata: Metadata = { title: "Approvals" };
 

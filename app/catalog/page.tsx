@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { getDb } from "@/lib/db/client";
-import { listCatalog, type CatalogFilter } from "@/lib/db/queries/catalog";
+import { listCatalog, type CatalogFilter } from "@/lib/catalog/queries";
 import { hostKinds } from "@/lib/db/schema";
 import { requireUser } from "@/lib/auth/require-user";
 import { PageHeader } from "@/components/PageHeader";

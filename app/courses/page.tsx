@@ -1,8 +1,8 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { getDb } from "@/lib/db/client";
-import { listCourses } from "@/lib/db/queries/courses";
-import { listCatalog } from "@/lib/db/queries/catalog";
+import { listCourses } from "@/lib/courses/queries";
+import { listCatalog } from "@/lib/catalog/queries";
 import { requireUser } from "@/lib/auth/require-user";
 import { PageHeader } from "@/components/PageHeader";
 import { StatusBadge } from "@/components/StatusBadge";

@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { getDb } from "@/lib/db/client";
-import { listNotifications } from "@/lib/db/queries/notifications";
+import { listNotifications } from "@/lib/notifications/queries";
 import { requireUser } from "@/lib/auth/require-user";
 import { PageHeader } from "@/components/PageHeader";
 import { NotificationList } from "@/components/notifications/NotificationList";

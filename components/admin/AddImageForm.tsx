@@ -2,7 +2,7 @@
 
 import {
   imageHostKinds, imageInput, imageOses, imagePurposes, imageRootTypes, imageSources, solarisHostKinds,
-} from "@/lib/validation/image";
+} from "@/lib/catalog/input";
 import { hostKindLabels } from "../format";
 import { FieldError, FormStatus, TextField, useSchemaForm } from "./useSchemaForm";
 

@@ -1,6 +1,6 @@
 "use client";
 
-import { DEFAULT_MAC_PREFIX, MAX_PREFIX, MIN_PREFIX, networkInput, networkPurposes } from "@/lib/validation/network";
+import { DEFAULT_MAC_PREFIX, MAX_PREFIX, MIN_PREFIX, networkInput, networkPurposes } from "@/lib/net/input";
 import { FieldError, FormStatus, TextField, useSchemaForm } from "./useSchemaForm";
 
 type Values = { slug: string; name: string; purpose: string; cidr: string; gateway: string; bridge: string; macPrefix: string };

@@ -1,6 +1,6 @@
 "use client";
 
-import { newUserInput, type Role } from "@/lib/validation/user";
+import { newUserInput, type Role } from "@/lib/users/input";
 import { FieldError, FormStatus, TextField, useSchemaForm } from "./useSchemaForm";
 
 /** The roles in the order the form offers them: most common first. */

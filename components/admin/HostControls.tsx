@@ -2,7 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { hostStates, stepNames } from "@/lib/validation/host";
+import { hostStates, stepNames } from "@/lib/hosts/input";
 import { api } from "../api-client";
 
 /**

@@ -1,6 +1,6 @@
 "use client";
 
-import { hostUpdateInput, MAX_CONCURRENCY } from "@/lib/validation/host";
+import { hostUpdateInput, MAX_CONCURRENCY } from "@/lib/hosts/input";
 import { FieldError, FormStatus, TextField, useSchemaForm } from "./useSchemaForm";
 
 type Values = { port: string; sshUser: string; maxConcurrency: string; privateKey: string; config: string };

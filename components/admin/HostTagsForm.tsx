@@ -1,6 +1,6 @@
 "use client";
 
-import { hostUpdateInput } from "@/lib/validation/host";
+import { hostUpdateInput } from "@/lib/hosts/input";
 import { FormStatus, TextField, useSchemaForm } from "./useSchemaForm";
 
 type Values = { tags: string };

@@ -1,6 +1,6 @@
 "use client";
 
-import { hostRegistrationInput, MAX_CONCURRENCY, registrableHostKinds } from "@/lib/validation/host";
+import { hostRegistrationInput, MAX_CONCURRENCY, registrableHostKinds } from "@/lib/hosts/input";
 import { FieldError, FormStatus, TextField, useSchemaForm } from "./useSchemaForm";
 
 type Values = {

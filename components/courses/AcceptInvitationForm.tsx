@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { useId, useState, type FormEvent } from "react";
-import { acceptInvitationInput } from "@/lib/validation/course";
+import { acceptInvitationInput } from "@/lib/courses/input";
 import { api } from "../api-client";
 
 export function AcceptInvitationForm({ token, email }: { token: string; email: string }) {

@@ -2,7 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
-import { courseUpdateInput } from "@/lib/validation/course";
+import { courseUpdateInput } from "@/lib/courses/input";
 import { api } from "../api-client";
 
 /** The teacher raises or lowers the course's block of machines or moves its end date. */

@@ -1,6 +1,6 @@
 "use client";
 
-import { courseInput } from "@/lib/validation/course";
+import { courseInput } from "@/lib/courses/input";
 import { FieldError, FormStatus, TextField, useSchemaForm } from "../admin/useSchemaForm";
 
 type Values = { name: string; slug: string; image: string; flavor: string; startsOn: string; endsOn: string; capacity: string };

@@ -2,8 +2,8 @@
 
 import { useRouter } from "next/navigation";
 import { useId, useState, type FormEvent } from "react";
-import type { LeaseView } from "@/lib/db/queries/leases";
-import { extendInput, extensionRejectInput } from "@/lib/validation/lease";
+import type { LeaseView } from "@/lib/leases/queries";
+import { extendInput, extensionRejectInput } from "@/lib/leases/input";
 import { api } from "../api-client";
 import { formatDateTime } from "../format";
 

@@ -2,7 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { useId, useState, type FormEvent } from "react";
-import { rejectInput } from "@/lib/validation/order";
+import { rejectInput } from "@/lib/orders/input";
 import { api } from "../api-client";
 
 /**

@@ -1,8 +1,8 @@
 "use client";
 
 import { useEffect, useMemo, useState } from "react";
-import type { OrderView } from "@/lib/db/queries/orders";
-import type { OrderEstimate } from "@/lib/db/queries/delivery";
+import type { OrderView } from "@/lib/orders/queries";
+import type { OrderEstimate } from "@/lib/delivery/queries";
 import { remainingTime } from "@/lib/delivery/stats";
 import { formatTime } from "../format";
 import { shortDuration } from "../delivery/duration";

@@ -1,4 +1,4 @@
-import type { OrderView } from "@/lib/db/queries/orders";
+import type { OrderView } from "@/lib/orders/queries";
 import { formatDateTime, hostKindLabels } from "../format";
 import { TableHead } from "../TableHead";
 

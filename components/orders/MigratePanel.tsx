@@ -1,8 +1,8 @@
 "use client";
 
 import { useState } from "react";
-import type { MigrationView } from "@/lib/db/queries/migrations";
-import { migrateInput } from "@/lib/validation/migrate";
+import type { MigrationView } from "@/lib/orders/migration-history";
+import { migrateInput } from "@/lib/lifecycle/input";
 import { api } from "../api-client";
 import { formatDateTime } from "../format";
 

@@ -3,7 +3,8 @@
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useMemo, useState, type ChangeEvent, type FormEvent, type ReactNode } from "react";
-import { fieldErrors, MAX_LEASE_DAYS, orderInput, orderPurposes } from "@/lib/validation/order";
+import { MAX_LEASE_DAYS, orderInput, orderPurposes } from "@/lib/orders/input";
+import { fieldErrors } from "@/lib/validation/fields";
 import { api } from "../api-client";
 import { formatMemory, formatSize, hostKindLabels, osLabels } from "../format";
 import { orderNeed, type QuotaLine } from "@/lib/policy/quota-math";

@@ -2,10 +2,10 @@
 
 import Link from "next/link";
 import type { ReactNode } from "react";
-import type { OrderView } from "@/lib/db/queries/orders";
+import type { OrderView } from "@/lib/orders/queries";
 import { StatusBadge } from "../StatusBadge";
 import { formatDateTime, formatMemory, osLabels, statusLabel } from "../format";
-import type { OrderEstimate } from "@/lib/db/queries/delivery";
+import type { OrderEstimate } from "@/lib/delivery/queries";
 import type { Preflight } from "@/lib/policy/preflight";
 import { ApprovalDecision } from "../policy/ApprovalDecision";
 import { DecisionActions } from "./DecisionActions";

@@ -1,7 +1,7 @@
 "use client";
 
 import { useState } from "react";
-import type { OrderView } from "@/lib/db/queries/orders";
+import type { OrderView } from "@/lib/orders/queries";
 import { StatusBadge } from "../StatusBadge";
 import { formatDuration, formatTime } from "../format";
 

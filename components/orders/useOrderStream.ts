@@ -1,7 +1,7 @@
 "use client";
 
 import { useCallback, useEffect, useState } from "react";
-import type { OrderView } from "@/lib/db/queries/orders";
+import type { OrderView } from "@/lib/orders/queries";
 
 export type StreamMode = "live" | "polling" | "connecting" | "closed";
 

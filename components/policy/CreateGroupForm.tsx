@@ -1,6 +1,6 @@
 "use client";
 
-import { groupInput, groupKinds } from "@/lib/validation/policy";
+import { groupInput, groupKinds } from "@/lib/policy/input";
 import { FieldError, FormStatus, TextField, useSchemaForm } from "../admin/useSchemaForm";
 
 type Values = { slug: string; name: string; kind: string; autoApprove: boolean };

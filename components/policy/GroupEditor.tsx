@@ -1,8 +1,8 @@
 "use client";
 
 import { useState, type ReactNode } from "react";
-import { memberRoles, quotaLimits } from "@/lib/validation/policy";
-import { fieldErrors } from "@/lib/validation/order";
+import { memberRoles, quotaLimitsForm } from "@/lib/policy/input";
+import { fieldErrors } from "@/lib/validation/fields";
 import { useAction } from "./useAction";
 
 type Option = { id: string; label: string; detail?: string };
@@ -83,7 +83,7 @@ export function GroupEditor({ group, images, flavors, networks, hosts, userEmail
   const [tags, setTags] = useState(group.settings.hostTags.join(", "));
   const [newMember, setNewMember] = useState<{ email: string; role: string }>({ email: "", role: "customer" });
 
-  const parsedLimits = quotaLimits.safeParse(limits);
+  const parsedLimits = quotaLimitsForm.safeParse(limits);
   const limitErrors = parsedLimits.success ? {} : fieldErrors(parsedLimits.error);
   const limitError = (k: string) => limitErrors[k]?.[0] ?? (action.message?.key === "quota" ? action.fields[k]?.[0] : undefined);
   const id = (f: string) => `group-${group.slug}-${f}`;
@@ -177,7 +177,7 @@ export function GroupEditor({ group, images, flavors, networks, hosts, userEmail
           aria-label={`Quota of ${group.name}`}
           onSubmit={(e) => {
             e.preventDefault();
-            if (parsedLimits.success) void action.run("quota", `/api/v1/quotas/groups/${group.id}`, "PUT", limits, "Quota saved");
+            if (parsedLimits.success) void action.run("quota", `/api/v1/quotas/groups/${group.id}`, "PUT", parsedLimits.data, "Quota saved");
           }}
         >
           <div className="grid gap-3 sm:grid-cols-5">

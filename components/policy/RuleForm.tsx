@@ -2,9 +2,10 @@
 
 import { useMemo, useState } from "react";
 import { explainRule } from "@/lib/policy/rules";
-import { ruleConditions, ruleInput, ruleOutcomeValues, type RuleConditions } from "@/lib/validation/policy";
-import { fieldErrors, orderPurposes } from "@/lib/validation/order";
-import { roles } from "@/lib/validation/user";
+import { ruleConditions, ruleInput, ruleOutcomeValues, type RuleConditions } from "@/lib/policy/input";
+import { orderPurposes } from "@/lib/orders/input";
+import { fieldErrors } from "@/lib/validation/fields";
+import { roles } from "@/lib/users/input";
 import { useAction } from "./useAction";
 
 type Named = { id: string; name: string };

@@ -1,7 +1,7 @@
 "use client";
 
 import { useState } from "react";
-import type { RuleConditions } from "@/lib/validation/policy";
+import type { RuleConditions } from "@/lib/policy/input";
 import { RuleForm, stateOf } from "./RuleForm";
 import { useAction } from "./useAction";
 

@@ -1,8 +1,8 @@
 "use client";
 
 import { useState } from "react";
-import { quotaLimits } from "@/lib/validation/policy";
-import { fieldErrors } from "@/lib/validation/order";
+import { quotaLimitsForm } from "@/lib/policy/input";
+import { fieldErrors } from "@/lib/validation/fields";
 import { useAction } from "./useAction";
 
 type Limits = { environments: number | null; vcpus: number | null; memoryGb: number | null; diskGb: number | null; licensedCores: number | null };
@@ -24,7 +24,7 @@ export function UserQuotaForm({ users }: { users: UserRow[] }) {
   const [userId, setUserId] = useState(users[0]?.id ?? "");
   const user = users.find((u) => u.id === userId);
   const [limits, setLimits] = useState(user ? asText(user.limits) : asText({ environments: null, vcpus: null, memoryGb: null, diskGb: null, licensedCores: null }));
-  const parsed = quotaLimits.safeParse(limits);
+  const parsed = quotaLimitsForm.safeParse(limits);
   const errors = parsed.success ? {} : fieldErrors(parsed.error);
 
   return (
@@ -33,7 +33,7 @@ export function UserQuotaForm({ users }: { users: UserRow[] }) {
       aria-label="Quota of a user"
       onSubmit={(e) => {
         e.preventDefault();
-        if (parsed.success && user) void action.run("user", `/api/v1/quotas/users/${user.id}`, "PUT", limits, `Saved the quota of ${user.email}`);
+        if (parsed.success && user) void action.run("user", `/api/v1/quotas/users/${user.id}`, "PUT", parsed.data, `Saved the quota of ${user.email}`);
       }}
     >
       <div className="max-w-sm">

@@ -1,15 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { eq } from "drizzle-orm";
 import { getServerSession } from "next-auth";
 import { z } from "zod";
-import { authOptions } from "../auth/options";
+import { authOptions, userOfSession, type PortalSession } from "../auth/options";
 import { userForToken } from "../auth/tokens";
 import { getDb, type Db } from "../db/client";
-import type { Actor } from "../db/queries/orders";
-import { users, type Role } from "../db/schema";
+import type { Actor } from "../auth/actor";
+import type { Role } from "../db/schema";
 import { UserError } from "../errors";
-import { sourceOf, withAuditSource, writeAudit } from "../audit";
-import { fieldErrors } from "../validation/order";
+import { sourceOf, withAuditSource, writeAudit } from "../audit/write";
+import { fieldErrors, storable, UNSTORABLE_MESSAGE, unstorablePaths } from "../validation/fields";
 import { isUuid } from "../validation/ids";
 
 export type RouteContext<B> = {
@@ -39,11 +38,9 @@ async function authenticate(req: Request, db: Db): Promise<{ actor: Actor; via: 
   // The session lives in a cookie: without one there is nothing to ask next-auth (whose
   // getServerSession also needs a Next.js request scope, absent in scripts and tests).
   if (!req.headers.get("cookie")) return null;
-  const session = (await getServerSession(authOptions)) as { uid?: string; sv?: number } | null;
-  if (!session?.uid) return null;
-  const [user] = await db.select().from(users).where(eq(users.id, session.uid));
-  if (!user || user.disabled || user.sessionVersion !== session.sv) return null;
-  return { actor: { id: user.id, role: user.role, email: user.email }, via: "session" };
+  // The session callback has checked the user against the database (disabled, signed out).
+  const user = userOfSession((await getServerSession(authOptions)) as PortalSession | null);
+  return user ? { actor: { id: user.id, role: user.role, email: user.email }, via: "session" } : null;
 }
 
 /** State-changing requests made with a cookie must come from our own pages. */
@@ -68,8 +65,9 @@ export function errorResponse(err: unknown): Response {
 
 /**
  * The one wrapper for /api/v1 handlers: authenticates (token or session), checks the role
- * and the Origin of cookie-authenticated changes, parses the body with zod and maps errors
- * to status codes (422 fields, 401, 403, 404, 409, else 500 with a request id).
+ * and the Origin of cookie-authenticated changes, refuses strings that cannot be stored in
+ * the query, path and body, parses the body with zod and maps errors to status codes (401,
+ * 403, 404, 409, 415, 422 with a message per field, else 500 with a request id).
  */
 export function apiRoute<S extends z.ZodType | undefined = undefined>(
   opts: Options<S>,
@@ -84,10 +82,9 @@ export function apiRoute<S extends z.ZodType | undefined = undefined>(
       if (mutating && auth.via === "session" && !sameOrigin(req)) return json({ error: "Cross-site request refused" }, 403);
       if (opts.roles && !opts.roles.includes(auth.actor.role)) return json({ error: "Your role does not allow this" }, 403);
       const params = (await context.params) ?? {};
+      checkQueryAndParams(req, params);
       if (params.id !== undefined && !isUuid(params.id)) return json({ error: "Not found" }, 404);
-      const parsed = await parseBody(req, opts.body);
-      if (parsed instanceof Response) return parsed;
-      const body = parsed.body;
+      const body = opts.body ? await readJsonBody(req, opts.body) : undefined;
       // Audit events written while handling the request record where it came from. A change
       // that succeeded without writing one (a route that forgot) is still recorded.
       const source = sourceOf(req.headers);
@@ -103,21 +100,60 @@ export function apiRoute<S extends z.ZodType | undefined = undefined>(
   };
 }
 
-/** The request's JSON body checked with `schema` (an empty body counts as {}), or the 422 to answer. */
-async function parseBody(req: Request, schema: z.ZodType | undefined): Promise<{ body: unknown } | Response> {
-  if (!schema) return { body: undefined };
-  let raw: unknown = {};
+/** application/json, or any application/<something>+json, whatever its parameters (charset). */
+export function isJsonType(contentType: string | null): boolean {
+  const type = (contentType ?? "").split(";")[0].trim().toLowerCase();
+  return type === "application/json" || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(type);
+}
+
+/** The 422 that names every field whose string cannot be stored (see lib/validation/fields). */
+export function refuseUnstorable(paths: string[]): void {
+  if (paths.length === 0) return;
+  throw new UserError(
+    `Invalid input: ${paths.join(", ")} contains a character that cannot be stored`,
+    422,
+    Object.fromEntries(paths.map((p) => [p, [UNSTORABLE_MESSAGE]])),
+  );
+}
+
+/**
+ * The one check of every string a request carries besides its body: each query parameter
+ * (name and value) and each path parameter. The body is checked where it is parsed.
+ */
+function checkQueryAndParams(req: Request, params: Record<string, string>): void {
+  const paths: string[] = [];
+  for (const [name, value] of new URL(req.url).searchParams) {
+    if (!storable(name) || !storable(value)) paths.push(name);
+  }
+  paths.push(...unstorablePaths(params));
+  refuseUnstorable(paths);
+}
+
+/**
+ * The request's body as the JSON object `schema` accepts, or a UserError to answer with:
+ * 415 when a body comes without a JSON content type, 422 for invalid JSON, anything but an
+ * object, a string that cannot be stored, or what `schema` refuses. An empty body counts as {}.
+ */
+export async function readJsonBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
   const text = await req.text();
+  let raw: unknown = {};
   if (text.trim()) {
+    if (!isJsonType(req.headers.get("content-type"))) {
+      throw new UserError("Send the body as JSON, with the header Content-Type: application/json", 415);
+    }
     try {
       raw = JSON.parse(text);
     } catch {
-      return json({ error: "The request body must be JSON" }, 422);
+      throw new UserError("The request body is not valid JSON", 422, { _: ["Not valid JSON"] });
     }
   }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new UserError("The request body must be a JSON object", 422, { _: ["Expected a JSON object"] });
+  }
+  refuseUnstorable(unstorablePaths(raw));
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) return json({ error: "Invalid input", fields: fieldErrors(parsed.error) }, 422);
-  return { body: parsed.data };
+  if (!parsed.success) throw new UserError("Invalid input", 422, fieldErrors(parsed.error));
+  return parsed.data;
 }
 
 /**
@@ -133,9 +169,9 @@ export function publicRoute<S extends z.ZodType>(
   return async (req: Request): Promise<Response> => {
     try {
       const db = await getDb();
-      const parsed = await parseBody(req, opts.body);
-      if (parsed instanceof Response) return parsed;
-      const { result } = await withAuditSource(sourceOf(req.headers), () => handler({ req, db, body: parsed.body as z.infer<S> }));
+      checkQueryAndParams(req, {});
+      const body = await readJsonBody(req, opts.body);
+      const { result } = await withAuditSource(sourceOf(req.headers), () => handler({ req, db, body }));
       return result;
     } catch (err) {
       return errorResponse(err);

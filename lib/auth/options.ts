@@ -2,13 +2,40 @@ import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
 import { eq, sql } from "drizzle-orm";
 import { getDb } from "../db/client";
-import { users } from "../db/schema";
+import { users, type Role } from "../db/schema";
 import { authSecret } from "../env";
 import { verifyPassword } from "./password";
 import { clearLoginFailures, loginBlocked, recordLoginFailure } from "./rate-limit";
-import { sourceOf, writeAudit } from "../audit";
+import { sourceOf, writeAudit } from "../audit/write";
+import { clientAddress } from "../http/client-address";
 
 export const TOO_MANY_ATTEMPTS = "Too many failed sign-ins for this account; try again in 15 minutes";
+export const TOO_MANY_FROM_ADDRESS = "Too many failed sign-ins from your network address; try again in 15 minutes";
+
+/** What a valid session says about its user, read from the database on every use. */
+export type SessionUser = { id: string; email: string; name: string; role: Role };
+
+/** The session object the callback below gives (getServerSession's result), or {} when void. */
+export type PortalSession = { uid?: string; role?: Role; user?: { name?: string | null; email?: string | null } };
+
+/** The user of a session the callback below built; null for none or a void one. */
+export function userOfSession(session: PortalSession | null): SessionUser | null {
+  if (!session?.uid || !session.role || !session.user?.email) return null;
+  return { id: session.uid, email: session.user.email, name: session.user.name ?? "", role: session.role };
+}
+
+/**
+ * The user a session token stands for, or null when the token is void: the user is gone or
+ * disabled, or signed out since (sign-out raises the user's session version, which the token
+ * carries from sign-in).
+ */
+export async function userOfToken(token: Record<string, unknown>): Promise<SessionUser | null> {
+  if (typeof token.uid !== "string" || typeof token.sv !== "number") return null;
+  const db = await getDb();
+  const [user] = await db.select().from(users).where(eq(users.id, token.uid));
+  if (!user || user.disabled || user.sessionVersion !== token.sv) return null;
+  return { id: user.id, email: user.email, name: user.name, role: user.role };
+}
 
 export const authOptions: NextAuthOptions = {
   secret: authSecret(),
@@ -22,15 +49,18 @@ export const authOptions: NextAuthOptions = {
         const email = String(credentials?.email ?? "").trim().toLowerCase();
         const password = String(credentials?.password ?? "");
         if (!email || !password) return null;
-        const source = sourceOf(req?.headers as Record<string, unknown> | undefined);
+        const headers = req?.headers as Record<string, unknown> | undefined;
+        const source = sourceOf(headers);
+        const address = clientAddress(headers);
         const db = await getDb();
-        if (await loginBlocked(email)) {
-          await writeAudit(db, { actorId: null, action: "auth.sign_in_blocked", targetType: "user", data: { email }, source });
-          throw new Error(TOO_MANY_ATTEMPTS);
+        const blocked = await loginBlocked(email, address);
+        if (blocked) {
+          await writeAudit(db, { actorId: null, action: "auth.sign_in_blocked", targetType: "user", data: { email, limit: blocked }, source });
+          throw new Error(blocked === "address" ? TOO_MANY_FROM_ADDRESS : TOO_MANY_ATTEMPTS);
         }
         const [user] = await db.select().from(users).where(eq(users.email, email));
         if (!user || user.disabled || !(await verifyPassword(password, user.passwordHash))) {
-          await recordLoginFailure(email);
+          await recordLoginFailure(email, address);
           await writeAudit(db, { actorId: null, action: "auth.sign_in_failed", targetType: "user", targetId: user?.id ?? null, data: { email }, source });
           return null;
         }
@@ -50,8 +80,12 @@ export const authOptions: NextAuthOptions = {
       }
       return token;
     },
+    // Checked against the database on every read (GET /api/auth/session, getServerSession):
+    // a signed-out, disabled or deleted user's cookie gives no session, like no cookie ({}).
     async session({ session, token }) {
-      return { ...session, uid: token.uid, sv: token.sv, role: token.role } as typeof session;
+      const user = await userOfToken(token);
+      if (!user) return {} as typeof session;
+      return { ...session, user: { name: user.name, email: user.email }, uid: user.id, sv: token.sv, role: user.role } as typeof session;
     },
   },
   events: {

@@ -7,17 +7,17 @@ import { and, count, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { courseMachines, courses, courseStudents, environments, orders, pipelineRuns, pipelineSteps } from "../db/schema";
 import { conflict, forbidden, UserError } from "../errors";
-import { writeAudit } from "../audit";
+import { writeAudit } from "../audit/write";
 import { lockForTransaction } from "../db/locks";
 import { createRun, dispatchRun } from "../pipeline/runs";
 import { startTeardown } from "../pipeline/engine";
 import { announce } from "../pipeline/events";
 import { provisionSteps, teardownSteps } from "../pipeline/steps";
-import { HOSTNAME } from "../validation/order";
-import { DAY_MS } from "../leases/rules";
-import { courseById, courseForActor, isStudentOf, isTeacherOf } from "../db/queries/courses";
-import { notify } from "../db/queries/notifications";
-import type { Actor } from "../db/queries/orders";
+import { HOSTNAME } from "../validation/fields";
+import { DAY_MS } from "../time";
+import { courseById, courseForActor, isStudentOf, isTeacherOf } from "./queries";
+import { notify } from "../notifications/queries";
+import type { Actor } from "../auth/actor";
 
 export function courseMachineReason(courseName: string) {
   return `course ${courseName}: lab machine inside the course's allocation`;

@@ -3,18 +3,16 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Db } from "./client";
 import { flavors, groups, hosts, images, memberships, networks, users } from "./schema";
-import { generatePassword, hashPassword } from "../auth/password";
 
 /**
  * First start on an empty database: the first admin, a default customer pool, a pool of
- * `sim` hosts, a service and a production network, and a sample catalog. Returns the admin's
- * password when it was generated (to be printed once), else null.
+ * `sim` hosts, a service and a production network, and a sample catalog. The caller hashes the
+ * admin's password (storage does not know how), only when the database is empty.
  */
-export async function seedIfEmpty(db: Db, opts: { adminEmail: string; adminPassword?: string; qemuHosts?: { dataDir: string } }) {
+export async function seedIfEmpty(db: Db, opts: { adminEmail: string; adminPasswordHash: () => Promise<string>; qemuHosts?: { dataDir: string } }) {
   const [{ n }] = await db.select({ n: count() }).from(users);
   if (n > 0) return { seeded: false as const };
-  const password = opts.adminPassword ?? generatePassword();
-  const passwordHash = await hashPassword(password);
+  const passwordHash = await opts.adminPasswordHash();
   await db.transaction(async (tx) => {
     const [admin] = await tx.insert(users).values({ email: opts.adminEmail.toLowerCase(), name: "Administrator", role: "admin", passwordHash }).returning();
     const [pool] = await tx.insert(groups).values({ slug: "default", name: "Default pool", autoApprove: false }).returning();
@@ -31,7 +29,7 @@ export async function seedIfEmpty(db: Db, opts: { adminEmail: string; adminPassw
     await tx.insert(flavors).values(sampleFlavors);
   });
   if (opts.qemuHosts) await ensureQemuHosts(db, opts.qemuHosts.dataDir);
-  return { seeded: true as const, adminEmail: opts.adminEmail.toLowerCase(), generatedPassword: opts.adminPassword ? null : password };
+  return { seeded: true as const, adminEmail: opts.adminEmail.toLowerCase() };
 }
 
 /** Where QEMU is expected; without it the portal seeds no QEMU hosts. */

@@ -1,4 +1,9 @@
-import type { HostKind } from "../db/schema";
+/**
+ * The hypervisors the portal drives. The hosts table's kind column holds the same names
+ * (lib/hosts/input.ts checks at compile time that the two lists agree).
+ */
+export const hostKinds = ["sim", "qemu", "xen", "zones"] as const;
+export type HostKind = (typeof hostKinds)[number];
 
 /** What a driver's step receives: the order as the portal knows it, and a way to report. */
 export type DeploySpec = {

@@ -1,13 +1,13 @@
 import type { Db } from "../db/client";
 import type { HostCheck } from "../db/schema";
-import { getHostRow, recordHostCheck, type HostView } from "../db/queries/hosts";
-import type { Actor } from "../db/queries/orders";
+import { getHostRow, recordHostCheck, type HostView } from "./queries";
+import type { Actor } from "../auth/actor";
 import { transportFor } from "../drivers/transport";
 import { SshTransport } from "../drivers/transport/ssh";
 import { TransportError, type Transport } from "../drivers/transport/types";
 import { StepError } from "../drivers/types";
 import { UserError } from "../errors";
-import { LOCAL_HOST } from "../validation/host";
+import { LOCAL_HOST } from "./input";
 import { discoverHost } from "./discovery";
 
 export type HostTestResult = {

@@ -8,8 +8,7 @@
  * An extension moves the end; a stopped environment whose lease was extended starts again.
  */
 import type { LeaseEventKind } from "../db/schema/leases";
-
-export const DAY_MS = 24 * 3600 * 1000;
+import { DAY_MS } from "../time";
 
 /** A lease time as messages and reasons show it: "2026-11-25 15:30 UTC". */
 export const formatLeaseTime = (d: Date) => d.toISOString().slice(0, 16).replace("T", " ") + " UTC";

@@ -1,16 +1,17 @@
 import { and, eq, inArray, notExists, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { courseMachines, courses, environments, leaseEvents, orders, users, type LeaseEventKind } from "../db/schema";
-import { driverFor } from "../drivers";
+import { driverFor } from "../pipeline/drivers";
 import { deploySpec, loadOrderContext } from "../pipeline/context";
 import { startTeardown } from "../pipeline/engine";
 import { announce } from "../pipeline/events";
-import { writeAudit } from "../audit";
+import { writeAudit } from "../audit/write";
 import { env } from "../env";
 import { portalLink, sendMail } from "../mail/send";
-import { leaseQuery, type LeaseRow } from "../db/queries/leases";
-import { notify } from "../db/queries/notifications";
-import { DAY_MS, daysLeft, dueLeaseActions, formatLeaseTime as fmt, graceEnd, type LeaseAction } from "./rules";
+import { leaseQuery, type LeaseRow } from "./queries";
+import { notify } from "../notifications/queries";
+import { daysLeft, dueLeaseActions, formatLeaseTime as fmt, graceEnd, type LeaseAction } from "./rules";
+import { DAY_MS } from "../time";
 
 export type SweepReport = Record<LeaseAction, string[]>;
 

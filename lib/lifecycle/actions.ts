@@ -1,12 +1,12 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { environmentActions, environments, hosts, orders, type EnvironmentActionKind } from "../db/schema";
-import type { Actor } from "../db/queries/orders";
-import { orderForActor } from "../db/queries/orders";
-import { driverFor } from "../drivers";
+import type { Actor } from "../auth/actor";
+import { orderForActor } from "../orders/queries";
+import { driverFor } from "../pipeline/drivers";
 import { StepError, type DeploySpec, type HypervisorDriver, type MigrateIo } from "../drivers/types";
 import { conflict, forbidden, notFound, UserError } from "../errors";
-import { writeAudit } from "../audit";
+import { writeAudit } from "../audit/write";
 import { enqueueLifecycle } from "../jobs/queues";
 import { announce } from "../pipeline/events";
 import { deploySpec, loadOrderContext, type OrderContext } from "../pipeline/context";

@@ -1,12 +1,12 @@
 import { and, eq, ne, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import type { Actor } from "../db/queries/orders";
+import type { Actor } from "../auth/actor";
 import { environmentActions, environments, hosts, orders } from "../db/schema";
-import { driverFor } from "../drivers";
+import { driverFor } from "../pipeline/drivers";
 import { StepError, type MigrationResult } from "../drivers/types";
 import { conflict, forbidden, notFound, UserError } from "../errors";
 import { CPU_OVERCOMMIT } from "../policy/placement";
-import { LOCAL_HOST } from "../validation/host";
+import { LOCAL_HOST } from "../hosts/input";
 import { requestAction, type ActionHandler } from "./actions";
 import { isUuid } from "../validation/ids";
 

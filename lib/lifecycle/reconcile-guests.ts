@@ -1,7 +1,7 @@
 import { and, eq, inArray, notExists } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { environmentActions, environments, hosts, orders } from "../db/schema";
-import { driverFor } from "../drivers";
+import { driverFor } from "../pipeline/drivers";
 import { deploySpec, loadOrderContext } from "../pipeline/context";
 import { announce } from "../pipeline/events";
 

@@ -1,19 +1,19 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { environments, networks, orders, pipelineRuns, pipelineSteps, stepLogs, type HostKind } from "../db/schema";
-import { driverFor, supportedHostKinds } from "../drivers";
+import { supportedHostKinds } from "../drivers";
+import { driverFor } from "./drivers";
 import { StepError, type StepIo } from "../drivers/types";
 import { UserError } from "../errors";
 import { allocateAddress, releaseAddresses } from "../net/ipam";
 import { placeEnvironment } from "../policy/placement";
-import { hostPoolOf } from "../db/queries/groups";
-import { writeAudit } from "../audit";
+import { hostPoolOf } from "../policy/groups";
+import { writeAudit } from "../audit/write";
 import { deploySpec, loadOrderContext, type OrderContext } from "./context";
 import { announce } from "./events";
 import { createRun, dispatchRun } from "./runs";
 import { stepLabel } from "./steps";
-import { stepEstimator } from "../db/queries/delivery";
-import { DAY_MS } from "../leases/rules";
+import { DAY_MS } from "../time";
 
 type StepFn = (db: Db, ctx: OrderContext, io: StepIo) => Promise<void>;
 
@@ -116,7 +116,18 @@ export type RunOutcome = "succeeded" | "failed" | "cancelled" | "skipped";
  * (a redelivered job, a restarted worker): finished steps are not repeated and every step
  * checks whether its work is already done.
  */
-export async function executeRun(db: Db, runId: string, signal: AbortSignal = new AbortController().signal): Promise<RunOutcome> {
+/**
+ * What a step is expected to take when it starts (milliseconds, or null when nothing is known);
+ * the worker passes the delivery figures' estimator, so the engine does not depend on them.
+ */
+export type StepEstimate = (ctx: OrderContext, step: string) => Promise<number | null>;
+
+export async function executeRun(
+  db: Db,
+  runId: string,
+  signal: AbortSignal = new AbortController().signal,
+  opts: { estimate?: StepEstimate } = {},
+): Promise<RunOutcome> {
   const [run] = await db.select().from(pipelineRuns).where(eq(pipelineRuns.id, runId));
   if (!run || run.status === "succeeded" || run.status === "cancelled" || run.status === "failed") return "skipped";
   const orderId = run.orderId;
@@ -140,7 +151,7 @@ export async function executeRun(db: Db, runId: string, signal: AbortSignal = ne
   await announce(orderId, "run");
 
   const steps = await db.select().from(pipelineSteps).where(eq(pipelineSteps.runId, runId)).orderBy(asc(pipelineSteps.position));
-  const estimate = stepEstimator(db);
+  const estimate = opts.estimate ?? (async () => null);
   for (const step of steps) {
     if (step.status === "succeeded" || step.status === "skipped") continue;
     const ctx = await loadOrderContext(db, orderId);

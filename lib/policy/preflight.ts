@@ -5,7 +5,7 @@ import { supportedHostKinds } from "../drivers";
 import { StepError } from "../drivers/types";
 import { notFound } from "../errors";
 import { countFree, usableCount } from "../net/ipam";
-import { poolOf, settingsOf } from "../db/queries/groups";
+import { poolOf, settingsOf } from "./groups";
 import { candidateHosts, choose, inPool } from "./placement";
 import { orderNeed, quotaReport, reportRefusals } from "./quota";
 

@@ -1,5 +1,5 @@
-import type { Role } from "../validation/user";
-import type { RuleConditions } from "../validation/policy";
+import type { Role } from "../db/schema/enums";
+import type { RuleConditions } from "./input";
 
 /**
  * The policy engine: ordered rules an admin edits; the first enabled rule whose conditions all

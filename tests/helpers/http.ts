@@ -4,7 +4,7 @@ type Handler = (req: Request, context: { params?: Promise<Record<string, string>
 
 export type Call = {
   token?: string;
-  /** A value is sent as JSON; a string is sent as it is. */
+  /** A value is sent as JSON; a string is sent as it is (as application/json unless `headers` give a content-type). */
   body?: unknown;
   params?: Record<string, string>;
   headers?: Record<string, string>;
@@ -17,7 +17,7 @@ export function apiRequest(method: string, path: string, call: Call = {}): Reque
   let body: string | undefined;
   if (call.body !== undefined) {
     body = typeof call.body === "string" ? call.body : JSON.stringify(call.body);
-    headers.set("content-type", "application/json");
+    if (!headers.has("content-type")) headers.set("content-type", "application/json");
   }
   return new Request(new URL(path, "http://portal.test"), { method, headers, body, signal: call.signal });
 }

@@ -8,7 +8,7 @@ import { mkdirSync, rmdirSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { LocalTransport } from "@/lib/drivers/transport/local";
-import { buildAllImages, type BuildResult } from "@/lib/images/build";
+import { buildAllImages, type BuildResult } from "@/lib/drivers/images/build";
 
 export const testImageStore = path.resolve(process.env.TEST_IMAGE_STORE ?? path.join(os.tmpdir(), "portal-test-images"));
 

@@ -5,21 +5,23 @@
  */
 import { randomBytes } from "node:crypto";
 import { and, eq, inArray } from "drizzle-orm";
+import { hashPassword } from "@/lib/auth/password";
 import { createApiToken } from "@/lib/auth/tokens";
 import { getDb, type Db } from "@/lib/db/client";
-import { createOrder, orderView, type Actor } from "@/lib/db/queries/orders";
-import { createUser } from "@/lib/db/queries/users";
+import { createOrder, orderView } from "@/lib/orders/queries";
+import type { Actor } from "@/lib/auth/actor";
+import { createUser } from "@/lib/users/queries";
 import { seedIfEmpty } from "@/lib/db/seed";
 import { groups, hosts, ipAllocations, networks, orders, pipelineRuns, pipelineSteps, users, type OrderStatus, type Role } from "@/lib/db/schema";
 import { env } from "@/lib/env";
-import type { OrderInput } from "@/lib/validation/order";
+import type { OrderInput } from "@/lib/orders/input";
 
 export type { Actor };
 
 /** Migrates and seeds the file's database (admin, default pool, sim-1/sim-2, networks, catalog). */
 export async function bootPortal(): Promise<{ db: Db; admin: Actor }> {
   const db = await getDb();
-  await seedIfEmpty(db, { adminEmail: env.ADMIN_EMAIL, adminPassword: env.ADMIN_PASSWORD });
+  await seedIfEmpty(db, { adminEmail: env.ADMIN_EMAIL, adminPasswordHash: () => hashPassword(env.ADMIN_PASSWORD ?? "integration-admin") });
   const [admin] = await db.select().from(users).where(eq(users.email, env.ADMIN_EMAIL));
   return { db, admin: { id: admin.id, role: admin.role, email: admin.email } };
 }

@@ -16,7 +16,7 @@ import { removeCgroup } from "@/lib/drivers/qemu/cgroup";
 import { hostKey, netnsName, removeNetns } from "@/lib/drivers/qemu/netns";
 import { guestPids } from "@/lib/drivers/qemu/process";
 import { LocalTransport } from "@/lib/drivers/transport/local";
-import { registerBuiltImages } from "@/lib/images/register";
+import { registerBuiltImages } from "@/lib/catalog/register-images";
 import { ensureTestImages, testImageStore } from "./images";
 import { unique, waitFor } from "./portal";
 

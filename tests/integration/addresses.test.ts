@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "@/lib/db/client";
-import { destroyEnvironment, retryOrder } from "@/lib/db/queries/orders";
+import { destroyEnvironment, retryOrder } from "@/lib/orders/queries";
 import { environments, ipAllocations, networks, pipelineRuns, simObjects } from "@/lib/db/schema";
 import { allocateAddress, countFree, releaseAddresses } from "@/lib/net/ipam";
 import { macForIp } from "@/lib/net/mac";

@@ -11,8 +11,15 @@ import * as hostsRoute from "@/app/api/v1/hosts/route";
 import * as tokensRoute from "@/app/api/v1/tokens/route";
 import * as tokenRoute from "@/app/api/v1/tokens/[id]/route";
 import * as catalogRoute from "@/app/api/v1/catalog/route";
-import { orders, users } from "@/lib/db/schema";
+import * as groupsRoute from "@/app/api/v1/groups/route";
+import * as groupRoute from "@/app/api/v1/groups/[id]/route";
+import * as memberRoute from "@/app/api/v1/groups/[id]/members/[userId]/route";
+import * as sshKeyRoute from "@/app/api/v1/me/ssh-key/route";
+import * as auditRoute from "@/app/api/v1/audit/route";
+import { apiTokens, groups, hosts, orders, users } from "@/lib/db/schema";
+import { UNSTORABLE_MESSAGE } from "@/lib/validation/fields";
 import { macForIp } from "@/lib/net/mac";
+import { orderChannel } from "@/lib/pipeline/events";
 import { inCidr } from "@/lib/net/ipv4";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
@@ -156,7 +163,7 @@ describe("ordering through the API", () => {
       expect(res.body.fields, JSON.stringify(body)).toEqual(fields);
     }
     const notJson = await invoke(ordersRoute.POST, "POST", "/api/v1/orders", { token: token.customer, body: "{name: web" });
-    expect(notJson).toMatchObject({ status: 422, body: { error: "The request body must be JSON" } });
+    expect(notJson).toMatchObject({ status: 422, body: { error: "The request body is not valid JSON" } });
     expect(await orderCount()).toBe(before);
   });
 
@@ -205,6 +212,69 @@ describe("ordering through the API", () => {
     expect(res.body.images.map((i: { slug: string }) => i.slug).sort()).toEqual(["solaris10-sparse", "solaris10-whole-capped"]);
     expect(res.body.flavors.map((f: { slug: string }) => f.slug)).toContain("capped-2cpu-4g");
     expect((await invoke(catalogRoute.GET, "GET", "/api/v1/catalog?os=windows", { token: token.held })).status).toBe(422);
+  });
+});
+
+describe("bad input", () => {
+  const rows = async () => ({
+    orders: await orderCount(),
+    groups: (await db.select({ n: count() }).from(groups))[0].n,
+    hosts: (await db.select({ n: count() }).from(hosts))[0].n,
+    tokens: (await db.select({ n: count() }).from(apiTokens))[0].n,
+  });
+
+  it("unknown fields named like built-in object members are 422 Unknown field, on every kind of route", async () => {
+    const before = await rows();
+    const group = await invoke(groupsRoute.POST, "POST", "/api/v1/groups", { token: token.admin, body: { constructor: 1 } });
+    expect(group.status).toBe(422);
+    expect(group.body.fields.constructor).toEqual(["Unknown field"]);
+    const key = await invoke(sshKeyRoute.PUT, "PUT", "/api/v1/me/ssh-key", { token: token.customer, body: { toString: "x" } });
+    expect(key.status).toBe(422);
+    expect(key.body.fields.toString).toEqual(["Unknown field"]);
+    const body = `{"image":"linux-test","flavor":"small","name":"${unique("proto")}","__proto__":{"admin":true},"hasOwnProperty":1,"valueOf":null}`;
+    const created = await invoke(ordersRoute.POST, "POST", "/api/v1/orders", { token: token.customer, body });
+    expect(created.status).toBe(422);
+    expect(Object.keys(created.body.fields).sort()).toEqual(["__proto__", "hasOwnProperty", "valueOf"]);
+    expect(Object.values(created.body.fields)).toEqual([["Unknown field"], ["Unknown field"], ["Unknown field"]]);
+    const reject = await invoke(rejectRoute.POST, "POST", `/api/v1/orders/${crypto.randomUUID()}/reject`, { token: token.admin, params: { id: crypto.randomUUID() }, body: { reason: "not needed", constructor: "x" } });
+    expect(reject.body.fields).toEqual({ constructor: ["Unknown field"] });
+    expect(await rows()).toEqual(before);
+  });
+
+  it("a NUL or a lone surrogate anywhere (body, query, path) is a 422 naming the field", async () => {
+    const before = await rows();
+    const tok = await invoke(tokensRoute.POST, "POST", "/api/v1/tokens", { token: token.customer, body: { name: "a\u0000b" } });
+    expect(tok).toMatchObject({ status: 422, body: { fields: { name: [UNSTORABLE_MESSAGE] } } });
+    expect(tok.body.error).toMatch(/name contains a character that cannot be stored/);
+    const [someGroup] = await db.select().from(groups).limit(1);
+    const renamed = await invoke(groupRoute.PATCH, "PATCH", `/api/v1/groups/${someGroup.id}`, { token: token.admin, params: { id: someGroup.id }, body: { name: "x\ud800", hostTags: ["ok", "b\udfffad"] } });
+    expect(renamed).toMatchObject({ status: 422, body: { fields: { name: [UNSTORABLE_MESSAGE], "hostTags.1": [UNSTORABLE_MESSAGE] } } });
+    const paired = await invoke(groupRoute.PATCH, "PATCH", `/api/v1/groups/${someGroup.id}`, { token: token.admin, params: { id: someGroup.id }, body: { name: `${someGroup.name}` } });
+    expect(paired.status).toBe(200);
+    const search = await invoke(auditRoute.GET, "GET", "/api/v1/audit?q=%00", { token: token.admin });
+    expect(search).toMatchObject({ status: 422, body: { fields: { q: [UNSTORABLE_MESSAGE] } } });
+    const member = await invoke(memberRoute.DELETE, "DELETE", `/api/v1/groups/${someGroup.id}/members/%00`, { token: token.admin, params: { id: someGroup.id, userId: "\u0000" } });
+    expect(member).toMatchObject({ status: 422, body: { fields: { userId: [UNSTORABLE_MESSAGE] } } });
+    expect(await rows()).toEqual(before);
+    expect((await db.select().from(groups).where(eq(groups.id, someGroup.id)))[0].name).toBe(someGroup.name);
+  });
+
+  it("a body that is not a JSON object is a 422; one without a JSON content type is a 415", async () => {
+    const before = await rows();
+    for (const body of ["null", "5", "[]", '"host"', "true", "[{}]"]) {
+      const res = await invoke(hostsRoute.POST, "POST", "/api/v1/hosts", { token: token.admin, body });
+      expect(res.status, body).toBe(422);
+      expect(res.body.error, body).toBe("The request body must be a JSON object");
+    }
+    const order = { image: "linux-test", flavor: "small", name: unique("ctype") };
+    for (const type of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonp"]) {
+      const res = await invoke(ordersRoute.POST, "POST", "/api/v1/orders", { token: token.customer, body: JSON.stringify(order), headers: { "content-type": type } });
+      expect(res.status, type).toBe(415);
+      expect(res.body.error).toBe("Send the body as JSON, with the header Content-Type: application/json");
+    }
+    expect(await rows()).toEqual(before);
+    const vendor = await invoke(ordersRoute.POST, "POST", "/api/v1/orders", { token: token.customer, body: JSON.stringify(order), headers: { "content-type": "application/vnd.portal+json; charset=utf-8" } });
+    expect(vendor.status).toBe(201);
   });
 });
 
@@ -349,6 +419,26 @@ describe("live progress (server-sent events)", () => {
     // After the abort the stream ends instead of hanging (the first reads may still drain data).
     await waitFor(async () => (await reader.read()).done, (done) => done, { timeoutMs: 5_000, intervalMs: 0, what: "the event stream to end after the abort" });
     await waitForOrder(db, created.id);
+  });
+
+  it("a client that goes away before the stream has started leaves no subscription or heartbeat behind", async () => {
+    const created = await order(db, heldCustomer);
+    const hub = () => (globalThis as { __portalSub?: { listeners: Map<string, Set<unknown>>; redis: { subscribe(c: string): Promise<unknown>; unsubscribe(c: string): Promise<unknown> } } }).__portalSub!;
+    const listeners = () => hub().listeners.get(orderChannel(created.id))?.size ?? 0;
+    const abort = new AbortController();
+    const res = await eventsRoute.GET(
+      new Request(`http://portal.test/api/v1/orders/${created.id}/events`, { headers: { authorization: `Bearer ${token.held}` }, signal: abort.signal }),
+      { params: Promise.resolve({ id: created.id }) },
+    );
+    expect(res.status).toBe(200);
+    // Gone while the stream still waits for Redis to confirm its subscription.
+    abort.abort();
+    await res.body!.cancel();
+    // Redis answers in order: once a later subscription is confirmed, the stream's is too.
+    const later = `${orderChannel(created.id)}:later`;
+    await hub().redis.subscribe(later);
+    await hub().redis.unsubscribe(later);
+    await waitFor(async () => listeners(), (n) => n === 0, { timeoutMs: 5_000, what: "the stream's subscription to end" });
   });
 
   it("another customer cannot subscribe to an order (404)", async () => {

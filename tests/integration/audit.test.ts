@@ -23,7 +23,8 @@ import * as sshKeyRoute from "@/app/api/v1/me/ssh-key/route";
 import * as auditRoute from "@/app/api/v1/audit/route";
 import { apiRoute, json } from "@/lib/api/handler";
 import { authOptions } from "@/lib/auth/options";
-import { parseCsv } from "@/lib/audit-csv";
+import { PEER_HEADER } from "@/lib/http/client-address";
+import { parseCsv } from "@/lib/audit/csv";
 import { auditEvents } from "@/lib/db/schema";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke, type Call } from "../helpers/http";
@@ -77,12 +78,16 @@ describe("every state-changing call in a session leaves an audit row with actor 
   const ip = "203.0.113.42";
   const userAgent = "audit-test/1.0 (scripted session)";
   const exercised = new Set<string>();
-  /** Calls a route as a browser behind our proxy would arrive; returns the call and the rows it wrote. */
+  /**
+   * Calls a route as a browser would arrive at the portal's server (which writes the connection's
+   * address into PEER_HEADER), claiming another address in X-Forwarded-For that no trusted proxy
+   * vouches for; returns the call and the rows it wrote.
+   */
   async function call(route: { [m: string]: unknown }, method: string, url: string, tok: string, extra: Call = {}) {
     const before = await lastAuditId();
     const res = await invoke(route[method] as never, method, url, {
       token: tok, ...extra,
-      headers: { "x-forwarded-for": `198.51.100.9, ${ip}`, "user-agent": userAgent, ...extra.headers },
+      headers: { [PEER_HEADER]: ip, "x-forwarded-for": "198.51.100.9", "user-agent": userAgent, ...extra.headers },
     });
     const rows = await db.select().from(auditEvents).where(gt(auditEvents.id, before)).orderBy(auditEvents.id);
     exercised.add(`${method} ${url.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, "{id}").replace(/\?.*$/, "")}`);
@@ -101,7 +106,7 @@ describe("every state-changing call in a session leaves an audit row with actor 
     const id = created.res.body.id;
     expect(expectAudited(created.rows, "order.create", heldCustomer.id, id).after).toMatchObject({ status: "pending_approval" });
 
-    const approved = await call(approveRoute, "POST", `/api/v1/orders/${id}/approve`, token.approver, { params: { id }, body: { note: "ok" } });
+    const approved = await call(approveRoute, "POST", `/api/v1/orders/${id}/approve`, token.approver, { params: { id }, body: { reason: "ok" } });
     expect(approved.res.status).toBe(200);
     const a = expectAudited(approved.rows, "order.approve", approver.id, id);
     expect([a.before, a.after]).toEqual([{ status: "pending_approval" }, expect.objectContaining({ status: "queued" })]);
@@ -213,7 +218,7 @@ describe("every state-changing call in a session leaves an audit row with actor 
 
     const forgetful = apiRoute({}, async () => json({ done: true }));
     const before = await lastAuditId();
-    const res = await invoke(forgetful, "POST", "/api/v1/somewhere/new", { token: token.customer, headers: { "x-forwarded-for": ip, "user-agent": userAgent } });
+    const res = await invoke(forgetful, "POST", "/api/v1/somewhere/new", { token: token.customer, headers: { [PEER_HEADER]: ip, "user-agent": userAgent } });
     expect(res.status).toBe(200);
     const rows = await db.select().from(auditEvents).where(gt(auditEvents.id, before));
     expect(rows).toEqual([expect.objectContaining({ action: "api.post", actorId: customer.id, targetId: "/api/v1/somewhere/new", sourceIp: ip, userAgent })]);
@@ -225,7 +230,7 @@ describe("sign-ins", () => {
   const authorize = (authOptions.providers[0] as unknown as { options: { authorize: Authorize } }).options.authorize;
 
   it("a sign-in and a wrong password are on record with the address they came from", async () => {
-    const headers = { "x-forwarded-for": "192.0.2.77", "user-agent": "Browser/9" };
+    const headers = { [PEER_HEADER]: "192.0.2.77", "x-forwarded-for": "198.51.100.1", "user-agent": "Browser/9" };
     const before = await lastAuditId();
     expect(await authorize({ email: customer.email, password: "not-the-password" }, { headers })).toBeNull();
     expect(await authorize({ email: customer.email, password: "password-for-tests" }, { headers })).toMatchObject({ id: customer.id });
@@ -283,7 +288,7 @@ describe("searching and exporting the log", () => {
 
   it("exports CSV that parses back to the same rows as the JSON, with formulas defused", async () => {
     // An order name cannot start with "=", but a user agent can: the export must not run it.
-    await invoke(tokensRoute.POST, "POST", "/api/v1/tokens", { token: token.customer, body: { name: "csv, \"quoted\"" }, headers: { "user-agent": "=HYPERLINK(\"http://x\")", "x-forwarded-for": "192.0.2.1" } });
+    await invoke(tokensRoute.POST, "POST", "/api/v1/tokens", { token: token.customer, body: { name: "csv, \"quoted\"" }, headers: { "user-agent": "=HYPERLINK(\"http://x\")", [PEER_HEADER]: "192.0.2.1" } });
     const filters = `?actor=${encodeURIComponent(customer.email)}`;
     const res = await invoke(auditRoute.GET, "GET", `/api/v1/audit${filters}&format=csv`, { token: token.admin });
     expect(res.status).toBe(200);

@@ -24,7 +24,7 @@ import * as ordersRoute from "@/app/api/v1/orders/route";
 import { auditEvents, courseMachines, courses, courseStudents, invitations, ipAllocations, orders, simObjects, users } from "@/lib/db/schema";
 import { verifyPassword } from "@/lib/auth/password";
 import { enqueueMaintenance, getQueue } from "@/lib/jobs/queues";
-import { DAY_MS } from "@/lib/leases/rules";
+import { DAY_MS } from "@/lib/time";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
 import { startSmtpSink, type SmtpSink } from "../helpers/smtp-sink";

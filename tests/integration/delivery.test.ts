@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, eq, inArray } from "drizzle-orm";
 import * as deliveryRoute from "@/app/api/v1/delivery/route";
 import * as estimateRoute from "@/app/api/v1/orders/[id]/estimate/route";
-import { deliveryFigures } from "@/lib/db/queries/delivery";
+import { deliveryFigures } from "@/lib/delivery/queries";
 import { flavors, groups, hosts, images, networks, orders, pipelineRuns, pipelineSteps } from "@/lib/db/schema";
 import { provisionSteps as stepDefinitions } from "@/lib/pipeline/steps";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";

@@ -14,7 +14,7 @@ import * as hostsRoute from "@/app/api/v1/hosts/route";
 import * as hostRoute from "@/app/api/v1/hosts/[id]/route";
 import * as testRoute from "@/app/api/v1/hosts/[id]/test/route";
 import { auditEvents, environments, hosts } from "@/lib/db/schema";
-import { decryptHostSecret } from "@/lib/hosts/secrets";
+import { decryptHostSecret } from "@/lib/drivers/transport/secrets";
 import { closeSshConnections } from "@/lib/drivers/transport/ssh";
 import { invoke } from "../helpers/http";
 import { bootPortal, makeGroup, makeUser, order, tokenFor, unique, type Actor } from "../helpers/portal";

@@ -9,7 +9,7 @@ import * as startRoute from "@/app/api/v1/environments/[id]/start/route";
 import * as stopRoute from "@/app/api/v1/environments/[id]/stop/route";
 import { auditEvents, environmentActions, environments, orders, simObjects } from "@/lib/db/schema";
 import { getQueue } from "@/lib/jobs/queues";
-import { destroyEnvironment, orderView } from "@/lib/db/queries/orders";
+import { destroyEnvironment, orderView } from "@/lib/orders/queries";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { reconcileActions } from "@/workers/reconciler";
 import { invoke } from "../helpers/http";

@@ -1,7 +1,7 @@
 /** A host name belongs to one live order at a time, even when orders race. */
 import { expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { cancelOrder } from "@/lib/db/queries/orders";
+import { cancelOrder } from "@/lib/orders/queries";
 import { orders } from "@/lib/db/schema";
 import { bootPortal, order, unique } from "../helpers/portal";
 

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { and, eq, inArray } from "drizzle-orm";
-import { approveOrder, cancelOrder, orderView, rejectOrder, retryOrder } from "@/lib/db/queries/orders";
+import { approveOrder, cancelOrder, orderView, rejectOrder, retryOrder } from "@/lib/orders/queries";
 import { auditEvents, environments, hosts, ipAllocations, pipelineRuns, pipelineSteps, simObjects, stepLogs } from "@/lib/db/schema";
 import { provisionSteps as stepDefinitions } from "@/lib/pipeline/steps";
 import { inCidr } from "@/lib/net/ipv4";

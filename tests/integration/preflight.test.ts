@@ -98,7 +98,7 @@ describe("pre-flight of a held order", () => {
   it("reports no active host and a quota lowered since the order was placed", async () => {
     const held = await order(db, customer, { flavor: "large" });
     await db.update(hosts).set({ state: "draining" });
-    const set = await invoke(groupQuotaRoute.PUT, "PUT", `/api/v1/quotas/groups/${group.id}`, { token: adminToken, params: { id: group.id }, body: { vcpus: 2 } });
+    const set = await invoke(groupQuotaRoute.PATCH, "PATCH", `/api/v1/quotas/groups/${group.id}`, { token: adminToken, params: { id: group.id }, body: { vcpus: 2 } });
     expect(set.status).toBe(200);
     try {
       const res = await getPreflight(approverToken, held.id);
@@ -108,7 +108,7 @@ describe("pre-flight of a held order", () => {
       expect(checkOf(res.body, "quota")).toMatchObject({ ok: false, detail: `needs 4 vCPUs, 0 of 2 left in group ${group.name}` });
     } finally {
       await db.update(hosts).set({ state: "active" });
-      await invoke(groupQuotaRoute.PUT, "PUT", `/api/v1/quotas/groups/${group.id}`, { token: adminToken, params: { id: group.id }, body: {} });
+      await invoke(groupQuotaRoute.PATCH, "PATCH", `/api/v1/quotas/groups/${group.id}`, { token: adminToken, params: { id: group.id }, body: { vcpus: null } });
     }
     const again = await getPreflight(approverToken, held.id);
     expect(again.body.ok).toBe(true);

@@ -9,7 +9,7 @@ import { eq } from "drizzle-orm";
 import { environmentActions, environments } from "@/lib/db/schema";
 import { guestPid } from "@/lib/drivers/qemu/process";
 import { requestAction } from "@/lib/lifecycle/actions";
-import { destroyEnvironment } from "@/lib/db/queries/orders";
+import { destroyEnvironment } from "@/lib/orders/queries";
 import { bootPortal, makeGroup, makeUser, order, provisionSteps, unique, waitFor, waitForOrder, type Actor } from "../helpers/portal";
 import { local, qemuProcessesFor, setupQemuHosts, type QemuHosts } from "../helpers/qemu-hosts";
 import { killAllWorkers, startWorkerProcess, untilReady } from "../helpers/worker-process";

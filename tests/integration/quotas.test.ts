@@ -18,8 +18,8 @@ import * as policyRoute from "@/app/api/v1/policies/[id]/route";
 import * as reorderRoute from "@/app/api/v1/policies/reorder/route";
 import * as networksRoute from "@/app/api/v1/networks/route";
 import * as hostRoute from "@/app/api/v1/hosts/[id]/route";
-import { cancelOrder, orderView, rejectOrder } from "@/lib/db/queries/orders";
-import { auditEvents, hosts, images, networks, orders, policyDecisions } from "@/lib/db/schema";
+import { cancelOrder, orderView, rejectOrder } from "@/lib/orders/queries";
+import { auditEvents, hosts, images, networks, orders, policyDecisions, quotas } from "@/lib/db/schema";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
 import { bootPortal, makeGroup, makeUser, order, tokenFor, unique, waitForOrder, type Actor } from "../helpers/portal";
@@ -36,8 +36,9 @@ afterAll(async () => {
   await worker?.stop();
 });
 
+/** Changes the group's limits named in `limits` (PATCH); the others stay as they are. */
 async function setGroupQuota(groupId: string, limits: Record<string, number | null>) {
-  const res = await invoke(groupQuotaRoute.PUT, "PUT", `/api/v1/quotas/groups/${groupId}`, { token: adminToken, params: { id: groupId }, body: limits });
+  const res = await invoke(groupQuotaRoute.PATCH, "PATCH", `/api/v1/quotas/groups/${groupId}`, { token: adminToken, params: { id: groupId }, body: limits });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return res.body;
 }
@@ -116,7 +117,7 @@ describe("a group's quota under concurrent orders", () => {
     const customer = await makeUser(db, "customer", one.slug);
     const res = await invoke(membersRoute.PUT, "PUT", `/api/v1/groups/${two.id}/members`, { token: adminToken, params: { id: two.id }, body: { email: customer.email, role: "customer" } });
     expect(res.status).toBe(200);
-    const put = await invoke(userQuotaRoute.PUT, "PUT", `/api/v1/quotas/users/${customer.id}`, { token: adminToken, params: { id: customer.id }, body: { environments: 1, memoryGb: "" } });
+    const put = await invoke(userQuotaRoute.PUT, "PUT", `/api/v1/quotas/users/${customer.id}`, { token: adminToken, params: { id: customer.id }, body: { environments: 1, vcpus: null, memoryGb: null, diskGb: null, licensedCores: null } });
     expect(put.status).toBe(200);
     expect(put.body.limits).toEqual({ environments: 1, vcpus: null, memoryGb: null, diskGb: null, licensedCores: null });
     const token = await tokenFor(db, customer);
@@ -131,7 +132,7 @@ describe("a group's quota under concurrent orders", () => {
     const two = await makeGroup(db, { autoApprove: false });
     const customer = await makeUser(db, "customer", one.slug);
     await invoke(membersRoute.PUT, "PUT", `/api/v1/groups/${two.id}/members`, { token: adminToken, params: { id: two.id }, body: { email: customer.email, role: "customer" } });
-    await invoke(userQuotaRoute.PUT, "PUT", `/api/v1/quotas/users/${customer.id}`, { token: adminToken, params: { id: customer.id }, body: { vcpus: 4 } });
+    expect((await invoke(userQuotaRoute.PATCH, "PATCH", `/api/v1/quotas/users/${customer.id}`, { token: adminToken, params: { id: customer.id }, body: { vcpus: 4 } })).status).toBe(200);
     const token = await tokenFor(db, customer);
     // Sixteen medium orders (2 vCPUs each), eight per group, at once: two fit.
     const results = await Promise.all(Array.from({ length: 16 }, (_, i) => postOrder(token, { flavor: "medium", group: i % 2 ? one.slug : two.slug })));
@@ -147,11 +148,50 @@ describe("a group's quota under concurrent orders", () => {
     const token = await tokenFor(db, customer);
     const denied = await invoke(groupQuotaRoute.PUT, "PUT", `/api/v1/quotas/groups/${group.id}`, { token, params: { id: group.id }, body: { environments: 100 } });
     expect(denied.status).toBe(403);
-    const bad = await invoke(groupQuotaRoute.PUT, "PUT", `/api/v1/quotas/groups/${group.id}`, { token: adminToken, params: { id: group.id }, body: { environments: -2, vcpus: "many" } });
+    const bad = await invoke(groupQuotaRoute.PUT, "PUT", `/api/v1/quotas/groups/${group.id}`, { token: adminToken, params: { id: group.id }, body: { environments: -2, vcpus: "many", memoryGb: null, diskGb: null, licensedCores: null } });
     expect(bad.status).toBe(422);
     expect(Object.keys(bad.body.fields).sort()).toEqual(["environments", "vcpus"]);
     const audit = await db.select().from(auditEvents).where(and(eq(auditEvents.action, "quota.set"), eq(auditEvents.targetId, group.id)));
     expect(audit).toHaveLength(0);
+  });
+});
+
+describe("setting limits", () => {
+  const limitsOf = async (groupId: string) => (await db.select().from(quotas).where(eq(quotas.groupId, groupId)))[0];
+
+  it("a PUT needs every limit as a whole number or null: {}, an empty body or coerced values change nothing", async () => {
+    const group = await makeGroup(db, { autoApprove: false });
+    const all = { environments: 3, vcpus: 8, memoryGb: 16, diskGb: 200, licensedCores: null };
+    const put = (body: unknown) => invoke(groupQuotaRoute.PUT, "PUT", `/api/v1/quotas/groups/${group.id}`, { token: adminToken, params: { id: group.id }, body });
+    expect((await put(all)).body.limits).toEqual(all);
+    const before = await limitsOf(group.id);
+    const emptyBody = await invoke(groupQuotaRoute.PUT, "PUT", `/api/v1/quotas/groups/${group.id}`, { token: adminToken, params: { id: group.id } });
+    expect(emptyBody.status).toBe(422);
+    expect(Object.keys(emptyBody.body.fields).sort()).toEqual(["diskGb", "environments", "licensedCores", "memoryGb", "vcpus"]);
+    const empty = await put({});
+    expect(empty.status).toBe(422);
+    expect(empty.body.fields.environments).toEqual(["Environments: give a whole number or null (no limit)"]);
+    for (const value of [true, [], "5", "", {}, 1.5, -1]) {
+      const res = await put({ ...all, vcpus: value });
+      expect(res.status, JSON.stringify(value)).toBe(422);
+      expect(Object.keys(res.body.fields), JSON.stringify(value)).toEqual(["vcpus"]);
+    }
+    expect(await limitsOf(group.id)).toEqual(before);
+    const userPut = await invoke(userQuotaRoute.PUT, "PUT", `/api/v1/quotas/users/${admin.id}`, { token: adminToken, params: { id: admin.id }, body: { environments: true } });
+    expect(userPut.status).toBe(422);
+    expect((await invoke(userQuotaRoute.GET, "GET", `/api/v1/quotas/users/${admin.id}`, { token: adminToken, params: { id: admin.id } })).body.limits.environments).toBeNull();
+  });
+
+  it("a PATCH changes only the limits sent, and needs at least one", async () => {
+    const group = await makeGroup(db, { autoApprove: false });
+    await setGroupQuota(group.id, { environments: 3, vcpus: 8 });
+    const patched = await setGroupQuota(group.id, { vcpus: null, diskGb: 50 });
+    expect(patched.limits).toEqual({ environments: 3, vcpus: null, memoryGb: null, diskGb: 50, licensedCores: null });
+    const nothing = await invoke(groupQuotaRoute.PATCH, "PATCH", `/api/v1/quotas/groups/${group.id}`, { token: adminToken, params: { id: group.id }, body: {} });
+    expect(nothing.status).toBe(422);
+    const coerced = await invoke(groupQuotaRoute.PATCH, "PATCH", `/api/v1/quotas/groups/${group.id}`, { token: adminToken, params: { id: group.id }, body: { environments: "5" } });
+    expect(coerced.status).toBe(422);
+    expect((await limitsOf(group.id))).toMatchObject({ environments: 3, vcpus: null, diskGb: 50 });
   });
 });
 

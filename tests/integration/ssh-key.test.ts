@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, eq } from "drizzle-orm";
 import * as sshKeyRoute from "@/app/api/v1/me/ssh-key/route";
 import { auditEvents } from "@/lib/db/schema";
-import { orderView } from "@/lib/db/queries/orders";
+import { orderView } from "@/lib/orders/queries";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
 import { bootPortal, makeGroup, makeUser, order, tokenFor, waitForOrder, type Actor } from "../helpers/portal";

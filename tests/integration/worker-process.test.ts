@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { orderView } from "@/lib/db/queries/orders";
+import { orderView } from "@/lib/orders/queries";
 import { environments, simObjects } from "@/lib/db/schema";
 import { allocationsOf, bootPortal, order, orderStatus, provisionSteps, waitFor, waitForOrder } from "../helpers/portal";
 import { killAllWorkers, startWorkerProcess, untilReady } from "../helpers/worker-process";

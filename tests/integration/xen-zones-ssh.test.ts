@@ -15,8 +15,8 @@ import { StepError, type DeploySpec, type HypervisorDriver, type StepIo } from "
 import { closeSshConnections } from "@/lib/drivers/transport/ssh";
 import { eq } from "drizzle-orm";
 import { hosts, users } from "@/lib/db/schema";
-import { encryptHostSecret } from "@/lib/hosts/secrets";
-import { destroyEnvironment, orderView } from "@/lib/db/queries/orders";
+import { encryptHostSecret } from "@/lib/drivers/transport/secrets";
+import { destroyEnvironment, orderView } from "@/lib/orders/queries";
 import * as migrateRoute from "@/app/api/v1/environments/[id]/migrate/route";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { KEY, spec } from "../fixtures/plan-orders";

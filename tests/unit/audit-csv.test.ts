@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { csvCell, parseCsv, toCsv } from "@/lib/audit-csv";
+import { csvCell, parseCsv, toCsv } from "@/lib/audit/csv";
 
 describe("CSV export cells", () => {
   it("quotes commas, quotes and line breaks, doubling quotes", () => {

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { buildGlueArchive, glueConfig, parseReadyLine, type GlueInput } from "@/lib/drivers/qemu/glue";
-import { cpioNewc } from "@/lib/images/cpio";
+import { cpioNewc } from "@/lib/drivers/images/cpio";
 
 const input: GlueInput = {
   hostname: "web-01",

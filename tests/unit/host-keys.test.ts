@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { inspectPrivateKey } from "@/lib/hosts/keys";
-import { privateKeyShapeProblem } from "@/lib/validation/host";
+import { privateKeyShapeProblem } from "@/lib/hosts/input";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "portal-keys-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,7 +3,7 @@
  * checked strictly, and a refusal says which characters are not allowed.
  */
 import { describe, expect, it } from "vitest";
-import { hostAddressProblem, hostRegistrationInput, hostUpdateInput, isIpv4, isIpv6, privateKeyShapeProblem } from "@/lib/validation/host";
+import { hostAddressProblem, hostRegistrationInput, hostUpdateInput, isIpv4, isIpv6, privateKeyShapeProblem } from "@/lib/hosts/input";
 
 const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ==\n-----END OPENSSH PRIVATE KEY-----";
 const base = { name: "xen-01", kind: "xen", address: "xen-01.example.org", sshUser: "portal", privateKey: key };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { hostKinds, images } from "@/lib/db/schema";
-import { fieldErrors } from "@/lib/validation/order";
-import { imageHostKinds, imageInput, imageOses, imagePurposes, imageRootTypes, imageSources } from "@/lib/validation/image";
+import { fieldErrors } from "@/lib/validation/fields";
+import { imageHostKinds, imageInput, imageOses, imagePurposes, imageRootTypes, imageSources } from "@/lib/catalog/input";
 
 const linux = {
   slug: "linux-ci", name: "Linux CI runner", os: "linux", version: "Debian 12", hostKinds: ["sim", "qemu"],

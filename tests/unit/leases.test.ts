@@ -4,7 +4,8 @@
  * and the extension limit.
  */
 import { describe, expect, it } from "vitest";
-import { DAY_MS, daysLeft, dueLeaseActions, graceEnd, ruleOnExtension, type LeaseState } from "@/lib/leases/rules";
+import { daysLeft, dueLeaseActions, graceEnd, ruleOnExtension, type LeaseState } from "@/lib/leases/rules";
+import { DAY_MS } from "@/lib/time";
 
 const start = new Date("2026-03-01T09:00:00Z");
 const at = (days: number, hours = 0) => new Date(start.getTime() + days * DAY_MS + hours * 3600_000);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { networks } from "@/lib/db/schema";
-import { fieldErrors } from "@/lib/validation/order";
-import { networkInput, networkPurposes } from "@/lib/validation/network";
+import { fieldErrors } from "@/lib/validation/fields";
+import { networkInput, networkPurposes } from "@/lib/net/input";
 
 const good = { slug: "lab-net", name: "Lab network", purpose: "production", cidr: "10.40.0.0/24", gateway: "10.40.0.1", bridge: "xenbr2" };
 

@@ -10,7 +10,7 @@ describe("order state machine", () => {
     }
   });
 
-  // Every move the portal makes (lib/db/queries/orders.ts and the pipeline engine).
+  // Every move the portal makes (lib/orders/queries.ts and the pipeline engine).
   const performed: [OrderStatus, OrderStatus, string][] = [
     ["pending_approval", "queued", "approver approves (the run is queued at once)"],
     ["pending_approval", "rejected", "approver rejects"],

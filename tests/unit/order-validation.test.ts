@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { fieldErrors, MAX_LEASE_DAYS, orderInput, rejectInput } from "@/lib/validation/order";
+import { MAX_LEASE_DAYS, orderInput, rejectInput } from "@/lib/orders/input";
+import { fieldErrors } from "@/lib/validation/fields";
 
 const valid = { image: "linux-test", flavor: "small", name: "web-01" };
 

@@ -1,7 +1,7 @@
 /** Quota arithmetic: what an order needs, what is left, and the refusal in numbers. */
 import { describe, expect, it } from "vitest";
 import { licensedCoresOf, noLimits, orderNeed, quotaLines, refusals, zero, type Amounts, type Limits } from "@/lib/policy/quota";
-import { quotaLimits } from "@/lib/validation/policy";
+import { quotaLimits, quotaLimitsForm, quotaLimitsPatch } from "@/lib/policy/input";
 
 const capped = { vcpus: 4, memoryMb: 4096, diskGb: 40, cpuCap: 2 };
 const large = { vcpus: 4, memoryMb: 8192, diskGb: 40, cpuCap: null };
@@ -55,11 +55,32 @@ describe("quota lines and refusals", () => {
 });
 
 describe("limit input", () => {
-  it("takes empty fields as no limit and refuses negative or fractional counts", () => {
-    expect(quotaLimits.parse({ environments: "3", vcpus: "", memoryGb: null, diskGb: 100, licensedCores: 8 })).toEqual({
+  it("the forms take empty fields as no limit and refuse negative or fractional counts", () => {
+    expect(quotaLimitsForm.parse({ environments: "3", vcpus: "", memoryGb: null, diskGb: 100, licensedCores: 8 })).toEqual({
       environments: 3, vcpus: null, memoryGb: null, diskGb: 100, licensedCores: 8,
     });
-    const bad = quotaLimits.safeParse({ environments: -1, vcpus: 1.5, memoryGb: 1, diskGb: 1, licensedCores: 1 });
+    const bad = quotaLimitsForm.safeParse({ environments: -1, vcpus: 1.5, memoryGb: 1, diskGb: 1, licensedCores: 1 });
     expect(bad.error?.issues.map((i) => i.path[0])).toEqual(["environments", "vcpus"]);
+  });
+
+  it("the API's PUT needs every limit, each a whole number or null, and coerces nothing", () => {
+    const all = { environments: 3, vcpus: null, memoryGb: 16, diskGb: 100, licensedCores: 0 };
+    expect(quotaLimits.parse(all)).toEqual(all);
+    const failed = (input: unknown) => quotaLimits.safeParse(input).error?.issues.map((i) => i.path.join("."));
+    expect(failed({})).toEqual(["environments", "vcpus", "memoryGb", "diskGb", "licensedCores"]);
+    expect(failed({ ...all, environments: "5" })).toEqual(["environments"]);
+    expect(failed({ ...all, vcpus: true })).toEqual(["vcpus"]);
+    expect(failed({ ...all, diskGb: [] })).toEqual(["diskGb"]);
+    expect(failed({ ...all, memoryGb: "" })).toEqual(["memoryGb"]);
+    const { licensedCores: _, ...missingOne } = all;
+    expect(quotaLimits.safeParse(missingOne).error?.issues[0].message).toBe("Licensed cores: give a whole number or null (no limit)");
+  });
+
+  it("the API's PATCH takes some limits, at least one, with the same rules", () => {
+    expect(quotaLimitsPatch.parse({ vcpus: 8 })).toEqual({ vcpus: 8 });
+    expect(quotaLimitsPatch.parse({ vcpus: null })).toEqual({ vcpus: null });
+    expect(quotaLimitsPatch.safeParse({}).success).toBe(false);
+    expect(quotaLimitsPatch.safeParse({ vcpus: "8" }).success).toBe(false);
+    expect(quotaLimitsPatch.safeParse({ vcpus: 8, cpus: 1 }).success).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 /** The policy engine: which rule decides, and the words customers and approvers read. */
 import { describe, expect, it } from "vitest";
 import { evaluate, explainRule, matches, type PolicyRequest, type Rule, type RuleNames } from "@/lib/policy/rules";
-import { ruleConditions, ruleInput } from "@/lib/validation/policy";
+import { ruleConditions, ruleInput } from "@/lib/policy/input";
 
 const names: RuleNames = {
   groups: new Map([["g-physics", "Physics"], ["g-ops", "Ops"]]),

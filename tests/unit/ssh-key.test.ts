@@ -4,7 +4,7 @@
  * second line, a shell fragment or a private key into a guest is refused with a reason.
  */
 import { describe, expect, it } from "vitest";
-import { sshFingerprint } from "@/lib/auth/ssh-keys";
+import { sshFingerprint } from "@/lib/validation/ssh-fingerprint";
 import { sshKeyInput, sshKeyProblem } from "@/lib/validation/ssh-key";
 
 // Made with ssh-keygen -t ed25519 / -t rsa -b 2048 / -t ecdsa; fingerprints from ssh-keygen -lf.

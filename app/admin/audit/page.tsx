@@ -2,10 +2,10 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { forbidden } from "next/navigation";
 import { getDb } from "@/lib/db/client";
-import { auditActions, searchAudit } from "@/lib/db/queries/audit";
+import { auditActions, searchAudit } from "@/lib/audit/queries";
 import { requireUser } from "@/lib/auth/require-user";
-import { auditQuery } from "@/lib/validation/audit";
-import { fieldErrors } from "@/lib/validation/order";
+import { auditQuery } from "@/lib/audit/input";
+import { fieldErrors, UNSTORABLE_MESSAGE, unstorablePaths } from "@/lib/validation/fields";
 import { PageHeader } from "@/components/PageHeader";
 import { formatDateTime } from "@/components/format";
 import { TableHead } from "@/components/TableHead";
@@ -48,9 +48,15 @@ function when(iso: string): string {
 export default async function AuditPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const user = await requireUser("/admin/audit");
   if (user.role !== "admin") forbidden();
-  const raw = Object.fromEntries(Object.entries(await searchParams).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]));
+  const sent = Object.fromEntries(Object.entries(await searchParams).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]));
+  // A filter the database could not compare with (a NUL, say) is left out, like one not understood.
+  const unstorable = new Set(unstorablePaths(sent));
+  const raw = Object.fromEntries(Object.entries(sent).filter(([k]) => !unstorable.has(k)));
   const parsed = auditQuery.safeParse(raw);
-  const fields = parsed.success ? {} : fieldErrors(parsed.error);
+  const fields: Record<string, string[]> = {
+    ...(parsed.success ? {} : fieldErrors(parsed.error)),
+    ...Object.fromEntries([...unstorable].map((k) => [k, [`${k}: ${UNSTORABLE_MESSAGE}`]])),
+  };
   const f = parsed.success ? parsed.data : auditQuery.parse({});
   const db = await getDb();
   const [result, actions] = await Promise.all([searchAudit(db, f), auditActions(db)]);
@@ -112,7 +118,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           {filtered ? <Link prefetch={false} href="/admin/audit" className="btn btn-secondary">Clear filters</Link> : null}
         </div>
       </form>
-      {!parsed.success ? <p role="alert" className="mb-4 text-sm text-rose-700">Some filters were not understood and are left out: {Object.values(fields).flat().join("; ")}</p> : null}
+      {Object.keys(fields).length > 0 ? <p role="alert" className="mb-4 text-sm text-rose-700">Some filters were not understood and are left out: {Object.values(fields).flat().join("; ")}</p> : null}
 
       <div className="card overflow-x-auto">
         <div className="flex items-center justify-between border-b border-slate-100 px-4 py-2 text-sm text-slate-600" data-testid="audit-count">

@@ -4,7 +4,7 @@ import { forbidden } from "next/navigation";
 import { asc } from "drizzle-orm";
 import { getDb } from "@/lib/db/client";
 import { groups, images } from "@/lib/db/schema";
-import { listRules, recentDecisions } from "@/lib/db/queries/policies";
+import { listRules, recentDecisions } from "@/lib/policy/policies";
 import { formatDateTime } from "@/components/format";
 import { requireUser } from "@/lib/auth/require-user";
 import { PageHeader } from "@/components/PageHeader";

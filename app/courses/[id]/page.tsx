@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { getDb } from "@/lib/db/client";
-import { courseView } from "@/lib/db/queries/courses";
+import { courseView } from "@/lib/courses/queries";
 import { requireUser } from "@/lib/auth/require-user";
 import { UserError } from "@/lib/errors";
 import { PageHeader } from "@/components/PageHeader";

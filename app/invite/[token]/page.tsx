@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { getDb } from "@/lib/db/client";
-import { invitationFor } from "@/lib/db/queries/courses";
+import { invitationFor } from "@/lib/courses/queries";
 import { AcceptInvitationForm } from "@/components/courses/AcceptInvitationForm";
 
 export const metadata: Metadata = { title: "Set your password" };

@@ -1,12 +1,12 @@
 import type { Metadata } from "next";
 import { getDb } from "@/lib/db/client";
-import { listCatalog } from "@/lib/db/queries/catalog";
-import { planHosts } from "@/lib/db/queries/plan";
+import { listCatalog } from "@/lib/catalog/queries";
+import { planHosts } from "@/lib/orders/plan";
 import { requireUser } from "@/lib/auth/require-user";
 import { PageHeader } from "@/components/PageHeader";
 import { OrderForm } from "@/components/orders/OrderForm";
 import { myQuotas } from "@/lib/policy/quota";
-import { settingsOf } from "@/lib/db/queries/groups";
+import { settingsOf } from "@/lib/policy/groups";
 
 export const metadata: Metadata = { title: "New order" };
 

@@ -1,22 +1,23 @@
-import { migrateInput } from "../../validation/migrate";
-import { errors, idParam, ok, ref, schema, type OpenApiPart } from "../openapi-helpers";
+import { migrateInput } from "../../lifecycle/input";
+import { body, bodyRejected, conflict, CROSS_SITE, forbidden, notFound, ok, ref, schema, unauthorized, uuidParam, type OpenApiPart } from "../openapi-helpers";
 
 /** Live migration of a delivered environment to another host (admins). */
 export const environmentsMigratePart: OpenApiPart = {
   paths: {
     "/api/v1/environments/{id}/migrate": {
       post: {
+        operationId: "migrateEnvironment",
         summary:
           "Move an environment to another host (admins): live, while it keeps running, where the host kind migrates live (QEMU, Xen); a cold move (halted, sent, booted on the target) where it does not (zones), only when the body says `cold: true`. The target (host id or name) must be another active host of the same kind with room for it; progress, total time and downtime show on the order (GET /api/v1/orders/{orderId}, its events). Addresses and MACs stay.",
-        parameters: idParam,
-        requestBody: { required: true, content: { "application/json": { schema: ref("MigrateInput") } } },
+        parameters: [uuidParam("id", "The environment's id (the order's `environment.id`)")],
+        requestBody: body("MigrateInput"),
         responses: {
           "202": ok("Accepted: the migration is queued", ref("MigrationAction")),
-          ...errors,
-          "403": ok("Only admins move environments", ref("Error")),
-          "404": ok("No such environment", ref("Error")),
-          "409": ok("Not possible: same host, target not active, another kind, no room, a kind without live migration asked without `cold: true` (zones offer only a cold move), environment not running, or another action in progress", ref("Error")),
-          "422": ok("No target host given, or no host of that name", ref("Error")),
+          ...unauthorized,
+          ...forbidden("only admins move environments", CROSS_SITE),
+          ...notFound("No such environment"),
+          ...conflict("Not possible: same host, target not active, another kind, no room, a kind without live migration asked without `cold: true` (zones offer only a cold move), environment not running, or another action in progress"),
+          ...bodyRejected("No target host given, no host of that name, or an unknown field"),
         },
       },
     },

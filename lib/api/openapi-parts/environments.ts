@@ -1,17 +1,19 @@
-import { errors, idParam, ok, ref, type OpenApiPart } from "../openapi-helpers";
+import { conflict, CROSS_SITE, forbidden, notFound, ok, ref, unauthorized, uuidParam, type OpenApiPart } from "../openapi-helpers";
 
 const queued = ok("Accepted: the action is queued; follow it on the order (GET /api/v1/orders/{orderId})", ref("EnvironmentAction"));
 
-function environmentAction(summary: string) {
+function environmentAction(operationId: string, summary: string) {
   return {
     post: {
+      operationId,
       summary,
-      parameters: idParam,
+      parameters: [uuidParam("id", "The environment's id (the order's `environment.id`)")],
       responses: {
         "202": queued,
-        ...errors,
-        "404": ok("No such environment, or not yours", ref("Error")),
-        "409": ok("Not possible in the environment's state (the message says why: already running, an action in progress, order not delivered)", ref("Error")),
+        ...unauthorized,
+        ...forbidden("only the customer who ordered it or an admin can do that", CROSS_SITE),
+        ...notFound("No such environment, or not one you may see"),
+        ...conflict("Not possible in the environment's state (the message says why: already running or stopped, an action in progress, not delivered yet, a host kind the portal cannot start or stop)"),
       },
     },
   };
@@ -20,8 +22,8 @@ function environmentAction(summary: string) {
 /** Lifecycle of a delivered environment (the id is the environment's, from the order's `environment.id`). */
 export const environmentsPart: OpenApiPart = {
   paths: {
-    "/api/v1/environments/{id}/start": environmentAction("Start a stopped environment (its customer or an admin); ready again when the guest reports in"),
-    "/api/v1/environments/{id}/stop": environmentAction("Stop a running environment: orderly shutdown, forced after a timeout; disk and addresses stay"),
+    "/api/v1/environments/{id}/start": environmentAction("startEnvironment", "Start a stopped environment (its customer or an admin); ready again when the guest reports in"),
+    "/api/v1/environments/{id}/stop": environmentAction("stopEnvironment", "Stop a running environment: orderly shutdown, forced after a timeout; disk and addresses stay"),
   },
   schemas: {
     EnvironmentAction: {

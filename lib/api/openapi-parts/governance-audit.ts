@@ -1,10 +1,11 @@
-import { errors, ok, ref, type OpenApiPart } from "../openapi-helpers";
+import { forbidden, invalid, ref, unauthorized, type OpenApiPart } from "../openapi-helpers";
 
 /** The audit log: search and CSV export (admins). */
 export const governanceAudit: OpenApiPart = {
   paths: {
     "/api/v1/audit": {
       get: {
+        operationId: "searchAuditLog",
         summary: "Audit log, newest first, paged; format=csv exports every match as CSV (admins)",
         parameters: [
           { name: "actor", in: "query", schema: { type: "string" }, description: "E-mail (part of it), user id, or `system`" },
@@ -13,7 +14,7 @@ export const governanceAudit: OpenApiPart = {
           { name: "q", in: "query", schema: { type: "string" }, description: "Free text in action, target, actor, address, user agent, data, before and after" },
           { name: "from", in: "query", schema: { type: "string", format: "date-time" } },
           { name: "to", in: "query", schema: { type: "string", format: "date-time" } },
-          { name: "page", in: "query", schema: { type: "integer", minimum: 1, default: 1 } },
+          { name: "page", in: "query", schema: { type: "integer", minimum: 1, maximum: 100000, default: 1 } },
           { name: "perPage", in: "query", schema: { type: "integer", minimum: 1, maximum: 500, default: 50 } },
           { name: "format", in: "query", schema: { enum: ["json", "csv"], default: "json" } },
         ],
@@ -25,9 +26,9 @@ export const governanceAudit: OpenApiPart = {
               "text/csv": { schema: { type: "string", description: "id,at,actor_id,actor_email,action,target_type,target_id,source_ip,user_agent,data,before,after; cells starting with = + - @ are prefixed with '" } },
             },
           },
-          "401": errors["401"],
-          "403": errors["403"],
-          "422": errors["422"],
+          ...unauthorized,
+          ...forbidden("admins only"),
+          ...invalid("A filter is invalid: a text longer than allowed, a date that is not one, a start after the end, page or perPage out of range, or an unknown format"),
         },
       },
     },

@@ -1,67 +1,163 @@
-import { body, errors, ok, schema, type OpenApiPart } from "../openapi-helpers";
-import { acceptInvitationInput, courseInput, courseUpdateInput } from "../../validation/course";
+import { orderStatuses } from "../../db/schema";
+import {
+  body, bodyRejected, conflict, CROSS_SITE, fail, forbidden, invalid, notFound, ok, ref, schema, unauthorized, uuidParam, type OpenApiPart,
+} from "../openapi-helpers";
+import { acceptInvitationInput, courseInput, courseUpdateInput } from "../../courses/input";
 
-const idParam = [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }];
+const courseId = [uuidParam("id", "The course's id")];
+const noCourse = notFound("No such course, or not one you teach or attend");
+const teacherOnly = forbidden("only the course's teacher (or an admin) can do that", CROSS_SITE);
+const orderStatus = { enum: [...orderStatuses] };
+const courseProperties = {
+  id: { type: "string", format: "uuid" }, slug: { type: "string" }, name: { type: "string" }, status: { type: "string" },
+  startsAt: { type: "string", format: "date-time" }, endsAt: { type: "string", format: "date-time" },
+  capacity: { type: "integer", description: "Machines the course may have" }, fixedCapacity: { type: "boolean", description: "false: one machine per student on the roster" },
+  image: { type: "string" }, flavor: { type: "string" }, students: { type: "integer" }, machines: { type: "integer", description: "Machines given out" },
+};
+const machineState = { type: "object", properties: { orderId: { type: "string", format: "uuid" }, name: { type: "string" }, status: orderStatus } };
 
 /** Courses: teachers, rosters (CSV), invitations and one lab machine per student. */
 export const governanceCourses: OpenApiPart = {
   paths: {
     "/api/v1/courses": {
-      get: { summary: "Courses I teach (all for admins) and courses I attend, with my lab machine", responses: { "200": ok("Courses"), ...errors } },
+      get: {
+        operationId: "listCourses",
+        summary: "Courses I teach (all for admins) and courses I attend, with my lab machine",
+        responses: {
+          "200": ok("Courses by start date", {
+            type: "object",
+            required: ["teaching", "attending"],
+            properties: {
+              teaching: { type: "array", items: ref("CourseSummary") },
+              attending: {
+                type: "array",
+                items: { allOf: [ref("CourseSummary"), { type: "object", properties: { machine: { oneOf: [ref("LabMachine"), { type: "null" }] } } }] },
+              },
+            },
+          }),
+          ...unauthorized,
+        },
+      },
       post: {
+        operationId: "createCourse",
         summary: "Create a course (approvers and admins): a course group with me as its teacher, dates, image, size and capacity",
         requestBody: body("CourseInput"),
-        responses: { "201": ok("Created", { type: "object", properties: { id: { type: "string" }, slug: { type: "string" } } }), ...errors },
+        responses: {
+          "201": ok("Created", { type: "object", required: ["id", "slug"], properties: { id: { type: "string", format: "uuid" }, slug: { type: "string" }, name: { type: "string" } } }),
+          ...unauthorized,
+          ...forbidden("only teachers (approvers) and admins create courses", CROSS_SITE),
+          ...conflict("The short name is already used by another group or course"),
+          ...bodyRejected("Invalid course: a field missing or wrong, dates in the wrong order, or an image, flavor or network that does not exist; a message per field"),
+        },
       },
     },
     "/api/v1/courses/{id}": {
-      get: { summary: "A course: for its teacher with roster and machines, for a student with their machine", parameters: idParam, responses: { "200": ok("The course"), ...errors } },
+      get: {
+        operationId: "getCourse",
+        summary: "A course: for its teacher with roster and machines, for a student with their machine",
+        parameters: courseId,
+        responses: { "200": ok("The course", ref("CourseView")), ...unauthorized, ...noCourse },
+      },
       patch: {
+        operationId: "updateCourse",
         summary: "Change the capacity (null: one machine per student on the roster) or the end date (teacher)",
-        parameters: idParam,
+        parameters: courseId,
         requestBody: body("CourseUpdate"),
-        responses: { "200": ok("The course"), ...errors },
+        responses: {
+          "200": ok("The course", ref("CourseView")),
+          ...unauthorized,
+          ...teacherOnly,
+          ...noCourse,
+          ...conflict("The course has ended"),
+          ...bodyRejected("A capacity below the machines already in use, an end date that is past or before the start, or an unknown field"),
+        },
       },
     },
     "/api/v1/courses/{id}/roster": {
       post: {
+        operationId: "uploadCourseRoster",
         summary:
           "Add students from a CSV roster (email[,name] a line, header optional): unknown e-mails get a student account and a one-time invitation link (returned once, e-mailed when SMTP is set). A bad line refuses the whole roster with a message per line",
-        parameters: idParam,
+        parameters: courseId,
         requestBody: {
           required: true,
           content: {
             "text/csv": { schema: { type: "string" } },
             "multipart/form-data": { schema: { type: "object", properties: { file: { type: "string", format: "binary" } } } },
-            "application/json": { schema: { type: "object", properties: { csv: { type: "string" } } } },
+            "application/json": { schema: { type: "object", required: ["csv"], additionalProperties: false, properties: { csv: { type: "string" } } } },
           },
         },
-        responses: { "200": ok("Added; invitations with their links"), ...errors, "422": ok("Bad lines, keyed `line N`", { $ref: "#/components/schemas/Error" }) },
+        responses: {
+          "200": ok("Added; invitations with their links", ref("RosterResult")),
+          ...unauthorized,
+          ...teacherOnly,
+          ...noCourse,
+          ...conflict("The course has ended"),
+          "415": fail("The body is none of text/csv, multipart/form-data or JSON { csv }"),
+          ...invalid("Bad lines, keyed `line N`; no students; no file attached; or larger than 1 MB"),
+        },
       },
     },
     "/api/v1/courses/{id}/machine": {
       post: {
+        operationId: "requestLabMachine",
         summary: "Get my lab machine (students on the roster): 201 with a new machine, approved inside the course's allocation; 200 with the one I already have",
-        parameters: idParam,
-        responses: { "200": ok("My existing machine"), "201": ok("A new machine, queued"), ...errors, "409": ok("Course not running, or all machines taken", { $ref: "#/components/schemas/Error" }) },
+        parameters: courseId,
+        responses: {
+          "200": ok("My existing machine", ref("LabMachineRequest")),
+          "201": ok("A new machine, queued", ref("LabMachineRequest")),
+          ...unauthorized,
+          ...forbidden("you teach this course but are not on its roster", CROSS_SITE),
+          ...noCourse,
+          ...conflict("The course has not started or has ended, all machines are taken, or its short name cannot name machines"),
+        },
       },
     },
     "/api/v1/courses/{id}/machines/{studentId}/reset": {
       post: {
+        operationId: "resetLabMachine",
         summary: "Reset a student's machine to the golden image (teacher): same name and addresses, guest and disk rebuilt",
-        parameters: [...idParam, { name: "studentId", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
-        responses: { "200": ok("Rebuilding"), ...errors },
+        parameters: [...courseId, uuidParam("studentId", "The student's user id")],
+        responses: {
+          "200": ok("Rebuilding", { type: "object", properties: { ...machineState.properties, status: { enum: ["queued"] } } }),
+          ...unauthorized,
+          ...teacherOnly,
+          ...notFound("No such course, or not one you teach or attend; or that student has no lab machine in it"),
+          ...conflict("The machine is not ready (still being built or reset)"),
+        },
       },
     },
     "/api/v1/courses/{id}/reset-all": {
-      post: { summary: "Reset every ready machine of the course (teacher); the others are listed with their state", parameters: idParam, responses: { "200": ok("Reset and skipped machines"), ...errors } },
+      post: {
+        operationId: "resetAllLabMachines",
+        summary: "Reset every ready machine of the course (teacher); the others are listed with their state",
+        parameters: courseId,
+        responses: {
+          "200": ok("Reset and skipped machines", {
+            type: "object",
+            required: ["reset", "skipped"],
+            properties: {
+              reset: { type: "array", items: { type: "string" }, description: "Names of the machines being rebuilt" },
+              skipped: { type: "array", items: { type: "object", properties: { name: { type: "string" }, status: { type: "string", description: "Its order status, or busy" } } } },
+            },
+          }),
+          ...unauthorized,
+          ...teacherOnly,
+          ...noCourse,
+        },
+      },
     },
     "/api/v1/invitations/accept": {
       post: {
+        operationId: "acceptInvitation",
         summary: "Set the password of an invited account with its one-time token (no session needed)",
         security: [],
         requestBody: body("AcceptInvitation"),
-        responses: { "200": ok("Password set; sign in"), "422": errors["422"] },
+        responses: {
+          "200": ok("Password set; sign in with this e-mail", { type: "object", required: ["email"], properties: { email: { type: "string" } } }),
+          ...conflict("The invitation was already used"),
+          ...bodyRejected("The token is not valid or has expired, or the password is too short"),
+        },
       },
     },
   },
@@ -69,5 +165,43 @@ export const governanceCourses: OpenApiPart = {
     CourseInput: schema(courseInput),
     AcceptInvitation: schema(acceptInvitationInput),
     CourseUpdate: schema(courseUpdateInput),
+    CourseSummary: { type: "object", properties: courseProperties },
+    LabMachine: {
+      type: "object",
+      properties: {
+        studentId: { type: "string", format: "uuid" }, orderId: { type: "string", format: "uuid" }, resets: { type: "integer" }, name: { type: "string" },
+        status: orderStatus, reason: { type: ["string", "null"] }, envState: { type: ["string", "null"] },
+        expiresAt: { type: ["string", "null"], format: "date-time" }, ip: { type: ["string", "null"], description: "Its production address" },
+      },
+    },
+    LabMachineRequest: { ...machineState, properties: { ...machineState.properties, created: { type: "boolean" } } },
+    CourseView: {
+      type: "object",
+      properties: {
+        ...courseProperties,
+        teacher: { type: "object", properties: { email: { type: "string" }, name: { type: "string" } } },
+        isTeacher: { type: "boolean" },
+        roster: {
+          type: "array",
+          description: "Empty for a student",
+          items: { type: "object", properties: { userId: { type: "string", format: "uuid" }, email: { type: "string" }, name: { type: "string" }, invited: { type: "boolean" }, addedAt: { type: "string", format: "date-time" } } },
+        },
+        machines: { type: "array", description: "Every machine for the teacher; a student's own", items: ref("LabMachine") },
+      },
+    },
+    RosterResult: {
+      type: "object",
+      properties: {
+        students: { type: "integer" }, added: { type: "integer" },
+        alreadyOnRoster: { type: "array", items: { type: "string" } },
+        duplicates: { type: "array", items: { type: "object", properties: { line: { type: "integer" }, message: { type: "string" } } } },
+        invitations: {
+          type: "array",
+          description: "One-time links to set a password, shown once",
+          items: { type: "object", properties: { email: { type: "string" }, name: { type: "string" }, link: { type: "string" } } },
+        },
+        mail: { type: "object", properties: { sent: { type: "integer" }, skipped: { type: "integer" }, failed: { type: "integer" } } },
+      },
+    },
   },
 };

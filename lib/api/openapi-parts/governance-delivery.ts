@@ -1,4 +1,4 @@
-import { errors, idParam, ok, ref, type OpenApiPart } from "../openapi-helpers";
+import { forbidden, invalid, notFound, ok, ref, unauthorized, uuidParam, type OpenApiPart } from "../openapi-helpers";
 
 const spread = { type: "object", properties: { count: { type: "integer" }, p50: { type: ["number", "null"] }, p95: { type: ["number", "null"] } }, description: "Durations in ms" };
 const share = {
@@ -16,20 +16,31 @@ export const governanceDelivery: OpenApiPart = {
   paths: {
     "/api/v1/delivery": {
       get: {
+        operationId: "getDeliveryFigures",
         summary: "Delivery within the hour for orders submitted in a range: shares, p50/p95 per image and step, estimate against actual (admins)",
         parameters: [
           { name: "range", in: "query", schema: { enum: ["24h", "7d", "30d", "90d", "365d"], default: "7d" } },
           { name: "from", in: "query", schema: { type: "string", format: "date-time" }, description: "Start (UTC unless a zone is given); with from/to, range is ignored" },
           { name: "to", in: "query", schema: { type: "string", format: "date-time" } },
         ],
-        responses: { "200": ok("The figures", ref("DeliveryFigures")), "401": errors["401"], "403": errors["403"], "422": errors["422"] },
+        responses: {
+          "200": ok("The figures", ref("DeliveryFigures")),
+          ...unauthorized,
+          ...forbidden("admins only"),
+          ...invalid("Unknown range, a date that is not one, or a start that is not before the end"),
+        },
       },
     },
     "/api/v1/orders/{id}/estimate": {
       get: {
+        operationId: "getOrderEstimate",
         summary: "Time left and expected ready time from learned step estimates; for a delivered order, how long it took split into approval, queue and pipeline",
-        parameters: idParam,
-        responses: { "200": ok("The estimate", ref("OrderEstimate")), "401": errors["401"], "404": errors["404"] },
+        parameters: [uuidParam("id", "The order's id")],
+        responses: {
+          "200": ok("The estimate", ref("OrderEstimate")),
+          ...unauthorized,
+          ...notFound("No such order, or not one you may see (yours, your groups' as an approver, or any as an admin)"),
+        },
       },
     },
   },

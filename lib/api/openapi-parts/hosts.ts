@@ -1,5 +1,7 @@
-import { body, errors, idParam, ok, ref, schema, type OpenApiPart } from "../openapi-helpers";
-import { hostRegistrationInput, hostUpdateInput } from "../../validation/host";
+import {
+  body, bodyRejected, conflict, CROSS_SITE, forbidden, notFound, ok, ref, schema, unauthorized, uuidParam, type OpenApiPart,
+} from "../openapi-helpers";
+import { hostRegistrationInput, hostUpdateInput } from "../../hosts/input";
 
 const facts = {
   type: "object",
@@ -10,52 +12,87 @@ const facts = {
   },
 };
 
+const hostId = [uuidParam("id", "The host's id")];
+const adminsOnly = forbidden("admins only");
+const adminsChange = forbidden("admins only", CROSS_SITE);
+const noHost = notFound("No such host");
+
 /** Hypervisor hosts: registration, SSH settings, Test connection (host key pinning, capacity), drain, removal. */
 export const hostsPart: OpenApiPart = {
   paths: {
     "/api/v1/hosts": {
       get: {
+        operationId: "listHosts",
         summary: "Hypervisor hosts with capacity, usage and SSH settings (admins, approvers); never a private key",
-        responses: { "200": ok("Hosts", { type: "object", properties: { hosts: { type: "array", items: ref("Host") } } }), ...errors },
+        responses: {
+          "200": ok("Hosts", { type: "object", required: ["hosts"], properties: { hosts: { type: "array", items: ref("Host") } } }),
+          ...unauthorized,
+          ...forbidden("admins and approvers only"),
+        },
       },
       post: {
+        operationId: "registerHost",
         summary:
           "Register a host (admins). SSH hosts need sshUser and an unencrypted privateKey (OpenSSH or PEM), stored encrypted and never returned. " +
           "Optional config: the kind's driver settings (xen: volumeGroup, configDir, ...; zones: zonesDataset, zonesRoot, timezone, ...; qemu: workDir, imageStore, network user|bridge, storageDir, readyTimeoutMs, stopGraceMs, accel, ...), " +
           "checked with the driver's rules, unknown settings refused. " +
           "The host starts offline with no capacity: run Test connection, then set state active. 422 names each invalid field (config.<setting> for settings); 409 when the name is taken",
         requestBody: body("HostRegistration"),
-        responses: { "201": ok("Registered", ref("Host")), ...errors, "409": ok("Name taken", ref("Error")) },
+        responses: {
+          "201": ok("Registered", ref("Host")),
+          ...unauthorized,
+          ...adminsChange,
+          ...conflict("A host with that name is already registered"),
+          ...bodyRejected("Invalid host: a field missing or wrong, a private key that cannot be used, or driver settings the kind does not have or accept (config.<setting>); a message per field"),
+        },
       },
     },
     "/api/v1/hosts/{id}": {
-      get: { summary: "One host (admins)", parameters: idParam, responses: { "200": ok("The host", ref("Host")), ...errors } },
+      get: { operationId: "getHost", summary: "One host (admins)", parameters: hostId, responses: { "200": ok("The host", ref("Host")), ...unauthorized, ...adminsOnly, ...noHost } },
       patch: {
+        operationId: "updateHost",
         summary:
           "Change a host (admins): state (draining = no new placements; active needs a pinned host key and known capacity), port, sshUser, " +
           "a new privateKey, hostKeyFingerprint (a checked new key, or null to pin at the next test), maxConcurrency, config (merged: keys given replace, null removes); on sim hosts failSteps",
-        parameters: idParam,
+        parameters: hostId,
         requestBody: body("HostUpdate"),
-        responses: { "200": ok("The host", ref("Host")), ...errors },
+        responses: {
+          "200": ok("The host", ref("Host")),
+          ...unauthorized,
+          ...adminsChange,
+          ...noHost,
+          ...conflict("state active asked before Test connection pinned the host key and found the capacity"),
+          ...bodyRejected("Invalid change: a field of the wrong type, an unknown field, a private key that cannot be used, SSH settings or failSteps on a sim host, or driver settings the kind does not accept; a message per field"),
+        },
       },
       delete: {
+        operationId: "removeHost",
         summary: "Remove a host (admins); 409 while environments live on it. A host with past environments is kept as history, its key wiped",
-        parameters: idParam,
+        parameters: hostId,
         responses: {
           "200": ok("Removed", { type: "object", properties: { id: { type: "string" }, name: { type: "string" }, removed: { enum: ["deleted", "retired"] } } }),
-          ...errors,
-          "409": ok("Environments still live on the host", ref("Error")),
+          ...unauthorized,
+          ...adminsChange,
+          ...noHost,
+          ...conflict("Environments still live on the host: drain it and wait until they are retired or moved"),
         },
       },
     },
     "/api/v1/hosts/{id}/test": {
       post: {
+        operationId: "testHostConnection",
         summary:
           "Test connection (admins): connect over SSH, pin the host key on the first contact (a changed key is refused), discover capacity " +
           "(xen: xl info, vgs, lvs; zones: zoneadm list -cv, zfs list, psrinfo, prtconf; qemu: qemu-system-x86_64 --version, nproc, /proc/meminfo, df) and store it. " +
           "200 with ok false and the reason when the host cannot be reached or refuses",
-        parameters: idParam,
-        responses: { "200": ok("What the test found", ref("HostTestResult")), ...errors, "409": ok("Sim hosts have no connection", ref("Error")) },
+        parameters: hostId,
+        responses: {
+          "200": ok("What the test found", ref("HostTestResult")),
+          ...unauthorized,
+          ...adminsChange,
+          ...noHost,
+          ...conflict("Sim hosts have no connection to test, or the portal has no driver for the host's kind"),
+        },
       },
     },
   },

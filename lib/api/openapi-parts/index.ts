@@ -1,4 +1,6 @@
 import type { OpenApiPart } from "../openapi-helpers";
+import { accountPart } from "./account";
+import { catalogPart } from "./catalog";
 import { environmentsPart } from "./environments";
 import { environmentsMigratePart } from "./environments-migrate";
 import { governanceAudit } from "./governance-audit";
@@ -7,10 +9,11 @@ import { governanceDelivery } from "./governance-delivery";
 import { governanceLeases } from "./governance-leases";
 import { governancePolicy } from "./governance-policy";
 import { hostsPart } from "./hosts";
+import { ordersPart } from "./orders";
 import { planPart } from "./plan";
 
-/** Every area's part of the OpenAPI document; one import and one entry per area. */
+/** Every area's part of the OpenAPI document, in the order the document lists them; one import and one entry per area. */
 export const openApiParts: OpenApiPart[] = [
-  governanceDelivery, governanceAudit, governancePolicy, governanceLeases, governanceCourses, hostsPart, planPart,
-  environmentsPart, environmentsMigratePart,
+  catalogPart, ordersPart, environmentsPart, environmentsMigratePart, governanceDelivery, governanceAudit, governancePolicy,
+  governanceLeases, governanceCourses, hostsPart, planPart, accountPart,
 ];

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { errors, ok, ref, schema, type OpenApiPart } from "../openapi-helpers";
-import { planInput } from "../../validation/plan";
+import { body, bodyRejected, conflict, CROSS_SITE, forbidden, ok, ref, schema, unauthorized, type OpenApiPart } from "../openapi-helpers";
+import { planInput } from "../../orders/plan-input";
 
 const command = z.object({
   kind: z.literal("command"),
@@ -34,10 +34,17 @@ export const planPart: OpenApiPart = {
   paths: {
     "/api/v1/plan": {
       post: {
+        operationId: "planOrder",
         summary:
           "Dry run (admins): the exact commands and files an order would run on the host placement would choose (or `host`), per pipeline step, without running or reserving anything. Xen and Solaris zones plans are labelled as not run on real hosts.",
-        requestBody: { required: true, content: { "application/json": { schema: ref("PlanInput") } } },
-        responses: { "200": ok("The plan", ref("PlanResult")), ...errors },
+        requestBody: body("PlanInput"),
+        responses: {
+          "200": ok("The plan", ref("PlanResult")),
+          ...unauthorized,
+          ...forbidden("admins only", CROSS_SITE),
+          ...conflict("Nothing to plan on: no free address left on a network, no driver for the host's kind, or a step that cannot be planned (the message says which)"),
+          ...bodyRejected("Invalid order: an image, flavor, network or host that does not exist, or an image that does not run on the named host; a message per field"),
+        },
       },
     },
   },

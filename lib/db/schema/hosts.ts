@@ -54,7 +54,7 @@ export const hosts = pgTable(
     port: integer("port").notNull().default(22),
     sshUser: text("ssh_user"),
     /**
-     * The SSH private key, encrypted at rest (lib/hosts/secrets.ts, AES-256-GCM with a key
+     * The SSH private key, encrypted at rest (lib/drivers/transport/secrets.ts, AES-256-GCM with a key
      * derived from AUTH_SECRET). Never selected for a page or an API answer.
      */
     sshPrivateKey: text("ssh_private_key"),

@@ -10,7 +10,7 @@ export const orderStatuses = [
 ] as const;
 export type OrderStatus = (typeof orderStatuses)[number];
 
-export const purposes = ["test", "development", "database", "web"] as const;
+import { orderPurposes as purposes } from "./enums";
 
 export const orders = pgTable(
   "orders",

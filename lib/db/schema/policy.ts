@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { bigint, boolean, check, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { groups, users } from "./users";
 import { orders } from "./orders";
-import type { RuleConditions } from "../../validation/policy";
+import type { RuleConditions } from "./enums";
 
 /**
  * What a group (customer pool or course) may use: allowed images, flavors and networks

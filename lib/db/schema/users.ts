@@ -1,8 +1,9 @@
 import { boolean, integer, pgEnum, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
-import { roles, type Role } from "../../validation/user";
+import { roles, type Role } from "./enums";
 
 export { roles, type Role };
+
 export const roleEnum = pgEnum("role", roles);
 
 export const users = pgTable("users", {

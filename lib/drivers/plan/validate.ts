@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { sshKeyProblem } from "../../validation/ssh-key";
-import { HOSTNAME } from "../../validation/order";
+import { HOSTNAME } from "../../validation/fields";
 import { SLUG } from "../../validation/fields";
-import { BRIDGE, checkCidr } from "../../validation/network";
+import { BRIDGE, checkCidr } from "../../net/input";
 import { parseIp } from "../../net/ipv4";
 import { StepError, type DeploySpec } from "../types";
 

@@ -1,6 +1,6 @@
 import path from "node:path";
-import { packImage, removeImageWork, resolveImage, unpackImage } from "../../images/pipeline";
-import { sshFingerprint } from "../../auth/ssh-keys";
+import { packImage, removeImageWork, resolveImage, unpackImage } from "../images/pipeline";
+import { sshFingerprint } from "../../validation/ssh-fingerprint";
 import type { ConnectHost } from "../plan/driver";
 import { transportStepError } from "../transport/errors";
 import type { Transport } from "../transport/types";
@@ -39,7 +39,7 @@ function cpuCap(spec: DeploySpec): number {
 
 /**
  * The QEMU driver: real guests on a QEMU host (TCG here; no KVM needed). mk_image through
- * lib/images (resolve, pack with checksums); mk_virtual: a qcow2 overlay sized by the
+ * lib/drivers/images (resolve, pack with checksums); mk_virtual: a qcow2 overlay sized by the
  * flavor on the unpacked image, a bridge and tap per network in the host's network
  * namespace, the glue archive appended to the golden initramfs, QEMU daemonized (it outlives
  * the worker) with QMP and the serial console on unix sockets, and readiness only when the

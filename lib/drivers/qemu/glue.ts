@@ -1,10 +1,10 @@
 /**
- * The guest contract between the portal's QEMU Linux image (lib/images) and the QEMU driver.
+ * The guest contract between the portal's QEMU Linux image (lib/drivers/images) and the QEMU driver.
  *
  * Golden artifacts, per image slug, in the image store (IMAGE_STORE_DIR, default
  * DATA_DIR/images): `golden/<slug>/vmlinuz`, `initramfs.cpio.gz`, `disk.qcow2` and
  * `manifest.json` = { slug, kernelVersion, recipeHash, builtAt, files: { name: { sha256, size } } }.
- * The driver does not read them directly: lib/images/pipeline.ts resolveImage / packImage /
+ * The driver does not read them directly: lib/drivers/images/pipeline.ts resolveImage / packImage /
  * unpackImage hand it the environment's own kernel, initramfs and disk (GuestArtifacts).
  *
  * Glue: `buildGlueArchive(...)` below makes a gzip'd newc cpio holding
@@ -31,9 +31,14 @@
  * timeout. For `status` the driver must connect the serial port to something writable
  * (e.g. `-chardev socket,id=ser0,path=serial.sock,server=on,wait=off,logfile=serial.log -serial chardev:ser0`).
  */
-import { gzipCpio, type CpioEntry } from "../../images/cpio";
+import { gzipCpio, type CpioEntry } from "../images/cpio";
 
-export const guestKernelAppend = "console=ttyS0 quiet panic=-1";
+/**
+ * `no_timer_check`: under software emulation on a busy host the kernel's early check of the
+ * timer interrupt can miss its window and panic ("IO-APIC + timer doesn't work!"); the check
+ * proves nothing about a virtual timer, so it is skipped, as cloud images do.
+ */
+export const guestKernelAppend = "console=ttyS0 quiet panic=-1 no_timer_check";
 
 /** The ready marker's first word; `parseReadyLine` reads the whole line. */
 export const readyMarker = "PORTAL-READY";

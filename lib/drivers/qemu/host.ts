@@ -1,6 +1,6 @@
 import path from "node:path";
 import { env, imageStoreDir } from "../../env";
-import { LOCAL_HOST } from "../../validation/host";
+import { LOCAL_HOST } from "../transport/address";
 import type { ConnectHost } from "../plan/driver";
 import { LocalTransport } from "../transport/local";
 import { StepError, type DeploySpec } from "../types";

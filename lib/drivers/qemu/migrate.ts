@@ -7,7 +7,7 @@ import { guestFiles, qemuArgv, type QemuPlan } from "./args";
 import { capCpu, cgroupName, removeCgroup } from "./cgroup";
 import type { GuestNetwork } from "./driver";
 import { LocalTransport } from "../transport/local";
-import { LOCAL_HOST } from "../../validation/host";
+import { LOCAL_HOST } from "../transport/address";
 import { guestDir, stagingDir } from "./host";
 import { hostKey, removeGuestTaps } from "./netns";
 import { guestPid, launchGuest, queryGuest } from "./process";

@@ -1,62 +1,39 @@
-import { and, eq, sql } from "drizzle-orm";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Db } from "../../db/client";
-import { hosts, simObjects } from "../../db/schema";
 import { env } from "../../env";
-import { sshFingerprint } from "../../auth/ssh-keys";
+import { sshFingerprint } from "../../validation/ssh-fingerprint";
 import { StepError, type DeploySpec, type HypervisorDriver, type StepIo } from "../types";
+import type { SimHostState } from "./state";
 
 /**
  * The simulated hypervisor: realistic steps and log lines with configurable timing, and
  * failure injection per step (host config `failSteps: { glue: 1 }` fails the next glue
- * once). Host-side state lives in `sim_objects`, so each step can check whether its work is
- * already done, exactly like a real driver checks `lvs` or `zoneadm list`.
+ * once). Host-side state is kept by the portal (SimHostState), so each step can check whether
+ * its work is already done, exactly like a real driver checks `lvs` or `zoneadm list`.
  */
 export class SimDriver implements HypervisorDriver {
   readonly kind = "sim" as const;
   readonly capabilities = { liveMigration: true, coldMove: true, cpuCap: true, sparseRoot: true };
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly state: SimHostState) {}
 
   private async pause(spec: DeploySpec, io: StepIo) {
     const ms = typeof spec.host.config.stepMs === "number" ? spec.host.config.stepMs : env.SIM_STEP_MS;
     if (ms > 0) await sleep(ms, undefined, { signal: io.signal });
   }
 
-  /** Consumes one injected failure for `step` on this host, atomically. */
-  private async injectedFailure(spec: DeploySpec, step: string): Promise<boolean> {
-    const rows = await this.db
-      .update(hosts)
-      .set({
-        config: sql`jsonb_set(${hosts.config}, ${`{failSteps,${step}}`}::text[], to_jsonb((${hosts.config}->'failSteps'->>${step})::int - 1))`,
-      })
-      .where(and(eq(hosts.id, spec.host.id), sql`coalesce((${hosts.config}->'failSteps'->>${step})::int, 0) > 0`))
-      .returning({ id: hosts.id });
-    return rows.length > 0;
-  }
-
   /** Runs one simulated step: wait, maybe fail, then create or update the host-side object. */
   private async step(spec: DeploySpec, io: StepIo, step: string, kind: string, name: string, state: string, lines: string[]) {
-    const [existing] = await this.db
-      .select()
-      .from(simObjects)
-      .where(and(eq(simObjects.hostId, spec.host.id), eq(simObjects.kind, kind), eq(simObjects.name, name)));
+    const existing = await this.state.get(spec.host.id, kind, name);
     if (existing && existing.state === state) {
       await io.log(`${kind} ${name} is already ${state} on ${spec.host.name}; nothing to do`);
       return;
     }
     for (const line of lines) await io.log(line);
     await this.pause(spec, io);
-    if (await this.injectedFailure(spec, step)) {
+    if (await this.state.takeInjectedFailure(spec.host.id, step)) {
       throw new StepError(`${spec.host.name}: injected failure in step ${step} (sim host failure injection)`);
     }
-    await this.db
-      .insert(simObjects)
-      .values({ hostId: spec.host.id, kind, name, state })
-      .onConflictDoUpdate({
-        target: [simObjects.hostId, simObjects.kind, simObjects.name],
-        set: { state, updatedAt: new Date(), createdCount: sql`${simObjects.createdCount} + case when ${simObjects.state} = 'deleted' then 1 else 0 end` },
-      });
+    await this.state.put(spec.host.id, kind, name, state);
     await io.log(`${kind} ${name}: ${state}`);
   }
 
@@ -136,25 +113,14 @@ export class SimDriver implements HypervisorDriver {
       await this.step(spec, io, "destroy", "volume", spec.hostname, "deleted", [`removing volume ${spec.hostname}`]);
     }
     // What else was built for this environment goes with it; the host's image cache stays.
-    const removed = await this.db
-      .update(simObjects)
-      .set({ state: "deleted", updatedAt: new Date() })
-      .where(
-        and(
-          eq(simObjects.hostId, spec.host.id),
-          sql`${simObjects.state} <> 'deleted'`,
-          sql`(${simObjects.kind}, ${simObjects.name}) in (('image-pack', ${`${spec.hostname}.tar`}), ('volume-content', ${spec.hostname}), ('nics', ${spec.hostname}), ('glue', ${spec.hostname}), ('readiness', ${spec.hostname}))`,
-        ),
-      )
-      .returning({ kind: simObjects.kind });
-    await io.log(removed.length ? `removed ${removed.map((r) => r.kind).join(", ")} of ${spec.hostname}` : `nothing else of ${spec.hostname} left on ${spec.host.name}`);
+    const removed = await this.state.remove(spec.host.id, [
+      { kind: "image-pack", name: `${spec.hostname}.tar` },
+      ...["volume-content", "nics", "glue", "readiness"].map((kind) => ({ kind, name: spec.hostname })),
+    ]);
+    await io.log(removed.length ? `removed ${removed.join(", ")} of ${spec.hostname}` : `nothing else of ${spec.hostname} left on ${spec.host.name}`);
   }
 
-  private async object(spec: DeploySpec, kind: string, name: string) {
-    const [row] = await this.db
-      .select()
-      .from(simObjects)
-      .where(and(eq(simObjects.hostId, spec.host.id), eq(simObjects.kind, kind), eq(simObjects.name, name), sql`${simObjects.state} <> 'deleted'`));
-    return row ?? null;
+  private object(spec: DeploySpec, kind: string, name: string) {
+    return this.state.get(spec.host.id, kind, name, { live: true });
   }
 }

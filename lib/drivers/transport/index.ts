@@ -1,15 +1,23 @@
-import { and, eq, isNull } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { hosts, type Host } from "../../db/schema";
 import { env } from "../../env";
-import { decryptHostSecret, HostSecretError } from "../../hosts/secrets";
-import { LOCAL_HOST } from "../../validation/host";
+import { decryptHostSecret, HostSecretError } from "./secrets";
+import type { HostKind } from "../types";
+import { LOCAL_HOST } from "./address";
 import { LocalTransport } from "./local";
 import { SshTransport } from "./ssh";
 import { TransportError, type Transport } from "./types";
 
-/** The host fields a transport needs (a hosts row has them all). */
-export type TransportHost = Pick<Host, "id" | "name" | "kind" | "address" | "port" | "sshUser" | "sshPrivateKey" | "hostKeyFingerprint" | "maxConcurrency">;
+/** The host fields a transport needs (a hosts row has them all); the private key is stored encrypted. */
+export type TransportHost = {
+  id: string;
+  name: string;
+  kind: HostKind;
+  address: string;
+  port: number;
+  sshUser: string | null;
+  sshPrivateKey: string | null;
+  hostKeyFingerprint: string | null;
+  maxConcurrency: number;
+};
 
 /**
  * How the portal reaches a host: "local" runs programs on the worker's machine, anything
@@ -45,13 +53,6 @@ export function transportFor(host: TransportHost, opts: { allowUnpinned?: boolea
     // A first contact (key not pinned yet) gets a connection of its own, never the pool's.
     { pooled: !opts.allowUnpinned },
   );
-}
-
-/** The transport for a registered host by id (drivers get the host from the DeploySpec). */
-export async function transportForHost(db: Db, hostId: string): Promise<Transport> {
-  const [host] = await db.select().from(hosts).where(and(eq(hosts.id, hostId), isNull(hosts.removedAt)));
-  if (!host) throw new TransportError("connect", `host ${hostId} is not registered (any more)`);
-  return transportFor(host);
 }
 
 export { closeSshConnections } from "./ssh";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BRIDGE } from "../../validation/network";
+import { BRIDGE } from "../../net/input";
 import { SLUG } from "../../validation/fields";
 import { CRYPT_HASH, DATASET, HOST_ADDRESS, TIMEZONE, hostPath } from "../plan/validate";
 

@@ -1,8 +1,8 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { writeAudit } from "@/lib/audit";
-import { toCsv } from "@/lib/audit-csv";
-import { auditCsvHeader, auditCsvRow, exportAudit, searchAudit } from "@/lib/db/queries/audit";
-import { auditQuery } from "@/lib/validation/audit";
+import { writeAudit } from "@/lib/audit/write";
+import { toCsv } from "@/lib/audit/csv";
+import { auditCsvHeader, auditCsvRow, exportAudit, searchAudit } from "@/lib/audit/queries";
+import { auditQuery } from "@/lib/audit/input";
 
 export const dynamic = "force-dynamic";
 

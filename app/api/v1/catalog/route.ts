@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { apiRoute, json } from "@/lib/api/handler";
-import { listCatalog } from "@/lib/db/queries/catalog";
+import { listCatalog } from "@/lib/catalog/queries";
 
 export const dynamic = "force-dynamic";
 

@@ -1,6 +1,6 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { createCourse, listCourses } from "@/lib/db/queries/courses";
-import { courseInput } from "@/lib/validation/course";
+import { createCourse, listCourses } from "@/lib/courses/queries";
+import { courseInput } from "@/lib/courses/input";
 
 export const dynamic = "force-dynamic";
 

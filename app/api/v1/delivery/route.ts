@@ -1,6 +1,6 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { deliveryFigures } from "@/lib/db/queries/delivery";
-import { deliveryQuery, deliveryRange } from "@/lib/validation/delivery";
+import { deliveryFigures } from "@/lib/delivery/queries";
+import { deliveryQuery, deliveryRange } from "@/lib/delivery/input";
 
 export const dynamic = "force-dynamic";
 

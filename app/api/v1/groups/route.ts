@@ -1,6 +1,6 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { createGroup, groupsOf, listGroupsForAdmin } from "@/lib/db/queries/groups";
-import { groupInput } from "@/lib/validation/policy";
+import { createGroup, groupsOf, listGroupsForAdmin } from "@/lib/policy/groups";
+import { groupInput } from "@/lib/policy/input";
 
 export const dynamic = "force-dynamic";
 

@@ -1,6 +1,6 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { listHostsWithUsage, registerHost } from "@/lib/db/queries/hosts";
-import { hostRegistrationInput } from "@/lib/validation/host";
+import { listHostsWithUsage, registerHost } from "@/lib/hosts/queries";
+import { hostRegistrationInput } from "@/lib/hosts/input";
 
 export const dynamic = "force-dynamic";
 

@@ -1,6 +1,6 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { createImage } from "@/lib/db/queries/admin";
-import { imageInput } from "@/lib/validation/image";
+import { createImage } from "@/lib/catalog/queries";
+import { imageInput } from "@/lib/catalog/input";
 
 export const dynamic = "force-dynamic";
 

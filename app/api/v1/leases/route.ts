@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { apiRoute, json } from "@/lib/api/handler";
-import { listLeases } from "@/lib/db/queries/leases";
+import { listLeases } from "@/lib/leases/queries";
 
 export const dynamic = "force-dynamic";
 

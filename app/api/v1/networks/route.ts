@@ -1,6 +1,6 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { createNetwork, listNetworks } from "@/lib/db/queries/networks";
-import { networkInput } from "@/lib/validation/network";
+import { createNetwork, listNetworks } from "@/lib/net/networks";
+import { networkInput } from "@/lib/net/input";
 
 export const dynamic = "force-dynamic";
 

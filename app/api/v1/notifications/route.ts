@@ -1,5 +1,5 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { listNotifications, unreadCount } from "@/lib/db/queries/notifications";
+import { listNotifications, unreadCount } from "@/lib/notifications/queries";
 
 export const dynamic = "force-dynamic";
 

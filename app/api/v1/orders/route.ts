@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { apiRoute, json } from "@/lib/api/handler";
-import { createOrder, listOrders } from "@/lib/db/queries/orders";
-import { orderInput } from "@/lib/validation/order";
+import { createOrder, listOrders } from "@/lib/orders/queries";
+import { orderInput } from "@/lib/orders/input";
 
 export const dynamic = "force-dynamic";
 

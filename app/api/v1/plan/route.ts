@@ -1,6 +1,6 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { dryRunPlan } from "@/lib/db/queries/plan";
-import { planInput } from "@/lib/validation/plan";
+import { dryRunPlan } from "@/lib/orders/plan";
+import { planInput } from "@/lib/orders/plan-input";
 
 export const dynamic = "force-dynamic";
 

@@ -1,6 +1,6 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { createRule, listRules } from "@/lib/db/queries/policies";
-import { ruleInput } from "@/lib/validation/policy";
+import { createRule, listRules } from "@/lib/policy/policies";
+import { ruleInput } from "@/lib/policy/input";
 
 export const dynamic = "force-dynamic";
 

@@ -1,5 +1,5 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { limitsView } from "@/lib/db/queries/groups";
+import { limitsView } from "@/lib/policy/groups";
 import { myQuotas, type QuotaLine } from "@/lib/policy/quota";
 
 export const dynamic = "force-dynamic";

@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { apiRoute, json } from "@/lib/api/handler";
 import { createApiToken, listApiTokens } from "@/lib/auth/tokens";
-import { writeAudit } from "@/lib/audit";
+import { writeAudit } from "@/lib/audit/write";
 
 export const dynamic = "force-dynamic";
 
-const tokenInput = z.object({ name: z.string().trim().min(1, "Give the token a name").max(100).default("API token") });
+const tokenInput = z.strictObject({ name: z.string().trim().min(1, "Give the token a name").max(100).default("API token") });
 
 export const GET = apiRoute({}, async ({ db, actor }) => json({ tokens: await listApiTokens(db, actor.id) }));
 

@@ -1,5 +1,5 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { createUser, listUsers, newUserInput } from "@/lib/db/queries/users";
+import { createUser, listUsers, newUserInput } from "@/lib/users/queries";
 
 export const dynamic = "force-dynamic";
 

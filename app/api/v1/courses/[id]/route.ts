@@ -1,6 +1,6 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { courseView, updateCourse } from "@/lib/db/queries/courses";
-import { courseUpdateInput } from "@/lib/validation/course";
+import { courseView, updateCourse } from "@/lib/courses/queries";
+import { courseUpdateInput } from "@/lib/courses/input";
 
 export const dynamic = "force-dynamic";
 

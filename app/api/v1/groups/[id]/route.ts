@@ -1,6 +1,6 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { groupForAdmin, updateGroup } from "@/lib/db/queries/groups";
-import { groupSettingsInput } from "@/lib/validation/policy";
+import { groupForAdmin, updateGroup } from "@/lib/policy/groups";
+import { groupSettingsInput } from "@/lib/policy/input";
 
 export const dynamic = "force-dynamic";
 

@@ -1,6 +1,6 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { getHostView, removeHost, updateHost } from "@/lib/db/queries/hosts";
-import { hostUpdateInput } from "@/lib/validation/host";
+import { getHostView, removeHost, updateHost } from "@/lib/hosts/queries";
+import { hostUpdateInput } from "@/lib/hosts/input";
 
 export const dynamic = "force-dynamic";
 

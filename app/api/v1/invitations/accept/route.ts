@@ -1,6 +1,6 @@
 import { json, publicRoute } from "@/lib/api/handler";
-import { acceptInvitation } from "@/lib/db/queries/courses";
-import { acceptInvitationInput } from "@/lib/validation/course";
+import { acceptInvitation } from "@/lib/courses/queries";
+import { acceptInvitationInput } from "@/lib/courses/input";
 
 /**
  * Sets the password of an invited student (no session: the one-time token is the proof).

@@ -1,6 +1,6 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { listLeaseLimits, setLeaseLimit } from "@/lib/db/queries/leases";
-import { leaseLimitInput } from "@/lib/validation/lease";
+import { listLeaseLimits, setLeaseLimit } from "@/lib/leases/queries";
+import { leaseLimitInput } from "@/lib/leases/input";
 
 export const dynamic = "force-dynamic";
 

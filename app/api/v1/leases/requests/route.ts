@@ -1,5 +1,5 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { pendingExtensionRequests } from "@/lib/db/queries/leases";
+import { pendingExtensionRequests } from "@/lib/leases/queries";
 
 export const dynamic = "force-dynamic";
 

@@ -1,5 +1,5 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { getSshKey, setSshKey } from "@/lib/auth/ssh-keys";
+import { getSshKey, setSshKey } from "@/lib/users/ssh-keys";
 import { sshKeyInput } from "@/lib/validation/ssh-key";
 
 export const dynamic = "force-dynamic";

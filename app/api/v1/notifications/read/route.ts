@@ -1,6 +1,6 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { markRead, unreadCount } from "@/lib/db/queries/notifications";
-import { markReadInput } from "@/lib/validation/lease";
+import { markRead, unreadCount } from "@/lib/notifications/queries";
+import { markReadInput } from "@/lib/leases/input";
 
 /** Marks the given notifications read, or all of mine when `ids` is left out. */
 export const POST = apiRoute({ body: markReadInput }, async ({ db, actor, body }) => {

@@ -1,5 +1,5 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { orderForActor, orderView } from "@/lib/db/queries/orders";
+import { orderForActor, orderView } from "@/lib/orders/queries";
 
 export const dynamic = "force-dynamic";
 

@@ -1,6 +1,6 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { deleteRule, updateRule } from "@/lib/db/queries/policies";
-import { ruleUpdate } from "@/lib/validation/policy";
+import { deleteRule, updateRule } from "@/lib/policy/policies";
+import { ruleUpdate } from "@/lib/policy/input";
 
 export const PATCH = apiRoute({ body: ruleUpdate, roles: ["admin"] }, async ({ db, actor, params, body }) =>
   json(await updateRule(db, actor, params.id, body)),

@@ -1,6 +1,6 @@
 import { apiRoute } from "@/lib/api/handler";
 import { revokeApiToken } from "@/lib/auth/tokens";
-import { writeAudit } from "@/lib/audit";
+import { writeAudit } from "@/lib/audit/write";
 
 export const DELETE = apiRoute({}, async ({ db, actor, params }) => {
   await revokeApiToken(db, actor.id, params.id);

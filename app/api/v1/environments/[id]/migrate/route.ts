@@ -1,6 +1,6 @@
 import { apiRoute, json } from "@/lib/api/handler";
 import { requestMigration } from "@/lib/lifecycle/migrate";
-import { migrateInput } from "@/lib/validation/migrate";
+import { migrateInput } from "@/lib/lifecycle/input";
 
 /**
  * Moves an environment to another host (admins): live where the host kind migrates live, else

@@ -1,6 +1,6 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { groupForAdmin, setMember } from "@/lib/db/queries/groups";
-import { memberInput } from "@/lib/validation/policy";
+import { groupForAdmin, setMember } from "@/lib/policy/groups";
+import { memberInput } from "@/lib/policy/input";
 
 export const dynamic = "force-dynamic";
 

@@ -1,6 +1,6 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { extendLease } from "@/lib/db/queries/leases";
-import { extendInput } from "@/lib/validation/lease";
+import { extendLease } from "@/lib/leases/queries";
+import { extendInput } from "@/lib/leases/input";
 import { uuidParam } from "@/lib/validation/ids";
 
 /** 200 when the extension is granted at once; 202 when it became a request for an approver. */

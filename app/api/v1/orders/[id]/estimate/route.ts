@@ -1,6 +1,6 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { orderEstimate } from "@/lib/db/queries/delivery";
-import { orderForActor } from "@/lib/db/queries/orders";
+import { orderEstimate } from "@/lib/delivery/queries";
+import { orderForActor } from "@/lib/orders/queries";
 import { notFound } from "@/lib/errors";
 
 export const dynamic = "force-dynamic";

@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/api/handler";
-import { orderForActor, orderView } from "@/lib/db/queries/orders";
+import { orderForActor, orderView } from "@/lib/orders/queries";
 import { onOrderChange } from "@/lib/pipeline/subscriptions";
 
 export const dynamic = "force-dynamic";
@@ -15,14 +15,24 @@ const COALESCE_MS = 100;
 export const GET = apiRoute({}, async ({ db, actor, params, req }) => {
   await orderForActor(db, actor, params.id);
   const encoder = new TextEncoder();
-  let cleanup = () => {};
+  // The client can go away while start() still awaits its subscription: that is remembered,
+  // and start() then cleans up at once instead of leaving a heartbeat writing to a closed stream.
+  let gone = false;
+  let cleanup = () => {
+    gone = true;
+  };
   const stream = new ReadableStream<Uint8Array>({
     async start(controller) {
       let closed = false;
       let timer: ReturnType<typeof setTimeout> | null = null;
       let sending = Promise.resolve();
       const write = (text: string) => {
-        if (!closed) controller.enqueue(encoder.encode(text));
+        if (closed) return;
+        try {
+          controller.enqueue(encoder.encode(text));
+        } catch {
+          cleanup(); // the stream was closed under us
+        }
       };
       const send = () => {
         sending = sending.then(async () => {
@@ -55,7 +65,8 @@ export const GET = apiRoute({}, async ({ db, actor, params, req }) => {
           // already closed by the client
         }
       };
-      req.signal.addEventListener("abort", () => cleanup());
+      if (gone || req.signal.aborted) return cleanup();
+      req.signal.addEventListener("abort", () => cleanup(), { once: true });
       write("retry: 2000\n\n");
       send();
     },

@@ -1,6 +1,6 @@
 import { apiRoute, json } from "@/lib/api/handler";
-import { orderForActor } from "@/lib/db/queries/orders";
-import { isApproverFor } from "@/lib/db/queries/approvers";
+import { orderForActor } from "@/lib/orders/queries";
+import { isApproverFor } from "@/lib/policy/approvers";
 import { preflight } from "@/lib/policy/preflight";
 import { forbidden } from "@/lib/errors";
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { apiRoute, json } from "@/lib/api/handler";
-import { removeMember } from "@/lib/db/queries/groups";
+import { removeMember } from "@/lib/policy/groups";
 
 export const DELETE = apiRoute({ roles: ["admin"] }, async ({ db, actor, params }) => {
   const userId = z.string().uuid().safeParse(params.userId);

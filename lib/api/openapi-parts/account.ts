@@ -1,0 +1,123 @@
+import { newUserInput } from "../../users/input";
+import { sshKeyInput } from "../../validation/ssh-key";
+import {
+  body, bodyRejected, conflict, CROSS_SITE, forbidden, noContent, notFound, ok, ref, schema, unauthorized, uuidParam, type OpenApiPart,
+} from "../openapi-helpers";
+
+const role = { enum: ["admin", "approver", "customer", "student"] };
+const token = {
+  id: { type: "string", format: "uuid" },
+  name: { type: "string" },
+  prefix: { type: "string", description: "The token's first characters, to tell tokens apart" },
+  createdAt: { type: "string", format: "date-time" },
+};
+
+/** Users (admins), my API tokens and my SSH key. */
+export const accountPart: OpenApiPart = {
+  paths: {
+    "/api/v1/users": {
+      get: {
+        operationId: "listUsers",
+        summary: "Users (admins)",
+        responses: {
+          "200": ok("Every user", { type: "object", required: ["users"], properties: { users: { type: "array", items: ref("User") } } }),
+          ...unauthorized,
+          ...forbidden("admins only"),
+        },
+      },
+      post: {
+        operationId: "createUser",
+        summary: "Create a user in a group, the first (default) group unless named (admins)",
+        requestBody: body("NewUser"),
+        responses: {
+          "201": ok("Created", {
+            type: "object",
+            required: ["id", "email", "role", "group"],
+            properties: { id: { type: "string", format: "uuid" }, email: { type: "string" }, name: { type: "string" }, role, group: { type: "string", description: "The group's slug" } },
+          }),
+          ...unauthorized,
+          ...forbidden("admins only", CROSS_SITE),
+          ...conflict("A user with that e-mail already exists"),
+          ...bodyRejected("Invalid user: a field missing or wrong, or no group with that slug; a message per field"),
+        },
+      },
+    },
+    "/api/v1/tokens": {
+      get: {
+        operationId: "listTokens",
+        summary: "My API tokens (never the token itself)",
+        responses: {
+          "200": ok("My tokens", {
+            type: "object",
+            required: ["tokens"],
+            properties: { tokens: { type: "array", items: { type: "object", properties: { ...token, lastUsedAt: { type: ["string", "null"], format: "date-time" } } } } },
+          }),
+          ...unauthorized,
+        },
+      },
+      post: {
+        operationId: "createToken",
+        summary: "Create a personal API token; the token is in this response only",
+        requestBody: { required: false, content: { "application/json": { schema: ref("TokenInput") } } },
+        responses: {
+          "201": ok("Created: keep `token`, the portal stores only its hash", {
+            type: "object",
+            required: ["id", "token"],
+            properties: { ...token, token: { type: "string", description: "Send as Authorization: Bearer <token>" } },
+          }),
+          ...unauthorized,
+          ...forbidden(CROSS_SITE),
+          ...bodyRejected("Invalid name (empty or longer than 100 characters), or an unknown field"),
+        },
+      },
+    },
+    "/api/v1/tokens/{id}": {
+      delete: {
+        operationId: "revokeToken",
+        summary: "Revoke one of my tokens",
+        parameters: [uuidParam("id", "The token's id")],
+        responses: { ...noContent("Revoked"), ...unauthorized, ...forbidden(CROSS_SITE), ...notFound("No such token of yours") },
+      },
+    },
+    "/api/v1/me/ssh-key": {
+      get: {
+        operationId: "getSshKey",
+        summary: "Your SSH public key and its SHA256 fingerprint (null when none is set)",
+        responses: { "200": ok("The key", ref("SshKey")), ...unauthorized },
+      },
+      put: {
+        operationId: "setSshKey",
+        summary: "Set the SSH public key installed in the environments you order from now on (one authorized_keys line, checked strictly)",
+        requestBody: body("SshKeyInput"),
+        responses: {
+          "200": ok("Saved", ref("SshKey")),
+          ...unauthorized,
+          ...forbidden(CROSS_SITE),
+          ...bodyRejected("Not one public key line of a supported type, or an unknown field"),
+        },
+      },
+      delete: {
+        operationId: "deleteSshKey",
+        summary: "Remove your SSH public key",
+        responses: { ...noContent("Removed"), ...unauthorized, ...forbidden(CROSS_SITE) },
+      },
+    },
+  },
+  schemas: {
+    NewUser: schema(newUserInput),
+    TokenInput: {
+      type: "object",
+      additionalProperties: false,
+      properties: { name: { type: "string", minLength: 1, maxLength: 100, default: "API token" } },
+    },
+    SshKeyInput: schema(sshKeyInput),
+    SshKey: { type: "object", properties: { sshPublicKey: { type: ["string", "null"] }, fingerprint: { type: ["string", "null"] } } },
+    User: {
+      type: "object",
+      properties: {
+        id: { type: "string", format: "uuid" }, email: { type: "string" }, name: { type: "string" }, role,
+        disabled: { type: "boolean" }, createdAt: { type: "string", format: "date-time" },
+      },
+    },
+  },
+};

@@ -1,0 +1,135 @@
+import { imageInput } from "../../catalog/input";
+import { networkInput } from "../../net/input";
+import {
+  body, bodyRejected, conflict, CROSS_SITE, forbidden, invalid, ok, ref, schema, unauthorized, type OpenApiPart,
+} from "../openapi-helpers";
+
+const probe = {
+  type: "object",
+  required: ["ok"],
+  properties: { ok: { type: "boolean" }, error: { type: "string", description: "Why it did not answer (within 2 s)" } },
+};
+const health = {
+  type: "object",
+  required: ["status", "database", "redis"],
+  properties: { status: { enum: ["ok", "degraded"] }, database: probe, redis: probe },
+};
+const hostKinds = { type: "array", items: { enum: ["sim", "qemu", "xen", "zones"] } };
+
+/** The portal's health, this document, the catalog (images, flavors, networks) and its administration. */
+export const catalogPart: OpenApiPart = {
+  paths: {
+    "/api/health": {
+      get: {
+        operationId: "getHealth",
+        summary: "Database and Redis status (no sign-in needed)",
+        security: [],
+        responses: { "200": ok("Both answer", health), "503": ok("The database or Redis does not answer; the body says which", health) },
+      },
+    },
+    "/api/v1/openapi.json": {
+      get: {
+        operationId: "getOpenApiDocument",
+        summary: "This document (no sign-in needed)",
+        security: [],
+        responses: { "200": ok("The OpenAPI 3.1 document", { type: "object" }) },
+      },
+    },
+    "/api/v1/catalog": {
+      get: {
+        operationId: "getCatalog",
+        summary: "Active images, flavors and networks to order from",
+        parameters: [
+          { name: "os", in: "query", description: "Only images of this operating system", schema: { enum: ["linux", "solaris"] } },
+          { name: "kind", in: "query", description: "Only images that run on this host kind", schema: { enum: ["sim", "qemu", "xen", "zones"] } },
+        ],
+        responses: {
+          "200": ok("The catalog", {
+            type: "object",
+            required: ["images", "flavors", "networks"],
+            properties: {
+              images: { type: "array", items: ref("CatalogImage") },
+              flavors: { type: "array", items: ref("Flavor") },
+              networks: {
+                type: "array",
+                items: { type: "object", properties: { id: { type: "string", format: "uuid" }, slug: { type: "string" }, name: { type: "string" }, purpose: { enum: ["service", "production"] }, cidr: { type: "string" } } },
+              },
+            },
+          }),
+          ...unauthorized,
+          ...invalid("os or kind is not one of the listed values"),
+        },
+      },
+    },
+    "/api/v1/networks": {
+      get: {
+        operationId: "listNetworks",
+        summary: "Networks with their free guest addresses",
+        responses: {
+          "200": ok("Networks", { type: "object", required: ["networks"], properties: { networks: { type: "array", items: ref("Network") } } }),
+          ...unauthorized,
+        },
+      },
+      post: {
+        operationId: "createNetwork",
+        summary: "Add a network (admins); 409 when the slug is taken or the CIDR overlaps another network, which the message names",
+        requestBody: body("NewNetwork"),
+        responses: {
+          "201": ok("Created", ref("NetworkCreated")),
+          ...unauthorized,
+          ...forbidden("admins only", CROSS_SITE),
+          ...conflict("Slug taken, CIDR overlapping an existing network, or the same MAC prefix and low address bits as another network (the message names it)"),
+          ...bodyRejected(),
+        },
+      },
+    },
+    "/api/v1/images": {
+      post: {
+        operationId: "createImage",
+        summary: "Add an image to the catalog (admins); 409 when the slug is taken",
+        requestBody: body("NewImage"),
+        responses: {
+          "201": ok("Created", ref("CatalogImage")),
+          ...unauthorized,
+          ...forbidden("admins only", CROSS_SITE),
+          ...conflict("An image with that slug already exists"),
+          ...bodyRejected(),
+        },
+      },
+    },
+  },
+  schemas: {
+    NewNetwork: schema(networkInput),
+    NewImage: schema(imageInput),
+    CatalogImage: {
+      type: "object",
+      properties: {
+        id: { type: "string", format: "uuid" }, slug: { type: "string" }, name: { type: "string" }, description: { type: "string" },
+        os: { enum: ["linux", "solaris"] }, version: { type: "string" }, hostKinds, source: { enum: ["install-file", "clone", "copy"] },
+        rootType: { enum: ["sparse", "whole", null], description: "Solaris zones: sparse or whole root" }, purpose: { enum: ["test", "development", "database", "web"] },
+        sizeMb: { type: "integer" }, licensed: { type: "boolean", description: "Licensed per CPU: deployed with a CPU cap" },
+      },
+    },
+    Flavor: {
+      type: "object",
+      properties: {
+        id: { type: "string", format: "uuid" }, slug: { type: "string" }, name: { type: "string" }, vcpus: { type: "integer" }, memoryMb: { type: "integer" },
+        diskGb: { type: "integer" }, cpuCap: { type: ["number", "null"], description: "CPUs the guest may use; null: uncapped" }, memoryCapMb: { type: ["integer", "null"] },
+      },
+    },
+    Network: {
+      type: "object",
+      properties: {
+        id: { type: "string", format: "uuid" }, slug: { type: "string" }, name: { type: "string" }, purpose: { enum: ["service", "production"] },
+        cidr: { type: "string" }, gateway: { type: "string" }, free: { type: "integer", description: "Guest addresses still free" },
+      },
+    },
+    NetworkCreated: {
+      type: "object",
+      properties: {
+        id: { type: "string", format: "uuid" }, slug: { type: "string" }, name: { type: "string" }, purpose: { enum: ["service", "production"] },
+        cidr: { type: "string" }, gateway: { type: "string" }, bridge: { type: "string" }, macPrefix: { type: "string" }, createdAt: { type: "string", format: "date-time" },
+      },
+    },
+  },
+};

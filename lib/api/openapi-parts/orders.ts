@@ -1,0 +1,183 @@
+import { orderStatuses } from "../../db/schema";
+import { decisionInput, orderInput, rejectInput } from "../../orders/input";
+import {
+  body, bodyRejected, conflict, CROSS_SITE, forbidden, invalid, notFound, ok, ref, schema, unauthorized, uuidParam, type OpenApiPart,
+} from "../openapi-helpers";
+
+const orderId = [uuidParam("id", "The order's id")];
+const noOrder = notFound("No such order, or not one you may see (yours, your groups' as an approver, or any as an admin)");
+const newState = (description: string, extra: Record<string, object> = {}) =>
+  ok(description, { type: "object", required: ["id", "status"], properties: { id: { type: "string", format: "uuid" }, status: { enum: [...orderStatuses] }, ...extra } });
+const ownerOnly = forbidden("only the customer who ordered it or an admin can do that", CROSS_SITE);
+
+/** Orders: list, order, follow (snapshot and live events), and each decision or action on one. */
+export const ordersPart: OpenApiPart = {
+  paths: {
+    "/api/v1/orders": {
+      get: {
+        operationId: "listOrders",
+        summary: "My orders (all for admins; scope=approvals for the approval queue), newest first, 50 a page",
+        parameters: [
+          { name: "scope", in: "query", description: "mine (the default for others), all (admins only; their default) or approvals (held orders I may decide, oldest first, not paged)", schema: { enum: ["mine", "all", "approvals"] } },
+          { name: "page", in: "query", schema: { type: "integer", minimum: 1, maximum: 100000, default: 1 } },
+        ],
+        responses: {
+          "200": ok("A page of orders; hasMore says whether a next page exists", {
+            type: "object",
+            required: ["orders", "page", "hasMore"],
+            properties: { orders: { type: "array", items: ref("OrderSummary") }, page: { type: "integer" }, hasMore: { type: "boolean" } },
+          }),
+          ...unauthorized,
+          ...forbidden("scope=all is for admins only"),
+          ...invalid("Unknown scope, or page not a whole number from 1 to 100000"),
+        },
+      },
+      post: {
+        operationId: "createOrder",
+        summary: "Order an environment (image and flavor by id or slug)",
+        requestBody: body("OrderInput"),
+        responses: {
+          "201": ok("Created; status is pending_approval or queued, reason says which rule decided", ref("OrderCreated")),
+          ...unauthorized,
+          ...forbidden("a policy rule refuses such an order (the message is the rule's explanation)", CROSS_SITE),
+          ...conflict("Not possible now: you are in no group yet, the name is used by another environment, or the order is over a quota (the message says which)"),
+          ...bodyRejected("Invalid order: a field missing or wrong, an image, flavor or network that does not exist or that the group does not offer, or a group that is not yours; a message per field"),
+        },
+      },
+    },
+    "/api/v1/orders/{id}": {
+      get: {
+        operationId: "getOrder",
+        summary: "An order with its steps and environment",
+        parameters: orderId,
+        responses: { "200": ok("The order", ref("Order")), ...unauthorized, ...noOrder },
+      },
+    },
+    "/api/v1/orders/{id}/events": {
+      get: {
+        operationId: "streamOrderEvents",
+        summary: "Live updates (server-sent events): `event: snapshot` with the order JSON at connect and on every change",
+        parameters: orderId,
+        responses: {
+          "200": {
+            description: "An event stream: `retry: 2000`, then `event: snapshot` messages whose data is the order as GET /api/v1/orders/{id} gives it, and keep-alive comments",
+            content: { "text/event-stream": { schema: { type: "string" } } },
+          },
+          ...unauthorized,
+          ...noOrder,
+        },
+      },
+    },
+    "/api/v1/orders/{id}/approve": {
+      post: {
+        operationId: "approveOrder",
+        summary: "Approve a held order (approvers of its group, admins); a failed pre-flight needs override and a reason",
+        parameters: orderId,
+        requestBody: body("DecisionInput"),
+        responses: {
+          "200": newState("Approved and queued"),
+          ...unauthorized,
+          ...forbidden("only approvers of the order's group and admins decide on it", CROSS_SITE),
+          ...noOrder,
+          ...conflict("The order is not waiting for approval, or its pre-flight failed and no override was given (the failed checks are listed under `preflight`)"),
+          ...bodyRejected(),
+        },
+      },
+    },
+    "/api/v1/orders/{id}/reject": {
+      post: {
+        operationId: "rejectOrder",
+        summary: "Reject a held order with a reason",
+        parameters: orderId,
+        requestBody: body("RejectInput"),
+        responses: {
+          "200": newState("Rejected", { reason: { type: ["string", "null"] } }),
+          ...unauthorized,
+          ...forbidden("only approvers of the order's group and admins decide on it", CROSS_SITE),
+          ...noOrder,
+          ...conflict("The order is not waiting for approval"),
+          ...bodyRejected("No reason given, or it is too long"),
+        },
+      },
+    },
+    "/api/v1/orders/{id}/cancel": {
+      post: {
+        operationId: "cancelOrder",
+        summary: "Cancel an order that is not delivered yet (tears down what was built)",
+        parameters: orderId,
+        responses: { "200": newState("Cancelled"), ...unauthorized, ...ownerOnly, ...noOrder, ...conflict("The order can no longer be cancelled (delivered, or already ended)") },
+      },
+    },
+    "/api/v1/orders/{id}/retry": {
+      post: {
+        operationId: "retryOrder",
+        summary: "Retry a failed pipeline from its failed step",
+        parameters: orderId,
+        responses: { "200": newState("Running again from the failed step"), ...unauthorized, ...ownerOnly, ...noOrder, ...conflict("Only a failed pipeline can be retried") },
+      },
+    },
+    "/api/v1/orders/{id}/destroy": {
+      post: {
+        operationId: "destroyOrderEnvironment",
+        summary: "Destroy the delivered environment and free its addresses",
+        parameters: orderId,
+        responses: { "200": newState("Being torn down (retiring)"), ...unauthorized, ...ownerOnly, ...noOrder, ...conflict("Only a delivered (ready) environment can be destroyed") },
+      },
+    },
+  },
+  schemas: {
+    OrderInput: schema(orderInput),
+    DecisionInput: schema(decisionInput),
+    RejectInput: schema(rejectInput),
+    OrderCreated: {
+      type: "object",
+      required: ["id", "status"],
+      properties: {
+        id: { type: "string", format: "uuid" },
+        status: { enum: ["pending_approval", "queued"] },
+        reason: { type: ["string", "null"], description: "Why, in words" },
+        rule: { type: "string", description: "The policy rule (or default) that decided" },
+      },
+    },
+    OrderSummary: {
+      type: "object",
+      properties: {
+        id: { type: "string", format: "uuid" }, name: { type: "string" }, status: { enum: [...orderStatuses] }, reason: { type: ["string", "null"] },
+        purpose: { enum: ["test", "development", "database", "web"] }, leaseDays: { type: "integer" },
+        createdAt: { type: "string", format: "date-time" }, readyAt: { type: ["string", "null"], format: "date-time" },
+        image: { type: "string" }, imageSlug: { type: "string" }, flavor: { type: "string" }, owner: { type: "string", description: "The customer's e-mail" }, group: { type: "string" },
+      },
+    },
+    Order: {
+      type: "object",
+      properties: {
+        id: { type: "string" },
+        status: { enum: [...orderStatuses] },
+        reason: { type: ["string", "null"] },
+        policy: {
+          type: ["object", "null"],
+          description: "The policy decision at submission: the rule (or default) that decided and why, in words",
+          properties: { outcome: { enum: ["approve", "hold", "refuse"] }, rule: { type: "string" }, ruleKey: { type: "string" }, explanation: { type: "string" } },
+        },
+        steps: {
+          type: "array",
+          items: {
+            type: "object",
+            properties: {
+              name: { type: "string" }, status: { type: "string" }, attempt: { type: "integer" },
+              startedAt: { type: ["string", "null"] }, finishedAt: { type: ["string", "null"] },
+            },
+          },
+        },
+        environment: {
+          type: "object",
+          properties: {
+            id: { type: "string" }, hostname: { type: "string" }, host: { type: "string" }, state: { type: "string" },
+            addresses: { type: "array", items: { type: "object", properties: { network: { type: "string" }, ip: { type: "string" }, mac: { type: "string" } } } },
+            migrations: { type: "array", description: "Live migrations to other hosts, newest first", items: ref("Migration") },
+          },
+        },
+      },
+    },
+  },
+};

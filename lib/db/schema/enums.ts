@@ -1,0 +1,28 @@
+/**
+ * Value lists that the database enums and the input checks share. Plain constants with no
+ * imports: the browser loads this file through the forms' validation.
+ */
+
+/** Who a user is in the portal; memberships add per-group roles. */
+export const roles = ["admin", "approver", "customer", "student"] as const;
+export type Role = (typeof roles)[number];
+
+/** What an order is for. */
+export const orderPurposes = ["test", "development", "database", "web"] as const;
+export type OrderPurpose = (typeof orderPurposes)[number];
+
+/** The conditions of an approval rule as stored (policy/input.ts checks what admins send). */
+export type RuleConditions = {
+  groups?: string[];
+  roles?: Role[];
+  images?: string[];
+  os?: "linux" | "solaris";
+  licensed?: boolean;
+  purposes?: OrderPurpose[];
+  vcpusOver?: number;
+  vcpusAtMost?: number;
+  memoryGbOver?: number;
+  memoryGbAtMost?: number;
+  leaseDaysOver?: number;
+  leaseDaysAtMost?: number;
+};

@@ -1,0 +1,193 @@
+import path from "node:path";
+import type { Transport } from "../transport/types";
+import { gzipCpio, parentDirs, type CpioEntry } from "./cpio";
+import { digestFiles, fileDigest, must, readManifest, verifyManifest, writeManifest } from "./manifest";
+import { busyboxPath, goldenDiskMb, guestModules, initScript, kernelMetaPackage, kernelPackagePattern, qemuCatalogImages, recipeHash } from "./recipe";
+import { cacheDir, goldenPaths } from "./store";
+import { goldenFiles, type GoldenManifest, type ImageIo } from "./types";
+
+/** True when the login user on the transport's host is root (asked there: the build may run over SSH). */
+async function rootOn(t: Transport): Promise<boolean> {
+  const r = await t.run(["id", "-u"]).catch(() => null);
+  return r?.code === 0 && r.stdout.trim() === "0";
+}
+
+export type BuildResult = {
+  slug: string;
+  manifest: GoldenManifest;
+  /** True when the store's copy matched the recipe and its checksums, so nothing was built. */
+  reused: boolean;
+  durationMs: number;
+};
+
+const artifactNames = [goldenFiles.kernel, goldenFiles.initramfs, goldenFiles.disk];
+
+/**
+ * The versioned kernel package behind `linux-image-amd64` (e.g. linux-image-6.1.0-56-amd64),
+ * from `apt-cache depends`. When apt knows no such package and we are root, runs
+ * `apt-get update` once and asks again.
+ */
+export async function kernelPackage(t: Transport, io: ImageIo): Promise<string> {
+  const ask = async () => {
+    const r = await t.run(["apt-cache", "depends", kernelMetaPackage], { timeoutMs: 60_000, signal: io.signal });
+    const m = r.stdout.match(/Depends:\s*(linux-image-\S+-amd64)/);
+    return r.code === 0 && m && kernelPackagePattern.test(m[1]!) ? m[1]! : null;
+  };
+  let pkg = await ask();
+  if (!pkg && (await rootOn(t))) {
+    await io.log(`apt does not know ${kernelMetaPackage}; running apt-get update`);
+    await must(t, ["apt-get", "update"], "apt-get update", { timeoutMs: 300_000, signal: io.signal });
+    pkg = await ask();
+  }
+  if (!pkg) throw new Error(`apt-cache names no kernel package for ${kernelMetaPackage}: run \`apt-get update\` as root, then build again`);
+  return pkg;
+}
+
+/** The .deb of `pkg` in the store's cache, downloaded with `apt-get download` when missing. */
+async function debFor(t: Transport, cache: string, pkg: string, io: ImageIo): Promise<string> {
+  const find = async () => {
+    const r = await t.run(["find", "-H", cache, "-maxdepth", "1", "-name", `${pkg}_*_amd64.deb`], { signal: io.signal });
+    return r.stdout.split("\n").filter(Boolean).sort().at(-1) ?? null;
+  };
+  const cached = await find();
+  if (cached) {
+    await io.log(`kernel package ${path.basename(cached)} from the cache`);
+    return cached;
+  }
+  await io.log(`apt-get download ${pkg}`);
+  const download = () => t.run(["env", "-C", cache, "apt-get", "download", pkg], { timeoutMs: 600_000, signal: io.signal });
+  let r = await download();
+  if (r.code !== 0 && (await rootOn(t))) {
+    // Stale package lists name a version the mirror no longer has: refresh them once.
+    await io.log(`apt-get download ${pkg} failed (${r.stderr.trim().split("\n").at(-1) ?? ""}); running apt-get update and trying again`);
+    await must(t, ["apt-get", "update"], "apt-get update", { timeoutMs: 300_000, signal: io.signal });
+    r = await download();
+  }
+  if (r.code !== 0) throw new Error(`apt-get download ${pkg} failed: ${r.stderr.trim().split("\n").slice(-2).join(" | ") || `exit ${r.code}`}`);
+  const got = await find();
+  if (!got) throw new Error(`apt-get download ${pkg} left no .deb in ${cache}`);
+  return got;
+}
+
+/** The initramfs: busybox, the modules, /init, and /dev/console for the first console. */
+async function initramfs(t: Transport, modulesDir: string): Promise<Buffer> {
+  const busybox = await t.readFile(busyboxPath);
+  if (!busybox) throw new Error(`${busyboxPath} not found: install the Debian package busybox-static`);
+  const files: CpioEntry[] = [
+    { type: "file", path: "init", data: initScript, mode: 0o755 },
+    { type: "file", path: "bin/busybox", data: busybox, mode: 0o755 },
+    { type: "symlink", path: "bin/sh", target: "busybox" },
+  ];
+  for (const m of guestModules) {
+    const data = await t.readFile(path.join(modulesDir, m.path));
+    if (!data) throw new Error(`kernel module ${m.path} is missing from the kernel package`);
+    files.push({ type: "file", path: `lib/modules/${m.name}.ko`, data });
+  }
+  const dirs = new Set([...parentDirs(files.map((f) => f.path)), "dev", "proc", "sys", "run", "tmp", "etc", "root", "portal"]);
+  return gzipCpio([
+    ...[...dirs].sort((a, b) => a.split("/").length - b.split("/").length || a.localeCompare(b)).map((d): CpioEntry => ({ type: "dir", path: d })),
+    { type: "char", path: "dev/console", major: 5, minor: 1 },
+    ...files,
+  ]);
+}
+
+/**
+ * Builds the golden image `slug` into `<store>/golden/<slug>/` (vmlinuz, initramfs.cpio.gz,
+ * disk.qcow2, manifest.json), or reuses the store's copy when its recipe hash and every
+ * checksum in its manifest still match. Works without KVM and without any network but
+ * Debian's package mirror. The other catalog slugs of the recipe get hard links of the same
+ * files with their own manifest (one build, several disk modes).
+ */
+export async function buildGoldenImage(t: Transport, store: string, io: ImageIo, opts: { slug?: string; force?: boolean } = {}): Promise<BuildResult> {
+  const started = Date.now();
+  const slug = opts.slug ?? qemuCatalogImages[0]!.slug;
+  const golden = goldenPaths(store, slug);
+  const cache = cacheDir(store);
+  await must(t, ["mkdir", "-p", cache, path.dirname(golden.dir)], "creating the image store");
+
+  const pkg = await kernelPackage(t, io);
+  const busybox = await fileDigest(t, busyboxPath, io.signal).catch(() => {
+    throw new Error(`${busyboxPath} not found: install the Debian package busybox-static`);
+  });
+  const hash = recipeHash({ kernelPackage: pkg, busyboxSha256: busybox.sha256 });
+
+  const existing = await readManifest<GoldenManifest>(t, golden.dir);
+  if (!opts.force && existing && existing.recipeHash === hash) {
+    const problems = await verifyManifest(t, golden.dir, existing, io.signal);
+    if (problems.length === 0) {
+      await io.log(`golden image ${slug} is up to date (kernel ${existing.kernelVersion}, checksums match)`);
+      return { slug, manifest: existing, reused: true, durationMs: Date.now() - started };
+    }
+    await io.log(`golden image ${slug} does not match its manifest (${problems.join("; ")}); rebuilding`);
+  } else if (existing && !opts.force) {
+    await io.log(`golden image ${slug} was built from another recipe; rebuilding`);
+  }
+
+  const deb = await debFor(t, cache, pkg, io);
+  const tree = path.join(cache, `tree-${process.pid}-${Date.now()}`);
+  const building = `${golden.dir}.building-${process.pid}`;
+  try {
+    await io.log(`unpacking ${path.basename(deb)} (dpkg-deb -x)`);
+    await must(t, ["dpkg-deb", "-x", deb, tree], `dpkg-deb -x ${path.basename(deb)}`, { signal: io.signal });
+    const versions = await must(t, ["find", path.join(tree, "lib", "modules"), "-mindepth", "1", "-maxdepth", "1", "-type", "d", "-printf", "%f\n"], "listing kernel versions");
+    const kernelVersion = versions.stdout.split("\n").filter(Boolean)[0];
+    if (!kernelVersion) throw new Error(`${path.basename(deb)} has no /lib/modules/<version>`);
+
+    await must(t, ["rm", "-rf", building], "clearing a stale build");
+    await must(t, ["mkdir", "-p", building], "creating the build folder");
+    await must(t, ["cp", path.join(tree, "boot", `vmlinuz-${kernelVersion}`), path.join(building, goldenFiles.kernel)], "copying the kernel");
+    await io.log(`kernel ${kernelVersion}; building the initramfs (busybox-static, ${guestModules.length} modules, /init)`);
+    await t.writeFile(path.join(building, goldenFiles.initramfs), await initramfs(t, path.join(tree, "lib", "modules", kernelVersion)));
+
+    // The golden disk: a labelled raw image converted to qcow2 (clones overlay it, copies copy it).
+    const raw = path.join(building, "disk.raw");
+    await t.writeFile(raw, `PORTAL-GOLDEN-DISK slug=${slug} kernel=${kernelVersion} recipe=${hash.slice(0, 16)}\n`);
+    await must(t, ["truncate", "-s", `${goldenDiskMb}M`, raw], "sizing the golden disk");
+    await must(t, ["qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", raw, path.join(building, goldenFiles.disk)], "qemu-img convert (golden disk)");
+    await must(t, ["rm", "-f", raw], "removing the raw disk");
+
+    const manifest: GoldenManifest = {
+      slug,
+      kernelVersion,
+      recipeHash: hash,
+      builtAt: new Date().toISOString(),
+      files: await digestFiles(t, building, artifactNames, io.signal),
+    };
+    await writeManifest(t, building, manifest);
+    await must(t, ["rm", "-rf", golden.dir], "replacing the old golden image");
+    await must(t, ["mv", building, golden.dir], "installing the golden image");
+    await io.log(`golden image ${slug}: ${Object.entries(manifest.files).map(([n, f]) => `${n} ${f.size} bytes`).join(", ")}`);
+    return { slug, manifest, reused: false, durationMs: Date.now() - started };
+  } finally {
+    await t.run(["rm", "-rf", tree, building]).catch(() => undefined);
+  }
+}
+
+/**
+ * Builds (or reuses) the recipe's golden image once and gives every catalog image of the
+ * recipe its folder: hard links of the same files and a manifest with its own slug.
+ */
+export async function buildAllImages(t: Transport, store: string, io: ImageIo, opts: { force?: boolean } = {}): Promise<BuildResult[]> {
+  const [first, ...others] = qemuCatalogImages;
+  const base = await buildGoldenImage(t, store, io, { slug: first!.slug, force: opts.force });
+  const results = [base];
+  const from = goldenPaths(store, base.slug);
+  for (const image of others) {
+    const started = Date.now();
+    const to = goldenPaths(store, image.slug);
+    const existing = await readManifest<GoldenManifest>(t, to.dir);
+    if (existing && existing.recipeHash === base.manifest.recipeHash && (await verifyManifest(t, to.dir, existing, io.signal)).length === 0 &&
+        artifactNames.every((n) => existing.files[n]?.sha256 === base.manifest.files[n]?.sha256)) {
+      results.push({ slug: image.slug, manifest: existing, reused: true, durationMs: Date.now() - started });
+      continue;
+    }
+    await must(t, ["rm", "-rf", to.dir], "replacing a golden image");
+    await must(t, ["mkdir", "-p", to.dir], "creating a golden image folder");
+    for (const name of artifactNames) await must(t, ["ln", path.join(from.dir, name), path.join(to.dir, name)], `linking ${name}`);
+    const manifest: GoldenManifest = { ...base.manifest, slug: image.slug };
+    await writeManifest(t, to.dir, manifest);
+    await io.log(`golden image ${image.slug}: same files as ${base.slug}`);
+    results.push({ slug: image.slug, manifest, reused: false, durationMs: Date.now() - started });
+  }
+  return results;
+}

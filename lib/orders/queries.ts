@@ -1,0 +1,398 @@
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import {
+  environments, flavors, groups, hosts, images, ipAllocations, memberships, networks, orders,
+  pipelineRuns, pipelineSteps, policyDecisions, stepLogs, users, type OrderStatus, type Role,
+} from "../db/schema";
+import { conflict, forbidden, notFound, UserError } from "../errors";
+import { decideOrder, recordDecision } from "../policy/approval";
+import { enforceQuota, orderNeed } from "../policy/quota";
+import { preflight } from "../policy/preflight";
+import { isApproverFor } from "../policy/approvers";
+import { groupsOf, settingsOf } from "../policy/groups";
+import { writeAudit } from "../audit/write";
+import { announce } from "../pipeline/events";
+import { createRun, dispatchRun, latestRun, resetFailedRun } from "../pipeline/runs";
+import { startTeardown } from "../pipeline/engine";
+import { isCancellable, terminalStatuses } from "../pipeline/states";
+import { stepLabel } from "../pipeline/steps";
+import type { OrderInput } from "./input";
+import { catalogChoiceErrors, defaultProductionNetwork, findFlavor, findImage, findNetwork } from "../catalog/queries";
+import { lockForTransaction } from "../db/locks";
+import { migrationsOf } from "./migration-history";
+import { powerActionsOf } from "./power-history";
+
+import type { Actor } from "../auth/actor";
+
+const DEFAULT_LEASE_DAYS = 14;
+
+/** Groups in which the actor may approve orders. */
+async function approverGroupIds(db: Db, actor: Actor): Promise<string[]> {
+  const rows = await db
+    .select({ groupId: memberships.groupId })
+    .from(memberships)
+    .where(and(eq(memberships.userId, actor.id), eq(memberships.role, "approver")));
+  return rows.map((r) => r.groupId);
+}
+
+export async function createOrder(db: Db, actor: Actor, input: OrderInput) {
+  const [image, flavor, named, myGroups] = await Promise.all([
+    findImage(db, input.image),
+    findFlavor(db, input.flavor),
+    input.network ? findNetwork(db, input.network) : null,
+    groupsOf(db, actor.id),
+  ]);
+  // Course groups hand out lab machines through the course page only; catalog orders go to
+  // the user's pools.
+  const pools = myGroups.filter((g) => g.kind !== "course");
+  const chosen = input.group ? myGroups.find((g) => g.slug === input.group || g.id === input.group) : undefined;
+  if (chosen?.kind === "course") {
+    const why = `${chosen.name} is a course: get its lab machine on the Courses page`;
+    throw new UserError(why, 422, { group: [why] });
+  }
+  const group = input.group ? chosen : pools[0];
+  // What the group may use: an empty list means the whole catalog.
+  const settings = group ? await settingsOf(db, group.id) : null;
+  // Without a network named, the oldest production network the group may use.
+  const network = input.network ? named : await defaultProductionNetwork(db, settings?.networkIds);
+  const fields = catalogChoiceErrors(input, { image, flavor, network });
+  if (input.group && !group) fields.group = [`You are not a member of group "${input.group}"`];
+  if (!image || !flavor || !network || fields.network || fields.group) throw new UserError("The order has invalid fields", 422, fields);
+
+  if (!group || !settings) throw new UserError("You are not in any group yet: ask an admin to add you to one", 409);
+  if (settings.imageIds.length && !settings.imageIds.includes(image.id)) fields.image = [`${image.name} is not offered to group ${group.name}`];
+  if (settings.flavorIds.length && !settings.flavorIds.includes(flavor.id)) fields.flavor = [`Size ${flavor.name} is not offered to group ${group.name}`];
+  if (settings.networkIds.length && !settings.networkIds.includes(network.id)) fields.network = [`${network.name} is not one of group ${group.name}'s networks`];
+  if (Object.keys(fields).length) throw new UserError("The order has invalid fields", 422, fields);
+
+  const purpose = input.purpose ?? image.purpose;
+  const leaseDays = input.leaseDays ?? DEFAULT_LEASE_DAYS;
+  const request = { image: image.slug, flavor: flavor.slug, network: network.slug, group: group.slug, name: input.name, purpose, leaseDays };
+  const decision = await decideOrder(db, { role: actor.role, group, image, flavor, purpose, leaseDays });
+  if (decision.outcome === "refuse") {
+    await recordDecision(db, { ...decision, orderId: null, userId: actor.id, groupId: group.id, request });
+    await writeAudit(db, { actorId: actor.id, action: "order.refuse", targetType: "group", targetId: group.id, data: { ...request, rule: decision.ruleKey } });
+    throw new UserError(decision.explanation, 403);
+  }
+
+  let result;
+  try {
+    result = await db.transaction(async (tx) => {
+      // Orders for the same name wait for each other here, so two at once cannot both pass the
+      // check below (a unique index cannot say "among live orders"). Released at commit.
+      await lockForTransaction(tx, "orderName", input.name);
+      const [clash] = await tx
+        .select({ id: orders.id })
+        .from(orders)
+        .where(and(eq(orders.name, input.name), sql`${orders.status} not in ('rejected', 'cancelled', 'retired')`));
+      if (clash) throw new UserError(`The name ${input.name} is already used by another environment`, 409, { name: ["Name already in use"] });
+      // Counted under the group's and the user's quota locks, held to commit.
+      await enforceQuota(tx, { group, user: { id: actor.id, email: actor.email } }, orderNeed(image, flavor));
+      const [order] = await tx
+        .insert(orders)
+        .values({
+          userId: actor.id,
+          groupId: group.id,
+          imageId: image.id,
+          flavorId: flavor.id,
+          networkId: network.id,
+          name: input.name,
+          purpose,
+          leaseDays,
+          status: decision.outcome === "approve" ? "queued" : "pending_approval",
+          reason: decision.explanation,
+          // Delivery clock: policy decides at once; the approval wait is zero.
+          ...(decision.outcome === "approve" ? { decidedAt: sql`now()`, queuedAt: sql`now()` } : {}),
+        })
+        .returning();
+      await recordDecision(tx, { ...decision, orderId: order.id, userId: actor.id, groupId: group.id, request });
+      const run = decision.outcome === "approve" ? await createRun(tx, order.id, "provision") : null;
+      await writeAudit(tx, {
+        actorId: actor.id, action: "order.create", targetType: "order", targetId: order.id,
+        data: { image: image.slug, flavor: flavor.slug, network: network.slug, group: group.slug, decision: decision.ruleKey },
+        after: { status: order.status, name: order.name, reason: order.reason },
+      });
+      return { order, run };
+    });
+  } catch (err) {
+    if (err instanceof UserError && err.fields?.quota) {
+      await recordDecision(db, {
+        outcome: "refuse", ruleKey: "quota", ruleId: null, ruleName: "Quota", explanation: `refused: ${err.fields.quota.join("; ")}`,
+        orderId: null, userId: actor.id, groupId: group.id, request,
+      });
+    }
+    throw err;
+  }
+  if (result.run) await dispatchRun(result.run);
+  return { id: result.order.id, status: result.order.status, reason: result.order.reason, rule: decision.ruleName };
+}
+
+/** The order if the actor may see it (owner, approver of its group, admin), else 404. */
+export async function orderForActor(db: Db, actor: Actor, orderId: string) {
+  const [order] = await db.select().from(orders).where(eq(orders.id, orderId));
+  if (!order) throw notFound("Order");
+  if (actor.role === "admin" || order.userId === actor.id) return order;
+  const groupsICanApprove = await approverGroupIds(db, actor);
+  if (groupsICanApprove.includes(order.groupId)) return order;
+  throw notFound("Order");
+}
+
+/** Moves an order from `from` to `to` only if it is still in `from`; 409 otherwise. */
+async function transition(db: Db, orderId: string, from: OrderStatus[], set: Partial<typeof orders.$inferInsert>) {
+  const rows = await db
+    .update(orders)
+    .set({ ...set, updatedAt: new Date() })
+    .where(and(eq(orders.id, orderId), inArray(orders.status, from)))
+    .returning();
+  if (rows.length === 0) {
+    const [now] = await db.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId));
+    throw conflict(`The order is ${now?.status.replace("_", " ") ?? "gone"}; it cannot be changed that way now`);
+  }
+  return rows[0];
+}
+
+/**
+ * Approves a held order. Pre-flight runs first: when a check fails the approval is refused
+ * (409, the failed checks listed) unless the approver overrides with a reason, which is audited.
+ */
+export async function approveOrder(db: Db, actor: Actor, orderId: string, note?: string, opts: { override?: boolean } = {}) {
+  const order = await orderForActor(db, actor, orderId);
+  if (!(await isApproverFor(db, actor, order.groupId))) throw forbidden("Only an approver of this order's group can approve it");
+  if (order.status !== "pending_approval") throw conflict(`The order is ${order.status.replace("_", " ")}; it cannot be changed that way now`);
+  const check = await preflight(db, orderId);
+  const failed = check.checks.filter((c) => !c.ok);
+  if (failed.length && !opts.override) {
+    throw new UserError(
+      `Pre-flight failed: ${failed.map((c) => `${c.label}: ${c.detail}`).join("; ")}. Approve with an override and a reason to go ahead anyway`,
+      409,
+      { preflight: failed.map((c) => `${c.label}: ${c.detail}`) },
+    );
+  }
+  if (failed.length) {
+    await writeAudit(db, {
+      actorId: actor.id, action: "order.approve.override", targetType: "order", targetId: orderId,
+      data: { reason: note, failed: failed.map((c) => ({ check: c.key, detail: c.detail })) },
+    });
+  }
+  const { run, updated } = await db.transaction(async (tx) => {
+    const updated = await transition(tx, orderId, ["pending_approval"], {
+      status: "queued",
+      decidedBy: actor.id,
+      reason: `approved by ${actor.email}${failed.length ? " despite failed pre-flight" : ""}${note ? `: ${note}` : ""}`,
+      decidedAt: new Date(),
+      queuedAt: new Date(),
+    });
+    return { updated, run: await createRun(tx, orderId, "provision") };
+  });
+  await writeAudit(db, { actorId: actor.id, action: "order.approve", targetType: "order", targetId: orderId, data: { note }, before: { status: order.status }, after: { status: updated.status, reason: updated.reason } });
+  await announce(orderId, "approved");
+  await dispatchRun(run);
+  return { id: updated.id, status: updated.status };
+}
+
+export async function rejectOrder(db: Db, actor: Actor, orderId: string, reason: string) {
+  const order = await orderForActor(db, actor, orderId);
+  if (!(await isApproverFor(db, actor, order.groupId))) throw forbidden("Only an approver of this order's group can reject it");
+  const updated = await transition(db, orderId, ["pending_approval"], {
+    status: "rejected",
+    decidedBy: actor.id,
+    reason: `rejected by ${actor.email}: ${reason}`,
+    decidedAt: new Date(),
+  });
+  await writeAudit(db, { actorId: actor.id, action: "order.reject", targetType: "order", targetId: orderId, data: { reason }, before: { status: order.status }, after: { status: updated.status, reason: updated.reason } });
+  await announce(orderId, "rejected");
+  return { id: updated.id, status: updated.status, reason: updated.reason };
+}
+
+function assertOwnerOrAdmin(actor: Actor, order: { userId: string }) {
+  if (actor.role !== "admin" && order.userId !== actor.id) throw forbidden("Only the customer who ordered it or an admin can do that");
+}
+
+export async function cancelOrder(db: Db, actor: Actor, orderId: string) {
+  const order = await orderForActor(db, actor, orderId);
+  assertOwnerOrAdmin(actor, order);
+  if (!isCancellable(order.status)) throw conflict(`The order is ${order.status.replace("_", " ")}; it cannot be cancelled now`);
+  const updated = await transition(db, orderId, [order.status], { status: "cancelled", reason: `cancelled by ${actor.email}` });
+  if (order.status === "queued") {
+    await db.update(pipelineRuns).set({ status: "cancelled", finishedAt: new Date() }).where(and(eq(pipelineRuns.orderId, orderId), eq(pipelineRuns.status, "queued")));
+  }
+  // A failed order may have left a half-built environment: tear it down. A provisioning
+  // run sees the cancel at its next step and tears down what it built.
+  if (order.status === "failed") await startTeardown(db, orderId);
+  await writeAudit(db, { actorId: actor.id, action: "order.cancel", targetType: "order", targetId: orderId, data: { from: order.status }, before: { status: order.status }, after: { status: updated.status } });
+  await announce(orderId, "cancelled");
+  return { id: updated.id, status: updated.status };
+}
+
+export async function retryOrder(db: Db, actor: Actor, orderId: string) {
+  const order = await orderForActor(db, actor, orderId);
+  assertOwnerOrAdmin(actor, order);
+  const run = await latestRun(db, orderId);
+  if (!run || run.status !== "failed") throw conflict("Only a failed pipeline can be retried");
+  const next = await db.transaction(async (tx) => {
+    const nextStatus = run.kind === "provision" ? "queued" : "retiring";
+    if (run.kind === "provision") await transition(tx, orderId, ["failed"], { status: nextStatus, reason: `retried by ${actor.email}` });
+    else await tx.update(orders).set({ status: order.status === "failed" ? "retiring" : order.status, updatedAt: new Date() }).where(eq(orders.id, orderId));
+    return resetFailedRun(tx, run.id);
+  });
+  await writeAudit(db, { actorId: actor.id, action: "order.retry", targetType: "order", targetId: orderId, data: { run: run.id, attempt: next.attempt }, before: { status: order.status }, after: { status: next.kind === "provision" ? "queued" : order.status === "failed" ? "retiring" : order.status } });
+  await announce(orderId, "retry");
+  await dispatchRun(next);
+  const [now] = await db.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId));
+  return { id: orderId, status: now.status };
+}
+
+/** Destroys a delivered environment: stop, remove, free its addresses. */
+export async function destroyEnvironment(db: Db, actor: Actor, orderId: string) {
+  const order = await orderForActor(db, actor, orderId);
+  assertOwnerOrAdmin(actor, order);
+  const updated = await transition(db, orderId, ["ready"], { status: "retiring", reason: `destroy requested by ${actor.email}` });
+  await writeAudit(db, { actorId: actor.id, action: "order.destroy", targetType: "order", targetId: orderId, before: { status: order.status }, after: { status: updated.status } });
+  await startTeardown(db, orderId, actor.id);
+  return { id: updated.id, status: updated.status };
+}
+
+export type OrderListScope = "mine" | "all" | "approvals";
+
+/** Orders listed per page, newest first; the approval queue is listed whole, oldest first. */
+export const ORDERS_PER_PAGE = 50;
+
+export async function listOrders(db: Db, actor: Actor, scope: OrderListScope = "mine", page = 1) {
+  const base = db
+    .select({
+      id: orders.id, name: orders.name, status: orders.status, reason: orders.reason, purpose: orders.purpose,
+      leaseDays: orders.leaseDays, createdAt: orders.createdAt, readyAt: orders.readyAt,
+      image: images.name, imageSlug: images.slug, flavor: flavors.name, owner: users.email, group: groups.name,
+    })
+    .from(orders)
+    .innerJoin(images, eq(images.id, orders.imageId))
+    .innerJoin(flavors, eq(flavors.id, orders.flavorId))
+    .innerJoin(users, eq(users.id, orders.userId))
+    .innerJoin(groups, eq(groups.id, orders.groupId));
+  if (scope === "approvals") {
+    const pending = eq(orders.status, "pending_approval");
+    if (actor.role === "admin") return { orders: await base.where(pending).orderBy(asc(orders.createdAt)), hasMore: false };
+    const ids = await approverGroupIds(db, actor);
+    if (ids.length === 0) return { orders: [], hasMore: false };
+    return { orders: await base.where(and(pending, inArray(orders.groupId, ids))).orderBy(asc(orders.createdAt)), hasMore: false };
+  }
+  if (scope === "all" && actor.role !== "admin") throw forbidden("Only admins can list every order");
+  const scoped = scope === "all" ? base : base.where(eq(orders.userId, actor.id));
+  // One row more than a page tells whether there is a next page.
+  const rows = await scoped
+    .orderBy(desc(orders.createdAt), desc(orders.id))
+    .limit(ORDERS_PER_PAGE + 1)
+    .offset((Math.max(1, page) - 1) * ORDERS_PER_PAGE);
+  return { orders: rows.slice(0, ORDERS_PER_PAGE), hasMore: rows.length > ORDERS_PER_PAGE };
+}
+
+const LOG_LINES_PER_STEP = 200;
+
+/** What the order page and `GET /api/v1/orders/:id` show: the order, its steps, its environment. */
+export async function orderView(db: Db, orderId: string) {
+  const [row] = await db
+    .select({ order: orders, image: images, flavor: flavors, owner: users.email, group: groups.name })
+    .from(orders)
+    .innerJoin(images, eq(images.id, orders.imageId))
+    .innerJoin(flavors, eq(flavors.id, orders.flavorId))
+    .innerJoin(users, eq(users.id, orders.userId))
+    .innerJoin(groups, eq(groups.id, orders.groupId))
+    .where(eq(orders.id, orderId));
+  if (!row) throw notFound("Order");
+  const [decision] = await db
+    .select({ outcome: policyDecisions.outcome, rule: policyDecisions.ruleName, ruleKey: policyDecisions.ruleKey, explanation: policyDecisions.explanation })
+    .from(policyDecisions)
+    .where(eq(policyDecisions.orderId, orderId))
+    .orderBy(asc(policyDecisions.id))
+    .limit(1);
+  const runs = await db.select().from(pipelineRuns).where(eq(pipelineRuns.orderId, orderId)).orderBy(asc(pipelineRuns.createdAt));
+  const provision = runs.filter((r) => r.kind === "provision").at(-1);
+  const teardown = runs.filter((r) => r.kind === "destroy").at(-1);
+  const runIds = [provision?.id, teardown?.id].filter((x): x is string => Boolean(x));
+  const steps = runIds.length
+    ? await db.select().from(pipelineSteps).where(inArray(pipelineSteps.runId, runIds)).orderBy(asc(pipelineSteps.position))
+    : [];
+  const logs = steps.length
+    ? await db
+        .select()
+        .from(stepLogs)
+        .where(inArray(stepLogs.stepId, steps.map((s) => s.id)))
+        .orderBy(asc(stepLogs.id))
+    : [];
+  const logsByStep = new Map<string, { attempt: number; line: string; at: string }[]>();
+  for (const l of logs) {
+    const list = logsByStep.get(l.stepId) ?? [];
+    list.push({ attempt: l.attempt, line: l.line, at: l.at.toISOString() });
+    logsByStep.set(l.stepId, list);
+  }
+  const stepView = (runId: string | undefined) =>
+    steps
+      .filter((s) => s.runId === runId)
+      .map((s) => ({
+        name: s.name,
+        label: stepLabel(s.name),
+        phase: s.phase,
+        status: s.status,
+        attempt: s.attempt,
+        startedAt: s.startedAt?.toISOString() ?? null,
+        finishedAt: s.finishedAt?.toISOString() ?? null,
+        durationMs: s.startedAt && s.finishedAt ? s.finishedAt.getTime() - s.startedAt.getTime() : null,
+        error: s.error,
+        log: (logsByStep.get(s.id) ?? []).slice(-LOG_LINES_PER_STEP),
+      }));
+
+  const [envRow] = await db
+    .select({ environment: environments, host: hosts.name, hostKind: hosts.kind })
+    .from(environments)
+    .innerJoin(hosts, eq(hosts.id, environments.hostId))
+    .where(eq(environments.orderId, orderId));
+  const addresses = envRow
+    ? await db
+        .select({ network: networks.slug, networkName: networks.name, purpose: networks.purpose, ip: ipAllocations.ip, mac: ipAllocations.mac })
+        .from(ipAllocations)
+        .innerJoin(networks, eq(networks.id, ipAllocations.networkId))
+        .where(eq(ipAllocations.orderId, orderId))
+        .orderBy(asc(networks.purpose))
+    : [];
+  const migrations = envRow ? await migrationsOf(db, envRow.environment.id) : [];
+  const power = envRow ? await powerActionsOf(db, envRow.environment.id) : [];
+  const o = row.order;
+  return {
+    id: o.id,
+    name: o.name,
+    status: o.status,
+    reason: o.reason,
+    /** The policy decision at submission: which rule, and why, in words. */
+    policy: decision ?? null,
+    purpose: o.purpose,
+    leaseDays: o.leaseDays,
+    owner: row.owner,
+    group: row.group,
+    image: { id: row.image.id, slug: row.image.slug, name: row.image.name, os: row.image.os },
+    flavor: { id: row.flavor.id, slug: row.flavor.slug, name: row.flavor.name, vcpus: row.flavor.vcpus, memoryMb: row.flavor.memoryMb, diskGb: row.flavor.diskGb, cpuCap: row.flavor.cpuCap },
+    createdAt: o.createdAt.toISOString(),
+    readyAt: o.readyAt?.toISOString() ?? null,
+    run: provision ? { id: provision.id, status: provision.status, attempt: provision.attempt, error: provision.error } : null,
+    steps: stepView(provision?.id),
+    teardown: teardown ? { status: teardown.status, steps: stepView(teardown.id) } : null,
+    environment: envRow
+      ? {
+          id: envRow.environment.id,
+          hostname: envRow.environment.hostname,
+          host: envRow.host,
+          hostKind: envRow.hostKind,
+          state: envRow.environment.state,
+          placement: envRow.environment.placement,
+          expiresAt: envRow.environment.expiresAt.toISOString(),
+          addresses: addresses.map((a) => ({ network: a.network, networkName: a.networkName, purpose: a.purpose, ip: a.ip, mac: a.mac })),
+          migrations,
+          power,
+        }
+      : undefined,
+    // Final once the order is terminal and no run is still recording its last step (the
+    // release step retires the order a moment before it marks itself succeeded).
+    final: (terminalStatuses as readonly string[]).includes(o.status) && provision?.status !== "running" && teardown?.status !== "running",
+  };
+}
+
+export type OrderView = Awaited<ReturnType<typeof orderView>>;

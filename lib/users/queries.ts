@@ -1,0 +1,57 @@
+import { asc, eq } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { groups, memberships, users } from "../db/schema";
+import { newUserInput, type NewUser } from "./input";
+import { hashPassword } from "../auth/password";
+import { conflict, UserError } from "../errors";
+import { writeAudit } from "../audit/write";
+import type { Actor } from "../auth/actor";
+
+export { newUserInput, type NewUser };
+
+/** Creates a user in a group (the default pool unless named); approvers approve for it. */
+export async function createUser(db: Db, actor: Actor | null, input: NewUser) {
+  const [existing] = await db.select({ id: users.id }).from(users).where(eq(users.email, input.email));
+  if (existing) throw conflict(`A user with e-mail ${input.email} already exists`);
+  const [group] = input.group
+    ? await db.select().from(groups).where(eq(groups.slug, input.group))
+    : await db.select().from(groups).orderBy(asc(groups.createdAt)).limit(1);
+  if (!group) throw new UserError(`No group "${input.group ?? "default"}"`, 422, { group: ["No such group"] });
+  const passwordHash = await hashPassword(input.password);
+  const user = await db.transaction(async (tx) => {
+    const [user] = await tx.insert(users).values({ email: input.email, name: input.name, role: input.role, passwordHash }).returning();
+    await tx.insert(memberships).values({
+      userId: user.id,
+      groupId: group.id,
+      role: input.role === "approver" || input.role === "admin" ? "approver" : "customer",
+    });
+    return user;
+  });
+  await writeAudit(db, { actorId: actor?.id ?? null, action: "user.create", targetType: "user", targetId: user.id, data: { email: user.email, role: user.role, group: group.slug }, after: { email: user.email, name: user.name, role: user.role, group: group.slug } });
+  return { id: user.id, email: user.email, name: user.name, role: user.role, group: group.slug };
+}
+
+export async function listUsers(db: Db) {
+  return db
+    .select({ id: users.id, email: users.email, name: users.name, role: users.role, disabled: users.disabled, createdAt: users.createdAt })
+    .from(users)
+    .orderBy(asc(users.email));
+}
+
+export async function listGroups(db: Db) {
+  return db.select().from(groups).orderBy(asc(groups.name));
+}
+
+/** Users with the groups they belong to, for the admin page. */
+export async function listUsersWithGroups(db: Db) {
+  const rows = await db
+    .select({ id: users.id, email: users.email, name: users.name, role: users.role, disabled: users.disabled, createdAt: users.createdAt })
+    .from(users)
+    .orderBy(asc(users.email));
+  const links = await db
+    .select({ userId: memberships.userId, group: groups.name, slug: groups.slug, as: memberships.role })
+    .from(memberships)
+    .innerJoin(groups, eq(groups.id, memberships.groupId))
+    .orderBy(asc(groups.name));
+  return rows.map((u) => ({ ...u, groups: links.filter((l) => l.userId === u.id).map((l) => ({ name: l.group, slug: l.slug, as: l.as })) }));
+}
