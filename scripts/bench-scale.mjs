@@ -50,6 +50,7 @@ const SINGLE = { clients: 1, requests: 20, budgetMs: 15_000 };
 const CONCURRENT = { clients: 20, requests: 100, budgetMs: 20_000 };
 const HEALTH_SINGLE = { clients: 1, requests: 100, budgetMs: 20_000 };
 const HEALTH_CONCURRENT = { clients: 20, requests: 400, budgetMs: 30_000 };
+const HEALTH_BESIDE = { clients: 20, requests: 200, budgetMs: 10_000 };
 const REQUEST_TIMEOUT_MS = 60_000;
 const GOAL_RATIO = 3;
 
@@ -380,9 +381,9 @@ function fmtMs(v) {
 
 function table(result) {
   const h = result.health;
-  const head = ["route", "p50@1", "p95@1", "p50@20", "p95@20", "÷health", "stmts", "notes"];
+  const head = ["route", "p50@1", "p95@1", "p50@20", "p95@20", "health p95@20", "÷health", "stmts", "notes"];
   const rows = [
-    ["GET /api/health", fmtMs(h.single.p50), fmtMs(h.single.p95), fmtMs(h.concurrent.p50), fmtMs(h.concurrent.p95), "1.0", String(h.statements ?? "-"), ""],
+    ["GET /api/health", fmtMs(h.single.p50), fmtMs(h.single.p95), fmtMs(h.concurrent.p50), fmtMs(h.concurrent.p95), fmtMs(h.concurrent.p95), "1.0", String(h.statements ?? "-"), ""],
   ];
   for (const r of result.routes) {
     const notes = [];
@@ -400,6 +401,7 @@ function table(result) {
       fmtMs(r.single?.p95),
       fmtMs(r.concurrent?.p50),
       fmtMs(r.concurrent?.p95),
+      fmtMs(r.health?.p95),
       Number.isFinite(r.ratio) ? r.ratio.toFixed(1) : "-",
       String(r.statements ?? "-"),
       notes.join("; "),
@@ -486,6 +488,9 @@ async function main() {
       const s0 = performance.now();
       try {
         await settle(db, result.health.single.p50);
+        // Health at 20 right before the route: the reference for its ratio, so that load from
+        // elsewhere on the machine, which drifts during a long run, affects both alike.
+        r.health = await load(`${base}/api/health`, {}, HEALTH_BESIDE);
         r.single = await load(url, headers, SINGLE);
         await settle(db, result.health.single.p50);
         r.concurrent = await load(url, headers, CONCURRENT);
@@ -499,7 +504,7 @@ async function main() {
         await stopPortal();
         await startPortal({ worker: false });
       }
-      r.ratio = r.concurrent ? r.concurrent.p95 / result.health.concurrent.p95 : NaN;
+      r.ratio = r.concurrent && r.health ? r.concurrent.p95 / r.health.p95 : NaN;
       r.miss = !(r.ratio <= GOAL_RATIO) || Boolean(r.crashed);
       r.seconds = Math.round((performance.now() - s0) / 1000);
       result.routes.push(r);
@@ -532,7 +537,7 @@ async function main() {
       `${f.step_logs.toLocaleString("en")} log lines, ${f.audit_events.toLocaleString("en")} audit events; ${(f.bytes / 2 ** 30).toFixed(2)} GiB, filled in ${f.seconds} s. ` +
       `Web only (no embedded worker) on 127.0.0.1; times in ms; ${SINGLE.requests} requests single and ${CONCURRENT.requests} at 20 at most ` +
       `(${SINGLE.budgetMs / 1000} s / ${CONCURRENT.budgetMs / 1000} s budget, abandoned after ${REQUEST_TIMEOUT_MS / 1000} s). ` +
-      `MISS: p95@20 above ${GOAL_RATIO}× health's.`,
+      `MISS: p95@20 above ${GOAL_RATIO}× the p95@20 of health measured just before the route.`,
   );
   console.log("");
   console.log(table(result));
