@@ -10,7 +10,7 @@ import { checkedHostConfig, visibleHostConfig } from "./config";
 import { LOCAL_HOST, type HostRegistration, type HostUpdate } from "./input";
 import { lockForTransaction } from "../db/locks";
 import type { Actor } from "../auth/actor";
-import { CPU_OVERCOMMIT, occupiesHost } from "../policy/placement";
+import { CPU_OVERCOMMIT, occupiesHost, usageOfHost } from "../policy/placement";
 
 /**
  * What pages and API answers may show of a host: everything but the private key. Queries
@@ -274,14 +274,7 @@ function capacityOf(h: Pick<Host, "cpuCapacity" | "memoryMbCapacity" | "diskGbCa
 async function capacityChange(db: Db, host: Host, change: NonNullable<HostUpdate["capacity"]>): Promise<Partial<typeof hosts.$inferInsert>> {
   const override: CapacityOverride = { ...(host.capacityOverride ?? {}) };
   const set: Partial<typeof hosts.$inferInsert> = {};
-  const [used] = await db
-    .select({
-      vcpus: sql<number>`coalesce(sum(${environments.vcpus}), 0)::int`,
-      memoryMb: sql<number>`coalesce(sum(${environments.memoryMb}), 0)::int`,
-      diskGb: sql<number>`coalesce(sum(${environments.diskGb}), 0)::int`,
-    })
-    .from(environments)
-    .where(and(eq(environments.hostId, host.id), occupiesHost));
+  const used = await usageOfHost(db, host.id);
   const fields: Record<string, string[]> = {};
   for (const key of ["vcpus", "memoryMb", "diskGb"] as const) {
     const value = change[key];

@@ -65,6 +65,11 @@ export async function candidateHosts(db: Db, kinds: HostKind[], opts: { pool?: H
 
 export type HostUsage = { vcpus: number; memoryMb: number; diskGb: number };
 
+/** What the live environments on one host use (zeros for an empty host). */
+export async function usageOfHost(db: Db, hostId: string): Promise<HostUsage> {
+  return (await usageOfHosts(db, [hostId])).get(hostId) ?? { vcpus: 0, memoryMb: 0, diskGb: 0 };
+}
+
 /** What the live environments on each of `hostIds` use, in one statement. */
 export async function usageOfHosts(db: Db, hostIds: string[]): Promise<Map<string, HostUsage>> {
   if (hostIds.length === 0) return new Map();

@@ -27,19 +27,22 @@ export type QuotaOwner = { groupId: string } | { userId: string };
  */
 const countedOrders = sql`${orders.status} not in ('rejected', 'cancelled', 'retired')`;
 
+/** The amounts an order set uses, summed over its orders' flavors and images. */
+const amountColumns = {
+  environments: sql<number>`count(*)::int`,
+  vcpus: sql<number>`coalesce(sum(${flavors.vcpus}), 0)::int`,
+  memoryMb: sql<number>`coalesce(sum(${flavors.memoryMb}), 0)::int`,
+  diskGb: sql<number>`coalesce(sum(${flavors.diskGb}), 0)::int`,
+  licensedCores: sql<number>`coalesce(sum(case when ${images.licensed} then ceil(coalesce(${flavors.cpuCap}, ${flavors.vcpus})) else 0 end), 0)::int`,
+};
+
 /** What the counted orders of a group or a user use (without `excludeOrderId`). */
 export async function usageOf(db: Db, owner: QuotaOwner, excludeOrderId?: string): Promise<Amounts> {
   const conditions: SQL[] = [countedOrders];
   conditions.push("groupId" in owner ? eq(orders.groupId, owner.groupId) : eq(orders.userId, owner.userId));
   if (excludeOrderId) conditions.push(ne(orders.id, excludeOrderId));
   const [row] = await db
-    .select({
-      environments: sql<number>`count(*)::int`,
-      vcpus: sql<number>`coalesce(sum(${flavors.vcpus}), 0)::int`,
-      memoryMb: sql<number>`coalesce(sum(${flavors.memoryMb}), 0)::int`,
-      diskGb: sql<number>`coalesce(sum(${flavors.diskGb}), 0)::int`,
-      licensedCores: sql<number>`coalesce(sum(case when ${images.licensed} then ceil(coalesce(${flavors.cpuCap}, ${flavors.vcpus})) else 0 end), 0)::int`,
-    })
+    .select(amountColumns)
     .from(orders)
     .innerJoin(flavors, eq(flavors.id, orders.flavorId))
     .innerJoin(images, eq(images.id, orders.imageId))
@@ -52,14 +55,7 @@ export async function usageByOwner(db: Db, kind: "group" | "user", ids: string[]
   if (ids.length === 0) return new Map();
   const owner = kind === "group" ? orders.groupId : orders.userId;
   const rows = await db
-    .select({
-      owner,
-      environments: sql<number>`count(*)::int`,
-      vcpus: sql<number>`coalesce(sum(${flavors.vcpus}), 0)::int`,
-      memoryMb: sql<number>`coalesce(sum(${flavors.memoryMb}), 0)::int`,
-      diskGb: sql<number>`coalesce(sum(${flavors.diskGb}), 0)::int`,
-      licensedCores: sql<number>`coalesce(sum(case when ${images.licensed} then ceil(coalesce(${flavors.cpuCap}, ${flavors.vcpus})) else 0 end), 0)::int`,
-    })
+    .select({ owner, ...amountColumns })
     .from(orders)
     .innerJoin(flavors, eq(flavors.id, orders.flavorId))
     .innerJoin(images, eq(images.id, orders.imageId))
