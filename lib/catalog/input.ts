@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { orderPurposes } from "../db/schema/enums";
-import { displayNameField, slugField } from "../validation/fields";
+import { displayNameField, numeric, slugField } from "../validation/fields";
 
 /**
  * A new catalog image, as the admin form (validation as you type) and POST /api/v1/images
@@ -32,11 +32,13 @@ export const imageInput = z
     source: z.enum(imageSources, { message: "Source is install-file, clone or copy" }),
     rootType: z.enum(imageRootTypes, { message: "Root type is sparse or whole" }).nullish(),
     purpose: z.enum(imagePurposes, { message: "Purpose is one of test, development, database, web" }),
-    sizeMb: z.coerce
-      .number({ message: "Size is a number of MB" })
-      .int("Size is a whole number of MB")
-      .positive("Size must be more than 0 MB")
-      .max(MAX_IMAGE_MB, `Size can be at most ${MAX_IMAGE_MB} MB`),
+    sizeMb: numeric(
+      z
+        .number({ message: "Size is a number of MB" })
+        .int("Size is a whole number of MB")
+        .positive("Size must be more than 0 MB")
+        .max(MAX_IMAGE_MB, `Size can be at most ${MAX_IMAGE_MB} MB`),
+    ),
     licensed: z.boolean({ message: "Licensed is true or false" }).default(false),
   })
   .superRefine(

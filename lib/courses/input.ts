@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { numeric } from "../validation/fields";
 
 /** Course slugs name the course's group and its machines (<slug>-01): they start with a letter. */
 export const COURSE_SLUG = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
@@ -24,12 +25,13 @@ export const courseInput = z
     network: z.string().trim().min(1).max(100).optional(),
     startsOn: day,
     endsOn: day,
-    capacity: z.coerce
-      .number({ message: "Capacity is a number of machines" })
-      .int("Capacity is a whole number")
-      .min(1, "Capacity is at least 1")
-      .max(1000, "Capacity is at most 1000")
-      .optional(),
+    capacity: numeric(
+      z
+        .number({ message: "Capacity is a number of machines" })
+        .int("Capacity is a whole number")
+        .min(1, "Capacity is at least 1")
+        .max(1000, "Capacity is at most 1000"),
+    ).optional(),
   })
   .refine((c) => c.endsOn > c.startsOn, { path: ["endsOn"], message: "The course must end after it starts" });
 

@@ -1,4 +1,4 @@
-import { HOST_TAG } from "../validation/fields";
+import { HOST_TAG, numeric } from "../validation/fields";
 import { z } from "zod";
 import { provisionSteps, teardownSteps } from "../pipeline/steps";
 
@@ -210,7 +210,7 @@ export const hostUpdateInput = z.strictObject({
   failSteps: z
     .partialRecord(
       z.enum(stepNames, { message: "Unknown step" }),
-      z.coerce.number({ message: "Times is a number" }).int("Times is a whole number").min(0, "Times is 0 or more").max(10, "Times is at most 10"),
+      numeric(z.number({ message: "Times is a number" }).int("Times is a whole number").min(0, "Times is 0 or more").max(10, "Times is at most 10")),
     )
     .optional(),
 });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { orderPurposes } from "../db/schema/enums";
-import { HOSTNAME } from "../validation/fields";
+import { HOSTNAME, numeric } from "../validation/fields";
 
 /**
  * Order input, shared by the order form (validation as you type) and the API. No server
@@ -24,12 +24,13 @@ export const orderInput = z.strictObject({
   purpose: z.enum(orderPurposes, { message: "Purpose is one of test, development, database, web" }).optional(),
   /** The group the order counts against (slug or id); the user's first group when left out. */
   group: z.string().trim().min(1).max(100).optional(),
-  leaseDays: z.coerce
-    .number({ message: "Lease is a number of days" })
-    .int("Lease is a whole number of days")
-    .min(1, "Lease is at least 1 day")
-    .max(MAX_LEASE_DAYS, `Lease is at most ${MAX_LEASE_DAYS} days`)
-    .optional(),
+  leaseDays: numeric(
+    z
+      .number({ message: "Lease is a number of days" })
+      .int("Lease is a whole number of days")
+      .min(1, "Lease is at least 1 day")
+      .max(MAX_LEASE_DAYS, `Lease is at most ${MAX_LEASE_DAYS} days`),
+  ).optional(),
 });
 
 export type OrderInput = z.infer<typeof orderInput>;

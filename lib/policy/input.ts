@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { RuleConditions } from "../db/schema/enums";
 import { orderPurposes, roles } from "../db/schema/enums";
-import { displayNameField, HOST_TAG, slugField } from "../validation/fields";
+import { displayNameField, HOST_TAG, numeric, slugField } from "../validation/fields";
 
 /**
  * Governance input: groups, quotas and approval rules, shared by the admin forms (validation
@@ -10,7 +10,7 @@ import { displayNameField, HOST_TAG, slugField } from "../validation/fields";
 
 const uuid = z.string().uuid("Not a valid id");
 const count = (what: string) =>
-  z.coerce.number({ message: `${what} is a number` }).int(`${what} is a whole number`).min(0, `${what} is 0 or more`).max(1_000_000, `${what} is at most 1000000`);
+  numeric(z.number({ message: `${what} is a number` }).int(`${what} is a whole number`).min(0, `${what} is 0 or more`).max(1_000_000, `${what} is at most 1000000`));
 
 /** A rule matches an order when every condition it sets holds; unset conditions match anything. */
 export const ruleConditions = z.strictObject({
@@ -43,7 +43,7 @@ const ruleFields = {
   note: z.string().trim().max(200, "Note can have at most 200 characters").optional(),
   enabled: z.boolean(),
   /** 1-based place in the list; at the end when left out. */
-  position: z.coerce.number().int().min(1).optional(),
+  position: numeric(z.number({ message: "Position is a number" }).int("Position is a whole number").min(1, "Position is at least 1")).optional(),
 };
 
 export const ruleInput = z.strictObject({ ...ruleFields, conditions: ruleConditions.default({}), enabled: z.boolean().default(true) });

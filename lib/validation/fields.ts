@@ -87,3 +87,12 @@ export function unstorablePaths(value: unknown, root: (string | number)[] = []):
   }
   return found;
 }
+
+/**
+ * A number in a JSON body or a form: a JSON number, or a string of digits (form fields hold
+ * text). Unlike z.coerce, true, [], null or "" are refused with the schema's message instead of
+ * becoming 1 or 0.
+ */
+export function numeric<S extends z.ZodType>(schema: S) {
+  return z.preprocess((v) => (typeof v === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v), schema);
+}

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { fieldErrors, storable, unstorablePaths } from "@/lib/validation/fields";
+import { fieldErrors, numeric, storable, unstorablePaths } from "@/lib/validation/fields";
+import { orderInput } from "@/lib/orders/input";
+import { ruleInput } from "@/lib/policy/input";
 
 describe("field messages", () => {
   const schema = z.strictObject({ name: z.string(), nested: z.strictObject({ a: z.number() }).optional() });
@@ -42,5 +44,29 @@ describe("strings the database cannot store", () => {
     const started = performance.now();
     expect(unstorablePaths(deep)).toEqual([Array(100_000).fill(0).join(".")]);
     expect(performance.now() - started).toBeLessThan(2_000);
+  });
+});
+
+describe("numbers in bodies and forms", () => {
+  const lease = (leaseDays: unknown) => orderInput.safeParse({ image: "linux-test", flavor: "small", name: "web01", leaseDays });
+
+  it("takes a JSON number or a form's digits", () => {
+    expect(lease(7).data?.leaseDays).toBe(7);
+    expect(lease(" 14 ").data?.leaseDays).toBe(14);
+  });
+
+  it("refuses true, [], null and an empty string with the field's message instead of turning them into 1 or 0", () => {
+    for (const bad of [true, [], null, "", "7 days", {}]) {
+      const errors = fieldErrors(lease(bad).error!);
+      expect(errors.leaseDays, JSON.stringify(bad)).toEqual(["Lease is a number of days"]);
+    }
+    expect(fieldErrors(lease(2.5).error!).leaseDays).toEqual(["Lease is a whole number of days"]);
+  });
+
+  it("applies to every numeric body field: quotas' rule conditions, rule position, course capacity, image size, failure injection", () => {
+    expect(ruleInput.safeParse({ name: "r", outcome: "hold", conditions: { vcpusOver: true } }).success).toBe(false);
+    expect(ruleInput.safeParse({ name: "r", outcome: "hold", conditions: { vcpusOver: "4" } }).data?.conditions.vcpusOver).toBe(4);
+    expect(ruleInput.safeParse({ name: "r", outcome: "hold", conditions: {}, position: [] }).success).toBe(false);
+    expect(numeric(z.number().int()).safeParse(false).success).toBe(false);
   });
 });
