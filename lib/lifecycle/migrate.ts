@@ -5,7 +5,7 @@ import { environmentActions, environments, hosts, orders } from "../db/schema";
 import { driverFor } from "../pipeline/drivers";
 import { StepError, type MigrationResult } from "../drivers/types";
 import { conflict, forbidden, notFound, UserError } from "../errors";
-import { CPU_OVERCOMMIT, occupiesHost } from "../policy/placement";
+import { CPU_OVERCOMMIT, usageOfHost } from "../policy/placement";
 import { LOCAL_HOST } from "../hosts/input";
 import { requestAction, type ActionHandler } from "./actions";
 import { isUuid } from "../validation/ids";
@@ -56,14 +56,7 @@ export async function migrationTarget(db: Db, environmentId: string, hostRef: st
       "host",
     );
   }
-  const [used] = await db
-    .select({
-      vcpus: sql<number>`coalesce(sum(${environments.vcpus}), 0)::int`,
-      memoryMb: sql<number>`coalesce(sum(${environments.memoryMb}), 0)::int`,
-      diskGb: sql<number>`coalesce(sum(${environments.diskGb}), 0)::int`,
-    })
-    .from(environments)
-    .where(and(eq(environments.hostId, target.id), occupiesHost));
+  const used = await usageOfHost(db, target.id);
   const free = {
     memoryMb: target.memoryMbCapacity - used!.memoryMb,
     vcpus: target.cpuCapacity * CPU_OVERCOMMIT - used!.vcpus,

@@ -75,6 +75,8 @@ export const environments = pgTable(
   // What each host holds (placement, host usage): live environments only.
   (t) => [
     index("environments_host_live_idx").on(t.hostId).where(sql`${t.state} <> 'deleted'`),
+    // The few still being created: host usage checks only these for a failed order (usageOfHosts).
+    index("environments_creating_idx").on(t.hostId).where(sql`${t.state} = 'creating'`),
     // Leases, soonest end first.
     index("environments_live_expiry_idx").on(t.expiresAt, t.id).where(sql`${t.state} <> 'deleted'`),
   ],
