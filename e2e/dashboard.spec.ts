@@ -62,6 +62,8 @@ test("the delivery dashboard charts the orders delivered, the order page counts 
   await page.getByRole("link", { name: "Delivery dashboard" }).click();
   await expect(page).toHaveURL(/\/admin\/dashboard$/);
   await expect(page.getByRole("heading", { name: "Delivery within the hour" })).toBeVisible();
+  // Views share figures for a few seconds; the page says when they were computed.
+  await expect(page.getByTestId("figures-as-of")).toHaveText(/^Figures as of \d\d:\d\d:\d\d UTC; they are computed at most every \d+ s\.$/);
   await expect(page.getByRole("link", { name: "Delivery", exact: true })).toHaveAttribute("aria-current", "page");
 
   const gauge = page.locator('svg[data-chart="share-total"]');

@@ -23,7 +23,8 @@ export type GroupEditorProps = {
   flavors: Option[];
   networks: Option[];
   hosts: Option[];
-  userEmails: string[];
+  /** The id of the page's one datalist of users' e-mails (rendered once, not per group). */
+  emailList: string;
 };
 
 const limitFields: [keyof Limits, string][] = [
@@ -71,7 +72,7 @@ function Checklist({ name, options, chosen, onChange }: { name: string; options:
 }
 
 /** Everything an admin sets on one group: approval, members, quota, what it may order, its hosts. */
-export function GroupEditor({ group, images, flavors, networks, hosts, userEmails }: GroupEditorProps) {
+export function GroupEditor({ group, images, flavors, networks, hosts, emailList }: GroupEditorProps) {
   const action = useAction();
   const base = `/api/v1/groups/${group.id}`;
   const [autoApprove, setAutoApprove] = useState(group.autoApprove);
@@ -150,12 +151,7 @@ export function GroupEditor({ group, images, flavors, networks, hosts, userEmail
         >
           <div className="min-w-56 flex-1">
             <label htmlFor={id("member-email")} className="field-label">User e-mail</label>
-            <input id={id("member-email")} list={id("emails")} value={newMember.email} onChange={(e) => setNewMember({ ...newMember, email: e.target.value })} className="field-input" autoComplete="off" />
-            <datalist id={id("emails")}>
-              {userEmails.map((e) => (
-                <option key={e} value={e} />
-              ))}
-            </datalist>
+            <input id={id("member-email")} list={emailList} value={newMember.email} onChange={(e) => setNewMember({ ...newMember, email: e.target.value })} className="field-input" autoComplete="off" />
           </div>
           <div>
             <label htmlFor={id("member-role")} className="field-label">Role</label>

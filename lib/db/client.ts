@@ -29,6 +29,14 @@ export function whileRequested<T>(signal: AbortSignal, fn: () => Promise<T>): Pr
   return requestSignal.run(signal, fn);
 }
 
+/**
+ * Runs `fn` outside any request: its statements are not cancelled when the request that
+ * started it goes away (work whose result other requests share, see sharedDeliveryFigures).
+ */
+export function detachedFromRequest<T>(fn: () => Promise<T>): Promise<T> {
+  return requestSignal.exit(fn);
+}
+
 /** What a statement of an abandoned request fails with. */
 export class RequestAbandoned extends Error {
   constructor() {

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import type { Db } from "../db/client";
+import { detachedFromRequest, type Db } from "../db/client";
 import { provisionSteps, stepLabel } from "../pipeline/steps";
 import {
   ESTIMATE_WINDOW, ONE_HOUR_MS, learnEstimate, median, remainingTime, type EstimateBasis, type StepEstimate,
@@ -266,6 +266,39 @@ export async function deliveryFigures(db: Db, range: DeliveryRange, now = new Da
 }
 
 export type DeliveryFigures = Awaited<ReturnType<typeof deliveryFigures>>;
+
+/**
+ * How long the dashboard and GET /api/v1/delivery reuse figures they computed: they aggregate
+ * thousands of orders and steps, and describe days, so figures a few seconds old are honest
+ * (both say when they were computed: `generatedAt`).
+ */
+export const DELIVERY_FIGURES_TTL_MS = 20_000;
+const FIGURES_CACHE_MAX = 50;
+const figuresCache = new WeakMap<Db, Map<string, { at: number; value: Promise<DeliveryFigures> }>>();
+
+/**
+ * deliveryFigures for `range`, shared: requests for the same range (a preset such as "7d" by
+ * its name, a custom range by its ends) within DELIVERY_FIGURES_TTL_MS get the figures of one
+ * computation, and concurrent ones wait for the same computation instead of starting their own.
+ * The computation runs detached from the request that started it, so that its client going
+ * away does not cancel it for the others. A failure is not remembered.
+ */
+export function sharedDeliveryFigures(db: Db, range: DeliveryRange & { label: string }, now = new Date()): Promise<DeliveryFigures> {
+  let cache = figuresCache.get(db);
+  if (!cache) figuresCache.set(db, (cache = new Map()));
+  const key = range.label === "custom" ? `${range.from.toISOString()}|${range.to.toISOString()}` : range.label;
+  const at = now.getTime();
+  const hit = cache.get(key);
+  if (hit && at - hit.at < DELIVERY_FIGURES_TTL_MS && at >= hit.at) return hit.value;
+  if (cache.size >= FIGURES_CACHE_MAX) {
+    for (const [k, v] of cache) if (at - v.at >= DELIVERY_FIGURES_TTL_MS) cache.delete(k);
+    if (cache.size >= FIGURES_CACHE_MAX) cache.clear();
+  }
+  const value = detachedFromRequest(() => deliveryFigures(db, { from: range.from, to: range.to }, now));
+  cache.set(key, { at, value });
+  value.catch(() => cache.get(key)?.value === value && cache.delete(key));
+  return value;
+}
 export type { EstimateBasis };
 
 /**

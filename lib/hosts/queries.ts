@@ -10,7 +10,7 @@ import { checkedHostConfig, visibleHostConfig } from "./config";
 import { LOCAL_HOST, type HostRegistration, type HostUpdate } from "./input";
 import { lockForTransaction } from "../db/locks";
 import type { Actor } from "../auth/actor";
-import { CPU_OVERCOMMIT, occupiesHost, usageOfHost } from "../policy/placement";
+import { CPU_OVERCOMMIT, usageOfHost, usageOfHosts } from "../policy/placement";
 
 /**
  * What pages and API answers may show of a host: everything but the private key. Queries
@@ -75,18 +75,7 @@ export type HostView = ReturnType<typeof view>;
 
 /** Registered hosts with capacity and what live environments use of it. */
 export async function listHostsWithUsage(db: Db) {
-  const used = await db
-    .select({
-      hostId: environments.hostId,
-      environments: sql<number>`count(*)::int`,
-      vcpus: sql<number>`sum(${environments.vcpus})::int`,
-      memoryMb: sql<number>`sum(${environments.memoryMb})::int`,
-      diskGb: sql<number>`sum(${environments.diskGb})::int`,
-    })
-    .from(environments)
-    .where(occupiesHost)
-    .groupBy(environments.hostId);
-  const byHost = new Map(used.map((u) => [u.hostId, u]));
+  const byHost = await usageOfHosts(db, null);
   const rows = await db.select(publicColumns).from(hosts).where(isNull(hosts.removedAt)).orderBy(asc(hosts.name));
   return rows.map((h) => {
     const u = byHost.get(h.id);

@@ -54,6 +54,12 @@ export async function listGroupsForAdmin(db: Db) {
       .innerJoin(users, eq(users.id, memberships.userId))
       .orderBy(asc(users.email)),
   ]);
+  const membersOf = new Map<string, Omit<(typeof members)[number], "groupId">[]>();
+  for (const { groupId, ...m } of members) {
+    const list = membersOf.get(groupId) ?? [];
+    list.push(m);
+    membersOf.set(groupId, list);
+  }
   return rows.map((g) => {
     const s = settings.find((x) => x.groupId === g.id);
     const q = limits.find((x) => x.groupId === g.id);
@@ -65,7 +71,7 @@ export async function listGroupsForAdmin(db: Db) {
       autoApprove: g.autoApprove,
       settings: s ? { imageIds: s.imageIds, flavorIds: s.flavorIds, networkIds: s.networkIds, hostIds: s.hostIds, hostTags: s.hostTags } : openSettings,
       quota: limitsView(q ? { environments: q.environments, vcpus: q.vcpus, memoryMb: q.memoryMb, diskGb: q.diskGb, licensedCores: q.licensedCores } : noLimits),
-      members: members.filter((m) => m.groupId === g.id).map(({ groupId: _g, ...m }) => m),
+      members: membersOf.get(g.id) ?? [],
     };
   });
 }

@@ -1,4 +1,5 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
+import { unionAll } from "drizzle-orm/pg-core";
 import type { Db } from "../db/client";
 import { environments, hosts, orders, pipelineRuns, pipelineSteps, type HostKind } from "../db/schema";
 import { StepError } from "../drivers/types";
@@ -63,27 +64,44 @@ export async function candidateHosts(db: Db, kinds: HostKind[], opts: { pool?: H
   return candidatesOf(all, used, kinds, opts.pool);
 }
 
-export type HostUsage = { vcpus: number; memoryMb: number; diskGb: number };
+export type HostUsage = { environments: number; vcpus: number; memoryMb: number; diskGb: number };
 
-/** What the live environments on one host use (zeros for an empty host). */
-export async function usageOfHost(db: Db, hostId: string): Promise<HostUsage> {
-  return (await usageOfHosts(db, [hostId])).get(hostId) ?? { vcpus: 0, memoryMb: 0, diskGb: 0 };
-}
-
-/** What the live environments on each of `hostIds` use, in one statement. */
-export async function usageOfHosts(db: Db, hostIds: string[]): Promise<Map<string, HostUsage>> {
-  if (hostIds.length === 0) return new Map();
+/**
+ * What the environments that occupy a host (occupiesHost) use on each of `hostIds` (every
+ * host when null), in one statement. Written as two branches: the environments past
+ * "creating" count as they are, and only those still "creating" (few, found through their
+ * own index) are checked for the failed-order exception. As one condition PostgreSQL costs
+ * that check for every live environment, plans the statement as expensive and compiles it
+ * (JIT) on every call, which takes far longer than the sum itself.
+ */
+export async function usageOfHosts(db: Db, hostIds: string[] | null): Promise<Map<string, HostUsage>> {
+  if (hostIds !== null && hostIds.length === 0) return new Map();
+  const onHosts = hostIds === null ? sql`true` : sql`${environments.hostId} = any(${`{${hostIds.join(",")}}`}::uuid[])`;
+  const live = db
+    .select({ hostId: environments.hostId, vcpus: environments.vcpus, memoryMb: environments.memoryMb, diskGb: environments.diskGb })
+    .from(environments)
+    .where(and(onHosts, sql`${environments.state} not in ('deleted', 'creating')`));
+  const creating = db
+    .select({ hostId: environments.hostId, vcpus: environments.vcpus, memoryMb: environments.memoryMb, diskGb: environments.diskGb })
+    .from(environments)
+    .where(and(onHosts, eq(environments.state, "creating"), occupiesHost));
+  const occupying = unionAll(live, creating).as("occupying");
   const used = await db
     .select({
-      hostId: environments.hostId,
-      vcpus: sql<number>`coalesce(sum(${environments.vcpus}), 0)::int`,
-      memoryMb: sql<number>`coalesce(sum(${environments.memoryMb}), 0)::int`,
-      diskGb: sql<number>`coalesce(sum(${environments.diskGb}), 0)::int`,
+      hostId: occupying.hostId,
+      environments: sql<number>`count(*)::int`,
+      vcpus: sql<number>`coalesce(sum(${occupying.vcpus}), 0)::int`,
+      memoryMb: sql<number>`coalesce(sum(${occupying.memoryMb}), 0)::int`,
+      diskGb: sql<number>`coalesce(sum(${occupying.diskGb}), 0)::int`,
     })
-    .from(environments)
-    .where(and(inArray(environments.hostId, hostIds), occupiesHost))
-    .groupBy(environments.hostId);
+    .from(occupying)
+    .groupBy(occupying.hostId);
   return new Map(used.map((u) => [u.hostId, u]));
+}
+
+/** What the environments that occupy `hostId` use (zero on an empty host). */
+export async function usageOfHost(db: Db, hostId: string): Promise<HostUsage> {
+  return (await usageOfHosts(db, [hostId])).get(hostId) ?? { environments: 0, vcpus: 0, memoryMb: 0, diskGb: 0 };
 }
 
 /**

@@ -53,5 +53,11 @@ export async function listUsersWithGroups(db: Db) {
     .from(memberships)
     .innerJoin(groups, eq(groups.id, memberships.groupId))
     .orderBy(asc(groups.name));
-  return rows.map((u) => ({ ...u, groups: links.filter((l) => l.userId === u.id).map((l) => ({ name: l.group, slug: l.slug, as: l.as })) }));
+  const byUser = new Map<string, { name: string; slug: string; as: (typeof links)[number]["as"] }[]>();
+  for (const l of links) {
+    const list = byUser.get(l.userId) ?? [];
+    list.push({ name: l.group, slug: l.slug, as: l.as });
+    byUser.set(l.userId, list);
+  }
+  return rows.map((u) => ({ ...u, groups: byUser.get(u.id) ?? [] }));
 }

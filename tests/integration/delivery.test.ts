@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, eq, inArray } from "drizzle-orm";
 import * as deliveryRoute from "@/app/api/v1/delivery/route";
 import * as estimateRoute from "@/app/api/v1/orders/[id]/estimate/route";
-import { deliveryFigures } from "@/lib/delivery/queries";
+import { DELIVERY_FIGURES_TTL_MS, deliveryFigures, sharedDeliveryFigures } from "@/lib/delivery/queries";
 import { flavors, groups, hosts, images, networks, orders, pipelineRuns, pipelineSteps } from "@/lib/db/schema";
 import { provisionSteps as stepDefinitions } from "@/lib/pipeline/steps";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
@@ -207,6 +207,26 @@ describe("dashboard figures from controlled timestamps", () => {
     const resolve = f.perStep.find((s) => s.step === "resolve")!;
     expect(resolve.estimate).toMatchObject({ count: 2, p50: 2000, actualP50: 4000, meanAbsErrorMs: 2000 });
     expect(f.perStep.map((s) => s.step)).toEqual(["place", "resolve"]);
+  });
+
+  it("views of the same range within a few seconds share one computation; later ones see new orders", async () => {
+    const t0 = new Date();
+    const custom = { ...range, label: "custom" };
+    const [a, b] = await Promise.all([sharedDeliveryFigures(db, custom, t0), sharedDeliveryFigures(db, custom, new Date(t0.getTime() + 1000))]);
+    expect(b).toBe(a);
+    expect(a.generatedAt).toBe(t0.toISOString());
+    expect(a.orders.submitted).toBe(6);
+    await controlledOrder({ image: "linux-db", status: "rejected", queuedMin: null });
+    // Within the time to live: the same figures, which say when they were computed.
+    expect((await sharedDeliveryFigures(db, custom, new Date(t0.getTime() + DELIVERY_FIGURES_TTL_MS - 1))).orders.submitted).toBe(6);
+    // After it: computed again, with the new order.
+    const later = new Date(t0.getTime() + DELIVERY_FIGURES_TTL_MS);
+    const fresh = await sharedDeliveryFigures(db, custom, later);
+    expect(fresh.orders.submitted).toBe(7);
+    expect(fresh.generatedAt).toBe(later.toISOString());
+    // Another range is computed on its own.
+    const other = await sharedDeliveryFigures(db, { from: range.from, to: new Date(range.to.getTime() + 1), label: "custom" }, t0);
+    expect(other).not.toBe(a);
   });
 
   it("GET /api/v1/delivery gives admins the same figures for a range, and refuses others", async () => {

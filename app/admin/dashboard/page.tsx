@@ -3,13 +3,13 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { forbidden } from "next/navigation";
 import { getDb } from "@/lib/db/client";
-import { deliveryFigures } from "@/lib/delivery/queries";
+import { DELIVERY_FIGURES_TTL_MS, sharedDeliveryFigures } from "@/lib/delivery/queries";
 import { requireUser } from "@/lib/auth/require-user";
 import { deliveryQuery, deliveryRange, deliveryRanges } from "@/lib/delivery/input";
 import { PageHeader } from "@/components/PageHeader";
 import { EstimateVsActualChart, RangeBarChart, ShareGauge } from "@/components/delivery/charts";
 import { percent, shortDuration } from "@/components/delivery/duration";
-import { formatDateTime } from "@/components/format";
+import { formatDateTime, formatTime } from "@/components/format";
 import { TableHead } from "@/components/TableHead";
 
 export const metadata: Metadata = { title: "Delivery dashboard" };
@@ -58,7 +58,9 @@ export default async function DeliveryDashboard({ searchParams }: { searchParams
   const q = parsed.success ? parsed.data : {};
   const range = deliveryRange(q);
   const db = await getDb();
-  const f = await deliveryFigures(db, range);
+  const f = await sharedDeliveryFigures(db, range);
+  // The figures may be a few seconds old (shared between views): the range is theirs.
+  const shown = { from: new Date(f.range.from), to: new Date(f.range.to) };
   const problem = parsed.success ? null : parsed.error.issues.map((i) => i.message).join("; ");
 
   const imageRows = f.perImage.map((i) => ({ key: i.image, label: i.name, sub: `${i.delivery.count} delivered · ${percent(i.withinHour.share)} in 1 h`, p50: i.delivery.p50, p95: i.delivery.p95, count: i.delivery.count }));
@@ -81,8 +83,11 @@ export default async function DeliveryDashboard({ searchParams }: { searchParams
       </nav>
       <PageHeader
         title="Delivery within the hour"
-        description={`Orders submitted ${formatDateTime(range.from)} – ${formatDateTime(range.to)}: how many were ready within one hour of submission, and where the time went.`}
+        description={`Orders submitted ${formatDateTime(shown.from)} – ${formatDateTime(shown.to)}: how many were ready within one hour of submission, and where the time went.`}
       />
+      <p className="-mt-3 mb-4 text-xs text-slate-500" data-testid="figures-as-of">
+        Figures as of {formatTime(f.generatedAt)} UTC; they are computed at most every {DELIVERY_FIGURES_TTL_MS / 1000} s.
+      </p>
 
       <div className="mb-6 flex flex-wrap items-end gap-4">
         <nav aria-label="Time range" className="flex flex-wrap gap-1 text-sm">
@@ -99,11 +104,11 @@ export default async function DeliveryDashboard({ searchParams }: { searchParams
         <form method="get" action="/admin/dashboard" className="flex flex-wrap items-end gap-2 text-sm" aria-label="Custom time range">
           <label>
             <span className="field-label">From (UTC)</span>
-            <input type="datetime-local" name="from" defaultValue={toInput(range.from)} className="field-input" />
+            <input type="datetime-local" name="from" defaultValue={toInput(shown.from)} className="field-input" />
           </label>
           <label>
             <span className="field-label">To (UTC)</span>
-            <input type="datetime-local" name="to" defaultValue={toInput(range.to)} className="field-input" />
+            <input type="datetime-local" name="to" defaultValue={toInput(shown.to)} className="field-input" />
           </label>
           <button type="submit" className="btn btn-secondary">Show</button>
         </form>

@@ -55,8 +55,14 @@ export default async function AdminGroupsPage() {
           <h2 id="groups-heading">Groups ({groups.length})</h2>
           {groups.length === 0 ? <p className="card p-6 text-slate-600">No groups yet: create one above.</p> : null}
           {groups.map((g) => (
-            <GroupEditor key={g.id} group={g} {...options} userEmails={users.map((u) => u.email)} />
+            <GroupEditor key={g.id} group={g} {...options} emailList="user-emails" />
           ))}
+          {/* The e-mails every group's "add a member" field suggests: once for the page. */}
+          <datalist id="user-emails">
+            {users.map((u) => (
+              <option key={u.id} value={u.email} />
+            ))}
+          </datalist>
         </section>
         <section aria-labelledby="user-quota-heading" className="card p-5">
           <h2 id="user-quota-heading" className="text-base">Quota of a user</h2>

@@ -75,6 +75,10 @@ export const environments = pgTable(
   // What each host holds (placement, host usage): live environments only.
   (t) => [
     index("environments_host_live_idx").on(t.hostId).where(sql`${t.state} <> 'deleted'`),
+    // Host usage (usageOfHosts) sums these from the index alone; the few still being created
+    // are checked for a failed order through the next one.
+    index("environments_host_usage_idx").on(t.hostId, t.vcpus, t.memoryMb, t.diskGb).where(sql`${t.state} not in ('deleted', 'creating')`),
+    index("environments_creating_idx").on(t.hostId).where(sql`${t.state} = 'creating'`),
     // Leases, soonest end first.
     index("environments_live_expiry_idx").on(t.expiresAt, t.id).where(sql`${t.state} <> 'deleted'`),
   ],

@@ -1,0 +1,1 @@
+CREATE INDEX "environments_creating_idx" ON "environments" USING btree ("host_id") WHERE "environments"."state" = 'creating';

@@ -1,0 +1,1 @@
+CREATE INDEX "environments_host_usage_idx" ON "environments" USING btree ("host_id","vcpus","memory_mb","disk_gb") WHERE "environments"."state" not in ('deleted', 'creating');
