@@ -6,6 +6,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import * as schema from "./schema";
 import { env } from "../env";
 import { lockKeys } from "./locks";
+import { noteDatabaseOutage } from "./outage";
 
 export type Schema = typeof schema;
 /** A database or a transaction: every query takes one of these first. */
@@ -65,6 +66,7 @@ export async function connectPg(url: string, opts: { max?: number; statementTime
   const lost = (err: Error) => {
     if (Date.now() - lastLogged < 1000) return;
     lastLogged = Date.now();
+    if (connectionLost(err)) noteDatabaseOutage();
     console.error(`[db] connection lost: ${err.message}`);
   };
   pool.on("error", lost);
@@ -179,15 +181,24 @@ const unavailableMessages = [
   /terminating connection/i,
 ];
 
-/** True when `err` (or what it wraps: drizzle puts the driver's error in `cause`) is a lost or refused connection. */
+/**
+ * True when `err` (or what it wraps: drizzle puts the driver's error in `cause`) is a lost or
+ * refused connection; the sighting is noted, so pages answer 503 for a few seconds (proxy.ts).
+ */
 export function isDatabaseUnavailable(err: unknown): boolean {
+  const unavailable = connectionLost(err);
+  if (unavailable) noteDatabaseOutage();
+  return unavailable;
+}
+
+function connectionLost(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     if (typeof e !== "object") return false;
     const code = (e as { code?: unknown }).code;
     if (typeof code === "string" && unavailableCodes.has(code)) return true;
     // AggregateError (a connect to several addresses, all refused)
     const inner = (e as { errors?: unknown[] }).errors;
-    if (Array.isArray(inner) && inner.some((x) => isDatabaseUnavailable(x))) return true;
+    if (Array.isArray(inner) && inner.some((x) => connectionLost(x))) return true;
     const message = (e as { message?: unknown }).message;
     if (typeof message === "string" && unavailableMessages.some((m) => m.test(message))) return true;
   }
