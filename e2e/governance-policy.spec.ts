@@ -29,6 +29,9 @@ test("a customer sees remaining quota and the refusal; an approver sees pre-flig
   // On the admin pages: the group's quota, and a rule for long leases with its explanation.
   await page.goto("/admin");
   await page.getByRole("link", { name: "Groups and quotas" }).click();
+  // One group's editor at a time: its row's Edit opens it below the list.
+  await page.getByRole("link", { name: `Edit ${group.name}` }).click();
+  await expect(page).toHaveURL(new RegExp(`/admin/groups\\?group=${slug}#group-editor$`));
   const card = page.locator(`[data-testid="group-card"][data-group="${slug}"]`);
   await expect(card).toContainText(customerEmail);
   await card.getByLabel("Environments").fill("3");
