@@ -2,11 +2,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as usersRoute from "@/app/api/v1/users/route";
 import * as groupsRoute from "@/app/api/v1/groups/route";
 import * as hostsRoute from "@/app/api/v1/hosts/route";
+import * as networksRoute from "@/app/api/v1/networks/route";
+import { networks } from "@/lib/db/schema";
 import { invoke } from "../helpers/http";
 import { bootPortal, makeGroup, makeUser, tokenFor, unique } from "../helpers/portal";
 
 /**
- * The lists that were whole before (users, groups, hosts) answer a page of `limit` (100 by
+ * The lists that were whole before (users, groups, hosts, networks) answer a page of `limit` (100 by
  * default, 500 at most) with nextCursor and a Link header to the next page: following them
  * gives every item once.
  */
@@ -20,6 +22,8 @@ beforeAll(async () => {
   token.admin = await tokenFor(db, admin);
   token.customer = await tokenFor(db, await makeUser(db, "customer", group.slug));
   for (let i = 0; i < 6; i++) {
+    const slug = unique("pagenet");
+    await db.insert(networks).values({ slug, name: `Net ${slug}`, purpose: i % 2 ? "service" : "production", cidr: `10.231.${i}.0/28`, gateway: `10.231.${i}.1`, bridge: "br-page" });
     const res = await invoke(hostsRoute.POST, "POST", "/api/v1/hosts", { token: token.admin, body: { name: unique("page"), kind: "qemu", address: "local" } });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
   }
@@ -30,6 +34,7 @@ const lists: [string, Route, string][] = [
   ["/api/v1/users", usersRoute as Route, "users"],
   ["/api/v1/groups", groupsRoute as Route, "groups"],
   ["/api/v1/hosts", hostsRoute as Route, "hosts"],
+  ["/api/v1/networks", networksRoute as Route, "networks"],
 ];
 
 describe.each(lists)("GET %s", (path, route, key) => {
