@@ -44,6 +44,19 @@ test("a customer sees remaining quota and the refusal; an approver sees pre-flig
   await expect(card.getByLabel("Licensed cores")).toHaveValue("2");
   await card.screenshot({ path: "test-results/governance-group.png" });
 
+  // A user's own quota: found by e-mail (any case), not picked from every user.
+  const finder = page.getByRole("search", { name: "Find a user's quota" });
+  await finder.getByLabel("User's e-mail").fill(`nobody-${slug}@e2e.test`);
+  await finder.getByRole("button", { name: "Show quota" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: `No user with e-mail nobody-${slug}@e2e.test.` })).toBeVisible();
+  await finder.getByLabel("User's e-mail").fill(customerEmail.toUpperCase());
+  await finder.getByRole("button", { name: "Show quota" }).click();
+  const userQuota = page.getByRole("form", { name: "Quota of a user" });
+  await expect(userQuota.getByLabel("User")).toHaveValue(/.+/);
+  await expect(userQuota.getByLabel("User").locator("option")).toHaveText([customerEmail]);
+  // The group's editor stays open meanwhile.
+  await expect(card).toContainText(customerEmail);
+
   await page.goto("/admin/policies");
   const form = page.getByRole("form", { name: "Add a rule" });
   await form.getByLabel("Name").fill("Long leases");

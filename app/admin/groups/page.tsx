@@ -1,9 +1,9 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { forbidden } from "next/navigation";
-import { asc, isNotNull } from "drizzle-orm";
-import { getDb } from "@/lib/db/client";
-import { flavors, hosts, quotas } from "@/lib/db/schema";
+import { asc, eq, sql } from "drizzle-orm";
+import { getDb, type Db } from "@/lib/db/client";
+import { flavors, hosts, quotas, users } from "@/lib/db/schema";
 import { groupForAdminBySlug, limitsView, listGroupsWithMembers } from "@/lib/policy/groups";
 import { listAllImages } from "@/lib/catalog/queries";
 import { listNetworksWithFree } from "@/lib/net/networks";
@@ -19,6 +19,14 @@ import { TableHead } from "@/components/TableHead";
 
 export const metadata: Metadata = { title: "Groups and quotas" };
 
+/** The user of e-mail `email` (any case) with their own limits, or null. */
+async function userWithQuota(db: Db, email: string) {
+  const [u] = await db.select({ id: users.id, email: users.email }).from(users).where(sql`lower(${users.email}) = lower(${email})`);
+  if (!u) return null;
+  const [q] = await db.select().from(quotas).where(eq(quotas.userId, u.id));
+  return { id: u.id, email: u.email, limits: limitsView(q ? { environments: q.environments, vcpus: q.vcpus, memoryMb: q.memoryMb, diskGb: q.diskGb, licensedCores: q.licensedCores } : noLimits) };
+}
+
 /** Where a group's editor opens: the page with `?group=<slug>`, scrolled to the editor. */
 const editHref = (slug: string) => `/admin/groups?group=${encodeURIComponent(slug)}#group-editor`;
 
@@ -31,12 +39,14 @@ export default async function AdminGroupsPage({ searchParams }: { searchParams: 
   if (user.role !== "admin") forbidden();
   const sent = await searchParams;
   const slug = (Array.isArray(sent.group) ? sent.group[0] : sent.group)?.slice(0, 200);
+  const quotaEmail = (Array.isArray(sent.quotaUser) ? sent.quotaUser[0] : sent.quotaUser)?.trim().slice(0, 200) || undefined;
   const db = await getDb();
-  const [groupRows, selected, users, userLimits] = await Promise.all([
+  const [groupRows, selected, users, quotaUser] = await Promise.all([
     listGroupsWithMembers(db),
     slug ? groupForAdminBySlug(db, slug) : Promise.resolve(null),
-    listUsers(db),
-    db.select().from(quotas).where(isNotNull(quotas.userId)),
+    // The e-mails the open editor's "add a member" field suggests.
+    slug ? listUsers(db) : Promise.resolve([]),
+    quotaEmail ? userWithQuota(db, quotaEmail) : Promise.resolve(null),
   ]);
   const editing = selected
     ? await Promise.all([
@@ -51,7 +61,6 @@ export default async function AdminGroupsPage({ searchParams }: { searchParams: 
         hosts: hostRows.map((h) => ({ id: h.id, label: h.name, detail: `${hostKindLabels[h.kind] ?? h.kind}, ${h.state}; tags: ${h.tags.join(", ") || "none"}` })),
       }))
     : null;
-  const limitsByUser = new Map(userLimits.map((q) => [q.userId!, q]));
   return (
     <>
       <PageHeader title="Groups and quotas" description="Customer pools and courses: who is in them, what they may order, on which hosts, and how much of it." />
@@ -114,12 +123,16 @@ export default async function AdminGroupsPage({ searchParams }: { searchParams: 
         <section aria-labelledby="user-quota-heading" className="card p-5">
           <h2 id="user-quota-heading" className="text-base">Quota of a user</h2>
           <p className="mb-3 text-sm text-slate-600">Limits one person across all their groups, on top of each group&apos;s quota. Empty: no limit.</p>
-          <UserQuotaForm
-            users={users.map((u) => {
-              const q = limitsByUser.get(u.id);
-              return { id: u.id, email: u.email, limits: limitsView(q ? { environments: q.environments, vcpus: q.vcpus, memoryMb: q.memoryMb, diskGb: q.diskGb, licensedCores: q.licensedCores } : noLimits) };
-            })}
-          />
+          <form method="get" action="/admin/groups#user-quota-heading" role="search" aria-label="Find a user's quota" className="mb-4 flex flex-col gap-2 sm:flex-row sm:items-end">
+            {slug ? <input type="hidden" name="group" value={slug} /> : null}
+            <label className="text-sm sm:w-96">
+              <span className="field-label">User&apos;s e-mail</span>
+              <input name="quotaUser" type="email" required defaultValue={quotaEmail ?? ""} maxLength={200} className="field-input" />
+            </label>
+            <button type="submit" className="btn btn-secondary">Show quota</button>
+          </form>
+          {quotaEmail && !quotaUser ? <p role="alert" className="text-sm text-rose-700">No user with e-mail {quotaEmail}.</p> : null}
+          {quotaUser ? <UserQuotaForm key={quotaUser.id} users={[quotaUser]} /> : null}
         </section>
       </div>
     </>
