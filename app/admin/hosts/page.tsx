@@ -22,7 +22,7 @@ export const dynamic = "force-dynamic";
  * discovers capacity), activate or drain it, remove it. Private keys never reach this page.
  */
 /** Host cards a page, by name. */
-const HOSTS_PER_PAGE = 20;
+const HOSTS_PER_PAGE = 10;
 const pageHref = (page: number) => (page > 1 ? `/admin/hosts?page=${page}` : "/admin/hosts");
 
 export default async function HostsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
