@@ -61,6 +61,16 @@ test.describe("an admin", () => {
     await expect(form.getByRole("status")).toHaveText(`Created ${email} (student) in group default`);
     await expect(page.getByRole("table", { name: "Users" })).toContainText(email);
     await page.screenshot({ path: "test-results/admin.png", fullPage: true });
+    // The list is paged and says where it is; hosts are bounded and say so.
+    await expect(page.getByRole("navigation", { name: "Users pages" }).getByTestId("page-position")).toHaveText(/^Users 1–\d+ of \d+/);
+    await expect(page.getByTestId("hosts-shown")).toHaveText(/^(All \d+ hosts\.|The first 10 of \d+ hosts, by name\.)$/);
+    const finder = page.getByRole("search", { name: "Find users" });
+    await finder.getByLabel("E-mail contains").fill(email.toUpperCase());
+    await finder.getByRole("button", { name: "Find" }).click();
+    await expect(page.getByTestId("user-row")).toHaveCount(1);
+    await expect(page.getByTestId("user-row")).toContainText(email);
+    await expect(page.getByRole("navigation", { name: "Users pages" }).getByTestId("page-position")).toHaveText("Users 1–1 of 1");
+    await page.goto("/admin");
 
     // The same e-mail again: the server's message is shown.
     await form.getByLabel("E-mail").fill(email);

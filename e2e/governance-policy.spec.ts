@@ -29,6 +29,9 @@ test("a customer sees remaining quota and the refusal; an approver sees pre-flig
   // On the admin pages: the group's quota, and a rule for long leases with its explanation.
   await page.goto("/admin");
   await page.getByRole("link", { name: "Groups and quotas" }).click();
+  // One group's editor at a time: its row's Edit opens it below the list.
+  await page.getByRole("link", { name: `Edit ${group.name}` }).click();
+  await expect(page).toHaveURL(new RegExp(`/admin/groups\\?group=${slug}#group-editor$`));
   const card = page.locator(`[data-testid="group-card"][data-group="${slug}"]`);
   await expect(card).toContainText(customerEmail);
   await card.getByLabel("Environments").fill("3");
@@ -40,6 +43,19 @@ test("a customer sees remaining quota and the refusal; an approver sees pre-flig
   await page.reload();
   await expect(card.getByLabel("Licensed cores")).toHaveValue("2");
   await card.screenshot({ path: "test-results/governance-group.png" });
+
+  // A user's own quota: found by e-mail (any case), not picked from every user.
+  const finder = page.getByRole("search", { name: "Find a user's quota" });
+  await finder.getByLabel("User's e-mail").fill(`nobody-${slug}@e2e.test`);
+  await finder.getByRole("button", { name: "Show quota" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: `No user with e-mail nobody-${slug}@e2e.test.` })).toBeVisible();
+  await finder.getByLabel("User's e-mail").fill(customerEmail.toUpperCase());
+  await finder.getByRole("button", { name: "Show quota" }).click();
+  const userQuota = page.getByRole("form", { name: "Quota of a user" });
+  await expect(userQuota.getByLabel("User")).toHaveValue(/.+/);
+  await expect(userQuota.getByLabel("User").locator("option")).toHaveText([customerEmail]);
+  // The group's editor stays open meanwhile.
+  await expect(card).toContainText(customerEmail);
 
   await page.goto("/admin/policies");
   const form = page.getByRole("form", { name: "Add a rule" });

@@ -270,9 +270,10 @@ async function statementsOf(db, url, headers) {
   await waitFor(async () => (await activeStatements(db)) === 0, { timeoutMs: 180_000, intervalMs: 200 });
   await db.query("select pg_stat_statements_reset()");
   let status;
+  let bytes = null;
   try {
     const res = await fetch(url, { headers, redirect: "manual", signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-    await res.arrayBuffer();
+    bytes = (await res.arrayBuffer()).byteLength;
     status = res.status;
   } catch {
     status = "timeout";
@@ -282,7 +283,7 @@ async function statementsOf(db, url, headers) {
     `select coalesce(sum(calls), 0)::int as n from pg_stat_statements
      where dbid = (select oid from pg_database where datname = current_database()) and query not ilike '%pg_stat_statements%'`,
   );
-  return { statements: rows[0].n, status };
+  return { statements: rows[0].n, status, bytes };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -381,9 +382,9 @@ function fmtMs(v) {
 
 function table(result) {
   const h = result.health;
-  const head = ["route", "p50@1", "p95@1", "p50@20", "p95@20", "health p95@20", "÷health", "stmts", "notes"];
+  const head = ["route", "p50@1", "p95@1", "p50@20", "p95@20", "health p95@20", "÷health", "stmts", "KB", "notes"];
   const rows = [
-    ["GET /api/health", fmtMs(h.single.p50), fmtMs(h.single.p95), fmtMs(h.concurrent.p50), fmtMs(h.concurrent.p95), fmtMs(h.concurrent.p95), "1.0", String(h.statements ?? "-"), ""],
+    ["GET /api/health", fmtMs(h.single.p50), fmtMs(h.single.p95), fmtMs(h.concurrent.p50), fmtMs(h.concurrent.p95), fmtMs(h.concurrent.p95), "1.0", String(h.statements ?? "-"), "-", ""],
   ];
   for (const r of result.routes) {
     const notes = [];
@@ -404,6 +405,7 @@ function table(result) {
       fmtMs(r.health?.p95),
       Number.isFinite(r.ratio) ? r.ratio.toFixed(1) : "-",
       String(r.statements ?? "-"),
+      r.bytes == null ? "-" : (r.bytes / 1024).toFixed(r.bytes < 10_240 ? 1 : 0),
       notes.join("; "),
     ]);
   }
@@ -478,13 +480,13 @@ async function main() {
     for (const route of measured) {
       const counted = await statementsOf(db, `${base}${route.path}`, auth[route.as][route.kind]);
       statementCounts.set(route.name, counted);
-      log(`${route.name}: ${counted.statements} statements (HTTP ${counted.status})`);
+      log(`${route.name}: ${counted.statements} statements (HTTP ${counted.status}, ${counted.bytes ?? "-"} bytes)`);
     }
     result.routes = [];
     for (const route of measured) {
       const url = `${base}${route.path}`;
       const headers = auth[route.as][route.kind];
-      const r = { name: route.name, path: route.path, as: route.as, statements: statementCounts.get(route.name).statements, countStatus: statementCounts.get(route.name).status };
+      const r = { name: route.name, path: route.path, as: route.as, statements: statementCounts.get(route.name).statements, countStatus: statementCounts.get(route.name).status, bytes: statementCounts.get(route.name).bytes };
       const s0 = performance.now();
       try {
         await settle(db, result.health.single.p50);
@@ -535,7 +537,7 @@ async function main() {
   console.log(
     `Scale ${scale}: ${f.orders.toLocaleString("en")} orders, ${f.live_environments.toLocaleString("en")} live environments, ${f.steps.toLocaleString("en")} steps, ` +
       `${f.step_logs.toLocaleString("en")} log lines, ${f.audit_events.toLocaleString("en")} audit events; ${(f.bytes / 2 ** 30).toFixed(2)} GiB, filled in ${f.seconds} s. ` +
-      `Web only (no embedded worker) on 127.0.0.1; times in ms; ${SINGLE.requests} requests single and ${CONCURRENT.requests} at 20 at most ` +
+      `Web only (no embedded worker) on 127.0.0.1; times in ms, KB the body of one answer; ${SINGLE.requests} requests single and ${CONCURRENT.requests} at 20 at most ` +
       `(${SINGLE.budgetMs / 1000} s / ${CONCURRENT.budgetMs / 1000} s budget, abandoned after ${REQUEST_TIMEOUT_MS / 1000} s). ` +
       `MISS: p95@20 above ${GOAL_RATIO}× the p95@20 of health measured just before the route.`,
   );

@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { getDb } from "@/lib/db/client";
-import { hostFailureInjection, listHostsWithUsage } from "@/lib/hosts/queries";
+import { hostFailureInjection, hostsPageAt } from "@/lib/hosts/queries";
 import { listAllImages } from "@/lib/catalog/queries";
 import { listGroupsWithMembers } from "@/lib/policy/groups";
 import { listNetworksWithFree } from "@/lib/net/networks";
@@ -18,6 +18,7 @@ import { EditNetworkForm } from "@/components/admin/EditNetworkForm";
 import { AddImageForm } from "@/components/admin/AddImageForm";
 import { formatDateTime, formatSize, hostKindLabels } from "@/components/format";
 import { TableHead } from "@/components/TableHead";
+import { Pager, pageNumber } from "@/components/Pager";
 
 export const metadata: Metadata = { title: "Admin" };
 
@@ -34,6 +35,15 @@ function Usage({ used, total, unit = "" }: { used: number; total: number; unit?:
       </div>
     </div>
   );
+}
+
+/** The address of a page of the users list (the e-mail filter kept). */
+function usersHref(page: number, email: string | undefined): string {
+  const q = new URLSearchParams();
+  if (email) q.set("email", email);
+  if (page > 1) q.set("page", String(page));
+  const text = q.toString();
+  return `/admin${text ? `?${text}` : ""}#users`;
 }
 
 function FormCard({ title, children }: { title: string; children: ReactNode }) {
@@ -57,14 +67,23 @@ function Section({ id, title, description, children }: { id: string; title: stri
   );
 }
 
-export default async function AdminPage() {
+/** Users a page, newest first. */
+const USERS_PER_PAGE = 50;
+/** Hosts shown here; /admin/hosts pages through all of them. */
+const HOSTS_SHOWN = 10;
+
+export default async function AdminPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const user = await requireUser("/admin");
   if (user.role !== "admin") forbidden();
+  const sent = await searchParams;
+  const page = pageNumber(sent.page);
+  const emailParam = Array.isArray(sent.email) ? sent.email[0] : sent.email;
+  const email = emailParam?.trim().slice(0, 200) || undefined;
   const db = await getDb();
-  const [users, groups, hosts, networks, images, injections] = await Promise.all([
-    listUsersWithGroups(db),
+  const [{ users, total: userTotal }, groups, { hosts, total: hostTotal }, networks, images, injections] = await Promise.all([
+    listUsersWithGroups(db, { offset: (page - 1) * USERS_PER_PAGE, perPage: USERS_PER_PAGE, email }),
     listGroupsWithMembers(db),
-    listHostsWithUsage(db),
+    hostsPageAt(db, { offset: 0, perPage: HOSTS_SHOWN }),
     listNetworksWithFree(db),
     listAllImages(db),
     hostFailureInjection(db),
@@ -78,7 +97,7 @@ export default async function AdminPage() {
         <Link prefetch={false} href="/admin/policies" className="rounded-md bg-sky-700 px-3 py-1.5 font-medium text-white shadow-sm hover:bg-sky-800">Approval rules</Link>
       </nav>
       <nav aria-label="Admin sections" className="mb-8 flex flex-wrap gap-2 text-sm">
-        {[["users", `Users (${users.length})`], ["hosts", `Hosts (${hosts.length})`], ["networks", `Networks (${networks.length})`], ["images", `Images (${images.length})`]].map(([id, label]) => (
+        {[["users", email ? `Users (${userTotal} matching)` : `Users (${userTotal})`], ["hosts", `Hosts (${hostTotal})`], ["networks", `Networks (${networks.length})`], ["images", `Images (${images.length})`]].map(([id, label]) => (
           <a key={id} href={`#${id}`} className="rounded-md border border-slate-300 bg-white px-3 py-1.5 font-medium text-slate-700 shadow-sm hover:bg-slate-50">{label}</a>
         ))}
         <Link prefetch={false} href="/admin/dashboard" className="rounded-md border border-sky-300 bg-sky-50 px-3 py-1.5 font-medium text-sky-800 shadow-sm hover:bg-sky-100">Delivery dashboard</Link>
@@ -86,9 +105,20 @@ export default async function AdminPage() {
       </nav>
 
       <div className="space-y-10">
-        <Section id="users" title="Users" description="Approvers and admins approve for the group they are created in.">
+        <Section id="users" title="Users" description={`Newest first, ${USERS_PER_PAGE} a page. Approvers and admins approve for the group they are created in.`}>
           <div className="grid gap-6 xl:grid-cols-5">
             <div className="card h-fit overflow-x-auto xl:col-span-3">
+              <form method="get" action="/admin#users" role="search" aria-label="Find users" className="flex flex-col gap-2 border-b border-slate-100 px-4 py-3 sm:flex-row sm:items-end">
+                <label className="flex-1 text-sm">
+                  <span className="field-label">E-mail contains</span>
+                  <input name="email" type="search" defaultValue={email ?? ""} maxLength={200} className="field-input" />
+                </label>
+                <span className="flex gap-3">
+                  <button type="submit" className="btn btn-secondary">Find</button>
+                  {email ? <Link prefetch={false} href="/admin#users" className="btn btn-secondary">Show all</Link> : null}
+                </span>
+              </form>
+              <Pager label="Users pages" what="Users" page={page} perPage={USERS_PER_PAGE} total={userTotal} shown={users.length} href={(p) => usersHref(p, email)} />
               <table className="table" aria-label="Users">
                 <TableHead columns={["User", "Role", "Groups", "Created"]} />
                 <tbody>
@@ -110,6 +140,8 @@ export default async function AdminPage() {
                   ))}
                 </tbody>
               </table>
+              {users.length === 0 && email ? <p className="px-4 py-3 text-sm text-slate-600">No user&apos;s e-mail contains &ldquo;{email}&rdquo;.</p> : null}
+              {userTotal > USERS_PER_PAGE ? <Pager label="Users pages, bottom" what="Users" page={page} perPage={USERS_PER_PAGE} total={userTotal} shown={users.length} href={(p) => usersHref(p, email)} /> : null}
             </div>
             <div className="card h-fit p-5 xl:col-span-2">
               <h3 className="mb-3 text-base">Create a user</h3>
@@ -132,7 +164,11 @@ export default async function AdminPage() {
         </Section>
 
         <Section id="hosts" title="Hypervisor hosts" description="Capacity and what live environments use of it. Draining hosts take no new environments; sim hosts can be told to fail a step.">
-          <p className="mb-3 text-sm">
+          <p className="mb-3 flex flex-col gap-1 text-sm sm:flex-row sm:gap-4">
+            <span className="text-slate-600" data-testid="hosts-shown">
+              {hostTotal > hosts.length ? `The first ${hosts.length} of ${hostTotal} hosts, by name.` : `All ${hostTotal} hosts.`}
+            </span>
+            {hostTotal > hosts.length ? <Link href="/admin/hosts" className="font-medium text-sky-700 hover:underline">All {hostTotal} hosts →</Link> : null}
             <Link href="/admin/hosts" className="font-medium text-sky-700 hover:underline">Register, test and remove hosts →</Link>
           </p>
           <div className="card overflow-x-auto">

@@ -61,3 +61,38 @@ export const commonSchemas = {
     },
   },
 };
+
+/** `limit` and `cursor` of a list that answers 100 items a page by default, 500 at most. */
+export const listPageParams = (what: string) => [
+  { name: "limit", in: "query", description: `${what} per page (default 100, at most 500)`, schema: { type: "integer", minimum: 1, maximum: 500, default: 100 } },
+  { name: "cursor", in: "query", description: "The previous page's nextCursor (or follow the Link header's rel=\"next\")", schema: { type: "string" } },
+];
+
+/**
+ * 200 with one page of such a list under `key`, its `nextCursor`, and a `Link: <...>; rel="next"`
+ * header to the next page while there is one.
+ */
+export const listPageOk = (description: string, key: string, items: object) => ({
+  description,
+  headers: {
+    Link: {
+      description: 'The next page, `<path?cursor=...>; rel="next"` (RFC 8288); absent on the last page',
+      schema: { type: "string" },
+    },
+  },
+  content: {
+    "application/json": {
+      schema: {
+        type: "object",
+        required: [key, "nextCursor"],
+        properties: {
+          [key]: { type: "array", items },
+          nextCursor: { type: ["string", "null"], description: "Pass as cursor for the next page; null on the last" },
+        },
+      },
+    },
+  },
+});
+
+/** 422 of such a list. */
+export const invalidPage = invalid("limit not a whole number from 1 to 500, or a cursor that is not one from this list");

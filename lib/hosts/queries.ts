@@ -11,6 +11,7 @@ import { LOCAL_HOST, type HostRegistration, type HostUpdate } from "./input";
 import { lockForTransaction } from "../db/locks";
 import type { Actor } from "../auth/actor";
 import { CPU_OVERCOMMIT, usageOfHost, usageOfHosts } from "../policy/placement";
+import { afterTextKey, LIST_PER_PAGE, pageOf } from "../validation/cursor";
 
 /**
  * What pages and API answers may show of a host: everything but the private key. Queries
@@ -73,10 +74,13 @@ function view(h: PublicHostRow) {
 
 export type HostView = ReturnType<typeof view>;
 
-/** Registered hosts with capacity and what live environments use of it. */
-export async function listHostsWithUsage(db: Db) {
-  const byHost = await usageOfHosts(db, null);
-  const rows = await db.select(publicColumns).from(hosts).where(isNull(hosts.removedAt)).orderBy(asc(hosts.name));
+function hostRows(db: Db) {
+  return db.select(publicColumns).from(hosts).where(isNull(hosts.removedAt)).orderBy(asc(hosts.name), asc(hosts.id)).$dynamic();
+}
+
+/** The views of `rows` with what live environments use of each (the usage of those hosts only, or of all). */
+async function withUsage(db: Db, rows: PublicHostRow[], all: boolean) {
+  const byHost = await usageOfHosts(db, all ? null : rows.map((h) => h.id));
   return rows.map((h) => {
     const u = byHost.get(h.id);
     return {
@@ -84,6 +88,34 @@ export async function listHostsWithUsage(db: Db) {
       used: { environments: u?.environments ?? 0, vcpus: u?.vcpus ?? 0, memoryMb: u?.memoryMb ?? 0, diskGb: u?.diskGb ?? 0 },
     };
   });
+}
+
+/** Every registered host with capacity and what live environments use of it. */
+export async function listHostsWithUsage(db: Db) {
+  return withUsage(db, await hostRows(db), true);
+}
+
+/** Registered hosts by name, a page of `limit` after `cursor` (the previous page's nextCursor), for the API. */
+export async function listHostsPage(db: Db, opts: { limit?: number; cursor?: string } = {}) {
+  const limit = opts.limit ?? LIST_PER_PAGE;
+  const after = afterTextKey(opts.cursor);
+  const rows = await db
+    .select(publicColumns)
+    .from(hosts)
+    .where(and(isNull(hosts.removedAt), after ? sql`(${hosts.name}, ${hosts.id}) > (${after[0]}, ${after[1]}::uuid)` : undefined))
+    .orderBy(asc(hosts.name), asc(hosts.id))
+    .limit(limit + 1);
+  const page = pageOf(rows, limit, (h) => [h.name, h.id]);
+  return { hosts: await withUsage(db, page.rows, false), nextCursor: page.nextCursor };
+}
+
+/** `perPage` registered hosts by name from `offset`, with their usage, and how many there are (the admin pages). */
+export async function hostsPageAt(db: Db, opts: { offset: number; perPage: number }) {
+  const [rows, [{ total }]] = await Promise.all([
+    hostRows(db).offset(opts.offset).limit(opts.perPage),
+    db.select({ total: count() }).from(hosts).where(isNull(hosts.removedAt)),
+  ]);
+  return { hosts: await withUsage(db, rows, false), total };
 }
 
 /** One registered host as pages and the API show it (no secret), or 404. */

@@ -1,4 +1,4 @@
-import { asc, eq, sql } from "drizzle-orm";
+import { asc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { ipAllocations, networks } from "../db/schema";
 import { conflict, notFound, UserError } from "../errors";
@@ -8,6 +8,8 @@ import { parseCidr, parseIp } from "./ipv4";
 import { DEFAULT_MAC_PREFIX, gatewayProblem, type NetworkInput, type NetworkUpdate } from "./input";
 import { usableCount, usableRange } from "./ipam";
 import type { Actor } from "../auth/actor";
+import { decodeCursor, LIST_PER_PAGE, pageOf } from "../validation/cursor";
+import { isUuid } from "../validation/ids";
 
 /** Whether two CIDR blocks share at least one address. */
 export function cidrsOverlap(a: string, b: string): boolean {
@@ -128,10 +130,36 @@ export async function updateNetwork(db: Db, actor: Actor, networkId: string, inp
   });
 }
 
-/** Networks as any signed-in user may see them: addresses, not bridges or MAC prefixes. */
-export async function listNetworks(db: Db) {
-  const rows = await listNetworksWithFree(db);
-  return rows.map(({ id, slug, name, purpose, cidr, gateway, free }) => ({ id, slug, name, purpose, cidr, gateway, free }));
+/**
+ * Networks as any signed-in user may see them (addresses, not bridges or MAC prefixes), by
+ * purpose and name: a page of `limit` after `cursor` (the previous page's nextCursor).
+ */
+export async function listNetworks(db: Db, opts: { limit?: number; cursor?: string } = {}) {
+  const limit = opts.limit ?? LIST_PER_PAGE;
+  const after = opts.cursor === undefined ? null : decodeCursor(opts.cursor, 3);
+  if (opts.cursor !== undefined && (!after || !isUuid(after[2]))) {
+    throw new UserError("Invalid input", 422, { cursor: ["Not a cursor from this list: start again without one"] });
+  }
+  const rows = await db
+    .select({ id: networks.id, slug: networks.slug, name: networks.name, purpose: networks.purpose, cidr: networks.cidr, gateway: networks.gateway })
+    .from(networks)
+    .where(after ? sql`(${networks.purpose}, ${networks.name}, ${networks.id}) > (${after[0]}, ${after[1]}, ${after[2]}::uuid)` : undefined)
+    .orderBy(asc(networks.purpose), asc(networks.name), asc(networks.id))
+    .limit(limit + 1);
+  const page = pageOf(rows, limit, (n) => [n.purpose, n.name, n.id]);
+  const ids = page.rows.map((n) => n.id);
+  const used = ids.length
+    ? await db
+        .select({ networkId: ipAllocations.networkId, n: sql<number>`count(*)::int` })
+        .from(ipAllocations)
+        .where(inArray(ipAllocations.networkId, ids))
+        .groupBy(ipAllocations.networkId)
+    : [];
+  const byNetwork = new Map(used.map((u) => [u.networkId, u.n]));
+  return {
+    networks: page.rows.map((n) => ({ ...n, free: usableCount(n.cidr, n.gateway) - (byNetwork.get(n.id) ?? 0) })),
+    nextCursor: page.nextCursor,
+  };
 }
 
 /** Networks with how many guest addresses are used and still free. */

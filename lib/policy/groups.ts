@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray } from "drizzle-orm";
+import { and, asc, count, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { flavors, groups, groupSettings, hosts, images, memberships, networks, quotas, users } from "../db/schema";
 import { conflict, notFound, UserError } from "../errors";
@@ -7,6 +7,8 @@ import type { GroupInput, GroupSettingsInput, MemberInput, QuotaLimitsInput } fr
 import { noLimits, setLimits, type Limits } from "./quota";
 import type { HostPool } from "./placement";
 import type { Actor } from "../auth/actor";
+import { isUuid } from "../validation/ids";
+import { afterTextKey, LIST_PER_PAGE, pageOf } from "../validation/cursor";
 
 export type GroupSettings = { imageIds: string[]; flavorIds: string[]; networkIds: string[]; hostIds: string[]; hostTags: string[] };
 const openSettings: GroupSettings = { imageIds: [], flavorIds: [], networkIds: [], hostIds: [], hostTags: [] };
@@ -42,16 +44,20 @@ export function limitsFromInput(i: QuotaLimitsInput): Limits {
   return { environments: i.environments, vcpus: i.vcpus, memoryMb: i.memoryGb === null ? null : Math.round(i.memoryGb * 1024), diskGb: i.diskGb, licensedCores: i.licensedCores };
 }
 
-/** Every group with its members, settings and quota (admins). */
-export async function listGroupsForAdmin(db: Db) {
-  const [rows, settings, limits, members] = await Promise.all([
-    db.select().from(groups).orderBy(asc(groups.name)),
-    db.select().from(groupSettings),
-    db.select().from(quotas),
+/** The groups `where` picks (all when undefined), by name, at most `limit`, with their members, settings and quota. */
+async function adminGroups(db: Db, where: SQL | undefined, limit?: number) {
+  const query = db.select().from(groups).where(where).orderBy(asc(groups.name), asc(groups.id)).$dynamic();
+  const rows = limit === undefined ? await query : await query.limit(limit);
+  if (rows.length === 0) return [];
+  const ids = rows.map((g) => g.id);
+  const [settings, limits, members] = await Promise.all([
+    db.select().from(groupSettings).where(inArray(groupSettings.groupId, ids)),
+    db.select().from(quotas).where(inArray(quotas.groupId, ids)),
     db
       .select({ groupId: memberships.groupId, userId: users.id, email: users.email, name: users.name, userRole: users.role, role: memberships.role })
       .from(memberships)
       .innerJoin(users, eq(users.id, memberships.userId))
+      .where(inArray(memberships.groupId, ids))
       .orderBy(asc(users.email)),
   ]);
   const membersOf = new Map<string, Omit<(typeof members)[number], "groupId">[]>();
@@ -60,9 +66,11 @@ export async function listGroupsForAdmin(db: Db) {
     list.push(m);
     membersOf.set(groupId, list);
   }
+  const settingsOfGroup = new Map(settings.map((x) => [x.groupId, x]));
+  const limitsOfGroup = new Map(limits.map((x) => [x.groupId, x]));
   return rows.map((g) => {
-    const s = settings.find((x) => x.groupId === g.id);
-    const q = limits.find((x) => x.groupId === g.id);
+    const s = settingsOfGroup.get(g.id);
+    const q = limitsOfGroup.get(g.id);
     return {
       id: g.id,
       slug: g.slug,
@@ -76,12 +84,30 @@ export async function listGroupsForAdmin(db: Db) {
   });
 }
 
-export type AdminGroup = Awaited<ReturnType<typeof listGroupsForAdmin>>[number];
+/**
+ * Groups by name with their members, settings and quota (admins): a page of `limit` after
+ * `cursor` (the previous page's nextCursor).
+ */
+export async function listGroupsForAdmin(db: Db, opts: { limit?: number; cursor?: string } = {}) {
+  const limit = opts.limit ?? LIST_PER_PAGE;
+  const after = afterTextKey(opts.cursor);
+  const rows = await adminGroups(db, after ? sql`(${groups.name}, ${groups.id}) > (${after[0]}, ${after[1]}::uuid)` : undefined, limit + 1);
+  const page = pageOf(rows, limit, (g) => [g.name, g.id]);
+  return { groups: page.rows, nextCursor: page.nextCursor };
+}
+
+export type AdminGroup = Awaited<ReturnType<typeof adminGroups>>[number];
 
 export async function groupForAdmin(db: Db, id: string): Promise<AdminGroup> {
-  const found = (await listGroupsForAdmin(db)).find((g) => g.id === id);
+  const [found] = isUuid(id) ? await adminGroups(db, eq(groups.id, id)) : [];
   if (!found) throw notFound("Group");
   return found;
+}
+
+/** The group of slug `slug` for its editor, or null. */
+export async function groupForAdminBySlug(db: Db, slug: string): Promise<AdminGroup | null> {
+  const [found] = await adminGroups(db, eq(groups.slug, slug));
+  return found ?? null;
 }
 
 export async function createGroup(db: Db, actor: Actor, input: GroupInput) {

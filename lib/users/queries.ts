@@ -1,4 +1,4 @@
-import { asc, eq } from "drizzle-orm";
+import { asc, count, desc, eq, ilike, inArray, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { groups, memberships, users } from "../db/schema";
 import { newUserInput, type NewUser } from "./input";
@@ -6,6 +6,7 @@ import { hashPassword } from "../auth/password";
 import { conflict, UserError } from "../errors";
 import { writeAudit } from "../audit/write";
 import type { Actor } from "../auth/actor";
+import { afterTextKey, LIST_PER_PAGE, pageOf } from "../validation/cursor";
 
 export { newUserInput, type NewUser };
 
@@ -42,22 +43,57 @@ export async function listGroups(db: Db) {
   return db.select().from(groups).orderBy(asc(groups.name));
 }
 
-/** Users with the groups they belong to, for the admin page. */
-export async function listUsersWithGroups(db: Db) {
+/**
+ * Users by e-mail, a page of `limit` after `cursor` (the previous page's nextCursor), for the
+ * API: one statement whatever the number of users.
+ */
+export async function listUsersPage(db: Db, opts: { limit?: number; cursor?: string } = {}) {
+  const limit = opts.limit ?? LIST_PER_PAGE;
+  const after = afterTextKey(opts.cursor);
   const rows = await db
     .select({ id: users.id, email: users.email, name: users.name, role: users.role, disabled: users.disabled, createdAt: users.createdAt })
     .from(users)
-    .orderBy(asc(users.email));
-  const links = await db
-    .select({ userId: memberships.userId, group: groups.name, slug: groups.slug, as: memberships.role })
-    .from(memberships)
-    .innerJoin(groups, eq(groups.id, memberships.groupId))
-    .orderBy(asc(groups.name));
+    .where(after ? sql`(${users.email}, ${users.id}) > (${after[0]}, ${after[1]}::uuid)` : undefined)
+    .orderBy(asc(users.email), asc(users.id))
+    .limit(limit + 1);
+  const page = pageOf(rows, limit, (u) => [u.email, u.id]);
+  return { users: page.rows, nextCursor: page.nextCursor };
+}
+
+/** `%` and `_` typed in a filter match themselves. */
+function likeText(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * One page of users, newest first, with the groups they belong to, for the admin page: `perPage`
+ * from `offset`, those whose e-mail contains `email` when given, and how many there are.
+ */
+export async function listUsersWithGroups(db: Db, opts: { offset: number; perPage: number; email?: string }) {
+  const where: SQL | undefined = opts.email ? ilike(users.email, likeText(opts.email)) : undefined;
+  const [rows, [{ total }]] = await Promise.all([
+    db
+      .select({ id: users.id, email: users.email, name: users.name, role: users.role, disabled: users.disabled, createdAt: users.createdAt })
+      .from(users)
+      .where(where)
+      .orderBy(desc(users.createdAt), desc(users.id))
+      .offset(opts.offset)
+      .limit(opts.perPage),
+    db.select({ total: count() }).from(users).where(where),
+  ]);
+  const links = rows.length
+    ? await db
+        .select({ userId: memberships.userId, group: groups.name, slug: groups.slug, as: memberships.role })
+        .from(memberships)
+        .innerJoin(groups, eq(groups.id, memberships.groupId))
+        .where(inArray(memberships.userId, rows.map((u) => u.id)))
+        .orderBy(asc(groups.name))
+    : [];
   const byUser = new Map<string, { name: string; slug: string; as: (typeof links)[number]["as"] }[]>();
   for (const l of links) {
     const list = byUser.get(l.userId) ?? [];
     list.push({ name: l.group, slug: l.slug, as: l.as });
     byUser.set(l.userId, list);
   }
-  return rows.map((u) => ({ ...u, groups: byUser.get(u.id) ?? [] }));
+  return { users: rows.map((u) => ({ ...u, groups: byUser.get(u.id) ?? [] })), total };
 }

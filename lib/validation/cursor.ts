@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { UserError } from "../errors";
+import { isUuid } from "./ids";
 
 /**
  * Keyset pagination for lists that grow with the database: a page is `limit` rows after the
@@ -41,4 +43,19 @@ export function pageQuery(def: number, max: number) {
 export function pageOf<T>(rows: T[], limit: number, keyOf: (row: T) => string[]): { rows: T[]; nextCursor: string | null } {
   const page = rows.slice(0, limit);
   return { rows: page, nextCursor: rows.length > limit ? encodeCursor(keyOf(page[page.length - 1])) : null };
+}
+
+/** Lists of the API that were whole before (users, groups, hosts): per page by default, and at most. */
+export const LIST_PER_PAGE = 100;
+export const LIST_MAX_PER_PAGE = 500;
+
+/**
+ * The position a cursor of a list sorted by a text key then id names (`[key, id]`), null
+ * without a cursor; a cursor that is not one of these is refused with 422.
+ */
+export function afterTextKey(cursor: string | undefined): [string, string] | null {
+  if (cursor === undefined) return null;
+  const parts = decodeCursor(cursor, 2);
+  if (!parts || !isUuid(parts[1])) throw new UserError("Invalid input", 422, { cursor: ["Not a cursor from this list: start again without one"] });
+  return [parts[0], parts[1]];
 }

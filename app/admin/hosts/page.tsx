@@ -3,7 +3,7 @@ import Link from "next/link";
 import { forbidden } from "next/navigation";
 import { requireUser } from "@/lib/auth/require-user";
 import { getDb } from "@/lib/db/client";
-import { hostFailureInjection, listHostsWithUsage } from "@/lib/hosts/queries";
+import { hostFailureInjection, hostsPageAt } from "@/lib/hosts/queries";
 import { PageHeader } from "@/components/PageHeader";
 import { StatusBadge } from "@/components/StatusBadge";
 import { HostConnection } from "@/components/admin/HostConnection";
@@ -12,6 +12,7 @@ import { HostTagsForm } from "@/components/admin/HostTagsForm";
 import { HostCapacityForm } from "@/components/admin/HostCapacityForm";
 import { RegisterHostForm } from "@/components/admin/RegisterHostForm";
 import { formatMemory, hostKindLabels } from "@/components/format";
+import { Pager, pageNumber } from "@/components/Pager";
 
 export const metadata: Metadata = { title: "Hosts" };
 export const dynamic = "force-dynamic";
@@ -20,11 +21,17 @@ export const dynamic = "force-dynamic";
  * Hypervisor hosts: register one with its SSH login, test the connection (pins the host key,
  * discovers capacity), activate or drain it, remove it. Private keys never reach this page.
  */
-export default async function HostsPage() {
+/** Host cards a page, by name. */
+const HOSTS_PER_PAGE = 10;
+const pageHref = (page: number) => (page > 1 ? `/admin/hosts?page=${page}` : "/admin/hosts");
+
+export default async function HostsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const user = await requireUser("/admin/hosts");
   if (user.role !== "admin") forbidden();
+  const page = pageNumber((await searchParams).page);
   const db = await getDb();
-  const [hosts, injections] = await Promise.all([listHostsWithUsage(db), hostFailureInjection(db)]);
+  const [{ hosts, total }, injections] = await Promise.all([hostsPageAt(db, { offset: (page - 1) * HOSTS_PER_PAGE, perPage: HOSTS_PER_PAGE }), hostFailureInjection(db)]);
+  const pager = (label: string) => <Pager label={label} what="Hosts" page={page} perPage={HOSTS_PER_PAGE} total={total} shown={hosts.length} href={pageHref} />;
 
   return (
     <>
@@ -35,8 +42,10 @@ export default async function HostsPage() {
       />
       <div className="grid gap-6 xl:grid-cols-3">
         <section aria-labelledby="hosts-list-heading" className="space-y-4 xl:col-span-2">
-          <h2 id="hosts-list-heading">Hosts ({hosts.length})</h2>
-          {hosts.length === 0 ? (
+          <h2 id="hosts-list-heading">Hosts ({total})</h2>
+          <p className="text-sm text-slate-600">By name, {HOSTS_PER_PAGE} a page.</p>
+          {total > 0 ? <div className="card">{pager("Hosts pages")}</div> : null}
+          {total === 0 ? (
             <p className="card p-5 text-sm text-slate-600">No hosts yet. Register one with the form; orders wait in the queue until a host of their kind is active.</p>
           ) : null}
           {hosts.map((h) => (
@@ -89,6 +98,7 @@ export default async function HostsPage() {
               </div>
             </article>
           ))}
+          {total > HOSTS_PER_PAGE ? <div className="card">{pager("Hosts pages, bottom")}</div> : null}
         </section>
         <section aria-labelledby="register-heading" className="card h-fit p-5">
           <h2 id="register-heading" className="mb-3 text-base">Register a host</h2>

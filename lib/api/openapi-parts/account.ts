@@ -1,7 +1,7 @@
 import { newUserInput } from "../../users/input";
 import { sshKeyInput } from "../../validation/ssh-key";
 import {
-  body, bodyRejected, conflict, CROSS_SITE, forbidden, noContent, notFound, ok, ref, schema, unauthorized, uuidParam, type OpenApiPart,
+  body, bodyRejected, conflict, CROSS_SITE, forbidden, noContent, notFound, ok, ref, schema, unauthorized, uuidParam, invalidPage, listPageOk, listPageParams, type OpenApiPart,
 } from "../openapi-helpers";
 
 const role = { enum: ["admin", "approver", "customer", "student"] };
@@ -18,11 +18,13 @@ export const accountPart: OpenApiPart = {
     "/api/v1/users": {
       get: {
         operationId: "listUsers",
-        summary: "Users (admins)",
+        summary: "Users by e-mail, one page (admins)",
+        parameters: listPageParams("Users"),
         responses: {
-          "200": ok("Every user", { type: "object", required: ["users"], properties: { users: { type: "array", items: ref("User") } } }),
+          "200": listPageOk("Users by e-mail, one page", "users", ref("User")),
           ...unauthorized,
           ...forbidden("admins only"),
+          ...invalidPage,
         },
       },
       post: {

@@ -1,7 +1,7 @@
 import { imageInput } from "../../catalog/input";
 import { networkInput } from "../../net/input";
 import {
-  body, bodyRejected, conflict, CROSS_SITE, forbidden, invalid, ok, ref, schema, unauthorized, type OpenApiPart,
+  body, bodyRejected, conflict, CROSS_SITE, forbidden, invalid, ok, ref, schema, unauthorized, invalidPage, listPageOk, listPageParams, type OpenApiPart,
 } from "../openapi-helpers";
 
 const probe = {
@@ -74,10 +74,12 @@ export const catalogPart: OpenApiPart = {
     "/api/v1/networks": {
       get: {
         operationId: "listNetworks",
-        summary: "Networks with their free guest addresses",
+        summary: "Networks with their free guest addresses, by purpose and name, one page",
+        parameters: listPageParams("Networks"),
         responses: {
-          "200": ok("Networks", { type: "object", required: ["networks"], properties: { networks: { type: "array", items: ref("Network") } } }),
+          "200": listPageOk("Networks by purpose and name, one page", "networks", ref("Network")),
           ...unauthorized,
+          ...invalidPage,
         },
       },
       post: {

@@ -1,5 +1,5 @@
 import {
-  body, bodyRejected, conflict, CROSS_SITE, forbidden, noContent, notFound, ok, ref, schema, unauthorized, uuidParam, type OpenApiPart,
+  body, bodyRejected, conflict, CROSS_SITE, forbidden, noContent, notFound, ok, ref, schema, unauthorized, uuidParam, invalidPage, listPageOk, listPageParams, type OpenApiPart,
 } from "../openapi-helpers";
 import { groupInput, groupSettingsInput, memberInput, quotaLimits, quotaLimitsPatch, ruleInput, ruleOrder, ruleUpdate } from "../../policy/input";
 
@@ -23,10 +23,12 @@ export const governancePolicy: OpenApiPart = {
     "/api/v1/groups": {
       get: {
         operationId: "listGroups",
-        summary: "Admins: every group with members, settings and quota; others: the groups they belong to, with their role in each",
+        summary: "Admins: groups with members, settings and quota, one page; others: the groups they belong to, with their role in each (one page, nextCursor null)",
+        parameters: listPageParams("Groups (admins)"),
         responses: {
-          "200": ok("Groups by name", { type: "object", required: ["groups"], properties: { groups: { type: "array", items: { anyOf: [ref("Group"), ref("MyGroup")] } } } }),
+          "200": listPageOk("Groups by name, one page", "groups", { anyOf: [ref("Group"), ref("MyGroup")] }),
           ...unauthorized,
+          ...invalidPage,
         },
       },
       post: {

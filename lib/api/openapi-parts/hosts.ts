@@ -1,5 +1,5 @@
 import {
-  body, bodyRejected, conflict, CROSS_SITE, forbidden, notFound, ok, ref, schema, unauthorized, uuidParam, type OpenApiPart,
+  body, bodyRejected, conflict, CROSS_SITE, forbidden, notFound, ok, ref, schema, unauthorized, uuidParam, invalidPage, listPageOk, listPageParams, type OpenApiPart,
 } from "../openapi-helpers";
 import { hostRegistrationInput, hostUpdateInput } from "../../hosts/input";
 
@@ -23,11 +23,13 @@ export const hostsPart: OpenApiPart = {
     "/api/v1/hosts": {
       get: {
         operationId: "listHosts",
-        summary: "Hypervisor hosts with capacity, usage and SSH settings (admins, approvers); never a private key",
+        summary: "Hypervisor hosts by name with capacity, usage and SSH settings (admins, approvers), one page; never a private key",
+        parameters: listPageParams("Hosts"),
         responses: {
-          "200": ok("Hosts", { type: "object", required: ["hosts"], properties: { hosts: { type: "array", items: ref("Host") } } }),
+          "200": listPageOk("Hosts by name, one page", "hosts", ref("Host")),
           ...unauthorized,
           ...forbidden("admins and approvers only"),
+          ...invalidPage,
         },
       },
       post: {
