@@ -404,7 +404,8 @@ describe(`fuzzing every operation (seed ${SEED})`, () => {
           expect(res.status, `5xx for ${describeRequest(r)}: ${JSON.stringify(res.body).slice(0, 300)}`).toBeLessThan(500);
           // Every change request carries a part that must be refused, or ids that name nothing.
           if (mutating(o.method)) expect(res.status, `a change that must be refused answered ${res.status}: ${describeRequest(r)}`).toBeGreaterThanOrEqual(400);
-          if (res.status >= 400 && res.type.includes("json")) {
+          if (res.status >= 400) {
+            expect(res.type, `a refusal that is not JSON: ${describeRequest(r)}`).toContain("json");
             const error = (res.body as { error?: unknown } | null)?.error;
             expect(typeof error === "string" && error.length > 0, `no message with ${res.status} for ${describeRequest(r)}`).toBe(true);
           }
