@@ -3,14 +3,13 @@ import type { Db } from "../db/client";
 import { auditEvents, users } from "../db/schema";
 import type { AuditQuery } from "./input";
 import { isUuid } from "../validation/ids";
+import { escapeLike } from "../validation/fields";
 import { UserError } from "../errors";
 import { decodeCursor, isCursorTime, pageOf } from "../validation/cursor";
 
 
 /** `%text%` for ILIKE with the user's % and _ taken literally. */
-function contains(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
+const contains = (text: string) => `%${escapeLike(text)}%`;
 
 function conditions(f: Omit<AuditQuery, "page" | "perPage" | "format" | "cursor">): SQL[] {
   const where: SQL[] = [];
@@ -24,7 +23,7 @@ function conditions(f: Omit<AuditQuery, "page" | "perPage" | "format" | "cursor"
     );
   }
   // "order.approve" matches that action; "order" or "order." every order action.
-  if (f.action) where.push(f.action.includes(".") && !f.action.endsWith(".") ? eq(auditEvents.action, f.action) : ilike(auditEvents.action, `${f.action.replace(/\.$/, "").replace(/[\\%_]/g, (c) => `\\${c}`)}.%`));
+  if (f.action) where.push(f.action.includes(".") && !f.action.endsWith(".") ? eq(auditEvents.action, f.action) : ilike(auditEvents.action, `${escapeLike(f.action.replace(/\.$/, ""))}.%`));
   if (f.target) {
     where.push(
       isUuid(f.target)

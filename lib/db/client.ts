@@ -60,13 +60,13 @@ export async function connectPg(url: string, opts: { max?: number; statementTime
   const pool = new Pool({ connectionString: url, max: opts.max ?? 10, keepAlive: true, ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}) });
   // PostgreSQL restarting ends every connection (57P01). Idle clients report it on the pool;
   // a client checked out between two queries (a transaction, a migration) reports it on itself,
-  // and an 'error' event nobody listens to ends the process. Both are logged, once per client:
+  // and an 'error' event nobody listens to ends the process. Both are logged, at most once a second:
   // the query in progress fails on its own, and the pool drops the broken client on release.
   let lastLogged = 0;
   const lost = (err: Error) => {
     if (Date.now() - lastLogged < 1000) return;
     lastLogged = Date.now();
-    if (connectionLost(err)) noteDatabaseOutage();
+    isDatabaseUnavailable(err);
     console.error(`[db] connection lost: ${err.message}`);
   };
   pool.on("error", lost);

@@ -3,8 +3,9 @@
  * hour, and the estimate learner. Pure functions (no database), shared by the dashboard, the
  * API, the order page (in the browser) and the unit tests.
  */
+import { HOUR_MS } from "../time";
 
-export const ONE_HOUR_MS = 3_600_000;
+export const ONE_HOUR_MS = HOUR_MS;
 
 /** How many recent successful runs of a step the learner looks at. */
 export const ESTIMATE_WINDOW = 20;

@@ -97,12 +97,8 @@ export const hostNameField = z
 
 export const hostAddressField = z.string({ message: "Enter the host's name or IP address" }).trim().superRefine(refineWith(hostAddressProblem));
 
-/** Numbers as JSON numbers or, from a form, as digit strings. */
-const wholeNumber = (message: string, min: number, max: number) =>
-  z.preprocess(
-    (v) => (typeof v === "string" && /^\s*\d{1,6}\s*$/.test(v) ? Number(v) : v),
-    z.number({ message }).int(message).min(min, message).max(max, message),
-  );
+/** A whole number from `min` to `max`, as a JSON number or a form's digits, with one message. */
+const wholeNumber = (message: string, min: number, max: number) => numeric(z.number({ message }).int(message).min(min, message).max(max, message));
 
 /** A capacity figure from 1 to `max` (a form sends digits), null to hand it back to discovery. */
 const capacityFigure = (what: string, max: number) => {

@@ -5,8 +5,7 @@ import { writeAudit } from "../audit/write";
 import { env } from "../env";
 import { announce } from "../pipeline/events";
 import { createRun, dispatchRun } from "../pipeline/runs";
-
-const HOUR_MS = 3_600_000;
+import { HOUR_MS } from "../time";
 
 /**
  * A failed order keeps what a retry needs (its environment's place on a host, its addresses,
@@ -62,12 +61,6 @@ export async function failedHoldOf(db: Db, orderId: string): Promise<FailedHold 
   if (latest.status === "succeeded") return { state: "released", at: latest.finishedAt?.toISOString() ?? null };
   if (latest.status === "failed") return { state: "release_failed", error: latest.error };
   return { state: "releasing" };
-}
-
-/** Whether a retry of this failed order must start a new delivery (its hold was released). */
-export async function wasReleased(db: Db, orderId: string): Promise<boolean> {
-  const hold = await failedHoldOf(db, orderId);
-  return hold?.state === "released";
 }
 
 /**

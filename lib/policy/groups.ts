@@ -4,7 +4,7 @@ import { flavors, groups, groupSettings, hosts, images, memberships, networks, q
 import { conflict, notFound, UserError } from "../errors";
 import { writeAudit } from "../audit/write";
 import type { GroupInput, GroupSettingsInput, MemberInput, QuotaLimitsInput } from "./input";
-import { noLimits, setLimits, type Limits } from "./quota";
+import { limitsOf, limitsOfRow, noLimits, setLimits, type Limits } from "./quota";
 import type { HostPool } from "./placement";
 import type { Actor } from "../auth/actor";
 import { isUuid } from "../validation/ids";
@@ -16,6 +16,11 @@ const openSettings: GroupSettings = { imageIds: [], flavorIds: [], networkIds: [
 /** What the group may use (empty lists: everything). */
 export async function settingsOf(db: Db, groupId: string): Promise<GroupSettings> {
   const [row] = await db.select().from(groupSettings).where(eq(groupSettings.groupId, groupId));
+  return settingsOfRow(row);
+}
+
+/** The settings a group_settings row holds (everything open without a row). */
+export function settingsOfRow(row: GroupSettings | undefined): GroupSettings {
   return row ? { imageIds: row.imageIds, flavorIds: row.flavorIds, networkIds: row.networkIds, hostIds: row.hostIds, hostTags: row.hostTags } : openSettings;
 }
 
@@ -77,8 +82,8 @@ async function adminGroups(db: Db, where: SQL | undefined, limit?: number) {
       name: g.name,
       kind: g.kind,
       autoApprove: g.autoApprove,
-      settings: s ? { imageIds: s.imageIds, flavorIds: s.flavorIds, networkIds: s.networkIds, hostIds: s.hostIds, hostTags: s.hostTags } : openSettings,
-      quota: limitsView(q ? { environments: q.environments, vcpus: q.vcpus, memoryMb: q.memoryMb, diskGb: q.diskGb, licensedCores: q.licensedCores } : noLimits),
+      settings: settingsOfRow(s),
+      quota: limitsView(limitsOfRow(q)),
       members: membersOf.get(g.id) ?? [],
     };
   });
@@ -178,8 +183,7 @@ export async function setUserQuota(db: Db, actor: Actor, userId: string, input: 
 }
 
 export async function userQuota(db: Db, userId: string) {
-  const [q] = await db.select().from(quotas).where(eq(quotas.userId, userId));
-  return limitsView(q ? { environments: q.environments, vcpus: q.vcpus, memoryMb: q.memoryMb, diskGb: q.diskGb, licensedCores: q.licensedCores } : noLimits);
+  return limitsView(await limitsOf(db, { userId }));
 }
 
 /** Adds a user to a group, or changes their role in it; audited. */

@@ -5,13 +5,11 @@ import { supportedHostKinds } from "../drivers";
 import { StepError } from "../drivers/types";
 import { notFound } from "../errors";
 import { usableCount } from "../net/ipam";
-import { poolOf } from "./groups";
+import { poolOf, settingsOfRow } from "./groups";
 import { candidatesOf, choose, inPool, usageOfHosts } from "./placement";
 import {
-  noLimits, orderNeed, quotaLines, quotaResources, releasedStatuses, reportRefusals, usageByOwner, zero, type Amounts, type Limits, type QuotaReport,
+  limitsOfRow, orderNeed, quotaLines, quotaResources, releasedStatuses, reportRefusals, usageByOwner, zero, type Amounts, type Limits, type QuotaReport,
 } from "./quota";
-
-const openSettings = { imageIds: [] as string[], flavorIds: [] as string[], networkIds: [] as string[], hostIds: [] as string[], hostTags: [] as string[] };
 
 /**
  * Pre-flight: would this order succeed if approved now? Computed at the moment it is asked,
@@ -74,8 +72,6 @@ export async function preflightMany(db: Db, orderIds: string[]): Promise<Preflig
       : [],
   ]);
   const takenBy = new Map(taken.map((t) => [t.networkId, t.n]));
-  const limitsOfRow = (row: (typeof limitRows)[number] | undefined): Limits =>
-    row ? { environments: row.environments, vcpus: row.vcpus, memoryMb: row.memoryMb, diskGb: row.diskGb, licensedCores: row.licensedCores } : noLimits;
 
   const byId = new Map(found.map((r) => [r.order.id, r]));
   return ids.flatMap((id) => {
@@ -83,7 +79,7 @@ export async function preflightMany(db: Db, orderIds: string[]): Promise<Preflig
     if (!row) return [];
     const { order, image, flavor, group } = row;
     const s = settingRows.find((x) => x.groupId === group.id);
-    const settings = s ? { imageIds: s.imageIds, flavorIds: s.flavorIds, networkIds: s.networkIds, hostIds: s.hostIds, hostTags: s.hostTags } : openSettings;
+    const settings = settingsOfRow(s);
     const pool = poolOf(group.name, settings);
     const checks: PreflightCheck[] = [];
 

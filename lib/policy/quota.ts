@@ -69,8 +69,12 @@ export async function limitsOf(db: Db, owner: QuotaOwner): Promise<Limits> {
     .select()
     .from(quotas)
     .where("groupId" in owner ? eq(quotas.groupId, owner.groupId) : eq(quotas.userId, owner.userId));
-  if (!row) return noLimits;
-  return { environments: row.environments, vcpus: row.vcpus, memoryMb: row.memoryMb, diskGb: row.diskGb, licensedCores: row.licensedCores };
+  return limitsOfRow(row);
+}
+
+/** The limits a quotas row sets (none without a row). */
+export function limitsOfRow(row: Limits | undefined): Limits {
+  return row ? { environments: row.environments, vcpus: row.vcpus, memoryMb: row.memoryMb, diskGb: row.diskGb, licensedCores: row.licensedCores } : noLimits;
 }
 
 export type QuotaReport = { group: { id: string; name: string; lines: QuotaLine[] }; user: { id: string; email: string; lines: QuotaLine[] } };

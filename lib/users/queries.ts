@@ -7,6 +7,7 @@ import { conflict, UserError } from "../errors";
 import { writeAudit } from "../audit/write";
 import type { Actor } from "../auth/actor";
 import { afterTextKey, LIST_PER_PAGE, pageOf } from "../validation/cursor";
+import { escapeLike } from "../validation/fields";
 
 export { newUserInput, type NewUser };
 
@@ -60,17 +61,12 @@ export async function listUsersPage(db: Db, opts: { limit?: number; cursor?: str
   return { users: page.rows, nextCursor: page.nextCursor };
 }
 
-/** `%` and `_` typed in a filter match themselves. */
-function likeText(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
 /**
  * One page of users, newest first, with the groups they belong to, for the admin page: `perPage`
  * from `offset`, those whose e-mail contains `email` when given, and how many there are.
  */
 export async function listUsersWithGroups(db: Db, opts: { offset: number; perPage: number; email?: string }) {
-  const where: SQL | undefined = opts.email ? ilike(users.email, likeText(opts.email)) : undefined;
+  const where: SQL | undefined = opts.email ? ilike(users.email, `%${escapeLike(opts.email)}%`) : undefined;
   const [rows, [{ total }]] = await Promise.all([
     db
       .select({ id: users.id, email: users.email, name: users.name, role: users.role, disabled: users.disabled, createdAt: users.createdAt })

@@ -96,3 +96,8 @@ export function unstorablePaths(value: unknown, root: (string | number)[] = []):
 export function numeric<S extends z.ZodType>(schema: S) {
   return z.preprocess((v) => (typeof v === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v), schema);
 }
+
+/** Text for LIKE/ILIKE with the user's `%`, `_` and `\\` taken literally. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
