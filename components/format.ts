@@ -1,8 +1,8 @@
 /**
  * Display helpers shared by server and client components. Dates are shown in UTC with a
- * fixed format so the server's HTML and the browser's render agree (no hydration drift).
+ * fixed format so the server's HTML and the browser's render agree (no hydration drift): one
+ * ISO-like form everywhere, `2026-12-06 11:59 UTC`, the same form the date fields take.
  */
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 const pad = (n: number) => String(n).padStart(2, "0");
 
@@ -10,7 +10,15 @@ export function formatDateTime(value: string | Date | null | undefined): string 
   if (!value) return "—";
   const d = typeof value === "string" ? new Date(value) : value;
   if (Number.isNaN(d.getTime())) return "—";
-  return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}, ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`;
+  return `${formatDate(d)} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`;
+}
+
+/** The day alone, as `2026-12-06` (UTC), the same form date fields take. */
+export function formatDate(value: string | Date | null | undefined): string {
+  if (!value) return "—";
+  const d = typeof value === "string" ? new Date(value) : value;
+  if (Number.isNaN(d.getTime())) return "—";
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
 }
 
 export function formatTime(value: string | Date | null | undefined): string {
