@@ -9,7 +9,7 @@ export default function ErrorPage({ error, reset }: { error: Error & { digest?: 
         Try again in a moment. If it keeps happening, give an administrator this reference:{" "}
         <code className="rounded bg-slate-100 px-1.5 py-0.5 text-sm">{error.digest ?? "unknown"}</code>
       </p>
-      <button type="button" onClick={reset} className="btn btn-primary mt-6">Try again</button>
+      <button type="button" onClick={reset} className="btn btn-primary mt-6 w-full sm:w-auto">Try again</button>
     </div>
   );
 }

@@ -9,7 +9,7 @@ export function AccessDenied({ what = "this page", needs }: { what?: string; nee
       <p className="mt-3 text-slate-600">
         {needs ? `${needs} ` : ""}If you think you should, ask an administrator of the portal.
       </p>
-      <div className="mt-6 flex justify-center gap-3">
+      <div className="mt-6 flex flex-col gap-3 sm:flex-row sm:justify-center">
         <Link prefetch={false} href="/catalog" className="btn btn-primary">Go to the catalog</Link>
         <Link prefetch={false} href="/orders" className="btn btn-secondary">My orders</Link>
       </div>

@@ -41,12 +41,12 @@ export default async function ApprovalsPage({ searchParams }: { searchParams: Pr
               <div className="grid gap-5 lg:grid-cols-3">
                 <div className="lg:col-span-2">
                   <div className="flex flex-wrap items-baseline gap-3">
-                    <h2 className="font-mono text-base">
+                    <h2 className="min-w-0 font-mono text-base wrap-anywhere">
                       <Link prefetch={false} href={`/orders/${o.id}`} className="text-sky-700 hover:underline">{o.name}</Link>
                     </h2>
                     <span className="text-xs text-slate-500">ordered {formatDateTime(o.createdAt)}</span>
                   </div>
-                  <dl className="mt-3 grid grid-cols-[auto_1fr] gap-x-4 gap-y-1.5 text-sm">
+                  <dl className="mt-3 grid grid-cols-[auto_minmax(0,1fr)] gap-x-4 gap-y-1.5 text-sm">
                     <dt className="text-slate-500">Who</dt>
                     <dd className="text-slate-900">{o.owner} <span className="text-slate-500">in {o.group}</span></dd>
                     <dt className="text-slate-500">What</dt>

@@ -44,7 +44,7 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
       />
 
       <form method="get" action="/catalog" className="card mb-6 flex flex-wrap items-end gap-4 p-4" aria-label="Filter images">
-        <div>
+        <div className="w-full sm:w-auto">
           <label htmlFor="filter-os" className="field-label">Operating system</label>
           <select id="filter-os" name="os" defaultValue={filter.os ?? ""} className="field-input min-w-40">
             <option value="">Any</option>
@@ -52,7 +52,7 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
             <option value="solaris">Solaris</option>
           </select>
         </div>
-        <div>
+        <div className="w-full sm:w-auto">
           <label htmlFor="filter-kind" className="field-label">Hypervisor</label>
           <select id="filter-kind" name="kind" defaultValue={filter.kind ?? ""} className="field-input min-w-44">
             <option value="">Any</option>
@@ -61,7 +61,7 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
             ))}
           </select>
         </div>
-        <button type="submit" className="btn btn-secondary py-2">Apply filters</button>
+        <button type="submit" className="btn btn-secondary w-full py-2 sm:w-auto">Apply filters</button>
         {filtered ? <Link prefetch={false} href="/catalog" className="py-2 text-sm font-medium text-sky-700 hover:underline">Clear filters</Link> : null}
         <p className="ml-auto self-center text-sm text-slate-500" aria-live="polite">
           {images.length} {images.length === 1 ? "image" : "images"}
@@ -77,7 +77,7 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
           {images.map((image) => (
             <li key={image.id} className="card flex flex-col p-5" data-testid="catalog-image" data-slug={image.slug}>
               <div className="flex items-start justify-between gap-3">
-                <div>
+                <div className="min-w-0">
                   <h2 className="text-base">{image.name}</h2>
                   <p className="text-sm text-slate-500">{image.version}</p>
                 </div>

@@ -17,7 +17,7 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
   if (await pageUser()) redirect(next);
   return (
     <div className="mx-auto mt-8 max-w-sm">
-      <div className="card p-8">
+      <div className="card p-6 sm:p-8">
         <h1 className="text-xl">Sign in</h1>
         <p className="mt-1 mb-6 text-sm text-slate-600">Order and follow your environments.</p>
         <LoginForm next={next} />

@@ -54,7 +54,7 @@ export default async function OrdersPage({ searchParams }: { searchParams: Promi
                 </Link>
               </div>
             ) : null}
-            <Link prefetch={false} href="/catalog" className="btn btn-primary">New order</Link>
+            <Link prefetch={false} href="/catalog" className="btn btn-primary flex-1 sm:flex-none">New order</Link>
           </>
         }
       />

@@ -93,8 +93,8 @@ export function SshKeyForm({ initial }: { initial: KeyView }) {
             aria-describedby={shown ? "ssh-key-error" : undefined}
           />
           {shown ? <p id="ssh-key-error" className="field-error">{shown}</p> : null}
-          <div className="mt-3 flex items-center gap-3">
-            <button type="submit" className="btn btn-primary shrink-0 whitespace-nowrap" disabled={busy}>
+          <div className="mt-3 flex flex-col gap-3 sm:flex-row sm:items-center">
+            <button type="submit" className="btn btn-primary w-full shrink-0 whitespace-nowrap sm:w-auto" disabled={busy}>
               {busy ? "Saving…" : "Save key"}
             </button>
             {status ? <p role="status" className="text-sm text-emerald-700">{status}</p> : null}

@@ -73,7 +73,7 @@ export function TokenManager({ initial }: { initial: Token[] }) {
       </div>
 
       <form onSubmit={create} noValidate className="flex flex-wrap items-end gap-3 px-5 py-4" aria-label="Create a token">
-        <div className="min-w-60 flex-1">
+        <div className="w-full sm:w-auto sm:min-w-60 sm:flex-1">
           <label htmlFor="token-name" className="field-label">Token name</label>
           <input
             id="token-name"
@@ -90,7 +90,7 @@ export function TokenManager({ initial }: { initial: Token[] }) {
           />
           {nameError ? <p id="token-name-error" className="field-error">{nameError}</p> : null}
         </div>
-        <button type="submit" className="btn btn-primary py-2" disabled={busy !== null}>
+        <button type="submit" className="btn btn-primary w-full py-2 sm:w-auto" disabled={busy !== null}>
           {busy === "create" ? "Creating…" : "Create token"}
         </button>
       </form>
@@ -99,7 +99,7 @@ export function TokenManager({ initial }: { initial: Token[] }) {
         <div className="mx-5 mb-4 rounded-md border border-emerald-300 bg-emerald-50 p-4" role="status" data-testid="new-token">
           <p className="text-sm font-semibold text-emerald-900">Token “{created.name}” created. Copy it now: it is shown only once.</p>
           <div className="mt-2 flex flex-wrap items-center gap-2">
-            <code className="flex-1 rounded border border-emerald-200 bg-white px-3 py-2 font-mono text-xs break-all text-slate-900" data-testid="new-token-value">
+            <code className="w-full flex-1 rounded border border-emerald-200 bg-white px-3 py-2 font-mono text-xs break-all text-slate-900" data-testid="new-token-value">
               {created.token}
             </code>
             <button type="button" className="btn btn-secondary" onClick={copy}>{copied ? "Copied" : "Copy"}</button>
@@ -110,7 +110,7 @@ export function TokenManager({ initial }: { initial: Token[] }) {
 
       {error ? <p role="alert" className="mx-5 mb-4 text-sm text-rose-700">{error}</p> : null}
 
-      <div className="border-t border-slate-100">
+      <div className="overflow-x-auto border-t border-slate-100">
         {tokens.length === 0 ? (
           <p className="px-5 py-6 text-center text-sm text-slate-500">You have no API tokens.</p>
         ) : (

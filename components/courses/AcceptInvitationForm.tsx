@@ -39,7 +39,7 @@ export function AcceptInvitationForm({ token, email }: { token: string; email: s
         <input id={id} type="password" autoComplete="new-password" value={password} onChange={(e) => { setPassword(e.target.value); setTouched(true); }} aria-invalid={Boolean(fieldError)} className="field-input" />
         {fieldError ? <p className="field-error">{fieldError}</p> : <p className="field-hint">At least 8 characters.</p>}
       </div>
-      <button type="submit" className="btn btn-primary" disabled={busy}>{busy ? "Saving…" : "Set password"}</button>
+      <button type="submit" className="btn btn-primary w-full sm:w-auto" disabled={busy}>{busy ? "Saving…" : "Set password"}</button>
       {error ? <p role="alert" className="text-sm text-rose-700">{error}</p> : null}
     </form>
   );

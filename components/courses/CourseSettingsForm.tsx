@@ -38,17 +38,17 @@ export function CourseSettingsForm({ courseId, capacity, fixedCapacity, endsOn }
 
   return (
     <form onSubmit={save} noValidate aria-label="Course settings" className="flex flex-wrap items-end gap-4">
-      <div>
+      <div className="w-full sm:w-auto">
         <label htmlFor="course-cap" className="field-label">Lab machines</label>
-        <input id="course-cap" inputMode="numeric" value={cap} onChange={(e) => setCap(e.target.value)} placeholder="one per student" aria-invalid={Boolean(errors.capacity)} className="field-input w-40" />
+        <input id="course-cap" inputMode="numeric" value={cap} onChange={(e) => setCap(e.target.value)} placeholder="one per student" aria-invalid={Boolean(errors.capacity)} className="field-input sm:w-40" />
         {errors.capacity ? <p className="field-error">{errors.capacity}</p> : null}
       </div>
-      <div>
+      <div className="w-full sm:w-auto">
         <label htmlFor="course-ends" className="field-label">Last day</label>
         <input id="course-ends" type="date" value={end} onChange={(e) => setEnd(e.target.value)} aria-invalid={Boolean(errors.endsOn)} className="field-input" />
         {errors.endsOn ? <p className="field-error">{errors.endsOn}</p> : null}
       </div>
-      <button type="submit" className="btn btn-secondary" disabled={busy}>{busy ? "Saving…" : "Save"}</button>
+      <button type="submit" className="btn btn-secondary w-full sm:w-auto" disabled={busy}>{busy ? "Saving…" : "Save"}</button>
       {message ? <p role={message.ok ? "status" : "alert"} className={`text-sm ${message.ok ? "text-emerald-700" : "text-rose-700"}`}>{message.text}</p> : null}
     </form>
   );

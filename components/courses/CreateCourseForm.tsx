@@ -44,7 +44,7 @@ export function CreateCourseForm({ images, flavors, today }: { images: { slug: s
         <TextField form={form} id="course-capacity" field="capacity" label="Lab machines (optional)" numeric hint="Leave empty for one per student on the roster" />
       </div>
       <div className="flex flex-wrap items-center gap-3">
-        <button type="submit" className="btn btn-primary" disabled={form.busy}>{form.busy ? "Creating…" : "Create course"}</button>
+        <button type="submit" className="btn btn-primary w-full sm:w-auto" disabled={form.busy}>{form.busy ? "Creating…" : "Create course"}</button>
         <FormStatus message={form.message} />
       </div>
     </form>

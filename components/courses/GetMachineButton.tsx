@@ -19,7 +19,7 @@ export function GetMachineButton({ courseId }: { courseId: string }) {
   }
   return (
     <div className="space-y-2">
-      <button type="button" className="btn btn-primary" disabled={busy} onClick={get}>{busy ? "Requesting…" : "Get my lab machine"}</button>
+      <button type="button" className="btn btn-primary w-full sm:w-auto" disabled={busy} onClick={get}>{busy ? "Requesting…" : "Get my lab machine"}</button>
       {error ? <p role="alert" className="text-sm text-rose-700">{error}</p> : null}
     </div>
   );

@@ -58,9 +58,9 @@ export function ResetAllButton({ courseId, ready }: { courseId: string; ready: n
     router.refresh();
   }
   return (
-    <div className="flex flex-col items-end gap-2">
+    <div className="flex w-full flex-col gap-2 sm:w-auto sm:items-end">
       {confirming ? (
-        <div role="alertdialog" aria-label="Confirm reset of all machines" className="flex items-center gap-2 rounded-md border border-amber-200 bg-amber-50 p-2 text-xs text-amber-900">
+        <div role="alertdialog" aria-label="Confirm reset of all machines" className="flex flex-wrap items-center gap-2 rounded-md border border-amber-200 bg-amber-50 p-2 text-xs text-amber-900">
           <span>Rebuild all {ready} ready machines from the golden image?</span>
           <button type="button" className="btn btn-secondary" onClick={() => setConfirming(false)}>Keep them</button>
           <button type="button" className="btn btn-danger" disabled={busy} onClick={resetAll}>{busy ? "Resetting…" : "Yes, reset all"}</button>

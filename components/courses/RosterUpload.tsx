@@ -79,7 +79,7 @@ export function RosterUpload({ courseId }: { courseId: string }) {
           <textarea id={textId} value={text} onChange={(e) => setText(e.target.value)} rows={3} placeholder={"email,name\nann@uni.example,Ann Example"} className="field-input font-mono" />
         </div>
       </div>
-      <button type="submit" className="btn btn-primary" disabled={busy}>{busy ? "Uploading…" : "Upload roster"}</button>
+      <button type="submit" className="btn btn-primary w-full sm:w-auto" disabled={busy}>{busy ? "Uploading…" : "Upload roster"}</button>
       {error ? (
         <div role="alert" className="rounded-md border-l-4 border-rose-500 bg-rose-50 px-3 py-2 text-sm text-rose-900" data-testid="roster-error">
           <p className="font-semibold">{error.message}</p>

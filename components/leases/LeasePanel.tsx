@@ -153,7 +153,7 @@ export function LeasePanel({ lease, canExtend, canDecide }: { lease: LeaseView; 
               <textarea id={reasonId} value={reason} onChange={(e) => setReason(e.target.value)} rows={2} className="field-input" />
               {errorFor("reason") ? <p className="field-error">{errorFor("reason")}</p> : null}
             </div>
-            <button type="submit" className="btn btn-primary" disabled={busy}>{busy ? "Extending…" : "Extend lease"}</button>
+            <button type="submit" className="btn btn-primary w-full sm:w-auto" disabled={busy}>{busy ? "Extending…" : "Extend lease"}</button>
           </form>
         ) : null}
         {result ? <p role={result.ok ? "status" : "alert"} className={`text-sm ${result.ok ? "text-emerald-700" : "text-rose-700"}`} data-testid="extend-result">{result.text}</p> : null}
@@ -187,7 +187,7 @@ export function ExtensionDecision({ requestId }: { requestId: string }) {
     <div className="mt-2 space-y-2">
       <label htmlFor={id} className="sr-only">Reason for your decision</label>
       <input id={id} value={reason} onChange={(e) => setReason(e.target.value)} placeholder="Reason (required to refuse)" className="field-input" />
-      <div className="flex gap-2">
+      <div className="flex flex-col gap-2 sm:flex-row">
         <button type="button" className="btn btn-success" disabled={busy} onClick={() => decide(true)}>Approve extension</button>
         <button type="button" className="btn btn-danger" disabled={busy} onClick={() => decide(false)}>Refuse</button>
       </div>

@@ -96,7 +96,7 @@ export function DecisionActions({
         </div>
       ) : null}
       {!rejecting ? (
-        <div className="flex flex-wrap gap-2">
+        <div className="flex flex-col gap-2 sm:flex-row sm:flex-wrap">
           <button type="button" className="btn btn-success" onClick={approve} disabled={busy !== null || (needsOverride && !override)} aria-label={`Approve ${orderName}${needsOverride && override ? " with override" : ""}`}>
             {busy === "approve" ? "Approving…" : needsOverride && override ? "Approve with override" : "Approve"}
           </button>
@@ -121,7 +121,7 @@ export function DecisionActions({
             autoFocus
           />
           {reasonTouched && reasonError ? <p id={`${reasonId}-error`} className="field-error">{reasonError}</p> : null}
-          <div className="flex gap-2">
+          <div className="flex flex-col gap-2 sm:flex-row">
             <button type="submit" className="btn btn-danger" disabled={busy !== null}>
               {busy === "reject" ? "Rejecting…" : "Reject order"}
             </button>

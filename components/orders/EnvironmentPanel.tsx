@@ -28,7 +28,7 @@ function title(env: Environment, orderStatus: string): string {
 export function EnvironmentPanel({ env, orderStatus }: { env: Environment; orderStatus: string }) {
   return (
     <section className="card" aria-labelledby="env-heading" data-testid="environment-panel">
-      <div className="flex items-center justify-between gap-3 border-b border-slate-100 px-5 py-3">
+      <div className="flex flex-wrap items-center justify-between gap-3 border-b border-slate-100 px-5 py-3">
         <h2 id="env-heading" className="text-base">{title(env, orderStatus)}</h2>
         <span className="flex items-center gap-2 text-xs text-slate-500">
           Guest
@@ -40,7 +40,7 @@ export function EnvironmentPanel({ env, orderStatus }: { env: Environment; order
       <dl className="grid gap-x-6 gap-y-3 px-5 py-4 text-sm sm:grid-cols-2">
         <div>
           <dt className="text-slate-500">Hostname</dt>
-          <dd className="font-mono font-medium text-slate-900">{env.hostname}</dd>
+          <dd className="font-mono font-medium text-slate-900 wrap-anywhere">{env.hostname}</dd>
         </div>
         <div>
           <dt className="text-slate-500">Host</dt>
@@ -57,7 +57,7 @@ export function EnvironmentPanel({ env, orderStatus }: { env: Environment; order
           <dd className="text-slate-800">{formatDateTime(env.expiresAt)}</dd>
         </div>
       </dl>
-      <div className="border-t border-slate-100">
+      <div className="overflow-x-auto border-t border-slate-100">
         {env.addresses.length === 0 ? (
           <p className="px-5 py-4 text-sm text-slate-500">
             {env.state === "deleted" ? "Its addresses were freed." : "Addresses are allocated by the “Allocate IPs and MACs” step."}

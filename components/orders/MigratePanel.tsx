@@ -71,7 +71,7 @@ export function MigratePanel({ environmentId, currentHost, state, orderStatus, m
 
   return (
     <section className="card" aria-labelledby="move-heading" data-testid="move-panel">
-      <div className="flex items-center justify-between gap-3 border-b border-slate-100 px-5 py-3">
+      <div className="flex flex-wrap items-center justify-between gap-3 border-b border-slate-100 px-5 py-3">
         <h2 id="move-heading" className="text-base">Move to another host</h2>
         <span className="text-xs text-slate-500">Admins · {cold ? "cold move" : "live migration"}</span>
       </div>
@@ -104,11 +104,11 @@ export function MigratePanel({ environmentId, currentHost, state, orderStatus, m
           <p className="text-slate-600">No other active host of this kind can take it. Add or undrain a host under Admin.</p>
         ) : (
           <form onSubmit={submit} className="flex flex-wrap items-end gap-3" noValidate>
-            <label className="flex min-w-56 flex-col gap-1">
+            <label className="flex w-full flex-col gap-1 sm:w-auto sm:min-w-56">
               <span className="text-slate-700">Target host</span>
               <select
                 name="host"
-                className="input"
+                className="field-input"
                 value={host}
                 disabled={!canMove || busy}
                 onChange={(e) => setHost(e.target.value)}
@@ -124,7 +124,7 @@ export function MigratePanel({ environmentId, currentHost, state, orderStatus, m
               </select>
               {fieldError ? <span id="move-host-error" className="text-xs text-rose-700">{fieldError}</span> : null}
             </label>
-            <button type="submit" className="btn btn-primary" disabled={!canMove || busy}>
+            <button type="submit" className="btn btn-primary w-full sm:w-auto" disabled={!canMove || busy}>
               {busy ? "Asking…" : cold ? "Cold move" : "Move now"}
             </button>
             {cold ? (

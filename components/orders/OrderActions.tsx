@@ -40,8 +40,8 @@ export function OrderActions({
   if (!canRetry && !canCancel && !canDestroy) return null;
 
   return (
-    <div className="flex flex-col items-end gap-2">
-      <div className="flex flex-wrap justify-end gap-2">
+    <div className="flex w-full flex-col gap-2 sm:w-auto sm:items-end">
+      <div className="flex flex-col gap-2 sm:flex-row sm:flex-wrap sm:justify-end">
         {canRetry ? (
           <button type="button" className="btn btn-primary" disabled={busy !== null} onClick={() => act("retry")}>
             {busy === "retry" ? "Retrying…" : released ? "Retry from the start" : "Retry from failed step"}
@@ -61,7 +61,7 @@ export function OrderActions({
       {canDestroy && confirmDestroy ? (
         <div role="alertdialog" aria-label="Confirm destroy" className="rounded-md border border-rose-200 bg-rose-50 p-3 text-sm text-rose-900">
           <p>The guest is stopped and removed, and its addresses are freed. This cannot be undone.</p>
-          <div className="mt-2 flex justify-end gap-2">
+          <div className="mt-2 flex flex-col-reverse gap-2 sm:flex-row sm:justify-end">
             <button type="button" className="btn btn-secondary" disabled={busy !== null} onClick={() => setConfirmDestroy(false)}>
               Keep it
             </button>

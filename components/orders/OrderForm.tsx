@@ -234,7 +234,7 @@ export function OrderForm({
           </FormField>
         </div>
 
-        <div className="flex items-center justify-end gap-3 border-t border-slate-100 pt-5">
+        <div className="flex flex-col-reverse gap-3 border-t border-slate-100 pt-5 sm:flex-row sm:items-center sm:justify-end">
           <Link prefetch={false} href="/catalog" className="btn btn-secondary">Back to catalog</Link>
           <button type="submit" className="btn btn-primary" disabled={submitting}>
             {submitting ? "Submitting…" : "Submit order"}

@@ -93,14 +93,14 @@ export function OrderLive({
       <nav aria-label="Breadcrumb" className="text-sm text-slate-500">
         <Link prefetch={false} href="/orders" className="hover:text-slate-800 hover:underline">Orders</Link>
         <span aria-hidden className="mx-2">/</span>
-        <span className="font-mono text-slate-700">{view.name}</span>
+        <span className="font-mono text-slate-700 wrap-anywhere">{view.name}</span>
       </nav>
 
       <div className="card p-5">
         <div className="flex flex-wrap items-start justify-between gap-4">
           <div className="min-w-0">
             <div className="flex flex-wrap items-center gap-3">
-              <h1 className="font-mono" data-testid="order-name">{view.name}</h1>
+              <h1 className="min-w-0 font-mono wrap-anywhere" data-testid="order-name">{view.name}</h1>
               <StatusBadge status={view.status} className="px-3 py-1 text-sm" testId="order-status" />
             </div>
             <p className="mt-1.5 text-sm text-slate-600">
@@ -166,10 +166,10 @@ export function OrderLive({
           ) : null}
 
           <section className="card" aria-labelledby="pipeline-heading">
-            <div className="flex items-center justify-between gap-3 border-b border-slate-100 px-5 py-3">
+            <div className="flex flex-wrap items-center justify-between gap-3 border-b border-slate-100 px-5 py-3">
               <h2 id="pipeline-heading" className="text-base">Deploy pipeline</h2>
               {view.run ? (
-                <span className="flex items-center gap-2 text-xs text-slate-500">
+                <span className="flex flex-wrap items-center gap-2 text-xs text-slate-500">
                   {doneSteps} of {steps.length} steps · run attempt {view.run.attempt}
                   <StatusBadge status={view.run.status} />
                 </span>

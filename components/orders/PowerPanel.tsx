@@ -47,11 +47,11 @@ export function PowerPanel({ env, flavor, orderStatus, canManage, onDone }: { en
       <div className="flex flex-wrap items-center justify-between gap-3 border-b border-slate-100 px-5 py-3">
         <h2 id="power-heading" className="text-base">Guest power</h2>
         {canManage && delivered ? (
-          <div className="flex gap-2">
-            <button type="button" className="btn btn-primary" disabled={!canStart || busy !== null} onClick={() => act("start")}>
+          <div className="flex w-full gap-2 sm:w-auto">
+            <button type="button" className="btn btn-primary flex-1 sm:flex-none" disabled={!canStart || busy !== null} onClick={() => act("start")}>
               {busy === "start" ? "Starting…" : "Start"}
             </button>
-            <button type="button" className="btn btn-secondary" disabled={!canStop || busy !== null} onClick={() => act("stop")}>
+            <button type="button" className="btn btn-secondary flex-1 sm:flex-none" disabled={!canStop || busy !== null} onClick={() => act("stop")}>
               {busy === "stop" ? "Stopping…" : "Stop"}
             </button>
           </div>

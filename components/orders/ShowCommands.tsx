@@ -47,8 +47,8 @@ export function ShowCommands({ input, ready, hosts }: { input: Record<string, un
           <h2 id="show-commands-title" className="text-base">Commands this order would run</h2>
           <p className="text-sm text-slate-600">Admins only. A dry run on the host placement would choose: nothing is run or reserved.</p>
         </div>
-        <div className="flex flex-wrap items-end gap-3">
-          <div>
+        <div className="flex w-full flex-wrap items-end gap-3 sm:w-auto">
+          <div className="w-full sm:w-auto">
             <label htmlFor="plan-host" className="field-label">Plan on host</label>
             <select id="plan-host" className="field-input" value={host} onChange={(e) => setHost(e.target.value)}>
               <option value="">The one placement would choose</option>
@@ -59,7 +59,7 @@ export function ShowCommands({ input, ready, hosts }: { input: Record<string, un
               ))}
             </select>
           </div>
-        <button type="button" className="btn btn-secondary" onClick={show} disabled={!ready || loading} title={ready ? undefined : "Fill in image, size and name first"}>
+        <button type="button" className="btn btn-secondary w-full sm:w-auto" onClick={show} disabled={!ready || loading} title={ready ? undefined : "Fill in image, size and name first"}>
           {loading ? "Planning…" : "Show commands"}
         </button>
         </div>

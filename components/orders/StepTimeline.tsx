@@ -93,7 +93,7 @@ export function StepTimeline({ steps }: { steps: StepView[] }) {
         const info = phaseInfo[phase] ?? { title: phase, description: "" };
         return (
           <section key={phase} aria-label={`Phase ${info.title}`} data-testid={`phase-${phase}`}>
-            <div className="mb-3 flex items-baseline justify-between gap-3 border-b border-slate-100 pb-2">
+            <div className="mb-3 flex flex-wrap items-baseline justify-between gap-x-3 gap-y-1 border-b border-slate-100 pb-2">
               <h3>
                 <code className="rounded bg-slate-100 px-1.5 py-0.5 text-slate-800">{info.title}</code>
                 <span className="ml-2 font-normal text-slate-500">{info.description}</span>

@@ -44,7 +44,7 @@ export default async function CoursePage({ params }: { params: Promise<{ id: str
         <span className="font-mono text-slate-700">{course.slug}</span>
       </nav>
       <PageHeader
-        title={<span className="flex items-center gap-3">{course.name} <StatusBadge status={course.status} /></span>}
+        title={<span className="flex flex-wrap items-center gap-x-3 gap-y-1">{course.name} <StatusBadge status={course.status} /></span>}
         description={`${course.startsAt.slice(0, 10)} to ${lastDay(course.endsAt)} · ${course.image}, ${course.flavor} · teacher ${course.teacher.name} (${course.teacher.email}) · ${course.machines.length} of ${course.capacity} lab machines in use${course.fixedCapacity ? "" : " (one per student)"}`}
       />
       <AutoRefresh active={building} />
