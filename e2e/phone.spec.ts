@@ -77,20 +77,32 @@ test.beforeAll(async () => {
   await Promise.all([customer.dispose(), approver.dispose(), student.dispose()]);
 });
 
+/** A page to visit: a name for its screenshot, and its address. */
+type Visit = [name: string, path: string];
+
 /** The pages each role opens (the admin's own pages are in ADMIN_PAGES). */
-function pagesOf(role: RoleName | "anonymous"): string[] {
-  const own = ["/catalog", "/orders", "/orders/new?image=linux-test", "/account", "/notifications", "/orders/00000000-0000-4000-8000-000000000000"];
+function pagesOf(role: RoleName | "anonymous"): Visit[] {
+  const own: Visit[] = [
+    ["catalog", "/catalog"],
+    ["orders", "/orders"],
+    ["order-form", "/orders/new?image=linux-test"],
+    ["account", "/account"],
+    ["notifications", "/notifications"],
+    ["not-found", "/orders/00000000-0000-4000-8000-000000000000"],
+  ];
+  const orders: Visit[] = [["order-ready", `/orders/${fixture.ready}`], ["order-held", `/orders/${fixture.held}`]];
+  const courses: Visit[] = [["courses", "/courses"], ["course", `/courses/${fixture.course}`]];
   switch (role) {
     case "customer":
-      return [...own, `/orders/${fixture.ready}`, `/orders/${fixture.held}`, "/approvals"];
+      return [...own, ...orders, ["forbidden", "/approvals"]];
     case "approver":
-      return [...own, "/approvals", "/courses", `/courses/${fixture.course}`, `/orders/${fixture.ready}`, `/orders/${fixture.held}`];
+      return [...own, ["approvals", "/approvals"], ...courses, ...orders];
     case "student":
-      return [...own, "/courses", `/courses/${fixture.course}`, `/orders/${fixture.labMachine}`];
+      return [...own, ...courses, ["order-lab-machine", `/orders/${fixture.labMachine}`]];
     case "admin":
-      return [...own, "/orders?scope=all", "/approvals", "/courses", `/courses/${fixture.course}`, `/orders/${fixture.ready}`, `/orders/${fixture.held}`];
+      return [...own, ["orders-all", "/orders?scope=all"], ["approvals", "/approvals"], ...courses, ...orders];
     default:
-      return ["/login", fixture.invite, "/invite/not-a-valid-invitation-token"];
+      return [["login", "/login"], ["invite", fixture.invite], ["invite-invalid", "/invite/not-a-valid-invitation-token"]];
   }
 }
 
@@ -108,8 +120,15 @@ async function overflow(page: Page): Promise<{ scrollWidth: number; innerWidth: 
       const r = el.getBoundingClientRect();
       return (r.width > 0 || r.height > 0) && r.right > innerWidth + 0.5;
     };
+    // What an element is laid out in: an absolutely positioned one escapes every box up to its positioned ancestor.
+    const containerOf = (el: Element) => {
+      let a = el.parentElement;
+      if (getComputedStyle(el).position === "absolute") while (a && getComputedStyle(a).position === "static" && getComputedStyle(a).transform === "none") a = a.parentElement;
+      return a;
+    };
     const inClippingBox = (el: Element) => {
-      for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) if (clips(a)) return true;
+      if (getComputedStyle(el).position === "fixed") return true;
+      for (let a = containerOf(el); a && a !== document.body; a = containerOf(a)) if (clips(a)) return true;
       return false;
     };
     const found = [...document.body.querySelectorAll("*")].filter((el) => sticksOut(el) && !inClippingBox(el));
@@ -137,23 +156,18 @@ async function expectFits(page: Page, what: string, soft = false) {
   ).toBeLessThanOrEqual(o.innerWidth);
 }
 
-function shotName(role: string, path: string, width: number) {
-  const slug = path.replace(/^\//, "").replace(/[^a-z0-9]+/gi, "-").replace(/-+$/, "") || "home";
-  return `${SHOTS}/${role}-${slug}-${width}.png`;
-}
-
 /**
  * Opens each page, waits until it has drawn its heading, takes a screenshot and checks that it
  * fits; a page that does not fit fails the test softly, so one run lists every such page.
  */
-async function visitAll(page: Page, role: string, paths: string[]) {
+async function visitAll(page: Page, role: string, visits: Visit[]) {
   const width = page.viewportSize()!.width;
-  for (const path of paths) {
+  for (const [name, path] of visits) {
     await test.step(path, async () => {
       const res = await page.goto(path);
       expect(res!.status(), `${path} answered HTTP ${res!.status()}`).toBeLessThan(500);
       await expect(page.locator("main h1").first()).toBeVisible();
-      await page.screenshot({ path: shotName(role, path, width), fullPage: true });
+      await page.screenshot({ path: `${SHOTS}/${role}-${name}-${width}.png`, fullPage: true });
       await expectFits(page, `${path} for ${role} at ${width} px`, true);
     });
   }
@@ -266,8 +280,8 @@ test.describe("at 360 and 414 px", () => {
       for (const role of ["customer", "approver"] as const) {
         const context = await browser.newContext({ storageState: authFile(role), viewport: { width, height: 800 } });
         const page = await context.newPage();
-        const paths = role === "customer" ? ["/catalog", "/orders", `/orders/${fixture.ready}`, "/orders/new?image=linux-test", "/account"] : ["/approvals", `/courses/${fixture.course}`];
-        await visitAll(page, role, paths);
+        const names = role === "customer" ? ["catalog", "orders", "order-ready", "order-form", "account"] : ["approvals", "course"];
+        await visitAll(page, role, pagesOf(role).filter(([name]) => names.includes(name)));
         await context.close();
       }
     });
@@ -278,7 +292,7 @@ test.describe("admin pages at 390 px", () => {
   test("every admin page fits", async ({ browser }) => {
     const context = await browser.newContext({ storageState: authFile("admin"), viewport: PHONE });
     const page = await context.newPage();
-    await visitAll(page, "admin", ADMIN_PAGES);
+    await visitAll(page, "admin", ADMIN_PAGES.map((path): Visit => [path.slice(1).replace(/\//g, "-"), path]));
     await context.close();
   });
 });

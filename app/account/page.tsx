@@ -16,7 +16,7 @@ export default async function AccountPage() {
   return (
     <>
       <PageHeader title="Account" description="Who you are in the portal, the SSH key your environments get, and your personal API tokens." />
-      <div className="grid gap-6 lg:grid-cols-3">
+      <div className="grid grid-cols-1 gap-6 lg:grid-cols-3">
         <section className="card h-fit p-5" aria-labelledby="profile-heading">
           <h2 id="profile-heading" className="text-base">Profile</h2>
           <dl className="mt-3 space-y-3 text-sm">

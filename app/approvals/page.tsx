@@ -38,7 +38,7 @@ export default async function ApprovalsPage({ searchParams }: { searchParams: Pr
         <ul className="space-y-4" aria-label="Orders waiting for approval">
           {pending.map((o) => (
             <li key={o.id} className="card p-5" data-testid="approval-item" data-order-name={o.name}>
-              <div className="grid gap-5 lg:grid-cols-3">
+              <div className="grid grid-cols-1 gap-5 lg:grid-cols-3">
                 <div className="lg:col-span-2">
                   <div className="flex flex-wrap items-baseline gap-3">
                     <h2 className="min-w-0 font-mono text-base wrap-anywhere">

@@ -73,7 +73,7 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
           No image matches these filters. <Link prefetch={false} href="/catalog" className="font-medium text-sky-700 hover:underline">Show all images</Link>
         </div>
       ) : (
-        <ul className="grid gap-4 md:grid-cols-2 xl:grid-cols-3" aria-label="Images">
+        <ul className="grid grid-cols-1 gap-4 md:grid-cols-2 xl:grid-cols-3" aria-label="Images">
           {images.map((image) => (
             <li key={image.id} className="card flex flex-col p-5" data-testid="catalog-image" data-slug={image.slug}>
               <div className="flex items-start justify-between gap-3">

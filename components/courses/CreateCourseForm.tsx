@@ -34,7 +34,7 @@ export function CreateCourseForm({ images, flavors, today }: { images: { slug: s
   );
   return (
     <form onSubmit={form.submit} noValidate className="space-y-4" aria-label="Create a course">
-      <div className="grid gap-4 sm:grid-cols-2">
+      <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
         <TextField form={form} id="course-name" field="name" label="Course name" placeholder="Operating Systems lab" />
         <TextField form={form} id="course-slug" field="slug" label="Short name" mono hint="Names the machines: <short name>-01, -02, …" placeholder="os-lab" />
         {select("course-image", "image", "Image (golden image of every lab machine)", images)}

@@ -69,7 +69,7 @@ export function RosterUpload({ courseId }: { courseId: string }) {
       <p className="text-sm text-slate-600">
         One student a line: <code className="text-xs">email,name</code> (a header line is optional; commas or semicolons). New students get an account and an invitation link to set their password.
       </p>
-      <div className="grid gap-3 md:grid-cols-2">
+      <div className="grid grid-cols-1 gap-3 md:grid-cols-2">
         <div>
           <label htmlFor={fileId} className="field-label">CSV file</label>
           <input key={fileKey} id={fileId} type="file" accept=".csv,text/csv,text/plain" onChange={(e) => setFile(e.target.files?.[0] ?? null)} className="field-input" />

@@ -16,7 +16,7 @@ export function ExtensionRequestsList({ requests }: { requests: PendingExtension
       ) : (
         <ul className="space-y-3" aria-label="Lease extensions waiting for approval">
           {requests.map((r) => (
-            <li key={r.id} className="card grid gap-4 p-5 lg:grid-cols-3" data-testid="extension-item">
+            <li key={r.id} className="card grid grid-cols-1 gap-4 p-5 lg:grid-cols-3" data-testid="extension-item">
               <div className="text-sm lg:col-span-2">
                 <p>
                   <Link prefetch={false} href={`/orders/${r.orderId}`} className="font-mono font-semibold text-sky-700 hover:underline">{r.name}</Link>{" "}

@@ -37,7 +37,7 @@ export function EnvironmentPanel({ env, orderStatus }: { env: Environment; order
           </span>
         </span>
       </div>
-      <dl className="grid gap-x-6 gap-y-3 px-5 py-4 text-sm sm:grid-cols-2">
+      <dl className="grid grid-cols-1 gap-x-6 gap-y-3 px-5 py-4 text-sm sm:grid-cols-2">
         <div>
           <dt className="text-slate-500">Hostname</dt>
           <dd className="font-mono font-medium text-slate-900 wrap-anywhere">{env.hostname}</dd>

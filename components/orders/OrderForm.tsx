@@ -141,7 +141,7 @@ export function OrderForm({
   }
 
   return (
-    <div className="grid gap-6 lg:grid-cols-3">
+    <div className="grid grid-cols-1 gap-6 lg:grid-cols-3">
       <form onSubmit={onSubmit} noValidate className="card space-y-5 p-6 lg:col-span-2" aria-label="Order form">
         {formError ? (
           <p role="alert" className="rounded-md border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-700">{formError}</p>
@@ -158,7 +158,7 @@ export function OrderForm({
           </select>
         </FormField>
 
-        <div className="grid gap-5 sm:grid-cols-2">
+        <div className="grid grid-cols-1 gap-5 sm:grid-cols-2">
           <FormField id="order-flavor" label="Size" error={messageFor("flavor")}>
             <select {...control("flavor", "order-flavor", false)} className="field-input">
               <option value="">Choose a size…</option>
@@ -205,7 +205,7 @@ export function OrderForm({
           />
         </FormField>
 
-        <div className="grid gap-5 sm:grid-cols-2">
+        <div className="grid grid-cols-1 gap-5 sm:grid-cols-2">
           <FormField id="order-purpose" label="Purpose" error={messageFor("purpose")}>
             <select
               id="order-purpose"

@@ -145,7 +145,7 @@ export function OrderLive({
         ) : null}
       </div>
 
-      <div className="grid gap-6 lg:grid-cols-3">
+      <div className="grid grid-cols-1 gap-6 lg:grid-cols-3">
         <div className="space-y-6 lg:col-span-2">
           {estimate ? <DeliveryEstimate view={view} initial={estimate} /> : null}
           {view.environment ? <EnvironmentPanel env={view.environment} orderStatus={view.status} /> : null}
