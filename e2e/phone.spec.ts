@@ -193,10 +193,16 @@ test.describe("at 390 px", () => {
   test("open panels fit: the dry run's commands, a step log, the destroy confirmation, the lease form", async ({ browser }) => {
     const context = await browser.newContext({ storageState: authFile("admin"), viewport: PHONE });
     const page = await context.newPage();
-    await page.goto("/orders/new?image=linux-test");
+    // A Solaris host, offline so that no order lands on it, gives a plan with long commands and files.
+    const host = uniqueName("phonesol");
+    const registered = await page.request.post("/api/v1/hosts", { data: { name: host, kind: "zones", address: "local" }, headers: sameOrigin });
+    expect(registered.status(), await registered.text()).toBe(201);
+    await page.goto("/orders/new?image=solaris10-whole-capped");
+    await page.getByLabel("Size").selectOption("capped-2cpu-4g");
     await page.getByLabel("Name (hostname)").fill(uniqueName("phoneplan"));
+    await page.getByLabel("Plan on host").selectOption(host);
     await page.getByRole("button", { name: "Show commands" }).click();
-    await expect(page.getByTestId("plan-result")).toBeVisible();
+    await expect(page.getByTestId("plan-step-storage")).toContainText("zonecfg");
     await page.screenshot({ path: `${SHOTS}/admin-show-commands-390.png`, fullPage: true });
     await expectFits(page, "the order form with its commands");
 
@@ -241,7 +247,7 @@ test.describe("at 390 px", () => {
     await expect(main.getByRole("link")).toHaveText(["Catalog", "My orders", "Approvals", "Courses", "Admin", "Account"]);
     await expect(main.getByRole("link", { name: "Catalog" })).toHaveAttribute("aria-current", "page");
     await expect(main).toContainText("Signed in as admin@portal.local (admin)");
-    await page.screenshot({ path: `${SHOTS}/admin-menu-open-390.png`, fullPage: true });
+    await page.screenshot({ path: `${SHOTS}/admin-menu-open-390.png` });
     await expectFits(page, "the catalog with the menu open");
 
     await main.getByRole("link", { name: "My orders" }).click();

@@ -130,16 +130,16 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
       <section className="mt-10" aria-labelledby="flavors-heading">
         <h2 id="flavors-heading" className="mb-3">Sizes</h2>
         <div className="card overflow-x-auto">
-          <table className="table">
+          <table className="table table-stack">
             <TableHead columns={["Size", "vCPUs", "Memory", "Disk", "Cap"]} />
             <tbody>
               {flavors.map((f) => (
                 <tr key={f.id}>
                   <td className="font-medium text-slate-900">{f.name}</td>
-                  <td>{f.vcpus}</td>
-                  <td>{formatMemory(f.memoryMb)}</td>
-                  <td>{f.diskGb} GB</td>
-                  <td>
+                  <td data-label="vCPUs">{f.vcpus}</td>
+                  <td data-label="Memory">{formatMemory(f.memoryMb)}</td>
+                  <td data-label="Disk">{f.diskGb} GB</td>
+                  <td data-label="Cap">
                     {f.cpuCap || f.memoryCapMb
                       ? [f.cpuCap ? `${f.cpuCap} CPUs` : null, f.memoryCapMb ? formatMemory(f.memoryCapMb) : null].filter(Boolean).join(", ")
                       : <span className="text-slate-400">uncapped</span>}

@@ -84,17 +84,17 @@ export default async function CoursesPage() {
               <div className="card p-8 text-center text-slate-600">No courses yet. Create one below, then upload its roster.</div>
             ) : (
               <div className="card overflow-x-auto">
-                <table className="table" aria-label="Courses you teach">
+                <table className="table table-stack" aria-label="Courses you teach">
                   <TableHead columns={["Course", "Dates", "Image and size", "Students", "Machines", "Status"]} />
                   <tbody>
                     {teaching.map((c) => (
                       <tr key={c.id}>
                         <td><Link prefetch={false} href={`/courses/${c.id}`} className="font-medium text-sky-800 hover:underline">{c.name}</Link> <span className="font-mono text-xs text-slate-500">{c.slug}</span></td>
-                        <td>{day(c.startsAt)} to {lastDay(c.endsAt)}</td>
-                        <td>{c.image}, {c.flavor}</td>
-                        <td>{c.students}</td>
-                        <td>{c.machines} of {c.capacity}</td>
-                        <td><StatusBadge status={c.status} /></td>
+                        <td data-label="Dates">{day(c.startsAt)} to {lastDay(c.endsAt)}</td>
+                        <td data-label="Image and size">{c.image}, {c.flavor}</td>
+                        <td data-label="Students">{c.students}</td>
+                        <td data-label="Machines">{c.machines} of {c.capacity}</td>
+                        <td data-label="Status"><StatusBadge status={c.status} /></td>
                       </tr>
                     ))}
                   </tbody>

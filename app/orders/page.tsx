@@ -70,7 +70,7 @@ export default async function OrdersPage({ searchParams }: { searchParams: Promi
         </div>
       ) : (
         <div className="card overflow-x-auto">
-          <table className="table" aria-label={all ? "All orders" : "My orders"}>
+          <table className="table table-stack" aria-label={all ? "All orders" : "My orders"}>
             <TableHead columns={["Name", "Image", "Size", "Status", ...(all ? ["Owner"] : []), "Created", "Ready at"]} />
             <tbody>
               {orders.map((o) => (
@@ -78,12 +78,12 @@ export default async function OrdersPage({ searchParams }: { searchParams: Promi
                   <td>
                     <Link prefetch={false} href={`/orders/${o.id}`} className="font-mono font-medium text-sky-700 hover:underline">{o.name}</Link>
                   </td>
-                  <td>{o.image}</td>
-                  <td>{o.flavor}</td>
-                  <td><StatusBadge status={o.status} /></td>
-                  {all ? <td className="text-slate-600">{o.owner}<span className="block text-xs text-slate-400">{o.group}</span></td> : null}
-                  <td className="whitespace-nowrap text-slate-600">{formatDateTime(o.createdAt)}</td>
-                  <td className="whitespace-nowrap text-slate-600">{o.readyAt ? formatDateTime(o.readyAt) : "—"}</td>
+                  <td data-label="Image">{o.image}</td>
+                  <td data-label="Size">{o.flavor}</td>
+                  <td data-label="Status"><StatusBadge status={o.status} /></td>
+                  {all ? <td data-label="Owner" className="text-slate-600">{o.owner}<span className="block text-xs text-slate-400">{o.group}</span></td> : null}
+                  <td data-label="Created" className="whitespace-nowrap text-slate-600">{formatDateTime(o.createdAt)}</td>
+                  <td data-label="Ready at" className="whitespace-nowrap text-slate-600">{o.readyAt ? formatDateTime(o.readyAt) : "—"}</td>
                 </tr>
               ))}
             </tbody>

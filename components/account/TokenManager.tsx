@@ -114,19 +114,19 @@ export function TokenManager({ initial }: { initial: Token[] }) {
         {tokens.length === 0 ? (
           <p className="px-5 py-6 text-center text-sm text-slate-500">You have no API tokens.</p>
         ) : (
-          <table className="table" aria-label="Your API tokens">
+          <table className="table table-stack" aria-label="Your API tokens">
             <TableHead columns={["Name", "Token", "Created", "Last used", <span className="sr-only">Actions</span>]} />
             <tbody>
               {tokens.map((t) => (
                 <tr key={t.id} data-testid="token-row">
                   <td className="font-medium text-slate-900">{t.name}</td>
-                  <td className="font-mono text-xs">{t.prefix}…</td>
-                  <td className="whitespace-nowrap">{formatDateTime(t.createdAt)}</td>
-                  <td className="whitespace-nowrap">{t.lastUsedAt ? formatDateTime(t.lastUsedAt) : <span className="text-slate-400">never</span>}</td>
+                  <td data-label="Token" className="font-mono text-xs">{t.prefix}…</td>
+                  <td data-label="Created" className="whitespace-nowrap">{formatDateTime(t.createdAt)}</td>
+                  <td data-label="Last used" className="whitespace-nowrap">{t.lastUsedAt ? formatDateTime(t.lastUsedAt) : <span className="text-slate-400">never</span>}</td>
                   <td className="text-right">
                     <button
                       type="button"
-                      className="btn btn-secondary py-1 text-rose-700"
+                      className="btn btn-secondary mt-1 w-full py-1 text-rose-700 sm:mt-0 sm:w-auto"
                       disabled={busy !== null}
                       onClick={() => revoke(t)}
                       aria-label={`Revoke ${t.name}`}

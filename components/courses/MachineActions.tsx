@@ -22,7 +22,7 @@ export function ResetMachineButton({ courseId, studentId, name, disabled }: { co
   if (!confirming) {
     return (
       <div>
-        <button type="button" className="btn btn-secondary" disabled={disabled || busy} onClick={() => setConfirming(true)} aria-label={`Reset ${name}`}>
+        <button type="button" className="btn btn-secondary mt-1 w-full sm:mt-0 sm:w-auto" disabled={disabled || busy} onClick={() => setConfirming(true)} aria-label={`Reset ${name}`}>
           Reset
         </button>
         {error ? <p role="alert" className="mt-1 text-xs text-rose-700">{error}</p> : null}

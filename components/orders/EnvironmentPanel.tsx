@@ -63,7 +63,7 @@ export function EnvironmentPanel({ env, orderStatus }: { env: Environment; order
             {env.state === "deleted" ? "Its addresses were freed." : "Addresses are allocated by the “Allocate IPs and MACs” step."}
           </p>
         ) : (
-          <table className="table" aria-label="Network addresses">
+          <table className="table table-stack" aria-label="Network addresses">
             <TableHead columns={["Network", "IP address", "MAC address"]} />
             <tbody>
               {env.addresses.map((a) => (
@@ -72,8 +72,8 @@ export function EnvironmentPanel({ env, orderStatus }: { env: Environment; order
                     <span className="font-medium text-slate-900">{a.networkName}</span>
                     <span className="ml-2 text-xs text-slate-500">{a.purpose}</span>
                   </td>
-                  <td className="font-mono" data-testid="address-ip">{a.ip}</td>
-                  <td className="font-mono" data-testid="address-mac">{a.mac}</td>
+                  <td data-label="IP address" className="font-mono" data-testid="address-ip">{a.ip}</td>
+                  <td data-label="MAC address" className="font-mono" data-testid="address-mac">{a.mac}</td>
                 </tr>
               ))}
             </tbody>

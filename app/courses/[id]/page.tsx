@@ -84,7 +84,7 @@ export default async function CoursePage({ params }: { params: Promise<{ id: str
               <p className="px-5 py-6 text-sm text-slate-600">No students yet: upload the roster above. Students then press “Get my lab machine” on their Courses page.</p>
             ) : (
               <div className="overflow-x-auto">
-                <table className="table" aria-label="Roster">
+                <table className="table table-stack" aria-label="Roster">
                   <TableHead columns={["Student", "Account", "Lab machine", "Resets", <span className="sr-only">Actions</span>]} />
                   <tbody>
                     {course.roster.map((s) => {
@@ -92,9 +92,9 @@ export default async function CoursePage({ params }: { params: Promise<{ id: str
                       return (
                         <tr key={s.userId} data-testid="roster-row" data-email={s.email}>
                           <td><span className="font-medium text-slate-900">{s.name}</span> <span className="block text-xs text-slate-500">{s.email}</span></td>
-                          <td className="text-xs">{s.invited ? <span className="text-amber-700">invited, no password yet</span> : <span className="text-emerald-700">active</span>}</td>
-                          <td>{m ? <MachineState machine={m} /> : <span className="text-xs text-slate-500">none yet</span>}</td>
-                          <td>{m ? m.resets : ""}</td>
+                          <td data-label="Account" className="text-xs">{s.invited ? <span className="text-amber-700">invited, no password yet</span> : <span className="text-emerald-700">active</span>}</td>
+                          <td data-label="Lab machine">{m ? <MachineState machine={m} /> : <span className="text-xs text-slate-500">none yet</span>}</td>
+                          <td data-label="Resets">{m ? m.resets : ""}</td>
                           <td>{m && course.status === "active" ? <ResetMachineButton courseId={course.id} studentId={s.userId} name={m.name} disabled={m.status !== "ready"} /> : null}</td>
                         </tr>
                       );
