@@ -64,7 +64,7 @@ test("the delivery dashboard charts the orders delivered, the order page counts 
   await expect(page.getByRole("heading", { name: "Delivery within the hour" })).toBeVisible();
   // Views share figures for a few seconds; the page says when they were computed.
   await expect(page.getByTestId("figures-as-of")).toHaveText(/^Figures as of \d\d:\d\d:\d\d UTC; they are computed at most every \d+ s\.$/);
-  await expect(page.getByRole("link", { name: "Delivery", exact: true })).toHaveAttribute("aria-current", "page");
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Admin" })).toHaveAttribute("aria-current", "page");
 
   const gauge = page.locator('svg[data-chart="share-total"]');
   await expect(gauge).toHaveAttribute("role", "img");
