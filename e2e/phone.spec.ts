@@ -280,6 +280,23 @@ test.describe("at 390 px", () => {
   });
 });
 
+test("from 1024 px the links sit in the bar and there is no menu button", async ({ browser }) => {
+  for (const width of [1024, 1360]) {
+    const context = await browser.newContext({ storageState: authFile("admin"), viewport: { width, height: 800 } });
+    const page = await context.newPage();
+    await page.goto("/admin/dashboard");
+    await expect(page.getByRole("button", { name: "Menu" })).toBeHidden();
+    const main = page.getByRole("navigation", { name: "Main" });
+    await expect(main.getByRole("link")).toHaveText(["Catalog", "My orders", "Approvals", "Courses", "Admin", "Account"]);
+    await expect(main.getByRole("link", { name: "Admin" })).toHaveAttribute("aria-current", "page");
+    for (const control of [main, page.getByTestId("nav-bell"), page.getByRole("button", { name: "Sign out" })]) await expect(control).toBeInViewport({ ratio: 1 });
+    // The bar stays one line high.
+    expect((await page.getByRole("banner").boundingBox())!.height).toBeLessThan(60);
+    await page.screenshot({ path: `${SHOTS}/admin-top-bar-${width}.png`, clip: { x: 0, y: 0, width, height: 120 } });
+    await context.close();
+  }
+});
+
 test.describe("at 360 and 414 px", () => {
   for (const width of [360, 414]) {
     test(`key pages fit at ${width} px`, async ({ browser }) => {
