@@ -190,7 +190,7 @@ test.describe("at 390 px", () => {
     await context.close();
   });
 
-  test("open panels fit: the dry run's commands, a step log, the destroy confirmation, the lease form", async ({ browser }) => {
+  test("open panels fit: the dry run's commands, a step log, the destroy confirmation, a pending lease extension", async ({ browser }) => {
     const context = await browser.newContext({ storageState: authFile("admin"), viewport: PHONE });
     const page = await context.newPage();
     // A Solaris host, offline so that no order lands on it, gives a plan with long commands and files.
@@ -215,7 +215,9 @@ test.describe("at 390 px", () => {
     await expect(own.getByTestId("lease-panel")).toContainText("Waiting for an approver of the group.");
     await own.screenshot({ path: `${SHOTS}/customer-order-open-panels-390.png`, fullPage: true });
     await expectFits(own, "the order page with a log and the destroy confirmation open");
-    // Full-width actions on a phone: Stop and Start share the row, Destroy takes it whole.
+    // Full-width actions on a phone: the confirmation's button spans its box, Stop and Start share the row.
+    const dialog = (await own.getByRole("alertdialog", { name: "Confirm destroy" }).boundingBox())!;
+    expect((await own.getByRole("button", { name: "Yes, destroy it" }).boundingBox())!.width).toBeGreaterThan(dialog.width * 0.8);
     const card = (await own.getByTestId("power-panel").boundingBox())!;
     const stop = (await own.getByRole("button", { name: "Stop", exact: true }).boundingBox())!;
     const start = (await own.getByRole("button", { name: "Start", exact: true }).boundingBox())!;
