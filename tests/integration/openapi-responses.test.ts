@@ -19,6 +19,7 @@ import * as usersRoute from "@/app/api/v1/users/route";
 import * as tokensRoute from "@/app/api/v1/tokens/route";
 import * as tokenRoute from "@/app/api/v1/tokens/[id]/route";
 import * as sshKeyRoute from "@/app/api/v1/me/ssh-key/route";
+import * as emailPreferencesRoute from "@/app/api/v1/me/email-preferences/route";
 import * as groupsRoute from "@/app/api/v1/groups/route";
 import * as groupRoute from "@/app/api/v1/groups/[id]/route";
 import * as membersRoute from "@/app/api/v1/groups/[id]/members/route";
@@ -107,7 +108,7 @@ describe("answers as the OpenAPI document says", () => {
     expect((await documented(networksRoute.GET, "GET", "/api/v1/networks", "/api/v1/networks", { token: token.customer })).status).toBe(200);
   });
 
-  it("users, tokens and the SSH key, with 401 without a token", async () => {
+  it("users, tokens, the SSH key and e-mail preferences, with 401 without a token", async () => {
     expect((await documented(tokensRoute.GET, "GET", "/api/v1/tokens", "/api/v1/tokens")).status).toBe(401);
     expect((await documented(usersRoute.GET, "GET", "/api/v1/users", "/api/v1/users", { token: token.admin })).status).toBe(200);
     expect((await documented(usersRoute.GET, "GET", "/api/v1/users", "/api/v1/users", { token: token.customer })).status).toBe(403);
@@ -127,6 +128,13 @@ describe("answers as the OpenAPI document says", () => {
     expect((await documented(tokenRoute.DELETE, "DELETE", "/api/v1/tokens/{id}", url, { token: token.customer, params: { id: made.body.id } })).status).toBe(204);
     expect((await documented(tokenRoute.DELETE, "DELETE", "/api/v1/tokens/{id}", url, { token: token.customer, params: { id: made.body.id } })).status).toBe(404);
     expect((await documented(sshKeyRoute.GET, "GET", "/api/v1/me/ssh-key", "/api/v1/me/ssh-key", { token: token.customer })).status).toBe(200);
+
+    const prefs = "/api/v1/me/email-preferences";
+    expect((await documented(emailPreferencesRoute.GET, "GET", prefs, prefs, { token: token.customer })).body.email["order.ready"]).toBe(true);
+    const saved = await documented(emailPreferencesRoute.PATCH, "PATCH", prefs, prefs, { token: token.customer, body: { email: { "order.ready": false } } });
+    expect(saved.body.email).toMatchObject({ "order.ready": false, "order.failed": true });
+    expect((await documented(emailPreferencesRoute.PATCH, "PATCH", prefs, prefs, { token: token.customer, body: { email: { "order.shipped": true } } })).status).toBe(422);
+    expect((await documented(emailPreferencesRoute.PATCH, "PATCH", prefs, prefs)).status).toBe(401);
   });
 
   it("groups, quotas, policies and hosts, for admins and for others", async () => {
