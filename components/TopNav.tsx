@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { SignOutButton } from "./SignOutButton";
+import { useUnreadCount } from "./notifications/useUnreadCount";
 
 export type NavUser = { email: string; name: string; role: string };
 
@@ -27,8 +28,9 @@ function isActive(pathname: string, href: string) {
 }
 
 /** The top bar: product name, the links the user's role opens, who is signed in, sign out. */
-export function TopNav({ user, unread = 0 }: { user: NavUser | null; unread?: number }) {
+export function TopNav({ user, unread: rendered = 0 }: { user: NavUser | null; unread?: number }) {
   const pathname = usePathname() ?? "/";
+  const unread = useUnreadCount(rendered, user !== null);
   const visible = user ? links.filter((l) => !l.roles || l.roles.includes(user.role)) : [];
   return (
     <header className="border-b border-slate-800 bg-slate-900 text-slate-100">

@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { api } from "../api-client";
 import { formatDateTime } from "../format";
+import { announceUnread } from "./useUnreadCount";
 
 export type NotificationItem = { id: string; kind: string; title: string; body: string; link: string | null; createdAt: string; readAt: string | null };
 
@@ -27,8 +28,9 @@ export function NotificationList({ items }: { items: NotificationItem[] }) {
   async function mark(ids?: string[]) {
     setBusy(ids?.[0] ?? "all");
     setError(null);
-    const res = await api("/api/v1/notifications/read", { method: "POST", body: ids ? { ids } : {} });
-    if (!res.ok) setError(res.error);
+    const res = await api<{ unread: number }>("/api/v1/notifications/read", { method: "POST", body: ids ? { ids } : {} });
+    if (res.ok) announceUnread(res.data.unread);
+    else setError(res.error);
     router.refresh();
     setBusy(null);
   }

@@ -32,6 +32,7 @@ import * as extendRoute from "@/app/api/v1/leases/[environmentId]/extend/route";
 import * as leaseLimitsRoute from "@/app/api/v1/leases/limits/route";
 import * as leaseRequestsRoute from "@/app/api/v1/leases/requests/route";
 import * as notificationsRoute from "@/app/api/v1/notifications/route";
+import * as unreadRoute from "@/app/api/v1/notifications/unread/route";
 import * as coursesRoute from "@/app/api/v1/courses/route";
 import * as courseRoute from "@/app/api/v1/courses/[id]/route";
 import * as rosterRoute from "@/app/api/v1/courses/[id]/roster/route";
@@ -195,7 +196,11 @@ describe("answers as the OpenAPI document says", () => {
     expect(requests.body.requests.map((r: { environmentId: string }) => r.environmentId)).toContain(environmentId);
     expect((await documented(leaseLimitsRoute.GET, "GET", "/api/v1/leases/limits", "/api/v1/leases/limits", { token: token.customer })).status).toBe(200);
     expect((await documented(leaseLimitsRoute.PUT, "PUT", "/api/v1/leases/limits", "/api/v1/leases/limits", { token: token.admin, body: { image: "linux-test", maxDays: 120 } })).status).toBe(200);
-    expect((await documented(notificationsRoute.GET, "GET", "/api/v1/notifications", "/api/v1/notifications", { token: token.customer })).status).toBe(200);
+    const listed = await documented(notificationsRoute.GET, "GET", "/api/v1/notifications", "/api/v1/notifications", { token: token.customer });
+    expect(listed.status).toBe(200);
+    const count = await documented(unreadRoute.GET, "GET", "/api/v1/notifications/unread", "/api/v1/notifications/unread", { token: token.customer });
+    expect(count.body).toEqual({ unread: listed.body.unread });
+    expect((await documented(unreadRoute.GET, "GET", "/api/v1/notifications/unread", "/api/v1/notifications/unread")).status).toBe(401);
   });
 
   it("courses: the teacher's and the student's view, a roster, a lab machine, an invitation", async () => {
