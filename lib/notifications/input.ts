@@ -5,4 +5,3 @@ import { notificationEvents } from "../db/schema/enums";
 export const emailChoicesInput = z.strictObject({
   email: z.partialRecord(z.enum(notificationEvents), z.boolean(), { error: `Keys are kinds of event (${notificationEvents.join(", ")}), values true or false` }),
 });
-export type EmailChoicesInput = z.infer<typeof emailChoicesInput>;

@@ -34,7 +34,6 @@ export const emailPreferences = pgTable(
 );
 
 export const mailStatuses = ["pending", "sent", "failed"] as const;
-export type MailStatus = (typeof mailStatuses)[number];
 
 /**
  * Outgoing e-mail, written in the same commit as what it tells about: the outbox the mail
