@@ -2,9 +2,8 @@
 
 import { useState, type FormEvent } from "react";
 import type { NotificationEvent } from "@/lib/db/schema/enums";
+import type { EmailChoices } from "@/lib/notifications/preferences";
 import { api } from "../api-client";
-
-export type EmailChoices = Record<NotificationEvent, boolean>;
 
 /** Each kind of event as its checkbox reads after "E-mail me when". */
 const labels: Record<NotificationEvent, string> = {
