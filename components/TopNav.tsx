@@ -4,6 +4,7 @@ import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
 import { SignOutButton } from "./SignOutButton";
+import { useUnreadCount } from "./notifications/useUnreadCount";
 
 export type NavUser = { email: string; name: string; role: string };
 
@@ -31,8 +32,9 @@ const MENU_ID = "main-menu";
  * out. Below `lg` the links fold behind a menu button; the open menu closes on navigation,
  * Escape, or a tap outside the bar.
  */
-export function TopNav({ user, unread = 0 }: { user: NavUser | null; unread?: number }) {
+export function TopNav({ user, unread: rendered = 0 }: { user: NavUser | null; unread?: number }) {
   const pathname = usePathname() ?? "/";
+  const unread = useUnreadCount(rendered, user !== null);
   // The path the menu was opened on: navigating elsewhere closes it without an effect.
   const [openOn, setOpenOn] = useState<string | null>(null);
   const open = openOn === pathname;

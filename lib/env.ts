@@ -60,9 +60,19 @@ const schema = z.object({
   /** Set by Next.js: "development" under `next dev` (the CSP then allows what dev tools need). */
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
-  /** Outgoing mail: smtp://[user:pass@]host:port or smtps://...; unset = e-mail is skipped. */
+  /**
+   * Outgoing mail: smtp://[user:pass@]host:port (STARTTLS when offered) or smtps://... (TLS
+   * from the start); the query sets further SMTP options (`?requireTLS=true`). Unset = no e-mail.
+   */
   SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, "SMTP_URL is smtp://[user:password@]host[:port] or smtps://...").optional(),
   MAIL_FROM: z.string().email().default("portal@localhost"),
+  /** Tries per e-mail before it is marked failed (the audit log says so). */
+  MAIL_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(10),
+  /**
+   * The wait before an e-mail's first retry, doubled before each next one: with 1 minute and
+   * 10 tries, a mail server may be down for about 8.5 hours before a mail is given up.
+   */
+  MAIL_RETRY_MS: z.coerce.number().int().min(10).max(3_600_000).default(60_000),
   /** The portal's public address, for links in e-mails (falls back to NEXTAUTH_URL). */
   PORTAL_URL: z.string().url().optional(),
   NEXTAUTH_URL: z.string().url().optional(),

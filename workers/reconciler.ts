@@ -2,7 +2,8 @@ import { and, inArray, sql } from "drizzle-orm";
 import type { Queue } from "bullmq";
 import type { Db } from "@/lib/db/client";
 import { environmentActions, pipelineRuns } from "@/lib/db/schema";
-import { actionJobId, enqueueLifecycle, enqueueRun, enqueueTakeover, runJobId } from "@/lib/jobs/queues";
+import { actionJobId, enqueueLifecycle, enqueueMails, enqueueRun, enqueueTakeover, mailJobId, runJobId } from "@/lib/jobs/queues";
+import { pendingMailIds } from "@/lib/mail/outbox";
 import { env } from "@/lib/env";
 import { expiredLeases, isExecutingHere } from "@/lib/pipeline/lease";
 
@@ -76,22 +77,43 @@ export async function takeOverExpiredRuns(db: Db, queue: Queue): Promise<string[
   return taken;
 }
 
+/**
+ * Enqueues again each of `ids` (work the database says is waiting) whose job Redis does not
+ * have, or has only as finished; returns those re-enqueued. Jobs waiting, delayed (a retry's
+ * backoff) or active are left alone.
+ */
+async function requeueMissing(queue: Queue, ids: string[], jobIdOf: (id: string) => string, enqueue: (ids: string[]) => Promise<void>): Promise<string[]> {
+  const missing: string[] = [];
+  for (const id of ids) {
+    const job = await queue.getJob(jobIdOf(id));
+    const state = job ? await job.getState() : "missing";
+    if (state === "completed" || state === "failed") await job!.remove();
+    if (state === "missing" || state === "unknown" || state === "completed" || state === "failed") missing.push(id);
+  }
+  if (missing.length) await enqueue(missing);
+  return missing;
+}
+
 /** The same for lifecycle actions (start, stop, migrate, move) the database says are in flight. */
 export async function reconcileActions(db: Db, queue: Queue): Promise<{ checked: number; requeued: string[] }> {
   const inFlight = await db
     .select({ id: environmentActions.id })
     .from(environmentActions)
     .where(inArray(environmentActions.status, ["queued", "running"]));
-  const requeued: string[] = [];
-  for (const action of inFlight) {
-    const job = await queue.getJob(actionJobId(action.id));
-    const state = job ? await job.getState() : "missing";
-    if (state === "completed" || state === "failed") await job!.remove();
-    if (state === "missing" || state === "unknown" || state === "completed" || state === "failed") {
-      await enqueueLifecycle({ actionId: action.id });
-      requeued.push(action.id);
-    }
-  }
+  const requeued = await requeueMissing(queue, inFlight.map((a) => a.id), actionJobId, async (ids) => {
+    for (const actionId of ids) await enqueueLifecycle({ actionId });
+  });
   if (requeued.length) console.log(`[reconciler] re-enqueued ${requeued.length} lifecycle action(s) missing from the queue`);
   return { checked: inFlight.length, requeued };
+}
+
+/**
+ * The same for e-mails the outbox holds as pending: a lost enqueue, or Redis losing its data,
+ * delays them until this pass, never loses them.
+ */
+export async function reconcileMail(db: Db, queue: Queue): Promise<{ checked: number; requeued: string[] }> {
+  const pending = await pendingMailIds(db);
+  const requeued = await requeueMissing(queue, pending, mailJobId, enqueueMails);
+  if (requeued.length) console.log(`[reconciler] re-enqueued ${requeued.length} e-mail(s) missing from the queue`);
+  return { checked: pending.length, requeued };
 }

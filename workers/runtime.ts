@@ -7,8 +7,10 @@ import { createRedis, redisPrefix } from "@/lib/redis";
 import { reconcileGuests } from "@/lib/lifecycle/reconcile-guests";
 import { lifecycleProcessor } from "./processors/lifecycle";
 import { maintenanceProcessor } from "./processors/maintenance";
+import { mailProcessor } from "./processors/mail";
+import { closeMailer } from "@/lib/mail/transport";
 import { provisionProcessor } from "./processors/provision";
-import { reconcile, reconcileActions, takeOverExpiredRuns } from "./reconciler";
+import { reconcile, reconcileActions, reconcileMail, takeOverExpiredRuns } from "./reconciler";
 
 export type RunningWorkers = { stop: () => Promise<void> };
 
@@ -25,7 +27,7 @@ export async function startWorkers(): Promise<RunningWorkers> {
     maxStalledCount: 5,
   };
   // Connections handed to BullMQ stay ours to close (a Worker closes only those it made).
-  const connections = [createRedis(), createRedis(), createRedis()];
+  const connections = [createRedis(), createRedis(), createRedis(), createRedis()];
   const provision = new Worker(queues.provision.name, provisionProcessor(db, shutdown.signal, drain.signal), {
     ...common,
     connection: connections[0],
@@ -37,7 +39,9 @@ export async function startWorkers(): Promise<RunningWorkers> {
     connection: connections[2],
     concurrency: env.WORKER_CONCURRENCY,
   });
-  for (const w of [provision, maintenance, lifecycle]) {
+  // E-mail: as many at once as the mail transport keeps connections open.
+  const mail = new Worker(queues.mail.name, mailProcessor(db), { ...common, connection: connections[3], concurrency: 3 });
+  for (const w of [provision, maintenance, lifecycle, mail]) {
     w.on("error", (err) => console.error(`[worker] ${w.name}:`, err.message));
   }
   // The reconciler, the lease and the course sweeps (warnings, stop at expiry, retire).
@@ -45,6 +49,7 @@ export async function startWorkers(): Promise<RunningWorkers> {
   const catchUp = async () => {
     await reconcile(db, getQueue("provision")).catch((err) => console.error("[reconciler]", err.message));
     await reconcileActions(db, getQueue("lifecycle")).catch((err) => console.error("[reconciler]", err.message));
+    await reconcileMail(db, getQueue("mail")).catch((err) => console.error("[reconciler]", err.message));
   };
   // Catch up at once on anything the database has in flight (e.g. after Redis lost it).
   await catchUp();
@@ -70,7 +75,7 @@ export async function startWorkers(): Promise<RunningWorkers> {
     })().finally(() => (ticking = false));
   }, Math.min(env.RECONCILE_INTERVAL_MS, Math.max(500, Math.floor(env.RUN_LEASE_MS / 4))));
   const reconcileTimer = setInterval(() => void catchUp(), env.RECONCILE_INTERVAL_MS);
-  console.log(`[worker] processing ${queues.provision.name} (concurrency ${env.WORKER_CONCURRENCY}), ${queues.lifecycle.name} and ${queues.maintenance.name}`);
+  console.log(`[worker] processing ${queues.provision.name} (concurrency ${env.WORKER_CONCURRENCY}), ${queues.lifecycle.name}, ${queues.mail.name} and ${queues.maintenance.name}`);
 
   let stopping: Promise<void> | null = null;
   return {
@@ -85,10 +90,11 @@ export async function startWorkers(): Promise<RunningWorkers> {
           console.log(`[worker] steps still running after ${env.WORKER_GRACE_MS} ms: aborting them; the next worker does them again`);
           shutdown.abort();
         }, env.WORKER_GRACE_MS);
-        await Promise.all([provision.close(), maintenance.close(), lifecycle.close()]);
+        await Promise.all([provision.close(), maintenance.close(), lifecycle.close(), mail.close()]);
         clearTimeout(grace);
         shutdown.abort();
         await closeSshConnections();
+        closeMailer();
         await closeQueues();
         await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
       })();

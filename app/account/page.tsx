@@ -6,16 +6,23 @@ import { PageHeader } from "@/components/PageHeader";
 import { TokenManager } from "@/components/account/TokenManager";
 import { SshKeyForm } from "@/components/account/SshKeyForm";
 import { getSshKey } from "@/lib/users/ssh-keys";
+import { EmailPreferencesForm } from "@/components/account/EmailPreferencesForm";
+import { emailChoices } from "@/lib/notifications/preferences";
+import { mailConfigured } from "@/lib/mail/transport";
+import { notificationEvents } from "@/lib/db/schema";
 
 export const metadata: Metadata = { title: "Account" };
 
 export default async function AccountPage() {
   const user = await requireUser("/account");
   const db = await getDb();
-  const [tokens, sshKey] = await Promise.all([listApiTokens(db, user.id), getSshKey(db, user.id)]);
+  const [tokens, sshKey, email] = await Promise.all([listApiTokens(db, user.id), getSshKey(db, user.id), emailChoices(db, user.id)]);
+  // Only those who decide on orders are asked about orders waiting for them.
+  const decides = user.role === "admin" || user.role === "approver";
+  const events = notificationEvents.filter((e) => decides || e !== "order.awaiting_approval");
   return (
     <>
-      <PageHeader title="Account" description="Who you are in the portal, the SSH key your environments get, and your personal API tokens." />
+      <PageHeader title="Account" description="Who you are in the portal, the SSH key your environments get, what comes by e-mail, and your personal API tokens." />
       <div className="grid grid-cols-1 gap-6 lg:grid-cols-3">
         <section className="card h-fit p-5" aria-labelledby="profile-heading">
           <h2 id="profile-heading" className="text-base">Profile</h2>
@@ -36,6 +43,7 @@ export default async function AccountPage() {
         </section>
         <div className="space-y-6 lg:col-span-2">
           <SshKeyForm initial={sshKey} />
+          <EmailPreferencesForm initial={email} events={events} mailServer={mailConfigured()} />
           <TokenManager
             initial={tokens.map((t) => ({
               id: t.id,

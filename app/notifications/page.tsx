@@ -15,7 +15,7 @@ export default async function NotificationsPage() {
     <>
       <PageHeader
         title="Notifications"
-        description="Lease warnings, stopped and destroyed environments, extension decisions and course news. E-mail copies go to your address when the portal has a mail server."
+        description="What happens to your orders and environments, orders waiting for your approval, lease warnings, extension decisions and course news. Choose on Account which also come by e-mail."
       />
       <NotificationList items={items} />
     </>

@@ -10,7 +10,7 @@ type UploadResult = {
   alreadyOnRoster: string[];
   duplicates: { line: number; message: string }[];
   invitations: { email: string; name: string; link: string }[];
-  mail: { sent: number; skipped: number; failed: number };
+  mail: { queued: number; skipped: number };
 };
 
 /**
@@ -109,7 +109,7 @@ export function RosterUpload({ courseId }: { courseId: string }) {
             <div>
               <p>
                 {result.invitations.length} new account{result.invitations.length === 1 ? "" : "s"}:{" "}
-                {result.mail.sent ? `invitations e-mailed (${result.mail.sent})` : "no mail server is configured, so hand out these links"}. Each link works once; copy them now, they are not shown again.
+                {result.mail.queued ? `invitations being e-mailed (${result.mail.queued})` : "no mail server is configured, so hand out these links"}. Each link works once; copy them now, they are not shown again.
               </p>
               <table className="table mt-1" aria-label="Invitation links">
                 <TableHead columns={["Student", "Invitation link"]} />

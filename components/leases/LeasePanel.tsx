@@ -15,7 +15,7 @@ const eventLabels: Record<string, string> = {
   retired: "Destroyed after grace period",
 };
 
-const emailLabels: Record<string, string> = { pending: "e-mail being sent", sent: "e-mailed", skipped: "e-mail skipped (no mail server)", failed: "e-mail failed", none: "in the app" };
+const emailLabels: Record<string, string> = { pending: "e-mail queued", sent: "e-mailed", skipped: "not e-mailed (no mail server, or turned off on Account)", failed: "e-mail failed", none: "in the app" };
 
 /** The lease on the order page: end, days left, warnings sent, the extend form and extension requests. */
 export function LeasePanel({ lease, canExtend, canDecide }: { lease: LeaseView; canExtend: boolean; canDecide: boolean }) {

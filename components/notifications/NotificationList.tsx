@@ -5,15 +5,18 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { api } from "../api-client";
 import { formatDateTime } from "../format";
+import { announceUnread } from "./useUnreadCount";
 
 export type NotificationItem = { id: string; kind: string; title: string; body: string; link: string | null; createdAt: string; readAt: string | null };
 
 const tone = (kind: string) =>
-  kind.endsWith("stopped") || kind.endsWith("retired") || kind.endsWith("rejected")
+  kind.endsWith("stopped") || kind.endsWith("retired") || kind.endsWith("rejected") || kind.endsWith("failed")
     ? "border-l-rose-500"
-    : kind.startsWith("lease.warn")
+    : kind.startsWith("lease.warn") || kind.endsWith("held") || kind.endsWith("awaiting_approval")
       ? "border-l-amber-500"
-      : "border-l-sky-500";
+      : kind.endsWith("ready") || kind.endsWith("approved")
+        ? "border-l-emerald-500"
+        : "border-l-sky-500";
 
 /** The user's notifications, unread ones marked; mark one or all read (the bell's count follows). */
 export function NotificationList({ items }: { items: NotificationItem[] }) {
@@ -25,14 +28,15 @@ export function NotificationList({ items }: { items: NotificationItem[] }) {
   async function mark(ids?: string[]) {
     setBusy(ids?.[0] ?? "all");
     setError(null);
-    const res = await api("/api/v1/notifications/read", { method: "POST", body: ids ? { ids } : {} });
-    if (!res.ok) setError(res.error);
+    const res = await api<{ unread: number }>("/api/v1/notifications/read", { method: "POST", body: ids ? { ids } : {} });
+    if (res.ok) announceUnread(res.data.unread);
+    else setError(res.error);
     router.refresh();
     setBusy(null);
   }
 
   if (items.length === 0) {
-    return <div className="card p-10 text-center text-slate-600">Nothing yet. Warnings about your environments' leases and news from your courses appear here.</div>;
+    return <div className="card p-10 text-center text-slate-600">Nothing yet. What happens to your orders and environments (held, approved, rejected, ready, failed, stopped, moved, destroyed), lease warnings and course news appear here.</div>;
   }
   return (
     <div className="space-y-3">

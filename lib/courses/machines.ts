@@ -17,6 +17,8 @@ import { HOSTNAME } from "../validation/fields";
 import { DAY_MS } from "../time";
 import { courseById, courseForActor, isStudentOf, isTeacherOf } from "./queries";
 import { notify } from "../notifications/queries";
+import { recordOrderEvent } from "../notifications/order-events";
+import { dispatchMail } from "../mail/outbox";
 import type { Actor } from "../auth/actor";
 
 export function courseMachineReason(courseName: string) {
@@ -196,12 +198,16 @@ export async function sweepCourses(db: Db, now = new Date()) {
     const cancelled: string[] = [];
     for (const m of machines) {
       if (m.status === "ready" || m.status === "expiring" || m.status === "failed") {
-        const moved = await db
-          .update(orders)
-          .set({ status: "retiring", reason: `course ${course.name} ended: lab machine retired`, updatedAt: now })
-          .where(and(eq(orders.id, m.orderId), inArray(orders.status, ["ready", "expiring", "failed"])))
-          .returning({ id: orders.id });
-        if (moved.length) {
+        const mailIds = await db.transaction(async (tx) => {
+          const moved = await tx
+            .update(orders)
+            .set({ status: "retiring", reason: `course ${course.name} ended: lab machine retired`, updatedAt: now })
+            .where(and(eq(orders.id, m.orderId), inArray(orders.status, ["ready", "expiring", "failed"])))
+            .returning({ id: orders.id });
+          return moved.length ? recordOrderEvent(tx, { kind: "environment.retired", orderId: m.orderId, why: `the course ${course.name} ended` }) : null;
+        });
+        if (mailIds) {
+          await dispatchMail(mailIds);
           await startTeardown(db, m.orderId);
           retired.push(m.name);
         }

@@ -9,7 +9,7 @@ import { conflict, forbidden, notFound, UserError } from "../errors";
 import { writeAudit } from "../audit/write";
 import { env } from "../env";
 import { hashPassword } from "../auth/password";
-import { portalLink, sendMail } from "../mail/send";
+import { dispatchMail, portalLink, queueMail } from "../mail/outbox";
 import { parseRoster } from "./roster";
 import type { CourseInput } from "./input";
 import type { z } from "zod";
@@ -176,24 +176,25 @@ export async function uploadRoster(db: Db, actor: Actor, courseId: string, csv: 
         invites.map((i) => ({ userId: i.userId, tokenHash: hashInvitation(i.token), createdBy: actor.id, courseId, expiresAt: new Date(now.getTime() + env.INVITATION_TTL_DAYS * DAY_MS) })),
       );
     }
-    return { added: new Set(added.map((a) => a.userId)), invites, byEmail };
+    const mailIds = await queueMail(
+      tx,
+      invites.map((i) => ({
+        userId: i.userId,
+        kind: "invitation",
+        to: i.email,
+        subject: `You are invited to the course ${course.name}`,
+        text: `Hello ${i.name},\n\n${actor.email} added you to the course ${course.name} on the environment portal. Set your password here (the link works once, for ${env.INVITATION_TTL_DAYS} days):\n\n${portalLink(`/invite/${i.token}`)}\n\nThen open Courses and press "Get my lab machine".\n`,
+      })),
+    );
+    return { added: new Set(added.map((a) => a.userId)), invites, byEmail, mailIds };
   });
+  await dispatchMail(result.mailIds);
 
   const invitedIds = new Set(result.invites.map((i) => i.userId));
   const addedExisting = parsed.students.filter((s) => {
     const id = result.byEmail.get(s.email)!.id;
     return result.added.has(id) && !invitedIds.has(id);
   });
-  const mail = { sent: 0, skipped: 0, failed: 0 };
-  for (const i of result.invites) {
-    const link = portalLink(`/invite/${i.token}`);
-    const outcome = await sendMail({
-      to: i.email,
-      subject: `You are invited to the course ${course.name}`,
-      text: `Hello ${i.name},\n\n${actor.email} added you to the course ${course.name} on the environment portal. Set your password here (the link works once, for ${env.INVITATION_TTL_DAYS} days):\n\n${link}\n\nThen open Courses and press "Get my lab machine".\n`,
-    });
-    mail[outcome.status]++;
-  }
   await notify(
     db,
     addedExisting.map((s) => ({
@@ -215,7 +216,8 @@ export async function uploadRoster(db: Db, actor: Actor, courseId: string, csv: 
     duplicates: parsed.duplicates,
     /** One-time links to set a password, shown to the teacher once (only their hashes are stored). */
     invitations: result.invites.map((i) => ({ email: i.email, name: i.name, link: portalLink(`/invite/${i.token}`) })),
-    mail,
+    /** Invitations e-mailed (queued: sent by the worker, retried while the mail server is down), or not (no mail server). */
+    mail: { queued: result.mailIds.length, skipped: result.invites.length - result.mailIds.length },
   };
 }
 

@@ -46,6 +46,20 @@ export const queues = {
     ]),
     defaults: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } satisfies JobsOptions,
   },
+  /**
+   * Sends one e-mail of the outbox (the mails table): retried with doubling waits while the
+   * mail server is unreachable, then marked failed. The row says what to send.
+   */
+  mail: {
+    name: "mail",
+    payload: z.object({ mailId: z.string().uuid() }),
+    defaults: {
+      attempts: env.MAIL_ATTEMPTS,
+      backoff: { type: "exponential", delay: env.MAIL_RETRY_MS },
+      removeOnComplete: { count: 1000 },
+      removeOnFail: { count: 5000 },
+    } satisfies JobsOptions,
+  },
 } as const;
 
 export type QueueName = keyof typeof queues;
@@ -143,6 +157,38 @@ export function actionJobId(actionId: string): string {
 export async function enqueueLifecycle(p: Payload<"lifecycle">): Promise<void> {
   const payload = queues.lifecycle.payload.parse(p);
   await getQueue("lifecycle").add("action", payload, { jobId: actionJobId(payload.actionId) });
+}
+
+/** Job id of an e-mail: one job per mail, so a re-enqueue is not a second e-mail. */
+export function mailJobId(mailId: string): string {
+  return `mail-${mailId}`;
+}
+
+export async function enqueueMails(mailIds: string[]): Promise<void> {
+  if (mailIds.length === 0) return;
+  const jobs = mailIds.map((mailId) => ({ name: "send", data: queues.mail.payload.parse({ mailId }), opts: { jobId: mailJobId(mailId) } }));
+  await getQueue("mail").addBulk(jobs);
+}
+
+/** How long a request waits for Redis before leaving the work to the reconciler. */
+const ENQUEUE_TIMEOUT_MS = 2000;
+
+/**
+ * Enqueues work the database already holds (a run, an action, an e-mail). If Redis is
+ * unreachable or slow now, it says so in one line and returns false: the reconciler enqueues
+ * the work later, so nothing is lost.
+ */
+export async function enqueueOrLeave(what: string, enqueue: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await Promise.race([
+      enqueue(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error("enqueue timed out")), ENQUEUE_TIMEOUT_MS).unref()),
+    ]);
+    return true;
+  } catch (err) {
+    console.error(`[jobs] could not enqueue ${what}; the reconciler will retry:`, (err as Error).message);
+    return false;
+  }
 }
 
 export async function closeQueues(): Promise<void> {

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, ne, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import {
-  courseMachines, courses, environments, extensionRequests, groups, images, leaseEvents, leaseLimits, memberships, orders, users,
+  courseMachines, courses, environments, extensionRequests, groups, images, leaseEvents, leaseLimits, mails, memberships, orders, users,
 } from "../db/schema";
 import { conflict, notFound, UserError } from "../errors";
 import { writeAudit } from "../audit/write";
@@ -11,9 +11,12 @@ import { enqueueMaintenance } from "../jobs/queues";
 import { daysLeft, formatLeaseTime as fmt, graceEnd, ruleOnExtension } from "./rules";
 import { DAY_MS } from "../time";
 import type { ExtendInput } from "./input";
-import { isApproverFor } from "../policy/approvers";
+import { approversOf, isApproverFor } from "../policy/approvers";
 import { notify } from "../notifications/queries";
 import type { Actor } from "../auth/actor";
+
+/** How a lease event's e-mail went: pending, sent or failed (its mail row), skipped, or none. */
+type LeaseEmail = (typeof leaseEvents.$inferSelect)["email"];
 import { decodeCursor, isCursorTime, pageOf } from "../validation/cursor";
 import { isUuid } from "../validation/ids";
 
@@ -150,7 +153,13 @@ export async function leaseViews(db: Db, leaseRows: LeaseRow[], now = new Date()
     .from(courseMachines)
     .innerJoin(courses, eq(courses.id, courseMachines.courseId))
     .where(inArray(courseMachines.orderId, orderIds));
-  const events = await db.select().from(leaseEvents).where(inArray(leaseEvents.environmentId, envIds)).orderBy(asc(leaseEvents.at));
+  // An event's e-mail went through the outbox: its mail row says how far it got.
+  const events = await db
+    .select({ environmentId: leaseEvents.environmentId, kind: leaseEvents.kind, at: leaseEvents.at, leaseEnd: leaseEvents.leaseEnd, email: sql<LeaseEmail>`coalesce(${mails.status}, ${leaseEvents.email})` })
+    .from(leaseEvents)
+    .leftJoin(mails, eq(mails.id, leaseEvents.mailId))
+    .where(inArray(leaseEvents.environmentId, envIds))
+    .orderBy(asc(leaseEvents.at));
   const ranked = db
     .select({
       id: extensionRequests.id,
@@ -257,15 +266,6 @@ export async function listLeases(
     .limit(limit + 1);
   const page = pageOf(rows, limit, (r) => [r.expiresAtExact, r.environmentId]);
   return { leases: await leaseViews(db, page.rows, now), nextCursor: page.nextCursor };
-}
-
-async function approversOf(db: Db, groupId: string): Promise<string[]> {
-  const rows = await db
-    .select({ id: memberships.userId })
-    .from(memberships)
-    .where(and(eq(memberships.groupId, groupId), eq(memberships.role, "approver")));
-  if (rows.length) return rows.map((r) => r.id);
-  return (await db.select({ id: users.id }).from(users).where(eq(users.role, "admin"))).map((r) => r.id);
 }
 
 /** Moves the lease end; an expiring (stopped) environment turns ready and is started again. */

@@ -1,13 +1,13 @@
 import { and, eq, inArray, notExists, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { courseMachines, courses, environments, leaseEvents, orders, users, type LeaseEventKind } from "../db/schema";
+import { courseMachines, courses, environments, leaseEvents, orders, users, type LeaseEventKind, type NotificationEvent } from "../db/schema";
 import { driverFor } from "../pipeline/drivers";
 import { deploySpec, loadOrderContext } from "../pipeline/context";
 import { startTeardown } from "../pipeline/engine";
 import { announce } from "../pipeline/events";
 import { writeAudit } from "../audit/write";
 import { env } from "../env";
-import { portalLink, sendMail } from "../mail/send";
+import { dispatchMail } from "../mail/outbox";
 import { leaseQuery, type LeaseRow } from "./queries";
 import { notify } from "../notifications/queries";
 import { daysLeft, dueLeaseActions, formatLeaseTime as fmt, graceEnd, type LeaseAction } from "./rules";
@@ -20,37 +20,36 @@ type Lease = LeaseRow & { orderStatus: "ready" | "expiring" };
 type Recipient = Pick<LeaseRow, "environmentId" | "orderId" | "ownerId" | "owner" | "ownerName">;
 
 /**
- * Records an event once per lease end, with the owner's in-app notification in the same
- * commit; then e-mails the owner and records how that went. A second sweep finds the event
- * and sends nothing.
+ * Records an event once per lease end, with the owner's in-app notification and e-mail (in
+ * the outbox) in the same commit; the e-mail is enqueued after it. A second sweep finds the
+ * event and records nothing.
  */
 async function recordOnce(
   db: Db,
   lease: Recipient,
   kind: LeaseEventKind,
   leaseEnd: Date,
-  message: { title: string; body: string; mail: boolean },
+  message: { title: string; body: string; email?: NotificationEvent },
 ): Promise<boolean> {
-  const eventId = await db.transaction(async (tx) => {
+  const recorded = await db.transaction(async (tx) => {
     const [event] = await tx
       .insert(leaseEvents)
-      .values({ environmentId: lease.environmentId, orderId: lease.orderId, kind, leaseEnd, email: message.mail ? "pending" : "none" })
+      .values({ environmentId: lease.environmentId, orderId: lease.orderId, kind, leaseEnd })
       .onConflictDoNothing()
       .returning({ id: leaseEvents.id });
     if (!event) return null;
-    await notify(tx, { userId: lease.ownerId, kind: `lease.${kind}`, title: message.title, body: message.body, link: `/orders/${lease.orderId}` });
-    return event.id;
+    const mailed = await notify(
+      tx,
+      { userId: lease.ownerId, kind: `lease.${kind}`, title: message.title, body: message.body, link: `/orders/${lease.orderId}` },
+      { email: message.email },
+    );
+    const mailId = mailed.get(lease.ownerId) ?? null;
+    await tx.update(leaseEvents).set({ email: mailId ? "pending" : message.email ? "skipped" : "none", mailId }).where(eq(leaseEvents.id, event.id));
+    return { mailId };
   });
-  if (!eventId) return false;
+  if (!recorded) return false;
   await writeAudit(db, { actorId: null, action: `lease.${kind}`, targetType: "environment", targetId: lease.environmentId, data: { order: lease.orderId, leaseEnd: leaseEnd.toISOString() } });
-  if (message.mail) {
-    const outcome = await sendMail({
-      to: lease.owner,
-      subject: message.title,
-      text: `Hello ${lease.ownerName},\n\n${message.body}\n\n${portalLink(`/orders/${lease.orderId}`)}\n\n-- The environment portal\n`,
-    });
-    await db.update(leaseEvents).set({ email: outcome.status, emailError: outcome.error ?? null }).where(eq(leaseEvents.id, eventId));
-  }
+  if (recorded.mailId) await dispatchMail([recorded.mailId]);
   await announce(lease.orderId, "lease");
   return true;
 }
@@ -102,7 +101,7 @@ async function courseWarnings(db: Db, now: Date, report: SweepReport) {
       const sent = await recordOnce(db, row, kind, row.courseEnd, {
         title: `${row.name} is retired in ${left} day${left === 1 ? "" : "s"}: ${row.course} ends`,
         body: `The course ${row.course} ends on ${fmt(row.courseEnd)}; then your lab machine ${row.name} is destroyed. Copy off anything you want to keep before then.`,
-        mail: true,
+        email: "lease.expiring",
       }).catch((err) => {
         console.error(`[leases] course warning for ${row.name} failed; retried at the next sweep:`, (err as Error).message);
         return false;
@@ -120,7 +119,7 @@ async function warn(db: Db, lease: Lease, kind: "warn_7d" | "warn_1d", now: Date
     body:
       `The lease of ${lease.name} ends on ${fmt(lease.expiresAt)}. Then the environment is stopped, and on ${fmt(destroyAt)} ` +
       `it is destroyed and its addresses are freed. To keep it, extend the lease on the order's page.`,
-    mail: true,
+    email: "lease.expiring",
   });
 }
 
@@ -164,7 +163,7 @@ async function stop(db: Db, lease: Lease, now: Date) {
     body:
       `The lease of ${lease.name} ended on ${fmt(lease.expiresAt)} and the environment was stopped. It is destroyed on ${fmt(destroyAt)} ` +
       `(its addresses are freed then) unless you extend the lease before; an extension starts it again.`,
-    mail: true,
+    email: "environment.stopped",
   });
   return true;
 }
@@ -182,7 +181,6 @@ async function restart(db: Db, lease: Lease) {
   return recordOnce(db, lease, "restarted", stopped.leaseEnd, {
     title: `${lease.name} is running again`,
     body: `The lease of ${lease.name} was extended to ${fmt(lease.expiresAt)}, so the environment was started again.`,
-    mail: false,
   });
 }
 
@@ -197,7 +195,7 @@ async function retire(db: Db, lease: Lease, now: Date) {
   await recordOnce(db, lease, "retired", lease.expiresAt, {
     title: `${lease.name} is being destroyed`,
     body: `The lease of ${lease.name} ended on ${fmt(lease.expiresAt)} and the grace period is over: the environment is destroyed and its addresses are freed.`,
-    mail: true,
+    email: "environment.retired",
   });
   return true;
 }

@@ -7,9 +7,11 @@ import { driverFor } from "../pipeline/drivers";
 import { StepError, type DeploySpec, type HypervisorDriver, type MigrateIo } from "../drivers/types";
 import { conflict, forbidden, notFound, UserError } from "../errors";
 import { writeAudit } from "../audit/write";
-import { enqueueLifecycle } from "../jobs/queues";
+import { enqueueLifecycle, enqueueOrLeave } from "../jobs/queues";
 import { announce } from "../pipeline/events";
 import { deploySpec, loadOrderContext, type OrderContext } from "../pipeline/context";
+import { recordOrderEvent } from "../notifications/order-events";
+import { dispatchMail } from "../mail/outbox";
 
 export type EnvironmentAction = typeof environmentActions.$inferSelect;
 
@@ -113,16 +115,7 @@ function checkAllowed(action: EnvironmentActionKind, state: string, driver: Hype
 
 /** Enqueues the action's job; if Redis is down now the reconciler enqueues it later. */
 export async function dispatchAction(actionId: string): Promise<boolean> {
-  try {
-    await Promise.race([
-      enqueueLifecycle({ actionId }),
-      new Promise((_, reject) => setTimeout(() => reject(new Error("enqueue timed out")), 2000).unref()),
-    ]);
-    return true;
-  } catch (err) {
-    console.error(`[jobs] could not enqueue action ${actionId}; the reconciler will retry:`, (err as Error).message);
-    return false;
-  }
+  return enqueueOrLeave(`action ${actionId}`, () => enqueueLifecycle({ actionId }));
 }
 
 /** Sets the state a start or stop reached, unless the environment went on meanwhile (being destroyed). */
@@ -139,10 +132,21 @@ export const startEnvironment: ActionHandler = async (db, ctx, io) => {
   await setEnvironmentState(db, ctx, "running");
 };
 
-/** Stop: orderly shutdown (ACPI), forced after a timeout; the disk and addresses stay. */
+/**
+ * Stop: orderly shutdown (ACPI), forced after a timeout; the disk and addresses stay. The
+ * owner is told when someone else (an admin) stopped it, in the commit that records it.
+ */
 export const stopEnvironment: ActionHandler = async (db, ctx, io) => {
   await ctx.driver.stop!(ctx.spec, io);
-  await setEnvironmentState(db, ctx, "stopped");
+  const mailIds = await db.transaction(async (tx) => {
+    const stopped = await tx
+      .update(environments)
+      .set({ state: "stopped" })
+      .where(and(eq(environments.id, ctx.action.environmentId), inArray(environments.state, ["running", "error"])))
+      .returning({ id: environments.id });
+    return stopped.length ? recordOrderEvent(tx, { kind: "environment.stopped", orderId: ctx.spec.orderId, actorId: ctx.action.requestedBy }) : [];
+  });
+  await dispatchMail(mailIds);
 };
 
 export type ActionOutcome = "succeeded" | "failed" | "skipped";

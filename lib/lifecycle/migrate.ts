@@ -9,6 +9,8 @@ import { CPU_OVERCOMMIT, usageOfHost } from "../policy/placement";
 import { LOCAL_HOST } from "../hosts/input";
 import { requestAction, type ActionHandler } from "./actions";
 import { isUuid } from "../validation/ids";
+import { recordOrderEvent } from "../notifications/order-events";
+import { dispatchMail } from "../mail/outbox";
 
 
 type HostRow = typeof hosts.$inferSelect;
@@ -109,16 +111,20 @@ export const migrateEnvironment: ActionHandler = async (db, ctx, io) => {
   await io.progress(0, `moving ${spec.hostname} from ${spec.host.name} to ${target.name}`);
   const result = await driver.migrate(spec, { id: target.id, name: target.name, kind: target.kind, address: target.address, config: target.config }, io);
   const record: MigrationRecord = { ...result, from: spec.host.name, to: target.name };
-  await db.transaction(async (tx) => {
-    const downtime = result.downtimeMs === null ? "" : `, downtime ${result.downtimeMs} ms`;
+  const downtime = result.downtimeMs === null ? "" : `, downtime ${result.downtimeMs} ms`;
+  const mailIds = await db.transaction(async (tx) => {
     await tx
       .update(environments)
       .set({ hostId: target.id, state: "running", placement: `${target.name}: moved ${result.mode} from ${spec.host.name} by an admin (${result.totalMs} ms${downtime})` })
       .where(eq(environments.id, action.environmentId));
     await tx.update(environmentActions).set({ result: record }).where(eq(environmentActions.id, action.id));
     await tx.update(orders).set({ updatedAt: new Date() }).where(eq(orders.id, spec.orderId));
+    return recordOrderEvent(tx, {
+      kind: "environment.moved", orderId: spec.orderId, actorId: action.requestedBy,
+      from: spec.host.name, to: target.name, detail: `${result.mode === "live" ? "live migration" : "cold move"}, ${result.totalMs} ms${downtime}`,
+    });
   });
-  const downtime = result.downtimeMs === null ? "" : `, downtime ${result.downtimeMs} ms`;
+  await dispatchMail(mailIds);
   await io.progress(100, `now on ${target.name}: ${result.mode} migration took ${result.totalMs} ms${downtime}`);
   return record;
 };

@@ -1,13 +1,39 @@
 import { and, count, desc, eq, inArray, isNull } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { notifications } from "../db/schema";
+import { notifications, users, type NotificationEvent } from "../db/schema";
+import { portalLink, queueMail } from "../mail/outbox";
+import { wantEmail } from "./preferences";
 
 export type NewNotification = { userId: string; kind: string; title: string; body?: string; link?: string | null };
 
-export async function notify(db: Db, n: NewNotification | NewNotification[]): Promise<void> {
+/** The e-mail copy of a notification: a greeting, the message, the link into the portal. */
+export function mailText(name: string, body: string, link: string | null | undefined): string {
+  return `Hello ${name},\n\n${body}${link ? `\n\n${portalLink(link)}` : ""}\n\n-- The environment portal\n`;
+}
+
+/**
+ * Records in-app notifications (in the caller's transaction). With `email`, each recipient who
+ * wants that kind of event by e-mail (Account) also gets it as an e-mail in the outbox; returns
+ * the e-mails' ids, per recipient, for `dispatchMail` after commit.
+ */
+export async function notify(db: Db, n: NewNotification | NewNotification[], opts: { email?: NotificationEvent } = {}): Promise<Map<string, string>> {
   const rows = Array.isArray(n) ? n : [n];
-  if (rows.length === 0) return;
+  const mailed = new Map<string, string>();
+  if (rows.length === 0) return mailed;
   await db.insert(notifications).values(rows.map((r) => ({ userId: r.userId, kind: r.kind, title: r.title, body: r.body ?? "", link: r.link ?? null })));
+  if (!opts.email) return mailed;
+  const wanted = await wantEmail(db, rows.map((r) => r.userId), opts.email);
+  const recipients = wanted.size
+    ? await db.select({ id: users.id, email: users.email, name: users.name }).from(users).where(and(inArray(users.id, [...wanted]), eq(users.disabled, false)))
+    : [];
+  const byId = new Map(recipients.map((u) => [u.id, u]));
+  const mail = rows.flatMap((r) => {
+    const u = byId.get(r.userId);
+    return u ? [{ userId: u.id, kind: opts.email!, to: u.email, subject: r.title, text: mailText(u.name, r.body ?? "", r.link) }] : [];
+  });
+  const ids = await queueMail(db, mail);
+  ids.forEach((id, i) => mailed.set(mail[i].userId, id));
+  return mailed;
 }
 
 export async function unreadCount(db: Db, userId: string): Promise<number> {

@@ -24,6 +24,8 @@ import { powerActionsOf } from "./power-history";
 import { failedHoldOf } from "./failed-hold";
 import { decodeCursor, isCursorTime, pageOf } from "../validation/cursor";
 import { isUuid } from "../validation/ids";
+import { recordOrderEvent } from "../notifications/order-events";
+import { dispatchMail } from "../mail/outbox";
 
 import type { Actor } from "../auth/actor";
 
@@ -110,12 +112,14 @@ export async function createOrder(db: Db, actor: Actor, input: OrderInput) {
         .returning();
       await recordDecision(tx, { ...decision, orderId: order.id, userId: actor.id, groupId: group.id, request });
       const run = decision.outcome === "approve" ? await createRun(tx, order.id, "provision") : null;
+      // A held order: its owner and whoever may decide are told, in this commit.
+      const mailIds = run ? [] : await recordOrderEvent(tx, { kind: "order.held", orderId: order.id });
       await writeAudit(tx, {
         actorId: actor.id, action: "order.create", targetType: "order", targetId: order.id,
         data: { image: image.slug, flavor: flavor.slug, network: network.slug, group: group.slug, decision: decision.ruleKey },
         after: { status: order.status, name: order.name, reason: order.reason },
       });
-      return { order, run };
+      return { order, run, mailIds };
     });
   } catch (err) {
     if (err instanceof UserError && err.fields?.quota) {
@@ -127,6 +131,7 @@ export async function createOrder(db: Db, actor: Actor, input: OrderInput) {
     throw err;
   }
   if (result.run) await dispatchRun(result.run);
+  await dispatchMail(result.mailIds);
   return { id: result.order.id, status: result.order.status, reason: result.order.reason, rule: decision.ruleName };
 }
 
@@ -177,7 +182,7 @@ export async function approveOrder(db: Db, actor: Actor, orderId: string, note?:
       data: { reason: note, failed: failed.map((c) => ({ check: c.key, detail: c.detail })) },
     });
   }
-  const { run, updated } = await db.transaction(async (tx) => {
+  const { run, updated, mailIds } = await db.transaction(async (tx) => {
     const updated = await transition(tx, orderId, ["pending_approval"], {
       status: "queued",
       decidedBy: actor.id,
@@ -185,25 +190,31 @@ export async function approveOrder(db: Db, actor: Actor, orderId: string, note?:
       decidedAt: new Date(),
       queuedAt: new Date(),
     });
-    return { updated, run: await createRun(tx, orderId, "provision") };
+    const mailIds = await recordOrderEvent(tx, { kind: "order.approved", orderId, actorId: actor.id, note });
+    return { updated, run: await createRun(tx, orderId, "provision"), mailIds };
   });
   await writeAudit(db, { actorId: actor.id, action: "order.approve", targetType: "order", targetId: orderId, data: { note }, before: { status: order.status }, after: { status: updated.status, reason: updated.reason } });
   await announce(orderId, "approved");
   await dispatchRun(run);
+  await dispatchMail(mailIds);
   return { id: updated.id, status: updated.status };
 }
 
 export async function rejectOrder(db: Db, actor: Actor, orderId: string, reason: string) {
   const order = await orderForActor(db, actor, orderId);
   if (!(await isApproverFor(db, actor, order.groupId))) throw forbidden("Only an approver of this order's group can reject it");
-  const updated = await transition(db, orderId, ["pending_approval"], {
-    status: "rejected",
-    decidedBy: actor.id,
-    reason: `rejected by ${actor.email}: ${reason}`,
-    decidedAt: new Date(),
+  const { updated, mailIds } = await db.transaction(async (tx) => {
+    const updated = await transition(tx, orderId, ["pending_approval"], {
+      status: "rejected",
+      decidedBy: actor.id,
+      reason: `rejected by ${actor.email}: ${reason}`,
+      decidedAt: new Date(),
+    });
+    return { updated, mailIds: await recordOrderEvent(tx, { kind: "order.rejected", orderId, actorId: actor.id, reason }) };
   });
   await writeAudit(db, { actorId: actor.id, action: "order.reject", targetType: "order", targetId: orderId, data: { reason }, before: { status: order.status }, after: { status: updated.status, reason: updated.reason } });
   await announce(orderId, "rejected");
+  await dispatchMail(mailIds);
   return { id: updated.id, status: updated.status, reason: updated.reason };
 }
 
@@ -273,9 +284,14 @@ async function redeliver(db: Db, actor: Actor, order: typeof orders.$inferSelect
 export async function destroyEnvironment(db: Db, actor: Actor, orderId: string) {
   const order = await orderForActor(db, actor, orderId);
   assertOwnerOrAdmin(actor, order);
-  const updated = await transition(db, orderId, ["ready"], { status: "retiring", reason: `destroy requested by ${actor.email}` });
+  const { updated, mailIds } = await db.transaction(async (tx) => {
+    const why = `destroy requested by ${actor.email}`;
+    const updated = await transition(tx, orderId, ["ready"], { status: "retiring", reason: why });
+    return { updated, mailIds: await recordOrderEvent(tx, { kind: "environment.retired", orderId, actorId: actor.id, why }) };
+  });
   await writeAudit(db, { actorId: actor.id, action: "order.destroy", targetType: "order", targetId: orderId, before: { status: order.status }, after: { status: updated.status } });
   await startTeardown(db, orderId, actor.id);
+  await dispatchMail(mailIds);
   return { id: updated.id, status: updated.status };
 }
 

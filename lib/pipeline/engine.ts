@@ -15,6 +15,8 @@ import { createRun, dispatchRun } from "./runs";
 import { stepLabel } from "./steps";
 import { executeLeased, LeaseLostError } from "./lease";
 import { DAY_MS } from "../time";
+import { recordOrderEvent } from "../notifications/order-events";
+import { dispatchMail } from "../mail/outbox";
 
 type StepFn = (db: Db, ctx: OrderContext, io: StepIo) => Promise<void>;
 
@@ -226,16 +228,7 @@ async function executeClaimedRun(
       if (!known) console.error(`[pipeline] run ${runId} step ${step.name} failed:`, err);
       await db.insert(stepLogs).values({ stepId: step.id, attempt, line: `error: ${message}` });
       await db.update(pipelineSteps).set({ status: "failed", finishedAt: new Date(), error: message }).where(eq(pipelineSteps.id, step.id));
-      const reason = `Step "${stepLabel(step.name)}" failed: ${message}`;
-      await finishRun(db, runId, "failed", reason);
-      await db
-        .update(orders)
-        .set({ status: "failed", reason, updatedAt: new Date() })
-        .where(and(eq(orders.id, orderId), sql`${orders.status} in ('provisioning', 'retiring')`));
-      if (run.kind === "destroy") {
-        await db.update(environments).set({ state: "error" }).where(eq(environments.orderId, orderId));
-      }
-      await announce(orderId, "failed");
+      await failOrder(db, run, { step: stepLabel(step.name), message });
       return "failed";
     }
   }
@@ -249,19 +242,47 @@ async function executeClaimedRun(
   return "succeeded";
 }
 
-/** The run succeeded and the order is ready, in one commit; false if it was cancelled meanwhile. */
+/**
+ * The run succeeded and the order is ready, with its owner told, in one commit; false if it
+ * was cancelled meanwhile.
+ */
 async function finishProvision(db: Db, runId: string, orderId: string): Promise<boolean> {
-  return db.transaction(async (tx) => {
+  const mailIds = await db.transaction(async (tx) => {
     const now = new Date();
     const done = await tx
       .update(orders)
       .set({ status: "ready", readyAt: now, updatedAt: now, reason: null })
       .where(and(eq(orders.id, orderId), eq(orders.status, "provisioning")))
       .returning({ id: orders.id });
-    if (done.length === 0) return false;
+    if (done.length === 0) return null;
     await finishRun(tx, runId, "succeeded", null);
-    return true;
+    return recordOrderEvent(tx, { kind: "order.ready", orderId });
   });
+  if (!mailIds) return false;
+  await dispatchMail(mailIds);
+  return true;
+}
+
+/**
+ * A run failed (at `step`, or from outside its steps): the run and the order say why, and the
+ * owner is told, in one commit. An order no longer being built or torn down keeps its state.
+ */
+async function failOrder(db: Db, run: { id: string; orderId: string; kind: string }, failure: { step: string | null; message: string }) {
+  const reason = failure.step ? `Step "${failure.step}" failed: ${failure.message}` : failure.message;
+  const mailIds = await db.transaction(async (tx) => {
+    await finishRun(tx, run.id, "failed", reason);
+    const failed = await tx
+      .update(orders)
+      .set({ status: "failed", reason, updatedAt: new Date() })
+      .where(and(eq(orders.id, run.orderId), sql`${orders.status} in ('queued', 'provisioning', 'retiring')`))
+      .returning({ id: orders.id });
+    if (run.kind === "destroy") {
+      await tx.update(environments).set({ state: "error" }).where(eq(environments.orderId, run.orderId));
+    }
+    return failed.length ? recordOrderEvent(tx, { kind: "order.failed", orderId: run.orderId, step: failure.step, error: failure.message }) : [];
+  });
+  await dispatchMail(mailIds);
+  await announce(run.orderId, "failed");
 }
 
 async function finishRun(db: Db, runId: string, status: "succeeded" | "failed" | "cancelled", error: string | null) {
@@ -289,11 +310,10 @@ export async function startTeardown(db: Db, orderId: string, actorId?: string): 
 export async function failRun(db: Db, runId: string, message: string): Promise<void> {
   const [run] = await db.select().from(pipelineRuns).where(eq(pipelineRuns.id, runId));
   if (!run || run.status === "succeeded" || run.status === "cancelled") return;
-  await db.update(pipelineSteps).set({ status: "failed", error: message, finishedAt: new Date() }).where(and(eq(pipelineSteps.runId, runId), eq(pipelineSteps.status, "running")));
-  await finishRun(db, runId, "failed", message);
-  await db
-    .update(orders)
-    .set({ status: "failed", reason: message, updatedAt: new Date() })
-    .where(and(eq(orders.id, run.orderId), sql`${orders.status} in ('queued', 'provisioning', 'retiring')`));
-  await announce(run.orderId, "failed");
+  const stopped = await db
+    .update(pipelineSteps)
+    .set({ status: "failed", error: message, finishedAt: new Date() })
+    .where(and(eq(pipelineSteps.runId, runId), eq(pipelineSteps.status, "running")))
+    .returning({ name: pipelineSteps.name });
+  await failOrder(db, run, { step: stopped[0] ? stepLabel(stopped[0].name) : null, message });
 }

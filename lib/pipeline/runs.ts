@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { pipelineRuns, pipelineSteps } from "../db/schema";
-import { enqueueRun } from "../jobs/queues";
+import { enqueueOrLeave, enqueueRun } from "../jobs/queues";
 import { provisionSteps, teardownSteps } from "./steps";
 
 type RunKind = "provision" | "destroy";
@@ -26,24 +26,12 @@ export async function latestRun(db: Db, orderId: string, kind?: RunKind) {
   return run ?? null;
 }
 
-/** How long an order's submission waits for Redis before leaving the run to the reconciler. */
-const ENQUEUE_TIMEOUT_MS = 2000;
-
 /**
  * Puts a run on the queue. The database already says the run is queued; if Redis is
  * unreachable now, the reconciler enqueues it later, so the order is never lost.
  */
 export async function dispatchRun(run: { id: string; attempt: number }): Promise<boolean> {
-  try {
-    await Promise.race([
-      enqueueRun({ runId: run.id, attempt: run.attempt }),
-      new Promise((_, reject) => setTimeout(() => reject(new Error("enqueue timed out")), ENQUEUE_TIMEOUT_MS).unref()),
-    ]);
-    return true;
-  } catch (err) {
-    console.error(`[jobs] could not enqueue run ${run.id}; the reconciler will retry:`, (err as Error).message);
-    return false;
-  }
+  return enqueueOrLeave(`run ${run.id}`, () => enqueueRun({ runId: run.id, attempt: run.attempt }));
 }
 
 /**

@@ -21,7 +21,7 @@ import * as resetRoute from "@/app/api/v1/courses/[id]/machines/[studentId]/rese
 import * as resetAllRoute from "@/app/api/v1/courses/[id]/reset-all/route";
 import * as acceptRoute from "@/app/api/v1/invitations/accept/route";
 import * as ordersRoute from "@/app/api/v1/orders/route";
-import { auditEvents, courseMachines, courses, courseStudents, invitations, ipAllocations, orders, simObjects, users } from "@/lib/db/schema";
+import { auditEvents, courseMachines, courses, courseStudents, invitations, ipAllocations, mails, orders, simObjects, users } from "@/lib/db/schema";
 import { verifyPassword } from "@/lib/auth/password";
 import { enqueueMaintenance, getQueue } from "@/lib/jobs/queues";
 import { DAY_MS } from "@/lib/time";
@@ -149,7 +149,7 @@ describe("a course of 30 students", () => {
     const res = await csvRequest(courseId, csv, teacherToken);
     const body = await res.json();
     expect(res.status, JSON.stringify(body)).toBe(200);
-    expect(body).toMatchObject({ students: 30, added: 30, alreadyOnRoster: [], mail: { sent: 30, skipped: 0, failed: 0 } });
+    expect(body).toMatchObject({ students: 30, added: 30, alreadyOnRoster: [], mail: { queued: 30, skipped: 0 } });
     expect(body.duplicates).toEqual([{ line: 32, message: `${students[0].email} is already on line 2; kept once` }]);
     expect(body.invitations).toHaveLength(30);
 
@@ -160,10 +160,14 @@ describe("a course of 30 students", () => {
     const stored = await db.select().from(invitations).where(eq(invitations.courseId, courseId));
     expect(stored).toHaveLength(30);
     expect(JSON.stringify(stored)).not.toContain(token);
-    const mail = sink.to(body.invitations[0].email);
+    // Sent by the worker's mail queue.
+    const mail = await waitFor(async () => sink.to(body.invitations[0].email), (m) => m.length > 0, { what: "the invitation e-mail" });
     expect(mail).toHaveLength(1);
     expect(mail[0].subject).toBe(`You are invited to the course Operating Systems ${slug}`);
     expect(mail[0].text).toContain(`/invite/${token}`);
+    // Once sent, the outbox no longer holds the link either.
+    const outbox = await waitFor(() => db.select().from(mails).where(eq(mails.to, body.invitations[0].email)), (rows) => rows[0]?.status === "sent", { what: "the invitation's mail row to be sent" });
+    expect(JSON.stringify(outbox)).not.toContain(token);
 
     const short = await invoke(acceptRoute.POST, "POST", "/api/v1/invitations/accept", { body: { token, password: "short" } });
     expect(short.status).toBe(422);
@@ -270,10 +274,12 @@ describe("a course of 30 students", () => {
     const warnings = () => sink.messages.filter((m) => m.subject.includes(`Operating Systems ${slug} ends`));
     await leaseSweep(course.endsAt.getTime() - 7 * DAY_MS + 3_600_000);
     await leaseSweep(course.endsAt.getTime() - 7 * DAY_MS + 7_200_000);
+    await waitFor(async () => warnings(), (w) => w.length >= 30, { what: "the 7-day warnings by e-mail" });
     expect(warnings()).toHaveLength(30);
     expect(new Set(warnings().flatMap((m) => m.to)).size).toBe(30);
     expect(warnings()[0].subject).toMatch(new RegExp(`^${slug}-\\d\\d is retired in 7 days: Operating Systems ${slug} ends$`));
     await leaseSweep(course.endsAt.getTime() - DAY_MS + 3_600_000);
+    await waitFor(async () => warnings(), (w) => w.length >= 60, { what: "the 1-day warnings by e-mail" });
     expect(warnings()).toHaveLength(60);
     expect(warnings().filter((m) => m.subject.includes("retired in 1 day"))).toHaveLength(30);
 

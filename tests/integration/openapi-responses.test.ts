@@ -19,6 +19,7 @@ import * as usersRoute from "@/app/api/v1/users/route";
 import * as tokensRoute from "@/app/api/v1/tokens/route";
 import * as tokenRoute from "@/app/api/v1/tokens/[id]/route";
 import * as sshKeyRoute from "@/app/api/v1/me/ssh-key/route";
+import * as emailPreferencesRoute from "@/app/api/v1/me/email-preferences/route";
 import * as groupsRoute from "@/app/api/v1/groups/route";
 import * as groupRoute from "@/app/api/v1/groups/[id]/route";
 import * as membersRoute from "@/app/api/v1/groups/[id]/members/route";
@@ -31,6 +32,7 @@ import * as extendRoute from "@/app/api/v1/leases/[environmentId]/extend/route";
 import * as leaseLimitsRoute from "@/app/api/v1/leases/limits/route";
 import * as leaseRequestsRoute from "@/app/api/v1/leases/requests/route";
 import * as notificationsRoute from "@/app/api/v1/notifications/route";
+import * as unreadRoute from "@/app/api/v1/notifications/unread/route";
 import * as coursesRoute from "@/app/api/v1/courses/route";
 import * as courseRoute from "@/app/api/v1/courses/[id]/route";
 import * as rosterRoute from "@/app/api/v1/courses/[id]/roster/route";
@@ -107,7 +109,7 @@ describe("answers as the OpenAPI document says", () => {
     expect((await documented(networksRoute.GET, "GET", "/api/v1/networks", "/api/v1/networks", { token: token.customer })).status).toBe(200);
   });
 
-  it("users, tokens and the SSH key, with 401 without a token", async () => {
+  it("users, tokens, the SSH key and e-mail preferences, with 401 without a token", async () => {
     expect((await documented(tokensRoute.GET, "GET", "/api/v1/tokens", "/api/v1/tokens")).status).toBe(401);
     expect((await documented(usersRoute.GET, "GET", "/api/v1/users", "/api/v1/users", { token: token.admin })).status).toBe(200);
     expect((await documented(usersRoute.GET, "GET", "/api/v1/users", "/api/v1/users", { token: token.customer })).status).toBe(403);
@@ -127,6 +129,13 @@ describe("answers as the OpenAPI document says", () => {
     expect((await documented(tokenRoute.DELETE, "DELETE", "/api/v1/tokens/{id}", url, { token: token.customer, params: { id: made.body.id } })).status).toBe(204);
     expect((await documented(tokenRoute.DELETE, "DELETE", "/api/v1/tokens/{id}", url, { token: token.customer, params: { id: made.body.id } })).status).toBe(404);
     expect((await documented(sshKeyRoute.GET, "GET", "/api/v1/me/ssh-key", "/api/v1/me/ssh-key", { token: token.customer })).status).toBe(200);
+
+    const prefs = "/api/v1/me/email-preferences";
+    expect((await documented(emailPreferencesRoute.GET, "GET", prefs, prefs, { token: token.customer })).body.email["order.ready"]).toBe(true);
+    const saved = await documented(emailPreferencesRoute.PATCH, "PATCH", prefs, prefs, { token: token.customer, body: { email: { "order.ready": false } } });
+    expect(saved.body.email).toMatchObject({ "order.ready": false, "order.failed": true });
+    expect((await documented(emailPreferencesRoute.PATCH, "PATCH", prefs, prefs, { token: token.customer, body: { email: { "order.shipped": true } } })).status).toBe(422);
+    expect((await documented(emailPreferencesRoute.PATCH, "PATCH", prefs, prefs)).status).toBe(401);
   });
 
   it("groups, quotas, policies and hosts, for admins and for others", async () => {
@@ -187,7 +196,11 @@ describe("answers as the OpenAPI document says", () => {
     expect(requests.body.requests.map((r: { environmentId: string }) => r.environmentId)).toContain(environmentId);
     expect((await documented(leaseLimitsRoute.GET, "GET", "/api/v1/leases/limits", "/api/v1/leases/limits", { token: token.customer })).status).toBe(200);
     expect((await documented(leaseLimitsRoute.PUT, "PUT", "/api/v1/leases/limits", "/api/v1/leases/limits", { token: token.admin, body: { image: "linux-test", maxDays: 120 } })).status).toBe(200);
-    expect((await documented(notificationsRoute.GET, "GET", "/api/v1/notifications", "/api/v1/notifications", { token: token.customer })).status).toBe(200);
+    const listed = await documented(notificationsRoute.GET, "GET", "/api/v1/notifications", "/api/v1/notifications", { token: token.customer });
+    expect(listed.status).toBe(200);
+    const count = await documented(unreadRoute.GET, "GET", "/api/v1/notifications/unread", "/api/v1/notifications/unread", { token: token.customer });
+    expect(count.body).toEqual({ unread: listed.body.unread });
+    expect((await documented(unreadRoute.GET, "GET", "/api/v1/notifications/unread", "/api/v1/notifications/unread")).status).toBe(401);
   });
 
   it("courses: the teacher's and the student's view, a roster, a lab machine, an invitation", async () => {

@@ -5,7 +5,7 @@ import { sweepLeases } from "@/lib/leases/sweep";
 import { releaseFailedOrders } from "@/lib/orders/failed-hold";
 import { sweepCourses } from "@/lib/courses/machines";
 import { reconcileGuests } from "@/lib/lifecycle/reconcile-guests";
-import { reconcile, reconcileActions } from "../reconciler";
+import { reconcile, reconcileActions, reconcileMail } from "../reconciler";
 
 export function maintenanceProcessor(db: Db) {
   return async (job: Job) => {
@@ -17,6 +17,7 @@ export function maintenanceProcessor(db: Db) {
         return {
           runs: await reconcile(db, getQueue("provision")),
           actions: await reconcileActions(db, getQueue("lifecycle")),
+          mail: await reconcileMail(db, getQueue("mail")),
           guests: await reconcileGuests(db),
         };
       case "leases":

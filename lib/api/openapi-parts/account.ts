@@ -1,5 +1,7 @@
 import { newUserInput } from "../../users/input";
 import { sshKeyInput } from "../../validation/ssh-key";
+import { emailChoicesInput } from "../../notifications/input";
+import { notificationEvents } from "../../db/schema/enums";
 import {
   body, bodyRejected, conflict, CROSS_SITE, forbidden, noContent, notFound, ok, ref, schema, unauthorized, uuidParam, invalidPage, listPageOk, listPageParams, type OpenApiPart,
 } from "../openapi-helpers";
@@ -12,7 +14,7 @@ const token = {
   createdAt: { type: "string", format: "date-time" },
 };
 
-/** Users (admins), my API tokens and my SSH key. */
+/** Users (admins), my API tokens, my SSH key and my e-mail preferences. */
 export const accountPart: OpenApiPart = {
   paths: {
     "/api/v1/users": {
@@ -104,9 +106,42 @@ export const accountPart: OpenApiPart = {
         responses: { ...noContent("Removed"), ...unauthorized, ...forbidden(CROSS_SITE) },
       },
     },
+    "/api/v1/me/email-preferences": {
+      get: {
+        operationId: "getEmailPreferences",
+        summary: "Which kinds of event you get by e-mail (in the app you always do), and whether the portal has a mail server",
+        responses: { "200": ok("Your choices", ref("EmailPreferences")), ...unauthorized },
+      },
+      patch: {
+        operationId: "setEmailPreferences",
+        summary: "Turn e-mail on or off per kind of event; kinds left out keep their setting",
+        requestBody: body("EmailPreferencesInput"),
+        responses: {
+          "200": ok("Saved: all your choices", ref("EmailPreferences")),
+          ...unauthorized,
+          ...forbidden(CROSS_SITE),
+          ...bodyRejected("email missing, a key that is not a kind of event, a value that is not true or false, or an unknown field"),
+        },
+      },
+    },
   },
   schemas: {
     NewUser: schema(newUserInput),
+    EmailPreferencesInput: schema(emailChoicesInput),
+    EmailPreferences: {
+      type: "object",
+      required: ["email", "mailServer"],
+      properties: {
+        email: {
+          type: "object",
+          description: "Per kind of event: e-mailed (true) or in the app only (false)",
+          required: [...notificationEvents],
+          properties: Object.fromEntries(notificationEvents.map((e) => [e, { type: "boolean" }])),
+          additionalProperties: false,
+        },
+        mailServer: { type: "boolean", description: "Whether the portal sends e-mail at all (SMTP_URL is set)" },
+      },
+    },
     TokenInput: {
       type: "object",
       additionalProperties: false,

@@ -200,7 +200,11 @@ export const governanceCourses: OpenApiPart = {
           description: "One-time links to set a password, shown once",
           items: { type: "object", properties: { email: { type: "string" }, name: { type: "string" }, link: { type: "string" } } },
         },
-        mail: { type: "object", properties: { sent: { type: "integer" }, skipped: { type: "integer" }, failed: { type: "integer" } } },
+        mail: {
+          type: "object",
+          description: "Invitations queued for e-mail (sent by the worker, retried while the mail server is down), and skipped (no mail server configured)",
+          properties: { queued: { type: "integer" }, skipped: { type: "integer" } },
+        },
       },
     },
   },

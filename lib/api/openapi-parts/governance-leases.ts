@@ -136,6 +136,16 @@ export const governanceLeases: OpenApiPart = {
         },
       },
     },
+    "/api/v1/notifications/unread": {
+      get: {
+        operationId: "countUnreadNotifications",
+        summary: "How many of my notifications are unread (what the bell shows)",
+        responses: {
+          "200": ok("The count", { type: "object", required: ["unread"], properties: { unread: { type: "integer" } } }),
+          ...unauthorized,
+        },
+      },
+    },
     "/api/v1/notifications/read": {
       post: {
         operationId: "markNotificationsRead",

@@ -26,3 +26,21 @@ export type RuleConditions = {
   leaseDaysOver?: number;
   leaseDaysAtMost?: number;
 };
+
+/**
+ * What happens to an order or environment that the portal tells people about: always in the
+ * app, and by e-mail unless the user turned that kind off on Account.
+ */
+export const notificationEvents = [
+  "order.held",
+  "order.awaiting_approval",
+  "order.approved",
+  "order.rejected",
+  "order.ready",
+  "order.failed",
+  "environment.stopped",
+  "environment.moved",
+  "environment.retired",
+  "lease.expiring",
+] as const;
+export type NotificationEvent = (typeof notificationEvents)[number];

@@ -2,6 +2,7 @@ import { index, integer, pgTable, text, timestamp, unique, uuid } from "drizzle-
 import { users, groups } from "./users";
 import { images } from "./catalog";
 import { environments, orders } from "./orders";
+import { mails } from "./notifications";
 
 export const leaseEventKinds = ["warn_7d", "warn_1d", "stopped", "restarted", "retired"] as const;
 export type LeaseEventKind = (typeof leaseEventKinds)[number];
@@ -21,9 +22,13 @@ export const leaseEvents = pgTable(
     /** The lease end this event was about. */
     leaseEnd: timestamp("lease_end", { withTimezone: true }).notNull(),
     at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
-    /** E-mail to the owner: pending (being sent), sent, skipped (no SMTP configured), failed, or none for silent events. */
+    /**
+     * E-mail to the owner: pending (queued; `mailId` says how it went), skipped (no mail server,
+     * or the owner turned such e-mail off), or none for silent events. (sent and failed: the
+     * outcome, recorded here before mail went through the outbox.)
+     */
     email: text("email", { enum: ["pending", "sent", "skipped", "failed", "none"] }).notNull().default("none"),
-    emailError: text("email_error"),
+    mailId: uuid("mail_id").references(() => mails.id, { onDelete: "set null" }),
   },
   (t) => [unique("lease_events_once").on(t.environmentId, t.kind, t.leaseEnd), index("lease_events_order_idx").on(t.orderId)],
 );

@@ -1,0 +1,1 @@
+ALTER TABLE "lease_events" DROP COLUMN "email_error";
