@@ -51,6 +51,13 @@ export const courseInput = z
 
 export type CourseInput = z.infer<typeof courseInput>;
 
+/** The fields of the page's course form, all strings as a form posts them. */
+export const courseFormFields = ["name", "slug", "image", "flavor", "startsOn", "endsOn", "capacity"] as const;
+export type CourseFormValues = Record<(typeof courseFormFields)[number], string>;
+
+/** The course form's fields as courseInput takes them: an empty capacity means one machine per student. */
+export const courseFormBody = (v: CourseFormValues) => ({ ...v, capacity: v.capacity.trim() === "" ? undefined : v.capacity });
+
 export const acceptInvitationInput = z.strictObject({
   token: z.string().trim().min(20, "This invitation link is not valid").max(200),
   password: z.string().min(8, "Password needs at least 8 characters").max(200),
@@ -79,3 +86,9 @@ export const courseUpdateInput = z
     endsOn: day.optional(),
   })
   .refine((v) => v.capacity !== undefined || v.endsOn !== undefined, { path: ["_"], message: "Change the capacity or the end date" });
+
+export const courseSettingsFields = ["capacity", "endsOn"] as const;
+export type CourseSettingsValues = Record<(typeof courseSettingsFields)[number], string>;
+
+/** The settings form's fields as courseUpdateInput takes them: an empty capacity means one machine per student. */
+export const courseSettingsBody = (v: CourseSettingsValues) => ({ capacity: v.capacity.trim() === "" ? null : Number(v.capacity), endsOn: v.endsOn });
