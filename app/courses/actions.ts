@@ -25,9 +25,14 @@ export async function createCourseAction(_: FormState<CourseFormValues>, form: F
   redirect(`/courses/${result.data.id}`);
 }
 
-/** Changes the capacity or the last day; the page shows the new numbers. */
-export async function updateCourseAction(courseId: string, _: FormState<CourseSettingsValues>, form: FormData): Promise<FormState<CourseSettingsValues>> {
+/**
+ * Changes the capacity or the last day of the course the form names; the page shows the new
+ * numbers. (The id travels as a field: an action bound to it during render made the page's
+ * answer to a post without JavaScript never finish.)
+ */
+export async function updateCourseAction(_: FormState<CourseSettingsValues>, form: FormData): Promise<FormState<CourseSettingsValues>> {
   const values = formValues(form, courseSettingsFields);
+  const courseId = String(form.get("courseId") ?? "");
   const result = await runAction(courseUpdateInput, courseSettingsBody(values), ({ db, actor, body }) => {
     if (!isUuid(courseId)) throw notFound("Course");
     return updateCourse(db, actor, courseId, body);

@@ -11,12 +11,13 @@ export function CourseSettingsForm({ courseId, capacity, fixedCapacity, endsOn }
   const form = useActionForm<CourseSettingsValues>({
     schema: courseUpdateInput,
     toBody: courseSettingsBody,
-    action: updateCourseAction.bind(null, courseId),
+    action: updateCourseAction,
     initial: { capacity: fixedCapacity ? String(capacity) : "", endsOn },
     refused: "Not saved",
   });
   return (
     <form action={form.formAction} onSubmit={form.onSubmit} noValidate aria-label="Course settings" className="flex flex-wrap items-start gap-4">
+      <input type="hidden" name="courseId" value={courseId} />
       <div>
         <label htmlFor="course-cap" className="field-label">Lab machines</label>
         <input {...form.field("course-cap", "capacity")} inputMode="numeric" placeholder="one per student" autoComplete="off" className="field-input w-40" />
