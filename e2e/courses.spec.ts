@@ -66,7 +66,7 @@ test("a teacher creates a course, uploads a roster (after fixing a bad line), a 
 
   // The invited student sets a password with the one-time link.
   const link = await result.getByTestId("invitation-link").textContent();
-  const anon = await browser.newContext();
+  const anon = await browser.newContext({ storageState: { cookies: [], origins: [] } });
   const invitee = await anon.newPage();
   await invitee.goto(link!.trim());
   await expect(invitee.getByText(`Choose a password for ${newStudent}`)).toBeVisible();

@@ -4,6 +4,8 @@ import { authFile, BASE_URL, PASSWORD, users } from "./users";
 const sameOrigin = { Origin: BASE_URL };
 const day = (offsetDays: number) => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
 const shots = "test-results";
+/** A browser with nobody signed in (contexts otherwise start with the test's storage state). */
+const signedOut = { storageState: { cookies: [], origins: [] } };
 
 test.describe("teachers and invitations", () => {
   test.use({ storageState: authFile("approver") });
@@ -52,7 +54,7 @@ test.describe("teachers and invitations", () => {
     await expect(bobRow.getByRole("button", { name: `Copy the link for ${bob}` })).toHaveText("Copied");
 
     // Ann's lost link no longer works; the new one sets her password and signs her in.
-    const anon = await browser.newContext();
+    const anon = await browser.newContext(signedOut);
     const student = await anon.newPage();
     await student.goto(first.get(ann)!);
     await expect(student.getByText("This invitation link is not valid. Ask your teacher for a new one.")).toBeVisible();
@@ -81,13 +83,22 @@ test.describe("teachers and invitations", () => {
     await expect(waiting.getByTestId("invitation")).toHaveAttribute("data-email", bob);
     const bobThird = (await waiting.getByTestId("invitation-link").textContent())!.trim();
     await page.screenshot({ path: `${shots}/invitation-all.png`, fullPage: true });
-    const check = await browser.newContext();
+    const check = await browser.newContext(signedOut);
     const visitor = await check.newPage();
     await visitor.goto(bobSecond);
     await expect(visitor.getByText("This invitation link is not valid. Ask your teacher for a new one.")).toBeVisible();
     await visitor.goto(bobThird);
     await expect(visitor.getByText(`Choose a password for ${bob}`)).toBeVisible();
     await check.close();
+
+    // On a phone the links wrap and the buttons fill the width: the page's content (the top bar
+    // aside) needs no sideways scrolling; the roster table scrolls in its own box.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.reload();
+    await page.getByRole("button", { name: "New links for all who have not signed in (1)" }).click();
+    await expect(page.getByTestId("not-signed-in").getByTestId("invitation")).toHaveCount(1);
+    expect(await page.locator("main").evaluate((main) => main.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: `${shots}/invitation-phone.png`, fullPage: true });
   });
 
   test("creating a course opens it; date fields take 2026-12-06 and refuse 06/12/2026 with a clear message", async ({ page }) => {
@@ -162,7 +173,7 @@ test.describe("teachers and invitations", () => {
 });
 
 async function signInThroughPage(browser: Browser, email: string, password: string): Promise<Page> {
-  const context = await browser.newContext();
+  const context = await browser.newContext(signedOut);
   const page = await context.newPage();
   await page.goto("/");
   await page.getByLabel("E-mail").fill(email);

@@ -110,7 +110,7 @@ export default async function CoursePage({ params }: { params: Promise<{ id: str
                             {s.invited ? <span className="text-amber-700">invited, no password yet</span> : <span className="text-emerald-700">active</span>}
                             {s.invited && active ? (
                               <div className="mt-1">
-                                <NewInvitationButton courseId={course.id} target={{ studentIds: [s.userId] }} label="New link" description={`New link for ${s.email}`} />
+                                <NewInvitationButton courseId={course.id} target={{ studentIds: [s.userId] }} label={"New\u00a0link"} description={`New link for ${s.email}`} />
                               </div>
                             ) : null}
                           </td>
