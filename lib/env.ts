@@ -76,6 +76,11 @@ const schema = z.object({
   /** The portal's public address, for links in e-mails (falls back to NEXTAUTH_URL). */
   PORTAL_URL: z.string().url().optional(),
   NEXTAUTH_URL: z.string().url().optional(),
+  /**
+   * "1": customers, approvers and students see that an image runs on simulated hosts (a demo
+   * portal); by default only admins see the "Simulated" host kind in the catalog and order form.
+   */
+  SHOW_SIMULATED_TO_CUSTOMERS: z.enum(["0", "1"]).default("0"),
   /** Days a stopped environment is kept after its lease ended before it is destroyed. */
   LEASE_GRACE_DAYS: z.coerce.number().min(0).max(365).default(3),
   /** Longest total lease an owner can extend to without an approver (unless a limit is set). */
@@ -137,6 +142,13 @@ export const imageStoreDir = path.resolve(/*turbopackIgnore: true*/ env.IMAGE_ST
 export const isEmbeddedWorker = env.PORTAL_EMBEDDED_WORKER === "1";
 
 export const isDev = env.NODE_ENV === "development";
+
+/**
+ * Where links in e-mails and invitations point: PORTAL_URL, else NEXTAUTH_URL (which `npm start`
+ * sets to http://localhost:$PORT), else nowhere absolute. `configured` is false without
+ * PORTAL_URL, and pages that make links warn about it.
+ */
+export const linkBase = { configured: Boolean(env.PORTAL_URL), url: env.PORTAL_URL ?? env.NEXTAUTH_URL ?? null };
 
 /** The portal is served over https (PORTAL_URL, else NEXTAUTH_URL): browsers may be told to keep to it (HSTS). */
 export const servedOverHttps = (env.PORTAL_URL ?? env.NEXTAUTH_URL ?? "").startsWith("https:");

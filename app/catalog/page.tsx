@@ -2,9 +2,12 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { getDb } from "@/lib/db/client";
 import { listCatalog, type CatalogFilter } from "@/lib/catalog/queries";
+import { shownHostKinds } from "@/lib/catalog/host-kinds";
+import { groupsOf } from "@/lib/policy/groups";
 import { hostKinds } from "@/lib/db/schema";
 import { requireUser } from "@/lib/auth/require-user";
 import { PageHeader } from "@/components/PageHeader";
+import { SelectFilterForm } from "@/components/SelectFilterForm";
 import { formatMemory, formatSize, hostKindLabels, osLabels } from "@/components/format";
 import { TableHead } from "@/components/TableHead";
 
@@ -16,12 +19,12 @@ function one(v: string | string[] | undefined) {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function parseFilter(params: Search): CatalogFilter {
+function parseFilter(params: Search, kinds: readonly string[]): CatalogFilter {
   const os = one(params.os);
   const kind = one(params.kind);
   return {
     os: os === "linux" || os === "solaris" ? os : undefined,
-    kind: kind && (hostKinds as readonly string[]).includes(kind) ? kind : undefined,
+    kind: kind && kinds.includes(kind) ? kind : undefined,
   };
 }
 
@@ -29,12 +32,19 @@ const purposeLabels: Record<string, string> = { test: "Test", development: "Deve
 
 export default async function CatalogPage({ searchParams }: { searchParams: Promise<Search> }) {
   const params = await searchParams;
-  const filter = parseFilter(params);
-  const query = new URLSearchParams(Object.entries(filter).filter(([, v]) => v) as [string, string][]).toString();
-  await requireUser(`/catalog${query ? `?${query}` : ""}`);
+  const asked = parseFilter(params, hostKinds);
+  const query = new URLSearchParams(Object.entries(asked).filter(([, v]) => v) as [string, string][]).toString();
+  const user = await requireUser(`/catalog${query ? `?${query}` : ""}`);
+  const kinds = shownHostKinds(user.role, hostKinds);
+  // A host kind the user is not shown is not theirs to filter by either.
+  const filter = parseFilter(params, kinds);
   const db = await getDb();
-  const { images, flavors } = await listCatalog(db, filter);
+  const [catalog, groups] = await Promise.all([listCatalog(db, filter), groupsOf(db, user.id)]);
+  const images = catalog.images.map((i) => ({ ...i, hostKinds: shownHostKinds(user.role, i.hostKinds) }));
+  const flavors = catalog.flavors;
   const filtered = Boolean(filter.os || filter.kind);
+  // Catalog orders go to a customer group; course groups hand out lab machines on Courses only.
+  const canOrder = groups.some((g) => g.kind !== "course");
 
   return (
     <>
@@ -43,7 +53,16 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
         description="Choose an image, then a size and a network. Orders are delivered by the deploy pipeline, usually within minutes."
       />
 
-      <form method="get" action="/catalog" className="card mb-6 flex flex-wrap items-end gap-4 p-4" aria-label="Filter images">
+      {canOrder ? null : (
+        <p role="status" className="mb-6 rounded-md border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900" data-testid="catalog-no-group">
+          {user.role === "student" ? (
+            <>Your lab machines come from your courses: <Link prefetch={false} href="/courses" className="font-medium underline">open Courses</Link>. </>
+          ) : null}
+          Ordering from the catalog needs a customer group, and you are not in one yet: ask an admin to add you to one.
+        </p>
+      )}
+
+      <SelectFilterForm action="/catalog" label="Filter images" className="card mb-6 flex flex-wrap items-end gap-4 p-4">
         <div className="w-full sm:w-auto">
           <label htmlFor="filter-os" className="field-label">Operating system</label>
           <select id="filter-os" name="os" defaultValue={filter.os ?? ""} className="field-input min-w-40">
@@ -56,17 +75,20 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
           <label htmlFor="filter-kind" className="field-label">Hypervisor</label>
           <select id="filter-kind" name="kind" defaultValue={filter.kind ?? ""} className="field-input min-w-44">
             <option value="">Any</option>
-            {hostKinds.map((k) => (
+            {kinds.map((k) => (
               <option key={k} value={k}>{hostKindLabels[k] ?? k}</option>
             ))}
           </select>
         </div>
-        <button type="submit" className="btn btn-secondary w-full py-2 sm:w-auto">Apply filters</button>
+        {/* With JavaScript each choice applies at once (SelectFilterForm). */}
+        <noscript>
+          <button type="submit" className="btn btn-secondary w-full py-2 sm:w-auto">Apply filters</button>
+        </noscript>
         {filtered ? <Link prefetch={false} href="/catalog" className="py-2 text-sm font-medium text-sky-700 hover:underline">Clear filters</Link> : null}
         <p className="ml-auto self-center text-sm text-slate-500" aria-live="polite">
           {images.length} {images.length === 1 ? "image" : "images"}
         </p>
-      </form>
+      </SelectFilterForm>
 
       {images.length === 0 ? (
         <div className="card p-10 text-center text-slate-600">
@@ -103,7 +125,7 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
                 ) : null}
               </dl>
               <div className="mt-4 flex flex-wrap gap-1.5">
-                <span className="sr-only">Runs on:</span>
+                {image.hostKinds.length ? <span className="sr-only">Runs on:</span> : null}
                 {image.hostKinds.map((k) => (
                   <span key={k} className="rounded bg-slate-100 px-2 py-0.5 text-xs font-medium text-slate-700">{hostKindLabels[k] ?? k}</span>
                 ))}
@@ -113,15 +135,17 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
                   </span>
                 ) : null}
               </div>
-              <div className="mt-5 border-t border-slate-100 pt-4">
-                <Link prefetch={false}
-                  href={`/orders/new?image=${encodeURIComponent(image.slug)}`}
-                  className="btn btn-primary w-full"
-                  aria-label={`Order ${image.name}`}
-                >
-                  Order
-                </Link>
-              </div>
+              {canOrder ? (
+                <div className="mt-5 border-t border-slate-100 pt-4">
+                  <Link prefetch={false}
+                    href={`/orders/new?image=${encodeURIComponent(image.slug)}`}
+                    className="btn btn-primary w-full"
+                    aria-label={`Order ${image.name}`}
+                  >
+                    Order
+                  </Link>
+                </div>
+              ) : null}
             </li>
           ))}
         </ul>

@@ -5,10 +5,10 @@ import { LoginForm } from "@/components/LoginForm";
 
 export const metadata: Metadata = { title: "Sign in" };
 
-/** Only same-site paths are followed after sign-in. */
+/** Only same-site paths are followed after sign-in; without one, the start page of the user's role (app/page.tsx). */
 function safeNext(next: string | string[] | undefined): string {
   const value = Array.isArray(next) ? next[0] : next;
-  return value && value.startsWith("/") && !value.startsWith("//") ? value : "/catalog";
+  return value && value.startsWith("/") && !value.startsWith("//") ? value : "/";
 }
 
 export default async function LoginPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {

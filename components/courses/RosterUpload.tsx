@@ -2,20 +2,24 @@
 
 import { useRouter } from "next/navigation";
 import { useId, useState, type FormEvent } from "react";
-import { TableHead } from "../TableHead";
+import type { IssuedInvitation, MailCount } from "@/lib/courses/invitations";
+import { InvitationLinks, mailSentence } from "./InvitationLinks";
+import { NewInvitationButton } from "./NewInvitationButton";
 
 type UploadResult = {
   students: number;
   added: number;
   alreadyOnRoster: string[];
   duplicates: { line: number; message: string }[];
-  invitations: { email: string; name: string; link: string }[];
-  mail: { queued: number; skipped: number };
+  invitations: IssuedInvitation[];
+  notSignedIn: { studentId: string; email: string; name: string }[];
+  mail: MailCount;
 };
 
 /**
  * Upload a roster as a CSV file (or pasted text). A roster with a bad line is refused whole;
- * each bad line is listed with its number. New students' invitation links are shown once.
+ * each bad line is listed with its number. New students' invitation links are shown once;
+ * students of the roster who have an account but never set a password can get a new link.
  */
 export function RosterUpload({ courseId }: { courseId: string }) {
   const router = useRouter();
@@ -108,20 +112,22 @@ export function RosterUpload({ courseId }: { courseId: string }) {
           {result.invitations.length ? (
             <div>
               <p>
-                {result.invitations.length} new account{result.invitations.length === 1 ? "" : "s"}:{" "}
-                {result.mail.queued ? `invitations being e-mailed (${result.mail.queued})` : "no mail server is configured, so hand out these links"}. Each link works once; copy them now, they are not shown again.
+                {result.invitations.length} new account{result.invitations.length === 1 ? "" : "s"}. {mailSentence(result.mail)}
               </p>
-              <table className="table mt-1" aria-label="Invitation links">
-                <TableHead columns={["Student", "Invitation link"]} />
-                <tbody>
-                  {result.invitations.map((i) => (
-                    <tr key={i.email}>
-                      <td>{i.name} <span className="text-slate-500">{i.email}</span></td>
-                      <td className="font-mono text-xs break-all">{i.link.startsWith("/") ? `${window.location.origin}${i.link}` : i.link}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <InvitationLinks invitations={result.invitations} />
+            </div>
+          ) : null}
+          {result.notSignedIn.length ? (
+            <div className="space-y-2 border-t border-emerald-200 pt-2" data-testid="roster-not-signed-in">
+              <p>
+                {result.notSignedIn.length === 1 ? "1 student has" : `${result.notSignedIn.length} students have`} an account but never set a password
+                ({result.notSignedIn.map((s) => s.email).join(", ")}): their link may be lost or expired.
+              </p>
+              <NewInvitationButton
+                courseId={courseId}
+                target={{ studentIds: result.notSignedIn.map((s) => s.studentId) }}
+                label={result.notSignedIn.length === 1 ? "Send a new link" : `Send ${result.notSignedIn.length} new links`}
+              />
             </div>
           ) : null}
         </div>

@@ -15,7 +15,7 @@ import { announce } from "../pipeline/events";
 import { provisionSteps, teardownSteps } from "../pipeline/steps";
 import { HOSTNAME } from "../validation/fields";
 import { DAY_MS } from "../time";
-import { courseById, courseForActor, isStudentOf, isTeacherOf } from "./queries";
+import { courseById, courseForActor, isStudentOf, isTeacherOf } from "./access";
 import { notify } from "../notifications/queries";
 import { recordOrderEvent } from "../notifications/order-events";
 import { dispatchMail } from "../mail/outbox";

@@ -1,59 +1,24 @@
-import { createHash, randomBytes } from "node:crypto";
-import { and, asc, count, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, asc, count, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import {
-  courseMachines, courses, courseStudents, environments, flavors, groups, images, invitations, ipAllocations, memberships,
+  courseMachines, courses, courseStudents, environments, flavors, groups, images, ipAllocations, memberships,
   networks, orders, users,
 } from "../db/schema";
-import { conflict, forbidden, notFound, UserError } from "../errors";
+import { conflict, forbidden, UserError } from "../errors";
 import { writeAudit } from "../audit/write";
-import { env } from "../env";
-import { hashPassword } from "../auth/password";
-import { dispatchMail, portalLink, queueMail } from "../mail/outbox";
 import { parseRoster } from "./roster";
+import { courseForActor, teacherCourse } from "./access";
+import { INVITED_PASSWORD, invitationMails, issueInvitations, mailCount } from "./invitations";
+import { dispatchMail, queueMail } from "../mail/outbox";
 import type { CourseInput } from "./input";
 import type { z } from "zod";
 import type { courseUpdateInput } from "./input";
 import { catalogChoiceErrors, defaultProductionNetwork, findFlavor, findImage, findNetwork } from "../catalog/queries";
-import { isApproverFor } from "../policy/approvers";
 import { notify } from "../notifications/queries";
 import { DAY_MS } from "../time";
 import type { Actor } from "../auth/actor";
 
-/** Marks an account whose owner has not set a password yet: no password verifies against it. */
-export const INVITED_PASSWORD = "!invited";
-
 export const dayStart = (isoDay: string) => new Date(`${isoDay}T00:00:00Z`);
-
-export async function courseById(db: Db, courseId: string) {
-  const [course] = await db.select().from(courses).where(eq(courses.id, courseId));
-  if (!course) throw notFound("Course");
-  return course;
-}
-
-/** Teachers are the approvers of the course's group (and admins). */
-export async function isTeacherOf(db: Db, actor: Actor, course: { groupId: string }) {
-  return isApproverFor(db, actor, course.groupId);
-}
-
-export async function isStudentOf(db: Db, actor: Actor, courseId: string) {
-  const [row] = await db.select({ id: courseStudents.userId }).from(courseStudents).where(and(eq(courseStudents.courseId, courseId), eq(courseStudents.userId, actor.id)));
-  return Boolean(row);
-}
-
-/** The course if the actor teaches or attends it (else 404), and which of the two. */
-export async function courseForActor(db: Db, actor: Actor, courseId: string) {
-  const course = await courseById(db, courseId);
-  if (await isTeacherOf(db, actor, course)) return { course, teacher: true };
-  if (await isStudentOf(db, actor, courseId)) return { course, teacher: false };
-  throw notFound("Course");
-}
-
-async function teacherCourse(db: Db, actor: Actor, courseId: string) {
-  const { course, teacher } = await courseForActor(db, actor, courseId);
-  if (!teacher) throw forbidden("Only the course's teacher can do that");
-  return course;
-}
 
 /**
  * A teacher (an approver or admin) creates a course: a new group of kind "course" with the
@@ -115,14 +80,12 @@ export async function updateCourse(db: Db, actor: Actor, courseId: string, input
   return courseView(db, actor, courseId);
 }
 
-function hashInvitation(token: string) {
-  return createHash("sha256").update(token).digest("hex");
-}
-
 /**
  * Adds the students of a CSV roster to the course. Unknown e-mails get a student account
  * and an invitation link (one-time, stored hashed) to set a password; known users are added
- * as they are. A roster with a bad line changes nothing: every bad line is reported.
+ * as they are. A roster with a bad line changes nothing: every bad line is reported. Students
+ * of the roster who have an account but no password yet are named, so that the teacher can
+ * send them a new link.
  */
 export async function uploadRoster(db: Db, actor: Actor, courseId: string, csv: string, now = new Date()) {
   const course = await teacherCourse(db, actor, courseId);
@@ -166,39 +129,26 @@ export async function uploadRoster(db: Db, actor: Actor, courseId: string, csv: 
       .values(ids.map((userId) => ({ courseId, userId })))
       .onConflictDoNothing()
       .returning({ userId: courseStudents.userId });
-    const invites: { userId: string; email: string; name: string; token: string }[] = [];
-    for (const u of created) {
-      const token = randomBytes(32).toString("base64url");
-      invites.push({ userId: u.id, email: u.email, name: u.name, token });
-    }
-    if (invites.length) {
-      await tx.insert(invitations).values(
-        invites.map((i) => ({ userId: i.userId, tokenHash: hashInvitation(i.token), createdBy: actor.id, courseId, expiresAt: new Date(now.getTime() + env.INVITATION_TTL_DAYS * DAY_MS) })),
-      );
-    }
-    const mailIds = await queueMail(
-      tx,
-      invites.map((i) => ({
-        userId: i.userId,
-        kind: "invitation",
-        to: i.email,
-        subject: `You are invited to the course ${course.name}`,
-        text: `Hello ${i.name},\n\n${actor.email} added you to the course ${course.name} on the environment portal. Set your password here (the link works once, for ${env.INVITATION_TTL_DAYS} days):\n\n${portalLink(`/invite/${i.token}`)}\n\nThen open Courses and press "Get my lab machine".\n`,
-      })),
-    );
+    const invites = await issueInvitations(tx, created, { actorId: actor.id, courseId }, now);
+    const mailIds = await queueMail(tx, invitationMails(course, actor, invites, false));
     return { added: new Set(added.map((a) => a.userId)), invites, byEmail, mailIds };
   });
   await dispatchMail(result.mailIds);
 
-  const invitedIds = new Set(result.invites.map((i) => i.userId));
-  const addedExisting = parsed.students.filter((s) => {
-    const id = result.byEmail.get(s.email)!.id;
-    return result.added.has(id) && !invitedIds.has(id);
-  });
+  const userOf = (s: { email: string }) => result.byEmail.get(s.email)!;
+  const invitedIds = new Set(result.invites.map((i) => i.studentId));
+  const addedExisting = parsed.students.filter((s) => result.added.has(userOf(s).id) && !invitedIds.has(userOf(s).id));
+  // Accounts made earlier (by this course or another) whose owner never set a password: their
+  // link was lost or has expired, and only a new one lets them in.
+  const notSignedIn = parsed.students
+    .map(userOf)
+    .filter((u) => u.passwordHash === INVITED_PASSWORD && !invitedIds.has(u.id))
+    .map((u) => ({ studentId: u.id, email: u.email, name: u.name }));
+  const mail = mailCount(result.invites, result.mailIds);
   await notify(
     db,
     addedExisting.map((s) => ({
-      userId: result.byEmail.get(s.email)!.id,
+      userId: userOf(s).id,
       kind: "course.added",
       title: `You were added to the course ${course.name}`,
       body: `Open Courses to get your lab machine.`,
@@ -212,45 +162,13 @@ export async function uploadRoster(db: Db, actor: Actor, courseId: string, csv: 
   return {
     students: parsed.students.length,
     added: result.added.size,
-    alreadyOnRoster: parsed.students.filter((s) => !result.added.has(result.byEmail.get(s.email)!.id)).map((s) => s.email),
+    alreadyOnRoster: parsed.students.filter((s) => !result.added.has(userOf(s).id)).map((s) => s.email),
     duplicates: parsed.duplicates,
     /** One-time links to set a password, shown to the teacher once (only their hashes are stored). */
-    invitations: result.invites.map((i) => ({ email: i.email, name: i.name, link: portalLink(`/invite/${i.token}`) })),
-    /** Invitations e-mailed (queued: sent by the worker, retried while the mail server is down), or not (no mail server). */
-    mail: { queued: result.mailIds.length, skipped: result.invites.length - result.mailIds.length },
+    invitations: result.invites,
+    notSignedIn,
+    mail,
   };
-}
-
-/** The invitation behind a token if it can still be used, with the invited user's e-mail. */
-export async function invitationFor(db: Db, token: string, now = new Date()) {
-  const [row] = await db
-    .select({ invitation: invitations, email: users.email, name: users.name })
-    .from(invitations)
-    .innerJoin(users, eq(users.id, invitations.userId))
-    .where(eq(invitations.tokenHash, hashInvitation(token)));
-  if (!row) return { ok: false as const, why: "This invitation link is not valid. Ask your teacher for a new one." };
-  if (row.invitation.usedAt) return { ok: false as const, why: "This invitation link was already used. Sign in with the password you set." };
-  if (row.invitation.expiresAt <= now) return { ok: false as const, why: "This invitation link has expired. Ask your teacher for a new one." };
-  return { ok: true as const, email: row.email, name: row.name, invitation: row.invitation };
-}
-
-/** Sets the invited user's password and uses up the token (once: a second use is refused). */
-export async function acceptInvitation(db: Db, token: string, password: string, now = new Date()) {
-  const found = await invitationFor(db, token, now);
-  if (!found.ok) throw new UserError(found.why, 422, { token: [found.why] });
-  const passwordHash = await hashPassword(password);
-  const used = await db
-    .update(invitations)
-    .set({ usedAt: now })
-    .where(and(eq(invitations.id, found.invitation.id), isNull(invitations.usedAt)))
-    .returning({ userId: invitations.userId });
-  if (used.length === 0) throw new UserError("This invitation link was already used. Sign in with the password you set.", 409, { token: ["Already used"] });
-  await db
-    .update(users)
-    .set({ passwordHash, sessionVersion: sql`${users.sessionVersion} + 1` })
-    .where(eq(users.id, found.invitation.userId));
-  await writeAudit(db, { actorId: found.invitation.userId, action: "invitation.accept", targetType: "user", targetId: found.invitation.userId });
-  return { email: found.email };
 }
 
 const machineColumns = {

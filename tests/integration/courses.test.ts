@@ -185,6 +185,9 @@ describe("a course of 30 students", () => {
     const again = await (await csvRequest(courseId, csv, teacherToken)).json();
     expect(again).toMatchObject({ added: 0, invitations: [] });
     expect(again.alreadyOnRoster).toHaveLength(30);
+    // The 29 who have not set a password are named, for a new link.
+    expect(again.notSignedIn).toHaveLength(29);
+    expect(again.notSignedIn.map((s: { email: string }) => s.email)).not.toContain(body.invitations[0].email);
   });
 
   it("30 students clicking at once (ten of them twice) get exactly one machine each, approved inside the course's allocation", async () => {

@@ -15,6 +15,9 @@ import { MachineState, busyStatuses } from "@/components/courses/MachineState";
 import { CourseSettingsForm } from "@/components/courses/CourseSettingsForm";
 import { TableHead } from "@/components/TableHead";
 import { isUuid } from "@/lib/validation/ids";
+import { linkBase } from "@/lib/env";
+import { PortalUrlWarning } from "@/components/PortalUrlWarning";
+import { NewInvitationButton } from "@/components/courses/NewInvitationButton";
 
 export const metadata: Metadata = { title: "Course" };
 export const dynamic = "force-dynamic";
@@ -35,6 +38,8 @@ export default async function CoursePage({ params }: { params: Promise<{ id: str
   const building = course.machines.some((m) => busyStatuses.includes(m.status));
   const byStudent = new Map(course.machines.map((m) => [m.studentId, m]));
   const ready = course.machines.filter((m) => m.status === "ready").length;
+  const invited = course.roster.filter((s) => s.invited).length;
+  const active = course.status === "active";
 
   return (
     <>
@@ -65,6 +70,7 @@ export default async function CoursePage({ params }: { params: Promise<{ id: str
             <p role="status" className="rounded-md border border-slate-300 bg-slate-50 px-3 py-2 text-sm text-slate-700">The course has ended: its lab machines were retired and their addresses freed.</p>
           ) : (
             <>
+              <PortalUrlWarning unset={!linkBase.configured} linksPointTo={linkBase.url} />
               <section className="card p-5" aria-labelledby="upload-heading">
                 <h2 id="upload-heading" className="mb-3">Roster upload</h2>
                 <RosterUpload courseId={course.id} />
@@ -78,8 +84,16 @@ export default async function CoursePage({ params }: { params: Promise<{ id: str
           <section className="card" aria-labelledby="roster-heading">
             <div className="flex flex-wrap items-center justify-between gap-3 border-b border-slate-100 px-5 py-3">
               <h2 id="roster-heading" className="text-base">Roster and lab machines ({course.roster.length} students)</h2>
-              {course.status === "active" ? <ResetAllButton courseId={course.id} ready={ready} /> : null}
+              {active ? <ResetAllButton courseId={course.id} ready={ready} /> : null}
             </div>
+            {active && invited ? (
+              <div className="space-y-2 border-b border-slate-100 px-5 py-3 text-sm text-slate-700" data-testid="not-signed-in">
+                <p>
+                  {invited === 1 ? "1 student has" : `${invited} students have`} not set a password yet. A new link replaces the one they were sent, which then stops working.
+                </p>
+                <NewInvitationButton courseId={course.id} target={{ all: true }} label={`New links for all who have not signed in (${invited})`} />
+              </div>
+            ) : null}
             {course.roster.length === 0 ? (
               <p className="px-5 py-6 text-sm text-slate-600">No students yet: upload the roster above. Students then press “Get my lab machine” on their Courses page.</p>
             ) : (
@@ -92,10 +106,17 @@ export default async function CoursePage({ params }: { params: Promise<{ id: str
                       return (
                         <tr key={s.userId} data-testid="roster-row" data-email={s.email}>
                           <td><span className="font-medium text-slate-900">{s.name}</span> <span className="block text-xs text-slate-500">{s.email}</span></td>
-                          <td data-label="Account" className="text-xs">{s.invited ? <span className="text-amber-700">invited, no password yet</span> : <span className="text-emerald-700">active</span>}</td>
+                          <td data-label="Account" className="text-xs">
+                            {s.invited ? <span className="text-amber-700">invited, no password yet</span> : <span className="text-emerald-700">active</span>}
+                            {s.invited && active ? (
+                              <div className="mt-1">
+                                <NewInvitationButton courseId={course.id} target={{ studentIds: [s.userId] }} label={"New\u00a0link"} description={`New link for ${s.email}`} />
+                              </div>
+                            ) : null}
+                          </td>
                           <td data-label="Lab machine">{m ? <MachineState machine={m} /> : <span className="text-xs text-slate-500">none yet</span>}</td>
                           <td data-label="Resets">{m ? m.resets : ""}</td>
-                          <td>{m && course.status === "active" ? <ResetMachineButton courseId={course.id} studentId={s.userId} name={m.name} disabled={m.status !== "ready"} /> : null}</td>
+                          <td>{m && active ? <ResetMachineButton courseId={course.id} studentId={s.userId} name={m.name} disabled={m.status !== "ready"} /> : null}</td>
                         </tr>
                       );
                     })}

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { getDb } from "@/lib/db/client";
 import { listCatalog } from "@/lib/catalog/queries";
+import { shownHostKinds } from "@/lib/catalog/host-kinds";
 import { planHosts } from "@/lib/orders/plan";
 import { requireUser } from "@/lib/auth/require-user";
 import { PageHeader } from "@/components/PageHeader";
@@ -37,7 +38,7 @@ export default async function NewOrderPage({ searchParams }: { searchParams: Pro
     <>
       <PageHeader title="Order an environment" description="Fields are checked as you type; the portal checks them again when you submit." />
       <OrderForm
-        images={catalog.images.map((i) => ({ slug: i.slug, name: i.name, os: i.os, version: i.version, purpose: i.purpose, sizeMb: i.sizeMb, hostKinds: i.hostKinds, licensed: i.licensed }))}
+        images={catalog.images.map((i) => ({ slug: i.slug, name: i.name, os: i.os, version: i.version, purpose: i.purpose, sizeMb: i.sizeMb, hostKinds: shownHostKinds(user.role, i.hostKinds), licensed: i.licensed }))}
         flavors={catalog.flavors.map((f) => ({ slug: f.slug, name: f.name, vcpus: f.vcpus, memoryMb: f.memoryMb, diskGb: f.diskGb, cpuCap: f.cpuCap }))}
         networks={catalog.networks.filter((n) => n.purpose === "production").map((n) => ({ slug: n.slug, name: n.name, cidr: n.cidr }))}
         initialImage={catalog.images.some((i) => i.slug === image) ? image : undefined}

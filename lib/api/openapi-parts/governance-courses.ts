@@ -2,7 +2,7 @@ import { orderStatuses } from "../../db/schema";
 import {
   body, bodyRejected, conflict, CROSS_SITE, fail, forbidden, invalid, notFound, ok, ref, schema, unauthorized, uuidParam, type OpenApiPart,
 } from "../openapi-helpers";
-import { acceptInvitationInput, courseInput, courseUpdateInput } from "../../courses/input";
+import { acceptInvitationInput, courseInput, courseUpdateInput, renewInvitationsInput } from "../../courses/input";
 
 const courseId = [uuidParam("id", "The course's id")];
 const noCourse = notFound("No such course, or not one you teach or attend");
@@ -98,6 +98,27 @@ export const governanceCourses: OpenApiPart = {
         },
       },
     },
+    "/api/v1/courses/{id}/invitations": {
+      post: {
+        operationId: "renewCourseInvitations",
+        summary:
+          "New one-time invitation links (teacher) for the named students, or all: true for every student of the roster who has not set a password yet. Each link replaces the student's earlier ones (which stop working), is e-mailed when SMTP is set, and is returned once",
+        parameters: courseId,
+        requestBody: body("RenewInvitations"),
+        responses: {
+          "200": ok("The new links (an empty list when every student has set a password)", {
+            type: "object",
+            required: ["invitations", "mail"],
+            properties: { invitations: { type: "array", items: ref("Invitation") }, mail: ref("MailCount") },
+          }),
+          ...unauthorized,
+          ...teacherOnly,
+          ...noCourse,
+          ...conflict("The course has ended, or a named student has already set a password"),
+          ...bodyRejected("Neither or both of studentIds and all, an id that is not a UUID, or a student who is not on the roster (under studentIds)"),
+        },
+      },
+    },
     "/api/v1/courses/{id}/machine": {
       post: {
         operationId: "requestLabMachine",
@@ -155,8 +176,8 @@ export const governanceCourses: OpenApiPart = {
         requestBody: body("AcceptInvitation"),
         responses: {
           "200": ok("Password set; sign in with this e-mail", { type: "object", required: ["email"], properties: { email: { type: "string" } } }),
-          ...conflict("The invitation was already used"),
-          ...bodyRejected("The token is not valid or has expired, or the password is too short"),
+          ...conflict("The invitation was used or replaced by a newer link meanwhile"),
+          ...bodyRejected("The token is not valid (never issued, or replaced by a newer link), already used or expired, or the password is too short"),
         },
       },
     },
@@ -165,6 +186,17 @@ export const governanceCourses: OpenApiPart = {
     CourseInput: schema(courseInput),
     AcceptInvitation: schema(acceptInvitationInput),
     CourseUpdate: schema(courseUpdateInput),
+    RenewInvitations: schema(renewInvitationsInput),
+    Invitation: {
+      type: "object",
+      description: "A one-time link to set a password, shown once (only its hash is stored)",
+      properties: { studentId: { type: "string", format: "uuid" }, email: { type: "string" }, name: { type: "string" }, link: { type: "string" } },
+    },
+    MailCount: {
+      type: "object",
+      description: "Invitations queued for e-mail (sent by the worker, retried while the mail server is down), and skipped (no mail server configured)",
+      properties: { queued: { type: "integer" }, skipped: { type: "integer" } },
+    },
     CourseSummary: { type: "object", properties: courseProperties },
     LabMachine: {
       type: "object",
@@ -195,16 +227,13 @@ export const governanceCourses: OpenApiPart = {
         students: { type: "integer" }, added: { type: "integer" },
         alreadyOnRoster: { type: "array", items: { type: "string" } },
         duplicates: { type: "array", items: { type: "object", properties: { line: { type: "integer" }, message: { type: "string" } } } },
-        invitations: {
+        invitations: { type: "array", description: "New students' links", items: ref("Invitation") },
+        notSignedIn: {
           type: "array",
-          description: "One-time links to set a password, shown once",
-          items: { type: "object", properties: { email: { type: "string" }, name: { type: "string" }, link: { type: "string" } } },
+          description: "Students of this roster whose account was made earlier and who never set a password: POST /api/v1/courses/{id}/invitations sends them a new link",
+          items: { type: "object", properties: { studentId: { type: "string", format: "uuid" }, email: { type: "string" }, name: { type: "string" } } },
         },
-        mail: {
-          type: "object",
-          description: "Invitations queued for e-mail (sent by the worker, retried while the mail server is down), and skipped (no mail server configured)",
-          properties: { queued: { type: "integer" }, skipped: { type: "integer" } },
-        },
+        mail: ref("MailCount"),
       },
     },
   },

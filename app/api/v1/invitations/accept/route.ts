@@ -1,5 +1,5 @@
 import { json, publicRoute } from "@/lib/api/handler";
-import { acceptInvitation } from "@/lib/courses/queries";
+import { acceptInvitation } from "@/lib/courses/invitations";
 import { acceptInvitationInput } from "@/lib/courses/input";
 
 /**
