@@ -61,17 +61,19 @@ export async function deliverMail(db: Db, mailId: string, opts: { lastAttempt: b
     const error = ((err as Error).message || String(err)).slice(0, 500);
     const refused = isRefusal(err);
     const failed = refused || opts.lastAttempt;
-    await db
-      .update(mails)
-      .set({ attempts: sql`${mails.attempts} + 1`, error, ...(failed ? { status: "failed" as const } : {}) })
-      .where(and(eq(mails.id, mailId), eq(mails.status, "pending")));
-    if (failed) {
-      console.error(`[mail] e-mail ${mailId} (${mail.kind}) to ${mail.to} failed after ${mail.attempts + 1} attempt(s): ${error}`);
-      await writeAudit(db, {
+    // The failed state and its audit event commit together: whoever sees one sees the other.
+    await db.transaction(async (tx) => {
+      await tx
+        .update(mails)
+        .set({ attempts: sql`${mails.attempts} + 1`, error, ...(failed ? { status: "failed" as const } : {}) })
+        .where(and(eq(mails.id, mailId), eq(mails.status, "pending")));
+      if (!failed) return;
+      await writeAudit(tx, {
         actorId: null, action: "mail.failed", targetType: "mail", targetId: mailId,
         data: { to: mail.to, subject: mail.subject, kind: mail.kind, attempts: mail.attempts + 1, error },
       });
-    }
+    });
+    if (failed) console.error(`[mail] e-mail ${mailId} (${mail.kind}) to ${mail.to} failed after ${mail.attempts + 1} attempt(s): ${error}`);
     throw refused ? new MailRefusedError(error) : new Error(error);
   }
   await db
