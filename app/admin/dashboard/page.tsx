@@ -11,6 +11,7 @@ import { EstimateVsActualChart, RangeBarChart, ShareGauge } from "@/components/d
 import { percent, shortDuration } from "@/components/delivery/duration";
 import { formatDateTime, formatTime } from "@/components/format";
 import { TableHead } from "@/components/TableHead";
+import { DateTimeField } from "@/components/admin/DateTimeField";
 
 export const metadata: Metadata = { title: "Delivery dashboard" };
 export const dynamic = "force-dynamic";
@@ -46,10 +47,6 @@ function AsTable({ caption, head, rows }: { caption: string; head: string[]; row
   );
 }
 
-function toInput(d: Date): string {
-  return d.toISOString().slice(0, 16);
-}
-
 export default async function DeliveryDashboard({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const user = await requireUser("/admin/dashboard");
   if (user.role !== "admin") forbidden();
@@ -62,6 +59,7 @@ export default async function DeliveryDashboard({ searchParams }: { searchParams
   // The figures may be a few seconds old (shared between views): the range is theirs.
   const shown = { from: new Date(f.range.from), to: new Date(f.range.to) };
   const problem = parsed.success ? null : parsed.error.issues.map((i) => i.message).join("; ");
+  const fieldProblem = (k: "from" | "to") => (parsed.success ? undefined : parsed.error.issues.find((i) => i.path[0] === k)?.message);
 
   const imageRows = f.perImage.map((i) => ({ key: i.image, label: i.name, sub: `${i.delivery.count} delivered · ${percent(i.withinHour.share)} in 1 h`, p50: i.delivery.p50, p95: i.delivery.p95, count: i.delivery.count }));
   const stepRows = f.perStep.map((s) => ({ key: s.step, label: s.label, p50: s.actual.p50, p95: s.actual.p95, count: s.actual.count }));
@@ -76,11 +74,6 @@ export default async function DeliveryDashboard({ searchParams }: { searchParams
 
   return (
     <>
-      <nav aria-label="Breadcrumb" className="mb-2 text-sm text-slate-500">
-        <Link prefetch={false} href="/admin" className="hover:text-slate-800 hover:underline">Admin</Link>
-        <span aria-hidden className="mx-2">/</span>
-        <span className="text-slate-700">Delivery</span>
-      </nav>
       <PageHeader
         title="Delivery within the hour"
         description={`Orders submitted ${formatDateTime(shown.from)} – ${formatDateTime(shown.to)}: how many were ready within one hour of submission, and where the time went.`}
@@ -101,16 +94,11 @@ export default async function DeliveryDashboard({ searchParams }: { searchParams
             );
           })}
         </nav>
-        <form method="get" action="/admin/dashboard" className="flex flex-wrap items-end gap-2 text-sm" aria-label="Custom time range">
-          <label>
-            <span className="field-label">From (UTC)</span>
-            <input type="datetime-local" name="from" defaultValue={toInput(shown.from)} className="field-input" />
-          </label>
-          <label>
-            <span className="field-label">To (UTC)</span>
-            <input type="datetime-local" name="to" defaultValue={toInput(shown.to)} className="field-input" />
-          </label>
-          <button type="submit" className="btn btn-secondary">Show</button>
+        <form method="get" action="/admin/dashboard" className="grid w-full gap-2 text-sm sm:flex sm:w-auto sm:items-start" aria-label="Custom time range">
+          {/* What was typed stays in a field that was not understood; otherwise the range shown. */}
+          <DateTimeField name="from" label="From" value={fieldProblem("from") ? raw.from : shown.from} error={fieldProblem("from")} />
+          <DateTimeField name="to" label="To" value={fieldProblem("to") ? raw.to : shown.to} error={fieldProblem("to")} />
+          <button type="submit" className="btn btn-secondary sm:mt-6">Show</button>
         </form>
       </div>
       {problem ? <p role="alert" className="mb-4 rounded-md border border-rose-300 bg-rose-50 px-4 py-2 text-sm text-rose-800">{problem}; showing the last 7 days.</p> : null}

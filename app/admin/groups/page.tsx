@@ -55,7 +55,8 @@ export default async function AdminGroupsPage({ searchParams }: { searchParams: 
         listNetworksWithFree(db),
         db.select().from(hosts).orderBy(asc(hosts.name)),
       ]).then(([images, flavorRows, networks, hostRows]) => ({
-        images: images.map((i) => ({ id: i.id, label: i.name, detail: `${i.os}${i.licensed ? ", licensed" : ""}${i.active ? "" : ", not in catalog"}` })),
+        // A retired image is offered nowhere any more.
+        images: images.filter((i) => !i.retiredAt).map((i) => ({ id: i.id, label: i.name, detail: `${i.os}${i.licensed ? ", licensed" : ""}${i.active ? "" : ", hidden from the catalog"}` })),
         flavors: flavorRows.map((f) => ({ id: f.id, label: f.name, detail: `${f.vcpus} vCPU${f.cpuCap ? ` capped at ${f.cpuCap}` : ""}, ${formatMemory(f.memoryMb)}` })),
         networks: networks.filter((n) => n.purpose === "production").map((n) => ({ id: n.id, label: n.name, detail: n.cidr })),
         hosts: hostRows.map((h) => ({ id: h.id, label: h.name, detail: `${hostKindLabels[h.kind] ?? h.kind}, ${h.state}; tags: ${h.tags.join(", ") || "none"}` })),
@@ -64,11 +65,6 @@ export default async function AdminGroupsPage({ searchParams }: { searchParams: 
   return (
     <>
       <PageHeader title="Groups and quotas" description="Customer pools and courses: who is in them, what they may order, on which hosts, and how much of it." />
-      <p className="mb-6 text-sm">
-        <Link prefetch={false} href="/admin" className="text-sky-700 hover:underline">← Administration</Link>
-        <span className="mx-2 text-slate-300">|</span>
-        <Link prefetch={false} href="/admin/policies" className="text-sky-700 hover:underline">Approval rules</Link>
-      </p>
       <div className="space-y-8">
         <section aria-labelledby="new-group" className="card p-5">
           <h2 id="new-group" className="mb-3 text-base">Create a group</h2>

@@ -30,11 +30,6 @@ export default async function AdminPoliciesPage() {
         title="Approval rules"
         description="Rules are tried from the top; the first one whose conditions all hold approves, holds or refuses the order, and the customer and the approver read why."
       />
-      <p className="mb-6 text-sm">
-        <Link prefetch={false} href="/admin" className="text-sky-700 hover:underline">← Administration</Link>
-        <span className="mx-2 text-slate-300">|</span>
-        <Link prefetch={false} href="/admin/groups" className="text-sky-700 hover:underline">Groups and quotas</Link>
-      </p>
       <div className="space-y-8">
         <section aria-labelledby="rules-heading" className="space-y-3">
           <h2 id="rules-heading">Rules ({rules.length})</h2>
