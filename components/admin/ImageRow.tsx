@@ -58,7 +58,7 @@ export function ImageRow({ image }: { image: EditableImage & { active: boolean }
           <p className="mt-1 text-sm text-slate-700">{imageSummary(image)}</p>
           {image.description ? <p className="mt-1 text-sm text-slate-600">{image.description}</p> : null}
         </div>
-        <div className="flex flex-col gap-2 sm:flex-row sm:flex-none">
+        <div className="flex flex-wrap gap-2 sm:flex-none sm:flex-nowrap">
           <button type="button" className="btn btn-secondary" aria-expanded={open === "edit"} onClick={() => toggle("edit")} aria-label={`Edit ${image.name}`}>
             {open === "edit" ? "Close editor" : "Edit"}
           </button>

@@ -11,6 +11,7 @@ import { fieldErrors, UNSTORABLE_MESSAGE, unstorablePaths } from "@/lib/validati
 import { PageHeader } from "@/components/PageHeader";
 import { formatDateTime } from "@/components/format";
 import { TableHead } from "@/components/TableHead";
+import { stackedOnPhones } from "@/components/admin/stacked";
 import { DateTimeField } from "@/components/admin/DateTimeField";
 
 export const metadata: Metadata = { title: "Audit log" };
@@ -54,8 +55,8 @@ function ShortId({ id }: { id: string }) {
 /** A target by the name people know it by, its id on hover; orders link to their page. */
 function Target({ type, id, name }: { type: string; id: string; name: string | null }) {
   if (!name) return <ShortId id={id} />;
-  if (type === "order") return <Link prefetch={false} href={`/orders/${id}`} title={id} className="whitespace-nowrap text-sky-700 hover:underline">{name}</Link>;
-  return <span title={id} className="whitespace-nowrap text-slate-800">{name}</span>;
+  if (type === "order") return <Link prefetch={false} href={`/orders/${id}`} title={id} className="text-sky-700 [overflow-wrap:anywhere] hover:underline sm:whitespace-nowrap">{name}</Link>;
+  return <span title={id} className="text-slate-800 [overflow-wrap:anywhere] sm:whitespace-nowrap">{name}</span>;
 }
 
 function when(iso: string): string {
@@ -138,25 +139,25 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         </div>
         {result.events.length ? (
           <div className="overflow-x-auto">
-          <table className="table" aria-label="Audit entries">
+          <table className={`table ${stackedOnPhones}`} aria-label="Audit entries">
             <TableHead columns={["When", "Who", "Action", "Target", "From", "Details"]} />
             <tbody>
               {result.events.map((e) => (
                 <tr key={e.id} data-testid="audit-row" data-action={e.action}>
-                  <td className="text-xs whitespace-nowrap">{when(e.at)}</td>
-                  <td className="text-xs whitespace-nowrap">
+                  <td data-label="When" className="text-xs whitespace-nowrap">{when(e.at)}</td>
+                  <td data-label="Who" className="text-xs [overflow-wrap:anywhere] sm:whitespace-nowrap">
                     {e.actorEmail ? <span title={e.actorId ?? undefined}>{e.actorEmail}</span> : e.actorId ? <ShortId id={e.actorId} /> : <span className="text-slate-500">system</span>}
                   </td>
-                  <td><code className="rounded bg-slate-100 px-1.5 py-0.5 text-xs whitespace-nowrap text-slate-800">{e.action}</code></td>
-                  <td className="text-xs">
+                  <td data-label="Action"><code className="rounded bg-slate-100 px-1.5 py-0.5 text-xs whitespace-nowrap text-slate-800">{e.action}</code></td>
+                  <td data-label="Target" className="text-xs">
                     <span className="text-slate-500">{e.targetType}</span>
                     {e.targetId ? <span className="block"><Target type={e.targetType} id={e.targetId} name={e.targetName} /></span> : null}
                   </td>
-                  <td className="text-xs">
+                  <td data-label="From" className="text-xs">
                     <span className="font-mono">{e.sourceIp ?? "—"}</span>
                     {e.userAgent ? <span className="block max-w-48 truncate text-slate-500" title={e.userAgent}>{e.userAgent}</span> : null}
                   </td>
-                  <td className="max-w-md text-xs">
+                  <td data-label="Details" className="max-w-md text-xs">
                     <Details before={e.before} after={e.after} data={e.data} />
                   </td>
                 </tr>

@@ -16,6 +16,7 @@ import { CreateGroupForm } from "@/components/policy/CreateGroupForm";
 import { UserQuotaForm } from "@/components/policy/UserQuotaForm";
 import { formatMemory, hostKindLabels } from "@/components/format";
 import { TableHead } from "@/components/TableHead";
+import { stackedOnPhones } from "@/components/admin/stacked";
 
 export const metadata: Metadata = { title: "Groups and quotas" };
 
@@ -77,19 +78,19 @@ export default async function AdminGroupsPage({ searchParams }: { searchParams: 
             <p className="card p-6 text-slate-600">No groups yet: create one above.</p>
           ) : (
             <div className="card overflow-x-auto">
-              <table className="table" aria-label="Groups">
+              <table className={`table ${stackedOnPhones}`} aria-label="Groups">
                 <TableHead columns={["Group", "Kind", "Members", "Approval", "Edit"]} />
                 <tbody>
                   {groupRows.map((g) => (
                     <tr key={g.id} data-testid="group-row" data-group={g.slug} aria-current={selected?.id === g.id ? "true" : undefined} className={selected?.id === g.id ? "bg-sky-50" : undefined}>
-                      <td>
+                      <td data-label="Group">
                         <span className="font-medium text-slate-900">{g.name}</span>
                         <code className="block text-xs text-slate-500">{g.slug}</code>
                       </td>
-                      <td className="capitalize">{g.kind}</td>
-                      <td>{g.members}</td>
-                      <td className="text-sm">{g.autoApprove ? "auto-approves" : "needs approval"}</td>
-                      <td>
+                      <td data-label="Kind" className="capitalize">{g.kind}</td>
+                      <td data-label="Members">{g.members}</td>
+                      <td data-label="Approval" className="text-sm">{g.autoApprove ? "auto-approves" : "needs approval"}</td>
+                      <td data-label="Edit">
                         <Link prefetch={false} href={editHref(g.slug)} aria-label={`Edit ${g.name}`} className="font-medium text-sky-700 hover:underline">Edit</Link>
                       </td>
                     </tr>

@@ -8,6 +8,7 @@ import { AddNetworkForm } from "@/components/admin/AddNetworkForm";
 import { EditNetworkForm } from "@/components/admin/EditNetworkForm";
 import { UsageBar } from "@/components/admin/UsageBar";
 import { TableHead } from "@/components/TableHead";
+import { stackedOnPhones } from "@/components/admin/stacked";
 
 export const metadata: Metadata = { title: "Networks" };
 
@@ -26,22 +27,22 @@ export default async function AdminNetworksPage() {
         <section aria-labelledby="networks-heading">
           <h2 id="networks-heading" className="mb-3">Networks ({networks.length})</h2>
           <div className="card overflow-x-auto">
-            <table className="table" aria-label="Networks">
+            <table className={`table ${stackedOnPhones}`} aria-label="Networks">
               <TableHead columns={["Network", "Purpose", "CIDR", "Gateway", "Bridge", "MAC prefix", "Addresses", "Free"]} />
               <tbody>
                 {networks.map((n) => (
                   <tr key={n.id}>
-                    <td>
+                    <td data-label="Network">
                       <span className="font-medium text-slate-900">{n.name}</span>
                       <code className="block text-xs text-slate-500">{n.slug}</code>
                     </td>
-                    <td>{n.purpose}</td>
-                    <td className="font-mono">{n.cidr}</td>
-                    <td className="font-mono">{n.gateway}</td>
-                    <td className="font-mono">{n.bridge}</td>
-                    <td className="font-mono">{n.macPrefix}</td>
-                    <td><UsageBar used={n.used} total={n.total} /></td>
-                    <td className="font-medium text-slate-900" data-testid="network-free">{n.free}</td>
+                    <td data-label="Purpose">{n.purpose}</td>
+                    <td data-label="CIDR" className="font-mono">{n.cidr}</td>
+                    <td data-label="Gateway" className="font-mono">{n.gateway}</td>
+                    <td data-label="Bridge" className="font-mono">{n.bridge}</td>
+                    <td data-label="MAC prefix" className="font-mono">{n.macPrefix}</td>
+                    <td data-label="Addresses"><UsageBar used={n.used} total={n.total} /></td>
+                    <td data-label="Free" className="font-medium text-slate-900" data-testid="network-free">{n.free}</td>
                   </tr>
                 ))}
               </tbody>

@@ -8,6 +8,7 @@ import { PageHeader } from "@/components/PageHeader";
 import { CreateUserForm } from "@/components/admin/CreateUserForm";
 import { formatDateTime } from "@/components/format";
 import { TableHead } from "@/components/TableHead";
+import { stackedOnPhones } from "@/components/admin/stacked";
 import { Pager, pageNumber } from "@/components/Pager";
 
 export const metadata: Metadata = { title: "Users" };
@@ -56,23 +57,23 @@ export default async function AdminUsersPage({ searchParams }: { searchParams: P
           </form>
           {pager("Users pages")}
           <div className="overflow-x-auto">
-            <table className="table" aria-label="Users">
+            <table className={`table ${stackedOnPhones}`} aria-label="Users">
               <TableHead columns={["User", "Role", "Groups", "Created"]} />
               <tbody>
                 {users.map((u) => (
                   <tr key={u.id} data-testid="user-row">
-                    <td>
+                    <td data-label="User">
                       <span className="font-medium text-slate-900">{u.name}</span>
-                      <span className="block text-xs break-all text-slate-500">{u.email}</span>
+                      <span className="block text-xs text-slate-500 [overflow-wrap:anywhere] sm:whitespace-nowrap">{u.email}</span>
                       {u.disabled ? <span className="text-xs font-medium text-rose-600">disabled</span> : null}
                     </td>
-                    <td className="capitalize">{u.role}</td>
-                    <td className="text-xs">
+                    <td data-label="Role" className="capitalize">{u.role}</td>
+                    <td data-label="Groups" className="text-xs">
                       {u.groups.map((g) => (
                         <span key={g.slug} className="block">{g.name}{g.as === "approver" ? <span className="text-slate-500"> (approver)</span> : null}</span>
                       ))}
                     </td>
-                    <td className="text-xs whitespace-nowrap">{formatDateTime(u.createdAt)}</td>
+                    <td data-label="Created" className="text-xs whitespace-nowrap">{formatDateTime(u.createdAt)}</td>
                   </tr>
                 ))}
               </tbody>
