@@ -28,6 +28,15 @@ function Card({ title, description, children, testId }: { title: string; descrip
   );
 }
 
+/** A bar chart keeps a readable size on a phone and scrolls sideways in its own box. */
+function Wide({ children }: { children: ReactNode }) {
+  return (
+    <div className="overflow-x-auto">
+      <div className="min-w-[44rem]">{children}</div>
+    </div>
+  );
+}
+
 function AsTable({ caption, head, rows }: { caption: string; head: string[]; rows: ReactNode[][] }) {
   return (
     <details className="mt-3 text-sm">
@@ -141,14 +150,14 @@ export default async function DeliveryDashboard({ searchParams }: { searchParams
           </div>
 
           <Card title="Where the time goes" description="Per delivered order: waiting for an approver, waiting for a worker, and the pipeline itself.">
-            <RangeBarChart id="split" title="Delivery time split into approval, queue and pipeline (p50 and p95)" desc={splitRows.map((r) => `${r.label}: p50 ${shortDuration(r.p50)}, p95 ${shortDuration(r.p95)}`).join(". ")} rows={splitRows} hourMarker />
+            <Wide><RangeBarChart id="split" title="Delivery time split into approval, queue and pipeline (p50 and p95)" desc={splitRows.map((r) => `${r.label}: p50 ${shortDuration(r.p50)}, p95 ${shortDuration(r.p95)}`).join(". ")} rows={splitRows} hourMarker /></Wide>
             <AsTable caption="Delivery time split" head={["Part", "Orders", "p50", "p95"]} rows={splitRows.map((r) => [r.label, r.count, shortDuration(r.p50), shortDuration(r.p95)])} />
           </Card>
 
           <Card title="Delivery time per image" description="Submission to ready, for delivered orders." testId="chart-images">
             {imageRows.length ? (
               <>
-                <RangeBarChart id="per-image" title="Delivery time per image (p50 and p95)" desc={imageRows.map((r) => `${r.label}: p50 ${shortDuration(r.p50)}, p95 ${shortDuration(r.p95)}`).join(". ")} rows={imageRows} hourMarker />
+                <Wide><RangeBarChart id="per-image" title="Delivery time per image (p50 and p95)" desc={imageRows.map((r) => `${r.label}: p50 ${shortDuration(r.p50)}, p95 ${shortDuration(r.p95)}`).join(". ")} rows={imageRows} hourMarker /></Wide>
                 <AsTable caption="Delivery time per image" head={["Image", "Delivered", "p50", "p95", "Within 1 h"]} rows={f.perImage.map((i) => [i.name, i.delivery.count, shortDuration(i.delivery.p50), shortDuration(i.delivery.p95), percent(i.withinHour.share)])} />
               </>
             ) : <p className="text-sm text-slate-500">No order in this range was delivered yet.</p>}
@@ -158,7 +167,7 @@ export default async function DeliveryDashboard({ searchParams }: { searchParams
             <Card title="Time per pipeline step" description="How long each step took (successful runs)." testId="chart-steps">
               {stepRows.length ? (
                 <>
-                  <RangeBarChart id="per-step" title="Time per pipeline step (p50 and p95)" desc={stepRows.map((r) => `${r.label}: p50 ${shortDuration(r.p50)}, p95 ${shortDuration(r.p95)}`).join(". ")} rows={stepRows} />
+                  <Wide><RangeBarChart id="per-step" title="Time per pipeline step (p50 and p95)" desc={stepRows.map((r) => `${r.label}: p50 ${shortDuration(r.p50)}, p95 ${shortDuration(r.p95)}`).join(". ")} rows={stepRows} /></Wide>
                   <AsTable caption="Time per pipeline step" head={["Step", "Runs", "p50", "p95"]} rows={stepRows.map((r) => [r.label, r.count, shortDuration(r.p50), shortDuration(r.p95)])} />
                 </>
               ) : <p className="text-sm text-slate-500">No step has finished in this range.</p>}
@@ -166,7 +175,7 @@ export default async function DeliveryDashboard({ searchParams }: { searchParams
             <Card title="Estimated and actual time per step" description="What the portal told customers to expect when the step started (the median of that step's last 20 successful runs for the image and host kind), against what it took." testId="chart-estimates">
               {estimateRows.length ? (
                 <>
-                  <EstimateVsActualChart id="estimates" title="Estimated against actual time per step (medians)" desc={estimateRows.map((r) => `${r.label}: estimated ${shortDuration(r.estimate)}, took ${shortDuration(r.actual)}`).join(". ")} rows={estimateRows} />
+                  <Wide><EstimateVsActualChart id="estimates" title="Estimated against actual time per step (medians)" desc={estimateRows.map((r) => `${r.label}: estimated ${shortDuration(r.estimate)}, took ${shortDuration(r.actual)}`).join(". ")} rows={estimateRows} /></Wide>
                   <AsTable caption="Estimated and actual time per step" head={["Step", "Runs with an estimate", "Estimated (median)", "Actual (median)", "Mean error"]} rows={f.perStep.map((s) => [s.label, s.estimate.count, shortDuration(s.estimate.p50), shortDuration(s.estimate.actualP50), shortDuration(s.estimate.meanAbsErrorMs)])} />
                 </>
               ) : <p className="text-sm text-slate-500">No step has finished in this range.</p>}
