@@ -4,7 +4,7 @@ import { authFile, uniqueName } from "./users";
 test.use({ storageState: authFile("admin") });
 
 test("an admin adds a service network in the form after fixing a CIDR that is not a network address", async ({ page }) => {
-  await page.goto("/admin#networks");
+  await page.goto("/admin/networks");
   const form = page.getByRole("form", { name: "Add a network" });
   const slug = uniqueName("lab").toLowerCase();
 
@@ -32,7 +32,7 @@ test("an admin adds a service network in the form after fixing a CIDR that is no
   await expect(row.getByTestId("network-free")).toHaveText("253");
   // The form is empty again, ready for the next network.
   await expect(form.getByLabel("Slug")).toHaveValue("");
-  await page.getByRole("heading", { name: "Networks" }).scrollIntoViewIfNeeded();
+  await page.getByRole("heading", { name: /^Networks/ }).first().scrollIntoViewIfNeeded();
   await page.screenshot({ path: "test-results/admin-network.png" });
 
   // A block that overlaps it: the server's message shows under the CIDR.
@@ -48,7 +48,7 @@ test("an admin adds a service network in the form after fixing a CIDR that is no
 });
 
 test("the image form checks OS and hypervisors as you type and shows a taken slug under the slug", async ({ page }) => {
-  await page.goto("/admin#images");
+  await page.goto("/admin/images");
   const form = page.getByRole("form", { name: "Add an image" });
   await form.getByLabel("Name").fill("Another test server");
   await form.getByLabel("Slug").fill("linux-test");

@@ -12,7 +12,7 @@ test("an admin widens a network in the form; a block over another network is ref
   });
   expect(created.status(), await created.text()).toBe(201);
 
-  await page.goto("/admin#networks");
+  await page.goto("/admin/networks");
   const form = page.getByRole("form", { name: "Change a network" });
   await form.getByLabel("Network").selectOption({ label: `Grows ${slug}` });
   await expect(form.getByLabel("CIDR")).toHaveValue("10.20.1.0/26");

@@ -57,14 +57,15 @@ test("the delivery dashboard charts the orders delivered, the order page counts 
   await expect(estimate).toContainText("within the hour");
   await page.screenshot({ path: "test-results/order-estimate-delivered.png" });
 
-  // The dashboard, reached from the admin page.
+  // The dashboard, reached from the admin pages' menu.
   await page.goto("/admin");
-  await page.getByRole("link", { name: "Delivery dashboard" }).click();
+  await page.getByRole("navigation", { name: "Administration" }).getByRole("link", { name: "Delivery" }).click();
   await expect(page).toHaveURL(/\/admin\/dashboard$/);
   await expect(page.getByRole("heading", { name: "Delivery within the hour" })).toBeVisible();
   // Views share figures for a few seconds; the page says when they were computed.
   await expect(page.getByTestId("figures-as-of")).toHaveText(/^Figures as of \d\d:\d\d:\d\d UTC; they are computed at most every \d+ s\.$/);
   await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Admin" })).toHaveAttribute("aria-current", "page");
+  await expect(page.getByRole("navigation", { name: "Administration" }).getByRole("link", { name: "Delivery", exact: true })).toHaveAttribute("aria-current", "page");
 
   const gauge = page.locator('svg[data-chart="share-total"]');
   await expect(gauge).toHaveAttribute("role", "img");
@@ -106,8 +107,8 @@ test("the delivery dashboard charts the orders delivered, the order page counts 
   await expect(imagesCard.getByRole("table")).toContainText("Linux database server");
 
   // A range with no orders says so.
-  await page.getByLabel("From (UTC)").fill("2020-01-01T00:00");
-  await page.getByLabel("To (UTC)").fill("2020-01-02T00:00");
+  await page.getByLabel("From (UTC)").fill("2020-01-01 00:00");
+  await page.getByLabel("To (UTC)").fill("2020-01-02 00:00");
   await page.getByRole("button", { name: "Show" }).click();
   await expect(page.getByTestId("dashboard-empty")).toContainText("No orders in this range");
   await page.getByRole("link", { name: "24 hours" }).click();

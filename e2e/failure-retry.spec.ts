@@ -10,12 +10,13 @@ test.describe("an approver's own order (auto-approved)", () => {
     const adminContext = await browser.newContext({ storageState: authFile("admin") });
     const admin = await adminContext.newPage();
     try {
-      await admin.goto("/admin#hosts");
+      await admin.goto("/admin/hosts");
       for (const host of ["sim-1", "sim-2"]) {
-        await admin.getByLabel(`Step to fail on ${host}`).selectOption("glue");
-        await admin.getByLabel(`Times to fail on ${host}`).fill("1");
-        await admin.getByRole("row").filter({ hasText: host }).getByRole("button", { name: "Inject failure" }).click();
-        await expect(admin.getByRole("row").filter({ hasText: host })).toContainText("Failing: glue ×1");
+        const injection = admin.getByRole("article", { name: `Host ${host}` }).getByRole("group", { name: "Failure injection (simulated host)" });
+        await injection.getByLabel("Fail the next step at").selectOption("glue");
+        await injection.getByLabel("Times").fill("1");
+        await injection.getByRole("button", { name: "Inject failure" }).click();
+        await expect(injection).toContainText("Failing: glue ×1");
       }
 
       const hostname = uniqueName("retry");

@@ -28,7 +28,7 @@ test("a customer sees remaining quota and the refusal; an approver sees pre-flig
 
   // On the admin pages: the group's quota, and a rule for long leases with its explanation.
   await page.goto("/admin");
-  await page.getByRole("link", { name: "Groups and quotas" }).click();
+  await page.getByRole("navigation", { name: "Administration" }).getByRole("link", { name: "Groups" }).click();
   // One group's editor at a time: its row's Edit opens it below the list.
   await page.getByRole("link", { name: `Edit ${group.name}` }).click();
   await expect(page).toHaveURL(new RegExp(`/admin/groups\\?group=${slug}#group-editor$`));

@@ -19,8 +19,8 @@ test.afterAll(async () => {
 
 test("an admin registers a host, tests the connection, sees its host key and capacity, and activates it", async ({ page }) => {
   const name = uniqueName("kvm").toLowerCase().replace(/[^a-z0-9-]/g, "-");
-  await page.goto("/admin#hosts");
-  await page.getByRole("link", { name: "Register, test and remove hosts →" }).click();
+  await page.goto("/admin");
+  await page.getByRole("navigation", { name: "Administration" }).getByRole("link", { name: "Hosts" }).click();
   await expect(page).toHaveURL(/\/admin\/hosts$/);
 
   const form = page.getByRole("form", { name: "Register a host" });

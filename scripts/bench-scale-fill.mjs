@@ -76,7 +76,7 @@ export function fillStatements(scale) {
       insert into hosts (name, kind, address, state, cpu_capacity, memory_mb_capacity, disk_gb_capacity, features, tags, config)
       select 'sim-' || lpad(k::text, 3, '0'), 'sim', 'sim://sim-' || lpad(k::text, 3, '0'),
              case when k % 40 = 0 then 'draining' when k % 49 = 0 then 'offline' else 'active' end,
-             2048, 4194304, 1000000, array['vms', 'live-migration'], case when k % 10 = 0 then array['batch'] else '{}'::text[] end, '{}'::jsonb
+             2048, 4194304, 1000000, array['vms'], case when k % 10 = 0 then array['batch'] else '{}'::text[] end, '{}'::jsonb
       from generate_series(3, 100) k;
       insert into groups (slug, name, kind, auto_approve)
       select 'team-' || lpad(g::text, 2, '0'), 'Team ' || lpad(g::text, 2, '0'), 'pool', g > 5 from generate_series(1, 20) g;

@@ -43,7 +43,7 @@ export function AddNetworkForm() {
         {input("macPrefix", "MAC prefix", { placeholder: DEFAULT_MAC_PREFIX, hint: `Optional; ${DEFAULT_MAC_PREFIX} when empty`, mono: true })}
       </div>
       <div className="flex flex-wrap items-center gap-3">
-        <button type="submit" className="btn btn-primary" disabled={form.busy}>{form.busy ? "Adding…" : "Add network"}</button>
+        <button type="submit" className="btn btn-primary w-full sm:w-auto" disabled={form.busy}>{form.busy ? "Adding…" : "Add network"}</button>
         <FormStatus message={form.message} />
       </div>
     </form>

@@ -43,7 +43,7 @@ export function CreateUserForm({ groups }: { groups: { slug: string; name: strin
         <TextField form={form} id="user-password" field="password" label="Initial password" type="password" autoComplete="new-password" />
       </div>
       <div className="flex flex-wrap items-center gap-3">
-        <button type="submit" className="btn btn-primary" disabled={form.busy}>{form.busy ? "Creating…" : "Create user"}</button>
+        <button type="submit" className="btn btn-primary w-full sm:w-auto" disabled={form.busy}>{form.busy ? "Creating…" : "Create user"}</button>
         <FormStatus message={form.message} />
       </div>
     </form>

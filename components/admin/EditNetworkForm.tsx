@@ -49,7 +49,7 @@ export function EditNetworkForm({ networks }: { networks: Network[] }) {
         <TextField form={form} id="network-edit-bridge" field="bridge" label="Bridge or device" mono hint="For environments built from now on" />
       </div>
       <div className="flex flex-wrap items-center gap-3">
-        <button type="submit" className="btn" disabled={form.busy}>{form.busy ? "Saving…" : "Save network"}</button>
+        <button type="submit" className="btn btn-primary w-full sm:w-auto" disabled={form.busy}>{form.busy ? "Saving…" : "Save network"}</button>
         <FormStatus message={form.message} />
       </div>
     </form>

@@ -55,7 +55,9 @@ export function HostControls({
         </select>
       </label>
       {kind === "sim" ? (
-        <div className="space-y-1">
+        <fieldset className="space-y-1 rounded-md border border-slate-200 p-2" data-testid="failure-injection">
+          <legend className="px-1 font-medium text-slate-700">Failure injection (simulated host)</legend>
+          <p className="text-slate-500">Makes the next deliveries on {hostName} fail at one step, to try retries.</p>
           {injected.length ? (
             <p className="text-amber-800">
               Failing: {injected.map(([s, n]) => `${s} ×${n}`).join(", ")}{" "}
@@ -64,21 +66,27 @@ export function HostControls({
               </button>
             </p>
           ) : null}
-          <div className="flex flex-wrap items-center gap-1">
-            <select value={step} onChange={(e) => setStep(e.target.value)} className="rounded border border-slate-300 bg-white px-1.5 py-1" aria-label={`Step to fail on ${hostName}`}>
-              {stepNames.map((s) => (
-                <option key={s} value={s}>{s}</option>
-              ))}
-            </select>
-            <input
-              type="number"
-              min={1}
-              max={10}
-              value={times}
-              onChange={(e) => setTimes(e.target.value)}
-              className="w-12 rounded border border-slate-300 px-1.5 py-1"
-              aria-label={`Times to fail on ${hostName}`}
-            />
+          <div className="flex flex-wrap items-end gap-2">
+            <label className="flex flex-col gap-0.5">
+              <span className="text-slate-600">Fail the next step at</span>
+              <select value={step} onChange={(e) => setStep(e.target.value)} className="rounded border border-slate-300 bg-white px-1.5 py-1" aria-label={`Fail the next step at, on ${hostName}`}>
+                {stepNames.map((s) => (
+                  <option key={s} value={s}>{s}</option>
+                ))}
+              </select>
+            </label>
+            <label className="flex flex-col gap-0.5">
+              <span className="text-slate-600">Times</span>
+              <input
+                type="number"
+                min={1}
+                max={10}
+                value={times}
+                onChange={(e) => setTimes(e.target.value)}
+                className="w-16 rounded border border-slate-300 px-1.5 py-1"
+                aria-label={`Times, on ${hostName}`}
+              />
+            </label>
             <button
               type="button"
               className="rounded border border-slate-300 bg-white px-2 py-1 font-medium whitespace-nowrap text-slate-700 hover:bg-slate-50"
@@ -88,7 +96,7 @@ export function HostControls({
               Inject failure
             </button>
           </div>
-        </div>
+        </fieldset>
       ) : null}
       {error ? <p role="alert" className="text-rose-700">{error}</p> : null}
     </div>

@@ -83,7 +83,7 @@ export function RegisterHostForm() {
         </div>
       </div>
       <div className="flex flex-wrap items-center gap-3">
-        <button type="submit" className="btn btn-primary" disabled={form.busy}>{form.busy ? "Registering…" : "Register host"}</button>
+        <button type="submit" className="btn btn-primary w-full sm:w-auto" disabled={form.busy}>{form.busy ? "Registering…" : "Register host"}</button>
         <FormStatus message={form.message} />
       </div>
     </form>

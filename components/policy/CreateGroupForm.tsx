@@ -34,7 +34,7 @@ export function CreateGroupForm() {
         Approve customers&apos; orders automatically (unless a rule says otherwise)
       </label>
       <div className="flex flex-wrap items-center gap-3">
-        <button type="submit" className="btn btn-primary" disabled={form.busy}>{form.busy ? "Creating…" : "Create group"}</button>
+        <button type="submit" className="btn btn-primary w-full sm:w-auto" disabled={form.busy}>{form.busy ? "Creating…" : "Create group"}</button>
         <FormStatus message={form.message} />
       </div>
     </form>

@@ -180,7 +180,7 @@ export function RuleForm({ groups, images, editing, onDone }: { groups: Named[];
         <span className="font-medium text-slate-900" data-testid="rule-preview">{preview ?? "…"}</span>
       </div>
       <div className="flex items-center gap-3">
-        <button type="submit" className="btn btn-primary" disabled={action.busy !== null}>{editing ? "Save rule" : "Add rule"}</button>
+        <button type="submit" className="btn btn-primary w-full sm:w-auto" disabled={action.busy !== null}>{editing ? "Save rule" : "Add rule"}</button>
         {editing ? <button type="button" className="btn btn-secondary" onClick={onDone}>Cancel</button> : null}
         {action.message ? <p role={action.message.ok ? "status" : "alert"} className={`text-sm ${action.message.ok ? "text-emerald-700" : "text-rose-700"}`}>{action.message.text}</p> : null}
       </div>

@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, ilike, lte, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { auditEvents, users } from "../db/schema";
+import { auditEvents, courses, environments, groups, hosts, images, networks, orders, policyRules, users } from "../db/schema";
 import type { AuditQuery } from "./input";
 import { isUuid } from "../validation/ids";
 import { escapeLike } from "../validation/fields";
@@ -67,6 +67,40 @@ const columns = {
   after: auditEvents.after,
 };
 
+/** What people know a target by, per kind of target: an order's or host's name, a user's e-mail. */
+const targetLabels = {
+  order: [orders, orders.id, orders.name],
+  environment: [environments, environments.id, environments.hostname],
+  host: [hosts, hosts.id, hosts.name],
+  user: [users, users.id, users.email],
+  image: [images, images.id, images.name],
+  group: [groups, groups.id, groups.name],
+  network: [networks, networks.id, networks.name],
+  course: [courses, courses.id, courses.name],
+  policy_rule: [policyRules, policyRules.id, policyRules.name],
+} as const;
+
+/**
+ * The names of a page's targets, keyed `type:id`, in one statement (a UNION of primary-key
+ * lookups, one per kind of target on the page) however many rows the page has.
+ */
+async function targetNames(db: Db, events: { targetType: string; targetId: string | null }[]): Promise<Map<string, string>> {
+  const ids = new Map<keyof typeof targetLabels, Set<string>>();
+  for (const e of events) {
+    if (!e.targetId || !isUuid(e.targetId) || !Object.hasOwn(targetLabels, e.targetType)) continue;
+    const type = e.targetType as keyof typeof targetLabels;
+    ids.set(type, (ids.get(type) ?? new Set()).add(e.targetId));
+  }
+  if (!ids.size) return new Map();
+  const parts = [...ids].map(([type, set]) => {
+    const [table, id, label] = targetLabels[type];
+    const list = sql.join([...set].map((v) => sql`${v}::uuid`), sql`, `);
+    return sql`select ${type}::text as type, ${id}::text as id, ${label} as name from ${table} where ${id} in (${list})`;
+  });
+  const result = (await db.execute(sql.join(parts, sql` union all `))) as unknown as { rows: { type: string; id: string; name: string }[] };
+  return new Map(result.rows.map((r) => [`${r.type}:${r.id}`, r.name]));
+}
+
 /** Matches counted at most: beyond, the log says "more than" instead of counting the whole table. */
 export const AUDIT_COUNT_MAX = 10_000;
 
@@ -96,8 +130,9 @@ export async function searchAudit(db: Db, f: AuditQuery) {
       .from(db.select({ one: sql`1`.as("one") }).from(auditEvents).leftJoin(users, eq(users.id, auditEvents.actorId)).where(filters).limit(AUDIT_COUNT_MAX + 1).as("matches")),
   ]);
   const page = pageOf(rows, f.perPage, (r) => [r.atExact, String(r.id)]);
+  const names = await targetNames(db, page.rows);
   return {
-    events: page.rows.map(({ atExact: _a, ...r }) => ({ ...r, at: r.at.toISOString() })),
+    events: page.rows.map(({ atExact: _a, ...r }) => ({ ...r, at: r.at.toISOString(), targetName: (r.targetId && names.get(`${r.targetType}:${r.targetId}`)) ?? null })),
     page: f.page,
     perPage: f.perPage,
     total: Math.min(total, AUDIT_COUNT_MAX),

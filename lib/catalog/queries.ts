@@ -1,11 +1,11 @@
-import { and, asc, eq, inArray, or } from "drizzle-orm";
+import { and, asc, eq, inArray, notInArray, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { flavors, images, networks } from "../db/schema";
+import { courses, flavors, images, networks, orders } from "../db/schema";
 import { isUuid } from "../validation/ids";
-import { conflict } from "../errors";
+import { conflict, notFound, UserError } from "../errors";
 import { lockForTransaction } from "../db/locks";
-import { writeAudit } from "../audit/write";
-import type { ImageInput } from "./input";
+import { markUnchanged, writeAudit } from "../audit/write";
+import { hostKindsProblem, type ImageInput, type ImageUpdate } from "./input";
 import type { Actor } from "../auth/actor";
 
 
@@ -66,7 +66,7 @@ export async function listCatalog(db: Db, filter: CatalogFilter = {}) {
   return { images: filtered, flavors: allFlavors, networks: allNetworks };
 }
 
-/** Every image, active or not. */
+/** Every image, listed, hidden or retired. */
 export async function listAllImages(db: Db) {
   return db.select().from(images).orderBy(asc(images.os), asc(images.name));
 }
@@ -87,5 +87,93 @@ export async function createImage(db: Db, actor: Actor, input: ImageInput) {
       data: { slug: row.slug, os: row.os, version: row.version, hostKinds: row.hostKinds, source: row.source, rootType: row.rootType },
     });
     return row;
+  });
+}
+
+type ImageRow = typeof images.$inferSelect;
+
+/** The image to change, locked to the end of the transaction; 404 when there is none. */
+async function imageForChange(tx: Db, imageId: string): Promise<ImageRow> {
+  // FOR UPDATE also makes orders being placed on it wait (their foreign key check locks the row).
+  const [row] = await tx.select().from(images).where(eq(images.id, imageId)).for("update");
+  if (!row) throw notFound("Image");
+  return row;
+}
+
+/**
+ * Changes what an image says about itself, or hides it from the catalog (`active: false`: not
+ * listed, not orderable; environments built from it keep running) and lists it again. A retired
+ * image is not changed (409). Audited with the fields before and after.
+ */
+export async function updateImage(db: Db, actor: Actor, imageId: string, input: ImageUpdate): Promise<ImageRow> {
+  return db.transaction(async (tx) => {
+    const image = await imageForChange(tx, imageId);
+    if (image.retiredAt) throw conflict(`${image.name} is retired: it can no longer be changed`);
+    const kinds = input.hostKinds ? hostKindsProblem(image.os, input.hostKinds) : null;
+    if (kinds) throw new UserError(kinds, 422, { hostKinds: [kinds] });
+    const changed = (Object.keys(input) as (keyof ImageUpdate)[]).filter(
+      (k) => input[k] !== undefined && JSON.stringify(input[k]) !== JSON.stringify(image[k]),
+    );
+    if (!changed.length) {
+      markUnchanged();
+      return image;
+    }
+    const set = Object.fromEntries(changed.map((k) => [k, input[k]])) as Partial<ImageRow>;
+    const [row] = await tx.update(images).set(set).where(eq(images.id, image.id)).returning();
+    const pick = (i: ImageRow) => Object.fromEntries(changed.map((k) => [k, i[k]]));
+    await writeAudit(tx, { actorId: actor.id, action: "image.update", targetType: "image", targetId: image.id, data: { slug: image.slug }, before: pick(image), after: pick(row!) });
+    return row!;
+  });
+}
+
+/** Names listed in a refusal before "and N more". */
+const NAMES_SHOWN = 10;
+
+/** "a, b and c", or the first NAMES_SHOWN and how many more. */
+function listNames(names: string[], total: number): string {
+  const more = total - names.length;
+  if (more > 0) return `${names.join(", ")} and ${more} more`;
+  return names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}` : (names[0] ?? "");
+}
+
+/**
+ * Retires an image for good: hidden from the catalog and from what groups may offer, no longer
+ * changed. Refused (409, naming them) while an order that is not rejected, cancelled or retired
+ * still uses it (its environment runs on it, or it may yet be built or retried), or an active
+ * course hands out machines of it. Retiring a retired image changes nothing.
+ */
+export async function retireImage(db: Db, actor: Actor, imageId: string): Promise<ImageRow> {
+  return db.transaction(async (tx) => {
+    const image = await imageForChange(tx, imageId);
+    if (image.retiredAt) {
+      markUnchanged();
+      return image;
+    }
+    const [users, teaching] = await Promise.all([
+      tx
+        .select({ name: orders.name, total: sql<number>`count(*) over ()::int` })
+        .from(orders)
+        .where(and(eq(orders.imageId, image.id), notInArray(orders.status, ["rejected", "cancelled", "retired"])))
+        .orderBy(asc(orders.name))
+        .limit(NAMES_SHOWN),
+      tx.select({ name: courses.name }).from(courses).where(and(eq(courses.imageId, image.id), eq(courses.status, "active"))).orderBy(asc(courses.name)),
+    ]);
+    if (users.length || teaching.length) {
+      const ordersTotal = users[0]?.total ?? 0;
+      const why = [
+        ordersTotal ? `${ordersTotal === 1 ? "order" : `${ordersTotal} orders`} ${listNames(users.map((u) => u.name), ordersTotal)} still ${ordersTotal === 1 ? "uses" : "use"} it` : null,
+        teaching.length ? `${teaching.length === 1 ? "course" : "courses"} ${listNames(teaching.map((c) => c.name), teaching.length)} still ${teaching.length === 1 ? "hands" : "hand"} out machines of it` : null,
+      ];
+      const first = [ordersTotal ? `retire or cancel ${ordersTotal === 1 ? "that order" : "those orders"}` : null, teaching.length ? `end ${teaching.length === 1 ? "that course" : "those courses"}` : null];
+      const say = (parts: (string | null)[]) => parts.filter(Boolean).join(", and ");
+      const advice = say(first);
+      throw conflict(`${image.name} cannot be retired: ${say(why)}. ${advice[0]!.toUpperCase()}${advice.slice(1)} first; hide the image to stop new orders meanwhile.`);
+    }
+    const [row] = await tx.update(images).set({ active: false, retiredAt: sql`now()` }).where(eq(images.id, image.id)).returning();
+    await writeAudit(tx, {
+      actorId: actor.id, action: "image.retire", targetType: "image", targetId: image.id,
+      data: { slug: image.slug }, before: { active: image.active, retired: false }, after: { active: false, retired: true },
+    });
+    return row!;
   });
 }

@@ -18,8 +18,8 @@ export async function seedIfEmpty(db: Db, opts: { adminEmail: string; adminPassw
     const [pool] = await tx.insert(groups).values({ slug: "default", name: "Default pool", autoApprove: false }).returning();
     await tx.insert(memberships).values({ userId: admin.id, groupId: pool.id, role: "approver" });
     await tx.insert(hosts).values([
-      { name: "sim-1", kind: "sim", address: "sim://sim-1", cpuCapacity: 16, memoryMbCapacity: 65536, diskGbCapacity: 2000, features: ["vms", "live-migration"] },
-      { name: "sim-2", kind: "sim", address: "sim://sim-2", cpuCapacity: 16, memoryMbCapacity: 65536, diskGbCapacity: 2000, features: ["vms", "live-migration"] },
+      { name: "sim-1", kind: "sim", address: "sim://sim-1", cpuCapacity: 16, memoryMbCapacity: 65536, diskGbCapacity: 2000, features: ["vms"] },
+      { name: "sim-2", kind: "sim", address: "sim://sim-2", cpuCapacity: 16, memoryMbCapacity: 65536, diskGbCapacity: 2000, features: ["vms"] },
     ]);
     await tx.insert(networks).values([
       { slug: "service", name: "Service network", purpose: "service", cidr: "10.20.0.0/24", gateway: "10.20.0.1", bridge: "xenbr0" },

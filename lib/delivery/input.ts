@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { when } from "../audit/input";
+import { dateTimeField } from "../validation/date-time";
 
 /** Dashboard ranges a link can name. */
 export const deliveryRanges = { "24h": 24, "7d": 24 * 7, "30d": 24 * 30, "90d": 24 * 90, "365d": 24 * 365 } as const;
@@ -7,8 +7,8 @@ export const deliveryRanges = { "24h": 24, "7d": 24 * 7, "30d": 24 * 30, "90d": 
 export const deliveryQuery = z
   .object({
     range: z.enum(Object.keys(deliveryRanges) as [keyof typeof deliveryRanges, ...(keyof typeof deliveryRanges)[]]).optional(),
-    from: when,
-    to: when,
+    from: dateTimeField,
+    to: dateTimeField,
   })
   .refine((f) => !f.from || !f.to || f.from < f.to, { message: "The start must be before the end", path: ["to"] });
 

@@ -2,6 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, count, eq } from "drizzle-orm";
 import * as networksRoute from "@/app/api/v1/networks/route";
 import * as imagesRoute from "@/app/api/v1/images/route";
+import * as imageRoute from "@/app/api/v1/images/[id]/route";
+import * as retireRoute from "@/app/api/v1/images/[id]/retire/route";
+import * as destroyRoute from "@/app/api/v1/orders/[id]/destroy/route";
+import * as coursesRoute from "@/app/api/v1/courses/route";
 import * as ordersRoute from "@/app/api/v1/orders/route";
 import * as catalogRoute from "@/app/api/v1/catalog/route";
 import { auditEvents, images, networks } from "@/lib/db/schema";
@@ -40,6 +44,12 @@ async function imageCount() {
 
 const addNetwork = (body: unknown, tok = token.admin) => invoke(networksRoute.POST, "POST", "/api/v1/networks", { token: tok, body });
 const addImage = (body: unknown, tok = token.admin) => invoke(imagesRoute.POST, "POST", "/api/v1/images", { token: tok, body });
+const changeImage = (id: string, body: unknown, tok = token.admin) => invoke(imageRoute.PATCH, "PATCH", `/api/v1/images/${id}`, { token: tok, body, params: { id } });
+const retire = (id: string, tok = token.admin) => invoke(retireRoute.POST, "POST", `/api/v1/images/${id}/retire`, { token: tok, params: { id } });
+const catalogSlugs = async () =>
+  (await invoke(catalogRoute.GET, "GET", "/api/v1/catalog", { token: token.customer })).body.images.map((i: { slug: string }) => i.slug) as string[];
+const auditOf = (action: string, imageId: string) =>
+  db.select().from(auditEvents).where(and(eq(auditEvents.action, action), eq(auditEvents.targetId, imageId))).orderBy(auditEvents.id);
 
 describe("networks", () => {
   it("an admin adds a production network; an order on it gets an address in its block and the MAC by the network's prefix", async () => {
@@ -181,5 +191,142 @@ describe("images", () => {
     const refused = await addImage({ ...solaris, slug: unique("sol-cust") }, token.customer);
     expect(refused.status).toBe(403);
     expect(await imageCount()).toBe(before);
+  });
+
+  const linux = { name: "Linux CI runner", os: "linux", version: "Debian 12", hostKinds: ["sim", "xen"], source: "clone", purpose: "test", sizeMb: 2048 };
+  const newLinuxImage = async () => {
+    const created = await addImage({ ...linux, slug: unique("ci") });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    return created.body as { id: string; slug: string; name: string };
+  };
+
+  it("an admin changes an image's name, description, version and size; audited with before and after; the same values again change nothing", async () => {
+    const image = await newLinuxImage();
+    const changed = await changeImage(image.id, { name: "Linux CI runner (2 GB)", description: "Runs the pipelines.", version: "Debian 12.8", sizeMb: "2304", licensed: true });
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+    expect(changed.body).toMatchObject({ id: image.id, slug: image.slug, name: "Linux CI runner (2 GB)", description: "Runs the pipelines.", version: "Debian 12.8", sizeMb: 2304, licensed: true, active: true, retiredAt: null });
+    const [audit] = await auditOf("image.update", image.id);
+    expect(audit).toMatchObject({
+      actorId: admin.id, targetType: "image", data: { slug: image.slug },
+      before: { name: "Linux CI runner", description: "", version: "Debian 12", sizeMb: 2048, licensed: false },
+      after: { name: "Linux CI runner (2 GB)", description: "Runs the pipelines.", version: "Debian 12.8", sizeMb: 2304, licensed: true },
+    });
+    const catalog = await invoke(catalogRoute.GET, "GET", "/api/v1/catalog", { token: token.customer });
+    expect(catalog.body.images.find((i: { slug: string }) => i.slug === image.slug)).toMatchObject({ name: "Linux CI runner (2 GB)", version: "Debian 12.8" });
+
+    const again = await changeImage(image.id, { name: "Linux CI runner (2 GB)", sizeMb: 2304 });
+    expect(again.status).toBe(200);
+    expect(await auditOf("image.update", image.id)).toHaveLength(1);
+    expect(await auditOf("api.patch", `/api/v1/images/${image.id}`)).toHaveLength(0);
+  });
+
+  it("refuses what an image cannot become, with a message per field, and changes nothing", async () => {
+    const image = await newLinuxImage();
+    const zones = await changeImage(image.id, { hostKinds: ["zones"] });
+    expect(zones.status).toBe(422);
+    expect(zones.body.fields).toEqual({ hostKinds: ["Linux images do not run on Solaris zones"] });
+    const slug = await changeImage(image.id, { slug: "renamed", os: "solaris", name: "Renamed" });
+    expect(slug.status).toBe(422);
+    expect(Object.keys(slug.body.fields).sort()).toEqual(["os", "slug"]);
+    const nothing = await changeImage(image.id, {});
+    expect(nothing.status).toBe(422);
+    expect(Object.values(nothing.body.fields).flat()).toEqual([expect.stringMatching(/^Nothing to change/)]);
+    const bad = await changeImage(image.id, { sizeMb: 0, active: "no", name: "" });
+    expect(bad.status).toBe(422);
+    expect(bad.body.fields).toEqual({ sizeMb: ["Size must be more than 0 MB"], active: ["Active is true (listed in the catalog) or false (hidden)"], name: ["Enter a name"] });
+    const [row] = await db.select().from(images).where(eq(images.id, image.id));
+    expect(row).toMatchObject({ name: "Linux CI runner", hostKinds: ["sim", "xen"], sizeMb: 2048, active: true });
+    expect(await auditOf("image.update", image.id)).toHaveLength(0);
+
+    const missing = "00000000-0000-4000-8000-000000000000";
+    expect((await changeImage(missing, { name: "Ghost" })).status).toBe(404);
+    expect((await retire(missing)).status).toBe(404);
+    expect((await changeImage(image.id, { name: "Mine now" }, token.customer)).status).toBe(403);
+    expect((await retire(image.id, token.customer)).status).toBe(403);
+  });
+
+  it("a hidden image leaves the catalog and cannot be ordered; its environment keeps running; listed again it can be ordered", async () => {
+    const image = await newLinuxImage();
+    const first = await invoke(ordersRoute.POST, "POST", "/api/v1/orders", { token: token.customer, body: { image: image.slug, flavor: "small", name: unique("ci") } });
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    expect((await waitForOrder(db, first.body.id)).status).toBe("ready");
+
+    const hidden = await changeImage(image.id, { active: false });
+    expect(hidden.status).toBe(200);
+    expect(hidden.body.active).toBe(false);
+    expect(await catalogSlugs()).not.toContain(image.slug);
+    const refused = await invoke(ordersRoute.POST, "POST", "/api/v1/orders", { token: token.customer, body: { image: image.slug, flavor: "small", name: unique("ci") } });
+    expect(refused.status).toBe(422);
+    expect(refused.body.fields.image).toEqual([`No image "${image.slug}" in the catalog`]);
+    const view = await waitForOrder(db, first.body.id);
+    expect(view.status).toBe("ready");
+    expect(view.environment?.state).toBe("running");
+    const [audit] = await auditOf("image.update", image.id);
+    expect(audit).toMatchObject({ before: { active: true }, after: { active: false } });
+
+    expect((await changeImage(image.id, { active: true })).status).toBe(200);
+    expect(await catalogSlugs()).toContain(image.slug);
+    const again = await invoke(ordersRoute.POST, "POST", "/api/v1/orders", { token: token.customer, body: { image: image.slug, flavor: "small", name: unique("ci") } });
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+  });
+
+  it("retiring is refused while orders use the image, naming them; allowed once they are retired; a retired image is not changed", async () => {
+    const image = await newLinuxImage();
+    const names = [unique("ret-a"), unique("ret-b")];
+    const ids: string[] = [];
+    for (const name of names) {
+      const o = await invoke(ordersRoute.POST, "POST", "/api/v1/orders", { token: token.customer, body: { image: image.slug, flavor: "small", name } });
+      expect(o.status, JSON.stringify(o.body)).toBe(201);
+      ids.push(o.body.id);
+    }
+    await Promise.all(ids.map((id) => waitForOrder(db, id)));
+
+    const busy = await retire(image.id);
+    expect(busy.status).toBe(409);
+    const sorted = [...names].sort();
+    expect(busy.body.error).toBe(`Linux CI runner cannot be retired: 2 orders ${sorted[0]} and ${sorted[1]} still use it. Retire or cancel those orders first; hide the image to stop new orders meanwhile.`);
+    const [unchanged] = await db.select().from(images).where(eq(images.id, image.id));
+    expect(unchanged).toMatchObject({ active: true, retiredAt: null });
+    expect(await catalogSlugs()).toContain(image.slug);
+
+    // One environment destroyed: the other still holds it.
+    const destroy = (id: string) => invoke(destroyRoute.POST, "POST", `/api/v1/orders/${id}/destroy`, { token: token.customer, params: { id } });
+    expect((await destroy(ids[0]!)).status).toBeLessThan(300);
+    await waitForOrder(db, ids[0]!, ["retired"]);
+    const still = await retire(image.id);
+    expect(still.status).toBe(409);
+    expect(still.body.error).toContain(`order ${names[1]} still uses it`);
+
+    expect((await destroy(ids[1]!)).status).toBeLessThan(300);
+    await waitForOrder(db, ids[1]!, ["retired"]);
+    const retired = await retire(image.id);
+    expect(retired.status, JSON.stringify(retired.body)).toBe(200);
+    expect(retired.body).toMatchObject({ id: image.id, active: false, retiredAt: expect.any(String) });
+    expect(await catalogSlugs()).not.toContain(image.slug);
+    const [audit] = await auditOf("image.retire", image.id);
+    expect(audit).toMatchObject({ actorId: admin.id, data: { slug: image.slug }, before: { active: true, retired: false }, after: { active: false, retired: true } });
+
+    const change = await changeImage(image.id, { active: true });
+    expect(change.status).toBe(409);
+    expect(change.body.error).toBe("Linux CI runner is retired: it can no longer be changed");
+    const twice = await retire(image.id);
+    expect(twice.status).toBe(200);
+    expect(twice.body.retiredAt).toBe(retired.body.retiredAt);
+    expect(await auditOf("image.retire", image.id)).toHaveLength(1);
+    // The orders that used it still show it.
+    expect((await waitForOrder(db, ids[0]!, ["retired"])).image).toMatchObject({ id: image.id, name: "Linux CI runner" });
+  });
+
+  it("retiring is refused while an active course hands out machines of the image", async () => {
+    const image = await newLinuxImage();
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const slug = unique("lab").slice(0, 20);
+    const course = await invoke(coursesRoute.POST, "POST", "/api/v1/courses", {
+      token: token.admin, body: { name: "Compilers lab", slug, image: image.slug, flavor: "small", startsOn: day(0), endsOn: day(30) },
+    });
+    expect(course.status, JSON.stringify(course.body)).toBe(201);
+    const busy = await retire(image.id);
+    expect(busy.status).toBe(409);
+    expect(busy.body.error).toBe("Linux CI runner cannot be retired: course Compilers lab still hands out machines of it. End that course first; hide the image to stop new orders meanwhile.");
   });
 });

@@ -288,6 +288,36 @@ describe("searching and exporting the log", () => {
     expect([...times].sort((x, y) => y - x)).toEqual(times);
   });
 
+  it("names each target as people know it: an order's name, a host's name, a user's e-mail, in one statement a page", async () => {
+    const name = unique("named");
+    const placed = await invoke(ordersRoute.POST, "POST", "/api/v1/orders", { token: token.customer, body: { image: "linux-test", flavor: "small", name } });
+    expect(placed.status).toBe(201);
+    const { body } = await invoke(hostsRoute.GET, "GET", "/api/v1/hosts", { token: token.admin });
+    const host = body.hosts.find((h: { kind: string }) => h.kind === "sim");
+    await invoke(hostRoute.PATCH, "PATCH", `/api/v1/hosts/${host.id}`, { token: token.admin, params: { id: host.id }, body: { maxConcurrency: 3 } });
+
+    const statements: string[] = [];
+    const spy = (db as unknown as { $client: { query: (...args: unknown[]) => unknown } }).$client;
+    const query = spy.query.bind(spy);
+    spy.query = (...args: unknown[]) => {
+      statements.push(typeof args[0] === "string" ? args[0] : String((args[0] as { text?: string }).text));
+      return query(...args);
+    };
+    let page;
+    try {
+      page = await list("?perPage=100");
+    } finally {
+      spy.query = query;
+    }
+    const events = page.body.events as { action: string; targetType: string; targetId: string; targetName: string | null }[];
+    expect(events.find((e) => e.action === "order.create" && e.targetId === placed.body.id)?.targetName).toBe(name);
+    expect(events.find((e) => e.action === "host.update" && e.targetId === host.id)?.targetName).toBe(host.name);
+    expect(events.filter((e) => e.targetType === "user" && e.targetId === customer.id).map((e) => e.targetName)).toContain(customer.email);
+    expect(events.filter((e) => e.targetType === "audit_log").every((e) => e.targetName === null)).toBe(true);
+    // The page, its count and the names: three statements, whatever the page holds.
+    expect(statements.filter((q) => /audit_events|union all/i.test(q))).toHaveLength(3);
+  });
+
   it("refuses non-admins and bad filters", async () => {
     expect((await list("", token.customer)).status).toBe(403);
     expect((await list("", token.approver)).status).toBe(403);

@@ -10,6 +10,9 @@ import * as healthRoute from "@/app/api/health/route";
 import * as openApiRoute from "@/app/api/v1/openapi.json/route";
 import * as catalogRoute from "@/app/api/v1/catalog/route";
 import * as networksRoute from "@/app/api/v1/networks/route";
+import * as imagesRoute from "@/app/api/v1/images/route";
+import * as imageRoute from "@/app/api/v1/images/[id]/route";
+import * as retireImageRoute from "@/app/api/v1/images/[id]/retire/route";
 import * as ordersRoute from "@/app/api/v1/orders/route";
 import * as orderRoute from "@/app/api/v1/orders/[id]/route";
 import * as estimateRoute from "@/app/api/v1/orders/[id]/estimate/route";
@@ -108,6 +111,24 @@ describe("answers as the OpenAPI document says", () => {
     expect(catalog.body.images.length).toBeGreaterThan(0);
     expect((await documented(catalogRoute.GET, "GET", "/api/v1/catalog", "/api/v1/catalog?os=junk", { token: token.customer })).status).toBe(422);
     expect((await documented(networksRoute.GET, "GET", "/api/v1/networks", "/api/v1/networks", { token: token.customer })).status).toBe(200);
+  });
+
+  it("images: added, changed, hidden, retired, and refused once retired", async () => {
+    const slug = unique("doc-img");
+    const body = { slug, name: "Documented image", os: "linux", version: "Debian 12", hostKinds: ["sim"], source: "clone", purpose: "test", sizeMb: 512 };
+    const created = await documented(imagesRoute.POST, "POST", "/api/v1/images", "/api/v1/images", { token: token.admin, body });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const url = `/api/v1/images/${id}`;
+    const patch = (call: Call) => documented(imageRoute.PATCH, "PATCH", "/api/v1/images/{id}", url, { token: token.admin, params: { id }, ...call });
+    expect((await patch({ body: { active: false, version: "Debian 12.8" } })).status).toBe(200);
+    expect((await patch({ body: { hostKinds: ["zones"] } })).status).toBe(422);
+    expect((await patch({ body: { name: "Mine" }, token: token.customer })).status).toBe(403);
+    const missing = "00000000-0000-4000-8000-000000000000";
+    expect((await documented(imageRoute.PATCH, "PATCH", "/api/v1/images/{id}", `/api/v1/images/${missing}`, { token: token.admin, params: { id: missing }, body: { name: "Ghost" } })).status).toBe(404);
+    const retire = () => documented(retireImageRoute.POST, "POST", "/api/v1/images/{id}/retire", `${url}/retire`, { token: token.admin, params: { id } });
+    expect((await retire()).status).toBe(200);
+    expect((await patch({ body: { active: true } })).status).toBe(409);
   });
 
   it("users, tokens, the SSH key and e-mail preferences, with 401 without a token", async () => {

@@ -11,6 +11,7 @@ import { EstimateVsActualChart, RangeBarChart, ShareGauge } from "@/components/d
 import { percent, shortDuration } from "@/components/delivery/duration";
 import { formatDateTime, formatTime } from "@/components/format";
 import { TableHead } from "@/components/TableHead";
+import { DateTimeField } from "@/components/admin/DateTimeField";
 
 export const metadata: Metadata = { title: "Delivery dashboard" };
 export const dynamic = "force-dynamic";
@@ -24,6 +25,15 @@ function Card({ title, description, children, testId }: { title: string; descrip
       {description ? <p className="mt-0.5 mb-3 text-sm text-slate-600">{description}</p> : <div className="mb-3" />}
       {children}
     </section>
+  );
+}
+
+/** A bar chart keeps a readable size on a phone and scrolls sideways in its own box. */
+function Wide({ children }: { children: ReactNode }) {
+  return (
+    <div className="overflow-x-auto">
+      <div className="min-w-[44rem]">{children}</div>
+    </div>
   );
 }
 
@@ -46,10 +56,6 @@ function AsTable({ caption, head, rows }: { caption: string; head: string[]; row
   );
 }
 
-function toInput(d: Date): string {
-  return d.toISOString().slice(0, 16);
-}
-
 export default async function DeliveryDashboard({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const user = await requireUser("/admin/dashboard");
   if (user.role !== "admin") forbidden();
@@ -62,6 +68,7 @@ export default async function DeliveryDashboard({ searchParams }: { searchParams
   // The figures may be a few seconds old (shared between views): the range is theirs.
   const shown = { from: new Date(f.range.from), to: new Date(f.range.to) };
   const problem = parsed.success ? null : parsed.error.issues.map((i) => i.message).join("; ");
+  const fieldProblem = (k: "from" | "to") => (parsed.success ? undefined : parsed.error.issues.find((i) => i.path[0] === k)?.message);
 
   const imageRows = f.perImage.map((i) => ({ key: i.image, label: i.name, sub: `${i.delivery.count} delivered · ${percent(i.withinHour.share)} in 1 h`, p50: i.delivery.p50, p95: i.delivery.p95, count: i.delivery.count }));
   const stepRows = f.perStep.map((s) => ({ key: s.step, label: s.label, p50: s.actual.p50, p95: s.actual.p95, count: s.actual.count }));
@@ -76,11 +83,6 @@ export default async function DeliveryDashboard({ searchParams }: { searchParams
 
   return (
     <>
-      <nav aria-label="Breadcrumb" className="mb-2 text-sm text-slate-500">
-        <Link prefetch={false} href="/admin" className="hover:text-slate-800 hover:underline">Admin</Link>
-        <span aria-hidden className="mx-2">/</span>
-        <span className="text-slate-700">Delivery</span>
-      </nav>
       <PageHeader
         title="Delivery within the hour"
         description={`Orders submitted ${formatDateTime(shown.from)} – ${formatDateTime(shown.to)}: how many were ready within one hour of submission, and where the time went.`}
@@ -101,16 +103,11 @@ export default async function DeliveryDashboard({ searchParams }: { searchParams
             );
           })}
         </nav>
-        <form method="get" action="/admin/dashboard" className="flex flex-wrap items-end gap-2 text-sm" aria-label="Custom time range">
-          <label>
-            <span className="field-label">From (UTC)</span>
-            <input type="datetime-local" name="from" defaultValue={toInput(shown.from)} className="field-input" />
-          </label>
-          <label>
-            <span className="field-label">To (UTC)</span>
-            <input type="datetime-local" name="to" defaultValue={toInput(shown.to)} className="field-input" />
-          </label>
-          <button type="submit" className="btn btn-secondary">Show</button>
+        <form method="get" action="/admin/dashboard" className="grid w-full gap-2 text-sm sm:flex sm:w-auto sm:items-start" aria-label="Custom time range">
+          {/* What was typed stays in a field that was not understood; otherwise the range shown. */}
+          <DateTimeField name="from" label="From" value={fieldProblem("from") ? raw.from : shown.from} error={fieldProblem("from")} />
+          <DateTimeField name="to" label="To" value={fieldProblem("to") ? raw.to : shown.to} error={fieldProblem("to")} />
+          <button type="submit" className="btn btn-secondary sm:mt-6">Show</button>
         </form>
       </div>
       {problem ? <p role="alert" className="mb-4 rounded-md border border-rose-300 bg-rose-50 px-4 py-2 text-sm text-rose-800">{problem}; showing the last 7 days.</p> : null}
@@ -153,14 +150,14 @@ export default async function DeliveryDashboard({ searchParams }: { searchParams
           </div>
 
           <Card title="Where the time goes" description="Per delivered order: waiting for an approver, waiting for a worker, and the pipeline itself.">
-            <RangeBarChart id="split" title="Delivery time split into approval, queue and pipeline (p50 and p95)" desc={splitRows.map((r) => `${r.label}: p50 ${shortDuration(r.p50)}, p95 ${shortDuration(r.p95)}`).join(". ")} rows={splitRows} hourMarker />
+            <Wide><RangeBarChart id="split" title="Delivery time split into approval, queue and pipeline (p50 and p95)" desc={splitRows.map((r) => `${r.label}: p50 ${shortDuration(r.p50)}, p95 ${shortDuration(r.p95)}`).join(". ")} rows={splitRows} hourMarker /></Wide>
             <AsTable caption="Delivery time split" head={["Part", "Orders", "p50", "p95"]} rows={splitRows.map((r) => [r.label, r.count, shortDuration(r.p50), shortDuration(r.p95)])} />
           </Card>
 
           <Card title="Delivery time per image" description="Submission to ready, for delivered orders." testId="chart-images">
             {imageRows.length ? (
               <>
-                <RangeBarChart id="per-image" title="Delivery time per image (p50 and p95)" desc={imageRows.map((r) => `${r.label}: p50 ${shortDuration(r.p50)}, p95 ${shortDuration(r.p95)}`).join(". ")} rows={imageRows} hourMarker />
+                <Wide><RangeBarChart id="per-image" title="Delivery time per image (p50 and p95)" desc={imageRows.map((r) => `${r.label}: p50 ${shortDuration(r.p50)}, p95 ${shortDuration(r.p95)}`).join(". ")} rows={imageRows} hourMarker /></Wide>
                 <AsTable caption="Delivery time per image" head={["Image", "Delivered", "p50", "p95", "Within 1 h"]} rows={f.perImage.map((i) => [i.name, i.delivery.count, shortDuration(i.delivery.p50), shortDuration(i.delivery.p95), percent(i.withinHour.share)])} />
               </>
             ) : <p className="text-sm text-slate-500">No order in this range was delivered yet.</p>}
@@ -170,7 +167,7 @@ export default async function DeliveryDashboard({ searchParams }: { searchParams
             <Card title="Time per pipeline step" description="How long each step took (successful runs)." testId="chart-steps">
               {stepRows.length ? (
                 <>
-                  <RangeBarChart id="per-step" title="Time per pipeline step (p50 and p95)" desc={stepRows.map((r) => `${r.label}: p50 ${shortDuration(r.p50)}, p95 ${shortDuration(r.p95)}`).join(". ")} rows={stepRows} />
+                  <Wide><RangeBarChart id="per-step" title="Time per pipeline step (p50 and p95)" desc={stepRows.map((r) => `${r.label}: p50 ${shortDuration(r.p50)}, p95 ${shortDuration(r.p95)}`).join(". ")} rows={stepRows} /></Wide>
                   <AsTable caption="Time per pipeline step" head={["Step", "Runs", "p50", "p95"]} rows={stepRows.map((r) => [r.label, r.count, shortDuration(r.p50), shortDuration(r.p95)])} />
                 </>
               ) : <p className="text-sm text-slate-500">No step has finished in this range.</p>}
@@ -178,7 +175,7 @@ export default async function DeliveryDashboard({ searchParams }: { searchParams
             <Card title="Estimated and actual time per step" description="What the portal told customers to expect when the step started (the median of that step's last 20 successful runs for the image and host kind), against what it took." testId="chart-estimates">
               {estimateRows.length ? (
                 <>
-                  <EstimateVsActualChart id="estimates" title="Estimated against actual time per step (medians)" desc={estimateRows.map((r) => `${r.label}: estimated ${shortDuration(r.estimate)}, took ${shortDuration(r.actual)}`).join(". ")} rows={estimateRows} />
+                  <Wide><EstimateVsActualChart id="estimates" title="Estimated against actual time per step (medians)" desc={estimateRows.map((r) => `${r.label}: estimated ${shortDuration(r.estimate)}, took ${shortDuration(r.actual)}`).join(". ")} rows={estimateRows} /></Wide>
                   <AsTable caption="Estimated and actual time per step" head={["Step", "Runs with an estimate", "Estimated (median)", "Actual (median)", "Mean error"]} rows={f.perStep.map((s) => [s.label, s.estimate.count, shortDuration(s.estimate.p50), shortDuration(s.estimate.actualP50), shortDuration(s.estimate.meanAbsErrorMs)])} />
                 </>
               ) : <p className="text-sm text-slate-500">No step has finished in this range.</p>}

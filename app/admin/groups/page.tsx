@@ -16,6 +16,7 @@ import { CreateGroupForm } from "@/components/policy/CreateGroupForm";
 import { UserQuotaForm } from "@/components/policy/UserQuotaForm";
 import { formatMemory, hostKindLabels } from "@/components/format";
 import { TableHead } from "@/components/TableHead";
+import { stackedOnPhones } from "@/components/admin/stacked";
 
 export const metadata: Metadata = { title: "Groups and quotas" };
 
@@ -55,7 +56,8 @@ export default async function AdminGroupsPage({ searchParams }: { searchParams: 
         listNetworksWithFree(db),
         db.select().from(hosts).orderBy(asc(hosts.name)),
       ]).then(([images, flavorRows, networks, hostRows]) => ({
-        images: images.map((i) => ({ id: i.id, label: i.name, detail: `${i.os}${i.licensed ? ", licensed" : ""}${i.active ? "" : ", not in catalog"}` })),
+        // A retired image is offered nowhere any more.
+        images: images.filter((i) => !i.retiredAt).map((i) => ({ id: i.id, label: i.name, detail: `${i.os}${i.licensed ? ", licensed" : ""}${i.active ? "" : ", hidden from the catalog"}` })),
         flavors: flavorRows.map((f) => ({ id: f.id, label: f.name, detail: `${f.vcpus} vCPU${f.cpuCap ? ` capped at ${f.cpuCap}` : ""}, ${formatMemory(f.memoryMb)}` })),
         networks: networks.filter((n) => n.purpose === "production").map((n) => ({ id: n.id, label: n.name, detail: n.cidr })),
         hosts: hostRows.map((h) => ({ id: h.id, label: h.name, detail: `${hostKindLabels[h.kind] ?? h.kind}, ${h.state}; tags: ${h.tags.join(", ") || "none"}` })),
@@ -64,11 +66,6 @@ export default async function AdminGroupsPage({ searchParams }: { searchParams: 
   return (
     <>
       <PageHeader title="Groups and quotas" description="Customer pools and courses: who is in them, what they may order, on which hosts, and how much of it." />
-      <p className="mb-6 text-sm">
-        <Link prefetch={false} href="/admin" className="text-sky-700 hover:underline">← Administration</Link>
-        <span className="mx-2 text-slate-300">|</span>
-        <Link prefetch={false} href="/admin/policies" className="text-sky-700 hover:underline">Approval rules</Link>
-      </p>
       <div className="space-y-8">
         <section aria-labelledby="new-group" className="card p-5">
           <h2 id="new-group" className="mb-3 text-base">Create a group</h2>
@@ -81,19 +78,19 @@ export default async function AdminGroupsPage({ searchParams }: { searchParams: 
             <p className="card p-6 text-slate-600">No groups yet: create one above.</p>
           ) : (
             <div className="card overflow-x-auto">
-              <table className="table" aria-label="Groups">
+              <table className={`table ${stackedOnPhones}`} aria-label="Groups">
                 <TableHead columns={["Group", "Kind", "Members", "Approval", "Edit"]} />
                 <tbody>
                   {groupRows.map((g) => (
                     <tr key={g.id} data-testid="group-row" data-group={g.slug} aria-current={selected?.id === g.id ? "true" : undefined} className={selected?.id === g.id ? "bg-sky-50" : undefined}>
-                      <td>
+                      <td data-label="Group">
                         <span className="font-medium text-slate-900">{g.name}</span>
                         <code className="block text-xs text-slate-500">{g.slug}</code>
                       </td>
-                      <td className="capitalize">{g.kind}</td>
-                      <td>{g.members}</td>
-                      <td className="text-sm">{g.autoApprove ? "auto-approves" : "needs approval"}</td>
-                      <td>
+                      <td data-label="Kind" className="capitalize">{g.kind}</td>
+                      <td data-label="Members">{g.members}</td>
+                      <td data-label="Approval" className="text-sm">{g.autoApprove ? "auto-approves" : "needs approval"}</td>
+                      <td data-label="Edit">
                         <Link prefetch={false} href={editHref(g.slug)} aria-label={`Edit ${g.name}`} className="font-medium text-sky-700 hover:underline">Edit</Link>
                       </td>
                     </tr>

@@ -1,5 +1,4 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 import { forbidden } from "next/navigation";
 import { requireUser } from "@/lib/auth/require-user";
 import { getDb } from "@/lib/db/client";
@@ -21,6 +20,9 @@ export const dynamic = "force-dynamic";
  * Hypervisor hosts: register one with its SSH login, test the connection (pins the host key,
  * discovers capacity), activate or drain it, remove it. Private keys never reach this page.
  */
+/** A host's features in words (what its kind's driver can do, and features rules match). */
+const featureLabels: Record<string, string> = { vms: "virtual machines", zones: "Solaris zones", "live-migration": "live migration", "cold-move": "cold moves", "cpu-cap": "CPU caps" };
+
 /** Host cards a page, by name. */
 const HOSTS_PER_PAGE = 10;
 const pageHref = (page: number) => (page > 1 ? `/admin/hosts?page=${page}` : "/admin/hosts");
@@ -38,7 +40,6 @@ export default async function HostsPage({ searchParams }: { searchParams: Promis
       <PageHeader
         title="Hypervisor hosts"
         description="Register Xen, Solaris zones and QEMU hosts the portal reaches over SSH. A new host stays offline until Test connection has pinned its host key and found its capacity; then activate it. Draining hosts keep their environments but get no new ones."
-        actions={<Link href="/admin" className="text-sm font-medium text-sky-700 hover:underline">Back to administration</Link>}
       />
       <div className="grid gap-6 xl:grid-cols-3">
         <section aria-labelledby="hosts-list-heading" className="space-y-4 xl:col-span-2">
@@ -76,6 +77,8 @@ export default async function HostsPage({ searchParams }: { searchParams: Promis
                         </span>
                       ) : null}
                     </dd>
+                    <dt className="text-slate-500">Offers</dt>
+                    <dd data-testid="host-features">{h.features.length ? h.features.map((f) => featureLabels[f] ?? f).join(", ") : "—"}</dd>
                     <dt className="text-slate-500">In use</dt>
                     <dd>
                       {h.used.environments} environment{h.used.environments === 1 ? "" : "s"}: {h.used.vcpus} vCPUs, {formatMemory(h.used.memoryMb)}, {h.used.diskGb} GiB

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { forbidden } from "next/navigation";
-import { asc } from "drizzle-orm";
+import { asc, isNotNull } from "drizzle-orm";
 import { getDb } from "@/lib/db/client";
 import { groups, images } from "@/lib/db/schema";
 import { listRules, recentDecisions } from "@/lib/policy/policies";
@@ -11,6 +11,7 @@ import { PageHeader } from "@/components/PageHeader";
 import { RuleList } from "@/components/policy/RuleList";
 import { RuleForm } from "@/components/policy/RuleForm";
 import { TableHead } from "@/components/TableHead";
+import { stackedOnPhones } from "@/components/admin/stacked";
 
 export const metadata: Metadata = { title: "Approval rules" };
 
@@ -21,7 +22,7 @@ export default async function AdminPoliciesPage() {
   const [rules, groupRows, imageRows, decisions] = await Promise.all([
     listRules(db),
     db.select({ id: groups.id, name: groups.name }).from(groups).orderBy(asc(groups.name)),
-    db.select({ id: images.id, name: images.name }).from(images).orderBy(asc(images.name)),
+    db.select({ id: images.id, name: images.name, retired: isNotNull(images.retiredAt) }).from(images).orderBy(asc(images.name)),
     recentDecisions(db),
   ]);
   return (
@@ -30,11 +31,6 @@ export default async function AdminPoliciesPage() {
         title="Approval rules"
         description="Rules are tried from the top; the first one whose conditions all hold approves, holds or refuses the order, and the customer and the approver read why."
       />
-      <p className="mb-6 text-sm">
-        <Link prefetch={false} href="/admin" className="text-sky-700 hover:underline">← Administration</Link>
-        <span className="mx-2 text-slate-300">|</span>
-        <Link prefetch={false} href="/admin/groups" className="text-sky-700 hover:underline">Groups and quotas</Link>
-      </p>
       <div className="space-y-8">
         <section aria-labelledby="rules-heading" className="space-y-3">
           <h2 id="rules-heading">Rules ({rules.length})</h2>
@@ -50,7 +46,8 @@ export default async function AdminPoliciesPage() {
         </section>
         <section aria-labelledby="add-rule-heading" className="card p-5">
           <h2 id="add-rule-heading" className="mb-3 text-base">Add a rule</h2>
-          <RuleForm groups={groupRows} images={imageRows} />
+          {/* New rules name images still in use; the rules above keep the names of retired ones. */}
+          <RuleForm groups={groupRows} images={imageRows.filter((i) => !i.retired)} />
         </section>
         <section aria-labelledby="decisions-heading" className="space-y-3">
           <h2 id="decisions-heading">Recent decisions</h2>
@@ -58,22 +55,22 @@ export default async function AdminPoliciesPage() {
             <p className="text-sm text-slate-600">No orders decided yet.</p>
           ) : (
             <div className="card overflow-x-auto">
-              <table className="table" aria-label="Recent decisions">
+              <table className={`table ${stackedOnPhones}`} aria-label="Recent decisions">
                 <TableHead columns={["When", "Who", "Order", "Decided by", "What they read"]} />
                 <tbody>
                   {decisions.map((d) => (
                     <tr key={d.id} data-testid="decision-row">
-                      <td className="text-xs whitespace-nowrap">{formatDateTime(d.at.toISOString())}</td>
-                      <td className="text-xs">{d.user}{d.group ? <span className="block text-slate-500">{d.group}</span> : null}</td>
-                      <td className="font-mono text-xs">
+                      <td data-label="When" className="text-xs whitespace-nowrap">{formatDateTime(d.at.toISOString())}</td>
+                      <td data-label="Who" className="text-xs">{d.user}{d.group ? <span className="block text-slate-500">{d.group}</span> : null}</td>
+                      <td data-label="Order" className="font-mono text-xs">
                         {d.orderId ? (
                           <Link prefetch={false} href={`/orders/${d.orderId}`} className="text-sky-700 hover:underline">{String(d.request.name ?? "order")}</Link>
                         ) : (
                           <span className="text-slate-500">{String(d.request.name ?? "")} (not created)</span>
                         )}
                       </td>
-                      <td className="text-xs">{d.rule}</td>
-                      <td className={`text-sm ${d.outcome === "refuse" ? "text-rose-700" : d.outcome === "hold" ? "text-amber-800" : "text-emerald-700"}`}>{d.explanation}</td>
+                      <td data-label="Decided by" className="text-xs">{d.rule}</td>
+                      <td data-label="What they read" className={`text-sm ${d.outcome === "refuse" ? "text-rose-700" : d.outcome === "hold" ? "text-amber-800" : "text-emerald-700"}`}>{d.explanation}</td>
                     </tr>
                   ))}
                 </tbody>

@@ -1,7 +1,7 @@
-import { imageInput } from "../../catalog/input";
+import { imageInput, imageUpdateInput } from "../../catalog/input";
 import { networkInput } from "../../net/input";
 import {
-  body, bodyRejected, conflict, CROSS_SITE, forbidden, invalid, ok, ref, schema, unauthorized, invalidPage, listPageOk, listPageParams, type OpenApiPart,
+  body, bodyRejected, conflict, CROSS_SITE, forbidden, invalid, notFound, ok, ref, schema, unauthorized, uuidParam, invalidPage, listPageOk, listPageParams, type OpenApiPart,
 } from "../openapi-helpers";
 
 const probe = {
@@ -101,7 +101,7 @@ export const catalogPart: OpenApiPart = {
         summary: "Add an image to the catalog (admins); 409 when the slug is taken",
         requestBody: body("NewImage"),
         responses: {
-          "201": ok("Created", ref("CatalogImage")),
+          "201": ok("Created", ref("AdminImage")),
           ...unauthorized,
           ...forbidden("admins only", CROSS_SITE),
           ...conflict("An image with that slug already exists"),
@@ -109,10 +109,58 @@ export const catalogPart: OpenApiPart = {
         },
       },
     },
+    "/api/v1/images/{id}": {
+      patch: {
+        operationId: "updateImage",
+        summary:
+          "Change an image (admins): name, description, version, hypervisors, purpose, size or licence; `active: false` hides it from the catalog " +
+          "(not listed, not orderable; environments built from it keep running), `active: true` lists it again. Slug, OS, source and root type stay. Audited",
+        parameters: [uuidParam("id", "The image's id")],
+        requestBody: body("ImageUpdate"),
+        responses: {
+          "200": ok("The image as it is now", ref("AdminImage")),
+          ...unauthorized,
+          ...forbidden("admins only", CROSS_SITE),
+          ...notFound("No such image"),
+          ...conflict("The image is retired and can no longer be changed"),
+          ...bodyRejected("Invalid change: nothing to change, an unknown field (slug, os, source and rootType cannot be changed), a value of the wrong type, or hypervisors its OS does not run on; a message per field"),
+        },
+      },
+    },
+    "/api/v1/images/{id}/retire": {
+      post: {
+        operationId: "retireImage",
+        summary:
+          "Retire an image for good (admins): hidden from the catalog and from what groups may offer, no longer changeable; orders keep pointing at it. " +
+          "Refused while an order that is not rejected, cancelled or retired uses it, or an active course hands out machines of it. Retiring it again changes nothing. Audited",
+        parameters: [uuidParam("id", "The image's id")],
+        responses: {
+          "200": ok("The retired image", ref("AdminImage")),
+          ...unauthorized,
+          ...forbidden("admins only", CROSS_SITE),
+          ...notFound("No such image"),
+          ...conflict("Still in use: the message names the orders (the first 10, and how many more) and courses that use it"),
+        },
+      },
+    },
   },
   schemas: {
     NewNetwork: schema(networkInput),
     NewImage: schema(imageInput),
+    ImageUpdate: schema(imageUpdateInput),
+    AdminImage: {
+      allOf: [
+        ref("CatalogImage"),
+        {
+          type: "object",
+          properties: {
+            active: { type: "boolean", description: "Listed in the catalog and orderable; false: hidden" },
+            retiredAt: { type: ["string", "null"], format: "date-time", description: "When it was retired; null while it is not" },
+            createdAt: { type: "string", format: "date-time" },
+          },
+        },
+      ],
+    },
     CatalogImage: {
       type: "object",
       properties: {

@@ -20,8 +20,8 @@ export const governanceDelivery: OpenApiPart = {
         summary: "Delivery within the hour for orders submitted in a range: shares, p50/p95 per image and step, estimate against actual (admins)",
         parameters: [
           { name: "range", in: "query", schema: { enum: ["24h", "7d", "30d", "90d", "365d"], default: "7d" } },
-          { name: "from", in: "query", schema: { type: "string", format: "date-time" }, description: "Start (UTC unless a zone is given); with from/to, range is ignored" },
-          { name: "to", in: "query", schema: { type: "string", format: "date-time" } },
+          { name: "from", in: "query", schema: { type: "string" }, description: "Start, as `2026-12-06 11:59` (UTC), a day `2026-12-06`, or ISO 8601 with a zone; with from/to, range is ignored" },
+          { name: "to", in: "query", schema: { type: "string" }, description: "End, in the same forms as from" },
         ],
         responses: {
           "200": ok("The figures", ref("DeliveryFigures")),

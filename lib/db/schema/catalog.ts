@@ -28,7 +28,10 @@ export const images = pgTable("images", {
   sizeMb: integer("size_mb").notNull(),
   /** Licensed per CPU: deploy with a CPU cap so only the cap is paid for. */
   licensed: boolean("licensed").notNull().default(false),
+  /** Listed in the catalog and orderable; false: hidden (environments already built keep running). */
   active: boolean("active").notNull().default(true),
+  /** Retired for good: hidden, and no longer changed or offered anywhere (orders keep pointing at it). */
+  retiredAt: timestamp("retired_at", { withTimezone: true }),
   /** sha256 of the built image's disk (null for images not built here, e.g. sim-only). */
   checksum: text("checksum"),
   /** The built artifacts (kernel, initramfs, disk) with sizes and checksums. */

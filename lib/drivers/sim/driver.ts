@@ -12,7 +12,8 @@ import type { SimHostState } from "./state";
  */
 export class SimDriver implements HypervisorDriver {
   readonly kind = "sim" as const;
-  readonly capabilities = { liveMigration: true, coldMove: true, cpuCap: true, sparseRoot: true };
+  // No migrate(): a simulated guest stays on the host it was built on.
+  readonly capabilities = { liveMigration: false, coldMove: false, cpuCap: true, sparseRoot: true };
 
   constructor(private readonly state: SimHostState) {}
 

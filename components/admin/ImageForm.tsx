@@ -1,14 +1,22 @@
 "use client";
 
+import { useMemo } from "react";
 import {
-  imageHostKinds, imageInput, imageOses, imagePurposes, imageRootTypes, imageSources, solarisHostKinds,
+  imageHostKinds, imageInput, imageOses, imagePurposes, imageRootTypes, imageSources, imageUpdateFor, solarisHostKinds,
 } from "@/lib/catalog/input";
-import { hostKindLabels } from "../format";
+import { hostKindLabels, osLabels } from "../format";
 import { FieldError, FormStatus, TextField, useSchemaForm } from "./useSchemaForm";
+import { rootTypeLabels, sourceLabels } from "./image-labels";
 
 type Values = {
   slug: string; name: string; description: string; os: string; version: string; hostKinds: string[];
   source: string; rootType: string; purpose: string; sizeMb: string; licensed: boolean;
+};
+
+/** An image as the edit form starts from it. */
+export type EditableImage = {
+  id: string; slug: string; name: string; description: string; os: string; version: string; hostKinds: string[];
+  source: string; rootType: string | null; purpose: string; sizeMb: number; licensed: boolean;
 };
 
 const empty: Values = {
@@ -16,22 +24,28 @@ const empty: Values = {
   source: "clone", rootType: "", purpose: "test", sizeMb: "", licensed: false,
 };
 
-const sourceLabels: Record<string, string> = { "install-file": "Install file", clone: "Clone of a golden image", copy: "Full copy of a golden image" };
-
-/** Adds an image to the catalog: what it is, where it runs and how it is built. */
-export function AddImageForm() {
+/**
+ * Adds an image to the catalog (what it is, where it runs and how it is built), or, given
+ * `image`, changes it: everything but its slug, OS, source and zone root, which orders and
+ * built environments depend on.
+ */
+export function ImageForm({ image }: { image?: EditableImage }) {
+  const editing = Boolean(image);
+  const schema = useMemo(() => (image ? imageUpdateFor(image.os) : imageInput), [image]);
   const form = useSchemaForm<Values, { name: string; slug: string }>({
-    schema: imageInput,
-    initial: empty,
-    toBody: (v) => ({
-      ...v,
-      rootType: v.os === "solaris" ? v.rootType || undefined : undefined,
-      sizeMb: v.sizeMb.trim() === "" ? undefined : Number(v.sizeMb),
-    }),
-    path: "/api/v1/images",
-    done: (i) => `Added ${i.name} (${i.slug}) to the catalog`,
+    schema,
+    initial: image ? { ...image, rootType: image.rootType ?? "", sizeMb: String(image.sizeMb) } : empty,
+    toBody: (v) =>
+      image
+        ? { name: v.name, description: v.description, version: v.version, hostKinds: v.hostKinds, purpose: v.purpose, sizeMb: v.sizeMb.trim() === "" ? undefined : Number(v.sizeMb), licensed: v.licensed }
+        : { ...v, rootType: v.os === "solaris" ? v.rootType || undefined : undefined, sizeMb: v.sizeMb.trim() === "" ? undefined : Number(v.sizeMb) },
+    path: image ? `/api/v1/images/${image.id}` : "/api/v1/images",
+    method: image ? "PATCH" : "POST",
+    keepValues: editing,
+    done: (i) => (image ? `Saved ${i.name}` : `Added ${i.name} (${i.slug}) to the catalog`),
   });
   const { values, set } = form;
+  const idOf = (f: string) => (image ? `image-${image.id.slice(0, 8)}-${f}` : `image-${f}`);
 
   /**
    * Switching the OS keeps only hypervisors that can run it (Solaris always on zones) and asks
@@ -51,11 +65,11 @@ export function AddImageForm() {
   }
 
   const text = (f: "slug" | "name" | "version" | "sizeMb", label: string, opts: { placeholder?: string; hint?: string; numeric?: boolean } = {}) => (
-    <TextField form={form} id={`image-${f}`} field={f} label={label} {...opts} />
+    <TextField form={form} id={idOf(f)} field={f} label={label} {...opts} />
   );
 
   const select = (f: "os" | "source" | "rootType" | "purpose", label: string, options: readonly string[], onChange: (v: string) => void, labels: Record<string, string> = {}) => {
-    const id = `image-${f}`;
+    const id = idOf(f);
     return (
       <div>
         <label htmlFor={id} className="field-label">{label}</label>
@@ -69,27 +83,34 @@ export function AddImageForm() {
     );
   };
 
+  /** What an image keeps once added, shown where the add form has a field. */
+  const fixed = (label: string, value: string, mono = false) => (
+    <div>
+      <span className="field-label">{label}</span>
+      <p className={`py-2 text-sm text-slate-700 ${mono ? "font-mono" : ""}`}>{value}</p>
+    </div>
+  );
+
   const solaris = values.os === "solaris";
 
   return (
-    <form onSubmit={form.submit} noValidate className="space-y-4" aria-label="Add an image">
+    <form onSubmit={form.submit} noValidate className="space-y-4" aria-label={image ? `Edit ${image.name}` : "Add an image"}>
       <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
         {text("name", "Name", { placeholder: "Linux CI runner" })}
-        {text("slug", "Slug", { placeholder: "linux-ci", hint: "Lowercase letters, digits and hyphens" })}
-        {select("os", "Operating system", imageOses, setOs, { linux: "Linux", solaris: "Solaris" })}
+        {image ? fixed("Slug", image.slug, true) : text("slug", "Slug", { placeholder: "linux-ci", hint: "Lowercase letters, digits and hyphens" })}
+        {image ? fixed("Operating system", osLabels[image.os] ?? image.os) : select("os", "Operating system", imageOses, setOs, osLabels)}
         {text("version", "Version", { placeholder: solaris ? "Solaris 10 1/13" : "Debian 12" })}
-        {select("source", "Source", imageSources, (v) => set("source", v), sourceLabels)}
-        {solaris ? (
-          select("rootType", "Zone root", imageRootTypes, (v) => set("rootType", v), { sparse: "Sparse root", whole: "Whole root" })
+        {image ? fixed("Source", sourceLabels[image.source] ?? image.source) : select("source", "Source", imageSources, (v) => set("source", v), sourceLabels)}
+        {image ? (
+          fixed("Zone root", image.rootType ? (rootTypeLabels[image.rootType] ?? image.rootType) : "Solaris zones only")
+        ) : solaris ? (
+          select("rootType", "Zone root", imageRootTypes, (v) => set("rootType", v), rootTypeLabels)
         ) : (
-          <div>
-            <span className="field-label">Zone root</span>
-            <p className="py-2 text-sm text-slate-500">Solaris zones only</p>
-          </div>
+          fixed("Zone root", "Solaris zones only")
         )}
         {select("purpose", "Purpose", imagePurposes, (v) => set("purpose", v))}
         {text("sizeMb", "Size (MB)", { placeholder: "2048", numeric: true })}
-        <fieldset className="sm:col-span-2" aria-describedby={form.errorFor("hostKinds") ? "image-hostKinds-error" : undefined}>
+        <fieldset className="sm:col-span-2" aria-describedby={form.errorFor("hostKinds") ? `${idOf("hostKinds")}-error` : undefined}>
           <legend className="field-label">Hypervisors</legend>
           <div className="flex flex-wrap gap-x-5 gap-y-2 py-1">
             {imageHostKinds.map((k) => (
@@ -99,7 +120,7 @@ export function AddImageForm() {
               </label>
             ))}
           </div>
-          <FieldError id="image-hostKinds" text={form.errorFor("hostKinds")} />
+          <FieldError id={idOf("hostKinds")} text={form.errorFor("hostKinds")} />
         </fieldset>
         <div className="sm:col-span-2">
           <span className="field-label">Licence</span>
@@ -109,19 +130,21 @@ export function AddImageForm() {
           </label>
         </div>
         <div className="sm:col-span-2 lg:col-span-4">
-          <label htmlFor="image-description" className="field-label">Description <span className="font-normal text-slate-500">(optional)</span></label>
+          <label htmlFor={idOf("description")} className="field-label">Description <span className="font-normal text-slate-500">(optional)</span></label>
           <textarea
-            {...form.a11y("image-description", "description")}
+            {...form.a11y(idOf("description"), "description")}
             rows={2}
             value={values.description}
             onChange={(e) => set("description", e.target.value)}
             className="field-input"
           />
-          <FieldError id="image-description" text={form.errorFor("description")} />
+          <FieldError id={idOf("description")} text={form.errorFor("description")} />
         </div>
       </div>
       <div className="flex flex-wrap items-center gap-3">
-        <button type="submit" className="btn btn-primary" disabled={form.busy}>{form.busy ? "Adding…" : "Add image"}</button>
+        <button type="submit" className="btn btn-primary w-full sm:w-auto" disabled={form.busy}>
+          {image ? (form.busy ? "Saving…" : "Save image") : form.busy ? "Adding…" : "Add image"}
+        </button>
         <FormStatus message={form.message} />
       </div>
     </form>
