@@ -83,15 +83,16 @@ function values(entry: Entry, attribute: string): string[] {
 export async function authenticateLdap(config: LdapConfig, login: string, password: string): Promise<DirectoryAnswer> {
   // An empty password would be an unauthenticated bind, which directories accept.
   if (!password) return { ok: false, reason: "wrong password" };
-  const tlsOptions = config.ca ? { ca: [config.ca] } : undefined;
-  const client = new Client({ url: config.url, timeout: config.timeoutMs, connectTimeout: config.timeoutMs, tlsOptions });
+  const tls = () => (config.ca ? { ca: [config.ca] } : {});
+  // TLS options for ldaps:// only: given to a plain connection too, they break its StartTLS.
+  const client = new Client({ url: config.url, timeout: config.timeoutMs, connectTimeout: config.timeoutMs, tlsOptions: config.url.startsWith("ldaps:") ? tls() : undefined });
   const asService = async () => {
     if (config.bindDn) await client.bind(config.bindDn, config.bindPassword ?? "");
   };
   try {
     let entries: Entry[];
     try {
-      if (config.startTls) await client.startTLS(tlsOptions ?? {});
+      if (config.startTls) await client.startTLS(tls());
       await asService();
       ({ searchEntries: entries } = await client.search(config.userBase, {
         scope: "sub",
