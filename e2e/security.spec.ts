@@ -89,6 +89,7 @@ const pagesOfEveryone = () => [
   "/admin/groups",
   "/admin/policies",
   "/admin/audit",
+  "/admin/sign-in",
   "/login",
   "/no-such-page",
 ];
