@@ -31,7 +31,7 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
         <div className="card p-8" role="alert" data-testid="no-access">
           <h1 className="text-xl">No access yet</h1>
           <p className="mt-3 text-sm text-slate-700">
-            You are signed in as <span className="font-medium break-all">{withoutAccess.email}</span>, but none of your groups gives access to this
+            You are signed in as <span className="font-medium break-words">{withoutAccess.email}</span>, but none of your groups gives access to this
             portal. Ask an administrator of the portal to map one of them to a role; it counts the next time you sign in.
           </p>
           <p className="mt-3 text-sm text-slate-600">Your groups:</p>

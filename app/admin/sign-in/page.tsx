@@ -18,7 +18,7 @@ function Method({ name, state, detail, testId }: { name: string; state: string; 
     <li className="card p-4" data-testid={testId}>
       <p className="font-medium text-slate-900">{name}</p>
       <p className="text-sm text-slate-700">{state}</p>
-      <p className="mt-1 text-xs break-all text-slate-500">{detail}</p>
+      <p className="mt-1 text-xs break-words text-slate-500">{detail}</p>
     </li>
   );
 }
