@@ -4,10 +4,12 @@
  * OpenLDAP's slapd (tests/helpers/slapd.ts) on 3373/3374, and a second portal configured for
  * both on 3372 (e2e/portal-instance.ts: the shared e2e portal has neither configured).
  */
+import { readFileSync } from "node:fs";
 import { expect, request, test, type APIRequestContext, type Page } from "@playwright/test";
 import { startOidcProvider, type RunningOidcProvider } from "../tests/helpers/oidc-provider";
 import { startSlapd, type RunningSlapd } from "../tests/helpers/slapd";
 import { LAB_GROUPS, LAB_PEOPLE, LAB_SERVICE, LAB_SUFFIX, labDirectoryLdif, labGroupDn, labPeople } from "../tests/fixtures/lab-directory";
+import { cliUser } from "../tests/helpers/cli";
 import { startPortalInstance, type PortalInstance } from "./portal-instance";
 
 const IDP_PORT = 3371;
@@ -191,5 +193,27 @@ test("local sign-in for admins only: a local customer is told to use the organis
     await expect(page.getByTestId("sign-in-rule")).toHaveCount(3);
   } finally {
     expect((await admin.put("/api/v1/sign-in/settings", { data: { localAdminsOnly: false } })).status()).toBe(200);
+  }
+});
+
+test("the command-line client signs in with a directory account's password, and logout revokes the token it made", async () => {
+  const cli = cliUser();
+  try {
+    const wrong = await cli.portal(["login", "--url", PORTAL, "--email", "bob", "--directory", "--password-stdin"], "not-his-password\n");
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain("sign-in of bob failed: wrong user name, e-mail or password");
+
+    const login = await cli.portal(["login", "--url", PORTAL, "--email", "bob", "--directory", "--password-stdin"], `${labPeople.bob.password}\n`);
+    expect(login.code, login.stderr).toBe(0);
+    expect(login.stdout).toContain(`Signed in to ${PORTAL} as bob@lab.example (customer)`);
+    expect(await cli.json(["whoami"])).toMatchObject({ email: "bob@lab.example", authSource: "ldap", groups: [{ slug: "physics" }] });
+    const { token } = JSON.parse(readFileSync(cli.configFile, "utf8")) as { token: string };
+    const me = () => fetch(`${PORTAL}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+    expect(await me()).toBe(200);
+
+    expect((await cli.portal(["logout"])).stdout).toBe(`Signed out of ${PORTAL}\n`);
+    expect(await me()).toBe(401);
+  } finally {
+    cli.remove();
   }
 });

@@ -4,9 +4,7 @@
  * on port 3386, with a worker in this process delivering orders on the sim hosts), with its
  * config in a folder of its own.
  */
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import os from "node:os";
+import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
@@ -18,17 +16,17 @@ vi.hoisted(() => {
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { bootPortal, injectFailures, makeGroup, makeUser, tokenFor, unique, waitFor } from "../helpers/portal";
 import { killAllWorkers, startApiProcess } from "../helpers/worker-process";
+import { cliUser, type CliUser } from "../helpers/cli";
 
 const PORT = 3386;
 const URL = `http://127.0.0.1:${PORT}`;
-const root = path.resolve(import.meta.dirname, "../..");
 const { db } = await bootPortal();
 const held = await makeGroup(db, { autoApprove: false });
 const auto = await makeGroup(db, { autoApprove: true });
 const customer = await makeUser(db, "customer", auto.slug);
 const heldCustomer = await makeUser(db, "customer", held.slug);
 const approver = await makeUser(db, "approver", held.slug);
-const homes: string[] = [];
+const users: CliUser[] = [];
 let worker: RunningWorkers;
 
 beforeAll(async () => {
@@ -40,37 +38,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.stop();
   await killAllWorkers();
-  for (const h of homes) rmSync(h, { recursive: true, force: true });
+  for (const u of users) u.remove();
 });
 
-type Run = { code: number | null; stdout: string; stderr: string };
-
-/** A user of the client: their own home and config folder. */
-function user() {
-  const home = mkdtempSync(path.join(os.tmpdir(), "portal-cli-"));
-  homes.push(home);
-  const env = { NODE_ENV: "production", PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, XDG_CONFIG_HOME: path.join(home, ".config") } as const;
-  const portal = (args: string[], input = ""): Promise<Run> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [path.join(root, "scripts/bin/portal.mjs"), ...args], { cwd: home, env, stdio: "pipe" });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-      const timer = setTimeout(() => child.kill("SIGKILL"), 45_000);
-      child.once("error", reject);
-      child.once("exit", (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-      child.stdin.end(input);
-    });
-  const json = async (args: string[]) => {
-    const r = await portal([...args, "--json"]);
-    expect(r.code, r.stderr).toBe(0);
-    return JSON.parse(r.stdout);
-  };
-  return { home, portal, json, configFile: path.join(home, ".config", "environment-portal", "config.json") };
+/** A user of the client, whose home is removed after the file. */
+function user(): CliUser {
+  const u = cliUser();
+  users.push(u);
+  return u;
 }
 
 async function loggedIn(actor: Parameters<typeof tokenFor>[1]) {
