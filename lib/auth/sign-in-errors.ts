@@ -21,7 +21,7 @@ export const signInErrors = {
 export type SignInErrorCode = keyof typeof signInErrors;
 
 /** next-auth's error codes on /login?error=... (https://next-auth.js.org/configuration/pages#error-codes) in our words. */
-const nextAuthCodes: Record<string, SignInErrorCode> = {
+const nextAuthCodes = new Map<string, SignInErrorCode>(Object.entries({
   OAuthSignin: "oidc-down",
   Configuration: "oidc-down",
   OAuthCallback: "oidc-failed",
@@ -30,11 +30,11 @@ const nextAuthCodes: Record<string, SignInErrorCode> = {
   OAuthAccountNotLinked: "oidc-failed",
   Default: "oidc-failed",
   AccessDenied: "oidc-denied",
-};
+} satisfies Record<string, SignInErrorCode>));
 
 /** The message for /login?error=<code>, or null for no error. */
 export function signInErrorMessage(code: string | undefined): string | null {
   if (!code) return null;
   if (Object.hasOwn(signInErrors, code)) return signInErrors[code as SignInErrorCode];
-  return signInErrors[nextAuthCodes[code] ?? "oidc-failed"];
+  return signInErrors[nextAuthCodes.get(code) ?? "oidc-failed"];
 }
