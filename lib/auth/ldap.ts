@@ -11,8 +11,8 @@ import { env } from "../env";
 export type LdapConfig = {
   url: string;
   startTls: boolean;
-  /** PEM of the CA that signed the directory's certificate; the system's CAs when absent. */
-  ca?: string;
+  /** PEM file of the CA that signed the directory's certificate; the system's CAs when absent. */
+  caFile?: string;
   bindDn?: string;
   bindPassword?: string;
   userBase: string;
@@ -32,7 +32,7 @@ export function ldapConfigFromEnv(): LdapConfig | null {
   return {
     url: env.LDAP_URL,
     startTls: env.LDAP_STARTTLS === "1",
-    ca: env.LDAP_TLS_CA_FILE ? readFileSync(env.LDAP_TLS_CA_FILE, "utf8") : undefined,
+    caFile: env.LDAP_TLS_CA_FILE,
     bindDn: env.LDAP_BIND_DN,
     bindPassword: env.LDAP_BIND_PASSWORD,
     userBase: env.LDAP_USER_BASE,
@@ -83,16 +83,22 @@ function values(entry: Entry, attribute: string): string[] {
 export async function authenticateLdap(config: LdapConfig, login: string, password: string): Promise<DirectoryAnswer> {
   // An empty password would be an unauthenticated bind, which directories accept.
   if (!password) return { ok: false, reason: "wrong password" };
-  const tls = () => (config.ca ? { ca: [config.ca] } : {});
+  let tls: { ca?: string[] };
+  try {
+    // Read at each sign-in: a renewed CA file counts without a restart.
+    tls = config.caFile ? { ca: [readFileSync(config.caFile, "utf8")] } : {};
+  } catch (err) {
+    throw new DirectoryUnavailable(err);
+  }
   // TLS options for ldaps:// only: given to a plain connection too, they break its StartTLS.
-  const client = new Client({ url: config.url, timeout: config.timeoutMs, connectTimeout: config.timeoutMs, tlsOptions: config.url.startsWith("ldaps:") ? tls() : undefined });
+  const client = new Client({ url: config.url, timeout: config.timeoutMs, connectTimeout: config.timeoutMs, tlsOptions: config.url.startsWith("ldaps:") ? tls : undefined });
   const asService = async () => {
     if (config.bindDn) await client.bind(config.bindDn, config.bindPassword ?? "");
   };
   try {
     let entries: Entry[];
     try {
-      if (config.startTls) await client.startTLS(tls());
+      if (config.startTls) await client.startTLS({ ...tls });
       await asService();
       ({ searchEntries: entries } = await client.search(config.userBase, {
         scope: "sub",

@@ -169,10 +169,11 @@ describe("directory sign-in", () => {
   });
 
   it("speaks StartTLS and LDAPS with the directory's CA, and refuses a certificate it cannot trust", async () => {
-    const ca = (await import("node:fs")).readFileSync(slapd.caFile, "utf8");
-    expect(await directorySignIn({ ...config, startTls: true, ca }, "bob", labPeople.bob.password, from().headers)).toMatchObject({ email: "bob@lab.example" });
-    expect(await directorySignIn({ ...config, url: slapd.ldapsUrl, ca }, "bob", labPeople.bob.password, from().headers)).toMatchObject({ email: "bob@lab.example" });
+    const caFile = slapd.caFile;
+    expect(await directorySignIn({ ...config, startTls: true, caFile }, "bob", labPeople.bob.password, from().headers)).toMatchObject({ email: "bob@lab.example" });
+    expect(await directorySignIn({ ...config, url: slapd.ldapsUrl, caFile }, "bob", labPeople.bob.password, from().headers)).toMatchObject({ email: "bob@lab.example" });
     await expect(directorySignIn({ ...config, url: slapd.ldapsUrl }, "bob", labPeople.bob.password, from().headers)).rejects.toThrow(signInErrors["directory-down"]);
+    await expect(directorySignIn({ ...config, startTls: true, caFile: `${caFile}.missing` }, "bob", labPeople.bob.password, from().headers)).rejects.toThrow(signInErrors["directory-down"]);
   });
 
   it("with the directory down: a clear message, no failure counted, and local admins still sign in", async () => {
