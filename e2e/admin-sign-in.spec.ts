@@ -50,7 +50,8 @@ test("an admin sees the sign-in methods and manages mapping rules", async ({ pag
   await page.screenshot({ path: "test-results/admin-sign-in-narrow.png", fullPage: true });
 
   await row.getByRole("button", { name: `Delete the rule for ${match}` }).click();
-  await expect(page.getByRole("status")).toHaveText(`Deleted the rule for ${match}`);
+  const rulesSection = page.getByRole("region", { name: /Mapping rules/ });
+  await expect(rulesSection.getByRole("status")).toHaveText(`Deleted the rule for ${match}`);
   await expect(row).toHaveCount(0);
 });
 

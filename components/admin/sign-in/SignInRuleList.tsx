@@ -8,15 +8,13 @@ import { SignInRuleForm, type SignInRuleRow } from "./SignInRuleForm";
 export function SignInRuleList({ rules, groups }: { rules: SignInRuleRow[]; groups: { slug: string; name: string }[] }) {
   const action = useAction();
   const [editing, setEditing] = useState<string | null>(null);
-  if (rules.length === 0) {
-    return (
-      <p className="text-sm text-slate-600" data-testid="sign-in-rules-empty">
-        No rules yet: everyone who signs in through the directory or single sign-on gets no access until a rule maps one of their groups.
-      </p>
-    );
-  }
   return (
     <div className="space-y-2">
+      {rules.length === 0 ? (
+        <p className="text-sm text-slate-600" data-testid="sign-in-rules-empty">
+          No rules yet: everyone who signs in through the directory or single sign-on gets no access until a rule maps one of their groups.
+        </p>
+      ) : null}
       <ul className="space-y-2" aria-label="Mapping rules">
         {rules.map((r) => (
           <li key={r.id} className="card p-3" data-testid="sign-in-rule" data-match={r.match}>
