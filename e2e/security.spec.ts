@@ -92,6 +92,7 @@ const pagesOfEveryone = () => [
   "/admin/groups",
   "/admin/policies",
   "/admin/audit",
+  "/admin/sign-in",
   "/login",
   "/no-such-page",
 ];
@@ -191,6 +192,6 @@ test("one address trying a password on many accounts is stopped, with a message 
   // The admin finds the refusal in the audit log, with the address it came from.
   const admin = await apiAs("admin");
   const audit = (await (await admin.get(`/api/v1/audit?action=auth.sign_in_blocked&perPage=5`)).json()) as { events: { sourceIp: string | null; data: unknown }[] };
-  expect(audit.events[0]).toMatchObject({ sourceIp: address, data: { email: users.customer.email, limit: "address" } });
+  expect(audit.events[0]).toMatchObject({ sourceIp: address, data: { method: "local", account: users.customer.email, limit: "address" } });
   await admin.dispose();
 });

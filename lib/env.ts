@@ -100,6 +100,53 @@ const schema = z.object({
   QEMU_READY_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120_000),
   /** How long a stop waits for the guest to power off after the ACPI button before QEMU is quit. */
   QEMU_STOP_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
+  /**
+   * Single sign-on (OpenID Connect: Keycloak, Entra ID, Authentik): the issuer, and the
+   * portal's client there (redirect URI <portal>/api/auth/callback/oidc). All three or none.
+   */
+  OIDC_ISSUER: z.string().url().optional(),
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  /** The sign-in button says "Sign in with <OIDC_NAME>". */
+  OIDC_NAME: z.string().min(1).max(60).default("single sign-on"),
+  OIDC_SCOPES: z.string().regex(/(^|\s)openid(\s|$)/, "OIDC_SCOPES must include openid").default("openid email profile"),
+  /** The claim (in the ID token or from the userinfo endpoint) that lists the user's groups. */
+  OIDC_GROUPS_CLAIM: z.string().min(1).default("groups"),
+  /** The directory (LDAP): ldap://host[:port] (StartTLS with LDAP_STARTTLS=1) or ldaps://host[:port]. */
+  LDAP_URL: z.string().regex(/^ldaps?:\/\/[^\s/]+\/?$/, "LDAP_URL is ldap://host[:port] or ldaps://host[:port]").optional(),
+  /** The account the portal searches with; without it the search is anonymous. */
+  LDAP_BIND_DN: z.string().min(1).optional(),
+  LDAP_BIND_PASSWORD: z.string().min(1).optional(),
+  LDAP_STARTTLS: z.enum(["0", "1"]).default("0"),
+  /** PEM file of the CA that signed the directory's certificate (else the system's CAs). */
+  LDAP_TLS_CA_FILE: z.string().min(1).optional(),
+  LDAP_USER_BASE: z.string().min(1).optional(),
+  /** {login} is what the user typed, escaped. Active Directory: (sAMAccountName={login}). */
+  LDAP_USER_FILTER: z.string().includes("{login}", { message: "LDAP_USER_FILTER must contain {login}" }).default("(|(uid={login})(mail={login}))"),
+  LDAP_EMAIL_ATTRIBUTE: z.string().min(1).default("mail"),
+  LDAP_NAME_ATTRIBUTE: z.string().min(1).default("cn"),
+  /**
+   * Groups: entries under LDAP_GROUP_BASE matching LDAP_GROUP_FILTER ({dn} is the user's DN),
+   * and the DNs in the user's memberOf attribute (Active Directory) when it has one.
+   */
+  LDAP_GROUP_BASE: z.string().min(1).optional(),
+  LDAP_GROUP_FILTER: z.string().includes("{dn}", { message: "LDAP_GROUP_FILTER must contain {dn}" }).default("(|(member={dn})(uniqueMember={dn}))"),
+  /** The sign-in form's title for directory accounts, e.g. "University account". */
+  LDAP_NAME: z.string().min(1).max(60).default("Directory account"),
+  /** How long a directory may take to answer before sign-in says it cannot be reached. */
+  LDAP_TIMEOUT_MS: z.coerce.number().int().min(500).max(60_000).default(5000),
+}).superRefine((e, ctx) => {
+  const oidc = [e.OIDC_ISSUER, e.OIDC_CLIENT_ID, e.OIDC_CLIENT_SECRET];
+  if (oidc.some(Boolean) && !oidc.every(Boolean)) {
+    ctx.addIssue({ code: "custom", path: ["OIDC_ISSUER"], message: "set OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together" });
+  }
+  if (e.LDAP_URL && !e.LDAP_USER_BASE) ctx.addIssue({ code: "custom", path: ["LDAP_USER_BASE"], message: "LDAP_URL needs LDAP_USER_BASE (where to search for users)" });
+  if (Boolean(e.LDAP_BIND_DN) !== Boolean(e.LDAP_BIND_PASSWORD)) {
+    ctx.addIssue({ code: "custom", path: ["LDAP_BIND_DN"], message: "set LDAP_BIND_DN and LDAP_BIND_PASSWORD together" });
+  }
+  if (e.LDAP_STARTTLS === "1" && e.LDAP_URL?.startsWith("ldaps:")) {
+    ctx.addIssue({ code: "custom", path: ["LDAP_STARTTLS"], message: "LDAP_STARTTLS is for ldap:// URLs; ldaps:// is TLS already" });
+  }
 });
 
 function isAddressOrRange(text: string): boolean {

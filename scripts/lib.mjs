@@ -120,9 +120,11 @@ export async function ensureBuild(root) {
 
 /**
  * Signs in through next-auth's credentials flow (csrf token, then the callback) the way the
- * login page does; returns the Cookie header of the session, or throws saying why.
+ * login page does: a local account by default, or a directory account with
+ * `{ provider: "ldap" }` (the login is then a user name or e-mail). Returns the Cookie header
+ * of the session, or throws with the portal's reason.
  */
-export async function signIn(base, email, password) {
+export async function signIn(base, login, password, { provider = "credentials" } = {}) {
   const jar = new Map();
   const cookieHeader = () => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
   const keep = (res) => {
@@ -135,14 +137,20 @@ export async function signIn(base, email, password) {
   const csrfRes = await fetch(`${base}/api/auth/csrf`);
   keep(csrfRes);
   const { csrfToken } = await csrfRes.json();
-  const res = await fetch(`${base}/api/auth/callback/credentials`, {
+  const field = provider === "credentials" ? "email" : "login";
+  const res = await fetch(`${base}/api/auth/callback/${provider}`, {
     method: "POST",
-    body: new URLSearchParams({ csrfToken, email, password, json: "true" }),
+    body: new URLSearchParams({ csrfToken, [field]: login, password, json: "true" }),
     headers: { cookie: cookieHeader(), "content-type": "application/x-www-form-urlencoded" },
     redirect: "manual",
   });
   keep(res);
-  if (![...jar.keys()].some((k) => k.endsWith("next-auth.session-token"))) throw new Error(`sign-in of ${email} failed (HTTP ${res.status})`);
+  if (![...jar.keys()].some((k) => k.endsWith("next-auth.session-token"))) {
+    // next-auth answers { url: ".../login?error=<code or the portal's message>" }.
+    const error = await res.json().then((b) => new URL(b.url).searchParams.get("error"), () => null);
+    const reason = !error || error === "CredentialsSignin" ? "wrong user name, e-mail or password" : error;
+    throw new Error(`sign-in of ${login} failed: ${reason} (HTTP ${res.status})`);
+  }
   return cookieHeader();
 }
 

@@ -26,6 +26,9 @@ const debianPackages = [
   { pkg: "busybox-static", file: "/bin/busybox", why: "the initramfs of the test guest image" },
   { pkg: "cpio", file: "/usr/bin/cpio", why: "packing the test guest's initramfs" },
   { pkg: "openssh-server", file: "/usr/sbin/sshd", why: "the SSH transport, tested against a real sshd on loopback" },
+  // The tests run slapd themselves (own config, own ports); Debian's own slapd service is not used.
+  { pkg: "slapd", file: "/usr/sbin/slapd", why: "directory (LDAP) sign-in, tested against a real OpenLDAP on loopback" },
+  { pkg: "ldap-utils", file: "/usr/bin/ldapmodify", why: "loading and changing the test directory (ldapadd, ldapmodify)" },
 ];
 
 const parts = process.argv.slice(2);

@@ -41,7 +41,8 @@ export async function userForToken(db: Db, token: string) {
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
     .where(eq(apiTokens.tokenHash, hashToken(token)));
-  if (!row || row.user.disabled) return null;
+  // A directory user whose groups map to no role has no access, by token either.
+  if (!row || row.user.disabled || row.user.noAccess) return null;
   // "Last used" to the minute: no write (and no commit to wait for) on every API call.
   const now = new Date();
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) {

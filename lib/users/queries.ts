@@ -3,7 +3,7 @@ import type { Db } from "../db/client";
 import { groups, memberships, users } from "../db/schema";
 import { newUserInput, type NewUser } from "./input";
 import { hashPassword } from "../auth/password";
-import { conflict, UserError } from "../errors";
+import { conflict, notFound, UserError } from "../errors";
 import { writeAudit } from "../audit/write";
 import type { Actor } from "../auth/actor";
 import { afterTextKey, LIST_PER_PAGE, pageOf } from "../validation/cursor";
@@ -92,4 +92,20 @@ export async function listUsersWithGroups(db: Db, opts: { offset: number; perPag
     byUser.set(l.userId, list);
   }
   return { users: rows.map((u) => ({ ...u, groups: byUser.get(u.id) ?? [] })), total };
+}
+
+/** The caller as GET /api/v1/me shows them: who, their role, how they sign in, their groups. */
+export async function userProfile(db: Db, userId: string) {
+  const [user] = await db
+    .select({ id: users.id, email: users.email, name: users.name, role: users.role, authSource: users.authSource })
+    .from(users)
+    .where(eq(users.id, userId));
+  if (!user) throw notFound("User");
+  const groupsOf = await db
+    .select({ slug: groups.slug, name: groups.name, as: memberships.role })
+    .from(memberships)
+    .innerJoin(groups, eq(groups.id, memberships.groupId))
+    .where(eq(memberships.userId, userId))
+    .orderBy(asc(groups.name));
+  return { ...user, groups: groupsOf };
 }

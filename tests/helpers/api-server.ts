@@ -1,7 +1,8 @@
 /**
  * The web side as its own process for fault drills: a plain Node HTTP server that dispatches
  * to the app's route handlers (app/api/.../route.ts), the same functions `next start` calls,
- * without a build. Bearer-token requests only (no pages, no session cookie).
+ * without a build, answers streamed as they come (server-sent events). Bearer-token requests
+ * only (no pages, no session cookie).
  * Run: node --import tsx tests/helpers/api-server.ts (PORT and the portal's configuration in env).
  */
 import { createServer } from "node:http";
@@ -59,9 +60,14 @@ const server = createServer(async (req, res) => {
     const body = chunks.length && !["GET", "HEAD"].includes(req.method ?? "GET") ? Buffer.concat(chunks) : undefined;
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
-    const response = await handler(new Request(url, { method: req.method, headers, body }), { params: Promise.resolve(params) });
+    // A client that goes away aborts the request, as in Next.js (an event stream then stops).
+    const gone = new AbortController();
+    res.once("close", () => gone.abort());
+    const response = await handler(new Request(url, { method: req.method, headers, body, signal: gone.signal }), { params: Promise.resolve(params) });
     res.writeHead(response.status, Object.fromEntries(response.headers.entries()));
-    res.end(Buffer.from(await response.arrayBuffer()));
+    // Streamed as it comes: server-sent events reach the client at once.
+    if (response.body) for await (const chunk of response.body) res.write(chunk);
+    res.end();
   } catch (err) {
     // What Next.js does with an exception a handler let through: a bare 500.
     console.error("[api-server] unhandled:", err);

@@ -20,7 +20,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openApiDocument } from "@/lib/api/openapi";
 import {
-  apiTokens, courses, groups, groupSettings, hosts, images, memberships, networks, orders, policyRules, quotas, users,
+  apiTokens, courses, groups, groupSettings, hosts, images, memberships, networks, orders, policyRules, quotas, signInRules, signInSettings, users,
 } from "@/lib/db/schema";
 import { invoke } from "../helpers/http";
 import { bootPortal, makeGroup, makeUser, order, tokenFor, unique } from "../helpers/portal";
@@ -89,7 +89,7 @@ async function operations(): Promise<Op[]> {
 
 /** Per table, a row count and a hash of its rows (api_tokens: count only, their last use changes with every request). */
 async function snapshot(): Promise<Record<string, string>> {
-  const hashed = { orders, users, groups, groupSettings, memberships, hosts, policyRules, quotas, networks, images, courses };
+  const hashed = { orders, users, groups, groupSettings, memberships, hosts, policyRules, quotas, networks, images, courses, signInRules, signInSettings };
   const out: Record<string, string> = {};
   for (const [name, table] of Object.entries(hashed)) {
     const rows = (await db.select().from(table as typeof orders)).map((r) => JSON.stringify(r)).sort();
@@ -377,8 +377,13 @@ beforeAll(async () => {
     body: { name: "Fuzz target", outcome: "hold", conditions: { groups: [held.id] }, enabled: false },
   });
   expect(rule.status, JSON.stringify(rule.body)).toBe(201);
-  const tables = [groups, users, hosts, images, networks, orders, policyRules] as const;
-  ids = [customer.id, pending.id, rule.body.id, admin.id];
+  const mapping = await invoke((await import("@/app/api/v1/sign-in/rules/route")).POST, "POST", "/api/v1/sign-in/rules", {
+    token: adminToken,
+    body: { match: "fuzz-target", role: "customer", group: held.slug },
+  });
+  expect(mapping.status, JSON.stringify(mapping.body)).toBe(201);
+  const tables = [groups, users, hosts, images, networks, orders, policyRules, signInRules] as const;
+  ids = [customer.id, pending.id, rule.body.id, mapping.body.id, admin.id];
   for (const t of tables) ids.push(...(await db.select({ id: t.id }).from(t as typeof groups)).map((r) => r.id));
   ids = [...new Set(ids)];
 });

@@ -44,6 +44,10 @@ import * as invitationsRoute from "@/app/api/v1/courses/[id]/invitations/route";
 import * as acceptRoute from "@/app/api/v1/invitations/accept/route";
 import * as auditRoute from "@/app/api/v1/audit/route";
 import * as deliveryRoute from "@/app/api/v1/delivery/route";
+import * as meRoute from "@/app/api/v1/me/route";
+import * as signInRulesRoute from "@/app/api/v1/sign-in/rules/route";
+import * as signInRuleRoute from "@/app/api/v1/sign-in/rules/[id]/route";
+import * as signInSettingsRoute from "@/app/api/v1/sign-in/settings/route";
 import { openApiDocument } from "@/lib/api/openapi";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke, type Call } from "../helpers/http";
@@ -257,5 +261,49 @@ describe("answers as the OpenAPI document says", () => {
     expect((await documented(courseRoute.PATCH, "PATCH", "/api/v1/courses/{id}", `/api/v1/courses/${id}`, { token: token.approver, params: { id }, body: { capacity: 5 } })).status).toBe(200);
     const unknownInvitation = "x".repeat(40);
     expect((await documented(acceptRoute.POST, "POST", "/api/v1/invitations/accept", "/api/v1/invitations/accept", { body: { token: unknownInvitation, password: "long-enough-password" } })).status).toBe(422);
+  });
+  it("me, and sign-in mapping rules and settings: admins only, a duplicate, an unknown group, local sign-in with no directory", async () => {
+    const me = await documented(meRoute.GET, "GET", "/api/v1/me", "/api/v1/me", { token: token.customer });
+    expect(me.body).toMatchObject({ id: customer.id, email: customer.email, role: "customer", authSource: "local" });
+    expect(me.body.groups).toContainEqual(expect.objectContaining({ as: "customer" }));
+    expect((await documented(meRoute.GET, "GET", "/api/v1/me", "/api/v1/me")).status).toBe(401);
+
+    const rules = "/api/v1/sign-in/rules";
+    const pool = (await makeGroup(db, { autoApprove: false })).slug;
+    expect((await documented(signInRulesRoute.GET, "GET", rules, rules, { token: token.customer })).status).toBe(403);
+    const created = await documented(signInRulesRoute.POST, "POST", rules, rules, { token: token.admin, body: { match: "CN=Physics, OU=Groups,DC=lab", role: "customer", group: pool } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ match: "cn=physics,ou=groups,dc=lab", role: "customer", group: { slug: pool } });
+    expect((await documented(signInRulesRoute.POST, "POST", rules, rules, { token: token.admin, body: { match: "cn=physics,ou=groups,dc=lab", role: "customer", group: pool } })).status).toBe(409);
+    const unknownGroup = await documented(signInRulesRoute.POST, "POST", rules, rules, { token: token.admin, body: { match: "chemistry", role: "customer", group: "no-such-group" } });
+    expect(unknownGroup).toMatchObject({ status: 422, body: { fields: { group: ["No such group"] } } });
+    expect((await documented(signInRulesRoute.POST, "POST", rules, rules, { token: token.admin, body: { match: " ", role: "wizard" } })).body.fields).toHaveProperty("role");
+    const lab = await documented(signInRulesRoute.POST, "POST", rules, rules, { token: token.admin, body: { match: "lab-admins", role: "admin" } });
+    expect(lab.body.group).toBeNull();
+    const list = await documented(signInRulesRoute.GET, "GET", rules, rules, { token: token.admin });
+    expect(list.body.rules.map((r: { match: string }) => r.match)).toEqual(["cn=physics,ou=groups,dc=lab", "lab-admins"]);
+
+    const id = created.body.id as string;
+    const url = `${rules}/${id}`;
+    const changed = await documented(signInRuleRoute.PATCH, "PATCH", "/api/v1/sign-in/rules/{id}", url, { token: token.admin, params: { id }, body: { role: "approver", group: null } });
+    expect(changed.body).toMatchObject({ role: "approver", group: null });
+    // Made the same as the other rule: refused, and nothing changed.
+    expect((await documented(signInRuleRoute.PATCH, "PATCH", "/api/v1/sign-in/rules/{id}", url, { token: token.admin, params: { id }, body: { match: "lab-admins", role: "admin" } })).status).toBe(409);
+    expect((await documented(signInRulesRoute.GET, "GET", rules, rules, { token: token.admin })).body.rules).toHaveLength(2);
+    expect((await documented(signInRuleRoute.DELETE, "DELETE", "/api/v1/sign-in/rules/{id}", url, { token: token.admin, params: { id } })).status).toBe(204);
+    expect((await documented(signInRuleRoute.DELETE, "DELETE", "/api/v1/sign-in/rules/{id}", url, { token: token.admin, params: { id } })).status).toBe(404);
+    expect((await documented(signInRuleRoute.PATCH, "PATCH", "/api/v1/sign-in/rules/{id}", url, { token: token.admin, params: { id }, body: { role: "admin" } })).status).toBe(404);
+    const labId = lab.body.id as string;
+    expect((await documented(signInRuleRoute.DELETE, "DELETE", "/api/v1/sign-in/rules/{id}", `${rules}/${labId}`, { token: token.customer, params: { id: labId } })).status).toBe(403);
+
+    const settings = "/api/v1/sign-in/settings";
+    const current = await documented(signInSettingsRoute.GET, "GET", settings, settings, { token: token.admin });
+    expect(current.body).toEqual({ localAdminsOnly: false, methods: { local: true, oidc: null, ldap: null } });
+    const refused = await documented(signInSettingsRoute.PUT, "PUT", settings, settings, { token: token.admin, body: { localAdminsOnly: true } });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatch(/No directory .* or single sign-on .* is configured/);
+    expect((await documented(signInSettingsRoute.PUT, "PUT", settings, settings, { token: token.admin, body: { localAdminsOnly: "yes" } })).status).toBe(422);
+    expect((await documented(signInSettingsRoute.PUT, "PUT", settings, settings, { token: token.customer, body: { localAdminsOnly: false } })).status).toBe(403);
+    expect((await documented(signInSettingsRoute.PUT, "PUT", settings, settings, { token: token.admin, body: { localAdminsOnly: false } })).body.localAdminsOnly).toBe(false);
   });
 });

@@ -83,6 +83,13 @@ export const accountPart: OpenApiPart = {
         responses: { ...noContent("Revoked"), ...unauthorized, ...forbidden(CROSS_SITE), ...notFound("No such token of yours") },
       },
     },
+    "/api/v1/me": {
+      get: {
+        operationId: "getMe",
+        summary: "Who the token or session belongs to: e-mail, name, role, how they sign in, and their groups",
+        responses: { "200": ok("You", ref("Me")), ...unauthorized },
+      },
+    },
     "/api/v1/me/ssh-key": {
       get: {
         operationId: "getSshKey",
@@ -148,6 +155,18 @@ export const accountPart: OpenApiPart = {
       properties: { name: { type: "string", minLength: 1, maxLength: 100, default: "API token" } },
     },
     SshKeyInput: schema(sshKeyInput),
+    Me: {
+      type: "object",
+      required: ["id", "email", "name", "role", "authSource", "groups"],
+      properties: {
+        id: { type: "string", format: "uuid" }, email: { type: "string" }, name: { type: "string" }, role,
+        authSource: { enum: ["local", "ldap", "oidc"], description: "A local password, the directory (LDAP) or single sign-on (OIDC)" },
+        groups: {
+          type: "array",
+          items: { type: "object", required: ["slug", "name", "as"], properties: { slug: { type: "string" }, name: { type: "string" }, as: { enum: ["customer", "approver"] } } },
+        },
+      },
+    },
     SshKey: { type: "object", properties: { sshPublicKey: { type: ["string", "null"] }, fingerprint: { type: ["string", "null"] } } },
     User: {
       type: "object",

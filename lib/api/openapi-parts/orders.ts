@@ -154,12 +154,31 @@ export const ordersPart: OpenApiPart = {
         image: { type: "string" }, imageSlug: { type: "string" }, flavor: { type: "string" }, owner: { type: "string", description: "The customer's e-mail" }, group: { type: "string" },
       },
     },
+    OrderStep: {
+      type: "object",
+      required: ["name", "label", "status"],
+      properties: {
+        name: { type: "string" }, label: { type: "string", description: "The step in words" }, status: { type: "string" }, attempt: { type: "integer" },
+        startedAt: { type: ["string", "null"] }, finishedAt: { type: ["string", "null"] },
+        durationMs: { type: ["integer", "null"] }, error: { type: ["string", "null"] },
+        log: { type: "array", description: "The step's last log lines", items: { type: "object", properties: { attempt: { type: "integer" }, line: { type: "string" }, at: { type: "string" } } } },
+      },
+    },
     Order: {
       type: "object",
+      required: ["id", "name", "status", "steps", "final"],
       properties: {
         id: { type: "string" },
+        name: { type: "string" },
         status: { enum: [...orderStatuses] },
         reason: { type: ["string", "null"] },
+        owner: { type: "string", description: "The customer's e-mail" },
+        group: { type: "string" },
+        image: { type: "object", properties: { id: { type: "string" }, slug: { type: "string" }, name: { type: "string" }, os: { type: "string" } } },
+        flavor: { type: "object", properties: { id: { type: "string" }, slug: { type: "string" }, name: { type: "string" }, vcpus: { type: "integer" }, memoryMb: { type: "integer" }, diskGb: { type: "integer" } } },
+        createdAt: { type: "string", format: "date-time" },
+        readyAt: { type: ["string", "null"], format: "date-time" },
+        final: { type: "boolean", description: "The order is over (rejected, cancelled or retired) and no run is still recording: nothing changes any more" },
         policy: {
           type: ["object", "null"],
           description: "The policy decision at submission: the rule (or default) that decided and why, in words",
@@ -177,15 +196,11 @@ export const ordersPart: OpenApiPart = {
             error: { type: ["string", "null"], description: "release_failed: why" },
           },
         },
-        steps: {
-          type: "array",
-          items: {
-            type: "object",
-            properties: {
-              name: { type: "string" }, status: { type: "string" }, attempt: { type: "integer" },
-              startedAt: { type: ["string", "null"] }, finishedAt: { type: ["string", "null"] },
-            },
-          },
+        steps: { type: "array", description: "The delivery pipeline's steps, in order", items: ref("OrderStep") },
+        teardown: {
+          type: ["object", "null"],
+          description: "The teardown run (destroy, cancel, retire) with its steps; null when there is none",
+          properties: { status: { type: "string" }, steps: { type: "array", items: ref("OrderStep") } },
         },
         environment: {
           type: "object",

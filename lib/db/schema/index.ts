@@ -8,3 +8,4 @@ export * from "./notifications";
 export * from "./leases";
 export * from "./courses";
 export * from "./lifecycle";
+export * from "./sign-in";

@@ -1,4 +1,5 @@
-import { boolean, integer, pgEnum, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import { boolean, integer, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 import { roles, type Role } from "./enums";
 
@@ -6,18 +7,34 @@ export { roles, type Role };
 
 export const roleEnum = pgEnum("role", roles);
 
-export const users = pgTable("users", {
-  id: uuid("id").primaryKey().defaultRandom(),
-  email: text("email").notNull().unique(),
-  name: text("name").notNull(),
-  role: roleEnum("role").notNull().default("customer"),
-  passwordHash: text("password_hash").notNull(),
-  /** Bumped on sign-out and password change: sessions carrying an older value are void. */
-  sessionVersion: integer("session_version").notNull().default(1),
-  disabled: boolean("disabled").notNull().default(false),
-  sshPublicKey: text("ssh_public_key"),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
-});
+/** How a user signs in: a password kept here, a directory (LDAP) or single sign-on (OIDC). */
+export const authSources = ["local", "ldap", "oidc"] as const;
+export type AuthSource = (typeof authSources)[number];
+
+export const users = pgTable(
+  "users",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    email: text("email").notNull().unique(),
+    name: text("name").notNull(),
+    role: roleEnum("role").notNull().default("customer"),
+    passwordHash: text("password_hash").notNull(),
+    /** Bumped on sign-out and password change: sessions carrying an older value are void. */
+    sessionVersion: integer("session_version").notNull().default(1),
+    disabled: boolean("disabled").notNull().default(false),
+    sshPublicKey: text("ssh_public_key"),
+    /** Directory and single sign-on users have no password here (an unusable marker instead). */
+    authSource: text("auth_source", { enum: authSources }).notNull().default("local"),
+    /** Their account there: the LDAP entry's DN, or the OIDC subject. */
+    externalId: text("external_id"),
+    /** The groups the directory or the identity provider gave at the last sign-in. */
+    directoryGroups: text("directory_groups").array().notNull().default(sql`'{}'::text[]`),
+    /** Signed in from a directory whose groups map to no role: the session opens nothing. */
+    noAccess: boolean("no_access").notNull().default(false),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("users_external_account").on(t.authSource, t.externalId).where(sql`${t.externalId} is not null`)],
+);
 
 /** Customer pools and courses. */
 export const groups = pgTable("groups", {

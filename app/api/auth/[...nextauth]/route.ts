@@ -1,5 +1,10 @@
 import NextAuth from "next-auth";
-import { authOptions } from "@/lib/auth/options";
+import { signInOptions } from "@/lib/auth/options";
 
-const handler = NextAuth(authOptions);
+type Context = { params: Promise<{ nextauth: string[] }> };
+
+async function handler(req: Request, context: Context) {
+  return NextAuth(req as never, context as never, signInOptions(Object.fromEntries(req.headers)));
+}
+
 export { handler as GET, handler as POST };
