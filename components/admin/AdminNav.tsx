@@ -11,6 +11,7 @@ const adminPages = [
   { href: "/admin/images", label: "Images" },
   { href: "/admin/groups", label: "Groups" },
   { href: "/admin/policies", label: "Rules" },
+  { href: "/admin/sign-in", label: "Sign-in" },
   { href: "/admin/dashboard", label: "Delivery" },
   { href: "/admin/audit", label: "Audit" },
 ] as const;

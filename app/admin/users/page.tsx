@@ -42,7 +42,6 @@ export default async function AdminUsersPage({ searchParams }: { searchParams: P
   return (
     <>
       <PageHeader title="Users" description={`Newest first, ${USERS_PER_PAGE} a page. Approvers and admins approve for the group they are created in; groups and quotas are under Groups.`} />
-      {/* PORTAL_URL warning */}
       <div className="grid gap-6 xl:grid-cols-5">
         <section aria-label="Users list" className="card h-fit min-w-0 xl:col-span-3">
           <form method="get" action="/admin/users" role="search" aria-label="Find users" className="flex flex-col gap-2 border-b border-slate-100 px-4 py-3 sm:flex-row sm:items-end">
