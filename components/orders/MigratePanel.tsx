@@ -6,19 +6,50 @@ import { migrateInput } from "@/lib/lifecycle/input";
 import { api } from "../api-client";
 import { formatDateTime } from "../format";
 
-export type MoveTarget = { id: string; name: string; kind: string; freeMemoryMb: number; freeVcpus: number };
+/** An active host an environment could move to, as the page's server part found it (admins). */
+export type MoveTarget = { id: string; name: string; kind: string; features: string[]; freeMemoryMb: number; freeVcpus: number };
 
 /** How a host kind moves guests, as its driver says (computed on the server). */
 export type MoveSupport = { live: true } | { live: false; why: string; cold?: boolean };
 
+/** For admins: every host's features by name, the active hosts with their room, and per host kind what its driver can do. */
+export type MoveOptions = { features: Record<string, string[]>; targets: MoveTarget[]; support: Partial<Record<string, MoveSupport>> };
+
+/** A move that can be asked for now (live or cold, and where to), or why none can. */
+export type MoveChoice = { mode: "live" | "cold"; targets: MoveTarget[]; note: string | null } | { mode: "live" | "cold" | null; why: string };
+
+type Placed = { host: string; hostKind: string; state: string };
+
+/**
+ * Whether the environment can move now, and where: its host kind's driver must move guests
+ * (live, else cold), its host must offer that in its features (a QEMU host reached over SSH
+ * does not migrate live), it must be running (or, for a cold move, stopped), and another
+ * active host of the same kind offering it must have room for its size.
+ */
+export function moveChoice(env: Placed, size: { vcpus: number; memoryMb: number }, options: MoveOptions): MoveChoice {
+  const support = options.support[env.hostKind] ?? { live: false, why: `Environments on ${env.hostKind} hosts cannot be moved in this version.` };
+  const cold = !support.live && support.cold === true;
+  if (!support.live && !cold) return { mode: null, why: support.why };
+  const mode = cold ? "cold" : "live";
+  const feature = cold ? "cold-move" : "live-migration";
+  const what = cold ? "cold moves" : "live migration";
+  if (!(options.features[env.host] ?? []).includes(feature)) return { mode, why: `${env.host} does not offer ${what} (not among its features).` };
+  if (cold ? env.state !== "running" && env.state !== "stopped" : env.state !== "running") {
+    return { mode, why: `Only a ${cold ? "running or stopped" : "running"} environment can be moved; this one is ${env.state}.` };
+  }
+  const targets = options.targets.filter(
+    (t) => t.kind === env.hostKind && t.name !== env.host && t.features.includes(feature) && t.freeMemoryMb >= size.memoryMb && t.freeVcpus >= size.vcpus,
+  );
+  if (targets.length === 0) return { mode, why: `No other active ${env.hostKind} host that offers ${what} has room for it.` };
+  return { mode, targets, note: support.live ? null : support.why };
+}
+
 type Props = {
   environmentId: string;
   currentHost: string;
-  state: string;
-  orderStatus: string;
   migrations: MigrationView[];
-  targets: MoveTarget[];
-  support: MoveSupport;
+  /** What moveChoice found; a move in flight is followed whatever it says now. */
+  choice: MoveChoice;
   onDone: () => Promise<void>;
 };
 
@@ -36,14 +67,15 @@ function bytes(n: number | null | undefined): string {
  * "Move to another host" (admins): choose a target, follow the live migration's progress
  * (the order's event stream refreshes the view), and see what it measured.
  */
-export function MigratePanel({ environmentId, currentHost, state, orderStatus, migrations, targets, support, onDone }: Props) {
+export function MigratePanel({ environmentId, currentHost, migrations, choice, onDone }: Props) {
   const [host, setHost] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [fieldError, setFieldError] = useState<string | null>(null);
   const latest = migrations[0];
   const inFlight = latest && (latest.status === "queued" || latest.status === "running");
-  const choices = targets.filter((t) => t.name !== currentHost);
+  // Zones have no live migration: an admin may move them cold (down during the transfer).
+  const cold = choice.mode === "cold";
 
   async function submit(e: React.FormEvent) {
     e.preventDefault();
@@ -64,10 +96,13 @@ export function MigratePanel({ environmentId, currentHost, state, orderStatus, m
     setBusy(false);
   }
 
-  // Zones have no live migration: an admin may move them cold (down during the transfer).
-  const cold = !support.live && support.cold === true;
-  const movable = cold ? state === "running" || state === "stopped" : state === "running";
-  const canMove = orderStatus === "ready" && movable && (support.live || cold) && !inFlight;
+  if (!inFlight && "why" in choice) {
+    return (
+      <p className="card px-5 py-3 text-sm text-slate-600" data-testid="move-unavailable">
+        <span className="font-medium text-slate-800">Move to another host:</span> {choice.why}
+      </p>
+    );
+  }
 
   return (
     <section className="card" aria-labelledby="move-heading" data-testid="move-panel">
@@ -94,29 +129,21 @@ export function MigratePanel({ environmentId, currentHost, state, orderStatus, m
           </div>
         ) : null}
 
-        {!support.live && !cold ? (
-          <p className="text-slate-600" data-testid="move-unavailable">{support.why}</p>
-        ) : orderStatus !== "ready" || !movable ? (
-          <p className="text-slate-600">
-            Only a delivered, {cold ? "running or stopped" : "running"} environment can be moved{cold ? "" : " live"} (this one is {state}).
-          </p>
-        ) : choices.length === 0 ? (
-          <p className="text-slate-600">No other active host of this kind can take it. Add or undrain a host under Admin.</p>
-        ) : (
+        {"targets" in choice && !inFlight ? (
           <form onSubmit={submit} className="flex flex-wrap items-end gap-3" noValidate>
-            <label className="flex min-w-56 flex-col gap-1">
+            <label className="flex w-full flex-col gap-1 sm:w-auto sm:min-w-56">
               <span className="text-slate-700">Target host</span>
               <select
                 name="host"
                 className="input"
                 value={host}
-                disabled={!canMove || busy}
+                disabled={busy}
                 onChange={(e) => setHost(e.target.value)}
                 aria-invalid={fieldError ? true : undefined}
                 aria-describedby={fieldError ? "move-host-error" : undefined}
               >
                 <option value="">Choose a host…</option>
-                {choices.map((t) => (
+                {choice.targets.map((t) => (
                   <option key={t.id} value={t.name}>
                     {t.name} ({t.freeMemoryMb} MiB, {t.freeVcpus} vCPUs free)
                   </option>
@@ -124,19 +151,19 @@ export function MigratePanel({ environmentId, currentHost, state, orderStatus, m
               </select>
               {fieldError ? <span id="move-host-error" className="text-xs text-rose-700">{fieldError}</span> : null}
             </label>
-            <button type="submit" className="btn btn-primary" disabled={!canMove || busy}>
+            <button type="submit" className="btn btn-primary" disabled={busy}>
               {busy ? "Asking…" : cold ? "Cold move" : "Move now"}
             </button>
-            {cold ? (
+            {choice.note ? (
               <p className="w-full text-xs text-amber-800" data-testid="move-cold-warning">
-                {!support.live ? support.why : null}
+                {choice.note}
               </p>
             ) : null}
             <p className="w-full text-xs text-slate-500">
               From {currentHost}. Addresses, MACs and service IPs stay the same; the page shows progress, total time and downtime.
             </p>
           </form>
-        )}
+        ) : null}
         {error ? <p role="alert" className="text-sm text-rose-700">{error}</p> : null}
 
         {migrations.filter((m) => m.status === "succeeded" || m.status === "failed").length > 0 ? (
