@@ -129,7 +129,7 @@ export function DeliveryEstimate({ view, initial }: { view: OrderView; initial: 
             <div className={`h-2 rounded-full ${onTime ? "bg-sky-600" : "bg-amber-500"} transition-all`} style={{ width: `${Math.round(fraction * 100)}%` }} />
           </div>
           <p className="mt-2 text-xs text-slate-500">
-            {shortDuration(elapsed)} since submission.{" "}
+            <span data-testid="estimate-elapsed">{shortDuration(elapsed)}</span> since submission.{" "}
             {onTime ? "On track for delivery within the hour." : "At risk: the estimate runs past the hour."}
             {left && left.overrunMs > 1000 ? ` The current step runs ${shortDuration(left.overrunMs)} longer than usual.` : ""}
           </p>
