@@ -58,6 +58,12 @@ test.describe("a customer", () => {
       expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(`ssh root@${ip}`);
       expect(await page.evaluate(marked)).toBe(true);
       await page.screenshot({ path: "test-results/order-live-ready.png", fullPage: true });
+      // On a phone the command scrolls in its own box; the page does not scroll sideways.
+      await page.setViewportSize({ width: 360, height: 800 });
+      await expect(connection.getByTestId("ssh-command")).toBeVisible();
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+      await page.screenshot({ path: "test-results/order-live-ready-phone.png", fullPage: true });
+      await page.setViewportSize({ width: 1360, height: 900 });
 
       await page.getByRole("button", { name: "Destroy environment" }).click();
       await page.getByRole("button", { name: "Yes, destroy it" }).click();
@@ -188,27 +194,15 @@ test.describe("a customer", () => {
 test.describe("an admin", () => {
   test.use({ storageState: authFile("admin") });
 
-  test("sees the Move panel only when another host can take the environment, else one line saying why", async ({ page }) => {
+  test("sees no Move panel where no move is possible, only one line saying why", async ({ page }) => {
+    // The sim driver moves no guests (the QEMU move, where one is possible, is in migrate.spec.ts).
     const created = await orderViaApi(page.request, { image: "linux-test", flavor: "small", name: uniqueName("mv") });
     await page.goto(`/orders/${created.id}`);
     await expect(orderStatus(page)).toHaveText("ready", { timeout: 60_000 });
-    const host = (await page.getByTestId("environment-panel").textContent())!.match(/sim-[12]/)![0];
-    const other = host === "sim-1" ? "sim-2" : "sim-1";
-    const panel = page.getByTestId("move-panel");
-    await expect(panel.getByLabel("Target host").locator("option")).toHaveText(["Choose a host…", new RegExp(`^${other} \\(`)]);
-
-    const hosts = (await (await page.request.get("/api/v1/hosts")).json()) as { hosts: { id: string; name: string }[] };
-    const otherId = hosts.hosts.find((h) => h.name === other)!.id;
-    const setState = async (state: string) =>
-      expect((await page.request.patch(`/api/v1/hosts/${otherId}`, { data: { state }, headers: sameOrigin })).status()).toBe(200);
-    await setState("draining");
-    try {
-      await page.reload();
-      await expect(page.getByTestId("move-unavailable")).toHaveText("Move to another host: No other active sim host that offers live migration has room for it.");
-      await expect(panel).toHaveCount(0);
-    } finally {
-      await setState("active");
-    }
+    await expect(page.getByTestId("move-unavailable")).toHaveText(
+      "Move to another host: Live migration of environments on sim hosts is not available in this version of the portal.",
+    );
+    await expect(page.getByTestId("move-panel")).toHaveCount(0);
     expect((await page.request.post(`/api/v1/orders/${created.id}/destroy`, { headers: sameOrigin })).status()).toBe(200);
   });
 

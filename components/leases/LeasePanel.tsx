@@ -80,7 +80,7 @@ export function LeasePanel({ lease, canExtend, canDecide, onDone }: { lease: Lea
         ) : null}
         <dl className="grid grid-cols-2 gap-3">
           <div>
-            <dt className="text-slate-500">Lease ends</dt>
+            <dt className="text-slate-500">{over ? "Lease was to end" : "Lease ends"}</dt>
             <dd className="font-medium text-slate-900" data-testid="lease-end">{formatDateTime(lease.expiresAt)}</dd>
           </div>
           <div>
@@ -96,7 +96,7 @@ export function LeasePanel({ lease, canExtend, canDecide, onDone }: { lease: Lea
         <div>
           <h3 className="mb-1 text-slate-700">Warnings sent</h3>
           {lease.events.length === 0 ? (
-            <p className="text-slate-500">None yet: warnings go out 7 days and 1 day before the end, in the app and by e-mail.</p>
+            <p className="text-slate-500">{over ? "None." : "None yet: warnings go out 7 days and 1 day before the end, in the app and by e-mail."}</p>
           ) : (
             <ul className="space-y-1" data-testid="lease-events">
               {lease.events.map((e) => (

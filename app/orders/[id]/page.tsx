@@ -8,7 +8,7 @@ import { UserError } from "@/lib/errors";
 import { OrderLive } from "@/components/orders/OrderLive";
 import { orderEstimate } from "@/lib/delivery/queries";
 import { preflight } from "@/lib/policy/preflight";
-import type { MoveOptions, MoveSupport } from "@/components/orders/MigratePanel";
+import type { MoveOptions, MoveSupport } from "@/components/orders/move-choice";
 import { listHostsWithUsage } from "@/lib/hosts/queries";
 import { driverFor } from "@/lib/pipeline/drivers";
 import { CPU_OVERCOMMIT } from "@/lib/policy/placement";
