@@ -19,15 +19,20 @@ const TICK_MS = 250;
  */
 export function DeliveryEstimate({ view, initial }: { view: OrderView; initial: OrderEstimate }) {
   const [estimate, setEstimate] = useState(initial);
-  // Server clock minus browser clock, so step start times compare with "now" correctly.
+  // Server clock minus browser clock, so step start times compare with "now" correctly. Each
+  // answer's "now" is a little older than its arrival, so the largest offset seen is the best:
+  // kept that way, the clock never goes back.
   const skew = useRef<number | null>(null);
+  const learnSkew = (serverNow: string) => {
+    skew.current = Math.max(skew.current ?? -Infinity, Date.parse(serverNow) - Date.now());
+  };
   // Server time; starts at the server's "now" so the server's and the browser's first render agree.
   const [now, setNow] = useState(() => Date.parse(initial.now));
   const [floor, setFloor] = useState(0);
   const progressKey = `${view.status}:${view.steps.map((s) => s.status[0]).join("")}`;
 
   useEffect(() => {
-    skew.current ??= Date.parse(initial.now) - Date.now();
+    learnSkew(initial.now);
   }, [initial.now]);
 
   useEffect(() => {
@@ -37,9 +42,9 @@ export function DeliveryEstimate({ view, initial }: { view: OrderView; initial: 
         const res = await fetch(`/api/v1/orders/${view.id}/estimate`, { cache: "no-store", credentials: "same-origin" });
         if (!res.ok || cancelled) return;
         const next = (await res.json()) as OrderEstimate;
-        skew.current = Date.parse(next.now) - Date.now();
+        learnSkew(next.now);
         setEstimate(next);
-        setNow(Date.parse(next.now));
+        setNow(Date.now() + skew.current!);
       } catch {
         // keep counting down from the last estimate
       }
