@@ -103,7 +103,9 @@ test("a customer sees remaining quota and the refusal; an approver sees pre-flig
     await customer.getByRole("button", { name: "Submit order" }).click();
     await expect(customer).toHaveURL(/\/orders\/[0-9a-f-]{36}$/);
     await expect(orderStatus(customer)).toHaveText("pending approval");
-    await expect(customer.getByTestId("order-reason")).toHaveText(`Waiting for approval${explanation} (rule: Long leases)`);
+    // The outcome and the rule said once, then why.
+    const sentence = `Held for approval by rule "Long leases": leases over 30 days need approval in group ${group.name}`;
+    await expect(customer.getByTestId("order-reason")).toHaveText(`Waiting for approval${sentence}`);
     const heldUrl = customer.url();
 
     // A second licensed order would exceed the group's licensed cores: said before and on submit.
@@ -125,14 +127,14 @@ test("a customer sees remaining quota and the refusal; an approver sees pre-flig
     try {
       await approver.goto("/approvals");
       const item = approver.locator(`[data-testid="approval-item"][data-order-name="${first}"]`);
-      await expect(item).toContainText("held: leases over 30 days need approval");
+      await expect(item.getByTestId("approval-reason")).toHaveText(sentence);
       await expect(item.getByTestId("preflight")).toHaveAttribute("data-ok", "true");
       await expect(item.getByTestId("preflight")).toContainText("would succeed");
       await expect(item.locator('[data-testid="preflight-check"][data-check="quota"]')).toContainText("Within quota");
       await expect(item.locator('[data-testid="preflight-check"][data-check="capacity"]')).toContainText(/would go to sim-[12]/);
       await approver.screenshot({ path: "test-results/governance-approvals-preflight.png", fullPage: true });
       await item.getByRole("button", { name: `Approve ${first}` }).click();
-      await expect(item).toHaveCount(0);
+      await expect(item.getByTestId("decision-done")).toHaveText(`Approved: ${first} is queued for delivery.`);
 
       // A held order that fails pre-flight: the admin lowered the group's vCPUs to what the
       // approved order uses. The approver must override, with a reason.

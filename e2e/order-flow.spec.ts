@@ -36,7 +36,9 @@ test("customer orders a Linux image, an approver approves, the page follows deli
   await expect(page).toHaveURL(/\/orders\/[0-9a-f-]{36}$/);
   await expect(page.getByTestId("order-name")).toHaveText(hostname);
   await expect(orderStatus(page)).toHaveText("pending approval");
-  await expect(page.getByTestId("order-reason")).toContainText("held for approval: group Default pool requires an approver");
+  await expect(page.getByTestId("order-reason")).toHaveText(
+    'Waiting for approvalHeld for approval by rule "Default": group Default pool requires an approver for customer orders',
+  );
   await expect(page.getByRole("button", { name: "Cancel order" })).toBeVisible();
   // The customer cannot decide on their own order.
   await expect(page.getByRole("button", { name: `Approve ${hostname}` })).toHaveCount(0);
@@ -51,10 +53,12 @@ test("customer orders a Linux image, an approver approves, the page follows deli
   await expect(approver.getByRole("heading", { name: "Approvals" })).toBeVisible();
   const item = approver.locator(`[data-testid="approval-item"][data-order-name="${hostname}"]`);
   await expect(item).toContainText(users.customer.email);
-  await expect(item).toContainText("held for approval");
+  await expect(item.getByTestId("approval-reason")).toHaveText('Held for approval by rule "Default": group Default pool requires an approver for customer orders');
   await approver.screenshot({ path: "test-results/approvals.png", fullPage: true });
   await item.getByRole("button", { name: `Approve ${hostname}` }).click();
-  await expect(item).toHaveCount(0);
+  // The card turns into a confirmation and stays (the list does not drop it under the approver's hand).
+  await expect(item.getByTestId("decision-done")).toHaveText(`Approved: ${hostname} is queued for delivery.`);
+  await expect(item.getByRole("button", { name: `Approve ${hostname}` })).toHaveCount(0);
   await approverContext.close();
 
   // Back on the customer's page: the steps advance live.
@@ -102,7 +106,7 @@ test("a rejected order shows the approver's reason to the customer", async ({ pa
   await expect(item.getByText("Say why the order is rejected")).toBeVisible();
   await reason.fill("Use the shared build cluster for CI jobs instead");
   await item.getByRole("button", { name: "Reject order" }).click();
-  await expect(item).toHaveCount(0);
+  await expect(item.getByTestId("decision-done")).toHaveText(`Rejected: the customer sees your reason on ${hostname}'s page.`);
   await approverContext.close();
 
   // Live on the customer's open page, and after a fresh load.

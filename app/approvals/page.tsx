@@ -5,9 +5,10 @@ import { listOrders, ORDERS_PER_PAGE } from "@/lib/orders/queries";
 import { requireUser } from "@/lib/auth/require-user";
 import { forbidden } from "next/navigation";
 import { PageHeader } from "@/components/PageHeader";
-import { ApprovalDecision } from "@/components/policy/ApprovalDecision";
+import { ApprovalCard } from "@/components/policy/ApprovalCard";
 import { preflightMany } from "@/lib/policy/preflight";
 import { decisionsFor } from "@/lib/policy/policies";
+import { decisionSentence } from "@/lib/policy/rules";
 import { formatDateTime } from "@/components/format";
 import { ExtensionRequestsList } from "@/components/leases/ExtensionRequestsList";
 import { EXTENSION_REQUESTS_MAX, pendingExtensionRequests } from "@/lib/leases/queries";
@@ -36,34 +37,29 @@ export default async function ApprovalsPage({ searchParams }: { searchParams: Pr
         <div className="card p-10 text-center text-slate-600" data-testid="approvals-empty">{page > 1 ? "No held orders on this page." : "Nothing is waiting for a decision."}</div>
       ) : (
         <ul className="space-y-4" aria-label="Orders waiting for approval">
-          {pending.map((o) => (
-            <li key={o.id} className="card p-5" data-testid="approval-item" data-order-name={o.name}>
-              <div className="grid grid-cols-1 gap-5 lg:grid-cols-3">
-                <div className="lg:col-span-2">
-                  <div className="flex flex-wrap items-baseline gap-3">
-                    <h2 className="min-w-0 font-mono text-base wrap-anywhere">
-                      <Link prefetch={false} href={`/orders/${o.id}`} className="text-sky-700 hover:underline">{o.name}</Link>
-                    </h2>
-                    <span className="text-xs text-slate-500">ordered {formatDateTime(o.createdAt)}</span>
-                  </div>
-                  <dl className="mt-3 grid grid-cols-[auto_minmax(0,1fr)] gap-x-4 gap-y-1.5 text-sm">
-                    <dt className="text-slate-500">Who</dt>
-                    <dd className="text-slate-900">{o.owner} <span className="text-slate-500">in {o.group}</span></dd>
-                    <dt className="text-slate-500">What</dt>
-                    <dd className="text-slate-900">{o.image} · {o.flavor} · {o.purpose} · {o.leaseDays} days</dd>
-                    <dt className="text-slate-500">Why held</dt>
-                    <dd className="text-amber-800">
-                      {o.reason ?? "—"}
-                      {decisions.get(o.id) ? <span className="text-slate-500"> (rule: {decisions.get(o.id)!.rule})</span> : null}
-                    </dd>
-                  </dl>
+          {pending.map((o) => {
+            const decision = decisions.get(o.id);
+            return (
+              <ApprovalCard key={o.id} orderId={o.id} orderName={o.name} preflight={checks.get(o.id)!}>
+                <div className="flex flex-wrap items-baseline gap-3">
+                  <h2 className="min-w-0 font-mono text-base wrap-anywhere">
+                    <Link prefetch={false} href={`/orders/${o.id}`} className="text-sky-700 hover:underline">{o.name}</Link>
+                  </h2>
+                  <span className="text-xs text-slate-500">ordered {formatDateTime(o.createdAt)}</span>
                 </div>
-                <div className="lg:border-l lg:border-slate-100 lg:pl-5">
-                  <ApprovalDecision orderId={o.id} orderName={o.name} preflight={checks.get(o.id)!} />
-                </div>
-              </div>
-            </li>
-          ))}
+                <dl className="mt-3 grid grid-cols-[auto_minmax(0,1fr)] gap-x-4 gap-y-1.5 text-sm">
+                  <dt className="text-slate-500">Who</dt>
+                  <dd className="text-slate-900">{o.owner} <span className="text-slate-500">in {o.group}</span></dd>
+                  <dt className="text-slate-500">What</dt>
+                  <dd className="text-slate-900">{o.image} · {o.flavor} · {o.purpose} · {o.leaseDays} days</dd>
+                  <dt className="text-slate-500">Why held</dt>
+                  <dd className="text-amber-800" data-testid="approval-reason">
+                    {decision && o.reason === decision.explanation ? decisionSentence(decision) : (o.reason ?? "—")}
+                  </dd>
+                </dl>
+              </ApprovalCard>
+            );
+          })}
         </ul>
       )}
       {page > 1 || hasMore ? (

@@ -28,7 +28,8 @@ export function useSchemaForm<V extends Record<string, unknown>, R>(opts: {
   const [values, setValues] = useState<V>(opts.initial);
   const [touched, setTouched] = useState<Partial<Record<string, boolean>>>({});
   const [serverErrors, setServerErrors] = useState<Record<string, string[]>>({});
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  // `fields`: the message is about the marked fields, and goes once none is marked any more.
+  const [message, setMessage] = useState<{ ok: boolean; text: string; fields?: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
 
   const body = opts.toBody(values);
@@ -47,7 +48,7 @@ export function useSchemaForm<V extends Record<string, unknown>, R>(opts: {
     setTouched((t) => ({ ...t, [f]: true }));
     // Also the messages about parts of the field ("config.volumeGroup").
     setServerErrors((e) => Object.fromEntries([...Object.entries(e).filter(([k]) => !k.startsWith(`${f}.`)), [f, []]]));
-    setMessage(null);
+    setMessage((m) => (m?.fields ? m : null));
   }
 
   async function submit(e: FormEvent) {
@@ -63,7 +64,7 @@ export function useSchemaForm<V extends Record<string, unknown>, R>(opts: {
       setServerErrors(fields);
       // A message shown under its field is not repeated below the button.
       const shown = Object.keys(fields).some((f) => f in values);
-      setMessage({ ok: false, text: shown ? `Not ${opts.method === "PATCH" ? "saved" : "added"}: see the marked fields` : res.error });
+      setMessage({ ok: false, text: shown ? `Not ${opts.method === "PATCH" ? "saved" : "added"}: see the marked fields` : res.error, fields: shown });
       return;
     }
     setMessage({ ok: true, text: opts.done(res.data) });
@@ -82,7 +83,8 @@ export function useSchemaForm<V extends Record<string, unknown>, R>(opts: {
   /** The server's messages by field path, also for nested fields (e.g. "config.volumeGroup"). */
   const serverFieldErrors = () => serverErrors;
 
-  return { values, set, errorFor, submit, busy, message, a11y, serverFieldErrors };
+  const marked = Object.keys(values).some((f) => errorFor(f as keyof V & string)) || Object.values(serverErrors).some((m) => m.length > 0);
+  return { values, set, errorFor, submit, busy, message: message?.fields && !marked ? null : message, a11y, serverFieldErrors };
 }
 
 export type SchemaForm<V extends Record<string, unknown>> = ReturnType<typeof useSchemaForm<V, unknown>>;

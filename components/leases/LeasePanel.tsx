@@ -17,9 +17,12 @@ const eventLabels: Record<string, string> = {
 
 const emailLabels: Record<string, string> = { pending: "e-mail queued", sent: "e-mailed", skipped: "not e-mailed (no mail server, or turned off on Account)", failed: "e-mail failed", none: "in the app" };
 
-/** The lease on the order page: end, days left, warnings sent, the extend form and extension requests. */
-export function LeasePanel({ lease, canExtend, canDecide }: { lease: LeaseView; canExtend: boolean; canDecide: boolean }) {
-  const router = useRouter();
+/**
+ * The lease on the order page: end, days left, warnings sent, the extend form and extension
+ * requests. It comes with the order's live view, so it follows the order (extended, ended,
+ * destroyed) without a reload; `onDone` asks for the new view after an action here.
+ */
+export function LeasePanel({ lease, canExtend, canDecide, onDone }: { lease: LeaseView; canExtend: boolean; canDecide: boolean; onDone: () => Promise<void> }) {
   const daysId = useId();
   const reasonId = useId();
   const [days, setDays] = useState("7");
@@ -55,14 +58,20 @@ export function LeasePanel({ lease, canExtend, canDecide }: { lease: LeaseView; 
       ok: true,
       text: res.data.outcome === "extended" ? `Extended: the lease now ends ${formatDateTime(res.data.expiresAt)} (${res.data.reason})` : `Sent to an approver: ${res.data.reason}`,
     });
-    router.refresh();
+    await onDone();
   }
 
   const live = lease.status === "ready" || lease.status === "expiring";
+  const over = lease.status === "retiring" || lease.status === "retired";
   return (
     <section className="card" aria-labelledby="lease-heading" data-testid="lease-panel">
       <h2 id="lease-heading" className="border-b border-slate-100 px-5 py-3 text-base">Lease</h2>
       <div className="space-y-4 px-5 py-4 text-sm">
+        {over ? (
+          <p role="status" className="rounded-md border-l-4 border-slate-300 bg-slate-50 px-3 py-2 font-medium text-slate-800" data-testid="lease-over">
+            {lease.status === "retired" ? "The environment was destroyed: the lease is over." : "The environment is being destroyed: the lease is over."}
+          </p>
+        ) : null}
         {lease.status === "expiring" ? (
           <div role="status" className="rounded-md border-l-4 border-amber-400 bg-amber-50 px-3 py-2 text-amber-900">
             <p className="font-semibold">Lease ended {formatDateTime(lease.expiresAt)}: the environment is stopped.</p>
@@ -71,7 +80,7 @@ export function LeasePanel({ lease, canExtend, canDecide }: { lease: LeaseView; 
         ) : null}
         <dl className="grid grid-cols-2 gap-3">
           <div>
-            <dt className="text-slate-500">Lease ends</dt>
+            <dt className="text-slate-500">{over ? "Lease was to end" : "Lease ends"}</dt>
             <dd className="font-medium text-slate-900" data-testid="lease-end">{formatDateTime(lease.expiresAt)}</dd>
           </div>
           <div>
@@ -87,7 +96,7 @@ export function LeasePanel({ lease, canExtend, canDecide }: { lease: LeaseView; 
         <div>
           <h3 className="mb-1 text-slate-700">Warnings sent</h3>
           {lease.events.length === 0 ? (
-            <p className="text-slate-500">None yet: warnings go out 7 days and 1 day before the end, in the app and by e-mail.</p>
+            <p className="text-slate-500">{over ? "None." : "None yet: warnings go out 7 days and 1 day before the end, in the app and by e-mail."}</p>
           ) : (
             <ul className="space-y-1" data-testid="lease-events">
               {lease.events.map((e) => (
@@ -116,8 +125,10 @@ export function LeasePanel({ lease, canExtend, canDecide }: { lease: LeaseView; 
                     <p className="text-xs text-slate-600" data-testid="extension-decision">
                       {r.status === "approved" ? "Approved" : "Refused"} by {r.decidedBy}{r.decisionReason ? `: ${r.decisionReason}` : ""}
                     </p>
+                  ) : !live ? (
+                    <p className="text-xs text-slate-500">Not decided: the lease is over.</p>
                   ) : canDecide ? (
-                    <ExtensionDecision requestId={r.id} />
+                    <ExtensionDecision requestId={r.id} onDone={onDone} />
                   ) : (
                     <p className="text-xs text-slate-500">Waiting for an approver of the group.</p>
                   )}
@@ -162,7 +173,8 @@ export function LeasePanel({ lease, canExtend, canDecide }: { lease: LeaseView; 
   );
 }
 
-export function ExtensionDecision({ requestId }: { requestId: string }) {
+/** Approve or refuse an extension request; `onDone` (else a refresh of the page) shows the outcome. */
+export function ExtensionDecision({ requestId, onDone }: { requestId: string; onDone?: () => Promise<void> }) {
   const router = useRouter();
   const id = useId();
   const [reason, setReason] = useState("");
@@ -180,7 +192,8 @@ export function ExtensionDecision({ requestId }: { requestId: string }) {
     const res = await api(`/api/v1/leases/requests/${requestId}/${approve ? "approve" : "reject"}`, { method: "POST", body: reason ? { reason } : {} });
     setBusy(false);
     if (!res.ok) setError(res.error);
-    router.refresh();
+    if (onDone) await onDone();
+    else router.refresh();
   }
 
   return (

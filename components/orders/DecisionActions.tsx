@@ -1,28 +1,37 @@
 "use client";
 
-import { useRouter } from "next/navigation";
 import { useId, useState, type FormEvent } from "react";
 import { rejectInput } from "@/lib/orders/input";
 import { api } from "../api-client";
 
+export type Decision = "approved" | "rejected";
+
+/** What the approver is told once the portal took the decision. */
+export function decisionConfirmation(decision: Decision, orderName: string): string {
+  return decision === "approved" ? `Approved: ${orderName} is queued for delivery.` : `Rejected: the customer sees your reason on ${orderName}'s page.`;
+}
+
 /**
  * Approve, or reject with a reason the customer will read. For approvers of the order's group.
  * When pre-flight fails (`preflightOk` false, or the portal answers so), approving needs the
- * override box and a reason; the portal audits it.
+ * override box and a reason; the portal audits it. Once decided it says so in place of the
+ * buttons, then tells `onDecided` (a list drops the order) and `onDone` (a page fetches it anew).
  */
 export function DecisionActions({
   orderId,
   orderName,
   onDone,
+  onDecided,
   preflightOk = true,
 }: {
   orderId: string;
   orderName: string;
   onDone?: () => void | Promise<void>;
+  onDecided?: (decision: Decision) => void;
   preflightOk?: boolean;
 }) {
-  const router = useRouter();
   const reasonId = useId();
+  const [decided, setDecided] = useState<Decision | null>(null);
   const [rejecting, setRejecting] = useState(false);
   const [reason, setReason] = useState("");
   const [reasonTouched, setReasonTouched] = useState(false);
@@ -37,9 +46,10 @@ export function DecisionActions({
   const parsed = rejectInput.safeParse({ reason });
   const reasonError = parsed.success ? null : parsed.error.issues[0]?.message ?? "Say why the order is rejected";
 
-  async function done() {
-    if (onDone) await onDone();
-    else router.refresh();
+  async function done(decision: Decision) {
+    setDecided(decision);
+    onDecided?.(decision);
+    await onDone?.();
   }
 
   async function approve() {
@@ -56,7 +66,7 @@ export function DecisionActions({
       }
       return setError(res.fields?.reason?.[0] ?? res.error);
     }
-    await done();
+    await done("approved");
   }
 
   async function reject(e: FormEvent) {
@@ -69,7 +79,15 @@ export function DecisionActions({
     setBusy(null);
     if (!res.ok) return setError(res.fields?.reason?.[0] ?? res.error);
     setRejecting(false);
-    await done();
+    await done("rejected");
+  }
+
+  if (decided) {
+    return (
+      <p role="status" className="rounded-md border-l-4 border-emerald-400 bg-emerald-50 px-3 py-2 text-sm font-medium text-emerald-900" data-testid="decision-done">
+        {decisionConfirmation(decided, orderName)}
+      </p>
+    );
   }
 
   return (

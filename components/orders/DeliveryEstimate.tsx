@@ -1,24 +1,39 @@
 "use client";
 
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import type { OrderView } from "@/lib/orders/queries";
 import type { OrderEstimate } from "@/lib/delivery/queries";
 import { remainingTime } from "@/lib/delivery/stats";
 import { formatTime } from "../format";
 import { shortDuration } from "../delivery/duration";
 
+/** How often the countdown and the bar move. */
+const TICK_MS = 250;
+
 /**
  * The one-hour promise on the order page: time left and expected ready time from the learned
- * estimates of the steps still to run, counting down each second and fetched anew from
- * /api/v1/orders/:id/estimate whenever a step starts or finishes; once delivered, how long
- * it took and where the time went.
+ * estimates of the steps still to run, and time since submission, on one clock that ticks
+ * from the page's start and that updates do not restart; the estimate is fetched anew from
+ * /api/v1/orders/:id/estimate whenever a step starts or finishes. The bar only ever moves on.
+ * Once delivered: how long it took and where the time went.
  */
 export function DeliveryEstimate({ view, initial }: { view: OrderView; initial: OrderEstimate }) {
   const [estimate, setEstimate] = useState(initial);
-  // Server clock minus browser clock, so step start times compare with "now" correctly.
-  const [skew, setSkew] = useState(() => Date.parse(initial.now) - Date.now());
+  // Server clock minus browser clock, so step start times compare with "now" correctly. Each
+  // answer's "now" is a little older than its arrival, so the largest offset seen is the best:
+  // kept that way, the clock never goes back.
+  const skew = useRef<number | null>(null);
+  const learnSkew = (serverNow: string) => {
+    skew.current = Math.max(skew.current ?? -Infinity, Date.parse(serverNow) - Date.now());
+  };
+  // Server time; starts at the server's "now" so the server's and the browser's first render agree.
   const [now, setNow] = useState(() => Date.parse(initial.now));
+  const [floor, setFloor] = useState(0);
   const progressKey = `${view.status}:${view.steps.map((s) => s.status[0]).join("")}`;
+
+  useEffect(() => {
+    learnSkew(initial.now);
+  }, [initial.now]);
 
   useEffect(() => {
     let cancelled = false;
@@ -27,8 +42,9 @@ export function DeliveryEstimate({ view, initial }: { view: OrderView; initial: 
         const res = await fetch(`/api/v1/orders/${view.id}/estimate`, { cache: "no-store", credentials: "same-origin" });
         if (!res.ok || cancelled) return;
         const next = (await res.json()) as OrderEstimate;
+        learnSkew(next.now);
         setEstimate(next);
-        setSkew(Date.parse(next.now) - Date.now());
+        setNow(Date.now() + skew.current!);
       } catch {
         // keep counting down from the last estimate
       }
@@ -41,9 +57,9 @@ export function DeliveryEstimate({ view, initial }: { view: OrderView; initial: 
   const live = estimate.phase === "queued" || estimate.phase === "running" || estimate.phase === "waiting_for_approval";
   useEffect(() => {
     if (!live) return;
-    const t = setInterval(() => setNow(Date.now() + skew), 1000);
+    const t = setInterval(() => setNow(Date.now() + (skew.current ?? 0)), TICK_MS);
     return () => clearInterval(t);
-  }, [live, skew]);
+  }, [live]);
 
   const estimates = useMemo(() => Object.fromEntries(estimate.steps.map((s) => [s.name, s.estimateMs ?? 0])), [estimate]);
   // The page's own step list is the freshest (SSE); the estimate supplies the expected times.
@@ -86,7 +102,10 @@ export function DeliveryEstimate({ view, initial }: { view: OrderView; initial: 
   }
 
   const elapsed = Math.max(0, now - submitted);
-  const fraction = left && elapsed + left.remainingMs > 0 ? elapsed / (elapsed + left.remainingMs) : 0;
+  const computed = left && elapsed + left.remainingMs > 0 ? elapsed / (elapsed + left.remainingMs) : 0;
+  // A new estimate (a step slower than expected) lowers the share done: the bar waits instead of moving back.
+  if (computed > floor) setFloor(computed);
+  const fraction = Math.max(floor, computed);
   const onTime = expected !== null && expected <= deadline;
   return (
     <section className="card p-5" aria-labelledby="estimate-heading" data-testid="delivery-estimate" data-phase={estimate.phase}>
@@ -94,6 +113,13 @@ export function DeliveryEstimate({ view, initial }: { view: OrderView; initial: 
         <h2 id="estimate-heading" className="text-base">Delivery estimate</h2>
         <span className="text-xs text-slate-500">promised by {formatTime(new Date(deadline))} UTC</span>
       </div>
+      {estimate.rough ? (
+        <p className="mt-1 text-xs font-medium text-amber-800" data-testid="estimate-rough">
+          {estimate.imageDeliveries === 0
+            ? "First delivery of this image: rough estimate."
+            : `Only ${estimate.imageDeliveries} earlier ${estimate.imageDeliveries === 1 ? "delivery" : "deliveries"} of this image: rough estimate.`}
+        </p>
+      ) : null}
       {estimate.phase === "waiting_for_approval" ? (
         <p className="mt-1 text-sm text-slate-700">
           Once approved, delivery takes about <strong data-testid="estimate-left">{shortDuration(left?.remainingMs)}</strong>. The hour counts from submission, so a quick decision keeps the promise.
@@ -108,7 +134,7 @@ export function DeliveryEstimate({ view, initial }: { view: OrderView; initial: 
             <div className={`h-2 rounded-full ${onTime ? "bg-sky-600" : "bg-amber-500"} transition-all`} style={{ width: `${Math.round(fraction * 100)}%` }} />
           </div>
           <p className="mt-2 text-xs text-slate-500">
-            {shortDuration(elapsed)} since submission.{" "}
+            <span data-testid="estimate-elapsed">{shortDuration(elapsed)}</span> since submission.{" "}
             {onTime ? "On track for delivery within the hour." : "At risk: the estimate runs past the hour."}
             {left && left.overrunMs > 1000 ? ` The current step runs ${shortDuration(left.overrunMs)} longer than usual.` : ""}
           </p>

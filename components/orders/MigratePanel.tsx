@@ -5,20 +5,14 @@ import type { MigrationView } from "@/lib/orders/migration-history";
 import { migrateInput } from "@/lib/lifecycle/input";
 import { api } from "../api-client";
 import { formatDateTime } from "../format";
-
-export type MoveTarget = { id: string; name: string; kind: string; freeMemoryMb: number; freeVcpus: number };
-
-/** How a host kind moves guests, as its driver says (computed on the server). */
-export type MoveSupport = { live: true } | { live: false; why: string; cold?: boolean };
+import type { MoveChoice } from "./move-choice";
 
 type Props = {
   environmentId: string;
   currentHost: string;
-  state: string;
-  orderStatus: string;
   migrations: MigrationView[];
-  targets: MoveTarget[];
-  support: MoveSupport;
+  /** What moveChoice found; a move in flight is followed whatever it says now. */
+  choice: MoveChoice;
   onDone: () => Promise<void>;
 };
 
@@ -36,14 +30,15 @@ function bytes(n: number | null | undefined): string {
  * "Move to another host" (admins): choose a target, follow the live migration's progress
  * (the order's event stream refreshes the view), and see what it measured.
  */
-export function MigratePanel({ environmentId, currentHost, state, orderStatus, migrations, targets, support, onDone }: Props) {
+export function MigratePanel({ environmentId, currentHost, migrations, choice, onDone }: Props) {
   const [host, setHost] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [fieldError, setFieldError] = useState<string | null>(null);
   const latest = migrations[0];
   const inFlight = latest && (latest.status === "queued" || latest.status === "running");
-  const choices = targets.filter((t) => t.name !== currentHost);
+  // Zones have no live migration: an admin may move them cold (down during the transfer).
+  const cold = choice.mode === "cold";
 
   async function submit(e: React.FormEvent) {
     e.preventDefault();
@@ -64,10 +59,13 @@ export function MigratePanel({ environmentId, currentHost, state, orderStatus, m
     setBusy(false);
   }
 
-  // Zones have no live migration: an admin may move them cold (down during the transfer).
-  const cold = !support.live && support.cold === true;
-  const movable = cold ? state === "running" || state === "stopped" : state === "running";
-  const canMove = orderStatus === "ready" && movable && (support.live || cold) && !inFlight;
+  if (!inFlight && "why" in choice) {
+    return (
+      <p className="card px-5 py-3 text-sm text-slate-600" data-testid="move-unavailable">
+        <span className="font-medium text-slate-800">Move to another host:</span> {choice.why}
+      </p>
+    );
+  }
 
   return (
     <section className="card" aria-labelledby="move-heading" data-testid="move-panel">
@@ -94,15 +92,7 @@ export function MigratePanel({ environmentId, currentHost, state, orderStatus, m
           </div>
         ) : null}
 
-        {!support.live && !cold ? (
-          <p className="text-slate-600" data-testid="move-unavailable">{support.why}</p>
-        ) : orderStatus !== "ready" || !movable ? (
-          <p className="text-slate-600">
-            Only a delivered, {cold ? "running or stopped" : "running"} environment can be moved{cold ? "" : " live"} (this one is {state}).
-          </p>
-        ) : choices.length === 0 ? (
-          <p className="text-slate-600">No other active host of this kind can take it. Add or undrain a host under Admin.</p>
-        ) : (
+        {"targets" in choice && !inFlight ? (
           <form onSubmit={submit} className="flex flex-wrap items-end gap-3" noValidate>
             <label className="flex w-full flex-col gap-1 sm:w-auto sm:min-w-56">
               <span className="text-slate-700">Target host</span>
@@ -110,13 +100,13 @@ export function MigratePanel({ environmentId, currentHost, state, orderStatus, m
                 name="host"
                 className="field-input"
                 value={host}
-                disabled={!canMove || busy}
+                disabled={busy}
                 onChange={(e) => setHost(e.target.value)}
                 aria-invalid={fieldError ? true : undefined}
                 aria-describedby={fieldError ? "move-host-error" : undefined}
               >
                 <option value="">Choose a host…</option>
-                {choices.map((t) => (
+                {choice.targets.map((t) => (
                   <option key={t.id} value={t.name}>
                     {t.name} ({t.freeMemoryMb} MiB, {t.freeVcpus} vCPUs free)
                   </option>
@@ -124,19 +114,19 @@ export function MigratePanel({ environmentId, currentHost, state, orderStatus, m
               </select>
               {fieldError ? <span id="move-host-error" className="text-xs text-rose-700">{fieldError}</span> : null}
             </label>
-            <button type="submit" className="btn btn-primary w-full sm:w-auto" disabled={!canMove || busy}>
+            <button type="submit" className="btn btn-primary w-full sm:w-auto" disabled={busy}>
               {busy ? "Asking…" : cold ? "Cold move" : "Move now"}
             </button>
-            {cold ? (
+            {choice.note ? (
               <p className="w-full text-xs text-amber-800" data-testid="move-cold-warning">
-                {!support.live ? support.why : null}
+                {choice.note}
               </p>
             ) : null}
             <p className="w-full text-xs text-slate-500">
               From {currentHost}. Addresses, MACs and service IPs stay the same; the page shows progress, total time and downtime.
             </p>
           </form>
-        )}
+        ) : null}
         {error ? <p role="alert" className="text-sm text-rose-700">{error}</p> : null}
 
         {migrations.filter((m) => m.status === "succeeded" || m.status === "failed").length > 0 ? (

@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useMemo, useState, type ChangeEvent, type FormEvent, type ReactNode } from "react";
-import { MAX_LEASE_DAYS, orderInput, orderPurposes } from "@/lib/orders/input";
+import { DEFAULT_LEASE_DAYS, MAX_LEASE_DAYS, orderInput, orderPurposes } from "@/lib/orders/input";
 import { fieldErrors } from "@/lib/validation/fields";
 import { api } from "../api-client";
 import { formatMemory, formatSize, hostKindLabels, osLabels } from "../format";
@@ -21,7 +21,7 @@ type NetworkOption = { slug: string; name: string; cidr: string };
 type Values = { image: string; flavor: string; network: string; name: string; purpose: string; leaseDays: string; group: string };
 type Field = keyof Values;
 
-const DEFAULT_LEASE_DAYS = "14";
+const FIELDS: Field[] = ["image", "flavor", "network", "name", "purpose", "leaseDays", "group"];
 
 /** The request body: empty optional fields are left out so the portal's defaults apply. */
 function toInput(v: Values) {
@@ -49,6 +49,7 @@ export function OrderForm({
   groups = [],
   userQuota,
   planHosts = null,
+  hasSshKey = true,
 }: {
   images: ImageOption[];
   flavors: FlavorOption[];
@@ -59,6 +60,8 @@ export function OrderForm({
   userQuota?: { email: string; lines: QuotaLine[] };
   /** Admins (only they get the hosts) see the dry run ("Show commands") under the form. */
   planHosts?: { name: string; kind: string; state: string }[] | null;
+  /** Whether the user has an SSH key on their account (the glue step installs it); without one the form warns. */
+  hasSshKey?: boolean;
 }) {
   const router = useRouter();
   const [values, setValues] = useState<Values>({
@@ -68,12 +71,13 @@ export function OrderForm({
     network: (networks.find((n) => !groups[0]?.offers.network.length || groups[0].offers.network.includes(n.slug)) ?? networks[0])?.slug ?? "",
     name: "",
     purpose: "",
-    leaseDays: DEFAULT_LEASE_DAYS,
+    leaseDays: String(DEFAULT_LEASE_DAYS),
     group: groups.length > 1 ? groups[0].slug : "",
   });
   const [touched, setTouched] = useState<Partial<Record<Field, boolean>>>({});
   const [serverErrors, setServerErrors] = useState<Record<string, string[]>>({});
-  const [formError, setFormError] = useState<string | null>(null);
+  // `fields`: the message is about the marked fields, and goes once none is marked any more.
+  const [formError, setFormError] = useState<{ text: string; fields: boolean } | null>(null);
   const [submitting, setSubmitting] = useState(false);
 
   const clientErrors = useMemo(() => validate(values), [values]);
@@ -108,10 +112,10 @@ export function OrderForm({
 
   async function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
-    setTouched({ image: true, flavor: true, network: true, name: true, purpose: true, leaseDays: true, group: true });
+    setTouched(Object.fromEntries(FIELDS.map((f) => [f, true])));
     setFormError(null);
     if (Object.keys(clientErrors).length > 0 || notOffered("image") || notOffered("flavor") || notOffered("network")) {
-      setFormError("Check the fields marked below");
+      setFormError({ text: "Check the fields marked below", fields: true });
       return;
     }
     setSubmitting(true);
@@ -124,8 +128,10 @@ export function OrderForm({
     setServerErrors(res.fields ?? {});
     // Quota refusals name no form field: their message says it all.
     const marked = Object.keys(res.fields ?? {}).some((f) => f in values);
-    setFormError(marked ? `${res.error}: check the fields marked below` : res.error);
+    setFormError(marked ? { text: `${res.error}: check the fields marked below`, fields: true } : { text: res.error, fields: false });
   }
+
+  const banner = formError && (!formError.fields || FIELDS.some((f) => messageFor(f))) ? formError.text : null;
 
   /** What a control shares with its FormField: its value, and the error (or hint) that describes it. */
   function control(field: Field, id: string, hasHint: boolean) {
@@ -143,8 +149,8 @@ export function OrderForm({
   return (
     <div className="grid grid-cols-1 gap-6 lg:grid-cols-3">
       <form onSubmit={onSubmit} noValidate className="card space-y-5 p-6 lg:col-span-2" aria-label="Order form">
-        {formError ? (
-          <p role="alert" className="rounded-md border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-700">{formError}</p>
+        {banner ? (
+          <p role="alert" className="rounded-md border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-700" data-testid="order-form-error">{banner}</p>
         ) : null}
 
         <FormField id="order-image" label="Image" error={messageFor("image")}>
@@ -222,17 +228,33 @@ export function OrderForm({
             </select>
           </FormField>
 
-          <FormField id="order-lease" label="Lease (days)" error={messageFor("leaseDays")} hint={`1 to ${MAX_LEASE_DAYS} days; the environment is removed when the lease ends.`}>
+          <FormField
+            id="order-lease"
+            label="Lease (days)"
+            error={messageFor("leaseDays")}
+            hint={`${values.leaseDays.trim() ? "" : `Left empty: ${DEFAULT_LEASE_DAYS} days, the default. `}1 to ${MAX_LEASE_DAYS} days; the environment is removed when the lease ends.`}
+          >
             <input
               {...control("leaseDays", "order-lease", true)}
               type="number"
               inputMode="numeric"
               min={1}
               max={MAX_LEASE_DAYS}
+              placeholder={`${DEFAULT_LEASE_DAYS} (default)`}
               className="field-input"
             />
           </FormField>
         </div>
+
+        {hasSshKey ? null : (
+          <div role="note" className="rounded-md border-l-4 border-amber-400 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="order-no-key">
+            <p className="font-medium">You have no SSH key on your account.</p>
+            <p>
+              The environment is set up with the key you have when it is delivered; without one you cannot log in to it with a key. Add your public key on the{" "}
+              <Link prefetch={false} href="/account" className="font-medium underline">Account</Link> page before you submit.
+            </p>
+          </div>
+        )}
 
         <div className="flex flex-col-reverse gap-3 border-t border-slate-100 pt-5 sm:flex-row sm:items-center sm:justify-end">
           <Link prefetch={false} href="/catalog" className="btn btn-secondary">Back to catalog</Link>

@@ -11,7 +11,11 @@ import { ApprovalDecision } from "../policy/ApprovalDecision";
 import { DecisionActions } from "./DecisionActions";
 import { DeliveryEstimate } from "./DeliveryEstimate";
 import { EnvironmentPanel } from "./EnvironmentPanel";
-import { MigratePanel, type MoveSupport, type MoveTarget } from "./MigratePanel";
+import { MigratePanel } from "./MigratePanel";
+import { moveChoice, type MoveOptions } from "./move-choice";
+import { ConnectionPanel } from "./ConnectionPanel";
+import { LeasePanel } from "../leases/LeasePanel";
+import { decisionSentence } from "@/lib/policy/rules";
 import { OrderActions } from "./OrderActions";
 import { PowerPanel } from "./PowerPanel";
 import { StepTimeline } from "./StepTimeline";
@@ -28,9 +32,10 @@ const reasonTone: Record<string, { box: string; title: string }> = {
 };
 
 /** A heading for the reason line of an order that is on its way (it starts with who decided). */
-function reasonTitle(reason: string | null): string {
+function reasonTitle(reason: string | null, policy: OrderView["policy"]): string {
   if (!reason) return "Status";
-  if (reason.startsWith("auto-approved")) return "Approved automatically";
+  // The policy's sentence names the outcome itself.
+  if (policy && reason === policy.explanation) return "Policy decision";
   if (reason.startsWith("approved")) return "Approved";
   if (reason.startsWith("retried")) return "Retried";
   return "Status";
@@ -64,27 +69,35 @@ function HoldNote({ hold }: { hold: NonNullable<OrderView["hold"]> }) {
   );
 }
 
-/** The order page: header, reason, actions, environment and the live pipeline timeline. */
+/**
+ * The order page: header, reason, actions, connection, lease, environment and the live
+ * pipeline timeline. Every card reads the one live view (server-sent events, else polling),
+ * so each follows the order's status without a reload.
+ */
 export function OrderLive({
   initial,
+  isOwner,
   canManage,
   canDecide,
   estimate,
   preflight = null,
-  aside,
   move,
 }: {
   initial: OrderView;
+  isOwner: boolean;
   canManage: boolean;
   canDecide: boolean;
   estimate?: OrderEstimate | null;
   preflight?: Preflight | null;
-  aside?: ReactNode;
-  /** Admins: where the environment could move, and whether its host kind migrates live. */
-  move?: { targets: MoveTarget[]; support: Partial<Record<string, MoveSupport>> };
+  /** Admins: the hosts the environment could move to, and what each host kind's driver can do. */
+  move?: MoveOptions;
 }) {
   const { view, mode, refresh } = useOrderStream(initial);
-  const tone = reasonTone[view.status] ?? { box: "border-sky-300 bg-sky-50 text-sky-900", title: reasonTitle(view.reason) };
+  const tone = reasonTone[view.status] ?? { box: "border-sky-300 bg-sky-50 text-sky-900", title: reasonTitle(view.reason, view.policy) };
+  const env = view.environment;
+  // Moves are for a delivered environment; a move under way is followed whatever the order does.
+  const moving = env?.migrations[0] && (env.migrations[0].status === "queued" || env.migrations[0].status === "running");
+  const showMove = move && env && env.state !== "deleted" && (view.status === "ready" || moving);
   const steps = view.steps;
   const doneSteps = steps.filter((s) => s.status === "succeeded" || s.status === "skipped").length;
 
@@ -117,8 +130,7 @@ export function OrderLive({
           <div className={`mt-4 rounded-md border-l-4 px-4 py-3 ${tone.box}`} role="status" data-testid="order-reason">
             <p className="text-xs font-semibold tracking-wide uppercase opacity-80">{tone.title}</p>
             <p className="mt-0.5 text-sm font-medium">
-              {view.reason}
-              {view.policy && view.reason === view.policy.explanation ? <span className="font-normal opacity-75"> (rule: {view.policy.rule})</span> : null}
+              {view.policy && view.reason === view.policy.explanation ? decisionSentence(view.policy) : view.reason}
             </p>
           </div>
         ) : null}
@@ -127,9 +139,7 @@ export function OrderLive({
 
         {view.policy && view.reason !== view.policy.explanation ? (
           <p className="mt-3 text-sm text-slate-600" data-testid="order-policy">
-            Policy decision at submission:{" "}
-            <span className="font-medium text-slate-900">{view.policy.explanation}</span>{" "}
-            <span className="text-slate-500">(rule: {view.policy.rule})</span>
+            Policy decision at submission: <span className="font-medium text-slate-900">{decisionSentence(view.policy)}</span>
           </p>
         ) : null}
 
@@ -147,22 +157,12 @@ export function OrderLive({
 
       <div className="grid grid-cols-1 gap-6 lg:grid-cols-3">
         <div className="space-y-6 lg:col-span-2">
+          {env?.connection ? <ConnectionPanel connection={env.connection} isOwner={isOwner} /> : null}
           {estimate ? <DeliveryEstimate view={view} initial={estimate} /> : null}
-          {view.environment ? <EnvironmentPanel env={view.environment} orderStatus={view.status} /> : null}
-          {view.environment && view.environment.state !== "deleted" ? (
-            <PowerPanel env={view.environment} flavor={view.flavor} orderStatus={view.status} canManage={canManage} onDone={refresh} />
-          ) : null}
-          {move && view.environment && view.environment.state !== "deleted" ? (
-            <MigratePanel
-              environmentId={view.environment.id}
-              currentHost={view.environment.host}
-              state={view.environment.state}
-              orderStatus={view.status}
-              migrations={view.environment.migrations}
-              targets={move.targets.filter((t) => t.kind === view.environment!.hostKind)}
-              support={move.support[view.environment.hostKind] ?? { live: false, why: `Environments on ${view.environment.hostKind} hosts cannot be moved in this version.` }}
-              onDone={refresh}
-            />
+          {env ? <EnvironmentPanel env={env} orderStatus={view.status} /> : null}
+          {env && env.state !== "deleted" ? <PowerPanel env={env} flavor={view.flavor} orderStatus={view.status} canManage={canManage} onDone={refresh} /> : null}
+          {showMove ? (
+            <MigratePanel environmentId={env.id} currentHost={env.host} migrations={env.migrations} choice={moveChoice(env, view.flavor, move)} onDone={refresh} />
           ) : null}
 
           <section className="card" aria-labelledby="pipeline-heading">
@@ -204,7 +204,7 @@ export function OrderLive({
         </div>
 
         <div className="h-fit space-y-6">
-        {aside}
+        {view.lease ? <LeasePanel lease={view.lease} canExtend={canManage || canDecide} canDecide={canDecide} onDone={refresh} /> : null}
         <aside className="card h-fit" aria-labelledby="details-heading">
           <h2 id="details-heading" className="border-b border-slate-100 px-5 py-3 text-base">Order details</h2>
           <dl className="space-y-3 px-5 py-4 text-sm">

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { detachedFromRequest, type Db } from "../db/client";
 import { provisionSteps, stepLabel } from "../pipeline/steps";
 import {
-  ESTIMATE_WINDOW, ONE_HOUR_MS, learnEstimate, median, remainingTime, type EstimateBasis, type StepEstimate,
+  ESTIMATE_MIN_SAMPLES, ESTIMATE_WINDOW, ONE_HOUR_MS, learnEstimate, median, remainingTime, type EstimateBasis, type StepEstimate,
 } from "./stats";
 
 /** Rows of a raw query, from node-postgres or PGlite alike. */
@@ -353,6 +353,9 @@ export async function orderEstimate(db: Db, orderId: string, now = new Date()) {
     overrunMs = r.overrunMs;
   }
   const expectedReadyMs = remainingMs === null ? null : nowMs + remainingMs;
+  // Deliveries of this image the estimate could learn from (the most any step has): with few,
+  // it leans on other images or the default and is a rough guess.
+  const imageDeliveries = Math.max(0, ...Object.values(learned).map((l) => l.imageSamples));
   const deadlineMs = createdMs + ONE_HOUR_MS;
   const readyMs = order.readyAt?.getTime() ?? null;
   const runStartedMs = runs[0]?.startedAt?.getTime() ?? null;
@@ -370,6 +373,8 @@ export async function orderEstimate(db: Db, orderId: string, now = new Date()) {
     /** While waiting for approval the pipeline's own time only: nobody knows when an approver acts. */
     withinHour: readyMs !== null ? readyMs - createdMs <= ONE_HOUR_MS : phase === "waiting_for_approval" || expectedReadyMs === null ? null : expectedReadyMs <= deadlineMs,
     queueEstimateMs: queue.ms,
+    imageDeliveries,
+    rough: imageDeliveries < ESTIMATE_MIN_SAMPLES,
     hostKind,
     delivered: readyMs === null ? null : {
       totalMs: readyMs - createdMs,

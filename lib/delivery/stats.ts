@@ -87,7 +87,8 @@ export function shareWithin(orders: readonly OrderClock[], now: number, opts: { 
 export const estimateLevels = ["image_and_host_kind", "image", "host_kind", "any_image", "default"] as const;
 export type EstimateBasis = (typeof estimateLevels)[number];
 
-export type StepEstimate = { ms: number; basis: EstimateBasis; samples: number };
+/** `imageSamples`: how many runs of the step for this very image there were to learn from (at most the window). */
+export type StepEstimate = { ms: number; basis: EstimateBasis; samples: number; imageSamples: number };
 
 /**
  * A step's expected duration: the median of the most recent runs (newest first, at most
@@ -103,8 +104,9 @@ export function learnEstimate(
   const levels = estimateLevels.filter((l): l is Exclude<EstimateBasis, "default"> => l !== "default");
   const usable = levels.map((level) => ({ level, samples: (samplesByLevel[level] ?? []).slice(0, window) })).filter((x) => x.samples.length > 0);
   const pick = usable.find((x) => x.samples.length >= minSamples) ?? usable[0];
-  if (!pick) return { ms: opts.defaultMs ?? DEFAULT_STEP_ESTIMATE_MS, basis: "default", samples: 0 };
-  return { ms: Math.round(median(pick.samples)!), basis: pick.level, samples: pick.samples.length };
+  const imageSamples = Math.min(window, samplesByLevel.image?.length ?? 0);
+  if (!pick) return { ms: opts.defaultMs ?? DEFAULT_STEP_ESTIMATE_MS, basis: "default", samples: 0, imageSamples };
+  return { ms: Math.round(median(pick.samples)!), basis: pick.level, samples: pick.samples.length, imageSamples };
 }
 
 export type StepProgress = { name: string; status: string; startedAt: string | number | null };
@@ -131,7 +133,8 @@ export function remainingTime(
     }
     if (s.status === "running" && s.startedAt !== null) {
       started = true;
-      const elapsed = now - new Date(s.startedAt).getTime();
+      // Never below zero: a browser's clock a moment behind the step's start is not time to add.
+      const elapsed = Math.max(0, now - new Date(s.startedAt).getTime());
       remaining += Math.max(0, est - elapsed);
       overrun += Math.max(0, elapsed - est);
       continue;

@@ -17,6 +17,12 @@ export type DeploySpec = {
   sshPublicKey: string | null;
 };
 
+/**
+ * The account the glue step gives the owner's SSH key on every guest: root on Linux (Xen,
+ * QEMU) and in Solaris zones, the only account the images have.
+ */
+export const GUEST_LOGIN_USER = "root";
+
 export type StepIo = {
   log: (line: string) => Promise<void>;
   signal: AbortSignal;

@@ -7,6 +7,8 @@ import { HOSTNAME, numeric } from "../validation/fields";
  * imports here: the browser loads this file too.
  */
 export const MAX_LEASE_DAYS = 365;
+/** The lease of an order that names none. */
+export const DEFAULT_LEASE_DAYS = 14;
 
 export { orderPurposes };
 

@@ -16,20 +16,20 @@ import { createRun, dispatchRun, latestRun, resetFailedRun } from "../pipeline/r
 import { startTeardown } from "../pipeline/engine";
 import { isCancellable, terminalStatuses } from "../pipeline/states";
 import { stepLabel } from "../pipeline/steps";
-import type { OrderInput } from "./input";
+import { DEFAULT_LEASE_DAYS, type OrderInput } from "./input";
 import { catalogChoiceErrors, defaultProductionNetwork, findFlavor, findImage, findNetwork } from "../catalog/queries";
 import { lockForTransaction } from "../db/locks";
 import { migrationsOf } from "./migration-history";
 import { powerActionsOf } from "./power-history";
 import { failedHoldOf } from "./failed-hold";
+import { connectionOf } from "./connection";
+import { leaseForOrder } from "../leases/queries";
 import { decodeCursor, isCursorTime, pageOf } from "../validation/cursor";
 import { isUuid } from "../validation/ids";
 import { recordOrderEvent } from "../notifications/order-events";
 import { dispatchMail } from "../mail/outbox";
 
 import type { Actor } from "../auth/actor";
-
-const DEFAULT_LEASE_DAYS = 14;
 
 /** Groups in which the actor may approve orders. */
 async function approverGroupIds(db: Db, actor: Actor): Promise<string[]> {
@@ -427,6 +427,8 @@ export async function orderView(db: Db, orderId: string) {
   const migrations = envRow ? await migrationsOf(db, envRow.environment.id) : [];
   const power = envRow ? await powerActionsOf(db, envRow.environment.id) : [];
   const o = row.order;
+  // A delivered order has a lease; the page's lease card follows it (ending, extended, retired).
+  const lease = envRow && o.readyAt ? await leaseForOrder(db, orderId) : null;
   return {
     id: o.id,
     name: o.name,
@@ -459,8 +461,10 @@ export async function orderView(db: Db, orderId: string) {
           addresses: addresses.map((a) => ({ network: a.network, networkName: a.networkName, purpose: a.purpose, ip: a.ip, mac: a.mac })),
           migrations,
           power,
+          connection: connectionOf(o.status, envRow.environment.login, addresses),
         }
       : undefined,
+    lease,
     // Final once the order is terminal and no run is still recording its last step (the
     // release step retires the order a moment before it marks itself succeeded).
     final: (terminalStatuses as readonly string[]).includes(o.status) && provision?.status !== "running" && teardown?.status !== "running",

@@ -3,7 +3,8 @@ import { isDatabaseUnavailable, type Db } from "../db/client";
 import { environments, networks, orders, pipelineRuns, pipelineSteps, stepLogs, type HostKind } from "../db/schema";
 import { supportedHostKinds } from "../drivers";
 import { driverFor } from "./drivers";
-import { StepError, type StepIo } from "../drivers/types";
+import { GUEST_LOGIN_USER, StepError, type StepIo } from "../drivers/types";
+import { sshFingerprint, sshKeyName } from "../validation/ssh-fingerprint";
 import { UserError } from "../errors";
 import { allocateAddress, releaseAddresses } from "../net/ipam";
 import { placeEnvironment } from "../policy/placement";
@@ -119,7 +120,15 @@ async function runStep(db: Db, name: string, ctx: OrderContext, io: StepIo): Pro
     throw new Error(`step ${name} needs a placed environment`);
   }
   await pick(driverFor(ctx.host.kind, db))(deploySpec(ctx), io);
+  if (name === "glue") await recordLogin(db, ctx);
   return "done";
+}
+
+/** What glue set up for the owner, kept on the environment: the order page says how to log in with it. */
+async function recordLogin(db: Db, ctx: OrderContext) {
+  const key = ctx.user.sshPublicKey;
+  const keys = key ? [{ name: sshKeyName(key), fingerprint: sshFingerprint(key) }] : [];
+  await db.update(environments).set({ login: { user: GUEST_LOGIN_USER, keys } }).where(eq(environments.orderId, ctx.order.id));
 }
 
 /** "stopped": the worker is shutting down; the run stopped between two steps and waits for the next worker. */

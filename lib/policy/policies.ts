@@ -95,13 +95,17 @@ export async function reorderRules(db: Db, actor: Actor, ids: string[]) {
 
 /** The policy decision each order got at submission (its first), by order id. */
 export async function decisionsFor(db: Db, orderIds: string[]) {
-  if (orderIds.length === 0) return new Map<string, { rule: string; outcome: string; explanation: string }>();
+  type Decision = { rule: string; ruleKey: string; outcome: string; explanation: string };
+  if (orderIds.length === 0) return new Map<string, Decision>();
   const rows = await db
-    .select({ orderId: policyDecisions.orderId, rule: policyDecisions.ruleName, outcome: policyDecisions.outcome, explanation: policyDecisions.explanation })
+    .select({
+      orderId: policyDecisions.orderId, rule: policyDecisions.ruleName, ruleKey: policyDecisions.ruleKey, outcome: policyDecisions.outcome,
+      explanation: policyDecisions.explanation,
+    })
     .from(policyDecisions)
     .where(inArray(policyDecisions.orderId, orderIds))
     .orderBy(asc(policyDecisions.id));
-  const out = new Map<string, { rule: string; outcome: string; explanation: string }>();
+  const out = new Map<string, Decision>();
   for (const r of rows) if (r.orderId && !out.has(r.orderId)) out.set(r.orderId, r);
   return out;
 }

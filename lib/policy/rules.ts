@@ -149,6 +149,21 @@ export function defaultDecision(r: Pick<PolicyRequest, "role" | "group">): Polic
   };
 }
 
+const outcomeWords: Record<Outcome, string> = { approve: "Approved automatically", hold: "Held for approval", refuse: "Refused" };
+/** How explanations begin (explainRule, defaultDecision): the outcome, which decisionSentence says itself. */
+const OUTCOME_PREFIX = /^(held for approval|held|auto-approved|refused):\s*/;
+
+/**
+ * A decision as one sentence that names the outcome and the rule once:
+ * `Held for approval by rule "Long leases": leases over 30 days need approval`. The built-in
+ * defaults are all the rule "Default" (their names repeat what the explanation says).
+ */
+export function decisionSentence(d: { outcome: string; rule: string; ruleKey: string; explanation: string }): string {
+  const rule = d.ruleKey.startsWith("default:") ? "Default" : d.rule;
+  const outcome = outcomeWords[d.outcome as Outcome] ?? d.outcome;
+  return `${outcome} by rule "${rule}": ${d.explanation.replace(OUTCOME_PREFIX, "")}`;
+}
+
 /** The first enabled matching rule decides; otherwise the default. */
 export function evaluate(rules: Rule[], request: PolicyRequest, names: RuleNames): PolicyDecision {
   for (const rule of rules) {

@@ -197,6 +197,9 @@ describe("answers as the OpenAPI document says", () => {
       { what: `order ${id} to be delivered`, timeoutMs: 30_000 },
     );
     expect(ready.body.status).toBe("ready");
+    // Checked against the document above with what a delivered order carries: how to connect, its lease.
+    expect(ready.body.environment.connection.command).toMatch(/^ssh root@10\.30\.0\.\d+$/);
+    expect(ready.body.lease).toMatchObject({ status: "ready", extendable: true });
     const missing = crypto.randomUUID();
     expect((await documented(orderRoute.GET, "GET", "/api/v1/orders/{id}", `/api/v1/orders/${missing}`, { token: token.customer, params: { id: missing } })).status).toBe(404);
     expect((await documented(ordersRoute.GET, "GET", "/api/v1/orders", "/api/v1/orders", { token: token.customer })).body.orders.length).toBeGreaterThan(0);

@@ -77,18 +77,18 @@ describe("the one-hour promise", () => {
 describe("the estimate learner", () => {
   it("takes the median of the most specific level that has enough runs", () => {
     const e = learnEstimate({ image_and_host_kind: [10, 30, 20], image: [100, 100, 100], any_image: [1, 1, 1, 1] });
-    expect(e).toEqual({ ms: 20, basis: "image_and_host_kind", samples: 3 });
+    expect(e).toEqual({ ms: 20, basis: "image_and_host_kind", samples: 3, imageSamples: 3 });
   });
 
   it("falls back to a broader level when the specific one has too few runs, and to the default with none", () => {
-    expect(learnEstimate({ image_and_host_kind: [500], image: [40, 60, 50, 70] })).toEqual({ ms: 55, basis: "image", samples: 4 });
-    expect(learnEstimate({ host_kind: [7] })).toEqual({ ms: 7, basis: "host_kind", samples: 1 });
-    expect(learnEstimate({})).toEqual({ ms: DEFAULT_STEP_ESTIMATE_MS, basis: "default", samples: 0 });
+    expect(learnEstimate({ image_and_host_kind: [500], image: [40, 60, 50, 70] })).toEqual({ ms: 55, basis: "image", samples: 4, imageSamples: 4 });
+    expect(learnEstimate({ host_kind: [7] })).toEqual({ ms: 7, basis: "host_kind", samples: 1, imageSamples: 0 });
+    expect(learnEstimate({})).toEqual({ ms: DEFAULT_STEP_ESTIMATE_MS, basis: "default", samples: 0, imageSamples: 0 });
   });
 
   it("looks only at the newest runs of the window", () => {
     // Newest first: the step got faster; the old slow runs fall out of a window of 3.
-    expect(learnEstimate({ any_image: [5, 6, 7, 900, 900, 900] }, { window: 3 })).toEqual({ ms: 6, basis: "any_image", samples: 3 });
+    expect(learnEstimate({ any_image: [5, 6, 7, 900, 900, 900] }, { window: 3 })).toEqual({ ms: 6, basis: "any_image", samples: 3, imageSamples: 0 });
   });
 });
 
@@ -111,6 +111,15 @@ describe("time left", () => {
     expect(remainingTime(running, estimates, now + 1000, 500).remainingMs).toBe(3500);
     // Running late: the step's share is zero, the overrun is reported.
     expect(remainingTime(running, estimates, now + 4000, 500)).toEqual({ remainingMs: 3000, overrunMs: 2500 });
+  });
+
+  it("never adds time for a step that seems to start in the future (a clock a moment behind)", () => {
+    const justStarted = [
+      { name: "place", status: "succeeded", startedAt: now - 5000 },
+      { name: "resolve", status: "running", startedAt: now + 800 },
+      { name: "pack", status: "pending", startedAt: null },
+    ];
+    expect(remainingTime(justStarted, estimates, now)).toEqual({ remainingMs: 5000, overrunMs: 0 });
   });
 });
 

@@ -1,6 +1,6 @@
 /** The policy engine: which rule decides, and the words customers and approvers read. */
 import { describe, expect, it } from "vitest";
-import { evaluate, explainRule, matches, type PolicyRequest, type Rule, type RuleNames } from "@/lib/policy/rules";
+import { decisionSentence, evaluate, explainRule, matches, type PolicyRequest, type Rule, type RuleNames } from "@/lib/policy/rules";
 import { ruleConditions, ruleInput } from "@/lib/policy/input";
 
 const names: RuleNames = {
@@ -89,6 +89,23 @@ describe("rule evaluation", () => {
     expect(evaluate(rules, request(), names)).toMatchObject({ outcome: "hold", ruleId: null, ruleKey: "default:group-requires-approval" });
     expect(evaluate(rules, request({ role: "approver" }), names)).toMatchObject({ outcome: "approve", ruleKey: "default:trusted-role" });
     expect(evaluate([], request({ group: { id: "g-x", name: "X", autoApprove: true } }), names)).toMatchObject({ outcome: "approve", ruleKey: "default:group-auto-approve" });
+  });
+});
+
+describe("the decision as customers and approvers read it", () => {
+  const sentence = (d: ReturnType<typeof evaluate>) => decisionSentence({ outcome: d.outcome, rule: d.ruleName, ruleKey: d.ruleKey, explanation: d.explanation });
+
+  it("names the outcome and the rule once, then says why", () => {
+    expect(sentence(evaluate([], request(), names))).toBe('Held for approval by rule "Default": group Physics requires an approver for customer orders');
+    expect(sentence(evaluate([rule("long", "hold", { leaseDaysOver: 30 }, { name: "Long leases" })], request({ leaseDays: 60 }), names))).toBe(
+      'Held for approval by rule "Long leases": leases over 30 days need approval',
+    );
+    expect(sentence(evaluate([], request({ group: { id: "g-x", name: "X", autoApprove: true } }), names))).toBe(
+      'Approved automatically by rule "Default": group X approves orders automatically',
+    );
+    expect(sentence(evaluate([rule("no", "refuse", { os: "linux" }, { name: "No Linux" })], request(), names))).toBe(
+      'Refused by rule "No Linux": Linux images are not available',
+    );
   });
 });
 

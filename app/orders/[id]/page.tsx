@@ -8,9 +8,7 @@ import { UserError } from "@/lib/errors";
 import { OrderLive } from "@/components/orders/OrderLive";
 import { orderEstimate } from "@/lib/delivery/queries";
 import { preflight } from "@/lib/policy/preflight";
-import { LeasePanel } from "@/components/leases/LeasePanel";
-import { leaseForOrder } from "@/lib/leases/queries";
-import type { MoveSupport, MoveTarget } from "@/components/orders/MigratePanel";
+import type { MoveOptions, MoveSupport } from "@/components/orders/move-choice";
 import { listHostsWithUsage } from "@/lib/hosts/queries";
 import { driverFor } from "@/lib/pipeline/drivers";
 import { CPU_OVERCOMMIT } from "@/lib/policy/placement";
@@ -33,33 +31,36 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
     if (err instanceof UserError && err.status === 404) notFound();
     throw err;
   }
-  const [view, estimate, canDecide, move, lease] = await Promise.all([
+  const [view, estimate, canDecide, move] = await Promise.all([
     orderView(db, id),
     orderEstimate(db, id),
     isApproverFor(db, user, order.groupId),
     // Computed for every host kind: the environment may be placed only after the page loaded.
     user.role === "admin" ? moveOptions(db) : undefined,
-    leaseForOrder(db, id),
   ]);
   const canManage = user.role === "admin" || order.userId === user.id;
   // Approvers of a held order see, computed now, whether it would succeed.
   const check = canDecide && order.status === "pending_approval" ? await preflight(db, id) : null;
-  const leasePanel = lease && lease.status !== "provisioning" && lease.status !== "queued" ? (
-    <LeasePanel lease={lease} canExtend={canManage || canDecide} canDecide={canDecide} />
-  ) : null;
   return (
-    <OrderLive key={view.id} initial={view} canManage={canManage} canDecide={canDecide} estimate={estimate} preflight={check} aside={leasePanel} move={move} />
+    <OrderLive key={view.id} initial={view} isOwner={order.userId === user.id} canManage={canManage} canDecide={canDecide} estimate={estimate} preflight={check} move={move} />
   );
 }
 
-/** For admins: the active hosts an environment could move to, and per host kind whether its driver moves guests live. */
-async function moveOptions(db: Db): Promise<{ targets: MoveTarget[]; support: Partial<Record<HostKind, MoveSupport>> }> {
+/**
+ * For admins: every host's features, the active hosts an environment could move to, and per
+ * host kind whether its driver moves guests live (the page decides with moveChoice).
+ */
+async function moveOptions(db: Db): Promise<MoveOptions> {
   const support: Partial<Record<HostKind, MoveSupport>> = {};
   for (const kind of hostKinds) support[kind] = liveSupport(db, kind);
-  const targets = (await listHostsWithUsage(db))
+  const hosts = await listHostsWithUsage(db);
+  const targets = hosts
     .filter((h) => h.state === "active")
-    .map((h) => ({ id: h.id, name: h.name, kind: h.kind, freeMemoryMb: h.capacity.memoryMb - h.used.memoryMb, freeVcpus: h.capacity.vcpus * CPU_OVERCOMMIT - h.used.vcpus }));
-  return { targets, support };
+    .map((h) => ({
+      id: h.id, name: h.name, kind: h.kind, features: h.features,
+      freeMemoryMb: h.capacity.memoryMb - h.used.memoryMb, freeVcpus: h.capacity.vcpus * CPU_OVERCOMMIT - h.used.vcpus,
+    }));
+  return { features: Object.fromEntries(hosts.map((h) => [h.name, h.features])), targets, support };
 }
 
 function liveSupport(db: Db, kind: HostKind): MoveSupport {

@@ -8,6 +8,7 @@ import { PageHeader } from "@/components/PageHeader";
 import { OrderForm } from "@/components/orders/OrderForm";
 import { myQuotas } from "@/lib/policy/quota";
 import { settingsOf } from "@/lib/policy/groups";
+import { getSshKey } from "@/lib/users/ssh-keys";
 
 export const metadata: Metadata = { title: "New order" };
 
@@ -16,7 +17,7 @@ export default async function NewOrderPage({ searchParams }: { searchParams: Pro
   const image = typeof params.image === "string" ? params.image : undefined;
   const user = await requireUser(`/orders/new${image ? `?image=${encodeURIComponent(image)}` : ""}`);
   const db = await getDb();
-  const [catalog, quotas] = await Promise.all([listCatalog(db), myQuotas(db, user.id)]);
+  const [catalog, quotas, sshKey] = await Promise.all([listCatalog(db), myQuotas(db, user.id), getSshKey(db, user.id)]);
   // Catalog orders go to the user's pools; a course's lab machine comes from the course page.
   const pools = quotas.groups.filter((g) => g.kind !== "course");
   // What each of the user's groups may order, by slug (empty: everything).
@@ -45,6 +46,7 @@ export default async function NewOrderPage({ searchParams }: { searchParams: Pro
         groups={pools.map((g) => ({ slug: g.slug, name: g.name, lines: g.lines, offers: offers.get(g.id)! }))}
         userQuota={{ email: quotas.user.email, lines: quotas.user.lines }}
         planHosts={hostsToPlan}
+        hasSshKey={sshKey.fingerprint !== null}
       />
     </>
   );

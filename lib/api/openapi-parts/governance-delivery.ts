@@ -78,6 +78,8 @@ export const governanceDelivery: OpenApiPart = {
         remainingMs: { type: ["integer", "null"] },
         expectedReadyAt: { type: ["string", "null"], format: "date-time" },
         withinHour: { type: ["boolean", "null"] },
+        imageDeliveries: { type: "integer", description: "Successful runs of this image the estimate learned from (at most 20)" },
+        rough: { type: "boolean", description: "Fewer than 3 of them: the estimate leans on other images or a default and is a rough guess" },
         delivered: { type: ["object", "null"], properties: { totalMs: { type: "integer" }, approvalMs: { type: "integer" }, queueMs: { type: "integer" }, pipelineMs: { type: "integer" } } },
         steps: {
           type: "array",

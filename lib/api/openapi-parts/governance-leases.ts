@@ -1,6 +1,7 @@
 import {
   body, bodyRejected, conflict, CROSS_SITE, forbidden, invalid, notFound, ok, ref, schema, unauthorized, uuidParam, type OpenApiPart,
 } from "../openapi-helpers";
+import { orderStatuses } from "../../db/schema";
 import { extendInput, extensionDecisionInput, extensionRejectInput, leaseLimitInput, markReadInput } from "../../leases/input";
 
 const envParam = [uuidParam("environmentId", "The environment's id (the order's `environment.id`)")];
@@ -200,7 +201,8 @@ export const governanceLeases: OpenApiPart = {
       type: "object",
       properties: {
         environmentId: { type: "string", format: "uuid" }, orderId: { type: "string", format: "uuid" }, name: { type: "string" },
-        owner: { type: "string", description: "The customer's e-mail" }, group: { type: "string" }, status: { enum: ["ready", "expiring"] },
+        owner: { type: "string", description: "The customer's e-mail" }, group: { type: "string" },
+        status: { enum: [...orderStatuses], description: "The order's status: ready or expiring in the list of leases; on an order also retiring or retired" },
         environmentState: { type: "string" }, startedAt: { type: "string", format: "date-time" }, expiresAt: { type: "string", format: "date-time" },
         daysLeft: { type: "integer" }, destroyAt: { type: ["string", "null"], format: "date-time", description: "While expiring: when the stopped environment is destroyed unless extended" },
         graceDays: { type: "integer" },

@@ -208,8 +208,28 @@ export const ordersPart: OpenApiPart = {
             id: { type: "string" }, hostname: { type: "string" }, host: { type: "string" }, state: { type: "string" },
             addresses: { type: "array", items: { type: "object", properties: { network: { type: "string" }, ip: { type: "string" }, mac: { type: "string" } } } },
             migrations: { type: "array", description: "Live migrations to other hosts, newest first", items: ref("Migration") },
+            connection: {
+              description: "How the owner logs in; null until delivered, while it has no address, and once it is being destroyed",
+              oneOf: [ref("Connection"), { type: "null" }],
+            },
           },
         },
+        lease: { description: "The lease of a delivered order (also once it is retired); null before delivery", oneOf: [ref("Lease"), { type: "null" }] },
+      },
+    },
+    Connection: {
+      type: "object",
+      required: ["user", "address", "command", "keys"],
+      properties: {
+        user: { type: "string", description: "The account the glue step installed the owner's key for (root)" },
+        address: { type: "string", description: "The environment's first production address" },
+        command: { type: "string", description: "What to type, e.g. `ssh root@10.30.0.5`" },
+        keys: {
+          type: "array",
+          description: "The owner's SSH keys installed at delivery (the key's comment, else its type, and its SHA256 fingerprint); empty when none was",
+          items: { type: "object", required: ["name", "fingerprint"], properties: { name: { type: "string" }, fingerprint: { type: "string" } } },
+        },
+        warning: { type: "string", description: "Present when no key was installed, or when which one was not recorded: why a key login may not work" },
       },
     },
   },

@@ -54,6 +54,9 @@ export const orders = pgTable(
   ],
 );
 
+/** The login the glue step set up on a guest. */
+export type GuestLogin = { user: string; keys: { name: string; fingerprint: string }[] };
+
 export const environmentStates = ["creating", "running", "stopped", "migrating", "deleting", "deleted", "error"] as const;
 
 export const environments = pgTable(
@@ -71,6 +74,11 @@ export const environments = pgTable(
   expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   deletedAt: timestamp("deleted_at", { withTimezone: true }),
+  /**
+   * How the owner logs in, as the glue step set it up: the user and the owner's SSH keys it
+   * installed (name and fingerprint, never the key). Null until glue ran.
+   */
+  login: jsonb("login").$type<GuestLogin>(),
   },
   // What each host holds (placement, host usage): live environments only.
   (t) => [
