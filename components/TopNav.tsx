@@ -78,7 +78,7 @@ export function TopNav({ user, unread: rendered = 0 }: { user: NavUser | null; u
             </svg>
           </button>
         ) : null}
-        <Link prefetch={false} href={user ? "/catalog" : "/login"} className="flex shrink-0 items-center gap-2 font-semibold tracking-tight text-white">
+        <Link prefetch={false} href={user ? "/" : "/login"} className="flex shrink-0 items-center gap-2 font-semibold tracking-tight text-white">
           <span aria-hidden className="grid size-7 place-items-center rounded-md bg-sky-600 text-xs font-bold">EP</span>
           {/* On a phone the badge alone names the product; the menu, bell and sign out need the room. */}
           <span className={user ? "sr-only sm:not-sr-only" : undefined}>Environment Portal</span>

@@ -47,6 +47,8 @@ test.describe("a customer", () => {
       await expect(orderStatus(page)).toHaveText("ready", { timeout: 60_000 });
       await expect(lease.getByTestId("lease-days-left")).toHaveText("14");
       await expect(lease.getByRole("form", { name: "Extend the lease" })).toBeVisible();
+      // A customer is not told that the host is a simulated one (SHOW_SIMULATED_TO_CUSTOMERS).
+      await expect(page.getByTestId("environment-host")).toHaveText(/^sim-\d+$/);
 
       const ip = (await page.getByTestId("address-ip").filter({ hasText: /^10\.30\.0\.\d{1,3}$/ }).textContent())!;
       await expect(connection.getByTestId("ssh-command")).toHaveText(`ssh root@${ip}`);
@@ -200,7 +202,7 @@ test.describe("an admin", () => {
     await page.goto(`/orders/${created.id}`);
     await expect(orderStatus(page)).toHaveText("ready", { timeout: 60_000 });
     await expect(page.getByTestId("move-unavailable")).toHaveText(
-      "Move to another host: Live migration of environments on sim hosts is not available in this version of the portal.",
+      "Move to another host: Environments on sim hosts cannot be moved in this version.",
     );
     await expect(page.getByTestId("move-panel")).toHaveCount(0);
     expect((await page.request.post(`/api/v1/orders/${created.id}/destroy`, { headers: sameOrigin })).status()).toBe(200);

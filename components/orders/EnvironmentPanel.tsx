@@ -25,7 +25,7 @@ function title(env: Environment, orderStatus: string): string {
   return "Environment (being built)";
 }
 
-export function EnvironmentPanel({ env, orderStatus }: { env: Environment; orderStatus: string }) {
+export function EnvironmentPanel({ env, orderStatus, showSimulated }: { env: Environment; orderStatus: string; showSimulated: boolean }) {
   return (
     <section className="card" aria-labelledby="env-heading" data-testid="environment-panel">
       <div className="flex flex-wrap items-center justify-between gap-3 border-b border-slate-100 px-5 py-3">
@@ -44,8 +44,9 @@ export function EnvironmentPanel({ env, orderStatus }: { env: Environment; order
         </div>
         <div>
           <dt className="text-slate-500">Host</dt>
-          <dd className="font-medium text-slate-900">
-            {env.host} <span className="font-normal text-slate-500">({hostKindLabels[env.hostKind] ?? env.hostKind})</span>
+          <dd className="font-medium text-slate-900" data-testid="environment-host">
+            {env.host}
+            {env.hostKind !== "sim" || showSimulated ? <span className="font-normal text-slate-500"> ({hostKindLabels[env.hostKind] ?? env.hostKind})</span> : null}
           </dd>
         </div>
         <div className="sm:col-span-2">

@@ -82,9 +82,12 @@ export function OrderLive({
   estimate,
   preflight = null,
   move,
+  showSimulated,
 }: {
   initial: OrderView;
   isOwner: boolean;
+  /** Whether this viewer is told that a host is simulated (lib/catalog/host-kinds.ts). */
+  showSimulated: boolean;
   canManage: boolean;
   canDecide: boolean;
   estimate?: OrderEstimate | null;
@@ -159,7 +162,7 @@ export function OrderLive({
         <div className="space-y-6 lg:col-span-2">
           {env?.connection ? <ConnectionPanel connection={env.connection} isOwner={isOwner} /> : null}
           {estimate ? <DeliveryEstimate view={view} initial={estimate} /> : null}
-          {env ? <EnvironmentPanel env={env} orderStatus={view.status} /> : null}
+          {env ? <EnvironmentPanel env={env} orderStatus={view.status} showSimulated={showSimulated} /> : null}
           {env && env.state !== "deleted" ? <PowerPanel env={env} flavor={view.flavor} orderStatus={view.status} canManage={canManage} onDone={refresh} /> : null}
           {showMove ? (
             <MigratePanel environmentId={env.id} currentHost={env.host} migrations={env.migrations} choice={moveChoice(env, view.flavor, move)} onDone={refresh} />

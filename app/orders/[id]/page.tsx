@@ -14,6 +14,7 @@ import { driverFor } from "@/lib/pipeline/drivers";
 import { CPU_OVERCOMMIT } from "@/lib/policy/placement";
 import type { Db } from "@/lib/db/client";
 import { hostKinds, type HostKind } from "@/lib/db/schema";
+import { shownHostKinds } from "@/lib/catalog/host-kinds";
 import { isUuid } from "@/lib/validation/ids";
 
 export const metadata: Metadata = { title: "Order" };
@@ -42,7 +43,7 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
   // Approvers of a held order see, computed now, whether it would succeed.
   const check = canDecide && order.status === "pending_approval" ? await preflight(db, id) : null;
   return (
-    <OrderLive key={view.id} initial={view} isOwner={order.userId === user.id} canManage={canManage} canDecide={canDecide} estimate={estimate} preflight={check} move={move} />
+    <OrderLive key={view.id} initial={view} isOwner={order.userId === user.id} canManage={canManage} canDecide={canDecide} estimate={estimate} preflight={check} move={move} showSimulated={shownHostKinds(user.role, ["sim"]).length > 0} />
   );
 }
 
