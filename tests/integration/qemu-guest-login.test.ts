@@ -71,8 +71,7 @@ async function ssh(key: string, command: string, input?: string): Promise<{ code
     `root@${address}`, command,
   ];
   const child = run("ip", argv, { timeout: 60_000 });
-  if (input !== undefined) child.child.stdin?.end(input);
-  else child.child.stdin?.end();
+  child.child.stdin?.end(input ?? "");
   try {
     const { stdout, stderr } = await child;
     return { code: 0, stdout, stderr };
