@@ -1,5 +1,5 @@
 // `npm run images:build`: builds the portal's QEMU Linux golden image from Debian packages
-// (kernel via `apt-get download`, busybox-static, an /init of our own) into the image store
+// (kernel via `apt-get download`, busybox-static, Dropbear and mke2fs, an /init of our own) into the image store
 // (IMAGE_STORE_DIR, default DATA_DIR/images), or reuses the store's copy when its recipe and
 // checksums still match. `-- --force` rebuilds anyway. The running portal registers the
 // images in its catalog at its next start (`npm start`).

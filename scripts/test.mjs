@@ -25,6 +25,9 @@ const debianPackages = [
   { pkg: "qemu-utils", file: "/usr/bin/qemu-img", why: "qcow2 golden images and overlays" },
   { pkg: "busybox-static", file: "/bin/busybox", why: "the initramfs of the test guest image" },
   { pkg: "cpio", file: "/usr/bin/cpio", why: "packing the test guest's initramfs" },
+  { pkg: "dropbear-bin", file: "/usr/sbin/dropbear", why: "the SSH server of the test guest image" },
+  { pkg: "e2fsprogs", file: "/usr/sbin/mke2fs", why: "the test guest's /data filesystem (mke2fs in its image)" },
+  { pkg: "openssh-client", file: "/usr/bin/ssh", why: "logging in to the test guests over SSH" },
   { pkg: "openssh-server", file: "/usr/sbin/sshd", why: "the SSH transport, tested against a real sshd on loopback" },
   // The tests run slapd themselves (own config, own ports); Debian's own slapd service is not used.
   { pkg: "slapd", file: "/usr/sbin/slapd", why: "directory (LDAP) sign-in, tested against a real OpenLDAP on loopback" },

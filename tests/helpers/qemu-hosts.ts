@@ -17,19 +17,25 @@ import { hostKey, netnsName, removeNetns } from "@/lib/drivers/qemu/netns";
 import { guestPids } from "@/lib/drivers/qemu/process";
 import { LocalTransport } from "@/lib/drivers/transport/local";
 import { registerBuiltImages } from "@/lib/catalog/register-images";
+import { guestPrograms } from "@/lib/drivers/images/recipe";
 import { ensureTestImages, testImageStore } from "./images";
 import { unique, waitFor } from "./portal";
 
 export const local = new LocalTransport();
 
-/** Fails (does not skip) when QEMU is not installed, saying how to install it. */
+const installHint = "npm test installs qemu-system-x86, qemu-utils, busybox-static, cpio, dropbear-bin and e2fsprogs on a fresh machine";
+
+/** Fails (does not skip) when QEMU or what the guest image is built from is not installed, saying how to install it. */
 export function requireQemu(): void {
   for (const [bin, pkg] of [["qemu-system-x86_64", "qemu-system-x86"], ["qemu-img", "qemu-utils"], ["busybox", "busybox-static"]] as const) {
     try {
       execFileSync(bin, bin === "busybox" ? [] : ["--version"], { stdio: "ignore" });
     } catch {
-      throw new Error(`${bin} is not installed: run \`apt-get install -y ${pkg}\` as root (npm test installs qemu-system-x86, qemu-utils, busybox-static and cpio on a fresh machine)`);
+      throw new Error(`${bin} is not installed: run \`apt-get install -y ${pkg}\` as root (${installHint})`);
     }
+  }
+  for (const program of guestPrograms) {
+    if (!existsSync(program.path)) throw new Error(`${program.path} is not installed: run \`apt-get install -y ${program.pkg}\` as root (${installHint})`);
   }
 }
 

@@ -207,7 +207,7 @@ describe("the guest boots from the unpacked image with its glue", () => {
     const q = spawn("qemu-system-x86_64", [
       "-machine", "q35,accel=tcg", "-m", "256", "-smp", "1", "-no-reboot", "-display", "none", "-monitor", "none",
       "-kernel", art.kernel, "-initrd", initrd, "-append", guestKernelAppend,
-      "-drive", `file=${art.disk},if=virtio,format=qcow2`,
+      "-drive", `file=${art.disk},if=virtio,format=qcow2`, "-device", "virtio-rng-pci",
       "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,mac=02:00:00:1e:00:07",
       "-netdev", "user,id=n1", "-device", "virtio-net-pci,netdev=n1,mac=02:00:00:14:00:07",
       "-chardev", `socket,id=ser0,path=${sock},server=on,wait=off`, "-serial", "chardev:ser0",
@@ -226,9 +226,15 @@ describe("the guest boots from the unpacked image with its glue", () => {
       diskBytes: 1024 ** 3,
       nics: [{ mac: "02:00:00:1e:00:07", ip: "10.30.0.7", prefix: 24 }, { mac: "02:00:00:14:00:07", ip: "10.20.0.7", prefix: 24 }],
       serviceIps: [],
+      // Its blank disk became an ext4 filesystem at /data; its SSH server listens.
+      dataBytes: expect.any(Number),
+      ssh: { port: 22, hostKey: expect.stringMatching(/^SHA256:/) },
     });
+    expect(first!.dataBytes).toBeGreaterThan(0.9 * 1024 ** 3);
+    expect(first!.dataBytes).toBeLessThanOrEqual(1024 ** 3);
     expect(text).toContain("portal-init: default route via 10.30.0.1");
     expect(text).toContain("portal-init: authorized_keys installed for root");
+    expect(text).toContain("portal-init: disk /dev/vda is blank: making an ext4 filesystem for /data");
     // Ask again a little later: the same guest, a larger uptime.
     await waitFor(async () => {
       console_.write("status\n");

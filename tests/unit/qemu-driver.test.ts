@@ -34,6 +34,7 @@ describe("QEMU command line", () => {
       "-initrd", `${dir}/initrd.gz`,
       "-append", "console=ttyS0 quiet panic=-1 loglevel=6",
       "-drive", `file=${dir}/disk.qcow2,if=virtio,format=qcow2,cache=writeback`,
+      "-device", "virtio-rng-pci",
       "-netdev", "tap,id=n0,ifname=pt0a140005,script=no,downscript=no",
       "-device", "virtio-net-pci,netdev=n0,mac=02:00:00:14:00:05",
       "-netdev", "user,id=n1",
@@ -94,6 +95,24 @@ describe("readiness report", () => {
   it("agrees when the guest reports the portal's hostname, MACs and IPs", () => {
     const report = parseReadyLine("PORTAL-READY hostname=db01 uptime=3.16 disk=10737418240 nic=02:00:00:14:00:05,10.20.0.5/24 nic=02:00:00:1e:00:05,10.30.0.5/24")!;
     expect(markerMismatches(report, want)).toEqual([]);
+  });
+
+  it("holds a guest to its disk at /data and its SSH server when it reports them; an older image's line reports neither", () => {
+    const nics = "nic=02:00:00:14:00:05,10.20.0.5/24 nic=02:00:00:1e:00:05,10.30.0.5/24";
+    const fp = "SHA256:Gf0+p0hikyqy05eavf5zuUH7E+79DYo0sZHztmTwFI0";
+    const up = parseReadyLine(`PORTAL-READY hostname=db01 uptime=3.2 disk=10737418240 data=10514354176 ssh=22 ssh-hostkey=${fp} ${nics}`)!;
+    expect(up).toMatchObject({ dataBytes: 10514354176, ssh: { port: 22, hostKey: fp } });
+    expect(markerMismatches(up, want)).toEqual([]);
+    const down = parseReadyLine(`PORTAL-READY hostname=db01 uptime=13.2 disk=10737418240 data=0 ssh=down ssh-hostkey= ${nics}`)!;
+    expect(down).toMatchObject({ dataBytes: 0, ssh: { port: null, hostKey: null } });
+    expect(markerMismatches(down, want)).toEqual([
+      "its disk is not mounted at /data, so nothing written there would be kept (see the boot log)",
+      "its SSH server does not listen on port 22",
+    ]);
+    const older = parseReadyLine(`PORTAL-READY hostname=db01 uptime=3.2 disk=10737418240 ${nics}`)!;
+    expect(older.dataBytes).toBeUndefined();
+    expect(older.ssh).toBeUndefined();
+    expect(markerMismatches(older, want)).toEqual([]);
   });
 
   it("names every difference: hostname, a missing NIC, a wrong address, an extra NIC", () => {

@@ -1,8 +1,9 @@
+import { createHash } from "node:crypto";
 import path from "node:path";
 import type { Transport } from "../transport/types";
 import { gzipCpio, parentDirs, type CpioEntry } from "./cpio";
 import { digestFiles, fileDigest, must, readManifest, verifyManifest, writeManifest } from "./manifest";
-import { busyboxPath, goldenDiskMb, guestModules, initScript, kernelMetaPackage, kernelPackagePattern, qemuCatalogImages, recipeHash } from "./recipe";
+import { busyboxPath, goldenDiskLabel, goldenDiskMb, guestModules, guestPrograms, initScript, kernelMetaPackage, kernelPackagePattern, qemuCatalogImages, recipeHash } from "./recipe";
 import { cacheDir, goldenPaths } from "./store";
 import { goldenFiles, type GoldenManifest, type ImageIo } from "./types";
 
@@ -69,21 +70,65 @@ async function debFor(t: Transport, cache: string, pkg: string, io: ImageIo): Pr
   return got;
 }
 
-/** The initramfs: busybox, the modules, /init, and /dev/console for the first console. */
-async function initramfs(t: Transport, modulesDir: string): Promise<Buffer> {
+/** A file the guest's Debian programs need: a program, or a shared library it loads. */
+type ProgramFile = { path: string; data: Buffer; sha256: string };
+
+/**
+ * The shared libraries `ldd` names (the dynamic loader included; the vDSO is no file), and
+ * those it could not find.
+ */
+export function lddLibraries(output: string): { libraries: string[]; missing: string[] } {
+  const libraries: string[] = [];
+  const missing: string[] = [];
+  for (const line of output.split("\n")) {
+    const lost = line.match(/^\s*(\S+)\s+=>\s+not found/);
+    if (lost) {
+      missing.push(lost[1]!);
+      continue;
+    }
+    const found = line.match(/=>\s+(\/\S+)\s+\(0x/) ?? line.match(/^\s*(\/\S+)\s+\(0x/);
+    if (found) libraries.push(found[1]!);
+  }
+  return { libraries, missing };
+}
+
+/** `guestPrograms` and every library they load, read from the build host (each file once). */
+async function guestProgramFiles(t: Transport, signal?: AbortSignal): Promise<ProgramFile[]> {
+  const files = new Map<string, ProgramFile>();
+  const add = async (file: string, whenMissing: string) => {
+    if (files.has(file)) return;
+    const data = await t.readFile(file);
+    if (!data) throw new Error(whenMissing);
+    files.set(file, { path: file, data, sha256: createHash("sha256").update(data).digest("hex") });
+  };
+  for (const program of guestPrograms) {
+    await add(program.path, `${program.path} not found: install the Debian package ${program.pkg}`);
+    const r = await t.run(["ldd", program.path], { signal });
+    const { libraries, missing } = lddLibraries(r.stdout);
+    if (missing.length) throw new Error(`${program.path} needs ${missing.join(", ")}, not installed on the build host: reinstall ${program.pkg}`);
+    if (r.code !== 0 || libraries.length === 0) throw new Error(`ldd ${program.path} failed: ${r.stderr.trim() || `exit ${r.code}`}`);
+    for (const lib of libraries) await add(lib, `${lib} (loaded by ${program.path}) is not readable on the build host`);
+  }
+  return [...files.values()];
+}
+
+/** The initramfs: busybox, the modules, the Debian programs with their libraries, /init, and /dev/console for the first console. */
+async function initramfs(t: Transport, modulesDir: string, programs: readonly ProgramFile[]): Promise<Buffer> {
   const busybox = await t.readFile(busyboxPath);
   if (!busybox) throw new Error(`${busyboxPath} not found: install the Debian package busybox-static`);
   const files: CpioEntry[] = [
     { type: "file", path: "init", data: initScript, mode: 0o755 },
     { type: "file", path: "bin/busybox", data: busybox, mode: 0o755 },
     { type: "symlink", path: "bin/sh", target: "busybox" },
+    // Programs and libraries alike executable: the kernel runs the dynamic loader as a program.
+    ...programs.map((p): CpioEntry => ({ type: "file", path: p.path.replace(/^\/+/, ""), data: p.data, mode: 0o755 })),
   ];
   for (const m of guestModules) {
     const data = await t.readFile(path.join(modulesDir, m.path));
     if (!data) throw new Error(`kernel module ${m.path} is missing from the kernel package`);
     files.push({ type: "file", path: `lib/modules/${m.name}.ko`, data });
   }
-  const dirs = new Set([...parentDirs(files.map((f) => f.path)), "dev", "proc", "sys", "run", "tmp", "etc", "root", "portal"]);
+  const dirs = new Set([...parentDirs(files.map((f) => f.path)), "dev", "proc", "sys", "run", "tmp", "etc", "root", "portal", "data"]);
   return gzipCpio([
     ...[...dirs].sort((a, b) => a.split("/").length - b.split("/").length || a.localeCompare(b)).map((d): CpioEntry => ({ type: "dir", path: d })),
     { type: "char", path: "dev/console", major: 5, minor: 1 },
@@ -109,7 +154,8 @@ export async function buildGoldenImage(t: Transport, store: string, io: ImageIo,
   const busybox = await fileDigest(t, busyboxPath, io.signal).catch(() => {
     throw new Error(`${busyboxPath} not found: install the Debian package busybox-static`);
   });
-  const hash = recipeHash({ kernelPackage: pkg, busyboxSha256: busybox.sha256 });
+  const programs = await guestProgramFiles(t, io.signal);
+  const hash = recipeHash({ kernelPackage: pkg, busyboxSha256: busybox.sha256, programs: Object.fromEntries(programs.map((p) => [p.path, p.sha256])) });
 
   const existing = await readManifest<GoldenManifest>(t, golden.dir);
   if (!opts.force && existing && existing.recipeHash === hash) {
@@ -136,12 +182,14 @@ export async function buildGoldenImage(t: Transport, store: string, io: ImageIo,
     await must(t, ["rm", "-rf", building], "clearing a stale build");
     await must(t, ["mkdir", "-p", building], "creating the build folder");
     await must(t, ["cp", path.join(tree, "boot", `vmlinuz-${kernelVersion}`), path.join(building, goldenFiles.kernel)], "copying the kernel");
-    await io.log(`kernel ${kernelVersion}; building the initramfs (busybox-static, ${guestModules.length} modules, /init)`);
-    await t.writeFile(path.join(building, goldenFiles.initramfs), await initramfs(t, path.join(tree, "lib", "modules", kernelVersion)));
+    await io.log(
+      `kernel ${kernelVersion}; building the initramfs (busybox-static, ${guestModules.length} modules, ${guestPrograms.map((p) => path.basename(p.path)).join(", ")} with ${programs.length - guestPrograms.length} libraries, /init)`,
+    );
+    await t.writeFile(path.join(building, goldenFiles.initramfs), await initramfs(t, path.join(tree, "lib", "modules", kernelVersion), programs));
 
     // The golden disk: a labelled raw image converted to qcow2 (clones overlay it, copies copy it).
     const raw = path.join(building, "disk.raw");
-    await t.writeFile(raw, `PORTAL-GOLDEN-DISK slug=${slug} kernel=${kernelVersion} recipe=${hash.slice(0, 16)}\n`);
+    await t.writeFile(raw, `${goldenDiskLabel} slug=${slug} kernel=${kernelVersion} recipe=${hash.slice(0, 16)}\n`);
     await must(t, ["truncate", "-s", `${goldenDiskMb}M`, raw], "sizing the golden disk");
     await must(t, ["qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", raw, path.join(building, goldenFiles.disk)], "qemu-img convert (golden disk)");
     await must(t, ["rm", "-f", raw], "removing the raw disk");

@@ -1,20 +1,27 @@
 import { createHash } from "node:crypto";
+import path from "node:path";
 import type { ImageSource } from "./types";
 
 /**
  * The recipe of the portal's QEMU Linux image, from Debian packages only: the kernel of
  * `linux-image-amd64` (its versioned package, unpacked with dpkg-deb), busybox-static as
- * the whole userland, and the /init below. A change to any of it changes `recipeHash`, and
- * `npm run images:build` then rebuilds instead of reusing the store's copy.
+ * the userland, Dropbear (dropbear-bin) as the SSH server and mke2fs (e2fsprogs) for the
+ * guest's disk, each with the shared libraries it loads, and the /init below. A change to
+ * any of it changes `recipeHash`, and `npm run images:build` then rebuilds instead of
+ * reusing the store's copy.
  */
 export const kernelMetaPackage = "linux-image-amd64";
 export const kernelPackagePattern = /^linux-image-\d+\.\d+\.\d+-\d+-amd64$/;
 export const busyboxPath = "/bin/busybox";
 
 /**
- * Kernel modules the guest loads with `insmod`, dependencies first (Debian builds virtio as
- * modules; a wrong order fails with "unknown symbol in module"). `button` and `evdev` give
- * the ACPI power button, so QMP `system_powerdown` shuts the guest down cleanly.
+ * Kernel modules the guest loads with `insmod`, dependencies first (Debian builds virtio and
+ * ext4 as modules; a wrong order fails with "unknown symbol in module"). `button` and `evdev`
+ * give the ACPI power button, so QMP `system_powerdown` shuts the guest down cleanly.
+ * `virtio-rng` takes entropy from the host's virtio-rng device, so that the SSH server need
+ * not wait seconds at boot for the kernel's random pool. ext4 needs jbd2, mbcache and crc16,
+ * and crc32c for its checksums (its soft dependency, which no modprobe would resolve here):
+ * the generic one, since TCG's default CPU has no SSE4.2.
  */
 export const guestModules = [
   { name: "virtio_ring", path: "kernel/drivers/virtio/virtio_ring.ko" },
@@ -26,29 +33,56 @@ export const guestModules = [
   { name: "net_failover", path: "kernel/drivers/net/net_failover.ko" },
   { name: "virtio_net", path: "kernel/drivers/net/virtio_net.ko" },
   { name: "virtio_blk", path: "kernel/drivers/block/virtio_blk.ko" },
+  { name: "virtio-rng", path: "kernel/drivers/char/hw_random/virtio-rng.ko" },
+  { name: "crc16", path: "kernel/lib/crc16.ko" },
+  { name: "mbcache", path: "kernel/fs/mbcache.ko" },
+  { name: "crc32c_generic", path: "kernel/crypto/crc32c_generic.ko" },
+  { name: "jbd2", path: "kernel/fs/jbd2/jbd2.ko" },
+  { name: "ext4", path: "kernel/fs/ext4/ext4.ko" },
   { name: "button", path: "kernel/drivers/acpi/button.ko" },
   { name: "evdev", path: "kernel/drivers/input/evdev.ko" },
 ] as const;
 
+/**
+ * Debian programs the guest runs, taken from the build host (where their packages must be
+ * installed) together with every shared library `ldd` names for them, at the same paths.
+ */
+export const guestPrograms = [
+  { path: "/usr/sbin/dropbear", pkg: "dropbear-bin" },
+  { path: "/usr/bin/dropbearkey", pkg: "dropbear-bin" },
+  { path: "/usr/sbin/mke2fs", pkg: "e2fsprogs" },
+] as const;
+
+/** Where the guest keeps its SSH host key: on its disk, so the key stays the same across restarts and moves. */
+export const guestHostKeyPath = "/data/.portal/dropbear_ed25519_host_key";
+
 /** Size of the golden disk (qcow2, virtual); an environment's disk is its flavor's size. */
 export const goldenDiskMb = 64;
+/** First word of the golden disk's label, one line at its start (the guest still takes such a disk for blank). */
+export const goldenDiskLabel = "PORTAL-GOLDEN-DISK";
 
 /**
  * /init of the initramfs (busybox sh). What it promises (the guest contract, also in
- * lib/drivers/qemu/glue.ts): progress lines `portal-init: ...`, then one
- * `PORTAL-READY hostname=H uptime=S disk=BYTES nic=MAC,IP/PREFIX ... [service-ip=IP ...]`
+ * lib/drivers/qemu/glue.ts): progress lines `portal-init: ...`; the disk (/dev/vda) mounted
+ * at /data as ext4, made at first boot when the disk is blank (never over other data); an
+ * SSH server (Dropbear, keys only) on port 22 with its host key kept on /data and root's
+ * authorized_keys from the glue; then, once the SSH server listens, one
+ * `PORTAL-READY hostname=H uptime=S disk=BYTES data=BYTES ssh=22|down ssh-hostkey=SHA256:... nic=MAC,IP/PREFIX ... [service-ip=IP ...]`
  * on the console; then it answers a console line `status` with a fresh PORTAL-READY line,
- * and powers off on the ACPI power button.
+ * and powers off on the ACPI power button (syncing and unmounting /data first).
  */
 export const initScript = `#!/bin/sh
-# Portal guest init: configures the guest from /portal/config (glued in by the portal),
-# reports PORTAL-READY on the console and keeps running.
+# Portal guest init: configures the guest from /portal/config (glued in by the portal), keeps
+# the owner's files on the disk at /data, runs an SSH server, reports PORTAL-READY on the
+# console and keeps running.
 /bin/busybox --install -s /bin
 export PATH=/bin
-mkdir -p /proc /sys /dev /run /tmp /etc /root/.ssh /var/run /var/log /etc/acpi/PWRF
+mkdir -p /proc /sys /dev /run /tmp /etc /root/.ssh /var/run /var/log /etc/acpi/PWRF /data
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
+mkdir -p /dev/pts
+mount -t devpts devpts /dev/pts
 exec </dev/console >/dev/console 2>&1
 say() { echo "portal-init: $*"; }
 say "kernel $(uname -r) up, loading modules"
@@ -93,6 +127,9 @@ while read -r kind ip rest; do
   [ "$kind" = service-ip ] || continue
   ip addr add "$ip/32" dev "$sipdev" && SIPS="$SIPS service-ip=$ip" && say "service IP $ip on $sipdev"
 done < $CONFIG
+echo "root:x:0:0:root:/root:/bin/sh" > /etc/passwd
+echo "root:x:0:" > /etc/group
+echo /bin/sh > /etc/shells
 if [ -s /portal/authorized_keys ]; then
   cp /portal/authorized_keys /root/.ssh/authorized_keys
   chmod 700 /root/.ssh
@@ -103,12 +140,70 @@ fi
 DISK=0
 [ -f /sys/block/vda/size ] && DISK=$(( $(cat /sys/block/vda/size) * 512 ))
 say "disk /dev/vda $DISK bytes"
-printf '#!/bin/sh\\necho "portal-init: power button: powering off"\\nsync\\npoweroff -f\\n' > /etc/acpi/PWRF/00000080
+# The owner's files live on the disk, at /data. A new environment's disk is blank (in its first
+# 64 KiB only zeros, and perhaps the golden image's one-line label) and gets an ext4
+# filesystem; a disk holding anything else is never formatted.
+blank() {
+  seen=$(dd if=/dev/vda bs=65536 count=1 2>/dev/null | tr -d '\\000' | head -c 512)
+  case "$seen" in
+    "") return 0 ;;
+    "${goldenDiskLabel} "*) [ "$(echo "$seen" | wc -l)" -eq 1 ] ;;
+    *) return 1 ;;
+  esac
+}
+if [ "$DISK" -gt 0 ]; then
+  if blank; then
+    say "disk /dev/vda is blank: making an ext4 filesystem for /data"
+    /usr/sbin/mke2fs -q -F -t ext4 -L data -J size=16 -E lazy_itable_init=1,lazy_journal_init=1,nodiscard /dev/vda || say "mke2fs failed"
+  fi
+  if mount -t ext4 -o noatime /dev/vda /data; then
+    say "disk /dev/vda mounted at /data (ext4)"
+  else
+    say "disk /dev/vda holds no ext4 filesystem and is not blank: left as it is, nothing is kept at /data"
+  fi
+fi
+data_bytes() {
+  if grep -q '^/dev/vda /data ' /proc/mounts; then
+    echo $(( $(stat -f -c %b /data) * $(stat -f -c %S /data) ))
+  else
+    echo 0
+  fi
+}
+KEYDIR=${path.posix.dirname(guestHostKeyPath)}
+[ "$(data_bytes)" -gt 0 ] || { KEYDIR=/run/portal; say "no /data: the SSH host key lasts until the next boot only"; }
+mkdir -p $KEYDIR
+chmod 700 $KEYDIR
+HOSTKEY=$KEYDIR/${path.posix.basename(guestHostKeyPath)}
+# dropbearkey prints the public key and its fingerprint: kept beside the key, so that later
+# boots need not run it again.
+if [ ! -s $HOSTKEY ]; then
+  /usr/bin/dropbearkey -t ed25519 -f $HOSTKEY > $HOSTKEY.info 2>/dev/null && say "SSH host key made in $KEYDIR"
+elif [ ! -s $HOSTKEY.info ]; then
+  /usr/bin/dropbearkey -y -f $HOSTKEY > $HOSTKEY.info 2>/dev/null
+fi
+FP=$(sed -n 's/^Fingerprint: //p' $HOSTKEY.info)
+set -- $(grep '^ssh-' $HOSTKEY.info)
+say "SSH host key $1 $2 $FP"
+/usr/sbin/dropbear -s -E -r $HOSTKEY -p 22 -P /run/dropbear.pid || say "dropbear did not start"
+ssh_port() {
+  grep -qE '^ *[0-9]+: [0-9A-F]+:0016 [0-9A-F]+:0000 0A ' /proc/net/tcp /proc/net/tcp6 2>/dev/null && echo 22 || echo down
+}
+# Ready means reachable: wait (bounded) until the SSH server listens.
+n=0
+while [ "$(ssh_port)" = down ] && [ $n -lt 200 ]; do n=$((n+1)); sleep 0.05; done
+say "SSH server (dropbear, keys only): port $(ssh_port)"
+cat > /etc/acpi/PWRF/00000080 <<'END'
+#!/bin/sh
+echo "portal-init: power button: powering off" > /dev/console
+sync
+umount -r /data
+poweroff -f
+END
 chmod 755 /etc/acpi/PWRF/00000080
 acpid -c /etc/acpi -l /var/log/acpid.log 2>/dev/null && say "acpid: power button powers off"
 ready() {
   read -r up idle < /proc/uptime
-  echo "PORTAL-READY hostname=$(hostname) uptime=$up disk=$DISK$NICS$SIPS"
+  echo "PORTAL-READY hostname=$(hostname) uptime=$up disk=$DISK data=$(data_bytes) ssh=$(ssh_port) ssh-hostkey=$FP$NICS$SIPS"
 }
 ready
 while true; do
@@ -153,9 +248,16 @@ export const qemuCatalogImages: {
   },
 ];
 
-/** The recipe's fingerprint: kernel package, module list, init script, busybox and disk size. */
-export function recipeHash(parts: { kernelPackage: string; busyboxSha256: string }): string {
+/**
+ * The recipe's fingerprint: kernel package, module list, init script, busybox, the guest's
+ * programs and libraries (path -> sha256, as found on the build host) and disk size.
+ */
+export function recipeHash(parts: { kernelPackage: string; busyboxSha256: string; programs: Record<string, string> }): string {
   return createHash("sha256")
-    .update(JSON.stringify({ v: 1, kernelPackage: parts.kernelPackage, busybox: parts.busyboxSha256, modules: guestModules, init: initScript, disk: goldenDiskMb }))
+    .update(
+      JSON.stringify({
+        v: 2, kernelPackage: parts.kernelPackage, busybox: parts.busyboxSha256, modules: guestModules, programs: parts.programs, init: initScript, disk: goldenDiskMb,
+      }),
+    )
     .digest("hex");
 }

@@ -68,7 +68,7 @@ function checkPath(p: string, what: string): string {
 /**
  * `qemu-system-x86_64` argv for `plan`: q35 under TCG (KVM only where the host's config
  * asks for it), memory and vCPUs from the flavor, direct kernel boot,
- * the overlay disk on virtio, one virtio-net NIC per network with the allocated MAC, QMP and
+ * the overlay disk on virtio, a virtio RNG, one virtio-net NIC per network with the allocated MAC, QMP and
  * the serial console on unix sockets in the guest's folder (the console also logged to a
  * file), no display, daemonized with a pidfile so the guest outlives the worker.
  */
@@ -88,6 +88,8 @@ export function qemuArgv(plan: QemuPlan): string[] {
     "-initrd", checkPath(plan.initrd, "initrd"),
     "-append", plan.append,
     "-drive", `file=${checkPath(plan.disk, "disk")},if=virtio,format=qcow2,cache=writeback`,
+    // Entropy from the host: the guest's SSH server would otherwise wait at boot for its random pool.
+    "-device", "virtio-rng-pci",
   ];
   plan.nics.forEach((nic, i) => {
     if (!MAC.test(nic.mac)) throw new Error(`invalid MAC ${JSON.stringify(nic.mac)}`);

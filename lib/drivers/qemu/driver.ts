@@ -286,13 +286,16 @@ export class QemuDriver implements HypervisorDriver {
 
   /**
    * Follows the serial console into the step log until the guest's PORTAL-READY line, and
-   * accepts it only when hostname, MACs and IPs are the portal's.
+   * accepts it only when hostname, MACs and IPs are the portal's, its disk is at /data and
+   * its SSH server listens.
    */
   waitReady(spec: DeploySpec, io: StepIo) {
     return this.withHost(spec, async (t) => {
       const report = await this.awaitReady(t, spec, io);
+      const data = report.dataBytes ? `, /data ${report.dataBytes} bytes` : "";
+      const ssh = report.ssh?.port ? `, SSH on port ${report.ssh.port}${report.ssh.hostKey ? ` (host key ${report.ssh.hostKey})` : ""}` : "";
       await io.log(
-        `guest reports ready after ${report.uptimeSeconds.toFixed(1)} s of uptime: ${report.hostname}, ${report.nics.map((n) => `${n.ip}/${n.prefix} (${n.mac})`).join(", ")}, disk ${report.diskBytes} bytes`,
+        `guest reports ready after ${report.uptimeSeconds.toFixed(1)} s of uptime: ${report.hostname}, ${report.nics.map((n) => `${n.ip}/${n.prefix} (${n.mac})`).join(", ")}, disk ${report.diskBytes} bytes${data}${ssh}`,
       );
     });
   }

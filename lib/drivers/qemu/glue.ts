@@ -18,18 +18,27 @@
  * with the given MACs; the console is ttyS0 (the first serial port).
  *
  * Init (/init, busybox sh) loads virtio_ring, virtio, virtio_pci_legacy_dev,
- * virtio_pci_modern_dev, virtio_pci, failover, net_failover, virtio_net, virtio_blk, button,
- * evdev; mounts proc, sys, dev; sets the hostname; configures each NIC found by its MAC
- * (address up, default route via the first NIC with a gateway); puts service IPs as /32 on
- * that NIC; installs authorized_keys to /root/.ssh and the motd to /etc/motd; prints progress
- * lines `portal-init: ...` and then exactly one line
- *   PORTAL-READY hostname=<h> uptime=<seconds> disk=<bytes of /dev/vda or 0> nic=<mac>,<ip>/<prefix> ... [service-ip=<ip> ...]
- * (nics in config order) on the console. It keeps running: a console line containing `status`
+ * virtio_pci_modern_dev, virtio_pci, failover, net_failover, virtio_net, virtio_blk,
+ * virtio-rng, crc16, mbcache, crc32c_generic, jbd2, ext4, button, evdev; mounts proc, sys,
+ * dev, devpts; sets the hostname; configures each NIC found by its MAC (address up, default
+ * route via the first NIC with a gateway); puts service IPs as /32 on that NIC; installs
+ * authorized_keys to /root/.ssh and the motd to /etc/motd; mounts the disk at /data (ext4,
+ * made at first boot when the disk is blank, never over other data); starts Dropbear on port
+ * 22 (keys only, root may log in) with an ed25519 host key made at first boot and kept on
+ * /data; prints progress lines `portal-init: ...` and then, once the SSH server listens (or
+ * after 10 s of waiting for it), exactly one line
+ *   PORTAL-READY hostname=<h> uptime=<seconds> disk=<bytes of /dev/vda or 0> data=<bytes of the filesystem at /data, 0 when none>
+ *     ssh=<22, or down> ssh-hostkey=<SHA256:... fingerprint> nic=<mac>,<ip>/<prefix> ... [service-ip=<ip> ...]
+ * (on one line; nics in config order) on the console. It keeps running: a console line containing `status`
  * gets a fresh PORTAL-READY line with the current uptime (so it can be seen to grow, e.g.
  * across a live migration). The ACPI power button (QMP `system_powerdown`) makes it print
- * `portal-init: power button: powering off` and power off; a driver still quits QEMU after a
- * timeout. For `status` the driver must connect the serial port to something writable
- * (e.g. `-chardev socket,id=ser0,path=serial.sock,server=on,wait=off,logfile=serial.log -serial chardev:ser0`).
+ * `portal-init: power button: powering off`, sync, unmount /data and power off; a driver
+ * still quits QEMU after a timeout. For `status` the driver must connect the serial port to
+ * something writable (e.g. `-chardev socket,id=ser0,path=serial.sock,server=on,wait=off,logfile=serial.log -serial chardev:ser0`).
+ * The host needs `-device virtio-rng-pci`, or the SSH server waits at boot for entropy.
+ *
+ * Guests of images built before the SSH server and /data came print no `data`, `ssh` or
+ * `ssh-hostkey`; their ready line is read as before.
  */
 import { gzipCpio, type CpioEntry } from "../images/cpio";
 
@@ -98,6 +107,10 @@ export type ReadyReport = {
   diskBytes: number;
   nics: { mac: string; ip: string; prefix: number }[];
   serviceIps: string[];
+  /** Size of the filesystem on the disk at /data, 0 when none is mounted (absent from older images). */
+  dataBytes?: number;
+  /** The SSH server: its port, null when it does not listen, and its host key's fingerprint (absent from older images). */
+  ssh?: { port: number | null; hostKey: string | null };
 };
 
 /** Parses a `PORTAL-READY ...` console line (with or without text before it); null if it is not one. */
@@ -113,6 +126,9 @@ export function parseReadyLine(line: string): ReadyReport | null {
     if (key === "hostname") report.hostname = value;
     else if (key === "uptime") report.uptimeSeconds = Number(value);
     else if (key === "disk") report.diskBytes = Number(value);
+    else if (key === "data") report.dataBytes = Number(value) || 0;
+    else if (key === "ssh") report.ssh = { hostKey: null, ...report.ssh, port: /^\d{1,5}$/.test(value) ? Number(value) : null };
+    else if (key === "ssh-hostkey") report.ssh = { port: null, ...report.ssh, hostKey: /^SHA256:[A-Za-z0-9+/]{43}$/.test(value) ? value : null };
     else if (key === "service-ip") report.serviceIps.push(value);
     else if (key === "nic") {
       const m = value.match(/^([0-9a-f:]{17}),([\d.]+)\/(\d+)$/);

@@ -9,7 +9,11 @@ import { statusCommand, type ReadyReport } from "./glue";
  */
 export type ExpectedGuest = { hostname: string; nics: { mac: string; ip: string; prefix: number }[] };
 
-/** What differs between what the guest reports and what the portal allocated; empty when they agree. */
+/**
+ * What differs between what the guest reports and what the portal allocated, or what a guest
+ * must offer its owner and does not (its disk at /data, its SSH server listening); empty when
+ * all is well. A guest of an older image, which reports neither, is not held to them.
+ */
 export function markerMismatches(marker: ReadyReport, want: ExpectedGuest): string[] {
   const problems: string[] = [];
   if (marker.hostname !== want.hostname) problems.push(`hostname is ${marker.hostname}, expected ${want.hostname}`);
@@ -21,6 +25,8 @@ export function markerMismatches(marker: ReadyReport, want: ExpectedGuest): stri
   for (const extra of marker.nics.filter((n) => !want.nics.some((w) => w.mac.toLowerCase() === n.mac))) {
     problems.push(`unexpected NIC ${extra.mac}`);
   }
+  if (marker.dataBytes === 0) problems.push("its disk is not mounted at /data, so nothing written there would be kept (see the boot log)");
+  if (marker.ssh && marker.ssh.port === null) problems.push("its SSH server does not listen on port 22");
   return problems;
 }
 
