@@ -209,7 +209,7 @@ test.describe("an admin", () => {
   });
 
   test("a form's banner stays while a field is marked and goes once the marked fields are fixed", async ({ page }) => {
-    await page.goto("/admin#images");
+    await page.goto("/admin/images");
     const form = page.getByRole("form", { name: "Add an image" });
     await form.getByLabel("Name").fill("Another test server");
     await form.getByLabel("Slug").fill("linux-test");

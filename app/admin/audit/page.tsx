@@ -106,7 +106,8 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         }
       />
 
-      <form method="get" action="/admin/audit" className="card mb-6 grid gap-4 p-5 sm:grid-cols-2 lg:grid-cols-4" aria-label="Filter the audit log">
+      {/* Keyed by the filter: after "Clear filters" (a navigation without reload) the fields show the new filter, not what was typed. */}
+      <form key={JSON.stringify(given)} method="get" action="/admin/audit" className="card mb-6 grid gap-4 p-5 sm:grid-cols-2 lg:grid-cols-4" aria-label="Filter the audit log">
         <label>
           <span className="field-label">Actor</span>
           <input name="actor" defaultValue={given.actor ?? ""} placeholder="e-mail, user id or system" className="field-input" />
