@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { authFile, qemuImageCount } from "./users";
+import { ALICE_FINGERPRINT, ALICE_KEY } from "../tests/fixtures/ssh-keys";
 
 test.use({ storageState: authFile("customer") });
 
@@ -57,7 +58,7 @@ test("API tokens: created and shown once, listed by prefix, revoked", async ({ p
 
 test("SSH key: checked as you type, saved with its fingerprint, kept after a reload, removed", async ({ page }) => {
   // Made with ssh-keygen -t ed25519; `ssh-keygen -lf` printed the fingerprint below.
-  const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILPlaFvZ5rFXdMUgRAPZwMbePo4z9GWNyjlo35zmdBdN alice@laptop";
+  const key = ALICE_KEY;
   await page.goto("/account");
   const form = page.getByRole("form", { name: "Set your SSH key" });
   await expect(page.getByText("You have no key on file")).toBeVisible();
@@ -66,10 +67,10 @@ test("SSH key: checked as you type, saved with its fingerprint, kept after a rel
   await form.getByLabel("Public key").fill(key);
   await expect(form.locator(".field-error")).toHaveCount(0);
   await form.getByRole("button", { name: "Save key" }).click();
-  await expect(form.getByRole("status")).toContainText("SHA256:iVlRxRcMfi2ik2JF4Kc98cmxdBroV/GddPaI0GarcXI");
+  await expect(form.getByRole("status")).toContainText(ALICE_FINGERPRINT);
   await page.screenshot({ path: "test-results/account-ssh-key.png", fullPage: true });
   await page.reload();
-  await expect(page.getByTestId("ssh-key-current")).toContainText("SHA256:iVlRxRcMfi2ik2JF4Kc98cmxdBroV/GddPaI0GarcXI");
+  await expect(page.getByTestId("ssh-key-current")).toContainText(ALICE_FINGERPRINT);
   await page.getByRole("button", { name: "Remove key" }).click();
   await expect(page.getByText("You have no key on file")).toBeVisible();
 });

@@ -1,13 +1,11 @@
 import { expect, test, type Browser } from "@playwright/test";
 import { authFile, BASE_URL, uniqueName } from "./users";
 import { orderStatus, orderViaApi } from "./helpers";
+import { ALICE_FINGERPRINT as FINGERPRINT, ALICE_KEY as KEY } from "../tests/fixtures/ssh-keys";
 
 /** The order page follows the order by itself: every card, the countdown, how to connect. */
 
 const sameOrigin = { Origin: BASE_URL };
-// Made with ssh-keygen -t ed25519 -C alice@laptop; `ssh-keygen -lf` printed the fingerprint below.
-const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILPlaFvZ5rFXdMUgRAPZwMbePo4z9GWNyjlo35zmdBdN alice@laptop";
-const FINGERPRINT = "SHA256:iVlRxRcMfi2ik2JF4Kc98cmxdBroV/GddPaI0GarcXI";
 
 async function approve(browser: Browser, orderId: string) {
   const approver = await browser.newContext({ storageState: authFile("approver") });

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { expect, request, test, type APIRequestContext, type Page } from "@playwright/test";
 import { authFile, BASE_URL, uniqueName, users, type RoleName } from "./users";
 import { orderViaApi } from "./helpers";
+import { ALICE_KEY } from "../tests/fixtures/ssh-keys";
 
 /**
  * The portal on phones: every page a role opens fits 390 px (and 360 and 414 for the key ones)
@@ -45,7 +46,7 @@ test.beforeAll(async () => {
   const held = await orderViaApi(customer, { image: "linux-web", flavor: "small", name: uniqueName("phoneheld") });
 
   // The account page with a key and a token on file.
-  const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILPlaFvZ5rFXdMUgRAPZwMbePo4z9GWNyjlo35zmdBdN alice@laptop";
+  const key = ALICE_KEY;
   expect((await customer.put("/api/v1/me/ssh-key", { data: { sshPublicKey: key } })).status()).toBe(200);
   expect((await customer.post("/api/v1/tokens", { data: { name: "phone laptop" } })).status()).toBe(201);
 

@@ -11,10 +11,8 @@ import * as sshKeyRoute from "@/app/api/v1/me/ssh-key/route";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
 import { bootPortal, makeGroup, makeUser, order, tokenFor, waitForOrder, type Actor } from "../helpers/portal";
+import { ALICE_FINGERPRINT as fingerprint, ALICE_KEY as key } from "../fixtures/ssh-keys";
 
-// Made with ssh-keygen -t ed25519 -C alice@laptop; `ssh-keygen -lf` printed this fingerprint.
-const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILPlaFvZ5rFXdMUgRAPZwMbePo4z9GWNyjlo35zmdBdN alice@laptop";
-const fingerprint = "SHA256:iVlRxRcMfi2ik2JF4Kc98cmxdBroV/GddPaI0GarcXI";
 
 const { db } = await bootPortal();
 let worker: RunningWorkers;
