@@ -18,10 +18,8 @@ import { executeLeased, LeaseLostError } from "./lease";
 import { DAY_MS } from "../time";
 import { recordOrderEvent } from "../notifications/order-events";
 import { dispatchMail } from "../mail/outbox";
-import { enqueueRun } from "../jobs/queues";
 import { workerId } from "../env";
-import { ownerOfOrder } from "../workers/routing";
-import { ownerState, waitingSentence } from "../workers/registry";
+import { handOff, ownerOfRun } from "./handoff";
 
 type StepFn = (db: Db, ctx: OrderContext, io: StepIo) => Promise<void>;
 
@@ -160,28 +158,12 @@ export async function executeRun(
 ): Promise<RunOutcome> {
   const [run] = await db.select().from(pipelineRuns).where(eq(pipelineRuns.id, runId));
   if (!run || run.status === "succeeded" || run.status === "cancelled" || run.status === "failed") return "skipped";
-  const owner = await ownerOfOrder(db, run.orderId);
+  const owner = await ownerOfRun(db, run);
   if (owner && owner !== workerId) return handOff(db, run, owner);
   // Null: another worker (or this one) holds a live lease on it and is executing it.
   const outcome = (await executeLeased(db, runId, signal, (leased) => executeClaimedRun(db, run, leased, opts))) ?? "skipped";
   // Placed on a host another worker owns: that worker goes on (after this lease is released).
   return typeof outcome === "string" ? outcome : handOff(db, run, outcome.handOffTo);
-}
-
-/**
- * Puts the run in the queue of the worker that owns its host. If that worker is offline, the
- * run says so ("waiting for worker X (offline since T)") and waits for it instead of failing.
- */
-async function handOff(db: Db, run: typeof pipelineRuns.$inferSelect, owner: string): Promise<RunOutcome> {
-  const state = await ownerState(db, owner);
-  await db
-    .update(pipelineRuns)
-    .set({ waitingFor: state.live ? null : waitingSentence(state) })
-    .where(and(eq(pipelineRuns.id, run.id), sql`${pipelineRuns.status} in ('queued', 'running')`));
-  await enqueueRun({ runId: run.id, attempt: run.attempt, owner });
-  await announce(run.orderId, "run");
-  console.log(`[worker] run ${run.id}: its host belongs to worker ${owner}${state.live ? "" : " (offline)"}; handed over to it`);
-  return "handed";
 }
 
 async function executeClaimedRun(
