@@ -1,15 +1,14 @@
 /**
- * Several machines in one: two worker processes with their own WORKER_ID and two web
- * processes (the app's route handlers, tests/helpers/api-server.ts) on the file's database and
- * Redis prefix. Work on a host a worker owns runs only there and waits for it while it is
- * offline; live progress and sign-in limits reach every web process.
+ * Several machines in one: two worker processes with their own WORKER_ID on the file's
+ * database and Redis prefix. Work on a host a worker owns runs only there and waits for it
+ * while it is offline. (Web processes side by side: e2e/scale-out.spec.ts, on two `next start`.)
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { eq, inArray } from "drizzle-orm";
 import { hosts, pipelineRuns } from "@/lib/db/schema";
 import { listWorkers, ownerState } from "@/lib/workers/registry";
-import { bootPortal, makeGroup, makeUser, order, tokenFor, unique, waitFor, waitForOrder } from "../helpers/portal";
-import { killAllWorkers, startApiProcess, startWorkerProcess, untilReady } from "../helpers/worker-process";
+import { bootPortal, order, unique, waitFor, waitForOrder } from "../helpers/portal";
+import { killAllWorkers, startWorkerProcess, untilReady } from "../helpers/worker-process";
 
 const { db, admin } = await bootPortal();
 
@@ -85,3 +84,4 @@ describe("hosts that belong to a worker", () => {
     await Promise.all([a.exited, b.exited]);
   });
 });
+
