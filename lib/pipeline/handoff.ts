@@ -2,6 +2,7 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { hosts, pipelineRuns, type HostKind } from "../db/schema";
 import { supportedHostKinds } from "../drivers";
+import { StepError } from "../drivers/types";
 import { enqueueRun } from "../jobs/queues";
 import { candidateHosts } from "../policy/placement";
 import { hostPoolOf } from "../policy/groups";
@@ -28,7 +29,12 @@ async function soleOwnerOfCandidates(db: Db, orderId: string): Promise<string | 
   if (ctx.environment) return null;
   const kinds = ctx.image.hostKinds.filter((k): k is HostKind => supportedHostKinds.includes(k as HostKind));
   if (kinds.length === 0) return null;
-  const ids = (await candidateHosts(db, kinds, { pool: await hostPoolOf(db, ctx.order.groupId), lock: false })).map((c) => c.id);
+  // No candidate at all (every host drained or full): the place step says so, on any worker.
+  const candidates = await candidateHosts(db, kinds, { pool: await hostPoolOf(db, ctx.order.groupId), lock: false }).catch((err: unknown) => {
+    if (err instanceof StepError) return [];
+    throw err;
+  });
+  const ids = candidates.map((c) => c.id);
   if (ids.length === 0) return null;
   const owners = new Set((await db.select({ owner: hosts.ownerWorker }).from(hosts).where(inArray(hosts.id, ids))).map((h) => h.owner));
   return owners.size === 1 ? [...owners][0] : null;
