@@ -38,7 +38,8 @@ test("a session signed in on A is the same user on B", async () => {
 });
 
 test("an event stream on B shows the steps of an order created through A, until it is ready", async () => {
-  const a = await request.newContext({ baseURL: BASE_URL, storageState: authFile("customer") });
+  // The admin's orders need no approver (the default pool holds customers' orders).
+  const a = await request.newContext({ baseURL: BASE_URL, storageState: authFile("admin") });
   const created = await a.post("/api/v1/orders", { data: { image: "linux-test", flavor: "small", name: `scale-${Date.now() % 100000}` }, headers: { Origin: BASE_URL } });
   expect(created.status(), await created.text()).toBe(201);
   const orderId = (await created.json()).id as string;

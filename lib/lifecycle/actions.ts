@@ -174,7 +174,8 @@ export async function executeAction(db: Db, actionId: string, handlers: ActionHa
   }
   const [running] = await db
     .update(environmentActions)
-    .set({ status: "running", startedAt: action.startedAt ?? new Date(), error: null })
+    // The owner has it now: a "waiting for worker ..." note is over.
+    .set({ status: "running", startedAt: action.startedAt ?? new Date(), error: null, ...(action.note?.startsWith("waiting for worker") ? { note: null } : {}) })
     .where(eq(environmentActions.id, actionId))
     .returning();
   await announce(env.orderId, "action");

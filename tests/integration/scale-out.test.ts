@@ -5,7 +5,8 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { eq, inArray } from "drizzle-orm";
-import { hosts, pipelineRuns } from "@/lib/db/schema";
+import { environmentActions, hosts, pipelineRuns } from "@/lib/db/schema";
+import { requestAction } from "@/lib/lifecycle/actions";
 import { listWorkers, ownerState } from "@/lib/workers/registry";
 import { bootPortal, order, unique, waitFor, waitForOrder } from "../helpers/portal";
 import { killAllWorkers, startWorkerProcess, untilReady } from "../helpers/worker-process";
@@ -55,6 +56,16 @@ describe("hosts that belong to a worker", () => {
     expect((await a.exited).code).toBe(0);
     await waitFor(() => ownerState(db, ownerId, OFFLINE_MS), (s) => !s.live, { what: "worker A to be offline", timeoutMs: 15_000 });
 
+    // A lifecycle action on A's host waits for A too, saying so.
+    const view = await waitForOrder(db, orders[0].id, ["ready"]);
+    const stop = await requestAction(db, admin, view.environment!.id, "stop");
+    const waitingStop = await waitFor(
+      () => db.select().from(environmentActions).where(eq(environmentActions.id, stop.id)),
+      ([a]) => a.note?.startsWith("waiting for worker") ?? false,
+      { what: "the stop to say what it waits for", timeoutMs: 20_000 },
+    );
+    expect(waitingStop[0]).toMatchObject({ status: "queued", note: expect.stringMatching(new RegExp(`^waiting for worker ${ownerId} \\(offline since `)) });
+
     const waiting = await order(db, admin);
     const [run] = await waitFor(
       () => db.select().from(pipelineRuns).where(eq(pipelineRuns.orderId, waiting.id)),
@@ -76,6 +87,12 @@ describe("hosts that belong to a worker", () => {
     for (const step of ran.steps) expect(step.worker, step.name).toBe(ownerId);
     const [done] = await db.select().from(pipelineRuns).where(eq(pipelineRuns.orderId, waiting.id));
     expect(done.waitingFor).toBeNull();
+    const [stopped] = await waitFor(
+      () => db.select().from(environmentActions).where(eq(environmentActions.id, stop.id)),
+      ([a]) => a.status === "succeeded" || a.status === "failed",
+      { what: "the stop to finish on A", timeoutMs: 30_000 },
+    );
+    expect(stopped.status, stopped.error ?? "").toBe("succeeded");
 
     // Hosts back to any worker for the next test.
     await db.update(hosts).set({ ownerWorker: null }).where(inArray(hosts.ownerWorker, [ownerId]));
