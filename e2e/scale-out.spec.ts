@@ -99,3 +99,43 @@ test("a lockout reached through A holds on B", async () => {
   expect(onB.signedIn).toBe(false);
   expect(onB.error).toBe("Too many failed sign-ins for this account; try again in 15 minutes");
 });
+
+test("the hosts page lists the live workers, and a host whose owning worker is offline says so", async ({ browser }) => {
+  const context = await browser.newContext({ storageState: authFile("admin") });
+  const page = await context.newPage();
+  const api = page.request;
+  // A local host (registered offline: no order lands on it) owned by a worker that never beat.
+  const name = `owned-${Date.now() % 100000}`;
+  const made = await api.post("/api/v1/hosts", { data: { name, kind: "qemu", address: "local" }, headers: { Origin: BASE_URL } });
+  expect(made.status(), await made.text()).toBe(201);
+  const hostId = (await made.json()).id as string;
+  const owned = await api.patch(`/api/v1/hosts/${hostId}`, { data: { ownerWorker: "gone-box" }, headers: { Origin: BASE_URL } });
+  expect(owned.status(), await owned.text()).toBe(200);
+  expect((await owned.json()).ownerWorker).toBe("gone-box");
+  const workers = (await (await api.get("/api/v1/workers")).json()).workers as { id: string; live: boolean }[];
+  const live = workers.filter((w) => w.live);
+  expect(live.length).toBeGreaterThan(0);
+
+  for (const width of [1280, 375]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.goto(`/admin/hosts?page=${1}`);
+    const panel = page.getByRole("region", { name: /Workers/ });
+    await expect(panel.getByRole("heading")).toHaveText(`Workers (${live.length} live)`);
+    await expect(panel.getByTestId("worker-row").filter({ hasText: live[0].id }).getByTestId("worker-live")).toHaveText("live");
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+  }
+  // The host card may be on a later page of hosts: the API says where it is; its card says the owner is offline.
+  for (let p = 1; ; p++) {
+    await page.goto(`/admin/hosts?page=${p}`);
+    const card = page.getByRole("article", { name: `Host ${name}` });
+    if (await card.count()) {
+      await expect(card.getByTestId("host-owner")).toHaveText("worker gone-box · owner offline: its orders wait for it");
+      await card.screenshot({ path: "test-results/admin-host-owner-offline.png" });
+      break;
+    }
+    expect(p).toBeLessThan(20);
+  }
+  await page.screenshot({ path: "test-results/admin-hosts-workers.png", fullPage: true });
+  expect((await api.delete(`/api/v1/hosts/${hostId}`, { headers: { Origin: BASE_URL } })).status()).toBe(200);
+  await context.close();
+});
