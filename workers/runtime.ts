@@ -1,7 +1,7 @@
 import { Worker } from "bullmq";
 import { getDb } from "@/lib/db/client";
 import { closeSshConnections } from "@/lib/drivers/transport/ssh";
-import { env, workerId } from "@/lib/env";
+import { env, isEmbeddedWorker, workerId } from "@/lib/env";
 import { closeQueues, getQueue, missingSchedulers, ownedQueueName, queues, upsertSchedulers } from "@/lib/jobs/queues";
 import { claimLocalHosts } from "@/lib/workers/registry";
 import { startHeartbeat } from "./heartbeat";
@@ -54,7 +54,7 @@ export async function startWorkers(): Promise<RunningWorkers> {
     w.on("error", (err) => console.error(`[worker] ${w.name}:`, err.message));
   }
   await beats.beat();
-  const claimed = await claimLocalHosts(db);
+  const claimed = await claimLocalHosts(db, { takeOver: isEmbeddedWorker });
   if (claimed.length) console.log(`[worker] ${workerId} owns the local host(s) ${claimed.join(", ")} from now on`);
   // The reconciler, the lease and the course sweeps (warnings, stop at expiry, retire).
   await upsertSchedulers();

@@ -95,13 +95,21 @@ export function waitingSentence(state: OwnerState): string {
 
 /**
  * Local hosts nobody owns yet become this worker's: a local host's guests run on the machine
- * of the worker that first serves it. Returns the names of the hosts claimed.
+ * of the worker that first serves it. `takeOver` (the worker inside `npm start`, the only one
+ * of a one-machine portal) takes every local host, so a changed host name loses nothing.
+ * Returns the names of the hosts claimed.
  */
-export async function claimLocalHosts(db: Db, id = workerId): Promise<string[]> {
+export async function claimLocalHosts(db: Db, opts: { takeOver?: boolean } = {}, id = workerId): Promise<string[]> {
   const claimed = await db
     .update(hosts)
     .set({ ownerWorker: id })
-    .where(and(eq(hosts.address, "local"), isNull(hosts.ownerWorker), isNull(hosts.removedAt)))
+    .where(
+      and(
+        eq(hosts.address, "local"),
+        isNull(hosts.removedAt),
+        opts.takeOver ? sql`${hosts.ownerWorker} is distinct from ${id}` : isNull(hosts.ownerWorker),
+      ),
+    )
     .returning({ name: hosts.name });
   return claimed.map((h) => h.name);
 }
