@@ -175,7 +175,7 @@ async function main() {
     log(`speed-up: ${(many.perMinute / one.perMinute).toFixed(2)}× (all processes share this machine's ${cpus.length} cores, PostgreSQL and Redis)`);
     const s = await shares(db, "many");
     const total = s.byWorker.reduce((n, w) => n + w.steps, 0);
-    for (const w of s.byWorker) log(`  worker ${w.worker}: ${w.steps} steps (${((w.steps / total) * 100).toFixed(0)}%) of ${w.runs} orders${w.worker === OWNER ? ", owner of sim-1" : ""}`);
+    for (const w of s.byWorker) log(`  worker ${w.worker}: ${w.steps} steps (${((w.steps / total) * 100).toFixed(0)}%) in ${w.runs} orders${w.worker === OWNER ? ", owner of sim-1" : ""}`);
     log(`  ${s.onOwned} orders placed on sim-1 (owned by ${OWNER}): ${s.strays === 0 ? "every host step ran on their owner" : `${s.strays} host steps ran elsewhere (routing broken)`}`);
     if (s.strays > 0 || one.timedOut || many.timedOut) process.exitCode = 1;
   } finally {
