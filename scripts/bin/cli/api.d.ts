@@ -28,6 +28,14 @@ export interface paths {
     /** Add an image to the catalog (admins); 409 when the slug is taken */
     post: operations["createImage"];
   };
+  "/api/v1/images/{id}": {
+    /** Change an image (admins): name, description, version, hypervisors, purpose, size or licence; `active: false` hides it from the catalog (not listed, not orderable; environments built from it keep running), `active: true` lists it again. Slug, OS, source and root type stay. Audited */
+    patch: operations["updateImage"];
+  };
+  "/api/v1/images/{id}/retire": {
+    /** Retire an image for good (admins): hidden from the catalog and from what groups may offer, no longer changeable; orders keep pointing at it. Refused while an order that is not rejected, cancelled or retired uses it, or an active course hands out machines of it. Retiring it again changes nothing. Audited */
+    post: operations["retireImage"];
+  };
   "/api/v1/orders": {
     /** My orders (all for admins; scope=approvals for the approval queue, oldest first), newest first, 50 a page */
     get: operations["listOrders"];
@@ -176,6 +184,10 @@ export interface paths {
     /** My in-app notifications (newest first) and the unread count */
     get: operations["listNotifications"];
   };
+  "/api/v1/notifications/unread": {
+    /** How many of my notifications are unread (what the bell shows) */
+    get: operations["countUnreadNotifications"];
+  };
   "/api/v1/notifications/read": {
     /** Mark notifications read (all of mine when `ids` is left out) */
     post: operations["markNotificationsRead"];
@@ -195,6 +207,10 @@ export interface paths {
   "/api/v1/courses/{id}/roster": {
     /** Add students from a CSV roster (email[,name] a line, header optional): unknown e-mails get a student account and a one-time invitation link (returned once, e-mailed when SMTP is set). A bad line refuses the whole roster with a message per line */
     post: operations["uploadCourseRoster"];
+  };
+  "/api/v1/courses/{id}/invitations": {
+    /** New one-time invitation links (teacher) for the named students, or all: true for every student of the roster who has not set a password yet. Each link replaces the student's earlier ones (which stop working), is e-mailed when SMTP is set, and is returned once */
+    post: operations["renewCourseInvitations"];
   };
   "/api/v1/courses/{id}/machine": {
     /** Get my lab machine (students on the roster): 201 with a new machine, approved inside the course's allocation; 200 with the one I already have */
@@ -223,7 +239,7 @@ export interface paths {
     get: operations["getHost"];
     /** Remove a host (admins); 409 while environments live on it. A host with past environments is kept as history, its key wiped */
     delete: operations["removeHost"];
-    /** Change a host (admins): state (draining = no new placements; active needs a pinned host key and known capacity), port, sshUser, a new privateKey, hostKeyFingerprint (a checked new key, or null to pin at the next test), maxConcurrency, config (merged: keys given replace, null removes); on sim hosts failSteps; capacity { vcpus, memoryMb, diskGb } set by hand and kept over Test connection (null hands one back to discovery), 409 below what the host's environments use */
+    /** Change a host (admins): state (draining = no new placements; active needs a pinned host key and known capacity), port, sshUser, a new privateKey, hostKeyFingerprint (a checked new key, or null to pin at the next test), maxConcurrency, ownerWorker (the worker that alone runs the host's work, null for any), config (merged: keys given replace, null removes); on sim hosts failSteps; capacity { vcpus, memoryMb, diskGb } set by hand and kept over Test connection (null hands one back to discovery), 409 below what the host's environments use */
     patch: operations["updateHost"];
   };
   "/api/v1/hosts/{id}/test": {
@@ -266,6 +282,12 @@ export interface paths {
     /** Remove your SSH public key */
     delete: operations["deleteSshKey"];
   };
+  "/api/v1/me/email-preferences": {
+    /** Which kinds of event you get by e-mail (in the app you always do), and whether the portal has a mail server */
+    get: operations["getEmailPreferences"];
+    /** Turn e-mail on or off per kind of event; kinds left out keep their setting */
+    patch: operations["setEmailPreferences"];
+  };
   "/api/v1/sign-in/rules": {
     /** Mapping rules: at every sign-in through the directory or single sign-on, a user gets the highest role of the rules their groups match, and each rule's group (admins) */
     get: operations["listSignInRules"];
@@ -283,6 +305,10 @@ export interface paths {
     get: operations["getSignInSettings"];
     /** Turn local sign-in off for everyone but admins, or on again (admins) */
     put: operations["setSignInSettings"];
+  };
+  "/api/v1/workers": {
+    /** Workers that beat within WORKER_OFFLINE_MS, and offline workers that still own hosts (their hosts' work waits for them), by id (admins) */
+    get: operations["listWorkers"];
   };
 }
 
@@ -316,19 +342,41 @@ export interface components {
       name: string;
       /** @default */
       description?: string;
-      /** @enum {string} */
-      os: "linux" | "solaris";
       version: string;
       hostKinds: ("sim" | "qemu" | "xen" | "zones")[];
-      /** @enum {string} */
-      source: "install-file" | "clone" | "copy";
-      rootType?: ("sparse" | "whole") | null;
       /** @enum {string} */
       purpose: "test" | "development" | "database" | "web";
       sizeMb: number;
       /** @default false */
       licensed?: boolean;
+      /** @enum {string} */
+      os: "linux" | "solaris";
+      /** @enum {string} */
+      source: "install-file" | "clone" | "copy";
+      rootType?: ("sparse" | "whole") | null;
     };
+    ImageUpdate: {
+      name?: string;
+      description?: string;
+      version?: string;
+      hostKinds?: ("sim" | "qemu" | "xen" | "zones")[];
+      /** @enum {string} */
+      purpose?: "test" | "development" | "database" | "web";
+      sizeMb?: number;
+      licensed?: boolean;
+      active?: boolean;
+    };
+    AdminImage: components["schemas"]["CatalogImage"] & ({
+      /** @description Listed in the catalog and orderable; false: hidden */
+      active?: boolean;
+      /**
+       * Format: date-time
+       * @description When it was retired; null while it is not
+       */
+      retiredAt?: string | null;
+      /** Format: date-time */
+      createdAt?: string;
+    });
     CatalogImage: {
       /** Format: uuid */
       id?: string;
@@ -448,6 +496,8 @@ export interface components {
       finishedAt?: string | null;
       durationMs?: number | null;
       error?: string | null;
+      /** @description The worker (WORKER_ID) that ran the step's latest attempt */
+      worker?: string | null;
       /** @description The step's last log lines */
       log?: {
           attempt?: number;
@@ -509,13 +559,24 @@ export interface components {
         /** @description release_failed: why */
         error?: string | null;
       }) | null;
+      /** @description The delivery run; null before there is one */
+      run?: ({
+        id?: string;
+        status?: string;
+        attempt?: number;
+        error?: string | null;
+        /** @description Why the run is not moving: "waiting for worker X (offline since T)" while its host's owning worker is offline */
+        waitingFor?: string | null;
+      }) | null;
       /** @description The delivery pipeline's steps, in order */
       steps: components["schemas"]["OrderStep"][];
       /** @description The teardown run (destroy, cancel, retire) with its steps; null when there is none */
-      teardown?: {
+      teardown?: ({
         status?: string;
+        /** @description Why the run is not moving: "waiting for worker X (offline since T)" while its host's owning worker is offline */
+        waitingFor?: string | null;
         steps?: components["schemas"]["OrderStep"][];
-      } | null;
+      }) | null;
       environment?: {
         id?: string;
         hostname?: string;
@@ -528,7 +589,26 @@ export interface components {
           }[];
         /** @description Live migrations to other hosts, newest first */
         migrations?: components["schemas"]["Migration"][];
+        /** @description How the owner logs in; null until delivered, while it has no address, and once it is being destroyed */
+        connection?: components["schemas"]["Connection"] | null;
       };
+      /** @description The lease of a delivered order (also once it is retired); null before delivery */
+      lease?: components["schemas"]["Lease"] | null;
+    };
+    Connection: {
+      /** @description The account the glue step installed the owner's key for (root) */
+      user: string;
+      /** @description The environment's first production address */
+      address: string;
+      /** @description What to type, e.g. `ssh root@10.30.0.5` */
+      command: string;
+      /** @description The owner's SSH keys installed at delivery (the key's comment, else its type, and its SHA256 fingerprint); empty when none was */
+      keys: {
+          name: string;
+          fingerprint: string;
+        }[];
+      /** @description Present when no key was installed, or when which one was not recorded: why a key login may not work */
+      warning?: string;
     };
     EnvironmentAction: {
       /** Format: uuid */
@@ -697,6 +777,10 @@ export interface components {
       /** Format: date-time */
       expectedReadyAt?: string | null;
       withinHour?: boolean | null;
+      /** @description Successful runs of this image the estimate learned from (at most 20) */
+      imageDeliveries?: number;
+      /** @description Fewer than 3 of them: the estimate leans on other images or a default and is a rough guess */
+      rough?: boolean;
       delivered?: {
         totalMs?: number;
         approvalMs?: number;
@@ -723,6 +807,8 @@ export interface components {
       action?: string;
       targetType?: string;
       targetId?: string | null;
+      /** @description What people know the target by (an order's or host's name, a user's e-mail); null when it has none or no longer exists */
+      targetName?: string | null;
       sourceIp?: string | null;
       userAgent?: string | null;
       data?: Record<string, never>;
@@ -965,8 +1051,11 @@ export interface components {
       /** @description The customer's e-mail */
       owner?: string;
       group?: string;
-      /** @enum {unknown} */
-      status?: "ready" | "expiring";
+      /**
+       * @description The order's status: ready or expiring in the list of leases; on an order also retiring or retired
+       * @enum {unknown}
+       */
+      status?: "submitted" | "pending_approval" | "approved" | "rejected" | "queued" | "provisioning" | "ready" | "failed" | "cancelled" | "expiring" | "retiring" | "retired";
       environmentState?: string;
       /** Format: date-time */
       startedAt?: string;
@@ -1035,6 +1124,24 @@ export interface components {
     CourseUpdate: {
       capacity?: number | null;
       endsOn?: string;
+    };
+    RenewInvitations: {
+      studentIds?: string[];
+      /** @constant */
+      all?: true;
+    };
+    /** @description A one-time link to set a password, shown once (only its hash is stored) */
+    Invitation: {
+      /** Format: uuid */
+      studentId?: string;
+      email?: string;
+      name?: string;
+      link?: string;
+    };
+    /** @description Invitations queued for e-mail (sent by the worker, retried while the mail server is down), and skipped (no mail server configured) */
+    MailCount: {
+      queued?: number;
+      skipped?: number;
     };
     CourseSummary: {
       /** Format: uuid */
@@ -1123,17 +1230,16 @@ export interface components {
           line?: number;
           message?: string;
         }[];
-      /** @description One-time links to set a password, shown once */
-      invitations?: {
+      /** @description New students' links */
+      invitations?: components["schemas"]["Invitation"][];
+      /** @description Students of this roster whose account was made earlier and who never set a password: POST /api/v1/courses/{id}/invitations sends them a new link */
+      notSignedIn?: {
+          /** Format: uuid */
+          studentId?: string;
           email?: string;
           name?: string;
-          link?: string;
         }[];
-      mail?: {
-        sent?: number;
-        skipped?: number;
-        failed?: number;
-      };
+      mail?: components["schemas"]["MailCount"];
     };
     HostRegistration: {
       name: string;
@@ -1157,6 +1263,7 @@ export interface components {
       privateKey?: string;
       hostKeyFingerprint?: string | null;
       maxConcurrency?: number;
+      ownerWorker?: string | null;
       tags?: string[];
       capacity?: {
         vcpus?: number | null;
@@ -1220,6 +1327,8 @@ export interface components {
         [key: string]: unknown;
       } | null;
       lastCheck?: components["schemas"]["HostCheck"];
+      /** @description The worker (WORKER_ID) that alone runs this host's work; null: any worker */
+      ownerWorker?: string | null;
     };
     HostTestResult: {
       ok?: boolean;
@@ -1303,6 +1412,28 @@ export interface components {
       role: "admin" | "approver" | "customer" | "student";
       password: string;
       group?: string;
+    };
+    EmailPreferencesInput: {
+      email: {
+        [key: string]: boolean;
+      };
+    };
+    EmailPreferences: {
+      /** @description Per kind of event: e-mailed (true) or in the app only (false) */
+      email: {
+        "order.held": boolean;
+        "order.awaiting_approval": boolean;
+        "order.approved": boolean;
+        "order.rejected": boolean;
+        "order.ready": boolean;
+        "order.failed": boolean;
+        "environment.stopped": boolean;
+        "environment.moved": boolean;
+        "environment.retired": boolean;
+        "lease.expiring": boolean;
+      };
+      /** @description Whether the portal sends e-mail at all (SMTP_URL is set) */
+      mailServer: boolean;
     };
     TokenInput: {
       /** @default API token */
@@ -1394,6 +1525,27 @@ export interface components {
           url?: string;
         } | null;
       };
+    };
+    Worker: {
+      /** @description WORKER_ID (by default the machine's host name) */
+      id: string;
+      /** @description Machine and pid of the process that last beat under this id */
+      process: string;
+      /** @description false: no heartbeat for WORKER_OFFLINE_MS (the owner offline) */
+      live: boolean;
+      concurrency: number;
+      jobsRunning: number;
+      /** @description Jobs finished since the process started */
+      jobsDone: number;
+      /** Format: date-time */
+      startedAt: string;
+      /** Format: date-time */
+      heartbeatAt: string;
+      hostsOwned: {
+          /** Format: uuid */
+          id?: string;
+          name?: string;
+        }[];
     };
   };
   responses: {
@@ -1613,7 +1765,7 @@ export interface operations {
       /** @description Created */
       201: {
         content: {
-          "application/json": components["schemas"]["CatalogImage"];
+          "application/json": components["schemas"]["AdminImage"];
         };
       };
       401: components["responses"]["Unauthorized"];
@@ -1632,6 +1784,90 @@ export interface operations {
       415: components["responses"]["UnsupportedMediaType"];
       /** @description Invalid body: not an object, a field missing, unknown or of the wrong type, or a character that cannot be stored; a message per field */
       422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Change an image (admins): name, description, version, hypervisors, purpose, size or licence; `active: false` hides it from the catalog (not listed, not orderable; environments built from it keep running), `active: true` lists it again. Slug, OS, source and root type stay. Audited */
+  updateImage: {
+    parameters: {
+      path: {
+        /** @description The image's id */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ImageUpdate"];
+      };
+    };
+    responses: {
+      /** @description The image as it is now */
+      200: {
+        content: {
+          "application/json": components["schemas"]["AdminImage"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: admins only; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such image */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The image is retired and can no longer be changed */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description Invalid change: nothing to change, an unknown field (slug, os, source and rootType cannot be changed), a value of the wrong type, or hypervisors its OS does not run on; a message per field */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Retire an image for good (admins): hidden from the catalog and from what groups may offer, no longer changeable; orders keep pointing at it. Refused while an order that is not rejected, cancelled or retired uses it, or an active course hands out machines of it. Retiring it again changes nothing. Audited */
+  retireImage: {
+    parameters: {
+      path: {
+        /** @description The image's id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The retired image */
+      200: {
+        content: {
+          "application/json": components["schemas"]["AdminImage"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: admins only; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such image */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Still in use: the message names the orders (the first 10, and how many more) and courses that use it */
+      409: {
         content: {
           "application/json": components["schemas"]["Error"];
         };
@@ -2116,8 +2352,9 @@ export interface operations {
     parameters: {
       query?: {
         range?: "24h" | "7d" | "30d" | "90d" | "365d";
-        /** @description Start (UTC unless a zone is given); with from/to, range is ignored */
+        /** @description Start, as `2026-12-06 11:59` (UTC), a day `2026-12-06`, or ISO 8601 with a zone; with from/to, range is ignored */
         from?: string;
+        /** @description End, in the same forms as from */
         to?: string;
       };
     };
@@ -2179,7 +2416,9 @@ export interface operations {
         target?: string;
         /** @description Free text in action, target, actor, address, user agent, data, before and after */
         q?: string;
+        /** @description Earliest time, as `2026-12-06 11:59` (UTC), a day `2026-12-06`, or ISO 8601 with a zone */
         from?: string;
+        /** @description Latest time, in the same forms as from */
         to?: string;
         page?: number;
         perPage?: number;
@@ -3261,6 +3500,20 @@ export interface operations {
       401: components["responses"]["Unauthorized"];
     };
   };
+  /** How many of my notifications are unread (what the bell shows) */
+  countUnreadNotifications: {
+    responses: {
+      /** @description The count */
+      200: {
+        content: {
+          "application/json": {
+            unread: number;
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+    };
+  };
   /** Mark notifications read (all of mine when `ids` is left out) */
   markNotificationsRead: {
     requestBody: {
@@ -3484,6 +3737,57 @@ export interface operations {
       };
     };
   };
+  /** New one-time invitation links (teacher) for the named students, or all: true for every student of the roster who has not set a password yet. Each link replaces the student's earlier ones (which stop working), is e-mailed when SMTP is set, and is returned once */
+  renewCourseInvitations: {
+    parameters: {
+      path: {
+        /** @description The course's id */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["RenewInvitations"];
+      };
+    };
+    responses: {
+      /** @description The new links (an empty list when every student has set a password) */
+      200: {
+        content: {
+          "application/json": {
+            invitations: components["schemas"]["Invitation"][];
+            mail: components["schemas"]["MailCount"];
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the course's teacher (or an admin) can do that; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such course, or not one you teach or attend */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The course has ended, or a named student has already set a password */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description Neither or both of studentIds and all, an id that is not a UUID, or a student who is not on the roster (under studentIds) */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
   /** Get my lab machine (students on the roster): 201 with a new machine, approved inside the course's allocation; 200 with the one I already have */
   requestLabMachine: {
     parameters: {
@@ -3624,14 +3928,14 @@ export interface operations {
           };
         };
       };
-      /** @description The invitation was already used */
+      /** @description The invitation was used or replaced by a newer link meanwhile */
       409: {
         content: {
           "application/json": components["schemas"]["Error"];
         };
       };
       415: components["responses"]["UnsupportedMediaType"];
-      /** @description The token is not valid or has expired, or the password is too short */
+      /** @description The token is not valid (never issued, or replaced by a newer link), already used or expired, or the password is too short */
       422: {
         content: {
           "application/json": components["schemas"]["Error"];
@@ -3786,7 +4090,7 @@ export interface operations {
       };
     };
   };
-  /** Change a host (admins): state (draining = no new placements; active needs a pinned host key and known capacity), port, sshUser, a new privateKey, hostKeyFingerprint (a checked new key, or null to pin at the next test), maxConcurrency, config (merged: keys given replace, null removes); on sim hosts failSteps; capacity { vcpus, memoryMb, diskGb } set by hand and kept over Test connection (null hands one back to discovery), 409 below what the host's environments use */
+  /** Change a host (admins): state (draining = no new placements; active needs a pinned host key and known capacity), port, sshUser, a new privateKey, hostKeyFingerprint (a checked new key, or null to pin at the next test), maxConcurrency, ownerWorker (the worker that alone runs the host's work, null for any), config (merged: keys given replace, null removes); on sim hosts failSteps; capacity { vcpus, memoryMb, diskGb } set by hand and kept over Test connection (null hands one back to discovery), 409 below what the host's environments use */
   updateHost: {
     parameters: {
       path: {
@@ -4201,6 +4505,48 @@ export interface operations {
       };
     };
   };
+  /** Which kinds of event you get by e-mail (in the app you always do), and whether the portal has a mail server */
+  getEmailPreferences: {
+    responses: {
+      /** @description Your choices */
+      200: {
+        content: {
+          "application/json": components["schemas"]["EmailPreferences"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+    };
+  };
+  /** Turn e-mail on or off per kind of event; kinds left out keep their setting */
+  setEmailPreferences: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["EmailPreferencesInput"];
+      };
+    };
+    responses: {
+      /** @description Saved: all your choices */
+      200: {
+        content: {
+          "application/json": components["schemas"]["EmailPreferences"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description email missing, a key that is not a kind of event, a value that is not true or false, or an unknown field */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
   /** Mapping rules: at every sign-in through the directory or single sign-on, a user gets the highest role of the rules their groups match, and each rule's group (admins) */
   listSignInRules: {
     responses: {
@@ -4381,6 +4727,26 @@ export interface operations {
       415: components["responses"]["UnsupportedMediaType"];
       /** @description localAdminsOnly missing or not a boolean, or an unknown field */
       422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Workers that beat within WORKER_OFFLINE_MS, and offline workers that still own hosts (their hosts' work waits for them), by id (admins) */
+  listWorkers: {
+    responses: {
+      /** @description The workers */
+      200: {
+        content: {
+          "application/json": {
+            workers: components["schemas"]["Worker"][];
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: admins only */
+      403: {
         content: {
           "application/json": components["schemas"]["Error"];
         };
