@@ -15,13 +15,17 @@ const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
 export type PortalInstance = { url: string; admin: { email: string; password: string }; log(): string; stop(): Promise<void> };
 
-export async function startPortalInstance(port: number, env: Record<string, string>): Promise<PortalInstance> {
+/**
+ * `join`: a second web process of an existing portal (its database and Redis prefix, nothing
+ * emptied), as another machine behind the same proxy would be.
+ */
+export async function startPortalInstance(port: number, env: Record<string, string>, opts: { join?: { databaseUrl: string; prefix: string } } = {}): Promise<PortalInstance> {
   if (await portOpen("127.0.0.1", port)) throw new Error(`port ${port} is taken: the second portal cannot listen there`);
   const url = `http://127.0.0.1:${port}`;
-  const prefix = `e2e_${port}`;
+  const prefix = opts.join?.prefix ?? `e2e_${port}`;
   const admin = { email: "admin@portal.local", password: `admin-password-${port}` };
-  const databaseUrl = await freshDatabase(ADMIN_URL, `portal_e2e_${port}`);
-  await deleteRedisKeys(REDIS_URL, prefix);
+  const databaseUrl = opts.join?.databaseUrl ?? (await freshDatabase(ADMIN_URL, `portal_e2e_${port}`));
+  if (!opts.join) await deleteRedisKeys(REDIS_URL, prefix);
   const dataDir = path.join("/tmp", `portal-e2e-${port}`);
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(path.join(dataDir, "images"), { recursive: true });

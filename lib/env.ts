@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { isIP } from "node:net";
+import { hostname } from "node:os";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
@@ -39,6 +40,13 @@ const schema = z.object({
    * manager's stop timeout (systemd TimeoutStopSec, Docker/Kubernetes grace period).
    */
   WORKER_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
+  /**
+   * This worker's identity: hosts it owns (local QEMU hosts) run their work only here. One id
+   * per machine; the default is the machine's host name.
+   */
+  WORKER_ID: z.string().regex(/^[a-zA-Z0-9._-]{1,63}$/, "letters, digits, '.', '_' and '-' only").optional(),
+  /** A worker whose heartbeat is older than this is offline: its hosts' orders wait for it. */
+  WORKER_OFFLINE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   /** How long the SSH transport waits for a host's TCP connect and SSH handshake. */
   SSH_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(15_000),
   LOGIN_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
@@ -187,6 +195,9 @@ export function authSecret(): string {
 export const imageStoreDir = path.resolve(/*turbopackIgnore: true*/ env.IMAGE_STORE_DIR ?? path.join(env.DATA_DIR, "images"));
 
 export const isEmbeddedWorker = env.PORTAL_EMBEDDED_WORKER === "1";
+
+/** This worker's identity (WORKER_ID, else the machine's host name in the same alphabet). */
+export const workerId = env.WORKER_ID ?? (hostname().replace(/[^a-zA-Z0-9._-]/g, "-").slice(0, 63) || "worker");
 
 export const isDev = env.NODE_ENV === "development";
 

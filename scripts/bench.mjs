@@ -180,6 +180,9 @@ async function rawBullmq(jobs) {
 if (process.argv[2] === "qemu") {
   const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts", "bench-qemu.ts")], { cwd: root, stdio: "inherit" });
   child.once("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+} else if (process.argv[2] === "scale-out") {
+  // `npm run bench -- scale-out`: 2 web + 3 worker processes against 1 + 1 (scripts/bench-scale-out.mjs).
+  await import("./bench-scale-out.mjs");
 } else if (process.argv[2] === "scale") {
   // `npm run bench -- scale`: a database of 100,000 orders (scripts/bench-scale.mjs).
   await import("./bench-scale.mjs");

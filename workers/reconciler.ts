@@ -1,8 +1,10 @@
-import { and, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Queue } from "bullmq";
 import type { Db } from "@/lib/db/client";
-import { environmentActions, pipelineRuns } from "@/lib/db/schema";
-import { actionJobId, enqueueLifecycle, enqueueMails, enqueueRun, enqueueTakeover, mailJobId, runJobId } from "@/lib/jobs/queues";
+import { environmentActions, environments, pipelineRuns } from "@/lib/db/schema";
+import { actionJobId, enqueueLifecycle, enqueueMails, enqueueRun, enqueueTakeover, mailJobId, queueFor, runJobId } from "@/lib/jobs/queues";
+import { ownersOfOrders } from "@/lib/workers/routing";
+import { ownerState, waitingSentence, type OwnerState } from "@/lib/workers/registry";
 import { pendingMailIds } from "@/lib/mail/outbox";
 import { env } from "@/lib/env";
 import { expiredLeases, isExecutingHere } from "@/lib/pipeline/lease";
@@ -18,6 +20,7 @@ export async function reconcile(db: Db, queue: Queue): Promise<{ checked: number
   const inFlight = await db
     .select({
       id: pipelineRuns.id,
+      orderId: pipelineRuns.orderId,
       attempt: pipelineRuns.attempt,
       status: pipelineRuns.status,
       leasedUntil: pipelineRuns.leasedUntil,
@@ -27,13 +30,18 @@ export async function reconcile(db: Db, queue: Queue): Promise<{ checked: number
     .where(inArray(pipelineRuns.status, ["queued", "running"]));
   const requeued: string[] = [];
   const takenOver: string[] = [];
+  // A run on an owned host has its job in its owner's queue (lib/workers/routing.ts).
+  const owners = await ownersOfOrders(db, inFlight.map((r) => r.orderId));
+  const ownerStateCache = new Map<string, Promise<OwnerState>>();
   for (const run of inFlight) {
     if (run.leaseLive || isExecutingHere(run.id)) continue;
-    const job = await queue.getJob(runJobId(run.id, run.attempt));
+    const owner = owners.get(run.orderId) ?? null;
+    if (owner) await noteOwnerState(db, run.id, owner, ownerStateCache);
+    const job = await (owner ? queueFor("provision", owner) : queue).getJob(runJobId(run.id, run.attempt));
     const state = job ? await job.getState() : "missing";
     if (state === "completed" || state === "failed") await job!.remove();
     if (state === "missing" || state === "unknown" || state === "completed" || state === "failed") {
-      await enqueueRun({ runId: run.id, attempt: run.attempt });
+      await enqueueRun({ runId: run.id, attempt: run.attempt, owner });
       requeued.push(run.id);
     } else if (state === "active" && run.leasedUntil) {
       // Its job still looks active, but its worker stopped renewing the lease: gone.
@@ -44,6 +52,16 @@ export async function reconcile(db: Db, queue: Queue): Promise<{ checked: number
   if (requeued.length) console.log(`[reconciler] re-enqueued ${requeued.length} run(s) missing from the queue`);
   if (takenOver.length) console.log(`[reconciler] took over ${takenOver.length} run(s) whose worker stopped renewing its lease`);
   return { checked: inFlight.length, requeued, takenOver };
+}
+
+/**
+ * A run waiting in its owner's queue says whether that worker is offline (it may have gone
+ * after the run was handed to it), and stops saying so once it is back.
+ */
+async function noteOwnerState(db: Db, runId: string, owner: string, cache: Map<string, Promise<OwnerState>>) {
+  if (!cache.has(owner)) cache.set(owner, ownerState(db, owner));
+  const state = await cache.get(owner)!;
+  await db.update(pipelineRuns).set({ waitingFor: state.live ? null : waitingSentence(state) }).where(eq(pipelineRuns.id, runId));
 }
 
 /**
@@ -82,10 +100,15 @@ export async function takeOverExpiredRuns(db: Db, queue: Queue): Promise<string[
  * have, or has only as finished; returns those re-enqueued. Jobs waiting, delayed (a retry's
  * backoff) or active are left alone.
  */
-async function requeueMissing(queue: Queue, ids: string[], jobIdOf: (id: string) => string, enqueue: (ids: string[]) => Promise<void>): Promise<string[]> {
+async function requeueMissing(
+  queue: Queue | ((id: string) => Queue),
+  ids: string[],
+  jobIdOf: (id: string) => string,
+  enqueue: (ids: string[]) => Promise<void>,
+): Promise<string[]> {
   const missing: string[] = [];
   for (const id of ids) {
-    const job = await queue.getJob(jobIdOf(id));
+    const job = await (typeof queue === "function" ? queue(id) : queue).getJob(jobIdOf(id));
     const state = job ? await job.getState() : "missing";
     if (state === "completed" || state === "failed") await job!.remove();
     if (state === "missing" || state === "unknown" || state === "completed" || state === "failed") missing.push(id);
@@ -97,11 +120,18 @@ async function requeueMissing(queue: Queue, ids: string[], jobIdOf: (id: string)
 /** The same for lifecycle actions (start, stop, migrate, move) the database says are in flight. */
 export async function reconcileActions(db: Db, queue: Queue): Promise<{ checked: number; requeued: string[] }> {
   const inFlight = await db
-    .select({ id: environmentActions.id })
+    .select({ id: environmentActions.id, orderId: environments.orderId })
     .from(environmentActions)
+    .innerJoin(environments, eq(environments.id, environmentActions.environmentId))
     .where(inArray(environmentActions.status, ["queued", "running"]));
-  const requeued = await requeueMissing(queue, inFlight.map((a) => a.id), actionJobId, async (ids) => {
-    for (const actionId of ids) await enqueueLifecycle({ actionId });
+  const owners = await ownersOfOrders(db, inFlight.map((a) => a.orderId));
+  const ownerOf = (actionId: string) => owners.get(inFlight.find((a) => a.id === actionId)!.orderId) ?? null;
+  const queueOf = (actionId: string) => {
+    const owner = ownerOf(actionId);
+    return owner ? queueFor("lifecycle", owner) : queue;
+  };
+  const requeued = await requeueMissing(queueOf, inFlight.map((a) => a.id), actionJobId, async (ids) => {
+    for (const actionId of ids) await enqueueLifecycle({ actionId }, ownerOf(actionId));
   });
   if (requeued.length) console.log(`[reconciler] re-enqueued ${requeued.length} lifecycle action(s) missing from the queue`);
   return { checked: inFlight.length, requeued };

@@ -1,8 +1,10 @@
 import { Worker } from "bullmq";
 import { getDb } from "@/lib/db/client";
 import { closeSshConnections } from "@/lib/drivers/transport/ssh";
-import { env } from "@/lib/env";
-import { closeQueues, getQueue, missingSchedulers, queues, upsertSchedulers } from "@/lib/jobs/queues";
+import { env, isEmbeddedWorker, workerId } from "@/lib/env";
+import { closeQueues, getQueue, missingSchedulers, ownedQueueName, queues, upsertSchedulers } from "@/lib/jobs/queues";
+import { claimLocalHosts } from "@/lib/workers/registry";
+import { startHeartbeat } from "./heartbeat";
 import { createRedis, redisPrefix } from "@/lib/redis";
 import { reconcileGuests } from "@/lib/lifecycle/reconcile-guests";
 import { lifecycleProcessor } from "./processors/lifecycle";
@@ -26,24 +28,34 @@ export async function startWorkers(): Promise<RunningWorkers> {
     stalledInterval: env.JOB_LOCK_MS,
     maxStalledCount: 5,
   };
+  const beats = startHeartbeat(db);
   // Connections handed to BullMQ stay ours to close (a Worker closes only those it made).
-  const connections = [createRedis(), createRedis(), createRedis(), createRedis()];
-  const provision = new Worker(queues.provision.name, provisionProcessor(db, shutdown.signal, drain.signal), {
+  const connections = [createRedis(), createRedis(), createRedis(), createRedis(), createRedis(), createRedis()];
+  const runProcessor = beats.counted(provisionProcessor(db, shutdown.signal, drain.signal));
+  const actionProcessor = beats.counted(lifecycleProcessor(db, shutdown.signal));
+  const provision = new Worker(queues.provision.name, runProcessor, {
     ...common,
     connection: connections[0],
     concurrency: env.WORKER_CONCURRENCY,
   });
   const maintenance = new Worker(queues.maintenance.name, maintenanceProcessor(db), { ...common, connection: connections[1], concurrency: 1 });
-  const lifecycle = new Worker(queues.lifecycle.name, lifecycleProcessor(db, shutdown.signal), {
+  const lifecycle = new Worker(queues.lifecycle.name, actionProcessor, {
     ...common,
     connection: connections[2],
     concurrency: env.WORKER_CONCURRENCY,
   });
+  // Work on hosts this worker owns (local QEMU hosts) comes through queues of its own.
+  const ownedRuns = new Worker(ownedQueueName("provision", workerId), runProcessor, { ...common, connection: connections[4], concurrency: env.WORKER_CONCURRENCY });
+  const ownedActions = new Worker(ownedQueueName("lifecycle", workerId), actionProcessor, { ...common, connection: connections[5], concurrency: env.WORKER_CONCURRENCY });
   // E-mail: as many at once as the mail transport keeps connections open.
   const mail = new Worker(queues.mail.name, mailProcessor(db), { ...common, connection: connections[3], concurrency: 3 });
-  for (const w of [provision, maintenance, lifecycle, mail]) {
+  const all = [provision, maintenance, lifecycle, mail, ownedRuns, ownedActions];
+  for (const w of all) {
     w.on("error", (err) => console.error(`[worker] ${w.name}:`, err.message));
   }
+  await beats.beat();
+  const claimed = await claimLocalHosts(db, { takeOver: isEmbeddedWorker });
+  if (claimed.length) console.log(`[worker] ${workerId} owns the local host(s) ${claimed.join(", ")} from now on`);
   // The reconciler, the lease and the course sweeps (warnings, stop at expiry, retire).
   await upsertSchedulers();
   const catchUp = async () => {
@@ -75,7 +87,9 @@ export async function startWorkers(): Promise<RunningWorkers> {
     })().finally(() => (ticking = false));
   }, Math.min(env.RECONCILE_INTERVAL_MS, Math.max(500, Math.floor(env.RUN_LEASE_MS / 4))));
   const reconcileTimer = setInterval(() => void catchUp(), env.RECONCILE_INTERVAL_MS);
-  console.log(`[worker] processing ${queues.provision.name} (concurrency ${env.WORKER_CONCURRENCY}), ${queues.lifecycle.name}, ${queues.mail.name} and ${queues.maintenance.name}`);
+  console.log(
+    `[worker] processing ${queues.provision.name} (concurrency ${env.WORKER_CONCURRENCY}), ${queues.lifecycle.name}, ${queues.mail.name} and ${queues.maintenance.name}, and as worker ${workerId} ${ownedRuns.name} and ${ownedActions.name}`,
+  );
 
   let stopping: Promise<void> | null = null;
   return {
@@ -85,12 +99,13 @@ export async function startWorkers(): Promise<RunningWorkers> {
       stopping ??= (async () => {
         clearInterval(watch);
         clearInterval(reconcileTimer);
+        beats.stop();
         drain.abort();
         const grace = setTimeout(() => {
           console.log(`[worker] steps still running after ${env.WORKER_GRACE_MS} ms: aborting them; the next worker does them again`);
           shutdown.abort();
         }, env.WORKER_GRACE_MS);
-        await Promise.all([provision.close(), maintenance.close(), lifecycle.close(), mail.close()]);
+        await Promise.all(all.map((w) => w.close()));
         clearTimeout(grace);
         shutdown.abort();
         await closeSshConnections();

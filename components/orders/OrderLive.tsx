@@ -179,6 +179,11 @@ export function OrderLive({
               ) : null}
             </div>
             <div className="px-5 py-4">
+              {view.run?.waitingFor ? (
+                <p role="status" className="mb-3 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="run-waiting">
+                  Waiting: {view.run.waitingFor.replace(/^waiting for /, "")}. The order continues when that worker is back.
+                </p>
+              ) : null}
               {steps.length > 0 ? (
                 <StepTimeline steps={steps} />
               ) : (

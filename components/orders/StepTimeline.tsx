@@ -67,6 +67,11 @@ function StepRow({ step, last }: { step: StepView; last: boolean }) {
         {step.error ? <p className="mt-1 text-sm text-rose-700">{step.error}</p> : null}
         {hasLog && open ? (
           <ol id={logId} className="mt-2 max-h-64 overflow-auto rounded-md bg-slate-900 px-3 py-2 font-mono text-xs leading-relaxed text-slate-100" aria-label={`Log of ${step.label}`}>
+            {step.worker ? (
+              <li className="text-slate-400" data-testid="step-worker">
+                on worker {step.worker}
+              </li>
+            ) : null}
             {step.log.map((l, i) => (
               <li key={i} className="whitespace-pre-wrap">
                 <span className="text-slate-500 select-none">{formatTime(l.at)} </span>

@@ -181,6 +181,10 @@ export const hostUpdateInput = z.strictObject({
   /** A fingerprint the admin checked on the host, or null to record the key at the next test. */
   hostKeyFingerprint: z.union([fingerprintField, z.null()]).optional(),
   maxConcurrency: optional(concurrencyField),
+  /** The worker (its WORKER_ID) that alone runs this host's work, e.g. the machine of a local host; null: any worker. */
+  ownerWorker: z
+    .union([z.string().trim().regex(/^[a-zA-Z0-9._-]{1,63}$/, "A worker id is letters, digits, '.', '_' and '-', at most 63"), z.null()])
+    .optional(),
   /** Labels a group's pool can name (replaces the host's tags). */
   tags: z
     .array(z.string().trim().regex(HOST_TAG, "A tag is lowercase letters, digits and hyphens, at most 31"), { message: "Tags are a list" })

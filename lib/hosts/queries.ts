@@ -36,6 +36,7 @@ const publicColumns = {
   capacityOverride: hosts.capacityOverride,
   lastCheck: hosts.lastCheck,
   config: hosts.config,
+  ownerWorker: hosts.ownerWorker,
   createdAt: hosts.createdAt,
 };
 
@@ -68,6 +69,8 @@ function view(h: PublicHostRow) {
     /** Driver settings (volume group, paths, ...); null on sim hosts. */
     settings: h.kind === "sim" ? null : visibleHostConfig(h.config),
     lastCheck: h.lastCheck,
+    /** The worker that alone runs this host's work (a local host's machine); null: any worker. */
+    ownerWorker: h.ownerWorker,
     createdAt: h.createdAt,
   };
 }
@@ -234,6 +237,7 @@ export async function updateHost(db: Db, actor: Actor, hostId: string, input: Ho
   }
   if (input.hostKeyFingerprint !== undefined) set.hostKeyFingerprint = input.hostKeyFingerprint;
   if (input.maxConcurrency !== undefined) set.maxConcurrency = input.maxConcurrency;
+  if (input.ownerWorker !== undefined) set.ownerWorker = input.ownerWorker;
   if (input.capacity) Object.assign(set, await capacityChange(db, host, input.capacity));
   if (input.failSteps) {
     const config = { ...host.config };

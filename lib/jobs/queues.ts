@@ -68,14 +68,31 @@ export type Payload<N extends QueueName> = z.infer<(typeof queues)[N]["payload"]
 const store = globalThis as unknown as { __portalQueues?: Map<string, { queue: Queue; connection: Redis }> };
 
 export function getQueue<N extends QueueName>(name: N): Queue {
+  return openQueue(queues[name].name, queues[name].defaults);
+}
+
+/** Queues that have a queue per owning worker besides the shared one (lib/workers/routing.ts). */
+export type OwnedQueueName = "provision" | "lifecycle";
+
+/** `provision@qemu-box`: the jobs only worker `owner` may run (BullMQ names may not hold ':'). */
+export function ownedQueueName(name: OwnedQueueName, owner: string): string {
+  return `${queues[name].name}@${owner}`;
+}
+
+/** The shared queue `name`, or with an owner the queue of that worker alone. */
+export function queueFor(name: OwnedQueueName, owner?: string | null): Queue {
+  return owner ? openQueue(ownedQueueName(name, owner), queues[name].defaults) : getQueue(name);
+}
+
+function openQueue(name: string, defaults: JobsOptions): Queue {
   store.__portalQueues ??= new Map();
   let q = store.__portalQueues.get(name)?.queue;
   if (!q) {
     const connection = createRedis();
-    q = new Queue(queues[name].name, {
+    q = new Queue(name, {
       connection,
       prefix: redisPrefix,
-      defaultJobOptions: queues[name].defaults,
+      defaultJobOptions: defaults,
     });
     // One line when Redis goes away, not one per reconnect attempt; the reconciler catches up.
     let down = false;
@@ -126,9 +143,10 @@ export function runJobId(runId: string, attempt: number): string {
   return `run-${runId}-a${attempt}`;
 }
 
-export async function enqueueRun(p: Payload<"provision"> & { attempt: number }): Promise<void> {
+/** `owner`: the run's host belongs to that worker; its job goes to that worker's queue. */
+export async function enqueueRun(p: Payload<"provision"> & { attempt: number; owner?: string | null }): Promise<void> {
   const payload = queues.provision.payload.parse({ runId: p.runId });
-  await getQueue("provision").add("run", payload, { jobId: runJobId(p.runId, p.attempt) });
+  await queueFor("provision", p.owner).add("run", payload, { jobId: runJobId(p.runId, p.attempt) });
 }
 
 /**
@@ -154,9 +172,9 @@ export function actionJobId(actionId: string): string {
   return `action-${actionId}`;
 }
 
-export async function enqueueLifecycle(p: Payload<"lifecycle">): Promise<void> {
+export async function enqueueLifecycle(p: Payload<"lifecycle">, owner?: string | null): Promise<void> {
   const payload = queues.lifecycle.payload.parse(p);
-  await getQueue("lifecycle").add("action", payload, { jobId: actionJobId(payload.actionId) });
+  await queueFor("lifecycle", owner).add("action", payload, { jobId: actionJobId(payload.actionId) });
 }
 
 /** Job id of an e-mail: one job per mail, so a re-enqueue is not a second e-mail. */

@@ -12,6 +12,9 @@ import { announce } from "../pipeline/events";
 import { deploySpec, loadOrderContext, type OrderContext } from "../pipeline/context";
 import { recordOrderEvent } from "../notifications/order-events";
 import { dispatchMail } from "../mail/outbox";
+import { workerId } from "../env";
+import { ownerOfOrder } from "../workers/routing";
+import { ownerState, waitingSentence } from "../workers/registry";
 
 export type EnvironmentAction = typeof environmentActions.$inferSelect;
 
@@ -149,7 +152,8 @@ export const stopEnvironment: ActionHandler = async (db, ctx, io) => {
   await dispatchMail(mailIds);
 };
 
-export type ActionOutcome = "succeeded" | "failed" | "skipped";
+/** "handed": the environment's host belongs to another worker; the job is in that worker's queue. */
+export type ActionOutcome = "succeeded" | "failed" | "skipped" | "handed";
 
 /**
  * Runs an action from its row. Safe to call again for the same action (redelivery): a
@@ -159,9 +163,19 @@ export async function executeAction(db: Db, actionId: string, handlers: ActionHa
   const [action] = await db.select().from(environmentActions).where(eq(environmentActions.id, actionId));
   if (!action || action.status === "succeeded" || action.status === "failed") return "skipped";
   const [env] = await db.select().from(environments).where(eq(environments.id, action.environmentId));
+  const owner = await ownerOfOrder(db, env.orderId);
+  if (owner && owner !== workerId) {
+    // Only the host's owner may touch its guests: the action waits for it, saying so if it is offline.
+    const state = await ownerState(db, owner);
+    if (!state.live) await db.update(environmentActions).set({ note: waitingSentence(state) }).where(eq(environmentActions.id, actionId));
+    await enqueueLifecycle({ actionId }, owner);
+    await announce(env.orderId, "action");
+    return "handed";
+  }
   const [running] = await db
     .update(environmentActions)
-    .set({ status: "running", startedAt: action.startedAt ?? new Date(), error: null })
+    // The owner has it now: a "waiting for worker ..." note is over.
+    .set({ status: "running", startedAt: action.startedAt ?? new Date(), error: null, ...(action.note?.startsWith("waiting for worker") ? { note: null } : {}) })
     .where(eq(environmentActions.id, actionId))
     .returning();
   await announce(env.orderId, "action");

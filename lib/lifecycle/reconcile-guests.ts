@@ -1,9 +1,10 @@
-import { and, eq, inArray, notExists } from "drizzle-orm";
+import { and, eq, inArray, isNull, notExists, or } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { environmentActions, environments, hosts, orders } from "../db/schema";
 import { driverFor } from "../pipeline/drivers";
 import { deploySpec, loadOrderContext } from "../pipeline/context";
 import { announce } from "../pipeline/events";
+import { workerId } from "../env";
 
 export type GuestChange = { environmentId: string; hostname: string; from: string; to: string };
 
@@ -12,7 +13,8 @@ export type GuestChange = { environmentId: string; hostname: string; from: strin
  * reboot, or a guest that powered itself off, the environment's state is set to what its
  * host reports (running, stopped; a guest whose host has nothing of it is an error).
  * Environments with an action queued or running, or being built, moved or deleted, are left
- * to that work. Drivers without `status` (sim) are skipped.
+ * to that work. Drivers without `status` (sim) are skipped. Only hosts this worker may serve
+ * are asked: another worker's local host is on another machine.
  */
 export async function reconcileGuests(db: Db): Promise<{ checked: number; changed: GuestChange[] }> {
   const rows = await db
@@ -23,6 +25,7 @@ export async function reconcileGuests(db: Db): Promise<{ checked: number; change
     .where(
       and(
         eq(orders.status, "ready"),
+        or(isNull(hosts.ownerWorker), eq(hosts.ownerWorker, workerId)),
         inArray(environments.state, ["running", "stopped", "error"]),
         notExists(
           db

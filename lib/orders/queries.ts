@@ -408,6 +408,8 @@ export async function orderView(db: Db, orderId: string) {
         finishedAt: s.finishedAt?.toISOString() ?? null,
         durationMs: s.startedAt && s.finishedAt ? s.finishedAt.getTime() - s.startedAt.getTime() : null,
         error: s.error,
+        /** The worker that ran the step's latest attempt. */
+        worker: s.workerId,
         log: (logsByStep.get(s.id) ?? []).slice(-LOG_LINES_PER_STEP),
       }));
 
@@ -446,9 +448,9 @@ export async function orderView(db: Db, orderId: string) {
     readyAt: o.readyAt?.toISOString() ?? null,
     /** A failed order: until when it holds its host and addresses for a retry, or that it released them. */
     hold: row.order.status === "failed" ? await failedHoldOf(db, orderId) : null,
-    run: provision ? { id: provision.id, status: provision.status, attempt: provision.attempt, error: provision.error } : null,
+    run: provision ? { id: provision.id, status: provision.status, attempt: provision.attempt, error: provision.error, waitingFor: provision.waitingFor } : null,
     steps: stepView(provision?.id),
-    teardown: teardown ? { status: teardown.status, steps: stepView(teardown.id) } : null,
+    teardown: teardown ? { status: teardown.status, waitingFor: teardown.waitingFor, steps: stepView(teardown.id) } : null,
     environment: envRow
       ? {
           id: envRow.environment.id,

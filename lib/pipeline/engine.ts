@@ -18,6 +18,8 @@ import { executeLeased, LeaseLostError } from "./lease";
 import { DAY_MS } from "../time";
 import { recordOrderEvent } from "../notifications/order-events";
 import { dispatchMail } from "../mail/outbox";
+import { workerId } from "../env";
+import { handOff, ownerOfRun } from "./handoff";
 
 type StepFn = (db: Db, ctx: OrderContext, io: StepIo) => Promise<void>;
 
@@ -131,8 +133,11 @@ async function recordLogin(db: Db, ctx: OrderContext) {
   await db.update(environments).set({ login: { user: GUEST_LOGIN_USER, keys } }).where(eq(environments.orderId, ctx.order.id));
 }
 
-/** "stopped": the worker is shutting down; the run stopped between two steps and waits for the next worker. */
-export type RunOutcome = "succeeded" | "failed" | "cancelled" | "skipped" | "stopped";
+/**
+ * "stopped": the worker is shutting down; the run stopped between two steps and waits for the
+ * next worker. "handed": the run's host belongs to another worker; its job is in that worker's queue.
+ */
+export type RunOutcome = "succeeded" | "failed" | "cancelled" | "skipped" | "stopped" | "handed";
 
 /**
  * Runs a pipeline run from its first unfinished step. Safe to call again for the same run
@@ -153,8 +158,12 @@ export async function executeRun(
 ): Promise<RunOutcome> {
   const [run] = await db.select().from(pipelineRuns).where(eq(pipelineRuns.id, runId));
   if (!run || run.status === "succeeded" || run.status === "cancelled" || run.status === "failed") return "skipped";
+  const owner = await ownerOfRun(db, run);
+  if (owner && owner !== workerId) return handOff(db, run, owner);
   // Null: another worker (or this one) holds a live lease on it and is executing it.
-  return (await executeLeased(db, runId, signal, (leased) => executeClaimedRun(db, run, leased, opts))) ?? "skipped";
+  const outcome = (await executeLeased(db, runId, signal, (leased) => executeClaimedRun(db, run, leased, opts))) ?? "skipped";
+  // Placed on a host another worker owns: that worker goes on (after this lease is released).
+  return typeof outcome === "string" ? outcome : handOff(db, run, outcome.handOffTo);
 }
 
 async function executeClaimedRun(
@@ -162,7 +171,7 @@ async function executeClaimedRun(
   run: typeof pipelineRuns.$inferSelect,
   signal: AbortSignal,
   opts: { estimate?: StepEstimate; drain?: AbortSignal },
-): Promise<RunOutcome> {
+): Promise<RunOutcome | { handOffTo: string }> {
   const runId = run.id;
   const orderId = run.orderId;
 
@@ -201,11 +210,13 @@ async function executeClaimedRun(
       await startTeardown(db, orderId);
       return "cancelled";
     }
+    const owner = ctx.host?.ownerWorker;
+    if (owner && owner !== workerId) return { handOffTo: owner };
     const attempt = step.attempt + 1;
     const estimateMs = run.kind === "provision" ? await estimate(ctx, step.name) : null;
     await db
       .update(pipelineSteps)
-      .set({ status: "running", attempt, startedAt: new Date(), finishedAt: null, error: null, estimateMs })
+      .set({ status: "running", attempt, startedAt: new Date(), finishedAt: null, error: null, estimateMs, workerId })
       .where(eq(pipelineSteps.id, step.id));
     await announce(orderId, "step");
     const io: StepIo = {

@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import { and, eq, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { pipelineRuns } from "../db/schema";
-import { env } from "../env";
+import { env, workerId } from "../env";
 
 /**
  * Run leases: the worker executing a run holds a lease on it in PostgreSQL, renewed every
@@ -25,12 +25,15 @@ const ttl = () => sql`now() + make_interval(secs => ${env.RUN_LEASE_MS / 1000})`
 export async function claimRun(db: Db, runId: string, owner = leaseOwner): Promise<boolean> {
   const claimed = await db
     .update(pipelineRuns)
-    .set({ status: "running", leaseOwner: owner, leasedUntil: ttl(), startedAt: sql`coalesce(${pipelineRuns.startedAt}, now())` })
+    .set({ status: "running", leaseOwner: owner, leasedUntil: ttl(), waitingFor: null, startedAt: sql`coalesce(${pipelineRuns.startedAt}, now())` })
     .where(
       and(
         eq(pipelineRuns.id, runId),
         sql`${pipelineRuns.status} in ('queued', 'running')`,
         sql`(${pipelineRuns.leaseOwner} is null or ${pipelineRuns.leaseOwner} = ${owner} or ${pipelineRuns.leasedUntil} < now())`,
+        // A run placed on a host another worker owns is that worker's alone (lib/workers/routing.ts).
+        sql`not exists (select 1 from environments e join hosts h on h.id = e.host_id
+          where e.order_id = ${pipelineRuns.orderId} and e.state <> 'deleted' and h.owner_worker is not null and h.owner_worker <> ${workerId})`,
       ),
     )
     .returning({ id: pipelineRuns.id });

@@ -30,6 +30,7 @@ import * as quotasRoute from "@/app/api/v1/quotas/route";
 import * as userQuotaRoute from "@/app/api/v1/quotas/users/[id]/route";
 import * as policiesRoute from "@/app/api/v1/policies/route";
 import * as hostsRoute from "@/app/api/v1/hosts/route";
+import * as workersRoute from "@/app/api/v1/workers/route";
 import * as leasesRoute from "@/app/api/v1/leases/route";
 import * as extendRoute from "@/app/api/v1/leases/[environmentId]/extend/route";
 import * as leaseLimitsRoute from "@/app/api/v1/leases/limits/route";
@@ -179,6 +180,11 @@ describe("answers as the OpenAPI document says", () => {
     expect((await documented(policiesRoute.GET, "GET", "/api/v1/policies", "/api/v1/policies", { token: token.approver })).status).toBe(200);
     expect((await documented(policiesRoute.GET, "GET", "/api/v1/policies", "/api/v1/policies", { token: token.customer })).status).toBe(403);
     expect((await documented(hostsRoute.GET, "GET", "/api/v1/hosts", "/api/v1/hosts", { token: token.admin })).status).toBe(200);
+    // This file's worker runs in this process: it is listed, live.
+    const workers = await documented(workersRoute.GET, "GET", "/api/v1/workers", "/api/v1/workers", { token: token.admin });
+    expect(workers.status).toBe(200);
+    expect(workers.body.workers.some((w: { live: boolean }) => w.live)).toBe(true);
+    expect((await documented(workersRoute.GET, "GET", "/api/v1/workers", "/api/v1/workers", { token: token.approver })).status).toBe(403);
     expect((await documented(auditRoute.GET, "GET", "/api/v1/audit", "/api/v1/audit?perPage=5", { token: token.admin })).status).toBe(200);
     expect((await documented(auditRoute.GET, "GET", "/api/v1/audit", "/api/v1/audit?page=0", { token: token.admin })).status).toBe(422);
     expect((await documented(deliveryRoute.GET, "GET", "/api/v1/delivery", "/api/v1/delivery?range=30d", { token: token.admin })).status).toBe(200);

@@ -12,6 +12,8 @@ import { HostCapacityForm } from "@/components/admin/HostCapacityForm";
 import { RegisterHostForm } from "@/components/admin/RegisterHostForm";
 import { formatMemory, hostKindLabels } from "@/components/format";
 import { Pager, pageNumber } from "@/components/Pager";
+import { WorkersPanel } from "@/components/admin/WorkersPanel";
+import { listWorkers } from "@/lib/workers/registry";
 
 export const metadata: Metadata = { title: "Hosts" };
 export const dynamic = "force-dynamic";
@@ -32,7 +34,12 @@ export default async function HostsPage({ searchParams }: { searchParams: Promis
   if (user.role !== "admin") forbidden();
   const page = pageNumber((await searchParams).page);
   const db = await getDb();
-  const [{ hosts, total }, injections] = await Promise.all([hostsPageAt(db, { offset: (page - 1) * HOSTS_PER_PAGE, perPage: HOSTS_PER_PAGE }), hostFailureInjection(db)]);
+  const [{ hosts, total }, injections, workers] = await Promise.all([
+    hostsPageAt(db, { offset: (page - 1) * HOSTS_PER_PAGE, perPage: HOSTS_PER_PAGE }),
+    hostFailureInjection(db),
+    listWorkers(db),
+  ]);
+  const ownerLive = new Map(workers.map((w) => [w.id, w.live]));
   const pager = (label: string) => <Pager label={label} what="Hosts" page={page} perPage={HOSTS_PER_PAGE} total={total} shown={hosts.length} href={pageHref} />;
 
   return (
@@ -79,6 +86,15 @@ export default async function HostsPage({ searchParams }: { searchParams: Promis
                     </dd>
                     <dt className="text-slate-500">Offers</dt>
                     <dd data-testid="host-features">{h.features.length ? h.features.map((f) => featureLabels[f] ?? f).join(", ") : "—"}</dd>
+                    {h.ownerWorker ? (
+                      <>
+                        <dt className="text-slate-500">Owner</dt>
+                        <dd data-testid="host-owner">
+                          worker <span className="break-all font-mono">{h.ownerWorker}</span>
+                          {ownerLive.get(h.ownerWorker) ? null : <span className="font-medium text-amber-700"> · owner offline: its orders wait for it</span>}
+                        </dd>
+                      </>
+                    ) : null}
                     <dt className="text-slate-500">In use</dt>
                     <dd>
                       {h.used.environments} environment{h.used.environments === 1 ? "" : "s"}: {h.used.vcpus} vCPUs, {formatMemory(h.used.memoryMb)}, {h.used.diskGb} GiB
@@ -103,10 +119,13 @@ export default async function HostsPage({ searchParams }: { searchParams: Promis
           ))}
           {total > HOSTS_PER_PAGE ? <div className="card">{pager("Hosts pages, bottom")}</div> : null}
         </section>
-        <section aria-labelledby="register-heading" className="card h-fit p-5">
-          <h2 id="register-heading" className="mb-3 text-base">Register a host</h2>
-          <RegisterHostForm />
-        </section>
+        <div className="space-y-6">
+          <section aria-labelledby="register-heading" className="card h-fit p-5">
+            <h2 id="register-heading" className="mb-3 text-base">Register a host</h2>
+            <RegisterHostForm />
+          </section>
+          <WorkersPanel workers={workers} />
+        </div>
       </div>
     </>
   );

@@ -55,7 +55,7 @@ export const hostsPart: OpenApiPart = {
         operationId: "updateHost",
         summary:
           "Change a host (admins): state (draining = no new placements; active needs a pinned host key and known capacity), port, sshUser, " +
-          "a new privateKey, hostKeyFingerprint (a checked new key, or null to pin at the next test), maxConcurrency, config (merged: keys given replace, null removes); on sim hosts failSteps; " +
+          "a new privateKey, hostKeyFingerprint (a checked new key, or null to pin at the next test), maxConcurrency, ownerWorker (the worker that alone runs the host's work, null for any), config (merged: keys given replace, null removes); on sim hosts failSteps; " +
           "capacity { vcpus, memoryMb, diskGb } set by hand and kept over Test connection (null hands one back to discovery), 409 below what the host's environments use",
         parameters: hostId,
         requestBody: body("HostUpdate"),
@@ -128,6 +128,7 @@ export const hostsPart: OpenApiPart = {
         },
         settings: { type: ["object", "null"], description: "Driver settings; a root password hash shows as \"(set)\"", additionalProperties: true },
         lastCheck: ref("HostCheck"),
+        ownerWorker: { type: ["string", "null"], description: "The worker (WORKER_ID) that alone runs this host's work; null: any worker" },
       },
     },
     HostTestResult: {

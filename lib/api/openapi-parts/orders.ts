@@ -5,6 +5,7 @@ import {
 } from "../openapi-helpers";
 
 const orderId = [uuidParam("id", "The order's id")];
+const waitingForSchema = { type: ["string", "null"], description: "Why the run is not moving: \"waiting for worker X (offline since T)\" while its host's owning worker is offline" };
 const noOrder = notFound("No such order, or not one you may see (yours, your groups' as an approver, or any as an admin)");
 const newState = (description: string, extra: Record<string, object> = {}) =>
   ok(description, { type: "object", required: ["id", "status"], properties: { id: { type: "string", format: "uuid" }, status: { enum: [...orderStatuses] }, ...extra } });
@@ -161,6 +162,7 @@ export const ordersPart: OpenApiPart = {
         name: { type: "string" }, label: { type: "string", description: "The step in words" }, status: { type: "string" }, attempt: { type: "integer" },
         startedAt: { type: ["string", "null"] }, finishedAt: { type: ["string", "null"] },
         durationMs: { type: ["integer", "null"] }, error: { type: ["string", "null"] },
+        worker: { type: ["string", "null"], description: "The worker (WORKER_ID) that ran the step's latest attempt" },
         log: { type: "array", description: "The step's last log lines", items: { type: "object", properties: { attempt: { type: "integer" }, line: { type: "string" }, at: { type: "string" } } } },
       },
     },
@@ -196,11 +198,16 @@ export const ordersPart: OpenApiPart = {
             error: { type: ["string", "null"], description: "release_failed: why" },
           },
         },
+        run: {
+          type: ["object", "null"],
+          description: "The delivery run; null before there is one",
+          properties: { id: { type: "string" }, status: { type: "string" }, attempt: { type: "integer" }, error: { type: ["string", "null"] }, waitingFor: waitingForSchema },
+        },
         steps: { type: "array", description: "The delivery pipeline's steps, in order", items: ref("OrderStep") },
         teardown: {
           type: ["object", "null"],
           description: "The teardown run (destroy, cancel, retire) with its steps; null when there is none",
-          properties: { status: { type: "string" }, steps: { type: "array", items: ref("OrderStep") } },
+          properties: { status: { type: "string" }, waitingFor: waitingForSchema, steps: { type: "array", items: ref("OrderStep") } },
         },
         environment: {
           type: "object",

@@ -72,6 +72,12 @@ export const hosts = pgTable(
     /** Commands the portal runs at once on this host. */
     maxConcurrency: integer("max_concurrency").notNull().default(4),
     lastCheck: jsonb("last_check").$type<HostCheck>(),
+    /**
+     * The worker (WORKER_ID) that alone runs work on this host: a local QEMU host's guests live
+     * on that worker's machine. Claimed by the first worker that starts while the host has no
+     * owner, or set by an admin; null (SSH and sim hosts) means any worker.
+     */
+    ownerWorker: text("owner_worker"),
     /** Removed by an admin; kept only as the history of the environments that lived on it. */
     removedAt: timestamp("removed_at", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),

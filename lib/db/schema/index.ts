@@ -9,3 +9,4 @@ export * from "./leases";
 export * from "./courses";
 export * from "./lifecycle";
 export * from "./sign-in";
+export * from "./workers";

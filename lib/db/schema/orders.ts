@@ -117,6 +117,11 @@ export const pipelineRuns = pgTable(
      */
     leaseOwner: text("lease_owner"),
     leasedUntil: timestamp("leased_until", { withTimezone: true }),
+    /**
+     * Why the run is not moving although it is queued: its host's owning worker is offline
+     * ("waiting for worker qemu-box (offline since ...)"); cleared when that worker takes it.
+     */
+    waitingFor: text("waiting_for"),
   },
   (t) => [
     index("pipeline_runs_order_idx").on(t.orderId),
@@ -141,6 +146,8 @@ export const pipelineSteps = pgTable(
     finishedAt: timestamp("finished_at", { withTimezone: true }),
     /** What the portal expected this step to take when it started (learned from past runs). */
     estimateMs: integer("estimate_ms"),
+    /** The worker (WORKER_ID) that ran the step's latest attempt. */
+    workerId: text("worker_id"),
   },
   (t) => [
     index("pipeline_steps_run_idx").on(t.runId),

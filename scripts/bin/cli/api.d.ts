@@ -239,7 +239,7 @@ export interface paths {
     get: operations["getHost"];
     /** Remove a host (admins); 409 while environments live on it. A host with past environments is kept as history, its key wiped */
     delete: operations["removeHost"];
-    /** Change a host (admins): state (draining = no new placements; active needs a pinned host key and known capacity), port, sshUser, a new privateKey, hostKeyFingerprint (a checked new key, or null to pin at the next test), maxConcurrency, config (merged: keys given replace, null removes); on sim hosts failSteps; capacity { vcpus, memoryMb, diskGb } set by hand and kept over Test connection (null hands one back to discovery), 409 below what the host's environments use */
+    /** Change a host (admins): state (draining = no new placements; active needs a pinned host key and known capacity), port, sshUser, a new privateKey, hostKeyFingerprint (a checked new key, or null to pin at the next test), maxConcurrency, ownerWorker (the worker that alone runs the host's work, null for any), config (merged: keys given replace, null removes); on sim hosts failSteps; capacity { vcpus, memoryMb, diskGb } set by hand and kept over Test connection (null hands one back to discovery), 409 below what the host's environments use */
     patch: operations["updateHost"];
   };
   "/api/v1/hosts/{id}/test": {
@@ -305,6 +305,10 @@ export interface paths {
     get: operations["getSignInSettings"];
     /** Turn local sign-in off for everyone but admins, or on again (admins) */
     put: operations["setSignInSettings"];
+  };
+  "/api/v1/workers": {
+    /** Workers that beat within WORKER_OFFLINE_MS, and offline workers that still own hosts (their hosts' work waits for them), by id (admins) */
+    get: operations["listWorkers"];
   };
 }
 
@@ -492,6 +496,8 @@ export interface components {
       finishedAt?: string | null;
       durationMs?: number | null;
       error?: string | null;
+      /** @description The worker (WORKER_ID) that ran the step's latest attempt */
+      worker?: string | null;
       /** @description The step's last log lines */
       log?: {
           attempt?: number;
@@ -553,13 +559,24 @@ export interface components {
         /** @description release_failed: why */
         error?: string | null;
       }) | null;
+      /** @description The delivery run; null before there is one */
+      run?: ({
+        id?: string;
+        status?: string;
+        attempt?: number;
+        error?: string | null;
+        /** @description Why the run is not moving: "waiting for worker X (offline since T)" while its host's owning worker is offline */
+        waitingFor?: string | null;
+      }) | null;
       /** @description The delivery pipeline's steps, in order */
       steps: components["schemas"]["OrderStep"][];
       /** @description The teardown run (destroy, cancel, retire) with its steps; null when there is none */
-      teardown?: {
+      teardown?: ({
         status?: string;
+        /** @description Why the run is not moving: "waiting for worker X (offline since T)" while its host's owning worker is offline */
+        waitingFor?: string | null;
         steps?: components["schemas"]["OrderStep"][];
-      } | null;
+      }) | null;
       environment?: {
         id?: string;
         hostname?: string;
@@ -1246,6 +1263,7 @@ export interface components {
       privateKey?: string;
       hostKeyFingerprint?: string | null;
       maxConcurrency?: number;
+      ownerWorker?: string | null;
       tags?: string[];
       capacity?: {
         vcpus?: number | null;
@@ -1309,6 +1327,8 @@ export interface components {
         [key: string]: unknown;
       } | null;
       lastCheck?: components["schemas"]["HostCheck"];
+      /** @description The worker (WORKER_ID) that alone runs this host's work; null: any worker */
+      ownerWorker?: string | null;
     };
     HostTestResult: {
       ok?: boolean;
@@ -1505,6 +1525,27 @@ export interface components {
           url?: string;
         } | null;
       };
+    };
+    Worker: {
+      /** @description WORKER_ID (by default the machine's host name) */
+      id: string;
+      /** @description Machine and pid of the process that last beat under this id */
+      process: string;
+      /** @description false: no heartbeat for WORKER_OFFLINE_MS (the owner offline) */
+      live: boolean;
+      concurrency: number;
+      jobsRunning: number;
+      /** @description Jobs finished since the process started */
+      jobsDone: number;
+      /** Format: date-time */
+      startedAt: string;
+      /** Format: date-time */
+      heartbeatAt: string;
+      hostsOwned: {
+          /** Format: uuid */
+          id?: string;
+          name?: string;
+        }[];
     };
   };
   responses: {
@@ -4049,7 +4090,7 @@ export interface operations {
       };
     };
   };
-  /** Change a host (admins): state (draining = no new placements; active needs a pinned host key and known capacity), port, sshUser, a new privateKey, hostKeyFingerprint (a checked new key, or null to pin at the next test), maxConcurrency, config (merged: keys given replace, null removes); on sim hosts failSteps; capacity { vcpus, memoryMb, diskGb } set by hand and kept over Test connection (null hands one back to discovery), 409 below what the host's environments use */
+  /** Change a host (admins): state (draining = no new placements; active needs a pinned host key and known capacity), port, sshUser, a new privateKey, hostKeyFingerprint (a checked new key, or null to pin at the next test), maxConcurrency, ownerWorker (the worker that alone runs the host's work, null for any), config (merged: keys given replace, null removes); on sim hosts failSteps; capacity { vcpus, memoryMb, diskGb } set by hand and kept over Test connection (null hands one back to discovery), 409 below what the host's environments use */
   updateHost: {
     parameters: {
       path: {
@@ -4686,6 +4727,26 @@ export interface operations {
       415: components["responses"]["UnsupportedMediaType"];
       /** @description localAdminsOnly missing or not a boolean, or an unknown field */
       422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Workers that beat within WORKER_OFFLINE_MS, and offline workers that still own hosts (their hosts' work waits for them), by id (admins) */
+  listWorkers: {
+    responses: {
+      /** @description The workers */
+      200: {
+        content: {
+          "application/json": {
+            workers: components["schemas"]["Worker"][];
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: admins only */
+      403: {
         content: {
           "application/json": components["schemas"]["Error"];
         };
