@@ -5,6 +5,7 @@ import { env } from "@/lib/env";
 import { closeQueues, getQueue, missingSchedulers, queues, upsertSchedulers } from "@/lib/jobs/queues";
 import { createRedis, redisPrefix } from "@/lib/redis";
 import { reconcileGuests } from "@/lib/lifecycle/reconcile-guests";
+import { ConsoleBridges } from "@/lib/console/bridge";
 import { lifecycleProcessor } from "./processors/lifecycle";
 import { maintenanceProcessor } from "./processors/maintenance";
 import { mailProcessor } from "./processors/mail";
@@ -77,6 +78,9 @@ export async function startWorkers(): Promise<RunningWorkers> {
   const reconcileTimer = setInterval(() => void catchUp(), env.RECONCILE_INTERVAL_MS);
   console.log(`[worker] processing ${queues.provision.name} (concurrency ${env.WORKER_CONCURRENCY}), ${queues.lifecycle.name}, ${queues.mail.name} and ${queues.maintenance.name}`);
 
+  // Guest consoles that viewers ask for (the Console tab), bridged to Redis.
+  const consoles = new ConsoleBridges(db);
+
   let stopping: Promise<void> | null = null;
   return {
     stop() {
@@ -93,6 +97,7 @@ export async function startWorkers(): Promise<RunningWorkers> {
         await Promise.all([provision.close(), maintenance.close(), lifecycle.close(), mail.close()]);
         clearTimeout(grace);
         shutdown.abort();
+        await consoles.stop();
         await closeSshConnections();
         closeMailer();
         await closeQueues();

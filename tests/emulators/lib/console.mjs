@@ -1,0 +1,19 @@
+/**
+ * TEST EMULATOR, NOT THE REAL TOOL: the guest side of `xl console` and `zlogin -C`. There is
+ * no guest behind it: a few shell commands are answered from the domain's or zone's name, so
+ * the portal's console path (SSH exec on a pty, keystrokes in, output out) can be tested.
+ */
+import { createInterface } from "node:readline";
+
+export function emulatedConsole({ banner, hostname, prompt }) {
+  if (banner) process.stdout.write(`${banner}\r\n`);
+  process.stdout.write(prompt);
+  const lines = createInterface({ input: process.stdin, terminal: false });
+  lines.on("line", (raw) => {
+    const [cmd, ...args] = raw.trim().split(/\s+/);
+    const reply = { "": null, hostname, echo: args.join(" "), uname: `${banner?.includes("zone") ? "SunOS" : "Linux"} (test emulator)` }[cmd];
+    process.stdout.write(reply === undefined ? `sh: ${cmd}: not found\r\n` : reply === null ? "" : `${reply}\r\n`);
+    process.stdout.write(prompt);
+  });
+  lines.on("close", () => process.exit(0));
+}
