@@ -51,7 +51,7 @@ export function xl(args) {
     case "console": {
       const [name] = rest;
       if (!all[name]) invalid(name);
-      return emulatedConsole({ hostname: name, prompt: `root@${name}:~# ` });
+      return emulatedConsole({ argv: ["xl", ...args], hostname: name, prompt: `root@${name}:~# ` });
     }
     case "list": {
       const { opts, rest: names } = parseArgs(rest);

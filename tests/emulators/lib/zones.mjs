@@ -284,7 +284,7 @@ export function zlogin(args) {
   if (args[0] === "-C") {
     const zone = zonesLoad()[args[1]];
     if (!zone) fail(`zlogin: zone '${args[1]}' unknown`, 1);
-    return emulatedConsole({ banner: `[Connected to zone '${args[1]}' console]`, hostname: args[1], prompt: `${args[1]}# ` });
+    return emulatedConsole({ argv: ["zlogin", ...args], banner: `[Connected to zone '${args[1]}' console]`, hostname: args[1], prompt: `${args[1]}# ` });
   }
   const [name, ...cmd] = args;
   const zone = zonesLoad()[name];
