@@ -31,14 +31,14 @@ test("types hostname in the terminal and sees the environment's hostname; a seco
 
   const card = page.getByTestId("console");
   await card.getByRole("button", { name: "Open console" }).click();
-  await expect(card.getByTestId("console-status")).toHaveText("console connected");
+  await expect(card.getByTestId("console-status")).toHaveText("Connected");
   await expect(screen(page)).toContainText(`root@${hostname}:~#`);
 
   const second = await context.newPage();
   const secondViolations = cspViolations(second);
   await second.goto(`/orders/${created.id}`);
   await second.getByTestId("console").getByRole("button", { name: "Open console" }).click();
-  await expect(second.getByTestId("console-status")).toHaveText("console connected");
+  await expect(second.getByTestId("console-status")).toHaveText("Connected");
 
   await page.getByTestId("console-terminal").click();
   await page.keyboard.type("hostname");
@@ -64,7 +64,7 @@ test("the console fits a 390 px wide phone", async ({ page }) => {
   await page.goto(`/orders/${created.id}`);
   await expect(orderStatus(page)).toHaveText("ready", { timeout: 60_000 });
   await page.getByTestId("console").getByRole("button", { name: "Open console" }).click();
-  await expect(page.getByTestId("console-status")).toHaveText("console connected");
+  await expect(page.getByTestId("console-status")).toHaveText("Connected");
   await expect(screen(page)).toContainText("root@");
   const widths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
   expect(widths.scroll).toBeLessThanOrEqual(widths.inner);

@@ -109,11 +109,11 @@ export class ConsoleBridges {
       chain = chain.then(async () => {
         await this.sub.unsubscribe(consoleKeys.in(environmentId)).catch(() => {});
         await getRedis().del(consoleKeys.owner(environmentId)).catch(() => {});
-        await this.status(environmentId, "closed", bridge.closing ? "console closed: nobody is watching it" : "the console connection ended (the guest stopped or moved); reopen the console to reconnect");
+        await this.status(environmentId, "closed", bridge.closing ? "Closed: nobody is watching it" : "The console connection ended (the guest stopped or moved); close and open the console to reconnect");
       });
     });
     void this.sub.subscribe(consoleKeys.in(environmentId)).then(async () => {
-      await this.status(environmentId, "connected", "console connected");
+      await this.status(environmentId, "connected", "Connected");
       // A fresh prompt for whoever just opened it.
       stream.write("\r");
     });
