@@ -44,7 +44,13 @@ export async function watchConsole(
     if (early) early.push(m);
     else deliver(m);
   });
-  const [backlog, state] = await Promise.all([getRedis().lrange(consoleKeys.backlog(env.id), -CONSOLE_BACKLOG_CHUNKS, -1), getRedis().get(consoleKeys.state(env.id))]);
+  const [backlog, state] = await Promise.all([
+    getRedis().lrange(consoleKeys.backlog(env.id), -CONSOLE_BACKLOG_CHUNKS, -1),
+    getRedis().get(consoleKeys.state(env.id)),
+  ]).catch((err: unknown) => {
+    unsubscribe();
+    throw err;
+  });
   for (const text of [...backlog, ...(state ? [state] : [])]) {
     const m = parse(text);
     if (m) deliver(m);

@@ -49,7 +49,8 @@ afterAll(async () => {
   await qemu?.cleanup();
 }, 60_000);
 
-const prompt = () => new RegExp(`root@${hostname}:\\S*# $`);
+// The shell asks the terminal where its cursor is (ESC [6n) after each prompt: nothing must follow the prompt in the match.
+const prompt = () => new RegExp(`root@${hostname}:\\S*# `);
 
 describe("the console of a QEMU guest", () => {
   it("answers a command typed through the API on the stream; two viewers see the same output", async () => {
