@@ -58,7 +58,12 @@ export class ConsoleBridges {
     this.opening.add(environmentId);
     try {
       const taken = await getRedis().set(consoleKeys.owner(environmentId), this.id, "PX", CONSOLE_OWNER_MS, "NX");
-      if (taken !== "OK") return; // another worker bridges it
+      if (taken !== "OK") {
+        // Held by another worker, which bridges it; or by this one, whose console of it has just
+        // ended and gives up its hold in a moment: then ask again.
+        if ((await getRedis().get(consoleKeys.owner(environmentId))) === this.id) setTimeout(() => void this.want(environmentId), 250).unref();
+        return;
+      }
       try {
         const stream = await this.open(environmentId);
         this.bridge(environmentId, stream);

@@ -2,7 +2,7 @@
  * The guest console through the API, on the sim driver (its simulated shell): a command typed
  * with POST is answered on the SSE stream, two viewers see the same session, only the owner
  * and admins may open or type (403 for an approver of the group, 404 for a stranger), opening
- * and closing are audited, and keystrokes are limited in size.
+ * and closing are audited, and keystrokes are limited in size and rate.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, eq } from "drizzle-orm";
@@ -90,7 +90,14 @@ describe("console", () => {
     expect((await typeInto(envId, token.owner, "")).status).toBe(422);
   });
 
-  it("ends when the guest stops, and says why it cannot open then", async () => {
+  it("limits how fast keystrokes may come: 429 with a message once a user sends too many", async () => {
+    let answer = await typeInto(envId, token.admin, "\x7f");
+    for (let i = 0; i < 150 && answer.status === 202; i++) answer = await typeInto(envId, token.admin, "\x7f");
+    expect(answer.status).toBe(429);
+    expect(answer.body.error).toMatch(/^Too many keystroke requests: at most 150 in 10 seconds/);
+  });
+
+  it("ends when the guest stops, and says why it cannot open then", { timeout: 90_000 }, async () => {
     const viewer = await openConsole(envId, token.owner);
     await waitFor(async () => viewer.states(), (s) => s.some((line) => line.startsWith("connected:")), { what: "the console to connect" });
     const stop = await invoke(stopRoute.POST, "POST", `/api/v1/environments/${envId}/stop`, { token: token.owner, params: { id: envId } });
