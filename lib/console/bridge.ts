@@ -15,7 +15,14 @@ import { CONSOLE_BACKLOG_CHUNKS, CONSOLE_IDLE_MS, CONSOLE_OWNER_MS, CONSOLE_WANT
 /** Output is sent in small batches: a guest under emulation prints a byte at a time. */
 const BATCH_MS = 15;
 
-type Bridge = { stream: Duplex; lastWanted: number; closing: boolean };
+type Bridge = {
+  stream: Duplex;
+  lastWanted: number;
+  /** Why it is being closed by this worker (null: the console ended by itself). */
+  closing: string | null;
+  /** Settles once its end has been told to the viewers and its hold given up. */
+  ended: Promise<void>;
+};
 
 /**
  * The worker's side of guest consoles: answers viewers' `want` by opening the guest's
@@ -32,7 +39,7 @@ export class ConsoleBridges {
   constructor(private readonly db: Db) {
     this.sub = createRedis();
     this.sub.on("message", (channel: string, message: string) => {
-      if (channel === consoleKeys.want()) return void this.want(message);
+      if (channel === consoleKeys.want()) return void this.want(message).catch((err: Error) => console.error(`[console] environment ${message}:`, err.message));
       const environmentId = channel.slice(0, -":in".length).split(":").pop()!;
       const bridge = this.bridges.get(environmentId);
       if (!bridge) return;
@@ -61,7 +68,7 @@ export class ConsoleBridges {
       if (taken !== "OK") {
         // Held by another worker, which bridges it; or by this one, whose console of it has just
         // ended and gives up its hold in a moment: then ask again.
-        if ((await getRedis().get(consoleKeys.owner(environmentId))) === this.id) setTimeout(() => void this.want(environmentId), 250).unref();
+        if ((await getRedis().get(consoleKeys.owner(environmentId))) === this.id) setTimeout(() => void this.want(environmentId).catch(() => {}), 250).unref();
         return;
       }
       try {
@@ -89,7 +96,8 @@ export class ConsoleBridges {
   }
 
   private bridge(environmentId: string, stream: Duplex) {
-    const bridge: Bridge = { stream, lastWanted: Date.now(), closing: false };
+    let markEnded = () => {};
+    const bridge: Bridge = { stream, lastWanted: Date.now(), closing: null, ended: new Promise<void>((resolve) => (markEnded = resolve)) };
     this.bridges.set(environmentId, bridge);
     const decoder = new StringDecoder("utf8");
     let pending = "";
@@ -111,11 +119,13 @@ export class ConsoleBridges {
       if (flushTimer) clearTimeout(flushTimer);
       flush();
       this.bridges.delete(environmentId);
-      chain = chain.then(async () => {
-        await this.sub.unsubscribe(consoleKeys.in(environmentId)).catch(() => {});
-        await getRedis().del(consoleKeys.owner(environmentId)).catch(() => {});
-        await this.status(environmentId, "closed", bridge.closing ? "Closed: nobody is watching it" : "The console connection ended (the guest stopped or moved); close and open the console to reconnect");
-      });
+      chain = chain
+        .then(async () => {
+          await this.sub.unsubscribe(consoleKeys.in(environmentId)).catch(() => {});
+          await getRedis().del(consoleKeys.owner(environmentId)).catch(() => {});
+          await this.status(environmentId, "closed", bridge.closing ?? "The console connection ended (the guest stopped or moved); close and open the console to reconnect");
+        })
+        .finally(markEnded);
     });
     void this.sub.subscribe(consoleKeys.in(environmentId)).then(async () => {
       await this.status(environmentId, "connected", "Connected");
@@ -152,7 +162,7 @@ export class ConsoleBridges {
   private async tick() {
     for (const [environmentId, bridge] of this.bridges) {
       if (Date.now() - bridge.lastWanted > CONSOLE_IDLE_MS) {
-        bridge.closing = true;
+        bridge.closing = "Closed: nobody is watching it";
         bridge.stream.destroy();
       } else {
         await getRedis()
@@ -168,10 +178,12 @@ export class ConsoleBridges {
   /** Closes every console this worker holds (the guests keep running). */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    for (const bridge of this.bridges.values()) {
-      bridge.closing = true;
+    const bridges = [...this.bridges.values()];
+    for (const bridge of bridges) {
+      bridge.closing = "Closed: the worker holding it is stopping; open the console again to reconnect";
       bridge.stream.destroy();
     }
+    await Promise.all(bridges.map((b) => b.ended));
     await this.sub.quit().catch(() => this.sub.disconnect());
   }
 }
