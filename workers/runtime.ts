@@ -7,6 +7,7 @@ import { claimLocalHosts } from "@/lib/workers/registry";
 import { startHeartbeat } from "./heartbeat";
 import { createRedis, redisPrefix } from "@/lib/redis";
 import { reconcileGuests } from "@/lib/lifecycle/reconcile-guests";
+import { ConsoleBridges } from "@/lib/console/bridge";
 import { lifecycleProcessor } from "./processors/lifecycle";
 import { maintenanceProcessor } from "./processors/maintenance";
 import { mailProcessor } from "./processors/mail";
@@ -91,6 +92,9 @@ export async function startWorkers(): Promise<RunningWorkers> {
     `[worker] processing ${queues.provision.name} (concurrency ${env.WORKER_CONCURRENCY}), ${queues.lifecycle.name}, ${queues.mail.name} and ${queues.maintenance.name}, and as worker ${workerId} ${ownedRuns.name} and ${ownedActions.name}`,
   );
 
+  // Guest consoles that viewers ask for (the Console tab), bridged to Redis.
+  const consoles = new ConsoleBridges(db);
+
   let stopping: Promise<void> | null = null;
   return {
     stop() {
@@ -108,6 +112,7 @@ export async function startWorkers(): Promise<RunningWorkers> {
         await Promise.all(all.map((w) => w.close()));
         clearTimeout(grace);
         shutdown.abort();
+        await consoles.stop();
         await closeSshConnections();
         closeMailer();
         await closeQueues();

@@ -14,6 +14,7 @@ import { EnvironmentPanel } from "./EnvironmentPanel";
 import { MigratePanel } from "./MigratePanel";
 import { moveChoice, type MoveOptions } from "./move-choice";
 import { ConnectionPanel } from "./ConnectionPanel";
+import { ConsolePanel } from "./ConsolePanel";
 import { LeasePanel } from "../leases/LeasePanel";
 import { decisionSentence } from "@/lib/policy/rules";
 import { OrderActions } from "./OrderActions";
@@ -164,6 +165,7 @@ export function OrderLive({
           {estimate ? <DeliveryEstimate view={view} initial={estimate} /> : null}
           {env ? <EnvironmentPanel env={env} orderStatus={view.status} showSimulated={showSimulated} /> : null}
           {env && env.state !== "deleted" ? <PowerPanel env={env} flavor={view.flavor} orderStatus={view.status} canManage={canManage} onDone={refresh} /> : null}
+          {canManage && env && view.status === "ready" && env.state !== "deleted" ? <ConsolePanel environmentId={env.id} hostname={env.hostname} /> : null}
           {showMove ? (
             <MigratePanel environmentId={env.id} currentHost={env.host} migrations={env.migrations} choice={moveChoice(env, view.flavor, move)} onDone={refresh} />
           ) : null}

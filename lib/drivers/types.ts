@@ -1,3 +1,5 @@
+import type { Duplex } from "node:stream";
+
 /**
  * The hypervisors the portal drives. The hosts table's kind column holds the same names
  * (lib/hosts/input.ts checks at compile time that the two lists agree).
@@ -75,6 +77,11 @@ export interface HypervisorDriver {
   status?(spec: DeploySpec): Promise<GuestStatus>;
   /** Moves the guest to `target`; on failure the guest is left running where it was. */
   migrate?(spec: DeploySpec, target: DeploySpec["host"], io: MigrateIo): Promise<MigrationResult>;
+  /**
+   * The guest's interactive console with a login shell: what is written is typed, what is
+   * read is the terminal's output. Ending the stream closes the console, never the guest.
+   */
+  openConsole?(spec: DeploySpec): Promise<Duplex>;
 }
 
 /** A step failure whose message the customer may read (e.g. "host refused: disk full"). */

@@ -41,6 +41,20 @@ const labels: Record<EnvironmentActionKind, string> = { start: "start", stop: "s
 const busy = ["queued", "running"] as const;
 
 /**
+ * The environment, for its owner or an admin: 404 to whoever may not see its order, 403 to
+ * those who may see it but not act on it (an approver of its group).
+ */
+export async function environmentForOwner(db: Db, actor: Actor, environmentId: string) {
+  const [env] = await db.select().from(environments).where(eq(environments.id, environmentId));
+  if (!env) throw notFound("Environment");
+  const order = await orderForActor(db, actor, env.orderId).catch((err) => {
+    throw err instanceof UserError && err.status === 404 ? notFound("Environment") : err;
+  });
+  if (actor.role !== "admin" && order.userId !== actor.id) throw forbidden("Only the customer who ordered it or an admin can do that");
+  return env;
+}
+
+/**
  * Asks for an action on a delivered environment: checks who asks and whether the state
  * allows it (409 with the reason otherwise), writes the row and an audit event, then
  * enqueues the job. Owner or admin only.
@@ -52,12 +66,7 @@ export async function requestAction(
   action: EnvironmentActionKind,
   opts: { targetHostId?: string } = {},
 ): Promise<{ id: string; action: EnvironmentActionKind; status: string; environmentId: string }> {
-  const [env] = await db.select().from(environments).where(eq(environments.id, environmentId));
-  if (!env) throw notFound("Environment");
-  const order = await orderForActor(db, actor, env.orderId).catch((err) => {
-    throw err instanceof UserError && err.status === 404 ? notFound("Environment") : err;
-  });
-  if (actor.role !== "admin" && order.userId !== actor.id) throw forbidden("Only the customer who ordered it or an admin can do that");
+  const env = await environmentForOwner(db, actor, environmentId);
 
   const row = await db.transaction(async (tx) => {
     // The environment's row is the lock: two requests at once see each other's action.

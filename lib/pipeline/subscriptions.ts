@@ -2,7 +2,8 @@ import type { Redis } from "ioredis";
 import { createRedis } from "../redis";
 import { orderChannel } from "./events";
 
-type Listener = () => void;
+/** Called with the message's text (order announcements' listeners need not read it). */
+type Listener = (message: string) => void;
 
 // One subscriber connection per process, shared by every open event stream.
 const store = globalThis as unknown as { __portalSub?: { redis: Redis; listeners: Map<string, Set<Listener>> } };
@@ -11,8 +12,8 @@ function hub() {
   if (!store.__portalSub) {
     const redis = createRedis();
     const listeners = new Map<string, Set<Listener>>();
-    redis.on("message", (channel: string) => {
-      for (const fn of listeners.get(channel) ?? []) fn();
+    redis.on("message", (channel: string, message: string) => {
+      for (const fn of listeners.get(channel) ?? []) fn(message);
     });
     store.__portalSub = { redis, listeners };
   }
@@ -20,9 +21,13 @@ function hub() {
 }
 
 /** Calls `fn` whenever the order is announced as changed; returns the unsubscribe function. */
-export async function onOrderChange(orderId: string, fn: Listener): Promise<() => void> {
+export function onOrderChange(orderId: string, fn: () => void): Promise<() => void> {
+  return onChannel(orderChannel(orderId), () => fn());
+}
+
+/** Calls `fn` with every message published on `channel`; returns the unsubscribe function. */
+export async function onChannel(channel: string, fn: Listener): Promise<() => void> {
   const { redis, listeners } = hub();
-  const channel = orderChannel(orderId);
   let set = listeners.get(channel);
   if (!set) {
     set = new Set();

@@ -49,10 +49,11 @@ import * as meRoute from "@/app/api/v1/me/route";
 import * as signInRulesRoute from "@/app/api/v1/sign-in/rules/route";
 import * as signInRuleRoute from "@/app/api/v1/sign-in/rules/[id]/route";
 import * as signInSettingsRoute from "@/app/api/v1/sign-in/settings/route";
+import * as consoleRoute from "@/app/api/v1/environments/[id]/console/route";
 import { openApiDocument } from "@/lib/api/openapi";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke, type Call } from "../helpers/http";
-import { bootPortal, makeGroup, makeUser, tokenFor, unique, waitFor, type Actor } from "../helpers/portal";
+import { bootPortal, makeGroup, makeUser, order, tokenFor, unique, waitFor, waitForOrder, type Actor } from "../helpers/portal";
 
 type Handler = (req: Request, context: { params?: Promise<Record<string, string>> }) => Promise<Response>;
 type Schema = Record<string, unknown>;
@@ -314,5 +315,21 @@ describe("answers as the OpenAPI document says", () => {
     expect((await documented(signInSettingsRoute.PUT, "PUT", settings, settings, { token: token.admin, body: { localAdminsOnly: "yes" } })).status).toBe(422);
     expect((await documented(signInSettingsRoute.PUT, "PUT", settings, settings, { token: token.customer, body: { localAdminsOnly: false } })).status).toBe(403);
     expect((await documented(signInSettingsRoute.PUT, "PUT", settings, settings, { token: token.admin, body: { localAdminsOnly: false } })).body.localAdminsOnly).toBe(false);
+  });
+
+  it("the console: keystrokes accepted, refused to others, too long, without a token; the stream's refusals", async () => {
+    const view = await waitForOrder(db, (await order(db, customer)).id);
+    const id = view.environment!.id;
+    const path = "/api/v1/environments/{id}/console";
+    const url = `/api/v1/environments/${id}/console`;
+    const type = (call: Call) => documented(consoleRoute.POST, "POST", path, url, { params: { id }, ...call });
+    expect((await type({ token: token.customer, body: { data: "help\r" } })).status).toBe(202);
+    expect((await type({ token: token.approver, body: { data: "help\r" } })).status).toBe(403);
+    expect((await type({ token: token.customer, body: { data: "x".repeat(5000) } })).status).toBe(422);
+    expect((await type({ body: { data: "help\r" } })).status).toBe(401);
+    const missing = "00000000-0000-4000-8000-000000000000";
+    expect((await documented(consoleRoute.POST, "POST", path, `/api/v1/environments/${missing}/console`, { token: token.customer, params: { id: missing }, body: { data: "x" } })).status).toBe(404);
+    expect((await documented(consoleRoute.GET, "GET", path, url, { token: token.approver, params: { id } })).status).toBe(403);
+    expect((await documented(consoleRoute.GET, "GET", path, url, { params: { id } })).status).toBe(401);
   });
 });

@@ -22,7 +22,7 @@ const plan: QemuPlan = {
 };
 
 describe("QEMU command line", () => {
-  it("is an argument vector with the flavor's memory and vCPUs, the overlay on virtio, one virtio NIC per address, QMP and serial sockets", () => {
+  it("is an argument vector with the flavor's memory and vCPUs, the overlay on virtio, one virtio NIC per address, QMP and serial sockets (boot log, console)", () => {
     const f = guestFiles(dir);
     expect(qemuArgv(plan)).toEqual([
       "qemu-system-x86_64",
@@ -42,6 +42,8 @@ describe("QEMU command line", () => {
       "-qmp", `unix:${f.qmp},server=on,wait=off`,
       "-chardev", `socket,id=ser0,path=${f.serialSock},server=on,wait=off,logfile=${f.serialLog}`,
       "-serial", "chardev:ser0",
+      "-chardev", `socket,id=con0,path=${f.consoleSock},server=on,wait=off`,
+      "-serial", "chardev:con0",
       "-display", "none",
       "-monitor", "none",
       "-no-reboot",

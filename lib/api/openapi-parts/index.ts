@@ -2,6 +2,7 @@ import type { OpenApiPart } from "../openapi-helpers";
 import { accountPart } from "./account";
 import { catalogPart } from "./catalog";
 import { environmentsPart } from "./environments";
+import { environmentsConsolePart } from "./environments-console";
 import { environmentsMigratePart } from "./environments-migrate";
 import { governanceAudit } from "./governance-audit";
 import { governanceCourses } from "./governance-courses";
@@ -17,7 +18,7 @@ import { workersPart } from "./workers";
 
 /** Every area's part of the OpenAPI document, in the order the document lists them; one import and one entry per area. */
 export const openApiParts: OpenApiPart[] = [
-  catalogPart, ordersPart, environmentsPart, environmentsMigratePart, governanceDelivery, governanceAudit, governancePolicy,
+  catalogPart, ordersPart, environmentsPart, environmentsMigratePart, environmentsConsolePart, governanceDelivery, governanceAudit, governancePolicy,
   governanceLeases, governanceCourses, hostsPart, networksPart, planPart, accountPart, signInPart,
   workersPart,
 ];

@@ -69,7 +69,8 @@ export const goldenDiskLabel = "PORTAL-GOLDEN-DISK";
  * authorized_keys from the glue; then, once the SSH server listens, one
  * `PORTAL-READY hostname=H uptime=S disk=BYTES data=BYTES ssh=22|down ssh-hostkey=SHA256:... nic=MAC,IP/PREFIX ... [service-ip=IP ...]`
  * on the console; then it answers a console line `status` with a fresh PORTAL-READY line,
- * and powers off on the ACPI power button (syncing and unmounting /data first).
+ * and powers off on the ACPI power button (syncing and unmounting /data first). The second
+ * serial port (ttyS1) runs a root login shell for the owner's console.
  */
 export const initScript = `#!/bin/sh
 # Portal guest init: configures the guest from /portal/config (glued in by the portal), keeps
@@ -201,6 +202,9 @@ poweroff -f
 END
 chmod 755 /etc/acpi/PWRF/00000080
 acpid -c /etc/acpi -l /var/log/acpid.log 2>/dev/null && say "acpid: power button powers off"
+# The owner's console (the portal's Console tab): a login shell on the second serial port,
+# started again whenever it exits.
+( while true; do setsid -c env HOME=/root TERM=vt100 PS1='\\u@\\h:\\w\\$ ' /bin/sh -l <>/dev/ttyS1 >&0 2>&1; sleep 1; done ) &
 ready() {
   read -r up idle < /proc/uptime
   echo "PORTAL-READY hostname=$(hostname) uptime=$up disk=$DISK data=$(data_bytes) ssh=$(ssh_port) ssh-hostkey=$FP$NICS$SIPS"

@@ -3,8 +3,9 @@
  * driver's plan on the host's Transport, opened for the step and closed after it, with the
  * driver's notice that the plan was not run on a real host of its kind.
  */
+import type { Duplex } from "node:stream";
 import type { Transport } from "../transport/types";
-import type { DeploySpec, StepIo } from "../types";
+import { StepError, type DeploySpec, type StepIo } from "../types";
 import { runPlanStep, type RunnerOptions } from "./runner";
 import type { Plan, PlanStep } from "./types";
 
@@ -21,6 +22,22 @@ export abstract class PlanDriver {
   protected abstract planFor(spec: DeploySpec): Plan;
   /** Said in every step log: which real hosts the plan has not been run on. */
   protected abstract readonly notice: string;
+
+  /** The host command that attaches to the guest's console (`xl console`, `zlogin -C`). */
+  protected abstract consoleArgv(spec: DeploySpec): string[];
+
+  /** The guest's console over the host's transport, on a terminal; the transport closes with it. */
+  async openConsole(spec: DeploySpec): Promise<Duplex> {
+    const t = await this.connect(spec.host);
+    try {
+      const stream = await t.openCommand(this.consoleArgv(spec));
+      stream.once("close", () => void t.close().catch(() => {}));
+      return stream;
+    } catch (err) {
+      await t.close().catch(() => {});
+      throw new StepError(`the console of ${spec.hostname} on ${spec.host.name} could not be opened: ${(err as Error).message}`);
+    }
+  }
 
   protected async onHost<T>(host: DeploySpec["host"], fn: (t: Transport) => Promise<T>): Promise<T> {
     const transport = await this.connect(host);

@@ -47,6 +47,7 @@ export function guestFiles(dir: string) {
     qmp: path.join(dir, "qmp.sock"),
     serialSock: path.join(dir, "serial.sock"),
     serialLog: path.join(dir, "serial.log"),
+    consoleSock: path.join(dir, "console.sock"),
     pidfile: path.join(dir, "qemu.pid"),
     plan: path.join(dir, "plan.json"),
   };
@@ -70,7 +71,7 @@ function checkPath(p: string, what: string): string {
  * asks for it), memory and vCPUs from the flavor, direct kernel boot,
  * the overlay disk on virtio, a virtio RNG, one virtio-net NIC per network with the allocated MAC, QMP and
  * the serial console on unix sockets in the guest's folder (the console also logged to a
- * file), no display, daemonized with a pidfile so the guest outlives the worker.
+ * file), a second serial port for the owner's interactive console, no display, daemonized with a pidfile so the guest outlives the worker.
  */
 export function qemuArgv(plan: QemuPlan): string[] {
   if (!NAME.test(plan.name)) throw new Error(`invalid guest name ${JSON.stringify(plan.name)}`);
@@ -103,6 +104,10 @@ export function qemuArgv(plan: QemuPlan): string[] {
     "-qmp", `unix:${f.qmp},server=on,wait=off`,
     "-chardev", `socket,id=ser0,path=${f.serialSock},server=on,wait=off,logfile=${f.serialLog}`,
     "-serial", "chardev:ser0",
+    // The owner's console: the guest's second serial port (ttyS1) runs a login shell. Kept apart
+    // from ttyS0, which carries the boot log and the ready line the driver reads.
+    "-chardev", `socket,id=con0,path=${f.consoleSock},server=on,wait=off`,
+    "-serial", "chardev:con0",
     "-display", "none",
     "-monitor", "none",
     "-no-reboot",

@@ -1,4 +1,5 @@
 import path from "node:path";
+import type { Duplex } from "node:stream";
 import { packImage, removeImageWork, resolveImage, unpackImage } from "../images/pipeline";
 import { sshFingerprint } from "../../validation/ssh-fingerprint";
 import type { ConnectHost } from "../plan/driver";
@@ -391,6 +392,22 @@ export class QemuDriver implements HypervisorDriver {
     return migrateGuest(this, spec, target, io).catch((err: unknown) => {
       throw transportStepError(err, spec.host.name);
     });
+  }
+
+  /**
+   * The login shell on the guest's second serial port (QEMU's console.sock). A guest started
+   * before its QEMU line had that port has no console until it is stopped and started again.
+   */
+  async openConsole(spec: DeploySpec): Promise<Duplex> {
+    const t = await this.connect(spec.host);
+    try {
+      const stream = await t.openStream(this.files(spec).consoleSock);
+      stream.once("close", () => void t.close().catch(() => {}));
+      return stream;
+    } catch {
+      await t.close().catch(() => {});
+      throw new StepError(`${spec.hostname} has no console on ${spec.host.name} now: it is not running, or it was started before consoles existed (stop and start it once)`);
+    }
   }
 
   /** From the host: a QEMU process for the guest (QMP status), its folder only, or nothing. */

@@ -36,6 +36,8 @@
  * still quits QEMU after a timeout. For `status` the driver must connect the serial port to
  * something writable (e.g. `-chardev socket,id=ser0,path=serial.sock,server=on,wait=off,logfile=serial.log -serial chardev:ser0`).
  * The host needs `-device virtio-rng-pci`, or the SSH server waits at boot for entropy.
+ * Images since the console print nothing more: they run a root login shell on the second
+ * serial port (ttyS1), which the driver connects to `console.sock` for the owner's console.
  *
  * Guests of images built before the SSH server and /data came print no `data`, `ssh` or
  * `ssh-hostkey`; their ready line is read as before.

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { env } from "../../env";
 import { sshFingerprint } from "../../validation/ssh-fingerprint";
 import { StepError, type DeploySpec, type HypervisorDriver, type StepIo } from "../types";
+import { SimConsole } from "./console";
 import type { SimHostState } from "./state";
 
 /**
@@ -119,6 +120,13 @@ export class SimDriver implements HypervisorDriver {
       ...["volume-content", "nics", "glue", "readiness"].map((kind) => ({ kind, name: spec.hostname })),
     ]);
     await io.log(removed.length ? `removed ${removed.join(", ")} of ${spec.hostname}` : `nothing else of ${spec.hostname} left on ${spec.host.name}`);
+  }
+
+  /** A simulated shell on a running guest's console. */
+  async openConsole(spec: DeploySpec) {
+    const guest = await this.object(spec, "guest", spec.hostname);
+    if (guest?.state !== "running") throw new StepError(`${spec.hostname} is not running on ${spec.host.name}; start it to use its console`);
+    return new SimConsole(spec.hostname, async () => (await this.object(spec, "guest", spec.hostname))?.state === "running");
   }
 
   private object(spec: DeploySpec, kind: string, name: string) {

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdir, open, readFile, writeFile } from "node:fs/promises";
 import { createConnection } from "node:net";
 import path from "node:path";
-import type { Duplex } from "node:stream";
+import { Duplex } from "node:stream";
 import { TransportError, type OutputStream, type RunOptions, type RunResult, type Transport } from "./types";
 
 /** Splits a byte stream into lines for `onLine`, keeping the whole text for the result. */
@@ -104,6 +104,22 @@ export class LocalTransport implements Transport {
         resolve(socket);
       });
       socket.once("error", reject);
+    });
+  }
+
+  /** Pipes, no terminal: the program's output and errors in one stream. */
+  openCommand(argv: readonly string[]): Promise<Duplex> {
+    if (argv.length === 0) throw new TransportError("spawn", "no program given");
+    return new Promise((resolve, reject) => {
+      const child = spawn(argv[0]!, argv.slice(1), { env: this.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+      child.once("error", (e) => reject(new TransportError("spawn", `${argv[0]}: ${e.message}`)));
+      child.once("spawn", () => {
+        const stream = Duplex.from({ readable: child.stdout, writable: child.stdin });
+        child.stderr.on("data", (c: Buffer) => stream.push(c));
+        child.once("close", () => stream.destroy());
+        stream.once("close", () => child.kill("SIGTERM"));
+        resolve(stream);
+      });
     });
   }
 

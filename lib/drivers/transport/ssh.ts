@@ -223,6 +223,25 @@ export class SshTransport implements Transport {
     });
   }
 
+  /**
+   * An interactive command on a pseudo-terminal (as `ssh -t` gives), for guest consoles. Not
+   * counted against the command limit: a console stays open as long as someone watches it.
+   */
+  async openCommand(argv: readonly string[]): Promise<Duplex> {
+    if (argv.length === 0) throw new TransportError("spawn", "no program given");
+    const { client, release } = await this.connection.use();
+    return new Promise((resolve, reject) => {
+      client.exec(shellQuoteArgv(argv), { pty: { term: "vt100", rows: 24, cols: 80 } }, (err, channel) => {
+        if (err) {
+          release();
+          return reject(new TransportError("connect", `${this.description}: could not start ${argv[0]}: ${err.message}`));
+        }
+        channel.once("close", release);
+        resolve(channel);
+      });
+    });
+  }
+
   /** A pooled transport leaves the shared connection open (closeSshConnections at shutdown); an own one closes it. */
   async close(): Promise<void> {
     if (!this.pooled) await this.connection.close();

@@ -45,5 +45,11 @@ export interface Transport {
   readFrom(path: string, offset: number): Promise<{ size: number; bytes: Buffer } | null>;
   /** A byte stream to a unix socket on the host (QMP, a guest's serial console). */
   openStream(socketPath: string): Promise<Duplex>;
+  /**
+   * Runs an interactive program (a guest's console: `xl console`, `zlogin -C`) on a terminal
+   * where the host has one to give (SSH asks for a pty): writing is typing, reading is its
+   * output. Ending or destroying the stream ends the program.
+   */
+  openCommand(argv: readonly string[]): Promise<Duplex>;
   close(): Promise<void>;
 }

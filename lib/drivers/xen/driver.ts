@@ -48,6 +48,10 @@ export class XenDriver extends PlanDriver implements HypervisorDriver {
 
   protected readonly notice = NOTICE;
 
+  // `xl console` attaches to the domain's first console (its serial/PV console, where the
+  // guest runs a getty); ending the SSH channel detaches, the guest keeps running.
+  protected consoleArgv(spec: DeploySpec) { return ["xl", "console", spec.hostname]; }
+
   start(spec: DeploySpec, io: StepIo) { return this.runOne(spec, io, xenStartStep(spec, XenDriver.config(spec.host))); }
   stop(spec: DeploySpec, io: StepIo) { return this.runOne(spec, io, xenHaltStep(spec, XenDriver.config(spec.host))); }
 

@@ -36,6 +36,10 @@ export class ZonesDriver extends PlanDriver implements HypervisorDriver {
 
   protected readonly notice = NOTICE;
 
+  // `zlogin -C` attaches to the zone's console (its login prompt); ending the SSH channel
+  // detaches as `~.` would, the zone keeps running.
+  protected consoleArgv(spec: DeploySpec) { return ["zlogin", "-C", spec.hostname]; }
+
   start(spec: DeploySpec, io: StepIo) { return this.runOne(spec, io, zoneBootStep(spec)); }
   stop(spec: DeploySpec, io: StepIo) { return this.runOne(spec, io, zoneHaltStep(spec)); }
 

@@ -82,6 +82,12 @@ export interface paths {
     /** Move an environment to another host (admins): live, while it keeps running, where the host kind migrates live (QEMU, Xen); a cold move (halted, sent, booted on the target) where it does not (zones), only when the body says `cold: true`. The target (host id or name) must be another active host of the same kind with room for it; progress, total time and downtime show on the order (GET /api/v1/orders/{orderId}, its events). Addresses and MACs stay. */
     post: operations["migrateEnvironment"];
   };
+  "/api/v1/environments/{id}/console": {
+    /** Watch the guest's console (server-sent events): a login shell on its serial console (QEMU: its second serial port; Xen: `xl console`; zones: `zlogin -C`; sim: a simulated shell). Everyone watching sees the same session. Opening and closing are audited (console.open, console.close) */
+    get: operations["streamConsole"];
+    /** Type into the guest's console: `data` is sent as keystrokes (Enter is `\r`), at most 4096 characters a request; the answer appears on the stream. Keystrokes are not recorded */
+    post: operations["typeIntoConsole"];
+  };
   "/api/v1/delivery": {
     /** Delivery within the hour for orders submitted in a range: shares, p50/p95 per image and step, estimate against actual (admins) */
     get: operations["getDeliveryFigures"];
@@ -665,6 +671,9 @@ export interface components {
         id?: string;
         name?: string;
       };
+    };
+    ConsoleInput: {
+      data: string;
     };
     DeliveryFigures: {
       range?: {
@@ -2341,6 +2350,87 @@ export interface operations {
       415: components["responses"]["UnsupportedMediaType"];
       /** @description No target host given, no host of that name, or an unknown field */
       422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Watch the guest's console (server-sent events): a login shell on its serial console (QEMU: its second serial port; Xen: `xl console`; zones: `zlogin -C`; sim: a simulated shell). Everyone watching sees the same session. Opening and closing are audited (console.open, console.close) */
+  streamConsole: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description An event stream: `retry: 2000`; `event: output` messages whose data is `{ "data": "..." }`, text for a terminal (with its control sequences), the recent output first; `event: status` messages whose data is `{ "state": "connected" | "closed" | "unavailable", "message": "..." }`; keep-alive comments. The console is opened on the guest's host when the first viewer comes and closed a while after the last one leaves */
+      200: {
+        content: {
+          "text/event-stream": string;
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the customer who ordered it or an admin can use its console */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such environment, or not one you may see */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Type into the guest's console: `data` is sent as keystrokes (Enter is `\r`), at most 4096 characters a request; the answer appears on the stream. Keystrokes are not recorded */
+  typeIntoConsole: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ConsoleInput"];
+      };
+    };
+    responses: {
+      /** @description Passed on to the console */
+      202: {
+        content: {
+          "application/json": {
+            /** @description Characters sent */
+            accepted: number;
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the customer who ordered it or an admin can use its console; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such environment, or not one you may see */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description No data, more than 4096 characters, or an unknown field */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Too many keystroke requests in a short time; wait a moment */
+      429: {
         content: {
           "application/json": components["schemas"]["Error"];
         };

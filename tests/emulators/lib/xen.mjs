@@ -1,11 +1,12 @@
 /**
- * TEST EMULATOR, NOT THE REAL TOOL: `xl` (info, list, create, sched-credit, shutdown, destroy,
+ * TEST EMULATOR, NOT THE REAL TOOL: `xl` (info, list, console, create, sched-credit, shutdown, destroy,
  * migrate) and `nc -z` (a guest answering on a port). Domains are records in
  * $EMU_STATE/xen/domains.json; nothing boots. A domain "answers" on an address when its disk
  * holds /etc/network/interfaces with that address (written by the portal's glue).
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { emulatedConsole } from "./console.mjs";
 import { deviceLv, lvData } from "./lvm.mjs";
 import { facts, fail, load, out, parseArgs, peer, save } from "./state.mjs";
 
@@ -46,6 +47,11 @@ export function xl(args) {
       const used = Object.values(all).reduce((a, d) => a + d.memory, 0);
       const lines = { host: f.hostname, release: "6.1.0-emulated", nr_cpus: f.cpus, total_memory: f.memoryMb, free_memory: f.memoryMb - 1024 - used, xen_version: "4.17.3 (test emulator)" };
       return out(Object.entries(lines).map(([k, v]) => `${k.padEnd(23)}: ${v}`).join("\n"));
+    }
+    case "console": {
+      const [name] = rest;
+      if (!all[name]) invalid(name);
+      return emulatedConsole({ argv: ["xl", ...args], hostname: name, prompt: `root@${name}:~# ` });
     }
     case "list": {
       const { opts, rest: names } = parseArgs(rest);

@@ -10,6 +10,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, write
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { copyDir, facts, fail, load, out, parseArgs, save } from "./state.mjs";
+import { emulatedConsole } from "./console.mjs";
 import { createDataset, datasetAt, zfsLoad, zfsSave } from "./zfs.mjs";
 
 const SPARSE_DIRS = ["/lib", "/platform", "/sbin", "/usr"];
@@ -280,6 +281,11 @@ export function zoneadm(args) {
 }
 
 export function zlogin(args) {
+  if (args[0] === "-C") {
+    const zone = zonesLoad()[args[1]];
+    if (!zone) fail(`zlogin: zone '${args[1]}' unknown`, 1);
+    return emulatedConsole({ argv: ["zlogin", ...args], banner: `[Connected to zone '${args[1]}' console]`, hostname: args[1], prompt: `${args[1]}# ` });
+  }
   const [name, ...cmd] = args;
   const zone = zonesLoad()[name];
   if (!zone) fail(`zlogin: zone '${name}' unknown`, 1);
