@@ -3,6 +3,7 @@ import { sourceOf } from "@/lib/audit/write";
 import type { ConsoleMessage } from "@/lib/console/channels";
 import { consoleInput } from "@/lib/console/input";
 import { typeIntoConsole, watchConsole } from "@/lib/console/viewer";
+import { eventStreamResponse } from "@/lib/api/event-stream";
 
 export const dynamic = "force-dynamic";
 
@@ -60,14 +61,7 @@ export const GET = apiRoute({}, async ({ db, actor, params, req }) => {
       void end();
     },
   });
-  return new Response(stream, {
-    headers: {
-      "Content-Type": "text/event-stream; charset=utf-8",
-      "Cache-Control": "no-cache, no-transform",
-      Connection: "keep-alive",
-      "X-Accel-Buffering": "no",
-    },
-  });
+  return eventStreamResponse(stream);
 });
 
 /** Types `data` into the console, as keystrokes (Enter is "\r"). 202: it was passed on to the console. */

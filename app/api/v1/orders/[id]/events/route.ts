@@ -2,6 +2,7 @@ import { apiRoute } from "@/lib/api/handler";
 import { whileRequested } from "@/lib/db/client";
 import { orderForActor, orderView } from "@/lib/orders/queries";
 import { onOrderChange } from "@/lib/pipeline/subscriptions";
+import { eventStreamResponse } from "@/lib/api/event-stream";
 
 export const dynamic = "force-dynamic";
 
@@ -78,12 +79,5 @@ export const GET = apiRoute({}, async ({ db, actor, params, req }) => {
       cleanup();
     },
   });
-  return new Response(stream, {
-    headers: {
-      "Content-Type": "text/event-stream; charset=utf-8",
-      "Cache-Control": "no-cache, no-transform",
-      Connection: "keep-alive",
-      "X-Accel-Buffering": "no",
-    },
-  });
+  return eventStreamResponse(stream);
 });
