@@ -2,11 +2,10 @@
 // changed, then `next start` on port 3210 with the embedded worker and fast sim steps.
 // Playwright starts this (playwright.config.ts, webServer) and stops it with SIGTERM.
 import { spawn, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { createWriteStream, existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from "node:fs";
+import { createWriteStream, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { deleteRedisKeys, ensureBuild, freshDatabase, nextBin as nextBinOf, portOpen } from "../scripts/lib.mjs";
+import { deleteRedisKeys, ensureBuild, freshDatabase, nextBin as nextBinOf, portOpen, removeLocalQemu } from "../scripts/lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 /** E2E_PORT lets two checkouts run their end-to-end tests side by side (own database and prefix). */
@@ -35,8 +34,8 @@ const QEMU = process.env.E2E_QEMU === "1";
 const QEMU_DATA_DIR = `/tmp/portal-e2e-${PORT}`;
 const QEMU_IMAGE_STORE = process.env.TEST_IMAGE_STORE ?? "/tmp/portal-test-images";
 
-function prepareQemu() {
-  cleanupQemu();
+async function prepareQemu() {
+  await cleanupQemu();
   mkdirSync(QEMU_DATA_DIR, { recursive: true });
   const t = Date.now();
   const built = spawnSync(process.execPath, ["--import", "tsx", "scripts/images-build.ts"], {
@@ -55,32 +54,9 @@ function emptyDir(dir) {
   return dir;
 }
 
-/** Kills QEMU processes under the e2e folder, removes the hosts' namespaces (same naming as lib/drivers/qemu/netns.ts) and the folder. */
-function cleanupQemu() {
-  const ps = spawnSync("ps", ["-ww", "-eo", "pid=,args="], { encoding: "utf8" }).stdout ?? "";
-  for (const line of ps.split("\n")) {
-    const m = /^\s*(\d+)\s+(.*)$/.exec(line);
-    if (m && m[2].includes("qemu-system") && m[2].includes(`${QEMU_DATA_DIR}/`)) {
-      try {
-        process.kill(Number(m[1]), "SIGKILL");
-      } catch {
-        // gone
-      }
-    }
-  }
-  for (const name of ["qemu-1", "qemu-2"]) {
-    const hash = createHash("sha256").update(path.resolve(QEMU_DATA_DIR, "hosts", name)).digest("hex").slice(0, 6);
-    spawnSync("ip", ["netns", "del", `portal-${name}-${hash}`], { stdio: "ignore" });
-    for (const root of ["/sys/fs/cgroup/portal-qemu", "/sys/fs/cgroup/cpu/portal-qemu"]) {
-      for (const group of existsSync(root) ? readdirSync(root).filter((g) => g.startsWith(`${name}-${hash}-`)) : []) {
-        try {
-          rmdirSync(path.join(root, group));
-        } catch {
-          // still in use or gone
-        }
-      }
-    }
-  }
+/** Kills QEMU processes under the e2e folder, removes the hosts' namespaces and cgroups, and the folder. */
+async function cleanupQemu() {
+  await removeLocalQemu(QEMU_DATA_DIR, ["qemu-1", "qemu-2"].map((name) => ({ name, workDir: path.join(QEMU_DATA_DIR, "hosts", name) })));
   rmSync(QEMU_DATA_DIR, { recursive: true, force: true });
 }
 
@@ -105,7 +81,7 @@ async function main() {
   }
 
   // Without QEMU, an empty image store: images built for `npm start` stay out of this catalog.
-  const qemuEnv = QEMU ? prepareQemu() : { IMAGE_STORE_DIR: emptyDir(`/tmp/portal-e2e-${PORT}-no-images`) };
+  const qemuEnv = QEMU ? await prepareQemu() : { IMAGE_STORE_DIR: emptyDir(`/tmp/portal-e2e-${PORT}-no-images`) };
 
   mkdirSync(path.join(root, "test-results"), { recursive: true });
   const serverLog = createWriteStream(path.join(root, "test-results", "e2e-server.log"));
@@ -152,9 +128,8 @@ async function main() {
   process.on("SIGINT", () => stop("SIGINT"));
   child.once("exit", (code, signal) => {
     serverLog.end();
-    if (QEMU) cleanupQemu();
     if (!stopping) console.error(`[e2e-server] next start exited unexpectedly (${signal ?? code})`);
-    process.exit(stopping ? 0 : 1);
+    void (QEMU ? cleanupQemu() : Promise.resolve()).finally(() => process.exit(stopping ? 0 : 1));
   });
 }
 

@@ -23,13 +23,12 @@
 // Bounded: each phase gives up after BENCH_DELIVERY_TIMEOUT_S (180), destroying the guests
 // after 120 s, building the images after 10 min. Ports BENCH_PORT and BENCH_PORT+1 (3420, 3421).
 import { spawn, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { createApiToken, databaseUrl, deleteRedisKeys, dropDatabase, ensureBuild, freshDatabase, nextBin, portOpen, signIn, waitFor } from "./lib.mjs";
+import { createApiToken, databaseUrl, deleteRedisKeys, dropDatabase, ensureBuild, freshDatabase, nextBin, portOpen, removeLocalQemu, signIn, waitFor } from "./lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const port = Number(process.env.BENCH_PORT || 3420);
@@ -229,33 +228,7 @@ async function destroyGuests(db, tag, web) {
  * lib/drivers/qemu/netns.ts hostKey), and the packed images of the bench's orders in the store.
  */
 async function cleanupQemu() {
-  const qemuPids = () =>
-    (spawnSync("ps", ["-ww", "-eo", "pid=,args="], { encoding: "utf8" }).stdout ?? "")
-      .split("\n")
-      .map((line) => /^\s*(\d+)\s+(.*)$/.exec(line))
-      .filter((m) => m && m[2].includes("qemu-system") && m[2].includes(`${dataRoot}/`))
-      .map((m) => Number(m[1]));
-  for (const pid of qemuPids()) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // gone
-    }
-  }
-  await waitFor(async () => qemuPids().length === 0, { timeoutMs: 10_000, intervalMs: 200 });
-  for (const host of QEMU_HOSTS) {
-    const key = `${host}-${createHash("sha256").update(qemuWorkDir(host)).digest("hex").slice(0, 6)}`;
-    spawnSync("ip", ["netns", "del", `portal-${key}`], { stdio: "ignore" });
-    for (const cgroups of ["/sys/fs/cgroup/portal-qemu", "/sys/fs/cgroup/cpu/portal-qemu"]) {
-      for (const group of existsSync(cgroups) ? readdirSync(cgroups).filter((g) => g.startsWith(`${key}-`)) : []) {
-        try {
-          rmdirSync(path.join(cgroups, group));
-        } catch {
-          // still in use or gone
-        }
-      }
-    }
-  }
+  await removeLocalQemu(dataRoot, QEMU_HOSTS.map((name) => ({ name, workDir: qemuWorkDir(name) })));
   const packed = path.join(imageStore, "packed");
   const ours = /^(one|many)-qemu-\d+-/;
   for (const key of existsSync(packed) ? readdirSync(packed).filter((k) => ours.test(k)) : []) rmSync(path.join(packed, key), { recursive: true, force: true });

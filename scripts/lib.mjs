@@ -1,7 +1,8 @@
 // Shared helpers of the launchers (start, test, bench): probing services, finding programs,
 // running commands with arguments (never a shell string).
 import { spawn, spawnSync } from "node:child_process";
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 
@@ -246,4 +247,42 @@ export async function deleteRedisKeys(redisUrl, prefix) {
     redis.disconnect();
   }
   return deleted;
+}
+
+/** The QEMU processes whose command line names a path under `dir` (a launcher's guests). */
+function qemuPidsUnder(dir) {
+  return (spawnSync("ps", ["-ww", "-eo", "pid=,args="], { encoding: "utf8" }).stdout ?? "")
+    .split("\n")
+    .map((line) => /^\s*(\d+)\s+(.*)$/.exec(line))
+    .filter((m) => m && m[2].includes("qemu-system") && m[2].includes(`${dir}/`))
+    .map((m) => Number(m[1]));
+}
+
+/**
+ * What local QEMU hosts left behind under `dir`: their guests are killed, then each host's
+ * network namespace and cgroups are removed (named from the host's name and work folder as
+ * lib/drivers/qemu/netns.ts and cgroup.ts name them). `hosts`: { name, workDir } of each host.
+ */
+export async function removeLocalQemu(dir, hosts) {
+  for (const pid of qemuPidsUnder(dir)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+  await waitFor(async () => qemuPidsUnder(dir).length === 0, { timeoutMs: 10_000, intervalMs: 200 });
+  for (const host of hosts) {
+    const key = `${host.name}-${createHash("sha256").update(path.resolve(host.workDir)).digest("hex").slice(0, 6)}`;
+    spawnSync("ip", ["netns", "del", `portal-${key}`], { stdio: "ignore" });
+    for (const cgroups of ["/sys/fs/cgroup/portal-qemu", "/sys/fs/cgroup/cpu/portal-qemu"]) {
+      for (const group of existsSync(cgroups) ? readdirSync(cgroups).filter((g) => g.startsWith(`${key}-`)) : []) {
+        try {
+          rmdirSync(path.join(cgroups, group));
+        } catch {
+          // still in use or gone
+        }
+      }
+    }
+  }
 }
