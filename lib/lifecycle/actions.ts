@@ -1,6 +1,6 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { environmentActions, environments, hosts, orders, type EnvironmentActionKind } from "../db/schema";
+import { environmentActions, environments, hosts, orders, snapshots, type EnvironmentActionKind } from "../db/schema";
 import type { Actor } from "../auth/actor";
 import { orderForActor } from "../orders/queries";
 import { driverFor } from "../pipeline/drivers";
@@ -32,7 +32,26 @@ export type ActionContext = {
 export type ActionHandler = (db: Db, ctx: ActionContext, io: MigrateIo) => Promise<Record<string, unknown> | void>;
 export type ActionHandlers = Partial<Record<EnvironmentActionKind, ActionHandler>>;
 
-const labels: Record<EnvironmentActionKind, string> = { start: "start", stop: "stop", migrate: "live migration", move: "cold move" };
+const labels: Record<EnvironmentActionKind, string> = {
+  start: "start",
+  stop: "stop",
+  migrate: "live migration",
+  move: "cold move",
+  snapshot: "snapshot",
+  revert: "revert to a snapshot",
+  delete_snapshot: "snapshot deletion",
+  resize: "resize",
+};
+
+/**
+ * What an action adds to its row, decided inside the request's transaction with the
+ * environment locked (the snapshot it works on, the flavor of a resize), and for the audit.
+ */
+export type ActionPrepare = (
+  tx: Db,
+  env: typeof environments.$inferSelect,
+  driver: HypervisorDriver,
+) => Promise<{ snapshotId?: string; flavorId?: string; audit?: Record<string, unknown> }>;
 
 /** Actions that are waiting or running hold the environment: one at a time. */
 const busy = ["queued", "running"] as const;
@@ -47,8 +66,8 @@ export async function requestAction(
   actor: Actor,
   environmentId: string,
   action: EnvironmentActionKind,
-  opts: { targetHostId?: string } = {},
-): Promise<{ id: string; action: EnvironmentActionKind; status: string; environmentId: string }> {
+  opts: { targetHostId?: string; prepare?: ActionPrepare } = {},
+): Promise<{ id: string; action: EnvironmentActionKind; status: string; environmentId: string; snapshotId: string | null }> {
   const [env] = await db.select().from(environments).where(eq(environments.id, environmentId));
   if (!env) throw notFound("Environment");
   const order = await orderForActor(db, actor, env.orderId).catch((err) => {
@@ -56,11 +75,12 @@ export async function requestAction(
   });
   if (actor.role !== "admin" && order.userId !== actor.id) throw forbidden("Only the customer who ordered it or an admin can do that");
 
+  let audit: Record<string, unknown> = {};
   const row = await db.transaction(async (tx) => {
     // The environment's row is the lock: two requests at once see each other's action.
     const [current] = await tx.select().from(environments).where(eq(environments.id, environmentId)).for("update");
     const [o] = await tx.select({ status: orders.status }).from(orders).where(eq(orders.id, current.orderId));
-    if (o.status !== "ready") throw conflict(`The order is ${o.status.replace("_", " ")}; only a delivered environment can be started or stopped`);
+    if (o.status !== "ready") throw conflict(`The order is ${o.status.replace("_", " ")}; only a delivered environment can be ${action === "start" || action === "stop" ? "started or stopped" : "changed"}`);
     const [pending] = await tx
       .select()
       .from(environmentActions)
@@ -74,19 +94,24 @@ export async function requestAction(
       if (!opts.targetHostId) throw new UserError("Choose a target host", 422, { targetHostId: ["Choose a target host"] });
       if (opts.targetHostId === current.hostId) throw conflict(`The environment already runs on ${host.name}`, "targetHostId");
     }
+    const extra = opts.prepare ? await opts.prepare(tx, current, driver) : {};
+    audit = extra.audit ?? {};
     const [created] = await tx
       .insert(environmentActions)
-      .values({ environmentId, action, requestedBy: actor.id, fromHostId: current.hostId, targetHostId: opts.targetHostId ?? null })
+      .values({
+        environmentId, action, requestedBy: actor.id, fromHostId: current.hostId, targetHostId: opts.targetHostId ?? null,
+        snapshotId: extra.snapshotId ?? null, flavorId: extra.flavorId ?? null,
+      })
       .returning();
     return created;
   });
   await writeAudit(db, {
     actorId: actor.id, action: `environment.${action}`, targetType: "environment", targetId: environmentId,
-    data: { action: row.id, order: env.orderId, ...(opts.targetHostId ? { targetHostId: opts.targetHostId } : {}) },
+    data: { action: row.id, order: env.orderId, ...(opts.targetHostId ? { targetHostId: opts.targetHostId } : {}), ...audit },
   });
   await announce(env.orderId, "action");
   await dispatchAction(row.id);
-  return { id: row.id, action: row.action, status: row.status, environmentId };
+  return { id: row.id, action: row.action, status: row.status, environmentId, snapshotId: row.snapshotId };
 }
 
 function checkAllowed(action: EnvironmentActionKind, state: string, driver: HypervisorDriver) {
@@ -110,6 +135,18 @@ function checkAllowed(action: EnvironmentActionKind, state: string, driver: Hype
       if (!driver.capabilities.coldMove || !driver.migrate) throw conflict(`Environments on ${kind} hosts cannot be moved`);
       if (state !== "running" && state !== "stopped") throw conflict(`The environment is ${state}; it cannot be moved now`);
       return;
+    case "snapshot":
+    case "revert":
+    case "delete_snapshot":
+      if (!driver.capabilities.snapshots || !driver.takeSnapshot || !driver.revertSnapshot || !driver.deleteSnapshot) {
+        throw conflict(`Environments on ${kind} hosts have no snapshots in this version`);
+      }
+      if (state !== "running" && state !== "stopped") throw conflict(`The environment is ${state}; wait until it is running or stopped`);
+      return;
+    case "resize":
+      if (!driver.capabilities.resize || !driver.resize) throw conflict(`Environments on ${kind} hosts cannot be resized in this version`);
+      if (state !== "running" && state !== "stopped") throw conflict(`The environment is ${state}; wait until it is running or stopped`);
+      return;
   }
 }
 
@@ -118,8 +155,8 @@ export async function dispatchAction(actionId: string): Promise<boolean> {
   return enqueueOrLeave(`action ${actionId}`, () => enqueueLifecycle({ actionId }));
 }
 
-/** Sets the state a start or stop reached, unless the environment went on meanwhile (being destroyed). */
-async function setEnvironmentState(db: Db, ctx: ActionContext, state: typeof environments.$inferSelect.state) {
+/** Sets the state an action reached, unless the environment went on meanwhile (being destroyed). */
+export async function setEnvironmentState(db: Db, ctx: ActionContext, state: typeof environments.$inferSelect.state) {
   await db
     .update(environments)
     .set({ state })
@@ -214,6 +251,11 @@ export async function failAction(db: Db, actionId: string, message: string): Pro
     .where(and(eq(environmentActions.id, actionId), inArray(environmentActions.status, busy)))
     .returning();
   if (!action) return;
+  // A snapshot that could not be taken is marked so; one that could not be deleted stays usable.
+  if (action.snapshotId && action.action === "snapshot") await db.update(snapshots).set({ status: "failed" }).where(eq(snapshots.id, action.snapshotId));
+  if (action.snapshotId && action.action === "delete_snapshot") {
+    await db.update(snapshots).set({ status: "ready" }).where(and(eq(snapshots.id, action.snapshotId), eq(snapshots.status, "deleting")));
+  }
   const [env] = await db.select().from(environments).where(eq(environments.id, action.environmentId));
   try {
     const order = await loadOrderContext(db, env.orderId);

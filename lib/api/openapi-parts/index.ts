@@ -3,6 +3,7 @@ import { accountPart } from "./account";
 import { catalogPart } from "./catalog";
 import { environmentsPart } from "./environments";
 import { environmentsMigratePart } from "./environments-migrate";
+import { environmentsSnapshotsPart } from "./environments-snapshots";
 import { governanceAudit } from "./governance-audit";
 import { governanceCourses } from "./governance-courses";
 import { governanceDelivery } from "./governance-delivery";
@@ -16,6 +17,6 @@ import { signInPart } from "./sign-in";
 
 /** Every area's part of the OpenAPI document, in the order the document lists them; one import and one entry per area. */
 export const openApiParts: OpenApiPart[] = [
-  catalogPart, ordersPart, environmentsPart, environmentsMigratePart, governanceDelivery, governanceAudit, governancePolicy,
+  catalogPart, ordersPart, environmentsPart, environmentsMigratePart, environmentsSnapshotsPart, governanceDelivery, governanceAudit, governancePolicy,
   governanceLeases, governanceCourses, hostsPart, networksPart, planPart, accountPart, signInPart,
 ];

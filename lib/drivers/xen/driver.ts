@@ -29,7 +29,7 @@ const NOTICE = "note: this Xen command plan has not been run on a real Xen host 
 
 export class XenDriver extends PlanDriver implements HypervisorDriver {
   readonly kind = "xen" as const;
-  readonly capabilities = { liveMigration: true, coldMove: false, cpuCap: true, sparseRoot: false };
+  readonly capabilities = { liveMigration: true, coldMove: false, cpuCap: true, sparseRoot: false, snapshots: false, resize: false };
 
   static config(host: DeploySpec["host"]): XenHostConfig {
     return parseHostConfig(xenHostConfig, host);

@@ -1,0 +1,102 @@
+import { resizeInput, snapshotInput } from "../../lifecycle/input";
+import { body, bodyRejected, conflict, CROSS_SITE, forbidden, notFound, ok, ref, schema, unauthorized, uuidParam, type OpenApiPart } from "../openapi-helpers";
+
+const envId = uuidParam("id", "The environment's id (the order's `environment.id`)");
+const snapId = uuidParam("sid", "The snapshot's id");
+const queued = ok("Accepted: the action is queued; follow it on the order (GET /api/v1/orders/{orderId})", ref("EnvironmentAction"));
+const owner = forbidden("only the customer who ordered it or an admin can do that", CROSS_SITE);
+const busy = "another action of the environment is queued or running (the message names it), the environment is not delivered, not running and not stopped, or its host kind has no snapshots";
+
+/** Snapshots and resize of a delivered environment. */
+export const environmentsSnapshotsPart: OpenApiPart = {
+  paths: {
+    "/api/v1/environments/{id}/snapshots": {
+      get: {
+        operationId: "listSnapshots",
+        summary: "The environment's snapshots, oldest first (who may see the order)",
+        parameters: [envId],
+        responses: {
+          "200": ok("The snapshots", { type: "object", required: ["snapshots"], properties: { snapshots: { type: "array", items: ref("Snapshot") } } }),
+          ...unauthorized,
+          ...notFound("No such environment, or not one you may see"),
+        },
+      },
+      post: {
+        operationId: "takeSnapshot",
+        summary:
+          "Take a snapshot of the environment: its disk, and its memory where the guest runs and the host kind saves it (QEMU: qcow2 internal snapshot, savevm; Xen: LVM snapshot; zones: ZFS snapshot of the zonepath). At most 10 per environment.",
+        parameters: [envId],
+        requestBody: body("SnapshotInput"),
+        responses: {
+          "202": queued,
+          ...unauthorized,
+          ...owner,
+          ...notFound("No such environment, or not one you may see"),
+          ...conflict(`A snapshot of that name exists, the environment has 10 snapshots already, or ${busy}`),
+          ...bodyRejected("No name, a name too long or with other characters than letters, digits, spaces, dots, dashes and underscores"),
+        },
+      },
+    },
+    "/api/v1/environments/{id}/snapshots/{sid}/revert": {
+      post: {
+        operationId: "revertSnapshot",
+        summary: "Put the environment back to a ready snapshot; its name, addresses and MACs stay. A snapshot with memory resumes the guest running where it was.",
+        parameters: [envId, snapId],
+        responses: {
+          "202": queued,
+          ...unauthorized,
+          ...owner,
+          ...notFound("No such environment or snapshot"),
+          ...conflict(`The snapshot is not ready, or ${busy}`),
+        },
+      },
+    },
+    "/api/v1/environments/{id}/snapshots/{sid}": {
+      delete: {
+        operationId: "deleteSnapshot",
+        summary: "Delete a snapshot (a ready or a failed one) on the host",
+        parameters: [envId, snapId],
+        responses: {
+          "202": queued,
+          ...unauthorized,
+          ...owner,
+          ...notFound("No such environment or snapshot"),
+          ...conflict(`The snapshot is being made or deleted, or ${busy}`),
+        },
+      },
+    },
+    "/api/v1/environments/{id}/resize": {
+      post: {
+        operationId: "resizeEnvironment",
+        summary:
+          "Change the environment to another catalog size: the guest is stopped, given the new vCPUs, memory and caps (the disk only grows) and started again. The group must offer the size and its quotas must hold the difference; a size that policy holds for approval needs an admin.",
+        parameters: [envId],
+        requestBody: body("ResizeInput"),
+        responses: {
+          "202": queued,
+          ...unauthorized,
+          ...forbidden("only the customer who ordered it or an admin can do that", "a policy rule refuses the size", CROSS_SITE),
+          ...notFound("No such environment, or not one you may see"),
+          ...conflict("The same size, over quota, the size needs approval (ask an admin), another action queued or running, or a host kind that cannot be resized"),
+          ...bodyRejected("No size given, no such size, a smaller disk than now, a size the group does not offer, or an unknown field"),
+        },
+      },
+    },
+  },
+  schemas: {
+    SnapshotInput: schema(snapshotInput),
+    ResizeInput: schema(resizeInput),
+    Snapshot: {
+      type: "object",
+      required: ["id", "name", "status", "withMemory", "sizeBytes", "createdAt"],
+      properties: {
+        id: { type: "string", format: "uuid" },
+        name: { type: "string" },
+        status: { enum: ["creating", "ready", "deleting", "failed"] },
+        withMemory: { type: "boolean", description: "The guest's memory was saved too: a revert resumes it running" },
+        sizeBytes: { type: ["integer", "null"], description: "Saved memory state, where the host reports it" },
+        createdAt: { type: "string", format: "date-time" },
+      },
+    },
+  },
+};
