@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { and, asc, eq, inArray, notInArray } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { environments, snapshots } from "../db/schema";
 import type { Actor } from "../auth/actor";
 import { orderForActor } from "../orders/queries";
+import { snapshotsOf, type SnapshotView } from "../orders/day2-history";
 import { StepError } from "../drivers/types";
 import { conflict, notFound, UserError } from "../errors";
 import { isUuid } from "../validation/ids";
@@ -11,20 +12,6 @@ import { requestAction, setEnvironmentState, type ActionHandler } from "./action
 
 /** How many snapshots an environment keeps at most: each one holds on to changed disk blocks. */
 export const MAX_SNAPSHOTS = 10;
-
-/** What the API and the order page show of a snapshot. */
-export type SnapshotView = {
-  id: string;
-  name: string;
-  status: (typeof snapshots.$inferSelect)["status"];
-  withMemory: boolean;
-  sizeBytes: number | null;
-  createdAt: string;
-};
-
-export function snapshotView(s: typeof snapshots.$inferSelect): SnapshotView {
-  return { id: s.id, name: s.name, status: s.status, withMemory: s.withMemory, sizeBytes: s.sizeBytes, createdAt: s.createdAt.toISOString() };
-}
 
 /** The host-side name: from the id only, so nothing the user typed reaches a command. */
 function tagFor(id: string): string {
@@ -38,12 +25,7 @@ export async function listSnapshots(db: Db, actor: Actor, environmentId: string)
   await orderForActor(db, actor, env.orderId).catch((err) => {
     throw err instanceof UserError && err.status === 404 ? notFound("Environment") : err;
   });
-  const rows = await db
-    .select()
-    .from(snapshots)
-    .where(and(eq(snapshots.environmentId, environmentId), notInArray(snapshots.status, ["deleted"])))
-    .orderBy(asc(snapshots.createdAt));
-  return rows.map(snapshotView);
+  return snapshotsOf(db, environmentId);
 }
 
 /** Takes a snapshot named `name` (unique among the environment's snapshots); owner or admin; 202 with the action. */
