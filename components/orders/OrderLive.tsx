@@ -18,6 +18,9 @@ import { LeasePanel } from "../leases/LeasePanel";
 import { decisionSentence } from "@/lib/policy/rules";
 import { OrderActions } from "./OrderActions";
 import { PowerPanel } from "./PowerPanel";
+import { SnapshotsPanel } from "./SnapshotsPanel";
+import { ResizePanel } from "./ResizePanel";
+import type { SizeChoice } from "@/lib/lifecycle/resize";
 import { StepTimeline } from "./StepTimeline";
 import { useOrderStream, type StreamMode } from "./useOrderStream";
 
@@ -69,6 +72,17 @@ function HoldNote({ hold }: { hold: NonNullable<OrderView["hold"]> }) {
   );
 }
 
+const inFlight = (a: { status: string }) => a.status === "queued" || a.status === "running";
+
+/** Whether an action other than the card's own kind holds the environment (one action at a time). */
+function otherActionRuns(env: NonNullable<OrderView["environment"]>, card: "snapshots" | "resize"): boolean {
+  return (
+    env.power.some(inFlight) ||
+    env.migrations.some(inFlight) ||
+    env.day2.some((a) => inFlight(a) && (card === "resize" ? a.action !== "resize" : a.action === "resize"))
+  );
+}
+
 /**
  * The order page: header, reason, actions, connection, lease, environment and the live
  * pipeline timeline. Every card reads the one live view (server-sent events, else polling),
@@ -83,6 +97,7 @@ export function OrderLive({
   preflight = null,
   move,
   showSimulated,
+  day2,
 }: {
   initial: OrderView;
   isOwner: boolean;
@@ -94,6 +109,8 @@ export function OrderLive({
   preflight?: Preflight | null;
   /** Admins: the hosts the environment could move to, and what each host kind's driver can do. */
   move?: MoveOptions;
+  /** What the environment's host kind can do after delivery (snapshots, resize) and the sizes it may change to. */
+  day2?: { snapshots: boolean; resize: boolean; sizes: SizeChoice[] };
 }) {
   const { view, mode, refresh } = useOrderStream(initial);
   const tone = reasonTone[view.status] ?? { box: "border-sky-300 bg-sky-50 text-sky-900", title: reasonTitle(view.reason, view.policy) };
@@ -164,6 +181,26 @@ export function OrderLive({
           {estimate ? <DeliveryEstimate view={view} initial={estimate} /> : null}
           {env ? <EnvironmentPanel env={env} orderStatus={view.status} showSimulated={showSimulated} /> : null}
           {env && env.state !== "deleted" ? <PowerPanel env={env} flavor={view.flavor} orderStatus={view.status} canManage={canManage} onDone={refresh} /> : null}
+          {env && env.state !== "deleted" && view.status === "ready" && day2?.snapshots ? (
+            <SnapshotsPanel
+              environmentId={env.id}
+              snapshots={env.snapshots}
+              latest={env.day2.find((a) => a.action !== "resize") ?? null}
+              busyElsewhere={otherActionRuns(env, "snapshots")}
+              canManage={canManage}
+              onDone={refresh}
+            />
+          ) : null}
+          {env && env.state !== "deleted" && view.status === "ready" && canManage && day2?.resize ? (
+            <ResizePanel
+              environmentId={env.id}
+              current={view.flavor}
+              sizes={day2.sizes}
+              latest={env.day2.find((a) => a.action === "resize") ?? null}
+              busyElsewhere={otherActionRuns(env, "resize")}
+              onDone={refresh}
+            />
+          ) : null}
           {showMove ? (
             <MigratePanel environmentId={env.id} currentHost={env.host} migrations={env.migrations} choice={moveChoice(env, view.flavor, move)} onDone={refresh} />
           ) : null}
