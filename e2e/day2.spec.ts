@@ -1,0 +1,84 @@
+import { expect, test } from "@playwright/test";
+import { authFile, BASE_URL, uniqueName } from "./users";
+import { orderStatus, orderViaApi } from "./helpers";
+
+/**
+ * After delivery, on the order page (sim hosts): the owner takes a snapshot, reverts to it
+ * after confirming and deletes it, following each action live; a size that the group's
+ * policy holds for approval is refused with that reason, and an admin resizes it. On a phone
+ * the cards fit.
+ */
+
+const sameOrigin = { Origin: BASE_URL };
+
+test("the owner keeps snapshots of a delivered environment; an admin resizes it", async ({ browser }) => {
+  const customer = await browser.newContext({ storageState: authFile("customer") });
+  const page = await customer.newPage();
+  const created = await orderViaApi(page.request, { image: "linux-test", flavor: "small", name: uniqueName("day2") });
+  // The customer's group holds orders for approval.
+  const approver = await browser.newContext({ storageState: authFile("approver") });
+  const approved = await approver.request.post(`/api/v1/orders/${created.id}/approve`, { data: {}, headers: sameOrigin });
+  expect(approved.status(), await approved.text()).toBe(200);
+  await approver.close();
+
+  await page.goto(`/orders/${created.id}`);
+  await expect(orderStatus(page)).toHaveText("ready", { timeout: 60_000 });
+  await page.reload(); // the cards after delivery are offered from a page loaded once the environment exists
+  const snapshots = page.getByTestId("snapshots-panel");
+  await expect(snapshots).toContainText("No snapshots yet");
+
+  // A name with characters that are not allowed is refused in the form, nothing is asked.
+  await snapshots.getByLabel("Snapshot name").fill("../etc; rm");
+  await snapshots.getByRole("button", { name: "Take snapshot" }).click();
+  await expect(snapshots.locator("#snapshot-name-error")).toContainText("Letters, digits");
+
+  await snapshots.getByLabel("Snapshot name").fill("before upgrade");
+  await snapshots.getByRole("button", { name: "Take snapshot" }).click();
+  const row = snapshots.getByTestId("snapshot-row").filter({ hasText: "before upgrade" });
+  await expect(row).toHaveAttribute("data-status", "ready", { timeout: 30_000 });
+  await expect(row).toContainText("disk and memory");
+  await expect(snapshots.getByTestId("snapshot-last")).toContainText("Snapshot taken “before upgrade”");
+
+  // The same name again: the API says why, under the field.
+  await snapshots.getByLabel("Snapshot name").fill("before upgrade");
+  await snapshots.getByRole("button", { name: "Take snapshot" }).click();
+  await expect(snapshots.locator("#snapshot-name-error")).toHaveText('A snapshot named "before upgrade" exists already');
+  await snapshots.getByLabel("Snapshot name").fill("");
+
+  await row.getByRole("button", { name: "Revert" }).click();
+  const dialog = snapshots.getByRole("alertdialog", { name: "Confirm revert" });
+  await expect(dialog).toContainText("Everything written since");
+  await dialog.getByRole("button", { name: "Yes, revert" }).click();
+  await expect(snapshots.getByTestId("snapshot-last")).toContainText("Reverted to “before upgrade”", { timeout: 30_000 });
+  await expect(snapshots.getByTestId("snapshot-last")).toHaveAttribute("data-status", "succeeded");
+
+  // A size the group's policy holds for approval: the owner is told, nothing changes.
+  const resize = page.getByTestId("resize-panel");
+  await expect(resize.getByTestId("current-size")).toContainText("Small");
+  await resize.getByLabel("New size").selectOption("medium");
+  await resize.getByRole("button", { name: "Resize" }).click();
+  await expect(resize.getByRole("alert")).toContainText("Size Medium needs approval");
+
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const card of [snapshots, resize]) expect(await card.evaluate((e) => e.scrollWidth - e.clientWidth)).toBeLessThanOrEqual(0);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+  await page.screenshot({ path: "test-results/day2-phone.png", fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  await row.getByRole("button", { name: "Delete" }).click();
+  await expect(snapshots.getByTestId("snapshot-last")).toContainText("Deleted snapshot “before upgrade”", { timeout: 30_000 });
+  await expect(snapshots).toContainText("No snapshots yet");
+
+  // An admin resizes it on the same page; the owner's page follows.
+  const admin = await browser.newContext({ storageState: authFile("admin") });
+  const adminPage = await admin.newPage();
+  await adminPage.goto(`/orders/${created.id}`);
+  const adminResize = adminPage.getByTestId("resize-panel");
+  await adminResize.getByLabel("New size").selectOption("medium");
+  await adminResize.getByRole("button", { name: "Resize" }).click();
+  await expect(adminResize.getByTestId("resize-last")).toContainText("Resized to Medium", { timeout: 30_000 });
+  await expect(resize.getByTestId("current-size")).toContainText("Medium: 2 vCPUs");
+  await expect(resize.getByTestId("resize-last")).toContainText("Resized to Medium");
+  await admin.close();
+  await customer.close();
+});
