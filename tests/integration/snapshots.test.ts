@@ -1,7 +1,8 @@
 /**
  * Snapshots and resize of delivered environments through the API, on the sim driver: take,
  * list, revert and delete; who may; 4xx for bad input and 409 while another action runs
- * (naming it); the kinds that cannot; resize under quota and policy; every request audited.
+ * (naming it) or in a state that does not allow it; resize under quota and policy; every
+ * request audited.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, eq } from "drizzle-orm";
@@ -10,7 +11,7 @@ import * as snapshotRoute from "@/app/api/v1/environments/[id]/snapshots/[sid]/r
 import * as revertRoute from "@/app/api/v1/environments/[id]/snapshots/[sid]/revert/route";
 import * as resizeRoute from "@/app/api/v1/environments/[id]/resize/route";
 import * as stopRoute from "@/app/api/v1/environments/[id]/stop/route";
-import { auditEvents, environmentActions, environments, groups, hosts, orders, simObjects } from "@/lib/db/schema";
+import { auditEvents, environmentActions, environments, groups, orders, simObjects } from "@/lib/db/schema";
 import { setLimits } from "@/lib/policy/quota";
 import { noLimits } from "@/lib/policy/quota-math";
 import { orderView } from "@/lib/orders/queries";
@@ -138,18 +139,16 @@ describe("snapshots", () => {
     }
   });
 
-  it("a host kind without snapshots answers 409 saying so", async () => {
+  it("an environment that is neither running nor stopped answers 409 saying what it is doing", async () => {
     const { envId } = await delivered();
-    const [env] = await db.select().from(environments).where(eq(environments.id, envId));
-    const [host] = await db.select().from(hosts).where(eq(hosts.id, env.hostId));
-    // Same environment, seen as if on a zones host (the request is refused before any host is asked).
-    await db.update(hosts).set({ kind: "zones" }).where(eq(hosts.id, host.id));
+    await db.update(environments).set({ state: "migrating" }).where(eq(environments.id, envId));
     try {
       const refused = await take(envId, token.owner, { name: "x" });
       expect(refused.status).toBe(409);
-      expect(refused.body.error).toBe("Environments on zones hosts have no snapshots in this version");
+      expect(refused.body.error).toBe("The environment is migrating; wait until it is running or stopped");
+      expect((await resize(envId, token.owner, { flavor: "medium" })).body.error).toBe("The environment is migrating; wait until it is running or stopped");
     } finally {
-      await db.update(hosts).set({ kind: host.kind }).where(eq(hosts.id, host.id));
+      await db.update(environments).set({ state: "running" }).where(eq(environments.id, envId));
     }
   });
 });
