@@ -20,6 +20,7 @@ import { OrderActions } from "./OrderActions";
 import { PowerPanel } from "./PowerPanel";
 import { SnapshotsPanel } from "./SnapshotsPanel";
 import { ResizePanel } from "./ResizePanel";
+import { ReinstallPanel } from "./ReinstallPanel";
 import type { SizeChoice } from "@/lib/lifecycle/resize";
 import { StepTimeline } from "./StepTimeline";
 import { useOrderStream, type StreamMode } from "./useOrderStream";
@@ -75,12 +76,9 @@ function HoldNote({ hold }: { hold: NonNullable<OrderView["hold"]> }) {
 const inFlight = (a: { status: string }) => a.status === "queued" || a.status === "running";
 
 /** Whether an action other than the card's own kind holds the environment (one action at a time). */
-function otherActionRuns(env: NonNullable<OrderView["environment"]>, card: "snapshots" | "resize"): boolean {
-  return (
-    env.power.some(inFlight) ||
-    env.migrations.some(inFlight) ||
-    env.day2.some((a) => inFlight(a) && (card === "resize" ? a.action !== "resize" : a.action === "resize"))
-  );
+function otherActionRuns(env: NonNullable<OrderView["environment"]>, card: "snapshots" | "resize" | "reinstall"): boolean {
+  const ownKind = (action: string) => (card === "resize" ? action === "resize" : card === "snapshots" ? action !== "resize" : false);
+  return env.power.some(inFlight) || env.migrations.some(inFlight) || env.day2.some((a) => inFlight(a) && !ownKind(a.action));
 }
 
 /**
@@ -200,6 +198,9 @@ export function OrderLive({
               busyElsewhere={otherActionRuns(env, "resize")}
               onDone={refresh}
             />
+          ) : null}
+          {env && env.state !== "deleted" && view.status === "ready" && canManage ? (
+            <ReinstallPanel environmentId={env.id} imageName={view.image.name} disabled={otherActionRuns(env, "reinstall")} onDone={refresh} />
           ) : null}
           {showMove ? (
             <MigratePanel environmentId={env.id} currentHost={env.host} migrations={env.migrations} choice={moveChoice(env, view.flavor, move)} onDone={refresh} />

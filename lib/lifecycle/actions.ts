@@ -81,12 +81,7 @@ export async function requestAction(
     const [current] = await tx.select().from(environments).where(eq(environments.id, environmentId)).for("update");
     const [o] = await tx.select({ status: orders.status }).from(orders).where(eq(orders.id, current.orderId));
     if (o.status !== "ready") throw conflict(`The order is ${o.status.replace("_", " ")}; only a delivered environment can be ${action === "start" || action === "stop" ? "started or stopped" : "changed"}`);
-    const [pending] = await tx
-      .select()
-      .from(environmentActions)
-      .where(and(eq(environmentActions.environmentId, environmentId), inArray(environmentActions.status, busy)))
-      .limit(1);
-    if (pending) throw conflict(`A ${labels[pending.action]} of this environment is already ${pending.status === "queued" ? "queued" : "in progress"}; wait until it is done`);
+    await refuseWhileBusy(tx, environmentId);
     const [host] = await tx.select().from(hosts).where(eq(hosts.id, current.hostId));
     const driver = driverFor(host.kind, tx);
     checkAllowed(action, current.state, driver);
@@ -112,6 +107,19 @@ export async function requestAction(
   await announce(env.orderId, "action");
   await dispatchAction(row.id);
   return { id: row.id, action: row.action, status: row.status, environmentId, snapshotId: row.snapshotId };
+}
+
+/**
+ * 409 naming what runs when one of the environment's actions is queued or running: one at a
+ * time. Call inside the transaction that holds the environment's row locked.
+ */
+export async function refuseWhileBusy(tx: Db, environmentId: string): Promise<void> {
+  const [pending] = await tx
+    .select()
+    .from(environmentActions)
+    .where(and(eq(environmentActions.environmentId, environmentId), inArray(environmentActions.status, busy)))
+    .limit(1);
+  if (pending) throw conflict(`A ${labels[pending.action]} of this environment is already ${pending.status === "queued" ? "queued" : "in progress"}; wait until it is done`);
 }
 
 function checkAllowed(action: EnvironmentActionKind, state: string, driver: HypervisorDriver) {

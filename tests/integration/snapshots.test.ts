@@ -11,13 +11,14 @@ import * as snapshotRoute from "@/app/api/v1/environments/[id]/snapshots/[sid]/r
 import * as revertRoute from "@/app/api/v1/environments/[id]/snapshots/[sid]/revert/route";
 import * as resizeRoute from "@/app/api/v1/environments/[id]/resize/route";
 import * as stopRoute from "@/app/api/v1/environments/[id]/stop/route";
+import * as reinstallRoute from "@/app/api/v1/environments/[id]/reinstall/route";
 import { auditEvents, environmentActions, environments, groups, orders, simObjects } from "@/lib/db/schema";
 import { setLimits } from "@/lib/policy/quota";
 import { noLimits } from "@/lib/policy/quota-math";
 import { orderView } from "@/lib/orders/queries";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
-import { bootPortal, makeGroup, makeUser, order, tokenFor, waitFor, waitForOrder, type Actor } from "../helpers/portal";
+import { allocationsOf, bootPortal, makeGroup, makeUser, order, tokenFor, waitFor, waitForOrder, type Actor } from "../helpers/portal";
 
 const { db, admin } = await bootPortal();
 let worker: RunningWorkers | null = null;
@@ -202,6 +203,53 @@ describe("resize", () => {
       expect((await orderView(db, orderId)).flavor.slug).toBe("large");
     } finally {
       await db.update(groups).set({ autoApprove: true }).where(eq(groups.id, group.id));
+    }
+  });
+});
+
+describe("reinstall", () => {
+  const reinstall = (id: string, t: string) => invoke(reinstallRoute.POST, "POST", `/api/v1/environments/${id}/reinstall`, { token: t, params: { id } });
+
+  it("rebuilds from the image through the pipeline, keeping name, addresses and MACs; its snapshots go with the disk", async () => {
+    const { orderId, envId, hostname } = await delivered();
+    const before = await allocationsOf(db, orderId);
+    const taken = await take(envId, token.owner, { name: "old" });
+    expect((await actionDone(taken.body.id)).status).toBe("succeeded");
+
+    expect((await reinstall(envId, token.approver)).status).toBe(403);
+    expect((await reinstall(envId, token.other)).status).toBe(404);
+    const res = await reinstall(envId, token.owner);
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ orderId, environmentId: envId, status: "queued" });
+    // While it rebuilds, nothing else: a second reinstall or a snapshot is refused.
+    const again = await reinstall(envId, token.owner);
+    expect(again.status).toBe(409);
+    expect((await take(envId, token.owner, { name: "during" })).status).toBe(409);
+
+    const view = await waitForOrder(db, orderId, ["ready", "failed"]);
+    expect(view.status).toBe("ready");
+    expect(view.environment!.hostname).toBe(hostname);
+    expect(view.environment!.state).toBe("running");
+    expect(await allocationsOf(db, orderId)).toEqual(before);
+    // The rebuild ran the teardown's stop and remove first, then the whole deploy pipeline.
+    expect(view.steps.map((s) => s.name).slice(0, 3)).toEqual(["halt", "destroy", "place"]);
+    expect(view.steps.every((s) => s.status === "succeeded")).toBe(true);
+    expect((await list(envId, token.owner)).body.snapshots).toEqual([]);
+    const [audit] = await db.select().from(auditEvents).where(and(eq(auditEvents.targetId, envId), eq(auditEvents.action, "environment.reinstall")));
+    expect(audit.data).toMatchObject({ order: orderId, run: res.body.runId });
+  });
+
+  it("waits for a queued action: 409 naming it", async () => {
+    const { envId } = await delivered();
+    await worker!.stop();
+    worker = null;
+    try {
+      expect((await take(envId, token.owner, { name: "first" })).status).toBe(202);
+      const refused = await reinstall(envId, token.owner);
+      expect(refused.status).toBe(409);
+      expect(refused.body.error).toBe("A snapshot of this environment is already queued; wait until it is done");
+    } finally {
+      worker = await startWorkers();
     }
   });
 });

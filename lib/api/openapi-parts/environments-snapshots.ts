@@ -65,6 +65,30 @@ export const environmentsSnapshotsPart: OpenApiPart = {
         },
       },
     },
+    "/api/v1/environments/{id}/reinstall": {
+      post: {
+        operationId: "reinstallEnvironment",
+        summary:
+          "Rebuild the environment from its image through the deploy pipeline (the order goes queued, then ready again; follow it on the order): name, host, addresses and MACs stay; the disk is built again, so its files and the environment's snapshots are gone",
+        parameters: [envId],
+        responses: {
+          "202": ok("Accepted: the rebuild is queued", {
+            type: "object",
+            required: ["orderId", "environmentId", "runId", "status"],
+            properties: {
+              orderId: { type: "string", format: "uuid" },
+              environmentId: { type: "string", format: "uuid" },
+              runId: { type: "string", format: "uuid" },
+              status: { enum: ["queued"] },
+            },
+          }),
+          ...unauthorized,
+          ...owner,
+          ...notFound("No such environment, or not one you may see"),
+          ...conflict("Another action of the environment is queued or running (the message names it), or the environment is not delivered, not running and not stopped"),
+        },
+      },
+    },
     "/api/v1/environments/{id}/resize": {
       post: {
         operationId: "resizeEnvironment",
