@@ -5,13 +5,13 @@ import { orderStatus, orderViaApi } from "./helpers";
 /**
  * After delivery, on the order page (sim hosts): the owner takes a snapshot, reverts to it
  * after confirming and deletes it, following each action live; a size that the group's
- * policy holds for approval is refused with that reason, and an admin resizes it. On a phone
- * the cards fit.
+ * policy holds for approval is refused with that reason, and an admin resizes it; the owner
+ * reinstalls it from the image. On a phone the cards fit.
  */
 
 const sameOrigin = { Origin: BASE_URL };
 
-test("the owner keeps snapshots of a delivered environment; an admin resizes it", async ({ browser }) => {
+test("the owner keeps snapshots of a delivered environment, an admin resizes it, the owner reinstalls it", async ({ browser }) => {
   const customer = await browser.newContext({ storageState: authFile("customer") });
   const page = await customer.newPage();
   const created = await orderViaApi(page.request, { image: "linux-test", flavor: "small", name: uniqueName("day2") });
@@ -80,5 +80,15 @@ test("the owner keeps snapshots of a delivered environment; an admin resizes it"
   await expect(resize.getByTestId("current-size")).toContainText("Medium: 2 vCPUs");
   await expect(resize.getByTestId("resize-last")).toContainText("Resized to Medium");
   await admin.close();
+
+  // Reinstall after a confirmation: the order goes through the pipeline again and is ready, live.
+  const reinstall = page.getByTestId("reinstall-panel");
+  await reinstall.getByRole("button", { name: "Reinstall…" }).click();
+  await expect(reinstall.getByRole("alertdialog", { name: "Confirm reinstall" })).toContainText("its snapshots are gone");
+  await reinstall.getByRole("button", { name: "Yes, reinstall" }).click();
+  await expect(orderStatus(page)).not.toHaveText("ready");
+  await expect(orderStatus(page)).toHaveText("ready", { timeout: 60_000 });
+  // The rebuild's timeline begins with the guest's removal.
+  await expect(page.getByText("Remove guest and storage")).toBeVisible();
   await customer.close();
 });

@@ -3,7 +3,8 @@
  * /data over SSH, takes a snapshot (with the running guest's memory), changes the file,
  * reverts, and finds the file as it was, on the same address and MAC; then a resize to a
  * bigger size restarts QEMU with the new -smp/-m and the guest itself reports the new CPU
- * count and memory.
+ * count and memory; a reinstall builds the guest again from the image, on the same address
+ * and MAC, with a new disk.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -18,6 +19,7 @@ import * as snapshotsRoute from "@/app/api/v1/environments/[id]/snapshots/route"
 import * as snapshotRoute from "@/app/api/v1/environments/[id]/snapshots/[sid]/route";
 import * as revertRoute from "@/app/api/v1/environments/[id]/snapshots/[sid]/revert/route";
 import * as resizeRoute from "@/app/api/v1/environments/[id]/resize/route";
+import * as reinstallRoute from "@/app/api/v1/environments/[id]/reinstall/route";
 import { environmentActions } from "@/lib/db/schema";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
@@ -59,6 +61,14 @@ async function waitAction(id: string) {
   );
 }
 
+/** Trusts the host key the guest printed last on its console (the order page names its fingerprint). */
+function trustHostKey() {
+  const console_ = readFileSync(guestFiles(qemu.guestDir(qemu.hosts[0].name, hostname)).serialLog, "utf8");
+  const keys = [...console_.matchAll(/portal-init: SSH host key (ssh-ed25519 [A-Za-z0-9+/=]+)/g)];
+  expect(keys.length, "the SSH host key line on the console").toBeGreaterThan(0);
+  writeFileSync(guest.knownHosts, `${service.ip} ${keys.at(-1)![1]}\n`);
+}
+
 const envPath = (suffix = "") => `/api/v1/environments/${environmentId}${suffix}`;
 const ssh = (command: string, input?: string) => guestSsh(guest, command, input);
 
@@ -89,13 +99,8 @@ beforeAll(async () => {
   expect(view.status, JSON.stringify(view.steps.find((s) => s.status === "failed"))).toBe("ready");
   environmentId = view.environment.id;
   service = view.environment.addresses.find((a) => a.purpose === "service")!;
-  // The host key the guest printed on its console (the order page names its fingerprint).
-  const console_ = readFileSync(guestFiles(qemu.guestDir(view.environment.host, hostname)).serialLog, "utf8");
-  const hostKey = console_.match(/portal-init: SSH host key (ssh-ed25519 [A-Za-z0-9+/=]+)/);
-  expect(hostKey, "the SSH host key line on the console").not.toBeNull();
-  const knownHosts = path.join(keyDir, "known_hosts");
-  writeFileSync(knownHosts, `${service.ip} ${hostKey![1]}\n`);
-  guest = { netns: netnsName(qemu.hosts[0]), address: service.ip, key, knownHosts };
+  guest = { netns: netnsName(qemu.hosts[0]), address: service.ip, key, knownHosts: path.join(keyDir, "known_hosts") };
+  trustHostKey();
 }, BOOT_MS + 60_000);
 
 afterAll(async () => {
@@ -170,5 +175,20 @@ describe("snapshots of a QEMU guest", () => {
     const info = JSON.parse((await run("qemu-img", ["info", "-U", "--output=json", disk])).stdout) as { "virtual-size": number };
     expect(info["virtual-size"]).toBe(20 * 1024 ** 3);
     expect((await getOrder()).flavor.slug).toBe("medium");
+  }, 2 * BOOT_MS);
+
+  it("a reinstall builds the guest again from the image: same address and MAC, a new disk without the owner's file", async () => {
+    const res = await invoke(reinstallRoute.POST, "POST", envPath("/reinstall"), { token, params: { id: environmentId } });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    await waitForOrder(db, orderId, ["ready", "failed"], BOOT_MS);
+    const view = await getOrder();
+    expect(view.status, JSON.stringify(view.steps.find((s) => s.status === "failed"))).toBe("ready");
+    expect(view.environment.addresses.find((a) => a.purpose === "service")).toMatchObject(service);
+    trustHostKey();
+    expect(await guestMac()).toBe(service.mac);
+    const data = await ssh("ls /data; hostname");
+    expect(data.code, data.stderr).toBe(0);
+    expect(data.stdout).not.toContain("note.txt");
+    expect(data.stdout.trim().split("\n").at(-1)).toBe(hostname);
   }, 2 * BOOT_MS);
 });
