@@ -153,6 +153,10 @@ describe("snapshots of a QEMU guest", () => {
     expect(before.code, before.stderr).toBe(0);
     expect(before.stdout.split("\n")[0]).toBe("1");
 
+    // A snapshot with the memory of the small guest, to revert to once it is bigger.
+    const small = await invoke(snapshotsRoute.POST, "POST", envPath("/snapshots"), { token, params: { id: environmentId }, body: { name: "small" } });
+    expect((await waitAction(small.body.id)).status).toBe("succeeded");
+
     const res = await invoke(resizeRoute.POST, "POST", envPath("/resize"), { token, params: { id: environmentId }, body: { flavor: "medium" } });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     const done = await waitAction(res.body.id);
@@ -175,7 +179,16 @@ describe("snapshots of a QEMU guest", () => {
     const info = JSON.parse((await run("qemu-img", ["info", "-U", "--output=json", disk])).stdout) as { "virtual-size": number };
     expect(info["virtual-size"]).toBe(20 * 1024 ** 3);
     expect((await getOrder()).flavor.slug).toBe("medium");
-  }, 2 * BOOT_MS);
+
+    // Its saved memory is of a 1-CPU, 1 GiB machine: the revert falls back to the disk and boots the new size.
+    const back = await invoke(revertRoute.POST, "POST", envPath(`/snapshots/${small.body.snapshotId}/revert`), { token, params: { id: environmentId, sid: small.body.snapshotId } });
+    const reverted = await waitAction(back.body.id);
+    expect(reverted.status, reverted.error ?? "").toBe("succeeded");
+    const again = await ssh("grep -c ^processor /proc/cpuinfo; cat /data/note.txt");
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout.split("\n")[0]).toBe("2");
+    expect(await guestMac()).toBe(service.mac);
+  }, 3 * BOOT_MS);
 
   it("a reinstall builds the guest again from the image: same address and MAC, a new disk without the owner's file", async () => {
     const res = await invoke(reinstallRoute.POST, "POST", envPath("/reinstall"), { token, params: { id: environmentId } });

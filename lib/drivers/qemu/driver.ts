@@ -404,27 +404,37 @@ export class QemuDriver implements HypervisorDriver {
 
   /**
    * A snapshot with memory is loaded into the running guest (started first when it is
-   * stopped: loadvm needs a QEMU); a disk-only one is applied with the guest stopped, and the
-   * guest is started again if it ran. The NICs are the spec's, so addresses and MACs stay.
+   * stopped: loadvm needs a QEMU); a disk-only one, or one whose memory no longer fits the
+   * guest, is applied with the guest stopped, and the guest is started again if it ran (or
+   * was started for loadvm). The NICs are the spec's, so addresses and MACs stay.
    */
   revertSnapshot(spec: DeploySpec, snap: SnapshotRef, io: StepIo): Promise<{ running: boolean }> {
     return this.withHost(spec, async (t) => {
       const f = this.files(spec);
       const wasRunning = (await guestPid(t, f.dir)) !== null;
+      let loadFailed = false;
       if (snap.withMemory) {
         if (!wasRunning) await this.launch(t, spec, io);
-        await loadSnapshotRunning(t, f.dir, snap.tag, io.log);
-        const state = await queryGuest(t, f.dir);
-        if (!state?.running) throw new StepError(`the guest is ${state?.status ?? "gone"} after loadvm ${snap.tag}`);
-        await io.log(`guest ${spec.hostname} runs from snapshot ${snap.tag}`);
-        return { running: true };
+        try {
+          await loadSnapshotRunning(t, f.dir, snap.tag, io.log);
+          const state = await queryGuest(t, f.dir);
+          if (!state?.running) throw new StepError(`the guest is ${state?.status ?? "gone"} after loadvm ${snap.tag}`);
+          await io.log(`guest ${spec.hostname} runs from snapshot ${snap.tag}`);
+          return { running: true };
+        } catch (err) {
+          if (!(err instanceof StepError)) throw err;
+          // The saved memory no longer fits the guest (e.g. resized since): its disk still does.
+          await io.log(`${err.message}; reverting the disk only and booting from it`);
+          loadFailed = true;
+        }
       }
-      if (wasRunning) {
-        const how = await stopGuest(t, f.dir, { graceMs: stopGraceMs(spec.host), signal: io.signal, log: io.log });
+      if ((await guestPid(t, f.dir)) !== null) {
+        // After a failed loadvm the guest's memory is no use: no orderly shutdown to wait for.
+        const how = await stopGuest(t, f.dir, { graceMs: loadFailed ? 0 : stopGraceMs(spec.host), signal: io.signal, log: io.log });
         await io.log(`guest ${spec.hostname} stopped (${how}) to revert its disk`);
       }
       await applySnapshotStopped(t, f.dir, snap.tag, io.log, io.signal);
-      if (!wasRunning) return { running: false };
+      if (!wasRunning && !snap.withMemory) return { running: false };
       await this.launch(t, spec, io);
       await this.awaitReady(t, spec, io);
       return { running: true };
