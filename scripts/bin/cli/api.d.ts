@@ -28,6 +28,14 @@ export interface paths {
     /** Add an image to the catalog (admins); 409 when the slug is taken */
     post: operations["createImage"];
   };
+  "/api/v1/images/{id}": {
+    /** Change an image (admins): name, description, version, hypervisors, purpose, size or licence; `active: false` hides it from the catalog (not listed, not orderable; environments built from it keep running), `active: true` lists it again. Slug, OS, source and root type stay. Audited */
+    patch: operations["updateImage"];
+  };
+  "/api/v1/images/{id}/retire": {
+    /** Retire an image for good (admins): hidden from the catalog and from what groups may offer, no longer changeable; orders keep pointing at it. Refused while an order that is not rejected, cancelled or retired uses it, or an active course hands out machines of it. Retiring it again changes nothing. Audited */
+    post: operations["retireImage"];
+  };
   "/api/v1/orders": {
     /** My orders (all for admins; scope=approvals for the approval queue, oldest first), newest first, 50 a page */
     get: operations["listOrders"];
@@ -73,6 +81,28 @@ export interface paths {
   "/api/v1/environments/{id}/migrate": {
     /** Move an environment to another host (admins): live, while it keeps running, where the host kind migrates live (QEMU, Xen); a cold move (halted, sent, booted on the target) where it does not (zones), only when the body says `cold: true`. The target (host id or name) must be another active host of the same kind with room for it; progress, total time and downtime show on the order (GET /api/v1/orders/{orderId}, its events). Addresses and MACs stay. */
     post: operations["migrateEnvironment"];
+  };
+  "/api/v1/environments/{id}/snapshots": {
+    /** The environment's snapshots, oldest first (who may see the order) */
+    get: operations["listSnapshots"];
+    /** Take a snapshot of the environment: its disk, and its memory where the guest runs and the host kind saves it (QEMU: qcow2 internal snapshot, savevm; Xen: LVM snapshot; zones: ZFS snapshot of the zonepath). At most 10 per environment. */
+    post: operations["takeSnapshot"];
+  };
+  "/api/v1/environments/{id}/snapshots/{sid}/revert": {
+    /** Put the environment back to a ready snapshot; its name, addresses and MACs stay. A snapshot with memory resumes the guest running where it was. */
+    post: operations["revertSnapshot"];
+  };
+  "/api/v1/environments/{id}/snapshots/{sid}": {
+    /** Delete a snapshot (a ready or a failed one) on the host */
+    delete: operations["deleteSnapshot"];
+  };
+  "/api/v1/environments/{id}/reinstall": {
+    /** Rebuild the environment from its image through the deploy pipeline (the order goes queued, then ready again; follow it on the order): name, host, addresses and MACs stay; the disk is built again, so its files and the environment's snapshots are gone */
+    post: operations["reinstallEnvironment"];
+  };
+  "/api/v1/environments/{id}/resize": {
+    /** Change the environment to another catalog size: the guest is stopped, given the new vCPUs, memory and caps (the disk only grows) and started again. The group must offer the size and its quotas must hold the difference; a size that policy holds for approval needs an admin. */
+    post: operations["resizeEnvironment"];
   };
   "/api/v1/delivery": {
     /** Delivery within the hour for orders submitted in a range: shares, p50/p95 per image and step, estimate against actual (admins) */
@@ -176,6 +206,10 @@ export interface paths {
     /** My in-app notifications (newest first) and the unread count */
     get: operations["listNotifications"];
   };
+  "/api/v1/notifications/unread": {
+    /** How many of my notifications are unread (what the bell shows) */
+    get: operations["countUnreadNotifications"];
+  };
   "/api/v1/notifications/read": {
     /** Mark notifications read (all of mine when `ids` is left out) */
     post: operations["markNotificationsRead"];
@@ -195,6 +229,10 @@ export interface paths {
   "/api/v1/courses/{id}/roster": {
     /** Add students from a CSV roster (email[,name] a line, header optional): unknown e-mails get a student account and a one-time invitation link (returned once, e-mailed when SMTP is set). A bad line refuses the whole roster with a message per line */
     post: operations["uploadCourseRoster"];
+  };
+  "/api/v1/courses/{id}/invitations": {
+    /** New one-time invitation links (teacher) for the named students, or all: true for every student of the roster who has not set a password yet. Each link replaces the student's earlier ones (which stop working), is e-mailed when SMTP is set, and is returned once */
+    post: operations["renewCourseInvitations"];
   };
   "/api/v1/courses/{id}/machine": {
     /** Get my lab machine (students on the roster): 201 with a new machine, approved inside the course's allocation; 200 with the one I already have */
@@ -266,6 +304,12 @@ export interface paths {
     /** Remove your SSH public key */
     delete: operations["deleteSshKey"];
   };
+  "/api/v1/me/email-preferences": {
+    /** Which kinds of event you get by e-mail (in the app you always do), and whether the portal has a mail server */
+    get: operations["getEmailPreferences"];
+    /** Turn e-mail on or off per kind of event; kinds left out keep their setting */
+    patch: operations["setEmailPreferences"];
+  };
   "/api/v1/sign-in/rules": {
     /** Mapping rules: at every sign-in through the directory or single sign-on, a user gets the highest role of the rules their groups match, and each rule's group (admins) */
     get: operations["listSignInRules"];
@@ -316,19 +360,41 @@ export interface components {
       name: string;
       /** @default */
       description?: string;
-      /** @enum {string} */
-      os: "linux" | "solaris";
       version: string;
       hostKinds: ("sim" | "qemu" | "xen" | "zones")[];
-      /** @enum {string} */
-      source: "install-file" | "clone" | "copy";
-      rootType?: ("sparse" | "whole") | null;
       /** @enum {string} */
       purpose: "test" | "development" | "database" | "web";
       sizeMb: number;
       /** @default false */
       licensed?: boolean;
+      /** @enum {string} */
+      os: "linux" | "solaris";
+      /** @enum {string} */
+      source: "install-file" | "clone" | "copy";
+      rootType?: ("sparse" | "whole") | null;
     };
+    ImageUpdate: {
+      name?: string;
+      description?: string;
+      version?: string;
+      hostKinds?: ("sim" | "qemu" | "xen" | "zones")[];
+      /** @enum {string} */
+      purpose?: "test" | "development" | "database" | "web";
+      sizeMb?: number;
+      licensed?: boolean;
+      active?: boolean;
+    };
+    AdminImage: components["schemas"]["CatalogImage"] & ({
+      /** @description Listed in the catalog and orderable; false: hidden */
+      active?: boolean;
+      /**
+       * Format: date-time
+       * @description When it was retired; null while it is not
+       */
+      retiredAt?: string | null;
+      /** Format: date-time */
+      createdAt?: string;
+    });
     CatalogImage: {
       /** Format: uuid */
       id?: string;
@@ -528,17 +594,63 @@ export interface components {
           }[];
         /** @description Live migrations to other hosts, newest first */
         migrations?: components["schemas"]["Migration"][];
+        /** @description The environment's snapshots, oldest first */
+        snapshots?: components["schemas"]["Snapshot"][];
+        /** @description The latest snapshot, revert, snapshot deletion and resize actions, newest first */
+        day2?: ({
+            /** Format: uuid */
+            id?: string;
+            /** @enum {unknown} */
+            action?: "snapshot" | "revert" | "delete_snapshot" | "resize";
+            /** @enum {unknown} */
+            status?: "queued" | "running" | "succeeded" | "failed";
+            /** @description What it is doing now */
+            note?: string | null;
+            error?: string | null;
+            /** @description The snapshot's name */
+            snapshot?: string | null;
+            /** @description A resize's new size */
+            flavor?: string | null;
+            /** Format: date-time */
+            createdAt?: string;
+            /** Format: date-time */
+            finishedAt?: string | null;
+          })[];
+        /** @description How the owner logs in; null until delivered, while it has no address, and once it is being destroyed */
+        connection?: components["schemas"]["Connection"] | null;
       };
+      /** @description The lease of a delivered order (also once it is retired); null before delivery */
+      lease?: components["schemas"]["Lease"] | null;
+    };
+    Connection: {
+      /** @description The account the glue step installed the owner's key for (root) */
+      user: string;
+      /** @description The environment's first production address */
+      address: string;
+      /** @description What to type, e.g. `ssh root@10.30.0.5` */
+      command: string;
+      /** @description The owner's SSH keys installed at delivery (the key's comment, else its type, and its SHA256 fingerprint); empty when none was */
+      keys: {
+          name: string;
+          fingerprint: string;
+        }[];
+      /** @description Present when no key was installed, or when which one was not recorded: why a key login may not work */
+      warning?: string;
     };
     EnvironmentAction: {
       /** Format: uuid */
       id: string;
       /** @enum {unknown} */
-      action: "start" | "stop" | "migrate" | "move";
+      action: "start" | "stop" | "migrate" | "move" | "snapshot" | "revert" | "delete_snapshot" | "resize";
       /** @enum {unknown} */
       status: "queued" | "running" | "succeeded" | "failed";
       /** Format: uuid */
       environmentId: string;
+      /**
+       * Format: uuid
+       * @description The snapshot a snapshot, revert or delete action works on
+       */
+      snapshotId?: string | null;
     };
     MigrateInput: {
       host: string;
@@ -585,6 +697,25 @@ export interface components {
         id?: string;
         name?: string;
       };
+    };
+    SnapshotInput: {
+      name: string;
+    };
+    ResizeInput: {
+      flavor: string;
+    };
+    Snapshot: {
+      /** Format: uuid */
+      id: string;
+      name: string;
+      /** @enum {unknown} */
+      status: "creating" | "ready" | "deleting" | "failed";
+      /** @description The guest's memory was saved too: a revert resumes it running */
+      withMemory: boolean;
+      /** @description Saved memory state, where the host reports it */
+      sizeBytes: number | null;
+      /** Format: date-time */
+      createdAt: string;
     };
     DeliveryFigures: {
       range?: {
@@ -697,6 +828,10 @@ export interface components {
       /** Format: date-time */
       expectedReadyAt?: string | null;
       withinHour?: boolean | null;
+      /** @description Successful runs of this image the estimate learned from (at most 20) */
+      imageDeliveries?: number;
+      /** @description Fewer than 3 of them: the estimate leans on other images or a default and is a rough guess */
+      rough?: boolean;
       delivered?: {
         totalMs?: number;
         approvalMs?: number;
@@ -723,6 +858,8 @@ export interface components {
       action?: string;
       targetType?: string;
       targetId?: string | null;
+      /** @description What people know the target by (an order's or host's name, a user's e-mail); null when it has none or no longer exists */
+      targetName?: string | null;
       sourceIp?: string | null;
       userAgent?: string | null;
       data?: Record<string, never>;
@@ -965,8 +1102,11 @@ export interface components {
       /** @description The customer's e-mail */
       owner?: string;
       group?: string;
-      /** @enum {unknown} */
-      status?: "ready" | "expiring";
+      /**
+       * @description The order's status: ready or expiring in the list of leases; on an order also retiring or retired
+       * @enum {unknown}
+       */
+      status?: "submitted" | "pending_approval" | "approved" | "rejected" | "queued" | "provisioning" | "ready" | "failed" | "cancelled" | "expiring" | "retiring" | "retired";
       environmentState?: string;
       /** Format: date-time */
       startedAt?: string;
@@ -1035,6 +1175,24 @@ export interface components {
     CourseUpdate: {
       capacity?: number | null;
       endsOn?: string;
+    };
+    RenewInvitations: {
+      studentIds?: string[];
+      /** @constant */
+      all?: true;
+    };
+    /** @description A one-time link to set a password, shown once (only its hash is stored) */
+    Invitation: {
+      /** Format: uuid */
+      studentId?: string;
+      email?: string;
+      name?: string;
+      link?: string;
+    };
+    /** @description Invitations queued for e-mail (sent by the worker, retried while the mail server is down), and skipped (no mail server configured) */
+    MailCount: {
+      queued?: number;
+      skipped?: number;
     };
     CourseSummary: {
       /** Format: uuid */
@@ -1123,17 +1281,16 @@ export interface components {
           line?: number;
           message?: string;
         }[];
-      /** @description One-time links to set a password, shown once */
-      invitations?: {
+      /** @description New students' links */
+      invitations?: components["schemas"]["Invitation"][];
+      /** @description Students of this roster whose account was made earlier and who never set a password: POST /api/v1/courses/{id}/invitations sends them a new link */
+      notSignedIn?: {
+          /** Format: uuid */
+          studentId?: string;
           email?: string;
           name?: string;
-          link?: string;
         }[];
-      mail?: {
-        sent?: number;
-        skipped?: number;
-        failed?: number;
-      };
+      mail?: components["schemas"]["MailCount"];
     };
     HostRegistration: {
       name: string;
@@ -1303,6 +1460,28 @@ export interface components {
       role: "admin" | "approver" | "customer" | "student";
       password: string;
       group?: string;
+    };
+    EmailPreferencesInput: {
+      email: {
+        [key: string]: boolean;
+      };
+    };
+    EmailPreferences: {
+      /** @description Per kind of event: e-mailed (true) or in the app only (false) */
+      email: {
+        "order.held": boolean;
+        "order.awaiting_approval": boolean;
+        "order.approved": boolean;
+        "order.rejected": boolean;
+        "order.ready": boolean;
+        "order.failed": boolean;
+        "environment.stopped": boolean;
+        "environment.moved": boolean;
+        "environment.retired": boolean;
+        "lease.expiring": boolean;
+      };
+      /** @description Whether the portal sends e-mail at all (SMTP_URL is set) */
+      mailServer: boolean;
     };
     TokenInput: {
       /** @default API token */
@@ -1613,7 +1792,7 @@ export interface operations {
       /** @description Created */
       201: {
         content: {
-          "application/json": components["schemas"]["CatalogImage"];
+          "application/json": components["schemas"]["AdminImage"];
         };
       };
       401: components["responses"]["Unauthorized"];
@@ -1632,6 +1811,90 @@ export interface operations {
       415: components["responses"]["UnsupportedMediaType"];
       /** @description Invalid body: not an object, a field missing, unknown or of the wrong type, or a character that cannot be stored; a message per field */
       422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Change an image (admins): name, description, version, hypervisors, purpose, size or licence; `active: false` hides it from the catalog (not listed, not orderable; environments built from it keep running), `active: true` lists it again. Slug, OS, source and root type stay. Audited */
+  updateImage: {
+    parameters: {
+      path: {
+        /** @description The image's id */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ImageUpdate"];
+      };
+    };
+    responses: {
+      /** @description The image as it is now */
+      200: {
+        content: {
+          "application/json": components["schemas"]["AdminImage"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: admins only; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such image */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The image is retired and can no longer be changed */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description Invalid change: nothing to change, an unknown field (slug, os, source and rootType cannot be changed), a value of the wrong type, or hypervisors its OS does not run on; a message per field */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Retire an image for good (admins): hidden from the catalog and from what groups may offer, no longer changeable; orders keep pointing at it. Refused while an order that is not rejected, cancelled or retired uses it, or an active course hands out machines of it. Retiring it again changes nothing. Audited */
+  retireImage: {
+    parameters: {
+      path: {
+        /** @description The image's id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The retired image */
+      200: {
+        content: {
+          "application/json": components["schemas"]["AdminImage"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: admins only; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such image */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Still in use: the message names the orders (the first 10, and how many more) and courses that use it */
+      409: {
         content: {
           "application/json": components["schemas"]["Error"];
         };
@@ -2111,13 +2374,257 @@ export interface operations {
       };
     };
   };
+  /** The environment's snapshots, oldest first (who may see the order) */
+  listSnapshots: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The snapshots */
+      200: {
+        content: {
+          "application/json": {
+            snapshots: components["schemas"]["Snapshot"][];
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description No such environment, or not one you may see */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Take a snapshot of the environment: its disk, and its memory where the guest runs and the host kind saves it (QEMU: qcow2 internal snapshot, savevm; Xen: LVM snapshot; zones: ZFS snapshot of the zonepath). At most 10 per environment. */
+  takeSnapshot: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["SnapshotInput"];
+      };
+    };
+    responses: {
+      /** @description Accepted: the action is queued; follow it on the order (GET /api/v1/orders/{orderId}) */
+      202: {
+        content: {
+          "application/json": components["schemas"]["EnvironmentAction"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the customer who ordered it or an admin can do that; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such environment, or not one you may see */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A snapshot of that name exists, the environment has 10 snapshots already, or another action of the environment is queued or running (the message names it), the environment is not delivered, not running and not stopped, or its host kind has no snapshots */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description No name, a name too long or with other characters than letters, digits, spaces, dots, dashes and underscores */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Put the environment back to a ready snapshot; its name, addresses and MACs stay. A snapshot with memory resumes the guest running where it was. */
+  revertSnapshot: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+        /** @description The snapshot's id */
+        sid: string;
+      };
+    };
+    responses: {
+      /** @description Accepted: the action is queued; follow it on the order (GET /api/v1/orders/{orderId}) */
+      202: {
+        content: {
+          "application/json": components["schemas"]["EnvironmentAction"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the customer who ordered it or an admin can do that; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such environment or snapshot */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The snapshot is not ready, or another action of the environment is queued or running (the message names it), the environment is not delivered, not running and not stopped, or its host kind has no snapshots */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Delete a snapshot (a ready or a failed one) on the host */
+  deleteSnapshot: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+        /** @description The snapshot's id */
+        sid: string;
+      };
+    };
+    responses: {
+      /** @description Accepted: the action is queued; follow it on the order (GET /api/v1/orders/{orderId}) */
+      202: {
+        content: {
+          "application/json": components["schemas"]["EnvironmentAction"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the customer who ordered it or an admin can do that; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such environment or snapshot */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The snapshot is being made or deleted, or another action of the environment is queued or running (the message names it), the environment is not delivered, not running and not stopped, or its host kind has no snapshots */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Rebuild the environment from its image through the deploy pipeline (the order goes queued, then ready again; follow it on the order): name, host, addresses and MACs stay; the disk is built again, so its files and the environment's snapshots are gone */
+  reinstallEnvironment: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Accepted: the rebuild is queued */
+      202: {
+        content: {
+          "application/json": {
+            /** Format: uuid */
+            orderId: string;
+            /** Format: uuid */
+            environmentId: string;
+            /** Format: uuid */
+            runId: string;
+            /** @enum {unknown} */
+            status: "queued";
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the customer who ordered it or an admin can do that; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such environment, or not one you may see */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Another action of the environment is queued or running (the message names it), or the environment is not delivered, not running and not stopped */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Change the environment to another catalog size: the guest is stopped, given the new vCPUs, memory and caps (the disk only grows) and started again. The group must offer the size and its quotas must hold the difference; a size that policy holds for approval needs an admin. */
+  resizeEnvironment: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ResizeInput"];
+      };
+    };
+    responses: {
+      /** @description Accepted: the action is queued; follow it on the order (GET /api/v1/orders/{orderId}) */
+      202: {
+        content: {
+          "application/json": components["schemas"]["EnvironmentAction"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the customer who ordered it or an admin can do that; or a policy rule refuses the size; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such environment, or not one you may see */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The same size, over quota, the size needs approval (ask an admin), another action queued or running, or a host kind that cannot be resized */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description No size given, no such size, a smaller disk than now, a size the group does not offer, or an unknown field */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
   /** Delivery within the hour for orders submitted in a range: shares, p50/p95 per image and step, estimate against actual (admins) */
   getDeliveryFigures: {
     parameters: {
       query?: {
         range?: "24h" | "7d" | "30d" | "90d" | "365d";
-        /** @description Start (UTC unless a zone is given); with from/to, range is ignored */
+        /** @description Start, as `2026-12-06 11:59` (UTC), a day `2026-12-06`, or ISO 8601 with a zone; with from/to, range is ignored */
         from?: string;
+        /** @description End, in the same forms as from */
         to?: string;
       };
     };
@@ -2179,7 +2686,9 @@ export interface operations {
         target?: string;
         /** @description Free text in action, target, actor, address, user agent, data, before and after */
         q?: string;
+        /** @description Earliest time, as `2026-12-06 11:59` (UTC), a day `2026-12-06`, or ISO 8601 with a zone */
         from?: string;
+        /** @description Latest time, in the same forms as from */
         to?: string;
         page?: number;
         perPage?: number;
@@ -3261,6 +3770,20 @@ export interface operations {
       401: components["responses"]["Unauthorized"];
     };
   };
+  /** How many of my notifications are unread (what the bell shows) */
+  countUnreadNotifications: {
+    responses: {
+      /** @description The count */
+      200: {
+        content: {
+          "application/json": {
+            unread: number;
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+    };
+  };
   /** Mark notifications read (all of mine when `ids` is left out) */
   markNotificationsRead: {
     requestBody: {
@@ -3484,6 +4007,57 @@ export interface operations {
       };
     };
   };
+  /** New one-time invitation links (teacher) for the named students, or all: true for every student of the roster who has not set a password yet. Each link replaces the student's earlier ones (which stop working), is e-mailed when SMTP is set, and is returned once */
+  renewCourseInvitations: {
+    parameters: {
+      path: {
+        /** @description The course's id */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["RenewInvitations"];
+      };
+    };
+    responses: {
+      /** @description The new links (an empty list when every student has set a password) */
+      200: {
+        content: {
+          "application/json": {
+            invitations: components["schemas"]["Invitation"][];
+            mail: components["schemas"]["MailCount"];
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the course's teacher (or an admin) can do that; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such course, or not one you teach or attend */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The course has ended, or a named student has already set a password */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description Neither or both of studentIds and all, an id that is not a UUID, or a student who is not on the roster (under studentIds) */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
   /** Get my lab machine (students on the roster): 201 with a new machine, approved inside the course's allocation; 200 with the one I already have */
   requestLabMachine: {
     parameters: {
@@ -3624,14 +4198,14 @@ export interface operations {
           };
         };
       };
-      /** @description The invitation was already used */
+      /** @description The invitation was used or replaced by a newer link meanwhile */
       409: {
         content: {
           "application/json": components["schemas"]["Error"];
         };
       };
       415: components["responses"]["UnsupportedMediaType"];
-      /** @description The token is not valid or has expired, or the password is too short */
+      /** @description The token is not valid (never issued, or replaced by a newer link), already used or expired, or the password is too short */
       422: {
         content: {
           "application/json": components["schemas"]["Error"];
@@ -4195,6 +4769,48 @@ export interface operations {
       401: components["responses"]["Unauthorized"];
       /** @description Refused: a change sent with a session cookie from another site's page */
       403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Which kinds of event you get by e-mail (in the app you always do), and whether the portal has a mail server */
+  getEmailPreferences: {
+    responses: {
+      /** @description Your choices */
+      200: {
+        content: {
+          "application/json": components["schemas"]["EmailPreferences"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+    };
+  };
+  /** Turn e-mail on or off per kind of event; kinds left out keep their setting */
+  setEmailPreferences: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["EmailPreferencesInput"];
+      };
+    };
+    responses: {
+      /** @description Saved: all your choices */
+      200: {
+        content: {
+          "application/json": components["schemas"]["EmailPreferences"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description email missing, a key that is not a kind of event, a value that is not true or false, or an unknown field */
+      422: {
         content: {
           "application/json": components["schemas"]["Error"];
         };
