@@ -23,7 +23,6 @@ test("the owner keeps snapshots of a delivered environment, an admin resizes it,
 
   await page.goto(`/orders/${created.id}`);
   await expect(orderStatus(page)).toHaveText("ready", { timeout: 60_000 });
-  await page.reload(); // the cards after delivery are offered from a page loaded once the environment exists
   const snapshots = page.getByTestId("snapshots-panel");
   await expect(snapshots).toContainText("No snapshots yet");
 

@@ -21,7 +21,7 @@ import { PowerPanel } from "./PowerPanel";
 import { SnapshotsPanel } from "./SnapshotsPanel";
 import { ResizePanel } from "./ResizePanel";
 import { ReinstallPanel } from "./ReinstallPanel";
-import type { SizeChoice } from "@/lib/lifecycle/resize";
+import type { Day2Options } from "@/lib/lifecycle/resize";
 import { StepTimeline } from "./StepTimeline";
 import { useOrderStream, type StreamMode } from "./useOrderStream";
 
@@ -107,8 +107,8 @@ export function OrderLive({
   preflight?: Preflight | null;
   /** Admins: the hosts the environment could move to, and what each host kind's driver can do. */
   move?: MoveOptions;
-  /** What the environment's host kind can do after delivery (snapshots, resize) and the sizes it may change to. */
-  day2?: { snapshots: boolean; resize: boolean; sizes: SizeChoice[] };
+  /** What each host kind can do after delivery (snapshots, resize) and the sizes the order may change to. */
+  day2?: Day2Options;
 }) {
   const { view, mode, refresh } = useOrderStream(initial);
   const tone = reasonTone[view.status] ?? { box: "border-sky-300 bg-sky-50 text-sky-900", title: reasonTitle(view.reason, view.policy) };
@@ -117,6 +117,7 @@ export function OrderLive({
   const moving = env?.migrations[0] && (env.migrations[0].status === "queued" || env.migrations[0].status === "running");
   const showMove = move && env && env.state !== "deleted" && (view.status === "ready" || moving);
   const steps = view.steps;
+  const can = env ? day2?.byKind[env.hostKind] : undefined;
   const doneSteps = steps.filter((s) => s.status === "succeeded" || s.status === "skipped").length;
 
   return (
@@ -179,7 +180,7 @@ export function OrderLive({
           {estimate ? <DeliveryEstimate view={view} initial={estimate} /> : null}
           {env ? <EnvironmentPanel env={env} orderStatus={view.status} showSimulated={showSimulated} /> : null}
           {env && env.state !== "deleted" ? <PowerPanel env={env} flavor={view.flavor} orderStatus={view.status} canManage={canManage} onDone={refresh} /> : null}
-          {env && env.state !== "deleted" && view.status === "ready" && day2?.snapshots ? (
+          {env && env.state !== "deleted" && view.status === "ready" && can?.snapshots ? (
             <SnapshotsPanel
               environmentId={env.id}
               snapshots={env.snapshots}
@@ -189,7 +190,7 @@ export function OrderLive({
               onDone={refresh}
             />
           ) : null}
-          {env && env.state !== "deleted" && view.status === "ready" && canManage && day2?.resize ? (
+          {env && env.state !== "deleted" && view.status === "ready" && canManage && day2 && can?.resize ? (
             <ResizePanel
               environmentId={env.id}
               current={view.flavor}

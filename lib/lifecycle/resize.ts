@@ -2,7 +2,7 @@ import { asc, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { environments, flavors, groups, images, orders, users } from "../db/schema";
 import type { Actor } from "../auth/actor";
-import { StepError, type DeploySpec, type HostKind } from "../drivers/types";
+import { hostKinds, StepError, type DeploySpec, type HostKind } from "../drivers/types";
 import { driverFor } from "../pipeline/drivers";
 import { conflict, UserError } from "../errors";
 import { decideOrder } from "../policy/approval";
@@ -88,27 +88,33 @@ export const resizeEnvironment: ActionHandler = async (db, ctx, io) => {
 /** A size the order page offers for a resize. */
 export type SizeChoice = { slug: string; name: string; vcpus: number; memoryMb: number; diskGb: number };
 
-/**
- * What the order page offers its owner and admins after delivery: whether the host kind
- * takes snapshots and resizes, and the sizes a resize may choose (active, offered to the
- * order's group; the page leaves out the current size and smaller disks, as the order's size
- * changes while it is open).
- */
-export async function day2Options(db: Db, orderId: string, hostKind: HostKind): Promise<{ snapshots: boolean; resize: boolean; sizes: SizeChoice[] }> {
-  let driver;
+/** What a host kind's driver can do after delivery. */
+export type Day2Support = { snapshots: boolean; resize: boolean };
+
+export type Day2Options = { byKind: Partial<Record<HostKind, Day2Support>>; sizes: SizeChoice[] };
+
+function supportOf(db: Db, kind: HostKind): Day2Support {
   try {
-    driver = driverFor(hostKind, db);
+    const driver = driverFor(kind, db);
+    return { snapshots: driver.capabilities.snapshots && !!driver.takeSnapshot, resize: driver.capabilities.resize && !!driver.resize };
   } catch {
-    return { snapshots: false, resize: false, sizes: [] };
+    return { snapshots: false, resize: false };
   }
-  const snapshotsOk = driver.capabilities.snapshots && !!driver.takeSnapshot;
-  const resizeOk = driver.capabilities.resize && !!driver.resize;
-  if (!resizeOk) return { snapshots: snapshotsOk, resize: false, sizes: [] };
+}
+
+/**
+ * What the order page offers after delivery: per host kind (the environment may be placed
+ * only after the page loaded) whether it takes snapshots and resizes, and the sizes offered
+ * to the order's group (the page leaves out the current size and smaller disks, as the
+ * order's size changes while it is open).
+ */
+export async function day2Options(db: Db, orderId: string): Promise<Day2Options> {
+  const byKind = Object.fromEntries(hostKinds.map((k) => [k, supportOf(db, k)]));
   const [row] = await db.select({ groupId: orders.groupId }).from(orders).where(eq(orders.id, orderId));
   const settings = await settingsOf(db, row.groupId);
   const all = await db.select().from(flavors).where(eq(flavors.active, true)).orderBy(asc(flavors.vcpus), asc(flavors.memoryMb), asc(flavors.diskGb));
   const sizes = all
     .filter((f) => !settings.flavorIds.length || settings.flavorIds.includes(f.id))
     .map((f) => ({ slug: f.slug, name: f.name, vcpus: f.vcpus, memoryMb: f.memoryMb, diskGb: f.diskGb }));
-  return { snapshots: snapshotsOk, resize: true, sizes };
+  return { byKind, sizes };
 }

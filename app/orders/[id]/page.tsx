@@ -43,8 +43,8 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
   const canManage = user.role === "admin" || order.userId === user.id;
   // Approvers of a held order see, computed now, whether it would succeed.
   const check = canDecide && order.status === "pending_approval" ? await preflight(db, id) : null;
-  // Snapshots and resize of a delivered environment: what its host kind can do, and the sizes offered.
-  const day2 = view.environment ? await day2Options(db, id, view.environment.hostKind) : undefined;
+  // Snapshots, resize and reinstall of a delivered environment (owner and admins act; approvers see snapshots).
+  const day2 = canManage || canDecide ? await day2Options(db, id) : undefined;
   return (
     <OrderLive key={view.id} initial={view} isOwner={order.userId === user.id} canManage={canManage} canDecide={canDecide} estimate={estimate} preflight={check} move={move} day2={day2} showSimulated={shownHostKinds(user.role, ["sim"]).length > 0} />
   );
