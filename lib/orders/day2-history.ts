@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, ne } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { environmentActions, flavors, snapshots } from "../db/schema";
+import { environmentActions, environments, flavors, snapshots } from "../db/schema";
 
 /** What the API and the order page show of a snapshot. */
 export type SnapshotView = {
@@ -16,14 +16,15 @@ export function snapshotView(s: typeof snapshots.$inferSelect): SnapshotView {
   return { id: s.id, name: s.name, status: s.status, withMemory: s.withMemory, sizeBytes: s.sizeBytes, createdAt: s.createdAt.toISOString() };
 }
 
-/** The environment's snapshots that exist or are being made, oldest first. */
+/** The environment's snapshots that exist or are being made, oldest first; none once it is destroyed (they went with its disk). */
 export async function snapshotsOf(db: Db, environmentId: string): Promise<SnapshotView[]> {
   const rows = await db
-    .select()
+    .select({ snapshot: snapshots })
     .from(snapshots)
-    .where(and(eq(snapshots.environmentId, environmentId), ne(snapshots.status, "deleted")))
+    .innerJoin(environments, eq(environments.id, snapshots.environmentId))
+    .where(and(eq(snapshots.environmentId, environmentId), ne(snapshots.status, "deleted"), ne(environments.state, "deleted")))
     .orderBy(asc(snapshots.createdAt));
-  return rows.map(snapshotView);
+  return rows.map((r) => snapshotView(r.snapshot));
 }
 
 const day2Kinds = ["snapshot", "revert", "delete_snapshot", "resize"] as const;

@@ -15,7 +15,7 @@ import * as reinstallRoute from "@/app/api/v1/environments/[id]/reinstall/route"
 import { auditEvents, environmentActions, environments, groups, orders, simObjects } from "@/lib/db/schema";
 import { setLimits } from "@/lib/policy/quota";
 import { noLimits } from "@/lib/policy/quota-math";
-import { orderView } from "@/lib/orders/queries";
+import { destroyEnvironment, orderView } from "@/lib/orders/queries";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
 import { allocationsOf, bootPortal, makeGroup, makeUser, order, tokenFor, waitFor, waitForOrder, type Actor } from "../helpers/portal";
@@ -103,6 +103,17 @@ describe("snapshots", () => {
 
     const audit = await db.select().from(auditEvents).where(eq(auditEvents.targetId, envId));
     expect(audit.map((a) => a.action).sort()).toEqual(["environment.delete_snapshot", "environment.revert", "environment.snapshot", "environment.stop"]);
+  });
+
+  it("a destroyed environment lists no snapshots: they went with its disk", async () => {
+    const { orderId, envId } = await delivered();
+    const taken = await take(envId, token.owner, { name: "kept" });
+    expect((await actionDone(taken.body.id)).status).toBe("succeeded");
+    await destroyEnvironment(db, owner, orderId);
+    expect((await waitForOrder(db, orderId, ["retired", "failed"])).status).toBe("retired");
+    const listed = await list(envId, token.owner);
+    expect(listed.status).toBe(200);
+    expect(listed.body.snapshots).toEqual([]);
   });
 
   it("refuses bad input with 4xx and changes nothing; an approver may look but not act", async () => {
