@@ -23,7 +23,8 @@ function sizeText(s: { vcpus: number; memoryMb: number; diskGb: number }): strin
 
 /**
  * "Change size" (owner and admins): the guest is stopped, changed and started again; the
- * disk only grows. Quota and policy answer at once (a size that needs approval says so).
+ * disk only grows. Quota and policy answer at once; a size that needs approval waits for an
+ * approver (shown here until decided).
  */
 export function ResizePanel({ environmentId, current, sizes: offered, latest, busyElsewhere, onDone }: Props) {
   const sizes = offered.filter((s) => s.slug !== current.slug && s.diskGb >= current.diskGb);
@@ -31,6 +32,7 @@ export function ResizePanel({ environmentId, current, sizes: offered, latest, bu
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const inFlight = latest && (latest.status === "queued" || latest.status === "running");
+  const held = latest?.status === "held";
 
   async function submit(e: React.FormEvent) {
     e.preventDefault();
@@ -56,7 +58,12 @@ export function ResizePanel({ environmentId, current, sizes: offered, latest, bu
         </span>
       </div>
       <div className="space-y-3 px-5 py-4 text-sm">
-        {inFlight ? (
+        {held ? (
+          <p role="status" data-testid="resize-held" className="text-amber-900">
+            <span className="font-medium">Resize to {latest.flavor} is waiting for an approver.</span>
+            {latest.note ? <span className="block text-slate-600">{latest.note}</span> : null}
+          </p>
+        ) : inFlight ? (
           <p role="status" aria-live="polite" data-testid="resize-progress" className="text-sky-900">
             <span className="font-medium">Resizing to {latest.flavor}{latest.status === "queued" ? " (queued)" : "…"}</span>
             {latest.note ? <span className="block text-slate-600 wrap-anywhere">{latest.note}</span> : null}
@@ -81,7 +88,7 @@ export function ResizePanel({ environmentId, current, sizes: offered, latest, bu
                 ))}
               </select>
             </label>
-            <button type="submit" className="btn btn-primary w-full sm:w-auto" disabled={busy || !!inFlight || busyElsewhere}>
+            <button type="submit" className="btn btn-primary w-full sm:w-auto" disabled={busy || !!inFlight || held || busyElsewhere}>
               {busy ? "Asking…" : "Resize"}
             </button>
             <p className="w-full text-xs text-slate-500">The guest is stopped, changed and started again; the disk only grows. Name, addresses and MACs stay.</p>

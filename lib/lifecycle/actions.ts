@@ -51,7 +51,7 @@ export type ActionPrepare = (
   tx: Db,
   env: typeof environments.$inferSelect,
   driver: HypervisorDriver,
-) => Promise<{ snapshotId?: string; flavorId?: string; audit?: Record<string, unknown> }>;
+) => Promise<{ snapshotId?: string; flavorId?: string; audit?: Record<string, unknown>; held?: string }>;
 
 /** Actions that are waiting or running hold the environment: one at a time. */
 const busy = ["queued", "running"] as const;
@@ -90,12 +90,14 @@ export async function requestAction(
       if (opts.targetHostId === current.hostId) throw conflict(`The environment already runs on ${host.name}`, "targetHostId");
     }
     const extra = opts.prepare ? await opts.prepare(tx, current, driver) : {};
-    audit = extra.audit ?? {};
+    audit = { ...extra.audit, ...(extra.held ? { held: extra.held } : {}) };
+    // Held for an approver (`held` says why): recorded, not queued until approved.
     const [created] = await tx
       .insert(environmentActions)
       .values({
         environmentId, action, requestedBy: actor.id, fromHostId: current.hostId, targetHostId: opts.targetHostId ?? null,
         snapshotId: extra.snapshotId ?? null, flavorId: extra.flavorId ?? null,
+        ...(extra.held ? { status: "held" as const, note: extra.held.slice(0, 500) } : {}),
       })
       .returning();
     return created;
@@ -105,7 +107,7 @@ export async function requestAction(
     data: { action: row.id, order: env.orderId, ...(opts.targetHostId ? { targetHostId: opts.targetHostId } : {}), ...audit },
   });
   await announce(env.orderId, "action");
-  await dispatchAction(row.id);
+  if (row.status === "queued") await dispatchAction(row.id);
   return { id: row.id, action: row.action, status: row.status, environmentId, snapshotId: row.snapshotId };
 }
 

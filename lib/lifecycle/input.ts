@@ -24,3 +24,9 @@ export const resizeInput = z.strictObject({
   flavor: z.string().trim().min(1, "Choose a size").max(100, "At most 100 characters"),
 });
 export type ResizeInput = z.infer<typeof resizeInput>;
+
+/** An approver's decision on a held resize; a rejection may say why (the owner reads it). */
+export const resizeDecisionInput = z.strictObject({
+  approve: z.boolean(),
+  reason: z.string().trim().max(500, "At most 500 characters").optional(),
+});

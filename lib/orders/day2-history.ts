@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, ne } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { environmentActions, environments, flavors, snapshots } from "../db/schema";
+import { environmentActions, environments, flavors, snapshots, type EnvironmentActionStatus } from "../db/schema";
 
 /** What the API and the order page show of a snapshot. */
 export type SnapshotView = {
@@ -33,7 +33,7 @@ const day2Kinds = ["snapshot", "revert", "delete_snapshot", "resize"] as const;
 export type Day2ActionView = {
   id: string;
   action: (typeof day2Kinds)[number];
-  status: "queued" | "running" | "succeeded" | "failed";
+  status: EnvironmentActionStatus;
   note: string | null;
   error: string | null;
   /** The snapshot's name (snapshot, revert, delete) or the new size's name (resize). */

@@ -10,6 +10,7 @@ import * as snapshotsRoute from "@/app/api/v1/environments/[id]/snapshots/route"
 import * as snapshotRoute from "@/app/api/v1/environments/[id]/snapshots/[sid]/route";
 import * as revertRoute from "@/app/api/v1/environments/[id]/snapshots/[sid]/revert/route";
 import * as resizeRoute from "@/app/api/v1/environments/[id]/resize/route";
+import * as decisionRoute from "@/app/api/v1/environments/[id]/resize/[aid]/decision/route";
 import * as stopRoute from "@/app/api/v1/environments/[id]/stop/route";
 import * as reinstallRoute from "@/app/api/v1/environments/[id]/reinstall/route";
 import { auditEvents, environmentActions, environments, groups, orders, simObjects } from "@/lib/db/schema";
@@ -190,7 +191,7 @@ describe("resize", () => {
     expect((await resize(envId, token.owner, {})).status).toBe(422);
   });
 
-  it("quota and policy apply: over quota 409 with the numbers; a size held for approval 409 for the owner, an admin may", async () => {
+  it("quota and policy apply: over quota 409 with the numbers; a size held for approval waits for an approver, an admin's is not held", async () => {
     const { envId, orderId } = await delivered();
     await setLimits(db, { groupId: group.id }, { ...noLimits, vcpus: 1 });
     try {
@@ -203,15 +204,59 @@ describe("resize", () => {
     await db.update(groups).set({ autoApprove: false }).where(eq(groups.id, group.id));
     try {
       const held = await resize(envId, token.owner, { flavor: "large" });
-      expect(held.status).toBe(409);
-      expect(held.body.error).toMatch(/^Size Large needs approval \(held for approval: group .* requires an approver/);
-      expect(await db.select().from(environmentActions).where(eq(environmentActions.environmentId, envId))).toEqual([]);
-      const byAdmin = await resize(envId, token.admin, { flavor: "large" });
-      expect(byAdmin.status).toBe(202);
-      expect((await actionDone(byAdmin.body.id)).status).toBe("succeeded");
-      const [o] = await db.select({ flavorId: orders.flavorId }).from(orders).where(eq(orders.id, orderId));
-      expect((await orderView(db, orderId)).flavor.id).toBe(o.flavorId);
+      expect(held.status).toBe(202);
+      expect(held.body).toMatchObject({ action: "resize", status: "held" });
+      const [row] = await db.select().from(environmentActions).where(eq(environmentActions.id, held.body.id));
+      expect(row.note).toMatch(/^Size Large needs approval: held for approval: group .* requires an approver/);
+      // Nothing runs while it waits; a second resize is refused, a snapshot is not.
+      expect((await resize(envId, token.owner, { flavor: "medium" })).body.error).toBe("A resize of this environment is waiting for approval; wait for the decision");
+      const snap = await take(envId, token.owner, { name: "while waiting" });
+      expect(snap.status).toBe(202);
+      expect((await actionDone(snap.body.id)).status).toBe("succeeded");
+      expect((await orderView(db, orderId)).environment!.day2.find((a) => a.action === "resize")).toMatchObject({ status: "held", flavor: "Large" });
+
+      const decision = (t: string, body: unknown, aid = held.body.id) =>
+        invoke(decisionRoute.POST, "POST", `/api/v1/environments/${envId}/resize/${aid}/decision`, { token: t, params: { id: envId, aid }, body });
+      expect((await decision(token.owner, { approve: true })).status).toBe(403);
+      expect((await decision(token.other, { approve: true })).status).toBe(404);
+      expect((await decision(token.approver, { approve: "yes" })).status).toBe(422);
+      expect((await decision(token.approver, { approve: true }, "00000000-0000-4000-8000-000000000000")).status).toBe(404);
+      const [requested] = await db.select().from(auditEvents).where(and(eq(auditEvents.targetId, envId), eq(auditEvents.action, "environment.resize")));
+      expect(requested.data).toMatchObject({ from: "small", to: "large", held: expect.stringContaining("needs approval") });
+
+      const approved = await decision(token.approver, { approve: true });
+      expect(approved.status).toBe(200);
+      expect(approved.body.status).toBe("queued");
+      expect((await actionDone(held.body.id)).status).toBe("succeeded");
       expect((await orderView(db, orderId)).flavor.slug).toBe("large");
+      expect((await decision(token.approver, { approve: false })).status).toBe(409);
+      const [approval] = await db.select().from(auditEvents).where(and(eq(auditEvents.targetId, envId), eq(auditEvents.action, "environment.resize_approve")));
+      expect(approval.data).toMatchObject({ action: held.body.id });
+    } finally {
+      await db.update(groups).set({ autoApprove: true }).where(eq(groups.id, group.id));
+    }
+  });
+
+  it("an approver rejects a held resize with a reason the owner reads; an admin's resize is not held", async () => {
+    const { envId, orderId } = await delivered();
+    await db.update(groups).set({ autoApprove: false }).where(eq(groups.id, group.id));
+    try {
+      const held = await resize(envId, token.owner, { flavor: "medium" });
+      expect(held.body.status).toBe("held");
+      const rejected = await invoke(decisionRoute.POST, "POST", `/api/v1/environments/${envId}/resize/${held.body.id}/decision`, {
+        token: token.approver, params: { id: envId, aid: held.body.id }, body: { approve: false, reason: "use a second small one" },
+      });
+      expect(rejected.status).toBe(200);
+      expect(rejected.body.status).toBe("failed");
+      const seen = (await orderView(db, orderId)).environment!.day2[0];
+      expect(seen).toMatchObject({ action: "resize", status: "failed" });
+      expect(seen.error).toMatch(/^Rejected by .*: use a second small one$/);
+      expect((await orderView(db, orderId)).flavor.slug).toBe("small");
+
+      const byAdmin = await resize(envId, token.admin, { flavor: "medium" });
+      expect(byAdmin.status).toBe(202);
+      expect(byAdmin.body.status).toBe("queued");
+      expect((await actionDone(byAdmin.body.id)).status).toBe("succeeded");
     } finally {
       await db.update(groups).set({ autoApprove: true }).where(eq(groups.id, group.id));
     }

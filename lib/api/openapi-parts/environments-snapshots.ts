@@ -1,4 +1,4 @@
-import { resizeInput, snapshotInput } from "../../lifecycle/input";
+import { resizeDecisionInput, resizeInput, snapshotInput } from "../../lifecycle/input";
 import { body, bodyRejected, conflict, CROSS_SITE, forbidden, notFound, ok, ref, schema, unauthorized, uuidParam, type OpenApiPart } from "../openapi-helpers";
 
 const envId = uuidParam("id", "The environment's id (the order's `environment.id`)");
@@ -65,6 +65,22 @@ export const environmentsSnapshotsPart: OpenApiPart = {
         },
       },
     },
+    "/api/v1/environments/{id}/resize/{aid}/decision": {
+      post: {
+        operationId: "decideResize",
+        summary: "Approve (queue) or reject a resize held for approval; approvers of the environment's group and admins. A rejection's reason shows to the owner.",
+        parameters: [envId, uuidParam("aid", "The held resize action's id")],
+        requestBody: body("ResizeDecisionInput"),
+        responses: {
+          "200": ok("The decided action: queued, or failed with the rejection", ref("EnvironmentAction")),
+          ...unauthorized,
+          ...forbidden("the owner cannot decide on their own resize", CROSS_SITE),
+          ...notFound("No such held resize of this environment, or not in a group you approve for"),
+          ...conflict("Already decided, or (approving) another action of the environment is queued or running or it is not running and not stopped"),
+          ...bodyRejected("approve missing or not a boolean, a reason over 500 characters, or an unknown field"),
+        },
+      },
+    },
     "/api/v1/environments/{id}/reinstall": {
       post: {
         operationId: "reinstallEnvironment",
@@ -93,7 +109,7 @@ export const environmentsSnapshotsPart: OpenApiPart = {
       post: {
         operationId: "resizeEnvironment",
         summary:
-          "Change the environment to another catalog size: the guest is stopped, given the new vCPUs, memory and caps (the disk only grows) and started again. The group must offer the size and its quotas must hold the difference; a size that policy holds for approval needs an admin.",
+          "Change the environment to another catalog size: the guest is stopped, given the new vCPUs, memory and caps (the disk only grows) and started again. The group must offer the size and its quotas must hold the difference; a bigger size that policy holds for approval is recorded with status `held` for an approver of the group (POST .../resize/{aid}/decision), an admin's is not held.",
         parameters: [envId],
         requestBody: body("ResizeInput"),
         responses: {
@@ -101,7 +117,7 @@ export const environmentsSnapshotsPart: OpenApiPart = {
           ...unauthorized,
           ...forbidden("only the customer who ordered it or an admin can do that", "a policy rule refuses the size", CROSS_SITE),
           ...notFound("No such environment, or not one you may see"),
-          ...conflict("The same size, over quota, the size needs approval (ask an admin), another action queued or running, or a host kind that cannot be resized"),
+          ...conflict("The same size, over quota, a resize already waiting for approval, another action queued or running, or a host kind that cannot be resized"),
           ...bodyRejected("No size given, no such size, a smaller disk than now, a size the group does not offer, or an unknown field"),
         },
       },
@@ -110,6 +126,7 @@ export const environmentsSnapshotsPart: OpenApiPart = {
   schemas: {
     SnapshotInput: schema(snapshotInput),
     ResizeInput: schema(resizeInput),
+    ResizeDecisionInput: schema(resizeDecisionInput),
     Snapshot: {
       type: "object",
       required: ["id", "name", "status", "withMemory", "sizeBytes", "createdAt"],

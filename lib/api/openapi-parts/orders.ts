@@ -217,7 +217,7 @@ export const ordersPart: OpenApiPart = {
                 properties: {
                   id: { type: "string", format: "uuid" },
                   action: { enum: ["snapshot", "revert", "delete_snapshot", "resize"] },
-                  status: { enum: ["queued", "running", "succeeded", "failed"] },
+                  status: { enum: ["held", "queued", "running", "succeeded", "failed"], description: "held: a resize waiting for an approver" },
                   note: { type: ["string", "null"], description: "What it is doing now" },
                   error: { type: ["string", "null"] },
                   snapshot: { type: ["string", "null"], description: "The snapshot's name" },

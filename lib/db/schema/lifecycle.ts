@@ -7,7 +7,8 @@ import { flavors } from "./catalog";
 /** What can be done to a delivered environment after handover. */
 export const environmentActionKinds = ["start", "stop", "migrate", "move", "snapshot", "revert", "delete_snapshot", "resize"] as const;
 export type EnvironmentActionKind = (typeof environmentActionKinds)[number];
-export const environmentActionStatuses = ["queued", "running", "succeeded", "failed"] as const;
+/** `held`: a resize that policy holds for an approver; it is queued once approved, failed once rejected. */
+export const environmentActionStatuses = ["held", "queued", "running", "succeeded", "failed"] as const;
 export type EnvironmentActionStatus = (typeof environmentActionStatuses)[number];
 
 /**
