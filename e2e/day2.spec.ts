@@ -5,16 +5,17 @@ import { orderStatus, orderViaApi } from "./helpers";
 /**
  * After delivery, on the order page (sim hosts): the owner takes a snapshot, reverts to it
  * after confirming and deletes it, following each action live; a size that the group's
- * policy holds for approval is refused with that reason, and an admin resizes it; the owner
- * reinstalls it from the image. On a phone the cards fit.
+ * policy holds for approval waits for the approver, who approves it on Approvals, and the
+ * resize runs; the owner reinstalls it from the image. On a phone the cards fit.
  */
 
 const sameOrigin = { Origin: BASE_URL };
 
-test("the owner keeps snapshots of a delivered environment, an admin resizes it, the owner reinstalls it", async ({ browser }) => {
+test("the owner keeps snapshots of a delivered environment, resizes it after approval and reinstalls it", async ({ browser }) => {
   const customer = await browser.newContext({ storageState: authFile("customer") });
   const page = await customer.newPage();
-  const created = await orderViaApi(page.request, { image: "linux-test", flavor: "small", name: uniqueName("day2") });
+  const name = uniqueName("day2");
+  const created = await orderViaApi(page.request, { image: "linux-test", flavor: "small", name });
   // The customer's group holds orders for approval.
   const approver = await browser.newContext({ storageState: authFile("approver") });
   const approved = await approver.request.post(`/api/v1/orders/${created.id}/approve`, { data: {}, headers: sameOrigin });
@@ -51,12 +52,13 @@ test("the owner keeps snapshots of a delivered environment, an admin resizes it,
   await expect(snapshots.getByTestId("snapshot-last")).toContainText("Reverted to “before upgrade”", { timeout: 30_000 });
   await expect(snapshots.getByTestId("snapshot-last")).toHaveAttribute("data-status", "succeeded");
 
-  // A size the group's policy holds for approval: the owner is told, nothing changes.
+  // A size the group's policy holds for approval: it waits for an approver, the page says so.
   const resize = page.getByTestId("resize-panel");
   await expect(resize.getByTestId("current-size")).toContainText("Small");
   await resize.getByLabel("New size").selectOption("medium");
   await resize.getByRole("button", { name: "Resize" }).click();
-  await expect(resize.getByRole("alert")).toContainText("Size Medium needs approval");
+  await expect(resize.getByTestId("resize-held")).toContainText("Resize to Medium is waiting for an approver.");
+  await expect(resize.getByRole("button", { name: "Resize" })).toBeDisabled();
 
   await page.setViewportSize({ width: 390, height: 844 });
   for (const card of [snapshots, resize]) expect(await card.evaluate((e) => e.scrollWidth - e.clientWidth)).toBeLessThanOrEqual(0);
@@ -68,17 +70,17 @@ test("the owner keeps snapshots of a delivered environment, an admin resizes it,
   await expect(snapshots.getByTestId("snapshot-last")).toContainText("Deleted snapshot “before upgrade”", { timeout: 30_000 });
   await expect(snapshots).toContainText("No snapshots yet");
 
-  // An admin resizes it on the same page; the owner's page follows.
-  const admin = await browser.newContext({ storageState: authFile("admin") });
-  const adminPage = await admin.newPage();
-  await adminPage.goto(`/orders/${created.id}`);
-  const adminResize = adminPage.getByTestId("resize-panel");
-  await adminResize.getByLabel("New size").selectOption("medium");
-  await adminResize.getByRole("button", { name: "Resize" }).click();
-  await expect(adminResize.getByTestId("resize-last")).toContainText("Resized to Medium", { timeout: 30_000 });
+  // The approver approves it on Approvals; the owner's page follows the resize.
+  const approverCtx = await browser.newContext({ storageState: authFile("approver") });
+  const approvals = await approverCtx.newPage();
+  await approvals.goto("/approvals");
+  const item = approvals.getByTestId("resize-item").filter({ hasText: name }).filter({ hasText: "Small → Medium" });
+  await expect(item).toContainText("needs approval");
+  await item.getByRole("button", { name: "Approve resize" }).click();
+  await expect(item).toHaveCount(0);
+  await approverCtx.close();
+  await expect(resize.getByTestId("resize-last")).toContainText("Resized to Medium", { timeout: 30_000 });
   await expect(resize.getByTestId("current-size")).toContainText("Medium: 2 vCPUs");
-  await expect(resize.getByTestId("resize-last")).toContainText("Resized to Medium");
-  await admin.close();
 
   // Reinstall after a confirmation: the order goes through the pipeline again and is ready, live.
   const reinstall = page.getByTestId("reinstall-panel");

@@ -96,12 +96,16 @@ export interface paths {
     /** Delete a snapshot (a ready or a failed one) on the host */
     delete: operations["deleteSnapshot"];
   };
+  "/api/v1/environments/{id}/resize/{aid}/decision": {
+    /** Approve (queue) or reject a resize held for approval; approvers of the environment's group and admins. A rejection's reason shows to the owner. */
+    post: operations["decideResize"];
+  };
   "/api/v1/environments/{id}/reinstall": {
     /** Rebuild the environment from its image through the deploy pipeline (the order goes queued, then ready again; follow it on the order): name, host, addresses and MACs stay; the disk is built again, so its files and the environment's snapshots are gone */
     post: operations["reinstallEnvironment"];
   };
   "/api/v1/environments/{id}/resize": {
-    /** Change the environment to another catalog size: the guest is stopped, given the new vCPUs, memory and caps (the disk only grows) and started again. The group must offer the size and its quotas must hold the difference; a size that policy holds for approval needs an admin. */
+    /** Change the environment to another catalog size: the guest is stopped, given the new vCPUs, memory and caps (the disk only grows) and started again. The group must offer the size and its quotas must hold the difference; a bigger size that policy holds for approval is recorded with status `held` for an approver of the group (POST .../resize/{aid}/decision), an admin's is not held. */
     post: operations["resizeEnvironment"];
   };
   "/api/v1/delivery": {
@@ -602,8 +606,11 @@ export interface components {
             id?: string;
             /** @enum {unknown} */
             action?: "snapshot" | "revert" | "delete_snapshot" | "resize";
-            /** @enum {unknown} */
-            status?: "queued" | "running" | "succeeded" | "failed";
+            /**
+             * @description held: a resize waiting for an approver
+             * @enum {unknown}
+             */
+            status?: "held" | "queued" | "running" | "succeeded" | "failed";
             /** @description What it is doing now */
             note?: string | null;
             error?: string | null;
@@ -642,8 +649,11 @@ export interface components {
       id: string;
       /** @enum {unknown} */
       action: "start" | "stop" | "migrate" | "move" | "snapshot" | "revert" | "delete_snapshot" | "resize";
-      /** @enum {unknown} */
-      status: "queued" | "running" | "succeeded" | "failed";
+      /**
+       * @description held: a resize waiting for an approver
+       * @enum {unknown}
+       */
+      status: "held" | "queued" | "running" | "succeeded" | "failed";
       /** Format: uuid */
       environmentId: string;
       /**
@@ -703,6 +713,10 @@ export interface components {
     };
     ResizeInput: {
       flavor: string;
+    };
+    ResizeDecisionInput: {
+      approve: boolean;
+      reason?: string;
     };
     Snapshot: {
       /** Format: uuid */
@@ -2524,6 +2538,56 @@ export interface operations {
       };
     };
   };
+  /** Approve (queue) or reject a resize held for approval; approvers of the environment's group and admins. A rejection's reason shows to the owner. */
+  decideResize: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+        /** @description The held resize action's id */
+        aid: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ResizeDecisionInput"];
+      };
+    };
+    responses: {
+      /** @description The decided action: queued, or failed with the rejection */
+      200: {
+        content: {
+          "application/json": components["schemas"]["EnvironmentAction"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: the owner cannot decide on their own resize; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such held resize of this environment, or not in a group you approve for */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Already decided, or (approving) another action of the environment is queued or running or it is not running and not stopped */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description approve missing or not a boolean, a reason over 500 characters, or an unknown field */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
   /** Rebuild the environment from its image through the deploy pipeline (the order goes queued, then ready again; follow it on the order): name, host, addresses and MACs stay; the disk is built again, so its files and the environment's snapshots are gone */
   reinstallEnvironment: {
     parameters: {
@@ -2569,7 +2633,7 @@ export interface operations {
       };
     };
   };
-  /** Change the environment to another catalog size: the guest is stopped, given the new vCPUs, memory and caps (the disk only grows) and started again. The group must offer the size and its quotas must hold the difference; a size that policy holds for approval needs an admin. */
+  /** Change the environment to another catalog size: the guest is stopped, given the new vCPUs, memory and caps (the disk only grows) and started again. The group must offer the size and its quotas must hold the difference; a bigger size that policy holds for approval is recorded with status `held` for an approver of the group (POST .../resize/{aid}/decision), an admin's is not held. */
   resizeEnvironment: {
     parameters: {
       path: {
@@ -2602,7 +2666,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The same size, over quota, the size needs approval (ask an admin), another action queued or running, or a host kind that cannot be resized */
+      /** @description The same size, over quota, a resize already waiting for approval, another action queued or running, or a host kind that cannot be resized */
       409: {
         content: {
           "application/json": components["schemas"]["Error"];
