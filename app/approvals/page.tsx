@@ -12,6 +12,8 @@ import { decisionSentence } from "@/lib/policy/rules";
 import { formatDateTime } from "@/components/format";
 import { ExtensionRequestsList } from "@/components/leases/ExtensionRequestsList";
 import { EXTENSION_REQUESTS_MAX, pendingExtensionRequests } from "@/lib/leases/queries";
+import { HeldResizesList } from "@/components/orders/HeldResizesList";
+import { heldResizes } from "@/lib/lifecycle/resize";
 
 export const metadata: Metadata = { title: "Approvals" };
 
@@ -24,6 +26,7 @@ export default async function ApprovalsPage({ searchParams }: { searchParams: Pr
   const { orders: pending, hasMore } = await listOrders(db, user, "approvals", page);
   const pageHref = (n: number) => (n > 1 ? `/approvals?page=${n}` : "/approvals");
   const extensions = await pendingExtensionRequests(db, user);
+  const resizes = await heldResizes(db, user);
   // Computed now, for each held order: would it succeed if approved?
   const checks = new Map((await preflightMany(db, pending.map((o) => o.id))).map((c) => [c.orderId, c]));
   const decisions = await decisionsFor(db, pending.map((o) => o.id));
@@ -73,6 +76,7 @@ export default async function ApprovalsPage({ searchParams }: { searchParams: Pr
       {extensions.length >= EXTENSION_REQUESTS_MAX ? (
         <p className="mt-2 text-sm text-slate-500">Showing the {EXTENSION_REQUESTS_MAX} oldest requests; decide these to see the others.</p>
       ) : null}
+      <HeldResizesList requests={resizes} />
     </>
   );
 }

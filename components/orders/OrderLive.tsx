@@ -19,6 +19,10 @@ import { LeasePanel } from "../leases/LeasePanel";
 import { decisionSentence } from "@/lib/policy/rules";
 import { OrderActions } from "./OrderActions";
 import { PowerPanel } from "./PowerPanel";
+import { SnapshotsPanel } from "./SnapshotsPanel";
+import { ResizePanel } from "./ResizePanel";
+import { ReinstallPanel } from "./ReinstallPanel";
+import type { Day2Options } from "@/lib/lifecycle/resize";
 import { StepTimeline } from "./StepTimeline";
 import { useOrderStream, type StreamMode } from "./useOrderStream";
 
@@ -70,6 +74,14 @@ function HoldNote({ hold }: { hold: NonNullable<OrderView["hold"]> }) {
   );
 }
 
+const inFlight = (a: { status: string }) => a.status === "queued" || a.status === "running";
+
+/** Whether an action other than the card's own kind holds the environment (one action at a time). */
+function otherActionRuns(env: NonNullable<OrderView["environment"]>, card: "snapshots" | "resize" | "reinstall"): boolean {
+  const ownKind = (action: string) => (card === "resize" ? action === "resize" : card === "snapshots" ? action !== "resize" : false);
+  return env.power.some(inFlight) || env.migrations.some(inFlight) || env.day2.some((a) => inFlight(a) && !ownKind(a.action));
+}
+
 /**
  * The order page: header, reason, actions, connection, lease, environment and the live
  * pipeline timeline. Every card reads the one live view (server-sent events, else polling),
@@ -84,6 +96,7 @@ export function OrderLive({
   preflight = null,
   move,
   showSimulated,
+  day2,
 }: {
   initial: OrderView;
   isOwner: boolean;
@@ -95,6 +108,8 @@ export function OrderLive({
   preflight?: Preflight | null;
   /** Admins: the hosts the environment could move to, and what each host kind's driver can do. */
   move?: MoveOptions;
+  /** What each host kind can do after delivery (snapshots, resize) and the sizes the order may change to. */
+  day2?: Day2Options;
 }) {
   const { view, mode, refresh } = useOrderStream(initial);
   const tone = reasonTone[view.status] ?? { box: "border-sky-300 bg-sky-50 text-sky-900", title: reasonTitle(view.reason, view.policy) };
@@ -103,6 +118,7 @@ export function OrderLive({
   const moving = env?.migrations[0] && (env.migrations[0].status === "queued" || env.migrations[0].status === "running");
   const showMove = move && env && env.state !== "deleted" && (view.status === "ready" || moving);
   const steps = view.steps;
+  const can = env ? day2?.byKind[env.hostKind] : undefined;
   const doneSteps = steps.filter((s) => s.status === "succeeded" || s.status === "skipped").length;
 
   return (
@@ -166,6 +182,29 @@ export function OrderLive({
           {env ? <EnvironmentPanel env={env} orderStatus={view.status} showSimulated={showSimulated} /> : null}
           {env && env.state !== "deleted" ? <PowerPanel env={env} flavor={view.flavor} orderStatus={view.status} canManage={canManage} onDone={refresh} /> : null}
           {canManage && env && view.status === "ready" && env.state !== "deleted" ? <ConsolePanel environmentId={env.id} hostname={env.hostname} /> : null}
+          {env && env.state !== "deleted" && view.status === "ready" && can?.snapshots ? (
+            <SnapshotsPanel
+              environmentId={env.id}
+              snapshots={env.snapshots}
+              latest={env.day2.find((a) => a.action !== "resize") ?? null}
+              busyElsewhere={otherActionRuns(env, "snapshots")}
+              canManage={canManage}
+              onDone={refresh}
+            />
+          ) : null}
+          {env && env.state !== "deleted" && view.status === "ready" && canManage && day2 && can?.resize ? (
+            <ResizePanel
+              environmentId={env.id}
+              current={view.flavor}
+              sizes={day2.sizes}
+              latest={env.day2.find((a) => a.action === "resize") ?? null}
+              busyElsewhere={otherActionRuns(env, "resize")}
+              onDone={refresh}
+            />
+          ) : null}
+          {env && env.state !== "deleted" && view.status === "ready" && canManage ? (
+            <ReinstallPanel environmentId={env.id} imageName={view.image.name} disabled={otherActionRuns(env, "reinstall")} onDone={refresh} />
+          ) : null}
           {showMove ? (
             <MigratePanel environmentId={env.id} currentHost={env.host} migrations={env.migrations} choice={moveChoice(env, view.flavor, move)} onDone={refresh} />
           ) : null}

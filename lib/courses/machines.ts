@@ -5,14 +5,13 @@
  */
 import { and, count, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { courseMachines, courses, courseStudents, environments, orders, pipelineRuns, pipelineSteps } from "../db/schema";
+import { courseMachines, courses, courseStudents, orders, pipelineRuns } from "../db/schema";
 import { conflict, forbidden, UserError } from "../errors";
 import { writeAudit } from "../audit/write";
 import { lockForTransaction } from "../db/locks";
-import { createRun, dispatchRun } from "../pipeline/runs";
+import { createRebuildRun, createRun, dispatchRun } from "../pipeline/runs";
 import { startTeardown } from "../pipeline/engine";
 import { announce } from "../pipeline/events";
-import { provisionSteps, teardownSteps } from "../pipeline/steps";
 import { HOSTNAME } from "../validation/fields";
 import { DAY_MS } from "../time";
 import { courseById, courseForActor, isStudentOf, isTeacherOf } from "./access";
@@ -105,10 +104,9 @@ export async function requestMachine(db: Db, actor: Actor, courseId: string, now
 }
 
 /**
- * Reset to the golden image: the same order, host, name, IP and MAC addresses, with the
- * guest and its disk removed and built again from the image. One provision run whose first
- * steps are the teardown's "stop" and "remove" (the driver's halt and destroy), then the
- * whole deploy pipeline; every step is idempotent, so a redelivered job or a retry resumes.
+ * Reset to the golden image: the rebuild an environment's reinstall runs too
+ * (createRebuildRun): the same order, host, name, IP and MAC addresses, guest and disk
+ * built again from the image.
  */
 export async function resetMachine(db: Db, actor: Actor, courseId: string, studentId: string) {
   const course = await courseById(db, courseId);
@@ -119,20 +117,10 @@ export async function resetMachine(db: Db, actor: Actor, courseId: string, stude
   const machine = await machineOf(db, courseId, studentId);
   if (!machine) throw new UserError("That student has no lab machine in this course", 404);
   const run = await db.transaction(async (tx) => {
-    const moved = await tx
-      .update(orders)
-      .set({ status: "queued", reason: `reset to the golden image by ${actor.email}: rebuilding`, updatedAt: new Date() })
-      .where(and(eq(orders.id, machine.orderId), eq(orders.status, "ready")))
-      .returning({ id: orders.id });
-    if (moved.length === 0) {
-      throw conflict(`${machine.name} is ${machine.status.replace("_", " ")}; a machine can be reset when it is ready`);
-    }
-    await tx.update(environments).set({ state: "creating" }).where(eq(environments.orderId, machine.orderId));
+    const rebuild = await createRebuildRun(tx, machine.orderId, `reset to the golden image by ${actor.email}: rebuilding`);
+    if (!rebuild) throw conflict(`${machine.name} is ${machine.status.replace("_", " ")}; a machine can be reset when it is ready`);
     await tx.update(courseMachines).set({ resets: sql`${courseMachines.resets} + 1` }).where(eq(courseMachines.orderId, machine.orderId));
-    const [run] = await tx.insert(pipelineRuns).values({ orderId: machine.orderId, kind: "provision" }).returning();
-    const steps = [...teardownSteps.filter((s) => s.name !== "release"), ...provisionSteps];
-    await tx.insert(pipelineSteps).values(steps.map((s, position) => ({ runId: run.id, position, phase: s.phase, name: s.name })));
-    return run;
+    return rebuild;
   });
   await writeAudit(db, { actorId: actor.id, action: "course.machine_reset", targetType: "order", targetId: machine.orderId, data: { course: course.slug, student: studentId } });
   await notify(db, {

@@ -37,6 +37,10 @@ export type DriverCapabilities = {
   coldMove: boolean;
   cpuCap: boolean;
   sparseRoot: boolean;
+  /** Snapshots of the guest's disk that it can be reverted to (takeSnapshot, revertSnapshot, deleteSnapshot). */
+  snapshots: boolean;
+  /** vCPUs, memory and caps can be changed and the disk grown (resize). */
+  resize: boolean;
 };
 
 /** What the guest is doing on its host, as the host says (reconciled after a worker restart). */
@@ -82,7 +86,27 @@ export interface HypervisorDriver {
    * read is the terminal's output. Ending the stream closes the console, never the guest.
    */
   openConsole?(spec: DeploySpec): Promise<Duplex>;
+  /** Takes snapshot `tag` of the guest (with its memory where it runs and the kind can); idempotent by tag. */
+  takeSnapshot?(spec: DeploySpec, tag: string, io: StepIo): Promise<SnapshotTaken>;
+  /**
+   * Puts the guest back to the snapshot; name, addresses and MACs stay (they are the spec's).
+   * Returns whether the guest runs afterwards.
+   */
+  revertSnapshot?(spec: DeploySpec, snap: SnapshotRef, io: StepIo): Promise<{ running: boolean }>;
+  /** Removes the snapshot; nothing to do when it is gone already. */
+  deleteSnapshot?(spec: DeploySpec, snap: SnapshotRef, io: StepIo): Promise<void>;
+  /**
+   * Stops the guest, gives it `spec.flavor` (vCPUs, memory, caps; the disk only grows from
+   * `from.diskGb`) and starts it again until it reports ready.
+   */
+  resize?(spec: DeploySpec, from: DeploySpec["flavor"], io: StepIo): Promise<void>;
 }
+
+/** A snapshot as the host knows it: `tag` is its name there (qcow2 tag, LV suffix, ZFS snapshot name). */
+export type SnapshotRef = { tag: string; withMemory: boolean };
+
+/** What taking a snapshot saved. */
+export type SnapshotTaken = { withMemory: boolean; sizeBytes: number | null };
 
 /** A step failure whose message the customer may read (e.g. "host refused: disk full"). */
 export class StepError extends Error {

@@ -1,6 +1,6 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { environmentActions, environments, hosts, orders, type EnvironmentActionKind } from "../db/schema";
+import { environmentActions, environments, hosts, orders, snapshots, type EnvironmentActionKind } from "../db/schema";
 import type { Actor } from "../auth/actor";
 import { orderForActor } from "../orders/queries";
 import { driverFor } from "../pipeline/drivers";
@@ -35,7 +35,26 @@ export type ActionContext = {
 export type ActionHandler = (db: Db, ctx: ActionContext, io: MigrateIo) => Promise<Record<string, unknown> | void>;
 export type ActionHandlers = Partial<Record<EnvironmentActionKind, ActionHandler>>;
 
-const labels: Record<EnvironmentActionKind, string> = { start: "start", stop: "stop", migrate: "live migration", move: "cold move" };
+const labels: Record<EnvironmentActionKind, string> = {
+  start: "start",
+  stop: "stop",
+  migrate: "live migration",
+  move: "cold move",
+  snapshot: "snapshot",
+  revert: "revert to a snapshot",
+  delete_snapshot: "snapshot deletion",
+  resize: "resize",
+};
+
+/**
+ * What an action adds to its row, decided inside the request's transaction with the
+ * environment locked (the snapshot it works on, the flavor of a resize), and for the audit.
+ */
+export type ActionPrepare = (
+  tx: Db,
+  env: typeof environments.$inferSelect,
+  driver: HypervisorDriver,
+) => Promise<{ snapshotId?: string; flavorId?: string; audit?: Record<string, unknown>; held?: string }>;
 
 /** Actions that are waiting or running hold the environment: one at a time. */
 const busy = ["queued", "running"] as const;
@@ -64,21 +83,17 @@ export async function requestAction(
   actor: Actor,
   environmentId: string,
   action: EnvironmentActionKind,
-  opts: { targetHostId?: string } = {},
-): Promise<{ id: string; action: EnvironmentActionKind; status: string; environmentId: string }> {
+  opts: { targetHostId?: string; prepare?: ActionPrepare } = {},
+): Promise<{ id: string; action: EnvironmentActionKind; status: string; environmentId: string; snapshotId: string | null }> {
   const env = await environmentForOwner(db, actor, environmentId);
 
+  let audit: Record<string, unknown> = {};
   const row = await db.transaction(async (tx) => {
     // The environment's row is the lock: two requests at once see each other's action.
     const [current] = await tx.select().from(environments).where(eq(environments.id, environmentId)).for("update");
     const [o] = await tx.select({ status: orders.status }).from(orders).where(eq(orders.id, current.orderId));
-    if (o.status !== "ready") throw conflict(`The order is ${o.status.replace("_", " ")}; only a delivered environment can be started or stopped`);
-    const [pending] = await tx
-      .select()
-      .from(environmentActions)
-      .where(and(eq(environmentActions.environmentId, environmentId), inArray(environmentActions.status, busy)))
-      .limit(1);
-    if (pending) throw conflict(`A ${labels[pending.action]} of this environment is already ${pending.status === "queued" ? "queued" : "in progress"}; wait until it is done`);
+    if (o.status !== "ready") throw conflict(`The order is ${o.status.replace("_", " ")}; only a delivered environment can be ${action === "start" || action === "stop" ? "started or stopped" : "changed"}`);
+    await refuseWhileBusy(tx, environmentId);
     const [host] = await tx.select().from(hosts).where(eq(hosts.id, current.hostId));
     const driver = driverFor(host.kind, tx);
     checkAllowed(action, current.state, driver);
@@ -86,19 +101,39 @@ export async function requestAction(
       if (!opts.targetHostId) throw new UserError("Choose a target host", 422, { targetHostId: ["Choose a target host"] });
       if (opts.targetHostId === current.hostId) throw conflict(`The environment already runs on ${host.name}`, "targetHostId");
     }
+    const extra = opts.prepare ? await opts.prepare(tx, current, driver) : {};
+    audit = { ...extra.audit, ...(extra.held ? { held: extra.held } : {}) };
+    // Held for an approver (`held` says why): recorded, not queued until approved.
     const [created] = await tx
       .insert(environmentActions)
-      .values({ environmentId, action, requestedBy: actor.id, fromHostId: current.hostId, targetHostId: opts.targetHostId ?? null })
+      .values({
+        environmentId, action, requestedBy: actor.id, fromHostId: current.hostId, targetHostId: opts.targetHostId ?? null,
+        snapshotId: extra.snapshotId ?? null, flavorId: extra.flavorId ?? null,
+        ...(extra.held ? { status: "held" as const, note: extra.held.slice(0, 500) } : {}),
+      })
       .returning();
     return created;
   });
   await writeAudit(db, {
     actorId: actor.id, action: `environment.${action}`, targetType: "environment", targetId: environmentId,
-    data: { action: row.id, order: env.orderId, ...(opts.targetHostId ? { targetHostId: opts.targetHostId } : {}) },
+    data: { action: row.id, order: env.orderId, ...(opts.targetHostId ? { targetHostId: opts.targetHostId } : {}), ...audit },
   });
   await announce(env.orderId, "action");
-  await dispatchAction(row.id);
-  return { id: row.id, action: row.action, status: row.status, environmentId };
+  if (row.status === "queued") await dispatchAction(row.id);
+  return { id: row.id, action: row.action, status: row.status, environmentId, snapshotId: row.snapshotId };
+}
+
+/**
+ * 409 naming what runs when one of the environment's actions is queued or running: one at a
+ * time. Call inside the transaction that holds the environment's row locked.
+ */
+export async function refuseWhileBusy(tx: Db, environmentId: string): Promise<void> {
+  const [pending] = await tx
+    .select()
+    .from(environmentActions)
+    .where(and(eq(environmentActions.environmentId, environmentId), inArray(environmentActions.status, busy)))
+    .limit(1);
+  if (pending) throw conflict(`A ${labels[pending.action]} of this environment is already ${pending.status === "queued" ? "queued" : "in progress"}; wait until it is done`);
 }
 
 function checkAllowed(action: EnvironmentActionKind, state: string, driver: HypervisorDriver) {
@@ -122,6 +157,18 @@ function checkAllowed(action: EnvironmentActionKind, state: string, driver: Hype
       if (!driver.capabilities.coldMove || !driver.migrate) throw conflict(`Environments on ${kind} hosts cannot be moved`);
       if (state !== "running" && state !== "stopped") throw conflict(`The environment is ${state}; it cannot be moved now`);
       return;
+    case "snapshot":
+    case "revert":
+    case "delete_snapshot":
+      if (!driver.capabilities.snapshots || !driver.takeSnapshot || !driver.revertSnapshot || !driver.deleteSnapshot) {
+        throw conflict(`Environments on ${kind} hosts have no snapshots in this version`);
+      }
+      if (state !== "running" && state !== "stopped") throw conflict(`The environment is ${state}; wait until it is running or stopped`);
+      return;
+    case "resize":
+      if (!driver.capabilities.resize || !driver.resize) throw conflict(`Environments on ${kind} hosts cannot be resized in this version`);
+      if (state !== "running" && state !== "stopped") throw conflict(`The environment is ${state}; wait until it is running or stopped`);
+      return;
   }
 }
 
@@ -130,8 +177,8 @@ export async function dispatchAction(actionId: string): Promise<boolean> {
   return enqueueOrLeave(`action ${actionId}`, () => enqueueLifecycle({ actionId }));
 }
 
-/** Sets the state a start or stop reached, unless the environment went on meanwhile (being destroyed). */
-async function setEnvironmentState(db: Db, ctx: ActionContext, state: typeof environments.$inferSelect.state) {
+/** Sets the state an action reached, unless the environment went on meanwhile (being destroyed). */
+export async function setEnvironmentState(db: Db, ctx: ActionContext, state: typeof environments.$inferSelect.state) {
   await db
     .update(environments)
     .set({ state })
@@ -237,6 +284,11 @@ export async function failAction(db: Db, actionId: string, message: string): Pro
     .where(and(eq(environmentActions.id, actionId), inArray(environmentActions.status, busy)))
     .returning();
   if (!action) return;
+  // A snapshot that could not be taken is marked so; one that could not be deleted stays usable.
+  if (action.snapshotId && action.action === "snapshot") await db.update(snapshots).set({ status: "failed" }).where(eq(snapshots.id, action.snapshotId));
+  if (action.snapshotId && action.action === "delete_snapshot") {
+    await db.update(snapshots).set({ status: "ready" }).where(and(eq(snapshots.id, action.snapshotId), eq(snapshots.status, "deleting")));
+  }
   const [env] = await db.select().from(environments).where(eq(environments.id, action.environmentId));
   try {
     const order = await loadOrderContext(db, env.orderId);

@@ -1,12 +1,12 @@
 import { alias } from "drizzle-orm/pg-core";
 import { and, desc, eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { environmentActions, hosts } from "../db/schema";
+import { environmentActions, hosts, type EnvironmentActionStatus } from "../db/schema";
 
 /** One move of an environment, as the order page and the API show it. */
 export type MigrationView = {
   id: string;
-  status: "queued" | "running" | "succeeded" | "failed";
+  status: EnvironmentActionStatus;
   progress: number;
   note: string | null;
   error: string | null;

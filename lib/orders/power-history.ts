@@ -1,12 +1,12 @@
 import { and, desc, eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { environmentActions } from "../db/schema";
+import { environmentActions, type EnvironmentActionStatus } from "../db/schema";
 
 /** One start or stop of an environment, as the order page shows it. */
 export type PowerActionView = {
   id: string;
   action: "start" | "stop";
-  status: "queued" | "running" | "succeeded" | "failed";
+  status: EnvironmentActionStatus;
   /** The latest line the action reported ("asking the guest to power off ..."). */
   note: string | null;
   error: string | null;

@@ -21,6 +21,7 @@ import { catalogChoiceErrors, defaultProductionNetwork, findFlavor, findImage, f
 import { lockForTransaction } from "../db/locks";
 import { migrationsOf } from "./migration-history";
 import { powerActionsOf } from "./power-history";
+import { day2ActionsOf, snapshotsOf } from "./day2-history";
 import { failedHoldOf } from "./failed-hold";
 import { connectionOf } from "./connection";
 import { leaseForOrder } from "../leases/queries";
@@ -428,6 +429,8 @@ export async function orderView(db: Db, orderId: string) {
     : [];
   const migrations = envRow ? await migrationsOf(db, envRow.environment.id) : [];
   const power = envRow ? await powerActionsOf(db, envRow.environment.id) : [];
+  const snapshotList = envRow ? await snapshotsOf(db, envRow.environment.id) : [];
+  const day2 = envRow ? await day2ActionsOf(db, envRow.environment.id) : [];
   const o = row.order;
   // A delivered order has a lease; the page's lease card follows it (ending, extended, retired).
   const lease = envRow && o.readyAt ? await leaseForOrder(db, orderId) : null;
@@ -463,6 +466,8 @@ export async function orderView(db: Db, orderId: string) {
           addresses: addresses.map((a) => ({ network: a.network, networkName: a.networkName, purpose: a.purpose, ip: a.ip, mac: a.mac })),
           migrations,
           power,
+          snapshots: snapshotList,
+          day2,
           connection: connectionOf(o.status, envRow.environment.login, addresses),
         }
       : undefined,

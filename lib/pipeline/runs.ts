@@ -1,6 +1,6 @@
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, inArray, ne } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { pipelineRuns, pipelineSteps } from "../db/schema";
+import { environments, orders, pipelineRuns, pipelineSteps, snapshots } from "../db/schema";
 import { enqueueOrLeave, enqueueRun } from "../jobs/queues";
 import { provisionSteps, teardownSteps } from "./steps";
 
@@ -53,4 +53,29 @@ export async function resetFailedRun(db: Db, runId: string) {
     .where(eq(pipelineRuns.id, runId))
     .returning();
   return updated;
+}
+
+/**
+ * Rebuilds a delivered environment from its image, in the caller's transaction: the same
+ * order, host, name, IP and MAC addresses, with the guest and its disk removed and built
+ * again. One provision run whose first steps are the teardown's "stop" and "remove" (the
+ * driver's halt and destroy), then the whole deploy pipeline; every step is idempotent, so a
+ * redelivered job or a retry resumes. The environment's snapshots go with its disk. Null when
+ * the order is not ready (nothing changed).
+ * Enqueue the run (dispatchRun) after commit. Used by reinstall and by courses' reset.
+ */
+export async function createRebuildRun(tx: Db, orderId: string, reason: string) {
+  const moved = await tx
+    .update(orders)
+    .set({ status: "queued", reason, updatedAt: new Date() })
+    .where(and(eq(orders.id, orderId), eq(orders.status, "ready")))
+    .returning({ id: orders.id });
+  if (moved.length === 0) return null;
+  const [env] = await tx.update(environments).set({ state: "creating" }).where(eq(environments.orderId, orderId)).returning({ id: environments.id });
+  // The rebuild removes the disk and with it the snapshots of it.
+  if (env) await tx.update(snapshots).set({ status: "deleted", deletedAt: new Date() }).where(and(eq(snapshots.environmentId, env.id), ne(snapshots.status, "deleted")));
+  const [run] = await tx.insert(pipelineRuns).values({ orderId, kind: "provision" }).returning();
+  const steps = [...teardownSteps.filter((s) => s.name !== "release"), ...provisionSteps];
+  await tx.insert(pipelineSteps).values(steps.map((s, position) => ({ runId: run.id, position, phase: s.phase, name: s.name })));
+  return run;
 }

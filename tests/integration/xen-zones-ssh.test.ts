@@ -187,6 +187,39 @@ describe("Xen over SSH (emulated xl and LVM)", () => {
     await xen.destroy(s, io);
   });
 
+  it("snapshot, change, revert: the guest's disk is back as it was, same domain config and MACs; then a resize grows it", async () => {
+    const s = { ...spec({ name: "xen-snap1", image: "linux-db", flavor: "small", host: { name: "xen-a", kind: "xen" }, last: 25 }), host: xenA.host };
+    const { io, lines } = recordingIo();
+    await provision(xen, s, io);
+    const disk = path.join(sharedDir("san"), "data/vg0/xen-snap1");
+    const config = `${xenA.state}/etc/xen/xen-snap1.cfg`;
+    const before = readFileSync(config, "utf8");
+    writeFileSync(`${disk}/etc/motd`, "before the snapshot\n");
+    const tag = "portal-0123456789abcdef";
+    expect(await xen.takeSnapshot!(s, tag, io)).toEqual({ withMemory: false, sizeBytes: null });
+    expect((await on(xenA, ["lvs", "--noheadings", "--separator", "|", "-o", "lv_name,origin", `vg0/xen-snap1-${tag}`])).stdout.trim()).toBe(`xen-snap1-${tag}|xen-snap1`);
+    writeFileSync(`${disk}/etc/motd`, "changed after\n");
+
+    expect(await xen.revertSnapshot!(s, { tag, withMemory: false }, io)).toEqual({ running: true });
+    expect(readFileSync(`${disk}/etc/motd`, "utf8")).toBe("before the snapshot\n");
+    expect(lines).toContain(`$ lvconvert --merge vg0/xen-snap1-${tag}`);
+    expect(readFileSync(config, "utf8")).toBe(before); // name, vifs and MACs untouched
+    expect(await xen.status(s)).toBe("running");
+    // Taken again after the merge: the owner can revert to it once more, then delete it.
+    expect((await on(xenA, ["lvs", "--noheadings", "-o", "lv_name", `vg0/xen-snap1-${tag}`])).code).toBe(0);
+    await xen.deleteSnapshot!(s, { tag, withMemory: false }, io);
+    await xen.deleteSnapshot!(s, { tag, withMemory: false }, io); // a rerun finds it gone
+    expect((await on(xenA, ["lvs", "--noheadings", "-o", "lv_name", `vg0/xen-snap1-${tag}`])).code).toBe(5);
+
+    const large = spec({ name: "xen-snap1", image: "linux-db", flavor: "large", host: { name: "xen-a", kind: "xen" }, last: 25 }).flavor;
+    await xen.resize!({ ...s, flavor: large }, s.flavor, io);
+    expect((await on(xenA, ["xl", "list"])).stdout).toMatch(/^xen-snap1\s+\d+\s+8192\s+4\s+/m);
+    expect((await on(xenA, ["lvs", "--noheadings", "--units", "b", "--nosuffix", "-o", "lv_size", "vg0/xen-snap1"])).stdout.trim()).toBe(String(40 * 1024 ** 3));
+    expect(lines).toContain("  The filesystem on /dev/vg0/xen-snap1 is now 10485760 (4k) blocks long.");
+    await xen.halt(s, io);
+    await xen.destroy(s, io);
+  });
+
   it("a guest that ignores the shutdown is forced off after the host's timeout", async () => {
     const s = { ...spec({ name: "xen-stuck1", image: "linux-test", flavor: "small", host: { name: "xen-a", kind: "xen" }, last: 24 }), host: { ...xenA.host, config: { ...xenA.host.config, shutdownTimeoutSec: 1 } } };
     const { io, lines } = recordingIo();
@@ -290,6 +323,52 @@ describe("Solaris zones over SSH (emulated zonecfg, zoneadm, zfs, zlogin)", () =
     await zones.halt(s, io);
     await zones.destroy(s, io);
     expect((await on(solC, ["zoneadm", "-z", "zone-sp1", "list", "-p"])).stderr).toContain("No such zone configured");
+  });
+
+  it("snapshot, change, revert of a zone by ZFS; a resize changes its caps with zonecfg and its quota", async () => {
+    const s = { ...spec({ name: "zone-snap1", image: "solaris10-sparse", flavor: "small", host: { name: "sol-c", kind: "zones" }, last: 36 }), host: solC.host };
+    const { io, lines } = recordingIo();
+    await provision(zones, s, io);
+    const motd = `${solC.state}/zones/zone-snap1/root/etc/motd`;
+    await solC.transport().writeFile(motd, "before the snapshot\n");
+    const tag = "portal-0123456789abcdef";
+    expect(await zones.takeSnapshot!(s, tag, io)).toEqual({ withMemory: false, sizeBytes: null });
+    await zones.takeSnapshot!(s, tag, io); // a rerun finds it there
+    await solC.transport().writeFile(motd, "changed after\n");
+    // A newer snapshot stops the rollback, and the step says what to do.
+    await zones.takeSnapshot!(s, "portal-newer", io);
+    const refused = await zones.revertSnapshot!(s, { tag, withMemory: false }, io).catch((e) => e);
+    expect(refused).toBeInstanceOf(StepError);
+    expect(refused.message).toMatch(/more recent snapshots.*delete the newer snapshots of this environment first/s);
+    await zones.deleteSnapshot!(s, { tag: "portal-newer", withMemory: false }, io);
+
+    expect(await zones.revertSnapshot!(s, { tag, withMemory: false }, io)).toEqual({ running: false }); // the failed revert left it halted
+    expect(readFileSync(motd, "utf8")).toBe("before the snapshot\n");
+    expect(lines).toContain(`$ zfs rollback rpool/zones/zone-snap1@${tag}`);
+    await zones.start!(s, io);
+    expect(await zones.revertSnapshot!(s, { tag, withMemory: false }, io)).toEqual({ running: true });
+    expect((await on(solC, ["zoneadm", "-z", "zone-snap1", "list", "-p"])).stdout).toMatch(/:zone-snap1:running:/);
+    await zones.deleteSnapshot!(s, { tag, withMemory: false }, io);
+    await zones.deleteSnapshot!(s, { tag, withMemory: false }, io); // gone already
+
+    const capped = spec({ name: "zone-snap1", image: "solaris10-sparse", flavor: "capped-2cpu-4g", host: { name: "sol-c", kind: "zones" }, last: 36 }).flavor;
+    await zones.resize!({ ...s, flavor: capped }, s.flavor, io);
+    let exported = (await on(solC, ["zonecfg", "-z", "zone-snap1", "export"])).stdout;
+    expect(exported).toContain("add capped-cpu\nset ncpus=2\nend");
+    expect(exported).toContain("add capped-memory\nset physical=4g\nset swap=4g\nend");
+    expect(exported).toContain("limit=40");
+    const bigger = { ...capped, vcpus: 6, diskGb: 60, cpuCap: 3 };
+    await zones.resize!({ ...s, flavor: bigger }, capped, io);
+    exported = (await on(solC, ["zonecfg", "-z", "zone-snap1", "export"])).stdout;
+    expect(exported).toContain("add capped-cpu\nset ncpus=3\nend");
+    expect(exported).toContain("limit=60");
+    await zones.resize!({ ...s, flavor: { ...bigger, cpuCap: null, memoryCapMb: null } }, bigger, io);
+    exported = (await on(solC, ["zonecfg", "-z", "zone-snap1", "export"])).stdout;
+    expect(exported).not.toContain("capped-");
+    expect(JSON.parse(readFileSync(`${solC.state}/zfs/state.json`, "utf8")).datasets["rpool/zones/zone-snap1"].quota).toBe("60g");
+    expect((await on(solC, ["zoneadm", "-z", "zone-snap1", "list", "-p"])).stdout).toMatch(/:zone-snap1:running:/);
+    await zones.halt(s, io);
+    await zones.destroy(s, io);
   });
 
   it("installs a zone from the global zone's packages on a new ZFS dataset (mode 700 zonepath)", async () => {

@@ -15,6 +15,8 @@ import { xenMigrationPlan } from "@/lib/drivers/xen/migration";
 import { xenSnapshotStep } from "@/lib/drivers/xen/plan";
 import { ZonesDriver } from "@/lib/drivers/zones/driver";
 import { zoneMovePlan } from "@/lib/drivers/zones/move";
+import { xenDeleteSnapshotStep, xenResizePlan, xenRevertPlan, xenTakeSnapshotStep } from "@/lib/drivers/xen/day2";
+import { zoneDeleteSnapshotStep, zoneResizePlan, zoneRevertPlan, zoneSnapshotStep } from "@/lib/drivers/zones/day2";
 import { goldenOrders, goldenZonesConfig } from "../fixtures/plan-orders";
 
 const dir = path.resolve(import.meta.dirname, "../golden");
@@ -31,6 +33,37 @@ function lifecyclePlans(): Record<string, Plan> {
   return {
     "xen-migrate": { kind: "xen", host: "xen-1 -> xen-2", guest: xen.hostname, steps: [m.prepare, m.migrate, m.verify, m.cleanup, xenSnapshotStep(xen, XenDriver.config(xen.host), "backup-20261125")] },
     "zone-move": { kind: "zones", host: "sol-1 -> sol-2", guest: zone.hostname, steps: [z.preflight, z.detach, z.attach, z.cleanup] },
+    ...day2Plans(),
+  };
+}
+
+/**
+ * Snapshots (take, revert of a running guest, delete) and resizes: Xen small -> large; a zone
+ * gaining caps (sparse small -> capped), having them changed, and losing them.
+ */
+function day2Plans(): Record<string, Plan> {
+  const tag = "portal-0123456789abcdef";
+  const xen = goldenOrders["xen-small"];
+  const xenCfg = XenDriver.config(xen.host);
+  const large = goldenOrders["xen-large"].flavor;
+  const sparse = goldenOrders["zone-sparse"];
+  const capped = goldenOrders["zone-capped"];
+  const zoneCfg = ZonesDriver.config(sparse.host);
+  const bigger = { vcpus: 6, memoryMb: 8192, diskGb: 60, cpuCap: 3, memoryCapMb: 6144 };
+  return {
+    "xen-day2": {
+      kind: "xen", host: xen.host.name, guest: xen.hostname,
+      steps: [xenTakeSnapshotStep(xen, xenCfg, tag), ...xenRevertPlan(xen, xenCfg, tag, true), xenDeleteSnapshotStep(xen, xenCfg, tag), ...xenResizePlan({ ...xen, flavor: large }, xen.flavor, xenCfg)],
+    },
+    "zone-day2": {
+      kind: "zones", host: sparse.host.name, guest: sparse.hostname,
+      steps: [
+        zoneSnapshotStep(sparse, zoneCfg, tag), ...zoneRevertPlan(sparse, zoneCfg, tag, true), zoneDeleteSnapshotStep(sparse, zoneCfg, tag),
+        ...zoneResizePlan({ ...sparse, flavor: capped.flavor }, sparse.flavor, zoneCfg),
+        ...zoneResizePlan({ ...sparse, flavor: bigger }, capped.flavor, zoneCfg),
+        ...zoneResizePlan({ ...sparse, flavor: { ...bigger, cpuCap: null, memoryCapMb: null } }, capped.flavor, zoneCfg),
+      ],
+    },
   };
 }
 

@@ -3,6 +3,8 @@ import { isDatabaseUnavailable, type Db } from "@/lib/db/client";
 import { queues } from "@/lib/jobs/queues";
 import { executeAction, failAction, startEnvironment, stopEnvironment, type ActionHandlers } from "@/lib/lifecycle/actions";
 import { migrateEnvironment } from "@/lib/lifecycle/migrate";
+import { deleteSnapshot, revertSnapshot, takeSnapshot } from "@/lib/lifecycle/snapshots";
+import { resizeEnvironment } from "@/lib/lifecycle/resize";
 import { giveBack, untilDatabaseAnswers } from "../interruptions";
 
 /**
@@ -15,6 +17,10 @@ export const lifecycleHandlers: ActionHandlers = {
   stop: stopEnvironment,
   migrate: migrateEnvironment,
   move: migrateEnvironment,
+  snapshot: takeSnapshot,
+  revert: revertSnapshot,
+  delete_snapshot: deleteSnapshot,
+  resize: resizeEnvironment,
 };
 
 /**

@@ -16,6 +16,7 @@ import type { Db } from "@/lib/db/client";
 import { hostKinds, type HostKind } from "@/lib/db/schema";
 import { shownHostKinds } from "@/lib/catalog/host-kinds";
 import { isUuid } from "@/lib/validation/ids";
+import { day2Options } from "@/lib/lifecycle/resize";
 
 export const metadata: Metadata = { title: "Order" };
 
@@ -42,8 +43,10 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
   const canManage = user.role === "admin" || order.userId === user.id;
   // Approvers of a held order see, computed now, whether it would succeed.
   const check = canDecide && order.status === "pending_approval" ? await preflight(db, id) : null;
+  // Snapshots, resize and reinstall of a delivered environment (owner and admins act; approvers see snapshots).
+  const day2 = canManage || canDecide ? await day2Options(db, id) : undefined;
   return (
-    <OrderLive key={view.id} initial={view} isOwner={order.userId === user.id} canManage={canManage} canDecide={canDecide} estimate={estimate} preflight={check} move={move} showSimulated={shownHostKinds(user.role, ["sim"]).length > 0} />
+    <OrderLive key={view.id} initial={view} isOwner={order.userId === user.id} canManage={canManage} canDecide={canDecide} estimate={estimate} preflight={check} move={move} day2={day2} showSimulated={shownHostKinds(user.role, ["sim"]).length > 0} />
   );
 }
 

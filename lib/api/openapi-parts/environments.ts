@@ -31,9 +31,10 @@ export const environmentsPart: OpenApiPart = {
       required: ["id", "action", "status", "environmentId"],
       properties: {
         id: { type: "string", format: "uuid" },
-        action: { enum: ["start", "stop", "migrate", "move"] },
-        status: { enum: ["queued", "running", "succeeded", "failed"] },
+        action: { enum: ["start", "stop", "migrate", "move", "snapshot", "revert", "delete_snapshot", "resize"] },
+        status: { enum: ["held", "queued", "running", "succeeded", "failed"], description: "held: a resize waiting for an approver" },
         environmentId: { type: "string", format: "uuid" },
+        snapshotId: { type: ["string", "null"], format: "uuid", description: "The snapshot a snapshot, revert or delete action works on" },
       },
     },
   },

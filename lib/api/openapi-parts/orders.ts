@@ -215,6 +215,25 @@ export const ordersPart: OpenApiPart = {
             id: { type: "string" }, hostname: { type: "string" }, host: { type: "string" }, state: { type: "string" },
             addresses: { type: "array", items: { type: "object", properties: { network: { type: "string" }, ip: { type: "string" }, mac: { type: "string" } } } },
             migrations: { type: "array", description: "Live migrations to other hosts, newest first", items: ref("Migration") },
+            snapshots: { type: "array", description: "The environment's snapshots, oldest first", items: ref("Snapshot") },
+            day2: {
+              type: "array",
+              description: "The latest snapshot, revert, snapshot deletion and resize actions, newest first",
+              items: {
+                type: "object",
+                properties: {
+                  id: { type: "string", format: "uuid" },
+                  action: { enum: ["snapshot", "revert", "delete_snapshot", "resize"] },
+                  status: { enum: ["held", "queued", "running", "succeeded", "failed"], description: "held: a resize waiting for an approver" },
+                  note: { type: ["string", "null"], description: "What it is doing now" },
+                  error: { type: ["string", "null"] },
+                  snapshot: { type: ["string", "null"], description: "The snapshot's name" },
+                  flavor: { type: ["string", "null"], description: "A resize's new size" },
+                  createdAt: { type: "string", format: "date-time" },
+                  finishedAt: { type: ["string", "null"], format: "date-time" },
+                },
+              },
+            },
             connection: {
               description: "How the owner logs in; null until delivered, while it has no address, and once it is being destroyed",
               oneOf: [ref("Connection"), { type: "null" }],

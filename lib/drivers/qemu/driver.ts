@@ -5,7 +5,7 @@ import { sshFingerprint } from "../../validation/ssh-fingerprint";
 import type { ConnectHost } from "../plan/driver";
 import { transportStepError } from "../transport/errors";
 import type { Transport } from "../transport/types";
-import { StepError, type DeploySpec, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type StepIo } from "../types";
+import { StepError, type DeploySpec, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
 import { guestFiles, qemuArgv, type QemuPlan } from "./args";
 import { capCpu, cgroupName, removeCgroup } from "./cgroup";
 import { buildGlueArchive, glueMotd, guestKernelAppend, parseReadyLine, type ReadyReport } from "./glue";
@@ -13,6 +13,7 @@ import { ensureGuestNetwork, hostKey, netnsName, networkMode, nicPlans, removeGu
 import { guestPid, guestPids, launchGuest, queryGuest, stopGuest } from "./process";
 import { followLog, markerMismatches, pokeGuest } from "./serial";
 import { migrateGuest } from "./migrate";
+import { applySnapshotStopped, loadSnapshotRunning, removeSnapshot, takeSnapshot } from "./snapshots";
 import { connectLocalOnly, guestDir, hostConfig, imageStore, packKey, readyTimeoutMs, stagingDir, stopGraceMs, workDir } from "./host";
 
 /** What configureNetwork decided, kept in the guest's folder for boot, start and migration. */
@@ -54,7 +55,7 @@ function cpuCap(spec: DeploySpec): number {
  */
 export class QemuDriver implements HypervisorDriver {
   readonly kind = "qemu" as const;
-  readonly capabilities = { liveMigration: true, coldMove: false, cpuCap: true, sparseRoot: false };
+  readonly capabilities = { liveMigration: true, coldMove: false, cpuCap: true, sparseRoot: false, snapshots: true, resize: true };
 
   constructor(private readonly connect: ConnectHost = connectLocalOnly) {}
 
@@ -408,6 +409,79 @@ export class QemuDriver implements HypervisorDriver {
       await t.close().catch(() => {});
       throw new StepError(`${spec.hostname} has no console on ${spec.host.name} now: it is not running, or it was started before consoles existed (stop and start it once)`);
     }
+  }
+
+  /** qcow2 internal snapshot of the overlay: with memory (savevm) while the guest runs (lib/drivers/qemu/snapshots.ts). */
+  takeSnapshot(spec: DeploySpec, tag: string, io: StepIo): Promise<SnapshotTaken> {
+    return this.withHost(spec, async (t) => {
+      const taken = await takeSnapshot(t, this.files(spec).dir, tag, io.log, io.signal);
+      return { withMemory: taken.vmStateBytes > 0, sizeBytes: taken.vmStateBytes || null };
+    });
+  }
+
+  /**
+   * A snapshot with memory is loaded into the running guest (started first when it is
+   * stopped: loadvm needs a QEMU); a disk-only one, or one whose memory no longer fits the
+   * guest, is applied with the guest stopped, and the guest is started again if it ran (or
+   * was started for loadvm). The NICs are the spec's, so addresses and MACs stay.
+   */
+  revertSnapshot(spec: DeploySpec, snap: SnapshotRef, io: StepIo): Promise<{ running: boolean }> {
+    return this.withHost(spec, async (t) => {
+      const f = this.files(spec);
+      const wasRunning = (await guestPid(t, f.dir)) !== null;
+      let loadFailed = false;
+      if (snap.withMemory) {
+        if (!wasRunning) await this.launch(t, spec, io);
+        try {
+          await loadSnapshotRunning(t, f.dir, snap.tag, io.log);
+          const state = await queryGuest(t, f.dir);
+          if (!state?.running) throw new StepError(`the guest is ${state?.status ?? "gone"} after loadvm ${snap.tag}`);
+          await io.log(`guest ${spec.hostname} runs from snapshot ${snap.tag}`);
+          return { running: true };
+        } catch (err) {
+          if (!(err instanceof StepError)) throw err;
+          // The saved memory no longer fits the guest (e.g. resized since): its disk still does.
+          await io.log(`${err.message}; reverting the disk only and booting from it`);
+          loadFailed = true;
+        }
+      }
+      if ((await guestPid(t, f.dir)) !== null) {
+        // After a failed loadvm the guest's memory is no use: no orderly shutdown to wait for.
+        const how = await stopGuest(t, f.dir, { graceMs: loadFailed ? 0 : stopGraceMs(spec.host), signal: io.signal, log: io.log });
+        await io.log(`guest ${spec.hostname} stopped (${how}) to revert its disk`);
+      }
+      await applySnapshotStopped(t, f.dir, snap.tag, io.log, io.signal);
+      if (!wasRunning && !snap.withMemory) return { running: false };
+      await this.launch(t, spec, io);
+      await this.awaitReady(t, spec, io);
+      return { running: true };
+    });
+  }
+
+  deleteSnapshot(spec: DeploySpec, snap: SnapshotRef, io: StepIo): Promise<void> {
+    return this.withHost(spec, (t) => removeSnapshot(t, this.files(spec).dir, snap.tag, io.log, io.signal));
+  }
+
+  /**
+   * Stops the guest, grows its overlay when the new flavor's disk is larger (never shrinks),
+   * and starts it with the new -smp/-m and CPU quota (launch writes the new plan.json).
+   */
+  resize(spec: DeploySpec, from: DeploySpec["flavor"], io: StepIo): Promise<void> {
+    return this.withHost(spec, async (t) => {
+      const f = this.files(spec);
+      if ((await t.run(["test", "-f", f.disk])).code !== 0) throw new StepError(`the guest's disk is missing on ${spec.host.name}; it cannot be resized`);
+      const how = await stopGuest(t, f.dir, { graceMs: stopGraceMs(spec.host), signal: io.signal, log: io.log });
+      await io.log(how === "not-running" ? `guest ${spec.hostname} is stopped` : `guest ${spec.hostname} stopped (${how}) for the resize`);
+      await io.log(`${from.vcpus} -> ${spec.flavor.vcpus} vCPUs, ${Math.min(from.memoryMb, from.memoryCapMb ?? from.memoryMb)} -> ${memoryMb(spec)} MiB`);
+      const info = await this.diskInfo(t, f.disk);
+      const want = spec.flavor.diskGb * 1024 ** 3;
+      if (info && info.virtualSize < want) {
+        await io.log(`qemu-img resize ${path.basename(f.disk)} ${spec.flavor.diskGb}G (the disk only grows)`);
+        await must(t, ["qemu-img", "resize", "-q", f.disk, `${spec.flavor.diskGb}G`], "qemu-img resize", io.signal);
+      }
+      await this.launch(t, spec, io);
+      await this.awaitReady(t, spec, io);
+    });
   }
 
   /** From the host: a QEMU process for the guest (QMP status), its folder only, or nothing. */

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { env } from "../../env";
 import { sshFingerprint } from "../../validation/ssh-fingerprint";
-import { StepError, type DeploySpec, type HypervisorDriver, type StepIo } from "../types";
+import { StepError, type DeploySpec, type HypervisorDriver, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
 import { SimConsole } from "./console";
 import type { SimHostState } from "./state";
 
@@ -14,7 +14,7 @@ import type { SimHostState } from "./state";
 export class SimDriver implements HypervisorDriver {
   readonly kind = "sim" as const;
   // No migrate(): a simulated guest stays on the host it was built on.
-  readonly capabilities = { liveMigration: false, coldMove: false, cpuCap: true, sparseRoot: true };
+  readonly capabilities = { liveMigration: false, coldMove: false, cpuCap: true, sparseRoot: true, snapshots: true, resize: true };
 
   constructor(private readonly state: SimHostState) {}
 
@@ -95,6 +95,42 @@ export class SimDriver implements HypervisorDriver {
 
   stop(spec: DeploySpec, io: StepIo) {
     return this.step(spec, io, "stop", "guest", spec.hostname, "stopped", [`shutting down ${spec.hostname} (ACPI), waiting for it to power off`]);
+  }
+
+  /** A simulated snapshot: with memory when the simulated guest runs, like QEMU's savevm. */
+  async takeSnapshot(spec: DeploySpec, tag: string, io: StepIo): Promise<SnapshotTaken> {
+    const running = (await this.object(spec, "guest", spec.hostname))?.state === "running";
+    await this.step(spec, io, "snapshot", "snapshot", `${spec.hostname}@${tag}`, running ? "taken-with-memory" : "taken", [
+      `taking snapshot ${tag} of volume ${spec.hostname}${running ? " and the running guest's memory" : ""}`,
+    ]);
+    const taken = await this.object(spec, "snapshot", `${spec.hostname}@${tag}`);
+    return { withMemory: taken?.state === "taken-with-memory", sizeBytes: null };
+  }
+
+  async revertSnapshot(spec: DeploySpec, snap: SnapshotRef, io: StepIo): Promise<{ running: boolean }> {
+    if (!(await this.object(spec, "snapshot", `${spec.hostname}@${snap.tag}`))) throw new StepError(`snapshot ${snap.tag} of ${spec.hostname} is not on ${spec.host.name}`);
+    await io.log(`reverting volume ${spec.hostname} to snapshot ${snap.tag}${snap.withMemory ? " with the guest's memory" : ""}`);
+    await this.pause(spec, io);
+    if (await this.state.takeInjectedFailure(spec.host.id, "revert")) throw new StepError(`${spec.host.name}: injected failure in step revert (sim host failure injection)`);
+    const guest = await this.object(spec, "guest", spec.hostname);
+    const running = snap.withMemory || guest?.state === "running";
+    await this.state.put(spec.host.id, "guest", spec.hostname, running ? "running" : "stopped");
+    await io.log(`guest ${spec.hostname} back at snapshot ${snap.tag}; ${spec.addresses.map((a) => `${a.ip} (${a.mac})`).join(", ")} unchanged`);
+    return { running };
+  }
+
+  async deleteSnapshot(spec: DeploySpec, snap: SnapshotRef, io: StepIo): Promise<void> {
+    const removed = await this.state.remove(spec.host.id, [{ kind: "snapshot", name: `${spec.hostname}@${snap.tag}` }]);
+    await io.log(removed.length ? `removed snapshot ${snap.tag} of ${spec.hostname}` : `snapshot ${snap.tag} of ${spec.hostname} is already gone`);
+  }
+
+  /** Stop, change, start: what a real resize does, in simulated time. */
+  async resize(spec: DeploySpec, from: DeploySpec["flavor"], io: StepIo): Promise<void> {
+    await io.log(`shutting down ${spec.hostname} to resize it`);
+    await this.state.put(spec.host.id, "guest", spec.hostname, "stopped");
+    await io.log(`${from.vcpus} -> ${spec.flavor.vcpus} vCPUs, ${from.memoryMb} -> ${spec.flavor.memoryMb} MiB`);
+    if (spec.flavor.diskGb > from.diskGb) await io.log(`growing volume ${spec.hostname} from ${from.diskGb} GiB to ${spec.flavor.diskGb} GiB`);
+    await this.step(spec, io, "resize", "guest", spec.hostname, "running", [`starting ${spec.hostname} on ${spec.host.name}`]);
   }
 
   async halt(spec: DeploySpec, io: StepIo) {

@@ -6,9 +6,10 @@
 import { PlanDriver } from "../plan/driver";
 import type { Plan } from "../plan/types";
 import { HOST_ADDRESS, parseHostConfig } from "../plan/validate";
-import { StepError, type DeploySpec, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type StepIo } from "../types";
+import { StepError, type DeploySpec, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
 import { xenHostConfig, type XenHostConfig } from "./config";
 import { xenMigrationPlan } from "./migration";
+import { xenDeleteSnapshotStep, xenResizePlan, xenRevertPlan, xenTakeSnapshotStep } from "./day2";
 import { xenHaltStep, xenNames, xenProvisionPlan, xenSnapshotStep, xenStartStep, xenTeardownPlan } from "./plan";
 
 export type { ConnectHost } from "../plan/driver";
@@ -29,7 +30,7 @@ const NOTICE = "note: this Xen command plan has not been run on a real Xen host 
 
 export class XenDriver extends PlanDriver implements HypervisorDriver {
   readonly kind = "xen" as const;
-  readonly capabilities = { liveMigration: true, coldMove: false, cpuCap: true, sparseRoot: false };
+  readonly capabilities = { liveMigration: true, coldMove: false, cpuCap: true, sparseRoot: false, snapshots: true, resize: true };
 
   static config(host: DeploySpec["host"]): XenHostConfig {
     return parseHostConfig(xenHostConfig, host);
@@ -57,6 +58,25 @@ export class XenDriver extends PlanDriver implements HypervisorDriver {
 
   /** An LVM snapshot of the guest's disk for a backup, named <guest>-<label>. */
   snapshot(spec: DeploySpec, label: string, io: StepIo) { return this.runOne(spec, io, xenSnapshotStep(spec, XenDriver.config(spec.host), label)); }
+
+  /** The owner's snapshot: an LVM snapshot volume named after its tag (disk only: xl has no memory snapshot that leaves the guest running). */
+  async takeSnapshot(spec: DeploySpec, tag: string, io: StepIo): Promise<SnapshotTaken> {
+    await this.runOne(spec, io, xenTakeSnapshotStep(spec, XenDriver.config(spec.host), tag));
+    return { withMemory: false, sizeBytes: null };
+  }
+
+  /** Shut down, merge the snapshot back (./day2.ts), start again if it ran; the domain config keeps name and MACs. */
+  async revertSnapshot(spec: DeploySpec, snap: SnapshotRef, io: StepIo): Promise<{ running: boolean }> {
+    const running = (await this.status(spec)) === "running";
+    for (const step of xenRevertPlan(spec, XenDriver.config(spec.host), snap.tag, running)) await this.runOne(spec, io, step);
+    return { running };
+  }
+
+  deleteSnapshot(spec: DeploySpec, snap: SnapshotRef, io: StepIo) { return this.runOne(spec, io, xenDeleteSnapshotStep(spec, XenDriver.config(spec.host), snap.tag)); }
+
+  async resize(spec: DeploySpec, from: DeploySpec["flavor"], io: StepIo): Promise<void> {
+    for (const step of xenResizePlan(spec, from, XenDriver.config(spec.host))) await this.runOne(spec, io, step);
+  }
 
   async status(spec: DeploySpec): Promise<GuestStatus> {
     const n = xenNames(spec, XenDriver.config(spec.host));

@@ -7,10 +7,11 @@
 import { PlanDriver } from "../plan/driver";
 import type { Plan } from "../plan/types";
 import { parseHostConfig } from "../plan/validate";
-import { StepError, type DeploySpec, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type StepIo } from "../types";
+import { StepError, type DeploySpec, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
 import { migrationAddress } from "../xen/driver";
 import { zonesHostConfig, type ZonesHostConfig } from "./config";
 import { zoneMovePlan } from "./move";
+import { zoneDeleteSnapshotStep, zoneResizePlan, zoneRevertPlan, zoneSnapshotStep } from "./day2";
 import { zoneBootStep, zoneHaltStep, zonesProvisionPlan, zonesTeardownPlan } from "./plan";
 
 const NOTICE = "note: this Solaris command plan has not been run on a real Solaris host yet (it was tested against emulators)";
@@ -18,7 +19,7 @@ const NOTICE = "note: this Solaris command plan has not been run on a real Solar
 export class ZonesDriver extends PlanDriver implements HypervisorDriver {
   readonly kind = "zones" as const;
   /** No live migration of zones in Solaris 10: a move is detach, send, attach. */
-  readonly capabilities = { liveMigration: false, coldMove: true, cpuCap: true, sparseRoot: true };
+  readonly capabilities = { liveMigration: false, coldMove: true, cpuCap: true, sparseRoot: true, snapshots: true, resize: true };
 
   static config(host: DeploySpec["host"]): ZonesHostConfig {
     return parseHostConfig(zonesHostConfig, host);
@@ -42,6 +43,25 @@ export class ZonesDriver extends PlanDriver implements HypervisorDriver {
 
   start(spec: DeploySpec, io: StepIo) { return this.runOne(spec, io, zoneBootStep(spec)); }
   stop(spec: DeploySpec, io: StepIo) { return this.runOne(spec, io, zoneHaltStep(spec)); }
+
+  /** A ZFS snapshot of the zonepath dataset (./day2.ts); zones have no memory snapshot. */
+  async takeSnapshot(spec: DeploySpec, tag: string, io: StepIo): Promise<SnapshotTaken> {
+    await this.runOne(spec, io, zoneSnapshotStep(spec, ZonesDriver.config(spec.host), tag));
+    return { withMemory: false, sizeBytes: null };
+  }
+
+  /** Halt, zfs rollback, boot again if it ran; the zone's configuration (name, addresses) is not touched. */
+  async revertSnapshot(spec: DeploySpec, snap: SnapshotRef, io: StepIo): Promise<{ running: boolean }> {
+    const running = (await this.status(spec)) === "running";
+    for (const step of zoneRevertPlan(spec, ZonesDriver.config(spec.host), snap.tag, running)) await this.runOne(spec, io, step);
+    return { running };
+  }
+
+  deleteSnapshot(spec: DeploySpec, snap: SnapshotRef, io: StepIo) { return this.runOne(spec, io, zoneDeleteSnapshotStep(spec, ZonesDriver.config(spec.host), snap.tag)); }
+
+  async resize(spec: DeploySpec, from: DeploySpec["flavor"], io: StepIo): Promise<void> {
+    for (const step of zoneResizePlan(spec, from, ZonesDriver.config(spec.host))) await this.runOne(spec, io, step);
+  }
 
   async status(spec: DeploySpec): Promise<GuestStatus> {
     return this.onHost(spec.host, async (t) => {

@@ -88,6 +88,32 @@ export interface paths {
     /** Type into the guest's console: `data` is sent as keystrokes (Enter is `\r`), at most 4096 characters a request; the answer appears on the stream. Keystrokes are not recorded */
     post: operations["typeIntoConsole"];
   };
+  "/api/v1/environments/{id}/snapshots": {
+    /** The environment's snapshots, oldest first (who may see the order) */
+    get: operations["listSnapshots"];
+    /** Take a snapshot of the environment: its disk, and its memory where the guest runs and the host kind saves it (QEMU: qcow2 internal snapshot, savevm; Xen: LVM snapshot; zones: ZFS snapshot of the zonepath). At most 10 per environment. */
+    post: operations["takeSnapshot"];
+  };
+  "/api/v1/environments/{id}/snapshots/{sid}/revert": {
+    /** Put the environment back to a ready snapshot; its name, addresses and MACs stay. A snapshot with memory resumes the guest running where it was. */
+    post: operations["revertSnapshot"];
+  };
+  "/api/v1/environments/{id}/snapshots/{sid}": {
+    /** Delete a snapshot (a ready or a failed one) on the host */
+    delete: operations["deleteSnapshot"];
+  };
+  "/api/v1/environments/{id}/resize/{aid}/decision": {
+    /** Approve (queue) or reject a resize held for approval; approvers of the environment's group and admins. A rejection's reason shows to the owner. */
+    post: operations["decideResize"];
+  };
+  "/api/v1/environments/{id}/reinstall": {
+    /** Rebuild the environment from its image through the deploy pipeline (the order goes queued, then ready again; follow it on the order): name, host, addresses and MACs stay; the disk is built again, so its files and the environment's snapshots are gone */
+    post: operations["reinstallEnvironment"];
+  };
+  "/api/v1/environments/{id}/resize": {
+    /** Change the environment to another catalog size: the guest is stopped, given the new vCPUs, memory and caps (the disk only grows) and started again. The group must offer the size and its quotas must hold the difference; a bigger size that policy holds for approval is recorded with status `held` for an approver of the group (POST .../resize/{aid}/decision), an admin's is not held. */
+    post: operations["resizeEnvironment"];
+  };
   "/api/v1/delivery": {
     /** Delivery within the hour for orders submitted in a range: shares, p50/p95 per image and step, estimate against actual (admins) */
     get: operations["getDeliveryFigures"];
@@ -595,6 +621,31 @@ export interface components {
           }[];
         /** @description Live migrations to other hosts, newest first */
         migrations?: components["schemas"]["Migration"][];
+        /** @description The environment's snapshots, oldest first */
+        snapshots?: components["schemas"]["Snapshot"][];
+        /** @description The latest snapshot, revert, snapshot deletion and resize actions, newest first */
+        day2?: ({
+            /** Format: uuid */
+            id?: string;
+            /** @enum {unknown} */
+            action?: "snapshot" | "revert" | "delete_snapshot" | "resize";
+            /**
+             * @description held: a resize waiting for an approver
+             * @enum {unknown}
+             */
+            status?: "held" | "queued" | "running" | "succeeded" | "failed";
+            /** @description What it is doing now */
+            note?: string | null;
+            error?: string | null;
+            /** @description The snapshot's name */
+            snapshot?: string | null;
+            /** @description A resize's new size */
+            flavor?: string | null;
+            /** Format: date-time */
+            createdAt?: string;
+            /** Format: date-time */
+            finishedAt?: string | null;
+          })[];
         /** @description How the owner logs in; null until delivered, while it has no address, and once it is being destroyed */
         connection?: components["schemas"]["Connection"] | null;
       };
@@ -620,11 +671,19 @@ export interface components {
       /** Format: uuid */
       id: string;
       /** @enum {unknown} */
-      action: "start" | "stop" | "migrate" | "move";
-      /** @enum {unknown} */
-      status: "queued" | "running" | "succeeded" | "failed";
+      action: "start" | "stop" | "migrate" | "move" | "snapshot" | "revert" | "delete_snapshot" | "resize";
+      /**
+       * @description held: a resize waiting for an approver
+       * @enum {unknown}
+       */
+      status: "held" | "queued" | "running" | "succeeded" | "failed";
       /** Format: uuid */
       environmentId: string;
+      /**
+       * Format: uuid
+       * @description The snapshot a snapshot, revert or delete action works on
+       */
+      snapshotId?: string | null;
     };
     MigrateInput: {
       host: string;
@@ -674,6 +733,29 @@ export interface components {
     };
     ConsoleInput: {
       data: string;
+    };
+    SnapshotInput: {
+      name: string;
+    };
+    ResizeInput: {
+      flavor: string;
+    };
+    ResizeDecisionInput: {
+      approve: boolean;
+      reason?: string;
+    };
+    Snapshot: {
+      /** Format: uuid */
+      id: string;
+      name: string;
+      /** @enum {unknown} */
+      status: "creating" | "ready" | "deleting" | "failed";
+      /** @description The guest's memory was saved too: a revert resumes it running */
+      withMemory: boolean;
+      /** @description Saved memory state, where the host reports it */
+      sizeBytes: number | null;
+      /** Format: date-time */
+      createdAt: string;
     };
     DeliveryFigures: {
       range?: {
@@ -2431,6 +2513,299 @@ export interface operations {
       };
       /** @description Too many keystroke requests in a short time; wait a moment */
       429: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** The environment's snapshots, oldest first (who may see the order) */
+  listSnapshots: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The snapshots */
+      200: {
+        content: {
+          "application/json": {
+            snapshots: components["schemas"]["Snapshot"][];
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description No such environment, or not one you may see */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Take a snapshot of the environment: its disk, and its memory where the guest runs and the host kind saves it (QEMU: qcow2 internal snapshot, savevm; Xen: LVM snapshot; zones: ZFS snapshot of the zonepath). At most 10 per environment. */
+  takeSnapshot: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["SnapshotInput"];
+      };
+    };
+    responses: {
+      /** @description Accepted: the action is queued; follow it on the order (GET /api/v1/orders/{orderId}) */
+      202: {
+        content: {
+          "application/json": components["schemas"]["EnvironmentAction"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the customer who ordered it or an admin can do that; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such environment, or not one you may see */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A snapshot of that name exists, the environment has 10 snapshots already, or another action of the environment is queued or running (the message names it), the environment is not delivered, not running and not stopped, or its host kind has no snapshots */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description No name, a name too long or with other characters than letters, digits, spaces, dots, dashes and underscores */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Put the environment back to a ready snapshot; its name, addresses and MACs stay. A snapshot with memory resumes the guest running where it was. */
+  revertSnapshot: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+        /** @description The snapshot's id */
+        sid: string;
+      };
+    };
+    responses: {
+      /** @description Accepted: the action is queued; follow it on the order (GET /api/v1/orders/{orderId}) */
+      202: {
+        content: {
+          "application/json": components["schemas"]["EnvironmentAction"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the customer who ordered it or an admin can do that; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such environment or snapshot */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The snapshot is not ready, or another action of the environment is queued or running (the message names it), the environment is not delivered, not running and not stopped, or its host kind has no snapshots */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Delete a snapshot (a ready or a failed one) on the host */
+  deleteSnapshot: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+        /** @description The snapshot's id */
+        sid: string;
+      };
+    };
+    responses: {
+      /** @description Accepted: the action is queued; follow it on the order (GET /api/v1/orders/{orderId}) */
+      202: {
+        content: {
+          "application/json": components["schemas"]["EnvironmentAction"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the customer who ordered it or an admin can do that; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such environment or snapshot */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The snapshot is being made or deleted, or another action of the environment is queued or running (the message names it), the environment is not delivered, not running and not stopped, or its host kind has no snapshots */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Approve (queue) or reject a resize held for approval; approvers of the environment's group and admins. A rejection's reason shows to the owner. */
+  decideResize: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+        /** @description The held resize action's id */
+        aid: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ResizeDecisionInput"];
+      };
+    };
+    responses: {
+      /** @description The decided action: queued, or failed with the rejection */
+      200: {
+        content: {
+          "application/json": components["schemas"]["EnvironmentAction"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: the owner cannot decide on their own resize; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such held resize of this environment, or not in a group you approve for */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Already decided, or (approving) another action of the environment is queued or running or it is not running and not stopped */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description approve missing or not a boolean, a reason over 500 characters, or an unknown field */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Rebuild the environment from its image through the deploy pipeline (the order goes queued, then ready again; follow it on the order): name, host, addresses and MACs stay; the disk is built again, so its files and the environment's snapshots are gone */
+  reinstallEnvironment: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Accepted: the rebuild is queued */
+      202: {
+        content: {
+          "application/json": {
+            /** Format: uuid */
+            orderId: string;
+            /** Format: uuid */
+            environmentId: string;
+            /** Format: uuid */
+            runId: string;
+            /** @enum {unknown} */
+            status: "queued";
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the customer who ordered it or an admin can do that; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such environment, or not one you may see */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Another action of the environment is queued or running (the message names it), or the environment is not delivered, not running and not stopped */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Change the environment to another catalog size: the guest is stopped, given the new vCPUs, memory and caps (the disk only grows) and started again. The group must offer the size and its quotas must hold the difference; a bigger size that policy holds for approval is recorded with status `held` for an approver of the group (POST .../resize/{aid}/decision), an admin's is not held. */
+  resizeEnvironment: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ResizeInput"];
+      };
+    };
+    responses: {
+      /** @description Accepted: the action is queued; follow it on the order (GET /api/v1/orders/{orderId}) */
+      202: {
+        content: {
+          "application/json": components["schemas"]["EnvironmentAction"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the customer who ordered it or an admin can do that; or a policy rule refuses the size; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such environment, or not one you may see */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The same size, over quota, a resize already waiting for approval, another action queued or running, or a host kind that cannot be resized */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description No size given, no such size, a smaller disk than now, a size the group does not offer, or an unknown field */
+      422: {
         content: {
           "application/json": components["schemas"]["Error"];
         };

@@ -144,3 +144,40 @@ export function resize2fs(args) {
   const size = load("lvm/state", { lvs: {} }).lvs[`${dev[0]}/${dev[1]}`].size;
   out(`resize2fs 1.47.0 (5-Feb-2023)\nResizing the filesystem on ${rest[0]} to ${size / 4096} (4k) blocks.\nThe filesystem on ${rest[0]} is now ${size / 4096} (4k) blocks long.`);
 }
+
+/** `lvconvert --merge VG/SNAP`: the origin gets the snapshot's content and the snapshot is gone; deferred while the origin is open. */
+export function lvconvert(args) {
+  const { opts, rest } = parseArgs(args);
+  if (!opts.merge) fail("lvconvert: only --merge is emulated", 3);
+  const [vg, lv] = (rest[0] ?? "").replace(/^\/dev\//, "").split("/");
+  const s = lvmLoad();
+  const snap = s.lvs[`${vg}/${lv}`];
+  if (!snap) fail(`  Failed to find logical volume "${vg}/${lv}"`, 5);
+  if (!snap.origin) fail(`  Command on LV ${vg}/${lv} does not accept LV type linear.`, 5);
+  if (inUse(vg, snap.origin)) {
+    out(`  Delaying merge since origin is open.\n  Merging of snapshot ${vg}/${lv} will occur on next activation of ${vg}/${snap.origin}.`);
+    return;
+  }
+  copyDir(lvData(vg, lv), lvData(vg, snap.origin));
+  rmSync(lvData(vg, lv), { recursive: true, force: true });
+  delete s.lvs[`${vg}/${lv}`];
+  lvmSave(s);
+  out(`  Merging of volume ${vg}/${lv} started.\n  ${vg}/${snap.origin}: Merged: 100.00%`);
+}
+
+/** `lvextend -L SIZE VG/LV`: only grows. */
+export function lvextend(args) {
+  const { opts, rest } = parseArgs(args, ["-L", "--size"]);
+  const [vg, lv] = (rest[0] ?? "").replace(/^\/dev\//, "").split("/");
+  const s = lvmLoad();
+  const v = s.lvs[`${vg}/${lv}`];
+  if (!v) fail(`  Failed to find logical volume "${vg}/${lv}"`, 5);
+  const size = bytes(opts.L ?? opts.size);
+  const extents = (b) => Math.ceil(b / 4194304);
+  if (size === v.size) fail(`  New size (${extents(size)} extents) matches existing size (${extents(v.size)} extents).`, 5);
+  if (size < v.size) fail(`  New size given (${extents(size)} extents) not larger than existing size (${extents(v.size)} extents)`, 5);
+  const old = v.size;
+  v.size = size;
+  lvmSave(s);
+  out(`  Size of logical volume ${vg}/${lv} changed from ${old / 1024 ** 3} GiB (${extents(old)} extents) to ${size / 1024 ** 3} GiB (${extents(size)} extents).\n  Logical volume ${vg}/${lv} successfully resized.`);
+}

@@ -1,6 +1,6 @@
 /**
- * TEST EMULATOR, NOT THE REAL TOOL: `zfs` (create, get, set, snapshot, clone, destroy, list,
- * send, receive). A dataset is a directory at its mountpoint; a snapshot is a copy kept under
+ * TEST EMULATOR, NOT THE REAL TOOL: `zfs` (create, get, set, snapshot, rollback, clone, destroy,
+ * list, send, receive). A dataset is a directory at its mountpoint; a snapshot is a copy kept under
  * $EMU_STATE/zfs/snapshots. `zfs send` writes a JSON stream of the snapshot's files.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, chmodSync } from "node:fs";
@@ -60,7 +60,12 @@ export function zfs(args) {
       const [kv, ds] = rest;
       if (!s.datasets[ds]) cannotOpen(ds);
       const [k, v] = kv.split("=", 2);
-      if (k !== "mountpoint") fail(`cannot set property for '${ds}': emulator knows only mountpoint`, 1);
+      if (k === "quota") {
+        if (!/^\d+[kmgt]?$/i.test(v)) fail(`cannot set property for '${ds}': 'quota' is invalid`, 1);
+        s.datasets[ds].quota = v;
+        return zfsSave(s);
+      }
+      if (k !== "mountpoint") fail(`cannot set property for '${ds}': emulator knows only mountpoint and quota`, 1);
       const old = s.datasets[ds].mountpoint;
       if (old !== v) {
         mkdirSync(path.dirname(v), { recursive: true });
@@ -77,6 +82,18 @@ export function zfs(args) {
       if (s.snapshots[snap]) fail(`cannot create snapshot '${snap}': dataset already exists`, 1);
       s.snapshots[snap] = { created: Date.now() };
       copyDir(s.datasets[ds].mountpoint, snapDir(snap));
+      return zfsSave(s);
+    }
+    case "rollback": {
+      // Without -r only to the latest snapshot, like zfs rollback.
+      const snap = rest.filter((a) => !a.startsWith("-"))[0];
+      const [ds] = snap.split("@");
+      if (!s.snapshots[snap]) cannotOpen(snap);
+      // Snapshots are kept in the order they were taken.
+      const names = Object.keys(s.snapshots);
+      const newer = names.slice(names.indexOf(snap) + 1).filter((n) => n.startsWith(`${ds}@`));
+      if (newer.length && !rest.includes("-r")) fail(`cannot rollback to '${snap}': more recent snapshots or bookmarks exist\nuse '-r' to force deletion of the following snapshots and bookmarks:\n${newer.join("\n")}`, 1);
+      copyDir(snapDir(snap), s.datasets[ds].mountpoint);
       return zfsSave(s);
     }
     case "clone": {

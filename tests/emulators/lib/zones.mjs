@@ -73,6 +73,45 @@ function parseCommands(name, text, file) {
   return cfg;
 }
 
+/**
+ * Applies a zonecfg command file without `create` to an existing zone's configuration:
+ * global `set`, and `add`, `select` or `remove` of the capped-cpu and capped-memory resources.
+ */
+function modifyCommands(name, cfg, text, file) {
+  const caps = { "capped-cpu": "cappedCpu", "capped-memory": "cappedMemory" };
+  let res = null;
+  text.split("\n").forEach((raw, i) => {
+    const line = raw.replace(/#.*$/, "").trim();
+    if (!line) return;
+    const where = `On line ${i + 1} of ${file}:`;
+    const [word, type] = line.split(/\s+/);
+    if (word === "verify" || word === "commit" || word === "exit") return;
+    if (word === "add" || word === "select" || word === "remove") {
+      if (!caps[type]) fail(`${where}\n${word} ${type}: not emulated for an existing zone`, 1);
+      const current = cfg[caps[type]];
+      if (word !== "add" && !current) fail(`${where}\nNo such ${type} resource.`, 1);
+      if (word === "add" && current) fail(`${where}\nA ${type} resource already exists.`, 1);
+      if (word === "remove") cfg[caps[type]] = null;
+      else res = { type, props: word === "select" ? { ...current } : {} };
+      return;
+    }
+    if (word === "end") {
+      if (!res) fail(`${where}\nend: not in a resource`, 1);
+      if (res.type === "capped-cpu" && !/^\d+(\.\d+)?$/.test(res.props.ncpus ?? "")) fail(`${where}\nncpus: invalid value`, 1);
+      cfg[caps[res.type]] = res.props;
+      res = null;
+      return;
+    }
+    const m = /^set ([a-z-]+)=(\S+)$/.exec(line);
+    if (word !== "set" || !m) fail(`${where}\nUnknown command: ${word}`, 1);
+    const known = res ? { "capped-cpu": ["ncpus"], "capped-memory": ["physical", "swap", "locked"] }[res.type] : ["autoboot", "scheduling-class", "cpu-shares", "bootargs"];
+    if (!known.includes(m[1])) fail(`${where}\nUnknown property type: ${m[1]}`, 1);
+    (res ? res.props : cfg.props)[m[1]] = m[2];
+  });
+  if (res) fail(`${name}: incomplete resource ${res.type} (no end)`, 1);
+  return cfg;
+}
+
 function exportCfg(cfg) {
   const lines = ["create -b", `set zonepath=${cfg.props.zonepath}`, `set autoboot=${cfg.props.autoboot ?? "false"}`, `set ip-type=${cfg.props["ip-type"] ?? "shared"}`];
   if (cfg.props["scheduling-class"]) lines.push(`set scheduling-class=${cfg.props["scheduling-class"]}`);
@@ -91,6 +130,10 @@ export function zonecfg(args) {
   const zones = zonesLoad();
   const zone = zones[name];
   if (opts.f) {
+    if (zone && existsSync(opts.f) && !/^\s*create\b/m.test(readFileSync(opts.f, "utf8"))) {
+      zone.cfg = modifyCommands(name, zone.cfg, readFileSync(opts.f, "utf8"), opts.f);
+      return zonesSave(zones);
+    }
     if (zone) {
       if (zone.state !== "configured") fail(`Zone ${name} already installed; create not allowed.`, 1);
       fail("Zone exists, input not from terminal and -F not specified:\ncreate command ignored, exiting.", 1);
