@@ -37,7 +37,9 @@ export async function reconcile(db: Db, queue: Queue): Promise<{ checked: number
     if (run.leaseLive || isExecutingHere(run.id)) continue;
     const owner = owners.get(run.orderId) ?? null;
     if (owner) await noteOwnerState(db, run.id, owner, ownerStateCache);
-    const job = await (owner ? queueFor("provision", owner) : queue).getJob(runJobId(run.id, run.attempt));
+    // Its job is in the owner's queue, or still in the shared one it was first put in.
+    let job = owner ? await queueFor("provision", owner).getJob(runJobId(run.id, run.attempt)) : undefined;
+    if (!job) job = await queue.getJob(runJobId(run.id, run.attempt));
     const state = job ? await job.getState() : "missing";
     if (state === "completed" || state === "failed") await job!.remove();
     if (state === "missing" || state === "unknown" || state === "completed" || state === "failed") {
@@ -96,22 +98,26 @@ export async function takeOverExpiredRuns(db: Db, queue: Queue): Promise<string[
 }
 
 /**
- * Enqueues again each of `ids` (work the database says is waiting) whose job Redis does not
- * have, or has only as finished; returns those re-enqueued. Jobs waiting, delayed (a retry's
- * backoff) or active are left alone.
+ * Enqueues again each of `ids` (work the database says is waiting) whose job none of its
+ * queues has, or has only as finished; returns those re-enqueued. Jobs waiting, delayed (a
+ * retry's backoff) or active in any of them are left alone.
  */
 async function requeueMissing(
-  queue: Queue | ((id: string) => Queue),
+  queuesOf: Queue | ((id: string) => Queue[]),
   ids: string[],
   jobIdOf: (id: string) => string,
   enqueue: (ids: string[]) => Promise<void>,
 ): Promise<string[]> {
   const missing: string[] = [];
   for (const id of ids) {
-    const job = await (typeof queue === "function" ? queue(id) : queue).getJob(jobIdOf(id));
-    const state = job ? await job.getState() : "missing";
-    if (state === "completed" || state === "failed") await job!.remove();
-    if (state === "missing" || state === "unknown" || state === "completed" || state === "failed") missing.push(id);
+    let live = false;
+    for (const queue of typeof queuesOf === "function" ? queuesOf(id) : [queuesOf]) {
+      const job = await queue.getJob(jobIdOf(id));
+      const state = job ? await job.getState() : "missing";
+      if (state === "completed" || state === "failed") await job!.remove();
+      else if (state !== "missing" && state !== "unknown") live = true;
+    }
+    if (!live) missing.push(id);
   }
   if (missing.length) await enqueue(missing);
   return missing;
@@ -126,11 +132,13 @@ export async function reconcileActions(db: Db, queue: Queue): Promise<{ checked:
     .where(inArray(environmentActions.status, ["queued", "running"]));
   const owners = await ownersOfOrders(db, inFlight.map((a) => a.orderId));
   const ownerOf = (actionId: string) => owners.get(inFlight.find((a) => a.id === actionId)!.orderId) ?? null;
-  const queueOf = (actionId: string) => {
+  // An action on an owned host may still sit (or run) in the shared queue it was first put in:
+  // the owner takes it from there too. Missing means missing from both.
+  const queuesOf = (actionId: string) => {
     const owner = ownerOf(actionId);
-    return owner ? queueFor("lifecycle", owner) : queue;
+    return owner ? [queueFor("lifecycle", owner), queue] : [queue];
   };
-  const requeued = await requeueMissing(queueOf, inFlight.map((a) => a.id), actionJobId, async (ids) => {
+  const requeued = await requeueMissing(queuesOf, inFlight.map((a) => a.id), actionJobId, async (ids) => {
     for (const actionId of ids) await enqueueLifecycle({ actionId }, ownerOf(actionId));
   });
   if (requeued.length) console.log(`[reconciler] re-enqueued ${requeued.length} lifecycle action(s) missing from the queue`);
