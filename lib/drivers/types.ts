@@ -82,6 +82,18 @@ export interface HypervisorDriver {
    * read is the terminal's output. Ending the stream closes the console, never the guest.
    */
   openConsole?(spec: DeploySpec): Promise<Duplex>;
+  /**
+   * A standalone copy of the guest's disk (no backing files), from one consistent point while
+   * the guest runs where the driver can (QEMU: a QMP block job), as bytes the portal compresses
+   * and checksums into its backup store. `format` names what the bytes are.
+   */
+  exportDisk?(spec: DeploySpec, io: StepIo): Promise<{ format: string; bytes: Buffer }>;
+  /**
+   * Replaces the guest's disk with a copy exportDisk made: the guest is stopped, the disk
+   * swapped, the guest started again with the same definition (name, MACs, addresses) and
+   * ready (its ready line checked) before this resolves.
+   */
+  importDisk?(spec: DeploySpec, disk: { format: string; bytes: Buffer }, io: StepIo): Promise<void>;
 }
 
 /** A step failure whose message the customer may read (e.g. "host refused: disk full"). */

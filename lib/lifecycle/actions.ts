@@ -35,7 +35,7 @@ export type ActionContext = {
 export type ActionHandler = (db: Db, ctx: ActionContext, io: MigrateIo) => Promise<Record<string, unknown> | void>;
 export type ActionHandlers = Partial<Record<EnvironmentActionKind, ActionHandler>>;
 
-const labels: Record<EnvironmentActionKind, string> = { start: "start", stop: "stop", migrate: "live migration", move: "cold move" };
+const labels: Record<EnvironmentActionKind, string> = { start: "start", stop: "stop", migrate: "live migration", move: "cold move", backup: "backup", restore: "restore" };
 
 /** Actions that are waiting or running hold the environment: one at a time. */
 const busy = ["queued", "running"] as const;
@@ -64,7 +64,7 @@ export async function requestAction(
   actor: Actor,
   environmentId: string,
   action: EnvironmentActionKind,
-  opts: { targetHostId?: string } = {},
+  opts: { targetHostId?: string; auditData?: Record<string, unknown>; onCreate?: (tx: Db, action: EnvironmentAction) => Promise<void> } = {},
 ): Promise<{ id: string; action: EnvironmentActionKind; status: string; environmentId: string }> {
   const env = await environmentForOwner(db, actor, environmentId);
 
@@ -90,11 +90,13 @@ export async function requestAction(
       .insert(environmentActions)
       .values({ environmentId, action, requestedBy: actor.id, fromHostId: current.hostId, targetHostId: opts.targetHostId ?? null })
       .returning();
+    // What the action needs besides its row (e.g. which backup a restore brings back), in the same commit.
+    await opts.onCreate?.(tx, created);
     return created;
   });
   await writeAudit(db, {
     actorId: actor.id, action: `environment.${action}`, targetType: "environment", targetId: environmentId,
-    data: { action: row.id, order: env.orderId, ...(opts.targetHostId ? { targetHostId: opts.targetHostId } : {}) },
+    data: { action: row.id, order: env.orderId, ...(opts.targetHostId ? { targetHostId: opts.targetHostId } : {}), ...opts.auditData },
   });
   await announce(env.orderId, "action");
   await dispatchAction(row.id);
@@ -121,6 +123,14 @@ function checkAllowed(action: EnvironmentActionKind, state: string, driver: Hype
     case "move":
       if (!driver.capabilities.coldMove || !driver.migrate) throw conflict(`Environments on ${kind} hosts cannot be moved`);
       if (state !== "running" && state !== "stopped") throw conflict(`The environment is ${state}; it cannot be moved now`);
+      return;
+    case "backup":
+      if (!driver.exportDisk) throw conflict(`Environments on ${kind} hosts cannot be backed up in this version`);
+      if (state !== "running" && state !== "stopped") throw conflict(`The environment is ${state}; only a running or stopped environment can be backed up`);
+      return;
+    case "restore":
+      if (!driver.importDisk) throw conflict(`Environments on ${kind} hosts cannot be restored in place in this version`);
+      if (state !== "running" && state !== "stopped" && state !== "error") throw conflict(`The environment is ${state}; it cannot be restored now`);
       return;
   }
 }

@@ -3,6 +3,7 @@ import { isDatabaseUnavailable, type Db } from "@/lib/db/client";
 import { queues } from "@/lib/jobs/queues";
 import { executeAction, failAction, startEnvironment, stopEnvironment, type ActionHandlers } from "@/lib/lifecycle/actions";
 import { migrateEnvironment } from "@/lib/lifecycle/migrate";
+import { backupEnvironment, restoreEnvironment } from "@/lib/backups/actions";
 import { giveBack, untilDatabaseAnswers } from "../interruptions";
 
 /**
@@ -15,6 +16,8 @@ export const lifecycleHandlers: ActionHandlers = {
   stop: stopEnvironment,
   migrate: migrateEnvironment,
   move: migrateEnvironment,
+  backup: backupEnvironment,
+  restore: restoreEnvironment,
 };
 
 /**

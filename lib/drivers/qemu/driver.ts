@@ -13,6 +13,7 @@ import { ensureGuestNetwork, hostKey, netnsName, networkMode, nicPlans, removeGu
 import { guestPid, guestPids, launchGuest, queryGuest, stopGuest } from "./process";
 import { followLog, markerMismatches, pokeGuest } from "./serial";
 import { migrateGuest } from "./migrate";
+import { exportGuestDisk, replaceGuestDisk } from "./backup";
 import { connectLocalOnly, guestDir, hostConfig, imageStore, packKey, readyTimeoutMs, stagingDir, stopGraceMs, workDir } from "./host";
 
 /** What configureNetwork decided, kept in the guest's folder for boot, start and migration. */
@@ -408,6 +409,20 @@ export class QemuDriver implements HypervisorDriver {
       await t.close().catch(() => {});
       throw new StepError(`${spec.hostname} has no console on ${spec.host.name} now: it is not running, or it was started before consoles existed (stop and start it once)`);
     }
+  }
+
+  /** The disk as one qcow2, live through a QMP block job when the guest runs (./backup.ts). */
+  exportDisk(spec: DeploySpec, io: StepIo) {
+    return this.withHost(spec, (t) => exportGuestDisk(t, this.files(spec), io));
+  }
+
+  /** Stops the guest, swaps its disk for the backup's, boots it with its own definition and waits for the ready line. */
+  importDisk(spec: DeploySpec, disk: { format: string; bytes: Buffer }, io: StepIo) {
+    return this.withHost(spec, async (t) => {
+      await replaceGuestDisk(t, this.files(spec), disk, { graceMs: stopGraceMs(spec.host) }, io);
+      await this.launch(t, spec, io);
+      await this.awaitReady(t, spec, io);
+    });
   }
 
   /** From the host: a QEMU process for the guest (QMP status), its folder only, or nothing. */

@@ -122,6 +122,29 @@ export class SimDriver implements HypervisorDriver {
     await io.log(removed.length ? `removed ${removed.join(", ")} of ${spec.hostname}` : `nothing else of ${spec.hostname} left on ${spec.host.name}`);
   }
 
+  /** A simulated volume image: what the volume holds, as the sim knows it (its objects). */
+  async exportDisk(spec: DeploySpec, io: StepIo) {
+    const volume = await this.object(spec, "volume", spec.hostname);
+    if (!volume) throw new StepError(`volume ${spec.hostname} is missing on ${spec.host.name}`);
+    await io.log(`copying volume ${spec.hostname} (${spec.flavor.diskGb} GiB) from a snapshot`);
+    await this.pause(spec, io);
+    const content = await this.object(spec, "volume-content", spec.hostname);
+    return { format: "sim-volume", bytes: Buffer.from(JSON.stringify({ volume: spec.hostname, image: spec.image.slug, content: content?.state ?? null })) };
+  }
+
+  /** Stops the simulated guest, writes the volume back, starts the guest again. */
+  async importDisk(spec: DeploySpec, disk: { format: string; bytes: Buffer }, io: StepIo) {
+    if (disk.format !== "sim-volume") throw new StepError(`a ${disk.format} disk cannot be restored on a sim host`);
+    const saved = JSON.parse(disk.bytes.toString("utf8")) as { volume: string; content: string | null };
+    await io.log(`stopping ${spec.hostname}; writing volume ${saved.volume} back`);
+    await this.state.put(spec.host.id, "guest", spec.hostname, "stopped");
+    await this.pause(spec, io);
+    if (await this.state.takeInjectedFailure(spec.host.id, "restore")) throw new StepError(`${spec.host.name}: injected failure in step restore (sim host failure injection)`);
+    await this.state.put(spec.host.id, "volume-content", spec.hostname, saved.content ?? "unpacked");
+    await this.state.put(spec.host.id, "guest", spec.hostname, "running");
+    await io.log(`guest ${spec.hostname} running again from the restored volume`);
+  }
+
   /** A simulated shell on a running guest's console. */
   async openConsole(spec: DeploySpec) {
     const guest = await this.object(spec, "guest", spec.hostname);

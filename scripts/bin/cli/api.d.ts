@@ -82,6 +82,16 @@ export interface paths {
     /** Move an environment to another host (admins): live, while it keeps running, where the host kind migrates live (QEMU, Xen); a cold move (halted, sent, booted on the target) where it does not (zones), only when the body says `cold: true`. The target (host id or name) must be another active host of the same kind with room for it; progress, total time and downtime show on the order (GET /api/v1/orders/{orderId}, its events). Addresses and MACs stay. */
     post: operations["migrateEnvironment"];
   };
+  "/api/v1/environments/{id}/backups": {
+    /** The environment's backups, newest first: status, compressed size, sha256 of the file in the backup store, and whether it was verified. */
+    get: operations["listBackups"];
+    /** Back the environment up now: a compressed, checksummed copy of its disk and its definition (image, flavor, addresses, MACs) in the backup store, taken live where the host kind can (QEMU: a QMP block job). Progress shows on the order like any action. */
+    post: operations["createBackup"];
+  };
+  "/api/v1/environments/{id}/restore": {
+    /** Bring the environment back from one of its backups, in place: the guest stops, its disk is replaced by the backup's and it boots again with the same name, addresses and MACs. The backup's file is checked against its checksum first; a damaged backup is refused (and shown as damaged). */
+    post: operations["restoreEnvironment"];
+  };
   "/api/v1/environments/{id}/console": {
     /** Watch the guest's console (server-sent events): a login shell on its serial console (QEMU: its second serial port; Xen: `xl console`; zones: `zlogin -C`; sim: a simulated shell). Everyone watching sees the same session. Opening and closing are audited (console.open, console.close) */
     get: operations["streamConsole"];
@@ -671,6 +681,67 @@ export interface components {
         id?: string;
         name?: string;
       };
+    };
+    RestoreInput: {
+      /** Format: uuid */
+      backup: string;
+      /** @enum {string} */
+      mode: "in-place";
+    };
+    Backup: {
+      /** Format: uuid */
+      id: string;
+      /**
+       * @description damaged: the file no longer matches its checksum; it is never restored
+       * @enum {unknown}
+       */
+      status: "queued" | "running" | "succeeded" | "failed" | "damaged";
+      /** @description Size of the compressed file */
+      sizeBytes: number | null;
+      /** @description Checksum of the compressed file as written */
+      sha256: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      finishedAt: string | null;
+      /**
+       * Format: date-time
+       * @description When a restore of it was booted and read back
+       */
+      verifiedAt: string | null;
+      verified: boolean;
+      /** @description Why it failed, is damaged, or is not verified */
+      note: string | null;
+    };
+    BackupAction: {
+      /**
+       * Format: uuid
+       * @description The backup's id
+       */
+      id: string;
+      /**
+       * Format: uuid
+       * @description The backup action (its progress shows on the order)
+       */
+      actionId: string;
+      /** @enum {unknown} */
+      status: "queued" | "running" | "succeeded" | "failed";
+      /** Format: uuid */
+      environmentId: string;
+    };
+    RestoreAction: {
+      /** Format: uuid */
+      id: string;
+      /** @enum {unknown} */
+      action: "restore";
+      /** @enum {unknown} */
+      status: "queued" | "running" | "succeeded" | "failed";
+      /** Format: uuid */
+      environmentId: string;
+      /** Format: uuid */
+      backup: string;
+      /** @enum {unknown} */
+      mode: "in-place";
     };
     ConsoleInput: {
       data: string;
@@ -2349,6 +2420,122 @@ export interface operations {
       };
       415: components["responses"]["UnsupportedMediaType"];
       /** @description No target host given, no host of that name, or an unknown field */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** The environment's backups, newest first: status, compressed size, sha256 of the file in the backup store, and whether it was verified. */
+  listBackups: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The backups */
+      200: {
+        content: {
+          "application/json": {
+            items: components["schemas"]["Backup"][];
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the customer who ordered it or an admin */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such environment */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Back the environment up now: a compressed, checksummed copy of its disk and its definition (image, flavor, addresses, MACs) in the backup store, taken live where the host kind can (QEMU: a QMP block job). Progress shows on the order like any action. */
+  createBackup: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Accepted: the backup is queued */
+      202: {
+        content: {
+          "application/json": components["schemas"]["BackupAction"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the customer who ordered it or an admin; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such environment */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not possible now: the environment is not delivered yet, is neither running nor stopped, its host kind has no backups, or another action (e.g. a backup) is queued or running: the message names it */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Bring the environment back from one of its backups, in place: the guest stops, its disk is replaced by the backup's and it boots again with the same name, addresses and MACs. The backup's file is checked against its checksum first; a damaged backup is refused (and shown as damaged). */
+  restoreEnvironment: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["RestoreInput"];
+      };
+    };
+    responses: {
+      /** @description Accepted: the restore is queued */
+      202: {
+        content: {
+          "application/json": components["schemas"]["RestoreAction"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the customer who ordered it or an admin; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such environment, or no such backup of it */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not possible: the backup is not complete or is damaged (its checksum no longer matches), the host kind cannot restore, or another action is queued or running */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description No backup id, a mode other than in-place, or an unknown field */
       422: {
         content: {
           "application/json": components["schemas"]["Error"];

@@ -1,0 +1,30 @@
+CREATE TABLE "backup_restores" (
+	"action_id" uuid PRIMARY KEY NOT NULL,
+	"backup_id" uuid NOT NULL,
+	"mode" text NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "backups" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"environment_id" uuid NOT NULL,
+	"order_id" uuid NOT NULL,
+	"action_id" uuid NOT NULL,
+	"status" text DEFAULT 'queued' NOT NULL,
+	"file" text,
+	"size_bytes" bigint,
+	"sha256" text,
+	"definition" jsonb,
+	"error" text,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"finished_at" timestamp with time zone,
+	"verified_at" timestamp with time zone,
+	"verify_note" text
+);
+--> statement-breakpoint
+ALTER TABLE "backup_restores" ADD CONSTRAINT "backup_restores_action_id_environment_actions_id_fk" FOREIGN KEY ("action_id") REFERENCES "public"."environment_actions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "backup_restores" ADD CONSTRAINT "backup_restores_backup_id_backups_id_fk" FOREIGN KEY ("backup_id") REFERENCES "public"."backups"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "backups" ADD CONSTRAINT "backups_environment_id_environments_id_fk" FOREIGN KEY ("environment_id") REFERENCES "public"."environments"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "backups" ADD CONSTRAINT "backups_order_id_orders_id_fk" FOREIGN KEY ("order_id") REFERENCES "public"."orders"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "backups" ADD CONSTRAINT "backups_action_id_environment_actions_id_fk" FOREIGN KEY ("action_id") REFERENCES "public"."environment_actions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "backups_env_idx" ON "backups" USING btree ("environment_id");--> statement-breakpoint
+CREATE INDEX "backups_action_idx" ON "backups" USING btree ("action_id");

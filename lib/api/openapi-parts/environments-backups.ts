@@ -1,0 +1,94 @@
+import { restoreInput } from "../../backups/input";
+import { body, bodyRejected, conflict, CROSS_SITE, forbidden, notFound, ok, ref, schema, unauthorized, uuidParam, type OpenApiPart } from "../openapi-helpers";
+
+const environmentParam = uuidParam("id", "The environment's id (the order's `environment.id`)");
+const status = { enum: ["queued", "running", "succeeded", "failed"] };
+
+/** Backups of a delivered environment and in-place restores (owner or admin). */
+export const environmentsBackupsPart: OpenApiPart = {
+  paths: {
+    "/api/v1/environments/{id}/backups": {
+      get: {
+        operationId: "listBackups",
+        summary: "The environment's backups, newest first: status, compressed size, sha256 of the file in the backup store, and whether it was verified.",
+        parameters: [environmentParam],
+        responses: {
+          "200": ok("The backups", { type: "object", required: ["items"], properties: { items: { type: "array", items: ref("Backup") } } }),
+          ...unauthorized,
+          ...forbidden("only the customer who ordered it or an admin"),
+          ...notFound("No such environment"),
+        },
+      },
+      post: {
+        operationId: "createBackup",
+        summary:
+          "Back the environment up now: a compressed, checksummed copy of its disk and its definition (image, flavor, addresses, MACs) in the backup store, taken live where the host kind can (QEMU: a QMP block job). Progress shows on the order like any action.",
+        parameters: [environmentParam],
+        responses: {
+          "202": ok("Accepted: the backup is queued", ref("BackupAction")),
+          ...unauthorized,
+          ...forbidden("only the customer who ordered it or an admin", CROSS_SITE),
+          ...notFound("No such environment"),
+          ...conflict("Not possible now: the environment is not delivered yet, is neither running nor stopped, its host kind has no backups, or another action (e.g. a backup) is queued or running: the message names it"),
+        },
+      },
+    },
+    "/api/v1/environments/{id}/restore": {
+      post: {
+        operationId: "restoreEnvironment",
+        summary:
+          "Bring the environment back from one of its backups, in place: the guest stops, its disk is replaced by the backup's and it boots again with the same name, addresses and MACs. The backup's file is checked against its checksum first; a damaged backup is refused (and shown as damaged).",
+        parameters: [environmentParam],
+        requestBody: body("RestoreInput"),
+        responses: {
+          "202": ok("Accepted: the restore is queued", ref("RestoreAction")),
+          ...unauthorized,
+          ...forbidden("only the customer who ordered it or an admin", CROSS_SITE),
+          ...notFound("No such environment, or no such backup of it"),
+          ...conflict("Not possible: the backup is not complete or is damaged (its checksum no longer matches), the host kind cannot restore, or another action is queued or running"),
+          ...bodyRejected("No backup id, a mode other than in-place, or an unknown field"),
+        },
+      },
+    },
+  },
+  schemas: {
+    RestoreInput: schema(restoreInput),
+    Backup: {
+      type: "object",
+      required: ["id", "status", "sizeBytes", "sha256", "createdAt", "finishedAt", "verifiedAt", "verified", "note"],
+      properties: {
+        id: { type: "string", format: "uuid" },
+        status: { enum: ["queued", "running", "succeeded", "failed", "damaged"], description: "damaged: the file no longer matches its checksum; it is never restored" },
+        sizeBytes: { type: ["integer", "null"], description: "Size of the compressed file" },
+        sha256: { type: ["string", "null"], description: "Checksum of the compressed file as written" },
+        createdAt: { type: "string", format: "date-time" },
+        finishedAt: { type: ["string", "null"], format: "date-time" },
+        verifiedAt: { type: ["string", "null"], format: "date-time", description: "When a restore of it was booted and read back" },
+        verified: { type: "boolean" },
+        note: { type: ["string", "null"], description: "Why it failed, is damaged, or is not verified" },
+      },
+    },
+    BackupAction: {
+      type: "object",
+      required: ["id", "actionId", "status", "environmentId"],
+      properties: {
+        id: { type: "string", format: "uuid", description: "The backup's id" },
+        actionId: { type: "string", format: "uuid", description: "The backup action (its progress shows on the order)" },
+        status,
+        environmentId: { type: "string", format: "uuid" },
+      },
+    },
+    RestoreAction: {
+      type: "object",
+      required: ["id", "action", "status", "environmentId", "backup", "mode"],
+      properties: {
+        id: { type: "string", format: "uuid" },
+        action: { enum: ["restore"] },
+        status,
+        environmentId: { type: "string", format: "uuid" },
+        backup: { type: "string", format: "uuid" },
+        mode: { enum: ["in-place"] },
+      },
+    },
+  },
+};

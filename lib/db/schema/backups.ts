@@ -1,0 +1,56 @@
+import { bigint, index, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { environments, orders } from "./orders";
+import { environmentActions } from "./lifecycle";
+
+/** "damaged": the file no longer matches its checksum (found by a check or a restore); it is never restored. */
+export const backupStatuses = ["queued", "running", "succeeded", "failed", "damaged"] as const;
+export type BackupStatus = (typeof backupStatuses)[number];
+
+/**
+ * What a backup keeps besides the disk: the environment as it was ordered, so an in-place
+ * restore can check it still matches and a restore as a new order can repeat it.
+ */
+export type BackupDefinition = {
+  hostname: string;
+  host: { name: string; kind: string };
+  image: string;
+  flavor: { vcpus: number; memoryMb: number; diskGb: number };
+  addresses: { network: string; ip: string; mac: string }[];
+  /** What the driver's disk copy is (e.g. "qcow2", "sim-volume"), before compression. */
+  diskFormat: string;
+};
+
+/**
+ * One backup of an environment's disk: a compressed file in the backup store (BACKUP_DIR),
+ * written by the `backup` lifecycle action `actionId`. `sha256` is of the compressed file as
+ * written; a file that no longer matches it is damaged and is never restored.
+ */
+export const backups = pgTable(
+  "backups",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    environmentId: uuid("environment_id").notNull().references(() => environments.id),
+    orderId: uuid("order_id").notNull().references(() => orders.id),
+    actionId: uuid("action_id").notNull().references(() => environmentActions.id),
+    status: text("status", { enum: backupStatuses }).notNull().default("queued"),
+    /** Path of the compressed disk inside the backup store. */
+    file: text("file"),
+    sizeBytes: bigint("size_bytes", { mode: "number" }),
+    sha256: text("sha256"),
+    definition: jsonb("definition").$type<BackupDefinition>(),
+    error: text("error"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+    verifiedAt: timestamp("verified_at", { withTimezone: true }),
+    /** Why the last check of this backup failed (e.g. "checksum mismatch: damaged"). */
+    verifyNote: text("verify_note"),
+  },
+  (t) => [index("backups_env_idx").on(t.environmentId), index("backups_action_idx").on(t.actionId)],
+);
+
+/** Which backup a `restore` lifecycle action brings back, and how. */
+export const backupRestores = pgTable("backup_restores", {
+  actionId: uuid("action_id").primaryKey().references(() => environmentActions.id),
+  backupId: uuid("backup_id").notNull().references(() => backups.id),
+  mode: text("mode", { enum: ["in-place"] }).notNull(),
+});
