@@ -1,7 +1,15 @@
-CREATE TABLE "backup_restores" (
+CREATE TABLE "backup_action_targets" (
 	"action_id" uuid PRIMARY KEY NOT NULL,
 	"backup_id" uuid NOT NULL,
-	"mode" text NOT NULL
+	"mode" text
+);
+--> statement-breakpoint
+CREATE TABLE "backup_policies" (
+	"environment_id" uuid PRIMARY KEY NOT NULL,
+	"schedule" text NOT NULL,
+	"keep_last" integer NOT NULL,
+	"set_by" uuid NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "backups" (
@@ -18,11 +26,14 @@ CREATE TABLE "backups" (
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"finished_at" timestamp with time zone,
 	"verified_at" timestamp with time zone,
-	"verify_note" text
+	"verify_note" text,
+	"marker" text
 );
 --> statement-breakpoint
-ALTER TABLE "backup_restores" ADD CONSTRAINT "backup_restores_action_id_environment_actions_id_fk" FOREIGN KEY ("action_id") REFERENCES "public"."environment_actions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "backup_restores" ADD CONSTRAINT "backup_restores_backup_id_backups_id_fk" FOREIGN KEY ("backup_id") REFERENCES "public"."backups"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "backup_action_targets" ADD CONSTRAINT "backup_action_targets_action_id_environment_actions_id_fk" FOREIGN KEY ("action_id") REFERENCES "public"."environment_actions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "backup_action_targets" ADD CONSTRAINT "backup_action_targets_backup_id_backups_id_fk" FOREIGN KEY ("backup_id") REFERENCES "public"."backups"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "backup_policies" ADD CONSTRAINT "backup_policies_environment_id_environments_id_fk" FOREIGN KEY ("environment_id") REFERENCES "public"."environments"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "backup_policies" ADD CONSTRAINT "backup_policies_set_by_users_id_fk" FOREIGN KEY ("set_by") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "backups" ADD CONSTRAINT "backups_environment_id_environments_id_fk" FOREIGN KEY ("environment_id") REFERENCES "public"."environments"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "backups" ADD CONSTRAINT "backups_order_id_orders_id_fk" FOREIGN KEY ("order_id") REFERENCES "public"."orders"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "backups" ADD CONSTRAINT "backups_action_id_environment_actions_id_fk" FOREIGN KEY ("action_id") REFERENCES "public"."environment_actions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint

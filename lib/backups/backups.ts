@@ -1,7 +1,7 @@
 import { and, desc, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import type { Actor } from "../auth/actor";
-import { backupRestores, backups, environmentActions, environments } from "../db/schema";
+import { backupActionTargets, backups, environmentActions, environments } from "../db/schema";
 import { conflict, notFound } from "../errors";
 import { writeAudit } from "../audit/write";
 import { environmentForOwner, requestAction } from "../lifecycle/actions";
@@ -60,7 +60,7 @@ export async function listBackups(db: Db, actor: Actor, environmentId: string): 
       createdAt: b.createdAt,
       finishedAt: b.finishedAt,
       verifiedAt: b.verifiedAt,
-      verified: b.status === "succeeded" && b.verifiedAt !== null,
+      verified: b.status === "succeeded" && b.verifiedAt !== null && b.verifyNote === null,
       note: lost ? action.error : (b.error ?? b.verifyNote),
     };
   });
@@ -102,8 +102,26 @@ export async function requestRestore(db: Db, actor: Actor, environmentId: string
   const action = await requestAction(db, actor, environmentId, "restore", {
     auditData: { backup: b.id, mode: input.mode },
     onCreate: async (tx, row) => {
-      await tx.insert(backupRestores).values({ actionId: row.id, backupId: b.id, mode: input.mode });
+      await tx.insert(backupActionTargets).values({ actionId: row.id, backupId: b.id, mode: input.mode });
     },
   });
   return { ...action, backup: b.id, mode: input.mode };
+}
+
+/**
+ * Asks to prove a backup now (owner or admin): a `verify` action boots it in a throwaway guest
+ * and reads its marker back (see proveBackup). A damaged backup is refused with 409.
+ */
+export async function requestVerification(db: Db, actor: Actor, environmentId: string, backupId: string) {
+  await environmentForOwner(db, actor, environmentId);
+  const b = await backupOf(db, environmentId, backupId);
+  const integrity = await checkIntegrity(db, b, actor.id);
+  if (!integrity.ok) throw conflict(`Backup ${b.id} cannot be verified: ${integrity.why}`, "backup");
+  const action = await requestAction(db, actor, environmentId, "verify", {
+    auditData: { backup: b.id },
+    onCreate: async (tx, row) => {
+      await tx.insert(backupActionTargets).values({ actionId: row.id, backupId: b.id });
+    },
+  });
+  return { ...action, backup: b.id };
 }

@@ -35,7 +35,7 @@ export type ActionContext = {
 export type ActionHandler = (db: Db, ctx: ActionContext, io: MigrateIo) => Promise<Record<string, unknown> | void>;
 export type ActionHandlers = Partial<Record<EnvironmentActionKind, ActionHandler>>;
 
-const labels: Record<EnvironmentActionKind, string> = { start: "start", stop: "stop", migrate: "live migration", move: "cold move", backup: "backup", restore: "restore" };
+const labels: Record<EnvironmentActionKind, string> = { start: "start", stop: "stop", migrate: "live migration", move: "cold move", backup: "backup", restore: "restore", verify: "backup verification" };
 
 /** Actions that are waiting or running hold the environment: one at a time. */
 const busy = ["queued", "running"] as const;
@@ -131,6 +131,10 @@ function checkAllowed(action: EnvironmentActionKind, state: string, driver: Hype
     case "restore":
       if (!driver.importDisk) throw conflict(`Environments on ${kind} hosts cannot be restored in place in this version`);
       if (state !== "running" && state !== "stopped" && state !== "error") throw conflict(`The environment is ${state}; it cannot be restored now`);
+      return;
+    case "verify":
+      if (!driver.verifyDisk) throw conflict(`Backups of environments on ${kind} hosts cannot be verified in this version`);
+      if (state !== "running" && state !== "stopped" && state !== "error") throw conflict(`The environment is ${state}; its backups cannot be verified now`);
       return;
   }
 }

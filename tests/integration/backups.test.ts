@@ -1,7 +1,8 @@
 /**
  * Backups and in-place restores of delivered environments through the API, on the sim
- * driver: a backup is a compressed file in the backup store whose sha256 the list shows; a
- * second backup while one runs is refused with 409 naming it; a restore brings the
+ * driver: a backup is a compressed file in the backup store whose sha256 the list shows, proven
+ * right away by booting it and reading back the marker it wrote; a stopped guest's backup has no
+ * marker and says so; a second backup while one runs is refused with 409 naming it; a restore brings the
  * environment back in place; a file changed in the store is found damaged and never restored;
  * who may do what; every request audited. (The real guest: qemu-backup.test.ts.)
  */
@@ -12,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, eq } from "drizzle-orm";
 import * as backupsRoute from "@/app/api/v1/environments/[id]/backups/route";
 import * as restoreRoute from "@/app/api/v1/environments/[id]/restore/route";
+import * as verifyRoute from "@/app/api/v1/environments/[id]/backups/[bid]/verify/route";
 import { auditEvents, environmentActions, environments, hosts, simObjects } from "@/lib/db/schema";
 import { backupStoreDir } from "@/lib/env";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
@@ -87,7 +89,7 @@ describe("backups", () => {
     const { body } = await list();
     expect(body.items).toHaveLength(1);
     const item = body.items[0] as BackupItem;
-    expect(item).toMatchObject({ id: first, status: "succeeded", verified: false });
+    expect(item).toMatchObject({ id: first, status: "succeeded", verified: true, note: null });
     const file = storeFileOf(first);
     const bytes = readFileSync(file);
     expect(item.sizeBytes).toBe(bytes.length);
@@ -113,6 +115,31 @@ describe("backups", () => {
     expect(audit.data).toMatchObject({ backup: first, mode: "in-place" });
   });
 
+  it("a stopped guest's backup holds no marker: not verified, and the list says why; verifying it again on demand says the same", async () => {
+    const [env] = await db.select().from(environments).where(eq(environments.id, envId));
+    await db.update(environments).set({ state: "stopped" }).where(eq(environments.id, envId));
+    await db.update(simObjects).set({ state: "stopped" }).where(and(eq(simObjects.hostId, env.hostId), eq(simObjects.kind, "guest"), eq(simObjects.name, hostname)));
+    const res = await backup(token.owner);
+    expect(res.status).toBe(202);
+    expect((await actionDone(res.body.actionId)).status).toBe("succeeded");
+    const item = ((await list()).body.items as BackupItem[]).find((b) => b.id === res.body.id)!;
+    expect(item).toMatchObject({ status: "succeeded", verified: false });
+    expect(item.note).toMatch(/^not verified: the backup holds no marker to read back/);
+
+    const again = await invoke(verifyRoute.POST, "POST", "/x", { token: token.owner, params: { id: envId, bid: res.body.id } });
+    expect(again.status).toBe(202);
+    expect((await actionDone(again.body.id)).status).toBe("succeeded");
+    expect(((await list()).body.items as BackupItem[]).find((b) => b.id === res.body.id)!.verified).toBe(false);
+    // The first backup, of the running guest, verifies again on demand.
+    const proven = await invoke(verifyRoute.POST, "POST", "/x", { token: token.admin, params: { id: envId, bid: first } });
+    expect(proven.status).toBe(202);
+    expect((await actionDone(proven.body.id)).status).toBe("succeeded");
+    expect(((await list()).body.items as BackupItem[]).find((b) => b.id === first)!).toMatchObject({ verified: true, note: null });
+
+    await db.update(environments).set({ state: "running" }).where(eq(environments.id, envId));
+    await db.update(simObjects).set({ state: "running" }).where(and(eq(simObjects.hostId, env.hostId), eq(simObjects.kind, "guest"), eq(simObjects.name, hostname)));
+  });
+
   it("a backup whose file changed in the store is shown damaged and never restored", async () => {
     const file = storeFileOf(first);
     const bytes = readFileSync(file);
@@ -129,6 +156,9 @@ describe("backups", () => {
     expect(restores).toHaveLength(1);
     const [found] = await db.select().from(auditEvents).where(and(eq(auditEvents.targetId, first), eq(auditEvents.action, "backup.damaged")));
     expect(found).toBeTruthy();
+    const verify = await invoke(verifyRoute.POST, "POST", "/x", { token: token.owner, params: { id: envId, bid: first } });
+    expect(verify.status).toBe(409);
+    expect(verify.body.error).toMatch(/cannot be verified: damaged/);
   });
 
   it("only the owner and admins; bad requests get 4xx and change nothing", async () => {

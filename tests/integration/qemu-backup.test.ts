@@ -3,7 +3,8 @@
  * in-place restore -> the file is back, same IP and MAC"). The owner writes a file to /data
  * over SSH, backs the running guest up (a live QMP block job), deletes the file, restores the
  * backup in place, and finds the file again on a guest with the same address and MAC and the
- * same SSH host key.
+ * same SSH host key. The backup is proven on the way: booted as a throwaway guest in a network
+ * namespace of its own, which must show the marker the backup wrote, and removed again.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -20,7 +21,7 @@ import { environmentActions } from "@/lib/db/schema";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
 import { bootPortal, makeGroup, makeUser, tokenFor, unique, waitFor, waitForOrder } from "../helpers/portal";
-import { guestFiles, netnsName, setupQemuHosts, type QemuHosts } from "../helpers/qemu-hosts";
+import { guestFiles, netnsName, qemuProcessesFor, setupQemuHosts, type QemuHosts } from "../helpers/qemu-hosts";
 
 const run = promisify(execFile);
 const { db } = await bootPortal();
@@ -111,6 +112,7 @@ describe("backup and in-place restore of a QEMU guest", () => {
     const written = await ssh("cat > /data/note.txt <<'EOF'\n" + note + "EOF\nsync");
     expect(written, written.stderr).toMatchObject({ code: 0 });
 
+    const view0 = await getOrder();
     const backup = await invoke(backupsRoute.POST, "POST", `/api/v1/environments/${environmentId}/backups`, { token, params: { id: environmentId } });
     expect(backup.status, JSON.stringify(backup.body)).toBe(202);
     const backedUp = await waitAction(backup.body.actionId);
@@ -118,7 +120,11 @@ describe("backup and in-place restore of a QEMU guest", () => {
     // The guest ran through the backup: the copy came from QEMU's block job, not a stopped disk.
     expect((await getOrder()).environment.state).toBe("running");
     const listed = await invoke(backupsRoute.GET, "GET", `/api/v1/environments/${environmentId}/backups`, { token, params: { id: environmentId } });
-    expect(listed.body.items[0]).toMatchObject({ id: backup.body.id, status: "succeeded" });
+    expect(listed.body.items[0]).toMatchObject({ id: backup.body.id, status: "succeeded", verified: true, note: null });
+    // The throwaway guest and its namespace are gone again.
+    const { stdout: namespaces } = await run("ip", ["netns", "list"]);
+    expect(namespaces).not.toContain(`portal-verify-${backup.body.id.replace(/-/g, "").slice(0, 8)}`);
+    expect(await qemuProcessesFor(qemu.guestDir(view0.environment.host, `verify-${backup.body.id.replace(/-/g, "").slice(0, 8)}`))).toEqual([]);
 
     const before = (await getOrder()).environment.addresses.map((a) => `${a.ip} ${a.mac}`);
     const deleted = await ssh("rm /data/note.txt && sync && ls /data");

@@ -3,7 +3,7 @@ import { isDatabaseUnavailable, type Db } from "@/lib/db/client";
 import { queues } from "@/lib/jobs/queues";
 import { executeAction, failAction, startEnvironment, stopEnvironment, type ActionHandlers } from "@/lib/lifecycle/actions";
 import { migrateEnvironment } from "@/lib/lifecycle/migrate";
-import { backupEnvironment, restoreEnvironment } from "@/lib/backups/actions";
+import { backupEnvironment, restoreEnvironment, verifyBackup } from "@/lib/backups/actions";
 import { giveBack, untilDatabaseAnswers } from "../interruptions";
 
 /**
@@ -18,6 +18,7 @@ export const lifecycleHandlers: ActionHandlers = {
   move: migrateEnvironment,
   backup: backupEnvironment,
   restore: restoreEnvironment,
+  verify: verifyBackup,
 };
 
 /**

@@ -33,6 +33,21 @@ export const environmentsBackupsPart: OpenApiPart = {
         },
       },
     },
+    "/api/v1/environments/{id}/backups/{bid}/verify": {
+      post: {
+        operationId: "verifyBackup",
+        summary:
+          "Prove a backup now (every backup is also proven right after it is taken): its file is checked against its checksum, booted in a throwaway guest on a network of its own (no production addresses, nothing reachable), which must show the marker the backup wrote into the guest; then the throwaway guest is removed. The list then says verified, or why not.",
+        parameters: [environmentParam, uuidParam("bid", "The backup's id")],
+        responses: {
+          "202": ok("Accepted: the verification is queued", ref("VerifyAction")),
+          ...unauthorized,
+          ...forbidden("only the customer who ordered it or an admin", CROSS_SITE),
+          ...notFound("No such environment, or no such backup of it"),
+          ...conflict("Not possible: the backup is not complete or is damaged, the host kind cannot boot backups, or another action is queued or running"),
+        },
+      },
+    },
     "/api/v1/environments/{id}/restore": {
       post: {
         operationId: "restoreEnvironment",
@@ -63,8 +78,8 @@ export const environmentsBackupsPart: OpenApiPart = {
         sha256: { type: ["string", "null"], description: "Checksum of the compressed file as written" },
         createdAt: { type: "string", format: "date-time" },
         finishedAt: { type: ["string", "null"], format: "date-time" },
-        verifiedAt: { type: ["string", "null"], format: "date-time", description: "When a restore of it was booted and read back" },
-        verified: { type: "boolean" },
+        verifiedAt: { type: ["string", "null"], format: "date-time", description: "When a copy of it was last booted in a throwaway guest and its marker read back" },
+        verified: { type: "boolean", description: "verified: booted and read back at verifiedAt; otherwise `note` says why not" },
         note: { type: ["string", "null"], description: "Why it failed, is damaged, or is not verified" },
       },
     },
@@ -76,6 +91,17 @@ export const environmentsBackupsPart: OpenApiPart = {
         actionId: { type: "string", format: "uuid", description: "The backup action (its progress shows on the order)" },
         status,
         environmentId: { type: "string", format: "uuid" },
+      },
+    },
+    VerifyAction: {
+      type: "object",
+      required: ["id", "action", "status", "environmentId", "backup"],
+      properties: {
+        id: { type: "string", format: "uuid" },
+        action: { enum: ["verify"] },
+        status,
+        environmentId: { type: "string", format: "uuid" },
+        backup: { type: "string", format: "uuid" },
       },
     },
     RestoreAction: {

@@ -1,9 +1,10 @@
-import { bigint, index, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { users } from "./users";
 import { environments, orders } from "./orders";
 import { environmentActions } from "./lifecycle";
 
-/** "damaged": the file no longer matches its checksum (found by a check or a restore); it is never restored. */
-export const backupStatuses = ["queued", "running", "succeeded", "failed", "damaged"] as const;
+/** "damaged": the file no longer matches its checksum (found by a check or a restore); it is never restored. "pruned": removed by the retention of its policy (keepLast). */
+export const backupStatuses = ["queued", "running", "succeeded", "failed", "damaged", "pruned"] as const;
 export type BackupStatus = (typeof backupStatuses)[number];
 
 /**
@@ -42,15 +43,31 @@ export const backups = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
     verifiedAt: timestamp("verified_at", { withTimezone: true }),
-    /** Why the last check of this backup failed (e.g. "checksum mismatch: damaged"). */
+    /** Why it is damaged or not verified; null once verified. */
     verifyNote: text("verify_note"),
+    /** The line the backup wrote into the guest before the copy (null: none, the guest was stopped or did not answer). */
+    marker: text("marker"),
   },
   (t) => [index("backups_env_idx").on(t.environmentId), index("backups_action_idx").on(t.actionId)],
 );
 
-/** Which backup a `restore` lifecycle action brings back, and how. */
-export const backupRestores = pgTable("backup_restores", {
+/** Which backup a `restore` or `verify` lifecycle action works on; `mode` is a restore's. */
+export const backupActionTargets = pgTable("backup_action_targets", {
   actionId: uuid("action_id").primaryKey().references(() => environmentActions.id),
   backupId: uuid("backup_id").notNull().references(() => backups.id),
-  mode: text("mode", { enum: ["in-place"] }).notNull(),
+  mode: text("mode", { enum: ["in-place"] }),
+});
+
+/**
+ * When an environment is backed up by itself, and how many backups it keeps: `schedule` is
+ * "daily", "weekly" or a cron pattern (UTC); a BullMQ job scheduler per environment fires it.
+ * After each backup, the oldest beyond `keepLast` are pruned (their files removed).
+ */
+export const backupPolicies = pgTable("backup_policies", {
+  environmentId: uuid("environment_id").primaryKey().references(() => environments.id),
+  schedule: text("schedule").notNull(),
+  keepLast: integer("keep_last").notNull(),
+  /** Scheduled backups are requested in this user's name (who set the policy). */
+  setBy: uuid("set_by").notNull().references(() => users.id),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });

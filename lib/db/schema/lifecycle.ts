@@ -4,7 +4,7 @@ import { hosts } from "./hosts";
 import { environments } from "./orders";
 
 /** What can be done to a delivered environment after handover. */
-export const environmentActionKinds = ["start", "stop", "migrate", "move", "backup", "restore"] as const;
+export const environmentActionKinds = ["start", "stop", "migrate", "move", "backup", "restore", "verify"] as const;
 export type EnvironmentActionKind = (typeof environmentActionKinds)[number];
 export const environmentActionStatuses = ["queued", "running", "succeeded", "failed"] as const;
 export type EnvironmentActionStatus = (typeof environmentActionStatuses)[number];

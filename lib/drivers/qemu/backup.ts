@@ -1,7 +1,7 @@
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Transport } from "../transport/types";
-import { StepError, type StepIo } from "../types";
+import { BACKUP_MARKER_FILE, StepError, type DiskCopy, type StepIo } from "../types";
 import type { guestFiles } from "./args";
 import { guestPid, stopGuest } from "./process";
 import { withQmp } from "./qmp";
@@ -25,19 +25,22 @@ async function must(t: Transport, argv: string[], what: string, signal?: AbortSi
  * guest is copied with `qemu-img convert`. The copy is read back whole: guest disks of this
  * driver are small (/data), and this works alike over the local and the SSH transport.
  */
-export async function exportGuestDisk(t: Transport, f: GuestFiles, io: StepIo): Promise<{ format: string; bytes: Buffer }> {
+export async function exportGuestDisk(t: Transport, f: GuestFiles, io: StepIo, opts: { marker?: string } = {}): Promise<DiskCopy & { marker: boolean }> {
   const copy = path.join(f.dir, "backup.qcow2.part");
   await t.run(["rm", "-f", copy]);
+  let marker = false;
   try {
-    if (await guestPid(t, f.dir)) await liveCopy(t, f, copy, io);
-    else {
+    if (await guestPid(t, f.dir)) {
+      if (opts.marker) marker = await writeMarker(t, f, opts.marker, io);
+      await liveCopy(t, f, copy, io);
+    } else {
       await io.log(`the guest is stopped: qemu-img convert -O qcow2 ${path.basename(f.disk)} (flattened)`);
       await must(t, ["qemu-img", "convert", "-O", "qcow2", f.disk, copy], "qemu-img convert", io.signal);
     }
     const bytes = await t.readFile(copy);
     if (!bytes) throw new StepError("the disk copy vanished before it was read");
     await io.log(`disk copy: ${(bytes.length / 1024 ** 2).toFixed(1)} MiB qcow2`);
-    return { format: "qcow2", bytes };
+    return { format: "qcow2", bytes, marker };
   } finally {
     await t.run(["rm", "-f", copy]);
   }
@@ -75,7 +78,7 @@ async function liveCopy(t: Transport, f: GuestFiles, copy: string, io: StepIo) {
  * (the caller starts it again), the copy is written beside the disk, checked by qemu-img and
  * only then renamed over it, so a failed restore leaves the old disk.
  */
-export async function replaceGuestDisk(t: Transport, f: GuestFiles, disk: { format: string; bytes: Buffer }, opts: { graceMs: number }, io: StepIo) {
+export async function replaceGuestDisk(t: Transport, f: GuestFiles, disk: DiskCopy, opts: { graceMs: number }, io: StepIo) {
   if (disk.format !== "qcow2") throw new StepError(`a ${disk.format} disk cannot be restored on a QEMU host`);
   const incoming = path.join(f.dir, "restore.qcow2.part");
   const how = await stopGuest(t, f.dir, { graceMs: opts.graceMs, signal: io.signal, log: io.log });
@@ -84,4 +87,50 @@ export async function replaceGuestDisk(t: Transport, f: GuestFiles, disk: { form
   await must(t, ["qemu-img", "check", "-q", incoming], "checking the restored disk", io.signal);
   await must(t, ["mv", "-f", incoming, f.disk], "putting the restored disk in place", io.signal);
   await io.log(`disk ${path.basename(f.disk)} replaced by the backup (${(disk.bytes.length / 1024 ** 2).toFixed(1)} MiB)`);
+}
+
+/**
+ * Types `command` on the guest's console shell (the second serial port) and resolves with the
+ * first match of `answer` in what comes back, or null when the console cannot be opened (a
+ * viewer holds it) or stays silent for `timeoutMs`. Ctrl-U first clears a half-typed line.
+ * Answers are worked out by the shell (e.g. `$((40+2))`), so the echo of the command never matches.
+ */
+export async function onConsole(t: Transport, f: GuestFiles, command: string, answer: RegExp, timeoutMs: number): Promise<RegExpMatchArray | null> {
+  const stream = await t.openStream(f.consoleSock).catch(() => null);
+  if (!stream) return null;
+  return new Promise((resolve) => {
+    let out = "";
+    const done = (m: RegExpMatchArray | null) => {
+      clearTimeout(timer);
+      stream.destroy();
+      resolve(m);
+    };
+    const timer = setTimeout(() => done(null), timeoutMs);
+    stream.on("data", (chunk: Buffer) => {
+      out += chunk.toString("utf8");
+      const m = out.match(answer);
+      if (m) done(m);
+    });
+    stream.on("error", () => done(null));
+    stream.on("close", () => done(null));
+    stream.write(`\x15${command}\r`);
+  });
+}
+
+/** Writes the marker line to BACKUP_MARKER_FILE on the guest and syncs, so the copy holds it. */
+async function writeMarker(t: Transport, f: GuestFiles, marker: string, io: StepIo): Promise<boolean> {
+  // The marker is made by the portal ("portal-backup <uuid>"): no quote can be in it.
+  if (!/^[a-z0-9 -]+$/.test(marker)) throw new StepError("invalid backup marker");
+  const ok = await onConsole(t, f, `echo '${marker}' > ${BACKUP_MARKER_FILE} && sync && echo marker-$((40+2))`, /\r\nmarker-42\r\n/, 20_000);
+  await io.log(ok ? `marker written to ${BACKUP_MARKER_FILE} on the guest` : "no marker written: the guest's console did not answer (a viewer may hold it); the backup cannot be proven by its marker");
+  return !!ok;
+}
+
+/** The marker line a booted copy holds, or null when it has none (cat's complaint instead). */
+export async function readMarker(t: Transport, f: GuestFiles): Promise<string | null> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const m = await onConsole(t, f, `cat ${BACKUP_MARKER_FILE} 2>/dev/null; echo read-$((40+2))`, /\r\n(?:([^\r\n]*)\r\n)?read-42\r\n/, 20_000);
+    if (m) return m[1]?.startsWith("portal-backup ") ? m[1] : null;
+  }
+  throw new StepError("the throwaway guest's console did not answer");
 }

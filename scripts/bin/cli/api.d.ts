@@ -88,6 +88,10 @@ export interface paths {
     /** Back the environment up now: a compressed, checksummed copy of its disk and its definition (image, flavor, addresses, MACs) in the backup store, taken live where the host kind can (QEMU: a QMP block job). Progress shows on the order like any action. */
     post: operations["createBackup"];
   };
+  "/api/v1/environments/{id}/backups/{bid}/verify": {
+    /** Prove a backup now (every backup is also proven right after it is taken): its file is checked against its checksum, booted in a throwaway guest on a network of its own (no production addresses, nothing reachable), which must show the marker the backup wrote into the guest; then the throwaway guest is removed. The list then says verified, or why not. */
+    post: operations["verifyBackup"];
+  };
   "/api/v1/environments/{id}/restore": {
     /** Bring the environment back from one of its backups, in place: the guest stops, its disk is replaced by the backup's and it boots again with the same name, addresses and MACs. The backup's file is checked against its checksum first; a damaged backup is refused (and shown as damaged). */
     post: operations["restoreEnvironment"];
@@ -706,9 +710,10 @@ export interface components {
       finishedAt: string | null;
       /**
        * Format: date-time
-       * @description When a restore of it was booted and read back
+       * @description When a copy of it was last booted in a throwaway guest and its marker read back
        */
       verifiedAt: string | null;
+      /** @description verified: booted and read back at verifiedAt; otherwise `note` says why not */
       verified: boolean;
       /** @description Why it failed, is damaged, or is not verified */
       note: string | null;
@@ -728,6 +733,18 @@ export interface components {
       status: "queued" | "running" | "succeeded" | "failed";
       /** Format: uuid */
       environmentId: string;
+    };
+    VerifyAction: {
+      /** Format: uuid */
+      id: string;
+      /** @enum {unknown} */
+      action: "verify";
+      /** @enum {unknown} */
+      status: "queued" | "running" | "succeeded" | "failed";
+      /** Format: uuid */
+      environmentId: string;
+      /** Format: uuid */
+      backup: string;
     };
     RestoreAction: {
       /** Format: uuid */
@@ -2488,6 +2505,44 @@ export interface operations {
         };
       };
       /** @description Not possible now: the environment is not delivered yet, is neither running nor stopped, its host kind has no backups, or another action (e.g. a backup) is queued or running: the message names it */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Prove a backup now (every backup is also proven right after it is taken): its file is checked against its checksum, booted in a throwaway guest on a network of its own (no production addresses, nothing reachable), which must show the marker the backup wrote into the guest; then the throwaway guest is removed. The list then says verified, or why not. */
+  verifyBackup: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+        /** @description The backup's id */
+        bid: string;
+      };
+    };
+    responses: {
+      /** @description Accepted: the verification is queued */
+      202: {
+        content: {
+          "application/json": components["schemas"]["VerifyAction"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the customer who ordered it or an admin; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such environment, or no such backup of it */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not possible: the backup is not complete or is damaged, the host kind cannot boot backups, or another action is queued or running */
       409: {
         content: {
           "application/json": components["schemas"]["Error"];
