@@ -4,6 +4,7 @@ import { backupActionTargets, backups, environments, type BackupDefinition } fro
 import { StepError, type DeploySpec, type MigrateIo } from "../drivers/types";
 import type { ActionHandler } from "../lifecycle/actions";
 import { checkIntegrity } from "./backups";
+import { pruneBackups } from "./policy";
 import { backupFileName, readBackupFile, writeBackupFile } from "./store";
 
 /** What the backup keeps of the environment's definition beside its disk. */
@@ -45,8 +46,10 @@ export const backupEnvironment: ActionHandler = async (db, ctx, io) => {
     await io.progress(60, `backup written: ${(sizeBytes / 1024 ** 2).toFixed(1)} MiB compressed, sha256 ${sha256.slice(0, 12)}…`);
     // Every backup is proven right away; a verification that fails leaves the backup usable and says why.
     const verified = await proveBackup(db, ctx, written, io);
-    await io.progress(100, `backup written${verified ? ", booted and read back" : ", not verified"}`);
-    return { backup: b.id, sizeBytes, sha256, verified };
+    const pruned = await pruneBackups(db, b.environmentId);
+    const prunedNote = pruned.length ? `; ${pruned.length} older backup${pruned.length === 1 ? "" : "s"} pruned (keep last)` : "";
+    await io.progress(100, `backup written${verified ? ", booted and read back" : ", not verified"}${prunedNote}`);
+    return { backup: b.id, sizeBytes, sha256, verified, pruned };
   } catch (err) {
     if (err instanceof StepError) await db.update(backups).set({ status: "failed", error: err.message, finishedAt: new Date() }).where(eq(backups.id, b.id));
     throw err;

@@ -1,4 +1,4 @@
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, ne } from "drizzle-orm";
 import type { Db } from "../db/client";
 import type { Actor } from "../auth/actor";
 import { backupActionTargets, backups, environmentActions, environments } from "../db/schema";
@@ -41,14 +41,14 @@ export async function requestBackup(db: Db, actor: Actor, environmentId: string)
   return { id: backupId, actionId: action.id, status: action.status, environmentId };
 }
 
-/** The environment's backups, newest first; a backup whose action failed says why. */
+/** The environment's backups, newest first (pruned ones left out); a backup whose action failed says why. */
 export async function listBackups(db: Db, actor: Actor, environmentId: string): Promise<BackupView[]> {
   await environmentForOwner(db, actor, environmentId);
   const rows = await db
     .select({ backup: backups, action: { status: environmentActions.status, error: environmentActions.error } })
     .from(backups)
     .innerJoin(environmentActions, eq(environmentActions.id, backups.actionId))
-    .where(eq(backups.environmentId, environmentId))
+    .where(and(eq(backups.environmentId, environmentId), ne(backups.status, "pruned")))
     .orderBy(desc(backups.createdAt));
   return rows.map(({ backup: b, action }) => {
     const lost = (b.status === "queued" || b.status === "running") && action.status === "failed";

@@ -7,3 +7,16 @@ export const restoreInput = z.strictObject({
   mode: z.enum(["in-place"], { message: "mode must be \"in-place\": this version restores an environment onto itself" }),
 });
 export type RestoreInput = z.infer<typeof restoreInput>;
+
+/** A cron pattern of five fields (minute hour day month weekday), in UTC. */
+const cronPattern = /^\s*[0-9*,/-]+(\s+[0-9A-Za-z*,/-]+){4}\s*$/;
+
+/** `PUT /api/v1/environments/:id/backup-policy`. */
+export const backupPolicyInput = z.strictObject({
+  schedule: z
+    .string()
+    .trim()
+    .refine((s) => s === "daily" || s === "weekly" || cronPattern.test(s), "schedule is \"daily\", \"weekly\" or a cron pattern of five fields (UTC), e.g. \"30 2 * * *\""),
+  keepLast: z.number().int("keepLast is a whole number").min(1, "keepLast is at least 1").max(100, "keepLast is at most 100"),
+});
+export type BackupPolicyInput = z.infer<typeof backupPolicyInput>;

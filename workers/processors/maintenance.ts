@@ -5,6 +5,7 @@ import { sweepLeases } from "@/lib/leases/sweep";
 import { releaseFailedOrders } from "@/lib/orders/failed-hold";
 import { sweepCourses } from "@/lib/courses/machines";
 import { reconcileGuests } from "@/lib/lifecycle/reconcile-guests";
+import { runScheduledBackup } from "@/lib/backups/policy";
 import { reconcile, reconcileActions, reconcileMail } from "../reconciler";
 
 export function maintenanceProcessor(db: Db) {
@@ -25,6 +26,8 @@ export function maintenanceProcessor(db: Db) {
         return { ...(await sweepLeases(db, now)), released: await releaseFailedOrders(db, now) };
       case "courses":
         return sweepCourses(db, now);
+      case "backup":
+        return runScheduledBackup(db, payload.environmentId);
     }
   };
 }

@@ -1,4 +1,4 @@
-import { restoreInput } from "../../backups/input";
+import { backupPolicyInput, restoreInput } from "../../backups/input";
 import { body, bodyRejected, conflict, CROSS_SITE, forbidden, notFound, ok, ref, schema, unauthorized, uuidParam, type OpenApiPart } from "../openapi-helpers";
 
 const environmentParam = uuidParam("id", "The environment's id (the order's `environment.id`)");
@@ -48,6 +48,33 @@ export const environmentsBackupsPart: OpenApiPart = {
         },
       },
     },
+    "/api/v1/environments/{id}/backup-policy": {
+      get: {
+        operationId: "getBackupPolicy",
+        summary: "The environment's backup policy (schedule, keepLast, when it fires next), or null when it has none.",
+        parameters: [environmentParam],
+        responses: {
+          "200": ok("The policy", ref("BackupPolicyAnswer")),
+          ...unauthorized,
+          ...forbidden("only the customer who ordered it or an admin"),
+          ...notFound("No such environment"),
+        },
+      },
+      put: {
+        operationId: "setBackupPolicy",
+        summary:
+          "Back the environment up on a schedule: \"daily\" (03:00 UTC), \"weekly\" (Mondays 03:00 UTC) or a cron pattern (UTC), keeping the last `keepLast` backups: after each backup the older ones are pruned (files removed). Replaces the policy it had.",
+        parameters: [environmentParam],
+        requestBody: body("BackupPolicyInput"),
+        responses: {
+          "200": ok("The policy as set", ref("BackupPolicyAnswer")),
+          ...unauthorized,
+          ...forbidden("only the customer who ordered it or an admin", CROSS_SITE),
+          ...notFound("No such environment"),
+          ...bodyRejected("A schedule that is not daily, weekly or a readable cron pattern, keepLast not between 1 and 100, or an unknown field"),
+        },
+      },
+    },
     "/api/v1/environments/{id}/restore": {
       post: {
         operationId: "restoreEnvironment",
@@ -68,6 +95,23 @@ export const environmentsBackupsPart: OpenApiPart = {
   },
   schemas: {
     RestoreInput: schema(restoreInput),
+    BackupPolicyInput: schema(backupPolicyInput),
+    BackupPolicyAnswer: {
+      type: "object",
+      required: ["policy"],
+      properties: {
+        policy: {
+          type: ["object", "null"],
+          required: ["schedule", "pattern", "keepLast", "nextRunAt"],
+          properties: {
+            schedule: { type: "string", description: "daily, weekly or a cron pattern, as set" },
+            pattern: { type: "string", description: "The cron pattern (UTC) the scheduler runs" },
+            keepLast: { type: "integer", minimum: 1, maximum: 100 },
+            nextRunAt: { type: ["string", "null"], format: "date-time", description: "When the scheduler fires next" },
+          },
+        },
+      },
+    },
     Backup: {
       type: "object",
       required: ["id", "status", "sizeBytes", "sha256", "createdAt", "finishedAt", "verifiedAt", "verified", "note"],

@@ -92,6 +92,12 @@ export interface paths {
     /** Prove a backup now (every backup is also proven right after it is taken): its file is checked against its checksum, booted in a throwaway guest on a network of its own (no production addresses, nothing reachable), which must show the marker the backup wrote into the guest; then the throwaway guest is removed. The list then says verified, or why not. */
     post: operations["verifyBackup"];
   };
+  "/api/v1/environments/{id}/backup-policy": {
+    /** The environment's backup policy (schedule, keepLast, when it fires next), or null when it has none. */
+    get: operations["getBackupPolicy"];
+    /** Back the environment up on a schedule: "daily" (03:00 UTC), "weekly" (Mondays 03:00 UTC) or a cron pattern (UTC), keeping the last `keepLast` backups: after each backup the older ones are pruned (files removed). Replaces the policy it had. */
+    put: operations["setBackupPolicy"];
+  };
   "/api/v1/environments/{id}/restore": {
     /** Bring the environment back from one of its backups, in place: the guest stops, its disk is replaced by the backup's and it boots again with the same name, addresses and MACs. The backup's file is checked against its checksum first; a damaged backup is refused (and shown as damaged). */
     post: operations["restoreEnvironment"];
@@ -691,6 +697,24 @@ export interface components {
       backup: string;
       /** @enum {string} */
       mode: "in-place";
+    };
+    BackupPolicyInput: {
+      schedule: string;
+      keepLast: number;
+    };
+    BackupPolicyAnswer: {
+      policy: ({
+        /** @description daily, weekly or a cron pattern, as set */
+        schedule: string;
+        /** @description The cron pattern (UTC) the scheduler runs */
+        pattern: string;
+        keepLast: number;
+        /**
+         * Format: date-time
+         * @description When the scheduler fires next
+         */
+        nextRunAt: string | null;
+      }) | null;
     };
     Backup: {
       /** Format: uuid */
@@ -2544,6 +2568,78 @@ export interface operations {
       };
       /** @description Not possible: the backup is not complete or is damaged, the host kind cannot boot backups, or another action is queued or running */
       409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** The environment's backup policy (schedule, keepLast, when it fires next), or null when it has none. */
+  getBackupPolicy: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The policy */
+      200: {
+        content: {
+          "application/json": components["schemas"]["BackupPolicyAnswer"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the customer who ordered it or an admin */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such environment */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Back the environment up on a schedule: "daily" (03:00 UTC), "weekly" (Mondays 03:00 UTC) or a cron pattern (UTC), keeping the last `keepLast` backups: after each backup the older ones are pruned (files removed). Replaces the policy it had. */
+  setBackupPolicy: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["BackupPolicyInput"];
+      };
+    };
+    responses: {
+      /** @description The policy as set */
+      200: {
+        content: {
+          "application/json": components["schemas"]["BackupPolicyAnswer"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the customer who ordered it or an admin; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such environment */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description A schedule that is not daily, weekly or a readable cron pattern, keepLast not between 1 and 100, or an unknown field */
+      422: {
         content: {
           "application/json": components["schemas"]["Error"];
         };
