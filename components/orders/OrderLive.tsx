@@ -19,6 +19,7 @@ import { LeasePanel } from "../leases/LeasePanel";
 import { decisionSentence } from "@/lib/policy/rules";
 import { OrderActions } from "./OrderActions";
 import { PowerPanel } from "./PowerPanel";
+import { BackupsPanel } from "./BackupsPanel";
 import { StepTimeline } from "./StepTimeline";
 import { useOrderStream, type StreamMode } from "./useOrderStream";
 
@@ -166,6 +167,7 @@ export function OrderLive({
           {env ? <EnvironmentPanel env={env} orderStatus={view.status} showSimulated={showSimulated} /> : null}
           {env && env.state !== "deleted" ? <PowerPanel env={env} flavor={view.flavor} orderStatus={view.status} canManage={canManage} onDone={refresh} /> : null}
           {canManage && env && view.status === "ready" && env.state !== "deleted" ? <ConsolePanel environmentId={env.id} hostname={env.hostname} /> : null}
+          {canManage && env && view.status === "ready" && env.state !== "deleted" ? <BackupsPanel environmentId={env.id} changed={view} /> : null}
           {showMove ? (
             <MigratePanel environmentId={env.id} currentHost={env.host} migrations={env.migrations} choice={moveChoice(env, view.flavor, move)} onDone={refresh} />
           ) : null}

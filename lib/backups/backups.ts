@@ -1,4 +1,4 @@
-import { and, desc, eq, ne } from "drizzle-orm";
+import { and, desc, eq, inArray, ne } from "drizzle-orm";
 import type { Db } from "../db/client";
 import type { Actor } from "../auth/actor";
 import { backupActionTargets, backups, environmentActions, environments } from "../db/schema";
@@ -64,6 +64,19 @@ export async function listBackups(db: Db, actor: Actor, environmentId: string): 
       note: lost ? action.error : (b.error ?? b.verifyNote),
     };
   });
+}
+
+/** The backup, restore or verification of the environment that is queued or running now, with its progress. */
+export type BackupWork = { id: string; action: "backup" | "restore" | "verify"; status: "queued" | "running"; progress: number; note: string | null };
+
+export async function backupWorkOf(db: Db, environmentId: string): Promise<BackupWork | null> {
+  const [a] = await db
+    .select()
+    .from(environmentActions)
+    .where(and(eq(environmentActions.environmentId, environmentId), inArray(environmentActions.action, ["backup", "restore", "verify"]), inArray(environmentActions.status, ["queued", "running"])))
+    .orderBy(desc(environmentActions.createdAt))
+    .limit(1);
+  return a ? { id: a.id, action: a.action as BackupWork["action"], status: a.status as BackupWork["status"], progress: a.progress, note: a.note } : null;
 }
 
 /** One backup of the environment, or 404 (also for another environment's backup). */

@@ -10,10 +10,27 @@ export const environmentsBackupsPart: OpenApiPart = {
     "/api/v1/environments/{id}/backups": {
       get: {
         operationId: "listBackups",
-        summary: "The environment's backups, newest first: status, compressed size, sha256 of the file in the backup store, and whether it was verified.",
+        summary: "The environment's backups, newest first: status, compressed size, sha256 of the file in the backup store, and whether it was verified; and the backup, restore or verification in progress with its progress.",
         parameters: [environmentParam],
         responses: {
-          "200": ok("The backups", { type: "object", required: ["items"], properties: { items: { type: "array", items: ref("Backup") } } }),
+          "200": ok("The backups", {
+            type: "object",
+            required: ["items", "inProgress"],
+            properties: {
+              items: { type: "array", items: ref("Backup") },
+              inProgress: {
+                type: ["object", "null"],
+                description: "The backup, restore or verification queued or running now",
+                properties: {
+                  id: { type: "string", format: "uuid" },
+                  action: { enum: ["backup", "restore", "verify"] },
+                  status: { enum: ["queued", "running"] },
+                  progress: { type: "integer", minimum: 0, maximum: 100 },
+                  note: { type: ["string", "null"] },
+                },
+              },
+            },
+          }),
           ...unauthorized,
           ...forbidden("only the customer who ordered it or an admin"),
           ...notFound("No such environment"),

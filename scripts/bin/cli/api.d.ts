@@ -83,7 +83,7 @@ export interface paths {
     post: operations["migrateEnvironment"];
   };
   "/api/v1/environments/{id}/backups": {
-    /** The environment's backups, newest first: status, compressed size, sha256 of the file in the backup store, and whether it was verified. */
+    /** The environment's backups, newest first: status, compressed size, sha256 of the file in the backup store, and whether it was verified; and the backup, restore or verification in progress with its progress. */
     get: operations["listBackups"];
     /** Back the environment up now: a compressed, checksummed copy of its disk and its definition (image, flavor, addresses, MACs) in the backup store, taken live where the host kind can (QEMU: a QMP block job). Progress shows on the order like any action. */
     post: operations["createBackup"];
@@ -2468,7 +2468,7 @@ export interface operations {
       };
     };
   };
-  /** The environment's backups, newest first: status, compressed size, sha256 of the file in the backup store, and whether it was verified. */
+  /** The environment's backups, newest first: status, compressed size, sha256 of the file in the backup store, and whether it was verified; and the backup, restore or verification in progress with its progress. */
   listBackups: {
     parameters: {
       path: {
@@ -2482,6 +2482,17 @@ export interface operations {
         content: {
           "application/json": {
             items: components["schemas"]["Backup"][];
+            /** @description The backup, restore or verification queued or running now */
+            inProgress: ({
+              /** Format: uuid */
+              id?: string;
+              /** @enum {unknown} */
+              action?: "backup" | "restore" | "verify";
+              /** @enum {unknown} */
+              status?: "queued" | "running";
+              progress?: number;
+              note?: string | null;
+            }) | null;
           };
         };
       };
