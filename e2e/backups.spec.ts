@@ -44,6 +44,7 @@ test.describe("backups on the order page", () => {
     await expect(panel.getByTestId("backup-progress")).toContainText("Restoring");
     await expect(panel.getByTestId("backup-progress")).toHaveCount(0, { timeout: 60_000 });
     await expect(panel.getByRole("button", { name: "Back up now" })).toBeEnabled();
-    await expect(page.getByRole("alert")).toHaveCount(0);
+    await expect(panel.getByRole("alert")).toHaveCount(0);
+    await expect(page.getByTestId("power-panel")).toContainText("The guest is running");
   });
 });

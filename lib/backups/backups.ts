@@ -7,6 +7,7 @@ import { writeAudit } from "../audit/write";
 import { environmentForOwner, requestAction } from "../lifecycle/actions";
 import { isUuid } from "../validation/ids";
 import { checksumOf } from "./store";
+import { checkBackupQuota } from "./quota";
 
 export type Backup = typeof backups.$inferSelect;
 
@@ -34,6 +35,8 @@ export async function requestBackup(db: Db, actor: Actor, environmentId: string)
   const action = await requestAction(db, actor, environmentId, "backup", {
     onCreate: async (tx, row) => {
       const [env] = await tx.select({ orderId: environments.orderId }).from(environments).where(eq(environments.id, environmentId));
+      // Inside the environment's lock: two backups at once of one environment cannot both pass.
+      await checkBackupQuota(tx, env.orderId);
       const [b] = await tx.insert(backups).values({ environmentId, orderId: env.orderId, actionId: row.id }).returning({ id: backups.id });
       backupId = b.id;
     },

@@ -20,3 +20,10 @@ export const backupPolicyInput = z.strictObject({
   keepLast: z.number().int("keepLast is a whole number").min(1, "keepLast is at least 1").max(100, "keepLast is at most 100"),
 });
 export type BackupPolicyInput = z.infer<typeof backupPolicyInput>;
+
+/** `PUT /api/v1/groups/:id/backup-rules` (admins): null is no limit. */
+export const groupBackupRulesInput = z.strictObject({
+  maxBackups: z.number().int("maxBackups is a whole number").min(1, "maxBackups is at least 1").max(100_000).nullable(),
+  maxGb: z.number().int("maxGb is a whole number").min(1, "maxGb is at least 1").max(1_000_000).nullable(),
+});
+export type GroupBackupRulesInput = z.infer<typeof groupBackupRulesInput>;

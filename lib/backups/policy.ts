@@ -40,6 +40,8 @@ export async function setBackupPolicy(db: Db, actor: Actor, environmentId: strin
   }
   const values = { schedule: input.schedule, keepLast: input.keepLast, setBy: actor.id, updatedAt: new Date() };
   await db.insert(backupPolicies).values({ environmentId, ...values }).onConflictDoUpdate({ target: backupPolicies.environmentId, set: values });
+  // A lower keepLast frees room at once (and in the group's backup quota).
+  await pruneBackups(db, environmentId);
   await writeAudit(db, {
     actorId: actor.id, action: "backup.policy", targetType: "environment", targetId: environmentId,
     data: { order: env.orderId }, before: before ? { schedule: before.schedule, keepLast: before.keepLast } : null, after: { schedule: input.schedule, keepLast: input.keepLast },

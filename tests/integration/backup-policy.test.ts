@@ -3,7 +3,8 @@
  * (a BullMQ job scheduler) says when it fires next; firing it (the test moves its clock by
  * promoting the scheduled job) backs the environment up, and the third backup prunes the
  * first: its file is gone from the store, it is left out of the list, and the pruning is
- * audited. Bad schedules get 422 and change nothing.
+ * audited. Bad schedules get 422 and change nothing. A group's backup quota refuses one more
+ * backup with 409 naming the group; a lower keepLast frees room at once.
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -12,6 +13,7 @@ import { and, eq } from "drizzle-orm";
 import type { Job } from "bullmq";
 import * as backupsRoute from "@/app/api/v1/environments/[id]/backups/route";
 import * as policyRoute from "@/app/api/v1/environments/[id]/backup-policy/route";
+import * as rulesRoute from "@/app/api/v1/groups/[id]/backup-rules/route";
 import { auditEvents, backups, environmentActions } from "@/lib/db/schema";
 import { backupStoreDir } from "@/lib/env";
 import { backupSchedulerId, getQueue } from "@/lib/jobs/queues";
@@ -19,13 +21,15 @@ import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
 import { bootPortal, makeGroup, makeUser, order, tokenFor, waitFor, waitForOrder } from "../helpers/portal";
 
-const { db } = await bootPortal();
+const { db, admin } = await bootPortal();
 let worker: RunningWorkers | null = null;
 let token: string;
 let envId: string;
+let groupId: string;
 
 beforeAll(async () => {
   const group = await makeGroup(db, { autoApprove: true });
+  groupId = group.id;
   const owner = await makeUser(db, "customer", group.slug);
   token = await tokenFor(db, owner);
   worker = await startWorkers();
@@ -102,5 +106,25 @@ describe("backup policies", () => {
     expect(new Date(weekly.body.policy.nextRunAt).getUTCDay()).toBe(1);
     const audit = await db.select().from(auditEvents).where(and(eq(auditEvents.targetId, envId), eq(auditEvents.action, "backup.policy")));
     expect(audit).toHaveLength(2);
+  });
+
+  it("a group's backup quota refuses one backup too many, naming the group; a lower keepLast frees room", async () => {
+    const adminToken = await tokenFor(db, admin);
+    const notAdmin = await invoke(rulesRoute.PUT, "PUT", "/x", { token, params: { id: groupId }, body: { maxBackups: 3, maxGb: null } });
+    expect(notAdmin.status).toBe(403);
+    const set = await invoke(rulesRoute.PUT, "PUT", "/x", { token: adminToken, params: { id: groupId }, body: { maxBackups: 3, maxGb: null } });
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+    // keepLast 3 from the test before: the two kept backups and one more fill the quota.
+    expect(set.body).toMatchObject({ maxBackups: 3, backups: 2 });
+    const third = await invoke(backupsRoute.POST, "POST", "/x", { token, params: { id: envId } });
+    expect(third.status).toBe(202);
+    await waitFor(async () => (await db.select().from(environmentActions).where(eq(environmentActions.id, third.body.actionId)))[0], (a) => a.status === "succeeded", { what: "the third backup" });
+    const refused = await invoke(backupsRoute.POST, "POST", "/x", { token, params: { id: envId } });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatch(/^Backup quota of group .+: 3 of 3 backups kept; a backup policy with a lower keepLast prunes older ones$/);
+
+    expect((await put({ schedule: "weekly", keepLast: 1 })).status).toBe(200);
+    expect(await listed()).toHaveLength(1);
+    expect((await invoke(backupsRoute.POST, "POST", "/x", { token, params: { id: envId } })).status).toBe(202);
   });
 });

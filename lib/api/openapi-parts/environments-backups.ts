@@ -1,4 +1,4 @@
-import { backupPolicyInput, restoreInput } from "../../backups/input";
+import { backupPolicyInput, groupBackupRulesInput, restoreInput } from "../../backups/input";
 import { body, bodyRejected, conflict, CROSS_SITE, forbidden, notFound, ok, ref, schema, unauthorized, uuidParam, type OpenApiPart } from "../openapi-helpers";
 
 const environmentParam = uuidParam("id", "The environment's id (the order's `environment.id`)");
@@ -46,7 +46,7 @@ export const environmentsBackupsPart: OpenApiPart = {
           ...unauthorized,
           ...forbidden("only the customer who ordered it or an admin", CROSS_SITE),
           ...notFound("No such environment"),
-          ...conflict("Not possible now: the environment is not delivered yet, is neither running nor stopped, its host kind has no backups, or another action (e.g. a backup) is queued or running: the message names it"),
+          ...conflict("Not possible now: the environment is not delivered yet, is neither running nor stopped, its host kind has no backups, another action (e.g. a backup) is queued or running: the message names it, or the group's backup quota is used up"),
         },
       },
     },
@@ -92,6 +92,31 @@ export const environmentsBackupsPart: OpenApiPart = {
         },
       },
     },
+    "/api/v1/groups/{id}/backup-rules": {
+      put: {
+        operationId: "setGroupBackupRules",
+        summary:
+          "Set a group's backup quota (admins): how many backups its environments may keep together (maxBackups) and how many GB of compressed backups (maxGb); null is no limit. A backup that would pass it is refused with 409 naming the group. Answers with what the group's backups use now.",
+        parameters: [uuidParam("id", "The group's id")],
+        requestBody: body("GroupBackupRulesInput"),
+        responses: {
+          "200": ok("The quota and the use", {
+            type: "object",
+            required: ["maxBackups", "maxGb", "backups", "bytes"],
+            properties: {
+              maxBackups: { type: ["integer", "null"] },
+              maxGb: { type: ["integer", "null"] },
+              backups: { type: "integer", description: "Backups kept or being written" },
+              bytes: { type: "integer", description: "Their compressed size" },
+            },
+          }),
+          ...unauthorized,
+          ...forbidden("only admins", CROSS_SITE),
+          ...notFound("No such group"),
+          ...bodyRejected("A limit that is not a whole number of at least 1 (or null), or an unknown field"),
+        },
+      },
+    },
     "/api/v1/environments/{id}/restore": {
       post: {
         operationId: "restoreEnvironment",
@@ -113,6 +138,7 @@ export const environmentsBackupsPart: OpenApiPart = {
   schemas: {
     RestoreInput: schema(restoreInput),
     BackupPolicyInput: schema(backupPolicyInput),
+    GroupBackupRulesInput: schema(groupBackupRulesInput),
     BackupPolicyAnswer: {
       type: "object",
       required: ["policy"],

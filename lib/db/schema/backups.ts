@@ -1,5 +1,5 @@
 import { bigint, index, integer, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
-import { users } from "./users";
+import { groups, users } from "./users";
 import { environments, orders } from "./orders";
 import { environmentActions } from "./lifecycle";
 
@@ -69,5 +69,16 @@ export const backupPolicies = pgTable("backup_policies", {
   keepLast: integer("keep_last").notNull(),
   /** Scheduled backups are requested in this user's name (who set the policy). */
   setBy: uuid("set_by").notNull().references(() => users.id),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * A group's backup rules (admins): how many backups its environments may keep together and
+ * how much compressed space (GB) they may take; null is no limit.
+ */
+export const groupBackupRules = pgTable("group_backup_rules", {
+  groupId: uuid("group_id").primaryKey().references(() => groups.id, { onDelete: "cascade" }),
+  maxBackups: integer("max_backups"),
+  maxGb: integer("max_gb"),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });

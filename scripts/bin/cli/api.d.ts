@@ -98,6 +98,10 @@ export interface paths {
     /** Back the environment up on a schedule: "daily" (03:00 UTC), "weekly" (Mondays 03:00 UTC) or a cron pattern (UTC), keeping the last `keepLast` backups: after each backup the older ones are pruned (files removed). Replaces the policy it had. */
     put: operations["setBackupPolicy"];
   };
+  "/api/v1/groups/{id}/backup-rules": {
+    /** Set a group's backup quota (admins): how many backups its environments may keep together (maxBackups) and how many GB of compressed backups (maxGb); null is no limit. A backup that would pass it is refused with 409 naming the group. Answers with what the group's backups use now. */
+    put: operations["setGroupBackupRules"];
+  };
   "/api/v1/environments/{id}/restore": {
     /** Bring the environment back from one of its backups, in place: the guest stops, its disk is replaced by the backup's and it boots again with the same name, addresses and MACs. The backup's file is checked against its checksum first; a damaged backup is refused (and shown as damaged). */
     post: operations["restoreEnvironment"];
@@ -701,6 +705,10 @@ export interface components {
     BackupPolicyInput: {
       schedule: string;
       keepLast: number;
+    };
+    GroupBackupRulesInput: {
+      maxBackups: number | null;
+      maxGb: number | null;
     };
     BackupPolicyAnswer: {
       policy: ({
@@ -2539,7 +2547,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Not possible now: the environment is not delivered yet, is neither running nor stopped, its host kind has no backups, or another action (e.g. a backup) is queued or running: the message names it */
+      /** @description Not possible now: the environment is not delivered yet, is neither running nor stopped, its host kind has no backups, another action (e.g. a backup) is queued or running: the message names it, or the group's backup quota is used up */
       409: {
         content: {
           "application/json": components["schemas"]["Error"];
@@ -2650,6 +2658,55 @@ export interface operations {
       };
       415: components["responses"]["UnsupportedMediaType"];
       /** @description A schedule that is not daily, weekly or a readable cron pattern, keepLast not between 1 and 100, or an unknown field */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Set a group's backup quota (admins): how many backups its environments may keep together (maxBackups) and how many GB of compressed backups (maxGb); null is no limit. A backup that would pass it is refused with 409 naming the group. Answers with what the group's backups use now. */
+  setGroupBackupRules: {
+    parameters: {
+      path: {
+        /** @description The group's id */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["GroupBackupRulesInput"];
+      };
+    };
+    responses: {
+      /** @description The quota and the use */
+      200: {
+        content: {
+          "application/json": {
+            maxBackups: number | null;
+            maxGb: number | null;
+            /** @description Backups kept or being written */
+            backups: number;
+            /** @description Their compressed size */
+            bytes: number;
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only admins; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such group */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description A limit that is not a whole number of at least 1 (or null), or an unknown field */
       422: {
         content: {
           "application/json": components["schemas"]["Error"];
