@@ -4,6 +4,14 @@ CREATE TABLE "backup_action_targets" (
 	"mode" text
 );
 --> statement-breakpoint
+CREATE TABLE "backup_clones" (
+	"order_id" uuid PRIMARY KEY NOT NULL,
+	"backup_id" uuid NOT NULL,
+	"requested_by" uuid NOT NULL,
+	"action_id" uuid,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "backup_policies" (
 	"environment_id" uuid PRIMARY KEY NOT NULL,
 	"schedule" text NOT NULL,
@@ -39,6 +47,10 @@ CREATE TABLE "group_backup_rules" (
 --> statement-breakpoint
 ALTER TABLE "backup_action_targets" ADD CONSTRAINT "backup_action_targets_action_id_environment_actions_id_fk" FOREIGN KEY ("action_id") REFERENCES "public"."environment_actions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "backup_action_targets" ADD CONSTRAINT "backup_action_targets_backup_id_backups_id_fk" FOREIGN KEY ("backup_id") REFERENCES "public"."backups"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "backup_clones" ADD CONSTRAINT "backup_clones_order_id_orders_id_fk" FOREIGN KEY ("order_id") REFERENCES "public"."orders"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "backup_clones" ADD CONSTRAINT "backup_clones_backup_id_backups_id_fk" FOREIGN KEY ("backup_id") REFERENCES "public"."backups"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "backup_clones" ADD CONSTRAINT "backup_clones_requested_by_users_id_fk" FOREIGN KEY ("requested_by") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "backup_clones" ADD CONSTRAINT "backup_clones_action_id_environment_actions_id_fk" FOREIGN KEY ("action_id") REFERENCES "public"."environment_actions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "backup_policies" ADD CONSTRAINT "backup_policies_environment_id_environments_id_fk" FOREIGN KEY ("environment_id") REFERENCES "public"."environments"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "backup_policies" ADD CONSTRAINT "backup_policies_set_by_users_id_fk" FOREIGN KEY ("set_by") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "backups" ADD CONSTRAINT "backups_environment_id_environments_id_fk" FOREIGN KEY ("environment_id") REFERENCES "public"."environments"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint

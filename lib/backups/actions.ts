@@ -71,7 +71,8 @@ export const restoreEnvironment: ActionHandler = async (db, ctx, io) => {
   if (!integrity.ok) throw new StepError(`backup ${backup.id} was not restored: ${integrity.why}`);
   const def = backup.definition!;
   const macs = (list: { mac: string }[]) => list.map((a) => a.mac).sort().join(",");
-  if (def.hostname !== spec.hostname || macs(def.addresses) !== macs(spec.addresses)) {
+  // A restore as a new environment puts the disk on a guest with its own name and addresses.
+  if (row.target.mode !== "new" && (def.hostname !== spec.hostname || macs(def.addresses) !== macs(spec.addresses))) {
     throw new StepError(`backup ${backup.id} is of ${def.hostname} (${macs(def.addresses)}), not of this environment as it is now; restore it as a new environment instead`);
   }
   const bytes = await readBackupFile(backup.file!);
@@ -79,7 +80,7 @@ export const restoreEnvironment: ActionHandler = async (db, ctx, io) => {
   await db.update(environments).set({ state: "stopped" }).where(eq(environments.id, action.environmentId));
   await driver.importDisk(spec, { format: def.diskFormat, bytes }, io);
   await db.update(environments).set({ state: "running" }).where(eq(environments.id, action.environmentId));
-  await io.progress(100, `${spec.hostname} is back from the backup of ${backup.createdAt.toISOString()}, with its addresses and MACs`);
+  await io.progress(100, `${spec.hostname} is back from the backup of ${backup.createdAt.toISOString()}${row.target.mode === "new" ? ` of ${def.hostname}, with addresses of its own` : ", with its addresses and MACs"}`);
   return { backup: backup.id, mode: row.target.mode };
 };
 

@@ -8,6 +8,8 @@ import { environmentForOwner, requestAction } from "../lifecycle/actions";
 import { isUuid } from "../validation/ids";
 import { checksumOf } from "./store";
 import { checkBackupQuota } from "./quota";
+import { requestRestoreAsNew } from "./clone";
+import type { RestoreInput } from "./input";
 
 export type Backup = typeof backups.$inferSelect;
 
@@ -107,14 +109,16 @@ export async function checkIntegrity(db: Db, b: Backup, actorId: string | null):
 }
 
 /**
- * Asks to bring the environment back from one of its backups, in place: same name, addresses
- * and MACs (owner or admin). Refused with 409 when the backup is not complete or is damaged.
+ * Asks to bring the environment back from one of its backups (owner or admin): in place, with
+ * the same name, addresses and MACs; or as a new order (clone.ts). Refused with 409 when the
+ * backup is not complete or is damaged.
  */
-export async function requestRestore(db: Db, actor: Actor, environmentId: string, input: { backup: string; mode: "in-place" }) {
+export async function requestRestore(db: Db, actor: Actor, environmentId: string, input: RestoreInput) {
   await environmentForOwner(db, actor, environmentId);
   const b = await backupOf(db, environmentId, input.backup);
   const integrity = await checkIntegrity(db, b, actor.id);
   if (!integrity.ok) throw conflict(`Backup ${b.id} cannot be restored: ${integrity.why}`, "backup");
+  if (input.mode === "new") return requestRestoreAsNew(db, actor, b, input.name!);
   const action = await requestAction(db, actor, environmentId, "restore", {
     auditData: { backup: b.id, mode: input.mode },
     onCreate: async (tx, row) => {

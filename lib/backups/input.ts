@@ -1,11 +1,16 @@
 import { z } from "zod";
 
 /** `POST /api/v1/environments/:id/restore`. */
-export const restoreInput = z.strictObject({
-  backup: z.string().uuid("Choose one of the environment's backups (its id)"),
-  /** In place: the environment itself comes back from the backup, with its name, addresses and MACs. */
-  mode: z.enum(["in-place"], { message: "mode must be \"in-place\": this version restores an environment onto itself" }),
-});
+export const restoreInput = z
+  .strictObject({
+    backup: z.string().uuid("Choose one of the environment's backups (its id)"),
+    /** In place: the environment itself comes back, with its name, addresses and MACs; new: a new order with its own addresses. */
+    mode: z.enum(["in-place", "new"], { message: "mode is \"in-place\" or \"new\"" }),
+    /** The new environment's name (mode "new"). */
+    name: z.string().trim().min(1).max(32).optional(),
+  })
+  .refine((r) => r.mode !== "new" || !!r.name, { message: "A restore as a new environment needs its name", path: ["name"] })
+  .refine((r) => r.mode !== "in-place" || r.name === undefined, { message: "An in-place restore keeps the environment's name", path: ["name"] });
 export type RestoreInput = z.infer<typeof restoreInput>;
 
 /** A cron pattern of five fields (minute hour day month weekday), in UTC. */

@@ -17,6 +17,7 @@ import * as verifyRoute from "@/app/api/v1/environments/[id]/backups/[bid]/verif
 import { auditEvents, environmentActions, environments, hosts, simObjects } from "@/lib/db/schema";
 import { backupStoreDir } from "@/lib/env";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
+import { restoreClones } from "@/lib/backups/clone";
 import { invoke } from "../helpers/http";
 import { bootPortal, makeGroup, makeUser, order, tokenFor, waitFor, waitForOrder, type Actor } from "../helpers/portal";
 
@@ -26,6 +27,8 @@ let owner: Actor;
 let token: { owner: string; other: string; admin: string; approver: string };
 let envId: string;
 let hostname: string;
+let stoppedBackup: string;
+let originalIps: string[];
 
 type BackupItem = { id: string; status: string; sizeBytes: number | null; sha256: string | null; verified: boolean; note: string | null };
 
@@ -43,6 +46,7 @@ beforeAll(async () => {
   expect(view.status).toBe("ready");
   envId = view.environment!.id;
   hostname = view.environment!.hostname;
+  originalIps = view.environment!.addresses.map((a) => a.ip);
   // Each simulated step of this host takes a moment, so a second request sees the first one running.
   const [env] = await db.select().from(environments).where(eq(environments.id, envId));
   await db.update(hosts).set({ config: { stepMs: 1500 } }).where(eq(hosts.id, env.hostId));
@@ -121,6 +125,7 @@ describe("backups", () => {
     await db.update(simObjects).set({ state: "stopped" }).where(and(eq(simObjects.hostId, env.hostId), eq(simObjects.kind, "guest"), eq(simObjects.name, hostname)));
     const res = await backup(token.owner);
     expect(res.status).toBe(202);
+    stoppedBackup = res.body.id;
     expect((await actionDone(res.body.actionId)).status).toBe("succeeded");
     const item = ((await list()).body.items as BackupItem[]).find((b) => b.id === res.body.id)!;
     expect(item).toMatchObject({ status: "succeeded", verified: false });
@@ -166,11 +171,37 @@ describe("backups", () => {
     expect((await list(token.other)).status).toBe(404);
     expect((await backup(token.other)).status).toBe(404);
     expect((await list(token.admin)).status).toBe(200);
-    const newMode = await restore(token.owner, { backup: first, mode: "new" });
-    expect(newMode.status).toBe(422);
+    const unnamed = await restore(token.owner, { backup: stoppedBackup, mode: "new" });
+    expect(unnamed.status).toBe(422);
+    expect(unnamed.body.fields.name).toEqual(["A restore as a new environment needs its name"]);
+    const otherMode = await restore(token.owner, { backup: stoppedBackup, mode: "sideways" });
+    expect(otherMode.status).toBe(422);
     const unknown = await restore(token.owner, { backup: "00000000-0000-4000-8000-000000000000", mode: "in-place" });
     expect(unknown.status).toBe(404);
     const restores = await db.select().from(environmentActions).where(and(eq(environmentActions.environmentId, envId), eq(environmentActions.action, "restore")));
     expect(restores).toHaveLength(1);
   });
+
+  it("a restore as a new environment places a new order with addresses of its own and restores the backup onto it once delivered", async () => {
+    const name = `${hostname.slice(0, 20)}-copy`;
+    const res = await restore(token.owner, { backup: stoppedBackup, mode: "new", name });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    expect(res.body).toMatchObject({ backup: stoppedBackup, mode: "new" });
+    const copy = await waitForOrder(db, res.body.order.id, ["ready", "failed"], 120_000);
+    expect(copy.status).toBe("ready");
+    const original = await db.select().from(environments).where(eq(environments.id, envId));
+    expect(copy.environment!.hostname).toBe(name);
+    expect(copy.environment!.id).not.toBe(original[0].id);
+    const copyIps = copy.environment!.addresses.map((a) => a.ip);
+    expect(copyIps.length).toBeGreaterThan(0);
+    expect(copyIps.filter((ip) => originalIps.includes(ip))).toEqual([]);
+
+    // The reconcile sweep puts the backup on the delivered order.
+    expect(await restoreClones(db)).toBe(1);
+    const [action] = await db.select().from(environmentActions).where(and(eq(environmentActions.environmentId, copy.environment!.id), eq(environmentActions.action, "restore")));
+    const done = await actionDone(action.id);
+    expect(done.status, done.error ?? "").toBe("succeeded");
+    expect(done.result).toMatchObject({ backup: stoppedBackup, mode: "new" });
+    expect(await restoreClones(db)).toBe(0);
+  }, 150_000);
 });

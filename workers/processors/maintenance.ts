@@ -6,6 +6,7 @@ import { releaseFailedOrders } from "@/lib/orders/failed-hold";
 import { sweepCourses } from "@/lib/courses/machines";
 import { reconcileGuests } from "@/lib/lifecycle/reconcile-guests";
 import { runScheduledBackup } from "@/lib/backups/policy";
+import { restoreClones } from "@/lib/backups/clone";
 import { reconcile, reconcileActions, reconcileMail } from "../reconciler";
 
 export function maintenanceProcessor(db: Db) {
@@ -20,6 +21,8 @@ export function maintenanceProcessor(db: Db) {
           actions: await reconcileActions(db, getQueue("lifecycle")),
           mail: await reconcileMail(db, getQueue("mail")),
           guests: await reconcileGuests(db),
+          // Restores as new environments whose order was delivered since.
+          clones: await restoreClones(db),
         };
       case "leases":
         // Failed orders give back what they hold once their hold has passed.

@@ -121,16 +121,16 @@ export const environmentsBackupsPart: OpenApiPart = {
       post: {
         operationId: "restoreEnvironment",
         summary:
-          "Bring the environment back from one of its backups, in place: the guest stops, its disk is replaced by the backup's and it boots again with the same name, addresses and MACs. The backup's file is checked against its checksum first; a damaged backup is refused (and shown as damaged).",
+          "Bring the environment back from one of its backups. In place: the guest stops, its disk is replaced by the backup's and it boots again with the same name, addresses and MACs. New (`name` required): a new order for the same image and size in the same group (quota and policy apply; it may wait for approval) with addresses of its own; once delivered, the backup's disk is put on it by a restore action. The backup's file is checked against its checksum first; a damaged backup is refused (and shown as damaged).",
         parameters: [environmentParam],
         requestBody: body("RestoreInput"),
         responses: {
-          "202": ok("Accepted: the restore is queued", ref("RestoreAction")),
+          "202": ok("Accepted: the in-place restore is queued, or the new order placed", { oneOf: [ref("RestoreAction"), ref("RestoreAsNew")] }),
           ...unauthorized,
           ...forbidden("only the customer who ordered it or an admin", CROSS_SITE),
           ...notFound("No such environment, or no such backup of it"),
-          ...conflict("Not possible: the backup is not complete or is damaged (its checksum no longer matches), the host kind cannot restore, or another action is queued or running"),
-          ...bodyRejected("No backup id, a mode other than in-place, or an unknown field"),
+          ...conflict("Not possible: the backup is not complete or is damaged (its checksum no longer matches), the host kind cannot restore, another action is queued or running, or (new) the name is taken or the group's quota is used up"),
+          ...bodyRejected("No backup id, a mode other than in-place or new, no name for a new environment (or one for in place), a name the order form refuses, or an unknown field"),
         },
       },
     },
@@ -189,6 +189,19 @@ export const environmentsBackupsPart: OpenApiPart = {
         status,
         environmentId: { type: "string", format: "uuid" },
         backup: { type: "string", format: "uuid" },
+      },
+    },
+    RestoreAsNew: {
+      type: "object",
+      required: ["order", "backup", "mode"],
+      properties: {
+        order: {
+          type: "object",
+          description: "The new order (GET /api/v1/orders/{id} follows it)",
+          properties: { id: { type: "string", format: "uuid" }, status: { type: "string" }, reason: { type: ["string", "null"] }, rule: { type: ["string", "null"] } },
+        },
+        backup: { type: "string", format: "uuid" },
+        mode: { enum: ["new"] },
       },
     },
     RestoreAction: {

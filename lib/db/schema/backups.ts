@@ -55,7 +55,20 @@ export const backups = pgTable(
 export const backupActionTargets = pgTable("backup_action_targets", {
   actionId: uuid("action_id").primaryKey().references(() => environmentActions.id),
   backupId: uuid("backup_id").notNull().references(() => backups.id),
-  mode: text("mode", { enum: ["in-place"] }),
+  mode: text("mode", { enum: ["in-place", "new"] }),
+});
+
+/**
+ * A restore as a new environment: order `orderId` was placed for it (quota and policy applied
+ * like any order); once it is delivered, a `restore` action (`actionId`) puts the backup's
+ * disk on it. Its addresses are its own.
+ */
+export const backupClones = pgTable("backup_clones", {
+  orderId: uuid("order_id").primaryKey().references(() => orders.id),
+  backupId: uuid("backup_id").notNull().references(() => backups.id),
+  requestedBy: uuid("requested_by").notNull().references(() => users.id),
+  actionId: uuid("action_id").references(() => environmentActions.id),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
 /**

@@ -103,7 +103,7 @@ export interface paths {
     put: operations["setGroupBackupRules"];
   };
   "/api/v1/environments/{id}/restore": {
-    /** Bring the environment back from one of its backups, in place: the guest stops, its disk is replaced by the backup's and it boots again with the same name, addresses and MACs. The backup's file is checked against its checksum first; a damaged backup is refused (and shown as damaged). */
+    /** Bring the environment back from one of its backups. In place: the guest stops, its disk is replaced by the backup's and it boots again with the same name, addresses and MACs. New (`name` required): a new order for the same image and size in the same group (quota and policy apply; it may wait for approval) with addresses of its own; once delivered, the backup's disk is put on it by a restore action. The backup's file is checked against its checksum first; a damaged backup is refused (and shown as damaged). */
     post: operations["restoreEnvironment"];
   };
   "/api/v1/environments/{id}/console": {
@@ -700,7 +700,8 @@ export interface components {
       /** Format: uuid */
       backup: string;
       /** @enum {string} */
-      mode: "in-place";
+      mode: "in-place" | "new";
+      name?: string;
     };
     BackupPolicyInput: {
       schedule: string;
@@ -777,6 +778,20 @@ export interface components {
       environmentId: string;
       /** Format: uuid */
       backup: string;
+    };
+    RestoreAsNew: {
+      /** @description The new order (GET /api/v1/orders/{id} follows it) */
+      order: {
+        /** Format: uuid */
+        id?: string;
+        status?: string;
+        reason?: string | null;
+        rule?: string | null;
+      };
+      /** Format: uuid */
+      backup: string;
+      /** @enum {unknown} */
+      mode: "new";
     };
     RestoreAction: {
       /** Format: uuid */
@@ -2714,7 +2729,7 @@ export interface operations {
       };
     };
   };
-  /** Bring the environment back from one of its backups, in place: the guest stops, its disk is replaced by the backup's and it boots again with the same name, addresses and MACs. The backup's file is checked against its checksum first; a damaged backup is refused (and shown as damaged). */
+  /** Bring the environment back from one of its backups. In place: the guest stops, its disk is replaced by the backup's and it boots again with the same name, addresses and MACs. New (`name` required): a new order for the same image and size in the same group (quota and policy apply; it may wait for approval) with addresses of its own; once delivered, the backup's disk is put on it by a restore action. The backup's file is checked against its checksum first; a damaged backup is refused (and shown as damaged). */
   restoreEnvironment: {
     parameters: {
       path: {
@@ -2728,10 +2743,10 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Accepted: the restore is queued */
+      /** @description Accepted: the in-place restore is queued, or the new order placed */
       202: {
         content: {
-          "application/json": components["schemas"]["RestoreAction"];
+          "application/json": components["schemas"]["RestoreAction"] | components["schemas"]["RestoreAsNew"];
         };
       };
       401: components["responses"]["Unauthorized"];
@@ -2747,14 +2762,14 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Not possible: the backup is not complete or is damaged (its checksum no longer matches), the host kind cannot restore, or another action is queued or running */
+      /** @description Not possible: the backup is not complete or is damaged (its checksum no longer matches), the host kind cannot restore, another action is queued or running, or (new) the name is taken or the group's quota is used up */
       409: {
         content: {
           "application/json": components["schemas"]["Error"];
         };
       };
       415: components["responses"]["UnsupportedMediaType"];
-      /** @description No backup id, a mode other than in-place, or an unknown field */
+      /** @description No backup id, a mode other than in-place or new, no name for a new environment (or one for in place), a name the order form refuses, or an unknown field */
       422: {
         content: {
           "application/json": components["schemas"]["Error"];
