@@ -42,6 +42,8 @@ CREATE TABLE "group_backup_rules" (
 	"group_id" uuid PRIMARY KEY NOT NULL,
 	"max_backups" integer,
 	"max_gb" integer,
+	"required_schedule" text,
+	"required_keep_last" integer,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint

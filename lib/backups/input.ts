@@ -26,9 +26,11 @@ export const backupPolicyInput = z.strictObject({
 });
 export type BackupPolicyInput = z.infer<typeof backupPolicyInput>;
 
-/** `PUT /api/v1/groups/:id/backup-rules` (admins): null is no limit. */
+/** `PUT /api/v1/groups/:id/backup-rules` (admins): null is no limit; `requirePolicy` null requires none. */
 export const groupBackupRulesInput = z.strictObject({
   maxBackups: z.number().int("maxBackups is a whole number").min(1, "maxBackups is at least 1").max(100_000).nullable(),
   maxGb: z.number().int("maxGb is a whole number").min(1, "maxGb is at least 1").max(1_000_000).nullable(),
+  /** The policy every delivered environment of the group gets when it has none. */
+  requirePolicy: backupPolicyInput.nullable().optional(),
 });
 export type GroupBackupRulesInput = z.infer<typeof groupBackupRulesInput>;

@@ -1,7 +1,7 @@
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, inArray, isNotNull, isNull } from "drizzle-orm";
 import type { Db } from "../db/client";
 import type { Actor } from "../auth/actor";
-import { backupPolicies, backups, environments, users } from "../db/schema";
+import { backupPolicies, backups, environments, groupBackupRules, orders, users } from "../db/schema";
 import { UserError } from "../errors";
 import { writeAudit } from "../audit/write";
 import { backupSchedulerId, getQueue, removeBackupScheduler, upsertBackupScheduler } from "../jobs/queues";
@@ -27,6 +27,10 @@ async function nextRunOf(environmentId: string): Promise<Date | null> {
  */
 export async function setBackupPolicy(db: Db, actor: Actor, environmentId: string, input: BackupPolicyInput): Promise<BackupPolicyView> {
   const env = await environmentForOwner(db, actor, environmentId);
+  return applyPolicy(db, environmentId, env.orderId, input, { setBy: actor.id, auditActor: actor.id });
+}
+
+async function applyPolicy(db: Db, environmentId: string, orderId: string, input: BackupPolicyInput, by: { setBy: string; auditActor: string | null }): Promise<BackupPolicyView> {
   const pattern = named[input.schedule] ?? input.schedule;
   const [before] = await db.select().from(backupPolicies).where(eq(backupPolicies.environmentId, environmentId));
   let nextRunAt: Date | null;
@@ -38,15 +42,43 @@ export async function setBackupPolicy(db: Db, actor: Actor, environmentId: strin
     const why = `schedule "${input.schedule}" is not a cron pattern the scheduler can read (${(err as Error).message.slice(0, 120)})`;
     throw new UserError(why, 422, { schedule: [why] });
   }
-  const values = { schedule: input.schedule, keepLast: input.keepLast, setBy: actor.id, updatedAt: new Date() };
+  const values = { schedule: input.schedule, keepLast: input.keepLast, setBy: by.setBy, updatedAt: new Date() };
   await db.insert(backupPolicies).values({ environmentId, ...values }).onConflictDoUpdate({ target: backupPolicies.environmentId, set: values });
   // A lower keepLast frees room at once (and in the group's backup quota).
   await pruneBackups(db, environmentId);
   await writeAudit(db, {
-    actorId: actor.id, action: "backup.policy", targetType: "environment", targetId: environmentId,
-    data: { order: env.orderId }, before: before ? { schedule: before.schedule, keepLast: before.keepLast } : null, after: { schedule: input.schedule, keepLast: input.keepLast },
+    actorId: by.auditActor, action: "backup.policy", targetType: "environment", targetId: environmentId,
+    data: { order: orderId, ...(by.auditActor ? {} : { requiredByGroup: true }) },
+    before: before ? { schedule: before.schedule, keepLast: before.keepLast } : null, after: { schedule: input.schedule, keepLast: input.keepLast },
   });
   return { schedule: input.schedule, pattern, keepLast: input.keepLast, nextRunAt };
+}
+
+/**
+ * Gives every delivered environment of a group that requires a backup policy, and has none,
+ * the group's policy (set in its owner's name, audited as required by the group). Run by the
+ * reconcile sweep; returns how many it set.
+ */
+export async function applyRequiredPolicies(db: Db): Promise<number> {
+  const missing = await db
+    .select({ env: environments.id, orderId: orders.id, owner: orders.userId, schedule: groupBackupRules.requiredSchedule, keepLast: groupBackupRules.requiredKeepLast })
+    .from(environments)
+    .innerJoin(orders, eq(orders.id, environments.orderId))
+    .innerJoin(groupBackupRules, eq(groupBackupRules.groupId, orders.groupId))
+    .leftJoin(backupPolicies, eq(backupPolicies.environmentId, environments.id))
+    .where(and(eq(orders.status, "ready"), inArray(environments.state, ["running", "stopped"]), isNotNull(groupBackupRules.requiredSchedule), isNull(backupPolicies.environmentId)));
+  let set = 0;
+  for (const m of missing) {
+    if (!m.schedule || !m.keepLast) continue;
+    try {
+      await applyPolicy(db, m.env, m.orderId, { schedule: m.schedule, keepLast: m.keepLast }, { setBy: m.owner, auditActor: null });
+      set++;
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      console.warn(`[backups] the required backup policy of environment ${m.env} could not be set: ${err.message}`);
+    }
+  }
+  return set;
 }
 
 /** The environment's backup policy, or null (owner or admin). */

@@ -10,7 +10,13 @@ import type { GroupBackupRulesInput } from "./input";
 /** Backups that count against a group's quota: those kept or being written (not failed or pruned). */
 const kept = ["queued", "running", "succeeded", "damaged"] as const;
 
-export type GroupBackupUse = { maxBackups: number | null; maxGb: number | null; backups: number; bytes: number };
+export type GroupBackupUse = {
+  maxBackups: number | null;
+  maxGb: number | null;
+  requirePolicy: { schedule: string; keepLast: number } | null;
+  backups: number;
+  bytes: number;
+};
 
 /** The group's rules and what its environments' backups use now. */
 export async function groupBackupUse(db: Db, groupId: string): Promise<GroupBackupUse> {
@@ -20,7 +26,8 @@ export async function groupBackupUse(db: Db, groupId: string): Promise<GroupBack
     .from(backups)
     .innerJoin(orders, eq(orders.id, backups.orderId))
     .where(and(eq(orders.groupId, groupId), inArray(backups.status, kept)));
-  return { maxBackups: rules?.maxBackups ?? null, maxGb: rules?.maxGb ?? null, backups: Number(use?.n ?? 0), bytes: Number(use?.bytes ?? 0) };
+  const requirePolicy = rules?.requiredSchedule && rules.requiredKeepLast ? { schedule: rules.requiredSchedule, keepLast: rules.requiredKeepLast } : null;
+  return { maxBackups: rules?.maxBackups ?? null, maxGb: rules?.maxGb ?? null, requirePolicy, backups: Number(use?.n ?? 0), bytes: Number(use?.bytes ?? 0) };
 }
 
 /** 409 when one more backup would pass the quota of the order's group, saying which and how to free room. */
@@ -41,11 +48,18 @@ export async function setGroupBackupRules(db: Db, actor: Actor, groupId: string,
   const [g] = await db.select({ id: groups.id }).from(groups).where(eq(groups.id, groupId));
   if (!g) throw notFound("Group");
   const [before] = await db.select().from(groupBackupRules).where(eq(groupBackupRules.groupId, groupId));
-  const values = { ...input, updatedAt: new Date() };
+  const values = {
+    maxBackups: input.maxBackups,
+    maxGb: input.maxGb,
+    requiredSchedule: input.requirePolicy?.schedule ?? null,
+    requiredKeepLast: input.requirePolicy?.keepLast ?? null,
+    updatedAt: new Date(),
+  };
   await db.insert(groupBackupRules).values({ groupId, ...values }).onConflictDoUpdate({ target: groupBackupRules.groupId, set: values });
   await writeAudit(db, {
     actorId: actor.id, action: "group.backup_rules", targetType: "group", targetId: groupId,
-    before: before ? { maxBackups: before.maxBackups, maxGb: before.maxGb } : null, after: input,
+    before: before ? { maxBackups: before.maxBackups, maxGb: before.maxGb, requiredSchedule: before.requiredSchedule, requiredKeepLast: before.requiredKeepLast } : null,
+    after: { maxBackups: values.maxBackups, maxGb: values.maxGb, requiredSchedule: values.requiredSchedule, requiredKeepLast: values.requiredKeepLast },
   });
   return groupBackupUse(db, groupId);
 }

@@ -17,20 +17,22 @@ import * as rulesRoute from "@/app/api/v1/groups/[id]/backup-rules/route";
 import { auditEvents, backups, environmentActions } from "@/lib/db/schema";
 import { backupStoreDir } from "@/lib/env";
 import { backupSchedulerId, getQueue } from "@/lib/jobs/queues";
+import { applyRequiredPolicies } from "@/lib/backups/policy";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
-import { bootPortal, makeGroup, makeUser, order, tokenFor, waitFor, waitForOrder } from "../helpers/portal";
+import { bootPortal, makeGroup, makeUser, order, tokenFor, waitFor, waitForOrder, type Actor } from "../helpers/portal";
 
 const { db, admin } = await bootPortal();
 let worker: RunningWorkers | null = null;
 let token: string;
 let envId: string;
 let groupId: string;
+let owner: Actor;
 
 beforeAll(async () => {
   const group = await makeGroup(db, { autoApprove: true });
   groupId = group.id;
-  const owner = await makeUser(db, "customer", group.slug);
+  owner = await makeUser(db, "customer", group.slug);
   token = await tokenFor(db, owner);
   worker = await startWorkers();
   const view = await waitForOrder(db, (await order(db, owner)).id);
@@ -126,5 +128,25 @@ describe("backup policies", () => {
     expect((await put({ schedule: "weekly", keepLast: 1 })).status).toBe(200);
     expect(await listed()).toHaveLength(1);
     expect((await invoke(backupsRoute.POST, "POST", "/x", { token, params: { id: envId } })).status).toBe(202);
+  });
+
+  it("a group that requires a policy gives its environments without one the group's, audited as required by the group", async () => {
+    const adminToken = await tokenFor(db, admin);
+    const set = await invoke(rulesRoute.PUT, "PUT", "/x", {
+      token: adminToken, params: { id: groupId }, body: { maxBackups: null, maxGb: null, requirePolicy: { schedule: "weekly", keepLast: 2 } },
+    });
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+    expect(set.body.requirePolicy).toEqual({ schedule: "weekly", keepLast: 2 });
+    const second = await waitForOrder(db, (await order(db, owner)).id);
+    expect(second.status).toBe("ready");
+    const secondEnv = second.environment!.id;
+    // Only the new environment lacks a policy; the first keeps its own.
+    expect(await applyRequiredPolicies(db)).toBe(1);
+    expect(await applyRequiredPolicies(db)).toBe(0);
+    const policy = await invoke(policyRoute.GET, "GET", "/x", { token, params: { id: secondEnv } });
+    expect(policy.body.policy).toMatchObject({ schedule: "weekly", keepLast: 2 });
+    expect((await get()).body.policy).toMatchObject({ schedule: "weekly", keepLast: 1 });
+    const [audit] = await db.select().from(auditEvents).where(and(eq(auditEvents.targetId, secondEnv), eq(auditEvents.action, "backup.policy")));
+    expect(audit).toMatchObject({ actorId: null, data: { requiredByGroup: true } });
   });
 });

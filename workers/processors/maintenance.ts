@@ -5,7 +5,7 @@ import { sweepLeases } from "@/lib/leases/sweep";
 import { releaseFailedOrders } from "@/lib/orders/failed-hold";
 import { sweepCourses } from "@/lib/courses/machines";
 import { reconcileGuests } from "@/lib/lifecycle/reconcile-guests";
-import { runScheduledBackup } from "@/lib/backups/policy";
+import { applyRequiredPolicies, runScheduledBackup } from "@/lib/backups/policy";
 import { restoreClones } from "@/lib/backups/clone";
 import { reconcile, reconcileActions, reconcileMail } from "../reconciler";
 
@@ -23,6 +23,8 @@ export function maintenanceProcessor(db: Db) {
           guests: await reconcileGuests(db),
           // Restores as new environments whose order was delivered since.
           clones: await restoreClones(db),
+          // Environments of groups that require a backup policy and have none get the group's.
+          policies: await applyRequiredPolicies(db),
         };
       case "leases":
         // Failed orders give back what they hold once their hold has passed.

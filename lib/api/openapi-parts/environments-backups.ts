@@ -96,16 +96,17 @@ export const environmentsBackupsPart: OpenApiPart = {
       put: {
         operationId: "setGroupBackupRules",
         summary:
-          "Set a group's backup quota (admins): how many backups its environments may keep together (maxBackups) and how many GB of compressed backups (maxGb); null is no limit. A backup that would pass it is refused with 409 naming the group. Answers with what the group's backups use now.",
+          "Set a group's backup rules (admins): how many backups its environments may keep together (maxBackups) and how many GB of compressed backups (maxGb), null is no limit: a backup that would pass it is refused with 409 naming the group; and `requirePolicy` (schedule, keepLast): every delivered environment of the group without a backup policy gets this one (by the reconcile sweep). Answers with the rules and what the group's backups use now.",
         parameters: [uuidParam("id", "The group's id")],
         requestBody: body("GroupBackupRulesInput"),
         responses: {
           "200": ok("The quota and the use", {
             type: "object",
-            required: ["maxBackups", "maxGb", "backups", "bytes"],
+            required: ["maxBackups", "maxGb", "requirePolicy", "backups", "bytes"],
             properties: {
               maxBackups: { type: ["integer", "null"] },
               maxGb: { type: ["integer", "null"] },
+              requirePolicy: { type: ["object", "null"], properties: { schedule: { type: "string" }, keepLast: { type: "integer" } } },
               backups: { type: "integer", description: "Backups kept or being written" },
               bytes: { type: "integer", description: "Their compressed size" },
             },

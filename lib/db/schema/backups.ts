@@ -87,11 +87,14 @@ export const backupPolicies = pgTable("backup_policies", {
 
 /**
  * A group's backup rules (admins): how many backups its environments may keep together and
- * how much compressed space (GB) they may take; null is no limit.
+ * how much compressed space (GB) they may take (null: no limit); and, when `requiredSchedule`
+ * is set, the policy every delivered environment of the group gets when it has none.
  */
 export const groupBackupRules = pgTable("group_backup_rules", {
   groupId: uuid("group_id").primaryKey().references(() => groups.id, { onDelete: "cascade" }),
   maxBackups: integer("max_backups"),
   maxGb: integer("max_gb"),
+  requiredSchedule: text("required_schedule"),
+  requiredKeepLast: integer("required_keep_last"),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });

@@ -99,7 +99,7 @@ export interface paths {
     put: operations["setBackupPolicy"];
   };
   "/api/v1/groups/{id}/backup-rules": {
-    /** Set a group's backup quota (admins): how many backups its environments may keep together (maxBackups) and how many GB of compressed backups (maxGb); null is no limit. A backup that would pass it is refused with 409 naming the group. Answers with what the group's backups use now. */
+    /** Set a group's backup rules (admins): how many backups its environments may keep together (maxBackups) and how many GB of compressed backups (maxGb), null is no limit: a backup that would pass it is refused with 409 naming the group; and `requirePolicy` (schedule, keepLast): every delivered environment of the group without a backup policy gets this one (by the reconcile sweep). Answers with the rules and what the group's backups use now. */
     put: operations["setGroupBackupRules"];
   };
   "/api/v1/environments/{id}/restore": {
@@ -710,6 +710,10 @@ export interface components {
     GroupBackupRulesInput: {
       maxBackups: number | null;
       maxGb: number | null;
+      requirePolicy?: {
+        schedule: string;
+        keepLast: number;
+      } | null;
     };
     BackupPolicyAnswer: {
       policy: ({
@@ -2680,7 +2684,7 @@ export interface operations {
       };
     };
   };
-  /** Set a group's backup quota (admins): how many backups its environments may keep together (maxBackups) and how many GB of compressed backups (maxGb); null is no limit. A backup that would pass it is refused with 409 naming the group. Answers with what the group's backups use now. */
+  /** Set a group's backup rules (admins): how many backups its environments may keep together (maxBackups) and how many GB of compressed backups (maxGb), null is no limit: a backup that would pass it is refused with 409 naming the group; and `requirePolicy` (schedule, keepLast): every delivered environment of the group without a backup policy gets this one (by the reconcile sweep). Answers with the rules and what the group's backups use now. */
   setGroupBackupRules: {
     parameters: {
       path: {
@@ -2700,6 +2704,10 @@ export interface operations {
           "application/json": {
             maxBackups: number | null;
             maxGb: number | null;
+            requirePolicy: {
+              schedule?: string;
+              keepLast?: number;
+            } | null;
             /** @description Backups kept or being written */
             backups: number;
             /** @description Their compressed size */
