@@ -104,6 +104,8 @@ const schema = z.object({
   INVITATION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(14),
   /** Golden and packed guest images (`npm run images:build`); default DATA_DIR/images. */
   IMAGE_STORE_DIR: z.string().min(1).optional(),
+  /** The backup store (compressed disk copies of environments); default DATA_DIR/backups. */
+  BACKUP_DIR: z.string().min(1).optional(),
   /** How long a QEMU guest may take from start to its PORTAL-READY line (TCG is slow). */
   QEMU_READY_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120_000),
   /** How long a stop waits for the guest to power off after the ACPI button before QEMU is quit. */
@@ -193,6 +195,9 @@ export function authSecret(): string {
 /** The image store: IMAGE_STORE_DIR, else DATA_DIR/images, as an absolute path. */
 // Not a build-time path: tell the bundler not to trace the project through it.
 export const imageStoreDir = path.resolve(/*turbopackIgnore: true*/ env.IMAGE_STORE_DIR ?? path.join(env.DATA_DIR, "images"));
+
+/** The backup store: BACKUP_DIR, else DATA_DIR/backups, as an absolute path. */
+export const backupStoreDir = path.resolve(/*turbopackIgnore: true*/ env.BACKUP_DIR ?? path.join(env.DATA_DIR, "backups"));
 
 export const isEmbeddedWorker = env.PORTAL_EMBEDDED_WORKER === "1";
 

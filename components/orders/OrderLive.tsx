@@ -23,6 +23,7 @@ import { SnapshotsPanel } from "./SnapshotsPanel";
 import { ResizePanel } from "./ResizePanel";
 import { ReinstallPanel } from "./ReinstallPanel";
 import type { Day2Options } from "@/lib/lifecycle/resize";
+import { BackupsPanel } from "./BackupsPanel";
 import { StepTimeline } from "./StepTimeline";
 import { useOrderStream, type StreamMode } from "./useOrderStream";
 
@@ -205,6 +206,7 @@ export function OrderLive({
           {env && env.state !== "deleted" && view.status === "ready" && canManage ? (
             <ReinstallPanel environmentId={env.id} imageName={view.image.name} disabled={otherActionRuns(env, "reinstall")} onDone={refresh} />
           ) : null}
+          {canManage && env && view.status === "ready" && env.state !== "deleted" ? <BackupsPanel environmentId={env.id} changed={view} /> : null}
           {showMove ? (
             <MigratePanel environmentId={env.id} currentHost={env.host} migrations={env.migrations} choice={moveChoice(env, view.flavor, move)} onDone={refresh} />
           ) : null}

@@ -100,6 +100,21 @@ export interface HypervisorDriver {
    * `from.diskGb`) and starts it again until it reports ready.
    */
   resize?(spec: DeploySpec, from: DeploySpec["flavor"], io: StepIo): Promise<void>;
+  /**
+   * A standalone copy of the guest's disk (no backing files), from one consistent point while
+   * the guest runs where the driver can (QEMU: a QMP block job), as bytes the portal compresses
+   * and checksums into its backup store. `format` names what the bytes are. With `marker`, the
+   * driver first writes that line to BACKUP_MARKER_FILE in the running guest (`marker` says
+   * whether it could), so a verification can read it back from the copy.
+   */
+  exportDisk?(spec: DeploySpec, io: StepIo, opts?: { marker?: string }): Promise<DiskCopy & { marker: boolean }>;
+  /**
+   * Proves a copy: boots it as a throwaway guest named `verify-<probe>` on a network of its
+   * own (no production addresses, nothing reachable), waits for its ready line, reads
+   * BACKUP_MARKER_FILE (null when there is none) and removes the guest again, also on failure.
+   */
+  verifyDisk?(spec: DeploySpec, disk: DiskCopy, probe: string, io: StepIo): Promise<{ marker: string | null }>;
+  importDisk?(spec: DeploySpec, disk: DiskCopy, io: StepIo): Promise<void>;
 }
 
 /** A snapshot as the host knows it: `tag` is its name there (qcow2 tag, LV suffix, ZFS snapshot name). */
@@ -107,6 +122,12 @@ export type SnapshotRef = { tag: string; withMemory: boolean };
 
 /** What taking a snapshot saved. */
 export type SnapshotTaken = { withMemory: boolean; sizeBytes: number | null };
+
+/** A guest's disk as a driver copied it (see exportDisk). */
+export type DiskCopy = { format: string; bytes: Buffer };
+
+/** Where a backup's marker line lives in the guest (its /data disk is what a backup copies). */
+export const BACKUP_MARKER_FILE = "/data/.portal-backup-marker";
 
 /** A step failure whose message the customer may read (e.g. "host refused: disk full"). */
 export class StepError extends Error {

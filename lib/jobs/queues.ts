@@ -43,6 +43,8 @@ export const queues = {
       z.object({ task: z.literal("reconcile") }),
       z.object({ task: z.literal("leases"), now: z.string().datetime().optional() }),
       z.object({ task: z.literal("courses"), now: z.string().datetime().optional() }),
+      /** A scheduled backup of one environment (its backup policy's job scheduler, lib/backups/policy.ts). */
+      z.object({ task: z.literal("backup"), environmentId: z.string().uuid() }),
     ]),
     defaults: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } satisfies JobsOptions,
   },
@@ -121,6 +123,28 @@ export const jobSchedulers = {
   courses: () => env.LEASE_SWEEP_INTERVAL_MS,
 } as const;
 export type SchedulerName = keyof typeof jobSchedulers;
+
+/** The job scheduler of an environment's backup policy. */
+export function backupSchedulerId(environmentId: string): string {
+  return `backup-${environmentId}`;
+}
+
+/**
+ * Creates or changes the scheduler that backs the environment up on `pattern` (cron, UTC);
+ * returns when it fires next. BullMQ refuses a pattern it cannot read (the error says why).
+ */
+export async function upsertBackupScheduler(environmentId: string, pattern: string): Promise<Date | null> {
+  const queue = getQueue("maintenance");
+  const id = backupSchedulerId(environmentId);
+  const data: Payload<"maintenance"> = { task: "backup", environmentId };
+  await queue.upsertJobScheduler(id, { pattern, tz: "UTC" }, { name: "backup", data, opts: queues.maintenance.defaults });
+  const next = (await queue.getJobScheduler(id))?.next;
+  return next ? new Date(next) : null;
+}
+
+export async function removeBackupScheduler(environmentId: string): Promise<void> {
+  await getQueue("maintenance").removeJobScheduler(backupSchedulerId(environmentId));
+}
 
 /** Schedulers that Redis does not have (all of them before a worker first started). */
 export async function missingSchedulers(): Promise<SchedulerName[]> {

@@ -44,6 +44,9 @@ const labels: Record<EnvironmentActionKind, string> = {
   revert: "revert to a snapshot",
   delete_snapshot: "snapshot deletion",
   resize: "resize",
+  backup: "backup",
+  restore: "restore",
+  verify: "backup verification",
 };
 
 /**
@@ -83,7 +86,7 @@ export async function requestAction(
   actor: Actor,
   environmentId: string,
   action: EnvironmentActionKind,
-  opts: { targetHostId?: string; prepare?: ActionPrepare } = {},
+  opts: { targetHostId?: string; prepare?: ActionPrepare; auditData?: Record<string, unknown>; onCreate?: (tx: Db, action: EnvironmentAction) => Promise<void> } = {},
 ): Promise<{ id: string; action: EnvironmentActionKind; status: string; environmentId: string; snapshotId: string | null }> {
   const env = await environmentForOwner(db, actor, environmentId);
 
@@ -112,11 +115,13 @@ export async function requestAction(
         ...(extra.held ? { status: "held" as const, note: extra.held.slice(0, 500) } : {}),
       })
       .returning();
+    // What the action needs besides its row (e.g. which backup a restore brings back), in the same commit.
+    await opts.onCreate?.(tx, created);
     return created;
   });
   await writeAudit(db, {
     actorId: actor.id, action: `environment.${action}`, targetType: "environment", targetId: environmentId,
-    data: { action: row.id, order: env.orderId, ...(opts.targetHostId ? { targetHostId: opts.targetHostId } : {}), ...audit },
+    data: { action: row.id, order: env.orderId, ...(opts.targetHostId ? { targetHostId: opts.targetHostId } : {}), ...audit, ...opts.auditData },
   });
   await announce(env.orderId, "action");
   if (row.status === "queued") await dispatchAction(row.id);
@@ -168,6 +173,17 @@ function checkAllowed(action: EnvironmentActionKind, state: string, driver: Hype
     case "resize":
       if (!driver.capabilities.resize || !driver.resize) throw conflict(`Environments on ${kind} hosts cannot be resized in this version`);
       if (state !== "running" && state !== "stopped") throw conflict(`The environment is ${state}; wait until it is running or stopped`);
+    case "backup":
+      if (!driver.exportDisk) throw conflict(`Environments on ${kind} hosts cannot be backed up in this version`);
+      if (state !== "running" && state !== "stopped") throw conflict(`The environment is ${state}; only a running or stopped environment can be backed up`);
+      return;
+    case "restore":
+      if (!driver.importDisk) throw conflict(`Environments on ${kind} hosts cannot be restored in place in this version`);
+      if (state !== "running" && state !== "stopped" && state !== "error") throw conflict(`The environment is ${state}; it cannot be restored now`);
+      return;
+    case "verify":
+      if (!driver.verifyDisk) throw conflict(`Backups of environments on ${kind} hosts cannot be verified in this version`);
+      if (state !== "running" && state !== "stopped" && state !== "error") throw conflict(`The environment is ${state}; its backups cannot be verified now`);
       return;
   }
 }

@@ -17,6 +17,8 @@ import { ZonesDriver } from "@/lib/drivers/zones/driver";
 import { zoneMovePlan } from "@/lib/drivers/zones/move";
 import { xenDeleteSnapshotStep, xenResizePlan, xenRevertPlan, xenTakeSnapshotStep } from "@/lib/drivers/xen/day2";
 import { zoneDeleteSnapshotStep, zoneResizePlan, zoneRevertPlan, zoneSnapshotStep } from "@/lib/drivers/zones/day2";
+import { xenBackupPlan, xenRestorePlan } from "@/lib/drivers/xen/backup";
+import { zoneBackupPlan, zoneRestorePlan } from "@/lib/drivers/zones/backup";
 import { goldenOrders, goldenZonesConfig } from "../fixtures/plan-orders";
 
 const dir = path.resolve(import.meta.dirname, "../golden");
@@ -33,6 +35,10 @@ function lifecyclePlans(): Record<string, Plan> {
   return {
     "xen-migrate": { kind: "xen", host: "xen-1 -> xen-2", guest: xen.hostname, steps: [m.prepare, m.migrate, m.verify, m.cleanup, xenSnapshotStep(xen, XenDriver.config(xen.host), "backup-20261125")] },
     "zone-move": { kind: "zones", host: "sol-1 -> sol-2", guest: zone.hostname, steps: [z.preflight, z.detach, z.attach, z.cleanup] },
+    "xen-backup": { kind: "xen", host: xen.host.name, guest: xen.hostname, steps: xenBackupPlan(xen, XenDriver.config(xen.host), "backup-20261125", "/var/tmp/portal-backup-20261125.gz") },
+    "xen-restore": { kind: "xen", host: xen.host.name, guest: xen.hostname, steps: xenRestorePlan(xen, XenDriver.config(xen.host), "/var/tmp/portal-backup-20261125.gz") },
+    "zone-backup": { kind: "zones", host: zone.host.name, guest: zone.hostname, steps: zoneBackupPlan(zone, ZonesDriver.config(zone.host), "backup-20261125", "/var/tmp/portal-backup-20261125.gz") },
+    "zone-restore": { kind: "zones", host: zone.host.name, guest: zone.hostname, steps: zoneRestorePlan(zone, ZonesDriver.config(zone.host), "/var/tmp/portal-backup-20261125.gz") },
     ...day2Plans(),
   };
 }

@@ -5,6 +5,7 @@ import { executeAction, failAction, startEnvironment, stopEnvironment, type Acti
 import { migrateEnvironment } from "@/lib/lifecycle/migrate";
 import { deleteSnapshot, revertSnapshot, takeSnapshot } from "@/lib/lifecycle/snapshots";
 import { resizeEnvironment } from "@/lib/lifecycle/resize";
+import { backupEnvironment, restoreEnvironment, verifyBackup } from "@/lib/backups/actions";
 import { giveBack, untilDatabaseAnswers } from "../interruptions";
 
 /**
@@ -21,6 +22,9 @@ export const lifecycleHandlers: ActionHandlers = {
   revert: revertSnapshot,
   delete_snapshot: deleteSnapshot,
   resize: resizeEnvironment,
+  backup: backupEnvironment,
+  restore: restoreEnvironment,
+  verify: verifyBackup,
 };
 
 /**

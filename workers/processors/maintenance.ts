@@ -5,6 +5,8 @@ import { sweepLeases } from "@/lib/leases/sweep";
 import { releaseFailedOrders } from "@/lib/orders/failed-hold";
 import { sweepCourses } from "@/lib/courses/machines";
 import { reconcileGuests } from "@/lib/lifecycle/reconcile-guests";
+import { applyRequiredPolicies, runScheduledBackup } from "@/lib/backups/policy";
+import { restoreClones } from "@/lib/backups/clone";
 import { reconcile, reconcileActions, reconcileMail } from "../reconciler";
 
 export function maintenanceProcessor(db: Db) {
@@ -19,12 +21,18 @@ export function maintenanceProcessor(db: Db) {
           actions: await reconcileActions(db, getQueue("lifecycle")),
           mail: await reconcileMail(db, getQueue("mail")),
           guests: await reconcileGuests(db),
+          // Restores as new environments whose order was delivered since.
+          clones: await restoreClones(db),
+          // Environments of groups that require a backup policy and have none get the group's.
+          policies: await applyRequiredPolicies(db),
         };
       case "leases":
         // Failed orders give back what they hold once their hold has passed.
         return { ...(await sweepLeases(db, now)), released: await releaseFailedOrders(db, now) };
       case "courses":
         return sweepCourses(db, now);
+      case "backup":
+        return runScheduledBackup(db, payload.environmentId);
     }
   };
 }

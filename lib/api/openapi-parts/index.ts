@@ -5,6 +5,7 @@ import { environmentsPart } from "./environments";
 import { environmentsConsolePart } from "./environments-console";
 import { environmentsMigratePart } from "./environments-migrate";
 import { environmentsSnapshotsPart } from "./environments-snapshots";
+import { environmentsBackupsPart } from "./environments-backups";
 import { governanceAudit } from "./governance-audit";
 import { governanceCourses } from "./governance-courses";
 import { governanceDelivery } from "./governance-delivery";
@@ -19,7 +20,7 @@ import { workersPart } from "./workers";
 
 /** Every area's part of the OpenAPI document, in the order the document lists them; one import and one entry per area. */
 export const openApiParts: OpenApiPart[] = [
-  catalogPart, ordersPart, environmentsPart, environmentsMigratePart, environmentsConsolePart, environmentsSnapshotsPart, governanceDelivery, governanceAudit, governancePolicy,
+  catalogPart, ordersPart, environmentsPart, environmentsMigratePart, environmentsConsolePart, environmentsSnapshotsPart, environmentsBackupsPart, governanceDelivery, governanceAudit, governancePolicy,
   governanceLeases, governanceCourses, hostsPart, networksPart, planPart, accountPart, signInPart,
   workersPart,
 ];

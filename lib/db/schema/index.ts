@@ -10,3 +10,4 @@ export * from "./courses";
 export * from "./lifecycle";
 export * from "./sign-in";
 export * from "./workers";
+export * from "./backups";

@@ -5,7 +5,7 @@ import { environments } from "./orders";
 import { flavors } from "./catalog";
 
 /** What can be done to a delivered environment after handover. */
-export const environmentActionKinds = ["start", "stop", "migrate", "move", "snapshot", "revert", "delete_snapshot", "resize"] as const;
+export const environmentActionKinds = ["start", "stop", "migrate", "move", "snapshot", "revert", "delete_snapshot", "resize", "backup", "restore", "verify"] as const;
 export type EnvironmentActionKind = (typeof environmentActionKinds)[number];
 /** `held`: a resize that policy holds for an approver; it is queued once approved, failed once rejected. */
 export const environmentActionStatuses = ["held", "queued", "running", "succeeded", "failed"] as const;

@@ -5,7 +5,7 @@ import { sshFingerprint } from "../../validation/ssh-fingerprint";
 import type { ConnectHost } from "../plan/driver";
 import { transportStepError } from "../transport/errors";
 import type { Transport } from "../transport/types";
-import { StepError, type DeploySpec, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
+import { StepError, type DeploySpec, type DiskCopy, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
 import { guestFiles, qemuArgv, type QemuPlan } from "./args";
 import { capCpu, cgroupName, removeCgroup } from "./cgroup";
 import { buildGlueArchive, glueMotd, guestKernelAppend, parseReadyLine, type ReadyReport } from "./glue";
@@ -14,6 +14,7 @@ import { guestPid, guestPids, launchGuest, queryGuest, stopGuest } from "./proce
 import { followLog, markerMismatches, pokeGuest } from "./serial";
 import { migrateGuest } from "./migrate";
 import { applySnapshotStopped, loadSnapshotRunning, removeSnapshot, takeSnapshot } from "./snapshots";
+import { exportGuestDisk, readMarker, replaceGuestDisk } from "./backup";
 import { connectLocalOnly, guestDir, hostConfig, imageStore, packKey, readyTimeoutMs, stagingDir, stopGraceMs, workDir } from "./host";
 
 /** What configureNetwork decided, kept in the guest's folder for boot, start and migration. */
@@ -479,6 +480,63 @@ export class QemuDriver implements HypervisorDriver {
         await io.log(`qemu-img resize ${path.basename(f.disk)} ${spec.flavor.diskGb}G (the disk only grows)`);
         await must(t, ["qemu-img", "resize", "-q", f.disk, `${spec.flavor.diskGb}G`], "qemu-img resize", io.signal);
       }
+      await this.launch(t, spec, io);
+      await this.awaitReady(t, spec, io);
+    });
+  }
+
+  /** The disk as one qcow2, live through a QMP block job when the guest runs (./backup.ts). */
+  exportDisk(spec: DeploySpec, io: StepIo, opts: { marker?: string } = {}) {
+    return this.withHost(spec, (t) => exportGuestDisk(t, this.files(spec), io, opts));
+  }
+
+  /**
+   * Boots a backup's disk as guest `verify-<probe>` with the environment's image and a glue
+   * without keys, on one NIC in a network namespace of its own (192.0.2.0/24, a documentation
+   * range: nothing of production is there and nothing outside can be reached), reads the
+   * marker on its console, and removes the guest, its taps and the namespace whatever happened.
+   */
+  verifyDisk(spec: DeploySpec, disk: DiskCopy, probe: string, io: StepIo) {
+    const ip = "192.0.2.10";
+    const throwaway: DeploySpec = {
+      ...spec,
+      hostname: `verify-${probe}`,
+      sshPublicKey: null,
+      addresses: [{ network: "verify", purpose: "service", ip, mac: "02:00:00:00:02:0a", cidr: "192.0.2.0/24", gateway: "192.0.2.1", bridge: "verify" }],
+    };
+    const netns = `portal-verify-${probe}`;
+    return this.withHost(spec, async (t) => {
+      const mode = await networkMode(t, spec.host);
+      if (mode.kind !== "bridge") throw new StepError(`a verification needs a network namespace of its own on ${spec.host.name}: ${mode.why}`);
+      const from = this.files(spec);
+      const f = this.files(throwaway);
+      try {
+        await must(t, ["mkdir", "-p", path.join(f.dir, "image")], "creating the throwaway guest's folder");
+        for (const file of ["vmlinuz", "initramfs.cpio.gz"]) {
+          await must(t, ["cp", path.join(from.dir, "image", file), path.join(f.dir, "image", file)], `copying the environment's ${file}`);
+        }
+        await replaceGuestDisk(t, f, disk, { graceMs: 0 }, io);
+        const nics = nicPlans(throwaway.addresses);
+        await ensureGuestNetwork(t, netns, nics, io.signal);
+        await t.writeFile(path.join(f.dir, "network.json"), JSON.stringify({ mode: "bridge", netns, taps: nics.map((n) => n.tap) } satisfies GuestNetwork));
+        await io.log(`throwaway guest ${throwaway.hostname} on ${ip} in network namespace ${netns}, which holds nothing else`);
+        await this.glue(throwaway, io);
+        await this.launch(t, throwaway, io);
+        await this.awaitReady(t, throwaway, io);
+        const marker = await readMarker(t, f);
+        await io.log(marker ? `read back ${marker}` : "the booted copy has no backup marker");
+        return { marker };
+      } finally {
+        await this.destroy(throwaway, { ...io, log: async () => {} }).catch(() => {});
+        await t.run(["ip", "netns", "del", netns]);
+      }
+    });
+  }
+
+  /** Stops the guest, swaps its disk for the backup's, boots it with its own definition and waits for the ready line. */
+  importDisk(spec: DeploySpec, disk: DiskCopy, io: StepIo) {
+    return this.withHost(spec, async (t) => {
+      await replaceGuestDisk(t, this.files(spec), disk, { graceMs: stopGraceMs(spec.host) }, io);
       await this.launch(t, spec, io);
       await this.awaitReady(t, spec, io);
     });

@@ -1,9 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { env } from "../../env";
 import { sshFingerprint } from "../../validation/ssh-fingerprint";
-import { StepError, type DeploySpec, type HypervisorDriver, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
+import { BACKUP_MARKER_FILE, StepError, type DeploySpec, type DiskCopy, type HypervisorDriver, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
 import { SimConsole } from "./console";
 import type { SimHostState } from "./state";
+
+/** What a simulated disk copy holds. */
+type SimVolume = { volume: string; image: string; content: string | null; marker: string | null };
 
 /**
  * The simulated hypervisor: realistic steps and log lines with configurable timing, and
@@ -156,6 +159,44 @@ export class SimDriver implements HypervisorDriver {
       ...["volume-content", "nics", "glue", "readiness"].map((kind) => ({ kind, name: spec.hostname })),
     ]);
     await io.log(removed.length ? `removed ${removed.join(", ")} of ${spec.hostname}` : `nothing else of ${spec.hostname} left on ${spec.host.name}`);
+  }
+
+  /** A simulated volume image: what the volume holds, as the sim knows it, and the marker a running guest wrote. */
+  async exportDisk(spec: DeploySpec, io: StepIo, opts: { marker?: string } = {}) {
+    const volume = await this.object(spec, "volume", spec.hostname);
+    if (!volume) throw new StepError(`volume ${spec.hostname} is missing on ${spec.host.name}`);
+    const running = (await this.object(spec, "guest", spec.hostname))?.state === "running";
+    const marker = running && opts.marker ? opts.marker : null;
+    if (marker) await io.log(`marker written to ${BACKUP_MARKER_FILE} on the guest`);
+    await io.log(`copying volume ${spec.hostname} (${spec.flavor.diskGb} GiB) from a snapshot`);
+    await this.pause(spec, io);
+    const content = await this.object(spec, "volume-content", spec.hostname);
+    const bytes = Buffer.from(JSON.stringify({ volume: spec.hostname, image: spec.image.slug, content: content?.state ?? null, marker } satisfies SimVolume));
+    return { format: "sim-volume", bytes, marker: marker !== null };
+  }
+
+  /** A simulated boot of the copy on a network of its own; the marker is what the copy holds. */
+  async verifyDisk(spec: DeploySpec, disk: DiskCopy, probe: string, io: StepIo) {
+    if (disk.format !== "sim-volume") throw new StepError(`a ${disk.format} disk cannot be booted on a sim host`);
+    const saved = JSON.parse(disk.bytes.toString("utf8")) as SimVolume;
+    await io.log(`booting throwaway guest verify-${probe} from the copy of volume ${saved.volume} on an isolated network`);
+    await this.pause(spec, io);
+    if (await this.state.takeInjectedFailure(spec.host.id, "verify")) throw new StepError(`${spec.host.name}: injected failure in step verify (sim host failure injection)`);
+    await io.log(`verify-${probe} reports ready; removed again`);
+    return { marker: saved.marker };
+  }
+
+  /** Stops the simulated guest, writes the volume back, starts the guest again. */
+  async importDisk(spec: DeploySpec, disk: DiskCopy, io: StepIo) {
+    if (disk.format !== "sim-volume") throw new StepError(`a ${disk.format} disk cannot be restored on a sim host`);
+    const saved = JSON.parse(disk.bytes.toString("utf8")) as SimVolume;
+    await io.log(`stopping ${spec.hostname}; writing volume ${saved.volume} back`);
+    await this.state.put(spec.host.id, "guest", spec.hostname, "stopped");
+    await this.pause(spec, io);
+    if (await this.state.takeInjectedFailure(spec.host.id, "restore")) throw new StepError(`${spec.host.name}: injected failure in step restore (sim host failure injection)`);
+    await this.state.put(spec.host.id, "volume-content", spec.hostname, saved.content ?? "unpacked");
+    await this.state.put(spec.host.id, "guest", spec.hostname, "running");
+    await io.log(`guest ${spec.hostname} running again from the restored volume`);
   }
 
   /** A simulated shell on a running guest's console. */

@@ -114,6 +114,30 @@ export interface paths {
     /** Change the environment to another catalog size: the guest is stopped, given the new vCPUs, memory and caps (the disk only grows) and started again. The group must offer the size and its quotas must hold the difference; a bigger size that policy holds for approval is recorded with status `held` for an approver of the group (POST .../resize/{aid}/decision), an admin's is not held. */
     post: operations["resizeEnvironment"];
   };
+  "/api/v1/environments/{id}/backups": {
+    /** The environment's backups, newest first: status, compressed size, sha256 of the file in the backup store, and whether it was verified; and the backup, restore or verification in progress with its progress. */
+    get: operations["listBackups"];
+    /** Back the environment up now: a compressed, checksummed copy of its disk and its definition (image, flavor, addresses, MACs) in the backup store, taken live where the host kind can (QEMU: a QMP block job). Progress shows on the order like any action. */
+    post: operations["createBackup"];
+  };
+  "/api/v1/environments/{id}/backups/{bid}/verify": {
+    /** Prove a backup now (every backup is also proven right after it is taken): its file is checked against its checksum, booted in a throwaway guest on a network of its own (no production addresses, nothing reachable), which must show the marker the backup wrote into the guest; then the throwaway guest is removed. The list then says verified, or why not. */
+    post: operations["verifyBackup"];
+  };
+  "/api/v1/environments/{id}/backup-policy": {
+    /** The environment's backup policy (schedule, keepLast, when it fires next), or null when it has none. */
+    get: operations["getBackupPolicy"];
+    /** Back the environment up on a schedule: "daily" (03:00 UTC), "weekly" (Mondays 03:00 UTC) or a cron pattern (UTC), keeping the last `keepLast` backups: after each backup the older ones are pruned (files removed). Replaces the policy it had. */
+    put: operations["setBackupPolicy"];
+  };
+  "/api/v1/groups/{id}/backup-rules": {
+    /** Set a group's backup rules (admins): how many backups its environments may keep together (maxBackups) and how many GB of compressed backups (maxGb), null is no limit: a backup that would pass it is refused with 409 naming the group; and `requirePolicy` (schedule, keepLast): every delivered environment of the group without a backup policy gets this one (by the reconcile sweep). Answers with the rules and what the group's backups use now. */
+    put: operations["setGroupBackupRules"];
+  };
+  "/api/v1/environments/{id}/restore": {
+    /** Bring the environment back from one of its backups. In place: the guest stops, its disk is replaced by the backup's and it boots again with the same name, addresses and MACs. New (`name` required): a new order for the same image and size in the same group (quota and policy apply; it may wait for approval) with addresses of its own; once delivered, the backup's disk is put on it by a restore action. The backup's file is checked against its checksum first; a damaged backup is refused (and shown as damaged). */
+    post: operations["restoreEnvironment"];
+  };
   "/api/v1/delivery": {
     /** Delivery within the hour for orders submitted in a range: shares, p50/p95 per image and step, estimate against actual (admins) */
     get: operations["getDeliveryFigures"];
@@ -756,6 +780,121 @@ export interface components {
       sizeBytes: number | null;
       /** Format: date-time */
       createdAt: string;
+    };
+    RestoreInput: {
+      /** Format: uuid */
+      backup: string;
+      /** @enum {string} */
+      mode: "in-place" | "new";
+      name?: string;
+    };
+    BackupPolicyInput: {
+      schedule: string;
+      keepLast: number;
+    };
+    GroupBackupRulesInput: {
+      maxBackups: number | null;
+      maxGb: number | null;
+      requirePolicy?: {
+        schedule: string;
+        keepLast: number;
+      } | null;
+    };
+    BackupPolicyAnswer: {
+      policy: ({
+        /** @description daily, weekly or a cron pattern, as set */
+        schedule: string;
+        /** @description The cron pattern (UTC) the scheduler runs */
+        pattern: string;
+        keepLast: number;
+        /**
+         * Format: date-time
+         * @description When the scheduler fires next
+         */
+        nextRunAt: string | null;
+      }) | null;
+    };
+    Backup: {
+      /** Format: uuid */
+      id: string;
+      /**
+       * @description damaged: the file no longer matches its checksum; it is never restored
+       * @enum {unknown}
+       */
+      status: "queued" | "running" | "succeeded" | "failed" | "damaged";
+      /** @description Size of the compressed file */
+      sizeBytes: number | null;
+      /** @description Checksum of the compressed file as written */
+      sha256: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      finishedAt: string | null;
+      /**
+       * Format: date-time
+       * @description When a copy of it was last booted in a throwaway guest and its marker read back
+       */
+      verifiedAt: string | null;
+      /** @description verified: booted and read back at verifiedAt; otherwise `note` says why not */
+      verified: boolean;
+      /** @description Why it failed, is damaged, or is not verified */
+      note: string | null;
+    };
+    BackupAction: {
+      /**
+       * Format: uuid
+       * @description The backup's id
+       */
+      id: string;
+      /**
+       * Format: uuid
+       * @description The backup action (its progress shows on the order)
+       */
+      actionId: string;
+      /** @enum {unknown} */
+      status: "queued" | "running" | "succeeded" | "failed";
+      /** Format: uuid */
+      environmentId: string;
+    };
+    VerifyAction: {
+      /** Format: uuid */
+      id: string;
+      /** @enum {unknown} */
+      action: "verify";
+      /** @enum {unknown} */
+      status: "queued" | "running" | "succeeded" | "failed";
+      /** Format: uuid */
+      environmentId: string;
+      /** Format: uuid */
+      backup: string;
+    };
+    RestoreAsNew: {
+      /** @description The new order (GET /api/v1/orders/{id} follows it) */
+      order: {
+        /** Format: uuid */
+        id?: string;
+        status?: string;
+        reason?: string | null;
+        rule?: string | null;
+      };
+      /** Format: uuid */
+      backup: string;
+      /** @enum {unknown} */
+      mode: "new";
+    };
+    RestoreAction: {
+      /** Format: uuid */
+      id: string;
+      /** @enum {unknown} */
+      action: "restore";
+      /** @enum {unknown} */
+      status: "queued" | "running" | "succeeded" | "failed";
+      /** Format: uuid */
+      environmentId: string;
+      /** Format: uuid */
+      backup: string;
+      /** @enum {unknown} */
+      mode: "in-place";
     };
     DeliveryFigures: {
       range?: {
@@ -2805,6 +2944,296 @@ export interface operations {
       };
       415: components["responses"]["UnsupportedMediaType"];
       /** @description No size given, no such size, a smaller disk than now, a size the group does not offer, or an unknown field */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** The environment's backups, newest first: status, compressed size, sha256 of the file in the backup store, and whether it was verified; and the backup, restore or verification in progress with its progress. */
+  listBackups: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The backups */
+      200: {
+        content: {
+          "application/json": {
+            items: components["schemas"]["Backup"][];
+            /** @description The backup, restore or verification queued or running now */
+            inProgress: ({
+              /** Format: uuid */
+              id?: string;
+              /** @enum {unknown} */
+              action?: "backup" | "restore" | "verify";
+              /** @enum {unknown} */
+              status?: "queued" | "running";
+              progress?: number;
+              note?: string | null;
+            }) | null;
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the customer who ordered it or an admin */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such environment */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Back the environment up now: a compressed, checksummed copy of its disk and its definition (image, flavor, addresses, MACs) in the backup store, taken live where the host kind can (QEMU: a QMP block job). Progress shows on the order like any action. */
+  createBackup: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Accepted: the backup is queued */
+      202: {
+        content: {
+          "application/json": components["schemas"]["BackupAction"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the customer who ordered it or an admin; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such environment */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not possible now: the environment is not delivered yet, is neither running nor stopped, its host kind has no backups, another action (e.g. a backup) is queued or running: the message names it, or the group's backup quota is used up */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Prove a backup now (every backup is also proven right after it is taken): its file is checked against its checksum, booted in a throwaway guest on a network of its own (no production addresses, nothing reachable), which must show the marker the backup wrote into the guest; then the throwaway guest is removed. The list then says verified, or why not. */
+  verifyBackup: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+        /** @description The backup's id */
+        bid: string;
+      };
+    };
+    responses: {
+      /** @description Accepted: the verification is queued */
+      202: {
+        content: {
+          "application/json": components["schemas"]["VerifyAction"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the customer who ordered it or an admin; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such environment, or no such backup of it */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not possible: the backup is not complete or is damaged, the host kind cannot boot backups, or another action is queued or running */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** The environment's backup policy (schedule, keepLast, when it fires next), or null when it has none. */
+  getBackupPolicy: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The policy */
+      200: {
+        content: {
+          "application/json": components["schemas"]["BackupPolicyAnswer"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the customer who ordered it or an admin */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such environment */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Back the environment up on a schedule: "daily" (03:00 UTC), "weekly" (Mondays 03:00 UTC) or a cron pattern (UTC), keeping the last `keepLast` backups: after each backup the older ones are pruned (files removed). Replaces the policy it had. */
+  setBackupPolicy: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["BackupPolicyInput"];
+      };
+    };
+    responses: {
+      /** @description The policy as set */
+      200: {
+        content: {
+          "application/json": components["schemas"]["BackupPolicyAnswer"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the customer who ordered it or an admin; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such environment */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description A schedule that is not daily, weekly or a readable cron pattern, keepLast not between 1 and 100, or an unknown field */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Set a group's backup rules (admins): how many backups its environments may keep together (maxBackups) and how many GB of compressed backups (maxGb), null is no limit: a backup that would pass it is refused with 409 naming the group; and `requirePolicy` (schedule, keepLast): every delivered environment of the group without a backup policy gets this one (by the reconcile sweep). Answers with the rules and what the group's backups use now. */
+  setGroupBackupRules: {
+    parameters: {
+      path: {
+        /** @description The group's id */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["GroupBackupRulesInput"];
+      };
+    };
+    responses: {
+      /** @description The quota and the use */
+      200: {
+        content: {
+          "application/json": {
+            maxBackups: number | null;
+            maxGb: number | null;
+            requirePolicy: {
+              schedule?: string;
+              keepLast?: number;
+            } | null;
+            /** @description Backups kept or being written */
+            backups: number;
+            /** @description Their compressed size */
+            bytes: number;
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only admins; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such group */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description A limit that is not a whole number of at least 1 (or null), or an unknown field */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Bring the environment back from one of its backups. In place: the guest stops, its disk is replaced by the backup's and it boots again with the same name, addresses and MACs. New (`name` required): a new order for the same image and size in the same group (quota and policy apply; it may wait for approval) with addresses of its own; once delivered, the backup's disk is put on it by a restore action. The backup's file is checked against its checksum first; a damaged backup is refused (and shown as damaged). */
+  restoreEnvironment: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["RestoreInput"];
+      };
+    };
+    responses: {
+      /** @description Accepted: the in-place restore is queued, or the new order placed */
+      202: {
+        content: {
+          "application/json": components["schemas"]["RestoreAction"] | components["schemas"]["RestoreAsNew"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the customer who ordered it or an admin; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such environment, or no such backup of it */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not possible: the backup is not complete or is damaged (its checksum no longer matches), the host kind cannot restore, another action is queued or running, or (new) the name is taken or the group's quota is used up */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description No backup id, a mode other than in-place or new, no name for a new environment (or one for in place), a name the order form refuses, or an unknown field */
       422: {
         content: {
           "application/json": components["schemas"]["Error"];

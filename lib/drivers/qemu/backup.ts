@@ -1,0 +1,136 @@
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Transport } from "../transport/types";
+import { BACKUP_MARKER_FILE, StepError, type DiskCopy, type StepIo } from "../types";
+import type { guestFiles } from "./args";
+import { guestPid, stopGuest } from "./process";
+import { withQmp } from "./qmp";
+
+type GuestFiles = ReturnType<typeof guestFiles>;
+type BlockInfo = { device: string; inserted?: { file: string } };
+type BlockJob = { device: string; offset: number; len: number };
+
+const JOB = "portal-backup";
+const JOB_TIMEOUT_MS = 30 * 60_000;
+
+async function must(t: Transport, argv: string[], what: string, signal?: AbortSignal) {
+  const r = await t.run(argv, { timeoutMs: 600_000, signal });
+  if (r.code !== 0) throw new StepError(`${what} failed: ${r.stderr.trim().split("\n").slice(-2).join(" | ") || `${argv[0]} exit ${r.code}`}`);
+}
+
+/**
+ * The guest's disk as one standalone qcow2 (the overlay and its image flattened). A running
+ * guest is copied live by a QMP `drive-backup` job (sync full): the copy is the disk as it was
+ * when the job started, while the guest goes on writing (a crash-consistent point). A stopped
+ * guest is copied with `qemu-img convert`. The copy is read back whole: guest disks of this
+ * driver are small (/data), and this works alike over the local and the SSH transport.
+ */
+export async function exportGuestDisk(t: Transport, f: GuestFiles, io: StepIo, opts: { marker?: string } = {}): Promise<DiskCopy & { marker: boolean }> {
+  const copy = path.join(f.dir, "backup.qcow2.part");
+  await t.run(["rm", "-f", copy]);
+  let marker = false;
+  try {
+    if (await guestPid(t, f.dir)) {
+      if (opts.marker) marker = await writeMarker(t, f, opts.marker, io);
+      await liveCopy(t, f, copy, io);
+    } else {
+      await io.log(`the guest is stopped: qemu-img convert -O qcow2 ${path.basename(f.disk)} (flattened)`);
+      await must(t, ["qemu-img", "convert", "-O", "qcow2", f.disk, copy], "qemu-img convert", io.signal);
+    }
+    const bytes = await t.readFile(copy);
+    if (!bytes) throw new StepError("the disk copy vanished before it was read");
+    await io.log(`disk copy: ${(bytes.length / 1024 ** 2).toFixed(1)} MiB qcow2`);
+    return { format: "qcow2", bytes, marker };
+  } finally {
+    await t.run(["rm", "-f", copy]);
+  }
+}
+
+async function liveCopy(t: Transport, f: GuestFiles, copy: string, io: StepIo) {
+  await withQmp(t, f.qmp, async (qmp) => {
+    const blocks = await qmp.execute<BlockInfo[]>("query-block");
+    const drive = blocks.find((b) => b.inserted?.file === f.disk);
+    if (!drive) throw new StepError(`QEMU has no drive for ${f.disk}`);
+    await io.log(`QMP drive-backup of ${drive.device} (sync full) from this moment, while the guest runs`);
+    await qmp.execute("drive-backup", { "job-id": JOB, device: drive.device, target: copy, sync: "full", format: "qcow2" });
+    const started = Date.now();
+    let lastNote = 0;
+    for (;;) {
+      const done = qmp.events.find((e) => e.event === "BLOCK_JOB_COMPLETED" && e.data?.device === JOB);
+      if (done) {
+        if (done.data?.error) throw new StepError(`the backup block job failed: ${String(done.data.error)}`);
+        return;
+      }
+      if (qmp.events.some((e) => e.event === "BLOCK_JOB_CANCELLED" && e.data?.device === JOB)) throw new StepError("the backup block job was cancelled");
+      if (Date.now() - started > JOB_TIMEOUT_MS) throw new StepError("the backup block job did not finish in 30 minutes");
+      const job = (await qmp.execute<BlockJob[]>("query-block-jobs")).find((j) => j.device === JOB);
+      if (job && job.len > 0 && Date.now() - lastNote > 2000) {
+        lastNote = Date.now();
+        await io.log(`copied ${(job.offset / 1024 ** 2).toFixed(0)} of ${(job.len / 1024 ** 2).toFixed(0)} MiB`);
+      }
+      await sleep(250, undefined, { signal: io.signal });
+    }
+  });
+}
+
+/**
+ * Puts a copy exportGuestDisk made in place of the guest's disk: the guest is stopped first
+ * (the caller starts it again), the copy is written beside the disk, checked by qemu-img and
+ * only then renamed over it, so a failed restore leaves the old disk.
+ */
+export async function replaceGuestDisk(t: Transport, f: GuestFiles, disk: DiskCopy, opts: { graceMs: number }, io: StepIo) {
+  if (disk.format !== "qcow2") throw new StepError(`a ${disk.format} disk cannot be restored on a QEMU host`);
+  const incoming = path.join(f.dir, "restore.qcow2.part");
+  const how = await stopGuest(t, f.dir, { graceMs: opts.graceMs, signal: io.signal, log: io.log });
+  await io.log(how === "not-running" ? "the guest is stopped" : `guest stopped for the restore (${how})`);
+  await t.writeFile(incoming, disk.bytes);
+  await must(t, ["qemu-img", "check", "-q", incoming], "checking the restored disk", io.signal);
+  await must(t, ["mv", "-f", incoming, f.disk], "putting the restored disk in place", io.signal);
+  await io.log(`disk ${path.basename(f.disk)} replaced by the backup (${(disk.bytes.length / 1024 ** 2).toFixed(1)} MiB)`);
+}
+
+/**
+ * Types `command` on the guest's console shell (the second serial port) and resolves with the
+ * first match of `answer` in what comes back, or null when the console cannot be opened (a
+ * viewer holds it) or stays silent for `timeoutMs`. Ctrl-U first clears a half-typed line.
+ * Answers are worked out by the shell (e.g. `$((40+2))`), so the echo of the command never matches.
+ */
+export async function onConsole(t: Transport, f: GuestFiles, command: string, answer: RegExp, timeoutMs: number): Promise<RegExpMatchArray | null> {
+  const stream = await t.openStream(f.consoleSock).catch(() => null);
+  if (!stream) return null;
+  return new Promise((resolve) => {
+    let out = "";
+    const done = (m: RegExpMatchArray | null) => {
+      clearTimeout(timer);
+      stream.destroy();
+      resolve(m);
+    };
+    const timer = setTimeout(() => done(null), timeoutMs);
+    stream.on("data", (chunk: Buffer) => {
+      out += chunk.toString("utf8");
+      const m = out.match(answer);
+      if (m) done(m);
+    });
+    stream.on("error", () => done(null));
+    stream.on("close", () => done(null));
+    stream.write(`\x15${command}\r`);
+  });
+}
+
+/** Writes the marker line to BACKUP_MARKER_FILE on the guest and syncs, so the copy holds it. */
+async function writeMarker(t: Transport, f: GuestFiles, marker: string, io: StepIo): Promise<boolean> {
+  // The marker is made by the portal ("portal-backup <uuid>"): no quote can be in it.
+  if (!/^[a-z0-9 -]+$/.test(marker)) throw new StepError("invalid backup marker");
+  const ok = await onConsole(t, f, `echo '${marker}' > ${BACKUP_MARKER_FILE} && sync && echo marker-$((40+2))`, /\r\nmarker-42\r\n/, 20_000);
+  await io.log(ok ? `marker written to ${BACKUP_MARKER_FILE} on the guest` : "no marker written: the guest's console did not answer (a viewer may hold it); the backup cannot be proven by its marker");
+  return !!ok;
+}
+
+/** The marker line a booted copy holds, or null when it has none (cat's complaint instead). */
+export async function readMarker(t: Transport, f: GuestFiles): Promise<string | null> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const m = await onConsole(t, f, `cat ${BACKUP_MARKER_FILE} 2>/dev/null; echo read-$((40+2))`, /\r\n(?:([^\r\n]*)\r\n)?read-42\r\n/, 20_000);
+    if (m) return m[1]?.startsWith("portal-backup ") ? m[1] : null;
+  }
+  throw new StepError("the throwaway guest's console did not answer");
+}
