@@ -12,7 +12,7 @@ import { createOrder, orderView } from "@/lib/orders/queries";
 import type { Actor } from "@/lib/auth/actor";
 import { createUser } from "@/lib/users/queries";
 import { seedIfEmpty } from "@/lib/db/seed";
-import { groups, hosts, ipAllocations, networks, orders, pipelineRuns, pipelineSteps, users, type OrderStatus, type Role } from "@/lib/db/schema";
+import { environmentActions, groups, hosts, ipAllocations, networks, orders, pipelineRuns, pipelineSteps, users, type OrderStatus, type Role } from "@/lib/db/schema";
 import { env } from "@/lib/env";
 import type { OrderInput } from "@/lib/orders/input";
 
@@ -88,6 +88,15 @@ const settled: OrderStatus[] = ["ready", "failed", "cancelled", "rejected", "ret
  * For those settled states it also waits for the run to record its end (a failed order's run
  * is marked failed just before the order).
  */
+/** An environment action (start, stop, move, snapshot, backup…) once it has succeeded or failed. */
+export async function waitForAction(db: Db, actionId: string, timeoutMs = 30_000) {
+  return waitFor(
+    async () => (await db.select().from(environmentActions).where(eq(environmentActions.id, actionId)))[0]!,
+    (a) => a.status === "succeeded" || a.status === "failed",
+    { timeoutMs, intervalMs: 200, what: `action ${actionId}` },
+  );
+}
+
 export async function waitForOrder(db: Db, orderId: string, statuses: OrderStatus[] = settled, timeoutMs = 30_000) {
   const quiet = statuses.every((s) => settled.includes(s));
   await waitFor(

@@ -19,7 +19,7 @@ import { backupStoreDir } from "@/lib/env";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { restoreClones } from "@/lib/backups/clone";
 import { invoke } from "../helpers/http";
-import { bootPortal, makeGroup, makeUser, order, tokenFor, waitFor, waitForOrder, type Actor } from "../helpers/portal";
+import { bootPortal, makeGroup, makeUser, order, tokenFor, waitFor, waitForOrder, type Actor, waitForAction } from "../helpers/portal";
 
 const { db, admin } = await bootPortal();
 let worker: RunningWorkers | null = null;
@@ -63,13 +63,7 @@ const list = async (t = token.owner) => {
 };
 const restore = (t: string, body: unknown) => invoke(restoreRoute.POST, "POST", `/api/v1/environments/${envId}/restore`, { token: t, params: { id: envId }, body });
 
-async function actionDone(id: string) {
-  return waitFor(
-    async () => (await db.select().from(environmentActions).where(eq(environmentActions.id, id)))[0],
-    (a) => a.status === "succeeded" || a.status === "failed",
-    { what: `action ${id}` },
-  );
-}
+const actionDone = (id: string) => waitForAction(db, id);
 
 function storeFileOf(backupId: string): string {
   const dir = path.join(backupStoreDir, envId);

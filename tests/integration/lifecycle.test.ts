@@ -13,7 +13,7 @@ import { destroyEnvironment, orderView } from "@/lib/orders/queries";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { reconcileActions } from "@/workers/reconciler";
 import { invoke } from "../helpers/http";
-import { bootPortal, makeGroup, makeUser, order, tokenFor, waitFor, waitForOrder, type Actor } from "../helpers/portal";
+import { bootPortal, makeGroup, makeUser, order, tokenFor, waitFor, waitForOrder, type Actor, waitForAction } from "../helpers/portal";
 
 const { db, admin } = await bootPortal();
 let worker: RunningWorkers | null = null;
@@ -38,13 +38,7 @@ afterAll(async () => {
 
 const call = (route: typeof startRoute, id: string, t: string) => invoke(route.POST, "POST", `/api/v1/environments/${id}/x`, { token: t, params: { id } });
 
-async function actionDone(id: string) {
-  return waitFor(
-    async () => (await db.select().from(environmentActions).where(eq(environmentActions.id, id)))[0],
-    (a) => a.status === "succeeded" || a.status === "failed",
-    { what: `action ${id}` },
-  );
-}
+const actionDone = (id: string) => waitForAction(db, id);
 
 async function envState(id: string) {
   return (await db.select({ state: environments.state }).from(environments).where(eq(environments.id, id)))[0].state;

@@ -10,18 +10,17 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
-import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as ordersRoute from "@/app/api/v1/orders/route";
 import * as orderRoute from "@/app/api/v1/orders/[id]/route";
 import * as sshKeyRoute from "@/app/api/v1/me/ssh-key/route";
 import * as backupsRoute from "@/app/api/v1/environments/[id]/backups/route";
 import * as restoreRoute from "@/app/api/v1/environments/[id]/restore/route";
-import { environmentActions } from "@/lib/db/schema";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
-import { bootPortal, makeGroup, makeUser, tokenFor, unique, waitFor, waitForOrder } from "../helpers/portal";
+import { bootPortal, makeGroup, makeUser, tokenFor, unique, waitFor, waitForOrder, waitForAction } from "../helpers/portal";
 import { guestFiles, netnsName, qemuProcessesFor, setupQemuHosts, type QemuHosts } from "../helpers/qemu-hosts";
+import { guestSsh } from "../helpers/guest-ssh";
 
 const run = promisify(execFile);
 const { db } = await bootPortal();
@@ -49,32 +48,14 @@ async function getOrder(): Promise<OrderView> {
 }
 
 /** `ssh root@<service address> <command>` in the host's namespace with the owner's key and the pinned host key. */
-async function ssh(command: string): Promise<{ code: number; stdout: string; stderr: string }> {
+async function ssh(command: string) {
   const view = await getOrder();
   const address = view.environment.addresses.find((a) => a.purpose === "service")!.ip;
   const host = qemu.hosts.find((h) => h.name === view.environment.host)!;
-  const argv = [
-    "netns", "exec", netnsName(host),
-    "ssh", "-F", "/dev/null", "-i", ownerKey, "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", "-o", "BatchMode=yes",
-    "-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHosts}`, "-o", "ConnectTimeout=20", "-o", "LogLevel=ERROR",
-    `root@${address}`, command,
-  ];
-  try {
-    const { stdout, stderr } = await run("ip", argv, { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? String(err) };
-  }
+  return guestSsh({ netns: netnsName(host), address, key: ownerKey, knownHosts }, command);
 }
 
-async function waitAction(id: string) {
-  return waitFor(
-    async () => (await db.select().from(environmentActions).where(eq(environmentActions.id, id)))[0]!,
-    (a) => a.status === "succeeded" || a.status === "failed",
-    { timeoutMs: BOOT_MS, intervalMs: 200, what: `action ${id}` },
-  );
-}
+const waitAction = (id: string) => waitForAction(db, id, BOOT_MS);
 
 beforeAll(async () => {
   if (process.getuid?.() !== 0) throw new Error("this test needs root to create network namespaces and taps (CI runs as root)");

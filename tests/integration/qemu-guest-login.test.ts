@@ -9,7 +9,6 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
-import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as ordersRoute from "@/app/api/v1/orders/route";
 import * as orderRoute from "@/app/api/v1/orders/[id]/route";
@@ -17,11 +16,11 @@ import * as sshKeyRoute from "@/app/api/v1/me/ssh-key/route";
 import * as startRoute from "@/app/api/v1/environments/[id]/start/route";
 import * as stopRoute from "@/app/api/v1/environments/[id]/stop/route";
 import * as migrateRoute from "@/app/api/v1/environments/[id]/migrate/route";
-import { environmentActions } from "@/lib/db/schema";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
-import { bootPortal, makeGroup, makeUser, tokenFor, unique, waitFor, waitForOrder } from "../helpers/portal";
+import { bootPortal, makeGroup, makeUser, tokenFor, unique, waitFor, waitForOrder, waitForAction } from "../helpers/portal";
 import { guestFiles, netnsName, qemuProcessesFor, setupQemuHosts, type QemuHosts } from "../helpers/qemu-hosts";
+import { guestSsh } from "../helpers/guest-ssh";
 
 const run = promisify(execFile);
 const { db, admin } = await bootPortal();
@@ -59,35 +58,12 @@ async function namespaceOfGuest(): Promise<string> {
   return netnsName(host);
 }
 
-/**
- * `ssh root@<address> <command>` inside the host's namespace with one key, the known host key
- * checked strictly, no agent, no password prompt; the exit code and output, never a throw.
- */
-async function ssh(key: string, command: string, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const argv = [
-    "netns", "exec", await namespaceOfGuest(),
-    "ssh", "-F", "/dev/null", "-i", key, "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", "-o", "BatchMode=yes",
-    "-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHosts}`, "-o", "ConnectTimeout=20", "-o", "LogLevel=ERROR",
-    `root@${address}`, command,
-  ];
-  const child = run("ip", argv, { timeout: 60_000 });
-  child.child.stdin?.end(input ?? "");
-  try {
-    const { stdout, stderr } = await child;
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? String(err) };
-  }
+/** `ssh root@<address> <command>` with one key, inside the namespace of the host the guest runs on now. */
+async function ssh(key: string, command: string, input?: string) {
+  return guestSsh({ netns: await namespaceOfGuest(), address, key, knownHosts }, command, input);
 }
 
-async function waitAction(id: string) {
-  return waitFor(
-    async () => (await db.select().from(environmentActions).where(eq(environmentActions.id, id)))[0]!,
-    (a) => a.status === "succeeded" || a.status === "failed",
-    { timeoutMs: BOOT_MS, intervalMs: 200, what: `action ${id}` },
-  );
-}
+const waitAction = (id: string) => waitForAction(db, id, BOOT_MS);
 
 beforeAll(async () => {
   if (process.getuid?.() !== 0) throw new Error("this test needs root to create network namespaces and taps (CI runs as root)");

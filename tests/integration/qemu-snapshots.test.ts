@@ -10,7 +10,6 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
-import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as ordersRoute from "@/app/api/v1/orders/route";
 import * as orderRoute from "@/app/api/v1/orders/[id]/route";
@@ -20,11 +19,10 @@ import * as snapshotRoute from "@/app/api/v1/environments/[id]/snapshots/[sid]/r
 import * as revertRoute from "@/app/api/v1/environments/[id]/snapshots/[sid]/revert/route";
 import * as resizeRoute from "@/app/api/v1/environments/[id]/resize/route";
 import * as reinstallRoute from "@/app/api/v1/environments/[id]/reinstall/route";
-import { environmentActions } from "@/lib/db/schema";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
 import { guestSsh, type GuestSsh } from "../helpers/guest-ssh";
-import { bootPortal, makeGroup, makeUser, tokenFor, unique, waitFor, waitForOrder } from "../helpers/portal";
+import { bootPortal, makeGroup, makeUser, tokenFor, unique, waitFor, waitForOrder, waitForAction } from "../helpers/portal";
 import { argvOf, guestFiles, netnsName, qemuProcessesFor, setupQemuHosts, type QemuHosts } from "../helpers/qemu-hosts";
 
 const run = promisify(execFile);
@@ -53,13 +51,7 @@ async function getOrder(): Promise<OrderView> {
   return res.body as OrderView;
 }
 
-async function waitAction(id: string) {
-  return waitFor(
-    async () => (await db.select().from(environmentActions).where(eq(environmentActions.id, id)))[0]!,
-    (a) => a.status === "succeeded" || a.status === "failed",
-    { timeoutMs: BOOT_MS, intervalMs: 200, what: `action ${id}` },
-  );
-}
+const waitAction = (id: string) => waitForAction(db, id, BOOT_MS);
 
 /** Trusts the host key the guest printed last on its console (the order page names its fingerprint). */
 function trustHostKey() {

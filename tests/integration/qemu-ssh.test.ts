@@ -20,7 +20,7 @@ import * as destroyRoute from "@/app/api/v1/orders/[id]/destroy/route";
 import * as startRoute from "@/app/api/v1/environments/[id]/start/route";
 import * as stopRoute from "@/app/api/v1/environments/[id]/stop/route";
 import * as migrateRoute from "@/app/api/v1/environments/[id]/migrate/route";
-import { environmentActions, hosts } from "@/lib/db/schema";
+import { hosts } from "@/lib/db/schema";
 import { parseReadyLine } from "@/lib/drivers/qemu/glue";
 import { driverFor } from "@/lib/pipeline/drivers";
 import { guestFiles } from "@/lib/drivers/qemu/args";
@@ -33,7 +33,7 @@ import { deploySpec, loadOrderContext } from "@/lib/pipeline/context";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
 import { ensureTestImages, testImageStore } from "../helpers/images";
-import { bootPortal, makeGroup, makeUser, tokenFor, unique, waitFor, waitForOrder } from "../helpers/portal";
+import { bootPortal, makeGroup, makeUser, tokenFor, unique, waitFor, waitForOrder, waitForAction } from "../helpers/portal";
 import { killQemuUnder, local, requireQemu } from "../helpers/qemu-hosts";
 import { startSshd, type RunningSshd } from "../helpers/sshd";
 
@@ -94,13 +94,7 @@ async function orderQemu(name: string): Promise<string> {
   return (res.body as { id: string }).id;
 }
 
-async function waitAction(id: string) {
-  return waitFor(
-    async () => (await db.select().from(environmentActions).where(eq(environmentActions.id, id)))[0],
-    (a) => a.status === "succeeded" || a.status === "failed",
-    { timeoutMs: BOOT_MS, intervalMs: 200, what: `action ${id}` },
-  );
-}
+const waitAction = (id: string) => waitForAction(db, id, BOOT_MS);
 
 /** The PORTAL-READY lines on the guest's console log, read on the host over SSH. */
 async function readyReports(dir: string) {

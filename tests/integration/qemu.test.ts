@@ -17,7 +17,7 @@ import * as cancelRoute from "@/app/api/v1/orders/[id]/cancel/route";
 import * as sshKeyRoute from "@/app/api/v1/me/ssh-key/route";
 import * as startRoute from "@/app/api/v1/environments/[id]/start/route";
 import * as stopRoute from "@/app/api/v1/environments/[id]/stop/route";
-import { environmentActions, environments, hosts } from "@/lib/db/schema";
+import { environments, hosts } from "@/lib/db/schema";
 import { parseReadyLine } from "@/lib/drivers/qemu/glue";
 import { bridgeName, pingFromHost, tapName } from "@/lib/drivers/qemu/netns";
 import { cpuCapOf, cgroupName } from "@/lib/drivers/qemu/cgroup";
@@ -25,7 +25,7 @@ import { inCidr } from "@/lib/net/ipv4";
 import { macForIp } from "@/lib/net/mac";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
-import { allocationsOf, bootPortal, makeGroup, makeUser, tokenFor, unique, waitFor, waitForOrder, type Actor } from "../helpers/portal";
+import { allocationsOf, bootPortal, makeGroup, makeUser, tokenFor, unique, waitFor, waitForOrder, type Actor, waitForAction } from "../helpers/portal";
 import { argvOf, guestFiles, hostKey, local, netnsName, qemuProcessesFor, setupQemuHosts, type QemuHosts } from "../helpers/qemu-hosts";
 
 const { db } = await bootPortal();
@@ -82,13 +82,7 @@ function readyReports(dir: string) {
     .filter((r) => r !== null);
 }
 
-async function waitAction(id: string) {
-  return waitFor(
-    async () => (await db.select().from(environmentActions).where(eq(environmentActions.id, id)))[0],
-    (a) => a.status === "succeeded" || a.status === "failed",
-    { timeoutMs: BOOT_MS, intervalMs: 200, what: `action ${id}` },
-  );
-}
+const waitAction = (id: string) => waitForAction(db, id, BOOT_MS);
 
 describe("QEMU guests", () => {
   let orderId: string;

@@ -19,7 +19,7 @@ import { noLimits } from "@/lib/policy/quota-math";
 import { destroyEnvironment, orderView } from "@/lib/orders/queries";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
-import { allocationsOf, bootPortal, makeGroup, makeUser, order, tokenFor, waitFor, waitForOrder, type Actor } from "../helpers/portal";
+import { allocationsOf, bootPortal, makeGroup, makeUser, order, tokenFor, waitFor, waitForOrder, type Actor, waitForAction } from "../helpers/portal";
 
 const { db, admin } = await bootPortal();
 let worker: RunningWorkers | null = null;
@@ -50,13 +50,7 @@ const revert = (id: string, sid: string, t: string) => invoke(revertRoute.POST, 
 const remove = (id: string, sid: string, t: string) => invoke(snapshotRoute.DELETE, "DELETE", `${path(id)}/${sid}`, { token: t, params: { id, sid } });
 const resize = (id: string, t: string, body: unknown) => invoke(resizeRoute.POST, "POST", `/api/v1/environments/${id}/resize`, { token: t, params: { id }, body });
 
-async function actionDone(id: string) {
-  return waitFor(
-    async () => (await db.select().from(environmentActions).where(eq(environmentActions.id, id)))[0],
-    (a) => a.status === "succeeded" || a.status === "failed",
-    { what: `action ${id}` },
-  );
-}
+const actionDone = (id: string) => waitForAction(db, id);
 
 async function delivered() {
   const created = await order(db, owner);
