@@ -16,11 +16,12 @@
 // Options (environment): BENCH_PG_ADMIN_URL, IMAGE_STORE_DIR (default .data/images; built if missing),
 // BENCH_SSHD_PORT (loopback port of (d)'s sshd, default 2249).
 import { execFileSync, spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { deleteRedisKeys, dropDatabase, freshDatabase } from "./lib.mjs";
 import { sshdAvailable, startSshd, type RunningSshd } from "../tests/helpers/sshd";
 
@@ -58,11 +59,14 @@ async function main() {
   const { registerBuiltImages } = await import("../lib/catalog/register-images");
   const { getDb, closeDb } = await import("../lib/db/client");
   const { ensureQemuHosts, seedIfEmpty } = await import("../lib/db/seed");
-  const { hosts, users, environmentActions } = await import("../lib/db/schema");
+  const { backups, hosts, users, environmentActions } = await import("../lib/db/schema");
   const { createOrder, destroyEnvironment, orderView } = await import("../lib/orders/queries");
   const { cgroupName, removeCgroup } = await import("../lib/drivers/qemu/cgroup");
   const { hostKey } = await import("../lib/drivers/qemu/netns");
   const { requestMigration } = await import("../lib/lifecycle/migrate");
+  const { requestBackup, requestRestore, requestVerification } = await import("../lib/backups/backups");
+  const { requestSnapshot } = await import("../lib/lifecycle/snapshots");
+  const { withQmp } = await import("../lib/drivers/qemu/qmp");
   const { qemuArgv, guestFiles } = await import("../lib/drivers/qemu/args");
   const { buildGlueArchive, guestKernelAppend, parseReadyLine } = await import("../lib/drivers/qemu/glue");
   const { resolveImage } = await import("../lib/drivers/images/pipeline");
@@ -96,6 +100,12 @@ async function main() {
   const [admin] = await db.select().from(users).where(eq(users.email, "admin@portal.local"));
   const actor = { id: admin!.id, role: admin!.role, email: admin!.email };
   const hostname = "bench-q1";
+  // Waits for an environment action (migrate, backup, verify, restore, snapshot) to end; it must succeed.
+  const actionDone = async (id: string, what: string) => {
+    const a = await until(async () => (await db.select().from(environmentActions).where(eq(environmentActions.id, id)))[0]!, (a) => a.status === "succeeded" || a.status === "failed", 600_000, what, 20);
+    if (a.status !== "succeeded") throw new Error(`${what} failed: ${a.error}`);
+    return a;
+  };
   const raw = { ms: 0 };
   const workers = await startWorkers();
   let sshd: RunningSshd | null = null;
@@ -139,17 +149,85 @@ async function main() {
     const target = from === "qemu-1" ? "qemu-2" : "qemu-1";
     const m0 = Date.now();
     const asked = await requestMigration(db, actor, envId, target);
-    const action = await until(
-      async () => (await db.select().from(environmentActions).where(eq(environmentActions.id, asked.id)))[0]!,
-      (a) => a.status === "succeeded" || a.status === "failed",
-      180_000,
-      "the migration",
-      20,
-    );
+    const action = await actionDone(asked.id, "the migration");
     const wall = Date.now() - m0;
-    if (action.status !== "succeeded") throw new Error(`migration failed: ${action.error}`);
     const r = action.result as { totalMs: number; downtimeMs: number | null; transferredBytes: number | null };
     log(`(c) live migration ${from} -> ${target}: QEMU total ${r.totalMs} ms, downtime ${r.downtimeMs} ms, ${((r.transferredBytes ?? 0) / 1048576).toFixed(1)} MiB; request to done ${wall} ms`);
+
+    // (e) backup, verification, restore and snapshot of that guest (now on `target`): each as
+    // the API asks for it (request to the action's end) beside the raw QEMU operation on the same
+    // guest's disk, in this run. The portal's backup also boots its copy (verification) before
+    // its action ends, so its "written" time is taken when the backup row is marked done.
+    const f2 = guestFiles(path.join(dataDir, target, "guests", hostname));
+    const rows: { op: string; portal: number; raw: number; note: string }[] = [];
+    // Raw backup: QMP drive-backup (sync full) of the running guest's disk, then gzip and sha256.
+    const rawCopy = path.join(dataDir, "raw-backup.qcow2");
+    const rb0 = Date.now();
+    await withQmp(t, f2.qmp, async (qmp) => {
+      const drive = (await qmp.execute<{ device: string; inserted?: { file: string } }[]>("query-block")).find((b) => b.inserted?.file === f2.disk);
+      if (!drive) throw new Error(`QEMU has no drive for ${f2.disk}`);
+      const done = qmp.waitEvent("BLOCK_JOB_COMPLETED", 600_000);
+      await qmp.execute("drive-backup", { "job-id": "bench-raw", device: drive.device, target: rawCopy, sync: "full", format: "qcow2" });
+      if (!(await done)) throw new Error("the raw drive-backup did not complete");
+    });
+    const rawCopyMs = Date.now() - rb0;
+    const rawPacked = gzipSync(readFileSync(rawCopy));
+    const rawGzMs = Date.now() - rb0 - rawCopyMs;
+    const h0 = Date.now();
+    const rawSha = createHash("sha256").update(rawPacked).digest("hex");
+    const rawShaMs = Date.now() - h0;
+    const rawGz = path.join(dataDir, "raw-backup.qcow2.gz");
+    writeFileSync(rawGz, rawPacked);
+    const rawBackupMs = Date.now() - rb0;
+    // Portal backup.
+    const pb0 = Date.now();
+    const b = await requestBackup(db, actor, envId);
+    const bAction = await actionDone(b.actionId, "the backup");
+    const bAll = Date.now() - pb0;
+    const [bRow] = await db.select().from(backups).where(eq(backups.id, b.id));
+    const bWritten = bRow!.finishedAt!.getTime() - pb0;
+    const bResult = bAction.result as { sizeBytes: number; verified: boolean };
+    rows.push({ op: "backup (disk copy + gzip + sha256)", portal: bWritten, raw: rawBackupMs, note: `raw: drive-backup ${rawCopyMs} + gzip ${rawGzMs} + sha256 ${rawShaMs} ms; size portal ${bResult.sizeBytes} B, raw ${rawPacked.length} B` });
+    rows.push({ op: "backup action to done (+ boot check)", portal: bAll, raw: rawBackupMs, note: `verified ${bResult.verified}` });
+    // Verification: the portal boots the copy in a throwaway guest and reads its marker back;
+    // raw: the checks short of a boot (sha256, gunzip, qemu-img check).
+    const rv0 = Date.now();
+    const packedAgain = readFileSync(rawGz);
+    if (createHash("sha256").update(packedAgain).digest("hex") !== rawSha) throw new Error("the raw backup's checksum changed");
+    const rawCheck = path.join(dataDir, "raw-check.qcow2");
+    writeFileSync(rawCheck, gunzipSync(packedAgain));
+    execFileSync("qemu-img", ["check", "-q", rawCheck]);
+    const rawVerifyMs = Date.now() - rv0;
+    const pv0 = Date.now();
+    const v = await requestVerification(db, actor, envId, b.id);
+    const vAction = await actionDone(v.id, "the verification");
+    rows.push({ op: "verify", portal: Date.now() - pv0, raw: rawVerifyMs, note: `portal boots the copy (verified ${(vAction.result as { verified: boolean }).verified}); raw: sha256 + gunzip + qemu-img check, no boot` });
+    // Restore in place: the portal checks, stops the guest, swaps the disk and boots it to ready;
+    // raw: the same disk work on a scratch file (sha256, gunzip, write, qemu-img check), no stop or boot.
+    const rr0 = Date.now();
+    const again = readFileSync(rawGz);
+    if (createHash("sha256").update(again).digest("hex") !== rawSha) throw new Error("the raw backup's checksum changed");
+    const rawRestored = path.join(dataDir, "raw-restore.qcow2");
+    writeFileSync(rawRestored, gunzipSync(again));
+    execFileSync("qemu-img", ["check", "-q", rawRestored]);
+    const rawRestoreMs = Date.now() - rr0;
+    const pr0 = Date.now();
+    const rs = await requestRestore(db, actor, envId, { backup: b.id, mode: "in-place" });
+    if (!("id" in rs)) throw new Error("an in-place restore answered with an order");
+    await actionDone(rs.id, "the restore");
+    rows.push({ op: "restore in place", portal: Date.now() - pr0, raw: rawRestoreMs, note: `portal stops, swaps and boots to ready (raw boot alone: ${raw.ms} ms in (a)); raw: disk work only` });
+    // Snapshot of the running guest: raw savevm over QMP (deleted again), then the portal's.
+    const rs0 = Date.now();
+    await withQmp(t, f2.qmp, (q) => q.execute<string>("human-monitor-command", { "command-line": "savevm bench-raw" }, 300_000));
+    const rawSnapMs = Date.now() - rs0;
+    await withQmp(t, f2.qmp, (q) => q.execute<string>("human-monitor-command", { "command-line": "delvm bench-raw" }, 120_000));
+    const ps0 = Date.now();
+    const sn = await requestSnapshot(db, actor, envId, "bench");
+    await actionDone(sn.id, "the snapshot");
+    rows.push({ op: "snapshot (running: savevm)", portal: Date.now() - ps0, raw: rawSnapMs, note: "raw: QMP human-monitor-command savevm" });
+    log(`(e) ${"operation".padEnd(38)} ${"portal ms".padStart(10)} ${"raw ms".padStart(9)} ${"ratio".padStart(7)}  notes`);
+    for (const r of rows) log(`(e) ${r.op.padEnd(38)} ${String(r.portal).padStart(10)} ${String(r.raw).padStart(9)} ${`${(r.portal / r.raw).toFixed(2)}×`.padStart(7)}  ${r.note}`);
+
     // Done: the portal destroys the guest (QEMU, CPU cgroup, files, packed image).
     await destroyEnvironment(db, actor, created.id);
     await until(() => orderView(db, created.id), (r) => r.status === "retired" && r.final, 120_000, "the environment to be destroyed", 100);
