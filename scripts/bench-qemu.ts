@@ -10,7 +10,9 @@
 //   (e) on that guest: backup (as POST .../backups; written time, size) against QMP drive-backup
 //       + gzip + sha256 of the same disk; verification (the portal boots the copy) and in-place
 //       restore (stop, swap, boot to ready) against sha256 + gunzip + qemu-img check of the raw
-//       copy; a snapshot against a raw QMP `savevm`; a table of portal ms, raw ms and ratio;
+//       copy plus (a)'s boot; a snapshot against a raw QMP `savevm`; a table of portal ms, raw
+//       ms and ratio. Backup and verify run with the host in bridge mode (the throwaway guest needs a
+//       network namespace; without root the table says why it was not verified);
 //   (d) the same order on a QEMU host reached over SSH (an sshd on loopback, login user not
 //       root, its own copy of the golden image, user-mode networking): order to ready, to set
 //       beside (b). Needs root (the sshd's session user); skipped with a message otherwise.
