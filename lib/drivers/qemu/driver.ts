@@ -168,11 +168,6 @@ export class QemuDriver implements HypervisorDriver {
       // Never make a blank disk here: the owner asked for their data, and a blank one would hide that it is gone.
       throw new StepError(`the kept disk of ${spec.hostname} is neither at ${kept} nor at ${f.disk}; its data cannot be kept`);
     }
-    // The portal dropped the environment's snapshots with the rebuild; drop them from the disk too.
-    for (const s of await listDiskSnapshots(t, f.disk)) {
-      await must(t, ["qemu-img", "snapshot", "-d", s.name, f.disk], `qemu-img snapshot -d ${s.name}`, io.signal);
-      await io.log(`removed snapshot ${s.name} from the kept disk`);
-    }
   }
 
   private async diskInfo(t: Transport, file: string): Promise<{ virtualSize: number; backing: string | null } | null> {
@@ -193,6 +188,14 @@ export class QemuDriver implements HypervisorDriver {
       await unpackImage(t, imageStore(spec.host), packKey(spec), path.join(f.dir, "image"), io);
       await must(t, ["qemu-img", "info", "--backing-chain", "-U", f.disk], "checking the overlay's backing chain", io.signal);
       await io.log(`overlay ${path.basename(f.disk)} now backed by the unpacked image`);
+      if (spec.keepData) {
+        // The portal dropped the environment's snapshots with the rebuild; drop them from the
+        // kept disk too (here, since qemu-img needs the disk's backing image to write it).
+        for (const s of await listDiskSnapshots(t, f.disk)) {
+          await must(t, ["qemu-img", "snapshot", "-d", s.name, f.disk], `qemu-img snapshot -d ${s.name}`, io.signal);
+          await io.log(`removed snapshot ${s.name} from the kept disk`);
+        }
+      }
     });
   }
 
