@@ -82,10 +82,13 @@ test("the owner keeps snapshots of a delivered environment, resizes it after app
   await expect(resize.getByTestId("resize-last")).toContainText("Resized to Medium", { timeout: 30_000 });
   await expect(resize.getByTestId("current-size")).toContainText("Medium: 2 vCPUs");
 
-  // Reinstall after a confirmation: the order goes through the pipeline again and is ready, live.
+  // Reinstall after a confirmation, keeping /data: the order goes through the pipeline again and is ready, live.
   const reinstall = page.getByTestId("reinstall-panel");
   await reinstall.getByRole("button", { name: "Reinstall…" }).click();
   await expect(reinstall.getByRole("alertdialog", { name: "Confirm reinstall" })).toContainText("its snapshots are gone");
+  // Keeping /data: the confirmation says what stays.
+  await reinstall.getByRole("checkbox", { name: "Keep the data on /data" }).check();
+  await expect(reinstall.getByRole("alertdialog", { name: "Confirm reinstall" })).toContainText("the files under /data and its SSH host key stay");
   await reinstall.getByRole("button", { name: "Yes, reinstall" }).click();
   await expect(orderStatus(page)).not.toHaveText("ready");
   await expect(orderStatus(page)).toHaveText("ready", { timeout: 60_000 });

@@ -204,7 +204,7 @@ export function OrderLive({
             />
           ) : null}
           {env && env.state !== "deleted" && view.status === "ready" && canManage ? (
-            <ReinstallPanel environmentId={env.id} imageName={view.image.name} disabled={otherActionRuns(env, "reinstall")} onDone={refresh} />
+            <ReinstallPanel environmentId={env.id} imageName={view.image.name} canKeepData={!!can?.keepData} disabled={otherActionRuns(env, "reinstall")} onDone={refresh} />
           ) : null}
           {canManage && env && view.status === "ready" && env.state !== "deleted" ? <BackupsPanel environmentId={env.id} changed={view} /> : null}
           {showMove ? (

@@ -6,16 +6,31 @@ import { api } from "../api-client";
 /**
  * "Reinstall from the image" (owner and admins), after a confirmation that says what is lost:
  * the order goes back through the deploy pipeline, which the page's timeline then follows.
+ * Where the host kind keeps the data filesystem apart from the root (canKeepData), the owner
+ * may keep /data; the confirmation then says what stays.
  */
-export function ReinstallPanel({ environmentId, imageName, disabled, onDone }: { environmentId: string; imageName: string; disabled: boolean; onDone: () => Promise<void> }) {
+export function ReinstallPanel({
+  environmentId,
+  imageName,
+  canKeepData,
+  disabled,
+  onDone,
+}: {
+  environmentId: string;
+  imageName: string;
+  canKeepData: boolean;
+  disabled: boolean;
+  onDone: () => Promise<void>;
+}) {
   const [confirm, setConfirm] = useState(false);
+  const [keepData, setKeepData] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
   async function reinstall() {
     setBusy(true);
     setError(null);
-    const res = await api(`/api/v1/environments/${environmentId}/reinstall`, { method: "POST" });
+    const res = await api(`/api/v1/environments/${environmentId}/reinstall`, { method: "POST", body: { keepData: canKeepData && keepData } });
     if (!res.ok) setError(res.error);
     setConfirm(false);
     await onDone();
@@ -34,9 +49,19 @@ export function ReinstallPanel({ environmentId, imageName, disabled, onDone }: {
       </div>
       <div className="space-y-3 px-5 py-4 text-sm">
         <p className="text-slate-600">Builds the environment again from the current {imageName} image. Name, addresses and MACs stay the same.</p>
+        {canKeepData ? (
+          <label className="flex items-center gap-2">
+            <input type="checkbox" checked={keepData} disabled={disabled || busy} onChange={(e) => setKeepData(e.target.checked)} />
+            Keep the data on /data
+          </label>
+        ) : null}
         {confirm ? (
           <div role="alertdialog" aria-label="Confirm reinstall" className="rounded-md border border-rose-200 bg-rose-50 p-3 text-rose-900">
-            <p>The guest is stopped and its disk is built again: the files on it (also under /data) and its snapshots are gone.</p>
+            <p>
+              {canKeepData && keepData
+                ? "The guest is stopped and starts again from the new image on its old disk: the files under /data and its SSH host key stay; everything outside /data and its snapshots are gone."
+                : "The guest is stopped and its disk is built again: the files on it (also under /data) and its snapshots are gone."}
+            </p>
             <div className="mt-2 flex flex-col-reverse gap-2 sm:flex-row sm:justify-end">
               <button type="button" className="btn btn-secondary" disabled={busy} onClick={() => setConfirm(false)}>
                 Keep it

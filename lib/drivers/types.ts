@@ -17,6 +17,11 @@ export type DeploySpec = {
   host: { id: string; name: string; kind: HostKind; address: string; config: Record<string, unknown> };
   addresses: { network: string; purpose: "service" | "production"; ip: string; mac: string; cidr: string; gateway: string; bridge: string }[];
   sshPublicKey: string | null;
+  /**
+   * Set on a rebuild that keeps the data (reinstall with keepData): destroy leaves the guest's
+   * data disk aside and createStorage takes it back instead of making a new one.
+   */
+  keepData?: boolean;
 };
 
 /**
@@ -41,6 +46,8 @@ export type DriverCapabilities = {
   snapshots: boolean;
   /** vCPUs, memory and caps can be changed and the disk grown (resize). */
   resize: boolean;
+  /** A rebuild from the image can keep the guest's data filesystem (its own disk, apart from the root). */
+  keepData: boolean;
 };
 
 /** What the guest is doing on its host, as the host says (reconciled after a worker restart). */

@@ -25,6 +25,12 @@ export const resizeInput = z.strictObject({
 });
 export type ResizeInput = z.infer<typeof resizeInput>;
 
+/** A reinstall; keepData keeps the data filesystem (/data) where the host kind can. An empty body is a plain reinstall. */
+export const reinstallInput = z.strictObject({
+  keepData: z.boolean().default(false),
+});
+export type ReinstallInput = z.infer<typeof reinstallInput>;
+
 /** An approver's decision on a held resize; a rejection may say why (the owner reads it). */
 export const resizeDecisionInput = z.strictObject({
   approve: z.boolean(),

@@ -1,23 +1,27 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { environments, orders } from "../db/schema";
+import { environments, hosts, orders } from "../db/schema";
 import type { Actor } from "../auth/actor";
 import { orderForActor } from "../orders/queries";
 import { conflict, forbidden, notFound, UserError } from "../errors";
 import { writeAudit } from "../audit/write";
 import { announce } from "../pipeline/events";
 import { createRebuildRun, dispatchRun } from "../pipeline/runs";
+import { driverFor } from "../pipeline/drivers";
 import { refuseWhileBusy } from "./actions";
+import type { ReinstallInput } from "./input";
 
 /**
  * Reinstall: the environment is rebuilt from the current golden image of its catalog image
  * through the deploy pipeline (the same rebuild as a course machine's reset), keeping its
- * name, host, addresses and MACs. Its disk is built again, so what was written on it is gone
- * (this version does not keep a data filesystem across a reinstall). Owner or admin; the
- * order page follows the run like a delivery. 409 while another action runs or the order is
- * not delivered.
+ * name, host, addresses and MACs. Its disk is built again, so what was written on it is gone,
+ * unless `keepData` asks to keep the data filesystem and the host kind keeps it apart from the
+ * root (QEMU: the disk is /data, the root is the image's initramfs); elsewhere the data lives
+ * on the root volume and keepData is refused (409). Owner or admin; the order page follows the
+ * run like a delivery. 409 while another action runs or the order is not delivered.
  */
-export async function requestReinstall(db: Db, actor: Actor, environmentId: string) {
+export async function requestReinstall(db: Db, actor: Actor, environmentId: string, input: ReinstallInput = { keepData: false }) {
+  const { keepData } = input;
   const [env] = await db.select().from(environments).where(eq(environments.id, environmentId));
   if (!env) throw notFound("Environment");
   const order = await orderForActor(db, actor, env.orderId).catch((err) => {
@@ -30,15 +34,25 @@ export async function requestReinstall(db: Db, actor: Actor, environmentId: stri
     if (current.state !== "running" && current.state !== "stopped" && current.state !== "error") {
       throw conflict(`The environment is ${current.state}; wait until it is running or stopped`);
     }
-    const rebuild = await createRebuildRun(tx, env.orderId, `reinstall from the image by ${actor.email}: rebuilding`);
+    if (keepData) await refuseKeepData(tx, current.hostId);
+    const reason = `reinstall from the image${keepData ? " keeping /data" : ""} by ${actor.email}: rebuilding`;
+    const rebuild = await createRebuildRun(tx, env.orderId, reason, { keepData });
     if (!rebuild) {
       const [o] = await tx.select({ status: orders.status }).from(orders).where(eq(orders.id, env.orderId));
       throw conflict(`The order is ${o.status.replace("_", " ")}; only a delivered environment can be reinstalled`);
     }
     return rebuild;
   });
-  await writeAudit(db, { actorId: actor.id, action: "environment.reinstall", targetType: "environment", targetId: environmentId, data: { order: env.orderId, run: run.id } });
+  await writeAudit(db, { actorId: actor.id, action: "environment.reinstall", targetType: "environment", targetId: environmentId, data: { order: env.orderId, run: run.id, keepData } });
   await announce(env.orderId, "reinstall");
   await dispatchRun(run);
   return { orderId: env.orderId, environmentId, runId: run.id, status: "queued" as const };
+}
+
+/** 409 unless the environment's host kind keeps the data filesystem apart from the root it rebuilds. */
+async function refuseKeepData(db: Db, hostId: string) {
+  const [host] = await db.select({ kind: hosts.kind }).from(hosts).where(eq(hosts.id, hostId));
+  if (!driverFor(host.kind, db).capabilities.keepData) {
+    throw conflict(`On ${host.kind} hosts the data lives on the root volume; a reinstall cannot keep it in this version`);
+  }
 }

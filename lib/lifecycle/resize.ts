@@ -97,16 +97,17 @@ export const resizeEnvironment: ActionHandler = async (db, ctx, io) => {
 export type SizeChoice = { slug: string; name: string; vcpus: number; memoryMb: number; diskGb: number };
 
 /** What a host kind's driver can do after delivery. */
-export type Day2Support = { snapshots: boolean; resize: boolean };
+/** keepData: a reinstall can keep the data filesystem (/data). */
+export type Day2Support = { snapshots: boolean; resize: boolean; keepData: boolean };
 
 export type Day2Options = { byKind: Partial<Record<HostKind, Day2Support>>; sizes: SizeChoice[] };
 
 function supportOf(db: Db, kind: HostKind): Day2Support {
   try {
     const driver = driverFor(kind, db);
-    return { snapshots: driver.capabilities.snapshots && !!driver.takeSnapshot, resize: driver.capabilities.resize && !!driver.resize };
+    return { snapshots: driver.capabilities.snapshots && !!driver.takeSnapshot, resize: driver.capabilities.resize && !!driver.resize, keepData: driver.capabilities.keepData };
   } catch {
-    return { snapshots: false, resize: false };
+    return { snapshots: false, resize: false, keepData: false };
   }
 }
 

@@ -109,7 +109,7 @@ const driverSteps: Record<string, (d: ReturnType<typeof driverFor>) => (spec: Re
   destroy: (d) => d.destroy.bind(d),
 };
 
-async function runStep(db: Db, name: string, ctx: OrderContext, io: StepIo): Promise<"done" | "skipped"> {
+async function runStep(db: Db, name: string, ctx: OrderContext, io: StepIo, keepData: boolean): Promise<"done" | "skipped"> {
   const own = portalSteps[name];
   if (own) {
     await own(db, ctx, io);
@@ -121,7 +121,7 @@ async function runStep(db: Db, name: string, ctx: OrderContext, io: StepIo): Pro
     if (ctx.order.status === "retiring" || ctx.order.status === "cancelled") return "skipped";
     throw new Error(`step ${name} needs a placed environment`);
   }
-  await pick(driverFor(ctx.host.kind, db))(deploySpec(ctx), io);
+  await pick(driverFor(ctx.host.kind, db))({ ...deploySpec(ctx), keepData }, io);
   if (name === "glue") await recordLogin(db, ctx);
   return "done";
 }
@@ -227,7 +227,7 @@ async function executeClaimedRun(
       },
     };
     try {
-      const result = await runStep(db, step.name, ctx, io);
+      const result = await runStep(db, step.name, ctx, io, run.keepData);
       await db
         .update(pipelineSteps)
         .set({ status: result === "skipped" ? "skipped" : "succeeded", finishedAt: new Date() })

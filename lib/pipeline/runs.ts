@@ -62,9 +62,11 @@ export async function resetFailedRun(db: Db, runId: string) {
  * driver's halt and destroy), then the whole deploy pipeline; every step is idempotent, so a
  * redelivered job or a retry resumes. The environment's snapshots go with its disk. Null when
  * the order is not ready (nothing changed).
- * Enqueue the run (dispatchRun) after commit. Used by reinstall and by courses' reset.
+ * With keepData the driver keeps the guest's data disk across the rebuild (the caller checked
+ * that the host kind can). Enqueue the run (dispatchRun) after commit. Used by reinstall and
+ * by courses' reset.
  */
-export async function createRebuildRun(tx: Db, orderId: string, reason: string) {
+export async function createRebuildRun(tx: Db, orderId: string, reason: string, opts: { keepData?: boolean } = {}) {
   const moved = await tx
     .update(orders)
     .set({ status: "queued", reason, updatedAt: new Date() })
@@ -74,7 +76,7 @@ export async function createRebuildRun(tx: Db, orderId: string, reason: string) 
   const [env] = await tx.update(environments).set({ state: "creating" }).where(eq(environments.orderId, orderId)).returning({ id: environments.id });
   // The rebuild removes the disk and with it the snapshots of it.
   if (env) await tx.update(snapshots).set({ status: "deleted", deletedAt: new Date() }).where(and(eq(snapshots.environmentId, env.id), ne(snapshots.status, "deleted")));
-  const [run] = await tx.insert(pipelineRuns).values({ orderId, kind: "provision" }).returning();
+  const [run] = await tx.insert(pipelineRuns).values({ orderId, kind: "provision", keepData: opts.keepData ?? false }).returning();
   const steps = [...teardownSteps.filter((s) => s.name !== "release"), ...provisionSteps];
   await tx.insert(pipelineSteps).values(steps.map((s, position) => ({ runId: run.id, position, phase: s.phase, name: s.name })));
   return run;

@@ -4,7 +4,7 @@
  * reverts, and finds the file as it was, on the same address and MAC; then a resize to a
  * bigger size restarts QEMU with the new -smp/-m and the guest itself reports the new CPU
  * count and memory; a reinstall builds the guest again from the image, on the same address
- * and MAC, with a new disk.
+ * and MAC, first keeping its disk (keepData: the file on /data stays), then with a new disk.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -182,6 +182,23 @@ describe("snapshots of a QEMU guest", () => {
     expect(await guestMac()).toBe(service.mac);
   }, 3 * BOOT_MS);
 
+  it("a reinstall with keepData boots the image again on the same disk: the owner's file on /data and the SSH host key stay", async () => {
+    const wrote = await ssh("cat > /data/kept.txt && sync", "kept across the reinstall\n");
+    expect(wrote.code, wrote.stderr).toBe(0);
+    const hostKeyBefore = readFileSync(guest.knownHosts, "utf8");
+    const res = await invoke(reinstallRoute.POST, "POST", envPath("/reinstall"), { token, params: { id: environmentId }, body: { keepData: true } });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    await waitForOrder(db, orderId, ["ready", "failed"], BOOT_MS);
+    const view = await getOrder();
+    expect(view.status, JSON.stringify(view.steps.find((s) => s.status === "failed"))).toBe("ready");
+    expect(view.environment.addresses.find((a) => a.purpose === "service")).toMatchObject(service);
+    trustHostKey();
+    expect(readFileSync(guest.knownHosts, "utf8")).toBe(hostKeyBefore);
+    const kept = await ssh("cat /data/kept.txt");
+    expect(kept.code, kept.stderr).toBe(0);
+    expect(kept.stdout).toBe("kept across the reinstall\n");
+  }, 2 * BOOT_MS);
+
   it("a reinstall builds the guest again from the image: same address and MAC, a new disk without the owner's file", async () => {
     const res = await invoke(reinstallRoute.POST, "POST", envPath("/reinstall"), { token, params: { id: environmentId } });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
@@ -194,6 +211,7 @@ describe("snapshots of a QEMU guest", () => {
     const data = await ssh("ls /data; hostname");
     expect(data.code, data.stderr).toBe(0);
     expect(data.stdout).not.toContain("note.txt");
+    expect(data.stdout).not.toContain("kept.txt");
     expect(data.stdout.trim().split("\n").at(-1)).toBe(hostname);
   }, 2 * BOOT_MS);
 });

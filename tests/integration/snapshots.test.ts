@@ -13,7 +13,7 @@ import * as resizeRoute from "@/app/api/v1/environments/[id]/resize/route";
 import * as decisionRoute from "@/app/api/v1/environments/[id]/resize/[aid]/decision/route";
 import * as stopRoute from "@/app/api/v1/environments/[id]/stop/route";
 import * as reinstallRoute from "@/app/api/v1/environments/[id]/reinstall/route";
-import { auditEvents, environmentActions, environments, groups, orders, simObjects } from "@/lib/db/schema";
+import { auditEvents, environmentActions, environments, groups, hosts, orders, pipelineRuns, simObjects } from "@/lib/db/schema";
 import { setLimits } from "@/lib/policy/quota";
 import { noLimits } from "@/lib/policy/quota-math";
 import { destroyEnvironment, orderView } from "@/lib/orders/queries";
@@ -258,7 +258,12 @@ describe("resize", () => {
 });
 
 describe("reinstall", () => {
-  const reinstall = (id: string, t: string) => invoke(reinstallRoute.POST, "POST", `/api/v1/environments/${id}/reinstall`, { token: t, params: { id } });
+  const reinstall = (id: string, t: string, body?: unknown) => invoke(reinstallRoute.POST, "POST", `/api/v1/environments/${id}/reinstall`, { token: t, params: { id }, body });
+  const volumeOf = async (envId: string, hostname: string) => {
+    const [env] = await db.select({ hostId: environments.hostId }).from(environments).where(eq(environments.id, envId));
+    const [volume] = await db.select().from(simObjects).where(and(eq(simObjects.hostId, env.hostId), eq(simObjects.kind, "volume"), eq(simObjects.name, hostname)));
+    return volume;
+  };
 
   it("rebuilds from the image through the pipeline, keeping name, addresses and MACs; its snapshots go with the disk", async () => {
     const { orderId, envId, hostname } = await delivered();
@@ -287,6 +292,49 @@ describe("reinstall", () => {
     expect((await list(envId, token.owner)).body.snapshots).toEqual([]);
     const [audit] = await db.select().from(auditEvents).where(and(eq(auditEvents.targetId, envId), eq(auditEvents.action, "environment.reinstall")));
     expect(audit.data).toMatchObject({ order: orderId, run: res.body.runId });
+  });
+
+  it("keeps the data volume when asked (keepData, on the run and in the audit); refuses a bad keepData and changes nothing", async () => {
+    const { orderId, envId, hostname } = await delivered();
+    for (const body of [{ keepData: "yes" }, { keepData: true, wipe: false }]) {
+      const bad = await reinstall(envId, token.owner, body);
+      expect(bad.status).toBe(422);
+    }
+    expect((await reinstall(envId, token.owner, { keepData: 1 })).body.fields.keepData).toBeDefined();
+    const [still] = await db.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId));
+    expect(still.status).toBe("ready");
+    expect(await db.select().from(pipelineRuns).where(and(eq(pipelineRuns.orderId, orderId), eq(pipelineRuns.keepData, true)))).toEqual([]);
+
+    const kept = await reinstall(envId, token.owner, { keepData: true });
+    expect(kept.status).toBe(202);
+    expect((await waitForOrder(db, orderId, ["ready", "failed"])).status).toBe("ready");
+    const [run] = await db.select().from(pipelineRuns).where(eq(pipelineRuns.id, kept.body.runId));
+    expect(run.keepData).toBe(true);
+    // The simulated volume was set aside and taken back, never made again.
+    expect(await volumeOf(envId, hostname)).toMatchObject({ state: "created", createdCount: 1 });
+    const [audit] = await db.select().from(auditEvents).where(and(eq(auditEvents.targetId, envId), eq(auditEvents.action, "environment.reinstall")));
+    expect(audit.data).toMatchObject({ run: kept.body.runId, keepData: true });
+
+    // Without keepData the volume is removed and made again.
+    expect((await reinstall(envId, token.owner, {})).status).toBe(202);
+    expect((await waitForOrder(db, orderId, ["ready", "failed"])).status).toBe("ready");
+    expect(await volumeOf(envId, hostname)).toMatchObject({ state: "created", createdCount: 2 });
+  });
+
+  it("refuses keepData where the data lives on the root volume (xen): 409 saying why, nothing queued", async () => {
+    const { orderId, envId } = await delivered();
+    const [env] = await db.select({ hostId: environments.hostId }).from(environments).where(eq(environments.id, envId));
+    const [host] = await db.select({ kind: hosts.kind }).from(hosts).where(eq(hosts.id, env.hostId));
+    await db.update(hosts).set({ kind: "xen" }).where(eq(hosts.id, env.hostId));
+    try {
+      const refused = await reinstall(envId, token.owner, { keepData: true });
+      expect(refused.status).toBe(409);
+      expect(refused.body.error).toBe("On xen hosts the data lives on the root volume; a reinstall cannot keep it in this version");
+    } finally {
+      await db.update(hosts).set({ kind: host.kind }).where(eq(hosts.id, env.hostId));
+    }
+    const [still] = await db.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId));
+    expect(still.status).toBe("ready");
   });
 
   it("waits for a queued action: 409 naming it", async () => {

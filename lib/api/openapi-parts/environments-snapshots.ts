@@ -1,4 +1,4 @@
-import { resizeDecisionInput, resizeInput, snapshotInput } from "../../lifecycle/input";
+import { reinstallInput, resizeDecisionInput, resizeInput, snapshotInput } from "../../lifecycle/input";
 import { body, bodyRejected, conflict, CROSS_SITE, forbidden, notFound, ok, ref, schema, unauthorized, uuidParam, type OpenApiPart } from "../openapi-helpers";
 
 const envId = uuidParam("id", "The environment's id (the order's `environment.id`)");
@@ -85,8 +85,9 @@ export const environmentsSnapshotsPart: OpenApiPart = {
       post: {
         operationId: "reinstallEnvironment",
         summary:
-          "Rebuild the environment from its image through the deploy pipeline (the order goes queued, then ready again; follow it on the order): name, host, addresses and MACs stay; the disk is built again, so its files and the environment's snapshots are gone",
+          "Rebuild the environment from the current golden image of its catalog image through the deploy pipeline (the order goes queued, then ready again; follow it on the order): name, host, addresses and MACs stay; the environment's snapshots are gone. Without keepData the disk is built again, so its files are gone; with `keepData: true` (QEMU hosts) the data filesystem at /data, and the guest's SSH host key on it, stay and the new image boots on them. An empty body is a reinstall without keepData.",
         parameters: [envId],
+        requestBody: { required: false, content: { "application/json": { schema: ref("ReinstallInput") } } },
         responses: {
           "202": ok("Accepted: the rebuild is queued", {
             type: "object",
@@ -101,7 +102,8 @@ export const environmentsSnapshotsPart: OpenApiPart = {
           ...unauthorized,
           ...owner,
           ...notFound("No such environment, or not one you may see"),
-          ...conflict("Another action of the environment is queued or running (the message names it), or the environment is not delivered, not running and not stopped"),
+          ...conflict("Another action of the environment is queued or running (the message names it), the environment is not delivered, not running and not stopped, or keepData on a host kind whose data lives on the root volume (Xen, zones)"),
+          ...bodyRejected("keepData not a boolean, or an unknown field"),
         },
       },
     },
@@ -125,6 +127,7 @@ export const environmentsSnapshotsPart: OpenApiPart = {
   },
   schemas: {
     SnapshotInput: schema(snapshotInput),
+    ReinstallInput: schema(reinstallInput),
     ResizeInput: schema(resizeInput),
     ResizeDecisionInput: schema(resizeDecisionInput),
     Snapshot: {

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { integer, jsonb, pgTable, serial, text, timestamp, uuid, index, uniqueIndex, bigint } from "drizzle-orm/pg-core";
+import { integer, jsonb, pgTable, serial, text, timestamp, uuid, index, uniqueIndex, bigint, boolean } from "drizzle-orm/pg-core";
 import { users, groups } from "./users";
 import { images, flavors } from "./catalog";
 import { hosts } from "./hosts";
@@ -122,6 +122,8 @@ export const pipelineRuns = pgTable(
      * ("waiting for worker qemu-box (offline since ...)"); cleared when that worker takes it.
      */
     waitingFor: text("waiting_for"),
+    /** A rebuild (reinstall) that keeps the guest's data filesystem: its disk stays, the image around it is new. */
+    keepData: boolean("keep_data").notNull().default(false),
   },
   (t) => [
     index("pipeline_runs_order_idx").on(t.orderId),

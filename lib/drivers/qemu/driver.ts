@@ -13,7 +13,7 @@ import { ensureGuestNetwork, hostKey, netnsName, networkMode, nicPlans, removeGu
 import { guestPid, guestPids, launchGuest, queryGuest, stopGuest } from "./process";
 import { followLog, markerMismatches, pokeGuest } from "./serial";
 import { migrateGuest } from "./migrate";
-import { applySnapshotStopped, loadSnapshotRunning, removeSnapshot, takeSnapshot } from "./snapshots";
+import { applySnapshotStopped, listDiskSnapshots, loadSnapshotRunning, removeSnapshot, takeSnapshot } from "./snapshots";
 import { exportGuestDisk, readMarker, replaceGuestDisk } from "./backup";
 import { connectLocalOnly, guestDir, hostConfig, imageStore, packKey, readyTimeoutMs, stagingDir, stopGraceMs, workDir } from "./host";
 
@@ -56,7 +56,7 @@ function cpuCap(spec: DeploySpec): number {
  */
 export class QemuDriver implements HypervisorDriver {
   readonly kind = "qemu" as const;
-  readonly capabilities = { liveMigration: true, coldMove: false, cpuCap: true, sparseRoot: false, snapshots: true, resize: true };
+  readonly capabilities = { liveMigration: true, coldMove: false, cpuCap: true, sparseRoot: false, snapshots: true, resize: true, keepData: true };
 
   constructor(private readonly connect: ConnectHost = connectLocalOnly) {}
 
@@ -118,11 +118,17 @@ export class QemuDriver implements HypervisorDriver {
   /**
    * The guest's own disk: a qcow2 overlay of the flavor's size on the image that the next
    * step unpacks into `image/` (created with -u, since that image is not there yet; the
-   * backing path is relative, so the folder can move as a whole).
+   * backing path is relative, so the folder can move as a whole). On a rebuild that keeps the
+   * data, the disk destroy set aside goes back instead: the disk is the guest's /data (its
+   * root is the image's initramfs), so the new image boots on the old data.
    */
   createStorage(spec: DeploySpec, io: StepIo) {
     return this.withHost(spec, async (t) => {
       const f = this.files(spec);
+      if (spec.keepData) {
+        await this.takeBackKeptDisk(t, spec, io);
+        return;
+      }
       const size = `${spec.flavor.diskGb}G`;
       const info = await this.diskInfo(t, f.disk);
       if (info && info.backing === "image/disk.qcow2" && info.virtualSize === spec.flavor.diskGb * 1024 ** 3) {
@@ -138,6 +144,30 @@ export class QemuDriver implements HypervisorDriver {
       await must(t, ["qemu-img", "create", "-q", "-f", "qcow2", "-u", "-b", "image/disk.qcow2", "-F", "qcow2", f.disk, size], "qemu-img create (overlay)", io.signal);
       await io.log(`disk ${f.disk}: ${size} copy-on-write overlay created`);
     });
+  }
+
+  /**
+   * Where destroy leaves the disk of a rebuild that keeps the data: beside the guest folder
+   * (which destroy removes), so a retried step finds it in one of the two places.
+   */
+  private keptDisk(spec: DeploySpec): string {
+    return `${this.files(spec).dir}.kept-disk.qcow2`;
+  }
+
+  private async takeBackKeptDisk(t: Transport, spec: DeploySpec, io: StepIo) {
+    const f = this.files(spec);
+    const kept = this.keptDisk(spec);
+    if ((await t.run(["test", "-f", kept])).code === 0) {
+      if (await guestPid(t, f.dir)) throw new StepError(`a guest is running from ${f.dir}; refusing to replace its disk`);
+      await must(t, ["mkdir", "-p", f.dir], "creating the guest folder", io.signal);
+      await must(t, ["mv", "-f", kept, f.disk], "putting the kept disk back", io.signal);
+      await io.log(`disk ${f.disk}: the kept disk (the guest's /data) is back in the guest folder`);
+    } else if ((await t.run(["test", "-f", f.disk])).code === 0) {
+      await io.log(`disk ${f.disk}: the kept disk is already in place`);
+    } else {
+      // Never make a blank disk here: the owner asked for their data, and a blank one would hide that it is gone.
+      throw new StepError(`the kept disk of ${spec.hostname} is neither at ${kept} nor at ${f.disk}; its data cannot be kept`);
+    }
   }
 
   private async diskInfo(t: Transport, file: string): Promise<{ virtualSize: number; backing: string | null } | null> {
@@ -158,6 +188,14 @@ export class QemuDriver implements HypervisorDriver {
       await unpackImage(t, imageStore(spec.host), packKey(spec), path.join(f.dir, "image"), io);
       await must(t, ["qemu-img", "info", "--backing-chain", "-U", f.disk], "checking the overlay's backing chain", io.signal);
       await io.log(`overlay ${path.basename(f.disk)} now backed by the unpacked image`);
+      if (spec.keepData) {
+        // The portal dropped the environment's snapshots with the rebuild; drop them from the
+        // kept disk too (here, since qemu-img needs the disk's backing image to write it).
+        for (const s of await listDiskSnapshots(t, f.disk)) {
+          await must(t, ["qemu-img", "snapshot", "-d", s.name, f.disk], `qemu-img snapshot -d ${s.name}`, io.signal);
+          await io.log(`removed snapshot ${s.name} from the kept disk`);
+        }
+      }
     });
   }
 
@@ -361,6 +399,13 @@ export class QemuDriver implements HypervisorDriver {
         await io.log(removed.length ? `removed taps ${removed.join(", ")} from ${netns}` : `no taps of ${spec.hostname} left in ${netns}`);
       }
       if (await removeCgroup(t, cgroupName(hostKey(spec.host), spec.hostname))) await io.log("removed the guest's CPU cgroup");
+      if (spec.keepData && (await t.run(["test", "-f", f.disk])).code === 0) {
+        await must(t, ["mv", "-f", f.disk, this.keptDisk(spec)], "setting the disk aside", io.signal);
+        await io.log(`disk ${f.disk} (the guest's /data) set aside at ${this.keptDisk(spec)}; the rebuild takes it back`);
+      } else if (!spec.keepData && (await t.run(["rm", "-f", this.keptDisk(spec)])).code !== 0) {
+        // A disk set aside by a rebuild that never finished goes with the environment.
+        throw new StepError(`could not remove ${this.keptDisk(spec)}`);
+      }
       const existed = (await t.run(["test", "-e", f.dir])).code === 0;
       await removeImageWork(t, imageStore(spec.host), packKey(spec), [stagingDir(spec), f.dir]);
       await io.log(existed ? `removed ${f.dir}, its staging folder and its packed image` : `nothing of ${spec.hostname} left on ${spec.host.name}`);

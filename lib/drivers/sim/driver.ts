@@ -17,7 +17,7 @@ type SimVolume = { volume: string; image: string; content: string | null; marker
 export class SimDriver implements HypervisorDriver {
   readonly kind = "sim" as const;
   // No migrate(): a simulated guest stays on the host it was built on.
-  readonly capabilities = { liveMigration: false, coldMove: false, cpuCap: true, sparseRoot: true, snapshots: true, resize: true };
+  readonly capabilities = { liveMigration: false, coldMove: false, cpuCap: true, sparseRoot: true, snapshots: true, resize: true, keepData: true };
 
   constructor(private readonly state: SimHostState) {}
 
@@ -53,7 +53,10 @@ export class SimDriver implements HypervisorDriver {
     ]);
   }
 
-  createStorage(spec: DeploySpec, io: StepIo) {
+  async createStorage(spec: DeploySpec, io: StepIo) {
+    if (spec.keepData && (await this.object(spec, "volume", spec.hostname))?.state === "kept") {
+      return this.step(spec, io, "storage", "volume", spec.hostname, "created", [`keeping volume ${spec.hostname} and its data; the new image boots on it`]);
+    }
     const how = spec.image.source === "copy" ? "full copy" : "copy-on-write clone";
     return this.step(spec, io, "storage", "volume", spec.hostname, "created", [
       `creating ${spec.flavor.diskGb} GiB volume ${spec.hostname} as ${how} of ${spec.image.slug}`,
@@ -151,12 +154,14 @@ export class SimDriver implements HypervisorDriver {
       await this.step(spec, io, "destroy", "guest", spec.hostname, "deleted", [`removing guest ${spec.hostname}`]);
     }
     if (await this.object(spec, "volume", spec.hostname)) {
-      await this.step(spec, io, "destroy", "volume", spec.hostname, "deleted", [`removing volume ${spec.hostname}`]);
+      // A rebuild that keeps the data sets the volume aside (state "kept"); storage takes it back.
+      if (spec.keepData) await this.step(spec, io, "destroy", "volume", spec.hostname, "kept", [`keeping volume ${spec.hostname} (its data) for the rebuild`]);
+      else await this.step(spec, io, "destroy", "volume", spec.hostname, "deleted", [`removing volume ${spec.hostname}`]);
     }
     // What else was built for this environment goes with it; the host's image cache stays.
     const removed = await this.state.remove(spec.host.id, [
       { kind: "image-pack", name: `${spec.hostname}.tar` },
-      ...["volume-content", "nics", "glue", "readiness"].map((kind) => ({ kind, name: spec.hostname })),
+      ...[...(spec.keepData ? [] : ["volume-content"]), "nics", "glue", "readiness"].map((kind) => ({ kind, name: spec.hostname })),
     ]);
     await io.log(removed.length ? `removed ${removed.join(", ")} of ${spec.hostname}` : `nothing else of ${spec.hostname} left on ${spec.host.name}`);
   }

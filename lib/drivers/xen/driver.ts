@@ -30,7 +30,7 @@ const NOTICE = "note: this Xen command plan has not been run on a real Xen host 
 
 export class XenDriver extends PlanDriver implements HypervisorDriver {
   readonly kind = "xen" as const;
-  readonly capabilities = { liveMigration: true, coldMove: false, cpuCap: true, sparseRoot: false, snapshots: true, resize: true };
+  readonly capabilities = { liveMigration: true, coldMove: false, cpuCap: true, sparseRoot: false, snapshots: true, resize: true, keepData: false };
 
   static config(host: DeploySpec["host"]): XenHostConfig {
     return parseHostConfig(xenHostConfig, host);

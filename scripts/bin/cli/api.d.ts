@@ -107,7 +107,7 @@ export interface paths {
     post: operations["decideResize"];
   };
   "/api/v1/environments/{id}/reinstall": {
-    /** Rebuild the environment from its image through the deploy pipeline (the order goes queued, then ready again; follow it on the order): name, host, addresses and MACs stay; the disk is built again, so its files and the environment's snapshots are gone */
+    /** Rebuild the environment from the current golden image of its catalog image through the deploy pipeline (the order goes queued, then ready again; follow it on the order): name, host, addresses and MACs stay; the environment's snapshots are gone. Without keepData the disk is built again, so its files are gone; with `keepData: true` (QEMU hosts) the data filesystem at /data, and the guest's SSH host key on it, stay and the new image boots on them. An empty body is a reinstall without keepData. */
     post: operations["reinstallEnvironment"];
   };
   "/api/v1/environments/{id}/resize": {
@@ -760,6 +760,10 @@ export interface components {
     };
     SnapshotInput: {
       name: string;
+    };
+    ReinstallInput: {
+      /** @default false */
+      keepData?: boolean;
     };
     ResizeInput: {
       flavor: string;
@@ -2858,12 +2862,17 @@ export interface operations {
       };
     };
   };
-  /** Rebuild the environment from its image through the deploy pipeline (the order goes queued, then ready again; follow it on the order): name, host, addresses and MACs stay; the disk is built again, so its files and the environment's snapshots are gone */
+  /** Rebuild the environment from the current golden image of its catalog image through the deploy pipeline (the order goes queued, then ready again; follow it on the order): name, host, addresses and MACs stay; the environment's snapshots are gone. Without keepData the disk is built again, so its files are gone; with `keepData: true` (QEMU hosts) the data filesystem at /data, and the guest's SSH host key on it, stay and the new image boots on them. An empty body is a reinstall without keepData. */
   reinstallEnvironment: {
     parameters: {
       path: {
         /** @description The environment's id (the order's `environment.id`) */
         id: string;
+      };
+    };
+    requestBody?: {
+      content: {
+        "application/json": components["schemas"]["ReinstallInput"];
       };
     };
     responses: {
@@ -2895,8 +2904,15 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Another action of the environment is queued or running (the message names it), or the environment is not delivered, not running and not stopped */
+      /** @description Another action of the environment is queued or running (the message names it), the environment is not delivered, not running and not stopped, or keepData on a host kind whose data lives on the root volume (Xen, zones) */
       409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description keepData not a boolean, or an unknown field */
+      422: {
         content: {
           "application/json": components["schemas"]["Error"];
         };
