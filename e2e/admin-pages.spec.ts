@@ -76,7 +76,8 @@ test("an admin edits an image, hides it from the customers' catalog, and retires
   await expect(form.getByText("Linux images do not run on Solaris zones")).toBeVisible();
   await form.getByLabel("Solaris zones").uncheck();
   await form.getByRole("button", { name: "Save image" }).click();
-  await expect(form.getByRole("status")).toHaveText("Saved Linux build server");
+  // The form is named after the image, so once the page has the new name it is "Edit Linux build server".
+  await expect(row.getByRole("form").getByRole("status")).toHaveText("Saved Linux build server");
   await expect(row.getByRole("heading")).toContainText("Linux build server");
   await expect(row).toContainText("1.5 GB");
 
