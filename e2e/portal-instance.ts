@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { deleteRedisKeys, freshDatabase, nextBin, portOpen, waitFor } from "../scripts/lib.mjs";
+import { deleteRedisKeys, freshDatabase, nextStartArgs, portOpen, waitFor } from "../scripts/lib.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const ADMIN_URL = process.env.E2E_PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -30,7 +30,7 @@ export async function startPortalInstance(port: number, env: Record<string, stri
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(path.join(dataDir, "images"), { recursive: true });
   let log = "";
-  const child: ChildProcess = spawn(process.execPath, [nextBin(root), "start", "-p", String(port), "-H", "127.0.0.1"], {
+  const child: ChildProcess = spawn(process.execPath, nextStartArgs(root, port, "127.0.0.1"), {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
     env: {

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { createWriteStream, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { deleteRedisKeys, ensureBuild, freshDatabase, nextBin as nextBinOf, portOpen, removeLocalQemu } from "../scripts/lib.mjs";
+import { deleteRedisKeys, ensureBuild, freshDatabase, nextStartArgs, portOpen, removeLocalQemu } from "../scripts/lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 /** E2E_PORT lets two checkouts run their end-to-end tests side by side (own database and prefix). */
@@ -22,7 +22,6 @@ const log = (line) => console.log(`[e2e-server] ${line}`);
 /** One end-to-end server at a time (fixed port), so a fixed Redis prefix, emptied at start. */
 const REDIS_PREFIX = PORT === 3210 ? "e2e" : `e2e_${PORT}`;
 
-const nextBin = nextBinOf(root);
 
 /**
  * E2E_QEMU=1: the portal also gets its two local QEMU hosts (qemu-1, qemu-2) with work folders
@@ -85,7 +84,7 @@ async function main() {
 
   mkdirSync(path.join(root, "test-results"), { recursive: true });
   const serverLog = createWriteStream(path.join(root, "test-results", "e2e-server.log"));
-  const child = spawn(process.execPath, [nextBin, "start", "-p", String(PORT), "-H", "127.0.0.1"], {
+  const child = spawn(process.execPath, nextStartArgs(root, PORT, "127.0.0.1"), {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
     env: {

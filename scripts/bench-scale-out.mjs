@@ -28,7 +28,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { createApiToken, databaseUrl, deleteRedisKeys, dropDatabase, ensureBuild, freshDatabase, nextBin, portOpen, removeLocalQemu, signIn, waitFor } from "./lib.mjs";
+import { createApiToken, databaseUrl, deleteRedisKeys, dropDatabase, ensureBuild, freshDatabase, nextStartArgs, portOpen, removeLocalQemu, signIn, waitFor } from "./lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const port = Number(process.env.BENCH_PORT || 3420);
@@ -75,7 +75,7 @@ let common = {};
 
 function startWeb(n) {
   const p = port + n;
-  const web = startProcess(`web-${n + 1}`, [nextBin(root), "start", "-p", String(p), "-H", "127.0.0.1"], { NODE_ENV: "production", PORTAL_EMBEDDED_WORKER: "0", NEXTAUTH_URL: `http://127.0.0.1:${p}` });
+  const web = startProcess(`web-${n + 1}`, nextStartArgs(root, p, "127.0.0.1"), { NODE_ENV: "production", PORTAL_EMBEDDED_WORKER: "0", NEXTAUTH_URL: `http://127.0.0.1:${p}` });
   return { ...web, base: `http://127.0.0.1:${p}` };
 }
 

@@ -24,7 +24,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { createApiToken, deleteRedisKeys, ensureBuild, isRoot, nextBin, portOpen, signIn, waitFor } from "./lib.mjs";
+import { createApiToken, deleteRedisKeys, ensureBuild, isRoot, nextStartArgs, portOpen, signIn, waitFor } from "./lib.mjs";
 import { fillStatements } from "./bench-scale-fill.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -137,7 +137,7 @@ async function startPortal({ worker }) {
   if (await portOpen("127.0.0.1", port, 300)) throw new Error(`port ${port} is in use; set BENCH_PORT`);
   const logFile = path.join(dir, "portal.log");
   const out = createWriteStream(logFile, { flags: "a" });
-  const child = spawn(process.execPath, [nextBin(root), "start", "-p", String(port), "-H", "127.0.0.1"], {
+  const child = spawn(process.execPath, nextStartArgs(root, port, "127.0.0.1"), {
     cwd: root,
     env: {
       ...process.env,

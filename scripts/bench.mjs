@@ -12,7 +12,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { Queue, Worker } from "bullmq";
-import { createApiToken, deleteRedisKeys, dropDatabase, ensureBuild, freshDatabase, nextBin, portOpen, signIn, waitFor } from "./lib.mjs";
+import { createApiToken, deleteRedisKeys, dropDatabase, ensureBuild, freshDatabase, nextStartArgs, portOpen, signIn, waitFor } from "./lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -71,7 +71,7 @@ async function main() {
 
   const dbUrl = await freshDatabase(adminUrl, dbName);
 
-  const server = spawn(process.execPath, [nextBin(root), "start", "-p", String(port), "-H", "127.0.0.1"], {
+  const server = spawn(process.execPath, nextStartArgs(root, port, "127.0.0.1"), {
     cwd: root,
     env: {
       ...process.env,

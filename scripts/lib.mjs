@@ -96,6 +96,18 @@ export function nextBin(root) {
   return path.join(root, "node_modules", "next", "dist", "bin", "next");
 }
 
+/**
+ * How long an idle keep-alive connection stays open: longer than the idle time of clients and
+ * proxies in front (nginx keeps 60 s), so a client never sends a request on a connection the
+ * server is closing at that moment (which it sees as "socket hang up"). Node's default is 5 s.
+ */
+export const KEEP_ALIVE_MS = 65_000;
+
+/** Arguments for `node <args>` that run `next start` on a port (and host, when given). */
+export function nextStartArgs(root, port, host) {
+  return [nextBin(root), "start", "-p", String(port), ...(host ? ["-H", host] : []), "--keepAliveTimeout", String(KEEP_ALIVE_MS)];
+}
+
 /** Newest modification time under the given paths (files and folders, recursively). */
 function newest(root, paths) {
   let latest = 0;

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { dataDirHolder, ensureBuild, holdDataDir, nextBin, portOpen, redisAnswers, waitFor, which } from "./lib.mjs";
+import { dataDirHolder, ensureBuild, holdDataDir, nextStartArgs, portOpen, redisAnswers, waitFor, which } from "./lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const port = Number(process.env.PORT || 3000);
@@ -84,7 +84,7 @@ async function main() {
     NEXTAUTH_URL: process.env.NEXTAUTH_URL || address,
     NEXT_TELEMETRY_DISABLED: "1",
   };
-  const web = spawn(process.execPath, [nextBin(root), "start", "-p", String(port)], { cwd: root, env, stdio: "inherit" });
+  const web = spawn(process.execPath, nextStartArgs(root, port), { cwd: root, env, stdio: "inherit" });
   children.push(web);
   const stop = (signal) => {
     for (const c of children) c.kill(signal);
