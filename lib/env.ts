@@ -65,6 +65,20 @@ const schema = z.object({
     .default("")
     .transform((s) => s.split(",").map((p) => p.trim()).filter(Boolean))
     .refine((list) => list.every(isAddressOrRange), "TRUSTED_PROXIES is a comma-separated list of IP addresses or CIDR ranges (10.0.0.0/8, ::1)"),
+  /**
+   * GET /metrics (Prometheus text) answers a scraper that sends `Authorization: Bearer
+   * <METRICS_TOKEN>` (at least 24 characters; a secret good for nothing else), or any client
+   * whose address is in METRICS_ALLOW (addresses or CIDR ranges, comma separated, as
+   * TRUSTED_PROXIES). With neither set, /metrics is off.
+   */
+  METRICS_TOKEN: z.string().min(24, "METRICS_TOKEN needs at least 24 characters (e.g. openssl rand -hex 24)").optional(),
+  METRICS_ALLOW: z
+    .string()
+    .default("")
+    .transform((s) => s.split(",").map((p) => p.trim()).filter(Boolean))
+    .refine((list) => list.every(isAddressOrRange), "METRICS_ALLOW is a comma-separated list of IP addresses or CIDR ranges (10.0.0.0/8, ::1)"),
+  /** How long one reading of the figures is served again to further scrapes (several scrapers, several web processes). */
+  METRICS_CACHE_MS: z.coerce.number().int().min(0).default(5_000),
   /** Set by Next.js: "development" under `next dev` (the CSP then allows what dev tools need). */
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import path from "node:path";
 import { mkdirSync } from "node:fs";
-import type { ExtractTablesWithRelations } from "drizzle-orm";
+import type { ExtractTablesWithRelations, SQL } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import * as schema from "./schema";
 import { env } from "../env";
@@ -11,6 +11,12 @@ import { noteDatabaseOutage } from "./outage";
 export type Schema = typeof schema;
 /** A database or a transaction: every query takes one of these first. */
 export type Db = PgDatabase<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+
+/** Rows of a raw query, from node-postgres or PGlite alike. */
+export async function rowsOf<T>(db: Db, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown as { rows: T[] };
+  return result.rows;
+}
 
 export type DbHandle = { db: Db; kind: "pg" | "pglite"; close: () => Promise<void> };
 

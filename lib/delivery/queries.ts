@@ -1,15 +1,9 @@
 import { sql } from "drizzle-orm";
-import { detachedFromRequest, type Db } from "../db/client";
+import { detachedFromRequest, rowsOf as rows, type Db } from "../db/client";
 import { provisionSteps, stepLabel } from "../pipeline/steps";
 import {
   ESTIMATE_MIN_SAMPLES, ESTIMATE_WINDOW, ONE_HOUR_MS, learnEstimate, median, remainingTime, type EstimateBasis, type StepEstimate,
 } from "./stats";
-
-/** Rows of a raw query, from node-postgres or PGlite alike. */
-async function rows<T>(db: Db, query: ReturnType<typeof sql>): Promise<T[]> {
-  const result = (await db.execute(query)) as unknown as { rows: T[] };
-  return result.rows;
-}
 
 const learnedLevels = ["image_and_host_kind", "image", "host_kind", "any_image"] as const;
 

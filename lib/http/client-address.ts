@@ -40,11 +40,13 @@ function trustList(entries: string[]): BlockList {
   return list;
 }
 
-let trusted: { entries: string[]; list: BlockList } | null = null;
+const lists = new WeakMap<string[], BlockList>();
 
-function isTrusted(address: string, entries: string[]): boolean {
-  if (!trusted || trusted.entries !== entries) trusted = { entries, list: trustList(entries) };
-  return trusted.list.check(address, isIP(address) === 6 ? "ipv6" : "ipv4");
+/** Whether `address` is one of `entries` (addresses or CIDR ranges). */
+export function inAddressList(address: string, entries: string[]): boolean {
+  let list = lists.get(entries);
+  if (!list) lists.set(entries, (list = trustList(entries)));
+  return list.check(address, isIP(address) === 6 ? "ipv6" : "ipv4");
 }
 
 /**
@@ -58,7 +60,7 @@ export function clientAddress(headers: HeaderSource, proxies: string[] = env.TRU
   let current = normalizeAddress(header(headers, PEER_HEADER) ?? "");
   if (!current) return null;
   const hops = (header(headers, "x-forwarded-for") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
-  while (proxies.length > 0 && hops.length > 0 && isTrusted(current, proxies)) {
+  while (proxies.length > 0 && hops.length > 0 && inAddressList(current, proxies)) {
     const next = normalizeAddress(hops.pop()!);
     // A trusted proxy that reports something that is no address: keep the last address known.
     if (!next) break;

@@ -1,6 +1,7 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import { isDatabaseUnavailable, type Db } from "../db/client";
-import { environments, networks, orders, pipelineRuns, pipelineSteps, stepLogs, type HostKind } from "../db/schema";
+import { environments, images, networks, orders, pipelineRuns, pipelineSteps, stepLogs, type HostKind } from "../db/schema";
+import { observe, observeQuietly } from "../metrics/histograms";
 import { supportedHostKinds } from "../drivers";
 import { driverFor } from "./drivers";
 import { GUEST_LOGIN_USER, StepError, type StepIo } from "../drivers/types";
@@ -227,11 +228,15 @@ async function executeClaimedRun(
       },
     };
     try {
+      const startedAt = Date.now();
       const result = await runStep(db, step.name, ctx, io, run.keepData);
       await db
         .update(pipelineSteps)
         .set({ status: result === "skipped" ? "skipped" : "succeeded", finishedAt: new Date() })
         .where(eq(pipelineSteps.id, step.id));
+      if (run.kind === "provision" && result !== "skipped") {
+        await observeQuietly(db, "portal_step_duration_seconds", { step: step.name, host_kind: ctx.host?.kind ?? "none" }, (Date.now() - startedAt) / 1000);
+      }
       await announce(orderId, "step");
     } catch (err) {
       if (signal.aborted && !(signal.reason instanceof LeaseLostError)) {
@@ -273,9 +278,11 @@ async function finishProvision(db: Db, runId: string, orderId: string): Promise<
       .update(orders)
       .set({ status: "ready", readyAt: now, updatedAt: now, reason: null })
       .where(and(eq(orders.id, orderId), eq(orders.status, "provisioning")))
-      .returning({ id: orders.id });
+      .returning({ id: orders.id, imageId: orders.imageId, createdAt: orders.createdAt });
     if (done.length === 0) return null;
     await finishRun(tx, runId, "succeeded", null);
+    const [image] = await tx.select({ slug: images.slug }).from(images).where(eq(images.id, done[0].imageId));
+    await observe(tx, "portal_delivery_seconds", { image: image?.slug ?? "unknown" }, (now.getTime() - done[0].createdAt.getTime()) / 1000);
     return recordOrderEvent(tx, { kind: "order.ready", orderId });
   });
   if (!mailIds) return false;

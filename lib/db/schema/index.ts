@@ -11,3 +11,4 @@ export * from "./lifecycle";
 export * from "./sign-in";
 export * from "./workers";
 export * from "./backups";
+export * from "./metrics";
