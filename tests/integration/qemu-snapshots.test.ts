@@ -149,7 +149,7 @@ describe("snapshots of a QEMU guest", () => {
     expect(after.snapshots ?? []).toEqual([]);
   }, 3 * BOOT_MS);
 
-  it("a resize restarts QEMU with the new -smp and -m, and the guest reports the new CPU count and memory", async () => {
+  it("a resize restarts QEMU with the new -smp and -m; the guest reports the new CPU count and memory, and /data grown to the bigger disk with its files", async () => {
     const before = await ssh("grep -c ^processor /proc/cpuinfo; grep MemTotal /proc/meminfo");
     expect(before.code, before.stderr).toBe(0);
     expect(before.stdout.split("\n")[0]).toBe("1");

@@ -1,4 +1,4 @@
-import { ApiError, readAnswer, type PortalApi } from "./client";
+import { ApiError, eventsOf, readAnswer, type PortalApi } from "./client";
 import { emit, environmentOf, UsageError, type Command, type Ctx } from "./shared";
 
 /**
@@ -22,19 +22,10 @@ async function watch(api: PortalApi, environmentId: string, on: Handlers, signal
     try {
       const res = await fetch(api.url("/api/v1/environments/{id}/console", { id: environmentId }), { headers: api.headers({ accept: "text/event-stream" }), signal });
       if (!res.ok || !res.body) await readAnswer(res);
-      let buffer = "";
-      for await (const chunk of res.body!.pipeThrough(new TextDecoderStream())) {
-        buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf("\n\n")) >= 0) {
-          const message = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = /^event: (.*)$/m.exec(message)?.[1];
-          const data = message.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
-          if (!data) continue;
-          if (event === "output") on.output((JSON.parse(data) as { data: string }).data);
-          else if (event === "status") on.status(JSON.parse(data) as Status);
-        }
+      for await (const { event, data } of eventsOf(res)) {
+        if (!data) continue;
+        if (event === "output") on.output((JSON.parse(data) as { data: string }).data);
+        else if (event === "status") on.status(JSON.parse(data) as Status);
       }
     } catch (err) {
       if (signal.aborted) return;
