@@ -171,7 +171,7 @@ export function ConsolePanel({ environmentId, hostname }: { environmentId: strin
             <p className="text-xs text-slate-500">
               A root shell on the guest&apos;s serial console, shared with anyone else who has it open. Select text to copy it; paste with Ctrl+Shift+V (⌘V on a Mac). Opening and closing are recorded in the audit log; what you type is not.
               A serial line carries no window size, so the guest&apos;s shell starts at 80×24: after resizing the window, &quot;Fit guest to window&quot; types{" "}
-              <code>stty rows … columns …</code> at an empty prompt (it types nothing anywhere else). QEMU guests also ask the terminal at login; <code>resize</code> does it again.
+              <code>stty rows … columns …</code> at an empty prompt (it types nothing anywhere else). In QEMU guests, <code>resize</code> asks the terminal too.
             </p>
           </>
         ) : (

@@ -219,9 +219,9 @@ chmod 755 /etc/acpi/PWRF/00000080
 acpid -c /etc/acpi -l /var/log/acpid.log 2>/dev/null && say "acpid: power button powers off"
 # The owner's console (the portal's Console tab): a login shell on the second serial port,
 # started again whenever it exits.
-# A serial line carries no window size: \`resize\` asks the terminal (the Console tab's xterm.js
-# answers where a far corner puts the cursor) and sets the line's rows and columns; the login
-# shell on the console runs it once (nobody may be watching at boot: it gives up after 2 s).
+# A serial line carries no window size: \`resize\` (typed by the owner) asks the terminal where a
+# far corner puts the cursor (xterm.js answers) and sets the line's rows and columns; it gives up
+# after 2 s. Not run at login: at boot nobody watches, and each of several viewers would answer.
 cat > /etc/profile <<'END'
 resize() {
   old=$(stty -g)
@@ -231,7 +231,6 @@ resize() {
   stty "$old"
   [ -n "$cols" ] && stty rows "$rows" cols "$cols" && echo "COLUMNS=$cols LINES=$rows"
 }
-[ "$(tty)" = /dev/ttyS1 ] && resize
 END
 ( while true; do setsid -c env HOME=/root TERM=vt100 PS1='\\u@\\h:\\w\\$ ' /bin/sh -l <>/dev/ttyS1 >&0 2>&1; sleep 1; done ) &
 ready() {
