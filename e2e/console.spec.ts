@@ -103,11 +103,14 @@ test("after the window is resized, Fit guest to window gives the guest's shell t
   // Half a command typed: fitting types nothing into it.
   await page.getByTestId("console-terminal").click();
   await page.keyboard.type("echo half");
+  await expect(screen(page)).toContainText("# echo half");
   await card.getByRole("button", { name: "Fit guest to window" }).click();
   await expect(card.getByTestId("console-fit")).toContainText("Not fitted: the cursor is not at an empty shell prompt");
+  // The terminal has the focus again: Ctrl+C clears the line, the shell shows a fresh prompt.
   await page.keyboard.press("Control+C");
+  await expect(screen(page)).toContainText("# echo half^C");
 
-  await page.setViewportSize({ width: 900, height: 700 });
+  await page.setViewportSize({ width: 640, height: 700 });
   await expect.poll(async () => (await terminalSize()).cols).toBeLessThan(before.cols);
   await expect.poll(async () => (await terminalSize()).rows).toBeLessThan(before.rows);
   const now = await terminalSize();

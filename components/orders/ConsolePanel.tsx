@@ -97,7 +97,11 @@ export function ConsolePanel({ environmentId, hostname }: { environmentId: strin
           setError(res.ok ? null : res.error);
         });
       };
+      // The guest echoes what is typed: until the echo is back, the screen does not show the line as it is.
+      let lastTypedAt = 0;
+      let lastOutputAt = 0;
       const typed = term.onData((data) => {
+        lastTypedAt = Date.now();
         pending += data;
         if (pending.length >= 4000) flush();
         else timer ??= setTimeout(flush, 25);
@@ -108,16 +112,20 @@ export function ConsolePanel({ environmentId, hostname }: { environmentId: strin
       });
       fitGuest.current = () => {
         fit.fit();
-        if (!atEmptyPrompt(term.buffer.active)) return { ok: false };
+        term.focus();
+        const echoAwaited = pending !== "" || (lastTypedAt > lastOutputAt && Date.now() - lastTypedAt < 2000);
+        if (echoAwaited || !atEmptyPrompt(term.buffer.active)) return { ok: false };
         pending += `stty rows ${term.rows} columns ${term.cols}\r`;
         flush();
-        term.focus();
         return { ok: true, size: { cols: term.cols, rows: term.rows } };
       };
       cleanups.push(() => (fitGuest.current = null));
 
       const events = new EventSource(`/api/v1/environments/${environmentId}/console`);
-      events.addEventListener("output", (e) => term.write((JSON.parse((e as MessageEvent<string>).data) as { data: string }).data));
+      events.addEventListener("output", (e) => {
+        lastOutputAt = Date.now();
+        term.write((JSON.parse((e as MessageEvent<string>).data) as { data: string }).data);
+      });
       events.addEventListener("status", (e) => setStatus(JSON.parse((e as MessageEvent<string>).data) as Status));
       events.onerror = () => setStatus((s) => (s.state === "connected" ? { state: "connecting", message: "Reconnecting…" } : s));
       cleanups.push(() => events.close());
@@ -157,7 +165,7 @@ export function ConsolePanel({ environmentId, hostname }: { environmentId: strin
                     setFitNote(
                       r.ok
                         ? { ok: true, text: `The guest's shell now has ${r.size.cols} columns and ${r.size.rows} rows.` }
-                        : { ok: false, text: "Not fitted: the cursor is not at an empty shell prompt. Finish or clear what is typed (Ctrl+C), leave the program that runs, then fit again." },
+                        : { ok: false, text: "Not fitted: the cursor is not at an empty shell prompt (or what was typed is not echoed yet). Finish or clear what is typed (Ctrl+C), leave the program that runs, then fit again." },
                     );
                   }}
                 >

@@ -81,6 +81,7 @@ describe("the console of a QEMU guest", () => {
   it("the guest's shell takes a window size: the stty line the Console card types, and resize asking the terminal", async () => {
     const v = await openConsole(environmentId, token.owner);
     expect(v.status).toBe(200);
+    await v.waitForOutput(prompt(), 60_000);
     // What the Console card's "Fit guest to window" types.
     expect((await typeInto(environmentId, token.owner, "stty rows 41 columns 133; echo size-$(stty size | tr ' ' x)\r")).status).toBe(202);
     await v.waitForOutput(/\r\nsize-41x133\r\n/, 30_000);
