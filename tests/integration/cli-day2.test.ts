@@ -2,9 +2,12 @@
  * The command-line client's day-2 commands as a user runs them (spawned processes against the
  * app's route handlers on port 3541, a worker in this process, sim hosts): snapshots, backups,
  * backup policy, restore in place and as a new environment, resize, reinstall, and the console
- * driven by a script (--send/--until) against the sim guest's shell. Each waits where asked and
+ * against the sim guest's shell: in a terminal (a pseudo-terminal) and driven by a script
+ * (--send/--until). Each waits where asked and
  * says in its exit code how it ended; refusals and wrong arguments give clear messages.
  */
+import { spawn } from "node:child_process";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { bootPortal, makeGroup, makeUser, tokenFor, unique, waitFor } from "../helpers/portal";
@@ -166,6 +169,32 @@ describe("portal console", () => {
     const json = await u.json(["console", orderId, "--send", "stty size\\n", "--until", "\\d+ \\d+\\r\\n", "--timeout", "20"]);
     expect(json).toMatchObject({ matched: true });
     expect(json.output).toMatch(/24 80/);
+  });
+
+  it("in a terminal: what is typed goes to the guest, its answer comes back, Ctrl-] leaves", async () => {
+    // A terminal for the client: Python's pty module runs it on a pseudo-terminal and passes our keystrokes in.
+    const cli = path.resolve(import.meta.dirname, "../../scripts/bin/portal.mjs");
+    const child = spawn("python3", ["-c", "import pty, sys; pty.spawn(sys.argv[1:])", process.execPath, cli, "console", orderId], {
+      cwd: u.home,
+      env: { NODE_ENV: "production", PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: u.home, XDG_CONFIG_HOME: path.join(u.home, ".config") },
+      stdio: "pipe",
+    });
+    let screen = "";
+    child.stdout.on("data", (c: Buffer) => (screen += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    try {
+      await waitFor(async () => screen, (s) => s.includes("Escape character is '^]'."), { what: "the client to connect", timeoutMs: 20_000 });
+      expect(screen).toContain(`Connected to the console of ${hostname}.`);
+      child.stdin.write("hostname\r");
+      // The guest's answer on a line of its own (the shell echoes the command before it; the
+      // terminal turns each line end into \r\n, so \r\n arrives as \r\r\n).
+      await waitFor(async () => screen, (s) => new RegExp(`\n${hostname}\r`).test(s), { what: "the guest's answer", timeoutMs: 20_000 });
+      child.stdin.write("\x1d");
+      expect(await exited).toBe(0);
+      expect(screen).toContain("Connection closed.");
+    } finally {
+      child.kill();
+    }
   });
 
   it("says when the answer does not come, and that an interactive console needs a terminal", async () => {

@@ -113,8 +113,11 @@ async function interactive(ctx: Ctx, environmentId: string, name: string): Promi
   let failure: Error | null = null;
   let leave: (code: number) => void = () => {};
   const left = new Promise<number>((resolve) => (leave = resolve));
+  let announced = false;
   const flush = () => {
     timer = null;
+    // Keystrokes wait for the console to be connected: before that nobody would pass them on.
+    if (!announced) return;
     const data = pending;
     pending = "";
     if (data) sending = sending.then(() => type(data)).catch((err: Error) => {
@@ -133,13 +136,13 @@ async function interactive(ctx: Ctx, environmentId: string, name: string): Promi
     if (pending.length >= 4000) flush();
     else timer ??= setTimeout(flush, 25);
   };
-  let announced = false;
   const watching = watch(ctx.api(), environmentId, {
     output: (data) => void process.stdout.write(data),
     status: (s) => {
       if (s.state === "connected" && !announced) {
         announced = true;
         process.stderr.write(`Connected to the console of ${name}. Escape character is '^]'.\r\n`);
+        flush();
       } else if (s.state === "closed" || s.state === "unavailable") {
         failure = new Error(s.message);
         leave(1);
