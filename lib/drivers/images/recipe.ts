@@ -153,11 +153,11 @@ blank() {
     *) return 1 ;;
   esac
 }
-# Size of the ext4 filesystem on the disk, from its superblock (blocks at byte 4, log2 of the
-# block size less 10 at byte 24); 0 when there is none.
-sb() { dd if=/dev/vda bs=1024 skip=1 count=1 2>/dev/null | od -An -tu4 -j $1 -N 4 | tr -d ' '; }
+# Size of the ext4 filesystem on the disk, from its superblock (one read): blocks at byte 4, log2
+# of the block size less 10 at byte 24, magic 0xef53 at byte 56; 0 when there is none.
 fs_bytes() {
-  [ "$(dd if=/dev/vda bs=1 skip=1080 count=2 2>/dev/null | od -An -tx2 | tr -d ' ')" = ef53 ] && echo $(( $(sb 4) * (1024 << $(sb 24)) )) || echo 0
+  set -- $(dd if=/dev/vda bs=1024 skip=1 count=1 2>/dev/null | od -v -An -tu4 -N 60)
+  [ $# -eq 15 ] && [ $(( \${15} & 65535 )) -eq 61267 ] && echo $(( $2 * (1024 << $7) )) || echo 0
 }
 if [ "$DISK" -gt 0 ]; then
   if blank; then
