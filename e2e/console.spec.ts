@@ -71,3 +71,51 @@ test("the console fits a 390 px wide phone", async ({ page }) => {
   await page.getByTestId("console").scrollIntoViewIfNeeded();
   await page.screenshot({ path: "/work/shots/console/console-390.png" });
 });
+
+test("after the window is resized, Fit guest to window gives the guest's shell the terminal's rows and columns, only at an empty prompt", async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  const created = await orderViaApi(page.request, { image: "linux-test", flavor: "small", name: uniqueName("confit") });
+  await page.goto(`/orders/${created.id}`);
+  await expect(orderStatus(page)).toHaveText("ready", { timeout: 60_000 });
+  const card = page.getByTestId("console");
+  await card.getByRole("button", { name: "Open console" }).click();
+  await expect(card.getByTestId("console-status")).toHaveText("Connected");
+  await expect(screen(page)).toContainText("root@");
+
+  /** Types a line and waits for the answer on a row of its own. */
+  const answer = async (command: string, pattern: RegExp) => {
+    await page.getByTestId("console-terminal").click();
+    await page.keyboard.type(command);
+    await page.keyboard.press("Enter");
+    const row = screen(page).locator("div", { hasText: pattern }).last();
+    await expect(row).toBeVisible();
+    return (await row.textContent())!.trim();
+  };
+  const terminalSize = async () => {
+    const el = card.getByTestId("console-size");
+    return { cols: Number(await el.getAttribute("data-cols")), rows: Number(await el.getAttribute("data-rows")) };
+  };
+
+  // A serial line: the guest's shell has 80x24, whatever the window.
+  expect(await answer("stty size", /^\d+ \d+\s*$/)).toBe("24 80");
+  const before = await terminalSize();
+
+  // Half a command typed: fitting types nothing into it.
+  await page.getByTestId("console-terminal").click();
+  await page.keyboard.type("echo half");
+  await expect(screen(page)).toContainText("# echo half");
+  await card.getByRole("button", { name: "Fit guest to window" }).click();
+  await expect(card.getByTestId("console-fit")).toContainText("Not fitted: the cursor is not at an empty shell prompt");
+  // The terminal has the focus again: Ctrl+C clears the line, the shell shows a fresh prompt.
+  await page.keyboard.press("Control+C");
+  await expect(screen(page)).toContainText("# echo half^C");
+
+  await page.setViewportSize({ width: 640, height: 700 });
+  await expect.poll(async () => (await terminalSize()).cols).toBeLessThan(before.cols);
+  await expect.poll(async () => (await terminalSize()).rows).toBeLessThan(before.rows);
+  const now = await terminalSize();
+  await card.getByRole("button", { name: "Fit guest to window" }).click();
+  await expect(card.getByTestId("console-fit")).toHaveText(`The guest's shell now has ${now.cols} columns and ${now.rows} rows.`);
+  expect(await answer("stty size", new RegExp(`^${now.rows} ${now.cols}\\s*$`))).toBe(`${now.rows} ${now.cols}`);
+  await page.screenshot({ path: "/work/shots/console/console-fit.png" });
+});

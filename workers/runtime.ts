@@ -8,6 +8,7 @@ import { startHeartbeat } from "./heartbeat";
 import { createRedis, redisPrefix } from "@/lib/redis";
 import { reconcileGuests } from "@/lib/lifecycle/reconcile-guests";
 import { ConsoleBridges } from "@/lib/console/bridge";
+import { restoreBackupSchedulers } from "@/lib/backups/policy";
 import { lifecycleProcessor } from "./processors/lifecycle";
 import { maintenanceProcessor } from "./processors/maintenance";
 import { mailProcessor } from "./processors/mail";
@@ -63,6 +64,8 @@ export async function startWorkers(): Promise<RunningWorkers> {
     await reconcile(db, getQueue("provision")).catch((err) => console.error("[reconciler]", err.message));
     await reconcileActions(db, getQueue("lifecycle")).catch((err) => console.error("[reconciler]", err.message));
     await reconcileMail(db, getQueue("mail")).catch((err) => console.error("[reconciler]", err.message));
+    // Backup schedules live in Redis only: the policies in the database bring lost ones back.
+    await restoreBackupSchedulers(db).catch((err) => console.error("[reconciler]", err.message));
   };
   // Catch up at once on anything the database has in flight (e.g. after Redis lost it).
   await catchUp();

@@ -3,17 +3,14 @@
 import { useCallback, useEffect, useState } from "react";
 import type { BackupView, BackupWork } from "@/lib/backups/backups";
 import { api } from "../api-client";
-import { formatDateTime } from "../format";
+import { formatBytes, formatDateTime } from "../format";
 
 type Listed = Omit<BackupView, "createdAt" | "finishedAt" | "verifiedAt"> & { createdAt: string; finishedAt: string | null; verifiedAt: string | null };
 type Answer = { items: Listed[]; inProgress: BackupWork | null };
 
 const doing: Record<BackupWork["action"], string> = { backup: "Backing up", restore: "Restoring", verify: "Verifying a backup" };
 
-function sizeText(bytes: number | null): string {
-  if (bytes === null) return "";
-  return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-}
+const sizeText = (bytes: number | null) => (bytes === null ? "" : formatBytes(bytes));
 
 /** "verified: booted and read back at T", or why not (damaged, failed, no marker). */
 function verdict(b: Listed): { text: string; tone: string } {

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNotNull, isNull } from "drizzle-orm";
+import { and, desc, eq, inArray, isNotNull, isNull, notInArray } from "drizzle-orm";
 import type { Db } from "../db/client";
 import type { Actor } from "../auth/actor";
 import { backupPolicies, backups, environments, groupBackupRules, orders, users } from "../db/schema";
@@ -79,6 +79,38 @@ export async function applyRequiredPolicies(db: Db): Promise<number> {
     }
   }
   return set;
+}
+
+/**
+ * The database holds the policies, Redis only their job schedulers: after Redis lost its data
+ * (FLUSHALL, a failover to an empty replica) every policy of an environment that is not gone
+ * gets its scheduler again, on its own pattern, so it fires at the same next time as before
+ * (a cron pattern's next time depends on the clock only). One whose pattern differs from the
+ * policy's is set again too; one that is there and agrees is left alone, so running this often
+ * changes nothing. Policies that groups require are rows like any other once applied
+ * (applyRequiredPolicies), and come back the same way. Returns the environments re-scheduled.
+ */
+export async function restoreBackupSchedulers(db: Db): Promise<string[]> {
+  const policies = await db
+    .select({ env: backupPolicies.environmentId, schedule: backupPolicies.schedule })
+    .from(backupPolicies)
+    .innerJoin(environments, eq(environments.id, backupPolicies.environmentId))
+    .where(notInArray(environments.state, ["deleting", "deleted"]));
+  if (!policies.length) return [];
+  const present = new Map((await getQueue("maintenance").getJobSchedulers(0, -1)).map((s) => [s.key, s.pattern]));
+  const restored: string[] = [];
+  for (const p of policies) {
+    const pattern = named[p.schedule] ?? p.schedule;
+    if (present.get(backupSchedulerId(p.env)) === pattern) continue;
+    try {
+      await upsertBackupScheduler(p.env, pattern);
+      restored.push(p.env);
+    } catch (err) {
+      console.error(`[backups] the backup schedule of environment ${p.env} could not be restored: ${(err as Error).message}`);
+    }
+  }
+  if (restored.length) console.log(`[backups] re-created ${restored.length} backup schedule(s) missing from Redis`);
+  return restored;
 }
 
 /** The environment's backup policy, or null (owner or admin). */

@@ -1,7 +1,8 @@
 /**
  * The console of a real QEMU guest: its second serial port runs a login shell; through the
  * API a command typed with POST is answered on the SSE stream, two viewers see the same
- * output, a stranger gets 404, opening and closing are audited; after a live migration the
+ * output, a stranger gets 404, opening and closing are audited; the shell takes the window size
+ * the Console card's fit types (stty rows, columns) or `resize` asks the terminal for; after a live migration the
  * console opens again on the new host (the destination QEMU has the same serial ports).
  */
 import { and, eq } from "drizzle-orm";
@@ -75,6 +76,24 @@ describe("the console of a QEMU guest", () => {
       { what: "two console.close audit rows" },
     );
     expect(rows.filter((a) => a.action === "console.open")).toHaveLength(2);
+  }, 120_000);
+
+  it("the guest's shell takes a window size: the stty line the Console card types, and resize asking the terminal", async () => {
+    const v = await openConsole(environmentId, token.owner);
+    expect(v.status).toBe(200);
+    await v.waitForOutput(prompt(), 60_000);
+    // What the Console card's "Fit guest to window" types.
+    expect((await typeInto(environmentId, token.owner, "stty rows 41 columns 133; echo size-$(stty size | tr ' ' x)\r")).status).toBe(202);
+    await v.waitForOutput(/\r\nsize-41x133\r\n/, 30_000);
+    // `resize` asks the terminal where a far corner puts the cursor; the answer (here typed as
+    // xterm.js would send it) becomes the line's size.
+    expect((await typeInto(environmentId, token.owner, "resize\r")).status).toBe(202);
+    await v.waitForOutput(/\x1b\[999;999H\x1b\[6n/, 30_000);
+    expect((await typeInto(environmentId, token.owner, "\x1b[37;121R")).status).toBe(202);
+    await v.waitForOutput(/COLUMNS=121 LINES=37\r\n/, 30_000);
+    expect((await typeInto(environmentId, token.owner, "echo size-$(stty size | tr ' ' x)\r")).status).toBe(202);
+    await v.waitForOutput(/\r\nsize-37x121\r\n/, 30_000);
+    await v.close();
   }, 120_000);
 
   it("is not shown to a stranger (404)", async () => {

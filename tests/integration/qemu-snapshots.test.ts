@@ -3,7 +3,7 @@
  * /data over SSH, takes a snapshot (with the running guest's memory), changes the file,
  * reverts, and finds the file as it was, on the same address and MAC; then a resize to a
  * bigger size restarts QEMU with the new -smp/-m and the guest itself reports the new CPU
- * count and memory; a reinstall builds the guest again from the image, on the same address
+ * count and memory, and /data grown to the bigger disk with the file written before still there; a reinstall builds the guest again from the image, on the same address
  * and MAC, first keeping its disk (keepData: the file on /data stays), then with a new disk.
  */
 import { execFile } from "node:child_process";
@@ -19,6 +19,7 @@ import * as snapshotRoute from "@/app/api/v1/environments/[id]/snapshots/[sid]/r
 import * as revertRoute from "@/app/api/v1/environments/[id]/snapshots/[sid]/revert/route";
 import * as resizeRoute from "@/app/api/v1/environments/[id]/resize/route";
 import * as reinstallRoute from "@/app/api/v1/environments/[id]/reinstall/route";
+import { parseReadyLine, type ReadyReport } from "@/lib/drivers/qemu/glue";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
 import { guestSsh, type GuestSsh } from "../helpers/guest-ssh";
@@ -59,6 +60,14 @@ function trustHostKey() {
   const keys = [...console_.matchAll(/portal-init: SSH host key (ssh-ed25519 [A-Za-z0-9+/=]+)/g)];
   expect(keys.length, "the SSH host key line on the console").toBeGreaterThan(0);
   writeFileSync(guest.knownHosts, `${service.ip} ${keys.at(-1)![1]}\n`);
+}
+
+const serialLog = () => readFileSync(guestFiles(qemu.guestDir(qemu.hosts[0].name, hostname)).serialLog, "utf8");
+/** The guest's last PORTAL-READY line on its console (since QEMU last started). */
+function lastReady(): ReadyReport {
+  const reports = serialLog().split("\n").map(parseReadyLine).filter((r): r is ReadyReport => r !== null);
+  expect(reports.length, "a PORTAL-READY line on the console").toBeGreaterThan(0);
+  return reports.at(-1)!;
 }
 
 const envPath = (suffix = "") => `/api/v1/environments/${environmentId}${suffix}`;
@@ -140,7 +149,7 @@ describe("snapshots of a QEMU guest", () => {
     expect(after.snapshots ?? []).toEqual([]);
   }, 3 * BOOT_MS);
 
-  it("a resize restarts QEMU with the new -smp and -m, and the guest reports the new CPU count and memory", async () => {
+  it("a resize restarts QEMU with the new -smp and -m; the guest reports the new CPU count and memory, and /data grown to the bigger disk with its files", async () => {
     const before = await ssh("grep -c ^processor /proc/cpuinfo; grep MemTotal /proc/meminfo");
     expect(before.code, before.stderr).toBe(0);
     expect(before.stdout.split("\n")[0]).toBe("1");
@@ -148,6 +157,11 @@ describe("snapshots of a QEMU guest", () => {
     // A snapshot with the memory of the small guest, to revert to once it is bigger.
     const small = await invoke(snapshotsRoute.POST, "POST", envPath("/snapshots"), { token, params: { id: environmentId }, body: { name: "small" } });
     expect((await waitAction(small.body.id)).status).toBe("succeeded");
+
+    const dataBefore = lastReady().dataBytes!;
+    expect(dataBefore).toBeGreaterThan(8 * 1024 ** 3);
+    const written = `written before the resize ${unique("r")}\n`;
+    expect(await ssh("cat > /data/before-resize.txt && sync", written)).toMatchObject({ code: 0 });
 
     const res = await invoke(resizeRoute.POST, "POST", envPath("/resize"), { token, params: { id: environmentId }, body: { flavor: "medium" } });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
@@ -171,6 +185,15 @@ describe("snapshots of a QEMU guest", () => {
     const info = JSON.parse((await run("qemu-img", ["info", "-U", "--output=json", disk])).stdout) as { "virtual-size": number };
     expect(info["virtual-size"]).toBe(20 * 1024 ** 3);
     expect((await getOrder()).flavor.slug).toBe("medium");
+    // /data grew with the disk at boot (online resize2fs), and says so; what was there stays.
+    expect(serialLog()).toMatch(/portal-init: \/data grown from \d+ to \d+ bytes, the disk's size/);
+    const dataAfter = lastReady().dataBytes!;
+    expect(dataAfter - dataBefore).toBeGreaterThan(9 * 1024 ** 3);
+    const df = await ssh("stat -f -c '%b %S' /data; cat /data/before-resize.txt");
+    expect(df.code, df.stderr).toBe(0);
+    const [blocks, blockSize] = df.stdout.split("\n")[0].split(" ").map(Number);
+    expect(blocks * blockSize).toBe(dataAfter);
+    expect(df.stdout.split("\n").slice(1).join("\n")).toBe(written);
 
     // Its saved memory is of a 1-CPU, 1 GiB machine: the revert falls back to the disk and boots the new size.
     const back = await invoke(revertRoute.POST, "POST", envPath(`/snapshots/${small.body.snapshotId}/revert`), { token, params: { id: environmentId, sid: small.body.snapshotId } });

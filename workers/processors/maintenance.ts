@@ -5,7 +5,7 @@ import { sweepLeases } from "@/lib/leases/sweep";
 import { releaseFailedOrders } from "@/lib/orders/failed-hold";
 import { sweepCourses } from "@/lib/courses/machines";
 import { reconcileGuests } from "@/lib/lifecycle/reconcile-guests";
-import { applyRequiredPolicies, runScheduledBackup } from "@/lib/backups/policy";
+import { applyRequiredPolicies, restoreBackupSchedulers, runScheduledBackup } from "@/lib/backups/policy";
 import { restoreClones } from "@/lib/backups/clone";
 import { reconcile, reconcileActions, reconcileMail } from "../reconciler";
 
@@ -25,6 +25,8 @@ export function maintenanceProcessor(db: Db) {
           clones: await restoreClones(db),
           // Environments of groups that require a backup policy and have none get the group's.
           policies: await applyRequiredPolicies(db),
+          // Backup schedules Redis lost (its data went) come back from the policies.
+          schedules: (await restoreBackupSchedulers(db)).length,
         };
       case "leases":
         // Failed orders give back what they hold once their hold has passed.

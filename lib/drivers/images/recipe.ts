@@ -5,8 +5,8 @@ import type { ImageSource } from "./types";
 /**
  * The recipe of the portal's QEMU Linux image, from Debian packages only: the kernel of
  * `linux-image-amd64` (its versioned package, unpacked with dpkg-deb), busybox-static as
- * the userland, Dropbear (dropbear-bin) as the SSH server and mke2fs (e2fsprogs) for the
- * guest's disk, each with the shared libraries it loads, and the /init below. A change to
+ * the userland, Dropbear (dropbear-bin) as the SSH server, mke2fs and resize2fs (e2fsprogs)
+ * for the guest's disk (made at first boot, grown when a resize grew the disk), each with the shared libraries it loads, and the /init below. A change to
  * any of it changes `recipeHash`, and `npm run images:build` then rebuilds instead of
  * reusing the store's copy.
  */
@@ -51,6 +51,7 @@ export const guestPrograms = [
   { path: "/usr/sbin/dropbear", pkg: "dropbear-bin" },
   { path: "/usr/bin/dropbearkey", pkg: "dropbear-bin" },
   { path: "/usr/sbin/mke2fs", pkg: "e2fsprogs" },
+  { path: "/usr/sbin/resize2fs", pkg: "e2fsprogs" },
 ] as const;
 
 /** Where the guest keeps its SSH host key: on its disk, so the key stays the same across restarts and moves. */
@@ -152,10 +153,24 @@ blank() {
     *) return 1 ;;
   esac
 }
+# Size of the ext4 filesystem on the disk, from its superblock (one read): blocks at byte 4, log2
+# of the block size less 10 at byte 24, magic 0xef53 at byte 56; 0 when there is none.
+fs_bytes() {
+  set -- $(dd if=/dev/vda bs=1024 skip=1 count=1 2>/dev/null | od -v -An -tu4 -N 60)
+  [ $# -eq 15 ] && [ $(( \${15} & 65535 )) -eq 61267 ] && echo $(( $2 * (1024 << $7) )) || echo 0
+}
 if [ "$DISK" -gt 0 ]; then
   if blank; then
     say "disk /dev/vda is blank: making an ext4 filesystem for /data"
     /usr/sbin/mke2fs -q -F -t ext4 -L data -J size=16 -E lazy_itable_init=1,lazy_journal_init=1,nodiscard /dev/vda || say "mke2fs failed"
+  fi
+  # A resize grew the disk: /data grows to it. Offline, since growing it mounted needs a bigger
+  # journal than /data has; mounted once before, so that its journal is replayed.
+  FS=$(fs_bytes)
+  if [ "$FS" -gt 0 ] && [ $((DISK - FS)) -ge 65536 ]; then
+    ln -sf /proc/mounts /etc/mtab
+    mount -t ext4 /dev/vda /data && umount /data
+    /usr/sbin/resize2fs -f /dev/vda >/tmp/resize2fs.log 2>&1 && say "/data grown from $FS to $(fs_bytes) bytes, the disk's size" || { say "resize2fs failed: /data keeps $FS bytes"; cat /tmp/resize2fs.log; }
   fi
   if mount -t ext4 -o noatime /dev/vda /data; then
     say "disk /dev/vda mounted at /data (ext4)"
@@ -204,6 +219,19 @@ chmod 755 /etc/acpi/PWRF/00000080
 acpid -c /etc/acpi -l /var/log/acpid.log 2>/dev/null && say "acpid: power button powers off"
 # The owner's console (the portal's Console tab): a login shell on the second serial port,
 # started again whenever it exits.
+# A serial line carries no window size: \`resize\` (typed by the owner) asks the terminal where a
+# far corner puts the cursor (xterm.js answers) and sets the line's rows and columns; it gives up
+# after 2 s. Not run at login: at boot nobody watches, and each of several viewers would answer.
+cat > /etc/profile <<'END'
+resize() {
+  old=$(stty -g)
+  stty raw -echo
+  printf '\\033%s\\033[r\\033[999;999H\\033[6n\\033%s' 7 8
+  IFS='[;' read -r -t 2 -d R _ rows cols
+  stty "$old"
+  [ -n "$cols" ] && stty rows "$rows" cols "$cols" && echo "COLUMNS=$cols LINES=$rows"
+}
+END
 ( while true; do setsid -c env HOME=/root TERM=vt100 PS1='\\u@\\h:\\w\\$ ' /bin/sh -l <>/dev/ttyS1 >&0 2>&1; sleep 1; done ) &
 ready() {
   read -r up idle < /proc/uptime

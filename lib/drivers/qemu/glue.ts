@@ -23,7 +23,8 @@
  * dev, devpts; sets the hostname; configures each NIC found by its MAC (address up, default
  * route via the first NIC with a gateway); puts service IPs as /32 on that NIC; installs
  * authorized_keys to /root/.ssh and the motd to /etc/motd; mounts the disk at /data (ext4,
- * made at first boot when the disk is blank, never over other data); starts Dropbear on port
+ * made at first boot when the disk is blank, never over other data; grown to the disk first when
+ * a resize made the disk bigger, saying `portal-init: /data grown from A to B bytes`); starts Dropbear on port
  * 22 (keys only, root may log in) with an ed25519 host key made at first boot and kept on
  * /data; prints progress lines `portal-init: ...` and then, once the SSH server listens (or
  * after 10 s of waiting for it), exactly one line

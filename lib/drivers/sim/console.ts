@@ -2,11 +2,14 @@ import { Duplex } from "node:stream";
 
 /**
  * The simulated guest's serial console: a tiny shell with line editing that knows a few
- * commands (echo, hostname, uname, ls /data, help), so the Console tab can be used and
- * tested without a real guest. Nothing it runs touches the worker's machine.
+ * commands (echo, hostname, uname, ls /data, stty size and stty rows R cols C, help), so the
+ * Console tab can be used and tested without a real guest. Like a serial line it starts at
+ * 24 rows and 80 columns, whatever the viewer's window. Nothing it runs touches the worker's
+ * machine.
  */
 export class SimConsole extends Duplex {
   private line = "";
+  private size = { rows: 24, cols: 80 };
   private readonly prompt: string;
   private readonly watch: NodeJS.Timeout;
 
@@ -74,6 +77,22 @@ export class SimConsole extends Duplex {
     }
   }
 
+  /** `stty size` answers "rows cols"; `stty rows R cols C` (or `columns C`) sets them, as on a Linux serial line. */
+  private stty(args: string[]): string {
+    if (args.length === 1 && args[0] === "size") return `${this.size.rows} ${this.size.cols}`;
+    const next = { ...this.size };
+    for (let i = 0; i < args.length; i += 2) {
+      const n = Number(args[i + 1]);
+      if (!/^\d{1,4}$/.test(args[i + 1] ?? "") || n < 1) return `stty: invalid argument '${args[i + 1] ?? ""}'`;
+      if (args[i] === "rows") next.rows = n;
+      else if (args[i] === "cols" || args[i] === "columns") next.cols = n;
+      else return `stty: invalid argument '${args[i]}'`;
+    }
+    if (!args.length) return `speed 115200 baud; rows ${this.size.rows}; columns ${this.size.cols}; line = 0;`;
+    this.size = next;
+    return "";
+  }
+
   private run(command: string): string {
     const [name, ...args] = command.split(/\s+/);
     switch (name) {
@@ -88,8 +107,10 @@ export class SimConsole extends Duplex {
       case "ls":
         if (args[0] === "/data" || args[0] === "/data/") return "lost+found";
         return args.length ? `ls: ${args[0]}: No such file or directory` : "";
+      case "stty":
+        return this.stty(args);
       case "help":
-        return "A simulated guest. Commands: echo, hostname, uname [-a], ls /data, help";
+        return "A simulated guest. Commands: echo, hostname, uname [-a], ls /data, stty size, stty rows R cols C, help";
       default:
         return `sh: ${name}: not found`;
     }

@@ -85,3 +85,18 @@ export async function readAnswer(res: Response): Promise<unknown> {
   const b = (body ?? {}) as { error?: string; fields?: Record<string, string[]>; requestId?: string };
   throw new ApiError(res.status, b.error ?? (text.trim().slice(0, 200) || "no message"), b.fields, b.requestId);
 }
+
+/** The messages of a server-sent event stream as they come: its event name and its data lines joined. */
+export async function* eventsOf(res: Response): AsyncGenerator<{ event: string | undefined; data: string }> {
+  let buffer = "";
+  for await (const chunk of res.body!.pipeThrough(new TextDecoderStream())) {
+    buffer += chunk;
+    let end: number;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const message = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const data = message.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+      yield { event: /^event: (.*)$/m.exec(message)?.[1], data };
+    }
+  }
+}

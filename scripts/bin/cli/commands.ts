@@ -1,40 +1,17 @@
 import os from "node:os";
-import type { ParseArgsConfig } from "node:util";
 import { formatDateTime, formatMemory } from "../../../components/format";
 import { signIn } from "../../lib.mjs";
 import { ApiError, PortalApi, type Order } from "./client";
 import { configFile, readConfig, removeConfig, writeConfig } from "./config";
 import { followOrder, progressPrinter, SETTLED } from "./follow";
 import { askHidden, readStdin } from "./io";
+import { day2Commands } from "./day2";
+import { consoleCommand } from "./console";
+import { emit, environmentOf, one, progress, seconds, table, UsageError, wait, type Command, type CommandGroup, type Ctx } from "./shared";
+
+export { UsageError, type Command, type CommandGroup, type Ctx, type Values } from "./shared";
 
 /** The client's commands: what each takes, and what it asks the portal. */
-
-type Options = NonNullable<ParseArgsConfig["options"]>;
-export type Values = Record<string, string | boolean | undefined>;
-export type Ctx = { values: Values; args: string[]; json: boolean; print: (line: string) => void; api: () => PortalApi };
-export type Command = { usage: string; summary: string; options?: Options; args?: string[]; run: (ctx: Ctx) => Promise<number | void> };
-
-/** Wrong arguments, or not signed in: exit code 2. */
-export class UsageError extends Error {}
-
-const wait = { wait: { type: "boolean" }, timeout: { type: "string" } } as const satisfies Options;
-
-const one = (ctx: Ctx) => ctx.args[0]!;
-const emit = (ctx: Ctx, data: unknown, human: () => void) => (ctx.json ? ctx.print(JSON.stringify(data, null, 2)) : human());
-const seconds = (ctx: Ctx) => {
-  const t = ctx.values.timeout === undefined ? 3600 : Number(ctx.values.timeout);
-  if (!Number.isFinite(t) || t <= 0) throw new UsageError("--timeout is a number of seconds");
-  return t * 1000;
-};
-/** Progress goes to stderr under --json, so that stdout carries the JSON alone. */
-const progress = (ctx: Ctx) => progressPrinter(ctx.json ? (l) => process.stderr.write(`${l}\n`) : ctx.print);
-
-/** Columns padded to their widest cell. */
-function table(print: (l: string) => void, head: string[], rows: (string | number | null | undefined)[][]) {
-  const cells = [head, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? "" : String(c))))];
-  const widths = head.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  for (const r of cells) print(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd());
-}
 
 function describeOrder(print: (l: string) => void, o: Order) {
   print(`${o.name}  ${o.id}`);
@@ -53,13 +30,6 @@ function describeOrder(print: (l: string) => void, o: Order) {
   }
 }
 
-/** The environment of a delivered order (stop and start act on it). */
-async function environmentOf(ctx: Ctx): Promise<{ order: Order; environmentId: string }> {
-  const order = await ctx.api().call("get", "/api/v1/orders/{id}", { params: { id: one(ctx) } });
-  if (!order.environment?.id) throw new ApiError(409, `${order.name} has no environment (it is ${order.status.replace(/_/g, " ")})`);
-  return { order, environmentId: order.environment.id };
-}
-
 async function powerAction(ctx: Ctx, action: "start" | "stop") {
   const { order, environmentId } = await environmentOf(ctx);
   const path = action === "start" ? "/api/v1/environments/{id}/start" : "/api/v1/environments/{id}/stop";
@@ -72,7 +42,7 @@ async function powerAction(ctx: Ctx, action: "start" | "stop") {
   return state === target ? 0 : 1;
 }
 
-export const commands: Record<string, Command> = {
+export const commands: Record<string, Command | CommandGroup> = {
   login: {
     usage: "portal login --url <portal> [--token-stdin | --email <e-mail> [--directory] [--password-stdin]] [--name <token name>]",
     summary:
@@ -259,4 +229,6 @@ export const commands: Record<string, Command> = {
       return last.status === "retired" ? 0 : 1;
     },
   },
+  ...day2Commands,
+  console: consoleCommand,
 };

@@ -1,5 +1,5 @@
 import { formatDuration } from "../../../components/format";
-import { ApiError, readAnswer, type Order, type PortalApi } from "./client";
+import { ApiError, eventsOf, readAnswer, type Order, type PortalApi } from "./client";
 
 /**
  * Follows an order live through its event stream (GET /api/v1/orders/{id}/events: a snapshot
@@ -15,20 +15,11 @@ export async function followOrder(api: PortalApi, id: string, done: (o: Order) =
     try {
       const res = await fetch(api.url("/api/v1/orders/{id}/events", { id }), { headers: api.headers({ accept: "text/event-stream" }), signal: controller.signal });
       if (!res.ok || !res.body) await readAnswer(res);
-      let buffer = "";
-      for await (const chunk of res.body!.pipeThrough(new TextDecoderStream())) {
-        buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf("\n\n")) >= 0) {
-          const message = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = /^event: (.*)$/m.exec(message)?.[1];
-          const data = message.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
-          if (event !== "snapshot" || !data) continue;
-          last = JSON.parse(data) as Order;
-          onSnapshot(last);
-          if (done(last)) return last;
-        }
+      for await (const { event, data } of eventsOf(res)) {
+        if (event !== "snapshot" || !data) continue;
+        last = JSON.parse(data) as Order;
+        onSnapshot(last);
+        if (done(last)) return last;
       }
     } catch (err) {
       if (err instanceof ApiError) throw err;

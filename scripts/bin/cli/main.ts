@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { ApiError, PortalApi, statusText } from "./client";
-import { commands, UsageError, type Ctx, type Values } from "./commands";
+import { commands, UsageError, type Command, type CommandGroup, type Ctx, type Values } from "./commands";
 import { configFile, readConfig, type Config } from "./config";
 
 /**
@@ -9,47 +9,79 @@ import { configFile, readConfig, type Config } from "./config";
  * (the message says why, with the HTTP status), 2 a usage error or not logged in.
  */
 
-function help(print: (l: string) => void, name?: string) {
+const isGroup = (c: Command | CommandGroup | undefined): c is CommandGroup => !!c && "subcommands" in c;
+
+function usage(print: (l: string) => void, c: { usage: string; summary: string }) {
+  print(`usage: ${c.usage} [--json]`);
+  print("");
+  print(c.summary);
+}
+
+function help(print: (l: string) => void, name?: string, sub?: string) {
   const c = name ? commands[name] : undefined;
-  if (c) {
-    print(`usage: ${c.usage} [--json]`);
+  if (isGroup(c)) {
+    const s = sub ? c.subcommands[sub] : undefined;
+    if (s) return usage(print, s);
+    usage(print, c);
     print("");
-    print(c.summary);
+    for (const one of Object.values(c.subcommands)) {
+      print(`  ${one.usage}`);
+      print(`      ${one.summary}`);
+    }
     return;
   }
+  if (c) return usage(print, c);
   print("usage: portal <command> [options] [--json]");
   print("");
   print("The environment portal from the command line. Every command takes --json (the API's JSON on stdout, for scripts).");
   print("The portal and token come from `portal login` (or PORTAL_URL and PORTAL_TOKEN).");
   print("");
-  for (const [n, c] of Object.entries(commands)) print(`  ${n.padEnd(9)} ${c.summary.split(". ")[0].replace(/\.$/, "")}`);
+  for (const [n, c] of Object.entries(commands)) print(`  ${n.padEnd(13)} ${c.summary.split(". ")[0].replace(/\.$/, "")}`);
   print("");
   print("portal help <command> for its options. Exit codes: 0 done, 1 refused or failed, 2 usage error or not signed in.");
+}
+
+/** `portal snapshots take ...`: the subcommand of a group, with the arguments after it. */
+function resolve(name: string, rest: string[]): { command: Command; label: string; rest: string[] } {
+  const c = commands[name]!;
+  if (!isGroup(c)) return { command: c, label: name, rest };
+  const [sub, ...after] = rest;
+  const names = Object.keys(c.subcommands).join(", ");
+  if (!sub || sub.startsWith("-")) throw new UsageError(`${name} needs one of: ${names} (portal help ${name})`);
+  const command = c.subcommands[sub];
+  if (!command) throw new UsageError(`${name} has no "${sub}"; it has ${names} (portal help ${name})`);
+  return { command, label: `${name} ${sub}`, rest: after };
 }
 
 export async function main(argv: string[]): Promise<number> {
   const print = (line: string) => void process.stdout.write(`${line}\n`);
   const [name, ...rest] = argv;
   if (!name || name === "help" || name === "--help" || name === "-h") {
-    help(print, rest[0]);
+    help(print, rest[0], rest[1]);
     return name ? 0 : 2;
   }
-  const command = commands[name];
-  if (!command) {
+  const named = commands[name];
+  if (!named) {
     process.stderr.write(`portal: unknown command "${name}"; see portal help\n`);
     return 2;
   }
   let json = rest.includes("--json");
   try {
-    const { values, positionals } = parseArgs({ args: rest, options: { ...command.options, json: { type: "boolean" }, help: { type: "boolean" } }, allowPositionals: true, strict: true });
-    json = Boolean(values.json);
-    if (values.help) {
+    if (isGroup(named) && (rest.includes("--help") || rest.includes("-h")) && !Object.hasOwn(named.subcommands, rest[0] ?? "")) {
       help(print, name);
       return 0;
     }
+    const { command: leaf, label, rest: args } = resolve(name, rest);
+    const { values, positionals } = parseArgs({ args, options: { ...leaf.options, json: { type: "boolean" }, help: { type: "boolean" } }, allowPositionals: true, strict: true });
+    json = Boolean(values.json);
+    if (values.help) {
+      usage(print, leaf);
+      return 0;
+    }
+    const command = leaf;
     const expected = command.args ?? [];
     if (positionals.length !== expected.length) {
-      throw new UsageError(expected.length ? `give the ${expected.join(", ")}: ${command.usage}` : `${name} takes no arguments: ${command.usage}`);
+      throw new UsageError(expected.length ? `give the ${expected.join(", ")}: ${command.usage}` : `${label} takes no arguments: ${command.usage}`);
     }
     let config: Config | null | undefined;
     const loaded = () => {
