@@ -5,7 +5,7 @@ import { StepError, type DeploySpec, type MigrateIo } from "../drivers/types";
 import type { ActionHandler } from "../lifecycle/actions";
 import { checkIntegrity } from "./backups";
 import { pruneBackups } from "./policy";
-import { backupFileName, readBackupFile, writeBackupFile } from "./store";
+import { backupFileName, openBackupFile, writeBackupFile } from "./store";
 
 /** What the backup keeps of the environment's definition beside its disk. */
 function definitionOf(spec: DeploySpec, diskFormat: string): BackupDefinition {
@@ -34,10 +34,15 @@ export const backupEnvironment: ActionHandler = async (db, ctx, io) => {
   try {
     await io.progress(5, `copying the disk of ${spec.hostname} on ${spec.host.name}`);
     const marker = `portal-backup ${b.id}`;
-    const disk = await driver.exportDisk(spec, io, { marker });
-    await io.progress(50, `compressing ${(disk.bytes.length / 1024 ** 2).toFixed(1)} MiB into the backup store`);
-    const file = backupFileName(b.environmentId, b.id, disk.format);
-    const { sizeBytes, sha256 } = await writeBackupFile(file, disk.bytes);
+    let file = "";
+    // The copy streams from the host through gzip and sha256 into the store, never whole in memory.
+    const disk = await driver.exportDisk(spec, io, async (copy) => {
+      file = backupFileName(b.environmentId, b.id, copy.format);
+      await io.progress(30, `streaming the copy into the backup store${copy.compressed ? " (compressed on the host)" : ", compressing"}`);
+      return { format: copy.format, ...(await writeBackupFile(file, copy.stream, { compressed: copy.compressed })) };
+    }, { marker });
+    if (!file) throw new StepError("the driver finished without handing over a disk copy");
+    const { sizeBytes, sha256 } = disk;
     const [written] = await db
       .update(backups)
       .set({ status: "succeeded", file, sizeBytes, sha256, marker: disk.marker ? marker : null, definition: definitionOf(spec, disk.format), finishedAt: new Date() })
@@ -75,10 +80,10 @@ export const restoreEnvironment: ActionHandler = async (db, ctx, io) => {
   if (row.target.mode !== "new" && (def.hostname !== spec.hostname || macs(def.addresses) !== macs(spec.addresses))) {
     throw new StepError(`backup ${backup.id} is of ${def.hostname} (${macs(def.addresses)}), not of this environment as it is now; restore it as a new environment instead`);
   }
-  const bytes = await readBackupFile(backup.file!);
-  await io.progress(20, `restoring ${(bytes.length / 1024 ** 2).toFixed(1)} MiB onto ${spec.hostname}; the guest stops and boots again`);
+  const disk = await openBackupFile(backup.file!, def.diskFormat);
+  await io.progress(20, `restoring ${(disk.sizeBytes / 1024 ** 2).toFixed(1)} MiB (compressed) onto ${spec.hostname}; the guest stops and boots again`);
   await db.update(environments).set({ state: "stopped" }).where(eq(environments.id, action.environmentId));
-  await driver.importDisk(spec, { format: def.diskFormat, bytes }, io);
+  await driver.importDisk(spec, disk, io);
   await db.update(environments).set({ state: "running" }).where(eq(environments.id, action.environmentId));
   await io.progress(100, `${spec.hostname} is back from the backup of ${backup.createdAt.toISOString()}${row.target.mode === "new" ? ` of ${def.hostname}, with addresses of its own` : ", with its addresses and MACs"}`);
   return { backup: backup.id, mode: row.target.mode };
@@ -112,8 +117,8 @@ async function proveBackup(db: Db, ctx: Parameters<ActionHandler>[1], backup: ty
   if (!backup.marker) return record("the backup holds no marker to read back (the guest was stopped, or its console did not answer when the backup was taken)");
   await io.progress(65, `booting the backup in a throwaway guest on an isolated network`);
   try {
-    const bytes = await readBackupFile(backup.file!);
-    const seen = await driver.verifyDisk(spec, { format: backup.definition!.diskFormat, bytes }, backup.id.replace(/-/g, "").slice(0, 8), io);
+    const disk = await openBackupFile(backup.file!, backup.definition!.diskFormat);
+    const seen = await driver.verifyDisk(spec, disk, backup.id.replace(/-/g, "").slice(0, 8), io);
     return record(seen.marker === backup.marker ? null : `the copy booted, but ${seen.marker ? `its marker is "${seen.marker}"` : "it has no marker"} instead of "${backup.marker}"`);
   } catch (err) {
     if (!(err instanceof StepError)) throw err;

@@ -1,7 +1,8 @@
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Transport } from "../transport/types";
-import { BACKUP_MARKER_FILE, StepError, type DiskCopy, type StepIo } from "../types";
+import { uncompressed } from "../disk-copy";
+import { BACKUP_MARKER_FILE, StepError, type DiskCopy, type DiskSink, type StepIo, type StoredDisk } from "../types";
 import type { guestFiles } from "./args";
 import { guestPid, stopGuest } from "./process";
 import { withQmp } from "./qmp";
@@ -22,10 +23,10 @@ async function must(t: Transport, argv: string[], what: string, signal?: AbortSi
  * The guest's disk as one standalone qcow2 (the overlay and its image flattened). A running
  * guest is copied live by a QMP `drive-backup` job (sync full): the copy is the disk as it was
  * when the job started, while the guest goes on writing (a crash-consistent point). A stopped
- * guest is copied with `qemu-img convert`. The copy is read back whole: guest disks of this
- * driver are small (/data), and this works alike over the local and the SSH transport.
+ * guest is copied with `qemu-img convert`. The copy is streamed to `sink` (the backup store,
+ * which compresses and checksums it on the way), alike over the local and the SSH transport.
  */
-export async function exportGuestDisk(t: Transport, f: GuestFiles, io: StepIo, opts: { marker?: string } = {}): Promise<DiskCopy & { marker: boolean }> {
+export async function exportGuestDisk(t: Transport, f: GuestFiles, io: StepIo, sink: DiskSink, opts: { marker?: string } = {}): Promise<StoredDisk & { marker: boolean }> {
   const copy = path.join(f.dir, "backup.qcow2.part");
   await t.run(["rm", "-f", copy]);
   let marker = false;
@@ -37,10 +38,12 @@ export async function exportGuestDisk(t: Transport, f: GuestFiles, io: StepIo, o
       await io.log(`the guest is stopped: qemu-img convert -O qcow2 ${path.basename(f.disk)} (flattened)`);
       await must(t, ["qemu-img", "convert", "-O", "qcow2", f.disk, copy], "qemu-img convert", io.signal);
     }
-    const bytes = await t.readFile(copy);
-    if (!bytes) throw new StepError("the disk copy vanished before it was read");
-    await io.log(`disk copy: ${(bytes.length / 1024 ** 2).toFixed(1)} MiB qcow2`);
-    return { format: "qcow2", bytes, marker };
+    const stream = await t.readStream(copy).catch((e: Error) => {
+      throw new StepError(`the disk copy could not be read: ${e.message}`);
+    });
+    const stored = await sink({ format: "qcow2", stream, compressed: false });
+    await io.log(`disk copy: qcow2, ${(stored.sizeBytes / 1024 ** 2).toFixed(1)} MiB compressed`);
+    return { ...stored, marker };
   } finally {
     await t.run(["rm", "-f", copy]);
   }
@@ -83,10 +86,10 @@ export async function replaceGuestDisk(t: Transport, f: GuestFiles, disk: DiskCo
   const incoming = path.join(f.dir, "restore.qcow2.part");
   const how = await stopGuest(t, f.dir, { graceMs: opts.graceMs, signal: io.signal, log: io.log });
   await io.log(how === "not-running" ? "the guest is stopped" : `guest stopped for the restore (${how})`);
-  await t.writeFile(incoming, disk.bytes);
+  const bytes = await t.writeStream(incoming, uncompressed(disk), { signal: io.signal });
   await must(t, ["qemu-img", "check", "-q", incoming], "checking the restored disk", io.signal);
   await must(t, ["mv", "-f", incoming, f.disk], "putting the restored disk in place", io.signal);
-  await io.log(`disk ${path.basename(f.disk)} replaced by the backup (${(disk.bytes.length / 1024 ** 2).toFixed(1)} MiB)`);
+  await io.log(`disk ${path.basename(f.disk)} replaced by the backup (${(bytes / 1024 ** 2).toFixed(1)} MiB)`);
 }
 
 /**

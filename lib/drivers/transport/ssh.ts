@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import type { Duplex } from "node:stream";
+import { Transform, type Duplex, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import type { Client, ClientChannel, SFTPWrapper, Stats } from "ssh2";
-import { LineCollector } from "./local";
+import { byteCounter, LineCollector } from "./local";
 import { shellQuoteArgv } from "./quote";
 import { pooledConnection, SshHostConnection, type SshTarget } from "./ssh-connection";
 import { TransportError, type RunOptions, type RunResult, type Transport } from "./types";
@@ -184,6 +185,103 @@ export class SshTransport implements Transport {
         await sftpCall<void>((cb) => sftp.close(handle, cb)).catch(() => {});
       }
     }, `read ${file}`);
+  }
+
+  /**
+   * `cat` of the file on an exec channel: SSH's window gives back-pressure, so only a window's
+   * worth (2 MiB) is ever in flight, whatever the file's size. The stream fails if cat does.
+   */
+  async readStream(file: string): Promise<Readable> {
+    assertAbsolute(file);
+    const check = await this.run(["test", "-r", file]);
+    if (check.code !== 0) throw new TransportError("spawn", `${this.description}: cannot read ${file}: no such file or not readable`);
+    const { channel, exit } = await this.openChannel(shellQuoteArgv(["cat", "--", file]), `read ${file}`);
+    const out = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        done(null, chunk);
+      },
+      flush: (done) => {
+        exit.then(
+          (r) => done(r.code === 0 ? null : new TransportError("spawn", `${this.description}: reading ${file} failed: ${r.stderr.trim() || `cat exit ${r.code}`}`)),
+          (e: Error) => done(e),
+        );
+      },
+    });
+    channel.pipe(out);
+    // A reader that stops early (its own failure) ends the remote cat too.
+    out.once("close", () => channel.close());
+    channel.once("error", (e: Error) => out.destroy(e));
+    return out;
+  }
+
+  /**
+   * The source into `cat > temp` on an exec channel (back-pressure by SSH's window), then the
+   * mode set and the temp renamed over the file; a failure removes the temp.
+   */
+  async writeStream(file: string, source: Readable, options: { mode?: number; signal?: AbortSignal } = {}): Promise<number> {
+    assertAbsolute(file);
+    const dir = path.posix.dirname(file);
+    const mkdir = await this.run(["mkdir", "-p", dir]);
+    if (mkdir.code !== 0) throw new TransportError("spawn", `${this.description}: cannot create ${dir}: ${mkdir.stderr.trim()}`);
+    const temp = `${file}.portal-${randomBytes(4).toString("hex")}`;
+    const counter = byteCounter();
+    try {
+      const { channel, exit } = await this.openChannel(shellQuoteArgv(["sh", "-c", 'umask 077 && exec cat > "$1"', "sh", temp]), `write ${file}`);
+      channel.resume();
+      try {
+        await pipeline(source, counter, channel, { signal: options.signal });
+      } catch (e) {
+        channel.close();
+        throw e instanceof TransportError ? e : new TransportError(options.signal?.aborted ? "aborted" : "spawn", `${this.description}: writing ${file} failed: ${(e as Error).message}`);
+      }
+      const r = await exit;
+      if (r.code !== 0) throw new TransportError("spawn", `${this.description}: writing ${file} failed: ${r.stderr.trim() || `cat exit ${r.code}`}`);
+      const mode = (options.mode ?? 0o644).toString(8);
+      const put = await this.run(["sh", "-c", 'chmod "$1" "$2" && mv -f "$2" "$3"', "sh", mode, temp, file]);
+      if (put.code !== 0) throw new TransportError("spawn", `${this.description}: cannot put ${file} in place: ${put.stderr.trim()}`);
+    } catch (e) {
+      await this.run(["rm", "-f", temp]).catch(() => {});
+      throw e;
+    }
+    return counter.bytes;
+  }
+
+  /**
+   * An exec channel for a streaming command, holding a command slot and the connection until
+   * the channel closes; `exit` resolves with its exit code and what it said on stderr.
+   */
+  private async openChannel(command: string, what: string): Promise<{ channel: ClientChannel; exit: Promise<{ code: number; stderr: string }> }> {
+    const releaseSlot = await this.connection.slots.acquire(undefined, what);
+    let release = () => {};
+    try {
+      const used = await this.connection.use();
+      release = used.release;
+      const channel = await new Promise<ClientChannel>((resolve, reject) =>
+        used.client.exec(command, (err, ch) => (err ? reject(new TransportError("connect", `${this.description}: could not ${what}: ${err.message}`)) : resolve(ch))),
+      );
+      let stderr = "";
+      channel.stderr.on("data", (c: Buffer) => {
+        if (stderr.length < 4096) stderr += c.toString();
+      });
+      const exit = new Promise<{ code: number; stderr: string }>((resolve, reject) => {
+        let code: number | null = null;
+        channel.on("exit", (c: number | null, signal?: string) => {
+          code = c ?? 128 + (SIGNAL_NUMBERS[signal ?? ""] ?? 0);
+        });
+        channel.once("close", () => {
+          release();
+          releaseSlot();
+          if (code === null) reject(new TransportError("connect", `${this.description}: connection lost during ${what}`));
+          else resolve({ code, stderr });
+        });
+      });
+      exit.catch(() => {});
+      return { channel, exit };
+    } catch (e) {
+      release();
+      releaseSlot();
+      throw e;
+    }
   }
 
   private async withSftp<T>(work: (sftp: SFTPWrapper) => Promise<T>, what: string): Promise<T> {
