@@ -1,8 +1,9 @@
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Transport } from "../transport/types";
+import { readMarkerOnConsole, writeMarkerOnConsole } from "../console-marker";
 import { uncompressed } from "../disk-copy";
-import { BACKUP_MARKER_FILE, StepError, type DiskCopy, type DiskSink, type StepIo, type StoredDisk } from "../types";
+import { StepError, type DiskCopy, type DiskSink, type StepIo, type StoredDisk } from "../types";
 import type { guestFiles } from "./args";
 import { guestPid, stopGuest } from "./process";
 import { withQmp } from "./qmp";
@@ -32,7 +33,7 @@ export async function exportGuestDisk(t: Transport, f: GuestFiles, io: StepIo, s
   let marker = false;
   try {
     if (await guestPid(t, f.dir)) {
-      if (opts.marker) marker = await writeMarker(t, f, opts.marker, io);
+      if (opts.marker) marker = await writeMarkerOnConsole(consoleOf(t, f), opts.marker, io);
       await liveCopy(t, f, copy, io);
     } else {
       await io.log(`the guest is stopped: qemu-img convert -O qcow2 ${path.basename(f.disk)} (flattened)`);
@@ -92,48 +93,10 @@ export async function replaceGuestDisk(t: Transport, f: GuestFiles, disk: DiskCo
   await io.log(`disk ${path.basename(f.disk)} replaced by the backup (${(bytes / 1024 ** 2).toFixed(1)} MiB)`);
 }
 
-/**
- * Types `command` on the guest's console shell (the second serial port) and resolves with the
- * first match of `answer` in what comes back, or null when the console cannot be opened (a
- * viewer holds it) or stays silent for `timeoutMs`. Ctrl-U first clears a half-typed line.
- * Answers are worked out by the shell (e.g. `$((40+2))`), so the echo of the command never matches.
- */
-export async function onConsole(t: Transport, f: GuestFiles, command: string, answer: RegExp, timeoutMs: number): Promise<RegExpMatchArray | null> {
-  const stream = await t.openStream(f.consoleSock).catch(() => null);
-  if (!stream) return null;
-  return new Promise((resolve) => {
-    let out = "";
-    const done = (m: RegExpMatchArray | null) => {
-      clearTimeout(timer);
-      stream.destroy();
-      resolve(m);
-    };
-    const timer = setTimeout(() => done(null), timeoutMs);
-    stream.on("data", (chunk: Buffer) => {
-      out += chunk.toString("utf8");
-      const m = out.match(answer);
-      if (m) done(m);
-    });
-    stream.on("error", () => done(null));
-    stream.on("close", () => done(null));
-    stream.write(`\x15${command}\r`);
-  });
-}
+/** The guest's console shell (the second serial port) for the marker (../console-marker.ts). */
+const consoleOf = (t: Transport, f: GuestFiles) => () => t.openStream(f.consoleSock);
 
-/** Writes the marker line to BACKUP_MARKER_FILE on the guest and syncs, so the copy holds it. */
-async function writeMarker(t: Transport, f: GuestFiles, marker: string, io: StepIo): Promise<boolean> {
-  // The marker is made by the portal ("portal-backup <uuid>"): no quote can be in it.
-  if (!/^[a-z0-9 -]+$/.test(marker)) throw new StepError("invalid backup marker");
-  const ok = await onConsole(t, f, `echo '${marker}' > ${BACKUP_MARKER_FILE} && sync && echo marker-$((40+2))`, /\r\nmarker-42\r\n/, 20_000);
-  await io.log(ok ? `marker written to ${BACKUP_MARKER_FILE} on the guest` : "no marker written: the guest's console did not answer (a viewer may hold it); the backup cannot be proven by its marker");
-  return !!ok;
-}
-
-/** The marker line a booted copy holds, or null when it has none (cat's complaint instead). */
-export async function readMarker(t: Transport, f: GuestFiles): Promise<string | null> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const m = await onConsole(t, f, `cat ${BACKUP_MARKER_FILE} 2>/dev/null; echo read-$((40+2))`, /\r\n(?:([^\r\n]*)\r\n)?read-42\r\n/, 20_000);
-    if (m) return m[1]?.startsWith("portal-backup ") ? m[1] : null;
-  }
-  throw new StepError("the throwaway guest's console did not answer");
+/** The marker line a booted copy holds, or null when it has none. */
+export function readMarker(t: Transport, f: GuestFiles): Promise<string | null> {
+  return readMarkerOnConsole(consoleOf(t, f));
 }
