@@ -11,16 +11,16 @@ import { BACKUP_MARKER_FILE, StepError, type StepIo } from "./types";
 export type OpenConsole = () => Promise<Duplex | null>;
 
 /**
- * Types `command` on the console and resolves with the first match of `answer` in what comes
- * back, or null when the console cannot be opened or stays silent for `timeoutMs`. Ctrl-U
- * first clears a half-typed line.
+ * Types `command` on the console and resolves with what came back once `answer` shows in it
+ * (the echo of the command included), or null when the console cannot be opened or stays
+ * silent for `timeoutMs`. Ctrl-U first clears a half-typed line.
  */
-export async function typeOnConsole(open: OpenConsole, command: string, answer: RegExp, timeoutMs: number): Promise<RegExpMatchArray | null> {
+export async function typeOnConsole(open: OpenConsole, command: string, answer: RegExp, timeoutMs: number): Promise<string | null> {
   const stream = await open().catch(() => null);
   if (!stream) return null;
   return new Promise((resolve) => {
     let out = "";
-    const done = (m: RegExpMatchArray | null) => {
+    const done = (m: string | null) => {
       clearTimeout(timer);
       stream.destroy();
       resolve(m);
@@ -28,8 +28,7 @@ export async function typeOnConsole(open: OpenConsole, command: string, answer: 
     const timer = setTimeout(() => done(null), timeoutMs);
     stream.on("data", (chunk: Buffer) => {
       out += chunk.toString("utf8");
-      const m = out.match(answer);
-      if (m) done(m);
+      if (answer.test(out)) done(out);
     });
     stream.on("error", () => done(null));
     stream.on("close", () => done(null));
@@ -46,7 +45,7 @@ export function assertMarker(marker: string) {
 export async function writeMarkerOnConsole(open: OpenConsole, marker: string, io: StepIo): Promise<boolean> {
   assertMarker(marker);
   const dir = BACKUP_MARKER_FILE.slice(0, BACKUP_MARKER_FILE.lastIndexOf("/"));
-  const ok = await typeOnConsole(open, `mkdir -p ${dir} && echo '${marker}' > ${BACKUP_MARKER_FILE} && sync && echo marker-$((40+2))`, /\r?\nmarker-42\r?\n/, 20_000);
+  const ok = await typeOnConsole(open, `mkdir -p ${dir} && echo '${marker}' > ${BACKUP_MARKER_FILE} && sync && echo marker-$((40+2))`, /marker-42\r?\n/, 20_000);
   await io.log(ok ? `marker written to ${BACKUP_MARKER_FILE} on the guest` : "no marker written: the guest's console did not answer (a viewer may hold it); the backup cannot be proven by its marker");
   return !!ok;
 }
@@ -54,8 +53,9 @@ export async function writeMarkerOnConsole(open: OpenConsole, marker: string, io
 /** The marker line a booted copy holds, or null when it has none; fails when the console never answers. */
 export async function readMarkerOnConsole(open: OpenConsole, attempts = 3): Promise<string | null> {
   for (let attempt = 0; attempt < attempts; attempt++) {
-    const m = await typeOnConsole(open, `cat ${BACKUP_MARKER_FILE} 2>/dev/null; echo read-$((40+2))`, /\r?\n(?:([^\r\n]*)\r?\n)?read-42\r?\n/, 20_000);
-    if (m) return m[1]?.startsWith("portal-backup ") ? m[1] : null;
+    // The typed command holds neither "portal-backup" nor "read-42": both can only be the guest's answer.
+    const out = await typeOnConsole(open, `cat ${BACKUP_MARKER_FILE} 2>/dev/null; echo read-$((40+2))`, /read-42\r?\n/, 20_000);
+    if (out) return /portal-backup [0-9a-f-]{1,64}/.exec(out)?.[0] ?? null;
   }
   throw new StepError("the throwaway guest's console did not answer");
 }

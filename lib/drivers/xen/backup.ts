@@ -23,6 +23,7 @@ export function xenBackupPlan(spec: DeploySpec, cfg: XenHostConfig, label: strin
       step: "backup-copy",
       description: `Copy the snapshot of ${n.lvPath}, compressed, to ${file}`,
       actions: [
+        run(["mkdir", "-p", file.slice(0, file.lastIndexOf("/"))], "Where the copy waits until the portal has it"),
         run(["sh", "-c", 'dd if="$1" bs=4M 2>/dev/null | gzip -c > "$2"', "sh", `/dev/${n.vg}/${snapshot}`, file], "Read the frozen snapshot while the guest goes on writing", { timeoutMs: 4 * 60 * 60_000 }),
         run(["sha256sum", file], "Checksum on the host, compared with the portal's after the transfer"),
       ],

@@ -33,6 +33,7 @@ export function zoneBackupPlan(spec: DeploySpec, cfg: ZonesHostConfig, label: st
       step: "backup-copy",
       description: `Send ${snap}, compressed, to ${file}`,
       actions: [
+        run(["mkdir", "-p", file.slice(0, file.lastIndexOf("/"))], "Where the copy waits until the portal has it"),
         run(["sh", "-c", 'zfs send "$1" | gzip -c > "$2"', "sh", snap, file], "A full stream of the snapshot", { timeoutMs: 4 * 60 * 60_000 }),
         run(["digest", "-a", "sha256", file], "Checksum on the host, compared with the portal's after the transfer"),
       ],
