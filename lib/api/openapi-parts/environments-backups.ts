@@ -39,7 +39,7 @@ export const environmentsBackupsPart: OpenApiPart = {
       post: {
         operationId: "createBackup",
         summary:
-          "Back the environment up now: a compressed, checksummed copy of its disk and its definition (image, flavor, addresses, MACs) in the backup store, taken live where the host kind can (QEMU: a QMP block job). Progress shows on the order like any action.",
+          "Back the environment up now: a compressed, checksummed copy of its disk and its definition (image, flavor, addresses, MACs) in the backup store, taken live where the host kind can (QEMU: a QMP block job; Xen: an LVM snapshot, then a compressed copy; zones: `zfs snapshot` + `zfs send`), streamed back to the store and checked against the host's sha256. Progress shows on the order like any action.",
         parameters: [environmentParam],
         responses: {
           "202": ok("Accepted: the backup is queued", ref("BackupAction")),

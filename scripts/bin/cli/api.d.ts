@@ -117,7 +117,7 @@ export interface paths {
   "/api/v1/environments/{id}/backups": {
     /** The environment's backups, newest first: status, compressed size, sha256 of the file in the backup store, and whether it was verified; and the backup, restore or verification in progress with its progress. */
     get: operations["listBackups"];
-    /** Back the environment up now: a compressed, checksummed copy of its disk and its definition (image, flavor, addresses, MACs) in the backup store, taken live where the host kind can (QEMU: a QMP block job). Progress shows on the order like any action. */
+    /** Back the environment up now: a compressed, checksummed copy of its disk and its definition (image, flavor, addresses, MACs) in the backup store, taken live where the host kind can (QEMU: a QMP block job; Xen: an LVM snapshot, then a compressed copy; zones: `zfs snapshot` + `zfs send`), streamed back to the store and checked against the host's sha256. Progress shows on the order like any action. */
     post: operations["createBackup"];
   };
   "/api/v1/environments/{id}/backups/{bid}/verify": {
@@ -3010,7 +3010,7 @@ export interface operations {
       };
     };
   };
-  /** Back the environment up now: a compressed, checksummed copy of its disk and its definition (image, flavor, addresses, MACs) in the backup store, taken live where the host kind can (QEMU: a QMP block job). Progress shows on the order like any action. */
+  /** Back the environment up now: a compressed, checksummed copy of its disk and its definition (image, flavor, addresses, MACs) in the backup store, taken live where the host kind can (QEMU: a QMP block job; Xen: an LVM snapshot, then a compressed copy; zones: `zfs snapshot` + `zfs send`), streamed back to the store and checked against the host's sha256. Progress shows on the order like any action. */
   createBackup: {
     parameters: {
       path: {
