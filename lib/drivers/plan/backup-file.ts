@@ -21,3 +21,10 @@ export function verifyGuest(spec: DeploySpec, probe: string): DeploySpec {
   if (!/^[a-z0-9]{4,16}$/.test(probe)) throw new Error("invalid verification probe");
   return { ...spec, hostname: `verify-${probe}`, sshPublicKey: null, addresses: [] };
 }
+
+/** Where a host keeps a backup while it streams to or from the portal: its stage directory, named by the label. */
+export function stagedBackupFile(stageDir: string, label: string): string {
+  const file = `${stageDir}/portal-${label}.gz`;
+  assertBackupFile(file);
+  return file;
+}

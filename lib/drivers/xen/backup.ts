@@ -55,11 +55,6 @@ export function xenRestorePlan(spec: DeploySpec, cfg: XenHostConfig, file: strin
   ];
 }
 
-/** Where a host keeps a backup while it streams: in the host's stage directory, named by its label. */
-export function xenBackupFile(cfg: XenHostConfig, label: string): string {
-  return `${cfg.stageDir}/portal-${label}.gz`;
-}
-
 /**
  * A proven restore: the backup (uploaded to `file`) written onto an LV of its own and booted as
  * domain verify-<probe> with no vif (nothing can reach it, it reaches nothing); the portal then

@@ -4,14 +4,14 @@
  * written from the xl/LVM reference and tested against emulators (tests/emulators/).
  */
 import { readMarkerOnConsole, writeMarkerOnConsole } from "../console-marker";
-import { verifyGuest } from "../plan/backup-file";
+import { stagedBackupFile, verifyGuest } from "../plan/backup-file";
 import { backupLabel, PlanDriver } from "../plan/driver";
 import type { Plan } from "../plan/types";
 import { HOST_ADDRESS, parseHostConfig } from "../plan/validate";
 import { StepError, type DeploySpec, type DiskCopy, type DiskSink, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
 import { xenHostConfig, type XenHostConfig } from "./config";
 import { xenMigrationPlan } from "./migration";
-import { xenBackupFile, xenBackupPlan, xenRestorePlan, xenVerifyPlan } from "./backup";
+import { xenBackupPlan, xenRestorePlan, xenVerifyPlan } from "./backup";
 import { xenDeleteSnapshotStep, xenResizePlan, xenRevertPlan, xenTakeSnapshotStep } from "./day2";
 import { xenHaltStep, xenNames, xenProvisionPlan, xenSnapshotStep, xenStartStep, xenTeardownPlan } from "./plan";
 
@@ -123,7 +123,7 @@ export class XenDriver extends PlanDriver implements HypervisorDriver {
     let marker = false;
     if (opts.marker && running) marker = await writeMarkerOnConsole(() => this.openConsole(spec), opts.marker, io);
     else if (opts.marker) await io.log(`${spec.hostname} is stopped: no marker written; the backup cannot be proven by its marker`);
-    const file = xenBackupFile(cfg, label);
+    const file = stagedBackupFile(cfg.stageDir, label);
     const stored = await this.exportPlanned(spec, io, sink, { steps: xenBackupPlan(spec, cfg, label, file), file, format: DISK_FORMAT });
     return { ...stored, marker };
   }
@@ -131,14 +131,14 @@ export class XenDriver extends PlanDriver implements HypervisorDriver {
   /** In-place restore: shut down, the copy written back onto the guest's LV, started from its own config (same name, MACs). */
   importDisk(spec: DeploySpec, disk: DiskCopy, io: StepIo) {
     const cfg = XenDriver.config(spec.host);
-    const file = xenBackupFile(cfg, `restore-${backupLabel().slice(7)}`);
+    const file = stagedBackupFile(cfg.stageDir, `restore-${backupLabel().slice(7)}`);
     return this.importPlanned(spec, disk, io, { steps: xenRestorePlan(spec, cfg, file), file, format: DISK_FORMAT });
   }
 
   /** Proven restore: domain verify-<probe> on an LV of its own, no vif; ready when its console shell answers, which reads the marker. */
   verifyDisk(spec: DeploySpec, disk: DiskCopy, probe: string, io: StepIo) {
     const cfg = XenDriver.config(spec.host);
-    const file = xenBackupFile(cfg, `verify-${probe}`);
+    const file = stagedBackupFile(cfg.stageDir, `verify-${probe}`);
     const guest = verifyGuest(spec, probe);
     const plan = xenVerifyPlan(spec, cfg, probe, file);
     return this.verifyPlanned(spec, disk, io, {

@@ -92,11 +92,6 @@ export function zoneMarkerStep(spec: DeploySpec, marker: string): PlanStep {
   };
 }
 
-/** Where a host keeps a backup while it streams: in the host's stage directory, named by its label. */
-export function zoneBackupFile(cfg: ZonesHostConfig, label: string): string {
-  return `${cfg.stageDir}/portal-${label}.gz`;
-}
-
 /**
  * A proven restore: the backup (uploaded to `file`) received as a throwaway dataset, attached
  * and booted as zone verify-<probe> with no net resource (nothing can reach it, it reaches

@@ -4,7 +4,7 @@
  * the plans were written from the zones/ZFS reference and tested against emulators
  * (tests/emulators/).
  */
-import { verifyGuest } from "../plan/backup-file";
+import { stagedBackupFile, verifyGuest } from "../plan/backup-file";
 import { backupLabel, PlanDriver } from "../plan/driver";
 import type { Plan } from "../plan/types";
 import { parseHostConfig } from "../plan/validate";
@@ -12,7 +12,7 @@ import { StepError, BACKUP_MARKER_FILE, type DeploySpec, type DiskCopy, type Dis
 import { migrationAddress } from "../xen/driver";
 import { zonesHostConfig, type ZonesHostConfig } from "./config";
 import { zoneMovePlan } from "./move";
-import { zoneBackupFile, zoneBackupPlan, zoneMarkerStep, zoneRestorePlan, zoneVerifyPlan } from "./backup";
+import { zoneBackupPlan, zoneMarkerStep, zoneRestorePlan, zoneVerifyPlan } from "./backup";
 import { zoneDeleteSnapshotStep, zoneResizePlan, zoneRevertPlan, zoneSnapshotStep } from "./day2";
 import { zoneBootStep, zoneHaltStep, zonesProvisionPlan, zonesTeardownPlan } from "./plan";
 
@@ -118,7 +118,7 @@ export class ZonesDriver extends PlanDriver implements HypervisorDriver {
         },
       );
     } else if (opts.marker) await io.log(`${spec.hostname} is not running: no marker written; the backup cannot be proven by its marker`);
-    const file = zoneBackupFile(cfg, label);
+    const file = stagedBackupFile(cfg.stageDir, label);
     const stored = await this.exportPlanned(spec, io, sink, { steps: zoneBackupPlan(spec, cfg, label, file), file, format: DISK_FORMAT });
     return { ...stored, marker };
   }
@@ -126,14 +126,14 @@ export class ZonesDriver extends PlanDriver implements HypervisorDriver {
   /** In-place restore: halt, `zfs receive -F` over the zonepath's dataset, boot with its own configuration (same addresses). */
   importDisk(spec: DeploySpec, disk: DiskCopy, io: StepIo) {
     const cfg = ZonesDriver.config(spec.host);
-    const file = zoneBackupFile(cfg, `restore-${backupLabel().slice(7)}`);
+    const file = stagedBackupFile(cfg.stageDir, `restore-${backupLabel().slice(7)}`);
     return this.importPlanned(spec, disk, io, { steps: zoneRestorePlan(spec, cfg, file), file, format: DISK_FORMAT });
   }
 
   /** Proven restore: zone verify-<probe> from a received copy, no net; ready when its SSH service is online; the marker read with zlogin. */
   verifyDisk(spec: DeploySpec, disk: DiskCopy, probe: string, io: StepIo) {
     const cfg = ZonesDriver.config(spec.host);
-    const file = zoneBackupFile(cfg, `verify-${probe}`);
+    const file = stagedBackupFile(cfg.stageDir, `verify-${probe}`);
     const guest = verifyGuest(spec, probe);
     return this.verifyPlanned(spec, disk, io, {
       ...zoneVerifyPlan(spec, cfg, probe, file),
