@@ -4,7 +4,7 @@
  * driver's notice that the plan was not run on a real host of its kind.
  */
 import type { Duplex } from "node:stream";
-import type { Transport } from "../transport/types";
+import { TransportError, type Transport } from "../transport/types";
 import { StepError, type DeploySpec, type DiskCopy, type DiskSink, type StepIo, type StoredDisk } from "../types";
 import { stagedFileCleanup } from "./backup-file";
 import { runPlanStep, type RunnerOptions } from "./runner";
@@ -75,7 +75,9 @@ export abstract class PlanDriver {
     try {
       for (const step of plan.steps) await this.runOne(spec, watching, step);
       if (!hostSha) throw new StepError(`the host did not report the checksum of ${plan.file}`);
-      const stored = await this.onHost(spec.host, async (t) => sink({ format: plan.format, stream: await t.readStream(plan.file), compressed: true }));
+      const stored = await this.onHost(spec.host, async (t) => sink({ format: plan.format, stream: await t.readStream(plan.file), compressed: true })).catch((e: Error) => {
+        throw e instanceof TransportError ? new StepError(`the copy could not be streamed from ${spec.host.name}: ${e.message}`) : e;
+      });
       if (stored.sha256 !== hostSha) throw new StepError(`the copy arrived damaged: sha256 ${stored.sha256.slice(0, 12)}… in the backup store, ${String(hostSha).slice(0, 12)}… on ${spec.host.name}`);
       await io.log(`streamed ${(stored.sizeBytes / 1024 ** 2).toFixed(1)} MiB into the backup store; sha256 ${stored.sha256.slice(0, 12)}… matches the host's`);
       return stored;
