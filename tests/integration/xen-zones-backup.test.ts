@@ -118,6 +118,9 @@ type Case = {
   /** What is left of throwaway verification guests on the host. */
   leftovers: () => Promise<string>;
   format: string;
+  /** Makes the next verification fail on the host; answers how the failure reads. */
+  breakVerify: (probe: string) => Promise<RegExp>;
+  mendVerify: () => Promise<void>;
 };
 
 const cases: Case[] = [
@@ -134,6 +137,13 @@ const cases: Case[] = [
       return [lvs, xl, staged].join("\n").split("\n").filter((l) => /verify-|backup-|\.gz/.test(l)).join("\n");
     },
     format: "xen-lv",
+    breakVerify: async () => {
+      await must(xenHost, ["mv", `${xenHost.state}/images/vmlinuz`, `${xenHost.state}/images/vmlinuz.off`]);
+      return /the copy did not boot: .*xl create .*kernel .*No such file or directory/;
+    },
+    mendVerify: async () => {
+      await must(xenHost, ["mv", `${xenHost.state}/images/vmlinuz.off`, `${xenHost.state}/images/vmlinuz`]);
+    },
   },
   {
     kind: "Solaris zones",
@@ -148,6 +158,12 @@ const cases: Case[] = [
       return [zones, datasets, staged].join("\n").split("\n").filter((l) => /verify-|\.gz/.test(l)).join("\n");
     },
     format: "zfs-stream",
+    // A verification that stopped half-way left its dataset behind.
+    breakVerify: async (probe) => {
+      await must(solHost, ["zfs", "create", `rpool/zones/verify-${probe}`]);
+      return /the copy did not boot: .*zfs receive.* destination 'rpool\/zones\/verify-[0-9a-f]{8}' exists/;
+    },
+    mendVerify: async () => {},
   },
 ];
 
@@ -207,6 +223,21 @@ describe.each(cases)("backups of $kind guests over SSH (emulated host)", (c) => 
       for (const a of after.addresses) expect(cfg).toContain(`mac=${a.mac},`);
     }
     expect(await c.leftovers()).toBe("");
+  });
+
+  it("a verification that fails on the host says why and still removes the throwaway guest and its disk", async () => {
+    const why = await c.breakVerify(first.id.replace(/-/g, "").slice(0, 8));
+    try {
+      const res = await api.verify(envId, first.id);
+      expect(res.status).toBe(202);
+      expect((await waitForAction(db, res.body.id, 60_000)).status).toBe("succeeded");
+      const item = (await api.list(envId)).find((b) => b.id === first.id)!;
+      expect(item.verified).toBe(false);
+      expect(item.note).toMatch(why);
+      expect(await c.leftovers()).toBe("");
+    } finally {
+      await c.mendVerify();
+    }
   });
 
   it("verifying on demand boots the backup again and reads its marker back", async () => {
