@@ -29,7 +29,6 @@ export const backupEnvironment: ActionHandler = async (db, ctx, io) => {
   const [b] = await db.select().from(backups).where(eq(backups.actionId, action.id));
   if (!b) throw new StepError("the backup's record is missing");
   if (b.status === "succeeded") return { backup: b.id, sizeBytes: b.sizeBytes, sha256: b.sha256 };
-  if (!driver.exportDisk) throw new StepError(`environments on ${spec.host.kind} hosts cannot be backed up`);
   await db.update(backups).set({ status: "running", error: null }).where(eq(backups.id, b.id));
   try {
     await io.progress(5, `copying the disk of ${spec.hostname} on ${spec.host.name}`);
@@ -70,7 +69,6 @@ export const restoreEnvironment: ActionHandler = async (db, ctx, io) => {
   const { spec, driver, action } = ctx;
   const row = await targetOf(db, action.id);
   const { backup } = row;
-  if (!driver.importDisk) throw new StepError(`environments on ${spec.host.kind} hosts cannot be restored in place`);
   await io.progress(5, `checking backup ${backup.id} against its checksum`);
   const integrity = await checkIntegrity(db, backup, action.requestedBy);
   if (!integrity.ok) throw new StepError(`backup ${backup.id} was not restored: ${integrity.why}`);
@@ -111,7 +109,6 @@ async function proveBackup(db: Db, ctx: Parameters<ActionHandler>[1], backup: ty
     await io.log(note ? `not verified: ${note}` : "verified: booted and read back");
     return note === null;
   };
-  if (!driver.verifyDisk) return record(`backups of ${spec.host.kind} guests cannot be booted for a check in this version`);
   const integrity = await checkIntegrity(db, backup, action.requestedBy);
   if (!integrity.ok) throw new StepError(`backup ${backup.id} was not verified: ${integrity.why}`);
   if (!backup.marker) return record("the backup holds no marker to read back (the guest was stopped, or its console did not answer when the backup was taken)");

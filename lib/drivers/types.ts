@@ -81,6 +81,7 @@ export interface HypervisorDriver {
   // lifecycle
   halt(spec: DeploySpec, io: StepIo): Promise<void>;
   destroy(spec: DeploySpec, io: StepIo): Promise<void>;
+  // backups: every kind (see exportDisk, verifyDisk, importDisk below)
   // lifecycle of a delivered environment (optional: the capabilities say what a kind can do)
   start?(spec: DeploySpec, io: StepIo): Promise<void>;
   /** Orderly shutdown (ACPI powerdown / `xl shutdown` / `zoneadm halt`), forced after a timeout. */
@@ -115,14 +116,14 @@ export interface HypervisorDriver {
    * driver first writes that line to BACKUP_MARKER_FILE in the running guest (`marker` says
    * whether it could), so a verification can read it back from the copy.
    */
-  exportDisk?(spec: DeploySpec, io: StepIo, sink: DiskSink, opts?: { marker?: string }): Promise<StoredDisk & { marker: boolean }>;
+  exportDisk(spec: DeploySpec, io: StepIo, sink: DiskSink, opts?: { marker?: string }): Promise<StoredDisk & { marker: boolean }>;
   /**
    * Proves a copy: boots it as a throwaway guest named `verify-<probe>` on a network of its
    * own (no production addresses, nothing reachable), waits for its ready line, reads
    * BACKUP_MARKER_FILE (null when there is none) and removes the guest again, also on failure.
    */
-  verifyDisk?(spec: DeploySpec, disk: DiskCopy, probe: string, io: StepIo): Promise<{ marker: string | null }>;
-  importDisk?(spec: DeploySpec, disk: DiskCopy, io: StepIo): Promise<void>;
+  verifyDisk(spec: DeploySpec, disk: DiskCopy, probe: string, io: StepIo): Promise<{ marker: string | null }>;
+  importDisk(spec: DeploySpec, disk: DiskCopy, io: StepIo): Promise<void>;
 }
 
 /** A snapshot as the host knows it: `tag` is its name there (qcow2 tag, LV suffix, ZFS snapshot name). */

@@ -3038,7 +3038,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Not possible now: the environment is not delivered yet, is neither running nor stopped, its host kind has no backups, another action (e.g. a backup) is queued or running: the message names it, or the group's backup quota is used up */
+      /** @description Not possible now: the environment is not delivered yet, is neither running nor stopped, another action (e.g. a backup) is queued or running: the message names it, or the group's backup quota is used up */
       409: {
         content: {
           "application/json": components["schemas"]["Error"];
@@ -3076,7 +3076,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Not possible: the backup is not complete or is damaged, the host kind cannot boot backups, or another action is queued or running */
+      /** @description Not possible: the backup is not complete or is damaged, or another action is queued or running */
       409: {
         content: {
           "application/json": components["schemas"]["Error"];
@@ -3242,7 +3242,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Not possible: the backup is not complete or is damaged (its checksum no longer matches), the host kind cannot restore, another action is queued or running, or (new) the name is taken or the group's quota is used up */
+      /** @description Not possible: the backup is not complete or is damaged (its checksum no longer matches), another action is queued or running, or (new) the name is taken or the group's quota is used up */
       409: {
         content: {
           "application/json": components["schemas"]["Error"];
