@@ -155,7 +155,8 @@ const cases: Case[] = [
       const zones = (await on(solHost, ["zoneadm", "list", "-cp"])).stdout;
       const datasets = (await on(solHost, ["zfs", "list", "-H", "-o", "name"])).stdout;
       const staged = readdirSync(`${solHost.state}/var/tmp/portal`).join("\n");
-      return [zones, datasets, staged].join("\n").split("\n").filter((l) => /verify-|\.gz/.test(l)).join("\n");
+      const snapshots = Object.keys(JSON.parse(readFileSync(`${solHost.state}/zfs/state.json`, "utf8")).snapshots).join("\n");
+      return [zones, datasets, staged, snapshots].join("\n").split("\n").filter((l) => /verify-|@backup-|\.gz/.test(l)).join("\n");
     },
     format: "zfs-stream",
     // A verification that stopped half-way left its dataset behind.
@@ -259,5 +260,23 @@ describe.each(cases)("backups of $kind guests over SSH (emulated host)", (c) => 
     expect(item.status).toBe("damaged");
     expect((await api.verify(envId, first.id)).status).toBe(409);
     expect(readFileSync(path.join(c.guestRoot(c.order.name), "data/keep.txt"), "utf8")).toBe("results of run 7\n");
+  });
+
+  it("a backup that fails on the host is shown failed with the host's reason, and its snapshot is removed", async () => {
+    const h = c.host();
+    // A stage directory the host cannot create: the copy fails after the snapshot was taken.
+    await db.update(hosts).set({ config: { ...h.host.config, stageDir: "/proc/portal-no-stage" } }).where(eq(hosts.id, h.host.id));
+    try {
+      const res = await api.backup(envId);
+      expect(res.status).toBe(202);
+      expect((await waitForAction(db, res.body.actionId, 60_000)).status).toBe("failed");
+      const item = (await api.list(envId)).find((b) => b.id === res.body.id)!;
+      expect(item.status).toBe("failed");
+      expect(item.note).toMatch(/mkdir -p \/proc\/portal-no-stage.* failed on ssh .* with exit code 1/);
+      expect(await c.leftovers()).toBe("");
+      expect(await c.running(c.order.name)).toBe(true);
+    } finally {
+      await db.update(hosts).set({ config: h.host.config }).where(eq(hosts.id, h.host.id));
+    }
   });
 });

@@ -43,7 +43,7 @@ function lifecyclePlans(): Record<string, Plan> {
       kind: "zones",
       host: zone.host.name,
       guest: zone.hostname,
-      steps: [zoneMarkerStep(zone, "portal-backup 3f2a9c1e-0000-4000-8000-000000000001"), ...zoneBackupPlan(zone, ZonesDriver.config(zone.host), "backup-20261125", "/var/tmp/portal-backup-20261125.gz")],
+      steps: [zoneMarkerStep(zone, "portal-backup 3f2a9c1e-0000-4000-8000-000000000001"), ...zoneBackupPlan(zone, ZonesDriver.config(zone.host), "/var/tmp/portal-backup-20261125.gz")],
     },
     "xen-verify": { kind: "xen", host: xen.host.name, guest: "verify-3f2a9c1e", steps: [...xv.boot, xv.cleanup] },
     "zone-verify": { kind: "zones", host: zone.host.name, guest: "verify-3f2a9c1e", steps: [...zv.boot, zv.cleanup] },

@@ -61,7 +61,7 @@ export abstract class PlanDriver {
   /**
    * Runs a backup plan that leaves a compressed copy at `file` on the host and logs its sha256
    * (sha256sum, digest), streams the file into `sink` and checks that both checksums agree;
-   * the host's copy is removed whatever happens.
+   * its `backup-cleanup` step (the snapshot) and the host's copy are removed whatever happens.
    */
   protected async exportPlanned(spec: DeploySpec, io: StepIo, sink: DiskSink, plan: { steps: PlanStep[]; file: string; format: string }): Promise<StoredDisk> {
     let hostSha: string | null = null;
@@ -72,8 +72,14 @@ export abstract class PlanDriver {
         await io.log(line);
       },
     };
+    // The snapshot goes whatever happens: one left behind fills up as the guest writes.
+    const cleanup = plan.steps.filter((st) => st.step === "backup-cleanup");
     try {
-      for (const step of plan.steps) await this.runOne(spec, watching, step);
+      try {
+        for (const step of plan.steps.filter((st) => !cleanup.includes(st))) await this.runOne(spec, watching, step);
+      } finally {
+        for (const step of cleanup) await this.runOne(spec, io, step).catch(async (e: Error) => io.log(`the backup's snapshot could not be removed: ${e.message}`));
+      }
       if (!hostSha) throw new StepError(`the host did not report the checksum of ${plan.file}`);
       const stored = await this.onHost(spec.host, async (t) => sink({ format: plan.format, stream: await t.readStream(plan.file), compressed: true })).catch((e: Error) => {
         throw e instanceof TransportError ? new StepError(`the copy could not be streamed from ${spec.host.name}: ${e.message}`) : e;

@@ -193,9 +193,10 @@ export class SshTransport implements Transport {
    */
   async readStream(file: string): Promise<Readable> {
     assertAbsolute(file);
-    const check = await this.run(["test", "-r", file]);
-    if (check.code !== 0) throw new TransportError("spawn", `${this.description}: cannot read ${file}: no such file or not readable`);
-    const { channel, exit } = await this.openChannel(shellQuoteArgv(["cat", "--", file]), `read ${file}`);
+    const { channel, exit } = await this.openChannel(shellQuoteArgv(["cat", "--", file]), `read ${file}`, async (client) => {
+      const check = await this.exec(client, shellQuoteArgv(["test", "-r", file]), "test", {});
+      if (check.code !== 0) throw new TransportError("spawn", `${this.description}: cannot read ${file}: no such file or not readable`);
+    });
     const out = new Transform({
       transform(chunk: Buffer, _enc, done) {
         done(null, chunk);
@@ -221,12 +222,13 @@ export class SshTransport implements Transport {
   async writeStream(file: string, source: Readable, options: { mode?: number; signal?: AbortSignal } = {}): Promise<number> {
     assertAbsolute(file);
     const dir = path.posix.dirname(file);
-    const mkdir = await this.run(["mkdir", "-p", dir]);
-    if (mkdir.code !== 0) throw new TransportError("spawn", `${this.description}: cannot create ${dir}: ${mkdir.stderr.trim()}`);
     const temp = `${file}.portal-${randomBytes(4).toString("hex")}`;
     const counter = byteCounter();
     try {
-      const { channel, exit } = await this.openChannel(shellQuoteArgv(["sh", "-c", 'umask 077 && exec cat > "$1"', "sh", temp]), `write ${file}`);
+      const { channel, exit } = await this.openChannel(shellQuoteArgv(["sh", "-c", 'umask 077 && exec cat > "$1"', "sh", temp]), `write ${file}`, async (client) => {
+        const mkdir = await this.exec(client, shellQuoteArgv(["mkdir", "-p", dir]), "mkdir", {});
+        if (mkdir.code !== 0) throw new TransportError("spawn", `${this.description}: cannot create ${dir}: ${mkdir.stderr.trim()}`);
+      });
       channel.resume();
       try {
         await pipeline(source, counter, channel, { signal: options.signal });
@@ -249,13 +251,15 @@ export class SshTransport implements Transport {
   /**
    * An exec channel for a streaming command, holding a command slot and the connection until
    * the channel closes; `exit` resolves with its exit code and what it said on stderr.
+   * `first` runs on the same connection before (a check that may refuse).
    */
-  private async openChannel(command: string, what: string): Promise<{ channel: ClientChannel; exit: Promise<{ code: number; stderr: string }> }> {
+  private async openChannel(command: string, what: string, first?: (client: Client) => Promise<void>): Promise<{ channel: ClientChannel; exit: Promise<{ code: number; stderr: string }> }> {
     const releaseSlot = await this.connection.slots.acquire(undefined, what);
     let release = () => {};
     try {
       const used = await this.connection.use();
       release = used.release;
+      await first?.(used.client);
       const channel = await new Promise<ClientChannel>((resolve, reject) =>
         used.client.exec(command, (err, ch) => (err ? reject(new TransportError("connect", `${this.description}: could not ${what}: ${err.message}`)) : resolve(ch))),
       );

@@ -16,18 +16,27 @@ import { BACKUP_MARKER_FILE } from "../types";
 
 const noSnapshot = { when: /could not find any snapshots|dataset does not exist/, advice: "" };
 
+/**
+ * The snapshot a backup sends, one name for every backup of a zone (one runs at a time): a
+ * restore's `zfs receive` brings it along and removes it by that name, so the dataset keeps no
+ * snapshot that would stop the next `zfs receive -F`.
+ */
+export const ZONE_BACKUP_SNAPSHOT = "portal-backup";
+
 /** A ZFS snapshot of the running zone's dataset (a consistent point), sent compressed to `file`, snapshot destroyed. */
-export function zoneBackupPlan(spec: DeploySpec, cfg: ZonesHostConfig, label: string, file: string): PlanStep[] {
+export function zoneBackupPlan(spec: DeploySpec, cfg: ZonesHostConfig, file: string): PlanStep[] {
   assertSafeSpec(spec);
   assertBackupFile(file);
-  if (!/^[a-z0-9][a-z0-9-]{0,40}$/.test(label)) throw new Error("invalid snapshot label");
   const s = zoneNames(spec, cfg);
-  const snap = `${s.dataset}@${label}`;
+  const snap = `${s.dataset}@${ZONE_BACKUP_SNAPSHOT}`;
   return [
     {
       step: "backup-snapshot",
       description: `Snapshot ${s.dataset} for a backup`,
-      actions: [run(["zfs", "snapshot", snap], "Point-in-time copy of the zonepath while the zone runs", { alreadyDone: { when: /dataset already exists/, advice: "" } })],
+      actions: [
+        run(["zfs", "destroy", snap], "A snapshot left by a backup that stopped half-way would be stale", { alreadyDone: { ...noSnapshot, note: "no snapshot left from an earlier backup" } }),
+        run(["zfs", "snapshot", snap], "Point-in-time copy of the zonepath while the zone runs"),
+      ],
     },
     {
       step: "backup-copy",
@@ -66,6 +75,7 @@ export function zoneRestorePlan(spec: DeploySpec, cfg: ZonesHostConfig, file: st
           hint: `if ${s.dataset} has snapshots, delete them (the owner's snapshots of this environment) and retry; the zone boots as it was otherwise`,
           timeoutMs: 4 * 60 * 60_000,
         }),
+        run(["zfs", "destroy", `${s.dataset}@${ZONE_BACKUP_SNAPSHOT}`], "The snapshot the stream brought along is not needed", { alreadyDone: noSnapshot }),
         run(["zfs", "set", `mountpoint=${s.zonepath}`, s.dataset], "Mount it at the zonepath"),
         run(["chmod", "700", s.zonepath], "zoneadm requires the zonepath to be private (mode 700)"),
         run(["rm", "-f", file], "The transfer copy is no longer needed"),

@@ -106,7 +106,6 @@ export class ZonesDriver extends PlanDriver implements HypervisorDriver {
    */
   async exportDisk(spec: DeploySpec, io: StepIo, sink: DiskSink, opts: { marker?: string } = {}) {
     const cfg = ZonesDriver.config(spec.host);
-    const label = backupLabel();
     let marker = false;
     if (opts.marker && (await this.status(spec)) === "running") {
       marker = await this.runOne(spec, io, zoneMarkerStep(spec, opts.marker)).then(
@@ -118,8 +117,8 @@ export class ZonesDriver extends PlanDriver implements HypervisorDriver {
         },
       );
     } else if (opts.marker) await io.log(`${spec.hostname} is not running: no marker written; the backup cannot be proven by its marker`);
-    const file = stagedBackupFile(cfg.stageDir, label);
-    const stored = await this.exportPlanned(spec, io, sink, { steps: zoneBackupPlan(spec, cfg, label, file), file, format: DISK_FORMAT });
+    const file = stagedBackupFile(cfg.stageDir, backupLabel());
+    const stored = await this.exportPlanned(spec, io, sink, { steps: zoneBackupPlan(spec, cfg, file), file, format: DISK_FORMAT });
     return { ...stored, marker };
   }
 
