@@ -5,7 +5,7 @@ import { StepError, type DeploySpec, type MigrateIo } from "../drivers/types";
 import type { ActionHandler } from "../lifecycle/actions";
 import { checkIntegrity } from "./backups";
 import { pruneBackups } from "./policy";
-import { backupFileName, openBackupFile, writeBackupFile } from "./store";
+import { backupFileName, openBackupFile, removeBackupFile, writeBackupFile } from "./store";
 
 /** What the backup keeps of the environment's definition beside its disk. */
 function definitionOf(spec: DeploySpec, diskFormat: string): BackupDefinition {
@@ -30,10 +30,11 @@ export const backupEnvironment: ActionHandler = async (db, ctx, io) => {
   if (!b) throw new StepError("the backup's record is missing");
   if (b.status === "succeeded") return { backup: b.id, sizeBytes: b.sizeBytes, sha256: b.sha256 };
   await db.update(backups).set({ status: "running", error: null }).where(eq(backups.id, b.id));
+  let file = "";
+  let recorded = false;
   try {
     await io.progress(5, `copying the disk of ${spec.hostname} on ${spec.host.name}`);
     const marker = `portal-backup ${b.id}`;
-    let file = "";
     // The copy streams from the host through gzip and sha256 into the store, never whole in memory.
     const disk = await driver.exportDisk(spec, io, async (copy) => {
       file = backupFileName(b.environmentId, b.id, copy.format);
@@ -47,6 +48,7 @@ export const backupEnvironment: ActionHandler = async (db, ctx, io) => {
       .set({ status: "succeeded", file, sizeBytes, sha256, marker: disk.marker ? marker : null, definition: definitionOf(spec, disk.format), finishedAt: new Date() })
       .where(eq(backups.id, b.id))
       .returning();
+    recorded = true;
     await io.progress(60, `backup written: ${(sizeBytes / 1024 ** 2).toFixed(1)} MiB compressed, sha256 ${sha256.slice(0, 12)}…`);
     // Every backup is proven right away; a verification that fails leaves the backup usable and says why.
     const verified = await proveBackup(db, ctx, written, io);
@@ -55,7 +57,11 @@ export const backupEnvironment: ActionHandler = async (db, ctx, io) => {
     await io.progress(100, `backup written${verified ? ", booted and read back" : ", not verified"}${prunedNote}`);
     return { backup: b.id, sizeBytes, sha256, verified, pruned };
   } catch (err) {
-    if (err instanceof StepError) await db.update(backups).set({ status: "failed", error: err.message, finishedAt: new Date() }).where(eq(backups.id, b.id));
+    if (err instanceof StepError) {
+      await db.update(backups).set({ status: "failed", error: err.message, finishedAt: new Date() }).where(eq(backups.id, b.id));
+      // A copy that arrived but was refused (e.g. its checksum differs from the host's) is not kept.
+      if (file && !recorded) await removeBackupFile(file);
+    }
     throw err;
   }
 };
