@@ -189,22 +189,29 @@ export class SshTransport implements Transport {
 
   /**
    * `cat` of the file on an exec channel: SSH's window gives back-pressure, so only a window's
-   * worth (2 MiB) is ever in flight, whatever the file's size. The stream fails if cat does.
+   * worth (2 MiB) is ever in flight, whatever the file's size. The stream fails if cat does, or
+   * if the channel closes short of the file's size (measured first).
    */
   async readStream(file: string): Promise<Readable> {
     assertAbsolute(file);
+    let size = -1;
     const { channel, exit } = await this.openChannel(shellQuoteArgv(["cat", "--", file]), `read ${file}`, async (client) => {
-      const check = await this.exec(client, shellQuoteArgv(["test", "-r", file]), "test", {});
-      if (check.code !== 0) throw new TransportError("spawn", `${this.description}: cannot read ${file}: no such file or not readable`);
+      // `wc -c <` works on Linux and Solaris alike; it refuses a missing or unreadable file.
+      const check = await this.exec(client, shellQuoteArgv(["sh", "-c", 'wc -c < "$1"', "sh", file]), "wc", {});
+      size = Number(check.stdout.trim());
+      if (check.code !== 0 || !Number.isSafeInteger(size)) throw new TransportError("spawn", `${this.description}: cannot read ${file}: no such file or not readable`);
     });
+    let received = 0;
     const out = new Transform({
       transform(chunk: Buffer, _enc, done) {
+        received += chunk.length;
         done(null, chunk);
       },
       flush: (done) => {
         exit.then(
           (r) => done(r.code === 0 ? null : new TransportError("spawn", `${this.description}: reading ${file} failed: ${r.stderr.trim() || `cat exit ${r.code}`}`)),
-          (e: Error) => done(e),
+          // A channel closed without cat's exit status: whole when every byte the file had arrived.
+          (e: Error) => done(received === size ? null : e),
         );
       },
     });
@@ -236,7 +243,12 @@ export class SshTransport implements Transport {
         channel.close();
         throw e instanceof TransportError ? e : new TransportError(options.signal?.aborted ? "aborted" : "spawn", `${this.description}: writing ${file} failed: ${(e as Error).message}`);
       }
-      const r = await exit;
+      // A channel closed without cat's exit status: whole when the file holds every byte sent.
+      const r = await exit.catch(async (e: Error) => {
+        const check = await this.run(["sh", "-c", 'wc -c < "$1"', "sh", temp]);
+        if (check.code === 0 && Number(check.stdout.trim()) === counter.bytes) return { code: 0, stderr: "" };
+        throw e;
+      });
       if (r.code !== 0) throw new TransportError("spawn", `${this.description}: writing ${file} failed: ${r.stderr.trim() || `cat exit ${r.code}`}`);
       const mode = (options.mode ?? 0o644).toString(8);
       const put = await this.run(["sh", "-c", 'chmod "$1" "$2" && mv -f "$2" "$3"', "sh", mode, temp, file]);
