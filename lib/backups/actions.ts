@@ -5,7 +5,7 @@ import { StepError, type DeploySpec, type MigrateIo } from "../drivers/types";
 import type { ActionHandler } from "../lifecycle/actions";
 import { checkIntegrity } from "./backups";
 import { pruneBackups } from "./policy";
-import { backupFileName, readBackupFile, writeBackupFile } from "./store";
+import { backupFileName, openBackupFile, removeBackupFile, writeBackupFile } from "./store";
 
 /** What the backup keeps of the environment's definition beside its disk. */
 function definitionOf(spec: DeploySpec, diskFormat: string): BackupDefinition {
@@ -29,20 +29,26 @@ export const backupEnvironment: ActionHandler = async (db, ctx, io) => {
   const [b] = await db.select().from(backups).where(eq(backups.actionId, action.id));
   if (!b) throw new StepError("the backup's record is missing");
   if (b.status === "succeeded") return { backup: b.id, sizeBytes: b.sizeBytes, sha256: b.sha256 };
-  if (!driver.exportDisk) throw new StepError(`environments on ${spec.host.kind} hosts cannot be backed up`);
   await db.update(backups).set({ status: "running", error: null }).where(eq(backups.id, b.id));
+  let file = "";
+  let recorded = false;
   try {
     await io.progress(5, `copying the disk of ${spec.hostname} on ${spec.host.name}`);
     const marker = `portal-backup ${b.id}`;
-    const disk = await driver.exportDisk(spec, io, { marker });
-    await io.progress(50, `compressing ${(disk.bytes.length / 1024 ** 2).toFixed(1)} MiB into the backup store`);
-    const file = backupFileName(b.environmentId, b.id, disk.format);
-    const { sizeBytes, sha256 } = await writeBackupFile(file, disk.bytes);
+    // The copy streams from the host through gzip and sha256 into the store, never whole in memory.
+    const disk = await driver.exportDisk(spec, io, async (copy) => {
+      file = backupFileName(b.environmentId, b.id, copy.format);
+      await io.progress(30, `streaming the copy into the backup store${copy.compressed ? " (compressed on the host)" : ", compressing"}`);
+      return { format: copy.format, ...(await writeBackupFile(file, copy.stream, { compressed: copy.compressed })) };
+    }, { marker });
+    if (!file) throw new StepError("the driver finished without handing over a disk copy");
+    const { sizeBytes, sha256 } = disk;
     const [written] = await db
       .update(backups)
       .set({ status: "succeeded", file, sizeBytes, sha256, marker: disk.marker ? marker : null, definition: definitionOf(spec, disk.format), finishedAt: new Date() })
       .where(eq(backups.id, b.id))
       .returning();
+    recorded = true;
     await io.progress(60, `backup written: ${(sizeBytes / 1024 ** 2).toFixed(1)} MiB compressed, sha256 ${sha256.slice(0, 12)}…`);
     // Every backup is proven right away; a verification that fails leaves the backup usable and says why.
     const verified = await proveBackup(db, ctx, written, io);
@@ -51,7 +57,11 @@ export const backupEnvironment: ActionHandler = async (db, ctx, io) => {
     await io.progress(100, `backup written${verified ? ", booted and read back" : ", not verified"}${prunedNote}`);
     return { backup: b.id, sizeBytes, sha256, verified, pruned };
   } catch (err) {
-    if (err instanceof StepError) await db.update(backups).set({ status: "failed", error: err.message, finishedAt: new Date() }).where(eq(backups.id, b.id));
+    if (err instanceof StepError) {
+      await db.update(backups).set({ status: "failed", error: err.message, finishedAt: new Date() }).where(eq(backups.id, b.id));
+      // A copy that arrived but was refused (e.g. its checksum differs from the host's) is not kept.
+      if (file && !recorded) await removeBackupFile(file);
+    }
     throw err;
   }
 };
@@ -65,7 +75,6 @@ export const restoreEnvironment: ActionHandler = async (db, ctx, io) => {
   const { spec, driver, action } = ctx;
   const row = await targetOf(db, action.id);
   const { backup } = row;
-  if (!driver.importDisk) throw new StepError(`environments on ${spec.host.kind} hosts cannot be restored in place`);
   await io.progress(5, `checking backup ${backup.id} against its checksum`);
   const integrity = await checkIntegrity(db, backup, action.requestedBy);
   if (!integrity.ok) throw new StepError(`backup ${backup.id} was not restored: ${integrity.why}`);
@@ -75,10 +84,10 @@ export const restoreEnvironment: ActionHandler = async (db, ctx, io) => {
   if (row.target.mode !== "new" && (def.hostname !== spec.hostname || macs(def.addresses) !== macs(spec.addresses))) {
     throw new StepError(`backup ${backup.id} is of ${def.hostname} (${macs(def.addresses)}), not of this environment as it is now; restore it as a new environment instead`);
   }
-  const bytes = await readBackupFile(backup.file!);
-  await io.progress(20, `restoring ${(bytes.length / 1024 ** 2).toFixed(1)} MiB onto ${spec.hostname}; the guest stops and boots again`);
+  const disk = await openBackupFile(backup.file!, def.diskFormat);
+  await io.progress(20, `restoring ${(disk.sizeBytes / 1024 ** 2).toFixed(1)} MiB (compressed) onto ${spec.hostname}; the guest stops and boots again`);
   await db.update(environments).set({ state: "stopped" }).where(eq(environments.id, action.environmentId));
-  await driver.importDisk(spec, { format: def.diskFormat, bytes }, io);
+  await driver.importDisk(spec, disk, io);
   await db.update(environments).set({ state: "running" }).where(eq(environments.id, action.environmentId));
   await io.progress(100, `${spec.hostname} is back from the backup of ${backup.createdAt.toISOString()}${row.target.mode === "new" ? ` of ${def.hostname}, with addresses of its own` : ", with its addresses and MACs"}`);
   return { backup: backup.id, mode: row.target.mode };
@@ -106,14 +115,13 @@ async function proveBackup(db: Db, ctx: Parameters<ActionHandler>[1], backup: ty
     await io.log(note ? `not verified: ${note}` : "verified: booted and read back");
     return note === null;
   };
-  if (!driver.verifyDisk) return record(`backups of ${spec.host.kind} guests cannot be booted for a check in this version`);
   const integrity = await checkIntegrity(db, backup, action.requestedBy);
   if (!integrity.ok) throw new StepError(`backup ${backup.id} was not verified: ${integrity.why}`);
   if (!backup.marker) return record("the backup holds no marker to read back (the guest was stopped, or its console did not answer when the backup was taken)");
   await io.progress(65, `booting the backup in a throwaway guest on an isolated network`);
   try {
-    const bytes = await readBackupFile(backup.file!);
-    const seen = await driver.verifyDisk(spec, { format: backup.definition!.diskFormat, bytes }, backup.id.replace(/-/g, "").slice(0, 8), io);
+    const disk = await openBackupFile(backup.file!, backup.definition!.diskFormat);
+    const seen = await driver.verifyDisk(spec, disk, backup.id.replace(/-/g, "").slice(0, 8), io);
     return record(seen.marker === backup.marker ? null : `the copy booted, but ${seen.marker ? `its marker is "${seen.marker}"` : "it has no marker"} instead of "${backup.marker}"`);
   } catch (err) {
     if (!(err instanceof StepError)) throw err;

@@ -1,13 +1,12 @@
 import { createHash, randomUUID } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
-import { gunzip, gzip } from "node:zlib";
+import { Transform, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGzip } from "node:zlib";
+import type { DiskCopy } from "../drivers/types";
 import { backupStoreDir } from "../env";
-
-const compress = promisify(gzip);
-const decompress = promisify(gunzip);
 
 /** Where a backup's file lives inside the store: one folder per environment. */
 export function backupFileName(environmentId: string, backupId: string, format: string): string {
@@ -22,22 +21,33 @@ function inStore(file: string): string {
 }
 
 /**
- * Compresses the disk copy into the store and returns its size and sha256 (of the compressed
- * file, as it lies in the store). Written under a temporary name and renamed, so a file in the
- * store is always complete.
+ * Streams a disk copy into the store: through gzip unless it comes compressed, checksummed as
+ * it is written, so the copy is never held whole in memory. Returns the compressed file's size
+ * and sha256 (as it lies in the store). Written under a temporary name and renamed, so a file
+ * in the store is always complete; a broken stream leaves nothing behind.
  */
-export async function writeBackupFile(file: string, bytes: Buffer): Promise<{ sizeBytes: number; sha256: string }> {
+export async function writeBackupFile(file: string, source: Readable, opts: { compressed: boolean }): Promise<{ sizeBytes: number; sha256: string }> {
   const full = inStore(file);
   await mkdir(path.dirname(full), { recursive: true });
-  const packed = await compress(bytes);
+  const hash = createHash("sha256");
+  let sizeBytes = 0;
+  const tally = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      sizeBytes += chunk.length;
+      done(null, chunk);
+    },
+  });
   const tmp = `${full}.${randomUUID()}.part`;
   try {
-    await writeFile(tmp, packed, { mode: 0o600 });
+    const out = createWriteStream(tmp, { mode: 0o600 });
+    if (opts.compressed) await pipeline(source, tally, out);
+    else await pipeline(source, createGzip(), tally, out);
     await rename(tmp, full);
   } finally {
     await rm(tmp, { force: true });
   }
-  return { sizeBytes: packed.length, sha256: createHash("sha256").update(packed).digest("hex") };
+  return { sizeBytes, sha256: hash.digest("hex") };
 }
 
 /** The file's sha256 now (streamed), or null when the file is gone. */
@@ -52,9 +62,11 @@ export async function checksumOf(file: string): Promise<string | null> {
   return hash.digest("hex");
 }
 
-/** The disk copy, decompressed; the caller has checked the checksum. */
-export async function readBackupFile(file: string): Promise<Buffer> {
-  return decompress(await readFile(inStore(file)));
+/** A stored copy for a driver to stream (compressed, as stored); the caller has checked the checksum. */
+export async function openBackupFile(file: string, format: string): Promise<DiskCopy> {
+  const full = inStore(file);
+  const { size } = await stat(full);
+  return { format, sizeBytes: size, open: () => createReadStream(full) };
 }
 
 export async function removeBackupFile(file: string): Promise<void> {

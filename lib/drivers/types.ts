@@ -1,4 +1,4 @@
-import type { Duplex } from "node:stream";
+import type { Duplex, Readable } from "node:stream";
 
 /**
  * The hypervisors the portal drives. The hosts table's kind column holds the same names
@@ -81,6 +81,7 @@ export interface HypervisorDriver {
   // lifecycle
   halt(spec: DeploySpec, io: StepIo): Promise<void>;
   destroy(spec: DeploySpec, io: StepIo): Promise<void>;
+  // backups: every kind (see exportDisk, verifyDisk, importDisk below)
   // lifecycle of a delivered environment (optional: the capabilities say what a kind can do)
   start?(spec: DeploySpec, io: StepIo): Promise<void>;
   /** Orderly shutdown (ACPI powerdown / `xl shutdown` / `zoneadm halt`), forced after a timeout. */
@@ -109,19 +110,20 @@ export interface HypervisorDriver {
   resize?(spec: DeploySpec, from: DeploySpec["flavor"], io: StepIo): Promise<void>;
   /**
    * A standalone copy of the guest's disk (no backing files), from one consistent point while
-   * the guest runs where the driver can (QEMU: a QMP block job), as bytes the portal compresses
-   * and checksums into its backup store. `format` names what the bytes are. With `marker`, the
+   * the guest runs where the driver can (QEMU: a QMP block job; Xen: an LVM snapshot; zones: a
+   * ZFS snapshot), streamed into `sink` (the backup store, which compresses it unless it comes
+   * compressed and checksums it as it streams). Never held whole in memory. With `marker`, the
    * driver first writes that line to BACKUP_MARKER_FILE in the running guest (`marker` says
    * whether it could), so a verification can read it back from the copy.
    */
-  exportDisk?(spec: DeploySpec, io: StepIo, opts?: { marker?: string }): Promise<DiskCopy & { marker: boolean }>;
+  exportDisk(spec: DeploySpec, io: StepIo, sink: DiskSink, opts?: { marker?: string }): Promise<StoredDisk & { marker: boolean }>;
   /**
    * Proves a copy: boots it as a throwaway guest named `verify-<probe>` on a network of its
    * own (no production addresses, nothing reachable), waits for its ready line, reads
    * BACKUP_MARKER_FILE (null when there is none) and removes the guest again, also on failure.
    */
-  verifyDisk?(spec: DeploySpec, disk: DiskCopy, probe: string, io: StepIo): Promise<{ marker: string | null }>;
-  importDisk?(spec: DeploySpec, disk: DiskCopy, io: StepIo): Promise<void>;
+  verifyDisk(spec: DeploySpec, disk: DiskCopy, probe: string, io: StepIo): Promise<{ marker: string | null }>;
+  importDisk(spec: DeploySpec, disk: DiskCopy, io: StepIo): Promise<void>;
 }
 
 /** A snapshot as the host knows it: `tag` is its name there (qcow2 tag, LV suffix, ZFS snapshot name). */
@@ -130,8 +132,18 @@ export type SnapshotRef = { tag: string; withMemory: boolean };
 /** What taking a snapshot saved. */
 export type SnapshotTaken = { withMemory: boolean; sizeBytes: number | null };
 
-/** A guest's disk as a driver copied it (see exportDisk). */
-export type DiskCopy = { format: string; bytes: Buffer };
+/**
+ * A stored disk copy as the drivers read it back (verifyDisk, importDisk): `open()` gives a
+ * new stream of its gzip-compressed bytes each time (the file in the backup store); `sizeBytes`
+ * is the compressed size. `format` names what the uncompressed bytes are (qcow2, xen-raw, ...).
+ */
+export type DiskCopy = { format: string; sizeBytes: number; open: () => Readable };
+
+/** What exportDisk hands its copy to: `compressed` says whether `stream` is gzip already. */
+export type DiskSink = (copy: { format: string; stream: Readable; compressed: boolean }) => Promise<StoredDisk>;
+
+/** A copy as the backup store holds it: the compressed file's size and sha256. */
+export type StoredDisk = { format: string; sizeBytes: number; sha256: string };
 
 /** Where a backup's marker line lives in the guest (its /data disk is what a backup copies). */
 export const BACKUP_MARKER_FILE = "/data/.portal-backup-marker";

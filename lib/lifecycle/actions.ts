@@ -174,15 +174,12 @@ function checkAllowed(action: EnvironmentActionKind, state: string, driver: Hype
       if (!driver.capabilities.resize || !driver.resize) throw conflict(`Environments on ${kind} hosts cannot be resized in this version`);
       if (state !== "running" && state !== "stopped") throw conflict(`The environment is ${state}; wait until it is running or stopped`);
     case "backup":
-      if (!driver.exportDisk) throw conflict(`Environments on ${kind} hosts cannot be backed up in this version`);
       if (state !== "running" && state !== "stopped") throw conflict(`The environment is ${state}; only a running or stopped environment can be backed up`);
       return;
     case "restore":
-      if (!driver.importDisk) throw conflict(`Environments on ${kind} hosts cannot be restored in place in this version`);
       if (state !== "running" && state !== "stopped" && state !== "error") throw conflict(`The environment is ${state}; it cannot be restored now`);
       return;
     case "verify":
-      if (!driver.verifyDisk) throw conflict(`Backups of environments on ${kind} hosts cannot be verified in this version`);
       if (state !== "running" && state !== "stopped" && state !== "error") throw conflict(`The environment is ${state}; its backups cannot be verified now`);
       return;
   }

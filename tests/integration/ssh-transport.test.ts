@@ -4,7 +4,9 @@
  * arrive while the command still runs, timeouts kill the remote command, a changed host key is
  * refused, and no more than the host's limit of commands run at once.
  */
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { Readable } from "node:stream";
 import { createServer, type Server } from "node:net";
 import { chmodSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -222,6 +224,83 @@ describe("files and streams", () => {
       await new Promise((r) => server.close(r));
     }
     await expect(ssh.openStream(path.join(sshd.workDir, "none.sock"))).rejects.toThrow(TransportError);
+  });
+});
+
+describe("streaming big files (disk copies)", () => {
+  const MiB = 1024 ** 2;
+  const SIZE = 200 * MiB;
+
+  /** Runs `work` while sampling this process's RSS; answers how far it rose above where it started. */
+  async function rssRise(work: () => Promise<void>): Promise<number> {
+    global.gc?.();
+    const start = process.memoryUsage().rss;
+    let peak = start;
+    const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    try {
+      await work();
+    } finally {
+      clearInterval(timer);
+    }
+    return Math.max(peak, process.memoryUsage().rss) - start;
+  }
+
+  /** A 200 MiB sparse file on the host with random bytes at its start, middle and end. */
+  async function bigRemoteFile(name: string) {
+    const file = path.join(sshd.workDir, name);
+    const made = await ssh.run(["sh", "-c", 'truncate -s "$2" "$1" && for at in 0 100 199; do head -c 1048576 /dev/urandom | dd of="$1" bs=1M seek=$at conv=notrunc 2>/dev/null; done', "sh", file, String(SIZE)]);
+    expect(made.code).toBe(0);
+    return file;
+  }
+  const remoteSha = async (file: string) => (await ssh.run(["sha256sum", file])).stdout.split(" ")[0];
+
+  it("reads a 200 MiB file as a stream with the host's checksum, while memory stays flat", async () => {
+    const file = await bigRemoteFile("disk-read.img");
+    const hash = createHash("sha256");
+    let bytes = 0;
+    const rise = await rssRise(async () => {
+      for await (const chunk of await ssh.readStream(file)) {
+        hash.update(chunk as Buffer);
+        bytes += (chunk as Buffer).length;
+      }
+    });
+    expect(bytes).toBe(SIZE);
+    expect(hash.digest("hex")).toBe(await remoteSha(file));
+    console.log(`readStream of ${SIZE / MiB} MiB: RSS rose ${(rise / MiB).toFixed(1)} MiB`);
+    expect(rise).toBeLessThan(64 * MiB);
+  });
+
+  it("writes a 200 MiB stream into a file, checksum intact, while memory stays flat", async () => {
+    const file = path.join(sshd.workDir, "streams", "disk-write.img");
+    const hash = createHash("sha256");
+    let written = 0;
+    const rise = await rssRise(async () => {
+      async function* chunks() {
+        for (let i = 0; i < SIZE / MiB; i++) {
+          const chunk = i % 50 === 0 ? randomBytes(MiB) : Buffer.alloc(MiB, i);
+          hash.update(chunk);
+          yield chunk;
+        }
+      }
+      written = await ssh.writeStream(file, Readable.from(chunks()), { mode: 0o600 });
+    });
+    expect(written).toBe(SIZE);
+    expect(await remoteSha(file)).toBe(hash.digest("hex"));
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    console.log(`writeStream of ${SIZE / MiB} MiB: RSS rose ${(rise / MiB).toFixed(1)} MiB`);
+    expect(rise).toBeLessThan(64 * MiB);
+  });
+
+  it("refuses a missing file and leaves no half file when the source breaks", async () => {
+    await expect(ssh.readStream(path.join(sshd.workDir, "no-such.img"))).rejects.toThrow(/cannot read/);
+    const file = path.join(sshd.workDir, "broken", "half.img");
+    async function* breaking() {
+      yield Buffer.alloc(MiB, 1);
+      throw new Error("the source went away");
+    }
+    await expect(ssh.writeStream(file, Readable.from(breaking()))).rejects.toThrow(/went away/);
+    expect(existsSync(file)).toBe(false);
+    expect((await ssh.run(["ls", "-A", path.dirname(file)])).stdout).toBe("");
   });
 });
 

@@ -17,8 +17,8 @@ import { ZonesDriver } from "@/lib/drivers/zones/driver";
 import { zoneMovePlan } from "@/lib/drivers/zones/move";
 import { xenDeleteSnapshotStep, xenResizePlan, xenRevertPlan, xenTakeSnapshotStep } from "@/lib/drivers/xen/day2";
 import { zoneDeleteSnapshotStep, zoneResizePlan, zoneRevertPlan, zoneSnapshotStep } from "@/lib/drivers/zones/day2";
-import { xenBackupPlan, xenRestorePlan } from "@/lib/drivers/xen/backup";
-import { zoneBackupPlan, zoneRestorePlan } from "@/lib/drivers/zones/backup";
+import { xenBackupPlan, xenRestorePlan, xenVerifyPlan } from "@/lib/drivers/xen/backup";
+import { zoneBackupPlan, zoneMarkerStep, zoneRestorePlan, zoneVerifyPlan } from "@/lib/drivers/zones/backup";
 import { goldenOrders, goldenZonesConfig } from "../fixtures/plan-orders";
 
 const dir = path.resolve(import.meta.dirname, "../golden");
@@ -32,12 +32,21 @@ function lifecyclePlans(): Record<string, Plan> {
   const zone = goldenOrders["zone-capped"];
   const sol2 = { ...zone.host, id: "00000000-0000-4000-8000-0000000000a3", name: "sol-2", address: "sol-2.example.org", config: goldenZonesConfig };
   const z = zoneMovePlan(zone, ZonesDriver.config(zone.host), sol2, ZonesDriver.config(sol2), "sol-2.example.org", "portal-move-20261125t120000");
+  const xv = xenVerifyPlan(xen, XenDriver.config(xen.host), "3f2a9c1e", "/var/tmp/portal-verify-3f2a9c1e.gz");
+  const zv = zoneVerifyPlan(zone, ZonesDriver.config(zone.host), "3f2a9c1e", "/var/tmp/portal/portal-verify-3f2a9c1e.gz");
   return {
     "xen-migrate": { kind: "xen", host: "xen-1 -> xen-2", guest: xen.hostname, steps: [m.prepare, m.migrate, m.verify, m.cleanup, xenSnapshotStep(xen, XenDriver.config(xen.host), "backup-20261125")] },
     "zone-move": { kind: "zones", host: "sol-1 -> sol-2", guest: zone.hostname, steps: [z.preflight, z.detach, z.attach, z.cleanup] },
     "xen-backup": { kind: "xen", host: xen.host.name, guest: xen.hostname, steps: xenBackupPlan(xen, XenDriver.config(xen.host), "backup-20261125", "/var/tmp/portal-backup-20261125.gz") },
     "xen-restore": { kind: "xen", host: xen.host.name, guest: xen.hostname, steps: xenRestorePlan(xen, XenDriver.config(xen.host), "/var/tmp/portal-backup-20261125.gz") },
-    "zone-backup": { kind: "zones", host: zone.host.name, guest: zone.hostname, steps: zoneBackupPlan(zone, ZonesDriver.config(zone.host), "backup-20261125", "/var/tmp/portal-backup-20261125.gz") },
+    "zone-backup": {
+      kind: "zones",
+      host: zone.host.name,
+      guest: zone.hostname,
+      steps: [zoneMarkerStep(zone, "portal-backup 3f2a9c1e-0000-4000-8000-000000000001"), ...zoneBackupPlan(zone, ZonesDriver.config(zone.host), "/var/tmp/portal-backup-20261125.gz")],
+    },
+    "xen-verify": { kind: "xen", host: xen.host.name, guest: "verify-3f2a9c1e", steps: [...xv.boot, xv.cleanup] },
+    "zone-verify": { kind: "zones", host: zone.host.name, guest: "verify-3f2a9c1e", steps: [...zv.boot, zv.cleanup] },
     "zone-restore": { kind: "zones", host: zone.host.name, guest: zone.hostname, steps: zoneRestorePlan(zone, ZonesDriver.config(zone.host), "/var/tmp/portal-backup-20261125.gz") },
     ...day2Plans(),
   };

@@ -1,7 +1,9 @@
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Transport } from "../transport/types";
-import { BACKUP_MARKER_FILE, StepError, type DiskCopy, type StepIo } from "../types";
+import { readMarkerOnConsole, writeMarkerOnConsole } from "../console-marker";
+import { uncompressed } from "../disk-copy";
+import { StepError, type DiskCopy, type DiskSink, type StepIo, type StoredDisk } from "../types";
 import type { guestFiles } from "./args";
 import { guestPid, stopGuest } from "./process";
 import { withQmp } from "./qmp";
@@ -22,25 +24,27 @@ async function must(t: Transport, argv: string[], what: string, signal?: AbortSi
  * The guest's disk as one standalone qcow2 (the overlay and its image flattened). A running
  * guest is copied live by a QMP `drive-backup` job (sync full): the copy is the disk as it was
  * when the job started, while the guest goes on writing (a crash-consistent point). A stopped
- * guest is copied with `qemu-img convert`. The copy is read back whole: guest disks of this
- * driver are small (/data), and this works alike over the local and the SSH transport.
+ * guest is copied with `qemu-img convert`. The copy is streamed to `sink` (the backup store,
+ * which compresses and checksums it on the way), alike over the local and the SSH transport.
  */
-export async function exportGuestDisk(t: Transport, f: GuestFiles, io: StepIo, opts: { marker?: string } = {}): Promise<DiskCopy & { marker: boolean }> {
+export async function exportGuestDisk(t: Transport, f: GuestFiles, io: StepIo, sink: DiskSink, opts: { marker?: string } = {}): Promise<StoredDisk & { marker: boolean }> {
   const copy = path.join(f.dir, "backup.qcow2.part");
   await t.run(["rm", "-f", copy]);
   let marker = false;
   try {
     if (await guestPid(t, f.dir)) {
-      if (opts.marker) marker = await writeMarker(t, f, opts.marker, io);
+      if (opts.marker) marker = await writeMarkerOnConsole(consoleOf(t, f), opts.marker, io);
       await liveCopy(t, f, copy, io);
     } else {
       await io.log(`the guest is stopped: qemu-img convert -O qcow2 ${path.basename(f.disk)} (flattened)`);
       await must(t, ["qemu-img", "convert", "-O", "qcow2", f.disk, copy], "qemu-img convert", io.signal);
     }
-    const bytes = await t.readFile(copy);
-    if (!bytes) throw new StepError("the disk copy vanished before it was read");
-    await io.log(`disk copy: ${(bytes.length / 1024 ** 2).toFixed(1)} MiB qcow2`);
-    return { format: "qcow2", bytes, marker };
+    const stream = await t.readStream(copy).catch((e: Error) => {
+      throw new StepError(`the disk copy could not be read: ${e.message}`);
+    });
+    const stored = await sink({ format: "qcow2", stream, compressed: false });
+    await io.log(`disk copy: qcow2, ${(stored.sizeBytes / 1024 ** 2).toFixed(1)} MiB compressed`);
+    return { ...stored, marker };
   } finally {
     await t.run(["rm", "-f", copy]);
   }
@@ -83,54 +87,16 @@ export async function replaceGuestDisk(t: Transport, f: GuestFiles, disk: DiskCo
   const incoming = path.join(f.dir, "restore.qcow2.part");
   const how = await stopGuest(t, f.dir, { graceMs: opts.graceMs, signal: io.signal, log: io.log });
   await io.log(how === "not-running" ? "the guest is stopped" : `guest stopped for the restore (${how})`);
-  await t.writeFile(incoming, disk.bytes);
+  const bytes = await t.writeStream(incoming, uncompressed(disk), { signal: io.signal });
   await must(t, ["qemu-img", "check", "-q", incoming], "checking the restored disk", io.signal);
   await must(t, ["mv", "-f", incoming, f.disk], "putting the restored disk in place", io.signal);
-  await io.log(`disk ${path.basename(f.disk)} replaced by the backup (${(disk.bytes.length / 1024 ** 2).toFixed(1)} MiB)`);
+  await io.log(`disk ${path.basename(f.disk)} replaced by the backup (${(bytes / 1024 ** 2).toFixed(1)} MiB)`);
 }
 
-/**
- * Types `command` on the guest's console shell (the second serial port) and resolves with the
- * first match of `answer` in what comes back, or null when the console cannot be opened (a
- * viewer holds it) or stays silent for `timeoutMs`. Ctrl-U first clears a half-typed line.
- * Answers are worked out by the shell (e.g. `$((40+2))`), so the echo of the command never matches.
- */
-export async function onConsole(t: Transport, f: GuestFiles, command: string, answer: RegExp, timeoutMs: number): Promise<RegExpMatchArray | null> {
-  const stream = await t.openStream(f.consoleSock).catch(() => null);
-  if (!stream) return null;
-  return new Promise((resolve) => {
-    let out = "";
-    const done = (m: RegExpMatchArray | null) => {
-      clearTimeout(timer);
-      stream.destroy();
-      resolve(m);
-    };
-    const timer = setTimeout(() => done(null), timeoutMs);
-    stream.on("data", (chunk: Buffer) => {
-      out += chunk.toString("utf8");
-      const m = out.match(answer);
-      if (m) done(m);
-    });
-    stream.on("error", () => done(null));
-    stream.on("close", () => done(null));
-    stream.write(`\x15${command}\r`);
-  });
-}
+/** The guest's console shell (the second serial port) for the marker (../console-marker.ts). */
+const consoleOf = (t: Transport, f: GuestFiles) => () => t.openStream(f.consoleSock);
 
-/** Writes the marker line to BACKUP_MARKER_FILE on the guest and syncs, so the copy holds it. */
-async function writeMarker(t: Transport, f: GuestFiles, marker: string, io: StepIo): Promise<boolean> {
-  // The marker is made by the portal ("portal-backup <uuid>"): no quote can be in it.
-  if (!/^[a-z0-9 -]+$/.test(marker)) throw new StepError("invalid backup marker");
-  const ok = await onConsole(t, f, `echo '${marker}' > ${BACKUP_MARKER_FILE} && sync && echo marker-$((40+2))`, /\r\nmarker-42\r\n/, 20_000);
-  await io.log(ok ? `marker written to ${BACKUP_MARKER_FILE} on the guest` : "no marker written: the guest's console did not answer (a viewer may hold it); the backup cannot be proven by its marker");
-  return !!ok;
-}
-
-/** The marker line a booted copy holds, or null when it has none (cat's complaint instead). */
-export async function readMarker(t: Transport, f: GuestFiles): Promise<string | null> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const m = await onConsole(t, f, `cat ${BACKUP_MARKER_FILE} 2>/dev/null; echo read-$((40+2))`, /\r\n(?:([^\r\n]*)\r\n)?read-42\r\n/, 20_000);
-    if (m) return m[1]?.startsWith("portal-backup ") ? m[1] : null;
-  }
-  throw new StepError("the throwaway guest's console did not answer");
+/** The marker line a booted copy holds, or null when it has none. */
+export function readMarker(t: Transport, f: GuestFiles): Promise<string | null> {
+  return readMarkerOnConsole(consoleOf(t, f));
 }

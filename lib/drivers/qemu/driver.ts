@@ -5,7 +5,7 @@ import { sshFingerprint } from "../../validation/ssh-fingerprint";
 import type { ConnectHost } from "../plan/driver";
 import { transportStepError } from "../transport/errors";
 import type { Transport } from "../transport/types";
-import { StepError, type DeploySpec, type DiskCopy, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
+import { StepError, type DeploySpec, type DiskCopy, type DiskSink, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
 import { guestFiles, qemuArgv, type QemuPlan } from "./args";
 import { capCpu, cgroupName, removeCgroup } from "./cgroup";
 import { buildGlueArchive, glueMotd, guestKernelAppend, parseReadyLine, type ReadyReport } from "./glue";
@@ -531,8 +531,8 @@ export class QemuDriver implements HypervisorDriver {
   }
 
   /** The disk as one qcow2, live through a QMP block job when the guest runs (./backup.ts). */
-  exportDisk(spec: DeploySpec, io: StepIo, opts: { marker?: string } = {}) {
-    return this.withHost(spec, (t) => exportGuestDisk(t, this.files(spec), io, opts));
+  exportDisk(spec: DeploySpec, io: StepIo, sink: DiskSink, opts: { marker?: string } = {}) {
+    return this.withHost(spec, (t) => exportGuestDisk(t, this.files(spec), io, sink, opts));
   }
 
   /**

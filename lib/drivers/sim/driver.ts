@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { env } from "../../env";
 import { sshFingerprint } from "../../validation/ssh-fingerprint";
-import { BACKUP_MARKER_FILE, StepError, type DeploySpec, type DiskCopy, type HypervisorDriver, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
+import { Readable } from "node:stream";
+import { readSmallCopy } from "../disk-copy";
+import { BACKUP_MARKER_FILE, StepError, type DeploySpec, type DiskCopy, type DiskSink, type HypervisorDriver, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
 import { SimConsole } from "./console";
 import type { SimHostState } from "./state";
 
@@ -167,7 +169,7 @@ export class SimDriver implements HypervisorDriver {
   }
 
   /** A simulated volume image: what the volume holds, as the sim knows it, and the marker a running guest wrote. */
-  async exportDisk(spec: DeploySpec, io: StepIo, opts: { marker?: string } = {}) {
+  async exportDisk(spec: DeploySpec, io: StepIo, sink: DiskSink, opts: { marker?: string } = {}) {
     const volume = await this.object(spec, "volume", spec.hostname);
     if (!volume) throw new StepError(`volume ${spec.hostname} is missing on ${spec.host.name}`);
     const running = (await this.object(spec, "guest", spec.hostname))?.state === "running";
@@ -177,13 +179,14 @@ export class SimDriver implements HypervisorDriver {
     await this.pause(spec, io);
     const content = await this.object(spec, "volume-content", spec.hostname);
     const bytes = Buffer.from(JSON.stringify({ volume: spec.hostname, image: spec.image.slug, content: content?.state ?? null, marker } satisfies SimVolume));
-    return { format: "sim-volume", bytes, marker: marker !== null };
+    const stored = await sink({ format: "sim-volume", stream: Readable.from([bytes]), compressed: false });
+    return { ...stored, marker: marker !== null };
   }
 
   /** A simulated boot of the copy on a network of its own; the marker is what the copy holds. */
   async verifyDisk(spec: DeploySpec, disk: DiskCopy, probe: string, io: StepIo) {
     if (disk.format !== "sim-volume") throw new StepError(`a ${disk.format} disk cannot be booted on a sim host`);
-    const saved = JSON.parse(disk.bytes.toString("utf8")) as SimVolume;
+    const saved = JSON.parse((await readSmallCopy(disk)).toString("utf8")) as SimVolume;
     await io.log(`booting throwaway guest verify-${probe} from the copy of volume ${saved.volume} on an isolated network`);
     await this.pause(spec, io);
     if (await this.state.takeInjectedFailure(spec.host.id, "verify")) throw new StepError(`${spec.host.name}: injected failure in step verify (sim host failure injection)`);
@@ -194,7 +197,7 @@ export class SimDriver implements HypervisorDriver {
   /** Stops the simulated guest, writes the volume back, starts the guest again. */
   async importDisk(spec: DeploySpec, disk: DiskCopy, io: StepIo) {
     if (disk.format !== "sim-volume") throw new StepError(`a ${disk.format} disk cannot be restored on a sim host`);
-    const saved = JSON.parse(disk.bytes.toString("utf8")) as SimVolume;
+    const saved = JSON.parse((await readSmallCopy(disk)).toString("utf8")) as SimVolume;
     await io.log(`stopping ${spec.hostname}; writing volume ${saved.volume} back`);
     await this.state.put(spec.host.id, "guest", spec.hostname, "stopped");
     await this.pause(spec, io);

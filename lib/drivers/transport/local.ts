@@ -1,8 +1,11 @@
 import { spawn } from "node:child_process";
-import { mkdir, open, readFile, writeFile } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
 import { createConnection } from "node:net";
 import path from "node:path";
-import { Duplex } from "node:stream";
+import { Duplex, Transform, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { TransportError, type OutputStream, type RunOptions, type RunResult, type Transport } from "./types";
 
 /** Splits a byte stream into lines for `onLine`, keeping the whole text for the result. */
@@ -25,6 +28,18 @@ export class LineCollector {
     if (this.partial && this.onLine) this.onLine(this.stream, this.partial);
     this.partial = "";
   }
+}
+
+/** A pass-through that counts what flows (for writeStream's answer). */
+export function byteCounter(): Transform & { bytes: number } {
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      counter.bytes += chunk.length;
+      done(null, chunk);
+    },
+  }) as Transform & { bytes: number };
+  counter.bytes = 0;
+  return counter;
 }
 
 /** Runs programs on this machine with spawn (no shell). */
@@ -94,6 +109,26 @@ export class LocalTransport implements Transport {
     } finally {
       await handle.close();
     }
+  }
+
+  async readStream(file: string): Promise<Readable> {
+    const handle = await open(file, "r").catch((e: NodeJS.ErrnoException) => {
+      throw new TransportError("spawn", `cannot read ${file}: ${e.code ?? e.message}`);
+    });
+    return handle.createReadStream();
+  }
+
+  async writeStream(file: string, source: Readable, options: { mode?: number; signal?: AbortSignal } = {}): Promise<number> {
+    await mkdir(path.dirname(file), { recursive: true });
+    const temp = `${file}.portal-${randomBytes(4).toString("hex")}`;
+    const counter = byteCounter();
+    try {
+      await pipeline(source, counter, createWriteStream(temp, { mode: options.mode ?? 0o644 }), { signal: options.signal });
+      await rename(temp, file);
+    } finally {
+      await rm(temp, { force: true });
+    }
+    return counter.bytes;
   }
 
   openStream(socketPath: string): Promise<Duplex> {

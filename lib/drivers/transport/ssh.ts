@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import type { Duplex } from "node:stream";
+import { Transform, type Duplex, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import type { Client, ClientChannel, SFTPWrapper, Stats } from "ssh2";
-import { LineCollector } from "./local";
+import { byteCounter, LineCollector } from "./local";
 import { shellQuoteArgv } from "./quote";
 import { pooledConnection, SshHostConnection, type SshTarget } from "./ssh-connection";
 import { TransportError, type RunOptions, type RunResult, type Transport } from "./types";
@@ -184,6 +185,119 @@ export class SshTransport implements Transport {
         await sftpCall<void>((cb) => sftp.close(handle, cb)).catch(() => {});
       }
     }, `read ${file}`);
+  }
+
+  /**
+   * `cat` of the file on an exec channel: SSH's window gives back-pressure, so only a window's
+   * worth (2 MiB) is ever in flight, whatever the file's size. The stream fails if cat does, or
+   * if the channel closes short of the file's size (measured first).
+   */
+  async readStream(file: string): Promise<Readable> {
+    assertAbsolute(file);
+    let size = -1;
+    const { channel, exit } = await this.openChannel(shellQuoteArgv(["cat", "--", file]), `read ${file}`, async (client) => {
+      // `wc -c <` works on Linux and Solaris alike; it refuses a missing or unreadable file.
+      const check = await this.exec(client, shellQuoteArgv(["sh", "-c", 'wc -c < "$1"', "sh", file]), "wc", {});
+      size = Number(check.stdout.trim());
+      if (check.code !== 0 || !Number.isSafeInteger(size)) throw new TransportError("spawn", `${this.description}: cannot read ${file}: no such file or not readable`);
+    });
+    let received = 0;
+    const out = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        received += chunk.length;
+        done(null, chunk);
+      },
+      flush: (done) => {
+        exit.then(
+          (r) => done(r.code === 0 ? null : new TransportError("spawn", `${this.description}: reading ${file} failed: ${r.stderr.trim() || `cat exit ${r.code}`}`)),
+          // A channel closed without cat's exit status: whole when every byte the file had arrived.
+          (e: Error) => done(received === size ? null : e),
+        );
+      },
+    });
+    channel.pipe(out);
+    // A reader that stops early (its own failure) ends the remote cat too.
+    out.once("close", () => channel.close());
+    channel.once("error", (e: Error) => out.destroy(e));
+    return out;
+  }
+
+  /**
+   * The source into `cat > temp` on an exec channel (back-pressure by SSH's window), then the
+   * mode set and the temp renamed over the file; a failure removes the temp.
+   */
+  async writeStream(file: string, source: Readable, options: { mode?: number; signal?: AbortSignal } = {}): Promise<number> {
+    assertAbsolute(file);
+    const dir = path.posix.dirname(file);
+    const temp = `${file}.portal-${randomBytes(4).toString("hex")}`;
+    const counter = byteCounter();
+    try {
+      const { channel, exit } = await this.openChannel(shellQuoteArgv(["sh", "-c", 'umask 077 && exec cat > "$1"', "sh", temp]), `write ${file}`, async (client) => {
+        const mkdir = await this.exec(client, shellQuoteArgv(["mkdir", "-p", dir]), "mkdir", {});
+        if (mkdir.code !== 0) throw new TransportError("spawn", `${this.description}: cannot create ${dir}: ${mkdir.stderr.trim()}`);
+      });
+      channel.resume();
+      try {
+        await pipeline(source, counter, channel, { signal: options.signal });
+      } catch (e) {
+        channel.close();
+        throw e instanceof TransportError ? e : new TransportError(options.signal?.aborted ? "aborted" : "spawn", `${this.description}: writing ${file} failed: ${(e as Error).message}`);
+      }
+      // A channel closed without cat's exit status: whole when the file holds every byte sent.
+      const r = await exit.catch(async (e: Error) => {
+        const check = await this.run(["sh", "-c", 'wc -c < "$1"', "sh", temp]);
+        if (check.code === 0 && Number(check.stdout.trim()) === counter.bytes) return { code: 0, stderr: "" };
+        throw e;
+      });
+      if (r.code !== 0) throw new TransportError("spawn", `${this.description}: writing ${file} failed: ${r.stderr.trim() || `cat exit ${r.code}`}`);
+      const mode = (options.mode ?? 0o644).toString(8);
+      const put = await this.run(["sh", "-c", 'chmod "$1" "$2" && mv -f "$2" "$3"', "sh", mode, temp, file]);
+      if (put.code !== 0) throw new TransportError("spawn", `${this.description}: cannot put ${file} in place: ${put.stderr.trim()}`);
+    } catch (e) {
+      await this.run(["rm", "-f", temp]).catch(() => {});
+      throw e;
+    }
+    return counter.bytes;
+  }
+
+  /**
+   * An exec channel for a streaming command, holding a command slot and the connection until
+   * the channel closes; `exit` resolves with its exit code and what it said on stderr.
+   * `first` runs on the same connection before (a check that may refuse).
+   */
+  private async openChannel(command: string, what: string, first?: (client: Client) => Promise<void>): Promise<{ channel: ClientChannel; exit: Promise<{ code: number; stderr: string }> }> {
+    const releaseSlot = await this.connection.slots.acquire(undefined, what);
+    let release = () => {};
+    try {
+      const used = await this.connection.use();
+      release = used.release;
+      await first?.(used.client);
+      const channel = await new Promise<ClientChannel>((resolve, reject) =>
+        used.client.exec(command, (err, ch) => (err ? reject(new TransportError("connect", `${this.description}: could not ${what}: ${err.message}`)) : resolve(ch))),
+      );
+      let stderr = "";
+      channel.stderr.on("data", (c: Buffer) => {
+        if (stderr.length < 4096) stderr += c.toString();
+      });
+      const exit = new Promise<{ code: number; stderr: string }>((resolve, reject) => {
+        let code: number | null = null;
+        channel.on("exit", (c: number | null, signal?: string) => {
+          code = c ?? 128 + (SIGNAL_NUMBERS[signal ?? ""] ?? 0);
+        });
+        channel.once("close", () => {
+          release();
+          releaseSlot();
+          if (code === null) reject(new TransportError("connect", `${this.description}: connection lost during ${what}`));
+          else resolve({ code, stderr });
+        });
+      });
+      exit.catch(() => {});
+      return { channel, exit };
+    } catch (e) {
+      release();
+      releaseSlot();
+      throw e;
+    }
   }
 
   private async withSftp<T>(work: (sftp: SFTPWrapper) => Promise<T>, what: string): Promise<T> {

@@ -1,4 +1,4 @@
-import type { Duplex } from "node:stream";
+import type { Duplex, Readable } from "node:stream";
 
 /**
  * How a driver reaches a host: run a program with arguments, write and read files. The local
@@ -43,6 +43,17 @@ export interface Transport {
   readFile(path: string): Promise<Buffer | null>;
   /** The bytes from `offset` to the end and the file's size, or null when it does not exist (to follow a growing log). */
   readFrom(path: string, offset: number): Promise<{ size: number; bytes: Buffer } | null>;
+  /**
+   * The file's bytes as a stream, for files too big to hold in memory (disk copies). Rejects
+   * with a TransportError when the file cannot be opened; the stream fails if reading breaks.
+   */
+  readStream(path: string): Promise<Readable>;
+  /**
+   * Streams `source` into the file (parent directory created), under a temporary name renamed
+   * into place at the end, so a reader never sees half a file and a broken stream leaves none.
+   * Resolves with the number of bytes written.
+   */
+  writeStream(path: string, source: Readable, options?: { mode?: number; signal?: AbortSignal }): Promise<number>;
   /** A byte stream to a unix socket on the host (QMP, a guest's serial console). */
   openStream(socketPath: string): Promise<Duplex>;
   /**

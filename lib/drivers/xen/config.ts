@@ -15,6 +15,8 @@ export const xenHostConfig = z.object({
   mountDir: hostPath("mountDir").default("/mnt/portal"),
   /** Install files: <imageDir>/<image slug>.tar.gz, a root filesystem archive. */
   imageDir: hostPath("imageDir").default("/var/lib/xen/images"),
+  /** Where a backup waits while it streams to or from the portal (compressed, removed after). */
+  stageDir: hostPath("stageDir").default("/var/tmp"),
   kernel: hostPath("kernel").default("/var/lib/xen/images/vmlinuz"),
   ramdisk: hostPath("ramdisk").default("/var/lib/xen/images/initrd.img"),
   /** How long a guest gets to power off cleanly before it is destroyed (seconds). */

@@ -3,12 +3,15 @@
  * runs its part of the command plan from ./plan.ts. NOT run on a real Xen host: the plans were
  * written from the xl/LVM reference and tested against emulators (tests/emulators/).
  */
-import { PlanDriver } from "../plan/driver";
+import { readMarkerOnConsole, writeMarkerOnConsole } from "../console-marker";
+import { stagedBackupFile, verifyGuest } from "../plan/backup-file";
+import { backupLabel, PlanDriver } from "../plan/driver";
 import type { Plan } from "../plan/types";
 import { HOST_ADDRESS, parseHostConfig } from "../plan/validate";
-import { StepError, type DeploySpec, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
+import { StepError, type DeploySpec, type DiskCopy, type DiskSink, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
 import { xenHostConfig, type XenHostConfig } from "./config";
 import { xenMigrationPlan } from "./migration";
+import { xenBackupPlan, xenRestorePlan, xenVerifyPlan } from "./backup";
 import { xenDeleteSnapshotStep, xenResizePlan, xenRevertPlan, xenTakeSnapshotStep } from "./day2";
 import { xenHaltStep, xenNames, xenProvisionPlan, xenSnapshotStep, xenStartStep, xenTeardownPlan } from "./plan";
 
@@ -25,6 +28,9 @@ export function migrationAddress(host: DeploySpec["host"], configured: string | 
   if (!HOST_ADDRESS.test(address)) throw new StepError(`host ${host.name} has no usable address for host-to-host transfers (${JSON.stringify(address.slice(0, 60))})`);
   return address;
 }
+
+/** What a Xen backup holds: the guest's LV as raw blocks, gzip-compressed on the host. */
+const DISK_FORMAT = "xen-lv";
 
 const NOTICE = "note: this Xen command plan has not been run on a real Xen host yet (it was tested against emulators)";
 
@@ -103,5 +109,47 @@ export class XenDriver extends PlanDriver implements HypervisorDriver {
     await io.progress(100, `running on ${target.name}`);
     // xl does not report the downtime or the bytes sent in a form worth parsing.
     return { mode: "live", totalMs: Date.now() - started, downtimeMs: null, transferredBytes: null };
+  }
+
+  /**
+   * Backup: the marker typed on the running guest's console (`xl console`; the guest's console
+   * must hold a root shell), an LVM snapshot, the snapshot copied compressed to the host's stage
+   * directory with its sha256, streamed into `sink` and compared (./backup.ts).
+   */
+  async exportDisk(spec: DeploySpec, io: StepIo, sink: DiskSink, opts: { marker?: string } = {}) {
+    const cfg = XenDriver.config(spec.host);
+    const label = backupLabel();
+    const running = (await this.status(spec)) === "running";
+    let marker = false;
+    if (opts.marker && running) marker = await writeMarkerOnConsole(() => this.openConsole(spec), opts.marker, io);
+    else if (opts.marker) await io.log(`${spec.hostname} is stopped: no marker written; the backup cannot be proven by its marker`);
+    const file = stagedBackupFile(cfg.stageDir, label);
+    const stored = await this.exportPlanned(spec, io, sink, { steps: xenBackupPlan(spec, cfg, label, file), file, format: DISK_FORMAT });
+    return { ...stored, marker };
+  }
+
+  /** In-place restore: shut down, the copy written back onto the guest's LV, started from its own config (same name, MACs). */
+  importDisk(spec: DeploySpec, disk: DiskCopy, io: StepIo) {
+    const cfg = XenDriver.config(spec.host);
+    const file = stagedBackupFile(cfg.stageDir, `restore-${backupLabel().slice(7)}`);
+    return this.importPlanned(spec, disk, io, { steps: xenRestorePlan(spec, cfg, file), file, format: DISK_FORMAT });
+  }
+
+  /** Proven restore: domain verify-<probe> on an LV of its own, no vif; ready when its console shell answers, which reads the marker. */
+  verifyDisk(spec: DeploySpec, disk: DiskCopy, probe: string, io: StepIo) {
+    const cfg = XenDriver.config(spec.host);
+    const file = stagedBackupFile(cfg.stageDir, `verify-${probe}`);
+    const guest = verifyGuest(spec, probe);
+    const plan = xenVerifyPlan(spec, cfg, probe, file);
+    return this.verifyPlanned(spec, disk, io, {
+      ...plan,
+      file,
+      format: DISK_FORMAT,
+      readMarker: async () => {
+        const marker = await readMarkerOnConsole(() => this.openConsole(guest), 6);
+        await io.log(`${guest.hostname} is ready: its console shell answers`);
+        return marker;
+      },
+    });
   }
 }

@@ -4,15 +4,20 @@
  * the plans were written from the zones/ZFS reference and tested against emulators
  * (tests/emulators/).
  */
-import { PlanDriver } from "../plan/driver";
+import { stagedBackupFile, verifyGuest } from "../plan/backup-file";
+import { backupLabel, PlanDriver } from "../plan/driver";
 import type { Plan } from "../plan/types";
 import { parseHostConfig } from "../plan/validate";
-import { StepError, type DeploySpec, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
+import { StepError, BACKUP_MARKER_FILE, type DeploySpec, type DiskCopy, type DiskSink, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
 import { migrationAddress } from "../xen/driver";
 import { zonesHostConfig, type ZonesHostConfig } from "./config";
 import { zoneMovePlan } from "./move";
+import { zoneBackupPlan, zoneMarkerStep, zoneRestorePlan, zoneVerifyPlan } from "./backup";
 import { zoneDeleteSnapshotStep, zoneResizePlan, zoneRevertPlan, zoneSnapshotStep } from "./day2";
 import { zoneBootStep, zoneHaltStep, zonesProvisionPlan, zonesTeardownPlan } from "./plan";
+
+/** What a zone backup holds: a full `zfs send` stream of the zonepath, gzip-compressed on the host. */
+const DISK_FORMAT = "zfs-stream";
 
 const NOTICE = "note: this Solaris command plan has not been run on a real Solaris host yet (it was tested against emulators)";
 
@@ -92,5 +97,53 @@ export class ZonesDriver extends PlanDriver implements HypervisorDriver {
     await this.runOne(spec, io, plan.cleanup);
     await io.progress(100, `running on ${target.name}`);
     return { mode: "cold", totalMs: Date.now() - started, downtimeMs, transferredBytes: null };
+  }
+
+  /**
+   * Backup: the marker written in the running zone (zlogin), a ZFS snapshot of the zonepath,
+   * `zfs send | gzip` to the host's stage directory with its sha256, streamed into `sink` and
+   * compared (./backup.ts).
+   */
+  async exportDisk(spec: DeploySpec, io: StepIo, sink: DiskSink, opts: { marker?: string } = {}) {
+    const cfg = ZonesDriver.config(spec.host);
+    let marker = false;
+    if (opts.marker && (await this.status(spec)) === "running") {
+      marker = await this.runOne(spec, io, zoneMarkerStep(spec, opts.marker)).then(
+        () => true,
+        async (e: Error) => {
+          if (!(e instanceof StepError)) throw e;
+          await io.log(`no marker written (${e.message}); the backup cannot be proven by its marker`);
+          return false;
+        },
+      );
+    } else if (opts.marker) await io.log(`${spec.hostname} is not running: no marker written; the backup cannot be proven by its marker`);
+    const file = stagedBackupFile(cfg.stageDir, backupLabel());
+    const stored = await this.exportPlanned(spec, io, sink, { steps: zoneBackupPlan(spec, cfg, file), file, format: DISK_FORMAT });
+    return { ...stored, marker };
+  }
+
+  /** In-place restore: halt, `zfs receive -F` over the zonepath's dataset, boot with its own configuration (same addresses). */
+  importDisk(spec: DeploySpec, disk: DiskCopy, io: StepIo) {
+    const cfg = ZonesDriver.config(spec.host);
+    const file = stagedBackupFile(cfg.stageDir, `restore-${backupLabel().slice(7)}`);
+    return this.importPlanned(spec, disk, io, { steps: zoneRestorePlan(spec, cfg, file), file, format: DISK_FORMAT });
+  }
+
+  /** Proven restore: zone verify-<probe> from a received copy, no net; ready when its SSH service is online; the marker read with zlogin. */
+  verifyDisk(spec: DeploySpec, disk: DiskCopy, probe: string, io: StepIo) {
+    const cfg = ZonesDriver.config(spec.host);
+    const file = stagedBackupFile(cfg.stageDir, `verify-${probe}`);
+    const guest = verifyGuest(spec, probe);
+    return this.verifyPlanned(spec, disk, io, {
+      ...zoneVerifyPlan(spec, cfg, probe, file),
+      file,
+      format: DISK_FORMAT,
+      readMarker: () =>
+        this.onHost(spec.host, async (t) => {
+          const r = await t.run(["zlogin", guest.hostname, "cat", BACKUP_MARKER_FILE]);
+          const line = r.code === 0 ? r.stdout.trim() : "";
+          return line.startsWith("portal-backup ") ? line : null;
+        }),
+    });
   }
 }

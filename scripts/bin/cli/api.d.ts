@@ -117,7 +117,7 @@ export interface paths {
   "/api/v1/environments/{id}/backups": {
     /** The environment's backups, newest first: status, compressed size, sha256 of the file in the backup store, and whether it was verified; and the backup, restore or verification in progress with its progress. */
     get: operations["listBackups"];
-    /** Back the environment up now: a compressed, checksummed copy of its disk and its definition (image, flavor, addresses, MACs) in the backup store, taken live where the host kind can (QEMU: a QMP block job). Progress shows on the order like any action. */
+    /** Back the environment up now: a compressed, checksummed copy of its disk and its definition (image, flavor, addresses, MACs) in the backup store, taken live where the host kind can (QEMU: a QMP block job; Xen: an LVM snapshot, then a compressed copy; zones: `zfs snapshot` + `zfs send`), streamed back to the store and checked against the host's sha256. Progress shows on the order like any action. */
     post: operations["createBackup"];
   };
   "/api/v1/environments/{id}/backups/{bid}/verify": {
@@ -3010,7 +3010,7 @@ export interface operations {
       };
     };
   };
-  /** Back the environment up now: a compressed, checksummed copy of its disk and its definition (image, flavor, addresses, MACs) in the backup store, taken live where the host kind can (QEMU: a QMP block job). Progress shows on the order like any action. */
+  /** Back the environment up now: a compressed, checksummed copy of its disk and its definition (image, flavor, addresses, MACs) in the backup store, taken live where the host kind can (QEMU: a QMP block job; Xen: an LVM snapshot, then a compressed copy; zones: `zfs snapshot` + `zfs send`), streamed back to the store and checked against the host's sha256. Progress shows on the order like any action. */
   createBackup: {
     parameters: {
       path: {
@@ -3038,7 +3038,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Not possible now: the environment is not delivered yet, is neither running nor stopped, its host kind has no backups, another action (e.g. a backup) is queued or running: the message names it, or the group's backup quota is used up */
+      /** @description Not possible now: the environment is not delivered yet, is neither running nor stopped, another action (e.g. a backup) is queued or running: the message names it, or the group's backup quota is used up */
       409: {
         content: {
           "application/json": components["schemas"]["Error"];
@@ -3076,7 +3076,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Not possible: the backup is not complete or is damaged, the host kind cannot boot backups, or another action is queued or running */
+      /** @description Not possible: the backup is not complete or is damaged, or another action is queued or running */
       409: {
         content: {
           "application/json": components["schemas"]["Error"];
@@ -3242,7 +3242,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Not possible: the backup is not complete or is damaged (its checksum no longer matches), the host kind cannot restore, another action is queued or running, or (new) the name is taken or the group's quota is used up */
+      /** @description Not possible: the backup is not complete or is damaged (its checksum no longer matches), another action is queued or running, or (new) the name is taken or the group's quota is used up */
       409: {
         content: {
           "application/json": components["schemas"]["Error"];

@@ -1,7 +1,7 @@
 /** TEST EMULATOR, NOT THE REAL TOOL: lvcreate, lvremove, lvs, vgs, mkfs.ext4, dd on /dev/VG/LV. */
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { STATE, copyDir, fail, load, out, parseArgs, save } from "./state.mjs";
+import { STATE, copyDir, fail, load, out, packTree, parseArgs, readPacked, save, unpackTree } from "./state.mjs";
 
 // $EMU_STATE/lvm may be a symlink to a directory shared by two hosts (a SAN volume group).
 const LVM = path.join(STATE, "lvm");
@@ -115,10 +115,27 @@ export function mkfs(args) {
   copyDir("/nonexistent", lvData(...dev));
 }
 
+/**
+ * `dd if=/dev/VG/LV of=/dev/VG/LV`: a block copy. With only `if=`, the volume goes to standard
+ * output; with only `of=`, standard input goes onto the volume (as a backup and its restore
+ * do): the "blocks" are the volume's files as one JSON stream (state.mjs packTree).
+ */
 export function dd(args) {
   const kv = Object.fromEntries(args.map((a) => a.split("=", 2)));
   const from = deviceLv(kv.if ?? "");
   const to = deviceLv(kv.of ?? "");
+  if (kv.if && !kv.of) {
+    if (!from) fail(`dd: failed to open '${kv.if}': No such file or directory`, 1);
+    process.stdout.write(packTree(lvData(...from), { emulatedVolume: `${from[0]}/${from[1]}` }));
+    return;
+  }
+  if (kv.of && !kv.if) {
+    if (!to) fail(`dd: failed to open '${kv.of}': No such file or directory`, 1);
+    const stream = readPacked("dd: error writing: the input is not an emulated volume stream");
+    if (!stream.emulatedVolume) fail("dd: error writing: the input is not an emulated volume stream", 1);
+    unpackTree(stream, lvData(...to));
+    return;
+  }
   if (!from) fail(`dd: failed to open '${kv.if}': No such file or directory`, 1);
   if (!to) fail(`dd: failed to open '${kv.of}': No such file or directory`, 1);
   copyDir(lvData(...from), lvData(...to));

@@ -3,10 +3,10 @@ import { dd, e2fsck, lvconvert, lvcreate, lvextend, lvremove, lvs, mkfs, resize2
 import { mount, umount } from "./mount.mjs";
 import { nc, xl } from "./xen.mjs";
 import { zfs } from "./zfs.mjs";
-import { prtconf, psrinfo, zlogin, zoneadm, zonecfg } from "./zones.mjs";
+import { digest, prtconf, psrinfo, zlogin, zoneadm, zonecfg } from "./zones.mjs";
 import { ssh } from "./ssh.mjs";
 
-const tools = { xl, lvcreate, lvremove, lvconvert, lvextend, lvs, vgs, "mkfs.ext4": mkfs, dd, e2fsck, resize2fs, mount, umount, nc, zfs, zonecfg, zoneadm, zlogin, psrinfo, prtconf, ssh };
+const tools = { xl, lvcreate, lvremove, lvconvert, lvextend, lvs, vgs, "mkfs.ext4": mkfs, dd, e2fsck, resize2fs, mount, umount, nc, zfs, zonecfg, zoneadm, zlogin, psrinfo, prtconf, ssh, digest };
 
 export function main(tool) {
   const fn = tools[tool];

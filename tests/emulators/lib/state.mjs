@@ -5,7 +5,7 @@
  * shared/reference/hypervisors.md (output formats, exit codes, error messages) and keep their
  * state in JSON files under $EMU_STATE. Nothing here runs a guest.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 export const STATE = process.env.EMU_STATE;
@@ -70,4 +70,46 @@ export function parseArgs(args, withValue = []) {
     } else rest.push(a);
   }
   return { opts, rest };
+}
+
+/**
+ * A directory's files as one JSON stream (path, mode, base64 content): what the emulators send
+ * where the real tools send blocks or a ZFS stream (`dd if=/dev/VG/LV`, `zfs send`).
+ */
+export function packTree(dir, header = {}) {
+  const files = {};
+  const walk = (d) => {
+    for (const name of readdirSync(d)) {
+      const full = path.join(d, name);
+      const st = statSync(full);
+      if (st.isDirectory()) walk(full);
+      else files[path.relative(dir, full)] = { mode: st.mode & 0o7777, data: readFileSync(full).toString("base64") };
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return JSON.stringify({ ...header, files });
+}
+
+/** Reads a packTree stream from standard input; fails like the real tool on anything else. */
+export function readPacked(what) {
+  try {
+    const stream = JSON.parse(readFileSync(0, "utf8"));
+    if (stream && typeof stream.files === "object") return stream;
+  } catch {
+    // fall through
+  }
+  fail(what, 1);
+}
+
+/** Replaces `dir`'s content by the stream's files. */
+export function unpackTree(stream, dir) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const [rel, f] of Object.entries(stream.files)) {
+    if (rel.split("/").includes("..")) fail(`refusing path ${rel} in the stream`, 1);
+    const file = path.join(dir, rel);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, Buffer.from(f.data, "base64"));
+    chmodSync(file, f.mode);
+  }
 }

@@ -51,7 +51,8 @@ export function xl(args) {
     case "console": {
       const [name] = rest;
       if (!all[name]) invalid(name);
-      return emulatedConsole({ argv: ["xl", ...args], hostname: name, prompt: `root@${name}:~# ` });
+      const lv = deviceLv(all[name].disk);
+      return emulatedConsole({ argv: ["xl", ...args], hostname: name, prompt: `root@${name}:~# `, root: lv ? lvData(...lv) : null });
     }
     case "list": {
       const { opts, rest: names } = parseArgs(rest);

@@ -3,9 +3,9 @@
  * list, send, receive). A dataset is a directory at its mountpoint; a snapshot is a copy kept under
  * $EMU_STATE/zfs/snapshots. `zfs send` writes a JSON stream of the snapshot's files.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, chmodSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
-import { STATE, copyDir, fail, load, out, parseArgs, save } from "./state.mjs";
+import { STATE, copyDir, fail, load, out, packTree, parseArgs, readPacked, save, unpackTree } from "./state.mjs";
 
 const initial = () => ({ datasets: { rpool: { mountpoint: "/rpool", origin: null } }, snapshots: {} });
 export const zfsLoad = () => load("zfs/state", initial());
@@ -27,16 +27,6 @@ export function createDataset(s, name, mountpoint, origin = null) {
   s.datasets[name] = { mountpoint: mp, origin };
   mkdirSync(mp, { recursive: true });
   return mp;
-}
-
-function readTree(dir, base = dir, files = {}) {
-  for (const name of readdirSync(dir)) {
-    const full = path.join(dir, name);
-    const st = statSync(full);
-    if (st.isDirectory()) readTree(full, base, files);
-    else files[path.relative(base, full)] = { mode: st.mode & 0o7777, data: readFileSync(full).toString("base64") };
-  }
-  return files;
 }
 
 export function zfs(args) {
@@ -139,31 +129,22 @@ export function zfs(args) {
     case "send": {
       const snap = rest.filter((a) => !a.startsWith("-"))[0];
       if (!s.snapshots[snap]) cannotOpen(snap);
-      process.stdout.write(JSON.stringify({ emulatedZfsStream: 1, snapshot: snap, files: readTree(snapDir(snap)) }));
+      process.stdout.write(packTree(snapDir(snap), { emulatedZfsStream: 1, snapshot: snap }));
       return;
     }
     case "receive":
     case "recv": {
       const { opts, rest: r } = parseArgs(rest);
       const ds = r[0];
-      let stream;
-      try {
-        stream = JSON.parse(readFileSync(0, "utf8"));
-      } catch {
-        fail("cannot receive: invalid stream (bad magic number)", 1);
-      }
+      const stream = readPacked("cannot receive: invalid stream (bad magic number)");
+      if (!stream.emulatedZfsStream) fail("cannot receive: invalid stream (bad magic number)", 1);
       if (s.datasets[ds]) {
         if (!opts.F) fail(`cannot receive new filesystem stream: destination '${ds}' exists\nmust specify -F to overwrite it`, 1);
         rmSync(s.datasets[ds].mountpoint, { recursive: true, force: true });
         delete s.datasets[ds];
       }
       const mp = createDataset(s, ds, undefined);
-      for (const [rel, f] of Object.entries(stream.files)) {
-        const file = path.join(mp, rel);
-        mkdirSync(path.dirname(file), { recursive: true });
-        writeFileSync(file, Buffer.from(f.data, "base64"));
-        chmodSync(file, f.mode);
-      }
+      unpackTree(stream, mp);
       const snap = `${ds}@${stream.snapshot.split("@")[1]}`;
       s.snapshots[snap] = { created: Date.now() };
       copyDir(mp, snapDir(snap));

@@ -8,7 +8,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { copyDir, facts, fail, load, out, parseArgs, save } from "./state.mjs";
 import { emulatedConsole } from "./console.mjs";
 import { createDataset, datasetAt, zfsLoad, zfsSave } from "./zfs.mjs";
@@ -312,6 +312,12 @@ export function zoneadm(args) {
     case "attach": {
       if (zone.state !== "configured") invalidOp(name, "attach", zone.state);
       const manifest = path.join(zonepath, "SUNWdetached.xml");
+      // -F: forced, taken as installed without the detached zone's manifest (a received copy of an installed zone).
+      if (opts.F && !existsSync(manifest)) {
+        if (!existsSync(zonepath)) fail(`zoneadm: zone '${name}': ${zonepath} does not exist`, 1);
+        zone.state = "installed";
+        return zonesSave(zones);
+      }
       if (!existsSync(manifest)) fail(`zoneadm: zone '${name}': ${zonepath} does not hold a detached zone (no SUNWdetached.xml)`, 1);
       if (opts.u) out(`Getting the list of files to remove\nRemoving 0 files\nRemove 0 of 0 packages\nInstalling 0 files\nAdd 0 of 0 packages\nUpdating editable files\nThe file </var/sadm/system/logs/update_log> within the zone contains a log of the zone update.`);
       rmSync(manifest);
@@ -327,14 +333,25 @@ export function zlogin(args) {
   if (args[0] === "-C") {
     const zone = zonesLoad()[args[1]];
     if (!zone) fail(`zlogin: zone '${args[1]}' unknown`, 1);
-    return emulatedConsole({ argv: ["zlogin", ...args], banner: `[Connected to zone '${args[1]}' console]`, hostname: args[1], prompt: `${args[1]}# ` });
+    return emulatedConsole({ argv: ["zlogin", ...args], banner: `[Connected to zone '${args[1]}' console]`, hostname: args[1], prompt: `${args[1]}# `, root: path.join(zone.cfg.props.zonepath, "root") });
   }
-  const [name, ...cmd] = args;
+  // Like the real zlogin, the words after the zone are one command line for the zone's shell.
+  const [name, ...words] = args;
+  const cmd = shellWords(words.join(" "));
   const zone = zonesLoad()[name];
   if (!zone) fail(`zlogin: zone '${name}' unknown`, 1);
   if (zone.state !== "running") fail(`zlogin: login allowed only to running zones (${name} is '${zone.state}').`, 1);
   const root = path.join(zone.cfg.props.zonepath, "root");
   const [prog, ...rest] = cmd;
+  if (prog === "sh" && rest[0] === "-c") {
+    // The one script the portal runs this way: the backup marker, its text and paths as arguments.
+    const [script, , text, file, dir] = rest.slice(1);
+    const inZone = (p) => (p?.startsWith("/") && !p.split("/").includes("..") ? path.join(root, p) : null);
+    if (script !== 'mkdir -p "$3" && echo "$1" > "$2" && sync' || !inZone(file) || !inZone(dir)) fail(`zlogin: sh -c ${script}: not supported by this test emulator`, 127);
+    mkdirSync(inZone(dir), { recursive: true });
+    writeFileSync(inZone(file), `${text}\n`);
+    return;
+  }
   if (prog === "svcs") {
     // The ssh service comes online only after an unattended first boot.
     return out(zone.sysid ? "uninitialized" : "online");
@@ -349,6 +366,42 @@ export function zlogin(args) {
     return process.stdout.write(readFileSync(file));
   }
   fail(`zlogin: ${prog}: not supported by this test emulator`, 127);
+}
+
+/** POSIX shell words of a command line: single and double quotes, backslashes (no expansions). */
+function shellWords(line) {
+  const words = [];
+  let word = null;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === "'") {
+      const end = line.indexOf("'", i + 1);
+      if (end < 0) fail("sh: syntax error: unterminated quoted string", 2);
+      word = (word ?? "") + line.slice(i + 1, end);
+      i = end;
+    } else if (c === '"') {
+      let j = i + 1;
+      let part = "";
+      for (; j < line.length && line[j] !== '"'; j++) part += line[j] === "\\" && /["\\$`]/.test(line[j + 1] ?? "") ? line[++j] : line[j];
+      if (j >= line.length) fail("sh: syntax error: unterminated quoted string", 2);
+      word = (word ?? "") + part;
+      i = j;
+    } else if (c === "\\") word = (word ?? "") + (line[++i] ?? "");
+    else if (/\s/.test(c)) {
+      if (word !== null) words.push(word);
+      word = null;
+    } else word = (word ?? "") + c;
+  }
+  if (word !== null) words.push(word);
+  return words;
+}
+
+/** Solaris `digest -a sha256 FILE`: the hex digest alone. */
+export function digest(args) {
+  const { opts, rest } = parseArgs(args, ["-a"]);
+  if (opts.a !== "sha256") fail(`digest: unsupported algorithm ${opts.a} (test emulator)`, 1);
+  if (!rest[0] || !existsSync(rest[0])) fail(`digest: cannot open ${rest[0]}`, 1);
+  out(createHash("sha256").update(readFileSync(rest[0])).digest("hex"));
 }
 
 export function psrinfo() {
