@@ -1,3 +1,6 @@
+import type { PlanStep } from "./plan/types";
+import type { Transport } from "./transport/types";
+
 /**
  * What a driver reports of a guest's or a host's use: cumulative counters (CPU seconds,
  * network bytes) and current sizes (memory, disk). The portal (lib/usage) turns two readings
@@ -90,4 +93,27 @@ export function parseNetDev(text: string): { rxBytes: number; txBytes: number } 
     seen = true;
   }
   return seen ? { rxBytes: rx, txBytes: tx } : null;
+}
+
+/**
+ * Runs the commands of a reading step (a usage plan, ./xen/usage.ts, ./zones/usage.ts) and
+ * returns their outputs in order; a command that fails fails the reading, with its words.
+ */
+export async function readOutputs(t: Transport, step: PlanStep, host: string): Promise<string[]> {
+  const outputs: string[] = [];
+  for (const action of step.actions) {
+    if (action.kind !== "run") continue;
+    const r = await t.run(action.argv, { timeoutMs: action.timeoutMs ?? 20_000 });
+    if (r.code !== 0) throw new Error(`${host}: ${action.argv.join(" ")} exit ${r.code}: ${(r.stderr || r.stdout).trim().slice(0, 200)}`);
+    outputs.push(r.stdout);
+  }
+  return outputs;
+}
+
+/** A size as Solaris tools print it: 512K, 120M, 1.5G (bytes). */
+export function parseSize(s: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)([KMGT])?B?$/i.exec(s.trim());
+  if (!m) return null;
+  const unit = { K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[(m[2] ?? "").toUpperCase() as "K"] ?? 1;
+  return Math.round(Number(m[1]) * unit);
 }

@@ -13,6 +13,7 @@ import { zonesHostConfig, type ZonesHostConfig } from "./config";
 import { zoneMovePlan } from "./move";
 import { zoneDeleteSnapshotStep, zoneResizePlan, zoneRevertPlan, zoneSnapshotStep } from "./day2";
 import { zoneBootStep, zoneHaltStep, zonesProvisionPlan, zonesTeardownPlan } from "./plan";
+import { zoneGuestUsage, zonesHostUsage } from "./usage";
 
 const NOTICE = "note: this Solaris command plan has not been run on a real Solaris host yet (it was tested against emulators)";
 
@@ -62,6 +63,9 @@ export class ZonesDriver extends PlanDriver implements HypervisorDriver {
   async resize(spec: DeploySpec, from: DeploySpec["flavor"], io: StepIo): Promise<void> {
     for (const step of zoneResizePlan(spec, from, ZonesDriver.config(spec.host))) await this.runOne(spec, io, step);
   }
+
+  usage(spec: DeploySpec) { return this.onHost(spec.host, (t) => zoneGuestUsage(t, spec, ZonesDriver.config(spec.host))); }
+  hostUsage(host: DeploySpec["host"]) { return this.onHost(host, (t) => zonesHostUsage(t, host, ZonesDriver.config(host))); }
 
   async status(spec: DeploySpec): Promise<GuestStatus> {
     return this.onHost(spec.host, async (t) => {
