@@ -84,12 +84,13 @@ function sumOfGuests(points: { point: UsagePoint; vcpus: number }[], cpus: numbe
   };
 }
 
-export async function sampleUsage(db: Db, opts: { owner: string | null; now?: Date }): Promise<SampleRound> {
+/** `hostIds`: only these hosts (a test, or sampling one host now). */
+export async function sampleUsage(db: Db, opts: { owner: string | null; now?: Date; hostIds?: string[] }): Promise<SampleRound> {
   const at = opts.now ?? new Date();
   const hostRows: HostRow[] = await db
     .select({ id: hosts.id, name: hosts.name, kind: hosts.kind, address: hosts.address, config: hosts.config, cpuCapacity: hosts.cpuCapacity })
     .from(hosts)
-    .where(and(isNull(hosts.removedAt), ne(hosts.state, "offline"), opts.owner === null ? isNull(hosts.ownerWorker) : eq(hosts.ownerWorker, opts.owner)));
+    .where(and(isNull(hosts.removedAt), ne(hosts.state, "offline"), opts.owner === null ? isNull(hosts.ownerWorker) : eq(hosts.ownerWorker, opts.owner), opts.hostIds ? inArray(hosts.id, opts.hostIds) : undefined));
   const envRows = hostRows.length
     ? await db
         .select({ id: environments.id, orderId: environments.orderId, hostId: environments.hostId, hostname: environments.hostname })

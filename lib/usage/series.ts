@@ -35,7 +35,8 @@ const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 export async function usageSeries(db: Db, subjectId: string, range: UsageRange, now = new Date()): Promise<UsageSeries> {
   const r = usageRanges[range];
   const from = new Date(now.getTime() - r.ms);
-  const bucket = sql`date_bin(${r.bucket}::interval, ${usageSamples.at}, timestamptz '2000-01-01')`;
+  // The bucket is one of usageRanges' constants, written into the query so GROUP BY and the select match.
+  const bucket = sql`date_bin(${sql.raw(`'${r.bucket}'`)}::interval, ${usageSamples.at}, timestamptz '2000-01-01')`;
   const rows = await db
     .select({
       at: sql<string>`${bucket}`,
