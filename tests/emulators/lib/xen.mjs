@@ -36,7 +36,7 @@ function parseCfg(text) {
 }
 
 function row(name, d) {
-  return `${name.padEnd(40)}${String(d.id).padStart(5)}${String(d.memory).padStart(6)}${String(d.vcpus).padStart(6)}     ${d.state}${String(d.time ?? emulatedCpuSeconds(d.vcpus)).padStart(10)}`;
+  return `${name.padEnd(40)}${String(d.id).padStart(5)}${String(d.memory).padStart(6)}${String(d.vcpus).padStart(6)}     ${d.state}  ${String(d.time ?? emulatedCpuSeconds(d.vcpus)).padStart(8)}`;
 }
 
 export function xl(args) {
