@@ -29,7 +29,10 @@ test.describe("the Usage card on the order page", () => {
     await expect(card.getByRole("heading", { name: "Usage" })).toBeVisible();
     await expect(card.getByRole("link", { name: "Last hour" })).toHaveAttribute("aria-current", "true");
     for (const chart of ["usage-cpu", "usage-memory", "usage-disk", "usage-network"]) await expect(card.locator(`svg[data-chart="${chart}"]`)).toBeVisible();
-    await expect(card.locator('svg[data-chart="usage-cpu"] path[data-line="cpu"]')).toHaveAttribute("d", /^M[\d.]+ [\d.]+ L/);
+    // A line through the points, or a dot where a point stands alone; the figures are in the chart's description too.
+    await expect(card.locator('svg[data-chart="usage-cpu"] path[data-line="cpu"]')).toHaveAttribute("d", /^M[\d.]+ [\d.]+/);
+    await expect(card.locator('svg[data-chart="usage-cpu"] desc')).toHaveText(/latest CPU \d+%/);
+    await expect(card.locator('svg[data-chart="usage-cpu"] [data-dot="cpu"], svg[data-chart="usage-cpu"] path[data-line="cpu"][d*="L"]').first()).toBeVisible();
     await expect(card.locator('svg[data-chart="usage-memory"] path[data-line="memory"]')).toHaveAttribute("d", /^M/);
     await expect(card.locator('svg[data-chart="usage-cpu"]')).toContainText("100%");
     await expect(card.locator('svg[data-chart="usage-memory"]')).toContainText(/MiB|GiB/);

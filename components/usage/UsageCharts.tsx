@@ -44,20 +44,25 @@ function timeLabel(ms: number, range: UsageRange): string {
 
 type Line = { key: string; label: string; color: string; value: (p: UsageSeriesPoint) => number | null };
 
-/** Path segments through the points that have a value; a missing value breaks the line. */
-function pathOf(points: UsageSeriesPoint[], line: Line, x: (ms: number) => number, y: (v: number) => number): string {
-  let d = "";
-  let open = false;
+/**
+ * Path segments through the points that have a value (a missing value breaks the line), and
+ * the points that stand alone (no line to draw: shown as a dot).
+ */
+function pathOf(points: UsageSeriesPoint[], line: Line, x: (ms: number) => number, y: (v: number) => number): { d: string; dots: [number, number][] } {
+  const segments: [number, number][][] = [[]];
   for (const p of points) {
     const v = line.value(p);
     if (v === null) {
-      open = false;
+      if (segments.at(-1)!.length) segments.push([]);
       continue;
     }
-    d += `${open ? "L" : "M"}${x(Date.parse(p.at)).toFixed(1)} ${y(v).toFixed(1)} `;
-    open = true;
+    segments.at(-1)!.push([x(Date.parse(p.at)), y(v)]);
   }
-  return d.trim();
+  const d = segments
+    .filter((s) => s.length > 0)
+    .map((s) => s.map(([px, py], i) => `${i === 0 ? "M" : "L"}${px.toFixed(1)} ${py.toFixed(1)}`).join(" "))
+    .join(" ");
+  return { d, dots: segments.filter((s) => s.length === 1).map((s) => s[0]) };
 }
 
 export function UsageLineChart({ id, title, unit, series, lines, max, format }: { id: string; title: string; unit: string; series: UsageSeries; lines: Line[]; max?: number; format: (v: number) => string }) {
@@ -89,7 +94,15 @@ export function UsageLineChart({ id, title, unit, series, lines, max, format }: 
       {values.length === 0 ? (
         <text x={(LEFT + W - RIGHT) / 2} y={(TOP + H - BOTTOM) / 2} textAnchor="middle" fontSize={14} fill="#64748b" data-empty="true">no samples yet</text>
       ) : (
-        lines.map((l) => <path key={l.key} data-line={l.key} d={pathOf(series.points, l, x, y)} fill="none" stroke={l.color} strokeWidth={2} strokeLinejoin="round" />)
+        lines.map((l) => {
+          const { d, dots } = pathOf(series.points, l, x, y);
+          return (
+            <g key={l.key}>
+              <path data-line={l.key} d={d} fill="none" stroke={l.color} strokeWidth={2} strokeLinejoin="round" />
+              {dots.map(([cx, cy]) => <circle key={`${cx}-${cy}`} data-dot={l.key} cx={cx.toFixed(1)} cy={cy.toFixed(1)} r={3} fill={l.color} />)}
+            </g>
+          );
+        })
       )}
     </ChartFrame>
   );
