@@ -1850,10 +1850,10 @@ export interface operations {
               /** @description Why it did not answer (within 2 s) */
               error?: string;
             };
-            /** @description The workers' repeatable jobs (reconciler, lease and course sweeps) in Redis; absent when Redis does not answer. Missing ones (Redis lost its data, or no worker has started yet) make the status degraded with 200: requests are served, and a running worker re-creates them within seconds. */
+            /** @description The workers' repeatable jobs (reconciler, lease and course sweeps, usage sampling) in Redis; absent when Redis does not answer. Missing ones (Redis lost its data, or no worker has started yet) make the status degraded with 200: requests are served, and a running worker re-creates them within seconds. */
             schedulers?: {
               ok: boolean;
-              missing?: ("reconcile" | "leases" | "courses")[];
+              missing?: ("reconcile" | "leases" | "courses" | "usage")[];
               error?: string;
             };
           };
@@ -1878,10 +1878,10 @@ export interface operations {
               /** @description Why it did not answer (within 2 s) */
               error?: string;
             };
-            /** @description The workers' repeatable jobs (reconciler, lease and course sweeps) in Redis; absent when Redis does not answer. Missing ones (Redis lost its data, or no worker has started yet) make the status degraded with 200: requests are served, and a running worker re-creates them within seconds. */
+            /** @description The workers' repeatable jobs (reconciler, lease and course sweeps, usage sampling) in Redis; absent when Redis does not answer. Missing ones (Redis lost its data, or no worker has started yet) make the status degraded with 200: requests are served, and a running worker re-creates them within seconds. */
             schedulers?: {
               ok: boolean;
-              missing?: ("reconcile" | "leases" | "courses")[];
+              missing?: ("reconcile" | "leases" | "courses" | "usage")[];
               error?: string;
             };
           };
