@@ -6,12 +6,14 @@
 import { ChartFrame, Legend } from "@/components/delivery/charts";
 import type { UsageRange, UsageSeries, UsageSeriesPoint } from "@/lib/usage/series";
 
-const W = 600;
-const H = 190;
-const LEFT = 64;
-const RIGHT = 12;
-const TOP = 24;
-const BOTTOM = 26;
+// Narrow, so that the labels stay readable when a phone shows the chart 290 px wide.
+const W = 400;
+const H = 180;
+const LEFT = 66;
+const RIGHT = 14;
+const TOP = 26;
+const BOTTOM = 24;
+const FONT = 13;
 
 const pad = (n: number) => String(n).padStart(2, "0");
 
@@ -27,14 +29,17 @@ export function formatBytes(n: number): string {
   return `${v >= 100 || i === 0 ? Math.round(v) : +v.toFixed(1)} ${units[i]}`;
 }
 
-/** A round axis top with 4 steps of 1, 2 or 5 times a power of `base` (1000 or 1024). */
-function niceMax(value: number, base: number): number {
-  if (value <= 0) return base === 1024 ? 1024 : 1;
+/** A round axis top: 4 steps of 1, 2 or 5 times a power of ten, or for bytes a power of two (128 MiB, 1 GiB). */
+function niceMax(value: number, bytes: boolean): number {
+  if (value <= 0) return bytes ? 1024 : 1;
   const raw = value / 4;
-  let unit = 1;
-  while (unit * base <= raw) unit *= base;
-  const step = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000].map((m) => m * unit).find((s) => s >= raw) ?? raw;
-  return step * 4;
+  if (bytes) {
+    let step = 1;
+    while (step < raw) step *= 2;
+    return step * 4;
+  }
+  const power = 10 ** Math.floor(Math.log10(raw));
+  return ([1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? raw) * 4;
 }
 
 function timeLabel(ms: number, range: UsageRange): string {
@@ -69,7 +74,7 @@ export function UsageLineChart({ id, title, unit, series, lines, max, format }: 
   const from = Date.parse(series.from);
   const to = Date.parse(series.to);
   const values = series.points.flatMap((p) => lines.map((l) => l.value(p))).filter((v): v is number => v !== null);
-  const top = max ?? niceMax(Math.max(0, ...values), unit === "%" ? 1000 : 1024);
+  const top = max ?? niceMax(Math.max(0, ...values), unit !== "%");
   const x = (ms: number) => LEFT + ((ms - from) / (to - from)) * (W - LEFT - RIGHT);
   const y = (v: number) => H - BOTTOM - (Math.min(v, top) / top) * (H - TOP - BOTTOM);
   const latest = [...series.points].reverse().find((p) => lines.some((l) => l.value(p) !== null));
@@ -80,19 +85,19 @@ export function UsageLineChart({ id, title, unit, series, lines, max, format }: 
   const xTicks = [0, 1, 2, 3, 4].map((i) => from + ((to - from) * i) / 4);
   return (
     <ChartFrame id={id} title={title} desc={desc} width={W} height={H}>
-      {lines.length > 1 ? <Legend x={LEFT} items={lines.map((l) => ({ color: l.color, label: l.label, width: 90 }))} /> : null}
-      <text x={4} y={14} fontSize={11} fill="#475569">{unit}</text>
+      {lines.length > 1 ? <Legend x={W - RIGHT - 80 * lines.length} items={lines.map((l) => ({ color: l.color, label: l.label, width: 80 }))} /> : null}
+      <text x={4} y={14} fontSize={FONT} fontWeight={600} fill="#0f172a">{`${title.split(" (")[0]} (${unit})`}</text>
       {yTicks.map((t) => (
         <g key={t}>
           <line x1={LEFT} x2={W - RIGHT} y1={y(t)} y2={y(t)} stroke="#e2e8f0" />
-          <text x={LEFT - 6} y={y(t) + 4} textAnchor="end" fontSize={11} fill="#64748b">{format(t)}</text>
+          <text x={LEFT - 6} y={y(t) + 4} textAnchor="end" fontSize={FONT} fill="#64748b">{format(t)}</text>
         </g>
       ))}
       {xTicks.map((t, i) => (
-        <text key={t} x={x(t)} y={H - 8} textAnchor={i === 0 ? "start" : i === 4 ? "end" : "middle"} fontSize={11} fill="#64748b">{timeLabel(t, series.range)}</text>
+        <text key={t} x={x(t)} y={H - 6} textAnchor={i === 0 ? "start" : i === 4 ? "end" : "middle"} fontSize={FONT} fill="#64748b">{timeLabel(t, series.range)}</text>
       ))}
       {values.length === 0 ? (
-        <text x={(LEFT + W - RIGHT) / 2} y={(TOP + H - BOTTOM) / 2} textAnchor="middle" fontSize={14} fill="#64748b" data-empty="true">no samples yet</text>
+        <text x={(LEFT + W - RIGHT) / 2} y={(TOP + H - BOTTOM) / 2} textAnchor="middle" fontSize={FONT + 1} fill="#64748b" data-empty="true">no samples yet</text>
       ) : (
         lines.map((l) => {
           const { d, dots } = pathOf(series.points, l, x, y);
