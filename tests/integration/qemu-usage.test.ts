@@ -106,6 +106,7 @@ describe("usage of a QEMU guest", () => {
     await sleep(GAP_MS);
     const busy = await sample();
     await ssh("pkill -f 'while :' || true");
+    console.log(`[qemu-usage] idle ${idle.cpuPercent?.toFixed(1)}%, busy ${busy.cpuPercent?.toFixed(1)}% of its vCPUs; memory ${((busy.memoryBytes ?? 0) / 1024 ** 2).toFixed(0)} MiB; disk ${((busy.diskBytes ?? 0) / 1024 ** 2).toFixed(0)} MiB`);
     expect(busy.cpuPercent, `idle ${idle.cpuPercent}%, busy ${busy.cpuPercent}%`).toBeGreaterThan(idle.cpuPercent! + 30);
     expect(busy.txBytesTotal! + busy.rxBytesTotal!).toBeGreaterThan(idle.txBytesTotal! + idle.rxBytesTotal!);
 
