@@ -16,7 +16,7 @@ import { sampleUsage } from "@/lib/usage/sample";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
 import { parsePrometheusText } from "../helpers/prometheus-text";
-import { bootPortal, makeGroup, makeUser, order, tokenFor, waitForOrder, type Actor } from "../helpers/portal";
+import { bootPortal, makeGroup, makeUser, order, tokenFor, unique, waitForOrder, type Actor } from "../helpers/portal";
 
 vi.hoisted(() => {
   // The test drives the sampler with its own clock; the scheduler stays out of the way.
@@ -144,6 +144,28 @@ describe("sampling a sim environment and its host", () => {
     expect(cpu?.value).toBeGreaterThan(0);
     expect(cpu?.value).toBeLessThanOrEqual(100);
     expect(memory?.value).toBeGreaterThan(0);
+  });
+
+  it("a host that does not answer is skipped, said once in the log, and the others are sampled", async () => {
+    const [dead] = await db
+      .insert(hosts)
+      .values({ name: unique("xen-dead"), kind: "xen", address: "xen-dead.invalid", state: "active", cpuCapacity: 8, memoryMbCapacity: 16384, diskGbCapacity: 500 })
+      .returning();
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const first = await sampleUsage(db, { owner: null, now: at(13), hostIds: [hostId, dead.id] });
+      expect(first.skipped).toEqual([{ host: dead.name, reason: expect.stringContaining("no SSH user or key") }]);
+      expect(first.hosts).toBe(1);
+      expect(first.environments).toBeGreaterThanOrEqual(1);
+      const second = await sampleUsage(db, { owner: null, now: at(14), hostIds: [hostId, dead.id] });
+      expect(second.skipped).toHaveLength(1);
+      // One line for the host, not one a round.
+      expect(errors.mock.calls.filter((c) => String(c[0]).includes(dead.name))).toHaveLength(1);
+      expect(await rowsOf(dead.id, "raw")).toEqual([]);
+    } finally {
+      errors.mockRestore();
+      await db.update(hosts).set({ state: "offline" }).where(eq(hosts.id, dead.id));
+    }
   });
 
   it("raw points go after 24 hours, the averages after 30 days", async () => {
