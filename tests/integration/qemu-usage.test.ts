@@ -5,11 +5,9 @@
  * and its network (its tap's counters in the host's namespace) are reported, and so is the
  * host's own use (/proc/stat, /proc/meminfo, df of the work folder).
  */
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { promisify } from "node:util";
 import { and, desc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import * as ordersRoute from "@/app/api/v1/orders/route";
@@ -21,14 +19,13 @@ import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
 import { bootPortal, makeGroup, makeUser, tokenFor, unique, waitForOrder } from "../helpers/portal";
 import { guestFiles, netnsName, setupQemuHosts, type QemuHosts } from "../helpers/qemu-hosts";
-import { guestSsh } from "../helpers/guest-ssh";
+import { guestSsh, newOwnerKey, pinHostKeyFromConsole } from "../helpers/guest-ssh";
 
 vi.hoisted(() => {
   // The test takes the samples itself; the scheduler's rounds stay out of the way.
   process.env.USAGE_SAMPLE_MS = "3600000";
 });
 
-const run = promisify(execFile);
 const { db } = await bootPortal();
 const BOOT_MS = 240_000;
 /** Wall time between two samples: enough CPU time to tell busy from idle. */
@@ -48,8 +45,7 @@ beforeAll(async () => {
   qemu = await setupQemuHosts(db, 1);
   const group = await makeGroup(db, { autoApprove: true });
   token = await tokenFor(db, await makeUser(db, "customer", group.slug));
-  await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "owner", "-f", ownerKey]);
-  const put = await invoke(sshKeyRoute.PUT, "PUT", "/api/v1/me/ssh-key", { token, body: { sshPublicKey: readFileSync(`${ownerKey}.pub`, "utf8").trim() } });
+  const put = await invoke(sshKeyRoute.PUT, "PUT", "/api/v1/me/ssh-key", { token, body: { sshPublicKey: await newOwnerKey(ownerKey) } });
   expect(put.status, JSON.stringify(put.body)).toBe(200);
   worker = await startWorkers();
 
@@ -62,10 +58,7 @@ beforeAll(async () => {
   environmentId = view.environment.id;
   [hostRow] = await db.select().from(hosts).where(eq(hosts.name, view.environment.host));
   address = view.environment.addresses.find((a: { purpose: string }) => a.purpose === "service").ip;
-  const serial = readFileSync(guestFiles(qemu.guestDir(view.environment.host, hostname)).serialLog, "utf8");
-  const hostKey = serial.match(/portal-init: SSH host key (ssh-ed25519 [A-Za-z0-9+/=]+)/);
-  expect(hostKey, "the SSH host key line on the console").not.toBeNull();
-  writeFileSync(knownHosts, `${address} ${hostKey![1]}\n`);
+  pinHostKeyFromConsole(guestFiles(qemu.guestDir(view.environment.host, hostname)).serialLog, address, knownHosts);
 }, BOOT_MS + 60_000);
 
 afterAll(async () => {
