@@ -93,7 +93,7 @@ export async function startWorkers(): Promise<RunningWorkers> {
   }, Math.min(env.RECONCILE_INTERVAL_MS, Math.max(500, Math.floor(env.RUN_LEASE_MS / 4))));
   const reconcileTimer = setInterval(() => void catchUp(), env.RECONCILE_INTERVAL_MS);
   console.log(
-    `[worker] processing ${queues.provision.name} (concurrency ${env.WORKER_CONCURRENCY}), ${queues.lifecycle.name}, ${queues.mail.name} and ${queues.maintenance.name}, and as worker ${workerId} ${ownedRuns.name} and ${ownedActions.name}`,
+    `[worker] processing ${queues.provision.name} (concurrency ${env.WORKER_CONCURRENCY}), ${queues.lifecycle.name}, ${queues.mail.name} and ${queues.maintenance.name}, and as worker ${workerId} ${ownedRuns.name}, ${ownedActions.name} and ${ownedMaintenance.name}`,
   );
 
   // Guest consoles that viewers ask for (the Console tab), bridged to Redis.

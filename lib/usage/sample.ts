@@ -35,6 +35,14 @@ function reportOnce(subject: string, reason: string | null, what: string) {
   }
 }
 
+/**
+ * A host that did not answer last time gets a short wait, so that hosts that are down do not
+ * hold the maintenance queue (which also runs the reconciler) for a full timeout every round.
+ */
+function timeoutFor(subject: string): number {
+  return unanswered.has(subject) ? Math.min(5000, env.USAGE_TIMEOUT_MS) : env.USAGE_TIMEOUT_MS;
+}
+
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
@@ -107,7 +115,7 @@ export async function sampleUsage(db: Db, opts: { owner: string | null; now?: Da
     let hostRow: Row | null = null;
     if (driver.hostUsage) {
       try {
-        const c = await withTimeout(driver.hostUsage(ref), env.USAGE_TIMEOUT_MS, `host ${host.name}`);
+        const c = await withTimeout(driver.hostUsage(ref), timeoutFor(host.id), `host ${host.name}`);
         hostRow = { ...base("host", host.id, host.id, null, at), ...hostPoint(c, previous.get(host.id) ?? null, at), cpuSeconds: c.cpuSeconds, rxBytesTotal: c.rxBytes, txBytesTotal: c.txBytes };
         reportOnce(host.id, null, `host ${host.name}`);
       } catch (err) {
