@@ -12,6 +12,8 @@ import * as hostUsageRoute from "@/app/api/v1/hosts/[id]/usage/route";
 import * as metricsRoute from "@/app/metrics/route";
 import { environments, hosts, usageSamples } from "@/lib/db/schema";
 import { rollUpUsage } from "@/lib/usage/rollup";
+import { getQueue, queueFor } from "@/lib/jobs/queues";
+import { workerId } from "@/lib/env";
 import { sampleUsage } from "@/lib/usage/sample";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
@@ -144,6 +146,26 @@ describe("sampling a sim environment and its host", () => {
     expect(cpu?.value).toBeGreaterThan(0);
     expect(cpu?.value).toBeLessThanOrEqual(100);
     expect(memory?.value).toBeGreaterThan(0);
+  });
+
+  it("a host a worker owns is sampled only through that worker's own queue, which the worker schedules", async () => {
+    const [owned] = await db
+      .insert(hosts)
+      .values({ name: unique("sim-owned"), kind: "sim", address: "sim://owned", state: "active", cpuCapacity: 4, memoryMbCapacity: 8192, diskGbCapacity: 100, ownerWorker: "another-worker" })
+      .returning();
+    try {
+      const shared = await sampleUsage(db, { owner: null, now: at(13), hostIds: [owned.id] });
+      expect(shared.hosts).toBe(0);
+      const own = await sampleUsage(db, { owner: "another-worker", now: at(13), hostIds: [owned.id] });
+      expect(own.hosts).toBe(1);
+      // One point, from its owner's round: a host without guests uses nothing.
+      expect(await db.select({ at: usageSamples.at, memoryBytes: usageSamples.memoryBytes }).from(usageSamples).where(eq(usageSamples.subjectId, owned.id))).toEqual([{ at: at(13), memoryBytes: 0 }]);
+    } finally {
+      await db.update(hosts).set({ state: "offline" }).where(eq(hosts.id, owned.id));
+    }
+    // This test's worker keeps the shared scheduler and one on its own queue.
+    expect(await getQueue("maintenance").getJobScheduler("usage")).toMatchObject({ every: 3_600_000 });
+    expect(await queueFor("maintenance", workerId).getJobScheduler("usage")).toMatchObject({ every: 3_600_000 });
   });
 
   it("a host that does not answer is skipped, said once in the log, and the others are sampled", async () => {
