@@ -183,7 +183,7 @@ describe("sampling a sim environment and its host", () => {
       expect(second.skipped).toHaveLength(1);
       // One line for the host, not one a round.
       expect(errors.mock.calls.filter((c) => String(c[0]).includes(dead.name))).toHaveLength(1);
-      expect(await rowsOf(dead.id, "raw")).toEqual([]);
+      expect(await db.select().from(usageSamples).where(eq(usageSamples.subjectId, dead.id))).toEqual([]);
     } finally {
       errors.mockRestore();
       await db.update(hosts).set({ state: "offline" }).where(eq(hosts.id, dead.id));
