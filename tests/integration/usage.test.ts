@@ -140,7 +140,8 @@ describe("sampling a sim environment and its host", () => {
     await sampleUsage(db, { owner: null, now: new Date(), hostIds: [hostId] });
     const res = await invoke<string>(metricsRoute.GET as never, "GET", "/metrics", { headers: { authorization: `Bearer ${process.env.METRICS_TOKEN}` } });
     expect(res.status).toBe(200);
-    const families = parsePrometheusText(res.body);
+    // The host families only: this process's own nodejs_* figures can be "Nan" this early after start.
+    const families = parsePrometheusText(res.body.split("\n").filter((l) => l.includes("portal_host_")).join("\n") + "\n");
     const cpu = families.get("portal_host_cpu_used_percent")?.samples.find((s) => s.labels.host === hostName);
     const memory = families.get("portal_host_used")?.samples.find((s) => s.labels.host === hostName && s.labels.resource === "memory_bytes");
     expect(cpu?.value).toBeGreaterThan(0);
