@@ -318,7 +318,12 @@ test.describe("admin pages at 390 px", () => {
   test("every admin page fits", async ({ browser }) => {
     const context = await browser.newContext({ storageState: authFile("admin"), viewport: PHONE });
     const page = await context.newPage();
-    await visitAll(page, "admin", ADMIN_PAGES.map((path): Visit => [path.slice(1).replace(/\//g, "-"), path]));
+    // A host's page with its usage charts (the sim host the fixture's orders run on).
+    const hostList = (await (await context.request.get("/api/v1/hosts")).json()) as { hosts: { id: string; kind: string }[] };
+    const sim = hostList.hosts.find((h) => h.kind === "sim");
+    expect(sim, "a sim host").toBeTruthy();
+    const hostPage = [`/admin/hosts/${sim!.id}`];
+    await visitAll(page, "admin", [...ADMIN_PAGES, ...hostPage].map((path): Visit => [path.slice(1).replace(/\//g, "-"), path]));
     await context.close();
   });
 });

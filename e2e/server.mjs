@@ -104,6 +104,8 @@ async function main() {
       // addresses with X-Forwarded-For, so its per-address limit locks out no other test.
       TRUSTED_PROXIES: "127.0.0.1",
       RECONCILE_INTERVAL_MS: "5000",
+      // Usage charts get points within seconds of a delivery (e2e/usage.spec.ts).
+      USAGE_SAMPLE_MS: "5000",
       ...qemuEnv,
     },
   });

@@ -109,6 +109,11 @@ const schema = z.object({
   LEASE_MAX_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /** How often leases and courses are checked (warnings, stop at expiry, retire). */
   LEASE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(500).default(600_000),
+  /** How often every running environment's and every host's use is sampled (lib/usage). */
+  USAGE_SAMPLE_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** Hosts sampled at once; how long one host or guest may take to answer. */
+  USAGE_HOST_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  USAGE_TIMEOUT_MS: z.coerce.number().int().min(500).default(30_000),
   /**
    * How long a failed order keeps what a retry needs (its environment's host, its addresses,
    * what was built on the host); then the maintenance sweep releases them.

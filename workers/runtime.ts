@@ -2,7 +2,7 @@ import { Worker } from "bullmq";
 import { getDb } from "@/lib/db/client";
 import { closeSshConnections } from "@/lib/drivers/transport/ssh";
 import { env, isEmbeddedWorker, workerId } from "@/lib/env";
-import { closeQueues, getQueue, missingSchedulers, ownedQueueName, queues, upsertSchedulers } from "@/lib/jobs/queues";
+import { closeQueues, getQueue, missingSchedulers, ownedQueueName, queues, upsertOwnedUsageScheduler, upsertSchedulers } from "@/lib/jobs/queues";
 import { claimLocalHosts } from "@/lib/workers/registry";
 import { startHeartbeat } from "./heartbeat";
 import { createRedis, redisPrefix } from "@/lib/redis";
@@ -32,7 +32,7 @@ export async function startWorkers(): Promise<RunningWorkers> {
   };
   const beats = startHeartbeat(db);
   // Connections handed to BullMQ stay ours to close (a Worker closes only those it made).
-  const connections = [createRedis(), createRedis(), createRedis(), createRedis(), createRedis(), createRedis()];
+  const connections = [createRedis(), createRedis(), createRedis(), createRedis(), createRedis(), createRedis(), createRedis()];
   const runProcessor = beats.counted(provisionProcessor(db, shutdown.signal, drain.signal));
   const actionProcessor = beats.counted(lifecycleProcessor(db, shutdown.signal));
   const provision = new Worker(queues.provision.name, runProcessor, {
@@ -51,7 +51,9 @@ export async function startWorkers(): Promise<RunningWorkers> {
   const ownedActions = new Worker(ownedQueueName("lifecycle", workerId), actionProcessor, { ...common, connection: connections[5], concurrency: env.WORKER_CONCURRENCY });
   // E-mail: as many at once as the mail transport keeps connections open.
   const mail = new Worker(queues.mail.name, mailProcessor(db), { ...common, connection: connections[3], concurrency: 3 });
-  const all = [provision, maintenance, lifecycle, mail, ownedRuns, ownedActions];
+  // Usage sampling of the hosts this worker owns (the shared maintenance queue samples the rest).
+  const ownedMaintenance = new Worker(ownedQueueName("maintenance", workerId), maintenanceProcessor(db, workerId), { ...common, connection: connections[6], concurrency: 1 });
+  const all = [provision, maintenance, lifecycle, mail, ownedRuns, ownedActions, ownedMaintenance];
   for (const w of all) {
     w.on("error", (err) => console.error(`[worker] ${w.name}:`, err.message));
   }
@@ -60,6 +62,7 @@ export async function startWorkers(): Promise<RunningWorkers> {
   if (claimed.length) console.log(`[worker] ${workerId} owns the local host(s) ${claimed.join(", ")} from now on`);
   // The reconciler, the lease and the course sweeps (warnings, stop at expiry, retire).
   await upsertSchedulers();
+  await upsertOwnedUsageScheduler(workerId);
   const catchUp = async () => {
     await reconcile(db, getQueue("provision")).catch((err) => console.error("[reconciler]", err.message));
     await reconcileActions(db, getQueue("lifecycle")).catch((err) => console.error("[reconciler]", err.message));
@@ -88,11 +91,12 @@ export async function startWorkers(): Promise<RunningWorkers> {
         await upsertSchedulers(missing).catch((err) => console.error("[worker] re-creating schedulers:", err.message));
         await catchUp();
       }
+      if (await upsertOwnedUsageScheduler(workerId, { onlyIfMissing: true }).catch(() => false)) console.log(`[worker] re-created the usage sampler of ${workerId}'s own hosts`);
     })().finally(() => (ticking = false));
   }, Math.min(env.RECONCILE_INTERVAL_MS, Math.max(500, Math.floor(env.RUN_LEASE_MS / 4))));
   const reconcileTimer = setInterval(() => void catchUp(), env.RECONCILE_INTERVAL_MS);
   console.log(
-    `[worker] processing ${queues.provision.name} (concurrency ${env.WORKER_CONCURRENCY}), ${queues.lifecycle.name}, ${queues.mail.name} and ${queues.maintenance.name}, and as worker ${workerId} ${ownedRuns.name} and ${ownedActions.name}`,
+    `[worker] processing ${queues.provision.name} (concurrency ${env.WORKER_CONCURRENCY}), ${queues.lifecycle.name}, ${queues.mail.name} and ${queues.maintenance.name}, and as worker ${workerId} ${ownedRuns.name}, ${ownedActions.name} and ${ownedMaintenance.name}`,
   );
 
   // Guest consoles that viewers ask for (the Console tab), bridged to Redis.

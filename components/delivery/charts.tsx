@@ -8,7 +8,7 @@ import { durationAxis, percent, shortDuration } from "./duration";
 
 const ONE_HOUR_MS = 3_600_000;
 
-function ChartFrame({ id, title, desc, width, height, displayWidth, children }: { id: string; title: string; desc: string; width: number; height: number; displayWidth?: number; children: ReactNode }) {
+export function ChartFrame({ id, title, desc, width, height, displayWidth, children }: { id: string; title: string; desc: string; width: number; height: number; displayWidth?: number; children: ReactNode }) {
   return (
     <svg
       viewBox={`0 0 ${width} ${height}`}
@@ -174,7 +174,7 @@ function TimeGrid({ ticks, x, top, bottom, labelY }: { ticks: number[]; x: (t: n
 }
 
 /** A row of colour swatches with labels above a chart; `width` is the room each item takes. */
-function Legend({ x, items }: { x: number; items: { color: string; label: string; width: number }[] }) {
+export function Legend({ x, items }: { x: number; items: { color: string; label: string; width: number }[] }) {
   let at = x;
   return (
     <g fontSize={11} fill="#475569">

@@ -1,4 +1,7 @@
 import type { Duplex, Readable } from "node:stream";
+import type { HostUsageCounters, UsageCounters } from "./usage";
+
+export type { HostUsageCounters, UsageCounters };
 
 /**
  * The hypervisors the portal drives. The hosts table's kind column holds the same names
@@ -124,7 +127,12 @@ export interface HypervisorDriver {
    */
   verifyDisk(spec: DeploySpec, disk: DiskCopy, probe: string, io: StepIo): Promise<{ marker: string | null }>;
   importDisk(spec: DeploySpec, disk: DiskCopy, io: StepIo): Promise<void>;
+  /** What the running guest has used so far (cumulative counters; lib/drivers/usage.ts); `at`: the sampler's clock, which only sim reads. */
+  usage?(spec: DeploySpec, at?: Date): Promise<UsageCounters>;
+  /** What the whole host has used so far and what it has. */
+  hostUsage?(host: DeploySpec["host"]): Promise<HostUsageCounters>;
 }
+
 
 /** A snapshot as the host knows it: `tag` is its name there (qcow2 tag, LV suffix, ZFS snapshot name). */
 export type SnapshotRef = { tag: string; withMemory: boolean };

@@ -45,6 +45,11 @@ export const queues = {
       z.object({ task: z.literal("courses"), now: z.string().datetime().optional() }),
       /** A scheduled backup of one environment (its backup policy's job scheduler, lib/backups/policy.ts). */
       z.object({ task: z.literal("backup"), environmentId: z.string().uuid() }),
+      /**
+       * Samples the use of running environments and hosts (lib/usage): on the shared queue the
+       * hosts no worker owns, on a worker's own queue (`maintenance@<id>`) that worker's hosts.
+       */
+      z.object({ task: z.literal("usage"), now: z.string().datetime().optional() }),
     ]),
     defaults: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } satisfies JobsOptions,
   },
@@ -74,7 +79,7 @@ export function getQueue<N extends QueueName>(name: N): Queue {
 }
 
 /** Queues that have a queue per owning worker besides the shared one (lib/workers/routing.ts). */
-export type OwnedQueueName = "provision" | "lifecycle";
+export type OwnedQueueName = "provision" | "lifecycle" | "maintenance";
 
 /** `provision@qemu-box`: the jobs only worker `owner` may run (BullMQ names may not hold ':'). */
 export function ownedQueueName(name: OwnedQueueName, owner: string): string {
@@ -121,6 +126,8 @@ export const jobSchedulers = {
   reconcile: () => env.RECONCILE_INTERVAL_MS,
   leases: () => env.LEASE_SWEEP_INTERVAL_MS,
   courses: () => env.LEASE_SWEEP_INTERVAL_MS,
+  /** Usage of the hosts no worker owns; each worker samples its own hosts (upsertOwnedUsageScheduler). */
+  usage: () => env.USAGE_SAMPLE_MS,
 } as const;
 export type SchedulerName = keyof typeof jobSchedulers;
 
@@ -144,6 +151,18 @@ export async function upsertBackupScheduler(environmentId: string, pattern: stri
 
 export async function removeBackupScheduler(environmentId: string): Promise<void> {
   await getQueue("maintenance").removeJobScheduler(backupSchedulerId(environmentId));
+}
+
+/**
+ * The usage sampler of the hosts worker `owner` owns (its local QEMU hosts, which no other
+ * worker can read), on that worker's own maintenance queue. Returns whether it had to be made.
+ */
+export async function upsertOwnedUsageScheduler(owner: string, opts: { onlyIfMissing?: boolean } = {}): Promise<boolean> {
+  const queue = queueFor("maintenance", owner);
+  if (opts.onlyIfMissing && (await queue.getJobScheduler("usage"))) return false;
+  const data: Payload<"maintenance"> = { task: "usage" };
+  await queue.upsertJobScheduler("usage", { every: env.USAGE_SAMPLE_MS }, { name: "usage", data, opts: queues.maintenance.defaults });
+  return true;
 }
 
 /** Schedulers that Redis does not have (all of them before a worker first started). */

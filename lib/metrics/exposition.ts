@@ -26,6 +26,8 @@ const gauges = {
   portal_queue_jobs: { help: "Jobs in each queue by state (owned queues are named queue@worker)", labels: ["queue", "state"] },
   portal_worker_heartbeat_age_seconds: { help: "Seconds since each worker process's last heartbeat", labels: ["worker"] },
   portal_worker_jobs_running: { help: "Jobs a worker process ran at its last heartbeat", labels: ["worker"] },
+  portal_host_cpu_used_percent: { help: "Share of a host's CPUs busy at its newest usage sample (left out when none in the last 10 minutes)", labels: ["host", "kind"] },
+  portal_host_used: { help: "What a host uses at its newest usage sample: memory_bytes, disk_bytes (left out when none in the last 10 minutes)", labels: ["host", "kind", "resource"] },
   portal_backup_age_seconds: { help: "Seconds since the newest successful backup of each live environment (by hostname) that has one", labels: ["environment"] },
 } as const satisfies Record<string, { help: string; labels: readonly string[] }>;
 
@@ -41,7 +43,7 @@ type Sample = { labels: Record<string, string>; value: number };
 
 /** The database and Redis figures, each gauge with its samples. */
 async function gather(db: Db): Promise<Record<GaugeName, Sample[]>> {
-  const [orderCounts, envCounts, hostRows, usage, workerRows, backupAges] = await Promise.all([
+  const [orderCounts, envCounts, hostRows, usage, workerRows, backupAges, sampled] = await Promise.all([
     rows<{ status: string; n: number }>(db, sql`select status, count(*)::int as n from orders group by status`),
     rows<{ state: string; n: number }>(db, sql`select state, count(*)::int as n from environments where state <> 'deleted' group by state`),
     rows<{ id: string; name: string; kind: string; state: string; cpus: number; memory_mb: number; disk_gb: number; owner: string | null }>(
@@ -57,11 +59,19 @@ async function gather(db: Db): Promise<Record<GaugeName, Sample[]>> {
           where b.status = 'succeeded' and b.finished_at is not null and e.state <> 'deleted'
           group by e.hostname`,
     ),
+    // The newest raw sample of each host (lib/usage), if it is recent.
+    rows<{ host_id: string; cpu: number | null; memory: string | null; disk: string | null }>(
+      db,
+      sql`select distinct on (host_id) host_id, cpu_percent as cpu, memory_bytes as memory, disk_bytes as disk
+          from usage_samples where scope = 'host' and resolution = 'raw' and at > now() - interval '10 minutes'
+          order by host_id, at desc`,
+    ),
   ]);
+  const newest = new Map(sampled.map((r) => [r.host_id, r]));
   const owners = [...new Set(hostRows.map((h) => h.owner).filter((o): o is string => !!o))];
   const queueJobs = await queueCounts(owners);
 
-  const host: Sample[] = [], allocated: Sample[] = [], occupying: Sample[] = [], states: Sample[] = [];
+  const host: Sample[] = [], allocated: Sample[] = [], occupying: Sample[] = [], states: Sample[] = [], cpuUsed: Sample[] = [], used: Sample[] = [];
   for (const h of hostRows) {
     const id = { host: h.name, kind: h.kind };
     const u = usage.get(h.id);
@@ -76,6 +86,10 @@ async function gather(db: Db): Promise<Record<GaugeName, Sample[]>> {
       { labels: { ...id, resource: "disk_bytes" }, value: (u?.diskGb ?? 0) * 1024 ** 3 },
     );
     occupying.push({ labels: id, value: u?.environments ?? 0 });
+    const s = newest.get(h.id);
+    if (s?.cpu != null) cpuUsed.push({ labels: id, value: Number(s.cpu) });
+    if (s?.memory != null) used.push({ labels: { ...id, resource: "memory_bytes" }, value: Number(s.memory) });
+    if (s?.disk != null) used.push({ labels: { ...id, resource: "disk_bytes" }, value: Number(s.disk) });
     for (const state of ["active", "draining", "offline"]) states.push({ labels: { ...id, state }, value: h.state === state ? 1 : 0 });
   }
   return {
@@ -85,6 +99,8 @@ async function gather(db: Db): Promise<Record<GaugeName, Sample[]>> {
     portal_host_allocated: allocated,
     portal_host_environments: occupying,
     portal_host_state: states,
+    portal_host_cpu_used_percent: cpuUsed,
+    portal_host_used: used,
     portal_queue_jobs: queueJobs,
     portal_worker_heartbeat_age_seconds: workerRows.map((w) => ({ labels: { worker: w.id }, value: Math.max(0, w.age) })),
     portal_worker_jobs_running: workerRows.map((w) => ({ labels: { worker: w.id }, value: w.running })),
@@ -96,7 +112,7 @@ async function gather(db: Db): Promise<Record<GaugeName, Sample[]>> {
 async function queueCounts(owners: string[]): Promise<Sample[]> {
   const all = [
     ...(Object.keys(queues) as QueueName[]).map((name) => ({ label: queues[name].name, queue: getQueue(name) })),
-    ...owners.flatMap((owner) => (["provision", "lifecycle"] as const).map((name) => ({ label: `${queues[name].name}@${owner}`, queue: queueFor(name, owner) }))),
+    ...owners.flatMap((owner) => (["provision", "lifecycle", "maintenance"] as const).map((name) => ({ label: `${queues[name].name}@${owner}`, queue: queueFor(name, owner) }))),
   ];
   const counts = await Promise.all(all.map((q) => q.queue.getJobCounts(...JOB_STATES)));
   return all.flatMap((q, i) => JOB_STATES.map((state) => ({ labels: { queue: q.label, state }, value: counts[i][state] ?? 0 })));

@@ -4,6 +4,7 @@
  * strictly against a known_hosts file, no agent and no password prompt.
  */
 import { execFile } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -27,4 +28,20 @@ export async function guestSsh(to: GuestSsh, command: string, input?: string): P
     const e = err as { code?: number; stdout?: string; stderr?: string };
     return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? String(err) };
   }
+}
+
+/** A new ed25519 key pair at `file` and `file.pub` (no passphrase); returns the public key line. */
+export async function newOwnerKey(file: string): Promise<string> {
+  await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "owner", "-f", file]);
+  return readFileSync(`${file}.pub`, "utf8").trim();
+}
+
+/**
+ * Pins the guest's SSH host key for `address` in `knownHosts`, as the guest printed it on its
+ * serial console at boot (`portal-init: SSH host key ...`); fails when it did not.
+ */
+export function pinHostKeyFromConsole(serialLog: string, address: string, knownHosts: string): void {
+  const hostKey = readFileSync(serialLog, "utf8").match(/portal-init: SSH host key (ssh-ed25519 [A-Za-z0-9+/=]+)/);
+  if (!hostKey) throw new Error(`no SSH host key line on the console (${serialLog})`);
+  writeFileSync(knownHosts, `${address} ${hostKey[1]}\n`);
 }

@@ -8,8 +8,8 @@ it("answers 200 with database and Redis up on its very first call; no worker has
   expect(res.status).toBe(200);
   expect(res.headers.get("cache-control")).toBe("no-store");
   const body = await res.json();
-  expect(body).toMatchObject({ status: "degraded", database: { ok: true }, redis: { ok: true }, schedulers: { ok: false, missing: ["reconcile", "leases", "courses"] } });
-  expect(body.schedulers.error).toContain("reconcile, leases, courses");
+  expect(body).toMatchObject({ status: "degraded", database: { ok: true }, redis: { ok: true }, schedulers: { ok: false, missing: ["reconcile", "leases", "courses", "usage"] } });
+  expect(body.schedulers.error).toContain("reconcile, leases, courses, usage");
 });
 
 it("is ok once the schedulers exist, and names the one Redis lost", async () => {

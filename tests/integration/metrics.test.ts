@@ -13,6 +13,7 @@ import * as backupsRoute from "@/app/api/v1/environments/[id]/backups/route";
 import { environments, hosts } from "@/lib/db/schema";
 import { PEER_HEADER } from "@/lib/http/client-address";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
+import { sampleUsage } from "@/lib/usage/sample";
 import { invoke } from "../helpers/http";
 import { histogramSeries, parsePrometheusText, type Family } from "../helpers/prometheus-text";
 import { bootPortal, makeGroup, makeUser, order, tokenFor, waitForAction, waitForOrder, type Actor } from "../helpers/portal";
@@ -141,6 +142,8 @@ describe("what it says", () => {
 
 describe("the Grafana dashboard in lib/metrics/grafana", () => {
   it("asks only for series /metrics serves, and every panel asks for one", async () => {
+    // Hosts' use is served once they have been sampled (the worker's first round may still run).
+    await sampleUsage(db, { owner: null });
     const served = new Set<string>();
     for (const f of (await families()).values()) {
       served.add(f.name);

@@ -7,9 +7,11 @@ import { sweepCourses } from "@/lib/courses/machines";
 import { reconcileGuests } from "@/lib/lifecycle/reconcile-guests";
 import { applyRequiredPolicies, restoreBackupSchedulers, runScheduledBackup } from "@/lib/backups/policy";
 import { restoreClones } from "@/lib/backups/clone";
+import { sampleUsage } from "@/lib/usage/sample";
 import { reconcile, reconcileActions, reconcileMail } from "../reconciler";
 
-export function maintenanceProcessor(db: Db) {
+/** `owner`: null on the shared queue; this worker's id on its own queue (usage of the hosts it owns). */
+export function maintenanceProcessor(db: Db, owner: string | null = null) {
   return async (job: Job) => {
     const payload = queues.maintenance.payload.parse(job.data);
     // Tests pass the clock in; jobs from the schedulers run as of now.
@@ -35,6 +37,8 @@ export function maintenanceProcessor(db: Db) {
         return sweepCourses(db, now);
       case "backup":
         return runScheduledBackup(db, payload.environmentId);
+      case "usage":
+        return sampleUsage(db, { owner, now });
     }
   };
 }

@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { forbidden } from "next/navigation";
 import { requireUser } from "@/lib/auth/require-user";
 import { getDb } from "@/lib/db/client";
@@ -60,7 +61,9 @@ export default async function HostsPage({ searchParams }: { searchParams: Promis
             <article key={h.id} className="card p-5" aria-label={`Host ${h.name}`} data-testid="host-card">
               <div className="flex flex-wrap items-start justify-between gap-3">
                 <div>
-                  <h3 className="text-base">{h.name}</h3>
+                  <h3 className="text-base">
+                    {h.name} <Link href={`/admin/hosts/${h.id}`} className="ml-2 text-xs font-normal text-sky-700 hover:underline">Usage charts</Link>
+                  </h3>
                   <p className="text-xs text-slate-500">
                     {hostKindLabels[h.kind] ?? h.kind} · <span className="font-mono">{h.address}</span>
                     {h.kind === "xen" || h.kind === "zones" ? " · commands built from the documented tools; not yet run against a real host of this kind" : ""}

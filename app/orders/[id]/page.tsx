@@ -17,11 +17,13 @@ import { hostKinds, type HostKind } from "@/lib/db/schema";
 import { shownHostKinds } from "@/lib/catalog/host-kinds";
 import { isUuid } from "@/lib/validation/ids";
 import { day2Options } from "@/lib/lifecycle/resize";
+import { usageRangeInput, usageSeries } from "@/lib/usage/series";
+import { UsageCard } from "@/components/usage/UsageCharts";
 
 export const metadata: Metadata = { title: "Order" };
 
 
-export default async function OrderPage({ params }: { params: Promise<{ id: string }> }) {
+export default async function OrderPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const { id } = await params;
   const user = await requireUser(`/orders/${id}`);
   if (!isUuid(id)) notFound();
@@ -45,8 +47,20 @@ export default async function OrderPage({ params }: { params: Promise<{ id: stri
   const check = canDecide && order.status === "pending_approval" ? await preflight(db, id) : null;
   // Snapshots, resize and reinstall of a delivered environment (owner and admins act; approvers see snapshots).
   const day2 = canManage || canDecide ? await day2Options(db, id) : undefined;
+  // What a delivered environment uses, for its owner and admins (server-rendered charts; the range is a link).
+  const delivered = view.environment && !["creating", "deleted"].includes(view.environment.state) ? view.environment : null;
+  const parsedRange = usageRangeInput.safeParse({ range: (await searchParams).usage });
+  const range = parsedRange.success ? parsedRange.data.range : "1h";
+  const usage = canManage && delivered ? await usageSeries(db, delivered.id, range) : null;
   return (
-    <OrderLive key={view.id} initial={view} isOwner={order.userId === user.id} canManage={canManage} canDecide={canDecide} estimate={estimate} preflight={check} move={move} day2={day2} showSimulated={shownHostKinds(user.role, ["sim"]).length > 0} />
+    <>
+      <OrderLive key={view.id} initial={view} isOwner={order.userId === user.id} canManage={canManage} canDecide={canDecide} estimate={estimate} preflight={check} move={move} day2={day2} showSimulated={shownHostKinds(user.role, ["sim"]).length > 0} />
+      {usage && delivered ? (
+        <div className="mt-6">
+          <UsageCard id="usage" series={usage} cpuLabel="its vCPUs" hrefFor={(r) => `/orders/${id}?usage=${r}#usage`} />
+        </div>
+      ) : null}
+    </>
   );
 }
 

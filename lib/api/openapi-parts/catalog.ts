@@ -18,9 +18,9 @@ const health = {
     redis: probe,
     schedulers: {
       type: "object",
-      description: "The workers' repeatable jobs (reconciler, lease and course sweeps) in Redis; absent when Redis does not answer. Missing ones (Redis lost its data, or no worker has started yet) make the status degraded with 200: requests are served, and a running worker re-creates them within seconds.",
+      description: "The workers' repeatable jobs (reconciler, lease and course sweeps, usage sampling) in Redis; absent when Redis does not answer. Missing ones (Redis lost its data, or no worker has started yet) make the status degraded with 200: requests are served, and a running worker re-creates them within seconds.",
       required: ["ok"],
-      properties: { ok: { type: "boolean" }, missing: { type: "array", items: { enum: ["reconcile", "leases", "courses"] } }, error: { type: "string" } },
+      properties: { ok: { type: "boolean" }, missing: { type: "array", items: { enum: ["reconcile", "leases", "courses", "usage"] } }, error: { type: "string" } },
     },
   },
 };

@@ -16,11 +16,12 @@ import { networksPart } from "./networks";
 import { ordersPart } from "./orders";
 import { planPart } from "./plan";
 import { signInPart } from "./sign-in";
+import { usagePart } from "./usage";
 import { workersPart } from "./workers";
 
 /** Every area's part of the OpenAPI document, in the order the document lists them; one import and one entry per area. */
 export const openApiParts: OpenApiPart[] = [
   catalogPart, ordersPart, environmentsPart, environmentsMigratePart, environmentsConsolePart, environmentsSnapshotsPart, environmentsBackupsPart, governanceDelivery, governanceAudit, governancePolicy,
   governanceLeases, governanceCourses, hostsPart, networksPart, planPart, accountPart, signInPart,
-  workersPart,
+  workersPart, usagePart,
 ];

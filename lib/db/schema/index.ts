@@ -12,3 +12,4 @@ export * from "./sign-in";
 export * from "./workers";
 export * from "./backups";
 export * from "./metrics";
+export * from "./usage";

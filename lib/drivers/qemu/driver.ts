@@ -15,6 +15,7 @@ import { followLog, markerMismatches, pokeGuest } from "./serial";
 import { migrateGuest } from "./migrate";
 import { applySnapshotStopped, listDiskSnapshots, loadSnapshotRunning, removeSnapshot, takeSnapshot } from "./snapshots";
 import { exportGuestDisk, readMarker, replaceGuestDisk } from "./backup";
+import { linuxHostUsage, qemuGuestUsage } from "./usage";
 import { connectLocalOnly, guestDir, hostConfig, imageStore, packKey, readyTimeoutMs, stagingDir, stopGraceMs, workDir } from "./host";
 
 /** What configureNetwork decided, kept in the guest's folder for boot, start and migration. */
@@ -588,6 +589,10 @@ export class QemuDriver implements HypervisorDriver {
   }
 
   /** From the host: a QEMU process for the guest (QMP status), its folder only, or nothing. */
+  /** The guest's and the host's use (./usage.ts). */
+  usage(spec: DeploySpec) { return this.withHost(spec, (t) => qemuGuestUsage(t, spec, guestDir(spec))); }
+  async hostUsage(host: DeploySpec["host"]) { const t = await this.connect(host); try { return await linuxHostUsage(t, workDir(host)); } finally { await t.close().catch(() => {}); } }
+
   status(spec: DeploySpec): Promise<GuestStatus> {
     return this.withHost(spec, async (t) => {
       const f = this.files(spec);

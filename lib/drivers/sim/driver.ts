@@ -5,6 +5,7 @@ import { Readable } from "node:stream";
 import { readSmallCopy } from "../disk-copy";
 import { BACKUP_MARKER_FILE, StepError, type DeploySpec, type DiskCopy, type DiskSink, type HypervisorDriver, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
 import { SimConsole } from "./console";
+import { simUsage } from "./usage";
 import type { SimHostState } from "./state";
 
 /** What a simulated disk copy holds. */
@@ -22,6 +23,9 @@ export class SimDriver implements HypervisorDriver {
   readonly capabilities = { liveMigration: false, coldMove: false, cpuCap: true, sparseRoot: true, snapshots: true, resize: true, keepData: true };
 
   constructor(private readonly state: SimHostState) {}
+
+  /** Synthetic counters as of `at` (the sampler's clock): ./usage.ts. */
+  async usage(spec: DeploySpec, at: Date = new Date()) { return simUsage(spec, at); }
 
   private async pause(spec: DeploySpec, io: StepIo) {
     const ms = typeof spec.host.config.stepMs === "number" ? spec.host.config.stepMs : env.SIM_STEP_MS;

@@ -14,6 +14,7 @@ import { xenMigrationPlan } from "./migration";
 import { xenBackupPlan, xenRestorePlan, xenVerifyPlan } from "./backup";
 import { xenDeleteSnapshotStep, xenResizePlan, xenRevertPlan, xenTakeSnapshotStep } from "./day2";
 import { xenHaltStep, xenNames, xenProvisionPlan, xenSnapshotStep, xenStartStep, xenTeardownPlan } from "./plan";
+import { xenGuestUsage, xenHostUsage } from "./usage";
 
 export type { ConnectHost } from "../plan/driver";
 
@@ -83,6 +84,9 @@ export class XenDriver extends PlanDriver implements HypervisorDriver {
   async resize(spec: DeploySpec, from: DeploySpec["flavor"], io: StepIo): Promise<void> {
     for (const step of xenResizePlan(spec, from, XenDriver.config(spec.host))) await this.runOne(spec, io, step);
   }
+
+  usage(spec: DeploySpec) { return this.onHost(spec.host, (t) => xenGuestUsage(t, spec, XenDriver.config(spec.host))); }
+  hostUsage(host: DeploySpec["host"]) { return this.onHost(host, (t) => xenHostUsage(t, host, XenDriver.config(host))); }
 
   async status(spec: DeploySpec): Promise<GuestStatus> {
     const n = xenNames(spec, XenDriver.config(spec.host));

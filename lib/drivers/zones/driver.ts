@@ -15,6 +15,7 @@ import { zoneMovePlan } from "./move";
 import { zoneBackupPlan, zoneMarkerStep, zoneRestorePlan, zoneVerifyPlan } from "./backup";
 import { zoneDeleteSnapshotStep, zoneResizePlan, zoneRevertPlan, zoneSnapshotStep } from "./day2";
 import { zoneBootStep, zoneHaltStep, zonesProvisionPlan, zonesTeardownPlan } from "./plan";
+import { zoneGuestUsage, zonesHostUsage } from "./usage";
 
 /** What a zone backup holds: a full `zfs send` stream of the zonepath, gzip-compressed on the host. */
 const DISK_FORMAT = "zfs-stream";
@@ -67,6 +68,9 @@ export class ZonesDriver extends PlanDriver implements HypervisorDriver {
   async resize(spec: DeploySpec, from: DeploySpec["flavor"], io: StepIo): Promise<void> {
     for (const step of zoneResizePlan(spec, from, ZonesDriver.config(spec.host))) await this.runOne(spec, io, step);
   }
+
+  usage(spec: DeploySpec) { return this.onHost(spec.host, (t) => zoneGuestUsage(t, spec, ZonesDriver.config(spec.host))); }
+  hostUsage(host: DeploySpec["host"]) { return this.onHost(host, (t) => zonesHostUsage(t, host, ZonesDriver.config(host))); }
 
   async status(spec: DeploySpec): Promise<GuestStatus> {
     return this.onHost(spec.host, async (t) => {

@@ -366,6 +366,14 @@ export interface paths {
     /** Workers that beat within WORKER_OFFLINE_MS, and offline workers that still own hosts (their hosts' work waits for them), by id (admins) */
     get: operations["listWorkers"];
   };
+  "/api/v1/environments/{id}/usage": {
+    /** What the environment used over the range: CPU (% of its vCPUs), memory and disk (bytes on its host), network (bytes per second received and sent, where its host kind reports them). Sampled every minute while it runs; raw points are kept a day, 10-minute averages 30 days. */
+    get: operations["getEnvironmentUsage"];
+  };
+  "/api/v1/hosts/{id}/usage": {
+    /** What the whole host used over the range (admins): CPU (% of all its CPUs), memory and disk used, network where the kind reports it. Sim hosts: the sum of their guests. */
+    get: operations["getHostUsage"];
+  };
 }
 
 export type webhooks = Record<string, never>;
@@ -1781,6 +1789,18 @@ export interface components {
           name?: string;
         }[];
     };
+    UsagePoint: {
+      /**
+       * Format: date-time
+       * @description Start of the point's bucket
+       */
+      at: string;
+      cpuPercent: number | null;
+      memoryBytes: number | null;
+      diskBytes: number | null;
+      rxBytesPerSec: number | null;
+      txBytesPerSec: number | null;
+    };
   };
   responses: {
     /** @description Not signed in, and no valid API token (Authorization: Bearer ...) */
@@ -1830,10 +1850,10 @@ export interface operations {
               /** @description Why it did not answer (within 2 s) */
               error?: string;
             };
-            /** @description The workers' repeatable jobs (reconciler, lease and course sweeps) in Redis; absent when Redis does not answer. Missing ones (Redis lost its data, or no worker has started yet) make the status degraded with 200: requests are served, and a running worker re-creates them within seconds. */
+            /** @description The workers' repeatable jobs (reconciler, lease and course sweeps, usage sampling) in Redis; absent when Redis does not answer. Missing ones (Redis lost its data, or no worker has started yet) make the status degraded with 200: requests are served, and a running worker re-creates them within seconds. */
             schedulers?: {
               ok: boolean;
-              missing?: ("reconcile" | "leases" | "courses")[];
+              missing?: ("reconcile" | "leases" | "courses" | "usage")[];
               error?: string;
             };
           };
@@ -1858,10 +1878,10 @@ export interface operations {
               /** @description Why it did not answer (within 2 s) */
               error?: string;
             };
-            /** @description The workers' repeatable jobs (reconciler, lease and course sweeps) in Redis; absent when Redis does not answer. Missing ones (Redis lost its data, or no worker has started yet) make the status degraded with 200: requests are served, and a running worker re-creates them within seconds. */
+            /** @description The workers' repeatable jobs (reconciler, lease and course sweeps, usage sampling) in Redis; absent when Redis does not answer. Missing ones (Redis lost its data, or no worker has started yet) make the status degraded with 200: requests are served, and a running worker re-creates them within seconds. */
             schedulers?: {
               ok: boolean;
-              missing?: ("reconcile" | "leases" | "courses")[];
+              missing?: ("reconcile" | "leases" | "courses" | "usage")[];
               error?: string;
             };
           };
@@ -5657,6 +5677,106 @@ export interface operations {
       401: components["responses"]["Unauthorized"];
       /** @description Refused: admins only */
       403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** What the environment used over the range: CPU (% of its vCPUs), memory and disk (bytes on its host), network (bytes per second received and sent, where its host kind reports them). Sampled every minute while it runs; raw points are kept a day, 10-minute averages 30 days. */
+  getEnvironmentUsage: {
+    parameters: {
+      query?: {
+        /** @description `1h`: the last hour, a point a minute; `1d`: the last day, 5-minute averages; `30d`: the last 30 days, hourly averages. Default 1h. */
+        range?: "1h" | "1d" | "30d";
+      };
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The points */
+      200: {
+        content: {
+          "application/json": {
+            /** Format: uuid */
+            environmentId: string;
+            /** @enum {unknown} */
+            range: "1h" | "1d" | "30d";
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            /** @description What each point averages, e.g. "5 minutes" */
+            bucket: string;
+            /** @description Oldest first; empty when there are no samples yet */
+            points: components["schemas"]["UsagePoint"][];
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description No such environment, or not yours (only the customer who ordered it and admins see its use) */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A range other than 1h, 1d or 30d */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** What the whole host used over the range (admins): CPU (% of all its CPUs), memory and disk used, network where the kind reports it. Sim hosts: the sum of their guests. */
+  getHostUsage: {
+    parameters: {
+      query?: {
+        /** @description `1h`: the last hour, a point a minute; `1d`: the last day, 5-minute averages; `30d`: the last 30 days, hourly averages. Default 1h. */
+        range?: "1h" | "1d" | "30d";
+      };
+      path: {
+        /** @description The host's id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The points */
+      200: {
+        content: {
+          "application/json": {
+            /** Format: uuid */
+            hostId: string;
+            /** @enum {unknown} */
+            range: "1h" | "1d" | "30d";
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            /** @description What each point averages, e.g. "5 minutes" */
+            bucket: string;
+            /** @description Oldest first; empty when there are no samples yet */
+            points: components["schemas"]["UsagePoint"][];
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only admins */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such host */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A range other than 1h, 1d or 30d */
+      422: {
         content: {
           "application/json": components["schemas"]["Error"];
         };

@@ -5,8 +5,9 @@ import { nc, xl } from "./xen.mjs";
 import { zfs } from "./zfs.mjs";
 import { digest, prtconf, psrinfo, zlogin, zoneadm, zonecfg } from "./zones.mjs";
 import { ssh } from "./ssh.mjs";
+import { kstat, pagesize, prstat } from "./usage.mjs";
 
-const tools = { xl, lvcreate, lvremove, lvconvert, lvextend, lvs, vgs, "mkfs.ext4": mkfs, dd, e2fsck, resize2fs, mount, umount, nc, zfs, zonecfg, zoneadm, zlogin, psrinfo, prtconf, ssh, digest };
+const tools = { xl, lvcreate, lvremove, lvconvert, lvextend, lvs, vgs, "mkfs.ext4": mkfs, dd, e2fsck, resize2fs, mount, umount, nc, zfs, zonecfg, zoneadm, zlogin, psrinfo, prtconf, ssh, digest, prstat, kstat, pagesize };
 
 export function main(tool) {
   const fn = tools[tool];

@@ -9,6 +9,7 @@ import path from "node:path";
 import { emulatedConsole } from "./console.mjs";
 import { deviceLv, lvData } from "./lvm.mjs";
 import { facts, fail, load, out, parseArgs, peer, save } from "./state.mjs";
+import { emulatedCpuSeconds } from "./usage.mjs";
 
 const domains = (state) => (state ? JSON.parse(existsOr(path.join(state, "xen/domains.json"), "{}")) : load("xen/domains", {}));
 const existsOr = (file, fallback) => (existsSync(file) ? readFileSync(file, "utf8") : fallback);
@@ -35,7 +36,7 @@ function parseCfg(text) {
 }
 
 function row(name, d) {
-  return `${name.padEnd(40)}${String(d.id).padStart(5)}${String(d.memory).padStart(6)}${String(d.vcpus).padStart(6)}     ${d.state}${String(d.time ?? 1.2).padStart(10)}`;
+  return `${name.padEnd(40)}${String(d.id).padStart(5)}${String(d.memory).padStart(6)}${String(d.vcpus).padStart(6)}     ${d.state}  ${String(d.time ?? emulatedCpuSeconds(d.vcpus)).padStart(8)}`;
 }
 
 export function xl(args) {

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
 import { STATE, copyDir, fail, load, out, packTree, parseArgs, readPacked, save, unpackTree } from "./state.mjs";
+import { zfsSpace } from "./usage.mjs";
 
 const initial = () => ({ datasets: { rpool: { mountpoint: "/rpool", origin: null } }, snapshots: {} });
 export const zfsLoad = () => load("zfs/state", initial());
@@ -43,6 +44,7 @@ export function zfs(args) {
       const { opts, rest: r } = parseArgs(rest, ["-o"]);
       const [prop, ds] = r;
       if (!s.datasets[ds]) cannotOpen(ds);
+      if (/^(used|available)(,|$)/.test(prop)) return out(zfsSpace(prop, s.datasets[ds]));
       const value = prop === "mountpoint" ? s.datasets[ds].mountpoint : prop === "origin" ? (s.datasets[ds].origin ?? "-") : "-";
       return out(opts.o === "value" ? value : `${ds}\t${prop}\t${value}\t-`);
     }

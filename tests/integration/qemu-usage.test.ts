@@ -1,0 +1,116 @@
+/**
+ * Usage of a real QEMU guest: delivered on a local QEMU host, sampled idle, then while its
+ * owner runs a busy loop in it over SSH: its CPU % (from the QEMU process's CPU time) rises
+ * well above the idle one; its memory (QEMU's resident set), its disk (the guest's folder)
+ * and its network (its tap's counters in the host's namespace) are reported, and so is the
+ * host's own use (/proc/stat, /proc/meminfo, df of the work folder).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { and, desc, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import * as ordersRoute from "@/app/api/v1/orders/route";
+import * as orderRoute from "@/app/api/v1/orders/[id]/route";
+import * as sshKeyRoute from "@/app/api/v1/me/ssh-key/route";
+import { hosts, usageSamples } from "@/lib/db/schema";
+import { sampleUsage } from "@/lib/usage/sample";
+import { startWorkers, type RunningWorkers } from "@/workers/runtime";
+import { invoke } from "../helpers/http";
+import { bootPortal, makeGroup, makeUser, tokenFor, unique, waitForOrder } from "../helpers/portal";
+import { guestFiles, netnsName, setupQemuHosts, type QemuHosts } from "../helpers/qemu-hosts";
+import { guestSsh, newOwnerKey, pinHostKeyFromConsole } from "../helpers/guest-ssh";
+
+vi.hoisted(() => {
+  // The test takes the samples itself; the scheduler's rounds stay out of the way.
+  process.env.USAGE_SAMPLE_MS = "3600000";
+});
+
+const { db } = await bootPortal();
+const BOOT_MS = 240_000;
+/** Wall time between two samples: enough CPU time to tell busy from idle. */
+const GAP_MS = 4000;
+const keyDir = mkdtempSync("/tmp/pq-usage-");
+const ownerKey = path.join(keyDir, "owner");
+const knownHosts = path.join(keyDir, "known_hosts");
+let worker: RunningWorkers;
+let qemu: QemuHosts;
+let token: string;
+let environmentId: string;
+let hostRow: typeof hosts.$inferSelect;
+let address: string;
+
+beforeAll(async () => {
+  if (process.getuid?.() !== 0) throw new Error("this test needs root to create network namespaces and taps (CI runs as root)");
+  qemu = await setupQemuHosts(db, 1);
+  const group = await makeGroup(db, { autoApprove: true });
+  token = await tokenFor(db, await makeUser(db, "customer", group.slug));
+  const put = await invoke(sshKeyRoute.PUT, "PUT", "/api/v1/me/ssh-key", { token, body: { sshPublicKey: await newOwnerKey(ownerKey) } });
+  expect(put.status, JSON.stringify(put.body)).toBe(200);
+  worker = await startWorkers();
+
+  const hostname = unique("usage");
+  const res = await invoke(ordersRoute.POST, "POST", "/api/v1/orders", { token, body: { image: "linux-qemu", flavor: "small", name: hostname } });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  await waitForOrder(db, res.body.id, ["ready", "failed"], BOOT_MS);
+  const view = (await invoke(orderRoute.GET, "GET", `/api/v1/orders/${res.body.id}`, { token, params: { id: res.body.id } })).body;
+  expect(view.status).toBe("ready");
+  environmentId = view.environment.id;
+  [hostRow] = await db.select().from(hosts).where(eq(hosts.name, view.environment.host));
+  address = view.environment.addresses.find((a: { purpose: string }) => a.purpose === "service").ip;
+  pinHostKeyFromConsole(guestFiles(qemu.guestDir(view.environment.host, hostname)).serialLog, address, knownHosts);
+}, BOOT_MS + 60_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await qemu?.cleanup();
+  rmSync(keyDir, { recursive: true, force: true });
+}, 60_000);
+
+const ssh = (command: string) => guestSsh({ netns: netnsName(hostRow), address, key: ownerKey, knownHosts }, command);
+
+/** Samples the host (through its owner, as the job does) and returns the guest's newest raw row. */
+async function sample() {
+  const round = await sampleUsage(db, { owner: hostRow.ownerWorker, hostIds: [hostRow.id] });
+  expect(round.skipped).toEqual([]);
+  const [row] = await db
+    .select()
+    .from(usageSamples)
+    .where(and(eq(usageSamples.subjectId, environmentId), eq(usageSamples.resolution, "raw")))
+    .orderBy(desc(usageSamples.at))
+    .limit(1);
+  return row;
+}
+
+describe("usage of a QEMU guest", () => {
+  it("CPU % rises above the idle one while the guest burns CPU; memory, disk and network are reported", async () => {
+    await sample();
+    await sleep(GAP_MS);
+    const idle = await sample();
+    expect(idle.cpuPercent).not.toBeNull();
+    expect(idle.memoryBytes).toBeGreaterThan(16 * 1024 ** 2);
+    expect(idle.diskBytes).toBeGreaterThan(1024 ** 2);
+    expect(idle.rxBytesTotal).not.toBeNull();
+
+    // A busy loop for a while in the background, started over SSH (which itself is network traffic).
+    const burn = await ssh("(timeout 60 sh -c 'while :; do :; done' >/dev/null 2>&1 &) ; echo started");
+    expect(burn, burn.stderr).toMatchObject({ code: 0, stdout: "started\n" });
+    await sample();
+    await sleep(GAP_MS);
+    const busy = await sample();
+    await ssh("pkill -f 'while :' || true");
+    console.log(`[qemu-usage] idle ${idle.cpuPercent?.toFixed(1)}%, busy ${busy.cpuPercent?.toFixed(1)}% of its vCPUs; memory ${((busy.memoryBytes ?? 0) / 1024 ** 2).toFixed(0)} MiB; disk ${((busy.diskBytes ?? 0) / 1024 ** 2).toFixed(0)} MiB`);
+    expect(busy.cpuPercent, `idle ${idle.cpuPercent}%, busy ${busy.cpuPercent}%`).toBeGreaterThan(idle.cpuPercent! + 30);
+    expect(busy.txBytesTotal! + busy.rxBytesTotal!).toBeGreaterThan(idle.txBytesTotal! + idle.rxBytesTotal!);
+
+    const [host] = await db
+      .select()
+      .from(usageSamples)
+      .where(and(eq(usageSamples.subjectId, hostRow.id), eq(usageSamples.resolution, "raw")))
+      .orderBy(desc(usageSamples.at))
+      .limit(1);
+    expect(host.cpuPercent).toBeGreaterThan(0);
+    expect(host.memoryBytes).toBeGreaterThan(0);
+    expect(host.diskBytes).toBeGreaterThan(0);
+  }, 120_000);
+});
