@@ -2,7 +2,7 @@
  * A strict reader of the Prometheus text exposition format (version 0.0.4), as a scraper
  * reads it: `# HELP` and `# TYPE` lines declare a family; each sample line belongs to the
  * family declared before it (a histogram's as name_bucket with `le`, name_sum, name_count);
- * label values are quoted with \\, \" and \n escapes; values are floats, +Inf, -Inf or NaN.
+ * label values are quoted with \\, \" and \n escapes; values are floats, +Inf, -Inf or NaN (in any case, as Prometheus's own parser takes them).
  * Anything else throws, naming the line.
  */
 export type Sample = { name: string; labels: Record<string, string>; value: number };
@@ -11,9 +11,10 @@ export type Family = { name: string; help: string; type: string; samples: Sample
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
 function parseValue(text: string, line: string): number {
-  if (text === "+Inf") return Infinity;
-  if (text === "-Inf") return -Infinity;
-  if (text === "NaN") return NaN;
+  // As Prometheus reads them (Go's ParseFloat): Inf and NaN in any case, prom-client writes "Nan".
+  if (/^\+?inf$/i.test(text)) return Infinity;
+  if (/^-inf$/i.test(text)) return -Infinity;
+  if (/^nan$/i.test(text)) return NaN;
   const v = Number(text);
   if (text === "" || Number.isNaN(v)) throw new Error(`not a number in: ${line}`);
   return v;

@@ -7,6 +7,8 @@ const good = [
   "# TYPE portal_orders gauge",
   'portal_orders{status="ready"} 3',
   'portal_orders{status="a \\"quoted\\" one\\\\"} 1',
+  "# TYPE nodejs_eventloop_lag_seconds gauge",
+  "nodejs_eventloop_lag_seconds Nan",
   "# HELP portal_delivery_seconds Delivery",
   "# TYPE portal_delivery_seconds histogram",
   'portal_delivery_seconds_bucket{image="x",le="60"} 1',
@@ -20,6 +22,7 @@ describe("parsePrometheusText", () => {
   it("reads families, escaped label values and histograms", () => {
     const f = parsePrometheusText(good);
     expect(f.get("portal_orders")?.samples.map((s) => [s.labels.status, s.value])).toEqual([["ready", 3], ['a "quoted" one\\', 1]]);
+    expect(f.get("nodejs_eventloop_lag_seconds")?.samples[0].value).toBeNaN();
     expect(histogramSeries(f.get("portal_delivery_seconds")!)).toEqual([{ labels: { image: "x" }, buckets: [[60, 1], [Infinity, 2]], sum: 130.5, count: 2 }]);
   });
 
