@@ -29,6 +29,7 @@ const debianPackages = [
   { pkg: "e2fsprogs", file: "/usr/sbin/mke2fs", why: "the test guest's /data filesystem (mke2fs in its image)" },
   { pkg: "openssh-client", file: "/usr/bin/ssh", why: "logging in to the test guests over SSH" },
   { pkg: "openssh-server", file: "/usr/sbin/sshd", why: "the SSH transport, tested against a real sshd on loopback" },
+  { pkg: "debootstrap", file: "/usr/sbin/debootstrap", why: "the dom0 root of the real Xen test host (npm run xen:build)" },
   // The tests run slapd themselves (own config, own ports); Debian's own slapd service is not used.
   { pkg: "slapd", file: "/usr/sbin/slapd", why: "directory (LDAP) sign-in, tested against a real OpenLDAP on loopback" },
   { pkg: "ldap-utils", file: "/usr/bin/ldapmodify", why: "loading and changing the test directory (ldapadd, ldapmodify)" },

@@ -15,6 +15,12 @@ export const xenHostConfig = z.object({
   mountDir: hostPath("mountDir").default("/mnt/portal"),
   /** Install files: <imageDir>/<image slug>.tar.gz, a root filesystem archive. */
   imageDir: hostPath("imageDir").default("/var/lib/xen/images"),
+  /**
+   * The guest type written to each domain config: "pvh" (the default: real hardware with
+   * VT-x/AMD-V) or "pv" (paravirtualised, needs no CPU support: a dom0 under QEMU's software
+   * emulation can start only PV guests).
+   */
+  guestType: z.enum(["pvh", "pv"], "guest type: pvh or pv").default("pvh"),
   kernel: hostPath("kernel").default("/var/lib/xen/images/vmlinuz"),
   ramdisk: hostPath("ramdisk").default("/var/lib/xen/images/initrd.img"),
   /** How long a guest gets to power off cleanly before it is destroyed (seconds). */

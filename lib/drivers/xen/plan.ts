@@ -46,7 +46,7 @@ export function xenDomainConfig(spec: DeploySpec, cfg: XenHostConfig): string {
   return [
     `# ${spec.hostname}: written by the environment portal for order ${spec.orderId}`,
     `name    = "${spec.hostname}"`,
-    `type    = "pvh"`,
+    `type    = "${cfg.guestType}"`,
     `memory  = ${spec.flavor.memoryMb}`,
     `maxmem  = ${spec.flavor.memoryMb}`,
     `vcpus   = ${spec.flavor.vcpus}`,
