@@ -87,10 +87,18 @@ cp -a "$MODS"/modules.* "root/lib/modules/$KVER/"
    -print0 | cpio -0 -pdm --quiet "$OLDPWD/root/lib/modules/$KVER")
 chroot root depmod "$KVER"
 
-# dom0's settings: no udev (LVM makes its own device nodes), guest console logs, the init.
+# dom0's settings: no udev (LVM makes its own device nodes), guest console logs, hotplug
+# scripts, the init.
 sed -i -e 's/^\(\s*\)udev_sync = 1/\1udev_sync = 0/' -e 's/^\(\s*\)udev_rules = 1/\1udev_rules = 0/' root/etc/lvm/lvm.conf
 grep -q '^\s*udev_sync = 0' root/etc/lvm/lvm.conf || printf 'activation {\n\tudev_sync = 0\n\tudev_rules = 0\n}\n' >> root/etc/lvm/lvm.conf
-echo 'XENCONSOLED_TRACE=guest' >> root/etc/default/xen
+# xenconsoled logs each guest's console to /var/log/xen/console/guest-NAME.log.
+echo 'XENCONSOLED_ARGS="--log=guest --log-dir=/var/log/xen/console"' >> root/etc/default/xen
+# Xen's block and vif-bridge hotplug scripts overrun libxl's fixed 40 s timeout under TCG:
+# small equivalents for LVM disks and bridges replace them (see the scripts' headers).
+for s in block vif-bridge; do
+  mv "root/etc/xen/scripts/$s" "root/etc/xen/scripts/$s.xen"
+  install -m 755 "$HERE/hotplug-$s.sh" "root/etc/xen/scripts/$s"
+done
 install -m 755 "$HERE/dom0-init.sh" root/sbin/portal-dom0-init
 echo xen-dom0 > root/etc/hostname
 sed -i 's/^#\?PermitRootLogin.*/PermitRootLogin prohibit-password/; s/^#\?UseDNS.*/UseDNS no/' root/etc/ssh/sshd_config

@@ -21,7 +21,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const xenCacheDir = path.resolve(process.env.XEN_IMAGE_CACHE ?? "/var/cache/portal-xen");
 /** The Debian packages of the hypervisor and the dom0 tools (same source package, same version). */
 export const xenPackage = "xen-hypervisor-4.17-amd64";
-const scripts = ["build-host.sh", "dom0-initramfs.sh", "dom0-init.sh", "guest-init.sh"];
+const scripts = ["build-host.sh", "dom0-initramfs.sh", "dom0-init.sh", "guest-init.sh", "hotplug-block.sh", "hotplug-vif-bridge.sh"];
 /** What a finished build holds (besides manifest.json). */
 export const xenImageFiles = ["xen", "vmlinuz", "dom0-initrd.gz", "dom0.qcow2"] as const;
 

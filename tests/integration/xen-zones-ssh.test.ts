@@ -113,7 +113,7 @@ describe("Xen over SSH (emulated xl and LVM)", () => {
     const list = await on(xenA, ["xl", "list"]);
     expect(list.stdout).toMatch(/^xen-web1\s+\d+\s+4096\s+4\s+-b----/m);
     const domains = JSON.parse(readFileSync(`${xenA.state}/xen/domains.json`, "utf8"));
-    expect(domains["xen-web1"]).toMatchObject({ weight: 1024, cap: 200 }); // xl sched-credit from the capped flavor
+    expect(domains["xen-web1"]).toMatchObject({ weight: 1024, cap: 200 }); // cpu_weight and cap of the domain config, from the capped flavor
 
     // The guest's own disk holds what glue wrote (the golden's files stay).
     const disk = path.join(sharedDir("san"), "data/vg0/xen-web1");

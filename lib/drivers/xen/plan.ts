@@ -213,7 +213,10 @@ export function xenProvisionPlan(spec: DeploySpec, cfg: XenHostConfig): Plan {
     },
     {
       step: "boot",
-      description: `Start the domain and set its CPU weight ${cpu.weight} and cap ${cpu.cap === 0 ? "none" : `${cpu.cap}%`}`,
+      // CPU weight and cap come from the domain config (cpu_weight, cap), which both the credit
+      // and the credit2 scheduler honour. A separate `xl sched-credit` fails on Xen 4.17's
+      // default scheduler, credit2 ("Getting domain sched credit: Invalid argument").
+      description: `Start the domain with its CPU weight ${cpu.weight} and cap ${cpu.cap === 0 ? "none" : `${cpu.cap}%`} (from its configuration)`,
       actions: [
         run(["xl", "create", n.configFile], "Build and start the domain", {
           alreadyDone: {
@@ -222,7 +225,6 @@ export function xenProvisionPlan(spec: DeploySpec, cfg: XenHostConfig): Plan {
             advice: `Destroy the other domain (xl destroy ${spec.hostname}) if it is a leftover.`,
           },
         }),
-        run(["xl", "sched-credit", "-d", spec.hostname, "-w", String(cpu.weight), "-c", String(cpu.cap)], "Credit scheduler: weight from the vCPUs, cap from the flavor (0 = uncapped)"),
       ],
     },
     {

@@ -45,7 +45,7 @@ export function xl(args) {
   switch (cmd) {
     case "info": {
       const used = Object.values(all).reduce((a, d) => a + d.memory, 0);
-      const lines = { host: f.hostname, release: "6.1.0-emulated", nr_cpus: f.cpus, total_memory: f.memoryMb, free_memory: f.memoryMb - 1024 - used, xen_version: "4.17.3 (test emulator)" };
+      const lines = { host: f.hostname, release: "6.1.0-emulated", nr_cpus: f.cpus, total_memory: f.memoryMb, free_memory: f.memoryMb - 1024 - used, xen_version: "4.17.3 (test emulator)", xen_scheduler: "credit2" };
       return out(Object.entries(lines).map(([k, v]) => `${k.padEnd(23)}: ${v}`).join("\n"));
     }
     case "console": {
@@ -65,7 +65,7 @@ export function xl(args) {
     case "create": {
       const file = rest.find((a) => !a.startsWith("-"));
       if (!file || !existsSync(file)) fail(`Failed to read config file: ${file}: No such file or directory`, 1);
-      out(`Parsing config from ${file}`);
+      process.stderr.write(`Parsing config from ${file}\n`); // real xl writes it to stderr
       const cfg = parseCfg(readFileSync(file, "utf8"));
       if (!cfg.name) fail("Domain name must be specified.", 1);
       if (all[cfg.name]) fail(`libxl: error: libxl_create.c:675:libxl__domain_make: Domain ${cfg.name}: domain name already exists`, 1);
@@ -80,11 +80,11 @@ export function xl(args) {
       return save("xen/domains", all);
     }
     case "sched-credit": {
+      // Xen 4.17 runs credit2 by default (xl info: xen_scheduler : credit2); the credit1
+      // command then fails like this (checked on a real Debian 12 dom0).
       const { opts } = parseArgs(rest, ["-d", "-w", "-c"]);
       if (!all[opts.d]) invalid(opts.d);
-      if (opts.w !== undefined) all[opts.d].weight = Number(opts.w);
-      if (opts.c !== undefined) all[opts.d].cap = Number(opts.c);
-      save("xen/domains", all);
+      fail(`libxl: error: libxl_sched.c:232:sched_credit_domain_set: Domain ${all[opts.d].id}:Getting domain sched credit: Invalid argument\nlibxl_domain_sched_params_set failed.`, 1);
       return;
     }
     case "shutdown":
@@ -100,7 +100,9 @@ export function xl(args) {
       const id = all[name].id;
       delete all[name];
       save("xen/domains", all);
-      if (cmd === "shutdown") out(`Shutting down domain ${id}\nWaiting for 1 domains\nDomain ${id}[${name}] has been shut down, reason code 0`);
+      // Real xl 4.17 names the domain by id only; the domain may still be listed (state
+      // "--ps--") for a moment until xl's own watcher destroys it (on_poweroff = "destroy").
+      if (cmd === "shutdown") out(`Shutting down domain ${id}\nWaiting for 1 domains\nDomain ${id} has been shut down, reason code 0`);
       return;
     }
     case "migrate": {
