@@ -1,7 +1,8 @@
 /**
  * Command plans for Xen (xl toolstack, guest disks on LVM), built from
- * shared/reference/hypervisors.md sections 1 and 4. NOT run on a real Xen host: tested
- * against reviewed golden files and the host emulators in tests/emulators/.
+ * shared/reference/hypervisors.md sections 1 and 4, tested against reviewed golden files and
+ * the host emulators in tests/emulators/. Provision, halt, start and teardown also run on a
+ * real Xen 4.17 host (tests/integration/xen-real.test.ts); the snapshot step has not.
  */
 import { assertSafeSpec, prefixOf } from "../plan/validate";
 import { run, write, type Plan, type PlanStep, type RunAction } from "../plan/types";
@@ -84,6 +85,19 @@ function hostsFile(spec: DeploySpec): string {
 const alreadyMounted = { when: /already mounted/, advice: "" };
 const notMounted = { when: /not mounted|no mount point|mountpoint not found/, advice: "" };
 export const noDomain = { when: /invalid domain identifier/, advice: "" };
+/**
+ * `xl destroy` right after `xl shutdown -w`: on a real dom0 the shut-down domain is still listed
+ * until xl's own watcher (on_poweroff = "destroy") has removed it, and a destroy racing that
+ * fails on its half-removed devices ("unable to read script from /local/domain/0/backend/vif/...").
+ */
+const goneOrGoing = { when: /invalid domain identifier|unable to read script from \/local\/domain\/0\/backend\//, advice: "" };
+
+/** Polls `xl list` until the domain is no longer listed (anchored at the start: no m flag). */
+function domainGone(hostname: string): RunAction {
+  return run(["xl", "list"], `Domain ${hostname} gone from xl list`, {
+    until: { ready: new RegExp(`^(?![\\s\\S]*\\n${hostname}\\s)`), what: `domain ${hostname} to be gone`, attempts: 60, intervalMs: 2000 },
+  });
+}
 
 function mountActions(n: ReturnType<typeof xenNames>): RunAction[] {
   return [
@@ -259,7 +273,8 @@ export function xenHaltStep(spec: DeploySpec, cfg: XenHostConfig): PlanStep {
         okCodes: { 124: `${spec.hostname} did not power off within ${seconds} s; forcing it off` },
         timeoutMs: (seconds + 30) * 1000,
       }),
-      run(["xl", "destroy", spec.hostname], "Force it off if it is still there", { alreadyDone: { ...noDomain, note: `${spec.hostname} is off` } }),
+      run(["xl", "destroy", spec.hostname], "Force it off if it is still there", { alreadyDone: { ...goneOrGoing, note: `${spec.hostname} is off (or being removed by xl after its shutdown)` } }),
+      domainGone(spec.hostname),
     ],
   };
 }

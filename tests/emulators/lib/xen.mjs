@@ -60,7 +60,12 @@ export function xl(args) {
       const lines = ["Name                                        ID   Mem VCPUs\tState\tTime(s)"];
       if (!names.length) lines.push(row("Domain-0", { id: 0, memory: 1024, vcpus: f.cpus, state: "r-----" }));
       for (const n of names.length ? names : Object.keys(all)) lines.push(row(n, all[n]));
-      return out(lines.join("\n"));
+      out(lines.join("\n"));
+      // Shut-down domains are listed once more, then xl's watcher has destroyed them.
+      const dying = Object.keys(all).filter((n) => all[n].dying);
+      for (const n of dying) delete all[n];
+      if (dying.length) save("xen/domains", all);
+      return;
     }
     case "create": {
       const file = rest.find((a) => !a.startsWith("-"));
@@ -98,11 +103,20 @@ export function xl(args) {
         return;
       }
       const id = all[name].id;
+      if (cmd === "shutdown") {
+        // As on a real dom0 (Xen 4.17): `-w` returns once the guest has shut down, while the
+        // domain is still listed ("--ps--") until xl's own watcher destroys it
+        // (on_poweroff = "destroy"); here it goes at the next `xl list`.
+        all[name] = { ...all[name], state: "--ps--", dying: true };
+        save("xen/domains", all);
+        out(`Shutting down domain ${id}\nWaiting for 1 domains\nDomain ${id} has been shut down, reason code 0`);
+        return;
+      }
+      const dying = all[name].dying;
       delete all[name];
       save("xen/domains", all);
-      // Real xl 4.17 names the domain by id only; the domain may still be listed (state
-      // "--ps--") for a moment until xl's own watcher destroys it (on_poweroff = "destroy").
-      if (cmd === "shutdown") out(`Shutting down domain ${id}\nWaiting for 1 domains\nDomain ${id} has been shut down, reason code 0`);
+      // A destroy racing xl's watcher fails on the half-removed devices (seen on a real dom0).
+      if (dying) fail(`libxl: error: libxl_linux.c:119:libxl__hotplug_nic: Domain ${id}:unable to read script from /local/domain/0/backend/vif/${id}/0: No such file or directory\nlibxl: error: libxl_device.c:1261:device_hotplug: Domain ${id}:unable to get args/env to execute hotplug script for device /local/domain/0/backend/vif/${id}/0`, 1);
       return;
     }
     case "migrate": {
