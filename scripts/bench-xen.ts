@@ -11,7 +11,6 @@
 // Not part of `npm test`; TCG on a busy machine gives other figures.
 // Options (environment): BENCH_PG_ADMIN_URL, BENCH_XEN_PORT (dom0's sshd on loopback, default 3305).
 import { mkdtempSync, rmSync } from "node:fs";
-import path from "node:path";
 import { deleteRedisKeys, dropDatabase, freshDatabase } from "./lib.mjs";
 import { ensureXenImage } from "./xen/image";
 import { bootXenHost } from "../tests/helpers/xen-host";
@@ -24,18 +23,7 @@ const dataDir = mkdtempSync("/tmp/pbx-");
 const port = Number(process.env.BENCH_XEN_PORT || 3305);
 
 const log = (line: string) => console.log(`[bench xen] ${line}`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-
-async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs: number, what: string, intervalMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (done(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)?.slice(0, 500)}`);
-    await sleep(intervalMs);
-  }
-}
 
 async function main() {
   const dbUrl = await freshDatabase(adminUrl, dbName);
@@ -58,6 +46,8 @@ async function main() {
   const { closeQueues } = await import("../lib/jobs/queues");
   const { closeRedis } = await import("../lib/redis");
   const { eq } = await import("drizzle-orm");
+  const { waitFor } = await import("../tests/helpers/portal");
+  const until = <T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs: number, what: string, intervalMs = 250) => waitFor(read, done, { timeoutMs, intervalMs, what });
 
   const image = await ensureXenImage((l) => log(l));
   log(`image ${image.key}: Xen ${image.xenVersion}, ${image.kernelPackage}, ${(image.bytes / 1048576).toFixed(0)} MiB (${image.reused ? "reused" : `built in ${image.buildSeconds} s`})`);
@@ -149,4 +139,3 @@ main().then(
     process.exit(1);
   },
 );
-void path;

@@ -16,7 +16,6 @@ import * as hostsRoute from "@/app/api/v1/hosts/route";
 import * as hostRoute from "@/app/api/v1/hosts/[id]/route";
 import * as testRoute from "@/app/api/v1/hosts/[id]/test/route";
 import * as ordersRoute from "@/app/api/v1/orders/route";
-import * as orderRoute from "@/app/api/v1/orders/[id]/route";
 import * as destroyRoute from "@/app/api/v1/orders/[id]/destroy/route";
 import * as sshKeyRoute from "@/app/api/v1/me/ssh-key/route";
 import * as startRoute from "@/app/api/v1/environments/[id]/start/route";
@@ -26,6 +25,7 @@ import { commandText } from "@/lib/drivers/plan/render";
 import { SshTransport, closeSshConnections } from "@/lib/drivers/transport/ssh";
 import type { Transport } from "@/lib/drivers/transport/types";
 import { XenDriver } from "@/lib/drivers/xen/driver";
+import { orderView } from "@/lib/orders/queries";
 import { deploySpec, loadOrderContext } from "@/lib/pipeline/context";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { KEY } from "../fixtures/plan-orders";
@@ -55,14 +55,11 @@ async function inDom0(argv: string[]) {
   return dom0.run(argv, { timeoutMs: 120_000 });
 }
 
+/** The order as its page and GET /api/v1/orders/:id show it, once it has an environment. */
 async function getOrder(id: string) {
-  const res = await invoke(orderRoute.GET, "GET", `/api/v1/orders/${id}`, { token, params: { id } });
-  expect(res.status).toBe(200);
-  return res.body as {
-    status: string;
-    steps: { name: string; status: string; log: { line: string }[] }[];
-    environment: { id: string; hostname: string; host: string; state: string; addresses: { network: string; purpose: string; ip: string; mac: string }[] };
-  };
+  const view = await orderView(db, id);
+  if (!view.environment) throw new Error(`order ${id} has no environment (${view.status}: ${view.reason ?? ""})`);
+  return { ...view, environment: view.environment };
 }
 
 /** The guest's console as xenconsoled logged it in dom0. */

@@ -279,10 +279,15 @@ export function xenHaltStep(spec: DeploySpec, cfg: XenHostConfig): PlanStep {
   };
 }
 
+/**
+ * Start again from the domain config, then wait as a delivery does: on a real dom0 `xl create`
+ * returns once the domain is built, well before the guest's SSH answers.
+ */
 export function xenStartStep(spec: DeploySpec, cfg: XenHostConfig): PlanStep {
   const plan = xenProvisionPlan(spec, cfg);
   const boot = plan.steps.find((s) => s.step === "boot")!;
-  return { ...boot, step: "start", description: `Start ${spec.hostname} again from its configuration` };
+  const ready = plan.steps.find((s) => s.step === "wait_ready")!;
+  return { step: "start", description: `Start ${spec.hostname} again from its configuration and wait until it answers on SSH`, actions: [...boot.actions, ...ready.actions] };
 }
 
 export function xenTeardownPlan(spec: DeploySpec, cfg: XenHostConfig): Plan {
