@@ -90,6 +90,9 @@ function table(rows, fields, opts, header) {
   for (const r of rows) out(`  ${fields.map((f) => String(r[f] ?? "")).join(sep ?? "  ")}`);
 }
 
+/** lvs's lv_size: a snapshot's is its copy-on-write room, not its origin's size (as real LVM reports it). */
+const lvSize = (v) => (v.origin ? v.cow : v.size);
+
 export function lvs(args) {
   const { opts, rest } = parseArgs(args, ["-o", "--options", "--units", "--separator"]);
   const fields = (opts.o ?? opts.options ?? "lv_name,vg_name,lv_size,origin").split(",");
@@ -101,10 +104,10 @@ export function lvs(args) {
     if (lv) {
       const v = s.lvs[`${vg}/${lv}`];
       if (!v) fail(`  Failed to find logical volume "${vg}/${lv}"`, 5);
-      rows.push({ lv_name: lv, vg_name: vg, lv_size: v.size, origin: v.origin ?? "" });
+      rows.push({ lv_name: lv, vg_name: vg, lv_size: lvSize(v), origin: v.origin ?? "" });
     } else {
       if (!s.vgs[vg]) fail(`  Volume group "${vg}" not found`, 5);
-      for (const [k, v] of Object.entries(s.lvs)) if (k.startsWith(`${vg}/`)) rows.push({ lv_name: k.split("/")[1], vg_name: vg, lv_size: v.size, origin: v.origin ?? "" });
+      for (const [k, v] of Object.entries(s.lvs)) if (k.startsWith(`${vg}/`)) rows.push({ lv_name: k.split("/")[1], vg_name: vg, lv_size: lvSize(v), origin: v.origin ?? "" });
     }
   }
   table(rows, fields, opts, { lv_name: "LV", vg_name: "VG", lv_size: "LSize", origin: "Origin" });
