@@ -18,7 +18,8 @@ exec </dev/console >/dev/console 2>&1
 say() { echo "portal-guest: $*"; }
 say "kernel $(uname -r) up, loading xen-blkfront, xen-netfront and ext4"
 while read -r m; do insmod /lib/modules/$m.ko || say "module $m not loaded"; done < /lib/modules/order
-printf '#!/bin/sh\necho "portal-guest: powering off"\nsync\numount /mnt 2>/dev/null\nexec /bin/busybox poweroff -f\n' > /sbin/poweroff
+# (The kernel runs it with no console of its own: its words go to /dev/console.)
+printf '#!/bin/sh\necho "portal-guest: powering off" > /dev/console\nsync\numount /mnt 2>/dev/null\nexec /bin/busybox poweroff -f\n' > /sbin/poweroff
 chmod 755 /sbin/poweroff
 n=0
 while [ ! -b /dev/xvda ] && [ $n -lt 100 ]; do n=$((n+1)); sleep 0.1; done

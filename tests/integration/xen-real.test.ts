@@ -165,7 +165,7 @@ describe.skipIf(!image)("a real Xen 4.17 host under QEMU", () => {
     expect((await inDom0(["xl", "list", name])).code).not.toBe(0);
     expect((await inDom0(["lvs", `vg0/${name}`])).code).toBe(0);
     // The guest powered itself off: its poweroff unmounted the disk, then the kernel halted.
-    expect(await guestConsole()).toMatch(/EXT4-fs \(xvda\): unmounting filesystem[\s\S]*reboot: System halted/);
+    expect(await guestConsole()).toMatch(/portal-guest: powering off[\s\S]*EXT4-fs \(xvda\): unmounting filesystem[\s\S]*reboot: System halted/);
 
     const start = await invoke(startRoute.POST, "POST", `/api/v1/environments/${envId}/start`, { token, params: { id: envId } });
     expect(start.status, JSON.stringify(start.body)).toBe(202);
