@@ -19,7 +19,7 @@ test.describe("admin", () => {
     await page.getByRole("button", { name: "Show commands" }).click();
 
     const result = page.getByTestId("plan-result");
-    await expect(result.getByRole("note")).toContainText("Not run on a real Xen or Solaris host");
+    await expect(result.getByRole("note")).toContainText("Not run on a real Solaris host");
     await expect(result).toContainText(`${hostName} (zones): ${hostName}: chosen for this dry run`);
     const storage = result.getByTestId("plan-step-storage");
     await expect(storage).toContainText(`$ zonecfg -z ${name} -f /var/tmp/portal/${name}.zonecfg`);

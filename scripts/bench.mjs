@@ -180,6 +180,11 @@ async function rawBullmq(jobs) {
 if (process.argv[2] === "qemu") {
   const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts", "bench-qemu.ts")], { cwd: root, stdio: "inherit" });
   child.once("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+} else if (process.argv[2] === "xen") {
+  // `npm run bench -- xen`: a real Xen 4.17 host under QEMU (scripts/bench-xen.ts): dom0 boot,
+  // raw lvcreate + xl create against an order to ready, each step's time.
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts", "bench-xen.ts")], { cwd: root, stdio: "inherit" });
+  child.once("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 } else if (process.argv[2] === "scale-out") {
   // `npm run bench -- scale-out`: 2 web + 3 worker processes against 1 + 1 (scripts/bench-scale-out.mjs).
   await import("./bench-scale-out.mjs");

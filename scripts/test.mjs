@@ -3,8 +3,9 @@
 //      run as root, else the exact command to run is printed.
 //   2. Services: PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379 are started if
 //      they are installed but stopped.
-//   3. Type check, the lint of the OpenAPI document (Redocly, offline), then unit +
-//      integration tests (Vitest), then end-to-end (Playwright in Debian's Chromium). The last
+//   3. Type check, the lint of the OpenAPI document (Redocly, offline), the Xen test host
+//      image (npm run xen:build, as root, when missing), then unit + integration tests
+//      (Vitest), then end-to-end (Playwright in Debian's Chromium). The last
 //      line counts passed, failed and skipped tests.
 // `npm test -- unit` or `npm test -- e2e` runs one part (still with the prerequisites).
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
@@ -29,6 +30,7 @@ const debianPackages = [
   { pkg: "e2fsprogs", file: "/usr/sbin/mke2fs", why: "the test guest's /data filesystem (mke2fs in its image)" },
   { pkg: "openssh-client", file: "/usr/bin/ssh", why: "logging in to the test guests over SSH" },
   { pkg: "openssh-server", file: "/usr/sbin/sshd", why: "the SSH transport, tested against a real sshd on loopback" },
+  { pkg: "debootstrap", file: "/usr/sbin/debootstrap", why: "the dom0 root of the real Xen test host (npm run xen:build)" },
   // The tests run slapd themselves (own config, own ports); Debian's own slapd service is not used.
   { pkg: "slapd", file: "/usr/sbin/slapd", why: "directory (LDAP) sign-in, tested against a real OpenLDAP on loopback" },
   { pkg: "ldap-utils", file: "/usr/bin/ldapmodify", why: "loading and changing the test directory (ldapadd, ldapmodify)" },
@@ -138,6 +140,16 @@ async function main() {
       tally.failed += 1;
       failures.push(`OpenAPI lint could not run: ${err instanceof Error ? err.message : err}`);
     }
+  }
+
+  if (wants("unit")) {
+    // The real Xen host of tests/integration/xen-real.test.ts: built once from Debian packages
+    // into XEN_IMAGE_CACHE (some minutes, needs root and the Debian mirror), then reused while
+    // its inputs are unchanged. Without it that test file is skipped, saying why.
+    if (isRoot) {
+      say("Xen test host image (npm run xen:build; reused when up to date)");
+      if ((await run(bin("tsx"), [path.join(root, "scripts", "xen-build.ts")], { cwd: root, env })) !== 0) say("the Xen test host image could not be built (see above): the real-Xen test will be skipped");
+    } else say("not root: the Xen test host image is not built here (npm run xen:build as root); the real-Xen test runs only if it is already built");
   }
 
   if (wants("unit")) {

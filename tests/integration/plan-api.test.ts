@@ -45,7 +45,7 @@ describe("POST /api/v1/plan", () => {
     expect(res.status).toBe(200);
     expect(res.body.host).toEqual({ name: "sol-1", kind: "zones" });
     expect(res.body.placement).toMatch(/^sol-1: most free memory/);
-    expect(res.body.plan.notice).toMatch(/Not run on a real Xen or Solaris host/);
+    expect(res.body.plan.notice).toMatch(/Not run on a real Solaris host/);
     expect(res.body.plan.steps.map((s: { step: string }) => s.step)).toEqual(["resolve", "pack", "storage", "unpack", "networking", "glue", "boot", "wait_ready", "halt", "destroy"]);
     const storage = res.body.plan.steps.find((s: { step: string }) => s.step === "storage");
     const zonecfg = storage.actions.find((a: { kind: string; path?: string }) => a.kind === "file");

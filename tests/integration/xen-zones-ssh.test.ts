@@ -113,7 +113,7 @@ describe("Xen over SSH (emulated xl and LVM)", () => {
     const list = await on(xenA, ["xl", "list"]);
     expect(list.stdout).toMatch(/^xen-web1\s+\d+\s+4096\s+4\s+-b----/m);
     const domains = JSON.parse(readFileSync(`${xenA.state}/xen/domains.json`, "utf8"));
-    expect(domains["xen-web1"]).toMatchObject({ weight: 1024, cap: 200 }); // xl sched-credit from the capped flavor
+    expect(domains["xen-web1"]).toMatchObject({ weight: 1024, cap: 200 }); // cpu_weight and cap of the domain config, from the capped flavor
 
     // The guest's own disk holds what glue wrote (the golden's files stay).
     const disk = path.join(sharedDir("san"), "data/vg0/xen-web1");
@@ -124,7 +124,7 @@ describe("Xen over SSH (emulated xl and LVM)", () => {
     expect(statSync(`${disk}/root/.ssh/authorized_keys`).mode & 0o777).toBe(0o600);
     expect(lines).toContain("$ xl create " + `${xenA.state}/etc/xen/xen-web1.cfg`);
     expect(lines.some((l) => l.includes("to answer on SSH: yes"))).toBe(true);
-    expect(lines[0]).toBe("note: this Xen command plan has not been run on a real Xen host yet (it was tested against emulators)");
+    expect(lines[0]).toBe("note: this Xen command plan's deployment, stop/start and destroy were run on a real Xen 4.17 host; migration, snapshots, resize and backups only against emulators");
     expect(await xen.status(s)).toBe("running");
   });
 

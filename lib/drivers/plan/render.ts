@@ -44,7 +44,7 @@ export function renderStep(s: PlanStep): string {
 
 /** The plan as readable text: one command per line, files with their content. */
 export function renderPlan(plan: Plan): string {
-  return [`# ${plan.kind} plan for ${plan.guest} on host ${plan.host}`, `# ${planNotice}`, "", ...plan.steps.map((s) => renderStep(s) + "\n")].join("\n");
+  return [`# ${plan.kind} plan for ${plan.guest} on host ${plan.host}`, `# ${planNotice(plan.kind)}`, "", ...plan.steps.map((s) => renderStep(s) + "\n")].join("\n");
 }
 
 /** The plan as JSON for the dry-run API and the UI (regular expressions as text). */
@@ -53,7 +53,7 @@ export function planJson(plan: Plan) {
     kind: plan.kind,
     host: plan.host,
     guest: plan.guest,
-    notice: planNotice,
+    notice: planNotice(plan.kind),
     steps: plan.steps.map((s) => ({
       step: s.step,
       description: s.description,

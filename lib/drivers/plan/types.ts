@@ -5,12 +5,17 @@
  * golden files), shown to admins as a dry run, and executed by ./runner.ts on a Transport.
  *
  * The Xen and Solaris zones plans were written from shared/reference/hypervisors.md and run
- * here only against host emulators (tests/emulators/): they have NOT been run on a real Xen or
- * Solaris host. `planNotice` says so wherever a plan is shown.
+ * against host emulators (tests/emulators/). The Xen plan's deployment, stop/start and
+ * destroy also run on a real Xen 4.17 host (a Debian dom0 under QEMU:
+ * tests/integration/xen-real.test.ts); its other operations and the zones plans have NOT been
+ * run on a real host. `planNotice` says so wherever a plan is shown.
  */
 
-export const planNotice =
-  "Not run on a real Xen or Solaris host: these commands follow the xl/LVM and zonecfg/zoneadm/ZFS references and were tested only against host emulators.";
+export function planNotice(kind: "xen" | "zones"): string {
+  return kind === "xen"
+    ? "Deployment, stop/start and destroy were run on a real Xen 4.17 host (Debian dom0 under QEMU, PV guests); migration, snapshots, resize, backup and restore were tested only against host emulators."
+    : "Not run on a real Solaris host: these commands follow the zonecfg/zoneadm/ZFS reference and were tested only against host emulators.";
+}
 
 /** When a command fails because its work is already there (a rerun after a crash). */
 export type AlreadyDone = {

@@ -17,6 +17,12 @@ export const xenHostConfig = z.object({
   imageDir: hostPath("imageDir").default("/var/lib/xen/images"),
   /** Where a backup waits while it streams to or from the portal (compressed, removed after). */
   stageDir: hostPath("stageDir").default("/var/tmp"),
+  /**
+   * The guest type written to each domain config: "pvh" (the default: real hardware with
+   * VT-x/AMD-V) or "pv" (paravirtualised, needs no CPU support: a dom0 under QEMU's software
+   * emulation can start only PV guests).
+   */
+  guestType: z.enum(["pvh", "pv"], "guest type: pvh or pv").default("pvh"),
   kernel: hostPath("kernel").default("/var/lib/xen/images/vmlinuz"),
   ramdisk: hostPath("ramdisk").default("/var/lib/xen/images/initrd.img"),
   /** How long a guest gets to power off cleanly before it is destroyed (seconds). */

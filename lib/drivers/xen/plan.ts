@@ -1,7 +1,8 @@
 /**
  * Command plans for Xen (xl toolstack, guest disks on LVM), built from
- * shared/reference/hypervisors.md sections 1 and 4. NOT run on a real Xen host: tested
- * against reviewed golden files and the host emulators in tests/emulators/.
+ * shared/reference/hypervisors.md sections 1 and 4, tested against reviewed golden files and
+ * the host emulators in tests/emulators/. Provision, halt, start and teardown also run on a
+ * real Xen 4.17 host (tests/integration/xen-real.test.ts); the snapshot step has not.
  */
 import { assertSafeSpec, prefixOf } from "../plan/validate";
 import { run, write, type Plan, type PlanStep, type RunAction } from "../plan/types";
@@ -46,7 +47,7 @@ export function xenDomainConfig(spec: DeploySpec, cfg: XenHostConfig): string {
   return [
     `# ${spec.hostname}: written by the environment portal for order ${spec.orderId}`,
     `name    = "${spec.hostname}"`,
-    `type    = "pvh"`,
+    `type    = "${cfg.guestType}"`,
     `memory  = ${spec.flavor.memoryMb}`,
     `maxmem  = ${spec.flavor.memoryMb}`,
     `vcpus   = ${spec.flavor.vcpus}`,
@@ -84,6 +85,19 @@ function hostsFile(spec: DeploySpec): string {
 const alreadyMounted = { when: /already mounted/, advice: "" };
 const notMounted = { when: /not mounted|no mount point|mountpoint not found/, advice: "" };
 export const noDomain = { when: /invalid domain identifier/, advice: "" };
+/**
+ * `xl destroy` right after `xl shutdown -w`: on a real dom0 the shut-down domain is still listed
+ * until xl's own watcher (on_poweroff = "destroy") has removed it, and a destroy racing that
+ * fails on its half-removed devices ("unable to read script from /local/domain/0/backend/vif/...").
+ */
+const goneOrGoing = { when: /invalid domain identifier|unable to read script from \/local\/domain\/0\/backend\//, advice: "" };
+
+/** Polls `xl list` until the domain is no longer listed (anchored at the start: no m flag). */
+function domainGone(hostname: string): RunAction {
+  return run(["xl", "list"], `Domain ${hostname} gone from xl list`, {
+    until: { ready: new RegExp(`^(?![\\s\\S]*\\n${hostname}\\s)`), what: `domain ${hostname} to be gone`, attempts: 60, intervalMs: 2000 },
+  });
+}
 
 function mountActions(n: ReturnType<typeof xenNames>): RunAction[] {
   return [
@@ -213,7 +227,10 @@ export function xenProvisionPlan(spec: DeploySpec, cfg: XenHostConfig): Plan {
     },
     {
       step: "boot",
-      description: `Start the domain and set its CPU weight ${cpu.weight} and cap ${cpu.cap === 0 ? "none" : `${cpu.cap}%`}`,
+      // CPU weight and cap come from the domain config (cpu_weight, cap), which both the credit
+      // and the credit2 scheduler honour. A separate `xl sched-credit` fails on Xen 4.17's
+      // default scheduler, credit2 ("Getting domain sched credit: Invalid argument").
+      description: `Start the domain with its CPU weight ${cpu.weight} and cap ${cpu.cap === 0 ? "none" : `${cpu.cap}%`} (from its configuration)`,
       actions: [
         run(["xl", "create", n.configFile], "Build and start the domain", {
           alreadyDone: {
@@ -222,7 +239,6 @@ export function xenProvisionPlan(spec: DeploySpec, cfg: XenHostConfig): Plan {
             advice: `Destroy the other domain (xl destroy ${spec.hostname}) if it is a leftover.`,
           },
         }),
-        run(["xl", "sched-credit", "-d", spec.hostname, "-w", String(cpu.weight), "-c", String(cpu.cap)], "Credit scheduler: weight from the vCPUs, cap from the flavor (0 = uncapped)"),
       ],
     },
     {
@@ -257,15 +273,21 @@ export function xenHaltStep(spec: DeploySpec, cfg: XenHostConfig): PlanStep {
         okCodes: { 124: `${spec.hostname} did not power off within ${seconds} s; forcing it off` },
         timeoutMs: (seconds + 30) * 1000,
       }),
-      run(["xl", "destroy", spec.hostname], "Force it off if it is still there", { alreadyDone: { ...noDomain, note: `${spec.hostname} is off` } }),
+      run(["xl", "destroy", spec.hostname], "Force it off if it is still there", { alreadyDone: { ...goneOrGoing, note: `${spec.hostname} is off (or being removed by xl after its shutdown)` } }),
+      domainGone(spec.hostname),
     ],
   };
 }
 
+/**
+ * Start again from the domain config, then wait as a delivery does: on a real dom0 `xl create`
+ * returns once the domain is built, well before the guest's SSH answers.
+ */
 export function xenStartStep(spec: DeploySpec, cfg: XenHostConfig): PlanStep {
   const plan = xenProvisionPlan(spec, cfg);
   const boot = plan.steps.find((s) => s.step === "boot")!;
-  return { ...boot, step: "start", description: `Start ${spec.hostname} again from its configuration` };
+  const ready = plan.steps.find((s) => s.step === "wait_ready")!;
+  return { step: "start", description: `Start ${spec.hostname} again from its configuration and wait until it answers on SSH`, actions: [...boot.actions, ...ready.actions] };
 }
 
 export function xenTeardownPlan(spec: DeploySpec, cfg: XenHostConfig): Plan {

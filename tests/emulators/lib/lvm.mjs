@@ -1,7 +1,7 @@
 /** TEST EMULATOR, NOT THE REAL TOOL: lvcreate, lvremove, lvs, vgs, mkfs.ext4, dd on /dev/VG/LV. */
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { STATE, copyDir, fail, load, out, packTree, parseArgs, readPacked, save, unpackTree } from "./state.mjs";
+import { STATE, copyDir, fail, load, out, packTree, parseArgs, readPacked, save, unpackTree, warn } from "./state.mjs";
 
 // $EMU_STATE/lvm may be a symlink to a directory shared by two hosts (a SAN volume group).
 const LVM = path.join(STATE, "lvm");
@@ -14,6 +14,11 @@ function bytes(size) {
   if (!m) fail(`  Invalid argument for --size: ${size}`, 3);
   const unit = { "": 1024 ** 2, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2].toLowerCase()];
   return Math.round(Number(m[1]) * unit);
+}
+
+/** LVM's sizes in messages: "10.00 GiB", "68.00 MiB". */
+function human(n) {
+  return n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(2)} GiB` : `${(n / 1024 ** 2).toFixed(2)} MiB`;
 }
 
 /** /dev/VG/LV -> [vg, lv] if that LV exists, else null. */
@@ -31,7 +36,7 @@ function inUse(vg, lv) {
 export function lvcreate(args) {
   const { opts, rest } = parseArgs(args, ["-L", "-n", "--size", "--name"]);
   const name = opts.n ?? opts.name;
-  const size = bytes(opts.L ?? opts.size);
+  let size = bytes(opts.L ?? opts.size);
   const s = lvmLoad();
   if (!name) fail("  Please specify a logical volume name with -n", 3);
   let vg;
@@ -46,6 +51,16 @@ export function lvcreate(args) {
     if (!s.vgs[vg]) fail(`  Volume group "${vg}" not found\n  Cannot process volume group ${vg}`, 5);
   }
   if (s.lvs[`${vg}/${name}`]) fail(`  Logical Volume "${name}" already exists in volume group "${vg}"`, 5);
+  // Real LVM (checked on a Debian 12 dom0): a snapshot never gets more copy-on-write room than
+  // its origin can fill; a larger -L is cut down with a warning on stderr, exit 0
+  // (64 MiB origin, -L 10G: "Reducing COW size 10.00 GiB down to maximum usable size 68.00 MiB.").
+  if (origin) {
+    const max = Math.ceil((s.lvs[`${vg}/${origin}`].size * 1.0625) / 4194304) * 4194304;
+    if (size > max) {
+      warn(`  Reducing COW size ${human(size)} down to maximum usable size ${human(max)}.`);
+      size = max;
+    }
+  }
   const used = Object.entries(s.lvs).filter(([k]) => k.startsWith(`${vg}/`)).reduce((a, [, v]) => a + v.size, 0);
   if (used + size > s.vgs[vg].size) fail(`  Volume group "${vg}" has insufficient free space (${Math.floor((s.vgs[vg].size - used) / 4194304)} extents): ${Math.ceil(size / 4194304)} required.`, 5);
   s.lvs[`${vg}/${name}`] = { size: origin ? s.lvs[`${vg}/${origin}`].size : size, cow: origin ? size : 0, origin };
@@ -75,6 +90,9 @@ function table(rows, fields, opts, header) {
   for (const r of rows) out(`  ${fields.map((f) => String(r[f] ?? "")).join(sep ?? "  ")}`);
 }
 
+/** lvs's lv_size: a snapshot's is its copy-on-write room, not its origin's size (as real LVM reports it). */
+const lvSize = (v) => (v.origin ? v.cow : v.size);
+
 export function lvs(args) {
   const { opts, rest } = parseArgs(args, ["-o", "--options", "--units", "--separator"]);
   const fields = (opts.o ?? opts.options ?? "lv_name,vg_name,lv_size,origin").split(",");
@@ -86,10 +104,10 @@ export function lvs(args) {
     if (lv) {
       const v = s.lvs[`${vg}/${lv}`];
       if (!v) fail(`  Failed to find logical volume "${vg}/${lv}"`, 5);
-      rows.push({ lv_name: lv, vg_name: vg, lv_size: v.size, origin: v.origin ?? "" });
+      rows.push({ lv_name: lv, vg_name: vg, lv_size: lvSize(v), origin: v.origin ?? "" });
     } else {
       if (!s.vgs[vg]) fail(`  Volume group "${vg}" not found`, 5);
-      for (const [k, v] of Object.entries(s.lvs)) if (k.startsWith(`${vg}/`)) rows.push({ lv_name: k.split("/")[1], vg_name: vg, lv_size: v.size, origin: v.origin ?? "" });
+      for (const [k, v] of Object.entries(s.lvs)) if (k.startsWith(`${vg}/`)) rows.push({ lv_name: k.split("/")[1], vg_name: vg, lv_size: lvSize(v), origin: v.origin ?? "" });
     }
   }
   table(rows, fields, opts, { lv_name: "LV", vg_name: "VG", lv_size: "LSize", origin: "Origin" });

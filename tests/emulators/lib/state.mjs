@@ -32,6 +32,11 @@ export function fail(message, code = 1) {
   process.exit(code);
 }
 
+/** A warning on stderr; the command goes on (LVM's "Reducing COW size ..."). */
+export function warn(text) {
+  process.stderr.write(`${text}\n`);
+}
+
 export function out(text) {
   process.stdout.write(text.endsWith("\n") || text === "" ? text : `${text}\n`);
 }

@@ -46,7 +46,7 @@ export function xl(args) {
   switch (cmd) {
     case "info": {
       const used = Object.values(all).reduce((a, d) => a + d.memory, 0);
-      const lines = { host: f.hostname, release: "6.1.0-emulated", nr_cpus: f.cpus, total_memory: f.memoryMb, free_memory: f.memoryMb - 1024 - used, xen_version: "4.17.3 (test emulator)" };
+      const lines = { host: f.hostname, release: "6.1.0-emulated", nr_cpus: f.cpus, total_memory: f.memoryMb, free_memory: f.memoryMb - 1024 - used, xen_version: "4.17.3 (test emulator)", xen_scheduler: "credit2" };
       return out(Object.entries(lines).map(([k, v]) => `${k.padEnd(23)}: ${v}`).join("\n"));
     }
     case "console": {
@@ -62,12 +62,17 @@ export function xl(args) {
       const lines = ["Name                                        ID   Mem VCPUs\tState\tTime(s)"];
       if (!names.length) lines.push(row("Domain-0", { id: 0, memory: 1024, vcpus: f.cpus, state: "r-----" }));
       for (const n of names.length ? names : Object.keys(all)) lines.push(row(n, all[n]));
-      return out(lines.join("\n"));
+      out(lines.join("\n"));
+      // Shut-down domains are listed once more, then xl's watcher has destroyed them.
+      const dying = Object.keys(all).filter((n) => all[n].dying);
+      for (const n of dying) delete all[n];
+      if (dying.length) save("xen/domains", all);
+      return;
     }
     case "create": {
       const file = rest.find((a) => !a.startsWith("-"));
       if (!file || !existsSync(file)) fail(`Failed to read config file: ${file}: No such file or directory`, 1);
-      out(`Parsing config from ${file}`);
+      process.stderr.write(`Parsing config from ${file}\n`); // real xl writes it to stderr
       const cfg = parseCfg(readFileSync(file, "utf8"));
       if (!cfg.name) fail("Domain name must be specified.", 1);
       if (all[cfg.name]) fail(`libxl: error: libxl_create.c:675:libxl__domain_make: Domain ${cfg.name}: domain name already exists`, 1);
@@ -82,11 +87,11 @@ export function xl(args) {
       return save("xen/domains", all);
     }
     case "sched-credit": {
+      // Xen 4.17 runs credit2 by default (xl info: xen_scheduler : credit2); the credit1
+      // command then fails like this (checked on a real Debian 12 dom0).
       const { opts } = parseArgs(rest, ["-d", "-w", "-c"]);
       if (!all[opts.d]) invalid(opts.d);
-      if (opts.w !== undefined) all[opts.d].weight = Number(opts.w);
-      if (opts.c !== undefined) all[opts.d].cap = Number(opts.c);
-      save("xen/domains", all);
+      fail(`libxl: error: libxl_sched.c:232:sched_credit_domain_set: Domain ${all[opts.d].id}:Getting domain sched credit: Invalid argument\nlibxl_domain_sched_params_set failed.`, 1);
       return;
     }
     case "shutdown":
@@ -100,9 +105,20 @@ export function xl(args) {
         return;
       }
       const id = all[name].id;
+      if (cmd === "shutdown") {
+        // As on a real dom0 (Xen 4.17): `-w` returns once the guest has shut down, while the
+        // domain is still listed ("--ps--") until xl's own watcher destroys it
+        // (on_poweroff = "destroy"); here it goes at the next `xl list`.
+        all[name] = { ...all[name], state: "--ps--", dying: true };
+        save("xen/domains", all);
+        out(`Shutting down domain ${id}\nWaiting for 1 domains\nDomain ${id} has been shut down, reason code 0`);
+        return;
+      }
+      const dying = all[name].dying;
       delete all[name];
       save("xen/domains", all);
-      if (cmd === "shutdown") out(`Shutting down domain ${id}\nWaiting for 1 domains\nDomain ${id}[${name}] has been shut down, reason code 0`);
+      // A destroy racing xl's watcher fails on the half-removed devices (seen on a real dom0).
+      if (dying) fail(`libxl: error: libxl_linux.c:119:libxl__hotplug_nic: Domain ${id}:unable to read script from /local/domain/0/backend/vif/${id}/0: No such file or directory\nlibxl: error: libxl_device.c:1261:device_hotplug: Domain ${id}:unable to get args/env to execute hotplug script for device /local/domain/0/backend/vif/${id}/0`, 1);
       return;
     }
     case "migrate": {
