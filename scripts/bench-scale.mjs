@@ -17,7 +17,8 @@
 // and writes it to .data/bench-scale.json for before/after comparisons.
 // Options (environment): BENCH_SCALE (1; 0.1 for a quick run), BENCH_PORT (3240),
 // BENCH_PG_PORT (5499), BENCH_ORDERS (orders per delivery phase, 100),
-// BENCH_DELIVERY_TIMEOUT_S (180), BENCH_ONLY (comma-separated route names to measure).
+// BENCH_DELIVERY_TIMEOUT_S (180), BENCH_ONLY (comma-separated route names to measure; the part
+// in brackets may be left out).
 import { spawn, spawnSync } from "node:child_process";
 import { appendFileSync, chownSync, createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -359,7 +360,7 @@ function routes(ids) {
     page("page /orders", "/orders"),
     page("page /orders/:id", `/orders/${ids.order}`),
     page("page /orders/new", "/orders/new"),
-    page("page /approvals (approver, 200 held)", "/approvals", "approver"),
+    page("page /approvals (approver; 200 held)", "/approvals", "approver"),
     page("page /catalog", "/catalog"),
     page("page /notifications", "/notifications"),
     page("page /admin/users", "/admin/users"),
@@ -477,7 +478,9 @@ async function main() {
     };
     log(`health: p50/p95 ${fmtMs(result.health.single.p50)}/${fmtMs(result.health.single.p95)} ms single, ${fmtMs(result.health.concurrent.p50)}/${fmtMs(result.health.concurrent.p95)} ms at 20`);
     // First the statements of one request of each route, on an idle server, before any load.
-    const measured = routes({ order }).filter((route) => !only || only.has(route.name));
+    // A route is picked by its whole name or by its name without the part in brackets
+    // ("page /approvals", "GET /api/v1/orders?scope=approvals").
+    const measured = routes({ order }).filter((route) => !only || only.has(route.name) || only.has(route.name.replace(/ \(.*\)$/, "")));
     const statementCounts = new Map();
     for (const route of measured) {
       const counted = await statementsOf(db, `${base}${route.path}`, auth[route.as][route.kind]);
