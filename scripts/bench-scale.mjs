@@ -10,14 +10,16 @@
 // 4. Restarts the portal as web only (no embedded worker, so nothing else touches the database)
 //    and measures, for every list route and page: the SQL statements one request makes
 //    (pg_stat_statements), and p50/p95 at 1 and at 20 concurrent clients, against GET
-//    /api/health measured in the same run. A request is abandoned after 60 s; a route stops
-//    taking new requests after its time budget. Requests go to 127.0.0.1 only.
+//    /api/health measured in the same run, and the portal's CPU time per request at 20 clients
+//    (from /proc) against health's. A request is abandoned after 60 s; a route stops taking new
+//    requests after its time budget. Requests go to 127.0.0.1 only.
 // 5. Restarts the portal with the embedded worker and measures delivery on the big database.
 // Prints a table (rows that miss the goal, p95@20 within 3x of health's p95@20, are marked)
 // and writes it to .data/bench-scale.json for before/after comparisons.
 // Options (environment): BENCH_SCALE (1; 0.1 for a quick run), BENCH_PORT (3240),
 // BENCH_PG_PORT (5499), BENCH_ORDERS (orders per delivery phase, 100),
-// BENCH_DELIVERY_TIMEOUT_S (180), BENCH_ONLY (comma-separated route names to measure).
+// BENCH_DELIVERY_TIMEOUT_S (180), BENCH_ONLY (comma-separated route names to measure; the part
+// in brackets may be left out).
 import { spawn, spawnSync } from "node:child_process";
 import { appendFileSync, chownSync, createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -232,6 +234,32 @@ async function load(url, headers, { clients, requests, budgetMs }) {
   return { n: latencies.length, p50: percentile(latencies, 50), p95: percentile(latencies, 95), timeouts, cut: issued < requests, statuses };
 }
 
+const clockTicks = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim()) || 100;
+
+/** CPU time (ms, user + system) the portal's process has used so far; null without /proc (not Linux). */
+function portalCpuMs() {
+  try {
+    const stat = readFileSync(`/proc/${portal.pid}/stat`, "utf8");
+    // After "(comm)": state, ppid, ... utime and stime are the 12th and 13th fields.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) / clockTicks) * 1000;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * load(), and the portal's CPU time per request meanwhile (cpuMs): what latency at 20 clients
+ * grows with on a busy machine, and far less disturbed by other programs than latency is.
+ */
+async function loadCounted(url, headers, opts) {
+  const c0 = portalCpuMs();
+  const r = await load(url, headers, opts);
+  const c1 = portalCpuMs();
+  r.cpuMs = c0 === null || c1 === null || r.n === 0 ? null : (c1 - c0) / r.n;
+  return r;
+}
+
 /** Statements the portal is running now (ours excluded). */
 async function activeStatements(db) {
   const { rows } = await db.query(
@@ -359,7 +387,7 @@ function routes(ids) {
     page("page /orders", "/orders"),
     page("page /orders/:id", `/orders/${ids.order}`),
     page("page /orders/new", "/orders/new"),
-    page("page /approvals (approver, 200 held)", "/approvals", "approver"),
+    page("page /approvals (approver; 200 held)", "/approvals", "approver"),
     page("page /catalog", "/catalog"),
     page("page /notifications", "/notifications"),
     page("page /admin/users", "/admin/users"),
@@ -384,9 +412,10 @@ function fmtMs(v) {
 
 function table(result) {
   const h = result.health;
-  const head = ["route", "p50@1", "p95@1", "p50@20", "p95@20", "health p95@20", "÷health", "stmts", "KB", "notes"];
+  const head = ["route", "p50@1", "p95@1", "p50@20", "p95@20", "health p95@20", "÷health", "CPU", "health CPU", "÷health", "stmts", "KB", "notes"];
+  const cpu = (v) => (Number.isFinite(v) ? v.toFixed(1) : "-");
   const rows = [
-    ["GET /api/health", fmtMs(h.single.p50), fmtMs(h.single.p95), fmtMs(h.concurrent.p50), fmtMs(h.concurrent.p95), fmtMs(h.concurrent.p95), "1.0", String(h.statements ?? "-"), "-", ""],
+    ["GET /api/health", fmtMs(h.single.p50), fmtMs(h.single.p95), fmtMs(h.concurrent.p50), fmtMs(h.concurrent.p95), fmtMs(h.concurrent.p95), "1.0", cpu(h.concurrent.cpuMs), cpu(h.concurrent.cpuMs), "1.0", String(h.statements ?? "-"), "-", ""],
   ];
   for (const r of result.routes) {
     const notes = [];
@@ -406,6 +435,9 @@ function table(result) {
       fmtMs(r.concurrent?.p95),
       fmtMs(r.health?.p95),
       Number.isFinite(r.ratio) ? r.ratio.toFixed(1) : "-",
+      cpu(r.concurrent?.cpuMs),
+      cpu(r.health?.cpuMs),
+      Number.isFinite(r.cpuRatio) ? r.cpuRatio.toFixed(1) : "-",
       String(r.statements ?? "-"),
       r.bytes == null ? "-" : (r.bytes / 1024).toFixed(r.bytes < 10_240 ? 1 : 0),
       notes.join("; "),
@@ -473,11 +505,13 @@ async function main() {
     result.health = {
       statements: (await statementsOf(db, `${base}/api/health`, {})).statements,
       single: await load(`${base}/api/health`, {}, HEALTH_SINGLE),
-      concurrent: await load(`${base}/api/health`, {}, HEALTH_CONCURRENT),
+      concurrent: await loadCounted(`${base}/api/health`, {}, HEALTH_CONCURRENT),
     };
     log(`health: p50/p95 ${fmtMs(result.health.single.p50)}/${fmtMs(result.health.single.p95)} ms single, ${fmtMs(result.health.concurrent.p50)}/${fmtMs(result.health.concurrent.p95)} ms at 20`);
     // First the statements of one request of each route, on an idle server, before any load.
-    const measured = routes({ order }).filter((route) => !only || only.has(route.name));
+    // A route is picked by its whole name or by its name without the part in brackets
+    // ("page /approvals", "GET /api/v1/orders?scope=approvals").
+    const measured = routes({ order }).filter((route) => !only || only.has(route.name) || only.has(route.name.replace(/ \(.*\)$/, "")));
     const statementCounts = new Map();
     for (const route of measured) {
       const counted = await statementsOf(db, `${base}${route.path}`, auth[route.as][route.kind]);
@@ -494,10 +528,10 @@ async function main() {
         await settle(db, result.health.single.p50);
         // Health at 20 right before the route: the reference for its ratio, so that load from
         // elsewhere on the machine, which drifts during a long run, affects both alike.
-        r.health = await load(`${base}/api/health`, {}, HEALTH_BESIDE);
+        r.health = await loadCounted(`${base}/api/health`, {}, HEALTH_BESIDE);
         r.single = await load(url, headers, SINGLE);
         await settle(db, result.health.single.p50);
-        r.concurrent = await load(url, headers, CONCURRENT);
+        r.concurrent = await loadCounted(url, headers, CONCURRENT);
       } catch (err) {
         r.error = err instanceof Error ? err.message : String(err);
       }
@@ -509,6 +543,7 @@ async function main() {
         await startPortal({ worker: false });
       }
       r.ratio = r.concurrent && r.health ? r.concurrent.p95 / r.health.p95 : NaN;
+      r.cpuRatio = r.concurrent?.cpuMs && r.health?.cpuMs ? r.concurrent.cpuMs / r.health.cpuMs : NaN;
       r.miss = !(r.ratio <= GOAL_RATIO) || Boolean(r.crashed);
       r.seconds = Math.round((performance.now() - s0) / 1000);
       result.routes.push(r);
@@ -541,7 +576,8 @@ async function main() {
       `${f.step_logs.toLocaleString("en")} log lines, ${f.audit_events.toLocaleString("en")} audit events; ${(f.bytes / 2 ** 30).toFixed(2)} GiB, filled in ${f.seconds} s. ` +
       `Web only (no embedded worker) on 127.0.0.1; times in ms, KB the body of one answer; ${SINGLE.requests} requests single and ${CONCURRENT.requests} at 20 at most ` +
       `(${SINGLE.budgetMs / 1000} s / ${CONCURRENT.budgetMs / 1000} s budget, abandoned after ${REQUEST_TIMEOUT_MS / 1000} s). ` +
-      `MISS: p95@20 above ${GOAL_RATIO}× the p95@20 of health measured just before the route.`,
+      `MISS: p95@20 above ${GOAL_RATIO}× the p95@20 of health measured just before the route. ` +
+      `CPU: the portal's CPU time (ms, user + system) per request at 20 clients, health's just before, and their ratio.`,
   );
   console.log("");
   console.log(table(result));

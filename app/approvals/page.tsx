@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { getDb } from "@/lib/db/client";
-import { listOrders, ORDERS_PER_PAGE } from "@/lib/orders/queries";
+import { listOrders } from "@/lib/orders/queries";
 import { requireUser } from "@/lib/auth/require-user";
 import { forbidden } from "next/navigation";
 import { PageHeader } from "@/components/PageHeader";
@@ -11,11 +11,18 @@ import { decisionsFor } from "@/lib/policy/policies";
 import { decisionSentence } from "@/lib/policy/rules";
 import { formatDateTime } from "@/components/format";
 import { ExtensionRequestsList } from "@/components/leases/ExtensionRequestsList";
-import { EXTENSION_REQUESTS_MAX, pendingExtensionRequests } from "@/lib/leases/queries";
+import { pendingExtensionRequests } from "@/lib/leases/queries";
 import { HeldResizesList } from "@/components/orders/HeldResizesList";
 import { heldResizes } from "@/lib/lifecycle/resize";
 
 export const metadata: Metadata = { title: "Approvals" };
+
+/**
+ * Held orders a page: each is a card with its pre-flight checks and decision form, so a page
+ * of them weighs what a hundred table rows do. Extension requests and resizes show as many at
+ * most, oldest first.
+ */
+const CARDS_PER_PAGE = 25;
 
 export default async function ApprovalsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const params = await searchParams;
@@ -23,10 +30,10 @@ export default async function ApprovalsPage({ searchParams }: { searchParams: Pr
   const user = await requireUser(`/approvals${page > 1 ? `?page=${page}` : ""}`);
   if (user.role !== "approver" && user.role !== "admin") forbidden();
   const db = await getDb();
-  const { orders: pending, hasMore } = await listOrders(db, user, "approvals", page);
+  const { orders: pending, hasMore } = await listOrders(db, user, "approvals", { page, perPage: CARDS_PER_PAGE });
   const pageHref = (n: number) => (n > 1 ? `/approvals?page=${n}` : "/approvals");
-  const extensions = await pendingExtensionRequests(db, user);
-  const resizes = await heldResizes(db, user);
+  const extensions = await pendingExtensionRequests(db, user, CARDS_PER_PAGE);
+  const resizes = await heldResizes(db, user, CARDS_PER_PAGE);
   // Computed now, for each held order: would it succeed if approved?
   const checks = new Map((await preflightMany(db, pending.map((o) => o.id))).map((c) => [c.orderId, c]));
   const decisions = await decisionsFor(db, pending.map((o) => o.id));
@@ -34,7 +41,7 @@ export default async function ApprovalsPage({ searchParams }: { searchParams: Pr
     <>
       <PageHeader
         title="Approvals"
-        description={`${user.role === "admin" ? "Orders held for approval in every group" : "Orders held for approval in the groups you approve for"}, oldest first, ${ORDERS_PER_PAGE} a page.`}
+        description={`${user.role === "admin" ? "Orders held for approval in every group" : "Orders held for approval in the groups you approve for"}, oldest first, ${CARDS_PER_PAGE} a page.`}
       />
       {pending.length === 0 ? (
         <div className="card p-10 text-center text-slate-600" data-testid="approvals-empty">{page > 1 ? "No held orders on this page." : "Nothing is waiting for a decision."}</div>
@@ -73,10 +80,13 @@ export default async function ApprovalsPage({ searchParams }: { searchParams: Pr
         </nav>
       ) : null}
       <ExtensionRequestsList requests={extensions} />
-      {extensions.length >= EXTENSION_REQUESTS_MAX ? (
-        <p className="mt-2 text-sm text-slate-500">Showing the {EXTENSION_REQUESTS_MAX} oldest requests; decide these to see the others.</p>
+      {extensions.length >= CARDS_PER_PAGE ? (
+        <p className="mt-2 text-sm text-slate-500">Showing the {CARDS_PER_PAGE} oldest requests; decide these to see the others.</p>
       ) : null}
       <HeldResizesList requests={resizes} />
+      {resizes.length >= CARDS_PER_PAGE ? (
+        <p className="mt-2 text-sm text-slate-500">Showing the {CARDS_PER_PAGE} oldest resizes; decide these to see the others.</p>
+      ) : null}
     </>
   );
 }

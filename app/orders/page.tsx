@@ -11,6 +11,9 @@ import { TableHead } from "@/components/TableHead";
 
 export const metadata: Metadata = { title: "My orders" };
 
+/** Orders a page (the API lists 50); "Older orders" goes on. */
+const ROWS_PER_PAGE = 25;
+
 export default async function OrdersPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const params = await searchParams;
   const wantsAll = params.scope === "all";
@@ -21,8 +24,8 @@ export default async function OrdersPage({ searchParams }: { searchParams: Promi
   const page = Math.max(1, Math.min(100_000, Number.parseInt(String(params.page ?? "1"), 10) || 1));
   // "Older" carries the cursor after this page's last order: as fast on page 2000 as on page 2.
   const cursor = typeof params.cursor === "string" && params.cursor ? params.cursor : undefined;
-  const listed = await listOrders(db, user, all ? "all" : "mine", { page, cursor }).catch((err) => {
-    if (err instanceof UserError && err.status === 422 && cursor) return listOrders(db, user, all ? "all" : "mine", page);
+  const listed = await listOrders(db, user, all ? "all" : "mine", { page, cursor, perPage: ROWS_PER_PAGE }).catch((err) => {
+    if (err instanceof UserError && err.status === 422 && cursor) return listOrders(db, user, all ? "all" : "mine", { page, perPage: ROWS_PER_PAGE });
     throw err;
   });
   const { orders, hasMore, nextCursor } = listed;

@@ -10,7 +10,13 @@ export type MoveTarget = { id: string; name: string; kind: string; features: str
 /** How a host kind moves guests, as its driver says (computed on the server). */
 export type MoveSupport = { live: true } | { live: false; why: string; cold?: boolean };
 
-/** For admins: every host's features by name, the active hosts with their room, and per host kind what its driver can do. */
+/** The host features a move needs: one of them, as the kind's driver moves guests (live, else cold). */
+export const moveFeatures = ["live-migration", "cold-move"] as const;
+
+/**
+ * For admins: the features of the hosts that offer a move (a host left out offers none), the
+ * active ones with their room, and per host kind what its driver can do.
+ */
 export type MoveOptions = { features: Record<string, string[]>; targets: MoveTarget[]; support: Partial<Record<string, MoveSupport>> };
 
 /** A move that can be asked for now (live or cold, and where to), or why none can. */
@@ -29,7 +35,7 @@ export function moveChoice(env: Placed, size: { vcpus: number; memoryMb: number 
   const cold = !support.live && support.cold === true;
   if (!support.live && !cold) return { mode: null, why: support.why };
   const mode = cold ? "cold" : "live";
-  const feature = cold ? "cold-move" : "live-migration";
+  const feature = cold ? moveFeatures[1] : moveFeatures[0];
   const what = cold ? "cold moves" : "live migration";
   if (!(options.features[env.host] ?? []).includes(feature)) return { mode, why: `${env.host} does not offer ${what} (not among its features).` };
   if (cold ? env.state !== "running" && env.state !== "stopped" : env.state !== "running") {

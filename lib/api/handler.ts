@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { getServerSession } from "next-auth";
 import { z } from "zod";
-import { authOptions, userOfSession, type PortalSession } from "../auth/options";
+import { currentUser } from "../auth/session";
 import { userForToken } from "../auth/tokens";
 import { getDb, isAbandoned, isDatabaseUnavailable, whileRequested, type Db } from "../db/client";
 import type { Actor } from "../auth/actor";
@@ -35,11 +34,11 @@ async function authenticate(req: Request, db: Db): Promise<{ actor: Actor; via: 
     const user = m ? await userForToken(db, m[1]) : null;
     return user ? { actor: { id: user.id, role: user.role, email: user.email }, via: "token" } : null;
   }
-  // The session lives in a cookie: without one there is nothing to ask next-auth (whose
-  // getServerSession also needs a Next.js request scope, absent in scripts and tests).
+  // The session lives in a cookie: without one there is nothing to read (reading it needs a
+  // Next.js request scope, absent in scripts and tests).
   if (!req.headers.get("cookie")) return null;
-  // The session callback has checked the user against the database (disabled, signed out).
-  const user = userOfSession((await getServerSession(authOptions)) as PortalSession | null);
+  // Checked against the database (disabled, signed out).
+  const user = await currentUser();
   return user ? { actor: { id: user.id, role: user.role, email: user.email }, via: "session" } : null;
 }
 

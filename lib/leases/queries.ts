@@ -344,9 +344,9 @@ export const EXTENSION_REQUESTS_MAX = 200;
 
 /**
  * Pending extension requests the actor may decide (approvers of the group, admins), oldest
- * first, at most EXTENSION_REQUESTS_MAX (the oldest wait longest). One statement.
+ * first, at most `limit` (EXTENSION_REQUESTS_MAX; the oldest wait longest). One statement.
  */
-export async function pendingExtensionRequests(db: Db, actor: Actor) {
+export async function pendingExtensionRequests(db: Db, actor: Actor, limit = EXTENSION_REQUESTS_MAX) {
   const where = [eq(extensionRequests.status, "pending")];
   if (actor.role !== "admin") {
     where.push(
@@ -364,7 +364,7 @@ export async function pendingExtensionRequests(db: Db, actor: Actor) {
     .innerJoin(users, eq(users.id, extensionRequests.requestedBy))
     .where(and(...where))
     .orderBy(asc(extensionRequests.createdAt), asc(extensionRequests.id))
-    .limit(EXTENSION_REQUESTS_MAX);
+    .limit(limit);
   return rows.map((r) => ({
     id: r.request.id, orderId: r.request.orderId, environmentId: r.request.environmentId, name: r.name, requestedBy: r.requester,
     days: r.request.days, reason: r.request.reason, policy: r.request.policy, expiresAt: r.expiresAt.toISOString(), createdAt: r.request.createdAt.toISOString(),

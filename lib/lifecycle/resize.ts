@@ -131,8 +131,8 @@ export async function day2Options(db: Db, orderId: string): Promise<Day2Options>
 /** A resize waiting for an approver, as /approvals lists it. */
 export type HeldResize = { id: string; environmentId: string; orderId: string; name: string; requestedBy: string; from: string; to: string; why: string; createdAt: string };
 
-/** Held resizes in the groups the actor approves for (all for admins), oldest first, at most 200. */
-export async function heldResizes(db: Db, actor: Actor): Promise<HeldResize[]> {
+/** Held resizes in the groups the actor approves for (all for admins), oldest first, at most `limit`. */
+export async function heldResizes(db: Db, actor: Actor, limit = 200): Promise<HeldResize[]> {
   const where = [eq(environmentActions.action, "resize"), eq(environmentActions.status, "held")];
   if (actor.role !== "admin") {
     where.push(inArray(orders.groupId, db.select({ groupId: memberships.groupId }).from(memberships).where(and(eq(memberships.userId, actor.id), eq(memberships.role, "approver")))));
@@ -146,7 +146,7 @@ export async function heldResizes(db: Db, actor: Actor): Promise<HeldResize[]> {
     .innerJoin(flavors, eq(flavors.id, orders.flavorId))
     .where(and(...where))
     .orderBy(asc(environmentActions.createdAt))
-    .limit(200);
+    .limit(limit);
   const names = new Map((await db.select({ id: flavors.id, name: flavors.name }).from(flavors)).map((f) => [f.id, f.name]));
   return rows.map((r) => ({
     id: r.a.id, environmentId: r.a.environmentId, orderId: r.orderId, name: r.name, requestedBy: r.requester,

@@ -304,10 +304,12 @@ export const ORDERS_PER_PAGE = 50;
 /**
  * A page of orders: mine, every order (admins) or the approval queue (orders held in the
  * groups the actor approves for; every group for admins). Either `page` (1, 2, ...) or a
- * `cursor` from the previous page's nextCursor, which costs the same on any page.
+ * `cursor` from the previous page's nextCursor, which costs the same on any page. `perPage`
+ * (ORDERS_PER_PAGE unless given) lets a page of big cards show fewer.
  */
-export async function listOrders(db: Db, actor: Actor, scope: OrderListScope = "mine", page: number | { page?: number; cursor?: string } = 1) {
+export async function listOrders(db: Db, actor: Actor, scope: OrderListScope = "mine", page: number | { page?: number; cursor?: string; perPage?: number } = 1) {
   const opts = typeof page === "number" ? { page } : page;
+  const perPage = opts.perPage ?? ORDERS_PER_PAGE;
   const base = db
     .select({
       id: orders.id, name: orders.name, status: orders.status, reason: orders.reason, purpose: orders.purpose,
@@ -343,9 +345,9 @@ export async function listOrders(db: Db, actor: Actor, scope: OrderListScope = "
   const rows = await base
     .where(and(...where))
     .orderBy(...(oldestFirst ? [asc(orders.createdAt), asc(orders.id)] : [desc(orders.createdAt), desc(orders.id)]))
-    .limit(ORDERS_PER_PAGE + 1)
-    .offset(after ? 0 : (Math.max(1, opts.page ?? 1) - 1) * ORDERS_PER_PAGE);
-  const { rows: pageRows, nextCursor } = pageOf(rows, ORDERS_PER_PAGE, (r) => [r.createdAtExact, r.id]);
+    .limit(perPage + 1)
+    .offset(after ? 0 : (Math.max(1, opts.page ?? 1) - 1) * perPage);
+  const { rows: pageRows, nextCursor } = pageOf(rows, perPage, (r) => [r.createdAtExact, r.id]);
   return { orders: pageRows.map(({ createdAtExact: _c, ...o }) => o), hasMore: nextCursor !== null, nextCursor };
 }
 

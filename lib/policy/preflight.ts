@@ -21,6 +21,13 @@ import {
 export type PreflightCheck = { key: string; label: string; ok: boolean; detail: string };
 export type Preflight = { orderId: string; ok: boolean; checkedAt: string; checks: PreflightCheck[] };
 
+/** Hosts named in a check at most: a portal with a hundred hosts lists the first few and a count. */
+const HOSTS_NAMED = 5;
+
+function someNames(names: string[]): string {
+  return names.length <= HOSTS_NAMED ? names.join(", ") : `${names.slice(0, HOSTS_NAMED).join(", ")} and ${names.length - HOSTS_NAMED} more`;
+}
+
 /** Pre-flight of one order (404 when it does not exist). */
 export async function preflight(db: Db, orderId: string): Promise<Preflight> {
   const [one] = await preflightMany(db, [orderId]);
@@ -94,7 +101,7 @@ export async function preflightMany(db: Db, orderIds: string[]): Promise<Preflig
         kinds.length === 0
           ? `${image.name} runs on ${image.hostKinds.join(", ")}, none of which this portal drives`
           : suitable.length > 0
-            ? `${image.name} runs on ${kinds.join(" or ")}; active${pool ? ` in ${pool.name}'s hosts` : ""}: ${suitable.map((h) => h.name).join(", ")}`
+            ? `${image.name} runs on ${kinds.join(" or ")}; active${pool ? ` in ${pool.name}'s hosts` : ""}: ${someNames(suitable.map((h) => h.name))}`
             : `${image.name} needs an active ${kinds.join(" or ")} host${pool ? ` among ${pool.name}'s hosts` : ""}; there is none`,
     });
 

@@ -19,6 +19,9 @@ export const dynamic = "force-dynamic";
 
 const filterNames = ["actor", "action", "target", "q", "from", "to"] as const;
 
+/** Events a page, unless the address asks for another number (perPage, as the API takes it). */
+const EVENTS_PER_PAGE = 25;
+
 const show = (v: unknown) => (v === null || v === undefined ? "none" : typeof v === "string" ? v : JSON.stringify(v));
 
 /** What changed, one line per field: `status: pending_approval → queued`; else the event's data. */
@@ -77,7 +80,8 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   };
   // The filters understood still apply; the others are left out (and shown with their message).
   const understood = Object.fromEntries(Object.entries(raw).filter(([k]) => !(k in fields)));
-  const f = parsed.success ? parsed.data : (auditQuery.safeParse(understood).data ?? auditQuery.parse({}));
+  const asked = parsed.success ? parsed.data : (auditQuery.safeParse(understood).data ?? auditQuery.parse({}));
+  const f = "perPage" in understood ? asked : { ...asked, perPage: EVENTS_PER_PAGE };
   const db = await getDb();
   // A cursor that is not one of ours (an edited link) falls back to the page number.
   const search = (q: typeof f) => searchAudit(db, q).catch((err) => {

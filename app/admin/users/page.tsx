@@ -14,7 +14,7 @@ import { Pager, pageNumber } from "@/components/Pager";
 export const metadata: Metadata = { title: "Users" };
 
 /** Users a page, newest first. */
-const USERS_PER_PAGE = 50;
+const USERS_PER_PAGE = 25;
 
 /** The address of a page of the users list (the e-mail filter kept). */
 function usersHref(page: number, email: string | undefined): string {

@@ -8,7 +8,7 @@ import { UserError } from "@/lib/errors";
 import { OrderLive } from "@/components/orders/OrderLive";
 import { orderEstimate } from "@/lib/delivery/queries";
 import { preflight } from "@/lib/policy/preflight";
-import type { MoveOptions, MoveSupport } from "@/components/orders/move-choice";
+import { moveFeatures, type MoveOptions, type MoveSupport } from "@/components/orders/move-choice";
 import { listHostsWithUsage } from "@/lib/hosts/queries";
 import { driverFor } from "@/lib/pipeline/drivers";
 import { CPU_OVERCOMMIT } from "@/lib/policy/placement";
@@ -65,13 +65,15 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
 }
 
 /**
- * For admins: every host's features, the active hosts an environment could move to, and per
- * host kind whether its driver moves guests live (the page decides with moveChoice).
+ * For admins: the features of the hosts that offer a move, the active ones an environment
+ * could move to, and per host kind whether its driver moves guests live (the page decides
+ * with moveChoice). Hosts without a move feature are left out: never a target, and an
+ * environment on one cannot move, as moveChoice says of a host it does not find.
  */
 async function moveOptions(db: Db): Promise<MoveOptions> {
   const support: Partial<Record<HostKind, MoveSupport>> = {};
   for (const kind of hostKinds) support[kind] = liveSupport(db, kind);
-  const hosts = await listHostsWithUsage(db);
+  const hosts = (await listHostsWithUsage(db)).filter((h) => moveFeatures.some((f) => h.features.includes(f)));
   const targets = hosts
     .filter((h) => h.state === "active")
     .map((h) => ({
