@@ -8,23 +8,20 @@
  * name, as it was, says so on the order, and a retry after the fault is gone keeps /data.
  * Emulated host on port 3600 (3600-3609 belong to this file).
  */
-import { readFileSync, statSync, existsSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as reinstallRoute from "@/app/api/v1/environments/[id]/reinstall/route";
 import * as retryRoute from "@/app/api/v1/orders/[id]/retry/route";
-import { hosts } from "@/lib/db/schema";
-import { closeSshConnections } from "@/lib/drivers/transport/ssh";
-import { encryptHostSecret } from "@/lib/drivers/transport/secrets";
 import { orderView } from "@/lib/orders/queries";
-import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
-import { bootPortal, makeGroup, makeUser, order, tokenFor, waitForOrder, type Actor } from "../helpers/portal";
+import { bootPortal, order, waitForOrder, type Actor } from "../helpers/portal";
 import { startEmulatedHost, stopEmulatedHosts, type EmulatedHost } from "../helpers/emulated-hosts";
+import { portalOnEmulatedHosts } from "../helpers/emulated-portal";
 
 const { db } = await bootPortal();
 let xen: EmulatedHost;
-let worker: RunningWorkers;
+let portal: Awaited<ReturnType<typeof portalOnEmulatedHosts>> | undefined;
 let owner: Actor;
 let token: string;
 const name = "xrd-data1";
@@ -60,22 +57,12 @@ beforeAll(async () => {
   await must(["mkfs.ext4", "-q", "-F", `/dev/vg0/${golden}`]);
   await sh('mkdir -p "$1/etc" && echo "golden build 1" > "$1/etc/image-build"', onVolume(golden, ""));
   // Only the emulated host takes orders in this file.
-  await db.update(hosts).set({ state: "draining" });
-  await db.insert(hosts).values({
-    state: "active", id: xen.host.id, name: xen.name, kind: "xen", address: xen.sshd.host, port: xen.sshd.port, sshUser: xen.sshd.user,
-    sshPrivateKey: encryptHostSecret(xen.host.id, xen.sshd.privateKey), hostKeyFingerprint: xen.sshd.hostKeyFingerprint,
-    cpuCapacity: 8, memoryMbCapacity: 16384, diskGbCapacity: 500, config: xen.host.config,
-  });
-  worker = await startWorkers();
-  const group = await makeGroup(db, { autoApprove: true });
-  owner = await makeUser(db, "customer", group.slug);
-  token = await tokenFor(db, owner);
+  portal = await portalOnEmulatedHosts(db, [xen]);
+  ({ owner, token } = portal);
 }, 60_000);
 
 afterAll(async () => {
-  await worker?.stop();
-  await closeSshConnections();
-  await stopEmulatedHosts([xen]);
+  await (portal ? portal.stop() : stopEmulatedHosts([xen]));
 });
 
 describe("reinstall of a Xen guest keeping /data (emulated host over SSH)", () => {

@@ -12,6 +12,13 @@
  * (`cp -a`). Both are unmounted whatever happened; the old volume is removed only after the
  * copy succeeded. When the copy fails the new volume is removed and the old one gets its name
  * back, so the guest's disk is exactly as it was before the reinstall.
+ *
+ * For review on a real dom0: both volumes hold ext4 filesystems made from the same golden
+ * image, so they share a filesystem UUID; ext4 mounts both (XFS would need `-o nouuid`). The
+ * old guest was halted, possibly forced off: a read-only ext4 mount still replays its journal
+ * (a write to the old volume, which is harmless here; `-o ro,noload` would skip it and may show
+ * the last writes missing). On LVM, the old volume's own snapshots follow its rename and go
+ * with it.
  */
 import { run, type PlanStep } from "../plan/types";
 import { assertSafeSpec } from "../plan/validate";
