@@ -88,7 +88,7 @@ test("the owner keeps snapshots of a delivered environment, resizes it after app
   await expect(reinstall.getByRole("alertdialog", { name: "Confirm reinstall" })).toContainText("its snapshots are gone");
   // Keeping /data: the confirmation says what stays.
   await reinstall.getByRole("checkbox", { name: "Keep the data on /data" }).check();
-  await expect(reinstall.getByRole("alertdialog", { name: "Confirm reinstall" })).toContainText("the files under /data and its SSH host key stay");
+  await expect(reinstall.getByRole("alertdialog", { name: "Confirm reinstall" })).toContainText("the files under /data stay");
   await reinstall.getByRole("button", { name: "Yes, reinstall" }).click();
   await expect(orderStatus(page)).not.toHaveText("ready");
   await expect(orderStatus(page)).toHaveText("ready", { timeout: 60_000 });

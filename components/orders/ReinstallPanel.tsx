@@ -59,7 +59,7 @@ export function ReinstallPanel({
           <div role="alertdialog" aria-label="Confirm reinstall" className="rounded-md border border-rose-200 bg-rose-50 p-3 text-rose-900">
             <p>
               {canKeepData && keepData
-                ? "The guest is stopped and starts again from the new image on its old disk: the files under /data and its SSH host key stay; everything outside /data and its snapshots are gone."
+                ? "The guest is stopped and starts again from the new image: the files under /data stay (on QEMU hosts also its SSH host key); everything outside /data and its snapshots are gone."
                 : "The guest is stopped and its disk is built again: the files on it (also under /data) and its snapshots are gone."}
             </p>
             <div className="mt-2 flex flex-col-reverse gap-2 sm:flex-row sm:justify-end">

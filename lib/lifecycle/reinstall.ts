@@ -15,9 +15,10 @@ import type { ReinstallInput } from "./input";
  * Reinstall: the environment is rebuilt from the current golden image of its catalog image
  * through the deploy pipeline (the same rebuild as a course machine's reset), keeping its
  * name, host, addresses and MACs. Its disk is built again, so what was written on it is gone,
- * unless `keepData` asks to keep the data filesystem and the host kind keeps it apart from the
- * root (QEMU: the disk is /data, the root is the image's initramfs); elsewhere the data lives
- * on the root volume and keepData is refused (409). Owner or admin; the order page follows the
+ * unless `keepData` asks to keep the data filesystem (/data) and the host kind can: QEMU (the
+ * disk is /data, the root is the image's initramfs), Xen (the old root volume is set aside and
+ * /data copied onto the new one: lib/drivers/xen/reinstall.ts, emulator-tested only); on the
+ * others keepData is refused (409). Owner or admin; the order page follows the
  * run like a delivery. 409 while another action runs or the order is not delivered.
  */
 export async function requestReinstall(db: Db, actor: Actor, environmentId: string, input: ReinstallInput = { keepData: false }) {

@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { encryptHostSecret } from "@/lib/drivers/transport/secrets";
 import { SshTransport } from "@/lib/drivers/transport/ssh";
 import type { Transport } from "@/lib/drivers/transport/types";
 import type { DeploySpec } from "@/lib/drivers/types";
@@ -73,6 +74,15 @@ export async function startEmulatedHost(opts: { name: string; kind: HostKind; po
     sshd,
     host: { id, name: opts.name, kind: opts.kind, address: sshd.host, config: { ...config, ...opts.config } },
     transport: () => new SshTransport(target),
+  };
+}
+
+/** The portal's hosts row for an emulated host: active, reached over its sshd, room for a few guests. */
+export function hostRowOf(h: EmulatedHost) {
+  return {
+    state: "active" as const, id: h.host.id, name: h.name, kind: h.host.kind, address: h.sshd.host, port: h.sshd.port, sshUser: h.sshd.user,
+    sshPrivateKey: encryptHostSecret(h.host.id, h.sshd.privateKey), hostKeyFingerprint: h.sshd.hostKeyFingerprint,
+    cpuCapacity: 8, memoryMbCapacity: 16384, diskGbCapacity: 500, config: h.host.config,
   };
 }
 

@@ -17,19 +17,17 @@ import * as backupsRoute from "@/app/api/v1/environments/[id]/backups/route";
 import * as restoreRoute from "@/app/api/v1/environments/[id]/restore/route";
 import * as verifyRoute from "@/app/api/v1/environments/[id]/backups/[bid]/verify/route";
 import { hosts } from "@/lib/db/schema";
-import { closeSshConnections } from "@/lib/drivers/transport/ssh";
-import { encryptHostSecret } from "@/lib/drivers/transport/secrets";
 import { BACKUP_MARKER_FILE } from "@/lib/drivers/types";
 import { backupStoreDir } from "@/lib/env";
 import { orderView } from "@/lib/orders/queries";
-import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
-import { bootPortal, makeGroup, makeUser, order, tokenFor, waitForAction, waitForOrder, type Actor } from "../helpers/portal";
+import { bootPortal, order, waitForAction, waitForOrder, type Actor } from "../helpers/portal";
 import { startEmulatedHost, stopEmulatedHosts, type EmulatedHost } from "../helpers/emulated-hosts";
+import { portalOnEmulatedHosts } from "../helpers/emulated-portal";
 
 const { db } = await bootPortal();
 let xenHost: EmulatedHost, solHost: EmulatedHost;
-let worker: RunningWorkers;
+let portal: Awaited<ReturnType<typeof portalOnEmulatedHosts>> | undefined;
 /** The Xen host's stage directory (its default is /var/tmp): one of this run's own. */
 const xenStage = `/var/tmp/portal-xen-bk-${process.pid}`;
 let owner: Actor;
@@ -70,24 +68,12 @@ beforeAll(async () => {
   await must(solHost, ["zoneadm", "-z", golden, "install"]);
 
   // Only the emulated hosts take orders in this file.
-  await db.update(hosts).set({ state: "draining" });
-  for (const h of [xenHost, solHost]) {
-    await db.insert(hosts).values({
-      state: "active", id: h.host.id, name: h.name, kind: h.host.kind, address: h.sshd.host, port: h.sshd.port, sshUser: h.sshd.user,
-      sshPrivateKey: encryptHostSecret(h.host.id, h.sshd.privateKey), hostKeyFingerprint: h.sshd.hostKeyFingerprint,
-      cpuCapacity: 8, memoryMbCapacity: 16384, diskGbCapacity: 500, config: h.host.config,
-    });
-  }
-  worker = await startWorkers();
-  const group = await makeGroup(db, { autoApprove: true });
-  owner = await makeUser(db, "customer", group.slug);
-  token = await tokenFor(db, owner);
+  portal = await portalOnEmulatedHosts(db, [xenHost, solHost]);
+  ({ owner, token } = portal);
 }, 60_000);
 
 afterAll(async () => {
-  await worker?.stop();
-  await closeSshConnections();
-  await stopEmulatedHosts([xenHost, solHost]);
+  await (portal ? portal.stop() : stopEmulatedHosts([xenHost, solHost]));
   rmSync(xenStage, { recursive: true, force: true });
 });
 

@@ -20,6 +20,7 @@ import { zoneDeleteSnapshotStep, zoneResizePlan, zoneRevertPlan, zoneSnapshotSte
 import { xenBackupPlan, xenRestorePlan, xenVerifyPlan } from "@/lib/drivers/xen/backup";
 import { zoneBackupPlan, zoneMarkerStep, zoneRestorePlan, zoneVerifyPlan } from "@/lib/drivers/zones/backup";
 import { xenHostUsageStep, xenUsageStep } from "@/lib/drivers/xen/usage";
+import { xenReinstallKeepDataPlan } from "@/lib/drivers/xen/reinstall";
 import { zoneUsageStep, zonesHostUsageStep } from "@/lib/drivers/zones/usage";
 import { goldenOrders, goldenZonesConfig } from "../fixtures/plan-orders";
 
@@ -51,6 +52,8 @@ function lifecyclePlans(): Record<string, Plan> {
     "zone-verify": { kind: "zones", host: zone.host.name, guest: "verify-3f2a9c1e", steps: [...zv.boot, zv.cleanup] },
     "zone-restore": { kind: "zones", host: zone.host.name, guest: zone.hostname, steps: zoneRestorePlan(zone, ZonesDriver.config(zone.host), "/var/tmp/portal-backup-20261125.gz") },
     ...day2Plans(),
+    // A reinstall keeping /data: the delivery's storage and unpack between setting the old disk aside and copying /data.
+    "xen-reinstall-keep-data": { kind: "xen", host: xen.host.name, guest: xen.hostname, steps: xenReinstallKeepDataPlan(xen, XenDriver.config(xen.host)) },
     // What the usage sampler reads (lib/drivers/xen/usage.ts, lib/drivers/zones/usage.ts).
     "xen-usage": { kind: "xen", host: xen.host.name, guest: xen.hostname, steps: [xenUsageStep(xen, XenDriver.config(xen.host)), xenHostUsageStep(XenDriver.config(xen.host))] },
     "zone-usage": { kind: "zones", host: zone.host.name, guest: zone.hostname, steps: [zoneUsageStep(zone, ZonesDriver.config(zone.host)), zonesHostUsageStep(ZonesDriver.config(zone.host))] },

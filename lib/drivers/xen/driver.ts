@@ -4,7 +4,7 @@
  * reference and are tested against emulators (tests/emulators/); deployment, stop/start and
  * destroy also on a real Xen 4.17 host (a Debian dom0 under QEMU, PV guests:
  * tests/integration/xen-real.test.ts). Migration, snapshots, resize and backups have NOT been
- * run on a real Xen host.
+ * run on a real Xen host, nor has a reinstall that keeps /data (./reinstall.ts).
  */
 import { readMarkerOnConsole, writeMarkerOnConsole } from "../console-marker";
 import { stagedBackupFile, verifyGuest } from "../plan/backup-file";
@@ -17,6 +17,7 @@ import { xenMigrationPlan } from "./migration";
 import { xenBackupPlan, xenRestorePlan, xenVerifyPlan } from "./backup";
 import { xenDeleteSnapshotStep, xenResizePlan, xenRevertPlan, xenTakeSnapshotStep } from "./day2";
 import { xenHaltStep, xenNames, xenProvisionPlan, xenSnapshotStep, xenStartStep, xenTeardownPlan } from "./plan";
+import { keptNames, xenCopyCleanupStep, xenCopyDataStep, xenDropOldStep, xenPutBackStep, xenSetAsideStep } from "./reinstall";
 import { xenGuestUsage, xenHostUsage } from "./usage";
 
 export type { ConnectHost } from "../plan/driver";
@@ -36,11 +37,11 @@ export function migrationAddress(host: DeploySpec["host"], configured: string | 
 /** What a Xen backup holds: the guest's LV as raw blocks, gzip-compressed on the host. */
 const DISK_FORMAT = "xen-lv";
 
-const NOTICE = "note: this Xen command plan's deployment, stop/start and destroy were run on a real Xen 4.17 host; migration, snapshots, resize and backups only against emulators";
+const NOTICE = "note: this Xen command plan's deployment, stop/start and destroy were run on a real Xen 4.17 host; migration, snapshots, resize, backups and a reinstall keeping /data only against emulators";
 
 export class XenDriver extends PlanDriver implements HypervisorDriver {
   readonly kind = "xen" as const;
-  readonly capabilities = { liveMigration: true, coldMove: false, cpuCap: true, sparseRoot: false, snapshots: true, resize: true, keepData: false };
+  readonly capabilities = { liveMigration: true, coldMove: false, cpuCap: true, sparseRoot: false, snapshots: true, resize: true, keepData: true };
 
   static config(host: DeploySpec["host"]): XenHostConfig {
     return parseHostConfig(xenHostConfig, host);
@@ -86,6 +87,46 @@ export class XenDriver extends PlanDriver implements HypervisorDriver {
 
   async resize(spec: DeploySpec, from: DeploySpec["flavor"], io: StepIo): Promise<void> {
     for (const step of xenResizePlan(spec, from, XenDriver.config(spec.host))) await this.runOne(spec, io, step);
+  }
+
+  /** A rebuild keeping /data sets the guest's volume aside instead of removing it (./reinstall.ts). */
+  override destroy(spec: DeploySpec, io: StepIo) {
+    return spec.keepData ? this.runOne(spec, io, xenSetAsideStep(spec, XenDriver.config(spec.host))) : super.destroy(spec, io);
+  }
+
+  /**
+   * With keepData: the new root is built as a delivery builds it, then /data is copied onto it
+   * from the volume set aside, which is removed only after the copy; a failed copy puts the
+   * old volume back under its name (./reinstall.ts). A retry after such a failure sets it aside
+   * and builds the new root again.
+   */
+  override async unpack(spec: DeploySpec, io: StepIo) {
+    if (!spec.keepData) return super.unpack(spec, io);
+    const cfg = XenDriver.config(spec.host);
+    const k = keptNames(spec, cfg);
+    const setAside = await this.onHost(spec.host, async (t) => (await t.run(["lvs", "--noheadings", "-o", "lv_name", k.keptPath])).code === 0);
+    if (!setAside) {
+      await io.log(`${k.keptPath} is not there (an earlier copy of /data failed and was put back): setting the disk aside and building the new one again`);
+      await this.runOne(spec, io, xenSetAsideStep(spec, cfg));
+      await super.createStorage(spec, io);
+    }
+    await super.unpack(spec, io);
+    let copyError: Error | null = null;
+    try {
+      await this.runOne(spec, io, xenCopyDataStep(spec, cfg));
+    } catch (e) {
+      copyError = e as Error;
+    }
+    await this.runOne(spec, io, xenCopyCleanupStep(spec, cfg)).catch((e: Error) => {
+      throw new StepError(`${copyError ? `copying /data failed (${copyError.message}), and ` : ""}the disks could not be unmounted (${e.message}); the old disk is kept as ${k.keptPath}, untouched: an admin unmounts ${k.keptMount} and ${k.mountPoint}`);
+    });
+    if (!copyError) return this.runOne(spec, io, xenDropOldStep(spec, cfg));
+    await this.runOne(spec, io, xenPutBackStep(spec, cfg)).catch((e: Error) => {
+      throw new StepError(`copying /data to the new disk failed (${copyError.message}); the old disk is kept as ${k.keptPath}, untouched, but could not get its name back (${e.message}): an admin renames it (lvrename ${k.vg} ${k.keptLv} ${k.lv})`);
+    });
+    throw new StepError(
+      `copying /data to the new disk failed (${copyError.message}). Nothing is lost: the new disk was removed and the old one is back as ${k.lvPath}, as it was before the reinstall, /data included; ${spec.hostname} stays off. Retry to try the reinstall again`,
+    );
   }
 
   usage(spec: DeploySpec) { return this.onHost(spec.host, (t) => xenGuestUsage(t, spec, XenDriver.config(spec.host))); }

@@ -1,5 +1,5 @@
-/** TEST EMULATOR, NOT THE REAL TOOL: lvcreate, lvremove, lvs, vgs, mkfs.ext4, dd on /dev/VG/LV. */
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+/** TEST EMULATOR, NOT THE REAL TOOL: lvcreate, lvremove, lvrename, lvs, vgs, mkfs.ext4, dd on /dev/VG/LV. */
+import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
 import { STATE, copyDir, fail, load, out, packTree, parseArgs, readPacked, save, unpackTree, warn } from "./state.mjs";
 
@@ -82,6 +82,34 @@ export function lvremove(args) {
     rmSync(lvData(vg, lv), { recursive: true, force: true });
     out(`  Logical volume "${lv}" successfully removed.`);
   }
+}
+
+/**
+ * `lvrename VG OLD NEW` or `lvrename VG/OLD VG/NEW`: the volume, its files and its snapshots'
+ * origin follow the new name (as LVM allows, also while it is open).
+ */
+export function lvrename(args) {
+  const { rest } = parseArgs(args);
+  const names = rest.map((a) => a.replace(/^\/dev\//, ""));
+  let vg, from, to;
+  if (names.length === 3) [vg, from, to] = names;
+  else if (names.length === 2 && names[0].includes("/")) {
+    [vg, from] = names[0].split("/");
+    to = names[1].includes("/") ? names[1].split("/")[1] : names[1];
+    if (names[1].includes("/") && names[1].split("/")[0] !== vg) fail(`  Old and new volume group names need to match.`, 3);
+  } else fail("  Old and new logical volume names required", 3);
+  const s = lvmLoad();
+  if (!s.vgs[vg]) fail(`  Volume group "${vg}" not found\n  Cannot process volume group ${vg}`, 5);
+  if (!s.lvs[`${vg}/${from}`]) fail(`  Existing logical volume "${from}" not found in volume group "${vg}"`, 5);
+  if (s.lvs[`${vg}/${to}`]) fail(`  Logical Volume "${to}" already exists in volume group "${vg}"`, 5);
+  s.lvs[`${vg}/${to}`] = s.lvs[`${vg}/${from}`];
+  delete s.lvs[`${vg}/${from}`];
+  for (const v of Object.values(s.lvs)) if (v.origin === from && s.lvs[`${vg}/${to}`] !== v) v.origin = to;
+  lvmSave(s);
+  mkdirSync(lvData(vg, from), { recursive: true });
+  rmSync(lvData(vg, to), { recursive: true, force: true });
+  renameSync(lvData(vg, from), lvData(vg, to));
+  out(`  Renamed "${from}" to "${to}" in volume group "${vg}"`);
 }
 
 function table(rows, fields, opts, header) {

@@ -1,5 +1,5 @@
 /** TEST EMULATORS, NOT THE REAL TOOLS: dispatch from a ../bin/<tool> script to its emulation. */
-import { dd, e2fsck, lvconvert, lvcreate, lvextend, lvremove, lvs, mkfs, resize2fs, vgs } from "./lvm.mjs";
+import { dd, e2fsck, lvconvert, lvcreate, lvextend, lvremove, lvrename, lvs, mkfs, resize2fs, vgs } from "./lvm.mjs";
 import { mount, umount } from "./mount.mjs";
 import { nc, xl } from "./xen.mjs";
 import { zfs } from "./zfs.mjs";
@@ -7,7 +7,7 @@ import { digest, prtconf, psrinfo, zlogin, zoneadm, zonecfg } from "./zones.mjs"
 import { ssh } from "./ssh.mjs";
 import { kstat, pagesize, prstat } from "./usage.mjs";
 
-const tools = { xl, lvcreate, lvremove, lvconvert, lvextend, lvs, vgs, "mkfs.ext4": mkfs, dd, e2fsck, resize2fs, mount, umount, nc, zfs, zonecfg, zoneadm, zlogin, psrinfo, prtconf, ssh, digest, prstat, kstat, pagesize };
+const tools = { xl, lvcreate, lvremove, lvrename, lvconvert, lvextend, lvs, vgs, "mkfs.ext4": mkfs, dd, e2fsck, resize2fs, mount, umount, nc, zfs, zonecfg, zoneadm, zlogin, psrinfo, prtconf, ssh, digest, prstat, kstat, pagesize };
 
 export function main(tool) {
   const fn = tools[tool];
