@@ -314,8 +314,10 @@ describe("searching and exporting the log", () => {
     expect(events.find((e) => e.action === "host.update" && e.targetId === host.id)?.targetName).toBe(host.name);
     expect(events.filter((e) => e.targetType === "user" && e.targetId === customer.id).map((e) => e.targetName)).toContain(customer.email);
     expect(events.filter((e) => e.targetType === "audit_log").every((e) => e.targetName === null)).toBe(true);
-    // The page, its count and the names: three statements, whatever the page holds.
-    expect(statements.filter((q) => /audit_events|union all/i.test(q))).toHaveLength(3);
+    // The page, its count and the names: three reads, whatever the page holds (the worker of
+    // this process may write audit events meanwhile: those inserts are not the page's).
+    const reads = statements.filter((q) => /^\s*(select|with)\b/i.test(q) && /audit_events|union all/i.test(q));
+    expect(reads, reads.join("\n")).toHaveLength(3);
   });
 
   it("refuses non-admins and bad filters", async () => {
