@@ -16,8 +16,9 @@ import type { ReinstallInput } from "./input";
  * through the deploy pipeline (the same rebuild as a course machine's reset), keeping its
  * name, host, addresses and MACs. Its disk is built again, so what was written on it is gone,
  * unless `keepData` asks to keep the data filesystem and the host kind keeps it apart from the
- * root (QEMU: the disk is /data, the root is the image's initramfs); elsewhere the data lives
- * on the root volume and keepData is refused (409). Owner or admin; the order page follows the
+ * root (QEMU: the disk is /data, the root is the image's initramfs; zones: /data is a ZFS
+ * dataset of its own, renamed aside while the zone root is rebuilt); on Xen the data lives on
+ * the root volume and keepData is refused (409). Owner or admin; the order page follows the
  * run like a delivery. 409 while another action runs or the order is not delivered.
  */
 export async function requestReinstall(db: Db, actor: Actor, environmentId: string, input: ReinstallInput = { keepData: false }) {

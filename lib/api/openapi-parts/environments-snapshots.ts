@@ -85,7 +85,7 @@ export const environmentsSnapshotsPart: OpenApiPart = {
       post: {
         operationId: "reinstallEnvironment",
         summary:
-          "Rebuild the environment from the current golden image of its catalog image through the deploy pipeline (the order goes queued, then ready again; follow it on the order): name, host, addresses and MACs stay; the environment's snapshots are gone. Without keepData the disk is built again, so its files are gone; with `keepData: true` (QEMU hosts) the data filesystem at /data, and the guest's SSH host key on it, stay and the new image boots on them. An empty body is a reinstall without keepData.",
+          "Rebuild the environment from the current golden image of its catalog image through the deploy pipeline (the order goes queued, then ready again; follow it on the order): name, host, addresses and MACs stay; the environment's snapshots are gone. Without keepData the disk is built again, so its files are gone; with `keepData: true` (QEMU hosts and Solaris zones) the data filesystem at /data stays and the new image boots with it (on QEMU the guest's SSH host key, kept on it, stays too). An empty body is a reinstall without keepData.",
         parameters: [envId],
         requestBody: { required: false, content: { "application/json": { schema: ref("ReinstallInput") } } },
         responses: {
@@ -102,7 +102,7 @@ export const environmentsSnapshotsPart: OpenApiPart = {
           ...unauthorized,
           ...owner,
           ...notFound("No such environment, or not one you may see"),
-          ...conflict("Another action of the environment is queued or running (the message names it), the environment is not delivered, not running and not stopped, or keepData on a host kind whose data lives on the root volume (Xen, zones)"),
+          ...conflict("Another action of the environment is queued or running (the message names it), the environment is not delivered, not running and not stopped, or keepData on a host kind whose data lives on the root volume (Xen)"),
           ...bodyRejected("keepData not a boolean, or an unknown field"),
         },
       },
