@@ -107,7 +107,7 @@ export interface paths {
     post: operations["decideResize"];
   };
   "/api/v1/environments/{id}/reinstall": {
-    /** Rebuild the environment from the current golden image of its catalog image through the deploy pipeline (the order goes queued, then ready again; follow it on the order): name, host, addresses and MACs stay; the environment's snapshots are gone. Without keepData the disk is built again, so its files are gone; with `keepData: true` (QEMU hosts) the data filesystem at /data, and the guest's SSH host key on it, stay and the new image boots on them. An empty body is a reinstall without keepData. */
+    /** Rebuild the environment from the current golden image of its catalog image through the deploy pipeline (the order goes queued, then ready again; follow it on the order): name, host, addresses and MACs stay; the environment's snapshots are gone. Without keepData the disk is built again, so its files are gone; with `keepData: true` (QEMU hosts and Solaris zones) the data filesystem at /data stays and the new image boots with it (on QEMU the guest's SSH host key, kept on it, stays too). An empty body is a reinstall without keepData. */
     post: operations["reinstallEnvironment"];
   };
   "/api/v1/environments/{id}/resize": {
@@ -2862,7 +2862,7 @@ export interface operations {
       };
     };
   };
-  /** Rebuild the environment from the current golden image of its catalog image through the deploy pipeline (the order goes queued, then ready again; follow it on the order): name, host, addresses and MACs stay; the environment's snapshots are gone. Without keepData the disk is built again, so its files are gone; with `keepData: true` (QEMU hosts) the data filesystem at /data, and the guest's SSH host key on it, stay and the new image boots on them. An empty body is a reinstall without keepData. */
+  /** Rebuild the environment from the current golden image of its catalog image through the deploy pipeline (the order goes queued, then ready again; follow it on the order): name, host, addresses and MACs stay; the environment's snapshots are gone. Without keepData the disk is built again, so its files are gone; with `keepData: true` (QEMU hosts and Solaris zones) the data filesystem at /data stays and the new image boots with it (on QEMU the guest's SSH host key, kept on it, stays too). An empty body is a reinstall without keepData. */
   reinstallEnvironment: {
     parameters: {
       path: {
@@ -2904,7 +2904,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Another action of the environment is queued or running (the message names it), the environment is not delivered, not running and not stopped, or keepData on a host kind whose data lives on the root volume (Xen, zones) */
+      /** @description Another action of the environment is queued or running (the message names it), the environment is not delivered, not running and not stopped, or keepData on a host kind whose data lives on the root volume (Xen) */
       409: {
         content: {
           "application/json": components["schemas"]["Error"];
