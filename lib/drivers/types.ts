@@ -49,7 +49,7 @@ export type DriverCapabilities = {
   snapshots: boolean;
   /** vCPUs, memory and caps can be changed and the disk grown (resize). */
   resize: boolean;
-  /** A rebuild from the image can keep the guest's data filesystem (its own disk, apart from the root). */
+  /** A rebuild from the image can keep the guest's data filesystem (/data). */
   keepData: boolean;
 };
 

@@ -15,10 +15,11 @@ import type { ReinstallInput } from "./input";
  * Reinstall: the environment is rebuilt from the current golden image of its catalog image
  * through the deploy pipeline (the same rebuild as a course machine's reset), keeping its
  * name, host, addresses and MACs. Its disk is built again, so what was written on it is gone,
- * unless `keepData` asks to keep the data filesystem (/data) and the host kind can: QEMU (the
- * disk is /data, the root is the image's initramfs), Xen (the old root volume is set aside and
- * /data copied onto the new one: lib/drivers/xen/reinstall.ts, emulator-tested only); on the
- * others keepData is refused (409). Owner or admin; the order page follows the
+ * unless `keepData` asks to keep the data filesystem (/data): QEMU (the disk is /data, the root
+ * is the image's initramfs), zones (/data is a ZFS dataset of its own, renamed aside while the
+ * zone root is rebuilt) and Xen (the old root volume is set aside and /data copied onto the new
+ * one: lib/drivers/xen/reinstall.ts); Xen and zones emulator-tested only. Owner or admin; the
+ * order page follows the
  * run like a delivery. 409 while another action runs or the order is not delivered.
  */
 export async function requestReinstall(db: Db, actor: Actor, environmentId: string, input: ReinstallInput = { keepData: false }) {
@@ -50,10 +51,10 @@ export async function requestReinstall(db: Db, actor: Actor, environmentId: stri
   return { orderId: env.orderId, environmentId, runId: run.id, status: "queued" as const };
 }
 
-/** 409 unless the environment's host kind keeps the data filesystem apart from the root it rebuilds. */
+/** 409 when the driver of the environment's host kind cannot keep /data (every driver can today; the order page hides the box where it cannot). */
 async function refuseKeepData(db: Db, hostId: string) {
   const [host] = await db.select({ kind: hosts.kind }).from(hosts).where(eq(hosts.id, hostId));
   if (!driverFor(host.kind, db).capabilities.keepData) {
-    throw conflict(`On ${host.kind} hosts the data lives on the root volume; a reinstall cannot keep it in this version`);
+    throw conflict(`On ${host.kind} hosts a reinstall cannot keep /data in this version`);
   }
 }

@@ -321,22 +321,6 @@ describe("reinstall", () => {
     expect(await volumeOf(envId, hostname)).toMatchObject({ state: "created", createdCount: 2 });
   });
 
-  it("refuses keepData where the host kind cannot keep /data (zones): 409 saying why, nothing queued", async () => {
-    const { orderId, envId } = await delivered();
-    const [env] = await db.select({ hostId: environments.hostId }).from(environments).where(eq(environments.id, envId));
-    const [host] = await db.select({ kind: hosts.kind }).from(hosts).where(eq(hosts.id, env.hostId));
-    await db.update(hosts).set({ kind: "zones" }).where(eq(hosts.id, env.hostId));
-    try {
-      const refused = await reinstall(envId, token.owner, { keepData: true });
-      expect(refused.status).toBe(409);
-      expect(refused.body.error).toBe("On zones hosts the data lives on the root volume; a reinstall cannot keep it in this version");
-    } finally {
-      await db.update(hosts).set({ kind: host.kind }).where(eq(hosts.id, env.hostId));
-    }
-    const [still] = await db.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId));
-    expect(still.status).toBe("ready");
-  });
-
   it("waits for a queued action: 409 naming it", async () => {
     const { envId } = await delivered();
     await worker!.stop();

@@ -18,6 +18,7 @@ import { hosts, users } from "@/lib/db/schema";
 import { encryptHostSecret } from "@/lib/drivers/transport/secrets";
 import { destroyEnvironment, orderView } from "@/lib/orders/queries";
 import * as migrateRoute from "@/app/api/v1/environments/[id]/migrate/route";
+import * as reinstallRoute from "@/app/api/v1/environments/[id]/reinstall/route";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { KEY, spec } from "../fixtures/plan-orders";
 import { invoke } from "../helpers/http";
@@ -301,7 +302,8 @@ describe("Solaris zones over SSH (emulated zonecfg, zoneadm, zfs, zlogin)", () =
     const { io, lines } = recordingIo();
     await zones.createStorage(db(), io);
     await zones.unpack(db(), io);
-    expect(lines.filter((l) => l.startsWith("already done"))).toHaveLength(2);
+    expect(lines.filter((l) => l.startsWith("already done"))).toHaveLength(3); // configured, installed, /data made
+    expect(lines.join("\n")).toContain("no /data kept from an earlier install: a new one is made");
     expect(lines.join("\n")).toContain("already installed; create not allowed.; it matches this order");
   });
 
@@ -331,10 +333,13 @@ describe("Solaris zones over SSH (emulated zonecfg, zoneadm, zfs, zlogin)", () =
     await provision(zones, s, io);
     const motd = `${solC.state}/zones/zone-snap1/root/etc/motd`;
     await solC.transport().writeFile(motd, "before the snapshot\n");
+    const data = `${solC.state}/zones/zone-snap1/root/data/results.txt`; // the zone's /data dataset, mounted while it runs
+    writeFileSync(data, "run 1\n");
     const tag = "portal-0123456789abcdef";
     expect(await zones.takeSnapshot!(s, tag, io)).toEqual({ withMemory: false, sizeBytes: null });
     await zones.takeSnapshot!(s, tag, io); // a rerun finds it there
     await solC.transport().writeFile(motd, "changed after\n");
+    writeFileSync(data, "run 2\n");
     // A newer snapshot stops the rollback, and the step says what to do.
     await zones.takeSnapshot!(s, "portal-newer", io);
     const refused = await zones.revertSnapshot!(s, { tag, withMemory: false }, io).catch((e) => e);
@@ -347,6 +352,8 @@ describe("Solaris zones over SSH (emulated zonecfg, zoneadm, zfs, zlogin)", () =
     expect(lines).toContain(`$ zfs rollback rpool/zones/zone-snap1@${tag}`);
     await zones.start!(s, io);
     expect(await zones.revertSnapshot!(s, { tag, withMemory: false }, io)).toEqual({ running: true });
+    expect(readFileSync(data, "utf8")).toBe("run 1\n"); // /data went back with the root
+    expect(lines).toContain(`$ zfs rollback rpool/zones/zone-snap1/data@${tag}`);
     expect((await on(solC, ["zoneadm", "-z", "zone-snap1", "list", "-p"])).stdout).toMatch(/:zone-snap1:running:/);
     await zones.deleteSnapshot!(s, { tag, withMemory: false }, io);
     await zones.deleteSnapshot!(s, { tag, withMemory: false }, io); // gone already
@@ -413,6 +420,7 @@ describe("Solaris zones over SSH (emulated zonecfg, zoneadm, zfs, zlogin)", () =
   it("moves cold to another Solaris host by detach, zfs send | ssh zfs receive, attach; the source is cleaned up", async () => {
     const s = db();
     const { io, lines } = recordingIo();
+    writeFileSync(`${solC.state}/zones/zone-db1/root/data/moved.txt`, "travels with the zone\n");
     const result = await zones.migrate(s, solD.host, io);
     expect(result.mode).toBe("cold");
     expect(result.downtimeMs).not.toBeNull();
@@ -420,9 +428,10 @@ describe("Solaris zones over SSH (emulated zonecfg, zoneadm, zfs, zlogin)", () =
     expect((await on(solD, ["zoneadm", "-z", "zone-db1", "list", "-p"])).stdout).toMatch(new RegExp(`^\\d+:zone-db1:running:${solD.state}/zones/zone-db1:`));
     expect((await on(solD, ["zonecfg", "-z", "zone-db1", "export"])).stdout).toContain("set ncpus=2");
     expect(readFileSync(`${solD.state}/zones/zone-db1/root/etc/sysidcfg`, "utf8")).toContain("hostname=zone-db1");
+    expect((await on(solD, ["zlogin", "zone-db1", "cat", "/data/moved.txt"])).stdout).toBe("travels with the zone\n");
     expect((await on(solC, ["zoneadm", "-z", "zone-db1", "list", "-p"])).code).not.toBe(0);
     expect((await on(solC, ["zfs", "list", "-H", "-o", "name"])).stdout).not.toContain("rpool/zones/zone-db1");
-    expect(lines.some((l) => l.includes(`sh -c 'zfs send "$1" | ssh "$2" zfs receive -F "$3"' sh rpool/zones/zone-db1@portal-move-`))).toBe(true);
+    expect(lines.some((l) => l.includes(`sh -c 'zfs send -R "$1" | ssh "$2" zfs receive -F "$3"' sh rpool/zones/zone-db1@portal-move-`))).toBe(true);
     expect(await zones.status({ ...s, host: solD.host })).toBe("running");
   });
 
@@ -526,5 +535,48 @@ describe("orders through the portal's pipeline onto emulated Xen and Solaris hos
     expect(zoneGone.status, zoneGone.reason ?? "").toBe("retired");
     expect((await on(xenB, ["lvs", "vg0/pipe-xen1"])).code).not.toBe(0);
     expect((await on(solD, ["zoneadm", "-z", "pipe-zone1", "list", "-p"])).code).not.toBe(0);
+  });
+
+  it("a zone keeps /data across a reinstall with keepData and starts with an empty /data without; destroy removes it", async () => {
+    const { db } = await bootPortal();
+    const group = await makeGroup(db, { autoApprove: true });
+    const customer = await makeUser(db, "customer", group.slug);
+    const token = await tokenFor(db, customer);
+    const o = await order(db, customer, { image: "solaris10-sparse", flavor: "small", name: "pipe-zone2" });
+    const view = await waitForOrder(db, o.id, undefined, 60_000);
+    expect(view.status, view.reason ?? "").toBe("ready");
+    const h = [solC, solD].find((e) => e.name === view.environment!.host)!;
+    const envId = view.environment!.id;
+    const reinstall = async (body: Record<string, unknown>) => {
+      const r = await invoke(reinstallRoute.POST, "POST", `/api/v1/environments/${envId}/reinstall`, { token, params: { id: envId }, body });
+      expect(r.status, JSON.stringify(r.body)).toBe(202);
+      const done = await waitFor(() => orderView(db, o.id), (v) => v.status === "ready" || v.status === "failed", { timeoutMs: 60_000, what: "the reinstall" });
+      expect(done.status, done.reason ?? "").toBe("ready");
+      return done;
+    };
+    const readData = () => on(h, ["zlogin", "pipe-zone2", "cat", "/data/notes.txt"]);
+
+    // The zone mounts its own dataset at /data; the owner writes a file there.
+    expect((await on(h, ["zonecfg", "-z", "pipe-zone2", "export"])).stdout).toContain("add fs\nset dir=/data\nset special=rpool/zones/pipe-zone2/data\nset type=zfs\nend");
+    writeFileSync(`${h.state}/zones/pipe-zone2/root/data/notes.txt`, "kept across reinstalls\n");
+    writeFileSync(`${h.state}/zones/pipe-zone2/root/etc/motd`, "on the old root\n");
+    expect((await readData()).stdout).toBe("kept across reinstalls\n");
+
+    const kept = await reinstall({ keepData: true });
+    expect(kept.environment!.addresses).toEqual(view.environment!.addresses);
+    expect((await on(h, ["zoneadm", "-z", "pipe-zone2", "list", "-p"])).stdout).toMatch(/:pipe-zone2:running:/);
+    expect((await readData()).stdout).toBe("kept across reinstalls\n");
+    expect(existsSync(`${h.state}/zones/pipe-zone2/root/etc/motd`)).toBe(false); // the root is the golden zone's again
+    expect((await on(h, ["zfs", "list", "-H", "-o", "name"])).stdout).not.toContain("pipe-zone2-kept-data");
+
+    await reinstall({});
+    const gone = await readData();
+    expect(gone.code).not.toBe(0);
+    expect(gone.stderr).toContain("cannot open /data/notes.txt");
+    expect((await on(h, ["zfs", "list", "-H", "-o", "name", "rpool/zones/pipe-zone2/data"])).code).toBe(0); // a new, empty /data
+
+    await destroyEnvironment(db, customer, o.id);
+    expect((await waitForOrder(db, o.id, ["retired", "failed"], 60_000)).status).toBe("retired");
+    expect((await on(h, ["zfs", "list", "-H", "-o", "name"])).stdout).not.toContain("pipe-zone2");
   });
 });

@@ -51,6 +51,8 @@ function lifecyclePlans(): Record<string, Plan> {
     "xen-verify": { kind: "xen", host: xen.host.name, guest: "verify-3f2a9c1e", steps: [...xv.boot, xv.cleanup] },
     "zone-verify": { kind: "zones", host: zone.host.name, guest: "verify-3f2a9c1e", steps: [...zv.boot, zv.cleanup] },
     "zone-restore": { kind: "zones", host: zone.host.name, guest: zone.hostname, steps: zoneRestorePlan(zone, ZonesDriver.config(zone.host), "/var/tmp/portal-backup-20261125.gz") },
+    // A reinstall that keeps /data: teardown sets the dataset aside, the deployment takes it back.
+    "zone-reinstall-keep": ZonesDriver.plan({ ...zone, keepData: true }),
     ...day2Plans(),
     // A reinstall keeping /data: the delivery's storage and unpack between setting the old disk aside and copying /data.
     "xen-reinstall-keep-data": { kind: "xen", host: xen.host.name, guest: xen.hostname, steps: xenReinstallKeepDataPlan(xen, XenDriver.config(xen.host)) },

@@ -85,7 +85,7 @@ export const environmentsSnapshotsPart: OpenApiPart = {
       post: {
         operationId: "reinstallEnvironment",
         summary:
-          "Rebuild the environment from the current golden image of its catalog image through the deploy pipeline (the order goes queued, then ready again; follow it on the order): name, host, addresses and MACs stay; the environment's snapshots are gone. Without keepData the disk is built again, so its files are gone; with `keepData: true` the data filesystem at /data stays: on QEMU hosts the new image boots on the same data disk (the guest's SSH host key on it stays too); on Xen hosts the old root volume is set aside, /data is copied onto the new root with owners, modes and times, and the old volume is removed after the copy (if the copy fails the old volume is put back under its name, untouched, and the order fails saying so; a retry tries again). An empty body is a reinstall without keepData.",
+          "Rebuild the environment from the current golden image of its catalog image through the deploy pipeline (the order goes queued, then ready again; follow it on the order): name, host, addresses and MACs stay; the environment's snapshots are gone. Without keepData the disk is built again, so its files are gone; with `keepData: true` the data filesystem at /data stays: on QEMU hosts the new image boots on the same data disk (the guest's SSH host key on it stays too); on Solaris zones /data is a ZFS dataset of its own, set aside while the zone root is rebuilt; on Xen hosts the old root volume is set aside, /data is copied onto the new root with owners, modes and times, and the old volume is removed after the copy (if the copy fails the old volume is put back under its name, untouched, and the order fails saying so; a retry tries again). An empty body is a reinstall without keepData.",
         parameters: [envId],
         requestBody: { required: false, content: { "application/json": { schema: ref("ReinstallInput") } } },
         responses: {
@@ -102,7 +102,7 @@ export const environmentsSnapshotsPart: OpenApiPart = {
           ...unauthorized,
           ...owner,
           ...notFound("No such environment, or not one you may see"),
-          ...conflict("Another action of the environment is queued or running (the message names it), the environment is not delivered, not running and not stopped, or keepData on a host kind that cannot keep /data (zones)"),
+          ...conflict("Another action of the environment is queued or running (the message names it), the environment is not delivered, not running and not stopped"),
           ...bodyRejected("keepData not a boolean, or an unknown field"),
         },
       },

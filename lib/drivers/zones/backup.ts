@@ -2,6 +2,9 @@
  * Backup, in-place restore and proven restore (a throwaway zone) of a Solaris zone as command
  * plans. NOT run on a real Solaris host: written from shared/reference/hypervisors.md
  * (`zfs snapshot` + `zfs send`) and checked against golden files and the host emulators only.
+ * The zone's /data is a child dataset of the zonepath's (./plan.ts): snapshots are taken with -r,
+ * sent as one replication stream (`zfs send -R`) and destroyed with -r, so a backup holds the
+ * root and /data of one instant and a restore brings both back.
  * The portal streams `file` back to its backup store (or up from it) and removes it.
  */
 import { assertBackupFile, verifyGuest } from "../plan/backup-file";
@@ -34,8 +37,8 @@ export function zoneBackupPlan(spec: DeploySpec, cfg: ZonesHostConfig, file: str
       step: "backup-snapshot",
       description: `Snapshot ${s.dataset} for a backup`,
       actions: [
-        run(["zfs", "destroy", snap], "A snapshot left by a backup that stopped half-way would be stale", { alreadyDone: { ...noSnapshot, note: "no snapshot left from an earlier backup" } }),
-        run(["zfs", "snapshot", snap], "Point-in-time copy of the zonepath while the zone runs"),
+        run(["zfs", "destroy", "-r", snap], "A snapshot left by a backup that stopped half-way would be stale", { alreadyDone: { ...noSnapshot, note: "no snapshot left from an earlier backup" } }),
+        run(["zfs", "snapshot", "-r", snap], "Point-in-time copy of the zonepath and /data while the zone runs"),
       ],
     },
     {
@@ -43,14 +46,14 @@ export function zoneBackupPlan(spec: DeploySpec, cfg: ZonesHostConfig, file: str
       description: `Send ${snap}, compressed, to ${file}`,
       actions: [
         run(["mkdir", "-p", file.slice(0, file.lastIndexOf("/"))], "Where the copy waits until the portal has it"),
-        run(["sh", "-c", 'zfs send "$1" | gzip -c > "$2"', "sh", snap, file], "A full stream of the snapshot", { timeoutMs: 4 * 60 * 60_000 }),
+        run(["sh", "-c", 'zfs send -R "$1" | gzip -c > "$2"', "sh", snap, file], "A full replication stream of the snapshot, /data included", { timeoutMs: 4 * 60 * 60_000 }),
         run(["digest", "-a", "sha256", file], "Checksum on the host, compared with the portal's after the transfer"),
       ],
     },
     {
       step: "backup-cleanup",
       description: `Destroy ${snap}`,
-      actions: [run(["zfs", "destroy", snap], "The snapshot is no longer needed", { alreadyDone: noSnapshot })],
+      actions: [run(["zfs", "destroy", "-r", snap], "The snapshots are no longer needed", { alreadyDone: noSnapshot })],
     },
   ];
 }
@@ -71,11 +74,11 @@ export function zoneRestorePlan(spec: DeploySpec, cfg: ZonesHostConfig, file: st
       step: "restore-copy",
       description: `Receive ${file} over ${s.dataset}`,
       actions: [
-        run(["sh", "-c", 'gzip -dc "$1" | zfs receive -F "$2"', "sh", file, s.dataset], "The zonepath as it was at the backup", {
+        run(["sh", "-c", 'gzip -dc "$1" | zfs receive -F "$2"', "sh", file, s.dataset], "The zonepath and /data as they were at the backup", {
           hint: `if ${s.dataset} has snapshots, delete them (the owner's snapshots of this environment) and retry; the zone boots as it was otherwise`,
           timeoutMs: 4 * 60 * 60_000,
         }),
-        run(["zfs", "destroy", `${s.dataset}@${ZONE_BACKUP_SNAPSHOT}`], "The snapshot the stream brought along is not needed", { alreadyDone: noSnapshot }),
+        run(["zfs", "destroy", "-r", `${s.dataset}@${ZONE_BACKUP_SNAPSHOT}`], "The snapshots the stream brought along are not needed", { alreadyDone: noSnapshot }),
         run(["zfs", "set", `mountpoint=${s.zonepath}`, s.dataset], "Mount it at the zonepath"),
         run(["chmod", "700", s.zonepath], "zoneadm requires the zonepath to be private (mode 700)"),
         run(["rm", "-f", file], "The transfer copy is no longer needed"),
@@ -122,7 +125,7 @@ export function zoneVerifyPlan(spec: DeploySpec, cfg: ZonesHostConfig, probe: st
         step: "verify-disk",
         description: `Receive the backup as a throwaway dataset ${n.dataset}`,
         actions: [
-          run(["sh", "-c", 'gzip -dc "$1" | zfs receive "$2"', "sh", file, n.dataset], "The zonepath as it was at the backup", {
+          run(["sh", "-c", 'gzip -dc "$1" | zfs receive "$2"', "sh", file, n.dataset], "The zonepath and /data as they were at the backup", {
             hint: `if ${n.dataset} is left from an earlier verification, destroy it (zfs destroy -r ${n.dataset}) and retry`,
             timeoutMs: 4 * 60 * 60_000,
           }),

@@ -3,8 +3,8 @@
  * shared/reference/hypervisors.md section 2 and zfs(1M)/zonecfg(1M). NOT run on a real
  * Solaris host: tested against reviewed golden files and the host emulators in tests/emulators/.
  *
- * A snapshot is a ZFS snapshot `<zonepath dataset>@<tag>`. A revert halts the zone, rolls the
- * dataset back (`zfs rollback` without -r: ZFS refuses when newer snapshots exist, and the
+ * A snapshot is a recursive ZFS snapshot `<zonepath dataset>@<tag>` (with its child, the zone's
+ * /data dataset, at the same instant). A revert halts the zone, rolls both datasets back (`zfs rollback` without -r: ZFS refuses when newer snapshots exist, and the
  * portal does not destroy the owner's newer snapshots behind their back; the message says to
  * delete them first) and boots it again when it ran.
  */
@@ -26,8 +26,8 @@ export function zoneSnapshotStep(spec: DeploySpec, cfg: ZonesHostConfig, tag: st
   const snap = snapshotName(spec, cfg, tag);
   return {
     step: "snapshot",
-    description: `ZFS snapshot ${snap} of the zonepath`,
-    actions: [run(["zfs", "snapshot", snap], "Snapshot the zone's dataset", { alreadyDone: { when: /dataset already exists/, advice: "" } })],
+    description: `ZFS snapshot ${snap} of the zonepath and /data`,
+    actions: [run(["zfs", "snapshot", "-r", snap], "Snapshot the zone's datasets (zonepath and /data, one instant)", { alreadyDone: { when: /dataset already exists/, advice: "" } })],
   };
 }
 
@@ -43,6 +43,11 @@ export function zoneRevertPlan(spec: DeploySpec, cfg: ZonesHostConfig, tag: stri
           hint: "ZFS rolls back only to the latest snapshot: delete the newer snapshots of this environment first.",
           timeoutMs: 30 * 60_000,
         }),
+        run(["zfs", "rollback", `${zoneNames(spec, cfg).data}@${tag}`], "Put /data back to the snapshot", {
+          alreadyDone: { when: /dataset does not exist/, advice: "", note: "no /data in this snapshot (taken before the zone had a /data dataset)" },
+          hint: "ZFS rolls back only to the latest snapshot: delete the newer snapshots of this environment first.",
+          timeoutMs: 30 * 60_000,
+        }),
       ],
     },
     ...(boot ? [zoneBootStep(spec)] : []),
@@ -55,7 +60,7 @@ export function zoneDeleteSnapshotStep(spec: DeploySpec, cfg: ZonesHostConfig, t
     step: "delete_snapshot",
     description: `Destroy the ZFS snapshot ${snap}`,
     actions: [
-      run(["zfs", "destroy", snap], "Destroy the snapshot", {
+      run(["zfs", "destroy", "-r", snap], "Destroy the snapshot of the zonepath and of /data", {
         alreadyDone: { when: /could not find any snapshots to destroy|dataset does not exist/, advice: "", note: `${snap} is gone already` },
       }),
     ],
@@ -88,7 +93,7 @@ export function zoneResizeCommands(spec: DeploySpec, from: DeploySpec["flavor"])
 
 /**
  * Resize: halt, change FSS shares and the CPU and memory caps with zonecfg, set the
- * dataset's quota to the new disk (it only grows: the API refuses a smaller one), boot.
+ * quotas of the zonepath dataset and of /data to the new disk (it only grows: the API refuses a smaller one), boot.
  */
 export function zoneResizePlan(spec: DeploySpec, from: DeploySpec["flavor"], cfg: ZonesHostConfig): PlanStep[] {
   assertSafeSpec(spec);
@@ -103,7 +108,10 @@ export function zoneResizePlan(spec: DeploySpec, from: DeploySpec["flavor"], cfg
         run(["mkdir", "-p", cfg.stageDir], "Directory for the command file"),
         write(file, zoneResizeCommands(spec, from), 0o600, "zonecfg commands for the new size"),
         run(["zonecfg", "-z", spec.hostname, "-f", file], "Change the zone's configuration"),
-        run(["zfs", "set", `quota=${spec.flavor.diskGb}g`, n.dataset], `Let the zonepath hold up to ${spec.flavor.diskGb} GiB`),
+        run(["zfs", "set", `quota=${spec.flavor.diskGb}g`, n.dataset], `Let the zonepath hold up to ${spec.flavor.diskGb} GiB (its /data included)`),
+        run(["zfs", "set", `quota=${spec.flavor.diskGb}g`, n.data], `Let /data hold up to ${spec.flavor.diskGb} GiB`, {
+          alreadyDone: { when: /dataset does not exist/, advice: "", note: "the zone has no /data dataset of its own" },
+        }),
         run(["rm", "-f", file], "Remove the command file"),
       ],
     },

@@ -25,7 +25,7 @@ const NOTICE = "note: this Solaris command plan has not been run on a real Solar
 export class ZonesDriver extends PlanDriver implements HypervisorDriver {
   readonly kind = "zones" as const;
   /** No live migration of zones in Solaris 10: a move is detach, send, attach. */
-  readonly capabilities = { liveMigration: false, coldMove: true, cpuCap: true, sparseRoot: true, snapshots: true, resize: true, keepData: false };
+  readonly capabilities = { liveMigration: false, coldMove: true, cpuCap: true, sparseRoot: true, snapshots: true, resize: true, keepData: true };
 
   static config(host: DeploySpec["host"]): ZonesHostConfig {
     return parseHostConfig(zonesHostConfig, host);

@@ -7,7 +7,7 @@ import { noZone, zoneBootStep, zoneHaltStep, zoneNames, zoneState } from "./plan
 
 /**
  * A cold move: Solaris 10 has no live migration of zones. Halt and detach on the source, send
- * the zonepath's dataset to the target over the hosts' own SSH (`zfs send | ssh target zfs
+ * the zonepath's dataset with its child /data (`zfs send -R`) to the target over the hosts' own SSH (`zfs send | ssh target zfs
  * receive`; a fixed script whose names arrive as positional parameters, never pasted into it),
  * attach with -u (update packages to the target's level) and boot there, then remove the source.
  */
@@ -35,8 +35,8 @@ export function zoneMovePlan(spec: DeploySpec, cfg: ZonesHostConfig, target: Dep
       actions: [
         zoneHaltStep(spec).actions[0]!,
         run(["zoneadm", "-z", s.zone, "detach"], "Detach: the zonepath now carries the zone's package list for the target", { alreadyDone: detached }),
-        run(["zfs", "snapshot", snap], "Point-in-time copy of the zonepath to send", { alreadyDone: { when: /dataset already exists/, advice: "" } }),
-        run(["sh", "-c", 'zfs send "$1" | ssh "$2" zfs receive -F "$3"', "sh", snap, targetAddress, t.dataset], `Send the dataset to ${target.name} over the hosts' SSH`, { timeoutMs: 4 * 60 * 60_000 }),
+        run(["zfs", "snapshot", "-r", snap], "Point-in-time copy of the zonepath and /data to send", { alreadyDone: { when: /dataset already exists/, advice: "" } }),
+        run(["sh", "-c", 'zfs send -R "$1" | ssh "$2" zfs receive -F "$3"', "sh", snap, targetAddress, t.dataset], `Send the datasets (zonepath and /data) to ${target.name} over the hosts' SSH`, { timeoutMs: 4 * 60 * 60_000 }),
       ],
     } satisfies PlanStep,
     attach: {
@@ -54,7 +54,7 @@ export function zoneMovePlan(spec: DeploySpec, cfg: ZonesHostConfig, target: Dep
         run(["zoneadm", "-z", t.zone, "list", "-p"], `Zone ${t.zone} running on the target`, {
           until: { ready: zoneState(t.zone, "running"), what: `zone ${t.zone} to run on ${target.name}`, attempts: 60, intervalMs: 2000 },
         }),
-        run(["zfs", "destroy", `${t.dataset}@${snapshot}`], "The transfer snapshot is no longer needed", { alreadyDone: { when: /could not find any snapshots|dataset does not exist/, advice: "" } }),
+        run(["zfs", "destroy", "-r", `${t.dataset}@${snapshot}`], "The transfer snapshots are no longer needed", { alreadyDone: { when: /could not find any snapshots|dataset does not exist/, advice: "" } }),
       ],
     } satisfies PlanStep,
     cleanup: {

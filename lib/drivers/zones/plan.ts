@@ -3,6 +3,16 @@
  * sections 2 and 4 (zonecfg(1M), zoneadm(1M), zlogin(1), sysidcfg(4), zfs(1M)). NOT run on a
  * real Solaris host: tested against reviewed golden files and the host emulators in
  * tests/emulators/.
+ *
+ * /data: each zone has a ZFS dataset of its own, `<zonepath dataset>/data` (mountpoint=legacy,
+ * quota the flavor's disk), given to the zone with zonecfg `add fs` (type=zfs, dir=/data). `add
+ * fs` rather than `add dataset`: the global zone keeps the dataset (its quota, snapshots and
+ * sends stay the portal's, and a root in the zone cannot lift the quota or destroy it), and the
+ * zone sees a plain filesystem at /data, which is what a Solaris 10 admin hands a zone that
+ * needs space, not administration. A child of the zonepath dataset, so `zfs snapshot -r`,
+ * `zfs send -R` and `zfs destroy -r` take it with the zonepath. A reinstall that keeps the data
+ * renames it aside (`<zones dataset>/<zone>-kept-data`) before the zone is uninstalled and
+ * renames it back under the new zonepath before the first boot.
  */
 import { randomInt } from "node:crypto";
 import { assertSafeSpec, netmaskOf, prefixOf } from "../plan/validate";
@@ -15,6 +25,10 @@ export function zoneNames(spec: DeploySpec, cfg: ZonesHostConfig) {
     zone: spec.hostname,
     zonepath: `${cfg.zonesRoot}/${spec.hostname}`,
     dataset: `${cfg.zonesDataset}/${spec.hostname}`,
+    /** The zone's /data (a child of the zonepath dataset, mounted by the zone through `add fs`). */
+    data: `${cfg.zonesDataset}/${spec.hostname}/data`,
+    /** Where a reinstall that keeps the data leaves /data while the zone root is rebuilt. */
+    kept: `${cfg.zonesDataset}/${spec.hostname}-kept-data`,
     golden: `${cfg.goldenPrefix}${spec.image.slug}`,
     cfgFile: `${cfg.stageDir}/${spec.hostname}.zonecfg`,
   };
@@ -52,6 +66,7 @@ export function zonecfgFile(spec: DeploySpec, cfg: ZonesHostConfig): string {
     if (a === routed) lines.push(`set defrouter=${a.gateway}`);
     lines.push("end");
   }
+  lines.push("add fs", "set dir=/data", `set special=${n.data}`, "set type=zfs", "end");
   if (spec.flavor.cpuCap) lines.push("add capped-cpu", `set ncpus=${spec.flavor.cpuCap}`, "end");
   if (spec.flavor.memoryCapMb) {
     const size = zoneSize(spec.flavor.memoryCapMb);
@@ -167,6 +182,7 @@ export function zonesProvisionPlan(spec: DeploySpec, cfg: ZonesHostConfig): Plan
             timeoutMs: 60 * 60_000,
           },
         ),
+        ...zoneDataActions(spec, cfg),
       ],
     },
     {
@@ -212,6 +228,51 @@ export function zonesProvisionPlan(spec: DeploySpec, cfg: ZonesHostConfig): Plan
   return { kind: "zones", host: spec.host.name, guest: spec.hostname, steps };
 }
 
+/**
+ * /data after the zone root is in place: the dataset a reinstall kept is renamed back under the
+ * new zonepath, else (or when there is none) an empty one is made. Its quota is the flavor's disk.
+ */
+function zoneDataActions(spec: DeploySpec, cfg: ZonesHostConfig) {
+  const n = zoneNames(spec, cfg);
+  return [
+    run(["zfs", "rename", n.kept, n.data], "Take back the /data a reinstall kept", {
+      alreadyDone: { when: /dataset does not exist/, advice: "", note: "no /data kept from an earlier install: a new one is made" },
+    }),
+    run(["zfs", "create", "-o", "mountpoint=legacy", n.data], "The zone's /data: its own dataset, mounted by the zone (zonecfg add fs)", {
+      alreadyDone: { when: /dataset already exists/, advice: "" },
+    }),
+    run(["zfs", "set", `quota=${spec.flavor.diskGb}g`, n.data], `Let /data hold up to ${spec.flavor.diskGb} GiB`),
+  ];
+}
+
+/**
+ * Before the zone is uninstalled: a reinstall that keeps the data renames /data aside (a rerun
+ * finds it there; a zone without a /data dataset of its own stops here, its files are on the
+ * root); otherwise /data and any copy a stopped reinstall kept are destroyed.
+ */
+function zoneDataTeardown(spec: DeploySpec, cfg: ZonesHostConfig) {
+  const n = zoneNames(spec, cfg);
+  const gone = { when: /dataset does not exist/, advice: "" };
+  if (spec.keepData) {
+    return [
+      run(["zfs", "rename", n.data, n.kept], "Set /data aside while the zone root is rebuilt", {
+        alreadyDone: {
+          when: /dataset does not exist/,
+          verify: {
+            argv: ["zfs", "list", "-H", "-o", "name", n.kept],
+            problem: (_out, code) => (code === 0 ? null : `the zone has no /data dataset of its own (it was delivered before zones had one: its /data is on the root)`),
+          },
+          advice: "Copy /data away, then reinstall without keeping the data.",
+        },
+      }),
+    ];
+  }
+  return [
+    run(["zfs", "destroy", "-r", n.data], "Destroy /data and its snapshots", { alreadyDone: gone }),
+    run(["zfs", "destroy", "-r", n.kept], "Destroy a /data kept by a reinstall that did not finish", { alreadyDone: gone }),
+  ];
+}
+
 export function zoneHaltStep(spec: DeploySpec): PlanStep {
   return {
     step: "halt",
@@ -239,8 +300,11 @@ export function zonesTeardownPlan(spec: DeploySpec, cfg: ZonesHostConfig): Plan 
       zoneHaltStep(spec),
       {
         step: "destroy",
-        description: `Uninstall and delete zone ${n.zone} and destroy its dataset ${n.dataset}`,
+        description: spec.keepData
+          ? `Set ${n.data} aside as ${n.kept}, uninstall and delete zone ${n.zone} and destroy its dataset ${n.dataset}`
+          : `Uninstall and delete zone ${n.zone} and destroy its datasets ${n.dataset} and ${n.data}`,
         actions: [
+          ...zoneDataTeardown(spec, cfg),
           run(["zoneadm", "-z", n.zone, "uninstall", "-F"], "Remove the zone's files", {
             alreadyDone: { when: new RegExp(`uninstall operation is invalid for (configured|incomplete) zones|${noZone.source}`), advice: "" },
           }),

@@ -6,12 +6,12 @@
  * zone's ssh service is online when its sysidcfg is complete and valid, as the real first
  * boot needs it to be to come up without console prompts.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createHash, randomUUID } from "node:crypto";
 import { copyDir, facts, fail, load, out, parseArgs, save } from "./state.mjs";
 import { emulatedConsole } from "./console.mjs";
-import { createDataset, datasetAt, zfsLoad, zfsSave } from "./zfs.mjs";
+import { createDataset, datasetAt, dirOf, zfsLoad, zfsSave } from "./zfs.mjs";
 
 const SPARSE_DIRS = ["/lib", "/platform", "/sbin", "/usr"];
 const zonesLoad = () => load("zones/zones", {});
@@ -21,7 +21,7 @@ const invalidOp = (name, op, state) => fail(`zoneadm: zone '${name}': ${op} oper
 
 /** Parses a zonecfg command file into a configuration, like zonecfg -f does. */
 function parseCommands(name, text, file) {
-  const cfg = { ipds: [], nets: [], props: {}, cappedCpu: null, cappedMemory: null, created: false };
+  const cfg = { ipds: [], nets: [], fss: [], props: {}, cappedCpu: null, cappedMemory: null, created: false };
   let res = null;
   const lines = text.split("\n");
   lines.forEach((raw, i) => {
@@ -54,6 +54,10 @@ function parseCommands(name, text, file) {
         cfg.cappedCpu = res.props;
       } else if (res.type === "capped-memory") cfg.cappedMemory = res.props;
       else if (res.type === "inherit-pkg-dir") cfg.ipds.push(res.props.dir);
+      else if (res.type === "fs") {
+        if (!res.props.dir?.startsWith("/") || !res.props.special || !res.props.type) fail(`${where}\nfs: dir, special and type are required`, 1);
+        cfg.fss.push(res.props);
+      }
       res = null;
       return;
     }
@@ -117,6 +121,7 @@ function exportCfg(cfg) {
   if (cfg.props["scheduling-class"]) lines.push(`set scheduling-class=${cfg.props["scheduling-class"]}`);
   for (const dir of cfg.ipds) lines.push("add inherit-pkg-dir", `set dir=${dir}`, "end");
   for (const n of cfg.nets) lines.push("add net", `set address=${n.address}`, `set physical=${n.physical}`, ...(n.defrouter ? [`set defrouter=${n.defrouter}`] : []), "end");
+  for (const f of cfg.fss ?? []) lines.push("add fs", `set dir=${f.dir}`, `set special=${f.special}`, `set type=${f.type}`, "end");
   if (cfg.cappedCpu) lines.push("add capped-cpu", `set ncpus=${cfg.cappedCpu.ncpus}`, "end");
   if (cfg.cappedMemory) lines.push("add capped-memory", ...["physical", "swap", "locked"].filter((k) => cfg.cappedMemory[k]).map((k) => `set ${k}=${cfg.cappedMemory[k]}`), "end");
   if (cfg.props["cpu-shares"]) lines.push("add rctl", "set name=zone.cpu-shares", `add value (priv=privileged,limit=${cfg.props["cpu-shares"]},action=none)`, "end");
@@ -206,6 +211,33 @@ function sysidProblem(zonepath) {
   return null;
 }
 
+/**
+ * The zone's `add fs` resources of type zfs, mounted at boot like zoneadmd does (the dataset must
+ * exist with mountpoint=legacy): here a symbolic link in the zone's root to the dataset's directory.
+ */
+function mountFilesystems(name, zone) {
+  const s = zfsLoad();
+  const root = path.join(zone.cfg.props.zonepath, "root");
+  for (const f of zone.cfg.fss ?? []) {
+    const d = s.datasets[f.special];
+    if (f.type !== "zfs") fail(`zoneadm: zone '${name}': fs type ${f.type} is not emulated`, 1);
+    if (!d) fail(`cannot open '${f.special}': dataset does not exist\nzoneadm: zone '${name}': failed to mount ${f.special} at ${f.dir}\nzoneadm: zone '${name}': call to zoneadmd failed`, 1);
+    if (d.mountpoint !== "legacy") fail(`zoneadm: zone '${name}': ${f.special}: the mountpoint of a zfs fs resource must be legacy\nzoneadm: zone '${name}': call to zoneadmd failed`, 1);
+    const at = path.join(root, f.dir);
+    rmSync(at, { recursive: true, force: true });
+    mkdirSync(path.dirname(at), { recursive: true });
+    symlinkSync(dirOf(d), at);
+  }
+}
+
+function unmountFilesystems(zone) {
+  const root = path.join(zone.cfg.props.zonepath, "root");
+  for (const f of zone.cfg.fss ?? []) {
+    const at = path.join(root, f.dir);
+    if (lstatSync(at, { throwIfNoEntry: false })?.isSymbolicLink()) rmSync(at);
+  }
+}
+
 export function zoneadm(args) {
   const { opts, rest } = parseArgs(args, ["-z", "-m"]);
   const zones = zonesLoad();
@@ -279,6 +311,7 @@ export function zoneadm(args) {
       if (zone.state !== "installed" && zone.state !== "ready") invalidOp(name, "boot", zone.state);
       const bad = zone.cfg.nets.find((n) => !facts().interfaces || !facts().interfaces.includes(n.physical));
       if (bad && facts().interfaces) fail(`zoneadm: zone '${name}': could not find network interface '${bad.physical}' in the global zone\nzoneadm: zone '${name}': call to zoneadmd failed`, 1);
+      mountFilesystems(name, zone);
       const id = load("zones/nextid", 1);
       save("zones/nextid", id + 1);
       zone.state = "running";
@@ -288,6 +321,7 @@ export function zoneadm(args) {
     }
     case "halt":
       if (zone.state !== "running" && zone.state !== "ready") invalidOp(name, "halt", zone.state);
+      unmountFilesystems(zone);
       zone.state = "installed";
       delete zone.id;
       return zonesSave(zones);
