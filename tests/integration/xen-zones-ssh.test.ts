@@ -125,7 +125,7 @@ describe("Xen over SSH (emulated xl and LVM)", () => {
     expect(statSync(`${disk}/root/.ssh/authorized_keys`).mode & 0o777).toBe(0o600);
     expect(lines).toContain("$ xl create " + `${xenA.state}/etc/xen/xen-web1.cfg`);
     expect(lines.some((l) => l.includes("to answer on SSH: yes"))).toBe(true);
-    expect(lines[0]).toBe("note: this Xen command plan's deployment, stop/start and destroy were run on a real Xen 4.17 host; migration, snapshots, resize and backups only against emulators");
+    expect(lines[0]).toBe("note: this Xen command plan's deployment, stop/start and destroy were run on a real Xen 4.17 host; migration, snapshots, resize, backups and a reinstall keeping /data only against emulators");
     expect(await xen.status(s)).toBe("running");
   });
 
