@@ -6,6 +6,9 @@
 import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { promisify } from "node:util";
+import { expect } from "vitest";
+import * as sshKeyRoute from "@/app/api/v1/me/ssh-key/route";
+import { invoke } from "./http";
 
 const run = promisify(execFile);
 
@@ -36,12 +39,18 @@ export async function newOwnerKey(file: string): Promise<string> {
   return readFileSync(`${file}.pub`, "utf8").trim();
 }
 
+/** Makes an ed25519 key pair at `file` and puts its public key on the Account of the token's user. */
+export async function putOwnerKey(token: string, file: string): Promise<void> {
+  const put = await invoke(sshKeyRoute.PUT, "PUT", "/api/v1/me/ssh-key", { token, body: { sshPublicKey: await newOwnerKey(file) } });
+  expect(put.status, JSON.stringify(put.body)).toBe(200);
+}
+
 /**
  * Pins the guest's SSH host key for `address` in `knownHosts`, as the guest printed it on its
- * serial console at boot (`portal-init: SSH host key ...`); fails when it did not.
+ * serial console at its latest boot (`portal-init: SSH host key ...`); fails when it did not.
  */
 export function pinHostKeyFromConsole(serialLog: string, address: string, knownHosts: string): void {
-  const hostKey = readFileSync(serialLog, "utf8").match(/portal-init: SSH host key (ssh-ed25519 [A-Za-z0-9+/=]+)/);
-  if (!hostKey) throw new Error(`no SSH host key line on the console (${serialLog})`);
-  writeFileSync(knownHosts, `${address} ${hostKey[1]}\n`);
+  const keys = [...readFileSync(serialLog, "utf8").matchAll(/portal-init: SSH host key (ssh-ed25519 [A-Za-z0-9+/=]+)/g)];
+  if (keys.length === 0) throw new Error(`no SSH host key line on the console (${serialLog})`);
+  writeFileSync(knownHosts, `${address} ${keys.at(-1)![1]}\n`);
 }

@@ -7,20 +7,19 @@
  * namespace of its own, which must show the marker the backup wrote, and removed again.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as ordersRoute from "@/app/api/v1/orders/route";
 import * as orderRoute from "@/app/api/v1/orders/[id]/route";
-import * as sshKeyRoute from "@/app/api/v1/me/ssh-key/route";
 import * as backupsRoute from "@/app/api/v1/environments/[id]/backups/route";
 import * as restoreRoute from "@/app/api/v1/environments/[id]/restore/route";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
 import { bootPortal, makeGroup, makeUser, tokenFor, unique, waitFor, waitForOrder, waitForAction } from "../helpers/portal";
 import { guestFiles, netnsName, qemuProcessesFor, setupQemuHosts, type QemuHosts } from "../helpers/qemu-hosts";
-import { guestSsh } from "../helpers/guest-ssh";
+import { guestSsh, pinHostKeyFromConsole, putOwnerKey } from "../helpers/guest-ssh";
 
 const run = promisify(execFile);
 const { db } = await bootPortal();
@@ -62,9 +61,7 @@ beforeAll(async () => {
   qemu = await setupQemuHosts(db, 1);
   const group = await makeGroup(db, { autoApprove: true });
   token = await tokenFor(db, await makeUser(db, "customer", group.slug));
-  await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "owner", "-f", ownerKey]);
-  const put = await invoke(sshKeyRoute.PUT, "PUT", "/api/v1/me/ssh-key", { token, body: { sshPublicKey: readFileSync(`${ownerKey}.pub`, "utf8").trim() } });
-  expect(put.status, JSON.stringify(put.body)).toBe(200);
+  await putOwnerKey(token, ownerKey);
   worker = await startWorkers();
 
   hostname = unique("backup");
@@ -75,11 +72,8 @@ beforeAll(async () => {
   const view = await getOrder();
   expect(view.status).toBe("ready");
   environmentId = view.environment.id;
-  const console_ = readFileSync(guestFiles(qemu.guestDir(view.environment.host, hostname)).serialLog, "utf8");
-  const hostKey = console_.match(/portal-init: SSH host key (ssh-ed25519 [A-Za-z0-9+/=]+)/);
-  expect(hostKey, "the SSH host key line on the console").not.toBeNull();
   const address = view.environment.addresses.find((a) => a.purpose === "service")!.ip;
-  writeFileSync(knownHosts, `${address} ${hostKey![1]}\n`);
+  pinHostKeyFromConsole(guestFiles(qemu.guestDir(view.environment.host, hostname)).serialLog, address, knownHosts);
 }, BOOT_MS + 60_000);
 
 afterAll(async () => {

@@ -12,7 +12,6 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as ordersRoute from "@/app/api/v1/orders/route";
 import * as orderRoute from "@/app/api/v1/orders/[id]/route";
-import * as sshKeyRoute from "@/app/api/v1/me/ssh-key/route";
 import * as startRoute from "@/app/api/v1/environments/[id]/start/route";
 import * as stopRoute from "@/app/api/v1/environments/[id]/stop/route";
 import * as migrateRoute from "@/app/api/v1/environments/[id]/migrate/route";
@@ -20,7 +19,7 @@ import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
 import { bootPortal, makeGroup, makeUser, tokenFor, unique, waitFor, waitForOrder, waitForAction } from "../helpers/portal";
 import { guestFiles, netnsName, qemuProcessesFor, setupQemuHosts, type QemuHosts } from "../helpers/qemu-hosts";
-import { guestSsh } from "../helpers/guest-ssh";
+import { guestSsh, newOwnerKey, putOwnerKey } from "../helpers/guest-ssh";
 
 const run = promisify(execFile);
 const { db, admin } = await bootPortal();
@@ -70,9 +69,8 @@ beforeAll(async () => {
   qemu = await setupQemuHosts(db, 2, { migrationPorts: [45100, 45199] });
   const group = await makeGroup(db, { autoApprove: true });
   token = await tokenFor(db, await makeUser(db, "customer", group.slug));
-  for (const key of [ownerKey, otherKey]) await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", path.basename(key), "-f", key]);
-  const put = await invoke(sshKeyRoute.PUT, "PUT", "/api/v1/me/ssh-key", { token, body: { sshPublicKey: readFileSync(`${ownerKey}.pub`, "utf8").trim() } });
-  expect(put.status, JSON.stringify(put.body)).toBe(200);
+  await putOwnerKey(token, ownerKey);
+  await newOwnerKey(otherKey);
   worker = await startWorkers();
 
   hostname = unique("login");

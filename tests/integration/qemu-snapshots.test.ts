@@ -7,13 +7,12 @@
  * and MAC, first keeping its disk (keepData: the file on /data stays), then with a new disk.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as ordersRoute from "@/app/api/v1/orders/route";
 import * as orderRoute from "@/app/api/v1/orders/[id]/route";
-import * as sshKeyRoute from "@/app/api/v1/me/ssh-key/route";
 import * as snapshotsRoute from "@/app/api/v1/environments/[id]/snapshots/route";
 import * as snapshotRoute from "@/app/api/v1/environments/[id]/snapshots/[sid]/route";
 import * as revertRoute from "@/app/api/v1/environments/[id]/snapshots/[sid]/revert/route";
@@ -22,7 +21,7 @@ import * as reinstallRoute from "@/app/api/v1/environments/[id]/reinstall/route"
 import { parseReadyLine, type ReadyReport } from "@/lib/drivers/qemu/glue";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
-import { guestSsh, type GuestSsh } from "../helpers/guest-ssh";
+import { guestSsh, pinHostKeyFromConsole, putOwnerKey, type GuestSsh } from "../helpers/guest-ssh";
 import { bootPortal, makeGroup, makeUser, tokenFor, unique, waitFor, waitForOrder, waitForAction } from "../helpers/portal";
 import { argvOf, guestFiles, netnsName, qemuProcessesFor, setupQemuHosts, type QemuHosts } from "../helpers/qemu-hosts";
 
@@ -56,10 +55,7 @@ const waitAction = (id: string) => waitForAction(db, id, BOOT_MS);
 
 /** Trusts the host key the guest printed last on its console (the order page names its fingerprint). */
 function trustHostKey() {
-  const console_ = readFileSync(guestFiles(qemu.guestDir(qemu.hosts[0].name, hostname)).serialLog, "utf8");
-  const keys = [...console_.matchAll(/portal-init: SSH host key (ssh-ed25519 [A-Za-z0-9+/=]+)/g)];
-  expect(keys.length, "the SSH host key line on the console").toBeGreaterThan(0);
-  writeFileSync(guest.knownHosts, `${service.ip} ${keys.at(-1)![1]}\n`);
+  pinHostKeyFromConsole(guestFiles(qemu.guestDir(qemu.hosts[0].name, hostname)).serialLog, service.ip, guest.knownHosts);
 }
 
 const serialLog = () => readFileSync(guestFiles(qemu.guestDir(qemu.hosts[0].name, hostname)).serialLog, "utf8");
@@ -86,9 +82,7 @@ beforeAll(async () => {
   const group = await makeGroup(db, { autoApprove: true });
   token = await tokenFor(db, await makeUser(db, "customer", group.slug));
   const key = path.join(keyDir, "owner");
-  await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "owner", "-f", key]);
-  const put = await invoke(sshKeyRoute.PUT, "PUT", "/api/v1/me/ssh-key", { token, body: { sshPublicKey: readFileSync(`${key}.pub`, "utf8").trim() } });
-  expect(put.status, JSON.stringify(put.body)).toBe(200);
+  await putOwnerKey(token, key);
   worker = await startWorkers();
 
   hostname = unique("snap");

@@ -12,14 +12,13 @@ import { and, desc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import * as ordersRoute from "@/app/api/v1/orders/route";
 import * as orderRoute from "@/app/api/v1/orders/[id]/route";
-import * as sshKeyRoute from "@/app/api/v1/me/ssh-key/route";
 import { hosts, usageSamples } from "@/lib/db/schema";
 import { sampleUsage } from "@/lib/usage/sample";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
 import { bootPortal, makeGroup, makeUser, tokenFor, unique, waitForOrder } from "../helpers/portal";
 import { guestFiles, netnsName, setupQemuHosts, type QemuHosts } from "../helpers/qemu-hosts";
-import { guestSsh, newOwnerKey, pinHostKeyFromConsole } from "../helpers/guest-ssh";
+import { guestSsh, pinHostKeyFromConsole, putOwnerKey } from "../helpers/guest-ssh";
 
 vi.hoisted(() => {
   // The test takes the samples itself; the scheduler's rounds stay out of the way.
@@ -45,8 +44,7 @@ beforeAll(async () => {
   qemu = await setupQemuHosts(db, 1);
   const group = await makeGroup(db, { autoApprove: true });
   token = await tokenFor(db, await makeUser(db, "customer", group.slug));
-  const put = await invoke(sshKeyRoute.PUT, "PUT", "/api/v1/me/ssh-key", { token, body: { sshPublicKey: await newOwnerKey(ownerKey) } });
-  expect(put.status, JSON.stringify(put.body)).toBe(200);
+  await putOwnerKey(token, ownerKey);
   worker = await startWorkers();
 
   const hostname = unique("usage");
