@@ -13,6 +13,7 @@ import { governanceLeases } from "./governance-leases";
 import { governancePolicy } from "./governance-policy";
 import { hostsPart } from "./hosts";
 import { networksPart } from "./networks";
+import { serviceIpsPart } from "./service-ips";
 import { ordersPart } from "./orders";
 import { planPart } from "./plan";
 import { signInPart } from "./sign-in";
@@ -22,6 +23,6 @@ import { workersPart } from "./workers";
 /** Every area's part of the OpenAPI document, in the order the document lists them; one import and one entry per area. */
 export const openApiParts: OpenApiPart[] = [
   catalogPart, ordersPart, environmentsPart, environmentsMigratePart, environmentsConsolePart, environmentsSnapshotsPart, environmentsBackupsPart, governanceDelivery, governanceAudit, governancePolicy,
-  governanceLeases, governanceCourses, hostsPart, networksPart, planPart, accountPart, signInPart,
+  governanceLeases, governanceCourses, hostsPart, networksPart, serviceIpsPart, planPart, accountPart, signInPart,
   workersPart, usagePart,
 ];
