@@ -24,7 +24,9 @@ export async function networkPolicy(db: Db): Promise<{ networks: { slug: string;
     db.select({ slug: networks.slug, cidr: networks.cidr, bridge: networks.bridge }).from(networks).orderBy(asc(networks.slug)),
     db.select({ a: a.slug, b: b.slug }).from(networkRoutes).innerJoin(a, eq(a.id, networkRoutes.networkA)).innerJoin(b, eq(b.id, networkRoutes.networkB)),
   ]);
-  return { networks: all, routes: pairs.map((p) => [p.a, p.b] as [string, string]).sort((x, y) => x.join(" ").localeCompare(y.join(" "))) };
+  // Each pair by slug, smaller first, so that the hosts' rules read the same every time.
+  const routes = pairs.map((p) => [p.a, p.b].sort() as [string, string]).sort((x, y) => x.join(" ").localeCompare(y.join(" ")));
+  return { networks: all, routes };
 }
 
 /** The routed pairs with their networks' names, for the admins' page and GET. */
