@@ -24,6 +24,8 @@ export const lockKeys = {
   courseMachines: 7_320_121,
   /** Hosts registered with the same name. */
   hostName: 7_320_122,
+  /** Service IPs of a group with the same name, while checking the name is free. */
+  serviceIpName: 7_320_123,
 } as const;
 
 /**

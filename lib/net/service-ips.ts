@@ -9,6 +9,7 @@ import { writeAudit } from "../audit/write";
 import { afterTextKey, LIST_PER_PAGE, pageOf } from "../validation/cursor";
 import { isUuid } from "../validation/ids";
 import { pickServiceAddress } from "./ipam";
+import { lockForTransaction } from "../db/locks";
 import type { ServiceIpInput } from "./service-ip-input";
 
 /**
@@ -88,6 +89,8 @@ export async function reserveServiceIp(db: Db, actor: Actor, input: ServiceIpInp
   }
   const id = randomUUID();
   const row = await db.transaction(async (tx) => {
+    // One reservation of a name per group at a time (on any network), then the network's lock.
+    await lockForTransaction(tx, "serviceIpName", `${group.id} ${input.name}`);
     const picked = await pickServiceAddress(tx, net.id);
     const [sameName] = await tx.select({ id: serviceIps.id }).from(serviceIps).where(and(eq(serviceIps.groupId, group.id), eq(serviceIps.name, input.name)));
     if (sameName) throw conflict(`Group ${group.name} already has a service IP named ${input.name}`, "name");
