@@ -89,6 +89,7 @@ function pagesOf(role: RoleName | "anonymous"): Visit[] {
     ["order-form", "/orders/new?image=linux-test"],
     ["account", "/account"],
     ["notifications", "/notifications"],
+    ["service-ips", "/service-ips"],
     ["not-found", "/orders/00000000-0000-4000-8000-000000000000"],
   ];
   const orders: Visit[] = [["order-ready", `/orders/${fixture.ready}`], ["order-held", `/orders/${fixture.held}`]];
