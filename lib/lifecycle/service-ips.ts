@@ -267,7 +267,7 @@ export const runServiceIpChange: ActionHandler = async (db, actx, io) => {
       downtimeMs = measured.downtimeMs;
       note += measured.note;
     } else note += measured.downtimeMs === null ? measured.note : `answered the host ${measured.downtimeMs} ms after the change began`;
-    if (!answered) note += `; ${ref.ip} did not answer the host within ${ANSWER_WAIT_MS / 1000} s after the change`;
+    if (!answered && !measured.note.startsWith("not measured")) note += `; ${ref.ip} did not answer the host within ${ANSWER_WAIT_MS / 1000} s after the change`;
   } else if (to) note += `not measured: ${to.spec.host.kind} hosts do not watch the address from the host in this version`;
   const totalMs = Date.now() - started;
   const toId = to?.ctx.environment?.id ?? null;

@@ -97,5 +97,8 @@ describe("the downtime of a move, from the host's pings", () => {
     // Nothing answered at first (the address was elsewhere): from the start.
     expect(longestSilenceMs([5, 6], 20)).toBe(100);
     expect(longestSilenceMs([], 20)).toBeNull();
+    // It stopped answering: the silence at the end counts.
+    expect(longestSilenceMs([0, 1, 2], 20, 50)).toBe(960);
+    expect(longestSilenceMs([0, 1, 2, 3, 9, 10], 20, 11)).toBe(120);
   });
 });

@@ -96,13 +96,15 @@ export const PROBE_INTERVAL_MS = 20;
 /**
  * The longest time without an answer, from the sequence numbers of the echo replies received:
  * probes go out every `intervalMs` from sequence 0, so a gap between two answered probes (or
- * before the first answer) is that many intervals. Null when nothing answered.
+ * before the first answer) is that many intervals; `sent`, the probes sent by the end, counts a
+ * silence at the end too (an address that stopped answering). Null when nothing answered.
  */
-export function longestSilenceMs(answered: number[], intervalMs: number): number | null {
+export function longestSilenceMs(answered: number[], intervalMs: number, sent?: number): number | null {
   if (answered.length === 0) return null;
   const seqs = [...new Set(answered)].sort((a, b) => a - b);
   let longest = seqs[0]! * intervalMs;
   for (let i = 1; i < seqs.length; i++) longest = Math.max(longest, (seqs[i]! - seqs[i - 1]!) * intervalMs);
+  if (sent !== undefined && sent > seqs.at(-1)!) longest = Math.max(longest, (sent - seqs.at(-1)!) * intervalMs);
   return longest;
 }
 
@@ -116,8 +118,10 @@ export async function watchFromNamespace(t: Transport, netns: string, ip: string
   const stopper = new AbortController();
   const answered: { seq: number; at: number }[] = [];
   let ended = false;
+  const startedAt = Date.now();
+  // -w: a watch that is never stopped (its worker died) ends by itself.
   const running = t
-    .run(["ip", "netns", "exec", netns, ...ping, "-i", String(PROBE_INTERVAL_MS / 1000), "-w", "900", ip], {
+    .run(["ip", "netns", "exec", netns, ...ping, "-i", String(PROBE_INTERVAL_MS / 1000), "-w", "180", ip], {
       signal: stopper.signal,
       onLine: (stream, line) => {
         const m = stream === "stdout" ? /\b(?:icmp_)?seq=(\d+)/.exec(line) : null;
@@ -138,9 +142,11 @@ export async function watchFromNamespace(t: Transport, netns: string, ip: string
       return true;
     },
     async stop() {
+      // Probes sent by now, less two for the timing of the process's start and of the replies' way back.
+      const sent = Math.max(0, Math.floor((Date.now() - startedAt) / PROBE_INTERVAL_MS) - 2);
       stopper.abort();
       await running;
-      const silence = longestSilenceMs(answered.map((a) => a.seq), PROBE_INTERVAL_MS);
+      const silence = longestSilenceMs(answered.map((a) => a.seq), PROBE_INTERVAL_MS, sent);
       return silence === null
         ? { downtimeMs: null, note: `${ip} never answered the host's ping (from network namespace ${netns}) while it moved` }
         : { downtimeMs: silence, note: `longest time ${ip} did not answer a ping every ${PROBE_INTERVAL_MS} ms from the host's network namespace ${netns}` };
