@@ -47,6 +47,8 @@ export type GuestRecipe = {
   version: string;
   /** How long the check may take to pass after setup, in seconds. */
   timeoutSeconds: number;
+  /** The names of the recipe's own steps, in order (a driver that runs no setup, sim, reports them). */
+  steps?: string[];
   /** Absolute paths in the guest (under /etc, /srv, /opt, /var or /data only). */
   files: { path: string; data: string | Buffer; mode?: number }[];
   setup: string;

@@ -1,13 +1,14 @@
 /**
  * The recipes the portal knows. A catalog item names one by slug (images.recipe_slug); a
- * recipe is added here and nowhere else (its parameters, form, steps and renderings live in
- * its own file beside this one).
+ * recipe is added here and nowhere else (its form in <slug>-form.ts, browser-safe, listed in
+ * ./forms.ts; its renderings in <slug>.ts). Server side: the browser loads ./forms.ts.
  */
 import type { AnyRecipe } from "./types";
+import { web } from "./web";
 
-export type { AnyRecipe, Recipe, RecipeContext, RecipeField, RecipeHostPlan, RecipeOutput, RecipeSettings, RecipeStep } from "./types";
+export type { AnyRecipe, AnyRecipeForm, Recipe, RecipeContext, RecipeField, RecipeForm, RecipeHostPlan, RecipeOutput, RecipeSettings, RecipeStep } from "./types";
 
-export const recipes: AnyRecipe[] = [];
+export const recipes: AnyRecipe[] = [web];
 
 export function recipeBySlug(slug: string): AnyRecipe | null {
   return recipes.find((r) => r.slug === slug) ?? null;

@@ -67,8 +67,11 @@ export type RecipeContext = {
  */
 export type RecipeHostPlan = Omit<GuestHostPlan, "slug" | "version">;
 
-/** A recipe; `P` is the type of its checked parameters. */
-export type Recipe<P extends Record<string, unknown> = Record<string, unknown>> = {
+/**
+ * What the order form and the API know of a recipe: its name, parameters and fields, steps,
+ * settings and outputs. Browser-safe (the form checks as you type with `params`).
+ */
+export type RecipeForm<P extends Record<string, unknown> = Record<string, unknown>> = {
   slug: string;
   version: string;
   name: string;
@@ -84,6 +87,10 @@ export type Recipe<P extends Record<string, unknown> = Record<string, unknown>> 
   outputs: RecipeOutput[];
   /** How long the guest's check may take to pass after setup (seconds). */
   timeoutSeconds: number;
+};
+
+/** A recipe: its form and its renderings (server side); `P` is the type of its checked parameters. */
+export type Recipe<P extends Record<string, unknown> = Record<string, unknown>> = RecipeForm<P> & {
   /** Checks an uploaded file for a field of kind `file`; returns what is wrong, or null. Server side only. */
   checkUpload?: (field: string, data: Buffer) => string | null;
   /** The rendering for QEMU guests (and what the sim driver records). */
@@ -95,3 +102,5 @@ export type Recipe<P extends Record<string, unknown> = Record<string, unknown>> 
 /** Any recipe, whatever its parameters (the registry's element type). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyRecipe = Recipe<any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyRecipeForm = RecipeForm<any>;
