@@ -184,6 +184,10 @@ export const web: Recipe<WebParams> = {
     if (!r.entries.some((e) => e.type === "file")) return "The site archive holds no file";
     return null;
   },
+  outputValue(name, { addresses }) {
+    const a = addresses.find((x) => x.purpose === "production") ?? addresses[0];
+    return name === "url" && a ? `http://${a.ip}/` : null;
+  },
   render,
   hostPlan,
 };

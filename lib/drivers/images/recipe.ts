@@ -307,13 +307,18 @@ while true; do
 done
 `;
 
-/** The catalog images built from this recipe: one golden build, one disk mode each. */
+/**
+ * The catalog images built from this recipe: one golden build, one disk mode each. A catalog
+ * item may also name an application recipe (lib/recipes) the guest runs at first boot.
+ */
 export const qemuCatalogImages: {
   slug: string;
   name: string;
   source: ImageSource;
   purpose: "test" | "development" | "database" | "web";
   description: string;
+  /** The application recipe (lib/recipes slug) the catalog item runs, if any. */
+  recipe?: string;
 }[] = [
   {
     slug: "linux-qemu",
@@ -335,6 +340,14 @@ export const qemuCatalogImages: {
     source: "install-file",
     purpose: "development",
     description: "Built from the install recipe (kernel and busybox from Debian packages) onto a fresh, empty disk.",
+  },
+  {
+    slug: "web-qemu",
+    name: "Web service (QEMU)",
+    source: "clone",
+    purpose: "web",
+    description: "The Linux guest serving HTTP on port 80 (busybox httpd): a page from your title and text, or your own site uploaded as a .tar.gz.",
+    recipe: "web",
   },
 ];
 
