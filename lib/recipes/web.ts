@@ -102,9 +102,9 @@ else
   echo "page written to ${files.page}"
 fi
 echo "step service"
-set -a
-. /etc/portal/env
-set +a
+# The order's variables for the service: KEY=value lines (names and values checked by the
+# portal; values may hold spaces), exported one by one, never sourced as shell code.
+while IFS='=' read -r key value; do [ -n "$key" ] && export "$key=$value"; done < /etc/portal/env
 httpd -p 80 -h /srv/www -c ${files.conf}
 echo "httpd serves /srv/www on port 80"
 `,
