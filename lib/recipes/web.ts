@@ -120,18 +120,21 @@ echo "url=http://${ip}/"
  * enabled with svcadm through zlogin. Emulator-tested only.
  */
 function hostPlan(params: WebParams, ctx: RecipeContext, kind: "xen" | "zones"): RecipeHostPlan {
-  const ip = serviceAddress(ctx);
+  const checkIp = (ctx.addresses.find((a) => a.purpose === "service") ?? ctx.addresses[0])?.ip ?? serviceAddress(ctx);
   const hashed = shaPassword(ctx.secrets.adminPassword ?? "");
   const docroot = kind === "xen" ? "/var/www/html" : "/var/apache2/2.2/htdocs";
   const site = ctx.uploads.site;
   const page = { path: `${docroot}/index.html`, content: webPage(params, ctx), mode: 0o644, description: "The order's page (title and body, HTML-escaped)" };
   const siteFile = site
-    ? [{ path: "/var/lib/portal/site.tar.gz.b64", content: `${site.toString("base64")}\n`, mode: 0o600, description: "The uploaded site (.tar.gz, base64; checked when the order was made)" }]
+    ? [{ path: "/var/lib/portal/site.tar.gz.b64", content: site.toString("base64"), mode: 0o600, description: "The uploaded site (.tar.gz, base64; checked when the order was made)" }]
     : [];
+  // The site travels as base64 text (plan files are text) and is decoded in the guest with
+  // openssl (Debian and Solaris 10 both have it; Solaris 10 has no base64), unpacked with GNU tar
+  // (Solaris 10: /usr/sfw/bin/gtar, its own tar has no -z).
   const unpack = site
     ? [
-        { argv: ["base64", "-d", "-i", "/var/lib/portal/site.tar.gz.b64", "-o", "/var/lib/portal/site.tar.gz"], description: "Decode the uploaded site" },
-        { argv: ["tar", "-xzof", "/var/lib/portal/site.tar.gz", "-C", docroot], description: `Unpack the site into ${docroot}` },
+        { argv: [kind === "xen" ? "openssl" : "/usr/sfw/bin/openssl", "base64", "-d", "-A", "-in", "/var/lib/portal/site.tar.gz.b64", "-out", "/var/lib/portal/site.tar.gz"], description: "Decode the uploaded site" },
+        { argv: [kind === "xen" ? "tar" : "/usr/sfw/bin/gtar", "-xzof", "/var/lib/portal/site.tar.gz", "-C", docroot], description: `Unpack the site into ${docroot}` },
       ]
     : [];
   if (kind === "xen") {
@@ -152,7 +155,8 @@ function hostPlan(params: WebParams, ctx: RecipeContext, kind: "xen" | "zones"):
         { argv: ["chown", "root:www-data", "/etc/nginx/portal-private.htpasswd"], description: "Only nginx reads the password file" },
         { argv: ["systemctl", "enable", "nginx.service"], description: "Start nginx at boot" },
       ],
-      check: { argv: ["wget", "-q", "-O", "-", "-T", "5", `http://${ip}/`], ready: "<h1>|<html", description: `The guest answers HTTP on ${ip} port 80` },
+      // From the dom0, which reaches the guest on its service address (as for SSH).
+      check: { argv: ["wget", "-q", "-O", "-", "-T", "5", `http://${checkIp}/`], ready: "<h1>|<html", description: `The guest answers HTTP on ${checkIp} port 80` },
     };
   }
   return {
