@@ -13,6 +13,9 @@
 //       copy plus (a)'s boot; a snapshot against a raw QMP `savevm`; a table of portal ms, raw
 //       ms and ratio. Backup and verify run with the host in bridge mode (the throwaway guest needs a
 //       network namespace; without root the table says why it was not verified);
+//   (w) the web service (the same image with the web recipe: busybox httpd set up at boot and
+//       answering HTTP, an account, a sysctl value) ordered to ready, beside (a) and (b);
+//       BENCH_QEMU_ONLY=web stops after it;
 //   (d) the same order on a QEMU host reached over SSH (an sshd on loopback, login user not
 //       root, its own copy of the golden image, user-mode networking): order to ready, to set
 //       beside (b). Needs root (the sshd's session user); skipped with a message otherwise.
@@ -149,6 +152,30 @@ async function main() {
     const steps = ready.steps.map((s) => `${s.name} ${s.durationMs ?? "?"}`).join(", ");
     log(`(b) portal: order submitted to ready ${portalMs} ms on ${ready.environment!.host}  (steps in ms: ${steps})`);
     log(`(b) ratio portal / raw: ${(portalMs / raw.ms).toFixed(2)}× (portal overhead ${portalMs - raw.ms} ms)`);
+
+    // (w) the web service: the same golden image with the web recipe (page, busybox httpd set up
+    // at boot, answering HTTP), an account and settings; order to ready beside (a)'s raw boot.
+    const w0 = Date.now();
+    const webOrder = await createOrder(db, actor, {
+      image: "web-qemu", flavor: "small", name: "bench-web",
+      recipe: { title: "Bench page" },
+      accounts: [{ name: "bench", groups: ["deploy"], sshKeys: "" }],
+      settings: { sysctl: { "net.core.somaxconn": "1024" }, env: { APP_MODE: "bench" } },
+    });
+    const webReady = await until(() => orderView(db, webOrder.id), (r) => ["ready", "failed"].includes(r.status), 300_000, "the web service order to be ready", 50);
+    const webMs = Date.now() - w0;
+    if (webReady.status !== "ready") throw new Error(`web service order failed: ${JSON.stringify(webReady.steps.filter((s) => s.status === "failed"))}`);
+    const recipeSteps = (webReady.recipe?.steps ?? []).map((s) => `${s.name} ${s.startedAt && s.finishedAt ? Date.parse(s.finishedAt) - Date.parse(s.startedAt) : "?"}`).join(", ");
+    log(`(w) web service: order submitted to ready ${webMs} ms on ${webReady.environment!.host}  (wait_ready ${webReady.steps.find((s) => s.name === "wait_ready")?.durationMs ?? "?"} ms; recipe steps in ms: ${recipeSteps})`);
+    log(`(w) ratio web service / raw boot: ${(webMs / raw.ms).toFixed(2)}×; web service / plain order (b): ${(webMs / portalMs).toFixed(2)}×`);
+    await destroyEnvironment(db, actor, webOrder.id);
+    await until(() => orderView(db, webOrder.id), (r) => r.status === "retired" && r.final, 120_000, "the web service to be destroyed", 100);
+    if (process.env.BENCH_QEMU_ONLY === "web") {
+      log("(c), (e), (d) skipped: BENCH_QEMU_ONLY=web");
+      await destroyEnvironment(db, actor, created.id);
+      await until(() => orderView(db, created.id), (r) => r.status === "retired" && r.final, 120_000, "the environment to be destroyed", 100);
+      return;
+    }
 
     // (c) live migration to the other host.
     const envId = ready.environment!.id;
@@ -305,7 +332,7 @@ async function main() {
     await dropDatabase(adminUrl, dbName);
     rmSync(dataDir, { recursive: true, force: true });
     for (const k of existsSync(path.join(store, "packed")) ? readdirSync(path.join(store, "packed")) : []) {
-      if (k.startsWith(`${hostname}-`)) rmSync(path.join(store, "packed", k), { recursive: true, force: true });
+      if (k.startsWith(`${hostname}-`) || k.startsWith("bench-web-")) rmSync(path.join(store, "packed", k), { recursive: true, force: true });
     }
   }
 }
