@@ -115,7 +115,19 @@ export const migrateEnvironment: ActionHandler = async (db, ctx, io) => {
   if (stopped) await db.update(environmentActions).set({ result: { stopped: true } }).where(eq(environmentActions.id, action.id));
   await db.update(environments).set({ state: "migrating" }).where(eq(environments.id, action.environmentId));
   await io.progress(0, `moving ${spec.hostname}${stopped ? " (stopped)" : ""} from ${spec.host.name} to ${target.name}`);
-  const result = await move.call(driver, spec, { id: target.id, name: target.name, kind: target.kind, address: target.address, config: target.config }, io);
+  let result: MigrationResult;
+  try {
+    result = await move.call(driver, spec, { id: target.id, name: target.name, kind: target.kind, address: target.address, config: target.config }, io);
+  } catch (err) {
+    // The driver leaves the guest where it was, as it was; a kind that can say how it is (status) is asked again when the action fails.
+    if (!io.signal.aborted) {
+      await db
+        .update(environments)
+        .set({ state: stopped ? "stopped" : "running" })
+        .where(and(eq(environments.id, action.environmentId), eq(environments.state, "migrating"), eq(environments.hostId, spec.host.id)));
+    }
+    throw err;
+  }
   const record: MigrationRecord = { ...result, from: spec.host.name, to: target.name };
   const downtime = result.downtimeMs === null ? "" : `, downtime ${result.downtimeMs} ms`;
   const mailIds = await db.transaction(async (tx) => {
