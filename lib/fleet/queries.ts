@@ -121,6 +121,12 @@ export async function latestEvacuationIdOf(db: Db, hostId: string): Promise<stri
   return row?.id ?? null;
 }
 
+/** The newest rebalance run, or null. */
+export async function latestRebalanceId(db: Db): Promise<string | null> {
+  const [row] = await db.select({ id: evacuations.id }).from(evacuations).where(eq(evacuations.kind, "rebalance")).orderBy(desc(evacuations.createdAt)).limit(1);
+  return row?.id ?? null;
+}
+
 /** Batches still running (the reconciler makes sure each has its job). */
 export async function runningEvacuationIds(db: Db): Promise<string[]> {
   return (await db.select({ id: evacuations.id }).from(evacuations).where(eq(evacuations.status, "running"))).map((r) => r.id);
