@@ -92,7 +92,7 @@ export function RebalancePanel({ kinds, latest }: Props) {
           <div className="mt-4 space-y-4 text-sm" data-testid="rebalance-plan" data-moves={plan.moves.length}>
             <p className="text-slate-700" data-testid="rebalance-spread">
               Memory use differs by {plan.spread.before} points between the fullest and the emptiest host
-              {plan.moves.length ? `; after these ${plan.moves.length} move${plan.moves.length === 1 ? "" : "s"}, by ${plan.spread.after}` : ""}.
+              {plan.moves.length ? `; after ${plan.moves.length === 1 ? "this move" : `these ${plan.moves.length} moves`}, by ${plan.spread.after}` : ""}.
             </p>
             <ul className="space-y-3" aria-label="Memory per host, before and after">
               {plan.hosts.map((h) => (
