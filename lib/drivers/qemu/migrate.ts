@@ -244,8 +244,17 @@ async function migrateLocal(t: Transport, driver: MigratableDriver, spec: Deploy
       }
     });
 
-    // 4. The guest runs on the target: check, then let go of the source.
-    const after = await withQmp(t, dst.qmp, (q) => q.execute<{ status: string; running: boolean }>("query-status"));
+    // 4. The guest runs on the target: check, then let go of the source. The source reports
+    // "completed" when it has sent the last pages; the destination may still be loading them
+    // for a moment ("inmigrate"), more so on a busy machine under TCG.
+    const after = await withQmp(t, dst.qmp, async (q) => {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const status = await q.execute<{ status: string; running: boolean }>("query-status");
+        if (status.status !== "inmigrate" || Date.now() > deadline) return status;
+        await sleep(pollMs);
+      }
+    });
     if (!after.running) throw new StepError(`after the migration the guest on ${target.name} is ${after.status}, not running`);
     const measured: MigrationResult = {
       mode: "live",
