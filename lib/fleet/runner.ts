@@ -119,6 +119,10 @@ async function settle(
 async function startMove(db: Db, ev: Evacuation, move: EvacuationMove): Promise<StartOutcome> {
   return db.transaction(async (tx): Promise<StartOutcome> => {
     await lockForTransaction(tx, "fleetMoves");
+    // Under the lock: a second runner of the same batch (a job taken over while its first
+    // worker still ran) finds the move started already.
+    const [still] = await tx.select({ status: evacuationMoves.status }).from(evacuationMoves).where(eq(evacuationMoves.id, move.id));
+    if (still?.status !== "pending") return { kind: "settled" };
     const fail = async (reason: string) => {
       await settle(tx, move.id, "failed", { reason });
       return { kind: "settled" } as const;
