@@ -25,7 +25,37 @@ export type DeploySpec = {
    * data disk aside and createStorage takes it back instead of making a new one.
    */
   keepData?: boolean;
+  /** The order's recipe, rendered for this guest (lib/recipes); null or absent: a bare image. */
+  recipe?: GuestRecipe | null;
+  /** Accounts the order adds besides the owner's root login. */
+  accounts?: GuestAccount[];
+  /** System settings the order asked for (allowed by its recipe). */
+  settings?: GuestSettings | null;
 };
+
+/**
+ * A recipe rendered for one guest: its files, a setup script run at every boot (idempotent;
+ * keeps what it made once on /data; prints `step NAME` to start each of its own steps) and a
+ * check run until it passes, whose last line holds `key=value` words the guest reports as
+ * `app.key=value`. Scripts are POSIX sh (busybox on the QEMU image). Everything in it was
+ * rendered by the portal from checked parameters; no value reaches a shell unquoted.
+ */
+export type GuestRecipe = {
+  slug: string;
+  version: string;
+  /** How long the check may take to pass after setup, in seconds. */
+  timeoutSeconds: number;
+  /** Absolute paths in the guest (under /etc, /srv, /opt, /var or /data only). */
+  files: { path: string; data: string | Buffer; mode?: number }[];
+  setup: string;
+  check: string;
+};
+
+/** An account the order adds: a login name, its uid, supplementary groups and its SSH keys (one per line). */
+export type GuestAccount = { name: string; uid: number; groups: string[]; sshKeys: string };
+
+/** sysctl values and environment variables for the service (/etc/portal/env in the guest). */
+export type GuestSettings = { sysctl: Record<string, string>; env: Record<string, string> };
 
 /**
  * The account the glue step gives the owner's SSH key on every guest: root on Linux (Xen,

@@ -243,6 +243,9 @@ export class QemuDriver implements HypervisorDriver {
         motd: glueMotd({ hostname: spec.hostname, orderId: spec.orderId, orderName: spec.hostname }),
         // Extra service addresses are not allocated by this version's pipeline; the service NIC carries the guest's own.
         serviceIps: [],
+        recipe: spec.recipe ?? null,
+        accounts: spec.accounts ?? [],
+        settings: spec.settings ?? null,
       });
       const golden = await t.readFile(path.join(f.dir, "image", "initramfs.cpio.gz"));
       if (!golden) throw new StepError(`the unpacked image has no initramfs in ${f.dir}/image`);
@@ -371,6 +374,12 @@ export class QemuDriver implements HypervisorDriver {
       nics: spec.addresses.map((a) => ({ mac: a.mac, ip: a.ip, prefix: prefixOf(a.cidr) })),
     });
     if (problems.length) throw new StepError(`the guest came up different from the order: ${problems.join("; ")}`);
+    if (spec.recipe) {
+      const want = `${spec.recipe.slug}/${spec.recipe.version}`;
+      if (report.recipe?.name !== want) throw new StepError(`the guest did not run the recipe ${want} (it reports ${report.recipe?.name ?? "none"}); see the boot log above`);
+      if (report.recipe.check === "setup-failed") throw new StepError(`the recipe ${want} failed during setup (see its "portal-recipe:" lines above)`);
+      if (report.recipe.check !== "ok") throw new StepError(`the recipe ${want} did not pass its check within ${spec.recipe.timeoutSeconds} s (see its "portal-recipe: check:" lines above)`);
+    }
     return report;
   }
 
