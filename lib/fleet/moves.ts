@@ -103,6 +103,7 @@ export async function chooseTarget(
     const [target] = rows;
     if (!target) return { refusal: "the planned target host is no longer registered" };
     if (target.state !== "active") return { refusal: `the planned target ${target.name} is ${target.state} now` };
+    if (!inPool(opts.pool, target)) return { refusal: `the planned target ${target.name} is not among the hosts of ${opts.pool!.name} any more` };
     const [room] = await roomOn(tx, [target]);
     if (!fits(room!, need)) return { refusal: `the planned target ${target.name} has no room for ${size} any more (${roomWords(room!)})` };
     return { target, reason: `${target.name} as planned (${roomWords(room!)})` };

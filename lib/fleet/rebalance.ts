@@ -8,7 +8,8 @@ import { writeAudit } from "../audit/write";
 import { conflict, forbidden } from "../errors";
 import { LOCAL_HOST } from "../hosts/input";
 import { driverFor } from "../pipeline/drivers";
-import { CPU_OVERCOMMIT, usageOfHosts, type HostUsage } from "../policy/placement";
+import { CPU_OVERCOMMIT, inPool, usageOfHosts, type HostPool, type HostUsage } from "../policy/placement";
+import { hostPoolOf } from "../policy/groups";
 import { dispatchEvacuation } from "./evacuate";
 import { announceEvacuation } from "./events";
 import { howItMoves } from "./moves";
@@ -49,7 +50,7 @@ export type RebalancePlan = {
 
 type Fleet = {
   hosts: Host[];
-  envs: { id: string; hostId: string; hostname: string; orderId: string; state: string; vcpus: number; memoryMb: number; diskGb: number; movable: "live" | "cold" | null }[];
+  envs: { id: string; hostId: string; hostname: string; orderId: string; state: string; vcpus: number; memoryMb: number; diskGb: number; movable: "live" | "cold" | null; pool: HostPool | null }[];
   used: Map<string, HostUsage>;
 };
 
@@ -66,7 +67,7 @@ async function readFleet(db: Db, kind: HostKind, notes: string[]): Promise<Fleet
     ? await db
         .select({
           id: environments.id, hostId: environments.hostId, hostname: environments.hostname, orderId: environments.orderId, state: environments.state,
-          vcpus: environments.vcpus, memoryMb: environments.memoryMb, diskGb: environments.diskGb, orderStatus: orders.status,
+          vcpus: environments.vcpus, memoryMb: environments.memoryMb, diskGb: environments.diskGb, orderStatus: orders.status, groupId: orders.groupId,
         })
         .from(environments)
         .innerJoin(orders, eq(orders.id, environments.orderId))
@@ -74,16 +75,19 @@ async function readFleet(db: Db, kind: HostKind, notes: string[]): Promise<Fleet
         .orderBy(asc(environments.hostname), asc(environments.id))
     : [];
   const driver = driverFor(kind, db);
-  const envs = rows.map((r) => {
+  // A group with a pool of its own keeps its environments on the pool's hosts.
+  const pools = new Map<string, HostPool | null>();
+  for (const groupId of new Set(rows.map((r) => r.groupId))) pools.set(groupId, await hostPoolOf(db, groupId));
+  const envs = rows.map(({ groupId, ...r }) => {
     const how = r.orderStatus === "ready" ? howItMoves(driver, list.find((h) => h.id === r.hostId)!, r.state) : { refusal: "" };
-    return { ...r, movable: "mode" in how ? how.mode : null };
+    return { ...r, movable: "mode" in how ? how.mode : null, pool: pools.get(groupId) ?? null };
   });
   return { hosts: list, envs, used: await usageOfHosts(db, ids) };
 }
 
 /**
  * Moves that even out memory use across the active hosts of `kind`: repeatedly the one move of
- * a movable environment (running: live, or cold where the kind has no live migration; stopped:
+ * a movable environment (to a host in its group's pool, if the group has one) (running: live, or cold where the kind has no live migration; stopped:
  * cold) that most lowers the spread of memory use (sum of squared distances from the mean, in
  * fractions of each host's capacity), as long as it lowers it, hosts differ by more than
  * EVEN_ENOUGH_POINTS and the target has room (memory, vCPUs with overcommit, disk). Each
@@ -116,7 +120,7 @@ export async function planRebalance(db: Db, kind: HostKind): Promise<RebalancePl
       if (!env.movable || moves.some((m) => m.environmentId === env.id)) continue;
       const from = fleet.hosts.find((h) => h.id === where.get(env.id))!;
       for (const to of fleet.hosts) {
-        if (to.id === from.id) continue;
+        if (to.id === from.id || !inPool(env.pool, to)) continue;
         const u = used.get(to.id)!;
         const room = to.memoryMbCapacity - u.memoryMb >= env.memoryMb && to.cpuCapacity * CPU_OVERCOMMIT - u.vcpus >= env.vcpus && to.diskGbCapacity - u.diskGb >= env.diskGb;
         if (!room) continue;

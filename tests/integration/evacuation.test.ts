@@ -13,7 +13,7 @@ import * as hostEvacuationRoute from "@/app/api/v1/hosts/[id]/evacuation/route";
 import * as evacuationRoute from "@/app/api/v1/evacuations/[id]/route";
 import * as evacuationEventsRoute from "@/app/api/v1/evacuations/[id]/events/route";
 import * as rebalanceRoute from "@/app/api/v1/rebalance/route";
-import { auditEvents, environments, evacuations, hosts, notifications, simObjects } from "@/lib/db/schema";
+import { auditEvents, environments, evacuations, groupSettings, hosts, notifications, simObjects } from "@/lib/db/schema";
 import { getQueue, evacuationJobId } from "@/lib/jobs/queues";
 import { requestAction } from "@/lib/lifecycle/actions";
 import type { EvacuationView } from "@/lib/fleet/queries";
@@ -341,5 +341,27 @@ describe("rebalancing memory use across sim hosts", () => {
     expect((await rebalance({ kind: "sim", dryRun: false, fingerprint: fresh.fingerprint })).status).toBe(409);
     const audit = await db.select().from(auditEvents).where(eq(auditEvents.action, "hosts.rebalance"));
     expect(audit.map((a) => (a.data as { evacuation: string }).evacuation)).toContain(run.body.id);
+  });
+
+  it("keeps a group's environments on its own hosts: a pooled group's guests are not proposed elsewhere", async () => {
+    const [p1, p2] = [await simHost("p1"), await simHost("p2")];
+    const pooled = await makeGroup(db, { autoApprove: true });
+    await db.insert(groupSettings).values({ groupId: pooled.id, hostIds: [p1.id] });
+    const member = await makeUser(db, "customer", pooled.slug);
+    await onlyActive(p1);
+    const own = [];
+    for (const name of ["q1", "q2", "q3"]) {
+      const created = await order(db, member, { image: "linux-test", flavor: "medium", name: `${tag}-${name}` });
+      const view = await waitForOrder(db, created.id);
+      expect(view.status, view.reason ?? "").toBe("ready");
+      own.push(view.environment!.id);
+    }
+    const free = await delivered("medium", "q4");
+    await onlyActive(p1, p2);
+    const plan = (await rebalance({ kind: "sim", dryRun: true })).body as RebalancePlan;
+    // Only the environment of a group without a pool may leave p1 for p2.
+    expect(plan.moves.map((m) => m.environmentId)).toEqual([free.environmentId]);
+    expect(plan.notes).toEqual([]);
+    for (const id of own) expect(plan.moves.some((m) => m.environmentId === id)).toBe(false);
   });
 });
