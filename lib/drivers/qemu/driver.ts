@@ -15,6 +15,7 @@ import { followLog, markerMismatches, pokeGuest } from "./serial";
 import { migrateGuest } from "./migrate";
 import { applyIsolation, namespaceExists } from "./isolation";
 import { glueServiceIps, guestServiceIp, nicMacFor, watchFromNamespace } from "./service-ips";
+import { moveStoppedGuest } from "./cold-move";
 import { applySnapshotStopped, listDiskSnapshots, loadSnapshotRunning, removeSnapshot, takeSnapshot } from "./snapshots";
 import { exportGuestDisk, readMarker, replaceGuestDisk } from "./backup";
 import { linuxHostUsage, qemuGuestUsage } from "./usage";
@@ -249,6 +250,9 @@ export class QemuDriver implements HypervisorDriver {
       authorizedKeys: spec.sshPublicKey,
       motd: glueMotd({ hostname: spec.hostname, orderId: spec.orderId, orderName: spec.hostname }),
       serviceIps,
+      recipe: spec.recipe ?? null,
+      accounts: spec.accounts ?? [],
+      settings: spec.settings ?? null,
     });
     const golden = await t.readFile(path.join(f.dir, "image", "initramfs.cpio.gz"));
     if (!golden) throw new StepError(`the unpacked image has no initramfs in ${f.dir}/image`);
@@ -377,6 +381,12 @@ export class QemuDriver implements HypervisorDriver {
       nics: spec.addresses.map((a) => ({ mac: a.mac, ip: a.ip, prefix: prefixOf(a.cidr) })),
     });
     if (problems.length) throw new StepError(`the guest came up different from the order: ${problems.join("; ")}`);
+    if (spec.recipe) {
+      const want = `${spec.recipe.slug}/${spec.recipe.version}`;
+      if (report.recipe?.name !== want) throw new StepError(`the guest did not run the recipe ${want} (it reports ${report.recipe?.name ?? "none"}); see the boot log above`);
+      if (report.recipe.check === "setup-failed") throw new StepError(`the recipe ${want} failed during setup (see its "portal-recipe:" lines above)`);
+      if (report.recipe.check !== "ok") throw new StepError(`the recipe ${want} did not pass its check within ${spec.recipe.timeoutSeconds} s (see its "portal-recipe: check:" lines above)`);
+    }
     return report;
   }
 
@@ -445,6 +455,13 @@ export class QemuDriver implements HypervisorDriver {
   /** Live migration to another QEMU host of this machine (lib/drivers/qemu/migrate.ts); hosts reached over SSH are refused there. */
   migrate(spec: DeploySpec, target: DeploySpec["host"], io: MigrateIo): Promise<MigrationResult> {
     return migrateGuest(this, spec, target, io).catch((err: unknown) => {
+      throw transportStepError(err, spec.host.name);
+    });
+  }
+
+  /** A stopped guest's files to another QEMU host of this machine, where it stays stopped (./cold-move.ts). */
+  moveStopped(spec: DeploySpec, target: DeploySpec["host"], io: MigrateIo): Promise<MigrationResult> {
+    return moveStoppedGuest(this, spec, target, io).catch((err: unknown) => {
       throw transportStepError(err, spec.host.name);
     });
   }
