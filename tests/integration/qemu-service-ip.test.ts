@@ -31,7 +31,8 @@ import { inCidr } from "@/lib/net/ipv4";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
 import { bootPortal, makeGroup, makeUser, tokenFor, unique, waitFor, waitForAction, waitForOrder } from "../helpers/portal";
-import { guestFiles, netnsName, setupQemuHosts, type QemuHosts } from "../helpers/qemu-hosts";
+import { guestFiles, local, netnsName, setupQemuHosts, type QemuHosts } from "../helpers/qemu-hosts";
+import { pingFromHost } from "@/lib/drivers/qemu/netns";
 import { guestSsh, putOwnerKey } from "../helpers/guest-ssh";
 
 const run = promisify(execFile);
@@ -177,6 +178,9 @@ describe("separated networks on one host", () => {
     const [forwarding] = (await run("ip", ["netns", "exec", netns, "sysctl", "-n", "net.ipv4.ip_forward"])).stdout.split("\n");
     expect(forwarding).toBe("1");
     expect(await pingFromGuest(guests.a, guests.b.production)).not.toBe(0);
+    // Both guests also sit on the service network: its ports are isolated, so that is no way round.
+    expect(await pingFromGuest(guests.a, guests.b.service)).not.toBe(0);
+    expect(await pingFromHost(local, netns, guests.b.service)).toBe(true);
 
     const [production] = await db.select().from(networks).where(eq(networks.slug, "production"));
     const added = await invoke(routesRoute.POST, "POST", `/api/v1/networks/${production!.id}/routes`, { token: adminToken, params: { id: production!.id }, body: { network: "production-b" } });
