@@ -8,7 +8,8 @@
  * unpackImage hand it the environment's own kernel, initramfs and disk (GuestArtifacts).
  *
  * Glue: `buildGlueArchive(...)` below makes a gzip'd newc cpio holding
- *   /portal/config           lines `hostname NAME`, `nic MAC IP/PREFIX GATEWAY|-`, `service-ip IP`
+ *   /portal/config           lines `hostname NAME`, `nic MAC IP/PREFIX GATEWAY|-`, `service-ip IP`,
+ *                            `image SLUG VERSION` (the catalog image's version the guest is built from)
  *   /portal/authorized_keys  the owner's key (empty file when none)
  *   /portal/motd             names the order
  * The driver writes the guest's initrd as golden initramfs bytes followed by these bytes (the
@@ -44,6 +45,7 @@
  * `ssh-hostkey`; their ready line is read as before.
  */
 import { gzipCpio, type CpioEntry } from "../images/cpio";
+import { slugPattern } from "../images/store";
 
 /**
  * `no_timer_check`: under software emulation on a busy host the kernel's early check of the
@@ -65,6 +67,8 @@ export type GlueInput = {
   authorizedKeys: string | null;
   motd: string;
   serviceIps: string[];
+  /** The catalog image and the version of it the guest is built from (written to /etc/os-release-portal). */
+  image?: { slug: string; version: number } | null;
 };
 
 const hostnamePattern = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -86,6 +90,11 @@ export function glueConfig(input: GlueInput): string {
   for (const ip of input.serviceIps) {
     if (!ipv4Pattern.test(ip)) throw new Error(`glue: invalid service IP ${JSON.stringify(ip)}`);
     lines.push(`service-ip ${ip}`);
+  }
+  if (input.image) {
+    if (!slugPattern.test(input.image.slug)) throw new Error(`glue: invalid image slug ${JSON.stringify(input.image.slug)}`);
+    if (!Number.isInteger(input.image.version) || input.image.version < 1) throw new Error(`glue: invalid image version ${input.image.version}`);
+    lines.push(`image ${input.image.slug} ${input.image.version}`);
   }
   return `${lines.join("\n")}\n`;
 }
@@ -114,6 +123,8 @@ export type ReadyReport = {
   dataBytes?: number;
   /** The SSH server: its port, null when it does not listen, and its host key's fingerprint (absent from older images). */
   ssh?: { port: number | null; hostKey: string | null };
+  /** The image version the guest says it was built from (absent from older images and from guests glued without one). */
+  imageVersion?: number;
 };
 
 /** Parses a `PORTAL-READY ...` console line (with or without text before it); null if it is not one. */
@@ -133,6 +144,7 @@ export function parseReadyLine(line: string): ReadyReport | null {
     else if (key === "ssh") report.ssh = { hostKey: null, ...report.ssh, port: /^\d{1,5}$/.test(value) ? Number(value) : null };
     else if (key === "ssh-hostkey") report.ssh = { port: null, ...report.ssh, hostKey: /^SHA256:[A-Za-z0-9+/]{43}$/.test(value) ? value : null };
     else if (key === "service-ip") report.serviceIps.push(value);
+    else if (key === "image-version" && /^\d{1,9}$/.test(value)) report.imageVersion = Number(value);
     else if (key === "nic") {
       const m = value.match(/^([0-9a-f:]{17}),([\d.]+)\/(\d+)$/);
       if (m) report.nics.push({ mac: m[1]!, ip: m[2]!, prefix: Number(m[3]) });
