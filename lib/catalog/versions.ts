@@ -110,6 +110,30 @@ export async function listImageVersions(db: Db, imageId: string): Promise<{ imag
   };
 }
 
+/** The current version of each image (number, changelog, build time), for the catalog and the admin page. */
+export async function currentVersions(db: Db, imageIds: string[]): Promise<Map<string, { number: number; changelog: string; builtAt: Date }>> {
+  if (imageIds.length === 0) return new Map();
+  const rows = await db
+    .select({ imageId: images.id, number: imageVersions.number, changelog: imageVersions.changelog, builtAt: imageVersions.builtAt })
+    .from(images)
+    .innerJoin(imageVersions, eq(imageVersions.id, images.currentVersionId))
+    .where(inArray(images.id, imageIds));
+  return new Map(rows.map(({ imageId, ...v }) => [imageId, v]));
+}
+
+/** Every version of each image, newest first (the admin page's choice of the current one). */
+export async function versionsOfImages(db: Db, imageIds: string[]): Promise<Map<string, { id: string; number: number; changelog: string; builtAt: Date }[]>> {
+  if (imageIds.length === 0) return new Map();
+  const rows = await db
+    .select({ imageId: imageVersions.imageId, id: imageVersions.id, number: imageVersions.number, changelog: imageVersions.changelog, builtAt: imageVersions.builtAt })
+    .from(imageVersions)
+    .where(inArray(imageVersions.imageId, imageIds))
+    .orderBy(desc(imageVersions.number));
+  const out = new Map<string, { id: string; number: number; changelog: string; builtAt: Date }[]>();
+  for (const { imageId, ...v } of rows) out.set(imageId, [...(out.get(imageId) ?? []), v]);
+  return out;
+}
+
 /** One version of an image by its number, or 404. */
 export async function versionByNumber(db: Db, imageId: string, number: number): Promise<ImageVersion> {
   const [v] = await db.select().from(imageVersions).where(and(eq(imageVersions.imageId, imageId), eq(imageVersions.number, number)));

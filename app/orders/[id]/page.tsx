@@ -19,6 +19,7 @@ import { isUuid } from "@/lib/validation/ids";
 import { day2Options } from "@/lib/lifecycle/resize";
 import { usageRangeInput, usageSeries } from "@/lib/usage/series";
 import { UsageCard } from "@/components/usage/UsageCharts";
+import { campaignsOfEnvironment } from "@/lib/campaigns/queries";
 
 export const metadata: Metadata = { title: "Order" };
 
@@ -52,9 +53,11 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
   const parsedRange = usageRangeInput.safeParse({ range: (await searchParams).usage });
   const range = parsedRange.success ? parsedRange.data.range : "1h";
   const usage = canManage && delivered ? await usageSeries(db, delivered.id, range) : null;
+  // Patch campaigns that will update it, for whoever may see the order (the owner and admins may postpone).
+  const campaigns = view.environment ? await campaignsOfEnvironment(db, view.environment.id) : [];
   return (
     <>
-      <OrderLive key={view.id} initial={view} isOwner={order.userId === user.id} canManage={canManage} canDecide={canDecide} estimate={estimate} preflight={check} move={move} day2={day2} showSimulated={shownHostKinds(user.role, ["sim"]).length > 0} />
+      <OrderLive key={view.id} initial={view} isOwner={order.userId === user.id} canManage={canManage} canDecide={canDecide} estimate={estimate} preflight={check} move={move} day2={day2} showSimulated={shownHostKinds(user.role, ["sim"]).length > 0} campaigns={campaigns} />
       {usage && delivered ? (
         <div className="mt-6">
           <UsageCard id="usage" series={usage} cpuLabel="its vCPUs" hrefFor={(r) => `/orders/${id}?usage=${r}#usage`} />
