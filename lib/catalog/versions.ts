@@ -76,7 +76,7 @@ export async function ensureImageVersions(db: Db): Promise<{ images: number; env
     update ${environments} e set image_version_id = (
       select v.id from ${imageVersions} v join ${orders} o on o.image_id = v.image_id where o.id = e.order_id order by v.number asc limit 1
     )
-    where e.image_version_id is null and e.state <> 'deleted'`);
+    where e.image_version_id is null and e.state in ('running', 'stopped', 'migrating', 'error')`);
   return { images: missing.length, environments: Number((backfilled as { rowCount?: number }).rowCount ?? 0) };
 }
 

@@ -18,7 +18,8 @@ import * as versionsRoute from "@/app/api/v1/images/[id]/versions/route";
 import * as currentRoute from "@/app/api/v1/images/[id]/versions/[n]/current/route";
 import * as orderRoute from "@/app/api/v1/orders/[id]/route";
 import * as ordersRoute from "@/app/api/v1/orders/route";
-import { auditEvents, campaigns, campaignTargets, environments, hosts, images, notifications, pipelineSteps } from "@/lib/db/schema";
+import { auditEvents, campaigns, campaignTargets, environments, hosts, images, notifications, orders, pipelineSteps } from "@/lib/db/schema";
+import { releaseFailedOrders } from "@/lib/orders/failed-hold";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
 import { bootPortal, makeGroup, makeUser, order, tokenFor, unique, waitFor, waitForOrder, type Actor } from "../helpers/portal";
@@ -281,6 +282,11 @@ describe("a campaign in waves", () => {
     expect(stopped.canRollback).toBe(true);
     expect(await environmentOf("b2")).toMatchObject({ status: "ready", environment: { imageVersion: 1 } });
     expect((await environmentOf("b1")).status).toBe("failed");
+    // Its data is held aside for the rollback: the sweep that releases failed orders leaves it, however late.
+    const released = await releaseFailedOrders(db, new Date(Date.now() + 30 * 86400_000));
+    const [b1Order] = await db.select({ name: orders.name }).from(orders).where(eq(orders.id, envs.b1!.orderId));
+    expect(released).not.toContain(b1Order!.name);
+    expect((await invoke(orderRoute.GET, "GET", "/", { token: adminToken, params: { id: envs.b1!.orderId } })).body.hold).toBeNull();
 
     expect((await post(rollbackRoute, "/", tokens.ownerB!, { id })).status).toBe(403);
     const rolled = await post(rollbackRoute, "/", tokens.approverB!, { id });
