@@ -108,3 +108,50 @@ test("an admin starts a campaign on sim environments and watches it finish live;
     expect(w.content, `${path} is wider than a 390 px window`).toBeLessThanOrEqual(w.window);
   }
 });
+
+test.describe("the owner's side", () => {
+  test.use({ storageState: authFile("customer"), viewport: { width: 390, height: 844 } });
+
+  test("the order page says when a campaign will update the environment, and its owner postpones it once", async ({ page }) => {
+    test.setTimeout(120_000);
+    const admin = await api("admin");
+    const approver = await api("approver");
+    const slug = uniqueName("camppp").replace(/[^a-z0-9-]/g, "");
+    const created = await admin.post("/api/v1/images", {
+      data: { slug, name: `Postpone test ${slug}`, os: "linux", version: "Debian 12", hostKinds: ["sim"], source: "clone", purpose: "test", sizeMb: 512 },
+    });
+    expect(created.status(), await created.text()).toBe(201);
+    const image = (await created.json()) as { id: string };
+    const o = await orderViaApi(page.request, { image: slug, flavor: "small", name: uniqueName("cmpp") });
+    if (o.status === "pending_approval") expect((await approver.post(`/api/v1/orders/${o.id}/approve`, { data: {} })).status()).toBe(200);
+    await expect.poll(async () => ((await (await page.request.get(`/api/v1/orders/${o.id}`)).json()) as { status: string }).status, { timeout: 60_000 }).toBe("ready");
+    expect((await admin.post(`/api/v1/images/${image.id}/versions`, { data: { changelog: "Kernel update" } })).status()).toBe(201);
+    const start = new Date(Date.now() + 86_400_000);
+    const campaign = await admin.post("/api/v1/campaigns", {
+      data: {
+        name: `Tomorrow ${slug}`, image: slug, targets: { outdated: true }, waveSize: 1, failureThreshold: { count: 0 }, postponeMaxDays: 3,
+        window: { start: start.toISOString(), end: new Date(start.getTime() + 5 * 86_400_000).toISOString() },
+      },
+    });
+    expect(campaign.status(), await campaign.text()).toBe(201);
+
+    await page.goto(`/orders/${o.id}`);
+    await expect(page.getByTestId("outdated-badge")).toBeVisible();
+    const notice = page.getByTestId("campaign-notice");
+    await expect(notice).toContainText(`Tomorrow ${slug}`);
+    await expect(notice).toContainText("version 2");
+    await expect(notice).toHaveAttribute("data-status", "pending");
+    await notice.getByLabel("Postpone by (days, once)").selectOption("2");
+    await notice.getByRole("button", { name: "Postpone" }).click();
+    await expect(notice.getByRole("status")).toContainText("Postponed until");
+    await expect(notice).toHaveAttribute("data-status", "postponed");
+    // Once only: the choice is gone.
+    await expect(notice.getByRole("button", { name: "Postpone" })).toHaveCount(0);
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: `${SHOTS}/order-postponed-390.png`, fullPage: true });
+    await notice.screenshot({ path: `${SHOTS}/campaign-notice-390.png` });
+    await page.getByTestId("environment-panel").screenshot({ path: `${SHOTS}/environment-panel-390.png` });
+    const w = await fits(page);
+    expect(w.content, "the order page is wider than a 390 px window").toBeLessThanOrEqual(w.window);
+  });
+});

@@ -48,14 +48,14 @@ function CampaignNotice({ environmentId, campaign: c, canPostpone }: { environme
   return (
     <li className="space-y-2 px-5 py-4 text-sm" data-testid="campaign-notice" data-status={c.target.status}>
       <p className="text-slate-800">
-        Patch campaign <span className="font-medium">{c.name}</span> reinstalls it from version {c.version} of its image between {formatDateTime(c.window.start)} and{" "}
-        {formatDateTime(c.window.end)}, backed up first; its name, addresses, MACs and /data stay.
+        Patch campaign <span className="font-medium">{c.name}</span> updates it to version {c.version} of its image (a reinstall, backed up first) between{" "}
+        {formatDateTime(c.window.start)} and {formatDateTime(c.window.end)}; its name, addresses, MACs and /data stay.
       </p>
       <p className="text-slate-600">
         Here: <span className="font-medium">{statusLabel(c.target.status)}</span>
         {c.target.wave ? ` in wave ${c.target.wave}` : ""}
         {c.target.postponedUntil ? ` until ${formatDateTime(c.target.postponedUntil)}` : ""}
-        {c.target.note ? ` (${c.target.note})` : ""}.
+        {c.target.note && c.target.status !== "postponed" ? ` (${c.target.note})` : ""}.
       </p>
       {canPostpone && c.postponeDays > 0 ? (
         <div className="flex flex-col gap-2 sm:flex-row sm:items-end">

@@ -33,7 +33,7 @@ export async function noticeOwners(db: Db, c: Campaign, version: number, environ
         kind: "campaign.scheduled",
         title: `${r.name} will be updated to ${image?.name ?? "its image"} version ${version}`,
         body:
-          `Patch campaign "${c.name}" reinstalls ${r.name} from version ${version} of its image between ${utc(c.windowStart)} and ${utc(c.windowEnd)}. ` +
+          `Patch campaign "${c.name}" updates ${r.name} to version ${version} of its image (a reinstall) between ${utc(c.windowStart)} and ${utc(c.windowEnd)}. ` +
           `It is backed up first and restarted; its name, addresses, MAC addresses and the files under /data stay.${postpone}`,
         link: `/orders/${r.orderId}`,
       },

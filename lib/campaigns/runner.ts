@@ -305,7 +305,7 @@ async function follow(db: Db, c: Campaign, t: Target): Promise<boolean> {
     const [o] = await db.select({ name: orders.name, image: images.name }).from(orders).innerJoin(images, eq(images.id, orders.imageId)).where(eq(orders.id, t.orderId));
     await dispatchMail(await noticeResult(db, c, t.orderId, {
       title: `${o?.name ?? "Your environment"} is on ${o?.image ?? "its image"} version ${v?.number}`,
-      body: `Patch campaign "${c.name}" reinstalled it from version ${v?.number}; its name, addresses, MAC addresses and the files under /data stayed.`,
+      body: `Patch campaign "${c.name}" reinstalled it with version ${v?.number} of its image; its name, addresses, MAC addresses and the files under /data stayed.`,
     }));
   }
   return true;
@@ -325,7 +325,7 @@ async function reinstall(db: Db, c: Campaign, t: Target): Promise<boolean> {
       if (current!.state !== "running" && current!.state !== "stopped" && current!.state !== "error") throw conflict(`the environment is ${current!.state}`);
       const [host] = await tx.select({ kind: hosts.kind }).from(hosts).where(eq(hosts.id, current!.hostId));
       if (!driverFor(host!.kind, tx).capabilities.keepData) throw new UserError(`on ${host!.kind} hosts a reinstall cannot keep /data in this version`, 409);
-      const reason = `patch campaign "${c.name}": reinstalling from version ${version?.number} keeping /data`;
+      const reason = `patch campaign "${c.name}": reinstalling with version ${version?.number} keeping /data`;
       const rebuild = await createRebuildRun(tx, t.orderId, reason, { keepData: true, imageVersionId: c.targetVersionId });
       if (!rebuild) throw conflict("its order is no longer delivered");
       await tx
