@@ -47,6 +47,7 @@ export async function registerBuiltImages(db: Db, t: Transport, store: string): 
       source: image.source,
       purpose: image.purpose,
       sizeMb,
+      recipeSlug: image.recipe ?? null,
     };
     const [existing] = await db.select({ id: images.id }).from(images).where(eq(images.slug, image.slug));
     const id = existing

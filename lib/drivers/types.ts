@@ -33,7 +33,59 @@ export type DeploySpec = {
    * data disk aside and createStorage takes it back instead of making a new one.
    */
   keepData?: boolean;
+  /** The order's recipe, rendered for this guest (lib/recipes); null or absent: a bare image. */
+  recipe?: GuestRecipe | null;
+  /** Accounts the order adds besides the owner's root login. */
+  accounts?: GuestAccount[];
+  /** System settings the order asked for (allowed by its recipe). */
+  settings?: GuestSettings | null;
+  /** The order's recipe as commands and files for Xen and zones guests (lib/recipes hostPlan). */
+  recipePlan?: GuestHostPlan | null;
 };
+
+/**
+ * A recipe rendered for one guest: its files, a setup script run at every boot (idempotent;
+ * keeps what it made once on /data; prints `step NAME` to start each of its own steps) and a
+ * check run until it passes, whose last line holds `key=value` words the guest reports as
+ * `app.key=value`. Scripts are POSIX sh (busybox on the QEMU image). Everything in it was
+ * rendered by the portal from checked parameters; no value reaches a shell unquoted.
+ */
+export type GuestRecipe = {
+  slug: string;
+  version: string;
+  /** How long the check may take to pass after setup, in seconds. */
+  timeoutSeconds: number;
+  /** The names of the recipe's own steps, in order (a driver that runs no setup, sim, reports them). */
+  steps?: string[];
+  /** Absolute paths in the guest (under /etc, /srv, /opt, /var or /data only). */
+  files: { path: string; data: string | Buffer; mode?: number }[];
+  setup: string;
+  check: string;
+};
+
+/**
+ * A recipe rendered for a Xen or zones guest: files to put into the guest (absolute paths in
+ * the guest), commands to run inside it (argument vectors; Xen: chroot on the mounted root
+ * before boot, zones: zlogin after boot) and a probe run from the host until its output
+ * matches `ready`. Tested only against the host emulators (tests/emulators).
+ */
+export type GuestHostPlan = {
+  slug: string;
+  version: string;
+  files: { path: string; content: string; mode: number; description: string }[];
+  commands: { argv: string[]; description: string }[];
+  check: { argv: string[]; ready: string; description: string };
+};
+
+/** An account the order adds: a login name, its uid, supplementary groups and its SSH keys (one per line). */
+export type GuestAccount = { name: string; uid: number; groups: string[]; sshKeys: string };
+
+/**
+ * sysctl values and environment variables for the service (/etc/portal/env in the guest:
+ * KEY=value lines; values may hold spaces, so a recipe reads the file line by line and never
+ * sources it as shell code).
+ */
+export type GuestSettings = { sysctl: Record<string, string>; env: Record<string, string> };
 
 /**
  * The account the glue step gives the owner's SSH key on every guest: root on Linux (Xen,
@@ -100,6 +152,11 @@ export interface HypervisorDriver {
   status?(spec: DeploySpec): Promise<GuestStatus>;
   /** Moves the guest to `target`; on failure the guest is left running where it was. */
   migrate?(spec: DeploySpec, target: DeploySpec["host"], io: MigrateIo): Promise<MigrationResult>;
+  /**
+   * Moves a stopped guest (its disk and configuration) to `target`, where it stays stopped
+   * until started: a cold move with no downtime to speak of. On failure it stays where it was.
+   */
+  moveStopped?(spec: DeploySpec, target: DeploySpec["host"], io: MigrateIo): Promise<MigrationResult>;
   /**
    * The guest's interactive console with a login shell: what is written is typed, what is
    * read is the terminal's output. Ending the stream closes the console, never the guest.

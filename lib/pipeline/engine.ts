@@ -22,6 +22,7 @@ import { dispatchMail } from "../mail/outbox";
 import { workerId } from "../env";
 import { handOff, ownerOfRun } from "./handoff";
 import { versionForBuild } from "../catalog/versions";
+import { recipeForSpec } from "../recipes/deploy";
 
 type StepFn = (db: Db, ctx: OrderContext, io: StepIo) => Promise<void>;
 
@@ -111,6 +112,8 @@ const driverSteps: Record<string, (d: ReturnType<typeof driverFor>) => (spec: Re
   destroy: (d) => d.destroy.bind(d),
 };
 
+const recipeSteps = new Set(["glue", "boot", "wait_ready"]);
+
 /**
  * Steps a worker adds to the engine, for runs that have them (the rollback's "restore_disk",
  * which lives with the backups): given the run as well as the order.
@@ -158,7 +161,10 @@ async function runStep(
     if (ctx.order.status === "retiring" || ctx.order.status === "cancelled") return "skipped";
     throw new Error(`step ${name} needs a placed environment`);
   }
-  await pick(driverFor(ctx.host.kind, db))({ ...deploySpec(ctx), keepData }, io);
+  const spec = { ...deploySpec(ctx), keepData };
+  // The order's recipe, accounts and settings go into the guest at glue; boot and wait-until-ready check them.
+  const withRecipe = recipeSteps.has(name) ? { ...spec, ...(await recipeForSpec(db, ctx.order, spec, { writes: name === "glue" })) } : spec;
+  await pick(driverFor(ctx.host.kind, db))(withRecipe, io);
   if (name === "glue") await recordLogin(db, ctx);
   return "done";
 }

@@ -57,7 +57,7 @@ describe("golden image build", () => {
     expect(readFileSync(path.join(dir, "initramfs.cpio.gz")).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
     expect((await diskInfo(t, path.join(dir, "disk.qcow2"))).format).toBe("qcow2");
     // Every catalog image of the recipe has its folder with the same files.
-    expect(built.map((b) => b.slug).sort()).toEqual(["linux-qemu", "linux-qemu-copy", "linux-qemu-install"]);
+    expect(built.map((b) => b.slug).sort()).toEqual(["linux-qemu", "linux-qemu-copy", "linux-qemu-install", "web-qemu"]);
     for (const b of built) expect(b.manifest.files["disk.qcow2"]!.sha256).toBe(golden.manifest.files["disk.qcow2"]!.sha256);
   });
 
@@ -83,7 +83,7 @@ describe("golden image build", () => {
   it("registers the built images in the catalog as QEMU images with their size and checksum", async () => {
     const { db } = await bootPortal();
     const registered = await registerBuiltImages(db, t, store);
-    expect(registered.map((r) => r.slug).sort()).toEqual(["linux-qemu", "linux-qemu-copy", "linux-qemu-install"]);
+    expect(registered.map((r) => r.slug).sort()).toEqual(["linux-qemu", "linux-qemu-copy", "linux-qemu-install", "web-qemu"]);
     const [row] = await db.select().from(images).where(eq(images.slug, "linux-qemu"));
     expect(row).toMatchObject({ name: "Linux (QEMU)", os: "linux", hostKinds: ["qemu"], source: "clone", checksum: built[0]!.manifest.files["disk.qcow2"]!.sha256 });
     expect(row!.artifact?.kernelVersion).toBe(built[0]!.manifest.kernelVersion);
@@ -91,6 +91,9 @@ describe("golden image build", () => {
     expect(row!.sizeMb).toBe(Math.ceil(bytes / 1048576));
     const [copy] = await db.select().from(images).where(eq(images.slug, "linux-qemu-copy"));
     expect(copy!.source).toBe("copy");
+    // The web service: the same golden image with the web recipe, the only one with a recipe.
+    const withRecipe = (await db.select().from(images)).filter((i) => i.recipeSlug).map((i) => [i.slug, i.recipeSlug]);
+    expect(withRecipe).toEqual([["web-qemu", "web"]]);
     // Registering again updates, it does not duplicate.
     expect((await registerBuiltImages(db, t, store)).every((r) => !r.created)).toBe(true);
   });
@@ -107,7 +110,7 @@ describe("golden image build", () => {
     ]);
     // The sample catalog's sim stand-ins are not offered on QEMU hosts: only built images are.
     const qemuImages = (await db.select().from(images)).filter((i) => i.hostKinds.includes("qemu")).map((i) => i.slug).sort();
-    expect(qemuImages).toEqual(["linux-qemu", "linux-qemu-copy", "linux-qemu-install"]);
+    expect(qemuImages).toEqual(["linux-qemu", "linux-qemu-copy", "linux-qemu-install", "web-qemu"]);
   });
 });
 

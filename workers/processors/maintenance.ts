@@ -8,7 +8,7 @@ import { reconcileGuests } from "@/lib/lifecycle/reconcile-guests";
 import { applyRequiredPolicies, restoreBackupSchedulers, runScheduledBackup } from "@/lib/backups/policy";
 import { restoreClones } from "@/lib/backups/clone";
 import { sampleUsage } from "@/lib/usage/sample";
-import { reconcile, reconcileActions, reconcileCampaigns, reconcileMail } from "../reconciler";
+import { reconcile, reconcileActions, reconcileCampaigns, reconcileEvacuations, reconcileMail } from "../reconciler";
 
 /** `owner`: null on the shared queue; this worker's id on its own queue (usage of the hosts it owns). */
 export function maintenanceProcessor(db: Db, owner: string | null = null) {
@@ -23,6 +23,7 @@ export function maintenanceProcessor(db: Db, owner: string | null = null) {
           actions: await reconcileActions(db, getQueue("lifecycle")),
           mail: await reconcileMail(db, getQueue("mail")),
           campaigns: await reconcileCampaigns(db, getQueue("campaign")),
+          evacuations: await reconcileEvacuations(db, getQueue("fleet")),
           guests: await reconcileGuests(db),
           // Restores as new environments whose order was delivered since.
           clones: await restoreClones(db),

@@ -39,7 +39,7 @@ export default async function AdminImagesPage() {
                 <ImageRow
                   key={i.id}
                   versions={(versions.get(i.id) ?? []).map((v) => ({ number: v.number, changelog: v.changelog, builtAt: v.builtAt.toISOString(), current: v.id === i.currentVersionId }))}
-                  image={{ id: i.id, slug: i.slug, name: i.name, description: i.description, os: i.os, version: i.version, hostKinds: i.hostKinds, source: i.source, rootType: i.rootType, purpose: i.purpose, sizeMb: i.sizeMb, licensed: i.licensed, active: i.active }}
+                  image={{ id: i.id, slug: i.slug, name: i.name, description: i.description, os: i.os, version: i.version, hostKinds: i.hostKinds, source: i.source, rootType: i.rootType, purpose: i.purpose, sizeMb: i.sizeMb, licensed: i.licensed, recipeSlug: i.recipeSlug, active: i.active }}
                 />
               ))}
             </ul>

@@ -13,4 +13,6 @@ export * from "./workers";
 export * from "./backups";
 export * from "./metrics";
 export * from "./usage";
+export * from "./recipes";
+export * from "./fleet";
 export * from "./campaigns";

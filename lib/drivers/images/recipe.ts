@@ -242,9 +242,67 @@ resize() {
 }
 END
 ( while true; do setsid -c env HOME=/root TERM=vt100 PS1='\\u@\\h:\\w\\$ ' /bin/sh -l <>/dev/ttyS1 >&0 2>&1; sleep 1; done ) &
+# Accounts the order adds: /etc/passwd and /etc/group lines and each account's keys, rendered
+# and checked by the portal (names, ids, groups); their homes are under /data/home, on the disk.
+APP=""
+if [ -d /portal/accounts ]; then
+  [ -f /portal/accounts/group ] && cat /portal/accounts/group >> /etc/group
+  [ -f /portal/accounts/passwd ] && cat /portal/accounts/passwd >> /etc/passwd
+  USERS=""
+  while IFS=: read -r user x uid gid gecos home shell; do
+    mkdir -p "$home/.ssh"
+    [ -f "/portal/accounts/keys/$user" ] && cp "/portal/accounts/keys/$user" "$home/.ssh/authorized_keys"
+    chmod 700 "$home/.ssh"
+    chown -R "$uid:$gid" "$home"
+    USERS="$USERS,$user"
+    say "account $user ($uid) in $(id -Gn "$user" 2>/dev/null | tr ' ' ,)"
+  done < /portal/accounts/passwd
+  [ -n "$USERS" ] && APP="$APP users=\${USERS#,}"
+fi
+# System settings the order asked for (sysctl key=value lines; environment variables for the
+# service in /etc/portal/env), checked against the recipe's allowed names by the portal.
+mkdir -p /etc/portal
+: > /etc/portal/env
+if [ -f /portal/settings/sysctl ]; then
+  while IFS='=' read -r key value; do
+    sysctl -w "$key=$value" >/dev/null 2>&1 || say "sysctl $key could not be set"
+    APP="$APP sysctl.$key=$(sysctl -n "$key" 2>/dev/null | tr -s ' \t' ,)"
+  done < /portal/settings/sysctl
+fi
+if [ -f /portal/settings/env ]; then
+  cp /portal/settings/env /etc/portal/env
+  APP="$APP env=$(cut -d= -f1 /etc/portal/env | tr '\n' , | sed 's/,$//')"
+fi
+# The order's recipe: its files go in place, its setup runs (at every boot; it keeps what it
+# made once on /data), each output line shown as "portal-recipe: ..." (a line "step NAME"
+# starts one of the recipe's own steps), then its check runs until it passes or the recipe's
+# time is up; the check's last line (key=value words) is reported as app.key=value.
+if [ -f /portal/recipe/name ]; then
+  read -r rslug rversion rtimeout < /portal/recipe/name
+  APP="$APP recipe=$rslug/$rversion"
+  [ -d /portal/recipe/files ] && cp -a /portal/recipe/files/. /
+  say "recipe $rslug $rversion: setup"
+  ( sh /portal/recipe/setup 2>&1; echo "setup-exit $?" ) | while read -r l; do echo "portal-recipe: $l"; done | tee /tmp/recipe.log
+  if grep -q '^portal-recipe: setup-exit 0$' /tmp/recipe.log; then
+    n=0
+    rcheck=failed
+    while [ $n -lt $((rtimeout * 2)) ]; do
+      if sh /portal/recipe/check > /tmp/recipe.check 2>&1; then rcheck=ok; break; fi
+      n=$((n+1)); sleep 0.5
+    done
+    say "recipe $rslug check: $rcheck"
+    [ $rcheck = ok ] || sed 's/^/portal-recipe: check: /' /tmp/recipe.check
+    APP="$APP recipe-check=$rcheck"
+    [ $rcheck = ok ] && for w in $(tail -n 1 /tmp/recipe.check); do
+      case "$w" in *=*) APP="$APP app.$w" ;; esac
+    done
+  else
+    APP="$APP recipe-check=setup-failed"
+  fi
+fi
 ready() {
   read -r up idle < /proc/uptime
-  echo "PORTAL-READY hostname=$(hostname) uptime=$up disk=$DISK data=$(data_bytes) ssh=$(ssh_port) ssh-hostkey=$FP$NICS$SIPS$IMGV"
+  echo "PORTAL-READY hostname=$(hostname) uptime=$up disk=$DISK data=$(data_bytes) ssh=$(ssh_port) ssh-hostkey=$FP$NICS$SIPS$APP$IMGV"
 }
 ready
 while true; do
@@ -258,13 +316,18 @@ while true; do
 done
 `;
 
-/** The catalog images built from this recipe: one golden build, one disk mode each. */
+/**
+ * The catalog images built from this recipe: one golden build, one disk mode each. A catalog
+ * item may also name an application recipe (lib/recipes) the guest runs at first boot.
+ */
 export const qemuCatalogImages: {
   slug: string;
   name: string;
   source: ImageSource;
   purpose: "test" | "development" | "database" | "web";
   description: string;
+  /** The application recipe (lib/recipes slug) the catalog item runs, if any. */
+  recipe?: string;
 }[] = [
   {
     slug: "linux-qemu",
@@ -287,6 +350,14 @@ export const qemuCatalogImages: {
     purpose: "development",
     description: "Built from the install recipe (kernel and busybox from Debian packages) onto a fresh, empty disk.",
   },
+  {
+    slug: "web-qemu",
+    name: "Web service (QEMU)",
+    source: "clone",
+    purpose: "web",
+    description: "The Linux guest serving HTTP on port 80 (busybox httpd): a page from your title and text, or your own site uploaded as a .tar.gz.",
+    recipe: "web",
+  },
 ];
 
 /**
@@ -297,7 +368,7 @@ export function recipeHash(parts: { kernelPackage: string; busyboxSha256: string
   return createHash("sha256")
     .update(
       JSON.stringify({
-        v: 2, kernelPackage: parts.kernelPackage, busybox: parts.busyboxSha256, modules: guestModules, programs: parts.programs, init: initScript, disk: goldenDiskMb,
+        v: 3, kernelPackage: parts.kernelPackage, busybox: parts.busyboxSha256, modules: guestModules, programs: parts.programs, init: initScript, disk: goldenDiskMb,
       }),
     )
     .digest("hex");

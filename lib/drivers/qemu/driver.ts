@@ -13,6 +13,7 @@ import { ensureGuestNetwork, hostKey, netnsName, networkMode, nicPlans, removeGu
 import { guestPid, guestPids, launchGuest, queryGuest, stopGuest } from "./process";
 import { followLog, markerMismatches, pokeGuest } from "./serial";
 import { migrateGuest } from "./migrate";
+import { moveStoppedGuest } from "./cold-move";
 import { applySnapshotStopped, listDiskSnapshots, loadSnapshotRunning, removeSnapshot, takeSnapshot } from "./snapshots";
 import { exportGuestDisk, readMarker, replaceGuestDisk } from "./backup";
 import { linuxHostUsage, qemuGuestUsage } from "./usage";
@@ -244,6 +245,9 @@ export class QemuDriver implements HypervisorDriver {
         motd: glueMotd({ hostname: spec.hostname, orderId: spec.orderId, orderName: spec.hostname }),
         // Extra service addresses are not allocated by this version's pipeline; the service NIC carries the guest's own.
         serviceIps: [],
+        recipe: spec.recipe ?? null,
+        accounts: spec.accounts ?? [],
+        settings: spec.settings ?? null,
         image: spec.image.version ? { slug: spec.image.slug, version: spec.image.version.number } : null,
       });
       const golden = await t.readFile(path.join(f.dir, "image", "initramfs.cpio.gz"));
@@ -374,6 +378,12 @@ export class QemuDriver implements HypervisorDriver {
       imageVersion: spec.image.version?.number ?? null,
     });
     if (problems.length) throw new StepError(`the guest came up different from the order: ${problems.join("; ")}`);
+    if (spec.recipe) {
+      const want = `${spec.recipe.slug}/${spec.recipe.version}`;
+      if (report.recipe?.name !== want) throw new StepError(`the guest did not run the recipe ${want} (it reports ${report.recipe?.name ?? "none"}); see the boot log above`);
+      if (report.recipe.check === "setup-failed") throw new StepError(`the recipe ${want} failed during setup (see its "portal-recipe:" lines above)`);
+      if (report.recipe.check !== "ok") throw new StepError(`the recipe ${want} did not pass its check within ${spec.recipe.timeoutSeconds} s (see its "portal-recipe: check:" lines above)`);
+    }
     return report;
   }
 
@@ -442,6 +452,13 @@ export class QemuDriver implements HypervisorDriver {
   /** Live migration to another QEMU host of this machine (lib/drivers/qemu/migrate.ts); hosts reached over SSH are refused there. */
   migrate(spec: DeploySpec, target: DeploySpec["host"], io: MigrateIo): Promise<MigrationResult> {
     return migrateGuest(this, spec, target, io).catch((err: unknown) => {
+      throw transportStepError(err, spec.host.name);
+    });
+  }
+
+  /** A stopped guest's files to another QEMU host of this machine, where it stays stopped (./cold-move.ts). */
+  moveStopped(spec: DeploySpec, target: DeploySpec["host"], io: MigrateIo): Promise<MigrationResult> {
+    return moveStoppedGuest(this, spec, target, io).catch((err: unknown) => {
       throw transportStepError(err, spec.host.name);
     });
   }

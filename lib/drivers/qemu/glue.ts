@@ -46,6 +46,10 @@
  */
 import { gzipCpio, type CpioEntry } from "../images/cpio";
 import { slugPattern } from "../images/store";
+import type { GuestAccount, GuestRecipe, GuestSettings } from "../types";
+import {
+  accountNamePattern, envNamePattern, envValuePattern, joinableReservedGroups, reservedAccountNames, sshKeyLinePattern, sysctlKeyPattern, sysctlValuePattern,
+} from "../../validation/guest-settings";
 
 /**
  * `no_timer_check`: under software emulation on a busy host the kernel's early check of the
@@ -69,6 +73,9 @@ export type GlueInput = {
   serviceIps: string[];
   /** The catalog image and the version of it the guest is built from (written to /etc/os-release-portal). */
   image?: { slug: string; version: number } | null;
+  recipe?: GuestRecipe | null;
+  accounts?: GuestAccount[];
+  settings?: GuestSettings | null;
 };
 
 const hostnamePattern = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -109,8 +116,114 @@ export async function buildGlueArchive(input: GlueInput): Promise<Buffer> {
     { type: "file", path: "portal/config", data: glueConfig(input) },
     { type: "file", path: "portal/authorized_keys", data: keys ? `${keys}\n` : "", mode: 0o600 },
     { type: "file", path: "portal/motd", data: motd.endsWith("\n") ? motd : `${motd}\n` },
+    ...accountEntries(input.accounts ?? []),
+    ...settingsEntries(input.settings ?? null),
+    ...(input.recipe ? recipeEntries(input.recipe) : []),
   ];
   return gzipCpio(entries);
+}
+
+export { accountNamePattern, reservedAccountNames, sysctlKeyPattern, sysctlValuePattern, envNamePattern, envValuePattern };
+const recipeFilePattern = /^\/(etc|srv|opt|var|data)(\/[A-Za-z0-9_][A-Za-z0-9._-]{0,99}){1,8}$/;
+const recipeSlugPattern = /^[a-z0-9][a-z0-9-]{0,40}$/;
+const recipeVersionPattern = /^\d{1,4}(\.\d{1,4}){0,2}$/;
+
+/** /etc/passwd and /etc/group lines for the order's accounts (each its own group, gid = uid; extra groups from 2000 on). */
+export function renderAccounts(accounts: GuestAccount[]): { passwd: string; group: string } {
+  const seen = new Set<string>();
+  const groups = new Map<string, string[]>();
+  const passwd: string[] = [];
+  const group: string[] = [];
+  for (const a of accounts) {
+    if (!accountNamePattern.test(a.name) || reservedAccountNames.has(a.name)) throw new Error(`glue: invalid account name ${JSON.stringify(a.name)}`);
+    if (seen.has(a.name)) throw new Error(`glue: account ${a.name} twice`);
+    seen.add(a.name);
+    if (!Number.isInteger(a.uid) || a.uid < 1000 || a.uid > 59999) throw new Error(`glue: invalid uid ${a.uid} for ${a.name}`);
+    for (const line of a.sshKeys.split("\n").map((l) => l.trim()).filter(Boolean)) {
+      if (!sshKeyLinePattern.test(line)) throw new Error(`glue: invalid SSH key for ${a.name}`);
+    }
+    passwd.push(`${a.name}:x:${a.uid}:${a.uid}::/data/home/${a.name}:/bin/sh`);
+    group.push(`${a.name}:x:${a.uid}:`);
+    for (const g of a.groups) {
+      if (!accountNamePattern.test(g) || reservedAccountNames.has(g) && !joinableReservedGroups.has(g)) throw new Error(`glue: invalid group ${JSON.stringify(g)}`);
+      groups.set(g, [...(groups.get(g) ?? []), a.name]);
+    }
+  }
+  [...groups.keys()].sort().forEach((g, i) => {
+    if (seen.has(g)) throw new Error(`glue: group ${g} has the name of an account`);
+    group.push(`${g}:x:${2000 + i}:${groups.get(g)!.join(",")}`);
+  });
+  return { passwd: passwd.length ? `${passwd.join("\n")}\n` : "", group: group.length ? `${group.join("\n")}\n` : "" };
+}
+
+function accountEntries(accounts: GuestAccount[]): CpioEntry[] {
+  if (accounts.length === 0) return [];
+  const { passwd, group } = renderAccounts(accounts);
+  return [
+    { type: "dir", path: "portal/accounts", mode: 0o755 },
+    { type: "dir", path: "portal/accounts/keys", mode: 0o755 },
+    { type: "file", path: "portal/accounts/passwd", data: passwd },
+    { type: "file", path: "portal/accounts/group", data: group },
+    ...accounts.map((a): CpioEntry => ({ type: "file", path: `portal/accounts/keys/${a.name}`, data: a.sshKeys.trim() ? `${a.sshKeys.trim()}\n` : "", mode: 0o600 })),
+  ];
+}
+
+/** The settings files: `key=value` lines, every name and value checked. */
+export function renderSettings(settings: GuestSettings): { sysctl: string; env: string } {
+  const sysctl = Object.entries(settings.sysctl).map(([k, v]) => {
+    if (!sysctlKeyPattern.test(k)) throw new Error(`glue: invalid sysctl name ${JSON.stringify(k)}`);
+    if (!sysctlValuePattern.test(v)) throw new Error(`glue: invalid value for sysctl ${k}`);
+    return `${k}=${v}`;
+  });
+  const env = Object.entries(settings.env).map(([k, v]) => {
+    if (!envNamePattern.test(k)) throw new Error(`glue: invalid variable name ${JSON.stringify(k)}`);
+    if (!envValuePattern.test(v)) throw new Error(`glue: invalid value for ${k}`);
+    return `${k}=${v}`;
+  });
+  return { sysctl: sysctl.length ? `${sysctl.join("\n")}\n` : "", env: env.length ? `${env.join("\n")}\n` : "" };
+}
+
+function settingsEntries(settings: GuestSettings | null): CpioEntry[] {
+  if (!settings) return [];
+  const { sysctl, env } = renderSettings(settings);
+  const entries: CpioEntry[] = [{ type: "dir", path: "portal/settings", mode: 0o755 }];
+  if (sysctl) entries.push({ type: "file", path: "portal/settings/sysctl", data: sysctl });
+  if (env) entries.push({ type: "file", path: "portal/settings/env", data: env, mode: 0o600 });
+  return entries.length > 1 ? entries : [];
+}
+
+/** Checks a rendered recipe: its name, version, time and file paths (the guest copies them onto /). */
+export function checkRecipe(recipe: GuestRecipe): void {
+  if (!recipeSlugPattern.test(recipe.slug)) throw new Error(`glue: invalid recipe name ${JSON.stringify(recipe.slug)}`);
+  if (!recipeVersionPattern.test(recipe.version)) throw new Error(`glue: invalid recipe version ${JSON.stringify(recipe.version)}`);
+  if (!Number.isInteger(recipe.timeoutSeconds) || recipe.timeoutSeconds < 1 || recipe.timeoutSeconds > 3600) throw new Error(`glue: invalid recipe time ${recipe.timeoutSeconds}`);
+  for (const f of recipe.files) {
+    if (!recipeFilePattern.test(f.path) || f.path.split("/").includes("..")) throw new Error(`glue: recipe file path not allowed: ${JSON.stringify(f.path)}`);
+  }
+}
+
+function recipeEntries(recipe: GuestRecipe): CpioEntry[] {
+  checkRecipe(recipe);
+  const entries: CpioEntry[] = [
+    { type: "dir", path: "portal/recipe", mode: 0o755 },
+    { type: "file", path: "portal/recipe/name", data: `${recipe.slug} ${recipe.version} ${recipe.timeoutSeconds}\n` },
+    { type: "file", path: "portal/recipe/setup", data: recipe.setup, mode: 0o755 },
+    { type: "file", path: "portal/recipe/check", data: recipe.check, mode: 0o755 },
+  ];
+  const dirs = new Set<string>();
+  for (const f of recipe.files) {
+    const parts = f.path.split("/").filter(Boolean);
+    for (let i = 1; i < parts.length; i++) {
+      const dir = `portal/recipe/files/${parts.slice(0, i).join("/")}`;
+      if (!dirs.has(dir)) {
+        dirs.add(dir);
+        entries.push({ type: "dir", path: dir, mode: 0o755 });
+      }
+    }
+  }
+  if (recipe.files.length) entries.splice(4, 0, { type: "dir", path: "portal/recipe/files", mode: 0o755 });
+  for (const f of recipe.files) entries.push({ type: "file", path: `portal/recipe/files${f.path}`, data: f.data, mode: f.mode ?? 0o644 });
+  return entries;
 }
 
 export type ReadyReport = {
@@ -125,6 +238,15 @@ export type ReadyReport = {
   ssh?: { port: number | null; hostKey: string | null };
   /** The image version the guest says it was built from (absent from older images and from guests glued without one). */
   imageVersion?: number;
+  /** The recipe the guest ran (`slug/version`) and how its check ended; absent without a recipe. */
+  recipe?: { name: string; check: "ok" | "failed" | "setup-failed" | string };
+  /** What the recipe's check reported (`app.key=value`). */
+  app?: Record<string, string>;
+  /** Accounts the order added, as the guest has them. */
+  users?: string[];
+  /** sysctl values as the guest reads them back (commas for spaces), and the names of the service's variables. */
+  sysctl?: Record<string, string>;
+  env?: string[];
 };
 
 /** Parses a `PORTAL-READY ...` console line (with or without text before it); null if it is not one. */
@@ -132,7 +254,11 @@ export function parseReadyLine(line: string): ReadyReport | null {
   const at = line.indexOf(`${readyMarker} `);
   if (at < 0) return null;
   const report: ReadyReport = { hostname: "", uptimeSeconds: NaN, diskBytes: 0, nics: [], serviceIps: [] };
-  for (const word of line.slice(at + readyMarker.length + 1).trim().split(/\s+/)) {
+  // The console echoes what is typed: a `status` asked for while the guest prints this line
+  // ends up glued to its last word ("nic=...,10.20.0.3/24status").
+  const echo = statusCommand.trim();
+  const text = line.trimEnd().endsWith(echo) ? line.trimEnd().slice(0, -echo.length) : line;
+  for (const word of text.slice(at + readyMarker.length + 1).trim().split(/\s+/)) {
     const eq = word.indexOf("=");
     if (eq < 0) continue;
     const key = word.slice(0, eq);
@@ -145,6 +271,12 @@ export function parseReadyLine(line: string): ReadyReport | null {
     else if (key === "ssh-hostkey") report.ssh = { port: null, ...report.ssh, hostKey: /^SHA256:[A-Za-z0-9+/]{43}$/.test(value) ? value : null };
     else if (key === "service-ip") report.serviceIps.push(value);
     else if (key === "image-version" && /^\d{1,9}$/.test(value)) report.imageVersion = Number(value);
+    else if (key === "recipe") report.recipe = { check: "", ...report.recipe, name: value };
+    else if (key === "recipe-check") report.recipe = { name: "", ...report.recipe, check: value };
+    else if (key.startsWith("app.")) report.app = { ...report.app, [key.slice(4)]: value };
+    else if (key === "users") report.users = value.split(",").filter(Boolean);
+    else if (key.startsWith("sysctl.")) report.sysctl = { ...report.sysctl, [key.slice(7)]: value };
+    else if (key === "env") report.env = value.split(",").filter(Boolean);
     else if (key === "nic") {
       const m = value.match(/^([0-9a-f:]{17}),([\d.]+)\/(\d+)$/);
       if (m) report.nics.push({ mac: m[1]!, ip: m[2]!, prefix: Number(m[3]) });

@@ -34,7 +34,7 @@ export interface paths {
     post: operations["createImage"];
   };
   "/api/v1/images/{id}": {
-    /** Change an image (admins): name, description, version, hypervisors, purpose, size or licence; `active: false` hides it from the catalog (not listed, not orderable; environments built from it keep running), `active: true` lists it again. Slug, OS, source and root type stay. Audited */
+    /** Change an image (admins): name, description, version, hypervisors, purpose, size, licence or recipe; `active: false` hides it from the catalog (not listed, not orderable; environments built from it keep running), `active: true` lists it again. Slug, OS, source and root type stay. Audited */
     patch: operations["updateImage"];
   };
   "/api/v1/images/{id}/versions": {
@@ -50,6 +50,18 @@ export interface paths {
   "/api/v1/images/{id}/retire": {
     /** Retire an image for good (admins): hidden from the catalog and from what groups may offer, no longer changeable; orders keep pointing at it. Refused while an order that is not rejected, cancelled or retired uses it, or an active course hands out machines of it. Retiring it again changes nothing. Audited */
     post: operations["retireImage"];
+  };
+  "/api/v1/recipes": {
+    /** The recipes catalog items run at first boot, each with its parameters as JSON Schema, form fields, own steps, allowed settings and outputs */
+    get: operations["listRecipes"];
+  };
+  "/api/v1/recipes/{slug}": {
+    /** One recipe by slug */
+    get: operations["getRecipe"];
+  };
+  "/api/v1/orders/{id}/secrets": {
+    /** The owner's one look at the passwords the order's recipe made at deploy time: returned once, then forgotten (the portal keeps only a sha256 hash). A second call returns none. Owner only (not admins or approvers). Audited (names, never values) */
+    post: operations["revealOrderSecrets"];
   };
   "/api/v1/orders": {
     /** My orders (all for admins; scope=approvals for the approval queue, oldest first), newest first, 50 a page */
@@ -317,6 +329,26 @@ export interface paths {
     /** Test connection (admins): connect over SSH, pin the host key on the first contact (a changed key is refused), discover capacity (xen: xl info, vgs, lvs; zones: zoneadm list -cv, zfs list, psrinfo, prtconf; qemu: qemu-system-x86_64 --version, nproc, /proc/meminfo, df) and store it. 200 with ok false and the reason when the host cannot be reached or refuses */
     post: operations["testHostConnection"];
   };
+  "/api/v1/hosts/{id}/evacuate": {
+    /** Evacuate a host (admins): it goes draining at once, then every environment on it moves to another active host of its kind chosen by placement (most free memory that fits), `parallel` at a time (1..8, default 2): running guests live where the kind migrates live (QEMU, Xen), zones cold after their owner is told (notification and e-mail), stopped guests cold (they stay stopped). The host ends offline once it holds nothing; otherwise it stays draining and each environment that could not move says why (no host with room, a failed migration — the guest keeps running where it was —, still being built, ...). Runs as a job; follow it at GET /api/v1/evacuations/{id} or its events */
+    post: operations["evacuateHost"];
+  };
+  "/api/v1/hosts/{id}/evacuation": {
+    /** The host's latest evacuation (admins): each environment's move with its state, target, reason, live progress and measured downtime */
+    get: operations["getHostEvacuation"];
+  };
+  "/api/v1/evacuations/{id}": {
+    /** A host evacuation or a rebalance run (admins), by id */
+    get: operations["getEvacuation"];
+  };
+  "/api/v1/evacuations/{id}/events": {
+    /** Live updates of an evacuation or rebalance run (server-sent events, admins): `event: snapshot` with the evacuation JSON at connect and whenever a move starts, progresses or ends */
+    get: operations["streamEvacuationEvents"];
+  };
+  "/api/v1/rebalance": {
+    /** Even out memory use across the active hosts of a kind (admins). `dryRun: true` answers the plan and changes nothing: the moves (each environment at most once, only where the target has room), each host's memory use before and after, and the plan's fingerprint. `dryRun: false` with that fingerprint runs the plan, `parallel` moves at a time, as a batch followed like an evacuation; 409 when the hosts or their environments changed since the plan was made (look at the new plan), when there is nothing to move, or while a rebalance of that kind runs */
+    post: operations["rebalanceHosts"];
+  };
   "/api/v1/networks/{id}": {
     /** Change a network (admins): a new block (to widen it), gateway, bridge or name, checked like a new network's. Addresses and MACs already handed out stay; a new gateway or bridge applies to environments built from then on. Audited */
     patch: operations["updateNetwork"];
@@ -458,6 +490,8 @@ export interface components {
       sizeMb: number;
       /** @default false */
       licensed?: boolean;
+      /** @default null */
+      recipeSlug?: string | null;
       /** @enum {string} */
       os: "linux" | "solaris";
       /** @enum {string} */
@@ -504,6 +538,7 @@ export interface components {
       purpose?: "test" | "development" | "database" | "web";
       sizeMb?: number;
       licensed?: boolean;
+      recipeSlug?: string | null;
       active?: boolean;
     };
     AdminImage: components["schemas"]["CatalogImage"] & ({
@@ -539,6 +574,10 @@ export interface components {
       sizeMb?: number;
       /** @description Licensed per CPU: deployed with a CPU cap */
       licensed?: boolean;
+      /** @description The recipe (GET /api/v1/recipes/{slug}) the item runs at first boot; null for a bare image */
+      recipe?: string | null;
+      /** @description Admin views: the same recipe slug, as the images API takes it */
+      recipeSlug?: string | null;
     };
     Flavor: {
       /** Format: uuid */
@@ -578,6 +617,94 @@ export interface components {
       /** Format: date-time */
       createdAt?: string;
     };
+    Recipe: {
+      slug: string;
+      version: string;
+      name: string;
+      description?: string;
+      /** @description Catalog images (slugs) it is made for */
+      images?: string[];
+      /** @description Host kinds it has a rendering for (xen and zones: tested against emulators only) */
+      hostKinds?: ("sim" | "qemu" | "xen" | "zones")[];
+      /** @description JSON Schema of the order's `recipe` object (generated from the recipe's zod schema; unknown keys are refused) */
+      parameters: Record<string, never>;
+      /** @description The order form's fields */
+      fields: ({
+          /** @description The parameter's key in the order's `recipe` object, or (kind file) its key in `uploads` */
+          name: string;
+          label: string;
+          /** @enum {unknown} */
+          kind: "text" | "textarea" | "file";
+          help?: string | null;
+          /** @description file: the file types taken, e.g. .tar.gz */
+          accept?: string | null;
+          /** @description file: the largest file taken, in bytes */
+          maxBytes?: number | null;
+          required?: boolean;
+        })[];
+      /** @description The recipe's own steps, shown under the wait-until-ready step */
+      steps: {
+          name?: string;
+          label?: string;
+        }[];
+      /** @description What an order's `settings` may name under this recipe */
+      settings: {
+        sysctl?: string[];
+        env?: string[];
+      };
+      outputs: ({
+          name?: string;
+          label?: string;
+          /**
+           * @description secret: shown to the owner once (POST /api/v1/orders/{id}/secrets), then kept only as a hash
+           * @enum {unknown}
+           */
+          kind?: "url" | "text" | "secret";
+          help?: string | null;
+        })[];
+      /** @description How long the guest's check may take to pass after setup */
+      timeoutSeconds?: number;
+    };
+    /** @description The image's recipe as the order runs it; null for a bare image */
+    OrderRecipe: ({
+      slug?: string;
+      version?: string;
+      name?: string;
+      /** @description The parameters as checked when the order was made */
+      params?: Record<string, never>;
+      uploads?: {
+          field?: string;
+          fileName?: string;
+          size?: number;
+          sha256?: string;
+        }[];
+      /** @description The recipe's own steps, from the guest's console (`portal-recipe: step NAME` lines of the wait-until-ready step) */
+      steps?: ({
+          name?: string;
+          label?: string;
+          /** @enum {unknown} */
+          status?: "pending" | "running" | "succeeded" | "failed";
+          /** Format: date-time */
+          startedAt?: string | null;
+          /** Format: date-time */
+          finishedAt?: string | null;
+        })[];
+      outputs?: ({
+          name?: string;
+          label?: string;
+          /** @enum {unknown} */
+          kind?: "url" | "text" | "secret";
+          help?: string | null;
+          /** @description url and text outputs once the guest reported them; never a secret's value */
+          value?: string | null;
+          /** @description secret outputs: available (can still be shown once) and when it was shown */
+          secret?: ({
+            available?: boolean;
+            /** Format: date-time */
+            revealedAt?: string | null;
+          }) | null;
+        })[];
+    }) | null;
     OrderInput: {
       image: string;
       flavor: string;
@@ -587,6 +714,32 @@ export interface components {
       purpose?: "test" | "development" | "database" | "web";
       group?: string;
       leaseDays?: number;
+      recipe?: {
+        [key: string]: unknown;
+      };
+      uploads?: {
+        [key: string]: {
+          name: string;
+          data: string;
+        };
+      };
+      accounts?: {
+          name: string;
+          /** @default [] */
+          groups?: string[];
+          /** @default */
+          sshKeys?: string;
+        }[];
+      settings?: {
+        /** @default {} */
+        sysctl?: {
+          [key: string]: string;
+        };
+        /** @default {} */
+        env?: {
+          [key: string]: string;
+        };
+      };
     };
     DecisionInput: {
       reason?: string;
@@ -771,6 +924,23 @@ export interface components {
       };
       /** @description The lease of a delivered order (also once it is retired); null before delivery */
       lease?: components["schemas"]["Lease"] | null;
+      recipe?: components["schemas"]["OrderRecipe"];
+      /** @description Accounts the order adds to the guest (uids from 1001, given by the portal); the number of SSH keys, not the keys */
+      accounts?: {
+          name?: string;
+          uid?: number;
+          groups?: string[];
+          keys?: number;
+        }[];
+      /** @description sysctl values and the service's environment variables the order set */
+      settings?: {
+        sysctl?: {
+          [key: string]: string;
+        };
+        env?: {
+          [key: string]: string;
+        };
+      };
     };
     Connection: {
       /** @description The account the glue step installed the owner's key for (root) */
@@ -1670,6 +1840,158 @@ export interface components {
       host?: components["schemas"]["Host"];
       check?: components["schemas"]["HostCheck"];
     };
+    EvacuateInput: {
+      /** @default 2 */
+      parallel?: number;
+    };
+    RebalanceInput: {
+      /** @enum {string} */
+      kind: "sim" | "qemu" | "xen" | "zones";
+      dryRun: boolean;
+      fingerprint?: string;
+      /** @default 2 */
+      parallel?: number;
+    };
+    EvacuationMove: {
+      /** Format: uuid */
+      id: string;
+      position: number;
+      environment: {
+        /** Format: uuid */
+        id?: string;
+        hostname?: string;
+        /** Format: uuid */
+        orderId?: string;
+        memoryMb?: number;
+        vcpus?: number;
+        state?: string;
+      };
+      from: {
+        /** Format: uuid */
+        id: string;
+        name: string;
+      };
+      /** @description The target, once chosen (when the move starts; fixed by a rebalance plan) */
+      to: OneOf<[{
+        /** Format: uuid */
+        id: string;
+        name: string;
+      }, null]>;
+      /**
+       * @description live: it keeps running; cold: halted (or stopped) while it moves
+       * @enum {unknown}
+       */
+      mode: "live" | "cold" | "";
+      /** @enum {unknown} */
+      status: "pending" | "moving" | "moved" | "failed";
+      /** @description Why it did not move (failed), what it waits for (pending), or a note (moved) */
+      reason: string | null;
+      /** @description While moving */
+      progress: number | null;
+      /** @description While moving: what the migration is doing */
+      note: string | null;
+      /** Format: date-time */
+      startedAt: string | null;
+      /** Format: date-time */
+      finishedAt: string | null;
+      /** @description From the start of the move to the switch-over, as the portal measured it */
+      durationMs: number | null;
+      /** @description The migration's total time as the hypervisor measured it */
+      totalMs: number | null;
+      /** @description How long the guest was paused (live) or down (cold move of a running zone); null where the kind does not say or the guest was stopped */
+      downtimeMs: number | null;
+    };
+    Evacuation: {
+      /** Format: uuid */
+      id: string;
+      /** @enum {unknown} */
+      kind: "evacuate" | "rebalance";
+      /**
+       * @description completed: every environment moved (an evacuated host is offline); incomplete: some could not, each move says why
+       * @enum {unknown}
+       */
+      status: "running" | "completed" | "incomplete";
+      /** @description The evacuated host and its state now; null for a rebalance */
+      host: OneOf<[{
+        /** Format: uuid */
+        id?: string;
+        name?: string;
+        /** @enum {unknown} */
+        state?: "active" | "draining" | "offline";
+      }, null]>;
+      /** @enum {unknown} */
+      hostKind: "sim" | "qemu" | "xen" | "zones";
+      parallel: number;
+      /** @description The admin's e-mail */
+      requestedBy: string | null;
+      /** @description How it ended, in words */
+      outcome: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      finishedAt: string | null;
+      counts: {
+        total?: number;
+        pending?: number;
+        moving?: number;
+        moved?: number;
+        failed?: number;
+      };
+      moves: components["schemas"]["EvacuationMove"][];
+    };
+    RebalancePlan: {
+      /** @enum {unknown} */
+      kind: "sim" | "qemu" | "xen" | "zones";
+      /** @description Send it back with dryRun: false to run exactly this plan */
+      fingerprint: string;
+      hosts: {
+          /** Format: uuid */
+          id: string;
+          name: string;
+          memoryMbCapacity: number;
+          before: {
+            /** @description Memory its environments use (MiB) */
+            memoryMb: number;
+            /** @description Of the host's memory capacity */
+            percent: number;
+            environments: number;
+          };
+          after: {
+            /** @description Memory its environments use (MiB) */
+            memoryMb: number;
+            /** @description Of the host's memory capacity */
+            percent: number;
+            environments: number;
+          };
+        }[];
+      moves: ({
+          /** Format: uuid */
+          environmentId: string;
+          hostname: string;
+          /** Format: uuid */
+          orderId: string;
+          memoryMb: number;
+          from: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+          };
+          to: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+          };
+          /** @enum {unknown} */
+          mode: "live" | "cold";
+        })[];
+      /** @description Highest minus lowest memory use, in points of capacity */
+      spread: {
+        before?: number;
+        after?: number;
+      };
+      /** @description Why there are no moves, or what the plan leaves out */
+      notes: string[];
+    };
     NetworkUpdate: {
       name?: string;
       cidr?: string;
@@ -1685,6 +2007,32 @@ export interface components {
       purpose?: "test" | "development" | "database" | "web";
       group?: string;
       leaseDays?: number;
+      recipe?: {
+        [key: string]: unknown;
+      };
+      uploads?: {
+        [key: string]: {
+          name: string;
+          data: string;
+        };
+      };
+      accounts?: {
+          name: string;
+          /** @default [] */
+          groups?: string[];
+          /** @default */
+          sshKeys?: string;
+        }[];
+      settings?: {
+        /** @default {} */
+        sysctl?: {
+          [key: string]: string;
+        };
+        /** @default {} */
+        env?: {
+          [key: string]: string;
+        };
+      };
       host?: string;
     };
     PlanResult: {
@@ -1758,6 +2106,7 @@ export interface components {
         "order.ready": boolean;
         "order.failed": boolean;
         "environment.stopped": boolean;
+        "environment.moving": boolean;
         "environment.moved": boolean;
         "environment.retired": boolean;
         "lease.expiring": boolean;
@@ -2291,7 +2640,7 @@ export interface operations {
       };
     };
   };
-  /** Change an image (admins): name, description, version, hypervisors, purpose, size or licence; `active: false` hides it from the catalog (not listed, not orderable; environments built from it keep running), `active: true` lists it again. Slug, OS, source and root type stay. Audited */
+  /** Change an image (admins): name, description, version, hypervisors, purpose, size, licence or recipe; `active: false` hides it from the catalog (not listed, not orderable; environments built from it keep running), `active: true` lists it again. Slug, OS, source and root type stay. Audited */
   updateImage: {
     parameters: {
       path: {
@@ -2488,6 +2837,81 @@ export interface operations {
       };
       /** @description Still in use: the message names the orders (the first 10, and how many more) and courses that use it */
       409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** The recipes catalog items run at first boot, each with its parameters as JSON Schema, form fields, own steps, allowed settings and outputs */
+  listRecipes: {
+    responses: {
+      /** @description Every recipe */
+      200: {
+        content: {
+          "application/json": {
+            recipes: components["schemas"]["Recipe"][];
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+    };
+  };
+  /** One recipe by slug */
+  getRecipe: {
+    parameters: {
+      path: {
+        /** @description The recipe's slug, e.g. web */
+        slug: string;
+      };
+    };
+    responses: {
+      /** @description The recipe */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Recipe"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description No such recipe */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** The owner's one look at the passwords the order's recipe made at deploy time: returned once, then forgotten (the portal keeps only a sha256 hash). A second call returns none. Owner only (not admins or approvers). Audited (names, never values) */
+  revealOrderSecrets: {
+    parameters: {
+      path: {
+        /** @description The order's id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The passwords shown now (empty when they were shown before or are not made yet) */
+      200: {
+        content: {
+          "application/json": {
+            secrets: {
+                name: string;
+                label: string;
+                value: string;
+              }[];
+            note: string;
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the order's owner sees its passwords; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such order, or not one you may see */
+      404: {
         content: {
           "application/json": components["schemas"]["Error"];
         };
@@ -5464,6 +5888,186 @@ export interface operations {
       };
       /** @description Sim hosts have no connection to test, or the portal has no driver for the host's kind */
       409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Evacuate a host (admins): it goes draining at once, then every environment on it moves to another active host of its kind chosen by placement (most free memory that fits), `parallel` at a time (1..8, default 2): running guests live where the kind migrates live (QEMU, Xen), zones cold after their owner is told (notification and e-mail), stopped guests cold (they stay stopped). The host ends offline once it holds nothing; otherwise it stays draining and each environment that could not move says why (no host with room, a failed migration — the guest keeps running where it was —, still being built, ...). Runs as a job; follow it at GET /api/v1/evacuations/{id} or its events */
+  evacuateHost: {
+    parameters: {
+      path: {
+        /** @description The host's id */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["EvacuateInput"];
+      };
+    };
+    responses: {
+      /** @description Accepted: the host is draining and the evacuation runs */
+      202: {
+        content: {
+          "application/json": components["schemas"]["Evacuation"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: admins only; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such host */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An evacuation of this host is already running */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description parallel not a whole number from 1 to 8, or an unknown field */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** The host's latest evacuation (admins): each environment's move with its state, target, reason, live progress and measured downtime */
+  getHostEvacuation: {
+    parameters: {
+      path: {
+        /** @description The host's id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The latest evacuation */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Evacuation"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: admins only */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such host, or it was never evacuated */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** A host evacuation or a rebalance run (admins), by id */
+  getEvacuation: {
+    parameters: {
+      path: {
+        /** @description The evacuation's id (as POST .../evacuate or POST /api/v1/rebalance answered) */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The evacuation */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Evacuation"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: admins only */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such evacuation */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Live updates of an evacuation or rebalance run (server-sent events, admins): `event: snapshot` with the evacuation JSON at connect and whenever a move starts, progresses or ends */
+  streamEvacuationEvents: {
+    parameters: {
+      path: {
+        /** @description The evacuation's id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description An event stream: `retry: 2000`, then `event: snapshot` messages whose data is the evacuation as GET /api/v1/evacuations/{id} gives it, and keep-alive comments */
+      200: {
+        content: {
+          "text/event-stream": string;
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: admins only */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such evacuation */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Even out memory use across the active hosts of a kind (admins). `dryRun: true` answers the plan and changes nothing: the moves (each environment at most once, only where the target has room), each host's memory use before and after, and the plan's fingerprint. `dryRun: false` with that fingerprint runs the plan, `parallel` moves at a time, as a batch followed like an evacuation; 409 when the hosts or their environments changed since the plan was made (look at the new plan), when there is nothing to move, or while a rebalance of that kind runs */
+  rebalanceHosts: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["RebalanceInput"];
+      };
+    };
+    responses: {
+      /** @description The plan (dryRun: true) */
+      200: {
+        content: {
+          "application/json": components["schemas"]["RebalancePlan"];
+        };
+      };
+      /** @description Accepted: the plan's moves run (dryRun: false) */
+      202: {
+        content: {
+          "application/json": components["schemas"]["Evacuation"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: admins only; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The fleet changed since the plan was made (fingerprint differs), nothing to move, or a rebalance of that kind is already running */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description Unknown kind, dryRun missing, fingerprint missing or malformed when running, parallel not from 1 to 8, or an unknown field */
+      422: {
         content: {
           "application/json": components["schemas"]["Error"];
         };

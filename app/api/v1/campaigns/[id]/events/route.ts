@@ -1,9 +1,8 @@
 import { apiRoute } from "@/lib/api/handler";
-import { whileRequested } from "@/lib/db/client";
 import { campaignForManager } from "@/lib/campaigns/access";
 import { campaignViewById } from "@/lib/campaigns/queries";
 import { onCampaignChange } from "@/lib/campaigns/events";
-import { snapshotStream } from "@/lib/api/event-stream";
+import { snapshotStream } from "@/lib/api/snapshot-stream";
 
 export const dynamic = "force-dynamic";
 
@@ -14,10 +13,5 @@ export const dynamic = "force-dynamic";
  */
 export const GET = apiRoute({}, async ({ db, actor, params, req }) => {
   await campaignForManager(db, actor, params.id);
-  return snapshotStream({
-    req,
-    subscribe: (onChange) => onCampaignChange(params.id, onChange),
-    read: () => whileRequested(req.signal, () => campaignViewById(db, params.id)),
-    failure: "could not read the campaign",
-  });
+  return snapshotStream(req, (onChange) => onCampaignChange(params.id, onChange), () => campaignViewById(db, params.id), "could not read the campaign");
 });

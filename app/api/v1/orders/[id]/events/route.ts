@@ -1,8 +1,7 @@
 import { apiRoute } from "@/lib/api/handler";
-import { whileRequested } from "@/lib/db/client";
 import { orderForActor, orderView } from "@/lib/orders/queries";
 import { onOrderChange } from "@/lib/pipeline/subscriptions";
-import { snapshotStream } from "@/lib/api/event-stream";
+import { snapshotStream } from "@/lib/api/snapshot-stream";
 
 export const dynamic = "force-dynamic";
 
@@ -12,12 +11,5 @@ export const dynamic = "force-dynamic";
  */
 export const GET = apiRoute({}, async ({ db, actor, params, req }) => {
   await orderForActor(db, actor, params.id);
-  return snapshotStream({
-    req,
-    subscribe: (onChange) => onOrderChange(params.id, onChange),
-    // Run as this request's statement whatever context the Redis message arrived in
-    // (the shared subscriber connection may have been opened by another request).
-    read: () => whileRequested(req.signal, () => orderView(db, params.id)),
-    failure: "could not read the order",
-  });
+  return snapshotStream(req, (onChange) => onOrderChange(params.id, onChange), () => orderView(db, params.id), "could not read the order");
 });
