@@ -9,9 +9,10 @@ export type HealthCheck = (db: Db, target: { environmentId: string; orderId: str
 /**
  * The checks a campaign can run after each reinstall, by name (campaigns.health_check). The
  * reinstall's own "Wait until ready" step is the first check: it accepts the guest only once it
- * reports ready with its hostname, addresses and MACs, its /data mounted, its SSH server up and
- * (QEMU) the image version it was built from. Recipes' own checks (a service that answers, a
- * test suite run in the guest) are to be added here under their names.
+ * reports ready with its hostname, addresses and MACs, its /data mounted, its SSH server up,
+ * (QEMU) the image version it was built from, and for a catalog item with a recipe the recipe's
+ * own check passed (recipe-check=ok on the ready line). Checks that need more than the guest's
+ * word (a probe from outside, a test suite run over SSH) are to be added here under their names.
  */
 export const healthChecks: Record<string, HealthCheck> = {
   "ready-line": async () => ({ ok: true, detail: "the guest reported ready (its ready line matched)" }),
