@@ -4,8 +4,8 @@ import { images } from "../db/schema";
 import type { Transport } from "../drivers/transport/types";
 import { qemuCatalogImages } from "../drivers/images/recipe";
 import { goldenFiles } from "../drivers/images/types";
-import { keepGoldenBuild, listKeptBuilds } from "../drivers/images/versions";
-import { registerBuilds } from "./versions";
+import { keepGoldenBuild } from "../drivers/images/versions";
+import { registerBuild } from "./versions";
 
 export type RegisteredImage = {
   slug: string;
@@ -22,11 +22,11 @@ export type RegisteredImage = {
 
 /**
  * Puts the built golden images of the store into the catalog as "Linux (QEMU)" images (host
- * kind qemu), and every kept build of each (versions/<slug>/, oldest first) as a numbered
- * version: a build whose checksums match a registered version is that version again
- * (idempotent); a new build becomes the next version, and the newest build the current one
- * (its changelog line from `images:build --changelog`, or a default). Images not built are left
- * out (and keep their rows, if any). Returns what is registered.
+ * kind qemu), each one's newest build (golden/<slug>/, kept in versions/<slug>/ too) as a
+ * numbered version: a build whose checksums match a registered version is that version again
+ * (idempotent, and an admin's choice of an older current version stays); a new build becomes
+ * the next version and the current one (its changelog line from `images:build --changelog`, or a
+ * default). Images not built are left out (and keep their rows, if any). Returns what is registered.
  */
 export async function registerBuiltImages(db: Db, t: Transport, store: string): Promise<RegisteredImage[]> {
   const out: RegisteredImage[] = [];
@@ -53,8 +53,7 @@ export async function registerBuiltImages(db: Db, t: Transport, store: string): 
     const id = existing
       ? (await db.update(images).set(values).where(eq(images.id, existing.id)).returning({ id: images.id }))[0]!.id
       : (await db.insert(images).values({ slug: image.slug, ...values }).returning({ id: images.id }))[0]!.id;
-    const builds = await listKeptBuilds(t, store, image.slug);
-    const { current, created } = await registerBuilds(db, id, builds, newest.key);
+    const { current, created } = await registerBuild(db, id, newest);
     out.push({
       slug: image.slug, name: image.name, sizeMb, checksum: current.artifact?.files[goldenFiles.disk]?.sha256 ?? disk.sha256,
       created: !existing, version: current.number, newVersions: created,

@@ -204,27 +204,22 @@ function defaultChangelog(manifest: GoldenManifest, previous: ImageVersion | und
 }
 
 /**
- * Records kept builds of one image as its versions, oldest build first: a build whose key (its
- * checksums) is already a version is that version (nothing changes); a new one becomes the
- * next number, and the newest build (`newestKey`) becomes current when it is new, so an admin's
- * choice of an older current version stays until a new build comes. Returns the current
- * version and the numbers made.
+ * Records a build of one image as its version: a build whose key (its checksums) is already a
+ * version is that version (nothing changes; an admin's choice of an older current version
+ * stays); a new one becomes the next number and the image's current version. Returns the
+ * current version and the number made, if any.
  */
-export async function registerBuilds(
-  db: Db,
-  imageId: string,
-  builds: { key: string; manifest: GoldenManifest }[],
-  newestKey: string,
-): Promise<{ current: ImageVersion; created: number[] }> {
+export async function registerBuild(db: Db, imageId: string, build: { key: string; manifest: GoldenManifest }): Promise<{ current: ImageVersion; created: number[] }> {
   return db.transaction(async (tx) => {
     await lockForTransaction(tx, "imageSlug", `versions:${imageId}`);
     const known = await tx.select().from(imageVersions).where(eq(imageVersions.imageId, imageId)).orderBy(asc(imageVersions.number));
+    const [image] = await tx.select({ currentVersionId: images.currentVersionId }).from(images).where(eq(images.id, imageId)).for("update");
+    const same = known.find((v) => v.buildKey === build.key);
+    let current = known.find((v) => v.id === image?.currentVersionId) ?? same ?? known.at(-1);
     const created: number[] = [];
-    let newest: ImageVersion | undefined = known.find((v) => v.buildKey === newestKey);
-    let last = known.at(-1);
-    for (const b of builds) {
-      if (known.some((v) => v.buildKey === b.key)) continue;
-      const m = b.manifest;
+    if (!same) {
+      const m = build.manifest;
+      const last = known.at(-1);
       const [v] = await tx
         .insert(imageVersions)
         .values({
@@ -234,19 +229,13 @@ export async function registerBuilds(
           recipeHash: m.recipeHash,
           changelog: (m.changelog ?? defaultChangelog(m, last)).slice(0, 500),
           artifact: { store: "golden", kernelVersion: m.kernelVersion, recipeHash: m.recipeHash, builtAt: m.builtAt, files: m.files },
-          buildKey: b.key,
+          buildKey: build.key,
         })
         .returning();
       created.push(v!.number);
-      known.push(v!);
-      last = v;
-      if (b.key === newestKey) newest = v;
+      current = v!;
     }
-    const [image] = await tx.select({ currentVersionId: images.currentVersionId }).from(images).where(eq(images.id, imageId)).for("update");
-    let current = known.find((v) => v.id === image?.currentVersionId);
-    if (newest && (created.includes(newest.number) || !current)) current = newest;
-    if (!current) current = known.at(-1)!;
-    await tx.update(images).set({ currentVersionId: current.id, ...mirrorOf(current) }).where(eq(images.id, imageId));
-    return { current, created };
+    await tx.update(images).set({ currentVersionId: current!.id, ...mirrorOf(current!) }).where(eq(images.id, imageId));
+    return { current: current!, created };
   });
 }

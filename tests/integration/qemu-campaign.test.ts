@@ -219,7 +219,7 @@ describe("image versions and patch campaigns on QEMU", () => {
     const id = res.body.id as string;
     const order = (res.body.targets as { environmentId: string }[]).map((t) => envs.find((e) => e.environmentId === t.environmentId)!);
     const stopped = await waitCampaign(id, (c) => c.status === "stopped" || c.status === "completed", "the campaign to stop by itself");
-    console.log(`[measured] broken campaign stopped after ${((Date.now() - started) / 1000).toFixed(1)} s; wave 1 ${((stopped.waves[0]?.durationMs ?? 0) / 1000).toFixed(1)} s`);
+    console.log(`[measured] broken campaign stopped after ${((Date.now() - started) / 1000).toFixed(1)} s; wave 1 ${((stopped.waves[0]?.durationMs ?? 0) / 1000).toFixed(1)} s ${JSON.stringify(stopped.targets[0]!.timings)}: ${stopped.targets[0]!.error}`);
     expect(stopped.status).toBe("stopped");
     expect(stopped.reason).toMatch(/Wave 1: 1 of 1 environment failed/);
     expect(stopped.targets.map((t) => [t.status, t.wave])).toEqual([["failed", 1], ["pending", null]]);

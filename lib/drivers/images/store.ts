@@ -58,11 +58,6 @@ export function versionPaths(store: string, slug: string, key: string) {
   };
 }
 
-/** The folder holding every kept build of an image. */
-export function versionsDir(store: string, slug: string): string {
-  return path.join(store, "versions", checkSlug(slug));
-}
-
 export function packedDir(store: string, key: string): string {
   if (!packKeyPattern.test(key)) throw new Error(`invalid pack key ${JSON.stringify(key)}`);
   return path.join(store, "packed", key);

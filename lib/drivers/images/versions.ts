@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { Transport } from "../transport/types";
 import { must, readManifest, writeManifest } from "./manifest";
-import { buildKeyOf, buildKeyPattern, goldenPaths, versionPaths, versionsDir } from "./store";
+import { buildKeyOf, goldenPaths, versionPaths } from "./store";
 import type { GoldenManifest } from "./types";
 
 /**
@@ -44,17 +44,4 @@ export async function keepGoldenBuild(t: Transport, store: string, slug: string)
   const manifest = await readManifest<GoldenManifest>(t, golden.dir);
   if (!manifest || manifest.slug !== slug) return null;
   return { key: await keepBuild(t, store, golden.dir, manifest), manifest };
-}
-
-/** The kept builds of `slug`, oldest first (by build time). */
-export async function listKeptBuilds(t: Transport, store: string, slug: string): Promise<KeptBuild[]> {
-  const dir = versionsDir(store, slug);
-  const r = await t.run(["find", "-H", dir, "-mindepth", "1", "-maxdepth", "1", "-type", "d", "-printf", "%f\n"]);
-  if (r.code !== 0) return [];
-  const builds: KeptBuild[] = [];
-  for (const key of r.stdout.split("\n").filter((k) => buildKeyPattern.test(k))) {
-    const manifest = await readManifest<GoldenManifest>(t, versionPaths(store, slug, key).dir);
-    if (manifest && manifest.slug === slug && buildKeyOf(manifest.files) === key) builds.push({ key, manifest });
-  }
-  return builds.sort((a, b) => a.manifest.builtAt.localeCompare(b.manifest.builtAt) || a.key.localeCompare(b.key));
 }
