@@ -29,6 +29,7 @@ const debianPackages = [
   { pkg: "dropbear-bin", file: "/usr/sbin/dropbear", why: "the SSH server of the test guest image" },
   { pkg: "e2fsprogs", file: "/usr/sbin/mke2fs", why: "the test guest's /data filesystem (mke2fs in its image)" },
   { pkg: "openssh-client", file: "/usr/bin/ssh", why: "logging in to the test guests over SSH" },
+  { pkg: "nftables", file: "/usr/sbin/nft", why: "networks kept apart in a QEMU host's network namespace (routed pairs only)" },
   { pkg: "openssh-server", file: "/usr/sbin/sshd", why: "the SSH transport, tested against a real sshd on loopback" },
   { pkg: "debootstrap", file: "/usr/sbin/debootstrap", why: "the dom0 root of the real Xen test host (npm run xen:build)" },
   // The tests run slapd themselves (own config, own ports); Debian's own slapd service is not used.

@@ -1,7 +1,8 @@
 import { and, asc, eq, ne } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { environments, flavors, hosts, images, imageVersions, ipAllocations, networks, orders, users } from "../db/schema";
+import { environments, flavors, hosts, images, imageVersions, ipAllocations, networks, orders, serviceIps, users } from "../db/schema";
 import type { DeploySpec } from "../drivers/types";
+import { networkPolicy } from "../net/routes";
 
 /** Everything a step needs to know about its order, read fresh from the database. */
 export async function loadOrderContext(db: Db, orderId: string) {
@@ -24,11 +25,23 @@ export async function loadOrderContext(db: Db, orderId: string) {
     .innerJoin(networks, eq(networks.id, ipAllocations.networkId))
     .where(eq(ipAllocations.orderId, orderId))
     .orderBy(asc(networks.purpose));
+  // Service IPs pointing at the environment: the glue keeps them on the guest.
+  const pointing = envRow
+    ? await db
+        .select({ ip: serviceIps.ip, network: networks.slug })
+        .from(serviceIps)
+        .innerJoin(networks, eq(networks.id, serviceIps.networkId))
+        .where(eq(serviceIps.environmentId, envRow.environment.id))
+        .orderBy(asc(serviceIps.ip))
+    : [];
   // The version of the image the environment is (being) built from, as the resolve step recorded it.
   const [imageVersion] = envRow?.environment.imageVersionId
     ? await db.select().from(imageVersions).where(eq(imageVersions.id, envRow.environment.imageVersionId))
     : [];
-  return { ...row, environment: envRow?.environment ?? null, host: envRow?.host ?? null, addresses, imageVersion: imageVersion ?? null };
+  return {
+    ...row, environment: envRow?.environment ?? null, host: envRow?.host ?? null, addresses, serviceIps: pointing, networkPolicy: await networkPolicy(db),
+    imageVersion: imageVersion ?? null,
+  };
 }
 
 export type OrderContext = Awaited<ReturnType<typeof loadOrderContext>>;
@@ -60,5 +73,7 @@ export function deploySpec(ctx: OrderContext): DeploySpec {
       bridge: network.bridge,
     })),
     sshPublicKey: ctx.user.sshPublicKey,
+    serviceIps: ctx.serviceIps,
+    networkPolicy: ctx.networkPolicy,
   };
 }

@@ -5,6 +5,7 @@ import { executeAction, failAction, startEnvironment, stopEnvironment, type Acti
 import { migrateEnvironment } from "@/lib/lifecycle/migrate";
 import { deleteSnapshot, revertSnapshot, takeSnapshot } from "@/lib/lifecycle/snapshots";
 import { resizeEnvironment } from "@/lib/lifecycle/resize";
+import { runServiceIpChange } from "@/lib/lifecycle/service-ips";
 import { backupEnvironment, restoreEnvironment, verifyBackup } from "@/lib/backups/actions";
 import { giveBack, untilDatabaseAnswers } from "../interruptions";
 
@@ -25,6 +26,8 @@ export const lifecycleHandlers: ActionHandlers = {
   backup: backupEnvironment,
   restore: restoreEnvironment,
   verify: verifyBackup,
+  attach_ip: runServiceIpChange,
+  detach_ip: runServiceIpChange,
 };
 
 /**
