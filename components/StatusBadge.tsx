@@ -19,10 +19,21 @@ const tones: Record<string, string> = {
   running: "bg-indigo-50 text-indigo-800 ring-indigo-300",
   succeeded: "bg-emerald-50 text-emerald-800 ring-emerald-300",
   skipped: "bg-slate-50 text-slate-500 ring-slate-200",
+  // patch campaigns and their environments
+  scheduled: "bg-sky-50 text-sky-800 ring-sky-300",
+  paused: "bg-amber-50 text-amber-800 ring-amber-300",
+  stopped: "bg-rose-50 text-rose-800 ring-rose-300",
+  completed: "bg-emerald-50 text-emerald-800 ring-emerald-300",
+  backing_up: "bg-indigo-50 text-indigo-800 ring-indigo-300",
+  reinstalling: "bg-indigo-50 text-indigo-800 ring-indigo-300",
+  checking: "bg-indigo-50 text-indigo-800 ring-indigo-300",
+  done: "bg-emerald-50 text-emerald-800 ring-emerald-300",
+  rolling_back: "bg-orange-50 text-orange-800 ring-orange-300",
+  rolled_back: "bg-slate-100 text-slate-700 ring-slate-300",
+  postponed: "bg-amber-50 text-amber-800 ring-amber-300",
   // moves of an evacuation or rebalance, and the batch
   moving: "bg-indigo-50 text-indigo-800 ring-indigo-300",
   moved: "bg-emerald-50 text-emerald-800 ring-emerald-300",
-  completed: "bg-emerald-50 text-emerald-800 ring-emerald-300",
   incomplete: "bg-amber-50 text-amber-900 ring-amber-400",
   // hosts
   active: "bg-emerald-50 text-emerald-800 ring-emerald-300",
@@ -33,7 +44,7 @@ const tones: Record<string, string> = {
 /** A pill coloured by status; the text is the status in words. */
 export function StatusBadge({ status, className = "", testId = "status-badge" }: { status: string; className?: string; testId?: string }) {
   const tone = tones[status] ?? "bg-slate-100 text-slate-700 ring-slate-300";
-  const live = status === "provisioning" || status === "running" || status === "retiring" || status === "moving";
+  const live = ["provisioning", "running", "retiring", "moving", "backing_up", "reinstalling", "checking", "rolling_back"].includes(status);
   return (
     <span
       data-testid={testId}

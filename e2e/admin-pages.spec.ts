@@ -11,6 +11,7 @@ const adminPages = [
   { tab: "Hosts", path: "/admin/hosts", heading: "Hypervisor hosts" },
   { tab: "Networks", path: "/admin/networks", heading: "Networks" },
   { tab: "Images", path: "/admin/images", heading: "Images" },
+  { tab: "Campaigns", path: "/admin/campaigns", heading: "Patch campaigns" },
   { tab: "Groups", path: "/admin/groups", heading: "Groups and quotas" },
   { tab: "Rules", path: "/admin/policies", heading: "Approval rules" },
   { tab: "Sign-in", path: "/admin/sign-in", heading: "Sign-in" },

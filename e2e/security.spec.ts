@@ -87,6 +87,7 @@ const pagesOfEveryone = () => [
   "/admin/users",
   "/admin/networks",
   "/admin/images",
+  "/admin/campaigns",
   "/admin/dashboard",
   "/admin/hosts",
   "/admin/groups",

@@ -21,6 +21,9 @@ export function bootstrap(): Promise<void> {
       else console.log("  Admin password:  the value of ADMIN_PASSWORD");
     }
     await registerQemuImages(handle.db).catch((err) => console.warn(`[portal] QEMU images not registered: ${err instanceof Error ? err.message : err}`));
+    // Images and environments from before image versions: version 1, and the first version.
+    const { ensureImageVersions } = await import("./catalog/versions");
+    await ensureImageVersions(handle.db);
     console.log(`[portal] database: ${handle.kind === "pglite" ? `embedded PGlite in ${env.DATA_DIR}/pg` : "PostgreSQL"}`);
     if (!isEmbeddedWorker && handle.kind === "pglite") {
       console.warn("[portal] the embedded database serves one process: without PORTAL_EMBEDDED_WORKER=1 no worker runs orders. Use `npm start`, or set DATABASE_URL and run `npm run worker` beside `npm run web`.");
@@ -60,7 +63,7 @@ async function registerQemuImages(db: Awaited<ReturnType<typeof getDbHandle>>["d
   if (added.length) console.log(`[portal] QEMU found: added hosts ${added.join(", ")}`);
   const [{ LocalTransport }, { registerBuiltImages }] = await Promise.all([import("./drivers/transport/local"), import("./catalog/register-images")]);
   const registered = await registerBuiltImages(db, new LocalTransport(), imageStoreDir);
-  if (registered.length) console.log(`[portal] QEMU images in the catalog: ${registered.map((r) => `${r.slug} (${r.sizeMb} MB)`).join(", ")}`);
+  if (registered.length) console.log(`[portal] QEMU images in the catalog: ${registered.map((r) => `${r.slug} (${r.sizeMb} MB, version ${r.version}${r.newVersions.length ? `; new: ${r.newVersions.join(", ")}` : ""})`).join(", ")}`);
   else console.log(`[portal] no QEMU guest images built yet in ${imageStoreDir}: run \`npm run images:build\` (under a minute, Debian packages only), then restart the portal`);
 }
 

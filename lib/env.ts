@@ -129,6 +129,8 @@ const schema = z.object({
   QEMU_READY_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120_000),
   /** How long a stop waits for the guest to power off after the ACPI button before QEMU is quit. */
   QEMU_STOP_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
+  /** How often a running patch campaign looks at its environments' backups and reinstalls. */
+  CAMPAIGN_TICK_MS: z.coerce.number().int().min(100).max(600_000).default(1000),
   /**
    * Single sign-on (OpenID Connect: Keycloak, Entra ID, Authentik): the issuer, and the
    * portal's client there (redirect URI <portal>/api/auth/callback/oidc). All three or none.

@@ -1,8 +1,8 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Queue } from "bullmq";
 import type { Db } from "@/lib/db/client";
-import { environmentActions, environments, pipelineRuns } from "@/lib/db/schema";
-import { actionJobId, enqueueEvacuation, enqueueLifecycle, enqueueMails, enqueueRun, enqueueTakeover, evacuationJobId, mailJobId, queueFor, runJobId } from "@/lib/jobs/queues";
+import { campaigns, environmentActions, environments, pipelineRuns } from "@/lib/db/schema";
+import { actionJobId, campaignJobId, enqueueCampaignTick, enqueueEvacuation, enqueueLifecycle, enqueueMails, enqueueRun, enqueueTakeover, evacuationJobId, mailJobId, queueFor, runJobId } from "@/lib/jobs/queues";
 import { runningEvacuationIds } from "@/lib/fleet/queries";
 import { ownersOfOrders } from "@/lib/workers/routing";
 import { ownerState, waitingSentence, type OwnerState } from "@/lib/workers/registry";
@@ -168,4 +168,25 @@ export async function reconcileEvacuations(db: Db, queue: Queue): Promise<{ chec
   });
   if (requeued.length) console.log(`[reconciler] re-enqueued ${requeued.length} evacuation(s) missing from the queue`);
   return { checked: running.length, requeued };
+}
+
+/**
+ * The same for patch campaigns: every campaign whose next step is due (nextTickAt) must have
+ * that step's job waiting, delayed or active; one Redis lost (or a step that failed for good) is
+ * enqueued again, due when the row says.
+ */
+export async function reconcileCampaigns(db: Db, queue: Queue): Promise<{ checked: number; requeued: string[] }> {
+  const due = await db
+    .select({ id: campaigns.id, tick: campaigns.tick, nextTickAt: campaigns.nextTickAt })
+    .from(campaigns)
+    .where(sql`${campaigns.nextTickAt} is not null`);
+  const byId = new Map(due.map((c) => [c.id, c]));
+  const requeued = await requeueMissing(queue, due.map((c) => c.id), (id) => campaignJobId(id, byId.get(id)!.tick), async (ids) => {
+    for (const id of ids) {
+      const c = byId.get(id)!;
+      await enqueueCampaignTick({ campaignId: id, tick: c.tick }, c.nextTickAt!);
+    }
+  });
+  if (requeued.length) console.log(`[reconciler] re-enqueued ${requeued.length} patch campaign step(s) missing from the queue`);
+  return { checked: due.length, requeued };
 }

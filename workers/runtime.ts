@@ -15,7 +15,8 @@ import { mailProcessor } from "./processors/mail";
 import { closeMailer } from "@/lib/mail/transport";
 import { provisionProcessor } from "./processors/provision";
 import { fleetProcessor } from "./processors/fleet";
-import { reconcile, reconcileActions, reconcileEvacuations, reconcileMail, takeOverExpiredRuns } from "./reconciler";
+import { campaignProcessor } from "./processors/campaign";
+import { reconcile, reconcileActions, reconcileCampaigns, reconcileEvacuations, reconcileMail, takeOverExpiredRuns } from "./reconciler";
 
 export type RunningWorkers = { stop: () => Promise<void> };
 
@@ -33,7 +34,7 @@ export async function startWorkers(): Promise<RunningWorkers> {
   };
   const beats = startHeartbeat(db);
   // Connections handed to BullMQ stay ours to close (a Worker closes only those it made).
-  const connections = [createRedis(), createRedis(), createRedis(), createRedis(), createRedis(), createRedis(), createRedis(), createRedis()];
+  const connections = [createRedis(), createRedis(), createRedis(), createRedis(), createRedis(), createRedis(), createRedis(), createRedis(), createRedis()];
   const runProcessor = beats.counted(provisionProcessor(db, shutdown.signal, drain.signal));
   const actionProcessor = beats.counted(lifecycleProcessor(db, shutdown.signal));
   const provision = new Worker(queues.provision.name, runProcessor, {
@@ -56,7 +57,9 @@ export async function startWorkers(): Promise<RunningWorkers> {
   const ownedMaintenance = new Worker(ownedQueueName("maintenance", workerId), maintenanceProcessor(db, workerId), { ...common, connection: connections[6], concurrency: 1 });
   // Host evacuations and rebalances: each job follows its batch's moves (the moves are lifecycle jobs).
   const fleet = new Worker(queues.fleet.name, fleetProcessor(db, drain.signal), { ...common, connection: connections[7], concurrency: 4 });
-  const all = [provision, maintenance, lifecycle, mail, ownedRuns, ownedActions, ownedMaintenance, fleet];
+  // Patch campaigns: each job is one short step of a campaign's state machine.
+  const campaign = new Worker(queues.campaign.name, campaignProcessor(db), { ...common, connection: connections[8], concurrency: 4 });
+  const all = [provision, maintenance, lifecycle, mail, ownedRuns, ownedActions, ownedMaintenance, fleet, campaign];
   for (const w of all) {
     w.on("error", (err) => console.error(`[worker] ${w.name}:`, err.message));
   }
@@ -71,6 +74,7 @@ export async function startWorkers(): Promise<RunningWorkers> {
     await reconcileActions(db, getQueue("lifecycle")).catch((err) => console.error("[reconciler]", err.message));
     await reconcileMail(db, getQueue("mail")).catch((err) => console.error("[reconciler]", err.message));
     await reconcileEvacuations(db, getQueue("fleet")).catch((err) => console.error("[reconciler]", err.message));
+    await reconcileCampaigns(db, getQueue("campaign")).catch((err) => console.error("[reconciler]", err.message));
     // Backup schedules live in Redis only: the policies in the database bring lost ones back.
     await restoreBackupSchedulers(db).catch((err) => console.error("[reconciler]", err.message));
   };
@@ -100,7 +104,7 @@ export async function startWorkers(): Promise<RunningWorkers> {
   }, Math.min(env.RECONCILE_INTERVAL_MS, Math.max(500, Math.floor(env.RUN_LEASE_MS / 4))));
   const reconcileTimer = setInterval(() => void catchUp(), env.RECONCILE_INTERVAL_MS);
   console.log(
-    `[worker] processing ${queues.provision.name} (concurrency ${env.WORKER_CONCURRENCY}), ${queues.lifecycle.name}, ${queues.mail.name}, ${queues.fleet.name} and ${queues.maintenance.name}, and as worker ${workerId} ${ownedRuns.name}, ${ownedActions.name} and ${ownedMaintenance.name}`,
+    `[worker] processing ${queues.provision.name} (concurrency ${env.WORKER_CONCURRENCY}), ${queues.lifecycle.name}, ${queues.mail.name}, ${queues.fleet.name}, ${queues.campaign.name} and ${queues.maintenance.name}, and as worker ${workerId} ${ownedRuns.name}, ${ownedActions.name} and ${ownedMaintenance.name}`,
   );
 
   // Guest consoles that viewers ask for (the Console tab), bridged to Redis.

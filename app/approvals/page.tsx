@@ -42,6 +42,7 @@ export default async function ApprovalsPage({ searchParams }: { searchParams: Pr
       <PageHeader
         title="Approvals"
         description={`${user.role === "admin" ? "Orders held for approval in every group" : "Orders held for approval in the groups you approve for"}, oldest first, ${CARDS_PER_PAGE} a page.`}
+        actions={<Link prefetch={false} href="/admin/campaigns" className="btn btn-secondary w-full sm:w-auto">Patch campaigns</Link>}
       />
       {pending.length === 0 ? (
         <div className="card p-10 text-center text-slate-600" data-testid="approvals-empty">{page > 1 ? "No held orders on this page." : "Nothing is waiting for a decision."}</div>

@@ -3,6 +3,7 @@ import { recipeFormBySlug } from "@/lib/recipes/forms";
 import Link from "next/link";
 import { getDb } from "@/lib/db/client";
 import { listCatalog, type CatalogFilter } from "@/lib/catalog/queries";
+import { currentVersions } from "@/lib/catalog/versions";
 import { shownHostKinds } from "@/lib/catalog/host-kinds";
 import { groupsOf } from "@/lib/policy/groups";
 import { hostKinds } from "@/lib/db/schema";
@@ -41,7 +42,8 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
   const filter = parseFilter(params, kinds);
   const db = await getDb();
   const [catalog, groups] = await Promise.all([listCatalog(db, filter), groupsOf(db, user.id)]);
-  const images = catalog.images.map((i) => ({ ...i, hostKinds: shownHostKinds(user.role, i.hostKinds) }));
+  const versions = await currentVersions(db, catalog.images.map((i) => i.id));
+  const images = catalog.images.map((i) => ({ ...i, hostKinds: shownHostKinds(user.role, i.hostKinds), current: versions.get(i.id) ?? null }));
   const flavors = catalog.flavors;
   const filtered = Boolean(filter.os || filter.kind);
   // Catalog orders go to a customer group; course groups hand out lab machines on Courses only.
@@ -102,7 +104,11 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
               <div className="flex items-start justify-between gap-3">
                 <div className="min-w-0">
                   <h2 className="text-base">{image.name}</h2>
-                  <p className="text-sm text-slate-500">{image.version}</p>
+                  <p className="text-sm text-slate-500">
+                    {image.version}
+                    {image.current ? <span data-testid="catalog-version" className="ml-1.5 rounded bg-slate-100 px-1.5 py-0.5 text-xs font-medium text-slate-700">v{image.current.number}</span> : null}
+                  </p>
+                  {image.current && image.current.number > 1 ? <p className="text-xs text-slate-500" data-testid="catalog-changelog">Version {image.current.number}: {image.current.changelog}</p> : null}
                 </div>
                 <span
                   className={`rounded-md px-2 py-0.5 text-xs font-semibold ${image.os === "linux" ? "bg-sky-100 text-sky-800" : "bg-violet-100 text-violet-800"}`}

@@ -8,6 +8,7 @@ import { PageHeader } from "@/components/PageHeader";
 import { StatusBadge } from "@/components/StatusBadge";
 import { formatDateTime } from "@/components/format";
 import { TableHead } from "@/components/TableHead";
+import { VersionBadge } from "@/components/orders/VersionBadge";
 
 export const metadata: Metadata = { title: "My orders" };
 
@@ -81,7 +82,9 @@ export default async function OrdersPage({ searchParams }: { searchParams: Promi
                   <td>
                     <Link prefetch={false} href={`/orders/${o.id}`} className="font-mono font-medium text-sky-700 hover:underline">{o.name}</Link>
                   </td>
-                  <td data-label="Image">{o.image}</td>
+                  <td data-label="Image">
+                    {o.image} <VersionBadge version={o.imageVersion} outdated={o.outdated} />
+                  </td>
                   <td data-label="Size">{o.flavor}</td>
                   <td data-label="Status"><StatusBadge status={o.status} /></td>
                   {all ? <td data-label="Owner" className="text-slate-600">{o.owner}<span className="block text-xs text-slate-400">{o.group}</span></td> : null}

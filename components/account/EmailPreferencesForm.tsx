@@ -18,6 +18,8 @@ const labels: Record<NotificationEvent, string> = {
   "environment.moved": "my environment is moved to another host",
   "environment.retired": "my environment is destroyed",
   "lease.expiring": "a lease is about to end (7 days and 1 day before)",
+  "campaign.scheduled": "my environment is to be updated by a patch campaign (ahead of its window)",
+  "campaign.result": "a patch campaign updated my environment, or could not",
 };
 
 /** "E-mail me when…": one checkbox per kind of event; the bell tells about all of them anyway. */

@@ -9,6 +9,7 @@ const adminPages = [
   { href: "/admin/hosts", label: "Hosts" },
   { href: "/admin/networks", label: "Networks" },
   { href: "/admin/images", label: "Images" },
+  { href: "/admin/campaigns", label: "Campaigns" },
   { href: "/admin/groups", label: "Groups" },
   { href: "/admin/policies", label: "Rules" },
   { href: "/admin/sign-in", label: "Sign-in" },

@@ -22,8 +22,17 @@ function CatalogState({ active }: { active: boolean }) {
  * One catalog image with what an admin does to it: edit it, hide it from the catalog or list
  * it again, retire it for good (asked twice; the server says which orders still use it).
  */
-export function ImageRow({ image }: { image: EditableImage & { active: boolean } }) {
+export function ImageRow({
+  image,
+  versions = [],
+}: {
+  image: EditableImage & { active: boolean };
+  /** Its versions, newest first, and which one is current (new environments and reinstalls use it). */
+  versions?: { number: number; changelog: string; builtAt: string; current: boolean }[];
+}) {
   const router = useRouter();
+  const current = versions.find((v) => v.current);
+  const [chosen, setChosen] = useState(String(current?.number ?? ""));
   const [open, setOpen] = useState<"edit" | "retire" | null>(null);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
@@ -79,6 +88,30 @@ export function ImageRow({ image }: { image: EditableImage & { active: boolean }
           </button>
         </div>
       </div>
+      {versions.length ? (
+        <div className="mt-3 flex flex-col gap-2 text-sm sm:flex-row sm:items-end" data-testid="image-versions">
+          <div className="min-w-0">
+            <label htmlFor={`version-${image.id}`} className="field-label">Current version</label>
+            <select id={`version-${image.id}`} className="field-input max-w-full" value={chosen} onChange={(e) => setChosen(e.target.value)} disabled={busy}>
+              {versions.map((v) => (
+                <option key={v.number} value={v.number}>
+                  v{v.number}{v.current ? " (current)" : ""}: {v.changelog.length > 60 ? `${v.changelog.slice(0, 59)}…` : v.changelog}
+                </option>
+              ))}
+            </select>
+          </div>
+          <button
+            type="button"
+            className="btn btn-secondary"
+            disabled={busy || chosen === String(current?.number ?? "")}
+            onClick={() =>
+              call(`/api/v1/images/${image.id}/versions/${chosen}/current`, "POST", undefined, `Version ${chosen} of ${image.name} is current: new environments and reinstalls use it; environments on older versions show as outdated.`)
+            }
+          >
+            Make current
+          </button>
+        </div>
+      ) : null}
       {open === "retire" ? (
         <div className="mt-3 rounded-md border border-rose-200 bg-rose-50 p-3 text-sm" role="group" aria-label={`Retire ${image.name}`}>
           <p className="text-rose-900">

@@ -1,6 +1,7 @@
 import type { OrderView } from "@/lib/orders/queries";
 import { formatDateTime, hostKindLabels } from "../format";
 import { TableHead } from "../TableHead";
+import { VersionBadge } from "./VersionBadge";
 
 type Environment = NonNullable<OrderView["environment"]>;
 
@@ -25,7 +26,18 @@ function title(env: Environment, orderStatus: string): string {
   return "Environment (being built)";
 }
 
-export function EnvironmentPanel({ env, orderStatus, showSimulated }: { env: Environment; orderStatus: string; showSimulated: boolean }) {
+export function EnvironmentPanel({
+  env,
+  orderStatus,
+  showSimulated,
+  image,
+}: {
+  env: Environment;
+  orderStatus: string;
+  showSimulated: boolean;
+  /** The image's name and current version, for the version it was built from. */
+  image?: { name: string; currentVersion: number | null; currentChangelog: string | null };
+}) {
   return (
     <section className="card" aria-labelledby="env-heading" data-testid="environment-panel">
       <div className="flex flex-wrap items-center justify-between gap-3 border-b border-slate-100 px-5 py-3">
@@ -53,6 +65,17 @@ export function EnvironmentPanel({ env, orderStatus, showSimulated }: { env: Env
           <dt className="text-slate-500">Placement</dt>
           <dd className="text-slate-800">{env.placement}</dd>
         </div>
+        {env.imageVersion !== null ? (
+          <div className="sm:col-span-2">
+            <dt className="text-slate-500">Image version</dt>
+            <dd className="text-slate-800" data-testid="environment-image-version">
+              {image?.name} <VersionBadge version={env.imageVersion} current={image?.currentVersion} outdated={env.outdated} />
+              {env.outdated && image?.currentChangelog ? (
+                <span className="mt-1 block text-xs text-slate-600">Version {image.currentVersion}: {image.currentChangelog}. A reinstall keeping /data, or a patch campaign, brings it up to date.</span>
+              ) : null}
+            </dd>
+          </div>
+        ) : null}
         <div>
           <dt className="text-slate-500">Expires at</dt>
           <dd className="text-slate-800">{formatDateTime(env.expiresAt)}</dd>

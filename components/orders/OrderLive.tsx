@@ -27,6 +27,8 @@ import { BackupsPanel } from "./BackupsPanel";
 import { StepTimeline } from "./StepTimeline";
 import { RecipePanel } from "./RecipePanel";
 import { useOrderStream, type StreamMode } from "./useOrderStream";
+import { CampaignNotices } from "./CampaignNotices";
+import type { EnvironmentCampaign } from "@/lib/campaigns/queries";
 
 const reasonTone: Record<string, { box: string; title: string }> = {
   pending_approval: { box: "border-amber-300 bg-amber-50 text-amber-900", title: "Waiting for approval" },
@@ -99,8 +101,11 @@ export function OrderLive({
   move,
   showSimulated,
   day2,
+  campaigns = [],
 }: {
   initial: OrderView;
+  /** Patch campaigns that hold the environment (its owner may postpone). */
+  campaigns?: EnvironmentCampaign[];
   isOwner: boolean;
   /** Whether this viewer is told that a host is simulated (lib/catalog/host-kinds.ts). */
   showSimulated: boolean;
@@ -177,12 +182,14 @@ export function OrderLive({
         ) : null}
       </div>
 
+      {env ? <CampaignNotices environmentId={env.id} campaigns={campaigns} canPostpone={canManage} /> : null}
+
       <div className="grid grid-cols-1 gap-6 lg:grid-cols-3">
         <div className="space-y-6 lg:col-span-2">
           {env?.connection ? <ConnectionPanel connection={env.connection} isOwner={isOwner} /> : null}
           {estimate ? <DeliveryEstimate view={view} initial={estimate} /> : null}
           <RecipePanel orderId={view.id} recipe={view.recipe} accounts={view.accounts} settings={view.settings} isOwner={isOwner} onDone={refresh} />
-          {env ? <EnvironmentPanel env={env} orderStatus={view.status} showSimulated={showSimulated} /> : null}
+          {env ? <EnvironmentPanel env={env} orderStatus={view.status} showSimulated={showSimulated} image={view.image} /> : null}
           {env && env.state !== "deleted" ? <PowerPanel env={env} flavor={view.flavor} orderStatus={view.status} canManage={canManage} onDone={refresh} /> : null}
           {canManage && env && view.status === "ready" && env.state !== "deleted" ? <ConsolePanel environmentId={env.id} hostname={env.hostname} /> : null}
           {env && env.state !== "deleted" && view.status === "ready" && can?.snapshots ? (

@@ -32,9 +32,11 @@ export type BackupView = {
  * time per environment: a running backup, restore or move answers 409 naming it) and its
  * backup row in the same commit, audited. The worker that owns the host writes the file.
  */
-export async function requestBackup(db: Db, actor: Actor, environmentId: string) {
+export async function requestBackup(db: Db, actor: Actor, environmentId: string, opts: { onBehalf?: boolean; auditData?: Record<string, unknown> } = {}) {
   let backupId = "";
   const action = await requestAction(db, actor, environmentId, "backup", {
+    onBehalf: opts.onBehalf,
+    auditData: opts.auditData,
     onCreate: async (tx, row) => {
       const [env] = await tx.select({ orderId: environments.orderId }).from(environments).where(eq(environments.id, environmentId));
       // Inside the environment's lock: two backups at once of one environment cannot both pass.

@@ -116,3 +116,10 @@ export function imageUpdateFor(os: string) {
     if (kinds) ctx.addIssue({ code: "custom", path: ["hostKinds"], message: kinds });
   });
 }
+
+/** `POST /api/v1/images/:id/versions` (admins): a new version of an image not built here. */
+export const imageVersionInput = z.strictObject({
+  changelog: z.string({ message: "Say in one line what changed" }).trim().min(3, "Say in one line what changed").max(500, "Changelog can have at most 500 characters"),
+  makeCurrent: z.boolean({ message: "makeCurrent is true or false" }).optional(),
+});
+export type ImageVersionInput = z.infer<typeof imageVersionInput>;

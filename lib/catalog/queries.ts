@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, notInArray, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { courses, flavors, images, networks, orders } from "../db/schema";
+import { courses, flavors, images, imageVersions, networks, orders } from "../db/schema";
 import { isUuid } from "../validation/ids";
 import { conflict, notFound, UserError } from "../errors";
 import { lockForTransaction } from "../db/locks";
@@ -78,7 +78,10 @@ export async function createImage(db: Db, actor: Actor, input: ImageInput) {
     await lockForTransaction(tx, "imageSlug", input.slug);
     const [existing] = await tx.select({ name: images.name }).from(images).where(eq(images.slug, input.slug));
     if (existing) throw conflict(`An image with slug ${input.slug} already exists (${existing.name})`, "slug");
-    const [row] = await tx.insert(images).values(input).returning();
+    const [inserted] = await tx.insert(images).values(input).returning();
+    // A new image starts at its version 1.
+    const [v] = await tx.insert(imageVersions).values({ imageId: inserted!.id, number: 1, changelog: `First version (${input.version})`.slice(0, 500) }).returning({ id: imageVersions.id });
+    const [row] = await tx.update(images).set({ currentVersionId: v!.id }).where(eq(images.id, inserted!.id)).returning();
     await writeAudit(tx, {
       actorId: actor.id,
       action: "image.create",

@@ -1,8 +1,8 @@
-import { count } from "drizzle-orm";
+import { count, eq } from "drizzle-orm";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Db } from "./client";
-import { flavors, groups, hosts, images, memberships, networks, users } from "./schema";
+import { flavors, groups, hosts, images, imageVersions, memberships, networks, users } from "./schema";
 
 /**
  * First start on an empty database: the first admin, a default customer pool, a pool of
@@ -25,7 +25,11 @@ export async function seedIfEmpty(db: Db, opts: { adminEmail: string; adminPassw
       { slug: "service", name: "Service network", purpose: "service", cidr: "10.20.0.0/24", gateway: "10.20.0.1", bridge: "xenbr0" },
       { slug: "production", name: "Production network", purpose: "production", cidr: "10.30.0.0/24", gateway: "10.30.0.1", bridge: "xenbr1" },
     ]);
-    await tx.insert(images).values(sampleImages);
+    // Each sample image is at its version 1 (they are not built here; QEMU images get theirs at registration).
+    for (const row of await tx.insert(images).values(sampleImages).returning({ id: images.id, createdAt: images.createdAt })) {
+      const [v] = await tx.insert(imageVersions).values({ imageId: row.id, number: 1, builtAt: row.createdAt, changelog: "First version" }).returning({ id: imageVersions.id });
+      await tx.update(images).set({ currentVersionId: v!.id }).where(eq(images.id, row.id));
+    }
     await tx.insert(flavors).values(sampleFlavors);
   });
   if (opts.qemuHosts) await ensureQemuHosts(db, opts.qemuHosts.dataDir);

@@ -15,7 +15,15 @@ export type DeploySpec = {
   orderId: string;
   /** Guest name on the host (also its hostname): validated, safe for commands. */
   hostname: string;
-  image: { slug: string; os: "linux" | "solaris"; source: "install-file" | "clone" | "copy"; rootType: "sparse" | "whole" | null; sizeMb: number };
+  image: {
+    slug: string; os: "linux" | "solaris"; source: "install-file" | "clone" | "copy"; rootType: "sparse" | "whole" | null; sizeMb: number;
+    /**
+     * The version of the image the environment is built from (recorded by the resolve step):
+     * its number, and its build's key in the image store (null: no files of its own, e.g. a
+     * simulated image, or the newest golden build). Null for environments from before versions.
+     */
+    version?: { number: number; build: string | null } | null;
+  };
   flavor: { vcpus: number; memoryMb: number; diskGb: number; cpuCap: number | null; memoryCapMb: number | null };
   host: { id: string; name: string; kind: HostKind; address: string; config: Record<string, unknown> };
   addresses: { network: string; purpose: "service" | "production"; ip: string; mac: string; cidr: string; gateway: string; bridge: string }[];
@@ -212,6 +220,11 @@ export interface HypervisorDriver {
    */
   verifyDisk(spec: DeploySpec, disk: DiskCopy, probe: string, io: StepIo): Promise<{ marker: string | null }>;
   importDisk(spec: DeploySpec, disk: DiskCopy, io: StepIo): Promise<void>;
+  /**
+   * Puts the copy in place of the guest's disk while the guest is not running, without booting
+   * it (a rebuild that rolls back: the boot step follows). Kinds without it cannot roll back in place.
+   */
+  replaceDisk?(spec: DeploySpec, disk: DiskCopy, io: StepIo): Promise<void>;
   /** What the running guest has used so far (cumulative counters; lib/drivers/usage.ts); `at`: the sampler's clock, which only sim reads. */
   usage?(spec: DeploySpec, at?: Date): Promise<UsageCounters>;
   /** What the whole host has used so far and what it has. */

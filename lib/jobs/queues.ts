@@ -83,6 +83,16 @@ export const queues = {
       removeOnFail: { count: 5000 },
     } satisfies JobsOptions,
   },
+  /**
+   * Moves one patch campaign on (lib/campaigns/runner.ts): each job is one step of its state
+   * machine (start a wave, follow its backups and reinstalls, stop or finish); the campaign's
+   * row says where it stands and when the next job is due (`tick` numbers the jobs).
+   */
+  campaign: {
+    name: "campaign",
+    payload: z.object({ campaignId: z.string().uuid(), tick: z.number().int().min(0) }),
+    defaults: { attempts: 3, backoff: { type: "exponential", delay: 1000 }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } } satisfies JobsOptions,
+  },
 } as const;
 
 export type QueueName = keyof typeof queues;
@@ -241,6 +251,17 @@ export function actionJobId(actionId: string): string {
 export async function enqueueLifecycle(p: Payload<"lifecycle">, owner?: string | null): Promise<void> {
   const payload = queues.lifecycle.payload.parse(p);
   await queueFor("lifecycle", owner).add("action", payload, { jobId: actionJobId(payload.actionId) });
+}
+
+/** Job id of a campaign's step `tick`: each step one job, so a re-enqueue of the same step is not a second one. */
+export function campaignJobId(campaignId: string, tick: number): string {
+  return `campaign-${campaignId}-t${tick}`;
+}
+
+/** Enqueues step `tick` of a campaign, due at `at` (now when it has passed). */
+export async function enqueueCampaignTick(p: Payload<"campaign">, at: Date): Promise<void> {
+  const payload = queues.campaign.payload.parse(p);
+  await getQueue("campaign").add("tick", payload, { jobId: campaignJobId(payload.campaignId, payload.tick), delay: Math.max(0, at.getTime() - Date.now()) });
 }
 
 /** Job id of a batch of moves: one job per evacuation, so a re-enqueue is not a second runner. */

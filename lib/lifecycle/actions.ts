@@ -78,6 +78,12 @@ export async function environmentForOwner(db: Db, actor: Actor, environmentId: s
   return env;
 }
 
+async function environmentById(db: Db, environmentId: string) {
+  const [env] = await db.select().from(environments).where(eq(environments.id, environmentId));
+  if (!env) throw notFound("Environment");
+  return env;
+}
+
 /**
  * Asks for an action on a delivered environment: checks who asks and whether the state
  * allows it (409 with the reason otherwise), writes the row and an audit event, then
@@ -88,9 +94,16 @@ export async function requestAction(
   actor: Actor,
   environmentId: string,
   action: EnvironmentActionKind,
-  opts: { targetHostId?: string; prepare?: ActionPrepare; auditData?: Record<string, unknown>; onCreate?: (tx: Db, action: EnvironmentAction) => Promise<void> } = {},
+  opts: {
+    targetHostId?: string;
+    prepare?: ActionPrepare;
+    auditData?: Record<string, unknown>;
+    onCreate?: (tx: Db, action: EnvironmentAction) => Promise<void>;
+    /** Asked by the portal itself on behalf of `actor` (a patch campaign its creator was allowed to start): no owner check. */
+    onBehalf?: boolean;
+  } = {},
 ): Promise<{ id: string; action: EnvironmentActionKind; status: string; environmentId: string; snapshotId: string | null }> {
-  const env = await environmentForOwner(db, actor, environmentId);
+  const env = opts.onBehalf ? await environmentById(db, environmentId) : await environmentForOwner(db, actor, environmentId);
 
   let audit: Record<string, unknown> = {};
   const row = await db.transaction(async (tx) => {

@@ -44,7 +44,7 @@ const isLatestRun = sql`not exists (select 1 from ${pipelineRuns} later where la
  */
 export async function failedHoldOf(db: Db, orderId: string): Promise<FailedHold | null> {
   const runs = await db
-    .select({ kind: pipelineRuns.kind, status: pipelineRuns.status, error: pipelineRuns.error, finishedAt: pipelineRuns.finishedAt, createdAt: pipelineRuns.createdAt })
+    .select({ kind: pipelineRuns.kind, status: pipelineRuns.status, error: pipelineRuns.error, finishedAt: pipelineRuns.finishedAt, createdAt: pipelineRuns.createdAt, keepData: pipelineRuns.keepData })
     .from(pipelineRuns)
     .where(eq(pipelineRuns.orderId, orderId))
     .orderBy(desc(pipelineRuns.createdAt))
@@ -52,7 +52,8 @@ export async function failedHoldOf(db: Db, orderId: string): Promise<FailedHold 
   const [latest, before] = runs;
   if (!latest) return null;
   if (latest.kind === "provision") {
-    if (latest.status !== "failed" || !latest.finishedAt) return null;
+    // A failed rebuild that keeps /data holds the owner's data aside: it is never released by itself.
+    if (latest.status !== "failed" || !latest.finishedAt || latest.keepData) return null;
     const [held] = await db.select({ id: orders.id }).from(orders).where(and(eq(orders.id, orderId), holdsSomething(orders.id)));
     return held ? { state: "holding", until: holdEnd(latest.finishedAt).toISOString() } : null;
   }
@@ -80,6 +81,8 @@ export async function releaseFailedOrders(db: Db, now = new Date()): Promise<str
         eq(orders.status, "failed"),
         eq(pipelineRuns.kind, "provision"),
         eq(pipelineRuns.status, "failed"),
+        // A rebuild keeping /data (a reinstall, a patch campaign's update) holds the data aside: left for a retry or a rollback.
+        eq(pipelineRuns.keepData, false),
         lte(pipelineRuns.finishedAt, cutoff),
         isLatestRun,
         holdsSomething(orders.id),

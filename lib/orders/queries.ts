@@ -2,9 +2,10 @@ import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { serviceIpsOfEnvironment } from "../net/service-ips";
 import type { Db } from "../db/client";
 import {
-  environments, flavors, groups, hosts, images, ipAllocations, memberships, networks, orders,
+  environments, flavors, groups, hosts, images, imageVersions, ipAllocations, memberships, networks, orders,
   orderUploads, pipelineRuns, pipelineSteps, policyDecisions, stepLogs, users, type OrderStatus, type Role,
 } from "../db/schema";
+import { alias } from "drizzle-orm/pg-core";
 import { checkRecipeOrder } from "../recipes/order-check";
 import { accountsView, orderRecipeView, settingsView } from "../recipes/view";
 import { conflict, forbidden, notFound, UserError } from "../errors";
@@ -314,6 +315,20 @@ export async function destroyEnvironment(db: Db, actor: Actor, orderId: string) 
 
 export type OrderListScope = "mine" | "all" | "approvals";
 
+/** The image version an environment was built from, and the image's current one (two joins of one table). */
+const builtVersion = alias(imageVersions, "built_version");
+const currentVersion = alias(imageVersions, "current_version");
+
+/**
+ * Outdated: a delivered environment (or one being rebuilt) built from an older version of its
+ * image than the image's current one. An environment on a newer version (the image's current
+ * version was set back) is not outdated.
+ */
+export function isOutdated(status: OrderStatus, built: number | null, current: number | null): boolean {
+  if (built === null || current === null) return false;
+  return ["ready", "queued", "provisioning", "failed", "expiring"].includes(status) && built < current;
+}
+
 /** Orders listed per page: newest first, or for the approval queue oldest first. */
 export const ORDERS_PER_PAGE = 50;
 
@@ -331,13 +346,18 @@ export async function listOrders(db: Db, actor: Actor, scope: OrderListScope = "
       id: orders.id, name: orders.name, status: orders.status, reason: orders.reason, purpose: orders.purpose,
       leaseDays: orders.leaseDays, createdAt: orders.createdAt, readyAt: orders.readyAt,
       image: images.name, imageSlug: images.slug, flavor: flavors.name, owner: users.email, group: groups.name,
+      imageVersion: builtVersion.number,
+      currentImageVersion: currentVersion.number,
       createdAtExact: sql<string>`${orders.createdAt}::text`,
     })
     .from(orders)
     .innerJoin(images, eq(images.id, orders.imageId))
     .innerJoin(flavors, eq(flavors.id, orders.flavorId))
     .innerJoin(users, eq(users.id, orders.userId))
-    .innerJoin(groups, eq(groups.id, orders.groupId));
+    .innerJoin(groups, eq(groups.id, orders.groupId))
+    .leftJoin(environments, eq(environments.orderId, orders.id))
+    .leftJoin(builtVersion, eq(builtVersion.id, environments.imageVersionId))
+    .leftJoin(currentVersion, eq(currentVersion.id, images.currentVersionId));
   if (scope === "all" && actor.role !== "admin") throw forbidden("Only admins can list every order");
   const after = opts.cursor ? decodeCursor(opts.cursor, 2) : null;
   if (opts.cursor && (!after || !isCursorTime(after[0]) || !isUuid(after[1]))) {
@@ -364,7 +384,11 @@ export async function listOrders(db: Db, actor: Actor, scope: OrderListScope = "
     .limit(perPage + 1)
     .offset(after ? 0 : (Math.max(1, opts.page ?? 1) - 1) * perPage);
   const { rows: pageRows, nextCursor } = pageOf(rows, perPage, (r) => [r.createdAtExact, r.id]);
-  return { orders: pageRows.map(({ createdAtExact: _c, ...o }) => o), hasMore: nextCursor !== null, nextCursor };
+  return {
+    orders: pageRows.map(({ createdAtExact: _c, currentImageVersion, ...o }) => ({ ...o, outdated: isOutdated(o.status, o.imageVersion, currentImageVersion) })),
+    hasMore: nextCursor !== null,
+    nextCursor,
+  };
 }
 
 const LOG_LINES_PER_STEP = 200;
@@ -433,10 +457,14 @@ export async function orderView(db: Db, orderId: string) {
       }));
 
   const [envRow] = await db
-    .select({ environment: environments, host: hosts.name, hostKind: hosts.kind })
+    .select({ environment: environments, host: hosts.name, hostKind: hosts.kind, version: builtVersion })
     .from(environments)
     .innerJoin(hosts, eq(hosts.id, environments.hostId))
+    .leftJoin(builtVersion, eq(builtVersion.id, environments.imageVersionId))
     .where(eq(environments.orderId, orderId));
+  const [current] = row.image.currentVersionId
+    ? await db.select({ number: imageVersions.number, changelog: imageVersions.changelog }).from(imageVersions).where(eq(imageVersions.id, row.image.currentVersionId))
+    : [];
   const addresses = envRow
     ? await db
         .select({ network: networks.slug, networkName: networks.name, purpose: networks.purpose, ip: ipAllocations.ip, mac: ipAllocations.mac })
@@ -464,7 +492,7 @@ export async function orderView(db: Db, orderId: string) {
     leaseDays: o.leaseDays,
     owner: row.owner,
     group: row.group,
-    image: { id: row.image.id, slug: row.image.slug, name: row.image.name, os: row.image.os },
+    image: { id: row.image.id, slug: row.image.slug, name: row.image.name, os: row.image.os, currentVersion: current?.number ?? null, currentChangelog: current?.changelog ?? null },
     flavor: { id: row.flavor.id, slug: row.flavor.slug, name: row.flavor.name, vcpus: row.flavor.vcpus, memoryMb: row.flavor.memoryMb, diskGb: row.flavor.diskGb, cpuCap: row.flavor.cpuCap },
     createdAt: o.createdAt.toISOString(),
     readyAt: o.readyAt?.toISOString() ?? null,
@@ -494,6 +522,9 @@ export async function orderView(db: Db, orderId: string) {
           /** Service IPs pointing at the environment, or on their way to it. */
           serviceIps: pointing,
           connection: connectionOf(o.status, envRow.environment.login, addresses),
+          /** The image version it was (last) built from, and whether the image has a newer current one. */
+          imageVersion: envRow.version?.number ?? null,
+          outdated: isOutdated(o.status, envRow.version?.number ?? null, current?.number ?? null),
         }
       : undefined,
     lease,

@@ -1,6 +1,6 @@
 import { and, asc, eq, ne } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { environments, flavors, hosts, images, ipAllocations, networks, orders, serviceIps, users } from "../db/schema";
+import { environments, flavors, hosts, images, imageVersions, ipAllocations, networks, orders, serviceIps, users } from "../db/schema";
 import type { DeploySpec } from "../drivers/types";
 import { networkPolicy } from "../net/routes";
 
@@ -34,7 +34,14 @@ export async function loadOrderContext(db: Db, orderId: string) {
         .where(eq(serviceIps.environmentId, envRow.environment.id))
         .orderBy(asc(serviceIps.ip))
     : [];
-  return { ...row, environment: envRow?.environment ?? null, host: envRow?.host ?? null, addresses, serviceIps: pointing, networkPolicy: await networkPolicy(db) };
+  // The version of the image the environment is (being) built from, as the resolve step recorded it.
+  const [imageVersion] = envRow?.environment.imageVersionId
+    ? await db.select().from(imageVersions).where(eq(imageVersions.id, envRow.environment.imageVersionId))
+    : [];
+  return {
+    ...row, environment: envRow?.environment ?? null, host: envRow?.host ?? null, addresses, serviceIps: pointing, networkPolicy: await networkPolicy(db),
+    imageVersion: imageVersion ?? null,
+  };
 }
 
 export type OrderContext = Awaited<ReturnType<typeof loadOrderContext>>;
@@ -44,7 +51,10 @@ export function deploySpec(ctx: OrderContext): DeploySpec {
   return {
     orderId: ctx.order.id,
     hostname: ctx.environment.hostname,
-    image: { slug: ctx.image.slug, os: ctx.image.os, source: ctx.image.source, rootType: ctx.image.rootType, sizeMb: ctx.image.sizeMb },
+    image: {
+      slug: ctx.image.slug, os: ctx.image.os, source: ctx.image.source, rootType: ctx.image.rootType, sizeMb: ctx.image.sizeMb,
+      version: ctx.imageVersion ? { number: ctx.imageVersion.number, build: ctx.imageVersion.buildKey } : null,
+    },
     flavor: {
       vcpus: ctx.flavor.vcpus,
       memoryMb: ctx.flavor.memoryMb,

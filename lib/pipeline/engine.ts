@@ -21,6 +21,7 @@ import { recordOrderEvent } from "../notifications/order-events";
 import { dispatchMail } from "../mail/outbox";
 import { workerId } from "../env";
 import { handOff, ownerOfRun } from "./handoff";
+import { versionForBuild } from "../catalog/versions";
 import { recipeForSpec } from "../recipes/deploy";
 
 type StepFn = (db: Db, ctx: OrderContext, io: StepIo) => Promise<void>;
@@ -118,10 +119,45 @@ const driverSteps: Record<string, (d: ReturnType<typeof driverFor>) => (spec: Re
 
 const recipeSteps = new Set(["glue", "boot", "wait_ready"]);
 
-async function runStep(db: Db, name: string, ctx: OrderContext, io: StepIo, keepData: boolean): Promise<"done" | "skipped"> {
+/**
+ * Steps a worker adds to the engine, for runs that have them (the rollback's "restore_disk",
+ * which lives with the backups): given the run as well as the order.
+ */
+export type InjectedStep = (db: Db, ctx: OrderContext, io: StepIo, run: typeof pipelineRuns.$inferSelect) => Promise<void>;
+
+/**
+ * The version of the image the run builds (the one it names, else the image's current one),
+ * recorded on the environment before the image is resolved: the order page and the API show
+ * it, and the driver's steps build from it (DeploySpec.image.version).
+ */
+async function recordImageVersion(db: Db, ctx: OrderContext, run: typeof pipelineRuns.$inferSelect, io: StepIo): Promise<OrderContext> {
+  if (!ctx.environment) return ctx;
+  const version = await versionForBuild(db, ctx.image.id, run.imageVersionId);
+  if (ctx.environment.imageVersionId !== version.id) {
+    await db.update(environments).set({ imageVersionId: version.id }).where(eq(environments.id, ctx.environment.id));
+  }
+  await io.log(`${ctx.image.name}: version ${version.number} (${version.changelog})`);
+  return loadOrderContext(db, ctx.order.id);
+}
+
+async function runStep(
+  db: Db,
+  name: string,
+  given: OrderContext,
+  io: StepIo,
+  run: typeof pipelineRuns.$inferSelect,
+  injected: Record<string, InjectedStep>,
+): Promise<"done" | "skipped"> {
+  const ctx = name === "resolve" ? await recordImageVersion(db, given, run, io) : given;
+  const keepData = run.keepData;
   const own = portalSteps[name];
   if (own) {
     await own(db, ctx, io);
+    return "done";
+  }
+  const extra = injected[name];
+  if (extra) {
+    await extra(db, ctx, io, run);
     return "done";
   }
   const pick = driverSteps[name];
@@ -166,7 +202,7 @@ export async function executeRun(
   db: Db,
   runId: string,
   signal: AbortSignal = new AbortController().signal,
-  opts: { estimate?: StepEstimate; drain?: AbortSignal } = {},
+  opts: { estimate?: StepEstimate; drain?: AbortSignal; steps?: Record<string, InjectedStep> } = {},
 ): Promise<RunOutcome> {
   const [run] = await db.select().from(pipelineRuns).where(eq(pipelineRuns.id, runId));
   if (!run || run.status === "succeeded" || run.status === "cancelled" || run.status === "failed") return "skipped";
@@ -182,7 +218,7 @@ async function executeClaimedRun(
   db: Db,
   run: typeof pipelineRuns.$inferSelect,
   signal: AbortSignal,
-  opts: { estimate?: StepEstimate; drain?: AbortSignal },
+  opts: { estimate?: StepEstimate; drain?: AbortSignal; steps?: Record<string, InjectedStep> },
 ): Promise<RunOutcome | { handOffTo: string }> {
   const runId = run.id;
   const orderId = run.orderId;
@@ -240,7 +276,7 @@ async function executeClaimedRun(
     };
     try {
       const startedAt = Date.now();
-      const result = await runStep(db, step.name, ctx, io, run.keepData);
+      const result = await runStep(db, step.name, ctx, io, run, opts.steps ?? {});
       await db
         .update(pipelineSteps)
         .set({ status: result === "skipped" ? "skipped" : "succeeded", finishedAt: new Date() })

@@ -2,7 +2,7 @@ import { and, desc, eq, inArray, ne } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { environments, orders, pipelineRuns, pipelineSteps, snapshots } from "../db/schema";
 import { enqueueOrLeave, enqueueRun } from "../jobs/queues";
-import { provisionSteps, teardownSteps } from "./steps";
+import { provisionSteps, restoreStep, teardownSteps } from "./steps";
 
 type RunKind = "provision" | "destroy";
 
@@ -63,21 +63,32 @@ export async function resetFailedRun(db: Db, runId: string) {
  * redelivered job or a retry resumes. The environment's snapshots go with its disk. Null when
  * the order is not ready (nothing changed).
  * With keepData the driver keeps the guest's data disk across the rebuild (the caller checked
- * that the host kind can). Enqueue the run (dispatchRun) after commit. Used by reinstall and
- * by courses' reset.
+ * that the host kind can). `imageVersionId` builds that version of the image (else its current
+ * one); `restoreBackupId` puts that backup's disk in place of the kept one before the boot (a
+ * rollback; with keepData). `from` also lets a failed order (a rebuild that failed) be rebuilt.
+ * Enqueue the run (dispatchRun) after commit. Used by reinstall, courses' reset and patch campaigns.
  */
-export async function createRebuildRun(tx: Db, orderId: string, reason: string, opts: { keepData?: boolean } = {}) {
+export async function createRebuildRun(
+  tx: Db,
+  orderId: string,
+  reason: string,
+  opts: { keepData?: boolean; imageVersionId?: string | null; restoreBackupId?: string | null; from?: ("ready" | "failed")[] } = {},
+) {
   const moved = await tx
     .update(orders)
     .set({ status: "queued", reason, updatedAt: new Date() })
-    .where(and(eq(orders.id, orderId), eq(orders.status, "ready")))
+    .where(and(eq(orders.id, orderId), inArray(orders.status, opts.from ?? ["ready"])))
     .returning({ id: orders.id });
   if (moved.length === 0) return null;
   const [env] = await tx.update(environments).set({ state: "creating" }).where(eq(environments.orderId, orderId)).returning({ id: environments.id });
   // The rebuild removes the disk and with it the snapshots of it.
   if (env) await tx.update(snapshots).set({ status: "deleted", deletedAt: new Date() }).where(and(eq(snapshots.environmentId, env.id), ne(snapshots.status, "deleted")));
-  const [run] = await tx.insert(pipelineRuns).values({ orderId, kind: "provision", keepData: opts.keepData ?? false }).returning();
-  const steps = [...teardownSteps.filter((s) => s.name !== "release"), ...provisionSteps];
+  const [run] = await tx
+    .insert(pipelineRuns)
+    .values({ orderId, kind: "provision", keepData: opts.keepData ?? false, imageVersionId: opts.imageVersionId ?? null, restoreBackupId: opts.restoreBackupId ?? null })
+    .returning();
+  const steps: { name: string; phase: "mk_image" | "mk_virtual" | "teardown" }[] = [...teardownSteps.filter((s) => s.name !== "release"), ...provisionSteps];
+  if (opts.restoreBackupId) steps.splice(steps.findIndex((s) => s.name === "unpack") + 1, 0, restoreStep);
   await tx.insert(pipelineSteps).values(steps.map((s, position) => ({ runId: run.id, position, phase: s.phase, name: s.name })));
   return run;
 }

@@ -22,9 +22,15 @@ export const teardownSteps = [
   { name: "release", phase: "teardown", label: "Free addresses" },
 ] as const;
 
-export type StepName = (typeof provisionSteps)[number]["name"] | (typeof teardownSteps)[number]["name"];
+/**
+ * A rebuild that rolls back (a patch campaign's rollback): after the kept disk is back and the
+ * image unpacked, the backup's disk replaces it, before the guest boots.
+ */
+export const restoreStep = { name: "restore_disk", phase: "mk_virtual", label: "Restore the disk from its backup" } as const;
 
-const labels = new Map<string, string>([...provisionSteps, ...teardownSteps].map((s) => [s.name, s.label]));
+export type StepName = (typeof provisionSteps)[number]["name"] | (typeof teardownSteps)[number]["name"] | typeof restoreStep.name;
+
+const labels = new Map<string, string>([...provisionSteps, ...teardownSteps, restoreStep].map((s) => [s.name, s.label]));
 
 export function stepLabel(name: string): string {
   return labels.get(name) ?? name;

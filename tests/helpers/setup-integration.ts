@@ -29,6 +29,7 @@ Object.assign(process.env, {
   WORKER_CONCURRENCY: "8",
   JOB_LOCK_MS: "30000",
   RECONCILE_INTERVAL_MS: "30000",
+  CAMPAIGN_TICK_MS: "250",
   LOG_LEVEL: "warn",
 });
 

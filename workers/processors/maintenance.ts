@@ -9,7 +9,7 @@ import { applyRequiredPolicies, restoreBackupSchedulers, runScheduledBackup } fr
 import { restoreClones } from "@/lib/backups/clone";
 import { sampleUsage } from "@/lib/usage/sample";
 import { applyNetworkPolicyToHosts } from "@/lib/lifecycle/network-policy";
-import { reconcile, reconcileActions, reconcileEvacuations, reconcileMail } from "../reconciler";
+import { reconcile, reconcileActions, reconcileCampaigns, reconcileEvacuations, reconcileMail } from "../reconciler";
 
 /** `owner`: null on the shared queue; this worker's id on its own queue (usage of the hosts it owns). */
 export function maintenanceProcessor(db: Db, owner: string | null = null) {
@@ -23,6 +23,7 @@ export function maintenanceProcessor(db: Db, owner: string | null = null) {
           runs: await reconcile(db, getQueue("provision")),
           actions: await reconcileActions(db, getQueue("lifecycle")),
           mail: await reconcileMail(db, getQueue("mail")),
+          campaigns: await reconcileCampaigns(db, getQueue("campaign")),
           evacuations: await reconcileEvacuations(db, getQueue("fleet")),
           guests: await reconcileGuests(db),
           // Restores as new environments whose order was delivered since.

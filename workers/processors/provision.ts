@@ -4,7 +4,11 @@ import { queues } from "@/lib/jobs/queues";
 import { stepEstimator } from "@/lib/delivery/queries";
 import { executeRun, failRun } from "@/lib/pipeline/engine";
 import { LeaseLostError } from "@/lib/pipeline/lease";
+import { restoreDiskStep } from "@/lib/backups/restore-step";
 import { giveBack, untilDatabaseAnswers } from "../interruptions";
+
+/** Steps the engine gets from other domains (it does not import them itself). */
+const injectedSteps = { restore_disk: restoreDiskStep };
 
 /**
  * Runs one pipeline run; the engine resumes at the first unfinished step.
@@ -18,7 +22,7 @@ export function provisionProcessor(db: Db, signal: AbortSignal, drain?: AbortSig
     const { runId } = queues.provision.payload.parse(job.data);
     for (;;) {
       try {
-        const outcome = await executeRun(db, runId, signal, { estimate: stepEstimator(db), drain });
+        const outcome = await executeRun(db, runId, signal, { estimate: stepEstimator(db), drain, steps: injectedSteps });
         if (outcome === "stopped") {
           console.log(`[worker] run ${runId} stopped between two steps; back in the queue for the next worker`);
           await giveBack(job, token);

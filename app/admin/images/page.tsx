@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { forbidden } from "next/navigation";
 import { getDb } from "@/lib/db/client";
 import { listAllImages } from "@/lib/catalog/queries";
+import { versionsOfImages } from "@/lib/catalog/versions";
 import { requireUser } from "@/lib/auth/require-user";
 import { PageHeader } from "@/components/PageHeader";
 import { ImageForm } from "@/components/admin/ImageForm";
@@ -14,7 +15,9 @@ export const metadata: Metadata = { title: "Images" };
 export default async function AdminImagesPage() {
   const user = await requireUser("/admin/images");
   if (user.role !== "admin") forbidden();
-  const images = await listAllImages(await getDb());
+  const db = await getDb();
+  const images = await listAllImages(db);
+  const versions = await versionsOfImages(db, images.map((i) => i.id));
   const current = images.filter((i) => !i.retiredAt);
   const retired = images.filter((i) => i.retiredAt);
   const hidden = current.filter((i) => !i.active).length;
@@ -35,6 +38,7 @@ export default async function AdminImagesPage() {
               {current.map((i) => (
                 <ImageRow
                   key={i.id}
+                  versions={(versions.get(i.id) ?? []).map((v) => ({ number: v.number, changelog: v.changelog, builtAt: v.builtAt.toISOString(), current: v.id === i.currentVersionId }))}
                   image={{ id: i.id, slug: i.slug, name: i.name, description: i.description, os: i.os, version: i.version, hostKinds: i.hostKinds, source: i.source, rootType: i.rootType, purpose: i.purpose, sizeMb: i.sizeMb, licensed: i.licensed, recipeSlug: i.recipeSlug, active: i.active }}
                 />
               ))}

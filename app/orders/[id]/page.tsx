@@ -19,6 +19,7 @@ import { isUuid } from "@/lib/validation/ids";
 import { day2Options } from "@/lib/lifecycle/resize";
 import { usageRangeInput, usageSeries } from "@/lib/usage/series";
 import { UsageCard } from "@/components/usage/UsageCharts";
+import { campaignsOfEnvironment } from "@/lib/campaigns/queries";
 import { eq } from "drizzle-orm";
 import { serviceIpsOfGroupOn } from "@/lib/net/service-ips";
 import { ServiceIpsCard } from "@/components/orders/ServiceIpsCard";
@@ -63,9 +64,11 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
   const sipChoices = sipEnv && canChangeIps
     ? await serviceIpsOfGroupOn(db, order.groupId, (await db.select({ id: ipAllocations.networkId }).from(ipAllocations).where(eq(ipAllocations.orderId, id))).map((a) => a.id))
     : [];
+  // Patch campaigns that will update it, for whoever may see the order (the owner and admins may postpone).
+  const campaigns = view.environment ? await campaignsOfEnvironment(db, view.environment.id) : [];
   return (
     <>
-      <OrderLive key={view.id} initial={view} isOwner={order.userId === user.id} canManage={canManage} canDecide={canDecide} estimate={estimate} preflight={check} move={move} day2={day2} showSimulated={shownHostKinds(user.role, ["sim"]).length > 0} />
+      <OrderLive key={view.id} initial={view} isOwner={order.userId === user.id} canManage={canManage} canDecide={canDecide} estimate={estimate} preflight={check} move={move} day2={day2} showSimulated={shownHostKinds(user.role, ["sim"]).length > 0} campaigns={campaigns} />
       {sipEnv ? (
         <div className="mt-6">
           <ServiceIpsCard

@@ -1,4 +1,4 @@
-import { imageInput, imageUpdateInput } from "../../catalog/input";
+import { imageInput, imageUpdateInput, imageVersionInput } from "../../catalog/input";
 import { networkInput } from "../../net/input";
 import {
   body, bodyRejected, conflict, CROSS_SITE, forbidden, invalid, notFound, ok, ref, schema, unauthorized, uuidParam, invalidPage, listPageOk, listPageParams, type OpenApiPart,
@@ -127,6 +127,59 @@ export const catalogPart: OpenApiPart = {
         },
       },
     },
+    "/api/v1/images/{id}/versions": {
+      get: {
+        operationId: "listImageVersions",
+        summary:
+          "The image's numbered versions, newest first: build time, recipe hash, changelog line, the artifacts' checksums, which one is current, and how many live environments each has. " +
+          "A build of `npm run images:build` becomes a new version when the portal registers it (at start), unless its checksums are a known version's",
+        parameters: [uuidParam("id", "The image's id")],
+        responses: {
+          "200": ok("The image and its versions", {
+            type: "object",
+            required: ["image", "versions"],
+            properties: {
+              image: { type: "object", properties: { id: { type: "string", format: "uuid" }, slug: { type: "string" }, name: { type: "string" }, currentVersion: { type: ["integer", "null"] } } },
+              versions: { type: "array", items: ref("ImageVersion") },
+            },
+          }),
+          ...unauthorized,
+          ...notFound("No such image"),
+        },
+      },
+      post: {
+        operationId: "addImageVersion",
+        summary:
+          "A new version of an image that is not built here (a sim, Xen or zones template updated where it lives), with its changelog line (admins); it becomes current unless makeCurrent is false. " +
+          "Images built by `npm run images:build` get their versions from their builds (409). Audited",
+        parameters: [uuidParam("id", "The image's id")],
+        requestBody: body("NewImageVersion"),
+        responses: {
+          "201": ok("The new version", ref("ImageVersion")),
+          ...unauthorized,
+          ...forbidden("admins only", CROSS_SITE),
+          ...notFound("No such image"),
+          ...conflict("The image is retired, or its versions come from its builds"),
+          ...bodyRejected(),
+        },
+      },
+    },
+    "/api/v1/images/{id}/versions/{n}/current": {
+      post: {
+        operationId: "setCurrentImageVersion",
+        summary:
+          "Make version n the image's current one (admins): new environments and reinstalls are built from it; environments on an older version show as outdated. " +
+          "An older version is the image's rollback. Audited with the version before and after",
+        parameters: [uuidParam("id", "The image's id"), { name: "n", in: "path", required: true, description: "The version's number", schema: { type: "integer", minimum: 1 } }],
+        responses: {
+          "200": ok("The version, now current", ref("ImageVersion")),
+          ...unauthorized,
+          ...forbidden("admins only", CROSS_SITE),
+          ...notFound("No such image, or no such version of it"),
+          ...conflict("The image is retired and can no longer be changed"),
+        },
+      },
+    },
     "/api/v1/images/{id}/retire": {
       post: {
         operationId: "retireImage",
@@ -147,6 +200,28 @@ export const catalogPart: OpenApiPart = {
   schemas: {
     NewNetwork: schema(networkInput),
     NewImage: schema(imageInput),
+    NewImageVersion: schema(imageVersionInput),
+    ImageVersion: {
+      type: "object",
+      required: ["id", "number", "builtAt", "changelog", "current"],
+      properties: {
+        id: { type: "string", format: "uuid" },
+        number: { type: "integer", description: "1, 2, ... per image" },
+        builtAt: { type: "string", format: "date-time" },
+        recipeHash: { type: ["string", "null"], description: "The recipe's sha256 (null for images not built here)" },
+        changelog: { type: "string", description: "One line: what changed" },
+        checksums: {
+          type: ["object", "null"],
+          description: "Each artifact (vmlinuz, initramfs.cpio.gz, disk.qcow2) with its sha256 and size; null for images not built here",
+          additionalProperties: { type: "object", properties: { sha256: { type: "string" }, size: { type: "integer" } } },
+        },
+        kernelVersion: { type: ["string", "null"] },
+        buildKey: { type: ["string", "null"], description: "Where the image store keeps its files (versions/<slug>/<buildKey>/)" },
+        current: { type: "boolean" },
+        environments: { type: "integer", description: "Live environments built from it" },
+        createdAt: { type: "string", format: "date-time" },
+      },
+    },
     ImageUpdate: schema(imageUpdateInput),
     AdminImage: {
       allOf: [

@@ -1,6 +1,7 @@
 import type { OpenApiPart } from "../openapi-helpers";
 import { accountPart } from "./account";
 import { catalogPart } from "./catalog";
+import { campaignsPart } from "./campaigns";
 import { environmentsPart } from "./environments";
 import { environmentsConsolePart } from "./environments-console";
 import { environmentsMigratePart } from "./environments-migrate";
@@ -26,5 +27,5 @@ import { workersPart } from "./workers";
 export const openApiParts: OpenApiPart[] = [
   catalogPart, recipesPart, ordersPart, environmentsPart, environmentsMigratePart, environmentsConsolePart, environmentsSnapshotsPart, environmentsBackupsPart, governanceDelivery, governanceAudit, governancePolicy,
   governanceLeases, governanceCourses, hostsPart, fleetPart, networksPart, serviceIpsPart, planPart, accountPart, signInPart,
-  workersPart, usagePart,
+  workersPart, usagePart, campaignsPart,
 ];

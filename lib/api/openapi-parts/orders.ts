@@ -153,6 +153,8 @@ export const ordersPart: OpenApiPart = {
         purpose: { enum: ["test", "development", "database", "web"] }, leaseDays: { type: "integer" },
         createdAt: { type: "string", format: "date-time" }, readyAt: { type: ["string", "null"], format: "date-time" },
         image: { type: "string" }, imageSlug: { type: "string" }, flavor: { type: "string" }, owner: { type: "string", description: "The customer's e-mail" }, group: { type: "string" },
+        imageVersion: { type: ["integer", "null"], description: "The image version the environment was (last) built from; null before it is built" },
+        outdated: { type: "boolean", description: "Built from an older version than the image's current one" },
       },
     },
     OrderStep: {
@@ -176,7 +178,14 @@ export const ordersPart: OpenApiPart = {
         reason: { type: ["string", "null"] },
         owner: { type: "string", description: "The customer's e-mail" },
         group: { type: "string" },
-        image: { type: "object", properties: { id: { type: "string" }, slug: { type: "string" }, name: { type: "string" }, os: { type: "string" } } },
+        image: {
+          type: "object",
+          properties: {
+            id: { type: "string" }, slug: { type: "string" }, name: { type: "string" }, os: { type: "string" },
+            currentVersion: { type: ["integer", "null"], description: "The image's current version (what a reinstall builds)" },
+            currentChangelog: { type: ["string", "null"], description: "What changed in it" },
+          },
+        },
         flavor: { type: "object", properties: { id: { type: "string" }, slug: { type: "string" }, name: { type: "string" }, vcpus: { type: "integer" }, memoryMb: { type: "integer" }, diskGb: { type: "integer" } } },
         createdAt: { type: "string", format: "date-time" },
         readyAt: { type: ["string", "null"], format: "date-time" },
@@ -239,6 +248,8 @@ export const ordersPart: OpenApiPart = {
               description: "How the owner logs in; null until delivered, while it has no address, and once it is being destroyed",
               oneOf: [ref("Connection"), { type: "null" }],
             },
+            imageVersion: { type: ["integer", "null"], description: "The version of its image it was (last) built from (the resolve step records it); null before" },
+            outdated: { type: "boolean", description: "Built from an older version than the image's current one: a reinstall or a patch campaign brings it up to date" },
           },
         },
         lease: { description: "The lease of a delivered order (also once it is retired); null before delivery", oneOf: [ref("Lease"), { type: "null" }] },

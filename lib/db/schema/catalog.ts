@@ -1,4 +1,4 @@
-import { integer, jsonb, numeric, pgTable, text, timestamp, uuid, boolean } from "drizzle-orm/pg-core";
+import { integer, jsonb, numeric, pgTable, text, timestamp, uuid, boolean, uniqueIndex, type AnyPgColumn } from "drizzle-orm/pg-core";
 
 /** Where a built image lives and what it was built from (images built by `npm run images:build`). */
 export type ImageArtifact = {
@@ -39,7 +39,42 @@ export const images = pgTable("images", {
   /** The recipe the catalog item runs at first boot (lib/recipes slug), null for a bare image. */
   recipeSlug: text("recipe_slug"),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  /**
+   * The version new environments are built from (and reinstalls without a version named):
+   * the newest registered build, unless an admin set an older one (a rollback of the image).
+   */
+  currentVersionId: uuid("current_version_id").references((): AnyPgColumn => imageVersions.id),
 });
+
+/**
+ * A numbered version of a catalog image (1, 2, ...): for a built golden image one build of it
+ * (its recipe hash, build time and artifacts' checksums, and the folder of the image store
+ * that keeps its files, so an environment can still be built or rolled back to it after newer
+ * builds); images not built here (sim, Xen, zones samples) have version 1 from the seed.
+ * Registering a build with the same checksums as a known version is that version again.
+ */
+export const imageVersions = pgTable(
+  "image_versions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    imageId: uuid("image_id").notNull().references(() => images.id),
+    number: integer("number").notNull(),
+    builtAt: timestamp("built_at", { withTimezone: true }).notNull().defaultNow(),
+    /** The recipe the build came from (null for images not built here). */
+    recipeHash: text("recipe_hash"),
+    /** One line: what changed in this version. */
+    changelog: text("changelog").notNull(),
+    /** Kernel, initramfs and disk with sizes and sha256 (null for images not built here). */
+    artifact: jsonb("artifact").$type<ImageArtifact>(),
+    /**
+     * The build's key in the image store (versions/<slug>/<buildKey>/, derived from the
+     * artifacts' checksums); null: no files of its own (the golden folder, or a simulated image).
+     */
+    buildKey: text("build_key"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("image_versions_number_idx").on(t.imageId, t.number), uniqueIndex("image_versions_build_idx").on(t.imageId, t.buildKey)],
+);
 
 export const flavors = pgTable("flavors", {
   id: uuid("id").primaryKey().defaultRandom(),

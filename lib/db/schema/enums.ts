@@ -43,5 +43,7 @@ export const notificationEvents = [
   "environment.moved",
   "environment.retired",
   "lease.expiring",
+  "campaign.scheduled",
+  "campaign.result",
 ] as const;
 export type NotificationEvent = (typeof notificationEvents)[number];

@@ -15,3 +15,4 @@ export * from "./metrics";
 export * from "./usage";
 export * from "./recipes";
 export * from "./fleet";
+export * from "./campaigns";

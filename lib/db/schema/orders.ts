@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { integer, jsonb, pgTable, serial, text, timestamp, uuid, index, uniqueIndex, bigint, boolean } from "drizzle-orm/pg-core";
 import { users, groups } from "./users";
-import { images, flavors } from "./catalog";
+import { images, flavors, imageVersions } from "./catalog";
 import { hosts } from "./hosts";
 import { networks } from "./networks";
 
@@ -93,6 +93,11 @@ export const environments = pgTable(
    * installed (name and fingerprint, never the key). Null until glue ran.
    */
   login: jsonb("login").$type<GuestLogin>(),
+  /**
+   * The version of its image the environment was last built from (the resolve step records
+   * it); older than the image's current version means outdated.
+   */
+  imageVersionId: uuid("image_version_id").references(() => imageVersions.id),
   },
   // What each host holds (placement, host usage): live environments only.
   (t) => [
@@ -138,6 +143,13 @@ export const pipelineRuns = pgTable(
     waitingFor: text("waiting_for"),
     /** A rebuild (reinstall) that keeps the guest's data filesystem: its disk stays, the image around it is new. */
     keepData: boolean("keep_data").notNull().default(false),
+    /** The image version this run builds; null: the image's current version when the resolve step runs. */
+    imageVersionId: uuid("image_version_id").references(() => imageVersions.id),
+    /**
+     * A rebuild that rolls back: the backup (backups.id) whose disk replaces the kept one before
+     * the guest boots (the "restore_disk" step). Not a foreign key: backups are defined after runs.
+     */
+    restoreBackupId: uuid("restore_backup_id"),
   },
   (t) => [
     index("pipeline_runs_order_idx").on(t.orderId),

@@ -6,6 +6,7 @@ import { digestFiles, fileDigest, must, readManifest, verifyManifest, writeManif
 import { busyboxPath, goldenDiskLabel, goldenDiskMb, guestModules, guestPrograms, initScript, kernelMetaPackage, kernelPackagePattern, qemuCatalogImages, recipeHash } from "./recipe";
 import { cacheDir, goldenPaths } from "./store";
 import { goldenFiles, type GoldenManifest, type ImageIo } from "./types";
+import { keepBuild } from "./versions";
 
 /** True when the login user on the transport's host is root (asked there: the build may run over SSH). */
 async function rootOn(t: Transport): Promise<boolean> {
@@ -19,7 +20,14 @@ export type BuildResult = {
   /** True when the store's copy matched the recipe and its checksums, so nothing was built. */
   reused: boolean;
   durationMs: number;
+  /** The build's key in the store's versions/ (every build is kept there). */
+  buildKey: string;
 };
+
+/** What the guest reads about the build it runs (/etc/portal-build in the initramfs): one build differs from the next. */
+export function buildStamp(parts: { builtAt: string; kernelVersion: string; recipeHash: string }): string {
+  return `PORTAL_IMAGE_BUILT=${parts.builtAt}\nPORTAL_IMAGE_KERNEL=${parts.kernelVersion}\nPORTAL_IMAGE_RECIPE=${parts.recipeHash.slice(0, 16)}\n`;
+}
 
 const artifactNames = [goldenFiles.kernel, goldenFiles.initramfs, goldenFiles.disk];
 
@@ -112,12 +120,16 @@ async function guestProgramFiles(t: Transport, signal?: AbortSignal): Promise<Pr
   return [...files.values()];
 }
 
-/** The initramfs: busybox, the modules, the Debian programs with their libraries, /init, and /dev/console for the first console. */
-async function initramfs(t: Transport, modulesDir: string, programs: readonly ProgramFile[]): Promise<Buffer> {
+/**
+ * The initramfs: busybox, the modules, the Debian programs with their libraries, /init, the
+ * build's stamp (/etc/portal-build), and /dev/console for the first console.
+ */
+async function initramfs(t: Transport, modulesDir: string, programs: readonly ProgramFile[], stamp: string): Promise<Buffer> {
   const busybox = await t.readFile(busyboxPath);
   if (!busybox) throw new Error(`${busyboxPath} not found: install the Debian package busybox-static`);
   const files: CpioEntry[] = [
     { type: "file", path: "init", data: initScript, mode: 0o755 },
+    { type: "file", path: "etc/portal-build", data: stamp, mode: 0o644 },
     { type: "file", path: "bin/busybox", data: busybox, mode: 0o755 },
     { type: "symlink", path: "bin/sh", target: "busybox" },
     // Programs and libraries alike executable: the kernel runs the dynamic loader as a program.
@@ -141,9 +153,12 @@ async function initramfs(t: Transport, modulesDir: string, programs: readonly Pr
  * disk.qcow2, manifest.json), or reuses the store's copy when its recipe hash and every
  * checksum in its manifest still match. Works without KVM and without any network but
  * Debian's package mirror. The other catalog slugs of the recipe get hard links of the same
- * files with their own manifest (one build, several disk modes).
+ * files with their own manifest (one build, several disk modes). Every build is also kept in
+ * `<store>/versions/<slug>/<build key>/` (./versions.ts), where older versions stay when a
+ * newer build replaces the golden folder; `changelog` (one line) goes into a new build's
+ * manifest, for the version registration makes of it.
  */
-export async function buildGoldenImage(t: Transport, store: string, io: ImageIo, opts: { slug?: string; force?: boolean } = {}): Promise<BuildResult> {
+export async function buildGoldenImage(t: Transport, store: string, io: ImageIo, opts: { slug?: string; force?: boolean; changelog?: string } = {}): Promise<BuildResult> {
   const started = Date.now();
   const slug = opts.slug ?? qemuCatalogImages[0]!.slug;
   const golden = goldenPaths(store, slug);
@@ -161,8 +176,9 @@ export async function buildGoldenImage(t: Transport, store: string, io: ImageIo,
   if (!opts.force && existing && existing.recipeHash === hash) {
     const problems = await verifyManifest(t, golden.dir, existing, io.signal);
     if (problems.length === 0) {
-      await io.log(`golden image ${slug} is up to date (kernel ${existing.kernelVersion}, checksums match)`);
-      return { slug, manifest: existing, reused: true, durationMs: Date.now() - started };
+      await io.log(`golden image ${slug} is up to date (kernel ${existing.kernelVersion}, checksums match)${opts.changelog ? "; the changelog is for a new build (--force builds one)" : ""}`);
+      const buildKey = await keepBuild(t, store, golden.dir, existing);
+      return { slug, manifest: existing, reused: true, durationMs: Date.now() - started, buildKey };
     }
     await io.log(`golden image ${slug} does not match its manifest (${problems.join("; ")}); rebuilding`);
   } else if (existing && !opts.force) {
@@ -185,7 +201,9 @@ export async function buildGoldenImage(t: Transport, store: string, io: ImageIo,
     await io.log(
       `kernel ${kernelVersion}; building the initramfs (busybox-static, ${guestModules.length} modules, ${guestPrograms.map((p) => path.basename(p.path)).join(", ")} with ${programs.length - guestPrograms.length} libraries, /init)`,
     );
-    await t.writeFile(path.join(building, goldenFiles.initramfs), await initramfs(t, path.join(tree, "lib", "modules", kernelVersion), programs));
+    // The build's time is in its initramfs: each build is a version of its own, which the guest can name.
+    const builtAt = new Date().toISOString();
+    await t.writeFile(path.join(building, goldenFiles.initramfs), await initramfs(t, path.join(tree, "lib", "modules", kernelVersion), programs, buildStamp({ builtAt, kernelVersion, recipeHash: hash })));
 
     // The golden disk: a labelled raw image converted to qcow2 (clones overlay it, copies copy it).
     const raw = path.join(building, "disk.raw");
@@ -194,18 +212,22 @@ export async function buildGoldenImage(t: Transport, store: string, io: ImageIo,
     await must(t, ["qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", raw, path.join(building, goldenFiles.disk)], "qemu-img convert (golden disk)");
     await must(t, ["rm", "-f", raw], "removing the raw disk");
 
+    const changelog = opts.changelog?.replace(/\s+/g, " ").trim().slice(0, 500);
     const manifest: GoldenManifest = {
       slug,
       kernelVersion,
       recipeHash: hash,
-      builtAt: new Date().toISOString(),
+      builtAt,
       files: await digestFiles(t, building, artifactNames, io.signal),
+      ...(changelog ? { changelog } : {}),
     };
     await writeManifest(t, building, manifest);
+    // The build replaced here stays in versions/ (kept when it was built or registered).
     await must(t, ["rm", "-rf", golden.dir], "replacing the old golden image");
     await must(t, ["mv", building, golden.dir], "installing the golden image");
-    await io.log(`golden image ${slug}: ${Object.entries(manifest.files).map(([n, f]) => `${n} ${f.size} bytes`).join(", ")}`);
-    return { slug, manifest, reused: false, durationMs: Date.now() - started };
+    const buildKey = await keepBuild(t, store, golden.dir, manifest);
+    await io.log(`golden image ${slug}: ${Object.entries(manifest.files).map(([n, f]) => `${n} ${f.size} bytes`).join(", ")}; kept as build ${buildKey}`);
+    return { slug, manifest, reused: false, durationMs: Date.now() - started, buildKey };
   } finally {
     await t.run(["rm", "-rf", tree, building]).catch(() => undefined);
   }
@@ -215,9 +237,9 @@ export async function buildGoldenImage(t: Transport, store: string, io: ImageIo,
  * Builds (or reuses) the recipe's golden image once and gives every catalog image of the
  * recipe its folder: hard links of the same files and a manifest with its own slug.
  */
-export async function buildAllImages(t: Transport, store: string, io: ImageIo, opts: { force?: boolean } = {}): Promise<BuildResult[]> {
+export async function buildAllImages(t: Transport, store: string, io: ImageIo, opts: { force?: boolean; changelog?: string } = {}): Promise<BuildResult[]> {
   const [first, ...others] = qemuCatalogImages;
-  const base = await buildGoldenImage(t, store, io, { slug: first!.slug, force: opts.force });
+  const base = await buildGoldenImage(t, store, io, { slug: first!.slug, force: opts.force, changelog: opts.changelog });
   const results = [base];
   const from = goldenPaths(store, base.slug);
   for (const image of others) {
@@ -226,7 +248,7 @@ export async function buildAllImages(t: Transport, store: string, io: ImageIo, o
     const existing = await readManifest<GoldenManifest>(t, to.dir);
     if (existing && existing.recipeHash === base.manifest.recipeHash && (await verifyManifest(t, to.dir, existing, io.signal)).length === 0 &&
         artifactNames.every((n) => existing.files[n]?.sha256 === base.manifest.files[n]?.sha256)) {
-      results.push({ slug: image.slug, manifest: existing, reused: true, durationMs: Date.now() - started });
+      results.push({ slug: image.slug, manifest: existing, reused: true, durationMs: Date.now() - started, buildKey: await keepBuild(t, store, to.dir, existing) });
       continue;
     }
     await must(t, ["rm", "-rf", to.dir], "replacing a golden image");
@@ -235,7 +257,7 @@ export async function buildAllImages(t: Transport, store: string, io: ImageIo, o
     const manifest: GoldenManifest = { ...base.manifest, slug: image.slug };
     await writeManifest(t, to.dir, manifest);
     await io.log(`golden image ${image.slug}: same files as ${base.slug}`);
-    results.push({ slug: image.slug, manifest, reused: false, durationMs: Date.now() - started });
+    results.push({ slug: image.slug, manifest, reused: false, durationMs: Date.now() - started, buildKey: await keepBuild(t, store, to.dir, manifest) });
   }
   return results;
 }

@@ -3,7 +3,7 @@ import type { Transport } from "../transport/types";
 import { StepError } from "../types";
 import { buildGoldenImage } from "./build";
 import { digestFiles, must, readManifest, verifyManifest, writeManifest } from "./manifest";
-import { goldenPaths, packedDir } from "./store";
+import { goldenPaths, packedDir, versionPaths } from "./store";
 import { goldenFiles, type GoldenManifest, type GuestArtifacts, type ImageIo, type ImageRef, type PackManifest } from "./types";
 
 /**
@@ -43,6 +43,15 @@ export async function diskInfo(t: Transport, file: string): Promise<{ virtualSiz
  * the step: a clone of a damaged golden image would be damaged too.
  */
 export async function goldenFor(t: Transport, store: string, image: ImageRef, io: ImageIo): Promise<{ paths: ReturnType<typeof goldenPaths>; manifest: GoldenManifest }> {
+  if (image.build) {
+    // A version of the image: its build as the store kept it, never rebuilt here.
+    const paths = versionPaths(store, image.slug, image.build);
+    const manifest = await readManifest<GoldenManifest>(t, paths.dir);
+    if (!manifest) throw new StepError(`build ${image.build} of image ${image.slug} is not in the image store (${paths.dir}); it was registered from another store, or removed`);
+    const problems = await verifyManifest(t, paths.dir, manifest, io.signal);
+    if (problems.length) throw new StepError(`build ${image.build} of image ${image.slug} does not match its manifest: ${problems.join("; ")}`);
+    return { paths, manifest };
+  }
   const paths = goldenPaths(store, image.slug);
   let manifest = await readManifest<GoldenManifest>(t, paths.dir);
   if (!manifest && image.source === "install-file") {
@@ -66,8 +75,8 @@ export async function resolveImage(t: Transport, store: string, image: ImageRef,
   const marker = path.join(stagingDir, "resolved.json");
   const done = await t.readFile(marker);
   if (done && (await Promise.all(stagedFiles.map((f) => exists(t, path.join(stagingDir, f))))).every(Boolean)) {
-    const prior = JSON.parse(done.toString("utf8")) as { slug: string; source: string };
-    if (prior.slug === image.slug && prior.source === image.source) {
+    const prior = JSON.parse(done.toString("utf8")) as { slug: string; source: string; build?: string | null };
+    if (prior.slug === image.slug && prior.source === image.source && (prior.build ?? null) === (image.build ?? null)) {
       await io.log(`image ${image.slug} already resolved in ${stagingDir} (${image.source}); nothing to do`);
       return out;
     }
@@ -89,7 +98,7 @@ export async function resolveImage(t: Transport, store: string, image: ImageRef,
     await io.log(`install file: fresh ${size} disk, kernel and initramfs from the recipe (kernel ${manifest.kernelVersion})`);
     await must(t, ["qemu-img", "create", "-q", "-f", "qcow2", out.disk, size], "qemu-img create (fresh disk)", { signal: io.signal });
   }
-  await t.writeFile(marker, JSON.stringify({ slug: image.slug, source: image.source, at: new Date().toISOString() }));
+  await t.writeFile(marker, JSON.stringify({ slug: image.slug, source: image.source, build: image.build ?? null, at: new Date().toISOString() }));
   return out;
 }
 

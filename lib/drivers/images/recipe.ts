@@ -68,8 +68,9 @@ export const goldenDiskLabel = "PORTAL-GOLDEN-DISK";
  * at /data as ext4, made at first boot when the disk is blank (never over other data); an
  * SSH server (Dropbear, keys only) on port 22 with its host key kept on /data and root's
  * authorized_keys from the glue; then, once the SSH server listens, one
- * `PORTAL-READY hostname=H uptime=S disk=BYTES data=BYTES ssh=22|down ssh-hostkey=SHA256:... nic=MAC,IP/PREFIX ... [service-ip=IP ...]`
- * on the console; then it answers a console line `status` with a fresh PORTAL-READY line,
+ * `PORTAL-READY hostname=H uptime=S disk=BYTES data=BYTES ssh=22|down ssh-hostkey=SHA256:... nic=MAC,IP/PREFIX ... [service-ip=IP ...] [image-version=N]`
+ * on the console (the image and version from the glue, which /etc/os-release-portal also
+ * names with the build's stamp /etc/portal-build); then it answers a console line `status` with a fresh PORTAL-READY line,
  * and powers off on the ACPI power button (syncing and unmounting /data first). The second
  * serial port (ttyS1) runs a root login shell for the owner's console.
  */
@@ -100,6 +101,14 @@ done < $CONFIG
 hostname "$name"
 echo "$name" > /etc/hostname
 say "hostname $name"
+# Which image and version the portal built this guest from (glue), and the build it runs (the
+# initramfs' own stamp): /etc/os-release-portal, and image-version= on the ready line.
+IMGV=""
+while read -r kind a b rest; do
+  [ "$kind" = image ] && { echo "PORTAL_IMAGE=$a"; echo "PORTAL_IMAGE_VERSION=$b"; IMGV=" image-version=$b"; }
+done < $CONFIG > /etc/os-release-portal
+cat /etc/portal-build >> /etc/os-release-portal 2>/dev/null
+say "image: $(tr '\\n' ' ' < /etc/os-release-portal)"
 ip link set lo up
 # Shell builtins only (read, parameter expansion): moving a service IP waits for this.
 iface_for_mac() {
@@ -298,7 +307,7 @@ if [ -f /portal/recipe/name ]; then
 fi
 ready() {
   read -r up idle < /proc/uptime
-  echo "PORTAL-READY hostname=$(hostname) uptime=$up disk=$DISK data=$(data_bytes) ssh=$(ssh_port) ssh-hostkey=$FP$NICS$SIPS$APP"
+  echo "PORTAL-READY hostname=$(hostname) uptime=$up disk=$DISK data=$(data_bytes) ssh=$(ssh_port) ssh-hostkey=$FP$NICS$SIPS$APP$IMGV"
 }
 # The portal moves service IPs while the guest runs by a console line
 # \`service-ip add|del IP MAC TAG\` (TAG: lowercase letters and digits); the answer is one line

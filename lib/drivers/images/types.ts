@@ -16,6 +16,11 @@ export type ImageRef = {
   source: ImageSource;
   /** Virtual size of the environment's disk, GiB (the flavor's disk). */
   diskGb: number;
+  /**
+   * The build to use (its key in `versions/<slug>/`): a version of the image kept in the store.
+   * Absent: the newest build in `golden/<slug>/` (environments from before versions).
+   */
+  build?: string | null;
 };
 
 export type ImageIo = {
@@ -34,6 +39,8 @@ export type GoldenManifest = {
   recipeHash: string;
   builtAt: string;
   files: Record<string, ManifestFile>;
+  /** One line on what changed (`npm run images:build -- --changelog "..."`); registration uses it for the new version. */
+  changelog?: string;
 };
 
 /** `manifest.json` of a packed image (mk_image's output): unpack verifies every file against it. */

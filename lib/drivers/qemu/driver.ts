@@ -107,7 +107,9 @@ export class QemuDriver implements HypervisorDriver {
   resolveImage(spec: DeploySpec, io: StepIo) {
     return this.withHost(spec, async (t) => {
       await this.checkHostFolders(t, spec, io);
-      await resolveImage(t, imageStore(spec.host), { slug: spec.image.slug, source: spec.image.source, diskGb: spec.flavor.diskGb }, stagingDir(spec), io);
+      const version = spec.image.version;
+      if (version) await io.log(`image ${spec.image.slug} version ${version.number}${version.build ? ` (build ${version.build})` : ""}`);
+      await resolveImage(t, imageStore(spec.host), { slug: spec.image.slug, source: spec.image.source, diskGb: spec.flavor.diskGb, build: version?.build ?? null }, stagingDir(spec), io);
     });
   }
 
@@ -253,6 +255,7 @@ export class QemuDriver implements HypervisorDriver {
       recipe: spec.recipe ?? null,
       accounts: spec.accounts ?? [],
       settings: spec.settings ?? null,
+      image: spec.image.version ? { slug: spec.image.slug, version: spec.image.version.number } : null,
     });
     const golden = await t.readFile(path.join(f.dir, "image", "initramfs.cpio.gz"));
     if (!golden) throw new StepError(`the unpacked image has no initramfs in ${f.dir}/image`);
@@ -379,6 +382,7 @@ export class QemuDriver implements HypervisorDriver {
     const problems = markerMismatches(report, {
       hostname: spec.hostname,
       nics: spec.addresses.map((a) => ({ mac: a.mac, ip: a.ip, prefix: prefixOf(a.cidr) })),
+      imageVersion: spec.image.version?.number ?? null,
     });
     if (problems.length) throw new StepError(`the guest came up different from the order: ${problems.join("; ")}`);
     if (spec.recipe) {
@@ -601,6 +605,11 @@ export class QemuDriver implements HypervisorDriver {
         await t.run(["ip", "netns", "del", netns]);
       }
     });
+  }
+
+  /** The backup's disk in place of the guest's (stopped) disk; the rebuild's boot step starts it. */
+  replaceDisk(spec: DeploySpec, disk: DiskCopy, io: StepIo) {
+    return this.withHost(spec, (t) => replaceGuestDisk(t, this.files(spec), disk, { graceMs: 0 }, io));
   }
 
   /** Stops the guest, swaps its disk for the backup's, boots it with its own definition and waits for the ready line. */

@@ -9,7 +9,8 @@
  *
  * Glue: `buildGlueArchive(...)` below makes a gzip'd newc cpio holding
  *   /portal/config           lines `hostname NAME`, `nic MAC IP/PREFIX GATEWAY|-`, `service-ip IP [MAC]`
- *                            (a service IP goes as /32 on the NIC with that MAC: the guest's NIC of its network)
+ *                            (a service IP goes as /32 on the NIC with that MAC: the guest's NIC of its network),
+ *                            `image SLUG VERSION` (the catalog image's version the guest is built from)
  *   /portal/authorized_keys  the owner's key (empty file when none)
  *   /portal/motd             names the order
  * The driver writes the guest's initrd as golden initramfs bytes followed by these bytes (the
@@ -50,6 +51,7 @@
  * `ssh-hostkey`; their ready line is read as before.
  */
 import { gzipCpio, type CpioEntry } from "../images/cpio";
+import { slugPattern } from "../images/store";
 import type { GuestAccount, GuestRecipe, GuestSettings } from "../types";
 import {
   accountNamePattern, envNamePattern, envValuePattern, joinableReservedGroups, reservedAccountNames, sshKeyLinePattern, sysctlKeyPattern, sysctlValuePattern,
@@ -76,6 +78,8 @@ export type GlueInput = {
   motd: string;
   /** Service IPs attached to the guest: an address alone (on the NIC with the default route) or with the MAC of its network's NIC. */
   serviceIps: (string | GlueServiceIp)[];
+  /** The catalog image and the version of it the guest is built from (written to /etc/os-release-portal). */
+  image?: { slug: string; version: number } | null;
   recipe?: GuestRecipe | null;
   accounts?: GuestAccount[];
   settings?: GuestSettings | null;
@@ -104,6 +108,11 @@ export function glueConfig(input: GlueInput): string {
     if (!ipv4Pattern.test(ip)) throw new Error(`glue: invalid service IP ${JSON.stringify(ip)}`);
     if (mac !== null && !macPattern.test(mac)) throw new Error(`glue: invalid MAC ${JSON.stringify(mac)} for service IP ${ip}`);
     lines.push(mac ? `service-ip ${ip} ${mac}` : `service-ip ${ip}`);
+  }
+  if (input.image) {
+    if (!slugPattern.test(input.image.slug)) throw new Error(`glue: invalid image slug ${JSON.stringify(input.image.slug)}`);
+    if (!Number.isInteger(input.image.version) || input.image.version < 1) throw new Error(`glue: invalid image version ${input.image.version}`);
+    lines.push(`image ${input.image.slug} ${input.image.version}`);
   }
   return `${lines.join("\n")}\n`;
 }
@@ -238,6 +247,8 @@ export type ReadyReport = {
   dataBytes?: number;
   /** The SSH server: its port, null when it does not listen, and its host key's fingerprint (absent from older images). */
   ssh?: { port: number | null; hostKey: string | null };
+  /** The image version the guest says it was built from (absent from older images and from guests glued without one). */
+  imageVersion?: number;
   /** The recipe the guest ran (`slug/version`) and how its check ended; absent without a recipe. */
   recipe?: { name: string; check: "ok" | "failed" | "setup-failed" | string };
   /** What the recipe's check reported (`app.key=value`). */
@@ -270,6 +281,7 @@ export function parseReadyLine(line: string): ReadyReport | null {
     else if (key === "ssh") report.ssh = { hostKey: null, ...report.ssh, port: /^\d{1,5}$/.test(value) ? Number(value) : null };
     else if (key === "ssh-hostkey") report.ssh = { port: null, ...report.ssh, hostKey: /^SHA256:[A-Za-z0-9+/]{43}$/.test(value) ? value : null };
     else if (key === "service-ip") report.serviceIps.push(value);
+    else if (key === "image-version" && /^\d{1,9}$/.test(value)) report.imageVersion = Number(value);
     else if (key === "recipe") report.recipe = { check: "", ...report.recipe, name: value };
     else if (key === "recipe-check") report.recipe = { name: "", ...report.recipe, check: value };
     else if (key.startsWith("app.")) report.app = { ...report.app, [key.slice(4)]: value };

@@ -7,7 +7,7 @@ import { statusCommand, type ReadyReport } from "./glue";
  * reports readiness there with one PORTAL-READY line (the contract is in ./glue.ts) and
  * prints a fresh one when `status\n` is written to the serial socket.
  */
-export type ExpectedGuest = { hostname: string; nics: { mac: string; ip: string; prefix: number }[] };
+export type ExpectedGuest = { hostname: string; nics: { mac: string; ip: string; prefix: number }[]; imageVersion?: number | null };
 
 /**
  * What differs between what the guest reports and what the portal allocated, or what a guest
@@ -27,6 +27,9 @@ export function markerMismatches(marker: ReadyReport, want: ExpectedGuest): stri
   }
   if (marker.dataBytes === 0) problems.push("its disk is not mounted at /data, so nothing written there would be kept (see the boot log)");
   if (marker.ssh && marker.ssh.port === null) problems.push("its SSH server does not listen on port 22");
+  if (want.imageVersion && marker.imageVersion !== undefined && marker.imageVersion !== want.imageVersion) {
+    problems.push(`it runs image version ${marker.imageVersion}, expected ${want.imageVersion}`);
+  }
   return problems;
 }
 

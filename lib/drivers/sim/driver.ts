@@ -51,7 +51,8 @@ export class SimDriver implements HypervisorDriver {
 
   resolveImage(spec: DeploySpec, io: StepIo) {
     const how = spec.image.source === "install-file" ? `install file ${spec.image.slug}.cfg` : `golden image ${spec.image.slug} (${spec.image.source})`;
-    return this.step(spec, io, "resolve", "image-source", `${spec.image.slug}@${spec.host.name}`, "resolved", [`resolving ${how}`]);
+    const version = spec.image.version ? ` version ${spec.image.version.number}` : "";
+    return this.step(spec, io, "resolve", "image-source", `${spec.image.slug}${version ? `@v${spec.image.version!.number}` : ""}@${spec.host.name}`, "resolved", [`resolving ${how}${version}`]);
   }
 
   packImage(spec: DeploySpec, io: StepIo) {
@@ -268,6 +269,17 @@ export class SimDriver implements HypervisorDriver {
     await this.state.put(spec.host.id, "volume-content", spec.hostname, saved.content ?? "unpacked");
     await this.state.put(spec.host.id, "guest", spec.hostname, "running");
     await io.log(`guest ${spec.hostname} running again from the restored volume`);
+  }
+
+  /** Writes the volume back while the simulated guest is down (a rebuild that rolls back boots it afterwards). */
+  async replaceDisk(spec: DeploySpec, disk: DiskCopy, io: StepIo) {
+    if (disk.format !== "sim-volume") throw new StepError(`a ${disk.format} disk cannot be restored on a sim host`);
+    const saved = JSON.parse((await readSmallCopy(disk)).toString("utf8")) as SimVolume;
+    await io.log(`writing volume ${saved.volume} back from the backup`);
+    await this.pause(spec, io);
+    if (await this.state.takeInjectedFailure(spec.host.id, "restore")) throw new StepError(`${spec.host.name}: injected failure in step restore (sim host failure injection)`);
+    await this.state.put(spec.host.id, "volume-content", spec.hostname, saved.content ?? "unpacked");
+    await io.log(`volume ${spec.hostname} holds the backup's data again`);
   }
 
   /** A simulated shell on a running guest's console. */

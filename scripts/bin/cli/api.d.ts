@@ -37,6 +37,16 @@ export interface paths {
     /** Change an image (admins): name, description, version, hypervisors, purpose, size, licence or recipe; `active: false` hides it from the catalog (not listed, not orderable; environments built from it keep running), `active: true` lists it again. Slug, OS, source and root type stay. Audited */
     patch: operations["updateImage"];
   };
+  "/api/v1/images/{id}/versions": {
+    /** The image's numbered versions, newest first: build time, recipe hash, changelog line, the artifacts' checksums, which one is current, and how many live environments each has. A build of `npm run images:build` becomes a new version when the portal registers it (at start), unless its checksums are a known version's */
+    get: operations["listImageVersions"];
+    /** A new version of an image that is not built here (a sim, Xen or zones template updated where it lives), with its changelog line (admins); it becomes current unless makeCurrent is false. Images built by `npm run images:build` get their versions from their builds (409). Audited */
+    post: operations["addImageVersion"];
+  };
+  "/api/v1/images/{id}/versions/{n}/current": {
+    /** Make version n the image's current one (admins): new environments and reinstalls are built from it; environments on an older version show as outdated. An older version is the image's rollback. Audited with the version before and after */
+    post: operations["setCurrentImageVersion"];
+  };
   "/api/v1/images/{id}/retire": {
     /** Retire an image for good (admins): hidden from the catalog and from what groups may offer, no longer changeable; orders keep pointing at it. Refused while an order that is not rejected, cancelled or retired uses it, or an active course hands out machines of it. Retiring it again changes nothing. Audited */
     post: operations["retireImage"];
@@ -441,6 +451,36 @@ export interface paths {
     /** What the whole host used over the range (admins): CPU (% of all its CPUs), memory and disk used, network where the kind reports it. Sim hosts: the sum of their guests. */
     get: operations["getHostUsage"];
   };
+  "/api/v1/campaigns": {
+    /** The patch campaigns I manage (all for admins; my groups' for approvers), newest first, with how many environments are in each state */
+    get: operations["listCampaigns"];
+    /** Start a patch campaign (admins; approvers for a group they approve for): the environments of an image (a group's, a list, or every outdated one) are reinstalled to a version keeping their name, addresses, MACs and /data, waveSize at a time within the maintenance window, each backed up first and checked after (its ready line). More failures in a wave than failureThreshold stop the campaign by itself. The owners are told now (in the portal and by e-mail) and may postpone once. Audited */
+    post: operations["createCampaign"];
+  };
+  "/api/v1/campaigns/{id}": {
+    /** A campaign: its waves, each environment's outcome (pending, backing up, reinstalling, checking, done, failed, rolled back, postponed) and timings */
+    get: operations["getCampaign"];
+  };
+  "/api/v1/campaigns/{id}/events": {
+    /** Server-sent events: `event: snapshot` with the campaign (as GET /api/v1/campaigns/{id}) now and whenever it changes */
+    get: operations["followCampaign"];
+  };
+  "/api/v1/campaigns/{id}/pause": {
+    /** Pause: no new wave starts; what runs now finishes and is recorded. Pausing a paused campaign changes nothing. Audited */
+    post: operations["pauseCampaign"];
+  };
+  "/api/v1/campaigns/{id}/resume": {
+    /** Resume a paused campaign: running (or scheduled again before its window). Audited */
+    post: operations["resumeCampaign"];
+  };
+  "/api/v1/campaigns/{id}/rollback": {
+    /** Roll the failed environments back: each is rebuilt from the version it was on, with the backup taken before its update put back before it boots (name, addresses and MACs stay). For a campaign that stopped (or is paused). Audited */
+    post: operations["rollbackCampaign"];
+  };
+  "/api/v1/campaigns/{id}/postpone": {
+    /** The owner (or an admin) postpones their environment's update: once, by at most the campaign's postponeMaxDays (counted from the window's start, or from now once it is open), never past the environment's lease end. It runs in a later wave, or past the window's end not in this campaign. Audited */
+    post: operations["postponeInCampaign"];
+  };
 }
 
 export type webhooks = Record<string, never>;
@@ -487,6 +527,37 @@ export interface components {
       /** @enum {string} */
       source: "install-file" | "clone" | "copy";
       rootType?: ("sparse" | "whole") | null;
+    };
+    NewImageVersion: {
+      changelog: string;
+      makeCurrent?: boolean;
+    };
+    ImageVersion: {
+      /** Format: uuid */
+      id: string;
+      /** @description 1, 2, ... per image */
+      number: number;
+      /** Format: date-time */
+      builtAt: string;
+      /** @description The recipe's sha256 (null for images not built here) */
+      recipeHash?: string | null;
+      /** @description One line: what changed */
+      changelog: string;
+      /** @description Each artifact (vmlinuz, initramfs.cpio.gz, disk.qcow2) with its sha256 and size; null for images not built here */
+      checksums?: {
+        [key: string]: {
+          sha256?: string;
+          size?: number;
+        };
+      } | null;
+      kernelVersion?: string | null;
+      /** @description Where the image store keeps its files (versions/<slug>/<buildKey>/) */
+      buildKey?: string | null;
+      current: boolean;
+      /** @description Live environments built from it */
+      environments?: number;
+      /** Format: date-time */
+      createdAt?: string;
     };
     ImageUpdate: {
       name?: string;
@@ -737,6 +808,10 @@ export interface components {
       /** @description The customer's e-mail */
       owner?: string;
       group?: string;
+      /** @description The image version the environment was (last) built from; null before it is built */
+      imageVersion?: number | null;
+      /** @description Built from an older version than the image's current one */
+      outdated?: boolean;
     };
     OrderStep: {
       name: string;
@@ -771,6 +846,10 @@ export interface components {
         slug?: string;
         name?: string;
         os?: string;
+        /** @description The image's current version (what a reinstall builds) */
+        currentVersion?: number | null;
+        /** @description What changed in it */
+        currentChangelog?: string | null;
       };
       flavor?: {
         id?: string;
@@ -870,6 +949,10 @@ export interface components {
         serviceIps?: components["schemas"]["ServiceIp"][];
         /** @description How the owner logs in; null until delivered, while it has no address, and once it is being destroyed */
         connection?: components["schemas"]["Connection"] | null;
+        /** @description The version of its image it was (last) built from (the resolve step records it); null before */
+        imageVersion?: number | null;
+        /** @description Built from an older version than the image's current one: a reinstall or a patch campaign brings it up to date */
+        outdated?: boolean;
       };
       /** @description The lease of a delivered order (also once it is retired); null before delivery */
       lease?: components["schemas"]["Lease"] | null;
@@ -2166,6 +2249,8 @@ export interface components {
         "environment.moved": boolean;
         "environment.retired": boolean;
         "lease.expiring": boolean;
+        "campaign.scheduled": boolean;
+        "campaign.result": boolean;
       };
       /** @description Whether the portal sends e-mail at all (SMTP_URL is set) */
       mailServer: boolean;
@@ -2293,6 +2378,163 @@ export interface components {
       diskBytes: number | null;
       rxBytesPerSec: number | null;
       txBytesPerSec: number | null;
+    };
+    NewCampaign: {
+      name?: string;
+      image: string;
+      version?: number;
+      targets: {
+        group?: string;
+        environments?: string[];
+        /** @constant */
+        outdated?: true;
+      };
+      window: {
+        start: string;
+        end: string;
+      };
+      waveSize: number;
+      failureThreshold: {
+        count: number;
+      } | {
+        percent: number;
+      };
+      /**
+       * @default ready-line
+       * @enum {string}
+       */
+      healthCheck?: "ready-line";
+      postponeMaxDays?: number;
+    };
+    CampaignPostpone: {
+      /** Format: uuid */
+      environment: string;
+      days?: number;
+    };
+    CampaignSummary: {
+      /** Format: uuid */
+      id: string;
+      name: string;
+      /** @enum {unknown} */
+      status: "scheduled" | "running" | "paused" | "stopped" | "completed";
+      /** @description Why it stopped, paused or finished, in words */
+      reason?: string | null;
+      window: {
+        /** Format: date-time */
+        start?: string;
+        /** Format: date-time */
+        end?: string;
+      };
+      waveSize: number;
+      failureThreshold?: OneOf<[{
+        count?: number;
+      }, {
+        percent?: number;
+      }]>;
+      healthCheck?: string;
+      postponeMaxDays?: number;
+      /** @description The wave started last (0: none yet) */
+      wave?: number;
+      /** Format: date-time */
+      createdAt?: string;
+      /** Format: date-time */
+      startedAt?: string | null;
+      /** Format: date-time */
+      finishedAt?: string | null;
+      image?: {
+        slug?: string;
+        name?: string;
+      };
+      /** @description The target version (a number in the list, an object on a campaign) */
+      version?: unknown;
+      group?: string | null;
+      environments?: number;
+      /** @description Environments per state */
+      counts?: {
+        [key: string]: number;
+      };
+    };
+    Campaign: components["schemas"]["CampaignSummary"] & ({
+      version?: {
+        number?: number;
+        changelog?: string;
+      };
+      /** @description Who started it (e-mail) */
+      createdBy?: string;
+      waves?: ({
+          number?: number;
+          environments?: number;
+          done?: number;
+          failed?: number;
+          rolledBack?: number;
+          /** Format: date-time */
+          startedAt?: string | null;
+          /** Format: date-time */
+          finishedAt?: string | null;
+          /** @description Milliseconds; null until it is over */
+          durationMs?: number | null;
+        })[];
+      /** @description The environments, in the order waves take them */
+      targets?: components["schemas"]["CampaignTarget"][];
+      /** @description Failed environments can be rolled back from their backups now */
+      canRollback?: boolean;
+      /** @description Stopped or completed with nothing under way: nothing changes by itself any more */
+      final?: boolean;
+    });
+    CampaignTarget: {
+      /** Format: uuid */
+      id?: string;
+      /** Format: uuid */
+      environmentId?: string;
+      /** Format: uuid */
+      orderId?: string;
+      name?: string;
+      hostname?: string;
+      owner?: string;
+      group?: string;
+      orderStatus?: string;
+      /** @description The wave it ran in; null until its wave starts */
+      wave?: number | null;
+      /** @description The wave it would run in as things stand (pending ones) */
+      plannedWave?: number | null;
+      /** @enum {unknown} */
+      status?: "pending" | "backing_up" | "reinstalling" | "checking" | "done" | "failed" | "rolling_back" | "rolled_back" | "postponed" | "skipped";
+      /** @description The version it was on when its update started (a rollback goes back to it) */
+      fromVersion?: number | null;
+      /** @description The version it is on now */
+      imageVersion?: number | null;
+      /** @description What it is doing now, or why it waits */
+      note?: string | null;
+      /** @description Why it failed */
+      error?: string | null;
+      /** Format: date-time */
+      postponedUntil?: string | null;
+      /** Format: date-time */
+      leaseEnd?: string;
+      /** Format: uuid */
+      backupId?: string | null;
+      /** Format: uuid */
+      runId?: string | null;
+      /** Format: uuid */
+      rollbackRunId?: string | null;
+      /** Format: date-time */
+      startedAt?: string | null;
+      /** Format: date-time */
+      finishedAt?: string | null;
+      /** Format: date-time */
+      rolledBackAt?: string | null;
+      timings?: {
+        /** @description Milliseconds; null until it is over */
+        backupMs?: number | null;
+        /** @description Milliseconds; null until it is over */
+        reinstallMs?: number | null;
+        /** @description Milliseconds; null until it is over */
+        checkMs?: number | null;
+        /** @description Milliseconds; null until it is over */
+        totalMs?: number | null;
+        /** @description Milliseconds; null until it is over */
+        rollbackMs?: number | null;
+      };
     };
   };
   responses: {
@@ -2579,6 +2821,125 @@ export interface operations {
       415: components["responses"]["UnsupportedMediaType"];
       /** @description Invalid change: nothing to change, an unknown field (slug, os, source and rootType cannot be changed), a value of the wrong type, or hypervisors its OS does not run on; a message per field */
       422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** The image's numbered versions, newest first: build time, recipe hash, changelog line, the artifacts' checksums, which one is current, and how many live environments each has. A build of `npm run images:build` becomes a new version when the portal registers it (at start), unless its checksums are a known version's */
+  listImageVersions: {
+    parameters: {
+      path: {
+        /** @description The image's id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The image and its versions */
+      200: {
+        content: {
+          "application/json": {
+            image: {
+              /** Format: uuid */
+              id?: string;
+              slug?: string;
+              name?: string;
+              currentVersion?: number | null;
+            };
+            versions: components["schemas"]["ImageVersion"][];
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description No such image */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** A new version of an image that is not built here (a sim, Xen or zones template updated where it lives), with its changelog line (admins); it becomes current unless makeCurrent is false. Images built by `npm run images:build` get their versions from their builds (409). Audited */
+  addImageVersion: {
+    parameters: {
+      path: {
+        /** @description The image's id */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["NewImageVersion"];
+      };
+    };
+    responses: {
+      /** @description The new version */
+      201: {
+        content: {
+          "application/json": components["schemas"]["ImageVersion"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: admins only; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such image */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The image is retired, or its versions come from its builds */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description Invalid body: not an object, a field missing, unknown or of the wrong type, or a character that cannot be stored; a message per field */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Make version n the image's current one (admins): new environments and reinstalls are built from it; environments on an older version show as outdated. An older version is the image's rollback. Audited with the version before and after */
+  setCurrentImageVersion: {
+    parameters: {
+      path: {
+        /** @description The image's id */
+        id: string;
+        /** @description The version's number */
+        n: number;
+      };
+    };
+    responses: {
+      /** @description The version, now current */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ImageVersion"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: admins only; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such image, or no such version of it */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The image is retired and can no longer be changed */
+      409: {
         content: {
           "application/json": components["schemas"]["Error"];
         };
@@ -6923,6 +7284,298 @@ export interface operations {
         };
       };
       /** @description A range other than 1h, 1d or 30d */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** The patch campaigns I manage (all for admins; my groups' for approvers), newest first, with how many environments are in each state */
+  listCampaigns: {
+    responses: {
+      /** @description The campaigns */
+      200: {
+        content: {
+          "application/json": {
+            campaigns: components["schemas"]["CampaignSummary"][];
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only admins and the approvers of a group manage patch campaigns */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Start a patch campaign (admins; approvers for a group they approve for): the environments of an image (a group's, a list, or every outdated one) are reinstalled to a version keeping their name, addresses, MACs and /data, waveSize at a time within the maintenance window, each backed up first and checked after (its ready line). More failures in a wave than failureThreshold stop the campaign by itself. The owners are told now (in the portal and by e-mail) and may postpone once. Audited */
+  createCampaign: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["NewCampaign"];
+      };
+    };
+    responses: {
+      /** @description The campaign, scheduled (its first wave waits for the window's start) */
+      201: {
+        content: {
+          "application/json": components["schemas"]["Campaign"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only admins and the approvers of the group (of each environment named) can; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An environment named is already in a running campaign */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description Invalid campaign, nothing created: waveSize not 1 to 100, a window that ends before it starts or has ended, an unknown image, version or group, environments not delivered, not of the image or already on the version, no environment to update, or a character that cannot be stored; a message per field */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** A campaign: its waves, each environment's outcome (pending, backing up, reinstalling, checking, done, failed, rolled back, postponed) and timings */
+  getCampaign: {
+    parameters: {
+      path: {
+        /** @description The campaign's id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The campaign */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Campaign"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only admins and the approvers of a group manage patch campaigns */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such campaign, or not one of a group you approve for */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Server-sent events: `event: snapshot` with the campaign (as GET /api/v1/campaigns/{id}) now and whenever it changes */
+  followCampaign: {
+    parameters: {
+      path: {
+        /** @description The campaign's id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description An event stream (text/event-stream) */
+      200: {
+        content: {
+          "text/event-stream": string;
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only admins and the approvers of a group manage patch campaigns */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such campaign, or not one of a group you approve for */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Pause: no new wave starts; what runs now finishes and is recorded. Pausing a paused campaign changes nothing. Audited */
+  pauseCampaign: {
+    parameters: {
+      path: {
+        /** @description The campaign's id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The campaign, paused */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Campaign"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only admins and the approvers of a group manage patch campaigns; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such campaign, or not one of a group you approve for */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Only a scheduled or running campaign can be paused */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Resume a paused campaign: running (or scheduled again before its window). Audited */
+  resumeCampaign: {
+    parameters: {
+      path: {
+        /** @description The campaign's id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The campaign */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Campaign"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only admins and the approvers of a group manage patch campaigns; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such campaign, or not one of a group you approve for */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Only a paused campaign can be resumed */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Roll the failed environments back: each is rebuilt from the version it was on, with the backup taken before its update put back before it boots (name, addresses and MACs stay). For a campaign that stopped (or is paused). Audited */
+  rollbackCampaign: {
+    parameters: {
+      path: {
+        /** @description The campaign's id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The campaign, with what each rollback does (rolling_back, or why not) */
+      202: {
+        content: {
+          "application/json": components["schemas"]["Campaign"] & ({
+            rollbacks?: ({
+                /** Format: uuid */
+                environment?: string;
+                /** @enum {unknown} */
+                status?: "rolling_back" | "failed";
+                version?: number;
+                error?: string;
+              })[];
+          });
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only admins and the approvers of a group manage patch campaigns; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such campaign, or not one of a group you approve for */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The campaign is running or scheduled, or no failed environment can be rolled back (each needs its backup) */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** The owner (or an admin) postpones their environment's update: once, by at most the campaign's postponeMaxDays (counted from the window's start, or from now once it is open), never past the environment's lease end. It runs in a later wave, or past the window's end not in this campaign. Audited */
+  postponeInCampaign: {
+    parameters: {
+      path: {
+        /** @description The campaign's id */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["CampaignPostpone"];
+      };
+    };
+    responses: {
+      /** @description Postponed */
+      200: {
+        content: {
+          "application/json": {
+            /** Format: uuid */
+            campaign: string;
+            /** Format: uuid */
+            environment: string;
+            /** @enum {unknown} */
+            status: "postponed";
+            /** Format: date-time */
+            postponedUntil: string;
+            /** @description Past the window's end: this campaign will not update it */
+            outOfWindow: boolean;
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such campaign, or the environment is not yours or not in it */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Postponed once already, its update has started, the campaign is over, or the campaign allows no postponing */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description days beyond the campaign's limit, or past the environment's lease end (the message says how many days are possible); a message per field */
       422: {
         content: {
           "application/json": components["schemas"]["Error"];
