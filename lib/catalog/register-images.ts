@@ -3,6 +3,7 @@ import type { Db } from "../db/client";
 import { images } from "../db/schema";
 import type { Transport } from "../drivers/transport/types";
 import { readManifest } from "../drivers/images/manifest";
+import { postgresMajor } from "../drivers/images/postgres";
 import { qemuCatalogImages } from "../drivers/images/recipe";
 import { goldenPaths } from "../drivers/images/store";
 import { goldenFiles, type GoldenManifest } from "../drivers/images/types";
@@ -27,7 +28,7 @@ export async function registerBuiltImages(db: Db, t: Transport, store: string): 
       name: image.name,
       description: image.description,
       os: "linux" as const,
-      version: `Debian kernel ${manifest.kernelVersion}, busybox`,
+      version: `Debian kernel ${manifest.kernelVersion}, busybox${image.layer === "postgres" ? `, PostgreSQL ${postgresMajor}` : ""}`,
       hostKinds: ["qemu"],
       source: image.source,
       purpose: image.purpose,

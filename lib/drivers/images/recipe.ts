@@ -307,13 +307,18 @@ while true; do
 done
 `;
 
-/** The catalog images built from this recipe: one golden build, one disk mode each. */
+/**
+ * The catalog images built from this recipe: one golden build, one disk mode each; an image
+ * with a `layer` boots the same kernel and base initramfs followed by that layer's archive
+ * (./postgres.ts), built by `npm run images:build` when its packages are installed.
+ */
 export const qemuCatalogImages: {
   slug: string;
   name: string;
   source: ImageSource;
   purpose: "test" | "development" | "database" | "web";
   description: string;
+  layer?: "postgres";
 }[] = [
   {
     slug: "linux-qemu",
@@ -335,6 +340,14 @@ export const qemuCatalogImages: {
     source: "install-file",
     purpose: "development",
     description: "Built from the install recipe (kernel and busybox from Debian packages) onto a fresh, empty disk.",
+  },
+  {
+    slug: "linux-qemu-postgres",
+    name: "Linux (QEMU) with PostgreSQL 15",
+    source: "clone",
+    purpose: "database",
+    description: "The same guest with Debian's PostgreSQL 15 server and clients in its image; its database lives on the disk at /data.",
+    layer: "postgres",
   },
 ];
 
