@@ -31,6 +31,8 @@ export type DeploySpec = {
   accounts?: GuestAccount[];
   /** System settings the order asked for (allowed by its recipe). */
   settings?: GuestSettings | null;
+  /** The order's recipe as commands and files for Xen and zones guests (lib/recipes hostPlan). */
+  recipePlan?: GuestHostPlan | null;
 };
 
 /**
@@ -45,10 +47,26 @@ export type GuestRecipe = {
   version: string;
   /** How long the check may take to pass after setup, in seconds. */
   timeoutSeconds: number;
+  /** The names of the recipe's own steps, in order (a driver that runs no setup, sim, reports them). */
+  steps?: string[];
   /** Absolute paths in the guest (under /etc, /srv, /opt, /var or /data only). */
   files: { path: string; data: string | Buffer; mode?: number }[];
   setup: string;
   check: string;
+};
+
+/**
+ * A recipe rendered for a Xen or zones guest: files to put into the guest (absolute paths in
+ * the guest), commands to run inside it (argument vectors; Xen: chroot on the mounted root
+ * before boot, zones: zlogin after boot) and a probe run from the host until its output
+ * matches `ready`. Tested only against the host emulators (tests/emulators).
+ */
+export type GuestHostPlan = {
+  slug: string;
+  version: string;
+  files: { path: string; content: string; mode: number; description: string }[];
+  commands: { argv: string[]; description: string }[];
+  check: { argv: string[]; ready: string; description: string };
 };
 
 /** An account the order adds: a login name, its uid, supplementary groups and its SSH keys (one per line). */

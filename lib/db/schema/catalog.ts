@@ -36,6 +36,8 @@ export const images = pgTable("images", {
   checksum: text("checksum"),
   /** The built artifacts (kernel, initramfs, disk) with sizes and checksums. */
   artifact: jsonb("artifact").$type<ImageArtifact>(),
+  /** The recipe the catalog item runs at first boot (lib/recipes slug), null for a bare image. */
+  recipeSlug: text("recipe_slug"),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 });
 

@@ -13,3 +13,4 @@ export * from "./workers";
 export * from "./backups";
 export * from "./metrics";
 export * from "./usage";
+export * from "./recipes";

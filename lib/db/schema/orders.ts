@@ -5,6 +5,11 @@ import { images, flavors } from "./catalog";
 import { hosts } from "./hosts";
 import { networks } from "./networks";
 
+/** The recipe an order was made with and its checked parameters (never a secret). */
+export type OrderRecipe = { slug: string; version: string; params: Record<string, unknown> };
+export type OrderAccount = { name: string; uid: number; groups: string[]; sshKeys: string };
+export type OrderSettings = { sysctl: Record<string, string>; env: Record<string, string> };
+
 export const orderStatuses = [
   "submitted", "pending_approval", "approved", "rejected", "queued", "provisioning",
   "ready", "failed", "cancelled", "expiring", "retiring", "retired",
@@ -36,6 +41,15 @@ export const orders = pgTable(
     decidedAt: timestamp("decided_at", { withTimezone: true }),
     /** When the order first joined the queue for a worker: the start of the queue wait. */
     queuedAt: timestamp("queued_at", { withTimezone: true }),
+    /**
+     * The recipe's parameters as checked when the order was made (the image's recipe, at its
+     * version then); uploads are in order_uploads, generated secrets in order_secrets.
+     */
+    recipe: jsonb("recipe").$type<OrderRecipe>(),
+    /** Accounts the order adds to the guest, with the uids the portal gave them. */
+    accounts: jsonb("accounts").$type<OrderAccount[]>(),
+    /** sysctl values and service environment variables the order asked for (allowed by its recipe). */
+    settings: jsonb("settings").$type<OrderSettings>(),
   },
   (t) => [
     // "My orders", newest first (and every lookup by owner, e.g. the user's quota).

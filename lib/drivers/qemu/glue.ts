@@ -45,6 +45,9 @@
  */
 import { gzipCpio, type CpioEntry } from "../images/cpio";
 import type { GuestAccount, GuestRecipe, GuestSettings } from "../types";
+import {
+  accountNamePattern, envNamePattern, envValuePattern, joinableReservedGroups, reservedAccountNames, sshKeyLinePattern, sysctlKeyPattern, sysctlValuePattern,
+} from "../../validation/guest-settings";
 
 /**
  * `no_timer_check`: under software emulation on a busy host the kernel's early check of the
@@ -111,18 +114,10 @@ export async function buildGlueArchive(input: GlueInput): Promise<Buffer> {
   return gzipCpio(entries);
 }
 
-/** Login names an order may add: lower case, not one the images or their services use. */
-export const accountNamePattern = /^[a-z_][a-z0-9_-]{0,31}$/;
-export const reservedAccountNames = new Set(["root", "daemon", "bin", "sys", "sync", "nobody", "postgres", "www-data", "sshd", "portal", "admin", "adm", "lp", "mail", "news", "uucp", "operator", "games", "man", "proxy", "backup", "list", "irc", "staff", "users", "wheel", "sudo", "disk", "shadow", "utmp", "tty", "kmem", "dialout"]);
-export const sysctlKeyPattern = /^[a-z0-9_]+(\.[a-z0-9_-]+){1,6}$/;
-/** sysctl values: numbers and words, spaces between; nothing a shell would read specially. */
-export const sysctlValuePattern = /^[A-Za-z0-9._:/, -]{1,200}$/;
-export const envNamePattern = /^[A-Z_][A-Z0-9_]{0,63}$/;
-export const envValuePattern = /^[A-Za-z0-9 ._:/,@%+=-]{0,256}$/;
+export { accountNamePattern, reservedAccountNames, sysctlKeyPattern, sysctlValuePattern, envNamePattern, envValuePattern };
 const recipeFilePattern = /^\/(etc|srv|opt|var|data)(\/[A-Za-z0-9_][A-Za-z0-9._-]{0,99}){1,8}$/;
 const recipeSlugPattern = /^[a-z0-9][a-z0-9-]{0,40}$/;
 const recipeVersionPattern = /^\d{1,4}(\.\d{1,4}){0,2}$/;
-const sshKeyLinePattern = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]{16,8192}( [^\0\r\n]{0,200})?$/;
 
 /** /etc/passwd and /etc/group lines for the order's accounts (each its own group, gid = uid; extra groups from 2000 on). */
 export function renderAccounts(accounts: GuestAccount[]): { passwd: string; group: string } {
@@ -141,7 +136,7 @@ export function renderAccounts(accounts: GuestAccount[]): { passwd: string; grou
     passwd.push(`${a.name}:x:${a.uid}:${a.uid}::/data/home/${a.name}:/bin/sh`);
     group.push(`${a.name}:x:${a.uid}:`);
     for (const g of a.groups) {
-      if (!accountNamePattern.test(g) || reservedAccountNames.has(g) && g !== "users" && g !== "staff") throw new Error(`glue: invalid group ${JSON.stringify(g)}`);
+      if (!accountNamePattern.test(g) || reservedAccountNames.has(g) && !joinableReservedGroups.has(g)) throw new Error(`glue: invalid group ${JSON.stringify(g)}`);
       groups.set(g, [...(groups.get(g) ?? []), a.name]);
     }
   }

@@ -1,0 +1,12 @@
+/**
+ * The recipes' forms (parameters, fields, steps, settings, outputs), for the order form in
+ * the browser: no server-only import here or in what it imports.
+ */
+import type { AnyRecipeForm } from "./types";
+import { webForm } from "./web-form";
+
+export const recipeForms: AnyRecipeForm[] = [webForm];
+
+export function recipeFormBySlug(slug: string): AnyRecipeForm | null {
+  return recipeForms.find((r) => r.slug === slug) ?? null;
+}
