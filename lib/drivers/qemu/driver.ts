@@ -5,7 +5,7 @@ import { sshFingerprint } from "../../validation/ssh-fingerprint";
 import type { ConnectHost } from "../plan/driver";
 import { transportStepError } from "../transport/errors";
 import type { Transport } from "../transport/types";
-import { StepError, type DeploySpec, type DiskCopy, type DiskSink, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
+import { StepError, type DeploySpec, type DiskCopy, type DiskSink, type GuestHook, type GuestHookResult, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
 import { guestFiles, qemuArgv, type QemuPlan } from "./args";
 import { capCpu, cgroupName, removeCgroup } from "./cgroup";
 import { buildGlueArchive, glueMotd, guestKernelAppend, parseReadyLine, type ReadyReport } from "./glue";
@@ -14,7 +14,8 @@ import { guestPid, guestPids, launchGuest, queryGuest, stopGuest } from "./proce
 import { followLog, markerMismatches, pokeGuest } from "./serial";
 import { migrateGuest } from "./migrate";
 import { applySnapshotStopped, listDiskSnapshots, loadSnapshotRunning, removeSnapshot, takeSnapshot } from "./snapshots";
-import { exportGuestDisk, readMarker, replaceGuestDisk } from "./backup";
+import { consoleOf, exportGuestDisk, readMarker, replaceGuestDisk } from "./backup";
+import { runHookOnConsole } from "../guest-hooks";
 import { linuxHostUsage, qemuGuestUsage } from "./usage";
 import { connectLocalOnly, guestDir, hostConfig, imageStore, packKey, readyTimeoutMs, stagingDir, stopGraceMs, workDir } from "./host";
 
@@ -594,6 +595,15 @@ export class QemuDriver implements HypervisorDriver {
       await replaceGuestDisk(t, this.files(spec), disk, { graceMs: stopGraceMs(spec.host) }, io);
       await this.launch(t, spec, io);
       await this.awaitReady(t, spec, io);
+    });
+  }
+
+  /** A recipe's hook typed on the guest's console shell (../guest-hooks.ts); the guest must be running. */
+  runGuestHook(spec: DeploySpec, hook: GuestHook, opts: { arg?: string; input?: string }, io: StepIo): Promise<GuestHookResult> {
+    return this.withHost(spec, async (t) => {
+      const f = this.files(spec);
+      if (!(await guestPid(t, f.dir))) throw new StepError(`${spec.hostname} is not running on ${spec.host.name}; start it first`);
+      return runHookOnConsole(consoleOf(t, f), hook, opts, io);
     });
   }
 
