@@ -10,8 +10,12 @@ import { formatMemory, formatSize, hostKindLabels, osLabels } from "../format";
 import { orderNeed, type QuotaLine } from "@/lib/policy/quota-math";
 import { QuotaPanel } from "../policy/QuotaPanel";
 import { ShowCommands } from "./ShowCommands";
+import { emptyRecipeValues, recipeInput, RecipeFields, type RecipeValues } from "./RecipeFields";
+import { recipeFormBySlug } from "@/lib/recipes/forms";
+import { recipeOrderErrors } from "@/lib/recipes/order-input";
+import type { AnyRecipeForm } from "@/lib/recipes/types";
 
-type ImageOption = { slug: string; name: string; os: string; version: string; purpose: string; sizeMb: number; hostKinds: string[]; licensed: boolean };
+type ImageOption = { slug: string; name: string; os: string; version: string; purpose: string; sizeMb: number; hostKinds: string[]; licensed: boolean; recipe?: string | null };
 /** A group the user orders in: its quota, and the slugs it may order (empty list: all). */
 type GroupOption = { slug: string; name: string; lines: QuotaLine[]; offers: Record<"image" | "flavor" | "network", string[]> };
 type Offered = "image" | "flavor" | "network";
@@ -36,9 +40,19 @@ function toInput(v: Values) {
   };
 }
 
-function validate(v: Values): Record<string, string[]> {
-  const parsed = orderInput.safeParse(toInput(v));
-  return parsed.success ? {} : fieldErrors(parsed.error);
+/** The whole request body: catalog choices and what the image's recipe takes. */
+function bodyOf(v: Values, r: RecipeValues, recipe: AnyRecipeForm | null) {
+  return { ...toInput(v), ...recipeInput(r, recipe) };
+}
+
+function validate(v: Values, r: RecipeValues, recipe: AnyRecipeForm | null): Record<string, string[]> {
+  const body = bodyOf(v, r, recipe);
+  const parsed = orderInput.safeParse(body);
+  const errors = parsed.success ? {} : fieldErrors(parsed.error);
+  // The recipe's own checks (its parameters' schema, the settings it allows), as the server makes them.
+  const { errors: recipeErrors } = recipeOrderErrors(recipe, body as Parameters<typeof recipeOrderErrors>[1]);
+  for (const [k, msgs] of Object.entries(recipeErrors)) errors[k] ??= msgs;
+  return errors;
 }
 
 export function OrderForm({
@@ -80,13 +94,19 @@ export function OrderForm({
   const [formError, setFormError] = useState<{ text: string; fields: boolean } | null>(null);
   const [submitting, setSubmitting] = useState(false);
 
-  const clientErrors = useMemo(() => validate(values), [values]);
   const image = images.find((i) => i.slug === values.image);
+  const recipe = image?.recipe ? recipeFormBySlug(image.recipe) : null;
+  const [recipeValues, setRecipeValues] = useState<RecipeValues>(emptyRecipeValues);
+  const [recipeTouched, setRecipeTouched] = useState<Set<string>>(new Set());
+  const [submitted, setSubmitted] = useState(false);
+  const clientErrors = useMemo(() => validate(values, recipeValues, recipe), [values, recipeValues, recipe]);
   const flavor = flavors.find((f) => f.slug === values.flavor);
   const group = groups.find((g) => g.slug === values.group) ?? groups[0];
   const need = image && flavor ? orderNeed(image, flavor) : null;
 
   function set(field: Field, value: string) {
+    // Another image: its recipe's parameters and settings start empty (accounts stay).
+    if (field === "image" && value !== values.image) setRecipeValues((r) => ({ ...emptyRecipeValues(), accounts: r.accounts }));
     setValues((v) => ({ ...v, [field]: value }));
     setTouched((t) => ({ ...t, [field]: true }));
     setServerErrors((e) => {
@@ -110,16 +130,32 @@ export function OrderForm({
     return serverErrors[field]?.[0];
   }
 
+  /** Messages for the recipe's, accounts' and settings' fields (keys like recipe.title, accounts.0.name). */
+  function messageForKey(key: string): string | undefined {
+    const touchedKey = submitted || [...recipeTouched].some((t) => key === t || key.startsWith(`${t}.`) || t.startsWith(`${key}.`));
+    if (touchedKey && clientErrors[key]?.length) return clientErrors[key][0];
+    return serverErrors[key]?.[0];
+  }
+
+  function setRecipe(next: RecipeValues, key: string) {
+    setRecipeValues(next);
+    setRecipeTouched((t) => new Set(t).add(key));
+    setServerErrors((e) => Object.fromEntries(Object.entries(e).filter(([k]) => !(k === key || k.startsWith(`${key}.`)))));
+  }
+
+  const recipeKeyError = () => Object.keys(clientErrors).some((k) => !(FIELDS as string[]).includes(k));
+
   async function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     setTouched(Object.fromEntries(FIELDS.map((f) => [f, true])));
+    setSubmitted(true);
     setFormError(null);
     if (Object.keys(clientErrors).length > 0 || notOffered("image") || notOffered("flavor") || notOffered("network")) {
       setFormError({ text: "Check the fields marked below", fields: true });
       return;
     }
     setSubmitting(true);
-    const res = await api<{ id: string; status: string }>("/api/v1/orders", { method: "POST", body: toInput(values) });
+    const res = await api<{ id: string; status: string }>("/api/v1/orders", { method: "POST", body: bodyOf(values, recipeValues, recipe) });
     if (res.ok) {
       router.push(`/orders/${res.data.id}`);
       return;
@@ -127,11 +163,11 @@ export function OrderForm({
     setSubmitting(false);
     setServerErrors(res.fields ?? {});
     // Quota refusals name no form field: their message says it all.
-    const marked = Object.keys(res.fields ?? {}).some((f) => f in values);
+    const marked = Object.keys(res.fields ?? {}).some((f) => f in values || /^(recipe|uploads|accounts|settings)\b/.test(f));
     setFormError(marked ? { text: `${res.error}: check the fields marked below`, fields: true } : { text: res.error, fields: false });
   }
 
-  const banner = formError && (!formError.fields || FIELDS.some((f) => messageFor(f))) ? formError.text : null;
+  const banner = formError && (!formError.fields || FIELDS.some((f) => messageFor(f)) || recipeKeyError() || Object.keys(serverErrors).some((k) => !(FIELDS as string[]).includes(k))) ? formError.text : null;
 
   /** What a control shares with its FormField: its value, and the error (or hint) that describes it. */
   function control(field: Field, id: string, hasHint: boolean) {
@@ -245,6 +281,8 @@ export function OrderForm({
             />
           </FormField>
         </div>
+
+        <RecipeFields recipe={recipe} values={recipeValues} onChange={setRecipe} messageFor={messageForKey} />
 
         {hasSshKey ? null : (
           <div role="note" className="rounded-md border-l-4 border-amber-400 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="order-no-key">

@@ -25,6 +25,7 @@ import { ReinstallPanel } from "./ReinstallPanel";
 import type { Day2Options } from "@/lib/lifecycle/resize";
 import { BackupsPanel } from "./BackupsPanel";
 import { StepTimeline } from "./StepTimeline";
+import { RecipePanel } from "./RecipePanel";
 import { useOrderStream, type StreamMode } from "./useOrderStream";
 
 const reasonTone: Record<string, { box: string; title: string }> = {
@@ -180,6 +181,7 @@ export function OrderLive({
         <div className="space-y-6 lg:col-span-2">
           {env?.connection ? <ConnectionPanel connection={env.connection} isOwner={isOwner} /> : null}
           {estimate ? <DeliveryEstimate view={view} initial={estimate} /> : null}
+          <RecipePanel orderId={view.id} recipe={view.recipe} accounts={view.accounts} settings={view.settings} isOwner={isOwner} onDone={refresh} />
           {env ? <EnvironmentPanel env={env} orderStatus={view.status} showSimulated={showSimulated} /> : null}
           {env && env.state !== "deleted" ? <PowerPanel env={env} flavor={view.flavor} orderStatus={view.status} canManage={canManage} onDone={refresh} /> : null}
           {canManage && env && view.status === "ready" && env.state !== "deleted" ? <ConsolePanel environmentId={env.id} hostname={env.hostname} /> : null}
@@ -228,7 +230,7 @@ export function OrderLive({
                 </p>
               ) : null}
               {steps.length > 0 ? (
-                <StepTimeline steps={steps} />
+                <StepTimeline steps={steps} recipe={view.recipe ? { name: view.recipe.name, steps: view.recipe.steps } : null} />
               ) : (
                 <p className="text-sm text-slate-500">
                   {view.status === "pending_approval"

@@ -33,7 +33,31 @@ function StepIcon({ status }: { status: string }) {
   }
 }
 
-function StepRow({ step, last }: { step: StepView; last: boolean }) {
+export type RecipeStepRow = { name: string; label: string; status: string; startedAt: string | null; finishedAt: string | null };
+
+/** The recipe's own steps, under wait-until-ready: each with its state and time (from the guest's console). */
+function RecipeSteps({ steps, recipeName }: { steps: RecipeStepRow[]; recipeName: string }) {
+  return (
+    <ol className="mt-2 space-y-1.5 border-l-2 border-indigo-100 pl-3" aria-label={`Steps of the recipe ${recipeName}`} data-testid="recipe-steps">
+      {steps.map((r) => (
+        <li key={r.name} className="flex flex-wrap items-center gap-x-2 gap-y-1 text-sm" data-testid="recipe-step" data-step={r.name} data-status={r.status}>
+          <StepIcon status={r.status} />
+          <span className={r.status === "pending" ? "text-slate-500" : "text-slate-900"}>{r.label}</span>
+          <StatusBadge status={r.status} />
+          <span className="ml-auto text-xs text-slate-500">
+            {r.startedAt && r.finishedAt
+              ? formatDuration(Date.parse(r.finishedAt) - Date.parse(r.startedAt))
+              : r.startedAt
+                ? `since ${formatTime(r.startedAt)}`
+                : null}
+          </span>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function StepRow({ step, last, recipe }: { step: StepView; last: boolean; recipe?: { name: string; steps: RecipeStepRow[] } | null }) {
   // The running (or failed) step's log is open unless the user closed it; others open on demand.
   const [override, setOverride] = useState<boolean | null>(null);
   const open = override ?? (step.status === "running" || step.status === "failed");
@@ -65,6 +89,7 @@ function StepRow({ step, last }: { step: StepView; last: boolean }) {
           </span>
         </div>
         {step.error ? <p className="mt-1 text-sm text-rose-700">{step.error}</p> : null}
+        {recipe && step.name === "wait_ready" && recipe.steps.length ? <RecipeSteps steps={recipe.steps} recipeName={recipe.name} /> : null}
         {hasLog && open ? (
           <ol id={logId} className="mt-2 max-h-64 overflow-auto rounded-md bg-slate-900 px-3 py-2 font-mono text-xs leading-relaxed text-slate-100" aria-label={`Log of ${step.label}`}>
             {step.worker ? (
@@ -87,7 +112,7 @@ function StepRow({ step, last }: { step: StepView; last: boolean }) {
 }
 
 /** The pipeline's steps grouped by phase, in order. */
-export function StepTimeline({ steps }: { steps: StepView[] }) {
+export function StepTimeline({ steps, recipe = null }: { steps: StepView[]; recipe?: { name: string; steps: RecipeStepRow[] } | null }) {
   const phases: string[] = [];
   for (const s of steps) if (!phases.includes(s.phase)) phases.push(s.phase);
   return (
@@ -107,7 +132,7 @@ export function StepTimeline({ steps }: { steps: StepView[] }) {
             </div>
             <ol>
               {inPhase.map((s, i) => (
-                <StepRow key={`${s.phase}-${s.name}`} step={s} last={i === inPhase.length - 1} />
+                <StepRow key={`${s.phase}-${s.name}`} step={s} last={i === inPhase.length - 1} recipe={recipe} />
               ))}
             </ol>
           </section>

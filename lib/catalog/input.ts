@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { orderPurposes } from "../db/schema/enums";
 import { displayNameField, numeric, slugField } from "../validation/fields";
+import { recipeFormBySlug, recipeForms } from "../recipes/forms";
 
 /**
  * A new catalog image, as the admin form (validation as you type) and POST /api/v1/images
@@ -36,7 +37,20 @@ const imageFields = {
       .max(MAX_IMAGE_MB, `Size can be at most ${MAX_IMAGE_MB} MB`),
   ),
   licensed: z.boolean({ message: "Licensed is true or false" }),
+  /** The application recipe the catalog item runs at first boot (lib/recipes), null for a bare image. */
+  recipeSlug: z
+    .string({ message: "Recipe is a recipe's slug, or null" })
+    .refine((s) => recipeFormBySlug(s) !== null, { message: `Recipe is one of ${recipeForms.map((r) => r.slug).join(", ")} (or null for none)` })
+    .nullable(),
 };
+
+/** Why a recipe cannot run on an image's host kinds, or null. */
+export function recipeKindsProblem(recipeSlug: string | null | undefined, kinds: readonly string[]): string | null {
+  const recipe = recipeSlug ? recipeFormBySlug(recipeSlug) : null;
+  if (!recipe) return null;
+  const wrong = kinds.filter((k) => !(recipe.hostKinds as readonly string[]).includes(k));
+  return wrong.length ? `The recipe ${recipe.name} has no rendering for ${wrong.join(", ")} hosts` : null;
+}
 
 /** Why an image of `os` cannot run on `kinds`, or null when it can. */
 export function hostKindsProblem(os: string, kinds: readonly string[]): string | null {
@@ -56,16 +70,19 @@ export const imageInput = z
     source: z.enum(imageSources, { message: "Source is install-file, clone or copy" }),
     rootType: z.enum(imageRootTypes, { message: "Root type is sparse or whole" }).nullish(),
     licensed: imageFields.licensed.default(false),
+    recipeSlug: imageFields.recipeSlug.default(null),
   })
   .superRefine(
     (v, ctx) => {
       const kinds = hostKindsProblem(v.os, v.hostKinds);
       if (kinds) ctx.addIssue({ code: "custom", path: ["hostKinds"], message: kinds });
+      const recipe = recipeKindsProblem(v.recipeSlug, v.hostKinds);
+      if (recipe) ctx.addIssue({ code: "custom", path: ["recipeSlug"], message: recipe });
       if (v.os === "solaris" && !v.rootType) ctx.addIssue({ code: "custom", path: ["rootType"], message: "Choose a sparse or whole root for a Solaris zone" });
       if (v.os !== "solaris" && v.rootType) ctx.addIssue({ code: "custom", path: ["rootType"], message: "Only Solaris zones have a sparse or whole root" });
     },
     // Checked as soon as the fields it compares are well formed, while others may still be empty.
-    { when: (payload) => !payload.issues.some((i) => !i.path?.length || ["os", "hostKinds", "rootType"].includes(String(i.path[0]))) },
+    { when: (payload) => !payload.issues.some((i) => !i.path?.length || ["os", "hostKinds", "rootType", "recipeSlug"].includes(String(i.path[0]))) },
   )
   .transform((v) => ({ ...v, rootType: v.rootType ?? null }));
 
@@ -85,9 +102,10 @@ export const imageUpdateInput = z
     purpose: imageFields.purpose.optional(),
     sizeMb: imageFields.sizeMb.optional(),
     licensed: imageFields.licensed.optional(),
+    recipeSlug: imageFields.recipeSlug.optional(),
     active: z.boolean({ message: "Active is true (listed in the catalog) or false (hidden)" }).optional(),
   })
-  .refine((v) => Object.values(v).some((x) => x !== undefined), { message: "Nothing to change: give name, description, version, hostKinds, purpose, sizeMb, licensed or active" });
+  .refine((v) => Object.values(v).some((x) => x !== undefined), { message: "Nothing to change: give name, description, version, hostKinds, purpose, sizeMb, licensed, recipeSlug or active" });
 
 export type ImageUpdate = z.infer<typeof imageUpdateInput>;
 

@@ -5,7 +5,7 @@ import { isUuid } from "../validation/ids";
 import { conflict, notFound, UserError } from "../errors";
 import { lockForTransaction } from "../db/locks";
 import { markUnchanged, writeAudit } from "../audit/write";
-import { hostKindsProblem, type ImageInput, type ImageUpdate } from "./input";
+import { hostKindsProblem, recipeKindsProblem, type ImageInput, type ImageUpdate } from "./input";
 import type { Actor } from "../auth/actor";
 
 
@@ -111,6 +111,8 @@ export async function updateImage(db: Db, actor: Actor, imageId: string, input: 
     if (image.retiredAt) throw conflict(`${image.name} is retired: it can no longer be changed`);
     const kinds = input.hostKinds ? hostKindsProblem(image.os, input.hostKinds) : null;
     if (kinds) throw new UserError(kinds, 422, { hostKinds: [kinds] });
+    const recipe = recipeKindsProblem(input.recipeSlug === undefined ? image.recipeSlug : input.recipeSlug, input.hostKinds ?? image.hostKinds);
+    if (recipe) throw new UserError(recipe, 422, { [input.recipeSlug === undefined ? "hostKinds" : "recipeSlug"]: [recipe] });
     const changed = (Object.keys(input) as (keyof ImageUpdate)[]).filter(
       (k) => input[k] !== undefined && JSON.stringify(input[k]) !== JSON.stringify(image[k]),
     );

@@ -34,6 +34,7 @@ export async function registerBuiltImages(db: Db, t: Transport, store: string): 
       purpose: image.purpose,
       sizeMb,
       checksum: disk.sha256,
+      recipeSlug: image.recipe ?? null,
       artifact: { store: "golden" as const, kernelVersion: manifest.kernelVersion, recipeHash: manifest.recipeHash, builtAt: manifest.builtAt, files: manifest.files },
     };
     const [existing] = await db.select({ id: images.id }).from(images).where(eq(images.slug, image.slug));

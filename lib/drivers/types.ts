@@ -72,7 +72,11 @@ export type GuestHostPlan = {
 /** An account the order adds: a login name, its uid, supplementary groups and its SSH keys (one per line). */
 export type GuestAccount = { name: string; uid: number; groups: string[]; sshKeys: string };
 
-/** sysctl values and environment variables for the service (/etc/portal/env in the guest). */
+/**
+ * sysctl values and environment variables for the service (/etc/portal/env in the guest:
+ * KEY=value lines; values may hold spaces, so a recipe reads the file line by line and never
+ * sources it as shell code).
+ */
 export type GuestSettings = { sysctl: Record<string, string>; env: Record<string, string> };
 
 /**

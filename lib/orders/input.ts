@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { orderPurposes } from "../db/schema/enums";
 import { HOSTNAME, numeric } from "../validation/fields";
+import { orderRecipeFields } from "../recipes/order-input";
 
 /**
  * Order input, shared by the order form (validation as you type) and the API. No server
@@ -33,6 +34,8 @@ export const orderInput = z.strictObject({
       .min(1, "Lease is at least 1 day")
       .max(MAX_LEASE_DAYS, `Lease is at most ${MAX_LEASE_DAYS} days`),
   ).optional(),
+  /** Recipe parameters, uploads, accounts and settings: shapes here, what the image's recipe allows in createOrder. */
+  ...orderRecipeFields,
 });
 
 export type OrderInput = z.infer<typeof orderInput>;

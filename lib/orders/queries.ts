@@ -2,8 +2,10 @@ import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import {
   environments, flavors, groups, hosts, images, ipAllocations, memberships, networks, orders,
-  pipelineRuns, pipelineSteps, policyDecisions, stepLogs, users, type OrderStatus, type Role,
+  orderUploads, pipelineRuns, pipelineSteps, policyDecisions, stepLogs, users, type OrderStatus, type Role,
 } from "../db/schema";
+import { checkRecipeOrder } from "../recipes/order-check";
+import { accountsView, orderRecipeView, settingsView } from "../recipes/view";
 import { conflict, forbidden, notFound, UserError } from "../errors";
 import { decideOrder, recordDecision } from "../policy/approval";
 import { enforceQuota, orderNeed } from "../policy/quota";
@@ -70,6 +72,9 @@ export async function createOrder(db: Db, actor: Actor, input: OrderInput) {
   if (settings.flavorIds.length && !settings.flavorIds.includes(flavor.id)) fields.flavor = [`Size ${flavor.name} is not offered to group ${group.name}`];
   if (settings.networkIds.length && !settings.networkIds.includes(network.id)) fields.network = [`${network.name} is not one of group ${group.name}'s networks`];
   if (Object.keys(fields).length) throw new UserError("The order has invalid fields", 422, fields);
+  // The image's recipe: its parameters, uploads and allowed settings; accounts get their uids.
+  const extra = checkRecipeOrder(image.recipeSlug, input);
+  if (Object.keys(extra.errors).length) throw new UserError("The order has invalid fields", 422, extra.errors);
 
   const purpose = input.purpose ?? image.purpose;
   const leaseDays = input.leaseDays ?? DEFAULT_LEASE_DAYS;
@@ -105,6 +110,9 @@ export async function createOrder(db: Db, actor: Actor, input: OrderInput) {
           name: input.name,
           purpose,
           leaseDays,
+          recipe: extra.recipe,
+          accounts: extra.accounts,
+          settings: extra.settings,
           status: decision.outcome === "approve" ? "queued" : "pending_approval",
           reason: decision.explanation,
           // Delivery clock: policy decides at once; the approval wait is zero.
@@ -112,12 +120,19 @@ export async function createOrder(db: Db, actor: Actor, input: OrderInput) {
         })
         .returning();
       await recordDecision(tx, { ...decision, orderId: order.id, userId: actor.id, groupId: group.id, request });
+      if (extra.uploads.length) await tx.insert(orderUploads).values(extra.uploads.map((u) => ({ orderId: order.id, ...u })));
       const run = decision.outcome === "approve" ? await createRun(tx, order.id, "provision") : null;
       // A held order: its owner and whoever may decide are told, in this commit.
       const mailIds = run ? [] : await recordOrderEvent(tx, { kind: "order.held", orderId: order.id });
       await writeAudit(tx, {
         actorId: actor.id, action: "order.create", targetType: "order", targetId: order.id,
-        data: { image: image.slug, flavor: flavor.slug, network: network.slug, group: group.slug, decision: decision.ruleKey },
+        data: {
+          image: image.slug, flavor: flavor.slug, network: network.slug, group: group.slug, decision: decision.ruleKey,
+          ...(extra.recipe ? { recipe: `${extra.recipe.slug}/${extra.recipe.version}` } : {}),
+          ...(extra.accounts ? { accounts: extra.accounts.map((a) => a.name) } : {}),
+          ...(extra.settings ? { sysctl: Object.keys(extra.settings.sysctl), env: Object.keys(extra.settings.env) } : {}),
+          ...(extra.uploads.length ? { uploads: extra.uploads.map((u) => ({ field: u.field, size: u.size, sha256: u.sha256 })) } : {}),
+        },
         after: { status: order.status, name: order.name, reason: order.reason },
       });
       return { order, run, mailIds };
@@ -454,6 +469,10 @@ export async function orderView(db: Db, orderId: string) {
     /** A failed order: until when it holds its host and addresses for a retry, or that it released them. */
     hold: row.order.status === "failed" ? await failedHoldOf(db, orderId) : null,
     run: provision ? { id: provision.id, status: provision.status, attempt: provision.attempt, error: provision.error, waitingFor: provision.waitingFor } : null,
+    /** The image's recipe: its parameters, its own steps (from the guest's console) and outputs (secrets: only whether they can be shown). */
+    recipe: await orderRecipeView(db, o, steps.find((s) => s.runId === provision?.id && s.name === "wait_ready") ?? null, addresses),
+    accounts: accountsView(o.accounts),
+    settings: settingsView(o.settings),
     steps: stepView(provision?.id),
     teardown: teardown ? { status: teardown.status, waitingFor: teardown.waitingFor, steps: stepView(teardown.id) } : null,
     environment: envRow

@@ -21,6 +21,7 @@ import { recordOrderEvent } from "../notifications/order-events";
 import { dispatchMail } from "../mail/outbox";
 import { workerId } from "../env";
 import { handOff, ownerOfRun } from "./handoff";
+import { recipeForSpec } from "../recipes/deploy";
 
 type StepFn = (db: Db, ctx: OrderContext, io: StepIo) => Promise<void>;
 
@@ -110,6 +111,8 @@ const driverSteps: Record<string, (d: ReturnType<typeof driverFor>) => (spec: Re
   destroy: (d) => d.destroy.bind(d),
 };
 
+const recipeSteps = new Set(["glue", "boot", "wait_ready"]);
+
 async function runStep(db: Db, name: string, ctx: OrderContext, io: StepIo, keepData: boolean): Promise<"done" | "skipped"> {
   const own = portalSteps[name];
   if (own) {
@@ -122,7 +125,10 @@ async function runStep(db: Db, name: string, ctx: OrderContext, io: StepIo, keep
     if (ctx.order.status === "retiring" || ctx.order.status === "cancelled") return "skipped";
     throw new Error(`step ${name} needs a placed environment`);
   }
-  await pick(driverFor(ctx.host.kind, db))({ ...deploySpec(ctx), keepData }, io);
+  const spec = { ...deploySpec(ctx), keepData };
+  // The order's recipe, accounts and settings go into the guest at glue; boot and wait-until-ready check them.
+  const withRecipe = recipeSteps.has(name) ? { ...spec, ...(await recipeForSpec(db, ctx.order, spec, { writes: name === "glue" })) } : spec;
+  await pick(driverFor(ctx.host.kind, db))(withRecipe, io);
   if (name === "glue") await recordLogin(db, ctx);
   return "done";
 }

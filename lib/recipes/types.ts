@@ -93,6 +93,8 @@ export type RecipeForm<P extends Record<string, unknown> = Record<string, unknow
 export type Recipe<P extends Record<string, unknown> = Record<string, unknown>> = RecipeForm<P> & {
   /** Checks an uploaded file for a field of kind `file`; returns what is wrong, or null. Server side only. */
   checkUpload?: (field: string, data: Buffer) => string | null;
+  /** An output's value when the guest reports none (Xen, zones and sim guests run no check that reports): from the addresses. */
+  outputValue?: (name: string, ctx: { addresses: { purpose: string; ip: string }[] }) => string | null;
   /** The rendering for QEMU guests (and what the sim driver records). */
   render: (params: P, ctx: RecipeContext) => GuestRecipe;
   /** The rendering for Xen and zones guests (emulator-tested only). */

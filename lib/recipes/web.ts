@@ -102,9 +102,9 @@ else
   echo "page written to ${files.page}"
 fi
 echo "step service"
-set -a
-. /etc/portal/env
-set +a
+# The order's variables for the service: KEY=value lines (names and values checked by the
+# portal; values may hold spaces), exported one by one, never sourced as shell code.
+while IFS='=' read -r key value; do [ -n "$key" ] && export "$key=$value"; done < /etc/portal/env
 httpd -p 80 -h /srv/www -c ${files.conf}
 echo "httpd serves /srv/www on port 80"
 `,
@@ -120,18 +120,21 @@ echo "url=http://${ip}/"
  * enabled with svcadm through zlogin. Emulator-tested only.
  */
 function hostPlan(params: WebParams, ctx: RecipeContext, kind: "xen" | "zones"): RecipeHostPlan {
-  const ip = serviceAddress(ctx);
+  const checkIp = (ctx.addresses.find((a) => a.purpose === "service") ?? ctx.addresses[0])?.ip ?? serviceAddress(ctx);
   const hashed = shaPassword(ctx.secrets.adminPassword ?? "");
   const docroot = kind === "xen" ? "/var/www/html" : "/var/apache2/2.2/htdocs";
   const site = ctx.uploads.site;
   const page = { path: `${docroot}/index.html`, content: webPage(params, ctx), mode: 0o644, description: "The order's page (title and body, HTML-escaped)" };
   const siteFile = site
-    ? [{ path: "/var/lib/portal/site.tar.gz.b64", content: `${site.toString("base64")}\n`, mode: 0o600, description: "The uploaded site (.tar.gz, base64; checked when the order was made)" }]
+    ? [{ path: "/var/lib/portal/site.tar.gz.b64", content: site.toString("base64"), mode: 0o600, description: "The uploaded site (.tar.gz, base64; checked when the order was made)" }]
     : [];
+  // The site travels as base64 text (plan files are text) and is decoded in the guest with
+  // openssl (Debian and Solaris 10 both have it; Solaris 10 has no base64), unpacked with GNU tar
+  // (Solaris 10: /usr/sfw/bin/gtar, its own tar has no -z).
   const unpack = site
     ? [
-        { argv: ["base64", "-d", "-i", "/var/lib/portal/site.tar.gz.b64", "-o", "/var/lib/portal/site.tar.gz"], description: "Decode the uploaded site" },
-        { argv: ["tar", "-xzof", "/var/lib/portal/site.tar.gz", "-C", docroot], description: `Unpack the site into ${docroot}` },
+        { argv: [kind === "xen" ? "openssl" : "/usr/sfw/bin/openssl", "base64", "-d", "-A", "-in", "/var/lib/portal/site.tar.gz.b64", "-out", "/var/lib/portal/site.tar.gz"], description: "Decode the uploaded site" },
+        { argv: [kind === "xen" ? "tar" : "/usr/sfw/bin/gtar", "-xzof", "/var/lib/portal/site.tar.gz", "-C", docroot], description: `Unpack the site into ${docroot}` },
       ]
     : [];
   if (kind === "xen") {
@@ -152,7 +155,8 @@ function hostPlan(params: WebParams, ctx: RecipeContext, kind: "xen" | "zones"):
         { argv: ["chown", "root:www-data", "/etc/nginx/portal-private.htpasswd"], description: "Only nginx reads the password file" },
         { argv: ["systemctl", "enable", "nginx.service"], description: "Start nginx at boot" },
       ],
-      check: { argv: ["wget", "-q", "-O", "-", "-T", "5", `http://${ip}/`], ready: "<h1>|<html", description: `The guest answers HTTP on ${ip} port 80` },
+      // From the dom0, which reaches the guest on its service address (as for SSH).
+      check: { argv: ["wget", "-q", "-O", "-", "-T", "5", `http://${checkIp}/`], ready: "<h1>|<html", description: `The guest answers HTTP on ${checkIp} port 80` },
     };
   }
   return {
@@ -183,6 +187,10 @@ export const web: Recipe<WebParams> = {
     if ("problem" in r) return `The site archive is refused: ${r.problem}`;
     if (!r.entries.some((e) => e.type === "file")) return "The site archive holds no file";
     return null;
+  },
+  outputValue(name, { addresses }) {
+    const a = addresses.find((x) => x.purpose === "production") ?? addresses[0];
+    return name === "url" && a ? `http://${a.ip}/` : null;
   },
   render,
   hostPlan,

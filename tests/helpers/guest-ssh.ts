@@ -12,7 +12,8 @@ import { invoke } from "./http";
 
 const run = promisify(execFile);
 
-export type GuestSsh = { netns: string; address: string; key: string; knownHosts: string };
+/** `user`: the account to log in as (root when left out). */
+export type GuestSsh = { netns: string; address: string; key: string; knownHosts: string; user?: string };
 
 /** Runs `command` on the guest; the exit code and output, never a throw. */
 export async function guestSsh(to: GuestSsh, command: string, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -20,7 +21,7 @@ export async function guestSsh(to: GuestSsh, command: string, input?: string): P
     "netns", "exec", to.netns,
     "ssh", "-F", "/dev/null", "-i", to.key, "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", "-o", "BatchMode=yes",
     "-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${to.knownHosts}`, "-o", "ConnectTimeout=20", "-o", "LogLevel=ERROR",
-    `root@${to.address}`, command,
+    `${to.user ?? "root"}@${to.address}`, command,
   ];
   const child = run("ip", argv, { timeout: 60_000 });
   child.child.stdin?.end(input ?? "");

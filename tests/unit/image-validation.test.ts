@@ -27,7 +27,7 @@ describe("a new image", () => {
   });
 
   it("accepts a Linux image with defaults for description, root type and licence", () => {
-    expect(imageInput.parse(linux)).toEqual({ ...linux, description: "", rootType: null, licensed: false });
+    expect(imageInput.parse(linux)).toEqual({ ...linux, description: "", rootType: null, licensed: false, recipeSlug: null });
   });
 
   it("accepts a Solaris zone image with its root type", () => {

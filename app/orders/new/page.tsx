@@ -39,7 +39,7 @@ export default async function NewOrderPage({ searchParams }: { searchParams: Pro
     <>
       <PageHeader title="Order an environment" description="Fields are checked as you type; the portal checks them again when you submit." />
       <OrderForm
-        images={catalog.images.map((i) => ({ slug: i.slug, name: i.name, os: i.os, version: i.version, purpose: i.purpose, sizeMb: i.sizeMb, hostKinds: shownHostKinds(user.role, i.hostKinds), licensed: i.licensed }))}
+        images={catalog.images.map((i) => ({ slug: i.slug, name: i.name, os: i.os, version: i.version, purpose: i.purpose, sizeMb: i.sizeMb, hostKinds: shownHostKinds(user.role, i.hostKinds), licensed: i.licensed, recipe: i.recipeSlug }))}
         flavors={catalog.flavors.map((f) => ({ slug: f.slug, name: f.name, vcpus: f.vcpus, memoryMb: f.memoryMb, diskGb: f.diskGb, cpuCap: f.cpuCap }))}
         networks={catalog.networks.filter((n) => n.purpose === "production").map((n) => ({ slug: n.slug, name: n.name, cidr: n.cidr }))}
         initialImage={catalog.images.some((i) => i.slug === image) ? image : undefined}

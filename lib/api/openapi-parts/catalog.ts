@@ -113,7 +113,7 @@ export const catalogPart: OpenApiPart = {
       patch: {
         operationId: "updateImage",
         summary:
-          "Change an image (admins): name, description, version, hypervisors, purpose, size or licence; `active: false` hides it from the catalog " +
+          "Change an image (admins): name, description, version, hypervisors, purpose, size, licence or recipe; `active: false` hides it from the catalog " +
           "(not listed, not orderable; environments built from it keep running), `active: true` lists it again. Slug, OS, source and root type stay. Audited",
         parameters: [uuidParam("id", "The image's id")],
         requestBody: body("ImageUpdate"),
@@ -168,6 +168,8 @@ export const catalogPart: OpenApiPart = {
         os: { enum: ["linux", "solaris"] }, version: { type: "string" }, hostKinds, source: { enum: ["install-file", "clone", "copy"] },
         rootType: { enum: ["sparse", "whole", null], description: "Solaris zones: sparse or whole root" }, purpose: { enum: ["test", "development", "database", "web"] },
         sizeMb: { type: "integer" }, licensed: { type: "boolean", description: "Licensed per CPU: deployed with a CPU cap" },
+        recipe: { type: ["string", "null"], description: "The recipe (GET /api/v1/recipes/{slug}) the item runs at first boot; null for a bare image" },
+        recipeSlug: { type: ["string", "null"], description: "Admin views: the same recipe slug, as the images API takes it" },
       },
     },
     Flavor: {

@@ -15,13 +15,14 @@ import { hostsPart } from "./hosts";
 import { networksPart } from "./networks";
 import { ordersPart } from "./orders";
 import { planPart } from "./plan";
+import { recipesPart } from "./recipes";
 import { signInPart } from "./sign-in";
 import { usagePart } from "./usage";
 import { workersPart } from "./workers";
 
 /** Every area's part of the OpenAPI document, in the order the document lists them; one import and one entry per area. */
 export const openApiParts: OpenApiPart[] = [
-  catalogPart, ordersPart, environmentsPart, environmentsMigratePart, environmentsConsolePart, environmentsSnapshotsPart, environmentsBackupsPart, governanceDelivery, governanceAudit, governancePolicy,
+  catalogPart, recipesPart, ordersPart, environmentsPart, environmentsMigratePart, environmentsConsolePart, environmentsSnapshotsPart, environmentsBackupsPart, governanceDelivery, governanceAudit, governancePolicy,
   governanceLeases, governanceCourses, hostsPart, networksPart, planPart, accountPart, signInPart,
   workersPart, usagePart,
 ];

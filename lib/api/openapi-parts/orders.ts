@@ -241,6 +241,17 @@ export const ordersPart: OpenApiPart = {
           },
         },
         lease: { description: "The lease of a delivered order (also once it is retired); null before delivery", oneOf: [ref("Lease"), { type: "null" }] },
+        recipe: ref("OrderRecipe"),
+        accounts: {
+          type: "array",
+          description: "Accounts the order adds to the guest (uids from 1001, given by the portal); the number of SSH keys, not the keys",
+          items: { type: "object", properties: { name: { type: "string" }, uid: { type: "integer" }, groups: { type: "array", items: { type: "string" } }, keys: { type: "integer" } } },
+        },
+        settings: {
+          type: "object",
+          description: "sysctl values and the service's environment variables the order set",
+          properties: { sysctl: { type: "object", additionalProperties: { type: "string" } }, env: { type: "object", additionalProperties: { type: "string" } } },
+        },
       },
     },
     Connection: {

@@ -308,9 +308,10 @@ done
 `;
 
 /**
- * The catalog images built from this recipe: one golden build, one disk mode each; an image
- * with a `layer` boots the same kernel and base initramfs followed by that layer's archive
- * (./postgres.ts), built by `npm run images:build` when its packages are installed.
+ * The catalog images built from this recipe: one golden build, one disk mode each. A catalog
+ * item may also name an application recipe (lib/recipes) the guest runs at first boot. An
+ * image with a `layer` boots the same kernel and base initramfs followed by that layer's
+ * archive (./postgres.ts), built by `npm run images:build` when its packages are installed.
  */
 export const qemuCatalogImages: {
   slug: string;
@@ -318,6 +319,8 @@ export const qemuCatalogImages: {
   source: ImageSource;
   purpose: "test" | "development" | "database" | "web";
   description: string;
+  /** The application recipe (lib/recipes slug) the catalog item runs, if any. */
+  recipe?: string;
   layer?: "postgres";
 }[] = [
   {
@@ -342,11 +345,20 @@ export const qemuCatalogImages: {
     description: "Built from the install recipe (kernel and busybox from Debian packages) onto a fresh, empty disk.",
   },
   {
+    slug: "web-qemu",
+    name: "Web service (QEMU)",
+    source: "clone",
+    purpose: "web",
+    description: "The Linux guest serving HTTP on port 80 (busybox httpd): a page from your title and text, or your own site uploaded as a .tar.gz.",
+    recipe: "web",
+  },
+  {
     slug: "linux-qemu-postgres",
-    name: "Linux (QEMU) with PostgreSQL 15",
+    name: "PostgreSQL database (QEMU)",
     source: "clone",
     purpose: "database",
-    description: "The same guest with Debian's PostgreSQL 15 server and clients in its image; its database lives on the disk at /data.",
+    description: "PostgreSQL 15 with your database and its owner, on port 5432; the owner's password is made for you and shown once. The image is the Linux guest with Debian's PostgreSQL 15 server and clients; the database lives on the disk at /data.",
+    recipe: "postgres",
     layer: "postgres",
   },
 ];

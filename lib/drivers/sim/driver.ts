@@ -5,6 +5,7 @@ import { Readable } from "node:stream";
 import { readSmallCopy } from "../disk-copy";
 import { BACKUP_MARKER_FILE, StepError, type DeploySpec, type DiskCopy, type DiskSink, type HypervisorDriver, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
 import { SimConsole } from "./console";
+import { checkRecipe, renderAccounts, renderSettings } from "../qemu/glue";
 import { simUsage } from "./usage";
 import type { SimHostState } from "./state";
 
@@ -83,9 +84,18 @@ export class SimDriver implements HypervisorDriver {
 
   glue(spec: DeploySpec, io: StepIo) {
     const cap = spec.flavor.cpuCap ? `, capped at ${spec.flavor.cpuCap} CPUs` : "";
+    // The same checks as a real guest's glue; what would be written is recorded in the log.
+    const accounts = spec.accounts ?? [];
+    if (accounts.length) renderAccounts(accounts);
+    if (spec.settings) renderSettings(spec.settings);
+    if (spec.recipe) checkRecipe(spec.recipe);
     return this.step(spec, io, "glue", "glue", spec.hostname, "written", [
       `hostname ${spec.hostname}; ${spec.flavor.vcpus} vCPUs, ${spec.flavor.memoryMb} MiB${cap}`,
       spec.sshPublicKey ? `authorized_keys: owner's key ${sshFingerprint(spec.sshPublicKey)} installed` : "authorized_keys: owner has no key on file",
+      ...accounts.map((a) => `account ${a.name} (uid ${a.uid})${a.groups.length ? ` in ${a.groups.join(",")}` : ""}${a.sshKeys ? `, ${a.sshKeys.split("\n").length} SSH key(s)` : ""}`),
+      ...Object.entries(spec.settings?.sysctl ?? {}).map(([k, v]) => `sysctl ${k}=${v}`),
+      ...(Object.keys(spec.settings?.env ?? {}).length ? [`service environment: ${Object.keys(spec.settings!.env).join(", ")}`] : []),
+      ...(spec.recipe ? [`recipe ${spec.recipe.slug} ${spec.recipe.version}: ${spec.recipe.files.map((f) => f.path).join(", ")}; setup and check written`] : []),
     ]);
   }
 
@@ -94,8 +104,13 @@ export class SimDriver implements HypervisorDriver {
   }
 
   waitReady(spec: DeploySpec, io: StepIo) {
+    // A simulated guest "runs" the recipe: its own steps appear as a real guest prints them.
+    const recipe = spec.recipe
+      ? [...(spec.recipe.steps ?? []).filter((s) => s !== "check").map((s) => `portal-recipe: step ${s}`), "portal-recipe: setup-exit 0", `portal-init: recipe ${spec.recipe.slug} check: ok`]
+      : [];
     return this.step(spec, io, "wait_ready", "readiness", spec.hostname, "ready", [
       `waiting for ${spec.hostname} to answer`,
+      ...recipe,
       ...spec.addresses.map((a) => `guest reports ${a.ip} (${a.mac})`),
     ]);
   }

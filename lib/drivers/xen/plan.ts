@@ -8,6 +8,17 @@ import { assertSafeSpec, prefixOf } from "../plan/validate";
 import { run, write, type Plan, type PlanStep, type RunAction } from "../plan/types";
 import type { DeploySpec } from "../types";
 import type { XenHostConfig } from "./config";
+import { xenGuestExtras, xenRecipeCheck } from "../plan/guest-extras";
+
+/** What the glue step adds for the order besides the owner's key, in words. */
+function glueExtras(spec: DeploySpec): string {
+  const parts = [
+    spec.accounts?.length ? `${spec.accounts.length} account${spec.accounts.length === 1 ? "" : "s"}` : "",
+    spec.settings && (Object.keys(spec.settings.sysctl).length || Object.keys(spec.settings.env).length) ? "system settings" : "",
+    spec.recipePlan ? `the recipe ${spec.recipePlan.slug} ${spec.recipePlan.version}` : "",
+  ].filter(Boolean);
+  return parts.length ? `; ${parts.join(", ")}` : "";
+}
 
 const GiB = 1024 ** 3;
 
@@ -210,7 +221,7 @@ export function xenProvisionPlan(spec: DeploySpec, cfg: XenHostConfig): Plan {
     },
     {
       step: "glue",
-      description: "Write hostname, network settings and the owner's SSH key into the guest's filesystem",
+      description: `Write hostname, network settings and the owner's SSH key into the guest's filesystem${glueExtras(spec)}`,
       actions: [
         ...mountActions(n),
         write(`${n.mountPoint}/etc/hostname`, `${spec.hostname}\n`, 0o644, "Hostname"),
@@ -222,6 +233,8 @@ export function xenProvisionPlan(spec: DeploySpec, cfg: XenHostConfig): Plan {
               write(`${n.mountPoint}/root/.ssh/authorized_keys`, `${spec.sshPublicKey}\n`, 0o600, "The owner's SSH public key for root"),
             ]
           : []),
+        // The order's accounts, settings and recipe (lib/drivers/plan/guest-extras.ts), on the mounted root.
+        ...xenGuestExtras(spec, n.mountPoint),
         umountAction(n),
       ],
     },
@@ -255,6 +268,7 @@ export function xenProvisionPlan(spec: DeploySpec, cfg: XenHostConfig): Plan {
               }),
             ]
           : []),
+        ...xenRecipeCheck(spec),
       ],
     },
   ];

@@ -19,6 +19,7 @@ import { assertSafeSpec, netmaskOf, prefixOf } from "../plan/validate";
 import { run, write, type Plan, type PlanStep } from "../plan/types";
 import type { DeploySpec } from "../types";
 import type { ZonesHostConfig } from "./config";
+import { zoneGuestCommands, zoneGuestFiles } from "../plan/guest-extras";
 
 export function zoneNames(spec: DeploySpec, cfg: ZonesHostConfig) {
   return {
@@ -205,6 +206,8 @@ export function zonesProvisionPlan(spec: DeploySpec, cfg: ZonesHostConfig): Plan
               write(`${root}/.ssh/authorized_keys`, `${spec.sshPublicKey}\n`, 0o600, "The owner's SSH public key for root"),
             ]
           : []),
+        // The service's variables and the recipe's files (lib/drivers/plan/guest-extras.ts); accounts and commands once the zone runs.
+        ...zoneGuestFiles(spec, root),
       ],
     },
     {
@@ -214,7 +217,7 @@ export function zonesProvisionPlan(spec: DeploySpec, cfg: ZonesHostConfig): Plan
     },
     {
       step: "wait_ready",
-      description: "Wait until zoneadm says running and the zone's SSH service is online",
+      description: `Wait until zoneadm says running and the zone's SSH service is online${spec.accounts?.length || spec.recipePlan ? `; then add the order's accounts and run its recipe${spec.recipePlan ? ` ${spec.recipePlan.slug}` : ""} in the zone` : ""}`,
       actions: [
         run(["zoneadm", "-z", n.zone, "list", "-p"], `Zone ${n.zone} running`, {
           until: { ready: zoneState(n.zone, "running"), what: `zone ${n.zone} to run`, attempts: 60, intervalMs: 2000 },
@@ -222,6 +225,7 @@ export function zonesProvisionPlan(spec: DeploySpec, cfg: ZonesHostConfig): Plan
         run(["zlogin", n.zone, "svcs", "-H", "-o", "state", "ssh"], "The zone answers: its SSH service is online", {
           until: { ready: /^online\s*$/m, what: `${n.zone} to answer (ssh service online)`, attempts: 90, intervalMs: 2000 },
         }),
+        ...zoneGuestCommands(spec, root),
       ],
     },
   ];

@@ -29,12 +29,24 @@ export interface paths {
     post: operations["createImage"];
   };
   "/api/v1/images/{id}": {
-    /** Change an image (admins): name, description, version, hypervisors, purpose, size or licence; `active: false` hides it from the catalog (not listed, not orderable; environments built from it keep running), `active: true` lists it again. Slug, OS, source and root type stay. Audited */
+    /** Change an image (admins): name, description, version, hypervisors, purpose, size, licence or recipe; `active: false` hides it from the catalog (not listed, not orderable; environments built from it keep running), `active: true` lists it again. Slug, OS, source and root type stay. Audited */
     patch: operations["updateImage"];
   };
   "/api/v1/images/{id}/retire": {
     /** Retire an image for good (admins): hidden from the catalog and from what groups may offer, no longer changeable; orders keep pointing at it. Refused while an order that is not rejected, cancelled or retired uses it, or an active course hands out machines of it. Retiring it again changes nothing. Audited */
     post: operations["retireImage"];
+  };
+  "/api/v1/recipes": {
+    /** The recipes catalog items run at first boot, each with its parameters as JSON Schema, form fields, own steps, allowed settings and outputs */
+    get: operations["listRecipes"];
+  };
+  "/api/v1/recipes/{slug}": {
+    /** One recipe by slug */
+    get: operations["getRecipe"];
+  };
+  "/api/v1/orders/{id}/secrets": {
+    /** The owner's one look at the passwords the order's recipe made at deploy time: returned once, then forgotten (the portal keeps only a sha256 hash). A second call returns none. Owner only (not admins or approvers). Audited (names, never values) */
+    post: operations["revealOrderSecrets"];
   };
   "/api/v1/orders": {
     /** My orders (all for admins; scope=approvals for the approval queue, oldest first), newest first, 50 a page */
@@ -413,6 +425,8 @@ export interface components {
       sizeMb: number;
       /** @default false */
       licensed?: boolean;
+      /** @default null */
+      recipeSlug?: string | null;
       /** @enum {string} */
       os: "linux" | "solaris";
       /** @enum {string} */
@@ -428,6 +442,7 @@ export interface components {
       purpose?: "test" | "development" | "database" | "web";
       sizeMb?: number;
       licensed?: boolean;
+      recipeSlug?: string | null;
       active?: boolean;
     };
     AdminImage: components["schemas"]["CatalogImage"] & ({
@@ -463,6 +478,10 @@ export interface components {
       sizeMb?: number;
       /** @description Licensed per CPU: deployed with a CPU cap */
       licensed?: boolean;
+      /** @description The recipe (GET /api/v1/recipes/{slug}) the item runs at first boot; null for a bare image */
+      recipe?: string | null;
+      /** @description Admin views: the same recipe slug, as the images API takes it */
+      recipeSlug?: string | null;
     };
     Flavor: {
       /** Format: uuid */
@@ -502,6 +521,94 @@ export interface components {
       /** Format: date-time */
       createdAt?: string;
     };
+    Recipe: {
+      slug: string;
+      version: string;
+      name: string;
+      description?: string;
+      /** @description Catalog images (slugs) it is made for */
+      images?: string[];
+      /** @description Host kinds it has a rendering for (xen and zones: tested against emulators only) */
+      hostKinds?: ("sim" | "qemu" | "xen" | "zones")[];
+      /** @description JSON Schema of the order's `recipe` object (generated from the recipe's zod schema; unknown keys are refused) */
+      parameters: Record<string, never>;
+      /** @description The order form's fields */
+      fields: ({
+          /** @description The parameter's key in the order's `recipe` object, or (kind file) its key in `uploads` */
+          name: string;
+          label: string;
+          /** @enum {unknown} */
+          kind: "text" | "textarea" | "file";
+          help?: string | null;
+          /** @description file: the file types taken, e.g. .tar.gz */
+          accept?: string | null;
+          /** @description file: the largest file taken, in bytes */
+          maxBytes?: number | null;
+          required?: boolean;
+        })[];
+      /** @description The recipe's own steps, shown under the wait-until-ready step */
+      steps: {
+          name?: string;
+          label?: string;
+        }[];
+      /** @description What an order's `settings` may name under this recipe */
+      settings: {
+        sysctl?: string[];
+        env?: string[];
+      };
+      outputs: ({
+          name?: string;
+          label?: string;
+          /**
+           * @description secret: shown to the owner once (POST /api/v1/orders/{id}/secrets), then kept only as a hash
+           * @enum {unknown}
+           */
+          kind?: "url" | "text" | "secret";
+          help?: string | null;
+        })[];
+      /** @description How long the guest's check may take to pass after setup */
+      timeoutSeconds?: number;
+    };
+    /** @description The image's recipe as the order runs it; null for a bare image */
+    OrderRecipe: ({
+      slug?: string;
+      version?: string;
+      name?: string;
+      /** @description The parameters as checked when the order was made */
+      params?: Record<string, never>;
+      uploads?: {
+          field?: string;
+          fileName?: string;
+          size?: number;
+          sha256?: string;
+        }[];
+      /** @description The recipe's own steps, from the guest's console (`portal-recipe: step NAME` lines of the wait-until-ready step) */
+      steps?: ({
+          name?: string;
+          label?: string;
+          /** @enum {unknown} */
+          status?: "pending" | "running" | "succeeded" | "failed";
+          /** Format: date-time */
+          startedAt?: string | null;
+          /** Format: date-time */
+          finishedAt?: string | null;
+        })[];
+      outputs?: ({
+          name?: string;
+          label?: string;
+          /** @enum {unknown} */
+          kind?: "url" | "text" | "secret";
+          help?: string | null;
+          /** @description url and text outputs once the guest reported them; never a secret's value */
+          value?: string | null;
+          /** @description secret outputs: available (can still be shown once) and when it was shown */
+          secret?: ({
+            available?: boolean;
+            /** Format: date-time */
+            revealedAt?: string | null;
+          }) | null;
+        })[];
+    }) | null;
     OrderInput: {
       image: string;
       flavor: string;
@@ -511,6 +618,32 @@ export interface components {
       purpose?: "test" | "development" | "database" | "web";
       group?: string;
       leaseDays?: number;
+      recipe?: {
+        [key: string]: unknown;
+      };
+      uploads?: {
+        [key: string]: {
+          name: string;
+          data: string;
+        };
+      };
+      accounts?: {
+          name: string;
+          /** @default [] */
+          groups?: string[];
+          /** @default */
+          sshKeys?: string;
+        }[];
+      settings?: {
+        /** @default {} */
+        sysctl?: {
+          [key: string]: string;
+        };
+        /** @default {} */
+        env?: {
+          [key: string]: string;
+        };
+      };
     };
     DecisionInput: {
       reason?: string;
@@ -683,6 +816,23 @@ export interface components {
       };
       /** @description The lease of a delivered order (also once it is retired); null before delivery */
       lease?: components["schemas"]["Lease"] | null;
+      recipe?: components["schemas"]["OrderRecipe"];
+      /** @description Accounts the order adds to the guest (uids from 1001, given by the portal); the number of SSH keys, not the keys */
+      accounts?: {
+          name?: string;
+          uid?: number;
+          groups?: string[];
+          keys?: number;
+        }[];
+      /** @description sysctl values and the service's environment variables the order set */
+      settings?: {
+        sysctl?: {
+          [key: string]: string;
+        };
+        env?: {
+          [key: string]: string;
+        };
+      };
     };
     Connection: {
       /** @description The account the glue step installed the owner's key for (root) */
@@ -1597,6 +1747,32 @@ export interface components {
       purpose?: "test" | "development" | "database" | "web";
       group?: string;
       leaseDays?: number;
+      recipe?: {
+        [key: string]: unknown;
+      };
+      uploads?: {
+        [key: string]: {
+          name: string;
+          data: string;
+        };
+      };
+      accounts?: {
+          name: string;
+          /** @default [] */
+          groups?: string[];
+          /** @default */
+          sshKeys?: string;
+        }[];
+      settings?: {
+        /** @default {} */
+        sysctl?: {
+          [key: string]: string;
+        };
+        /** @default {} */
+        env?: {
+          [key: string]: string;
+        };
+      };
       host?: string;
     };
     PlanResult: {
@@ -2044,7 +2220,7 @@ export interface operations {
       };
     };
   };
-  /** Change an image (admins): name, description, version, hypervisors, purpose, size or licence; `active: false` hides it from the catalog (not listed, not orderable; environments built from it keep running), `active: true` lists it again. Slug, OS, source and root type stay. Audited */
+  /** Change an image (admins): name, description, version, hypervisors, purpose, size, licence or recipe; `active: false` hides it from the catalog (not listed, not orderable; environments built from it keep running), `active: true` lists it again. Slug, OS, source and root type stay. Audited */
   updateImage: {
     parameters: {
       path: {
@@ -2122,6 +2298,81 @@ export interface operations {
       };
       /** @description Still in use: the message names the orders (the first 10, and how many more) and courses that use it */
       409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** The recipes catalog items run at first boot, each with its parameters as JSON Schema, form fields, own steps, allowed settings and outputs */
+  listRecipes: {
+    responses: {
+      /** @description Every recipe */
+      200: {
+        content: {
+          "application/json": {
+            recipes: components["schemas"]["Recipe"][];
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+    };
+  };
+  /** One recipe by slug */
+  getRecipe: {
+    parameters: {
+      path: {
+        /** @description The recipe's slug, e.g. web */
+        slug: string;
+      };
+    };
+    responses: {
+      /** @description The recipe */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Recipe"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description No such recipe */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** The owner's one look at the passwords the order's recipe made at deploy time: returned once, then forgotten (the portal keeps only a sha256 hash). A second call returns none. Owner only (not admins or approvers). Audited (names, never values) */
+  revealOrderSecrets: {
+    parameters: {
+      path: {
+        /** @description The order's id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The passwords shown now (empty when they were shown before or are not made yet) */
+      200: {
+        content: {
+          "application/json": {
+            secrets: {
+                name: string;
+                label: string;
+                value: string;
+              }[];
+            note: string;
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the order's owner sees its passwords; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such order, or not one you may see */
+      404: {
         content: {
           "application/json": components["schemas"]["Error"];
         };

@@ -12,6 +12,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { copyDir, facts, fail, load, out, parseArgs, save } from "./state.mjs";
 import { emulatedConsole } from "./console.mjs";
 import { createDataset, datasetAt, dirOf, zfsLoad, zfsSave } from "./zfs.mjs";
+import { inGuest } from "./guest.mjs";
 
 const SPARSE_DIRS = ["/lib", "/platform", "/sbin", "/usr"];
 const zonesLoad = () => load("zones/zones", {});
@@ -384,6 +385,16 @@ export function zlogin(args) {
     if (script !== 'mkdir -p "$3" && echo "$1" > "$2" && sync' || !inZone(file) || !inZone(dir)) fail(`zlogin: sh -c ${script}: not supported by this test emulator`, 127);
     mkdirSync(inZone(dir), { recursive: true });
     writeFileSync(inZone(file), `${text}\n`);
+    return;
+  }
+  // The order's accounts and recipe (./guest.mjs); svcadm and svcs of services other than ssh.
+  const fmri = rest.find((a) => a.startsWith("svc:/"));
+  if (prog === "svcs" && fmri) return out(zone.services?.[fmri] ?? "disabled");
+  const services = { ...(zone.services ?? {}) };
+  if (inGuest(root, prog, rest, services)) {
+    const all = zonesLoad();
+    all[name].services = services;
+    zonesSave(all);
     return;
   }
   if (prog === "svcs") {

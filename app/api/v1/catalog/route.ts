@@ -13,6 +13,7 @@ export const GET = apiRoute({}, async ({ db, req }) => {
     images: catalog.images.map((i) => ({
       id: i.id, slug: i.slug, name: i.name, description: i.description, os: i.os, version: i.version,
       hostKinds: i.hostKinds, source: i.source, rootType: i.rootType, purpose: i.purpose, sizeMb: i.sizeMb, licensed: i.licensed,
+      recipe: i.recipeSlug,
     })),
     flavors: catalog.flavors.map((f) => ({
       id: f.id, slug: f.slug, name: f.name, vcpus: f.vcpus, memoryMb: f.memoryMb, diskGb: f.diskGb, cpuCap: f.cpuCap, memoryCapMb: f.memoryCapMb,
