@@ -26,8 +26,10 @@ const identifier = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
  * psql script that makes the owner (with the password's SCRAM verifier) and the database it
- * owns, each only when missing: run at every boot, it changes nothing the second time (and
- * so never puts back a password the owner has changed since).
+ * owns, each only when missing: run at every boot, it changes nothing the second time, so it
+ * never puts back a password the owner has changed since. Only when the caller sets psql's
+ * variable `apply_password` (the guest does when this file differs from the one it applied
+ * last: a rebuild that kept the data brought a new password) is the owner's password set too.
  */
 export function databaseSql(database: string, owner: string, verifier: string): string {
   checkNames(database, owner);
@@ -37,6 +39,9 @@ export function databaseSql(database: string, owner: string, verifier: string): 
     `\\set db ${sqlLiteral(database, identifier, "the database's name")}`,
     `\\set verifier ${sqlLiteral(verifier, scramVerifierPattern, "the password's verifier")}`,
     "SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'owner', :'verifier') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'owner')\\gexec",
+    "\\if :apply_password",
+    "SELECT format('ALTER ROLE %I PASSWORD %L', :'owner', :'verifier')\\gexec",
+    "\\endif",
     "SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'owner') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db')\\gexec",
     "SELECT format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', :'db')\\gexec",
     "SELECT format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', :'db', :'owner')\\gexec",

@@ -1,8 +1,11 @@
+import { createHash } from "node:crypto";
 import { GUEST_HOOKS, type GuestRecipe } from "../drivers/types";
 import { postgresBin, postgresMajor } from "../drivers/images/postgres";
-import { databasePasswordPattern, scramVerifierEre } from "../validation/database";
+import { databasePasswordPattern } from "../validation/database";
 import { postgresForm, type PostgresParams } from "./postgres-form";
 import { checkNames, databaseSql, hbaConf, rotateSql, serverSettings } from "./postgres-sql";
+import { postgresXenPlan, postgresZonePlan } from "./postgres-hosts";
+import { databaseLines, setPasswordHook } from "./postgres-scripts";
 import { scramVerifier } from "./scram";
 import type { Recipe, RecipeContext, RecipeHostPlan } from "./types";
 
@@ -41,11 +44,20 @@ const files = {
   powerButton: "/etc/acpi/PWRF/00000080",
 } as const;
 
-/** The owner's password from the deploy's secrets, as its verifier (the only form that leaves the portal). */
+/** Secrets the portal makes at deploy time (lib/recipes/secrets.ts: 144 random bits, base64url) or at a rotation (letters and digits). */
+const deployPassword = /^[A-Za-z0-9_-]{16,64}$/;
+
+/**
+ * The owner's password from the deploy's secrets, as its verifier (the only form that leaves
+ * the portal). Its salt comes from the order and the password (which has 144 random bits, so
+ * the salt is as unguessable as a random one): rendering the same deployment again gives the
+ * same files, so the guest sees nothing new to apply, and the golden plans stay put.
+ */
 function passwordVerifier(ctx: RecipeContext): string {
   const password = ctx.secrets.password;
-  if (!password || !databasePasswordPattern.test(password)) throw new Error("postgres: the owner's password is missing or malformed");
-  return scramVerifier(password);
+  if (!password || !(deployPassword.test(password) || databasePasswordPattern.test(password))) throw new Error("postgres: the owner's password is missing or malformed");
+  const salt = createHash("sha256").update(`portal postgres salt\0${ctx.orderId}\0${password}`).digest().subarray(0, 16);
+  return scramVerifier(password, salt);
 }
 
 /** The loopback (by address: the image has no /etc/hosts) and the guest's addresses. */
@@ -57,18 +69,6 @@ function listenAddresses(ctx: RecipeContext): string {
 
 /** `su` to the server's account with a fixed command line (no value of the order is in it). */
 const asPostgres = (command: string) => `su postgres -s /bin/sh -c "${command}"`;
-
-/** The set-password hook (busybox sh): the verifier is checked by the guest too, then handed to psql on standard input. */
-function setPasswordHook(sh: string, psql: string, runAs: (command: string) => string): string {
-  return `#!${sh}
-# The owner's new password, as the SCRAM-SHA-256 verifier the portal computed from it (one
-# line on standard input): the password itself never enters this guest.
-IFS= read -r v || { echo "set-password: no verifier on standard input"; exit 2; }
-printf '%s\\n' "$v" | grep -Eq '${scramVerifierEre}' || { echo "set-password: not a SCRAM-SHA-256 verifier"; exit 2; }
-{ printf '\\\\set verifier %s\\n' "'$v'"; cat ${files.rotate}; } | ${runAs(`${psql} -X -q -v ON_ERROR_STOP=1 -d postgres`)} || exit 1
-echo "set-password: done"
-`;
-}
 
 function render(params: PostgresParams, ctx: RecipeContext): GuestRecipe {
   checkNames(params.database, params.owner);
@@ -83,7 +83,7 @@ function render(params: PostgresParams, ctx: RecipeContext): GuestRecipe {
       { path: files.hba, data: hbaConf },
       { path: files.sql, data: databaseSql(params.database, params.owner, verifier), mode: 0o600 },
       { path: files.rotate, data: rotateSql(params.owner) },
-      { path: GUEST_HOOKS["set-password"], data: setPasswordHook("/bin/sh", `${PG}/psql`, asPostgres), mode: 0o700 },
+      { path: GUEST_HOOKS["set-password"], data: setPasswordHook({ shell: "/bin/sh", grep: "grep", psql: `${PG}/psql`, rotate: files.rotate, as: asPostgres }), mode: 0o700 },
       { path: GUEST_HOOKS.quiesce, data: quiesceHook(), mode: 0o700 },
       // The image's power button handler, with PostgreSQL stopped first (a clean shutdown instead of crash recovery at the next boot).
       { path: files.powerButton, data: powerButton(), mode: 0o755 },
@@ -133,8 +133,7 @@ if ! ${asPostgres("$PG/pg_ctl -D $PGDATA -l $PGDATA/server.log -w -t 300 start")
 fi
 echo "PostgreSQL ${postgresMajor} listens on port 5432"
 echo "step database"
-${asPostgres(`$PG/psql -X -q -v ON_ERROR_STOP=1 -d postgres`)} < ${files.sql}
-echo "owner ${params.owner} and database ${params.database} are there"
+${databaseLines({ sql: files.sql, psql: "$PG/psql", sum: "sha256sum", as: asPostgres })}echo "owner ${params.owner} and database ${params.database} are there"
 `,
     check: `${PG}/pg_isready -q -h 127.0.0.1 -p 5432 || exit 1
 [ "$(${asPostgres(`${PG}/psql -X -A -t -P pager=off -d ${params.database} -c 'select 1'`)} 2>/dev/null)" = 1 ] || exit 1
@@ -183,12 +182,13 @@ poweroff -f
 `;
 }
 
+/** Xen and zones: the command plan of ./postgres-hosts.ts (emulator-tested only). */
 function hostPlan(params: PostgresParams, ctx: RecipeContext, kind: "xen" | "zones"): RecipeHostPlan {
   checkNames(params.database, params.owner);
-  const verifier = passwordVerifier(ctx);
-  void kind;
-  void verifier;
-  throw new Error("postgres: not yet");
+  const address = (ctx.addresses.find((a) => a.purpose === "production") ?? ctx.addresses[0])?.ip;
+  if (!address) throw new Error("postgres: the guest has no address");
+  const input = { database: params.database, owner: params.owner, verifier: passwordVerifier(ctx), listen: listenAddresses(ctx), address };
+  return kind === "xen" ? postgresXenPlan(input) : postgresZonePlan(input);
 }
 
 export const postgres: Recipe<PostgresParams> = {

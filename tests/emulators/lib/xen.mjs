@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { emulatedConsole } from "./console.mjs";
+import { postgresListens } from "./postgres.mjs";
 import { deviceLv, lvData } from "./lvm.mjs";
 import { facts, fail, load, out, parseArgs, peer, save } from "./state.mjs";
 import { emulatedCpuSeconds } from "./usage.mjs";
@@ -164,12 +165,15 @@ export function xl(args) {
 /** `nc -z -w N ADDRESS PORT`: exit 0 when a running domain answers on ADDRESS (port 22: sshd). */
 export function nc(args) {
   const { rest } = parseArgs(args, ["-w"]);
-  const [address] = rest;
+  const [address, port] = rest;
   for (const d of Object.values(load("xen/domains", {}))) {
     const lv = deviceLv(d.disk);
     if (!lv) continue;
     const file = path.join(lvData(...lv), "etc/network/interfaces");
-    if (existsSync(file) && readFileSync(file, "utf8").split("\n").some((l) => l.trim().startsWith(`address ${address}/`))) return;
+    if (!existsSync(file) || !readFileSync(file, "utf8").split("\n").some((l) => l.trim().startsWith(`address ${address}/`))) continue;
+    // Port 5432 answers where the database recipe set PostgreSQL up (./postgres.mjs); other ports as SSH does.
+    if (port === "5432" && !postgresListens(lvData(...lv))) process.exit(1);
+    return;
   }
   process.exit(1);
 }
