@@ -47,6 +47,7 @@ const labels: Record<EnvironmentActionKind, string> = {
   backup: "backup",
   restore: "restore",
   verify: "backup verification",
+  credentials: "password change",
 };
 
 /**
@@ -181,6 +182,10 @@ function checkAllowed(action: EnvironmentActionKind, state: string, driver: Hype
       return;
     case "verify":
       if (state !== "running" && state !== "stopped" && state !== "error") throw conflict(`The environment is ${state}; its backups cannot be verified now`);
+      return;
+    case "credentials":
+      if (!driver.runGuestHook) throw conflict(`Passwords of environments on ${kind} hosts cannot be changed from the portal in this version`);
+      if (state !== "running") throw conflict(`The environment is ${state}; start it first: the new password is set inside the running guest`);
       return;
   }
 }

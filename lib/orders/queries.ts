@@ -25,7 +25,7 @@ import { migrationsOf } from "./migration-history";
 import { powerActionsOf } from "./power-history";
 import { day2ActionsOf, snapshotsOf } from "./day2-history";
 import { failedHoldOf } from "./failed-hold";
-import { connectionOf } from "./connection";
+import { connectionOf, databaseEndpoint } from "./connection";
 import { leaseForOrder } from "../leases/queries";
 import { decodeCursor, isCursorTime, pageOf } from "../validation/cursor";
 import { isUuid } from "../validation/ids";
@@ -489,7 +489,7 @@ export async function orderView(db: Db, orderId: string) {
           power,
           snapshots: snapshotList,
           day2,
-          connection: connectionOf(o.status, envRow.environment.login, addresses),
+          connection: connectionOf(o.status, envRow.environment.login, addresses, databaseEndpoint(o.recipe)),
         }
       : undefined,
     lease,

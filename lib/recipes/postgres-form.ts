@@ -54,4 +54,6 @@ export const postgresForm: RecipeForm<PostgresParams> = {
     { name: "password", label: "Password of the owner", kind: "secret", help: "Shown once; keep it somewhere safe. A new one can be made on the environment's page (the old one stops working)." },
   ],
   timeoutSeconds: 120,
+  database: (p) => ({ engine: "postgresql", port: postgresPort, database: p.database, user: p.owner }),
+  rotatable: "password",
 };

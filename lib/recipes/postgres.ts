@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { GUEST_HOOKS, type GuestRecipe } from "../drivers/types";
 import { postgresBin, postgresMajor } from "../drivers/images/postgres";
 import { databasePasswordPattern } from "../validation/database";
-import { postgresForm, type PostgresParams } from "./postgres-form";
+import { postgresForm, postgresPort, type PostgresParams } from "./postgres-form";
 import { checkNames, databaseSql, hbaConf, rotateSql, serverSettings } from "./postgres-sql";
 import { postgresXenPlan, postgresZonePlan } from "./postgres-hosts";
 import { databaseLines, setPasswordHook } from "./postgres-scripts";
@@ -195,4 +195,11 @@ export const postgres: Recipe<PostgresParams> = {
   ...postgresForm,
   render,
   hostPlan,
+  // Xen, zones and sim guests report no check line: the outputs come from the order.
+  outputValue: (name, { params }) => ({ port: String(postgresPort), database: params.database, user: params.owner })[name] ?? null,
+  // A new password reaches the guest as its verifier only (the set-password hook; random salt).
+  rotationInput: (password) => {
+    if (!databasePasswordPattern.test(password)) throw new Error("postgres: a new password must be letters and digits");
+    return scramVerifier(password);
+  },
 };

@@ -5,6 +5,7 @@ import { executeAction, failAction, startEnvironment, stopEnvironment, type Acti
 import { migrateEnvironment } from "@/lib/lifecycle/migrate";
 import { deleteSnapshot, revertSnapshot, takeSnapshot } from "@/lib/lifecycle/snapshots";
 import { resizeEnvironment } from "@/lib/lifecycle/resize";
+import { changeCredentials } from "@/lib/lifecycle/credentials";
 import { backupEnvironment, restoreEnvironment, verifyBackup } from "@/lib/backups/actions";
 import { giveBack, untilDatabaseAnswers } from "../interruptions";
 
@@ -25,6 +26,7 @@ export const lifecycleHandlers: ActionHandlers = {
   backup: backupEnvironment,
   restore: restoreEnvironment,
   verify: verifyBackup,
+  credentials: changeCredentials,
 };
 
 /**
