@@ -13,6 +13,8 @@
 //       copy plus (a)'s boot; a snapshot against a raw QMP `savevm`; a table of portal ms, raw
 //       ms and ratio. Backup and verify run with the host in bridge mode (the throwaway guest needs a
 //       network namespace; without root the table says why it was not verified);
+//   (f) the PostgreSQL database: its image (linux-qemu-postgres) booted by hand, the same with the
+//       recipe glued in by hand, and the catalog item ordered to ready through the portal; ratios;
 //   (d) the same order on a QEMU host reached over SSH (an sshd on loopback, login user not
 //       root, its own copy of the golden image, user-mode networking): order to ready, to set
 //       beside (b). Needs root (the sshd's session user); skipped with a message otherwise.
@@ -82,6 +84,8 @@ async function main() {
   const { eq } = await import("drizzle-orm");
   const { encryptHostSecret } = await import("../lib/drivers/transport/secrets");
   const { goldenPaths } = await import("../lib/drivers/images/store");
+  const { postgres } = await import("../lib/recipes/postgres");
+  const { newDatabasePassword } = await import("../lib/recipes/scram");
   const { closeSshConnections } = await import("../lib/drivers/transport");
 
   const t = new LocalTransport();
@@ -119,26 +123,32 @@ async function main() {
   let verifyProbe: string | null = null;
   try {
     // (a) raw boot with the same command line the driver builds (user-mode NICs, same MACs).
-    const rawDir = path.join(dataDir, "raw");
-    const art = await resolveImage(t, store, { slug: "linux-qemu", source: "clone", diskGb: 10 }, rawDir, { log: () => {} });
     const nics = [
       { mac: "02:00:00:14:00:02", ip: "10.20.0.2", prefix: 24, gateway: null, purpose: "service" },
       { mac: "02:00:00:1e:00:02", ip: "10.30.0.2", prefix: 24, gateway: "10.30.0.1", purpose: "production" },
     ];
-    const f = guestFiles(rawDir);
-    writeFileSync(f.initrd, Buffer.concat([readFileSync(art.initramfs), await buildGlueArchive({ hostname, nics, authorizedKeys: null, motd: "bench", serviceIps: [] })]));
-    const argv = qemuArgv({
-      name: hostname, dir: rawDir, vcpus: 1, memoryMb: 1024, kernel: art.kernel, initrd: f.initrd, append: `${guestKernelAppend} loglevel=6`, disk: art.disk,
-      nics: nics.map((n) => ({ mac: n.mac, tap: null })), accel: "tcg",
-    } as Parameters<typeof qemuArgv>[0]);
-    const started = Date.now();
-    const q = spawn(argv[0]!, argv.slice(1), { stdio: "ignore" });
-    await new Promise((r) => q.once("exit", r));
-    await until(async () => (existsSync(f.serialLog) ? readFileSync(f.serialLog, "utf8") : ""), (s) => s.split(/\r?\n/).slice(0, -1).some((l) => parseReadyLine(l)), 180_000, "the raw guest's PORTAL-READY", 20);
-    raw.ms = Date.now() - started;
-    log(`(a) raw: qemu start to PORTAL-READY ${raw.ms} ms  (${argv.slice(0, 4).join(" ")} … same argv as the driver)`);
-    const pid = Number(readFileSync(f.pidfile, "utf8").trim());
-    process.kill(pid, "SIGKILL");
+    /** Boots `slug` by hand (its glue with `recipe`, if any) from qemu start to PORTAL-READY; the guest is killed after. */
+    const rawBoot = async (slug: string, dirName: string, recipe: Parameters<typeof buildGlueArchive>[0]["recipe"] = null) => {
+      const rawDir = path.join(dataDir, dirName);
+      const art = await resolveImage(t, store, { slug, source: "clone", diskGb: 10 }, rawDir, { log: () => {} });
+      const f = guestFiles(rawDir);
+      writeFileSync(f.initrd, Buffer.concat([readFileSync(art.initramfs), await buildGlueArchive({ hostname, nics, authorizedKeys: null, motd: "bench", serviceIps: [], recipe })]));
+      const argv = qemuArgv({
+        name: hostname, dir: rawDir, vcpus: 1, memoryMb: 1024, kernel: art.kernel, initrd: f.initrd, append: `${guestKernelAppend} loglevel=6`, disk: art.disk,
+        nics: nics.map((n) => ({ mac: n.mac, tap: null })), accel: "tcg",
+      } as Parameters<typeof qemuArgv>[0]);
+      const started = Date.now();
+      const q = spawn(argv[0]!, argv.slice(1), { stdio: "ignore" });
+      await new Promise((r) => q.once("exit", r));
+      const serial = await until(async () => (existsSync(f.serialLog) ? readFileSync(f.serialLog, "utf8") : ""), (s) => s.split(/\r?\n/).slice(0, -1).some((l) => parseReadyLine(l)), 300_000, `the raw guest's PORTAL-READY (${slug})`, 20);
+      const ms = Date.now() - started;
+      process.kill(Number(readFileSync(f.pidfile, "utf8").trim()), "SIGKILL");
+      const report = serial.split(/\r?\n/).map((l) => parseReadyLine(l)).find(Boolean)!;
+      return { ms, argv, report };
+    };
+    const a = await rawBoot("linux-qemu", "raw");
+    raw.ms = a.ms;
+    log(`(a) raw: qemu start to PORTAL-READY ${raw.ms} ms  (${a.argv.slice(0, 4).join(" ")} … same argv as the driver)`);
 
     // (b) the same image through the portal.
     const o0 = Date.now();
@@ -247,6 +257,32 @@ async function main() {
     await destroyEnvironment(db, actor, created.id);
     await until(() => orderView(db, created.id), (r) => r.status === "retired" && r.final, 120_000, "the environment to be destroyed", 100);
 
+    // (f) the PostgreSQL database: its image booted by hand (no recipe), the same image with the
+    // recipe glued in by hand (initdb, start, owner and database, check: what the guest does for
+    // the order), and the catalog item ordered through the portal, in this run.
+    if (!existsSync(goldenPaths(store, "linux-qemu-postgres").manifest)) {
+      log("(f) skipped: the image store has no linux-qemu-postgres (install postgresql-15 and run npm run images:build)");
+    } else {
+      const fRaw = await rawBoot("linux-qemu-postgres", "raw-db");
+      log(`(f) raw: linux-qemu-postgres, qemu start to PORTAL-READY ${fRaw.ms} ms (the image alone: no database set up)`);
+      const recipe = postgres.render({ database: "bench", owner: "bench_owner" }, {
+        orderId: randomUUID(), orderName: "bench-db", hostname, environmentLabel: hostname,
+        addresses: nics.map((n) => ({ ip: n.ip, purpose: n.purpose as "service" | "production" })), secrets: { password: newDatabasePassword() }, uploads: {}, settings: { sysctl: {}, env: {} },
+      });
+      const fRecipe = await rawBoot("linux-qemu-postgres", "raw-db-recipe", recipe);
+      if (fRecipe.report.recipe?.check !== "ok") throw new Error(`the raw database guest's recipe did not pass: ${JSON.stringify(fRecipe.report.recipe)}`);
+      log(`(f) raw + recipe: the same image with the recipe glued in by hand, qemu start to PORTAL-READY (check ok) ${fRecipe.ms} ms`);
+      const d0 = Date.now();
+      const dbOrder = await createOrder(db, actor, { image: "linux-qemu-postgres", flavor: "small", name: "bench-db", recipe: { database: "bench", owner: "bench_owner" } });
+      const dbReady = await until(() => orderView(db, dbOrder.id), (r) => ["ready", "failed"].includes(r.status), 600_000, "the database order to be ready", 50);
+      const dbMs = Date.now() - d0;
+      if (dbReady.status !== "ready") throw new Error(`database order failed: ${JSON.stringify(dbReady.steps.filter((st) => st.status === "failed"))}`);
+      log(`(f) portal: PostgreSQL database order submitted to ready ${dbMs} ms  (steps in ms: ${dbReady.steps.map((st) => `${st.name} ${st.durationMs ?? "?"}`).join(", ")}; recipe steps: ${dbReady.recipe?.steps.map((st) => st.name).join(", ")})`);
+      log(`(f) ratio portal / raw image boot: ${(dbMs / fRaw.ms).toFixed(2)}×; portal / raw boot with the recipe: ${(dbMs / fRecipe.ms).toFixed(2)}×; the recipe itself adds ${fRecipe.ms - fRaw.ms} ms to a raw boot`);
+      await destroyEnvironment(db, actor, dbOrder.id);
+      await until(() => orderView(db, dbOrder.id), (r) => r.status === "retired" && r.final, 120_000, "the database environment to be destroyed", 100);
+    }
+
     // (d) the same order on a QEMU host reached over SSH.
     if (process.getuid?.() !== 0 || !sshdAvailable()) {
       log("(d) skipped: an SSH host on loopback needs root (its login user is a system user) and openssh-server");
@@ -284,6 +320,7 @@ async function main() {
     }
     for (const h of await db.select().from(hosts).where(eq(hosts.kind, "qemu"))) {
       await removeCgroup(t, cgroupName(hostKey(h), hostname)).catch(() => false);
+      await removeCgroup(t, cgroupName(hostKey(h), "bench-db")).catch(() => false);
       if (verifyProbe) await removeCgroup(t, cgroupName(hostKey(h), `verify-${verifyProbe}`)).catch(() => false);
     }
     // The backup verification's namespace, should a failed run have left it.
@@ -305,7 +342,7 @@ async function main() {
     await dropDatabase(adminUrl, dbName);
     rmSync(dataDir, { recursive: true, force: true });
     for (const k of existsSync(path.join(store, "packed")) ? readdirSync(path.join(store, "packed")) : []) {
-      if (k.startsWith(`${hostname}-`)) rmSync(path.join(store, "packed", k), { recursive: true, force: true });
+      if (k.startsWith(`${hostname}-`) || k.startsWith("bench-db-")) rmSync(path.join(store, "packed", k), { recursive: true, force: true });
     }
   }
 }
