@@ -5,6 +5,8 @@ import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { buildGlueArchive } from "@/lib/drivers/qemu/glue";
 import { hookCommand, parseHookOutput } from "@/lib/drivers/guest-hooks";
+import { zoneHookArgv } from "@/lib/drivers/zones/backup";
+import { goldenOrders } from "../fixtures/plan-orders";
 import { postgres } from "@/lib/recipes/postgres";
 import { postgresParams } from "@/lib/recipes/postgres-form";
 import { databaseSql, rotateSql, sqlLiteral, verifierLine } from "@/lib/recipes/postgres-sql";
@@ -166,6 +168,13 @@ describe("guest hooks on the console", () => {
     const v = scramVerifier(password);
     expect(hookCommand("set-password", { input: v })).toBe(`echo hook-$((40+1))-start; echo '${v}' | /etc/portal/hooks/set-password 2>&1; echo hook-$((40+2))-$?`);
     for (const input of ["a'b", "a b", "$(reboot)", "a;b", "a\nb"]) expect(() => hookCommand("set-password", { input })).toThrow(/not allowed/);
+  });
+
+  it("runs a zone's hook through zlogin as one quoted line; its input never on the command line", () => {
+    const zone = goldenOrders["zone-postgres-recipe"]!;
+    expect(zoneHookArgv(zone, "quiesce", "freeze")).toEqual(["zlogin", "zone-pgdb", "/etc/portal/hooks/quiesce freeze"]);
+    expect(zoneHookArgv(zone, "set-password")).toEqual(["zlogin", "zone-pgdb", "/etc/portal/hooks/set-password"]);
+    expect(() => zoneHookArgv(zone, "quiesce", "freeze; reboot")).toThrow(/not allowed/);
   });
 
   it("reads the exit code and the output between the frame lines, not the echo of the command", () => {
