@@ -19,6 +19,11 @@ const tones: Record<string, string> = {
   running: "bg-indigo-50 text-indigo-800 ring-indigo-300",
   succeeded: "bg-emerald-50 text-emerald-800 ring-emerald-300",
   skipped: "bg-slate-50 text-slate-500 ring-slate-200",
+  // moves of an evacuation or rebalance, and the batch
+  moving: "bg-indigo-50 text-indigo-800 ring-indigo-300",
+  moved: "bg-emerald-50 text-emerald-800 ring-emerald-300",
+  completed: "bg-emerald-50 text-emerald-800 ring-emerald-300",
+  incomplete: "bg-amber-50 text-amber-900 ring-amber-400",
   // hosts
   active: "bg-emerald-50 text-emerald-800 ring-emerald-300",
   draining: "bg-amber-50 text-amber-800 ring-amber-300",
@@ -28,7 +33,7 @@ const tones: Record<string, string> = {
 /** A pill coloured by status; the text is the status in words. */
 export function StatusBadge({ status, className = "", testId = "status-badge" }: { status: string; className?: string; testId?: string }) {
   const tone = tones[status] ?? "bg-slate-100 text-slate-700 ring-slate-300";
-  const live = status === "provisioning" || status === "running" || status === "retiring";
+  const live = status === "provisioning" || status === "running" || status === "retiring" || status === "moving";
   return (
     <span
       data-testid={testId}

@@ -14,7 +14,7 @@ const PHONE = { width: 390, height: 844 };
 const SHOTS = "test-results/phone";
 
 /** The admin's own pages; they are checked in a test of their own. */
-const ADMIN_PAGES = ["/admin/users", "/admin/hosts", "/admin/networks", "/admin/images", "/admin/groups", "/admin/policies", "/admin/sign-in", "/admin/dashboard", "/admin/audit"];
+const ADMIN_PAGES = ["/admin/users", "/admin/hosts", "/admin/hosts/rebalance", "/admin/networks", "/admin/images", "/admin/groups", "/admin/policies", "/admin/sign-in", "/admin/dashboard", "/admin/audit"];
 
 const sameOrigin = { Origin: BASE_URL };
 const day = (offsetDays: number) => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);

@@ -13,8 +13,15 @@
 //       copy plus (a)'s boot; a snapshot against a raw QMP `savevm`; a table of portal ms, raw
 //       ms and ratio. Backup and verify run with the host in bridge mode (the throwaway guest needs a
 //       network namespace; without root the table says why it was not verified);
-//   (f) the PostgreSQL database: its image (linux-qemu-postgres) booted by hand, the same with the
+//   (w) the web service (the same image with the web recipe: busybox httpd set up at boot and
+//       answering HTTP, an account, a sysctl value) ordered to ready, beside (a) and (b);
+//       BENCH_QEMU_ONLY=web stops after it;
+//   (f) evacuation of a host holding two running guests (requestEvacuation, as POST
+//       /api/v1/hosts/:id/evacuate, 2 moves at a time): request to the host offline and empty, and
+//       per guest QEMU's total migration time and downtime and the move's request-to-switch time;
+//   (p) the PostgreSQL database: its image (linux-qemu-postgres) booted by hand, the same with the
 //       recipe glued in by hand, and the catalog item ordered to ready through the portal; ratios;
+//       BENCH_QEMU_ONLY=database stops after it;
 //   (d) the same order on a QEMU host reached over SSH (an sshd on loopback, login user not
 //       root, its own copy of the golden image, user-mode networking): order to ready, to set
 //       beside (b). Needs root (the sshd's session user); skipped with a message otherwise.
@@ -72,6 +79,8 @@ async function main() {
   const { cgroupName, removeCgroup } = await import("../lib/drivers/qemu/cgroup");
   const { hostKey } = await import("../lib/drivers/qemu/netns");
   const { requestMigration } = await import("../lib/lifecycle/migrate");
+  const { requestEvacuation } = await import("../lib/fleet/evacuate");
+  const { evacuationView } = await import("../lib/fleet/queries");
   const { requestBackup, requestRestore, requestVerification } = await import("../lib/backups/backups");
   const { requestSnapshot } = await import("../lib/lifecycle/snapshots");
   const { withQmp } = await import("../lib/drivers/qemu/qmp");
@@ -110,6 +119,8 @@ async function main() {
   const [admin] = await db.select().from(users).where(eq(users.email, "admin@portal.local"));
   const actor = { id: admin!.id, role: admin!.role, email: admin!.email };
   const hostname = "bench-q1";
+  /** The two guests of (f)'s evacuation. */
+  const evacuees = ["bench-q3", "bench-q4"];
   // Waits for an environment action (migrate, backup, verify, restore, snapshot) to end; it must succeed.
   const actionDone = async (id: string, what: string) => {
     const a = await until(async () => (await db.select().from(environmentActions).where(eq(environmentActions.id, id)))[0]!, (a) => a.status === "succeeded" || a.status === "failed", 600_000, what, 20);
@@ -159,6 +170,57 @@ async function main() {
     const steps = ready.steps.map((s) => `${s.name} ${s.durationMs ?? "?"}`).join(", ");
     log(`(b) portal: order submitted to ready ${portalMs} ms on ${ready.environment!.host}  (steps in ms: ${steps})`);
     log(`(b) ratio portal / raw: ${(portalMs / raw.ms).toFixed(2)}× (portal overhead ${portalMs - raw.ms} ms)`);
+
+    // (w) the web service: the same golden image with the web recipe (page, busybox httpd set up
+    // at boot, answering HTTP), an account and settings; order to ready beside (a)'s raw boot.
+    const w0 = Date.now();
+    const webOrder = await createOrder(db, actor, {
+      image: "web-qemu", flavor: "small", name: "bench-web",
+      recipe: { title: "Bench page" },
+      accounts: [{ name: "bench", groups: ["deploy"], sshKeys: "" }],
+      settings: { sysctl: { "net.core.somaxconn": "1024" }, env: { APP_MODE: "bench" } },
+    });
+    const webReady = await until(() => orderView(db, webOrder.id), (r) => ["ready", "failed"].includes(r.status), 300_000, "the web service order to be ready", 50);
+    const webMs = Date.now() - w0;
+    if (webReady.status !== "ready") throw new Error(`web service order failed: ${JSON.stringify(webReady.steps.filter((s) => s.status === "failed"))}`);
+    const recipeSteps = (webReady.recipe?.steps ?? []).map((s) => `${s.name} ${s.startedAt && s.finishedAt ? Date.parse(s.finishedAt) - Date.parse(s.startedAt) : "?"}`).join(", ");
+    log(`(w) web service: order submitted to ready ${webMs} ms on ${webReady.environment!.host}  (wait_ready ${webReady.steps.find((s) => s.name === "wait_ready")?.durationMs ?? "?"} ms; recipe steps in ms: ${recipeSteps})`);
+    log(`(w) ratio web service / raw boot: ${(webMs / raw.ms).toFixed(2)}×; web service / plain order (b): ${(webMs / portalMs).toFixed(2)}×`);
+    await destroyEnvironment(db, actor, webOrder.id);
+    await until(() => orderView(db, webOrder.id), (r) => r.status === "retired" && r.final, 120_000, "the web service to be destroyed", 100);
+
+    // (p) the PostgreSQL database: its image booted by hand (no recipe), the same image with the
+    // recipe glued in by hand (initdb, start, owner and database, check: what the guest does for
+    // the order), and the catalog item ordered through the portal, in this run.
+    if (process.env.BENCH_QEMU_ONLY === "web") log("(p) skipped: BENCH_QEMU_ONLY=web");
+    else if (!existsSync(goldenPaths(store, "linux-qemu-postgres").manifest)) {
+      log("(p) skipped: the image store has no linux-qemu-postgres (install postgresql-15 and run npm run images:build)");
+    } else {
+      const pRaw = await rawBoot("linux-qemu-postgres", "raw-db");
+      log(`(p) raw: linux-qemu-postgres, qemu start to PORTAL-READY ${pRaw.ms} ms (the image alone: no database set up)`);
+      const recipe = postgres.render({ database: "bench", owner: "bench_owner" }, {
+        orderId: randomUUID(), orderName: "bench-db", hostname, environmentLabel: hostname,
+        addresses: nics.map((n) => ({ ip: n.ip, purpose: n.purpose as "service" | "production" })), secrets: { password: newDatabasePassword() }, uploads: {}, settings: { sysctl: {}, env: {} },
+      });
+      const pRecipe = await rawBoot("linux-qemu-postgres", "raw-db-recipe", recipe);
+      if (pRecipe.report.recipe?.check !== "ok") throw new Error(`the raw database guest's recipe did not pass: ${JSON.stringify(pRecipe.report.recipe)}`);
+      log(`(p) raw + recipe: the same image with the recipe glued in by hand, qemu start to PORTAL-READY (check ok) ${pRecipe.ms} ms`);
+      const d0 = Date.now();
+      const dbOrder = await createOrder(db, actor, { image: "linux-qemu-postgres", flavor: "small", name: "bench-db", recipe: { database: "bench", owner: "bench_owner" } });
+      const dbReady = await until(() => orderView(db, dbOrder.id), (r) => ["ready", "failed"].includes(r.status), 600_000, "the database order to be ready", 50);
+      const dbMs = Date.now() - d0;
+      if (dbReady.status !== "ready") throw new Error(`database order failed: ${JSON.stringify(dbReady.steps.filter((st) => st.status === "failed"))}`);
+      log(`(p) portal: PostgreSQL database order submitted to ready ${dbMs} ms  (steps in ms: ${dbReady.steps.map((st) => `${st.name} ${st.durationMs ?? "?"}`).join(", ")}; recipe steps: ${dbReady.recipe?.steps.map((st) => st.name).join(", ")})`);
+      log(`(p) ratio portal / raw image boot: ${(dbMs / pRaw.ms).toFixed(2)}×; portal / raw boot with the recipe: ${(dbMs / pRecipe.ms).toFixed(2)}×; the recipe itself adds ${pRecipe.ms - pRaw.ms} ms to a raw boot`);
+      await destroyEnvironment(db, actor, dbOrder.id);
+      await until(() => orderView(db, dbOrder.id), (r) => r.status === "retired" && r.final, 120_000, "the database environment to be destroyed", 100);
+    }
+    if (process.env.BENCH_QEMU_ONLY === "web" || process.env.BENCH_QEMU_ONLY === "database") {
+      log(`(c), (e), (f), (d) skipped: BENCH_QEMU_ONLY=${process.env.BENCH_QEMU_ONLY}`);
+      await destroyEnvironment(db, actor, created.id);
+      await until(() => orderView(db, created.id), (r) => r.status === "retired" && r.final, 120_000, "the environment to be destroyed", 100);
+      return;
+    }
 
     // (c) live migration to the other host.
     const envId = ready.environment!.id;
@@ -257,31 +319,27 @@ async function main() {
     await destroyEnvironment(db, actor, created.id);
     await until(() => orderView(db, created.id), (r) => r.status === "retired" && r.final, 120_000, "the environment to be destroyed", 100);
 
-    // (f) the PostgreSQL database: its image booted by hand (no recipe), the same image with the
-    // recipe glued in by hand (initdb, start, owner and database, check: what the guest does for
-    // the order), and the catalog item ordered through the portal, in this run.
-    if (!existsSync(goldenPaths(store, "linux-qemu-postgres").manifest)) {
-      log("(f) skipped: the image store has no linux-qemu-postgres (install postgresql-15 and run npm run images:build)");
-    } else {
-      const fRaw = await rawBoot("linux-qemu-postgres", "raw-db");
-      log(`(f) raw: linux-qemu-postgres, qemu start to PORTAL-READY ${fRaw.ms} ms (the image alone: no database set up)`);
-      const recipe = postgres.render({ database: "bench", owner: "bench_owner" }, {
-        orderId: randomUUID(), orderName: "bench-db", hostname, environmentLabel: hostname,
-        addresses: nics.map((n) => ({ ip: n.ip, purpose: n.purpose as "service" | "production" })), secrets: { password: newDatabasePassword() }, uploads: {}, settings: { sysctl: {}, env: {} },
-      });
-      const fRecipe = await rawBoot("linux-qemu-postgres", "raw-db-recipe", recipe);
-      if (fRecipe.report.recipe?.check !== "ok") throw new Error(`the raw database guest's recipe did not pass: ${JSON.stringify(fRecipe.report.recipe)}`);
-      log(`(f) raw + recipe: the same image with the recipe glued in by hand, qemu start to PORTAL-READY (check ok) ${fRecipe.ms} ms`);
-      const d0 = Date.now();
-      const dbOrder = await createOrder(db, actor, { image: "linux-qemu-postgres", flavor: "small", name: "bench-db", recipe: { database: "bench", owner: "bench_owner" } });
-      const dbReady = await until(() => orderView(db, dbOrder.id), (r) => ["ready", "failed"].includes(r.status), 600_000, "the database order to be ready", 50);
-      const dbMs = Date.now() - d0;
-      if (dbReady.status !== "ready") throw new Error(`database order failed: ${JSON.stringify(dbReady.steps.filter((st) => st.status === "failed"))}`);
-      log(`(f) portal: PostgreSQL database order submitted to ready ${dbMs} ms  (steps in ms: ${dbReady.steps.map((st) => `${st.name} ${st.durationMs ?? "?"}`).join(", ")}; recipe steps: ${dbReady.recipe?.steps.map((st) => st.name).join(", ")})`);
-      log(`(f) ratio portal / raw image boot: ${(dbMs / fRaw.ms).toFixed(2)}×; portal / raw boot with the recipe: ${(dbMs / fRecipe.ms).toFixed(2)}×; the recipe itself adds ${fRecipe.ms - fRaw.ms} ms to a raw boot`);
-      await destroyEnvironment(db, actor, dbOrder.id);
-      await until(() => orderView(db, dbOrder.id), (r) => r.status === "retired" && r.final, 120_000, "the database environment to be destroyed", 100);
+    // (f) evacuation: two guests on qemu-1 (qemu-2 takes no orders meanwhile), then qemu-1 evacuated to qemu-2.
+    await db.update(hosts).set({ state: "draining" }).where(eq(hosts.name, "qemu-2"));
+    const pair = await Promise.all(evacuees.map((name) => createOrder(db, actor, { image: "linux-qemu", flavor: "small", name })));
+    for (const [i, o] of pair.entries()) {
+      const r = await until(() => orderView(db, o.id), (v) => ["ready", "failed"].includes(v.status), 300_000, `${evacuees[i]} to be ready`, 100);
+      if (r.status !== "ready" || r.environment?.host !== "qemu-1") throw new Error(`(f) ${evacuees[i]} is ${r.status} on ${r.environment?.host ?? "no host"}, not ready on qemu-1`);
     }
+    await db.update(hosts).set({ state: "active" }).where(eq(hosts.name, "qemu-2"));
+    const [source] = await db.select().from(hosts).where(eq(hosts.name, "qemu-1"));
+    const ev0 = Date.now();
+    const evac = await requestEvacuation(db, actor, source!.id, { parallel: 2 });
+    const evacuated = await until(() => evacuationView(db, evac.id), (v) => v.status !== "running", 600_000, "the evacuation", 20);
+    const evacMs = Date.now() - ev0;
+    if (evacuated.status !== "completed") throw new Error(`(f) the evacuation ended ${evacuated.status}: ${evacuated.moves.map((m) => `${m.environment.hostname}: ${m.reason}`).join("; ")}`);
+    const [after] = await db.select({ state: hosts.state }).from(hosts).where(eq(hosts.id, source!.id));
+    log(`(f) evacuation of qemu-1 (2 running guests, 2 at a time) to qemu-2: request to ${after!.state} and empty ${evacMs} ms`);
+    for (const m of evacuated.moves) {
+      log(`(f)   ${m.environment.hostname}: ${m.mode} migration, QEMU total ${m.totalMs} ms, downtime ${m.downtimeMs} ms; move started ${Date.parse(m.startedAt!) - ev0} ms after the request, took ${m.durationMs} ms`);
+    }
+    for (const o of pair) await destroyEnvironment(db, actor, o.id);
+    for (const o of pair) await until(() => orderView(db, o.id), (r) => r.status === "retired" && r.final, 120_000, "the evacuated guests to be destroyed", 100);
 
     // (d) the same order on a QEMU host reached over SSH.
     if (process.getuid?.() !== 0 || !sshdAvailable()) {
@@ -319,8 +377,7 @@ async function main() {
       if (m[2]!.includes("qemu-system") && m[2]!.includes(`${dataDir}/`)) await t.run(["kill", "-KILL", m[1]!]);
     }
     for (const h of await db.select().from(hosts).where(eq(hosts.kind, "qemu"))) {
-      await removeCgroup(t, cgroupName(hostKey(h), hostname)).catch(() => false);
-      await removeCgroup(t, cgroupName(hostKey(h), "bench-db")).catch(() => false);
+      for (const name of [hostname, ...evacuees, "bench-db"]) await removeCgroup(t, cgroupName(hostKey(h), name)).catch(() => false);
       if (verifyProbe) await removeCgroup(t, cgroupName(hostKey(h), `verify-${verifyProbe}`)).catch(() => false);
     }
     // The backup verification's namespace, should a failed run have left it.
@@ -342,7 +399,7 @@ async function main() {
     await dropDatabase(adminUrl, dbName);
     rmSync(dataDir, { recursive: true, force: true });
     for (const k of existsSync(path.join(store, "packed")) ? readdirSync(path.join(store, "packed")) : []) {
-      if (k.startsWith(`${hostname}-`) || k.startsWith("bench-db-")) rmSync(path.join(store, "packed", k), { recursive: true, force: true });
+      if ([hostname, ...evacuees].some((name) => k.startsWith(`${name}-`)) || k.startsWith("bench-web-") || k.startsWith("bench-db-")) rmSync(path.join(store, "packed", k), { recursive: true, force: true });
     }
   }
 }

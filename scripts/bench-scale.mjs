@@ -367,7 +367,7 @@ async function delivery(db, token, label, count) {
 /** Every list route and page; `as` says who asks (admin or the approver of the held orders). */
 function routes(ids) {
   const api = (name, p, as = "admin") => ({ name, path: p, kind: "api", as });
-  const page = (name, p, as = "admin") => ({ name, path: p, kind: "page", as });
+  const page = (name, p, as = "admin", expect = "200") => ({ name, path: p, kind: "page", as, expect });
   return [
     api("GET /api/v1/orders (mine)", "/api/v1/orders?scope=mine"),
     api("GET /api/v1/orders?scope=all", "/api/v1/orders?scope=all"),
@@ -398,6 +398,8 @@ function routes(ids) {
     page("page /admin/policies", "/admin/policies"),
     page("page /admin/audit", "/admin/audit"),
     page("page /admin/dashboard (delivery)", "/admin/dashboard"),
+    // The floor of any signed-in page: session, layout and navigation, a not-found body, no data.
+    page("page floor: layout only (a missing order, 404)", "/orders/00000000-0000-4000-8000-000000000000", "admin", "404"),
     // Last: on a database this size it may take the server down.
     api("GET /api/v1/leases", "/api/v1/leases"),
   ];
@@ -425,7 +427,7 @@ function table(result) {
     if (t) notes.push(`${t} timed out`);
     if (r.concurrent?.cut || r.single?.cut) notes.push(`cut: ${r.single?.n ?? 0}+${r.concurrent?.n ?? 0} requests`);
     if (r.settled === false) notes.push("server still busy 2 min after");
-    const bad = Object.keys({ ...r.single?.statuses, ...r.concurrent?.statuses }).filter((s) => s !== "200" && s !== "timeout");
+    const bad = Object.keys({ ...r.single?.statuses, ...r.concurrent?.statuses }).filter((s) => s !== (r.expect ?? "200") && s !== "timeout");
     if (bad.length) notes.push(`status ${bad.join(",")}`);
     rows.push([
       r.name,
@@ -522,7 +524,7 @@ async function main() {
     for (const route of measured) {
       const url = `${base}${route.path}`;
       const headers = auth[route.as][route.kind];
-      const r = { name: route.name, path: route.path, as: route.as, statements: statementCounts.get(route.name).statements, countStatus: statementCounts.get(route.name).status, bytes: statementCounts.get(route.name).bytes };
+      const r = { name: route.name, path: route.path, as: route.as, expect: route.expect, statements: statementCounts.get(route.name).statements, countStatus: statementCounts.get(route.name).status, bytes: statementCounts.get(route.name).bytes };
       const s0 = performance.now();
       try {
         await settle(db, result.health.single.p50);

@@ -2,7 +2,8 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Queue } from "bullmq";
 import type { Db } from "@/lib/db/client";
 import { environmentActions, environments, pipelineRuns } from "@/lib/db/schema";
-import { actionJobId, enqueueLifecycle, enqueueMails, enqueueRun, enqueueTakeover, mailJobId, queueFor, runJobId } from "@/lib/jobs/queues";
+import { actionJobId, enqueueEvacuation, enqueueLifecycle, enqueueMails, enqueueRun, enqueueTakeover, evacuationJobId, mailJobId, queueFor, runJobId } from "@/lib/jobs/queues";
+import { runningEvacuationIds } from "@/lib/fleet/queries";
 import { ownersOfOrders } from "@/lib/workers/routing";
 import { ownerState, waitingSentence, type OwnerState } from "@/lib/workers/registry";
 import { pendingMailIds } from "@/lib/mail/outbox";
@@ -154,4 +155,17 @@ export async function reconcileMail(db: Db, queue: Queue): Promise<{ checked: nu
   const requeued = await requeueMissing(queue, pending, mailJobId, enqueueMails);
   if (requeued.length) console.log(`[reconciler] re-enqueued ${requeued.length} e-mail(s) missing from the queue`);
   return { checked: pending.length, requeued };
+}
+
+/**
+ * The same for host evacuations and rebalances the database says are running: each has its
+ * job (waiting, or active in a worker), or gets one again.
+ */
+export async function reconcileEvacuations(db: Db, queue: Queue): Promise<{ checked: number; requeued: string[] }> {
+  const running = await runningEvacuationIds(db);
+  const requeued = await requeueMissing(queue, running, evacuationJobId, async (ids) => {
+    for (const evacuationId of ids) await enqueueEvacuation({ evacuationId });
+  });
+  if (requeued.length) console.log(`[reconciler] re-enqueued ${requeued.length} evacuation(s) missing from the queue`);
+  return { checked: running.length, requeued };
 }

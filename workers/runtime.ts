@@ -14,7 +14,8 @@ import { maintenanceProcessor } from "./processors/maintenance";
 import { mailProcessor } from "./processors/mail";
 import { closeMailer } from "@/lib/mail/transport";
 import { provisionProcessor } from "./processors/provision";
-import { reconcile, reconcileActions, reconcileMail, takeOverExpiredRuns } from "./reconciler";
+import { fleetProcessor } from "./processors/fleet";
+import { reconcile, reconcileActions, reconcileEvacuations, reconcileMail, takeOverExpiredRuns } from "./reconciler";
 
 export type RunningWorkers = { stop: () => Promise<void> };
 
@@ -32,7 +33,7 @@ export async function startWorkers(): Promise<RunningWorkers> {
   };
   const beats = startHeartbeat(db);
   // Connections handed to BullMQ stay ours to close (a Worker closes only those it made).
-  const connections = [createRedis(), createRedis(), createRedis(), createRedis(), createRedis(), createRedis(), createRedis()];
+  const connections = [createRedis(), createRedis(), createRedis(), createRedis(), createRedis(), createRedis(), createRedis(), createRedis()];
   const runProcessor = beats.counted(provisionProcessor(db, shutdown.signal, drain.signal));
   const actionProcessor = beats.counted(lifecycleProcessor(db, shutdown.signal));
   const provision = new Worker(queues.provision.name, runProcessor, {
@@ -53,7 +54,9 @@ export async function startWorkers(): Promise<RunningWorkers> {
   const mail = new Worker(queues.mail.name, mailProcessor(db), { ...common, connection: connections[3], concurrency: 3 });
   // Usage sampling of the hosts this worker owns (the shared maintenance queue samples the rest).
   const ownedMaintenance = new Worker(ownedQueueName("maintenance", workerId), maintenanceProcessor(db, workerId), { ...common, connection: connections[6], concurrency: 1 });
-  const all = [provision, maintenance, lifecycle, mail, ownedRuns, ownedActions, ownedMaintenance];
+  // Host evacuations and rebalances: each job follows its batch's moves (the moves are lifecycle jobs).
+  const fleet = new Worker(queues.fleet.name, fleetProcessor(db, drain.signal), { ...common, connection: connections[7], concurrency: 4 });
+  const all = [provision, maintenance, lifecycle, mail, ownedRuns, ownedActions, ownedMaintenance, fleet];
   for (const w of all) {
     w.on("error", (err) => console.error(`[worker] ${w.name}:`, err.message));
   }
@@ -67,6 +70,7 @@ export async function startWorkers(): Promise<RunningWorkers> {
     await reconcile(db, getQueue("provision")).catch((err) => console.error("[reconciler]", err.message));
     await reconcileActions(db, getQueue("lifecycle")).catch((err) => console.error("[reconciler]", err.message));
     await reconcileMail(db, getQueue("mail")).catch((err) => console.error("[reconciler]", err.message));
+    await reconcileEvacuations(db, getQueue("fleet")).catch((err) => console.error("[reconciler]", err.message));
     // Backup schedules live in Redis only: the policies in the database bring lost ones back.
     await restoreBackupSchedulers(db).catch((err) => console.error("[reconciler]", err.message));
   };
@@ -96,7 +100,7 @@ export async function startWorkers(): Promise<RunningWorkers> {
   }, Math.min(env.RECONCILE_INTERVAL_MS, Math.max(500, Math.floor(env.RUN_LEASE_MS / 4))));
   const reconcileTimer = setInterval(() => void catchUp(), env.RECONCILE_INTERVAL_MS);
   console.log(
-    `[worker] processing ${queues.provision.name} (concurrency ${env.WORKER_CONCURRENCY}), ${queues.lifecycle.name}, ${queues.mail.name} and ${queues.maintenance.name}, and as worker ${workerId} ${ownedRuns.name}, ${ownedActions.name} and ${ownedMaintenance.name}`,
+    `[worker] processing ${queues.provision.name} (concurrency ${env.WORKER_CONCURRENCY}), ${queues.lifecycle.name}, ${queues.mail.name}, ${queues.fleet.name} and ${queues.maintenance.name}, and as worker ${workerId} ${ownedRuns.name}, ${ownedActions.name} and ${ownedMaintenance.name}`,
   );
 
   // Guest consoles that viewers ask for (the Console tab), bridged to Redis.

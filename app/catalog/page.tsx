@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { recipeFormBySlug } from "@/lib/recipes/forms";
 import Link from "next/link";
 import { getDb } from "@/lib/db/client";
 import { listCatalog, type CatalogFilter } from "@/lib/catalog/queries";
@@ -117,6 +118,12 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
                 <dd className="text-slate-800">{formatSize(image.sizeMb)}</dd>
                 <dt className="text-slate-500">Built by</dt>
                 <dd className="text-slate-800">{image.source === "install-file" ? "install file" : image.source}</dd>
+                {image.recipeSlug ? (
+                  <>
+                    <dt className="text-slate-500">Recipe</dt>
+                    <dd className="text-slate-800" data-testid="catalog-recipe">{recipeFormBySlug(image.recipeSlug)?.name ?? image.recipeSlug}, set up at first boot</dd>
+                  </>
+                ) : null}
                 {image.rootType ? (
                   <>
                     <dt className="text-slate-500">Zone root</dt>

@@ -14,6 +14,7 @@ const labels: Record<NotificationEvent, string> = {
   "order.ready": "my environment is ready",
   "order.failed": "my order fails (with the step that failed)",
   "environment.stopped": "my environment is stopped",
+  "environment.moving": "my environment is about to be moved with downtime (host maintenance)",
   "environment.moved": "my environment is moved to another host",
   "environment.retired": "my environment is destroyed",
   "lease.expiring": "a lease is about to end (7 days and 1 day before)",

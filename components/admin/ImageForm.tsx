@@ -7,21 +7,22 @@ import {
 import { hostKindLabels, osLabels } from "../format";
 import { FieldError, FormStatus, TextField, useSchemaForm } from "./useSchemaForm";
 import { rootTypeLabels, sourceLabels } from "./image-labels";
+import { recipeForms } from "@/lib/recipes/forms";
 
 type Values = {
   slug: string; name: string; description: string; os: string; version: string; hostKinds: string[];
-  source: string; rootType: string; purpose: string; sizeMb: string; licensed: boolean;
+  source: string; rootType: string; purpose: string; sizeMb: string; licensed: boolean; recipeSlug: string;
 };
 
 /** An image as the edit form starts from it. */
 export type EditableImage = {
   id: string; slug: string; name: string; description: string; os: string; version: string; hostKinds: string[];
-  source: string; rootType: string | null; purpose: string; sizeMb: number; licensed: boolean;
+  source: string; rootType: string | null; purpose: string; sizeMb: number; licensed: boolean; recipeSlug: string | null;
 };
 
 const empty: Values = {
   slug: "", name: "", description: "", os: "linux", version: "", hostKinds: ["sim", "qemu", "xen"],
-  source: "clone", rootType: "", purpose: "test", sizeMb: "", licensed: false,
+  source: "clone", rootType: "", purpose: "test", sizeMb: "", licensed: false, recipeSlug: "",
 };
 
 /**
@@ -34,11 +35,11 @@ export function ImageForm({ image }: { image?: EditableImage }) {
   const schema = useMemo(() => (image ? imageUpdateFor(image.os) : imageInput), [image]);
   const form = useSchemaForm<Values, { name: string; slug: string }>({
     schema,
-    initial: image ? { ...image, rootType: image.rootType ?? "", sizeMb: String(image.sizeMb) } : empty,
+    initial: image ? { ...image, rootType: image.rootType ?? "", sizeMb: String(image.sizeMb), recipeSlug: image.recipeSlug ?? "" } : empty,
     toBody: (v) =>
       image
-        ? { name: v.name, description: v.description, version: v.version, hostKinds: v.hostKinds, purpose: v.purpose, sizeMb: v.sizeMb.trim() === "" ? undefined : Number(v.sizeMb), licensed: v.licensed }
-        : { ...v, rootType: v.os === "solaris" ? v.rootType || undefined : undefined, sizeMb: v.sizeMb.trim() === "" ? undefined : Number(v.sizeMb) },
+        ? { name: v.name, description: v.description, version: v.version, hostKinds: v.hostKinds, purpose: v.purpose, sizeMb: v.sizeMb.trim() === "" ? undefined : Number(v.sizeMb), licensed: v.licensed, recipeSlug: v.recipeSlug || null }
+        : { ...v, recipeSlug: v.recipeSlug || null, rootType: v.os === "solaris" ? v.rootType || undefined : undefined, sizeMb: v.sizeMb.trim() === "" ? undefined : Number(v.sizeMb) },
     path: image ? `/api/v1/images/${image.id}` : "/api/v1/images",
     method: image ? "PATCH" : "POST",
     keepValues: editing,
@@ -68,7 +69,7 @@ export function ImageForm({ image }: { image?: EditableImage }) {
     <TextField form={form} id={idOf(f)} field={f} label={label} {...opts} />
   );
 
-  const select = (f: "os" | "source" | "rootType" | "purpose", label: string, options: readonly string[], onChange: (v: string) => void, labels: Record<string, string> = {}) => {
+  const select = (f: "os" | "source" | "rootType" | "purpose" | "recipeSlug", label: string, options: readonly string[], onChange: (v: string) => void, labels: Record<string, string> = {}) => {
     const id = idOf(f);
     return (
       <div>
@@ -110,6 +111,7 @@ export function ImageForm({ image }: { image?: EditableImage }) {
         )}
         {select("purpose", "Purpose", imagePurposes, (v) => set("purpose", v))}
         {text("sizeMb", "Size (MB)", { placeholder: "2048", numeric: true })}
+        {select("recipeSlug", "Recipe (first boot)", ["", ...recipeForms.map((r) => r.slug)], (v) => set("recipeSlug", v), { "": "None: a bare image", ...Object.fromEntries(recipeForms.map((r) => [r.slug, r.name])) })}
         <fieldset className="sm:col-span-2" aria-describedby={form.errorFor("hostKinds") ? `${idOf("hostKinds")}-error` : undefined}>
           <legend className="field-label">Hypervisors</legend>
           <div className="flex flex-wrap gap-x-5 gap-y-2 py-1">

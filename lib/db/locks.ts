@@ -24,6 +24,10 @@ export const lockKeys = {
   courseMachines: 7_320_121,
   /** Hosts registered with the same name. */
   hostName: 7_320_122,
+  /** Moves of evacuations and rebalances being started: each target choice sees the others' reservations. */
+  fleetMoves: 7_320_123,
+  /** A host kind's rebalance: the plan checked against its fingerprint and its run recorded, one at a time. */
+  rebalance: 7_320_124,
 } as const;
 
 /**

@@ -145,6 +145,11 @@ export interface HypervisorDriver {
   /** Moves the guest to `target`; on failure the guest is left running where it was. */
   migrate?(spec: DeploySpec, target: DeploySpec["host"], io: MigrateIo): Promise<MigrationResult>;
   /**
+   * Moves a stopped guest (its disk and configuration) to `target`, where it stays stopped
+   * until started: a cold move with no downtime to speak of. On failure it stays where it was.
+   */
+  moveStopped?(spec: DeploySpec, target: DeploySpec["host"], io: MigrateIo): Promise<MigrationResult>;
+  /**
    * The guest's interactive console with a login shell: what is written is typed, what is
    * read is the terminal's output. Ending the stream closes the console, never the guest.
    */

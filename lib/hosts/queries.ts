@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { and, asc, count, eq, isNull, ne, sql } from "drizzle-orm";
+import { and, asc, count, eq, isNull, ne, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { environments, hosts, simObjects, type CapacityOverride, type Host, type HostCheck } from "../db/schema";
+import { environmentActions, environments, evacuationMoves, evacuations, hosts, simObjects, type CapacityOverride, type Host, type HostCheck } from "../db/schema";
 import { markUnchanged, writeAudit } from "../audit/write";
 import { conflict, notFound, UserError } from "../errors";
 import { encryptHostSecret } from "../drivers/transport/secrets";
@@ -339,9 +339,19 @@ export async function removeHost(db: Db, actor: Actor, hostId: string): Promise<
     if (live.n > 0) {
       throw conflict(`${host.name} still has ${live.n} environment${live.n === 1 ? "" : "s"}; drain it and wait until they are retired or moved`);
     }
+    // Environments that lived on it, and moves from or to it (an evacuated host holds none now), are its history.
     const [history] = await tx.select({ n: count() }).from(environments).where(eq(environments.hostId, hostId));
+    const [moves] = await tx
+      .select({ n: count() })
+      .from(environmentActions)
+      .where(or(eq(environmentActions.fromHostId, hostId), eq(environmentActions.targetHostId, hostId)));
+    const [evacuated] = await tx.select({ n: count() }).from(evacuations).where(eq(evacuations.hostId, hostId));
+    const [planned] = await tx
+      .select({ n: count() })
+      .from(evacuationMoves)
+      .where(or(eq(evacuationMoves.fromHostId, hostId), eq(evacuationMoves.targetHostId, hostId)));
     let removed: "deleted" | "retired";
-    if (history.n === 0) {
+    if (history.n + moves.n + evacuated.n + planned.n === 0) {
       await tx.delete(simObjects).where(eq(simObjects.hostId, hostId));
       await tx.delete(hosts).where(eq(hosts.id, hostId));
       removed = "deleted";

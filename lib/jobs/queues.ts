@@ -54,6 +54,17 @@ export const queues = {
     defaults: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } satisfies JobsOptions,
   },
   /**
+   * Follows one batch of moves (a host evacuation or a rebalance) from its `evacuations` row:
+   * starts up to its `parallel` moves at a time as lifecycle actions and records how each
+   * ended. Long-running; given back to the queue when the worker stops, and resumed from the
+   * rows by the next one.
+   */
+  fleet: {
+    name: "fleet",
+    payload: z.object({ evacuationId: z.string().uuid() }),
+    defaults: durableJob,
+  },
+  /**
    * Sends one e-mail of the outbox (the mails table): retried with doubling waits while the
    * mail server is unreachable, then marked failed. The row says what to send.
    */
@@ -218,6 +229,16 @@ export function actionJobId(actionId: string): string {
 export async function enqueueLifecycle(p: Payload<"lifecycle">, owner?: string | null): Promise<void> {
   const payload = queues.lifecycle.payload.parse(p);
   await queueFor("lifecycle", owner).add("action", payload, { jobId: actionJobId(payload.actionId) });
+}
+
+/** Job id of a batch of moves: one job per evacuation, so a re-enqueue is not a second runner. */
+export function evacuationJobId(evacuationId: string): string {
+  return `evacuation-${evacuationId}`;
+}
+
+export async function enqueueEvacuation(p: Payload<"fleet">): Promise<void> {
+  const payload = queues.fleet.payload.parse(p);
+  await getQueue("fleet").add("evacuation", payload, { jobId: evacuationJobId(payload.evacuationId) });
 }
 
 /** Job id of an e-mail: one job per mail, so a re-enqueue is not a second e-mail. */

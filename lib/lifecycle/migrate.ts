@@ -106,16 +106,38 @@ export const migrateEnvironment: ActionHandler = async (db, ctx, io) => {
     await io.log(`the environment already runs on ${target.name}`);
     return (action.result as MigrationRecord | null) ?? undefined;
   }
-  if (!driver.migrate) throw new StepError(`Environments on ${spec.host.kind} hosts cannot be moved`);
+  // A stopped guest moves cold where the kind can (its disk and configuration) and stays stopped.
+  const [current] = await db.select({ state: environments.state }).from(environments).where(eq(environments.id, action.environmentId));
+  const stopped = action.action === "move" && (current?.state === "stopped" || (current?.state === "migrating" && (action.result as { stopped?: boolean } | null)?.stopped === true));
+  const move = stopped ? driver.moveStopped : driver.migrate;
+  if (!move) throw new StepError(stopped ? `Stopped environments on ${spec.host.kind} hosts cannot be moved in this version` : `Environments on ${spec.host.kind} hosts cannot be moved`);
+  // Remembered on the action, so a redelivered job knows the guest was stopped while its state says "migrating".
+  if (stopped) await db.update(environmentActions).set({ result: { stopped: true } }).where(eq(environmentActions.id, action.id));
   await db.update(environments).set({ state: "migrating" }).where(eq(environments.id, action.environmentId));
-  await io.progress(0, `moving ${spec.hostname} from ${spec.host.name} to ${target.name}`);
-  const result = await driver.migrate(spec, { id: target.id, name: target.name, kind: target.kind, address: target.address, config: target.config }, io);
+  await io.progress(0, `moving ${spec.hostname}${stopped ? " (stopped)" : ""} from ${spec.host.name} to ${target.name}`);
+  let result: MigrationResult;
+  try {
+    result = await move.call(driver, spec, { id: target.id, name: target.name, kind: target.kind, address: target.address, config: target.config }, io);
+  } catch (err) {
+    // The driver leaves the guest where it was, as it was; a kind that can say how it is (status) is asked again when the action fails.
+    if (!io.signal.aborted) {
+      await db
+        .update(environments)
+        .set({ state: stopped ? "stopped" : "running" })
+        .where(and(eq(environments.id, action.environmentId), eq(environments.state, "migrating"), eq(environments.hostId, spec.host.id)));
+    }
+    throw err;
+  }
   const record: MigrationRecord = { ...result, from: spec.host.name, to: target.name };
   const downtime = result.downtimeMs === null ? "" : `, downtime ${result.downtimeMs} ms`;
   const mailIds = await db.transaction(async (tx) => {
     await tx
       .update(environments)
-      .set({ hostId: target.id, state: "running", placement: `${target.name}: moved ${result.mode} from ${spec.host.name} by an admin (${result.totalMs} ms${downtime})` })
+      .set({
+        hostId: target.id,
+        state: stopped ? "stopped" : "running",
+        placement: `${target.name}: moved ${result.mode}${stopped ? " while stopped" : ""} from ${spec.host.name} by an admin (${result.totalMs} ms${downtime})`,
+      })
       .where(eq(environments.id, action.environmentId));
     await tx.update(environmentActions).set({ result: record }).where(eq(environmentActions.id, action.id));
     await tx.update(orders).set({ updatedAt: new Date() }).where(eq(orders.id, spec.orderId));

@@ -17,6 +17,8 @@ export type OrderEvent = { orderId: string; actorId?: string | null } & (
   /** `step`: the failed step's label. */
   | { kind: "order.failed"; step: string | null; error: string }
   | { kind: "environment.stopped" }
+  /** Told before a move that takes the environment down (a cold move of a running zone). */
+  | { kind: "environment.moving"; from: string; to: string; detail: string }
   | { kind: "environment.moved"; from: string; to: string; detail: string }
   | { kind: "environment.retired"; why: string }
 );
@@ -81,6 +83,12 @@ export async function recordOrderEvent(db: Db, event: OrderEvent): Promise<strin
       break;
     case "environment.stopped":
       messages.push({ userIds: owner, kind: event.kind, title: `${o.name} was stopped`, body: `Stopped by ${by}. Its disk and addresses are kept; start it again from the order's page.` });
+      break;
+    case "environment.moving":
+      messages.push({
+        userIds: owner, kind: event.kind, title: `${o.name} is being moved to ${event.to}`,
+        body: `${by} is moving it from ${event.from} to ${event.to} now (${event.detail}). Its addresses and MAC addresses stay the same; you are told again when it runs there.`,
+      });
       break;
     case "environment.moved":
       messages.push({

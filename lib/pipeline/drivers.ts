@@ -62,6 +62,19 @@ export function simHostState(db: Db): SimHostState {
           set: { state, updatedAt: new Date(), createdCount: sql`${simObjects.createdCount} + case when ${simObjects.state} = 'deleted' then 1 else 0 end` },
         });
     },
+    async objectsOf(hostId, guest) {
+      return db
+        .select({ kind: simObjects.kind, name: simObjects.name, state: simObjects.state })
+        .from(simObjects)
+        .where(
+          and(
+            eq(simObjects.hostId, hostId),
+            sql`${simObjects.state} <> 'deleted'`,
+            sql`(${simObjects.name} = ${guest} or (${simObjects.kind} = 'image-pack' and ${simObjects.name} = ${`${guest}.tar`})
+              or (${simObjects.kind} = 'snapshot' and starts_with(${simObjects.name}, ${`${guest}@`})))`,
+          ),
+        );
+    },
     async remove(hostId, objects) {
       if (objects.length === 0) return [];
       const pairs = sql.join(objects.map((o) => sql`(${o.kind}, ${o.name})`), sql`, `);

@@ -15,6 +15,7 @@ import { guestFiles } from "@/lib/drivers/qemu/args";
 import { removeCgroup } from "@/lib/drivers/qemu/cgroup";
 import { hostKey, netnsName, removeNetns } from "@/lib/drivers/qemu/netns";
 import { guestPids } from "@/lib/drivers/qemu/process";
+import { parseReadyLine, type ReadyReport } from "@/lib/drivers/qemu/glue";
 import { LocalTransport } from "@/lib/drivers/transport/local";
 import { registerBuiltImages } from "@/lib/catalog/register-images";
 import { guestPrograms } from "@/lib/drivers/images/recipe";
@@ -129,6 +130,29 @@ export function killQemuUnder(dir: string): void {
 /** Every QEMU process whose command line names this guest folder. */
 export function qemuProcessesFor(dir: string): Promise<number[]> {
   return guestPids(local, dir);
+}
+
+/**
+ * Sends `status` on the guest's serial console (in folder `dir`) and returns the next complete
+ * PORTAL-READY line: hostname, NICs and uptime as the running guest reports them.
+ */
+export async function askStatus(dir: string): Promise<ReadyReport> {
+  const stream = await local.openStream(guestFiles(dir).serialSock);
+  let text = "";
+  stream.on("data", (d: Buffer) => (text += d.toString()));
+  try {
+    return (await waitFor(
+      async () => {
+        stream.write("status\n");
+        const lines = text.split(/\r?\n/).slice(0, -1);
+        return lines.map(parseReadyLine).find((r) => r !== null) ?? null;
+      },
+      (r) => r !== null,
+      { timeoutMs: 30_000, intervalMs: 700, what: "a PORTAL-READY answer to status" },
+    )) as ReadyReport;
+  } finally {
+    stream.destroy();
+  }
 }
 
 /** The argv of a running process. */

@@ -120,6 +120,11 @@ describe("golden image build", () => {
     expect(row!.sizeMb).toBe(Math.ceil(bytes / 1048576));
     const [copy] = await db.select().from(images).where(eq(images.slug, "linux-qemu-copy"));
     expect(copy!.source).toBe("copy");
+    // The web service (the golden image with the web recipe) and the PostgreSQL database (its own image with the postgres recipe).
+    const withRecipe = (await db.select().from(images)).filter((i) => i.recipeSlug).map((i) => [i.slug, i.recipeSlug]).sort();
+    expect(withRecipe).toEqual([["linux-qemu-postgres", "postgres"], ["web-qemu", "web"]]);
+    const [database] = await db.select().from(images).where(eq(images.slug, "linux-qemu-postgres"));
+    expect(database).toMatchObject({ name: "PostgreSQL database (QEMU)", purpose: "database", version: `Debian kernel ${built[0]!.manifest.kernelVersion}, busybox, PostgreSQL 15` });
     // Registering again updates, it does not duplicate.
     expect((await registerBuiltImages(db, t, store)).every((r) => !r.created)).toBe(true);
   });

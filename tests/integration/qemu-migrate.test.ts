@@ -11,7 +11,6 @@ import { POST as migrateRoute } from "@/app/api/v1/environments/[id]/migrate/rou
 import { GET as hostsRoute } from "@/app/api/v1/hosts/route";
 import { environmentActions, environments, hosts } from "@/lib/db/schema";
 import { guestFiles } from "@/lib/drivers/qemu/args";
-import { parseReadyLine, type ReadyReport } from "@/lib/drivers/qemu/glue";
 import { guestPids, launchGuest } from "@/lib/drivers/qemu/process";
 import { cgroupName, cgroupOfPid } from "@/lib/drivers/qemu/cgroup";
 import { hostKey } from "@/lib/drivers/qemu/netns";
@@ -24,7 +23,7 @@ import { requestMigration } from "@/lib/lifecycle/migrate";
 import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
 import { allocationsOf, bootPortal, makeGroup, makeUser, order, tokenFor, unique, waitFor, waitForOrder, type Actor } from "../helpers/portal";
-import { setupQemuHosts, type QemuHosts } from "../helpers/qemu-hosts";
+import { askStatus, setupQemuHosts, type QemuHosts } from "../helpers/qemu-hosts";
 
 const { db, admin } = await bootPortal();
 const t = new LocalTransport();
@@ -38,26 +37,6 @@ const guestName = unique("mig");
 
 function guestDirOn(host: { name: string }, hostname: string) {
   return qemu.guestDir(host.name, hostname);
-}
-
-/** Sends `status` on the guest's serial console and returns the next complete PORTAL-READY line. */
-async function askStatus(dir: string): Promise<ReadyReport> {
-  const stream = await t.openStream(guestFiles(dir).serialSock);
-  let text = "";
-  stream.on("data", (d: Buffer) => (text += d.toString()));
-  try {
-    return (await waitFor(
-      async () => {
-        stream.write("status\n");
-        const lines = text.split(/\r?\n/).slice(0, -1);
-        return lines.map(parseReadyLine).find((r) => r !== null) ?? null;
-      },
-      (r) => r !== null,
-      { timeoutMs: 30_000, intervalMs: 700, what: "a PORTAL-READY answer to status" },
-    )) as ReadyReport;
-  } finally {
-    stream.destroy();
-  }
 }
 
 async function actionRow(id: string) {

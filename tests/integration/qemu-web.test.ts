@@ -165,6 +165,10 @@ describe("the web service on a QEMU guest", () => {
     const owner = await guestSsh({ netns: nsOf(v), address, key: ownerKey, knownHosts, user: "alice" }, "true");
     expect(owner.code).toBe(255);
 
+    // The guest reported them on its ready line, which wait-until-ready logged.
+    const ready = v.steps.find((s) => s.name === "wait_ready")!.log.map((l) => l.line).filter((l) => l.includes("PORTAL-READY ")).at(-1)!;
+    expect(ready.split(/\s+/)).toEqual(expect.arrayContaining(["users=alice", "sysctl.net.core.somaxconn=1024", "env=APP_MODE", "recipe=web/1.0", "recipe-check=ok"]));
+
     const env = await httpGet(nsOf(v), `http://${address}/cgi-bin/env`);
     expect(env.body).toBe("APP_MODE=production mode\n");
   }, 120_000);

@@ -66,6 +66,11 @@ describe("PORTAL-READY line", () => {
     });
   });
 
+  it("reads the last NIC when the console echoed a status asked for while the line was printed", () => {
+    const line = "PORTAL-READY hostname=web-01 uptime=15.75 disk=10737418240 nic=02:00:00:1e:00:05,10.30.0.5/24 nic=02:00:00:14:00:05,10.20.0.5/24status";
+    expect(parseReadyLine(line)?.nics).toEqual([{ mac: "02:00:00:1e:00:05", ip: "10.30.0.5", prefix: 24 }, { mac: "02:00:00:14:00:05", ip: "10.20.0.5", prefix: 24 }]);
+  });
+
   it("is not fooled by progress lines or a line without hostname and uptime", () => {
     expect(parseReadyLine("portal-init: eth0 02:00:00:1e:00:05 10.30.0.5/24")).toBeNull();
     expect(parseReadyLine("PORTAL-READY disk=0")).toBeNull();

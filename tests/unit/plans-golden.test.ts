@@ -11,7 +11,7 @@ import { deploymentPlan } from "@/lib/drivers/plan/deployment";
 import { renderPlan } from "@/lib/drivers/plan/render";
 import type { Plan } from "@/lib/drivers/plan/types";
 import { XenDriver } from "@/lib/drivers/xen/driver";
-import { xenMigrationPlan } from "@/lib/drivers/xen/migration";
+import { xenMigrationPlan, xenStoppedMovePlan } from "@/lib/drivers/xen/migration";
 import { xenSnapshotStep } from "@/lib/drivers/xen/plan";
 import { ZonesDriver } from "@/lib/drivers/zones/driver";
 import { zoneMovePlan } from "@/lib/drivers/zones/move";
@@ -35,11 +35,16 @@ function lifecyclePlans(): Record<string, Plan> {
   const zone = goldenOrders["zone-capped"];
   const sol2 = { ...zone.host, id: "00000000-0000-4000-8000-0000000000a3", name: "sol-2", address: "sol-2.example.org", config: goldenZonesConfig };
   const z = zoneMovePlan(zone, ZonesDriver.config(zone.host), sol2, ZonesDriver.config(sol2), "sol-2.example.org", "portal-move-20261125t120000");
+  // Stopped guests moved cold: Xen writes the domain config on the target; the zone stays halted.
+  const xs = xenStoppedMovePlan(xen, XenDriver.config(xen.host), xen2, XenDriver.config(xen2));
+  const zs = zoneMovePlan(zone, ZonesDriver.config(zone.host), sol2, ZonesDriver.config(sol2), "sol-2.example.org", "portal-move-20261125t120000", { boot: false });
   const xv = xenVerifyPlan(xen, XenDriver.config(xen.host), "3f2a9c1e", "/var/tmp/portal-verify-3f2a9c1e.gz");
   const zv = zoneVerifyPlan(zone, ZonesDriver.config(zone.host), "3f2a9c1e", "/var/tmp/portal/portal-verify-3f2a9c1e.gz");
   return {
     "xen-migrate": { kind: "xen", host: "xen-1 -> xen-2", guest: xen.hostname, steps: [m.prepare, m.migrate, m.verify, m.cleanup, xenSnapshotStep(xen, XenDriver.config(xen.host), "backup-20261125")] },
     "zone-move": { kind: "zones", host: "sol-1 -> sol-2", guest: zone.hostname, steps: [z.preflight, z.detach, z.attach, z.cleanup] },
+    "xen-move-stopped": { kind: "xen", host: "xen-1 -> xen-2", guest: xen.hostname, steps: [xs.check, xs.prepare, xs.cleanup] },
+    "zone-move-stopped": { kind: "zones", host: "sol-1 -> sol-2", guest: zone.hostname, steps: [zs.preflight, zs.detach, zs.attach, zs.cleanup] },
     "xen-backup": { kind: "xen", host: xen.host.name, guest: xen.hostname, steps: xenBackupPlan(xen, XenDriver.config(xen.host), "backup-20261125", "/var/tmp/portal-backup-20261125.gz") },
     "xen-restore": { kind: "xen", host: xen.host.name, guest: xen.hostname, steps: xenRestorePlan(xen, XenDriver.config(xen.host), "/var/tmp/portal-backup-20261125.gz") },
     "zone-backup": {

@@ -8,7 +8,7 @@ import { reconcileGuests } from "@/lib/lifecycle/reconcile-guests";
 import { applyRequiredPolicies, restoreBackupSchedulers, runScheduledBackup } from "@/lib/backups/policy";
 import { restoreClones } from "@/lib/backups/clone";
 import { sampleUsage } from "@/lib/usage/sample";
-import { reconcile, reconcileActions, reconcileMail } from "../reconciler";
+import { reconcile, reconcileActions, reconcileEvacuations, reconcileMail } from "../reconciler";
 
 /** `owner`: null on the shared queue; this worker's id on its own queue (usage of the hosts it owns). */
 export function maintenanceProcessor(db: Db, owner: string | null = null) {
@@ -22,6 +22,7 @@ export function maintenanceProcessor(db: Db, owner: string | null = null) {
           runs: await reconcile(db, getQueue("provision")),
           actions: await reconcileActions(db, getQueue("lifecycle")),
           mail: await reconcileMail(db, getQueue("mail")),
+          evacuations: await reconcileEvacuations(db, getQueue("fleet")),
           guests: await reconcileGuests(db),
           // Restores as new environments whose order was delivered since.
           clones: await restoreClones(db),

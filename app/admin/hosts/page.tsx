@@ -47,7 +47,12 @@ export default async function HostsPage({ searchParams }: { searchParams: Promis
     <>
       <PageHeader
         title="Hypervisor hosts"
-        description="Register Xen, Solaris zones and QEMU hosts the portal reaches over SSH. A new host stays offline until Test connection has pinned its host key and found its capacity; then activate it. Draining hosts keep their environments but get no new ones."
+        description="Register Xen, Solaris zones and QEMU hosts the portal reaches over SSH. A new host stays offline until Test connection has pinned its host key and found its capacity; then activate it. Draining hosts keep their environments but get no new ones; evacuate a host from its page to move them off it."
+        actions={
+          <Link href="/admin/hosts/rebalance" className="btn btn-secondary w-full sm:w-auto">
+            Rebalance memory use
+          </Link>
+        }
       />
       <div className="grid gap-6 xl:grid-cols-3">
         <section aria-labelledby="hosts-list-heading" className="space-y-4 xl:col-span-2">
@@ -62,7 +67,7 @@ export default async function HostsPage({ searchParams }: { searchParams: Promis
               <div className="flex flex-wrap items-start justify-between gap-3">
                 <div>
                   <h3 className="text-base">
-                    {h.name} <Link href={`/admin/hosts/${h.id}`} className="ml-2 text-xs font-normal text-sky-700 hover:underline">Usage charts</Link>
+                    {h.name} <Link href={`/admin/hosts/${h.id}`} className="ml-2 text-xs font-normal text-sky-700 hover:underline">Use and maintenance</Link>
                   </h3>
                   <p className="text-xs text-slate-500">
                     {hostKindLabels[h.kind] ?? h.kind} · <span className="font-mono">{h.address}</span>

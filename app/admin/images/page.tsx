@@ -35,7 +35,7 @@ export default async function AdminImagesPage() {
               {current.map((i) => (
                 <ImageRow
                   key={i.id}
-                  image={{ id: i.id, slug: i.slug, name: i.name, description: i.description, os: i.os, version: i.version, hostKinds: i.hostKinds, source: i.source, rootType: i.rootType, purpose: i.purpose, sizeMb: i.sizeMb, licensed: i.licensed, active: i.active }}
+                  image={{ id: i.id, slug: i.slug, name: i.name, description: i.description, os: i.os, version: i.version, hostKinds: i.hostKinds, source: i.source, rootType: i.rootType, purpose: i.purpose, sizeMb: i.sizeMb, licensed: i.licensed, recipeSlug: i.recipeSlug, active: i.active }}
                 />
               ))}
             </ul>

@@ -12,6 +12,7 @@ import { governanceDelivery } from "./governance-delivery";
 import { governanceLeases } from "./governance-leases";
 import { governancePolicy } from "./governance-policy";
 import { hostsPart } from "./hosts";
+import { fleetPart } from "./fleet";
 import { networksPart } from "./networks";
 import { ordersPart } from "./orders";
 import { planPart } from "./plan";
@@ -23,6 +24,6 @@ import { workersPart } from "./workers";
 /** Every area's part of the OpenAPI document, in the order the document lists them; one import and one entry per area. */
 export const openApiParts: OpenApiPart[] = [
   catalogPart, recipesPart, ordersPart, environmentsPart, environmentsMigratePart, environmentsConsolePart, environmentsSnapshotsPart, environmentsBackupsPart, governanceDelivery, governanceAudit, governancePolicy,
-  governanceLeases, governanceCourses, hostsPart, networksPart, planPart, accountPart, signInPart,
+  governanceLeases, governanceCourses, hostsPart, fleetPart, networksPart, planPart, accountPart, signInPart,
   workersPart, usagePart,
 ];

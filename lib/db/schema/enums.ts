@@ -39,6 +39,7 @@ export const notificationEvents = [
   "order.ready",
   "order.failed",
   "environment.stopped",
+  "environment.moving",
   "environment.moved",
   "environment.retired",
   "lease.expiring",

@@ -14,3 +14,4 @@ export * from "./backups";
 export * from "./metrics";
 export * from "./usage";
 export * from "./recipes";
+export * from "./fleet";

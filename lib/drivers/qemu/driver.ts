@@ -13,6 +13,7 @@ import { ensureGuestNetwork, hostKey, netnsName, networkMode, nicPlans, removeGu
 import { guestPid, guestPids, launchGuest, queryGuest, stopGuest } from "./process";
 import { followLog, markerMismatches, pokeGuest } from "./serial";
 import { migrateGuest } from "./migrate";
+import { moveStoppedGuest } from "./cold-move";
 import { applySnapshotStopped, listDiskSnapshots, loadSnapshotRunning, removeSnapshot, takeSnapshot } from "./snapshots";
 import { consoleOf, exportGuestDisk, readMarker, replaceGuestDisk } from "./backup";
 import { runHookOnConsole } from "../guest-hooks";
@@ -448,6 +449,13 @@ export class QemuDriver implements HypervisorDriver {
   /** Live migration to another QEMU host of this machine (lib/drivers/qemu/migrate.ts); hosts reached over SSH are refused there. */
   migrate(spec: DeploySpec, target: DeploySpec["host"], io: MigrateIo): Promise<MigrationResult> {
     return migrateGuest(this, spec, target, io).catch((err: unknown) => {
+      throw transportStepError(err, spec.host.name);
+    });
+  }
+
+  /** A stopped guest's files to another QEMU host of this machine, where it stays stopped (./cold-move.ts). */
+  moveStopped(spec: DeploySpec, target: DeploySpec["host"], io: MigrateIo): Promise<MigrationResult> {
+    return moveStoppedGuest(this, spec, target, io).catch((err: unknown) => {
       throw transportStepError(err, spec.host.name);
     });
   }

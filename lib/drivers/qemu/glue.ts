@@ -243,7 +243,11 @@ export function parseReadyLine(line: string): ReadyReport | null {
   const at = line.indexOf(`${readyMarker} `);
   if (at < 0) return null;
   const report: ReadyReport = { hostname: "", uptimeSeconds: NaN, diskBytes: 0, nics: [], serviceIps: [] };
-  for (const word of line.slice(at + readyMarker.length + 1).trim().split(/\s+/)) {
+  // The console echoes what is typed: a `status` asked for while the guest prints this line
+  // ends up glued to its last word ("nic=...,10.20.0.3/24status").
+  const echo = statusCommand.trim();
+  const text = line.trimEnd().endsWith(echo) ? line.trimEnd().slice(0, -echo.length) : line;
+  for (const word of text.slice(at + readyMarker.length + 1).trim().split(/\s+/)) {
     const eq = word.indexOf("=");
     if (eq < 0) continue;
     const key = word.slice(0, eq);

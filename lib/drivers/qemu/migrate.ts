@@ -75,16 +75,29 @@ function readNetwork(raw: Buffer | null): GuestNetwork | null {
   return raw ? (JSON.parse(raw.toString("utf8")) as GuestNetwork) : null;
 }
 
-/** A TCP port on 127.0.0.1 nothing listens on, from the target's range. */
+/** Ports this process has found free and not yet handed to its QEMU (two migrations starting at once). */
+const claimedPorts = new Set<number>();
+
+function releasePort(port: number): void {
+  claimedPorts.delete(port);
+}
+
+/**
+ * A TCP port on 127.0.0.1 nothing listens on, from the target's range, and claimed until the
+ * destination QEMU has bound it (releasePort): another migration of this process skips it.
+ */
 async function freePort(host: Host): Promise<number> {
   const [from, to] = (host.config as QemuMigrationConfig).migrationPorts ?? [49152, 49407];
   for (let port = from; port <= to; port++) {
+    if (claimedPorts.has(port)) continue;
+    claimedPorts.add(port);
     const free = await new Promise<boolean>((resolve) => {
       const server = createServer();
       server.once("error", () => resolve(false));
       server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
     });
     if (free) return port;
+    claimedPorts.delete(port);
   }
   throw new StepError(`no free migration port on ${host.name} between ${from} and ${to}`);
 }
@@ -189,15 +202,32 @@ async function migrateLocal(t: Transport, driver: MigratableDriver, spec: Deploy
 
     // 2. The destination QEMU, waiting for the guest's state.
     const viaUnix = dstNetwork.mode === "bridge" || srcNetwork?.mode === "bridge";
-    const incoming = viaUnix ? `unix:${path.join(dst.dir, "migrate.sock")}` : `tcp:127.0.0.1:${await freePort(target)}`;
     const { plan } = await driver.plan(t, spec, target);
-    const dstPlan: QemuPlan = { ...plan, incoming };
-    await t.writeFile(dst.plan, JSON.stringify(dstPlan, null, 2));
     const netns = dstNetwork.mode === "bridge" ? dstNetwork.netns : null;
-    await io.log(`${netns ? `ip netns exec ${netns} ` : ""}${qemuArgv(dstPlan).join(" ")}`);
-    const dstPid = await launchGuest(t, dstPlan, { netns, signal: io.signal }).catch((err: Error) => {
-      throw new StepError(`the destination QEMU on ${target.name} did not start: ${err.message}`);
-    });
+    // A TCP port found free may be taken before QEMU binds it (another migration starting at
+    // the same time): the next free one is tried.
+    let incoming = "";
+    let dstPid = 0;
+    for (let attempt = 1; ; attempt++) {
+      const port = viaUnix ? null : await freePort(target);
+      incoming = port === null ? `unix:${path.join(dst.dir, "migrate.sock")}` : `tcp:127.0.0.1:${port}`;
+      const dstPlan: QemuPlan = { ...plan, incoming };
+      await t.writeFile(dst.plan, JSON.stringify(dstPlan, null, 2));
+      await io.log(`${netns ? `ip netns exec ${netns} ` : ""}${qemuArgv(dstPlan).join(" ")}`);
+      try {
+        dstPid = await launchGuest(t, dstPlan, { netns, signal: io.signal });
+        break;
+      } catch (err) {
+        const message = (err as Error).message;
+        if (port !== null && attempt < 5 && /Address already in use/.test(message)) {
+          await io.log(`port ${port} on ${target.name} was taken meanwhile; trying another`);
+          continue;
+        }
+        throw new StepError(`the destination QEMU on ${target.name} did not start: ${message}`);
+      } finally {
+        if (port !== null) releasePort(port);
+      }
+    }
     const dstStatus = await withQmp(t, dst.qmp, (q) => q.execute<{ status: string }>("query-status"));
     if (dstStatus.status !== "inmigrate") throw new StepError(`the destination QEMU on ${target.name} is ${dstStatus.status}, not waiting for the guest`);
     await io.progress(5, `destination QEMU pid ${dstPid} on ${target.name} waits on ${incoming}`);
@@ -244,8 +274,17 @@ async function migrateLocal(t: Transport, driver: MigratableDriver, spec: Deploy
       }
     });
 
-    // 4. The guest runs on the target: check, then let go of the source.
-    const after = await withQmp(t, dst.qmp, (q) => q.execute<{ status: string; running: boolean }>("query-status"));
+    // 4. The guest runs on the target: check, then let go of the source. The source reports
+    // "completed" when it has sent the last pages; the destination may still be loading them
+    // for a moment ("inmigrate"), more so on a busy machine under TCG.
+    const after = await withQmp(t, dst.qmp, async (q) => {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const status = await q.execute<{ status: string; running: boolean }>("query-status");
+        if (status.status !== "inmigrate" || Date.now() > deadline) return status;
+        await sleep(pollMs);
+      }
+    });
     if (!after.running) throw new StepError(`after the migration the guest on ${target.name} is ${after.status}, not running`);
     const measured: MigrationResult = {
       mode: "live",

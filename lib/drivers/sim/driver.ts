@@ -3,7 +3,7 @@ import { env } from "../../env";
 import { sshFingerprint } from "../../validation/ssh-fingerprint";
 import { Readable } from "node:stream";
 import { readSmallCopy } from "../disk-copy";
-import { BACKUP_MARKER_FILE, StepError, type DeploySpec, type DiskCopy, type DiskSink, type HypervisorDriver, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
+import { BACKUP_MARKER_FILE, StepError, type DeploySpec, type DiskCopy, type DiskSink, type HypervisorDriver, type MigrateIo, type MigrationResult, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
 import { SimConsole } from "./console";
 import { checkRecipe, renderAccounts, renderSettings } from "../qemu/glue";
 import { simUsage } from "./usage";
@@ -20,8 +20,8 @@ type SimVolume = { volume: string; image: string; content: string | null; marker
  */
 export class SimDriver implements HypervisorDriver {
   readonly kind = "sim" as const;
-  // No migrate(): a simulated guest stays on the host it was built on.
-  readonly capabilities = { liveMigration: false, coldMove: false, cpuCap: true, sparseRoot: true, snapshots: true, resize: true, keepData: true };
+  /** A simulated guest moves live between sim hosts (and cold while stopped), as QEMU's and Xen's do. */
+  readonly capabilities = { liveMigration: true, coldMove: false, cpuCap: true, sparseRoot: true, snapshots: true, resize: true, keepData: true };
 
   constructor(private readonly state: SimHostState) {}
 
@@ -185,6 +185,50 @@ export class SimDriver implements HypervisorDriver {
       ...[...(spec.keepData ? [] : ["volume-content"]), "nics", "glue", "readiness"].map((kind) => ({ kind, name: spec.hostname })),
     ]);
     await io.log(removed.length ? `removed ${removed.join(", ")} of ${spec.hostname}` : `nothing else of ${spec.hostname} left on ${spec.host.name}`);
+  }
+
+  /**
+   * Simulated live migration: memory "copied" for a step's time while the guest runs, then a
+   * short pause while it switches over; its objects (volume, NICs, snapshots) now live on the
+   * target. An injected failure at "migrate" fails it before the switch: the guest keeps
+   * running on its host. A rerun after the switch finds it on the target and is done.
+   */
+  async migrate(spec: DeploySpec, target: DeploySpec["host"], io: MigrateIo): Promise<MigrationResult> {
+    return this.move(spec, target, io, "running");
+  }
+
+  /** A stopped simulated guest's volume and configuration go to the target; it stays stopped. */
+  async moveStopped(spec: DeploySpec, target: DeploySpec["host"], io: MigrateIo): Promise<MigrationResult> {
+    return this.move(spec, target, io, "stopped");
+  }
+
+  private async move(spec: DeploySpec, target: DeploySpec["host"], io: MigrateIo, expected: "running" | "stopped"): Promise<MigrationResult> {
+    const live = expected === "running";
+    if (target.kind !== "sim") throw new StepError(`${target.name} is a ${target.kind} host; a simulated guest moves only to another sim host`);
+    if (target.id === spec.host.id) throw new StepError(`${spec.hostname} already runs on ${target.name}`);
+    const started = Date.now();
+    const here = await this.object(spec, "guest", spec.hostname);
+    const there = await this.state.get(target.id, "guest", spec.hostname, { live: true });
+    if (!here && there) {
+      await io.log(`${spec.hostname} is already on ${target.name}; the move had finished`);
+      return { mode: live ? "live" : "cold", totalMs: 0, downtimeMs: live ? 0 : null, transferredBytes: null };
+    }
+    if (here?.state !== expected) {
+      throw new StepError(`${spec.hostname} is ${here?.state ?? "missing"} on ${spec.host.name}; ${live ? "only a running guest migrates live" : "a cold move takes a stopped guest"}`);
+    }
+    await io.progress(10, live ? `copying ${spec.flavor.memoryMb} MiB of memory to ${target.name} while ${spec.hostname} runs` : `copying volume ${spec.hostname} to ${target.name}`);
+    await this.pause(spec, io);
+    if (await this.state.takeInjectedFailure(spec.host.id, "migrate")) {
+      throw new StepError(`${spec.host.name}: injected failure in step migrate (sim host failure injection); ${spec.hostname} keeps ${live ? "running" : "its place"} on ${spec.host.name}`);
+    }
+    // The switch: paused for the last pages (a few ms of simulated downtime), then on the target.
+    const paused = Date.now();
+    const objects = await this.state.objectsOf(spec.host.id, spec.hostname);
+    for (const o of objects) await this.state.put(target.id, o.kind, o.name, o.state);
+    await this.state.remove(spec.host.id, objects);
+    const downtimeMs = live ? Date.now() - paused : null;
+    await io.progress(100, `${spec.hostname} is on ${target.name}${live ? `, downtime ${downtimeMs} ms` : ", still stopped"}`);
+    return { mode: live ? "live" : "cold", totalMs: Date.now() - started, downtimeMs, transferredBytes: live ? spec.flavor.memoryMb * 1048576 : null };
   }
 
   /** A simulated volume image: what the volume holds, as the sim knows it, and the marker a running guest wrote. */

@@ -12,6 +12,11 @@ export interface SimHostState {
   get(hostId: string, kind: string, name: string, opts?: { live?: boolean }): Promise<SimObject | null>;
   /** Creates or updates the object (a deleted one that comes back counts as created again). */
   put(hostId: string, kind: string, name: string, state: string): Promise<void>;
+  /**
+   * The live objects that belong to guest `guest` on the host: its volume, NICs, glue and
+   * guest (named `guest`), its packed image (`guest.tar`) and its snapshots (`guest@<tag>`).
+   */
+  objectsOf(hostId: string, guest: string): Promise<SimObject[]>;
   /** Marks the named objects deleted; returns the kinds of those that were not already. */
   remove(hostId: string, objects: { kind: string; name: string }[]): Promise<string[]>;
 }

@@ -14,7 +14,7 @@ import type { Plan } from "../plan/types";
 import { HOST_ADDRESS, parseHostConfig } from "../plan/validate";
 import { StepError, type GuestHook, type GuestHookResult, type DeploySpec, type DiskCopy, type DiskSink, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
 import { xenHostConfig, type XenHostConfig } from "./config";
-import { xenMigrationPlan } from "./migration";
+import { xenMigrationPlan, xenStoppedMovePlan } from "./migration";
 import { xenBackupPlan, xenRestorePlan, xenVerifyPlan } from "./backup";
 import { xenDeleteSnapshotStep, xenResizePlan, xenRevertPlan, xenTakeSnapshotStep } from "./day2";
 import { xenHaltStep, xenNames, xenProvisionPlan, xenSnapshotStep, xenStartStep, xenTeardownPlan } from "./plan";
@@ -158,6 +158,21 @@ export class XenDriver extends PlanDriver implements HypervisorDriver {
     await io.progress(100, `running on ${target.name}`);
     // xl does not report the downtime or the bytes sent in a form worth parsing.
     return { mode: "live", totalMs: Date.now() - started, downtimeMs: null, transferredBytes: null };
+  }
+
+  /** A stopped guest's configuration to another Xen host on the same SAN; it stays stopped (./migration.ts). */
+  async moveStopped(spec: DeploySpec, target: DeploySpec["host"], io: MigrateIo): Promise<MigrationResult> {
+    if (target.kind !== "xen") throw new StepError(`${target.name} is a ${target.kind} host; a Xen guest moves only to another Xen host`);
+    if (target.id === spec.host.id) throw new StepError(`${spec.hostname} is already on ${target.name}`);
+    const plan = xenStoppedMovePlan(spec, XenDriver.config(spec.host), target, XenDriver.config(target));
+    const started = Date.now();
+    await io.progress(5, `checking ${spec.hostname} is stopped on ${spec.host.name}`);
+    await this.runOne(spec, io, plan.check);
+    await io.progress(40, `writing the domain configuration on ${target.name}`);
+    await this.runOne({ ...spec, host: target }, io, plan.prepare);
+    await this.runOne(spec, io, plan.cleanup);
+    await io.progress(100, `on ${target.name}, stopped`);
+    return { mode: "cold", totalMs: Date.now() - started, downtimeMs: null, transferredBytes: null };
   }
 
   /**

@@ -56,3 +56,38 @@ export function xenMigrationPlan(spec: DeploySpec, cfg: XenHostConfig, target: D
   };
 }
 
+
+/**
+ * A cold move of a stopped Xen guest: nothing runs, so nothing is sent. Its disk is on shared
+ * storage under the same path; the move checks that the domain is really down on the source and
+ * that the target sees the volume, writes the domain configuration on the target and removes it
+ * on the source. The guest stays stopped: a start boots it on the target (`xl create` of that
+ * configuration). NOT run on real Xen hosts: tested against golden files and emulators.
+ */
+export function xenStoppedMovePlan(spec: DeploySpec, cfg: XenHostConfig, target: DeploySpec["host"], targetCfg: XenHostConfig): { check: PlanStep; prepare: PlanStep; cleanup: PlanStep } {
+  assertSafeSpec(spec);
+  const n = xenNames(spec, cfg);
+  const t = xenNames(spec, targetCfg);
+  if (t.device !== n.device) throw new Error(`the guest's disk is ${n.device} on ${spec.host.name} but would be ${t.device} on ${target.name}: a move needs the same path on both hosts`);
+  // What the live migration's prepare step does on the target is the same here.
+  const { prepare } = xenMigrationPlan(spec, cfg, target, targetCfg, "unused.invalid");
+  return {
+    check: {
+      step: "move-check",
+      description: `On ${spec.host.name}: ${spec.hostname} is stopped (no domain), its volume is there`,
+      actions: [
+        run(["xl", "list", spec.hostname], "No running domain of that name on the source", {
+          alreadyDone: { ...noDomain, note: `no domain named ${spec.hostname} runs on ${spec.host.name}: good` },
+          expect: { stdout: /^(?![\s\S])/, problem: `${spec.hostname} runs on ${spec.host.name}; a running guest migrates live instead` },
+        }),
+        run(lvsArgs("lv_name,vg_name,lv_size", n.lvPath), "The guest's disk on the source"),
+      ],
+    },
+    prepare: { ...prepare, step: "move-prepare" },
+    cleanup: {
+      step: "move-cleanup",
+      description: `On ${spec.host.name}: remove the domain configuration (the volume is shared and stays)`,
+      actions: [run(["rm", "-f", n.configFile], "The domain now lives on the target")],
+    },
+  };
+}

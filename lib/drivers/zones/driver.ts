@@ -82,16 +82,26 @@ export class ZonesDriver extends PlanDriver implements HypervisorDriver {
   }
 
   /** Cold move by detach, zfs send/receive and attach: the zone is down for the whole transfer. */
-  async migrate(spec: DeploySpec, target: DeploySpec["host"], io: MigrateIo): Promise<MigrationResult> {
+  migrate(spec: DeploySpec, target: DeploySpec["host"], io: MigrateIo): Promise<MigrationResult> {
+    return this.move(spec, target, io, true);
+  }
+
+  /** A halted zone moves the same way and stays halted (installed) on the target. */
+  async moveStopped(spec: DeploySpec, target: DeploySpec["host"], io: MigrateIo): Promise<MigrationResult> {
+    const result = await this.move(spec, target, io, false);
+    return { ...result, downtimeMs: null };
+  }
+
+  private async move(spec: DeploySpec, target: DeploySpec["host"], io: MigrateIo, boot: boolean): Promise<MigrationResult> {
     if (target.kind !== "zones") throw new StepError(`${target.name} is a ${target.kind} host; a zone moves only to another Solaris host`);
     if (target.id === spec.host.id) throw new StepError(`${spec.hostname} already runs on ${target.name}`);
     const targetCfg = ZonesDriver.config(target);
     const snapshot = `portal-move-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, "").toLowerCase()}`;
-    const plan = zoneMovePlan(spec, ZonesDriver.config(spec.host), target, targetCfg, migrationAddress(target, targetCfg.migrationAddress), snapshot);
+    const plan = zoneMovePlan(spec, ZonesDriver.config(spec.host), target, targetCfg, migrationAddress(target, targetCfg.migrationAddress), snapshot, { boot });
     const started = Date.now();
     await io.progress(5, `checking ${target.name}`);
     await this.runOne({ ...spec, host: target }, io, plan.preflight);
-    await io.progress(10, `halting and detaching ${spec.hostname}; it is down until it boots on ${target.name}`);
+    await io.progress(10, boot ? `halting and detaching ${spec.hostname}; it is down until it boots on ${target.name}` : `detaching the halted zone ${spec.hostname}`);
     const down = Date.now();
     await this.runOne(spec, io, plan.detach);
     await io.progress(70, `attaching ${spec.hostname} on ${target.name}`);
@@ -99,7 +109,7 @@ export class ZonesDriver extends PlanDriver implements HypervisorDriver {
     const downtimeMs = Date.now() - down;
     await io.progress(90, `removing the detached copy from ${spec.host.name}`);
     await this.runOne(spec, io, plan.cleanup);
-    await io.progress(100, `running on ${target.name}`);
+    await io.progress(100, boot ? `running on ${target.name}` : `on ${target.name}, halted`);
     return { mode: "cold", totalMs: Date.now() - started, downtimeMs, transferredBytes: null };
   }
 

@@ -10,8 +10,20 @@ import { noZone, zoneBootStep, zoneHaltStep, zoneNames, zoneState } from "./plan
  * the zonepath's dataset with its child /data (`zfs send -R`) to the target over the hosts' own SSH (`zfs send | ssh target zfs
  * receive`; a fixed script whose names arrive as positional parameters, never pasted into it),
  * attach with -u (update packages to the target's level) and boot there, then remove the source.
+ *
+ * With `boot: false` (a zone that was halted before the move) the zone is attached and left
+ * installed on the target, as it was on the source: a start boots it there.
  */
-export function zoneMovePlan(spec: DeploySpec, cfg: ZonesHostConfig, target: DeploySpec["host"], targetCfg: ZonesHostConfig, targetAddress: string, snapshot: string) {
+export function zoneMovePlan(
+  spec: DeploySpec,
+  cfg: ZonesHostConfig,
+  target: DeploySpec["host"],
+  targetCfg: ZonesHostConfig,
+  targetAddress: string,
+  snapshot: string,
+  opts: { boot?: boolean } = {},
+) {
+  const boot = opts.boot ?? true;
   assertSafeSpec(spec);
   if (!/^[a-z0-9][a-z0-9-]{0,40}$/.test(snapshot)) throw new Error("invalid snapshot name");
   const s = zoneNames(spec, cfg);
@@ -41,7 +53,7 @@ export function zoneMovePlan(spec: DeploySpec, cfg: ZonesHostConfig, target: Dep
     } satisfies PlanStep,
     attach: {
       step: "move-attach",
-      description: `On ${target.name}: attach ${t.zone} at ${t.zonepath} and boot it`,
+      description: `On ${target.name}: attach ${t.zone} at ${t.zonepath}${boot ? " and boot it" : "; it stays halted"}`,
       actions: [
         run(["zfs", "set", `mountpoint=${t.zonepath}`, t.dataset], "Mount the received dataset at the zonepath"),
         run(["zonecfg", "-z", t.zone, "create", "-a", t.zonepath], "Configuration from the detached zonepath", {
@@ -50,10 +62,18 @@ export function zoneMovePlan(spec: DeploySpec, cfg: ZonesHostConfig, target: Dep
         run(["zoneadm", "-z", t.zone, "attach", "-u"], "Attach, updating packages to this host's level", {
           alreadyDone: { when: /attach operation is invalid for (installed|ready|running) zones/, advice: "" },
         }),
-        zoneBootStep(spec).actions[0]!,
-        run(["zoneadm", "-z", t.zone, "list", "-p"], `Zone ${t.zone} running on the target`, {
-          until: { ready: zoneState(t.zone, "running"), what: `zone ${t.zone} to run on ${target.name}`, attempts: 60, intervalMs: 2000 },
-        }),
+        ...(boot
+          ? [
+              zoneBootStep(spec).actions[0]!,
+              run(["zoneadm", "-z", t.zone, "list", "-p"], `Zone ${t.zone} running on the target`, {
+                until: { ready: zoneState(t.zone, "running"), what: `zone ${t.zone} to run on ${target.name}`, attempts: 60, intervalMs: 2000 },
+              }),
+            ]
+          : [
+              run(["zoneadm", "-z", t.zone, "list", "-p"], `Zone ${t.zone} installed (halted) on the target`, {
+                expect: { stdout: zoneState(t.zone, "installed"), problem: `zone ${t.zone} is not installed on ${target.name} after the attach` },
+              }),
+            ]),
         run(["zfs", "destroy", "-r", `${t.dataset}@${snapshot}`], "The transfer snapshots are no longer needed", { alreadyDone: { when: /could not find any snapshots|dataset does not exist/, advice: "" } }),
       ],
     } satisfies PlanStep,

@@ -5,6 +5,11 @@
  */
 
 
+/** OneOf type helpers */
+type Without<T, U> = { [P in Exclude<keyof T, keyof U>]?: never };
+type XOR<T, U> = (T | U) extends object ? (Without<T, U> & U) | (Without<U, T> & T) : T | U;
+type OneOf<T extends any[]> = T extends [infer Only] ? Only : T extends [infer A, infer B, ...infer Rest] ? OneOf<[XOR<A, B>, ...Rest]> : never;
+
 export interface paths {
   "/api/health": {
     /** Database and Redis status (no sign-in needed) */
@@ -317,6 +322,26 @@ export interface paths {
   "/api/v1/hosts/{id}/test": {
     /** Test connection (admins): connect over SSH, pin the host key on the first contact (a changed key is refused), discover capacity (xen: xl info, vgs, lvs; zones: zoneadm list -cv, zfs list, psrinfo, prtconf; qemu: qemu-system-x86_64 --version, nproc, /proc/meminfo, df) and store it. 200 with ok false and the reason when the host cannot be reached or refuses */
     post: operations["testHostConnection"];
+  };
+  "/api/v1/hosts/{id}/evacuate": {
+    /** Evacuate a host (admins): it goes draining at once, then every environment on it moves to another active host of its kind chosen by placement (most free memory that fits), `parallel` at a time (1..8, default 2): running guests live where the kind migrates live (QEMU, Xen), zones cold after their owner is told (notification and e-mail), stopped guests cold (they stay stopped). The host ends offline once it holds nothing; otherwise it stays draining and each environment that could not move says why (no host with room, a failed migration — the guest keeps running where it was —, still being built, ...). Runs as a job; follow it at GET /api/v1/evacuations/{id} or its events */
+    post: operations["evacuateHost"];
+  };
+  "/api/v1/hosts/{id}/evacuation": {
+    /** The host's latest evacuation (admins): each environment's move with its state, target, reason, live progress and measured downtime */
+    get: operations["getHostEvacuation"];
+  };
+  "/api/v1/evacuations/{id}": {
+    /** A host evacuation or a rebalance run (admins), by id */
+    get: operations["getEvacuation"];
+  };
+  "/api/v1/evacuations/{id}/events": {
+    /** Live updates of an evacuation or rebalance run (server-sent events, admins): `event: snapshot` with the evacuation JSON at connect and whenever a move starts, progresses or ends */
+    get: operations["streamEvacuationEvents"];
+  };
+  "/api/v1/rebalance": {
+    /** Even out memory use across the active hosts of a kind (admins). `dryRun: true` answers the plan and changes nothing: the moves (each environment at most once, only where the target has room), each host's memory use before and after, and the plan's fingerprint. `dryRun: false` with that fingerprint runs the plan, `parallel` moves at a time, as a batch followed like an evacuation; 409 when the hosts or their environments changed since the plan was made (look at the new plan), when there is nothing to move, or while a rebalance of that kind runs */
+    post: operations["rebalanceHosts"];
   };
   "/api/v1/networks/{id}": {
     /** Change a network (admins): a new block (to widen it), gateway, bridge or name, checked like a new network's. Addresses and MACs already handed out stay; a new gateway or bridge applies to environments built from then on. Audited */
@@ -1749,6 +1774,158 @@ export interface components {
       host?: components["schemas"]["Host"];
       check?: components["schemas"]["HostCheck"];
     };
+    EvacuateInput: {
+      /** @default 2 */
+      parallel?: number;
+    };
+    RebalanceInput: {
+      /** @enum {string} */
+      kind: "sim" | "qemu" | "xen" | "zones";
+      dryRun: boolean;
+      fingerprint?: string;
+      /** @default 2 */
+      parallel?: number;
+    };
+    EvacuationMove: {
+      /** Format: uuid */
+      id: string;
+      position: number;
+      environment: {
+        /** Format: uuid */
+        id?: string;
+        hostname?: string;
+        /** Format: uuid */
+        orderId?: string;
+        memoryMb?: number;
+        vcpus?: number;
+        state?: string;
+      };
+      from: {
+        /** Format: uuid */
+        id: string;
+        name: string;
+      };
+      /** @description The target, once chosen (when the move starts; fixed by a rebalance plan) */
+      to: OneOf<[{
+        /** Format: uuid */
+        id: string;
+        name: string;
+      }, null]>;
+      /**
+       * @description live: it keeps running; cold: halted (or stopped) while it moves
+       * @enum {unknown}
+       */
+      mode: "live" | "cold" | "";
+      /** @enum {unknown} */
+      status: "pending" | "moving" | "moved" | "failed";
+      /** @description Why it did not move (failed), what it waits for (pending), or a note (moved) */
+      reason: string | null;
+      /** @description While moving */
+      progress: number | null;
+      /** @description While moving: what the migration is doing */
+      note: string | null;
+      /** Format: date-time */
+      startedAt: string | null;
+      /** Format: date-time */
+      finishedAt: string | null;
+      /** @description From the start of the move to the switch-over, as the portal measured it */
+      durationMs: number | null;
+      /** @description The migration's total time as the hypervisor measured it */
+      totalMs: number | null;
+      /** @description How long the guest was paused (live) or down (cold move of a running zone); null where the kind does not say or the guest was stopped */
+      downtimeMs: number | null;
+    };
+    Evacuation: {
+      /** Format: uuid */
+      id: string;
+      /** @enum {unknown} */
+      kind: "evacuate" | "rebalance";
+      /**
+       * @description completed: every environment moved (an evacuated host is offline); incomplete: some could not, each move says why
+       * @enum {unknown}
+       */
+      status: "running" | "completed" | "incomplete";
+      /** @description The evacuated host and its state now; null for a rebalance */
+      host: OneOf<[{
+        /** Format: uuid */
+        id?: string;
+        name?: string;
+        /** @enum {unknown} */
+        state?: "active" | "draining" | "offline";
+      }, null]>;
+      /** @enum {unknown} */
+      hostKind: "sim" | "qemu" | "xen" | "zones";
+      parallel: number;
+      /** @description The admin's e-mail */
+      requestedBy: string | null;
+      /** @description How it ended, in words */
+      outcome: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      finishedAt: string | null;
+      counts: {
+        total?: number;
+        pending?: number;
+        moving?: number;
+        moved?: number;
+        failed?: number;
+      };
+      moves: components["schemas"]["EvacuationMove"][];
+    };
+    RebalancePlan: {
+      /** @enum {unknown} */
+      kind: "sim" | "qemu" | "xen" | "zones";
+      /** @description Send it back with dryRun: false to run exactly this plan */
+      fingerprint: string;
+      hosts: {
+          /** Format: uuid */
+          id: string;
+          name: string;
+          memoryMbCapacity: number;
+          before: {
+            /** @description Memory its environments use (MiB) */
+            memoryMb: number;
+            /** @description Of the host's memory capacity */
+            percent: number;
+            environments: number;
+          };
+          after: {
+            /** @description Memory its environments use (MiB) */
+            memoryMb: number;
+            /** @description Of the host's memory capacity */
+            percent: number;
+            environments: number;
+          };
+        }[];
+      moves: ({
+          /** Format: uuid */
+          environmentId: string;
+          hostname: string;
+          /** Format: uuid */
+          orderId: string;
+          memoryMb: number;
+          from: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+          };
+          to: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+          };
+          /** @enum {unknown} */
+          mode: "live" | "cold";
+        })[];
+      /** @description Highest minus lowest memory use, in points of capacity */
+      spread: {
+        before?: number;
+        after?: number;
+      };
+      /** @description Why there are no moves, or what the plan leaves out */
+      notes: string[];
+    };
     NetworkUpdate: {
       name?: string;
       cidr?: string;
@@ -1863,6 +2040,7 @@ export interface components {
         "order.ready": boolean;
         "order.failed": boolean;
         "environment.stopped": boolean;
+        "environment.moving": boolean;
         "environment.moved": boolean;
         "environment.retired": boolean;
         "lease.expiring": boolean;
@@ -5419,6 +5597,186 @@ export interface operations {
       };
       /** @description Sim hosts have no connection to test, or the portal has no driver for the host's kind */
       409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Evacuate a host (admins): it goes draining at once, then every environment on it moves to another active host of its kind chosen by placement (most free memory that fits), `parallel` at a time (1..8, default 2): running guests live where the kind migrates live (QEMU, Xen), zones cold after their owner is told (notification and e-mail), stopped guests cold (they stay stopped). The host ends offline once it holds nothing; otherwise it stays draining and each environment that could not move says why (no host with room, a failed migration — the guest keeps running where it was —, still being built, ...). Runs as a job; follow it at GET /api/v1/evacuations/{id} or its events */
+  evacuateHost: {
+    parameters: {
+      path: {
+        /** @description The host's id */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["EvacuateInput"];
+      };
+    };
+    responses: {
+      /** @description Accepted: the host is draining and the evacuation runs */
+      202: {
+        content: {
+          "application/json": components["schemas"]["Evacuation"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: admins only; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such host */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An evacuation of this host is already running */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description parallel not a whole number from 1 to 8, or an unknown field */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** The host's latest evacuation (admins): each environment's move with its state, target, reason, live progress and measured downtime */
+  getHostEvacuation: {
+    parameters: {
+      path: {
+        /** @description The host's id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The latest evacuation */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Evacuation"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: admins only */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such host, or it was never evacuated */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** A host evacuation or a rebalance run (admins), by id */
+  getEvacuation: {
+    parameters: {
+      path: {
+        /** @description The evacuation's id (as POST .../evacuate or POST /api/v1/rebalance answered) */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The evacuation */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Evacuation"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: admins only */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such evacuation */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Live updates of an evacuation or rebalance run (server-sent events, admins): `event: snapshot` with the evacuation JSON at connect and whenever a move starts, progresses or ends */
+  streamEvacuationEvents: {
+    parameters: {
+      path: {
+        /** @description The evacuation's id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description An event stream: `retry: 2000`, then `event: snapshot` messages whose data is the evacuation as GET /api/v1/evacuations/{id} gives it, and keep-alive comments */
+      200: {
+        content: {
+          "text/event-stream": string;
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: admins only */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such evacuation */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Even out memory use across the active hosts of a kind (admins). `dryRun: true` answers the plan and changes nothing: the moves (each environment at most once, only where the target has room), each host's memory use before and after, and the plan's fingerprint. `dryRun: false` with that fingerprint runs the plan, `parallel` moves at a time, as a batch followed like an evacuation; 409 when the hosts or their environments changed since the plan was made (look at the new plan), when there is nothing to move, or while a rebalance of that kind runs */
+  rebalanceHosts: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["RebalanceInput"];
+      };
+    };
+    responses: {
+      /** @description The plan (dryRun: true) */
+      200: {
+        content: {
+          "application/json": components["schemas"]["RebalancePlan"];
+        };
+      };
+      /** @description Accepted: the plan's moves run (dryRun: false) */
+      202: {
+        content: {
+          "application/json": components["schemas"]["Evacuation"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: admins only; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The fleet changed since the plan was made (fingerprint differs), nothing to move, or a rebalance of that kind is already running */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description Unknown kind, dryRun missing, fingerprint missing or malformed when running, parallel not from 1 to 8, or an unknown field */
+      422: {
         content: {
           "application/json": components["schemas"]["Error"];
         };
