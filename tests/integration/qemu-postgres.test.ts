@@ -9,9 +9,10 @@
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
+import { gunzipSync } from "node:zlib";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as ordersRoute from "@/app/api/v1/orders/route";
@@ -135,6 +136,12 @@ describe("a PostgreSQL database on a QEMU guest", () => {
     const who = await psql(v, password, "select current_user || ' ' || current_database() || ' ' || current_setting('server_version_num')");
     expect(who.out).toMatch(/^inv_app inventory 15\d{4}$/);
     expect(await psql(v, `${password}x`, "select 1")).toMatchObject({ ok: false, out: expect.stringContaining('password authentication failed for user "inv_app"') });
+    // On the host, the guest's initrd (which holds the verifier) is readable by QEMU's user only.
+    const files = guestFiles(qemu.guestDir(v.environment.host, v.environment.hostname));
+    for (const f of [files.initrd, files.glue]) expect(statSync(f).mode & 0o777, f).toBe(0o600);
+    const glue = gunzipSync(readFileSync(files.glue)).toString("latin1");
+    expect(glue).toContain("\\set verifier 'SCRAM-SHA-256$4096:");
+    expect(glue).not.toContain(password);
     // The password is nowhere in the guest's files: only its SCRAM verifier is.
     const inGuest = await ssh(v, `grep -rlF '${password}' /etc/portal /portal /data/pgdata 2>/dev/null | wc -l; grep -c '^\\\\set verifier .SCRAM-SHA-256' /etc/portal/postgres/database.sql`);
     expect(inGuest.stdout.trim().split("\n")).toEqual(["0", "1"]);

@@ -259,8 +259,11 @@ export class QemuDriver implements HypervisorDriver {
         await io.log(`initrd with this glue already written (${initrd.length} bytes); nothing to do`);
         return;
       }
-      await t.writeFile(f.glue, glue);
-      await t.writeFile(f.initrd, initrd);
+      // Only QEMU (the same user) reads them: the glue may hold a recipe's secrets (a service's
+      // password, a database password's verifier).
+      await t.writeFile(f.glue, glue, { mode: 0o600 });
+      await t.writeFile(f.initrd, initrd, { mode: 0o600 });
+      await must(t, ["chmod", "600", f.glue, f.initrd], "making the glue and initrd private", io.signal);
       await io.log(`glue archive ${glue.length} bytes appended to the golden initramfs -> ${path.basename(f.initrd)} (${initrd.length} bytes)`);
     });
   }
