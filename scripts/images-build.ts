@@ -19,9 +19,9 @@ try {
     console.log(`[images] ${r.slug}: ${r.reused ? "up to date" : "built"} (kernel ${r.manifest.kernelVersion}) ${files.join(", ")}`);
   }
   const missing = qemuCatalogImages.filter((i) => !results.some((r) => r.slug === i.slug));
-  for (const i of missing) console.log(`[images] ${i.slug}: NOT built (see the line above for what to install); the other images do not need it`);
+  // Not a failure: the other images are complete without it (the catalog offers what is built).
+  for (const i of missing) console.log(`[images] ${i.slug}: NOT built (see the line above for what to install, then run this again); the other images do not need it`);
   console.log(`[images] store: ${imageStoreDir}; done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  if (missing.length) process.exitCode = 1;
 } catch (err) {
   console.error(`[images] build failed: ${err instanceof Error ? err.message : err}`);
   process.exit(1);
