@@ -14,6 +14,7 @@ type NavLink = { href: string; label: string; roles?: string[] };
 const links: NavLink[] = [
   { href: "/catalog", label: "Catalog" },
   { href: "/orders", label: "My orders" },
+  { href: "/service-ips", label: "Service IPs", roles: ["customer", "approver", "admin"] },
   { href: "/approvals", label: "Approvals", roles: ["approver", "admin"] },
   { href: "/courses", label: "Courses", roles: ["approver", "student", "admin"] },
   { href: "/admin", label: "Admin", roles: ["admin"] },

@@ -15,7 +15,7 @@ test("a wrong password says so; the right one signs in; sign out ends the sessio
   await expect(page.getByTestId("nav-user-email")).toHaveText(users.signout.email);
   // A customer sees no approver or admin links.
   const nav = page.getByRole("navigation", { name: "Main" });
-  await expect(nav.getByRole("link")).toHaveText(["Catalog", "My orders", "Account"]);
+  await expect(nav.getByRole("link")).toHaveText(["Catalog", "My orders", "Service IPs", "Account"]);
 
   // A copy of the session cookie, as someone who took it before the sign-out would have it.
   const copied = await page.context().storageState();

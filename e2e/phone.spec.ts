@@ -89,6 +89,7 @@ function pagesOf(role: RoleName | "anonymous"): Visit[] {
     ["order-form", "/orders/new?image=linux-test"],
     ["account", "/account"],
     ["notifications", "/notifications"],
+    ["service-ips", "/service-ips"],
     ["not-found", "/orders/00000000-0000-4000-8000-000000000000"],
   ];
   const orders: Visit[] = [["order-ready", `/orders/${fixture.ready}`], ["order-held", `/orders/${fixture.held}`]];
@@ -247,7 +248,7 @@ test.describe("at 390 px", () => {
     await menu.click();
     await expect(menu).toHaveAttribute("aria-expanded", "true");
     const main = page.getByRole("navigation", { name: "Main" });
-    await expect(main.getByRole("link")).toHaveText(["Catalog", "My orders", "Approvals", "Courses", "Admin", "Account"]);
+    await expect(main.getByRole("link")).toHaveText(["Catalog", "My orders", "Service IPs", "Approvals", "Courses", "Admin", "Account"]);
     await expect(main.getByRole("link", { name: "Catalog" })).toHaveAttribute("aria-current", "page");
     await expect(main).toContainText("Signed in as admin@portal.local (admin)");
     await page.screenshot({ path: `${SHOTS}/admin-menu-open-390.png` });
@@ -290,7 +291,7 @@ test("from 1024 px the links sit in the bar and there is no menu button", async 
     await page.goto("/admin/dashboard");
     await expect(page.getByRole("button", { name: "Menu" })).toBeHidden();
     const main = page.getByRole("navigation", { name: "Main" });
-    await expect(main.getByRole("link")).toHaveText(["Catalog", "My orders", "Approvals", "Courses", "Admin", "Account"]);
+    await expect(main.getByRole("link")).toHaveText(["Catalog", "My orders", "Service IPs", "Approvals", "Courses", "Admin", "Account"]);
     await expect(main.getByRole("link", { name: "Admin" })).toHaveAttribute("aria-current", "page");
     for (const control of [main, page.getByTestId("nav-bell"), page.getByRole("button", { name: "Sign out" })]) await expect(control).toBeInViewport({ ratio: 1 });
     // The bar stays one line high.

@@ -19,6 +19,11 @@
 //   (f) evacuation of a host holding two running guests (requestEvacuation, as POST
 //       /api/v1/hosts/:id/evacuate, 2 moves at a time): request to the host offline and empty, and
 //       per guest QEMU's total migration time and downtime and the move's request-to-switch time;
+//   (s) a service IP moved between two guests of one host (bridge mode, as root): reserved, attached
+//       to one guest, then moved back and forth (requestServiceIpAttach, as POST
+//       /api/v1/service-ips/:id/attach); per move the downtime the host saw (the longest time the
+//       address did not answer a ping every 20 ms from the host's network namespace) and the
+//       request-to-done time; min, median and max;
 //   (p) the PostgreSQL database: its image (linux-qemu-postgres) booted by hand, the same with the
 //       recipe glued in by hand, and the catalog item ordered to ready through the portal; ratios;
 //       BENCH_QEMU_ONLY=database stops after it;
@@ -74,10 +79,12 @@ async function main() {
   const { registerBuiltImages } = await import("../lib/catalog/register-images");
   const { getDb, closeDb } = await import("../lib/db/client");
   const { ensureQemuHosts, seedIfEmpty } = await import("../lib/db/seed");
-  const { backups, hosts, users, environmentActions } = await import("../lib/db/schema");
+  const { backups, hosts, users, environmentActions, serviceIpMoves } = await import("../lib/db/schema");
+  const { reserveServiceIp } = await import("../lib/net/service-ips");
+  const { requestServiceIpAttach } = await import("../lib/lifecycle/service-ips");
   const { createOrder, destroyEnvironment, orderView } = await import("../lib/orders/queries");
   const { cgroupName, removeCgroup } = await import("../lib/drivers/qemu/cgroup");
-  const { hostKey } = await import("../lib/drivers/qemu/netns");
+  const { hostKey, netnsName } = await import("../lib/drivers/qemu/netns");
   const { requestMigration } = await import("../lib/lifecycle/migrate");
   const { requestEvacuation } = await import("../lib/fleet/evacuate");
   const { evacuationView } = await import("../lib/fleet/queries");
@@ -341,6 +348,41 @@ async function main() {
     for (const o of pair) await destroyEnvironment(db, actor, o.id);
     for (const o of pair) await until(() => orderView(db, o.id), (r) => r.status === "retired" && r.final, 120_000, "the evacuated guests to be destroyed", 100);
 
+    // (s) a service IP moving between two guests of one host, watched from the host's namespace.
+    if (process.getuid?.() !== 0) {
+      log("(s) skipped: guests in a network namespace the host can ping from need root");
+    } else {
+      // qemu-1 takes both (the evacuation left it offline), in a network namespace (bridge mode).
+      await db.update(hosts).set({ state: "active", config: { workDir: path.join(dataDir, "qemu-1"), imageStore: store, network: "bridge" } as never }).where(eq(hosts.name, "qemu-1"));
+      await db.update(hosts).set({ state: "draining" }).where(eq(hosts.name, "qemu-2"));
+      const pair = await Promise.all(["bench-q3", "bench-q4"].map((name) => createOrder(db, actor, { image: "linux-qemu", flavor: "small", name })));
+      const views = await Promise.all(pair.map((o) => until(() => orderView(db, o.id), (r) => ["ready", "failed"].includes(r.status), 300_000, `order ${o.id} to be ready`, 100)));
+      for (const v of views) if (v.status !== "ready") throw new Error(`order ${v.name} failed: ${JSON.stringify(v.steps.filter((st) => st.status === "failed"))}`);
+      const sip = await reserveServiceIp(db, actor, { network: "service", name: "bench-web", group: "default" });
+      const moveTo = async (environment: string) => {
+        const w0 = Date.now();
+        const asked = await requestServiceIpAttach(db, actor, sip.id, { environment });
+        await actionDone(asked.body.actionId!, "the service IP change");
+        const [m] = await db.select().from(serviceIpMoves).where(eq(serviceIpMoves.id, asked.body.moveId!));
+        return { ...m!, wallMs: Date.now() - w0 };
+      };
+      const first = await moveTo(views[0]!.environment!.id);
+      log(`(s) service IP ${sip.ip}: attached to ${views[0]!.name} in ${first.totalMs} ms (${first.note})`);
+      const downtimes: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const to = views[(i + 1) % 2]!;
+        const m = await moveTo(to.environment!.id);
+        if (m.downtimeMs === null) throw new Error(`the move to ${to.name} has no downtime: ${m.note}`);
+        downtimes.push(m.downtimeMs);
+        log(`(s) move ${i + 1} to ${to.name}: downtime ${m.downtimeMs} ms, move ${m.totalMs} ms, request to done ${m.wallMs} ms`);
+      }
+      const sorted = [...downtimes].sort((a, b) => a - b);
+      log(`(s) service IP move downtime over ${sorted.length} moves: min ${sorted[0]} ms, median ${sorted[Math.floor(sorted.length / 2)]} ms, max ${sorted.at(-1)} ms (ping every 20 ms from the host's namespace)`);
+      for (const o of pair) await destroyEnvironment(db, actor, o.id);
+      for (const o of pair) await until(() => orderView(db, o.id), (r) => r.status === "retired" && r.final, 120_000, `order ${o.id} to be destroyed`, 100);
+      await db.update(hosts).set({ state: "active" }).where(eq(hosts.name, "qemu-2"));
+    }
+
     // (d) the same order on a QEMU host reached over SSH.
     if (process.getuid?.() !== 0 || !sshdAvailable()) {
       log("(d) skipped: an SSH host on loopback needs root (its login user is a system user) and openssh-server");
@@ -377,7 +419,9 @@ async function main() {
       if (m[2]!.includes("qemu-system") && m[2]!.includes(`${dataDir}/`)) await t.run(["kill", "-KILL", m[1]!]);
     }
     for (const h of await db.select().from(hosts).where(eq(hosts.kind, "qemu"))) {
-      for (const name of [hostname, ...evacuees, "bench-db"]) await removeCgroup(t, cgroupName(hostKey(h), name)).catch(() => false);
+      for (const name of [hostname, ...evacuees, "bench-q3", "bench-q4", "bench-db"]) await removeCgroup(t, cgroupName(hostKey(h), name)).catch(() => false);
+      // The bridge-mode host's namespace (s).
+      await t.run(["ip", "netns", "delete", netnsName(h)]).catch(() => null);
       if (verifyProbe) await removeCgroup(t, cgroupName(hostKey(h), `verify-${verifyProbe}`)).catch(() => false);
     }
     // The backup verification's namespace, should a failed run have left it.
@@ -399,7 +443,7 @@ async function main() {
     await dropDatabase(adminUrl, dbName);
     rmSync(dataDir, { recursive: true, force: true });
     for (const k of existsSync(path.join(store, "packed")) ? readdirSync(path.join(store, "packed")) : []) {
-      if ([hostname, ...evacuees].some((name) => k.startsWith(`${name}-`)) || k.startsWith("bench-web-") || k.startsWith("bench-db-")) rmSync(path.join(store, "packed", k), { recursive: true, force: true });
+      if ([hostname, ...evacuees, "bench-q3", "bench-q4"].some((name) => k.startsWith(`${name}-`)) || k.startsWith("bench-web-") || k.startsWith("bench-db-")) rmSync(path.join(store, "packed", k), { recursive: true, force: true });
     }
   }
 }

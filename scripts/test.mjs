@@ -32,6 +32,7 @@ const debianPackages = [
   { pkg: "postgresql-client", file: "/usr/bin/psql", why: "psql from the host's side of a database guest's network in the tests" },
   { pkg: "tzdata", file: "/usr/share/zoneinfo/Etc/UTC", why: "the UTC zone file of the PostgreSQL guest image" },
   { pkg: "openssh-client", file: "/usr/bin/ssh", why: "logging in to the test guests over SSH" },
+  { pkg: "nftables", file: "/usr/sbin/nft", why: "networks kept apart in a QEMU host's network namespace (routed pairs only)" },
   { pkg: "openssh-server", file: "/usr/sbin/sshd", why: "the SSH transport, tested against a real sshd on loopback" },
   { pkg: "debootstrap", file: "/usr/sbin/debootstrap", why: "the dom0 root of the real Xen test host (npm run xen:build)" },
   // The tests run slapd themselves (own config, own ports); Debian's own slapd service is not used.

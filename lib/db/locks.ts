@@ -28,6 +28,8 @@ export const lockKeys = {
   fleetMoves: 7_320_123,
   /** A host kind's rebalance: the plan checked against its fingerprint and its run recorded, one at a time. */
   rebalance: 7_320_124,
+  /** Service IPs of a group with the same name, while checking the name is free. */
+  serviceIpName: 7_320_125,
 } as const;
 
 /**

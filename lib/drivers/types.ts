@@ -21,6 +21,13 @@ export type DeploySpec = {
   addresses: { network: string; purpose: "service" | "production"; ip: string; mac: string; cidr: string; gateway: string; bridge: string }[];
   sshPublicKey: string | null;
   /**
+   * Service IPs pointing at this environment: each rides on the guest's NIC of its network (the
+   * address in `addresses` with that network), and glue keeps them across restarts and rebuilds.
+   */
+  serviceIps?: ServiceIpRef[];
+  /** Which networks' guests may reach each other through the host (applied when the host's networks are set up). */
+  networkPolicy?: NetworkPolicy;
+  /**
    * Set on a rebuild that keeps the data (reinstall with keepData): destroy leaves the guest's
    * data disk aside and createStorage takes it back instead of making a new one.
    */
@@ -33,6 +40,27 @@ export type DeploySpec = {
   settings?: GuestSettings | null;
   /** The order's recipe as commands and files for Xen and zones guests (lib/recipes hostPlan). */
   recipePlan?: GuestHostPlan | null;
+};
+
+/** A service IP on a guest: its address and the network (slug) whose NIC carries it. */
+export type ServiceIpRef = { ip: string; network: string };
+
+/**
+ * Networks are kept apart on a host: a guest on one cannot reach a guest on another through
+ * the host, except for the pairs in `routes` (network slugs), which an admin marked routed.
+ * `networks` are all the portal's networks (each driver names their devices its own way).
+ */
+export type NetworkPolicy = {
+  networks: { slug: string; cidr: string; bridge: string }[];
+  routes: [string, string][];
+};
+
+/** Watches an address from the host's side while a service IP moves (./qemu/service-ips.ts). */
+export type AddressWatch = {
+  /** Waits (at most `timeoutMs`) until the address has answered after the time `since` (epoch ms); true when it did. */
+  answeredSince(since: number, timeoutMs: number): Promise<boolean>;
+  /** Ends the watch: the longest time the address did not answer while it was watched, and how that was measured. */
+  stop(): Promise<{ downtimeMs: number | null; note: string }>;
 };
 
 /**
@@ -195,6 +223,23 @@ export interface HypervisorDriver {
   usage?(spec: DeploySpec, at?: Date): Promise<UsageCounters>;
   /** What the whole host has used so far and what it has. */
   hostUsage?(host: DeploySpec["host"]): Promise<HostUsageCounters>;
+  /**
+   * Puts service IP `sip` on the running guest (announced to its network) and keeps it there
+   * across restarts: `spec.serviceIps` already lists it. Idempotent.
+   */
+  attachServiceIp?(spec: DeploySpec, sip: ServiceIpRef, io: StepIo): Promise<void>;
+  /**
+   * Takes service IP `sip` off the guest, running or stopped: `spec.serviceIps` no longer lists
+   * it. With `persist: false` only off the running guest, the configuration left for a
+   * `persistServiceIps` afterwards (a move: the new guest answers sooner). Idempotent.
+   */
+  detachServiceIp?(spec: DeploySpec, sip: ServiceIpRef, io: StepIo, opts?: { persist?: boolean }): Promise<void>;
+  /** Writes the guest's configuration so that its next boot has exactly `spec.serviceIps`; the running guest is not touched. */
+  persistServiceIps?(spec: DeploySpec, io: StepIo): Promise<void>;
+  /** Starts watching `ip` from the host's side of the guest's network (where the driver can). */
+  watchAddress?(spec: DeploySpec, ip: string): Promise<AddressWatch>;
+  /** Applies `policy` (which networks may reach each other) on the host now, without touching its guests. */
+  applyNetworkPolicy?(host: DeploySpec["host"], policy: NetworkPolicy, io: StepIo): Promise<void>;
 }
 
 

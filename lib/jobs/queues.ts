@@ -50,6 +50,11 @@ export const queues = {
        * hosts no worker owns, on a worker's own queue (`maintenance@<id>`) that worker's hosts.
        */
       z.object({ task: z.literal("usage"), now: z.string().datetime().optional() }),
+      /**
+       * Applies which networks may reach each other (lib/net/routes.ts) on running hosts: on the
+       * shared queue the hosts no worker owns, on a worker's own queue that worker's hosts.
+       */
+      z.object({ task: z.literal("network-policy") }),
     ]),
     defaults: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } satisfies JobsOptions,
   },
@@ -219,6 +224,13 @@ export async function enqueueMaintenance(p: Payload<"maintenance">, opts: { jobI
   const payload = queues.maintenance.payload.parse(p);
   const job = await getQueue("maintenance").add(payload.task, payload, opts.jobId ? { jobId: opts.jobId } : {});
   return job.id;
+}
+
+/** Applies the network policy now: to the hosts no worker owns, and on each of `owners` to that worker's hosts. */
+export async function enqueueNetworkPolicy(owners: string[]): Promise<void> {
+  const data: Payload<"maintenance"> = { task: "network-policy" };
+  await getQueue("maintenance").add("network-policy", data);
+  for (const owner of new Set(owners)) await queueFor("maintenance", owner).add("network-policy", data);
 }
 
 /** Job id of a lifecycle action: one job per action, so a re-enqueue is not a second job. */

@@ -1,6 +1,6 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { environmentActions, environments, hosts, orders, snapshots, type EnvironmentActionKind } from "../db/schema";
+import { environmentActions, environments, hosts, orders, serviceIpMoves, snapshots, type EnvironmentActionKind } from "../db/schema";
 import type { Actor } from "../auth/actor";
 import { orderForActor } from "../orders/queries";
 import { driverFor } from "../pipeline/drivers";
@@ -47,6 +47,8 @@ const labels: Record<EnvironmentActionKind, string> = {
   backup: "backup",
   restore: "restore",
   verify: "backup verification",
+  attach_ip: "service IP attachment",
+  detach_ip: "service IP detachment",
   credentials: "password change",
 };
 
@@ -302,6 +304,12 @@ export async function failAction(db: Db, actionId: string, message: string): Pro
     .where(and(eq(environmentActions.id, actionId), inArray(environmentActions.status, busy)))
     .returning();
   if (!action) return;
+  if (action.serviceIpMoveId) {
+    await db
+      .update(serviceIpMoves)
+      .set({ status: "failed", error: message.slice(0, 500), finishedAt: new Date() })
+      .where(and(eq(serviceIpMoves.id, action.serviceIpMoveId), inArray(serviceIpMoves.status, ["queued", "running"])));
+  }
   // A snapshot that could not be taken is marked so; one that could not be deleted stays usable.
   if (action.snapshotId && action.action === "snapshot") await db.update(snapshots).set({ status: "failed" }).where(eq(snapshots.id, action.snapshotId));
   if (action.snapshotId && action.action === "delete_snapshot") {

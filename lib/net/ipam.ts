@@ -65,6 +65,20 @@ export async function allocateAddress(
   });
 }
 
+/**
+ * The lowest free address of a network and its MAC, for a service IP: locks the network row
+ * for the caller's transaction (which then inserts the service IP and its allocation row), so
+ * no order or other service IP gets the same address meanwhile.
+ */
+export async function pickServiceAddress(tx: Db, networkId: string): Promise<{ network: typeof networks.$inferSelect; ip: string; mac: string }> {
+  const [net] = await tx.select().from(networks).where(eq(networks.id, networkId)).for("update");
+  if (!net) throw new UserError(`Network ${networkId} does not exist`, 404);
+  const taken = await tx.select({ ip: ipAllocations.ip }).from(ipAllocations).where(eq(ipAllocations.networkId, networkId));
+  const ip = nextFreeAddress(net.cidr, net.gateway, taken.map((t) => t.ip));
+  if (!ip) throw new UserError(`Network ${net.name} (${net.cidr}) has no free address left`, 409, { network: [`${net.name} has no free address left`] });
+  return { network: net, ip, mac: macForIp(ip, net.macPrefix) };
+}
+
 /** Frees every address of an order; returns how many were freed. */
 export async function releaseAddresses(db: Db, orderId: string): Promise<number> {
   const freed = await db.delete(ipAllocations).where(eq(ipAllocations.orderId, orderId)).returning({ id: ipAllocations.id });

@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { serviceIpsOfEnvironment } from "../net/service-ips";
 import type { Db } from "../db/client";
 import {
   environments, flavors, groups, hosts, images, ipAllocations, memberships, networks, orders,
@@ -448,6 +449,7 @@ export async function orderView(db: Db, orderId: string) {
   const power = envRow ? await powerActionsOf(db, envRow.environment.id) : [];
   const snapshotList = envRow ? await snapshotsOf(db, envRow.environment.id) : [];
   const day2 = envRow ? await day2ActionsOf(db, envRow.environment.id) : [];
+  const pointing = envRow ? await serviceIpsOfEnvironment(db, envRow.environment.id) : [];
   const o = row.order;
   // A delivered order has a lease; the page's lease card follows it (ending, extended, retired).
   const lease = envRow && o.readyAt ? await leaseForOrder(db, orderId) : null;
@@ -489,6 +491,8 @@ export async function orderView(db: Db, orderId: string) {
           power,
           snapshots: snapshotList,
           day2,
+          /** Service IPs pointing at the environment, or on their way to it. */
+          serviceIps: pointing,
           connection: connectionOf(o.status, envRow.environment.login, addresses, databaseEndpoint(o.recipe)),
         }
       : undefined,

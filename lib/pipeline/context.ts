@@ -1,7 +1,8 @@
 import { and, asc, eq, ne } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { environments, flavors, hosts, images, ipAllocations, networks, orders, users } from "../db/schema";
+import { environments, flavors, hosts, images, ipAllocations, networks, orders, serviceIps, users } from "../db/schema";
 import type { DeploySpec } from "../drivers/types";
+import { networkPolicy } from "../net/routes";
 
 /** Everything a step needs to know about its order, read fresh from the database. */
 export async function loadOrderContext(db: Db, orderId: string) {
@@ -24,7 +25,16 @@ export async function loadOrderContext(db: Db, orderId: string) {
     .innerJoin(networks, eq(networks.id, ipAllocations.networkId))
     .where(eq(ipAllocations.orderId, orderId))
     .orderBy(asc(networks.purpose));
-  return { ...row, environment: envRow?.environment ?? null, host: envRow?.host ?? null, addresses };
+  // Service IPs pointing at the environment: the glue keeps them on the guest.
+  const pointing = envRow
+    ? await db
+        .select({ ip: serviceIps.ip, network: networks.slug })
+        .from(serviceIps)
+        .innerJoin(networks, eq(networks.id, serviceIps.networkId))
+        .where(eq(serviceIps.environmentId, envRow.environment.id))
+        .orderBy(asc(serviceIps.ip))
+    : [];
+  return { ...row, environment: envRow?.environment ?? null, host: envRow?.host ?? null, addresses, serviceIps: pointing, networkPolicy: await networkPolicy(db) };
 }
 
 export type OrderContext = Awaited<ReturnType<typeof loadOrderContext>>;
@@ -53,5 +63,7 @@ export function deploySpec(ctx: OrderContext): DeploySpec {
       bridge: network.bridge,
     })),
     sshPublicKey: ctx.user.sshPublicKey,
+    serviceIps: ctx.serviceIps,
+    networkPolicy: ctx.networkPolicy,
   };
 }

@@ -1,6 +1,6 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import { isDatabaseUnavailable, type Db } from "../db/client";
-import { environments, images, networks, orders, pipelineRuns, pipelineSteps, stepLogs, type HostKind } from "../db/schema";
+import { environments, images, networks, orders, pipelineRuns, pipelineSteps, serviceIps, stepLogs, type HostKind } from "../db/schema";
 import { observe, observeQuietly } from "../metrics/histograms";
 import { supportedHostKinds } from "../drivers";
 import { driverFor } from "./drivers";
@@ -85,6 +85,11 @@ const portalSteps: Record<string, StepFn> = {
   },
   async release(db, ctx, io) {
     const freed = await releaseAddresses(db, ctx.order.id);
+    // Service IPs belong to the group and stay reserved; they no longer point at this environment.
+    const unpointed = ctx.environment
+      ? await db.update(serviceIps).set({ environmentId: null, attachedAt: null }).where(eq(serviceIps.environmentId, ctx.environment.id)).returning({ ip: serviceIps.ip })
+      : [];
+    if (unpointed.length) await io.log(`service IP${unpointed.length === 1 ? "" : "s"} ${unpointed.map((s) => s.ip).join(", ")} now point${unpointed.length === 1 ? "s" : ""} nowhere (still reserved for the group)`);
     await db
       .update(environments)
       .set({ state: "deleted", deletedAt: new Date() })

@@ -59,6 +59,7 @@ export async function startEmulatedHost(opts: { name: string; kind: HostKind; po
       : {
           zonesRoot: `${state}/zones`,
           stageDir: `${state}/var/tmp/portal`,
+          ipfConf: `${state}/etc/ipf/ipf.conf`,
           timezone: "Europe/Berlin",
           migrationAddress: `${opts.name}.test`,
           physicalByNetwork: { production: "e1000g1", service: "e1000g0" },

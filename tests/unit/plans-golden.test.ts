@@ -22,7 +22,9 @@ import { zoneBackupPlan, zoneMarkerStep, zoneRestorePlan, zoneVerifyPlan } from 
 import { xenHostUsageStep, xenUsageStep } from "@/lib/drivers/xen/usage";
 import { xenReinstallKeepDataPlan } from "@/lib/drivers/xen/reinstall";
 import { zoneUsageStep, zonesHostUsageStep } from "@/lib/drivers/zones/usage";
-import { goldenOrders, goldenZonesConfig } from "../fixtures/plan-orders";
+import { xenNetworkPolicyStep, xenServiceIpAttachStep, xenServiceIpDetachStep, xenServiceIpOfflineStep, xenServiceIpPersistStep } from "@/lib/drivers/xen/service-ips";
+import { zoneNetworkPolicyStep, zoneServiceIpAttachStep, zoneServiceIpDetachStep } from "@/lib/drivers/zones/service-ips";
+import { goldenNetworkPolicy, goldenOrders, goldenServiceIp, goldenZonesConfig } from "../fixtures/plan-orders";
 
 const dir = path.resolve(import.meta.dirname, "../golden");
 const update = process.env.UPDATE_GOLDEN === "1";
@@ -59,11 +61,41 @@ function lifecyclePlans(): Record<string, Plan> {
     // A reinstall that keeps /data: teardown sets the dataset aside, the deployment takes it back.
     "zone-reinstall-keep": ZonesDriver.plan({ ...zone, keepData: true }),
     ...day2Plans(),
+    ...serviceIpPlans(),
     // A reinstall keeping /data: the delivery's storage and unpack between setting the old disk aside and copying /data.
     "xen-reinstall-keep-data": { kind: "xen", host: xen.host.name, guest: xen.hostname, steps: xenReinstallKeepDataPlan(xen, XenDriver.config(xen.host)) },
     // What the usage sampler reads (lib/drivers/xen/usage.ts, lib/drivers/zones/usage.ts).
     "xen-usage": { kind: "xen", host: xen.host.name, guest: xen.hostname, steps: [xenUsageStep(xen, XenDriver.config(xen.host)), xenHostUsageStep(XenDriver.config(xen.host))] },
     "zone-usage": { kind: "zones", host: zone.host.name, guest: zone.hostname, steps: [zoneUsageStep(zone, ZonesDriver.config(zone.host)), zonesHostUsageStep(ZonesDriver.config(zone.host))] },
+  };
+}
+
+/**
+ * Service IPs and separated networks: a service IP put on a running guest (its spec lists it),
+ * taken off again (a move defers the guest's file to afterwards), the file of a running and of
+ * a stopped guest; the networks apart on the host with production and test routed.
+ */
+function serviceIpPlans(): Record<string, Plan> {
+  const sip = goldenServiceIp;
+  const xen = goldenOrders["xen-small"];
+  const xenCfg = XenDriver.config(xen.host);
+  const xenWith = { ...xen, serviceIps: [sip] };
+  const zone = goldenOrders["zone-capped"];
+  const zoneCfg = ZonesDriver.config(zone.host);
+  return {
+    "xen-service-ip": {
+      kind: "xen", host: xen.host.name, guest: xen.hostname,
+      steps: [
+        xenServiceIpAttachStep(xenWith, xenCfg, sip), xenServiceIpDetachStep(xen, xenCfg, sip, false), xenServiceIpPersistStep(xen, xenCfg),
+        xenServiceIpOfflineStep(xenWith, xenCfg), xenNetworkPolicyStep(xenCfg, goldenNetworkPolicy),
+      ],
+    },
+    "zone-service-ip": {
+      kind: "zones", host: zone.host.name, guest: zone.hostname,
+      steps: [zoneServiceIpAttachStep({ ...zone, serviceIps: [sip] }, zoneCfg, sip), zoneServiceIpDetachStep(zone, zoneCfg, sip), zoneNetworkPolicyStep(zoneCfg, goldenNetworkPolicy)],
+    },
+    // A rebuild of a zone a service IP points at: its zonecfg keeps the address.
+    "zone-service-ip-rebuild": ZonesDriver.plan({ ...zone, serviceIps: [sip] }),
   };
 }
 

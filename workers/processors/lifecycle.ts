@@ -6,6 +6,7 @@ import { migrateEnvironment } from "@/lib/lifecycle/migrate";
 import { deleteSnapshot, revertSnapshot, takeSnapshot } from "@/lib/lifecycle/snapshots";
 import { resizeEnvironment } from "@/lib/lifecycle/resize";
 import { changeCredentials } from "@/lib/lifecycle/credentials";
+import { runServiceIpChange } from "@/lib/lifecycle/service-ips";
 import { backupEnvironment, restoreEnvironment, verifyBackup } from "@/lib/backups/actions";
 import { giveBack, untilDatabaseAnswers } from "../interruptions";
 
@@ -27,6 +28,8 @@ export const lifecycleHandlers: ActionHandlers = {
   restore: restoreEnvironment,
   verify: verifyBackup,
   credentials: changeCredentials,
+  attach_ip: runServiceIpChange,
+  detach_ip: runServiceIpChange,
 };
 
 /**

@@ -8,6 +8,7 @@ import { reconcileGuests } from "@/lib/lifecycle/reconcile-guests";
 import { applyRequiredPolicies, restoreBackupSchedulers, runScheduledBackup } from "@/lib/backups/policy";
 import { restoreClones } from "@/lib/backups/clone";
 import { sampleUsage } from "@/lib/usage/sample";
+import { applyNetworkPolicyToHosts } from "@/lib/lifecycle/network-policy";
 import { reconcile, reconcileActions, reconcileEvacuations, reconcileMail } from "../reconciler";
 
 /** `owner`: null on the shared queue; this worker's id on its own queue (usage of the hosts it owns). */
@@ -40,6 +41,8 @@ export function maintenanceProcessor(db: Db, owner: string | null = null) {
         return runScheduledBackup(db, payload.environmentId);
       case "usage":
         return sampleUsage(db, { owner, now });
+      case "network-policy":
+        return applyNetworkPolicyToHosts(db, { owner });
     }
   };
 }

@@ -13,12 +13,16 @@ import { listHostsWithUsage } from "@/lib/hosts/queries";
 import { driverFor } from "@/lib/pipeline/drivers";
 import { CPU_OVERCOMMIT } from "@/lib/policy/placement";
 import type { Db } from "@/lib/db/client";
-import { hostKinds, type HostKind } from "@/lib/db/schema";
+import { hostKinds, ipAllocations, type HostKind } from "@/lib/db/schema";
 import { shownHostKinds } from "@/lib/catalog/host-kinds";
 import { isUuid } from "@/lib/validation/ids";
 import { day2Options } from "@/lib/lifecycle/resize";
 import { usageRangeInput, usageSeries } from "@/lib/usage/series";
 import { UsageCard } from "@/components/usage/UsageCharts";
+import { eq } from "drizzle-orm";
+import { serviceIpsOfGroupOn } from "@/lib/net/service-ips";
+import { ServiceIpsCard } from "@/components/orders/ServiceIpsCard";
+import { attachServiceIpAction, detachServiceIpAction } from "@/app/service-ips/actions";
 
 export const metadata: Metadata = { title: "Order" };
 
@@ -52,9 +56,30 @@ export default async function OrderPage({ params, searchParams }: { params: Prom
   const parsedRange = usageRangeInput.safeParse({ range: (await searchParams).usage });
   const range = parsedRange.success ? parsedRange.data.range : "1h";
   const usage = canManage && delivered ? await usageSeries(db, delivered.id, range) : null;
+  // Service IPs: owner, approvers and admins see them; members who may change them get the forms.
+  const sp = await searchParams;
+  const sipEnv = view.environment && view.environment.state !== "deleted" && view.status === "ready" ? view.environment : null;
+  const canChangeIps = canManage || (canDecide && user.role !== "student");
+  const sipChoices = sipEnv && canChangeIps
+    ? await serviceIpsOfGroupOn(db, order.groupId, (await db.select({ id: ipAllocations.networkId }).from(ipAllocations).where(eq(ipAllocations.orderId, id))).map((a) => a.id))
+    : [];
   return (
     <>
       <OrderLive key={view.id} initial={view} isOwner={order.userId === user.id} canManage={canManage} canDecide={canDecide} estimate={estimate} preflight={check} move={move} day2={day2} showSimulated={shownHostKinds(user.role, ["sim"]).length > 0} />
+      {sipEnv ? (
+        <div className="mt-6">
+          <ServiceIpsCard
+            env={{ id: sipEnv.id, hostname: sipEnv.hostname, state: sipEnv.state, orderId: id }}
+            serviceIps={sipEnv.serviceIps}
+            choices={sipChoices}
+            canManage={canChangeIps}
+            notice={typeof sp.sip_notice === "string" ? sp.sip_notice : undefined}
+            error={typeof sp.sip_error === "string" ? sp.sip_error : undefined}
+            attach={attachServiceIpAction}
+            detach={detachServiceIpAction}
+          />
+        </div>
+      ) : null}
       {usage && delivered ? (
         <div className="mt-6">
           <UsageCard id="usage" series={usage} cpuLabel="its vCPUs" hrefFor={(r) => `/orders/${id}?usage=${r}#usage`} />

@@ -14,6 +14,7 @@ import { governancePolicy } from "./governance-policy";
 import { hostsPart } from "./hosts";
 import { fleetPart } from "./fleet";
 import { networksPart } from "./networks";
+import { serviceIpsPart } from "./service-ips";
 import { ordersPart } from "./orders";
 import { planPart } from "./plan";
 import { recipesPart } from "./recipes";
@@ -24,6 +25,6 @@ import { workersPart } from "./workers";
 /** Every area's part of the OpenAPI document, in the order the document lists them; one import and one entry per area. */
 export const openApiParts: OpenApiPart[] = [
   catalogPart, recipesPart, ordersPart, environmentsPart, environmentsMigratePart, environmentsConsolePart, environmentsSnapshotsPart, environmentsBackupsPart, governanceDelivery, governanceAudit, governancePolicy,
-  governanceLeases, governanceCourses, hostsPart, fleetPart, networksPart, planPart, accountPart, signInPart,
+  governanceLeases, governanceCourses, hostsPart, fleetPart, networksPart, serviceIpsPart, planPart, accountPart, signInPart,
   workersPart, usagePart,
 ];

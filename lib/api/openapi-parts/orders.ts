@@ -234,6 +234,7 @@ export const ordersPart: OpenApiPart = {
                 },
               },
             },
+            serviceIps: { type: "array", description: "Service IPs pointing at the environment, or on their way to it (a queued or running attach)", items: ref("ServiceIp") },
             connection: {
               description: "How the owner logs in; null until delivered, while it has no address, and once it is being destroyed",
               oneOf: [ref("Connection"), { type: "null" }],

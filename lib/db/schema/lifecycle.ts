@@ -3,9 +3,10 @@ import { users } from "./users";
 import { hosts } from "./hosts";
 import { environments } from "./orders";
 import { flavors } from "./catalog";
+import { serviceIpMoves } from "./networks";
 
 /** What can be done to a delivered environment after handover. */
-export const environmentActionKinds = ["start", "stop", "migrate", "move", "snapshot", "revert", "delete_snapshot", "resize", "backup", "restore", "verify", "credentials"] as const;
+export const environmentActionKinds = ["start", "stop", "migrate", "move", "snapshot", "revert", "delete_snapshot", "resize", "backup", "restore", "verify", "attach_ip", "detach_ip", "credentials"] as const;
 export type EnvironmentActionKind = (typeof environmentActionKinds)[number];
 /** `held`: a resize that policy holds for an approver; it is queued once approved, failed once rejected. */
 export const environmentActionStatuses = ["held", "queued", "running", "succeeded", "failed"] as const;
@@ -35,6 +36,8 @@ export const environmentActions = pgTable(
     snapshotId: uuid("snapshot_id").references(() => snapshots.id),
     /** The flavor a resize changes the environment to (the order's flavor until it succeeds). */
     flavorId: uuid("flavor_id").references(() => flavors.id),
+    /** The service IP change an attach_ip or detach_ip action runs (a move is an attach_ip on the new environment). */
+    serviceIpMoveId: uuid("service_ip_move_id").references(() => serviceIpMoves.id, { onDelete: "set null" }),
     /** A message the customer may read. */
     error: text("error"),
     /**

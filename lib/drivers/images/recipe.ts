@@ -101,9 +101,10 @@ hostname "$name"
 echo "$name" > /etc/hostname
 say "hostname $name"
 ip link set lo up
+# Shell builtins only (read, parameter expansion): moving a service IP waits for this.
 iface_for_mac() {
   for d in /sys/class/net/*; do
-    [ "$(cat "$d/address" 2>/dev/null)" = "$1" ] && { basename "$d"; return 0; }
+    read -r a 2>/dev/null < "$d/address" && [ "$a" = "$1" ] && { echo "\${d##*/}"; return 0; }
   done
   return 1
 }
@@ -125,9 +126,13 @@ while read -r kind mac cidr gw; do
   fi
   NICS="$NICS nic=$mac,$cidr"
 done < $CONFIG
-while read -r kind ip rest; do
+# A service IP rides on the guest's NIC of its network (named by MAC), as /32; older glue names
+# no MAC and puts it on the NIC with the default route.
+while read -r kind ip mac rest; do
   [ "$kind" = service-ip ] || continue
-  ip addr add "$ip/32" dev "$sipdev" && SIPS="$SIPS service-ip=$ip" && say "service IP $ip on $sipdev"
+  dev="$sipdev"
+  [ -n "$mac" ] && { dev=$(iface_for_mac "$mac") || { say "service IP $ip: no interface with MAC $mac"; continue; }; }
+  ip addr add "$ip/32" dev "$dev" && SIPS="$SIPS service-ip=$ip" && say "service IP $ip on $dev"
 done < $CONFIG
 echo "root:x:0:0:root:/root:/bin/sh" > /etc/passwd
 echo "root:x:0:" > /etc/group
@@ -295,10 +300,40 @@ ready() {
   read -r up idle < /proc/uptime
   echo "PORTAL-READY hostname=$(hostname) uptime=$up disk=$DISK data=$(data_bytes) ssh=$(ssh_port) ssh-hostkey=$FP$NICS$SIPS$APP"
 }
+# The portal moves service IPs while the guest runs by a console line
+# \`service-ip add|del IP MAC TAG\` (TAG: lowercase letters and digits); the answer is one line
+# \`PORTAL-SERVICE-IP TAG ok|failed ...\`. Adding announces the address with gratuitous ARP, so
+# the network's neighbours send to this guest at once. Both are no-ops when already done.
+service_ip() {
+  op=$1; sip=$2; mac=$3; tag=$4
+  case "$tag" in ""|*[!a-z0-9]*) return ;; esac
+  case "$sip" in ""|*[!0-9.]*) echo "PORTAL-SERVICE-IP $tag failed bad address"; return ;; esac
+  case "$mac" in ""|*[!0-9a-f:]*) echo "PORTAL-SERVICE-IP $tag failed bad MAC"; return ;; esac
+  dev=$(iface_for_mac "$mac") || { echo "PORTAL-SERVICE-IP $tag failed no interface with MAC $mac"; return; }
+  held() { ip -4 -o addr show dev "$dev" | grep -q " $sip/32 "; }
+  case "$op" in
+    add)
+      ip addr add "$sip/32" dev "$dev" 2>/dev/null || held || { echo "PORTAL-SERVICE-IP $tag failed ip addr add $sip/32 dev $dev"; return; }
+      ( arping -U -c 2 -I "$dev" "$sip" >/dev/null 2>&1 & )
+      case "$SIPS " in *" service-ip=$sip "*) ;; *) SIPS="$SIPS service-ip=$sip" ;; esac
+      say "service IP $sip on $dev"
+      echo "PORTAL-SERVICE-IP $tag ok added $sip on $dev" ;;
+    del)
+      ip addr del "$sip/32" dev "$dev" 2>/dev/null || ! held || { echo "PORTAL-SERVICE-IP $tag failed ip addr del $sip/32 dev $dev"; return; }
+      rest=""
+      for w in $SIPS; do [ "$w" = "service-ip=$sip" ] || rest="$rest $w"; done
+      SIPS="$rest"
+      say "service IP $sip removed from $dev"
+      echo "PORTAL-SERVICE-IP $tag ok removed $sip from $dev" ;;
+    *) echo "PORTAL-SERVICE-IP $tag failed unknown operation" ;;
+  esac
+}
 ready
 while true; do
   if read -r line; then
     case "$line" in
+      # Split into words without globbing (set -f): the guest checks every word itself.
+      "service-ip "*) set -f; set -- \${line#service-ip }; set +f; service_ip "$@" ;;
       *status*) ready ;;
     esac
   else

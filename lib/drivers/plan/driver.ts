@@ -54,6 +54,11 @@ export abstract class PlanDriver {
     }
   }
 
+  /** Runs a step that concerns the host itself (network policy), not one guest. */
+  protected runOnHost(host: DeploySpec["host"], io: StepIo, step: PlanStep): Promise<void> {
+    return this.onHost(host, (t) => runPlanStep(step, t, io, { notice: this.notice, ...this.options }));
+  }
+
   protected runOne(spec: DeploySpec, io: StepIo, step: PlanStep): Promise<void> {
     return this.onHost(spec.host, (t) => runPlanStep(step, t, io, { notice: this.notice, ...this.options }));
   }

@@ -57,6 +57,14 @@ export function assertSafeSpec(spec: DeploySpec): void {
       }
     }
   }
+  for (const s of spec.serviceIps ?? []) {
+    if (!SLUG.test(s.network)) fail("service IP network", s.network);
+    try {
+      parseIp(s.ip);
+    } catch {
+      fail("service IP", s.ip);
+    }
+  }
   if (spec.sshPublicKey !== null) {
     const problem = sshKeyProblem(spec.sshPublicKey);
     if (problem) fail(`SSH public key (${problem})`, spec.sshPublicKey);

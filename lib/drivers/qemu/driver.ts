@@ -5,7 +5,7 @@ import { sshFingerprint } from "../../validation/ssh-fingerprint";
 import type { ConnectHost } from "../plan/driver";
 import { transportStepError } from "../transport/errors";
 import type { Transport } from "../transport/types";
-import { StepError, type DeploySpec, type DiskCopy, type DiskSink, type GuestHook, type GuestHookResult, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
+import { StepError, type AddressWatch, type NetworkPolicy, type ServiceIpRef, type DeploySpec, type DiskCopy, type DiskSink, type GuestHook, type GuestHookResult, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
 import { guestFiles, qemuArgv, type QemuPlan } from "./args";
 import { capCpu, cgroupName, removeCgroup } from "./cgroup";
 import { buildGlueArchive, glueMotd, guestKernelAppend, parseReadyLine, type ReadyReport } from "./glue";
@@ -13,6 +13,8 @@ import { ensureGuestNetwork, hostKey, netnsName, networkMode, nicPlans, removeGu
 import { guestPid, guestPids, launchGuest, queryGuest, stopGuest } from "./process";
 import { followLog, markerMismatches, pokeGuest } from "./serial";
 import { migrateGuest } from "./migrate";
+import { applyIsolation, namespaceExists } from "./isolation";
+import { glueServiceIps, guestServiceIp, nicMacFor, watchFromNamespace } from "./service-ips";
 import { moveStoppedGuest } from "./cold-move";
 import { applySnapshotStopped, listDiskSnapshots, loadSnapshotRunning, removeSnapshot, takeSnapshot } from "./snapshots";
 import { consoleOf, exportGuestDisk, readMarker, replaceGuestDisk } from "./backup";
@@ -230,42 +232,47 @@ export class QemuDriver implements HypervisorDriver {
     }
     for (const line of lines) await io.log(line);
     await io.log(`bridged in network namespace ${mode.netns}: ${nics.map((n) => `${n.tap} on ${n.bridge}`).join(", ")}`);
+    if (spec.networkPolicy) for (const line of await applyIsolation(t, mode.netns, spec.networkPolicy, io.signal)) await io.log(line);
     return { mode: "bridge", netns: mode.netns, taps: nics.map((n) => n.tap) };
   }
 
-  /** Hostname, the owner's key, NICs and a motd naming the order, appended to the golden initramfs. */
+  /** Hostname, the owner's key, NICs, service IPs and a motd naming the order, appended to the golden initramfs. */
   glue(spec: DeploySpec, io: StepIo) {
-    return this.withHost(spec, async (t) => {
-      const f = this.files(spec);
-      const glue = await buildGlueArchive({
-        hostname: spec.hostname,
-        nics: spec.addresses.map((a) => ({ mac: a.mac, ip: a.ip, prefix: prefixOf(a.cidr), gateway: a.purpose === "production" ? a.gateway : null, purpose: a.purpose })),
-        authorizedKeys: spec.sshPublicKey,
-        motd: glueMotd({ hostname: spec.hostname, orderId: spec.orderId, orderName: spec.hostname }),
-        // Extra service addresses are not allocated by this version's pipeline; the service NIC carries the guest's own.
-        serviceIps: [],
-        recipe: spec.recipe ?? null,
-        accounts: spec.accounts ?? [],
-        settings: spec.settings ?? null,
-      });
-      const golden = await t.readFile(path.join(f.dir, "image", "initramfs.cpio.gz"));
-      if (!golden) throw new StepError(`the unpacked image has no initramfs in ${f.dir}/image`);
-      const initrd = Buffer.concat([golden, glue]);
-      const existing = await t.readFile(f.initrd);
-      const cap = spec.flavor.cpuCap ? `, capped at ${spec.flavor.cpuCap} CPUs` : "";
-      await io.log(`hostname ${spec.hostname}; ${spec.flavor.vcpus} vCPUs, ${memoryMb(spec)} MiB${cap}`);
-      await io.log(spec.sshPublicKey ? `authorized_keys: owner's key ${sshFingerprint(spec.sshPublicKey)} installed` : "authorized_keys: owner has no key on file");
-      if (existing && existing.equals(initrd)) {
-        await io.log(`initrd with this glue already written (${initrd.length} bytes); nothing to do`);
-        return;
-      }
-      // Only QEMU (the same user) reads them: the glue may hold a recipe's secrets (a service's
-      // password, a database password's verifier).
-      await t.writeFile(f.glue, glue, { mode: 0o600 });
-      await t.writeFile(f.initrd, initrd, { mode: 0o600 });
-      await must(t, ["chmod", "600", f.glue, f.initrd], "making the glue and initrd private", io.signal);
-      await io.log(`glue archive ${glue.length} bytes appended to the golden initramfs -> ${path.basename(f.initrd)} (${initrd.length} bytes)`);
+    return this.withHost(spec, (t) => this.writeGlue(t, spec, io));
+  }
+
+  /** The glue step's work on an open transport (also when a service IP comes or goes: the next boot keeps it). */
+  private async writeGlue(t: Transport, spec: DeploySpec, io: StepIo) {
+    const f = this.files(spec);
+    const serviceIps = glueServiceIps(spec);
+    const glue = await buildGlueArchive({
+      hostname: spec.hostname,
+      nics: spec.addresses.map((a) => ({ mac: a.mac, ip: a.ip, prefix: prefixOf(a.cidr), gateway: a.purpose === "production" ? a.gateway : null, purpose: a.purpose })),
+      authorizedKeys: spec.sshPublicKey,
+      motd: glueMotd({ hostname: spec.hostname, orderId: spec.orderId, orderName: spec.hostname }),
+      serviceIps,
+      recipe: spec.recipe ?? null,
+      accounts: spec.accounts ?? [],
+      settings: spec.settings ?? null,
     });
+    const golden = await t.readFile(path.join(f.dir, "image", "initramfs.cpio.gz"));
+    if (!golden) throw new StepError(`the unpacked image has no initramfs in ${f.dir}/image`);
+    const initrd = Buffer.concat([golden, glue]);
+    const existing = await t.readFile(f.initrd);
+    const cap = spec.flavor.cpuCap ? `, capped at ${spec.flavor.cpuCap} CPUs` : "";
+    await io.log(`hostname ${spec.hostname}; ${spec.flavor.vcpus} vCPUs, ${memoryMb(spec)} MiB${cap}`);
+    await io.log(spec.sshPublicKey ? `authorized_keys: owner's key ${sshFingerprint(spec.sshPublicKey)} installed` : "authorized_keys: owner has no key on file");
+    await io.log(serviceIps.length ? `service IPs ${serviceIps.map((s) => s.ip).join(", ")}, each on its network's NIC` : "no service IPs");
+    if (existing && existing.equals(initrd)) {
+      await io.log(`initrd with this glue already written (${initrd.length} bytes); nothing to do`);
+      return;
+    }
+    // Only QEMU (the same user) reads them: the glue may hold a recipe's secrets (a service's
+    // password, a database password's verifier).
+    await t.writeFile(f.glue, glue, { mode: 0o600 });
+    await t.writeFile(f.initrd, initrd, { mode: 0o600 });
+    await must(t, ["chmod", "600", f.glue, f.initrd], "making the glue and initrd private", io.signal);
+    await io.log(`glue archive ${glue.length} bytes appended to the golden initramfs -> ${path.basename(f.initrd)} (${initrd.length} bytes)`);
   }
 
   /** The QEMU plan of this guest on `host` (boot, start, and the target of a migration). */
@@ -622,6 +629,90 @@ export class QemuDriver implements HypervisorDriver {
   /** The guest's and the host's use (./usage.ts). */
   usage(spec: DeploySpec) { return this.withHost(spec, (t) => qemuGuestUsage(t, spec, guestDir(spec))); }
   async hostUsage(host: DeploySpec["host"]) { const t = await this.connect(host); try { return await linuxHostUsage(t, workDir(host)); } finally { await t.close().catch(() => {}); } }
+
+  /**
+   * The address onto the running guest's NIC of its network through the serial console
+   * (./service-ips.ts), then into its glue, so a restart, a migration or a rebuild keeps it.
+   */
+  attachServiceIp(spec: DeploySpec, sip: ServiceIpRef, io: StepIo): Promise<void> {
+    return this.withHost(spec, async (t) => {
+      const f = this.files(spec);
+      const mac = nicMacFor(spec, sip);
+      if (!(await guestPid(t, f.dir))) throw new StepError(`${spec.hostname} is not running on ${spec.host.name}; a service IP is attached to a running guest`);
+      const said = await guestServiceIp(t, f, "add", sip.ip, mac, { signal: io.signal });
+      await io.log(`${spec.hostname}: ${said} (announced with gratuitous ARP)`);
+      await this.writeGlue(t, spec, io);
+    });
+  }
+
+  /** Off the running guest's NIC (when it runs), then out of its glue unless `persist` is false. */
+  detachServiceIp(spec: DeploySpec, sip: ServiceIpRef, io: StepIo, opts: { persist?: boolean } = {}): Promise<void> {
+    return this.withHost(spec, async (t) => {
+      const f = this.files(spec);
+      if (await guestPid(t, f.dir)) {
+        const said = await guestServiceIp(t, f, "del", sip.ip, nicMacFor(spec, sip), { signal: io.signal });
+        await io.log(`${spec.hostname}: ${said}`);
+      } else {
+        await io.log(`${spec.hostname} is not running: only its configuration holds ${sip.ip}`);
+      }
+      if (opts.persist !== false) await this.persistOn(t, spec, io);
+    });
+  }
+
+  /** The glue with `spec.serviceIps`, for the next boot. */
+  persistServiceIps(spec: DeploySpec, io: StepIo): Promise<void> {
+    return this.withHost(spec, (t) => this.persistOn(t, spec, io));
+  }
+
+  private async persistOn(t: Transport, spec: DeploySpec, io: StepIo) {
+    if ((await t.run(["test", "-f", path.join(this.files(spec).dir, "image", "initramfs.cpio.gz")])).code !== 0) {
+      return void (await io.log(`${spec.hostname} has no unpacked image on ${spec.host.name}; nothing to rewrite`));
+    }
+    await this.writeGlue(t, spec, io);
+  }
+
+  /** Pings the address from the host's network namespace (the gateways' side) until stopped. */
+  async watchAddress(spec: DeploySpec, ip: string): Promise<AddressWatch> {
+    const t = await this.connect(spec.host);
+    try {
+      const raw = await t.readFile(path.join(this.files(spec).dir, "network.json"));
+      const network = raw ? (JSON.parse(raw.toString("utf8")) as GuestNetwork) : null;
+      if (network?.mode !== "bridge") {
+        await t.close().catch(() => {});
+        const why = network?.mode === "user" ? `the guest is on QEMU's user-mode network (${network.why})` : "the guest's network is not set up";
+        return { answeredSince: async () => false, stop: async () => ({ downtimeMs: null, note: `not measured: ${why}, so the host cannot reach the address` }) };
+      }
+      const watch = await watchFromNamespace(t, network.netns, ip);
+      return {
+        answeredSince: (since, timeoutMs) => watch.answeredSince(since, timeoutMs),
+        stop: async () => {
+          try {
+            return await watch.stop();
+          } finally {
+            await t.close().catch(() => {});
+          }
+        },
+      };
+    } catch (err) {
+      await t.close().catch(() => {});
+      throw transportStepError(err, spec.host.name);
+    }
+  }
+
+  /** Which networks may reach each other, applied in the host's namespace now (./isolation.ts); nothing to do before its first guest. */
+  async applyNetworkPolicy(host: DeploySpec["host"], policy: NetworkPolicy, io: StepIo): Promise<void> {
+    const t = await this.connect(host);
+    try {
+      const mode = await networkMode(t, host);
+      if (mode.kind !== "bridge") return void (await io.log(`${host.name}: user-mode networking (${mode.why}); guests reach no other network through the host`));
+      if (!(await namespaceExists(t, mode.netns))) return void (await io.log(`${host.name}: no guest network yet; the rules apply when its first guest's network is set up`));
+      for (const line of await applyIsolation(t, mode.netns, policy, io.signal)) await io.log(`${host.name}: ${line}`);
+    } catch (err) {
+      throw transportStepError(err, host.name);
+    } finally {
+      await t.close().catch(() => {});
+    }
+  }
 
   status(spec: DeploySpec): Promise<GuestStatus> {
     return this.withHost(spec, async (t) => {

@@ -8,7 +8,8 @@
  * unpackImage hand it the environment's own kernel, initramfs and disk (GuestArtifacts).
  *
  * Glue: `buildGlueArchive(...)` below makes a gzip'd newc cpio holding
- *   /portal/config           lines `hostname NAME`, `nic MAC IP/PREFIX GATEWAY|-`, `service-ip IP`
+ *   /portal/config           lines `hostname NAME`, `nic MAC IP/PREFIX GATEWAY|-`, `service-ip IP [MAC]`
+ *                            (a service IP goes as /32 on the NIC with that MAC: the guest's NIC of its network)
  *   /portal/authorized_keys  the owner's key (empty file when none)
  *   /portal/motd             names the order
  * The driver writes the guest's initrd as golden initramfs bytes followed by these bytes (the
@@ -21,7 +22,8 @@
  * virtio_pci_modern_dev, virtio_pci, failover, net_failover, virtio_net, virtio_blk,
  * virtio-rng, crc16, mbcache, crc32c_generic, jbd2, ext4, button, evdev; mounts proc, sys,
  * dev, devpts; sets the hostname; configures each NIC found by its MAC (address up, default
- * route via the first NIC with a gateway); puts service IPs as /32 on that NIC; installs
+ * route via the first NIC with a gateway); puts service IPs as /32 on the NIC their MAC names
+ * (on the default route's NIC when none is named); installs
  * authorized_keys to /root/.ssh and the motd to /etc/motd; mounts the disk at /data (ext4,
  * made at first boot when the disk is blank, never over other data; grown to the disk first when
  * a resize made the disk bigger, saying `portal-init: /data grown from A to B bytes`); starts Dropbear on port
@@ -37,6 +39,10 @@
  * still quits QEMU after a timeout. For `status` the driver must connect the serial port to
  * something writable (e.g. `-chardev socket,id=ser0,path=serial.sock,server=on,wait=off,logfile=serial.log -serial chardev:ser0`).
  * The host needs `-device virtio-rng-pci`, or the SSH server waits at boot for entropy.
+ * While it runs, a console line `service-ip add|del IP MAC TAG` puts a service IP on (announced
+ * with gratuitous ARP) or takes it off the NIC with that MAC; the guest answers with one line
+ * `PORTAL-SERVICE-IP TAG ok ...` or `PORTAL-SERVICE-IP TAG failed <why>` (images before service
+ * IPs moved do not answer).
  * Images since the console print nothing more: they run a root login shell on the second
  * serial port (ttyS1), which the driver connects to `console.sock` for the owner's console.
  *
@@ -68,11 +74,14 @@ export type GlueInput = {
   nics: GlueNic[];
   authorizedKeys: string | null;
   motd: string;
-  serviceIps: string[];
+  /** Service IPs attached to the guest: an address alone (on the NIC with the default route) or with the MAC of its network's NIC. */
+  serviceIps: (string | GlueServiceIp)[];
   recipe?: GuestRecipe | null;
   accounts?: GuestAccount[];
   settings?: GuestSettings | null;
 };
+
+export type GlueServiceIp = { ip: string; mac: string };
 
 const hostnamePattern = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const macPattern = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
@@ -90,9 +99,11 @@ export function glueConfig(input: GlueInput): string {
     if (nic.gateway !== null && !ipv4Pattern.test(nic.gateway)) throw new Error(`glue: invalid gateway ${JSON.stringify(nic.gateway)}`);
     lines.push(`nic ${mac} ${nic.ip}/${nic.prefix} ${nic.gateway ?? "-"}`);
   }
-  for (const ip of input.serviceIps) {
+  for (const entry of input.serviceIps) {
+    const { ip, mac } = typeof entry === "string" ? { ip: entry, mac: null } : { ip: entry.ip, mac: entry.mac.toLowerCase() };
     if (!ipv4Pattern.test(ip)) throw new Error(`glue: invalid service IP ${JSON.stringify(ip)}`);
-    lines.push(`service-ip ${ip}`);
+    if (mac !== null && !macPattern.test(mac)) throw new Error(`glue: invalid MAC ${JSON.stringify(mac)} for service IP ${ip}`);
+    lines.push(mac ? `service-ip ${ip} ${mac}` : `service-ip ${ip}`);
   }
   return `${lines.join("\n")}\n`;
 }

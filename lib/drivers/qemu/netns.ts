@@ -89,10 +89,10 @@ async function namespaceReady(t: Transport, netns: string, signal?: AbortSignal)
   }
 }
 
-export type NicPlan = { ip: string; mac: string; cidr: string; gateway: string; tap: string; bridge: string };
+export type NicPlan = { ip: string; mac: string; cidr: string; gateway: string; tap: string; bridge: string; purpose?: string };
 
 /** The NICs of a guest as the host sees them. */
-export function nicPlans(addresses: { ip: string; mac: string; cidr: string; gateway: string }[]): NicPlan[] {
+export function nicPlans(addresses: { ip: string; mac: string; cidr: string; gateway: string; purpose?: string }[]): NicPlan[] {
   return addresses.map((a) => ({ ...a, tap: tapName(a.ip), bridge: bridgeName(a.cidr) }));
 }
 
@@ -144,6 +144,12 @@ export async function ensureGuestNetwork(t: Transport, netns: string, nics: NicP
     const tap = () => ipCmd(t, ["-n", netns, "tuntap", "add", "dev", nic.tap, "mode", "tap"], `creating tap ${nic.tap}`, signal);
     lines.push(await ensure(() => linkExists(t, netns, nic.tap), tap) ? `tap ${nic.tap} created for ${nic.ip} (${nic.mac})` : `tap ${nic.tap} for ${nic.ip} already exists`);
     await ipCmd(t, ["-n", netns, "link", "set", nic.tap, "master", nic.bridge], `attaching ${nic.tap} to ${nic.bridge}`, signal);
+    if (nic.purpose === "service") {
+      // Every guest has a NIC on the service network, so guest-to-guest traffic there would join
+      // networks kept apart: service ports are isolated (they reach the host's side, the gateway
+      // and service IPs through it, never each other).
+      await ipCmd(t, ["-n", netns, "link", "set", "dev", nic.tap, "type", "bridge_slave", "isolated", "on"], `isolating ${nic.tap} on ${nic.bridge}`, signal);
+    }
     await ipCmd(t, ["-n", netns, "link", "set", nic.tap, "up"], `bringing up ${nic.tap}`, signal);
   }
   return lines;

@@ -46,10 +46,12 @@ export async function followLog<T>(
     /** Called between polls with the time waited so far (e.g. to poke the guest or check the process). */
     onIdle?: (waitedMs: number) => Promise<void>;
     intervalMs?: number;
+    /** Where to start reading (bytes); from the start by default. */
+    from?: number;
   },
 ): Promise<T | null> {
   const started = Date.now();
-  let offset = 0;
+  let offset = opts.from ?? 0;
   let partial = "";
   for (;;) {
     const tail = await transport.readFrom(file, offset);

@@ -3,7 +3,7 @@ import { env } from "../../env";
 import { sshFingerprint } from "../../validation/ssh-fingerprint";
 import { Readable } from "node:stream";
 import { readSmallCopy } from "../disk-copy";
-import { BACKUP_MARKER_FILE, StepError, type DeploySpec, type DiskCopy, type DiskSink, type HypervisorDriver, type MigrateIo, type MigrationResult, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
+import { BACKUP_MARKER_FILE, StepError, type DeploySpec, type DiskCopy, type DiskSink, type HypervisorDriver, type MigrateIo, type MigrationResult, type NetworkPolicy, type ServiceIpRef, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
 import { SimConsole } from "./console";
 import { checkRecipe, renderAccounts, renderSettings } from "../qemu/glue";
 import { simUsage } from "./usage";
@@ -275,6 +275,30 @@ export class SimDriver implements HypervisorDriver {
     const guest = await this.object(spec, "guest", spec.hostname);
     if (guest?.state !== "running") throw new StepError(`${spec.hostname} is not running on ${spec.host.name}; start it to use its console`);
     return new SimConsole(spec.hostname, async () => (await this.object(spec, "guest", spec.hostname))?.state === "running");
+  }
+
+  /** The simulated guest takes the address (object `service-ip <ip>` on the host says which guest holds it). */
+  async attachServiceIp(spec: DeploySpec, sip: ServiceIpRef, io: StepIo) {
+    const guest = await this.object(spec, "guest", spec.hostname);
+    if (guest?.state !== "running") throw new StepError(`${spec.hostname} is not running on ${spec.host.name}; a service IP is attached to a running guest`);
+    if (!spec.addresses.some((a) => a.network === sip.network)) throw new StepError(`${spec.hostname} has no NIC on network ${sip.network}`);
+    return this.step(spec, io, "attach_ip", "service-ip", sip.ip, `on ${spec.hostname}`, [`adding ${sip.ip}/32 to ${spec.hostname}'s NIC on ${sip.network}`, `gratuitous ARP for ${sip.ip}`]);
+  }
+
+  async detachServiceIp(spec: DeploySpec, sip: ServiceIpRef, io: StepIo) {
+    const held = await this.object(spec, "service-ip", sip.ip);
+    if (held?.state !== `on ${spec.hostname}`) return void (await io.log(`${sip.ip} is not on ${spec.hostname}; nothing to take off`));
+    await io.log(`removing ${sip.ip}/32 from ${spec.hostname}`);
+    await this.pause(spec, io);
+    if (await this.state.takeInjectedFailure(spec.host.id, "detach_ip")) throw new StepError(`${spec.host.name}: injected failure in step detach_ip (sim host failure injection)`);
+    await this.state.remove(spec.host.id, [{ kind: "service-ip", name: sip.ip }]);
+  }
+
+  /** The simulated host forwards only between the routed pairs: recorded as the object `network-policy forward`. */
+  async applyNetworkPolicy(host: DeploySpec["host"], policy: NetworkPolicy, io: StepIo) {
+    const routed = policy.routes.map(([a, b]) => `${a}<->${b}`).join(",") || "none";
+    await this.state.put(host.id, "network-policy", "forward", `routed:${routed}`);
+    await io.log(`${host.name}: networks kept apart; routed pairs: ${routed}`);
   }
 
   private object(spec: DeploySpec, kind: string, name: string) {

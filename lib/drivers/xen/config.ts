@@ -27,6 +27,11 @@ export const xenHostConfig = z.object({
   ramdisk: hostPath("ramdisk").default("/var/lib/xen/images/initrd.img"),
   /** How long a guest gets to power off cleanly before it is destroyed (seconds). */
   shutdownTimeoutSec: z.number().int("whole seconds").min(1, "at least 1 second").max(3600, "at most 3600 seconds").default(300),
+  /**
+   * The private key dom0 logs in to its guests with (as root) to put service IPs on them while
+   * they run; the host's guest images carry its public half in root's authorized_keys.
+   */
+  guestKey: hostPath("guestKey").default("/etc/xen/portal/guest_key"),
   /** The name other Xen hosts reach this one by for `xl migrate` (default: its address). */
   migrationAddress: z.string().regex(HOST_ADDRESS, "migration address: a host name or IPv4 address").optional(),
 });

@@ -12,7 +12,7 @@ import { stagedBackupFile, verifyGuest } from "../plan/backup-file";
 import { backupLabel, PlanDriver } from "../plan/driver";
 import type { Plan } from "../plan/types";
 import { HOST_ADDRESS, parseHostConfig } from "../plan/validate";
-import { StepError, type GuestHook, type GuestHookResult, type DeploySpec, type DiskCopy, type DiskSink, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
+import { StepError, type GuestHook, type GuestHookResult, type DeploySpec, type DiskCopy, type DiskSink, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type NetworkPolicy, type ServiceIpRef, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
 import { xenHostConfig, type XenHostConfig } from "./config";
 import { xenMigrationPlan, xenStoppedMovePlan } from "./migration";
 import { xenBackupPlan, xenRestorePlan, xenVerifyPlan } from "./backup";
@@ -20,6 +20,7 @@ import { xenDeleteSnapshotStep, xenResizePlan, xenRevertPlan, xenTakeSnapshotSte
 import { xenHaltStep, xenNames, xenProvisionPlan, xenSnapshotStep, xenStartStep, xenTeardownPlan } from "./plan";
 import { keptNames, xenCopyCleanupStep, xenCopyDataStep, xenDropOldStep, xenPutBackStep, xenSetAsideStep } from "./reinstall";
 import { xenGuestUsage, xenHostUsage } from "./usage";
+import { xenNetworkPolicyStep, xenServiceIpAttachStep, xenServiceIpDetachStep, xenServiceIpOfflineStep, xenServiceIpPersistStep } from "./service-ips";
 
 export type { ConnectHost } from "../plan/driver";
 
@@ -128,6 +129,28 @@ export class XenDriver extends PlanDriver implements HypervisorDriver {
     throw new StepError(
       `copying /data to the new disk failed (${copyError.message}). Nothing is lost: the new disk was removed and the old one is back as ${k.lvPath}, as it was before the reinstall, /data included; ${spec.hostname} stays off. Retry to try the reinstall again`,
     );
+  }
+
+  /** Service IPs (./service-ips.ts): on the running guest over SSH from dom0, and in its interfaces file. */
+  attachServiceIp(spec: DeploySpec, sip: ServiceIpRef, io: StepIo) {
+    return this.runOne(spec, io, xenServiceIpAttachStep(spec, XenDriver.config(spec.host), sip));
+  }
+
+  async detachServiceIp(spec: DeploySpec, sip: ServiceIpRef, io: StepIo, opts: { persist?: boolean } = {}) {
+    const cfg = XenDriver.config(spec.host);
+    if ((await this.status(spec)) === "running") return this.runOne(spec, io, xenServiceIpDetachStep(spec, cfg, sip, opts.persist !== false));
+    await io.log(`${spec.hostname} is not running: only its interfaces file holds ${sip.ip}`);
+    if (opts.persist !== false) await this.runOne(spec, io, xenServiceIpOfflineStep(spec, cfg));
+  }
+
+  async persistServiceIps(spec: DeploySpec, io: StepIo) {
+    const cfg = XenDriver.config(spec.host);
+    return this.runOne(spec, io, (await this.status(spec)) === "running" ? xenServiceIpPersistStep(spec, cfg) : xenServiceIpOfflineStep(spec, cfg));
+  }
+
+  /** Networks kept apart on dom0 (nftables), routed pairs let through. */
+  applyNetworkPolicy(host: DeploySpec["host"], policy: NetworkPolicy, io: StepIo) {
+    return this.runOnHost(host, io, xenNetworkPolicyStep(XenDriver.config(host), policy));
   }
 
   usage(spec: DeploySpec) { return this.onHost(spec.host, (t) => xenGuestUsage(t, spec, XenDriver.config(spec.host))); }

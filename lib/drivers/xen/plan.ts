@@ -46,7 +46,7 @@ export function xenCpu(spec: DeploySpec) {
 export const lvsArgs = (what: string, lvPath: string) => ["lvs", "--noheadings", "--units", "b", "--nosuffix", "--separator", "|", "-o", what, lvPath];
 
 /** The address the host probes and the guest is known by: the service network's, else the first. */
-function primaryAddress(spec: DeploySpec) {
+export function primaryAddress(spec: DeploySpec) {
   return spec.addresses.find((a) => a.purpose === "service") ?? spec.addresses[0];
 }
 
@@ -76,13 +76,17 @@ export function xenDomainConfig(spec: DeploySpec, cfg: XenHostConfig): string {
   ].join("\n");
 }
 
-/** Debian's /etc/network/interfaces: one static NIC per network; the default route via the order's network. */
-function interfacesFile(spec: DeploySpec): string {
+/**
+ * Debian's /etc/network/interfaces: one static NIC per network; the default route via the
+ * order's network; service IPs as /32 on their network's NIC (`up` lines), so a boot keeps them.
+ */
+export function interfacesFile(spec: DeploySpec): string {
   const lines = ["# written by the environment portal", "auto lo", "iface lo inet loopback", ""];
   const routed = spec.addresses.find((a) => a.purpose === "production") ?? spec.addresses[0];
   spec.addresses.forEach((a, i) => {
     lines.push(`# ${a.network} (${a.cidr}), mac ${a.mac}`, `auto eth${i}`, `iface eth${i} inet static`, `    address ${a.ip}/${prefixOf(a.cidr)}`);
     if (a === routed) lines.push(`    gateway ${a.gateway}`);
+    for (const s of (spec.serviceIps ?? []).filter((s) => s.network === a.network)) lines.push(`    up ip addr add ${s.ip}/32 dev eth${i}`);
     lines.push("");
   });
   return lines.join("\n");

@@ -32,6 +32,8 @@ export const zonesHostConfig = z.object({
   physicalByNetwork: z
     .record(z.string().regex(SLUG, "network slug"), z.string().regex(BRIDGE, "physical device: a letter, then up to 14 letters, digits, _ . or -"))
     .optional(),
+  /** IP Filter's rules file, which keeps the networks apart (zones share the global zone's IP stack). */
+  ipfConf: hostPath("ipfConf").default("/etc/ipf/ipf.conf"),
   /** The name other global zones reach this one by for `zfs send | ssh ... zfs receive`. */
   migrationAddress: z.string().regex(HOST_ADDRESS, "migration address: a host name or IPv4 address").optional(),
 });

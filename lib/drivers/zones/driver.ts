@@ -8,7 +8,7 @@ import { stagedBackupFile, verifyGuest } from "../plan/backup-file";
 import { backupLabel, PlanDriver } from "../plan/driver";
 import type { Plan } from "../plan/types";
 import { parseHostConfig } from "../plan/validate";
-import { StepError, BACKUP_MARKER_FILE, GUEST_HOOK_INPUT, type GuestHook, type GuestHookResult, type DeploySpec, type DiskCopy, type DiskSink, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
+import { StepError, BACKUP_MARKER_FILE, GUEST_HOOK_INPUT, type GuestHook, type GuestHookResult, type DeploySpec, type DiskCopy, type DiskSink, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type NetworkPolicy, type ServiceIpRef, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
 import { migrationAddress } from "../xen/driver";
 import { zonesHostConfig, type ZonesHostConfig } from "./config";
 import { zoneMovePlan } from "./move";
@@ -16,6 +16,7 @@ import { zoneBackupPlan, zoneHookArgv, zoneMarkerStep, zoneRestorePlan, zoneVeri
 import { zoneDeleteSnapshotStep, zoneResizePlan, zoneRevertPlan, zoneSnapshotStep } from "./day2";
 import { zoneBootStep, zoneHaltStep, zonesProvisionPlan, zonesTeardownPlan } from "./plan";
 import { zoneGuestUsage, zonesHostUsage } from "./usage";
+import { zoneNetworkPolicyStep, zoneServiceIpAttachStep, zoneServiceIpDetachStep } from "./service-ips";
 
 /** What a zone backup holds: a full `zfs send` stream of the zonepath, gzip-compressed on the host. */
 const DISK_FORMAT = "zfs-stream";
@@ -48,6 +49,12 @@ export class ZonesDriver extends PlanDriver implements HypervisorDriver {
   protected consoleArgv(spec: DeploySpec) { return ["zlogin", "-C", spec.hostname]; }
 
   start(spec: DeploySpec, io: StepIo) { return this.runOne(spec, io, zoneBootStep(spec)); }
+
+  /** Service IPs (./service-ips.ts): a logical interface of the global zone's NIC, and a net in the zone's configuration. */
+  attachServiceIp(spec: DeploySpec, sip: ServiceIpRef, io: StepIo) { return this.runOne(spec, io, zoneServiceIpAttachStep(spec, ZonesDriver.config(spec.host), sip)); }
+  detachServiceIp(spec: DeploySpec, sip: ServiceIpRef, io: StepIo) { return this.runOne(spec, io, zoneServiceIpDetachStep(spec, ZonesDriver.config(spec.host), sip)); }
+  /** Networks kept apart in the global zone (IP Filter). */
+  applyNetworkPolicy(host: DeploySpec["host"], policy: NetworkPolicy, io: StepIo) { return this.runOnHost(host, io, zoneNetworkPolicyStep(ZonesDriver.config(host), policy)); }
   stop(spec: DeploySpec, io: StepIo) { return this.runOne(spec, io, zoneHaltStep(spec)); }
 
   /** A ZFS snapshot of the zonepath dataset (./day2.ts); zones have no memory snapshot. */

@@ -67,6 +67,11 @@ export function zonecfgFile(spec: DeploySpec, cfg: ZonesHostConfig): string {
     if (a === routed) lines.push(`set defrouter=${a.gateway}`);
     lines.push("end");
   }
+  // Service IPs pointing at the zone: /32 nets on its network's NIC (a rebuild keeps them).
+  for (const sip of spec.serviceIps ?? []) {
+    const a = spec.addresses.find((x) => x.network === sip.network);
+    if (a) lines.push("add net", `set address=${sip.ip}/32`, `set physical=${physicalOf(a, cfg)}`, "end");
+  }
   lines.push("add fs", "set dir=/data", `set special=${n.data}`, "set type=zfs", "end");
   if (spec.flavor.cpuCap) lines.push("add capped-cpu", `set ncpus=${spec.flavor.cpuCap}`, "end");
   if (spec.flavor.memoryCapMb) {

@@ -347,6 +347,36 @@ export interface paths {
     /** Change a network (admins): a new block (to widen it), gateway, bridge or name, checked like a new network's. Addresses and MACs already handed out stay; a new gateway or bridge applies to environments built from then on. Audited */
     patch: operations["updateNetwork"];
   };
+  "/api/v1/service-ips": {
+    /** Service IPs you may see (admins: all; others: those of their groups), by name, with where each points; `network` narrows to one network */
+    get: operations["listServiceIps"];
+    /** Reserve the lowest free address of a network for a group (the caller's first pool unless `group` names one): it points nowhere until attached. Audited */
+    post: operations["reserveServiceIp"];
+  };
+  "/api/v1/service-ips/{id}": {
+    /** One service IP: where it points and its last 20 changes, each move with the downtime the host saw */
+    get: operations["getServiceIp"];
+    /** Release a service IP: its address goes back to the network. Refused while it is attached (detach it first) or being changed. Audited */
+    delete: operations["releaseServiceIp"];
+  };
+  "/api/v1/service-ips/{id}/attach": {
+    /** Point the service IP at a running environment of its group that has an address on its network: 202, queued as a lifecycle action of that environment. When it points at another environment this moves it in one step (off the old guest, onto the new one, announced by gratuitous ARP) and records the move with its downtime; 200 when it points there already. Audited */
+    post: operations["attachServiceIp"];
+  };
+  "/api/v1/service-ips/{id}/detach": {
+    /** Take the service IP off the environment it points at (running or stopped): 202, queued. 200 when that environment is being retired: it lets go at once. Audited */
+    post: operations["detachServiceIp"];
+  };
+  "/api/v1/networks/{id}/routes": {
+    /** The networks this one is routed with (admins). Every other pair of networks is kept apart on the hosts */
+    get: operations["listNetworkRoutes"];
+    /** Mark this network and `network` as routed (admins): guests of one may reach guests of the other through the host. Applied to running hosts at once by a maintenance job, guests untouched. Audited */
+    post: operations["routeNetworks"];
+  };
+  "/api/v1/networks/{id}/routes/{other}": {
+    /** Keep this network and `other` apart again (admins); applied to running hosts at once. Audited */
+    delete: operations["separateNetworks"];
+  };
   "/api/v1/plan": {
     /** Dry run (admins): the exact commands and files an order would run on the host placement would choose (or `host`), per pipeline step, without running or reserving anything. Xen and Solaris zones plans are labelled as not run on real hosts. */
     post: operations["planOrder"];
@@ -840,6 +870,8 @@ export interface components {
             /** Format: date-time */
             finishedAt?: string | null;
           })[];
+        /** @description Service IPs pointing at the environment, or on their way to it (a queued or running attach) */
+        serviceIps?: components["schemas"]["ServiceIp"][];
         /** @description How the owner logs in; null until delivered, while it has no address, and once it is being destroyed */
         connection?: components["schemas"]["Connection"] | null;
       };
@@ -1931,6 +1963,113 @@ export interface components {
       cidr?: string;
       gateway?: string;
       bridge?: string;
+    };
+    ServiceIp: {
+      /** Format: uuid */
+      id: string;
+      name: string;
+      /** Format: ipv4 */
+      ip: string;
+      /** @description The MAC rule's address for the IP, reserved with it; the address rides on the guest's NIC of its network */
+      mac: string;
+      network: {
+        /** Format: uuid */
+        id: string;
+        slug: string;
+        name: string;
+        cidr: string;
+      };
+      group: {
+        /** Format: uuid */
+        id: string;
+        slug: string;
+        name: string;
+      };
+      /** @description Where it answers now; null when it points nowhere */
+      environment: {
+        /** Format: uuid */
+        id: string;
+        name: string;
+        /** Format: uuid */
+        orderId: string;
+        state: string;
+      } | null;
+      /** Format: date-time */
+      attachedAt: string | null;
+      /** @description A change that is queued or running */
+      pending: null | components["schemas"]["ServiceIpMove"];
+      lastMove: null | components["schemas"]["ServiceIpMove"];
+      /** @description GET of one service IP: its last 20 changes, newest first */
+      moves?: components["schemas"]["ServiceIpMove"][];
+      /** Format: date-time */
+      createdAt: string;
+    };
+    ServiceIpMove: {
+      /** Format: uuid */
+      id: string;
+      /**
+       * @description move: from one environment to another in one step
+       * @enum {unknown}
+       */
+      kind: "attach" | "detach" | "move";
+      /** @enum {unknown} */
+      status: "queued" | "running" | "succeeded" | "failed";
+      from: {
+        /** Format: uuid */
+        id: string;
+        /** @description The environment's name (its order's name) */
+        name: string;
+      } | null;
+      to: {
+        /** Format: uuid */
+        id: string;
+        /** @description The environment's name (its order's name) */
+        name: string;
+      } | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      startedAt?: string | null;
+      /** Format: date-time */
+      finishedAt?: string | null;
+      /** @description A move's downtime as the host saw it: the longest time the address did not answer a ping every 20 ms from the host's side of the network (QEMU hosts); null where it was not measured */
+      downtimeMs: number | null;
+      totalMs?: number | null;
+      /** @description How the downtime was measured, or why it was not */
+      note?: string | null;
+      /** @description Why a failed change failed */
+      error?: string | null;
+    };
+    NewServiceIp: {
+      network: string;
+      name: string;
+      group?: string;
+    };
+    ServiceIpAttach: {
+      environment: string;
+    };
+    NetworkRouteInput: {
+      network: string;
+    };
+    NetworkRoute: {
+      /** Format: uuid */
+      id: string;
+      networks: {
+          /** Format: uuid */
+          id: string;
+          slug: string;
+          name: string;
+        }[];
+      /** Format: date-time */
+      createdAt: string;
+    };
+    NetworkRouteChange: {
+      created: boolean;
+      route: {
+        /** Format: uuid */
+        id?: string;
+        networks: string[];
+      };
     };
     PlanInput: {
       image: string;
@@ -5824,6 +5963,405 @@ export interface operations {
       };
       415: components["responses"]["UnsupportedMediaType"];
       /** @description Invalid change: nothing to change, an unknown field, a block that is not a network address, a gateway outside the block, or a bridge name with other characters; a message per field */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Service IPs you may see (admins: all; others: those of their groups), by name, with where each points; `network` narrows to one network */
+  listServiceIps: {
+    parameters: {
+      query?: {
+        /** @description Service IPs per page (default 100, at most 500) */
+        limit?: number;
+        /** @description The previous page's nextCursor (or follow the Link header's rel="next") */
+        cursor?: string;
+        /** @description A network's slug or id */
+        network?: string;
+      };
+    };
+    responses: {
+      /** @description Service IPs by name, one page */
+      200: {
+        headers: {
+          /** @description The next page, `<path?cursor=...>; rel="next"` (RFC 8288); absent on the last page */
+          Link?: string;
+        };
+        content: {
+          "application/json": {
+            serviceIps: components["schemas"]["ServiceIp"][];
+            /** @description Pass as cursor for the next page; null on the last */
+            nextCursor: string | null;
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description limit not a whole number from 1 to 500, a cursor that is not one from this list, or no such network */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Reserve the lowest free address of a network for a group (the caller's first pool unless `group` names one): it points nowhere until attached. Audited */
+  reserveServiceIp: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["NewServiceIp"];
+      };
+    };
+    responses: {
+      /** @description Reserved */
+      201: {
+        content: {
+          "application/json": components["schemas"]["ServiceIp"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: students, and members who may only look, cannot reserve; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The group already has a service IP of that name, or the network has no free address left */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description Invalid: a name with other characters, an unknown field, a character that cannot be stored, no such network, a network the group may not use, or a group you are not in; a message per field */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** One service IP: where it points and its last 20 changes, each move with the downtime the host saw */
+  getServiceIp: {
+    parameters: {
+      path: {
+        /** @description The service IP's id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The service IP */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ServiceIp"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description No such service IP, or not one of your groups' */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Release a service IP: its address goes back to the network. Refused while it is attached (detach it first) or being changed. Audited */
+  releaseServiceIp: {
+    parameters: {
+      path: {
+        /** @description The service IP's id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Released */
+      200: {
+        content: {
+          "application/json": {
+            /** Format: uuid */
+            id: string;
+            /** @constant */
+            released: true;
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only customers and approvers of the owning group, or an admin, can change it; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such service IP, or not one of your groups' */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description It is attached to an environment (the message names it: detach it first), or a change of it is queued or running */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Point the service IP at a running environment of its group that has an address on its network: 202, queued as a lifecycle action of that environment. When it points at another environment this moves it in one step (off the old guest, onto the new one, announced by gratuitous ARP) and records the move with its downtime; 200 when it points there already. Audited */
+  attachServiceIp: {
+    parameters: {
+      path: {
+        /** @description The service IP's id */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ServiceIpAttach"];
+      };
+    };
+    responses: {
+      /** @description It points there already; nothing queued */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ServiceIp"] & ({
+            /**
+             * Format: uuid
+             * @description The change queued (null when nothing was to change)
+             */
+            moveId: string | null;
+            /**
+             * Format: uuid
+             * @description The lifecycle action that runs it on the environment (null when nothing runs)
+             */
+            actionId: string | null;
+          });
+        };
+      };
+      /** @description Queued; follow it with GET /api/v1/service-ips/{id} (pending, lastMove) */
+      202: {
+        content: {
+          "application/json": components["schemas"]["ServiceIp"] & ({
+            /**
+             * Format: uuid
+             * @description The change queued (null when nothing was to change)
+             */
+            moveId: string | null;
+            /**
+             * Format: uuid
+             * @description The lifecycle action that runs it on the environment (null when nothing runs)
+             */
+            actionId: string | null;
+          });
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only customers and approvers of the owning group, or an admin, can change it; or the environment belongs to another group; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such service IP, or no such environment that you may use (the message says which) */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The environment is not running (start it first) or not delivered, another action of it or another change of the service IP is in progress, or its hypervisor cannot carry service IPs */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description Invalid: no environment named, an unknown field, or an environment with no address on the service IP's network; a message per field */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Take the service IP off the environment it points at (running or stopped): 202, queued. 200 when that environment is being retired: it lets go at once. Audited */
+  detachServiceIp: {
+    parameters: {
+      path: {
+        /** @description The service IP's id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Done at once (the environment is no longer delivered) */
+      200: {
+        content: {
+          "application/json": components["schemas"]["ServiceIp"] & ({
+            /**
+             * Format: uuid
+             * @description The change queued (null when nothing was to change)
+             */
+            moveId: string | null;
+            /**
+             * Format: uuid
+             * @description The lifecycle action that runs it on the environment (null when nothing runs)
+             */
+            actionId: string | null;
+          });
+        };
+      };
+      /** @description Queued; follow it with GET /api/v1/service-ips/{id} */
+      202: {
+        content: {
+          "application/json": components["schemas"]["ServiceIp"] & ({
+            /**
+             * Format: uuid
+             * @description The change queued (null when nothing was to change)
+             */
+            moveId: string | null;
+            /**
+             * Format: uuid
+             * @description The lifecycle action that runs it on the environment (null when nothing runs)
+             */
+            actionId: string | null;
+          });
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only customers and approvers of the owning group, or an admin, can change it; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such service IP, or not one of your groups' */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description It points at no environment, another change of it is in progress, or its environment is busy with another action */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** The networks this one is routed with (admins). Every other pair of networks is kept apart on the hosts */
+  listNetworkRoutes: {
+    parameters: {
+      path: {
+        /** @description The network's id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Its routed pairs */
+      200: {
+        content: {
+          "application/json": {
+            routes: components["schemas"]["NetworkRoute"][];
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: admins only */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such network */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Mark this network and `network` as routed (admins): guests of one may reach guests of the other through the host. Applied to running hosts at once by a maintenance job, guests untouched. Audited */
+  routeNetworks: {
+    parameters: {
+      path: {
+        /** @description The network's id */
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["NetworkRouteInput"];
+      };
+    };
+    responses: {
+      /** @description They were routed already */
+      200: {
+        content: {
+          "application/json": components["schemas"]["NetworkRouteChange"];
+        };
+      };
+      /** @description Routed */
+      201: {
+        content: {
+          "application/json": components["schemas"]["NetworkRouteChange"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: admins only; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such network */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      415: components["responses"]["UnsupportedMediaType"];
+      /** @description Invalid: no other network named, no such network, the same network, or an unknown field; a message per field */
+      422: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Keep this network and `other` apart again (admins); applied to running hosts at once. Audited */
+  separateNetworks: {
+    parameters: {
+      path: {
+        /** @description The network's id */
+        id: string;
+        /** @description The other network's slug or id */
+        other: string;
+      };
+    };
+    responses: {
+      /** @description Separated */
+      200: {
+        content: {
+          "application/json": {
+            /** @constant */
+            removed: true;
+            networks: string[];
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: admins only; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such network, or the two were not routed */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No network `other`, or the same network */
       422: {
         content: {
           "application/json": components["schemas"]["Error"];

@@ -7,6 +7,7 @@ import { followOrder, progressPrinter, SETTLED } from "./follow";
 import { askHidden, readStdin } from "./io";
 import { day2Commands } from "./day2";
 import { consoleCommand } from "./console";
+import { serviceIpCommands } from "./service-ips";
 import { emit, environmentOf, one, progress, seconds, table, UsageError, wait, type Command, type CommandGroup, type Ctx } from "./shared";
 
 export { UsageError, type Command, type CommandGroup, type Ctx, type Values } from "./shared";
@@ -230,5 +231,6 @@ export const commands: Record<string, Command | CommandGroup> = {
     },
   },
   ...day2Commands,
+  ...serviceIpCommands,
   console: consoleCommand,
 };

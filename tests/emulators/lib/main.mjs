@@ -3,12 +3,13 @@ import { dd, e2fsck, lvconvert, lvcreate, lvextend, lvremove, lvrename, lvs, mkf
 import { mount, umount } from "./mount.mjs";
 import { nc, xl } from "./xen.mjs";
 import { zfs } from "./zfs.mjs";
-import { digest, prtconf, psrinfo, zlogin, zoneadm, zonecfg } from "./zones.mjs";
+import { digest, ifconfig, ipf, prtconf, psrinfo, zlogin, zoneadm, zonecfg } from "./zones.mjs";
+import { nft, sysctl } from "./net.mjs";
 import { ssh } from "./ssh.mjs";
 import { chroot, wget } from "./guest.mjs";
 import { kstat, pagesize, prstat } from "./usage.mjs";
 
-const tools = { xl, lvcreate, lvremove, lvrename, lvconvert, lvextend, lvs, vgs, "mkfs.ext4": mkfs, dd, e2fsck, resize2fs, mount, umount, nc, zfs, zonecfg, zoneadm, zlogin, psrinfo, prtconf, ssh, digest, prstat, kstat, pagesize, chroot, wget };
+const tools = { xl, lvcreate, lvremove, lvrename, lvconvert, lvextend, lvs, vgs, "mkfs.ext4": mkfs, dd, e2fsck, resize2fs, mount, umount, nc, zfs, zonecfg, zoneadm, zlogin, psrinfo, prtconf, ssh, digest, prstat, kstat, pagesize, chroot, wget, nft, sysctl, ifconfig, ipf };
 
 export function main(tool) {
   const fn = tools[tool];

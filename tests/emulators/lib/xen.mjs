@@ -4,7 +4,7 @@
  * $EMU_STATE/xen/domains.json; nothing boots. A domain "answers" on an address when its disk
  * holds /etc/network/interfaces with that address (written by the portal's glue).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { emulatedConsole } from "./console.mjs";
 import { postgresListens } from "./postgres.mjs";
@@ -162,18 +162,59 @@ export function xl(args) {
   }
 }
 
+/** The running domain that answers on `address` (its disk's interfaces file names it), with its root directory; null when none does. */
+export function domainAt(address) {
+  for (const [name, d] of Object.entries(load("xen/domains", {}))) {
+    const lv = deviceLv(d.disk);
+    if (!lv) continue;
+    const root = lvData(...lv);
+    const file = path.join(root, "etc/network/interfaces");
+    if (existsSync(file) && readFileSync(file, "utf8").split("\n").some((l) => l.trim().startsWith(`address ${address}/`))) return { name, domain: d, root };
+  }
+  return null;
+}
+
 /** `nc -z -w N ADDRESS PORT`: exit 0 when a running domain answers on ADDRESS (port 22: sshd). */
 export function nc(args) {
   const { rest } = parseArgs(args, ["-w"]);
-  const [address, port] = rest;
-  for (const d of Object.values(load("xen/domains", {}))) {
-    const lv = deviceLv(d.disk);
-    if (!lv) continue;
-    const file = path.join(lvData(...lv), "etc/network/interfaces");
-    if (!existsSync(file) || !readFileSync(file, "utf8").split("\n").some((l) => l.trim().startsWith(`address ${address}/`))) continue;
-    // Port 5432 answers where the database recipe set PostgreSQL up (./postgres.mjs); other ports as SSH does.
-    if (port === "5432" && !postgresListens(lvData(...lv))) process.exit(1);
-    return;
+  const found = domainAt(rest[0]);
+  if (!found) process.exit(1);
+  // Port 5432 answers where the database recipe set PostgreSQL up (./postgres.mjs); other ports as SSH does.
+  if (rest[1] === "5432" && !postgresListens(found.root)) process.exit(1);
+}
+
+/**
+ * What `ssh root@GUEST COMMAND` runs inside an emulated domain (dom0 putting a service IP on
+ * its guest): `ip addr replace|del IP/32 dev ethN`, `arping -U ...`, and `cp /dev/stdin FILE`
+ * (written into the domain's disk). The domain's service IPs are kept in its record.
+ */
+export function guestCommand(address, argv) {
+  const found = domainAt(address);
+  if (!found) fail(`ssh: connect to host ${address} port 22: No route to host`, 255);
+  const all = load("xen/domains", {});
+  const d = all[found.name];
+  const device = (dev) => {
+    const m = /^eth(\d+)$/.exec(dev ?? "");
+    if (!m || Number(m[1]) >= (d.vifs ?? []).length) fail(`Cannot find device "${dev}"`, 1);
+  };
+  const [cmd, ...rest] = argv;
+  if (cmd === "ip" && rest[0] === "addr" && (rest[1] === "replace" || rest[1] === "del") && rest[3] === "dev") {
+    device(rest[4]);
+    const held = new Set(d.serviceIps ?? []);
+    const ip = rest[2].split("/")[0];
+    if (rest[1] === "replace") held.add(ip);
+    else if (!held.delete(ip)) fail("RTNETLINK answers: Cannot assign requested address", 2);
+    all[found.name] = { ...d, serviceIps: [...held].sort() };
+    return save("xen/domains", all);
   }
-  process.exit(1);
+  if (cmd === "arping" && rest.includes("-U")) {
+    device(rest[rest.indexOf("-I") + 1]);
+    return out(`ARPING ${rest.at(-1)} from ${rest.at(-1)} ${rest[rest.indexOf("-I") + 1]}\nSent 2 probes (2 broadcast(s))\nReceived 0 response(s)`);
+  }
+  if (cmd === "cp" && rest[0] === "/dev/stdin" && rest[1]?.startsWith("/etc/")) {
+    const file = path.join(found.root, rest[1]);
+    mkdirSync(path.dirname(file), { recursive: true });
+    return writeFileSync(file, readFileSync(0));
+  }
+  fail(`sh: ${cmd}: not found (in this test emulator's guest)`, 127);
 }

@@ -91,6 +91,19 @@ function modifyCommands(name, cfg, text, file) {
     const where = `On line ${i + 1} of ${file}:`;
     const [word, type] = line.split(/\s+/);
     if (word === "verify" || word === "commit" || word === "exit") return;
+    if (word === "add" && type === "net") {
+      res = { type, props: {} };
+      return;
+    }
+    if (word === "remove" && type === "net") {
+      // remove net address=IP/PREFIX (zonecfg(1M): a resource selected by its properties)
+      const m = /^remove net address=(\S+)$/.exec(line);
+      if (!m) fail(`${where}\nremove net: name the resource by its address (remove net address=...)`, 1);
+      const i = cfg.nets.findIndex((n) => n.address === m[1]);
+      if (i < 0) fail(`${where}\nNo such net resource.`, 1);
+      cfg.nets.splice(i, 1);
+      return;
+    }
     if (word === "add" || word === "select" || word === "remove") {
       if (!caps[type]) fail(`${where}\n${word} ${type}: not emulated for an existing zone`, 1);
       const current = cfg[caps[type]];
@@ -102,6 +115,13 @@ function modifyCommands(name, cfg, text, file) {
     }
     if (word === "end") {
       if (!res) fail(`${where}\nend: not in a resource`, 1);
+      if (res.type === "net") {
+        if (!res.props.address || !res.props.physical) fail(`${where}\nnet: address and physical are required`, 1);
+        if (cfg.nets.some((n) => n.address === res.props.address)) fail(`${where}\nnet: a resource with address ${res.props.address} already exists`, 1);
+        cfg.nets.push(res.props);
+        res = null;
+        return;
+      }
       if (res.type === "capped-cpu" && !/^\d+(\.\d+)?$/.test(res.props.ncpus ?? "")) fail(`${where}\nncpus: invalid value`, 1);
       cfg[caps[res.type]] = res.props;
       res = null;
@@ -109,7 +129,7 @@ function modifyCommands(name, cfg, text, file) {
     }
     const m = /^set ([a-z-]+)=(\S+)$/.exec(line);
     if (word !== "set" || !m) fail(`${where}\nUnknown command: ${word}`, 1);
-    const known = res ? { "capped-cpu": ["ncpus"], "capped-memory": ["physical", "swap", "locked"] }[res.type] : ["autoboot", "scheduling-class", "cpu-shares", "bootargs"];
+    const known = res ? { "capped-cpu": ["ncpus"], "capped-memory": ["physical", "swap", "locked"], net: ["address", "physical"] }[res.type] : ["autoboot", "scheduling-class", "cpu-shares", "bootargs"];
     if (!known.includes(m[1])) fail(`${where}\nUnknown property type: ${m[1]}`, 1);
     (res ? res.props : cfg.props)[m[1]] = m[2];
   });
@@ -455,4 +475,62 @@ export function psrinfo() {
 
 export function prtconf() {
   out(`System Configuration:  Oracle Corporation  i86pc (test emulator)\nMemory size: ${facts().memoryMb} Megabytes\nSystem Peripherals (Software Nodes):\n`);
+}
+
+/**
+ * `ifconfig NIC addif ADDRESS[/PREFIX] zone ZONE up` and `ifconfig NIC removeif ADDRESS`: a
+ * logical interface of the global zone's NIC given to a running shared-IP zone, kept in
+ * $EMU_STATE/zones/logical.json; errors worded like Solaris 10's (SIOCLIFADDIF: File exists).
+ */
+export function ifconfig(args) {
+  const [nic, cmd, address, ...more] = args;
+  const nics = facts().interfaces ?? ["e1000g0"];
+  if (!nics.includes(nic)) fail(`ifconfig: ${nic}: no such interface`, 1);
+  const logical = load("zones/logical", {});
+  const ip = (address ?? "").split("/")[0];
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) fail(`ifconfig: ${address}: bad address`, 1);
+  if (cmd === "addif") {
+    const zi = more.indexOf("zone");
+    const zoneName = zi >= 0 ? more[zi + 1] : null;
+    if (zoneName) {
+      const z = zonesLoad()[zoneName];
+      if (!z) fail(`ifconfig: unknown zone '${zoneName}'`, 1);
+      if (z.state !== "running") fail(`ifconfig: zone '${zoneName}' is not ready or running`, 1);
+    }
+    if (logical[ip]) fail(`ifconfig: SIOCLIFADDIF: ${nic}: File exists`, 1);
+    logical[ip] = { nic, zone: zoneName, up: more.includes("up") };
+    save("zones/logical", logical);
+    return out(`Created new logical interface ${nic}:${Object.keys(logical).length}`);
+  }
+  if (cmd === "removeif") {
+    if (!logical[ip] || logical[ip].nic !== nic) fail(`ifconfig: removeif: SIOCLIFREMOVEIF: ${nic}: Cannot assign requested address`, 1);
+    delete logical[ip];
+    return save("zones/logical", logical);
+  }
+  fail(`ifconfig: unsupported by this test emulator: ${args.join(" ")}`, 1);
+}
+
+/**
+ * `ipf -E` (enable IP Filter) and `ipf -Fa -f FILE` (flush all rules, load FILE): the rules
+ * kept in $EMU_STATE/ipf.json after a syntax check of the lines the portal writes.
+ */
+export function ipf(args) {
+  const { opts } = parseArgs(args, ["-f", "-F"]);
+  const state = load("ipf", { enabled: false, rules: [] });
+  if (opts.E) state.enabled = true;
+  if (opts.F === "a") state.rules = [];
+  if (opts.f) {
+    if (!existsSync(opts.f)) fail(`ipf: could not open ${opts.f}`, 1);
+    const cidr = "\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}";
+    const rule = new RegExp(`^(block|pass) (in|out)( quick)? from (${cidr}|any) to (${cidr}|any)$`);
+    readFileSync(opts.f, "utf8").split("\n").forEach((raw, i) => {
+      const line = raw.replace(/#.*$/, "").trim();
+      if (!line) return;
+      if (line === "set intercept_loopback true;") return void (state.interceptLoopback = true);
+      if (!rule.test(line)) fail(`ipf: ${opts.f}: line ${i + 1}: syntax error`, 1);
+      state.rules.push(line);
+    });
+  }
+  if (!state.enabled && (opts.f || opts.F)) fail("ipf: IP Filter is disabled (ipf -E enables it)", 1);
+  save("ipf", state);
 }
