@@ -24,6 +24,9 @@
 //       /api/v1/service-ips/:id/attach); per move the downtime the host saw (the longest time the
 //       address did not answer a ping every 20 ms from the host's network namespace) and the
 //       request-to-done time; min, median and max;
+//   (p) the PostgreSQL database: its image (linux-qemu-postgres) booted by hand, the same with the
+//       recipe glued in by hand, and the catalog item ordered to ready through the portal; ratios;
+//       BENCH_QEMU_ONLY=database stops after it;
 //   (d) the same order on a QEMU host reached over SSH (an sshd on loopback, login user not
 //       root, its own copy of the golden image, user-mode networking): order to ready, to set
 //       beside (b). Needs root (the sshd's session user); skipped with a message otherwise.
@@ -97,6 +100,8 @@ async function main() {
   const { eq } = await import("drizzle-orm");
   const { encryptHostSecret } = await import("../lib/drivers/transport/secrets");
   const { goldenPaths } = await import("../lib/drivers/images/store");
+  const { postgres } = await import("../lib/recipes/postgres");
+  const { newDatabasePassword } = await import("../lib/recipes/scram");
   const { closeSshConnections } = await import("../lib/drivers/transport");
 
   const t = new LocalTransport();
@@ -136,26 +141,32 @@ async function main() {
   let verifyProbe: string | null = null;
   try {
     // (a) raw boot with the same command line the driver builds (user-mode NICs, same MACs).
-    const rawDir = path.join(dataDir, "raw");
-    const art = await resolveImage(t, store, { slug: "linux-qemu", source: "clone", diskGb: 10 }, rawDir, { log: () => {} });
     const nics = [
       { mac: "02:00:00:14:00:02", ip: "10.20.0.2", prefix: 24, gateway: null, purpose: "service" },
       { mac: "02:00:00:1e:00:02", ip: "10.30.0.2", prefix: 24, gateway: "10.30.0.1", purpose: "production" },
     ];
-    const f = guestFiles(rawDir);
-    writeFileSync(f.initrd, Buffer.concat([readFileSync(art.initramfs), await buildGlueArchive({ hostname, nics, authorizedKeys: null, motd: "bench", serviceIps: [] })]));
-    const argv = qemuArgv({
-      name: hostname, dir: rawDir, vcpus: 1, memoryMb: 1024, kernel: art.kernel, initrd: f.initrd, append: `${guestKernelAppend} loglevel=6`, disk: art.disk,
-      nics: nics.map((n) => ({ mac: n.mac, tap: null })), accel: "tcg",
-    } as Parameters<typeof qemuArgv>[0]);
-    const started = Date.now();
-    const q = spawn(argv[0]!, argv.slice(1), { stdio: "ignore" });
-    await new Promise((r) => q.once("exit", r));
-    await until(async () => (existsSync(f.serialLog) ? readFileSync(f.serialLog, "utf8") : ""), (s) => s.split(/\r?\n/).slice(0, -1).some((l) => parseReadyLine(l)), 180_000, "the raw guest's PORTAL-READY", 20);
-    raw.ms = Date.now() - started;
-    log(`(a) raw: qemu start to PORTAL-READY ${raw.ms} ms  (${argv.slice(0, 4).join(" ")} … same argv as the driver)`);
-    const pid = Number(readFileSync(f.pidfile, "utf8").trim());
-    process.kill(pid, "SIGKILL");
+    /** Boots `slug` by hand (its glue with `recipe`, if any) from qemu start to PORTAL-READY; the guest is killed after. */
+    const rawBoot = async (slug: string, dirName: string, recipe: Parameters<typeof buildGlueArchive>[0]["recipe"] = null) => {
+      const rawDir = path.join(dataDir, dirName);
+      const art = await resolveImage(t, store, { slug, source: "clone", diskGb: 10 }, rawDir, { log: () => {} });
+      const f = guestFiles(rawDir);
+      writeFileSync(f.initrd, Buffer.concat([readFileSync(art.initramfs), await buildGlueArchive({ hostname, nics, authorizedKeys: null, motd: "bench", serviceIps: [], recipe })]));
+      const argv = qemuArgv({
+        name: hostname, dir: rawDir, vcpus: 1, memoryMb: 1024, kernel: art.kernel, initrd: f.initrd, append: `${guestKernelAppend} loglevel=6`, disk: art.disk,
+        nics: nics.map((n) => ({ mac: n.mac, tap: null })), accel: "tcg",
+      } as Parameters<typeof qemuArgv>[0]);
+      const started = Date.now();
+      const q = spawn(argv[0]!, argv.slice(1), { stdio: "ignore" });
+      await new Promise((r) => q.once("exit", r));
+      const serial = await until(async () => (existsSync(f.serialLog) ? readFileSync(f.serialLog, "utf8") : ""), (s) => s.split(/\r?\n/).slice(0, -1).some((l) => parseReadyLine(l)), 300_000, `the raw guest's PORTAL-READY (${slug})`, 20);
+      const ms = Date.now() - started;
+      process.kill(Number(readFileSync(f.pidfile, "utf8").trim()), "SIGKILL");
+      const report = serial.split(/\r?\n/).map((l) => parseReadyLine(l)).find(Boolean)!;
+      return { ms, argv, report };
+    };
+    const a = await rawBoot("linux-qemu", "raw");
+    raw.ms = a.ms;
+    log(`(a) raw: qemu start to PORTAL-READY ${raw.ms} ms  (${a.argv.slice(0, 4).join(" ")} … same argv as the driver)`);
 
     // (b) the same image through the portal.
     const o0 = Date.now();
@@ -184,8 +195,35 @@ async function main() {
     log(`(w) ratio web service / raw boot: ${(webMs / raw.ms).toFixed(2)}×; web service / plain order (b): ${(webMs / portalMs).toFixed(2)}×`);
     await destroyEnvironment(db, actor, webOrder.id);
     await until(() => orderView(db, webOrder.id), (r) => r.status === "retired" && r.final, 120_000, "the web service to be destroyed", 100);
-    if (process.env.BENCH_QEMU_ONLY === "web") {
-      log("(c), (e), (d) skipped: BENCH_QEMU_ONLY=web");
+
+    // (p) the PostgreSQL database: its image booted by hand (no recipe), the same image with the
+    // recipe glued in by hand (initdb, start, owner and database, check: what the guest does for
+    // the order), and the catalog item ordered through the portal, in this run.
+    if (process.env.BENCH_QEMU_ONLY === "web") log("(p) skipped: BENCH_QEMU_ONLY=web");
+    else if (!existsSync(goldenPaths(store, "linux-qemu-postgres").manifest)) {
+      log("(p) skipped: the image store has no linux-qemu-postgres (install postgresql-15 and run npm run images:build)");
+    } else {
+      const pRaw = await rawBoot("linux-qemu-postgres", "raw-db");
+      log(`(p) raw: linux-qemu-postgres, qemu start to PORTAL-READY ${pRaw.ms} ms (the image alone: no database set up)`);
+      const recipe = postgres.render({ database: "bench", owner: "bench_owner" }, {
+        orderId: randomUUID(), orderName: "bench-db", hostname, environmentLabel: hostname,
+        addresses: nics.map((n) => ({ ip: n.ip, purpose: n.purpose as "service" | "production" })), secrets: { password: newDatabasePassword() }, uploads: {}, settings: { sysctl: {}, env: {} },
+      });
+      const pRecipe = await rawBoot("linux-qemu-postgres", "raw-db-recipe", recipe);
+      if (pRecipe.report.recipe?.check !== "ok") throw new Error(`the raw database guest's recipe did not pass: ${JSON.stringify(pRecipe.report.recipe)}`);
+      log(`(p) raw + recipe: the same image with the recipe glued in by hand, qemu start to PORTAL-READY (check ok) ${pRecipe.ms} ms`);
+      const d0 = Date.now();
+      const dbOrder = await createOrder(db, actor, { image: "linux-qemu-postgres", flavor: "small", name: "bench-db", recipe: { database: "bench", owner: "bench_owner" } });
+      const dbReady = await until(() => orderView(db, dbOrder.id), (r) => ["ready", "failed"].includes(r.status), 600_000, "the database order to be ready", 50);
+      const dbMs = Date.now() - d0;
+      if (dbReady.status !== "ready") throw new Error(`database order failed: ${JSON.stringify(dbReady.steps.filter((st) => st.status === "failed"))}`);
+      log(`(p) portal: PostgreSQL database order submitted to ready ${dbMs} ms  (steps in ms: ${dbReady.steps.map((st) => `${st.name} ${st.durationMs ?? "?"}`).join(", ")}; recipe steps: ${dbReady.recipe?.steps.map((st) => st.name).join(", ")})`);
+      log(`(p) ratio portal / raw image boot: ${(dbMs / pRaw.ms).toFixed(2)}×; portal / raw boot with the recipe: ${(dbMs / pRecipe.ms).toFixed(2)}×; the recipe itself adds ${pRecipe.ms - pRaw.ms} ms to a raw boot`);
+      await destroyEnvironment(db, actor, dbOrder.id);
+      await until(() => orderView(db, dbOrder.id), (r) => r.status === "retired" && r.final, 120_000, "the database environment to be destroyed", 100);
+    }
+    if (process.env.BENCH_QEMU_ONLY === "web" || process.env.BENCH_QEMU_ONLY === "database") {
+      log(`(c), (e), (f), (d) skipped: BENCH_QEMU_ONLY=${process.env.BENCH_QEMU_ONLY}`);
       await destroyEnvironment(db, actor, created.id);
       await until(() => orderView(db, created.id), (r) => r.status === "retired" && r.final, 120_000, "the environment to be destroyed", 100);
       return;
@@ -381,7 +419,7 @@ async function main() {
       if (m[2]!.includes("qemu-system") && m[2]!.includes(`${dataDir}/`)) await t.run(["kill", "-KILL", m[1]!]);
     }
     for (const h of await db.select().from(hosts).where(eq(hosts.kind, "qemu"))) {
-      for (const name of [hostname, ...evacuees, "bench-q3", "bench-q4"]) await removeCgroup(t, cgroupName(hostKey(h), name)).catch(() => false);
+      for (const name of [hostname, ...evacuees, "bench-q3", "bench-q4", "bench-db"]) await removeCgroup(t, cgroupName(hostKey(h), name)).catch(() => false);
       // The bridge-mode host's namespace (s).
       await t.run(["ip", "netns", "delete", netnsName(h)]).catch(() => null);
       if (verifyProbe) await removeCgroup(t, cgroupName(hostKey(h), `verify-${verifyProbe}`)).catch(() => false);
@@ -405,7 +443,7 @@ async function main() {
     await dropDatabase(adminUrl, dbName);
     rmSync(dataDir, { recursive: true, force: true });
     for (const k of existsSync(path.join(store, "packed")) ? readdirSync(path.join(store, "packed")) : []) {
-      if ([hostname, ...evacuees, "bench-q3", "bench-q4"].some((name) => k.startsWith(`${name}-`)) || k.startsWith("bench-web-")) rmSync(path.join(store, "packed", k), { recursive: true, force: true });
+      if ([hostname, ...evacuees, "bench-q3", "bench-q4"].some((name) => k.startsWith(`${name}-`)) || k.startsWith("bench-web-") || k.startsWith("bench-db-")) rmSync(path.join(store, "packed", k), { recursive: true, force: true });
     }
   }
 }

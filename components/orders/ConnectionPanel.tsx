@@ -3,12 +3,23 @@
 import Link from "next/link";
 import { useRef, useState } from "react";
 import type { Connection } from "@/lib/orders/connection";
+import { DatabasePassword } from "./DatabasePassword";
 
 /**
  * How to reach a delivered environment: the ssh command with a copy button, the login, the
- * key the glue step installed (by fingerprint), and a warning when no key was installed.
+ * key the glue step installed (by fingerprint), and a warning when no key was installed; for a
+ * database, where its clients connect (host, port, database, user, a psql command line).
  */
-export function ConnectionPanel({ connection, isOwner }: { connection: Connection; isOwner: boolean }) {
+export function ConnectionPanel({
+  connection,
+  isOwner,
+  manage,
+}: {
+  connection: Connection;
+  isOwner: boolean;
+  /** Owner and admins: a new database password can be made here. */
+  manage?: { environmentId: string; running: boolean; onDone: () => Promise<void> } | null;
+}) {
   const commandRef = useRef<HTMLElement>(null);
   const [copied, setCopied] = useState<string | null>(null);
 
@@ -62,6 +73,36 @@ export function ConnectionPanel({ connection, isOwner }: { connection: Connectio
             )}
           </div>
         </dl>
+        {connection.database ? (
+          <div className="space-y-2 border-t border-slate-100 pt-4" data-testid="connection-database">
+            <h3 className="text-sm font-semibold text-slate-900">Database (PostgreSQL)</h3>
+            <code className="block overflow-x-auto rounded-md bg-slate-900 px-3 py-2 font-mono whitespace-nowrap text-slate-50" data-testid="psql-command">
+              {connection.database.command}
+            </code>
+            <dl className="grid gap-x-6 gap-y-3 sm:grid-cols-4">
+              <div>
+                <dt className="text-slate-500">Host</dt>
+                <dd className="font-mono font-medium text-slate-900" data-testid="database-host">{connection.database.host}</dd>
+              </div>
+              <div>
+                <dt className="text-slate-500">Port</dt>
+                <dd className="font-mono font-medium text-slate-900" data-testid="database-port">{connection.database.port}</dd>
+              </div>
+              <div>
+                <dt className="text-slate-500">Database</dt>
+                <dd className="font-mono font-medium text-slate-900" data-testid="database-name">{connection.database.database}</dd>
+              </div>
+              <div>
+                <dt className="text-slate-500">User</dt>
+                <dd className="font-mono font-medium text-slate-900" data-testid="database-user">{connection.database.user}</dd>
+              </div>
+            </dl>
+            <p className="text-xs text-slate-600">
+              The password is the one shown once under the recipe&apos;s outputs; psql asks for it (or reads PGPASSWORD).
+            </p>
+            {manage ? <DatabasePassword environmentId={manage.environmentId} running={manage.running} onDone={manage.onDone} /> : null}
+          </div>
+        ) : null}
         {connection.warning ? (
           <div role="note" className="rounded-md border-l-4 border-amber-400 bg-amber-50 px-3 py-2 text-amber-900" data-testid="connection-warning">
             <p>{connection.warning}</p>

@@ -186,7 +186,13 @@ export function OrderLive({
 
       <div className="grid grid-cols-1 gap-6 lg:grid-cols-3">
         <div className="space-y-6 lg:col-span-2">
-          {env?.connection ? <ConnectionPanel connection={env.connection} isOwner={isOwner} /> : null}
+          {env?.connection ? (
+            <ConnectionPanel
+              connection={env.connection}
+              isOwner={isOwner}
+              manage={canManage && view.status === "ready" ? { environmentId: env.id, running: env.state === "running", onDone: refresh } : null}
+            />
+          ) : null}
           {estimate ? <DeliveryEstimate view={view} initial={estimate} /> : null}
           <RecipePanel orderId={view.id} recipe={view.recipe} accounts={view.accounts} settings={view.settings} isOwner={isOwner} onDone={refresh} />
           {env ? <EnvironmentPanel env={env} orderStatus={view.status} showSimulated={showSimulated} image={view.image} /> : null}

@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { images } from "../db/schema";
 import type { Transport } from "../drivers/transport/types";
+import { postgresMajor } from "../drivers/images/postgres";
 import { qemuCatalogImages } from "../drivers/images/recipe";
 import { goldenFiles } from "../drivers/images/types";
 import { keepGoldenBuild } from "../drivers/images/versions";
@@ -42,7 +43,7 @@ export async function registerBuiltImages(db: Db, t: Transport, store: string): 
       name: image.name,
       description: image.description,
       os: "linux" as const,
-      version: `Debian kernel ${manifest.kernelVersion}, busybox`,
+      version: `Debian kernel ${manifest.kernelVersion}, busybox${image.layer === "postgres" ? `, PostgreSQL ${postgresMajor}` : ""}`,
       hostKinds: ["qemu"],
       source: image.source,
       purpose: image.purpose,

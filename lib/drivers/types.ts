@@ -225,6 +225,13 @@ export interface HypervisorDriver {
    * it (a rebuild that rolls back: the boot step follows). Kinds without it cannot roll back in place.
    */
   replaceDisk?(spec: DeploySpec, disk: DiskCopy, io: StepIo): Promise<void>;
+  /**
+   * Runs the recipe's hook `hook` (GUEST_HOOKS) in the running guest with `arg` as its one
+   * argument and `input` as one line on its standard input, and resolves with its exit code
+   * and output. QEMU and Xen type it on the guest's console shell, zones run it through
+   * zlogin. `input` must match GUEST_HOOK_INPUT: it is typed inside single quotes.
+   */
+  runGuestHook?(spec: DeploySpec, hook: GuestHook, opts: { arg?: string; input?: string }, io: StepIo): Promise<GuestHookResult>;
   /** What the running guest has used so far (cumulative counters; lib/drivers/usage.ts); `at`: the sampler's clock, which only sim reads. */
   usage?(spec: DeploySpec, at?: Date): Promise<UsageCounters>;
   /** What the whole host has used so far and what it has. */
@@ -267,6 +274,21 @@ export type DiskSink = (copy: { format: string; stream: Readable; compressed: bo
 
 /** A copy as the backup store holds it: the compressed file's size and sha256. */
 export type StoredDisk = { format: string; sizeBytes: number; sha256: string };
+
+/**
+ * Programs a recipe may leave in the guest for the portal to run later (lib/recipes renders
+ * them; a bare image has none):
+ * - `quiesce freeze|thaw`: around the start of a backup's disk copy, so the copy is a point
+ *   where the service has written out what it holds (the database: CHECKPOINT, then /data frozen);
+ * - `set-password`: the service's password from the verifier on standard input (the database
+ *   owner's, from its SCRAM-SHA-256 verifier: the password itself never enters the guest).
+ */
+export const GUEST_HOOKS = { quiesce: "/etc/portal/hooks/quiesce", "set-password": "/etc/portal/hooks/set-password" } as const;
+export type GuestHook = keyof typeof GUEST_HOOKS;
+/** A hook's argument and input line: no quote, space or other character a shell reads specially. */
+export const GUEST_HOOK_INPUT = /^[A-Za-z0-9+/=$:._-]{0,300}$/;
+/** How a hook ended: its exit code (127: the guest has no such hook) and what it printed. */
+export type GuestHookResult = { code: number; output: string };
 
 /** Where a backup's marker line lives in the guest (its /data disk is what a backup copies). */
 export const BACKUP_MARKER_FILE = "/data/.portal-backup-marker";

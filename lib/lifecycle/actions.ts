@@ -49,6 +49,7 @@ const labels: Record<EnvironmentActionKind, string> = {
   verify: "backup verification",
   attach_ip: "service IP attachment",
   detach_ip: "service IP detachment",
+  credentials: "password change",
 };
 
 /**
@@ -196,6 +197,10 @@ function checkAllowed(action: EnvironmentActionKind, state: string, driver: Hype
       return;
     case "verify":
       if (state !== "running" && state !== "stopped" && state !== "error") throw conflict(`The environment is ${state}; its backups cannot be verified now`);
+      return;
+    case "credentials":
+      if (!driver.runGuestHook) throw conflict(`Passwords of environments on ${kind} hosts cannot be changed from the portal in this version`);
+      if (state !== "running") throw conflict(`The environment is ${state}; start it first: the new password is set inside the running guest`);
       return;
   }
 }

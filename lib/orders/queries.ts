@@ -27,7 +27,7 @@ import { migrationsOf } from "./migration-history";
 import { powerActionsOf } from "./power-history";
 import { day2ActionsOf, snapshotsOf } from "./day2-history";
 import { failedHoldOf } from "./failed-hold";
-import { connectionOf } from "./connection";
+import { connectionOf, databaseEndpoint } from "./connection";
 import { leaseForOrder } from "../leases/queries";
 import { decodeCursor, isCursorTime, pageOf } from "../validation/cursor";
 import { isUuid } from "../validation/ids";
@@ -521,7 +521,7 @@ export async function orderView(db: Db, orderId: string) {
           day2,
           /** Service IPs pointing at the environment, or on their way to it. */
           serviceIps: pointing,
-          connection: connectionOf(o.status, envRow.environment.login, addresses),
+          connection: connectionOf(o.status, envRow.environment.login, addresses, databaseEndpoint(o.recipe)),
           /** The image version it was (last) built from, and whether the image has a newer current one. */
           imageVersion: envRow.version?.number ?? null,
           outdated: isOutdated(o.status, envRow.version?.number ?? null, current?.number ?? null),

@@ -3,9 +3,10 @@
  * the browser: no server-only import here or in what it imports.
  */
 import type { AnyRecipeForm } from "./types";
+import { postgresForm } from "./postgres-form";
 import { webForm } from "./web-form";
 
-export const recipeForms: AnyRecipeForm[] = [webForm];
+export const recipeForms: AnyRecipeForm[] = [webForm, postgresForm];
 
 export function recipeFormBySlug(slug: string): AnyRecipeForm | null {
   return recipeForms.find((r) => r.slug === slug) ?? null;

@@ -4,11 +4,12 @@
  * ./forms.ts; its renderings in <slug>.ts). Server side: the browser loads ./forms.ts.
  */
 import type { AnyRecipe } from "./types";
+import { postgres } from "./postgres";
 import { web } from "./web";
 
 export type { AnyRecipe, AnyRecipeForm, Recipe, RecipeContext, RecipeField, RecipeForm, RecipeHostPlan, RecipeOutput, RecipeSettings, RecipeStep } from "./types";
 
-export const recipes: AnyRecipe[] = [web];
+export const recipes: AnyRecipe[] = [web, postgres];
 
 export function recipeBySlug(slug: string): AnyRecipe | null {
   return recipes.find((r) => r.slug === slug) ?? null;

@@ -87,14 +87,26 @@ export type RecipeForm<P extends Record<string, unknown> = Record<string, unknow
   outputs: RecipeOutput[];
   /** How long the guest's check may take to pass after setup (seconds). */
   timeoutSeconds: number;
+  /**
+   * A database recipe: what a client connects to, from the order's parameters (shown under
+   * "How to connect" and in the API's environment.connection; the host is the environment's address).
+   */
+  database?: (params: P) => { engine: "postgresql"; port: number; database: string; user: string };
+  /** The secret output the owner (or an admin) may replace on day 2 (POST /api/v1/environments/:id/credentials). */
+  rotatable?: string;
 };
 
 /** A recipe: its form and its renderings (server side); `P` is the type of its checked parameters. */
 export type Recipe<P extends Record<string, unknown> = Record<string, unknown>> = RecipeForm<P> & {
   /** Checks an uploaded file for a field of kind `file`; returns what is wrong, or null. Server side only. */
   checkUpload?: (field: string, data: Buffer) => string | null;
-  /** An output's value when the guest reports none (Xen, zones and sim guests run no check that reports): from the addresses. */
-  outputValue?: (name: string, ctx: { addresses: { purpose: string; ip: string }[] }) => string | null;
+  /** An output's value when the guest reports none (Xen, zones and sim guests run no check that reports): from the addresses and the order's parameters. */
+  outputValue?: (name: string, ctx: { addresses: { purpose: string; ip: string }[]; params: P }) => string | null;
+  /**
+   * For a `rotatable` secret: what the guest's `set-password` hook takes for a new value (the
+   * database: the password's SCRAM-SHA-256 verifier), so the value itself never reaches the guest.
+   */
+  rotationInput?: (value: string) => string;
   /** The rendering for QEMU guests (and what the sim driver records). */
   render: (params: P, ctx: RecipeContext) => GuestRecipe;
   /** The rendering for Xen and zones guests (emulator-tested only). */

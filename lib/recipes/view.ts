@@ -71,7 +71,7 @@ export async function orderRecipeView(
         const s = secrets.get(o.name);
         return { name: o.name, label: o.label, kind: o.kind, help: o.help ?? null, value: null, secret: { available: s?.available ?? false, revealedAt: s?.revealedAt?.toISOString() ?? null } };
       }
-      const value = reported[o.name] ?? (delivered && recipe?.outputValue ? recipe.outputValue(o.name, { addresses }) : null);
+      const value = reported[o.name] ?? (delivered && recipe?.outputValue ? recipe.outputValue(o.name, { addresses, params: order.recipe!.params }) : null);
       return { name: o.name, label: o.label, kind: o.kind, help: o.help ?? null, value, secret: null };
     }),
   };

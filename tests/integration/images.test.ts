@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { appendFileSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
@@ -11,7 +11,7 @@ import { hosts, images } from "@/lib/db/schema";
 import { buildGlueArchive, guestKernelAppend, parseReadyLine } from "@/lib/drivers/qemu/glue";
 import { LocalTransport } from "@/lib/drivers/transport/local";
 import { StepError } from "@/lib/drivers/types";
-import { buildGoldenImage, type BuildResult } from "@/lib/drivers/images/build";
+import { buildAllImages, buildGoldenImage, type BuildResult } from "@/lib/drivers/images/build";
 import { diskInfo, packImage, resolveImage, unpackImage } from "@/lib/drivers/images/pipeline";
 import { registerBuiltImages } from "@/lib/catalog/register-images";
 import { goldenPaths } from "@/lib/drivers/images/store";
@@ -57,8 +57,37 @@ describe("golden image build", () => {
     expect(readFileSync(path.join(dir, "initramfs.cpio.gz")).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
     expect((await diskInfo(t, path.join(dir, "disk.qcow2"))).format).toBe("qcow2");
     // Every catalog image of the recipe has its folder with the same files.
-    expect(built.map((b) => b.slug).sort()).toEqual(["linux-qemu", "linux-qemu-copy", "linux-qemu-install", "web-qemu"]);
+    expect(built.map((b) => b.slug).sort()).toEqual(["linux-qemu", "linux-qemu-copy", "linux-qemu-install", "linux-qemu-postgres", "web-qemu"]);
     for (const b of built) expect(b.manifest.files["disk.qcow2"]!.sha256).toBe(golden.manifest.files["disk.qcow2"]!.sha256);
+  });
+
+  it("the database image is the base image's kernel, disk and initramfs, followed by a PostgreSQL 15 layer", async () => {
+    const base = built.find((b) => b.slug === "linux-qemu")!;
+    const pg = built.find((b) => b.slug === "linux-qemu-postgres")!;
+    expect(pg.manifest.files.vmlinuz!.sha256).toBe(base.manifest.files.vmlinuz!.sha256);
+    expect(pg.manifest.recipeHash).not.toBe(base.manifest.recipeHash);
+    const baseBytes = readFileSync(path.join(goldenPaths(store, "linux-qemu").dir, "initramfs.cpio.gz"));
+    const pgBytes = readFileSync(path.join(goldenPaths(store, "linux-qemu-postgres").dir, "initramfs.cpio.gz"));
+    expect(pgBytes.subarray(0, baseBytes.length).equals(baseBytes)).toBe(true);
+    const layer = spawnSync("sh", ["-c", "gzip -dc | cpio -t --quiet"], { input: pgBytes.subarray(baseBytes.length) });
+    expect(layer.status, layer.stderr.toString()).toBe(0);
+    const names = layer.stdout.toString().trim().split("\n");
+    for (const f of ["postgres", "initdb", "pg_ctl", "psql", "pg_isready", "pg_dump"]) expect(names).toContain(`usr/lib/postgresql/15/bin/${f}`);
+    expect(names).toEqual(expect.arrayContaining(["usr/lib/postgresql/15/lib/plpgsql.so", "usr/share/postgresql/15/postgres.bki", "usr/share/zoneinfo/UTC", "usr/share/zoneinfo/Etc/UTC"]));
+    // Manual pages and other extensions stay out; libraries the base image has are not repeated.
+    expect(names.filter((n) => n.includes("/man/") || /extension\/(?!plpgsql)/.test(n))).toEqual([]);
+    expect(names).not.toContain("lib64/ld-linux-x86-64.so.2");
+    // A reasonable size: under 40 MiB compressed for the whole initramfs.
+    expect(pg.manifest.files["initramfs.cpio.gz"]!.size).toBeLessThan(40 * 1024 * 1024);
+  });
+
+  it("without PostgreSQL on the build host the database image is left out, saying what to install; the others are built", async () => {
+    const hidden: LocalTransport = Object.create(t);
+    hidden.readFile = (file: string) => (file.startsWith("/usr/lib/postgresql/") ? Promise.resolve(null) : t.readFile(file));
+    const lines: string[] = [];
+    const results = await buildAllImages(hidden, store, { log: (l) => void lines.push(l) });
+    expect(results.map((r) => r.slug).sort()).toEqual(["linux-qemu", "linux-qemu-copy", "linux-qemu-install", "web-qemu"]);
+    expect(lines.join("\n")).toMatch(/golden image linux-qemu-postgres NOT built: \/usr\/lib\/postgresql\/15\/bin\/postgres not found: install the Debian package postgresql-15/);
   });
 
   it("a second build reuses the store's copy; a damaged file makes it rebuild", async () => {
@@ -83,7 +112,7 @@ describe("golden image build", () => {
   it("registers the built images in the catalog as QEMU images with their size and checksum", async () => {
     const { db } = await bootPortal();
     const registered = await registerBuiltImages(db, t, store);
-    expect(registered.map((r) => r.slug).sort()).toEqual(["linux-qemu", "linux-qemu-copy", "linux-qemu-install", "web-qemu"]);
+    expect(registered.map((r) => r.slug).sort()).toEqual(["linux-qemu", "linux-qemu-copy", "linux-qemu-install", "linux-qemu-postgres", "web-qemu"]);
     const [row] = await db.select().from(images).where(eq(images.slug, "linux-qemu"));
     expect(row).toMatchObject({ name: "Linux (QEMU)", os: "linux", hostKinds: ["qemu"], source: "clone", checksum: built[0]!.manifest.files["disk.qcow2"]!.sha256 });
     expect(row!.artifact?.kernelVersion).toBe(built[0]!.manifest.kernelVersion);
@@ -91,9 +120,11 @@ describe("golden image build", () => {
     expect(row!.sizeMb).toBe(Math.ceil(bytes / 1048576));
     const [copy] = await db.select().from(images).where(eq(images.slug, "linux-qemu-copy"));
     expect(copy!.source).toBe("copy");
-    // The web service: the same golden image with the web recipe, the only one with a recipe.
-    const withRecipe = (await db.select().from(images)).filter((i) => i.recipeSlug).map((i) => [i.slug, i.recipeSlug]);
-    expect(withRecipe).toEqual([["web-qemu", "web"]]);
+    // The web service (the golden image with the web recipe) and the PostgreSQL database (its own image with the postgres recipe).
+    const withRecipe = (await db.select().from(images)).filter((i) => i.recipeSlug).map((i) => [i.slug, i.recipeSlug]).sort();
+    expect(withRecipe).toEqual([["linux-qemu-postgres", "postgres"], ["web-qemu", "web"]]);
+    const [database] = await db.select().from(images).where(eq(images.slug, "linux-qemu-postgres"));
+    expect(database).toMatchObject({ name: "PostgreSQL database (QEMU)", purpose: "database", version: `Debian kernel ${built[0]!.manifest.kernelVersion}, busybox, PostgreSQL 15` });
     // Registering again updates, it does not duplicate.
     expect((await registerBuiltImages(db, t, store)).every((r) => !r.created)).toBe(true);
   });
@@ -110,7 +141,7 @@ describe("golden image build", () => {
     ]);
     // The sample catalog's sim stand-ins are not offered on QEMU hosts: only built images are.
     const qemuImages = (await db.select().from(images)).filter((i) => i.hostKinds.includes("qemu")).map((i) => i.slug).sort();
-    expect(qemuImages).toEqual(["linux-qemu", "linux-qemu-copy", "linux-qemu-install", "web-qemu"]);
+    expect(qemuImages).toEqual(["linux-qemu", "linux-qemu-copy", "linux-qemu-install", "linux-qemu-postgres", "web-qemu"]);
   });
 });
 

@@ -5,6 +5,7 @@ import { executeAction, failAction, startEnvironment, stopEnvironment, type Acti
 import { migrateEnvironment } from "@/lib/lifecycle/migrate";
 import { deleteSnapshot, revertSnapshot, takeSnapshot } from "@/lib/lifecycle/snapshots";
 import { resizeEnvironment } from "@/lib/lifecycle/resize";
+import { changeCredentials } from "@/lib/lifecycle/credentials";
 import { runServiceIpChange } from "@/lib/lifecycle/service-ips";
 import { backupEnvironment, restoreEnvironment, verifyBackup } from "@/lib/backups/actions";
 import { giveBack, untilDatabaseAnswers } from "../interruptions";
@@ -26,6 +27,7 @@ export const lifecycleHandlers: ActionHandlers = {
   backup: backupEnvironment,
   restore: restoreEnvironment,
   verify: verifyBackup,
+  credentials: changeCredentials,
   attach_ip: runServiceIpChange,
   detach_ip: runServiceIpChange,
 };

@@ -6,7 +6,7 @@ import { flavors } from "./catalog";
 import { serviceIpMoves } from "./networks";
 
 /** What can be done to a delivered environment after handover. */
-export const environmentActionKinds = ["start", "stop", "migrate", "move", "snapshot", "revert", "delete_snapshot", "resize", "backup", "restore", "verify", "attach_ip", "detach_ip"] as const;
+export const environmentActionKinds = ["start", "stop", "migrate", "move", "snapshot", "revert", "delete_snapshot", "resize", "backup", "restore", "verify", "attach_ip", "detach_ip", "credentials"] as const;
 export type EnvironmentActionKind = (typeof environmentActionKinds)[number];
 /** `held`: a resize that policy holds for an approver; it is queued once approved, failed once rejected. */
 export const environmentActionStatuses = ["held", "queued", "running", "succeeded", "failed"] as const;
@@ -40,6 +40,11 @@ export const environmentActions = pgTable(
     serviceIpMoveId: uuid("service_ip_move_id").references(() => serviceIpMoves.id, { onDelete: "set null" }),
     /** A message the customer may read. */
     error: text("error"),
+    /**
+     * What the guest's hook gets for a `credentials` action: the new password's SCRAM verifier
+     * (never the password, which only the request that made it returns); cleared when done.
+     */
+    hookInput: text("hook_input"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     startedAt: timestamp("started_at", { withTimezone: true }),
     finishedAt: timestamp("finished_at", { withTimezone: true }),

@@ -4,9 +4,16 @@ import type { Transport } from "../transport/types";
 import { gzipCpio, parentDirs, type CpioEntry } from "./cpio";
 import { digestFiles, fileDigest, must, readManifest, verifyManifest, writeManifest } from "./manifest";
 import { busyboxPath, goldenDiskLabel, goldenDiskMb, guestModules, guestPrograms, initScript, kernelMetaPackage, kernelPackagePattern, qemuCatalogImages, recipeHash } from "./recipe";
+import { lddLibraries } from "./ldd";
+import { postgresLayer, postgresLayerFiles, postgresLayerHash, postgresMajor } from "./postgres";
 import { cacheDir, goldenPaths } from "./store";
 import { goldenFiles, type GoldenManifest, type ImageIo } from "./types";
 import { keepBuild } from "./versions";
+
+export { lddLibraries };
+
+/** A Debian package the build needs is not installed on the build host (the message says which). */
+export class MissingPackageError extends Error {}
 
 /** True when the login user on the transport's host is root (asked there: the build may run over SSH). */
 async function rootOn(t: Transport): Promise<boolean> {
@@ -80,25 +87,6 @@ async function debFor(t: Transport, cache: string, pkg: string, io: ImageIo): Pr
 
 /** A file the guest's Debian programs need: a program, or a shared library it loads. */
 type ProgramFile = { path: string; data: Buffer; sha256: string };
-
-/**
- * The shared libraries `ldd` names (the dynamic loader included; the vDSO is no file), and
- * those it could not find.
- */
-export function lddLibraries(output: string): { libraries: string[]; missing: string[] } {
-  const libraries: string[] = [];
-  const missing: string[] = [];
-  for (const line of output.split("\n")) {
-    const lost = line.match(/^\s*(\S+)\s+=>\s+not found/);
-    if (lost) {
-      missing.push(lost[1]!);
-      continue;
-    }
-    const found = line.match(/=>\s+(\/\S+)\s+\(0x/) ?? line.match(/^\s*(\/\S+)\s+\(0x/);
-    if (found) libraries.push(found[1]!);
-  }
-  return { libraries, missing };
-}
 
 /** `guestPrograms` and every library they load, read from the build host (each file once). */
 async function guestProgramFiles(t: Transport, signal?: AbortSignal): Promise<ProgramFile[]> {
@@ -242,7 +230,16 @@ export async function buildAllImages(t: Transport, store: string, io: ImageIo, o
   const base = await buildGoldenImage(t, store, io, { slug: first!.slug, force: opts.force, changelog: opts.changelog });
   const results = [base];
   const from = goldenPaths(store, base.slug);
-  for (const image of others) {
+  for (const image of others.filter((i) => i.layer)) {
+    try {
+      results.push(await buildLayeredImage(t, store, io, base, image.slug, opts));
+    } catch (err) {
+      if (!(err instanceof MissingPackageError)) throw err;
+      // The other images do not need it: say what to install and go on without this one.
+      await io.log(`golden image ${image.slug} NOT built: ${err.message}`);
+    }
+  }
+  for (const image of others.filter((i) => !i.layer)) {
     const started = Date.now();
     const to = goldenPaths(store, image.slug);
     const existing = await readManifest<GoldenManifest>(t, to.dir);
@@ -260,4 +257,53 @@ export async function buildAllImages(t: Transport, store: string, io: ImageIo, o
     results.push({ slug: image.slug, manifest, reused: false, durationMs: Date.now() - started, buildKey: await keepBuild(t, store, to.dir, manifest) });
   }
   return results;
+}
+
+/**
+ * The database image `slug`: the base image's kernel and disk (hard links) and its initramfs
+ * followed by the PostgreSQL layer (./postgres.ts). Reused while the base image's recipe and
+ * every file of the layer are unchanged. Fails with a MissingPackageError naming the package
+ * when PostgreSQL is not installed on the build host.
+ */
+export async function buildLayeredImage(t: Transport, store: string, io: ImageIo, base: BuildResult, slug: string, opts: { force?: boolean } = {}): Promise<BuildResult> {
+  const started = Date.now();
+  const inBase = new Set((await guestProgramFiles(t, io.signal)).map((f) => f.path));
+  const files = await postgresLayerFiles(t, inBase, io.signal).catch((err: Error) => {
+    throw /install the Debian package|not installed on the build host/.test(err.message) ? new MissingPackageError(err.message) : err;
+  });
+  const hash = postgresLayerHash(base.manifest.recipeHash, files);
+  const golden = goldenPaths(store, slug);
+  const existing = await readManifest<GoldenManifest>(t, golden.dir);
+  if (!opts.force && existing && existing.recipeHash === hash && (await verifyManifest(t, golden.dir, existing, io.signal)).length === 0) {
+    await io.log(`golden image ${slug} is up to date (PostgreSQL ${postgresMajor} layer, checksums match)`);
+    return { slug, manifest: existing, reused: true, durationMs: Date.now() - started, buildKey: await keepBuild(t, store, golden.dir, existing) };
+  }
+  const from = goldenPaths(store, base.slug);
+  const baseInitramfs = await t.readFile(from.initramfs);
+  if (!baseInitramfs) throw new Error(`the base image ${base.slug} has no initramfs in ${from.dir}`);
+  const layer = postgresLayer(files);
+  const bytes = files.reduce((n, f) => n + f.data.length, 0);
+  await io.log(`${slug}: PostgreSQL ${postgresMajor} layer of ${files.length} files (${(bytes / 1048576).toFixed(1)} MiB, ${(layer.length / 1048576).toFixed(1)} MiB compressed) after the base initramfs`);
+  const building = `${golden.dir}.building-${process.pid}`;
+  try {
+    await must(t, ["rm", "-rf", building], "clearing a stale build");
+    await must(t, ["mkdir", "-p", building], "creating the build folder");
+    for (const name of [goldenFiles.kernel, goldenFiles.disk]) await must(t, ["ln", path.join(from.dir, name), path.join(building, name)], `linking ${name}`);
+    await t.writeFile(path.join(building, goldenFiles.initramfs), Buffer.concat([baseInitramfs, layer]));
+    const manifest: GoldenManifest = {
+      slug,
+      kernelVersion: base.manifest.kernelVersion,
+      recipeHash: hash,
+      builtAt: new Date().toISOString(),
+      files: await digestFiles(t, building, artifactNames, io.signal),
+    };
+    await writeManifest(t, building, manifest);
+    await must(t, ["rm", "-rf", golden.dir], "replacing the old golden image");
+    await must(t, ["mv", building, golden.dir], "installing the golden image");
+    const buildKey = await keepBuild(t, store, golden.dir, manifest);
+    await io.log(`golden image ${slug}: ${Object.entries(manifest.files).map(([n, f]) => `${n} ${f.size} bytes`).join(", ")}; kept as build ${buildKey}`);
+    return { slug, manifest, reused: false, durationMs: Date.now() - started, buildKey };
+  } finally {
+    await t.run(["rm", "-rf", building]).catch(() => undefined);
+  }
 }

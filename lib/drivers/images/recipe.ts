@@ -353,7 +353,9 @@ done
 
 /**
  * The catalog images built from this recipe: one golden build, one disk mode each. A catalog
- * item may also name an application recipe (lib/recipes) the guest runs at first boot.
+ * item may also name an application recipe (lib/recipes) the guest runs at first boot. An
+ * image with a `layer` boots the same kernel and base initramfs followed by that layer's
+ * archive (./postgres.ts), built by `npm run images:build` when its packages are installed.
  */
 export const qemuCatalogImages: {
   slug: string;
@@ -363,6 +365,7 @@ export const qemuCatalogImages: {
   description: string;
   /** The application recipe (lib/recipes slug) the catalog item runs, if any. */
   recipe?: string;
+  layer?: "postgres";
 }[] = [
   {
     slug: "linux-qemu",
@@ -392,6 +395,15 @@ export const qemuCatalogImages: {
     purpose: "web",
     description: "The Linux guest serving HTTP on port 80 (busybox httpd): a page from your title and text, or your own site uploaded as a .tar.gz.",
     recipe: "web",
+  },
+  {
+    slug: "linux-qemu-postgres",
+    name: "PostgreSQL database (QEMU)",
+    source: "clone",
+    purpose: "database",
+    description: "PostgreSQL 15 with your database and its owner, on port 5432; the owner's password is made for you and shown once. The image is the Linux guest with Debian's PostgreSQL 15 server and clients; the database lives on the disk at /data.",
+    recipe: "postgres",
+    layer: "postgres",
   },
 ];
 

@@ -2,6 +2,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Transport } from "../transport/types";
 import { readMarkerOnConsole, writeMarkerOnConsole } from "../console-marker";
+import { runHookOnConsole } from "../guest-hooks";
 import { uncompressed } from "../disk-copy";
 import { StepError, type DiskCopy, type DiskSink, type StepIo, type StoredDisk } from "../types";
 import type { guestFiles } from "./args";
@@ -23,7 +24,9 @@ async function must(t: Transport, argv: string[], what: string, signal?: AbortSi
 /**
  * The guest's disk as one standalone qcow2 (the overlay and its image flattened). A running
  * guest is copied live by a QMP `drive-backup` job (sync full): the copy is the disk as it was
- * when the job started, while the guest goes on writing (a crash-consistent point). A stopped
+ * when the job started, while the guest goes on writing (a crash-consistent point). A guest
+ * whose recipe has a quiesce hook (a database) is frozen just before the job starts and thawed
+ * as soon as it has started, so that point is a consistent one (see quiesce below). A stopped
  * guest is copied with `qemu-img convert`. The copy is streamed to `sink` (the backup store,
  * which compresses and checksums it on the way), alike over the local and the SSH transport.
  */
@@ -34,7 +37,18 @@ export async function exportGuestDisk(t: Transport, f: GuestFiles, io: StepIo, s
   try {
     if (await guestPid(t, f.dir)) {
       if (opts.marker) marker = await writeMarkerOnConsole(consoleOf(t, f), opts.marker, io);
-      await liveCopy(t, f, copy, io);
+      const frozen = await quiesce(t, f, "freeze", io);
+      let thawed = !frozen;
+      const thaw = async () => {
+        if (thawed) return;
+        thawed = true;
+        await quiesce(t, f, "thaw", io);
+      };
+      try {
+        await liveCopy(t, f, copy, io, thaw);
+      } finally {
+        await thaw();
+      }
     } else {
       await io.log(`the guest is stopped: qemu-img convert -O qcow2 ${path.basename(f.disk)} (flattened)`);
       await must(t, ["qemu-img", "convert", "-O", "qcow2", f.disk, copy], "qemu-img convert", io.signal);
@@ -50,13 +64,38 @@ export async function exportGuestDisk(t: Transport, f: GuestFiles, io: StepIo, s
   }
 }
 
-async function liveCopy(t: Transport, f: GuestFiles, copy: string, io: StepIo) {
+/**
+ * The guest's quiesce hook (GUEST_HOOKS), when its recipe left one: `freeze` writes out what the
+ * service holds and freezes /data (the database: CHECKPOINT, fsfreeze), `thaw` lets it go on.
+ * True when the guest is frozen now. A guest without the hook, or whose console does not
+ * answer, is copied as it runs (crash-consistent), and the log says so.
+ */
+async function quiesce(t: Transport, f: GuestFiles, what: "freeze" | "thaw", io: StepIo): Promise<boolean> {
+  try {
+    const r = await runHookOnConsole(consoleOf(t, f), "quiesce", { arg: what }, { ...io, log: async () => {} }, 90_000);
+    if (r.code === 127) {
+      if (what === "freeze") await io.log("the guest has no quiesce hook: the copy is crash-consistent (as if the power had gone at that moment)");
+      return false;
+    }
+    await io.log(`quiesce ${what}: ${r.code === 0 ? "done" : `failed (exit ${r.code})`}${r.output ? `: ${r.output.split("\n").slice(-1)[0]!.slice(0, 200)}` : ""}`);
+    if (r.code !== 0 && what === "freeze") await io.log("the copy is taken without quiescing: crash-consistent only");
+    return r.code === 0;
+  } catch (err) {
+    if (!(err instanceof StepError)) throw err;
+    await io.log(`quiesce ${what}: ${err.message}${what === "freeze" ? "; the copy is crash-consistent only" : "; the guest thaws /data by itself within 60 s"}`);
+    return false;
+  }
+}
+
+/** The QMP block job; `started` runs once the job exists (its point in time is fixed: the guest may write again). */
+async function liveCopy(t: Transport, f: GuestFiles, copy: string, io: StepIo, jobStarted: () => Promise<void> = async () => {}) {
   await withQmp(t, f.qmp, async (qmp) => {
     const blocks = await qmp.execute<BlockInfo[]>("query-block");
     const drive = blocks.find((b) => b.inserted?.file === f.disk);
     if (!drive) throw new StepError(`QEMU has no drive for ${f.disk}`);
     await io.log(`QMP drive-backup of ${drive.device} (sync full) from this moment, while the guest runs`);
     await qmp.execute("drive-backup", { "job-id": JOB, device: drive.device, target: copy, sync: "full", format: "qcow2" });
+    await jobStarted();
     const started = Date.now();
     let lastNote = 0;
     for (;;) {
@@ -93,8 +132,8 @@ export async function replaceGuestDisk(t: Transport, f: GuestFiles, disk: DiskCo
   await io.log(`disk ${path.basename(f.disk)} replaced by the backup (${(bytes / 1024 ** 2).toFixed(1)} MiB)`);
 }
 
-/** The guest's console shell (the second serial port) for the marker (../console-marker.ts). */
-const consoleOf = (t: Transport, f: GuestFiles) => () => t.openStream(f.consoleSock);
+/** The guest's console shell (the second serial port) for the marker (../console-marker.ts) and the recipe's hooks (../guest-hooks.ts). */
+export const consoleOf = (t: Transport, f: GuestFiles) => () => t.openStream(f.consoleSock);
 
 /** The marker line a booted copy holds, or null when it has none. */
 export function readMarker(t: Transport, f: GuestFiles): Promise<string | null> {

@@ -5,7 +5,7 @@ import { sshFingerprint } from "../../validation/ssh-fingerprint";
 import type { ConnectHost } from "../plan/driver";
 import { transportStepError } from "../transport/errors";
 import type { Transport } from "../transport/types";
-import { StepError, type AddressWatch, type NetworkPolicy, type ServiceIpRef, type DeploySpec, type DiskCopy, type DiskSink, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
+import { StepError, type AddressWatch, type NetworkPolicy, type ServiceIpRef, type DeploySpec, type DiskCopy, type DiskSink, type GuestHook, type GuestHookResult, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
 import { guestFiles, qemuArgv, type QemuPlan } from "./args";
 import { capCpu, cgroupName, removeCgroup } from "./cgroup";
 import { buildGlueArchive, glueMotd, guestKernelAppend, parseReadyLine, type ReadyReport } from "./glue";
@@ -17,7 +17,8 @@ import { applyIsolation, namespaceExists } from "./isolation";
 import { glueServiceIps, guestServiceIp, nicMacFor, watchFromNamespace } from "./service-ips";
 import { moveStoppedGuest } from "./cold-move";
 import { applySnapshotStopped, listDiskSnapshots, loadSnapshotRunning, removeSnapshot, takeSnapshot } from "./snapshots";
-import { exportGuestDisk, readMarker, replaceGuestDisk } from "./backup";
+import { consoleOf, exportGuestDisk, readMarker, replaceGuestDisk } from "./backup";
+import { runHookOnConsole } from "../guest-hooks";
 import { linuxHostUsage, qemuGuestUsage } from "./usage";
 import { connectLocalOnly, guestDir, hostConfig, imageStore, packKey, readyTimeoutMs, stagingDir, stopGraceMs, workDir } from "./host";
 
@@ -269,8 +270,11 @@ export class QemuDriver implements HypervisorDriver {
       await io.log(`initrd with this glue already written (${initrd.length} bytes); nothing to do`);
       return;
     }
-    await t.writeFile(f.glue, glue);
-    await t.writeFile(f.initrd, initrd);
+    // Only QEMU (the same user) reads them: the glue may hold a recipe's secrets (a service's
+    // password, a database password's verifier).
+    await t.writeFile(f.glue, glue, { mode: 0o600 });
+    await t.writeFile(f.initrd, initrd, { mode: 0o600 });
+    await must(t, ["chmod", "600", f.glue, f.initrd], "making the glue and initrd private", io.signal);
     await io.log(`glue archive ${glue.length} bytes appended to the golden initramfs -> ${path.basename(f.initrd)} (${initrd.length} bytes)`);
   }
 
@@ -618,6 +622,15 @@ export class QemuDriver implements HypervisorDriver {
       await replaceGuestDisk(t, this.files(spec), disk, { graceMs: stopGraceMs(spec.host) }, io);
       await this.launch(t, spec, io);
       await this.awaitReady(t, spec, io);
+    });
+  }
+
+  /** A recipe's hook typed on the guest's console shell (../guest-hooks.ts); the guest must be running. */
+  runGuestHook(spec: DeploySpec, hook: GuestHook, opts: { arg?: string; input?: string }, io: StepIo): Promise<GuestHookResult> {
+    return this.withHost(spec, async (t) => {
+      const f = this.files(spec);
+      if (!(await guestPid(t, f.dir))) throw new StepError(`${spec.hostname} is not running on ${spec.host.name}; start it first`);
+      return runHookOnConsole(consoleOf(t, f), hook, opts, io);
     });
   }
 

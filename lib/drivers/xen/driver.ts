@@ -7,11 +7,12 @@
  * run on a real Xen host, nor has a reinstall that keeps /data (./reinstall.ts).
  */
 import { readMarkerOnConsole, writeMarkerOnConsole } from "../console-marker";
+import { runHookOnConsole } from "../guest-hooks";
 import { stagedBackupFile, verifyGuest } from "../plan/backup-file";
 import { backupLabel, PlanDriver } from "../plan/driver";
 import type { Plan } from "../plan/types";
 import { HOST_ADDRESS, parseHostConfig } from "../plan/validate";
-import { StepError, type DeploySpec, type DiskCopy, type DiskSink, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type NetworkPolicy, type ServiceIpRef, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
+import { StepError, type GuestHook, type GuestHookResult, type DeploySpec, type DiskCopy, type DiskSink, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type NetworkPolicy, type ServiceIpRef, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
 import { xenHostConfig, type XenHostConfig } from "./config";
 import { xenMigrationPlan, xenStoppedMovePlan } from "./migration";
 import { xenBackupPlan, xenRestorePlan, xenVerifyPlan } from "./backup";
@@ -210,8 +211,27 @@ export class XenDriver extends PlanDriver implements HypervisorDriver {
     if (opts.marker && running) marker = await writeMarkerOnConsole(() => this.openConsole(spec), opts.marker, io);
     else if (opts.marker) await io.log(`${spec.hostname} is stopped: no marker written; the backup cannot be proven by its marker`);
     const file = stagedBackupFile(cfg.stageDir, label);
-    const stored = await this.exportPlanned(spec, io, sink, { steps: xenBackupPlan(spec, cfg, label, file), file, format: DISK_FORMAT });
-    return { ...stored, marker };
+    // A recipe's quiesce hook (a database: CHECKPOINT) on the console right before the LVM snapshot, which is atomic by itself.
+    const frozen = running ? await this.quiesce(spec, "freeze", io) : false;
+    try {
+      const stored = await this.exportPlanned(spec, io, sink, { steps: xenBackupPlan(spec, cfg, label, file), file, format: DISK_FORMAT });
+      return { ...stored, marker };
+    } finally {
+      if (frozen) await this.quiesce(spec, "thaw", io);
+    }
+  }
+
+  /** The recipe's quiesce hook, when the guest has one; true when it ran. Never fails the backup: the snapshot is crash-consistent without it. */
+  private async quiesce(spec: DeploySpec, what: "freeze" | "thaw", io: StepIo): Promise<boolean> {
+    const r = await this.runGuestHook(spec, "quiesce", { arg: what }, { ...io, log: async () => {} }).catch((e: Error) => ({ code: -1, output: e.message }));
+    if (r.code === 127) return false;
+    await io.log(`quiesce ${what}: ${r.code === 0 ? "done" : `failed (${r.code === -1 ? r.output : `exit ${r.code}`})`}${r.code === 0 && r.output ? `: ${r.output.split("\n").at(-1)}` : ""}`);
+    return r.code === 0;
+  }
+
+  /** A recipe's hook typed on the guest's console (`xl console`; the console must hold a root shell): ../guest-hooks.ts. */
+  runGuestHook(spec: DeploySpec, hook: GuestHook, opts: { arg?: string; input?: string }, io: StepIo): Promise<GuestHookResult> {
+    return runHookOnConsole(() => this.openConsole(spec), hook, opts, io);
   }
 
   /** In-place restore: shut down, the copy written back onto the guest's LV, started from its own config (same name, MACs). */

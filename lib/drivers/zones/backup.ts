@@ -15,7 +15,7 @@ import type { ZonesHostConfig } from "./config";
 import { zoneBootStep, zoneHaltStep, zoneNames, zonecfgFile, zonesProvisionPlan, zonesTeardownPlan } from "./plan";
 import { assertMarker } from "../console-marker";
 import { shellQuoteArgv } from "../transport/quote";
-import { BACKUP_MARKER_FILE } from "../types";
+import { BACKUP_MARKER_FILE, GUEST_HOOK_INPUT, GUEST_HOOKS, StepError, type GuestHook } from "../types";
 
 const noSnapshot = { when: /could not find any snapshots|dataset does not exist/, advice: "" };
 
@@ -156,4 +156,15 @@ export function zoneVerifyPlan(spec: DeploySpec, cfg: ZonesHostConfig, probe: st
       ],
     },
   };
+}
+
+/**
+ * The argv that runs a recipe's hook (GUEST_HOOKS) in the running zone through zlogin, which
+ * hands its words to the zone's shell as one line: quoted by quote.ts; the hook's input line
+ * goes on standard input, never on the command line.
+ */
+export function zoneHookArgv(spec: DeploySpec, hook: GuestHook, arg?: string): string[] {
+  assertSafeSpec(spec);
+  if (arg !== undefined && !GUEST_HOOK_INPUT.test(arg)) throw new StepError("a guest hook's argument has characters that are not allowed");
+  return ["zlogin", spec.hostname, shellQuoteArgv([GUEST_HOOKS[hook], ...(arg ? [arg] : [])])];
 }

@@ -8,11 +8,11 @@ import { stagedBackupFile, verifyGuest } from "../plan/backup-file";
 import { backupLabel, PlanDriver } from "../plan/driver";
 import type { Plan } from "../plan/types";
 import { parseHostConfig } from "../plan/validate";
-import { StepError, BACKUP_MARKER_FILE, type DeploySpec, type DiskCopy, type DiskSink, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type NetworkPolicy, type ServiceIpRef, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
+import { StepError, BACKUP_MARKER_FILE, GUEST_HOOK_INPUT, type GuestHook, type GuestHookResult, type DeploySpec, type DiskCopy, type DiskSink, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type NetworkPolicy, type ServiceIpRef, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
 import { migrationAddress } from "../xen/driver";
 import { zonesHostConfig, type ZonesHostConfig } from "./config";
 import { zoneMovePlan } from "./move";
-import { zoneBackupPlan, zoneMarkerStep, zoneRestorePlan, zoneVerifyPlan } from "./backup";
+import { zoneBackupPlan, zoneHookArgv, zoneMarkerStep, zoneRestorePlan, zoneVerifyPlan } from "./backup";
 import { zoneDeleteSnapshotStep, zoneResizePlan, zoneRevertPlan, zoneSnapshotStep } from "./day2";
 import { zoneBootStep, zoneHaltStep, zonesProvisionPlan, zonesTeardownPlan } from "./plan";
 import { zoneGuestUsage, zonesHostUsage } from "./usage";
@@ -139,8 +139,36 @@ export class ZonesDriver extends PlanDriver implements HypervisorDriver {
       );
     } else if (opts.marker) await io.log(`${spec.hostname} is not running: no marker written; the backup cannot be proven by its marker`);
     const file = stagedBackupFile(cfg.stageDir, backupLabel());
-    const stored = await this.exportPlanned(spec, io, sink, { steps: zoneBackupPlan(spec, cfg, file), file, format: DISK_FORMAT });
-    return { ...stored, marker };
+    // A recipe's quiesce hook (a database: CHECKPOINT) right before the ZFS snapshot, which is atomic by itself.
+    const frozen = marker || (await this.status(spec)) === "running" ? await this.quiesce(spec, "freeze", io) : false;
+    try {
+      const stored = await this.exportPlanned(spec, io, sink, { steps: zoneBackupPlan(spec, cfg, file), file, format: DISK_FORMAT });
+      return { ...stored, marker };
+    } finally {
+      if (frozen) await this.quiesce(spec, "thaw", io);
+    }
+  }
+
+  /** The recipe's quiesce hook, when the zone has one; true when it ran. Never fails the backup: the snapshot is consistent without it. */
+  private async quiesce(spec: DeploySpec, what: "freeze" | "thaw", io: StepIo): Promise<boolean> {
+    const r = await this.runGuestHook(spec, "quiesce", { arg: what }, { ...io, log: async () => {} }).catch((e: Error) => ({ code: -1, output: e.message }));
+    if (r.code === 127) return false;
+    await io.log(`quiesce ${what}: ${r.code === 0 ? "done" : `failed (${r.code === -1 ? r.output : `exit ${r.code}`})`}${r.code === 0 && r.output ? `: ${r.output.split("\n").at(-1)}` : ""}`);
+    return r.code === 0;
+  }
+
+  /** A recipe's hook in the running zone through zlogin; its input line on standard input (./backup.ts zoneHookArgv). */
+  runGuestHook(spec: DeploySpec, hook: GuestHook, opts: { arg?: string; input?: string }, io: StepIo): Promise<GuestHookResult> {
+    if (opts.input !== undefined && !GUEST_HOOK_INPUT.test(opts.input)) throw new StepError("a guest hook's input has characters that are not allowed");
+    const argv = zoneHookArgv(spec, hook, opts.arg);
+    return this.onHost(spec.host, async (t) => {
+      const r = await t.run(argv, { stdin: opts.input !== undefined ? `${opts.input}\n` : "", timeoutMs: 120_000, signal: io.signal });
+      const output = `${r.stdout}${r.stderr}`.trim();
+      // zlogin says "not found" (exit 1 on Solaris 10) when the zone's shell finds no such program.
+      const code = r.code !== 0 && /not found|No such file/.test(output) ? 127 : r.code;
+      await io.log(`${hook}${opts.arg ? ` ${opts.arg}` : ""} in ${spec.hostname}: ${code === 127 ? "the zone has no such hook" : `exit ${code}`}${output ? ` (${output.split("\n").slice(-2).join(" | ").slice(0, 300)})` : ""}`);
+      return { code, output };
+    });
   }
 
   /** In-place restore: halt, `zfs receive -F` over the zonepath's dataset, boot with its own configuration (same addresses). */

@@ -105,6 +105,10 @@ export interface paths {
     /** Stop a running environment: orderly shutdown, forced after a timeout; disk and addresses stay */
     post: operations["stopEnvironment"];
   };
+  "/api/v1/environments/{id}/credentials": {
+    /** A new password for the environment's service (a database: its owner's), its customer or an admin. The portal makes the password (24 letters and digits), sends the running guest only what its recipe's hook takes (the password's SCRAM-SHA-256 verifier) and waits until the guest has set it (up to 3 minutes); then this response holds the password, once: the portal keeps only its sha256, and the old password no longer works. Audited without the password. Until the guest confirms, the old password keeps working. */
+    post: operations["changeCredentials"];
+  };
   "/api/v1/environments/{id}/migrate": {
     /** Move an environment to another host (admins): live, while it keeps running, where the host kind migrates live (QEMU, Xen); a cold move (halted, sent, booted on the target) where it does not (zones), only when the body says `cold: true`. The target (host id or name) must be another active host of the same kind with room for it; progress, total time and downtime show on the order (GET /api/v1/orders/{orderId}, its events). Addresses and MACs stay. */
     post: operations["migrateEnvironment"];
@@ -988,12 +992,25 @@ export interface components {
         }[];
       /** @description Present when no key was installed, or when which one was not recorded: why a key login may not work */
       warning?: string;
+      /** @description A database environment (its recipe is a database): where its clients connect. The password is the recipe's secret output, shown once (or made anew with POST /api/v1/environments/{id}/credentials) */
+      database?: {
+        /** @enum {unknown} */
+        engine: "postgresql";
+        /** @description The environment's address (the same as `address`) */
+        host: string;
+        port: number;
+        database: string;
+        /** @description The database's owner (a login role) */
+        user: string;
+        /** @description A psql command line, e.g. `psql "host=10.30.0.5 port=5432 dbname=inventory user=inv_app"` */
+        command: string;
+      };
     };
     EnvironmentAction: {
       /** Format: uuid */
       id: string;
       /** @enum {unknown} */
-      action: "start" | "stop" | "migrate" | "move" | "snapshot" | "revert" | "delete_snapshot" | "resize";
+      action: "start" | "stop" | "migrate" | "move" | "snapshot" | "revert" | "delete_snapshot" | "resize" | "credentials";
       /**
        * @description held: a resize waiting for an approver
        * @enum {unknown}
@@ -3476,6 +3493,59 @@ export interface operations {
       };
       /** @description Not possible in the environment's state (the message says why: already running or stopped, an action in progress, not delivered yet, a host kind the portal cannot start or stop) */
       409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** A new password for the environment's service (a database: its owner's), its customer or an admin. The portal makes the password (24 letters and digits), sends the running guest only what its recipe's hook takes (the password's SCRAM-SHA-256 verifier) and waits until the guest has set it (up to 3 minutes); then this response holds the password, once: the portal keeps only its sha256, and the old password no longer works. Audited without the password. Until the guest confirms, the old password keeps working. */
+  changeCredentials: {
+    parameters: {
+      path: {
+        /** @description The environment's id (the order's `environment.id`) */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The new password, shown this once */
+      200: {
+        content: {
+          "application/json": {
+            /** @description The recipe's secret output it replaces, e.g. password */
+            name: string;
+            label: string;
+            password: string;
+            /**
+             * Format: uuid
+             * @description The environment's `credentials` action that set it
+             */
+            actionId: string;
+            note: string;
+          };
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: only the customer who ordered it or an admin can do that; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such environment, or not one you may see */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not possible: the environment's recipe has no password to change, the environment is not delivered or not running, another action is in progress, the host kind cannot reach inside its guests, or the guest refused the new password (the message says which; the old password still works) */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The guest did not confirm within 3 minutes; it may still take the new password: ask again once the environment's page shows the change done or failed */
+      503: {
         content: {
           "application/json": components["schemas"]["Error"];
         };

@@ -8,6 +8,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { runHook } from "./postgres.mjs";
 
 /** `argv` (the tool's whole command line) is recorded in $EMU_STATE/console-sessions.log, one line per attach. */
 export function emulatedConsole({ argv, banner, hostname, prompt, root }) {
@@ -30,6 +31,13 @@ export function emulatedConsole({ argv, banner, hostname, prompt, root }) {
     if (read && inGuest(read[1])) {
       const file = inGuest(read[1]);
       process.stdout.write(`${existsSync(file) ? readFileSync(file, "utf8") : ""}read-42\n${prompt}`);
+      return;
+    }
+    // A recipe's hook as lib/drivers/guest-hooks.ts types it (./postgres.mjs answers for the guest).
+    const hook = /^echo hook-\$\(\(40\+1\)\)-start; (?:echo '([^']*)' \| )?\/etc\/portal\/hooks\/([a-z-]+)(?: '([a-z]+)')?(?: < \/dev\/null)? 2>&1; echo hook-\$\(\(40\+2\)\)-\$\?$/.exec(raw.trim());
+    if (hook) {
+      const r = runHook(root, hook[2], hook[3], hook[1]);
+      process.stdout.write(`hook-41-start\n${r.output}\nhook-42-${r.code}\n${prompt}`);
       return;
     }
     const [cmd, ...args] = raw.trim().split(/\s+/);

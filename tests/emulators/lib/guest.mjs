@@ -14,6 +14,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import path from "node:path";
 import { deviceLv, lvData } from "./lvm.mjs";
 import { fail, load, out } from "./state.mjs";
+import { postgresInGuest } from "./postgres.mjs";
 
 const lines = (file) => (existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : []);
 const inRoot = (root, p) => {
@@ -67,6 +68,8 @@ function owner(root, args, prog) {
 
 /** One program run in a guest root; true when it is one of these, false otherwise. */
 export function inGuest(root, prog, args, services) {
+  // The database recipe's programs (./postgres.mjs).
+  if (postgresInGuest(root, prog, args, services)) return true;
   if (prog === "groupadd") return groupadd(root, args), true;
   if (prog === "useradd") return useradd(root, args), true;
   if (prog === "chown" || prog === "chgrp") return owner(root, args, prog), true;

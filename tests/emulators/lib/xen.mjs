@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { emulatedConsole } from "./console.mjs";
+import { postgresListens } from "./postgres.mjs";
 import { deviceLv, lvData } from "./lvm.mjs";
 import { facts, fail, load, out, parseArgs, peer, save } from "./state.mjs";
 import { emulatedCpuSeconds } from "./usage.mjs";
@@ -176,7 +177,10 @@ export function domainAt(address) {
 /** `nc -z -w N ADDRESS PORT`: exit 0 when a running domain answers on ADDRESS (port 22: sshd). */
 export function nc(args) {
   const { rest } = parseArgs(args, ["-w"]);
-  if (!domainAt(rest[0])) process.exit(1);
+  const found = domainAt(rest[0]);
+  if (!found) process.exit(1);
+  // Port 5432 answers where the database recipe set PostgreSQL up (./postgres.mjs); other ports as SSH does.
+  if (rest[1] === "5432" && !postgresListens(found.root)) process.exit(1);
 }
 
 /**

@@ -1,0 +1,1 @@
+ALTER TABLE "environment_actions" ADD COLUMN "hook_input" text;
