@@ -25,9 +25,9 @@ export function authFile(role: RoleName): string {
   return path.join(authDir, `${role}.json`);
 }
 
-/** E2E_QEMU=1 (e2e/server.mjs): the catalog also holds the QEMU images (three Linux, one web service). */
+/** E2E_QEMU=1 (e2e/server.mjs): the catalog also holds the QEMU images (three Linux, one web service, one PostgreSQL database). */
 export const QEMU_E2E = process.env.E2E_QEMU === "1";
-export const qemuImageCount = QEMU_E2E ? 4 : 0;
+export const qemuImageCount = QEMU_E2E ? 5 : 0;
 
 /** A hostname no other order of this run uses. */
 let counter = 0;
