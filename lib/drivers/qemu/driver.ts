@@ -8,7 +8,7 @@ import type { Transport } from "../transport/types";
 import { StepError, type AddressWatch, type NetworkPolicy, type ServiceIpRef, type DeploySpec, type DiskCopy, type DiskSink, type GuestHook, type GuestHookResult, type GuestStatus, type HypervisorDriver, type MigrateIo, type MigrationResult, type SnapshotRef, type SnapshotTaken, type StepIo } from "../types";
 import { guestFiles, qemuArgv, type QemuPlan } from "./args";
 import { capCpu, cgroupName, removeCgroup } from "./cgroup";
-import { buildGlueArchive, glueMotd, guestKernelAppend, parseReadyLine, type ReadyReport } from "./glue";
+import { buildConfigOverlay, buildGlueArchive, glueMotd, guestKernelAppend, parseReadyLine, type GlueInput, type GlueServiceIp, type ReadyReport } from "./glue";
 import { ensureGuestNetwork, hostKey, netnsName, networkMode, nicPlans, removeGuestTaps, type NetworkMode } from "./netns";
 import { guestPid, guestPids, launchGuest, queryGuest, stopGuest } from "./process";
 import { followLog, markerMismatches, pokeGuest } from "./serial";
@@ -244,20 +244,25 @@ export class QemuDriver implements HypervisorDriver {
   }
 
   /** The glue step's work on an open transport (also when a service IP comes or goes: the next boot keeps it). */
-  private async writeGlue(t: Transport, spec: DeploySpec, io: StepIo) {
-    const f = this.files(spec);
-    const serviceIps = glueServiceIps(spec);
-    const glue = await buildGlueArchive({
+  private glueInput(spec: DeploySpec): GlueInput {
+    return {
       hostname: spec.hostname,
       nics: spec.addresses.map((a) => ({ mac: a.mac, ip: a.ip, prefix: prefixOf(a.cidr), gateway: a.purpose === "production" ? a.gateway : null, purpose: a.purpose })),
       authorizedKeys: spec.sshPublicKey,
       motd: glueMotd({ hostname: spec.hostname, orderId: spec.orderId, orderName: spec.hostname }),
-      serviceIps,
+      serviceIps: glueServiceIps(spec),
       recipe: spec.recipe ?? null,
       accounts: spec.accounts ?? [],
       settings: spec.settings ?? null,
       image: spec.image.version ? { slug: spec.image.slug, version: spec.image.version.number } : null,
-    });
+    };
+  }
+
+  private async writeGlue(t: Transport, spec: DeploySpec, io: StepIo) {
+    const f = this.files(spec);
+    const input = this.glueInput(spec);
+    const serviceIps = input.serviceIps as GlueServiceIp[];
+    const glue = await buildGlueArchive(input);
     const golden = await t.readFile(path.join(f.dir, "image", "initramfs.cpio.gz"));
     if (!golden) throw new StepError(`the unpacked image has no initramfs in ${f.dir}/image`);
     const initrd = Buffer.concat([golden, glue]);
@@ -650,7 +655,7 @@ export class QemuDriver implements HypervisorDriver {
       if (!(await guestPid(t, f.dir))) throw new StepError(`${spec.hostname} is not running on ${spec.host.name}; a service IP is attached to a running guest`);
       const said = await guestServiceIp(t, f, "add", sip.ip, mac, { signal: io.signal });
       await io.log(`${spec.hostname}: ${said} (announced with gratuitous ARP)`);
-      await this.writeGlue(t, spec, io);
+      await this.persistOn(t, spec, io);
     });
   }
 
@@ -673,11 +678,23 @@ export class QemuDriver implements HypervisorDriver {
     return this.withHost(spec, (t) => this.persistOn(t, spec, io));
   }
 
+  /**
+   * Keeps the guest's service IPs for its next boot. A lifecycle action's spec carries no
+   * recipe (its secrets are rendered only by the pipeline's glue step), so the glue written then
+   * stays as it is and a small archive with the new /portal/config follows it in the initrd.
+   */
   private async persistOn(t: Transport, spec: DeploySpec, io: StepIo) {
-    if ((await t.run(["test", "-f", path.join(this.files(spec).dir, "image", "initramfs.cpio.gz")])).code !== 0) {
-      return void (await io.log(`${spec.hostname} has no unpacked image on ${spec.host.name}; nothing to rewrite`));
-    }
-    await this.writeGlue(t, spec, io);
+    const f = this.files(spec);
+    const golden = await t.readFile(path.join(f.dir, "image", "initramfs.cpio.gz"));
+    if (!golden) return void (await io.log(`${spec.hostname} has no unpacked image on ${spec.host.name}; nothing to rewrite`));
+    const glue = await t.readFile(f.glue);
+    if (!glue) return this.writeGlue(t, spec, io);
+    const input = this.glueInput(spec);
+    const initrd = Buffer.concat([golden, glue, await buildConfigOverlay(input)]);
+    await t.writeFile(f.initrd, initrd, { mode: 0o600 });
+    await must(t, ["chmod", "600", f.initrd], "making the initrd private", io.signal);
+    const ips = (input.serviceIps as GlueServiceIp[]).map((s) => s.ip);
+    await io.log(`next boot: service IPs ${ips.length ? ips.join(", ") : "none"} (the configuration after the glue in ${path.basename(f.initrd)}; the glue and its recipe unchanged)`);
   }
 
   /** Pings the address from the host's network namespace (the gateways' side) until stopped. */

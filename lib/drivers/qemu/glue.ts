@@ -134,6 +134,18 @@ export async function buildGlueArchive(input: GlueInput): Promise<Buffer> {
   return gzipCpio(entries);
 }
 
+/**
+ * A second, small archive holding only a new /portal/config, appended after the glue (the
+ * kernel unpacks concatenated archives in order, later files win): how a service IP that came
+ * or went is kept for the next boot without rendering the order's recipe and secrets again.
+ */
+export async function buildConfigOverlay(input: GlueInput): Promise<Buffer> {
+  return gzipCpio([
+    { type: "dir", path: "portal", mode: 0o755 },
+    { type: "file", path: "portal/config", data: glueConfig(input) },
+  ]);
+}
+
 export { accountNamePattern, reservedAccountNames, sysctlKeyPattern, sysctlValuePattern, envNamePattern, envValuePattern };
 const recipeFilePattern = /^\/(etc|srv|opt|var|data)(\/[A-Za-z0-9_][A-Za-z0-9._-]{0,99}){1,8}$/;
 const recipeSlugPattern = /^[a-z0-9][a-z0-9-]{0,40}$/;
