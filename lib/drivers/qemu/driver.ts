@@ -394,6 +394,10 @@ export class QemuDriver implements HypervisorDriver {
       imageVersion: spec.image.version?.number ?? null,
     });
     if (problems.length) throw new StepError(`the guest came up different from the order: ${problems.join("; ")}`);
+    if (!spec.recipe && report.recipe && report.recipe.check !== "ok") {
+      // A start, restore or move of a guest with a recipe: its service must come back too.
+      throw new StepError(`the guest is up but its recipe ${report.recipe.name} ${report.recipe.check === "setup-failed" ? "failed during setup" : "did not pass its check"} (see its "portal-recipe:" lines above)`);
+    }
     if (spec.recipe) {
       const want = `${spec.recipe.slug}/${spec.recipe.version}`;
       if (report.recipe?.name !== want) throw new StepError(`the guest did not run the recipe ${want} (it reports ${report.recipe?.name ?? "none"}); see the boot log above`);
