@@ -175,7 +175,10 @@ describe("a service IP that moves between real guests", () => {
     const ready = log.split("\n").map(parseReadyLine).filter((r) => r !== null).at(-1)!;
     expect(ready.serviceIps).toEqual([serviceIp.ip]);
     expect(ready.recipe).toEqual({ name: expect.stringMatching(/^web\//), check: "ok" });
-    expect(await fetchFromHost(serviceIp.ip)).toContain(`<title>served by ${b.hostname}</title>`);
+    // Back up means answering: the page through the address, waited for (bounded) since the host
+    // may still resolve the address while the guest's announcement arrives.
+    const page = await waitFor(() => fetchFromHost(serviceIp.ip).catch((err: Error) => err.message), (p) => p.includes("<title>"), { timeoutMs: 30_000, intervalMs: 500, what: `${serviceIp.ip} to answer` });
+    expect(page).toContain(`<title>served by ${b.hostname}</title>`);
   }, 2 * BOOT_MS);
 });
 

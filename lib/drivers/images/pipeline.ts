@@ -3,7 +3,8 @@ import type { Transport } from "../transport/types";
 import { StepError } from "../types";
 import { buildGoldenImage } from "./build";
 import { digestFiles, must, readManifest, verifyManifest, writeManifest } from "./manifest";
-import { goldenPaths, packedDir, versionPaths } from "./store";
+import { buildKeyOf, goldenPaths, packedDir, versionPaths } from "./store";
+import { keepBuild } from "./versions";
 import { goldenFiles, type GoldenManifest, type GuestArtifacts, type ImageIo, type ImageRef, type PackManifest } from "./types";
 
 /**
@@ -46,7 +47,17 @@ export async function goldenFor(t: Transport, store: string, image: ImageRef, io
   if (image.build) {
     // A version of the image: its build as the store kept it, never rebuilt here.
     const paths = versionPaths(store, image.slug, image.build);
-    const manifest = await readManifest<GoldenManifest>(t, paths.dir);
+    let manifest = await readManifest<GoldenManifest>(t, paths.dir);
+    if (!manifest) {
+      // A host with an image store of its own (reached over SSH, filled by hand or before
+      // versions were kept) may hold this very build as its golden image: kept as the version now.
+      const golden = await readManifest<GoldenManifest>(t, goldenPaths(store, image.slug).dir);
+      if (golden && golden.slug === image.slug && buildKeyOf(golden.files) === image.build) {
+        await keepBuild(t, store, goldenPaths(store, image.slug).dir, golden);
+        await io.log(`build ${image.build} of ${image.slug} is this store's golden image; kept under versions/ now`);
+        manifest = await readManifest<GoldenManifest>(t, paths.dir);
+      }
+    }
     if (!manifest) throw new StepError(`build ${image.build} of image ${image.slug} is not in the image store (${paths.dir}); it was registered from another store, or removed`);
     const problems = await verifyManifest(t, paths.dir, manifest, io.signal);
     if (problems.length) throw new StepError(`build ${image.build} of image ${image.slug} does not match its manifest: ${problems.join("; ")}`);
