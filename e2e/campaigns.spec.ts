@@ -18,6 +18,17 @@ async function api(role: RoleName): Promise<APIRequestContext> {
   return request.newContext({ baseURL: BASE_URL, storageState: authFile(role), extraHTTPHeaders: sameOrigin });
 }
 
+/** The images these tests make for themselves: hidden again at the end, so other tests see the sample catalog. */
+const madeImages: string[] = [];
+test.afterAll(async () => {
+  const admin = await api("admin");
+  for (const id of madeImages) {
+    const res = await admin.patch(`/api/v1/images/${id}`, { data: { active: false } });
+    expect(res.status(), await res.text()).toBe(200);
+  }
+  await admin.dispose();
+});
+
 /** Nothing on the page is wider than the window (tables scroll or stack in their own box). */
 async function fits(page: Page) {
   return page.evaluate(() => ({ content: document.documentElement.scrollWidth, window: window.innerWidth }));
@@ -38,6 +49,7 @@ test("an admin starts a campaign on sim environments and watches it finish live;
   });
   expect(created.status(), await created.text()).toBe(201);
   const image = (await created.json()) as { id: string; name: string };
+  madeImages.push(image.id);
 
   const orders: string[] = [];
   for (const n of [1, 2]) {
@@ -122,6 +134,7 @@ test.describe("the owner's side", () => {
     });
     expect(created.status(), await created.text()).toBe(201);
     const image = (await created.json()) as { id: string };
+    madeImages.push(image.id);
     const o = await orderViaApi(page.request, { image: slug, flavor: "small", name: uniqueName("cmpp") });
     if (o.status === "pending_approval") expect((await approver.post(`/api/v1/orders/${o.id}/approve`, { data: {} })).status()).toBe(200);
     await expect.poll(async () => ((await (await page.request.get(`/api/v1/orders/${o.id}`)).json()) as { status: string }).status, { timeout: 60_000 }).toBe("ready");
