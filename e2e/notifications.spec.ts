@@ -75,14 +75,14 @@ test("Account: the e-mail choices save and stay saved", async ({ page, request }
   const held = form.getByRole("checkbox", { name: "my order waits for approval" });
   const rejected = form.getByRole("checkbox", { name: "my order is rejected (with the reason)" });
   // A customer decides on no orders: not asked about orders waiting for them.
-  await expect(form.getByRole("checkbox")).toHaveCount(9);
+  await expect(form.getByRole("checkbox")).toHaveCount(12);
   await expect(form.getByRole("checkbox", { name: "an order waits for my approval" })).toHaveCount(0);
   for (const box of [ready, held, rejected]) await expect(box).toBeChecked();
 
   await ready.uncheck();
   await held.uncheck();
   await form.getByRole("button", { name: "Save e-mail choices" }).click();
-  await expect(form.getByRole("status")).toHaveText("Saved: 7 of 9 kinds come by e-mail.");
+  await expect(form.getByRole("status")).toHaveText("Saved: 10 of 12 kinds come by e-mail.");
   await page.setViewportSize({ width: 390, height: 844 });
   await page.screenshot({ path: `${shots}/account-email-390.png`, fullPage: true });
   await page.setViewportSize({ width: 1360, height: 900 });
@@ -98,5 +98,5 @@ test("Account: the e-mail choices save and stay saved", async ({ page, request }
   await ready.check();
   await held.check();
   await form.getByRole("button", { name: "Save e-mail choices" }).click();
-  await expect(form.getByRole("status")).toHaveText("Saved: 9 of 9 kinds come by e-mail.");
+  await expect(form.getByRole("status")).toHaveText("Saved: 12 of 12 kinds come by e-mail.");
 });
