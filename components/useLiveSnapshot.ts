@@ -8,20 +8,26 @@ const POLL_MS = 2000;
 /** While polling, how long until the page tries the event stream again. */
 const RETRY_LIVE_MS = 30_000;
 
+/** Where a snapshot is read: fixed, or following the view (null: nothing to follow). */
+type Address<T> = string | ((view: T) => string | null);
+
 /**
- * Something the server streams as snapshots (an order, a campaign), kept current: server-sent
- * events from `eventsUrl` (`event: snapshot`), and polling `url` every 2 s when the event stream
- * fails (trying the stream again every 30 s). Once `isFinal(view)` holds nothing is followed any
- * more. `refresh()` fetches once at once (after the user acted) and makes sure updates keep coming.
+ * Something the server streams as snapshots (an order, a campaign, an evacuation), kept current:
+ * server-sent events from `eventsUrl` (`event: snapshot`), and polling `url` every 2 s when the
+ * event stream fails (trying the stream again every 30 s). Once `isFinal(view)` holds nothing is
+ * followed any more. `refresh()` fetches once at once (after the user acted) and makes sure
+ * updates keep coming; `follow(next)` switches to another view (a run just started) and follows it.
  */
-export function useLiveSnapshot<T>(initial: T, opts: { url: string; eventsUrl: string; isFinal: (view: T) => boolean }) {
+export function useLiveSnapshot<T>(initial: T, opts: { url: Address<T>; eventsUrl: Address<T>; isFinal: (view: T) => boolean }) {
   const [view, setView] = useState<T>(initial);
-  const [mode, setMode] = useState<StreamMode>("connecting");
+  const [mode, setMode] = useState<StreamMode>(opts.isFinal(initial) ? "closed" : "connecting");
   const [generation, setGeneration] = useState(0);
-  const { url, eventsUrl } = opts;
+  const url = typeof opts.url === "function" ? opts.url(view) : opts.url;
+  const eventsUrl = typeof opts.eventsUrl === "function" ? opts.eventsUrl(view) : opts.eventsUrl;
   const final = opts.isFinal(view);
 
   const fetchOnce = useCallback(async () => {
+    if (!url) return null;
     try {
       const res = await fetch(url, { cache: "no-store", credentials: "same-origin" });
       if (res.ok) {
@@ -37,7 +43,7 @@ export function useLiveSnapshot<T>(initial: T, opts: { url: string; eventsUrl: s
 
   const isFinal = opts.isFinal;
   useEffect(() => {
-    if (final) {
+    if (final || !eventsUrl) {
       setMode("closed");
       return;
     }
@@ -96,5 +102,10 @@ export function useLiveSnapshot<T>(initial: T, opts: { url: string; eventsUrl: s
     setGeneration((g) => g + 1);
   }, [fetchOnce]);
 
-  return { view, mode, refresh };
+  const follow = useCallback((next: T) => {
+    setView(next);
+    setGeneration((g) => g + 1);
+  }, []);
+
+  return { view, mode, refresh, follow };
 }

@@ -1,6 +1,6 @@
-import { expect, request, test } from "@playwright/test";
-import { authFile, BASE_URL, uniqueName } from "./users";
-import { orderStatus } from "./helpers";
+import { expect, test } from "@playwright/test";
+import { authFile, uniqueName } from "./users";
+import { orderStatus, recipeItemForFile, submitAndApprove } from "./helpers";
 
 /**
  * A catalog item with the PostgreSQL database recipe (on simulated hosts; the real guest is
@@ -10,32 +10,12 @@ import { orderStatus } from "./helpers";
  * on a host kind that cannot set one says so.
  */
 
-const sameOrigin = { Origin: BASE_URL };
-let slug: string;
-let imageId: string;
-
-test.beforeAll(async () => {
-  const admin = await request.newContext({ baseURL: BASE_URL, storageState: authFile("admin"), extraHTTPHeaders: sameOrigin });
-  slug = uniqueName("pg-e2e");
-  const res = await admin.post("/api/v1/images", {
-    data: { slug, name: `PostgreSQL ${slug}`, os: "linux", version: "PostgreSQL 15", hostKinds: ["sim"], source: "clone", purpose: "database", sizeMb: 64, recipeSlug: "postgres" },
-  });
-  expect(res.status(), await res.text()).toBe(201);
-  imageId = ((await res.json()) as { id: string }).id;
-  await admin.dispose();
-});
-
-test.afterAll(async () => {
-  // Hidden again, so that the catalog other tests count is as seeded.
-  const admin = await request.newContext({ baseURL: BASE_URL, storageState: authFile("admin"), extraHTTPHeaders: sameOrigin });
-  await admin.patch(`/api/v1/images/${imageId}`, { data: { active: false } });
-  await admin.dispose();
-});
+const item = recipeItemForFile({ prefix: "pg-e2e", name: "PostgreSQL", version: "PostgreSQL 15", purpose: "database", recipeSlug: "postgres" });
 
 test.use({ storageState: authFile("customer") });
 
 test("a database is ordered by name and owner; its page says how to connect", async ({ page }) => {
-  await page.goto(`/orders/new?image=${slug}`);
+  await page.goto(`/orders/new?image=${item.slug}`);
   await expect(page.getByTestId("recipe-fields")).toBeVisible();
   await page.getByLabel("Database name").fill("template1");
   await expect(page.getByTestId("recipe-database-error")).toHaveText("Database name: template1 is a database every PostgreSQL server has; choose another name");
@@ -44,13 +24,7 @@ test("a database is ordered by name and owner; its page says how to connect", as
   await page.getByLabel("Owner (login role)").fill("inv_app");
   await page.getByLabel("Name (hostname)").fill(uniqueName("pgdb"));
   await page.getByLabel("Size", { exact: true }).selectOption("small");
-  await page.getByRole("button", { name: "Submit order" }).click();
-  await expect(page).toHaveURL(/\/orders\/[0-9a-f-]{36}$/);
-  const id = page.url().split("/").at(-1)!;
-
-  const approver = await request.newContext({ baseURL: BASE_URL, storageState: authFile("approver"), extraHTTPHeaders: sameOrigin });
-  expect((await approver.post(`/api/v1/orders/${id}/approve`, { data: {} })).status()).toBe(200);
-  await approver.dispose();
+  await submitAndApprove(page);
 
   await expect(orderStatus(page)).toHaveText("ready", { timeout: 60_000 });
   for (const name of ["initdb", "start", "database", "check"]) await expect(page.locator(`[data-testid="recipe-step"][data-step="${name}"]`)).toHaveAttribute("data-status", "succeeded");

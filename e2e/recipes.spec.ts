@@ -1,6 +1,6 @@
-import { expect, request, test, type Page } from "@playwright/test";
-import { authFile, BASE_URL, uniqueName } from "./users";
-import { orderStatus } from "./helpers";
+import { expect, test, type Page } from "@playwright/test";
+import { authFile, uniqueName } from "./users";
+import { orderStatus, recipeItemForFile, submitAndApprove } from "./helpers";
 
 /**
  * A catalog item with a recipe (the web service, on simulated hosts): the order form shows the
@@ -9,27 +9,7 @@ import { orderStatus } from "./helpers";
  * steps and its address, and the owner sees the generated password once.
  */
 
-const sameOrigin = { Origin: BASE_URL };
-let slug: string;
-let imageId: string;
-
-test.beforeAll(async () => {
-  const admin = await request.newContext({ baseURL: BASE_URL, storageState: authFile("admin"), extraHTTPHeaders: sameOrigin });
-  slug = uniqueName("web-e2e");
-  const res = await admin.post("/api/v1/images", {
-    data: { slug, name: `Web service ${slug}`, os: "linux", version: "busybox httpd", hostKinds: ["sim"], source: "clone", purpose: "web", sizeMb: 64, recipeSlug: "web" },
-  });
-  expect(res.status(), await res.text()).toBe(201);
-  imageId = ((await res.json()) as { id: string }).id;
-  await admin.dispose();
-});
-
-test.afterAll(async () => {
-  // Hidden again, so that the catalog other tests count is as seeded.
-  const admin = await request.newContext({ baseURL: BASE_URL, storageState: authFile("admin"), extraHTTPHeaders: sameOrigin });
-  await admin.patch(`/api/v1/images/${imageId}`, { data: { active: false } });
-  await admin.dispose();
-});
+const item = recipeItemForFile({ prefix: "web-e2e", name: "Web service", version: "busybox httpd", purpose: "web", recipeSlug: "web" });
 
 test.use({ storageState: authFile("customer") });
 
@@ -38,7 +18,7 @@ async function horizontalOverflow(page: Page): Promise<number> {
 }
 
 test("the order form shows the recipe's fields and settings, checks them, and fits a phone", async ({ page }) => {
-  await page.goto(`/orders/new?image=${slug}`);
+  await page.goto(`/orders/new?image=${item.slug}`);
   const fields = page.getByTestId("recipe-fields");
   await expect(fields).toBeVisible();
   await expect(fields.getByText("Web service", { exact: true })).toBeVisible();
@@ -80,20 +60,13 @@ test("the order form shows the recipe's fields and settings, checks them, and fi
 });
 
 test("the order page shows the recipe's steps and address, and the password once", async ({ page }) => {
-  await page.goto(`/orders/new?image=${slug}`);
+  await page.goto(`/orders/new?image=${item.slug}`);
   await page.getByLabel("Page title").fill("Team page");
   await page.getByLabel("APP_MODE (service variable)").fill("production");
   const hostname = uniqueName("webpage");
   await page.getByLabel("Name (hostname)").fill(hostname);
   await page.getByLabel("Size", { exact: true }).selectOption("small");
-  await page.getByRole("button", { name: "Submit order" }).click();
-  await expect(page).toHaveURL(/\/orders\/[0-9a-f-]{36}$/);
-  const id = page.url().split("/").at(-1)!;
-
-  // The customer's group holds orders for an approver.
-  const approver = await request.newContext({ baseURL: BASE_URL, storageState: authFile("approver"), extraHTTPHeaders: sameOrigin });
-  expect((await approver.post(`/api/v1/orders/${id}/approve`, { data: {} })).status()).toBe(200);
-  await approver.dispose();
+  await submitAndApprove(page);
 
   await expect(orderStatus(page)).toHaveText("ready", { timeout: 60_000 });
   const steps = page.getByTestId("recipe-step");

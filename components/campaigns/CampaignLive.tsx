@@ -7,20 +7,10 @@ import { api } from "../api-client";
 import { StatusBadge } from "../StatusBadge";
 import { TableHead } from "../TableHead";
 import { formatDateTime, formatDuration } from "../format";
-import { useLiveSnapshot, type StreamMode } from "../useLiveSnapshot";
+import { useLiveSnapshot } from "../useLiveSnapshot";
+import { LiveBreadcrumb, LiveHeading } from "../LiveHeading";
 
 const isFinal = (v: CampaignView) => v.final;
-
-function StreamIndicator({ mode }: { mode: StreamMode }) {
-  const text = { live: "Live updates", polling: "Updating every 2 s", connecting: "Connecting…", closed: "Final state" }[mode];
-  const dot = { live: "bg-emerald-500", polling: "bg-amber-500", connecting: "bg-slate-400", closed: "bg-slate-300" }[mode];
-  return (
-    <span className="inline-flex items-center gap-1.5 text-xs text-slate-500" data-testid="stream-mode" data-mode={mode}>
-      <span aria-hidden className={`size-2 rounded-full ${dot} ${mode === "live" ? "animate-pulse" : ""}`} />
-      {text}
-    </span>
-  );
-}
 
 const threshold = (t: CampaignView["failureThreshold"]) =>
   "count" in t ? `more than ${t.count} environment${t.count === 1 ? "" : "s"} of a wave fail` : `more than ${t.percent}% of a wave fail`;
@@ -46,40 +36,32 @@ export function CampaignLive({ initial }: { initial: CampaignView }) {
 
   return (
     <div className="space-y-6">
-      <nav aria-label="Breadcrumb" className="text-sm text-slate-500">
-        <Link prefetch={false} href="/admin/campaigns" className="hover:text-slate-800 hover:underline">Campaigns</Link>
-        <span aria-hidden className="mx-2">/</span>
-        <span className="text-slate-700 wrap-anywhere">{view.name}</span>
-      </nav>
+      <LiveBreadcrumb href="/admin/campaigns" label="Campaigns" name={view.name} />
 
       <div className="card p-5">
-        <div className="flex flex-wrap items-start justify-between gap-4">
-          <div className="min-w-0">
-            <div className="flex flex-wrap items-center gap-3">
-              <h1 className="min-w-0 wrap-anywhere" data-testid="campaign-name">{view.name}</h1>
-              <StatusBadge status={view.status} className="px-3 py-1 text-sm" testId="campaign-status" />
+        <LiveHeading
+          name={view.name}
+          status={view.status}
+          testIds={{ name: "campaign-name", status: "campaign-status" }}
+          mode={mode}
+          actions={
+            <div className="flex w-full flex-col gap-2 sm:w-auto sm:flex-row">
+              {view.status === "scheduled" || view.status === "running" ? (
+                <button type="button" className="btn btn-secondary" disabled={busy} onClick={() => act("pause", "Paused: no new wave starts; what runs now finishes.")}>Pause</button>
+              ) : null}
+              {view.status === "paused" ? (
+                <button type="button" className="btn btn-primary" disabled={busy} onClick={() => act("resume", "Resumed.")}>Resume</button>
+              ) : null}
+              {view.canRollback ? (
+                <button type="button" className="btn btn-danger" disabled={busy} onClick={() => act("rollback", "Rolling the failed environments back from their backups.")}>
+                  Roll back the failed ones
+                </button>
+              ) : null}
             </div>
-            <p className="mt-1.5 text-sm text-slate-600">
-              {view.image.name} to version {view.version.number}: {view.version.changelog}
-            </p>
-            <div className="mt-2">
-              <StreamIndicator mode={mode} />
-            </div>
-          </div>
-          <div className="flex w-full flex-col gap-2 sm:w-auto sm:flex-row">
-            {view.status === "scheduled" || view.status === "running" ? (
-              <button type="button" className="btn btn-secondary" disabled={busy} onClick={() => act("pause", "Paused: no new wave starts; what runs now finishes.")}>Pause</button>
-            ) : null}
-            {view.status === "paused" ? (
-              <button type="button" className="btn btn-primary" disabled={busy} onClick={() => act("resume", "Resumed.")}>Resume</button>
-            ) : null}
-            {view.canRollback ? (
-              <button type="button" className="btn btn-danger" disabled={busy} onClick={() => act("rollback", "Rolling the failed environments back from their backups.")}>
-                Roll back the failed ones
-              </button>
-            ) : null}
-          </div>
-        </div>
+          }
+        >
+          {view.image.name} to version {view.version.number}: {view.version.changelog}
+        </LiveHeading>
         {view.reason ? (
           <p role="status" data-testid="campaign-reason" className={`mt-4 rounded-md border-l-4 px-4 py-3 text-sm font-medium ${view.status === "stopped" ? "border-rose-300 bg-rose-50 text-rose-900" : "border-sky-300 bg-sky-50 text-sky-900"}`}>
             {view.reason}

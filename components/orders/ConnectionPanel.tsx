@@ -80,22 +80,17 @@ export function ConnectionPanel({
               {connection.database.command}
             </code>
             <dl className="grid gap-x-6 gap-y-3 sm:grid-cols-4">
-              <div>
-                <dt className="text-slate-500">Host</dt>
-                <dd className="font-mono font-medium text-slate-900" data-testid="database-host">{connection.database.host}</dd>
-              </div>
-              <div>
-                <dt className="text-slate-500">Port</dt>
-                <dd className="font-mono font-medium text-slate-900" data-testid="database-port">{connection.database.port}</dd>
-              </div>
-              <div>
-                <dt className="text-slate-500">Database</dt>
-                <dd className="font-mono font-medium text-slate-900" data-testid="database-name">{connection.database.database}</dd>
-              </div>
-              <div>
-                <dt className="text-slate-500">User</dt>
-                <dd className="font-mono font-medium text-slate-900" data-testid="database-user">{connection.database.user}</dd>
-              </div>
+              {([
+                ["Host", "database-host", connection.database.host],
+                ["Port", "database-port", connection.database.port],
+                ["Database", "database-name", connection.database.database],
+                ["User", "database-user", connection.database.user],
+              ] as const).map(([label, testId, value]) => (
+                <div key={testId}>
+                  <dt className="text-slate-500">{label}</dt>
+                  <dd className="font-mono font-medium text-slate-900" data-testid={testId}>{value}</dd>
+                </div>
+              ))}
             </dl>
             <p className="text-xs text-slate-600">
               The password is the one shown once under the recipe&apos;s outputs; psql asks for it (or reads PGPASSWORD).

@@ -1,6 +1,5 @@
 "use client";
 
-import Link from "next/link";
 import type { ReactNode } from "react";
 import type { OrderView } from "@/lib/orders/queries";
 import { StatusBadge } from "../StatusBadge";
@@ -26,7 +25,8 @@ import type { Day2Options } from "@/lib/lifecycle/resize";
 import { BackupsPanel } from "./BackupsPanel";
 import { StepTimeline } from "./StepTimeline";
 import { RecipePanel } from "./RecipePanel";
-import { useOrderStream, type StreamMode } from "./useOrderStream";
+import { useOrderStream } from "./useOrderStream";
+import { LiveBreadcrumb, LiveHeading } from "../LiveHeading";
 import { CampaignNotices } from "./CampaignNotices";
 import type { EnvironmentCampaign } from "@/lib/campaigns/queries";
 
@@ -48,17 +48,6 @@ function reasonTitle(reason: string | null, policy: OrderView["policy"]): string
   if (reason.startsWith("approved")) return "Approved";
   if (reason.startsWith("retried")) return "Retried";
   return "Status";
-}
-
-function StreamIndicator({ mode }: { mode: StreamMode }) {
-  const text = { live: "Live updates", polling: "Updating every 2 s", connecting: "Connecting…", closed: "Final state" }[mode];
-  const dot = { live: "bg-emerald-500", polling: "bg-amber-500", connecting: "bg-slate-400", closed: "bg-slate-300" }[mode];
-  return (
-    <span className="inline-flex items-center gap-1.5 text-xs text-slate-500" data-testid="stream-mode" data-mode={mode}>
-      <span aria-hidden className={`size-2 rounded-full ${dot} ${mode === "live" ? "animate-pulse" : ""}`} />
-      {text}
-    </span>
-  );
 }
 
 /** A failed order: how long it keeps its host and addresses for a retry, or that it gave them back. */
@@ -130,28 +119,19 @@ export function OrderLive({
 
   return (
     <div className="space-y-6">
-      <nav aria-label="Breadcrumb" className="text-sm text-slate-500">
-        <Link prefetch={false} href="/orders" className="hover:text-slate-800 hover:underline">Orders</Link>
-        <span aria-hidden className="mx-2">/</span>
-        <span className="font-mono text-slate-700 wrap-anywhere">{view.name}</span>
-      </nav>
+      <LiveBreadcrumb href="/orders" label="Orders" name={view.name} mono />
 
       <div className="card p-5">
-        <div className="flex flex-wrap items-start justify-between gap-4">
-          <div className="min-w-0">
-            <div className="flex flex-wrap items-center gap-3">
-              <h1 className="min-w-0 font-mono wrap-anywhere" data-testid="order-name">{view.name}</h1>
-              <StatusBadge status={view.status} className="px-3 py-1 text-sm" testId="order-status" />
-            </div>
-            <p className="mt-1.5 text-sm text-slate-600">
-              {view.image.name} ({osLabels[view.image.os] ?? view.image.os}) · {view.flavor.name} · for {view.owner} in {view.group}
-            </p>
-            <div className="mt-2">
-              <StreamIndicator mode={mode} />
-            </div>
-          </div>
-          {canManage ? <OrderActions orderId={view.id} status={view.status} runFailed={view.run?.status === "failed"} released={view.hold?.state === "released"} onDone={refresh} /> : null}
-        </div>
+        <LiveHeading
+          name={view.name}
+          status={view.status}
+          testIds={{ name: "order-name", status: "order-status" }}
+          mono
+          mode={mode}
+          actions={canManage ? <OrderActions orderId={view.id} status={view.status} runFailed={view.run?.status === "failed"} released={view.hold?.state === "released"} onDone={refresh} /> : null}
+        >
+          {view.image.name} ({osLabels[view.image.os] ?? view.image.os}) · {view.flavor.name} · for {view.owner} in {view.group}
+        </LiveHeading>
 
         {view.reason ? (
           <div className={`mt-4 rounded-md border-l-4 px-4 py-3 ${tone.box}`} role="status" data-testid="order-reason">

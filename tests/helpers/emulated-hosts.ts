@@ -8,10 +8,11 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { expect } from "vitest";
 import { encryptHostSecret } from "@/lib/drivers/transport/secrets";
 import { SshTransport } from "@/lib/drivers/transport/ssh";
 import type { Transport } from "@/lib/drivers/transport/types";
-import type { DeploySpec } from "@/lib/drivers/types";
+import type { DeploySpec, HypervisorDriver, StepIo } from "@/lib/drivers/types";
 import type { HostKind } from "@/lib/db/schema";
 import { startSshd, type RunningSshd } from "./sshd";
 
@@ -121,4 +122,48 @@ export function recordingIo() {
       },
     },
   };
+}
+
+/** Runs argv on an emulated host over SSH. */
+export async function runOn(h: EmulatedHost, argv: string[], stdin?: string) {
+  const t = h.transport();
+  try {
+    return await t.run(argv, stdin === undefined ? undefined : { stdin });
+  } finally {
+    await t.close();
+  }
+}
+
+/** Runs argv on an emulated host and expects it to succeed (an admin's preparation of the host). */
+export async function mustRun(h: EmulatedHost, argv: string[]) {
+  const r = await runOn(h, argv);
+  expect(r.code, `${argv.join(" ")}: ${r.stderr}`).toBe(0);
+  return r;
+}
+
+/** What an admin prepares on a Xen host: the kernel and ramdisk, and the golden volume `golden` of an image when given. */
+export async function prepareXenHost(h: EmulatedHost, golden?: string) {
+  for (const f of ["vmlinuz", "initrd.img"]) await h.transport().writeFile(`${h.state}/images/${f}`, "kernel\n");
+  if (!golden) return;
+  await mustRun(h, ["lvcreate", "-L", "2G", "-n", golden, "vg0"]);
+  await mustRun(h, ["mkfs.ext4", "-q", "-F", `/dev/vg0/${golden}`]);
+}
+
+/** What an admin prepares on a Solaris host: the zones dataset, and the installed, halted golden zone `golden` when given (whole-root: `create -b`). */
+export async function prepareZonesHost(h: EmulatedHost, golden?: { name: string; wholeRoot?: boolean }) {
+  await mustRun(h, ["zfs", "create", "-o", `mountpoint=${h.state}/zones`, "rpool/zones"]);
+  if (!golden) return;
+  const zp = `${h.state}/zones/${golden.name}`;
+  await h.transport().writeFile(`${h.state}/${golden.name}.cfg`, `${golden.wholeRoot ? "create -b" : "create"}\nset zonepath=${zp}\nset autoboot=false\nverify\ncommit\n`);
+  await mustRun(h, ["zonecfg", "-z", golden.name, "-f", `${h.state}/${golden.name}.cfg`]);
+  await mustRun(h, ["zfs", "create", "-o", `mountpoint=${zp}`, `rpool/zones/${golden.name}`]);
+  await mustRun(h, ["chmod", "700", zp]);
+  await mustRun(h, ["zoneadm", "-z", golden.name, "install"]);
+}
+
+/** The mk_virtual steps a worker runs for a delivery, driver by driver, up to a ready guest. */
+export async function provisionGuest(driver: HypervisorDriver, s: DeploySpec, io: StepIo) {
+  for (const step of [driver.resolveImage, driver.packImage, driver.createStorage, driver.unpack, driver.configureNetwork, driver.glue, driver.boot, driver.waitReady]) {
+    await step.call(driver, s, io);
+  }
 }

@@ -9,28 +9,22 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWorkers, type RunningWorkers } from "@/workers/runtime";
-import { bootPortal, makeGroup, makeUser, tokenFor, unique, waitFor } from "../helpers/portal";
-import { killAllWorkers, startApiProcess } from "../helpers/worker-process";
-import { cliUser, type CliUser } from "../helpers/cli";
+import { bootPortal, makeGroup, makeUser, unique, waitFor } from "../helpers/portal";
+import type { CliUser } from "../helpers/cli";
+import { startCliPortal, type CliPortal } from "../helpers/cli-portal";
 
 const PORT = 3541;
-const URL = `http://127.0.0.1:${PORT}`;
 const { db } = await bootPortal();
 const group = await makeGroup(db, { autoApprove: true });
 const customer = await makeUser(db, "customer", group.slug);
-let worker: RunningWorkers;
+let cli: CliPortal;
 let u: CliUser;
 let orderId: string;
 let hostname: string;
 
 beforeAll(async () => {
-  startApiProcess(PORT, {});
-  await waitFor(() => fetch(`${URL}/api/health`).then((r) => r.status, () => 0), (s) => s === 200, { timeoutMs: 30_000, what: "the portal's API to answer" });
-  worker = await startWorkers();
-  u = cliUser();
-  const login = await u.portal(["login", "--url", URL, "--token-stdin"], `${await tokenFor(db, customer)}\n`);
-  expect(login.code, login.stderr).toBe(0);
+  cli = await startCliPortal(db, PORT);
+  u = await cli.loggedIn(customer);
   hostname = unique("day2");
   const ordered = await u.json(["order", "--image", "linux-test", "--flavor", "small", "--name", hostname, "--wait"]);
   expect(ordered.status).toBe("ready");
@@ -38,9 +32,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await worker?.stop();
-  await killAllWorkers();
-  u?.remove();
+  await cli?.stop();
 });
 
 describe("portal snapshots", () => {

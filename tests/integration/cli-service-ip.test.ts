@@ -4,27 +4,21 @@
  * show the move, detach, release; a refusal says why with the HTTP status and exit code 1.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWorkers, type RunningWorkers } from "@/workers/runtime";
-import { bootPortal, makeGroup, makeUser, tokenFor, unique, waitFor } from "../helpers/portal";
-import { killAllWorkers, startApiProcess } from "../helpers/worker-process";
-import { cliUser, type CliUser } from "../helpers/cli";
+import { bootPortal, makeGroup, makeUser, unique } from "../helpers/portal";
+import type { CliUser } from "../helpers/cli";
+import { startCliPortal, type CliPortal } from "../helpers/cli-portal";
 
 const PORT = 3633;
-const URL = `http://127.0.0.1:${PORT}`;
 const { db } = await bootPortal();
 const group = await makeGroup(db, { autoApprove: true });
 const customer = await makeUser(db, "customer", group.slug);
-let worker: RunningWorkers;
+let cli: CliPortal;
 let u: CliUser;
 const names = { a: unique("sipa"), b: unique("sipb"), ip: unique("web") };
 
 beforeAll(async () => {
-  startApiProcess(PORT, {});
-  await waitFor(() => fetch(`${URL}/api/health`).then((r) => r.status, () => 0), (s) => s === 200, { timeoutMs: 30_000, what: "the portal's API to answer" });
-  worker = await startWorkers();
-  u = cliUser();
-  const login = await u.portal(["login", "--url", URL, "--token-stdin"], `${await tokenFor(db, customer)}\n`);
-  expect(login.code, login.stderr).toBe(0);
+  cli = await startCliPortal(db, PORT);
+  u = await cli.loggedIn(customer);
   for (const name of [names.a, names.b]) {
     const ordered = await u.json(["order", "--image", "linux-test", "--flavor", "small", "--name", name, "--wait"]);
     expect(ordered.status).toBe("ready");
@@ -32,9 +26,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  await worker?.stop();
-  await killAllWorkers();
-  u?.remove();
+  await cli?.stop();
 });
 
 describe("portal service-ip", () => {

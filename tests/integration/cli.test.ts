@@ -13,10 +13,8 @@ vi.hoisted(() => {
   process.env.SIM_STEP_MS = "60";
 });
 
-import { startWorkers, type RunningWorkers } from "@/workers/runtime";
-import { bootPortal, injectFailures, makeGroup, makeUser, tokenFor, unique, waitFor } from "../helpers/portal";
-import { killAllWorkers, startApiProcess } from "../helpers/worker-process";
-import { cliUser, type CliUser } from "../helpers/cli";
+import { bootPortal, injectFailures, makeGroup, makeUser, tokenFor, unique, type Actor } from "../helpers/portal";
+import { startCliPortal, type CliPortal } from "../helpers/cli-portal";
 
 const PORT = 3386;
 const URL = `http://127.0.0.1:${PORT}`;
@@ -26,34 +24,19 @@ const auto = await makeGroup(db, { autoApprove: true });
 const customer = await makeUser(db, "customer", auto.slug);
 const heldCustomer = await makeUser(db, "customer", held.slug);
 const approver = await makeUser(db, "approver", held.slug);
-const users: CliUser[] = [];
-let worker: RunningWorkers;
+let cli: CliPortal;
 
 beforeAll(async () => {
-  startApiProcess(PORT, {});
-  await waitFor(() => fetch(`${URL}/api/health`).then((r) => r.status, () => 0), (s) => s === 200, { timeoutMs: 30_000, what: "the portal's API to answer" });
-  worker = await startWorkers();
+  cli = await startCliPortal(db, PORT);
 });
 
 afterAll(async () => {
-  await worker?.stop();
-  await killAllWorkers();
-  for (const u of users) u.remove();
+  await cli?.stop();
 });
 
 /** A user of the client, whose home is removed after the file. */
-function user(): CliUser {
-  const u = cliUser();
-  users.push(u);
-  return u;
-}
-
-async function loggedIn(actor: Parameters<typeof tokenFor>[1]) {
-  const u = user();
-  const r = await u.portal(["login", "--url", URL, "--token-stdin"], `${await tokenFor(db, actor)}\n`);
-  expect(r.code, r.stderr).toBe(0);
-  return u;
-}
+const user = () => cli.user();
+const loggedIn = (actor: Actor) => cli.loggedIn(actor);
 
 describe("portal login", () => {
   it("checks the token, keeps it in the user's config folder readable by them only, and says who they are", async () => {

@@ -11,15 +11,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as ordersRoute from "@/app/api/v1/orders/route";
 import * as orderRoute from "@/app/api/v1/orders/[id]/route";
 import * as backupsRoute from "@/app/api/v1/environments/[id]/backups/route";
 import * as restoreRoute from "@/app/api/v1/environments/[id]/restore/route";
-import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
-import { bootPortal, makeGroup, makeUser, tokenFor, unique, waitFor, waitForOrder, waitForAction } from "../helpers/portal";
-import { guestFiles, netnsName, qemuProcessesFor, setupQemuHosts, type QemuHosts } from "../helpers/qemu-hosts";
-import { guestSsh, pinHostKeyFromConsole, putOwnerKey } from "../helpers/guest-ssh";
+import { bootPortal, unique, waitForAction } from "../helpers/portal";
+import { netnsName, qemuProcessesFor, type QemuHosts } from "../helpers/qemu-hosts";
+import { placeOrder, pinServiceHostKey, readyView, startQemuCustomer, type QemuCustomer } from "../helpers/qemu-orders";
+import { guestSsh } from "../helpers/guest-ssh";
 
 const run = promisify(execFile);
 const { db } = await bootPortal();
@@ -27,7 +26,7 @@ const BOOT_MS = 240_000;
 const keyDir = mkdtempSync("/tmp/pq-backup-");
 const ownerKey = path.join(keyDir, "owner");
 const knownHosts = path.join(keyDir, "known_hosts");
-let worker: RunningWorkers;
+let customer: QemuCustomer | undefined;
 let qemu: QemuHosts;
 let token: string;
 let orderId: string;
@@ -37,7 +36,7 @@ const note = `kept by the backup ${unique("note")}\n`;
 
 type OrderView = {
   status: string;
-  environment: { id: string; host: string; state: string; addresses: { purpose: string; ip: string; mac: string }[] };
+  environment: { id: string; host: string; hostname: string; state: string; addresses: { purpose: string; ip: string; mac: string }[] };
 };
 
 async function getOrder(): Promise<OrderView> {
@@ -57,28 +56,17 @@ async function ssh(command: string) {
 const waitAction = (id: string) => waitForAction(db, id, BOOT_MS);
 
 beforeAll(async () => {
-  if (process.getuid?.() !== 0) throw new Error("this test needs root to create network namespaces and taps (CI runs as root)");
-  qemu = await setupQemuHosts(db, 1);
-  const group = await makeGroup(db, { autoApprove: true });
-  token = await tokenFor(db, await makeUser(db, "customer", group.slug));
-  await putOwnerKey(token, ownerKey);
-  worker = await startWorkers();
-
+  customer = await startQemuCustomer(db, { ownerKey });
+  ({ qemu, token } = customer);
   hostname = unique("backup");
-  const res = await invoke(ordersRoute.POST, "POST", "/api/v1/orders", { token, body: { image: "linux-qemu", flavor: "small", name: hostname } });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  orderId = res.body.id;
-  await waitForOrder(db, orderId, ["ready", "failed"], BOOT_MS);
-  const view = await getOrder();
-  expect(view.status).toBe("ready");
+  orderId = await placeOrder(token, { image: "linux-qemu", flavor: "small", name: hostname });
+  const view = await readyView<OrderView>(db, token, orderId, BOOT_MS);
   environmentId = view.environment.id;
-  const address = view.environment.addresses.find((a) => a.purpose === "service")!.ip;
-  pinHostKeyFromConsole(guestFiles(qemu.guestDir(view.environment.host, hostname)).serialLog, address, knownHosts);
+  pinServiceHostKey(qemu, view, knownHosts);
 }, BOOT_MS + 60_000);
 
 afterAll(async () => {
-  await worker?.stop();
-  await qemu?.cleanup();
+  await customer?.stop();
   rmSync(keyDir, { recursive: true, force: true });
 }, 60_000);
 

@@ -10,15 +10,12 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { and, desc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import * as ordersRoute from "@/app/api/v1/orders/route";
-import * as orderRoute from "@/app/api/v1/orders/[id]/route";
 import { hosts, usageSamples } from "@/lib/db/schema";
 import { sampleUsage } from "@/lib/usage/sample";
-import { startWorkers, type RunningWorkers } from "@/workers/runtime";
-import { invoke } from "../helpers/http";
-import { bootPortal, makeGroup, makeUser, tokenFor, unique, waitForOrder } from "../helpers/portal";
-import { guestFiles, netnsName, setupQemuHosts, type QemuHosts } from "../helpers/qemu-hosts";
-import { guestSsh, pinHostKeyFromConsole, putOwnerKey } from "../helpers/guest-ssh";
+import { bootPortal, unique } from "../helpers/portal";
+import { netnsName } from "../helpers/qemu-hosts";
+import { placeOrder, pinServiceHostKey, readyView, startQemuCustomer, type QemuCustomer } from "../helpers/qemu-orders";
+import { guestSsh } from "../helpers/guest-ssh";
 
 vi.hoisted(() => {
   // The test takes the samples itself; the scheduler's rounds stay out of the way.
@@ -32,36 +29,22 @@ const GAP_MS = 4000;
 const keyDir = mkdtempSync("/tmp/pq-usage-");
 const ownerKey = path.join(keyDir, "owner");
 const knownHosts = path.join(keyDir, "known_hosts");
-let worker: RunningWorkers;
-let qemu: QemuHosts;
-let token: string;
+let customer: QemuCustomer | undefined;
 let environmentId: string;
 let hostRow: typeof hosts.$inferSelect;
 let address: string;
 
 beforeAll(async () => {
-  if (process.getuid?.() !== 0) throw new Error("this test needs root to create network namespaces and taps (CI runs as root)");
-  qemu = await setupQemuHosts(db, 1);
-  const group = await makeGroup(db, { autoApprove: true });
-  token = await tokenFor(db, await makeUser(db, "customer", group.slug));
-  await putOwnerKey(token, ownerKey);
-  worker = await startWorkers();
-
-  const hostname = unique("usage");
-  const res = await invoke(ordersRoute.POST, "POST", "/api/v1/orders", { token, body: { image: "linux-qemu", flavor: "small", name: hostname } });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  await waitForOrder(db, res.body.id, ["ready", "failed"], BOOT_MS);
-  const view = (await invoke(orderRoute.GET, "GET", `/api/v1/orders/${res.body.id}`, { token, params: { id: res.body.id } })).body;
-  expect(view.status).toBe("ready");
+  customer = await startQemuCustomer(db, { ownerKey });
+  const orderId = await placeOrder(customer.token, { image: "linux-qemu", flavor: "small", name: unique("usage") });
+  const view = await readyView(db, customer.token, orderId, BOOT_MS);
   environmentId = view.environment.id;
   [hostRow] = await db.select().from(hosts).where(eq(hosts.name, view.environment.host));
-  address = view.environment.addresses.find((a: { purpose: string }) => a.purpose === "service").ip;
-  pinHostKeyFromConsole(guestFiles(qemu.guestDir(view.environment.host, hostname)).serialLog, address, knownHosts);
+  address = pinServiceHostKey(customer.qemu, view, knownHosts);
 }, BOOT_MS + 60_000);
 
 afterAll(async () => {
-  await worker?.stop();
-  await qemu?.cleanup();
+  await customer?.stop();
   rmSync(keyDir, { recursive: true, force: true });
 }, 60_000);
 

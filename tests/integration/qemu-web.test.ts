@@ -14,15 +14,14 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as ordersRoute from "@/app/api/v1/orders/route";
 import * as orderRoute from "@/app/api/v1/orders/[id]/route";
 import * as secretsRoute from "@/app/api/v1/orders/[id]/secrets/route";
 import { orderSecrets } from "@/lib/db/schema";
-import { startWorkers, type RunningWorkers } from "@/workers/runtime";
 import { invoke } from "../helpers/http";
-import { bootPortal, makeGroup, makeUser, tokenFor, unique, waitForOrder } from "../helpers/portal";
-import { guestFiles, netnsName, setupQemuHosts, type QemuHosts } from "../helpers/qemu-hosts";
-import { guestSsh, newOwnerKey, pinHostKeyFromConsole, putOwnerKey } from "../helpers/guest-ssh";
+import { bootPortal, unique } from "../helpers/portal";
+import { netnsName, type QemuHosts } from "../helpers/qemu-hosts";
+import { placeOrder, pinServiceHostKey, readyView, startQemuCustomer, type QemuCustomer } from "../helpers/qemu-orders";
+import { guestSsh, newOwnerKey } from "../helpers/guest-ssh";
 
 const run = promisify(execFile);
 const { db } = await bootPortal();
@@ -33,7 +32,7 @@ const aliceKey = path.join(dir, "alice");
 const knownHosts = path.join(dir, "known_hosts");
 const title = `Team <wiki> & notes ${unique("t")}`;
 const siteText = `uploaded ${unique("site")}\n`;
-let worker: RunningWorkers;
+let customer: QemuCustomer | undefined;
 let qemu: QemuHosts;
 let token: string;
 let pageOrder: string;
@@ -82,44 +81,24 @@ function siteArchive(): string {
 }
 
 beforeAll(async () => {
-  if (process.getuid?.() !== 0) throw new Error("this test needs root to create network namespaces and taps (CI runs as root)");
-  qemu = await setupQemuHosts(db, 1);
-  const group = await makeGroup(db, { autoApprove: true });
-  token = await tokenFor(db, await makeUser(db, "customer", group.slug));
-  await putOwnerKey(token, ownerKey);
+  customer = await startQemuCustomer(db, { ownerKey });
+  ({ qemu, token } = customer);
   const alicePub = await newOwnerKey(aliceKey);
   const archive = siteArchive();
   await run("tar", ["-czf", archive, "-C", path.join(dir, "site"), "."]);
-  worker = await startWorkers();
 
-  const page = await invoke(ordersRoute.POST, "POST", "/api/v1/orders", {
-    token,
-    body: {
-      image: "web-qemu", flavor: "small", name: unique("web"),
-      recipe: { title, body: "First paragraph.\n\nSecond <b>not bold</b>." },
-      accounts: [{ name: "alice", groups: ["deploy", "users"], sshKeys: alicePub }],
-      settings: { sysctl: { "net.core.somaxconn": "1024" }, env: { APP_MODE: "production mode" } },
-    },
+  pageOrder = await placeOrder(token, {
+    image: "web-qemu", flavor: "small", name: unique("web"),
+    recipe: { title, body: "First paragraph.\n\nSecond <b>not bold</b>." },
+    accounts: [{ name: "alice", groups: ["deploy", "users"], sshKeys: alicePub }],
+    settings: { sysctl: { "net.core.somaxconn": "1024" }, env: { APP_MODE: "production mode" } },
   });
-  expect(page.status, JSON.stringify(page.body)).toBe(201);
-  pageOrder = page.body.id;
-  const site = await invoke(ordersRoute.POST, "POST", "/api/v1/orders", {
-    token,
-    body: { image: "web-qemu", flavor: "small", name: unique("site"), uploads: { site: { name: "site.tar.gz", data: readFileSync(archive).toString("base64") } } },
-  });
-  expect(site.status, JSON.stringify(site.body)).toBe(201);
-  siteOrder = site.body.id;
-  for (const id of [pageOrder, siteOrder]) {
-    await waitForOrder(db, id, ["ready", "failed"], BOOT_MS);
-    const v = await view(id);
-    const failed = v.steps.find((s) => s.status === "failed");
-    expect(v.status, `${failed?.error}\n${failed?.log.map((l) => l.line).join("\n")}`).toBe("ready");
-  }
+  siteOrder = await placeOrder(token, { image: "web-qemu", flavor: "small", name: unique("site"), uploads: { site: { name: "site.tar.gz", data: readFileSync(archive).toString("base64") } } });
+  for (const id of [pageOrder, siteOrder]) await readyView(db, token, id, BOOT_MS);
 }, BOOT_MS + 120_000);
 
 afterAll(async () => {
-  await worker?.stop();
-  await qemu?.cleanup();
+  await customer?.stop();
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
@@ -152,8 +131,7 @@ describe("the web service on a QEMU guest", () => {
   it("the added account logs in with its own key and is in its groups; the sysctl value is set and the service sees its variable", async () => {
     const v = await view(pageOrder);
     expect(v.accounts).toEqual([{ name: "alice", uid: 1001, groups: ["deploy", "users"], keys: 1 }]);
-    const address = v.environment.addresses.find((a) => a.purpose === "service")!.ip;
-    pinHostKeyFromConsole(guestFiles(qemu.guestDir(v.environment.host, v.environment.hostname)).serialLog, address, knownHosts);
+    const address = pinServiceHostKey(qemu, v, knownHosts);
     const r = await guestSsh({ netns: nsOf(v), address, key: aliceKey, knownHosts, user: "alice" }, "id; sysctl -n net.core.somaxconn");
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);

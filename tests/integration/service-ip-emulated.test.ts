@@ -13,28 +13,13 @@ import { ZonesDriver } from "@/lib/drivers/zones/driver";
 import type { DeploySpec, HypervisorDriver, StepIo } from "@/lib/drivers/types";
 import { closeSshConnections } from "@/lib/drivers/transport/ssh";
 import { goldenNetworkPolicy, spec } from "../fixtures/plan-orders";
-import { recordingIo, sharedDir, startEmulatedHost, stopEmulatedHosts, type EmulatedHost } from "../helpers/emulated-hosts";
+import { prepareXenHost, prepareZonesHost, provisionGuest, recordingIo, runOn, sharedDir, startEmulatedHost, stopEmulatedHosts, type EmulatedHost } from "../helpers/emulated-hosts";
 
 let xenA: EmulatedHost, solA: EmulatedHost;
 const connect = async (h: DeploySpec["host"]) => [xenA, solA].find((e) => e.host.id === h.id)!.transport();
 const xen = new XenDriver(connect, { pollIntervalMs: 20 });
 const zones = new ZonesDriver(connect, { pollIntervalMs: 20 });
 const sip = { ip: "10.20.0.50", network: "service" };
-
-async function on(h: EmulatedHost, argv: string[]) {
-  const t = h.transport();
-  try {
-    return await t.run(argv);
-  } finally {
-    await t.close();
-  }
-}
-
-async function provision(driver: HypervisorDriver, s: DeploySpec, io: StepIo) {
-  for (const step of [driver.resolveImage, driver.packImage, driver.createStorage, driver.unpack, driver.configureNetwork, driver.glue, driver.boot, driver.waitReady]) {
-    await step.call(driver, s, io);
-  }
-}
 
 const xenGuest = () => ({ ...spec({ name: "xen-sip1", image: "linux-test", flavor: "small", host: { name: "xen-a", kind: "xen" }, last: 41 }), host: xenA.host });
 const zone = () => ({ ...spec({ name: "zone-sip1", image: "solaris10-sparse", flavor: "small", host: { name: "sol-a", kind: "zones" }, last: 42 }), host: solA.host });
@@ -45,20 +30,10 @@ beforeAll(async () => {
     startEmulatedHost({ name: "xen-a", kind: "xen", port: 3631, sharedLvm: sharedDir("san-sip") }),
     startEmulatedHost({ name: "sol-a", kind: "zones", port: 3632 }),
   ]);
-  for (const f of ["vmlinuz", "initrd.img"]) await xenA.transport().writeFile(`${xenA.state}/images/${f}`, "kernel\n");
-  for (const argv of [["lvcreate", "-L", "2G", "-n", "golden-linux-test", "vg0"], ["mkfs.ext4", "-q", "-F", "/dev/vg0/golden-linux-test"]]) {
-    const r = await on(xenA, argv);
-    expect(r.code, `${argv.join(" ")}: ${r.stderr}`).toBe(0);
-  }
-  expect((await on(solA, ["zfs", "create", "-o", `mountpoint=${solA.state}/zones`, "rpool/zones"])).code).toBe(0);
-  const zp = `${solA.state}/zones/golden-solaris10-sparse`;
-  await solA.transport().writeFile(`${solA.state}/golden.cfg`, `create\nset zonepath=${zp}\nset autoboot=false\nverify\ncommit\n`);
-  for (const argv of [["zonecfg", "-z", "golden-solaris10-sparse", "-f", `${solA.state}/golden.cfg`], ["zfs", "create", "-o", `mountpoint=${zp}`, "rpool/zones/golden-solaris10-sparse"], ["chmod", "700", zp], ["zoneadm", "-z", "golden-solaris10-sparse", "install"]]) {
-    const r = await on(solA, argv);
-    expect(r.code, `${argv.join(" ")}: ${r.stderr}`).toBe(0);
-  }
-  await provision(xen, xenGuest(), recordingIo().io);
-  await provision(zones, zone(), recordingIo().io);
+  await prepareXenHost(xenA, "golden-linux-test");
+  await prepareZonesHost(solA, { name: "golden-solaris10-sparse" });
+  await provisionGuest(xen, xenGuest(), recordingIo().io);
+  await provisionGuest(zones, zone(), recordingIo().io);
 }, 90_000);
 
 afterAll(async () => {
@@ -105,7 +80,7 @@ describe("service IPs on an emulated Solaris zones host", () => {
   it("gives the running zone a logical interface with the address and a net in its configuration; takes both away again", async () => {
     await zones.attachServiceIp({ ...zone(), serviceIps: [sip] }, sip, recordingIo().io);
     expect(state(solA, "zones/logical.json")["10.20.0.50"]).toEqual({ nic: "e1000g0", zone: "zone-sip1", up: true });
-    expect((await on(solA, ["zonecfg", "-z", "zone-sip1", "export"])).stdout).toContain("add net\nset address=10.20.0.50/32\nset physical=e1000g0\nend");
+    expect((await runOn(solA, ["zonecfg", "-z", "zone-sip1", "export"])).stdout).toContain("add net\nset address=10.20.0.50/32\nset physical=e1000g0\nend");
     // Again: both are there already.
     const { io, lines } = recordingIo();
     await zones.attachServiceIp({ ...zone(), serviceIps: [sip] }, sip, io);
@@ -113,7 +88,7 @@ describe("service IPs on an emulated Solaris zones host", () => {
 
     await zones.detachServiceIp(zone(), sip, recordingIo().io);
     expect(state(solA, "zones/logical.json")["10.20.0.50"]).toBeUndefined();
-    expect((await on(solA, ["zonecfg", "-z", "zone-sip1", "export"])).stdout).not.toContain("10.20.0.50");
+    expect((await runOn(solA, ["zonecfg", "-z", "zone-sip1", "export"])).stdout).not.toContain("10.20.0.50");
   });
 
   it("keeps the networks apart with IP Filter, also between zones of the host", async () => {

@@ -22,7 +22,7 @@ import { backupStoreDir } from "@/lib/env";
 import { orderView } from "@/lib/orders/queries";
 import { invoke } from "../helpers/http";
 import { bootPortal, order, waitForAction, waitForOrder, type Actor } from "../helpers/portal";
-import { startEmulatedHost, stopEmulatedHosts, type EmulatedHost } from "../helpers/emulated-hosts";
+import { mustRun, prepareXenHost, prepareZonesHost, runOn, startEmulatedHost, stopEmulatedHosts, type EmulatedHost } from "../helpers/emulated-hosts";
 import { portalOnEmulatedHosts } from "../helpers/emulated-portal";
 
 const { db } = await bootPortal();
@@ -33,39 +33,14 @@ const xenStage = `/var/tmp/portal-xen-bk-${process.pid}`;
 let owner: Actor;
 let token: string;
 
-/** Runs argv on an emulated host over SSH. */
-async function on(h: EmulatedHost, argv: string[]) {
-  const t = h.transport();
-  try {
-    return await t.run(argv);
-  } finally {
-    await t.close();
-  }
-}
-
-async function must(h: EmulatedHost, argv: string[]) {
-  const r = await on(h, argv);
-  expect(r.code, `${argv.join(" ")}: ${r.stderr}`).toBe(0);
-  return r;
-}
-
 beforeAll(async () => {
   [xenHost, solHost] = await Promise.all([
     startEmulatedHost({ name: "xen-bk", kind: "xen", port: 3520, config: { stageDir: xenStage } }),
     startEmulatedHost({ name: "sol-bk", kind: "zones", port: 3521 }),
   ]);
   // What an admin prepares: a Xen kernel and golden volume; the zones dataset and a golden zone.
-  for (const f of ["vmlinuz", "initrd.img"]) await xenHost.transport().writeFile(`${xenHost.state}/images/${f}`, "kernel\n");
-  await must(xenHost, ["lvcreate", "-L", "2G", "-n", "golden-linux-test", "vg0"]);
-  await must(xenHost, ["mkfs.ext4", "-q", "-F", "/dev/vg0/golden-linux-test"]);
-  await must(solHost, ["zfs", "create", "-o", `mountpoint=${solHost.state}/zones`, "rpool/zones"]);
-  const golden = "golden-solaris10-whole-capped";
-  const zp = `${solHost.state}/zones/${golden}`;
-  await solHost.transport().writeFile(`${solHost.state}/${golden}.cfg`, `create -b\nset zonepath=${zp}\nset autoboot=false\nverify\ncommit\n`);
-  await must(solHost, ["zonecfg", "-z", golden, "-f", `${solHost.state}/${golden}.cfg`]);
-  await must(solHost, ["zfs", "create", "-o", `mountpoint=${zp}`, `rpool/zones/${golden}`]);
-  await must(solHost, ["chmod", "700", zp]);
-  await must(solHost, ["zoneadm", "-z", golden, "install"]);
+  await prepareXenHost(xenHost, "golden-linux-test");
+  await prepareZonesHost(solHost, { name: "golden-solaris10-whole-capped", wholeRoot: true });
 
   // Only the emulated hosts take orders in this file.
   portal = await portalOnEmulatedHosts(db, [xenHost, solHost]);
@@ -115,20 +90,20 @@ const cases: Case[] = [
     host: () => xenHost,
     order: { image: "linux-test", flavor: "small", name: "bk-xen1" },
     guestRoot: (name) => `${xenHost.state}/lvm/data/vg0/${name}`,
-    running: async (name) => (await on(xenHost, ["xl", "list", name])).code === 0,
+    running: async (name) => (await runOn(xenHost, ["xl", "list", name])).code === 0,
     leftovers: async () => {
-      const lvs = (await on(xenHost, ["lvs", "--noheadings", "-o", "lv_name", "vg0"])).stdout;
-      const xl = (await on(xenHost, ["xl", "list"])).stdout;
+      const lvs = (await runOn(xenHost, ["lvs", "--noheadings", "-o", "lv_name", "vg0"])).stdout;
+      const xl = (await runOn(xenHost, ["xl", "list"])).stdout;
       const staged = existsSync(xenStage) ? readdirSync(xenStage).join("\n") : "";
       return [lvs, xl, staged].join("\n").split("\n").filter((l) => /verify-|backup-|\.gz/.test(l)).join("\n");
     },
     format: "xen-lv",
     breakVerify: async () => {
-      await must(xenHost, ["mv", `${xenHost.state}/images/vmlinuz`, `${xenHost.state}/images/vmlinuz.off`]);
+      await mustRun(xenHost, ["mv", `${xenHost.state}/images/vmlinuz`, `${xenHost.state}/images/vmlinuz.off`]);
       return /the copy did not boot: .*xl create .*kernel .*No such file or directory/;
     },
     mendVerify: async () => {
-      await must(xenHost, ["mv", `${xenHost.state}/images/vmlinuz.off`, `${xenHost.state}/images/vmlinuz`]);
+      await mustRun(xenHost, ["mv", `${xenHost.state}/images/vmlinuz.off`, `${xenHost.state}/images/vmlinuz`]);
     },
   },
   {
@@ -136,10 +111,10 @@ const cases: Case[] = [
     host: () => solHost,
     order: { image: "solaris10-whole-capped", flavor: "capped-2cpu-4g", name: "bk-zone1" },
     guestRoot: (name) => `${solHost.state}/zones/${name}/root`,
-    running: async (name) => /:running:/.test((await on(solHost, ["zoneadm", "-z", name, "list", "-p"])).stdout),
+    running: async (name) => /:running:/.test((await runOn(solHost, ["zoneadm", "-z", name, "list", "-p"])).stdout),
     leftovers: async () => {
-      const zones = (await on(solHost, ["zoneadm", "list", "-cp"])).stdout;
-      const datasets = (await on(solHost, ["zfs", "list", "-H", "-o", "name"])).stdout;
+      const zones = (await runOn(solHost, ["zoneadm", "list", "-cp"])).stdout;
+      const datasets = (await runOn(solHost, ["zfs", "list", "-H", "-o", "name"])).stdout;
       const staged = readdirSync(`${solHost.state}/var/tmp/portal`).join("\n");
       const snapshots = Object.keys(JSON.parse(readFileSync(`${solHost.state}/zfs/state.json`, "utf8")).snapshots).join("\n");
       return [zones, datasets, staged, snapshots].join("\n").split("\n").filter((l) => /verify-|@backup-|\.gz/.test(l)).join("\n");
@@ -147,7 +122,7 @@ const cases: Case[] = [
     format: "zfs-stream",
     // A verification that stopped half-way left its dataset behind.
     breakVerify: async (probe) => {
-      await must(solHost, ["zfs", "create", `rpool/zones/verify-${probe}`]);
+      await mustRun(solHost, ["zfs", "create", `rpool/zones/verify-${probe}`]);
       return /the copy did not boot: .*zfs receive.* destination 'rpool\/zones\/verify-[0-9a-f]{8}' exists/;
     },
     mendVerify: async () => {},
@@ -165,7 +140,7 @@ describe.each(cases)("backups of $kind guests over SSH (emulated host)", (c) => 
     expect(view.status, view.reason ?? "").toBe("ready");
     envId = view.environment!.id;
     // The owner keeps a file in the guest.
-    await must(c.host(), ["sh", "-c", 'mkdir -p "$1/data" && echo "results of run 7" > "$1/data/keep.txt"', "sh", c.guestRoot(c.order.name)]);
+    await mustRun(c.host(), ["sh", "-c", 'mkdir -p "$1/data" && echo "results of run 7" > "$1/data/keep.txt"', "sh", c.guestRoot(c.order.name)]);
 
     const res = await api.backup(envId);
     expect(res.status).toBe(202);
@@ -192,7 +167,7 @@ describe.each(cases)("backups of $kind guests over SSH (emulated host)", (c) => 
   it("a file deleted in the guest is back after an in-place restore, with the same name, addresses and MACs", async () => {
     const before = (await orderView(db, orderId)).environment!;
     const keep = path.join(c.guestRoot(c.order.name), "data/keep.txt");
-    await must(c.host(), ["rm", keep]);
+    await mustRun(c.host(), ["rm", keep]);
     expect(existsSync(keep)).toBe(false);
 
     const res = await api.restore(envId, first.id);

@@ -26,7 +26,7 @@ import { requestAction } from "@/lib/lifecycle/actions";
 import type { EvacuationView } from "@/lib/fleet/queries";
 import { invoke } from "../helpers/http";
 import { bootPortal, order, tokenFor, waitFor, waitForAction, waitForOrder, type Actor } from "../helpers/portal";
-import { connectPeers, sharedDir, startEmulatedHost, stopEmulatedHosts, type EmulatedHost } from "../helpers/emulated-hosts";
+import { connectPeers, mustRun, prepareXenHost, prepareZonesHost, runOn, sharedDir, startEmulatedHost, stopEmulatedHosts, type EmulatedHost } from "../helpers/emulated-hosts";
 import { portalOnEmulatedHosts } from "../helpers/emulated-portal";
 import { startSmtpSink, type SmtpSink } from "../helpers/smtp-sink";
 import { KEY } from "../fixtures/plan-orders";
@@ -37,21 +37,6 @@ let portal: Awaited<ReturnType<typeof portalOnEmulatedHosts>> | undefined;
 let sink: SmtpSink;
 let owner: Actor;
 let adminToken: string;
-
-async function on(h: EmulatedHost, argv: string[]) {
-  const t = h.transport();
-  try {
-    return await t.run(argv);
-  } finally {
-    await t.close();
-  }
-}
-
-async function must(h: EmulatedHost, argv: string[]) {
-  const r = await on(h, argv);
-  expect(r.code, `${argv.join(" ")}: ${r.stderr}`).toBe(0);
-  return r;
-}
 
 beforeAll(async () => {
   sink = await startSmtpSink(smtpPort);
@@ -64,17 +49,10 @@ beforeAll(async () => {
   connectPeers([xenA, xenB]);
   connectPeers([solA, solB]);
   // What an admin prepares: Xen kernels and a golden volume on the shared volume group; the zones datasets and a golden zone.
-  for (const h of [xenA, xenB]) for (const f of ["vmlinuz", "initrd.img"]) await h.transport().writeFile(`${h.state}/images/${f}`, "kernel\n");
-  await must(xenA, ["lvcreate", "-L", "2G", "-n", "golden-linux-test", "vg0"]);
-  await must(xenA, ["mkfs.ext4", "-q", "-F", "/dev/vg0/golden-linux-test"]);
-  for (const h of [solA, solB]) await must(h, ["zfs", "create", "-o", `mountpoint=${h.state}/zones`, "rpool/zones"]);
-  const golden = "golden-solaris10-sparse";
-  const zp = `${solA.state}/zones/${golden}`;
-  await solA.transport().writeFile(`${solA.state}/${golden}.cfg`, `create\nset zonepath=${zp}\nset autoboot=false\nverify\ncommit\n`);
-  await must(solA, ["zonecfg", "-z", golden, "-f", `${solA.state}/${golden}.cfg`]);
-  await must(solA, ["zfs", "create", "-o", `mountpoint=${zp}`, `rpool/zones/${golden}`]);
-  await must(solA, ["chmod", "700", zp]);
-  await must(solA, ["zoneadm", "-z", golden, "install"]);
+  await prepareXenHost(xenA, "golden-linux-test");
+  await prepareXenHost(xenB);
+  await prepareZonesHost(solA, { name: "golden-solaris10-sparse" });
+  await prepareZonesHost(solB);
 
   portal = await portalOnEmulatedHosts(db, [xenA, xenB, solA, solB]);
   owner = portal.owner;
@@ -129,11 +107,11 @@ describe("evacuating emulated Xen and Solaris hosts", () => {
     expect(moveOf(done, running.environmentId)).toMatchObject({ status: "moved", mode: "live", to: { name: xenB.name }, downtimeMs: null });
     expect(moveOf(done, idle.environmentId)).toMatchObject({ status: "moved", mode: "cold", to: { name: xenB.name }, downtimeMs: null });
     // What an admin checks on the hosts: the running guest runs on xen-eb, the stopped one is configured there and still down.
-    expect((await on(xenB, ["xl", "list", "evx1"])).code).toBe(0);
-    expect((await on(xenA, ["xl", "list", "evx1"])).code).not.toBe(0);
-    expect((await on(xenB, ["xl", "list", "evx2"])).code).not.toBe(0);
-    expect((await on(xenB, ["test", "-f", `${xenB.state}/etc/xen/evx2.cfg`])).code).toBe(0);
-    expect((await on(xenA, ["test", "-f", `${xenA.state}/etc/xen/evx2.cfg`])).code).not.toBe(0);
+    expect((await runOn(xenB, ["xl", "list", "evx1"])).code).toBe(0);
+    expect((await runOn(xenA, ["xl", "list", "evx1"])).code).not.toBe(0);
+    expect((await runOn(xenB, ["xl", "list", "evx2"])).code).not.toBe(0);
+    expect((await runOn(xenB, ["test", "-f", `${xenB.state}/etc/xen/evx2.cfg`])).code).toBe(0);
+    expect((await runOn(xenA, ["test", "-f", `${xenA.state}/etc/xen/evx2.cfg`])).code).not.toBe(0);
     expect(await envRow(running.environmentId)).toMatchObject({ hostId: xenB.host.id, state: "running" });
     expect(await envRow(idle.environmentId)).toMatchObject({ hostId: xenB.host.id, state: "stopped" });
     expect(await hostState(xenA)).toBe("offline");
@@ -142,7 +120,7 @@ describe("evacuating emulated Xen and Solaris hosts", () => {
     // Started again, the stopped guest boots on its new host from the configuration the move wrote.
     const start = await requestAction(db, owner, idle.environmentId, "start");
     expect((await waitForAction(db, start.id, 60_000)).status).toBe("succeeded");
-    expect((await on(xenB, ["xl", "list", "evx2"])).code).toBe(0);
+    expect((await runOn(xenB, ["xl", "list", "evx2"])).code).toBe(0);
   }, 180_000);
 
   it("tells a running zone's owner before its cold move, moves a halted zone too, and ends with the host offline", async () => {
@@ -173,14 +151,14 @@ describe("evacuating emulated Xen and Solaris hosts", () => {
     const mail = await waitFor(async () => sink.to(owner.email).filter((m) => m.subject === `evz1 is being moved to ${solB.name}`), (m) => m.length === 1, { what: "the warning e-mail" });
     expect(mail[0]!.text).toContain("it is down meanwhile");
 
-    expect((await on(solB, ["zoneadm", "-z", "evz1", "list", "-p"])).stdout).toMatch(/:evz1:running:/);
-    expect((await on(solB, ["zoneadm", "-z", "evz2", "list", "-p"])).stdout).toMatch(/:evz2:installed:/);
-    for (const z of ["evz1", "evz2"]) expect((await on(solA, ["zoneadm", "-z", z, "list", "-p"])).code).not.toBe(0);
+    expect((await runOn(solB, ["zoneadm", "-z", "evz1", "list", "-p"])).stdout).toMatch(/:evz1:running:/);
+    expect((await runOn(solB, ["zoneadm", "-z", "evz2", "list", "-p"])).stdout).toMatch(/:evz2:installed:/);
+    for (const z of ["evz1", "evz2"]) expect((await runOn(solA, ["zoneadm", "-z", z, "list", "-p"])).code).not.toBe(0);
     expect(await envRow(idle.environmentId)).toMatchObject({ hostId: solB.host.id, state: "stopped" });
     expect(await hostState(solA)).toBe("offline");
 
     const start = await requestAction(db, owner, idle.environmentId, "start");
     expect((await waitForAction(db, start.id, 60_000)).status).toBe("succeeded");
-    expect((await on(solB, ["zoneadm", "-z", "evz2", "list", "-p"])).stdout).toMatch(/:evz2:running:/);
+    expect((await runOn(solB, ["zoneadm", "-z", "evz2", "list", "-p"])).stdout).toMatch(/:evz2:running:/);
   }, 180_000);
 });

@@ -13,28 +13,13 @@ import { ZonesDriver } from "@/lib/drivers/zones/driver";
 import { StepError, type DeploySpec, type HypervisorDriver, type StepIo } from "@/lib/drivers/types";
 import { closeSshConnections } from "@/lib/drivers/transport/ssh";
 import { KEY, spec, withWebRecipe } from "../fixtures/plan-orders";
-import { recordingIo, sharedDir, startEmulatedHost, stopEmulatedHosts, type EmulatedHost } from "../helpers/emulated-hosts";
+import { prepareXenHost, prepareZonesHost, provisionGuest, recordingIo, runOn, sharedDir, startEmulatedHost, stopEmulatedHosts, type EmulatedHost } from "../helpers/emulated-hosts";
 
 let xenHost: EmulatedHost, solHost: EmulatedHost;
 const connect = async (h: DeploySpec["host"]) => [xenHost, solHost].find((e) => e.host.id === h.id)!.transport();
 const fast = { pollIntervalMs: 20 };
 const xen = new XenDriver(connect, fast);
 const zones = new ZonesDriver(connect, fast);
-
-async function on(h: EmulatedHost, argv: string[]) {
-  const t = h.transport();
-  try {
-    return await t.run(argv);
-  } finally {
-    await t.close();
-  }
-}
-
-async function provision(driver: HypervisorDriver, s: DeploySpec, io: StepIo) {
-  for (const step of [driver.resolveImage, driver.packImage, driver.createStorage, driver.unpack, driver.configureNetwork, driver.glue, driver.boot, driver.waitReady]) {
-    await step.call(driver, s, io);
-  }
-}
 
 const lines = (file: string) => readFileSync(file, "utf8").trim().split("\n");
 
@@ -43,23 +28,8 @@ beforeAll(async () => {
     startEmulatedHost({ name: "xen-r", kind: "xen", port: 3612, sharedLvm: sharedDir("san-recipes") }),
     startEmulatedHost({ name: "sol-r", kind: "zones", port: 3613 }),
   ]);
-  for (const f of ["vmlinuz", "initrd.img"]) await xenHost.transport().writeFile(`${xenHost.state}/images/${f}`, "kernel\n");
-  for (const argv of [["lvcreate", "-L", "2G", "-n", "golden-linux-test", "vg0"], ["mkfs.ext4", "-q", "-F", "/dev/vg0/golden-linux-test"]]) {
-    const r = await on(xenHost, argv);
-    expect(r.code, `${argv.join(" ")}: ${r.stderr}`).toBe(0);
-  }
-  expect((await on(solHost, ["zfs", "create", "-o", `mountpoint=${solHost.state}/zones`, "rpool/zones"])).code).toBe(0);
-  const zp = `${solHost.state}/zones/golden-solaris10-sparse`;
-  await solHost.transport().writeFile(`${solHost.state}/golden.cfg`, `create\nset zonepath=${zp}\nset autoboot=false\nverify\ncommit\n`);
-  for (const argv of [
-    ["zonecfg", "-z", "golden-solaris10-sparse", "-f", `${solHost.state}/golden.cfg`],
-    ["zfs", "create", "-o", `mountpoint=${zp}`, "rpool/zones/golden-solaris10-sparse"],
-    ["chmod", "700", zp],
-    ["zoneadm", "-z", "golden-solaris10-sparse", "install"],
-  ]) {
-    const r = await on(solHost, argv);
-    expect(r.code, `${argv.join(" ")}: ${r.stderr}`).toBe(0);
-  }
+  await prepareXenHost(xenHost, "golden-linux-test");
+  await prepareZonesHost(solHost, { name: "golden-solaris10-sparse" });
 }, 60_000);
 
 afterAll(async () => {
@@ -71,7 +41,7 @@ describe("the web service on an emulated Xen host", () => {
   it("adds the accounts and settings to the guest's root, puts the site and nginx in place before boot, and waits for HTTP", async () => {
     const s = { ...withWebRecipe(spec({ name: "xen-webr", image: "linux-test", flavor: "small", host: { name: "xen-r", kind: "xen" }, last: 31 })), host: xenHost.host };
     const { io, lines: log } = recordingIo();
-    await provision(xen, s, io);
+    await provisionGuest(xen, s, io);
     const disk = path.join(sharedDir("san-recipes"), "data/vg0/xen-webr");
     expect(lines(`${disk}/etc/passwd`)).toEqual(["alice:x:1001:1001::/home/alice:/bin/sh", "bob:x:1002:1002::/home/bob:/bin/sh"]);
     expect(lines(`${disk}/etc/group`)).toEqual(["deploy:x:2000:alice,bob", "users:x:2001:alice", "alice:x:1001:", "bob:x:1002:"]);
@@ -102,7 +72,7 @@ describe("the web service on an emulated Solaris zones host", () => {
   it("writes the site and variables under the zone's root, then adds the accounts and enables Apache through zlogin", async () => {
     const s = { ...withWebRecipe(spec({ name: "zone-webr", image: "solaris10-sparse", flavor: "small", host: { name: "sol-r", kind: "zones" }, last: 32 })), host: solHost.host };
     const { io, lines: log } = recordingIo();
-    await provision(zones, s, io);
+    await provisionGuest(zones, s, io);
     const root = `${solHost.state}/zones/zone-webr/root`;
     expect(lines(`${root}/etc/passwd`).filter((l) => /^(alice|bob):/.test(l))).toEqual(["alice:x:1001:1001::/export/home/alice:/bin/sh", "bob:x:1002:1002::/export/home/bob:/bin/sh"]);
     expect(readFileSync(`${root}/export/home/alice/.ssh/authorized_keys`, "utf8")).toBe(`${KEY}\n`);
@@ -110,7 +80,7 @@ describe("the web service on an emulated Solaris zones host", () => {
     expect(readFileSync(`${root}/var/apache2/2.2/htdocs/index.html`, "utf8")).toContain("<h1>Team page</h1>");
     expect(log).toContain("$ zlogin zone-webr 'svcadm enable -s svc:/network/http:apache22'");
     expect(log).toContain("the recipe web 1.0 to answer (Apache is online in the zone): yes (online)");
-    expect((await on(solHost, ["zlogin", "zone-webr", "svcs -H -o state svc:/network/http:apache22"])).stdout.trim()).toBe("online");
+    expect((await runOn(solHost, ["zlogin", "zone-webr", "svcs -H -o state svc:/network/http:apache22"])).stdout.trim()).toBe("online");
     await zones.halt(s, io);
     await zones.destroy(s, io);
   });

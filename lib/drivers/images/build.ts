@@ -137,6 +137,21 @@ async function initramfs(t: Transport, modulesDir: string, programs: readonly Pr
 }
 
 /**
+ * Puts a finished build (its files in `dir`) in place of the image's golden image and keeps it as
+ * a build; the build it replaces stays in versions/ (kept when it was built or registered).
+ */
+async function installBuild(t: Transport, store: string, io: ImageIo, build: { slug: string; dir: string; manifest: GoldenManifest }) {
+  const { slug, manifest } = build;
+  const golden = goldenPaths(store, slug);
+  await writeManifest(t, build.dir, manifest);
+  await must(t, ["rm", "-rf", golden.dir], "replacing the old golden image");
+  await must(t, ["mv", build.dir, golden.dir], "installing the golden image");
+  const buildKey = await keepBuild(t, store, golden.dir, manifest);
+  await io.log(`golden image ${slug}: ${Object.entries(manifest.files).map(([n, f]) => `${n} ${f.size} bytes`).join(", ")}; kept as build ${buildKey}`);
+  return { slug, manifest, reused: false, buildKey };
+}
+
+/**
  * Builds the golden image `slug` into `<store>/golden/<slug>/` (vmlinuz, initramfs.cpio.gz,
  * disk.qcow2, manifest.json), or reuses the store's copy when its recipe hash and every
  * checksum in its manifest still match. Works without KVM and without any network but
@@ -209,13 +224,7 @@ export async function buildGoldenImage(t: Transport, store: string, io: ImageIo,
       files: await digestFiles(t, building, artifactNames, io.signal),
       ...(changelog ? { changelog } : {}),
     };
-    await writeManifest(t, building, manifest);
-    // The build replaced here stays in versions/ (kept when it was built or registered).
-    await must(t, ["rm", "-rf", golden.dir], "replacing the old golden image");
-    await must(t, ["mv", building, golden.dir], "installing the golden image");
-    const buildKey = await keepBuild(t, store, golden.dir, manifest);
-    await io.log(`golden image ${slug}: ${Object.entries(manifest.files).map(([n, f]) => `${n} ${f.size} bytes`).join(", ")}; kept as build ${buildKey}`);
-    return { slug, manifest, reused: false, durationMs: Date.now() - started, buildKey };
+    return { ...(await installBuild(t, store, io, { slug, dir: building, manifest })), durationMs: Date.now() - started };
   } finally {
     await t.run(["rm", "-rf", tree, building]).catch(() => undefined);
   }
@@ -297,12 +306,7 @@ export async function buildLayeredImage(t: Transport, store: string, io: ImageIo
       builtAt: new Date().toISOString(),
       files: await digestFiles(t, building, artifactNames, io.signal),
     };
-    await writeManifest(t, building, manifest);
-    await must(t, ["rm", "-rf", golden.dir], "replacing the old golden image");
-    await must(t, ["mv", building, golden.dir], "installing the golden image");
-    const buildKey = await keepBuild(t, store, golden.dir, manifest);
-    await io.log(`golden image ${slug}: ${Object.entries(manifest.files).map(([n, f]) => `${n} ${f.size} bytes`).join(", ")}; kept as build ${buildKey}`);
-    return { slug, manifest, reused: false, durationMs: Date.now() - started, buildKey };
+    return { ...(await installBuild(t, store, io, { slug, dir: building, manifest })), durationMs: Date.now() - started };
   } finally {
     await t.run(["rm", "-rf", building]).catch(() => undefined);
   }

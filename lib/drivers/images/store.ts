@@ -23,8 +23,8 @@ export function goldenDir(store: string, slug: string): string {
   return path.join(store, "golden", checkSlug(slug));
 }
 
-export function goldenPaths(store: string, slug: string) {
-  const dir = goldenDir(store, slug);
+/** The files of one image in `dir`: kernel, initramfs, disk and manifest. */
+function imageFiles(dir: string) {
   return {
     dir,
     kernel: path.join(dir, goldenFiles.kernel),
@@ -32,6 +32,10 @@ export function goldenPaths(store: string, slug: string) {
     disk: path.join(dir, goldenFiles.disk),
     manifest: path.join(dir, goldenFiles.manifest),
   };
+}
+
+export function goldenPaths(store: string, slug: string) {
+  return imageFiles(goldenDir(store, slug));
 }
 
 /** A build's key: the first 16 hex digits of the sha256 over its files' names and checksums. */
@@ -49,13 +53,7 @@ export function buildKeyOf(files: Record<string, ManifestFile>): string {
 export function versionPaths(store: string, slug: string, key: string) {
   if (!buildKeyPattern.test(key)) throw new Error(`invalid build key ${JSON.stringify(key)}`);
   const dir = path.join(store, "versions", checkSlug(slug), key);
-  return {
-    dir,
-    kernel: path.join(dir, goldenFiles.kernel),
-    initramfs: path.join(dir, goldenFiles.initramfs),
-    disk: path.join(dir, goldenFiles.disk),
-    manifest: path.join(dir, goldenFiles.manifest),
-  };
+  return imageFiles(dir);
 }
 
 export function packedDir(store: string, key: string): string {

@@ -5,7 +5,7 @@
  */
 import type { Duplex } from "node:stream";
 import { TransportError, type Transport } from "../transport/types";
-import { StepError, type DeploySpec, type DiskCopy, type DiskSink, type StepIo, type StoredDisk } from "../types";
+import { StepError, type DeploySpec, type DiskCopy, type DiskSink, type GuestHook, type GuestHookResult, type StepIo, type StoredDisk } from "../types";
 import { stagedFileCleanup } from "./backup-file";
 import { runPlanStep, type RunnerOptions } from "./runner";
 import type { Plan, PlanStep } from "./types";
@@ -31,6 +31,9 @@ export abstract class PlanDriver {
 
   /** The host command that attaches to the guest's console (`xl console`, `zlogin -C`). */
   protected abstract consoleArgv(spec: DeploySpec): string[];
+
+  /** A recipe's hook run in the running guest (`xl console`, `zlogin`): ../guest-hooks.ts. */
+  abstract runGuestHook(spec: DeploySpec, hook: GuestHook, opts: { arg?: string; input?: string }, io: StepIo): Promise<GuestHookResult>;
 
   /** The guest's console over the host's transport, on a terminal; the transport closes with it. */
   async openConsole(spec: DeploySpec): Promise<Duplex> {
@@ -95,6 +98,27 @@ export abstract class PlanDriver {
     } finally {
       await this.runOne(spec, { ...io, log: async () => {} }, stagedFileCleanup(plan.file)).catch(() => {});
     }
+  }
+
+  /**
+   * exportPlanned for a guest that may be running: a recipe's quiesce hook (a database:
+   * CHECKPOINT) runs right before the snapshot, which is atomic by itself, and thaws after.
+   */
+  protected async exportQuiesced(spec: DeploySpec, io: StepIo, sink: DiskSink, plan: { steps: PlanStep[]; file: string; format: string }, running: boolean): Promise<StoredDisk> {
+    const frozen = running ? await this.quiesce(spec, "freeze", io) : false;
+    try {
+      return await this.exportPlanned(spec, io, sink, plan);
+    } finally {
+      if (frozen) await this.quiesce(spec, "thaw", io);
+    }
+  }
+
+  /** The recipe's quiesce hook, when the guest has one; true when it ran. Never fails the backup: the snapshot is crash-consistent without it. */
+  private async quiesce(spec: DeploySpec, what: "freeze" | "thaw", io: StepIo): Promise<boolean> {
+    const r = await this.runGuestHook(spec, "quiesce", { arg: what }, { ...io, log: async () => {} }).catch((e: Error) => ({ code: -1, output: e.message }));
+    if (r.code === 127) return false;
+    await io.log(`quiesce ${what}: ${r.code === 0 ? "done" : `failed (${r.code === -1 ? r.output : `exit ${r.code}`})`}${r.code === 0 && r.output ? `: ${r.output.split("\n").at(-1)}` : ""}`);
+    return r.code === 0;
   }
 
   /** Streams a stored copy (compressed, as stored) up to `file` on the host for a restore or a verification. */

@@ -211,22 +211,8 @@ export class XenDriver extends PlanDriver implements HypervisorDriver {
     if (opts.marker && running) marker = await writeMarkerOnConsole(() => this.openConsole(spec), opts.marker, io);
     else if (opts.marker) await io.log(`${spec.hostname} is stopped: no marker written; the backup cannot be proven by its marker`);
     const file = stagedBackupFile(cfg.stageDir, label);
-    // A recipe's quiesce hook (a database: CHECKPOINT) on the console right before the LVM snapshot, which is atomic by itself.
-    const frozen = running ? await this.quiesce(spec, "freeze", io) : false;
-    try {
-      const stored = await this.exportPlanned(spec, io, sink, { steps: xenBackupPlan(spec, cfg, label, file), file, format: DISK_FORMAT });
-      return { ...stored, marker };
-    } finally {
-      if (frozen) await this.quiesce(spec, "thaw", io);
-    }
-  }
-
-  /** The recipe's quiesce hook, when the guest has one; true when it ran. Never fails the backup: the snapshot is crash-consistent without it. */
-  private async quiesce(spec: DeploySpec, what: "freeze" | "thaw", io: StepIo): Promise<boolean> {
-    const r = await this.runGuestHook(spec, "quiesce", { arg: what }, { ...io, log: async () => {} }).catch((e: Error) => ({ code: -1, output: e.message }));
-    if (r.code === 127) return false;
-    await io.log(`quiesce ${what}: ${r.code === 0 ? "done" : `failed (${r.code === -1 ? r.output : `exit ${r.code}`})`}${r.code === 0 && r.output ? `: ${r.output.split("\n").at(-1)}` : ""}`);
-    return r.code === 0;
+    const stored = await this.exportQuiesced(spec, io, sink, { steps: xenBackupPlan(spec, cfg, label, file), file, format: DISK_FORMAT }, running);
+    return { ...stored, marker };
   }
 
   /** A recipe's hook typed on the guest's console (`xl console`; the console must hold a root shell): ../guest-hooks.ts. */

@@ -139,22 +139,8 @@ export class ZonesDriver extends PlanDriver implements HypervisorDriver {
       );
     } else if (opts.marker) await io.log(`${spec.hostname} is not running: no marker written; the backup cannot be proven by its marker`);
     const file = stagedBackupFile(cfg.stageDir, backupLabel());
-    // A recipe's quiesce hook (a database: CHECKPOINT) right before the ZFS snapshot, which is atomic by itself.
-    const frozen = marker || (await this.status(spec)) === "running" ? await this.quiesce(spec, "freeze", io) : false;
-    try {
-      const stored = await this.exportPlanned(spec, io, sink, { steps: zoneBackupPlan(spec, cfg, file), file, format: DISK_FORMAT });
-      return { ...stored, marker };
-    } finally {
-      if (frozen) await this.quiesce(spec, "thaw", io);
-    }
-  }
-
-  /** The recipe's quiesce hook, when the zone has one; true when it ran. Never fails the backup: the snapshot is consistent without it. */
-  private async quiesce(spec: DeploySpec, what: "freeze" | "thaw", io: StepIo): Promise<boolean> {
-    const r = await this.runGuestHook(spec, "quiesce", { arg: what }, { ...io, log: async () => {} }).catch((e: Error) => ({ code: -1, output: e.message }));
-    if (r.code === 127) return false;
-    await io.log(`quiesce ${what}: ${r.code === 0 ? "done" : `failed (${r.code === -1 ? r.output : `exit ${r.code}`})`}${r.code === 0 && r.output ? `: ${r.output.split("\n").at(-1)}` : ""}`);
-    return r.code === 0;
+    const stored = await this.exportQuiesced(spec, io, sink, { steps: zoneBackupPlan(spec, cfg, file), file, format: DISK_FORMAT }, marker || (await this.status(spec)) === "running");
+    return { ...stored, marker };
   }
 
   /** A recipe's hook in the running zone through zlogin; its input line on standard input (./backup.ts zoneHookArgv). */
