@@ -48,34 +48,21 @@ const roomWords = (r: Room) => `${r.freeMemoryMb} MiB, ${r.freeVcpus} vCPUs, ${r
 
 /**
  * What is free on `candidates` for a move starting now: capacity less what their environments
- * use and what moves already under way to them will bring (a move in flight still counts on
- * its source until it switches over). Call inside the transaction that holds the fleetMoves
- * lock, so two moves starting at once do not both take the last room.
+ * use, moves already under way to them included (usageOfHosts; a move in flight still counts
+ * on its source until it switches over). Call inside the transaction that holds the
+ * candidates' rows locked, so two moves or a move and a placement do not both take the last
+ * room.
  */
 export async function roomOn(db: Db, candidates: Host[]): Promise<Room[]> {
   if (candidates.length === 0) return [];
-  const ids = candidates.map((h) => h.id);
-  const used = await usageOfHosts(db, ids);
-  const incoming = await db
-    .select({
-      hostId: evacuationMoves.targetHostId,
-      vcpus: sql<number>`coalesce(sum(${environments.vcpus}), 0)::int`,
-      memoryMb: sql<number>`coalesce(sum(${environments.memoryMb}), 0)::int`,
-      diskGb: sql<number>`coalesce(sum(${environments.diskGb}), 0)::int`,
-    })
-    .from(evacuationMoves)
-    .innerJoin(environments, eq(environments.id, evacuationMoves.environmentId))
-    .where(and(eq(evacuationMoves.status, "moving"), inArray(evacuationMoves.targetHostId, ids), ne(environments.hostId, evacuationMoves.targetHostId)))
-    .groupBy(evacuationMoves.targetHostId);
-  const coming = new Map(incoming.map((r) => [r.hostId!, r]));
+  const used = await usageOfHosts(db, candidates.map((h) => h.id));
   return candidates.map((host) => {
     const u = used.get(host.id);
-    const c = coming.get(host.id);
     return {
       host,
-      freeMemoryMb: host.memoryMbCapacity - (u?.memoryMb ?? 0) - (c?.memoryMb ?? 0),
-      freeVcpus: host.cpuCapacity * CPU_OVERCOMMIT - (u?.vcpus ?? 0) - (c?.vcpus ?? 0),
-      freeDiskGb: host.diskGbCapacity - (u?.diskGb ?? 0) - (c?.diskGb ?? 0),
+      freeMemoryMb: host.memoryMbCapacity - (u?.memoryMb ?? 0),
+      freeVcpus: host.cpuCapacity * CPU_OVERCOMMIT - (u?.vcpus ?? 0),
+      freeDiskGb: host.diskGbCapacity - (u?.diskGb ?? 0),
     };
   });
 }

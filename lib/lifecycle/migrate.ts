@@ -58,11 +58,20 @@ export async function migrationTarget(db: Db, environmentId: string, hostRef: st
       "host",
     );
   }
+  await refuseWithoutRoom(db, target, env);
+  return { target, mode: live ? "live" : "cold" };
+}
+
+/**
+ * 409 when `target` has no room for the environment: what its environments use, moves already
+ * heading there included (usageOfHosts).
+ */
+async function refuseWithoutRoom(db: Db, target: HostRow, env: { vcpus: number; memoryMb: number; diskGb: number }): Promise<void> {
   const used = await usageOfHost(db, target.id);
   const free = {
-    memoryMb: target.memoryMbCapacity - used!.memoryMb,
-    vcpus: target.cpuCapacity * CPU_OVERCOMMIT - used!.vcpus,
-    diskGb: target.diskGbCapacity - used!.diskGb,
+    memoryMb: target.memoryMbCapacity - used.memoryMb,
+    vcpus: target.cpuCapacity * CPU_OVERCOMMIT - used.vcpus,
+    diskGb: target.diskGbCapacity - used.diskGb,
   };
   if (free.memoryMb < env.memoryMb || free.vcpus < env.vcpus || free.diskGb < env.diskGb) {
     throw conflict(
@@ -70,7 +79,6 @@ export async function migrationTarget(db: Db, environmentId: string, hostRef: st
       "host",
     );
   }
-  return { target, mode: live ? "live" : "cold" };
 }
 
 /**
@@ -82,7 +90,17 @@ export async function requestMigration(db: Db, actor: Actor, environmentId: stri
   if (actor.role !== "admin") throw forbidden("Only an admin can move an environment to another host");
   const { target, mode } = await migrationTarget(db, environmentId, hostRef, opts);
   // A live migration is a "migrate" action; a cold move (zones: detach, send, attach) a "move".
-  const action = await requestAction(db, actor, environmentId, mode === "live" ? "migrate" : "move", { targetHostId: target.id });
+  // Checked again with the target's row locked, in the transaction that records the move: a
+  // placement or another move choosing this host meanwhile waits, then sees this one's room taken.
+  const action = await requestAction(db, actor, environmentId, mode === "live" ? "migrate" : "move", {
+    targetHostId: target.id,
+    prepare: async (tx, env) => {
+      const [locked] = await tx.select().from(hosts).where(eq(hosts.id, target.id)).for("update");
+      if (!locked || locked.state !== "active") throw conflict(`${target.name} is ${locked?.state ?? "gone"}: it takes no environments now`, "host");
+      await refuseWithoutRoom(tx, locked, env);
+      return {};
+    },
+  });
   return { ...action, mode, targetHost: { id: target.id, name: target.name } };
 }
 

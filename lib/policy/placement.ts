@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { unionAll } from "drizzle-orm/pg-core";
 import type { Db } from "../db/client";
-import { environments, hosts, orders, pipelineRuns, pipelineSteps, type HostKind } from "../db/schema";
+import { environmentActions, environments, hosts, orders, pipelineRuns, pipelineSteps, type HostKind } from "../db/schema";
 import { StepError } from "../drivers/types";
 
 /**
@@ -68,28 +68,49 @@ export type HostUsage = { environments: number; vcpus: number; memoryMb: number;
 
 /**
  * What the environments that occupy a host (occupiesHost) use on each of `hostIds` (every
- * host when null), in one statement. Written as two branches: the environments past
- * "creating" count as they are, and only those still "creating" (few, found through their
- * own index) are checked for the failed-order exception. As one condition PostgreSQL costs
- * that check for every live environment, plans the statement as expensive and compiles it
- * (JIT) on every call, which takes far longer than the sum itself.
+ * host when null), in one statement. Written as branches: the environments past "creating"
+ * count as they are, and only those still "creating" (few, found through their own index) are
+ * checked for the failed-order exception. As one condition PostgreSQL costs that check for
+ * every live environment, plans the statement as expensive and compiles it (JIT) on every
+ * call, which takes far longer than the sum itself.
+ *
+ * A move under way (a queued or running `migrate` or `move`, alone or in an evacuation) also
+ * counts on its target until the environment switches over: the target has promised that
+ * room, so a placement or another move must not take it meanwhile. It adds to what is used
+ * there, not to the number of environments (the environment still runs on its source).
+ * Placement and move starts lock the host rows they choose from, so each sees the other's.
  */
 export async function usageOfHosts(db: Db, hostIds: string[] | null): Promise<Map<string, HostUsage>> {
   if (hostIds !== null && hostIds.length === 0) return new Map();
   const onHosts = hostIds === null ? sql`true` : sql`${environments.hostId} = any(${`{${hostIds.join(",")}}`}::uuid[])`;
+  const sizes = { vcpus: environments.vcpus, memoryMb: environments.memoryMb, diskGb: environments.diskGb };
   const live = db
-    .select({ hostId: environments.hostId, vcpus: environments.vcpus, memoryMb: environments.memoryMb, diskGb: environments.diskGb })
+    .select({ hostId: environments.hostId, ...sizes, here: sql<number>`1`.as("here") })
     .from(environments)
     .where(and(onHosts, sql`${environments.state} not in ('deleted', 'creating')`));
   const creating = db
-    .select({ hostId: environments.hostId, vcpus: environments.vcpus, memoryMb: environments.memoryMb, diskGb: environments.diskGb })
+    .select({ hostId: environments.hostId, ...sizes, here: sql<number>`1`.as("here") })
     .from(environments)
     .where(and(onHosts, eq(environments.state, "creating"), occupiesHost));
-  const occupying = unionAll(live, creating).as("occupying");
+  const toHosts = hostIds === null ? sql`true` : sql`${environmentActions.targetHostId} = any(${`{${hostIds.join(",")}}`}::uuid[])`;
+  const incoming = db
+    .select({ hostId: sql<string>`${environmentActions.targetHostId}`.as("host_id"), ...sizes, here: sql<number>`0`.as("here") })
+    .from(environmentActions)
+    .innerJoin(environments, eq(environments.id, environmentActions.environmentId))
+    .where(
+      and(
+        inArray(environmentActions.status, ["queued", "running"]),
+        inArray(environmentActions.action, ["migrate", "move"]),
+        toHosts,
+        sql`${environments.hostId} is distinct from ${environmentActions.targetHostId}`,
+        sql`${environments.state} <> 'deleted'`,
+      ),
+    );
+  const occupying = unionAll(live, creating, incoming).as("occupying");
   const used = await db
     .select({
       hostId: occupying.hostId,
-      environments: sql<number>`count(*)::int`,
+      environments: sql<number>`coalesce(sum(${occupying.here}), 0)::int`,
       vcpus: sql<number>`coalesce(sum(${occupying.vcpus}), 0)::int`,
       memoryMb: sql<number>`coalesce(sum(${occupying.memoryMb}), 0)::int`,
       diskGb: sql<number>`coalesce(sum(${occupying.diskGb}), 0)::int`,

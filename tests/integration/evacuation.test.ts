@@ -13,6 +13,7 @@ import * as hostEvacuationRoute from "@/app/api/v1/hosts/[id]/evacuation/route";
 import * as evacuationRoute from "@/app/api/v1/evacuations/[id]/route";
 import * as evacuationEventsRoute from "@/app/api/v1/evacuations/[id]/events/route";
 import * as rebalanceRoute from "@/app/api/v1/rebalance/route";
+import * as migrateRoute from "@/app/api/v1/environments/[id]/migrate/route";
 import { auditEvents, environments, evacuations, groupSettings, hosts, notifications, simObjects } from "@/lib/db/schema";
 import { getQueue, evacuationJobId } from "@/lib/jobs/queues";
 import { requestAction } from "@/lib/lifecycle/actions";
@@ -363,5 +364,48 @@ describe("rebalancing memory use across sim hosts", () => {
     expect(plan.moves.map((m) => m.environmentId)).toEqual([free.environmentId]);
     expect(plan.notes).toEqual([]);
     for (const id of own) expect(plan.moves.some((m) => m.environmentId === id)).toBe(false);
+  });
+
+  it("a move under way holds its room on the target: a new order and another move do not take it meanwhile", async () => {
+    // The target has room for one medium environment (4 GiB) only.
+    const [source, target] = [await simHost("rs"), await simHost("rt", 4096)];
+    await onlyActive(source);
+    const first = await delivered("medium", "hold1");
+    const second = await delivered("medium", "hold2");
+    await onlyActive(source, target);
+    const migrate = (env: string) =>
+      invoke(migrateRoute.POST, "POST", `/api/v1/environments/${env}/migrate`, { token: adminToken, params: { id: env }, body: { host: target.name } });
+    // Workers take no lifecycle job for a while: the first move stays queued, under way.
+    const lifecycle = getQueue("lifecycle");
+    await lifecycle.pause();
+    let move: { id: string };
+    try {
+      const queued = await migrate(first.environmentId);
+      expect(queued.status, JSON.stringify(queued.body)).toBe(202);
+      move = queued.body;
+      expect((await usageOfHosts(db, [target.id])).get(target.id)).toMatchObject({ environments: 0, memoryMb: 4096, vcpus: 2 });
+
+      // Another move there is refused, naming what is left.
+      const refused = await migrate(second.environmentId);
+      expect(refused.status, JSON.stringify(refused.body)).toBe(409);
+      expect(refused.body.error).toContain(`${target.name} has no room for 2 vCPUs, 4096 MiB and 20 GiB (free: 30 vCPUs, 0 MiB, 480 GiB)`);
+
+      // A new order finds no room there either.
+      await onlyActive(target);
+      const created = await order(db, customer, { image: "linux-test", flavor: "medium", name: `${tag}-hold3` });
+      const view = await waitForOrder(db, created.id);
+      expect(view.status).toBe("failed");
+      expect(view.reason).toContain("No host has room for 2 vCPUs, 4096 MiB and 20 GiB");
+      expect(await onHost(target)).toEqual([]);
+      await onlyActive(source, target);
+    } finally {
+      await lifecycle.resume();
+    }
+    // Once the move has switched over, the room is the environment's own: counted once.
+    const done = await waitForAction(db, move.id);
+    expect(done.status, done.error ?? "").toBe("succeeded");
+    expect((await envRow(first.environmentId)).hostId).toBe(target.id);
+    expect((await usageOfHosts(db, [target.id])).get(target.id)).toMatchObject({ environments: 1, memoryMb: 4096, vcpus: 2 });
+    expect((await envRow(second.environmentId)).hostId).toBe(source.id);
   });
 });
