@@ -3,8 +3,8 @@
  * process of its own) and the worker run as separate processes on a PostgreSQL cluster and a
  * redis-server this file starts for itself (never the shared ones), because the drills restart
  * and flush them. In order: SIGKILL of the worker and a replacement; Redis losing every key
- * (FLUSHALL); a PostgreSQL fast restart; SIGTERM in the middle of a step. Afterwards nothing
- * exists twice: no address, MAC, environment or host object.
+ * (FLUSHALL); a PostgreSQL fast restart; SIGTERM in the middle of a step; FLUSHALL and a PostgreSQL
+ * restart during a host evacuation. Afterwards nothing exists twice: no address, MAC, environment or host object.
  *
  * FAULT_DRILL_MEASURE=1 turns the time limits into measurements (printed, not asserted), with
  * a long patience, to compare builds: `FAULT_DRILL_MEASURE=1 npx vitest run tests/integration/fault-drill.test.ts`.
@@ -307,6 +307,61 @@ describe("fault drills with orders in flight", () => {
     const restart = Date.now();
     worker = startWorkerProcess(workerEnv);
     report("SIGTERM, all orders ready after the next worker started", await secondsUntilReady(ids, restart, 15_000), 15);
+  }, 150_000);
+
+  /**
+   * Evacuates the active sim host holding the most environments, one move at a time; once the
+   * first has moved, `fault` strikes; the evacuation must still end with the host offline and
+   * empty, every environment moved once.
+   */
+  async function evacuationThrough(fault: () => Promise<unknown>, drill: string) {
+    await untilReady(worker);
+    // A fresh host to move to, as the sim hosts are (a host an environment left is never a
+    // target again: a guest created twice on one host would count as a duplicate below).
+    const [like] = await db.select().from(hosts).where(sql`${hosts.kind} = 'sim'`).limit(1);
+    const name = unique("drill-sim");
+    await db.insert(hosts).values({ ...like!, id: undefined, name, address: `sim://${name}`, state: "active", createdAt: undefined });
+    const [from] = await rowsOf<{ id: string; name: string; n: number }>(sql`
+      select h.id, h.name, (select count(*)::int from environments e where e.host_id = h.id and e.state <> 'deleted') as n
+      from hosts h where h.kind = 'sim' and h.state = 'active' order by n desc, h.name limit 1`);
+    expect(from!.n).toBeGreaterThanOrEqual(3);
+    const res = await fetch(`${base}/api/v1/hosts/${from!.id}/evacuate`, { method: "POST", headers, body: JSON.stringify({ parallel: 1 }) });
+    const text = await res.text();
+    expect(res.status, text).toBe(202);
+    const { id } = JSON.parse(text) as { id: string };
+    // Read from the database: the web process may be the one that is down.
+    const view = async () => {
+      const [row] = await rowsOf<{ status: string; outcome: string | null }>(sql`select status, outcome from evacuations where id = ${id}`);
+      const moves = await rowsOf<{ status: string; n: number }>(sql`select status, count(*)::int as n from evacuation_moves where evacuation_id = ${id} group by status`);
+      return { ...row!, moves: Object.fromEntries(moves.map((m) => [m.status, m.n])) as Record<string, number> };
+    };
+    // One environment has moved; the others wait their turn.
+    const started = await waitFor(view, (v) => (v.moves.moved ?? 0) >= 1 || v.status !== "running", { what: "the first move", timeoutMs: 30_000, intervalMs: 20 });
+    expect(started.status).toBe("running");
+    await fault();
+    const struck = Date.now();
+    let done: Awaited<ReturnType<typeof view>> | null = null;
+    try {
+      done = await waitFor(view, (v) => v.status !== "running", { what: "the evacuation to end", timeoutMs: measuring ? 120_000 : 45_000, intervalMs: 100 });
+    } catch (err) {
+      if (!measuring) throw err;
+    }
+    report(`${drill}, evacuation ended after it`, done ? (Date.now() - struck) / 1000 : null, 45);
+    if (!done) return;
+    expect(done.outcome).toBe(`${from!.name} is offline and holds no environment (${from!.n} environments moved)`);
+    expect(done.moves).toEqual({ moved: from!.n });
+    expect(await rowsOf(sql`select id from environments where host_id = ${from!.id} and state <> 'deleted'`)).toEqual([]);
+    const [host] = await rowsOf<{ state: string }>(sql`select state from hosts where id = ${from!.id}`);
+    expect(host!.state).toBe("offline");
+  }
+
+  it("Redis FLUSHALL during a host evacuation: the evacuation goes on, and the host ends offline and empty", async () => {
+    await evacuationThrough(() => flusher.flushall(), "Redis FLUSHALL during an evacuation");
+  }, 150_000);
+
+  it("PostgreSQL fast restart during a host evacuation: the evacuation goes on, and the host ends offline and empty", async () => {
+    await evacuationThrough(() => pgCtlAsync([...pgOptions, "-m", "fast", "restart"]), "PostgreSQL fast restart during an evacuation");
+    expect(worker.child.exitCode, worker.output()).toBeNull();
   }, 150_000);
 
   it("nothing exists twice: addresses, MACs, environments, host objects", async () => {
