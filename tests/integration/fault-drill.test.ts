@@ -4,7 +4,8 @@
  * redis-server this file starts for itself (never the shared ones), because the drills restart
  * and flush them. In order: SIGKILL of the worker and a replacement; Redis losing every key
  * (FLUSHALL); a PostgreSQL fast restart; SIGTERM in the middle of a step; FLUSHALL and a PostgreSQL
- * restart during a host evacuation. Afterwards nothing exists twice: no address, MAC, environment or host object.
+ * restart during a host evacuation. Afterwards nothing exists twice: no address, MAC, environment
+ * or host object. Last, FLUSHALL and a PostgreSQL restart during a patch campaign.
  *
  * FAULT_DRILL_MEASURE=1 turns the time limits into measurements (printed, not asserted), with
  * a long patience, to compare builds: `FAULT_DRILL_MEASURE=1 npx vitest run tests/integration/fault-drill.test.ts`.
@@ -77,7 +78,7 @@ const headers = { authorization: `Bearer ${token}`, "content-type": "application
 
 const processEnv = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, LOG_LEVEL: "info" };
 const GRACE_MS = 5000;
-const workerEnv = { ...processEnv, SIM_STEP_MS: "200", WORKER_CONCURRENCY: "4", WORKER_GRACE_MS: String(GRACE_MS) };
+const workerEnv = { ...processEnv, SIM_STEP_MS: "200", WORKER_CONCURRENCY: "4", WORKER_GRACE_MS: String(GRACE_MS), CAMPAIGN_TICK_MS: "250" };
 let web = startApiProcess(ports.web, { ...processEnv, SIM_STEP_MS: "300" });
 const flusher = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
 let worker: WorkerProcess;
@@ -374,4 +375,67 @@ describe("fault drills with orders in flight", () => {
     const environments = await one(sql`select count(*)::int as n from environments where state = 'running'`);
     expect(environments).toEqual(ready);
   });
+  /**
+   * A patch campaign over three of the drill's environments, one a wave; once the first is
+   * done, `fault` strikes; the campaign must still complete with every one on the new version.
+   * (After "nothing exists twice": a reinstall builds a guest again on its host.)
+   */
+  async function campaignThrough(fault: () => Promise<unknown>, drill: string, changelog: string) {
+    await untilReady(worker);
+    const [image] = await rowsOf<{ id: string }>(sql`select id from images where slug = 'linux-test'`);
+    const added = await fetch(`${base}/api/v1/images/${image!.id}/versions`, { method: "POST", headers, body: JSON.stringify({ changelog }) });
+    expect(added.status, await added.clone().text()).toBe(201);
+    const { number } = (await added.json()) as { number: number };
+    const targets = await rowsOf<{ id: string }>(sql`
+      select e.id from environments e join orders o on o.id = e.order_id
+      where o.status = 'ready' and e.state = 'running' and not exists (select 1 from campaign_targets t where t.environment_id = e.id)
+      order by o.created_at limit 3`);
+    expect(targets).toHaveLength(3);
+    const res = await fetch(`${base}/api/v1/campaigns`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({
+        image: "linux-test",
+        targets: { environments: targets.map((t) => t.id) },
+        window: { start: new Date(Date.now() - 1000).toISOString(), end: new Date(Date.now() + 3600_000).toISOString() },
+        waveSize: 1,
+        failureThreshold: { count: 0 },
+      }),
+    });
+    const text = await res.text();
+    expect(res.status, text).toBe(201);
+    const { id } = JSON.parse(text) as { id: string };
+    // Read from the database: the web process may be the one that is down.
+    const view = async () => {
+      const [row] = await rowsOf<{ status: string; reason: string | null }>(sql`select status, reason from campaigns where id = ${id}`);
+      const rows = await rowsOf<{ status: string; version: number | null }>(sql`
+        select t.status, v.number as version from campaign_targets t join environments e on e.id = t.environment_id
+        left join image_versions v on v.id = e.image_version_id where t.campaign_id = ${id} order by t.position`);
+      return { ...row!, targets: rows };
+    };
+    const ended = (v: { status: string }) => v.status === "completed" || v.status === "stopped";
+    const started = await waitFor(view, (v) => v.targets.some((t) => t.status === "done") || ended(v), { what: "the first wave", timeoutMs: 60_000, intervalMs: 50 });
+    expect(started.status, started.reason ?? "").toBe("running");
+    await fault();
+    const struck = Date.now();
+    let done: Awaited<ReturnType<typeof view>> | null = null;
+    try {
+      done = await waitFor(view, ended, { what: "the campaign to end", timeoutMs: measuring ? 180_000 : 90_000, intervalMs: 100 });
+    } catch (err) {
+      if (!measuring) throw err;
+    }
+    report(`${drill}, campaign ended after it`, done ? (Date.now() - struck) / 1000 : null, 90);
+    if (!done) return;
+    expect(done.status, done.reason ?? "").toBe("completed");
+    expect(done.targets).toEqual(targets.map(() => ({ status: "done", version: number })));
+  }
+
+  it("Redis FLUSHALL during a patch campaign: the campaign goes on and every environment ends on the new version", async () => {
+    await campaignThrough(() => flusher.flushall(), "Redis FLUSHALL during a campaign", "drill: openssl fix");
+  }, 200_000);
+
+  it("PostgreSQL fast restart during a patch campaign: the campaign goes on and every environment ends on the new version", async () => {
+    await campaignThrough(() => pgCtlAsync([...pgOptions, "-m", "fast", "restart"]), "PostgreSQL fast restart during a campaign", "drill: kernel update");
+    expect(worker.child.exitCode, worker.output()).toBeNull();
+  }, 200_000);
 });
