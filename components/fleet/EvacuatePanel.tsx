@@ -61,6 +61,19 @@ export function EvacuatePanel({ hostId, hostName, hostKind, environments, latest
     router.refresh();
   }
 
+  async function stop() {
+    if (!view) return;
+    setError(null);
+    setBusy(true);
+    const res = await api<EvacuationView>(`/api/v1/evacuations/${view.id}/stop`, { method: "POST" });
+    setBusy(false);
+    if (!res.ok) {
+      setError(res.error);
+      return;
+    }
+    follow(res.data);
+  }
+
   const cold = hostKind === "zones";
   return (
     <section className="card" aria-labelledby="evacuate-heading" data-testid="evacuate-panel">
@@ -69,6 +82,11 @@ export function EvacuatePanel({ hostId, hostName, hostKind, environments, latest
         {!confirming && !running ? (
           <button type="button" className="btn btn-secondary w-full sm:w-auto" onClick={() => setConfirming(true)}>
             Evacuate…
+          </button>
+        ) : null}
+        {running && view && view.counts.pending > 0 ? (
+          <button type="button" className="btn btn-secondary w-full sm:w-auto" disabled={busy} onClick={stop} title="Moves not yet started stay; those under way finish">
+            {busy ? "Stopping…" : "Stop moving"}
           </button>
         ) : null}
       </div>

@@ -1,6 +1,7 @@
 import { and, desc, eq, isNull, ne } from "drizzle-orm";
+import { lockForTransaction } from "../db/locks";
 import type { Db } from "../db/client";
-import { environments, evacuationMoves, evacuations, hosts } from "../db/schema";
+import { environments, evacuationMoves, evacuations, hosts, users } from "../db/schema";
 import type { Actor } from "../auth/actor";
 import { writeAudit } from "../audit/write";
 import { conflict, forbidden, notFound } from "../errors";
@@ -60,4 +61,39 @@ export async function requestEvacuation(db: Db, actor: Actor, hostId: string, in
   await dispatchEvacuation(id);
   await announceEvacuation(id);
   return evacuationView(db, id);
+}
+
+/** The reason a move that never started gives once its batch was stopped. */
+export const STOPPED_BEFORE_START = "stopped before it started, by";
+
+/**
+ * "Stop" on a running evacuation or rebalance (admins): the moves that have not started stay
+ * where they are (each says who stopped it); the ones under way finish, then the batch ends
+ * "incomplete" and an evacuated host stays draining (an admin activates it again from its
+ * page). Under the fleetMoves lock, so no move starts meanwhile. 409 once the batch has ended.
+ * Audited as evacuation.stop.
+ */
+export async function stopEvacuation(db: Db, actor: Actor, evacuationId: string): Promise<EvacuationView> {
+  if (actor.role !== "admin") throw forbidden("Only an admin can stop an evacuation or a rebalance");
+  const [by] = await db.select({ email: users.email }).from(users).where(eq(users.id, actor.id));
+  const stopped = await db.transaction(async (tx) => {
+    await lockForTransaction(tx, "fleetMoves");
+    const [ev] = await tx.select().from(evacuations).where(eq(evacuations.id, evacuationId)).for("update");
+    if (!ev) throw notFound("Evacuation");
+    if (ev.status !== "running") throw conflict(`The ${ev.kind === "evacuate" ? "evacuation" : "rebalance"} has ended (${ev.status}); there is nothing to stop`);
+    return tx
+      .update(evacuationMoves)
+      .set({ status: "failed", reason: `${STOPPED_BEFORE_START} ${by?.email ?? "an admin"}`, finishedAt: new Date() })
+      .where(and(eq(evacuationMoves.evacuationId, evacuationId), eq(evacuationMoves.status, "pending")))
+      .returning({ id: evacuationMoves.id });
+  });
+  await writeAudit(db, {
+    actorId: actor.id,
+    action: "evacuation.stop",
+    targetType: "evacuation",
+    targetId: evacuationId,
+    data: { movesStopped: stopped.length },
+  });
+  await announceEvacuation(evacuationId);
+  return evacuationView(db, evacuationId);
 }

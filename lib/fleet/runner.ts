@@ -12,6 +12,7 @@ import { driverFor } from "../pipeline/drivers";
 import { hostPoolOf } from "../policy/groups";
 import { announceEvacuation } from "./events";
 import { chooseTarget, howItMoves } from "./moves";
+import { STOPPED_BEFORE_START } from "./evacuate";
 
 /** How often the runner looks at its moves' actions (the moves themselves run as lifecycle jobs). */
 const POLL_MS = 250;
@@ -191,8 +192,9 @@ async function afterStart(db: Db, ev: Evacuation, s: Started): Promise<void> {
  * hosts.rebalanced) with the outcome.
  */
 async function finish(db: Db, ev: Evacuation): Promise<"completed" | "incomplete"> {
-  const moves = await db.select({ status: evacuationMoves.status }).from(evacuationMoves).where(eq(evacuationMoves.evacuationId, ev.id));
+  const moves = await db.select({ status: evacuationMoves.status, reason: evacuationMoves.reason }).from(evacuationMoves).where(eq(evacuationMoves.evacuationId, ev.id));
   const failed = moves.filter((m) => m.status === "failed").length;
+  const stopped = moves.filter((m) => m.status === "failed" && m.reason?.startsWith(STOPPED_BEFORE_START)).length;
   const total = moves.length;
   const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
   let status: "completed" | "incomplete";
@@ -213,12 +215,18 @@ async function finish(db: Db, ev: Evacuation): Promise<"completed" | "incomplete
         : `${host!.name} holds no environment (${plural(total, "environment")} moved); it was set ${host!.state} meanwhile, so it was left so`;
     } else {
       status = "incomplete";
-      const why = failed ? `${failed} of ${plural(total, "environment")} could not move (each says why)` : `${plural(remaining, "environment")} arrived on it meanwhile`;
+      const why = stopped
+        ? `the evacuation was stopped; ${plural(stopped, "environment")} stayed${failed > stopped ? `, ${failed - stopped} could not move (each says why)` : ""}`
+        : failed ? `${failed} of ${plural(total, "environment")} could not move (each says why)` : `${plural(remaining, "environment")} arrived on it meanwhile`;
       outcome = `${host!.name} stays ${host!.state}: ${why}`;
     }
   } else {
     status = failed === 0 ? "completed" : "incomplete";
-    outcome = failed === 0 ? `${plural(total, "move")} done` : `${total - failed} of ${plural(total, "move")} done; ${failed} could not run (each says why)`;
+    outcome = failed === 0
+      ? `${plural(total, "move")} done`
+      : stopped
+        ? `stopped: ${total - failed} of ${plural(total, "move")} done, ${stopped} not started${failed > stopped ? `, ${failed - stopped} could not run (each says why)` : ""}`
+        : `${total - failed} of ${plural(total, "move")} done; ${failed} could not run (each says why)`;
   }
   const [done] = await db
     .update(evacuations)

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as evacuateRoute from "@/app/api/v1/hosts/[id]/evacuate/route";
 import * as hostEvacuationRoute from "@/app/api/v1/hosts/[id]/evacuation/route";
 import * as evacuationRoute from "@/app/api/v1/evacuations/[id]/route";
+import * as stopRoute from "@/app/api/v1/evacuations/[id]/stop/route";
 import * as evacuationEventsRoute from "@/app/api/v1/evacuations/[id]/events/route";
 import * as rebalanceRoute from "@/app/api/v1/rebalance/route";
 import * as migrateRoute from "@/app/api/v1/environments/[id]/migrate/route";
@@ -249,6 +250,40 @@ describe("evacuating a host", () => {
 });
 
 describe("bad requests change nothing", () => {
+  it("stops on request: the moves under way finish, the others stay where they are and say who stopped them", async () => {
+    const [a, b] = [await simHost("sa"), await simHost("sb")];
+    await onlyActive(a);
+    for (const name of ["stop1", "stop2", "stop3", "stop4"]) await delivered("small", name);
+    await onlyActive(a, b);
+    // Slow moves off a, so the evacuation can be stopped while it runs.
+    await db.update(hosts).set({ config: { stepMs: 400 } }).where(eq(hosts.id, a.id));
+    const started = await evacuate(a, { parallel: 1 });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    const id = started.body.id as string;
+    await waitFor(() => evacuationOf(a), (e) => e.counts.moving === 1, { timeoutMs: 30_000, intervalMs: 50, what: "the first move to start" });
+    const stop = (token = adminToken, evacuationId = id) => invoke(stopRoute.POST, "POST", `/api/v1/evacuations/${evacuationId}/stop`, { token, params: { id: evacuationId } });
+    expect((await stop(customerToken)).status).toBe(403);
+    const res = await stop();
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const view = res.body as EvacuationView;
+    expect(view.counts.pending).toBe(0);
+    const left = view.moves.filter((m) => m.status === "failed");
+    expect(left.length).toBeGreaterThanOrEqual(1);
+    for (const m of left) expect(m.reason).toBe("stopped before it started, by admin@portal.test");
+
+    const done = await finished(a);
+    expect(done.status).toBe("incomplete");
+    expect(done.outcome).toBe(`${a.name} stays draining: the evacuation was stopped; ${left.length} environment${left.length === 1 ? "" : "s"} stayed`);
+    expect(done.counts).toMatchObject({ total: 4, moved: 4 - left.length, failed: left.length, pending: 0, moving: 0 });
+    expect(await hostState(a)).toBe("draining");
+    expect((await onHost(a)).length).toBe(left.length);
+    expect((await stop()).status).toBe(409);
+    expect((await stop(adminToken, "00000000-0000-4000-8000-000000000000")).status).toBe(404);
+    const audit = await db.select().from(auditEvents).where(and(eq(auditEvents.action, "evacuation.stop"), eq(auditEvents.targetId, id)));
+    expect(audit.map((e) => e.data)).toEqual([{ movesStopped: left.length }]);
+    await db.update(hosts).set({ config: {} }).where(eq(hosts.id, a.id));
+  });
+
   it("refuses parallel out of range, unknown hosts and non-admins with a clear answer", async () => {
     const h = await simHost("v");
     await onlyActive(h);

@@ -52,6 +52,22 @@ export const fleetPart: OpenApiPart = {
         responses: { "200": ok("The evacuation", ref("Evacuation")), ...unauthorized, ...adminsOnly, ...notFound("No such evacuation") },
       },
     },
+    "/api/v1/evacuations/{id}/stop": {
+      post: {
+        operationId: "stopEvacuation",
+        summary:
+          "Stop a running evacuation or rebalance (admins): the moves not yet started stay where they are, each saying who stopped it; the moves under way finish. " +
+          "Then it ends incomplete, and an evacuated host stays draining (activate it again from its page). Audited",
+        parameters: [uuidParam("id", "The evacuation's id")],
+        responses: {
+          "200": ok("The evacuation, its remaining moves stopped", ref("Evacuation")),
+          ...unauthorized,
+          ...adminsChange,
+          ...notFound("No such evacuation"),
+          ...conflict("The evacuation or rebalance has ended already"),
+        },
+      },
+    },
     "/api/v1/evacuations/{id}/events": {
       get: {
         operationId: "streamEvacuationEvents",

@@ -345,6 +345,10 @@ export interface paths {
     /** A host evacuation or a rebalance run (admins), by id */
     get: operations["getEvacuation"];
   };
+  "/api/v1/evacuations/{id}/stop": {
+    /** Stop a running evacuation or rebalance (admins): the moves not yet started stay where they are, each saying who stopped it; the moves under way finish. Then it ends incomplete, and an evacuated host stays draining (activate it again from its page). Audited */
+    post: operations["stopEvacuation"];
+  };
   "/api/v1/evacuations/{id}/events": {
     /** Live updates of an evacuation or rebalance run (server-sent events, admins): `event: snapshot` with the evacuation JSON at connect and whenever a move starts, progresses or ends */
     get: operations["streamEvacuationEvents"];
@@ -6205,6 +6209,42 @@ export interface operations {
       };
       /** @description No such evacuation */
       404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Stop a running evacuation or rebalance (admins): the moves not yet started stay where they are, each saying who stopped it; the moves under way finish. Then it ends incomplete, and an evacuated host stays draining (activate it again from its page). Audited */
+  stopEvacuation: {
+    parameters: {
+      path: {
+        /** @description The evacuation's id */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The evacuation, its remaining moves stopped */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Evacuation"];
+        };
+      };
+      401: components["responses"]["Unauthorized"];
+      /** @description Refused: admins only; or a change sent with a session cookie from another site's page */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such evacuation */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The evacuation or rebalance has ended already */
+      409: {
         content: {
           "application/json": components["schemas"]["Error"];
         };
