@@ -7,7 +7,8 @@ import { authFile, BASE_URL, uniqueName } from "./users";
  * confirmation, and watches each environment move to sim-2 with its downtime, until the page
  * says how it ended; then rebalances the sim hosts from the Rebalance page: the plan with each
  * host's memory before and after, "Run these moves", and the run followed to its end. Both
- * pages fit a 390 px phone. Other tests' environments live on the sim hosts too: the checks are
+ * pages fit a 390 px phone. Last, an evacuation stopped from the page: what had not started
+ * stays, saying who stopped it, and the host stays draining. Other tests' environments live on the sim hosts too: the checks are
  * on this test's own, and the hosts are put back as they were.
  */
 test.use({ storageState: authFile("admin") });
@@ -131,4 +132,36 @@ test("an admin evacuates a host and follows each move live, then rebalances the 
   // Each host now uses what the plan said it would.
   const after = await simHosts(api);
   for (const h of expected.hosts) expect(after[h.name]!.used.memoryMb).toBe(h.after.memoryMb);
+});
+
+test("an admin stops an evacuation: the moves under way finish, the others stay and say who stopped them", async ({ page }) => {
+  test.setTimeout(180_000);
+  const api = page.request;
+  const hosts = await simHosts(api);
+  const [sim1, sim2] = [hosts["sim-1"]!, hosts["sim-2"]!];
+  // Three more environments on sim-2, so there is something left to stop after the first move.
+  await patchHost(api, sim1.id, { state: "draining" });
+  await patchHost(api, sim2.id, { state: "active" });
+  for (const name of [uniqueName("stop"), uniqueName("stop"), uniqueName("stop")]) {
+    const created = await orderViaApi(api, { image: "linux-test", flavor: "small", name });
+    await expect.poll(async () => ((await (await api.get(`/api/v1/orders/${created.id}`)).json()) as { status: string }).status, { timeout: 60_000 }).toBe("ready");
+  }
+  await patchHost(api, sim1.id, { state: "active" });
+
+  await page.goto(`/admin/hosts/${sim2.id}`);
+  const panel = page.getByTestId("evacuate-panel");
+  await panel.getByRole("button", { name: "Evacuate…" }).click();
+  const confirm = panel.getByRole("form", { name: "Evacuate sim-2" });
+  await confirm.getByLabel("Moves at a time").fill("1");
+  await confirm.getByRole("button", { name: "Evacuate sim-2" }).click();
+  await panel.getByRole("button", { name: "Stop moving" }).click();
+
+  const evacuation = panel.getByTestId("evacuation");
+  await expect(evacuation).toHaveAttribute("data-status", "incomplete", { timeout: 90_000 });
+  await expect(evacuation.getByTestId("evacuation-outcome")).toHaveText(/^sim-2 stays draining: the evacuation was stopped; \d+ environments? stayed$/);
+  const stopped = evacuation.locator('[data-testid="evacuation-move"][data-status="failed"]');
+  expect(await stopped.count()).toBeGreaterThan(0);
+  await expect(stopped.first().getByTestId("move-reason")).toHaveText(/^Not moved: stopped before it started, by \S+@\S+$/);
+  await expect(panel.getByRole("button", { name: "Stop moving" })).toHaveCount(0);
+  await expect(page.getByTestId("host-state")).toHaveText("draining");
 });
