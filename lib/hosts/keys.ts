@@ -1,5 +1,9 @@
 import { createHash } from "node:crypto";
-import { utils } from "ssh2";
+import ssh2 from "ssh2";
+
+// ssh2 is CommonJS whose `utils` Node's ESM loader cannot see as a named export (a process
+// started with `node --import tsx` fails to load this module otherwise): take it from the default.
+const { utils } = ssh2;
 
 /**
  * What the portal can tell about a pasted private key without keeping more of it: whether

@@ -8,6 +8,7 @@ import { askHidden, readStdin } from "./io";
 import { day2Commands } from "./day2";
 import { consoleCommand } from "./console";
 import { serviceIpCommands } from "./service-ips";
+import { fleetCommands } from "./fleet";
 import { emit, environmentOf, one, progress, seconds, table, UsageError, wait, type Command, type CommandGroup, type Ctx } from "./shared";
 
 export { UsageError, type Command, type CommandGroup, type Ctx, type Values } from "./shared";
@@ -232,5 +233,6 @@ export const commands: Record<string, Command | CommandGroup> = {
   },
   ...day2Commands,
   ...serviceIpCommands,
+  ...fleetCommands,
   console: consoleCommand,
 };
