@@ -37,6 +37,22 @@ async function fitsPhone(page: Page, what: string) {
   await page.setViewportSize({ width: 1360, height: 900 });
 }
 
+/** `n` new delivered environments, all on `on` (`off` drains meanwhile and is active again after). */
+async function environmentsOn(api: APIRequestContext, on: HostItem, off: HostItem, n: number, prefix: string) {
+  await patchHost(api, off.id, { state: "draining" });
+  await patchHost(api, on.id, { state: "active" });
+  const made: { id: string; hostname: string }[] = [];
+  for (let i = 0; i < n; i++) {
+    const created = await orderViaApi(api, { image: "linux-test", flavor: "small", name: uniqueName(prefix) });
+    await expect.poll(async () => ((await (await api.get(`/api/v1/orders/${created.id}`)).json()) as { status: string }).status, { timeout: 60_000 }).toBe("ready");
+    const view = (await (await api.get(`/api/v1/orders/${created.id}`)).json()) as { environment: { host: string; hostname: string } };
+    expect(view.environment.host).toBe(on.name);
+    made.push({ id: created.id, hostname: view.environment.hostname });
+  }
+  await patchHost(api, off.id, { state: "active" });
+  return made;
+}
+
 test.afterAll(async () => {
   // Both sim hosts active again, with their seeded memory, for the tests after this one.
   const api = await request.newContext({ baseURL: BASE_URL, storageState: authFile("admin"), extraHTTPHeaders: sameOrigin });
@@ -53,16 +69,7 @@ test("an admin evacuates a host and follows each move live, then rebalances the 
   let hosts = await simHosts(api);
   const [sim1, sim2] = [hosts["sim-1"]!, hosts["sim-2"]!];
   // This test's two environments start on sim-1.
-  await patchHost(api, sim2.id, { state: "draining" });
-  const mine: { id: string; hostname: string }[] = [];
-  for (const name of [uniqueName("evac"), uniqueName("evac")]) {
-    const created = await orderViaApi(api, { image: "linux-test", flavor: "small", name });
-    await expect.poll(async () => ((await (await api.get(`/api/v1/orders/${created.id}`)).json()) as { status: string }).status, { timeout: 60_000 }).toBe("ready");
-    const view = (await (await api.get(`/api/v1/orders/${created.id}`)).json()) as { environment: { host: string; hostname: string } };
-    expect(view.environment.host).toBe("sim-1");
-    mine.push({ id: created.id, hostname: view.environment.hostname });
-  }
-  await patchHost(api, sim2.id, { state: "active" });
+  const mine = await environmentsOn(api, sim1, sim2, 2, "evac");
 
   // Evacuate, from the host's page: a confirmation that says what happens, the number of moves at a time checked.
   await page.goto("/admin/hosts");
@@ -140,13 +147,7 @@ test("an admin stops an evacuation: the moves under way finish, the others stay 
   const hosts = await simHosts(api);
   const [sim1, sim2] = [hosts["sim-1"]!, hosts["sim-2"]!];
   // Three more environments on sim-2, so there is something left to stop after the first move.
-  await patchHost(api, sim1.id, { state: "draining" });
-  await patchHost(api, sim2.id, { state: "active" });
-  for (const name of [uniqueName("stop"), uniqueName("stop"), uniqueName("stop")]) {
-    const created = await orderViaApi(api, { image: "linux-test", flavor: "small", name });
-    await expect.poll(async () => ((await (await api.get(`/api/v1/orders/${created.id}`)).json()) as { status: string }).status, { timeout: 60_000 }).toBe("ready");
-  }
-  await patchHost(api, sim1.id, { state: "active" });
+  await environmentsOn(api, sim2, sim1, 3, "stop");
 
   await page.goto(`/admin/hosts/${sim2.id}`);
   const panel = page.getByTestId("evacuate-panel");
