@@ -1,13 +1,16 @@
 /**
- * `portal host` as an admin runs it (spawned processes against the app's route handlers on
- * port 3634, a worker in this process, sim hosts): list, evacuate with --wait to the end (host
- * offline and empty, exit 0), the latest evacuation's moves, and stop-evacuation; a customer is
- * refused with the HTTP status and exit code 1.
+ * `portal host` and `portal campaign` as an admin runs them (spawned processes against the
+ * app's route handlers on port 3634, a worker in this process, sim hosts): hosts listed, one
+ * evacuated with --wait to the end (offline and empty, exit 0), its moves shown, stop-evacuation
+ * refused once it has ended; then a patch campaign created with --wait to completion, listed,
+ * and pause refused once it is over. A customer is refused with the HTTP status and exit code 1.
  */
-import { inArray, ne } from "drizzle-orm";
+import { eq, inArray, ne } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hosts } from "@/lib/db/schema";
-import { bootPortal, makeGroup, makeUser, unique } from "../helpers/portal";
+import { hosts, images } from "@/lib/db/schema";
+import * as versionsRoute from "@/app/api/v1/images/[id]/versions/route";
+import { invoke } from "../helpers/http";
+import { bootPortal, makeGroup, makeUser, tokenFor, unique } from "../helpers/portal";
 import type { CliUser } from "../helpers/cli";
 import { startCliPortal, type CliPortal } from "../helpers/cli-portal";
 
@@ -82,4 +85,32 @@ describe("portal host", () => {
     expect(unknown.stderr).toContain('no host "no-such-host"');
     expect((await a.portal(["host", "evacuate"])).code).toBe(2);
   });
+});
+
+describe("portal campaign", () => {
+  it("creates a campaign over a group's environments and follows it to the end; lists it; refuses to pause it then", async () => {
+    const [image] = await db.select({ id: images.id }).from(images).where(eq(images.slug, "linux-test"));
+    const added = await invoke(versionsRoute.POST, "POST", `/api/v1/images/${image!.id}/versions`, { token: await tokenFor(db, admin), params: { id: image!.id }, body: { changelog: "openssl fix" } });
+    expect(added.status, JSON.stringify(added.body)).toBe(201);
+    const start = new Date(Date.now() - 1000).toISOString();
+    const end = new Date(Date.now() + 3600_000).toISOString();
+    const name = unique("patch");
+    const created = await a.portal(["campaign", "create", "--image", "linux-test", "--group", group.slug, "--wave-size", "2", "--max-failures", "0", "--start", start, "--end", end, "--name", name, "--wait"]);
+    expect(created.code, created.stderr + created.stdout).toBe(0);
+    expect(created.stdout).toMatch(new RegExp(`^[0-9a-f-]{36}: ${name} scheduled, 3 environment\\(s\\)$`, "m"));
+    expect(created.stdout).toContain(`${name}: completed (Finished: 3 updated.); Linux test server to version ${added.body.number}, 2 a wave`);
+    expect(created.stdout).toMatch(/^ENVIRONMENT\s+OWNER\s+WAVE\s+STATUS\s+FROM\s+NOW\s+NOTE$/m);
+    expect(created.stdout.match(new RegExp(`^${tag}-\\d\\s+\\S+\\s+[12]\\s+done\\s+1\\s+${added.body.number}`, "gm"))).toHaveLength(3);
+
+    const listed = await a.portal(["campaign", "list"]);
+    expect(listed.stdout).toMatch(new RegExp(`\\s${name}\\s+completed\\s+linux-test\\s+3 done$`, "m"));
+    const id = /^(\S+)\s/m.exec(listed.stdout.split("\n").find((l) => l.includes(name))!)![1]!;
+    const paused = await a.portal(["campaign", "pause", id]);
+    expect(paused.code).toBe(1);
+    expect(paused.stderr).toContain("HTTP 409 Conflict");
+    const refused = await c.portal(["campaign", "list"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("HTTP 403");
+    expect((await a.portal(["campaign", "create", "--image", "linux-test"])).code).toBe(2);
+  }, 90_000);
 });

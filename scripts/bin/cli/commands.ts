@@ -9,6 +9,7 @@ import { day2Commands } from "./day2";
 import { consoleCommand } from "./console";
 import { serviceIpCommands } from "./service-ips";
 import { fleetCommands } from "./fleet";
+import { campaignCommands } from "./campaigns";
 import { emit, environmentOf, one, progress, seconds, table, UsageError, wait, type Command, type CommandGroup, type Ctx } from "./shared";
 
 export { UsageError, type Command, type CommandGroup, type Ctx, type Values } from "./shared";
@@ -234,5 +235,6 @@ export const commands: Record<string, Command | CommandGroup> = {
   ...day2Commands,
   ...serviceIpCommands,
   ...fleetCommands,
+  ...campaignCommands,
   console: consoleCommand,
 };
