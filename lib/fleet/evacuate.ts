@@ -1,7 +1,7 @@
 import { and, desc, eq, isNull, ne } from "drizzle-orm";
 import { lockForTransaction } from "../db/locks";
 import type { Db } from "../db/client";
-import { environments, evacuationMoves, evacuations, hosts, users } from "../db/schema";
+import { environments, evacuationMoves, evacuations, hosts } from "../db/schema";
 import type { Actor } from "../auth/actor";
 import { writeAudit } from "../audit/write";
 import { conflict, forbidden, notFound } from "../errors";
@@ -75,7 +75,6 @@ export const STOPPED_BEFORE_START = "stopped before it started, by";
  */
 export async function stopEvacuation(db: Db, actor: Actor, evacuationId: string): Promise<EvacuationView> {
   if (actor.role !== "admin") throw forbidden("Only an admin can stop an evacuation or a rebalance");
-  const [by] = await db.select({ email: users.email }).from(users).where(eq(users.id, actor.id));
   const stopped = await db.transaction(async (tx) => {
     await lockForTransaction(tx, "fleetMoves");
     const [ev] = await tx.select().from(evacuations).where(eq(evacuations.id, evacuationId)).for("update");
@@ -83,7 +82,7 @@ export async function stopEvacuation(db: Db, actor: Actor, evacuationId: string)
     if (ev.status !== "running") throw conflict(`The ${ev.kind === "evacuate" ? "evacuation" : "rebalance"} has ended (${ev.status}); there is nothing to stop`);
     return tx
       .update(evacuationMoves)
-      .set({ status: "failed", reason: `${STOPPED_BEFORE_START} ${by?.email ?? "an admin"}`, finishedAt: new Date() })
+      .set({ status: "failed", reason: `${STOPPED_BEFORE_START} ${actor.email}`, finishedAt: new Date() })
       .where(and(eq(evacuationMoves.evacuationId, evacuationId), eq(evacuationMoves.status, "pending")))
       .returning({ id: evacuationMoves.id });
   });

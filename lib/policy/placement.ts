@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { unionAll } from "drizzle-orm/pg-core";
 import type { Db } from "../db/client";
 import { environmentActions, environments, hosts, orders, pipelineRuns, pipelineSteps, type HostKind } from "../db/schema";
@@ -82,7 +82,9 @@ export type HostUsage = { environments: number; vcpus: number; memoryMb: number;
  */
 export async function usageOfHosts(db: Db, hostIds: string[] | null): Promise<Map<string, HostUsage>> {
   if (hostIds !== null && hostIds.length === 0) return new Map();
-  const onHosts = hostIds === null ? sql`true` : sql`${environments.hostId} = any(${`{${hostIds.join(",")}}`}::uuid[])`;
+  // Every host when null; else the column is one of them (one array parameter, whatever their number).
+  const among = (column: SQL) => (hostIds === null ? sql`true` : sql`${column} = any(${`{${hostIds.join(",")}}`}::uuid[])`);
+  const onHosts = among(sql`${environments.hostId}`);
   const sizes = { vcpus: environments.vcpus, memoryMb: environments.memoryMb, diskGb: environments.diskGb };
   const live = db
     .select({ hostId: environments.hostId, ...sizes, here: sql<number>`1`.as("here") })
@@ -92,7 +94,6 @@ export async function usageOfHosts(db: Db, hostIds: string[] | null): Promise<Ma
     .select({ hostId: environments.hostId, ...sizes, here: sql<number>`1`.as("here") })
     .from(environments)
     .where(and(onHosts, eq(environments.state, "creating"), occupiesHost));
-  const toHosts = hostIds === null ? sql`true` : sql`${environmentActions.targetHostId} = any(${`{${hostIds.join(",")}}`}::uuid[])`;
   const incoming = db
     .select({ hostId: sql<string>`${environmentActions.targetHostId}`.as("host_id"), ...sizes, here: sql<number>`0`.as("here") })
     .from(environmentActions)
@@ -101,7 +102,7 @@ export async function usageOfHosts(db: Db, hostIds: string[] | null): Promise<Ma
       and(
         inArray(environmentActions.status, ["queued", "running"]),
         inArray(environmentActions.action, ["migrate", "move"]),
-        toHosts,
+        among(sql`${environmentActions.targetHostId}`),
         sql`${environments.hostId} is distinct from ${environmentActions.targetHostId}`,
         sql`${environments.state} <> 'deleted'`,
       ),

@@ -1,7 +1,6 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { operations } from "./api";
-import { ApiError, type Success } from "./client";
-import { emit, seconds, table, UsageError, wait, type Command, type CommandGroup, type Ctx } from "./shared";
+import type { Success } from "./client";
+import { emit, note, pollUntil, table, UsageError, wait, type Command, type CommandGroup, type Ctx } from "./shared";
 
 /**
  * `portal campaign list|show|create|pause|resume` (admins, and approvers for their groups):
@@ -11,7 +10,6 @@ import { emit, seconds, table, UsageError, wait, type Command, type CommandGroup
 
 type Campaign = Success<operations["getCampaign"]>;
 
-const note = (ctx: Ctx) => (ctx.json ? (l: string) => void process.stderr.write(`${l}\n`) : ctx.print);
 const countsText = (counts: Record<string, number> | undefined) =>
   Object.entries(counts ?? {})
     .filter(([, n]) => n > 0)
@@ -28,19 +26,13 @@ function printCampaign(ctx: Ctx, c: Campaign) {
   );
 }
 
-async function follow(ctx: Ctx, id: string): Promise<Campaign> {
-  const say = note(ctx);
-  const deadline = Date.now() + seconds(ctx);
-  let last = "";
-  for (;;) {
-    const c = await ctx.api().call("get", "/api/v1/campaigns/{id}", { params: { id } });
-    if (ended(c.status)) return c;
-    const line = `  … ${c.status}, wave ${c.wave ?? 0}: ${countsText(c.counts)}`;
-    if (line !== last) say(line);
-    last = line;
-    if (Date.now() > deadline) throw new ApiError(0, `still ${c.status} after ${Math.round(seconds(ctx) / 1000)} s (portal campaign show ${id})`);
-    await sleep(1000);
-  }
+function follow(ctx: Ctx, id: string): Promise<Campaign> {
+  return pollUntil(ctx, () => ctx.api().call("get", "/api/v1/campaigns/{id}", { params: { id } }), {
+    ended: (c) => ended(c.status),
+    line: (c) => `  … ${c.status}, wave ${c.wave ?? 0}: ${countsText(c.counts)}`,
+    stuck: (c, secs) => `still ${c.status} after ${secs} s (portal campaign show ${id})`,
+    everyMs: 1000,
+  });
 }
 
 const int = (ctx: Ctx, name: string): number | undefined => {
@@ -107,24 +99,25 @@ const subcommands: Record<string, Command> = {
       return done.status === "completed" ? 0 : 1;
     },
   },
-  pause: {
-    usage: "portal campaign pause <campaign id>",
-    summary: "No new wave starts; what runs now finishes.",
-    args: ["campaign id"],
-    async run(ctx) {
-      const c = await ctx.api().call("post", "/api/v1/campaigns/{id}/pause", { params: { id: ctx.args[0]! } });
-      emit(ctx, c, () => ctx.print(`${c.name}: ${c.status}`));
-    },
-  },
-  resume: {
-    usage: "portal campaign resume <campaign id>",
-    summary: "Resume a paused campaign.",
-    args: ["campaign id"],
-    async run(ctx) {
-      const c = await ctx.api().call("post", "/api/v1/campaigns/{id}/resume", { params: { id: ctx.args[0]! } });
-      emit(ctx, c, () => ctx.print(`${c.name}: ${c.status}`));
-    },
-  },
+  ...Object.fromEntries(
+    (
+      [
+        ["pause", "No new wave starts; what runs now finishes."],
+        ["resume", "Resume a paused campaign."],
+      ] as const
+    ).map(([verb, summary]): [string, Command] => [
+      verb,
+      {
+        usage: `portal campaign ${verb} <campaign id>`,
+        summary,
+        args: ["campaign id"],
+        async run(ctx) {
+          const c = await ctx.api().call("post", `/api/v1/campaigns/{id}/${verb}`, { params: { id: ctx.args[0]! } });
+          emit(ctx, c, () => ctx.print(`${c.name}: ${c.status}`));
+        },
+      },
+    ]),
+  ),
 };
 
 export const campaignCommands: Record<string, CommandGroup> = {

@@ -1,7 +1,7 @@
 import { formatBytes, formatDateTime } from "../../../components/format";
 import { ApiError, type Order } from "./client";
 import { followOrder, SETTLED } from "./follow";
-import { emit, environmentOf, progress, seconds, table, UsageError, wait, type Command, type CommandGroup, type Ctx } from "./shared";
+import { emit, environmentOf, note, progress, seconds, table, UsageError, wait, type Command, type CommandGroup, type Ctx } from "./shared";
 
 /**
  * The day-2 commands on a delivered environment (named by its order's id, as stop and start
@@ -13,7 +13,6 @@ import { emit, environmentOf, progress, seconds, table, UsageError, wait, type C
 type Day2 = NonNullable<NonNullable<Order["environment"]>["day2"]>[number];
 
 /** Where human progress goes: stdout, or stderr under --json so that stdout carries the JSON alone. */
-const note = (ctx: Ctx) => (ctx.json ? (l: string) => void process.stderr.write(`${l}\n`) : ctx.print);
 
 /** Follows a snapshot, revert, snapshot deletion or resize on the order until it has ended; prints what it does meanwhile. */
 async function followDay2(ctx: Ctx, order: Order, actionId: string): Promise<Day2> {

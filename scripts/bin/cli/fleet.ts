@@ -1,7 +1,6 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { operations } from "./api";
 import { ApiError, type Success } from "./client";
-import { emit, seconds, table, UsageError, wait, type Command, type CommandGroup, type Ctx } from "./shared";
+import { emit, note, pollUntil, table, UsageError, wait, type Command, type CommandGroup, type Ctx } from "./shared";
 
 /**
  * `portal host list|evacuate|evacuation|stop-evacuation` (admins): the hypervisor hosts, and
@@ -12,8 +11,6 @@ import { emit, seconds, table, UsageError, wait, type Command, type CommandGroup
 
 type Host = Success<operations["listHosts"]>["hosts"][number];
 type Evacuation = Success<operations["getEvacuation"]>;
-
-const note = (ctx: Ctx) => (ctx.json ? (l: string) => void process.stderr.write(`${l}\n`) : ctx.print);
 
 async function allHosts(ctx: Ctx): Promise<Host[]> {
   const found: Host[] = [];
@@ -46,19 +43,13 @@ function printEvacuation(ctx: Ctx, e: Evacuation) {
 }
 
 /** Follows an evacuation until it has ended, a line each time its counts change. */
-async function follow(ctx: Ctx, id: string): Promise<Evacuation> {
-  const say = note(ctx);
-  const deadline = Date.now() + seconds(ctx);
-  let last = "";
-  for (;;) {
-    const e = await ctx.api().call("get", "/api/v1/evacuations/{id}", { params: { id } });
-    if (e.status !== "running") return e;
-    const line = `  … ${counts(e)}`;
-    if (line !== last) say(line);
-    last = line;
-    if (Date.now() > deadline) throw new ApiError(0, `still running after ${Math.round(seconds(ctx) / 1000)} s (portal host evacuation ${e.host?.name ?? id})`);
-    await sleep(500);
-  }
+function follow(ctx: Ctx, id: string): Promise<Evacuation> {
+  return pollUntil(ctx, () => ctx.api().call("get", "/api/v1/evacuations/{id}", { params: { id } }), {
+    ended: (e) => e.status !== "running",
+    line: (e) => `  … ${counts(e)}`,
+    stuck: (e, secs) => `still running after ${secs} s (portal host evacuation ${e.host?.name ?? id})`,
+    everyMs: 500,
+  });
 }
 
 const subcommands: Record<string, Command> = {

@@ -1,7 +1,6 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { operations } from "./api";
 import { ApiError, type Success } from "./client";
-import { emit, seconds, table, UsageError, wait, type Command, type CommandGroup, type Ctx } from "./shared";
+import { emit, pollUntil, table, UsageError, wait, type Command, type CommandGroup, type Ctx } from "./shared";
 
 /**
  * `portal service-ip reserve|list|show|attach|detach|release`: a group's service IPs from the
@@ -13,7 +12,6 @@ import { emit, seconds, table, UsageError, wait, type Command, type CommandGroup
 type ServiceIp = Success<operations["getServiceIp"]>;
 type Move = NonNullable<ServiceIp["lastMove"]>;
 
-const note = (ctx: Ctx) => (ctx.json ? (l: string) => void process.stderr.write(`${l}\n`) : ctx.print);
 
 /** The service IP named by `ref` (its id, or a name unique among those you may see). */
 async function serviceIpOf(ctx: Ctx, ref: string): Promise<ServiceIp> {
@@ -44,20 +42,14 @@ function moveText(m: Move | null | undefined): string {
 }
 
 /** Follows the change `moveId` of the service IP until it has ended. */
-async function follow(ctx: Ctx, id: string, moveId: string): Promise<ServiceIp> {
-  const say = note(ctx);
-  const deadline = Date.now() + seconds(ctx);
-  let last = "";
-  for (;;) {
-    const s = await ctx.api().call("get", "/api/v1/service-ips/{id}", { params: { id } });
-    const m = s.moves?.find((x) => x.id === moveId);
-    if (m && (m.status === "succeeded" || m.status === "failed")) return s;
-    const line = `  … ${m?.status ?? "queued"}`;
-    if (line !== last) say(line);
-    last = line;
-    if (Date.now() > deadline) throw new ApiError(0, `still ${m?.status ?? "queued"} after ${Math.round(seconds(ctx) / 1000)} s (portal service-ip show ${s.name})`);
-    await sleep(500);
-  }
+function follow(ctx: Ctx, id: string, moveId: string): Promise<ServiceIp> {
+  const move = (s: ServiceIp) => s.moves?.find((x) => x.id === moveId);
+  return pollUntil(ctx, () => ctx.api().call("get", "/api/v1/service-ips/{id}", { params: { id } }), {
+    ended: (s) => move(s)?.status === "succeeded" || move(s)?.status === "failed",
+    line: (s) => `  … ${move(s)?.status ?? "queued"}`,
+    stuck: (s, secs) => `still ${move(s)?.status ?? "queued"} after ${secs} s (portal service-ip show ${s.name})`,
+    everyMs: 500,
+  });
 }
 
 function ended(ctx: Ctx, s: ServiceIp, moveId: string): number {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { ParseArgsConfig } from "node:util";
 import { ApiError, type Order, type PortalApi } from "./client";
 import { progressPrinter } from "./follow";
@@ -23,8 +24,33 @@ export const seconds = (ctx: Ctx) => {
   if (!Number.isFinite(t) || t <= 0) throw new UsageError("--timeout is a number of seconds");
   return t * 1000;
 };
+/** A line that is not the command's result: to stderr under --json, so that stdout carries the JSON alone. */
+export const note = (ctx: Ctx) => (ctx.json ? (l: string) => void process.stderr.write(`${l}\n`) : ctx.print);
 /** Progress goes to stderr under --json, so that stdout carries the JSON alone. */
-export const progress = (ctx: Ctx) => progressPrinter(ctx.json ? (l) => process.stderr.write(`${l}\n`) : ctx.print);
+export const progress = (ctx: Ctx) => progressPrinter(note(ctx));
+
+/**
+ * Reads something every `everyMs` until `ended` says it has ended, printing its `line` each
+ * time that changes; past --timeout it gives up with `stuck`'s message (exit 1).
+ */
+export async function pollUntil<T>(
+  ctx: Ctx,
+  read: () => Promise<T>,
+  opts: { ended: (x: T) => boolean; line: (x: T) => string; stuck: (x: T, seconds: number) => string; everyMs: number },
+): Promise<T> {
+  const say = note(ctx);
+  const deadline = Date.now() + seconds(ctx);
+  let last = "";
+  for (;;) {
+    const x = await read();
+    if (opts.ended(x)) return x;
+    const line = opts.line(x);
+    if (line !== last) say(line);
+    last = line;
+    if (Date.now() > deadline) throw new ApiError(0, opts.stuck(x, Math.round(seconds(ctx) / 1000)));
+    await sleep(opts.everyMs);
+  }
+}
 
 /** Columns padded to their widest cell. */
 export function table(print: (l: string) => void, head: string[], rows: (string | number | null | undefined)[][]) {
